@@ -1,0 +1,337 @@
+"""The catalog model: specifications, offerings, prices, categories and catalogs.
+
+Field names are camelCase in YAML and JSON (TM Forum vocabulary); every entity has a
+stable ``id``, a ``lifecycleStatus`` and a ``validFor`` so that rules can ask what was in
+force at a date. Store-managed metadata (``version``, ``lastUpdate``) is not part of the
+authored model. Each entity lists its references (:meth:`refs`) so that loading, the API
+and deletion checks share one definition of "what points where".
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, ClassVar, Literal, Union
+
+from pydantic import Field, StrictBool, StrictInt, StringConstraints, field_validator, model_validator
+
+from bssrules.catalog.types import Amount, LifecycleStatus, Model, ValidFor
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", max_length=128)]
+Scalar = Union[StrictBool, StrictInt, Decimal, str]
+ValueType = Literal["string", "integer", "number", "boolean", "date"]
+Ref = tuple[tuple[str | int, ...], str, str]  # (path inside the entity, target kind, target id)
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def value_matches_type(value: Scalar, value_type: str) -> bool:
+    """Whether an authored scalar is a value of the characteristic's ``valueType``."""
+    if value_type == "boolean":
+        return isinstance(value, bool)
+    if value_type == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if value_type == "number":
+        return isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+    if value_type == "date":
+        return isinstance(value, str) and bool(_DATE.match(value))
+    return isinstance(value, str)
+
+
+class Entity(Model):
+    """Common fields of every catalog entity."""
+
+    kind: ClassVar[str]
+    collection: ClassVar[str]
+
+    id: Id
+    name: str = Field(min_length=1)
+    description: str | None = None
+    lifecycle_status: LifecycleStatus = "Active"
+    valid_for: ValidFor = ValidFor()
+
+    def refs(self) -> list[Ref]:
+        """Every reference to another entity, with the path of the referring field."""
+        return []
+
+
+class Range(Model):
+    """An inclusive integer interval of allowed values."""
+
+    min: StrictInt
+    max: StrictInt
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Range":
+        if self.min > self.max:
+            raise ValueError(f"range min {self.min} is greater than max {self.max}")
+        return self
+
+
+class Characteristic(Model):
+    """A characteristic of a specification: its type, allowed values and cardinality."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    value_type: ValueType = "string"
+    unit: str | None = None
+    values: list[Scalar] = []
+    range: Range | None = None
+    default: Scalar | None = None
+    min_cardinality: int = Field(default=0, ge=0)
+    max_cardinality: int = Field(default=1, ge=1)
+    configurable: StrictBool = True
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Characteristic":
+        if self.min_cardinality > self.max_cardinality:
+            raise ValueError(f"minCardinality {self.min_cardinality} is greater than maxCardinality {self.max_cardinality}")
+        if self.values and self.range:
+            raise ValueError("give either values or range, not both")
+        if self.range and self.value_type not in ("integer", "number"):
+            raise ValueError(f"a range needs valueType integer or number, not {self.value_type}")
+        for value in self.values:
+            if not value_matches_type(value, self.value_type):
+                raise ValueError(f"value {value!r} is not of valueType {self.value_type}")
+        if len(set(map(repr, self.values))) != len(self.values):
+            raise ValueError("values are not unique")
+        if self.default is not None:
+            if not value_matches_type(self.default, self.value_type):
+                raise ValueError(f"default {self.default!r} is not of valueType {self.value_type}")
+            if self.values and self.default not in self.values:
+                raise ValueError(f"default {self.default!r} is not one of the values")
+            if self.range and not self.range.min <= self.default <= self.range.max:  # type: ignore[operator]
+                raise ValueError(f"default {self.default!r} is outside the range")
+        return self
+
+
+def _unique_names(items: list[Characteristic]) -> list[Characteristic]:
+    names = [c.name for c in items]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"characteristic names are not unique: {', '.join(duplicates)}")
+    return items
+
+
+class ResourceSpecification(Entity):
+    """A network or physical resource type; compound when it has ``children``."""
+
+    kind: ClassVar[str] = "resourceSpecification"
+    collection: ClassVar[str] = "resourceSpecifications"
+
+    part_number: str | None = None
+    characteristics: list[Characteristic] = []
+    children: list[Id] = []
+
+    _names = field_validator("characteristics")(_unique_names)
+
+    @property
+    def is_compound(self) -> bool:
+        return bool(self.children)
+
+    def refs(self) -> list[Ref]:
+        return [(("children", i), "resourceSpecification", c) for i, c in enumerate(self.children)]
+
+
+class ProductSpecification(Entity):
+    """What a product is: its characteristics and the resources it is made of."""
+
+    kind: ClassVar[str] = "productSpecification"
+    collection: ClassVar[str] = "productSpecifications"
+
+    brand: str | None = None
+    product_number: str | None = None
+    characteristics: list[Characteristic] = []
+    resource_specifications: list[Id] = []
+
+    _names = field_validator("characteristics")(_unique_names)
+
+    def refs(self) -> list[Ref]:
+        return [(("resourceSpecifications", i), "resourceSpecification", r)
+                for i, r in enumerate(self.resource_specifications)]
+
+
+class BundledOffering(Model):
+    """A child of a bundle with how many of it a buyer may take (min ≤ default ≤ max)."""
+
+    offering: Id
+    min: int = Field(default=1, ge=0)
+    max: int = Field(default=1, ge=1)
+    default: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "BundledOffering":
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        if self.default is not None and not self.min <= self.default <= self.max:
+            raise ValueError(f"default {self.default} is not between min {self.min} and max {self.max}")
+        return self
+
+    @property
+    def default_count(self) -> int:
+        return self.min if self.default is None else self.default
+
+
+RelationshipType = Literal["option", "addOn", "requires", "excludes"]
+
+
+class OfferingRelationship(Model):
+    """A relationship to another offering: an option or add-on of it, a prerequisite, an exclusion."""
+
+    type: RelationshipType
+    offering: Id
+    valid_for: ValidFor = ValidFor()
+
+
+class CharacteristicUse(Model):
+    """The values of a specification characteristic that this offering allows (e.g. 16GB only)."""
+
+    name: str = Field(min_length=1)
+    values: list[Scalar] = Field(min_length=1)
+
+
+class ProductOffering(Entity):
+    """What is sold: one specification, or a bundle of other offerings."""
+
+    kind: ClassVar[str] = "productOffering"
+    collection: ClassVar[str] = "productOfferings"
+
+    product_specification: Id | None = None
+    bundle: list[BundledOffering] = []
+    sellable: StrictBool = True
+    partner_eligible: StrictBool = False
+    channels: list[Id] = []
+    categories: list[Id] = []
+    prices: list[Id] = []
+    relationships: list[OfferingRelationship] = []
+    characteristic_uses: list[CharacteristicUse] = []
+
+    @property
+    def is_bundle(self) -> bool:
+        return bool(self.bundle)
+
+    @model_validator(mode="after")
+    def _shape(self) -> "ProductOffering":
+        if not self.bundle and not self.product_specification:
+            raise ValueError("an offering needs a productSpecification, or a bundle of offerings")
+        for label, items in (("bundle offering", [b.offering for b in self.bundle]),
+                             ("channel", self.channels), ("category", self.categories), ("price", self.prices),
+                             ("relationship", [f"{r.type} {r.offering}" for r in self.relationships]),
+                             ("characteristicUse", [u.name for u in self.characteristic_uses])):
+            repeated = sorted({i for i in items if items.count(i) > 1})
+            if repeated:
+                raise ValueError(f"{label} listed more than once: {', '.join(repeated)}")
+        if any(b.offering == self.id for b in self.bundle):
+            raise ValueError("a bundle cannot contain itself")
+        if any(r.offering == self.id for r in self.relationships):
+            raise ValueError("an offering cannot be related to itself")
+        if self.characteristic_uses and not self.product_specification:
+            raise ValueError("characteristicUses need a productSpecification")
+        return self
+
+    def refs(self) -> list[Ref]:
+        refs: list[Ref] = []
+        if self.product_specification:
+            refs.append((("productSpecification",), "productSpecification", self.product_specification))
+        refs += [(("bundle", i, "offering"), "productOffering", b.offering) for i, b in enumerate(self.bundle)]
+        refs += [(("categories", i), "category", c) for i, c in enumerate(self.categories)]
+        refs += [(("prices", i), "productOfferingPrice", p) for i, p in enumerate(self.prices)]
+        refs += [(("relationships", i, "offering"), "productOffering", r.offering)
+                 for i, r in enumerate(self.relationships)]
+        return refs
+
+
+PriceType = Literal["oneTime", "recurring", "usage"]
+Period = Literal["day", "week", "month", "year"]
+
+
+class ProductOfferingPrice(Entity):
+    """A price of an offering: one-time, recurring per period, or per unit of usage."""
+
+    kind: ClassVar[str] = "productOfferingPrice"
+    collection: ClassVar[str] = "productOfferingPrices"
+
+    price_type: PriceType
+    amount: Amount = Field(ge=0)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"),
+                        Field(description="an ISO 4217 currency code: three capital letters, e.g. EUR")]
+    recurring_period: Period | None = None
+    period_length: int = Field(default=1, ge=1)
+    unit: str | None = None
+    unit_quantity: Amount = Field(default=Decimal(1), gt=0)
+
+    @field_validator("amount", "unit_quantity", mode="before")
+    @classmethod
+    def _no_float(cls, value: object) -> object:
+        # JSON numbers arrive as floats; their shortest text is the amount that was written.
+        return Decimal(repr(value)) if isinstance(value, float) else value
+
+    @model_validator(mode="after")
+    def _shape(self) -> "ProductOfferingPrice":
+        if not self.amount.is_finite():
+            raise ValueError("amount must be a finite number")
+        if self.price_type == "recurring" and not self.recurring_period:
+            raise ValueError("a recurring price needs recurringPeriod (day, week, month or year)")
+        if self.price_type != "recurring" and (self.recurring_period or self.period_length != 1):
+            raise ValueError(f"recurringPeriod and periodLength apply to recurring prices, not {self.price_type}")
+        if self.price_type == "usage" and not self.unit:
+            raise ValueError("a usage price needs the unit it is charged per (e.g. GB, minute, event)")
+        if self.price_type != "usage" and (self.unit or self.unit_quantity != 1):
+            raise ValueError(f"unit and unitQuantity apply to usage prices, not {self.price_type}")
+        return self
+
+
+class Category(Entity):
+    """A group of offerings; categories nest through ``parent``."""
+
+    kind: ClassVar[str] = "category"
+    collection: ClassVar[str] = "categories"
+
+    parent: Id | None = None
+
+    @property
+    def is_root(self) -> bool:
+        return self.parent is None
+
+    def refs(self) -> list[Ref]:
+        return [(("parent",), "category", self.parent)] if self.parent else []
+
+
+class RelatedParty(Model):
+    """A party involved in a catalog (its owner, a partner) and its role."""
+
+    id: Id
+    name: str | None = None
+    role: str = Field(min_length=1)
+
+
+class ProductCatalog(Entity):
+    """A catalog: root categories offered through a channel or to a partner."""
+
+    kind: ClassVar[str] = "catalog"
+    collection: ClassVar[str] = "catalogs"
+
+    catalog_type: Literal["ProductCatalog"] = "ProductCatalog"
+    categories: list[Id] = []
+    related_parties: list[RelatedParty] = []
+
+    def refs(self) -> list[Ref]:
+        return [(("categories", i), "category", c) for i, c in enumerate(self.categories)]
+
+
+ENTITY_TYPES: tuple[type[Entity], ...] = (
+    ProductCatalog, Category, ResourceSpecification, ProductSpecification, ProductOfferingPrice, ProductOffering,
+)
+KINDS: dict[str, type[Entity]] = {t.kind: t for t in ENTITY_TYPES}
+COLLECTIONS: dict[str, type[Entity]] = {t.collection: t for t in ENTITY_TYPES}
+
+
+class CatalogFile(Model):
+    """The top level of one catalog YAML file: lists of entities by kind."""
+
+    format_version: Literal[1] = 1
+    catalogs: list[ProductCatalog] = []
+    categories: list[Category] = []
+    resource_specifications: list[ResourceSpecification] = []
+    product_specifications: list[ProductSpecification] = []
+    product_offering_prices: list[ProductOfferingPrice] = []
+    product_offerings: list[ProductOffering] = []

@@ -1,0 +1,85 @@
+"""Value types shared by the catalog model: instants, validity periods, statuses."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema, model_validator
+from pydantic.alias_generators import to_camel
+
+
+def parse_instant(value: object) -> object:
+    """Accept a date (start of day, UTC) or a date-time; a date-time without zone is UTC."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                day = dt.date.fromisoformat(text)
+                return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"'{value}' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def format_instant(value: dt.datetime) -> str:
+    """ISO 8601 in UTC with a trailing Z, as TMF resources carry them."""
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+Instant = Annotated[
+    dt.datetime,
+    BeforeValidator(parse_instant),
+    PlainSerializer(format_instant, return_type=str, when_used="json-unless-none"),
+    WithJsonSchema({
+        "type": "string",
+        "pattern": r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?)?$",
+        "description": "A date (YYYY-MM-DD, meaning 00:00 UTC) or an ISO 8601 date-time (UTC when no zone is given).",
+    }),
+]
+
+Amount = Annotated[
+    Decimal,
+    WithJsonSchema({"type": ["number", "string"], "pattern": r"^-?\d+(\.\d+)?$",
+                    "description": "An exact decimal amount."}),
+]
+
+LifecycleStatus = Literal["In Study", "In Design", "In Test", "Active", "Launched", "Retired", "Obsolete", "Rejected"]
+LIFECYCLE_STATUSES: tuple[str, ...] = LifecycleStatus.__args__  # type: ignore[attr-defined]
+
+
+class Model(BaseModel):
+    """Base of every catalog model: camelCase in YAML and JSON, nothing unknown accepted."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+class ValidFor(Model):
+    """A half-open period [start, end): ``end`` is the first instant no longer valid."""
+
+    start: Instant | None = None
+    end: Instant | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ValidFor":
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError("validFor.end must be after validFor.start")
+        return self
+
+    def contains(self, instant: dt.datetime) -> bool:
+        """Whether ``instant`` falls in the period."""
+        return (self.start is None or self.start <= instant) and (self.end is None or instant < self.end)
+
+    def overlaps(self, other: "ValidFor") -> bool:
+        """Whether the two periods share at least one instant."""
+        return ((self.end is None or other.start is None or other.start < self.end)
+                and (other.end is None or self.start is None or self.start < other.end))

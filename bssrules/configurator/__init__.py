@@ -1,0 +1,1 @@
+"""Qualification, basket, configuration and order checks: arrives with issue 4."""

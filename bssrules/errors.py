@@ -1,0 +1,115 @@
+"""The exception tree of bssrules.
+
+One root, :class:`BssRulesError`. Errors carry structured fields (file, line, column,
+JSON path, suggestion) so that the CLI prints ``file:line:column: message`` and the API
+maps them onto the TMF error body without parsing text.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+__all__ = [
+    "BssRulesError",
+    "Diagnostic",
+    "InvalidSource",
+    "InvalidInput",
+    "NotFound",
+    "Conflict",
+    "UnknownReference",
+    "did_you_mean",
+    "format_path",
+]
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """The closest known name to a misspelt one, or None when nothing is close."""
+    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """A JSON path in the ``$.a[0].b`` notation used throughout the messages."""
+    text = "$"
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem found in an authored source, with where it is and how to fix it."""
+
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based
+    message: str
+    path: tuple[str | int, ...] = field(default=(), compare=False)
+    suggestion: str | None = field(default=None, compare=False)
+    code: str = field(default="invalid", compare=False)
+
+    def __str__(self) -> str:
+        text = f"{self.file}:{self.line}:{self.column}: {self.message}"
+        if self.suggestion:
+            text += f" (did you mean '{self.suggestion}'?)"
+        if self.path:
+            text += f" [at {format_path(self.path)}]"
+        return text
+
+
+class BssRulesError(Exception):
+    """Root of every error bssrules raises on purpose."""
+
+    code = "error"
+
+
+class InvalidSource(BssRulesError):
+    """Authored YAML that cannot be accepted; carries every diagnostic found at once."""
+
+    code = "invalidSource"
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        self.diagnostics = sorted(diagnostics)
+        count = len(self.diagnostics)
+        super().__init__(f"{count} error{'s' if count != 1 else ''} found:\n" + "\n".join(map(str, self.diagnostics)))
+
+
+class InvalidInput(BssRulesError):
+    """A request or value that is malformed (maps to HTTP 400)."""
+
+    code = "invalidInput"
+
+    def __init__(self, message: str, *, path: Sequence[str | int] = (), suggestion: str | None = None,
+                 details: Sequence[str] = ()):
+        self.path = tuple(path)
+        self.suggestion = suggestion
+        self.details = list(details)
+        text = message + (f" (did you mean '{suggestion}'?)" if suggestion else "")
+        super().__init__(text)
+
+
+class UnknownReference(BssRulesError):
+    """A well-formed value that names something that does not exist (maps to HTTP 422)."""
+
+    code = "unknownReference"
+
+    def __init__(self, message: str, *, details: Sequence[str] = ()):
+        self.details = list(details)
+        super().__init__(message)
+
+
+class NotFound(BssRulesError):
+    """No resource of that kind with that id (maps to HTTP 404)."""
+
+    code = "notFound"
+
+    def __init__(self, kind: str, id: str):
+        self.kind, self.id = kind, id
+        super().__init__(f"no {kind} with id '{id}'")
+
+
+class Conflict(BssRulesError):
+    """The request contradicts the current state: a duplicate id, a resource still referenced."""
+
+    code = "conflict"

@@ -1,0 +1,85 @@
+"""Exact money: Decimal amounts in a currency, rounded explicitly to its minor unit.
+
+Rounding rule (documented in docs/catalog-format.md): amounts are rounded half-up to the
+currency's minor unit (2 decimals for EUR, 0 for JPY, 3 for KWD …). Splitting an amount
+between parties uses the largest-remainder method so the parts add back to the whole.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Sequence
+
+# ISO 4217 exponents that differ from the default of 2.
+_MINOR_UNIT_EXCEPTIONS = {
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+}
+
+
+def minor_unit_exponent(currency: str) -> int:
+    """Number of decimals of the currency's minor unit (ISO 4217)."""
+    return _MINOR_UNIT_EXCEPTIONS.get(currency, 2)
+
+
+def quantum(currency: str) -> Decimal:
+    """The smallest amount of the currency, e.g. Decimal('0.01') for EUR."""
+    return Decimal(1).scaleb(-minor_unit_exponent(currency))
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in a currency. Arithmetic keeps full precision; :meth:`rounded` rounds."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            object.__setattr__(self, "amount", Decimal(str(self.amount)))
+
+    def rounded(self) -> "Money":
+        """Half-up to the minor unit of the currency."""
+        return Money(self.amount.quantize(quantum(self.currency), rounding=ROUND_HALF_UP), self.currency)
+
+    def _same(self, other: "Money") -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, factor: Decimal | int) -> "Money":
+        return Money(self.amount * Decimal(factor), self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+def allocate(total: Money, weights: Sequence[Decimal | int]) -> list[Money]:
+    """Split ``total`` (rounded) by ``weights`` so the parts add up exactly to it.
+
+    Largest-remainder: every part is rounded down to the minor unit, then the leftover
+    minor units go to the parts with the largest remainders (ties to the earliest part).
+    """
+    if not weights or sum(Decimal(w) for w in weights) <= 0:
+        raise ValueError("weights must be non-empty with a positive sum")
+    if any(Decimal(w) < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    whole = total.rounded()
+    q = quantum(total.currency)
+    weight_sum = sum(Decimal(w) for w in weights)
+    exact = [whole.amount * Decimal(w) / weight_sum for w in weights]
+    floors = [e.quantize(q, rounding=ROUND_DOWN) if e >= 0 else e.quantize(q, rounding=ROUND_DOWN) for e in exact]
+    leftover = int((whole.amount - sum(floors)) / q)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    step = q if leftover >= 0 else -q
+    for i in order[: abs(leftover)]:
+        floors[i] += step
+    return [Money(f, total.currency) for f in floors]

@@ -1,0 +1,1 @@
+"""Order valuation, usage rating, buckets, accumulators, split billing, bills: arrives with issue 5."""

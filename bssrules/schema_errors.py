@@ -1,0 +1,99 @@
+"""Turning jsonschema and pydantic errors into positioned, readable diagnostics.
+
+Shared by every YAML format of bssrules (catalog now, rule sets later): a message says
+what was expected, an unknown key or enum value gets a "did you mean".
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from pydantic import ValidationError as PydanticError
+
+from bssrules.errors import Diagnostic, did_you_mean
+from bssrules.yaml_source import SourceDocument
+
+_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+_TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
+               "object": "a mapping", "array": "a list", "null": "nothing"}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "nothing"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _expected_types(schema_type: Any) -> str:
+    types = schema_type if isinstance(schema_type, list) else [schema_type]
+    return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+
+
+def _narrow(error: ValidationError) -> ValidationError:
+    """For anyOf/oneOf over "X or null", report the error of the X branch."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        non_null = [e for e in error.context if e.schema.get("type") != "null"]
+        error = best_match(non_null or error.context)
+    return error
+
+
+def schema_diagnostics(validator: Draft202012Validator, doc: SourceDocument) -> list[Diagnostic]:
+    """Every schema violation of ``doc``, positioned and phrased for a catalog manager."""
+    found = []
+    for raw in validator.iter_errors(doc.data):
+        found.extend(_convert(_narrow(raw), doc))
+    return found
+
+
+def _convert(error: ValidationError, doc: SourceDocument) -> Iterable[Diagnostic]:
+    path = tuple(error.absolute_path)
+    kind, schema, value = error.validator, error.schema, error.instance
+    if kind == "additionalProperties" and isinstance(value, dict):
+        allowed = list(schema.get("properties", {}))
+        for key in sorted(set(value) - set(allowed)):
+            what = "section" if not path else "field"
+            yield doc.diagnostic(path + (key,), f"unknown {what} '{key}'; expected one of: {', '.join(allowed)}",
+                                 suggestion=did_you_mean(key, allowed), code="unknownField", at_key=True)
+        return
+    if kind == "required":
+        missing = error.validator_value
+        for key in missing:
+            if isinstance(value, dict) and key not in value:
+                yield doc.diagnostic(path, f"missing required field '{key}'", code="missingField")
+        return
+    if kind in ("enum", "const"):
+        options = [str(o) for o in (error.validator_value if kind == "enum" else [error.validator_value])]
+        yield doc.diagnostic(path, f"{_describe(value)} is not allowed here; expected one of: {', '.join(options)}",
+                             suggestion=did_you_mean(str(value), options), code="notAllowed")
+        return
+    if kind == "type":
+        yield doc.diagnostic(path, f"expected {_expected_types(error.validator_value)}, got {_describe(value)}",
+                             code="wrongType")
+        return
+    if kind == "pattern":
+        if error.validator_value == _ID_PATTERN:
+            message = (f"{_describe(value)} is not a valid id: start with a letter or digit, then use "
+                       "letters, digits, '.', '_', ':' or '-'")
+        else:
+            message = schema.get("description") or f"{_describe(value)} does not match {error.validator_value}"
+            message = f"{_describe(value)} is not valid: {message}"
+        yield doc.diagnostic(path, message, code="badFormat")
+        return
+    yield doc.diagnostic(path, error.message, code="invalid")
+
+
+def pydantic_diagnostics(error: PydanticError, doc: SourceDocument, base: tuple[str | int, ...]) -> list[Diagnostic]:
+    """The errors of a model built from the node at ``base`` of ``doc``, positioned."""
+    found = []
+    for item in error.errors(include_url=False):
+        message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        loc = tuple(part for part in item["loc"] if not (isinstance(part, str) and "[" in part))
+        found.append(doc.diagnostic(base + loc, message, code="invalid"))
+    return found
