@@ -1,0 +1,265 @@
+"""Use cases over a unit of work: load a catalog folder, read and change TMF620 resources.
+
+Services take plain values and a unit of work, raise domain errors (bssrules.errors), and
+know nothing of HTTP. Every change runs in one transaction: a failure leaves no trace.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol, Sequence
+
+from bssrules.catalog.catalog import Catalog
+from bssrules.catalog.checks import characteristic_use_problems, reference_problems, referrers
+from bssrules.catalog.model import KINDS, Entity, ProductOffering, ProductSpecification
+from bssrules.catalog.tmf import DERIVED, TMF_TYPES, Meta, from_tmf, to_tmf
+from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference
+from bssrules.store.repository import CatalogRepository, Stored, content_hash, entity_document, flatten
+
+TMF620_KINDS = ("catalog", "category", "productSpecification", "productOffering", "productOfferingPrice")
+NOT_INDEXED = {"href"}
+
+
+class UnitOfWorkLike(Protocol):
+    catalog: CatalogRepository
+
+    def commit(self) -> None: ...
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _attributes(entity: Entity, meta: Meta) -> list[tuple[str, str]]:
+    document = to_tmf(entity, meta, "")
+    return [(p, v) for p, v in flatten(document) if p not in NOT_INDEXED]
+
+
+# --------------------------------------------------------------------------------- loading
+
+
+@dataclass
+class LoadReport:
+    """What a load changed, by (kind, id)."""
+
+    source: str
+    created: list[tuple[str, str]] = field(default_factory=list)
+    updated: list[tuple[str, str]] = field(default_factory=list)
+    unchanged: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+    revision: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.removed)
+
+
+def load_catalog(uow: UnitOfWorkLike, catalog: Catalog, source: str, now: dt.datetime | None = None) -> LoadReport:
+    """Make the stored catalog hold ``catalog`` for ``source``, in one transaction.
+
+    New entities get version 1, changed ones the next version and a new lastUpdate,
+    unchanged ones are left alone (so re-loading is idempotent); entities this source
+    loaded before and no longer has are removed — unless something else still refers to
+    them, in which case nothing is written and :class:`Conflict` says what.
+    """
+    now = now or _now()
+    owner = f"load:{source}"
+    report = LoadReport(source)
+    repo = uow.catalog
+    existing = repo.hashes()
+    incoming = {(e.kind, e.id): e for e in catalog}
+    for key, entity in sorted(incoming.items()):
+        digest = content_hash(entity_document(entity))
+        if key not in existing:
+            meta = Meta(1, now)
+            repo.insert(entity, meta, owner, _attributes(entity, meta))
+            report.created.append(key)
+        elif existing[key][0] != digest or existing[key][1] != owner:
+            version = existing[key][2] + (existing[key][0] != digest)
+            meta = Meta(version, now)
+            repo.replace(entity, meta, owner, _attributes(entity, meta))
+            (report.updated if existing[key][0] != digest else report.unchanged).append(key)
+        else:
+            report.unchanged.append(key)
+    for key, (_, entity_source, _) in sorted(existing.items()):
+        if entity_source == owner and key not in incoming:
+            repo.delete(*key)
+            report.removed.append(key)
+    if report.removed:
+        remaining = [s.entity for s in repo.all()]
+        dangling = sorted({(r, k) for k in report.removed for r in referrers(remaining, *k)})
+        if dangling:
+            raise Conflict("the load would remove entities that others still refer to: " + "; ".join(
+                f"{r[0]} '{r[1]}' refers to {k[0]} '{k[1]}'" for r, k in dangling))
+    if report.changed:
+        report.revision = repo.next_revision()
+    else:
+        report.revision = repo.revision()
+    uow.commit()
+    return report
+
+
+# --------------------------------------------------------------------------------- reading
+
+
+def _derived(repo: CatalogRepository, entity: Entity, base: str) -> dict[str, Any]:
+    if entity.kind != "category":
+        return {}
+    derived: dict[str, Any] = {}
+    offerings = repo.ids_with("productOffering", "category.id", entity.id)
+    if offerings:
+        derived["productOffering"] = [{"id": i, "href": f"{base}/productOffering/{i}"} for i in offerings]
+    children = repo.ids_with("category", "parentId", entity.id)
+    if children:
+        derived["subCategory"] = [{"id": i, "href": f"{base}/category/{i}"} for i in children]
+    return derived
+
+
+def _render(repo: CatalogRepository, stored: Stored, base: str) -> dict[str, Any]:
+    return to_tmf(stored.entity, stored.meta, base, _derived(repo, stored.entity, base))
+
+
+def get_resource(uow: UnitOfWorkLike, kind: str, id: str, base: str) -> dict[str, Any]:
+    """The TMF620 representation of one resource, or :class:`NotFound`."""
+    stored = uow.catalog.get(kind, id)
+    if stored is None:
+        raise NotFound(TMF_TYPES[kind], id)
+    return _render(uow.catalog, stored, base)
+
+
+def list_resources(uow: UnitOfWorkLike, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
+                   base: str) -> tuple[list[dict[str, Any]], int]:
+    """One page of resources matching the attribute filters, and how many match in all."""
+    stored, total = uow.catalog.page(kind, filters, offset, limit)
+    return [_render(uow.catalog, s, base) for s in stored], total
+
+
+# --------------------------------------------------------------------------------- changing
+
+
+def _check_references(repo: CatalogRepository, entity: Entity) -> None:
+    problems = reference_problems(entity, repo.ids)
+    if isinstance(entity, ProductOffering) and entity.characteristic_uses and entity.product_specification:
+        spec = repo.get("productSpecification", entity.product_specification)
+        if isinstance(spec, Stored) and isinstance(spec.entity, ProductSpecification):
+            problems += characteristic_use_problems(entity, spec.entity.characteristics)
+    problems += _cycle_problems(repo, entity)
+    if problems:
+        details = [f"{'.'.join(map(str, p.path))}: {p.message}"
+                   + (f" (did you mean '{p.suggestion}'?)" if p.suggestion else "") for p in problems]
+        raise UnknownReference("; ".join(details), details=details)
+
+
+def _children(entity: Entity) -> list[str]:
+    kind = entity.kind
+    if kind == "productOffering":
+        return [b.offering for b in entity.bundle]  # type: ignore[attr-defined]
+    if kind == "resourceSpecification":
+        return list(entity.children)  # type: ignore[attr-defined]
+    if kind == "category":
+        return [entity.parent] if entity.parent else []  # type: ignore[attr-defined]
+    return []
+
+
+def _cycle_problems(repo: CatalogRepository, entity: Entity) -> list:
+    from bssrules.catalog.checks import Problem
+
+    seen, todo = set(), list(_children(entity))
+    while todo:
+        current = todo.pop()
+        if current == entity.id:
+            return [Problem(entity.kind, entity.id, (), f"{entity.kind} '{entity.id}' would contain itself",
+                            code="cycle")]
+        if current in seen:
+            continue
+        seen.add(current)
+        stored = repo.get(entity.kind, current)
+        if stored:
+            todo.extend(_children(stored.entity))
+    return []
+
+
+def create_resource(uow: UnitOfWorkLike, kind: str, body: dict[str, Any], base: str) -> dict[str, Any]:
+    """Create a resource from a TMF620 create body (an ``id`` may be given; else one is made)."""
+    if isinstance(body, dict) and not body.get("id"):
+        body = {**body, "id": str(uuid.uuid4())}
+    entity = from_tmf(kind, body)
+    repo = uow.catalog
+    if repo.get(kind, entity.id) is not None:
+        raise Conflict(f"a {TMF_TYPES[kind]} with id '{entity.id}' already exists")
+    _check_references(repo, entity)
+    meta = Meta(1, _now())
+    repo.insert(entity, meta, "api", _attributes(entity, meta))
+    repo.next_revision()
+    result = _render(repo, Stored(entity, meta, "api"), base)
+    uow.commit()
+    return result
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def patch_resource(uow: UnitOfWorkLike, kind: str, id: str, patch: dict[str, Any], base: str) -> dict[str, Any]:
+    """Apply a merge patch; the result is validated like a create. A no-op keeps the version."""
+    repo = uow.catalog
+    stored = repo.get(kind, id, for_update=True)
+    if stored is None:
+        raise NotFound(TMF_TYPES[kind], id)
+    if not isinstance(patch, dict):
+        raise InvalidInput("a merge patch must be a JSON object")
+    if "id" in patch and patch["id"] != id:
+        raise InvalidInput("the id of a resource cannot be changed", path=("id",))
+    derived = DERIVED.get(kind, set()) & set(patch)
+    if derived:
+        raise InvalidInput(f"{', '.join(sorted(derived))} cannot be patched: derived from other resources",
+                           path=(sorted(derived)[0],))
+    current = to_tmf(stored.entity, stored.meta, base)
+    entity = from_tmf(kind, merge_patch(current, patch))
+    if entity == stored.entity:
+        return _render(repo, stored, base)
+    _check_references(repo, entity)
+    meta = Meta(stored.meta.version + 1, _now())
+    repo.replace(entity, meta, stored.source, _attributes(entity, meta))
+    repo.next_revision()
+    result = _render(repo, Stored(entity, meta, stored.source), base)
+    uow.commit()
+    return result
+
+
+def delete_resource(uow: UnitOfWorkLike, kind: str, id: str) -> None:
+    """Delete a resource nothing refers to; otherwise :class:`Conflict` names the referrers."""
+    repo = uow.catalog
+    if repo.get(kind, id, for_update=True) is None:
+        raise NotFound(TMF_TYPES[kind], id)
+    users = referrers([s.entity for s in repo.all()], kind, id)
+    if users:
+        raise Conflict(f"{TMF_TYPES[kind]} '{id}' is still referred to by " +
+                       ", ".join(f"{TMF_TYPES[k]} '{i}'" for k, i in users))
+    repo.delete(kind, id)
+    repo.next_revision()
+    uow.commit()
+
+
+def stored_catalog(uow: UnitOfWorkLike) -> Catalog:
+    """The whole stored catalog as one in-memory :class:`Catalog`."""
+    catalog = Catalog()
+    for stored in uow.catalog.all():
+        catalog.add(stored.entity)
+    return catalog
+
+
+__all__ = [
+    "LoadReport", "load_catalog", "get_resource", "list_resources", "create_resource", "patch_resource",
+    "delete_resource", "merge_patch", "stored_catalog", "TMF620_KINDS", "KINDS",
+]

@@ -1,0 +1,54 @@
+"""Engines and schema migrations. Nothing connects at import time."""
+from __future__ import annotations
+
+import os
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+
+DEFAULT_DATABASE_URL = "sqlite:///bssrules.db"
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else ``BSSRULES_DATABASE_URL``, else a SQLite file here."""
+    url = url or os.environ.get("BSSRULES_DATABASE_URL") or DEFAULT_DATABASE_URL
+    # Let users write the plain PostgreSQL URL; psycopg 3 is the driver we ship.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """An engine for ``url`` with the schema migrated to the latest revision."""
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")  # the attribute index cascades on delete
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", "bssrules.store:migrations")
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply the Alembic migrations up to ``revision`` (idempotent)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

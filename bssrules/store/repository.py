@@ -1,0 +1,170 @@
+"""Catalog persistence: entities as JSON documents plus an attribute index for filters."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from bssrules import jsontext
+from bssrules.catalog.model import KINDS, Entity
+from bssrules.catalog.tmf import Meta
+from bssrules.store.tables import catalog_attribute, catalog_entity, counter
+
+MAX_INDEXED_VALUE = 512
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An entity with the facts the store keeps about it."""
+
+    entity: Entity
+    meta: Meta
+    source: str
+
+
+def entity_document(entity: Entity) -> str:
+    """The canonical JSON text of an entity (stable: its hash says whether it changed)."""
+    return jsontext.dumps(entity.model_dump(mode="python", by_alias=True, exclude_defaults=True), sort_keys=True)
+
+
+def content_hash(document: str) -> str:
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
+def flatten(document: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(dotted path, text) for each scalar leaf; list items share their list's path."""
+    for key, value in document.items():
+        path = f"{prefix}{key}"
+        yield from _leaves(path, value)
+
+
+def _leaves(path: str, value: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        yield from flatten(value, path + ".")
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _leaves(path, item)
+    elif value is not None:
+        text = attribute_text(value)
+        if len(text) <= MAX_INDEXED_VALUE:
+            yield path, text
+
+
+def attribute_text(value: Any) -> str:
+    """How a scalar is indexed and how a filter value must be written to match it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+    return str(value)
+
+
+class CatalogRepository:
+    """Reads and writes catalog entities on one connection (inside the caller's transaction)."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def _row_to_stored(self, row: Any) -> Stored:
+        entity = KINDS[row.kind].model_validate(jsontext.loads(row.document))
+        last_update = row.last_update if row.last_update.tzinfo else row.last_update.replace(tzinfo=dt.timezone.utc)
+        return Stored(entity, Meta(row.version, last_update), row.source)
+
+    def get(self, kind: str, id: str, *, for_update: bool = False) -> Stored | None:
+        query = select(catalog_entity).where(catalog_entity.c.kind == kind, catalog_entity.c.id == id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return self._row_to_stored(row) if row else None
+
+    def hashes(self, kind: str | None = None) -> dict[tuple[str, str], tuple[str, str, int]]:
+        """(kind, id) -> (content hash, source, version) of every stored entity."""
+        query = select(catalog_entity.c.kind, catalog_entity.c.id, catalog_entity.c.content_hash,
+                       catalog_entity.c.source, catalog_entity.c.version)
+        if kind:
+            query = query.where(catalog_entity.c.kind == kind)
+        return {(r.kind, r.id): (r.content_hash, r.source, r.version) for r in self.connection.execute(query)}
+
+    def ids(self, kind: str) -> set[str]:
+        query = select(catalog_entity.c.id).where(catalog_entity.c.kind == kind)
+        return set(self.connection.execute(query).scalars())
+
+    def all(self, kind: str | None = None) -> list[Stored]:
+        query = select(catalog_entity).order_by(catalog_entity.c.kind, catalog_entity.c.id)
+        if kind:
+            query = query.where(catalog_entity.c.kind == kind)
+        return [self._row_to_stored(r) for r in self.connection.execute(query)]
+
+    def ids_with(self, kind: str, path: str, value: str) -> list[str]:
+        """Ids of entities of ``kind`` whose indexed attribute ``path`` equals ``value``."""
+        query = (select(catalog_attribute.c.entity_id).distinct()
+                 .where(catalog_attribute.c.kind == kind, catalog_attribute.c.path == path,
+                        catalog_attribute.c.value == value)
+                 .order_by(catalog_attribute.c.entity_id))
+        return list(self.connection.execute(query).scalars())
+
+    def page(self, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int
+             ) -> tuple[list[Stored], int]:
+        """One page of entities matching every filter (values of one filter are alternatives),
+        ordered by id, and the total number matching."""
+        conditions = [catalog_entity.c.kind == kind]
+        for path, values in filters.items():
+            matching = select(catalog_attribute.c.entity_id).where(
+                catalog_attribute.c.kind == kind, catalog_attribute.c.path == path,
+                or_(*[catalog_attribute.c.value == v for v in values]))
+            conditions.append(catalog_entity.c.id.in_(matching))
+        where = and_(*conditions)
+        total = self.connection.execute(select(func.count()).select_from(catalog_entity).where(where)).scalar_one()
+        rows = self.connection.execute(select(catalog_entity).where(where).order_by(catalog_entity.c.id)
+                                       .offset(offset).limit(limit))
+        return [self._row_to_stored(r) for r in rows], total
+
+    def insert(self, entity: Entity, meta: Meta, source: str, attributes: Iterable[tuple[str, str]]) -> None:
+        document = entity_document(entity)
+        self.connection.execute(insert(catalog_entity).values(
+            kind=entity.kind, id=entity.id, name=entity.name, lifecycle_status=entity.lifecycle_status,
+            version=meta.version, last_update=meta.last_update, source=source,
+            content_hash=content_hash(document), document=document))
+        self._index(entity, attributes)
+
+    def replace(self, entity: Entity, meta: Meta, source: str, attributes: Iterable[tuple[str, str]]) -> None:
+        document = entity_document(entity)
+        self.connection.execute(update(catalog_entity).where(
+            catalog_entity.c.kind == entity.kind, catalog_entity.c.id == entity.id).values(
+            name=entity.name, lifecycle_status=entity.lifecycle_status, version=meta.version,
+            last_update=meta.last_update, source=source, content_hash=content_hash(document), document=document))
+        self._unindex(entity.kind, entity.id)
+        self._index(entity, attributes)
+
+    def delete(self, kind: str, id: str) -> None:
+        self._unindex(kind, id)
+        self.connection.execute(delete(catalog_entity).where(catalog_entity.c.kind == kind, catalog_entity.c.id == id))
+
+    def _unindex(self, kind: str, id: str) -> None:
+        self.connection.execute(delete(catalog_attribute).where(
+            catalog_attribute.c.kind == kind, catalog_attribute.c.entity_id == id))
+
+    def _index(self, entity: Entity, attributes: Iterable[tuple[str, str]]) -> None:
+        rows = [{"kind": entity.kind, "entity_id": entity.id, "path": p, "value": v}
+                for p, v in sorted(set(attributes))]
+        if rows:
+            self.connection.execute(insert(catalog_attribute), rows)
+
+    def next_revision(self) -> int:
+        """Increment and return the catalog revision shared by every worker."""
+        changed = self.connection.execute(update(counter).where(counter.c.name == "catalog_revision")
+                                          .values(value=counter.c.value + 1))
+        if changed.rowcount == 0:
+            self.connection.execute(insert(counter).values(name="catalog_revision", value=1))
+            return 1
+        return self.connection.execute(select(counter.c.value).where(counter.c.name == "catalog_revision")
+                                       ).scalar_one()
+
+    def revision(self) -> int:
+        value = self.connection.execute(select(counter.c.value).where(counter.c.name == "catalog_revision")
+                                        ).scalar_one_or_none()
+        return value or 0

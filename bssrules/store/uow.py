@@ -1,0 +1,34 @@
+"""Unit of work: one transaction, the repositories that share it."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from bssrules.store.repository import CatalogRepository
+
+
+class UnitOfWork:
+    """``with UnitOfWork(engine) as uow: …; uow.commit()`` — anything not committed rolls back."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.connection: Connection | None = None
+
+    def __enter__(self) -> "UnitOfWork":
+        self.connection = self.engine.connect()
+        self.connection.begin()
+        self.catalog = CatalogRepository(self.connection)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        assert self.connection is not None
+        try:
+            if self.connection.in_transaction():
+                self.connection.rollback()
+        finally:
+            self.connection.close()
+
+    def commit(self) -> None:
+        assert self.connection is not None
+        self.connection.commit()
