@@ -1,0 +1,45 @@
+"""The FastAPI application factory. Workers keep no state but the engine: all else is in the database."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine
+
+from bssrules import __version__
+from bssrules.api import tmfspec
+from bssrules.api.catalog import catalog_router
+from bssrules.api.errors import install_error_handlers
+from bssrules.store.db import make_engine
+
+
+def create_app(database_url: str | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the app; the database (migrated on start) is ``engine``, else ``database_url``,
+    else ``BSSRULES_DATABASE_URL``, else the default SQLite file."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = engine or make_engine(database_url)
+        try:
+            yield
+        finally:
+            if engine is None:
+                app.state.engine.dispose()
+
+    app = FastAPI(title="bssrules", version=__version__, lifespan=lifespan,
+                  description="TM Forum Open API style access to the bssrules catalog and its rules.")
+    install_error_handlers(app)
+    app.include_router(catalog_router())
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(tmfspec.openapi_components())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,100 @@
+"""TMF620 Product Catalog Management: one router per resource, all with the same conventions."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+
+from bssrules import services
+from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
+from bssrules.api.query import parse_fields, parse_list_query, project
+from bssrules.api.responses import TMFJSONResponse
+from bssrules.catalog.tmf import TMF_TYPES
+
+BASE_PATH = "/tmf-api/productCatalogManagement/v4"
+
+
+def _ref(definition: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{definition}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERRORS = {status: _json(_ref("Error"), reason) for status, reason in (
+    (400, "Bad Request"), (404, "Not Found"), (405, "Method Not Allowed"), (409, "Conflict"),
+    (415, "Unsupported Media Type"), (422, "Unprocessable Entity"), (500, "Internal Server Error"))}
+_FIELDS = {"name": "fields", "in": "query", "required": False, "schema": {"type": "string"},
+           "description": "Comma-separated attributes to return (id, href and @type always come)"}
+_PAGING = [
+    {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0},
+     "description": "Index of the first resource to return"},
+    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+     "description": "Number of resources to return (default 100, at most 1000)"},
+]
+
+
+def resource_router(kind: str) -> APIRouter:
+    """list / retrieve / create / patch / delete for one TMF620 resource kind."""
+    definition = TMF_TYPES[kind]
+    router = APIRouter(prefix=f"/{kind}", tags=[kind])
+
+    def body_of(name: str, media_types: tuple[str, ...]) -> dict[str, Any]:
+        return {"requestBody": {"required": True, "content": {m: {"schema": _ref(name)} for m in media_types}}}
+
+    @router.get("", operation_id=f"list{definition}", summary=f"List or find {definition} objects",
+                response_class=TMFJSONResponse,
+                responses={200: _json({"type": "array", "items": _ref(definition)}, "Success"), **_ERRORS},
+                openapi_extra={"parameters": [_FIELDS, *_PAGING]})
+    async def list_resources(request: Request) -> Response:
+        query = parse_list_query(request.query_params, definition)
+        items, total = await in_unit_of_work(request, services.list_resources, kind, query.filters,
+                                             query.offset, query.limit, BASE_PATH)
+        headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(items))}
+        if query.offset + len(items) < total:
+            params = dict(request.query_params)
+            params.update(offset=str(query.offset + len(items)), limit=str(query.limit))
+            headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+        return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
+
+    @router.get("/{id}", operation_id=f"retrieve{definition}", summary=f"Retrieve a {definition} by id",
+                response_class=TMFJSONResponse, responses={200: _json(_ref(definition), "Success"), **_ERRORS},
+                openapi_extra={"parameters": [_FIELDS]})
+    async def retrieve_resource(request: Request, id: str) -> Response:
+        fields = parse_fields(request.query_params, definition)
+        resource = await in_unit_of_work(request, services.get_resource, kind, id, BASE_PATH)
+        return TMFJSONResponse(project(resource, fields))
+
+    @router.post("", operation_id=f"create{definition}", summary=f"Create a {definition}", status_code=201,
+                 response_class=TMFJSONResponse, responses={201: _json(_ref(definition), "Created"), **_ERRORS},
+                 openapi_extra=body_of(f"{definition}_Create", JSON_TYPES))
+    async def create_resource(request: Request) -> Response:
+        body = await json_body(request, JSON_TYPES, f"{definition}_Create")
+        resource = await in_unit_of_work(request, services.create_resource, kind, body, BASE_PATH)
+        return TMFJSONResponse(resource, status_code=201, headers={"Location": resource["href"]})
+
+    @router.patch("/{id}", operation_id=f"patch{definition}", summary=f"Update partially a {definition}",
+                  response_class=TMFJSONResponse, responses={200: _json(_ref(definition), "Updated"), **_ERRORS},
+                  openapi_extra=body_of(f"{definition}_Update", PATCH_TYPES))
+    async def patch_resource(request: Request, id: str) -> Response:
+        body = await json_body(request, PATCH_TYPES, f"{definition}_Update")
+        resource = await in_unit_of_work(request, services.patch_resource, kind, id, body, BASE_PATH)
+        return TMFJSONResponse(resource)
+
+    @router.delete("/{id}", operation_id=f"delete{definition}", summary=f"Delete a {definition}",
+                   status_code=204, responses={204: {"description": "Deleted"}, **_ERRORS})
+    async def delete_resource(request: Request, id: str) -> Response:
+        await in_unit_of_work(request, services.delete_resource, kind, id)
+        return Response(status_code=204)
+
+    return router
+
+
+def catalog_router() -> APIRouter:
+    """The whole TMF620 API under its path prefix."""
+    router = APIRouter(prefix=BASE_PATH)
+    for kind in services.TMF620_KINDS:
+        router.include_router(resource_router(kind))
+    return router

@@ -1,0 +1,52 @@
+"""Running a use case on a unit of work from an async route, and reading JSON bodies."""
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from bssrules import jsontext
+from bssrules.api import tmfspec
+from bssrules.errors import InvalidInput
+from bssrules.store.uow import UnitOfWork
+
+T = TypeVar("T")
+JSON_TYPES = ("application/json",)
+PATCH_TYPES = ("application/merge-patch+json", "application/json")
+
+
+async def in_unit_of_work(request: Request, use_case: Callable[..., T], *args: Any) -> T:
+    """Run ``use_case(uow, *args)`` in a worker thread, on its own transaction."""
+    engine = request.app.state.engine
+
+    def run() -> T:
+        with UnitOfWork(engine) as uow:
+            return use_case(uow, *args)
+
+    return await run_in_threadpool(run)
+
+
+async def json_body(request: Request, accepted: tuple[str, ...], definition: str) -> dict[str, Any]:
+    """The request body as JSON (exact decimals), checked against a TMF definition."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in accepted:
+        raise UnsupportedMediaType(f"send the body as {' or '.join(accepted)}, not '{content_type or 'nothing'}'")
+    raw = await request.body()
+    if not raw.strip():
+        raise InvalidInput("the request body is empty; a JSON object is expected")
+    try:
+        body = jsontext.loads(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"malformed JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    errors = sorted(tmfspec.validator(definition).iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        details = [f"{'.'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}" for e in errors]
+        raise InvalidInput(f"the body does not conform to {definition}: " + "; ".join(details), details=details)
+    return body
+
+
+class UnsupportedMediaType(InvalidInput):
+    code = "unsupportedMediaType"

@@ -1,0 +1,58 @@
+"""Domain errors and HTTP errors, rendered as the TMF ``Error`` body {code, reason, message, status}."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from bssrules.api.deps import UnsupportedMediaType
+from bssrules.api.responses import TMFJSONResponse
+from bssrules.errors import BssRulesError, Conflict, InvalidInput, InvalidSource, NotFound, UnknownReference
+
+log = logging.getLogger("bssrules.api")
+
+_STATUS = {UnsupportedMediaType: 415, InvalidInput: 400, InvalidSource: 400, NotFound: 404, Conflict: 409, UnknownReference: 422}
+_REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+            405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type",
+            422: "Unprocessable Entity", 500: "Internal Server Error"}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> TMFJSONResponse:
+    body: dict[str, Any] = {"code": code, "reason": _REASONS.get(status, "Error"), "message": message,
+                            "status": str(status), "@type": "Error"}
+    return TMFJSONResponse(body, status_code=status, headers=headers)
+
+
+def _domain_error(_: Request, exc: Exception) -> TMFJSONResponse:
+    assert isinstance(exc, BssRulesError)
+    status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)
+    return error_response(status, exc.code, str(exc))
+
+
+def _http_error(_: Request, exc: Exception) -> TMFJSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = {404: "notFound", 405: "methodNotAllowed"}.get(exc.status_code, "httpError")
+    message = str(exc.detail) if exc.detail else _REASONS.get(exc.status_code, "Error")
+    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+def _validation_error(_: Request, exc: Exception) -> TMFJSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    return error_response(400, "invalidInput", "; ".join(problems))
+
+
+def _unexpected(_: Request, exc: Exception) -> TMFJSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return error_response(500, "internalError", "an unexpected error occurred; it has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves the API as a TMF Error body with the matching status."""
+    app.add_exception_handler(BssRulesError, _domain_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

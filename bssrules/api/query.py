@@ -1,0 +1,75 @@
+"""Query conventions of the TMF APIs: ``fields=``, ``offset``/``limit`` and attribute filters."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.datastructures import QueryParams
+
+from bssrules.api import tmfspec
+from bssrules.errors import InvalidInput, did_you_mean
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+RESERVED = {"fields", "offset", "limit"}
+ALWAYS_SHOWN = ("id", "href", "@type")
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    fields: tuple[str, ...] | None
+    offset: int
+    limit: int
+    filters: dict[str, list[str]]
+
+
+def _integer(params: QueryParams, name: str, default: int, low: int, high: int | None = None) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be an integer, got '{raw}'", path=(name,)) from None
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise InvalidInput(f"'{name}' must be {bound}, got {value}", path=(name,))
+    return value
+
+
+def parse_fields(params: QueryParams, definition: str) -> tuple[str, ...] | None:
+    """The attributes ``fields=`` asks for (None: all), each checked against the definition."""
+    raw = params.get("fields")
+    if raw is None:
+        return None
+    known = tmfspec.top_level_attributes(definition)
+    names = tuple(f.strip() for f in raw.split(",") if f.strip())
+    for name in names:
+        if name not in known:
+            raise InvalidInput(f"'{name}' is not an attribute of {definition}", path=("fields",),
+                               suggestion=did_you_mean(name, known))
+    return names
+
+
+def parse_list_query(params: QueryParams, definition: str) -> ListQuery:
+    """Read paging, projection and filters; unknown filter attributes are refused with a suggestion."""
+    filters: dict[str, list[str]] = {}
+    known = tmfspec.attribute_paths(definition)
+    for key in params.keys():
+        if key in RESERVED:
+            continue
+        if key not in known:
+            raise InvalidInput(f"cannot filter on '{key}': not an attribute of {definition}", path=(key,),
+                               suggestion=did_you_mean(key, known))
+        values = [v for raw in params.getlist(key) for v in raw.split(",")]
+        filters[key] = values
+    return ListQuery(parse_fields(params, definition), _integer(params, "offset", 0, 0),
+                     _integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT), filters)
+
+
+def project(resource: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
+    """Keep only the requested attributes (plus id, href and @type)."""
+    if fields is None:
+        return resource
+    keep = set(fields) | set(ALWAYS_SHOWN)
+    return {k: v for k, v in resource.items() if k in keep}
