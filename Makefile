@@ -1,0 +1,30 @@
+# The two commands of the README, plus the benchmarks. Each creates .venv when needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench schema clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else "bssrules needs Python 3.11 or 3.12 (durable-rules does not import on 3.13); set PYTHON=...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/bssrules demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+# Regenerate the shipped JSON Schemas after changing the model (a test checks they match).
+schema: $(STAMP)
+	$(BIN)/python -c 'from bssrules.catalog.schema import write_catalog_schema; print(write_catalog_schema())'
+
+clean:
+	rm -rf $(VENV) bssrules.db build *.egg-info .pytest_cache .hypothesis
