@@ -53,8 +53,9 @@ def check(folders: list[Path] = typer.Argument(..., help="Catalog folders to che
 
 @app.command()
 def load(folder: Path = typer.Argument(..., help="Catalog folder to load."),
-         source: Optional[str] = typer.Option(None, help="Name this load owns its entities under "
-                                                         "(default: the folder name)."),
+         source: Optional[str] = typer.Option(None, help="Name this load owns its entities under; a later load "
+                                                         "of the same source removes what the folder no longer has "
+                                                         "(default: the folder's absolute path)."),
          database_url: Optional[str] = DatabaseOption) -> None:
     """Check a catalog folder, then store it in one transaction (idempotent; prunes what the folder dropped)."""
     from bssrules import services
@@ -66,14 +67,14 @@ def load(folder: Path = typer.Argument(..., help="Catalog folder to load."),
     except InvalidSource as exc:
         _report_invalid(exc)
         raise typer.Exit(1)
-    name = source or folder.resolve().name
+    name = source or str(folder.resolve())
     engine = make_engine(database_url)
     started = time.perf_counter()
     try:
         with UnitOfWork(engine) as uow:
             report = services.load_catalog(uow, catalog, name)
     except BssRulesError as exc:
-        err.print(f"[bold red]not loaded:[/] {exc}")
+        print(f"not loaded: {exc}", file=sys.stderr)
         raise typer.Exit(1)
     finally:
         engine.dispose()

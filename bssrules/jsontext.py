@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import simplejson
@@ -26,3 +27,9 @@ def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> 
 def loads(text: str | bytes) -> Any:
     """Parse, reading every non-integer number as a Decimal."""
     return simplejson.loads(text, use_decimal=True)
+
+
+def normalized_number(value: int | Decimal) -> str:
+    """One spelling per number, so 5, 5.0 and 5.00 index and filter alike."""
+    text = format(Decimal(value).normalize(), "f")
+    return "0" if text in ("-0", "") else text

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Protocol, Sequence
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.checks import characteristic_use_problems, reference_problems, referrers
 from bssrules.catalog.model import KINDS, Entity, ProductOffering, ProductSpecification
-from bssrules.catalog.tmf import DERIVED, TMF_TYPES, Meta, from_tmf, to_tmf
+from bssrules.catalog.tmf import DERIVED, TMF_TYPES, Meta, from_tmf, tmf_path, to_tmf
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from bssrules.store.repository import CatalogRepository, Stored, content_hash, entity_document, flatten
 
@@ -75,12 +75,13 @@ def load_catalog(uow: UnitOfWorkLike, catalog: Catalog, source: str, now: dt.dat
             meta = Meta(1, now)
             repo.insert(entity, meta, owner, _attributes(entity, meta))
             report.created.append(key)
-        elif existing[key][0] != digest or existing[key][1] != owner:
-            version = existing[key][2] + (existing[key][0] != digest)
-            meta = Meta(version, now)
+        elif existing[key][0] != digest:
+            meta = Meta(existing[key][2] + 1, now)
             repo.replace(entity, meta, owner, _attributes(entity, meta))
-            (report.updated if existing[key][0] != digest else report.unchanged).append(key)
+            report.updated.append(key)
         else:
+            if existing[key][1] != owner:
+                repo.set_source(*key, owner)  # the content is the same: version and lastUpdate stay
             report.unchanged.append(key)
     for key, (_, entity_source, _) in sorted(existing.items()):
         if entity_source == owner and key not in incoming:
@@ -146,7 +147,7 @@ def _check_references(repo: CatalogRepository, entity: Entity) -> None:
             problems += characteristic_use_problems(entity, spec.entity.characteristics)
     problems += _cycle_problems(repo, entity)
     if problems:
-        details = [f"{'.'.join(map(str, p.path))}: {p.message}"
+        details = [(f"{tmf_path(p.path)}: " if p.path else "") + p.message
                    + (f" (did you mean '{p.suggestion}'?)" if p.suggestion else "") for p in problems]
         raise UnknownReference("; ".join(details), details=details)
 
@@ -220,10 +221,13 @@ def patch_resource(uow: UnitOfWorkLike, kind: str, id: str, patch: dict[str, Any
         raise InvalidInput("a merge patch must be a JSON object")
     if "id" in patch and patch["id"] != id:
         raise InvalidInput("the id of a resource cannot be changed", path=("id",))
-    derived = DERIVED.get(kind, set()) & set(patch)
-    if derived:
-        raise InvalidInput(f"{', '.join(sorted(derived))} cannot be patched: derived from other resources",
-                           path=(sorted(derived)[0],))
+    shown = _render(repo, stored, base)
+    changed_derived = sorted(k for k in DERIVED.get(kind, set()) & set(patch) if patch[k] != shown.get(k))
+    if changed_derived:
+        raise InvalidInput(f"{', '.join(changed_derived)} cannot be patched: derived from other resources "
+                           "(set membership on the offering's category, or the child category's parentId)",
+                           path=(changed_derived[0],))
+    patch = {k: v for k, v in patch.items() if k not in DERIVED.get(kind, set())}
     current = to_tmf(stored.entity, stored.meta, base)
     entity = from_tmf(kind, merge_patch(current, patch))
     if entity == stored.entity:

@@ -54,8 +54,8 @@ def resource_router(kind: str) -> APIRouter:
                                              query.offset, query.limit, BASE_PATH)
         headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(items))}
         if query.offset + len(items) < total:
-            params = dict(request.query_params)
-            params.update(offset=str(query.offset + len(items)), limit=str(query.limit))
+            params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
+            params += [("offset", str(query.offset + len(items))), ("limit", str(query.limit))]
             headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
         return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
 
@@ -79,7 +79,7 @@ def resource_router(kind: str) -> APIRouter:
                   response_class=TMFJSONResponse, responses={200: _json(_ref(definition), "Updated"), **_ERRORS},
                   openapi_extra=body_of(f"{definition}_Update", PATCH_TYPES))
     async def patch_resource(request: Request, id: str) -> Response:
-        body = await json_body(request, PATCH_TYPES, f"{definition}_Update")
+        body = await json_body(request, PATCH_TYPES, f"{definition}_Update", merge_patch=True)
         resource = await in_unit_of_work(request, services.patch_resource, kind, id, body, BASE_PATH)
         return TMFJSONResponse(resource)
 

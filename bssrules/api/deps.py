@@ -27,8 +27,27 @@ async def in_unit_of_work(request: Request, use_case: Callable[..., T], *args: A
     return await run_in_threadpool(run)
 
 
-async def json_body(request: Request, accepted: tuple[str, ...], definition: str) -> dict[str, Any]:
-    """The request body as JSON (exact decimals), checked against a TMF definition."""
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _problem(error: Any) -> str:
+    where = ".".join(map(str, error.absolute_path)) or "(body)"
+    if error.validator == "type":
+        expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        return f"{where}: expected {expected}, got {jsontext.dumps(error.instance)[:80]}"
+    return f"{where}: {error.message}"
+
+
+async def json_body(request: Request, accepted: tuple[str, ...], definition: str,
+                    merge_patch: bool = False) -> dict[str, Any]:
+    """The request body as JSON (exact decimals), checked against a TMF definition.
+
+    In a merge patch, ``null`` means "remove": nulls are left out of the schema check."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in accepted:
         raise UnsupportedMediaType(f"send the body as {' or '.join(accepted)}, not '{content_type or 'nothing'}'")
@@ -41,9 +60,10 @@ async def json_body(request: Request, accepted: tuple[str, ...], definition: str
         raise InvalidInput(f"malformed JSON: {exc}") from None
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
-    errors = sorted(tmfspec.validator(definition).iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+    checked = _without_nulls(body) if merge_patch else body
+    errors = sorted(tmfspec.validator(definition).iter_errors(checked), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        details = [f"{'.'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}" for e in errors]
+        details = [_problem(e) for e in errors]
         raise InvalidInput(f"the body does not conform to {definition}: " + "; ".join(details), details=details)
     return body
 

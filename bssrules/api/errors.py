@@ -32,11 +32,26 @@ def _domain_error(_: Request, exc: Exception) -> TMFJSONResponse:
     return error_response(status, exc.code, str(exc))
 
 
-def _http_error(_: Request, exc: Exception) -> TMFJSONResponse:
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts on this path (Starlette reports only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(request.url.path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
+def _http_error(request: Request, exc: Exception) -> TMFJSONResponse:
     assert isinstance(exc, HTTPException)
     code = {404: "notFound", 405: "methodNotAllowed"}.get(exc.status_code, "httpError")
     message = str(exc.detail) if exc.detail else _REASONS.get(exc.status_code, "Error")
-    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        message = f"{request.method} is not allowed on {request.url.path}; allowed: {', '.join(allowed)}"
+    return error_response(exc.status_code, code, message, headers=headers or None)
 
 
 def _validation_error(_: Request, exc: Exception) -> TMFJSONResponse:

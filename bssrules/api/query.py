@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.datastructures import QueryParams
 
 from bssrules.api import tmfspec
 from bssrules.errors import InvalidInput, did_you_mean
+from bssrules.jsontext import normalized_number
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -51,18 +53,30 @@ def parse_fields(params: QueryParams, definition: str) -> tuple[str, ...] | None
     return names
 
 
+def _filter_value(key: str, value: str, json_type: str) -> str:
+    """The indexed spelling of a filter value: numbers normalised, booleans checked."""
+    if json_type in ("number", "integer"):
+        try:
+            return normalized_number(Decimal(value))
+        except (InvalidOperation, ValueError):
+            raise InvalidInput(f"'{key}' is a number; '{value}' is not", path=(key,)) from None
+    if json_type == "boolean" and value not in ("true", "false"):
+        raise InvalidInput(f"'{key}' is true or false; '{value}' is neither", path=(key,))
+    return value
+
+
 def parse_list_query(params: QueryParams, definition: str) -> ListQuery:
     """Read paging, projection and filters; unknown filter attributes are refused with a suggestion."""
     filters: dict[str, list[str]] = {}
-    known = tmfspec.attribute_paths(definition)
+    types = tmfspec.attribute_types(definition)
     for key in params.keys():
         if key in RESERVED:
             continue
-        if key not in known:
-            raise InvalidInput(f"cannot filter on '{key}': not an attribute of {definition}", path=(key,),
-                               suggestion=did_you_mean(key, known))
+        if key not in types:
+            raise InvalidInput(f"cannot filter on '{key}': not a filterable attribute of {definition}",
+                               path=(key,), suggestion=did_you_mean(key, types))
         values = [v for raw in params.getlist(key) for v in raw.split(",")]
-        filters[key] = values
+        filters[key] = [_filter_value(key, v, types[key]) for v in values]
     return ListQuery(parse_fields(params, definition), _integer(params, "offset", 0, 0),
                      _integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT), filters)
 

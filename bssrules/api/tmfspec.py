@@ -30,7 +30,7 @@ def validator(definition: str) -> Draft4Validator:
     return Draft4Validator({"definitions": definitions(), "$ref": f"#/definitions/{definition}"})
 
 
-def _paths(schema: dict[str, Any], prefix: str, depth: int) -> Iterator[str]:
+def _paths(schema: dict[str, Any], prefix: str, depth: int) -> Iterator[tuple[str, str]]:
     if "$ref" in schema:
         schema = definitions()[schema["$ref"].rsplit("/", 1)[1]]
     if schema.get("type") == "array":
@@ -38,22 +38,30 @@ def _paths(schema: dict[str, Any], prefix: str, depth: int) -> Iterator[str]:
         return
     properties = schema.get("properties")
     if not properties:
-        yield prefix
+        yield prefix, schema.get("type", "string")
         return
-    if prefix:
-        yield prefix
     if depth == 0:
         return
     for name, sub in properties.items():
         yield from _paths(sub, f"{prefix}.{name}" if prefix else name, depth - 1)
 
 
+# Links and derived lists are not stored as attributes: filtering on them could never match.
+_NOT_FILTERABLE = {"Category": ("productOffering", "subCategory")}
+
+
 @lru_cache(maxsize=None)
-def attribute_paths(definition: str, depth: int = 3) -> frozenset[str]:
-    """Every dotted attribute path of a definition (arrays flattened), for filters."""
-    paths = set(_paths(definitions()[definition], "", depth))
-    paths |= EXTENSION_ATTRIBUTES.get(definition, set())
-    return frozenset(p for p in paths if p)
+def attribute_types(definition: str, depth: int = 3) -> dict[str, str]:
+    """Every filterable dotted attribute path of a definition (arrays flattened) and its JSON type."""
+    types = {path: kind for path, kind in _paths(definitions()[definition], "", depth)
+             if path and not path.endswith("href") and not path.startswith(_NOT_FILTERABLE.get(definition, ("\0",)))}
+    types.update({name: "boolean" for name in EXTENSION_ATTRIBUTES.get(definition, set())})
+    return types
+
+
+def attribute_paths(definition: str) -> frozenset[str]:
+    """The attribute paths filters may use."""
+    return frozenset(attribute_types(definition))
 
 
 @lru_cache(maxsize=None)

@@ -54,6 +54,9 @@ def catalog_from_documents(documents: list[SourceDocument], diagnostics: list[Di
     diagnostics = list(diagnostics or [])
     catalog = Catalog()
     where: dict[tuple[str, str], tuple[SourceDocument, tuple]] = {}
+    # Ids of entities that failed their own validation still exist as far as references go:
+    # reporting every reference to them as unknown would bury the one real error.
+    invalid_ids: dict[str, set[str]] = {entity_type.kind: set() for entity_type in COLLECTIONS.values()}
     for doc in documents:
         if doc.data is None:
             continue  # an empty file (only comments) is allowed
@@ -68,12 +71,17 @@ def catalog_from_documents(documents: list[SourceDocument], diagnostics: list[Di
                 continue
             for index, item in enumerate(items):
                 base = (collection, index)
+                raw_id = item.get("id") if isinstance(item, dict) else None
                 if any(p[:2] == base for p in bad_paths):
+                    if isinstance(raw_id, str):
+                        invalid_ids[entity_type.kind].add(raw_id)
                     continue  # already reported by the schema; pydantic would repeat it
                 try:
                     entity = entity_type.model_validate(item)
                 except ValidationError as exc:
                     diagnostics += pydantic_diagnostics(exc, doc, base)
+                    if isinstance(raw_id, str):
+                        invalid_ids[entity_type.kind].add(raw_id)
                     continue
                 key = (entity.kind, entity.id)
                 if key in where:
@@ -85,7 +93,7 @@ def catalog_from_documents(documents: list[SourceDocument], diagnostics: list[Di
                     continue
                 where[key] = (doc, base)
                 catalog.add(entity, Origin(doc.file, doc.position(base)[0]))
-    for problem in catalog_problems(catalog):
+    for problem in catalog_problems(catalog, lambda kind: catalog.ids(kind) | invalid_ids[kind]):
         doc, base = where[(problem.kind, problem.id)]
         diagnostics.append(doc.diagnostic(base + problem.path, problem.message,
                                           suggestion=problem.suggestion, code=problem.code))

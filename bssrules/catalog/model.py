@@ -15,9 +15,11 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import Field, StrictBool, StrictInt, StringConstraints, field_validator, model_validator
 
 from bssrules.catalog.types import Amount, LifecycleStatus, Model, ValidFor
+from bssrules.errors import did_you_mean
+from bssrules.money import ISO_4217, minor_unit_exponent
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", max_length=128)]
-Scalar = Union[StrictBool, StrictInt, Decimal, str]
+Scalar = Union[StrictBool, StrictInt, Annotated[Decimal, Field(max_digits=23, decimal_places=8, allow_inf_nan=False)], str]
 ValueType = Literal["string", "integer", "number", "boolean", "date"]
 Ref = tuple[tuple[str | int, ...], str, str]  # (path inside the entity, target kind, target id)
 
@@ -92,8 +94,10 @@ class Characteristic(Model):
         for value in self.values:
             if not value_matches_type(value, self.value_type):
                 raise ValueError(f"value {value!r} is not of valueType {self.value_type}")
-        if len(set(map(repr, self.values))) != len(self.values):
-            raise ValueError("values are not unique")
+        keys = [_value_key(v) for v in self.values]
+        repeated = sorted({str(v) for v, k in zip(self.values, keys) if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(f"values are not unique: {', '.join(repeated)}")
         if self.default is not None:
             if not value_matches_type(self.default, self.value_type):
                 raise ValueError(f"default {self.default!r} is not of valueType {self.value_type}")
@@ -102,6 +106,15 @@ class Characteristic(Model):
             if self.range and not self.range.min <= self.default <= self.range.max:  # type: ignore[operator]
                 raise ValueError(f"default {self.default!r} is outside the range")
         return self
+
+
+def _value_key(value: Scalar) -> tuple[str, object]:
+    """Equal values compare equal whatever their spelling: 1, 1.0 and 1.00 are one number."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, (int, Decimal)):
+        return ("number", Decimal(value).normalize())
+    return ("text", value)
 
 
 def _unique_names(items: list[Characteristic]) -> list[Characteristic]:
@@ -254,6 +267,14 @@ class ProductOfferingPrice(Entity):
     amount: Amount = Field(ge=0)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"),
                         Field(description="an ISO 4217 currency code: three capital letters, e.g. EUR")]
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in ISO_4217:
+            hint = did_you_mean(value, ISO_4217)
+            raise ValueError(f"'{value}' is not an ISO 4217 currency code" + (f" (did you mean '{hint}'?)" if hint else ""))
+        return value
     recurring_period: Period | None = None
     period_length: int = Field(default=1, ge=1)
     unit: str | None = None
@@ -267,8 +288,9 @@ class ProductOfferingPrice(Entity):
 
     @model_validator(mode="after")
     def _shape(self) -> "ProductOfferingPrice":
-        if not self.amount.is_finite():
-            raise ValueError("amount must be a finite number")
+        if self.price_type != "usage" and self.amount.as_tuple().exponent < -minor_unit_exponent(self.currency):  # type: ignore[operator]
+            raise ValueError(f"amount {self.amount} has more decimals than {self.currency} has "
+                             f"({minor_unit_exponent(self.currency)}); only usage rates may be finer")
         if self.price_type == "recurring" and not self.recurring_period:
             raise ValueError("a recurring price needs recurringPeriod (day, week, month or year)")
         if self.price_type != "recurring" and (self.recurring_period or self.period_length != 1):
@@ -302,6 +324,7 @@ class RelatedParty(Model):
     id: Id
     name: str | None = None
     role: str = Field(min_length=1)
+    referred_type: Literal["Organization", "Individual", "PartyRole"] = "Organization"
 
 
 class ProductCatalog(Entity):

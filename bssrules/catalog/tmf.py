@@ -30,7 +30,7 @@ TMF_TYPES = {
 # Fields the server manages: accepted in a body (clients echo them back) and ignored.
 SERVER_MANAGED = {"href", "lastUpdate", "version", "@baseType", "@schemaLocation", "@type"}
 # Fields computed from other resources: shown, never written through this resource.
-DERIVED = {"category": {"productOffering", "subCategory", "isRoot"}}
+DERIVED = {"category": {"productOffering", "subCategory"}}
 EXTENSIONS = {"productOffering": {"partnerEligible"}}
 CHARACTERISTIC_EXTENSIONS = {"defaultValue", "unitOfMeasure"}
 
@@ -166,8 +166,8 @@ def _render_catalog(c: ProductCatalog, base: str) -> dict[str, Any]:
     if c.categories:
         out["category"] = [_ref(base, "category", i) for i in c.categories]
     if c.related_parties:
-        out["relatedParty"] = [{"id": p.id, **({"name": p.name} if p.name else {}), "role": p.role}
-                               for p in c.related_parties]
+        out["relatedParty"] = [{"id": p.id, **({"name": p.name} if p.name else {}), "role": p.role,
+                                "@referredType": p.referred_type} for p in c.related_parties]
     return out
 
 
@@ -241,10 +241,17 @@ def _characteristic_in(r: _Reader) -> dict[str, Any]:
         ("name", "name"), ("description", "description"), ("valueType", "valueType"),
         ("configurable", "configurable"), ("minCardinality", "minCardinality"),
         ("maxCardinality", "maxCardinality"))}
-    values, unit, default = [], r.get("unitOfMeasure"), r.get("defaultValue")
+    values, default = [], r.get("defaultValue")
+    units = {r.get("unitOfMeasure")} - {None}
     for entry in r.items("productSpecCharacteristicValue"):
-        entry.get("valueType"), entry.get("rangeInterval")
-        unit = entry.get("unitOfMeasure") or unit
+        entry.get("valueType")
+        if entry.get("rangeInterval") not in (None, "closed"):
+            raise InvalidInput("only closed ranges (rangeInterval 'closed': both ends included) are supported",
+                               path=entry.path + ("rangeInterval",))
+        units |= {entry.get("unitOfMeasure")} - {None}
+        if len(units) > 1:
+            raise InvalidInput(f"one characteristic has one unit; got {', '.join(sorted(units))}",
+                               path=entry.path + ("unitOfMeasure",))
         if entry.get("valueFrom") is not None or entry.get("valueTo") is not None:
             out["range"] = {"min": entry.get("valueFrom"), "max": entry.get("valueTo")}
         else:
@@ -253,7 +260,7 @@ def _characteristic_in(r: _Reader) -> dict[str, Any]:
                 default = entry.get("value")
         entry.done()
     r.done()
-    out.update(values=values, unit=unit, default=default)
+    out.update(values=values, unit=next(iter(units), None), default=default)
     return {k: v for k, v in out.items() if v is not None and v != []}
 
 
@@ -342,15 +349,19 @@ def _category_in(r: _Reader) -> dict[str, Any]:
             raise InvalidInput(f"'{derived}' of a category is derived: set membership with the offering's "
                                "'category' (or the child category's 'parentId')", path=(derived,))
         r.get(derived)
-    r.get("isRoot")
-    return {"parent": r.get("parentId")}
+    parent, is_root = r.get("parentId"), r.get("isRoot")
+    if is_root is not None and bool(is_root) != (parent is None):
+        raise InvalidInput("isRoot contradicts parentId: a category is a root exactly when it has no parent",
+                           path=("isRoot",))
+    return {"parent": parent}
 
 
 def _catalog_in(r: _Reader) -> dict[str, Any]:
     parties = []
     for p in r.items("relatedParty"):
-        parties.append({"id": p.get("id"), "name": p.get("name"), "role": p.get("role")})
-        p.get("href"), p.get("@referredType")
+        parties.append({"id": p.get("id"), "name": p.get("name"), "role": p.get("role"),
+                        "referredType": p.get("@referredType")})
+        p.get("href")
         p.done(extra={"@type", "@baseType", "@schemaLocation"})
     return {"catalogType": r.get("catalogType"), "categories": [_ref_in(c) for c in r.items("category")],
             "relatedParties": [{k: v for k, v in p.items() if v is not None} for p in parties]}
@@ -360,6 +371,43 @@ _READ: dict[str, Callable[[_Reader], dict[str, Any]]] = {
     "productOffering": _offering_in, "productSpecification": _spec_in, "productOfferingPrice": _price_in,
     "category": _category_in, "catalog": _catalog_in,
 }
+
+
+# Model field -> TMF attribute, so that API messages speak the API's vocabulary.
+_TMF_NAMES = {
+    "categories": "category", "channels": "channel", "prices": "productOfferingPrice",
+    "bundle": "bundledProductOffering", "relationships": "productOfferingRelationship",
+    "characteristicUses": "prodSpecCharValueUse", "sellable": "isSellable",
+    "characteristics": "productSpecCharacteristic", "resourceSpecifications": "resourceSpecification",
+    "parent": "parentId", "relatedParties": "relatedParty",
+    "amount": "price.value", "currency": "price.unit", "recurringPeriod": "recurringChargePeriodType",
+    "periodLength": "recurringChargePeriodLength", "unit": "unitOfMeasure.units",
+    "unitQuantity": "unitOfMeasure.amount", "start": "startDateTime", "end": "endDateTime",
+}
+# Inside these lists, names mean something else.
+_SCOPED = {
+    "bundle": {"offering": "id", "min": "bundledProductOfferingOption.numberRelOfferLowerLimit",
+               "max": "bundledProductOfferingOption.numberRelOfferUpperLimit",
+               "default": "bundledProductOfferingOption.numberRelOfferDefault"},
+    "relationships": {"offering": "id", "type": "relationshipType"},
+    "characteristics": {"default": "defaultValue", "values": "productSpecCharacteristicValue",
+                        "range": "productSpecCharacteristicValue", "unit": "unitOfMeasure"},
+    "characteristicUses": {"values": "productSpecCharacteristicValue"},
+    "relatedParties": {"referredType": "@referredType"},
+}
+
+
+def tmf_path(path: tuple[str | int, ...] | list[str | int]) -> str:
+    """A model path (``categories.0``) in TMF terms (``category[0]``)."""
+    text, scope = "", None
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        names = _SCOPED.get(scope or "", _TMF_NAMES) if scope else _TMF_NAMES
+        text += ("." if text else "") + names.get(part, part)
+        scope = part if part in _SCOPED else scope
+    return text
 
 
 def from_tmf(kind: str, body: dict[str, Any]) -> Entity:
@@ -380,7 +428,7 @@ def from_tmf(kind: str, body: dict[str, Any]) -> Entity:
     try:
         return KINDS[kind].model_validate(data)
     except ValidationError as exc:
-        problems = [f"{'.'.join(map(str, e['loc'])) or '(body)'}: {e['msg'].removeprefix('Value error, ')}"
+        problems = [f"{tmf_path(e['loc']) or '(body)'}: {e['msg'].removeprefix('Value error, ')}"
                     for e in exc.errors(include_url=False)]
         first = exc.errors(include_url=False)[0]
         raise InvalidInput("invalid " + TMF_TYPES[kind] + ": " + "; ".join(problems),

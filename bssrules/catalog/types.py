@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -39,13 +39,15 @@ Instant = Annotated[
     PlainSerializer(format_instant, return_type=str, when_used="json-unless-none"),
     WithJsonSchema({
         "type": "string",
-        "pattern": r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?)?$",
+        "pattern": r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$",
         "description": "A date (YYYY-MM-DD, meaning 00:00 UTC) or an ISO 8601 date-time (UTC when no zone is given).",
     }),
 ]
 
+# At most 15 digits before and 8 after the point: prices and unit rates, never astronomy.
 Amount = Annotated[
     Decimal,
+    Field(max_digits=23, decimal_places=8, allow_inf_nan=False),
     WithJsonSchema({"type": ["number", "string"], "pattern": r"^-?\d+(\.\d+)?$",
                     "description": "An exact decimal amount."}),
 ]

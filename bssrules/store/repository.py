@@ -10,6 +10,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from bssrules import jsontext
+from bssrules.jsontext import normalized_number
 from bssrules.catalog.model import KINDS, Entity
 from bssrules.catalog.tmf import Meta
 from bssrules.store.tables import catalog_attribute, catalog_entity, counter
@@ -58,9 +59,12 @@ def attribute_text(value: Any) -> str:
     """How a scalar is indexed and how a filter value must be written to match it."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+    if isinstance(value, (int, Decimal)):
+        return normalized_number(value)
     return str(value)
+
+
+
 
 
 class CatalogRepository:
@@ -139,6 +143,11 @@ class CatalogRepository:
             last_update=meta.last_update, source=source, content_hash=content_hash(document), document=document))
         self._unindex(entity.kind, entity.id)
         self._index(entity, attributes)
+
+    def set_source(self, kind: str, id: str, source: str) -> None:
+        """Hand an unchanged entity over to another owner (no new version)."""
+        self.connection.execute(update(catalog_entity).where(
+            catalog_entity.c.kind == kind, catalog_entity.c.id == id).values(source=source))
 
     def delete(self, kind: str, id: str) -> None:
         self._unindex(kind, id)
