@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from bssrules.api.deps import UnsupportedMediaType
 from bssrules.api.responses import TMFJSONResponse
@@ -34,12 +35,12 @@ def _domain_error(_: Request, exc: Exception) -> TMFJSONResponse:
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route accepts on this path (Starlette reports only the first route's)."""
-    methods: set[str] = set()
-    for route in request.app.routes:
-        regex = getattr(route, "path_regex", None)
-        if regex is not None and regex.match(request.url.path):
-            methods |= set(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 def _http_error(request: Request, exc: Exception) -> TMFJSONResponse:
