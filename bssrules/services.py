@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.checks import characteristic_use_problems, reference_problems, referrers
@@ -18,7 +18,9 @@ from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from bssrules.store.repository import CatalogRepository, Stored, content_hash, entity_document, flatten
 
 TMF620_KINDS = ("catalog", "category", "productSpecification", "productOffering", "productOfferingPrice")
-NOT_INDEXED = {"href"}
+# Links are derivable from ids; indexing them would only grow the attribute table.
+def _indexed(path: str) -> bool:
+    return not (path.endswith("href") or path.endswith("@referredType"))
 
 
 class UnitOfWorkLike(Protocol):
@@ -33,7 +35,7 @@ def _now() -> dt.datetime:
 
 def _attributes(entity: Entity, meta: Meta) -> list[tuple[str, str]]:
     document = to_tmf(entity, meta, "")
-    return [(p, v) for p, v in flatten(document) if p not in NOT_INDEXED]
+    return [(p, v) for p, v in flatten(document) if _indexed(p)]
 
 
 # --------------------------------------------------------------------------------- loading
@@ -69,11 +71,12 @@ def load_catalog(uow: UnitOfWorkLike, catalog: Catalog, source: str, now: dt.dat
     repo = uow.catalog
     existing = repo.hashes()
     incoming = {(e.kind, e.id): e for e in catalog}
+    new_rows = []
     for key, entity in sorted(incoming.items()):
         digest = content_hash(entity_document(entity))
         if key not in existing:
             meta = Meta(1, now)
-            repo.insert(entity, meta, owner, _attributes(entity, meta))
+            new_rows.append((entity, meta, owner, _attributes(entity, meta)))
             report.created.append(key)
         elif existing[key][0] != digest:
             meta = Meta(existing[key][2] + 1, now)
@@ -83,6 +86,7 @@ def load_catalog(uow: UnitOfWorkLike, catalog: Catalog, source: str, now: dt.dat
             if existing[key][1] != owner:
                 repo.set_source(*key, owner)  # the content is the same: version and lastUpdate stay
             report.unchanged.append(key)
+    repo.insert_many(new_rows)
     for key, (_, entity_source, _) in sorted(existing.items()):
         if entity_source == owner and key not in incoming:
             repo.delete(*key)
@@ -139,8 +143,25 @@ def list_resources(uow: UnitOfWorkLike, kind: str, filters: Mapping[str, Sequenc
 # --------------------------------------------------------------------------------- changing
 
 
+def _known_ids(repo: CatalogRepository, entity: Entity) -> Callable[[str], set[str]]:
+    """Known ids for checking ``entity``'s references: the referenced ones that exist, and
+    every id of a kind only when one is missing (for the "did you mean")."""
+    wanted: dict[str, set[str]] = {}
+    for _, kind, id in entity.refs():
+        wanted.setdefault(kind, set()).add(id)
+    cache: dict[str, set[str]] = {}
+
+    def known(kind: str) -> set[str]:
+        if kind not in cache:
+            found = repo.existing(kind, wanted.get(kind, ()))
+            cache[kind] = found if found >= wanted.get(kind, set()) else repo.ids(kind)
+        return cache[kind]
+
+    return known
+
+
 def _check_references(repo: CatalogRepository, entity: Entity) -> None:
-    problems = reference_problems(entity, repo.ids)
+    problems = reference_problems(entity, _known_ids(repo, entity))
     if isinstance(entity, ProductOffering) and entity.characteristic_uses and entity.product_specification:
         spec = repo.get("productSpecification", entity.product_specification)
         if isinstance(spec, Stored) and isinstance(spec.entity, ProductSpecification):
@@ -229,6 +250,7 @@ def patch_resource(uow: UnitOfWorkLike, kind: str, id: str, patch: dict[str, Any
                            path=(changed_derived[0],))
     patch = {k: v for k, v in patch.items() if k not in DERIVED.get(kind, set())}
     current = to_tmf(stored.entity, stored.meta, base)
+    current.pop("isRoot", None)  # derived from parentId, which the patch may change
     entity = from_tmf(kind, merge_patch(current, patch))
     if entity == stored.entity:
         return _render(repo, stored, base)

@@ -1,6 +1,6 @@
 """Reading authored YAML with the position of every node.
 
-ruamel.yaml's round-trip loader keeps line and column on mappings and sequences; this
+ruamel.yaml's composer (C-accelerated) gives every node its line and column; this
 module turns a file into plain JSON-like data (dicts, lists, str, int, Decimal, bool,
 None; dates become ISO strings) plus a map from JSON path to ``(line, column)`` so that
 any later check can point at the exact spot in the file.
@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bssrules.errors import Diagnostic
 
@@ -51,76 +50,116 @@ class SourceDocument:
         return Diagnostic(self.file, line, column, message, tuple(path), suggestion, code)
 
 
-def _plain(node: Any, path: Path_, positions: dict[Path_, tuple[int, int]],
-           key_positions: dict[Path_, tuple[int, int]]) -> Any:
-    if isinstance(node, CommentedMap):
-        result = {}
-        for key, value in node.items():
-            child = path + (str(key),)
-            try:
-                line, col = node.lc.value(key)
-                if value is None or not isinstance(value, (CommentedMap, CommentedSeq)):
-                    positions[child] = (line + 1, col + 1)
-                else:
-                    kline, kcol = node.lc.key(key)
-                    positions[child] = (kline + 1, kcol + 1)
-                kline, kcol = node.lc.key(key)
-                key_positions[child] = (kline + 1, kcol + 1)
-            except (KeyError, TypeError, AttributeError):
-                pass
-            result[str(key)] = _plain(value, child, positions, key_positions)
-        return result
-    if isinstance(node, CommentedSeq):
-        result_list = []
-        for index, value in enumerate(node):
-            child = path + (index,)
-            try:
-                line, col = node.lc.item(index)
-                positions[child] = (line + 1, col + 1)
-            except (KeyError, TypeError, AttributeError, IndexError):
-                pass
-            result_list.append(_plain(value, child, positions, key_positions))
-        return result_list
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, Decimal):
-        return node
-    if isinstance(node, float):  # .inf / .nan: kept as float so that validation rejects them
-        return float(node)
-    if isinstance(node, dt.datetime):
-        value = node if node.tzinfo else node.replace(tzinfo=dt.timezone.utc)
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(node, dt.date):
-        return node.isoformat()
-    return str(node)
+_TAG = "tag:yaml.org,2002:"
 
 
-def _construct_decimal(constructor: Any, node: Any) -> Any:
-    # Floats are read from their text, never through binary floating point: money is exact.
-    text = node.value.replace("_", "")
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, first: Any, again: Any):
+        self.key, self.first, self.again = key, first, again
+
+
+def _scalar(node: ScalarNode) -> Any:
+    tag, text = node.tag, node.value
+    if tag == _TAG + "null":
+        return None
+    if tag == _TAG + "bool":
+        return text.lower() == "true"
+    if tag == _TAG + "int":
+        digits = text.replace("_", "")
+        sign = -1 if digits.startswith("-") else 1
+        body = digits.lstrip("+-")
+        if body.startswith(("0x", "0X")):
+            return sign * int(body[2:], 16)
+        if body.startswith(("0o", "0O")):
+            return sign * int(body[2:], 8)
+        return int(digits)
+    if tag == _TAG + "float":
+        # Read from the text, never through binary floating point: money is exact.
+        try:
+            value = Decimal(text.replace("_", ""))
+        except ArithmeticError:
+            value = None
+        if value is None or not value.is_finite():
+            return float(text.replace(".", "", 1)) if text.lower().lstrip("+-") in (".inf", ".nan") else text
+        return value
+    if tag == _TAG + "timestamp":
+        return _timestamp(text)
+    return text
+
+
+def _timestamp(text: str) -> str:
+    if len(text) == 10:
+        return text  # a date stays a date
     try:
-        return Decimal(text)
-    except ArithmeticError:
-        return float(constructor.construct_yaml_float(node))
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return text
+    value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    yaml.constructor.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
-    return yaml
+def _mapping_pairs(node: MappingNode) -> list[tuple[Node, Node]]:
+    """Key/value pairs with YAML merge keys (<<) expanded; explicit keys win over merged ones."""
+    pairs: list[tuple[Node, Node]] = []
+    merged: list[tuple[Node, Node]] = []
+    for key, value in node.value:
+        if key.tag == _TAG + "merge":
+            sources = value.value if isinstance(value, SequenceNode) else [value]
+            for source in sources:
+                if isinstance(source, MappingNode):
+                    merged.extend(_mapping_pairs(source))
+        else:
+            pairs.append((key, value))
+    explicit = {k.value for k, _ in pairs if isinstance(k, ScalarNode)}
+    return [(k, v) for k, v in merged if k.value not in explicit] + pairs
+
+
+def _plain(node: Node, path: Path_, positions: dict[Path_, tuple[int, int]],
+           key_positions: dict[Path_, tuple[int, int]]) -> Any:
+    if isinstance(node, MappingNode):
+        result: dict[str, Any] = {}
+        first_keys: dict[str, Node] = {}
+        for key_node, value_node in _mapping_pairs(node):
+            key = str(_scalar(key_node)) if isinstance(key_node, ScalarNode) else str(key_node.value)
+            if key in first_keys and first_keys[key] is not key_node:
+                raise _DuplicateKey(key, first_keys[key], key_node)
+            first_keys[key] = key_node
+            child = path + (key,)
+            key_mark = key_node.start_mark
+            key_positions[child] = (key_mark.line + 1, key_mark.column + 1)
+            if isinstance(value_node, ScalarNode):
+                mark = value_node.start_mark
+                positions[child] = (mark.line + 1, mark.column + 1)
+            else:
+                positions[child] = key_positions[child]
+            result[key] = _plain(value_node, child, positions, key_positions)
+        return result
+    if isinstance(node, SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            child = path + (index,)
+            mark = item.start_mark
+            positions[child] = (mark.line + 1, mark.column + 1)
+            items.append(_plain(item, child, positions, key_positions))
+        return items
+    return _scalar(node)  # type: ignore[arg-type]
+
+
+def _compose(text: str) -> Node | None:
+    # The C-accelerated composer first: parsing is most of a catalog load, and positions
+    # come with every node (start_mark). libyaml is stricter than YAML 1.2 in a few corners
+    # (a ':' inside a plain scalar in a flow mapping): the pure composer decides those, and
+    # its error is the one reported.
+    try:
+        return YAML(typ="safe", pure=False).compose(text)
+    except MarkedYAMLError:
+        return YAML(typ="safe", pure=True).compose(text)
 
 
 def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
     """Parse YAML text; on a syntax error return no document and a positioned diagnostic."""
     try:
-        node = _yaml().load(text)
-    except DuplicateKeyError as exc:
-        mark = exc.problem_mark
-        return None, [Diagnostic(file, mark.line + 1, mark.column + 1,
-                                 f"duplicate key: {exc.problem.strip()}", code="yamlSyntax")]
+        node = _compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -128,7 +167,16 @@ def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagno
         return None, [Diagnostic(file, line, col, f"YAML syntax error: {message}", code="yamlSyntax")]
     positions: dict[Path_, tuple[int, int]] = {(): (1, 1)}
     key_positions: dict[Path_, tuple[int, int]] = {}
-    data = _plain(node, (), positions, key_positions)
+    if node is None:
+        return SourceDocument(file, None, positions, key_positions), []
+    try:
+        data = _plain(node, (), positions, key_positions)
+    except _DuplicateKey as dup:
+        mark, first = dup.again.start_mark, dup.first.start_mark
+        return None, [Diagnostic(file, mark.line + 1, mark.column + 1,
+                                 f"duplicate key '{dup.key}' (first at line {first.line + 1})", code="yamlSyntax")]
+    except RecursionError:
+        return None, [Diagnostic(file, 1, 1, "YAML nested too deeply (or a recursive alias)", code="yamlSyntax")]
     return SourceDocument(file, data, positions, key_positions), []
 
 

@@ -95,7 +95,14 @@ def _cycle_problems(kind: str, edges: dict[str, list[str]], path: tuple[str, ...
 def catalog_problems(catalog: Catalog, known_ids: KnownIds | None = None) -> list[Problem]:
     """Every cross-entity problem of a catalog (references resolved against ``known_ids``,
     by default the catalog's own ids)."""
-    known = known_ids or catalog.ids
+    lookup = known_ids or catalog.ids
+    cache: dict[str, set[str]] = {}
+
+    def known(kind: str) -> set[str]:  # one set per kind, not one per reference
+        if kind not in cache:
+            cache[kind] = lookup(kind)
+        return cache[kind]
+
     problems: list[Problem] = []
     for entity in catalog:
         problems += reference_problems(entity, known)

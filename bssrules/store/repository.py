@@ -67,6 +67,11 @@ def attribute_text(value: Any) -> str:
 
 
 
+def _utc(instant: dt.datetime) -> dt.datetime:
+    # SQLite keeps no zone: store UTC everywhere so reading back as UTC is right.
+    return instant.astimezone(dt.timezone.utc)
+
+
 class CatalogRepository:
     """Reads and writes catalog entities on one connection (inside the caller's transaction)."""
 
@@ -92,6 +97,14 @@ class CatalogRepository:
         if kind:
             query = query.where(catalog_entity.c.kind == kind)
         return {(r.kind, r.id): (r.content_hash, r.source, r.version) for r in self.connection.execute(query)}
+
+    def existing(self, kind: str, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` exist for ``kind``."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return set()
+        query = select(catalog_entity.c.id).where(catalog_entity.c.kind == kind, catalog_entity.c.id.in_(wanted))
+        return set(self.connection.execute(query).scalars())
 
     def ids(self, kind: str) -> set[str]:
         query = select(catalog_entity.c.id).where(catalog_entity.c.kind == kind)
@@ -128,19 +141,31 @@ class CatalogRepository:
         return [self._row_to_stored(r) for r in rows], total
 
     def insert(self, entity: Entity, meta: Meta, source: str, attributes: Iterable[tuple[str, str]]) -> None:
-        document = entity_document(entity)
-        self.connection.execute(insert(catalog_entity).values(
-            kind=entity.kind, id=entity.id, name=entity.name, lifecycle_status=entity.lifecycle_status,
-            version=meta.version, last_update=meta.last_update, source=source,
-            content_hash=content_hash(document), document=document))
-        self._index(entity, attributes)
+        self.insert_many([(entity, meta, source, attributes)])
+
+    def insert_many(self, items: Sequence[tuple[Entity, Meta, str, Iterable[tuple[str, str]]]]) -> None:
+        """Insert many entities with two bulk statements (loads of whole catalogs)."""
+        if not items:
+            return
+        rows, attribute_rows = [], []
+        for entity, meta, source, attributes in items:
+            document = entity_document(entity)
+            rows.append({"kind": entity.kind, "id": entity.id, "name": entity.name,
+                         "lifecycle_status": entity.lifecycle_status, "version": meta.version,
+                         "last_update": _utc(meta.last_update), "source": source,
+                         "content_hash": content_hash(document), "document": document})
+            attribute_rows += [{"kind": entity.kind, "entity_id": entity.id, "path": p, "value": v}
+                               for p, v in sorted(set(attributes))]
+        self.connection.execute(insert(catalog_entity), rows)
+        for start in range(0, len(attribute_rows), 10_000):
+            self.connection.execute(insert(catalog_attribute), attribute_rows[start:start + 10_000])
 
     def replace(self, entity: Entity, meta: Meta, source: str, attributes: Iterable[tuple[str, str]]) -> None:
         document = entity_document(entity)
         self.connection.execute(update(catalog_entity).where(
             catalog_entity.c.kind == entity.kind, catalog_entity.c.id == entity.id).values(
             name=entity.name, lifecycle_status=entity.lifecycle_status, version=meta.version,
-            last_update=meta.last_update, source=source, content_hash=content_hash(document), document=document))
+            last_update=_utc(meta.last_update), source=source, content_hash=content_hash(document), document=document))
         self._unindex(entity.kind, entity.id)
         self._index(entity, attributes)
 

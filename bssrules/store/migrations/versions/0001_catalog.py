@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["kind", "entity_id"], ["catalog_entity.kind", "catalog_entity.id"],
                                 ondelete="CASCADE"),
     )
-    op.create_index("ix_catalog_attribute_lookup", "catalog_attribute", ["kind", "path", "value"])
+    op.create_index("ix_catalog_attribute_lookup", "catalog_attribute", ["kind", "path", "value", "entity_id"])
     op.create_index("ix_catalog_attribute_entity", "catalog_attribute", ["kind", "entity_id"])
     op.create_table(
         "counter",

@@ -1,0 +1,1 @@
+"""Benchmarks of bssrules: ``python -m benchmarks`` (``make bench``) runs them all."""

@@ -1,0 +1,65 @@
+"""API test fixtures: a client whose every response is contract-checked, the example catalogs.
+
+``client`` here wraps the ``client`` of tests/conftest.py (one per database tier): an httpx
+response hook checks each response against the TMF620 contract of its method, path and
+status (tests/api/tmf_contract.py) before the test sees it, so no test can forget the check.
+The contracts applied are recorded on ``client.contract_checks``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from bssrules import services
+from bssrules.catalog.catalog import Catalog
+from bssrules.catalog.loader import load_catalog
+from bssrules.store import UnitOfWork
+
+try:  # tests/api as a package, or (pytest's default) as a rootdir-less folder on sys.path
+    from .tmf_contract import Contract, check_response
+except ImportError:
+    from tmf_contract import Contract, check_response  # type: ignore[no-redef]
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLE_SOURCES = ("connected_car", "devices")
+
+
+@pytest.fixture
+def client(client: Any) -> Any:
+    """The app's TestClient (each tier) with the TMF620 contract checked on every response."""
+    checks: list[tuple[str, str, int, Contract]] = []
+
+    def contract_hook(response: httpx.Response) -> None:
+        __tracebackhide__ = True
+        contract = check_response(response)
+        checks.append((response.request.method, response.request.url.path, response.status_code, contract))
+
+    client.event_hooks = {**client.event_hooks,
+                          "response": [*client.event_hooks.get("response", []), contract_hook]}
+    client.contract_checks = checks
+    return client
+
+
+@pytest.fixture(scope="session")
+def example_catalogs() -> dict[str, Catalog]:
+    """The example folders parsed once per session (entities are immutable)."""
+    return {source: load_catalog(EXAMPLES / source / "catalog") for source in EXAMPLE_SOURCES}
+
+
+@pytest.fixture
+def examples(engine: Engine, example_catalogs: dict[str, Catalog]) -> Catalog:
+    """Both example catalogs loaded into the test database (each under its folder name as
+    source); returns everything loaded, as read from the YAML (independently of the store)."""
+    merged = Catalog()
+    for source, catalog in example_catalogs.items():
+        with UnitOfWork(engine) as uow:
+            report = services.load_catalog(uow, catalog, source)
+        assert len(report.created) == len(catalog), f"example {source} did not load into an empty database"
+        for entity in catalog:
+            assert merged.get(entity.kind, entity.id) is None, f"examples share {entity.kind} '{entity.id}'"
+            merged.add(entity)
+    return merged
