@@ -24,8 +24,15 @@ __all__ = [
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """The closest known name to a misspelt one, or None when nothing is close."""
-    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    """The closest known name to a misspelt one, or None when nothing is close.
+
+    Same letters in another case or order (``GPB`` for ``GBP``) come first; then difflib."""
+    known = sorted(set(candidates))
+    for same in (lambda c: c.lower() == word.lower(), lambda c: sorted(c.lower()) == sorted(word.lower())):
+        found = [c for c in known if same(c)]
+        if found:
+            return found[0]
+    matches = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
     return matches[0] if matches else None
 
 

@@ -84,13 +84,14 @@ def allocate(total: Money, weights: Sequence[Decimal | int]) -> list[Money]:
     if any(Decimal(w) < 0 for w in weights):
         raise ValueError("weights must not be negative")
     whole = total.rounded()
+    if whole.amount < 0:  # a discount: split its size, then give the parts back their sign
+        return [Money(-part.amount, total.currency) for part in allocate(Money(-whole.amount, total.currency), weights)]
     q = quantum(total.currency)
     weight_sum = sum(Decimal(w) for w in weights)
     exact = [whole.amount * Decimal(w) / weight_sum for w in weights]
-    floors = [e.quantize(q, rounding=ROUND_DOWN) if e >= 0 else e.quantize(q, rounding=ROUND_DOWN) for e in exact]
+    floors = [e.quantize(q, rounding=ROUND_DOWN) for e in exact]
     leftover = int((whole.amount - sum(floors)) / q)
     order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
-    step = q if leftover >= 0 else -q
-    for i in order[: abs(leftover)]:
-        floors[i] += step
+    for i in order[:leftover]:
+        floors[i] += q
     return [Money(f, total.currency) for f in floors]

@@ -36,19 +36,26 @@ def _expected_types(schema_type: Any) -> str:
     return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
 
 
-def _narrow(error: ValidationError) -> ValidationError:
-    """For anyOf/oneOf over "X or null", report the error of the X branch."""
-    while error.validator in ("anyOf", "oneOf") and error.context:
-        non_null = [e for e in error.context if e.schema.get("type") != "null"]
-        error = best_match(non_null or error.context)
-    return error
+def _narrow(error: ValidationError) -> list[ValidationError]:
+    """For anyOf/oneOf over "X or null", every error of the X branch (not only the best one)."""
+    if error.validator not in ("anyOf", "oneOf") or not error.context:
+        return [error]
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    options = error.validator_value
+    non_null = [i for i in branches if options[i].get("type") != "null"]
+    if len(non_null) == 1:
+        return [leaf for sub in branches[non_null[0]] for leaf in _narrow(sub)]
+    return _narrow(best_match(error.context))
 
 
 def schema_diagnostics(validator: Draft202012Validator, doc: SourceDocument) -> list[Diagnostic]:
     """Every schema violation of ``doc``, positioned and phrased for a catalog manager."""
     found = []
     for raw in validator.iter_errors(doc.data):
-        found.extend(_convert(_narrow(raw), doc))
+        for error in _narrow(raw):
+            found.extend(_convert(error, doc))
     return found
 
 

@@ -88,14 +88,9 @@ def _scalar(node: ScalarNode) -> Any:
 
 
 def _timestamp(text: str) -> str:
-    if len(text) == 10:
-        return text  # a date stays a date
-    try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return text
-    value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    # Kept as written: a field that wants an instant parses it (and checks the calendar);
+    # free text that happens to look like a date is left alone.
+    return text
 
 
 def _mapping_pairs(node: MappingNode) -> list[tuple[Node, Node]]:
@@ -205,13 +200,26 @@ def dump_yaml(data: Any) -> str:
     yaml = YAML(typ="rt")
     yaml.default_flow_style = False
     yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.representer.add_representer(Decimal, lambda r, d: r.represent_scalar(
-        "tag:yaml.org,2002:float", _decimal_text(d)))
+    yaml.representer.ignore_aliases = lambda *_: True  # equal values, not shared objects: no anchors
+    yaml.representer.add_representer(Decimal, _represent_decimal)
+    yaml.representer.add_representer(str, _represent_str)
     buffer = io.StringIO()
     yaml.dump(data, buffer)
     return buffer.getvalue()
 
 
-def _decimal_text(value: Decimal) -> str:
+def _represent_decimal(representer: Any, value: Decimal) -> Any:
+    # Written as the digits it has: 9.90 stays 9.90, 1000 stays 1000 (read back as that number).
     text = format(value, "f")
-    return text if "." in text else text + ".0"
+    return representer.represent_scalar("tag:yaml.org,2002:" + ("float" if "." in text else "int"), text)
+
+
+_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def _represent_str(representer: Any, value: str) -> Any:
+    # YAML reads NEL and the Unicode line separators as line breaks in plain and single-quoted
+    # scalars: write such text double-quoted, where they are escaped.
+    if any(ch in value for ch in _LINE_BREAKS) or any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        return representer.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return representer.represent_str(value)

@@ -8,6 +8,7 @@ and deletion checks share one definition of "what points where".
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal, Union
@@ -16,7 +17,7 @@ from pydantic import Field, StrictBool, StrictInt, StringConstraints, field_vali
 
 from bssrules.catalog.types import Amount, LifecycleStatus, Model, ValidFor
 from bssrules.errors import did_you_mean
-from bssrules.money import ISO_4217, minor_unit_exponent
+from bssrules.money import ISO_4217, minor_unit_exponent, quantum
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", max_length=128)]
 Scalar = Union[StrictBool, StrictInt, Annotated[Decimal, Field(max_digits=23, decimal_places=8, allow_inf_nan=False)], str]
@@ -35,7 +36,13 @@ def value_matches_type(value: Scalar, value_type: str) -> bool:
     if value_type == "number":
         return isinstance(value, (int, Decimal)) and not isinstance(value, bool)
     if value_type == "date":
-        return isinstance(value, str) and bool(_DATE.match(value))
+        if not (isinstance(value, str) and _DATE.match(value)):
+            return False
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return False  # 2026-02-30 has the shape of a date but is none
+        return True
     return isinstance(value, str)
 
 
@@ -288,7 +295,7 @@ class ProductOfferingPrice(Entity):
 
     @model_validator(mode="after")
     def _shape(self) -> "ProductOfferingPrice":
-        if self.price_type != "usage" and self.amount.as_tuple().exponent < -minor_unit_exponent(self.currency):  # type: ignore[operator]
+        if self.price_type != "usage" and self.amount != self.amount.quantize(quantum(self.currency)):
             raise ValueError(f"amount {self.amount} has more decimals than {self.currency} has "
                              f"({minor_unit_exponent(self.currency)}); only usage rates may be finer")
         if self.price_type == "recurring" and not self.recurring_period:

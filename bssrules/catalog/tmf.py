@@ -414,6 +414,8 @@ def from_tmf(kind: str, body: dict[str, Any]) -> Entity:
     """Read a TMF620 body into the model; raise :class:`InvalidInput` for what does not fit."""
     from bssrules.catalog.model import KINDS
 
+    if kind not in _READ:
+        raise InvalidInput(f"{TMF_TYPES.get(kind, kind)} cannot be written through this API")
     reader = _Reader(body)
     declared_type = body.get("@type") if isinstance(body, dict) else None
     if declared_type not in (None, TMF_TYPES[kind]):
