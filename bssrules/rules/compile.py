@@ -1,0 +1,200 @@
+"""Compiling conditions onto the engine's vocabulary.
+
+A condition becomes negation-normal form over engine atoms (``$neq``, ``$lt``, ``$iany``
+…) with absence made explicit through the presence flags of the flat event — the engine
+has no reliable "not exists" (``$nex`` was seen to hang) and ``$iall`` is false on an empty
+list — then disjunctive normal form: one engine rule per branch. The branch count is
+bounded so that a rule can never exceed the engine's limits (see engine.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Union
+
+from bssrules.rules.conditions import All, Any_, Condition, Not, Test, TimeWindow
+from bssrules.rules.facts import ALWAYS, FACT_ATTRIBUTES, engine_key
+
+MAX_BRANCHES = 256
+
+
+class TooComplex(ValueError):
+    """A condition whose disjunctive normal form has more branches than the engine takes."""
+
+
+@dataclass(frozen=True)
+class Atom:
+    key: str
+    op: str  # eq neq lt lte gt gte iany iallneq
+    value: Any
+
+    def to_json(self) -> dict[str, Any]:
+        value = _engine_value(self.value)
+        if self.op == "eq":
+            return {self.key: value}
+        if self.op == "iany":
+            return {"$iany": {self.key: {"$i": value}}}
+        if self.op == "iallneq":
+            return {"$iall": {self.key: {"$neq": {"$i": value}}}}
+        return {f"${self.op}": {self.key: value}}
+
+
+@dataclass(frozen=True)
+class AndN:
+    items: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class OrN:
+    items: tuple["Node", ...]
+
+
+Node = Union[Atom, AndN, OrN]
+
+
+def _engine_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    return value
+
+
+def _present(attribute: str, flag: bool = True) -> Atom:
+    return Atom(engine_key(attribute, "present"), "eq", flag)
+
+
+_FLIP = {"eq": "neq", "neq": "eq", "lt": "gte", "gte": "lt", "lte": "gt", "gt": "lte"}
+
+
+def _window(key: str, window: TimeWindow, negated: bool) -> Node:
+    start, end = Atom(key, "gte", window.start), Atom(key, "lte", window.end)
+    if not negated:
+        return AndN((start, end)) if window.start <= window.end else OrN((start, end))
+    before, after = Atom(key, "lt", window.start), Atom(key, "gt", window.end)
+    return OrN((before, after)) if window.start <= window.end else AndN((after, before))
+
+
+def _positive(t: Test) -> Node:
+    key, op, value = engine_key(t.attribute), t.op, t.value
+    present = _present(t.attribute)
+    if op == "exists":
+        return _present(t.attribute, value)
+    if op == "eq":
+        return Atom(key, "eq", value)
+    if op == "ne":
+        return AndN((present, Atom(key, "neq", value)))
+    if op in ("lt", "lte", "gt", "gte"):
+        return Atom(key, op, value)
+    if op == "in":
+        return OrN(tuple(Atom(key, "eq", v) for v in value))
+    if op == "notIn":
+        return AndN((present,) + tuple(Atom(key, "neq", v) for v in value))
+    if op == "between":
+        return AndN((Atom(key, "gte", value[0]), Atom(key, "lte", value[1])))
+    if op == "timeOfDay":
+        return _window(engine_key(t.attribute, "minute"), value, negated=False)
+    if op == "dayOfWeek":
+        return OrN(tuple(Atom(engine_key(t.attribute, "weekday"), "eq", d) for d in value))
+    if op == "contains":
+        return Atom(key, "iany", value)
+    if op == "notContains":
+        return AndN((present, _empty_or_without(t.attribute, value)))
+    if op == "containsAny":
+        return OrN(tuple(Atom(key, "iany", v) for v in value))
+    if op == "containsAll":
+        return AndN(tuple(Atom(key, "iany", v) for v in value))
+    raise ValueError(f"unknown operator {op}")
+
+
+def _empty_or_without(attribute: str, value: Any) -> Node:
+    return OrN((Atom(engine_key(attribute, "count"), "eq", 0), Atom(engine_key(attribute), "iallneq", value)))
+
+
+def _negative(t: Test) -> Node:
+    """not t: true when the attribute is absent, or present and failing the test."""
+    key, op, value = engine_key(t.attribute), t.op, t.value
+    absent = _present(t.attribute, False)
+    if op == "exists":
+        return _present(t.attribute, not value)
+    if op in _FLIP:
+        return OrN((absent, Atom(key, _FLIP[op], value)))
+    if op == "ne":
+        return OrN((absent, Atom(key, "eq", value)))
+    if op == "in":
+        return OrN((absent, AndN(tuple(Atom(key, "neq", v) for v in value))))
+    if op == "notIn":
+        return OrN((absent,) + tuple(Atom(key, "eq", v) for v in value))
+    if op == "between":
+        return OrN((absent, Atom(key, "lt", value[0]), Atom(key, "gt", value[1])))
+    if op == "timeOfDay":
+        return OrN((absent, _window(engine_key(t.attribute, "minute"), value, negated=True)))
+    if op == "dayOfWeek":
+        others = [d for d in range(1, 8) if d not in value]
+        return OrN((absent,) + tuple(Atom(engine_key(t.attribute, "weekday"), "eq", d) for d in others))
+    if op == "contains":
+        return OrN((absent, _empty_or_without(t.attribute, value)))
+    if op == "notContains":
+        return OrN((absent, Atom(key, "iany", value)))
+    if op == "containsAny":
+        return AndN(tuple(OrN((absent, _empty_or_without(t.attribute, v))) for v in value))
+    if op == "containsAll":
+        return OrN((absent,) + tuple(_empty_or_without(t.attribute, v) for v in value))
+    raise ValueError(f"unknown operator {op}")
+
+
+def to_nnf(condition: Condition, negated: bool = False) -> Node:
+    """Negation-normal form over engine atoms."""
+    if isinstance(condition, Test):
+        return _negative(condition) if negated else _positive(condition)
+    if isinstance(condition, Not):
+        return to_nnf(condition.item, not negated)
+    items = tuple(to_nnf(c, negated) for c in condition.items)
+    conjunctive = isinstance(condition, All) != negated
+    return AndN(items) if conjunctive else OrN(items)
+
+
+def to_dnf(node: Node, limit: int = MAX_BRANCHES) -> list[tuple[Atom, ...]]:
+    """Branches (conjunctions of atoms) whose union is the node; :class:`TooComplex` past ``limit``."""
+    if isinstance(node, Atom):
+        return [(node,)]
+    if isinstance(node, OrN):
+        branches = [b for item in node.items for b in to_dnf(item, limit)]
+    else:
+        branches = [()]
+        for item in node.items:
+            parts = to_dnf(item, limit)
+            if len(branches) * len(parts) > limit:
+                raise TooComplex(f"more than {limit} alternatives once expanded")
+            branches = [a + b for a, b in itertools.product(branches, parts)]
+    if len(branches) > limit:
+        raise TooComplex(f"{len(branches)} alternatives once expanded, more than {limit}")
+    return [tuple(dict.fromkeys(b)) for b in branches]
+
+
+def branch_json(branch: tuple[Atom, ...]) -> dict[str, Any]:
+    """One engine condition for one branch."""
+    if not branch:
+        return {ALWAYS: True}
+    atoms = [a.to_json() for a in branch]
+    return atoms[0] if len(atoms) == 1 else {"$and": atoms}
+
+
+def compile_condition(condition: Condition) -> list[dict[str, Any]]:
+    """The engine conditions (one per branch) whose union is ``condition``."""
+    return [branch_json(b) for b in to_dnf(to_nnf(condition))]
+
+
+def validity_condition(start: dt.datetime | None, end: dt.datetime | None) -> Condition:
+    """``now`` within [start, end): how a rule's validFor reaches the engine."""
+    tests: list[Condition] = []
+    if start is not None:
+        tests.append(Test("now", "gte", start))
+    if end is not None:
+        tests.append(Test("now", "lt", end))
+    return All(tuple(tests))
+
+
+__all__ = ["Atom", "TooComplex", "to_nnf", "to_dnf", "compile_condition", "validity_condition", "FACT_ATTRIBUTES"]

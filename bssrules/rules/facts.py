@@ -1,0 +1,162 @@
+"""The typed fact model: every attribute a condition may name, with its type.
+
+Rules are checked against it when they are loaded, so ``party.clasification`` is an error
+with a suggestion before anything runs. Facts are plain nested mappings
+(``{"party": {"classification": "VIP"}}``); :func:`flatten_facts` turns them into the flat
+event the engine sees, adding the derived fields conditions compile onto (minute of day,
+day of week, epoch seconds, presence flags, list sizes).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+from zoneinfo import ZoneInfo
+
+from bssrules.catalog.types import parse_instant
+
+# type names: string, number, boolean, datetime, list (of strings)
+FACT_ATTRIBUTES: dict[str, str] = {
+    # the instant the decision is taken for ("as of")
+    "now": "datetime",
+    # who buys or uses
+    "party.id": "string", "party.type": "string", "party.classification": "string", "party.segment": "string",
+    "party.isCustomer": "boolean", "party.country": "string", "party.age": "number",
+    # through what and for whom
+    "channel.id": "string", "caller.id": "string", "caller.type": "string", "place.country": "string",
+    # what they already have
+    "inventory.offerings": "list", "inventory.activeOfferings": "list", "inventory.productSpecifications": "list",
+    # the offering being qualified
+    "offering.id": "string", "offering.partnerEligible": "boolean", "offering.categories": "list",
+    "offering.channels": "list", "offering.lifecycleStatus": "string", "offering.productSpecification": "string",
+    # what is in the basket and inventory together (compatibility)
+    "present.productOfferings": "list", "present.productSpecifications": "list",
+    "present.resourceSpecifications": "list",
+    # a usage record
+    "usage.service": "string", "usage.type": "string", "usage.start": "datetime", "usage.volume": "number",
+    "usage.unit": "string", "usage.roaming": "boolean", "usage.country": "string", "usage.offering": "string",
+    # a charge to assign to a payer
+    "charge.type": "string", "charge.service": "string", "charge.usageType": "string", "charge.amount": "number",
+    "charge.offering": "string", "charge.currency": "string",
+    # running totals of the period
+    "accumulated.amount": "number", "accumulated.volume": "number",
+    # an SLA metric observation
+    "metric.name": "string", "metric.value": "number", "metric.window": "string", "metric.partner": "string",
+    "metric.service": "string",
+}
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALWAYS = "__always"
+
+
+def engine_key(attribute: str, suffix: str = "") -> str:
+    """The flat key of an attribute in the engine's event (dots are paths to durable-rules)."""
+    return attribute.replace(".", "__") + (f"__{suffix}" if suffix else "")
+
+
+def lookup(facts: Mapping[str, Any], attribute: str) -> tuple[bool, Any]:
+    """(present, value) of a dotted attribute in nested facts."""
+    node: Any = facts
+    for part in attribute.split("."):
+        if not isinstance(node, Mapping) or part not in node or node[part] is None:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+@dataclass(frozen=True)
+class FactError(ValueError):
+    """A fact of the wrong type for its attribute."""
+
+    attribute: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.attribute}: {self.message}"
+
+
+def typed_value(attribute: str, value: Any) -> Any:
+    """The value as the evaluator compares it: Decimal numbers, aware datetimes, string lists."""
+    kind = FACT_ATTRIBUTES[attribute]
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+            raise FactError(attribute, f"expected a number, got {value!r}")
+        try:
+            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        except ArithmeticError:
+            raise FactError(attribute, f"expected a number, got {value!r}") from None
+        if not number.is_finite():
+            raise FactError(attribute, f"expected a finite number, got {value!r}")
+        return number
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise FactError(attribute, f"expected true or false, got {value!r}")
+        return value
+    if kind == "datetime":
+        parsed = parse_instant(value)
+        if not isinstance(parsed, dt.datetime):
+            raise FactError(attribute, f"expected a date or date-time, got {value!r}")
+        return parsed
+    if kind == "list":
+        if not isinstance(value, (list, tuple, set, frozenset)) or not all(isinstance(v, str) for v in value):
+            raise FactError(attribute, f"expected a list of ids, got {value!r}")
+        return sorted(set(value))
+    if not isinstance(value, str):
+        raise FactError(attribute, f"expected text, got {value!r}")
+    return value
+
+
+def typed_facts(facts: Mapping[str, Any], attributes: Iterable[str] = FACT_ATTRIBUTES) -> dict[str, Any]:
+    """Dotted attribute -> typed value, for the attributes present in ``facts``."""
+    values = {}
+    for attribute in attributes:
+        present, value = lookup(facts, attribute)
+        if present:
+            values[attribute] = typed_value(attribute, value)
+    return values
+
+
+def unknown_fact_paths(facts: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Paths in ``facts`` that are not attributes of the model (typos in fact files)."""
+    unknown = []
+    for key, value in facts.items():
+        path = f"{prefix}{key}"
+        if path in FACT_ATTRIBUTES:
+            continue
+        if isinstance(value, Mapping) and any(a.startswith(path + ".") for a in FACT_ATTRIBUTES):
+            unknown += unknown_fact_paths(value, path + ".")
+        else:
+            unknown.append(path)
+    return unknown
+
+
+def local_minute(instant: dt.datetime, zone: ZoneInfo) -> tuple[int, int]:
+    """(minute of the day, ISO weekday 1-7) of an instant in a time zone."""
+    local = instant.astimezone(zone)
+    return local.hour * 60 + local.minute, local.isoweekday()
+
+
+def flatten_facts(values: Mapping[str, Any], zone: ZoneInfo, attributes: Iterable[str]) -> dict[str, Any]:
+    """The engine event for typed values: numbers as floats, datetimes as epoch seconds plus
+    minute-of-day and weekday in ``zone``, lists with their size, and a presence flag for
+    every attribute a rule refers to (so absence is testable without ``$nex``)."""
+    event: dict[str, Any] = {ALWAYS: True}
+    for attribute in attributes:
+        present = attribute in values
+        event[engine_key(attribute, "present")] = present
+        if not present:
+            continue
+        value, kind = values[attribute], FACT_ATTRIBUTES[attribute]
+        key = engine_key(attribute)
+        if kind == "number":
+            event[key] = float(value)
+        elif kind == "datetime":
+            event[key] = value.timestamp()
+            event[engine_key(attribute, "minute")], event[engine_key(attribute, "weekday")] = local_minute(value, zone)
+        elif kind == "list":
+            event[key] = list(value)
+            event[engine_key(attribute, "count")] = len(value)
+        else:
+            event[key] = value
+    return event
