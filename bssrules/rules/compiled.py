@@ -1,0 +1,168 @@
+"""Rule sets compiled once: their conditions parsed, turned into "fires" conditions per
+kind, and handed to the engine.
+
+Every kind compiles to the same shape — a list of (key, condition) whose firing the engine
+reports — and :mod:`bssrules.rules.decisions` turns what fired into a decision:
+
+- eligibility: fires when valid, in scope and ``when`` does NOT hold → the offering is refused;
+- compatibility: fires when valid and the basket breaks the rule → a violation;
+- usage: a rate rule fires when valid and ``when`` holds (the first in order rates); a
+  prerequisite fires when it is NOT met, ``appliesTo`` when it does NOT hold → rejected;
+- split billing: fires when valid and ``when`` holds (the first in order names the payer);
+- SLA: fires when valid, the observation is of the rule's metric and ``when`` holds.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bssrules.rules.compile import TooComplex, to_dnf, to_nnf, validity_condition
+from bssrules.rules.conditions import ALWAYS, All, Any_, Condition, Not, Path, Test, parse_condition
+from bssrules.rules.engine import RuleEngine
+from bssrules.rules.model import (
+    CompatibilityRule, CompatibilityRuleSet, EligibilityRuleSet, RuleSet, SlaRuleSet, SplitBillingRuleSet,
+    UsageRuleSet,
+)
+
+Report = Callable[[Path, str, "str | None"], None]
+COMPOUND_CHILDREN = Callable[[str], "list[str] | None"]
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """One engine-level rule: its key, the rule (or prerequisite) it comes from, the
+    authored condition (for explanations) and the condition that fires."""
+
+    key: str
+    source: Any
+    authored: Condition
+    fires: Condition
+
+
+@dataclass
+class CompiledRuleSet:
+    """A rule set ready to decide: its definition, compiled rules and engine."""
+
+    definition: RuleSet
+    zone: ZoneInfo
+    rules: list[CompiledRule]
+    engine: RuleEngine = field(repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.definition.id
+
+    @property
+    def kind(self) -> str:
+        return self.definition.kind
+
+    def by_key(self) -> dict[str, CompiledRule]:
+        return {r.key: r for r in self.rules}
+
+
+class CompileError(ValueError):
+    """Problems found while compiling a rule set (path within the rule set, message, suggestion)."""
+
+    def __init__(self, problems: list[tuple[Path, str, str | None]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{'.'.join(map(str, p))}: {m}" for p, m, _ in problems))
+
+
+def _contains(attribute: str, id: str) -> Test:
+    return Test(attribute, "contains", id)
+
+
+def _compatibility_breach(rule: CompatibilityRule, children: COMPOUND_CHILDREN | None,
+                          report: Report, path: Path) -> Condition | None:
+    subject = _contains(rule.subject.attribute, rule.subject.id)
+    if rule.type == "optional":
+        return None
+    assert rule.type == "exactlyOne" or rule.target is not None
+    if rule.type == "required":
+        return All((subject, Not(_contains(rule.target.attribute, rule.target.id))))  # type: ignore[union-attr]
+    if rule.type == "forbidden":
+        return All((subject, _contains(rule.target.attribute, rule.target.id)))  # type: ignore[union-attr]
+    among = list(rule.among) or (children(rule.subject.id) if children else None) or []
+    if len(among) < 2:
+        report(path + ("among",), "exactlyOne needs at least two items: list them in 'among', or make the subject "
+                                  "a compound resource specification with children", None)
+        return None
+    attribute = rule.subject.attribute
+    none = Not(Test(attribute, "containsAny", tuple(among)))
+    pairs = tuple(All((_contains(attribute, a), _contains(attribute, b))) for a, b in itertools.combinations(among, 2))
+    return All((subject, Any_((none,) + pairs)))
+
+
+def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
+                     compound_children: COMPOUND_CHILDREN | None = None, pool_size: int = 4) -> CompiledRuleSet:
+    """Parse every condition of a rule set and compile it onto the engine.
+
+    Problems go to ``report(path, message, suggestion)`` (paths inside the rule set); without
+    a ``report`` they raise :class:`CompileError`. ``compound_children`` resolves the children
+    of a compound resource specification (from the catalog) for exactlyOne rules."""
+    problems: list[tuple[Path, str, str | None]] = []
+
+    def note(path: Path, message: str, suggestion: str | None = None) -> None:
+        problems.append((path, message, suggestion))
+        if report:
+            report(path, message, suggestion)
+
+    def condition(raw: Any, path: Path) -> Condition:
+        if raw is None:
+            return ALWAYS
+        parsed = parse_condition(raw, path, note)
+        return parsed if parsed is not None else ALWAYS
+
+    try:
+        zone = ZoneInfo(rule_set.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        note(("timeZone",), f"unknown time zone '{rule_set.time_zone}' (use an IANA name such as Europe/Paris)")
+        zone = ZoneInfo("UTC")
+
+    compiled: list[CompiledRule] = []
+    if isinstance(rule_set, UsageRuleSet):
+        if rule_set.applies_to is not None:
+            applies = condition(rule_set.applies_to, ("appliesTo",))
+            compiled.append(CompiledRule("appliesTo", rule_set, applies, Not(applies)))
+        for i, prerequisite in enumerate(rule_set.prerequisites):
+            met = condition(prerequisite.when, ("prerequisites", i, "when"))
+            compiled.append(CompiledRule(f"prerequisite:{prerequisite.id}", prerequisite, met, Not(met)))
+    for i, rule in enumerate(rule_set.rules):
+        path = ("rules", i)
+        when = condition(rule.when, path + ("when",))
+        valid = validity_condition(rule.valid_for.start, rule.valid_for.end)
+        fires: Condition | None
+        if isinstance(rule_set, EligibilityRuleSet):
+            scope: list[Condition] = []
+            if rule.offerings:  # type: ignore[union-attr]
+                scope.append(Test("offering.id", "in", tuple(rule.offerings)))  # type: ignore[union-attr]
+            if rule.categories:  # type: ignore[union-attr]
+                scope.append(Test("offering.categories", "containsAny", tuple(rule.categories)))  # type: ignore[union-attr]
+            in_scope: Condition = Any_(tuple(scope)) if scope else ALWAYS
+            fires = All((valid, in_scope, Not(when)))
+        elif isinstance(rule_set, CompatibilityRuleSet):
+            breach = _compatibility_breach(rule, compound_children, note, path)  # type: ignore[arg-type]
+            fires = None if breach is None else All((valid, when, breach))
+        elif isinstance(rule_set, SlaRuleSet):
+            metric: list[Condition] = [Test("metric.name", "eq", rule.metric)]  # type: ignore[union-attr]
+            if rule.window:  # type: ignore[union-attr]
+                metric.append(Test("metric.window", "eq", rule.window))  # type: ignore[union-attr]
+            fires = All((valid, *metric, when))
+        else:  # usage, split billing: the first rule that holds
+            fires = All((valid, when))
+        if fires is not None:
+            try:
+                to_dnf(to_nnf(fires))
+            except TooComplex as exc:
+                note(path + ("when",), f"condition too complex for the engine: {exc}; split the rule")
+                continue
+            compiled.append(CompiledRule(rule.id, rule, when, fires))
+    if problems and report is None:
+        raise CompileError(problems)
+    engine = RuleEngine([(r.key, r.fires) for r in compiled], zone, pool_size=pool_size)
+    return CompiledRuleSet(rule_set, zone, compiled, engine)
+
+
+__all__ = ["CompiledRule", "CompiledRuleSet", "CompileError", "compile_rule_set", "SplitBillingRuleSet"]

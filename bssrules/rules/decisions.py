@@ -1,0 +1,170 @@
+"""Decisions: what the fired rules of a compiled rule set mean, with their explanation."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from bssrules.errors import InvalidInput
+from bssrules.rules.compiled import CompiledRuleSet
+from bssrules.rules.evaluate import explain, holds
+from bssrules.rules.facts import FactError, typed_facts, unknown_fact_paths
+from bssrules.rules.model import CompatibilityRule, EligibilityRule, Prerequisite, SlaRule, UsageRule
+
+Facts = Mapping[str, Any]
+
+
+@dataclass
+class RuleTrace:
+    """One rule's part in a decision: did it fire, and why (the authored condition explained)."""
+
+    rule: str
+    fired: bool
+    explanation: dict[str, Any]
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"rule": self.rule, "fired": self.fired, "when": self.explanation}
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass
+class Decision:
+    """The outcome of a rule set for one set of facts."""
+
+    rule_set: str
+    version: int
+    kind: str
+    outcome: dict[str, Any]
+    fired: list[str]
+    trace: list[RuleTrace] = field(default_factory=list)
+
+    def to_dict(self, with_trace: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"ruleSet": self.rule_set, "version": self.version, "kind": self.kind,
+                               **self.outcome, "fired": self.fired}
+        if with_trace:
+            out["explanation"] = [t.to_dict() for t in self.trace]
+        return out
+
+
+def fact_values(facts: Facts, as_of: dt.datetime | None = None) -> dict[str, Any]:
+    """Typed values of nested facts (``now`` defaults to ``as_of``, else the current time)."""
+    unknown = unknown_fact_paths(facts)
+    if unknown:
+        from bssrules.errors import did_you_mean
+        from bssrules.rules.facts import FACT_ATTRIBUTES
+
+        first = unknown[0]
+        raise InvalidInput(f"unknown fact attribute{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+                           path=tuple(first.split(".")), suggestion=did_you_mean(first, FACT_ATTRIBUTES))
+    try:
+        values = typed_facts(facts)
+    except FactError as exc:
+        raise InvalidInput(str(exc), path=tuple(exc.attribute.split("."))) from None
+    if "now" not in values:
+        values["now"] = as_of or dt.datetime.now(dt.timezone.utc)
+    return values
+
+
+def decide(compiled: CompiledRuleSet, facts: Facts, as_of: dt.datetime | None = None,
+           with_trace: bool = True) -> Decision:
+    """Decide one set of facts."""
+    return decide_many(compiled, [facts], as_of, with_trace)[0]
+
+
+def decide_many(compiled: CompiledRuleSet, facts: Sequence[Facts], as_of: dt.datetime | None = None,
+                with_trace: bool = True) -> list[Decision]:
+    """Decide several fact sets with one engine call per engine rule set."""
+    values = [fact_values(f, as_of) for f in facts]
+    fired_sets = compiled.engine.matching_many(values)
+    return [_decision(compiled, v, fired, with_trace) for v, fired in zip(values, fired_sets)]
+
+
+def _decision(compiled: CompiledRuleSet, values: dict[str, Any], fired: set[str], with_trace: bool) -> Decision:
+    order = [r.key for r in compiled.rules]
+    fired_in_order = [k for k in order if k in fired]
+    rules = compiled.by_key()
+    kind = compiled.kind
+    outcome: dict[str, Any]
+    if kind == "eligibility":
+        failures = []
+        for key in fired_in_order:
+            rule: EligibilityRule = rules[key].source
+            failure = {"rule": key, "code": rule.reason.code, "label": rule.reason.label}
+            if rule.alternate:
+                failure["alternate"] = rule.alternate
+            failures.append(failure)
+        outcome = {"qualified": not failures, "reasons": failures}
+    elif kind == "compatibility":
+        violations = []
+        for key in fired_in_order:
+            crule: CompatibilityRule = rules[key].source
+            violation = {"rule": key, "type": crule.type, "subject": str(crule.subject),
+                         "message": crule.message or _compatibility_message(crule)}
+            if crule.target:
+                violation["target"] = str(crule.target)
+            violations.append(violation)
+        outcome = {"valid": not violations, "violations": violations}
+    elif kind == "usage":
+        outcome = _usage_outcome(compiled, fired_in_order, rules)
+    elif kind == "splitBilling":
+        payers = [k for k in fired_in_order]
+        if payers:
+            outcome = {"payer": rules[payers[0]].source.payer, "rule": payers[0]}
+        elif compiled.definition.default:  # type: ignore[union-attr]
+            outcome = {"payer": compiled.definition.default, "rule": "default"}  # type: ignore[union-attr]
+        else:
+            outcome = {"payer": None, "rule": None, "reason": {"code": "noPayer",
+                                                              "label": "no split billing rule names a payer"}}
+    else:  # sla
+        violations = []
+        for key in fired_in_order:
+            srule: SlaRule = rules[key].source
+            violations.append({"rule": key, "metric": srule.metric, "severity": srule.severity,
+                               "value": values.get("metric.value")})
+        outcome = {"violated": bool(violations), "violations": violations}
+    trace = []
+    if with_trace:
+        for compiled_rule in compiled.rules:
+            explanation = explain(compiled_rule.authored, values, compiled.zone)
+            note = None
+            source = compiled_rule.source
+            valid_for = getattr(source, "valid_for", None)
+            if valid_for is not None and not valid_for.contains(values["now"]):
+                note = "not in force at this date (validFor)"
+            trace.append(RuleTrace(compiled_rule.key, compiled_rule.key in fired, explanation.to_dict(), note))
+            # The engine decides; the evaluator explains. They must agree.
+            if holds(compiled_rule.fires, values, compiled.zone) != (compiled_rule.key in fired):
+                raise AssertionError(f"engine and evaluator disagree on {compiled.id}/{compiled_rule.key}")
+    return Decision(compiled.id, compiled.definition.version, kind, outcome, fired_in_order, trace)
+
+
+def _compatibility_message(rule: CompatibilityRule) -> str:
+    if rule.type == "required":
+        return f"{rule.subject} requires {rule.target}"
+    if rule.type == "forbidden":
+        return f"{rule.subject} cannot go with {rule.target}"
+    return f"{rule.subject} needs exactly one of {', '.join(rule.among) or 'its children'}"
+
+
+def _usage_outcome(compiled: CompiledRuleSet, fired: list[str], rules: dict[str, Any]) -> dict[str, Any]:
+    if "appliesTo" in fired:
+        return {"status": "rejected", "reasons": [{"code": "notApplicable",
+                                                   "label": f"usage catalog {compiled.id} does not apply here"}]}
+    unmet = [rules[k].source for k in fired if k.startswith("prerequisite:")]
+    if unmet:
+        return {"status": "rejected",
+                "reasons": [{"code": p.reason.code, "label": p.reason.label, "prerequisite": p.id}
+                            for p in unmet if isinstance(p, Prerequisite)]}
+    rates = [k for k in fired if not k.startswith("prerequisite:") and k != "appliesTo"]
+    if not rates:
+        return {"status": "rejected", "reasons": [{"code": "noApplicableRate",
+                                                   "label": "no rate rule applies to this usage"}]}
+    rule: UsageRule = rules[rates[0]].source
+    outcome: dict[str, Any] = {"status": "rated", "rule": rule.id,
+                               "rate": rule.rate.model_dump(mode="json", by_alias=True, exclude_defaults=True)}
+    if rule.provisioning_id:
+        outcome["provisioningId"] = rule.provisioning_id
+    return outcome

@@ -1,0 +1,229 @@
+"""Rule sets as authored: five kinds sharing one condition language.
+
+Conditions stay raw (plain YAML data) in these models and are parsed by
+:mod:`bssrules.rules.conditions` when the rule sets are compiled, so that their
+diagnostics carry exact positions.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import Field, model_validator
+
+from bssrules.catalog.model import Id
+from bssrules.catalog.types import Amount, Model, ValidFor
+
+RawCondition = dict[str, Any]
+Severity = Literal["critical", "major", "minor", "warning"]
+
+
+class Reason(Model):
+    """Why a rule refused: a stable code for machines and a label for people."""
+
+    code: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")]
+    label: str = Field(min_length=1)
+
+
+class Rule(Model):
+    """What every rule has: an id, an optional condition, a validity, a description."""
+
+    id: Id
+    description: str | None = None
+    when: RawCondition | None = None
+    valid_for: ValidFor = ValidFor()
+
+
+class EligibilityRule(Rule):
+    """Offerings (or categories) it applies to — all when neither is given — may be sold
+    only when ``when`` holds; otherwise ``reason``, and perhaps an ``alternate`` offering."""
+
+    offerings: list[Id] = []
+    categories: list[Id] = []
+    reason: Reason
+    alternate: Id | None = None
+
+
+class Subject(Model):
+    """A catalog item a compatibility rule speaks of: exactly one of the three kinds."""
+
+    resource_specification: Id | None = None
+    product_specification: Id | None = None
+    product_offering: Id | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "Subject":
+        given = [v for v in (self.resource_specification, self.product_specification, self.product_offering) if v]
+        if len(given) != 1:
+            raise ValueError("name exactly one of resourceSpecification, productSpecification, productOffering")
+        return self
+
+    @property
+    def kind(self) -> str:
+        if self.resource_specification:
+            return "resourceSpecification"
+        return "productSpecification" if self.product_specification else "productOffering"
+
+    @property
+    def id(self) -> str:
+        return self.resource_specification or self.product_specification or self.product_offering or ""
+
+    @property
+    def attribute(self) -> str:
+        """The fact attribute listing what is present of this kind."""
+        return {"resourceSpecification": "present.resourceSpecifications",
+                "productSpecification": "present.productSpecifications",
+                "productOffering": "present.productOfferings"}[self.kind]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}"
+
+
+class CompatibilityRule(Rule):
+    """``required``: with subject, target must be present; ``forbidden``: never both;
+    ``optional``: explicitly allowed together; ``exactlyOne``: with subject, exactly one of
+    ``among`` (default: the compound subject's children)."""
+
+    type: Literal["required", "forbidden", "optional", "exactlyOne"]
+    subject: Subject
+    target: Subject | None = None
+    among: list[Id] = []
+    message: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> "CompatibilityRule":
+        if self.type in ("required", "forbidden", "optional") and self.target is None:
+            raise ValueError(f"a {self.type} rule needs a target")
+        if self.type == "exactlyOne" and self.target is not None:
+            raise ValueError("an exactlyOne rule takes 'among', not a target")
+        if self.type != "exactlyOne" and self.among:
+            raise ValueError("'among' belongs to exactlyOne rules")
+        if self.target is not None and self.target == self.subject:
+            raise ValueError("subject and target are the same")
+        return self
+
+
+class Tier(Model):
+    """One step of a tiered rate: the price per unit up to ``upTo`` units (none: no limit)."""
+
+    up_to: Amount | None = Field(default=None, gt=0)
+    amount: Amount = Field(ge=0)
+
+
+class Rate(Model):
+    """A price per unit of usage, flat or tiered (graduated: each unit at its tier's price;
+    volume: every unit at the price of the tier the total falls in)."""
+
+    amount: Amount | None = Field(default=None, ge=0)
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    per: str = "event"
+    tiers: list[Tier] = []
+    tier_mode: Literal["graduated", "volume"] = "graduated"
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Rate":
+        if (self.amount is None) == (not self.tiers):
+            raise ValueError("a rate has either an amount or tiers")
+        return self
+
+
+class UsageRule(Rule):
+    """The first rule (in order) whose condition holds rates the usage record."""
+
+    rate: Rate
+    provisioning_id: str | None = None
+
+
+class Prerequisite(Model):
+    """A condition a usage needs (e.g. an effective PPV service); otherwise it is rejected."""
+
+    id: Id
+    when: RawCondition
+    reason: Reason
+
+
+class SplitBillingRule(Rule):
+    """The first rule (in order) whose condition holds names the payer role of a charge."""
+
+    payer: Id
+
+
+class SlaRule(Rule):
+    """A threshold on a metric: when ``when`` holds for an observation of ``metric``, a
+    violation of ``severity`` is raised."""
+
+    metric: Id
+    window: Literal["hour", "day", "week", "month", "quarter", "year"] | None = None
+    severity: Severity = "major"
+    when: RawCondition  # type: ignore[assignment]
+
+
+class RuleSetBase(Model):
+    """What every rule set has."""
+
+    kind_name: ClassVar[str]
+
+    id: Id
+    version: int = Field(default=1, ge=1)
+    description: str | None = None
+    valid_for: ValidFor = ValidFor()
+    time_zone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _unique_rule_ids(self) -> "RuleSetBase":
+        ids = [r.id for r in getattr(self, "rules", [])]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"rule ids repeated in the rule set: {', '.join(repeated)}")
+        return self
+
+
+class EligibilityRuleSet(RuleSetBase):
+    kind: Literal["eligibility"]
+    rules: list[EligibilityRule] = Field(min_length=1)
+
+
+class CompatibilityRuleSet(RuleSetBase):
+    kind: Literal["compatibility"]
+    rules: list[CompatibilityRule] = Field(min_length=1)
+
+
+class UsageRuleSet(RuleSetBase):
+    kind: Literal["usage"]
+    applies_to: RawCondition | None = None
+    prerequisites: list[Prerequisite] = []
+    rules: list[UsageRule] = Field(min_length=1)
+
+
+class SplitBillingRuleSet(RuleSetBase):
+    kind: Literal["splitBilling"]
+    default: Id | None = None
+    rules: list[SplitBillingRule] = []
+
+
+class SlaRuleSet(RuleSetBase):
+    kind: Literal["sla"]
+    rules: list[SlaRule] = Field(min_length=1)
+
+
+RuleSet = Annotated[Union[EligibilityRuleSet, CompatibilityRuleSet, UsageRuleSet, SplitBillingRuleSet, SlaRuleSet],
+                    Field(discriminator="kind")]
+RULE_SET_TYPES = {t.model_fields["kind"].annotation.__args__[0]: t  # type: ignore[union-attr]
+                  for t in (EligibilityRuleSet, CompatibilityRuleSet, UsageRuleSet, SplitBillingRuleSet, SlaRuleSet)}
+
+
+class RuleTest(Model):
+    """A test case written next to the rules: given facts, the decision expected."""
+
+    name: str = Field(min_length=1)
+    rule_set: Id
+    as_of: str | None = None
+    given: dict[str, Any] = {}
+    expect: dict[str, Any]
+
+
+class RulesFile(Model):
+    """The top level of one rules YAML file."""
+
+    format_version: Literal[1] = 1
+    rule_sets: list[RuleSet] = []
+    tests: list[RuleTest] = []
