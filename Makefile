@@ -24,7 +24,7 @@ bench: $(STAMP)
 
 # Regenerate the shipped JSON Schemas after changing the model (a test checks they match).
 schema: $(STAMP)
-	$(BIN)/python -c 'from bssrules.catalog.schema import write_catalog_schema; print(write_catalog_schema())'
+	$(BIN)/python -c "from bssrules.catalog.schema import write_catalog_schema; from bssrules.rules.schema import write_rules_schema; print(write_catalog_schema(), write_rules_schema())"
 
 clean:
 	rm -rf $(VENV) bssrules.db build *.egg-info .pytest_cache .hypothesis

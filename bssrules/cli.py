@@ -33,22 +33,116 @@ def _report_invalid(exc: InvalidSource) -> None:
 
 
 @app.command()
-def check(folders: list[Path] = typer.Argument(..., help="Catalog folders to check (every .yaml/.yml inside).")
+def check(folders: list[Path] = typer.Argument(..., help="Folders to check: every catalog and rule .yaml/.yml inside.")
           ) -> None:
-    """Validate catalog folders; print every error as file:line:column and exit 1 if any."""
-    from bssrules.catalog.loader import load_catalog
+    """Validate catalog and rule folders; print every error and warning as file:line:column, exit 1 on errors."""
+    from bssrules.project import load_project
 
     failed = False
     for folder in folders:
         try:
-            catalog = load_catalog(folder)
+            project = load_project(folder)
         except InvalidSource as exc:
             _report_invalid(exc)
             failed = True
             continue
-        out.print(f"[green]ok[/] {folder}: {len(catalog)} entities "
-                  f"({len(catalog.offerings)} offerings, {len(catalog.prices)} prices)")
+        for warning in project.warnings:
+            print(str(warning), file=sys.stderr)
+        catalog, rules = project.catalog, project.rules
+        out.print(f"[green]ok[/] {folder}: {len(catalog)} catalog entities ({len(catalog.offerings)} offerings, "
+                  f"{len(catalog.prices)} prices), {len(rules)} rule sets, {len(rules.tests)} rule tests"
+                  + (f", {len(project.warnings)} warnings" if project.warnings else ""))
     raise typer.Exit(1 if failed else 0)
+
+
+def _load_project_or_exit(folder: Path):  # type: ignore[no-untyped-def]
+    from bssrules.project import load_project
+
+    try:
+        return load_project(folder)
+    except InvalidSource as exc:
+        _report_invalid(exc)
+        raise typer.Exit(1)
+
+
+@app.command()
+def test(folders: list[Path] = typer.Argument(..., help="Folders whose rule tests to run."),
+         verbose: bool = typer.Option(False, "--verbose", "-v", help="Explain passing tests too.")) -> None:
+    """Run the rule tests written next to the rules (given facts -> expected decision)."""
+    from bssrules.rules.testing import run_tests
+
+    failures = total = 0
+    for folder in folders:
+        project = _load_project_or_exit(folder)
+        for result in run_tests(project.rules):
+            total += 1
+            mark = "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"
+            out.print(f"{mark} {result.origin}: {result.test.name}")
+            if not result.passed:
+                failures += 1
+                for problem in result.problems:
+                    out.print(f"     {problem}")
+            if result.decision is not None and (verbose or not result.passed):
+                _print_trace(result.decision)
+    out.print(f"{total - failures} passed, {failures} failed")
+    raise typer.Exit(1 if failures else 0)
+
+
+def _print_trace(decision) -> None:  # type: ignore[no-untyped-def]
+    from rich.tree import Tree
+
+    tree = Tree(f"{decision.kind} rule set {decision.rule_set} v{decision.version}")
+    for trace in decision.trace:
+        branch = tree.add(f"{'[yellow]fired[/]' if trace.fired else 'not fired'} {trace.rule}"
+                          + (f" ({trace.note})" if trace.note else ""))
+        _explanation_tree(branch, trace.explanation)
+    out.print(tree)
+
+
+def _explanation_tree(node, explanation) -> None:  # type: ignore[no-untyped-def]
+    mark = "[green]✓[/]" if explanation["result"] else "[red]✗[/]"
+    if "parts" in explanation:
+        child = node.add(f"{mark} {explanation['condition']}")
+        for part in explanation["parts"]:
+            _explanation_tree(child, part)
+    else:
+        node.add(f"{mark} {explanation['condition']}  [dim](seen: {explanation['actual']})[/]")
+
+
+@app.command()
+def explain(folder: Path = typer.Argument(..., help="Folder with the catalog and rules."),
+            facts_file: Path = typer.Argument(..., help="Facts as YAML or JSON (party, channel, usage …)."),
+            rule_set: str = typer.Option(..., "--rule-set", "-r", help="Id of the rule set to decide with."),
+            as_of: Optional[str] = typer.Option(None, help="Decide as of this date or date-time (default: now)."),
+            as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON.")) -> None:
+    """Decide facts with a rule set and show why: which rules fired, which test failed, with the values seen."""
+    import datetime as dt
+
+    from bssrules import jsontext
+    from bssrules.catalog.types import parse_instant
+    from bssrules.rules.decisions import decide
+    from bssrules.yaml_source import parse_file
+
+    project = _load_project_or_exit(folder)
+    doc, problems = parse_file(facts_file)
+    if doc is None or not isinstance(doc.data, dict):
+        for problem in problems:
+            print(str(problem), file=sys.stderr)
+        err.print("the facts file must hold a mapping (party, channel, usage, …)")
+        raise typer.Exit(1)
+    try:
+        when = parse_instant(as_of) if as_of else dt.datetime.now(dt.timezone.utc)
+        compiled = project.rules.in_force(rule_set, when)  # type: ignore[arg-type]
+        decision = decide(compiled, doc.data, when)  # type: ignore[arg-type]
+    except (BssRulesError, ValueError) as exc:
+        print(f"cannot decide: {exc}", file=sys.stderr)
+        raise typer.Exit(1)
+    if as_json:
+        print(jsontext.dumps(decision.to_dict(), indent=2))
+        return
+    outcome = {k: v for k, v in decision.to_dict(with_trace=False).items() if k not in ("ruleSet", "version", "kind")}
+    out.print(f"[bold]decision[/]: {jsontext.dumps(outcome)}")
+    _print_trace(decision)
 
 
 @app.command()
@@ -79,9 +173,9 @@ def load(folder: Path = typer.Argument(..., help="Catalog folder to load."),
     finally:
         engine.dispose()
     elapsed = time.perf_counter() - started
-    out.print(f"loaded [bold]{folder}[/] as '{name}' in {elapsed:.2f}s: {len(report.created)} created, "
-              f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.removed)} removed "
-              f"(catalog revision {report.revision})")
+    print(f"loaded {folder} as '{name}' in {elapsed:.2f}s: {len(report.created)} created, "
+          f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.removed)} removed "
+          f"(catalog revision {report.revision})")
 
 
 @app.command()
@@ -101,11 +195,12 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
 
 
 @app.command()
-def schema(name: str = typer.Argument("catalog", help="Which schema: catalog.")) -> None:
+def schema(name: str = typer.Argument("catalog", help="Which schema: catalog or rules.")) -> None:
     """Print a JSON Schema of the YAML formats (point your editor at it)."""
     from bssrules.catalog.schema import catalog_schema
+    from bssrules.rules.schema import rules_schema
 
-    schemas = {"catalog": catalog_schema}
+    schemas = {"catalog": catalog_schema, "rules": rules_schema}
     if name not in schemas:
         err.print(f"unknown schema '{name}'; available: {', '.join(schemas)}")
         raise typer.Exit(2)

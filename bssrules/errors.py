@@ -55,9 +55,11 @@ class Diagnostic:
     path: tuple[str | int, ...] = field(default=(), compare=False)
     suggestion: str | None = field(default=None, compare=False)
     code: str = field(default="invalid", compare=False)
+    severity: str = field(default="error", compare=False)  # "error" or "warning"
 
     def __str__(self) -> str:
-        text = f"{self.file}:{self.line}:{self.column}: {self.message}"
+        level = "warning: " if self.severity == "warning" else ""
+        text = f"{self.file}:{self.line}:{self.column}: {level}{self.message}"
         if self.suggestion:
             text += f" (did you mean '{self.suggestion}'?)"
         if self.path:
@@ -78,8 +80,12 @@ class InvalidSource(BssRulesError):
 
     def __init__(self, diagnostics: Sequence[Diagnostic]):
         self.diagnostics = sorted(diagnostics)
-        count = len(self.diagnostics)
+        count = sum(1 for d in self.diagnostics if d.severity != "warning")
         super().__init__(f"{count} error{'s' if count != 1 else ''} found:\n" + "\n".join(map(str, self.diagnostics)))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity != "warning"]
 
 
 class InvalidInput(BssRulesError):

@@ -52,10 +52,10 @@ def _narrow(error: ValidationError) -> list[ValidationError]:
 
 def schema_diagnostics(validator: Draft202012Validator, doc: SourceDocument) -> list[Diagnostic]:
     """Every schema violation of ``doc``, positioned and phrased for a catalog manager."""
-    found = []
+    found: list[Diagnostic] = []
     for raw in validator.iter_errors(doc.data):
         for error in _narrow(raw):
-            found.extend(_convert(error, doc))
+            found.extend(d for d in _convert(error, doc) if d not in found)
     return found
 
 

@@ -243,7 +243,8 @@ def patch_resource(uow: UnitOfWorkLike, kind: str, id: str, patch: dict[str, Any
     if "id" in patch and patch["id"] != id:
         raise InvalidInput("the id of a resource cannot be changed", path=("id",))
     shown = _render(repo, stored, base)
-    changed_derived = sorted(k for k in DERIVED.get(kind, set()) & set(patch) if patch[k] != shown.get(k))
+    changed_derived = sorted(k for k in DERIVED.get(kind, set()) & set(patch)
+                             if _ids(patch[k]) != _ids(shown.get(k)))
     if changed_derived:
         raise InvalidInput(f"{', '.join(changed_derived)} cannot be patched: derived from other resources "
                            "(set membership on the offering's category, or the child category's parentId)",
@@ -261,6 +262,13 @@ def patch_resource(uow: UnitOfWorkLike, kind: str, id: str, patch: dict[str, Any
     result = _render(repo, Stored(entity, meta, stored.source), base)
     uow.commit()
     return result
+
+
+def _ids(references: Any) -> list[str] | None:
+    """The ids of a list of references (what identifies them; href and name may be left out)."""
+    if not isinstance(references, list):
+        return references
+    return sorted(str(r.get("id")) if isinstance(r, dict) else str(r) for r in references)
 
 
 def delete_resource(uow: UnitOfWorkLike, kind: str, id: str) -> None:

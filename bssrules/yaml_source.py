@@ -43,11 +43,11 @@ class SourceDocument:
         return self.positions.get((), (1, 1))
 
     def diagnostic(self, path: Path_, message: str, *, suggestion: str | None = None,
-                   code: str = "invalid", at_key: bool = False) -> Diagnostic:
+                   code: str = "invalid", at_key: bool = False, severity: str = "error") -> Diagnostic:
         """A diagnostic pointing at ``path`` in this document (at its key when ``at_key``)."""
         key_position = self.key_positions.get(tuple(path)) if at_key else None
         line, column = key_position or self.position(path)
-        return Diagnostic(self.file, line, column, message, tuple(path), suggestion, code)
+        return Diagnostic(self.file, line, column, message, tuple(path), suggestion, code, severity)
 
 
 _TAG = "tag:yaml.org,2002:"

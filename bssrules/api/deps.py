@@ -36,7 +36,7 @@ def _without_nulls(value: Any) -> Any:
 
 
 def _problem(error: Any) -> str:
-    where = ".".join(map(str, error.absolute_path)) or "(body)"
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".") or "(body)"
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
         return f"{where}: expected {expected}, got {jsontext.dumps(error.instance)[:80]}"

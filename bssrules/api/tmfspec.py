@@ -54,7 +54,8 @@ _NOT_FILTERABLE = {"Category": ("productOffering", "subCategory")}
 def attribute_types(definition: str, depth: int = 3) -> dict[str, str]:
     """Every filterable dotted attribute path of a definition (arrays flattened) and its JSON type."""
     types = {path: kind for path, kind in _paths(definitions()[definition], "", depth)
-             if path and not path.endswith("href") and not path.startswith(_NOT_FILTERABLE.get(definition, ("\0",)))}
+             if path and not path.endswith(("href", "@referredType"))
+             and not path.startswith(_NOT_FILTERABLE.get(definition, ("\0",)))}
     types.update({name: "boolean" for name in EXTENSION_ATTRIBUTES.get(definition, set())})
     return types
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from bssrules.catalog.catalog import Catalog
-from bssrules.catalog.model import Characteristic, Entity, ProductOffering, value_matches_type
+from bssrules.catalog.model import Characteristic, Entity, ProductOffering, show_value, value_matches_type
 from bssrules.errors import did_you_mean
 
 KnownIds = Callable[[str], set[str]]
@@ -55,12 +55,12 @@ def characteristic_use_problems(offering: ProductOffering, characteristics: list
             continue
         for j, value in enumerate(use.values):
             if not value_matches_type(value, spec_char.value_type):
-                message = f"value {value!r} is not of valueType {spec_char.value_type}"
+                message = f"value {show_value(value)} is not of valueType {spec_char.value_type}"
             elif spec_char.values and value not in spec_char.values:
-                message = (f"value {value!r} is not one of the values of '{use.name}': "
+                message = (f"value {show_value(value)} is not one of the values of '{use.name}': "
                            f"{', '.join(map(str, spec_char.values))}")
             elif spec_char.range and not spec_char.range.min <= value <= spec_char.range.max:  # type: ignore[operator]
-                message = f"value {value!r} is outside the range {spec_char.range.min}..{spec_char.range.max}"
+                message = f"value {show_value(value)} is outside the range {spec_char.range.min}..{spec_char.range.max}"
             else:
                 continue
             problems.append(Problem(offering.kind, offering.id, ("characteristicUses", i, "values", j), message))

@@ -38,9 +38,17 @@ def load_catalog(folder: Path | str) -> Catalog:
     for path in files:
         doc, problems = parse_file(path, _display(path))
         diagnostics += problems
-        if doc is not None:
+        if doc is not None and not is_rules_document(doc):
             documents.append(doc)
     return catalog_from_documents(documents, diagnostics)
+
+
+RULES_SECTIONS = ("ruleSets", "tests")
+
+
+def is_rules_document(doc: SourceDocument) -> bool:
+    """Rule files sit beside catalog files; they are told apart by their sections."""
+    return isinstance(doc.data, dict) and any(key in doc.data for key in RULES_SECTIONS)
 
 
 def load_catalog_text(text: str, file: str = "<text>") -> Catalog:
@@ -51,6 +59,15 @@ def load_catalog_text(text: str, file: str = "<text>") -> Catalog:
 
 def catalog_from_documents(documents: list[SourceDocument], diagnostics: list[Diagnostic] | None = None) -> Catalog:
     """Validate parsed documents into one catalog, or raise with every diagnostic."""
+    catalog, found = check_catalog_documents(documents, diagnostics)
+    if found:
+        raise InvalidSource(found)
+    return catalog
+
+
+def check_catalog_documents(documents: list[SourceDocument], diagnostics: list[Diagnostic] | None = None
+                            ) -> tuple[Catalog, list[Diagnostic]]:
+    """The valid part of the catalog and every diagnostic (so rules can still be checked)."""
     diagnostics = list(diagnostics or [])
     catalog = Catalog()
     where: dict[tuple[str, str], tuple[SourceDocument, tuple]] = {}
@@ -97,9 +114,7 @@ def catalog_from_documents(documents: list[SourceDocument], diagnostics: list[Di
         doc, base = where[(problem.kind, problem.id)]
         diagnostics.append(doc.diagnostic(base + problem.path, problem.message,
                                           suggestion=problem.suggestion, code=problem.code))
-    if diagnostics:
-        raise InvalidSource(diagnostics)
-    return catalog
+    return catalog, diagnostics
 
 
 def _display(path: Path) -> str:

@@ -27,6 +27,15 @@ Ref = tuple[tuple[str | int, ...], str, str]  # (path inside the entity, target 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def show_value(value: Scalar) -> str:
+    """A value as the author wrote it (no Python reprs in messages)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"'{value}'"
+    return str(value)
+
+
 def value_matches_type(value: Scalar, value_type: str) -> bool:
     """Whether an authored scalar is a value of the characteristic's ``valueType``."""
     if value_type == "boolean":
@@ -100,18 +109,18 @@ class Characteristic(Model):
             raise ValueError(f"a range needs valueType integer or number, not {self.value_type}")
         for value in self.values:
             if not value_matches_type(value, self.value_type):
-                raise ValueError(f"value {value!r} is not of valueType {self.value_type}")
+                raise ValueError(f"value {show_value(value)} is not of valueType {self.value_type}")
         keys = [_value_key(v) for v in self.values]
         repeated = sorted({str(v) for v, k in zip(self.values, keys) if keys.count(k) > 1})
         if repeated:
             raise ValueError(f"values are not unique: {', '.join(repeated)}")
         if self.default is not None:
             if not value_matches_type(self.default, self.value_type):
-                raise ValueError(f"default {self.default!r} is not of valueType {self.value_type}")
+                raise ValueError(f"default {show_value(self.default)} is not of valueType {self.value_type}")
             if self.values and self.default not in self.values:
-                raise ValueError(f"default {self.default!r} is not one of the values")
+                raise ValueError(f"default {show_value(self.default)} is not one of the values")
             if self.range and not self.range.min <= self.default <= self.range.max:  # type: ignore[operator]
-                raise ValueError(f"default {self.default!r} is outside the range")
+                raise ValueError(f"default {show_value(self.default)} is outside the range")
         return self
 
 

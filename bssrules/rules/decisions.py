@@ -164,7 +164,7 @@ def _usage_outcome(compiled: CompiledRuleSet, fired: list[str], rules: dict[str,
                                                    "label": "no rate rule applies to this usage"}]}
     rule: UsageRule = rules[rates[0]].source
     outcome: dict[str, Any] = {"status": "rated", "rule": rule.id,
-                               "rate": rule.rate.model_dump(mode="json", by_alias=True, exclude_defaults=True)}
+                               "rate": rule.rate.model_dump(mode="python", by_alias=True, exclude_defaults=True)}
     if rule.provisioning_id:
         outcome["provisioningId"] = rule.provisioning_id
     return outcome

@@ -408,8 +408,9 @@ def test_check_accepts_both_examples_and_exits_0(monkeypatch: pytest.MonkeyPatch
     assert len(lines) == 2
     for line, example in zip(lines, ("connected_car", "devices")):
         catalog = load_catalog(EXAMPLES / example / "catalog")
-        assert line == (f"ok examples/{example}/catalog: {len(catalog)} entities "
-                        f"({len(catalog.offerings)} offerings, {len(catalog.prices)} prices)")
+        assert line == (f"ok examples/{example}/catalog: {len(catalog)} catalog entities "
+                        f"({len(catalog.offerings)} offerings, {len(catalog.prices)} prices), "
+                        "0 rule sets, 0 rule tests")
 
 
 def test_check_on_a_broken_copy_exits_1_and_prints_file_line_column_lines(broken: Broken) -> None:

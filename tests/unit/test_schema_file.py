@@ -50,10 +50,10 @@ def test_the_printed_schema_is_a_valid_draft_2020_12_schema(printed_schema: dict
 
 
 def test_an_unknown_schema_name_exits_2_and_lists_the_available_ones() -> None:
-    result = CliRunner().invoke(app, ["schema", "rules"])
+    result = CliRunner().invoke(app, ["schema", "prices"])
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "unknown schema 'rules'; available: catalog" in result.stderr
+    assert "unknown schema 'prices'; available: catalog, rules" in result.stderr
 
 
 def test_there_are_example_files_to_validate() -> None:

@@ -1,0 +1,286 @@
+"""Static findings a catalog manager cannot see by eye.
+
+Errors: references to unknown catalog items, a pair both required and forbidden while both
+rules are in force, tiers out of order, charge types split billing leaves without payer.
+Warnings: cycles of ``required``, rules shadowed by an earlier rule, overlapping or gapped
+time windows in a usage catalog, rule sets whose validity has ended, versions in force at
+the same time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable
+
+from bssrules.catalog.catalog import Catalog
+from bssrules.catalog.types import ValidFor
+from bssrules.errors import did_you_mean
+from bssrules.rules.compile import Atom, TooComplex, to_dnf, to_nnf
+from bssrules.rules.compiled import CompiledRuleSet
+from bssrules.rules.conditions import All, Condition, Test, TimeWindow, tests_of
+from bssrules.rules.loader import RuleBook
+from bssrules.rules.model import (
+    CompatibilityRuleSet, EligibilityRuleSet, RuleSet, SplitBillingRuleSet, UsageRuleSet,
+)
+
+CHARGE_TYPES = ("recurring", "oneTime", "usage", "outOfTariff")
+# Attributes whose values are ids of catalog items.
+ID_ATTRIBUTES = {
+    "inventory.offerings": "productOffering", "inventory.activeOfferings": "productOffering",
+    "present.productOfferings": "productOffering", "offering.id": "productOffering",
+    "usage.offering": "productOffering", "charge.offering": "productOffering",
+    "present.productSpecifications": "productSpecification", "offering.productSpecification": "productSpecification",
+    "inventory.productSpecifications": "productSpecification",
+    "present.resourceSpecifications": "resourceSpecification", "offering.categories": "category",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_set: str
+    version: int
+    path: tuple
+    message: str
+    severity: str = "warning"
+    code: str = "lint"
+
+
+def _unknown(catalog: Catalog, kind: str, id: str) -> tuple[str, str | None] | None:
+    if id in catalog.entities[kind]:
+        return None
+    return f"unknown {kind} '{id}'", did_you_mean(id, catalog.entities[kind])
+
+
+def reference_findings(rule_set: RuleSet, catalog: Catalog, compiled: CompiledRuleSet
+                       ) -> list[tuple[tuple, str, str | None]]:
+    """References from a rule set to catalog items that do not exist."""
+    found: list[tuple[tuple, str, str | None]] = []
+
+    def check(path: tuple, kind: str, id: str) -> None:
+        problem = _unknown(catalog, kind, id)
+        if problem:
+            found.append((path, *problem))
+
+    for i, rule in enumerate(rule_set.rules):
+        path = ("rules", i)
+        if isinstance(rule_set, EligibilityRuleSet):
+            for j, offering in enumerate(rule.offerings):  # type: ignore[union-attr]
+                check(path + ("offerings", j), "productOffering", offering)
+            for j, category in enumerate(rule.categories):  # type: ignore[union-attr]
+                check(path + ("categories", j), "category", category)
+            if rule.alternate:  # type: ignore[union-attr]
+                check(path + ("alternate",), "productOffering", rule.alternate)  # type: ignore[union-attr]
+        if isinstance(rule_set, CompatibilityRuleSet):
+            for end in ("subject", "target"):
+                item = getattr(rule, end)
+                if item is not None:
+                    check(path + (end, _field(item.kind)), item.kind, item.id)
+            for j, id in enumerate(rule.among):  # type: ignore[union-attr]
+                check(path + ("among", j), rule.subject.kind, id)  # type: ignore[union-attr]
+    for compiled_rule in compiled.rules:
+        for test in tests_of(compiled_rule.authored):
+            kind = ID_ATTRIBUTES.get(test.attribute)
+            if kind is None or test.op == "exists":
+                continue
+            values = test.value if isinstance(test.value, tuple) else (test.value,)
+            for value in values:
+                check(test.path, kind, value)
+    return found
+
+
+def _field(kind: str) -> str:
+    return kind  # the YAML field names the kind: resourceSpecification, productSpecification, productOffering
+
+
+def lint_rule_book(book: RuleBook, catalog: Catalog | None = None, today: dt.date | None = None) -> list[Finding]:
+    """Every finding over every rule set of the book."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    findings: list[Finding] = []
+    for versions in book.versions.values():
+        for a, b in itertools.combinations(versions, 2):
+            if a.definition.valid_for.overlaps(b.definition.valid_for):
+                findings.append(Finding(b.id, b.definition.version, ("validFor",),
+                                        f"versions {a.definition.version} and {b.definition.version} of rule set "
+                                        f"'{b.id}' are in force at the same time; version "
+                                        f"{b.definition.version} wins where they overlap", code="versionOverlap"))
+        for compiled in versions:
+            findings += _lint_rule_set(compiled, today)
+    return findings
+
+
+def _lint_rule_set(compiled: CompiledRuleSet, today: dt.date) -> list[Finding]:
+    definition = compiled.definition
+    out: list[Finding] = []
+
+    def add(path: tuple, message: str, severity: str = "warning", code: str = "lint") -> None:
+        out.append(Finding(definition.id, definition.version, path, message, severity, code))
+
+    end = definition.valid_for.end
+    if end is not None and end.date() <= today:
+        add(("validFor", "end"), f"rule set '{definition.id}' ended on {end.date().isoformat()}: it no longer applies",
+            code="ended")
+    if isinstance(definition, CompatibilityRuleSet):
+        _lint_compatibility(definition, add)
+    if isinstance(definition, (UsageRuleSet, SplitBillingRuleSet)):
+        _lint_shadowing(compiled, add)
+    if isinstance(definition, UsageRuleSet):
+        _lint_usage(compiled, add)
+    if isinstance(definition, SplitBillingRuleSet):
+        _lint_split_billing(compiled, add)
+    return out
+
+
+def _lint_compatibility(definition: CompatibilityRuleSet, add: Any) -> None:
+    rules = list(enumerate(definition.rules))
+    for (i, a), (j, b) in itertools.combinations(rules, 2):
+        if {a.type, b.type} != {"required", "forbidden"} or not a.valid_for.overlaps(b.valid_for):
+            continue
+        same = (a.subject, a.target) == (b.subject, b.target)
+        mirrored = (a.type == "required" and b.type == "forbidden" and (b.subject, b.target) == (a.target, a.subject)) \
+            or (b.type == "required" and a.type == "forbidden" and (a.subject, a.target) == (b.target, b.subject))
+        if same or mirrored:
+            add(("rules", j), f"rules '{a.id}' and '{b.id}' make {a.subject} both require and forbid "
+                              f"{a.target} while both are in force", "error", "contradiction")
+    required: dict[str, list[tuple[int, str]]] = {}
+    for i, rule in rules:
+        if rule.type == "required" and rule.target is not None:
+            required.setdefault(str(rule.subject), []).append((i, str(rule.target)))
+    reported: set[frozenset[str]] = set()
+    for start in sorted(required):
+        stack = [(start, [start])]
+        while stack:
+            node, trail = stack.pop()
+            for i, target in required.get(node, []):
+                if target == start:
+                    cycle = frozenset(trail)
+                    if cycle not in reported:
+                        reported.add(cycle)
+                        add(("rules", i), "cycle of required rules: " + " -> ".join(trail + [start]) +
+                            " (each needs the next: they can only be sold together)", code="requiredCycle")
+                elif target not in trail and len(trail) < 20:
+                    stack.append((target, trail + [target]))
+
+
+def _atom_implies(strong: Atom, weak: Atom) -> bool:
+    """Whether ``strong`` holding guarantees ``weak`` (conservative)."""
+    if strong == weak:
+        return True
+    if strong.key != weak.key:
+        return False
+    s, w = strong.value, weak.value
+    if isinstance(s, bool) or isinstance(w, bool) or not isinstance(s, (int, float, Decimal, dt.datetime)):
+        return strong.op == "eq" and weak.op == "neq" and s != w
+    try:
+        if strong.op == "eq":
+            return {"lt": s < w, "lte": s <= w, "gt": s > w, "gte": s >= w, "neq": s != w}.get(weak.op, False)
+        if strong.op in ("gt", "gte") and weak.op in ("gt", "gte"):
+            return s > w or (s == w and (weak.op == "gte" or strong.op == "gt"))
+        if strong.op in ("lt", "lte") and weak.op in ("lt", "lte"):
+            return s < w or (s == w and (weak.op == "lte" or strong.op == "lt"))
+    except TypeError:
+        return False
+    return False
+
+
+def _branch_implies(strong: tuple[Atom, ...], weak: tuple[Atom, ...]) -> bool:
+    return all(any(_atom_implies(s, w) for s in strong) for w in weak)
+
+
+def _implies(strong: Condition, weak: Condition) -> bool:
+    """Whether every case where ``strong`` holds is one where ``weak`` holds (sound, incomplete)."""
+    try:
+        strong_branches, weak_branches = to_dnf(to_nnf(strong)), to_dnf(to_nnf(weak))
+    except TooComplex:
+        return False
+    return all(any(_branch_implies(s, w) for w in weak_branches) for s in strong_branches)
+
+
+def _lint_shadowing(compiled: CompiledRuleSet, add: Any) -> None:
+    rules = [r for r in compiled.rules if not r.key.startswith("prerequisite:") and r.key != "appliesTo"]
+    index = {rule.id: i for i, rule in enumerate(compiled.definition.rules)}
+    for later_pos, later in enumerate(rules):
+        for earlier in rules[:later_pos]:
+            if _implies(later.fires, earlier.fires):
+                add(("rules", index[later.key]), f"rule '{later.key}' never applies: the earlier rule "
+                                                f"'{earlier.key}' matches every case it matches", code="shadowed")
+                break
+
+
+def _time_tests(condition: Condition) -> tuple[list[TimeWindow], Condition]:
+    """The timeOfDay windows at the top level of a condition, and the rest of it."""
+    parts = condition.items if isinstance(condition, All) else (condition,)
+    windows = [p.value for p in parts if isinstance(p, Test) and p.op == "timeOfDay"]
+    rest = All(tuple(p for p in parts if not (isinstance(p, Test) and p.op == "timeOfDay")))
+    return windows, rest
+
+
+def _lint_usage(compiled: CompiledRuleSet, add: Any) -> None:
+    definition: UsageRuleSet = compiled.definition  # type: ignore[assignment]
+    for i, rule in enumerate(definition.rules):
+        tiers = rule.rate.tiers
+        bounds = [t.up_to for t in tiers]
+        if tiers and (any(b is None for b in bounds[:-1]) or bounds[-1] is not None):
+            add(("rules", i, "rate", "tiers"), "only the last tier may (and must) have no upTo", "error", "tiers")
+        elif tiers and any(a >= b for a, b in zip(bounds[:-2], bounds[1:-1])):  # type: ignore[operator]
+            add(("rules", i, "rate", "tiers"), "tier limits (upTo) must increase", "error", "tiers")
+    groups: dict[str, list[tuple[int, TimeWindow]]] = {}
+    fallback: set[str] = set()
+    for i, rule in enumerate(definition.rules):
+        compiled_rule = next((r for r in compiled.rules if r.key == rule.id), None)
+        if compiled_rule is None:
+            continue
+        windows, rest = _time_tests(compiled_rule.authored)
+        key = str(rest) + "|" + str(rule.valid_for)
+        if not windows:
+            fallback.add(key)
+        for window in windows:
+            groups.setdefault(key, []).append((i, window))
+    for key, windows in groups.items():
+        for (i, a), (j, b) in itertools.combinations(windows, 2):
+            shared = a.minutes() & b.minutes()
+            if shared:
+                add(("rules", j, "when"), f"time window {b} overlaps {a} of an earlier rule on "
+                                          f"{len(shared)} minute(s): the earlier rule wins there", code="overlap")
+        if key in fallback:
+            continue
+        covered = set().union(*(w.minutes() for _, w in windows))
+        if len(covered) < 1440:
+            gaps = _ranges(sorted(set(range(1440)) - covered))
+            add(("rules", windows[0][0], "when"), "time windows leave minutes without a rate and no rule without a "
+                                                  "time window catches them: " + ", ".join(gaps), code="gap")
+
+
+def _ranges(minutes: list[int]) -> list[str]:
+    out, start = [], None
+    for m, nxt in zip(minutes, minutes[1:] + [None]):
+        start = m if start is None else start
+        if nxt != m + 1:
+            out.append(f"{start // 60:02d}:{start % 60:02d}–{m // 60:02d}:{m % 60:02d}")
+            start = None
+    return out
+
+
+def _lint_split_billing(compiled: CompiledRuleSet, add: Any) -> None:
+    definition: SplitBillingRuleSet = compiled.definition  # type: ignore[assignment]
+    if definition.default:
+        return
+    uncovered = []
+    for charge_type in CHARGE_TYPES:
+        probe = Test("charge.type", "eq", charge_type)
+        if not any(_implies(probe, rule.fires) for rule in compiled.rules):
+            uncovered.append(charge_type)
+    if uncovered:
+        add(("default",), "no default payer, and no rule assigns every charge of type " + ", ".join(uncovered) +
+            " whatever its other attributes: such charges may be left without a payer", "error", "noPayer")
+
+
+def findings_by_severity(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        out.setdefault(f.severity, []).append(f)
+    return out
+
+
+__all__ = ["Finding", "lint_rule_book", "reference_findings", "ValidFor"]

@@ -1,0 +1,84 @@
+"""Rule tests written as data next to the rules: given facts, the decision expected."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from bssrules.catalog.catalog import Origin
+from bssrules.catalog.types import parse_instant
+from bssrules.errors import BssRulesError, did_you_mean
+from bssrules.rules.decisions import Decision, decide
+from bssrules.rules.loader import RuleBook
+from bssrules.rules.model import RuleTest
+
+
+def summary(decision: Decision) -> dict[str, Any]:
+    """The comparable face of a decision: what ``expect`` may state, per kind."""
+    out = decision.outcome
+    if decision.kind == "eligibility":
+        return {"qualified": out["qualified"], "reasons": [r["code"] for r in out["reasons"]],
+                "rules": [r["rule"] for r in out["reasons"]],
+                "alternates": [r["alternate"] for r in out["reasons"] if "alternate" in r]}
+    if decision.kind == "compatibility":
+        return {"valid": out["valid"], "violations": [v["rule"] for v in out["violations"]]}
+    if decision.kind == "usage":
+        result = {"status": out["status"], "rule": out.get("rule"),
+                  "reasons": [r["code"] for r in out.get("reasons", [])],
+                  "provisioningId": out.get("provisioningId")}
+        if "rate" in out:
+            result["amount"] = out["rate"].get("amount")
+        return result
+    if decision.kind == "splitBilling":
+        return {"payer": out["payer"], "rule": out["rule"]}
+    return {"violated": out["violated"], "violations": [v["rule"] for v in out["violations"]],
+            "severities": [v["severity"] for v in out["violations"]]}
+
+
+@dataclass
+class TestResult:
+    test: RuleTest
+    origin: Origin
+    passed: bool
+    problems: list[str]
+    decision: Decision | None
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, list) and isinstance(actual, list):
+        return sorted(map(str, expected)) == sorted(map(str, actual))
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool) or hasattr(expected, "as_tuple"):
+        try:
+            from decimal import Decimal
+
+            return Decimal(str(expected)) == Decimal(str(actual))
+        except Exception:  # noqa: BLE001
+            return False
+    return expected == actual
+
+
+def run_test(book: RuleBook, test: RuleTest, origin: Origin) -> TestResult:
+    """Run one rule test; problems say what differed."""
+    try:
+        as_of = parse_instant(test.as_of) if test.as_of else dt.datetime.now(dt.timezone.utc)
+        if not isinstance(as_of, dt.datetime):
+            raise ValueError(f"asOf '{test.as_of}' is not a date")
+        compiled = book.in_force(test.rule_set, as_of)
+        decision = decide(compiled, test.given, as_of)
+    except (BssRulesError, ValueError) as exc:
+        return TestResult(test, origin, False, [f"could not decide: {exc}"], None)
+    face = summary(decision)
+    problems = []
+    for key, expected in test.expect.items():
+        if key not in face:
+            hint = did_you_mean(key, face)
+            problems.append(f"'{key}' cannot be expected of a {decision.kind} decision"
+                            + (f" (did you mean '{hint}'?)" if hint else f"; use one of: {', '.join(face)}"))
+        elif not _same(expected, face[key]):
+            problems.append(f"expected {key} {expected!r}, got {face[key]!r}")
+    return TestResult(test, origin, not problems, problems, decision)
+
+
+def run_tests(book: RuleBook) -> list[TestResult]:
+    """Every rule test of the book, in file order."""
+    return [run_test(book, test, origin) for test, origin in book.tests]
