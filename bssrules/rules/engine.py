@@ -3,8 +3,10 @@
 What it does about each limit measured in ../shared/DURABLE_RULES.md:
 
 - 512 rules per rule set, 64 true branches per event: conditions are expanded into
-  branches (compile.py) and spread over engine rule sets of at most ``CHUNK`` branches, so
-  no rule set ever holds more than that many rules, let alone true ones.
+  branches (compile.py) and packed into engine rule sets of at most ``MAX_RULES`` branches
+  such that no fact can make more than ``MAX_TRUE`` of them true at once: branches that
+  test one attribute for equality with different values (``offering.id`` = A, = B …)
+  cannot both hold, so many of them share a rule set; the others count against every value.
 - content de-duplication of events: every fact carries a unique ``id``; decisions assert
   facts (which every matching rule sees) rather than events (which the first rule consumes).
 - 1,024 live states, ~87 KB each: every evaluation uses a fresh ``sid`` and deletes its
@@ -39,7 +41,8 @@ from bssrules.rules.compile import compile_condition
 from bssrules.rules.conditions import Condition, attributes_of
 from bssrules.rules.facts import ALWAYS, flatten_facts
 
-CHUNK = 48  # branches per engine rule set (limits: 64 true at once, 512 in all)
+MAX_RULES = 400  # branches per engine rule set (the engine fails from 512)
+MAX_TRUE = 48  # branches of one rule set that may hold at once for one fact (the engine fails past 64)
 _CATCH_ALL = "__caught"
 _serial = itertools.count(1)
 
@@ -76,6 +79,57 @@ class _Chunk:
     definition: dict[str, Any]
 
 
+def _equalities(branch: dict[str, Any]) -> dict[str, Any]:
+    """key -> value of the plain equality tests of a compiled branch."""
+    atoms = branch.get("$and", [branch])
+    found = {}
+    for atom in atoms:
+        if len(atom) == 1:
+            key, value = next(iter(atom.items()))
+            if not key.startswith("$") and not key.endswith("__present") and isinstance(value, (str, int, float)):
+                found[key] = value
+    return found
+
+
+def _pack(branches: list[tuple[int, dict[str, Any]]]) -> list[list[tuple[int, dict[str, Any]]]]:
+    """Group branches into engine rule sets that respect both limits.
+
+    The discriminating key is the equality most branches share (then the one with most
+    distinct values); two branches with different
+    values for it are mutually exclusive. A rule set's worst case of simultaneously true
+    branches is its branches without that key plus its largest group of one value."""
+    if not branches:
+        return [[]]
+    counts: dict[str, int] = {}
+    values: dict[str, set[Any]] = {}
+    for _, branch in branches:
+        for key, value in _equalities(branch).items():
+            counts[key] = counts.get(key, 0) + 1
+            values.setdefault(key, set()).add(value)
+    # The most discriminating key: present in most branches, then with most distinct values.
+    key = max(counts, key=lambda k: (counts[k], len(values[k]), k)) if counts else None
+    groups: list[list[tuple[int, dict[str, Any]]]] = []
+    current: list[tuple[int, dict[str, Any]]] = []
+    generic = 0
+    per_value: dict[Any, int] = {}
+    # Branches of one value stay together; generic ones last, so they cost least.
+    ordered = sorted(branches, key=lambda b: (key is None or key not in _equalities(b[1]),
+                                              str(_equalities(b[1]).get(key, "")) if key else ""))
+    for item in ordered:
+        value = _equalities(item[1]).get(key) if key else None
+        worst = (generic + (value is None)) + max(list(per_value.values()) + [0]) + (value is not None)
+        if current and (len(current) + 2 > MAX_RULES or worst > MAX_TRUE):
+            groups.append(current)
+            current, generic, per_value = [], 0, {}
+        current.append(item)
+        if value is None:
+            generic += 1
+        else:
+            per_value[value] = per_value.get(value, 0) + 1
+    groups.append(current)
+    return groups
+
+
 class RuleEngine:
     """Conditions compiled onto durable-rules: :meth:`matching` says which hold for facts.
 
@@ -93,9 +147,9 @@ class RuleEngine:
             branches += [(index, b) for b in compile_condition(condition)]
         self.branch_count = len(branches)
         self._chunks = []
-        for number, start in enumerate(range(0, max(len(branches), 1), CHUNK - 1)):
+        for number, group in enumerate(_pack(branches)):
             definition: dict[str, Any] = {f"c{n}": {"all": [{"m": branch}], "run": str(index)}
-                                          for n, (index, branch) in enumerate(branches[start:start + CHUNK - 1])}
+                                          for n, (index, branch) in enumerate(group)}
             definition[_CATCH_ALL] = {"all": [{"m": {ALWAYS: True}}], "run": _CATCH_ALL}
             self._chunks.append(_Chunk(f"bssrules{serial}_{number}", definition))
         self._pool: queue.LifoQueue[_QuietHost] = queue.LifoQueue()
