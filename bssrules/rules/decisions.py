@@ -7,6 +7,7 @@ from typing import Any, Mapping, Sequence
 
 from bssrules.errors import InvalidInput
 from bssrules.rules.compiled import CompiledRuleSet
+from bssrules.rules.engine import EngineError
 from bssrules.rules.evaluate import explain, holds
 from bssrules.rules.facts import FactError, typed_facts, unknown_fact_paths
 from bssrules.rules.model import CompatibilityRule, EligibilityRule, Prerequisite, SlaRule, UsageRule
@@ -137,7 +138,8 @@ def _decision(compiled: CompiledRuleSet, values: dict[str, Any], fired: set[str]
             trace.append(RuleTrace(compiled_rule.key, compiled_rule.key in fired, explanation.to_dict(), note))
             # The engine decides; the evaluator explains. They must agree.
             if holds(compiled_rule.fires, values, compiled.zone) != (compiled_rule.key in fired):
-                raise AssertionError(f"engine and evaluator disagree on {compiled.id}/{compiled_rule.key}")
+                raise EngineError(f"the engine and the reference evaluator disagree on rule "
+                                  f"{compiled.id}/{compiled_rule.key}; please report this with the facts")
     return Decision(compiled.id, compiled.definition.version, kind, outcome, fired_in_order, trace)
 
 
