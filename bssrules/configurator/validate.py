@@ -1,0 +1,348 @@
+"""Basket validation: every violation at once, each with its code, rule, message and path.
+
+Checks, in this order: the offerings themselves (known, sellable, in force, channel),
+bundle cardinality, characteristic values, prerequisites and exclusions of the catalog,
+then the rule sets in force at the basket's date — eligibility per item, compatibility
+over the basket together with the party's inventory, split billing completeness.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from bssrules.catalog.catalog import Catalog
+from bssrules.catalog.model import Characteristic, ProductOffering, show_value, value_matches_type
+from bssrules.configurator.model import Basket, BasketItem
+from bssrules.errors import did_you_mean, format_path
+from bssrules.rules.decisions import decide, decide_many
+from bssrules.rules.loader import RuleBook
+
+SELLABLE_STATUSES = ("Active", "Launched")
+EFFECTIVE_STATUSES = ("active", "pendingTerminate", "suspended")  # the product exists and is in force
+CHARGE_TYPES = {"oneTime": "oneTime", "recurring": "recurring", "usage": "usage"}
+
+
+@dataclass
+class Violation:
+    """One reason the basket cannot be ordered as it is."""
+
+    code: str
+    message: str
+    path: tuple[Any, ...]
+    rule: str | None = None
+    rule_set: str | None = None
+    explanation: list[dict[str, Any]] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message, "path": format_path(self.path)}
+        if self.rule:
+            out["rule"] = self.rule
+        if self.rule_set:
+            out["ruleSet"] = self.rule_set
+        out.update(self.details)
+        if self.explanation is not None:
+            out["explanation"] = self.explanation
+        return out
+
+
+@dataclass
+class ValidationResult:
+    valid: bool
+    violations: list[Violation]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"valid": self.valid, "violations": [v.to_dict() for v in self.violations]}
+
+
+def _now(basket: Basket) -> dt.datetime:
+    return basket.as_of or dt.datetime.now(dt.timezone.utc)
+
+
+def validate_basket(basket: Basket, catalog: Catalog, rules: RuleBook | None = None,
+                    explain: bool = True) -> ValidationResult:
+    """Every violation of a basket against the catalog and the rules in force at its date."""
+    violations: list[Violation] = []
+    items = basket.all_items()
+    for path, item, parent in items:
+        offering = catalog.offerings.get(item.offering)
+        if offering is None:
+            violations.append(Violation("unknownOffering", f"unknown offering '{item.offering}'"
+                                        + _hint(item.offering, catalog.offerings), path + ("offering",)))
+            continue
+        violations += _offering_violations(basket, path, item, parent, offering)
+        violations += _bundle_violations(catalog, path, item, offering)
+        violations += _characteristic_violations(catalog, path, item, offering)
+    violations += _relationship_violations(basket, catalog)
+    if rules is not None:
+        violations += _eligibility_violations(basket, catalog, rules, explain)
+        violations += _compatibility_violations(basket, catalog, rules, explain)
+        violations += _split_billing_violations(basket, catalog, rules, explain)
+    return ValidationResult(not violations, violations)
+
+
+def _hint(word: str, known: Any) -> str:
+    suggestion = did_you_mean(word, known)
+    return f" (did you mean '{suggestion}'?)" if suggestion else ""
+
+
+def _offering_violations(basket: Basket, path: tuple, item: BasketItem, parent: BasketItem | None,
+                         offering: ProductOffering) -> list[Violation]:
+    found = []
+    now = _now(basket)
+    if offering.lifecycle_status not in SELLABLE_STATUSES:
+        found.append(Violation("notSellable", f"offering '{offering.id}' is {offering.lifecycle_status}",
+                               path + ("offering",)))
+    if not offering.valid_for.contains(now):
+        found.append(Violation("notInForce", f"offering '{offering.id}' is not offered on "
+                                             f"{now.date().isoformat()} (validFor)", path + ("offering",)))
+    if parent is None and not offering.sellable:
+        found.append(Violation("notSellableAlone", f"offering '{offering.id}' is sold only within a bundle",
+                               path + ("offering",)))
+    if basket.channel and offering.channels and basket.channel not in offering.channels and parent is None:
+        found.append(Violation("channelNotAllowed", f"offering '{offering.id}' is not sold through channel "
+                                                    f"'{basket.channel}' (only {', '.join(offering.channels)})",
+                               path + ("offering",)))
+    return found
+
+
+def _bundle_violations(catalog: Catalog, path: tuple, item: BasketItem, offering: ProductOffering) -> list[Violation]:
+    if not offering.is_bundle:
+        if item.items:
+            return [Violation("notABundle", f"offering '{offering.id}' is not a bundle: it has no components",
+                              path + ("items",))]
+        return []
+    found = []
+    allowed = {b.offering: b for b in offering.bundle}
+    counts: dict[str, int] = {}
+    for i, child in enumerate(item.items):
+        if child.offering not in allowed:
+            found.append(Violation("notInBundle", f"'{child.offering}' is not a component of bundle '{offering.id}' "
+                                                  f"(components: {', '.join(allowed)})", path + ("items", i, "offering")))
+            continue
+        counts[child.offering] = counts.get(child.offering, 0) + child.quantity
+    for child_id, option in allowed.items():
+        # Components not listed take their default count.
+        count = counts.get(child_id, option.default_count if not item.items else 0)
+        if not option.min <= count <= option.max:
+            found.append(Violation("bundleCardinality", f"bundle '{offering.id}' takes {option.min} to {option.max} of "
+                                                        f"'{child_id}', the basket has {count}", path + ("items",),
+                                   details={"component": child_id, "min": option.min, "max": option.max,
+                                            "count": count}))
+    return found
+
+
+def _allowed(value: Any, spec: Characteristic, restricted: list[Any] | None) -> str | None:
+    """Why a value is not allowed (None when it is)."""
+    if not value_matches_type(value, spec.value_type):
+        return f"{show_value(value)} is not of valueType {spec.value_type}"
+    if spec.values and value not in spec.values:
+        return f"{show_value(value)} is not one of {', '.join(map(show_value, spec.values))}"
+    if spec.range and not spec.range.min <= value <= spec.range.max:
+        return f"{show_value(value)} is outside {spec.range.min}..{spec.range.max}"
+    if restricted is not None and value not in restricted:
+        return f"{show_value(value)} is not offered by this offering (only {', '.join(map(show_value, restricted))})"
+    return None
+
+
+def _characteristic_violations(catalog: Catalog, path: tuple, item: BasketItem,
+                               offering: ProductOffering) -> list[Violation]:
+    spec = catalog.product_specifications.get(offering.product_specification or "")
+    if spec is None:
+        return [] if not item.characteristics else [
+            Violation("unknownCharacteristic", f"offering '{offering.id}' has no characteristics",
+                      path + ("characteristics",))]
+    found = []
+    by_name = {c.name: c for c in spec.characteristics}
+    uses = {u.name: list(u.values) for u in offering.characteristic_uses}
+    for name, given in item.characteristics.items():
+        here = path + ("characteristics", name)
+        characteristic = by_name.get(name)
+        if characteristic is None:
+            found.append(Violation("unknownCharacteristic", f"'{spec.id}' has no characteristic '{name}'"
+                                   + _hint(name, by_name), here))
+            continue
+        values = given if isinstance(given, list) else [given]
+        if len(values) > characteristic.max_cardinality:
+            found.append(Violation("tooManyValues", f"'{name}' takes at most {characteristic.max_cardinality} "
+                                                    f"value(s), got {len(values)}", here))
+        for value in values:
+            value = Decimal(str(value)) if isinstance(value, float) else value
+            problem = _allowed(value, characteristic, uses.get(name))
+            if problem:
+                found.append(Violation("invalidCharacteristicValue", f"'{name}': {problem}", here))
+            elif not characteristic.configurable and characteristic.default is not None and value != characteristic.default:
+                found.append(Violation("notConfigurable", f"'{name}' is not configurable (it is "
+                                                          f"{show_value(characteristic.default)})", here))
+    for characteristic in spec.characteristics:
+        restricted = uses.get(characteristic.name)
+        has_default = characteristic.default is not None or (restricted is not None and len(restricted) == 1)
+        if characteristic.min_cardinality > 0 and characteristic.name not in item.characteristics and not has_default:
+            found.append(Violation("missingCharacteristic", f"'{characteristic.name}' of '{spec.id}' is required",
+                                   path + ("characteristics",)))
+    return found
+
+
+def _present_offerings(basket: Basket) -> set[str]:
+    return {item.offering for _, item, _ in basket.all_items()}
+
+
+def _effective_inventory(basket: Basket) -> list[tuple[int, Any]]:
+    return [(i, p) for i, p in enumerate(basket.inventory) if p.status in EFFECTIVE_STATUSES]
+
+
+def _relationship_violations(basket: Basket, catalog: Catalog) -> list[Violation]:
+    found = []
+    in_basket = _present_offerings(basket)
+    owned = {p.offering for _, p in _effective_inventory(basket)}
+    now = _now(basket)
+    for path, item, _ in basket.all_items():
+        offering = catalog.offerings.get(item.offering)
+        if offering is None:
+            continue
+        for relationship in offering.relationships:
+            if not relationship.valid_for.contains(now):
+                continue
+            target = relationship.offering
+            if relationship.type == "requires" and target not in in_basket | owned:
+                found.append(Violation("missingPrerequisite", f"'{offering.id}' requires '{target}', which is "
+                                                              "neither in the basket nor an effective product",
+                                       path + ("offering",), details={"requires": target}))
+            if relationship.type == "excludes" and target in in_basket | owned:
+                where = "in the basket" if target in in_basket else "already owned"
+                found.append(Violation("excluded", f"'{offering.id}' cannot go with '{target}' ({where})",
+                                       path + ("offering",), details={"excludes": target}))
+    return found
+
+
+def _rule_sets(rules: RuleBook, kind: str, now: dt.datetime) -> list[Any]:
+    chosen = []
+    for rule_set_id, versions in rules.versions.items():
+        if versions[0].kind != kind:
+            continue
+        in_force = [v for v in versions if v.definition.valid_for.contains(now)]
+        if in_force:
+            chosen.append(in_force[-1])
+    return chosen
+
+
+def _party_facts(basket: Basket, catalog: Catalog) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    party = basket.party.model_dump(by_alias=True, exclude_none=True)
+    if party:
+        facts["party"] = party
+    if basket.channel:
+        facts["channel"] = {"id": basket.channel}
+    caller = basket.caller.model_dump(by_alias=True, exclude_none=True)
+    if caller:
+        facts["caller"] = caller
+    effective = [p.offering for _, p in _effective_inventory(basket)]
+    specs = sorted({catalog.offerings[o].product_specification for o in effective
+                    if o in catalog.offerings and catalog.offerings[o].product_specification})
+    facts["inventory"] = {"offerings": sorted({p.offering for p in basket.inventory}),
+                          "activeOfferings": sorted(set(effective)), "productSpecifications": specs}
+    return facts
+
+
+def _eligibility_violations(basket: Basket, catalog: Catalog, rules: RuleBook, explain: bool) -> list[Violation]:
+    now = _now(basket)
+    rule_sets = _rule_sets(rules, "eligibility", now)
+    if not rule_sets:
+        return []
+    base = _party_facts(basket, catalog)
+    targets = [(path, catalog.offerings[item.offering]) for path, item, _ in basket.all_items()
+               if item.offering in catalog.offerings]
+    facts = [{**base, "offering": {"id": o.id, "partnerEligible": o.partner_eligible, "categories": o.categories,
+                                   "channels": o.channels, "lifecycleStatus": o.lifecycle_status,
+                                   **({"productSpecification": o.product_specification}
+                                      if o.product_specification else {})}} for _, o in targets]
+    found = []
+    for compiled in rule_sets:
+        for (path, offering), decision in zip(targets, decide_many(compiled, facts, now, with_trace=explain)):
+            for reason in decision.outcome["reasons"]:
+                trace = [t.to_dict() for t in decision.trace if t.rule == reason["rule"]] if explain else None
+                details = {"reason": reason["code"], "label": reason["label"]}
+                if "alternate" in reason:
+                    details["alternate"] = reason["alternate"]
+                found.append(Violation("notEligible", f"'{offering.id}': {reason['label']}", path + ("offering",),
+                                       reason["rule"], compiled.id, trace, details))
+    return found
+
+
+def _resources_of(catalog: Catalog, offering_id: str, chosen: list[str]) -> set[str]:
+    offering = catalog.offerings.get(offering_id)
+    spec = catalog.product_specifications.get(offering.product_specification or "") if offering else None
+    return set(spec.resource_specifications if spec else []) | set(chosen)
+
+
+def _compatibility_violations(basket: Basket, catalog: Catalog, rules: RuleBook, explain: bool) -> list[Violation]:
+    now = _now(basket)
+    rule_sets = _rule_sets(rules, "compatibility", now)
+    if not rule_sets:
+        return []
+    # Who contributes what: the first basket item (or inventory product) that brings an id.
+    origin: dict[tuple[str, str], tuple] = {}
+    present: dict[str, set[str]] = {"productOfferings": set(), "productSpecifications": set(),
+                                    "resourceSpecifications": set()}
+    sources = [(path, item.offering, item.resources) for path, item, _ in basket.all_items()]
+    sources += [(("inventory", i), p.offering, p.resources) for i, p in _effective_inventory(basket)]
+    for path, offering_id, chosen in sources:
+        offering = catalog.offerings.get(offering_id)
+        contributions = {("productOffering", offering_id)}
+        if offering and offering.product_specification:
+            contributions.add(("productSpecification", offering.product_specification))
+        contributions |= {("resourceSpecification", r) for r in _resources_of(catalog, offering_id, chosen)}
+        for kind, id in contributions:
+            origin.setdefault((kind, id), path)
+            present[{"productOffering": "productOfferings", "productSpecification": "productSpecifications",
+                     "resourceSpecification": "resourceSpecifications"}[kind]].add(id)
+    facts = {**_party_facts(basket, catalog), "present": {k: sorted(v) for k, v in present.items()}}
+    found = []
+    for compiled in rule_sets:
+        decision = decide(compiled, facts, now, with_trace=explain)
+        rules_by_id = {r.key: r.source for r in compiled.rules}
+        for violation in decision.outcome["violations"]:
+            rule = rules_by_id[violation["rule"]]
+            path = origin.get((rule.subject.kind, rule.subject.id), ())
+            trace = [t.to_dict() for t in decision.trace if t.rule == violation["rule"]] if explain else None
+            details = {"type": violation["type"], "subject": violation["subject"]}
+            if "target" in violation:
+                details["target"] = violation["target"]
+            found.append(Violation("incompatible", violation["message"], path, violation["rule"], compiled.id,
+                                   trace, details))
+    return found
+
+
+def _split_billing_violations(basket: Basket, catalog: Catalog, rules: RuleBook, explain: bool) -> list[Violation]:
+    now = _now(basket)
+    rule_sets = _rule_sets(rules, "splitBilling", now)
+    if not rule_sets:
+        return []
+    base = _party_facts(basket, catalog)
+    found = []
+    for path, item, _ in basket.all_items():
+        offering = catalog.offerings.get(item.offering)
+        if offering is None:
+            continue
+        for price_id in offering.prices:
+            price = catalog.prices.get(price_id)
+            if price is None or not price.valid_for.contains(now):
+                continue
+            facts = {**base, "charge": {"type": CHARGE_TYPES[price.price_type], "offering": offering.id,
+                                        "currency": price.currency, "amount": price.amount}}
+            for compiled in rule_sets:
+                decision = decide(compiled, facts, now, with_trace=False)
+                payer = decision.outcome["payer"]
+                if payer is None:
+                    found.append(Violation("noPayer", f"no split billing rule names a payer for the "
+                                                      f"{price.price_type} charge '{price.id}' of '{offering.id}'",
+                                           path + ("offering",), None, compiled.id, details={"price": price.id}))
+                elif payer not in basket.payers:
+                    found.append(Violation("noBillingAccount", f"the {price.price_type} charge '{price.id}' of "
+                                                               f"'{offering.id}' is paid by '{payer}', and the basket "
+                                                               f"names no billing account for '{payer}'",
+                                           ("payers",), decision.outcome["rule"], compiled.id,
+                                           details={"price": price.id, "payer": payer, "item": format_path(path)}))
+    return found
