@@ -146,27 +146,22 @@ def explain(folder: Path = typer.Argument(..., help="Folder with the catalog and
 
 
 @app.command()
-def load(folder: Path = typer.Argument(..., help="Catalog folder to load."),
+def load(folder: Path = typer.Argument(..., help="Folder to load: its catalog and rule files."),
          source: Optional[str] = typer.Option(None, help="Name this load owns its entities under; a later load "
                                                          "of the same source removes what the folder no longer has "
                                                          "(default: the folder's absolute path)."),
          database_url: Optional[str] = DatabaseOption) -> None:
-    """Check a catalog folder, then store it in one transaction (idempotent; prunes what the folder dropped)."""
+    """Check a folder (catalog and rules), then store it in one transaction (idempotent; prunes what the folder dropped)."""
     from bssrules import services
-    from bssrules.catalog.loader import load_catalog
     from bssrules.store import UnitOfWork, make_engine
 
-    try:
-        catalog = load_catalog(folder)
-    except InvalidSource as exc:
-        _report_invalid(exc)
-        raise typer.Exit(1)
+    project = _load_project_or_exit(folder)
     name = source or str(folder.resolve())
     engine = make_engine(database_url)
     started = time.perf_counter()
     try:
         with UnitOfWork(engine) as uow:
-            report = services.load_catalog(uow, catalog, name)
+            report = services.load_project(uow, project, name)
     except BssRulesError as exc:
         print(f"not loaded: {exc}", file=sys.stderr)
         raise typer.Exit(1)

@@ -65,9 +65,29 @@ def load_catalog(uow: UnitOfWorkLike, catalog: Catalog, source: str, now: dt.dat
     loaded before and no longer has are removed — unless something else still refers to
     them, in which case nothing is written and :class:`Conflict` says what.
     """
-    now = now or _now()
-    owner = f"load:{source}"
     report = LoadReport(source)
+    _sync_catalog(uow, catalog, f"load:{source}", now or _now(), report)
+    return _finish_load(uow, report)
+
+
+def load_project(uow: UnitOfWorkLike, project: Any, source: str, now: dt.datetime | None = None) -> LoadReport:
+    """Load a checked project folder — catalog and rule sets — in one transaction, with the
+    same rules as :func:`load_catalog` (rule sets are keyed by id and version)."""
+    report = LoadReport(source)
+    now = now or _now()
+    _sync_catalog(uow, project.catalog, f"load:{source}", now, report)
+    _sync_rule_sets(uow, project.rules, f"load:{source}", now, report)
+    return _finish_load(uow, report)
+
+
+def _finish_load(uow: UnitOfWorkLike, report: LoadReport) -> LoadReport:
+    repo = uow.catalog
+    report.revision = repo.next_revision() if report.changed else repo.revision()
+    uow.commit()
+    return report
+
+
+def _sync_catalog(uow: UnitOfWorkLike, catalog: Catalog, owner: str, now: dt.datetime, report: LoadReport) -> None:
     repo = uow.catalog
     existing = repo.hashes()
     incoming = {(e.kind, e.id): e for e in catalog}
@@ -87,22 +107,46 @@ def load_catalog(uow: UnitOfWorkLike, catalog: Catalog, source: str, now: dt.dat
                 repo.set_source(*key, owner)  # the content is the same: version and lastUpdate stay
             report.unchanged.append(key)
     repo.insert_many(new_rows)
+    removed = []
     for key, (_, entity_source, _) in sorted(existing.items()):
         if entity_source == owner and key not in incoming:
             repo.delete(*key)
-            report.removed.append(key)
-    if report.removed:
+            removed.append(key)
+    report.removed += removed
+    if removed:
         remaining = [s.entity for s in repo.all()]
-        dangling = sorted({(r, k) for k in report.removed for r in referrers(remaining, *k)})
+        dangling = sorted({(r, k) for k in removed for r in referrers(remaining, *k)})
         if dangling:
             raise Conflict("the load would remove entities that others still refer to: " + "; ".join(
                 f"{r[0]} '{r[1]}' refers to {k[0]} '{k[1]}'" for r, k in dangling))
-    if report.changed:
-        report.revision = repo.next_revision()
-    else:
-        report.revision = repo.revision()
-    uow.commit()
-    return report
+
+
+def _sync_rule_sets(uow: Any, rules: Any, owner: str, now: dt.datetime, report: LoadReport) -> None:
+    from bssrules.store.rule_repository import rule_set_document
+
+    repo = uow.rule_sets
+    existing = {(r.id, r.version): r for r in repo.all()}
+    incoming = {(c.id, c.definition.version): c for c in rules}
+    for key, compiled in sorted(incoming.items()):
+        data = compiled.definition.model_dump(mode="python", by_alias=True, exclude_defaults=True)
+        data["kind"] = compiled.kind  # a default of no rule set: always stored
+        _, digest = rule_set_document(data)
+        stored = existing.get(key)
+        label = ("ruleSet", f"{key[0]}@{key[1]}")
+        if stored is None:
+            repo.put(*key, compiled.kind, owner, data, now, exists=False)
+            report.created.append(label)
+        elif stored.content_hash != digest:
+            repo.put(*key, compiled.kind, owner, data, now, exists=True)
+            report.updated.append(label)
+        else:
+            if stored.source != owner:
+                repo.set_source(*key, owner)
+            report.unchanged.append(label)
+    for key, stored in sorted(existing.items()):
+        if stored.source == owner and key not in incoming:
+            repo.delete(*key)
+            report.removed.append(("ruleSet", f"{key[0]}@{key[1]}"))
 
 
 # --------------------------------------------------------------------------------- reading
@@ -294,6 +338,6 @@ def stored_catalog(uow: UnitOfWorkLike) -> Catalog:
 
 
 __all__ = [
-    "LoadReport", "load_catalog", "get_resource", "list_resources", "create_resource", "patch_resource",
+    "LoadReport", "load_catalog", "load_project", "get_resource", "list_resources", "create_resource", "patch_resource",
     "delete_resource", "merge_patch", "stored_catalog", "TMF620_KINDS", "KINDS",
 ]

@@ -41,3 +41,44 @@ counter = Table(
     Column("name", String(100), primary_key=True),
     Column("value", Integer, nullable=False),
 )
+
+# Rule sets as authored (plain JSON of the YAML), one row per (id, version).
+rule_set = Table(
+    "rule_set", metadata,
+    Column("id", String(128), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("last_update", DateTime(timezone=True), nullable=False),
+    Column("document", Text, nullable=False),
+)
+
+# Every other TMF resource (parties, accounts, inventory, carts, orders …): a JSON
+# document plus the columns that queries and integrity need.
+resource = Table(
+    "resource", metadata,
+    Column("kind", String(40), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_update", DateTime(timezone=True), nullable=False),
+    Column("state", String(40), nullable=True),
+    Column("party_id", String(128), nullable=True),
+    Column("partner_id", String(128), nullable=True),
+    Column("external_id", String(200), nullable=True),
+    Column("document", Text, nullable=False),
+    Index("ix_resource_party", "kind", "party_id"),
+    Index("ix_resource_external", "kind", "external_id", unique=True),
+)
+
+resource_attribute = Table(
+    "resource_attribute", metadata,
+    Column("kind", String(40), nullable=False),
+    Column("resource_id", String(128), nullable=False),
+    Column("path", String(200), nullable=False),
+    Column("value", String(512), nullable=False),
+    ForeignKeyConstraint(["kind", "resource_id"], ["resource.kind", "resource.id"], ondelete="CASCADE"),
+    Index("ix_resource_attribute_lookup", "kind", "path", "value", "resource_id"),
+    Index("ix_resource_attribute_resource", "kind", "resource_id"),
+)

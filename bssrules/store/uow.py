@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from bssrules.store.repository import CatalogRepository
+from bssrules.store.rule_repository import RuleSetRepository
 
 
 class UnitOfWork:
@@ -19,6 +20,7 @@ class UnitOfWork:
         self.connection = self.engine.connect()
         self.connection.begin()
         self.catalog = CatalogRepository(self.connection)
+        self.rule_sets = RuleSetRepository(self.connection)
         return self
 
     def __exit__(self, *exc: Any) -> None:
