@@ -104,10 +104,10 @@ def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
     of a compound resource specification (from the catalog) for exactlyOne rules."""
     problems: list[tuple[Path, str, str | None]] = []
 
-    def note(path: Path, message: str, suggestion: str | None = None) -> None:
+    def note(path: Path, message: str, suggestion: str | None = None, at_key: bool = False) -> None:
         problems.append((path, message, suggestion))
         if report:
-            report(path, message, suggestion)
+            report(path, message, suggestion, at_key=at_key)  # type: ignore[call-arg]
 
     def condition(raw: Any, path: Path) -> Condition:
         if raw is None:
@@ -121,6 +121,11 @@ def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
         note(("timeZone",), f"unknown time zone '{rule_set.time_zone}' (use an IANA name such as Europe/Paris)")
         zone = ZoneInfo("UTC")
 
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(rule_set.rules):
+        if rule.id in seen:
+            note(("rules", i, "id"), f"rule id '{rule.id}' is already used by rule {seen[rule.id] + 1} of this rule set")
+        seen.setdefault(rule.id, i)
     compiled: list[CompiledRule] = []
     if isinstance(rule_set, UsageRuleSet):
         if rule_set.applies_to is not None:

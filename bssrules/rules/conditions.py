@@ -134,9 +134,12 @@ def parse_condition(data: Any, path: Path, report: Report) -> Condition | None:
     Returns None when there was any problem."""
     problems: list[int] = []
 
-    def counted(p: Path, message: str, suggestion: str | None = None) -> None:
+    def counted(p: Path, message: str, suggestion: str | None = None, at_key: bool = False) -> None:
         problems.append(1)
-        report(p, message, suggestion)
+        if at_key:
+            report(p, message, suggestion, at_key=True)  # type: ignore[call-arg]
+        else:
+            report(p, message, suggestion)
 
     condition = _condition(data, path, counted)
     return None if problems else condition
@@ -161,7 +164,7 @@ def _condition(data: Any, path: Path, report: Report) -> Condition:
             parts.extend(_tests(key, value, here, report))
         else:
             known = list(FACT_ATTRIBUTES) + list(COMBINATORS)
-            report(here, f"unknown attribute '{key}'", did_you_mean(key, known))
+            report(here, f"unknown attribute '{key}'", did_you_mean(key, known), True)  # type: ignore[call-arg]
     return parts[0] if len(parts) == 1 else All(tuple(parts))
 
 
@@ -178,7 +181,7 @@ def _tests(attribute: str, value: Any, path: Path, report: Report) -> list[Test]
         allowed = OPERATORS_BY_TYPE[kind]
         if op not in allowed:
             report(path + (op,), f"'{op}' is not a test for {kind} attribute '{attribute}'; "
-                                 f"use one of: {', '.join(allowed)}", did_you_mean(op, allowed))
+                                 f"use one of: {', '.join(allowed)}", did_you_mean(op, allowed), True)  # type: ignore[call-arg]
             continue
         tests += _one(attribute, op, operand, path + (op,), report)
     return tests

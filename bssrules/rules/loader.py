@@ -98,10 +98,10 @@ def check_rule_documents(documents: list[SourceDocument], catalog: Catalog | Non
                 continue
             found: list[Diagnostic] = []
 
-            def report(path: tuple, message: str, suggestion: str | None = None,
+            def report(path: tuple, message: str, suggestion: str | None = None, at_key: bool = False,
                        _doc: SourceDocument = doc, _base: tuple = base, _found: list = found) -> None:
                 _found.append(_doc.diagnostic(_base + tuple(path), message, suggestion=suggestion,
-                                              code="invalidRule"))
+                                              code="invalidRule", at_key=at_key))
 
             compiled = compile_rule_set(rule_set, report, children)
             diagnostics += found

@@ -168,13 +168,6 @@ class RuleSetBase(Model):
     valid_for: ValidFor = ValidFor()
     time_zone: str = "UTC"
 
-    @model_validator(mode="after")
-    def _unique_rule_ids(self) -> "RuleSetBase":
-        ids = [r.id for r in getattr(self, "rules", [])]
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
-        if repeated:
-            raise ValueError(f"rule ids repeated in the rule set: {', '.join(repeated)}")
-        return self
 
 
 class EligibilityRuleSet(RuleSetBase):
