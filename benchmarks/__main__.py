@@ -17,6 +17,7 @@ import traceback
 # (name, module) in the order they run. Planned: rules, configurator, rating.
 BENCHMARKS: list[tuple[str, str]] = [
     ("catalog", "benchmarks.catalog_bench"),
+    ("rules", "benchmarks.rules_bench"),
 ]
 
 

@@ -1,0 +1,299 @@
+"""The examples of docs/rules-format.md are true.
+
+The page's fenced blocks, by their info string:
+
+* ```yaml rules — a complete rules file. Its first line is ``# with: examples/NAME/catalog``.
+  It is saved as ``myproject/rules/rules.yaml`` next to a copy of that catalog in
+  ``myproject/catalog/``; :func:`bssrules.project.load_project` must accept the folder, the
+  rule tests of the block must pass and there must be no warning — unless the very next
+  block is a ```console block that runs ``bssrules check myproject`` (for warnings) or
+  ``bssrules test myproject`` (for failing tests), which then shows them exactly.
+* ```yaml rules-invalid — the same, but the folder must be refused with exactly the lines of
+  the ```text block that follows: every diagnostic as ``bssrules check`` prints it, then the
+  count of errors.
+* ```yaml condition — one condition, which must parse without any problem.
+* ```yaml facts — a facts file for ``bssrules explain``; its first line is ``# file: NAME.yaml``
+  and its attributes must all be known and well typed.
+* ```console — commands (``$ bssrules ...``) each followed by its exact output (stdout and
+  stderr together, in order). They run in a fresh folder holding a copy of ``examples/``,
+  ``myproject/`` made from the last ```yaml rules or rules-invalid block above the console
+  block, and every facts file defined above it. ``> FILE`` redirects the output to a file.
+  The exit status must be 1 when the output ends with an error count or failed tests, else 0.
+
+Any other info string must be one of :data:`UNTESTED` (plain snippets, JSON, shell lines, trees).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bssrules.errors import InvalidSource
+from bssrules.project import load_project
+from bssrules.rules.conditions import parse_condition
+from bssrules.rules.decisions import fact_values
+from bssrules.rules.testing import run_tests
+from bssrules.yaml_source import parse_text
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "rules-format.md"
+PROJECT = "myproject"
+RULES_FILE = f"{PROJECT}/rules/rules.yaml"
+TESTED = {"yaml rules", "yaml rules-invalid", "text", "console", "yaml condition", "yaml facts"}
+UNTESTED = {"yaml", "json", "sh", "text tree"}
+
+# Fences may be indented (inside a list item): the block's text is dedented by the fence's indentation.
+_FENCE = re.compile(r"^([ \t]*)```([^\n`]*)\n(.*?)^\1```[ \t]*$", re.MULTILINE | re.DOTALL)
+_WITH = re.compile(r"^# with: (examples/[a-z_]+/catalog)[ \t]*$")
+_FILE = re.compile(r"^# file: ([A-Za-z0-9_.-]+\.ya?ml)[ \t]*$")
+_ERROR_COUNT = re.compile(r"^\d+ errors?$")
+_FAILED_TESTS = re.compile(r"^\d+ passed, [1-9]\d* failed$")
+
+
+@dataclass(frozen=True)
+class Block:
+    info: str
+    text: str
+    line: int  # line of the opening fence
+    index: int  # position among the blocks of the page
+
+    @property
+    def where(self) -> str:
+        return f"line {self.line}"
+
+
+def fenced_blocks(path: Path) -> list[Block]:
+    text = path.read_text(encoding="utf-8")
+    return [Block(m.group(2).strip(), _dedent(m.group(3), m.group(1)), text.count("\n", 0, m.start()) + 1, i)
+            for i, m in enumerate(_FENCE.finditer(text))]
+
+
+def _dedent(text: str, indent: str) -> str:
+    return "".join(line[len(indent):] if line.startswith(indent) else line
+                   for line in text.splitlines(keepends=True))
+
+
+BLOCKS = fenced_blocks(DOC)
+RULES = [b for b in BLOCKS if b.info == "yaml rules"]
+INVALID = [b for b in BLOCKS if b.info == "yaml rules-invalid"]
+CONDITIONS = [b for b in BLOCKS if b.info == "yaml condition"]
+FACTS = [b for b in BLOCKS if b.info == "yaml facts"]
+CONSOLES = [b for b in BLOCKS if b.info == "console"]
+
+
+def _next(block: Block) -> Block | None:
+    return BLOCKS[block.index + 1] if block.index + 1 < len(BLOCKS) else None
+
+
+def catalog_of(block: Block) -> Path:
+    first = block.text.splitlines()[0] if block.text else ""
+    match = _WITH.match(first)
+    assert match, f"the block at {block.where} must start with '# with: examples/NAME/catalog'"
+    folder = ROOT / match.group(1)
+    assert folder.is_dir(), f"{match.group(1)} (block at {block.where}) is not a folder"
+    return folder
+
+
+def write_project(where: Path, block: Block) -> None:
+    """``myproject/``: a copy of the block's catalog and the block as its rules file."""
+    project = where / PROJECT
+    if project.exists():
+        shutil.rmtree(project)
+    shutil.copytree(catalog_of(block), project / "catalog")
+    (project / "rules").mkdir()
+    (project / "rules" / "rules.yaml").write_text(block.text, encoding="utf-8")
+
+
+def facts_file(block: Block) -> str:
+    first = block.text.splitlines()[0] if block.text else ""
+    match = _FILE.match(first)
+    assert match, f"the facts block at {block.where} must start with '# file: NAME.yaml'"
+    return match.group(1)
+
+
+def _shown_by(block: Block, command: str) -> bool:
+    """Whether the next block is a console block running ``bssrules COMMAND myproject``."""
+    following = _next(block)
+    return following is not None and following.info == "console" and any(
+        line.startswith(f"$ bssrules {command} ") and PROJECT in line.split()
+        for line in following.text.splitlines())
+
+
+def _count_line(count: int) -> str:
+    return f"{count} error{'s' if count != 1 else ''}"
+
+
+# ------------------------------------------------------------------------------ the page
+
+
+def test_page_has_examples() -> None:
+    assert len(RULES) >= 10
+    assert len(INVALID) >= 3
+    assert len(CONDITIONS) >= 4
+    assert FACTS and CONSOLES
+    kinds = {m for b in RULES for m in re.findall(r"^\s+kind: (\w+)", b.text, re.M)}
+    assert {"eligibility", "compatibility", "usage", "splitBilling", "sla"} <= kinds
+    commands = {line.split()[2] for b in CONSOLES for line in b.text.splitlines() if line.startswith("$ bssrules ")}
+    assert {"check", "test", "explain", "schema"} <= commands
+    with_catalogs = {catalog_of(b).parent.name for b in RULES + INVALID}
+    assert {"ppv", "devices"} <= with_catalogs
+
+
+def test_every_block_is_known() -> None:
+    unknown = [f"```{b.info} at {b.where}" for b in BLOCKS if b.info not in TESTED | UNTESTED]
+    assert not unknown, f"blocks neither tested nor declared untested: {unknown}"
+
+
+def test_invalid_blocks_are_followed_by_their_errors() -> None:
+    for block in INVALID:
+        following = _next(block)
+        assert following is not None and following.info == "text", (
+            f"the ```yaml rules-invalid block at {block.where} must be followed by a ```text block")
+
+
+# ----------------------------------------------------------------------------- rules files
+
+
+@pytest.mark.parametrize("block", RULES, ids=[b.where for b in RULES])
+def test_rules_example_is_valid(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_project(tmp_path, block)
+    try:
+        project = load_project(PROJECT)
+    except InvalidSource as exc:
+        pytest.fail(f"the rules example at {block.where} is refused:\n{exc}")
+    assert len(project.rules) > 0
+    if not _shown_by(block, "check"):
+        assert not project.warnings, (f"the rules example at {block.where} has warnings:\n"
+                                      + "\n".join(map(str, project.warnings)))
+    if not _shown_by(block, "test"):
+        failed = [f"{r.test.name}: {'; '.join(r.problems)}" for r in run_tests(project.rules) if not r.passed]
+        assert not failed, f"rule tests of the example at {block.where} fail:\n" + "\n".join(failed)
+
+
+@pytest.mark.parametrize("block", INVALID, ids=[b.where for b in INVALID])
+def test_invalid_rules_example_reports_the_documented_errors(block: Block, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_project(tmp_path, block)
+    with pytest.raises(InvalidSource) as caught:
+        load_project(PROJECT)
+    diagnostics = caught.value.diagnostics
+    actual = [str(d) for d in diagnostics] + [_count_line(len(caught.value.errors))]
+    expected = _next(block)
+    assert expected is not None
+    assert actual == expected.text.splitlines(), f"errors of the example at {block.where}"
+
+
+@pytest.mark.parametrize("block", CONDITIONS, ids=[b.where for b in CONDITIONS])
+def test_condition_example_parses(block: Block) -> None:
+    doc, problems = parse_text(block.text, "condition.yaml")
+    assert doc is not None and not problems, problems
+    found: list[str] = []
+    condition = parse_condition(doc.data, (), lambda path, message, suggestion: found.append(
+        f"{'.'.join(map(str, path))}: {message}"))
+    assert condition is not None and not found, f"the condition at {block.where}: {found}"
+
+
+@pytest.mark.parametrize("block", FACTS, ids=[b.where for b in FACTS])
+def test_facts_example_is_well_typed(block: Block) -> None:
+    facts_file(block)
+    doc, problems = parse_text(block.text, "facts.yaml")
+    assert doc is not None and not problems and isinstance(doc.data, dict), problems
+    fact_values(doc.data)  # raises on an unknown attribute or a value of the wrong type
+
+
+# --------------------------------------------------------------------------- console runs
+
+
+@dataclass
+class Run:
+    command: str
+    expected: list[str]
+    actual: list[str]
+    returncode: int
+
+
+def _commands(console: Block) -> list[tuple[str, list[str]]]:
+    commands: list[tuple[str, list[str]]] = []
+    for line in console.text.splitlines():
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        else:
+            assert commands, f"the console block at {console.where} starts with a command"
+            commands[-1][1].append(line)
+    return commands
+
+
+def prepare_folder(console: Block, where: Path) -> None:
+    """The folder a console block runs in (see the module docstring)."""
+    shutil.copytree(ROOT / "examples", where / "examples")
+    above = BLOCKS[:console.index]
+    projects = [b for b in above if b.info in ("yaml rules", "yaml rules-invalid")]
+    if projects:
+        write_project(where, projects[-1])
+    for block in above:
+        if block.info == "yaml facts":
+            (where / facts_file(block)).write_text(block.text, encoding="utf-8")
+
+
+def run_console(console: Block, where: Path) -> list[Run]:
+    """Run every command of a console block in ``where`` (prepared); return what each printed."""
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "COLUMNS")}
+    env.update(NO_COLOR="1", PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+    runs = []
+    for command, expected in _commands(console):
+        words = shlex.split(command)
+        assert words[0] == "bssrules", f"only bssrules commands run (block at {console.where}): {command}"
+        target = None
+        if ">" in words:
+            at = words.index(">")
+            words, target = words[:at], words[at + 1]
+        result = subprocess.run([sys.executable, "-m", "bssrules.cli", *words[1:]], cwd=where, env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, encoding="utf-8", timeout=120)
+        output = result.stdout
+        if target is not None:
+            (where / target).write_text(output, encoding="utf-8")
+            output = ""
+        runs.append(Run(command, expected, output.splitlines(), result.returncode))
+    return runs
+
+
+def _expected_returncode(lines: list[str]) -> int:
+    last = lines[-1] if lines else ""
+    return 1 if _ERROR_COUNT.match(last) or _FAILED_TESTS.match(last) else 0
+
+
+@pytest.mark.parametrize("console", CONSOLES, ids=[b.where for b in CONSOLES])
+def test_console_example_matches_a_real_run(console: Block, tmp_path: Path) -> None:
+    prepare_folder(console, tmp_path)
+    problems = []
+    for run in run_console(console, tmp_path):
+        if run.actual != run.expected:
+            problems.append(f"$ {run.command}\n--- documented\n" + "\n".join(run.expected)
+                            + "\n--- actual\n" + "\n".join(run.actual))
+        elif run.returncode != _expected_returncode(run.expected):
+            problems.append(f"$ {run.command}: exit status {run.returncode}")
+    assert not problems, f"the console block at {console.where} of {DOC.name}:\n" + "\n\n".join(problems)
+
+
+def test_schema_command_prints_the_rules_schema(tmp_path: Path) -> None:
+    """The schema the page tells editors to use is the one of rule files."""
+    import json
+
+    from bssrules.rules.schema import SCHEMA_ID
+
+    runs = [r for c in CONSOLES for r in _commands(c) if r[0].startswith("bssrules schema rules")]
+    assert runs, "the page shows 'bssrules schema rules'"
+    result = subprocess.run([sys.executable, "-m", "bssrules.cli", "schema", "rules"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["$id"] == SCHEMA_ID
