@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from bssrules.errors import BssRulesError, InvalidSource
 
@@ -24,12 +24,16 @@ DatabaseOption = typer.Option(None, "--database-url", envvar="BSSRULES_DATABASE_
                               help="SQLAlchemy URL of the database (default: sqlite:///bssrules.db).")
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _report_invalid(exc: InvalidSource) -> None:
     for diagnostic in exc.diagnostics:
         # Plain lines, so that editors and CI annotate file:line:column.
         print(str(diagnostic), file=sys.stderr)
-    count = len(exc.diagnostics)
-    err.print(f"[bold red]{count} error{'s' if count != 1 else ''}[/]")
+    warnings = len(exc.diagnostics) - len(exc.errors)
+    err.print(f"[bold red]{_plural(len(exc.errors), 'error')}[/]" + (f", {_plural(warnings, 'warning')}" if warnings else ""))
 
 
 @app.command()
@@ -49,9 +53,10 @@ def check(folders: list[Path] = typer.Argument(..., help="Folders to check: ever
         for warning in project.warnings:
             print(str(warning), file=sys.stderr)
         catalog, rules = project.catalog, project.rules
-        out.print(f"[green]ok[/] {folder}: {len(catalog)} catalog entities ({len(catalog.offerings)} offerings, "
-                  f"{len(catalog.prices)} prices), {len(rules)} rule sets, {len(rules.tests)} rule tests"
-                  + (f", {len(project.warnings)} warnings" if project.warnings else ""))
+        out.print(f"[green]ok[/] {escape(str(folder))}: {len(catalog)} catalog entities "
+                  f"({len(catalog.offerings)} offerings, {len(catalog.prices)} prices), "
+                  f"{_plural(len(rules), 'rule set')}, {_plural(len(rules.tests), 'rule test')}"
+                  + (f", {_plural(len(project.warnings), 'warning')}" if project.warnings else ""))
     raise typer.Exit(1 if failed else 0)
 
 
@@ -77,11 +82,11 @@ def test(folders: list[Path] = typer.Argument(..., help="Folders whose rule test
         for result in run_tests(project.rules):
             total += 1
             mark = "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"
-            out.print(f"{mark} {result.origin}: {result.test.name}")
+            out.print(f"{mark} {escape(str(result.origin))}: {escape(result.test.name)}")
             if not result.passed:
                 failures += 1
                 for problem in result.problems:
-                    out.print(f"     {problem}")
+                    out.print(f"     {escape(problem)}")
             if result.decision is not None and (verbose or not result.passed):
                 _print_trace(result.decision)
     out.print(f"{total - failures} passed, {failures} failed")
@@ -91,10 +96,10 @@ def test(folders: list[Path] = typer.Argument(..., help="Folders whose rule test
 def _print_trace(decision) -> None:  # type: ignore[no-untyped-def]
     from rich.tree import Tree
 
-    tree = Tree(f"{decision.kind} rule set {decision.rule_set} v{decision.version}")
+    tree = Tree(escape(f"{decision.kind} rule set {decision.rule_set} v{decision.version}"))
     for trace in decision.trace:
-        branch = tree.add(f"{'[yellow]fired[/]' if trace.fired else 'not fired'} {trace.rule}"
-                          + (f" ({trace.note})" if trace.note else ""))
+        branch = tree.add(f"{'[yellow]fired[/]' if trace.fired else 'not fired'} {escape(trace.rule)}"
+                          + (f" ({escape(trace.note)})" if trace.note else ""))
         _explanation_tree(branch, trace.explanation)
     out.print(tree)
 
@@ -102,11 +107,20 @@ def _print_trace(decision) -> None:  # type: ignore[no-untyped-def]
 def _explanation_tree(node, explanation) -> None:  # type: ignore[no-untyped-def]
     mark = "[green]✓[/]" if explanation["result"] else "[red]✗[/]"
     if "parts" in explanation:
-        child = node.add(f"{mark} {explanation['condition']}")
+        child = node.add(f"{mark} {escape(explanation['condition'])}")
         for part in explanation["parts"]:
             _explanation_tree(child, part)
     else:
-        node.add(f"{mark} {explanation['condition']}  [dim](seen: {explanation['actual']})[/]")
+        seen = _seen(explanation["actual"])
+        node.add(f"{mark} {escape(explanation['condition'])}  [dim](seen: {escape(seen)})[/]")
+
+
+def _seen(value) -> str:  # type: ignore[no-untyped-def]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_seen(v) for v in value) + "]"
+    return str(value)
 
 
 @app.command()
@@ -141,7 +155,7 @@ def explain(folder: Path = typer.Argument(..., help="Folder with the catalog and
         print(jsontext.dumps(decision.to_dict(), indent=2))
         return
     outcome = {k: v for k, v in decision.to_dict(with_trace=False).items() if k not in ("ruleSet", "version", "kind")}
-    out.print(f"[bold]decision[/]: {jsontext.dumps(outcome)}")
+    print(f"decision: {jsontext.dumps(outcome)}")  # one line, never wrapped
     _print_trace(decision)
 
 

@@ -117,9 +117,9 @@ class NotFound(BssRulesError):
 
     code = "notFound"
 
-    def __init__(self, kind: str, id: str):
-        self.kind, self.id = kind, id
-        super().__init__(f"no {kind} with id '{id}'")
+    def __init__(self, kind: str, id: str, suggestion: str | None = None):
+        self.kind, self.id, self.suggestion = kind, id, suggestion
+        super().__init__(f"no {kind} with id '{id}'" + (f" (did you mean '{suggestion}'?)" if suggestion else ""))
 
 
 class Conflict(BssRulesError):

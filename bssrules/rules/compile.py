@@ -138,8 +138,9 @@ def _negative(t: Test) -> Node:
         return OrN((absent, _empty_or_without(t.attribute, value)))
     if op == "notContains":
         return OrN((absent, Atom(key, "iany", value)))
-    if op == "containsAny":
-        return AndN(tuple(OrN((absent, _empty_or_without(t.attribute, v))) for v in value))
+    if op == "containsAny":  # absent, empty, or none of them: three branches, not three per value
+        return OrN((absent, Atom(engine_key(t.attribute, "count"), "eq", 0),
+                    AndN(tuple(Atom(key, "iallneq", v) for v in value))))
     if op == "containsAll":
         return OrN((absent,) + tuple(_empty_or_without(t.attribute, v) for v in value))
     raise ValueError(f"unknown operator {op}")

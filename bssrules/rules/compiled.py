@@ -19,7 +19,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bssrules.rules.compile import TooComplex, to_dnf, to_nnf, validity_condition
-from bssrules.rules.conditions import ALWAYS, All, Any_, Condition, Not, Path, Test, parse_condition
+from bssrules.rules.conditions import ALWAYS, All, Any_, Condition, Not, Path, Test, _accepts_at_key, parse_condition
 from bssrules.rules.engine import RuleEngine
 from bssrules.rules.model import (
     CompatibilityRule, CompatibilityRuleSet, EligibilityRuleSet, RuleSet, SlaRuleSet, SplitBillingRuleSet,
@@ -104,10 +104,14 @@ def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
     of a compound resource specification (from the catalog) for exactlyOne rules."""
     problems: list[tuple[Path, str, str | None]] = []
 
+    takes_key = report is not None and _accepts_at_key(report)
+
     def note(path: Path, message: str, suggestion: str | None = None, at_key: bool = False) -> None:
         problems.append((path, message, suggestion))
-        if report:
+        if report and takes_key:
             report(path, message, suggestion, at_key=at_key)  # type: ignore[call-arg]
+        elif report:
+            report(path, message, suggestion)
 
     def condition(raw: Any, path: Path) -> Condition:
         if raw is None:
@@ -150,6 +154,8 @@ def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
         elif isinstance(rule_set, CompatibilityRuleSet):
             breach = _compatibility_breach(rule, compound_children, note, path)  # type: ignore[arg-type]
             fires = None if breach is None else All((valid, when, breach))
+            if breach is not None:  # explain the breach itself, not only the optional `when`
+                when = breach if rule.when is None else All((when, breach))
         elif isinstance(rule_set, SlaRuleSet):
             metric: list[Condition] = [Test("metric.name", "eq", rule.metric)]  # type: ignore[union-attr]
             if rule.window:  # type: ignore[union-attr]

@@ -68,12 +68,21 @@ class Test:
     path: Path = ()
 
     def __str__(self) -> str:
-        shown = self.value
-        if isinstance(shown, (list, tuple)):
-            shown = "[" + ", ".join(map(str, shown)) + "]"
-        elif isinstance(shown, dt.datetime):
-            shown = shown.isoformat().replace("+00:00", "Z")
+        if self.op == "dayOfWeek":
+            shown = "[" + ", ".join(WEEKDAYS[d - 1] for d in self.value) + "]"
+        elif isinstance(self.value, (list, tuple)):
+            shown = "[" + ", ".join(_text(v) for v in self.value) + "]"
+        else:
+            shown = _text(self.value)
         return f"{self.attribute} {self.op} {shown}"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -134,15 +143,29 @@ def parse_condition(data: Any, path: Path, report: Report) -> Condition | None:
     Returns None when there was any problem."""
     problems: list[int] = []
 
+    takes_key = _accepts_at_key(report)
+
     def counted(p: Path, message: str, suggestion: str | None = None, at_key: bool = False) -> None:
         problems.append(1)
-        if at_key:
+        if at_key and takes_key:
             report(p, message, suggestion, at_key=True)  # type: ignore[call-arg]
         else:
             report(p, message, suggestion)
 
     condition = _condition(data, path, counted)
     return None if problems else condition
+
+
+def _accepts_at_key(report: Callable[..., Any]) -> bool:
+    """Whether a reporter takes ``at_key`` (to point at a misspelt name rather than its value);
+    a plain ``(path, message, suggestion)`` reporter keeps working."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(report).parameters
+    except (TypeError, ValueError):
+        return False
+    return "at_key" in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
 
 
 def _condition(data: Any, path: Path, report: Report) -> Condition:
@@ -259,7 +282,8 @@ def _operand(attribute: str, kind: str, op: str, operand: Any) -> Any:
         for end in ("from", "to"):
             match = _TIME.match(str(operand[end]))
             if not match:
-                raise _Invalid(f"timeOfDay {end} '{operand[end]}' is not a time HH:MM (quote it in YAML)")
+                raise _Invalid(f"timeOfDay {end} '{operand[end]}' is not a time of day: write it \"HH:MM\", "
+                               "from 00:00 to 23:59")
             minutes.append(int(match.group(1)) * 60 + int(match.group(2)))
         return TimeWindow(*minutes)
     if op == "dayOfWeek":

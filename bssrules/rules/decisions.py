@@ -66,6 +66,9 @@ def fact_values(facts: Facts, as_of: dt.datetime | None = None) -> dict[str, Any
         raise InvalidInput(str(exc), path=tuple(exc.attribute.split("."))) from None
     if "now" not in values:
         values["now"] = as_of or dt.datetime.now(dt.timezone.utc)
+    elif as_of is not None and values["now"] != as_of:
+        raise InvalidInput(f"the facts say now is {values['now'].isoformat()} but the decision is asked as of "
+                           f"{as_of.isoformat()}: give one of them", path=("now",))
     return values
 
 

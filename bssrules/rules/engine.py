@@ -34,6 +34,12 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+import json
+import re
+from decimal import Decimal
+
+import durable.engine as durable_engine
+import durable_rules_engine
 from durable.engine import Host, MessageNotHandledException, MessageObservedException
 
 from bssrules.errors import BssRulesError
@@ -44,6 +50,44 @@ from bssrules.rules.facts import ALWAYS, flatten_facts
 MAX_RULES = 400  # branches per engine rule set (the engine fails from 512)
 MAX_TRUE = 48  # branches of one rule set that may hold at once for one fact (the engine fails past 64)
 _CATCH_ALL = "__caught"
+_EXPONENT = re.compile(r"[0-9][eE][-+]?[0-9]")
+
+
+def _number_text(value: float) -> str:
+    return format(Decimal(repr(value)), "f")
+
+
+def _positional(obj: Any) -> str:
+    """JSON with every number in positional notation (no exponent)."""
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return json.dumps(obj, ensure_ascii=False)
+    if isinstance(obj, int):
+        return str(obj)
+    if isinstance(obj, float):
+        return _number_text(obj)
+    if isinstance(obj, dict):
+        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{_positional(v)}" for k, v in obj.items()) + "}"
+    if isinstance(obj, (list, tuple)):
+        return "[" + ",".join(_positional(v) for v in obj) + "]"
+    return json.dumps(obj, ensure_ascii=False)
+
+
+class _EngineJson:
+    """What durable-rules serialises with. Its C parser cannot read numbers in exponent
+    notation (Python writes 0.00005 as 5e-05 and 1e16 as 1e+16): measured here, such a
+    number in a fact crashes the process, in a rule it fails with error 204. Everything
+    it is given is therefore written positionally; the fast path is kept when no number
+    needs it."""
+
+    loads = staticmethod(json.loads)
+
+    @staticmethod
+    def dumps(obj: Any, **_: Any) -> str:
+        text = json.dumps(obj, ensure_ascii=False)
+        return _positional(obj) if _EXPONENT.search(text) else text
+
+
+durable_engine.json = _EngineJson  # type: ignore[attr-defined]
 _serial = itertools.count(1)
 
 
@@ -91,43 +135,90 @@ def _equalities(branch: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def _pack(branches: list[tuple[int, dict[str, Any]]]) -> list[list[tuple[int, dict[str, Any]]]]:
-    """Group branches into engine rule sets that respect both limits.
+@dataclass
+class _Group:
+    branches: list[tuple[int, dict[str, Any]]]
+    values: set[Any]  # routing values (of the equality key, or held by the list key)
+    by_list: bool = False  # routed by membership in a list attribute rather than equality
 
-    The discriminating key is the equality most branches share (then the one with most
-    distinct values); two branches with different
-    values for it are mutually exclusive. A rule set's worst case of simultaneously true
-    branches is its branches without that key plus its largest group of one value."""
-    if not branches:
-        return [[]]
+
+def _memberships(branch: dict[str, Any]) -> dict[str, Any]:
+    """list key -> value of the "list contains value" tests of a compiled branch."""
+    atoms = branch.get("$and", [branch])
+    found = {}
+    for atom in atoms:
+        inner = atom.get("$iany") if len(atom) == 1 else None
+        if isinstance(inner, dict) and len(inner) == 1:
+            key, test = next(iter(inner.items()))
+            if isinstance(test, dict) and set(test) == {"$i"} and isinstance(test["$i"], (str, int, float)):
+                found[key] = test["$i"]
+    return found
+
+
+def _most_discriminating(maps: list[dict[str, Any]]) -> str | None:
     counts: dict[str, int] = {}
     values: dict[str, set[Any]] = {}
-    for _, branch in branches:
-        for key, value in _equalities(branch).items():
+    for found in maps:
+        for key, value in found.items():
             counts[key] = counts.get(key, 0) + 1
             values.setdefault(key, set()).add(value)
-    # The most discriminating key: present in most branches, then with most distinct values.
-    key = max(counts, key=lambda k: (counts[k], len(values[k]), k)) if counts else None
-    groups: list[list[tuple[int, dict[str, Any]]]] = []
-    current: list[tuple[int, dict[str, Any]]] = []
-    generic = 0
-    per_value: dict[Any, int] = {}
-    # Branches of one value stay together; generic ones last, so they cost least.
-    ordered = sorted(branches, key=lambda b: (key is None or key not in _equalities(b[1]),
-                                              str(_equalities(b[1]).get(key, "")) if key else ""))
-    for item in ordered:
+    # Present in most branches, then with most distinct values.
+    return max(counts, key=lambda k: (counts[k], len(values[k]), k)) if counts else None
+
+
+def _pack(branches: list[tuple[int, dict[str, Any]]]) -> tuple[str | None, str | None, list[_Group]]:
+    """Group branches into engine rule sets that respect both limits, and say how to route.
+
+    Two branches that test one attribute for equality with different values (``offering.id``
+    = A, = B) are mutually exclusive, and a fact only needs the rule sets holding its value:
+    that is the equality key. Of the other branches, those that need a list attribute to
+    contain a value (``offering.categories`` contains C) only concern facts whose list holds
+    it: that is the list key. What is left is generic and goes to every fact. A rule set's
+    worst case of simultaneously true branches is its largest group of one equality value,
+    or all of it when routed by list or generic."""
+    if not branches:
+        return None, None, [_Group([], set())]
+    key = _most_discriminating([_equalities(b) for _, b in branches])
+    keyed: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
+    rest: list[tuple[int, dict[str, Any]]] = []
+    for item in branches:
         value = _equalities(item[1]).get(key) if key else None
-        worst = (generic + (value is None)) + max(list(per_value.values()) + [0]) + (value is not None)
-        if current and (len(current) + 2 > MAX_RULES or worst > MAX_TRUE):
-            groups.append(current)
-            current, generic, per_value = [], 0, {}
-        current.append(item)
-        if value is None:
-            generic += 1
-        else:
-            per_value[value] = per_value.get(value, 0) + 1
-    groups.append(current)
-    return groups
+        (keyed.setdefault(value, []) if value is not None else rest).append(item)
+    list_key = _most_discriminating([_memberships(b) for _, b in rest])
+    listed: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
+    generic: list[tuple[int, dict[str, Any]]] = []
+    for item in rest:
+        value = _memberships(item[1]).get(list_key) if list_key else None
+        (listed.setdefault(value, []) if value is not None else generic).append(item)
+    groups: list[_Group] = []
+    current = _Group([], set())
+    for value in sorted(keyed, key=str):
+        items = keyed[value]
+        for start in range(0, len(items), MAX_TRUE):  # a value with too many branches spans rule sets
+            part = items[start:start + MAX_TRUE]
+            # One value at most MAX_TRUE times per rule set: its branches may all hold at once.
+            if current.branches and (len(current.branches) + len(part) + 1 > MAX_RULES or value in current.values):
+                groups.append(current)
+                current = _Group([], set())
+            current.branches += part
+            current.values.add(value)
+    if current.branches:
+        groups.append(current)
+    current = _Group([], set(), by_list=True)
+    for value in sorted(listed, key=str):
+        items = listed[value]
+        for start in range(0, len(items), MAX_TRUE):
+            part = items[start:start + MAX_TRUE]
+            if current.branches and len(current.branches) + len(part) > MAX_TRUE:
+                groups.append(current)
+                current = _Group([], set(), by_list=True)
+            current.branches += part
+            current.values.add(value)
+    if current.branches:
+        groups.append(current)
+    for start in range(0, len(generic), MAX_TRUE):
+        groups.append(_Group(generic[start:start + MAX_TRUE], set()))
+    return key, list_key, groups or [_Group([], set())]
 
 
 class RuleEngine:
@@ -147,11 +238,20 @@ class RuleEngine:
             branches += [(index, b) for b in compile_condition(condition)]
         self.branch_count = len(branches)
         self._chunks = []
-        for number, group in enumerate(_pack(branches)):
+        self._route_key, self._list_key, groups = _pack(branches)
+        self._generic: list[int] = []
+        self._by_value: dict[Any, list[int]] = {}
+        self._by_member: dict[Any, list[int]] = {}
+        for number, group in enumerate(groups):
             definition: dict[str, Any] = {f"c{n}": {"all": [{"m": branch}], "run": str(index)}
-                                          for n, (index, branch) in enumerate(group)}
+                                          for n, (index, branch) in enumerate(group.branches)}
             definition[_CATCH_ALL] = {"all": [{"m": {ALWAYS: True}}], "run": _CATCH_ALL}
             self._chunks.append(_Chunk(f"bssrules{serial}_{number}", definition))
+            routes = self._by_member if group.by_list else self._by_value
+            for value in group.values:
+                routes.setdefault(value, []).append(number)
+            if not group.values:
+                self._generic.append(number)
         self._pool: queue.LifoQueue[_QuietHost] = queue.LifoQueue()
         self._hosts = 0
         self._pool_size = max(1, pool_size)
@@ -163,14 +263,15 @@ class RuleEngine:
     def chunk_count(self) -> int:
         return len(self._chunks)
 
-    def _new_host(self) -> _QuietHost:
+    def _new_host(self, counted: bool = False) -> _QuietHost:
         try:
             host = _QuietHost({c.name: copy.deepcopy(c.definition) for c in self._chunks})
         except Exception as exc:  # the engine reports bare numbers ("error code: 202")
             raise EngineError(f"the rule engine refused the compiled rules ({exc}); "
                               f"{len(self._chunks)} rule sets, {self.branch_count} branches") from exc
-        with self._lock:
-            self._hosts += 1
+        if not counted:
+            with self._lock:
+                self._hosts += 1
         return host
 
     def _acquire(self) -> _QuietHost:
@@ -179,7 +280,31 @@ class RuleEngine:
         except queue.Empty:
             with self._lock:
                 room = self._hosts < self._pool_size
-            return self._new_host() if room else self._pool.get()
+                if room:
+                    self._hosts += 1  # reserved now, so that two threads cannot both take the last place
+            if not room:
+                return self._pool.get()
+            try:
+                return self._new_host(counted=True)
+            except BaseException:
+                with self._lock:
+                    self._hosts -= 1
+                raise
+
+    def __del__(self) -> None:
+        # The engine keeps rule sets in native memory until told to delete them: without
+        # this, every engine dropped (e.g. on each catalog revision) leaks ~70 KB per host.
+        pool = getattr(self, "_pool", None)
+        while pool is not None:
+            try:
+                host = pool.get_nowait()
+            except queue.Empty:
+                break
+            for ruleset in list(getattr(host, "_ruleset_list", [])):
+                try:
+                    durable_rules_engine.delete_ruleset(ruleset._handle)
+                except Exception:  # noqa: BLE001 - best effort at teardown
+                    pass
 
     def _release(self, host: _QuietHost) -> None:
         self._pool.put(host)
@@ -199,12 +324,24 @@ class RuleEngine:
             event.update(id=f"{sid}-{number}", sid=sid)
             events.append(event)
         results: list[set[str]] = [set() for _ in facts]
+        # Each fact goes only to the rule sets that can hold for it (see _pack).
+        routed: dict[int, list[dict[str, Any]]] = {}
+        for event in events:
+            numbers = set(self._generic)
+            if self._route_key:
+                numbers.update(self._by_value.get(event.get(self._route_key), ()))
+            if self._list_key:
+                for member in event.get(self._list_key) or ():
+                    numbers.update(self._by_member.get(member, ()))
+            for number in numbers:
+                routed.setdefault(number, []).append(event)
         host = self._acquire()
         try:
             host.fired.clear()
-            for chunk in self._chunks:
+            for number, chunk_events in sorted(routed.items()):
+                chunk = self._chunks[number]
                 try:
-                    state = host.assert_facts(chunk.name, events)
+                    state = host.assert_facts(chunk.name, chunk_events)
                 except MessageNotHandledException as exc:
                     # Cannot happen with the catch-all; deleting such a state would crash.
                     raise EngineError(f"the engine matched nothing in {chunk.name}, not even its catch-all") from exc

@@ -94,7 +94,10 @@ def typed_value(attribute: str, value: Any) -> Any:
             raise FactError(attribute, f"expected true or false, got {value!r}")
         return value
     if kind == "datetime":
-        parsed = parse_instant(value)
+        try:
+            parsed = parse_instant(value)
+        except ValueError as exc:
+            raise FactError(attribute, str(exc)) from None
         if not isinstance(parsed, dt.datetime):
             raise FactError(attribute, f"expected a date or date-time, got {value!r}")
         return parsed

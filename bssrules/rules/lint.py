@@ -106,11 +106,19 @@ def lint_rule_book(book: RuleBook, catalog: Catalog | None = None, today: dt.dat
                                         f"'{b.id}' are in force at the same time; version "
                                         f"{b.definition.version} wins where they overlap", code="versionOverlap"))
         for compiled in versions:
-            findings += _lint_rule_set(compiled, today)
+            findings += _lint_rule_set(compiled, today, _superseded(compiled, versions))
     return findings
 
 
-def _lint_rule_set(compiled: CompiledRuleSet, today: dt.date) -> list[Finding]:
+def _superseded(compiled: CompiledRuleSet, versions: list[CompiledRuleSet]) -> bool:
+    """Whether a later version takes over when this one ends (its end is then no news)."""
+    end = compiled.definition.valid_for.end
+    return end is not None and any(
+        other.definition.version > compiled.definition.version and other.definition.valid_for.contains(end)
+        for other in versions)
+
+
+def _lint_rule_set(compiled: CompiledRuleSet, today: dt.date, superseded: bool = False) -> list[Finding]:
     definition = compiled.definition
     out: list[Finding] = []
 
@@ -118,7 +126,7 @@ def _lint_rule_set(compiled: CompiledRuleSet, today: dt.date) -> list[Finding]:
         out.append(Finding(definition.id, definition.version, path, message, severity, code))
 
     end = definition.valid_for.end
-    if end is not None and end.date() <= today:
+    if end is not None and end.date() <= today and not superseded:
         add(("validFor", "end"), f"rule set '{definition.id}' ended on {end.date().isoformat()}: it no longer applies",
             code="ended")
     if isinstance(definition, CompatibilityRuleSet):
@@ -136,6 +144,8 @@ def _lint_compatibility(definition: CompatibilityRuleSet, add: Any) -> None:
     rules = list(enumerate(definition.rules))
     for (i, a), (j, b) in itertools.combinations(rules, 2):
         if {a.type, b.type} != {"required", "forbidden"} or not a.valid_for.overlaps(b.valid_for):
+            continue
+        if a.when != b.when:  # conditioned differently: they may never apply together
             continue
         same = (a.subject, a.target) == (b.subject, b.target)
         mirrored = (a.type == "required" and b.type == "forbidden" and (b.subject, b.target) == (a.target, a.subject)) \
@@ -226,7 +236,8 @@ def _lint_usage(compiled: CompiledRuleSet, add: Any) -> None:
         elif tiers and any(a >= b for a, b in zip(bounds[:-2], bounds[1:-1])):  # type: ignore[operator]
             add(("rules", i, "rate", "tiers"), "tier limits (upTo) must increase", "error", "tiers")
     groups: dict[str, list[tuple[int, TimeWindow]]] = {}
-    fallback: set[str] = set()
+    rests: dict[str, Condition] = {}
+    fallbacks: list[Condition] = []
     for i, rule in enumerate(definition.rules):
         compiled_rule = next((r for r in compiled.rules if r.key == rule.id), None)
         if compiled_rule is None:
@@ -234,16 +245,18 @@ def _lint_usage(compiled: CompiledRuleSet, add: Any) -> None:
         windows, rest = _time_tests(compiled_rule.authored)
         key = str(rest) + "|" + str(rule.valid_for)
         if not windows:
-            fallback.add(key)
+            fallbacks.append(compiled_rule.fires)
         for window in windows:
             groups.setdefault(key, []).append((i, window))
+            rests[key] = rest
     for key, windows in groups.items():
         for (i, a), (j, b) in itertools.combinations(windows, 2):
             shared = a.minutes() & b.minutes()
             if shared:
                 add(("rules", j, "when"), f"time window {b} overlaps {a} of an earlier rule on "
                                           f"{len(shared)} minute(s): the earlier rule wins there", code="overlap")
-        if key in fallback:
+        # A rule without a window that matches every case of the group's other tests catches the rest.
+        if any(_implies(rests[key], fallback) for fallback in fallbacks):
             continue
         covered = set().union(*(w.minutes() for _, w in windows))
         if len(covered) < 1440:

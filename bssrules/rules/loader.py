@@ -43,8 +43,7 @@ class RuleBook:
         if not versions:
             from bssrules.errors import did_you_mean
 
-            raise NotFound("rule set", rule_set_id + (f" (did you mean '{did_you_mean(rule_set_id, self.versions)}'?)"
-                                                     if did_you_mean(rule_set_id, self.versions) else ""))
+            raise NotFound("rule set", rule_set_id, did_you_mean(rule_set_id, self.versions))
         candidates = [c for c in versions if c.definition.valid_for.contains(as_of)]
         if not candidates:
             raise InvalidInput(f"no version of rule set '{rule_set_id}' is in force at "

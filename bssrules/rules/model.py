@@ -39,6 +39,7 @@ class EligibilityRule(Rule):
 
     offerings: list[Id] = []
     categories: list[Id] = []
+    when: RawCondition  # type: ignore[assignment]  # without one, the rule could never refuse
     reason: Reason
     alternate: Id | None = None
 

@@ -57,6 +57,16 @@ def _same(expected: Any, actual: Any) -> bool:
     return expected == actual
 
 
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing"
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return str(value)
+
+
 def run_test(book: RuleBook, test: RuleTest, origin: Origin) -> TestResult:
     """Run one rule test; problems say what differed."""
     try:
@@ -72,10 +82,11 @@ def run_test(book: RuleBook, test: RuleTest, origin: Origin) -> TestResult:
     for key, expected in test.expect.items():
         if key not in face:
             hint = did_you_mean(key, face)
-            problems.append(f"'{key}' cannot be expected of a {decision.kind} decision"
+            article = "an" if decision.kind[0] in "aeiou" else "a"
+            problems.append(f"'{key}' cannot be expected of {article} {decision.kind} decision"
                             + (f" (did you mean '{hint}'?)" if hint else f"; use one of: {', '.join(face)}"))
         elif not _same(expected, face[key]):
-            problems.append(f"expected {key} {expected!r}, got {face[key]!r}")
+            problems.append(f"expected {key} {_shown(expected)}, got {_shown(face[key])}")
     return TestResult(test, origin, not problems, problems, decision)
 
 
