@@ -130,10 +130,7 @@ def explain(folder: Path = typer.Argument(..., help="Folder with the catalog and
             as_of: Optional[str] = typer.Option(None, help="Decide as of this date or date-time (default: now)."),
             as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON.")) -> None:
     """Decide facts with a rule set and show why: which rules fired, which test failed, with the values seen."""
-    import datetime as dt
-
     from bssrules import jsontext
-    from bssrules.catalog.types import parse_instant
     from bssrules.rules.decisions import decide
     from bssrules.yaml_source import parse_file
 
@@ -144,8 +141,10 @@ def explain(folder: Path = typer.Argument(..., help="Folder with the catalog and
             print(str(problem), file=sys.stderr)
         err.print("the facts file must hold a mapping (party, channel, usage, …)")
         raise typer.Exit(1)
+    from bssrules.rules.testing import decision_instant
+
     try:
-        when = parse_instant(as_of) if as_of else dt.datetime.now(dt.timezone.utc)
+        when = decision_instant(doc.data, as_of)
         compiled = project.rules.in_force(rule_set, when)  # type: ignore[arg-type]
         decision = decide(compiled, doc.data, when)  # type: ignore[arg-type]
     except (BssRulesError, ValueError) as exc:

@@ -82,7 +82,8 @@ def reference_findings(rule_set: RuleSet, catalog: Catalog, compiled: CompiledRu
     for compiled_rule in compiled.rules:
         for test in tests_of(compiled_rule.authored):
             kind = ID_ATTRIBUTES.get(test.attribute)
-            if kind is None or test.op == "exists":
+            # Tests without a path were generated from fields checked above (subject, target …).
+            if kind is None or test.op == "exists" or not test.path:
                 continue
             values = test.value if isinstance(test.value, tuple) else (test.value,)
             for value in values:

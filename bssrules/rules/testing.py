@@ -67,12 +67,23 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def decision_instant(facts: Any, as_of: Any = None) -> dt.datetime:
+    """The instant a decision is taken for: ``as_of`` if given, else the ``now`` of the
+    facts, else the current time."""
+    if as_of is None and isinstance(facts, dict) and facts.get("now") is not None:
+        as_of = facts["now"]
+    if as_of is None:
+        return dt.datetime.now(dt.timezone.utc)
+    instant = parse_instant(as_of)
+    if not isinstance(instant, dt.datetime):
+        raise ValueError(f"'{as_of}' is not a date or date-time")
+    return instant
+
+
 def run_test(book: RuleBook, test: RuleTest, origin: Origin) -> TestResult:
     """Run one rule test; problems say what differed."""
     try:
-        as_of = parse_instant(test.as_of) if test.as_of else dt.datetime.now(dt.timezone.utc)
-        if not isinstance(as_of, dt.datetime):
-            raise ValueError(f"asOf '{test.as_of}' is not a date")
+        as_of = decision_instant(test.given, test.as_of)
         compiled = book.in_force(test.rule_set, as_of)
         decision = decide(compiled, test.given, as_of)
     except (BssRulesError, ValueError) as exc:
@@ -82,7 +93,7 @@ def run_test(book: RuleBook, test: RuleTest, origin: Origin) -> TestResult:
     for key, expected in test.expect.items():
         if key not in face:
             hint = did_you_mean(key, face)
-            article = "an" if decision.kind[0] in "aeiou" else "a"
+            article = "an" if decision.kind == "eligibility" else "a"  # a usage, a compatibility …
             problems.append(f"'{key}' cannot be expected of {article} {decision.kind} decision"
                             + (f" (did you mean '{hint}'?)" if hint else f"; use one of: {', '.join(face)}"))
         elif not _same(expected, face[key]):
