@@ -110,13 +110,27 @@ def typed_value(attribute: str, value: Any) -> Any:
     return value
 
 
-def typed_facts(facts: Mapping[str, Any], attributes: Iterable[str] = FACT_ATTRIBUTES) -> dict[str, Any]:
-    """Dotted attribute -> typed value, for the attributes present in ``facts``."""
-    values = {}
-    for attribute in attributes:
-        present, value = lookup(facts, attribute)
-        if present:
-            values[attribute] = typed_value(attribute, value)
+_PREFIXES = {attribute.rsplit(".", 1)[0] for attribute in FACT_ATTRIBUTES if "." in attribute}
+
+
+def typed_facts(facts: Mapping[str, Any], attributes: Iterable[str] | None = None) -> dict[str, Any]:
+    """Dotted attribute -> typed value, for the attributes present in ``facts`` (all of the
+    model's, or only ``attributes``)."""
+    wanted = None if attributes is None else set(attributes)
+    values: dict[str, Any] = {}
+
+    def walk(node: Mapping[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            path = prefix + key
+            if value is None:
+                continue
+            if path in FACT_ATTRIBUTES:
+                if wanted is None or path in wanted:
+                    values[path] = typed_value(path, value)
+            elif path in _PREFIXES and isinstance(value, dict):
+                walk(value, path + ".")
+
+    walk(facts, "")
     return values
 
 
