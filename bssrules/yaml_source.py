@@ -7,7 +7,6 @@ any later check can point at the exact spot in the file.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Union
 
-from bssrules.rules.conditions import All, Any_, Condition, Not, Test, TimeWindow
-from bssrules.rules.facts import ALWAYS, FACT_ATTRIBUTES, engine_key
+from bssrules.rules.conditions import All, Condition, Not, Test, TimeWindow
+from bssrules.rules.facts import ALWAYS, engine_key
 
 MAX_BRANCHES = 256
 
@@ -198,4 +198,4 @@ def validity_condition(start: dt.datetime | None, end: dt.datetime | None) -> Co
     return All(tuple(tests))
 
 
-__all__ = ["Atom", "TooComplex", "to_nnf", "to_dnf", "compile_condition", "validity_condition", "FACT_ATTRIBUTES"]
+__all__ = ["Atom", "TooComplex", "to_nnf", "to_dnf", "compile_condition", "validity_condition"]

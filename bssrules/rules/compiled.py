@@ -22,8 +22,7 @@ from bssrules.rules.compile import TooComplex, to_dnf, to_nnf, validity_conditio
 from bssrules.rules.conditions import ALWAYS, All, Any_, Condition, Not, Path, Test, _accepts_at_key, parse_condition
 from bssrules.rules.engine import RuleEngine
 from bssrules.rules.model import (
-    CompatibilityRule, CompatibilityRuleSet, EligibilityRuleSet, RuleSet, SlaRuleSet, SplitBillingRuleSet,
-    UsageRuleSet,
+    CompatibilityRule, CompatibilityRuleSet, EligibilityRuleSet, RuleSet, SlaRuleSet, UsageRuleSet,
 )
 
 Report = Callable[[Path, str, "str | None"], None]
@@ -176,4 +175,4 @@ def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
     return CompiledRuleSet(rule_set, zone, compiled, engine)
 
 
-__all__ = ["CompiledRule", "CompiledRuleSet", "CompileError", "compile_rule_set", "SplitBillingRuleSet"]
+__all__ = ["CompiledRule", "CompiledRuleSet", "CompileError", "compile_rule_set"]

@@ -42,7 +42,7 @@ from decimal import Decimal
 
 import durable.engine as durable_engine
 import durable_rules_engine
-from durable.engine import Host, MessageNotHandledException, MessageObservedException
+from durable.engine import Host
 
 from bssrules.errors import BssRulesError
 from bssrules.rules.compile import compile_condition
@@ -100,23 +100,17 @@ class EngineError(BssRulesError):
 
 
 class _QuietHost(Host):
-    """A durable-rules host without its background timer threads, whose actions record
-    which rule fired for which fact."""
-
-    def __init__(self, definitions: dict[str, Any]):
-        self.fired: list[tuple[str, str]] = []
-        super().__init__(definitions)
+    """A durable-rules host without its background timer threads. Its actions never run:
+    fired rules are read from the engine's native queue (see :func:`_assert_and_collect`)."""
 
     def _run(self) -> None:  # the stock host starts timer threads that never stop
         return
 
     def get_action(self, action_name: str):  # type: ignore[no-untyped-def]
-        fired = self.fired
+        def never_called(c: Any) -> None:
+            raise EngineError(f"action {action_name} was dispatched through durable-rules' Python machinery")
 
-        def record(c: Any) -> None:
-            fired.append((action_name, c.m["id"]))
-
-        return record
+        return never_called
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,9 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from bssrules.catalog.catalog import Catalog
-from bssrules.catalog.types import ValidFor
 from bssrules.errors import did_you_mean
 from bssrules.rules.compile import Atom, TooComplex, to_dnf, to_nnf
 from bssrules.rules.compiled import CompiledRuleSet
@@ -290,11 +289,4 @@ def _lint_split_billing(compiled: CompiledRuleSet, add: Any) -> None:
             " whatever its other attributes: such charges may be left without a payer", "error", "noPayer")
 
 
-def findings_by_severity(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
-    out: dict[str, list[Finding]] = {}
-    for f in findings:
-        out.setdefault(f.severity, []).append(f)
-    return out
-
-
-__all__ = ["Finding", "lint_rule_book", "reference_findings", "ValidFor"]
+__all__ = ["Finding", "lint_rule_book", "reference_findings"]

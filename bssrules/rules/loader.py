@@ -50,9 +50,6 @@ class RuleBook:
                                f"{as_of.isoformat().replace('+00:00', 'Z')}")
         return candidates[-1]
 
-    def close(self) -> None:
-        """Nothing to release today: engines free their hosts with the objects."""
-
 
 def check_rule_documents(documents: list[SourceDocument], catalog: Catalog | None = None
                          ) -> tuple[RuleBook, list[Diagnostic]]:
