@@ -1,6 +1,8 @@
 """Readable tables of a catalog (for the demo and the CLI)."""
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 
 from bssrules.catalog.catalog import Catalog
@@ -62,3 +64,15 @@ def catalog_tables(catalog: Catalog, only: set[tuple[str, str]] | None = None) -
         prices_table.add_row(p.id, p.name, p.price_type, price_text(p), _validity(p), ", ".join(users))
     tables.append(prices_table)
     return tables
+
+
+def rule_set_table(rules: Any) -> Table:
+    """The rule sets of a rule book: kind, version, validity, rule count."""
+    table = Table(title="Rule sets", title_justify="left")
+    for column in ("id", "kind", "version", "valid", "rules", "description"):
+        table.add_column(column)
+    for compiled in sorted(rules, key=lambda c: (c.kind, c.id, c.definition.version)):
+        definition = compiled.definition
+        table.add_row(definition.id, definition.kind, str(definition.version), _validity(definition),
+                      str(len(definition.rules)), definition.description or "")
+    return table

@@ -21,16 +21,17 @@ def _env(database: Path) -> dict[str, str]:
     return {**os.environ, "BSSRULES_DATABASE_URL": f"sqlite:///{database}"}
 
 
-def test_the_demo_loads_the_connected_car_catalog_and_shows_offerings_prices_and_bundles(tmp_path: Path) -> None:
+def test_the_demo_loads_the_connected_car_example_and_decides_its_rule_tests_from_the_database(tmp_path: Path) -> None:
     result = subprocess.run([BSSRULES, "demo"], cwd=ROOT, env=_env(tmp_path / "demo.db"),
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "26 created" in result.stdout
-    for text in ("Product offerings", "Bundles", "Prices", "music-5gb", "data-5gb", "12.99 EUR / month"):
+    assert "30 created" in result.stdout  # 26 catalog entities and 4 rule sets
+    for text in ("Product offerings", "Bundles", "Prices", "music-5gb", "data-5gb", "12.99 EUR / month",
+                 "Rule sets", "connected-car-split-billing", "rule tests: 12 passed, 0 failed"):
         assert text in result.stdout
     again = subprocess.run([BSSRULES, "demo"], cwd=ROOT, env=_env(tmp_path / "demo.db"),
                            capture_output=True, text=True, timeout=120)
-    assert "0 created, 0 updated, 26 unchanged" in again.stdout
+    assert "0 created, 0 updated, 30 unchanged" in again.stdout
 
 
 def _free_port() -> int:
