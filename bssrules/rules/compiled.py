@@ -48,6 +48,8 @@ class CompiledRuleSet:
     zone: ZoneInfo
     rules: list[CompiledRule]
     engine: RuleEngine = field(repr=False)
+    _by_key: dict[str, CompiledRule] | None = field(default=None, repr=False, compare=False)
+    _positions: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -58,7 +60,16 @@ class CompiledRuleSet:
         return self.definition.kind
 
     def by_key(self) -> dict[str, CompiledRule]:
-        return {r.key: r for r in self.rules}
+        """Compiled rules by key (computed once)."""
+        if self._by_key is None:
+            self._by_key = {r.key: r for r in self.rules}
+        return self._by_key
+
+    def position(self, key: str) -> int:
+        """The place of a rule in the rule set (first-match kinds decide by it)."""
+        if self._positions is None:
+            self._positions = {r.key: i for i, r in enumerate(self.rules)}
+        return self._positions[key]
 
 
 class CompileError(ValueError):

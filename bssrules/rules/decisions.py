@@ -87,8 +87,7 @@ def decide_many(compiled: CompiledRuleSet, facts: Sequence[Facts], as_of: dt.dat
 
 
 def _decision(compiled: CompiledRuleSet, values: dict[str, Any], fired: set[str], with_trace: bool) -> Decision:
-    order = [r.key for r in compiled.rules]
-    fired_in_order = [k for k in order if k in fired]
+    fired_in_order = sorted(fired, key=compiled.position)
     rules = compiled.by_key()
     kind = compiled.kind
     outcome: dict[str, Any]

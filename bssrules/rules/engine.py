@@ -50,9 +50,11 @@ from bssrules.rules.conditions import Condition, attributes_of
 from bssrules.rules.facts import ALWAYS, flatten_facts
 
 MAX_RULES = 400  # branches per engine rule set (the engine fails from 512)
-MAX_TRUE = 48  # branches of one rule set that may hold at once for one fact (the engine fails past 64)
+MAX_TRUE = 60  # branches of one rule set that may hold at once for one fact, catch-all aside (the engine fails past 64)
 _CATCH_ALL = "__caught"
 _EXPONENT = re.compile(r"[0-9][eE][-+]?[0-9]")
+_ACTION = re.compile(r'\s*\{\s*"([^"]+)"\s*:')
+_FACT_ID = re.compile(r'"id"\s*:\s*"(s\d+-\d+)"')
 
 
 def _number_text(value: float) -> str:
@@ -237,11 +239,13 @@ def _assert_and_collect(host: _QuietHost, name: str, events: list[dict[str, Any]
     pending = durable_rules_engine.start_action_for_state(handle, state_handle) if code == 0 else None
     message = pending[1] if pending else None
     while message:
-        for action, content in json.loads(message).items():
-            facts = content if isinstance(content, list) else [content]
-            for fact in facts:
-                fact = fact.get("m", fact) if isinstance(fact, dict) else fact
-                fired.append((action, fact["id"]))
+        # Only the rule's name and the fact's id are needed: read them off the text rather
+        # than decoding the whole fact each time (rule names and ids are ours, quote-free).
+        match = _ACTION.match(message)
+        fact_id = _FACT_ID.search(message, match.end()) if match else None
+        if match is None or fact_id is None:
+            raise EngineError(f"unexpected action message from {name}: {message[:200]}")
+        fired.append((match.group(1), fact_id.group(1)))
         message = durable_rules_engine.complete_and_start_action(handle, state_handle)
     durable_rules_engine.delete_state(handle, sid)
     return fired
