@@ -8,6 +8,7 @@ reasons. Brute force on purpose: the answer is exactly what validation would say
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from bssrules.catalog.catalog import Catalog
@@ -20,7 +21,7 @@ RANGE_SAMPLES = 0  # ranges are reported as ranges, not enumerated
 
 
 def _key(v: Violation) -> tuple[Any, ...]:
-    return (v.code, v.rule, v.message)
+    return (v.code, v.rule, v.message, v.path)
 
 
 def _new_reasons(before: ValidationResult, after: ValidationResult) -> list[dict[str, Any]]:
@@ -59,8 +60,10 @@ def query_configuration(basket: Basket, catalog: Catalog, rules: RuleBook | None
             entry["unknown"] = True
             items_out.append(entry)
             continue
+        now = basket.as_of or dt.datetime.now(dt.timezone.utc)
         for relationship in offering.relationships:
-            if relationship.type not in ("option", "addOn") or relationship.offering in present:
+            if relationship.type not in ("option", "addOn") or relationship.offering in present \
+                    or not relationship.valid_for.contains(now):
                 continue
             candidate = BasketItem(id=f"{item.id}.{relationship.offering}", offering=relationship.offering)
             after = validate_basket(_with_item(basket, None, candidate), catalog, rules, explain=False)

@@ -72,7 +72,7 @@ def validate_basket(basket: Basket, catalog: Catalog, rules: RuleBook | None = N
             violations.append(Violation("unknownOffering", f"unknown offering '{item.offering}'"
                                         + _hint(item.offering, catalog.offerings), path + ("offering",)))
             continue
-        violations += _offering_violations(basket, path, item, parent, offering)
+        violations += _offering_violations(basket, path, item, parent, offering, _extended_by(basket, catalog))
         violations += _bundle_violations(catalog, path, item, offering)
         violations += _characteristic_violations(catalog, path, item, offering)
     violations += _relationship_violations(basket, catalog)
@@ -88,8 +88,21 @@ def _hint(word: str, known: Any) -> str:
     return f" (did you mean '{suggestion}'?)" if suggestion else ""
 
 
+def _extended_by(basket: Basket, catalog: Catalog) -> set[str]:
+    """Offerings that another item of the basket takes as an option or add-on (in force):
+    those may be sold beside it even when they are not sellable on their own."""
+    now = _now(basket)
+    extended = set()
+    for _, item, _ in basket.all_items():
+        offering = catalog.offerings.get(item.offering)
+        for relationship in offering.relationships if offering else []:
+            if relationship.type in ("option", "addOn") and relationship.valid_for.contains(now):
+                extended.add(relationship.offering)
+    return extended
+
+
 def _offering_violations(basket: Basket, path: tuple, item: BasketItem, parent: BasketItem | None,
-                         offering: ProductOffering) -> list[Violation]:
+                         offering: ProductOffering, extended: set[str] = frozenset()) -> list[Violation]:  # type: ignore[assignment]
     found = []
     now = _now(basket)
     if offering.lifecycle_status not in SELLABLE_STATUSES:
@@ -98,9 +111,9 @@ def _offering_violations(basket: Basket, path: tuple, item: BasketItem, parent: 
     if not offering.valid_for.contains(now):
         found.append(Violation("notInForce", f"offering '{offering.id}' is not offered on "
                                              f"{now.date().isoformat()} (validFor)", path + ("offering",)))
-    if parent is None and not offering.sellable:
-        found.append(Violation("notSellableAlone", f"offering '{offering.id}' is sold only within a bundle",
-                               path + ("offering",)))
+    if parent is None and not offering.sellable and offering.id not in extended:
+        found.append(Violation("notSellableAlone", f"offering '{offering.id}' is sold only within a bundle or "
+                                                   "as an option or add-on of another item", path + ("offering",)))
     if basket.channel and offering.channels and basket.channel not in offering.channels and parent is None:
         found.append(Violation("channelNotAllowed", f"offering '{offering.id}' is not sold through channel "
                                                     f"'{basket.channel}' (only {', '.join(offering.channels)})",
@@ -168,6 +181,11 @@ def _characteristic_violations(catalog: Catalog, path: tuple, item: BasketItem,
         if len(values) > characteristic.max_cardinality:
             found.append(Violation("tooManyValues", f"'{name}' takes at most {characteristic.max_cardinality} "
                                                     f"value(s), got {len(values)}", here))
+        if len(values) < characteristic.min_cardinality:
+            found.append(Violation("tooFewValues", f"'{name}' takes at least {characteristic.min_cardinality} "
+                                                   f"value(s), got {len(values)}", here))
+        if len({repr(v) for v in values}) != len(values):
+            found.append(Violation("repeatedValue", f"'{name}' lists a value more than once", here))
         for value in values:
             value = Decimal(str(value)) if isinstance(value, float) else value
             problem = _allowed(value, characteristic, uses.get(name))
