@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from bssrules import __version__
 from bssrules.api import tmfspec
+from bssrules.api import resources as resource_api
 from bssrules.api.catalog import catalog_router
 from bssrules.api.errors import install_error_handlers
 from bssrules.store.db import make_engine
@@ -32,12 +33,16 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None)
                   description="TM Forum Open API style access to the bssrules catalog and its rules.")
     install_error_handlers(app)
     app.include_router(catalog_router())
+    for router in resource_api.resource_routers():
+        app.include_router(router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description,
                                  routes=app.routes)
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(tmfspec.openapi_components())
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(tmfspec.openapi_components())
+            schemas.update(resource_api.components())
             app.openapi_schema = schema
         return app.openapi_schema
 

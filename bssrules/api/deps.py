@@ -44,7 +44,7 @@ def _problem(error: Any) -> str:
 
 
 async def json_body(request: Request, accepted: tuple[str, ...], definition: str,
-                    merge_patch: bool = False) -> dict[str, Any]:
+                    merge_patch: bool = False, spec: tmfspec.TmfSpec = tmfspec.TMF620) -> dict[str, Any]:
     """The request body as JSON (exact decimals), checked against a TMF definition.
 
     In a merge patch, ``null`` means "remove": nulls are left out of the schema check."""
@@ -61,7 +61,9 @@ async def json_body(request: Request, accepted: tuple[str, ...], definition: str
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
     checked = _without_nulls(body) if merge_patch else body
-    errors = sorted(tmfspec.validator(definition).iter_errors(checked), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(spec.validator(definition).iter_errors(checked), key=lambda e: list(map(str, e.absolute_path)))
+    if merge_patch:  # a patch names only what changes: attributes the definition requires may be absent
+        errors = [e for e in errors if not (e.validator == "required" and not e.absolute_path)]
     if errors:
         details = [_problem(e) for e in errors]
         raise InvalidInput(f"the body does not conform to {definition}: " + "; ".join(details), details=details)

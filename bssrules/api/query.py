@@ -39,12 +39,13 @@ def _integer(params: QueryParams, name: str, default: int, low: int, high: int |
     return value
 
 
-def parse_fields(params: QueryParams, definition: str) -> tuple[str, ...] | None:
+def parse_fields(params: QueryParams, definition: str, spec: tmfspec.TmfSpec = tmfspec.TMF620
+                 ) -> tuple[str, ...] | None:
     """The attributes ``fields=`` asks for (None: all), each checked against the definition."""
     raw = params.get("fields")
     if raw is None:
         return None
-    known = tmfspec.top_level_attributes(definition)
+    known = spec.top_level_attributes(definition)
     names = tuple(f.strip() for f in raw.split(",") if f.strip())
     for name in names:
         if name not in known:
@@ -65,10 +66,10 @@ def _filter_value(key: str, value: str, json_type: str) -> str:
     return value
 
 
-def parse_list_query(params: QueryParams, definition: str) -> ListQuery:
+def parse_list_query(params: QueryParams, definition: str, spec: tmfspec.TmfSpec = tmfspec.TMF620) -> ListQuery:
     """Read paging, projection and filters; unknown filter attributes are refused with a suggestion."""
     filters: dict[str, list[str]] = {}
-    types = tmfspec.attribute_types(definition)
+    types = spec.attribute_types(definition)
     for key in params.keys():
         if key in RESERVED:
             continue
@@ -77,7 +78,7 @@ def parse_list_query(params: QueryParams, definition: str) -> ListQuery:
                                path=(key,), suggestion=did_you_mean(key, types))
         values = [v for raw in params.getlist(key) for v in raw.split(",")]
         filters[key] = [_filter_value(key, v, types[key]) for v in values]
-    return ListQuery(parse_fields(params, definition), _integer(params, "offset", 0, 0),
+    return ListQuery(parse_fields(params, definition, spec), _integer(params, "offset", 0, 0),
                      _integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT), filters)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from bssrules.store.repository import CatalogRepository
+from bssrules.store.resources import ResourceRepository
 from bssrules.store.rule_repository import RuleSetRepository
 
 
@@ -21,6 +22,7 @@ class UnitOfWork:
         self.connection.begin()
         self.catalog = CatalogRepository(self.connection)
         self.rule_sets = RuleSetRepository(self.connection)
+        self.resources = ResourceRepository(self.connection)
         return self
 
     def __exit__(self, *exc: Any) -> None:

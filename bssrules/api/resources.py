@@ -1,0 +1,96 @@
+"""TMF632 party, TMF629 customer, TMF666 billing account, TMF637 product inventory: one
+router per resource, with the conventions of the catalog API (fields, filters, paging,
+merge patch, TMF error bodies) and bodies checked against each API's own definition."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+
+from bssrules import tmf_resources
+from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
+from bssrules.api.query import parse_fields, parse_list_query, project
+from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.tmfspec import TmfSpec, spec
+from bssrules.tmf_resources import KINDS, ResourceKind
+
+SPECS: dict[str, TmfSpec] = {
+    "/tmf-api/party/v4": spec("TMF632-Party-v4.0.0.swagger.json", "TMF632_"),
+    "/tmf-api/customerManagement/v4": spec("TMF629-Customer-v4.0.0.swagger.json", "TMF629_"),
+    "/tmf-api/accountManagement/v4": spec("TMF666-Account-v4.1.0.swagger.json", "TMF666_"),
+    "/tmf-api/productInventory/v4": spec("TMF637-ProductInventory-v4.0.0.swagger.json", "TMF637_"),
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def resource_router(kind: ResourceKind) -> APIRouter:
+    """list / retrieve / create / patch / delete for one document resource."""
+    tmf = SPECS[kind.api]
+    definition = kind.type
+    create_fields = tuple(tmf.definitions[f"{definition}_Create"]["properties"])
+    update_fields = tuple(tmf.definitions[f"{definition}_Update"]["properties"])
+    errors = {status: _json({"$ref": tmf.ref("Error")}, reason) for status, reason in (
+        (400, "Bad Request"), (404, "Not Found"), (405, "Method Not Allowed"), (409, "Conflict"),
+        (415, "Unsupported Media Type"), (422, "Unprocessable Entity"), (500, "Internal Server Error"))}
+    router = APIRouter(prefix=f"{kind.api}/{kind.name}", tags=[kind.name])
+    one = {"$ref": tmf.ref(definition)}
+
+    @router.get("", operation_id=f"list{definition}", summary=f"List or find {definition} objects",
+                response_class=TMFJSONResponse,
+                responses={200: _json({"type": "array", "items": one}, "Success"), **errors})
+    async def list_resources(request: Request) -> Response:
+        query = parse_list_query(request.query_params, definition, tmf)
+        items, total = await in_unit_of_work(request, tmf_resources.list_page, kind, query.filters,
+                                             query.offset, query.limit)
+        headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(items))}
+        if query.offset + len(items) < total:
+            params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
+            params += [("offset", str(query.offset + len(items))), ("limit", str(query.limit))]
+            headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+        return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
+
+    @router.get("/{id}", operation_id=f"retrieve{definition}", summary=f"Retrieve a {definition} by id",
+                response_class=TMFJSONResponse, responses={200: _json(one, "Success"), **errors})
+    async def retrieve_resource(request: Request, id: str) -> Response:
+        fields = parse_fields(request.query_params, definition, tmf)
+        return TMFJSONResponse(project(await in_unit_of_work(request, tmf_resources.get, kind, id), fields))
+
+    @router.post("", operation_id=f"create{definition}", summary=f"Create a {definition}", status_code=201,
+                 response_class=TMFJSONResponse, responses={201: _json(one, "Created"), **errors},
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": {"$ref": tmf.ref(f"{definition}_Create")}}}}})
+    async def create_resource(request: Request) -> Response:
+        body = await json_body(request, JSON_TYPES, f"{definition}_Create", spec=tmf)
+        created = await in_unit_of_work(request, tmf_resources.create, kind, body, create_fields)
+        return TMFJSONResponse(created, status_code=201, headers={"Location": created["href"]})
+
+    @router.patch("/{id}", operation_id=f"patch{definition}", summary=f"Update partially a {definition}",
+                  response_class=TMFJSONResponse, responses={200: _json(one, "Updated"), **errors},
+                  openapi_extra={"requestBody": {"required": True, "content": {
+                      m: {"schema": {"$ref": tmf.ref(f"{definition}_Update")}} for m in PATCH_TYPES}}})
+    async def patch_resource(request: Request, id: str) -> Response:
+        body = await json_body(request, PATCH_TYPES, f"{definition}_Update", merge_patch=True, spec=tmf)
+        return TMFJSONResponse(await in_unit_of_work(request, tmf_resources.patch, kind, id, body, update_fields))
+
+    @router.delete("/{id}", operation_id=f"delete{definition}", summary=f"Delete a {definition}", status_code=204,
+                   responses={204: {"description": "Deleted"}, **errors})
+    async def delete_resource(request: Request, id: str) -> Response:
+        await in_unit_of_work(request, tmf_resources.delete, kind, id)
+        return Response(status_code=204)
+
+    return router
+
+
+def resource_routers() -> list[APIRouter]:
+    return [resource_router(kind) for kind in KINDS.values()]
+
+
+def components() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for tmf in SPECS.values():
+        out.update(tmf.components())
+    return out

@@ -1,0 +1,131 @@
+"""Every TMF resource that is not the catalog: a JSON document per (kind, id), with the
+columns integrity and queries need, and an attribute index for filters."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Mapping, Sequence
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from bssrules import jsontext
+from bssrules.store.repository import MAX_INDEXED_VALUE, attribute_text
+from bssrules.store.tables import resource, resource_attribute
+
+
+@dataclass(frozen=True)
+class StoredResource:
+    kind: str
+    id: str
+    version: int
+    created: dt.datetime
+    last_update: dt.datetime
+    document: dict[str, Any]
+    state: str | None = None
+    party_id: str | None = None
+    partner_id: str | None = None
+    external_id: str | None = None
+
+    def bumped(self, document: dict[str, Any], now: dt.datetime, **columns: Any) -> "StoredResource":
+        return replace(self, version=self.version + 1, last_update=now, document=document, **columns)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+def document_attributes(document: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, str]]:
+    """(dotted path, text) of each scalar leaf (list items share their list's path), links left out."""
+    for key, value in document.items():
+        path = f"{prefix}{key}"
+        if path.endswith(("href", "@referredType")):
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, Mapping):
+                yield from document_attributes(item, path + ".")
+            elif item is not None and not isinstance(item, list):
+                text = attribute_text(item)
+                if len(text) <= MAX_INDEXED_VALUE:
+                    yield path, text
+
+
+class ResourceRepository:
+    """Reads and writes resources on one connection (inside the caller's transaction)."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    @staticmethod
+    def _row(row: Any) -> StoredResource:
+        return StoredResource(row.kind, row.id, row.version, _utc(row.created), _utc(row.last_update),
+                              jsontext.loads(row.document), row.state, row.party_id, row.partner_id, row.external_id)
+
+    def get(self, kind: str, id: str, *, for_update: bool = False) -> StoredResource | None:
+        query = select(resource).where(resource.c.kind == kind, resource.c.id == id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return self._row(row) if row else None
+
+    def by_external_id(self, kind: str, external_id: str) -> StoredResource | None:
+        row = self.connection.execute(select(resource).where(resource.c.kind == kind,
+                                                             resource.c.external_id == external_id)).first()
+        return self._row(row) if row else None
+
+    def exists(self, kinds: Sequence[str], id: str) -> bool:
+        query = select(func.count()).select_from(resource).where(resource.c.kind.in_(list(kinds)), resource.c.id == id)
+        return self.connection.execute(query).scalar_one() > 0
+
+    def ids(self, kinds: Sequence[str]) -> set[str]:
+        return set(self.connection.execute(select(resource.c.id).where(resource.c.kind.in_(list(kinds)))).scalars())
+
+    def referring(self, kinds: Sequence[str], path: str, id: str) -> list[tuple[str, str]]:
+        """(kind, id) of resources of ``kinds`` whose attribute ``path`` is ``id``."""
+        query = (select(resource_attribute.c.kind, resource_attribute.c.resource_id).distinct()
+                 .where(resource_attribute.c.kind.in_(list(kinds)), resource_attribute.c.path == path,
+                        resource_attribute.c.value == id))
+        return sorted((r.kind, r.resource_id) for r in self.connection.execute(query))
+
+    def page(self, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
+             party_id: str | None = None) -> tuple[list[StoredResource], int]:
+        conditions = [resource.c.kind == kind]
+        if party_id is not None:
+            conditions.append(resource.c.party_id == party_id)
+        for path, values in filters.items():
+            matching = select(resource_attribute.c.resource_id).where(
+                resource_attribute.c.kind == kind, resource_attribute.c.path == path,
+                or_(*[resource_attribute.c.value == v for v in values]))
+            conditions.append(resource.c.id.in_(matching))
+        where = and_(*conditions)
+        total = self.connection.execute(select(func.count()).select_from(resource).where(where)).scalar_one()
+        rows = self.connection.execute(select(resource).where(where).order_by(resource.c.id)
+                                       .offset(offset).limit(limit))
+        return [self._row(r) for r in rows], total
+
+    def _values(self, stored: StoredResource) -> dict[str, Any]:
+        return {"version": stored.version, "created": _utc(stored.created), "last_update": _utc(stored.last_update),
+                "state": stored.state, "party_id": stored.party_id, "partner_id": stored.partner_id,
+                "external_id": stored.external_id, "document": jsontext.dumps(stored.document, sort_keys=True)}
+
+    def insert(self, stored: StoredResource) -> None:
+        self.connection.execute(insert(resource).values(kind=stored.kind, id=stored.id, **self._values(stored)))
+        self._index(stored)
+
+    def replace(self, stored: StoredResource) -> None:
+        self.connection.execute(update(resource).where(resource.c.kind == stored.kind, resource.c.id == stored.id)
+                                .values(**self._values(stored)))
+        self.connection.execute(delete(resource_attribute).where(resource_attribute.c.kind == stored.kind,
+                                                                 resource_attribute.c.resource_id == stored.id))
+        self._index(stored)
+
+    def delete(self, kind: str, id: str) -> None:
+        self.connection.execute(delete(resource_attribute).where(resource_attribute.c.kind == kind,
+                                                                 resource_attribute.c.resource_id == id))
+        self.connection.execute(delete(resource).where(resource.c.kind == kind, resource.c.id == id))
+
+    def _index(self, stored: StoredResource) -> None:
+        rows = [{"kind": stored.kind, "resource_id": stored.id, "path": p, "value": v}
+                for p, v in sorted(set(document_attributes(stored.document)))]
+        if rows:
+            self.connection.execute(insert(resource_attribute), rows)

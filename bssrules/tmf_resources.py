@@ -1,0 +1,169 @@
+"""Use cases of the TMF resources kept as documents: parties (TMF632), customers (TMF629),
+billing accounts (TMF666), product inventory (TMF637).
+
+A body is checked against the official definition by the API layer; here it gets its
+server-managed fields, its references are checked (a customer's engaged party must exist:
+422 otherwise), and it is stored in one transaction. A resource still referred to cannot be
+deleted (409). Documents keep every attribute the definition allows; unknown top-level
+attributes are refused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
+from bssrules.store.resources import StoredResource
+
+SERVER_MANAGED = ("href", "@baseType", "@schemaLocation")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A dotted path of a document that holds ids of resources of ``kinds``."""
+
+    path: str
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    name: str  # the path segment: individual, customer, billingAccount …
+    type: str  # the TMF definition and @type: Individual, Customer …
+    api: str  # the API's path prefix
+    references: tuple[Reference, ...] = ()
+    party_path: str | None = None  # where the owning party's id is, for per-party queries
+    state_field: str | None = None
+
+
+PARTIES = ("individual", "organization")
+KINDS: dict[str, ResourceKind] = {k.name: k for k in (
+    ResourceKind("individual", "Individual", "/tmf-api/party/v4", state_field="status"),
+    ResourceKind("organization", "Organization", "/tmf-api/party/v4", state_field="status"),
+    ResourceKind("customer", "Customer", "/tmf-api/customerManagement/v4",
+                 (Reference("engagedParty.id", PARTIES),), party_path="engagedParty.id", state_field="status"),
+    ResourceKind("billingAccount", "BillingAccount", "/tmf-api/accountManagement/v4",
+                 (Reference("relatedParty.id", PARTIES),), party_path="relatedParty.id", state_field="state"),
+    ResourceKind("product", "Product", "/tmf-api/productInventory/v4",
+                 (Reference("relatedParty.id", PARTIES), Reference("billingAccount.id", ("billingAccount",))),
+                 party_path="relatedParty.id", state_field="status"),
+)}
+
+
+def values_at(document: Mapping[str, Any], path: str) -> list[Any]:
+    """Every value at a dotted path (lists are walked)."""
+    nodes: list[Any] = [document]
+    for part in path.split("."):
+        next_nodes = []
+        for node in nodes:
+            items = node if isinstance(node, list) else [node]
+            next_nodes += [item[part] for item in items if isinstance(item, Mapping) and item.get(part) is not None]
+        nodes = next_nodes
+    return [v for node in nodes for v in (node if isinstance(node, list) else [node])]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _render(kind: ResourceKind, stored: StoredResource) -> dict[str, Any]:
+    return {**stored.document, "id": stored.id, "href": f"{kind.api}/{kind.name}/{stored.id}", "@type": kind.type}
+
+
+def _check_fields(kind: ResourceKind, body: Mapping[str, Any], allowed: Sequence[str]) -> None:
+    unknown = sorted(set(body) - set(allowed) - set(SERVER_MANAGED) - {"id", "@type"})
+    if unknown:
+        raise InvalidInput(f"unsupported field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                           f"for {kind.type}", path=(unknown[0],), suggestion=did_you_mean(unknown[0], allowed))
+    declared = body.get("@type")
+    if declared not in (None, kind.type):
+        raise InvalidInput(f"@type '{declared}' does not match this resource ({kind.type})", path=("@type",))
+
+
+def _check_references(uow: Any, kind: ResourceKind, document: Mapping[str, Any]) -> None:
+    problems = []
+    for reference in kind.references:
+        for value in values_at(document, reference.path):
+            if not isinstance(value, str) or not uow.resources.exists(reference.kinds, value):
+                known = uow.resources.ids(reference.kinds)
+                hint = did_you_mean(str(value), known)
+                problems.append(f"{reference.path}: no {' or '.join(reference.kinds)} '{value}'"
+                                + (f" (did you mean '{hint}'?)" if hint else ""))
+    if problems:
+        raise UnknownReference("; ".join(problems), details=problems)
+
+
+def _columns(kind: ResourceKind, document: Mapping[str, Any]) -> dict[str, Any]:
+    party = values_at(document, kind.party_path)[:1] if kind.party_path else []
+    state = document.get(kind.state_field) if kind.state_field else None
+    return {"party_id": party[0] if party else None, "state": state if isinstance(state, str) else None}
+
+
+def create(uow: Any, kind: ResourceKind, body: dict[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
+    """Create a resource from a create body (an ``id`` may be given; else one is made)."""
+    _check_fields(kind, body, allowed)
+    resource_id = body.get("id") or str(uuid.uuid4())
+    if not isinstance(resource_id, str):
+        raise InvalidInput("id must be a string", path=("id",))
+    if uow.resources.get(kind.name, resource_id) is not None:
+        raise Conflict(f"a {kind.type} with id '{resource_id}' already exists")
+    document = {k: v for k, v in body.items() if k not in SERVER_MANAGED and k not in ("id", "@type")}
+    _check_references(uow, kind, document)
+    now = _now()
+    stored = StoredResource(kind.name, resource_id, 1, now, now, document, **_columns(kind, document))
+    uow.resources.insert(stored)
+    uow.commit()
+    return _render(kind, stored)
+
+
+def get(uow: Any, kind: ResourceKind, resource_id: str) -> dict[str, Any]:
+    stored = uow.resources.get(kind.name, resource_id)
+    if stored is None:
+        raise NotFound(kind.type, resource_id)
+    return _render(kind, stored)
+
+
+def list_page(uow: Any, kind: ResourceKind, filters: Mapping[str, Sequence[str]], offset: int, limit: int
+              ) -> tuple[list[dict[str, Any]], int]:
+    page, total = uow.resources.page(kind.name, filters, offset, limit)
+    return [_render(kind, s) for s in page], total
+
+
+def patch(uow: Any, kind: ResourceKind, resource_id: str, body: dict[str, Any], allowed: Sequence[str]
+          ) -> dict[str, Any]:
+    """Apply a JSON merge patch (null removes)."""
+    from bssrules.services import merge_patch
+
+    stored = uow.resources.get(kind.name, resource_id, for_update=True)
+    if stored is None:
+        raise NotFound(kind.type, resource_id)
+    if "id" in body and body["id"] != resource_id:
+        raise InvalidInput("the id of a resource cannot be changed", path=("id",))
+    _check_fields(kind, body, allowed)
+    changes = {k: v for k, v in body.items() if k not in SERVER_MANAGED and k not in ("id", "@type")}
+    document = merge_patch(stored.document, changes)
+    if document == stored.document:
+        return _render(kind, stored)
+    _check_references(uow, kind, document)
+    updated = stored.bumped(document, _now(), **_columns(kind, document))
+    uow.resources.replace(updated)
+    uow.commit()
+    return _render(kind, updated)
+
+
+def delete(uow: Any, kind: ResourceKind, resource_id: str) -> None:
+    """Delete a resource nothing refers to (409 otherwise)."""
+    if uow.resources.get(kind.name, resource_id, for_update=True) is None:
+        raise NotFound(kind.type, resource_id)
+    users = []
+    for other in KINDS.values():
+        for reference in other.references:
+            if kind.name in reference.kinds:
+                users += uow.resources.referring((other.name,), reference.path, resource_id)
+    if users:
+        raise Conflict(f"{kind.type} '{resource_id}' is still referred to by "
+                       + ", ".join(f"{KINDS[k].type} '{i}'" for k, i in sorted(set(users))))
+    uow.resources.delete(kind.name, resource_id)
+    uow.commit()
