@@ -12,6 +12,8 @@ from bssrules import __version__
 from bssrules.api import tmfspec
 from bssrules.api import resources as resource_api
 from bssrules.api.catalog import catalog_router
+from bssrules.api.qualification import TMF679, qualification_router
+from bssrules.runtime import RuntimeCache
 from bssrules.api.errors import install_error_handlers
 from bssrules.store.db import make_engine
 
@@ -23,6 +25,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine or make_engine(database_url)
+        app.state.runtime_cache = RuntimeCache()  # a cache of the database, keyed by its revision
         try:
             yield
         finally:
@@ -35,6 +38,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None)
     app.include_router(catalog_router())
     for router in resource_api.resource_routers():
         app.include_router(router)
+    app.include_router(qualification_router())
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -43,6 +47,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None)
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(tmfspec.openapi_components())
             schemas.update(resource_api.components())
+            schemas.update(TMF679.components())
             app.openapi_schema = schema
         return app.openapi_schema
 

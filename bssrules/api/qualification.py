@@ -1,0 +1,63 @@
+"""TMF679 Product Offering Qualification: create (qualify now), list, retrieve."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+
+from bssrules import qualification_service as service
+from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
+from bssrules.api.query import parse_fields, parse_list_query, project
+from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.tmfspec import spec
+
+TMF679 = spec("TMF679-ProductOfferingQualification-v4.0.0.swagger.json", "TMF679_")
+DEFINITION = "ProductOfferingQualification"
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def qualification_router() -> APIRouter:
+    router = APIRouter(prefix=f"{service.API}/{service.KIND}", tags=[service.KIND])
+    one = {"$ref": TMF679.ref(DEFINITION)}
+    errors = {status: _json({"$ref": TMF679.ref("Error")}, reason) for status, reason in (
+        (400, "Bad Request"), (404, "Not Found"), (405, "Method Not Allowed"), (415, "Unsupported Media Type"),
+        (500, "Internal Server Error"))}
+
+    @router.post("", operation_id=f"create{DEFINITION}", summary="Qualify product offerings", status_code=201,
+                 response_class=TMFJSONResponse, responses={201: _json(one, "Created"), **errors},
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": {"$ref": TMF679.ref(f"{DEFINITION}_Create")}}}}})
+    async def create(request: Request) -> Response:
+        body = await json_body(request, JSON_TYPES, f"{DEFINITION}_Create", spec=TMF679)
+        cache = request.app.state.runtime_cache
+
+        def use_case(uow: Any) -> dict[str, Any]:
+            return service.create_qualification(uow, cache.get(uow), body)
+
+        created = await in_unit_of_work(request, use_case)
+        return TMFJSONResponse(created, status_code=201, headers={"Location": created["href"]})
+
+    @router.get("", operation_id=f"list{DEFINITION}", summary="List qualifications", response_class=TMFJSONResponse,
+                responses={200: _json({"type": "array", "items": one}, "Success"), **errors})
+    async def list_(request: Request) -> Response:
+        query = parse_list_query(request.query_params, DEFINITION, TMF679)
+        items, total = await in_unit_of_work(request, service.list_qualifications, query.filters, query.offset,
+                                             query.limit)
+        headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(items))}
+        if query.offset + len(items) < total:
+            params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
+            params += [("offset", str(query.offset + len(items))), ("limit", str(query.limit))]
+            headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+        return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
+
+    @router.get("/{id}", operation_id=f"retrieve{DEFINITION}", summary="Retrieve a qualification",
+                response_class=TMFJSONResponse, responses={200: _json(one, "Success"), **errors})
+    async def retrieve(request: Request, id: str) -> Response:
+        fields = parse_fields(request.query_params, DEFINITION, TMF679)
+        return TMFJSONResponse(project(await in_unit_of_work(request, service.get_qualification, id), fields))
+
+    return router

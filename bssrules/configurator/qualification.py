@@ -1,0 +1,62 @@
+"""Qualification (TMF679): may this party, through this channel, at this date, buy these
+offerings — qualified, unqualified with the reasons of the rules that refused, or an
+alternate the rules propose (when that alternate itself qualifies)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bssrules.catalog.catalog import Catalog
+from bssrules.configurator.model import Basket, BasketItem
+from bssrules.configurator.validate import _eligibility_violations, _extended_by, _offering_violations, _hint
+from bssrules.rules.loader import RuleBook
+
+# Offering checks that make sense without a basket (channel, lifecycle, validity).
+QUALIFICATION_CODES = ("notSellable", "notInForce", "channelNotAllowed", "notSellableAlone")
+
+
+@dataclass
+class ItemQualification:
+    """The answer for one requested offering."""
+
+    offering: str
+    result: str  # qualified | unqualified | alternate
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    alternates: list[str] = field(default_factory=list)
+
+
+def _reasons(context: Basket, catalog: Catalog, rules: RuleBook | None, offering_id: str) -> list[dict[str, Any]]:
+    basket = context.model_copy(update={"items": [BasketItem(id="q", offering=offering_id)]})
+    offering = catalog.offerings.get(offering_id)
+    if offering is None:
+        return [{"code": "unknownOffering", "label": f"unknown offering '{offering_id}'"
+                 + _hint(offering_id, catalog.offerings)}]
+    reasons = [{"code": v.code, "label": v.message}
+               for v in _offering_violations(basket, ("items", 0), basket.items[0], None, offering,
+                                             _extended_by(basket, catalog))
+               if v.code in QUALIFICATION_CODES]
+    if rules is not None:
+        for violation in _eligibility_violations(basket, catalog, rules, explain=False):
+            reason = {"code": violation.details["reason"], "label": violation.details["label"],
+                      "rule": violation.rule, "ruleSet": violation.rule_set}
+            if "alternate" in violation.details:
+                reason["alternate"] = violation.details["alternate"]
+            reasons.append(reason)
+    return reasons
+
+
+def qualify(context: Basket, catalog: Catalog, rules: RuleBook | None, offerings: list[str],
+            provide_alternative: bool = True) -> list[ItemQualification]:
+    """Qualify each offering for the party, channel, date and inventory of ``context``."""
+    answers = []
+    for offering_id in offerings:
+        reasons = _reasons(context, catalog, rules, offering_id)
+        if not reasons:
+            answers.append(ItemQualification(offering_id, "qualified"))
+            continue
+        alternates = []
+        if provide_alternative:
+            proposed = sorted({r["alternate"] for r in reasons if "alternate" in r})
+            alternates = [a for a in proposed if a != offering_id and not _reasons(context, catalog, rules, a)]
+        answers.append(ItemQualification(offering_id, "alternate" if alternates else "unqualified", reasons, alternates))
+    return answers
