@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
 from bssrules import services
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
-from bssrules.api.query import parse_fields, parse_list_query, project
+from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.catalog.tmf import TMF_TYPES
 
@@ -52,11 +51,7 @@ def resource_router(kind: str) -> APIRouter:
         query = parse_list_query(request.query_params, definition)
         items, total = await in_unit_of_work(request, services.list_resources, kind, query.filters,
                                              query.offset, query.limit, BASE_PATH)
-        headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(items))}
-        if query.offset + len(items) < total:
-            params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
-            params += [("offset", str(query.offset + len(items))), ("limit", str(query.limit))]
-            headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+        headers = page_headers(request, query, len(items), total)
         return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
 
     @router.get("/{id}", operation_id=f"retrieve{definition}", summary=f"Retrieve a {definition} by id",

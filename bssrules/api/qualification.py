@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
 from bssrules import qualification_service as service
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
-from bssrules.api.query import parse_fields, parse_list_query, project
+from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.api.tmfspec import spec
 
@@ -47,11 +46,7 @@ def qualification_router() -> APIRouter:
         query = parse_list_query(request.query_params, DEFINITION, TMF679)
         items, total = await in_unit_of_work(request, service.list_qualifications, query.filters, query.offset,
                                              query.limit)
-        headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(items))}
-        if query.offset + len(items) < total:
-            params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
-            params += [("offset", str(query.offset + len(items))), ("limit", str(query.limit))]
-            headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+        headers = page_headers(request, query, len(items), total)
         return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
 
     @router.get("/{id}", operation_id=f"retrieve{DEFINITION}", summary="Retrieve a qualification",

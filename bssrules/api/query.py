@@ -88,3 +88,16 @@ def project(resource: dict[str, Any], fields: tuple[str, ...] | None) -> dict[st
         return resource
     keep = set(fields) | set(ALWAYS_SHOWN)
     return {k: v for k, v in resource.items() if k in keep}
+
+
+def page_headers(request: Any, query: ListQuery, count: int, total: int) -> dict[str, str]:
+    """X-Total-Count, X-Result-Count and, when more remain, a Link to the next page (the
+    request's own filters kept, repeated ones included)."""
+    from urllib.parse import urlencode
+
+    headers = {"X-Total-Count": str(total), "X-Result-Count": str(count)}
+    if query.offset + count < total:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
+        params += [("offset", str(query.offset + count)), ("limit", str(query.limit))]
+        headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+    return headers
