@@ -49,6 +49,8 @@ KINDS: dict[str, ResourceKind] = {k.name: k for k in (
     ResourceKind("product", "Product", "/tmf-api/productInventory/v4",
                  (Reference("relatedParty.id", PARTIES), Reference("billingAccount.id", ("billingAccount",))),
                  party_path="relatedParty.id", state_field="status"),
+    ResourceKind("shoppingCart", "ShoppingCart", "/tmf-api/shoppingCart/v4",
+                 (Reference("relatedParty.id", PARTIES),), party_path="relatedParty.id"),
 )}
 
 

@@ -12,6 +12,7 @@ from bssrules import __version__
 from bssrules.api import tmfspec
 from bssrules.api import resources as resource_api
 from bssrules.api.catalog import catalog_router
+from bssrules.api.configuration import configuration_router
 from bssrules.api.qualification import TMF679, qualification_router
 from bssrules.runtime import RuntimeCache
 from bssrules.api.errors import install_error_handlers
@@ -39,6 +40,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None)
     for router in resource_api.resource_routers():
         app.include_router(router)
     app.include_router(qualification_router())
+    app.include_router(configuration_router())
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

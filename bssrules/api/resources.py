@@ -1,4 +1,5 @@
-"""TMF632 party, TMF629 customer, TMF666 billing account, TMF637 product inventory: one
+"""TMF632 party, TMF629 customer, TMF666 billing account, TMF637 product inventory, TMF663
+shopping cart: one
 router per resource, with the conventions of the catalog API (fields, filters, paging,
 merge patch, TMF error bodies) and bodies checked against each API's own definition."""
 from __future__ import annotations
@@ -19,6 +20,7 @@ SPECS: dict[str, TmfSpec] = {
     "/tmf-api/customerManagement/v4": spec("TMF629-Customer-v4.0.0.swagger.json", "TMF629_"),
     "/tmf-api/accountManagement/v4": spec("TMF666-Account-v4.1.0.swagger.json", "TMF666_"),
     "/tmf-api/productInventory/v4": spec("TMF637-ProductInventory-v4.0.0.swagger.json", "TMF637_"),
+    "/tmf-api/shoppingCart/v4": spec("TMF663-ShoppingCart-v4.0.0.swagger.json", "TMF663_"),
 }
 
 

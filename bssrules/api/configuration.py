@@ -1,0 +1,57 @@
+"""Product configuration check and query, in the spirit of TMF760 v5 (no definition file is
+shipped): POST checkProductConfiguration / queryProductConfiguration with either a stored
+shopping cart (`shoppingCart.id`) or inline `cartItem`s, plus `relatedParty`, `channel` and
+an optional `requestedDate`. The answer is computed, not stored (state `done`)."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from bssrules import configuration_service as service
+from bssrules.api.deps import JSON_TYPES, in_unit_of_work
+from bssrules.api.responses import TMFJSONResponse
+from bssrules.errors import InvalidInput
+from bssrules import jsontext
+
+API = "/tmf-api/productConfigurationManagement/v5"
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    from bssrules.api.deps import UnsupportedMediaType
+
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in JSON_TYPES:
+        raise UnsupportedMediaType(f"send the body as application/json, not '{content_type or 'nothing'}'")
+    try:
+        body = jsontext.loads(await request.body())
+    except ValueError as exc:
+        raise InvalidInput(f"malformed JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    return body
+
+
+def configuration_router() -> APIRouter:
+    router = APIRouter(prefix=API, tags=["productConfiguration"])
+
+    @router.post("/checkProductConfiguration", operation_id="checkProductConfiguration",
+                 summary="Validate a basket: every violation at once, with the rules' explanations",
+                 response_class=TMFJSONResponse)
+    async def check(request: Request) -> Response:
+        body = await _body(request)
+        cache = request.app.state.runtime_cache
+        result = await in_unit_of_work(request, lambda uow: service.check_configuration(uow, cache.get(uow), body))
+        return TMFJSONResponse(result)
+
+    @router.post("/queryProductConfiguration", operation_id="queryProductConfiguration",
+                 summary="What a partial basket can still take, and why the rest cannot",
+                 response_class=TMFJSONResponse)
+    async def query(request: Request) -> Response:
+        body = await _body(request)
+        cache = request.app.state.runtime_cache
+        result = await in_unit_of_work(request,
+                                       lambda uow: service.query_configuration_options(uow, cache.get(uow), body))
+        return TMFJSONResponse(result)
+
+    return router

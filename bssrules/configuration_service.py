@@ -1,0 +1,106 @@
+"""Use cases of configuration checks (TMF760 style): a basket — a stored TMF663 shopping
+cart, or items given inline — validated or queried against the catalog and the rules in
+force, for its party, channel, date, inventory and payers."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from bssrules.catalog.types import parse_instant
+from bssrules.configurator.model import Basket, BasketItem
+from bssrules.configurator.query import query_configuration
+from bssrules.configurator.validate import validate_basket
+from bssrules.errors import InvalidInput, NotFound
+from bssrules.qualification_service import party_context
+from bssrules.tmf_resources import values_at
+
+
+def _item(data: dict[str, Any], path: str) -> BasketItem:
+    """A TMF663 cartItem (or a TMF760 productConfiguration) as a basket item."""
+    offering = values_at(data, "productOffering.id")
+    if not offering:
+        raise InvalidInput(f"{path}: productOffering.id is required", path=(path,))
+    product = data.get("product") or {}
+    characteristics = {c["name"]: c.get("value") for c in product.get("productCharacteristic") or []
+                       if isinstance(c, dict) and "name" in c}
+    resources = [r for r in values_at(product, "realizingResource.id") if isinstance(r, str)]
+    children = [_item(child, f"{path}.cartItem[{i}]") for i, child in enumerate(data.get("cartItem") or [])]
+    return BasketItem(id=str(data.get("id") or path), offering=offering[0], quantity=data.get("quantity") or 1,
+                      characteristics=characteristics, resources=resources, items=children)
+
+
+def _payers(uow: Any, related: list[dict[str, Any]]) -> dict[str, str]:
+    """Payer role -> billing account: the first account of the party that holds the role."""
+    payers: dict[str, str] = {}
+    for party in related:
+        role, party_id = party.get("role"), party.get("id")
+        if not role or not party_id or role in payers:
+            continue
+        accounts, _ = uow.resources.page("billingAccount", {"relatedParty.id": [party_id]}, 0, 1)
+        if accounts:
+            payers[role] = accounts[0].id
+    return payers
+
+
+def basket_from_request(uow: Any, body: dict[str, Any]) -> Basket:
+    """The basket a check or query request speaks of."""
+    cart_ref = values_at(body, "shoppingCart.id")
+    if cart_ref:
+        cart = uow.resources.get("shoppingCart", cart_ref[0])
+        if cart is None:
+            raise NotFound("ShoppingCart", cart_ref[0])
+        items_data, related = cart.document.get("cartItem") or [], cart.document.get("relatedParty") or []
+    else:
+        items_data, related = body.get("cartItem") or [], body.get("relatedParty") or []
+    if not items_data:
+        raise InvalidInput("nothing to check: give shoppingCart.id or cartItem", path=("cartItem",))
+    items = [_item(data, f"cartItem[{i}]") for i, data in enumerate(items_data)]
+    customer = next((p.get("id") for p in related if isinstance(p, dict) and p.get("role") in ("customer", "buyer")),
+                    None)
+    party, inventory = party_context(uow, customer)
+    as_of = parse_instant(body["requestedDate"]) if body.get("requestedDate") else dt.datetime.now(dt.timezone.utc)
+    channel = values_at(body, "channel.id")
+    return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of,
+                  inventory=inventory, payers=_payers(uow, [p for p in related if isinstance(p, dict)]))
+
+
+_PATH_WORDS = [(re.compile(r"\.characteristics\.([^.\[]+)"), r".product.productCharacteristic[?(@.name=='\1')]"),
+               (re.compile(r"(^\$|\])\.items(?=\[|$)"), r"\1.cartItem"),
+               (re.compile(r"\.offering$"), ".productOffering.id"),
+               (re.compile(r"^\$\.payers$"), "$.relatedParty")]
+
+
+def cart_path(path: str) -> str:
+    """A basket path ($.items[0].characteristics.colour) in the cart's terms
+    ($.cartItem[0].product.productCharacteristic[?(@.name=='colour')])."""
+    for pattern, replacement in _PATH_WORDS:
+        path = pattern.sub(replacement, path)
+    return path
+
+
+def _in_cart_terms(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for violation in violations:
+        violation = dict(violation, path=cart_path(violation["path"]))
+        if "item" in violation:
+            violation["item"] = cart_path(violation["item"])
+        out.append(violation)
+    return out
+
+
+def check_configuration(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """Every violation of the basket at once, with the rules' explanations."""
+    basket = basket_from_request(uow, body)
+    result = validate_basket(basket, runtime.catalog, runtime.rules, explain=True).to_dict()
+    return {"@type": "CheckProductConfiguration", "state": "done",
+            "checkResult": "valid" if result["valid"] else "invalid", "valid": result["valid"],
+            "violations": _in_cart_terms(result["violations"])}
+
+
+def query_configuration_options(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """What can still be chosen in the basket, and why the rest cannot."""
+    basket = basket_from_request(uow, body)
+    answer = query_configuration(basket, runtime.catalog, runtime.rules)
+    answer["violations"] = _in_cart_terms(answer["violations"])
+    return {"@type": "QueryProductConfiguration", "state": "done", **answer}
