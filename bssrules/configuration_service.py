@@ -11,7 +11,9 @@ from bssrules.catalog.types import parse_instant
 from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.query import query_configuration
 from bssrules.configurator.validate import validate_basket
-from bssrules.errors import InvalidInput, NotFound
+from pydantic import ValidationError
+
+from bssrules.errors import BssRulesError, InvalidInput, NotFound
 from bssrules.qualification_service import party_context
 from bssrules.tmf_resources import values_at
 
@@ -44,7 +46,19 @@ def _payers(uow: Any, related: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def basket_from_request(uow: Any, body: dict[str, Any]) -> Basket:
-    """The basket a check or query request speaks of."""
+    """The basket a check or query request speaks of (malformed parts are a 400, not a crash)."""
+    try:
+        return _basket_from_request(uow, body)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise InvalidInput(f"malformed basket: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    except (ValueError, TypeError, AttributeError) as exc:
+        if isinstance(exc, BssRulesError):
+            raise
+        raise InvalidInput(f"malformed request: {exc}") from None
+
+
+def _basket_from_request(uow: Any, body: dict[str, Any]) -> Basket:
     cart_ref = values_at(body, "shoppingCart.id")
     if cart_ref:
         cart = uow.resources.get("shoppingCart", cart_ref[0])
@@ -55,6 +69,8 @@ def basket_from_request(uow: Any, body: dict[str, Any]) -> Basket:
         items_data, related = body.get("cartItem") or [], body.get("relatedParty") or []
     if not items_data:
         raise InvalidInput("nothing to check: give shoppingCart.id or cartItem", path=("cartItem",))
+    if not isinstance(items_data, list) or not all(isinstance(i, dict) for i in items_data):
+        raise InvalidInput("cartItem is a list of objects", path=("cartItem",))
     items = [_item(data, f"cartItem[{i}]") for i, data in enumerate(items_data)]
     customer = next((p.get("id") for p in related if isinstance(p, dict) and p.get("role") in ("customer", "buyer")),
                     None)

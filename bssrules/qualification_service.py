@@ -47,7 +47,7 @@ def party_context(uow: Any, party_id: str | None) -> tuple[Party, list[Inventory
 def create_qualification(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
     """Qualify every item of a TMF679 create body; the answer is stored and returned (state done)."""
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    items = body.get("productOfferingQualificationItem") or []
+    items = [i for i in body.get("productOfferingQualificationItem") or [] if isinstance(i, dict)]
     if not items:
         raise InvalidInput("productOfferingQualificationItem lists the offerings to qualify; it is empty",
                            path=("productOfferingQualificationItem",))

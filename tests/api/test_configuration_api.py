@@ -151,6 +151,9 @@ def test_inline_items_are_checked_without_storing_a_cart(http: Any) -> None:
     ({"shoppingCart": {"id": "nope"}}, 404),
     ({"relatedParty": CUSTOMER}, 400),
     ({"cartItem": [{"id": "1"}]}, 400),
+    ({"cartItem": "nope"}, 400),
+    ({"cartItem": [{"id": "1", "productOffering": {"id": "x"}, "quantity": "many"}]}, 400),
+    ({"cartItem": [{"id": "1", "productOffering": {"id": "x"}}], "requestedDate": "yesterday"}, 400),
 ])
 def test_a_check_of_nothing_or_of_an_unknown_cart_is_a_clean_error(http: Any, body: dict[str, Any],
                                                                     status: int) -> None:
