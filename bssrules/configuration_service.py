@@ -18,8 +18,8 @@ from bssrules.qualification_service import party_context
 from bssrules.tmf_resources import values_at
 
 
-def _item(data: dict[str, Any], path: str) -> BasketItem:
-    """A TMF663 cartItem (or a TMF760 productConfiguration) as a basket item."""
+def basket_item(data: dict[str, Any], path: str, children_key: str = "cartItem") -> BasketItem:
+    """A TMF663 cartItem (or a TMF622 productOrderItem, with ``children_key``) as a basket item."""
     offering = values_at(data, "productOffering.id")
     if not offering:
         raise InvalidInput(f"{path}: productOffering.id is required", path=(path,))
@@ -27,12 +27,13 @@ def _item(data: dict[str, Any], path: str) -> BasketItem:
     characteristics = {c["name"]: c.get("value") for c in product.get("productCharacteristic") or []
                        if isinstance(c, dict) and "name" in c}
     resources = [r for r in values_at(product, "realizingResource.id") if isinstance(r, str)]
-    children = [_item(child, f"{path}.cartItem[{i}]") for i, child in enumerate(data.get("cartItem") or [])]
+    children = [basket_item(child, f"{path}.{children_key}[{i}]", children_key)
+                for i, child in enumerate(data.get(children_key) or [])]
     return BasketItem(id=str(data.get("id") or path), offering=offering[0], quantity=data.get("quantity") or 1,
                       characteristics=characteristics, resources=resources, items=children)
 
 
-def _payers(uow: Any, related: list[dict[str, Any]]) -> dict[str, str]:
+def payers_of(uow: Any, related: list[dict[str, Any]]) -> dict[str, str]:
     """Payer role -> billing account: the first account of the party that holds the role."""
     payers: dict[str, str] = {}
     for party in related:
@@ -71,14 +72,14 @@ def _basket_from_request(uow: Any, body: dict[str, Any]) -> Basket:
         raise InvalidInput("nothing to check: give shoppingCart.id or cartItem", path=("cartItem",))
     if not isinstance(items_data, list) or not all(isinstance(i, dict) for i in items_data):
         raise InvalidInput("cartItem is a list of objects", path=("cartItem",))
-    items = [_item(data, f"cartItem[{i}]") for i, data in enumerate(items_data)]
+    items = [basket_item(data, f"cartItem[{i}]") for i, data in enumerate(items_data)]
     customer = next((p.get("id") for p in related if isinstance(p, dict) and p.get("role") in ("customer", "buyer")),
                     None)
     party, inventory = party_context(uow, customer)
     as_of = parse_instant(body["requestedDate"]) if body.get("requestedDate") else dt.datetime.now(dt.timezone.utc)
     channel = values_at(body, "channel.id")
     return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of,
-                  inventory=inventory, payers=_payers(uow, [p for p in related if isinstance(p, dict)]))
+                  inventory=inventory, payers=payers_of(uow, [p for p in related if isinstance(p, dict)]))
 
 
 _PATH_WORDS = [(re.compile(r"\.characteristics\.([^.\[]+)"), r".product.productCharacteristic[?(@.name=='\1')]"),
@@ -95,7 +96,7 @@ def cart_path(path: str) -> str:
     return path
 
 
-def _in_cart_terms(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def in_cart_terms(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for violation in violations:
         violation = dict(violation, path=cart_path(violation["path"]))
@@ -111,12 +112,12 @@ def check_configuration(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[st
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=True).to_dict()
     return {"@type": "CheckProductConfiguration", "state": "done",
             "checkResult": "valid" if result["valid"] else "invalid", "valid": result["valid"],
-            "violations": _in_cart_terms(result["violations"])}
+            "violations": in_cart_terms(result["violations"])}
 
 
 def query_configuration_options(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
     """What can still be chosen in the basket, and why the rest cannot."""
     basket = basket_from_request(uow, body)
     answer = query_configuration(basket, runtime.catalog, runtime.rules)
-    answer["violations"] = _in_cart_terms(answer["violations"])
+    answer["violations"] = in_cart_terms(answer["violations"])
     return {"@type": "QueryProductConfiguration", "state": "done", **answer}

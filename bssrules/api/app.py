@@ -13,6 +13,7 @@ from bssrules.api import tmfspec
 from bssrules.api import resources as resource_api
 from bssrules.api.catalog import catalog_router
 from bssrules.api.configuration import configuration_router
+from bssrules.api.orders import TMF622, order_router
 from bssrules.api.qualification import TMF679, qualification_router
 from bssrules.runtime import RuntimeCache
 from bssrules.api.errors import install_error_handlers
@@ -41,6 +42,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None)
         app.include_router(router)
     app.include_router(qualification_router())
     app.include_router(configuration_router())
+    app.include_router(order_router())
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -50,6 +52,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None)
             schemas.update(tmfspec.openapi_components())
             schemas.update(resource_api.components())
             schemas.update(TMF679.components())
+            schemas.update(TMF622.components())
             app.openapi_schema = schema
         return app.openapi_schema
 

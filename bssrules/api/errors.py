@@ -12,10 +12,11 @@ from starlette.routing import Match
 from bssrules.api.deps import UnsupportedMediaType
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.errors import BssRulesError, Conflict, InvalidInput, InvalidSource, NotFound, UnknownReference
+from bssrules.order_service import OrderRejected
 
 log = logging.getLogger("bssrules.api")
 
-_STATUS = {UnsupportedMediaType: 415, InvalidInput: 400, InvalidSource: 400, NotFound: 404, Conflict: 409, UnknownReference: 422}
+_STATUS = {OrderRejected: 422, UnsupportedMediaType: 415, InvalidInput: 400, InvalidSource: 400, NotFound: 404, Conflict: 409, UnknownReference: 422}
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
             405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type",
             422: "Unprocessable Entity", 500: "Internal Server Error"}
@@ -30,7 +31,14 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 def _domain_error(_: Request, exc: Exception) -> TMFJSONResponse:
     assert isinstance(exc, BssRulesError)
     status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)
-    return error_response(status, exc.code, str(exc))
+    response = error_response(status, exc.code, str(exc))
+    if isinstance(exc, OrderRejected):  # every violation, as a configuration check gives them
+        from bssrules import jsontext
+
+        body = jsontext.loads(response.body)
+        body["violation"] = exc.violations
+        response = TMFJSONResponse(body, status_code=status)
+    return response
 
 
 def _allowed_methods(request: Request) -> list[str]:

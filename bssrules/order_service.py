@@ -1,0 +1,264 @@
+"""Use cases of TMF622 product orders.
+
+An order is validated exactly like a basket: if anything is wrong it is refused with 422
+and every violation, and nothing is stored. Accepted, it is ``acknowledged`` with its value
+(``orderTotalPrice``, ``itemPrice``). Its state then moves by PATCH: acknowledged →
+inProgress → completed, or → cancelled (from acknowledged or inProgress), or inProgress →
+failed. Completing re-validates the order against the party's inventory as it is then —
+under a lock on the party, so two orders of one party cannot both slip a forbidden pair
+in — and creates the product inventory: one active product per item, with its
+characteristics, resources, related parties and the billing account of each price's payer.
+The same ``externalId`` twice yields one order.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+
+from bssrules.configuration_service import basket_item, cart_path, payers_of
+from bssrules.configurator.model import Basket, BasketItem
+from bssrules.configurator.validate import ValidationResult, validate_basket
+from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.errors import BssRulesError, Conflict, InvalidInput, NotFound
+from bssrules.pricing.valuation import value_basket
+from bssrules.qualification_service import party_context
+from bssrules.rules.decisions import decide
+from bssrules.store.resources import StoredResource
+from bssrules.tmf_resources import values_at
+
+API = "/tmf-api/productOrderingManagement/v4"
+KIND = "productOrder"
+TRANSITIONS = {"acknowledged": {"inProgress", "cancelled"}, "inProgress": {"completed", "failed", "cancelled"}}
+
+
+class OrderRejected(BssRulesError):
+    """The order breaks the catalog or the rules (HTTP 422 with every violation)."""
+
+    code = "orderRejected"
+
+    def __init__(self, violations: list[dict[str, Any]]):
+        self.violations = violations
+        super().__init__(f"{len(violations)} violation{'s' if len(violations) != 1 else ''}: " + "; ".join(
+            f"{v['path']}: {v['message']}" + (f" [rule {v['ruleSet']}/{v['rule']}]" if v.get("rule") else "")
+            for v in violations))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _order_path(path: str) -> str:
+    return cart_path(path).replace("cartItem", "productOrderItem")
+
+
+def _basket(uow: Any, document: dict[str, Any], as_of: dt.datetime) -> Basket:
+    items_data = document.get("productOrderItem") or []
+    if not all(isinstance(i, dict) for i in items_data):
+        raise InvalidInput("productOrderItem is a list of objects", path=("productOrderItem",))
+    related = [p for p in document.get("relatedParty") or [] if isinstance(p, dict)]
+    customer = next((p.get("id") for p in related if p.get("role") in ("customer", "buyer")), None)
+    party, inventory = party_context(uow, customer)
+    channel = values_at(document, "channel.channel.id") or values_at(document, "channel.id")
+    try:
+        items = [basket_item(data, f"productOrderItem[{i}]", "productOrderItem") for i, data in enumerate(items_data)
+                 if data.get("action", "add") == "add"]
+        return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of,
+                      inventory=inventory, payers=payers_of(uow, related))
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise InvalidInput(f"malformed order: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def _violations(result: ValidationResult) -> list[dict[str, Any]]:
+    return [{**v.to_dict(), "path": _order_path(v.to_dict()["path"])} for v in result.violations]
+
+
+def _money(amount: Any) -> dict[str, Any]:
+    return {"unit": amount.currency, "value": amount.amount}
+
+
+def _priced(document: dict[str, Any], basket: Basket, runtime: Any, as_of: dt.datetime) -> dict[str, Any]:
+    lines, totals = value_basket(basket, runtime.catalog, as_of)
+    by_item: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        price: dict[str, Any] = {"name": line.price, "priceType": line.price_type,
+                                 "productOfferingPrice": {"id": line.price}, "price": {"taxIncludedAmount": _money(line.amount)}}
+        if line.period:
+            price["recurringChargePeriod"] = line.period
+        if line.unit:
+            price["unitOfMeasure"] = line.unit
+        by_item.setdefault(line.item, []).append(price)
+
+    def with_prices(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for item in items:
+            item = dict(item)
+            if str(item.get("id")) in by_item:
+                item["itemPrice"] = by_item[str(item.get("id"))]
+            if item.get("productOrderItem"):
+                item["productOrderItem"] = with_prices(item["productOrderItem"])
+            out.append(item)
+        return out
+
+    document["productOrderItem"] = with_prices(document.get("productOrderItem") or [])
+    document["orderTotalPrice"] = [
+        {"priceType": t.price_type, **({"recurringChargePeriod": t.period} if t.period else {}),
+         "price": {"taxIncludedAmount": _money(t.amount)}} for t in totals]
+    return document
+
+
+def render(stored: StoredResource) -> dict[str, Any]:
+    shown = {k: v for k, v in stored.document.items() if k != "request"}  # the idempotency fingerprint stays inside
+    return {**shown, "id": stored.id, "href": f"{API}/{KIND}/{stored.id}", "@type": "ProductOrder"}
+
+
+def create_order(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Validate, value and store an order; returns (order, created). The same externalId
+    again returns the order already made (created False) — or 409 if the body differs."""
+    external_id = body.get("externalId")
+    if external_id:
+        existing = uow.resources.by_external_id(KIND, external_id)
+        if existing is not None:
+            if existing.document.get("request") != _request_fingerprint(body):
+                raise Conflict(f"an order with externalId '{external_id}' already exists with other content")
+            return render(existing), False
+    now = _now()
+    try:
+        as_of = parse_instant(body["requestedStartDate"]) if body.get("requestedStartDate") else now
+    except ValueError as exc:
+        raise InvalidInput(str(exc), path=("requestedStartDate",)) from None
+    basket = _basket(uow, body, as_of)  # type: ignore[arg-type]
+    result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
+    if not result.valid:
+        raise OrderRejected(_violations(result))
+    order_id = body.get("id") or str(uuid.uuid4())
+    document = {k: v for k, v in body.items() if k not in ("id", "href", "@type")}
+    document = _priced(document, basket, runtime, as_of)  # type: ignore[arg-type]
+    document.update(state="acknowledged", orderDate=format_instant(now), request=_request_fingerprint(body))
+    stored = StoredResource(KIND, order_id, 1, now, now, document, state="acknowledged",
+                            party_id=basket.party.id, external_id=external_id)
+    uow.resources.insert(stored)
+    uow.commit()
+    return render(stored), True
+
+
+def _request_fingerprint(body: dict[str, Any]) -> str:
+    from bssrules import jsontext
+
+    import hashlib
+
+    return hashlib.sha256(jsontext.dumps({k: v for k, v in body.items() if k != "id"}, sort_keys=True)
+                          .encode("utf-8")).hexdigest()
+
+
+def get_order(uow: Any, order_id: str) -> dict[str, Any]:
+    stored = uow.resources.get(KIND, order_id)
+    if stored is None:
+        raise NotFound("ProductOrder", order_id)
+    return render(stored)
+
+
+def list_orders(uow: Any, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    page, total = uow.resources.page(KIND, filters, offset, limit)
+    return [render(s) for s in page], total
+
+
+def change_order(uow: Any, runtime: Any, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Move an order's state (and only that, with an optional note)."""
+    stored = uow.resources.get(KIND, order_id, for_update=True)
+    if stored is None:
+        raise NotFound("ProductOrder", order_id)
+    other = sorted(set(body) - {"state", "note", "@type"})
+    if other:
+        raise InvalidInput(f"an order changes by its state only; {', '.join(other)} cannot be patched",
+                           path=(other[0],))
+    target, current = body.get("state"), stored.state or "acknowledged"
+    if target is None or target == current:
+        return render(stored)
+    if target not in TRANSITIONS.get(current, set()):
+        raise Conflict(f"an order in state {current} cannot become {target}"
+                       + (f" (it can become {', '.join(sorted(TRANSITIONS[current]))})" if current in TRANSITIONS
+                          else " (it is final)"))
+    now = _now()
+    document = dict(stored.document, state=target)
+    if body.get("note"):
+        document["note"] = list(stored.document.get("note") or []) + list(body["note"])
+    if target == "completed":
+        document, target = _complete(uow, runtime, stored, document, now)
+    if target == "cancelled":
+        document["cancellationDate"] = format_instant(now)
+    updated = stored.bumped(document, now, state=target)
+    uow.resources.replace(updated)
+    uow.commit()
+    return render(updated)
+
+
+def _complete(uow: Any, runtime: Any, stored: StoredResource, document: dict[str, Any], now: dt.datetime
+              ) -> tuple[dict[str, Any], str]:
+    """Re-validate against the inventory of now, under a lock on the party, then create the
+    products; a violation found now fails the order instead."""
+    if stored.party_id:
+        uow.resources.get("individual", stored.party_id, for_update=True) or \
+            uow.resources.get("organization", stored.party_id, for_update=True)
+    basket = _basket(uow, document, now)
+    result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
+    if not result.valid:
+        failed = dict(document, state="failed")
+        failed["note"] = list(document.get("note") or []) + [
+            {"text": f"failed at completion: {v['path']}: {v['message']}", "date": format_instant(now)}
+            for v in _violations(result)]
+        return failed, "failed"
+    related = [p for p in document.get("relatedParty") or [] if isinstance(p, dict)]
+    for item_data, item in zip([d for d in document.get("productOrderItem") or [] if d.get("action", "add") == "add"],
+                               basket.items):
+        _create_products(uow, runtime, document, item_data, item, related, basket, now)
+    return dict(document, completionDate=format_instant(now)), "completed"
+
+
+def _create_products(uow: Any, runtime: Any, order: dict[str, Any], item_data: dict[str, Any], item: BasketItem,
+                     related: list[dict[str, Any]], basket: Basket, now: dt.datetime) -> None:
+    offering = runtime.catalog.offerings.get(item.offering)
+    product: dict[str, Any] = {
+        "status": "active", "name": offering.name if offering else item.offering, "startDate": format_instant(now),
+        "productOffering": {"id": item.offering, "@referredType": "ProductOffering"},
+        "productCharacteristic": [{"name": k, "value": v} for k, v in item.characteristics.items()],
+        "realizingResource": [{"id": r} for r in item.resources],
+        "relatedParty": [{"id": p["id"], "role": p.get("role", "owner"),
+                          "@referredType": p.get("@referredType", "Individual")} for p in related if p.get("id")],
+        "productOrderItem": [{"orderItemId": str(item_data.get("id")), "productOrderId": order.get("id", "")}],
+    }
+    if offering and offering.product_specification:
+        product["productSpecification"] = {"id": offering.product_specification}
+    prices = []
+    for price in item_data.get("itemPrice") or []:
+        payer_account = _payer_account(runtime, basket, item.offering, price)
+        if payer_account:
+            price = dict(price, billingAccount={"id": payer_account})
+        prices.append(price)
+    if prices:
+        product["productPrice"] = prices
+        recurring = next((p for p in prices if p.get("priceType") == "recurring" and p.get("billingAccount")), None)
+        if recurring:
+            product["billingAccount"] = recurring["billingAccount"]
+    product_id = str(uuid.uuid4())
+    stored = StoredResource("product", product_id, 1, now, now, product, state="active", party_id=basket.party.id)
+    uow.resources.insert(stored)
+    for index, child in enumerate(item.items):
+        children = item_data.get("productOrderItem") or []
+        _create_products(uow, runtime, order, children[index] if index < len(children) else {}, child, related,
+                         basket, now)
+
+
+def _payer_account(runtime: Any, basket: Basket, offering_id: str, price: dict[str, Any]) -> str | None:
+    """The billing account that pays a price: by the split billing rules in force, else the owner's."""
+    for compiled in runtime.rules:
+        if compiled.kind != "splitBilling" or not compiled.definition.valid_for.contains(basket.as_of):
+            continue
+        charge = {"type": price.get("priceType"), "offering": offering_id}
+        payer = decide(compiled, {"charge": charge}, basket.as_of, with_trace=False).outcome["payer"]
+        if payer in basket.payers:
+            return basket.payers[payer]
+    return basket.payers.get("customer") or basket.payers.get("owner")
