@@ -18,6 +18,7 @@ import traceback
 BENCHMARKS: list[tuple[str, str]] = [
     ("catalog", "benchmarks.catalog_bench"),
     ("rules", "benchmarks.rules_bench"),
+    ("configurator", "benchmarks.configurator_bench"),
 ]
 
 
