@@ -16,7 +16,7 @@ from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.model import Characteristic, ProductOffering, show_value, value_matches_type
 from bssrules.configurator.model import Basket, BasketItem
 from bssrules.errors import did_you_mean, format_path
-from bssrules.rules.decisions import decide, decide_many
+from bssrules.rules.decisions import decide_many
 from bssrules.rules.loader import RuleBook
 
 SELLABLE_STATUSES = ("Active", "Launched")
@@ -278,7 +278,8 @@ def _eligibility_violations(basket: Basket, catalog: Catalog, rules: RuleBook, e
                                       if o.product_specification else {})}} for _, o in targets]
     found = []
     for compiled in rule_sets:
-        for (path, offering), decision in zip(targets, decide_many(compiled, facts, now, with_trace=explain)):
+        decisions = decide_many(compiled, facts, now, with_trace=explain, trace_fired_only=True)
+        for (path, offering), decision in zip(targets, decisions):
             for reason in decision.outcome["reasons"]:
                 trace = [t.to_dict() for t in decision.trace if t.rule == reason["rule"]] if explain else None
                 details = {"reason": reason["code"], "label": reason["label"]}
@@ -319,10 +320,10 @@ def _compatibility_violations(basket: Basket, catalog: Catalog, rules: RuleBook,
     facts = {**_party_facts(basket, catalog), "present": {k: sorted(v) for k, v in present.items()}}
     found = []
     for compiled in rule_sets:
-        decision = decide(compiled, facts, now, with_trace=explain)
-        rules_by_id = {r.key: r.source for r in compiled.rules}
+        decision = decide_many(compiled, [facts], now, with_trace=explain, trace_fired_only=True)[0]
+        rules_by_id = compiled.by_key()
         for violation in decision.outcome["violations"]:
-            rule = rules_by_id[violation["rule"]]
+            rule = rules_by_id[violation["rule"]].source
             path = origin.get((rule.subject.kind, rule.subject.id), ())
             trace = [t.to_dict() for t in decision.trace if t.rule == violation["rule"]] if explain else None
             details = {"type": violation["type"], "subject": violation["subject"]}
@@ -339,28 +340,30 @@ def _split_billing_violations(basket: Basket, catalog: Catalog, rules: RuleBook,
     if not rule_sets:
         return []
     base = _party_facts(basket, catalog)
-    found = []
+    charges = []  # every charge of the basket, decided together per rule set
     for path, item, _ in basket.all_items():
         offering = catalog.offerings.get(item.offering)
         if offering is None:
             continue
         for price_id in offering.prices:
             price = catalog.prices.get(price_id)
-            if price is None or not price.valid_for.contains(now):
-                continue
-            facts = {**base, "charge": {"type": CHARGE_TYPES[price.price_type], "offering": offering.id,
-                                        "currency": price.currency, "amount": price.amount}}
-            for compiled in rule_sets:
-                decision = decide(compiled, facts, now, with_trace=False)
-                payer = decision.outcome["payer"]
-                if payer is None:
-                    found.append(Violation("noPayer", f"no split billing rule names a payer for the "
-                                                      f"{price.price_type} charge '{price.id}' of '{offering.id}'",
-                                           path + ("offering",), None, compiled.id, details={"price": price.id}))
-                elif payer not in basket.payers:
-                    found.append(Violation("noBillingAccount", f"the {price.price_type} charge '{price.id}' of "
-                                                               f"'{offering.id}' is paid by '{payer}', and the basket "
-                                                               f"names no billing account for '{payer}'",
-                                           ("payers",), decision.outcome["rule"], compiled.id,
-                                           details={"price": price.id, "payer": payer, "item": format_path(path)}))
+            if price is not None and price.valid_for.contains(now):
+                charges.append((path, offering, price))
+    found = []
+    for compiled in rule_sets:
+        facts = [{**base, "charge": {"type": CHARGE_TYPES[price.price_type], "offering": offering.id,
+                                     "currency": price.currency, "amount": price.amount}}
+                 for _, offering, price in charges]
+        for (path, offering, price), decision in zip(charges, decide_many(compiled, facts, now, with_trace=False)):
+            payer = decision.outcome["payer"]
+            if payer is None:
+                found.append(Violation("noPayer", f"no split billing rule names a payer for the "
+                                                  f"{price.price_type} charge '{price.id}' of '{offering.id}'",
+                                       path + ("offering",), None, compiled.id, details={"price": price.id}))
+            elif payer not in basket.payers:
+                found.append(Violation("noBillingAccount", f"the {price.price_type} charge '{price.id}' of "
+                                                           f"'{offering.id}' is paid by '{payer}', and the basket "
+                                                           f"names no billing account for '{payer}'",
+                                       ("payers",), decision.outcome["rule"], compiled.id,
+                                       details={"price": price.id, "payer": payer, "item": format_path(path)}))
     return found

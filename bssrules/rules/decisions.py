@@ -79,14 +79,19 @@ def decide(compiled: CompiledRuleSet, facts: Facts, as_of: dt.datetime | None = 
 
 
 def decide_many(compiled: CompiledRuleSet, facts: Sequence[Facts], as_of: dt.datetime | None = None,
-                with_trace: bool = True) -> list[Decision]:
-    """Decide several fact sets with one engine call per engine rule set."""
+                with_trace: bool = True, trace_fired_only: bool = False) -> list[Decision]:
+    """Decide several fact sets with one engine call per engine rule set.
+
+    ``trace_fired_only`` explains only the rules that fired (what a refusal or violation
+    needs), not every rule of the set: with a thousand rules, that is the difference
+    between microseconds and a tenth of a second per basket."""
     values = [fact_values(f, as_of) for f in facts]
     fired_sets = compiled.engine.matching_many(values)
-    return [_decision(compiled, v, fired, with_trace) for v, fired in zip(values, fired_sets)]
+    return [_decision(compiled, v, fired, with_trace, trace_fired_only) for v, fired in zip(values, fired_sets)]
 
 
-def _decision(compiled: CompiledRuleSet, values: dict[str, Any], fired: set[str], with_trace: bool) -> Decision:
+def _decision(compiled: CompiledRuleSet, values: dict[str, Any], fired: set[str], with_trace: bool,
+              trace_fired_only: bool = False) -> Decision:
     fired_in_order = sorted(fired, key=compiled.position)
     rules = compiled.by_key()
     kind = compiled.kind
@@ -131,6 +136,8 @@ def _decision(compiled: CompiledRuleSet, values: dict[str, Any], fired: set[str]
     trace = []
     if with_trace:
         for compiled_rule in compiled.rules:
+            if trace_fired_only and compiled_rule.key not in fired:
+                continue
             explanation = explain(compiled_rule.authored, values, compiled.zone)
             note = None
             source = compiled_rule.source

@@ -111,6 +111,8 @@ def typed_value(attribute: str, value: Any) -> Any:
 
 
 _PREFIXES = {attribute.rsplit(".", 1)[0] for attribute in FACT_ATTRIBUTES if "." in attribute}
+# Every proper prefix of an attribute ("party" of "party.classification"): where facts nest.
+_ALL_PREFIXES = {".".join(a.split(".")[:i]) for a in FACT_ATTRIBUTES for i in range(1, a.count(".") + 1)}
 
 
 def typed_facts(facts: Mapping[str, Any], attributes: Iterable[str] | None = None) -> dict[str, Any]:
@@ -141,7 +143,7 @@ def unknown_fact_paths(facts: Mapping[str, Any], prefix: str = "") -> list[str]:
         path = f"{prefix}{key}"
         if path in FACT_ATTRIBUTES:
             continue
-        if isinstance(value, Mapping) and any(a.startswith(path + ".") for a in FACT_ATTRIBUTES):
+        if isinstance(value, Mapping) and path in _ALL_PREFIXES:
             unknown += unknown_fact_paths(value, path + ".")
         else:
             unknown.append(path)
