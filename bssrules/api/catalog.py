@@ -6,6 +6,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from bssrules import services
+from bssrules.api import tmfspec
+from bssrules.api.tmfspec import error_responses, json_response
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
@@ -18,13 +20,8 @@ def _ref(definition: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{definition}"}
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
-
-_ERRORS = {status: _json(_ref("Error"), reason) for status, reason in (
-    (400, "Bad Request"), (404, "Not Found"), (405, "Method Not Allowed"), (409, "Conflict"),
-    (415, "Unsupported Media Type"), (422, "Unprocessable Entity"), (500, "Internal Server Error"))}
+_ERRORS = error_responses(tmfspec.TMF620)
 _FIELDS = {"name": "fields", "in": "query", "required": False, "schema": {"type": "string"},
            "description": "Comma-separated attributes to return (id, href and @type always come)"}
 _PAGING = [
@@ -45,7 +42,7 @@ def resource_router(kind: str) -> APIRouter:
 
     @router.get("", operation_id=f"list{definition}", summary=f"List or find {definition} objects",
                 response_class=TMFJSONResponse,
-                responses={200: _json({"type": "array", "items": _ref(definition)}, "Success"), **_ERRORS},
+                responses={200: json_response({"type": "array", "items": _ref(definition)}, "Success"), **_ERRORS},
                 openapi_extra={"parameters": [_FIELDS, *_PAGING]})
     async def list_resources(request: Request) -> Response:
         query = parse_list_query(request.query_params, definition)
@@ -55,7 +52,7 @@ def resource_router(kind: str) -> APIRouter:
         return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
 
     @router.get("/{id}", operation_id=f"retrieve{definition}", summary=f"Retrieve a {definition} by id",
-                response_class=TMFJSONResponse, responses={200: _json(_ref(definition), "Success"), **_ERRORS},
+                response_class=TMFJSONResponse, responses={200: json_response(_ref(definition), "Success"), **_ERRORS},
                 openapi_extra={"parameters": [_FIELDS]})
     async def retrieve_resource(request: Request, id: str) -> Response:
         fields = parse_fields(request.query_params, definition)
@@ -63,7 +60,7 @@ def resource_router(kind: str) -> APIRouter:
         return TMFJSONResponse(project(resource, fields))
 
     @router.post("", operation_id=f"create{definition}", summary=f"Create a {definition}", status_code=201,
-                 response_class=TMFJSONResponse, responses={201: _json(_ref(definition), "Created"), **_ERRORS},
+                 response_class=TMFJSONResponse, responses={201: json_response(_ref(definition), "Created"), **_ERRORS},
                  openapi_extra=body_of(f"{definition}_Create", JSON_TYPES))
     async def create_resource(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, f"{definition}_Create")
@@ -71,7 +68,7 @@ def resource_router(kind: str) -> APIRouter:
         return TMFJSONResponse(resource, status_code=201, headers={"Location": resource["href"]})
 
     @router.patch("/{id}", operation_id=f"patch{definition}", summary=f"Update partially a {definition}",
-                  response_class=TMFJSONResponse, responses={200: _json(_ref(definition), "Updated"), **_ERRORS},
+                  response_class=TMFJSONResponse, responses={200: json_response(_ref(definition), "Updated"), **_ERRORS},
                   openapi_extra=body_of(f"{definition}_Update", PATCH_TYPES))
     async def patch_resource(request: Request, id: str) -> Response:
         body = await json_body(request, PATCH_TYPES, f"{definition}_Update", merge_patch=True)

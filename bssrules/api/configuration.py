@@ -9,27 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from bssrules import configuration_service as service
-from bssrules.api.deps import JSON_TYPES, in_unit_of_work
+from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.responses import TMFJSONResponse
-from bssrules.errors import InvalidInput
-from bssrules import jsontext
 
 API = "/tmf-api/productConfigurationManagement/v5"
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    from bssrules.api.deps import UnsupportedMediaType
-
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in JSON_TYPES:
-        raise UnsupportedMediaType(f"send the body as application/json, not '{content_type or 'nothing'}'")
-    try:
-        body = jsontext.loads(await request.body())
-    except ValueError as exc:
-        raise InvalidInput(f"malformed JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise InvalidInput("the request body must be a JSON object")
-    return body
+    return await json_body(request, JSON_TYPES, None)
 
 
 def configuration_router() -> APIRouter:

@@ -43,7 +43,7 @@ def _problem(error: Any) -> str:
     return f"{where}: {error.message}"
 
 
-async def json_body(request: Request, accepted: tuple[str, ...], definition: str,
+async def json_body(request: Request, accepted: tuple[str, ...], definition: str | None,
                     merge_patch: bool = False, spec: tmfspec.TmfSpec = tmfspec.TMF620) -> dict[str, Any]:
     """The request body as JSON (exact decimals), checked against a TMF definition.
 
@@ -60,6 +60,8 @@ async def json_body(request: Request, accepted: tuple[str, ...], definition: str
         raise InvalidInput(f"malformed JSON: {exc}") from None
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
+    if definition is None:  # no official definition for this operation (TMF760 v5 ships none)
+        return body
     checked = _without_nulls(body) if merge_patch else body
     errors = sorted(spec.validator(definition).iter_errors(checked), key=lambda e: list(map(str, e.absolute_path)))
     if merge_patch:  # a patch names only what changes: attributes the definition requires may be absent

@@ -2,7 +2,6 @@
 violation), list, retrieve, and state changes by merge patch."""
 from __future__ import annotations
 
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -10,26 +9,21 @@ from bssrules import order_service as service
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
-from bssrules.api.tmfspec import spec
+from bssrules.api.tmfspec import error_responses, json_response, spec
 
 TMF622 = spec("TMF622-ProductOrdering-v4.0.0.swagger.json", "TMF622_")
 DEFINITION = "ProductOrder"
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
 
 def order_router() -> APIRouter:
     router = APIRouter(prefix=f"{service.API}/{service.KIND}", tags=[service.KIND])
     one = {"$ref": TMF622.ref(DEFINITION)}
-    errors = {status: _json({"$ref": TMF622.ref("Error")}, reason) for status, reason in (
-        (400, "Bad Request"), (404, "Not Found"), (405, "Method Not Allowed"), (409, "Conflict"),
-        (415, "Unsupported Media Type"), (422, "Unprocessable Entity"), (500, "Internal Server Error"))}
+    errors = error_responses(TMF622)
 
     @router.post("", operation_id=f"create{DEFINITION}", summary="Place an order", status_code=201,
                  response_class=TMFJSONResponse,
-                 responses={201: _json(one, "Created"), 200: _json(one, "Already placed (same externalId)"), **errors},
+                 responses={201: json_response(one, "Created"), 200: json_response(one, "Already placed (same externalId)"), **errors},
                  openapi_extra={"requestBody": {"required": True, "content": {
                      "application/json": {"schema": {"$ref": TMF622.ref(f"{DEFINITION}_Create")}}}}})
     async def create(request: Request) -> Response:
@@ -39,7 +33,7 @@ def order_router() -> APIRouter:
         return TMFJSONResponse(order, status_code=201 if created else 200, headers={"Location": order["href"]})
 
     @router.get("", operation_id=f"list{DEFINITION}", summary="List orders", response_class=TMFJSONResponse,
-                responses={200: _json({"type": "array", "items": one}, "Success"), **errors})
+                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors})
     async def list_(request: Request) -> Response:
         query = parse_list_query(request.query_params, DEFINITION, TMF622)
         items, total = await in_unit_of_work(request, service.list_orders, query.filters, query.offset, query.limit)
@@ -47,13 +41,13 @@ def order_router() -> APIRouter:
                                headers=page_headers(request, query, len(items), total))
 
     @router.get("/{id}", operation_id=f"retrieve{DEFINITION}", summary="Retrieve an order",
-                response_class=TMFJSONResponse, responses={200: _json(one, "Success"), **errors})
+                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors})
     async def retrieve(request: Request, id: str) -> Response:
         fields = parse_fields(request.query_params, DEFINITION, TMF622)
         return TMFJSONResponse(project(await in_unit_of_work(request, service.get_order, id), fields))
 
     @router.patch("/{id}", operation_id=f"patch{DEFINITION}", summary="Move an order's state",
-                  response_class=TMFJSONResponse, responses={200: _json(one, "Updated"), **errors},
+                  response_class=TMFJSONResponse, responses={200: json_response(one, "Updated"), **errors},
                   openapi_extra={"requestBody": {"required": True, "content": {
                       m: {"schema": {"$ref": TMF622.ref(f"{DEFINITION}_Update")}} for m in PATCH_TYPES}}})
     async def patch(request: Request, id: str) -> Response:

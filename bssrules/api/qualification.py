@@ -9,25 +9,20 @@ from bssrules import qualification_service as service
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
-from bssrules.api.tmfspec import spec
+from bssrules.api.tmfspec import error_responses, json_response, spec
 
 TMF679 = spec("TMF679-ProductOfferingQualification-v4.0.0.swagger.json", "TMF679_")
 DEFINITION = "ProductOfferingQualification"
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
 
 def qualification_router() -> APIRouter:
     router = APIRouter(prefix=f"{service.API}/{service.KIND}", tags=[service.KIND])
     one = {"$ref": TMF679.ref(DEFINITION)}
-    errors = {status: _json({"$ref": TMF679.ref("Error")}, reason) for status, reason in (
-        (400, "Bad Request"), (404, "Not Found"), (405, "Method Not Allowed"), (415, "Unsupported Media Type"),
-        (500, "Internal Server Error"))}
+    errors = error_responses(TMF679)
 
     @router.post("", operation_id=f"create{DEFINITION}", summary="Qualify product offerings", status_code=201,
-                 response_class=TMFJSONResponse, responses={201: _json(one, "Created"), **errors},
+                 response_class=TMFJSONResponse, responses={201: json_response(one, "Created"), **errors},
                  openapi_extra={"requestBody": {"required": True, "content": {
                      "application/json": {"schema": {"$ref": TMF679.ref(f"{DEFINITION}_Create")}}}}})
     async def create(request: Request) -> Response:
@@ -41,7 +36,7 @@ def qualification_router() -> APIRouter:
         return TMFJSONResponse(created, status_code=201, headers={"Location": created["href"]})
 
     @router.get("", operation_id=f"list{DEFINITION}", summary="List qualifications", response_class=TMFJSONResponse,
-                responses={200: _json({"type": "array", "items": one}, "Success"), **errors})
+                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors})
     async def list_(request: Request) -> Response:
         query = parse_list_query(request.query_params, DEFINITION, TMF679)
         items, total = await in_unit_of_work(request, service.list_qualifications, query.filters, query.offset,
@@ -50,7 +45,7 @@ def qualification_router() -> APIRouter:
         return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
 
     @router.get("/{id}", operation_id=f"retrieve{DEFINITION}", summary="Retrieve a qualification",
-                response_class=TMFJSONResponse, responses={200: _json(one, "Success"), **errors})
+                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors})
     async def retrieve(request: Request, id: str) -> Response:
         fields = parse_fields(request.query_params, DEFINITION, TMF679)
         return TMFJSONResponse(project(await in_unit_of_work(request, service.get_qualification, id), fields))

@@ -12,7 +12,7 @@ from bssrules import tmf_resources
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
-from bssrules.api.tmfspec import TmfSpec, spec
+from bssrules.api.tmfspec import TmfSpec, error_responses, json_response, spec
 from bssrules.tmf_resources import KINDS, ResourceKind
 
 SPECS: dict[str, TmfSpec] = {
@@ -24,9 +24,6 @@ SPECS: dict[str, TmfSpec] = {
 }
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
 
 def resource_router(kind: ResourceKind) -> APIRouter:
     """list / retrieve / create / patch / delete for one document resource."""
@@ -34,15 +31,13 @@ def resource_router(kind: ResourceKind) -> APIRouter:
     definition = kind.type
     create_fields = tuple(tmf.definitions[f"{definition}_Create"]["properties"])
     update_fields = tuple(tmf.definitions[f"{definition}_Update"]["properties"])
-    errors = {status: _json({"$ref": tmf.ref("Error")}, reason) for status, reason in (
-        (400, "Bad Request"), (404, "Not Found"), (405, "Method Not Allowed"), (409, "Conflict"),
-        (415, "Unsupported Media Type"), (422, "Unprocessable Entity"), (500, "Internal Server Error"))}
+    errors = error_responses(tmf)
     router = APIRouter(prefix=f"{kind.api}/{kind.name}", tags=[kind.name])
     one = {"$ref": tmf.ref(definition)}
 
     @router.get("", operation_id=f"list{definition}", summary=f"List or find {definition} objects",
                 response_class=TMFJSONResponse,
-                responses={200: _json({"type": "array", "items": one}, "Success"), **errors})
+                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors})
     async def list_resources(request: Request) -> Response:
         query = parse_list_query(request.query_params, definition, tmf)
         items, total = await in_unit_of_work(request, tmf_resources.list_page, kind, query.filters,
@@ -51,13 +46,13 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
 
     @router.get("/{id}", operation_id=f"retrieve{definition}", summary=f"Retrieve a {definition} by id",
-                response_class=TMFJSONResponse, responses={200: _json(one, "Success"), **errors})
+                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors})
     async def retrieve_resource(request: Request, id: str) -> Response:
         fields = parse_fields(request.query_params, definition, tmf)
         return TMFJSONResponse(project(await in_unit_of_work(request, tmf_resources.get, kind, id), fields))
 
     @router.post("", operation_id=f"create{definition}", summary=f"Create a {definition}", status_code=201,
-                 response_class=TMFJSONResponse, responses={201: _json(one, "Created"), **errors},
+                 response_class=TMFJSONResponse, responses={201: json_response(one, "Created"), **errors},
                  openapi_extra={"requestBody": {"required": True, "content": {
                      "application/json": {"schema": {"$ref": tmf.ref(f"{definition}_Create")}}}}})
     async def create_resource(request: Request) -> Response:
@@ -66,7 +61,7 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         return TMFJSONResponse(created, status_code=201, headers={"Location": created["href"]})
 
     @router.patch("/{id}", operation_id=f"patch{definition}", summary=f"Update partially a {definition}",
-                  response_class=TMFJSONResponse, responses={200: _json(one, "Updated"), **errors},
+                  response_class=TMFJSONResponse, responses={200: json_response(one, "Updated"), **errors},
                   openapi_extra={"requestBody": {"required": True, "content": {
                       m: {"schema": {"$ref": tmf.ref(f"{definition}_Update")}} for m in PATCH_TYPES}}})
     async def patch_resource(request: Request, id: str) -> Response:

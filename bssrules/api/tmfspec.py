@@ -75,6 +75,20 @@ class TmfSpec:
         return {f"{self.prefix}{name}": schema for name, schema in json.loads(text).items()}
 
 
+def json_response(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """An OpenAPI response with a JSON body of ``schema``."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERROR_REASONS = ((400, "Bad Request"), (404, "Not Found"), (405, "Method Not Allowed"), (409, "Conflict"),
+                 (415, "Unsupported Media Type"), (422, "Unprocessable Entity"), (500, "Internal Server Error"))
+
+
+def error_responses(spec_: "TmfSpec") -> dict[int, dict[str, Any]]:
+    """The error responses of an operation, each a TMF Error of that API."""
+    return {status: json_response({"$ref": spec_.ref("Error")}, reason) for status, reason in ERROR_REASONS}
+
+
 @lru_cache(maxsize=None)
 def spec(file: str, prefix: str = "") -> TmfSpec:
     """The shared instance of one specification."""
