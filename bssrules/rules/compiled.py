@@ -9,7 +9,9 @@ reports — and :mod:`bssrules.rules.decisions` turns what fired into a decision
 - usage: a rate rule fires when valid and ``when`` holds (the first in order rates); a
   prerequisite fires when it is NOT met, ``appliesTo`` when it does NOT hold → rejected;
 - split billing: fires when valid and ``when`` holds (the first in order names the payer);
-- SLA: fires when valid, the observation is of the rule's metric and ``when`` holds.
+- SLA: fires when valid, the observation is of the rule's metric and ``when`` holds;
+- discount: fires when valid, ``when`` holds and the basket holds the combination;
+- accumulators of a usage rule set fire when the record counts for them.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from bssrules.rules.compile import TooComplex, to_dnf, to_nnf, validity_conditio
 from bssrules.rules.conditions import ALWAYS, All, Any_, Condition, Not, Path, Test, _accepts_at_key, parse_condition
 from bssrules.rules.engine import RuleEngine
 from bssrules.rules.model import (
-    CompatibilityRule, CompatibilityRuleSet, EligibilityRuleSet, RuleSet, SlaRuleSet, UsageRuleSet,
+    CompatibilityRule, CompatibilityRuleSet, DiscountRuleSet, EligibilityRuleSet, RuleSet, SlaRuleSet, UsageRuleSet,
 )
 
 Report = Callable[[Path, str, "str | None"], None]
@@ -148,6 +150,9 @@ def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
         for i, prerequisite in enumerate(rule_set.prerequisites):
             met = condition(prerequisite.when, ("prerequisites", i, "when"))
             compiled.append(CompiledRule(f"prerequisite:{prerequisite.id}", prerequisite, met, Not(met)))
+        for i, accumulator in enumerate(rule_set.accumulators):
+            counts = condition(accumulator.when, ("accumulators", i, "when"))
+            compiled.append(CompiledRule(f"accumulator:{accumulator.id}", accumulator, counts, counts))
     for i, rule in enumerate(rule_set.rules):
         path = ("rules", i)
         when = condition(rule.when, path + ("when",))
@@ -171,6 +176,10 @@ def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
             if rule.window:  # type: ignore[union-attr]
                 metric.append(Test("metric.window", "eq", rule.window))  # type: ignore[union-attr]
             fires = All((valid, *metric, when))
+        elif isinstance(rule_set, DiscountRuleSet):
+            combination = [Test("present.productOfferings", "containsAll", tuple(rule.combination))] \
+                if rule.combination else []  # type: ignore[union-attr]
+            fires = All((valid, when, *combination))
         else:  # usage, split billing: the first rule that holds
             fires = All((valid, when))
         if fires is not None:

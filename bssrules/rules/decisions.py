@@ -120,12 +120,17 @@ def _decision(compiled: CompiledRuleSet, values: dict[str, Any], fired: set[str]
     elif kind == "splitBilling":
         payers = [k for k in fired_in_order]
         if payers:
-            outcome = {"payer": rules[payers[0]].source.payer, "rule": payers[0]}
+            first = rules[payers[0]].source
+            outcome = {"payer": first.parts()[0][0], "rule": payers[0]}
+            if first.shares:
+                outcome["shares"] = [{"payer": s.payer, "weight": s.weight} for s in first.shares]
         elif compiled.definition.default:  # type: ignore[union-attr]
             outcome = {"payer": compiled.definition.default, "rule": "default"}  # type: ignore[union-attr]
         else:
             outcome = {"payer": None, "rule": None, "reason": {"code": "noPayer",
                                                               "label": "no split billing rule names a payer"}}
+    elif kind == "discount":
+        outcome = {"discounts": sorted(fired_in_order, key=lambda k: (rules[k].source.priority, compiled.position(k)))}
     else:  # sla
         violations = []
         for key in fired_in_order:
@@ -161,15 +166,20 @@ def _compatibility_message(rule: CompatibilityRule) -> str:
 
 
 def _usage_outcome(compiled: CompiledRuleSet, fired: list[str], rules: dict[str, Any]) -> dict[str, Any]:
+    counted = [k.split(":", 1)[1] for k in fired if k.startswith("accumulator:")]
+    rates = [k for k in fired if not k.startswith(("prerequisite:", "accumulator:")) and k != "appliesTo"]
+    # A rejection says which rate would have applied: rating across several usage catalogs
+    # reports the reasons of the catalogs that speak of the record, not of every catalog.
+    would = {"matchedRule": rates[0]} if rates else {}
     if "appliesTo" in fired:
         return {"status": "rejected", "reasons": [{"code": "notApplicable",
-                                                   "label": f"usage catalog {compiled.id} does not apply here"}]}
+                                                   "label": f"usage catalog {compiled.id} does not apply here"}],
+                **would}
     unmet = [rules[k].source for k in fired if k.startswith("prerequisite:")]
     if unmet:
         return {"status": "rejected",
                 "reasons": [{"code": p.reason.code, "label": p.reason.label, "prerequisite": p.id}
-                            for p in unmet if isinstance(p, Prerequisite)]}
-    rates = [k for k in fired if not k.startswith("prerequisite:") and k != "appliesTo"]
+                            for p in unmet if isinstance(p, Prerequisite)], **would}
     if not rates:
         return {"status": "rejected", "reasons": [{"code": "noApplicableRate",
                                                    "label": "no rate rule applies to this usage"}]}
@@ -178,4 +188,6 @@ def _usage_outcome(compiled: CompiledRuleSet, fired: list[str], rules: dict[str,
                                "rate": rule.rate.model_dump(mode="python", by_alias=True, exclude_defaults=True)}
     if rule.provisioning_id:
         outcome["provisioningId"] = rule.provisioning_id
+    if counted:
+        outcome["accumulators"] = counted
     return outcome

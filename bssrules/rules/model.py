@@ -134,6 +134,50 @@ class UsageRule(Rule):
     provisioning_id: str | None = None
 
 
+class Threshold(Model):
+    """What happens once an accumulator reaches ``at``: ``notify`` (an event), ``block``
+    (later usage it counts is rejected with ``reason``) or ``changeRate`` (later usage it
+    counts is rated at ``rate``)."""
+
+    id: Id
+    at: Amount = Field(gt=0)
+    action: Literal["notify", "block", "changeRate"]
+    reason: Reason | None = None
+    rate: Rate | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Threshold":
+        if self.action == "changeRate" and self.rate is None:
+            raise ValueError("a changeRate threshold needs the rate that applies once it is reached")
+        if self.action != "changeRate" and self.rate is not None:
+            raise ValueError("only a changeRate threshold takes a rate")
+        if self.action == "block" and self.reason is None:
+            raise ValueError("a block threshold needs the reason given to the usage it blocks")
+        return self
+
+
+class Accumulator(Model):
+    """A running total per subscriber and period of the usage ``when`` selects: its volume
+    (``measure: volume``) or its charges (``measure: amount``), with thresholds."""
+
+    id: Id
+    description: str | None = None
+    measure: Literal["volume", "amount"] = "amount"
+    period: Literal["day", "month"] = "month"
+    when: RawCondition | None = None
+    thresholds: list[Threshold] = Field(default=[], min_length=0)
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Accumulator":
+        ids = [t.id for t in self.thresholds]
+        if len(set(ids)) != len(ids):
+            raise ValueError("threshold ids must differ")
+        levels = [t.at for t in self.thresholds]
+        if levels != sorted(levels):
+            raise ValueError("thresholds must be listed from the lowest to the highest")
+        return self
+
+
 class Prerequisite(Model):
     """A condition a usage needs (e.g. an effective PPV service); otherwise it is rejected."""
 
@@ -142,10 +186,66 @@ class Prerequisite(Model):
     reason: Reason
 
 
-class SplitBillingRule(Rule):
-    """The first rule (in order) whose condition holds names the payer role of a charge."""
+class Share(Model):
+    """A part of a charge paid by a payer role, as a weight (percent or any proportion)."""
 
     payer: Id
+    weight: Amount = Field(gt=0)
+
+
+class SplitBillingRule(Rule):
+    """The first rule (in order) whose condition holds names the payer role of a charge, or
+    shares it between several roles (split to the cent by the largest remainder)."""
+
+    payer: Id | None = None
+    shares: list[Share] = []
+
+    @model_validator(mode="after")
+    def _shape(self) -> "SplitBillingRule":
+        if (self.payer is None) == (not self.shares):
+            raise ValueError("a split billing rule names either a payer or shares")
+        roles = [s.payer for s in self.shares]
+        if len(set(roles)) != len(roles):
+            raise ValueError("each payer role appears once in shares")
+        return self
+
+    def parts(self) -> list[tuple[str, Any]]:
+        """(payer role, weight) of each part of the charge."""
+        return [(self.payer, 1)] if self.payer else [(s.payer, s.weight) for s in self.shares]
+
+
+class DiscountTarget(Model):
+    """The price lines a discount alters: those of ``offering`` (of ``priceType`` if given)."""
+
+    offering: Id
+    price_type: Literal["oneTime", "recurring"] | None = None
+
+
+class DiscountRule(Rule):
+    """A price alteration: when ``when`` holds for the basket (and the basket holds the
+    ``combination``), the target lines are reduced by ``percentage`` or by ``amount`` per
+    unit — for ``durationPeriods`` periods of a recurring price when given. Discounts apply
+    by ``priority`` (lowest first); an ``exclusive`` discount leaves the lines it altered to
+    no other discount, and no discount applies twice to one line."""
+
+    target: DiscountTarget
+    percentage: Amount | None = Field(default=None, gt=0, le=100)
+    amount: Amount | None = Field(default=None, gt=0)
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    combination: list[Id] = []
+    priority: int = 100
+    exclusive: bool = True
+    duration_periods: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> "DiscountRule":
+        if (self.percentage is None) == (self.amount is None):
+            raise ValueError("a discount gives either a percentage or an amount")
+        if self.amount is not None and self.currency is None:
+            raise ValueError("an amount discount needs its currency")
+        if self.duration_periods is not None and self.target.price_type == "oneTime":
+            raise ValueError("durationPeriods applies to recurring prices")
+        return self
 
 
 class SlaRule(Rule):
@@ -185,6 +285,7 @@ class UsageRuleSet(RuleSetBase):
     kind: Literal["usage"]
     applies_to: RawCondition | None = None
     prerequisites: list[Prerequisite] = []
+    accumulators: list[Accumulator] = []
     rules: list[UsageRule] = Field(min_length=1)
 
 
@@ -194,15 +295,22 @@ class SplitBillingRuleSet(RuleSetBase):
     rules: list[SplitBillingRule] = []
 
 
+class DiscountRuleSet(RuleSetBase):
+    kind: Literal["discount"]
+    rules: list[DiscountRule] = Field(min_length=1)
+
+
 class SlaRuleSet(RuleSetBase):
     kind: Literal["sla"]
     rules: list[SlaRule] = Field(min_length=1)
 
 
-RuleSet = Annotated[Union[EligibilityRuleSet, CompatibilityRuleSet, UsageRuleSet, SplitBillingRuleSet, SlaRuleSet],
+RuleSet = Annotated[Union[EligibilityRuleSet, CompatibilityRuleSet, UsageRuleSet, SplitBillingRuleSet, SlaRuleSet,
+                          DiscountRuleSet],
                     Field(discriminator="kind")]
 RULE_SET_TYPES = {t.model_fields["kind"].annotation.__args__[0]: t  # type: ignore[union-attr]
-                  for t in (EligibilityRuleSet, CompatibilityRuleSet, UsageRuleSet, SplitBillingRuleSet, SlaRuleSet)}
+                  for t in (EligibilityRuleSet, CompatibilityRuleSet, UsageRuleSet, SplitBillingRuleSet, SlaRuleSet,
+                            DiscountRuleSet)}
 
 
 class RuleTest(Model):

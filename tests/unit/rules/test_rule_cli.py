@@ -203,7 +203,7 @@ def test_schema_rules_prints_a_valid_draft_2020_12_schema(printed_schema: dict) 
     Draft202012Validator.check_schema(printed_schema)
     assert printed_schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert printed_schema["properties"]["ruleSets"]["items"]["properties"]["kind"]["enum"] == [
-        "eligibility", "compatibility", "usage", "splitBilling", "sla"]
+        "eligibility", "compatibility", "usage", "splitBilling", "sla", "discount"]
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")

@@ -197,14 +197,14 @@ def test_usage_is_rated_by_the_first_rule_in_order_with_its_provisioning_id(exam
 def test_usage_outside_applies_to_is_rejected_as_not_applicable(example_project) -> None:
     compiled = example_project("ppv").rules.in_force("ppv-normal", NOW)
     decision = decide(compiled, {**PPV_FACTS, "party": {"classification": "VIP"}}, NOW)
-    assert decision.outcome == {"status": "rejected", "reasons": [
+    assert decision.outcome == {"status": "rejected", "matchedRule": "base-rate", "reasons": [
         {"code": "notApplicable", "label": "usage catalog ppv-normal does not apply here"}]}
 
 
 def test_usage_without_its_prerequisite_is_rejected_naming_the_prerequisite(example_project) -> None:
     compiled = example_project("ppv").rules.in_force("ppv-vip", NOW)
     decision = decide(compiled, {"party": {"classification": "VIP"}, "usage": {"service": "ppv-movie"}}, NOW)
-    assert decision.outcome == {"status": "rejected", "reasons": [
+    assert decision.outcome == {"status": "rejected", "matchedRule": "vip-free", "reasons": [
         {"code": "ppvServiceNotEffective", "label": "A movie needs an effective pay-per-view service",
          "prerequisite": "ppv-service-effective"}]}
 
