@@ -80,16 +80,36 @@ def _money(amount: Any) -> dict[str, Any]:
     return {"unit": amount.currency, "value": amount.amount}
 
 
+def _alteration(line: Any, alteration: Any) -> dict[str, Any]:
+    """A discount as TMF622 shows it: the amount taken off (negative), which rule, how long."""
+    shown: dict[str, Any] = {
+        "name": f"{alteration.rule_set}/{alteration.rule}", "priceType": line.price_type,
+        "priority": alteration.priority,
+        "price": {"taxIncludedAmount": {"unit": alteration.reduction.currency, "value": -alteration.reduction.amount}}}
+    if alteration.percentage is not None:
+        shown["price"]["percentage"] = float(alteration.percentage)
+    if alteration.description:
+        shown["description"] = alteration.description
+    if line.period:
+        shown["recurringChargePeriod"] = line.period
+    if alteration.duration_periods:
+        shown["applicationDuration"] = alteration.duration_periods
+    return shown
+
+
 def _priced(document: dict[str, Any], basket: Basket, runtime: Any, as_of: dt.datetime) -> dict[str, Any]:
-    lines, totals = value_basket(basket, runtime.catalog, as_of)
+    lines, totals = value_basket(basket, runtime.catalog, as_of, runtime.rules)
     by_item: dict[str, list[dict[str, Any]]] = {}
     for line in lines:
         price: dict[str, Any] = {"name": line.price, "priceType": line.price_type,
-                                 "productOfferingPrice": {"id": line.price}, "price": {"taxIncludedAmount": _money(line.amount)}}
+                                 "productOfferingPrice": {"id": line.price},
+                                 "price": {"taxIncludedAmount": _money(line.net)}}
         if line.period:
             price["recurringChargePeriod"] = line.period
         if line.unit:
             price["unitOfMeasure"] = line.unit
+        if line.alterations:
+            price["priceAlteration"] = [_alteration(line, a) for a in line.alterations]
         by_item.setdefault(line.item, []).append(price)
 
     def with_prices(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -246,7 +246,7 @@ def _rule_sets(rules: RuleBook, kind: str, now: dt.datetime) -> list[Any]:
     return chosen
 
 
-def _party_facts(basket: Basket, catalog: Catalog) -> dict[str, Any]:
+def party_facts(basket: Basket, catalog: Catalog) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     party = basket.party.model_dump(by_alias=True, exclude_none=True)
     if party:
@@ -269,7 +269,7 @@ def _eligibility_violations(basket: Basket, catalog: Catalog, rules: RuleBook, e
     rule_sets = _rule_sets(rules, "eligibility", now)
     if not rule_sets:
         return []
-    base = _party_facts(basket, catalog)
+    base = party_facts(basket, catalog)
     targets = [(path, catalog.offerings[item.offering]) for path, item, _ in basket.all_items()
                if item.offering in catalog.offerings]
     facts = [{**base, "offering": {"id": o.id, "partnerEligible": o.partner_eligible, "categories": o.categories,
@@ -317,7 +317,7 @@ def _compatibility_violations(basket: Basket, catalog: Catalog, rules: RuleBook,
             origin.setdefault((kind, id), path)
             present[{"productOffering": "productOfferings", "productSpecification": "productSpecifications",
                      "resourceSpecification": "resourceSpecifications"}[kind]].add(id)
-    facts = {**_party_facts(basket, catalog), "present": {k: sorted(v) for k, v in present.items()}}
+    facts = {**party_facts(basket, catalog), "present": {k: sorted(v) for k, v in present.items()}}
     found = []
     for compiled in rule_sets:
         decision = decide_many(compiled, [facts], now, with_trace=explain, trace_fired_only=True)[0]
@@ -339,7 +339,7 @@ def _split_billing_violations(basket: Basket, catalog: Catalog, rules: RuleBook,
     rule_sets = _rule_sets(rules, "splitBilling", now)
     if not rule_sets:
         return []
-    base = _party_facts(basket, catalog)
+    base = party_facts(basket, catalog)
     charges = []  # every charge of the basket, decided together per rule set
     for path, item, _ in basket.all_items():
         offering = catalog.offerings.get(item.offering)

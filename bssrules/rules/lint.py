@@ -21,7 +21,7 @@ from bssrules.rules.compiled import CompiledRuleSet
 from bssrules.rules.conditions import All, Condition, Test, TimeWindow, tests_of
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import (
-    CompatibilityRuleSet, EligibilityRuleSet, RuleSet, SplitBillingRuleSet, UsageRuleSet,
+    CompatibilityRuleSet, DiscountRuleSet, EligibilityRuleSet, RuleSet, SplitBillingRuleSet, UsageRuleSet,
 )
 
 CHARGE_TYPES = ("recurring", "oneTime", "usage", "outOfTariff")
@@ -78,6 +78,10 @@ def reference_findings(rule_set: RuleSet, catalog: Catalog, compiled: CompiledRu
                     check(path + (end, _field(item.kind)), item.kind, item.id)
             for j, id in enumerate(rule.among):  # type: ignore[union-attr]
                 check(path + ("among", j), rule.subject.kind, id)  # type: ignore[union-attr]
+        if isinstance(rule_set, DiscountRuleSet):
+            check(path + ("target", "offering"), "productOffering", rule.target.offering)  # type: ignore[union-attr]
+            for j, offering in enumerate(rule.combination):  # type: ignore[union-attr]
+                check(path + ("combination", j), "productOffering", offering)
     for compiled_rule in compiled.rules:
         for test in tests_of(compiled_rule.authored):
             kind = ID_ATTRIBUTES.get(test.attribute)
