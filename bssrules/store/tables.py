@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    Column, DateTime, ForeignKeyConstraint, Index, Integer, MetaData, String, Table, Text,
+    BigInteger, Column, DateTime, ForeignKeyConstraint, Index, Integer, MetaData, String, Table, Text,
 )
 
 metadata = MetaData()
@@ -81,4 +81,23 @@ resource_attribute = Table(
     ForeignKeyConstraint(["kind", "resource_id"], ["resource.kind", "resource.id"], ondelete="CASCADE"),
     Index("ix_resource_attribute_lookup", "kind", "path", "value", "resource_id"),
     Index("ix_resource_attribute_resource", "kind", "resource_id"),
+)
+
+# Every rated charge part (one per usage record and payer), in integer minor units so that
+# sums are exact and fast: "what will my next invoice hold so far" is one indexed SUM.
+rated_charge = Table(
+    "rated_charge", metadata,
+    Column("usage_id", String(128), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("subscriber", String(128), nullable=False),
+    Column("billing_account", String(128), nullable=False),
+    Column("payer_role", String(128), nullable=False),
+    Column("service", String(128), nullable=False),
+    Column("offering", String(128), nullable=True),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("bill_id", String(200), nullable=True),
+    Index("ix_rated_charge_account", "billing_account", "start"),
+    Index("ix_rated_charge_subscriber", "subscriber", "start"),
 )

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from bssrules.store.charges import ChargeRepository
 from bssrules.store.repository import CatalogRepository
 from bssrules.store.resources import ResourceRepository
 from bssrules.store.rule_repository import RuleSetRepository
@@ -23,6 +24,7 @@ class UnitOfWork:
         self.catalog = CatalogRepository(self.connection)
         self.rule_sets = RuleSetRepository(self.connection)
         self.resources = ResourceRepository(self.connection)
+        self.charges = ChargeRepository(self.connection)
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -1,0 +1,160 @@
+"""TMF635 usage (rated on arrival), TMF654 buckets, TMF677 usage consumption, and the
+extensions the standards lack (seed 003): aggregated usage so far and accumulators."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from bssrules import jsontext
+from bssrules import usage_service as service
+from bssrules.api.deps import JSON_TYPES, UnsupportedMediaType, _problem, in_unit_of_work, json_body
+from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
+from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.tmfspec import error_responses, json_response, spec
+from bssrules.errors import InvalidInput
+
+TMF635 = spec("TMF635-Usage-v4.0.0.swagger.json", "TMF635_")
+TMF654 = spec("TMF654-PrepayBalance-v4.1.0.swagger.json", "TMF654_")
+TMF677 = spec("TMF677-UsageConsumption-v4.0.0.swagger.json", "TMF677_")
+MAX_BATCH = 1000
+
+
+async def _usage_bodies(request: Request) -> tuple[list[dict[str, Any]], bool]:
+    """One Usage_Create object, or an array of them (at most MAX_BATCH); (bodies, was a list)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in JSON_TYPES:
+        raise UnsupportedMediaType(f"send the body as application/json, not '{content_type or 'nothing'}'")
+    raw = await request.body()
+    try:
+        body = jsontext.loads(raw) if raw.strip() else None
+    except ValueError as exc:
+        raise InvalidInput(f"malformed JSON: {exc}") from None
+    many = isinstance(body, list)
+    bodies = body if many else [body]
+    if body is None or not bodies or not all(isinstance(b, dict) for b in bodies):
+        raise InvalidInput("the body is a Usage object or a non-empty array of them")
+    if len(bodies) > MAX_BATCH:
+        raise InvalidInput(f"at most {MAX_BATCH} usages per request, got {len(bodies)}")
+    details = []
+    for index, item in enumerate(bodies):
+        for error in TMF635.validator("Usage_Create").iter_errors(item):
+            details.append((f"[{index}]." if many else "") + _problem(error))
+    if details:
+        raise InvalidInput("the body does not conform to Usage_Create: " + "; ".join(details), details=details)
+    return bodies, many
+
+
+def usage_router() -> APIRouter:
+    router = APIRouter(prefix=service.API, tags=["usage"])
+    one = {"$ref": TMF635.ref("Usage")}
+    errors = error_responses(TMF635)
+
+    @router.post("/usage", operation_id="createUsage", status_code=201, response_class=TMFJSONResponse,
+                 summary="Post a usage (or an array of usages): each is stored rated or rejected, never dropped",
+                 responses={201: json_response(one, "Created and rated (or rejected with rejectionReason)"),
+                            200: json_response(one, "Already received (same id): the stored usage"), **errors},
+                 openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "oneOf": [{"$ref": TMF635.ref("Usage_Create")},
+                               {"type": "array", "items": {"$ref": TMF635.ref("Usage_Create")}}]}}}}})
+    async def create(request: Request) -> Response:
+        bodies, many = await _usage_bodies(request)
+        cache = request.app.state.runtime_cache
+        answers = await in_unit_of_work(request, lambda uow: service.create_usages(uow, cache.get(uow), bodies))
+        if many:
+            return TMFJSONResponse([usage for usage, _ in answers], status_code=201)
+        usage, created = answers[0]
+        return TMFJSONResponse(usage, status_code=201 if created else 200, headers={"Location": usage["href"]})
+
+    @router.get("/usage", operation_id="listUsage", summary="List usages", response_class=TMFJSONResponse,
+                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors})
+    async def list_(request: Request) -> Response:
+        query = parse_list_query(request.query_params, "Usage", TMF635)
+        items, total = await in_unit_of_work(request, service.list_usage, query.filters, query.offset, query.limit)
+        return TMFJSONResponse([project(i, query.fields) for i in items],
+                               headers=page_headers(request, query, len(items), total))
+
+    @router.get("/usage/{id}", operation_id="retrieveUsage", summary="Retrieve a usage",
+                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors})
+    async def retrieve(request: Request, id: str) -> Response:
+        fields = parse_fields(request.query_params, "Usage", TMF635)
+        return TMFJSONResponse(project(await in_unit_of_work(request, service.get_usage, id), fields))
+
+    @router.get("/aggregatedUsage", operation_id="retrieveAggregatedUsage", response_class=TMFJSONResponse,
+                summary="What rated usage comes to so far, per payer or product and period (extension)")
+    async def aggregated(request: Request) -> Response:
+        params = request.query_params
+        by = [b for value in params.getlist("groupBy") for b in value.split(",") if b]
+        accounts = [a for value in params.getlist("billingAccount") for a in value.split(",") if a] or None
+        products = [p for value in params.getlist("product") for p in value.split(",") if p] or None
+        unknown = sorted(set(params) - {"billingAccount", "product", "start", "end", "groupBy"})
+        if unknown:
+            raise InvalidInput(f"unknown query parameter {unknown[0]!r}; use billingAccount, product, start, end, "
+                               f"groupBy", path=(unknown[0],))
+        return TMFJSONResponse(await in_unit_of_work(request, service.aggregated_usage, accounts, products,
+                                                     params.get("start"), params.get("end"), by))
+
+    @router.get("/accumulator", operation_id="listAccumulator", response_class=TMFJSONResponse,
+                summary="A product's running totals per period, with the thresholds reached (extension)")
+    async def accumulators(request: Request) -> Response:
+        product = request.query_params.get("product")
+        if not product:
+            raise InvalidInput("name the product: ?product=<inventory product id>", path=("product",))
+        return TMFJSONResponse(await in_unit_of_work(request, service.list_accumulators, product))
+
+    return router
+
+
+def bucket_router() -> APIRouter:
+    router = APIRouter(prefix=service.BUCKET_API, tags=["bucket"])
+    one = {"$ref": TMF654.ref("Bucket")}
+    errors = error_responses(TMF654)
+
+    @router.post("/bucket", operation_id="createBucket", status_code=201, response_class=TMFJSONResponse,
+                 summary="Give a product a balance of units or money",
+                 responses={201: json_response(one, "Created"), **errors},
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": {"$ref": TMF654.ref("Bucket_Create")}}}}})
+    async def create(request: Request) -> Response:
+        body = await json_body(request, JSON_TYPES, "Bucket_Create", spec=TMF654)
+        bucket = await in_unit_of_work(request, service.create_bucket, body)
+        return TMFJSONResponse(bucket, status_code=201, headers={"Location": bucket["href"]})
+
+    @router.get("/bucket", operation_id="listBucket", summary="List buckets", response_class=TMFJSONResponse,
+                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors})
+    async def list_(request: Request) -> Response:
+        query = parse_list_query(request.query_params, "Bucket", TMF654)
+        items, total = await in_unit_of_work(request, service.list_buckets, query.filters, query.offset, query.limit)
+        return TMFJSONResponse([project(i, query.fields) for i in items],
+                               headers=page_headers(request, query, len(items), total))
+
+    @router.get("/bucket/{id}", operation_id="retrieveBucket", summary="Retrieve a bucket",
+                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors})
+    async def retrieve(request: Request, id: str) -> Response:
+        fields = parse_fields(request.query_params, "Bucket", TMF654)
+        return TMFJSONResponse(project(await in_unit_of_work(request, service.get_bucket, id), fields))
+
+    @router.delete("/bucket/{id}", operation_id="deleteBucket", status_code=204, summary="Delete a bucket",
+                   responses={204: {"description": "Deleted"}, **errors})
+    async def delete(request: Request, id: str) -> Response:
+        await in_unit_of_work(request, service.delete_bucket, id)
+        return Response(status_code=204)
+
+    return router
+
+
+def consumption_router() -> APIRouter:
+    router = APIRouter(prefix="/tmf-api/usageConsumption/v4", tags=["queryUsageConsumption"])
+    errors = error_responses(TMF677)
+
+    @router.post("/queryUsageConsumption", operation_id="createQueryUsageConsumption", status_code=201,
+                 response_class=TMFJSONResponse, summary="The buckets of a product: what is left and what was used",
+                 responses={201: json_response({"$ref": TMF677.ref("QueryUsageConsumption")}, "Answered"), **errors},
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": {"$ref": TMF677.ref("QueryUsageConsumption_Create")}}}}})
+    async def query(request: Request) -> Response:
+        body = await json_body(request, JSON_TYPES, "QueryUsageConsumption_Create", spec=TMF677)
+        return TMFJSONResponse(await in_unit_of_work(request, service.query_usage_consumption, body),
+                               status_code=201)
+
+    return router

@@ -1,0 +1,107 @@
+"""Rated charges: written by rating, summed for "what will my next invoice hold", and
+claimed by bill runs."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from bssrules.money import minor_unit_exponent
+from bssrules.store.tables import rated_charge
+
+
+@dataclass(frozen=True)
+class ChargeRow:
+    usage_id: str
+    part: int
+    subscriber: str
+    billing_account: str
+    payer_role: str
+    service: str
+    offering: str | None
+    start: dt.datetime
+    amount: Decimal
+    currency: str
+    bill_id: str | None = None
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """An amount already rounded to the currency's minor unit, as an integer of minor units."""
+    scaled = amount.scaleb(minor_unit_exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{amount} {currency} is not rounded to the minor unit")
+    return int(scaled)
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    return Decimal(minor).scaleb(-minor_unit_exponent(currency))
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+class ChargeRepository:
+    """Reads and writes rated charges on one connection (inside the caller's transaction)."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def add(self, rows: Iterable[ChargeRow]) -> None:
+        values = [{"usage_id": r.usage_id, "part": r.part, "subscriber": r.subscriber,
+                   "billing_account": r.billing_account, "payer_role": r.payer_role, "service": r.service,
+                   "offering": r.offering, "start": r.start, "amount_minor": to_minor(r.amount, r.currency),
+                   "currency": r.currency, "bill_id": r.bill_id} for r in rows]
+        if values:
+            self.connection.execute(insert(rated_charge), values)
+
+    def _where(self, billing_accounts: Sequence[str] | None, subscribers: Sequence[str] | None,
+               start: dt.datetime | None, end: dt.datetime | None) -> Any:
+        conditions = []
+        if billing_accounts is not None:
+            conditions.append(rated_charge.c.billing_account.in_(list(billing_accounts)))
+        if subscribers is not None:
+            conditions.append(rated_charge.c.subscriber.in_(list(subscribers)))
+        if start is not None:
+            conditions.append(rated_charge.c.start >= start)
+        if end is not None:
+            conditions.append(rated_charge.c.start < end)
+        return and_(*conditions) if conditions else True
+
+    def totals(self, *, billing_accounts: Sequence[str] | None = None, subscribers: Sequence[str] | None = None,
+               start: dt.datetime | None = None, end: dt.datetime | None = None,
+               by: Sequence[str] = ("currency",)) -> list[dict[str, Any]]:
+        """Sums (and counts) of charges, grouped by ``by`` columns (currency always)."""
+        columns = [getattr(rated_charge.c, name) for name in dict.fromkeys(("currency", *by))]
+        query = (select(*columns, func.sum(rated_charge.c.amount_minor), func.count())
+                 .where(self._where(billing_accounts, subscribers, start, end)).group_by(*columns)
+                 .order_by(*columns))
+        out = []
+        for row in self.connection.execute(query):
+            named = dict(zip([c.name for c in columns], row[:len(columns)]))
+            named["amount"] = from_minor(int(row[-2]), named["currency"])
+            named["count"] = int(row[-1])
+            out.append(named)
+        return out
+
+    def unbilled(self, billing_account: str, start: dt.datetime, end: dt.datetime) -> list[ChargeRow]:
+        query = (select(rated_charge).where(self._where([billing_account], None, start, end),
+                                            rated_charge.c.bill_id.is_(None))
+                 .order_by(rated_charge.c.start, rated_charge.c.usage_id, rated_charge.c.part))
+        return [ChargeRow(r.usage_id, r.part, r.subscriber, r.billing_account, r.payer_role, r.service, r.offering,
+                          _utc(r.start), from_minor(r.amount_minor, r.currency), r.currency, r.bill_id)
+                for r in self.connection.execute(query)]
+
+    def accounts_with_unbilled(self, start: dt.datetime, end: dt.datetime) -> list[str]:
+        query = (select(rated_charge.c.billing_account).distinct()
+                 .where(self._where(None, None, start, end), rated_charge.c.bill_id.is_(None)))
+        return sorted(self.connection.execute(query).scalars())
+
+    def mark_billed(self, rows: Iterable[ChargeRow], bill_id: str) -> None:
+        for row in rows:
+            self.connection.execute(update(rated_charge).where(rated_charge.c.usage_id == row.usage_id,
+                                                               rated_charge.c.part == row.part)
+                                    .values(bill_id=bill_id))

@@ -1,0 +1,428 @@
+"""Online rating (TMF635 usage), prepaid and allowance buckets (TMF654), and what has been
+consumed and charged so far (TMF677 and the aggregated-usage extension).
+
+A posted usage is stored at once as rated or rejected (never lost): its subscription (the
+inventory product that used it) is locked for the transaction, so concurrent records of one
+subscriber update its buckets and accumulators one after the other on PostgreSQL — no
+update is lost — while different subscribers rate in parallel. Rating itself is the pure
+function of :mod:`bssrules.pricing.rating`, given the subscription's state and handed the
+new state back; this module only reads and writes that state.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+
+from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.configuration_service import payers_of
+from bssrules.errors import Conflict, InvalidInput, NotFound
+from bssrules.money import ISO_4217
+from bssrules.pricing.rating import DEFAULT_PAYER, period_of, rate_records, usage_rule_sets
+from bssrules.pricing.usage import (
+    AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
+)
+from bssrules.qualification_service import party_context
+from bssrules.store.charges import ChargeRow
+from bssrules.store.resources import StoredResource
+from bssrules.tmf_resources import values_at
+
+API = "/tmf-api/usageManagement/v4"
+BUCKET_API = "/tmf-api/prepayBalanceManagement/v4"
+EFFECTIVE = ("active", "pendingTerminate")
+ANY_SERVICE = "any"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+# ------------------------------------------------------------------ usage records (TMF635)
+
+
+def _characteristics(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {c.get("name"): c.get("value") for c in body.get("usageCharacteristic") or []
+            if isinstance(c, dict) and c.get("name")}
+
+
+def subscriber_of(body: Mapping[str, Any]) -> str | None:
+    """The subscription that used it: the ``productId`` characteristic, else the product of
+    the first ``ratedProductUsage``."""
+    found = _characteristics(body).get("productId")
+    if isinstance(found, str) and found:
+        return found
+    refs = values_at(body, "ratedProductUsage.productRef.id")
+    return refs[0] if refs and isinstance(refs[0], str) else None
+
+
+def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | None, str | None]:
+    """The usage record a TMF635 body describes, or why it cannot be rated."""
+    characteristics = _characteristics(body)
+    subscriber = subscriber_of(body)
+    if not subscriber:
+        return None, "no subscription: give the usageCharacteristic productId (the inventory product id)"
+    service = characteristics.get("service") or body.get("usageType")
+    if not isinstance(service, str) or not service:
+        return None, "no service: give usageType or the usageCharacteristic service"
+    try:
+        start = parse_instant(body.get("usageDate"))
+    except (ValueError, TypeError):
+        return None, f"usageDate {body.get('usageDate')!r} is not a date-time with a time zone"
+    if not isinstance(start, dt.datetime) or start.tzinfo is None:
+        return None, f"usageDate {body.get('usageDate')!r} is not a date-time with a time zone"
+    raw_volume = characteristics.get("volume", 1)
+    try:
+        volume = Decimal(repr(raw_volume)) if isinstance(raw_volume, float) else Decimal(str(raw_volume))
+    except (InvalidOperation, ValueError):
+        return None, f"volume {raw_volume!r} is not a number"
+    if isinstance(raw_volume, bool) or not volume.is_finite() or volume < 0:
+        return None, f"volume {raw_volume!r} must be a number of at least 0"
+    roaming = characteristics.get("roaming")
+    if roaming is not None and not isinstance(roaming, bool):
+        return None, f"roaming {roaming!r} must be true or false"
+    text = {k: characteristics.get(k) for k in ("unit", "country")}
+    for name, value in text.items():
+        if value is not None and not isinstance(value, str):
+            return None, f"{name} {value!r} must be text"
+    usage_type = body.get("usageType") if characteristics.get("service") else None
+    return UsageRecord(usage_id, subscriber, service, start, volume, text["unit"], usage_type, roaming,
+                       text["country"]), None
+
+
+def _subscriber(uow: Any, runtime: Any, product: StoredResource, at: dt.datetime) -> Subscriber:
+    party, inventory = party_context(uow, product.party_id) if product.party_id else (None, [])
+    related = [p for p in product.document.get("relatedParty") or [] if isinstance(p, dict)]
+    payers = payers_of(uow, related)
+    account = values_at(product.document, "billingAccount.id")
+    if account and DEFAULT_PAYER not in payers:
+        payers[DEFAULT_PAYER] = account[0]
+    offering = values_at(product.document, "productOffering.id")
+    return Subscriber(product.id, product.party_id, party.classification if party else None,
+                      offering[0] if offering else None,
+                      tuple(sorted({p.offering for p in inventory if p.status in EFFECTIVE})), payers,
+                      split_billing_for(runtime.rules, payers, at))
+
+
+def split_billing_for(rules: Any, payers: Mapping[str, str], at: dt.datetime) -> str | None:
+    """The split billing rule set of a subscription: the first in force (by id) every payer
+    role of which the subscription has an account for."""
+    for rule_set_id in sorted(rules.versions):
+        versions = [c for c in rules.versions[rule_set_id]
+                    if c.kind == "splitBilling" and c.definition.valid_for.contains(at)]
+        if not versions:
+            continue
+        definition = versions[-1].definition
+        roles = {role for rule in definition.rules for role, _ in rule.parts()}
+        if definition.default:
+            roles.add(definition.default)
+        if roles and roles <= set(payers):
+            return rule_set_id
+    return None
+
+
+def _bucket(stored: StoredResource) -> Bucket:
+    doc = stored.document
+    remaining = doc.get("remainingValue") or {}
+    usage_type = doc.get("usageType")
+    valid = doc.get("validFor") or {}
+    floor = doc.get("floor", 0)
+    return Bucket(stored.id, values_at(doc, "product.id")[0], str(remaining.get("units")),
+                  Decimal(str(remaining.get("amount", 0))), int(doc.get("precedence", 100)),
+                  () if usage_type in (None, ANY_SERVICE) else (usage_type,),
+                  parse_instant(valid["startDateTime"]) if valid.get("startDateTime") else None,
+                  parse_instant(valid["endDateTime"]) if valid.get("endDateTime") else None,
+                  None if floor is None else Decimal(str(floor)))
+
+
+def _accumulator_id(key: AccumulatorKey) -> str:
+    return f"{key.accumulator}|{key.subscriber}|{key.period}"
+
+
+def _state(uow: Any, runtime: Any, record: UsageRecord) -> RatingState:
+    stored, _ = uow.resources.page("bucket", {"product.id": [record.subscriber]}, 0, 10_000)
+    buckets = {s.id: _bucket(s) for s in stored}
+    totals: dict[AccumulatorKey, AccumulatorTotal] = {}
+    for compiled in usage_rule_sets(runtime.rules, record.start):
+        for accumulator in compiled.definition.accumulators:
+            key = AccumulatorKey(f"{compiled.id}/{accumulator.id}", record.subscriber,
+                                 period_of(record.start, compiled, accumulator.period))
+            found = uow.resources.get("accumulator", _accumulator_id(key))
+            if found is not None:
+                doc = found.document
+                totals[key] = AccumulatorTotal(Decimal(str(doc["volume"])), Decimal(str(doc["amount"])),
+                                               tuple(doc.get("reached") or ()))
+    return RatingState(buckets, totals)
+
+
+def _save_state(uow: Any, before: RatingState, after: RatingState, now: dt.datetime) -> None:
+    for bucket_id, bucket in after.buckets.items():
+        if before.buckets.get(bucket_id) == bucket:
+            continue
+        stored = uow.resources.get("bucket", bucket_id, for_update=True)
+        document = dict(stored.document, remainingValue={**(stored.document.get("remainingValue") or {}),
+                                                         "amount": bucket.remaining})
+        uow.resources.replace(stored.bumped(document, now))
+    for key, total in after.accumulators.items():
+        if before.accumulators.get(key) == total:
+            continue
+        document = {"accumulator": key.accumulator, "subscriber": key.subscriber, "period": key.period,
+                    "volume": total.volume, "amount": total.amount, "reached": list(total.reached)}
+        stored = uow.resources.get("accumulator", _accumulator_id(key), for_update=True)
+        if stored is None:
+            uow.resources.insert(StoredResource("accumulator", _accumulator_id(key), 1, now, now, document,
+                                                party_id=key.subscriber))
+        else:
+            uow.resources.replace(stored.bumped(document, now))
+
+
+def _money(amount: Decimal, currency: str | None) -> dict[str, Any]:
+    return {"unit": currency, "value": amount}
+
+
+def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime) -> dict[str, Any]:
+    document = {k: v for k, v in body.items() if k not in ("id", "href", "@type", "status", "ratedProductUsage")}
+    document["status"] = result.status
+    if result.status == "rejected":
+        document["rejectionReason"] = [dict(r) for r in result.reasons]
+        if result.rule_set:
+            document["ratedBy"] = {"ruleSet": result.rule_set, "rule": result.rule}
+        return document
+    rated = []
+    product_ref = {"id": result.record.subscriber, "@referredType": "Product"}
+    base = {"ratingDate": format_instant(now), "usageRatingTag": result.rule, "offerTariffType": result.rule_set,
+            "ratingAmountType": "total", "isBilled": False, "productRef": product_ref}
+    if result.prepaid > 0 or not result.charges:
+        rated.append({**base, "taxIncludedRatingAmount": _money(result.prepaid if result.prepaid else result.amount,
+                                                                result.currency),
+                      **({"bucketValueConvertedInAmount": _money(result.prepaid, result.currency)}
+                         if result.prepaid else {})})
+    for part in result.charges:
+        rated.append({**base, "taxIncludedRatingAmount": _money(part.amount, result.currency),
+                      "billingAccount": {"id": part.billing_account, "role": part.payer}})
+    document["ratedProductUsage"] = rated
+    document["ratedBy"] = {"ruleSet": result.rule_set, "rule": result.rule,
+                           "ratedVolume": result.rated_volume, "amount": _money(result.amount, result.currency),
+                           **({"provisioningId": result.provisioning_id} if result.provisioning_id else {}),
+                           **({"bucket": [{"id": b, "taken": t} for b, t in result.buckets]} if result.buckets else {})}
+    if result.events:
+        document["event"] = [{"eventType": e.kind, "accumulator": e.accumulator, "threshold": e.threshold,
+                              "action": e.action, "value": e.value, "period": e.period} for e in result.events]
+    return document
+
+
+def render_usage(stored: StoredResource) -> dict[str, Any]:
+    return {**stored.document, "id": stored.id, "href": f"{API}/usage/{stored.id}", "@type": "Usage"}
+
+
+def create_usages(uow: Any, runtime: Any, bodies: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
+    """Store and rate several usages in one transaction, answered in the order given.
+
+    They are rated in (subscription, usageDate) order, which is also the order the
+    subscriptions are locked in: two batches never wait on each other in a cycle."""
+    if len({b.get("id") for b in bodies if b.get("id")}) != len([b for b in bodies if b.get("id")]):
+        raise InvalidInput("the same usage id appears twice in one request", path=("id",))
+    order = sorted(range(len(bodies)), key=lambda i: (subscriber_of(bodies[i]) or "", str(bodies[i].get("usageDate")), i))
+    answers: list[tuple[dict[str, Any], bool] | None] = [None] * len(bodies)
+    for i in order:
+        answers[i] = _create_one(uow, runtime, bodies[i])
+    uow.commit()
+    return [a for a in answers if a is not None]
+
+
+def create_usage(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Store and rate one usage; (usage, created). The same id posted again returns the
+    stored usage unchanged (mediation may resend; nothing is rated twice)."""
+    answer = _create_one(uow, runtime, body)
+    uow.commit()
+    return answer
+
+
+def _create_one(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    usage_id = body.get("id") or str(uuid.uuid4())
+    if not isinstance(usage_id, str) or not usage_id:
+        raise InvalidInput("id must be a non-empty string", path=("id",))
+    existing = uow.resources.get("usage", usage_id)
+    if existing is not None:
+        return render_usage(existing), False
+    now = _now()
+    record, problem = record_of(usage_id, body)
+    if record is None:
+        result = RatedUsage(UsageRecord(usage_id, subscriber_of(body) or "", "", now, Decimal(0)), "rejected",
+                            ({"code": "malformed", "label": problem or "malformed"},))
+    else:
+        product = uow.resources.get("product", record.subscriber, for_update=True)  # serialises the subscriber
+        if product is None:
+            result = RatedUsage(record, "rejected", ({"code": "unknownSubscriber",
+                                                      "label": f"no product '{record.subscriber}' in the inventory"},))
+        else:
+            subscriber = _subscriber(uow, runtime, product, record.start)
+            before = _state(uow, runtime, record)
+            results, after = rate_records([record], {subscriber.id: subscriber}, runtime.rules, before)
+            result = results[0]
+            if result.status == "rated":
+                _save_state(uow, before, after, now)
+                uow.charges.add(ChargeRow(usage_id, i, record.subscriber, part.billing_account, part.payer,
+                                          record.service, subscriber.offering, record.start, part.amount,
+                                          result.currency or "")
+                                for i, part in enumerate(result.charges))
+    document = _rated_document(body, result, now)
+    stored = StoredResource("usage", usage_id, 1, now, now, document, state=result.status,
+                            party_id=result.record.subscriber or None)
+    uow.resources.insert(stored)
+    return render_usage(stored), True
+
+
+def get_usage(uow: Any, usage_id: str) -> dict[str, Any]:
+    stored = uow.resources.get("usage", usage_id)
+    if stored is None:
+        raise NotFound("Usage", usage_id)
+    return render_usage(stored)
+
+
+def list_usage(uow: Any, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    page, total = uow.resources.page("usage", filters, offset, limit)
+    return [render_usage(s) for s in page], total
+
+
+# ------------------------------------------------------------------------ buckets (TMF654)
+
+BUCKET_FIELDS = ("name", "description", "usageType", "remainingValue", "remainingValueName", "validFor", "product",
+                 "partyAccount", "relatedParty", "status", "isShared", "precedence", "floor")
+
+
+def render_bucket(stored: StoredResource) -> dict[str, Any]:
+    return {**stored.document, "id": stored.id, "href": f"{BUCKET_API}/bucket/{stored.id}", "@type": "Bucket"}
+
+
+def create_bucket(uow: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """A balance of units or money for a product: ``remainingValue`` {amount, units: GB, message
+    … or a currency}, ``usageType`` (a service, or ``any``), and the extensions ``precedence``
+    (lowest used first) and ``floor`` (how low a money balance may go; null: no limit)."""
+    unknown = sorted(set(body) - set(BUCKET_FIELDS) - {"id", "@type", "href"})
+    if unknown:
+        raise InvalidInput(f"unsupported field {unknown[0]!r} for Bucket", path=(unknown[0],))
+    bucket_id = body.get("id") or str(uuid.uuid4())
+    if uow.resources.get("bucket", bucket_id) is not None:
+        raise Conflict(f"a Bucket with id '{bucket_id}' already exists")
+    products = values_at(body, "product.id")
+    if len(products) != 1:
+        raise InvalidInput("a bucket belongs to exactly one product: give product [{id}]", path=("product",))
+    if uow.resources.get("product", products[0]) is None:
+        raise NotFound("Product", products[0])
+    remaining = body.get("remainingValue")
+    if not isinstance(remaining, dict) or not isinstance(remaining.get("units"), str) \
+            or not isinstance(remaining.get("amount"), (int, float, Decimal)) or isinstance(remaining.get("amount"), bool):
+        raise InvalidInput("remainingValue needs amount (a number) and units (GB, message … or a currency code)",
+                           path=("remainingValue",))
+    for name in ("precedence",):
+        if name in body and (not isinstance(body[name], int) or isinstance(body[name], bool)):
+            raise InvalidInput(f"{name} must be an integer", path=(name,))
+    if "floor" in body and body["floor"] is not None and (
+            not isinstance(body["floor"], (int, float, Decimal)) or isinstance(body["floor"], bool)):
+        raise InvalidInput("floor must be a number or null (no limit)", path=("floor",))
+    if "floor" in body and remaining["units"] not in ISO_4217:
+        raise InvalidInput("only a money bucket (units a currency code) has a floor", path=("floor",))
+    document = {k: v for k, v in body.items() if k in BUCKET_FIELDS}
+    document.setdefault("status", "active")
+    document["initialValue"] = dict(remaining)  # what bucketCounter "used" is counted from
+    now = _now()
+    stored = StoredResource("bucket", bucket_id, 1, now, now, document, state=document["status"],
+                            party_id=products[0])
+    try:
+        _bucket(stored)
+    except (ValueError, KeyError, TypeError, InvalidOperation) as exc:
+        raise InvalidInput(f"malformed bucket: {exc}") from None
+    uow.resources.insert(stored)
+    uow.commit()
+    return render_bucket(stored)
+
+
+def get_bucket(uow: Any, bucket_id: str) -> dict[str, Any]:
+    stored = uow.resources.get("bucket", bucket_id)
+    if stored is None:
+        raise NotFound("Bucket", bucket_id)
+    return render_bucket(stored)
+
+
+def list_buckets(uow: Any, filters: dict[str, list[str]], offset: int, limit: int
+                 ) -> tuple[list[dict[str, Any]], int]:
+    page, total = uow.resources.page("bucket", filters, offset, limit)
+    return [render_bucket(s) for s in page], total
+
+
+def delete_bucket(uow: Any, bucket_id: str) -> None:
+    if uow.resources.get("bucket", bucket_id, for_update=True) is None:
+        raise NotFound("Bucket", bucket_id)
+    uow.resources.delete("bucket", bucket_id)
+    uow.commit()
+
+
+# --------------------------------------------------------- consumption and running totals
+
+
+def query_usage_consumption(uow: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """TMF677: the buckets of a product (``searchCriteria.product`` or a ``productId``), with
+    what is left and what was used, as of now."""
+    criteria = body.get("searchCriteria") or {}
+    products = values_at(criteria, "product.id") or values_at(body, "product.id")
+    if not products:
+        raise InvalidInput("name the product: searchCriteria.product [{id}]", path=("searchCriteria",))
+    buckets = []
+    for product_id in products:
+        if uow.resources.get("product", product_id) is None:
+            raise NotFound("Product", product_id)
+        stored, _ = uow.resources.page("bucket", {"product.id": [product_id]}, 0, 10_000)
+        for bucket in stored:
+            shown = render_bucket(bucket)
+            initial = (bucket.document.get("initialValue") or {}).get("amount")
+            buckets.append({k: v for k, v in shown.items() if k not in ("precedence", "floor")}
+                           | ({"bucketCounter": [{"counterType": "used", "value": {
+                               "amount": Decimal(str(initial)) - Decimal(str(shown["remainingValue"]["amount"])),
+                               "units": shown["remainingValue"]["units"]}}]} if initial is not None else {}))
+    now = _now()
+    return {"id": str(uuid.uuid4()), "href": f"/tmf-api/usageConsumption/v4/queryUsageConsumption",
+            "queryUsageConsumptionDate": format_instant(now), "searchCriteria": criteria,
+            "bucket": buckets, "@type": "QueryUsageConsumption"}
+
+
+def _period(value: str | None, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = parse_instant(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{name}: {exc}", path=(name,)) from None
+    if not isinstance(parsed, dt.datetime):
+        parsed = dt.datetime(parsed.year, parsed.month, parsed.day, tzinfo=dt.timezone.utc)
+    return parsed
+
+
+def aggregated_usage(uow: Any, billing_account: list[str] | None, product: list[str] | None,
+                     start: str | None, end: str | None, by: list[str]) -> dict[str, Any]:
+    """What rated usage comes to so far for payers or products over [start, end): totals
+    per currency (and per ``by``: service, billingAccount, product, payerRole), exactly."""
+    if not billing_account and not product:
+        raise InvalidInput("name billingAccount or product (or both)", path=("billingAccount",))
+    columns = {"service": "service", "billingAccount": "billing_account", "product": "subscriber",
+               "payerRole": "payer_role"}
+    unknown = [b for b in by if b not in columns]
+    if unknown:
+        from bssrules.errors import did_you_mean
+        raise InvalidInput(f"cannot group by {unknown[0]!r}", path=("groupBy",),
+                           suggestion=did_you_mean(unknown[0], columns))
+    since, until = _period(start, "start"), _period(end, "end")
+    rows = uow.charges.totals(billing_accounts=billing_account, subscribers=product, start=since, end=until,
+                              by=[columns[b] for b in by])
+    names = {v: k for k, v in columns.items()}
+    return {"billingAccount": billing_account or [], "product": product or [],
+            "period": {"startDateTime": start, "endDateTime": end},
+            "total": [{"unit": r["currency"], "value": r["amount"], "count": r["count"],
+                       **{names[c]: r[c] for c in r if c in names}} for r in rows],
+            "@type": "AggregatedUsage"}
+
+
+def list_accumulators(uow: Any, product: str) -> list[dict[str, Any]]:
+    """The running totals of a product, every period, with the thresholds reached."""
+    page, _ = uow.resources.page("accumulator", {"subscriber": [product]}, 0, 10_000)
+    return [{**s.document, "id": s.id} for s in page]
