@@ -15,6 +15,7 @@ from bssrules.api.catalog import catalog_router
 from bssrules.api.configuration import configuration_router
 from bssrules.api.orders import TMF622, order_router
 from bssrules.api.qualification import TMF679, qualification_router
+from bssrules.api.billing import TMF678, billing_router
 from bssrules.api.usage import TMF635, TMF654, TMF677, bucket_router, consumption_router, usage_router
 from bssrules.runtime import RuntimeCache
 from bssrules.api.errors import install_error_handlers
@@ -47,6 +48,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None)
     app.include_router(usage_router())
     app.include_router(bucket_router())
     app.include_router(consumption_router())
+    app.include_router(billing_router())
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -57,7 +59,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None)
             schemas.update(resource_api.components())
             schemas.update(TMF679.components())
             schemas.update(TMF622.components())
-            for tmf in (TMF635, TMF654, TMF677):
+            for tmf in (TMF635, TMF654, TMF677, TMF678):
                 schemas.update(tmf.components())
             app.openapi_schema = schema
         return app.openapi_schema

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from bssrules.money import minor_unit_exponent
 from bssrules.store.tables import rated_charge
@@ -101,7 +101,9 @@ class ChargeRepository:
         return sorted(self.connection.execute(query).scalars())
 
     def mark_billed(self, rows: Iterable[ChargeRow], bill_id: str) -> None:
-        for row in rows:
-            self.connection.execute(update(rated_charge).where(rated_charge.c.usage_id == row.usage_id,
-                                                               rated_charge.c.part == row.part)
-                                    .values(bill_id=bill_id))
+        """Claim charges for a bill (one statement, executed for every row)."""
+        values = [{"u": row.usage_id, "p": row.part, "b": bill_id} for row in rows]
+        if values:
+            self.connection.execute(update(rated_charge).where(rated_charge.c.usage_id == bindparam("u"),
+                                                               rated_charge.c.part == bindparam("p"))
+                                    .values(bill_id=bindparam("b")), values)

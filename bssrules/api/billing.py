@@ -1,0 +1,64 @@
+"""TMF678 customer bills and their items, and the bill run that makes them (extension:
+``POST /billRun`` with ``{"period": "YYYY-MM"}``)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from bssrules import billing_service as service
+from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
+from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
+from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.tmfspec import error_responses, json_response, spec
+from bssrules.errors import InvalidInput
+
+TMF678 = spec("TMF678-Customer_Bill-v4.0.0.swagger.json", "TMF678_")
+
+
+def billing_router() -> APIRouter:
+    router = APIRouter(prefix=service.API, tags=["customerBill"])
+    errors = error_responses(TMF678)
+
+    @router.post("/billRun", operation_id="createBillRun", status_code=201, response_class=TMFJSONResponse,
+                 summary="Bill a month: one bill per billing account and currency; re-running bills nothing twice")
+    async def bill_run(request: Request) -> Response:
+        body = await json_body(request, JSON_TYPES, None)
+        unknown = sorted(set(body) - {"period", "billingAccount"})
+        if unknown:
+            raise InvalidInput(f"unsupported field {unknown[0]!r}; a bill run takes period (YYYY-MM) and optionally "
+                               "billingAccount [{id}]", path=(unknown[0],))
+        period = body.get("period")
+        if not isinstance(period, str):
+            raise InvalidInput("period is required: the month to bill, YYYY-MM", path=("period",))
+        accounts = body.get("billingAccount")
+        ids = None
+        if accounts is not None:
+            if not isinstance(accounts, list) or not all(isinstance(a, dict) and isinstance(a.get("id"), str)
+                                                         for a in accounts):
+                raise InvalidInput("billingAccount is a list of {id}", path=("billingAccount",))
+            ids = [a["id"] for a in accounts]
+        return TMFJSONResponse(await in_unit_of_work(request, service.run_bills, period, ids), status_code=201)
+
+    for name, definition, lister, getter in (
+            ("customerBill", "CustomerBill", service.list_bills, service.get_bill),
+            ("appliedCustomerBillingRate", "AppliedCustomerBillingRate", service.list_rates, service.get_rate)):
+        one = {"$ref": TMF678.ref(definition)}
+
+        def add(name: str = name, definition: str = definition, lister=lister, getter=getter,  # type: ignore[no-untyped-def]
+                one: dict = one) -> None:
+            @router.get(f"/{name}", operation_id=f"list{definition}", summary=f"List {name}s",
+                        response_class=TMFJSONResponse,
+                        responses={200: json_response({"type": "array", "items": one}, "Success"), **errors})
+            async def list_(request: Request) -> Response:
+                query = parse_list_query(request.query_params, definition, TMF678)
+                items, total = await in_unit_of_work(request, lister, query.filters, query.offset, query.limit)
+                return TMFJSONResponse([project(i, query.fields) for i in items],
+                                       headers=page_headers(request, query, len(items), total))
+
+            @router.get(f"/{name}/{{id}}", operation_id=f"retrieve{definition}", summary=f"Retrieve a {name}",
+                        response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors})
+            async def retrieve(request: Request, id: str) -> Response:
+                fields = parse_fields(request.query_params, definition, TMF678)
+                return TMFJSONResponse(project(await in_unit_of_work(request, getter, id), fields))
+
+        add()
+    return router

@@ -1,0 +1,190 @@
+"""Bill runs and the bills they make (TMF678 ``customerBill`` with its
+``appliedCustomerBillingRate`` items).
+
+A bill run for a month bills every billing account that pays a recurring fee active in the
+month or has unbilled rated usage in it — one bill per account and currency, in one
+transaction. A bill's id is made of its account, month and currency, so running the same
+month again finds the bills made and bills nothing twice; the usage charges a bill took are
+marked with its id. Usage rated later for an already billed month stays unbilled and is
+reported by the run (a supplementary bill is not made automatically).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.errors import InvalidInput, NotFound
+from bssrules.money import Money
+from bssrules.pricing.billing import Bill, BillingPeriod, Discount, RecurringFee, UsageTotal, bill
+from bssrules.store.resources import StoredResource
+from bssrules.tmf_resources import values_at
+
+API = "/tmf-api/customerBillManagement/v4"
+PERIODS = {"day": "day", "week": "week", "month": "month", "year": "year"}
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    parsed = parse_instant(value)
+    if not isinstance(parsed, dt.datetime):
+        return dt.datetime(parsed.year, parsed.month, parsed.day, tzinfo=dt.timezone.utc)
+    return parsed
+
+
+def _period_of(text: Any) -> tuple[str, int]:
+    """("month", 1) of "month"; ("month", 2) of "2 months"."""
+    words = str(text or "month").split()
+    if len(words) == 2 and words[0].isdigit():
+        return PERIODS.get(words[1].rstrip("s"), "month"), int(words[0])
+    return PERIODS.get(words[0], "month"), 1
+
+
+def recurring_fees(uow: Any) -> dict[str, list[RecurringFee]]:
+    """Every recurring fee of the inventory, by the billing account that pays it."""
+    fees: dict[str, list[RecurringFee]] = {}
+    offset = 0
+    while True:
+        page, total = uow.resources.page("product", {"productPrice.priceType": ["recurring"]}, offset, 1000)
+        for product in page:
+            doc = product.document
+            if doc.get("status") in ("cancelled", "aborted", "created"):
+                continue
+            start = _instant(doc.get("startDate")) or product.created
+            end = _instant(doc.get("terminationDate"))
+            for price in doc.get("productPrice") or []:
+                if not isinstance(price, dict) or price.get("priceType") != "recurring":
+                    continue
+                account = values_at(price, "billingAccount.id") or values_at(doc, "billingAccount.id")
+                money = values_at(price, "price.taxIncludedAmount")
+                if not account or not money:
+                    continue
+                net = Money(Decimal(str(money[0]["value"])), money[0]["unit"])
+                discounts = []
+                for alteration in price.get("priceAlteration") or []:
+                    value = values_at(alteration, "price.taxIncludedAmount")
+                    if not value:
+                        continue
+                    reduction = Money(-Decimal(str(value[0]["value"])), value[0]["unit"])
+                    discounts.append(Discount(alteration.get("name", "discount"), reduction,
+                                              alteration.get("applicationDuration")))
+                gross = net + sum((d.reduction for d in discounts), Money(Decimal(0), net.currency))
+                period, length = _period_of(price.get("recurringChargePeriod"))
+                price_id = (values_at(price, "productOfferingPrice.id") or [price.get("name", "price")])[0]
+                fees.setdefault(account[0], []).append(RecurringFee(
+                    product.id, price_id, price.get("name", price_id), gross, period, length, start, end,
+                    tuple(discounts)))
+        offset += len(page)
+        if not page or offset >= total:
+            return fees
+
+
+def bill_id(account: str, period: BillingPeriod, currency: str) -> str:
+    return f"{account}-{period.label}-{currency}"
+
+
+def _render_bill(stored: StoredResource) -> dict[str, Any]:
+    return {**stored.document, "id": stored.id, "href": f"{API}/customerBill/{stored.id}", "@type": "CustomerBill"}
+
+
+def _render_rate(stored: StoredResource) -> dict[str, Any]:
+    return {**stored.document, "id": stored.id, "href": f"{API}/appliedCustomerBillingRate/{stored.id}",
+            "@type": "AppliedCustomerBillingRate"}
+
+
+def _money(money: Money) -> dict[str, Any]:
+    return {"unit": money.currency, "value": money.amount}
+
+
+def _store_bill(uow: Any, made: Bill, now: dt.datetime) -> str:
+    identifier = bill_id(made.billing_account, made.period, made.currency)
+    coverage = {"startDateTime": format_instant(made.period.start), "endDateTime": format_instant(made.period.end)}
+    account = uow.resources.get("billingAccount", made.billing_account)
+    parties = values_at(account.document, "relatedParty") if account else []
+    document = {"billNo": identifier, "billDate": format_instant(now), "billingPeriod": coverage,
+                "billingAccount": {"id": made.billing_account, "@referredType": "BillingAccount"},
+                "amountDue": _money(made.total), "remainingAmount": _money(made.total),
+                "taxIncludedAmount": _money(made.total), "state": "new", "runType": "onCycle",
+                "category": "normal", "relatedParty": parties}
+    uow.resources.insert(StoredResource("customerBill", identifier, 1, now, now, document, state="new",
+                                        party_id=made.billing_account))
+    for index, item in enumerate(made.items, start=1):
+        rate = {"appliedBillingRateType": item.kind, "name": item.name, "date": format_instant(now),
+                "isBilled": True, "bill": {"id": identifier, "href": f"{API}/customerBill/{identifier}"},
+                "billingAccount": {"id": made.billing_account, "@referredType": "BillingAccount"},
+                "product": {"id": item.product, "@referredType": "Product"},
+                "periodCoverage": {"startDateTime": format_instant(item.coverage[0]),
+                                   "endDateTime": format_instant(item.coverage[1])},
+                "taxIncludedAmount": _money(item.amount),
+                "characteristic": [{"name": k, "value": v} for k, v in sorted(item.detail.items())]}
+        uow.resources.insert(StoredResource("appliedCustomerBillingRate", f"{identifier}-{index}", 1, now, now, rate,
+                                            party_id=made.billing_account))
+    return identifier
+
+
+def run_bills(uow: Any, period_label: str, accounts: list[str] | None = None) -> dict[str, Any]:
+    """Bill the month ``YYYY-MM`` (every account, or only ``accounts``); re-running it bills
+    nothing twice. Returns the bills made, those found already made, and late usage."""
+    try:
+        period = BillingPeriod.month(period_label)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), path=("period",)) from None
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    fees = recurring_fees(uow)
+    candidates = set(fees) | set(uow.charges.accounts_with_unbilled(period.start, period.end))
+    if accounts is not None:
+        unknown = [a for a in accounts if uow.resources.get("billingAccount", a) is None]
+        if unknown:
+            raise NotFound("BillingAccount", unknown[0])
+        candidates &= set(accounts)
+    made: list[str] = []
+    late: list[str] = []
+    for account in sorted(candidates):
+        charges = uow.charges.unbilled(account, period.start, period.end)
+        usage: dict[tuple[str, str, str], tuple[Decimal, int]] = {}
+        for charge in charges:
+            key = (charge.subscriber, charge.service, charge.currency)
+            amount, count = usage.get(key, (Decimal(0), 0))
+            usage[key] = (amount + charge.amount, count + 1)
+        totals = [UsageTotal(p, s, Money(a, c), n) for (p, s, c), (a, n) in usage.items()]
+        for drafted in bill(account, period, fees.get(account, []), totals):
+            identifier = bill_id(account, period, drafted.currency)
+            if uow.resources.get("customerBill", identifier) is not None:
+                late += [c.usage_id for c in charges if c.currency == drafted.currency]
+                continue
+            made.append(_store_bill(uow, drafted, now))
+            uow.charges.mark_billed([c for c in charges if c.currency == drafted.currency], identifier)
+    already, _ = uow.resources.page("customerBill", {"billingPeriod.startDateTime": [format_instant(period.start)]},
+                                    0, 100_000)
+    existing = sorted({b.id for b in already if b.id not in made
+                       and (accounts is None or values_at(b.document, "billingAccount.id")[0] in accounts)})
+    uow.commit()
+    return {"billingPeriod": {"startDateTime": format_instant(period.start),
+                              "endDateTime": format_instant(period.end)},
+            "billsMade": made, "billsAlreadyMade": existing, "lateUsage": sorted(set(late))}
+
+
+def get_bill(uow: Any, identifier: str) -> dict[str, Any]:
+    stored = uow.resources.get("customerBill", identifier)
+    if stored is None:
+        raise NotFound("CustomerBill", identifier)
+    return _render_bill(stored)
+
+
+def list_bills(uow: Any, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    page, total = uow.resources.page("customerBill", filters, offset, limit)
+    return [_render_bill(s) for s in page], total
+
+
+def get_rate(uow: Any, identifier: str) -> dict[str, Any]:
+    stored = uow.resources.get("appliedCustomerBillingRate", identifier)
+    if stored is None:
+        raise NotFound("AppliedCustomerBillingRate", identifier)
+    return _render_rate(stored)
+
+
+def list_rates(uow: Any, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    page, total = uow.resources.page("appliedCustomerBillingRate", filters, offset, limit)
+    return [_render_rate(s) for s in page], total

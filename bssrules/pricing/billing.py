@@ -1,0 +1,146 @@
+"""The bill of one billing account for one period: recurring fees (pro-rated), their
+discounts while they last, and the rated usage the account pays.
+
+Pro-rating: a recurring fee is charged for the share of the billing period its product was
+active, to the second — ``amount × active time ÷ price period`` where the price period is a
+calendar month of the billing period for monthly prices (so a whole month costs exactly the
+monthly amount, whatever its length), 1, 7 or 365 days for daily, weekly and yearly prices,
+times ``periodLength``. Each line is rounded half-up to the currency's minor unit; the bill
+total is the sum of its rounded lines, so its items add up to it exactly.
+
+A discount with ``applicationDuration`` N applies in the first N billing months of the
+product (the month it started counts as the first), pro-rated like its fee.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from bssrules.money import Money
+
+DAY = dt.timedelta(days=1)
+PERIOD_DAYS = {"day": 1, "week": 7, "year": 365}
+
+
+@dataclass(frozen=True)
+class BillingPeriod:
+    start: dt.datetime
+    end: dt.datetime
+
+    @classmethod
+    def month(cls, label: str) -> "BillingPeriod":
+        """The calendar month ``YYYY-MM``, in UTC."""
+        try:
+            year, month = (int(part) for part in label.split("-"))
+            start = dt.datetime(year, month, 1, tzinfo=dt.timezone.utc)
+        except (ValueError, TypeError):
+            raise ValueError(f"a billing period is a month written YYYY-MM, got {label!r}") from None
+        end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.timezone.utc)
+        return cls(start, end)
+
+    @property
+    def label(self) -> str:
+        return self.start.strftime("%Y-%m")
+
+
+@dataclass(frozen=True)
+class Discount:
+    name: str
+    reduction: Money  # positive, per period
+    duration_periods: int | None = None
+
+
+@dataclass(frozen=True)
+class RecurringFee:
+    """A recurring price of a product paid by the account."""
+
+    product: str
+    price: str
+    name: str
+    amount: Money  # per price period, before discounts
+    period: str  # day | week | month | year
+    period_length: int
+    product_start: dt.datetime
+    product_end: dt.datetime | None = None
+    discounts: tuple[Discount, ...] = ()
+
+
+@dataclass(frozen=True)
+class UsageTotal:
+    """Rated usage of one product and service paid by the account in the period."""
+
+    product: str
+    service: str
+    amount: Money
+    count: int
+
+
+@dataclass(frozen=True)
+class BillItem:
+    kind: str  # recurringCharge | discount | usageCharge
+    product: str
+    name: str
+    amount: Money
+    coverage: tuple[dt.datetime, dt.datetime]
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Bill:
+    billing_account: str
+    period: BillingPeriod
+    currency: str
+    items: tuple[BillItem, ...]
+
+    @property
+    def total(self) -> Money:
+        return sum((i.amount for i in self.items[1:]), self.items[0].amount) if self.items \
+            else Money(Decimal(0), self.currency)
+
+
+def _months_between(earlier: dt.datetime, later: dt.datetime) -> int:
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def _share(fee: RecurringFee, active: dt.timedelta, period: BillingPeriod) -> Decimal:
+    seconds = Decimal(active.total_seconds())
+    if fee.period == "month":
+        days = calendar.monthrange(period.start.year, period.start.month)[1]
+        length = Decimal(days * 86400) * fee.period_length
+    else:
+        length = Decimal(PERIOD_DAYS[fee.period] * 86400) * fee.period_length
+    return seconds / length
+
+
+def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], usage: list[UsageTotal]
+         ) -> list[Bill]:
+    """The account's bills for the period, one per currency (none when nothing is due)."""
+    items: dict[str, list[BillItem]] = {}
+    for fee in sorted(fees, key=lambda f: (f.product, f.price)):
+        start = max(fee.product_start, period.start)
+        end = min(fee.product_end or period.end, period.end)
+        if end <= start:
+            continue
+        share = _share(fee, end - start, period)
+        coverage = (start, end)
+        currency = fee.amount.currency
+        charged = (fee.amount * share).rounded()
+        items.setdefault(currency, []).append(BillItem(
+            "recurringCharge", fee.product, fee.name, charged, coverage,
+            {"price": fee.price, "share": share.quantize(Decimal("0.000001"))}))
+        month_index = _months_between(fee.product_start, period.start)
+        for discount in fee.discounts:
+            if discount.duration_periods is not None and month_index >= discount.duration_periods:
+                continue
+            reduction = (discount.reduction * share).rounded()
+            reduction = Money(min(reduction.amount, charged.amount), currency)
+            if reduction.amount > 0:
+                items[currency].append(BillItem("discount", fee.product, discount.name,
+                                                Money(-reduction.amount, currency), coverage, {"price": fee.price}))
+    for total in sorted(usage, key=lambda u: (u.product, u.service)):
+        items.setdefault(total.amount.currency, []).append(BillItem(
+            "usageCharge", total.product, f"{total.service} usage", total.amount, (period.start, period.end),
+            {"service": total.service, "records": total.count}))
+    return [Bill(billing_account, period, currency, tuple(lines)) for currency, lines in sorted(items.items())]
