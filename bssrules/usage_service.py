@@ -16,14 +16,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from bssrules.catalog.types import format_instant, parse_instant
-from bssrules.configuration_service import payers_of
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.money import ISO_4217
 from bssrules.pricing.rating import DEFAULT_PAYER, period_of, rate_records, usage_rule_sets
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
-from bssrules.qualification_service import party_context
 from bssrules.store.charges import ChargeRow
 from bssrules.store.resources import StoredResource
 from bssrules.tmf_resources import values_at
@@ -91,17 +89,31 @@ def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | Non
 
 
 def _subscriber(uow: Any, runtime: Any, product: StoredResource, at: dt.datetime) -> Subscriber:
-    party, inventory = party_context(uow, product.party_id) if product.party_id else (None, [])
-    related = [p for p in product.document.get("relatedParty") or [] if isinstance(p, dict)]
-    payers = payers_of(uow, related)
+    """What rating needs of a subscription, in few queries (rating is on the hot path)."""
+    classification, active = None, set()
+    if product.party_id:
+        party = uow.resources.get("individual", product.party_id) or \
+            uow.resources.get("organization", product.party_id)
+        if party is not None:
+            found = [c.get("value") for c in party.document.get("partyCharacteristic") or []
+                     if isinstance(c, dict) and c.get("name") == "classification"]
+            classification = found[0] if found and isinstance(found[0], str) else None
+        for owned in uow.resources.find("product", {"relatedParty.id": [product.party_id]}, 1000):
+            if owned.document.get("status") in EFFECTIVE:
+                active.update(values_at(owned.document, "productOffering.id"))
+    payers: dict[str, str] = {}
+    for related in product.document.get("relatedParty") or []:
+        role, party_id = (related.get("role"), related.get("id")) if isinstance(related, dict) else (None, None)
+        if role and party_id and role not in payers:
+            accounts = uow.resources.find("billingAccount", {"relatedParty.id": [party_id]}, 1)
+            if accounts:
+                payers[role] = accounts[0].id
     account = values_at(product.document, "billingAccount.id")
     if account and DEFAULT_PAYER not in payers:
         payers[DEFAULT_PAYER] = account[0]
     offering = values_at(product.document, "productOffering.id")
-    return Subscriber(product.id, product.party_id, party.classification if party else None,
-                      offering[0] if offering else None,
-                      tuple(sorted({p.offering for p in inventory if p.status in EFFECTIVE})), payers,
-                      split_billing_for(runtime.rules, payers, at))
+    return Subscriber(product.id, product.party_id, classification, offering[0] if offering else None,
+                      tuple(sorted(active)), payers, split_billing_for(runtime.rules, payers, at))
 
 
 def split_billing_for(rules: Any, payers: Mapping[str, str], at: dt.datetime) -> str | None:
@@ -140,8 +152,7 @@ def _accumulator_id(key: AccumulatorKey) -> str:
 
 
 def _state(uow: Any, runtime: Any, record: UsageRecord) -> RatingState:
-    stored, _ = uow.resources.page("bucket", {"product.id": [record.subscriber]}, 0, 10_000)
-    buckets = {s.id: _bucket(s) for s in stored}
+    buckets = {s.id: _bucket(s) for s in uow.resources.find("bucket", {"product.id": [record.subscriber]})}
     totals: dict[AccumulatorKey, AccumulatorTotal] = {}
     for compiled in usage_rule_sets(runtime.rules, record.start):
         for accumulator in compiled.definition.accumulators:

@@ -87,6 +87,17 @@ class ResourceRepository:
                         resource_attribute.c.value == id))
         return sorted((r.kind, r.resource_id) for r in self.connection.execute(query))
 
+    def find(self, kind: str, filters: Mapping[str, Sequence[str]], limit: int = 10_000) -> list[StoredResource]:
+        """Resources matching ``filters`` (in id order), without counting them: one query."""
+        conditions = [resource.c.kind == kind]
+        for path, values in filters.items():
+            matching = select(resource_attribute.c.resource_id).where(
+                resource_attribute.c.kind == kind, resource_attribute.c.path == path,
+                or_(*[resource_attribute.c.value == v for v in values]))
+            conditions.append(resource.c.id.in_(matching))
+        rows = self.connection.execute(select(resource).where(and_(*conditions)).order_by(resource.c.id).limit(limit))
+        return [self._row(r) for r in rows]
+
     def page(self, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
              party_id: str | None = None) -> tuple[list[StoredResource], int]:
         conditions = [resource.c.kind == kind]

@@ -1,0 +1,70 @@
+"""The bill of one account for one month: pro-rated fees, discounts while they last, usage."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from bssrules.money import Money
+from bssrules.pricing.billing import BillingPeriod, Discount, RecurringFee, UsageTotal, bill
+
+UTC = dt.timezone.utc
+JUNE = BillingPeriod.month("2026-06")  # 30 days
+
+
+def _fee(start: dt.datetime, amount: str = "9.99", end: dt.datetime | None = None,
+         discounts: tuple[Discount, ...] = (), period: str = "month") -> RecurringFee:
+    return RecurringFee("p1", "fee", "Monthly fee", Money(Decimal(amount), "EUR"), period, 1, start, end, discounts)
+
+
+def test_a_month_is_the_calendar_month_in_utc() -> None:
+    assert (JUNE.start, JUNE.end) == (dt.datetime(2026, 6, 1, tzinfo=UTC), dt.datetime(2026, 7, 1, tzinfo=UTC))
+    assert BillingPeriod.month("2026-12").end == dt.datetime(2027, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        BillingPeriod.month("June")
+
+
+def test_a_whole_month_costs_the_monthly_amount() -> None:
+    (made,) = bill("ba", JUNE, [_fee(dt.datetime(2026, 1, 1, tzinfo=UTC))], [])
+    assert [(i.kind, i.amount.amount) for i in made.items] == [("recurringCharge", Decimal("9.99"))]
+
+
+def test_a_product_started_mid_month_pays_its_share_rounded_half_up() -> None:
+    # active from the 16th: 15 of 30 days → 9.99 × 0.5 = 4.995 → 5.00
+    (made,) = bill("ba", JUNE, [_fee(dt.datetime(2026, 6, 16, tzinfo=UTC))], [])
+    assert made.total.amount == Decimal("5.00")
+
+
+def test_a_product_terminated_mid_month_pays_until_it_ended() -> None:
+    (made,) = bill("ba", JUNE, [_fee(dt.datetime(2026, 1, 1, tzinfo=UTC), "30.00",
+                                     end=dt.datetime(2026, 6, 11, tzinfo=UTC))], [])
+    assert made.total.amount == Decimal("10.00")
+
+
+def test_nothing_is_billed_for_a_product_outside_the_month() -> None:
+    assert bill("ba", JUNE, [_fee(dt.datetime(2026, 7, 2, tzinfo=UTC))], []) == []
+
+
+def test_a_discount_applies_for_its_duration_counted_from_the_product_start() -> None:
+    discount = Discount("welcome", Money(Decimal("5.00"), "EUR"), duration_periods=3)
+    fee = _fee(dt.datetime(2026, 4, 1, tzinfo=UTC), "5.00", discounts=(discount,))
+    (june,) = bill("ba", JUNE, [fee], [])  # April, May, June: the third month still has it
+    assert june.total.amount == Decimal("0.00")
+    (july,) = bill("ba", BillingPeriod.month("2026-07"), [fee], [])
+    assert july.total.amount == Decimal("5.00")
+
+
+def test_usage_items_and_the_total_add_up_per_currency() -> None:
+    usage = [UsageTotal("p1", "data", Money(Decimal("12.34"), "EUR"), 7),
+             UsageTotal("p2", "sms", Money(Decimal("1.00"), "USD"), 2)]
+    eur, usd = bill("ba", JUNE, [_fee(dt.datetime(2026, 1, 1, tzinfo=UTC))], usage)
+    assert (eur.currency, usd.currency) == ("EUR", "USD")
+    assert eur.total.amount == Decimal("22.33") == sum((i.amount.amount for i in eur.items), Decimal(0))
+    assert usd.total.amount == Decimal("1.00")
+    assert eur.items[-1].detail == {"service": "data", "records": 7}
+
+
+def test_a_weekly_price_is_charged_per_second_of_its_week() -> None:
+    (made,) = bill("ba", JUNE, [_fee(dt.datetime(2026, 6, 24, tzinfo=UTC), "7.00", period="week")], [])
+    assert made.total.amount == Decimal("7.00")  # 24 June → 1 July: exactly one week
