@@ -2,7 +2,7 @@
 ``appliedCustomerBillingRate`` items).
 
 A bill run for a month bills every billing account that pays a recurring fee active in the
-month or has unbilled rated usage in it — one bill per account and currency, in one
+month, a one-time fee of a product started in it, or has unbilled rated usage in it — one bill per account and currency, in one
 transaction. A bill's id is made of its account, month and currency, so running the same
 month again finds the bills made and bills nothing twice; the usage charges a bill took are
 marked with its id. Usage rated later for an already billed month stays unbilled and is
@@ -17,7 +17,7 @@ from typing import Any
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import InvalidInput, NotFound
 from bssrules.money import Money
-from bssrules.pricing.billing import Bill, BillingPeriod, Discount, RecurringFee, UsageTotal, bill
+from bssrules.pricing.billing import Bill, BillingPeriod, Discount, OneTimeFee, RecurringFee, UsageTotal, bill
 from bssrules.store.resources import StoredResource
 from bssrules.tmf_resources import values_at
 
@@ -42,12 +42,13 @@ def _period_of(text: Any) -> tuple[str, int]:
     return PERIODS.get(words[0], "month"), 1
 
 
-def recurring_fees(uow: Any) -> dict[str, list[RecurringFee]]:
-    """Every recurring fee of the inventory, by the billing account that pays it."""
+def inventory_fees(uow: Any) -> tuple[dict[str, list[RecurringFee]], dict[str, list[OneTimeFee]]]:
+    """Every recurring and one-time fee of the inventory, by the billing account that pays it."""
     fees: dict[str, list[RecurringFee]] = {}
+    one_time: dict[str, list[OneTimeFee]] = {}
     offset = 0
     while True:
-        page, total = uow.resources.page("product", {"productPrice.priceType": ["recurring"]}, offset, 1000)
+        page, total = uow.resources.page("product", {"productPrice.priceType": ["recurring", "oneTime"]}, offset, 1000)
         for product in page:
             doc = product.document
             if doc.get("status") in ("cancelled", "aborted", "created"):
@@ -55,7 +56,7 @@ def recurring_fees(uow: Any) -> dict[str, list[RecurringFee]]:
             start = _instant(doc.get("startDate")) or product.created
             end = _instant(doc.get("terminationDate"))
             for price in doc.get("productPrice") or []:
-                if not isinstance(price, dict) or price.get("priceType") != "recurring":
+                if not isinstance(price, dict) or price.get("priceType") not in ("recurring", "oneTime"):
                     continue
                 account = values_at(price, "billingAccount.id") or values_at(doc, "billingAccount.id")
                 money = values_at(price, "price.taxIncludedAmount")
@@ -71,14 +72,18 @@ def recurring_fees(uow: Any) -> dict[str, list[RecurringFee]]:
                     discounts.append(Discount(alteration.get("name", "discount"), reduction,
                                               alteration.get("applicationDuration")))
                 gross = net + sum((d.reduction for d in discounts), Money(Decimal(0), net.currency))
-                period, length = _period_of(price.get("recurringChargePeriod"))
                 price_id = (values_at(price, "productOfferingPrice.id") or [price.get("name", "price")])[0]
+                if price["priceType"] == "oneTime":
+                    one_time.setdefault(account[0], []).append(OneTimeFee(
+                        product.id, price_id, price.get("name", price_id), gross, start, tuple(discounts)))
+                    continue
+                period, length = _period_of(price.get("recurringChargePeriod"))
                 fees.setdefault(account[0], []).append(RecurringFee(
                     product.id, price_id, price.get("name", price_id), gross, period, length, start, end,
                     tuple(discounts)))
         offset += len(page)
         if not page or offset >= total:
-            return fees
+            return fees, one_time
 
 
 def bill_id(account: str, period: BillingPeriod, currency: str) -> str:
@@ -119,7 +124,7 @@ def _store_bill(uow: Any, made: Bill, now: dt.datetime) -> str:
                                    "endDateTime": format_instant(item.coverage[1])},
                 "taxIncludedAmount": _money(item.amount),
                 "characteristic": [{"name": k, "value": v} for k, v in sorted(item.detail.items())]}
-        uow.resources.insert(StoredResource("appliedCustomerBillingRate", f"{identifier}-{index}", 1, now, now, rate,
+        uow.resources.insert(StoredResource("appliedCustomerBillingRate", f"{identifier}-{index:04d}", 1, now, now, rate,
                                             party_id=made.billing_account))
     return identifier
 
@@ -132,8 +137,8 @@ def run_bills(uow: Any, period_label: str, accounts: list[str] | None = None) ->
     except ValueError as exc:
         raise InvalidInput(str(exc), path=("period",)) from None
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    fees = recurring_fees(uow)
-    candidates = set(fees) | set(uow.charges.accounts_with_unbilled(period.start, period.end))
+    fees, one_time = inventory_fees(uow)
+    candidates = set(fees) | set(one_time) | set(uow.charges.accounts_with_unbilled(period.start, period.end))
     if accounts is not None:
         unknown = [a for a in accounts if uow.resources.get("billingAccount", a) is None]
         if unknown:
@@ -149,7 +154,7 @@ def run_bills(uow: Any, period_label: str, accounts: list[str] | None = None) ->
             amount, count = usage.get(key, (Decimal(0), 0))
             usage[key] = (amount + charge.amount, count + 1)
         totals = [UsageTotal(p, s, Money(a, c), n) for (p, s, c), (a, n) in usage.items()]
-        for drafted in bill(account, period, fees.get(account, []), totals):
+        for drafted in bill(account, period, fees.get(account, []), totals, one_time.get(account, [])):
             identifier = bill_id(account, period, drafted.currency)
             if uow.resources.get("customerBill", identifier) is not None:
                 late += [c.usage_id for c in charges if c.currency == drafted.currency]

@@ -87,7 +87,7 @@ def _alteration(line: Any, alteration: Any) -> dict[str, Any]:
         "priority": alteration.priority,
         "price": {"taxIncludedAmount": {"unit": alteration.reduction.currency, "value": -alteration.reduction.amount}}}
     if alteration.percentage is not None:
-        shown["price"]["percentage"] = float(alteration.percentage)
+        shown["price"]["percentage"] = alteration.percentage
     if alteration.description:
         shown["description"] = alteration.description
     if line.period:
@@ -234,7 +234,7 @@ def _complete(uow: Any, runtime: Any, stored: StoredResource, document: dict[str
     related = [p for p in document.get("relatedParty") or [] if isinstance(p, dict)]
     for item_data, item in zip([d for d in document.get("productOrderItem") or [] if d.get("action", "add") == "add"],
                                basket.items):
-        _create_products(uow, runtime, document, item_data, item, related, basket, now)
+        _create_products(uow, runtime, {**document, "id": stored.id}, item_data, item, related, basket, now)
     return dict(document, completionDate=format_instant(now)), "completed"
 
 

@@ -11,6 +11,7 @@ new state back; this module only reads and writes that state.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
@@ -54,6 +55,21 @@ def subscriber_of(body: Mapping[str, Any]) -> str | None:
     return refs[0] if refs and isinstance(refs[0], str) else None
 
 
+_ZONED = re.compile(r"T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
+
+
+def usage_instant(value: Any) -> dt.datetime | None:
+    """The instant of a usage: a date-time that names its zone (a usage without one would be
+    rated at the wrong time of day), else None."""
+    if not isinstance(value, str) or not _ZONED.search(value):
+        return None
+    try:
+        parsed = parse_instant(value)
+    except (ValueError, TypeError):
+        return None
+    return parsed if isinstance(parsed, dt.datetime) and parsed.tzinfo is not None else None
+
+
 def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | None, str | None]:
     """The usage record a TMF635 body describes, or why it cannot be rated."""
     characteristics = _characteristics(body)
@@ -63,12 +79,10 @@ def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | Non
     service = characteristics.get("service") or body.get("usageType")
     if not isinstance(service, str) or not service:
         return None, "no service: give usageType or the usageCharacteristic service"
-    try:
-        start = parse_instant(body.get("usageDate"))
-    except (ValueError, TypeError):
-        return None, f"usageDate {body.get('usageDate')!r} is not a date-time with a time zone"
-    if not isinstance(start, dt.datetime) or start.tzinfo is None:
-        return None, f"usageDate {body.get('usageDate')!r} is not a date-time with a time zone"
+    start = usage_instant(body.get("usageDate"))
+    if start is None:
+        return None, f"usageDate {body.get('usageDate')!r} is not a date-time with a time zone (e.g. " \
+                     "2026-06-01T03:00:00Z)"
     raw_volume = characteristics.get("volume", 1)
     try:
         volume = Decimal(repr(raw_volume)) if isinstance(raw_volume, float) else Decimal(str(raw_volume))
@@ -152,7 +166,9 @@ def _accumulator_id(key: AccumulatorKey) -> str:
 
 
 def _state(uow: Any, runtime: Any, record: UsageRecord) -> RatingState:
-    buckets = {s.id: _bucket(s) for s in uow.resources.find("bucket", {"product.id": [record.subscriber]})}
+    # only an active bucket serves usage (a suspended one keeps its balance untouched)
+    buckets = {s.id: _bucket(s) for s in uow.resources.find("bucket", {"product.id": [record.subscriber]})
+               if s.document.get("status", "active") == "active"}
     totals: dict[AccumulatorKey, AccumulatorTotal] = {}
     for compiled in usage_rule_sets(runtime.rules, record.start):
         for accumulator in compiled.definition.accumulators:
@@ -222,8 +238,16 @@ def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime) 
     return document
 
 
-def render_usage(stored: StoredResource) -> dict[str, Any]:
-    return {**stored.document, "id": stored.id, "href": f"{API}/usage/{stored.id}", "@type": "Usage"}
+def render_usage(stored: StoredResource, billed: set[str] | None = None) -> dict[str, Any]:
+    """A usage as TMF635 shows it; ``billed``: the billing accounts whose bill took its
+    charge (``isBilled`` follows the bill runs, which do not rewrite the usage)."""
+    document = stored.document
+    if billed:
+        document = dict(document, ratedProductUsage=[
+            dict(r, isBilled=True) if values_at(r, "billingAccount.id")[:1] and
+            values_at(r, "billingAccount.id")[0] in billed else r
+            for r in document.get("ratedProductUsage") or []])
+    return {**document, "id": stored.id, "href": f"{API}/usage/{stored.id}", "@type": "Usage"}
 
 
 def create_usages(uow: Any, runtime: Any, bodies: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
@@ -233,7 +257,9 @@ def create_usages(uow: Any, runtime: Any, bodies: list[dict[str, Any]]) -> list[
     subscriptions are locked in: two batches never wait on each other in a cycle."""
     if len({b.get("id") for b in bodies if b.get("id")}) != len([b for b in bodies if b.get("id")]):
         raise InvalidInput("the same usage id appears twice in one request", path=("id",))
-    order = sorted(range(len(bodies)), key=lambda i: (subscriber_of(bodies[i]) or "", str(bodies[i].get("usageDate")), i))
+    never = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    order = sorted(range(len(bodies)), key=lambda i: (subscriber_of(bodies[i]) or "",
+                                                      usage_instant(bodies[i].get("usageDate")) or never, i))
     answers: list[tuple[dict[str, Any], bool] | None] = [None] * len(bodies)
     for i in order:
         answers[i] = _create_one(uow, runtime, bodies[i])
@@ -288,12 +314,13 @@ def get_usage(uow: Any, usage_id: str) -> dict[str, Any]:
     stored = uow.resources.get("usage", usage_id)
     if stored is None:
         raise NotFound("Usage", usage_id)
-    return render_usage(stored)
+    return render_usage(stored, uow.charges.billed_accounts([usage_id]).get(usage_id))
 
 
 def list_usage(uow: Any, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     page, total = uow.resources.page("usage", filters, offset, limit)
-    return [render_usage(s) for s in page], total
+    billed = uow.charges.billed_accounts([s.id for s in page])
+    return [render_usage(s, billed.get(s.id)) for s in page], total
 
 
 # ------------------------------------------------------------------------ buckets (TMF654)

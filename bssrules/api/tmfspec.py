@@ -12,7 +12,16 @@ from typing import Any, Iterator
 from jsonschema import Draft4Validator
 
 TMF620_FILE = "TMF620-ProductCatalog-v4.1.0.swagger.json"
-EXTENSION_ATTRIBUTES = {"ProductOffering": {"partnerEligible"}}
+# Our documented extensions: filterable dotted paths and their JSON types, by definition.
+EXTENSION_ATTRIBUTES: dict[str, dict[str, str]] = {
+    "ProductOffering": {"partnerEligible": "boolean"},
+    "Usage": {"rejectionReason.code": "string", "rejectionReason.label": "string", "ratedBy.ruleSet": "string",
+              "ratedBy.rule": "string", "ratedBy.provisioningId": "string", "ratedBy.amount": "object",
+              "ratedBy.ratedVolume": "number", "event.eventType": "string", "event.accumulator": "string",
+              "event.threshold": "string", "event.action": "string"},
+    "Bucket": {"precedence": "integer", "floor": "number", "initialValue.amount": "number",
+               "initialValue.units": "string"},
+}
 # Links and derived lists are not stored as attributes: filtering on them could never match.
 _NOT_FILTERABLE = {"Category": ("productOffering", "subCategory")}
 
@@ -57,13 +66,14 @@ class TmfSpec:
         types = {path: kind for path, kind in self._paths(self.definitions[definition], "", depth)
                  if path and not path.endswith(("href", "@referredType"))
                  and not path.startswith(_NOT_FILTERABLE.get(definition, ("\0",)))}
-        types.update({name: "boolean" for name in EXTENSION_ATTRIBUTES.get(definition, set())})
+        types.update(EXTENSION_ATTRIBUTES.get(definition, {}))
         return types
 
     @lru_cache(maxsize=None)  # noqa: B019
     def top_level_attributes(self, definition: str) -> frozenset[str]:
         """The attributes ``fields=`` may name."""
-        return frozenset(self.definitions[definition]["properties"]) | EXTENSION_ATTRIBUTES.get(definition, set())
+        extensions = {path.split(".")[0] for path in EXTENSION_ATTRIBUTES.get(definition, {})}
+        return frozenset(self.definitions[definition]["properties"]) | extensions
 
     def ref(self, definition: str) -> str:
         """Where a definition sits among our OpenAPI components."""

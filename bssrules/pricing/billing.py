@@ -8,8 +8,11 @@ monthly amount, whatever its length), 1, 7 or 365 days for daily, weekly and yea
 times ``periodLength``. Each line is rounded half-up to the currency's minor unit; the bill
 total is the sum of its rounded lines, so its items add up to it exactly.
 
-A discount with ``applicationDuration`` N applies in the first N billing months of the
-product (the month it started counts as the first), pro-rated like its fee.
+A discount with ``applicationDuration`` N covers the first N months of the product, from
+its start date to the same day N months later (16 June + 2 months = 16 August; the 31st
+becomes the last day of a shorter month); in a billing month it takes off its reduction
+pro-rated by the part of the month it covered, like the fee. One-time prices are billed in
+the month the product started, with their discounts.
 """
 from __future__ import annotations
 
@@ -68,6 +71,18 @@ class RecurringFee:
 
 
 @dataclass(frozen=True)
+class OneTimeFee:
+    """A one-time price of a product paid by the account, due when the product started."""
+
+    product: str
+    price: str
+    name: str
+    amount: Money  # before discounts
+    at: dt.datetime
+    discounts: tuple[Discount, ...] = ()
+
+
+@dataclass(frozen=True)
 class UsageTotal:
     """Rated usage of one product and service paid by the account in the period."""
 
@@ -100,8 +115,11 @@ class Bill:
             else Money(Decimal(0), self.currency)
 
 
-def _months_between(earlier: dt.datetime, later: dt.datetime) -> int:
-    return (later.year - earlier.year) * 12 + later.month - earlier.month
+def add_months(instant: dt.datetime, months: int) -> dt.datetime:
+    """The same day and time ``months`` later (the last day of the month when it is shorter)."""
+    month_index = instant.month - 1 + months
+    year, month = instant.year + month_index // 12, month_index % 12 + 1
+    return instant.replace(year=year, month=month, day=min(instant.day, calendar.monthrange(year, month)[1]))
 
 
 def _share(fee: RecurringFee, active: dt.timedelta, period: BillingPeriod) -> Decimal:
@@ -114,10 +132,24 @@ def _share(fee: RecurringFee, active: dt.timedelta, period: BillingPeriod) -> De
     return seconds / length
 
 
-def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], usage: list[UsageTotal]
-         ) -> list[Bill]:
+def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], usage: list[UsageTotal],
+         one_time: list[OneTimeFee] = ()) -> list[Bill]:  # type: ignore[assignment]
     """The account's bills for the period, one per currency (none when nothing is due)."""
     items: dict[str, list[BillItem]] = {}
+    for fee in sorted(one_time, key=lambda f: (f.product, f.price)):
+        if not period.start <= fee.at < period.end:
+            continue
+        currency = fee.amount.currency
+        coverage = (fee.at, fee.at)
+        items.setdefault(currency, []).append(BillItem("oneTimeCharge", fee.product, fee.name, fee.amount, coverage,
+                                                       {"price": fee.price}))
+        left = fee.amount
+        for discount in fee.discounts:
+            reduction = Money(min(discount.reduction.rounded().amount, left.amount), currency)
+            if reduction.amount > 0:
+                left = left - reduction
+                items[currency].append(BillItem("discount", fee.product, discount.name,
+                                                Money(-reduction.amount, currency), coverage, {"price": fee.price}))
     for fee in sorted(fees, key=lambda f: (f.product, f.price)):
         start = max(fee.product_start, period.start)
         end = min(fee.product_end or period.end, period.end)
@@ -130,15 +162,19 @@ def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], 
         items.setdefault(currency, []).append(BillItem(
             "recurringCharge", fee.product, fee.name, charged, coverage,
             {"price": fee.price, "share": share.quantize(Decimal("0.000001"))}))
-        month_index = _months_between(fee.product_start, period.start)
+        left = charged
         for discount in fee.discounts:
-            if discount.duration_periods is not None and month_index >= discount.duration_periods:
+            until = end if discount.duration_periods is None else \
+                min(end, add_months(fee.product_start, discount.duration_periods))
+            if until <= start:
                 continue
-            reduction = (discount.reduction * share).rounded()
-            reduction = Money(min(reduction.amount, charged.amount), currency)
+            reduction = (discount.reduction * _share(fee, until - start, period)).rounded()
+            reduction = Money(min(reduction.amount, left.amount), currency)
             if reduction.amount > 0:
+                left = left - reduction
                 items[currency].append(BillItem("discount", fee.product, discount.name,
-                                                Money(-reduction.amount, currency), coverage, {"price": fee.price}))
+                                                Money(-reduction.amount, currency), (start, until),
+                                                {"price": fee.price}))
     for total in sorted(usage, key=lambda u: (u.product, u.service)):
         items.setdefault(total.amount.currency, []).append(BillItem(
             "usageCharge", total.product, f"{total.service} usage", total.amount, (period.start, period.end),

@@ -100,6 +100,16 @@ class ChargeRepository:
                  .where(self._where(None, None, start, end), rated_charge.c.bill_id.is_(None)))
         return sorted(self.connection.execute(query).scalars())
 
+    def billed_accounts(self, usage_ids: Sequence[str]) -> dict[str, set[str]]:
+        """usage id -> the billing accounts whose bill took a part of its charge."""
+        found: dict[str, set[str]] = {}
+        if usage_ids:
+            query = select(rated_charge.c.usage_id, rated_charge.c.billing_account).where(
+                rated_charge.c.usage_id.in_(list(usage_ids)), rated_charge.c.bill_id.is_not(None))
+            for usage_id, account in self.connection.execute(query):
+                found.setdefault(usage_id, set()).add(account)
+        return found
+
     def mark_billed(self, rows: Iterable[ChargeRow], bill_id: str) -> None:
         """Claim charges for a bill (one statement, executed for every row)."""
         values = [{"u": row.usage_id, "p": row.part, "b": bill_id} for row in rows]

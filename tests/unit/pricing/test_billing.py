@@ -68,3 +68,28 @@ def test_usage_items_and_the_total_add_up_per_currency() -> None:
 def test_a_weekly_price_is_charged_per_second_of_its_week() -> None:
     (made,) = bill("ba", JUNE, [_fee(dt.datetime(2026, 6, 24, tzinfo=UTC), "7.00", period="week")], [])
     assert made.total.amount == Decimal("7.00")  # 24 June → 1 July: exactly one week
+
+
+def test_a_discount_covers_months_from_the_start_date_pro_rated_at_both_ends() -> None:
+    half = Discount("half price", Money(Decimal("10.00"), "EUR"), duration_periods=2)  # 16 June → 16 August
+    fee = _fee(dt.datetime(2026, 6, 16, tzinfo=UTC), "20.00", discounts=(half,))
+    (june,) = bill("ba", JUNE, [fee], [])
+    assert [(i.kind, i.amount.amount) for i in june.items] == [("recurringCharge", Decimal("10.00")),
+                                                              ("discount", Decimal("-5.00"))]
+    (july,) = bill("ba", BillingPeriod.month("2026-07"), [fee], [])
+    assert july.total.amount == Decimal("10.00")
+    (august,) = bill("ba", BillingPeriod.month("2026-08"), [fee], [])
+    # 15 of 31 days discounted: 10.00 × 15/31 = 4.838… → 4.84
+    assert [(i.kind, i.amount.amount) for i in august.items] == [("recurringCharge", Decimal("20.00")),
+                                                                ("discount", Decimal("-4.84"))]
+
+
+def test_one_time_fees_are_billed_in_the_month_the_product_started_with_their_discounts() -> None:
+    from bssrules.pricing.billing import OneTimeFee
+
+    fee = OneTimeFee("p1", "tablet", "Tablet", Money(Decimal("379.00"), "EUR"), dt.datetime(2026, 6, 5, tzinfo=UTC),
+                     (Discount("with a plan", Money(Decimal("50.00"), "EUR")),))
+    (june,) = bill("ba", JUNE, [], [], [fee])
+    assert [(i.kind, i.amount.amount) for i in june.items] == [("oneTimeCharge", Decimal("379.00")),
+                                                              ("discount", Decimal("-50.00"))]
+    assert bill("ba", BillingPeriod.month("2026-07"), [], [], [fee]) == []
