@@ -13,7 +13,9 @@ For each record, in the order (subscriber, start, id):
    ``noApplicableRate``;
 2. an accumulator that counts the record and has reached a ``block`` threshold rejects it;
    one that has reached a ``changeRate`` threshold replaces the rate;
-3. unit buckets that serve the record take what they can of its volume, by precedence;
+3. unit buckets that serve the record take what they can of its volume, by precedence
+   (volumes convert exactly between units of a kind: 1 GB = 1000 MB; a record whose unit
+   cannot be converted to the rate's is rejected ``unitMismatch``);
 4. the rest of the volume is charged at the rate, rounded half-up to the minor unit;
 5. when the subscriber has money buckets for the currency (prepaid), they must cover the
    charge, down to their floors, else the record is rejected (``insufficientBalance``)
@@ -22,7 +24,9 @@ For each record, in the order (subscriber, start, id):
    raises an event;
 7. the billed part goes to billing accounts by the subscription's split billing rule set
    (a payer role, or shares split to the cent); a role without an account rejects the
-   record (``noBillingAccount``), which then takes nothing.
+   record (``noBillingAccount``), as does a split billing rule set that names no payer
+   (``noPayer``) or has no version in force (``noSplitBilling``); the record then takes
+   nothing.
 
 A rejected record is kept with its reasons, never dropped.
 """
@@ -33,8 +37,10 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
+from bssrules.errors import InvalidInput, NotFound
 from bssrules.money import Money, allocate
 from bssrules.pricing.rates import charge
+from bssrules.pricing.units import convert
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, Charge, Event, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
@@ -58,11 +64,34 @@ def _rejected(record: UsageRecord, code: str, label: str, **extra: Any) -> Rated
 
 def malformed(record: UsageRecord) -> str | None:
     """Why a record cannot be rated whatever the rules say, if it cannot."""
-    if record.start.tzinfo is None:
+    start, volume = record.start, record.volume
+    if not isinstance(start, dt.datetime):
+        return f"the usage start must be a date-time, got {start!r}"
+    if start.utcoffset() is None:
         return "the usage start has no time zone"
-    if not record.volume.is_finite() or record.volume < 0:
-        return f"the volume must be a number of at least 0, got {record.volume}"
+    if isinstance(volume, bool) or not isinstance(volume, (Decimal, int)) \
+            or not Decimal(volume).is_finite() or volume < 0:
+        return f"the volume must be a number of at least 0, got {volume}"
+    if not isinstance(record.service, str) or not record.service:
+        return f"the usage service must be a non-empty text, got {record.service!r}"
+    for name in ("unit", "type", "country"):
+        value = getattr(record, name)
+        if value is not None and not isinstance(value, str):
+            return f"the usage {name} must be a text, got {value!r}"
+    if record.roaming is not None and not isinstance(record.roaming, bool):
+        return f"the usage roaming flag must be true or false, got {record.roaming!r}"
     return None
+
+
+def rating_order(record: UsageRecord) -> tuple[Any, ...]:
+    """The order records are rated in: (subscriber, start, id). A malformed start (naive, or
+    not a date-time) sorts after the well-formed ones of its subscriber instead of failing
+    the comparison; the record's text breaks ties between records sharing an id, so that the
+    order never depends on the order of the input."""
+    start = record.start
+    well_formed = isinstance(start, dt.datetime) and start.utcoffset() is not None
+    when = (0, start) if well_formed else (1, repr(start))
+    return (record.subscriber, when, record.id, repr(record))
 
 
 def usage_rule_sets(book: RuleBook, at: dt.datetime) -> list[CompiledRuleSet]:
@@ -76,6 +105,15 @@ def usage_rule_sets(book: RuleBook, at: dt.datetime) -> list[CompiledRuleSet]:
     return found
 
 
+def _facts(record: UsageRecord, subscriber: Subscriber) -> dict[str, Any]:
+    """What the usage rule sets see of a record: the usage (with the subscription's offering),
+    the party and its inventory, and ``now`` = the usage's start."""
+    usage = record.facts()
+    if subscriber.offering:
+        usage["offering"] = subscriber.offering
+    return {**subscriber.facts(), "usage": usage, "now": record.start}
+
+
 def _decisions(records: list[UsageRecord], subscribers: Mapping[str, Subscriber], book: RuleBook
                ) -> list[list[tuple[CompiledRuleSet, dict[str, Any]]]]:
     """Each record's outcome under each usage rule set in force at its start (one engine
@@ -86,8 +124,7 @@ def _decisions(records: list[UsageRecord], subscribers: Mapping[str, Subscriber]
         for compiled in usage_rule_sets(book, record.start):
             groups.setdefault(id(compiled), (compiled, []))[1].append(index)
     for compiled, indexes in groups.values():
-        facts = [{**subscribers[records[i].subscriber].facts(), "usage": records[i].facts(), "now": records[i].start}
-                 for i in indexes]
+        facts = [_facts(records[i], subscribers[records[i].subscriber]) for i in indexes]
         for i, decision in zip(indexes, decide_many(compiled, facts, with_trace=False)):
             per_record[i].append((compiled, decision.outcome))
     for outcomes in per_record:
@@ -106,7 +143,7 @@ def rate_records(records: Iterable[UsageRecord], subscribers: Mapping[str, Subsc
                  state: RatingState = RatingState()) -> tuple[list[RatedUsage], RatingState]:
     """Rate records against the rule book; returns the results (in rating order) and the
     new state. ``state`` is not changed."""
-    ordered = sorted(records, key=lambda r: (r.subscriber, r.start, r.id))
+    ordered = sorted(records, key=rating_order)
     results: list[RatedUsage | None] = [None] * len(ordered)
     rateable = []
     for index, record in enumerate(ordered):
@@ -171,19 +208,29 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
                 rate = threshold.rate
                 base["currency"] = rate.currency
 
+    # The record's volume is in its own unit (the rate's when it names none); unit buckets and
+    # the rate take it converted exactly (1 GB = 1000 MB), and a unit of another kind is refused.
+    unit = record.unit or rate.per
+    if convert(Decimal(1), unit, rate.per) is None:
+        return RatedUsage(record, "rejected", ({"code": "unitMismatch",
+                                                "label": f"the usage is in {unit} and the rate is per {rate.per}"},),
+                          **base)
     own = sorted(by_subscriber.get(record.subscriber, []), key=Bucket.order)
     taken: list[tuple[str, Decimal]] = []
     left = record.volume
     for bucket in own:
         if left <= 0:
             break
-        if bucket.is_money or not bucket.serves(record.service, record.unit, record.start) or bucket.remaining <= 0:
+        if bucket.is_money or not bucket.serves(record.service, bucket.unit, record.start) or bucket.remaining <= 0:
             continue
-        take = min(bucket.remaining, left)
-        taken.append((bucket.id, take))
+        available = convert(bucket.remaining, bucket.unit, unit)
+        if available is None:
+            continue
+        take = min(available, left)
+        taken.append((bucket.id, convert(take, unit, bucket.unit)))  # type: ignore[arg-type]
         left -= take
-    rated_volume = left
-    amount = charge(rate, rated_volume)
+    rated_volume = convert(left, unit, rate.per)  # type: ignore[assignment]
+    amount = charge(rate, rated_volume)  # type: ignore[arg-type]
 
     money = [b for b in own if b.is_money and b.unit == rate.currency and b.serves(record.service, None, record.start)]
     prepaid = Decimal(0)
@@ -214,7 +261,7 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
     events = []
     for accumulator, key in counting:
         before = totals.get(key, AccumulatorTotal())
-        after_volume, after_amount = before.volume + record.volume, before.amount + amount
+        after_volume, after_amount = before.volume + convert(record.volume, unit, rate.per), before.amount + amount  # type: ignore[operator]
         value = after_volume if accumulator.measure == "volume" else after_amount
         reached = list(before.reached)
         for threshold in accumulator.thresholds:
@@ -232,7 +279,15 @@ def _assign(record: UsageRecord, subscriber: Subscriber, payable: Decimal, curre
     """The billed part of a charge per payer, or the reason it cannot be assigned."""
     parts: list[tuple[str, Any]] = [(DEFAULT_PAYER, 1)]
     if subscriber.split_billing:
-        compiled = book.in_force(subscriber.split_billing, record.start)
+        try:
+            compiled = book.in_force(subscriber.split_billing, record.start)
+        except (NotFound, InvalidInput):
+            compiled = None
+        if compiled is None or compiled.kind != "splitBilling":
+            # one subscription's setup must not stop the chunk (the bulk path says the same)
+            return {"code": "noSplitBilling", "label": f"no version of split billing rule set "
+                                                       f"'{subscriber.split_billing}' is in force at the start of "
+                                                       f"this usage"}
         charge_facts: dict[str, Any] = {"type": "usage", "service": record.service, "amount": payable,
                                         "currency": currency}
         if record.type:
@@ -255,4 +310,4 @@ def _assign(record: UsageRecord, subscriber: Subscriber, payable: Decimal, curre
     return tuple(Charge(role, subscriber.payers[role], m.amount) for (role, _), m in zip(parts, amounts))
 
 
-__all__ = ["rate_records", "period_of", "usage_rule_sets", "malformed", "DEFAULT_PAYER"]
+__all__ = ["rate_records", "period_of", "usage_rule_sets", "malformed", "rating_order", "DEFAULT_PAYER"]

@@ -212,7 +212,8 @@ def _implies(strong: Condition, weak: Condition) -> bool:
 
 
 def _lint_shadowing(compiled: CompiledRuleSet, add: Any) -> None:
-    rules = [r for r in compiled.rules if not r.key.startswith("prerequisite:") and r.key != "appliesTo"]
+    # prerequisites, appliesTo and accumulators are not first-match rules: nothing shadows them
+    rules = [r for r in compiled.rules if not r.key.startswith(("prerequisite:", "accumulator:")) and r.key != "appliesTo"]
     index = {rule.id: i for i, rule in enumerate(compiled.definition.rules)}
     for later_pos, later in enumerate(rules):
         for earlier in rules[:later_pos]:

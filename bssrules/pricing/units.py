@@ -1,0 +1,24 @@
+"""Units of usage volume, and exact conversion between units of one kind.
+
+Data units are decimal (1 GB = 1000 MB, as operators bill them); time units are seconds,
+minutes and hours. Any other unit (event, movie, message …) converts only to itself.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+_KINDS: tuple[dict[str, int], ...] = (
+    {"B": 1, "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12},
+    {"s": 1, "sec": 1, "second": 1, "seconds": 1, "min": 60, "minute": 60, "minutes": 60,
+     "h": 3600, "hour": 3600, "hours": 3600},
+)
+
+
+def convert(volume: Decimal, unit: str, to: str) -> Decimal | None:
+    """``volume`` in ``unit`` expressed in ``to`` (exactly), or None when they differ in kind."""
+    if unit == to:
+        return volume
+    for kind in _KINDS:
+        if unit in kind and to in kind:
+            return volume * kind[unit] / kind[to]
+    return None
