@@ -113,8 +113,9 @@ def _store_bill(uow: Any, made: Bill, now: dt.datetime) -> str:
                 "amountDue": _money(made.total), "remainingAmount": _money(made.total),
                 "taxIncludedAmount": _money(made.total), "state": "new", "runType": "onCycle",
                 "category": "normal", "relatedParty": parties}
+    owner = account.partner_id if account else None  # the partner whose customer pays it
     uow.resources.insert(StoredResource("customerBill", identifier, 1, now, now, document, state="new",
-                                        party_id=made.billing_account))
+                                        party_id=made.billing_account, partner_id=owner))
     for index, item in enumerate(made.items, start=1):
         rate = {"appliedBillingRateType": item.kind, "name": item.name, "date": format_instant(now),
                 "isBilled": True, "bill": {"id": identifier, "href": f"{API}/customerBill/{identifier}"},
@@ -125,7 +126,7 @@ def _store_bill(uow: Any, made: Bill, now: dt.datetime) -> str:
                 "taxIncludedAmount": _money(item.amount),
                 "characteristic": [{"name": k, "value": v} for k, v in sorted(item.detail.items())]}
         uow.resources.insert(StoredResource("appliedCustomerBillingRate", f"{identifier}-{index:04d}", 1, now, now, rate,
-                                            party_id=made.billing_account))
+                                            party_id=made.billing_account, partner_id=owner))
     return identifier
 
 
@@ -137,6 +138,7 @@ def run_bills(uow: Any, period_label: str, accounts: list[str] | None = None) ->
     except ValueError as exc:
         raise InvalidInput(str(exc), path=("period",)) from None
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    uow.charges.lock_bill_runs()  # a second run waits, then finds the bills made
     fees, one_time = inventory_fees(uow)
     candidates = set(fees) | set(one_time) | set(uow.charges.accounts_with_unbilled(period.start, period.end))
     if accounts is not None:

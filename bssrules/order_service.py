@@ -234,7 +234,7 @@ def _complete(uow: Any, runtime: Any, stored: StoredResource, document: dict[str
     related = [p for p in document.get("relatedParty") or [] if isinstance(p, dict)]
     for item_data, item in zip([d for d in document.get("productOrderItem") or [] if d.get("action", "add") == "add"],
                                basket.items):
-        _create_products(uow, runtime, {**document, "id": stored.id}, item_data, item, related, basket, now)
+        _create_products(uow, runtime, {**document, "id": stored.id, "@partner": stored.partner_id}, item_data, item, related, basket, now)
     return dict(document, completionDate=format_instant(now)), "completed"
 
 
@@ -264,7 +264,8 @@ def _create_products(uow: Any, runtime: Any, order: dict[str, Any], item_data: d
         if recurring:
             product["billingAccount"] = recurring["billingAccount"]
     product_id = str(uuid.uuid4())
-    stored = StoredResource("product", product_id, 1, now, now, product, state="active", party_id=basket.party.id)
+    stored = StoredResource("product", product_id, 1, now, now, product, state="active", party_id=basket.party.id,
+                            partner_id=order.get("@partner"))
     uow.resources.insert(stored)
     for index, child in enumerate(item.items):
         children = item_data.get("productOrderItem") or []

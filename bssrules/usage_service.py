@@ -102,6 +102,35 @@ def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | Non
                        text["country"]), None
 
 
+def inactive(product: StoredResource, at: dt.datetime) -> str | None:
+    """Why a subscription could not have been used at ``at``, if it could not: it had not
+    started, had ended (terminationDate), or is not in a state that carries traffic. A late
+    record of a time the subscription was active still rates. A suspended subscription is
+    left to the rule sets (their prerequisites say what an effective service is)."""
+    doc = product.document
+    status = doc.get("status")
+    start, end = (usage_instant(doc.get(k)) or _date_instant(doc.get(k)) for k in ("startDate", "terminationDate"))
+    if start is not None and at < start:
+        return f"subscription {product.id} started at {format_instant(start)}, after this usage"
+    if end is not None and at >= end:
+        return f"subscription {product.id} ended at {format_instant(end)}, before this usage"
+    if status in ("created", "pendingActive", "cancelled", "aborted") or \
+            (status == "terminated" and end is None):
+        return f"subscription {product.id} is {status}"
+    return None
+
+
+def _date_instant(value: Any) -> dt.datetime | None:
+    try:
+        parsed = parse_instant(value) if value else None
+    except (ValueError, TypeError):
+        return None
+    if parsed is None:
+        return None
+    return parsed if isinstance(parsed, dt.datetime) else dt.datetime(parsed.year, parsed.month, parsed.day,
+                                                                      tzinfo=dt.timezone.utc)
+
+
 def _subscriber(uow: Any, runtime: Any, product: StoredResource, at: dt.datetime) -> Subscriber:
     """What rating needs of a subscription, in few queries (rating is on the hot path)."""
     classification, active = None, set()
@@ -182,7 +211,7 @@ def _state(uow: Any, runtime: Any, record: UsageRecord) -> RatingState:
     return RatingState(buckets, totals)
 
 
-def _save_state(uow: Any, before: RatingState, after: RatingState, now: dt.datetime) -> None:
+def _save_state(uow: Any, before: RatingState, after: RatingState, now: dt.datetime, owner: str | None) -> None:
     for bucket_id, bucket in after.buckets.items():
         if before.buckets.get(bucket_id) == bucket:
             continue
@@ -198,7 +227,7 @@ def _save_state(uow: Any, before: RatingState, after: RatingState, now: dt.datet
         stored = uow.resources.get("accumulator", _accumulator_id(key), for_update=True)
         if stored is None:
             uow.resources.insert(StoredResource("accumulator", _accumulator_id(key), 1, now, now, document,
-                                                party_id=key.subscriber))
+                                                party_id=key.subscriber, partner_id=owner))
         else:
             uow.resources.replace(stored.bumped(document, now))
 
@@ -283,6 +312,7 @@ def _create_one(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str,
     if existing is not None:
         return render_usage(existing), False
     now = _now()
+    owner = None  # a usage belongs to the partner whose customer's subscription used it
     record, problem = record_of(usage_id, body)
     if record is None:
         result = RatedUsage(UsageRecord(usage_id, subscriber_of(body) or "", "", now, Decimal(0)), "rejected",
@@ -292,20 +322,25 @@ def _create_one(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str,
         if product is None:
             result = RatedUsage(record, "rejected", ({"code": "unknownSubscriber",
                                                       "label": f"no product '{record.subscriber}' in the inventory"},))
+        elif inactive(product, record.start):
+            owner = product.partner_id
+            result = RatedUsage(record, "rejected", ({"code": "subscriptionNotActive",
+                                                      "label": inactive(product, record.start)},))
         else:
+            owner = product.partner_id
             subscriber = _subscriber(uow, runtime, product, record.start)
             before = _state(uow, runtime, record)
             results, after = rate_records([record], {subscriber.id: subscriber}, runtime.rules, before)
             result = results[0]
             if result.status == "rated":
-                _save_state(uow, before, after, now)
+                _save_state(uow, before, after, now, owner)
                 uow.charges.add(ChargeRow(usage_id, i, record.subscriber, part.billing_account, part.payer,
                                           record.service, subscriber.offering, record.start, part.amount,
                                           result.currency or "")
                                 for i, part in enumerate(result.charges))
     document = _rated_document(body, result, now)
     stored = StoredResource("usage", usage_id, 1, now, now, document, state=result.status,
-                            party_id=result.record.subscriber or None)
+                            party_id=result.record.subscriber or None, partner_id=owner)
     uow.resources.insert(stored)
     return render_usage(stored), True
 
@@ -346,7 +381,8 @@ def create_bucket(uow: Any, body: dict[str, Any]) -> dict[str, Any]:
     products = values_at(body, "product.id")
     if len(products) != 1:
         raise InvalidInput("a bucket belongs to exactly one product: give product [{id}]", path=("product",))
-    if uow.resources.get("product", products[0]) is None:
+    product = uow.resources.get("product", products[0])
+    if product is None:
         raise NotFound("Product", products[0])
     remaining = body.get("remainingValue")
     if not isinstance(remaining, dict) or not isinstance(remaining.get("units"), str) \
@@ -366,7 +402,7 @@ def create_bucket(uow: Any, body: dict[str, Any]) -> dict[str, Any]:
     document["initialValue"] = dict(remaining)  # what bucketCounter "used" is counted from
     now = _now()
     stored = StoredResource("bucket", bucket_id, 1, now, now, document, state=document["status"],
-                            party_id=products[0])
+                            party_id=products[0], partner_id=product.partner_id)
     try:
         _bucket(stored)
     except (ValueError, KeyError, TypeError, InvalidOperation) as exc:
@@ -449,6 +485,10 @@ def aggregated_usage(uow: Any, billing_account: list[str] | None, product: list[
         from bssrules.errors import did_you_mean
         raise InvalidInput(f"cannot group by {unknown[0]!r}", path=("groupBy",),
                            suggestion=did_you_mean(unknown[0], columns))
+    for kind, ids in (("billingAccount", billing_account or []), ("product", product or [])):
+        for identifier in ids:  # a partner asks only about its own payers and products
+            if uow.resources.get(kind, identifier) is None:
+                raise NotFound("BillingAccount" if kind == "billingAccount" else "Product", identifier)
     since, until = _period(start, "start"), _period(end, "end")
     rows = uow.charges.totals(billing_accounts=billing_account, subscribers=product, start=since, end=until,
                               by=[columns[b] for b in by])

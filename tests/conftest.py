@@ -20,6 +20,9 @@ from bssrules.store.tables import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+# The suites of the single-party APIs call them as the operator, without keys; the partner
+# suites (tests/api/test_partners_auth.py, the connected-car scenario) turn auth on explicitly.
+os.environ.setdefault("BSSRULES_AUTH", "off")
 POSTGRES_URL = os.environ.get("BSSRULES_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("BSSRULES_REQUIRE_POSTGRES") == "1"
 

@@ -1,6 +1,8 @@
 """The FastAPI application factory. Workers keep no state but the engine: all else is in the database."""
 from __future__ import annotations
 
+import logging
+import os
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
@@ -18,18 +20,37 @@ from bssrules.api.qualification import TMF679, qualification_router
 from bssrules.api.billing import TMF678, billing_router
 from bssrules.api.usage import TMF635, TMF654, TMF677, bucket_router, consumption_router, usage_router
 from bssrules.runtime import RuntimeCache
+from bssrules import partners
+from bssrules.api.auth import install_auth
 from bssrules.api.errors import install_error_handlers
+from bssrules.api.partners import partner_router
+from bssrules.store.uow import UnitOfWork
 from bssrules.store.db import make_engine
 
 
-def create_app(database_url: str | None = None, *, engine: Engine | None = None) -> FastAPI:
+log = logging.getLogger("bssrules.api")
+
+
+def create_app(database_url: str | None = None, *, engine: Engine | None = None, auth: bool | None = None,
+               admin_key: str | None = None) -> FastAPI:
     """Build the app; the database (migrated on start) is ``engine``, else ``database_url``,
-    else ``BSSRULES_DATABASE_URL``, else the default SQLite file."""
+    else ``BSSRULES_DATABASE_URL``, else the default SQLite file.
+
+    Every API call needs a partner's key unless ``auth`` is False (default: on, unless
+    ``BSSRULES_AUTH=off`` — for local development only). ``admin_key`` (default
+    ``BSSRULES_ADMIN_KEY``) is made an administrator's key when the app starts."""
+    auth_required = auth if auth is not None else os.environ.get("BSSRULES_AUTH", "on").lower() not in ("off", "0", "no")
+    admin = admin_key or os.environ.get("BSSRULES_ADMIN_KEY")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine or make_engine(database_url)
         app.state.runtime_cache = RuntimeCache()  # a cache of the database, keyed by its revision
+        if admin:
+            with UnitOfWork(app.state.engine) as uow:
+                partners.ensure_admin(uow, admin)
+        if not auth_required:
+            log.warning("authentication is OFF (BSSRULES_AUTH=off): every caller is an administrator")
         try:
             yield
         finally:
@@ -38,7 +59,10 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None)
 
     app = FastAPI(title="bssrules", version=__version__, lifespan=lifespan,
                   description="TM Forum Open API style access to the bssrules catalog and its rules.")
+    app.state.auth_required = auth_required
     install_error_handlers(app)
+    install_auth(app)
+    app.include_router(partner_router())
     app.include_router(catalog_router())
     for router in resource_api.resource_routers():
         app.include_router(router)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from bssrules import billing_service as service
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
+from bssrules.api.errors import error_response
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.api.tmfspec import error_responses, json_response, spec
@@ -21,6 +22,9 @@ def billing_router() -> APIRouter:
     @router.post("/billRun", operation_id="createBillRun", status_code=201, response_class=TMFJSONResponse,
                  summary="Bill a month: one bill per billing account and currency; re-running bills nothing twice")
     async def bill_run(request: Request) -> Response:
+        principal = getattr(request.state, "principal", None)
+        if principal is not None and not principal.is_admin:
+            return error_response(403, "forbidden", "bill runs are the operator's: only an administrator starts one")
         body = await json_body(request, JSON_TYPES, None)
         unknown = sorted(set(body) - {"period", "billingAccount"})
         if unknown:

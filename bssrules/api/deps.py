@@ -19,9 +19,10 @@ PATCH_TYPES = ("application/merge-patch+json", "application/json")
 async def in_unit_of_work(request: Request, use_case: Callable[..., T], *args: Any) -> T:
     """Run ``use_case(uow, *args)`` in a worker thread, on its own transaction."""
     engine = request.app.state.engine
+    principal = getattr(request.state, "principal", None)
 
     def run() -> T:
-        with UnitOfWork(engine) as uow:
+        with UnitOfWork(engine, principal) as uow:
             return use_case(uow, *args)
 
     return await run_in_threadpool(run)

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from bssrules.money import minor_unit_exponent
-from bssrules.store.tables import rated_charge
+from bssrules.store.tables import counter, rated_charge
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class ChargeRepository:
     def add(self, rows: Iterable[ChargeRow]) -> None:
         values = [{"usage_id": r.usage_id, "part": r.part, "subscriber": r.subscriber,
                    "billing_account": r.billing_account, "payer_role": r.payer_role, "service": r.service,
-                   "offering": r.offering, "start": r.start, "amount_minor": to_minor(r.amount, r.currency),
+                   # in UTC: SQLite keeps the wall-clock time and drops the offset
+                   "offering": r.offering, "start": _utc(r.start), "amount_minor": to_minor(r.amount, r.currency),
                    "currency": r.currency, "bill_id": r.bill_id} for r in rows]
         if values:
             self.connection.execute(insert(rated_charge), values)
@@ -66,9 +67,9 @@ class ChargeRepository:
         if subscribers is not None:
             conditions.append(rated_charge.c.subscriber.in_(list(subscribers)))
         if start is not None:
-            conditions.append(rated_charge.c.start >= start)
+            conditions.append(rated_charge.c.start >= _utc(start))
         if end is not None:
-            conditions.append(rated_charge.c.start < end)
+            conditions.append(rated_charge.c.start < _utc(end))
         return and_(*conditions) if conditions else True
 
     def totals(self, *, billing_accounts: Sequence[str] | None = None, subscribers: Sequence[str] | None = None,
@@ -99,6 +100,18 @@ class ChargeRepository:
         query = (select(rated_charge.c.billing_account).distinct()
                  .where(self._where(None, None, start, end), rated_charge.c.bill_id.is_(None)))
         return sorted(self.connection.execute(query).scalars())
+
+    def lock_bill_runs(self) -> None:
+        """Wait for any other bill run to finish (a row lock held until this transaction ends)."""
+        bump = update(counter).where(counter.c.name == "bill-run").values(value=counter.c.value + 1)
+        if self.connection.execute(bump).rowcount == 0:  # the row went missing (e.g. a wiped table)
+            dialect = self.connection.dialect.name
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as upsert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+            self.connection.execute(upsert(counter).values(name="bill-run", value=0).on_conflict_do_nothing())
+            self.connection.execute(bump)
 
     def billed_accounts(self, usage_ids: Sequence[str]) -> dict[str, set[str]]:
         """usage id -> the billing accounts whose bill took a part of its charge."""

@@ -51,10 +51,20 @@ def document_attributes(document: Mapping[str, Any], prefix: str = "") -> Iterab
 
 
 class ResourceRepository:
-    """Reads and writes resources on one connection (inside the caller's transaction)."""
+    """Reads and writes resources on one connection (inside the caller's transaction).
 
-    def __init__(self, connection: Connection):
+    With a ``scope`` (a partner id), it sees only the resources that partner owns: another
+    partner's resource is simply not there (a 404, so that existence does not leak), and
+    what it inserts is that partner's unless the use case names another owner."""
+
+    def __init__(self, connection: Connection, scope: str | None = None):
         self.connection = connection
+        self.scope = scope
+
+    def _scoped(self, conditions: list[Any]) -> list[Any]:
+        if self.scope is not None:
+            conditions.append(resource.c.partner_id == self.scope)
+        return conditions
 
     @staticmethod
     def _row(row: Any) -> StoredResource:
@@ -62,23 +72,26 @@ class ResourceRepository:
                               jsontext.loads(row.document), row.state, row.party_id, row.partner_id, row.external_id)
 
     def get(self, kind: str, id: str, *, for_update: bool = False) -> StoredResource | None:
-        query = select(resource).where(resource.c.kind == kind, resource.c.id == id)
+        query = select(resource).where(*self._scoped([resource.c.kind == kind, resource.c.id == id]))
         if for_update:
             query = query.with_for_update()
         row = self.connection.execute(query).first()
         return self._row(row) if row else None
 
     def by_external_id(self, kind: str, external_id: str) -> StoredResource | None:
-        row = self.connection.execute(select(resource).where(resource.c.kind == kind,
-                                                             resource.c.external_id == external_id)).first()
+        row = self.connection.execute(select(resource).where(*self._scoped([resource.c.kind == kind,
+                                                                            resource.c.external_id == external_id]))
+                                      ).first()
         return self._row(row) if row else None
 
     def exists(self, kinds: Sequence[str], id: str) -> bool:
-        query = select(func.count()).select_from(resource).where(resource.c.kind.in_(list(kinds)), resource.c.id == id)
+        query = select(func.count()).select_from(resource).where(
+            *self._scoped([resource.c.kind.in_(list(kinds)), resource.c.id == id]))
         return self.connection.execute(query).scalar_one() > 0
 
     def ids(self, kinds: Sequence[str]) -> set[str]:
-        return set(self.connection.execute(select(resource.c.id).where(resource.c.kind.in_(list(kinds)))).scalars())
+        return set(self.connection.execute(select(resource.c.id).where(
+            *self._scoped([resource.c.kind.in_(list(kinds))]))).scalars())
 
     def referring(self, kinds: Sequence[str], path: str, id: str) -> list[tuple[str, str]]:
         """(kind, id) of resources of ``kinds`` whose attribute ``path`` is ``id``."""
@@ -89,7 +102,7 @@ class ResourceRepository:
 
     def find(self, kind: str, filters: Mapping[str, Sequence[str]], limit: int = 10_000) -> list[StoredResource]:
         """Resources matching ``filters`` (in id order), without counting them: one query."""
-        conditions = [resource.c.kind == kind]
+        conditions = self._scoped([resource.c.kind == kind])
         for path, values in filters.items():
             matching = select(resource_attribute.c.resource_id).where(
                 resource_attribute.c.kind == kind, resource_attribute.c.path == path,
@@ -100,7 +113,7 @@ class ResourceRepository:
 
     def page(self, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
              party_id: str | None = None) -> tuple[list[StoredResource], int]:
-        conditions = [resource.c.kind == kind]
+        conditions = self._scoped([resource.c.kind == kind])
         if party_id is not None:
             conditions.append(resource.c.party_id == party_id)
         for path, values in filters.items():
@@ -120,6 +133,8 @@ class ResourceRepository:
                 "external_id": stored.external_id, "document": jsontext.dumps(stored.document, sort_keys=True)}
 
     def insert(self, stored: StoredResource) -> None:
+        if stored.partner_id is None and self.scope is not None:
+            stored = replace(stored, partner_id=self.scope)
         self.connection.execute(insert(resource).values(kind=stored.kind, id=stored.id, **self._values(stored)))
         self._index(stored)
 

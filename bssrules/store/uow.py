@@ -14,8 +14,10 @@ from bssrules.store.rule_repository import RuleSetRepository
 class UnitOfWork:
     """``with UnitOfWork(engine) as uow: …; uow.commit()`` — anything not committed rolls back."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, principal: Any = None):
         self.engine = engine
+        # the caller: a partner sees only its own resources (None or an admin: everything)
+        self.principal = principal
         self.connection: Connection | None = None
 
     def __enter__(self) -> "UnitOfWork":
@@ -23,7 +25,8 @@ class UnitOfWork:
         self.connection.begin()
         self.catalog = CatalogRepository(self.connection)
         self.rule_sets = RuleSetRepository(self.connection)
-        self.resources = ResourceRepository(self.connection)
+        scope = None if self.principal is None or self.principal.is_admin else self.principal.id
+        self.resources = ResourceRepository(self.connection, scope)
         self.charges = ChargeRepository(self.connection)
         return self
 

@@ -1,0 +1,228 @@
+"""Partners, their API keys and API bundles (seed 000: each partner uses the "API bundle"
+of the offer it subscribed to).
+
+A partner is a stored resource: a name, a role (``admin`` manages partners and the whole
+catalog and sees everything; ``partner`` sees its own part), an API bundle (the TMF APIs
+and the operations on them it may call) and its API keys. A key is shown once, when it is
+made: ``bss_<key id>_<secret>``, 32 random bytes of secret. Only a SHA-256 hash of the
+secret is kept — a salted slow hash buys nothing for a random 256-bit secret, and a fast
+one keeps authentication off the hot path — and keys are compared in constant time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from bssrules.errors import Conflict, InvalidInput, NotFound, did_you_mean
+from bssrules.store.resources import StoredResource
+
+KIND = "partner"
+API = "/tmf-api/partnerManagement/v4"
+# The TMF APIs a bundle may name, by the path prefix of their operations.
+APIS: dict[str, str] = {
+    "TMF620": "/tmf-api/productCatalogManagement/",
+    "TMF621": "/tmf-api/troubleTicket/",
+    "TMF622": "/tmf-api/productOrderingManagement/",
+    "TMF623": "/tmf-api/slaManagement/",
+    "TMF629": "/tmf-api/customerManagement/",
+    "TMF632": "/tmf-api/party/",
+    "TMF635": "/tmf-api/usageManagement/",
+    "TMF637": "/tmf-api/productInventory/",
+    "TMF654": "/tmf-api/prepayBalanceManagement/",
+    "TMF663": "/tmf-api/shoppingCart/",
+    "TMF666": "/tmf-api/accountManagement/",
+    "TMF677": "/tmf-api/usageConsumption/",
+    "TMF678": "/tmf-api/customerBillManagement/",
+    "TMF679": "/tmf-api/productOfferingQualification/",
+    "TMF760": "/tmf-api/productConfigurationManagement/",
+    "partner": API + "/",
+}
+OPERATIONS = ("list", "retrieve", "create", "patch", "delete")
+_KEY = re.compile(r"^bss_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a partner (scoped to its own data) or an admin (sees everything)."""
+
+    id: str
+    role: str
+    bundle: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def may(self, api: str, operation: str) -> bool:
+        if self.is_admin:
+            return True
+        return any(name == api and operation in operations for name, operations in self.bundle)
+
+
+ADMIN = Principal("admin", "admin")
+
+
+def api_of(path: str) -> str | None:
+    """The API a request path belongs to (None: not an API path)."""
+    return next((name for name, prefix in APIS.items() if path.startswith(prefix)), None)
+
+
+def operation_of(method: str, path: str) -> str:
+    """list / retrieve / create / patch / delete, from the method and the path's shape."""
+    if method == "GET":
+        segments = [s for s in path.split("/") if s]
+        # /tmf-api/<api>/<version>/<resource>[/<id>]
+        return "retrieve" if len(segments) > 4 else "list"
+    return {"POST": "create", "PATCH": "patch", "PUT": "patch", "DELETE": "delete"}.get(method, "retrieve")
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _bundle(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict) or not isinstance(body.get("api"), list) or not body["api"]:
+        raise InvalidInput("apiBundle needs api: a list of {name, operations}", path=("apiBundle",))
+    entries = []
+    for i, entry in enumerate(body["api"]):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if name not in APIS:
+            raise InvalidInput(f"apiBundle.api[{i}].name: unknown API {name!r}", path=("apiBundle", "api", i, "name"),
+                               suggestion=did_you_mean(str(name), APIS))
+        operations = entry.get("operations", list(OPERATIONS))
+        wrong = [o for o in operations if o not in OPERATIONS] if isinstance(operations, list) else [operations]
+        if wrong:
+            raise InvalidInput(f"apiBundle.api[{i}].operations: unknown operation {wrong[0]!r}; use "
+                               f"{', '.join(OPERATIONS)}", path=("apiBundle", "api", i, "operations"),
+                               suggestion=did_you_mean(str(wrong[0]), OPERATIONS))
+        entries.append({"name": name, "operations": sorted(set(operations), key=OPERATIONS.index)})
+    return {"name": body.get("name") or "bundle", "api": entries}
+
+
+def render(stored: StoredResource) -> dict[str, Any]:
+    document = {k: v for k, v in stored.document.items() if k != "key"}
+    document["key"] = [{"id": k["id"], "created": k["created"]} for k in stored.document.get("key", [])]
+    return {**document, "id": stored.id, "href": f"{API}/partner/{stored.id}", "@type": "Partner"}
+
+
+def _new_key() -> tuple[str, dict[str, Any]]:
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    return f"bss_{key_id}_{secret}", {"id": key_id, "hash": _hash(secret), "created": _now().isoformat()}
+
+
+def create_partner(uow: Any, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Register a partner; returns it and its first API key (shown only now)."""
+    allowed = {"id", "name", "role", "apiBundle", "catalog", "description"}
+    unknown = sorted(set(body) - allowed - {"@type"})
+    if unknown:
+        raise InvalidInput(f"unsupported field {unknown[0]!r} for Partner", path=(unknown[0],),
+                           suggestion=did_you_mean(unknown[0], allowed))
+    partner_id = body.get("id")
+    if not isinstance(partner_id, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", partner_id):
+        raise InvalidInput("id is required: letters, digits, '.', '_' or '-'", path=("id",))
+    if not isinstance(body.get("name"), str) or not body["name"].strip():
+        raise InvalidInput("name is required", path=("name",))
+    role = body.get("role", "partner")
+    if role not in ("partner", "admin"):
+        raise InvalidInput("role is partner or admin", path=("role",))
+    if uow.resources.get(KIND, partner_id) is not None:
+        raise Conflict(f"a partner with id '{partner_id}' already exists")
+    catalogs = body.get("catalog", [])
+    if not isinstance(catalogs, list) or not all(isinstance(c, str) for c in catalogs):
+        raise InvalidInput("catalog is a list of catalog ids the partner owns", path=("catalog",))
+    key, stored_key = _new_key()
+    document = {"name": body["name"], "role": role, "catalog": catalogs, "key": [stored_key],
+                "apiBundle": _bundle(body["apiBundle"]) if role == "partner" or "apiBundle" in body
+                else {"name": "all", "api": [{"name": n, "operations": list(OPERATIONS)} for n in APIS]}}
+    if body.get("description"):
+        document["description"] = body["description"]
+    now = _now()
+    stored = StoredResource(KIND, partner_id, 1, now, now, document, state=role, partner_id=partner_id)
+    uow.resources.insert(stored)
+    uow.commit()
+    return render(stored), key
+
+
+def new_key(uow: Any, partner_id: str) -> str:
+    """Add an API key to a partner (to rotate: add one, move to it, revoke the old)."""
+    stored = uow.resources.get(KIND, partner_id, for_update=True)
+    if stored is None:
+        raise NotFound("Partner", partner_id)
+    key, stored_key = _new_key()
+    uow.resources.replace(stored.bumped(dict(stored.document, key=stored.document["key"] + [stored_key]), _now()))
+    uow.commit()
+    return key
+
+
+def revoke_key(uow: Any, partner_id: str, key_id: str) -> None:
+    stored = uow.resources.get(KIND, partner_id, for_update=True)
+    if stored is None:
+        raise NotFound("Partner", partner_id)
+    keys = [k for k in stored.document["key"] if k["id"] != key_id]
+    if len(keys) == len(stored.document["key"]):
+        raise NotFound("API key", key_id)
+    uow.resources.replace(stored.bumped(dict(stored.document, key=keys), _now()))
+    uow.commit()
+
+
+def authenticate(uow: Any, presented: str | None) -> Principal | None:
+    """The partner a presented key belongs to, or None (unknown, revoked or malformed)."""
+    match = _KEY.match(presented or "")
+    if match is None:
+        return None
+    key_id, secret = match.groups()
+    found = uow.resources.find(KIND, {"key.id": [key_id]}, 1)
+    if not found:
+        return None
+    stored = found[0]
+    entry = next((k for k in stored.document.get("key", []) if k["id"] == key_id), None)
+    if entry is None or not hmac.compare_digest(entry["hash"], _hash(secret)):
+        return None
+    bundle = tuple((a["name"], frozenset(a["operations"])) for a in stored.document["apiBundle"]["api"])
+    return Principal(stored.id, stored.document["role"], bundle)
+
+
+def get_partner(uow: Any, partner_id: str) -> dict[str, Any]:
+    stored = uow.resources.get(KIND, partner_id)
+    if stored is None:
+        raise NotFound("Partner", partner_id)
+    return render(stored)
+
+
+def list_partners(uow: Any, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    page, total = uow.resources.page(KIND, {}, offset, limit)
+    return [render(s) for s in page], total
+
+
+def ensure_admin(uow: Any, key: str) -> None:
+    """Make sure the admin key given at start (``BSSRULES_ADMIN_KEY``) opens an admin partner."""
+    match = _KEY.match(key)
+    if match is None:
+        raise InvalidInput("BSSRULES_ADMIN_KEY must look like bss_<12 letters or digits>_<43 url-safe characters>; "
+                           "make one with `bssrules partner key`")
+    key_id, secret = match.groups()
+    stored = uow.resources.get(KIND, "admin", for_update=True)
+    entry = {"id": key_id, "hash": _hash(secret), "created": _now().isoformat()}
+    now = _now()
+    if stored is None:
+        document = {"name": "Administrator", "role": "admin", "catalog": [], "key": [entry],
+                    "apiBundle": {"name": "all", "api": [{"name": n, "operations": list(OPERATIONS)} for n in APIS]}}
+        uow.resources.insert(StoredResource(KIND, "admin", 1, now, now, document, state="admin", partner_id="admin"))
+    elif not any(k["id"] == key_id and k["hash"] == entry["hash"] for k in stored.document["key"]):
+        uow.resources.replace(stored.bumped(dict(stored.document, key=stored.document["key"] + [entry]), now))
+    uow.commit()
+
+
+def make_key() -> str:
+    """A fresh key in the expected shape (for BSSRULES_ADMIN_KEY)."""
+    return f"bss_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
