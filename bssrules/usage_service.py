@@ -310,7 +310,7 @@ def _create_one(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str,
         raise InvalidInput("id must be a non-empty string", path=("id",))
     existing = uow.resources.get("usage", usage_id)
     if existing is not None:
-        return render_usage(existing), False
+        return render_usage(existing, uow.charges.billed_accounts([usage_id]).get(usage_id)), False
     now = _now()
     owner = None  # a usage belongs to the partner whose customer's subscription used it
     record, problem = record_of(usage_id, body)

@@ -187,6 +187,7 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
     definition: UsageRuleSet = compiled.definition  # type: ignore[assignment]
     rule = compiled.by_key()[outcome["rule"]].source
     rate: Rate = rule.rate
+    counted_in = rule.rate.per  # accumulators count volume in the rule's unit, whatever the rate becomes
     base = {"rule_set": compiled.id, "rule": rule.id, "provisioning_id": rule.provisioning_id,
             "currency": rate.currency}
 
@@ -227,7 +228,8 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
         if available is None:
             continue
         take = min(available, left)
-        taken.append((bucket.id, convert(take, unit, bucket.unit)))  # type: ignore[arg-type]
+        # a bucket used up gives exactly what it held, never a rounding's dust
+        taken.append((bucket.id, bucket.remaining if take == available else convert(take, unit, bucket.unit)))  # type: ignore[arg-type]
         left -= take
     rated_volume = convert(left, unit, rate.per)  # type: ignore[assignment]
     amount = charge(rate, rated_volume)  # type: ignore[arg-type]
@@ -261,7 +263,7 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
     events = []
     for accumulator, key in counting:
         before = totals.get(key, AccumulatorTotal())
-        after_volume, after_amount = before.volume + convert(record.volume, unit, rate.per), before.amount + amount  # type: ignore[operator]
+        after_volume, after_amount = before.volume + _in(record.volume, unit, counted_in), before.amount + amount  # type: ignore[operator]
         value = after_volume if accumulator.measure == "volume" else after_amount
         reached = list(before.reached)
         for threshold in accumulator.thresholds:
@@ -272,6 +274,12 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
         totals[key] = AccumulatorTotal(after_volume, after_amount, tuple(reached))
     return RatedUsage(record, "rated", (), rated_volume=rated_volume, amount=amount, prepaid=prepaid,
                       charges=charges, buckets=tuple(taken), events=tuple(events), **base)
+
+
+def _in(volume: Decimal, unit: str, to: str) -> Decimal:
+    """``volume`` in ``to`` when it converts, else as it is (an accumulator of another kind of unit)."""
+    converted = convert(volume, unit, to)
+    return volume if converted is None else converted
 
 
 def _assign(record: UsageRecord, subscriber: Subscriber, payable: Decimal, currency: str, book: RuleBook
