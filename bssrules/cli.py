@@ -253,6 +253,46 @@ def demo(folder: Path = typer.Option(Path("examples/connected_car"), help="Examp
     raise typer.Exit(1 if failed else 0)
 
 
+@app.command()
+def rate(folder: Path = typer.Argument(..., help="Project folder with the usage, split billing rule sets."),
+         usage: Path = typer.Option(..., "--input", "-i", help="Usage records: .csv, .jsonl or .parquet."),
+         subscribers: Path = typer.Option(..., "--subscribers", "-s", help="Subscribers: .csv, .jsonl or .parquet."),
+         output: Path = typer.Option(..., "--output", "-o", help="Rated records: .csv, .jsonl or .parquet."),
+         buckets: Optional[Path] = typer.Option(None, "--buckets", help="Balances (buckets) as JSON lines."),
+         accumulators: Optional[Path] = typer.Option(None, "--accumulators",
+                                                     help="Accumulator totals so far, as JSON lines."),
+         state_out: Optional[Path] = typer.Option(None, "--state-out",
+                                                  help="Folder for the new buckets.jsonl and accumulators.jsonl."),
+         chunk_size: int = typer.Option(500_000, "--chunk-size", min=1,
+                                        help="Records rated at once (bounds the memory used).")) -> None:
+    """Rate a usage file in bulk: every record comes out rated or rejected with its reason."""
+    from bssrules.pricing.bulk_io import file_format, rate_file
+
+    try:
+        for path in (usage, subscribers, output):
+            file_format(path)
+    except BssRulesError as exc:
+        err.print(escape(str(exc)))
+        raise typer.Exit(2)
+    project = _load_project_or_exit(folder)
+    try:
+        summary = rate_file(project.rules, usage, subscribers, output, buckets=buckets, accumulators=accumulators,
+                            state_out=state_out, chunk_size=chunk_size)
+    except (BssRulesError, OSError, ValueError) as exc:
+        print(f"not rated: {exc}", file=sys.stderr)
+        raise typer.Exit(1)
+    rejected = sum(summary.rejected.values())
+    print(f"{summary.records:,} records in: {summary.rated:,} rated, {rejected:,} rejected "
+          f"({summary.seconds:.2f} s, {summary.records_per_second:,.0f} records/s)")
+    for code, count in summary.rejected.most_common():
+        print(f"  rejected {code}: {count:,}")
+    for currency, total in sorted(summary.totals.items()):
+        print(f"  total {currency}: {total}")
+    if summary.by_reference:
+        print(f"  {summary.by_reference:,} records rated by the reference path (values beyond the bulk path's range)")
+    print(f"wrote {output}" + (f"; state in {state_out}" if state_out else ""))
+
+
 def main() -> None:
     app()
 
