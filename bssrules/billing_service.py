@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from bssrules import notifications
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import InvalidInput, NotFound
 from bssrules.money import Money
@@ -162,6 +163,9 @@ def run_bills(uow: Any, period_label: str, accounts: list[str] | None = None) ->
                 late += [c.usage_id for c in charges if c.currency == drafted.currency]
                 continue
             made.append(_store_bill(uow, drafted, now))
+            bill_doc = uow.resources.get("customerBill", made[-1])
+            notifications.publish(uow, "TMF678", "CustomerBillCreateEvent", "customerBill", _render_bill(bill_doc),
+                                  bill_doc.partner_id)
             uow.charges.mark_billed([c for c in charges if c.currency == drafted.currency], identifier)
     already, _ = uow.resources.page("customerBill", {"billingPeriod.startDateTime": [format_instant(period.start)]},
                                     0, 100_000)

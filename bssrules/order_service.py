@@ -23,6 +23,7 @@ from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import BssRulesError, Conflict, InvalidInput, NotFound
+from bssrules import notifications
 from bssrules.pricing.valuation import value_basket
 from bssrules.qualification_service import party_context
 from bssrules.rules.decisions import decide
@@ -159,8 +160,10 @@ def create_order(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str
     document = _priced(document, basket, runtime, as_of)  # type: ignore[arg-type]
     document.update(state="acknowledged", orderDate=format_instant(now), request=_request_fingerprint(body))
     stored = StoredResource(KIND, order_id, 1, now, now, document, state="acknowledged",
-                            party_id=basket.party.id, external_id=external_id)
+                            party_id=basket.party.id, external_id=external_id,
+                            partner_id=uow.resources.scope)
     uow.resources.insert(stored)
+    notifications.publish(uow, "TMF622", "ProductOrderCreateEvent", "productOrder", render(stored), stored.partner_id)
     uow.commit()
     return render(stored), True
 
@@ -212,6 +215,8 @@ def change_order(uow: Any, runtime: Any, order_id: str, body: dict[str, Any]) ->
         document["cancellationDate"] = format_instant(now)
     updated = stored.bumped(document, now, state=target)
     uow.resources.replace(updated)
+    notifications.publish(uow, "TMF622", "ProductOrderStateChangeEvent", "productOrder", render(updated),
+                          stored.partner_id)
     uow.commit()
     return render(updated)
 

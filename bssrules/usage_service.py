@@ -16,6 +16,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
+from bssrules import notifications
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.money import ISO_4217
@@ -342,6 +343,11 @@ def _create_one(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str,
     stored = StoredResource("usage", usage_id, 1, now, now, document, state=result.status,
                             party_id=result.record.subscriber or None, partner_id=owner)
     uow.resources.insert(stored)
+    for event in result.events:  # a threshold reached: budget control, blocking, rate change
+        notifications.publish(uow, "TMF635", "UsageThresholdReachedEvent", "usageThreshold", {
+            "accumulator": event.accumulator, "threshold": event.threshold, "action": event.action,
+            "product": {"id": event.subscriber}, "period": event.period, "value": event.value,
+            "usage": {"id": usage_id}}, owner)
     return render_usage(stored), True
 
 

@@ -23,6 +23,8 @@ EXAMPLES = ROOT / "examples"
 # The suites of the single-party APIs call them as the operator, without keys; the partner
 # suites (tests/api/test_partners_auth.py, the connected-car scenario) turn auth on explicitly.
 os.environ.setdefault("BSSRULES_AUTH", "off")
+# Delivery threads are started by the notification tests themselves (or driven pass by pass).
+os.environ.setdefault("BSSRULES_DELIVERY", "off")
 POSTGRES_URL = os.environ.get("BSSRULES_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("BSSRULES_REQUIRE_POSTGRES") == "1"
 

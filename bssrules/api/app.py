@@ -23,6 +23,7 @@ from bssrules.runtime import RuntimeCache
 from bssrules import partners
 from bssrules.api.auth import install_auth
 from bssrules.api.errors import install_error_handlers
+from bssrules.api.hubs import hub_routers
 from bssrules.api.partners import partner_router
 from bssrules.store.uow import UnitOfWork
 from bssrules.store.db import make_engine
@@ -41,6 +42,8 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     ``BSSRULES_ADMIN_KEY``) is made an administrator's key when the app starts."""
     auth_required = auth if auth is not None else os.environ.get("BSSRULES_AUTH", "on").lower() not in ("off", "0", "no")
     admin = admin_key or os.environ.get("BSSRULES_ADMIN_KEY")
+    # each worker delivers the outbox in the background unless BSSRULES_DELIVERY=off
+    deliver = os.environ.get("BSSRULES_DELIVERY", "on").lower() not in ("off", "0", "no")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,9 +54,17 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
                 partners.ensure_admin(uow, admin)
         if not auth_required:
             log.warning("authentication is OFF (BSSRULES_AUTH=off): every caller is an administrator")
+        dispatcher = None
+        if deliver:
+            from bssrules.notifications import Dispatcher
+
+            dispatcher = Dispatcher(lambda: UnitOfWork(app.state.engine))
+            dispatcher.start()
         try:
             yield
         finally:
+            if dispatcher is not None:
+                dispatcher.stop()
             if engine is None:
                 app.state.engine.dispose()
 
@@ -63,6 +74,8 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     install_error_handlers(app)
     install_auth(app)
     app.include_router(partner_router())
+    for router in hub_routers():
+        app.include_router(router)
     app.include_router(catalog_router())
     for router in resource_api.resource_routers():
         app.include_router(router)

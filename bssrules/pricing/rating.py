@@ -50,6 +50,8 @@ from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import Accumulator, Rate, UsageRuleSet
 
 DEFAULT_PAYER = "payer"
+MAX_VOLUME = 10**12  # one record: a terabyte in bytes, 30,000 years in seconds
+MAX_AMOUNT = Decimal(10**12)  # one charge, in the currency's major unit
 
 
 def period_of(instant: dt.datetime, compiled: CompiledRuleSet, period: str) -> str:
@@ -72,6 +74,8 @@ def malformed(record: UsageRecord) -> str | None:
     if isinstance(volume, bool) or not isinstance(volume, (Decimal, int)) \
             or not Decimal(volume).is_finite() or volume < 0:
         return f"the volume must be a number of at least 0, got {volume}"
+    if volume > MAX_VOLUME:
+        return f"the volume {volume} is beyond what one record can hold (at most {MAX_VOLUME:,})"
     if not isinstance(record.service, str) or not record.service:
         return f"the usage service must be a non-empty text, got {record.service!r}"
     for name in ("unit", "type", "country"):
@@ -233,6 +237,10 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
         left -= take
     rated_volume = convert(left, unit, rate.per)  # type: ignore[assignment]
     amount = charge(rate, rated_volume)  # type: ignore[arg-type]
+    if amount > MAX_AMOUNT:
+        return RatedUsage(record, "rejected", ({"code": "amountTooLarge",
+                                                "label": f"the charge {amount} {rate.currency} is beyond what one "
+                                                         f"record may cost ({MAX_AMOUNT:,})"},), **base)
 
     money = [b for b in own if b.is_money and b.unit == rate.currency and b.serves(record.service, None, record.start)]
     prepaid = Decimal(0)

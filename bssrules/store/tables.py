@@ -101,3 +101,28 @@ rated_charge = Table(
     Index("ix_rated_charge_account", "billing_account", "start"),
     Index("ix_rated_charge_subscriber", "subscriber", "start"),
 )
+
+# Events written in the same transaction as the change they tell of (the outbox), and their
+# delivery to each subscribed hub: kept until delivered, and kept when delivery keeps failing.
+event = Table(
+    "event", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("event_type", String(100), nullable=False),
+    Column("api", String(20), nullable=False),
+    Column("partner_id", String(128), nullable=True),  # whose data it is (None: the operator's)
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("document", Text, nullable=False),
+)
+
+delivery = Table(
+    "delivery", metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("hub_id", String(128), primary_key=True),
+    Column("callback", String(2000), nullable=False),
+    Column("status", String(20), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt", DateTime(timezone=True), nullable=False),
+    Column("last_error", String(2000), nullable=True),
+    Column("delivered", DateTime(timezone=True), nullable=True),
+    Index("ix_delivery_due", "status", "next_attempt"),
+)

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from bssrules.store.charges import ChargeRepository
+from bssrules.store.outbox import OutboxRepository
 from bssrules.store.repository import CatalogRepository
 from bssrules.store.resources import ResourceRepository
 from bssrules.store.rule_repository import RuleSetRepository
@@ -28,6 +29,7 @@ class UnitOfWork:
         scope = None if self.principal is None or self.principal.is_admin else self.principal.id
         self.resources = ResourceRepository(self.connection, scope)
         self.charges = ChargeRepository(self.connection)
+        self.outbox = OutboxRepository(self.connection)
         return self
 
     def __exit__(self, *exc: Any) -> None:
