@@ -24,6 +24,7 @@ from bssrules import partners
 from bssrules.api.auth import install_auth
 from bssrules.api.errors import install_error_handlers
 from bssrules.api.hubs import hub_routers
+from bssrules.api.tickets import TMF621, ticket_router
 from bssrules.api.partners import partner_router
 from bssrules.store.uow import UnitOfWork
 from bssrules.store.db import make_engine
@@ -86,6 +87,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.include_router(bucket_router())
     app.include_router(consumption_router())
     app.include_router(billing_router())
+    app.include_router(ticket_router())
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -96,7 +98,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
             schemas.update(resource_api.components())
             schemas.update(TMF679.components())
             schemas.update(TMF622.components())
-            for tmf in (TMF635, TMF654, TMF677, TMF678):
+            for tmf in (TMF635, TMF654, TMF677, TMF678, TMF621):
                 schemas.update(tmf.components())
             app.openapi_schema = schema
         return app.openapi_schema

@@ -129,6 +129,13 @@ def _decision(compiled: CompiledRuleSet, values: dict[str, Any], fired: set[str]
         else:
             outcome = {"payer": None, "rule": None, "reason": {"code": "noPayer",
                                                               "label": "no split billing rule names a payer"}}
+    elif kind == "routing":
+        if fired_in_order:
+            outcome = {"assignTo": rules[fired_in_order[0]].source.assign_to, "rule": fired_in_order[0]}
+        elif compiled.definition.default:  # type: ignore[union-attr]
+            outcome = {"assignTo": compiled.definition.default, "rule": "default"}  # type: ignore[union-attr]
+        else:
+            outcome = {"assignTo": None, "rule": None}
     elif kind == "discount":
         outcome = {"discounts": sorted(fired_in_order, key=lambda k: (rules[k].source.priority, compiled.position(k)))}
     else:  # sla

@@ -41,6 +41,9 @@ FACT_ATTRIBUTES: dict[str, str] = {
     "charge.offering": "string", "charge.currency": "string",
     # running totals of the period
     "accumulated.amount": "number", "accumulated.volume": "number",
+    # a trouble ticket to route
+    "ticket.type": "string", "ticket.severity": "string", "ticket.priority": "number", "ticket.service": "string",
+    "ticket.channel": "string", "ticket.originator": "string",
     # an SLA metric observation
     "metric.name": "string", "metric.value": "number", "metric.window": "string", "metric.partner": "string",
     "metric.service": "string",

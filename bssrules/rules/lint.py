@@ -21,7 +21,7 @@ from bssrules.rules.compiled import CompiledRuleSet
 from bssrules.rules.conditions import All, Condition, Test, TimeWindow, tests_of
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import (
-    CompatibilityRuleSet, DiscountRuleSet, EligibilityRuleSet, RuleSet, SplitBillingRuleSet, UsageRuleSet,
+    CompatibilityRuleSet, DiscountRuleSet, EligibilityRuleSet, RoutingRuleSet, RuleSet, SplitBillingRuleSet, UsageRuleSet,
 )
 
 CHARGE_TYPES = ("recurring", "oneTime", "usage", "outOfTariff")
@@ -135,7 +135,7 @@ def _lint_rule_set(compiled: CompiledRuleSet, today: dt.date, superseded: bool =
             code="ended")
     if isinstance(definition, CompatibilityRuleSet):
         _lint_compatibility(definition, add)
-    if isinstance(definition, (UsageRuleSet, SplitBillingRuleSet)):
+    if isinstance(definition, (UsageRuleSet, SplitBillingRuleSet, RoutingRuleSet)):
         _lint_shadowing(compiled, add)
     if isinstance(definition, UsageRuleSet):
         _lint_usage(compiled, add)

@@ -300,17 +300,30 @@ class DiscountRuleSet(RuleSetBase):
     rules: list[DiscountRule] = Field(min_length=1)
 
 
+class RoutingRule(Rule):
+    """The first rule (in order) whose condition holds assigns the ticket to ``assignTo``
+    (a partner: the CSP, the car manufacturer …)."""
+
+    assign_to: Id
+
+
+class RoutingRuleSet(RuleSetBase):
+    kind: Literal["routing"]
+    default: Id | None = None
+    rules: list[RoutingRule] = Field(min_length=1)
+
+
 class SlaRuleSet(RuleSetBase):
     kind: Literal["sla"]
     rules: list[SlaRule] = Field(min_length=1)
 
 
 RuleSet = Annotated[Union[EligibilityRuleSet, CompatibilityRuleSet, UsageRuleSet, SplitBillingRuleSet, SlaRuleSet,
-                          DiscountRuleSet],
+                          DiscountRuleSet, RoutingRuleSet],
                     Field(discriminator="kind")]
 RULE_SET_TYPES = {t.model_fields["kind"].annotation.__args__[0]: t  # type: ignore[union-attr]
                   for t in (EligibilityRuleSet, CompatibilityRuleSet, UsageRuleSet, SplitBillingRuleSet, SlaRuleSet,
-                            DiscountRuleSet)}
+                            DiscountRuleSet, RoutingRuleSet)}
 
 
 class RuleTest(Model):

@@ -63,7 +63,11 @@ class ResourceRepository:
 
     def _scoped(self, conditions: list[Any]) -> list[Any]:
         if self.scope is not None:
-            conditions.append(resource.c.partner_id == self.scope)
+            # its own, or shared with it (a ticket is its originator's and its assignee's)
+            shared = select(resource_attribute.c.resource_id).where(
+                resource_attribute.c.kind == resource.c.kind, resource_attribute.c.path == "sharedWith",
+                resource_attribute.c.value == self.scope)
+            conditions.append(or_(resource.c.partner_id == self.scope, resource.c.id.in_(shared)))
         return conditions
 
     @staticmethod

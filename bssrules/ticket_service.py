@@ -1,0 +1,184 @@
+"""Trouble tickets (TMF621): created by a call center, routed by a rule set to the partner
+that resolves that kind of trouble, redirected on misdirection, worked, resolved, sent back
+and closed — every change kept in the ticket's history and notified to both sides.
+
+Who sees a ticket: its originator (the partner that created it) and its assignee; another
+partner gets a 404. Who may do what: the assignee works, redirects and resolves; the
+originator closes a resolved ticket or sends it back (``inProgress``); the operator may do
+anything.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from bssrules import notifications
+from bssrules.catalog.types import format_instant
+from bssrules.errors import Conflict, InvalidInput, NotFound
+from bssrules.rules.decisions import decide
+from bssrules.store.resources import StoredResource
+
+API = "/tmf-api/troubleTicket/v4"
+KIND = "troubleTicket"
+TRANSITIONS = {
+    "acknowledged": {"inProgress", "pending", "held", "rejected", "cancelled", "resolved"},
+    "inProgress": {"pending", "held", "resolved", "cancelled"},
+    "pending": {"inProgress", "cancelled"},
+    "held": {"inProgress", "cancelled"},
+    "resolved": {"closed", "inProgress"},
+}
+ASSIGNEE, ORIGINATOR = "assignee", "originator"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def render(stored: StoredResource) -> dict[str, Any]:
+    shown = {k: v for k, v in stored.document.items() if k != "sharedWith"}
+    return {**shown, "id": stored.id, "href": f"{API}/{KIND}/{stored.id}", "@type": "TroubleTicket"}
+
+
+def _party(document: dict[str, Any], role: str) -> str | None:
+    return next((p.get("id") for p in document.get("relatedParty") or []
+                 if isinstance(p, dict) and p.get("role") == role), None)
+
+
+def route(runtime: Any, facts: dict[str, Any], now: dt.datetime) -> tuple[str | None, str | None, str | None]:
+    """(assignee, rule set, rule) from the routing rule sets in force (the first by id that assigns)."""
+    for rule_set_id in sorted(runtime.rules.versions):
+        versions = [c for c in runtime.rules.versions[rule_set_id]
+                    if c.kind == "routing" and c.definition.valid_for.contains(now)]
+        if versions:
+            outcome = decide(versions[-1], facts, now, with_trace=False).outcome
+            if outcome["assignTo"]:
+                return outcome["assignTo"], rule_set_id, outcome["rule"]
+    return None, None, None
+
+
+def _facts(body: dict[str, Any], originator: str | None) -> dict[str, Any]:
+    ticket: dict[str, Any] = {}
+    for fact, field in (("type", "ticketType"), ("severity", "severity"), ("priority", "priority")):
+        if body.get(field) is not None:
+            ticket[fact] = body[field]
+    if isinstance(body.get("channel"), dict) and body["channel"].get("id"):
+        ticket["channel"] = body["channel"]["id"]
+    service = next((e.get("id") or e.get("name") for e in body.get("relatedEntity") or []
+                    if isinstance(e, dict) and e.get("role") == "service"), None)
+    if service:
+        ticket["service"] = service
+    if originator:
+        ticket["originator"] = originator
+    return {"ticket": ticket}
+
+
+def _publish(uow: Any, event_type: str, stored: StoredResource) -> None:
+    for partner in {stored.partner_id, *stored.document.get("sharedWith", [])}:
+        notifications.publish(uow, "TMF621", event_type, "troubleTicket", render(stored), partner)
+
+
+def create_ticket(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """Open a ticket and route it (a ``relatedParty`` with role assignee, when given, wins)."""
+    now = _now()
+    caller = uow.principal.id if uow.principal is not None else None
+    if body.get("status") not in (None, "acknowledged"):
+        raise InvalidInput("a new ticket is acknowledged; its status moves by later changes", path=("status",))
+    parties = [p for p in body.get("relatedParty") or [] if isinstance(p, dict)]
+    assignee, rule_set, rule = _party(body, ASSIGNEE), None, None
+    if assignee is None:
+        assignee, rule_set, rule = route(runtime, _facts(body, caller), now)
+    if assignee is None:
+        raise InvalidInput("no routing rule assigns this ticket: name an assignee in relatedParty or add a routing "
+                           "rule set with a default", path=("ticketType",))
+    parties = [p for p in parties if p.get("role") != ASSIGNEE]
+    parties.append({"id": assignee, "role": ASSIGNEE, "@referredType": "Organization"})
+    if caller and not any(p.get("role") == ORIGINATOR for p in parties):
+        parties.append({"id": caller, "role": ORIGINATOR, "@referredType": "Organization"})
+    reason = f"routed to {assignee}" + (f" by {rule_set}/{rule}" if rule_set else " as requested")
+    document = {k: v for k, v in body.items() if k not in ("id", "href", "@type", "status", "relatedParty")}
+    document.update(status="acknowledged", relatedParty=parties, creationDate=format_instant(now),
+                    lastUpdate=format_instant(now), statusChangeDate=format_instant(now),
+                    statusChange=[{"status": "acknowledged", "changeDate": format_instant(now), "changeReason": reason}],
+                    sharedWith=[assignee])
+    stored = StoredResource(KIND, body.get("id") or str(uuid.uuid4()), 1, now, now, document, state="acknowledged")
+    if uow.resources.get(KIND, stored.id) is not None:
+        raise Conflict(f"a TroubleTicket with id '{stored.id}' already exists")
+    uow.resources.insert(stored)
+    stored = uow.resources.get(KIND, stored.id)
+    _publish(uow, "TroubleTicketCreateEvent", stored)
+    uow.commit()
+    return render(stored)
+
+
+def change_ticket(uow: Any, runtime: Any, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Work a ticket: status, notes, information, or a redirect (a new assignee)."""
+    stored = uow.resources.get(KIND, ticket_id, for_update=True)
+    if stored is None:
+        raise NotFound("TroubleTicket", ticket_id)
+    now = _now()
+    caller = uow.principal.id if uow.principal is not None and not uow.principal.is_admin else None
+    document = dict(stored.document)
+    assignee, originator = _party(document, ASSIGNEE), _party(document, ORIGINATOR)
+    history = list(document.get("statusChange") or [])
+    current = document.get("status", "acknowledged")
+    event = "TroubleTicketAttributeValueChangeEvent"
+    target = body.get("status")
+    if target is not None and target != current:
+        if target not in TRANSITIONS.get(current, set()):
+            raise Conflict(f"a ticket {current} cannot become {target}"
+                           + (f" (it can become {', '.join(sorted(TRANSITIONS[current]))})" if current in TRANSITIONS
+                              else " (it is final)"))
+        if caller is not None:
+            if target == "closed" and caller != originator:
+                raise Conflict("only the originator closes a ticket")
+            if target == "resolved" and caller != assignee:
+                raise Conflict("only the assignee resolves a ticket")
+        reason = body.get("statusChangeReason") or {"resolved": "resolved, sent back to the originator",
+                                                     "closed": "closed by the originator"}.get(target, target)
+        history.append({"status": target, "changeDate": format_instant(now), "changeReason": reason})
+        document.update(status=target, statusChangeDate=format_instant(now), statusChangeReason=reason)
+        if target == "resolved":
+            document["resolutionDate"] = format_instant(now)
+        event = "TroubleTicketResolvedEvent" if target == "resolved" else "TroubleTicketStatusChangeEvent"
+    new_assignee = _party(body, ASSIGNEE) if "relatedParty" in body else None
+    if new_assignee and new_assignee != assignee:
+        if caller is not None and caller != assignee:
+            raise Conflict("only the assignee redirects a ticket")
+        parties = [p for p in document.get("relatedParty") or [] if p.get("role") != ASSIGNEE]
+        parties.append({"id": new_assignee, "role": ASSIGNEE, "@referredType": "Organization"})
+        history.append({"status": document["status"], "changeDate": format_instant(now),
+                        "changeReason": body.get("statusChangeReason") or f"redirected from {assignee} to {new_assignee}"})
+        document.update(relatedParty=parties, sharedWith=sorted({*document.get("sharedWith", []), new_assignee}))
+    for field in ("description", "severity", "priority", "expectedResolutionDate", "name", "relatedEntity",
+                  "attachment"):
+        if field in body:
+            document[field] = body[field]
+    if body.get("note"):
+        document["note"] = list(document.get("note") or []) + [
+            {**n, "date": n.get("date") or format_instant(now), "author": n.get("author") or caller or "operator"}
+            for n in body["note"] if isinstance(n, dict)]
+    unknown = sorted(set(body) - {"status", "statusChangeReason", "relatedParty", "note", "description", "severity",
+                                  "priority", "expectedResolutionDate", "name", "relatedEntity", "attachment", "@type"})
+    if unknown:
+        raise InvalidInput(f"{unknown[0]} cannot be changed on a ticket", path=(unknown[0],))
+    if document == stored.document:
+        return render(stored)
+    document.update(statusChange=history, lastUpdate=format_instant(now))
+    updated = stored.bumped(document, now, state=document["status"])
+    uow.resources.replace(updated)
+    _publish(uow, event, updated)
+    uow.commit()
+    return render(updated)
+
+
+def get_ticket(uow: Any, ticket_id: str) -> dict[str, Any]:
+    stored = uow.resources.get(KIND, ticket_id)
+    if stored is None:
+        raise NotFound("TroubleTicket", ticket_id)
+    return render(stored)
+
+
+def list_tickets(uow: Any, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    page, total = uow.resources.page(KIND, filters, offset, limit)
+    return [render(s) for s in page], total
