@@ -24,6 +24,7 @@ from bssrules import partners
 from bssrules.api.auth import install_auth
 from bssrules.api.errors import install_error_handlers
 from bssrules.api.hubs import hub_routers
+from bssrules.api.sla import sla_router
 from bssrules.api.tickets import TMF621, ticket_router
 from bssrules.api.partners import partner_router
 from bssrules.store.uow import UnitOfWork
@@ -88,6 +89,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.include_router(consumption_router())
     app.include_router(billing_router())
     app.include_router(ticket_router())
+    app.include_router(sla_router())
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -1,0 +1,74 @@
+"""SLA management in the style of TMF623: ``sla``, ``slaMeasurement`` (post a metric's
+value; the rule engine raises the violations), ``slaViolation`` and ``slaReport``."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from bssrules import sla_service as service
+from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
+from bssrules.api.query import DEFAULT_LIMIT, MAX_LIMIT, ListQuery, _integer, page_headers
+from bssrules.api.responses import TMFJSONResponse
+from bssrules.errors import InvalidInput
+
+
+def _query(request: Request, filterable: tuple[str, ...]) -> ListQuery:
+    params = request.query_params
+    filters = {k: v.split(",") for k, v in params.items() if k not in ("offset", "limit", "fields")}
+    unknown = sorted(set(filters) - set(filterable))
+    if unknown:
+        raise InvalidInput(f"cannot filter on {unknown[0]!r}; filter on {', '.join(filterable)}", path=(unknown[0],))
+    return ListQuery(None, _integer(params, "offset", 0, 0), _integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+                     filters)
+
+
+def sla_router() -> APIRouter:
+    router = APIRouter(prefix=service.API, tags=["sla"])
+
+    @router.post("/sla", operation_id="createSla", status_code=201, response_class=TMFJSONResponse,
+                 summary="Agree an SLA: its rule set of thresholds and its provider and consumer")
+    async def create(request: Request) -> Response:
+        body = await json_body(request, JSON_TYPES, None)
+        cache = request.app.state.runtime_cache
+        sla = await in_unit_of_work(request, lambda uow: service.create_sla(uow, cache.get(uow), body))
+        return TMFJSONResponse(sla, status_code=201, headers={"Location": sla["href"]})
+
+    @router.get("/sla", operation_id="listSla", response_class=TMFJSONResponse, summary="List SLAs")
+    async def list_slas(request: Request) -> Response:
+        query = _query(request, ("name", "ruleSet.id", "relatedParty.id", "state"))
+        items, total = await in_unit_of_work(request, service.list_of, "sla", query.filters, query.offset, query.limit)
+        return TMFJSONResponse(items, headers=page_headers(request, query, len(items), total))
+
+    @router.get("/sla/{id}", operation_id="retrieveSla", response_class=TMFJSONResponse, summary="Retrieve an SLA")
+    async def retrieve(request: Request, id: str) -> Response:
+        return TMFJSONResponse(await in_unit_of_work(request, service.get_sla, id))
+
+    @router.post("/slaMeasurement", operation_id="createSlaMeasurement", status_code=201,
+                 response_class=TMFJSONResponse, summary="Post a metric's value; answers the violations it raised")
+    async def measure(request: Request) -> Response:
+        body = await json_body(request, JSON_TYPES, None)
+        cache = request.app.state.runtime_cache
+        return TMFJSONResponse(await in_unit_of_work(request, lambda uow: service.measure(uow, cache.get(uow), body)),
+                               status_code=201)
+
+    @router.get("/slaViolation", operation_id="listSlaViolation", response_class=TMFJSONResponse,
+                summary="List SLA violations")
+    async def list_violations(request: Request) -> Response:
+        query = _query(request, ("sla.id", "severity", "metric", "rule", "ruleSet"))
+        items, total = await in_unit_of_work(request, service.list_of, "slaViolation", query.filters, query.offset,
+                                             query.limit)
+        return TMFJSONResponse(items, headers=page_headers(request, query, len(items), total))
+
+    @router.get("/slaViolation/{id}", operation_id="retrieveSlaViolation", response_class=TMFJSONResponse,
+                summary="Retrieve an SLA violation")
+    async def retrieve_violation(request: Request, id: str) -> Response:
+        return TMFJSONResponse(await in_unit_of_work(request, service.get_violation, id))
+
+    @router.get("/slaReport", operation_id="retrieveSlaReport", response_class=TMFJSONResponse,
+                summary="Violations of an SLA in a month, per rule and severity")
+    async def report(request: Request) -> Response:
+        sla, period = request.query_params.get("sla"), request.query_params.get("period")
+        if not sla or not period:
+            raise InvalidInput("name the SLA and the month: ?sla=<id>&period=YYYY-MM", path=("sla",))
+        return TMFJSONResponse(await in_unit_of_work(request, service.report, sla, period))
+
+    return router

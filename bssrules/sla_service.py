@@ -1,0 +1,183 @@
+"""SLA management in the style of TMF623 (no definition file is shipped; the conventions of
+the other APIs hold): an ``sla`` names its SLA rule set and its parties; measurements of
+its metrics are posted; the rule engine decides which thresholds they break; each breach
+is an ``slaViolation`` (with the metric identifier, value, severity and rule), notified to
+the SLA's parties, and — when major or critical — opens a trouble ticket for the provider.
+A report counts violations per period, rule and severity (what settlement penalties use).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bssrules import notifications
+from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.errors import InvalidInput, NotFound
+from bssrules.rules.decisions import decide
+from bssrules.store.resources import StoredResource
+
+API = "/tmf-api/slaManagement/v4"
+TICKETED = ("critical", "major")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _render(kind: str, type_: str, stored: StoredResource) -> dict[str, Any]:
+    shown = {k: v for k, v in stored.document.items() if k != "sharedWith"}
+    return {**shown, "id": stored.id, "href": f"{API}/{kind}/{stored.id}", "@type": type_}
+
+
+def create_sla(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """An SLA: ``name``, ``ruleSet`` {id} (an SLA rule set), ``relatedParty`` with roles
+    provider and consumer, optional ``validFor``."""
+    unknown = sorted(set(body) - {"id", "name", "description", "ruleSet", "relatedParty", "validFor", "@type"})
+    if unknown:
+        raise InvalidInput(f"unsupported field {unknown[0]!r} for SLA", path=(unknown[0],))
+    if not isinstance(body.get("name"), str) or not body["name"]:
+        raise InvalidInput("name is required", path=("name",))
+    rule_set = (body.get("ruleSet") or {}).get("id") if isinstance(body.get("ruleSet"), dict) else None
+    versions = runtime.rules.versions.get(rule_set or "")
+    if not versions or versions[-1].kind != "sla":
+        from bssrules.errors import did_you_mean
+
+        known = [k for k, v in runtime.rules.versions.items() if v[-1].kind == "sla"]
+        raise InvalidInput(f"ruleSet {rule_set!r} is not an SLA rule set", path=("ruleSet", "id"),
+                           suggestion=did_you_mean(str(rule_set), known))
+    parties = [p for p in body.get("relatedParty") or [] if isinstance(p, dict) and p.get("id")]
+    roles = {p.get("role") for p in parties}
+    if not {"provider", "consumer"} <= roles:
+        raise InvalidInput("relatedParty names the provider and the consumer (roles provider, consumer)",
+                           path=("relatedParty",))
+    now = _now()
+    document = {k: v for k, v in body.items() if k not in ("id", "@type")}
+    document.update(state="active", sharedWith=sorted({p["id"] for p in parties}))
+    stored = StoredResource("sla", body.get("id") or str(uuid.uuid4()), 1, now, now, document, state="active")
+    if uow.resources.get("sla", stored.id) is not None:
+        from bssrules.errors import Conflict
+
+        raise Conflict(f"an SLA with id '{stored.id}' already exists")
+    uow.resources.insert(stored)
+    uow.commit()
+    return _render("sla", "ServiceLevelAgreement", uow.resources.get("sla", stored.id))
+
+
+def get_sla(uow: Any, sla_id: str) -> dict[str, Any]:
+    stored = uow.resources.get("sla", sla_id)
+    if stored is None:
+        raise NotFound("ServiceLevelAgreement", sla_id)
+    return _render("sla", "ServiceLevelAgreement", stored)
+
+
+def list_of(uow: Any, kind: str, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict], int]:
+    type_ = {"sla": "ServiceLevelAgreement", "slaViolation": "SlaViolation"}[kind]
+    page, total = uow.resources.page(kind, filters, offset, limit)
+    return [_render(kind, type_, s) for s in page], total
+
+
+def get_violation(uow: Any, violation_id: str) -> dict[str, Any]:
+    stored = uow.resources.get("slaViolation", violation_id)
+    if stored is None:
+        raise NotFound("SlaViolation", violation_id)
+    return _render("slaViolation", "SlaViolation", stored)
+
+
+def measure(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """A measurement of an SLA metric: ``sla`` {id}, ``metric`` (its identifier), ``value``,
+    optional ``window``, ``observedAt`` (default now), ``service``. Answers the violations it
+    raised (none when every threshold holds)."""
+    sla_id = (body.get("sla") or {}).get("id") if isinstance(body.get("sla"), dict) else None
+    stored = uow.resources.get("sla", sla_id or "")
+    if stored is None:
+        raise NotFound("ServiceLevelAgreement", str(sla_id))
+    metric = body.get("metric")
+    if not isinstance(metric, str) or not metric:
+        raise InvalidInput("metric is the identifier of the measured metric", path=("metric",))
+    try:
+        value = Decimal(str(body.get("value")))
+        if not value.is_finite() or isinstance(body.get("value"), bool):
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        raise InvalidInput("value is a number", path=("value",)) from None
+    observed = parse_instant(body["observedAt"]) if body.get("observedAt") else _now()
+    if not isinstance(observed, dt.datetime):
+        raise InvalidInput("observedAt is a date-time", path=("observedAt",))
+    compiled = runtime.rules.in_force(stored.document["ruleSet"]["id"], observed)
+    facts: dict[str, Any] = {"metric": {"name": metric, "value": value}}
+    for field in ("window", "service"):
+        if body.get(field):
+            facts["metric"][field] = body[field]
+    provider = next((p["id"] for p in stored.document.get("relatedParty", []) if p.get("role") == "provider"), None)
+    if provider:
+        facts["metric"]["partner"] = provider
+    decision = decide(compiled, facts, observed, with_trace=False)
+    now = _now()
+    made = []
+    for violation in decision.outcome["violations"]:
+        document = {"sla": {"id": stored.id, "name": stored.document["name"]}, "rule": violation["rule"],
+                    "ruleSet": compiled.id, "metric": metric, "value": value, "severity": violation["severity"],
+                    "observedAt": format_instant(observed), "relatedParty": stored.document.get("relatedParty", []),
+                    "sharedWith": stored.document.get("sharedWith", []),
+                    **({"window": body["window"]} if body.get("window") else {})}
+        violation_id = str(uuid.uuid4())
+        if violation["severity"] in TICKETED and provider:
+            document["troubleTicket"] = {"id": _open_ticket(uow, stored, document, violation_id, provider, now)}
+        item = StoredResource("slaViolation", violation_id, 1, now, now, document, state=violation["severity"],
+                              partner_id=stored.partner_id)
+        uow.resources.insert(item)
+        rendered = _render("slaViolation", "SlaViolation", item)
+        for partner in {stored.partner_id, *document["sharedWith"]}:
+            notifications.publish(uow, "TMF623", "SlaViolationCreateEvent", "slaViolation", rendered, partner)
+        made.append(rendered)
+    uow.commit()
+    return {"sla": {"id": stored.id}, "metric": metric, "value": value, "observedAt": format_instant(observed),
+            "violation": made}
+
+
+def _open_ticket(uow: Any, sla: StoredResource, violation: dict[str, Any], violation_id: str, provider: str,
+                 now: dt.datetime) -> str:
+    from bssrules.ticket_service import KIND, render
+
+    ticket_id = str(uuid.uuid4())
+    reason = f"SLA {sla.document['name']}: {violation['metric']} = {violation['value']} breaks {violation['rule']}"
+    parties = [{"id": provider, "role": "assignee", "@referredType": "Organization"}]
+    document = {"description": reason, "severity": violation["severity"], "ticketType": "slaViolation",
+                "status": "acknowledged", "relatedParty": parties, "creationDate": format_instant(now),
+                "relatedEntity": [{"id": violation_id, "role": "slaViolation", "@referredType": "SlaViolation"}],
+                "statusChange": [{"status": "acknowledged", "changeDate": format_instant(now),
+                                  "changeReason": "opened by an SLA violation"}],
+                "sharedWith": violation["sharedWith"]}
+    stored = StoredResource(KIND, ticket_id, 1, now, now, document, state="acknowledged", partner_id=sla.partner_id)
+    uow.resources.insert(stored)
+    for partner in {sla.partner_id, *violation["sharedWith"]}:
+        notifications.publish(uow, "TMF621", "TroubleTicketCreateEvent", "troubleTicket", render(stored), partner)
+    return ticket_id
+
+
+def report(uow: Any, sla_id: str, period: str) -> dict[str, Any]:
+    """Violations of an SLA in a month (``YYYY-MM``), counted per rule and severity."""
+    from bssrules.pricing.billing import BillingPeriod
+
+    if uow.resources.get("sla", sla_id) is None:
+        raise NotFound("ServiceLevelAgreement", sla_id)
+    try:
+        month = BillingPeriod.month(period)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), path=("period",)) from None
+    found = [v for v in uow.resources.find("slaViolation", {"sla.id": [sla_id]}, 1_000_000)
+             if month.start <= parse_instant(v.document["observedAt"]) < month.end]
+    counts: dict[tuple[str, str, str], int] = {}
+    for v in found:
+        key = (v.document["rule"], v.document["metric"], v.document["severity"])
+        counts[key] = counts.get(key, 0) + 1
+    return {"sla": {"id": sla_id}, "period": {"startDateTime": format_instant(month.start),
+                                              "endDateTime": format_instant(month.end)},
+            "violationCount": len(found),
+            "byRule": [{"rule": r, "metric": m, "severity": s, "count": n} for (r, m, s), n in sorted(counts.items())],
+            "@type": "SlaReport"}
+
+
+__all__ = ["create_sla", "get_sla", "measure", "report", "get_violation", "list_of"]
