@@ -92,11 +92,13 @@ def bill_id(account: str, period: BillingPeriod, currency: str) -> str:
 
 
 def _render_bill(stored: StoredResource) -> dict[str, Any]:
-    return {**stored.document, "id": stored.id, "href": f"{API}/customerBill/{stored.id}", "@type": "CustomerBill"}
+    shown = {k: v for k, v in stored.document.items() if k != "sharedWith"}
+    return {**shown, "id": stored.id, "href": f"{API}/customerBill/{stored.id}", "@type": "CustomerBill"}
 
 
 def _render_rate(stored: StoredResource) -> dict[str, Any]:
-    return {**stored.document, "id": stored.id, "href": f"{API}/appliedCustomerBillingRate/{stored.id}",
+    shown = {k: v for k, v in stored.document.items() if k != "sharedWith"}
+    return {**shown, "id": stored.id, "href": f"{API}/appliedCustomerBillingRate/{stored.id}",
             "@type": "AppliedCustomerBillingRate"}
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from bssrules import billing_service as service
-from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
+from bssrules import settlement_service
+from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.errors import error_response
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
@@ -41,6 +42,30 @@ def billing_router() -> APIRouter:
                 raise InvalidInput("billingAccount is a list of {id}", path=("billingAccount",))
             ids = [a["id"] for a in accounts]
         return TMFJSONResponse(await in_unit_of_work(request, service.run_bills, period, ids), status_code=201)
+
+    @router.post("/settlementRun", operation_id="createSettlementRun", status_code=201,
+                 response_class=TMFJSONResponse,
+                 summary="Issue the month's settlement notes between partners, computed by the settlement rules")
+    async def settlement_run(request: Request) -> Response:
+        principal = getattr(request.state, "principal", None)
+        if principal is not None and not principal.is_admin:
+            return error_response(403, "forbidden", "settlement runs are the operator's: only an administrator "
+                                                    "starts one")
+        body = await json_body(request, JSON_TYPES, None)
+        unknown = sorted(set(body) - {"period"})
+        if unknown or not isinstance(body.get("period"), str):
+            raise InvalidInput("a settlement run takes period: the month, YYYY-MM", path=("period",))
+        cache = request.app.state.runtime_cache
+        return TMFJSONResponse(await in_unit_of_work(
+            request, lambda uow: settlement_service.run_settlement(uow, cache.get(uow), body["period"])),
+            status_code=201)
+
+    @router.patch("/customerBill/{id}", operation_id="patchCustomerBill", response_class=TMFJSONResponse,
+                  summary="Accept (validated), dispute (onHold), re-issue (sent) or pay (settled) a settlement note",
+                  responses={200: json_response({"$ref": TMF678.ref("CustomerBill")}, "Updated"), **errors})
+    async def patch_bill(request: Request, id: str) -> Response:
+        body = await json_body(request, PATCH_TYPES, "CustomerBill_Update", merge_patch=True, spec=TMF678)
+        return TMFJSONResponse(await in_unit_of_work(request, settlement_service.change_bill_state, id, body))
 
     for name, definition, lister, getter in (
             ("customerBill", "CustomerBill", service.list_bills, service.get_bill),

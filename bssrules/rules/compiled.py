@@ -24,7 +24,7 @@ from bssrules.rules.compile import TooComplex, to_dnf, to_nnf, validity_conditio
 from bssrules.rules.conditions import ALWAYS, All, Any_, Condition, Not, Path, Test, _accepts_at_key, parse_condition
 from bssrules.rules.engine import RuleEngine
 from bssrules.rules.model import (
-    CompatibilityRule, CompatibilityRuleSet, DiscountRuleSet, EligibilityRuleSet, RuleSet, SlaRuleSet, UsageRuleSet,
+    CompatibilityRule, CompatibilityRuleSet, DiscountRuleSet, EligibilityRuleSet, SettlementRuleSet, RuleSet, SlaRuleSet, UsageRuleSet,
 )
 
 Report = Callable[[Path, str, "str | None"], None]
@@ -176,6 +176,9 @@ def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
             if rule.window:  # type: ignore[union-attr]
                 metric.append(Test("metric.window", "eq", rule.window))  # type: ignore[union-attr]
             fires = All((valid, *metric, when))
+        elif isinstance(rule_set, SettlementRuleSet):
+            basis = {"ticket": "ticket.type", "charge": "charge.type", "slaViolation": "metric.name"}[rule.basis]  # type: ignore[union-attr]
+            fires = All((valid, Test(basis, "exists", True), when))
         elif isinstance(rule_set, DiscountRuleSet):
             combination = [Test("present.productOfferings", "containsAll", tuple(rule.combination))] \
                 if rule.combination else []  # type: ignore[union-attr]

@@ -129,6 +129,17 @@ def _decision(compiled: CompiledRuleSet, values: dict[str, Any], fired: set[str]
         else:
             outcome = {"payer": None, "rule": None, "reason": {"code": "noPayer",
                                                               "label": "no split billing rule names a payer"}}
+    elif kind == "settlement":
+        lines = []
+        for key in fired_in_order:
+            rule = rules[key].source
+            line = {"rule": key, "payer": rule.payer, "payee": rule.payee}
+            if rule.percentage is not None:
+                line["percentage"] = rule.percentage
+            else:
+                line.update(amount=rule.amount, currency=rule.currency)
+            lines.append(line)
+        outcome = {"lines": lines}
     elif kind == "routing":
         if fired_in_order:
             outcome = {"assignTo": rules[fired_in_order[0]].source.assign_to, "rule": fired_in_order[0]}

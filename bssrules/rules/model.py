@@ -313,17 +313,48 @@ class RoutingRuleSet(RuleSetBase):
     rules: list[RoutingRule] = Field(min_length=1)
 
 
+class SettlementRule(Rule):
+    """What one partner owes another for each item of a period that the rule's ``basis``
+    names and its ``when`` holds for: a ``ticket`` (facts ticket.*), a billed ``charge``
+    (facts charge.*: a revenue share as a ``percentage``) or an ``slaViolation`` (facts
+    metric.*: a penalty). Every rule that holds counts (not only the first)."""
+
+    basis: Literal["ticket", "charge", "slaViolation"]
+    payer: Id
+    payee: Id
+    amount: Amount | None = Field(default=None, gt=0)
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    percentage: Amount | None = Field(default=None, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _shape(self) -> "SettlementRule":
+        if (self.amount is None) == (self.percentage is None):
+            raise ValueError("a settlement rule gives either an amount (with its currency) or a percentage")
+        if self.amount is not None and self.currency is None:
+            raise ValueError("an amount needs its currency")
+        if self.percentage is not None and self.basis != "charge":
+            raise ValueError("a percentage is a share of charges: basis charge")
+        if self.payer == self.payee:
+            raise ValueError("payer and payee are the same")
+        return self
+
+
+class SettlementRuleSet(RuleSetBase):
+    kind: Literal["settlement"]
+    rules: list[SettlementRule] = Field(min_length=1)
+
+
 class SlaRuleSet(RuleSetBase):
     kind: Literal["sla"]
     rules: list[SlaRule] = Field(min_length=1)
 
 
 RuleSet = Annotated[Union[EligibilityRuleSet, CompatibilityRuleSet, UsageRuleSet, SplitBillingRuleSet, SlaRuleSet,
-                          DiscountRuleSet, RoutingRuleSet],
+                          DiscountRuleSet, RoutingRuleSet, SettlementRuleSet],
                     Field(discriminator="kind")]
 RULE_SET_TYPES = {t.model_fields["kind"].annotation.__args__[0]: t  # type: ignore[union-attr]
                   for t in (EligibilityRuleSet, CompatibilityRuleSet, UsageRuleSet, SplitBillingRuleSet, SlaRuleSet,
-                            DiscountRuleSet, RoutingRuleSet)}
+                            DiscountRuleSet, RoutingRuleSet, SettlementRuleSet)}
 
 
 class RuleTest(Model):

@@ -31,6 +31,8 @@ def summary(decision: Decision) -> dict[str, Any]:
         return result
     if decision.kind == "splitBilling":
         return {"payer": out["payer"], "rule": out["rule"]}
+    if decision.kind == "settlement":
+        return {"rules": [line["rule"] for line in out["lines"]]}
     if decision.kind == "routing":
         return {"assignTo": out["assignTo"], "rule": out["rule"]}
     if decision.kind == "discount":

@@ -47,7 +47,7 @@ def test_the_rule_tests_of_the_ppv_example_pass_from_the_installed_command() -> 
     assert "FAIL" not in result.stdout
 
 
-@pytest.mark.parametrize("example, count", [("devices", 10), ("connected_car", 15)])
+@pytest.mark.parametrize("example, count", [("devices", 10), ("connected_car", 18)])
 def test_the_rule_tests_of_the_other_examples_pass(example: str, count: int) -> None:
     result = invoke("test", str(EXAMPLES / example))
     assert result.exit_code == 0, result.output
@@ -203,7 +203,7 @@ def test_schema_rules_prints_a_valid_draft_2020_12_schema(printed_schema: dict) 
     Draft202012Validator.check_schema(printed_schema)
     assert printed_schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert printed_schema["properties"]["ruleSets"]["items"]["properties"]["kind"]["enum"] == [
-        "eligibility", "compatibility", "usage", "splitBilling", "sla", "discount", "routing"]
+        "eligibility", "compatibility", "usage", "splitBilling", "sla", "discount", "routing", "settlement"]
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
@@ -216,7 +216,7 @@ def test_the_printed_schema_accepts_every_example_rules_file(printed_schema: dic
 
 
 def test_the_example_rules_files_are_all_covered() -> None:
-    assert {p.parent.parent.name for p in RULE_FILES} == {"devices", "connected_car", "ppv", "roaming"} and len(RULE_FILES) == 9
+    assert {p.parent.parent.name for p in RULE_FILES} == {"devices", "connected_car", "ppv", "roaming"} and len(RULE_FILES) == 10
 
 
 @pytest.mark.parametrize("data, where", [

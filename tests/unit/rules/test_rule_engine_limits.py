@@ -258,7 +258,7 @@ def test_no_engine_thread_is_left_running_after_creating_many_engines(example_pr
         engines.append(engine)
     for _ in range(5):
         project = example_project("connected_car")
-        assert len(project.rules) == 5
+        assert len(project.rules) == 6
     time.sleep(0.3)  # the stock engine host starts its timers after 0.1 s
     assert threading.active_count() == before, [t.name for t in threading.enumerate()]
 

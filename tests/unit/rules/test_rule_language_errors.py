@@ -243,7 +243,7 @@ ruleSets:
     found = only(rule_diagnostics(text, None))
     assert described(found) == (
         "rules.yaml", 3, 11,
-        "'eligibilty' is not allowed here; expected one of: eligibility, compatibility, usage, splitBilling, sla, discount, routing",
+        "'eligibilty' is not allowed here; expected one of: eligibility, compatibility, usage, splitBilling, sla, discount, routing, settlement",
         "eligibility", ("ruleSets", 0, "kind"), "notAllowed", "error")
 
 
