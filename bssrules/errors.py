@@ -126,3 +126,9 @@ class Conflict(BssRulesError):
     """The request contradicts the current state: a duplicate id, a resource still referenced."""
 
     code = "conflict"
+
+
+class Forbidden(BssRulesError):
+    """The caller may see the resource but not change it (another partner's offering)."""
+
+    code = "forbidden"

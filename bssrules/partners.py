@@ -1,7 +1,8 @@
 """Partners, their API keys and API bundles (seed 000: each partner uses the "API bundle"
 of the offer it subscribed to).
 
-A partner is a stored resource: a name, a role (``admin`` manages partners and the whole
+A partner is a stored resource: a name, its sales channels (it sees the offerings sold
+through them, the partner-eligible ones and its own), a role (``admin`` manages partners and the whole
 catalog and sees everything; ``partner`` sees its own part), an API bundle (the TMF APIs
 and the operations on them it may call) and its API keys. A key is shown once, when it is
 made: ``bss_<key id>_<secret>``, 32 random bytes of secret. Only a SHA-256 hash of the
@@ -122,7 +123,7 @@ def _new_key() -> tuple[str, dict[str, Any]]:
 
 def create_partner(uow: Any, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """Register a partner; returns it and its first API key (shown only now)."""
-    allowed = {"id", "name", "role", "apiBundle", "catalog", "description"}
+    allowed = {"id", "name", "role", "apiBundle", "catalog", "channel", "description"}
     unknown = sorted(set(body) - allowed - {"@type"})
     if unknown:
         raise InvalidInput(f"unsupported field {unknown[0]!r} for Partner", path=(unknown[0],),
@@ -140,8 +141,11 @@ def create_partner(uow: Any, body: dict[str, Any]) -> tuple[dict[str, Any], str]
     catalogs = body.get("catalog", [])
     if not isinstance(catalogs, list) or not all(isinstance(c, str) for c in catalogs):
         raise InvalidInput("catalog is a list of catalog ids the partner owns", path=("catalog",))
+    channels = body.get("channel", [])
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        raise InvalidInput("channel is a list of the sales channel ids the partner sells through", path=("channel",))
     key, stored_key = _new_key()
-    document = {"name": body["name"], "role": role, "catalog": catalogs, "key": [stored_key],
+    document = {"name": body["name"], "role": role, "catalog": catalogs, "channel": channels, "key": [stored_key],
                 "apiBundle": _bundle(body["apiBundle"]) if role == "partner" or "apiBundle" in body
                 else {"name": "all", "api": [{"name": n, "operations": list(OPERATIONS)} for n in APIS]}}
     if body.get("description"):

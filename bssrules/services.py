@@ -14,7 +14,7 @@ from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.checks import characteristic_use_problems, reference_problems, referrers
 from bssrules.catalog.model import KINDS, Entity, ProductOffering, ProductSpecification
 from bssrules.catalog.tmf import DERIVED, TMF_TYPES, Meta, from_tmf, tmf_path, to_tmf
-from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference
+from bssrules.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownReference
 from bssrules.store.repository import CatalogRepository, Stored, content_hash, entity_document, flatten
 
 TMF620_KINDS = ("catalog", "category", "productSpecification", "productOffering", "productOfferingPrice")
@@ -169,9 +169,33 @@ def _render(repo: CatalogRepository, stored: Stored, base: str) -> dict[str, Any
     return to_tmf(stored.entity, stored.meta, base, _derived(repo, stored.entity, base))
 
 
+def _partner_view(uow: Any) -> tuple[str, list[str]] | None:
+    """(partner, its channels) when a partner asks; None for the operator."""
+    principal = getattr(uow, "principal", None)
+    if principal is None or principal.is_admin:
+        return None
+    stored = uow.resources.get("partner", principal.id)
+    return principal.id, list(stored.document.get("channel", [])) if stored else []
+
+
+def _visible(uow: Any, kind: str, id: str) -> Stored | None:
+    stored = uow.catalog.get(kind, id)
+    view = _partner_view(uow)
+    if stored is not None and view is not None and not uow.catalog.is_visible(kind, id, *view):
+        return None  # another partner's offering does not exist for this one
+    return stored
+
+
+def _own(uow: Any, kind: str, stored: Stored) -> None:
+    view = _partner_view(uow)
+    if view is not None and stored.source != f"partner:{view[0]}":
+        raise Forbidden(f"{TMF_TYPES[kind]} '{stored.entity.id}' is not yours to change: a partner changes only "
+                        "what it created")
+
+
 def get_resource(uow: UnitOfWorkLike, kind: str, id: str, base: str) -> dict[str, Any]:
     """The TMF620 representation of one resource, or :class:`NotFound`."""
-    stored = uow.catalog.get(kind, id)
+    stored = _visible(uow, kind, id)
     if stored is None:
         raise NotFound(TMF_TYPES[kind], id)
     return _render(uow.catalog, stored, base)
@@ -179,8 +203,9 @@ def get_resource(uow: UnitOfWorkLike, kind: str, id: str, base: str) -> dict[str
 
 def list_resources(uow: UnitOfWorkLike, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
                    base: str) -> tuple[list[dict[str, Any]], int]:
-    """One page of resources matching the attribute filters, and how many match in all."""
-    stored, total = uow.catalog.page(kind, filters, offset, limit)
+    """One page of resources matching the attribute filters, and how many match in all (a
+    partner sees the offerings that are partner-eligible, its own, and its channels')."""
+    stored, total = uow.catalog.page(kind, filters, offset, limit, _partner_view(uow))
     return [_render(uow.catalog, s, base) for s in stored], total
 
 
@@ -256,9 +281,11 @@ def create_resource(uow: UnitOfWorkLike, kind: str, body: dict[str, Any], base: 
         raise Conflict(f"a {TMF_TYPES[kind]} with id '{entity.id}' already exists")
     _check_references(repo, entity)
     meta = Meta(1, _now())
-    repo.insert(entity, meta, "api", _attributes(entity, meta))
+    view = _partner_view(uow)
+    source = f"partner:{view[0]}" if view else "api"  # what a partner creates stays its own
+    repo.insert(entity, meta, source, _attributes(entity, meta))
     repo.next_revision()
-    result = _render(repo, Stored(entity, meta, "api"), base)
+    result = _render(repo, Stored(entity, meta, source), base)
     uow.commit()
     return result
 
@@ -280,8 +307,9 @@ def patch_resource(uow: UnitOfWorkLike, kind: str, id: str, patch: dict[str, Any
     """Apply a merge patch; the result is validated like a create. A no-op keeps the version."""
     repo = uow.catalog
     stored = repo.get(kind, id, for_update=True)
-    if stored is None:
+    if stored is None or _visible(uow, kind, id) is None:
         raise NotFound(TMF_TYPES[kind], id)
+    _own(uow, kind, stored)
     if not isinstance(patch, dict):
         raise InvalidInput("a merge patch must be a JSON object")
     if "id" in patch and patch["id"] != id:
@@ -318,8 +346,10 @@ def _ids(references: Any) -> list[str] | None:
 def delete_resource(uow: UnitOfWorkLike, kind: str, id: str) -> None:
     """Delete a resource nothing refers to; otherwise :class:`Conflict` names the referrers."""
     repo = uow.catalog
-    if repo.get(kind, id, for_update=True) is None:
+    stored = repo.get(kind, id, for_update=True)
+    if stored is None or _visible(uow, kind, id) is None:
         raise NotFound(TMF_TYPES[kind], id)
+    _own(uow, kind, stored)
     users = referrers([s.entity for s in repo.all()], kind, id)
     if users:
         raise Conflict(f"{TMF_TYPES[kind]} '{id}' is still referred to by " +

@@ -124,11 +124,30 @@ class CatalogRepository:
                  .order_by(catalog_attribute.c.entity_id))
         return list(self.connection.execute(query).scalars())
 
-    def page(self, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int
-             ) -> tuple[list[Stored], int]:
+    def visible_offerings(self, partner: str, channels: Sequence[str]) -> Any:
+        """The condition a partner's view of the offerings adds: partner-eligible ones, its
+        own, and those sold through its channels."""
+        def having(path: str, values: Sequence[str]) -> Any:
+            return catalog_entity.c.id.in_(select(catalog_attribute.c.entity_id).where(
+                catalog_attribute.c.kind == "productOffering", catalog_attribute.c.path == path,
+                catalog_attribute.c.value.in_(list(values))))
+        return or_(catalog_entity.c.source == f"partner:{partner}", having("partnerEligible", ["true"]),
+                   *([having("channel.id", channels)] if channels else []))
+
+    def is_visible(self, kind: str, id: str, partner: str, channels: Sequence[str]) -> bool:
+        if kind != "productOffering":
+            return True
+        query = select(func.count()).select_from(catalog_entity).where(
+            catalog_entity.c.kind == kind, catalog_entity.c.id == id, self.visible_offerings(partner, channels))
+        return self.connection.execute(query).scalar_one() > 0
+
+    def page(self, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
+             visible_to: tuple[str, Sequence[str]] | None = None) -> tuple[list[Stored], int]:
         """One page of entities matching every filter (values of one filter are alternatives),
-        ordered by id, and the total number matching."""
+        ordered by id, and the total number matching (of a partner's view, ``visible_to``)."""
         conditions = [catalog_entity.c.kind == kind]
+        if visible_to is not None and kind == "productOffering":
+            conditions.append(self.visible_offerings(*visible_to))
         for path, values in filters.items():
             matching = select(catalog_attribute.c.entity_id).where(
                 catalog_attribute.c.kind == kind, catalog_attribute.c.path == path,
