@@ -269,6 +269,11 @@ def _create_products(uow: Any, runtime: Any, order: dict[str, Any], item_data: d
         if recurring:
             product["billingAccount"] = recurring["billingAccount"]
     product_id = str(uuid.uuid4())
+    # a partner's offering: the product is also that partner's to see (it activates the service)
+    source = uow.catalog.get("productOffering", item.offering)
+    owner = source.source.removeprefix("partner:") if source and source.source.startswith("partner:") else None
+    if owner and owner != order.get("@partner"):
+        product["sharedWith"] = [owner]
     stored = StoredResource("product", product_id, 1, now, now, product, state="active", party_id=basket.party.id,
                             partner_id=order.get("@partner"))
     uow.resources.insert(stored)

@@ -55,6 +55,7 @@ def _items(uow: Any, period: BillingPeriod) -> list[tuple[str, dict[str, Any], d
     bills = [b for b in everyone.find("customerBill", {"billingPeriod.startDateTime": [format_instant(period.start)]},
                                       1_000_000) if b.document.get("category") != "settlement"]
     offerings: dict[str, str | None] = {}
+    categories: dict[str, list[str]] = {}
     for bill in bills:
         for rate in everyone.find("appliedCustomerBillingRate", {"bill.id": [bill.id]}, 1_000_000):
             doc = rate.document
@@ -65,8 +66,13 @@ def _items(uow: Any, period: BillingPeriod) -> list[tuple[str, dict[str, Any], d
             money = doc["taxIncludedAmount"]
             charge = {"type": CHARGE_TYPES.get(doc.get("appliedBillingRateType"), "other"),
                       "amount": Decimal(str(money["value"])), "currency": money["unit"]}
-            if offerings.get(product or ""):
-                charge["offering"] = offerings[product]  # type: ignore[index]
+            offering = offerings.get(product or "")
+            if offering:
+                charge["offering"] = offering
+                if offering not in categories:
+                    entity = uow.catalog.get("productOffering", offering)
+                    categories[offering] = list(entity.entity.categories) if entity else []
+                charge["categories"] = categories[offering]
             service = next((c["value"] for c in doc.get("characteristic", []) if c.get("name") == "service"), None)
             if service:
                 charge["service"] = service

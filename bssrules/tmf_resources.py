@@ -71,7 +71,8 @@ def _now() -> dt.datetime:
 
 
 def _render(kind: ResourceKind, stored: StoredResource) -> dict[str, Any]:
-    return {**stored.document, "id": stored.id, "href": f"{kind.api}/{kind.name}/{stored.id}", "@type": kind.type}
+    shown = {k: v for k, v in stored.document.items() if k != "sharedWith"}  # who else sees it: internal
+    return {**shown, "id": stored.id, "href": f"{kind.api}/{kind.name}/{stored.id}", "@type": kind.type}
 
 
 def _check_fields(kind: ResourceKind, body: Mapping[str, Any], allowed: Sequence[str]) -> None:

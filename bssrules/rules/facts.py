@@ -38,7 +38,7 @@ FACT_ATTRIBUTES: dict[str, str] = {
     "usage.unit": "string", "usage.roaming": "boolean", "usage.country": "string", "usage.offering": "string",
     # a charge to assign to a payer
     "charge.type": "string", "charge.service": "string", "charge.usageType": "string", "charge.amount": "number",
-    "charge.offering": "string", "charge.currency": "string",
+    "charge.offering": "string", "charge.currency": "string", "charge.categories": "list",
     # running totals of the period
     "accumulated.amount": "number", "accumulated.volume": "number",
     # a trouble ticket to route

@@ -1,0 +1,465 @@
+"""Rule conditions and decisions as polars expressions: a whole column of records at once.
+
+:func:`condition_expr` compiles a condition (:mod:`bssrules.rules.conditions`) into a boolean
+expression over a frame whose columns hold the fact attributes. Its semantics are those of
+the reference evaluator (:func:`bssrules.rules.evaluate.holds`), exactly:
+
+- a test of an absent attribute (a null, or a column the frame does not have) is false,
+  except ``exists: false``; ``not`` negates; ``all`` of nothing holds, ``any`` of nothing not;
+- numbers are compared exactly: a number column is a scaled integer column (``volume`` in
+  millionths, say) and the operand is turned into an integer bound with floor/ceiling, never
+  into a float;
+- date-times are compared on their microseconds since the epoch; ``timeOfDay`` (both minutes
+  included, wrapping over midnight when ``from > to``) and ``dayOfWeek`` look at the local
+  time in the rule set's time zone;
+- a list attribute holds strings; ``contains`` / ``notContains`` / ``containsAny`` /
+  ``containsAll`` test membership (an empty list contains nothing).
+
+On top of it, :class:`UsageDecisions` decides every usage rule set in force at each record's
+start (the first rule set by id that rates it, the rule, the accumulators that count it, the
+reasons of a rejection) and :class:`SplitBillingDecisions` decides the payer plan of each
+charge — as :mod:`bssrules.rules.decisions` does record by record. Rule validity
+(``validFor``) is already part of each compiled rule's ``fires`` condition
+(:func:`bssrules.rules.compile.validity_condition`); it is reused, not re-derived.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Mapping, Sequence
+
+import polars as pl
+
+from bssrules.rules.compile import validity_condition
+from bssrules.rules.compiled import CompiledRule, CompiledRuleSet
+from bssrules.rules.conditions import All, Any_, Condition, Not, Test, attributes_of
+from bssrules.rules.facts import FACT_ATTRIBUTES
+from bssrules.rules.loader import RuleBook
+from bssrules.rules.model import Prerequisite, SplitBillingRule
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MICROSECOND = dt.timedelta(microseconds=1)
+_INT64_MAX = 2**63 - 1
+BITS_PER_WORD = 62  # flags packed into Int64 columns, clear of the sign bit
+
+
+# ---------------------------------------------------------------------------- conditions
+
+
+@dataclass(frozen=True)
+class FactColumns:
+    """Where the fact attributes are in a frame.
+
+    ``columns`` maps an attribute to an expression: strings as Utf8, booleans as Boolean,
+    date-times as a time-zone-aware Datetime, lists as List(Utf8), numbers as an integer
+    column holding the value times ``10 ** number_digits[attribute]``. An attribute that is
+    not mapped is absent from every record."""
+
+    columns: Mapping[str, pl.Expr]
+    number_digits: Mapping[str, int] = field(default_factory=dict)
+
+    def get(self, attribute: str) -> pl.Expr | None:
+        return self.columns.get(attribute)
+
+
+def condition_expr(condition: Condition, facts: FactColumns, zone: str = "UTC") -> pl.Expr:
+    """A boolean expression (never null) that holds exactly where ``holds(condition)`` does."""
+    if isinstance(condition, Test):
+        return _test(condition, facts, zone)
+    if isinstance(condition, Not):
+        return ~condition_expr(condition.item, facts, zone)
+    parts = [condition_expr(c, facts, zone) for c in condition.items]
+    if isinstance(condition, All):
+        return pl.all_horizontal(parts) if parts else pl.lit(True)
+    return pl.any_horizontal(parts) if parts else pl.lit(False)
+
+
+def _test(test: Test, facts: FactColumns, zone: str) -> pl.Expr:
+    column = facts.get(test.attribute)
+    if column is None:
+        return pl.lit(test.op == "exists" and test.value is False)
+    present = column.is_not_null()
+    if test.op == "exists":
+        return present if test.value else ~present
+    kind = FACT_ATTRIBUTES[test.attribute]
+    if kind == "number":
+        body = _number_test(test, column, facts.number_digits[test.attribute])
+    elif kind == "datetime":
+        body = _datetime_test(test, column, zone)
+    elif kind == "list":
+        body = _list_test(test, column)
+    else:
+        body = _plain_test(test, column)
+    # An absent attribute fails every test but `exists: false` (null & x is false or null).
+    return (present & body).fill_null(False)
+
+
+def _plain_test(test: Test, column: pl.Expr) -> pl.Expr:
+    op, value = test.op, test.value
+    if op == "eq":
+        return column == value
+    if op == "ne":
+        return column != value
+    if op == "in":
+        return column.is_in(list(value))
+    if op == "notIn":
+        return ~column.is_in(list(value))
+    raise ValueError(f"operator {op} does not apply to {test.attribute}")
+
+
+def _scaled_bounds(value: Decimal, digits: int) -> tuple[int, int]:
+    """(floor, ceiling) of ``value * 10**digits``: integer bounds equivalent to the exact value."""
+    scaled = Decimal(value).scaleb(digits)
+    return math.floor(scaled), math.ceil(scaled)
+
+
+def _compare(column: pl.Expr, op: str, bound: int) -> pl.Expr:
+    """``column op bound`` on an Int64 column, with a bound outside the Int64 range decided
+    as a constant (the column can never reach it)."""
+    if bound > _INT64_MAX:
+        return pl.lit(op in ("lt", "lte"))
+    if bound < -_INT64_MAX:
+        return pl.lit(op in ("gt", "gte"))
+    return {"lt": column < bound, "lte": column <= bound, "gt": column > bound, "gte": column >= bound}[op]
+
+
+def _number_equals(column: pl.Expr, value: Decimal, digits: int) -> pl.Expr:
+    low, high = _scaled_bounds(value, digits)
+    if low != high or abs(low) > _INT64_MAX:
+        return pl.lit(False)  # more decimals than the column holds: no value can equal it
+    return column == low
+
+
+def _number_test(test: Test, column: pl.Expr, digits: int) -> pl.Expr:
+    op, value = test.op, test.value
+    if op == "eq":
+        return _number_equals(column, value, digits)
+    if op == "ne":
+        return ~_number_equals(column, value, digits)
+    if op == "in":
+        return pl.any_horizontal([_number_equals(column, v, digits) for v in value])
+    if op == "notIn":
+        return ~pl.any_horizontal([_number_equals(column, v, digits) for v in value])
+    if op == "between":
+        return _number_test(Test(test.attribute, "gte", value[0]), column, digits) \
+            & _number_test(Test(test.attribute, "lte", value[1]), column, digits)
+    low, high = _scaled_bounds(value, digits)
+    # x < v  <=> x < ceil(v);  x <= v <=> x <= floor(v);  x > v <=> x > floor(v);  x >= v <=> x >= ceil(v)
+    return _compare(column, op, {"lt": high, "lte": low, "gt": low, "gte": high}[op])
+
+
+def epoch_microseconds(instant: dt.datetime) -> int:
+    """Microseconds since 1970-01-01T00:00Z, exactly (no float on the way)."""
+    return (instant - _EPOCH) // _MICROSECOND
+
+
+def _datetime_test(test: Test, column: pl.Expr, zone: str) -> pl.Expr:
+    op, value = test.op, test.value
+    if op in ("timeOfDay", "dayOfWeek"):
+        local = column.dt.convert_time_zone(zone)
+        if op == "dayOfWeek":
+            return local.dt.weekday().is_in(list(value))  # ISO weekdays, Monday = 1, as the model's
+        minute = local.dt.hour().cast(pl.Int32) * 60 + local.dt.minute().cast(pl.Int32)
+        if value.start <= value.end:
+            return (minute >= value.start) & (minute <= value.end)
+        return (minute >= value.start) | (minute <= value.end)
+    micros = column.dt.epoch("us")
+    if op == "between":
+        return (micros >= epoch_microseconds(value[0])) & (micros <= epoch_microseconds(value[1]))
+    bound = epoch_microseconds(value)
+    return {"lt": micros < bound, "lte": micros <= bound, "gt": micros > bound, "gte": micros >= bound}[op]
+
+
+def _list_test(test: Test, column: pl.Expr) -> pl.Expr:
+    op, value = test.op, test.value
+    if op == "contains":
+        return column.list.contains(value)
+    if op == "notContains":
+        return ~column.list.contains(value)
+    if op == "containsAny":
+        return pl.any_horizontal([column.list.contains(v) for v in value])
+    if op == "containsAll":
+        return pl.all_horizontal([column.list.contains(v) for v in value])
+    raise ValueError(f"operator {op} does not apply to {test.attribute}")
+
+
+# ------------------------------------------------------------------------ usage decisions
+
+
+def _packed(flags: Sequence[pl.Expr]) -> list[pl.Expr]:
+    """Boolean expressions packed into Int64 words of :data:`BITS_PER_WORD` flags each."""
+    words = []
+    for start in range(0, len(flags), BITS_PER_WORD):
+        chunk = flags[start:start + BITS_PER_WORD]
+        words.append(pl.sum_horizontal([f.cast(pl.Int64) * (1 << j) for j, f in enumerate(chunk)]))
+    return words
+
+
+def _first_index(masks: Sequence[pl.Expr], offset: int = 0) -> pl.Expr:
+    """The index (plus ``offset``) of the first mask that holds, else -1."""
+    if not masks:
+        return pl.lit(-1, dtype=pl.Int32)
+    chain = pl.when(masks[0]).then(pl.lit(offset, dtype=pl.Int32))
+    for i, mask in enumerate(masks[1:], start=1):
+        chain = chain.when(mask).then(pl.lit(offset + i, dtype=pl.Int32))
+    return chain.otherwise(pl.lit(-1, dtype=pl.Int32))
+
+
+def _in_force(versions: Sequence[CompiledRuleSet], index: int, facts: FactColumns) -> pl.Expr:
+    """Whether ``versions[index]`` is the version in force at ``now``: valid then, and no later
+    version (by number) is (as ``RuleBook.in_force`` and ``rating.usage_rule_sets`` choose)."""
+    def valid(compiled: CompiledRuleSet) -> pl.Expr:
+        period = compiled.definition.valid_for
+        return condition_expr(validity_condition(period.start, period.end), facts)
+
+    later = [valid(v) for v in versions[index + 1:]]
+    mine = valid(versions[index])
+    return mine & ~pl.any_horizontal(later) if later else mine
+
+
+@dataclass(frozen=True)
+class UsageRule:
+    """A rate rule of a usage rule set version, with its place in the decision tables."""
+
+    version: int  # index into UsageDecisions.versions
+    compiled: CompiledRule
+
+
+@dataclass(frozen=True)
+class ReasonSource:
+    """Something a rejection can cite: a catalog that does not apply, or an unmet prerequisite."""
+
+    version: int
+    prerequisite: Prerequisite | None  # None: the rule set's appliesTo does not hold
+
+
+class UsageDecisions:
+    """Every usage rule set of a book, decided for whole columns of records.
+
+    Per record (:meth:`expressions`): ``chosen_version`` (the first rule set by id whose
+    version in force rates the record, -1 when none), ``chosen_rule`` (a global index into
+    :attr:`rules`), ``reason_word_<k>`` (the rejection reasons the rule sets give, as bits of
+    :attr:`reason_sources`) and ``needs_reference`` (a version in force that cannot be
+    decided here — see :attr:`unsupported`); then (:meth:`accumulator_expressions`, given
+    the chosen version) ``acc_flag_<j>``: accumulator ``j`` of the chosen version counts it."""
+
+    def __init__(self, book: RuleBook):
+        self.versions: list[CompiledRuleSet] = []
+        by_id: list[list[int]] = []
+        for rule_set_id in sorted(book.versions):
+            usage = [c for c in book.versions[rule_set_id] if c.kind == "usage"]
+            if usage:
+                by_id.append(list(range(len(self.versions), len(self.versions) + len(usage))))
+                self.versions.extend(usage)
+        self._by_id = by_id
+        self.rules: list[UsageRule] = []
+        self.rule_offsets: list[int] = []
+        self.reason_sources: list[ReasonSource] = []
+        self.accumulator_count = max((len(v.definition.accumulators) for v in self.versions), default=0)
+        self.unsupported: dict[int, str] = {}
+        for index, compiled in enumerate(self.versions):
+            self.rule_offsets.append(len(self.rules))
+            self.rules += [UsageRule(index, r) for r in self._rate_rules(compiled)]
+            self.reason_sources.append(ReasonSource(index, None))
+            self.reason_sources += [ReasonSource(index, r.source) for r in self._prerequisites(compiled)]
+            problem = self._unsupported(compiled)
+            if problem:
+                self.unsupported[index] = problem
+
+    @staticmethod
+    def _rate_rules(compiled: CompiledRuleSet) -> list[CompiledRule]:
+        return [r for r in compiled.rules if not r.key.startswith(("prerequisite:", "accumulator:"))
+                and r.key != "appliesTo"]
+
+    @staticmethod
+    def _prerequisites(compiled: CompiledRuleSet) -> list[CompiledRule]:
+        return [r for r in compiled.rules if r.key.startswith("prerequisite:")]
+
+    @staticmethod
+    def _accumulators(compiled: CompiledRuleSet) -> list[CompiledRule]:
+        return [r for r in compiled.rules if r.key.startswith("accumulator:")]
+
+    @staticmethod
+    def _unsupported(compiled: CompiledRuleSet) -> str | None:
+        """Why the engine's decision could differ from the tables here: keys used twice make
+        the engine report one key for two conditions, which only the reference reproduces."""
+        keys = [r.key for r in compiled.rules]
+        if len(set(keys)) != len(keys):
+            return f"usage rule set {compiled.id} uses a prerequisite or accumulator id twice"
+        return None
+
+    def attributes(self) -> set[str]:
+        """Every attribute the usage rule sets test (and ``now``, for their validity)."""
+        found = {"now"}
+        for compiled in self.versions:
+            for rule in compiled.rules:
+                found |= attributes_of(rule.fires)
+        return found
+
+    def expressions(self, facts: FactColumns) -> dict[str, pl.Expr]:
+        """The decision columns (see the class docstring), by name."""
+        chosen_branches: list[tuple[pl.Expr, int]] = []
+        rule_branches: list[tuple[pl.Expr, pl.Expr]] = []
+        reason_flags: list[pl.Expr] = []
+        needs_reference: list[pl.Expr] = []
+        for ids in self._by_id:
+            same_id = [self.versions[i] for i in ids]
+            for position, index in enumerate(ids):
+                compiled = self.versions[index]
+                zone = compiled.zone.key
+                in_force = _in_force(same_id, position, facts)
+                rates = [condition_expr(r.fires, facts, zone) for r in self._rate_rules(compiled)]
+                first_rate = _first_index(rates, self.rule_offsets[index])
+                applies = next((r for r in compiled.rules if r.key == "appliesTo"), None)
+                refused = condition_expr(applies.fires, facts, zone) if applies is not None else pl.lit(False)
+                unmet = [condition_expr(r.fires, facts, zone) for r in self._prerequisites(compiled)]
+                any_unmet = pl.any_horizontal(unmet) if unmet else pl.lit(False)
+                matched = in_force & (first_rate >= 0)
+                rates_it = matched & ~refused & ~any_unmet
+                chosen_branches.append((rates_it, index))
+                rule_branches.append((rates_it, first_rate))
+                # A rejection cites the catalogs that had a rate for the record (matchedRule)
+                reason_flags.append(matched & refused)
+                reason_flags += [matched & ~refused & u for u in unmet]
+                if index in self.unsupported:
+                    needs_reference.append(in_force)
+        out: dict[str, pl.Expr] = {}
+        # The first rule set (by id) that rates the record wins: at most one version per id is in force.
+        chosen = pl.lit(-1, dtype=pl.Int32)
+        rule = pl.lit(-1, dtype=pl.Int32)
+        for (rates_it, index), (_, first_rate) in zip(reversed(chosen_branches), reversed(rule_branches)):
+            chosen = pl.when(rates_it).then(pl.lit(index, dtype=pl.Int32)).otherwise(chosen)
+            rule = pl.when(rates_it).then(first_rate).otherwise(rule)
+        out["chosen_version"] = chosen
+        out["chosen_rule"] = rule
+        for k, word in enumerate(_packed(reason_flags)):
+            out[f"reason_word_{k}"] = word
+        out["needs_reference"] = pl.any_horizontal(needs_reference) if needs_reference else pl.lit(False)
+        return out
+
+    def accumulator_expressions(self, facts: FactColumns, chosen: pl.Expr) -> dict[str, pl.Expr]:
+        """``acc_flag_<j>``: accumulator ``j`` (in rule set order) of the chosen version counts
+        the record; ``chosen`` is the ``chosen_version`` column."""
+        flags: list[list[pl.Expr]] = [[] for _ in range(self.accumulator_count)]
+        for index, compiled in enumerate(self.versions):
+            for j, rule in enumerate(self._accumulators(compiled)):
+                flags[j].append((chosen == index) & condition_expr(rule.fires, facts, compiled.zone.key))
+        return {f"acc_flag_{j}": pl.any_horizontal(f) for j, f in enumerate(flags)}
+
+    def reasons(self, words: Sequence[int]) -> list[dict[str, str]]:
+        """The reasons of a record that no rule set rates, from its reason words — as
+        ``rating._rate_one`` gathers them (catalog order, prerequisites in order, "not for
+        you" left out when a prerequisite says more)."""
+        reasons: list[dict[str, str]] = []
+        for position, source in enumerate(self.reason_sources):
+            word, bit = divmod(position, BITS_PER_WORD)
+            if not (words[word] >> bit) & 1:
+                continue
+            compiled = self.versions[source.version]
+            if source.prerequisite is None:
+                reasons.append({"code": "notApplicable", "label": f"usage catalog {compiled.id} does not apply here"})
+            else:
+                p = source.prerequisite
+                reasons.append({"code": p.reason.code, "label": p.reason.label, "prerequisite": p.id})
+        if any(r["code"] != "notApplicable" for r in reasons):
+            reasons = [r for r in reasons if r["code"] != "notApplicable"]
+        return reasons or [{"code": "noApplicableRate", "label": "no usage catalog has a rate for this usage"}]
+
+    def reason_word_count(self) -> int:
+        return max(1, -(-len(self.reason_sources) // BITS_PER_WORD))
+
+
+# ------------------------------------------------------------------ split billing decisions
+
+SUBSCRIBER_DEFAULT = -1  # no split billing rule set: the subscription's own payer
+NO_PAYER = -2  # the rule set names no payer for the charge
+UNAVAILABLE = -3  # no split billing rule set of that id is in force (or it is not one)
+
+
+@dataclass(frozen=True)
+class PayerPlan:
+    """How a charge is shared: (payer role, weight) parts, in order."""
+
+    parts: tuple[tuple[str, Decimal], ...]
+
+
+class SplitBillingDecisions:
+    """The split billing rule sets of a book, decided for whole columns of charges.
+
+    The plan of a charge is an index into :attr:`plans` (the first rule that holds, else the
+    rule set's default payer), or :data:`SUBSCRIBER_DEFAULT`, :data:`NO_PAYER`,
+    :data:`UNAVAILABLE`. :attr:`amount_dependent` and :attr:`currency_dependent` name the rule
+    sets whose rules test ``charge.amount`` / ``charge.currency``: those values are only known
+    once balances are applied, so the caller decides them with the undiminished charge and
+    must check the guess."""
+
+    def __init__(self, book: RuleBook):
+        self.book = book
+        self.plans: list[PayerPlan] = []
+        self._plan_of: dict[tuple[int, str], int] = {}  # (id(compiled), rule key or "default") -> plan
+        self.amount_dependent: set[str] = set()
+        self.currency_dependent: set[str] = set()
+        for rule_set_id, versions in book.versions.items():
+            for compiled in versions:
+                if compiled.kind != "splitBilling":
+                    continue
+                attributes = set().union(*(attributes_of(r.fires) for r in compiled.rules)) if compiled.rules else set()
+                if "charge.amount" in attributes:
+                    self.amount_dependent.add(rule_set_id)
+                if "charge.currency" in attributes:
+                    self.currency_dependent.add(rule_set_id)
+                for rule in compiled.rules:
+                    source: SplitBillingRule = rule.source
+                    self._add(compiled, rule.key, tuple((role, Decimal(w)) for role, w in source.parts()))
+                default = compiled.definition.default  # type: ignore[union-attr]
+                if default:
+                    self._add(compiled, "default", ((default, Decimal(1)),))
+
+    def _add(self, compiled: CompiledRuleSet, key: str, parts: tuple[tuple[str, Decimal], ...]) -> None:
+        self._plan_of[(id(compiled), key)] = len(self.plans)
+        self.plans.append(PayerPlan(parts))
+
+    def roles(self) -> set[str]:
+        """Every payer role a plan names."""
+        return {role for plan in self.plans for role, _ in plan.parts}
+
+    def attributes(self) -> set[str]:
+        found = {"now"}
+        for versions in self.book.versions.values():
+            for compiled in versions:
+                if compiled.kind == "splitBilling":
+                    for rule in compiled.rules:
+                        found |= attributes_of(rule.fires)
+        return found
+
+    def plan_expr(self, split_billing: pl.Expr, facts: FactColumns, rule_set_ids: Sequence[str]) -> pl.Expr:
+        """The plan of each charge (Int32), for charges whose subscription names its split
+        billing rule set in ``split_billing`` (null: :data:`SUBSCRIBER_DEFAULT`).
+        ``rule_set_ids`` are the ids that occur in that column."""
+        plan = pl.when(split_billing.is_null()).then(pl.lit(SUBSCRIBER_DEFAULT, dtype=pl.Int32))
+        for rule_set_id in sorted(set(rule_set_ids)):
+            versions = self.book.versions.get(rule_set_id, [])
+            for position, compiled in enumerate(versions):
+                # RuleBook.in_force takes the highest version valid at the date, whatever its kind.
+                named = (split_billing == rule_set_id) & _in_force(versions, position, facts)
+                plan = plan.when(named).then(self._version_plan(compiled, facts))
+        return plan.otherwise(pl.lit(UNAVAILABLE, dtype=pl.Int32))
+
+    def _version_plan(self, compiled: CompiledRuleSet, facts: FactColumns) -> pl.Expr:
+        if compiled.kind != "splitBilling":
+            return pl.lit(UNAVAILABLE, dtype=pl.Int32)
+        default = self._plan_of.get((id(compiled), "default"), NO_PAYER)
+        zone = compiled.zone.key
+        chain: Any = None
+        for rule in compiled.rules:
+            mask = condition_expr(rule.fires, facts, zone)
+            value = pl.lit(self._plan_of[(id(compiled), rule.key)], dtype=pl.Int32)
+            chain = pl.when(mask).then(value) if chain is None else chain.when(mask).then(value)
+        fallback = pl.lit(default, dtype=pl.Int32)
+        return fallback if chain is None else chain.otherwise(fallback)
+
+
+__all__ = ["FactColumns", "condition_expr", "epoch_microseconds", "UsageDecisions", "SplitBillingDecisions",
+           "PayerPlan", "SUBSCRIBER_DEFAULT", "NO_PAYER", "UNAVAILABLE", "BITS_PER_WORD"]
