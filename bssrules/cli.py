@@ -216,41 +216,18 @@ def schema(name: str = typer.Argument("catalog", help="Which schema: catalog or 
 
 
 @app.command()
-def demo(folder: Path = typer.Option(Path("examples/connected_car"), help="Example folder to show (catalog and rules)."),
-         database_url: Optional[str] = DatabaseOption) -> None:
-    """Load the connected-car example (catalog and rules) into the database, print what it
-    sells and which rules govern it, and run its rule tests against what was stored."""
-    from bssrules import services
-    from bssrules.runtime import build_runtime
-    from bssrules.rules.testing import run_tests
-    from bssrules.store import UnitOfWork, make_engine
+def demo() -> None:
+    """The connected-car scenario (seed 000), whole: an empty embedded database, the API
+    served with keys, the CSP, the car manufacturer, the content provider and the call
+    center playing every step over HTTP, and what each of them sees at the end."""
+    from bssrules.demo import run_demo
+    from bssrules.scenario import StepFailed
 
-    project = _load_project_or_exit(folder)
-    engine = make_engine(database_url)
     try:
-        with UnitOfWork(engine) as uow:
-            report = services.load_project(uow, project, folder.resolve().name)
-        with UnitOfWork(engine) as uow:
-            runtime = build_runtime(uow)  # what an API worker would decide with
-    finally:
-        engine.dispose()
-    out.print(f"[bold]Loaded {escape(str(folder))}[/] into {engine.url.render_as_string(hide_password=True)}: "
-              f"{len(report.created)} created, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-              f"{len(report.removed)} removed")
-    from bssrules.summary import catalog_tables, rule_set_table
-
-    for table in catalog_tables(runtime.catalog, only={(e.kind, e.id) for e in project.catalog}):
-        out.print(table)
-    out.print(rule_set_table(runtime.rules))
-    # The rule tests of the folder, decided by the rule sets as read back from the database.
-    runtime.rules.tests = project.rules.tests
-    results = run_tests(runtime.rules)
-    failed = [r for r in results if not r.passed]
-    for result in results:
-        mark = "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"
-        out.print(f"{mark} {escape(result.test.name)}")
-    out.print(f"rule tests: {len(results) - len(failed)} passed, {len(failed)} failed")
-    raise typer.Exit(1 if failed else 0)
+        run_demo(out)
+    except StepFailed as exc:
+        err.print(f"[bold red]the scenario failed:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
 
 
 @app.command()

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from bssrules.catalog.types import parse_instant
-from bssrules.configurator.model import Basket, BasketItem
+from bssrules.configurator.model import Basket, BasketItem, Caller
 from bssrules.configurator.query import query_configuration
 from bssrules.configurator.validate import validate_basket
 from pydantic import ValidationError
@@ -46,6 +46,15 @@ def payers_of(uow: Any, related: list[dict[str, Any]]) -> dict[str, str]:
     return payers
 
 
+def caller_of(uow: Any) -> Caller:
+    """Who is asking, as the rules see it (``caller.id``, ``caller.type``): the operator is
+    ``csp``, any other authenticated partner ``partner``; without authentication, nobody."""
+    principal = getattr(uow, "principal", None)
+    if principal is None:
+        return Caller()
+    return Caller(id=principal.id, type="csp" if principal.is_admin else "partner")
+
+
 def basket_from_request(uow: Any, body: dict[str, Any]) -> Basket:
     """The basket a check or query request speaks of (malformed parts are a 400, not a crash)."""
     try:
@@ -78,7 +87,7 @@ def _basket_from_request(uow: Any, body: dict[str, Any]) -> Basket:
     party, inventory = party_context(uow, customer)
     as_of = parse_instant(body["requestedDate"]) if body.get("requestedDate") else dt.datetime.now(dt.timezone.utc)
     channel = values_at(body, "channel.id")
-    return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of,
+    return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of, caller=caller_of(uow),
                   inventory=inventory, payers=payers_of(uow, [p for p in related if isinstance(p, dict)]))
 
 

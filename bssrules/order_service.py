@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bssrules.configuration_service import basket_item, cart_path, payers_of
+from bssrules.configuration_service import basket_item, caller_of, cart_path, payers_of
 from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.types import format_instant, parse_instant
@@ -67,7 +67,7 @@ def _basket(uow: Any, document: dict[str, Any], as_of: dt.datetime) -> Basket:
         items = [basket_item(data, f"productOrderItem[{i}]", "productOrderItem") for i, data in enumerate(items_data)
                  if data.get("action", "add") == "add"]
         return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of,
-                      inventory=inventory, payers=payers_of(uow, related))
+                      inventory=inventory, payers=payers_of(uow, related), caller=caller_of(uow))
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise InvalidInput(f"malformed order: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None

@@ -56,7 +56,9 @@ def create_qualification(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[s
         or (parties[0].get("id") if parties else None)
     party, inventory = party_context(uow, party_id)
     channel = (body.get("channel") or {}).get("id")
-    context = Basket(party=party, channel=channel, caller=Caller(), as_of=now, inventory=inventory)
+    from bssrules.configuration_service import caller_of
+
+    context = Basket(party=party, channel=channel, caller=caller_of(uow), as_of=now, inventory=inventory)
     offerings = [values_at(item, "productOffering.id")[:1] for item in items]
     if any(not o for o in offerings):
         raise InvalidInput("every productOfferingQualificationItem names a productOffering.id",
