@@ -270,6 +270,63 @@ def rate(folder: Path = typer.Argument(..., help="Project folder with the usage,
     print(f"wrote {output}" + (f"; state in {state_out}" if state_out else ""))
 
 
+@app.command()
+def bill(period: str = typer.Argument(..., help="The month to bill, YYYY-MM."),
+         database_url: Optional[str] = DatabaseOption) -> None:
+    """Run the bill run of a month: one bill per billing account and currency (re-running it
+    bills nothing twice); prints the bills made."""
+    from bssrules import billing_service
+    from bssrules.errors import BssRulesError
+    from bssrules.store import UnitOfWork, make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with UnitOfWork(engine) as uow:
+            result = billing_service.run_bills(uow, period)
+    except BssRulesError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    out.print(f"billed {period}: {len(result['billsMade'])} bills made, {len(result['billsAlreadyMade'])} already made"
+              + (f", {len(result['lateUsage'])} late usage records left unbilled" if result["lateUsage"] else ""))
+    for bill_id in result["billsMade"]:
+        out.print(f"  {escape(bill_id)}")
+
+
+@app.command()
+def deliver(once: bool = typer.Option(False, help="One pass, then exit (default: deliver until stopped)."),
+            database_url: Optional[str] = DatabaseOption) -> None:
+    """Deliver the events of the outbox to the registered hubs (what each API worker also
+    does in the background), with retries and backoff."""
+    import time
+
+    from bssrules.notifications import deliver_due
+    from bssrules.store import UnitOfWork, make_engine
+
+    engine = make_engine(database_url)
+    try:
+        while True:
+            sent = deliver_due(lambda: UnitOfWork(engine))
+            if once:
+                out.print(f"{sent} deliveries attempted")
+                return
+            if not sent:
+                time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.dispose()
+
+
+@app.command(name="admin-key")
+def admin_key() -> None:
+    """Print a fresh API key in the expected shape, for BSSRULES_ADMIN_KEY."""
+    from bssrules.partners import make_key
+
+    print(make_key())
+
+
 def main() -> None:
     app()
 
