@@ -77,6 +77,8 @@ def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | Non
     subscriber = subscriber_of(body)
     if not subscriber:
         return None, "no subscription: give the usageCharacteristic productId (the inventory product id)"
+    if len(subscriber) > 128:
+        return None, f"productId has {len(subscriber)} characters; an inventory product id has at most 128"
     service = characteristics.get("service") or body.get("usageType")
     if not isinstance(service, str) or not service:
         return None, "no service: give usageType or the usageCharacteristic service"
@@ -307,8 +309,8 @@ def create_usage(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str
 
 def _create_one(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     usage_id = body.get("id") or str(uuid.uuid4())
-    if not isinstance(usage_id, str) or not usage_id:
-        raise InvalidInput("id must be a non-empty string", path=("id",))
+    if not isinstance(usage_id, str) or not usage_id or len(usage_id) > 128:
+        raise InvalidInput("id must be a non-empty string of at most 128 characters", path=("id",))
     existing = uow.resources.get("usage", usage_id)
     if existing is not None:
         return render_usage(existing, uow.charges.billed_accounts([usage_id]).get(usage_id)), False
@@ -341,7 +343,8 @@ def _create_one(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str,
                                 for i, part in enumerate(result.charges))
     document = _rated_document(body, result, now)
     stored = StoredResource("usage", usage_id, 1, now, now, document, state=result.status,
-                            party_id=result.record.subscriber or None, partner_id=owner)
+                            party_id=result.record.subscriber if 0 < len(result.record.subscriber) <= 128 else None,
+                            partner_id=owner)
     uow.resources.insert(stored)
     for event in result.events:  # a threshold reached: budget control, blocking, rate change
         notifications.publish(uow, "TMF635", "UsageThresholdReachedEvent", "usageThreshold", {
@@ -448,22 +451,27 @@ def query_usage_consumption(uow: Any, body: dict[str, Any]) -> dict[str, Any]:
     products = values_at(criteria, "product.id") or values_at(body, "product.id")
     if not products:
         raise InvalidInput("name the product: searchCriteria.product [{id}]", path=("searchCriteria",))
-    buckets = []
+    buckets, consumption = [], []
     for product_id in products:
         if uow.resources.get("product", product_id) is None:
             raise NotFound("Product", product_id)
         stored, _ = uow.resources.page("bucket", {"product.id": [product_id]}, 0, 10_000)
+        found = []
         for bucket in stored:
             shown = render_bucket(bucket)
             initial = (bucket.document.get("initialValue") or {}).get("amount")
-            buckets.append({k: v for k, v in shown.items() if k not in ("precedence", "floor")}
-                           | ({"bucketCounter": [{"counterType": "used", "value": {
-                               "amount": Decimal(str(initial)) - Decimal(str(shown["remainingValue"]["amount"])),
-                               "units": shown["remainingValue"]["units"]}}]} if initial is not None else {}))
+            found.append({k: v for k, v in shown.items() if k not in ("precedence", "floor")}
+                         | ({"bucketCounter": [{"counterType": "used", "value": {
+                             "amount": Decimal(str(initial)) - Decimal(str(shown["remainingValue"]["amount"])),
+                             "units": shown["remainingValue"]["units"]}}]} if initial is not None else {}))
+        buckets += found
+        # the standard place (usageConsumption[].bucketRefOrValue), one report per product
+        consumption.append({"product": [{"id": product_id, "@referredType": "Product"}], "bucketRefOrValue": found,
+                            "@type": "UsageConsumption"})
     now = _now()
     return {"id": str(uuid.uuid4()), "href": f"/tmf-api/usageConsumption/v4/queryUsageConsumption",
             "queryUsageConsumptionDate": format_instant(now), "searchCriteria": criteria,
-            "bucket": buckets, "@type": "QueryUsageConsumption"}
+            "usageConsumption": consumption, "bucket": buckets, "@type": "QueryUsageConsumption"}
 
 
 def _period(value: str | None, name: str) -> dt.datetime | None:

@@ -50,6 +50,9 @@ def document_attributes(document: Mapping[str, Any], prefix: str = "") -> Iterab
                     yield path, text
 
 
+MAX_ID = 128  # the width of resource.id
+
+
 class ResourceRepository:
     """Reads and writes resources on one connection (inside the caller's transaction).
 
@@ -76,6 +79,8 @@ class ResourceRepository:
                               jsontext.loads(row.document), row.state, row.party_id, row.partner_id, row.external_id)
 
     def get(self, kind: str, id: str, *, for_update: bool = False) -> StoredResource | None:
+        if len(id) > MAX_ID:  # cannot be stored, so it is not there (PostgreSQL would refuse the comparison)
+            return None
         query = select(resource).where(*self._scoped([resource.c.kind == kind, resource.c.id == id]))
         if for_update:
             query = query.with_for_update()
@@ -137,6 +142,10 @@ class ResourceRepository:
                 "external_id": stored.external_id, "document": jsontext.dumps(stored.document, sort_keys=True)}
 
     def insert(self, stored: StoredResource) -> None:
+        if len(stored.id) > MAX_ID:
+            from bssrules.errors import InvalidInput
+
+            raise InvalidInput(f"an id has at most {MAX_ID} characters; this one has {len(stored.id)}", path=("id",))
         if stored.partner_id is None and self.scope is not None:
             stored = replace(stored, partner_id=self.scope)
         self.connection.execute(insert(resource).values(kind=stored.kind, id=stored.id, **self._values(stored)))
