@@ -88,7 +88,7 @@ class _Server:
     def __enter__(self) -> "_Server":
         import httpx
 
-        env = {**os.environ, "BSSRULES_DATABASE_URL": self.url}
+        env = {**os.environ, "BSSRULES_DATABASE_URL": self.url, "BSSRULES_AUTH": "off", "BSSRULES_DELIVERY": "off"}
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "bssrules.api.app:create_app", "--factory", "--host", "127.0.0.1",
