@@ -7,8 +7,9 @@ reached, a bill issued) writes its event — and one delivery per matching hub �
 transaction as the change: no change without its event, no event without its change.
 
 A dispatcher (a thread of every API worker, or ``bssrules deliver``) claims due deliveries
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers never send one twice),
-POSTs the event, and records the outcome: delivered, or retried with exponential backoff
+by leasing them for a minute (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers
+never claim one twice), POSTs the event with no database transaction open, and records the
+outcome: delivered, or retried with exponential backoff
 (2, 4, 8 … seconds, at most an hour) and, after ``MAX_ATTEMPTS``, marked failed — kept
 and visible, never dropped. Everything is in the database, so a restart resumes delivery.
 A hub sees only the events of its partner's own data (the operator's hubs see all).
@@ -30,6 +31,7 @@ from bssrules.tmf_resources import values_at
 log = logging.getLogger("bssrules.notifications")
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_S = 3600
+LEASE = dt.timedelta(seconds=60)  # how long a claimed delivery is left to its dispatcher
 
 
 def _now() -> dt.datetime:
@@ -61,6 +63,7 @@ def delete_hub(uow: Any, api: str, hub_id: str) -> None:
     if stored is None or stored.document.get("api") != api:
         raise NotFound("EventSubscription", hub_id)
     uow.resources.delete("hub", hub_id)
+    uow.outbox.drop_pending(hub_id)
     uow.commit()
 
 
@@ -109,20 +112,24 @@ def deliver_due(unit_of_work: Callable[[], Any], send: Callable[[str, dict[str, 
     """One pass: send every delivery due now; returns how many were attempted. ``send``
     raises on failure (default: an HTTP POST that wants a 2xx within 5 s)."""
     send = send or _post
+    # Claim in one short transaction, send with no transaction open (a slow receiver must
+    # not hold a database lock), record each outcome in its own.
     with unit_of_work() as uow:
-        due = uow.outbox.claim_due(now or _now(), limit)
-        for item in due:
-            attempts = item.attempts + 1
-            try:
-                send(item.callback, item.document or {})
-            except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-                final = attempts >= MAX_ATTEMPTS
-                retry = (now or _now()) + dt.timedelta(seconds=min(2 ** attempts, MAX_BACKOFF_S))
-                uow.outbox.record(item, "failed" if final else "pending", attempts, retry,
-                                  f"{exc.__class__.__name__}: {exc}", None)
-            else:
-                uow.outbox.record(item, "delivered", attempts, now or _now(), None, now or _now())
+        due = uow.outbox.claim_due(now or _now(), limit, LEASE)
         uow.commit()
+    for item in due:
+        attempts = item.attempts + 1
+        try:
+            send(item.callback, item.document or {})
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            final = attempts >= MAX_ATTEMPTS
+            retry = (now or _now()) + dt.timedelta(seconds=min(2 ** attempts, MAX_BACKOFF_S))
+            outcome = ("failed" if final else "pending", attempts, retry, f"{exc.__class__.__name__}: {exc}", None)
+        else:
+            outcome = ("delivered", attempts, now or _now(), None, now or _now())
+        with unit_of_work() as uow:
+            uow.outbox.record(item, *outcome)
+            uow.commit()
     return len(due)
 
 

@@ -314,6 +314,8 @@ def _create_one(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str,
     existing = uow.resources.get("usage", usage_id)
     if existing is not None:
         return render_usage(existing, uow.charges.billed_accounts([usage_id]).get(usage_id)), False
+    if uow.resources.taken("usage", usage_id):  # another partner's usage: not this caller's to see
+        raise Conflict(f"the usage id '{usage_id}' is not available; choose another or leave it out")
     now = _now()
     owner = None  # a usage belongs to the partner whose customer's subscription used it
     record, problem = record_of(usage_id, body)

@@ -48,14 +48,27 @@ class OutboxRepository:
                         row.last_error, _utc(row.delivered) if row.delivered else None,
                         jsontext.loads(document) if document else None)
 
-    def claim_due(self, now: dt.datetime, limit: int) -> list[Delivery]:
-        """Pending deliveries due now, locked for this transaction (other dispatchers skip them)."""
+    def claim_due(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Delivery]:
+        """Pending deliveries due now, leased to the caller: their next attempt moves ``lease``
+        ahead, so other dispatchers leave them alone once this transaction commits, and a
+        dispatcher that dies mid-send only delays them (they are sent at least once)."""
         query = (select(delivery, event.c.document).join(event, event.c.id == delivery.c.event_id)
                  .where(delivery.c.status == "pending", delivery.c.next_attempt <= _utc(now))
                  .order_by(delivery.c.next_attempt, delivery.c.event_id).limit(limit))
         if self.connection.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=delivery)
-        return [self._row(r, r.document) for r in self.connection.execute(query)]
+        claimed = [self._row(r, r.document) for r in self.connection.execute(query)]
+        for item in claimed:
+            self.connection.execute(update(delivery).where(and_(delivery.c.event_id == item.event_id,
+                                                                delivery.c.hub_id == item.hub_id))
+                                    .values(next_attempt=_utc(now + lease)))
+        return claimed
+
+    def drop_pending(self, hub_id: str) -> None:
+        """Forget what a deleted hub was still to receive."""
+        from sqlalchemy import delete as remove
+
+        self.connection.execute(remove(delivery).where(delivery.c.hub_id == hub_id, delivery.c.status == "pending"))
 
     def record(self, item: Delivery, status: str, attempts: int, next_attempt: dt.datetime, error: str | None,
                delivered: dt.datetime | None) -> None:

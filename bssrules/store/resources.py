@@ -141,11 +141,21 @@ class ResourceRepository:
                 "state": stored.state, "party_id": stored.party_id, "partner_id": stored.partner_id,
                 "external_id": stored.external_id, "document": jsontext.dumps(stored.document, sort_keys=True)}
 
+    def taken(self, kind: str, id: str) -> bool:
+        """Whether any partner holds a resource of ``kind`` with this id (ids are one space)."""
+        query = select(func.count()).select_from(resource).where(resource.c.kind == kind, resource.c.id == id)
+        return len(id) <= MAX_ID and self.connection.execute(query).scalar_one() > 0
+
     def insert(self, stored: StoredResource) -> None:
         if len(stored.id) > MAX_ID:
             from bssrules.errors import InvalidInput
 
             raise InvalidInput(f"an id has at most {MAX_ID} characters; this one has {len(stored.id)}", path=("id",))
+        if self.scope is not None and self.taken(stored.kind, stored.id):
+            from bssrules.errors import Conflict
+
+            # said without telling whose it is: choose another id, or let the server make one
+            raise Conflict(f"the id '{stored.id}' is not available; choose another or leave it out")
         if stored.partner_id is None and self.scope is not None:
             stored = replace(stored, partner_id=self.scope)
         self.connection.execute(insert(resource).values(kind=stored.kind, id=stored.id, **self._values(stored)))

@@ -1,0 +1,656 @@
+"""TMF notifications end to end, on both tiers: hubs registered over HTTP (authentication on),
+events written with the changes (an order's creation and state changes, a roaming budget
+threshold of examples/roaming, a bill run), and delivered by ``deliver_due`` to a REAL HTTP
+receiver listening on loopback.
+
+* Each event reaches each hub allowed to see it exactly once, in the TMF shape (eventId,
+  eventTime, eventType, event.<resource>); a hub's ``query`` filters; a partner's hub never
+  gets another partner's events; the operator's hubs get everyone's.
+* A receiver answering 500: the delivery stays pending with its attempts and lastError, the
+  next attempt is backed off (2, 4, 8 … s), it is delivered once the receiver recovers;
+  after MAX_ATTEMPTS it is ``failed``, kept, and listed by ``GET …/delivery?status=failed``.
+  Time is driven with the ``now`` argument.
+* A restart (a new engine and app on the same database) resumes pending deliveries; the
+  Dispatcher thread delivers on its own; DELETE of a hub stops its deliveries; a bad
+  callback is a 400.
+* On PostgreSQL, two concurrent delivery passes never send one delivery twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from bssrules import services
+from bssrules.api import create_app
+from bssrules.notifications import MAX_ATTEMPTS, Dispatcher, _post, deliver_due
+from bssrules.partners import make_key
+from bssrules.project import load_project
+from bssrules.store import UnitOfWork
+from bssrules.store.db import make_engine
+from bssrules.store.tables import metadata
+
+ROOT = Path(__file__).resolve().parents[2]
+PM = "/tmf-api/partnerManagement/v4"
+PARTNER, DELIVERY = f"{PM}/partner", f"{PM}/delivery"
+PARTY, ACCOUNT = "/tmf-api/party/v4", "/tmf-api/accountManagement/v4"
+INVENTORY = "/tmf-api/productInventory/v4/product"
+ORDERING = "/tmf-api/productOrderingManagement/v4"
+ORDER = f"{ORDERING}/productOrder"
+USAGE_API = "/tmf-api/usageManagement/v4"
+BILLING = "/tmf-api/customerBillManagement/v4"
+HUB_BASE = {"TMF622": ORDERING, "TMF635": USAGE_API, "TMF678": BILLING}
+MERGE = "application/merge-patch+json"
+INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+UTC = dt.timezone.utc
+
+
+# ----------------------------------------------------------------------------- the receiver
+
+
+class Receiver:
+    """An HTTP server on a free loopback port recording every POST (path, JSON body) as it
+    arrives; each path answers 200 unless told otherwise (``fail``), at once unless slowed
+    down (``delays``)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, Any]] = []
+        self.statuses: dict[str, int] = {}
+        self.delays: dict[str, float] = {}
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server protocol
+                length = int(self.headers.get("content-length", 0))
+                raw = self.rfile.read(length)
+                name = self.path.lstrip("/")
+                with receiver.lock:
+                    receiver.received.append((name, json.loads(raw)))
+                    status = receiver.statuses.get(name, 200)
+                    delay = receiver.delays.get(name, 0.0)
+                time.sleep(delay)
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{name}"
+
+    def fail(self, name: str, status: int | None = 500) -> None:
+        with self.lock:
+            if status is None:
+                self.statuses.pop(name, None)
+            else:
+                self.statuses[name] = status
+
+    def bodies(self, name: str) -> list[Any]:
+        with self.lock:
+            return [body for path, body in self.received if path == name]
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.received)
+
+    def wait_for(self, name: str, count: int, timeout: float = 15.0) -> list[Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.bodies(name)) >= count:
+                return self.bodies(name)
+            time.sleep(0.02)
+        raise AssertionError(f"{name}: {len(self.bodies(name))} POSTs after {timeout} s, expected {count}")
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+# ----------------------------------------------------------------------------- the BSS
+
+
+def _load(engine: Engine, example: str) -> None:
+    with UnitOfWork(engine) as uow:
+        services.load_project(uow, load_project(ROOT / "examples" / example), example)
+
+
+BUNDLE = [{"name": n} for n in ("TMF622", "TMF632", "TMF635", "TMF637", "TMF666", "TMF678", "partner")]
+
+
+class Bss:
+    """The app with authentication on: the administrator's key and two partners' keys."""
+
+    def __init__(self, engine: Engine, admin_key: str | None = None):
+        self.engine = engine
+        self.admin = admin_key or make_key()
+        self.client = TestClient(create_app(engine=engine, auth=True, admin_key=self.admin),
+                                 raise_server_exceptions=False)
+        self.keys: dict[str, str] = {}
+
+    def __enter__(self) -> "Bss":
+        self.client.__enter__()
+        self.keys["op"] = self.admin
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.client.__exit__(*exc)
+
+    def add_partners(self, *names: str) -> None:
+        for name in names:
+            created = self.ok("op", "POST", PARTNER, {"id": f"partner-{name}", "name": name,
+                                                      "apiBundle": {"api": BUNDLE}})
+            self.keys[name] = created["apiKey"]
+
+    def call(self, who: str, method: str, path: str, body: Any = None, params: Any = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.keys[who]}"}
+        if method in ("POST", "PATCH"):
+            headers["content-type"] = MERGE if method == "PATCH" else "application/json"
+            return self.client.request(method, path, headers=headers, content=json.dumps(body), params=params)
+        return self.client.request(method, path, headers=headers, params=params)
+
+    def ok(self, who: str, method: str, path: str, body: Any = None, status: int | None = None,
+           params: Any = None) -> Any:
+        response = self.call(who, method, path, body, params)
+        wanted = status or {"POST": 201, "DELETE": 204}.get(method, 200)
+        assert response.status_code == wanted, f"{who} {method} {path} → {response.status_code}: {response.text}"
+        return response.json() if response.content else None
+
+    def hub(self, who: str, api: str, callback: str, query: str | None = None) -> str:
+        body = {"callback": callback, **({"query": query} if query else {})}
+        response = self.call(who, "POST", f"{HUB_BASE[api]}/hub", body)
+        assert response.status_code == 201, response.text
+        hub = response.json()
+        assert set(hub) == {"id", "callback", *(("query",) if query else ())}
+        assert (hub["callback"], hub.get("query")) == (callback, query)
+        assert response.headers["location"] == f"{HUB_BASE[api]}/hub/{hub['id']}"
+        return hub["id"]
+
+    def customer(self, who: str, party: str, account: str) -> None:
+        self.ok(who, "POST", f"{PARTY}/individual", {"id": party, "givenName": party, "familyName": "X"})
+        self.ok(who, "POST", f"{ACCOUNT}/billingAccount", {"id": account, "name": party, "relatedParty": [
+            {"id": party, "name": party, "role": "owner", "@referredType": "Individual"}]})
+
+    def order(self, who: str, party: str) -> str:
+        order = self.ok(who, "POST", ORDER, {
+            "relatedParty": [{"id": party, "role": "customer", "@referredType": "Individual"}],
+            "productOrderItem": [{"id": "1", "action": "add", "quantity": 1,
+                                  "productOffering": {"id": "mobile-data-plan"}}]})
+        assert order["state"] == "acknowledged"
+        return order["id"]
+
+    def move(self, who: str, order_id: str, *states: str) -> None:
+        for state in states:
+            assert self.ok(who, "PATCH", f"{ORDER}/{order_id}", {"state": state})["state"] == state
+
+    def deliveries(self, who: str = "op", status: str | None = None) -> list[dict[str, Any]]:
+        return self.ok(who, "GET", DELIVERY, params={"status": status} if status else None)
+
+
+def _empty(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+def _uow(engine: Engine) -> Callable[[], UnitOfWork]:
+    return lambda: UnitOfWork(engine)
+
+
+@pytest.fixture
+def bss(engine: Engine) -> Iterator[Bss]:
+    _load(engine, "roaming")
+    with Bss(engine) as app:
+        app.add_partners("a", "b")
+        yield app
+
+
+def _instant(value: dt.datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _roaming(id: str, product: str, megabytes: int, at: dt.datetime) -> dict[str, Any]:
+    return {"id": id, "usageDate": _instant(at.replace(microsecond=0)), "usageType": "data", "usageCharacteristic": [
+        {"name": "productId", "value": product}, {"name": "service", "value": "data"},
+        {"name": "volume", "value": megabytes}, {"name": "unit", "value": "MB"}, {"name": "roaming", "value": True}]}
+
+
+def _check_shape(body: Any, event_type: str, name: str) -> dict[str, Any]:
+    """A TMF event: exactly eventId, eventTime, eventType and event.<name>; returns event.<name>."""
+    assert set(body) == {"eventId", "eventTime", "eventType", "event"}, body
+    assert isinstance(body["eventId"], str) and body["eventId"]
+    assert INSTANT.match(body["eventTime"]), body["eventTime"]
+    assert body["eventType"] == event_type
+    assert list(body["event"]) == [name], body["event"]
+    return body["event"][name]
+
+
+def _summary(bodies: list[Any]) -> list[tuple[str, ...]]:
+    """What each received event tells, in the order received."""
+    out = []
+    for body in bodies:
+        if body["eventType"] == "ProductOrderCreateEvent":
+            order = _check_shape(body, "ProductOrderCreateEvent", "productOrder")
+            out.append(("create", order["id"], order["state"]))
+        elif body["eventType"] == "ProductOrderStateChangeEvent":
+            order = _check_shape(body, "ProductOrderStateChangeEvent", "productOrder")
+            out.append(("state", order["id"], order["state"]))
+        elif body["eventType"] == "UsageThresholdReachedEvent":
+            reached = _check_shape(body, "UsageThresholdReachedEvent", "usageThreshold")
+            out.append(("threshold", reached["product"]["id"], reached["threshold"]))
+        else:
+            bill = _check_shape(body, "CustomerBillCreateEvent", "customerBill")
+            out.append(("bill", bill["id"], bill["billingAccount"]["id"]))
+    return out
+
+
+# ----------------------------------------------------------------------------- routing and shape
+
+
+def test_each_event_reaches_once_exactly_the_hubs_allowed_to_see_it(bss: Bss, receiver: Receiver) -> None:
+    # the operator's hubs (all events), with filters; each partner's own hubs
+    hubs = {
+        "op-622": ("op", "TMF622", None),
+        "op-622-completed": ("op", "TMF622",
+                             "eventType=ProductOrderStateChangeEvent&event.productOrder.state=completed"),
+        "op-622-moves": ("op", "TMF622", "event.productOrder.state=inProgress,cancelled"),
+        "op-635": ("op", "TMF635", None),
+        "op-635-block": ("op", "TMF635", "event.usageThreshold.action=block"),
+        "op-678": ("op", "TMF678", None),
+        "a-622": ("a", "TMF622", None), "a-635": ("a", "TMF635", None), "a-678": ("a", "TMF678", None),
+        "b-622": ("b", "TMF622", None), "b-635": ("b", "TMF635", None), "b-678": ("b", "TMF678", None),
+        "b-622-created": ("b", "TMF622", "eventType=ProductOrderCreateEvent"),
+    }
+    for name, (who, api, query) in hubs.items():
+        bss.hub(who, api, receiver.url(name), query)
+
+    # A: an order completed into a line, roaming on it (posted by the operator) up to the budget
+    bss.customer("a", "ana", "ba-a")
+    order_a = bss.order("a", "ana")
+    bss.move("a", order_a, "inProgress", "completed")
+    [line_a] = [p["id"] for p in bss.ok("a", "GET", INVENTORY)]
+    start = dt.datetime.fromisoformat(bss.ok("a", "GET", f"{INVENTORY}/{line_a}")["startDate"].replace("Z", "+00:00"))
+    warned = bss.ok("op", "POST", f"{USAGE_API}/usage", _roaming("roam-1", line_a, 800, start))  # 40 EUR
+    assert [e["threshold"] for e in warned["event"]] == ["budget-warning"]
+    blocked = bss.ok("op", "POST", f"{USAGE_API}/usage", _roaming("roam-2", line_a, 300, start))  # 55 EUR
+    assert [e["threshold"] for e in blocked["event"]] == ["budget-reached"]
+    # B: an order completed, another cancelled; the operator: an order of its own, cancelled
+    bss.customer("b", "bob", "ba-b")
+    order_b = bss.order("b", "bob")
+    bss.move("b", order_b, "inProgress", "completed")
+    order_b2 = bss.order("b", "bob")
+    bss.move("b", order_b2, "cancelled")
+    bss.customer("op", "olga", "ba-op")
+    order_op = bss.order("op", "olga")
+    bss.move("op", order_op, "cancelled")
+    period = start.strftime("%Y-%m")
+    run = bss.ok("op", "POST", f"{BILLING}/billRun", {"period": period})
+    bill_a, bill_b = f"ba-a-{period}-EUR", f"ba-b-{period}-EUR"
+    assert sorted(run["billsMade"]) == [bill_a, bill_b]
+    assert receiver.count() == 0  # nothing is sent before a delivery pass
+
+    attempted = deliver_due(_uow(bss.engine))
+    a_orders = [("create", order_a, "acknowledged"), ("state", order_a, "inProgress"), ("state", order_a, "completed")]
+    b_orders = [("create", order_b, "acknowledged"), ("state", order_b, "inProgress"), ("state", order_b, "completed"),
+                ("create", order_b2, "acknowledged"), ("state", order_b2, "cancelled")]
+    op_orders = [("create", order_op, "acknowledged"), ("state", order_op, "cancelled")]
+    thresholds = [("threshold", line_a, "budget-warning"), ("threshold", line_a, "budget-reached")]
+    expected = {
+        "op-622": a_orders + b_orders + op_orders,
+        "op-622-completed": [a_orders[2], b_orders[2]],
+        "op-622-moves": [a_orders[1], b_orders[1], b_orders[4], op_orders[1]],
+        "op-635": thresholds, "op-635-block": thresholds[1:],
+        "op-678": [("bill", bill_a, "ba-a"), ("bill", bill_b, "ba-b")],
+        "a-622": a_orders, "a-635": thresholds, "a-678": [("bill", bill_a, "ba-a")],
+        "b-622": b_orders, "b-635": [], "b-678": [("bill", bill_b, "ba-b")],
+        "b-622-created": [b_orders[0], b_orders[3]],
+    }
+    assert attempted == sum(len(v) for v in expected.values())
+    for name, events in expected.items():
+        assert _summary(receiver.bodies(name)) == events, name  # in the order they happened
+    # one event is one document, whichever hub it reaches; each hub gets it once
+    by_id: dict[str, Any] = {}
+    for name, body in receiver.received:
+        assert by_id.setdefault(body["eventId"], body) == body
+    for name in expected:
+        ids = [b["eventId"] for b in receiver.bodies(name)]
+        assert len(ids) == len(set(ids)), name
+    with bss.engine.connect() as connection:
+        stored = {r.id: (r.event_type, r.partner_id) for r in connection.execute(text(
+            "SELECT id, event_type, partner_id FROM event"))}
+    assert set(stored) == set(by_id)  # every event reached the operator's hubs
+    partner_of = {"a": "partner-a", "b": "partner-b", "op": None}
+    for name, body in receiver.received:
+        owner = partner_of[name.split("-")[0]]
+        assert owner is None or stored[body["eventId"]][1] == owner, (name, body)
+    # the documents carry what changed
+    [completed] = [b for b in receiver.bodies("a-622") if b["event"]["productOrder"]["state"] == "completed"]
+    assert completed["event"]["productOrder"]["href"] == f"{ORDER}/{order_a}"
+    assert completed["event"]["productOrder"]["completionDate"]
+    [warning, reached] = receiver.bodies("a-635")
+    assert {k: v for k, v in reached["event"]["usageThreshold"].items() if k != "value"} == {
+        "accumulator": "mobile-usage/roaming-budget", "threshold": "budget-reached", "action": "block",
+        "product": {"id": line_a}, "period": period, "usage": {"id": "roam-2"}}
+    assert (warning["event"]["usageThreshold"]["action"], warning["event"]["usageThreshold"]["usage"]) == (
+        "notify", {"id": "roam-1"})
+    [bill] = receiver.bodies("a-678")
+    assert bill["event"]["customerBill"]["href"] == f"{BILLING}/customerBill/{bill_a}"
+    assert bill["event"]["customerBill"] == bss.ok("a", "GET", f"{BILLING}/customerBill/{bill_a}")
+
+    # a second pass sends nothing again
+    assert deliver_due(_uow(bss.engine)) == 0
+    assert len(receiver.received) == attempted
+    # the delivery log: the operator sees every delivery, a partner those to its own hubs
+    everything = bss.deliveries("op", "delivered")
+    assert len(everything) == attempted and bss.deliveries("op", "pending") == []
+    assert all(set(d) == {"event", "hub", "callback", "status", "attempts", "nextAttempt", "delivered"}
+               and (d["status"], d["attempts"]) == ("delivered", 1) for d in everything)
+    for who in ("a", "b"):
+        mine = bss.deliveries(who)
+        assert sorted(d["callback"] for d in mine) == sorted(
+            receiver.url(name) for name, events in expected.items() if name.startswith(f"{who}-") for _ in events)
+
+
+# ----------------------------------------------------------------------------- retries
+
+
+def _whole_second_after(moment: dt.datetime, seconds: int = 1) -> dt.datetime:
+    return moment.replace(microsecond=0) + dt.timedelta(seconds=seconds)
+
+
+def _delivery_of(bss: Bss, callback: str) -> dict[str, Any]:
+    [found] = [d for d in bss.deliveries() if d["callback"] == callback]
+    return found
+
+
+def test_a_failing_receiver_is_retried_with_backoff_and_served_when_it_recovers(bss: Bss,
+                                                                                  receiver: Receiver) -> None:
+    bss.hub("op", "TMF622", receiver.url("flaky"))
+    bss.hub("op", "TMF622", receiver.url("healthy"))
+    receiver.fail("flaky")
+    bss.customer("op", "olga", "ba-op")
+    order = bss.order("op", "olga")
+    t0 = _whole_second_after(dt.datetime.now(UTC))
+    assert deliver_due(_uow(bss.engine), now=t0) == 2
+    assert len(receiver.bodies("flaky")) == 1 and len(receiver.bodies("healthy")) == 1
+    flaky = _delivery_of(bss, receiver.url("flaky"))
+    assert {k: flaky[k] for k in ("status", "attempts", "lastError", "nextAttempt")} == {
+        "status": "pending", "attempts": 1, "lastError": "RuntimeError: HTTP 500",
+        "nextAttempt": _instant(t0 + dt.timedelta(seconds=2))}
+    assert "delivered" not in flaky
+    assert _delivery_of(bss, receiver.url("healthy"))["status"] == "delivered"
+    # not due before its next attempt
+    assert deliver_due(_uow(bss.engine), now=t0 + dt.timedelta(seconds=1.9)) == 0
+    assert deliver_due(_uow(bss.engine), now=t0 + dt.timedelta(seconds=2)) == 1
+    flaky = _delivery_of(bss, receiver.url("flaky"))
+    assert (flaky["status"], flaky["attempts"], flaky["nextAttempt"]) == (
+        "pending", 2, _instant(t0 + dt.timedelta(seconds=2 + 4)))
+    # the receiver recovers; the delivery waits for its turn, then arrives
+    receiver.fail("flaky", None)
+    assert deliver_due(_uow(bss.engine), now=t0 + dt.timedelta(seconds=5)) == 0
+    assert deliver_due(_uow(bss.engine), now=t0 + dt.timedelta(seconds=6)) == 1
+    flaky = _delivery_of(bss, receiver.url("flaky"))
+    assert flaky == {"event": flaky["event"], "hub": flaky["hub"], "callback": receiver.url("flaky"),
+                     "status": "delivered", "attempts": 3, "nextAttempt": _instant(t0 + dt.timedelta(seconds=6)),
+                     "delivered": _instant(t0 + dt.timedelta(seconds=6))}
+    bodies = receiver.bodies("flaky")
+    assert len(bodies) == 3 and bodies[0] == bodies[1] == bodies[2] == receiver.bodies("healthy")[0]
+    assert _summary(bodies[:1]) == [("create", order, "acknowledged")]
+    assert deliver_due(_uow(bss.engine), now=t0 + dt.timedelta(days=1)) == 0
+    assert len(receiver.bodies("flaky")) == 3
+
+
+def test_after_max_attempts_a_delivery_is_failed_kept_and_listed(bss: Bss, receiver: Receiver) -> None:
+    assert MAX_ATTEMPTS == 8
+    bss.hub("a", "TMF622", receiver.url("down"))
+    receiver.fail("down", 503)
+    bss.customer("a", "ana", "ba-a")
+    bss.order("a", "ana")
+    moment = _whole_second_after(dt.datetime.now(UTC))  # due: the event was made before
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        if attempt > 1:  # backed off: not due a millisecond early
+            assert deliver_due(_uow(bss.engine), now=moment - dt.timedelta(milliseconds=1)) == 0, attempt
+        assert deliver_due(_uow(bss.engine), now=moment) == 1, attempt
+        down = _delivery_of(bss, receiver.url("down"))
+        final = attempt == MAX_ATTEMPTS
+        assert (down["status"], down["attempts"], down["lastError"]) == (
+            "failed" if final else "pending", attempt, "RuntimeError: HTTP 503"), attempt
+        if not final:
+            assert down["nextAttempt"] == _instant(moment + dt.timedelta(seconds=2 ** attempt)), attempt
+        moment += dt.timedelta(seconds=2 ** attempt)
+    assert len(receiver.bodies("down")) == MAX_ATTEMPTS
+    # kept, listed as failed (to the operator and to the partner whose hub it is), never retried
+    [failed] = bss.deliveries("op", "failed")
+    assert (failed["callback"], failed["attempts"], failed["status"]) == (receiver.url("down"), MAX_ATTEMPTS, "failed")
+    assert bss.deliveries("a", "failed") == [failed]
+    assert bss.deliveries("b", "failed") == []
+    assert bss.deliveries("op", "pending") == [] and bss.deliveries("op", "delivered") == []
+    receiver.fail("down", None)
+    assert deliver_due(_uow(bss.engine), now=moment + dt.timedelta(days=30)) == 0
+    assert len(receiver.bodies("down")) == MAX_ATTEMPTS
+    bad = bss.call("op", "GET", DELIVERY, params={"status": "lost"})
+    assert (bad.status_code, bad.json()["message"]) == (400, "status is pending, delivered or failed")
+
+
+# ----------------------------------------------------------------------------- restart and background delivery
+
+
+def _same_database(engine: Engine) -> Engine:
+    return make_engine(engine.url.render_as_string(hide_password=False))
+
+
+def test_a_restart_resumes_pending_deliveries(engine: Engine, receiver: Receiver,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    _load(engine, "roaming")
+    admin = make_key()
+    with Bss(engine, admin) as first:
+        first.hub("op", "TMF622", receiver.url("r"))
+        first.customer("op", "olga", "ba-op")
+        order = first.order("op", "olga")
+        receiver.fail("r")
+        assert deliver_due(_uow(engine)) == 1  # fails once: pending, to be retried in 2 s
+        first.move("op", order, "cancelled")  # a second event, never attempted before the restart
+        assert sorted(d["attempts"] for d in first.deliveries("op", "pending")) == [0, 1]
+    receiver.fail("r", None)
+    # a new process: a new engine on the same database, and an app that delivers in the background
+    monkeypatch.setenv("BSSRULES_DELIVERY", "on")
+    restarted = _same_database(engine)
+    try:
+        with Bss(restarted, admin) as second:
+            bodies = receiver.wait_for("r", 3)
+            deadline = time.monotonic() + 15
+            while second.deliveries("op", "pending") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            delivered = second.deliveries("op", "delivered")
+            time.sleep(0.3)  # the background pass has nothing more to send
+    finally:
+        restarted.dispose()
+    assert _summary(bodies[:1]) == [("create", order, "acknowledged")]  # the attempt before the restart
+    assert sorted(_summary(bodies[1:])) == [("create", order, "acknowledged"), ("state", order, "cancelled")]
+    assert len(receiver.bodies("r")) == 3
+    assert sorted(d["attempts"] for d in delivered) == [1, 2]
+
+
+def test_the_dispatcher_thread_delivers_on_its_own_until_stopped(bss: Bss, receiver: Receiver) -> None:
+    bss.hub("a", "TMF622", receiver.url("a"))
+    bss.customer("a", "ana", "ba-a")
+    dispatcher = Dispatcher(_uow(bss.engine), interval_s=0.05)
+    dispatcher.start()
+    try:
+        order = bss.order("a", "ana")
+        [created] = receiver.wait_for("a", 1)
+        bss.move("a", order, "inProgress")
+        bodies = receiver.wait_for("a", 2)
+    finally:
+        dispatcher.stop()
+    assert not dispatcher._thread.is_alive()
+    assert _summary(bodies) == [("create", order, "acknowledged"), ("state", order, "inProgress")]
+    # stopped: a new event waits in the outbox
+    bss.move("a", order, "cancelled")
+    time.sleep(0.3)
+    assert len(receiver.bodies("a")) == 2
+    assert [d["status"] for d in bss.deliveries("a", "pending")] == ["pending"]
+
+
+def test_a_slow_receiver_does_not_hold_up_the_writes_of_the_api(bss: Bss, receiver: Receiver,
+                                                                 request: pytest.FixtureRequest) -> None:
+    bss.hub("op", "TMF622", receiver.url("slow"))
+    receiver.delays["slow"] = 1.5
+    bss.customer("op", "olga", "ba-op")
+    for _ in range(3):
+        bss.order("op", "olga")
+    passes: list[int] = []
+    delivering = threading.Thread(target=lambda: passes.append(deliver_due(_uow(bss.engine))))
+    delivering.start()
+    try:
+        receiver.wait_for("slow", 2)  # the first delivery is answered and recorded, the second is being sent
+        began = time.monotonic()
+        response = bss.call("op", "POST", f"{PARTY}/individual", {"id": "ivo", "givenName": "Ivo", "familyName": "X"})
+        took = time.monotonic() - began
+    finally:
+        delivering.join(timeout=30)
+    assert passes == [3]
+    assert response.status_code == 201, response.text
+    assert took < 1.0, f"a write waited {took:.1f} s for the delivery pass"
+
+
+# ----------------------------------------------------------------------------- hubs
+
+
+def test_deleting_a_hub_stops_its_deliveries(bss: Bss, receiver: Receiver) -> None:
+    kept = bss.hub("a", "TMF622", receiver.url("kept"))
+    gone = bss.hub("a", "TMF622", receiver.url("gone"))
+    bss.customer("a", "ana", "ba-a")
+    order = bss.order("a", "ana")
+    assert deliver_due(_uow(bss.engine)) == 2
+    # another partner, or another API's hub path, cannot delete it
+    for who, path in (("b", f"{ORDERING}/hub/{gone}"), ("a", f"{USAGE_API}/hub/{gone}")):
+        response = bss.call(who, "DELETE", path)
+        assert (response.status_code, response.json()["message"]) == (
+            404, f"no EventSubscription with id '{gone}'"), (who, path)
+    assert bss.call("a", "DELETE", f"{ORDERING}/hub/{gone}").status_code == 204
+    assert bss.call("a", "DELETE", f"{ORDERING}/hub/{gone}").status_code == 404
+    bss.move("a", order, "inProgress")
+    assert [d["callback"] for d in bss.deliveries("a", "pending")] == [receiver.url("kept")]
+    assert deliver_due(_uow(bss.engine)) == 1
+    assert _summary(receiver.bodies("gone")) == [("create", order, "acknowledged")]
+    assert _summary(receiver.bodies("kept")) == [("create", order, "acknowledged"), ("state", order, "inProgress")]
+    assert kept != gone
+
+
+def test_deleting_a_hub_also_stops_the_deliveries_already_queued_for_it(bss: Bss, receiver: Receiver) -> None:
+    gone = bss.hub("a", "TMF622", receiver.url("gone"))
+    bss.customer("a", "ana", "ba-a")
+    bss.order("a", "ana")
+    assert [d["callback"] for d in bss.deliveries("op", "pending")] == [receiver.url("gone")]
+    assert bss.call("a", "DELETE", f"{ORDERING}/hub/{gone}").status_code == 204
+    deliver_due(_uow(bss.engine))
+    assert receiver.bodies("gone") == []
+
+
+BAD_HUBS = {
+    "no callback": ({}, "callback must be an http(s) URL"),
+    "not a URL": ({"callback": "receiver"}, "callback must be an http(s) URL"),
+    "ftp": ({"callback": "ftp://127.0.0.1/x"}, "callback must be an http(s) URL"),
+    "no host": ({"callback": "http:///x"}, "callback must be an http(s) URL"),
+    "a number": ({"callback": 42}, "callback must be an http(s) URL"),
+    "query not text": ({"callback": "http://127.0.0.1:9/x", "query": {"eventType": "x"}},
+                       "query is a string like eventType=…&event.x.y=…"),
+    "unknown field": ({"callback": "http://127.0.0.1:9/x", "secret": "s"},
+                      "unsupported field 'secret': a hub takes callback and query"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_HUBS))
+def test_a_bad_hub_is_refused_with_400_and_nothing_is_registered(bss: Bss, case: str) -> None:
+    body, message = BAD_HUBS[case]
+    response = bss.call("a", "POST", f"{ORDERING}/hub", body)
+    assert (response.status_code, response.json()) == (400, {
+        "code": "invalidInput", "reason": "Bad Request", "message": message, "status": "400", "@type": "Error"})
+    bss.customer("a", "ana", "ba-a")
+    bss.order("a", "ana")
+    assert bss.deliveries("op") == []
+    with bss.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM resource WHERE kind = 'hub'")).scalar_one() == 0
+        assert connection.execute(text("SELECT count(*) FROM delivery")).scalar_one() == 0
+
+
+# ----------------------------------------------------------------------------- PostgreSQL: concurrent passes
+
+
+@pytest.mark.postgres
+def test_two_concurrent_delivery_passes_never_send_one_delivery_twice_on_postgresql(
+        _postgres_engine: Engine, receiver: Receiver) -> None:
+    engine = _postgres_engine
+    _empty(engine)
+    _load(engine, "roaming")
+    with Bss(engine) as bss:
+        for name in ("one", "two", "three"):
+            bss.hub("op", "TMF622", receiver.url(name))
+        bss.customer("op", "olga", "ba-op")
+        orders = [bss.order("op", "olga") for _ in range(12)]
+        for order in orders[:6]:
+            bss.move("op", order, "cancelled")
+        total = 3 * (len(orders) + 6)
+        assert len(bss.deliveries("op", "pending")) == total
+
+        sent: list[tuple[str, str]] = []
+        sent_lock = threading.Lock()
+
+        def slow_send(url: str, document: dict[str, Any]) -> None:
+            with sent_lock:
+                sent.append((url, document["eventId"]))
+            time.sleep(0.005)
+            _post(url, document)
+
+        barrier, attempted, errors = threading.Barrier(4), Counter(), []
+
+        def worker(index: int) -> None:
+            try:
+                barrier.wait()
+                while True:
+                    done = deliver_due(_uow(engine), send=slow_send, limit=5)
+                    attempted[index] += done
+                    if not done:
+                        return
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not errors, errors
+        assert deliver_due(_uow(engine)) == 0
+        duplicates = [k for k, n in Counter(sent).items() if n > 1]
+        assert duplicates == [] and len(sent) == total == sum(attempted.values())
+        received = Counter((name, body["eventId"]) for name, body in receiver.received)
+        assert len(received) == total and set(received.values()) == {1}
+        assert len(bss.deliveries("op", "delivered")) == total
+        assert sum(1 for n in attempted.values() if n) >= 2, attempted  # the passes did share the work
+    _empty(engine)
