@@ -14,11 +14,12 @@ import sys
 import time
 import traceback
 
-# (name, module) in the order they run. Planned: rules, configurator, rating.
+# (name, module) in the order they run.
 BENCHMARKS: list[tuple[str, str]] = [
     ("catalog", "benchmarks.catalog_bench"),
     ("rules", "benchmarks.rules_bench"),
     ("configurator", "benchmarks.configurator_bench"),
+    ("rating", "benchmarks.rating_bench"),
 ]
 
 

@@ -171,8 +171,8 @@ def run_bills(uow: Any, period_label: str, accounts: list[str] | None = None) ->
             uow.charges.mark_billed([c for c in charges if c.currency == drafted.currency], identifier)
     already, _ = uow.resources.page("customerBill", {"billingPeriod.startDateTime": [format_instant(period.start)]},
                                     0, 100_000)
-    existing = sorted({b.id for b in already if b.id not in made
-                       and (accounts is None or values_at(b.document, "billingAccount.id")[0] in accounts)})
+    existing = sorted({b.id for b in already if b.id not in made and b.document.get("category") != "settlement"
+                       and (accounts is None or values_at(b.document, "billingAccount.id")[:1] in ([a] for a in accounts))})
     uow.commit()
     return {"billingPeriod": {"startDateTime": format_instant(period.start),
                               "endDateTime": format_instant(period.end)},

@@ -231,7 +231,7 @@ def demo() -> None:
 
 
 @app.command()
-def rate(folder: Path = typer.Argument(..., help="Project folder with the usage, split billing rule sets."),
+def rate(folder: Path = typer.Argument(..., help="Project folder: its usage and split billing rule sets rate."),
          usage: Path = typer.Option(..., "--input", "-i", help="Usage records: .csv, .jsonl or .parquet."),
          subscribers: Path = typer.Option(..., "--subscribers", "-s", help="Subscribers: .csv, .jsonl or .parquet."),
          output: Path = typer.Option(..., "--output", "-o", help="Rated records: .csv, .jsonl or .parquet."),

@@ -102,7 +102,10 @@ def measure(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
             raise InvalidOperation
     except (InvalidOperation, ValueError):
         raise InvalidInput("value is a number", path=("value",)) from None
-    observed = parse_instant(body["observedAt"]) if body.get("observedAt") else _now()
+    try:
+        observed = parse_instant(body["observedAt"]) if body.get("observedAt") else _now()
+    except (ValueError, TypeError):
+        raise InvalidInput("observedAt is a date-time, e.g. 2026-06-30T23:00:00Z", path=("observedAt",)) from None
     if not isinstance(observed, dt.datetime):
         raise InvalidInput("observedAt is a date-time", path=("observedAt",))
     compiled = runtime.rules.in_force(stored.document["ruleSet"]["id"], observed)

@@ -10,42 +10,47 @@ How (the steps of :mod:`bssrules.pricing.rating`, vectorised):
 
 1. order the records by (subscriber, start, id); reject the malformed ones and those of
    unknown subscribers;
-2. decide every usage rule set for all records at once (polars expressions compiled from
-   the rule conditions, :mod:`bssrules.pricing.vectorized`): the rule set and rule that rate
-   each record, the accumulators that count it, or the reasons of its rejection;
+2. decide every usage rule set for all records at once: polars evaluates the conditions
+   compiled from the rules (:mod:`bssrules.pricing.vectorized`), numpy picks the rule set
+   and rule that rate each record, the accumulators that count it, or the reasons of its
+   rejection;
 3. price the whole volume at the rule's rate (graduated / volume tiers exactly as
    :func:`bssrules.pricing.rates.exact_charge`, half-up to the currency's minor unit, in
    scaled integers — never floats);
 4. decide the split billing plan of each charge (payer role or shares) and whether its
    roles have billing accounts;
 5. scan each subscriber's records in order (a numba-compiled loop over numpy arrays): block
-   and changeRate thresholds, unit buckets by :meth:`Bucket.order`, the price of what is
-   left, money buckets down to their floors (prepaid), the payer check, then accumulator
-   totals and threshold events;
+   and changeRate thresholds, the unit check, unit buckets by :meth:`Bucket.order` with
+   volumes converted as :func:`bssrules.pricing.units.convert` does, the price of what is
+   left (re-priced only when a bucket or a threshold changed it), money buckets down to
+   their floors (prepaid), the payer check, then accumulator totals and threshold events;
 6. share the billed part between payers (largest remainder, ties to the earliest part,
    exactly as :func:`bssrules.money.allocate`) and assemble the rated frame.
 
 Exact arithmetic: volumes, balances and totals are decimals with at most
-:data:`VOLUME_DIGITS` decimals in the frames; the scan works in int64 millionths
-(:data:`SCAN_DIGITS`) of a unit or of a currency, prices in integers at their own scale, and
-checks every product and sum for overflow.
+:data:`VOLUME_DIGITS` decimals in the frames. The scan works in int64: money in millionths
+of the currency (:data:`SCAN_DIGITS`), volumes with 6 decimals — or 12 in a chunk where
+conversions do not come out in decimals (seconds to minutes, which ``units.convert`` rounds
+to 12) or where the values need them — prices as integers at their own scale; every product
+and sum is checked for overflow.
 
-Falls back to the reference (:func:`rate_records`, per subscriber: that subscriber's
-records of the chunk with its balances and accumulators) — never guessing — when:
+Falls back to the reference (:func:`rate_records` for one subscriber: its records of the
+chunk with its balances and totals) — never guessing — when:
 
-- a value does not fit the scan's integers: a volume, balance, floor or total with more than
-  :data:`SCAN_DIGITS` decimals, or a product or sum beyond int64;
+- a value does not fit the scan's integers: a volume, balance, floor or total with more
+  decimals than the chunk's scale, a conversion whose result needs more, or a product or
+  sum beyond int64;
 - the subscription's split billing rule set tests ``charge.amount`` or ``charge.currency``
   and a bucket or a changeRate threshold changed the charge it was decided with (the
-  decision is taken up front with the undiminished charge and checked in the scan);
+  decision is taken up front with the undiminished charge, and the scan checks the guess);
 - a usage rule set in force uses a prerequisite or accumulator id twice (the engine then
-  reports one key for two conditions; only the engine itself reproduces that).
+  reports one key for two conditions; only the reference reproduces that).
 
 The ``rated_by`` column says which path rated each record ("bulk" or "reference").
 
-Where the reference cannot answer, the bulk path still does, and says so: a subscription
-whose split billing rule set is unknown or not in force at the record's start (the
-reference raises) has the record rejected with ``noSplitBilling``.
+The order of records sharing subscriber, start *and* id follows their text as the
+reference's does, but here the start is in UTC where the reference keeps its own offset;
+records with an unreadable start come after the others of their subscriber, by id.
 """
 from __future__ import annotations
 
@@ -65,20 +70,22 @@ from numba import njit
 
 from bssrules.money import ISO_4217, minor_unit_exponent
 from bssrules.pricing.rating import malformed as malformed_problem
-from bssrules.pricing.rating import rate_records
+from bssrules.pricing.rating import MAX_AMOUNT, MAX_VOLUME, rate_records
 from bssrules.pricing.units import convert
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, Charge, Event, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
 from bssrules.pricing.vectorized import (
-    NO_PAYER, SUBSCRIBER_DEFAULT, UNAVAILABLE, FactColumns, SplitBillingDecisions, UsageDecisions,
+    NO_PAYER, SUBSCRIBER_DEFAULT, UNAVAILABLE, FactColumns, SplitBillingDecisions, UsageDecisions, condition_expr,
+    test_key,
 )
+from bssrules.rules.conditions import tests_of
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import Rate
 
 VOLUME_DIGITS = 12  # decimals of volumes, balances and totals in the frames
 MONEY_DIGITS = 3  # decimals of amounts in the rated frame (the largest ISO 4217 minor unit)
-SCAN_DIGITS = 6  # decimals of volumes and money inside the scan (int64)
+SCAN_DIGITS = 6  # decimals of money in the scan (int64), and of volumes unless a chunk needs 12
 _MAX = np.iinfo(np.int64).max
 _CONVERT_DIGITS = 12  # units.convert rounds a conversion that does not come out exact to 12 decimals
 _POW10 = np.array([10**i for i in range(19)], dtype=np.int64)
@@ -253,7 +260,8 @@ def rated_frame(results: Sequence[RatedUsage], rated_by: str = "reference") -> p
             "country": record.country, "status": r.status, "rule_set": r.rule_set, "rule": r.rule,
             "provisioning_id": r.provisioning_id, "currency": r.currency, "rated_volume": r.rated_volume,
             "amount": r.amount, "prepaid": r.prepaid,
-            "charges": [{"payer": c.payer, "billing_account": c.billing_account, "amount": c.amount} for c in r.charges],
+            "charges": [{"payer": c.payer, "billing_account": c.billing_account, "amount": c.amount}
+                        for c in r.charges],
             "buckets": [{"bucket": b, "taken": q} for b, q in r.buckets],
             "events": [{"kind": e.kind, "accumulator": e.accumulator, "threshold": e.threshold, "action": e.action,
                         "subscriber": e.subscriber, "period": e.period, "value": e.value, "record": e.record}
@@ -286,6 +294,30 @@ def scaled_integers(series: pl.Series, digits: int) -> tuple[np.ndarray, np.ndar
     n = series.len()
     if n == 0:
         return np.zeros(0, np.int64), np.ones(0, bool)
+    # the 128-bit integers of the column, read in place: most of them fit 64 bits
+    array = series.rechunk().to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    words = np.frombuffer(array.buffers()[1], dtype=np.int64, count=2 * (array.offset + n))[2 * array.offset:]
+    low, high = words[0::2], words[1::2]
+    narrow = high == (low >> 63)
+    valid = ~series.is_null().to_numpy()
+    value = np.where(narrow & valid, low, 0)
+    if scale >= digits:
+        quotient, remainder = np.divmod(value, 10 ** (scale - digits))
+        fits, value = remainder == 0, quotient
+    else:
+        factor = 10 ** (digits - scale)
+        fits = np.abs(value) <= _MAX // factor
+        value = np.where(fits, value, 0) * factor
+    fits = np.where(valid, fits & narrow, True)
+    if not narrow[valid].all():  # values beyond 64 bits at the column's scale: exact 128-bit arithmetic
+        wide = np.nonzero(valid & ~narrow)[0]
+        value[wide], fits[wide] = _scaled_wide(series.gather(wide), scale, digits)
+    return value.astype(np.int64, copy=True), fits  # writable: the scan updates it
+
+
+def _scaled_wide(series: pl.Series, scale: int, digits: int) -> tuple[np.ndarray, np.ndarray]:
     physical = pl.DataFrame({"p": series.to_physical()})
     if scale >= digits:
         factor = pl.lit(10 ** (scale - digits), dtype=pl.Int128)
@@ -296,8 +328,8 @@ def scaled_integers(series: pl.Series, digits: int) -> tuple[np.ndarray, np.ndar
                                 value=(pl.col("p") * pl.lit(10 ** (digits - scale), dtype=pl.Int128))
                                 .cast(pl.Int64, strict=False))
     value = parts["value"]
-    fits = (parts["rem"] == 0).to_numpy() & (value.is_not_null() | series.is_null()).to_numpy()
-    return value.fill_null(0).to_numpy().astype(np.int64, copy=True), fits  # writable: the scan updates it
+    fits = (parts["rem"] == 0).to_numpy() & value.is_not_null().to_numpy()
+    return value.fill_null(0).to_numpy(), fits
 
 
 def decimal_column(name: str, values: np.ndarray, digits: int, dtype: pl.Decimal,
@@ -330,6 +362,10 @@ def _scale(value: Decimal, digits: int) -> int | None:
 
 # ------------------------------------------------------------------------- book tables
 
+# the facts of the subscription (not of the record) and the column of the subscribers frame holding each
+_SUBSCRIPTION_FACTS = {"party.id": "party_id", "party.classification": "classification", "usage.offering": "offering",
+                       "charge.offering": "offering", "inventory.activeOfferings": "active_offerings",
+                       "inventory.offerings": "active_offerings"}
 _FLAT, _GRADUATED, _VOLUME_TIERS = 0, 1, 2
 _NOTIFY, _BLOCK, _CHANGE_RATE = 0, 1, 2
 _ACTIONS = {"notify": _NOTIFY, "block": _BLOCK, "changeRate": _CHANGE_RATE}
@@ -375,6 +411,9 @@ class _BookTables:
         self.pers = [r.per for r in self.rates]
         self.names = sorted({d.name for d in self.defs})
         self.rate_arrays = self._rate_arrays()
+        # the dearest charge one record may have (rating.MAX_AMOUNT), in each rate's minor units
+        self.max_amounts = np.array([int(MAX_AMOUNT.scaleb(minor_unit_exponent(r.currency))) for r in self.rates]
+                                    or [0], dtype=np.int64)
 
     def _rate_arrays(self) -> tuple[np.ndarray, ...]:
         currency_code = {c: i for i, c in enumerate(self.currencies)}
@@ -432,6 +471,20 @@ class _BookTables:
 
 
 _TABLES: dict[int, tuple[weakref.ref, _BookTables]] = {}
+_SUBSCRIPTIONS: dict[int, tuple[weakref.ref, pl.DataFrame, tuple[int, Any]]] = {}
+
+
+def _subscription_table(subscribers: pl.DataFrame) -> pl.DataFrame:
+    """The subscribers of :data:`SUBSCRIBER_SCHEMA`, one row per id (the last given, as a
+    mapping keeps it), sorted by id. Kept for the frame's life: a file's chunks share it."""
+    cached = _SUBSCRIPTIONS.get(id(subscribers))
+    if cached is not None and cached[0]() is subscribers and cached[2] == (subscribers.height, subscribers.schema):
+        return cached[1]
+    table = conform(subscribers, SUBSCRIBER_SCHEMA).unique("id", keep="last", maintain_order=True).sort("id")
+    _SUBSCRIPTIONS[id(subscribers)] = (weakref.ref(subscribers, lambda _, key=id(subscribers),
+                                                   cache=_SUBSCRIPTIONS: cache.pop(key, None)), table,
+                                       (subscribers.height, subscribers.schema))
+    return table
 
 
 def _tables(book: RuleBook) -> _BookTables:
@@ -445,14 +498,14 @@ def _tables(book: RuleBook) -> _BookTables:
 
 # ------------------------------------------------------------------------- numba kernels
 
-_RATED, _BLOCKED, _INSUFFICIENT, _UNASSIGNED, _MISMATCH, _NOT_SCANNED = 0, 1, 2, 3, 4, -1  # what the scan did
-_NO_RATE, _MALFORMED, _UNKNOWN = 5, 6, 7  # and what became of the records it did not see
+_RATED, _BLOCKED, _INSUFFICIENT, _UNASSIGNED, _MISMATCH, _TOO_LARGE, _NOT_SCANNED = 0, 1, 2, 3, 4, 5, -1  # the scan
+_NO_RATE, _MALFORMED, _UNKNOWN = 6, 7, 8  # and what became of the records it did not see
 
 
 _SAFE_FACTOR = 3_037_000_499  # floor(sqrt(2**63 - 1)): two factors up to it never overflow
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
 def _mul(a: int, b: int) -> tuple[int, bool]:
     """``a * b``, and whether it fits int64 (a division only for large factors)."""
     if -_SAFE_FACTOR <= a <= _SAFE_FACTOR and -_SAFE_FACTOR <= b <= _SAFE_FACTOR:
@@ -464,14 +517,14 @@ def _mul(a: int, b: int) -> tuple[int, bool]:
     return a * b, True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
 def _add(a: int, b: int) -> tuple[int, bool]:
     if (b > 0 and a > _MAX - b) or (b < 0 and a < -_MAX - b):
         return 0, False
     return a + b, True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
 def _round_half_up(total: int, digits: int) -> int:
     """``total / 10**digits`` rounded half away from zero (Decimal's ROUND_HALF_UP)."""
     divisor = _POW10[digits]
@@ -482,7 +535,7 @@ def _round_half_up(total: int, digits: int) -> int:
     return -quotient if total < 0 else quotient
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
 def _half_even(numerator: int, divisor: int) -> int:
     """``numerator / divisor`` rounded half to even (numerator >= 0): units.convert's rounding."""
     quotient = numerator // divisor
@@ -492,7 +545,7 @@ def _half_even(numerator: int, divisor: int) -> int:
     return quotient
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
 def _convert(value, numerator, denominator, digits):
     """``units.convert`` of a volume with ``digits`` decimals to another unit
     (``value * numerator / denominator``): exact, or — with 12 decimals, as convert rounds —
@@ -509,7 +562,7 @@ def _convert(value, numerator, denominator, digits):
     return _half_even(product, denominator), True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
 def _in_rate_units(value, numerator, denominator, digits):
     """``units.convert`` of a volume with ``digits`` decimals to the rate's unit: (value,
     decimals, ok) — with ``digits`` decimals when exact there, else with 12, rounded half to
@@ -601,7 +654,7 @@ def _price_all(active, rate, volume, digits, unit, r_ok, r_per, conv_num, conv_d
     return amount, fits
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
 def _grow(array, needed):
     if needed <= array.shape[0]:
         return array
@@ -610,7 +663,7 @@ def _grow(array, needed):
     return bigger
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
 def _serves(b, service, at, b_from, b_to, b_service_ptr, b_services):
     if at < b_from[b] or at >= b_to[b]:
         return False
@@ -629,7 +682,7 @@ def _scan(active, sub, start, service, unit, volume, digits, rate0, amount0, amo
           b_service_ptr, b_services, s_volume, s_amount, s_rank, s_count,
           def_measure, def_ptr, t_column, t_level, t_action, t_rate, conv_num, conv_den,
           r_ok, r_per, r_kind, r_price_digits, r_volume_digits, r_minor, r_flat, r_tier_ptr, tier_up, tier_amount,
-          r_currency):
+          r_currency, r_max_amount):
     """The stateful part of rating, record by record in rating order (``rating._rate_one``
     from step 2 on). Balances and totals are updated in place; a subscriber whose values
     leave the integers here is flagged in ``fallback`` and its results are not to be used.
@@ -732,6 +785,10 @@ def _scan(active, sub, start, service, unit, volume, digits, rate0, amount0, amo
             if not ok:
                 fallback[s] = True
                 continue
+        if charge > r_max_amount[rate]:  # rating.MAX_AMOUNT, in minor units
+            status[i] = _TOO_LARGE
+            amount[i] = charge
+            continue
         charge_scan, ok = _mul(charge, _POW10[SCAN_DIGITS - r_minor[rate]])
         if not ok:
             fallback[s] = True
@@ -835,6 +892,16 @@ def _scan(active, sub, start, service, unit, volume, digits, rate0, amount0, amo
             event_row[:events], event_slot[:events], event_threshold[:events], event_value[:events])
 
 
+def _compiled(kernel: Any) -> Any:
+    """The kernel, called with writable C-ordered arrays only: numba compiles one version per
+    kind of array, and polars hands out read-only views or copies depending on the data — a
+    second compilation (seconds) in the middle of a file otherwise."""
+    def call(*arguments: Any) -> Any:
+        return kernel(*(np.require(a, requirements=["C", "W"]) if isinstance(a, np.ndarray) else a
+                        for a in arguments))
+    return call
+
+
 # ------------------------------------------------------------------------------ the chunk
 
 
@@ -865,8 +932,7 @@ def rating_order(subscriber_rank: np.ndarray, start: np.ndarray, ids: pl.Series,
     rank_bits = int(int(subscriber_rank.max()) + 2).bit_length()
     if span_bits + rank_bits <= 62:
         key = ((subscriber_rank.astype(np.int64) + 1) << span_bits) | (start - low)
-        order = pl.DataFrame({"key": key}).with_row_index().sort("key", maintain_order=True)["index"] \
-            .to_numpy().astype(np.int64)  # stable, and in parallel
+        order = np.argsort(key, kind="stable")
         ordered = key[order]
         tie = ordered[1:] == ordered[:-1]
     else:
@@ -919,8 +985,8 @@ class _Chunk:
         self.book = book
         self.tables = _tables(book)
         self.stages = _Stages(timings)
-        self.records = conform(records, RECORD_SCHEMA)
-        self.all_subscribers = conform(subscribers, SUBSCRIBER_SCHEMA).unique("id", keep="last", maintain_order=True)
+        self.records = _checked(conform(records, RECORD_SCHEMA)).rechunk()  # gathers over many chunks cost more
+        self.all_subscribers = _subscription_table(subscribers)
         self.state = BulkState(
             conform(state.buckets, BUCKET_SCHEMA).unique("id", keep="last", maintain_order=True),
             conform(state.accumulators, ACCUMULATOR_SCHEMA).unique(["accumulator", "subscriber", "period"],
@@ -929,15 +995,7 @@ class _Chunk:
     # ---- 1. order, subscribers, what cannot be rated
 
     def _order(self) -> None:
-        names = self.records["subscriber"].drop_nulls().unique().sort()
-        known = self.all_subscribers.filter(pl.col("id").is_in(names.implode())).with_columns(known=pl.lit(True))
-        subs = pl.DataFrame({"id": names}).join(known, on="id", how="left").with_row_index("rank")
-        subs = subs.with_columns(pl.col("rank").cast(pl.Int64), pl.col("known").fill_null(False),
-                                 pl.col("active_offerings").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
-                                 pl.col("payers").fill_null(pl.lit([], dtype=pl.List(PAYER))))
-        ranks = self.records.select(pl.col("subscriber")).join(subs.select(pl.col("id").alias("subscriber"), "rank"),
-                                                               on="subscriber", how="left", maintain_order="left")
-        rank = ranks["rank"].fill_null(-1).to_numpy()
+        subs, rank = self._subscriber_ranks()
         # a malformed start sorts after the well-formed ones of its subscriber, as in the reference
         micros = self.records["start"].dt.epoch("us")
         start = micros.fill_null((micros.max() or 0) + 1).to_numpy()
@@ -955,57 +1013,72 @@ class _Chunk:
         self.sub = sub
         self.start = frame["start"].dt.epoch("us").fill_null(0).to_numpy()
 
-    def _per_record(self, columns: list[str]) -> pl.DataFrame:
-        """Subscriber columns for each record of the chunk (nulls where it has no subscriber)."""
-        own = self.subs.select(columns)
+    def _subscriber_ranks(self) -> tuple[pl.DataFrame, np.ndarray]:
+        """The subscribers of the chunk, by id (known ones with their columns, and those no
+        subscription is known for), and the rank of each record's subscriber among them (-1:
+        none). One join of the records with the subscriptions, by id."""
+        table = self.all_subscribers.with_row_index("at")
+        at = self.records.select("subscriber").join(table.select(pl.col("id").alias("subscriber"), "at"),
+                                                    on="subscriber", how="left", maintain_order="left")["at"]
+        known = at.is_not_null().to_numpy()
+        positions = at.to_numpy()[known].astype(np.int64)
+        present = np.nonzero(np.bincount(positions, minlength=table.height))[0]  # in order of id
+        dense = np.zeros(table.height, np.int64)
+        dense[present] = np.arange(present.shape[0])
+        inverse = dense[positions]
+        known_subs = table[present].drop("at").with_columns(known=pl.lit(True))
+        strangers = self.records["subscriber"].filter(pl.Series(~known)).drop_nulls().unique().sort()
+        # the rank of a name among all of them: its place among its own kind plus the names of
+        # the other kind before it (ids sort as text, as the reference sorts them)
+        known_rank = np.arange(present.shape[0]) + strangers.search_sorted(known_subs["id"], side="left").to_numpy()
+        stranger_rank = np.arange(strangers.len()) + known_subs["id"].search_sorted(strangers, side="left").to_numpy()
+        unknown_subs = pl.DataFrame({"id": strangers}).with_columns(known=pl.lit(False))
+        subs = pl.concat([known_subs.with_columns(rank=pl.Series(known_rank, dtype=pl.Int64)),
+                          unknown_subs.with_columns(rank=pl.Series(stranger_rank, dtype=pl.Int64))],
+                         how="diagonal_relaxed").sort("rank")
+        subs = conform(subs, {**SUBSCRIBER_SCHEMA, "known": pl.Boolean, "rank": pl.Int64}).with_columns(
+            pl.col("active_offerings").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+            pl.col("payers").fill_null(pl.lit([], dtype=pl.List(PAYER))))
+        rank = np.full(self.records.height, -1, np.int64)
+        rank[known] = known_rank[inverse.reshape(-1)]
+        if strangers.len():
+            named = ~known & self.records["subscriber"].is_not_null().to_numpy()
+            rank[named] = stranger_rank[strangers.search_sorted(self.records["subscriber"].filter(pl.Series(named)),
+                                                                side="left").to_numpy()]
+        return subs, rank
+
+    def _per_record(self, columns: list[str], table: pl.DataFrame | None = None) -> pl.DataFrame:
+        """Subscriber columns (of ``table``, one row per subscriber, else of the subscribers)
+        for each record of the chunk (nulls where it has no subscriber)."""
+        own = (self.subs if table is None else table).select(columns)
         table = pl.concat([own, pl.DataFrame([pl.Series(c, [None], dtype=own.schema[c]) for c in columns])])
         return table[np.where(self.sub < 0, self.n_subs, self.sub)]
 
     # ---- 2. rule decisions
 
-    def _facts(self, attributes: set[str]) -> tuple[pl.DataFrame, FactColumns]:
-        """The record columns plus the subscriber columns the conditions need."""
-        wanted = {"party.id": "party_id", "party.classification": "classification", "usage.offering": "offering",
-                  "inventory.activeOfferings": "active_offerings", "inventory.offerings": "active_offerings"}
-        sub_columns = sorted({wanted[a] for a in attributes if a in wanted})
-        frame = self.frame.with_columns(volume_scan=pl.Series(self.volume))
-        if sub_columns:
-            frame = frame.with_columns(self._per_record(sub_columns).get_columns())
-        non_empty = {c: pl.when(pl.col(c) != "").then(pl.col(c)) for c in ("party_id", "classification", "offering")}
+    def _facts(self) -> tuple[pl.DataFrame, FactColumns]:
+        """The records' facts as the usage rule sets see them: the usage, ``now`` = its start,
+        and the tests of the subscription's facts decided once per subscriber."""
+        decided, tests = self._subscriber_tests(self.tables.usage.conditions(), "__usage_")
+        frame = self.frame.with_columns(*tests.get_columns(), volume_scan=pl.Series(self.volume))
         columns: dict[str, pl.Expr] = {
             "usage.service": pl.col("service"), "usage.start": pl.col("start"), "usage.volume": pl.col("volume_scan"),
             "usage.unit": pl.col("unit"), "usage.type": pl.col("type"), "usage.roaming": pl.col("roaming"),
             "usage.country": pl.col("country"), "now": pl.col("start"),
         }
-        if "party_id" in sub_columns:
-            columns["party.id"] = non_empty["party_id"]
-        if "classification" in sub_columns:
-            columns["party.classification"] = non_empty["classification"]
-        if "offering" in sub_columns:  # the subscription's own offering, as rating gives it
-            columns["usage.offering"] = non_empty["offering"]
-        if "active_offerings" in sub_columns:
-            columns["inventory.activeOfferings"] = columns["inventory.offerings"] = pl.col("active_offerings")
-        return frame, FactColumns(columns, {"usage.volume": self.vd})
+        return frame, FactColumns(columns, {"usage.volume": self.vd}, decided)
 
     def _decide(self) -> None:
         usage = self.tables.usage
-        frame, facts = self._facts(usage.attributes())
-        expressions = usage.expressions(facts)
-        decided = frame.lazy().with_columns(**expressions).select(list(expressions)).collect()
-        chosen = decided["chosen_version"].to_numpy()
-        if usage.accumulator_count:
-            flag_expressions = usage.accumulator_expressions(facts, pl.col("chosen_version"))
-            flags = frame.with_columns(chosen_version=decided["chosen_version"]).lazy() \
-                .with_columns(**flag_expressions).select(list(flag_expressions)).collect()
-            self.acc_flags = [flags[f"acc_flag_{j}"].to_numpy() for j in range(usage.accumulator_count)]
-        else:
-            self.acc_flags = []
-        self.chosen = np.where(self.candidate, chosen, -1)
-        self.rule = np.where(self.chosen >= 0, decided["chosen_rule"].to_numpy(), -1)
-        np.logical_or.at(self.fallback, self.sub[self.candidate & decided["needs_reference"].to_numpy()], True)
-        words = [decided[f"reason_word_{k}"].to_numpy() for k in range(usage.reason_word_count())
-                 if f"reason_word_{k}" in decided.columns]
-        self.reason_words = np.stack(words, axis=1) if words else np.zeros((frame.height, 1), np.int64)
+        frame, facts = self._facts()
+        masks = usage.masks(facts)
+        evaluated = frame.lazy().with_columns(**masks).select(list(masks)).collect() if masks else pl.DataFrame()
+        outcome = usage.decide({name: evaluated[name].to_numpy() for name in masks}, frame.height)
+        self.acc_flags = outcome.accumulators
+        self.chosen = np.where(self.candidate, outcome.chosen_version, -1)
+        self.rule = np.where(self.chosen >= 0, outcome.chosen_rule, -1)
+        np.logical_or.at(self.fallback, self.sub[self.candidate & outcome.needs_reference], True)
+        self.reason_words = outcome.reason_words
         self.stages.done("conditions")
 
     # ---- 3. prices
@@ -1018,103 +1091,121 @@ class _Chunk:
             self.amount0 = np.zeros(self.frame.height, np.int64)
             self.amount0_fits = np.ones(self.frame.height, bool)
         else:
-            self.amount0, self.amount0_fits = _price_all(active, self.rate0, self.volume, self.vd, self.unit, ok,
-                                                         self.r_per,
-                                                         self.conv_num, self.conv_den, kind, p, v, minor, flat,
-                                                         tier_ptr, tier_up, tier_amount)
+            self.amount0, self.amount0_fits = _compiled(_price_all)(active, self.rate0, self.volume, self.vd,
+                                                                    self.unit, ok, self.r_per, self.conv_num,
+                                                                    self.conv_den, kind, p, v, minor, flat, tier_ptr,
+                                                                    tier_up, tier_amount)
         self.stages.done("tiers")
 
     # ---- 4. split billing
 
     def _payers(self) -> None:
+        """The payer plan of each record's charge, and why it cannot be billed when it cannot."""
         split = self.tables.split
-        subs = self.subs
         roles = pl.col("payers").list.eval(pl.element().struct.field("role"))
         accounts = pl.col("payers").list.eval(pl.element().struct.field("account"))
         plan_roles = sorted(split.roles())
-        subs = subs.with_columns(
-            default_role=pl.when(roles.list.contains("payer")).then(pl.lit("payer"))
-            .when(accounts.list.n_unique() == 1).then(roles.list.first()).otherwise(pl.lit("payer")))
+        split_ids = sorted(self.subs["split_billing"].drop_nulls().unique().to_list())
+
         def account_of(role: str) -> pl.Expr:  # the last one given, as a dict of payers keeps it
             return pl.col("payers").list.eval(pl.element().filter(pl.element().struct.field("role") == role)
                                               .struct.field("account")).list.last()
 
-        subs = subs.with_columns(
-            default_ok=roles.list.contains(pl.col("default_role")),
+        # what only depends on the subscription, once per subscriber: the payer when it names no
+        # split billing (rating.DEFAULT_PAYER, or its one billing account), and its roles' accounts
+        single = accounts.list.n_unique() == 1
+        self.subs = self.subs.with_columns(
+            default_role=pl.when(roles.list.contains("payer")).then(pl.lit("payer"))
+            .when(single).then(roles.list.first()).otherwise(pl.lit("payer")),
             default_account=pl.when(roles.list.contains("payer")).then(account_of("payer"))
-            .when(accounts.list.n_unique() == 1).then(accounts.list.first()),
+            .when(single).then(accounts.list.first()),
+            split_code=pl.col("split_billing").replace_strict({s: i for i, s in enumerate(split_ids)}, default=-1,
+                                                              return_dtype=pl.Int32),
             **{f"has_role_{i}": roles.list.contains(r) for i, r in enumerate(plan_roles)},
             **{f"account_{i}": account_of(r) for i, r in enumerate(plan_roles)})
-        self.subs = subs
+        self.subs = self.subs.with_columns(default_ok=pl.col("default_account").is_not_null())
         self.role_index = {r: i for i, r in enumerate(plan_roles)}
+        decided, tests = self._subscriber_tests(split.conditions(), "__split_")
+        per_subscriber = ["split_code", "default_ok"] + [f"has_role_{i}" for i in range(len(plan_roles))]
         active = self.chosen >= 0
-        needed = split.attributes()
-        wanted = {"party.id": "party_id", "party.classification": "classification",
-                  "inventory.activeOfferings": "active_offerings", "inventory.offerings": "active_offerings"}
-        sub_columns = sorted({wanted[a] for a in needed if a in wanted}
-                             | {"split_billing", "offering", "default_ok", "default_role"}
-                             | {f"has_role_{i}" for i in range(len(plan_roles))})
-        frame = self.frame.select("subscriber", "service", "start", "type") \
-            .with_columns(self._per_record(sub_columns).get_columns())
-        rate_currency = self.tables.rate_arrays[9]
-        minor = self.tables.rate_arrays[4]
-        amount_scan = np.zeros(frame.height, np.int64)
-        if len(self.tables.rates):
-            factor = _POW10[SCAN_DIGITS - minor[self.rate0]]
+        rates = len(self.tables.rates) > 0
+        amount_scan = np.zeros(self.frame.height, np.int64)
+        if rates:
+            factor = _POW10[SCAN_DIGITS - self.tables.rate_arrays[4][self.rate0]]
             amount_scan = np.where(active & self.amount0_fits, self.amount0 * factor, 0)
-        frame = frame.with_columns(
-            charge_currency=_pick(self.tables.currencies, rate_currency[self.rate0] if len(self.tables.rates)
+        frame = self.frame.select("service", "start", "type").with_columns(
+            *self._per_record(per_subscriber).get_columns(), *tests.get_columns(),
+            charge_currency=_pick(self.tables.currencies, self.tables.rate_arrays[9][self.rate0] if rates
                                   else self.rate0, active),
             charge_amount=pl.Series(amount_scan))
         non_empty = lambda c: pl.when(pl.col(c) != "").then(pl.col(c))  # noqa: E731 - "if value" in rating
-        columns: dict[str, pl.Expr] = {
+        facts = FactColumns({
             "now": pl.col("start"), "charge.type": pl.lit("usage"), "charge.service": pl.col("service"),
-            "charge.usageType": non_empty("type"), "charge.offering": non_empty("offering"),
-            "charge.currency": pl.col("charge_currency"), "charge.amount": pl.col("charge_amount"),
-        }
-        if "party_id" in sub_columns:
-            columns["party.id"] = non_empty("party_id")
-        if "classification" in sub_columns:
-            columns["party.classification"] = non_empty("classification")
-        if "active_offerings" in sub_columns:
-            columns["inventory.activeOfferings"] = columns["inventory.offerings"] = pl.col("active_offerings")
-        facts = FactColumns(columns, {"charge.amount": SCAN_DIGITS})
-        split_ids = subs["split_billing"].drop_nulls().unique().to_list()
-        plan = split.plan_expr(pl.col("split_billing"), facts, split_ids)
-        role_index = {r: i for i, r in enumerate(plan_roles)}
+            "charge.usageType": non_empty("type"), "charge.currency": pl.col("charge_currency"),
+            "charge.amount": pl.col("charge_amount")}, {"charge.amount": SCAN_DIGITS}, decided)
+        plan = split.plan_expr({s: pl.col("split_code") == i for i, s in enumerate(split_ids)}, facts)
+        # the first role of the plan without a billing account: -2 the default one, else its index
         missing: Any = pl.when(pl.col("plan") == SUBSCRIBER_DEFAULT).then(
-            pl.when(~pl.col("default_ok")).then(pl.col("default_role")).otherwise(pl.lit(None, pl.Utf8)))
+            pl.when(~pl.col("default_ok")).then(pl.lit(-2, pl.Int32)))
         for p, payer_plan in enumerate(split.plans):
-            first_missing: Any = None
+            first: Any = None
             for role, _ in payer_plan.parts:
-                has = pl.col(f"has_role_{role_index[role]}")
-                first_missing = pl.when(~has).then(pl.lit(role)) if first_missing is None \
-                    else first_missing.when(~has).then(pl.lit(role))
-            missing = missing.when(pl.col("plan") == p).then(first_missing.otherwise(pl.lit(None, pl.Utf8)))
-        missing = missing.otherwise(pl.lit(None, pl.Utf8))
-        decided = frame.lazy().with_columns(plan=plan).with_columns(missing_role=missing).select(
-            "plan",
-            reason_code=pl.when(pl.col("plan") == NO_PAYER).then(pl.lit("noPayer"))
-            .when(pl.col("plan") == UNAVAILABLE).then(pl.lit("noSplitBilling"))
-            .when(pl.col("missing_role").is_not_null()).then(pl.lit("noBillingAccount")),
-            reason_label=pl.when(pl.col("plan") == NO_PAYER)
-            .then(pl.format("split billing {} names no payer for this charge", pl.col("split_billing")))
-            .when(pl.col("plan") == UNAVAILABLE)
-            .then(pl.format("no version of split billing rule set '{}' is in force at the start of this usage",
-                            pl.col("split_billing")))
-            .when(pl.col("missing_role").is_not_null())
-            .then(pl.format("no billing account for the payer role '{}' of subscription {}",
-                            pl.col("missing_role"), pl.col("subscriber"))),
-            amount_dependent=pl.col("split_billing").is_in(sorted(split.amount_dependent)).fill_null(False),
-            currency_dependent=pl.col("split_billing").is_in(sorted(split.currency_dependent)).fill_null(False),
-        ).collect()
-        self.plan = decided["plan"].to_numpy()
-        self.unassigned_code = decided["reason_code"]
-        self.unassigned_label = decided["reason_label"]
-        self.unassigned = self.unassigned_code.is_not_null().to_numpy()
-        self.amount_dependent = decided["amount_dependent"].to_numpy()
-        self.currency_dependent = decided["currency_dependent"].to_numpy()
+                lacks, index = ~pl.col(f"has_role_{self.role_index[role]}"), pl.lit(self.role_index[role], pl.Int32)
+                first = pl.when(lacks).then(index) if first is None else first.when(lacks).then(index)
+            missing = missing.when(pl.col("plan") == p).then(first.otherwise(pl.lit(None, pl.Int32)))
+        outcome = frame.lazy().with_columns(plan=plan.fill_null(UNAVAILABLE)).select(
+            "plan", missing=missing.otherwise(pl.lit(None, pl.Int32)),
+            amount_dependent=pl.col("split_code").is_in([split_ids.index(s) for s in split.amount_dependent
+                                                        if s in split_ids]),
+            currency_dependent=pl.col("split_code").is_in([split_ids.index(s) for s in split.currency_dependent
+                                                          if s in split_ids])).collect()
+        self.plan = outcome["plan"].to_numpy()
+        missing_role = outcome["missing"].fill_null(-1).to_numpy()
+        self.unassigned = (self.plan == NO_PAYER) | (self.plan == UNAVAILABLE) | (missing_role != -1)
+        self.unassigned_code, self.unassigned_label = self._unassigned_reasons(missing_role, plan_roles)
+        self.amount_dependent = outcome["amount_dependent"].fill_null(False).to_numpy()
+        self.currency_dependent = outcome["currency_dependent"].fill_null(False).to_numpy()
         self.stages.done("split decisions")
+
+    def _unassigned_reasons(self, missing_role: np.ndarray, plan_roles: list[str]) -> tuple[pl.Series, pl.Series]:
+        """Code and label of the records whose charge cannot be billed (null for the others)."""
+        rows = np.nonzero(self.unassigned)[0]
+        codes = pl.repeat(None, self.frame.height, dtype=pl.Utf8, eager=True)
+        labels = codes.clone()
+        if rows.shape[0]:
+            subs = self.subs[self.sub[rows]]
+            found = []
+            for plan, missing, split, default, subscriber in zip(
+                    self.plan[rows], missing_role[rows], subs["split_billing"].to_list(),
+                    subs["default_role"].to_list(), subs["id"].to_list()):
+                if plan == NO_PAYER:
+                    found.append(("noPayer", f"split billing {split} names no payer for this charge"))
+                elif plan == UNAVAILABLE:
+                    found.append(("noSplitBilling", f"no version of split billing rule set '{split}' is in force "
+                                                    f"at the start of this usage"))
+                else:
+                    role = default if missing == -2 else plan_roles[missing]
+                    found.append(("noBillingAccount",
+                                  f"no billing account for the payer role '{role}' of subscription {subscriber}"))
+            codes = codes.scatter(rows, pl.Series([c for c, _ in found], dtype=pl.Utf8))
+            labels = labels.scatter(rows, pl.Series([label for _, label in found], dtype=pl.Utf8))
+        return codes, labels
+
+    def _subscriber_tests(self, conditions: Sequence[Any], prefix: str) -> tuple[dict[tuple[Any, ...], pl.Expr],
+                                                                                pl.DataFrame]:
+        """The tests of these conditions that only look at the subscription (party,
+        inventory, its offering), decided once per subscriber; and, per record, their columns."""
+        tests = {test_key(t): t for c in conditions for t in tests_of(c) if t.attribute in _SUBSCRIPTION_FACTS}
+        non_empty = lambda c: pl.when(pl.col(c) != "").then(pl.col(c))  # noqa: E731 - "if value" in rating
+        columns = {attribute: pl.col(column) if column == "active_offerings" else non_empty(column)
+                   for attribute, column in _SUBSCRIPTION_FACTS.items()}
+        names = {key: f"{prefix}{k}" for k, key in enumerate(tests)}
+        per_subscriber = self.subs.select(**{names[key]: condition_expr(test, FactColumns(columns))
+                                             for key, test in tests.items()}) if tests else pl.DataFrame()
+        per_record = self._per_record(list(names.values()), per_subscriber).fill_null(False) if tests \
+            else pl.DataFrame()
+        return {key: pl.col(name) for key, name in names.items()}, per_record
+
 
     # ---- 5. balances and totals, then the scan
 
@@ -1181,8 +1272,10 @@ class _Chunk:
         totals = self.state.accumulators.join(subs, on="subscriber", how="semi")["volume"]
         values = [self.frame["volume"].filter(pl.Series(self.candidate)),
                   buckets["remaining"].filter(pl.Series(~self.b_money)), totals]
-        misfits = {digits: sum(int((~scaled_integers(v, digits)[1]).sum()) for v in values) for digits in (6, 12)}
-        self.vd = 12 if uneven or misfits[12] < misfits[6] else 6
+        misfits = {6: sum(int((~scaled_integers(v, 6)[1]).sum()) for v in values)} if not uneven else {6: 1}
+        if misfits[6]:
+            misfits[12] = sum(int((~scaled_integers(v, 12)[1]).sum()) for v in values)
+        self.vd = 12 if uneven or (misfits[6] and misfits[12] < misfits[6]) else 6
         self.volume, volume_fits = scaled_integers(self.frame["volume"], self.vd)
         np.logical_or.at(self.fallback, self.sub[self.candidate & ~volume_fits], True)
 
@@ -1283,14 +1376,16 @@ class _Chunk:
         (ok, kind, p, v, minor, flat, tier_ptr, tier_up, tier_amount, currency) = self.tables.rate_arrays
         active = self.chosen >= 0
         sub = np.where(self.sub < 0, self.n_subs, self.sub)
-        self.out = _scan(active, sub, self.start, self.service, self.unit, self.volume, self.vd, self.rate0, self.amount0,
+        self.out = _compiled(_scan)(active, sub, self.start, self.service, self.unit, self.volume, self.vd, self.rate0,
+                         self.amount0,
                          self.amount0_fits, self.acc_ptr, self.acc_def, self.acc_slot, self.unassigned,
                          self.amount_dependent, self.currency_dependent, self.fallback,
                          self.sub_bucket_ptr, self.sub_buckets, self.b_money, self.b_unit, self.b_remaining,
                          self.b_floor, self.b_has_floor, self.b_from, self.b_to, self.b_service_ptr, self.b_services,
                          self.s_volume, self.s_amount, self.s_rank, self.s_count,
                          def_measure, def_ptr, column, level, action, threshold_rate, self.conv_num, self.conv_den,
-                         ok, self.r_per, kind, p, v, minor, flat, tier_ptr, tier_up, tier_amount, currency)
+                         ok, self.r_per, kind, p, v, minor, flat, tier_ptr, tier_up, tier_amount, currency,
+                         self.tables.max_amounts)
         self.stages.done("scan")
 
     # ---- 6. charges per payer, the rated frame, the new state
@@ -1347,7 +1442,7 @@ class _Chunk:
         blocked = kind == _BLOCKED
         thresholds = tables.thresholds
         currency = _pick(tables.currencies, tables.rate_arrays[9][final[rows]] if len(tables.rates) else final[rows],
-                         kind == _INSUFFICIENT)
+                         (kind == _INSUFFICIENT) | (kind == _TOO_LARGE))
         parts = pl.DataFrame({
             "category": kind,
             "malformed": self.frame["malformed"].gather(rows),
@@ -1365,16 +1460,21 @@ class _Chunk:
                                    blocked),
             "threshold": _pick([f"{tables.defs[d].name}/{t.id}" for d, t in thresholds], blocked_by[rows], blocked),
             "mismatch_label": self._mismatch_labels(rows[kind == _MISMATCH], final, rows),
-            "insufficient_label": _insufficient_labels(kind == _INSUFFICIENT, amount[rows], minor[rows], currency),
+            "insufficient_label": _amount_labels("the prepaid balance cannot cover {} {}", kind == _INSUFFICIENT,
+                                                 amount[rows], minor[rows], currency),
+            "too_large_label": _amount_labels(f"the charge {{}} {{}} is beyond what one record may cost "
+                                              f"({MAX_AMOUNT:,})", kind == _TOO_LARGE, amount[rows], minor[rows],
+                                              currency),
         })
         is_ = {c: pl.col("category") == c for c in (_MALFORMED, _UNKNOWN, _NO_RATE, _BLOCKED, _INSUFFICIENT,
-                                                     _UNASSIGNED, _MISMATCH)}
+                                                     _UNASSIGNED, _MISMATCH, _TOO_LARGE)}
         code = pl.when(is_[_MALFORMED]).then(pl.lit("malformed")) \
             .when(is_[_UNKNOWN]).then(pl.lit("unknownSubscriber")) \
             .when(is_[_NO_RATE]).then(pl.col("signature_code")) \
             .when(is_[_BLOCKED]).then(pl.col("blocked_code")) \
             .when(is_[_INSUFFICIENT]).then(pl.lit("insufficientBalance")) \
             .when(is_[_MISMATCH]).then(pl.lit("unitMismatch")) \
+            .when(is_[_TOO_LARGE]).then(pl.lit("amountTooLarge")) \
             .when(is_[_UNASSIGNED]).then(pl.col("unassigned_code"))
         label = pl.when(is_[_MALFORMED]).then(pl.col("malformed")) \
             .when(is_[_UNKNOWN]).then(pl.format("no subscription '{}' is known to rating", pl.col("subscriber"))) \
@@ -1382,6 +1482,7 @@ class _Chunk:
             .when(is_[_BLOCKED]).then(pl.col("blocked_label")) \
             .when(is_[_INSUFFICIENT]).then(pl.col("insufficient_label")) \
             .when(is_[_MISMATCH]).then(pl.col("mismatch_label")) \
+            .when(is_[_TOO_LARGE]).then(pl.col("too_large_label")) \
             .when(is_[_UNASSIGNED]).then(pl.col("unassigned_label"))
         one = pl.concat_list(pl.struct(code=pl.col("code"), label=pl.col("label"), prerequisite=pl.col("prerequisite"),
                                        threshold=pl.col("threshold")))
@@ -1415,7 +1516,8 @@ class _Chunk:
                                                                              self.vd))})
         events = pl.DataFrame({
             "kind": pl.Series(["thresholdReached"], dtype=pl.Utf8).gather(np.zeros(event_row.shape[0], np.int64)),
-            "accumulator": pl.Series([tables.defs[d].name for d, _ in thresholds], dtype=pl.Utf8).gather(event_threshold),
+            "accumulator": pl.Series([tables.defs[d].name for d, _ in thresholds], dtype=pl.Utf8)
+            .gather(event_threshold),
             "threshold": pl.Series([t.id for _, t in thresholds], dtype=pl.Utf8).gather(event_threshold),
             "action": pl.Series([t.action for _, t in thresholds], dtype=pl.Utf8).gather(event_threshold),
             "subscriber": frame["subscriber"].gather(event_row),
@@ -1543,6 +1645,21 @@ class _Chunk:
         return out, state
 
 
+def _checked(records: pl.DataFrame) -> pl.DataFrame:
+    """The records with ``malformed`` set where a frame built elsewhere left a value missing
+    (the converters and the file readers say why themselves, with the reference's words)."""
+    problem = pl.coalesce(
+        pl.col("malformed"),
+        pl.when(pl.col("start").is_null()).then(pl.lit("the usage start has no time zone")),
+        pl.when(pl.col("volume").is_null() | (pl.col("volume") < 0))
+        .then(pl.format("the volume must be a number of at least 0, got {}", pl.col("volume"))),
+        pl.when(pl.col("volume") > MAX_VOLUME)
+        .then(pl.format("the volume {} is beyond what one record can hold", pl.col("volume"))),
+        pl.when(pl.col("service").is_null() | (pl.col("service") == ""))
+        .then(pl.lit("the usage service must be a non-empty text")))
+    return records.with_columns(malformed=problem)
+
+
 def _conversions(units: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """``numerator[a, b] / denominator[a, b]``: a volume in ``units[a]`` expressed in
     ``units[b]`` (0 / 0 when they do not convert), read off :func:`units.convert` itself."""
@@ -1619,13 +1736,14 @@ def _period_texts(numbers: np.ndarray) -> pl.Series:
     return pl.select(text.alias("period")).to_series()
 
 
-def _insufficient_labels(where: np.ndarray, amount: np.ndarray, minor: np.ndarray, currency: pl.Series) -> pl.Series:
-    """"the prepaid balance cannot cover 2.50 EUR" where ``where`` holds (the amount as the
-    reference prints it: the currency's quantum)."""
+def _amount_labels(text: str, where: np.ndarray, amount: np.ndarray, minor: np.ndarray, currency: pl.Series
+                   ) -> pl.Series:
+    """``text`` with the amount (as the reference prints it: to the currency's quantum) and
+    the currency, where ``where`` holds: "the prepaid balance cannot cover 2.50 EUR"."""
     rows = np.nonzero(where)[0]
     labels = pl.repeat(None, where.shape[0], dtype=pl.Utf8, eager=True)
     if rows.shape[0]:
-        texts = [f"the prepaid balance cannot cover {Decimal(int(a)).scaleb(-int(m))} {c}"
+        texts = [text.format(Decimal(int(a)).scaleb(-int(m)), c)
                  for a, m, c in zip(amount[rows], minor[rows], currency.gather(rows).to_list())]
         labels = labels.scatter(rows, pl.Series(texts, dtype=pl.Utf8))
     return labels

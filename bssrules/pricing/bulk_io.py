@@ -19,9 +19,11 @@ Inputs:
 - balances (``--buckets``) and accumulator totals as JSON lines; the new ones are written
   as JSON lines (``buckets.jsonl``, ``accumulators.jsonl``) in the state folder.
 
-Output: the columns of :data:`bssrules.pricing.bulk.RATED_SCHEMA`; in CSV the nested
-columns (``charges``, ``buckets``, ``events``, ``reasons``) are JSON text. Amounts are
-written exactly (decimal text in CSV and JSON lines, decimal columns in Parquet).
+Output: the columns of :data:`bssrules.pricing.bulk.RATED_SCHEMA`, partition after
+partition, each in rating order (subscriber, start, id); in CSV the nested columns
+(``charges``, ``buckets``, ``events``, ``reasons``) are JSON text. Amounts are written
+exactly (decimal text in CSV and JSON lines — money with its currency's decimals —, decimal
+columns in Parquet). A chunk is written on a thread of its own while the next is rated.
 """
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ import csv
 import io
 import json
 import math
+import queue
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -49,12 +53,15 @@ from bssrules.pricing.bulk import (
     ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, MONEY_DIGITS, RATED_SCHEMA, RECORD_SCHEMA, SUBSCRIBER_SCHEMA, VOLUME,
     VOLUME_DIGITS, BulkState, conform, rate_chunk,
 )
+from bssrules.pricing.rating import MAX_VOLUME
 from bssrules.rules.loader import RuleBook
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 DEFAULT_CHUNK_SIZE = 500_000
 READ_BATCH = 200_000  # rows read at a time while partitioning
 _HASH_SEED = 20260601
+# rating.malformed's words for a volume beyond what one record can hold
+_TOO_MUCH = "the volume {} is beyond what one record can hold (at most " + f"{MAX_VOLUME:,})"
 _DECIMAL_TEXT = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$"
 
 
@@ -184,12 +191,15 @@ def normalize_usage(raw: pl.DataFrame) -> pl.DataFrame:
     frame = raw.select(id=text("id"), subscriber=text("subscriber"), service=text("service"), start=start,
                        volume=volume, unit=text("unit"), type=text("type"), roaming=roaming,
                        country=text("country"),
-                       before_volume=pl.coalesce(read_problem, missing("id"), missing("subscriber"),
-                                                 pl.when(text("service").is_null())
-                                                 .then(pl.lit("the record has no service")), start_problem),
+                       before_volume=pl.coalesce(read_problem, missing("id"), missing("subscriber"), start_problem),
+                       service_problem=pl.when(text("service").is_null())
+                       .then(pl.lit("the usage service must be a non-empty text, got None"))
+                       .when(text("service") == "").then(pl.lit("the usage service must be a non-empty text, got ''")),
                        volume_problem=volume_problem, after_volume=roaming_problem)
     frame = _scientific_volumes(frame, raw)
-    frame = frame.with_columns(malformed=pl.coalesce("before_volume", "volume_problem", "after_volume"))
+    # in the order rating.malformed checks them, so that the labels are the reference's
+    frame = frame.with_columns(malformed=pl.coalesce("before_volume", "volume_problem", "service_problem",
+                                                     "after_volume"))
     return conform(frame, RECORD_SCHEMA)
 
 
@@ -208,7 +218,10 @@ def _scientific_volumes(frame: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
         volumes[row], problems[row] = None, None
         if number < 0:
             problems[row] = f"the volume must be a number of at least 0, got {given[row]}"
-            volumes[row] = number if number.normalize().as_tuple().exponent >= -VOLUME_DIGITS else None  # type: ignore[operator]
+            exact = number.normalize().as_tuple().exponent >= -VOLUME_DIGITS  # type: ignore[operator]
+            volumes[row] = number if exact else None
+        elif number > MAX_VOLUME:
+            problems[row] = _TOO_MUCH.replace("{}", given[row])
         elif number.normalize().as_tuple().exponent < -VOLUME_DIGITS:  # type: ignore[operator]
             problems[row] = f"the volume has more than {VOLUME_DIGITS} decimals"
         elif abs(number) >= Decimal(10) ** (38 - VOLUME_DIGITS):
@@ -236,7 +249,7 @@ def _start(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
     naive = iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
     problem = pl.when(given.is_null() | (given == "")).then(pl.lit("the record has no start")) \
         .when(zoned.is_null() & naive.is_not_null()).then(pl.lit("the usage start has no time zone")) \
-        .when(zoned.is_null()).then(pl.format("the usage start '{}' is not an ISO 8601 date-time with a zone", given))
+        .when(zoned.is_null()).then(pl.format("the usage start must be a date-time, got '{}'", given))
     return zoned, problem
 
 
@@ -248,7 +261,8 @@ def _volume(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
     negative = pl.format("the volume must be a number of at least 0, got {}", column.cast(pl.Utf8))
     if dtype.is_integer():
         return column.cast(VOLUME), pl.when(column.is_null()).then(pl.lit("the record has no volume")) \
-            .when(column < 0).then(negative)
+            .when(column < 0).then(negative) \
+            .when(column > MAX_VOLUME).then(pl.format(_TOO_MUCH, column.cast(pl.Utf8)))
     if isinstance(dtype, pl.Decimal):
         scale = dtype.scale or 0
         fits = pl.lit(True) if scale <= VOLUME_DIGITS else \
@@ -256,6 +270,7 @@ def _volume(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
         return column.cast(VOLUME, strict=False), \
             pl.when(column.is_null()).then(pl.lit("the record has no volume")) \
             .when(column < 0).then(negative) \
+            .when(column > MAX_VOLUME).then(pl.format(_TOO_MUCH, column.cast(pl.Utf8))) \
             .when(~fits).then(pl.lit(f"the volume has more than {VOLUME_DIGITS} decimals"))
     # floats are read by their shortest text (as the rules read them); text as written
     given = column.cast(pl.Utf8).str.strip_chars()
@@ -269,8 +284,9 @@ def _volume(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
         .when(plain & (decimals > VOLUME_DIGITS)).then(pl.lit(f"the volume has more than {VOLUME_DIGITS} decimals")) \
         .when(plain & value.is_null()).then(pl.format("the volume {} is too large", given)) \
         .when(plain & (value < 0)).then(pl.format("the volume must be a number of at least 0, got {}", given)) \
+        .when(plain & (value > MAX_VOLUME)).then(pl.format(_TOO_MUCH, given)) \
         .when(~plain & (number < 0)).then(pl.format("the volume must be a number of at least 0, got {}", given)) \
-        .when(~plain).then(pl.format("the volume must be a number of at least 0, got '{}'", given))
+        .when(~plain).then(pl.format("the volume must be a number of at least 0, got {}", given))
     return value, problem
 
 
@@ -283,7 +299,7 @@ def _roaming(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
     value = pl.when(given.is_in(["true", "1", "yes"])).then(True).when(given.is_in(["false", "0", "no"])) \
         .then(False).otherwise(pl.lit(None, dtype=pl.Boolean))
     problem = pl.when(given.is_not_null() & (given != "") & value.is_null()) \
-        .then(pl.format("roaming '{}' is not true or false", pl.col("roaming").cast(pl.Utf8)))
+        .then(pl.format("the usage roaming flag must be true or false, got '{}'", pl.col("roaming").cast(pl.Utf8)))
     return value, problem
 
 
@@ -336,8 +352,8 @@ def _payers(raw: pl.DataFrame) -> pl.Series:
             return column.fill_null(pl.lit([], dtype=SUBSCRIBER_SCHEMA["payers"]))  # already [{role, account}]
         elif isinstance(column.dtype, pl.List):  # [{role, account}] or a Parquet map [{key, value}]
             for i, value in enumerate(column.to_list()):
-                payers[i] += [{"role": str(e.get("role", e.get("key"))), "account": str(e.get("account", e.get("value")))}
-                              for e in value or ()]
+                payers[i] += [{"role": str(e.get("role", e.get("key"))),
+                               "account": str(e.get("account", e.get("value")))} for e in value or ()]
         else:
             for i, value in enumerate(column.cast(pl.Utf8).to_list()):
                 if value:
@@ -380,35 +396,57 @@ def _instant(value: Any, what: str) -> Any:
 def read_buckets(path: Path) -> pl.DataFrame:
     """Balances from JSON lines: ``id, subscriber, unit, remaining`` and optionally
     ``precedence`` (100), ``services``, ``valid_from``, ``valid_to``, ``floor`` (0 when
-    absent; null: no limit)."""
-    rows = []
-    for number, line in enumerate(open(_existing(path), encoding="utf-8"), start=1):
-        if not line.strip():
-            continue
-        data = json.loads(line, parse_float=Decimal)
+    absent; null: no limit). Amounts are read exactly (as decimals, never floats)."""
+    columns: dict[str, list[Any]] = {name: [] for name in BUCKET_SCHEMA}
+    for number, data in _json_lines(path):
         where = f"{path}:{number}"
-        get = lambda snake, camel=None: data.get(snake, data.get(camel)) if camel else data.get(snake)  # noqa: E731
-        floor = data["floor"] if "floor" in data else 0
-        rows.append({"id": str(data["id"]), "subscriber": str(data["subscriber"]), "unit": str(data["unit"]),
-                     "remaining": _decimal(data["remaining"], where), "precedence": int(data.get("precedence", 100)),
-                     "services": list(data.get("services") or []),
-                     "valid_from": _instant(get("valid_from", "validFrom"), where),
-                     "valid_to": _instant(get("valid_to", "validTo"), where),
-                     "floor": None if floor is None else _decimal(floor, where)})
-    return pl.DataFrame(rows, schema=BUCKET_SCHEMA)
+        try:
+            columns["id"].append(str(data["id"]))
+            columns["subscriber"].append(str(data["subscriber"]))
+            columns["unit"].append(str(data["unit"]))
+            columns["remaining"].append(_decimal(data["remaining"], where))
+        except KeyError as exc:
+            raise InvalidInput(f"{where}: a bucket needs {exc.args[0]!r}") from None
+        columns["precedence"].append(int(data.get("precedence", 100)))
+        columns["services"].append([str(x) for x in data.get("services") or ()])
+        columns["valid_from"].append(_instant(data.get("valid_from", data.get("validFrom")), where))
+        columns["valid_to"].append(_instant(data.get("valid_to", data.get("validTo")), where))
+        floor = data["floor"] if "floor" in data else 0  # absent: 0, never below zero; null: no limit
+        columns["floor"].append(None if floor is None else _decimal(floor, where))
+    return pl.DataFrame([pl.Series(name, values, dtype=BUCKET_SCHEMA[name]) for name, values in columns.items()])
 
 
 def read_accumulators(path: Path) -> pl.DataFrame:
     """Accumulator totals from JSON lines (as :func:`write_state` writes them)."""
-    rows = []
-    for number, line in enumerate(open(_existing(path), encoding="utf-8"), start=1):
-        if line.strip():
-            data = json.loads(line, parse_float=Decimal)
-            where = f"{path}:{number}"
-            rows.append({"accumulator": data["accumulator"], "subscriber": data["subscriber"],
-                         "period": data["period"], "volume": _decimal(data.get("volume", 0), where),
-                         "amount": _decimal(data.get("amount", 0), where), "reached": list(data.get("reached") or [])})
-    return pl.DataFrame(rows, schema=ACCUMULATOR_SCHEMA)
+    columns: dict[str, list[Any]] = {name: [] for name in ACCUMULATOR_SCHEMA}
+    for number, data in _json_lines(path):
+        where = f"{path}:{number}"
+        try:
+            for name in ("accumulator", "subscriber", "period"):
+                columns[name].append(str(data[name]))
+        except KeyError as exc:
+            raise InvalidInput(f"{where}: an accumulator total needs {exc.args[0]!r}") from None
+        columns["volume"].append(_decimal(data.get("volume", 0), where))
+        columns["amount"].append(_decimal(data.get("amount", 0), where))
+        columns["reached"].append([str(x) for x in data.get("reached") or ()])
+    return pl.DataFrame([pl.Series(name, values, dtype=ACCUMULATOR_SCHEMA[name])
+                         for name, values in columns.items()])
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of a JSON lines file; numbers as decimals."""
+    decoder = json.JSONDecoder(parse_float=Decimal)
+    with open(_existing(path), encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = decoder.decode(line)
+            except ValueError as exc:
+                raise InvalidInput(f"{path}:{number}: not JSON: {exc}") from None
+            if not isinstance(data, dict):
+                raise InvalidInput(f"{path}:{number}: expected a JSON object")
+            yield number, data
 
 
 def write_state(state: BulkState, folder: Path) -> None:
@@ -480,6 +518,10 @@ def _charges_text(frame: pl.DataFrame, currencies: list[str]) -> pl.Series:
     return joined.select(pl.col("charges").fill_null(empty))["charges"]
 
 
+_FEW_VALUES = ["service", "unit", "type", "country", "status", "rule_set", "rule", "provisioning_id", "currency",
+               "reason_code", "reason_label", "rated_by"]
+
+
 class RatedWriter:
     """Writes rated frames one after the other into one file of the format of its extension."""
 
@@ -496,8 +538,10 @@ class RatedWriter:
         if self.kind == "parquet":
             table = frame.to_arrow()
             if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self.path, table.schema, compression="zstd", compression_level=1,
-                                                 write_statistics=False)
+                # dictionaries for the columns of few values only: building one for ids and times costs
+                # more than it saves; no statistics (nobody filters rated files by min/max here)
+                self._parquet = pq.ParquetWriter(self.path, table.schema, compression="snappy",
+                                                 use_dictionary=_FEW_VALUES, write_statistics=False)
             self._parquet.write_table(table.cast(self._parquet.schema))
             return
         if self._handle is None:
@@ -550,6 +594,45 @@ class RatingSummary:
             self.totals[currency] = total.quantize(quantum(currency))
 
 
+class _BackgroundWriter:
+    """Writes rated chunks on a thread of its own while the next chunk is rated (the
+    writers release the GIL); at most one chunk waits, so memory stays bounded."""
+
+    def __init__(self, writer: RatedWriter, summary: RatingSummary):
+        self.writer, self.summary = writer, summary
+        self.queue: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=1)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="bssrules-rated-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (frame := self.queue.get()) is not None:
+            if self.failure is not None:
+                continue  # drain, so that put() never blocks forever
+            try:
+                began = time.perf_counter()
+                self.writer.write(frame)
+                self.summary.add(frame)
+                self.summary.timings["write (in the background)"] = \
+                    self.summary.timings.get("write (in the background)", 0.0) + time.perf_counter() - began
+            except BaseException as exc:  # noqa: BLE001 - handed to the rating thread
+                self.failure = exc
+
+    def put(self, frame: pl.DataFrame) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.queue.put(frame)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        try:
+            self.writer.close()
+        finally:
+            if self.failure is not None:
+                raise self.failure
+
+
 def _row_count(path: Path, kind: str) -> int:
     """Rows in a usage file (lines for text files, counted without parsing)."""
     if kind == "parquet":
@@ -584,7 +667,7 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
     timings["read subscribers and state"] = time.perf_counter() - stopwatch
     partitions = max(1, math.ceil(_row_count(usage, kind) / chunk_size))
     summary.partitions = partitions
-    writer = RatedWriter(output)
+    writer = _BackgroundWriter(RatedWriter(output), summary)
     new_states: list[BulkState] = []
     try:
         with tempfile.TemporaryDirectory(prefix="bssrules-rating-") as spill:
@@ -597,11 +680,13 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
                 rated, new_state = rate_chunk(records, subscriber_frame, book, mine, timings)
                 new_states.append(new_state)
                 stopwatch = time.perf_counter()
-                writer.write(rated)
-                summary.add(rated)
-                timings["write"] = timings.get("write", 0.0) + time.perf_counter() - stopwatch
+                writer.put(rated)
+                timings["wait for the writer"] = timings.get("wait for the writer", 0.0) \
+                    + time.perf_counter() - stopwatch
     finally:
+        stopwatch = time.perf_counter()
         writer.close()
+        timings["wait for the writer"] = timings.get("wait for the writer", 0.0) + time.perf_counter() - stopwatch
     if state_out is not None:
         stopwatch = time.perf_counter()
         final = BulkState(pl.concat([s.buckets for s in new_states]) if new_states else state.buckets,
@@ -618,7 +703,8 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
     if partitions == 1:
         frames = [normalize_usage(raw) for raw in read_usage_batches(usage)]
         timings["read"] = timings.get("read", 0.0) + time.perf_counter() - stopwatch
-        yield pl.concat(frames) if frames else pl.DataFrame(schema=RECORD_SCHEMA)
+        # one contiguous chunk: gathers over many small ones cost several times more
+        yield pl.concat(frames, rechunk=True) if frames else pl.DataFrame(schema=RECORD_SCHEMA)
         return
     paths = [spill / f"part-{i:05d}.arrow" for i in range(partitions)]
     schema = pl.DataFrame(schema=RECORD_SCHEMA).to_arrow().schema
@@ -636,7 +722,7 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
         stopwatch = time.perf_counter()
         with ipc.open_stream(str(path)) as reader:
             table = reader.read_all()
-        frame = pl.from_arrow(table)
+        frame = pl.from_arrow(table.combine_chunks())  # one contiguous chunk, not one per batch written
         assert isinstance(frame, pl.DataFrame)
         timings["read partitions"] = timings.get("read partitions", 0.0) + time.perf_counter() - stopwatch
         yield frame

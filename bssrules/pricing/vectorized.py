@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import polars as pl
 
 from bssrules.rules.compile import validity_condition
 from bssrules.rules.compiled import CompiledRule, CompiledRuleSet
-from bssrules.rules.conditions import All, Any_, Condition, Not, Test, attributes_of
+from bssrules.rules.conditions import All, Condition, Not, Test, attributes_of
 from bssrules.rules.facts import FACT_ATTRIBUTES
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import Prerequisite, SplitBillingRule
@@ -59,9 +60,16 @@ class FactColumns:
 
     columns: Mapping[str, pl.Expr]
     number_digits: Mapping[str, int] = field(default_factory=dict)
+    # tests already decided elsewhere (say once per subscriber rather than per record), by test_key
+    decided: Mapping[tuple[Any, ...], pl.Expr] = field(default_factory=dict)
 
     def get(self, attribute: str) -> pl.Expr | None:
         return self.columns.get(attribute)
+
+
+def test_key(test: Test) -> tuple[Any, ...]:
+    """What identifies a test whatever its place in the rules."""
+    return (test.attribute, test.op, test.value)
 
 
 def condition_expr(condition: Condition, facts: FactColumns, zone: str = "UTC") -> pl.Expr:
@@ -77,6 +85,9 @@ def condition_expr(condition: Condition, facts: FactColumns, zone: str = "UTC") 
 
 
 def _test(test: Test, facts: FactColumns, zone: str) -> pl.Expr:
+    decided = facts.decided.get(test_key(test))
+    if decided is not None:
+        return decided
     column = facts.get(test.attribute)
     if column is None:
         return pl.lit(test.op == "exists" and test.value is False)
@@ -188,25 +199,6 @@ def _list_test(test: Test, column: pl.Expr) -> pl.Expr:
 # ------------------------------------------------------------------------ usage decisions
 
 
-def _packed(flags: Sequence[pl.Expr]) -> list[pl.Expr]:
-    """Boolean expressions packed into Int64 words of :data:`BITS_PER_WORD` flags each."""
-    words = []
-    for start in range(0, len(flags), BITS_PER_WORD):
-        chunk = flags[start:start + BITS_PER_WORD]
-        words.append(pl.sum_horizontal([f.cast(pl.Int64) * (1 << j) for j, f in enumerate(chunk)]))
-    return words
-
-
-def _first_index(masks: Sequence[pl.Expr], offset: int = 0) -> pl.Expr:
-    """The index (plus ``offset``) of the first mask that holds, else -1."""
-    if not masks:
-        return pl.lit(-1, dtype=pl.Int32)
-    chain = pl.when(masks[0]).then(pl.lit(offset, dtype=pl.Int32))
-    for i, mask in enumerate(masks[1:], start=1):
-        chain = chain.when(mask).then(pl.lit(offset + i, dtype=pl.Int32))
-    return chain.otherwise(pl.lit(-1, dtype=pl.Int32))
-
-
 def _in_force(versions: Sequence[CompiledRuleSet], index: int, facts: FactColumns) -> pl.Expr:
     """Whether ``versions[index]`` is the version in force at ``now``: valid then, and no later
     version (by number) is (as ``RuleBook.in_force`` and ``rating.usage_rule_sets`` choose)."""
@@ -235,15 +227,20 @@ class ReasonSource:
     prerequisite: Prerequisite | None  # None: the rule set's appliesTo does not hold
 
 
-class UsageDecisions:
-    """Every usage rule set of a book, decided for whole columns of records.
+@dataclass(frozen=True)
+class UsageOutcome:
+    """The usage decisions of a column of records (numpy arrays, one entry per record)."""
 
-    Per record (:meth:`expressions`): ``chosen_version`` (the first rule set by id whose
-    version in force rates the record, -1 when none), ``chosen_rule`` (a global index into
-    :attr:`rules`), ``reason_word_<k>`` (the rejection reasons the rule sets give, as bits of
-    :attr:`reason_sources`) and ``needs_reference`` (a version in force that cannot be
-    decided here — see :attr:`unsupported`); then (:meth:`accumulator_expressions`, given
-    the chosen version) ``acc_flag_<j>``: accumulator ``j`` of the chosen version counts it."""
+    chosen_version: np.ndarray  # the first rule set by id whose version in force rates it; -1: none
+    chosen_rule: np.ndarray  # a global index into UsageDecisions.rules; -1: none
+    accumulators: list[np.ndarray]  # [j]: accumulator j of the chosen version counts it
+    reason_words: np.ndarray  # (records x words): the reasons the rule sets give, as bits of reason_sources
+    needs_reference: np.ndarray  # a version in force that cannot be decided here (UsageDecisions.unsupported)
+
+
+class UsageDecisions:
+    """Every usage rule set of a book, decided for whole columns of records: polars
+    evaluates the conditions (:meth:`masks`), numpy combines them (:meth:`decide`)."""
 
     def __init__(self, book: RuleBook):
         self.versions: list[CompiledRuleSet] = []
@@ -290,63 +287,71 @@ class UsageDecisions:
             return f"usage rule set {compiled.id} uses a prerequisite or accumulator id twice"
         return None
 
-    def attributes(self) -> set[str]:
-        """Every attribute the usage rule sets test (and ``now``, for their validity)."""
-        found = {"now"}
-        for compiled in self.versions:
-            for rule in compiled.rules:
-                found |= attributes_of(rule.fires)
-        return found
+    def conditions(self) -> list[Condition]:
+        """Every condition the usage rule sets decide with."""
+        return [rule.fires for compiled in self.versions for rule in compiled.rules]
 
-    def expressions(self, facts: FactColumns) -> dict[str, pl.Expr]:
-        """The decision columns (see the class docstring), by name."""
-        chosen_branches: list[tuple[pl.Expr, int]] = []
-        rule_branches: list[tuple[pl.Expr, pl.Expr]] = []
-        reason_flags: list[pl.Expr] = []
-        needs_reference: list[pl.Expr] = []
+    def masks(self, facts: FactColumns) -> dict[str, pl.Expr]:
+        """The boolean columns the decisions are taken from, by name: per version whether it
+        is in force, refused (appliesTo), each prerequisite unmet, each rate rule and each
+        accumulator firing. Only conditions: :meth:`decide` combines them."""
+        out: dict[str, pl.Expr] = {}
         for ids in self._by_id:
             same_id = [self.versions[i] for i in ids]
             for position, index in enumerate(ids):
                 compiled = self.versions[index]
                 zone = compiled.zone.key
-                in_force = _in_force(same_id, position, facts)
-                rates = [condition_expr(r.fires, facts, zone) for r in self._rate_rules(compiled)]
-                first_rate = _first_index(rates, self.rule_offsets[index])
+                out[f"v{index}_in_force"] = _in_force(same_id, position, facts)
                 applies = next((r for r in compiled.rules if r.key == "appliesTo"), None)
-                refused = condition_expr(applies.fires, facts, zone) if applies is not None else pl.lit(False)
-                unmet = [condition_expr(r.fires, facts, zone) for r in self._prerequisites(compiled)]
-                any_unmet = pl.any_horizontal(unmet) if unmet else pl.lit(False)
-                matched = in_force & (first_rate >= 0)
-                rates_it = matched & ~refused & ~any_unmet
-                chosen_branches.append((rates_it, index))
-                rule_branches.append((rates_it, first_rate))
-                # A rejection cites the catalogs that had a rate for the record (matchedRule)
-                reason_flags.append(matched & refused)
-                reason_flags += [matched & ~refused & u for u in unmet]
-                if index in self.unsupported:
-                    needs_reference.append(in_force)
-        out: dict[str, pl.Expr] = {}
-        # The first rule set (by id) that rates the record wins: at most one version per id is in force.
-        chosen = pl.lit(-1, dtype=pl.Int32)
-        rule = pl.lit(-1, dtype=pl.Int32)
-        for (rates_it, index), (_, first_rate) in zip(reversed(chosen_branches), reversed(rule_branches)):
-            chosen = pl.when(rates_it).then(pl.lit(index, dtype=pl.Int32)).otherwise(chosen)
-            rule = pl.when(rates_it).then(first_rate).otherwise(rule)
-        out["chosen_version"] = chosen
-        out["chosen_rule"] = rule
-        for k, word in enumerate(_packed(reason_flags)):
-            out[f"reason_word_{k}"] = word
-        out["needs_reference"] = pl.any_horizontal(needs_reference) if needs_reference else pl.lit(False)
+                if applies is not None:
+                    out[f"v{index}_refused"] = condition_expr(applies.fires, facts, zone)
+                for j, rule in enumerate(self._prerequisites(compiled)):
+                    out[f"v{index}_unmet_{j}"] = condition_expr(rule.fires, facts, zone)
+                for k, rule in enumerate(self._rate_rules(compiled)):
+                    out[f"v{index}_rate_{k}"] = condition_expr(rule.fires, facts, zone)
+                for j, rule in enumerate(self._accumulators(compiled)):
+                    out[f"v{index}_acc_{j}"] = condition_expr(rule.fires, facts, zone)
         return out
 
-    def accumulator_expressions(self, facts: FactColumns, chosen: pl.Expr) -> dict[str, pl.Expr]:
-        """``acc_flag_<j>``: accumulator ``j`` (in rule set order) of the chosen version counts
-        the record; ``chosen`` is the ``chosen_version`` column."""
-        flags: list[list[pl.Expr]] = [[] for _ in range(self.accumulator_count)]
-        for index, compiled in enumerate(self.versions):
-            for j, rule in enumerate(self._accumulators(compiled)):
-                flags[j].append((chosen == index) & condition_expr(rule.fires, facts, compiled.zone.key))
-        return {f"acc_flag_{j}": pl.any_horizontal(f) for j, f in enumerate(flags)}
+    def decide(self, masks: Mapping[str, np.ndarray], n: int) -> UsageOutcome:
+        """The decisions of ``n`` records from their :meth:`masks` (numpy booleans): the
+        first rule set by id that rates a record wins, with its first rule that fires."""
+        none = np.zeros(n, bool)
+        chosen = np.full(n, -1, np.int32)
+        rule = np.full(n, -1, np.int32)
+        words = np.zeros((n, self.reason_word_count()), np.int64)
+        needs_reference = np.zeros(n, bool)
+        source = 0
+        for ids in self._by_id:
+            for index in ids:
+                compiled = self.versions[index]
+                in_force = masks[f"v{index}_in_force"]
+                first = np.full(n, -1, np.int32)
+                for k in range(len(self._rate_rules(compiled))):
+                    first[(first < 0) & masks[f"v{index}_rate_{k}"]] = self.rule_offsets[index] + k
+                refused = masks.get(f"v{index}_refused", none)
+                unmet = [masks[f"v{index}_unmet_{j}"] for j in range(len(self._prerequisites(compiled)))]
+                any_unmet = np.logical_or.reduce(unmet) if unmet else none
+                matched = in_force & (first >= 0)
+                rates_it = matched & ~refused & ~any_unmet
+                wins = rates_it & (chosen < 0)
+                chosen[wins] = index
+                rule[wins] = first[wins]
+                # a rejection cites the catalogs that had a rate for the record (matchedRule)
+                for flag in [matched & refused] + [matched & ~refused & u for u in unmet]:
+                    word, bit = divmod(source, BITS_PER_WORD)
+                    words[flag, word] |= np.int64(1) << np.int64(bit)
+                    source += 1
+                if index in self.unsupported:
+                    needs_reference |= in_force
+        accumulators = []
+        for j in range(self.accumulator_count):
+            flag = np.zeros(n, bool)
+            for index, compiled in enumerate(self.versions):
+                if j < len(self._accumulators(compiled)):
+                    flag |= (chosen == index) & masks[f"v{index}_acc_{j}"]
+            accumulators.append(flag)
+        return UsageOutcome(chosen, rule, accumulators, words, needs_reference)
 
     def reasons(self, words: Sequence[int]) -> list[dict[str, str]]:
         """The reasons of a record that no rule set rates, from its reason words — as
@@ -425,27 +430,24 @@ class SplitBillingDecisions:
         """Every payer role a plan names."""
         return {role for plan in self.plans for role, _ in plan.parts}
 
-    def attributes(self) -> set[str]:
-        found = {"now"}
-        for versions in self.book.versions.values():
-            for compiled in versions:
-                if compiled.kind == "splitBilling":
-                    for rule in compiled.rules:
-                        found |= attributes_of(rule.fires)
-        return found
-
-    def plan_expr(self, split_billing: pl.Expr, facts: FactColumns, rule_set_ids: Sequence[str]) -> pl.Expr:
-        """The plan of each charge (Int32), for charges whose subscription names its split
-        billing rule set in ``split_billing`` (null: :data:`SUBSCRIBER_DEFAULT`).
-        ``rule_set_ids`` are the ids that occur in that column."""
-        plan = pl.when(split_billing.is_null()).then(pl.lit(SUBSCRIBER_DEFAULT, dtype=pl.Int32))
-        for rule_set_id in sorted(set(rule_set_ids)):
+    def plan_expr(self, names: Mapping[str, pl.Expr], facts: FactColumns) -> pl.Expr:
+        """The plan of each charge (Int32). ``names[id]`` says where the subscription names
+        the split billing rule set ``id``; a charge whose subscription names none has
+        :data:`SUBSCRIBER_DEFAULT`."""
+        plan: Any = pl.when(~pl.any_horizontal(list(names.values())) if names else pl.lit(True)) \
+            .then(pl.lit(SUBSCRIBER_DEFAULT, dtype=pl.Int32))
+        for rule_set_id in sorted(names):
             versions = self.book.versions.get(rule_set_id, [])
             for position, compiled in enumerate(versions):
                 # RuleBook.in_force takes the highest version valid at the date, whatever its kind.
-                named = (split_billing == rule_set_id) & _in_force(versions, position, facts)
+                named = names[rule_set_id] & _in_force(versions, position, facts)
                 plan = plan.when(named).then(self._version_plan(compiled, facts))
         return plan.otherwise(pl.lit(UNAVAILABLE, dtype=pl.Int32))
+
+    def conditions(self) -> list[Condition]:
+        """Every condition the split billing rule sets decide with."""
+        return [rule.fires for versions in self.book.versions.values() for compiled in versions
+                if compiled.kind == "splitBilling" for rule in compiled.rules]
 
     def _version_plan(self, compiled: CompiledRuleSet, facts: FactColumns) -> pl.Expr:
         if compiled.kind != "splitBilling":
@@ -461,5 +463,6 @@ class SplitBillingDecisions:
         return fallback if chain is None else chain.otherwise(fallback)
 
 
-__all__ = ["FactColumns", "condition_expr", "epoch_microseconds", "UsageDecisions", "SplitBillingDecisions",
+__all__ = ["FactColumns", "condition_expr", "test_key", "epoch_microseconds", "UsageDecisions", "UsageOutcome",
+           "SplitBillingDecisions",
            "PayerPlan", "SUBSCRIBER_DEFAULT", "NO_PAYER", "UNAVAILABLE", "BITS_PER_WORD"]

@@ -42,7 +42,7 @@ FACT_ATTRIBUTES: dict[str, str] = {
     # running totals of the period
     "accumulated.amount": "number", "accumulated.volume": "number",
     # a trouble ticket to route
-    "ticket.type": "string", "ticket.severity": "string", "ticket.priority": "number", "ticket.service": "string",
+    "ticket.type": "string", "ticket.severity": "string", "ticket.priority": "string", "ticket.service": "string",
     "ticket.channel": "string", "ticket.originator": "string",
     # an SLA metric observation
     "metric.name": "string", "metric.value": "number", "metric.window": "string", "metric.partner": "string",

@@ -32,7 +32,7 @@ ID_ATTRIBUTES = {
     "usage.offering": "productOffering", "charge.offering": "productOffering",
     "present.productSpecifications": "productSpecification", "offering.productSpecification": "productSpecification",
     "inventory.productSpecifications": "productSpecification",
-    "present.resourceSpecifications": "resourceSpecification", "offering.categories": "category",
+    "present.resourceSpecifications": "resourceSpecification", "offering.categories": "category", "charge.categories": "category",
 }
 
 

@@ -1,0 +1,308 @@
+"""Rating benchmark: a Parquet file of usage records rated in bulk into a Parquet file.
+
+1. Writes a rule project into a temporary folder: a usage rule set with time-of-day and
+   day-of-week windows, graduated tiers, a monthly spending accumulator with a notify and
+   a block threshold; a split billing rule set sharing data charges between two payers.
+2. Generates (numpy, seeded, in blocks) 5,000,000 usage records (quick: 50,000) of three
+   services for 100,000 subscribers (quick: 1,000), the subscribers (some sharing their
+   bill with an employer, some VIP), and balances: data and voice buckets for some
+   subscribers, a promotion bucket with precedence over them for others, prepaid money
+   buckets for a few.
+3. Rates Parquet -> Parquet through :func:`bssrules.pricing.bulk_io.rate_file` in bounded
+   chunks, in a fresh process, so that its peak RSS (``resource.getrusage``) is rating's
+   own; prints records per second, peak RSS and where the time goes per stage. In full
+   mode it rates a file twice as big too: the peak RSS should hardly move.
+
+Target: 1,000,000 records/s on a 2-core machine, memory bounded whatever the file size.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import queue
+import resource
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+NAME = "rating"
+SEED = 7
+TARGET_PER_S = 1_000_000
+
+
+@dataclass(frozen=True)
+class Sizes:
+    records: int
+    subscribers: int
+    chunk_size: int
+    twice: bool  # also rate a file twice as big (memory stays bounded)
+
+
+FULL = Sizes(records=5_000_000, subscribers=100_000, chunk_size=1_000_000, twice=True)
+QUICK = Sizes(records=50_000, subscribers=1_000, chunk_size=20_000, twice=False)
+
+RULES = """\
+ruleSets:
+  - id: mobile-usage
+    kind: usage
+    timeZone: Europe/Paris
+    accumulators:
+      - id: monthly-spend
+        measure: amount
+        period: month
+        thresholds:
+          - {id: warn-15, at: 15, action: notify}
+          - id: cap-40
+            at: 40
+            action: block
+            reason: {code: spendCap, label: The monthly spending cap is reached}
+    rules:
+      - id: data-night
+        when:
+          usage.service: data
+          usage.start: {timeOfDay: {from: "23:00", to: "06:59"}}
+        rate: {currency: EUR, per: GB, tiers: [{upTo: 1, amount: 0.50}, {amount: 0.20}]}
+      - id: data-roaming
+        when: {usage.service: data, usage.roaming: true}
+        rate: {currency: EUR, per: GB, tiers: [{upTo: 0.5, amount: 5}, {upTo: 2, amount: 3}, {amount: 1}]}
+      - id: data
+        when: {usage.service: data}
+        rate: {currency: EUR, per: GB, tiers: [{upTo: 1, amount: 2.00}, {upTo: 5, amount: 1.50}, {amount: 1.00}]}
+      - id: voice-weekend
+        when: {usage.service: voice, usage.start: {dayOfWeek: [sat, sun]}}
+        rate: {amount: 0.02, currency: EUR, per: min}
+      - id: voice
+        when: {usage.service: voice}
+        rate: {amount: 0.05, currency: EUR, per: min}
+      - id: sms-vip
+        when: {usage.service: sms, party.classification: VIP}
+        rate: {amount: 0, currency: EUR, per: sms}
+      - id: sms
+        when: {usage.service: sms}
+        rate: {amount: 0.10, currency: EUR, per: sms}
+  - id: business-split
+    kind: splitBilling
+    default: payer
+    rules:
+      - id: data-shared
+        when: {charge.service: data}
+        shares: [{payer: employer, weight: 70}, {payer: payer, weight: 30}]
+"""
+
+START = np.datetime64("2026-06-25T00:00:00", "us").astype(np.int64)  # into July: two monthly periods
+SPAN_US = 10 * 86_400 * 1_000_000
+BLOCK = 1_000_000  # records generated at a time
+
+
+def _subscriber_ids(indexes: np.ndarray) -> Any:
+    import polars as pl
+
+    return pl.select(pl.format("sub-{}", pl.lit(pl.Series(indexes)).cast(pl.Utf8).str.zfill(7))).to_series()
+
+
+def write_usage(path: Path, records: int, subscribers: int, seed: int = SEED) -> None:
+    """``records`` usage records for ``subscribers`` subscribers, as Parquet, in blocks."""
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    from bssrules.pricing.bulk import decimal_column
+
+    rng = np.random.default_rng(seed)
+    writer = None
+    try:
+        for first in range(0, records, BLOCK):
+            n = min(BLOCK, records - first)
+            service = rng.choice(np.array([0, 1, 2], np.int8), size=n, p=[0.5, 0.3, 0.2])
+            # data: GB to the MB; voice: minutes to the second (rounded to 1/100); sms: one
+            volume = np.where(service == 0, rng.integers(1, 2_500, n) * 10,
+                              np.where(service == 1, rng.integers(1, 3_000, n) * 10, 1_000)).astype(np.int64)
+            frame = pl.DataFrame({
+                "id": pl.select(pl.format("r{}", pl.lit(pl.Series(np.arange(first, first + n))).cast(pl.Utf8)
+                                          .str.zfill(10))).to_series(),
+                "subscriber": _subscriber_ids(rng.integers(0, subscribers, n)),
+                "service": pl.Series(np.array(["data", "voice", "sms"])[service]),
+                "start": pl.Series(START + rng.integers(0, SPAN_US // 1_000_000, n) * 1_000_000)
+                .cast(pl.Datetime("us", "UTC")),
+                "volume": decimal_column("volume", volume, 4, pl.Decimal(18, 4)),
+                "unit": pl.Series(np.array(["GB", "min", "sms"])[service]),
+                "roaming": pl.Series(rng.random(n) < 0.05),
+            })
+            table = frame.to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema, compression="zstd", compression_level=1)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def write_subscribers_and_buckets(folder: Path, subscribers: int, seed: int = SEED) -> tuple[Path, Path]:
+    """The subscribers (Parquet) and their buckets (JSON lines)."""
+    import polars as pl
+
+    rng = np.random.default_rng(seed + 1)
+    business = rng.random(subscribers) < 0.3
+    ids = _subscriber_ids(np.arange(subscribers))
+    payers = [[{"role": "payer", "account": f"ba-{i}"}] + ([{"role": "employer", "account": f"corp-{i % 50}"}]
+                                                         if business[i] else []) for i in range(subscribers)]
+    pl.DataFrame({
+        "id": ids,
+        "party_id": pl.Series([f"party-{i}" for i in range(subscribers)]),
+        "classification": pl.Series(np.where(rng.random(subscribers) < 0.1, "VIP", "STANDARD")),
+        "active_offerings": [["mobile-plan"]] * subscribers,
+        "payers": pl.Series(payers, dtype=pl.List(pl.Struct({"role": pl.Utf8, "account": pl.Utf8}))),
+        "split_billing": pl.Series(["business-split" if b else None for b in business], dtype=pl.Utf8),
+    }).write_parquet(folder / "subscribers.parquet")
+    names = ids.to_list()
+    with open(folder / "buckets.jsonl", "w", encoding="utf-8") as out:
+        for i, name in enumerate(names):
+            draw = rng.random()
+            if draw < 0.4:
+                out.write(json.dumps({"id": f"data-{i}", "subscriber": name, "unit": "GB", "remaining": "10",
+                                      "precedence": 10, "services": ["data"]}) + "\n")
+            if draw < 0.15:  # a promotion, used first while it lasts
+                out.write(json.dumps({"id": f"promo-{i}", "subscriber": name, "unit": "GB", "remaining": "2",
+                                      "precedence": 1, "services": ["data"],
+                                      "valid_to": "2026-07-01T00:00:00Z"}) + "\n")
+            if 0.4 <= draw < 0.6:
+                out.write(json.dumps({"id": f"voice-{i}", "subscriber": name, "unit": "min", "remaining": "100",
+                                      "precedence": 10}) + "\n")
+            if draw > 0.95:  # prepaid: every charge comes out of the balance
+                out.write(json.dumps({"id": f"wallet-{i}", "subscriber": name, "unit": "EUR", "remaining": "15.00",
+                                      "floor": "0"}) + "\n")
+    return folder / "subscribers.parquet", folder / "buckets.jsonl"
+
+
+def _rate_in_child(project: str, usage: str, subscribers: str, buckets: str, output: str, state: str,
+                   chunk_size: int, results: Any) -> None:
+    """Runs in a fresh process: its peak RSS is rating's own."""
+    from bssrules.pricing.bulk_io import rate_file
+    from bssrules.project import load_project
+
+    rules = load_project(project).rules
+    warm_up_s = _warm_up(rules)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    summary = rate_file(rules, Path(usage), Path(subscribers), Path(output), buckets=Path(buckets),
+                        state_out=Path(state), chunk_size=chunk_size)
+    results.put({"records": summary.records, "rated": summary.rated, "rejected": dict(summary.rejected),
+                 "by_reference": summary.by_reference, "partitions": summary.partitions,
+                 "seconds": summary.seconds, "timings": summary.timings,
+                 "totals": {k: str(v) for k, v in summary.totals.items()}, "warm_up_s": warm_up_s,
+                 "cpu_s": _cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - _cpu_seconds(before),
+                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+
+
+def _cpu_seconds(usage: Any) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
+def _warm_up(rules: Any) -> float:
+    """Load the compiled scan (numba's cache; compiled on the first run after a change) by
+    rating a few records, so that the figures are rating's, not the compiler's."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from bssrules.pricing.bulk import BulkState, rate_chunk, records_frame, subscribers_frame
+    from bssrules.pricing.usage import Subscriber, UsageRecord
+
+    started = time.perf_counter()
+    start = dt.datetime(2026, 6, 25, tzinfo=dt.timezone.utc)
+    records = [UsageRecord(f"w{i}", "warm", "data", start, Decimal(i), "GB") for i in range(3)]
+    rate_chunk(records_frame(records), subscribers_frame([Subscriber("warm", payers={"payer": "x"})]), rules,
+               BulkState.empty())
+    return time.perf_counter() - started
+
+
+def rate_once(work: Path, records: int, subscribers: int, chunk_size: int, isolated: bool = True) -> dict[str, Any]:
+    """Generate a usage file of ``records`` records and rate it — in a fresh process when
+    ``isolated`` (so that the peak RSS is rating's own), else here."""
+    usage = work / f"usage-{records}.parquet"
+    started = time.perf_counter()
+    write_usage(usage, records, subscribers)
+    generate_s = time.perf_counter() - started
+    arguments = (str(work / "project"), str(usage), str(work / "subscribers.parquet"), str(work / "buckets.jsonl"),
+                 str(work / f"rated-{records}.parquet"), str(work / f"state-{records}"), chunk_size)
+    if not isolated:
+        here: queue.Queue[dict[str, Any]] = queue.Queue()
+        _rate_in_child(*arguments, here)
+        return {**here.get(), "generate_s": generate_s, "file_mb": usage.stat().st_size / 1e6}
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    child = context.Process(target=_rate_in_child, args=(*arguments, results))
+    child.start()
+    figures = None
+    while figures is None:
+        try:
+            figures = results.get(timeout=1)
+        except queue.Empty:
+            if not child.is_alive():  # it died without a word: its traceback is on stderr
+                raise RuntimeError(f"the rating process failed with exit code {child.exitcode}") from None
+    child.join()
+    figures["generate_s"] = generate_s
+    figures["file_mb"] = usage.stat().st_size / 1e6
+    usage.unlink()
+    return figures
+
+
+def _print(figures: dict[str, Any], chunk_size: int) -> None:
+    per_s = figures["records"] / figures["seconds"]
+    print(f"usage file: {figures['records']:,} records ({figures['file_mb']:.0f} MB Parquet, generated in "
+          f"{figures['generate_s']:.1f} s); {figures['partitions']} partitions of about {chunk_size:,} records")
+    print(f"rated: {figures['rated']:,}; rejected: " + ", ".join(f"{code} {count:,}" for code, count in
+                                                                sorted(figures["rejected"].items())) +
+          f"; by the reference path: {figures['by_reference']:,}; totals: " +
+          ", ".join(f"{c} {t}" for c, t in sorted(figures["totals"].items())))
+    print(f"(before timing: {figures['warm_up_s']:.1f} s to load the compiled scan — longer the first time, when "
+          f"numba compiles it)")
+    print(f"\n{'stage':<40} {'seconds':>8} {'share':>6}")
+    total = figures["seconds"]
+    for stage, seconds in figures["timings"].items():
+        print(f"{stage:<40} {seconds:>8.2f} {seconds / total * 100:>5.0f}%")
+    print(f"{'total (rate_file)':<40} {total:>8.2f}")
+    verdict = "met" if per_s >= TARGET_PER_S else "MISSED"
+    print(f"\nParquet -> Parquet: {figures['records']:,} records in {total:.2f} s = {per_s:,.0f} records/s "
+          f"(target {TARGET_PER_S:,}/s: {verdict}); peak RSS {figures['peak_rss_mb']:,.0f} MB", flush=True)
+    # the machine may be shared: CPU time says what rating costs whatever else runs
+    print(f"CPU time of rating (all threads): {figures['cpu_s']:.1f} s = "
+          f"{figures['records'] / max(figures['cpu_s'], 1e-9):,.0f} records per CPU-second; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    """Run the rating benchmark, print its figures, and return them as rows."""
+    sizes = QUICK if quick else FULL
+    return run_sizes(sizes)
+
+
+def run_sizes(sizes: Sizes, isolated: bool = True) -> list[dict[str, Any]]:
+    """The benchmark at given sizes (the smoke test uses tiny ones, in its own process)."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bssrules-rating-bench-") as temp:
+        work = Path(temp)
+        (work / "project").mkdir()
+        (work / "project" / "rules.yaml").write_text(RULES, encoding="utf-8")
+        write_subscribers_and_buckets(work, sizes.subscribers)
+        print(f"project: 1 usage rule set (7 rules, 1 accumulator), 1 split billing rule set; "
+              f"{sizes.subscribers:,} subscribers", flush=True)
+        counts = [sizes.records] + ([2 * sizes.records] if sizes.twice else [])
+        for records in counts:
+            figures = rate_once(work, records, sizes.subscribers, sizes.chunk_size, isolated)
+            print()
+            _print(figures, sizes.chunk_size)
+            rows.append({"records": records, "seconds": figures["seconds"], "cpu_s": figures["cpu_s"],
+                         "records_per_s": figures["records"] / figures["seconds"],
+                         "peak_rss_mb": figures["peak_rss_mb"], "timings": figures["timings"]})
+        if len(rows) == 2:
+            print(f"\npeak RSS for {rows[0]['records']:,} records: {rows[0]['peak_rss_mb']:,.0f} MB; for "
+                  f"{rows[1]['records']:,}: {rows[1]['peak_rss_mb']:,.0f} MB (bounded by the chunk size, "
+                  f"not the file)")
+    return rows
+
+
+if __name__ == "__main__":
+    run(quick=True)

@@ -1,0 +1,29 @@
+"""The rating benchmark runs end to end on a tiny file and prints its figures.
+
+Only the shape of the output is checked, never a time value: the figures depend on the machine.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from benchmarks import rating_bench
+
+NUMBER = r"[\d,]+(?:\.\d+)?"
+
+
+def test_the_rating_benchmark_rates_a_tiny_file_and_prints_its_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    sizes = rating_bench.Sizes(records=3_000, subscribers=40, chunk_size=1_000, twice=False)
+    rows = rating_bench.run_sizes(sizes, isolated=False)  # no second interpreter: a few seconds
+    output = capsys.readouterr().out
+
+    assert len(rows) == 1 and rows[0]["records"] == 3_000
+    assert re.search(rf"^usage file: 3,000 records .* \d+ partitions of about 1,000 records$", output, re.M), output
+    assert re.search(rf"^rated: {NUMBER}; rejected: .*; by the reference path: 0; totals: EUR {NUMBER}$", output,
+                     re.M), output
+    for stage in ("read and partition", "order", "conditions", "tiers", "split decisions", "scan", "assemble",
+                  r"write \(in the background\)"):
+        assert re.search(rf"^{stage}\s+{NUMBER}\s+{NUMBER}%$", output, re.M), (stage, output)
+    assert re.search(rf"^Parquet -> Parquet: 3,000 records in {NUMBER} s = {NUMBER} records/s \(target "
+                     rf"1,000,000/s: (met|MISSED)\); peak RSS {NUMBER} MB$", output, re.M), output
