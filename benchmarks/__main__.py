@@ -20,6 +20,7 @@ BENCHMARKS: list[tuple[str, str]] = [
     ("rules", "benchmarks.rules_bench"),
     ("configurator", "benchmarks.configurator_bench"),
     ("rating", "benchmarks.rating_bench"),
+    ("online-rating", "benchmarks.online_rating_bench"),
 ]
 
 
