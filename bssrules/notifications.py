@@ -81,7 +81,7 @@ def _matches(query: str | None, document: Mapping[str, Any]) -> bool:
 
 
 def publish(uow: Any, api: str, event_type: str, name: str, resource: Mapping[str, Any],
-            partner_id: str | None) -> str:
+            partner_id: str | None | list[str | None]) -> str:
     """Write an event about ``resource`` (named ``name`` in the event body) and its deliveries
     to every hub of ``api`` allowed to see it and whose query it matches; the caller commits."""
     now = _now()
@@ -90,10 +90,12 @@ def publish(uow: Any, api: str, event_type: str, name: str, resource: Mapping[st
                 "eventType": event_type, "event": {name: dict(resource)}}
     hubs = ResourceRepository(uow.connection).find("hub", {"api": [api]}, 100_000)  # every partner's hubs
     operators = {p.id for p in ResourceRepository(uow.connection).find("partner", {"role": ["admin"]}, 1000)}
+    owners = set(partner_id) if isinstance(partner_id, list) else {partner_id}  # one event, however many see it
     chosen = [(h.id, h.document["callback"]) for h in hubs
-              if (h.partner_id is None or h.partner_id in operators or h.partner_id == partner_id)
+              if (h.partner_id is None or h.partner_id in operators or h.partner_id in owners)
               and _matches(h.document.get("query"), document)]
-    uow.outbox.add(event_id, event_type, api, partner_id, now, document, chosen)
+    first = sorted(o for o in owners if o)[:1]
+    uow.outbox.add(event_id, event_type, api, first[0] if first else None, now, document, chosen)
     return event_id
 
 

@@ -22,7 +22,7 @@ from bssrules.configuration_service import basket_item, caller_of, cart_path, pa
 from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.types import format_instant, parse_instant
-from bssrules.errors import BssRulesError, Conflict, InvalidInput, NotFound
+from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound
 from bssrules import notifications
 from bssrules.pricing.valuation import value_basket
 from bssrules.qualification_service import party_context
@@ -201,6 +201,10 @@ def change_order(uow: Any, runtime: Any, order_id: str, body: dict[str, Any]) ->
     target, current = body.get("state"), stored.state or "acknowledged"
     if target is None or target == current:
         return render(stored)
+    principal = getattr(uow, "principal", None)
+    if principal is not None and not principal.is_admin and target != "cancelled":
+        # the CSP fulfils orders: a partner may cancel its order, never complete it itself
+        raise Forbidden(f"only the operator moves an order to {target}; a partner may cancel its order")
     if target not in TRANSITIONS.get(current, set()):
         raise Conflict(f"an order in state {current} cannot become {target}"
                        + (f" (it can become {', '.join(sorted(TRANSITIONS[current]))})" if current in TRANSITIONS

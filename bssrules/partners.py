@@ -118,7 +118,7 @@ def render(stored: StoredResource) -> dict[str, Any]:
 def _new_key() -> tuple[str, dict[str, Any]]:
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    return f"bss_{key_id}_{secret}", {"id": key_id, "hash": _hash(secret), "created": _now().isoformat()}
+    return f"bss_{key_id}_{secret}", {"id": key_id, "hash": _hash(secret), "created": _now().isoformat().replace("+00:00", "Z")}
 
 
 def create_partner(uow: Any, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -213,10 +213,10 @@ def ensure_admin(uow: Any, key: str) -> None:
     match = _KEY.match(key)
     if match is None:
         raise InvalidInput("BSSRULES_ADMIN_KEY must look like bss_<12 letters or digits>_<43 url-safe characters>; "
-                           "make one with `bssrules partner key`")
+                           "make one with `bssrules admin-key`")
     key_id, secret = match.groups()
     stored = uow.resources.get(KIND, "admin", for_update=True)
-    entry = {"id": key_id, "hash": _hash(secret), "created": _now().isoformat()}
+    entry = {"id": key_id, "hash": _hash(secret), "created": _now().isoformat().replace("+00:00", "Z")}
     now = _now()
     if stored is None:
         document = {"name": "Administrator", "role": "admin", "catalog": [], "key": [entry],

@@ -165,8 +165,14 @@ def _derived(repo: CatalogRepository, entity: Entity, base: str) -> dict[str, An
     return derived
 
 
-def _render(repo: CatalogRepository, stored: Stored, base: str) -> dict[str, Any]:
-    return to_tmf(stored.entity, stored.meta, base, _derived(repo, stored.entity, base))
+def _render(repo: CatalogRepository, stored: Stored, base: str, view: Any = None) -> dict[str, Any]:
+    derived = _derived(repo, stored.entity, base)
+    if view is not None and derived.get("productOffering"):  # a partner's view lists what it may see
+        derived["productOffering"] = [r for r in derived["productOffering"]
+                                      if repo.is_visible("productOffering", r["id"], *view)]
+        if not derived["productOffering"]:
+            del derived["productOffering"]
+    return to_tmf(stored.entity, stored.meta, base, derived)
 
 
 def _partner_view(uow: Any) -> tuple[str, list[str]] | None:
@@ -198,21 +204,22 @@ def get_resource(uow: UnitOfWorkLike, kind: str, id: str, base: str) -> dict[str
     stored = _visible(uow, kind, id)
     if stored is None:
         raise NotFound(TMF_TYPES[kind], id)
-    return _render(uow.catalog, stored, base)
+    return _render(uow.catalog, stored, base, _partner_view(uow))
 
 
 def list_resources(uow: UnitOfWorkLike, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
                    base: str) -> tuple[list[dict[str, Any]], int]:
     """One page of resources matching the attribute filters, and how many match in all (a
     partner sees the offerings that are partner-eligible, its own, and its channels')."""
-    stored, total = uow.catalog.page(kind, filters, offset, limit, _partner_view(uow))
-    return [_render(uow.catalog, s, base) for s in stored], total
+    view = _partner_view(uow)
+    stored, total = uow.catalog.page(kind, filters, offset, limit, view)
+    return [_render(uow.catalog, s, base, view) for s in stored], total
 
 
 # --------------------------------------------------------------------------------- changing
 
 
-def _known_ids(repo: CatalogRepository, entity: Entity) -> Callable[[str], set[str]]:
+def _known_ids(repo: CatalogRepository, entity: Entity, view: Any = None) -> Callable[[str], set[str]]:
     """Known ids for checking ``entity``'s references: the referenced ones that exist, and
     every id of a kind only when one is missing (for the "did you mean")."""
     wanted: dict[str, set[str]] = {}
@@ -223,14 +230,17 @@ def _known_ids(repo: CatalogRepository, entity: Entity) -> Callable[[str], set[s
     def known(kind: str) -> set[str]:
         if kind not in cache:
             found = repo.existing(kind, wanted.get(kind, ()))
-            cache[kind] = found if found >= wanted.get(kind, set()) else repo.ids(kind)
+            if view is not None and kind == "productOffering":  # a partner refers only to what it may see
+                found = {i for i in found if repo.is_visible(kind, i, *view)}
+            cache[kind] = found if found >= wanted.get(kind, set()) else (
+                found if view is not None and kind == "productOffering" else repo.ids(kind))
         return cache[kind]
 
     return known
 
 
-def _check_references(repo: CatalogRepository, entity: Entity) -> None:
-    problems = reference_problems(entity, _known_ids(repo, entity))
+def _check_references(repo: CatalogRepository, entity: Entity, view: Any = None) -> None:
+    problems = reference_problems(entity, _known_ids(repo, entity, view))
     if isinstance(entity, ProductOffering) and entity.characteristic_uses and entity.product_specification:
         spec = repo.get("productSpecification", entity.product_specification)
         if isinstance(spec, Stored) and isinstance(spec.entity, ProductSpecification):
@@ -279,7 +289,7 @@ def create_resource(uow: UnitOfWorkLike, kind: str, body: dict[str, Any], base: 
     repo = uow.catalog
     if repo.get(kind, entity.id) is not None:
         raise Conflict(f"a {TMF_TYPES[kind]} with id '{entity.id}' already exists")
-    _check_references(repo, entity)
+    _check_references(repo, entity, _partner_view(uow))
     meta = Meta(1, _now())
     view = _partner_view(uow)
     source = f"partner:{view[0]}" if view else "api"  # what a partner creates stays its own
@@ -327,7 +337,7 @@ def patch_resource(uow: UnitOfWorkLike, kind: str, id: str, patch: dict[str, Any
     entity = from_tmf(kind, merge_patch(current, patch))
     if entity == stored.entity:
         return _render(repo, stored, base)
-    _check_references(repo, entity)
+    _check_references(repo, entity, _partner_view(uow))
     meta = Meta(stored.meta.version + 1, _now())
     repo.replace(entity, meta, stored.source, _attributes(entity, meta))
     repo.next_revision()

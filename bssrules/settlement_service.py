@@ -142,8 +142,7 @@ def run_settlement(uow: Any, runtime: Any, period_label: str) -> dict[str, Any]:
                  "characteristic": [{"name": "items", "value": count}], "sharedWith": sorted({payer, payee})},
                 partner_id=payee))
         rendered = render_note(stored)
-        for partner in (payer, payee):
-            notifications.publish(uow, "TMF678", "CustomerBillCreateEvent", "customerBill", rendered, partner)
+        notifications.publish(uow, "TMF678", "CustomerBillCreateEvent", "customerBill", rendered, [payer, payee])
         made.append(identifier)
     uow.commit()
     return {"billingPeriod": {"startDateTime": format_instant(period.start), "endDateTime": format_instant(period.end)},
@@ -179,11 +178,11 @@ def change_bill_state(uow: Any, bill_id: str, body: dict[str, Any]) -> dict[str,
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     document = dict(stored.document, state=target)
     if target == "settled":
-        document["remainingAmount"] = {**document["amountDue"], "value": Decimal(0)}
+        currency = document["amountDue"]["unit"]
+        document["remainingAmount"] = {**document["amountDue"], "value": Money(Decimal(0), currency).rounded().amount}
     updated = stored.bumped(document, now, state=target)
     uow.resources.replace(updated)
-    for partner in (payer, payee):
-        notifications.publish(uow, "TMF678", "CustomerBillStateChangeEvent", "customerBill", render_note(updated),
-                              partner)
+    notifications.publish(uow, "TMF678", "CustomerBillStateChangeEvent", "customerBill", render_note(updated),
+                          [payer, payee])
     uow.commit()
     return render_note(updated)

@@ -105,7 +105,7 @@ def measure(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
     try:
         observed = parse_instant(body["observedAt"]) if body.get("observedAt") else _now()
     except (ValueError, TypeError):
-        raise InvalidInput("observedAt is a date-time, e.g. 2026-06-30T23:00:00Z", path=("observedAt",)) from None
+        raise InvalidInput("observedAt is a date-time", path=("observedAt",)) from None
     if not isinstance(observed, dt.datetime):
         raise InvalidInput("observedAt is a date-time", path=("observedAt",))
     compiled = runtime.rules.in_force(stored.document["ruleSet"]["id"], observed)
@@ -132,8 +132,8 @@ def measure(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
                               partner_id=stored.partner_id)
         uow.resources.insert(item)
         rendered = _render("slaViolation", "SlaViolation", item)
-        for partner in {stored.partner_id, *document["sharedWith"]}:
-            notifications.publish(uow, "TMF623", "SlaViolationCreateEvent", "slaViolation", rendered, partner)
+        notifications.publish(uow, "TMF623", "SlaViolationCreateEvent", "slaViolation", rendered,
+                              [stored.partner_id, *document["sharedWith"]])
         made.append(rendered)
     uow.commit()
     return {"sla": {"id": stored.id}, "metric": metric, "value": value, "observedAt": format_instant(observed),
@@ -155,8 +155,8 @@ def _open_ticket(uow: Any, sla: StoredResource, violation: dict[str, Any], viola
                 "sharedWith": violation["sharedWith"]}
     stored = StoredResource(KIND, ticket_id, 1, now, now, document, state="acknowledged", partner_id=sla.partner_id)
     uow.resources.insert(stored)
-    for partner in {sla.partner_id, *violation["sharedWith"]}:
-        notifications.publish(uow, "TMF621", "TroubleTicketCreateEvent", "troubleTicket", render(stored), partner)
+    notifications.publish(uow, "TMF621", "TroubleTicketCreateEvent", "troubleTicket", render(stored),
+                          [sla.partner_id, *violation["sharedWith"]])
     return ticket_id
 
 

@@ -73,9 +73,10 @@ def _facts(body: dict[str, Any], originator: str | None) -> dict[str, Any]:
     return {"ticket": ticket}
 
 
-def _publish(uow: Any, event_type: str, stored: StoredResource) -> None:
-    for partner in {stored.partner_id, *stored.document.get("sharedWith", [])}:
-        notifications.publish(uow, "TMF621", event_type, "troubleTicket", render(stored), partner)
+def _publish(uow: Any, event_type: str, stored: StoredResource, also: list[str | None] = []) -> None:  # noqa: B006
+    """One event to the ticket's parties (and ``also``: a former assignee learns of the hand-over)."""
+    notifications.publish(uow, "TMF621", event_type, "troubleTicket", render(stored),
+                          [stored.partner_id, *stored.document.get("sharedWith", []), *also])
 
 
 def create_ticket(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -130,10 +131,14 @@ def change_ticket(uow: Any, runtime: Any, ticket_id: str, body: dict[str, Any]) 
                            + (f" (it can become {', '.join(sorted(TRANSITIONS[current]))})" if current in TRANSITIONS
                               else " (it is final)"))
         if caller is not None:
-            if target == "closed" and caller != originator:
-                raise Conflict("only the originator closes a ticket")
-            if target == "resolved" and caller != assignee:
-                raise Conflict("only the assignee resolves a ticket")
+            # the originator closes, sends back (resolved → inProgress) or cancels; the assignee works the rest
+            by_originator = target == "closed" or (current == "resolved" and target == "inProgress")
+            if by_originator and caller != originator:
+                raise Conflict("only the originator closes a ticket" if target == "closed"
+                               else "only the originator sends a resolution back")
+            if not by_originator and target != "cancelled" and caller != assignee:
+                raise Conflict("only the assignee resolves a ticket" if target == "resolved"
+                               else f"only the assignee moves a ticket to {target}")
         reason = body.get("statusChangeReason") or {"resolved": "resolved, sent back to the originator",
                                                      "closed": "closed by the originator"}.get(target, target)
         history.append({"status": target, "changeDate": format_instant(now), "changeReason": reason})
@@ -149,7 +154,9 @@ def change_ticket(uow: Any, runtime: Any, ticket_id: str, body: dict[str, Any]) 
         parties.append({"id": new_assignee, "role": ASSIGNEE, "@referredType": "Organization"})
         history.append({"status": document["status"], "changeDate": format_instant(now),
                         "changeReason": body.get("statusChangeReason") or f"redirected from {assignee} to {new_assignee}"})
-        document.update(relatedParty=parties, sharedWith=sorted({*document.get("sharedWith", []), new_assignee}))
+        # the former assignee hands the ticket over: it no longer sees it
+        shared = {*document.get("sharedWith", []), new_assignee} - {assignee}
+        document.update(relatedParty=parties, sharedWith=sorted(shared))
     for field in ("description", "severity", "priority", "expectedResolutionDate", "name", "relatedEntity",
                   "attachment"):
         if field in body:
@@ -167,7 +174,7 @@ def change_ticket(uow: Any, runtime: Any, ticket_id: str, body: dict[str, Any]) 
     document.update(statusChange=history, lastUpdate=format_instant(now))
     updated = stored.bumped(document, now, state=document["status"])
     uow.resources.replace(updated)
-    _publish(uow, event, updated)
+    _publish(uow, event, updated, also=[assignee] if new_assignee and new_assignee != assignee else [])
     uow.commit()
     return render(updated)
 

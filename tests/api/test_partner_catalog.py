@@ -238,9 +238,6 @@ def test_a_partner_cannot_take_an_existing_id(world: World) -> None:
 # ----------------------------------------------------------------------------- leaks
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: services._derived lists every offering of a category "
-                                       "(CatalogRepository.ids_with, no partner view): GET category/converged "
-                                       "shows a partner the ids of offerings it gets a 404 for")
 def test_a_category_lists_only_the_offerings_the_partner_sees(world: World) -> None:
     converged = world.ok("GET", f"{CATEGORY}/converged", "garage")
     assert [o["id"] for o in converged.get("productOffering", [])] == []
@@ -248,9 +245,6 @@ def test_a_category_lists_only_the_offerings_the_partner_sees(world: World) -> N
     assert [o["id"] for o in blocks["productOffering"]] == ["data-5gb"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: services._check_references checks a partner's new offering against "
-                                       "the whole catalog: a partner may bundle an offering that does not exist for "
-                                       "it (a 404 to read), e.g. the content provider's music-access")
 def test_a_partner_cannot_bundle_an_offering_it_cannot_see(world: World) -> None:
     body = _new_offering("garage-music", bundledProductOffering=[{"id": "music-access"}, {"id": "data-5gb"}])
     status, code, _ = world.error("POST", OFFERING, "garage", body)

@@ -330,8 +330,11 @@ class World:
                 "relatedParty": [{"id": f"cust-{who}", "role": "customer", "@referredType": "Individual"}],
                 "productOrderItem": [PLAN_SMALL, SMARTPHONE]})
             setattr(self, f"order_{who}", order["id"])
+            # the partner cannot fulfil its own order: the operator does
+            refused = api.call("PATCH", f"{ORDER}/{order['id']}", key, json_body={"state": "inProgress"})
+            assert refused.status_code == 403 and "only the operator" in refused.json()["message"]
             for state in ("inProgress", "completed"):
-                assert api.ok("PATCH", f"{ORDER}/{order['id']}", key, {"state": state})["state"] == state
+                assert api.ok("PATCH", f"{ORDER}/{order['id']}", api.admin_key, {"state": state})["state"] == state
             usage = api.ok("POST", USAGE, key, _roaming_usage(f"usage-{who}", f"line-{who}", 100, used))
             assert usage["status"] == "rated", usage
             api.ok("POST", BUCKET, key, {"id": f"bucket-{who}", "product": [{"id": f"line-{who}"}],

@@ -454,17 +454,12 @@ def test_only_the_state_of_a_settlement_note_changes_here(world: World) -> None:
 # ----------------------------------------------------------------------------- with the bill runs
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: billing_service.run_bills reads every customerBill of the month, "
-                                       "settlement notes included, and takes billingAccount.id[0] of each: a bill "
-                                       "run for named accounts after a settlement run fails with IndexError (500)")
 def test_a_bill_run_for_some_accounts_after_the_settlement_run(world: World) -> None:
     world.run()
     run = world.ok("POST", BILL_RUN, "admin", {"period": world.month, "billingAccount": [{"id": "ba-ana"}]})
     assert (run["billsMade"], run["billsAlreadyMade"]) == ([], [f"ba-ana-{world.month}-EUR"])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: billing_service.run_bills lists the month's settlement notes among "
-                                       "the customer bills 'already made' by a bill run")
 def test_a_bill_run_after_the_settlement_run_does_not_count_settlement_notes_as_bills(world: World) -> None:
     world.run()
     run = world.ok("POST", BILL_RUN, "admin", {"period": world.month})
