@@ -139,7 +139,7 @@ def render(stored: StoredResource) -> dict[str, Any]:
 def create_order(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Validate, value and store an order; returns (order, created). The same externalId
     again returns the order already made (created False) — or 409 if the body differs."""
-    external_id = body.get("externalId")
+    external_id = body.get("externalId") or None  # an empty externalId names nothing
     if external_id:
         existing = uow.resources.by_external_id(KIND, external_id)
         if existing is not None:

@@ -63,7 +63,10 @@ async def json_body(request: Request, accepted: tuple[str, ...], definition: str
         raise InvalidInput("the request body must be a JSON object")
     if definition is None:  # no official definition for this operation (TMF760 v5 ships none)
         return body
-    checked = _without_nulls(body) if merge_patch else body
+    try:
+        checked = _without_nulls(body) if merge_patch else body
+    except RecursionError:
+        raise InvalidInput("the body is nested too deeply") from None
     errors = sorted(spec.validator(definition).iter_errors(checked), key=lambda e: list(map(str, e.absolute_path)))
     if merge_patch:  # a patch names only what changes: attributes the definition requires may be absent
         errors = [e for e in errors if not (e.validator == "required" and not e.absolute_path)]
