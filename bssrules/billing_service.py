@@ -92,12 +92,12 @@ def bill_id(account: str, period: BillingPeriod, currency: str) -> str:
 
 
 def _render_bill(stored: StoredResource) -> dict[str, Any]:
-    shown = {k: v for k, v in stored.document.items() if k != "sharedWith"}
+    shown = stored.shown
     return {**shown, "id": stored.id, "href": f"{API}/customerBill/{stored.id}", "@type": "CustomerBill"}
 
 
 def _render_rate(stored: StoredResource) -> dict[str, Any]:
-    shown = {k: v for k, v in stored.document.items() if k != "sharedWith"}
+    shown = stored.shown
     return {**shown, "id": stored.id, "href": f"{API}/appliedCustomerBillingRate/{stored.id}",
             "@type": "AppliedCustomerBillingRate"}
 

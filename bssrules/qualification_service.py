@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from bssrules.configurator.model import Basket, Caller, InventoryProduct, Party
+from bssrules.configurator.model import Basket, InventoryProduct, Party
 from bssrules.configurator.qualification import qualify
 from bssrules.errors import InvalidInput, NotFound
 from bssrules.store.resources import StoredResource

@@ -150,7 +150,7 @@ def run_settlement(uow: Any, runtime: Any, period_label: str) -> dict[str, Any]:
 
 
 def render_note(stored: StoredResource) -> dict[str, Any]:
-    shown = {k: v for k, v in stored.document.items() if k != "sharedWith"}
+    shown = stored.shown
     return {**shown, "id": stored.id, "href": f"{API}/customerBill/{stored.id}", "@type": "CustomerBill"}
 
 

@@ -27,7 +27,7 @@ def _now() -> dt.datetime:
 
 
 def _render(kind: str, type_: str, stored: StoredResource) -> dict[str, Any]:
-    shown = {k: v for k, v in stored.document.items() if k != "sharedWith"}
+    shown = stored.shown
     return {**shown, "id": stored.id, "href": f"{API}/{kind}/{stored.id}", "@type": type_}
 
 

@@ -36,7 +36,7 @@ def _now() -> dt.datetime:
 
 
 def render(stored: StoredResource) -> dict[str, Any]:
-    shown = {k: v for k, v in stored.document.items() if k != "sharedWith"}
+    shown = stored.shown
     return {**shown, "id": stored.id, "href": f"{API}/{KIND}/{stored.id}", "@type": "TroubleTicket"}
 
 

@@ -71,7 +71,7 @@ def _now() -> dt.datetime:
 
 
 def _render(kind: ResourceKind, stored: StoredResource) -> dict[str, Any]:
-    shown = {k: v for k, v in stored.document.items() if k != "sharedWith"}  # who else sees it: internal
+    shown = stored.shown
     return {**shown, "id": stored.id, "href": f"{kind.api}/{kind.name}/{stored.id}", "@type": kind.type}
 
 

@@ -26,6 +26,11 @@ class StoredResource:
     partner_id: str | None = None
     external_id: str | None = None
 
+    @property
+    def shown(self) -> dict[str, Any]:
+        """The document as callers see it: without ``sharedWith`` (who else may see it is internal)."""
+        return {k: v for k, v in self.document.items() if k != "sharedWith"}
+
     def bumped(self, document: dict[str, Any], now: dt.datetime, **columns: Any) -> "StoredResource":
         return replace(self, version=self.version + 1, last_update=now, document=document, **columns)
 
