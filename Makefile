@@ -16,8 +16,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/bssrules demo
 
+# One pytest worker per core (each PostgreSQL-tier worker makes a database of its own);
+# TEST_ARGS= runs the suite in one process.
+TEST_ARGS ?= -n auto
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(TEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

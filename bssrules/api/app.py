@@ -23,6 +23,7 @@ from bssrules.runtime import RuntimeCache
 from bssrules import partners
 from bssrules.api.auth import install_auth
 from bssrules.api.errors import install_error_handlers
+from bssrules.api.limits import BodySizeLimit
 from bssrules.api.hubs import hub_routers
 from bssrules.api.sla import sla_router
 from bssrules.api.tickets import TMF621, ticket_router
@@ -75,6 +76,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.state.auth_required = auth_required
     install_error_handlers(app)
     install_auth(app)
+    app.add_middleware(BodySizeLimit)
     app.include_router(partner_router())
     for router in hub_routers():
         app.include_router(router)

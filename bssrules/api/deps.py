@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bssrules import jsontext
 from bssrules.api import tmfspec
-from bssrules.errors import InvalidInput
+from bssrules.errors import InvalidInput, did_you_mean
 from bssrules.store.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -44,11 +44,13 @@ def _problem(error: Any) -> str:
     return f"{where}: {error.message}"
 
 
-async def json_body(request: Request, accepted: tuple[str, ...], definition: str | None,
-                    merge_patch: bool = False, spec: tmfspec.TmfSpec = tmfspec.TMF620) -> dict[str, Any]:
-    """The request body as JSON (exact decimals), checked against a TMF definition.
+# No TMF resource nests half as deep; deeper JSON is refused before anything walks it.
+MAX_DEPTH = 32
 
-    In a merge patch, ``null`` means "remove": nulls are left out of the schema check."""
+
+async def read_json(request: Request, accepted: tuple[str, ...]) -> Any:
+    """The request body parsed as JSON (exact decimals), sent as one of the ``accepted`` media
+    types (415 otherwise), not empty, not nested deeper than MAX_DEPTH (400 otherwise)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in accepted:
         raise UnsupportedMediaType(f"send the body as {' or '.join(accepted)}, not '{content_type or 'nothing'}'")
@@ -57,16 +59,36 @@ async def json_body(request: Request, accepted: tuple[str, ...], definition: str
         raise InvalidInput("the request body is empty; a JSON object is expected")
     try:
         body = jsontext.loads(raw)
+    except RecursionError:
+        raise InvalidInput(f"the body is nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:
         raise InvalidInput(f"malformed JSON: {exc}") from None
+    if jsontext.depth(body) > MAX_DEPTH:
+        raise InvalidInput(f"the body is nested deeper than {MAX_DEPTH} levels")
+    return body
+
+
+async def json_body(request: Request, accepted: tuple[str, ...], definition: str | None,
+                    merge_patch: bool = False, spec: tmfspec.TmfSpec = tmfspec.TMF620,
+                    closed: bool = False) -> dict[str, Any]:
+    """The request body as JSON (exact decimals), checked against a TMF definition.
+
+    In a merge patch, ``null`` means "remove": nulls are left out of the schema check.
+    ``closed``: top-level attributes the definition does not have are refused (the TMF
+    definitions allow any; the services that keep the body as it came need this)."""
+    body = await read_json(request, accepted)
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
     if definition is None:  # no official definition for this operation (TMF760 v5 ships none)
         return body
-    try:
-        checked = _without_nulls(body) if merge_patch else body
-    except RecursionError:
-        raise InvalidInput("the body is nested too deeply") from None
+    if closed:
+        known = spec.definitions[definition].get("properties", {})
+        unknown = sorted(set(body) - set(known) - {"id", "@type"})
+        if unknown:
+            raise InvalidInput(f"unsupported attribute{'s' if len(unknown) > 1 else ''} "
+                               f"{', '.join(map(repr, unknown))} for {definition}", path=(unknown[0],),
+                               suggestion=did_you_mean(unknown[0], known))
+    checked = _without_nulls(body) if merge_patch else body
     errors = sorted(spec.validator(definition).iter_errors(checked), key=lambda e: list(map(str, e.absolute_path)))
     if merge_patch:  # a patch names only what changes: attributes the definition requires may be absent
         errors = [e for e in errors if not (e.validator == "required" and not e.absolute_path)]

@@ -10,13 +10,14 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from bssrules.api.deps import UnsupportedMediaType
+from bssrules.api.limits import PayloadTooLarge
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.errors import BssRulesError, Conflict, Forbidden, InvalidInput, InvalidSource, NotFound, UnknownReference
 from bssrules.order_service import OrderRejected
 
 log = logging.getLogger("bssrules.api")
 
-_STATUS = {Forbidden: 403, OrderRejected: 422, UnsupportedMediaType: 415, InvalidInput: 400, InvalidSource: 400, NotFound: 404, Conflict: 409, UnknownReference: 422}
+_STATUS = {PayloadTooLarge: 413, Forbidden: 403, OrderRejected: 422, UnsupportedMediaType: 415, InvalidInput: 400, InvalidSource: 400, NotFound: 404, Conflict: 409, UnknownReference: 422}
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
             405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type",
             422: "Unprocessable Entity", 500: "Internal Server Error"}

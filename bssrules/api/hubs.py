@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from bssrules import notifications
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
-from bssrules.api.query import DEFAULT_LIMIT, MAX_LIMIT, _integer
+from bssrules.api.query import paging
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.errors import InvalidInput
 
@@ -52,8 +52,7 @@ def hub_routers() -> list[APIRouter]:
         status = params.get("status")
         if status not in (None, "pending", "delivered", "failed"):
             raise InvalidInput("status is pending, delivered or failed", path=("status",))
-        offset = _integer(params, "offset", 0, 0)
-        limit = _integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        offset, limit = paging(params)
         return TMFJSONResponse(await in_unit_of_work(request, notifications.list_deliveries, status, offset, limit))
 
     routers.append(deliveries)

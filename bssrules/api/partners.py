@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from bssrules import partners as service
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.errors import error_response
-from bssrules.api.query import DEFAULT_LIMIT, MAX_LIMIT, ListQuery, _integer, page_headers
+from bssrules.api.query import ListQuery, page_headers, paging
 from bssrules.api.responses import TMFJSONResponse
 
 
@@ -36,9 +36,7 @@ def partner_router() -> APIRouter:
         denied = _admin_only(request)
         if denied:
             return denied
-        params = request.query_params
-        query = ListQuery(None, _integer(params, "offset", 0, 0), _integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-                          {})
+        query = ListQuery(None, *paging(request.query_params), {})
         items, total = await in_unit_of_work(request, service.list_partners, query.offset, query.limit)
         return TMFJSONResponse(items, headers=page_headers(request, query, len(items), total))
 

@@ -26,7 +26,7 @@ def qualification_router() -> APIRouter:
                  openapi_extra={"requestBody": {"required": True, "content": {
                      "application/json": {"schema": {"$ref": TMF679.ref(f"{DEFINITION}_Create")}}}}})
     async def create(request: Request) -> Response:
-        body = await json_body(request, JSON_TYPES, f"{DEFINITION}_Create", spec=TMF679)
+        body = await json_body(request, JSON_TYPES, f"{DEFINITION}_Create", spec=TMF679, closed=True)
         cache = request.app.state.runtime_cache
 
         def use_case(uow: Any) -> dict[str, Any]:

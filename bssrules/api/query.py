@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -13,6 +13,8 @@ from bssrules.jsontext import normalized_number
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# The databases page with a signed 64-bit OFFSET; no collection comes near it.
+MAX_OFFSET = 2**63 - 1
 RESERVED = {"fields", "offset", "limit"}
 ALWAYS_SHOWN = ("id", "href", "@type")
 
@@ -39,6 +41,11 @@ def _integer(params: QueryParams, name: str, default: int, low: int, high: int |
     return value
 
 
+def paging(params: QueryParams) -> tuple[int, int]:
+    """``offset`` and ``limit``, checked (a 400 names the one out of range)."""
+    return _integer(params, "offset", 0, 0, MAX_OFFSET), _integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+
+
 def parse_fields(params: QueryParams, definition: str, spec: tmfspec.TmfSpec = tmfspec.TMF620
                  ) -> tuple[str, ...] | None:
     """The attributes ``fields=`` asks for (None: all), each checked against the definition."""
@@ -59,7 +66,7 @@ def _filter_value(key: str, value: str, json_type: str) -> str:
     if json_type in ("number", "integer"):
         try:
             return normalized_number(Decimal(value))
-        except (InvalidOperation, ValueError):
+        except (ArithmeticError, ValueError):  # decimal.InvalidOperation is an ArithmeticError
             raise InvalidInput(f"'{key}' is a number; '{value}' is not", path=(key,)) from None
     if json_type == "boolean" and value not in ("true", "false"):
         raise InvalidInput(f"'{key}' is true or false; '{value}' is neither", path=(key,))
@@ -78,8 +85,7 @@ def parse_list_query(params: QueryParams, definition: str, spec: tmfspec.TmfSpec
                                path=(key,), suggestion=did_you_mean(key, types))
         values = [v for raw in params.getlist(key) for v in raw.split(",")]
         filters[key] = [_filter_value(key, v, types[key]) for v in values]
-    return ListQuery(parse_fields(params, definition, spec), _integer(params, "offset", 0, 0),
-                     _integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT), filters)
+    return ListQuery(parse_fields(params, definition, spec), *paging(params), filters)
 
 
 def project(resource: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from bssrules import sla_service as service
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
-from bssrules.api.query import DEFAULT_LIMIT, MAX_LIMIT, ListQuery, _integer, page_headers
+from bssrules.api.query import ListQuery, page_headers, paging
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.errors import InvalidInput
 
@@ -17,8 +17,7 @@ def _query(request: Request, filterable: tuple[str, ...]) -> ListQuery:
     unknown = sorted(set(filters) - set(filterable))
     if unknown:
         raise InvalidInput(f"cannot filter on {unknown[0]!r}; filter on {', '.join(filterable)}", path=(unknown[0],))
-    return ListQuery(None, _integer(params, "offset", 0, 0), _integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-                     filters)
+    return ListQuery(None, *paging(params), filters)
 
 
 def sla_router() -> APIRouter:

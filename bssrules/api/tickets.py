@@ -24,7 +24,7 @@ def ticket_router() -> APIRouter:
                  openapi_extra={"requestBody": {"required": True, "content": {
                      "application/json": {"schema": {"$ref": TMF621.ref(f"{DEFINITION}_Create")}}}}})
     async def create(request: Request) -> Response:
-        body = await json_body(request, JSON_TYPES, f"{DEFINITION}_Create", spec=TMF621)
+        body = await json_body(request, JSON_TYPES, f"{DEFINITION}_Create", spec=TMF621, closed=True)
         cache = request.app.state.runtime_cache
         ticket = await in_unit_of_work(request, lambda uow: service.create_ticket(uow, cache.get(uow), body))
         return TMFJSONResponse(ticket, status_code=201, headers={"Location": ticket["href"]})
@@ -48,7 +48,7 @@ def ticket_router() -> APIRouter:
                   openapi_extra={"requestBody": {"required": True, "content": {
                       m: {"schema": {"$ref": TMF621.ref(f"{DEFINITION}_Update")}} for m in PATCH_TYPES}}})
     async def patch(request: Request, id: str) -> Response:
-        body = await json_body(request, PATCH_TYPES, f"{DEFINITION}_Update", merge_patch=True, spec=TMF621)
+        body = await json_body(request, PATCH_TYPES, f"{DEFINITION}_Update", merge_patch=True, spec=TMF621, closed=True)
         cache = request.app.state.runtime_cache
         return TMFJSONResponse(await in_unit_of_work(
             request, lambda uow: service.change_ticket(uow, cache.get(uow), id, body)))

@@ -91,7 +91,7 @@ def json_response(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 ERROR_REASONS = ((400, "Bad Request"), (404, "Not Found"), (405, "Method Not Allowed"), (409, "Conflict"),
-                 (415, "Unsupported Media Type"), (422, "Unprocessable Entity"), (500, "Internal Server Error"))
+                 (413, "Payload Too Large"), (415, "Unsupported Media Type"), (422, "Unprocessable Entity"), (500, "Internal Server Error"))
 
 
 def error_responses(spec_: "TmfSpec") -> dict[int, dict[str, Any]]:

@@ -6,9 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from bssrules import jsontext
 from bssrules import usage_service as service
-from bssrules.api.deps import JSON_TYPES, UnsupportedMediaType, _problem, in_unit_of_work, json_body
+from bssrules.api.deps import JSON_TYPES, _problem, in_unit_of_work, json_body, read_json
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.api.tmfspec import error_responses, json_response, spec
@@ -22,14 +21,7 @@ MAX_BATCH = 1000
 
 async def _usage_bodies(request: Request) -> tuple[list[dict[str, Any]], bool]:
     """One Usage_Create object, or an array of them (at most MAX_BATCH); (bodies, was a list)."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in JSON_TYPES:
-        raise UnsupportedMediaType(f"send the body as application/json, not '{content_type or 'nothing'}'")
-    raw = await request.body()
-    try:
-        body = jsontext.loads(raw) if raw.strip() else None
-    except ValueError as exc:
-        raise InvalidInput(f"malformed JSON: {exc}") from None
+    body = await read_json(request, JSON_TYPES)
     many = isinstance(body, list)
     bodies = body if many else [body]
     if body is None or not bodies or not all(isinstance(b, dict) for b in bodies):

@@ -26,11 +26,11 @@ class ItemQualification:
 
 
 def _reasons(context: Basket, catalog: Catalog, rules: RuleBook | None, offering_id: str) -> list[dict[str, Any]]:
-    basket = context.model_copy(update={"items": [BasketItem(id="q", offering=offering_id)]})
     offering = catalog.offerings.get(offering_id)
-    if offering is None:
+    if offering is None:  # checked first: an id that is not even a catalog id ('', 'a b') is unknown too
         return [{"code": "unknownOffering", "label": f"unknown offering '{offering_id}'"
                  + _hint(offering_id, catalog.offerings)}]
+    basket = context.model_copy(update={"items": [BasketItem(id="q", offering=offering_id)]})
     reasons = [{"code": v.code, "label": v.message}
                for v in _offering_violations(basket, ("items", 0), basket.items[0], None, offering,
                                              _extended_by(basket, catalog))

@@ -14,10 +14,8 @@
 The run is deterministic (``derandomize=True``, no example database) and bounded
 (``max_examples``), so CI is stable and the file stays well under a minute.
 
-Bugs found are kept as minimal regression tests marked ``xfail(strict=True)`` (see
-"Known bugs" below): the suite stays green, the bug stays visible, and the fix turns the
-test into an XPASS that fails until the marker is removed. The fuzz tests skip exactly
-those known-bad inputs.
+Every 500 the fuzzer found is fixed and kept as a minimal regression test ("Regressions"
+below); the fuzz tests skip no input.
 """
 from __future__ import annotations
 
@@ -35,6 +33,7 @@ from sqlalchemy import Engine
 
 from bssrules import services
 from bssrules.api import create_app
+from bssrules.api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
 from bssrules.partners import make_key
 from bssrules.project import load_project
 from bssrules.store import UnitOfWork
@@ -75,38 +74,8 @@ FUZZ_SETTINGS = settings(max_examples=3, deadline=None, derandomize=True, databa
 ADMIN_SETTINGS = settings(FUZZ_SETTINGS, max_examples=1)
 
 
-# --------------------------------------------------------------------------- known bugs
-
-SQLITE_MAX_INTEGER = 2**63 - 1
 ORDER = "/tmf-api/productOrderingManagement/v4/productOrder"
 QUALIFICATION = "/tmf-api/productOfferingQualification/v4/productOfferingQualification"
-# The pattern of catalog ids (bssrules.catalog): what BasketItem.offering accepts.
-CATALOG_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
-
-
-def _known_bad_input(case: Any) -> str | None:
-    """Which known 500 this generated request would hit (each has an xfail test below), else None."""
-    offset = (case.query or {}).get("offset")
-    try:
-        if offset is not None and int(str(offset)) > SQLITE_MAX_INTEGER:
-            return "offset-overflow"
-    except ValueError:
-        pass
-    method, path, body = case.method.upper(), case.operation.path, case.body
-    if method == "POST" and path == QUALIFICATION and isinstance(body, dict):
-        items = body.get("productOfferingQualificationItem")
-        for item in items if isinstance(items, list) else []:
-            offering = item.get("productOffering") if isinstance(item, dict) else None
-            offering_id = offering.get("id") if isinstance(offering, dict) else None
-            if isinstance(offering_id, str) and not CATALOG_ID.match(offering_id):
-                return "qualification-bad-offering-id"
-    return None
-
-
-def known_bug(description: str) -> pytest.MarkDecorator:
-    """A regression test of a bug not fixed yet: it fails today (XFAIL); once the bug is
-    fixed it passes, which strict mode reports as a failure until the mark is removed."""
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"BUG: {description}")
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -217,8 +186,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @fuzz_schema.parametrize()
 @FUZZ_SETTINGS
 def test_fuzzed_requests_get_no_server_error(case: Any, open_app: Any) -> None:
-    if _known_bad_input(case):
-        return  # a known 500, kept as an xfail regression test below
     response = case.call(app=open_app)
     case.validate_response(response, checks=FUZZ_CHECKS)
 
@@ -226,8 +193,6 @@ def test_fuzzed_requests_get_no_server_error(case: Any, open_app: Any) -> None:
 @coverage_schema.parametrize()
 @FUZZ_SETTINGS
 def test_boundary_parameters_get_no_server_error(case: Any, open_app: Any) -> None:
-    if _known_bad_input(case):
-        return
     response = case.call(app=open_app)
     case.validate_response(response, checks=FUZZ_CHECKS)
 
@@ -236,8 +201,6 @@ def test_boundary_parameters_get_no_server_error(case: Any, open_app: Any) -> No
 @ADMIN_SETTINGS
 def test_fuzzed_requests_as_administrator_get_no_server_error(case: Any, admin_app: tuple[Any, dict[str, str]]) -> None:
     app, headers = admin_app
-    if _known_bad_input(case):
-        return
     response = case.call(app=app, headers=headers)
     assert response.status_code not in (401, 403), f"the administrator's key was refused: {response.text[:300]}"
     case.validate_response(response, checks=FUZZ_CHECKS, headers=headers)
@@ -349,30 +312,65 @@ OVERSIZED_OPERATIONS = [
 
 
 @pytest.mark.parametrize(("method", "path"), OVERSIZED_OPERATIONS, ids=[f"{m} {p}" for m, p in OVERSIZED_OPERATIONS])
-def test_an_oversized_body_gets_a_clean_error(api: TestClient, method: str, path: str) -> None:
-    """Whatever the size limit, an oversized malformed, misfiled or unknown-attribute body gets
-    a TMF Error (413 once there is a limit, else the error of its content), never a 500."""
+def test_an_oversized_body_is_refused_with_413_whatever_it_holds(api: TestClient, method: str, path: str) -> None:
+    """The size is checked before the content: malformed, misfiled or well-formed, a body over
+    the limit is a 413 naming the limit."""
     padding = b"x" * OVERSIZED
-    bodies = [("malformed", b'{"name": "' + padding, _json_type(method), 400),
-              ("wrong type", b'{"name": "' + padding + b'"}', "text/plain", 415)]
-    if path != "/tmf-api/usageManagement/v4/usage":  # a usage keeps unknown attributes (see below)
-        bodies.append(("unknown attribute", b'{"zzUnknown": "' + padding + b'", "name": "x"}', _json_type(method), 400))
-    for name, content, content_type, expected in bodies:
+    bodies = [("malformed", b'{"name": "' + padding, _json_type(method)),
+              ("wrong type", b'{"name": "' + padding + b'"}', "text/plain"),
+              ("well-formed", b'{"name": "' + padding + b'"}', _json_type(method))]
+    for name, content, content_type in bodies:
         response = api.request(method, path, content=content, headers={"content-type": content_type})
-        status = 413 if response.status_code == 413 else expected
-        assert_tmf_error(response, status, context=name)
+        error = assert_tmf_error(response, 413, "payloadTooLarge", context=name)
+        assert str(DEFAULT_MAX_BODY_BYTES) in error["message"], error
 
 
-@known_bug("no request size limit: a 16 MiB body is read into memory, parsed, stored and echoed back (201) "
-           "instead of being refused with 413")
-def test_an_oversized_body_is_refused_with_413(api: TestClient) -> None:
-    response = api.post("/tmf-api/party/v4/individual", json={"givenName": "x" * OVERSIZED, "familyName": "Oversized"})
-    assert_tmf_error(response, 413)
+def test_an_oversized_body_sent_without_a_length_is_refused_with_413_and_nothing_is_stored(api: TestClient) -> None:
+    """A chunked body (no Content-Length) is counted as it arrives."""
+    chunk = b"x" * (1024 * 1024)
+
+    def body() -> Iterator[bytes]:
+        yield b'{"familyName": "Chunked", "givenName": "'
+        for _ in range(DEFAULT_MAX_BODY_BYTES // len(chunk) + 1):
+            yield chunk
+        yield b'"}'
+
+    response = api.post("/tmf-api/party/v4/individual", content=body(), headers={"content-type": "application/json"})
+    assert "content-length" not in {k.lower() for k in response.request.headers}
+    assert_tmf_error(response, 413, "payloadTooLarge")
+    listed = api.get("/tmf-api/party/v4/individual", params={"familyName": "Chunked"})
+    assert listed.status_code == 200 and listed.json() == []
 
 
-def _unknown_attribute_case(method: str, path: str, body: dict[str, Any], bug: str | None = None) -> Any:
-    marks = [known_bug(bug)] if bug else []
-    return pytest.param(method, path, body, id=f"{method} {path}", marks=marks)
+def test_a_body_of_exactly_the_limit_is_read_one_byte_more_is_not() -> None:
+    """With or without a declared length, the limit is inclusive, and what passes it reaches
+    the application whole."""
+    received: list[bytes] = []
+
+    async def application(scope: Any, receive: Any, send: Any) -> None:
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body, more = body + message.get("body", b""), message.get("more_body", False)
+        received.append(body)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    small = TestClient(BodySizeLimit(application, limit=10))  # no lifespan: a bare ASGI app
+
+    def chunked(data: bytes) -> Iterator[bytes]:
+        yield from (data[i:i + 3] for i in range(0, len(data), 3))
+
+    for send_as in (bytes, chunked):
+        received.clear()
+        assert small.post("/", content=send_as(b"0123456789")).status_code == 204
+        assert received == [b"0123456789"]
+        assert_tmf_error(small.post("/", content=send_as(b"0123456789A")), 413, "payloadTooLarge")
+        assert received == [b"0123456789"], "a refused body never reaches the application"
+
+
+def _unknown_attribute_case(method: str, path: str, body: dict[str, Any]) -> Any:
+    return pytest.param(method, path, body, id=f"{method} {path}")
 
 
 # (method, path, a body that passes the schema check): the unknown attribute is added to it.
@@ -393,13 +391,9 @@ UNKNOWN_ATTRIBUTE_CASES = [
     _unknown_attribute_case("POST", "/tmf-api/customerBillManagement/v4/billRun", {}),
     _unknown_attribute_case("POST", "/tmf-api/slaManagement/v4/sla", {}),
     _unknown_attribute_case("POST", "/tmf-api/troubleTicket/v4/troubleTicket",
-                            {"description": "a", "severity": "minor", "ticketType": "complaint"},
-                            bug="TMF621 keeps an unknown attribute: the ticket is created (201) and the "
-                                "attribute stored and echoed back, where every other API refuses it (400)"),
+                            {"description": "a", "severity": "minor", "ticketType": "complaint"}),
     _unknown_attribute_case("POST", QUALIFICATION,
-                            {"productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "data-5gb"}}]},
-                            bug="TMF679 keeps an unknown attribute: the qualification is created (201) with "
-                                "it, where every other API refuses it (400)"),
+                            {"productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "data-5gb"}}]}),
     # Not here: POST usage. A usage is never refused, it is stored rated or rejected
     # (docs/usage-api.md), and an unknown attribute is kept with it.
 ]
@@ -413,42 +407,50 @@ def test_an_unknown_attribute_is_refused(api: TestClient, method: str, path: str
     assert "zzUnknownAttribute" in error["message"], error
 
 
-# --------------------------------------------------------- known bugs: regression tests
+# ------------------------------------------------------------------------- regressions
 # Each is the minimal request of a 500 the fuzzer (or the probes written while writing this
-# file) found; the traceback line is in the reason. The fuzz tests skip exactly these inputs
-# (_known_bad_input).
+# file) found, now fixed.
 
-@known_bug("an offset beyond SQLite's 64-bit INTEGER is a 500, on every list of the API: OverflowError: Python int "
-           "too large to convert to SQLite INTEGER (store/repository.py:158 page, store/resources.py:135 page); "
-           "api/query.py _integer bounds offset below only")
-@pytest.mark.parametrize("path", [f"{PC}/productOffering", "/tmf-api/party/v4/individual"])
-def test_an_offset_beyond_64_bits_is_a_400(api: TestClient, path: str) -> None:
-    assert_tmf_error(api.get(path, params={"offset": str(2**63)}), 400, "invalidInput")
+LISTS = [f"{PC}/productOffering", "/tmf-api/party/v4/individual", "/tmf-api/partnerManagement/v4/partner",
+         "/tmf-api/slaManagement/v4/slaViolation", "/tmf-api/partnerManagement/v4/delivery"]
 
 
-@known_bug("a numeric filter value beyond the decimal context is a 500: decimal.Overflow in "
-           "jsontext.normalized_number (jsontext.py:34, Decimal(value).normalize()), called by "
-           "api/query.py:61 _filter_value, which catches only InvalidOperation and ValueError")
-def test_a_numeric_filter_out_of_range_is_a_400(api: TestClient) -> None:
-    response = api.get(f"{PC}/productOfferingPrice", params={"price.value": "1e999999999"})
-    assert_tmf_error(response, 400, "invalidInput")
+@pytest.mark.parametrize("path", LISTS)
+def test_an_offset_beyond_64_bits_is_a_400_naming_the_bound(api: TestClient, path: str) -> None:
+    error = assert_tmf_error(api.get(path, params={"offset": str(2**63)}), 400, "invalidInput")
+    assert "offset" in error["message"] and str(2**63 - 1) in error["message"], error
+    assert api.get(path, params={"offset": str(2**63 - 1)}).json() == []
 
 
-@known_bug("JSON nested ~1000 deep is a 500: RecursionError: maximum recursion depth exceeded while decoding a "
-           "JSON array (jsontext.py:29 simplejson.loads, from api/deps.py:59 json_body; also api/usage.py:30)")
-def test_deeply_nested_json_is_a_400(api: TestClient) -> None:
-    depth = 100_000
-    response = api.post(f"{PC}/productOffering", content=b"[" * depth + b"]" * depth,
-                        headers={"content-type": "application/json"})
-    assert_tmf_error(response, 413 if response.status_code == 413 else 400)
+@pytest.mark.parametrize("value", ["1e999999999", "-1E+999999999", "1e-999999999"])
+def test_a_numeric_filter_beyond_the_decimal_context_is_a_number_like_any_other(api: TestClient, value: str) -> None:
+    response = api.get(f"{PC}/productOfferingPrice", params={"price.value": value})
+    assert response.status_code == 200 and response.json() == [], response.text[:300]
 
 
-def test_a_deeply_nested_merge_patch_is_a_400(api: TestClient) -> None:
-    depth = 900
-    response = api.patch(f"{PC}/productOffering/car-connectivity-b2b",
-                         content=b'{"description": ' + b"[" * depth + b"]" * depth + b"}",
-                         headers={"content-type": "application/merge-patch+json"})
-    assert_tmf_error(response, 413 if response.status_code == 413 else 400)
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-inf", "1.2.3", "1e", "0x10"])
+def test_a_numeric_filter_that_is_not_a_finite_number_is_a_400(api: TestClient, value: str) -> None:
+    response = api.get(f"{PC}/productOfferingPrice", params={"price.value": value})
+    error = assert_tmf_error(response, 400, "invalidInput")
+    assert "price.value" in error["message"], error
+
+
+@pytest.mark.parametrize("depth", [33, 900, 100_000])
+def test_json_nested_too_deeply_is_a_400(api: TestClient, depth: int) -> None:
+    for method, path in ((("POST", f"{PC}/productOffering"), ("POST", "/tmf-api/usageManagement/v4/usage"),
+                          ("PATCH", f"{PC}/productOffering/car-connectivity-b2b"))):
+        content = b'{"description": ' + b"[" * depth + b"]" * depth + b"}"
+        response = api.request(method, path, content=content, headers={"content-type": _json_type(method)})
+        error = assert_tmf_error(response, 400, "invalidInput", context=f"{method} {path}")
+        assert "nested deeper than 32 levels" in error["message"], error
+
+
+def test_json_nested_32_deep_is_read(api: TestClient) -> None:
+    nested: Any = "x"
+    for _ in range(31):
+        nested = [nested]
+    response = api.post(f"{PC}/productOffering", json={"name": "deep", "description": nested})
+    assert response.status_code == 400 and "description" in response.json()["message"], response.text[:300]
 
 
 def test_two_orders_with_an_empty_external_id_get_no_server_error(api: TestClient) -> None:
@@ -461,13 +463,12 @@ def test_two_orders_with_an_empty_external_id_get_no_server_error(api: TestClien
         assert_tmf_error(second, second.status_code)
 
 
-@known_bug("a qualification item whose productOffering.id is not a catalog id ('', 'a b') is a 500: pydantic "
-           "ValidationError for BasketItem.offering (pattern ^[A-Za-z0-9][A-Za-z0-9._:-]*$) at "
-           "configurator/qualification.py:29 _reasons, from qualification_service.py:66 (an order or a "
-           "configuration check answers 400 'malformed' for the same id)")
-def test_a_qualification_of_an_empty_offering_id_gets_no_server_error(api: TestClient) -> None:
+@pytest.mark.parametrize("offering", ["", "a b", "-x", "x" * 300])
+def test_a_qualification_of_an_offering_id_that_is_no_catalog_id_answers_unknown_offering(
+        api: TestClient, offering: str) -> None:
     response = api.post(QUALIFICATION, json={"productOfferingQualificationItem": [
-        {"id": "1", "productOffering": {"id": ""}}]})
-    assert response.status_code < 500, response.text[:300]
-    if response.status_code >= 400:
-        assert_tmf_error(response, response.status_code)
+        {"id": "1", "productOffering": {"id": offering}}]})
+    assert response.status_code == 201, response.text[:300]
+    item = response.json()["productOfferingQualificationItem"][0]
+    assert item["qualificationItemResult"] == "unqualified"
+    assert [r["code"] for r in item["eligibilityUnavailabilityReason"]] == ["unknownOffering"]
