@@ -43,7 +43,9 @@ APIS: dict[str, str] = {
     "TMF760": "/tmf-api/productConfigurationManagement/",
     "partner": API + "/",
 }
-OPERATIONS = ("list", "retrieve", "create", "patch", "delete")
+# ``subscribe``: registering (and removing) a hub on the API, apart from ``create`` — a
+# partner may want the events of an API it only reads.
+OPERATIONS = ("list", "retrieve", "create", "patch", "delete", "subscribe")
 _KEY = re.compile(r"^bss_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 
 
@@ -74,10 +76,13 @@ def api_of(path: str) -> str | None:
 
 
 def operation_of(method: str, path: str) -> str:
-    """list / retrieve / create / patch / delete, from the method and the path's shape."""
+    """list / retrieve / create / patch / delete, from the method and the path's shape;
+    subscribe for a hub."""
+    segments = [s for s in path.split("/") if s]
+    # /tmf-api/<api>/<version>/<resource>[/<id>]
+    if len(segments) > 3 and segments[3] == "hub":
+        return "subscribe"
     if method == "GET":
-        segments = [s for s in path.split("/") if s]
-        # /tmf-api/<api>/<version>/<resource>[/<id>]
         return "retrieve" if len(segments) > 4 else "list"
     return {"POST": "create", "PATCH": "patch", "PUT": "patch", "DELETE": "delete"}.get(method, "retrieve")
 
@@ -121,40 +126,84 @@ def _new_key() -> tuple[str, dict[str, Any]]:
     return f"bss_{key_id}_{secret}", {"id": key_id, "hash": _hash(secret), "created": _now().isoformat().replace("+00:00", "Z")}
 
 
+CREATE_FIELDS = ("id", "name", "role", "apiBundle", "catalog", "channel", "description")
+# What an administrator may change later: not the id, not the role (a partner does not become
+# an administrator by a patch: register an administrator instead), not the keys (own routes).
+PATCH_FIELDS = ("name", "apiBundle", "catalog", "channel", "description")
+
+
+def _check_fields(body: dict[str, Any], allowed: tuple[str, ...], what: str) -> None:
+    unknown = sorted(set(body) - set(allowed) - {"@type"})
+    if unknown:
+        raise InvalidInput(f"unsupported field {unknown[0]!r} {what}; use {', '.join(allowed)}",
+                           path=(unknown[0],), suggestion=did_you_mean(unknown[0], allowed))
+
+
+def _strings(body: dict[str, Any], name: str, meaning: str) -> list[str]:
+    values = body.get(name, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise InvalidInput(f"{name} is a list of {meaning}", path=(name,))
+    return values
+
+
+def _described(body: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """The name, description, catalogs and channels of a create or patch body, checked, onto
+    ``document``."""
+    if "name" in body and (not isinstance(body["name"], str) or not body["name"].strip()):
+        raise InvalidInput("name is required: a non-empty string", path=("name",))
+    if "description" in body and not isinstance(body["description"], (str, type(None))):
+        raise InvalidInput("description is a string", path=("description",))
+    out = dict(document)
+    for name, meaning in (("catalog", "catalog ids the partner owns"),
+                          ("channel", "the sales channel ids the partner sells through")):
+        if name in body:
+            out[name] = _strings(body, name, meaning)
+    if "name" in body:
+        out["name"] = body["name"]
+    if body.get("description"):
+        out["description"] = body["description"]
+    elif "description" in body:  # a merge patch's null (or an empty text) removes it
+        out.pop("description", None)
+    return out
+
+
 def create_partner(uow: Any, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """Register a partner; returns it and its first API key (shown only now)."""
-    allowed = {"id", "name", "role", "apiBundle", "catalog", "channel", "description"}
-    unknown = sorted(set(body) - allowed - {"@type"})
-    if unknown:
-        raise InvalidInput(f"unsupported field {unknown[0]!r} for Partner", path=(unknown[0],),
-                           suggestion=did_you_mean(unknown[0], allowed))
+    _check_fields(body, CREATE_FIELDS, "for Partner")
     partner_id = body.get("id")
     if not isinstance(partner_id, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", partner_id):
         raise InvalidInput("id is required: letters, digits, '.', '_' or '-'", path=("id",))
-    if not isinstance(body.get("name"), str) or not body["name"].strip():
+    if "name" not in body:
         raise InvalidInput("name is required", path=("name",))
     role = body.get("role", "partner")
     if role not in ("partner", "admin"):
         raise InvalidInput("role is partner or admin", path=("role",))
     if uow.resources.get(KIND, partner_id) is not None:
         raise Conflict(f"a partner with id '{partner_id}' already exists")
-    catalogs = body.get("catalog", [])
-    if not isinstance(catalogs, list) or not all(isinstance(c, str) for c in catalogs):
-        raise InvalidInput("catalog is a list of catalog ids the partner owns", path=("catalog",))
-    channels = body.get("channel", [])
-    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
-        raise InvalidInput("channel is a list of the sales channel ids the partner sells through", path=("channel",))
     key, stored_key = _new_key()
-    document = {"name": body["name"], "role": role, "catalog": catalogs, "channel": channels, "key": [stored_key],
-                "apiBundle": _bundle(body["apiBundle"]) if role == "partner" or "apiBundle" in body
-                else {"name": "all", "api": [{"name": n, "operations": list(OPERATIONS)} for n in APIS]}}
-    if body.get("description"):
-        document["description"] = body["description"]
+    document = _described(body, {"role": role, "catalog": [], "channel": [], "key": [stored_key],
+                                 "apiBundle": _bundle(body.get("apiBundle")) if role == "partner" or "apiBundle" in body
+                                 else {"name": "all", "api": [{"name": n, "operations": list(OPERATIONS)} for n in APIS]}})
     now = _now()
     stored = StoredResource(KIND, partner_id, 1, now, now, document, state=role, partner_id=partner_id)
     uow.resources.insert(stored)
     uow.commit()
     return render(stored), key
+
+
+def patch_partner(uow: Any, partner_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Change a partner's name, description, channels, catalogs or API bundle (a new bundle
+    replaces the old one whole, and holds from the partner's next request)."""
+    _check_fields(body, PATCH_FIELDS, "in a Partner patch (the id and role stay; keys have their own routes)")
+    stored = uow.resources.get(KIND, partner_id, for_update=True)
+    if stored is None:
+        raise NotFound("Partner", partner_id)
+    document = _described(body, stored.document)
+    if "apiBundle" in body:
+        document["apiBundle"] = _bundle(body["apiBundle"])
+    uow.resources.replace(stored.bumped(document, _now()))
+    uow.commit()
+    return render(uow.resources.get(KIND, partner_id))
 
 
 def new_key(uow: Any, partner_id: str) -> str:

@@ -5,10 +5,34 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from bssrules import partners as service
-from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
+from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.errors import error_response
 from bssrules.api.query import ListQuery, page_headers, paging
 from bssrules.api.responses import TMFJSONResponse
+
+
+_IDS = {"type": "array", "items": {"type": "string"}}
+_BUNDLE = {
+    "type": "object", "required": ["api"], "description": "The TMF APIs the partner may call, and on each the "
+    "operations (all of them when not given)",
+    "properties": {"name": {"type": "string"}, "api": {"type": "array", "minItems": 1, "items": {
+        "type": "object", "required": ["name"], "additionalProperties": False,
+        "properties": {"name": {"type": "string", "enum": list(service.APIS)},
+                       "operations": {"type": "array", "items": {"type": "string", "enum": list(service.OPERATIONS)}}}}}}}
+_DESCRIBED = {"name": {"type": "string", "minLength": 1}, "description": {"type": "string"},
+              "catalog": {**_IDS, "description": "The catalogs the partner owns"},
+              "channel": {**_IDS, "description": "The sales channels the partner sells through"},
+              "apiBundle": _BUNDLE}
+PARTNER_CREATE = {"type": "object", "required": ["id", "name"], "additionalProperties": False, "properties": {
+    "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"},
+    "role": {"type": "string", "enum": ["partner", "admin"], "default": "partner"},
+    "@type": {"type": "string"}, **_DESCRIBED}}
+PARTNER_UPDATE = {"type": "object", "additionalProperties": False,
+                  "properties": {"@type": {"type": "string"}, **_DESCRIBED}}
+
+
+def _body(schema: dict[str, object], media_types: tuple[str, ...]) -> dict[str, object]:
+    return {"requestBody": {"required": True, "content": {m: {"schema": schema} for m in media_types}}}
 
 
 def _admin_only(request: Request) -> Response | None:
@@ -22,7 +46,8 @@ def partner_router() -> APIRouter:
     router = APIRouter(prefix=service.API, tags=["partner"])
 
     @router.post("/partner", operation_id="createPartner", status_code=201, response_class=TMFJSONResponse,
-                 summary="Register a partner with its API bundle; the answer holds its first API key")
+                 summary="Register a partner with its API bundle; the answer holds its first API key",
+                 openapi_extra=_body(PARTNER_CREATE, JSON_TYPES))
     async def create(request: Request) -> Response:
         denied = _admin_only(request)
         if denied:
@@ -47,6 +72,16 @@ def partner_router() -> APIRouter:
         if denied:
             return denied
         return TMFJSONResponse(await in_unit_of_work(request, service.get_partner, id))
+
+    @router.patch("/partner/{id}", operation_id="patchPartner", response_class=TMFJSONResponse,
+                  summary="Change a partner's name, description, channels, catalogs or API bundle",
+                  openapi_extra=_body(PARTNER_UPDATE, PATCH_TYPES))
+    async def patch(request: Request, id: str) -> Response:
+        denied = _admin_only(request)
+        if denied:
+            return denied
+        body = await json_body(request, PATCH_TYPES, None)
+        return TMFJSONResponse(await in_unit_of_work(request, service.patch_partner, id, body))
 
     @router.post("/partner/{id}/key", operation_id="createPartnerKey", status_code=201,
                  response_class=TMFJSONResponse, summary="Issue another API key (to rotate keys)")

@@ -62,7 +62,7 @@ API_OF_SEGMENT = {
     "productOfferingQualification": "TMF679", "productConfigurationManagement": "TMF760",
     "partnerManagement": "partner",
 }
-ALL_OPERATIONS = ("list", "retrieve", "create", "patch", "delete")
+ALL_OPERATIONS = ("list", "retrieve", "create", "patch", "delete", "subscribe")
 EVERY_TMF_API = sorted(set(API_OF_SEGMENT.values()) - {"partner"})
 
 
@@ -82,6 +82,8 @@ def _expected_api(path: str) -> str:
 
 
 def _expected_operation(method: str, path: str) -> str:
+    if re.search(r"/v\d+/hub(/|$)", path):  # registering or removing a hub is its own operation
+        return "subscribe"
     if method == "GET":
         return "retrieve" if path.endswith("}") else "list"
     return {"POST": "create", "PATCH": "patch", "PUT": "patch", "DELETE": "delete"}[method]
