@@ -263,7 +263,11 @@ def _create_products(uow: Any, runtime: Any, order: dict[str, Any], item_data: d
         product["productSpecification"] = {"id": offering.product_specification}
     prices = []
     for price in item_data.get("itemPrice") or []:
-        payer_account = _payer_account(runtime, basket, item.offering, price)
+        # A usage price names no payer: who pays a usage depends on the usage itself (its
+        # service, roaming, …), so rating decides it per record and writes it on the rated
+        # usage; one account named here could only be wrong for some of them.
+        payer_account = _payer_account(runtime, basket, item.offering, price) \
+            if price.get("priceType") != "usage" else None
         if payer_account:
             price = dict(price, billingAccount={"id": payer_account})
         prices.append(price)

@@ -334,13 +334,10 @@ def test_connected_car_a_month_of_split_usage_gives_the_car_maker_and_the_driver
             _bill_total(http, f"{account}-{first}-EUR")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the inventory names the wrong payer for out-of-bundle infotainment data: the package's "
-    "usage price 'infotainment-out-of-bundle' gets billingAccount ba-car-maker, because order "
-    "completion decides the payer of a price from {type, offering} only (no service), so the "
-    "split billing rule 'infotainment-usage-to-driver' never matches it; rating then bills that "
-    "usage to ba-driver"))
-def test_connected_car_the_inventory_names_the_payer_rating_bills(serve: Any) -> None:
+def test_connected_car_the_inventory_names_no_payer_for_a_usage_price_rating_decides_it(serve: Any) -> None:
+    """Who pays a usage depends on the usage (its service): the inventory's usage price names no
+    account (one account could only be wrong for some usages), its recurring price does, and
+    rating bills each usage to the payer of its service."""
     http = serve("connected_car")
     _party(http, "organization", {"id": "car-maker", "tradingName": "Car maker"}, "ba-car-maker")
     _party(http, "individual", {"id": "driver-1", "givenName": "Ana", "familyName": "Silva"}, "ba-driver")
@@ -354,10 +351,19 @@ def test_connected_car_the_inventory_names_the_payer_rating_bills(serve: Any) ->
     _order(http, {"relatedParty": parties, "channel": [{"id": "car-maker-portal"}],
                   "productOrderItem": [_item("1", "infotainment-connectivity", {"monthlyVolume": 5})]})
     package = _owned(http, "driver-1", "infotainment-connectivity")
-    usage = _ok(http.post(USAGE, json=_usage("info-1", package["id"], "infotainment", "2026-06-02T08:00:00Z", 1, "GB")))
+    month = _month_after(package)
+    usage = _ok(http.post(USAGE, json=_usage("info-1", package["id"], "infotainment", _at(month, 2, "08:00:00"), 1,
+                                             "GB")))
+    assert "ratedProductUsage" in usage, usage
     assert usage["ratedProductUsage"][0]["billingAccount"]["id"] == "ba-driver"
     out_of_bundle = next(p for p in package["productPrice"] if p["priceType"] == "usage")
-    assert out_of_bundle["billingAccount"] == {"id": "ba-driver"}
+    assert "billingAccount" not in out_of_bundle, out_of_bundle
+    monthly = next(p for p in package["productPrice"] if p["priceType"] == "recurring")
+    assert monthly["billingAccount"] == {"id": "ba-driver"}
+    telematics = _ok(http.post(USAGE, json=_usage("tele-1", package["id"], "telematics", _at(month, 2, "09:00:00"), 1,
+                                                  "GB")))
+    assert "ratedProductUsage" in telematics, telematics
+    assert telematics["ratedProductUsage"][0]["billingAccount"]["id"] == "ba-car-maker"
 
 
 # ----------------------------------------------------------------------------- data roaming (seed 003)
