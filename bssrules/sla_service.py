@@ -147,6 +147,11 @@ def _open_ticket(uow: Any, sla: StoredResource, violation: dict[str, Any], viola
     ticket_id = str(uuid.uuid4())
     reason = f"SLA {sla.document['name']}: {violation['metric']} = {violation['value']} breaks {violation['rule']}"
     parties = [{"id": provider, "role": "assignee", "@referredType": "Organization"}]
+    # The consumer suffered the violation: it is the originator, who closes the ticket once
+    # satisfied with the resolution or sends it back.
+    consumer = next((p["id"] for p in sla.document.get("relatedParty", []) if p.get("role") == "consumer"), None)
+    if consumer:
+        parties.append({"id": consumer, "role": "originator", "@referredType": "Organization"})
     document = {"description": reason, "severity": violation["severity"], "ticketType": "slaViolation",
                 "status": "acknowledged", "relatedParty": parties, "creationDate": format_instant(now),
                 "relatedEntity": [{"id": violation_id, "role": "slaViolation", "@referredType": "SlaViolation"}],

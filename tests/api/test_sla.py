@@ -262,7 +262,8 @@ def test_97_9_percent_availability_raises_a_major_and_a_critical_violation_each_
         assert (ticket["status"], ticket["ticketType"], ticket["severity"]) == (
             "acknowledged", "slaViolation", v["severity"])
         assert ticket["description"] == (f"SLA Call center connectivity: availability = 97.9 breaks {v['rule']}")
-        assert ticket["relatedParty"] == [{"id": "csp", "role": "assignee", "@referredType": "Organization"}]
+        assert ticket["relatedParty"] == [{"id": "csp", "role": "assignee", "@referredType": "Organization"},
+                                          {"id": "car-maker", "role": "originator", "@referredType": "Organization"}]
         assert ticket["relatedEntity"] == [{"id": v["id"], "role": "slaViolation", "@referredType": "SlaViolation"}]
         assert [(s["status"], s["changeReason"]) for s in ticket["statusChange"]] == [
             ("acknowledged", "opened by an SLA violation")]
@@ -271,6 +272,11 @@ def test_97_9_percent_availability_raises_a_major_and_a_critical_violation_each_
     # the provider works its tickets like any other
     first = violations[0]["troubleTicket"]["id"]
     assert world.ok("PATCH", f"{TICKET}/{first}", "csp", {"status": "resolved"})["status"] == "resolved"
+    # the consumer, the originator, sees it, sends a resolution back or closes it; the provider cannot close it
+    assert world.ok("GET", f"{TICKET}/{first}", "car-maker")["status"] == "resolved"
+    assert world.error("PATCH", f"{TICKET}/{first}", "csp", {"status": "closed"}) == (
+        409, "only the originator closes a ticket")
+    assert world.ok("PATCH", f"{TICKET}/{first}", "car-maker", {"status": "closed"})["status"] == "closed"
 
     assert world.ok("GET", VIOLATION, "csp", params={"severity": "critical"}) == [violations[1]]
     assert [v["id"] for v in world.ok("GET", VIOLATION, "car-maker", params={"metric": "availability"})] == \
