@@ -79,6 +79,19 @@ def _publish(uow: Any, event_type: str, stored: StoredResource, also: list[str |
                           [stored.partner_id, *stored.document.get("sharedWith", []), *also])
 
 
+def _note(uow: Any, note: dict[str, Any], caller: str | None, now: dt.datetime) -> dict[str, Any]:
+    """A note as recorded: a partner writes in its own name, at the time it is received (the
+    history is evidence between partners, settled on); the operator may record a note for
+    someone else (an ``author`` given) and backdate it."""
+    principal = uow.principal
+    if principal is not None and not principal.is_admin:
+        if note.get("author") not in (None, principal.id):
+            raise InvalidInput(f"a note is written in your own name ({principal.id}), not {note['author']!r}",
+                               path=("note", "author"))
+        return {**note, "author": principal.id, "date": format_instant(now)}
+    return {**note, "date": note.get("date") or format_instant(now), "author": note.get("author") or caller or "operator"}
+
+
 def create_ticket(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
     """Open a ticket and route it (a ``relatedParty`` with role assignee, when given, wins)."""
     now = _now()
@@ -98,6 +111,8 @@ def create_ticket(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any
         parties.append({"id": caller, "role": ORIGINATOR, "@referredType": "Organization"})
     reason = f"routed to {assignee}" + (f" by {rule_set}/{rule}" if rule_set else " as requested")
     document = {k: v for k, v in body.items() if k not in ("id", "href", "@type", "status", "relatedParty")}
+    if isinstance(body.get("note"), list):
+        document["note"] = [_note(uow, n, caller, now) for n in body["note"] if isinstance(n, dict)]
     document.update(status="acknowledged", relatedParty=parties, creationDate=format_instant(now),
                     lastUpdate=format_instant(now), statusChangeDate=format_instant(now),
                     statusChange=[{"status": "acknowledged", "changeDate": format_instant(now), "changeReason": reason}],
@@ -162,9 +177,8 @@ def change_ticket(uow: Any, runtime: Any, ticket_id: str, body: dict[str, Any]) 
         if field in body:
             document[field] = body[field]
     if body.get("note"):
-        document["note"] = list(document.get("note") or []) + [
-            {**n, "date": n.get("date") or format_instant(now), "author": n.get("author") or caller or "operator"}
-            for n in body["note"] if isinstance(n, dict)]
+        document["note"] = list(document.get("note") or []) + [_note(uow, n, caller, now)
+                                                                for n in body["note"] if isinstance(n, dict)]
     unknown = sorted(set(body) - {"status", "statusChangeReason", "relatedParty", "note", "description", "severity",
                                   "priority", "expectedResolutionDate", "name", "relatedEntity", "attachment", "@type"})
     if unknown:

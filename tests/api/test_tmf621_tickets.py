@@ -456,21 +456,42 @@ def test_the_operators_hub_hears_each_change_once(world: World) -> None:
 # ----------------------------------------------------------------------------- notes
 
 
+def test_a_partner_writes_notes_in_its_own_name_and_at_the_time_they_arrive(world: World) -> None:
+    id_ = world.open("call-center", "connectivity")["id"]
+    before = _now()
+    ticket = world.patch(id_, "call-center", {"note": [{"text": "called back", "author": "call-center",
+                                                        "date": "2020-01-01T00:00:00Z"}]})
+    note = ticket["note"][-1]
+    assert (note["text"], note["author"]) == ("called back", "call-center")
+    assert before <= _instant(note["date"]) <= _now(), "a partner cannot backdate a note"
+    world.refused("PATCH", f"{TICKET}/{id_}", "call-center", {"note": [{"text": "all fine", "author": "csp"}]}, 400,
+                  "a note is written in your own name (call-center), not 'csp'")
+    assert world.ok("GET", f"{TICKET}/{id_}", "call-center")["note"] == [note]  # nothing of the refused patch
+    # the same when the ticket is opened with its first note
+    world.refused("POST", TICKET, "call-center", {"description": "x", "severity": "minor", "ticketType": "sim",
+                                                  "note": [{"text": "first call", "author": "csp"}]}, 400,
+                  "a note is written in your own name (call-center), not 'csp'")
+    opened = world.open("call-center", "sim", note=[{"text": "first call", "date": "2020-01-01T00:00:00Z"}])
+    assert opened["note"][0]["author"] == "call-center" and opened["note"][0]["date"] == opened["creationDate"]
+
+
 def test_notes_are_appended_with_their_author_and_date(world: World) -> None:
     id_ = world.open("call-center", "connectivity")["id"]
     before = _now()
     first = world.patch(id_, "call-center", {"note": [{"text": "customer called twice"}]})
     second = world.patch(id_, "csp", {"note": [{"text": "cell 4411 down", "id": "n-2"},
-                                               {"text": "repair crew sent", "date": "2026-03-01T08:00:00Z"}]})
-    third = world.patch(id_, "admin", {"note": [{"text": "escalated", "author": "duty manager"}]})
+                                               {"text": "repair crew sent"}]})
+    # the operator may record a note for someone else, and backdate it
+    third = world.patch(id_, "admin", {"note": [{"text": "escalated", "author": "duty manager",
+                                                 "date": "2026-03-01T08:00:00Z"}]})
     after = _now()
     notes = third["note"]
     assert [(n["text"], n["author"]) for n in notes] == [
         ("customer called twice", "call-center"), ("cell 4411 down", "csp"), ("repair crew sent", "csp"),
         ("escalated", "duty manager")]
     assert notes[1]["id"] == "n-2"
-    assert notes[2]["date"] == "2026-03-01T08:00:00Z"  # a date given is kept
-    for note, patched in ((notes[0], first), (notes[1], second), (notes[3], third)):
+    assert notes[3]["date"] == "2026-03-01T08:00:00Z"  # the operator's date is kept
+    for note, patched in ((notes[0], first), (notes[1], second), (notes[2], second)):
         assert before <= _instant(note["date"]) <= after
         assert note["date"] == patched["lastUpdate"]
     assert first["note"] == notes[:1] and second["note"] == notes[:3]
