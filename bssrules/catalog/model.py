@@ -186,6 +186,9 @@ class BundledOffering(Model):
     min: int = Field(default=1, ge=0)
     max: int = Field(default=1, ge=1)
     default: int | None = Field(default=None, ge=0)
+    # False: the child's own prices are included in the bundle's and not charged within it
+    # (a converged offer sold at one price); True: options accumulate (seed 002's tablet).
+    charged: StrictBool = True
 
     @model_validator(mode="after")
     def _ordered(self) -> "BundledOffering":

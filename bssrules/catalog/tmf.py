@@ -110,7 +110,8 @@ def _render_offering(o: ProductOffering, base: str) -> dict[str, Any]:
         out["bundledProductOffering"] = [
             {**_ref(base, "productOffering", b.offering), "bundledProductOfferingOption": {
                 "numberRelOfferLowerLimit": b.min, "numberRelOfferUpperLimit": b.max,
-                **({"numberRelOfferDefault": b.default} if b.default is not None else {})}}
+                **({"numberRelOfferDefault": b.default} if b.default is not None else {})},
+             **({} if b.charged else {"charged": False})}  # extension, shown only when not the default
             for b in o.bundle]
         for item in out["bundledProductOffering"]:
             item.pop("@referredType")
@@ -274,7 +275,8 @@ def _offering_in(r: _Reader) -> dict[str, Any]:
         option_value = b.get("bundledProductOfferingOption") or {}
         option = _Reader(option_value, b.path + ("bundledProductOfferingOption",))
         bundle.append({"offering": b.get("id"), "min": option.get("numberRelOfferLowerLimit"),
-                       "max": option.get("numberRelOfferUpperLimit"), "default": option.get("numberRelOfferDefault")})
+                       "max": option.get("numberRelOfferUpperLimit"), "default": option.get("numberRelOfferDefault"),
+                       "charged": b.get("charged")})
         option.done()
         b.done(extra={"@type", "@baseType", "@schemaLocation", "@referredType"})
     out["bundle"] = [{k: v for k, v in item.items() if v is not None} for item in bundle]
@@ -388,7 +390,7 @@ _TMF_NAMES = {
 _SCOPED = {
     "bundle": {"offering": "id", "min": "bundledProductOfferingOption.numberRelOfferLowerLimit",
                "max": "bundledProductOfferingOption.numberRelOfferUpperLimit",
-               "default": "bundledProductOfferingOption.numberRelOfferDefault"},
+               "default": "bundledProductOfferingOption.numberRelOfferDefault", "charged": "charged"},
     "relationships": {"offering": "id", "type": "relationshipType"},
     "characteristics": {"default": "defaultValue", "values": "productSpecCharacteristicValue",
                         "range": "productSpecCharacteristicValue", "unit": "unitOfMeasure"},

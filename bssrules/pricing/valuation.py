@@ -6,7 +6,8 @@ rounded half-up to the currency's minor unit; a discount's reduction is rounded 
 way and never takes a line below zero. Totals are sums of the rounded net lines, per price
 type, period and currency (for a recurring price: what the first period costs). Usage
 prices are rates: listed, never added to a total. Options accumulate: every component of a
-bundle brings its own prices (seed 002's tablet with a 32 GB option).
+bundle brings its own prices (seed 002's tablet with a 32 GB option), unless the bundle
+entry says ``charged: false`` (its prices are included in the bundle's).
 
 Discounts (rule sets of kind ``discount``) fire on the basket's facts; they apply by
 priority (lowest first, then rule set id and position). Each applies to the price lines of
@@ -73,10 +74,19 @@ class Total:
     amount: Money
 
 
+def _charged(catalog: Catalog, item_offering: str, parent_offering: str | None) -> bool:
+    """Whether an item's own prices are charged: not when its bundle includes them in its own."""
+    parent = catalog.offerings.get(parent_offering) if parent_offering else None
+    entry = next((b for b in parent.bundle if b.offering == item_offering), None) if parent else None
+    return entry is None or entry.charged
+
+
 def _base_lines(basket: Basket, catalog: Catalog, when: dt.datetime) -> list[PriceLine]:
     lines = []
-    for _, item, _ in basket.all_items():
+    for _, item, parent in basket.all_items():
         offering = catalog.offerings.get(item.offering)
+        if not _charged(catalog, item.offering, parent.offering if parent else None):
+            continue
         for price_id in offering.prices if offering else []:
             price = catalog.prices.get(price_id)
             if price is None or not price.valid_for.contains(when):

@@ -783,3 +783,22 @@ def test_every_documented_operation_is_served_and_no_other_method_is(client: Any
             else:  # POST {}: served, refused because TMF620 requires a name
                 assert_error(response, 400, "invalidInput", f"{definition}_Create", "'name' is a required property")
     assert probed == 5 * len(KINDS)
+
+
+def test_a_bundle_entry_not_charged_goes_through_the_api_and_back(client: Any) -> None:
+    create(client, "productSpecification", {"id": "spec-x", "name": "X"})
+    create(client, "productOffering", {"id": "child-x", "name": "Child", "isSellable": False,
+                                       "productSpecification": {"id": "spec-x"}})
+    bundle = create(client, "productOffering", {"id": "bundle-x", "name": "Bundle", "bundledProductOffering": [
+        {"id": "child-x", "charged": False,
+         "bundledProductOfferingOption": {"numberRelOfferLowerLimit": 1, "numberRelOfferUpperLimit": 1}}]})
+    assert bundle["bundledProductOffering"][0]["charged"] is False
+    assert client.get(url("productOffering", "bundle-x")).json()["bundledProductOffering"] == \
+        bundle["bundledProductOffering"]
+    # charged again (the default): the extension is not shown
+    patched = merge_patch(client, "productOffering", "bundle-x", {"bundledProductOffering": [{"id": "child-x"}]})
+    assert patched.status_code == 200, patched.text
+    assert "charged" not in patched.json()["bundledProductOffering"][0]
+    wrong = merge_patch(client, "productOffering", "bundle-x", {"bundledProductOffering": [
+        {"id": "child-x", "charged": "no"}]})
+    assert_error(wrong, 400, "invalidInput", "bundledProductOffering[0].charged")

@@ -37,6 +37,7 @@ ROOT_DEFINITIONS = (*RESOURCES.values(), "Error")
 # The extensions bssrules documents (bssrules/catalog/tmf.py); nothing else may be added.
 EXTENSIONS: dict[str, dict[str, dict[str, Any]]] = {
     "ProductOffering": {"partnerEligible": {"type": "boolean"}},
+    "BundledProductOffering": {"charged": {"type": "boolean"}},
     "ProductSpecificationCharacteristic": {"defaultValue": {}, "unitOfMeasure": {"type": "string"}},
 }
 _REF = re.compile(r'"\$ref":\s*"#/definitions/([^"]+)"')

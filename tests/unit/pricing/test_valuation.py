@@ -121,3 +121,36 @@ def test_an_exclusive_discount_keeps_its_units_from_every_later_discount() -> No
     project = load_project_texts({"catalog/c.yaml": CATALOG, "rules/r.yaml": rules})
     (line,), _ = value_basket(_basket([("1", "plan", 2)]), project.catalog, None, project.rules)
     assert [(a.rule, a.reduction.amount, a.units) for a in line.alterations] == [("big", Decimal("10.00"), 2)]
+
+
+CHARGED_CATALOG = """
+productSpecifications:
+  - {id: data, name: Data}
+  - {id: music, name: Music}
+productOfferings:
+  - {id: data-5gb, name: 5 GB, productSpecification: data, sellable: false, prices: [data-monthly]}
+  - {id: music-access, name: Music, productSpecification: music, sellable: false, prices: [music-monthly, music-fee]}
+  - id: music-5gb
+    name: 5 GB music
+    bundle:
+      - {offering: data-5gb, charged: false}
+      - {offering: music-access}
+    prices: [bundle-monthly]
+productOfferingPrices:
+  - {id: data-monthly, name: Data, priceType: recurring, recurringPeriod: month, amount: 4.00, currency: EUR}
+  - {id: music-monthly, name: Music, priceType: recurring, recurringPeriod: month, amount: 5.99, currency: EUR}
+  - {id: music-fee, name: Music setup, priceType: oneTime, amount: 1.00, currency: EUR}
+  - {id: bundle-monthly, name: Bundle, priceType: recurring, recurringPeriod: month, amount: 12.99, currency: EUR}
+"""
+
+
+def test_a_bundle_child_not_charged_brings_no_price_and_a_charged_one_adds_its_own() -> None:
+    project = load_project_texts({"catalog.yaml": CHARGED_CATALOG})
+    basket = Basket.model_validate({"asOf": AS_OF, "items": [{"id": "1", "offering": "music-5gb", "items": [
+        {"id": "1.1", "offering": "data-5gb"}, {"id": "1.2", "offering": "music-access"}]}]})
+    lines, totals = value_basket(basket, project.catalog, None, project.rules)
+    assert sorted((line.item, line.price, line.amount.amount) for line in lines) == [
+        ("1", "bundle-monthly", Decimal("12.99")), ("1.2", "music-fee", Decimal("1.00")),
+        ("1.2", "music-monthly", Decimal("5.99"))]
+    assert {(t.price_type, t.amount.amount) for t in totals} == {("recurring", Decimal("18.98")),
+                                                                ("oneTime", Decimal("1.00"))}
