@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
 from bssrules import __version__
-from bssrules.api import tmfspec
+from bssrules.api import bodies, tmfspec
 from bssrules.api import resources as resource_api
 from bssrules.api.catalog import catalog_router
 from bssrules.api.configuration import configuration_router
@@ -104,6 +104,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
             schemas.update(TMF622.components())
             for tmf in (TMF635, TMF654, TMF677, TMF678, TMF621):
                 schemas.update(tmf.components())
+            schemas.update(bodies.components())  # the bodies no TMF definition describes as we take them
             app.openapi_schema = schema
         return app.openapi_schema
 

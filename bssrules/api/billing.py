@@ -6,8 +6,10 @@ from fastapi import APIRouter, Request, Response
 
 from bssrules import billing_service as service
 from bssrules import settlement_service
+from bssrules.api import bodies
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.errors import error_response
+from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.api.tmfspec import error_responses, json_response, spec
@@ -21,7 +23,8 @@ def billing_router() -> APIRouter:
     errors = error_responses(TMF678)
 
     @router.post("/billRun", operation_id="createBillRun", status_code=201, response_class=TMFJSONResponse,
-                 summary="Bill a month: one bill per billing account and currency; re-running bills nothing twice")
+                 summary="Bill a month: one bill per billing account and currency; re-running bills nothing twice",
+                 openapi_extra=request_body(bodies.ref("BillRun_Create"), JSON_TYPES))
     async def bill_run(request: Request) -> Response:
         principal = getattr(request.state, "principal", None)
         if principal is not None and not principal.is_admin:
@@ -45,16 +48,20 @@ def billing_router() -> APIRouter:
 
     @router.post("/settlementRun", operation_id="createSettlementRun", status_code=201,
                  response_class=TMFJSONResponse,
-                 summary="Issue the month's settlement notes between partners, computed by the settlement rules")
+                 summary="Issue the month's settlement notes between partners, computed by the settlement rules",
+                 openapi_extra=request_body(bodies.ref("SettlementRun_Create"), JSON_TYPES))
     async def settlement_run(request: Request) -> Response:
         principal = getattr(request.state, "principal", None)
         if principal is not None and not principal.is_admin:
             return error_response(403, "forbidden", "settlement runs are the operator's: only an administrator "
                                                     "starts one")
         body = await json_body(request, JSON_TYPES, None)
-        unknown = sorted(set(body) - {"period"})
-        if unknown or not isinstance(body.get("period"), str):
+        if not isinstance(body.get("period"), str):
             raise InvalidInput("a settlement run takes period: the month, YYYY-MM", path=("period",))
+        unknown = sorted(set(body) - {"period"})
+        if unknown:
+            raise InvalidInput(f"unsupported field {unknown[0]!r}; a settlement run takes period (YYYY-MM) only",
+                               path=(unknown[0],))
         cache = request.app.state.runtime_cache
         return TMFJSONResponse(await in_unit_of_work(
             request, lambda uow: settlement_service.run_settlement(uow, cache.get(uow), body["period"])),
@@ -62,7 +69,8 @@ def billing_router() -> APIRouter:
 
     @router.patch("/customerBill/{id}", operation_id="patchCustomerBill", response_class=TMFJSONResponse,
                   summary="Accept (validated), dispute (onHold), re-issue (sent) or pay (settled) a settlement note",
-                  responses={200: json_response({"$ref": TMF678.ref("CustomerBill")}, "Updated"), **errors})
+                  responses={200: json_response({"$ref": TMF678.ref("CustomerBill")}, "Updated"), **errors},
+                  openapi_extra=request_body(bodies.ref("SettlementNote_Update"), PATCH_TYPES))
     async def patch_bill(request: Request, id: str) -> Response:
         body = await json_body(request, PATCH_TYPES, "CustomerBill_Update", merge_patch=True, spec=TMF678)
         return TMFJSONResponse(await in_unit_of_work(request, settlement_service.change_bill_state, id, body))
@@ -75,8 +83,9 @@ def billing_router() -> APIRouter:
         def add(name: str = name, definition: str = definition, lister=lister, getter=getter,  # type: ignore[no-untyped-def]
                 one: dict = one) -> None:
             @router.get(f"/{name}", operation_id=f"list{definition}", summary=f"List {name}s",
-                        response_class=TMFJSONResponse,
-                        responses={200: json_response({"type": "array", "items": one}, "Success"), **errors})
+                        description=filtering(definition), response_class=TMFJSONResponse,
+                        responses={200: json_response({"type": "array", "items": one}, "Success"), **errors},
+                        openapi_extra={"parameters": [FIELDS, *PAGING]})
             async def list_(request: Request) -> Response:
                 query = parse_list_query(request.query_params, definition, TMF678)
                 items, total = await in_unit_of_work(request, lister, query.filters, query.offset, query.limit)
@@ -84,7 +93,8 @@ def billing_router() -> APIRouter:
                                        headers=page_headers(request, query, len(items), total))
 
             @router.get(f"/{name}/{{id}}", operation_id=f"retrieve{definition}", summary=f"Retrieve a {name}",
-                        response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors})
+                        response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors},
+                        openapi_extra={"parameters": [FIELDS]})
             async def retrieve(request: Request, id: str) -> Response:
                 fields = parse_fields(request.query_params, definition, TMF678)
                 return TMFJSONResponse(project(await in_unit_of_work(request, getter, id), fields))

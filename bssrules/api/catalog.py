@@ -6,30 +6,21 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from bssrules import services
-from bssrules.api import tmfspec
-from bssrules.api.tmfspec import error_responses, json_response
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
+from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.tmfspec import TMF620, error_responses, json_response
 from bssrules.catalog.tmf import TMF_TYPES
 
 BASE_PATH = "/tmf-api/productCatalogManagement/v4"
 
 
 def _ref(definition: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{definition}"}
+    return {"$ref": TMF620.ref(definition)}
 
 
-
-_ERRORS = error_responses(tmfspec.TMF620)
-_FIELDS = {"name": "fields", "in": "query", "required": False, "schema": {"type": "string"},
-           "description": "Comma-separated attributes to return (id, href and @type always come)"}
-_PAGING = [
-    {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0},
-     "description": "Index of the first resource to return"},
-    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-     "description": "Number of resources to return (default 100, at most 1000)"},
-]
+_ERRORS = error_responses(TMF620)
 
 
 def resource_router(kind: str) -> APIRouter:
@@ -37,13 +28,10 @@ def resource_router(kind: str) -> APIRouter:
     definition = TMF_TYPES[kind]
     router = APIRouter(prefix=f"/{kind}", tags=[kind])
 
-    def body_of(name: str, media_types: tuple[str, ...]) -> dict[str, Any]:
-        return {"requestBody": {"required": True, "content": {m: {"schema": _ref(name)} for m in media_types}}}
-
     @router.get("", operation_id=f"list{definition}", summary=f"List or find {definition} objects",
-                response_class=TMFJSONResponse,
+                description=filtering(definition), response_class=TMFJSONResponse,
                 responses={200: json_response({"type": "array", "items": _ref(definition)}, "Success"), **_ERRORS},
-                openapi_extra={"parameters": [_FIELDS, *_PAGING]})
+                openapi_extra={"parameters": [FIELDS, *PAGING]})
     async def list_resources(request: Request) -> Response:
         query = parse_list_query(request.query_params, definition)
         items, total = await in_unit_of_work(request, services.list_resources, kind, query.filters,
@@ -53,7 +41,7 @@ def resource_router(kind: str) -> APIRouter:
 
     @router.get("/{id}", operation_id=f"retrieve{definition}", summary=f"Retrieve a {definition} by id",
                 response_class=TMFJSONResponse, responses={200: json_response(_ref(definition), "Success"), **_ERRORS},
-                openapi_extra={"parameters": [_FIELDS]})
+                openapi_extra={"parameters": [FIELDS]})
     async def retrieve_resource(request: Request, id: str) -> Response:
         fields = parse_fields(request.query_params, definition)
         resource = await in_unit_of_work(request, services.get_resource, kind, id, BASE_PATH)
@@ -61,7 +49,7 @@ def resource_router(kind: str) -> APIRouter:
 
     @router.post("", operation_id=f"create{definition}", summary=f"Create a {definition}", status_code=201,
                  response_class=TMFJSONResponse, responses={201: json_response(_ref(definition), "Created"), **_ERRORS},
-                 openapi_extra=body_of(f"{definition}_Create", JSON_TYPES))
+                 openapi_extra=request_body(TMF620.ref(f"{definition}_Create"), JSON_TYPES))
     async def create_resource(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, f"{definition}_Create")
         resource = await in_unit_of_work(request, services.create_resource, kind, body, BASE_PATH)
@@ -69,7 +57,7 @@ def resource_router(kind: str) -> APIRouter:
 
     @router.patch("/{id}", operation_id=f"patch{definition}", summary=f"Update partially a {definition}",
                   response_class=TMFJSONResponse, responses={200: json_response(_ref(definition), "Updated"), **_ERRORS},
-                  openapi_extra=body_of(f"{definition}_Update", PATCH_TYPES))
+                  openapi_extra=request_body(TMF620.ref(f"{definition}_Update"), PATCH_TYPES))
     async def patch_resource(request: Request, id: str) -> Response:
         body = await json_body(request, PATCH_TYPES, f"{definition}_Update", merge_patch=True)
         resource = await in_unit_of_work(request, services.patch_resource, kind, id, body, BASE_PATH)

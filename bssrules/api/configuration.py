@@ -9,10 +9,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from bssrules import configuration_service as service
+from bssrules.api import bodies
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
+from bssrules.api.openapi_parts import request_body
 from bssrules.api.responses import TMFJSONResponse
 
 API = "/tmf-api/productConfigurationManagement/v5"
+_BODY = request_body(bodies.ref("ProductConfigurationRequest"), JSON_TYPES)
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -24,7 +27,7 @@ def configuration_router() -> APIRouter:
 
     @router.post("/checkProductConfiguration", operation_id="checkProductConfiguration",
                  summary="Validate a basket: every violation at once, with the rules' explanations",
-                 response_class=TMFJSONResponse)
+                 response_class=TMFJSONResponse, openapi_extra=_BODY)
     async def check(request: Request) -> Response:
         body = await _body(request)
         cache = request.app.state.runtime_cache
@@ -33,7 +36,7 @@ def configuration_router() -> APIRouter:
 
     @router.post("/queryProductConfiguration", operation_id="queryProductConfiguration",
                  summary="What a partial basket can still take, and why the rest cannot",
-                 response_class=TMFJSONResponse)
+                 response_class=TMFJSONResponse, openapi_extra=_BODY)
     async def query(request: Request) -> Response:
         body = await _body(request)
         cache = request.app.state.runtime_cache

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from bssrules import notifications
+from bssrules.api import bodies
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
+from bssrules.api.openapi_parts import PAGING, query_parameter, request_body
 from bssrules.api.query import paging
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.errors import InvalidInput
@@ -20,6 +22,7 @@ HUB_APIS = {
     "TMF637": "/tmf-api/productInventory/v4",
     "TMF678": "/tmf-api/customerBillManagement/v4",
 }
+DELIVERY_STATES = ("pending", "delivered", "failed")
 
 
 def hub_routers() -> list[APIRouter]:
@@ -29,7 +32,8 @@ def hub_routers() -> list[APIRouter]:
 
         def add(router: APIRouter = router, api: str = api) -> None:
             @router.post("/hub", operation_id=f"registerListener{api}", status_code=201,
-                         response_class=TMFJSONResponse, summary=f"Subscribe a callback to the events of {api}")
+                         response_class=TMFJSONResponse, summary=f"Subscribe a callback to the events of {api}",
+                         openapi_extra=request_body(bodies.ref("HubRegistration"), JSON_TYPES))
             async def register(request: Request) -> Response:
                 body = await json_body(request, JSON_TYPES, None)
                 hub = await in_unit_of_work(request, notifications.register_hub, api, body)
@@ -46,11 +50,16 @@ def hub_routers() -> list[APIRouter]:
     deliveries = APIRouter(prefix="/tmf-api/partnerManagement/v4", tags=["partner"])
 
     @deliveries.get("/delivery", operation_id="listDelivery", response_class=TMFJSONResponse,
-                    summary="The deliveries of events to your hubs: pending, delivered or failed")
+                    summary="The deliveries of events to your hubs: pending, delivered or failed",
+                    description="Oldest due first; other query parameters are ignored. The answer is one page: "
+                                "offset and limit choose it.",
+                    openapi_extra={"parameters": [
+                        query_parameter("status", "Only the deliveries in this state", schema={
+                            "type": "string", "enum": list(DELIVERY_STATES)}), *PAGING]})
     async def list_deliveries(request: Request) -> Response:
         params = request.query_params
         status = params.get("status")
-        if status not in (None, "pending", "delivered", "failed"):
+        if status is not None and status not in DELIVERY_STATES:
             raise InvalidInput("status is pending, delivered or failed", path=("status",))
         offset, limit = paging(params)
         return TMFJSONResponse(await in_unit_of_work(request, notifications.list_deliveries, status, offset, limit))

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from bssrules import order_service as service
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
+from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.api.tmfspec import error_responses, json_response, spec
@@ -24,8 +25,7 @@ def order_router() -> APIRouter:
     @router.post("", operation_id=f"create{DEFINITION}", summary="Place an order", status_code=201,
                  response_class=TMFJSONResponse,
                  responses={201: json_response(one, "Created"), 200: json_response(one, "Already placed (same externalId)"), **errors},
-                 openapi_extra={"requestBody": {"required": True, "content": {
-                     "application/json": {"schema": {"$ref": TMF622.ref(f"{DEFINITION}_Create")}}}}})
+                 openapi_extra=request_body(TMF622.ref(f"{DEFINITION}_Create"), JSON_TYPES))
     async def create(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, f"{DEFINITION}_Create", spec=TMF622)
         cache = request.app.state.runtime_cache
@@ -33,7 +33,9 @@ def order_router() -> APIRouter:
         return TMFJSONResponse(order, status_code=201 if created else 200, headers={"Location": order["href"]})
 
     @router.get("", operation_id=f"list{DEFINITION}", summary="List orders", response_class=TMFJSONResponse,
-                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors})
+                description=filtering(DEFINITION),
+                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors},
+                openapi_extra={"parameters": [FIELDS, *PAGING]})
     async def list_(request: Request) -> Response:
         query = parse_list_query(request.query_params, DEFINITION, TMF622)
         items, total = await in_unit_of_work(request, service.list_orders, query.filters, query.offset, query.limit)
@@ -41,15 +43,15 @@ def order_router() -> APIRouter:
                                headers=page_headers(request, query, len(items), total))
 
     @router.get("/{id}", operation_id=f"retrieve{DEFINITION}", summary="Retrieve an order",
-                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors})
+                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors},
+                openapi_extra={"parameters": [FIELDS]})
     async def retrieve(request: Request, id: str) -> Response:
         fields = parse_fields(request.query_params, DEFINITION, TMF622)
         return TMFJSONResponse(project(await in_unit_of_work(request, service.get_order, id), fields))
 
     @router.patch("/{id}", operation_id=f"patch{DEFINITION}", summary="Move an order's state",
                   response_class=TMFJSONResponse, responses={200: json_response(one, "Updated"), **errors},
-                  openapi_extra={"requestBody": {"required": True, "content": {
-                      m: {"schema": {"$ref": TMF622.ref(f"{DEFINITION}_Update")}} for m in PATCH_TYPES}}})
+                  openapi_extra=request_body(TMF622.ref(f"{DEFINITION}_Update"), PATCH_TYPES))
     async def patch(request: Request, id: str) -> Response:
         body = await json_body(request, PATCH_TYPES, f"{DEFINITION}_Update", merge_patch=True, spec=TMF622)
         cache = request.app.state.runtime_cache

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from bssrules import qualification_service as service
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
+from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.api.tmfspec import error_responses, json_response, spec
@@ -23,8 +24,7 @@ def qualification_router() -> APIRouter:
 
     @router.post("", operation_id=f"create{DEFINITION}", summary="Qualify product offerings", status_code=201,
                  response_class=TMFJSONResponse, responses={201: json_response(one, "Created"), **errors},
-                 openapi_extra={"requestBody": {"required": True, "content": {
-                     "application/json": {"schema": {"$ref": TMF679.ref(f"{DEFINITION}_Create")}}}}})
+                 openapi_extra=request_body(TMF679.ref(f"{DEFINITION}_Create"), JSON_TYPES))
     async def create(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, f"{DEFINITION}_Create", spec=TMF679, closed=True)
         cache = request.app.state.runtime_cache
@@ -36,7 +36,9 @@ def qualification_router() -> APIRouter:
         return TMFJSONResponse(created, status_code=201, headers={"Location": created["href"]})
 
     @router.get("", operation_id=f"list{DEFINITION}", summary="List qualifications", response_class=TMFJSONResponse,
-                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors})
+                description=filtering(DEFINITION),
+                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors},
+                openapi_extra={"parameters": [FIELDS, *PAGING]})
     async def list_(request: Request) -> Response:
         query = parse_list_query(request.query_params, DEFINITION, TMF679)
         items, total = await in_unit_of_work(request, service.list_qualifications, query.filters, query.offset,
@@ -45,7 +47,8 @@ def qualification_router() -> APIRouter:
         return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
 
     @router.get("/{id}", operation_id=f"retrieve{DEFINITION}", summary="Retrieve a qualification",
-                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors})
+                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors},
+                openapi_extra={"parameters": [FIELDS]})
     async def retrieve(request: Request, id: str) -> Response:
         fields = parse_fields(request.query_params, DEFINITION, TMF679)
         return TMFJSONResponse(project(await in_unit_of_work(request, service.get_qualification, id), fields))

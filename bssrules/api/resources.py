@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from bssrules import tmf_resources
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
+from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.api.tmfspec import TmfSpec, error_responses, json_response, spec
@@ -36,8 +37,9 @@ def resource_router(kind: ResourceKind) -> APIRouter:
     one = {"$ref": tmf.ref(definition)}
 
     @router.get("", operation_id=f"list{definition}", summary=f"List or find {definition} objects",
-                response_class=TMFJSONResponse,
-                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors})
+                description=filtering(definition), response_class=TMFJSONResponse,
+                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors},
+                openapi_extra={"parameters": [FIELDS, *PAGING]})
     async def list_resources(request: Request) -> Response:
         query = parse_list_query(request.query_params, definition, tmf)
         items, total = await in_unit_of_work(request, tmf_resources.list_page, kind, query.filters,
@@ -46,15 +48,15 @@ def resource_router(kind: ResourceKind) -> APIRouter:
         return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
 
     @router.get("/{id}", operation_id=f"retrieve{definition}", summary=f"Retrieve a {definition} by id",
-                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors})
+                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors},
+                openapi_extra={"parameters": [FIELDS]})
     async def retrieve_resource(request: Request, id: str) -> Response:
         fields = parse_fields(request.query_params, definition, tmf)
         return TMFJSONResponse(project(await in_unit_of_work(request, tmf_resources.get, kind, id), fields))
 
     @router.post("", operation_id=f"create{definition}", summary=f"Create a {definition}", status_code=201,
                  response_class=TMFJSONResponse, responses={201: json_response(one, "Created"), **errors},
-                 openapi_extra={"requestBody": {"required": True, "content": {
-                     "application/json": {"schema": {"$ref": tmf.ref(f"{definition}_Create")}}}}})
+                 openapi_extra=request_body(tmf.ref(f"{definition}_Create"), JSON_TYPES))
     async def create_resource(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, f"{definition}_Create", spec=tmf)
         created = await in_unit_of_work(request, tmf_resources.create, kind, body, create_fields)
@@ -62,8 +64,7 @@ def resource_router(kind: ResourceKind) -> APIRouter:
 
     @router.patch("/{id}", operation_id=f"patch{definition}", summary=f"Update partially a {definition}",
                   response_class=TMFJSONResponse, responses={200: json_response(one, "Updated"), **errors},
-                  openapi_extra={"requestBody": {"required": True, "content": {
-                      m: {"schema": {"$ref": tmf.ref(f"{definition}_Update")}} for m in PATCH_TYPES}}})
+                  openapi_extra=request_body(tmf.ref(f"{definition}_Update"), PATCH_TYPES))
     async def patch_resource(request: Request, id: str) -> Response:
         body = await json_body(request, PATCH_TYPES, f"{definition}_Update", merge_patch=True, spec=tmf)
         return TMFJSONResponse(await in_unit_of_work(request, tmf_resources.patch, kind, id, body, update_fields))

@@ -5,10 +5,26 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from bssrules import sla_service as service
+from bssrules.api import bodies
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
+from bssrules.api.openapi_parts import PAGED, PAGING, query_parameter, request_body
 from bssrules.api.query import ListQuery, page_headers, paging
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.errors import InvalidInput
+
+SLA_FILTERS = ("name", "ruleSet.id", "relatedParty.id", "state")
+VIOLATION_FILTERS = ("sla.id", "severity", "metric", "rule", "ruleSet")
+_SEVERITIES = "critical, major, minor or warning"
+
+
+def _list_declaration(filters: tuple[str, ...], notes: dict[str, str]) -> dict[str, object]:
+    """The description and parameters of a list that filters on ``filters`` only (``_query``)."""
+    description = (f"Filter by {', '.join(filters)}: equality, commas separate alternatives (a repeated parameter "
+                   "counts once: its last value); any other query parameter but offset, limit and fields is a 400 "
+                   "(fields is ignored: whole resources come). " + PAGED)
+    parameters = [query_parameter(name, notes.get(name, f"Only those whose {name} is one of these (comma-separated)"))
+                  for name in filters]
+    return {"description": description, "openapi_extra": {"parameters": [*parameters, *PAGING]}}
 
 
 def _query(request: Request, filterable: tuple[str, ...]) -> ListQuery:
@@ -24,16 +40,18 @@ def sla_router() -> APIRouter:
     router = APIRouter(prefix=service.API, tags=["sla"])
 
     @router.post("/sla", operation_id="createSla", status_code=201, response_class=TMFJSONResponse,
-                 summary="Agree an SLA: its rule set of thresholds and its provider and consumer")
+                 summary="Agree an SLA: its rule set of thresholds and its provider and consumer",
+                 openapi_extra=request_body(bodies.ref("Sla_Create"), JSON_TYPES))
     async def create(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, None)
         cache = request.app.state.runtime_cache
         sla = await in_unit_of_work(request, lambda uow: service.create_sla(uow, cache.get(uow), body))
         return TMFJSONResponse(sla, status_code=201, headers={"Location": sla["href"]})
 
-    @router.get("/sla", operation_id="listSla", response_class=TMFJSONResponse, summary="List SLAs")
+    @router.get("/sla", operation_id="listSla", response_class=TMFJSONResponse, summary="List SLAs",
+                **_list_declaration(SLA_FILTERS, {"state": "Only SLAs in these states (comma-separated): active"}))
     async def list_slas(request: Request) -> Response:
-        query = _query(request, ("name", "ruleSet.id", "relatedParty.id", "state"))
+        query = _query(request, SLA_FILTERS)
         items, total = await in_unit_of_work(request, service.list_of, "sla", query.filters, query.offset, query.limit)
         return TMFJSONResponse(items, headers=page_headers(request, query, len(items), total))
 
@@ -42,7 +60,8 @@ def sla_router() -> APIRouter:
         return TMFJSONResponse(await in_unit_of_work(request, service.get_sla, id))
 
     @router.post("/slaMeasurement", operation_id="createSlaMeasurement", status_code=201,
-                 response_class=TMFJSONResponse, summary="Post a metric's value; answers the violations it raised")
+                 response_class=TMFJSONResponse, summary="Post a metric's value; answers the violations it raised",
+                 openapi_extra=request_body(bodies.ref("SlaMeasurement_Create"), JSON_TYPES))
     async def measure(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, None)
         cache = request.app.state.runtime_cache
@@ -50,9 +69,13 @@ def sla_router() -> APIRouter:
                                status_code=201)
 
     @router.get("/slaViolation", operation_id="listSlaViolation", response_class=TMFJSONResponse,
-                summary="List SLA violations")
+                summary="List SLA violations",
+                **_list_declaration(VIOLATION_FILTERS, {
+                    "severity": f"Only violations of these severities (comma-separated): {_SEVERITIES}",
+                    "ruleSet": "Only violations decided by these SLA rule sets (comma-separated ids)",
+                    "rule": "Only violations of these rules (comma-separated ids)"}))
     async def list_violations(request: Request) -> Response:
-        query = _query(request, ("sla.id", "severity", "metric", "rule", "ruleSet"))
+        query = _query(request, VIOLATION_FILTERS)
         items, total = await in_unit_of_work(request, service.list_of, "slaViolation", query.filters, query.offset,
                                              query.limit)
         return TMFJSONResponse(items, headers=page_headers(request, query, len(items), total))
@@ -63,7 +86,11 @@ def sla_router() -> APIRouter:
         return TMFJSONResponse(await in_unit_of_work(request, service.get_violation, id))
 
     @router.get("/slaReport", operation_id="retrieveSlaReport", response_class=TMFJSONResponse,
-                summary="Violations of an SLA in a month, per rule and severity")
+                summary="Violations of an SLA in a month, per rule and severity",
+                description="One answer, not a list; other query parameters are ignored.",
+                openapi_extra={"parameters": [
+                    query_parameter("sla", "The SLA's id", required=True),
+                    query_parameter("period", "The month, YYYY-MM (UTC)", required=True, schema=bodies.MONTH)]})
     async def report(request: Request) -> Response:
         sla, period = request.query_params.get("sla"), request.query_params.get("period")
         if not sla or not period:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request, Response
 
 from bssrules import usage_service as service
 from bssrules.api.deps import JSON_TYPES, _problem, in_unit_of_work, json_body, read_json
-from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
+from bssrules.api.openapi_parts import FIELDS, PAGED, PAGING, filtering, query_parameter, request_body
+from bssrules.api.query import ListQuery, page_headers, paging, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.api.tmfspec import error_responses, json_response, spec
 from bssrules.errors import InvalidInput
@@ -17,6 +18,16 @@ TMF635 = spec("TMF635-Usage-v4.0.0.swagger.json", "TMF635_")
 TMF654 = spec("TMF654-PrepayBalance-v4.1.0.swagger.json", "TMF654_")
 TMF677 = spec("TMF677-UsageConsumption-v4.0.0.swagger.json", "TMF677_")
 MAX_BATCH = 1000
+_GROUPS = ("service", "billingAccount", "product", "payerRole")
+_AGGREGATED_PARAMETERS = [
+    query_parameter("billingAccount", "Billing account ids, comma-separated (or the parameter repeated); "
+                                      "billingAccount or product (or both) is required"),
+    query_parameter("product", "Inventory product ids, comma-separated (or the parameter repeated)"),
+    query_parameter("start", "From this date or date-time (included)"),
+    query_parameter("end", "Until this date or date-time (excluded)"),
+    query_parameter("groupBy", f"Totals per {', '.join(_GROUPS)} (comma-separated); one total per currency when "
+                               "absent"),
+]
 
 
 async def _usage_bodies(request: Request) -> tuple[list[dict[str, Any]], bool]:
@@ -59,7 +70,9 @@ def usage_router() -> APIRouter:
         return TMFJSONResponse(usage, status_code=201 if created else 200, headers={"Location": usage["href"]})
 
     @router.get("/usage", operation_id="listUsage", summary="List usages", response_class=TMFJSONResponse,
-                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors})
+                description=filtering("Usage"),
+                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors},
+                openapi_extra={"parameters": [FIELDS, *PAGING]})
     async def list_(request: Request) -> Response:
         query = parse_list_query(request.query_params, "Usage", TMF635)
         items, total = await in_unit_of_work(request, service.list_usage, query.filters, query.offset, query.limit)
@@ -67,19 +80,22 @@ def usage_router() -> APIRouter:
                                headers=page_headers(request, query, len(items), total))
 
     @router.get("/usage/{id}", operation_id="retrieveUsage", summary="Retrieve a usage",
-                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors})
+                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors},
+                openapi_extra={"parameters": [FIELDS]})
     async def retrieve(request: Request, id: str) -> Response:
         fields = parse_fields(request.query_params, "Usage", TMF635)
         return TMFJSONResponse(project(await in_unit_of_work(request, service.get_usage, id), fields))
 
     @router.get("/aggregatedUsage", operation_id="retrieveAggregatedUsage", response_class=TMFJSONResponse,
-                summary="What rated usage comes to so far, per payer or product and period (extension)")
+                summary="What rated usage comes to so far, per payer or product and period (extension)",
+                description="One answer, not a list: any query parameter but these is a 400.",
+                openapi_extra={"parameters": _AGGREGATED_PARAMETERS})
     async def aggregated(request: Request) -> Response:
         params = request.query_params
         by = [b for value in params.getlist("groupBy") for b in value.split(",") if b]
         accounts = [a for value in params.getlist("billingAccount") for a in value.split(",") if a] or None
         products = [p for value in params.getlist("product") for p in value.split(",") if p] or None
-        unknown = sorted(set(params) - {"billingAccount", "product", "start", "end", "groupBy"})
+        unknown = sorted(set(params) - {p["name"] for p in _AGGREGATED_PARAMETERS})
         if unknown:
             raise InvalidInput(f"unknown query parameter {unknown[0]!r}; use billingAccount, product, start, end, "
                                f"groupBy", path=(unknown[0],))
@@ -87,12 +103,18 @@ def usage_router() -> APIRouter:
                                                      params.get("start"), params.get("end"), by))
 
     @router.get("/accumulator", operation_id="listAccumulator", response_class=TMFJSONResponse,
-                summary="A product's running totals per period, with the thresholds reached (extension)")
+                summary="A product's running totals per period, with the thresholds reached (extension)",
+                description="Other query parameters are ignored. " + PAGED,
+                openapi_extra={"parameters": [query_parameter("product", "The inventory product", required=True),
+                                              *PAGING]})
     async def accumulators(request: Request) -> Response:
         product = request.query_params.get("product")
         if not product:
             raise InvalidInput("name the product: ?product=<inventory product id>", path=("product",))
-        return TMFJSONResponse(await in_unit_of_work(request, service.list_accumulators, product))
+        query = ListQuery(None, *paging(request.query_params), {"product": [product]})
+        found = await in_unit_of_work(request, service.list_accumulators, product)
+        page = found[query.offset:query.offset + query.limit]
+        return TMFJSONResponse(page, headers=page_headers(request, query, len(page), len(found)))
 
     return router
 
@@ -105,15 +127,16 @@ def bucket_router() -> APIRouter:
     @router.post("/bucket", operation_id="createBucket", status_code=201, response_class=TMFJSONResponse,
                  summary="Give a product a balance of units or money",
                  responses={201: json_response(one, "Created"), **errors},
-                 openapi_extra={"requestBody": {"required": True, "content": {
-                     "application/json": {"schema": {"$ref": TMF654.ref("Bucket_Create")}}}}})
+                 openapi_extra=request_body(TMF654.ref("Bucket_Create"), JSON_TYPES))
     async def create(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, "Bucket_Create", spec=TMF654)
         bucket = await in_unit_of_work(request, service.create_bucket, body)
         return TMFJSONResponse(bucket, status_code=201, headers={"Location": bucket["href"]})
 
     @router.get("/bucket", operation_id="listBucket", summary="List buckets", response_class=TMFJSONResponse,
-                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors})
+                description=filtering("Bucket"),
+                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors},
+                openapi_extra={"parameters": [FIELDS, *PAGING]})
     async def list_(request: Request) -> Response:
         query = parse_list_query(request.query_params, "Bucket", TMF654)
         items, total = await in_unit_of_work(request, service.list_buckets, query.filters, query.offset, query.limit)
@@ -121,7 +144,8 @@ def bucket_router() -> APIRouter:
                                headers=page_headers(request, query, len(items), total))
 
     @router.get("/bucket/{id}", operation_id="retrieveBucket", summary="Retrieve a bucket",
-                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors})
+                response_class=TMFJSONResponse, responses={200: json_response(one, "Success"), **errors},
+                openapi_extra={"parameters": [FIELDS]})
     async def retrieve(request: Request, id: str) -> Response:
         fields = parse_fields(request.query_params, "Bucket", TMF654)
         return TMFJSONResponse(project(await in_unit_of_work(request, service.get_bucket, id), fields))
@@ -142,8 +166,7 @@ def consumption_router() -> APIRouter:
     @router.post("/queryUsageConsumption", operation_id="createQueryUsageConsumption", status_code=201,
                  response_class=TMFJSONResponse, summary="The buckets of a product: what is left and what was used",
                  responses={201: json_response({"$ref": TMF677.ref("QueryUsageConsumption")}, "Answered"), **errors},
-                 openapi_extra={"requestBody": {"required": True, "content": {
-                     "application/json": {"schema": {"$ref": TMF677.ref("QueryUsageConsumption_Create")}}}}})
+                 openapi_extra=request_body(TMF677.ref("QueryUsageConsumption_Create"), JSON_TYPES))
     async def query(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, "QueryUsageConsumption_Create", spec=TMF677)
         return TMFJSONResponse(await in_unit_of_work(request, service.query_usage_consumption, body),
