@@ -44,7 +44,10 @@ def register_hub(uow: Any, api: str, body: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise InvalidInput(f"unsupported field {unknown[0]!r}: a hub takes callback and query", path=(unknown[0],))
     callback = body.get("callback")
-    parts = urlsplit(callback) if isinstance(callback, str) else None
+    try:
+        parts = urlsplit(callback) if isinstance(callback, str) else None
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInput("callback must be an http(s) URL", path=("callback",))
     query = body.get("query")

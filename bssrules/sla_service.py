@@ -39,7 +39,11 @@ def create_sla(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(f"unsupported field {unknown[0]!r} for SLA", path=(unknown[0],))
     if not isinstance(body.get("name"), str) or not body["name"]:
         raise InvalidInput("name is required", path=("name",))
+    if "id" in body and not isinstance(body["id"], str):
+        raise InvalidInput("id is a string", path=("id",))
     rule_set = (body.get("ruleSet") or {}).get("id") if isinstance(body.get("ruleSet"), dict) else None
+    if not isinstance(rule_set, (str, type(None))):
+        raise InvalidInput("ruleSet.id is the id of an SLA rule set", path=("ruleSet", "id"))
     versions = runtime.rules.versions.get(rule_set or "")
     if not versions or versions[-1].kind != "sla":
         from bssrules.errors import did_you_mean
@@ -47,7 +51,11 @@ def create_sla(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
         known = [k for k, v in runtime.rules.versions.items() if v[-1].kind == "sla"]
         raise InvalidInput(f"ruleSet {rule_set!r} is not an SLA rule set", path=("ruleSet", "id"),
                            suggestion=did_you_mean(str(rule_set), known))
-    parties = [p for p in body.get("relatedParty") or [] if isinstance(p, dict) and p.get("id")]
+    if not isinstance(body.get("relatedParty"), list) or not all(
+            isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("role"), (str, type(None)))
+            for p in body["relatedParty"]):
+        raise InvalidInput("relatedParty is a list of {id, role} (strings)", path=("relatedParty",))
+    parties = [p for p in body["relatedParty"] if p.get("id")]
     roles = {p.get("role") for p in parties}
     if not {"provider", "consumer"} <= roles:
         raise InvalidInput("relatedParty names the provider and the consumer (roles provider, consumer)",

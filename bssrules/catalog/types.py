@@ -24,7 +24,12 @@ def parse_instant(value: object) -> object:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise ValueError(f"'{value}' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        try:  # every instant is kept and compared in UTC: it must have a date there
+            parsed.astimezone(dt.timezone.utc)
+        except OverflowError:
+            raise ValueError(f"'{value}' falls outside the calendar (years 1 to 9999) in UTC") from None
+        return parsed
     return value
 
 

@@ -38,9 +38,9 @@ class BillingPeriod:
         try:
             year, month = (int(part) for part in label.split("-"))
             start = dt.datetime(year, month, 1, tzinfo=dt.timezone.utc)
-        except (ValueError, TypeError):
+            end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.timezone.utc)
+        except (ValueError, TypeError, OverflowError):  # a year beyond 9998 overflows
             raise ValueError(f"a billing period is a month written YYYY-MM, got {label!r}") from None
-        end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.timezone.utc)
         return cls(start, end)
 
     @property

@@ -9,6 +9,8 @@ day of week, epoch seconds, presence flags, list sizes).
 from __future__ import annotations
 
 import datetime as dt
+import math
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
@@ -155,7 +157,14 @@ def unknown_fact_paths(facts: Mapping[str, Any], prefix: str = "") -> list[str]:
 
 def local_minute(instant: dt.datetime, zone: ZoneInfo) -> tuple[int, int]:
     """(minute of the day, ISO weekday 1-7) of an instant in a time zone."""
-    local = instant.astimezone(zone)
+    try:
+        local = instant.astimezone(zone)
+    except OverflowError:
+        # At the ends of the calendar (year 1 or 9999) the local time falls outside it. 400
+        # Gregorian years are exactly 146097 days, a whole number of weeks: the minute of the
+        # day and the weekday are those of the same instant 400 years nearer.
+        shift = dt.timedelta(days=146097) * (1 if instant.year < 5000 else -1)
+        local = (instant + shift).astimezone(zone)
     return local.hour * 60 + local.minute, local.isoweekday()
 
 
@@ -172,7 +181,10 @@ def flatten_facts(values: Mapping[str, Any], zone: ZoneInfo, attributes: Iterabl
         value, kind = values[attribute], FACT_ATTRIBUTES[attribute]
         key = engine_key(attribute)
         if kind == "number":
-            event[key] = float(value)
+            # the engine compares binary floats: a number beyond their range is the largest one
+            # (the engine cannot take an infinity; no threshold lies beyond it either)
+            number = float(value)
+            event[key] = math.copysign(sys.float_info.max, number) if math.isinf(number) else number
         elif kind == "datetime":
             event[key] = value.timestamp()
             event[engine_key(attribute, "minute")], event[engine_key(attribute, "weekday")] = local_minute(value, zone)

@@ -84,7 +84,7 @@ class ResourceRepository:
                               jsontext.loads(row.document), row.state, row.party_id, row.partner_id, row.external_id)
 
     def get(self, kind: str, id: str, *, for_update: bool = False) -> StoredResource | None:
-        if len(id) > MAX_ID:  # cannot be stored, so it is not there (PostgreSQL would refuse the comparison)
+        if not isinstance(id, str) or len(id) > MAX_ID:  # cannot be stored, so it is not there
             return None
         query = select(resource).where(*self._scoped([resource.c.kind == kind, resource.c.id == id]))
         if for_update:
@@ -99,6 +99,8 @@ class ResourceRepository:
         return self._row(row) if row else None
 
     def exists(self, kinds: Sequence[str], id: str) -> bool:
+        if not isinstance(id, str) or len(id) > MAX_ID:
+            return False
         query = select(func.count()).select_from(resource).where(
             *self._scoped([resource.c.kind.in_(list(kinds)), resource.c.id == id]))
         return self.connection.execute(query).scalar_one() > 0

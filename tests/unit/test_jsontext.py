@@ -49,3 +49,17 @@ def test_depth_counts_arrays_and_objects_without_recursion() -> None:
     for _ in range(100_000):
         nested = [nested]
     assert jsontext.depth(nested) == 100_001
+
+
+def test_the_local_minute_and_weekday_at_the_ends_of_the_calendar() -> None:
+    """Beyond year 9999 in local time the date cannot be built; 400 years earlier (a whole
+    number of weeks) it has the same minute and weekday."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from bssrules.rules.facts import local_minute
+
+    late = dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.timezone.utc)  # a Friday, 13:00 the next day at UTC+14
+    assert local_minute(late, ZoneInfo("Pacific/Kiritimati")) == (13 * 60, 6)
+    early = dt.datetime(1, 1, 1, 1, 0, tzinfo=dt.timezone.utc)  # a Monday; 15:00 the day before at UTC-10
+    assert local_minute(early, ZoneInfo("Etc/GMT+10")) == (15 * 60, 7)  # (a fixed offset: no local mean time)
