@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from bssrules import partners as service
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.errors import error_response
+from bssrules.api.openapi_parts import PAGED, PAGING
 from bssrules.api.query import ListQuery, page_headers, paging
 from bssrules.api.responses import TMFJSONResponse
 
@@ -56,7 +57,8 @@ def partner_router() -> APIRouter:
         partner, key = await in_unit_of_work(request, service.create_partner, body)
         return TMFJSONResponse({**partner, "apiKey": key}, status_code=201, headers={"Location": partner["href"]})
 
-    @router.get("/partner", operation_id="listPartner", response_class=TMFJSONResponse, summary="List partners")
+    @router.get("/partner", operation_id="listPartner", response_class=TMFJSONResponse, summary="List partners",
+                description="Other query parameters are ignored. " + PAGED, openapi_extra={"parameters": PAGING})
     async def list_(request: Request) -> Response:
         denied = _admin_only(request)
         if denied:
