@@ -5,7 +5,7 @@
    some bundles, characteristic uses and relationships) and writes it as several YAML
    files with :mod:`bssrules.catalog.dump`.
 2. Times :func:`bssrules.catalog.loader.load_catalog` on that folder (parse, schema,
-   model, cross-entity checks), then :func:`bssrules.services.load_catalog` into a fresh
+   model, cross-entity checks), then :func:`bssrules.services.catalog.load_catalog` into a fresh
    SQLite file (and into a PostgreSQL database it creates and drops when
    ``BSSRULES_BENCH_POSTGRES_URL`` is set), then the same load again (idempotent: nothing
    changes).
@@ -240,7 +240,7 @@ def load_into(url: str, catalog: Catalog, label: str) -> LoadFigures:
     """Load ``catalog`` into a fresh database, then again; check the second load changes nothing."""
     from sqlalchemy import func, select
 
-    from bssrules import services
+    from bssrules.services import catalog as services
     from bssrules.store import UnitOfWork, make_engine
     from bssrules.store.tables import catalog_attribute
 

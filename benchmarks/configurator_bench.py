@@ -8,7 +8,7 @@
    party's type, classification and customer record, the channel, the products owned), a
    compatibility rule set between resource specifications and offerings (exactlyOne,
    required, forbidden), and a split billing rule set with a default payer. It is loaded
-   with :func:`bssrules.project.load_project` (parse, schema, compile, lint).
+   with :func:`bssrules.rules.project.load_project` (parse, schema, compile, lint).
 2. Builds baskets of 20 items (bundle components included), each with a party, a channel,
    the party's inventory and payers. They are made the way a front end would: offerings it
    would show for the party and channel, the items the checks refuse taken out again; then
@@ -17,7 +17,7 @@
    over its cardinality, a payer without a billing account).
 3. Times :func:`bssrules.configurator.validate.validate_basket` with ``explain=False``, one
    basket after the other (and, bounded more tightly, with ``explain=True``: what the API runs).
-4. Loads the same folder into a fresh SQLite file with :func:`bssrules.services.load_project`,
+4. Loads the same folder into a fresh SQLite file with :func:`bssrules.services.catalog.load_project`,
    serves it with uvicorn (one worker, 127.0.0.1, a free port), creates the parties,
    customers, billing accounts and inventory products the baskets speak of through the TMF
    APIs, then posts the same baskets as inline ``cartItem``s (with ``relatedParty``,
@@ -678,7 +678,7 @@ class Prepared:
 def prepare(sizes: Sizes, folder: Path) -> Prepared:
     from bssrules.configurator.validate import validate_basket
     from bssrules.errors import InvalidSource
-    from bssrules.project import load_project
+    from bssrules.rules.project import load_project
 
     started = time.perf_counter()
     files = catalog_files(sizes.offerings)
@@ -765,7 +765,7 @@ def measure_in_process(label: str, prepared: Prepared, explain: bool, count: int
 
 def load_database(url: str, project: Any) -> tuple[float, int]:
     """services.load_project into a fresh database: (seconds, rows created)."""
-    from bssrules import services
+    from bssrules.services import catalog as services
     from bssrules.store import UnitOfWork, make_engine
 
     engine = make_engine(url)  # migrations, not timed

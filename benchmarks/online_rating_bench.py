@@ -50,8 +50,10 @@ def _database_url() -> str:
 
 
 def _prepare(url: str, subscriptions: int) -> None:
-    from bssrules import services, tmf_resources, usage_service
-    from bssrules.project import load_project
+    from bssrules.services import catalog as services
+    from bssrules.services import resources as tmf_resources
+    from bssrules.services import usage as usage_service
+    from bssrules.rules.project import load_project
     from bssrules.store import UnitOfWork
     from bssrules.store.db import make_engine
     from bssrules.store.tables import metadata

@@ -182,7 +182,7 @@ def _rate_in_child(project: str, usage: str, subscribers: str, buckets: str, out
                    chunk_size: int, results: Any) -> None:
     """Runs in a fresh process: its peak RSS is rating's own."""
     from bssrules.pricing.bulk_io import rate_file
-    from bssrules.project import load_project
+    from bssrules.rules.project import load_project
 
     rules = load_project(project).rules
     warm_up_s = _warm_up(rules)

@@ -40,7 +40,7 @@ def _report_invalid(exc: InvalidSource) -> None:
 def check(folders: list[Path] = typer.Argument(..., help="Folders to check: every catalog and rule .yaml/.yml inside.")
           ) -> None:
     """Validate catalog and rule folders; print every error and warning as file:line:column, exit 1 on errors."""
-    from bssrules.project import load_project
+    from bssrules.rules.project import load_project
 
     failed = False
     for folder in folders:
@@ -61,7 +61,7 @@ def check(folders: list[Path] = typer.Argument(..., help="Folders to check: ever
 
 
 def _load_project_or_exit(folder: Path):  # type: ignore[no-untyped-def]
-    from bssrules.project import load_project
+    from bssrules.rules.project import load_project
 
     try:
         return load_project(folder)
@@ -165,7 +165,7 @@ def load(folder: Path = typer.Argument(..., help="Folder to load: its catalog an
                                                          "(default: the folder's absolute path)."),
          database_url: Optional[str] = DatabaseOption) -> None:
     """Check a folder (catalog and rules), then store it in one transaction (idempotent; prunes what the folder dropped)."""
-    from bssrules import services
+    from bssrules.services import catalog as services
     from bssrules.store import UnitOfWork, make_engine
 
     project = _load_project_or_exit(folder)
@@ -221,7 +221,7 @@ def demo() -> None:
     served with keys, the CSP, the car manufacturer, the content provider and the call
     center playing every step over HTTP, and what each of them sees at the end."""
     from bssrules.demo import run_demo
-    from bssrules.scenario import StepFailed
+    from bssrules.demo.scenario import StepFailed
 
     try:
         run_demo(out)
@@ -275,7 +275,7 @@ def bill(period: str = typer.Argument(..., help="The month to bill, YYYY-MM."),
          database_url: Optional[str] = DatabaseOption) -> None:
     """Run the bill run of a month: one bill per billing account and currency (re-running it
     bills nothing twice); prints the bills made."""
-    from bssrules import billing_service
+    from bssrules.services import billing as billing_service
     from bssrules.errors import BssRulesError
     from bssrules.store import UnitOfWork, make_engine
 
@@ -301,7 +301,7 @@ def deliver(once: bool = typer.Option(False, help="One pass, then exit (default:
     does in the background), with retries and backoff."""
     import time
 
-    from bssrules.notifications import deliver_due
+    from bssrules.services.notifications import deliver_due
     from bssrules.store import UnitOfWork, make_engine
 
     engine = make_engine(database_url)
@@ -322,7 +322,7 @@ def deliver(once: bool = typer.Option(False, help="One pass, then exit (default:
 @app.command(name="admin-key")
 def admin_key() -> None:
     """Print a fresh API key in the expected shape, for BSSRULES_ADMIN_KEY."""
-    from bssrules.partners import make_key
+    from bssrules.services.partners import make_key
 
     print(make_key())
 

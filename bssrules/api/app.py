@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, AsyncIterator
 
 from fastapi import FastAPI
@@ -19,8 +20,8 @@ from bssrules.api.orders import TMF622, order_router
 from bssrules.api.qualification import TMF679, qualification_router
 from bssrules.api.billing import TMF678, billing_router
 from bssrules.api.usage import TMF635, TMF654, TMF677, bucket_router, consumption_router, usage_router
-from bssrules.runtime import RuntimeCache
-from bssrules import partners
+from bssrules.services.runtime import RuntimeCache
+from bssrules.services import partners
 from bssrules.api.auth import install_auth
 from bssrules.api.errors import install_error_handlers
 from bssrules.api.limits import BodySizeLimit
@@ -51,17 +52,19 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine or make_engine(database_url)
+        # the one place the HTTP layer meets the store: routes are handed this factory
+        app.state.unit_of_work = partial(UnitOfWork, app.state.engine)
         app.state.runtime_cache = RuntimeCache()  # a cache of the database, keyed by its revision
         if admin:
-            with UnitOfWork(app.state.engine) as uow:
+            with app.state.unit_of_work() as uow:
                 partners.ensure_admin(uow, admin)
         if not auth_required:
             log.warning("authentication is OFF (BSSRULES_AUTH=off): every caller is an administrator")
         dispatcher = None
         if deliver:
-            from bssrules.notifications import Dispatcher
+            from bssrules.services.notifications import Dispatcher
 
-            dispatcher = Dispatcher(lambda: UnitOfWork(app.state.engine))
+            dispatcher = Dispatcher(app.state.unit_of_work)
             dispatcher.start()
         try:
             yield

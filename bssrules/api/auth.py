@@ -14,9 +14,9 @@ from typing import Any, Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from bssrules import partners
+from bssrules.services import partners
+from bssrules.api.deps import unit_of_work_factory
 from bssrules.api.errors import error_response
-from bssrules.store.uow import UnitOfWork
 
 log = logging.getLogger("bssrules.api")
 
@@ -43,7 +43,7 @@ def install_auth(app: FastAPI) -> None:
                                                        "(or X-API-Key: <key>)", headers=challenge)
 
         def lookup() -> Any:
-            with UnitOfWork(request.app.state.engine) as uow:
+            with unit_of_work_factory(request)() as uow:
                 return partners.authenticate(uow, key)
 
         principal = await run_in_threadpool(lookup)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from bssrules import billing_service as service
-from bssrules import settlement_service
+from bssrules.services import billing as service
+from bssrules.services import settlement as settlement_service
 from bssrules.api import bodies
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.errors import error_response

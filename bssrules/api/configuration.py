@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from bssrules import configuration_service as service
+from bssrules.services import configuration as service
 from bssrules.api import bodies
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import request_body

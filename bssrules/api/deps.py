@@ -9,20 +9,27 @@ from starlette.concurrency import run_in_threadpool
 from bssrules import jsontext
 from bssrules.api import tmfspec
 from bssrules.errors import InvalidInput, did_you_mean
-from bssrules.store.uow import UnitOfWork
+from bssrules.services.ports import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
 JSON_TYPES = ("application/json",)
 PATCH_TYPES = ("application/merge-patch+json", "application/json")
 
 
+def unit_of_work_factory(request: Request) -> UnitOfWorkFactory:
+    """The factory of units of work the app was built with (see :func:`bssrules.api.create_app`)."""
+    factory: UnitOfWorkFactory = request.app.state.unit_of_work
+    return factory
+
+
 async def in_unit_of_work(request: Request, use_case: Callable[..., T], *args: Any) -> T:
     """Run ``use_case(uow, *args)`` in a worker thread, on its own transaction."""
-    engine = request.app.state.engine
+    open_unit_of_work = unit_of_work_factory(request)
     principal = getattr(request.state, "principal", None)
 
     def run() -> T:
-        with UnitOfWork(engine, principal) as uow:
+        uow: UnitOfWork
+        with open_unit_of_work(principal) as uow:
             return use_case(uow, *args)
 
     return await run_in_threadpool(run)

@@ -11,24 +11,13 @@ from starlette.routing import Match
 
 from bssrules.api.deps import UnsupportedMediaType
 from bssrules.api.limits import PayloadTooLarge
-from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.responses import REASONS as _REASONS, TMFJSONResponse, error_response
 from bssrules.errors import BssRulesError, Conflict, Forbidden, InvalidInput, InvalidSource, NotFound, UnknownReference
-from bssrules.order_service import OrderRejected
+from bssrules.services.orders import OrderRejected
 
 log = logging.getLogger("bssrules.api")
 
 _STATUS = {PayloadTooLarge: 413, Forbidden: 403, OrderRejected: 422, UnsupportedMediaType: 415, InvalidInput: 400, InvalidSource: 400, NotFound: 404, Conflict: 409, UnknownReference: 422}
-_REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type",
-            422: "Unprocessable Entity", 500: "Internal Server Error"}
-
-
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> TMFJSONResponse:
-    body: dict[str, Any] = {"code": code, "reason": _REASONS.get(status, "Error"), "message": message,
-                            "status": str(status), "@type": "Error"}
-    return TMFJSONResponse(body, status_code=status, headers=headers)
-
-
 def _domain_error(_: Request, exc: Exception) -> TMFJSONResponse:
     assert isinstance(exc, BssRulesError)
     status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)

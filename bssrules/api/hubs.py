@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from bssrules import notifications
+from bssrules.services import notifications
 from bssrules.api import bodies
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import PAGING, query_parameter, request_body

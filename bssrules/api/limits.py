@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any, Awaitable, Callable
 
+from bssrules.api.responses import error_response
 from bssrules.errors import InvalidInput
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -68,8 +69,6 @@ class BodySizeLimit:
         await self.app(scope, _replay([body], receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: int | None = None) -> None:
-        from bssrules.api.errors import error_response  # the TMF Error body (errors imports this module)
-
         error = self._too_large(size)
         await error_response(413, error.code, str(error), headers={"Connection": "close"})(scope, receive, send)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from bssrules import order_service as service
+from bssrules.services import orders as service
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project

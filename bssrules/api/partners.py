@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from bssrules import partners as service
+from bssrules.services import partners as service
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.errors import error_response
 from bssrules.api.openapi_parts import PAGED, PAGING

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from bssrules import qualification_service as service
+from bssrules.services import qualification as service
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project

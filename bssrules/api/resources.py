@@ -8,13 +8,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from bssrules import tmf_resources
+from bssrules.services import resources as tmf_resources
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.api.tmfspec import TmfSpec, error_responses, json_response, spec
-from bssrules.tmf_resources import KINDS, ResourceKind
+from bssrules.services.resources import KINDS, ResourceKind
 
 SPECS: dict[str, TmfSpec] = {
     "/tmf-api/party/v4": spec("TMF632-Party-v4.0.0.swagger.json", "TMF632_"),

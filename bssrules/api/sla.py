@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from bssrules import sla_service as service
+from bssrules.services import sla as service
 from bssrules.api import bodies
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import PAGED, PAGING, query_parameter, request_body

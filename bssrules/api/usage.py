@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from bssrules import usage_service as service
+from bssrules.services import usage as service
 from bssrules.api.deps import JSON_TYPES, _problem, in_unit_of_work, json_body, read_json
 from bssrules.api.openapi_parts import FIELDS, PAGED, PAGING, filtering, query_parameter, request_body
 from bssrules.api.query import ListQuery, page_headers, paging, parse_fields, parse_list_query, project

@@ -11,21 +11,7 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from bssrules.money import minor_unit_exponent
 from bssrules.store.tables import counter, rated_charge
-
-
-@dataclass(frozen=True)
-class ChargeRow:
-    usage_id: str
-    part: int
-    subscriber: str
-    billing_account: str
-    payer_role: str
-    service: str
-    offering: str | None
-    start: dt.datetime
-    amount: Decimal
-    currency: str
-    bill_id: str | None = None
+from bssrules.services.records import ChargeRow
 
 
 def to_minor(amount: Decimal, currency: str) -> int:

@@ -9,23 +9,11 @@ from sqlalchemy import Connection, and_, insert, select, update
 
 from bssrules import jsontext
 from bssrules.store.tables import delivery, event
+from bssrules.services.records import Delivery
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    event_id: str
-    hub_id: str
-    callback: str
-    status: str
-    attempts: int
-    next_attempt: dt.datetime
-    last_error: str | None
-    delivered: dt.datetime | None
-    document: dict[str, Any] | None = None
 
 
 class OutboxRepository:

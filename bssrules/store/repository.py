@@ -14,58 +14,7 @@ from bssrules.jsontext import normalized_number
 from bssrules.catalog.model import KINDS, Entity
 from bssrules.catalog.tmf import Meta
 from bssrules.store.tables import catalog_attribute, catalog_entity, counter
-
-MAX_INDEXED_VALUE = 512
-
-
-@dataclass(frozen=True)
-class Stored:
-    """An entity with the facts the store keeps about it."""
-
-    entity: Entity
-    meta: Meta
-    source: str
-
-
-def entity_document(entity: Entity) -> str:
-    """The canonical JSON text of an entity (stable: its hash says whether it changed)."""
-    return jsontext.dumps(entity.model_dump(mode="python", by_alias=True, exclude_defaults=True), sort_keys=True)
-
-
-def content_hash(document: str) -> str:
-    return hashlib.sha256(document.encode("utf-8")).hexdigest()
-
-
-def flatten(document: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(dotted path, text) for each scalar leaf; list items share their list's path."""
-    for key, value in document.items():
-        path = f"{prefix}{key}"
-        yield from _leaves(path, value)
-
-
-def _leaves(path: str, value: Any) -> Iterator[tuple[str, str]]:
-    if isinstance(value, Mapping):
-        yield from flatten(value, path + ".")
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _leaves(path, item)
-    elif value is not None:
-        text = attribute_text(value)
-        if len(text) <= MAX_INDEXED_VALUE:
-            yield path, text
-
-
-def attribute_text(value: Any) -> str:
-    """How a scalar is indexed and how a filter value must be written to match it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, Decimal)):
-        return normalized_number(value)
-    return str(value)
-
-
-
-
+from bssrules.services.records import MAX_INDEXED_VALUE, Stored, attribute_text, content_hash, entity_document, flatten
 
 def _utc(instant: dt.datetime) -> dt.datetime:
     # SQLite keeps no zone: store UTC everywhere so reading back as UTC is right.

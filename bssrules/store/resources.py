@@ -9,50 +9,14 @@ from typing import Any, Iterable, Mapping, Sequence
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from bssrules import jsontext
-from bssrules.store.repository import MAX_INDEXED_VALUE, attribute_text
+
 from bssrules.store.tables import resource, resource_attribute
-
-
-@dataclass(frozen=True)
-class StoredResource:
-    kind: str
-    id: str
-    version: int
-    created: dt.datetime
-    last_update: dt.datetime
-    document: dict[str, Any]
-    state: str | None = None
-    party_id: str | None = None
-    partner_id: str | None = None
-    external_id: str | None = None
-
-    @property
-    def shown(self) -> dict[str, Any]:
-        """The document as callers see it: without ``sharedWith`` (who else may see it is internal)."""
-        return {k: v for k, v in self.document.items() if k != "sharedWith"}
-
-    def bumped(self, document: dict[str, Any], now: dt.datetime, **columns: Any) -> "StoredResource":
-        return replace(self, version=self.version + 1, last_update=now, document=document, **columns)
+from bssrules.services.records import StoredResource
+from bssrules.services.records import document_attributes
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
-
-
-def document_attributes(document: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, str]]:
-    """(dotted path, text) of each scalar leaf (list items share their list's path), links left out."""
-    for key, value in document.items():
-        path = f"{prefix}{key}"
-        if path.endswith(("href", "@referredType")):
-            continue
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, Mapping):
-                yield from document_attributes(item, path + ".")
-            elif item is not None and not isinstance(item, list):
-                text = attribute_text(item)
-                if len(text) <= MAX_INDEXED_VALUE:
-                    yield path, text
 
 
 MAX_ID = 128  # the width of resource.id

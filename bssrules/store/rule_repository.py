@@ -10,23 +10,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from bssrules import jsontext
 from bssrules.store.tables import rule_set
-
-
-@dataclass(frozen=True)
-class StoredRuleSet:
-    id: str
-    version: int
-    kind: str
-    source: str
-    content_hash: str
-    last_update: dt.datetime
-    document: dict[str, Any]
-
-
-def rule_set_document(data: dict[str, Any]) -> tuple[str, str]:
-    """(canonical JSON text, its hash) of an authored rule set."""
-    text = jsontext.dumps(data, sort_keys=True)
-    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+from bssrules.services.records import StoredRuleSet, rule_set_document
 
 
 class RuleSetRepository:

@@ -1,10 +1,14 @@
-"""Unit of work: one transaction, the repositories that share it."""
+"""Unit of work on SQLAlchemy: one transaction, the repositories that share it.
+
+Implements :class:`bssrules.services.ports.UnitOfWork`, the port every use case takes.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from bssrules.services.ports import Principal
 from bssrules.store.charges import ChargeRepository
 from bssrules.store.outbox import OutboxRepository
 from bssrules.store.repository import CatalogRepository
@@ -15,7 +19,7 @@ from bssrules.store.rule_repository import RuleSetRepository
 class UnitOfWork:
     """``with UnitOfWork(engine) as uow: …; uow.commit()`` — anything not committed rolls back."""
 
-    def __init__(self, engine: Engine, principal: Any = None):
+    def __init__(self, engine: Engine, principal: Principal | None = None):
         self.engine = engine
         # the caller: a partner sees only its own resources (None or an admin: everything)
         self.principal = principal
@@ -28,6 +32,7 @@ class UnitOfWork:
         self.rule_sets = RuleSetRepository(self.connection)
         scope = None if self.principal is None or self.principal.is_admin else self.principal.id
         self.resources = ResourceRepository(self.connection, scope)
+        self.all_resources = ResourceRepository(self.connection, None)
         self.charges = ChargeRepository(self.connection)
         self.outbox = OutboxRepository(self.connection)
         return self

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from bssrules import services
+from bssrules.services import catalog as services
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.loader import load_catalog
 from bssrules.store import UnitOfWork

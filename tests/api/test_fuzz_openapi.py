@@ -31,11 +31,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from sqlalchemy import Engine
 
-from bssrules import services
+from bssrules.services import catalog as services
 from bssrules.api import create_app
 from bssrules.api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
-from bssrules.partners import make_key
-from bssrules.project import load_project
+from bssrules.services.partners import make_key
+from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
 from bssrules.store.db import make_engine
 

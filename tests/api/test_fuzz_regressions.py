@@ -8,9 +8,9 @@ from typing import Any, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from bssrules import services
+from bssrules.services import catalog as services
 from bssrules.api import create_app
-from bssrules.project import load_project
+from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
 from bssrules.store.db import make_engine
 

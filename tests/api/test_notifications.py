@@ -31,11 +31,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from bssrules import services
+from bssrules.services import catalog as services
 from bssrules.api import create_app
-from bssrules.notifications import MAX_ATTEMPTS, Dispatcher, _post, deliver_due
-from bssrules.partners import make_key
-from bssrules.project import load_project
+from bssrules.services.notifications import MAX_ATTEMPTS, Dispatcher, _post, deliver_due
+from bssrules.services.partners import make_key
+from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
 from bssrules.store.db import make_engine
 from bssrules.store.tables import metadata

@@ -24,11 +24,11 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import Engine
 
-from bssrules import services
+from bssrules.services import catalog as services
 from bssrules.api import bodies, create_app, openapi_parts
 from bssrules.api.query import MAX_LIMIT, MAX_OFFSET
 from bssrules.api.tmfspec import TMF620
-from bssrules.project import load_project
+from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
 from bssrules.store.db import make_engine
 from bssrules.store.resources import StoredResource

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import pytest
 from sqlalchemy import Engine
 
-from bssrules.partners import make_key
+from bssrules.services.partners import make_key
 from tests.api.test_partners_auth import PARTNER, Api, _forbidden
 
 TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"

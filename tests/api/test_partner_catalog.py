@@ -18,10 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from bssrules import services
+from bssrules.services import catalog as services
 from bssrules.api import create_app
-from bssrules.partners import make_key
-from bssrules.project import load_project
+from bssrules.services.partners import make_key
+from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
 
 try:  # tests/api on sys.path (pytest's rootdir-less default)

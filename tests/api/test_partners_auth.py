@@ -28,10 +28,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from bssrules import services
+from bssrules.services import catalog as services
 from bssrules.api import create_app
-from bssrules.partners import make_key
-from bssrules.project import load_project
+from bssrules.services.partners import make_key
+from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
 
 ROOT = Path(__file__).resolve().parents[2]

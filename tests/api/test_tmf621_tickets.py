@@ -30,10 +30,11 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft4Validator, FormatChecker
 from sqlalchemy import Engine
 
-from bssrules import notifications, services
+from bssrules.services import notifications
+from bssrules.services import catalog as services
 from bssrules.api import create_app
-from bssrules.partners import make_key
-from bssrules.project import load_project
+from bssrules.services.partners import make_key
+from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ from typing import Any, Iterator
 import pytest
 from jsonschema import Draft4Validator
 
-from bssrules import services
+from bssrules.services import catalog as services
 from bssrules.api.orders import TMF622
-from bssrules.project import load_project
+from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,8 +23,8 @@ from typing import Any, Iterator
 import pytest
 from jsonschema import Draft4Validator, FormatChecker
 
-from bssrules import services
-from bssrules.project import load_project
+from bssrules.services import catalog as services
+from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
 
 ROOT = Path(__file__).resolve().parents[2]

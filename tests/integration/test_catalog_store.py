@@ -16,7 +16,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, select
 from typer.testing import CliRunner
 
-from bssrules import cli, services
+from bssrules import cli
+from bssrules.services import catalog as services
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.loader import load_catalog, load_catalog_text
 from bssrules.catalog.model import ProductOfferingPrice

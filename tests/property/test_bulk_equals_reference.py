@@ -23,7 +23,7 @@ from bssrules.catalog.catalog import Origin
 from bssrules.pricing.bulk import BulkState, rate_chunk, rated_usages, records_frame, subscribers_frame
 from bssrules.pricing.rating import rate_records
 from bssrules.pricing.usage import AccumulatorKey, AccumulatorTotal, Bucket, RatingState, Subscriber, UsageRecord
-from bssrules.project import load_project
+from bssrules.rules.project import load_project
 from bssrules.rules.compiled import compile_rule_set
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import RULE_SET_TYPES

@@ -23,7 +23,7 @@ from bssrules.pricing.rating import rate_records, rating_order
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
-from bssrules.project import load_project_texts
+from bssrules.rules.project import load_project_texts
 from bssrules.rules.model import Rate
 
 RULES = """

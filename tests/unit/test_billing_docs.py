@@ -218,9 +218,9 @@ def app_for(sqlite_engine):  # type: ignore[no-untyped-def]
 
     from fastapi.testclient import TestClient
 
-    from bssrules import services
+    from bssrules.services import catalog as services
     from bssrules.api import create_app
-    from bssrules.project import load_project
+    from bssrules.rules.project import load_project
     from bssrules.store import UnitOfWork
 
     with ExitStack() as stack:

@@ -266,7 +266,7 @@ def seeded_client(sqlite_engine):  # type: ignore[no-untyped-def]
     ``bssrules load <folder> --source <name>`` does."""
     from fastapi.testclient import TestClient
 
-    from bssrules import services
+    from bssrules.services import catalog as services
     from bssrules.api import create_app
     from bssrules.store import UnitOfWork
 

@@ -361,9 +361,10 @@ def guide_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Re
     """The app the guide's console block describes, on a fresh SQLite database, auth on."""
     from fastapi.testclient import TestClient
 
-    from bssrules import partners, services
+    from bssrules.services import partners
+    from bssrules.services import catalog as services
     from bssrules.api import create_app
-    from bssrules.project import load_project
+    from bssrules.rules.project import load_project
     from bssrules.store import UnitOfWork, make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 'guide.db'}")

@@ -47,7 +47,7 @@ from bssrules.pricing.rating import rate_records
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
-from bssrules.project import Project, load_project_texts
+from bssrules.rules.project import Project, load_project_texts
 from bssrules.rules.model import Rate
 from bssrules.rules.testing import run_tests
 from bssrules.yaml_source import parse_text

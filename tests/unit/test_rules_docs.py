@@ -4,7 +4,7 @@ The page's fenced blocks, by their info string:
 
 * ```yaml rules — a complete rules file. Its first line is ``# with: examples/NAME/catalog``.
   It is saved as ``myproject/rules/rules.yaml`` next to a copy of that catalog in
-  ``myproject/catalog/``; :func:`bssrules.project.load_project` must accept the folder, the
+  ``myproject/catalog/``; :func:`bssrules.rules.project.load_project` must accept the folder, the
   rule tests of the block must pass and there must be no warning — unless the very next
   block is a ```console block that runs ``bssrules check myproject`` (for warnings) or
   ``bssrules test myproject`` (for failing tests), which then shows them exactly.
@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from bssrules.errors import InvalidSource
-from bssrules.project import load_project
+from bssrules.rules.project import load_project
 from bssrules.rules.conditions import parse_condition
 from bssrules.rules.decisions import fact_values
 from bssrules.rules.testing import run_tests

@@ -9,7 +9,7 @@ import pytest
 
 from bssrules.configurator.model import Basket
 from bssrules.configurator.validate import ValidationResult, validate_basket
-from bssrules.project import Project, load_project, load_project_texts
+from bssrules.rules.project import Project, load_project, load_project_texts
 
 from basket_catalogs import EXAMPLES, HOME_CATALOG, HOME_RULES
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from bssrules.configurator.model import Basket
 from bssrules.configurator.validate import ValidationResult, validate_basket
-from bssrules.project import Project, load_project, load_project_texts
+from bssrules.rules.project import Project, load_project, load_project_texts
 from basket_catalogs import EXAMPLES, HOME_CATALOG, HOME_RULES
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,7 +10,7 @@ import pytest
 from bssrules.configurator.model import Basket
 from bssrules.configurator.query import query_configuration
 from bssrules.configurator.validate import validate_basket
-from bssrules.project import Project
+from bssrules.rules.project import Project
 
 SMALL_PLAN = {"id": "plan", "offering": "mobile-telephony-plan", "characteristics": {"simFormFactor": "SMALL"},
               "resources": ["sim-small"]}

@@ -17,7 +17,7 @@ from bssrules.pricing.bulk import rated_usages
 from bssrules.pricing.bulk_io import rate_file, read_accumulators, read_buckets, read_subscribers
 from bssrules.pricing.rating import rate_records
 from bssrules.pricing.usage import AccumulatorKey, AccumulatorTotal, Bucket, RatingState, Subscriber, UsageRecord
-from bssrules.project import load_project
+from bssrules.rules.project import load_project
 
 RULES = """\
 ruleSets:

@@ -21,7 +21,7 @@ from bssrules.pricing.rating import malformed, period_of, rate_records, rating_o
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, Charge, Event, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
-from bssrules.project import Project, load_project_texts
+from bssrules.rules.project import Project, load_project_texts
 from bssrules.rules.loader import RuleBook, check_rule_documents
 from bssrules.yaml_source import parse_text
 

@@ -10,7 +10,7 @@ import pytest
 
 from bssrules.configurator.model import Basket
 from bssrules.pricing.valuation import value_basket
-from bssrules.project import load_project, load_project_texts
+from bssrules.rules.project import load_project, load_project_texts
 
 ROOT = Path(__file__).resolve().parents[3]
 AS_OF = "2026-06-01T00:00:00Z"

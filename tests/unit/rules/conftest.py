@@ -9,7 +9,7 @@ from typing import Callable
 import pytest
 
 from bssrules.errors import Diagnostic, InvalidSource
-from bssrules.project import Project, load_project_texts
+from bssrules.rules.project import Project, load_project_texts
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples"

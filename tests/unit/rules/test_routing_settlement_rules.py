@@ -7,7 +7,7 @@ percentage of a charge, from its payer to its payee), from their YAML to their d
 * lint: a routing rule that an earlier one shadows (not a settlement rule: every rule counts),
   references to the catalog;
 * rule tests written in YAML, run by :mod:`bssrules.rules.testing`, and the example's own;
-* :func:`bssrules.ticket_service.route` across several routing rule sets.
+* :func:`bssrules.services.tickets.route` across several routing rule sets.
 
 Rules are loaded from texts with the fixtures of tests/unit/rules/conftest.py.
 """
@@ -24,7 +24,7 @@ from bssrules.errors import InvalidInput
 from bssrules.rules.decisions import decide, decide_many
 from bssrules.rules.model import RoutingRuleSet, SettlementRuleSet
 from bssrules.rules.testing import run_tests
-from bssrules.ticket_service import route
+from bssrules.services.tickets import route
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """Broken rule files: every problem is reported at once, at its ``file:line:column``, with a
 message a catalog manager can act on and a "did you mean" when something close exists.
 
-Rules are loaded through :func:`bssrules.project.load_project_texts` beside the devices
+Rules are loaded through :func:`bssrules.rules.project.load_project_texts` beside the devices
 example catalog (``rules.yaml`` is the rules file), or from real folders in ``tmp_path``.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bssrules.errors import Diagnostic, InvalidSource
-from bssrules.project import load_project
+from bssrules.rules.project import load_project
 from bssrules.rules.conditions import parse_condition
 
 ELIGIBILITY = """\

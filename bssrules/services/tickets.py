@@ -13,11 +13,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from bssrules import notifications
+from bssrules.services import notifications
 from bssrules.catalog.types import format_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.rules.decisions import decide
-from bssrules.store.resources import StoredResource
+from bssrules.services.records import StoredResource
+from bssrules.services.ports import UnitOfWork
+from bssrules.services.runtime import Runtime
 
 API = "/tmf-api/troubleTicket/v4"
 KIND = "troubleTicket"
@@ -45,7 +47,7 @@ def _party(document: dict[str, Any], role: str) -> str | None:
                  if isinstance(p, dict) and p.get("role") == role), None)
 
 
-def route(runtime: Any, facts: dict[str, Any], now: dt.datetime) -> tuple[str | None, str | None, str | None]:
+def route(runtime: Runtime, facts: dict[str, Any], now: dt.datetime) -> tuple[str | None, str | None, str | None]:
     """(assignee, rule set, rule) from the routing rule sets in force (the first by id that assigns)."""
     for rule_set_id in sorted(runtime.rules.versions):
         versions = [c for c in runtime.rules.versions[rule_set_id]
@@ -73,13 +75,13 @@ def _facts(body: dict[str, Any], originator: str | None) -> dict[str, Any]:
     return {"ticket": ticket}
 
 
-def _publish(uow: Any, event_type: str, stored: StoredResource, also: list[str | None] = []) -> None:  # noqa: B006
+def _publish(uow: UnitOfWork, event_type: str, stored: StoredResource, also: list[str | None] = []) -> None:  # noqa: B006
     """One event to the ticket's parties (and ``also``: a former assignee learns of the hand-over)."""
     notifications.publish(uow, "TMF621", event_type, "troubleTicket", render(stored),
                           [stored.partner_id, *stored.document.get("sharedWith", []), *also])
 
 
-def _note(uow: Any, note: dict[str, Any], caller: str | None, now: dt.datetime) -> dict[str, Any]:
+def _note(uow: UnitOfWork, note: dict[str, Any], caller: str | None, now: dt.datetime) -> dict[str, Any]:
     """A note as recorded: a partner writes in its own name, at the time it is received (the
     history is evidence between partners, settled on); the operator may record a note for
     someone else (an ``author`` given) and backdate it."""
@@ -92,7 +94,7 @@ def _note(uow: Any, note: dict[str, Any], caller: str | None, now: dt.datetime) 
     return {**note, "date": note.get("date") or format_instant(now), "author": note.get("author") or caller or "operator"}
 
 
-def create_ticket(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
+def create_ticket(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
     """Open a ticket and route it (a ``relatedParty`` with role assignee, when given, wins)."""
     now = _now()
     caller = uow.principal.id if uow.principal is not None else None
@@ -127,7 +129,7 @@ def create_ticket(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any
     return render(stored)
 
 
-def change_ticket(uow: Any, runtime: Any, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def change_ticket(uow: UnitOfWork, runtime: Runtime, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Work a ticket: status, notes, information, or a redirect (a new assignee)."""
     stored = uow.resources.get(KIND, ticket_id, for_update=True)
     if stored is None:
@@ -193,13 +195,13 @@ def change_ticket(uow: Any, runtime: Any, ticket_id: str, body: dict[str, Any]) 
     return render(updated)
 
 
-def get_ticket(uow: Any, ticket_id: str) -> dict[str, Any]:
+def get_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     stored = uow.resources.get(KIND, ticket_id)
     if stored is None:
         raise NotFound("TroubleTicket", ticket_id)
     return render(stored)
 
 
-def list_tickets(uow: Any, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def list_tickets(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     page, total = uow.resources.page(KIND, filters, offset, limit)
     return [render(s) for s in page], total

@@ -14,13 +14,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from bssrules import notifications
+from bssrules.services import notifications
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import InvalidInput, NotFound
 from bssrules.money import Money
 from bssrules.pricing.billing import Bill, BillingPeriod, Discount, OneTimeFee, RecurringFee, UsageTotal, bill
-from bssrules.store.resources import StoredResource
-from bssrules.tmf_resources import values_at
+from bssrules.services.records import StoredResource
+from bssrules.services.resources import values_at
+from bssrules.services.ports import UnitOfWork
 
 API = "/tmf-api/customerBillManagement/v4"
 PERIODS = {"day": "day", "week": "week", "month": "month", "year": "year"}
@@ -43,7 +44,7 @@ def _period_of(text: Any) -> tuple[str, int]:
     return PERIODS.get(words[0], "month"), 1
 
 
-def inventory_fees(uow: Any) -> tuple[dict[str, list[RecurringFee]], dict[str, list[OneTimeFee]]]:
+def inventory_fees(uow: UnitOfWork) -> tuple[dict[str, list[RecurringFee]], dict[str, list[OneTimeFee]]]:
     """Every recurring and one-time fee of the inventory, by the billing account that pays it."""
     fees: dict[str, list[RecurringFee]] = {}
     one_time: dict[str, list[OneTimeFee]] = {}
@@ -106,7 +107,7 @@ def _money(money: Money) -> dict[str, Any]:
     return {"unit": money.currency, "value": money.amount}
 
 
-def _store_bill(uow: Any, made: Bill, now: dt.datetime) -> str:
+def _store_bill(uow: UnitOfWork, made: Bill, now: dt.datetime) -> str:
     identifier = bill_id(made.billing_account, made.period, made.currency)
     coverage = {"startDateTime": format_instant(made.period.start), "endDateTime": format_instant(made.period.end)}
     account = uow.resources.get("billingAccount", made.billing_account)
@@ -133,7 +134,7 @@ def _store_bill(uow: Any, made: Bill, now: dt.datetime) -> str:
     return identifier
 
 
-def run_bills(uow: Any, period_label: str, accounts: list[str] | None = None) -> dict[str, Any]:
+def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = None) -> dict[str, Any]:
     """Bill the month ``YYYY-MM`` (every account, or only ``accounts``); re-running it bills
     nothing twice. Returns the bills made, those found already made, and late usage."""
     try:
@@ -179,25 +180,25 @@ def run_bills(uow: Any, period_label: str, accounts: list[str] | None = None) ->
             "billsMade": made, "billsAlreadyMade": existing, "lateUsage": sorted(set(late))}
 
 
-def get_bill(uow: Any, identifier: str) -> dict[str, Any]:
+def get_bill(uow: UnitOfWork, identifier: str) -> dict[str, Any]:
     stored = uow.resources.get("customerBill", identifier)
     if stored is None:
         raise NotFound("CustomerBill", identifier)
     return _render_bill(stored)
 
 
-def list_bills(uow: Any, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def list_bills(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     page, total = uow.resources.page("customerBill", filters, offset, limit)
     return [_render_bill(s) for s in page], total
 
 
-def get_rate(uow: Any, identifier: str) -> dict[str, Any]:
+def get_rate(uow: UnitOfWork, identifier: str) -> dict[str, Any]:
     stored = uow.resources.get("appliedCustomerBillingRate", identifier)
     if stored is None:
         raise NotFound("AppliedCustomerBillingRate", identifier)
     return _render_rate(stored)
 
 
-def list_rates(uow: Any, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def list_rates(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     page, total = uow.resources.page("appliedCustomerBillingRate", filters, offset, limit)
     return [_render_rate(s) for s in page], total

@@ -16,7 +16,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
-from bssrules import notifications
+from bssrules.services import notifications
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.money import ISO_4217
@@ -24,9 +24,10 @@ from bssrules.pricing.rating import DEFAULT_PAYER, period_of, rate_records, usag
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
-from bssrules.store.charges import ChargeRow
-from bssrules.store.resources import StoredResource
-from bssrules.tmf_resources import values_at
+from bssrules.services.records import ChargeRow, StoredResource
+from bssrules.services.resources import values_at
+from bssrules.services.ports import UnitOfWork
+from bssrules.services.runtime import Runtime
 
 API = "/tmf-api/usageManagement/v4"
 BUCKET_API = "/tmf-api/prepayBalanceManagement/v4"
@@ -134,7 +135,7 @@ def _date_instant(value: Any) -> dt.datetime | None:
                                                                       tzinfo=dt.timezone.utc)
 
 
-def _subscriber(uow: Any, runtime: Any, product: StoredResource, at: dt.datetime) -> Subscriber:
+def _subscriber(uow: UnitOfWork, runtime: Runtime, product: StoredResource, at: dt.datetime) -> Subscriber:
     """What rating needs of a subscription, in few queries (rating is on the hot path)."""
     classification, active = None, set()
     if product.party_id:
@@ -197,7 +198,7 @@ def _accumulator_id(key: AccumulatorKey) -> str:
     return f"{key.accumulator}|{key.subscriber}|{key.period}"
 
 
-def _state(uow: Any, runtime: Any, record: UsageRecord) -> RatingState:
+def _state(uow: UnitOfWork, runtime: Runtime, record: UsageRecord) -> RatingState:
     # only an active bucket serves usage (a suspended one keeps its balance untouched)
     buckets = {s.id: _bucket(s) for s in uow.resources.find("bucket", {"product.id": [record.subscriber]})
                if s.document.get("status", "active") == "active"}
@@ -214,7 +215,7 @@ def _state(uow: Any, runtime: Any, record: UsageRecord) -> RatingState:
     return RatingState(buckets, totals)
 
 
-def _save_state(uow: Any, before: RatingState, after: RatingState, now: dt.datetime, owner: str | None) -> None:
+def _save_state(uow: UnitOfWork, before: RatingState, after: RatingState, now: dt.datetime, owner: str | None) -> None:
     for bucket_id, bucket in after.buckets.items():
         if before.buckets.get(bucket_id) == bucket:
             continue
@@ -282,7 +283,7 @@ def render_usage(stored: StoredResource, billed: set[str] | None = None) -> dict
     return {**document, "id": stored.id, "href": f"{API}/usage/{stored.id}", "@type": "Usage"}
 
 
-def create_usages(uow: Any, runtime: Any, bodies: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
+def create_usages(uow: UnitOfWork, runtime: Runtime, bodies: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
     """Store and rate several usages in one transaction, answered in the order given.
 
     They are rated in (subscription, usageDate) order, which is also the order the
@@ -299,7 +300,7 @@ def create_usages(uow: Any, runtime: Any, bodies: list[dict[str, Any]]) -> list[
     return [a for a in answers if a is not None]
 
 
-def create_usage(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def create_usage(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Store and rate one usage; (usage, created). The same id posted again returns the
     stored usage unchanged (mediation may resend; nothing is rated twice)."""
     answer = _create_one(uow, runtime, body)
@@ -307,7 +308,7 @@ def create_usage(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str
     return answer
 
 
-def _create_one(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def _create_one(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     usage_id = body.get("id") or str(uuid.uuid4())
     if not isinstance(usage_id, str) or not usage_id or len(usage_id) > 128:
         raise InvalidInput("id must be a non-empty string of at most 128 characters", path=("id",))
@@ -356,14 +357,14 @@ def _create_one(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str,
     return render_usage(stored), True
 
 
-def get_usage(uow: Any, usage_id: str) -> dict[str, Any]:
+def get_usage(uow: UnitOfWork, usage_id: str) -> dict[str, Any]:
     stored = uow.resources.get("usage", usage_id)
     if stored is None:
         raise NotFound("Usage", usage_id)
     return render_usage(stored, uow.charges.billed_accounts([usage_id]).get(usage_id))
 
 
-def list_usage(uow: Any, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def list_usage(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     page, total = uow.resources.page("usage", filters, offset, limit)
     billed = uow.charges.billed_accounts([s.id for s in page])
     return [render_usage(s, billed.get(s.id)) for s in page], total
@@ -379,7 +380,7 @@ def render_bucket(stored: StoredResource) -> dict[str, Any]:
     return {**stored.document, "id": stored.id, "href": f"{BUCKET_API}/bucket/{stored.id}", "@type": "Bucket"}
 
 
-def create_bucket(uow: Any, body: dict[str, Any]) -> dict[str, Any]:
+def create_bucket(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
     """A balance of units or money for a product: ``remainingValue`` {amount, units: GB, message
     … or a currency}, ``usageType`` (a service, or ``any``), and the extensions ``precedence``
     (lowest used first) and ``floor`` (how low a money balance may go; null: no limit)."""
@@ -423,20 +424,20 @@ def create_bucket(uow: Any, body: dict[str, Any]) -> dict[str, Any]:
     return render_bucket(stored)
 
 
-def get_bucket(uow: Any, bucket_id: str) -> dict[str, Any]:
+def get_bucket(uow: UnitOfWork, bucket_id: str) -> dict[str, Any]:
     stored = uow.resources.get("bucket", bucket_id)
     if stored is None:
         raise NotFound("Bucket", bucket_id)
     return render_bucket(stored)
 
 
-def list_buckets(uow: Any, filters: dict[str, list[str]], offset: int, limit: int
+def list_buckets(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int
                  ) -> tuple[list[dict[str, Any]], int]:
     page, total = uow.resources.page("bucket", filters, offset, limit)
     return [render_bucket(s) for s in page], total
 
 
-def delete_bucket(uow: Any, bucket_id: str) -> None:
+def delete_bucket(uow: UnitOfWork, bucket_id: str) -> None:
     if uow.resources.get("bucket", bucket_id, for_update=True) is None:
         raise NotFound("Bucket", bucket_id)
     uow.resources.delete("bucket", bucket_id)
@@ -446,7 +447,7 @@ def delete_bucket(uow: Any, bucket_id: str) -> None:
 # --------------------------------------------------------- consumption and running totals
 
 
-def query_usage_consumption(uow: Any, body: dict[str, Any]) -> dict[str, Any]:
+def query_usage_consumption(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
     """TMF677: the buckets of a product (``searchCriteria.product`` or a ``productId``), with
     what is left and what was used, as of now."""
     criteria = body.get("searchCriteria") or {}
@@ -488,7 +489,7 @@ def _period(value: str | None, name: str) -> dt.datetime | None:
     return parsed
 
 
-def aggregated_usage(uow: Any, billing_account: list[str] | None, product: list[str] | None,
+def aggregated_usage(uow: UnitOfWork, billing_account: list[str] | None, product: list[str] | None,
                      start: str | None, end: str | None, by: list[str]) -> dict[str, Any]:
     """What rated usage comes to so far for payers or products over [start, end): totals
     per currency (and per ``by``: service, billingAccount, product, payerRole), exactly."""
@@ -516,7 +517,7 @@ def aggregated_usage(uow: Any, billing_account: list[str] | None, product: list[
             "@type": "AggregatedUsage"}
 
 
-def list_accumulators(uow: Any, product: str) -> list[dict[str, Any]]:
+def list_accumulators(uow: UnitOfWork, product: str) -> list[dict[str, Any]]:
     """The running totals of a product, every period, with the thresholds reached."""
     page, _ = uow.resources.page("accumulator", {"subscriber": [product]}, 0, 10_000)
     return [{**s.document, "id": s.id} for s in page]

@@ -15,18 +15,14 @@ from bssrules.catalog.checks import characteristic_use_problems, reference_probl
 from bssrules.catalog.model import KINDS, Entity, ProductOffering, ProductSpecification
 from bssrules.catalog.tmf import DERIVED, TMF_TYPES, Meta, from_tmf, tmf_path, to_tmf
 from bssrules.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownReference
-from bssrules.store.repository import CatalogRepository, Stored, content_hash, entity_document, flatten
+from bssrules.services.ports import CatalogStore, UnitOfWork
+from bssrules.services.records import Stored, content_hash, entity_document, flatten, rule_set_document
 
 TMF620_KINDS = ("catalog", "category", "productSpecification", "productOffering", "productOfferingPrice")
 # Links are derivable from ids; indexing them would only grow the attribute table.
 def _indexed(path: str) -> bool:
     return not (path.endswith("href") or path.endswith("@referredType"))
 
-
-class UnitOfWorkLike(Protocol):
-    catalog: CatalogRepository
-
-    def commit(self) -> None: ...
 
 
 def _now() -> dt.datetime:
@@ -57,7 +53,7 @@ class LoadReport:
         return bool(self.created or self.updated or self.removed)
 
 
-def load_catalog(uow: UnitOfWorkLike, catalog: Catalog, source: str, now: dt.datetime | None = None) -> LoadReport:
+def load_catalog(uow: UnitOfWork, catalog: Catalog, source: str, now: dt.datetime | None = None) -> LoadReport:
     """Make the stored catalog hold ``catalog`` for ``source``, in one transaction.
 
     New entities get version 1, changed ones the next version and a new lastUpdate,
@@ -70,7 +66,7 @@ def load_catalog(uow: UnitOfWorkLike, catalog: Catalog, source: str, now: dt.dat
     return _finish_load(uow, report)
 
 
-def load_project(uow: UnitOfWorkLike, project: Any, source: str, now: dt.datetime | None = None) -> LoadReport:
+def load_project(uow: UnitOfWork, project: Any, source: str, now: dt.datetime | None = None) -> LoadReport:
     """Load a checked project folder — catalog and rule sets — in one transaction, with the
     same rules as :func:`load_catalog` (rule sets are keyed by id and version)."""
     report = LoadReport(source)
@@ -80,14 +76,14 @@ def load_project(uow: UnitOfWorkLike, project: Any, source: str, now: dt.datetim
     return _finish_load(uow, report)
 
 
-def _finish_load(uow: UnitOfWorkLike, report: LoadReport) -> LoadReport:
+def _finish_load(uow: UnitOfWork, report: LoadReport) -> LoadReport:
     repo = uow.catalog
     report.revision = repo.next_revision() if report.changed else repo.revision()
     uow.commit()
     return report
 
 
-def _sync_catalog(uow: UnitOfWorkLike, catalog: Catalog, owner: str, now: dt.datetime, report: LoadReport) -> None:
+def _sync_catalog(uow: UnitOfWork, catalog: Catalog, owner: str, now: dt.datetime, report: LoadReport) -> None:
     repo = uow.catalog
     existing = repo.hashes()
     incoming = {(e.kind, e.id): e for e in catalog}
@@ -121,8 +117,7 @@ def _sync_catalog(uow: UnitOfWorkLike, catalog: Catalog, owner: str, now: dt.dat
                 f"{r[0]} '{r[1]}' refers to {k[0]} '{k[1]}'" for r, k in dangling))
 
 
-def _sync_rule_sets(uow: Any, rules: Any, owner: str, now: dt.datetime, report: LoadReport) -> None:
-    from bssrules.store.rule_repository import rule_set_document
+def _sync_rule_sets(uow: UnitOfWork, rules: Any, owner: str, now: dt.datetime, report: LoadReport) -> None:
 
     repo = uow.rule_sets
     existing = {(r.id, r.version): r for r in repo.all()}
@@ -152,7 +147,7 @@ def _sync_rule_sets(uow: Any, rules: Any, owner: str, now: dt.datetime, report: 
 # --------------------------------------------------------------------------------- reading
 
 
-def _derived(repo: CatalogRepository, entity: Entity, base: str) -> dict[str, Any]:
+def _derived(repo: CatalogStore, entity: Entity, base: str) -> dict[str, Any]:
     if entity.kind != "category":
         return {}
     derived: dict[str, Any] = {}
@@ -165,7 +160,7 @@ def _derived(repo: CatalogRepository, entity: Entity, base: str) -> dict[str, An
     return derived
 
 
-def _render(repo: CatalogRepository, stored: Stored, base: str, view: Any = None) -> dict[str, Any]:
+def _render(repo: CatalogStore, stored: Stored, base: str, view: Any = None) -> dict[str, Any]:
     derived = _derived(repo, stored.entity, base)
     if view is not None and derived.get("productOffering"):  # a partner's view lists what it may see
         derived["productOffering"] = [r for r in derived["productOffering"]
@@ -175,7 +170,7 @@ def _render(repo: CatalogRepository, stored: Stored, base: str, view: Any = None
     return to_tmf(stored.entity, stored.meta, base, derived)
 
 
-def _partner_view(uow: Any) -> tuple[str, list[str]] | None:
+def _partner_view(uow: UnitOfWork) -> tuple[str, list[str]] | None:
     """(partner, its channels) when a partner asks; None for the operator."""
     principal = getattr(uow, "principal", None)
     if principal is None or principal.is_admin:
@@ -184,7 +179,7 @@ def _partner_view(uow: Any) -> tuple[str, list[str]] | None:
     return principal.id, list(stored.document.get("channel", [])) if stored else []
 
 
-def _visible(uow: Any, kind: str, id: str) -> Stored | None:
+def _visible(uow: UnitOfWork, kind: str, id: str) -> Stored | None:
     stored = uow.catalog.get(kind, id)
     view = _partner_view(uow)
     if stored is not None and view is not None and not uow.catalog.is_visible(kind, id, *view):
@@ -192,14 +187,14 @@ def _visible(uow: Any, kind: str, id: str) -> Stored | None:
     return stored
 
 
-def _own(uow: Any, kind: str, stored: Stored) -> None:
+def _own(uow: UnitOfWork, kind: str, stored: Stored) -> None:
     view = _partner_view(uow)
     if view is not None and stored.source != f"partner:{view[0]}":
         raise Forbidden(f"{TMF_TYPES[kind]} '{stored.entity.id}' is not yours to change: a partner changes only "
                         "what it created")
 
 
-def get_resource(uow: UnitOfWorkLike, kind: str, id: str, base: str) -> dict[str, Any]:
+def get_resource(uow: UnitOfWork, kind: str, id: str, base: str) -> dict[str, Any]:
     """The TMF620 representation of one resource, or :class:`NotFound`."""
     stored = _visible(uow, kind, id)
     if stored is None:
@@ -207,7 +202,7 @@ def get_resource(uow: UnitOfWorkLike, kind: str, id: str, base: str) -> dict[str
     return _render(uow.catalog, stored, base, _partner_view(uow))
 
 
-def list_resources(uow: UnitOfWorkLike, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
+def list_resources(uow: UnitOfWork, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
                    base: str) -> tuple[list[dict[str, Any]], int]:
     """One page of resources matching the attribute filters, and how many match in all (a
     partner sees the offerings that are partner-eligible, its own, and its channels')."""
@@ -219,7 +214,7 @@ def list_resources(uow: UnitOfWorkLike, kind: str, filters: Mapping[str, Sequenc
 # --------------------------------------------------------------------------------- changing
 
 
-def _known_ids(repo: CatalogRepository, entity: Entity, view: Any = None) -> Callable[[str], set[str]]:
+def _known_ids(repo: CatalogStore, entity: Entity, view: Any = None) -> Callable[[str], set[str]]:
     """Known ids for checking ``entity``'s references: the referenced ones that exist, and
     every id of a kind only when one is missing (for the "did you mean")."""
     wanted: dict[str, set[str]] = {}
@@ -239,7 +234,7 @@ def _known_ids(repo: CatalogRepository, entity: Entity, view: Any = None) -> Cal
     return known
 
 
-def _check_references(repo: CatalogRepository, entity: Entity, view: Any = None) -> None:
+def _check_references(repo: CatalogStore, entity: Entity, view: Any = None) -> None:
     problems = reference_problems(entity, _known_ids(repo, entity, view))
     if isinstance(entity, ProductOffering) and entity.characteristic_uses and entity.product_specification:
         spec = repo.get("productSpecification", entity.product_specification)
@@ -263,7 +258,7 @@ def _children(entity: Entity) -> list[str]:
     return []
 
 
-def _cycle_problems(repo: CatalogRepository, entity: Entity) -> list:
+def _cycle_problems(repo: CatalogStore, entity: Entity) -> list:
     from bssrules.catalog.checks import Problem
 
     seen, todo = set(), list(_children(entity))
@@ -281,7 +276,7 @@ def _cycle_problems(repo: CatalogRepository, entity: Entity) -> list:
     return []
 
 
-def create_resource(uow: UnitOfWorkLike, kind: str, body: dict[str, Any], base: str) -> dict[str, Any]:
+def create_resource(uow: UnitOfWork, kind: str, body: dict[str, Any], base: str) -> dict[str, Any]:
     """Create a resource from a TMF620 create body (an ``id`` may be given; else one is made)."""
     if isinstance(body, dict) and not body.get("id"):
         body = {**body, "id": str(uuid.uuid4())}
@@ -313,7 +308,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def patch_resource(uow: UnitOfWorkLike, kind: str, id: str, patch: dict[str, Any], base: str) -> dict[str, Any]:
+def patch_resource(uow: UnitOfWork, kind: str, id: str, patch: dict[str, Any], base: str) -> dict[str, Any]:
     """Apply a merge patch; the result is validated like a create. A no-op keeps the version."""
     repo = uow.catalog
     stored = repo.get(kind, id, for_update=True)
@@ -353,7 +348,7 @@ def _ids(references: Any) -> list[str] | None:
     return sorted(str(r.get("id")) if isinstance(r, dict) else str(r) for r in references)
 
 
-def delete_resource(uow: UnitOfWorkLike, kind: str, id: str) -> None:
+def delete_resource(uow: UnitOfWork, kind: str, id: str) -> None:
     """Delete a resource nothing refers to; otherwise :class:`Conflict` names the referrers."""
     repo = uow.catalog
     stored = repo.get(kind, id, for_update=True)
@@ -369,7 +364,7 @@ def delete_resource(uow: UnitOfWorkLike, kind: str, id: str) -> None:
     uow.commit()
 
 
-def stored_catalog(uow: UnitOfWorkLike) -> Catalog:
+def stored_catalog(uow: UnitOfWork) -> Catalog:
     """The whole stored catalog as one in-memory :class:`Catalog`."""
     catalog = Catalog()
     for stored in uow.catalog.all():

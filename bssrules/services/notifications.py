@@ -25,10 +25,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bssrules.catalog.types import format_instant
 from bssrules.errors import InvalidInput, NotFound
-from bssrules.store.resources import ResourceRepository, StoredResource
-from bssrules.tmf_resources import values_at
+from bssrules.services.records import StoredResource
+from bssrules.services.resources import values_at
+from bssrules.services.ports import UnitOfWork, UnitOfWorkFactory
 
-log = logging.getLogger("bssrules.notifications")
+log = logging.getLogger("bssrules.services.notifications")
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_S = 3600
 LEASE = dt.timedelta(seconds=60)  # how long a claimed delivery is left to its dispatcher
@@ -38,7 +39,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def register_hub(uow: Any, api: str, body: dict[str, Any]) -> dict[str, Any]:
+def register_hub(uow: UnitOfWork, api: str, body: dict[str, Any]) -> dict[str, Any]:
     """A TMF EventSubscription: ``callback`` (http or https URL) and an optional ``query``."""
     unknown = sorted(set(body) - {"callback", "query", "@type"})
     if unknown:
@@ -61,7 +62,7 @@ def register_hub(uow: Any, api: str, body: dict[str, Any]) -> dict[str, Any]:
     return {"id": hub_id, "callback": callback, **({"query": query} if query else {})}
 
 
-def delete_hub(uow: Any, api: str, hub_id: str) -> None:
+def delete_hub(uow: UnitOfWork, api: str, hub_id: str) -> None:
     stored = uow.resources.get("hub", hub_id, for_update=True)
     if stored is None or stored.document.get("api") != api:
         raise NotFound("EventSubscription", hub_id)
@@ -83,7 +84,7 @@ def _matches(query: str | None, document: Mapping[str, Any]) -> bool:
     return True
 
 
-def publish(uow: Any, api: str, event_type: str, name: str, resource: Mapping[str, Any],
+def publish(uow: UnitOfWork, api: str, event_type: str, name: str, resource: Mapping[str, Any],
             partner_id: str | None | list[str | None]) -> str:
     """Write an event about ``resource`` (named ``name`` in the event body) and its deliveries
     to every hub of ``api`` allowed to see it and whose query it matches; the caller commits."""
@@ -91,8 +92,8 @@ def publish(uow: Any, api: str, event_type: str, name: str, resource: Mapping[st
     event_id = str(uuid.uuid4())
     document = {"eventId": event_id, "eventTime": format_instant(now.replace(microsecond=0)),
                 "eventType": event_type, "event": {name: dict(resource)}}
-    hubs = ResourceRepository(uow.connection).find("hub", {"api": [api]}, 100_000)  # every partner's hubs
-    operators = {p.id for p in ResourceRepository(uow.connection).find("partner", {"role": ["admin"]}, 1000)}
+    hubs = uow.all_resources.find("hub", {"api": [api]}, 100_000)  # every partner's hubs
+    operators = {p.id for p in uow.all_resources.find("partner", {"role": ["admin"]}, 1000)}
     owners = set(partner_id) if isinstance(partner_id, list) else {partner_id}  # one event, however many see it
     chosen = [(h.id, h.document["callback"]) for h in hubs
               if (h.partner_id is None or h.partner_id in operators or h.partner_id in owners)
@@ -102,7 +103,7 @@ def publish(uow: Any, api: str, event_type: str, name: str, resource: Mapping[st
     return event_id
 
 
-def list_deliveries(uow: Any, status: str | None, offset: int, limit: int) -> list[dict[str, Any]]:
+def list_deliveries(uow: UnitOfWork, status: str | None, offset: int, limit: int) -> list[dict[str, Any]]:
     """The deliveries to the caller's hubs (all hubs for the operator), oldest due first."""
     hubs = [h.id for h in uow.resources.find("hub", {}, 100_000)]
     return [{"event": d.event_id, "hub": d.hub_id, "callback": d.callback, "status": d.status,
@@ -112,7 +113,7 @@ def list_deliveries(uow: Any, status: str | None, offset: int, limit: int) -> li
             for d in uow.outbox.of_hubs(hubs, status, offset, limit)]
 
 
-def deliver_due(unit_of_work: Callable[[], Any], send: Callable[[str, dict[str, Any]], None] | None = None,
+def deliver_due(unit_of_work: UnitOfWorkFactory, send: Callable[[str, dict[str, Any]], None] | None = None,
                 limit: int = 100, now: dt.datetime | None = None) -> int:
     """One pass: send every delivery due now; returns how many were attempted. ``send``
     raises on failure (default: an HTTP POST that wants a 2xx within 5 s)."""
@@ -152,7 +153,7 @@ def _post(url: str, document: dict[str, Any]) -> None:
 class Dispatcher:
     """Delivers in the background of an API worker until stopped (state stays in the database)."""
 
-    def __init__(self, unit_of_work: Callable[[], Any], interval_s: float = 0.5):
+    def __init__(self, unit_of_work: UnitOfWorkFactory, interval_s: float = 0.5):
         self.unit_of_work, self.interval_s = unit_of_work, interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bssrules-delivery", daemon=True)

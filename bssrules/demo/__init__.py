@@ -3,7 +3,7 @@
 Starts from an empty embedded (SQLite) database in a temporary folder, loads the
 connected-car example as the CSP would (``bssrules load``), serves the API with uvicorn on
 a free loopback port with authentication on, plays every step as the partners would
-(:mod:`bssrules.scenario`) and prints what each party sees at the end.
+(:mod:`bssrules.demo.scenario`) and prints what each party sees at the end.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "connected_car"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "connected_car"
 
 
 def _free_port() -> int:
@@ -28,9 +28,11 @@ def run_demo(console: Any, example: Path = EXAMPLE) -> Any:
     import httpx
     import uvicorn
 
-    from bssrules import partners, scenario, services
+    from bssrules.services import partners
+    from bssrules.demo import scenario
+    from bssrules.services import catalog as services
     from bssrules.api import create_app
-    from bssrules.project import load_project
+    from bssrules.rules.project import load_project
     from bssrules.store import UnitOfWork, make_engine
 
     started = time.perf_counter()

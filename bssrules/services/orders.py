@@ -18,17 +18,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bssrules.configuration_service import basket_item, caller_of, cart_path, payers_of
+from bssrules.services.configuration import basket_item, cart_path
+from bssrules.services.parties import caller_of, party_context, payers_of
 from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound
-from bssrules import notifications
+from bssrules.services import notifications
 from bssrules.pricing.valuation import value_basket
-from bssrules.qualification_service import party_context
 from bssrules.rules.decisions import decide
-from bssrules.store.resources import StoredResource
-from bssrules.tmf_resources import values_at
+from bssrules.services.records import StoredResource
+from bssrules.services.resources import values_at
+from bssrules.services.ports import UnitOfWork
+from bssrules.services.runtime import Runtime
 
 API = "/tmf-api/productOrderingManagement/v4"
 KIND = "productOrder"
@@ -55,7 +57,7 @@ def _order_path(path: str) -> str:
     return cart_path(path).replace("cartItem", "productOrderItem")
 
 
-def _basket(uow: Any, document: dict[str, Any], as_of: dt.datetime) -> Basket:
+def _basket(uow: UnitOfWork, document: dict[str, Any], as_of: dt.datetime) -> Basket:
     items_data = document.get("productOrderItem") or []
     if not all(isinstance(i, dict) for i in items_data):
         raise InvalidInput("productOrderItem is a list of objects", path=("productOrderItem",))
@@ -98,7 +100,7 @@ def _alteration(line: Any, alteration: Any) -> dict[str, Any]:
     return shown
 
 
-def _priced(document: dict[str, Any], basket: Basket, runtime: Any, as_of: dt.datetime) -> dict[str, Any]:
+def _priced(document: dict[str, Any], basket: Basket, runtime: Runtime, as_of: dt.datetime) -> dict[str, Any]:
     lines, totals = value_basket(basket, runtime.catalog, as_of, runtime.rules)
     by_item: dict[str, list[dict[str, Any]]] = {}
     for line in lines:
@@ -136,7 +138,7 @@ def render(stored: StoredResource) -> dict[str, Any]:
     return {**shown, "id": stored.id, "href": f"{API}/{KIND}/{stored.id}", "@type": "ProductOrder"}
 
 
-def create_order(uow: Any, runtime: Any, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Validate, value and store an order; returns (order, created). The same externalId
     again returns the order already made (created False) — or 409 if the body differs."""
     external_id = body.get("externalId") or None  # an empty externalId names nothing
@@ -177,19 +179,19 @@ def _request_fingerprint(body: dict[str, Any]) -> str:
                           .encode("utf-8")).hexdigest()
 
 
-def get_order(uow: Any, order_id: str) -> dict[str, Any]:
+def get_order(uow: UnitOfWork, order_id: str) -> dict[str, Any]:
     stored = uow.resources.get(KIND, order_id)
     if stored is None:
         raise NotFound("ProductOrder", order_id)
     return render(stored)
 
 
-def list_orders(uow: Any, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def list_orders(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     page, total = uow.resources.page(KIND, filters, offset, limit)
     return [render(s) for s in page], total
 
 
-def change_order(uow: Any, runtime: Any, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def change_order(uow: UnitOfWork, runtime: Runtime, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Move an order's state (and only that, with an optional note)."""
     stored = uow.resources.get(KIND, order_id, for_update=True)
     if stored is None:
@@ -225,7 +227,7 @@ def change_order(uow: Any, runtime: Any, order_id: str, body: dict[str, Any]) ->
     return render(updated)
 
 
-def _complete(uow: Any, runtime: Any, stored: StoredResource, document: dict[str, Any], now: dt.datetime
+def _complete(uow: UnitOfWork, runtime: Runtime, stored: StoredResource, document: dict[str, Any], now: dt.datetime
               ) -> tuple[dict[str, Any], str]:
     """Re-validate against the inventory of now, under a lock on the party, then create the
     products; a violation found now fails the order instead."""
@@ -247,7 +249,7 @@ def _complete(uow: Any, runtime: Any, stored: StoredResource, document: dict[str
     return dict(document, completionDate=format_instant(now)), "completed"
 
 
-def _create_products(uow: Any, runtime: Any, order: dict[str, Any], item_data: dict[str, Any], item: BasketItem,
+def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], item_data: dict[str, Any], item: BasketItem,
                      related: list[dict[str, Any]], basket: Basket, now: dt.datetime) -> None:
     offering = runtime.catalog.offerings.get(item.offering)
     product: dict[str, Any] = {
@@ -291,7 +293,7 @@ def _create_products(uow: Any, runtime: Any, order: dict[str, Any], item_data: d
                          basket, now)
 
 
-def _payer_account(runtime: Any, basket: Basket, offering_id: str, price: dict[str, Any]) -> str | None:
+def _payer_account(runtime: Runtime, basket: Basket, offering_id: str, price: dict[str, Any]) -> str | None:
     """The billing account that pays a price: by the split billing rules in force, else the owner's."""
     for compiled in runtime.rules:
         if compiled.kind != "splitBilling" or not compiled.definition.valid_for.contains(basket.as_of):

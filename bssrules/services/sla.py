@@ -12,11 +12,13 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bssrules import notifications
+from bssrules.services import notifications
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import InvalidInput, NotFound
 from bssrules.rules.decisions import decide
-from bssrules.store.resources import StoredResource
+from bssrules.services.records import StoredResource
+from bssrules.services.ports import UnitOfWork
+from bssrules.services.runtime import Runtime
 
 API = "/tmf-api/slaManagement/v4"
 TICKETED = ("critical", "major")
@@ -31,7 +33,7 @@ def _render(kind: str, type_: str, stored: StoredResource) -> dict[str, Any]:
     return {**shown, "id": stored.id, "href": f"{API}/{kind}/{stored.id}", "@type": type_}
 
 
-def create_sla(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
+def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
     """An SLA: ``name``, ``ruleSet`` {id} (an SLA rule set), ``relatedParty`` with roles
     provider and consumer, optional ``validFor``."""
     unknown = sorted(set(body) - {"id", "name", "description", "ruleSet", "relatedParty", "validFor", "@type"})
@@ -73,27 +75,27 @@ def create_sla(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
     return _render("sla", "ServiceLevelAgreement", uow.resources.get("sla", stored.id))
 
 
-def get_sla(uow: Any, sla_id: str) -> dict[str, Any]:
+def get_sla(uow: UnitOfWork, sla_id: str) -> dict[str, Any]:
     stored = uow.resources.get("sla", sla_id)
     if stored is None:
         raise NotFound("ServiceLevelAgreement", sla_id)
     return _render("sla", "ServiceLevelAgreement", stored)
 
 
-def list_of(uow: Any, kind: str, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict], int]:
+def list_of(uow: UnitOfWork, kind: str, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict], int]:
     type_ = {"sla": "ServiceLevelAgreement", "slaViolation": "SlaViolation"}[kind]
     page, total = uow.resources.page(kind, filters, offset, limit)
     return [_render(kind, type_, s) for s in page], total
 
 
-def get_violation(uow: Any, violation_id: str) -> dict[str, Any]:
+def get_violation(uow: UnitOfWork, violation_id: str) -> dict[str, Any]:
     stored = uow.resources.get("slaViolation", violation_id)
     if stored is None:
         raise NotFound("SlaViolation", violation_id)
     return _render("slaViolation", "SlaViolation", stored)
 
 
-def measure(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
+def measure(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
     """A measurement of an SLA metric: ``sla`` {id}, ``metric`` (its identifier), ``value``,
     optional ``window``, ``observedAt`` (default now), ``service``. Answers the violations it
     raised (none when every threshold holds)."""
@@ -148,9 +150,9 @@ def measure(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
             "violation": made}
 
 
-def _open_ticket(uow: Any, sla: StoredResource, violation: dict[str, Any], violation_id: str, provider: str,
+def _open_ticket(uow: UnitOfWork, sla: StoredResource, violation: dict[str, Any], violation_id: str, provider: str,
                  now: dt.datetime) -> str:
-    from bssrules.ticket_service import KIND, render
+    from bssrules.services.tickets import KIND, render
 
     ticket_id = str(uuid.uuid4())
     reason = f"SLA {sla.document['name']}: {violation['metric']} = {violation['value']} breaks {violation['rule']}"
@@ -173,7 +175,7 @@ def _open_ticket(uow: Any, sla: StoredResource, violation: dict[str, Any], viola
     return ticket_id
 
 
-def report(uow: Any, sla_id: str, period: str) -> dict[str, Any]:
+def report(uow: UnitOfWork, sla_id: str, period: str) -> dict[str, Any]:
     """Violations of an SLA in a month (``YYYY-MM``), counted per rule and severity."""
     from bssrules.pricing.billing import BillingPeriod
 

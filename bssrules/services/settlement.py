@@ -16,14 +16,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from bssrules import notifications
+from bssrules.services import notifications
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.money import Money
 from bssrules.pricing.billing import BillingPeriod
 from bssrules.rules.decisions import decide_many
-from bssrules.store.resources import ResourceRepository, StoredResource
-from bssrules.tmf_resources import values_at
+from bssrules.services.records import StoredResource
+from bssrules.services.resources import values_at
+from bssrules.services.ports import UnitOfWork
+from bssrules.services.runtime import Runtime
 
 API = "/tmf-api/customerBillManagement/v4"
 CHARGE_TYPES = {"recurringCharge": "recurring", "usageCharge": "usage", "oneTimeCharge": "oneTime",
@@ -39,9 +41,9 @@ def _in(period: BillingPeriod, value: Any) -> bool:
     return isinstance(instant, dt.datetime) and period.start <= instant < period.end
 
 
-def _items(uow: Any, period: BillingPeriod) -> list[tuple[str, dict[str, Any], dt.datetime]]:
+def _items(uow: UnitOfWork, period: BillingPeriod) -> list[tuple[str, dict[str, Any], dt.datetime]]:
     """(label, facts, instant) of every item of the month, read across all partners."""
-    everyone = ResourceRepository(uow.connection)
+    everyone = uow.all_resources
     items: list[tuple[str, dict[str, Any], dt.datetime]] = []
     for ticket in everyone.find("troubleTicket", {}, 1_000_000):
         doc = ticket.document
@@ -89,7 +91,7 @@ def note_id(payer: str, payee: str, period: BillingPeriod, currency: str) -> str
     return f"settlement-{payer}-{payee}-{period.label}-{currency}"
 
 
-def run_settlement(uow: Any, runtime: Any, period_label: str) -> dict[str, Any]:
+def run_settlement(uow: UnitOfWork, runtime: Runtime, period_label: str) -> dict[str, Any]:
     """Compute and issue the month's settlement notes (none twice)."""
     try:
         period = BillingPeriod.month(period_label)
@@ -117,7 +119,7 @@ def run_settlement(uow: Any, runtime: Any, period_label: str) -> dict[str, Any]:
     made, existing = [], []
     for (payer, payee, currency), by_rule in sorted(totals.items()):
         identifier = note_id(payer, payee, period, currency)
-        if ResourceRepository(uow.connection).get("customerBill", identifier) is not None:
+        if uow.all_resources.get("customerBill", identifier) is not None:
             existing.append(identifier)
             continue
         lines = [(rule, sum((m.amount for m in amounts), Decimal(0)), len(amounts))
@@ -154,7 +156,7 @@ def render_note(stored: StoredResource) -> dict[str, Any]:
     return {**shown, "id": stored.id, "href": f"{API}/customerBill/{stored.id}", "@type": "CustomerBill"}
 
 
-def change_bill_state(uow: Any, bill_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def change_bill_state(uow: UnitOfWork, bill_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Move a settlement note: the payer accepts (``validated``) or disputes (``onHold``);
     the payee re-issues (``sent``); the payer pays (``settled``)."""
     unknown = sorted(set(body) - {"state", "@type"})

@@ -8,8 +8,11 @@ from typing import Any
 from bssrules.configurator.model import Basket, InventoryProduct, Party
 from bssrules.configurator.qualification import qualify
 from bssrules.errors import InvalidInput, NotFound
-from bssrules.store.resources import StoredResource
-from bssrules.tmf_resources import values_at
+from bssrules.services.parties import caller_of, party_context
+from bssrules.services.records import StoredResource
+from bssrules.services.resources import values_at
+from bssrules.services.ports import UnitOfWork
+from bssrules.services.runtime import Runtime
 
 API = "/tmf-api/productOfferingQualification/v4"
 KIND = "productOfferingQualification"
@@ -17,34 +20,9 @@ PARTY_KINDS = ("individual", "organization")
 EFFECTIVE = ("active", "pendingTerminate", "suspended")
 
 
-def party_context(uow: Any, party_id: str | None) -> tuple[Party, list[InventoryProduct]]:
-    """What the rules know of a party: its type, classification, whether it is a customer,
-    and its products (TMF637) with their status."""
-    if party_id is None:
-        return Party(), []
-    stored = uow.resources.get("individual", party_id) or uow.resources.get("organization", party_id)
-    if stored is None:
-        raise InvalidInput(f"relatedParty '{party_id}' is neither an individual nor an organization",
-                           path=("relatedParty",))
-    characteristics = {c.get("name"): c.get("value") for c in stored.document.get("partyCharacteristic") or []
-                       if isinstance(c, dict)}
-    classification = characteristics.get("classification")
-    customers, _ = uow.resources.page("customer", {"engagedParty.id": [party_id]}, 0, 1)
-    products, _ = uow.resources.page("product", {"relatedParty.id": [party_id]}, 0, 1000)
-    inventory = []
-    for product in products:
-        offering = values_at(product.document, "productOffering.id")
-        status = product.document.get("status")
-        if offering and status in ("created", "pendingActive", "active", "pendingTerminate", "suspended",
-                                   "terminated", "cancelled", "aborted"):
-            inventory.append(InventoryProduct(id=product.id, offering=offering[0], status=status))
-    party = Party(id=party_id, type="individual" if stored.kind == "individual" else "organization",
-                  classification=classification if isinstance(classification, str) else None,
-                  is_customer=bool(customers))
-    return party, inventory
 
 
-def create_qualification(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
+def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
     """Qualify every item of a TMF679 create body; the answer is stored and returned (state done)."""
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     items = [i for i in body.get("productOfferingQualificationItem") or [] if isinstance(i, dict)]
@@ -56,7 +34,6 @@ def create_qualification(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[s
         or (parties[0].get("id") if parties else None)
     party, inventory = party_context(uow, party_id)
     channel = (body.get("channel") or {}).get("id")
-    from bssrules.configuration_service import caller_of
 
     context = Basket(party=party, channel=channel, caller=caller_of(uow), as_of=now, inventory=inventory)
     offerings = [values_at(item, "productOffering.id")[:1] for item in items]
@@ -93,14 +70,14 @@ def render(stored: StoredResource) -> dict[str, Any]:
             "@type": "ProductOfferingQualification"}
 
 
-def get_qualification(uow: Any, qualification_id: str) -> dict[str, Any]:
+def get_qualification(uow: UnitOfWork, qualification_id: str) -> dict[str, Any]:
     stored = uow.resources.get(KIND, qualification_id)
     if stored is None:
         raise NotFound("ProductOfferingQualification", qualification_id)
     return render(stored)
 
 
-def list_qualifications(uow: Any, filters: dict[str, list[str]], offset: int, limit: int
+def list_qualifications(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int
                         ) -> tuple[list[dict[str, Any]], int]:
     page, total = uow.resources.page(KIND, filters, offset, limit)
     return [render(s) for s in page], total

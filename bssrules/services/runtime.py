@@ -16,6 +16,7 @@ from bssrules.errors import BssRulesError
 from bssrules.rules.compiled import CompileError, compile_rule_set
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import RULE_SET_TYPES
+from bssrules.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Runtime:
     rules: RuleBook
 
 
-def build_runtime(uow: Any) -> Runtime:
+def build_runtime(uow: UnitOfWork) -> Runtime:
     """Read the catalog and rule sets of the database and compile the rule sets."""
     revision = uow.catalog.revision()
     catalog = Catalog()
@@ -54,7 +55,7 @@ class RuntimeCache:
         self._runtime: Runtime | None = None
         self._lock = threading.Lock()
 
-    def get(self, uow: Any) -> Runtime:
+    def get(self, uow: UnitOfWork) -> Runtime:
         revision = uow.catalog.revision()
         current = self._runtime
         if current is not None and current.revision == revision:

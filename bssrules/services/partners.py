@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bssrules.errors import Conflict, InvalidInput, NotFound, did_you_mean
-from bssrules.store.resources import StoredResource
+from bssrules.services.ports import ADMIN, Principal, UnitOfWork
+from bssrules.services.records import StoredResource
 
 KIND = "partner"
 API = "/tmf-api/partnerManagement/v4"
@@ -47,27 +48,6 @@ APIS: dict[str, str] = {
 # partner may want the events of an API it only reads.
 OPERATIONS = ("list", "retrieve", "create", "patch", "delete", "subscribe")
 _KEY = re.compile(r"^bss_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a partner (scoped to its own data) or an admin (sees everything)."""
-
-    id: str
-    role: str
-    bundle: tuple[tuple[str, frozenset[str]], ...] = ()
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    def may(self, api: str, operation: str) -> bool:
-        if self.is_admin:
-            return True
-        return any(name == api and operation in operations for name, operations in self.bundle)
-
-
-ADMIN = Principal("admin", "admin")
 
 
 def api_of(path: str) -> str | None:
@@ -167,7 +147,7 @@ def _described(body: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def create_partner(uow: Any, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def create_partner(uow: UnitOfWork, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """Register a partner; returns it and its first API key (shown only now)."""
     _check_fields(body, CREATE_FIELDS, "for Partner")
     partner_id = body.get("id")
@@ -191,7 +171,7 @@ def create_partner(uow: Any, body: dict[str, Any]) -> tuple[dict[str, Any], str]
     return render(stored), key
 
 
-def patch_partner(uow: Any, partner_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def patch_partner(uow: UnitOfWork, partner_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Change a partner's name, description, channels, catalogs or API bundle (a new bundle
     replaces the old one whole, and holds from the partner's next request)."""
     _check_fields(body, PATCH_FIELDS, "in a Partner patch (the id and role stay; keys have their own routes)")
@@ -206,7 +186,7 @@ def patch_partner(uow: Any, partner_id: str, body: dict[str, Any]) -> dict[str, 
     return render(uow.resources.get(KIND, partner_id))
 
 
-def new_key(uow: Any, partner_id: str) -> str:
+def new_key(uow: UnitOfWork, partner_id: str) -> str:
     """Add an API key to a partner (to rotate: add one, move to it, revoke the old)."""
     stored = uow.resources.get(KIND, partner_id, for_update=True)
     if stored is None:
@@ -217,7 +197,7 @@ def new_key(uow: Any, partner_id: str) -> str:
     return key
 
 
-def revoke_key(uow: Any, partner_id: str, key_id: str) -> None:
+def revoke_key(uow: UnitOfWork, partner_id: str, key_id: str) -> None:
     stored = uow.resources.get(KIND, partner_id, for_update=True)
     if stored is None:
         raise NotFound("Partner", partner_id)
@@ -228,7 +208,7 @@ def revoke_key(uow: Any, partner_id: str, key_id: str) -> None:
     uow.commit()
 
 
-def authenticate(uow: Any, presented: str | None) -> Principal | None:
+def authenticate(uow: UnitOfWork, presented: str | None) -> Principal | None:
     """The partner a presented key belongs to, or None (unknown, revoked or malformed)."""
     match = _KEY.match(presented or "")
     if match is None:
@@ -245,19 +225,19 @@ def authenticate(uow: Any, presented: str | None) -> Principal | None:
     return Principal(stored.id, stored.document["role"], bundle)
 
 
-def get_partner(uow: Any, partner_id: str) -> dict[str, Any]:
+def get_partner(uow: UnitOfWork, partner_id: str) -> dict[str, Any]:
     stored = uow.resources.get(KIND, partner_id)
     if stored is None:
         raise NotFound("Partner", partner_id)
     return render(stored)
 
 
-def list_partners(uow: Any, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def list_partners(uow: UnitOfWork, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     page, total = uow.resources.page(KIND, {}, offset, limit)
     return [render(s) for s in page], total
 
 
-def ensure_admin(uow: Any, key: str) -> None:
+def ensure_admin(uow: UnitOfWork, key: str) -> None:
     """Make sure the admin key given at start (``BSSRULES_ADMIN_KEY``) opens an admin partner."""
     match = _KEY.match(key)
     if match is None:

@@ -14,8 +14,10 @@ from bssrules.configurator.validate import validate_basket
 from pydantic import ValidationError
 
 from bssrules.errors import BssRulesError, InvalidInput, NotFound
-from bssrules.qualification_service import party_context
-from bssrules.tmf_resources import values_at
+from bssrules.services.parties import caller_of, party_context, payers_of
+from bssrules.services.resources import values_at
+from bssrules.services.ports import UnitOfWork
+from bssrules.services.runtime import Runtime
 
 
 def basket_item(data: dict[str, Any], path: str, children_key: str = "cartItem") -> BasketItem:
@@ -33,29 +35,7 @@ def basket_item(data: dict[str, Any], path: str, children_key: str = "cartItem")
                       characteristics=characteristics, resources=resources, items=children)
 
 
-def payers_of(uow: Any, related: list[dict[str, Any]]) -> dict[str, str]:
-    """Payer role -> billing account: the first account of the party that holds the role."""
-    payers: dict[str, str] = {}
-    for party in related:
-        role, party_id = party.get("role"), party.get("id")
-        if not role or not party_id or role in payers:
-            continue
-        accounts, _ = uow.resources.page("billingAccount", {"relatedParty.id": [party_id]}, 0, 1)
-        if accounts:
-            payers[role] = accounts[0].id
-    return payers
-
-
-def caller_of(uow: Any) -> Caller:
-    """Who is asking, as the rules see it (``caller.id``, ``caller.type``): the operator is
-    ``csp``, any other authenticated partner ``partner``; without authentication, nobody."""
-    principal = getattr(uow, "principal", None)
-    if principal is None:
-        return Caller()
-    return Caller(id=principal.id, type="csp" if principal.is_admin else "partner")
-
-
-def basket_from_request(uow: Any, body: dict[str, Any]) -> Basket:
+def basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
     """The basket a check or query request speaks of (malformed parts are a 400, not a crash)."""
     try:
         return _basket_from_request(uow, body)
@@ -68,7 +48,7 @@ def basket_from_request(uow: Any, body: dict[str, Any]) -> Basket:
         raise InvalidInput(f"malformed request: {exc}") from None
 
 
-def _basket_from_request(uow: Any, body: dict[str, Any]) -> Basket:
+def _basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
     cart_ref = values_at(body, "shoppingCart.id")
     if cart_ref:
         cart = uow.resources.get("shoppingCart", cart_ref[0])
@@ -115,7 +95,7 @@ def in_cart_terms(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def check_configuration(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
+def check_configuration(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
     """Every violation of the basket at once, with the rules' explanations."""
     basket = basket_from_request(uow, body)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=True).to_dict()
@@ -124,7 +104,7 @@ def check_configuration(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[st
             "violations": in_cart_terms(result["violations"])}
 
 
-def query_configuration_options(uow: Any, runtime: Any, body: dict[str, Any]) -> dict[str, Any]:
+def query_configuration_options(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
     """What can still be chosen in the basket, and why the rest cannot."""
     basket = basket_from_request(uow, body)
     answer = query_configuration(basket, runtime.catalog, runtime.rules)

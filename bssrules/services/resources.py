@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
-from bssrules.store.resources import StoredResource
+from bssrules.services.records import StoredResource
+from bssrules.services.ports import UnitOfWork
 
 SERVER_MANAGED = ("href", "@baseType", "@schemaLocation")
 
@@ -85,7 +86,7 @@ def _check_fields(kind: ResourceKind, body: Mapping[str, Any], allowed: Sequence
         raise InvalidInput(f"@type '{declared}' does not match this resource ({kind.type})", path=("@type",))
 
 
-def _check_references(uow: Any, kind: ResourceKind, document: Mapping[str, Any]) -> None:
+def _check_references(uow: UnitOfWork, kind: ResourceKind, document: Mapping[str, Any]) -> None:
     problems = []
     for reference in kind.references:
         for value in values_at(document, reference.path):
@@ -104,7 +105,7 @@ def _columns(kind: ResourceKind, document: Mapping[str, Any]) -> dict[str, Any]:
     return {"party_id": party[0] if party else None, "state": state if isinstance(state, str) else None}
 
 
-def create(uow: Any, kind: ResourceKind, body: dict[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
+def create(uow: UnitOfWork, kind: ResourceKind, body: dict[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
     """Create a resource from a create body (an ``id`` may be given; else one is made)."""
     _check_fields(kind, body, allowed)
     resource_id = body.get("id") or str(uuid.uuid4())
@@ -121,23 +122,23 @@ def create(uow: Any, kind: ResourceKind, body: dict[str, Any], allowed: Sequence
     return _render(kind, stored)
 
 
-def get(uow: Any, kind: ResourceKind, resource_id: str) -> dict[str, Any]:
+def get(uow: UnitOfWork, kind: ResourceKind, resource_id: str) -> dict[str, Any]:
     stored = uow.resources.get(kind.name, resource_id)
     if stored is None:
         raise NotFound(kind.type, resource_id)
     return _render(kind, stored)
 
 
-def list_page(uow: Any, kind: ResourceKind, filters: Mapping[str, Sequence[str]], offset: int, limit: int
+def list_page(uow: UnitOfWork, kind: ResourceKind, filters: Mapping[str, Sequence[str]], offset: int, limit: int
               ) -> tuple[list[dict[str, Any]], int]:
     page, total = uow.resources.page(kind.name, filters, offset, limit)
     return [_render(kind, s) for s in page], total
 
 
-def patch(uow: Any, kind: ResourceKind, resource_id: str, body: dict[str, Any], allowed: Sequence[str]
+def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str, Any], allowed: Sequence[str]
           ) -> dict[str, Any]:
     """Apply a JSON merge patch (null removes)."""
-    from bssrules.services import merge_patch
+    from bssrules.services.catalog import merge_patch
 
     stored = uow.resources.get(kind.name, resource_id, for_update=True)
     if stored is None:
@@ -156,7 +157,7 @@ def patch(uow: Any, kind: ResourceKind, resource_id: str, body: dict[str, Any], 
     return _render(kind, updated)
 
 
-def delete(uow: Any, kind: ResourceKind, resource_id: str) -> None:
+def delete(uow: UnitOfWork, kind: ResourceKind, resource_id: str) -> None:
     """Delete a resource nothing refers to (409 otherwise)."""
     if uow.resources.get(kind.name, resource_id, for_update=True) is None:
         raise NotFound(kind.type, resource_id)

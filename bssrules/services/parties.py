@@ -1,0 +1,63 @@
+"""Who asks and about whom: what the rules know of the caller, of a party and its
+inventory, and which billing account pays for each payer role.
+
+Qualification, configuration checks and orders read the same context, so it is read here
+once, in one way.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from bssrules.configurator.model import Caller, InventoryProduct, Party
+from bssrules.errors import InvalidInput
+from bssrules.services.ports import UnitOfWork
+from bssrules.services.resources import values_at
+
+
+def party_context(uow: UnitOfWork, party_id: str | None) -> tuple[Party, list[InventoryProduct]]:
+    """What the rules know of a party: its type, classification, whether it is a customer,
+    and its products (TMF637) with their status."""
+    if party_id is None:
+        return Party(), []
+    stored = uow.resources.get("individual", party_id) or uow.resources.get("organization", party_id)
+    if stored is None:
+        raise InvalidInput(f"relatedParty '{party_id}' is neither an individual nor an organization",
+                           path=("relatedParty",))
+    characteristics = {c.get("name"): c.get("value") for c in stored.document.get("partyCharacteristic") or []
+                       if isinstance(c, dict)}
+    classification = characteristics.get("classification")
+    customers, _ = uow.resources.page("customer", {"engagedParty.id": [party_id]}, 0, 1)
+    products, _ = uow.resources.page("product", {"relatedParty.id": [party_id]}, 0, 1000)
+    inventory = []
+    for product in products:
+        offering = values_at(product.document, "productOffering.id")
+        status = product.document.get("status")
+        if offering and status in ("created", "pendingActive", "active", "pendingTerminate", "suspended",
+                                   "terminated", "cancelled", "aborted"):
+            inventory.append(InventoryProduct(id=product.id, offering=offering[0], status=status))
+    party = Party(id=party_id, type="individual" if stored.kind == "individual" else "organization",
+                  classification=classification if isinstance(classification, str) else None,
+                  is_customer=bool(customers))
+    return party, inventory
+
+
+def caller_of(uow: UnitOfWork) -> Caller:
+    """Who is asking, as the rules see it (``caller.id``, ``caller.type``): the operator is
+    ``csp``, any other authenticated partner ``partner``; without authentication, nobody."""
+    principal = uow.principal
+    if principal is None:
+        return Caller()
+    return Caller(id=principal.id, type="csp" if principal.is_admin else "partner")
+
+
+def payers_of(uow: UnitOfWork, related: list[dict[str, Any]]) -> dict[str, str]:
+    """Payer role -> billing account: the first account of the party that holds the role."""
+    payers: dict[str, str] = {}
+    for party in related:
+        role, party_id = party.get("role"), party.get("id")
+        if not role or not party_id or role in payers:
+            continue
+        accounts, _ = uow.resources.page("billingAccount", {"relatedParty.id": [party_id]}, 0, 1)
+        if accounts:
+            payers[role] = accounts[0].id
+    return payers
