@@ -145,8 +145,8 @@ def explain(folder: Path = typer.Argument(..., help="Folder with the catalog and
 
     try:
         when = decision_instant(doc.data, as_of)
-        compiled = project.rules.in_force(rule_set, when)  # type: ignore[arg-type]
-        decision = decide(compiled, doc.data, when)  # type: ignore[arg-type]
+        compiled = project.rules.in_force(rule_set, when)
+        decision = decide(compiled, doc.data, when)
     except (BssRulesError, ValueError) as exc:
         print(f"cannot decide: {exc}", file=sys.stderr)
         raise typer.Exit(1)
@@ -301,13 +301,15 @@ def deliver(once: bool = typer.Option(False, help="One pass, then exit (default:
     does in the background), with retries and backoff."""
     import time
 
+    from functools import partial
+
     from bssrules.services.notifications import deliver_due
     from bssrules.store import UnitOfWork, make_engine
 
     engine = make_engine(database_url)
     try:
         while True:
-            sent = deliver_due(lambda: UnitOfWork(engine))
+            sent = deliver_due(partial(UnitOfWork, engine))
             if once:
                 out.print(f"{sent} deliveries attempted")
                 return

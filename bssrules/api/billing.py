@@ -2,6 +2,8 @@
 ``POST /billRun`` with ``{"period": "YYYY-MM"}``)."""
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from bssrules.services import billing as service
@@ -81,7 +83,7 @@ def billing_router() -> APIRouter:
         one = {"$ref": TMF678.ref(definition)}
 
         def add(name: str = name, definition: str = definition, lister=lister, getter=getter,  # type: ignore[no-untyped-def]
-                one: dict = one) -> None:
+                one: dict[str, Any] = one) -> None:
             @router.get(f"/{name}", operation_id=f"list{definition}", summary=f"List {name}s",
                         description=filtering(definition), response_class=TMFJSONResponse,
                         responses={200: json_response({"type": "array", "items": one}, "Success"), **errors},

@@ -11,13 +11,16 @@ from starlette.routing import Match
 
 from bssrules.api.deps import UnsupportedMediaType
 from bssrules.api.limits import PayloadTooLarge
-from bssrules.api.responses import REASONS as _REASONS, TMFJSONResponse, error_response
+from bssrules.api.responses import REASONS as _REASONS, TMFJSONResponse
+from bssrules.api.responses import error_response as error_response  # where the routers look for it
 from bssrules.errors import BssRulesError, Conflict, Forbidden, InvalidInput, InvalidSource, NotFound, UnknownReference
 from bssrules.services.orders import OrderRejected
 
 log = logging.getLogger("bssrules.api")
 
 _STATUS = {PayloadTooLarge: 413, Forbidden: 403, OrderRejected: 422, UnsupportedMediaType: 415, InvalidInput: 400, InvalidSource: 400, NotFound: 404, Conflict: 409, UnknownReference: 422}
+
+
 def _domain_error(_: Request, exc: Exception) -> TMFJSONResponse:
     assert isinstance(exc, BssRulesError)
     status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)
@@ -25,7 +28,7 @@ def _domain_error(_: Request, exc: Exception) -> TMFJSONResponse:
     if isinstance(exc, OrderRejected):  # every violation, as a configuration check gives them
         from bssrules import jsontext
 
-        body = jsontext.loads(response.body)
+        body = jsontext.loads(bytes(response.body))
         body["violation"] = exc.violations
         response = TMFJSONResponse(body, status_code=status)
     return response

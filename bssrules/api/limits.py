@@ -9,15 +9,12 @@ from __future__ import annotations
 import os
 from typing import Any, Awaitable, Callable
 
+from starlette.types import Message, Receive, Scope, Send
+
 from bssrules.api.responses import error_response
 from bssrules.errors import InvalidInput
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
-
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 class PayloadTooLarge(InvalidInput):

@@ -2,6 +2,8 @@
 value; the rule engine raises the violations), ``slaViolation`` and ``slaReport``."""
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from bssrules.services import sla as service
@@ -17,7 +19,7 @@ VIOLATION_FILTERS = ("sla.id", "severity", "metric", "rule", "ruleSet")
 _SEVERITIES = "critical, major, minor or warning"
 
 
-def _list_declaration(filters: tuple[str, ...], notes: dict[str, str]) -> dict[str, object]:
+def _list_declaration(filters: tuple[str, ...], notes: dict[str, str]) -> dict[str, Any]:
     """The description and parameters of a list that filters on ``filters`` only (``_query``)."""
     description = (f"Filter by {', '.join(filters)}: equality, commas separate alternatives (a repeated parameter "
                    "counts once: its last value); any other query parameter but offset, limit and fields is a 400 "

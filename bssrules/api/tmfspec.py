@@ -34,11 +34,14 @@ class TmfSpec:
 
     @cached_property
     def document(self) -> dict[str, Any]:
-        return json.loads(resources.files("bssrules.api.specs").joinpath(self.file).read_text(encoding="utf-8"))
+        document: dict[str, Any] = json.loads(
+            resources.files("bssrules.api.specs").joinpath(self.file).read_text(encoding="utf-8"))
+        return document
 
     @property
     def definitions(self) -> dict[str, Any]:
-        return self.document["definitions"]
+        definitions: dict[str, Any] = self.document["definitions"]
+        return definitions
 
     @lru_cache(maxsize=None)  # noqa: B019 - specs live as long as the process
     def validator(self, definition: str) -> Draft4Validator:
@@ -94,7 +97,7 @@ ERROR_REASONS = ((400, "Bad Request"), (404, "Not Found"), (405, "Method Not All
                  (413, "Payload Too Large"), (415, "Unsupported Media Type"), (422, "Unprocessable Entity"), (500, "Internal Server Error"))
 
 
-def error_responses(spec_: "TmfSpec") -> dict[int, dict[str, Any]]:
+def error_responses(spec_: "TmfSpec") -> dict[int | str, dict[str, Any]]:
     """The error responses of an operation, each a TMF Error of that API."""
     return {status: json_response({"$ref": spec_.ref("Error")}, reason) for status, reason in ERROR_REASONS}
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, insert, select, update
 
 from bssrules.money import minor_unit_exponent
 from bssrules.store.tables import counter, rated_charge
@@ -47,7 +47,7 @@ class ChargeRepository:
 
     def _where(self, billing_accounts: Sequence[str] | None, subscribers: Sequence[str] | None,
                start: dt.datetime | None, end: dt.datetime | None) -> Any:
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if billing_accounts is not None:
             conditions.append(rated_charge.c.billing_account.in_(list(billing_accounts)))
         if subscribers is not None:

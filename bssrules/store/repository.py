@@ -163,8 +163,9 @@ class CatalogRepository:
         if changed.rowcount == 0:
             self.connection.execute(insert(counter).values(name="catalog_revision", value=1))
             return 1
-        return self.connection.execute(select(counter.c.value).where(counter.c.name == "catalog_revision")
-                                       ).scalar_one()
+        revision: int = self.connection.execute(select(counter.c.value).where(counter.c.name == "catalog_revision")
+                                                ).scalar_one()
+        return revision
 
     def revision(self) -> int:
         value = self.connection.execute(select(counter.c.value).where(counter.c.name == "catalog_revision")
