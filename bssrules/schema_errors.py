@@ -5,7 +5,7 @@ what was expected, an unknown key or enum value gets a "did you mean".
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -32,18 +32,29 @@ def _describe(value: Any) -> str:
 
 
 def _expected_types(schema_type: Any) -> str:
-    types = schema_type if isinstance(schema_type, list) else [schema_type]
+    types: list[str] = schema_type if isinstance(schema_type, list) else [schema_type]
     return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+
+
+def _keyword_value(error: ValidationError) -> Any:
+    """The value in the schema of the keyword that failed (JSON; set on every error a
+    validator yields)."""
+    return error.validator_value
+
+
+def _schema(error: ValidationError) -> Mapping[str, Any]:
+    """The schema object holding the keyword that failed (an empty one for a boolean schema)."""
+    return error.schema if isinstance(error.schema, Mapping) else {}
 
 
 def _narrow(error: ValidationError) -> list[ValidationError]:
     """For anyOf/oneOf over "X or null", every error of the X branch (not only the best one)."""
     if error.validator not in ("anyOf", "oneOf") or not error.context:
         return [error]
-    branches: dict[int, list[ValidationError]] = {}
+    branches: dict[str | int, list[ValidationError]] = {}  # by index of the branch
     for sub in error.context:
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-    options = error.validator_value
+    options = _keyword_value(error)
     non_null = [i for i in branches if options[i].get("type") != "null"]
     if len(non_null) == 1:
         return [leaf for sub in branches[non_null[0]] for leaf in _narrow(sub)]
@@ -61,7 +72,7 @@ def schema_diagnostics(validator: Draft202012Validator, doc: SourceDocument) -> 
 
 def _convert(error: ValidationError, doc: SourceDocument) -> Iterable[Diagnostic]:
     path = tuple(error.absolute_path)
-    kind, schema, value = error.validator, error.schema, error.instance
+    kind, schema, value = error.validator, _schema(error), error.instance
     if kind == "additionalProperties" and isinstance(value, dict):
         allowed = list(schema.get("properties", {}))
         for key in sorted(set(value) - set(allowed)):
@@ -70,26 +81,26 @@ def _convert(error: ValidationError, doc: SourceDocument) -> Iterable[Diagnostic
                                  suggestion=did_you_mean(key, allowed), code="unknownField", at_key=True)
         return
     if kind == "required":
-        missing = error.validator_value
+        missing = _keyword_value(error)
         for key in missing:
             if isinstance(value, dict) and key not in value:
                 yield doc.diagnostic(path, f"missing required field '{key}'", code="missingField")
         return
     if kind in ("enum", "const"):
-        options = [str(o) for o in (error.validator_value if kind == "enum" else [error.validator_value])]
+        options = [str(o) for o in (_keyword_value(error) if kind == "enum" else [_keyword_value(error)])]
         yield doc.diagnostic(path, f"{_describe(value)} is not allowed here; expected one of: {', '.join(options)}",
                              suggestion=did_you_mean(str(value), options), code="notAllowed")
         return
     if kind == "type":
-        yield doc.diagnostic(path, f"expected {_expected_types(error.validator_value)}, got {_describe(value)}",
+        yield doc.diagnostic(path, f"expected {_expected_types(_keyword_value(error))}, got {_describe(value)}",
                              code="wrongType")
         return
     if kind == "pattern":
-        if error.validator_value == _ID_PATTERN:
+        if _keyword_value(error) == _ID_PATTERN:
             message = (f"{_describe(value)} is not a valid id: start with a letter or digit, then use "
                        "letters, digits, '.', '_', ':' or '-'")
         else:
-            message = schema.get("description") or f"{_describe(value)} does not match {error.validator_value}"
+            message = schema.get("description") or f"{_describe(value)} does not match {_keyword_value(error)}"
             message = f"{_describe(value)} is not valid: {message}"
         yield doc.diagnostic(path, message, code="badFormat")
         return

@@ -57,7 +57,8 @@ class _DuplicateKey(Exception):
         self.key, self.first, self.again = key, first, again
 
 
-def _scalar(node: ScalarNode) -> Any:
+def _scalar(node: Node) -> Any:
+    """The value of a scalar node (any node that is neither a mapping nor a sequence)."""
     tag, text = node.tag, node.value
     if tag == _TAG + "null":
         return None
@@ -136,7 +137,7 @@ def _plain(node: Node, path: Path_, positions: dict[Path_, tuple[int, int]],
             positions[child] = (mark.line + 1, mark.column + 1)
             items.append(_plain(item, child, positions, key_positions))
         return items
-    return _scalar(node)  # type: ignore[arg-type]
+    return _scalar(node)
 
 
 def _compose(text: str) -> Node | None:
@@ -144,10 +145,12 @@ def _compose(text: str) -> Node | None:
     # come with every node (start_mark). libyaml is stricter than YAML 1.2 in a few corners
     # (a ':' inside a plain scalar in a flow mapping): the pure composer decides those, and
     # its error is the one reported.
+    node: Node | None
     try:
-        return YAML(typ="safe", pure=False).compose(text)
+        node = YAML(typ="safe", pure=False).compose(text)
     except MarkedYAMLError:
-        return YAML(typ="safe", pure=True).compose(text)
+        node = YAML(typ="safe", pure=True).compose(text)
+    return node
 
 
 def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:

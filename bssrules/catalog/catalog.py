@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, TypeVar, cast
 
 from bssrules.catalog.model import (
     KINDS, CatalogFile, Category, Entity, ProductCatalog, ProductOffering, ProductOfferingPrice,
     ProductSpecification, ResourceSpecification,
 )
+
+E = TypeVar("E", bound=Entity)
 
 
 @dataclass(frozen=True)
@@ -46,34 +48,38 @@ class Catalog:
     def ids(self, kind: str) -> set[str]:
         return set(self.entities[kind])
 
+    def _of(self, entity_type: type[E]) -> dict[str, E]:
+        # add() files every entity under its own kind: the entities of a kind are of its type
+        return cast("dict[str, E]", self.entities[entity_type.kind])
+
     @property
     def offerings(self) -> dict[str, ProductOffering]:
-        return self.entities["productOffering"]  # type: ignore[return-value]
+        return self._of(ProductOffering)
 
     @property
     def prices(self) -> dict[str, ProductOfferingPrice]:
-        return self.entities["productOfferingPrice"]  # type: ignore[return-value]
+        return self._of(ProductOfferingPrice)
 
     @property
     def product_specifications(self) -> dict[str, ProductSpecification]:
-        return self.entities["productSpecification"]  # type: ignore[return-value]
+        return self._of(ProductSpecification)
 
     @property
     def resource_specifications(self) -> dict[str, ResourceSpecification]:
-        return self.entities["resourceSpecification"]  # type: ignore[return-value]
+        return self._of(ResourceSpecification)
 
     @property
     def categories(self) -> dict[str, Category]:
-        return self.entities["category"]  # type: ignore[return-value]
+        return self._of(Category)
 
     @property
     def catalogs(self) -> dict[str, ProductCatalog]:
-        return self.entities["catalog"]  # type: ignore[return-value]
+        return self._of(ProductCatalog)
 
     def to_file(self) -> CatalogFile:
         """All entities as one catalog file, sorted by id (for export and round trips)."""
-        return CatalogFile(**{
-            t.collection: sorted(self.entities[kind].values(), key=lambda e: e.id)  # type: ignore[misc]
+        return CatalogFile.model_validate({
+            t.collection: sorted(self.entities[kind].values(), key=lambda e: e.id)
             for kind, t in KINDS.items()
         })
 

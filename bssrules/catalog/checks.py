@@ -59,6 +59,7 @@ def characteristic_use_problems(offering: ProductOffering, characteristics: list
             elif spec_char.values and value not in spec_char.values:
                 message = (f"value {show_value(value)} is not one of the values of '{use.name}': "
                            f"{', '.join(map(str, spec_char.values))}")
+            # a characteristic with a range is of valueType integer or number, which the value matched above
             elif spec_char.range and not spec_char.range.min <= value <= spec_char.range.max:  # type: ignore[operator]
                 message = f"value {show_value(value)} is outside the range {spec_char.range.min}..{spec_char.range.max}"
             else:

@@ -23,7 +23,8 @@ def _plain(value: Any) -> Any:
 def catalog_file_data(catalog_file: CatalogFile) -> dict[str, Any]:
     """Plain data of a catalog file: camelCase keys, defaults left out, exact decimals."""
     data = catalog_file.model_dump(mode="python", by_alias=True, exclude_defaults=True)
-    return _plain(data)
+    plain: dict[str, Any] = _plain(data)
+    return plain
 
 
 def dump_catalog_file(catalog_file: CatalogFile) -> str:

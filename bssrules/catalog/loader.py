@@ -17,7 +17,7 @@ from bssrules.catalog.model import COLLECTIONS
 from bssrules.catalog.schema import catalog_schema
 from bssrules.errors import Diagnostic, InvalidSource
 from bssrules.schema_errors import pydantic_diagnostics, schema_diagnostics
-from bssrules.yaml_source import SourceDocument, parse_file, parse_text, yaml_files
+from bssrules.yaml_source import Path_, SourceDocument, parse_file, parse_text, yaml_files
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +70,7 @@ def check_catalog_documents(documents: list[SourceDocument], diagnostics: list[D
     """The valid part of the catalog and every diagnostic (so rules can still be checked)."""
     diagnostics = list(diagnostics or [])
     catalog = Catalog()
-    where: dict[tuple[str, str], tuple[SourceDocument, tuple]] = {}
+    where: dict[tuple[str, str], tuple[SourceDocument, Path_]] = {}
     # Ids of entities that failed their own validation still exist as far as references go:
     # reporting every reference to them as unknown would bury the one real error.
     invalid_ids: dict[str, set[str]] = {entity_type.kind: set() for entity_type in COLLECTIONS.values()}
@@ -87,7 +87,7 @@ def check_catalog_documents(documents: list[SourceDocument], diagnostics: list[D
             if not isinstance(items, list):
                 continue
             for index, item in enumerate(items):
-                base = (collection, index)
+                base: Path_ = (collection, index)
                 raw_id = item.get("id") if isinstance(item, dict) else None
                 if any(p[:2] == base for p in bad_paths):
                     if isinstance(raw_id, str):

@@ -119,6 +119,7 @@ class Characteristic(Model):
                 raise ValueError(f"default {show_value(self.default)} is not of valueType {self.value_type}")
             if self.values and self.default not in self.values:
                 raise ValueError(f"default {show_value(self.default)} is not one of the values")
+            # with a range, valueType is integer or number (checked above), and so is the default
             if self.range and not self.range.min <= self.default <= self.range.max:  # type: ignore[operator]
                 raise ValueError(f"default {show_value(self.default)} is outside the range")
         return self

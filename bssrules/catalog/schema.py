@@ -30,7 +30,8 @@ def generate_catalog_schema() -> dict[str, Any]:
 def catalog_schema() -> dict[str, Any]:
     """The shipped schema, as published by ``bssrules schema catalog``."""
     text = resources.files("bssrules.schemas").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def write_catalog_schema() -> str:

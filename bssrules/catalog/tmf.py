@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable
+from typing import AbstractSet, Any, Callable
 
 from pydantic import ValidationError
 
 from bssrules.catalog.model import (
-    Category, Characteristic, Entity, ProductCatalog, ProductOffering, ProductOfferingPrice, ProductSpecification,
-    ResourceSpecification,
+    KINDS, Category, Characteristic, Entity, ProductCatalog, ProductOffering, ProductOfferingPrice,
+    ProductSpecification, ResourceSpecification,
 )
 from bssrules.catalog.types import ValidFor, format_instant
 from bssrules.errors import InvalidInput, did_you_mean
@@ -199,7 +199,8 @@ class _Reader:
     def __init__(self, body: dict[str, Any], path: tuple[str | int, ...] = ()):
         if not isinstance(body, dict):
             raise InvalidInput(f"expected an object at {'.'.join(map(str, path)) or 'the top level'}", path=path)
-        self.body, self.path, self.used = body, path, set()
+        self.body, self.path = body, path
+        self.used: set[str] = set()
 
     def get(self, key: str, default: Any = None) -> Any:
         self.used.add(key)
@@ -211,13 +212,14 @@ class _Reader:
             raise InvalidInput(f"'{key}' must be an array", path=self.path + (key,))
         return [_Reader(v, self.path + (key, i)) for i, v in enumerate(value)]
 
-    def ref_id(self, key: str) -> str | None:
+    def ref_id(self, key: str) -> object:
+        """The ``id`` of the reference at ``key`` as given (the model checks it), None without one."""
         value = self.get(key)
         if value is None:
             return None
         return _ref_in(_Reader(value, self.path + (key,)))
 
-    def done(self, extra: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    def done(self, extra: AbstractSet[str] = frozenset()) -> None:
         unknown = sorted(set(self.body) - self.used - set(extra))
         if unknown:
             supported = sorted(self.used | set(extra))
@@ -306,7 +308,7 @@ def _offering_in(r: _Reader) -> dict[str, Any]:
     return out
 
 
-def _ref_in(r: _Reader, keep_open: bool = False) -> Any:
+def _ref_in(r: _Reader, keep_open: bool = False) -> object:
     r.get("href"), r.get("name"), r.get("version"), r.get("@referredType")
     ref_id = r.get("id")
     if not keep_open:
@@ -414,8 +416,6 @@ def tmf_path(path: tuple[str | int, ...] | list[str | int]) -> str:
 
 def from_tmf(kind: str, body: dict[str, Any]) -> Entity:
     """Read a TMF620 body into the model; raise :class:`InvalidInput` for what does not fit."""
-    from bssrules.catalog.model import KINDS
-
     if kind not in _READ:
         raise InvalidInput(f"{TMF_TYPES.get(kind, kind)} cannot be written through this API")
     reader = _Reader(body)

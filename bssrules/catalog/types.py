@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
@@ -58,7 +58,7 @@ Amount = Annotated[
 ]
 
 LifecycleStatus = Literal["In Study", "In Design", "In Test", "Active", "Launched", "Retired", "Obsolete", "Rejected"]
-LIFECYCLE_STATUSES: tuple[str, ...] = LifecycleStatus.__args__  # type: ignore[attr-defined]
+LIFECYCLE_STATUSES: tuple[str, ...] = get_args(LifecycleStatus)
 
 
 class Model(BaseModel):

@@ -1,7 +1,7 @@
 """What the configurator is asked about: a basket (or order) in its context."""
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Literal, Union
 
 from pydantic import Field, StrictBool, StrictInt
 
@@ -9,6 +9,7 @@ from bssrules.catalog.model import Id, Scalar
 from bssrules.catalog.types import Instant, Model
 
 Value = Union[Scalar, list[Scalar]]
+Path = tuple[Union[str, int], ...]  # a JSON path in the basket: ("items", 0, "items", 1)
 ProductStatus = Literal["created", "pendingActive", "active", "pendingTerminate", "suspended", "terminated",
                         "cancelled", "aborted"]
 
@@ -65,11 +66,11 @@ class Basket(Model):
     inventory: list[InventoryProduct] = []
     payers: dict[str, str] = {}
 
-    def all_items(self) -> list[tuple[tuple[Any, ...], BasketItem, "BasketItem | None"]]:
+    def all_items(self) -> list[tuple[Path, BasketItem, "BasketItem | None"]]:
         """(path, item, parent) of every item, bundle components included."""
-        found: list[tuple[tuple[Any, ...], BasketItem, BasketItem | None]] = []
+        found: list[tuple[Path, BasketItem, BasketItem | None]] = []
 
-        def walk(items: list[BasketItem], base: tuple[Any, ...], parent: BasketItem | None) -> None:
+        def walk(items: list[BasketItem], base: Path, parent: BasketItem | None) -> None:
             for i, item in enumerate(items):
                 path = base + ("items", i)
                 found.append((path, item, parent))

@@ -9,7 +9,7 @@ from typing import Any
 from bssrules.catalog.catalog import Catalog
 from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import _eligibility_violations, _extended_by, _offering_violations, _hint
-from bssrules.rules.loader import RuleBook
+from bssrules.rules.book import RuleBook
 
 # Offering checks that make sense without a basket (channel, lifecycle, validity).
 QUALIFICATION_CODES = ("notSellable", "notInForce", "channelNotAllowed", "notSellableAlone")

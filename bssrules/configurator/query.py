@@ -15,7 +15,7 @@ from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.model import Characteristic
 from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, Violation, validate_basket
-from bssrules.rules.loader import RuleBook
+from bssrules.rules.book import RuleBook
 
 RANGE_SAMPLES = 0  # ranges are reported as ranges, not enumerated
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import AbstractSet, Any, Iterable
 
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.model import Characteristic, ProductOffering, show_value, value_matches_type
-from bssrules.configurator.model import Basket, BasketItem
+from bssrules.configurator.model import Basket, BasketItem, Path
 from bssrules.errors import did_you_mean, format_path
+from bssrules.rules.book import RuleBook
+from bssrules.rules.compiled import CompiledRuleSet
 from bssrules.rules.decisions import decide_many
-from bssrules.rules.loader import RuleBook
 
 SELLABLE_STATUSES = ("Active", "Launched")
 EFFECTIVE_STATUSES = ("active", "pendingTerminate", "suspended")  # the product exists and is in force
@@ -30,7 +31,7 @@ class Violation:
 
     code: str
     message: str
-    path: tuple[Any, ...]
+    path: Path
     rule: str | None = None
     rule_set: str | None = None
     explanation: list[dict[str, Any]] | None = None
@@ -83,7 +84,7 @@ def validate_basket(basket: Basket, catalog: Catalog, rules: RuleBook | None = N
     return ValidationResult(not violations, violations)
 
 
-def _hint(word: str, known: Any) -> str:
+def _hint(word: str, known: Iterable[str]) -> str:
     suggestion = did_you_mean(word, known)
     return f" (did you mean '{suggestion}'?)" if suggestion else ""
 
@@ -101,8 +102,8 @@ def _extended_by(basket: Basket, catalog: Catalog) -> set[str]:
     return extended
 
 
-def _offering_violations(basket: Basket, path: tuple, item: BasketItem, parent: BasketItem | None,
-                         offering: ProductOffering, extended: set[str] = frozenset()) -> list[Violation]:  # type: ignore[assignment]
+def _offering_violations(basket: Basket, path: Path, item: BasketItem, parent: BasketItem | None,
+                         offering: ProductOffering, extended: AbstractSet[str] = frozenset()) -> list[Violation]:
     found = []
     now = _now(basket)
     if offering.lifecycle_status not in SELLABLE_STATUSES:
@@ -121,7 +122,7 @@ def _offering_violations(basket: Basket, path: tuple, item: BasketItem, parent: 
     return found
 
 
-def _bundle_violations(catalog: Catalog, path: tuple, item: BasketItem, offering: ProductOffering) -> list[Violation]:
+def _bundle_violations(catalog: Catalog, path: Path, item: BasketItem, offering: ProductOffering) -> list[Violation]:
     if not offering.is_bundle:
         if item.items:
             return [Violation("notABundle", f"offering '{offering.id}' is not a bundle: it has no components",
@@ -160,7 +161,7 @@ def _allowed(value: Any, spec: Characteristic, restricted: list[Any] | None) -> 
     return None
 
 
-def _characteristic_violations(catalog: Catalog, path: tuple, item: BasketItem,
+def _characteristic_violations(catalog: Catalog, path: Path, item: BasketItem,
                                offering: ProductOffering) -> list[Violation]:
     spec = catalog.product_specifications.get(offering.product_specification or "")
     if spec is None:
@@ -235,7 +236,7 @@ def _relationship_violations(basket: Basket, catalog: Catalog) -> list[Violation
     return found
 
 
-def _rule_sets(rules: RuleBook, kind: str, now: dt.datetime) -> list[Any]:
+def _rule_sets(rules: RuleBook, kind: str, now: dt.datetime) -> list[CompiledRuleSet]:
     chosen = []
     for rule_set_id, versions in rules.versions.items():
         if versions[0].kind != kind:
@@ -257,8 +258,8 @@ def party_facts(basket: Basket, catalog: Catalog) -> dict[str, Any]:
     if caller:
         facts["caller"] = caller
     effective = [p.offering for _, p in _effective_inventory(basket)]
-    specs = sorted({catalog.offerings[o].product_specification for o in effective
-                    if o in catalog.offerings and catalog.offerings[o].product_specification})
+    specs = sorted({spec for o in effective
+                    if o in catalog.offerings and (spec := catalog.offerings[o].product_specification)})
     facts["inventory"] = {"offerings": sorted({p.offering for p in basket.inventory}),
                           "activeOfferings": sorted(set(effective)), "productSpecifications": specs}
     return facts
@@ -302,7 +303,7 @@ def _compatibility_violations(basket: Basket, catalog: Catalog, rules: RuleBook,
     if not rule_sets:
         return []
     # Who contributes what: the first basket item (or inventory product) that brings an id.
-    origin: dict[tuple[str, str], tuple] = {}
+    origin: dict[tuple[str, str], Path] = {}
     present: dict[str, set[str]] = {"productOfferings": set(), "productSpecifications": set(),
                                     "resourceSpecifications": set()}
     sources = [(path, item.offering, item.resources) for path, item, _ in basket.all_items()]

@@ -12,7 +12,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bssrules.demo.scenario import Report
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "connected_car"
 
@@ -23,7 +28,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def run_demo(console: Any, example: Path = EXAMPLE) -> Any:
+def run_demo(console: Console, example: Path = EXAMPLE) -> Report:
     """Play the scenario on a fresh database; returns its report (raises if a step fails)."""
     import httpx
     import uvicorn

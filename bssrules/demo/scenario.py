@@ -17,7 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+    from rich.console import Console
 
 PARTNERS = {
     "car-maker": {"name": "Car manufacturer", "channel": ["car-maker-portal"], "api": [
@@ -64,7 +68,7 @@ class Report:
 class _Actor:
     """One party's HTTP client: its key on every request, every exchange recorded."""
 
-    def __init__(self, client: Any, name: str, key: str, report: Report):
+    def __init__(self, client: httpx.Client, name: str, key: str, report: Report):
         self.client, self.name, self.key, self.report = client, name, key, report
         self.part = ""
 
@@ -94,14 +98,14 @@ def _item(item_id: str, offering: str, characteristics: dict[str, Any] | None = 
 
 def _complete(csp: _Actor, order_id: str) -> dict[str, Any]:
     csp.call("PATCH", f"{ORDER}/{order_id}", json={"state": "inProgress"}, headers=MERGE)
-    done = csp.call("PATCH", f"{ORDER}/{order_id}", json={"state": "completed"}, headers=MERGE)
+    done: dict[str, Any] = csp.call("PATCH", f"{ORDER}/{order_id}", json={"state": "completed"}, headers=MERGE)
     if done["state"] != "completed":
         raise StepFailed(f"order {order_id} did not complete: {done.get('note')}")
     return done
 
 
-def play(client: Any, admin_key: str) -> Report:
-    """Play every step with ``client`` (an httpx-like client on the API's base URL)."""
+def play(client: httpx.Client, admin_key: str) -> Report:
+    """Play every step with ``client`` (an httpx client, or a TestClient, on the API's base URL)."""
     report = Report()
     # The scenario happens now: products start when their orders complete, so the month of
     # usage, tickets and bills is the current one (the usage spans the next hour).
@@ -273,7 +277,7 @@ def _money(value: Any) -> str:
     return f"{Decimal(str(value['value'])):.2f} {value['unit']}"
 
 
-def print_report(report: Report, console: Any) -> None:
+def print_report(report: Report, console: Console) -> None:
     """What each party sees at the end, as tables."""
     from rich.table import Table
 

@@ -20,6 +20,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Sequence
 
 from bssrules.money import Money
 
@@ -99,7 +100,7 @@ class BillItem:
     name: str
     amount: Money
     coverage: tuple[dt.datetime, dt.datetime]
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -133,23 +134,23 @@ def _share(fee: RecurringFee, active: dt.timedelta, period: BillingPeriod) -> De
 
 
 def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], usage: list[UsageTotal],
-         one_time: list[OneTimeFee] = ()) -> list[Bill]:  # type: ignore[assignment]
+         one_time: Sequence[OneTimeFee] = ()) -> list[Bill]:
     """The account's bills for the period, one per currency (none when nothing is due)."""
     items: dict[str, list[BillItem]] = {}
-    for fee in sorted(one_time, key=lambda f: (f.product, f.price)):
-        if not period.start <= fee.at < period.end:
+    for once in sorted(one_time, key=lambda f: (f.product, f.price)):
+        if not period.start <= once.at < period.end:
             continue
-        currency = fee.amount.currency
-        coverage = (fee.at, fee.at)
-        items.setdefault(currency, []).append(BillItem("oneTimeCharge", fee.product, fee.name, fee.amount, coverage,
-                                                       {"price": fee.price}))
-        left = fee.amount
-        for discount in fee.discounts:
+        currency = once.amount.currency
+        coverage = (once.at, once.at)
+        items.setdefault(currency, []).append(BillItem("oneTimeCharge", once.product, once.name, once.amount, coverage,
+                                                       {"price": once.price}))
+        left = once.amount
+        for discount in once.discounts:
             reduction = Money(min(discount.reduction.rounded().amount, left.amount), currency)
             if reduction.amount > 0:
                 left = left - reduction
-                items[currency].append(BillItem("discount", fee.product, discount.name,
-                                                Money(-reduction.amount, currency), coverage, {"price": fee.price}))
+                items[currency].append(BillItem("discount", once.product, discount.name,
+                                                Money(-reduction.amount, currency), coverage, {"price": once.price}))
     for fee in sorted(fees, key=lambda f: (f.product, f.price)):
         start = max(fee.product_start, period.start)
         end = min(fee.product_end or period.end, period.end)

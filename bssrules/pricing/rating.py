@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, TypedDict
 
 from bssrules.errors import InvalidInput, NotFound
 from bssrules.money import Money, allocate
@@ -44,10 +44,10 @@ from bssrules.pricing.units import convert
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, Charge, Event, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
+from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet
 from bssrules.rules.decisions import decide, decide_many
-from bssrules.rules.loader import RuleBook
-from bssrules.rules.model import Accumulator, Rate, UsageRuleSet
+from bssrules.rules.model import Accumulator, Rate, UsageRule, UsageRuleSet
 
 DEFAULT_PAYER = "payer"
 MAX_VOLUME = 10**12  # one record: a terabyte in bytes, 30,000 years in seconds
@@ -175,6 +175,15 @@ def rate_records(records: Iterable[UsageRecord], subscribers: Mapping[str, Subsc
     return [r for r in results if r is not None], RatingState(buckets, totals)
 
 
+class _Rule(TypedDict):
+    """The fields of a RatedUsage that say which rule rated the record, at what currency."""
+
+    rule_set: str
+    rule: str
+    provisioning_id: str | None
+    currency: str
+
+
 def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[CompiledRuleSet, dict[str, Any]]],
               book: RuleBook, by_subscriber: dict[str, list[Bucket]],
               totals: dict[AccumulatorKey, AccumulatorTotal]) -> RatedUsage:
@@ -188,12 +197,13 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
             reasons = ({"code": "noApplicableRate", "label": "no usage catalog has a rate for this usage"},)
         return RatedUsage(record, "rejected", reasons)
     compiled, outcome = rated
-    definition: UsageRuleSet = compiled.definition  # type: ignore[assignment]
-    rule = compiled.by_key()[outcome["rule"]].source
+    definition = compiled.definition
+    assert isinstance(definition, UsageRuleSet)  # only usage rule sets rate (usage_rule_sets)
+    rule: UsageRule = compiled.by_key()[outcome["rule"]].source
     rate: Rate = rule.rate
     counted_in = rule.rate.per  # accumulators count volume in the rule's unit, whatever the rate becomes
-    base = {"rule_set": compiled.id, "rule": rule.id, "provisioning_id": rule.provisioning_id,
-            "currency": rate.currency}
+    base: _Rule = {"rule_set": compiled.id, "rule": rule.id, "provisioning_id": rule.provisioning_id,
+                   "currency": rate.currency}
 
     counting: list[tuple[Accumulator, AccumulatorKey]] = []
     accumulators = {a.id: a for a in definition.accumulators}
@@ -233,10 +243,16 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
             continue
         take = min(available, left)
         # a bucket used up gives exactly what it held, never a rounding's dust
-        taken.append((bucket.id, bucket.remaining if take == available else convert(take, unit, bucket.unit)))  # type: ignore[arg-type]
+        if take == available:
+            taken.append((bucket.id, bucket.remaining))
+        else:
+            back = convert(take, unit, bucket.unit)
+            assert back is not None  # bucket.unit converts to unit (available above), so unit converts back
+            taken.append((bucket.id, back))
         left -= take
-    rated_volume = convert(left, unit, rate.per)  # type: ignore[assignment]
-    amount = charge(rate, rated_volume)  # type: ignore[arg-type]
+    rated_volume = convert(left, unit, rate.per)
+    assert rated_volume is not None  # checked above: unit converts to rate.per
+    amount = charge(rate, rated_volume)
     if amount > MAX_AMOUNT:
         return RatedUsage(record, "rejected", ({"code": "amountTooLarge",
                                                 "label": f"the charge {amount} {rate.currency} is beyond what one "
@@ -271,15 +287,15 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
     events = []
     for accumulator, key in counting:
         before = totals.get(key, AccumulatorTotal())
-        after_volume, after_amount = before.volume + _in(record.volume, unit, counted_in), before.amount + amount  # type: ignore[operator]
+        after_volume, after_amount = before.volume + _in(record.volume, unit, counted_in), before.amount + amount
         value = after_volume if accumulator.measure == "volume" else after_amount
-        reached = list(before.reached)
+        now_reached = list(before.reached)
         for threshold in accumulator.thresholds:
-            if threshold.id not in reached and value >= threshold.at:
-                reached.append(threshold.id)
+            if threshold.id not in now_reached and value >= threshold.at:
+                now_reached.append(threshold.id)
                 events.append(Event("thresholdReached", key.accumulator, threshold.id, threshold.action,
                                     record.subscriber, key.period, value, record.id))
-        totals[key] = AccumulatorTotal(after_volume, after_amount, tuple(reached))
+        totals[key] = AccumulatorTotal(after_volume, after_amount, tuple(now_reached))
     return RatedUsage(record, "rated", (), rated_volume=rated_volume, amount=amount, prepaid=prepaid,
                       charges=charges, buckets=tuple(taken), events=tuple(events), **base)
 

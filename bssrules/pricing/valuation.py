@@ -24,9 +24,10 @@ from typing import Any
 
 from bssrules.catalog.catalog import Catalog
 from bssrules.configurator.model import Basket
+from bssrules.configurator.validate import party_facts
 from bssrules.money import Money
+from bssrules.rules.book import RuleBook
 from bssrules.rules.decisions import decide
-from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import DiscountRule
 
 
@@ -85,9 +86,9 @@ def _base_lines(basket: Basket, catalog: Catalog, when: dt.datetime) -> list[Pri
     lines = []
     for _, item, parent in basket.all_items():
         offering = catalog.offerings.get(item.offering)
-        if not _charged(catalog, item.offering, parent.offering if parent else None):
+        if offering is None or not _charged(catalog, item.offering, parent.offering if parent else None):
             continue
-        for price_id in offering.prices if offering else []:
+        for price_id in offering.prices:
             price = catalog.prices.get(price_id)
             if price is None or not price.valid_for.contains(when):
                 continue
@@ -107,8 +108,6 @@ def _base_lines(basket: Basket, catalog: Catalog, when: dt.datetime) -> list[Pri
 
 def _fired_discounts(basket: Basket, catalog: Catalog, rules: RuleBook, when: dt.datetime
                      ) -> list[tuple[str, DiscountRule]]:
-    from bssrules.configurator.validate import party_facts
-
     offerings = sorted({item.offering for _, item, _ in basket.all_items()})
     facts: dict[str, Any] = {**party_facts(basket, catalog), "present": {"productOfferings": offerings}}
     fired: list[tuple[int, str, int, DiscountRule]] = []
@@ -119,7 +118,7 @@ def _fired_discounts(basket: Basket, catalog: Catalog, rules: RuleBook, when: dt
             continue
         compiled = versions[-1]
         for key in decide(compiled, facts, when, with_trace=False).outcome["discounts"]:
-            rule = compiled.by_key()[key].source
+            rule: DiscountRule = compiled.by_key()[key].source
             fired.append((rule.priority, compiled.id, compiled.position(key), rule))
     return [(rule_set, rule) for _, rule_set, _, rule in sorted(fired, key=lambda f: f[:3])]
 
@@ -147,8 +146,11 @@ def _apply(lines: list[PriceLine], basket: Basket, discounts: list[tuple[str, Di
             if units <= 0:
                 continue
             unit_price = Money(line.amount.amount / line.quantity, line.amount.currency)
-            per_unit = unit_price * (rule.percentage / 100) if rule.percentage is not None \
-                else Money(min(rule.amount, unit_price.amount), line.amount.currency)  # type: ignore[type-var]
+            if rule.percentage is not None:
+                per_unit = unit_price * (rule.percentage / 100)
+            else:
+                assert rule.amount is not None  # a discount gives either a percentage or an amount
+                per_unit = Money(min(rule.amount, unit_price.amount), line.amount.currency)
             reduction = (per_unit * units).rounded()
             reduction = Money(min(reduction.amount, line.net.amount), reduction.currency)
             if reduction.amount <= 0:

@@ -28,17 +28,20 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import polars as pl
 
+from bssrules.rules.book import RuleBook
 from bssrules.rules.compile import validity_condition
 from bssrules.rules.compiled import CompiledRule, CompiledRuleSet
-from bssrules.rules.conditions import All, Condition, Not, Test, attributes_of
+from bssrules.rules.conditions import All, Condition, Not, Test, TimeWindow, attributes_of
 from bssrules.rules.facts import FACT_ATTRIBUTES
-from bssrules.rules.loader import RuleBook
-from bssrules.rules.model import Prerequisite, SplitBillingRule
+from bssrules.rules.model import Prerequisite, SplitBillingRule, SplitBillingRuleSet, UsageRuleSet
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -109,10 +112,13 @@ def _test(test: Test, facts: FactColumns, zone: str) -> pl.Expr:
 
 def _plain_test(test: Test, column: pl.Expr) -> pl.Expr:
     op, value = test.op, test.value
+    # the operand (test.value) is untyped: the result of comparing with it is spelt out
     if op == "eq":
-        return column == value
+        equal: pl.Expr = column == value
+        return equal
     if op == "ne":
-        return column != value
+        unequal: pl.Expr = column != value
+        return unequal
     if op == "in":
         return column.is_in(list(value))
     if op == "notIn":
@@ -173,9 +179,10 @@ def _datetime_test(test: Test, column: pl.Expr, zone: str) -> pl.Expr:
         if op == "dayOfWeek":
             return local.dt.weekday().is_in(list(value))  # ISO weekdays, Monday = 1, as the model's
         minute = local.dt.hour().cast(pl.Int32) * 60 + local.dt.minute().cast(pl.Int32)
-        if value.start <= value.end:
-            return (minute >= value.start) & (minute <= value.end)
-        return (minute >= value.start) | (minute <= value.end)
+        window: TimeWindow = value
+        if window.start <= window.end:
+            return (minute >= window.start) & (minute <= window.end)
+        return (minute >= window.start) | (minute <= window.end)
     micros = column.dt.epoch("us")
     if op == "between":
         return (micros >= epoch_microseconds(value[0])) & (micros <= epoch_microseconds(value[1]))
@@ -254,7 +261,8 @@ class UsageDecisions:
         self.rules: list[UsageRule] = []
         self.rule_offsets: list[int] = []
         self.reason_sources: list[ReasonSource] = []
-        self.accumulator_count = max((len(v.definition.accumulators) for v in self.versions), default=0)
+        self.accumulator_count = max((len(v.definition.accumulators) for v in self.versions
+                                      if isinstance(v.definition, UsageRuleSet)), default=0)  # all of them
         self.unsupported: dict[int, str] = {}
         for index, compiled in enumerate(self.versions):
             self.rule_offsets.append(len(self.rules))
@@ -408,7 +416,7 @@ class SplitBillingDecisions:
         self.currency_dependent: set[str] = set()
         for rule_set_id, versions in book.versions.items():
             for compiled in versions:
-                if compiled.kind != "splitBilling":
+                if not isinstance(compiled.definition, SplitBillingRuleSet):  # its kind is not splitBilling
                     continue
                 attributes = set().union(*(attributes_of(r.fires) for r in compiled.rules)) if compiled.rules else set()
                 if "charge.amount" in attributes:
@@ -418,7 +426,7 @@ class SplitBillingDecisions:
                 for rule in compiled.rules:
                     source: SplitBillingRule = rule.source
                     self._add(compiled, rule.key, tuple((role, Decimal(w)) for role, w in source.parts()))
-                default = compiled.definition.default  # type: ignore[union-attr]
+                default = compiled.definition.default
                 if default:
                     self._add(compiled, "default", ((default, Decimal(1)),))
 
@@ -434,7 +442,7 @@ class SplitBillingDecisions:
         """The plan of each charge (Int32). ``names[id]`` says where the subscription names
         the split billing rule set ``id``; a charge whose subscription names none has
         :data:`SUBSCRIBER_DEFAULT`."""
-        plan: Any = pl.when(~pl.any_horizontal(list(names.values())) if names else pl.lit(True)) \
+        plan: Then | ChainedThen = pl.when(~pl.any_horizontal(list(names.values())) if names else pl.lit(True)) \
             .then(pl.lit(SUBSCRIBER_DEFAULT, dtype=pl.Int32))
         for rule_set_id in sorted(names):
             versions = self.book.versions.get(rule_set_id, [])
@@ -454,7 +462,7 @@ class SplitBillingDecisions:
             return pl.lit(UNAVAILABLE, dtype=pl.Int32)
         default = self._plan_of.get((id(compiled), "default"), NO_PAYER)
         zone = compiled.zone.key
-        chain: Any = None
+        chain: Then | ChainedThen | None = None
         for rule in compiled.rules:
             mask = condition_expr(rule.fires, facts, zone)
             value = pl.lit(self._plan_of[(id(compiled), rule.key)], dtype=pl.Int32)

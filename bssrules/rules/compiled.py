@@ -21,13 +21,14 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bssrules.rules.compile import TooComplex, to_dnf, to_nnf, validity_condition
-from bssrules.rules.conditions import ALWAYS, All, Any_, Condition, Not, Path, Test, _accepts_at_key, parse_condition
+from bssrules.rules.conditions import (
+    ALWAYS, All, Any_, Condition, Not, Path, Report, Test, _accepts_at_key, parse_condition,
+)
 from bssrules.rules.engine import RuleEngine
 from bssrules.rules.model import (
-    CompatibilityRule, CompatibilityRuleSet, DiscountRuleSet, EligibilityRuleSet, SettlementRuleSet, RuleSet, SlaRuleSet, UsageRuleSet,
+    CompatibilityRule, DiscountRule, EligibilityRule, RuleSet, SettlementRule, SlaRule, UsageRuleSet,
 )
 
-Report = Callable[[Path, str, "str | None"], None]
 COMPOUND_CHILDREN = Callable[[str], "list[str] | None"]
 
 
@@ -37,7 +38,7 @@ class CompiledRule:
     authored condition (for explanations) and the condition that fires."""
 
     key: str
-    source: Any
+    source: Any  # a Rule, Prerequisite or Accumulator, or the UsageRuleSet (appliesTo): its kind says which
     authored: Condition
     fires: Condition
 
@@ -91,11 +92,12 @@ def _compatibility_breach(rule: CompatibilityRule, children: COMPOUND_CHILDREN |
     subject = _contains(rule.subject.attribute, rule.subject.id)
     if rule.type == "optional":
         return None
-    assert rule.type == "exactlyOne" or rule.target is not None
     if rule.type == "required":
-        return All((subject, Not(_contains(rule.target.attribute, rule.target.id))))  # type: ignore[union-attr]
+        assert rule.target is not None  # the model gives required and forbidden rules a target
+        return All((subject, Not(_contains(rule.target.attribute, rule.target.id))))
     if rule.type == "forbidden":
-        return All((subject, _contains(rule.target.attribute, rule.target.id)))  # type: ignore[union-attr]
+        assert rule.target is not None
+        return All((subject, _contains(rule.target.attribute, rule.target.id)))
     among = list(rule.among) or (children(rule.subject.id) if children else None) or []
     if len(among) < 2:
         report(path + ("among",), "exactlyOne needs at least two items: list them in 'among', or make the subject "
@@ -116,12 +118,12 @@ def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
     of a compound resource specification (from the catalog) for exactlyOne rules."""
     problems: list[tuple[Path, str, str | None]] = []
 
-    takes_key = report is not None and _accepts_at_key(report)
+    keyed = report if report is not None and _accepts_at_key(report) else None
 
     def note(path: Path, message: str, suggestion: str | None = None, at_key: bool = False) -> None:
         problems.append((path, message, suggestion))
-        if report and takes_key:
-            report(path, message, suggestion, at_key=at_key)  # type: ignore[call-arg]
+        if report and keyed is not None:
+            keyed(path, message, suggestion, at_key=at_key)
         elif report:
             report(path, message, suggestion)
 
@@ -158,30 +160,31 @@ def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
         when = condition(rule.when, path + ("when",))
         valid = validity_condition(rule.valid_for.start, rule.valid_for.end)
         fires: Condition | None
-        if isinstance(rule_set, EligibilityRuleSet):
+        # The kind of the rule set decides; its rules are all of the matching rule class.
+        if isinstance(rule, EligibilityRule):
             scope: list[Condition] = []
-            if rule.offerings:  # type: ignore[union-attr]
-                scope.append(Test("offering.id", "in", tuple(rule.offerings)))  # type: ignore[union-attr]
-            if rule.categories:  # type: ignore[union-attr]
-                scope.append(Test("offering.categories", "containsAny", tuple(rule.categories)))  # type: ignore[union-attr]
+            if rule.offerings:
+                scope.append(Test("offering.id", "in", tuple(rule.offerings)))
+            if rule.categories:
+                scope.append(Test("offering.categories", "containsAny", tuple(rule.categories)))
             in_scope: Condition = Any_(tuple(scope)) if scope else ALWAYS
             fires = All((valid, in_scope, Not(when)))
-        elif isinstance(rule_set, CompatibilityRuleSet):
-            breach = _compatibility_breach(rule, compound_children, note, path)  # type: ignore[arg-type]
+        elif isinstance(rule, CompatibilityRule):
+            breach = _compatibility_breach(rule, compound_children, note, path)
             fires = None if breach is None else All((valid, when, breach))
             if breach is not None:  # explain the breach itself, not only the optional `when`
                 when = breach if rule.when is None else All((when, breach))
-        elif isinstance(rule_set, SlaRuleSet):
-            metric: list[Condition] = [Test("metric.name", "eq", rule.metric)]  # type: ignore[union-attr]
-            if rule.window:  # type: ignore[union-attr]
-                metric.append(Test("metric.window", "eq", rule.window))  # type: ignore[union-attr]
+        elif isinstance(rule, SlaRule):
+            metric: list[Condition] = [Test("metric.name", "eq", rule.metric)]
+            if rule.window:
+                metric.append(Test("metric.window", "eq", rule.window))
             fires = All((valid, *metric, when))
-        elif isinstance(rule_set, SettlementRuleSet):
-            basis = {"ticket": "ticket.type", "charge": "charge.type", "slaViolation": "metric.name"}[rule.basis]  # type: ignore[union-attr]
+        elif isinstance(rule, SettlementRule):
+            basis = {"ticket": "ticket.type", "charge": "charge.type", "slaViolation": "metric.name"}[rule.basis]
             fires = All((valid, Test(basis, "exists", True), when))
-        elif isinstance(rule_set, DiscountRuleSet):
+        elif isinstance(rule, DiscountRule):
             combination = [Test("present.productOfferings", "containsAll", tuple(rule.combination))] \
-                if rule.combination else []  # type: ignore[union-attr]
+                if rule.combination else []
             fires = All((valid, when, *combination))
         else:  # usage, split billing: the first rule that holds
             fires = All((valid, when))

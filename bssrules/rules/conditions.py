@@ -15,10 +15,11 @@ mistakes surface with a position before anything runs.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Union
+from typing import Any, Callable, Protocol, TypeGuard, Union
 
 from bssrules.catalog.types import parse_instant
 from bssrules.errors import did_you_mean
@@ -26,6 +27,14 @@ from bssrules.rules.facts import FACT_ATTRIBUTES, WEEKDAYS
 
 Path = tuple[Union[str, int], ...]
 Report = Callable[[Path, str, Union[str, None]], None]
+
+
+class KeyReport(Protocol):
+    """A reporter that may also be told to point at the key of ``path`` (a misspelt name)
+    rather than at its value."""
+
+    def __call__(self, path: Path, message: str, suggestion: str | None = None, /, at_key: bool = False) -> None: ...
+
 
 OPERATORS_BY_TYPE: dict[str, tuple[str, ...]] = {
     "string": ("eq", "ne", "in", "notIn", "exists"),
@@ -143,12 +152,12 @@ def parse_condition(data: Any, path: Path, report: Report) -> Condition | None:
     Returns None when there was any problem."""
     problems: list[int] = []
 
-    takes_key = _accepts_at_key(report)
+    keyed = report if _accepts_at_key(report) else None
 
     def counted(p: Path, message: str, suggestion: str | None = None, at_key: bool = False) -> None:
         problems.append(1)
-        if at_key and takes_key:
-            report(p, message, suggestion, at_key=True)  # type: ignore[call-arg]
+        if at_key and keyed is not None:
+            keyed(p, message, suggestion, at_key=True)
         else:
             report(p, message, suggestion)
 
@@ -156,11 +165,9 @@ def parse_condition(data: Any, path: Path, report: Report) -> Condition | None:
     return None if problems else condition
 
 
-def _accepts_at_key(report: Callable[..., Any]) -> bool:
+def _accepts_at_key(report: Callable[..., object]) -> TypeGuard[KeyReport]:
     """Whether a reporter takes ``at_key`` (to point at a misspelt name rather than its value);
     a plain ``(path, message, suggestion)`` reporter keeps working."""
-    import inspect
-
     try:
         parameters = inspect.signature(report).parameters
     except (TypeError, ValueError):
@@ -168,7 +175,7 @@ def _accepts_at_key(report: Callable[..., Any]) -> bool:
     return "at_key" in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
 
 
-def _condition(data: Any, path: Path, report: Report) -> Condition:
+def _condition(data: Any, path: Path, report: KeyReport) -> Condition:
     if not isinstance(data, dict) or not data:
         report(path, "a condition is a mapping of attributes to tests, or all / any / not", None)
         return ALWAYS
@@ -187,11 +194,11 @@ def _condition(data: Any, path: Path, report: Report) -> Condition:
             parts.extend(_tests(key, value, here, report))
         else:
             known = list(FACT_ATTRIBUTES) + list(COMBINATORS)
-            report(here, f"unknown attribute '{key}'", did_you_mean(key, known), True)  # type: ignore[call-arg]
+            report(here, f"unknown attribute '{key}'", did_you_mean(key, known), True)
     return parts[0] if len(parts) == 1 else All(tuple(parts))
 
 
-def _tests(attribute: str, value: Any, path: Path, report: Report) -> list[Test]:
+def _tests(attribute: str, value: Any, path: Path, report: KeyReport) -> list[Test]:
     kind = FACT_ATTRIBUTES[attribute]
     if not isinstance(value, dict):
         op = "contains" if kind == "list" else "eq"
@@ -204,7 +211,7 @@ def _tests(attribute: str, value: Any, path: Path, report: Report) -> list[Test]
         allowed = OPERATORS_BY_TYPE[kind]
         if op not in allowed:
             report(path + (op,), f"'{op}' is not a test for {kind} attribute '{attribute}'; "
-                                 f"use one of: {', '.join(allowed)}", did_you_mean(op, allowed), True)  # type: ignore[call-arg]
+                                 f"use one of: {', '.join(allowed)}", did_you_mean(op, allowed), True)
             continue
         tests += _one(attribute, op, operand, path + (op,), report)
     return tests

@@ -5,12 +5,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from bssrules.errors import InvalidInput
-from bssrules.rules.compiled import CompiledRuleSet
+from bssrules.errors import InvalidInput, did_you_mean
+from bssrules.rules.compiled import CompiledRule, CompiledRuleSet
 from bssrules.rules.engine import EngineError
 from bssrules.rules.evaluate import explain, holds
-from bssrules.rules.facts import FactError, typed_facts, unknown_fact_paths
-from bssrules.rules.model import CompatibilityRule, EligibilityRule, Prerequisite, SlaRule, UsageRule
+from bssrules.rules.facts import FACT_ATTRIBUTES, FactError, typed_facts, unknown_fact_paths
+from bssrules.rules.model import (
+    CompatibilityRule, EligibilityRule, Prerequisite, RoutingRuleSet, SettlementRule, SlaRule, SplitBillingRule,
+    SplitBillingRuleSet, UsageRule,
+)
 
 Facts = Mapping[str, Any]
 
@@ -25,7 +28,7 @@ class RuleTrace:
     note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"rule": self.rule, "fired": self.fired, "when": self.explanation}
+        out: dict[str, Any] = {"rule": self.rule, "fired": self.fired, "when": self.explanation}
         if self.note:
             out["note"] = self.note
         return out
@@ -54,9 +57,6 @@ def fact_values(facts: Facts, as_of: dt.datetime | None = None) -> dict[str, Any
     """Typed values of nested facts (``now`` defaults to ``as_of``, else the current time)."""
     unknown = unknown_fact_paths(facts)
     if unknown:
-        from bssrules.errors import did_you_mean
-        from bssrules.rules.facts import FACT_ATTRIBUTES
-
         first = unknown[0]
         raise InvalidInput(f"unknown fact attribute{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
                            path=tuple(first.split(".")), suggestion=did_you_mean(first, FACT_ATTRIBUTES))
@@ -106,7 +106,7 @@ def _decision(compiled: CompiledRuleSet, values: dict[str, Any], fired: set[str]
             failures.append(failure)
         outcome = {"qualified": not failures, "reasons": failures}
     elif kind == "compatibility":
-        violations = []
+        violations: list[dict[str, Any]] = []
         for key in fired_in_order:
             crule: CompatibilityRule = rules[key].source
             violation = {"rule": key, "type": crule.type, "subject": str(crule.subject),
@@ -120,31 +120,31 @@ def _decision(compiled: CompiledRuleSet, values: dict[str, Any], fired: set[str]
     elif kind == "splitBilling":
         payers = [k for k in fired_in_order]
         if payers:
-            first = rules[payers[0]].source
+            first: SplitBillingRule = rules[payers[0]].source
             outcome = {"payer": first.parts()[0][0], "rule": payers[0]}
             if first.shares:
                 outcome["shares"] = [{"payer": s.payer, "weight": s.weight} for s in first.shares]
-        elif compiled.definition.default:  # type: ignore[union-attr]
-            outcome = {"payer": compiled.definition.default, "rule": "default"}  # type: ignore[union-attr]
+        elif isinstance(compiled.definition, SplitBillingRuleSet) and compiled.definition.default:
+            outcome = {"payer": compiled.definition.default, "rule": "default"}
         else:
             outcome = {"payer": None, "rule": None, "reason": {"code": "noPayer",
                                                               "label": "no split billing rule names a payer"}}
     elif kind == "settlement":
         lines = []
         for key in fired_in_order:
-            rule = rules[key].source
-            line = {"rule": key, "payer": rule.payer, "payee": rule.payee}
-            if rule.percentage is not None:
-                line["percentage"] = rule.percentage
+            settlement: SettlementRule = rules[key].source
+            line: dict[str, Any] = {"rule": key, "payer": settlement.payer, "payee": settlement.payee}
+            if settlement.percentage is not None:
+                line["percentage"] = settlement.percentage
             else:
-                line.update(amount=rule.amount, currency=rule.currency)
+                line.update(amount=settlement.amount, currency=settlement.currency)
             lines.append(line)
         outcome = {"lines": lines}
     elif kind == "routing":
         if fired_in_order:
             outcome = {"assignTo": rules[fired_in_order[0]].source.assign_to, "rule": fired_in_order[0]}
-        elif compiled.definition.default:  # type: ignore[union-attr]
-            outcome = {"assignTo": compiled.definition.default, "rule": "default"}  # type: ignore[union-attr]
+        elif isinstance(compiled.definition, RoutingRuleSet) and compiled.definition.default:
+            outcome = {"assignTo": compiled.definition.default, "rule": "default"}
         else:
             outcome = {"assignTo": None, "rule": None}
     elif kind == "discount":
@@ -183,7 +183,7 @@ def _compatibility_message(rule: CompatibilityRule) -> str:
     return f"{rule.subject} needs exactly one of {', '.join(rule.among) or 'its children'}"
 
 
-def _usage_outcome(compiled: CompiledRuleSet, fired: list[str], rules: dict[str, Any]) -> dict[str, Any]:
+def _usage_outcome(compiled: CompiledRuleSet, fired: list[str], rules: dict[str, CompiledRule]) -> dict[str, Any]:
     counted = [k.split(":", 1)[1] for k in fired if k.startswith("accumulator:")]
     rates = [k for k in fired if not k.startswith(("prerequisite:", "accumulator:")) and k != "appliesTo"]
     # A rejection says which rate would have applied: rating across several usage catalogs

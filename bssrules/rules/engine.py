@@ -33,7 +33,7 @@ import itertools
 import queue
 import threading
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import json
@@ -91,7 +91,7 @@ class _EngineJson:
         return _positional(obj) if _EXPONENT.search(text) else text
 
 
-durable_engine.json = _EngineJson  # type: ignore[attr-defined]
+durable_engine.json = _EngineJson
 _serial = itertools.count(1)
 
 
@@ -101,14 +101,14 @@ class EngineError(BssRulesError):
     code = "engineError"
 
 
-class _QuietHost(Host):
+class _QuietHost(Host):  # type: ignore[misc]  # durable-rules has no type information: Host is Any
     """A durable-rules host without its background timer threads. Its actions never run:
     fired rules are read from the engine's native queue (see :func:`_assert_and_collect`)."""
 
     def _run(self) -> None:  # the stock host starts timer threads that never stop
         return
 
-    def get_action(self, action_name: str):  # type: ignore[no-untyped-def]
+    def get_action(self, action_name: str) -> Callable[[Any], None]:
         def never_called(c: Any) -> None:
             raise EngineError(f"action {action_name} was dispatched through durable-rules' Python machinery")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from bssrules.rules.conditions import All, Any_, Condition, Not, Test
+from bssrules.rules.conditions import All, Any_, Condition, Not, Test, TimeWindow
 from bssrules.rules.facts import WEEKDAYS, local_minute
 
 UTC = ZoneInfo("UTC")
@@ -22,29 +22,32 @@ def test_holds(test: Test, values: Mapping[str, Any], zone: ZoneInfo = UTC) -> b
     """Whether one test holds for typed fact values."""
     if test.attribute not in values:
         return test.op == "exists" and test.value is False
+    # Fact values and operands are typed by the attribute (str, Decimal, bool, datetime, lists
+    # of str): their comparisons give a bool.
     actual, op, expected = values[test.attribute], test.op, test.value
     if op == "exists":
         return expected is True
     if op == "eq":
-        return actual == expected
+        return bool(actual == expected)
     if op == "ne":
-        return actual != expected
+        return bool(actual != expected)
     if op == "lt":
-        return actual < expected
+        return bool(actual < expected)
     if op == "lte":
-        return actual <= expected
+        return bool(actual <= expected)
     if op == "gt":
-        return actual > expected
+        return bool(actual > expected)
     if op == "gte":
-        return actual >= expected
+        return bool(actual >= expected)
     if op == "in":
         return actual in expected
     if op == "notIn":
         return actual not in expected
     if op == "between":
-        return expected[0] <= actual <= expected[1]
+        return bool(expected[0] <= actual <= expected[1])
     if op == "timeOfDay":
-        return expected.contains(local_minute(actual, zone)[0])
+        window: TimeWindow = expected
+        return window.contains(local_minute(actual, zone)[0])
     if op == "dayOfWeek":
         return local_minute(actual, zone)[1] in expected
     if op == "contains":
@@ -108,7 +111,7 @@ def explain(condition: Condition, values: Mapping[str, Any], zone: ZoneInfo = UT
     """The evaluation tree of a condition, with the actual value of every test."""
     if isinstance(condition, Test):
         present = condition.attribute in values
-        actual = values.get(condition.attribute)
+        actual: Any = values.get(condition.attribute)
         if present and condition.op in ("timeOfDay", "dayOfWeek"):
             minute, weekday = local_minute(actual, zone)
             actual = f"{minute // 60:02d}:{minute % 60:02d}" if condition.op == "timeOfDay" else WEEKDAYS[weekday - 1]

@@ -12,16 +12,17 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Protocol
 
 from bssrules.catalog.catalog import Catalog
 from bssrules.errors import did_you_mean
+from bssrules.rules.book import RuleBook
 from bssrules.rules.compile import Atom, TooComplex, to_dnf, to_nnf
 from bssrules.rules.compiled import CompiledRuleSet
-from bssrules.rules.conditions import All, Condition, Test, TimeWindow, tests_of
-from bssrules.rules.loader import RuleBook
+from bssrules.rules.conditions import All, Condition, Path, Test, TimeWindow, tests_of
 from bssrules.rules.model import (
-    CompatibilityRuleSet, DiscountRuleSet, EligibilityRuleSet, RoutingRuleSet, RuleSet, SplitBillingRuleSet, UsageRuleSet,
+    CompatibilityRule, CompatibilityRuleSet, DiscountRule, EligibilityRule, RoutingRuleSet, RuleSet,
+    SplitBillingRuleSet, UsageRuleSet,
 )
 
 CHARGE_TYPES = ("recurring", "oneTime", "usage", "outOfTariff")
@@ -40,7 +41,7 @@ ID_ATTRIBUTES = {
 class Finding:
     rule_set: str
     version: int
-    path: tuple
+    path: Path
     message: str
     severity: str = "warning"
     code: str = "lint"
@@ -53,34 +54,35 @@ def _unknown(catalog: Catalog, kind: str, id: str) -> tuple[str, str | None] | N
 
 
 def reference_findings(rule_set: RuleSet, catalog: Catalog, compiled: CompiledRuleSet
-                       ) -> list[tuple[tuple, str, str | None]]:
+                       ) -> list[tuple[Path, str, str | None]]:
     """References from a rule set to catalog items that do not exist."""
-    found: list[tuple[tuple, str, str | None]] = []
+    found: list[tuple[Path, str, str | None]] = []
 
-    def check(path: tuple, kind: str, id: str) -> None:
+    def check(path: Path, kind: str, id: str) -> None:
         problem = _unknown(catalog, kind, id)
         if problem:
             found.append((path, *problem))
 
     for i, rule in enumerate(rule_set.rules):
-        path = ("rules", i)
-        if isinstance(rule_set, EligibilityRuleSet):
-            for j, offering in enumerate(rule.offerings):  # type: ignore[union-attr]
+        path: Path = ("rules", i)
+        # each kind of rule set holds rules of its own class
+        if isinstance(rule, EligibilityRule):
+            for j, offering in enumerate(rule.offerings):
                 check(path + ("offerings", j), "productOffering", offering)
-            for j, category in enumerate(rule.categories):  # type: ignore[union-attr]
+            for j, category in enumerate(rule.categories):
                 check(path + ("categories", j), "category", category)
-            if rule.alternate:  # type: ignore[union-attr]
-                check(path + ("alternate",), "productOffering", rule.alternate)  # type: ignore[union-attr]
-        if isinstance(rule_set, CompatibilityRuleSet):
+            if rule.alternate:
+                check(path + ("alternate",), "productOffering", rule.alternate)
+        if isinstance(rule, CompatibilityRule):
             for end in ("subject", "target"):
                 item = getattr(rule, end)
                 if item is not None:
                     check(path + (end, _field(item.kind)), item.kind, item.id)
-            for j, id in enumerate(rule.among):  # type: ignore[union-attr]
-                check(path + ("among", j), rule.subject.kind, id)  # type: ignore[union-attr]
-        if isinstance(rule_set, DiscountRuleSet):
-            check(path + ("target", "offering"), "productOffering", rule.target.offering)  # type: ignore[union-attr]
-            for j, offering in enumerate(rule.combination):  # type: ignore[union-attr]
+            for j, id in enumerate(rule.among):
+                check(path + ("among", j), rule.subject.kind, id)
+        if isinstance(rule, DiscountRule):
+            check(path + ("target", "offering"), "productOffering", rule.target.offering)
+            for j, offering in enumerate(rule.combination):
                 check(path + ("combination", j), "productOffering", offering)
     for compiled_rule in compiled.rules:
         for test in tests_of(compiled_rule.authored):
@@ -122,11 +124,17 @@ def _superseded(compiled: CompiledRuleSet, versions: list[CompiledRuleSet]) -> b
         for other in versions)
 
 
+class _Add(Protocol):
+    """Records a finding of the rule set being linted."""
+
+    def __call__(self, path: Path, message: str, severity: str = "warning", code: str = "lint") -> None: ...
+
+
 def _lint_rule_set(compiled: CompiledRuleSet, today: dt.date, superseded: bool = False) -> list[Finding]:
     definition = compiled.definition
     out: list[Finding] = []
 
-    def add(path: tuple, message: str, severity: str = "warning", code: str = "lint") -> None:
+    def add(path: Path, message: str, severity: str = "warning", code: str = "lint") -> None:
         out.append(Finding(definition.id, definition.version, path, message, severity, code))
 
     end = definition.valid_for.end
@@ -138,13 +146,13 @@ def _lint_rule_set(compiled: CompiledRuleSet, today: dt.date, superseded: bool =
     if isinstance(definition, (UsageRuleSet, SplitBillingRuleSet, RoutingRuleSet)):
         _lint_shadowing(compiled, add)
     if isinstance(definition, UsageRuleSet):
-        _lint_usage(compiled, add)
+        _lint_usage(compiled, definition, add)
     if isinstance(definition, SplitBillingRuleSet):
-        _lint_split_billing(compiled, add)
+        _lint_split_billing(compiled, definition, add)
     return out
 
 
-def _lint_compatibility(definition: CompatibilityRuleSet, add: Any) -> None:
+def _lint_compatibility(definition: CompatibilityRuleSet, add: _Add) -> None:
     rules = list(enumerate(definition.rules))
     for (i, a), (j, b) in itertools.combinations(rules, 2):
         if {a.type, b.type} != {"required", "forbidden"} or not a.valid_for.overlaps(b.valid_for):
@@ -188,7 +196,8 @@ def _atom_implies(strong: Atom, weak: Atom) -> bool:
         return strong.op == "eq" and weak.op == "neq" and s != w
     try:
         if strong.op == "eq":
-            return {"lt": s < w, "lte": s <= w, "gt": s > w, "gte": s >= w, "neq": s != w}.get(weak.op, False)
+            implied: dict[str, bool] = {"lt": s < w, "lte": s <= w, "gt": s > w, "gte": s >= w, "neq": s != w}
+            return implied.get(weak.op, False)
         if strong.op in ("gt", "gte") and weak.op in ("gt", "gte"):
             return s > w or (s == w and (weak.op == "gte" or strong.op == "gt"))
         if strong.op in ("lt", "lte") and weak.op in ("lt", "lte"):
@@ -211,7 +220,7 @@ def _implies(strong: Condition, weak: Condition) -> bool:
     return all(any(_branch_implies(s, w) for w in weak_branches) for s in strong_branches)
 
 
-def _lint_shadowing(compiled: CompiledRuleSet, add: Any) -> None:
+def _lint_shadowing(compiled: CompiledRuleSet, add: _Add) -> None:
     # prerequisites, appliesTo and accumulators are not first-match rules: nothing shadows them
     rules = [r for r in compiled.rules if not r.key.startswith(("prerequisite:", "accumulator:")) and r.key != "appliesTo"]
     index = {rule.id: i for i, rule in enumerate(compiled.definition.rules)}
@@ -231,14 +240,15 @@ def _time_tests(condition: Condition) -> tuple[list[TimeWindow], Condition]:
     return windows, rest
 
 
-def _lint_usage(compiled: CompiledRuleSet, add: Any) -> None:
-    definition: UsageRuleSet = compiled.definition  # type: ignore[assignment]
+def _lint_usage(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) -> None:
+    """``definition`` is ``compiled.definition``."""
     for i, rule in enumerate(definition.rules):
         tiers = rule.rate.tiers
         bounds = [t.up_to for t in tiers]
+        limits = [b for b in bounds[:-1] if b is not None]  # all of bounds[:-1] once the first test passed
         if tiers and (any(b is None for b in bounds[:-1]) or bounds[-1] is not None):
             add(("rules", i, "rate", "tiers"), "only the last tier may (and must) have no upTo", "error", "tiers")
-        elif tiers and any(a >= b for a, b in zip(bounds[:-2], bounds[1:-1])):  # type: ignore[operator]
+        elif tiers and any(a >= b for a, b in zip(limits[:-1], limits[1:])):
             add(("rules", i, "rate", "tiers"), "tier limits (upTo) must increase", "error", "tiers")
     groups: dict[str, list[tuple[int, TimeWindow]]] = {}
     rests: dict[str, Condition] = {}
@@ -254,8 +264,8 @@ def _lint_usage(compiled: CompiledRuleSet, add: Any) -> None:
         for window in windows:
             groups.setdefault(key, []).append((i, window))
             rests[key] = rest
-    for key, windows in groups.items():
-        for (i, a), (j, b) in itertools.combinations(windows, 2):
+    for key, group in groups.items():
+        for (i, a), (j, b) in itertools.combinations(group, 2):
             shared = a.minutes() & b.minutes()
             if shared:
                 add(("rules", j, "when"), f"time window {b} overlaps {a} of an earlier rule on "
@@ -263,10 +273,10 @@ def _lint_usage(compiled: CompiledRuleSet, add: Any) -> None:
         # A rule without a window that matches every case of the group's other tests catches the rest.
         if any(_implies(rests[key], fallback) for fallback in fallbacks):
             continue
-        covered = set().union(*(w.minutes() for _, w in windows))
+        covered: set[int] = set().union(*(w.minutes() for _, w in group))
         if len(covered) < 1440:
             gaps = _ranges(sorted(set(range(1440)) - covered))
-            add(("rules", windows[0][0], "when"), "time windows leave minutes without a rate and no rule without a "
+            add(("rules", group[0][0], "when"), "time windows leave minutes without a rate and no rule without a "
                                                   "time window catches them: " + ", ".join(gaps), code="gap")
 
 
@@ -280,8 +290,8 @@ def _ranges(minutes: list[int]) -> list[str]:
     return out
 
 
-def _lint_split_billing(compiled: CompiledRuleSet, add: Any) -> None:
-    definition: SplitBillingRuleSet = compiled.definition  # type: ignore[assignment]
+def _lint_split_billing(compiled: CompiledRuleSet, definition: SplitBillingRuleSet, add: _Add) -> None:
+    """``definition`` is ``compiled.definition``."""
     if definition.default:
         return
     uncovered = []

@@ -1,67 +1,32 @@
 """Loading rule files: schema per kind, models, conditions, compilation and lint — every
-problem positioned as ``file:line:column``, all reported at once."""
+problem positioned as ``file:line:column``, all reported at once — into a
+:class:`~bssrules.rules.book.RuleBook`."""
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable
 
 from pydantic import ValidationError
 
 from bssrules.catalog.catalog import Catalog, Origin
-from bssrules.errors import Diagnostic, InvalidInput, NotFound
-from bssrules.rules.compiled import CompiledRuleSet, compile_rule_set
+from bssrules.errors import Diagnostic, did_you_mean
+from bssrules.rules.book import RuleBook
+from bssrules.rules.compiled import compile_rule_set
+from bssrules.rules.lint import lint_rule_book, reference_findings
 from bssrules.rules.model import RULE_SET_TYPES, RuleTest
 from bssrules.rules.schema import file_validator, kind_validator
 from bssrules.schema_errors import pydantic_diagnostics, schema_diagnostics
-from bssrules.yaml_source import SourceDocument
-
-
-@dataclass
-class RuleBook:
-    """Every compiled rule set, by id then version, and the rule tests."""
-
-    versions: dict[str, list[CompiledRuleSet]] = field(default_factory=dict)
-    tests: list[tuple[RuleTest, Origin]] = field(default_factory=list)
-    origins: dict[tuple[str, int], Origin] = field(default_factory=dict)
-
-    def __iter__(self) -> Iterator[CompiledRuleSet]:
-        for versions in self.versions.values():
-            yield from versions
-
-    def __len__(self) -> int:
-        return sum(len(v) for v in self.versions.values())
-
-    def add(self, compiled: CompiledRuleSet, origin: Origin) -> None:
-        self.versions.setdefault(compiled.id, []).append(compiled)
-        self.versions[compiled.id].sort(key=lambda c: c.definition.version)
-        self.origins[(compiled.id, compiled.definition.version)] = origin
-
-    def in_force(self, rule_set_id: str, as_of: dt.datetime) -> CompiledRuleSet:
-        """The version of a rule set in force at ``as_of`` (the highest when several are)."""
-        versions = self.versions.get(rule_set_id)
-        if not versions:
-            from bssrules.errors import did_you_mean
-
-            raise NotFound("rule set", rule_set_id, did_you_mean(rule_set_id, self.versions))
-        candidates = [c for c in versions if c.definition.valid_for.contains(as_of)]
-        if not candidates:
-            raise InvalidInput(f"no version of rule set '{rule_set_id}' is in force at "
-                               f"{as_of.isoformat().replace('+00:00', 'Z')}")
-        return candidates[-1]
+from bssrules.yaml_source import Path_, SourceDocument
 
 
 def check_rule_documents(documents: list[SourceDocument], catalog: Catalog | None = None
                          ) -> tuple[RuleBook, list[Diagnostic]]:
     """Compile every rule set of the documents; return them and every diagnostic (errors
     and lint warnings). References to the catalog are checked when one is given."""
-    from bssrules.rules.lint import lint_rule_book, reference_findings
-
     book = RuleBook()
     diagnostics: list[Diagnostic] = []
-    sources: dict[tuple[str, int], tuple[SourceDocument, tuple]] = {}
+    sources: dict[tuple[str, int], tuple[SourceDocument, Path_]] = {}
     children = _compound_children(catalog) if catalog is not None else None
-    raw_tests: list[tuple[SourceDocument, tuple, Any]] = []
+    raw_tests: list[tuple[SourceDocument, Path_, Any]] = []
     for doc in documents:
         if doc.data is None:
             continue
@@ -71,7 +36,7 @@ def check_rule_documents(documents: list[SourceDocument], catalog: Catalog | Non
             continue
         bad = {d.path[:2] for d in top}
         for index, raw in enumerate(doc.data.get("ruleSets") or []):
-            base = ("ruleSets", index)
+            base: Path_ = ("ruleSets", index)
             if base in bad or not isinstance(raw, dict):
                 continue
             kind = raw["kind"]
@@ -94,8 +59,8 @@ def check_rule_documents(documents: list[SourceDocument], catalog: Catalog | Non
                 continue
             found: list[Diagnostic] = []
 
-            def report(path: tuple, message: str, suggestion: str | None = None, at_key: bool = False,
-                       _doc: SourceDocument = doc, _base: tuple = base, _found: list = found) -> None:
+            def report(path: Path_, message: str, suggestion: str | None = None, at_key: bool = False,
+                       _doc: SourceDocument = doc, _base: Path_ = base, _found: list[Diagnostic] = found) -> None:
                 _found.append(_doc.diagnostic(_base + tuple(path), message, suggestion=suggestion,
                                               code="invalidRule", at_key=at_key))
 
@@ -120,8 +85,6 @@ def check_rule_documents(documents: list[SourceDocument], catalog: Catalog | Non
             diagnostics += pydantic_diagnostics(exc, doc, base)
             continue
         if test.rule_set not in book.versions and not _failed_rule_set(test.rule_set, documents):
-            from bssrules.errors import did_you_mean
-
             diagnostics.append(doc.diagnostic(base + ("ruleSet",), f"unknown rule set '{test.rule_set}'",
                                               suggestion=did_you_mean(test.rule_set, book.versions),
                                               code="unknownReference"))
@@ -140,23 +103,29 @@ def _failed_rule_set(rule_set_id: str, documents: list[SourceDocument]) -> bool:
                                                 for r in d.data.get("ruleSets") or []) for d in documents)
 
 
-def _shifted(doc: SourceDocument, data: Any, base: tuple) -> SourceDocument:
+def _shifted(doc: SourceDocument, data: Any, base: Path_) -> SourceDocument:
     """A view of one node of ``doc`` whose paths are absolute (for positions)."""
     return _Shifted(doc, data, base)
 
 
 class _Shifted(SourceDocument):
-    def __init__(self, doc: SourceDocument, data: Any, base: tuple):
+    def __init__(self, doc: SourceDocument, data: Any, base: Path_):
         super().__init__(doc.file, data, doc.positions, doc.key_positions)
         self._base = base
 
-    def diagnostic(self, path, message, **kwargs):  # type: ignore[no-untyped-def, override]
-        return super().diagnostic(self._base + tuple(path), message, **kwargs)
+    def diagnostic(self, path: Path_, message: str, *, suggestion: str | None = None,
+                   code: str = "invalid", at_key: bool = False, severity: str = "error") -> Diagnostic:
+        return super().diagnostic(self._base + tuple(path), message, suggestion=suggestion, code=code,
+                                  at_key=at_key, severity=severity)
 
 
-def _compound_children(catalog: Catalog):  # type: ignore[no-untyped-def]
+def _compound_children(catalog: Catalog) -> Callable[[str], list[str] | None]:
     def children(resource_spec_id: str) -> list[str] | None:
         spec = catalog.resource_specifications.get(resource_spec_id)
         return list(spec.children) if spec and spec.children else None
 
     return children
+
+
+# RuleBook is defined in bssrules.rules.book; it stays importable from here for its callers.
+__all__ = ["RuleBook", "check_rule_documents"]

@@ -1,4 +1,4 @@
-"""Rule sets as authored: five kinds sharing one condition language.
+"""Rule sets as authored: eight kinds sharing one condition language.
 
 Conditions stay raw (plain YAML data) in these models and are parsed by
 :mod:`bssrules.rules.conditions` when the rule sets are compiled, so that their
@@ -6,7 +6,7 @@ diagnostics carry exact positions.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import Field, model_validator
 
@@ -39,7 +39,7 @@ class EligibilityRule(Rule):
 
     offerings: list[Id] = []
     categories: list[Id] = []
-    when: RawCondition  # type: ignore[assignment]  # without one, the rule could never refuse
+    when: RawCondition  # without one, the rule could never refuse
     reason: Reason
     alternate: Id | None = None
 
@@ -256,7 +256,7 @@ class SlaRule(Rule):
     metric: Id
     window: Literal["hour", "day", "week", "month", "quarter", "year"] | None = None
     severity: Severity = "major"
-    when: RawCondition  # type: ignore[assignment]
+    when: RawCondition
 
 
 class RuleSetBase(Model):
@@ -353,7 +353,15 @@ class SlaRuleSet(RuleSetBase):
 RuleSet = Annotated[Union[EligibilityRuleSet, CompatibilityRuleSet, UsageRuleSet, SplitBillingRuleSet, SlaRuleSet,
                           DiscountRuleSet, RoutingRuleSet, SettlementRuleSet],
                     Field(discriminator="kind")]
-RULE_SET_TYPES = {t.model_fields["kind"].annotation.__args__[0]: t  # type: ignore[union-attr]
+
+
+def _kind(rule_set_type: type[RuleSetBase]) -> str:
+    """The kind a rule set class is tagged with (the value of its ``kind`` Literal)."""
+    kind: str = get_args(rule_set_type.model_fields["kind"].annotation)[0]
+    return kind
+
+
+RULE_SET_TYPES = {_kind(t): t
                   for t in (EligibilityRuleSet, CompatibilityRuleSet, UsageRuleSet, SplitBillingRuleSet, SlaRuleSet,
                             DiscountRuleSet, RoutingRuleSet, SettlementRuleSet)}
 

@@ -8,7 +8,7 @@ from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.loader import _display, check_catalog_documents, is_rules_document
 from bssrules.errors import Diagnostic, InvalidSource
 from bssrules.rules.loader import RuleBook, check_rule_documents
-from bssrules.yaml_source import parse_file, parse_text, yaml_files
+from bssrules.yaml_source import SourceDocument, parse_file, parse_text, yaml_files
 
 
 @dataclass
@@ -35,7 +35,8 @@ def load_project(folder: Path | str) -> Project:
     if not files:
         raise InvalidSource([Diagnostic(str(folder), 1, 1, "no .yaml or .yml file in this folder", code="empty")])
     diagnostics: list[Diagnostic] = []
-    catalog_docs, rule_docs = [], []
+    catalog_docs: list[SourceDocument] = []
+    rule_docs: list[SourceDocument] = []
     for path in files:
         doc, problems = parse_file(path, _display(path))
         diagnostics += problems
@@ -47,7 +48,8 @@ def load_project(folder: Path | str) -> Project:
 def load_project_texts(texts: dict[str, str]) -> Project:
     """A project from named YAML texts (for tests and documentation examples)."""
     diagnostics: list[Diagnostic] = []
-    catalog_docs, rule_docs = [], []
+    catalog_docs: list[SourceDocument] = []
+    rule_docs: list[SourceDocument] = []
     for name, text in texts.items():
         doc, problems = parse_text(text, name)
         diagnostics += problems
@@ -56,7 +58,8 @@ def load_project_texts(texts: dict[str, str]) -> Project:
     return _project(catalog_docs, rule_docs, diagnostics)
 
 
-def _project(catalog_docs: list, rule_docs: list, diagnostics: list[Diagnostic]) -> Project:
+def _project(catalog_docs: list[SourceDocument], rule_docs: list[SourceDocument],
+             diagnostics: list[Diagnostic]) -> Project:
     catalog, catalog_problems = check_catalog_documents(catalog_docs, diagnostics)
     catalog_ok = not [d for d in catalog_problems if d.severity != "warning"]
     # Rule references are checked against the catalog only when it is itself valid:

@@ -47,7 +47,8 @@ def generate_rules_schema() -> dict[str, Any]:
 def rules_schema() -> dict[str, Any]:
     """The shipped schema, as published by ``bssrules schema rules``."""
     text = resources.files("bssrules.schemas").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def write_rules_schema() -> str:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from bssrules.catalog.catalog import Origin
 from bssrules.catalog.types import parse_instant
 from bssrules.errors import BssRulesError, did_you_mean
+from bssrules.rules.book import RuleBook
 from bssrules.rules.decisions import Decision, decide
-from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import RuleTest
 
 
@@ -50,13 +51,11 @@ class TestResult:
     decision: Decision | None
 
 
-def _same(expected: Any, actual: Any) -> bool:
+def _same(expected: object, actual: object) -> bool:
     if isinstance(expected, list) and isinstance(actual, list):
         return sorted(map(str, expected)) == sorted(map(str, actual))
     if isinstance(expected, (int, float)) and not isinstance(expected, bool) or hasattr(expected, "as_tuple"):
         try:
-            from decimal import Decimal
-
             return Decimal(str(expected)) == Decimal(str(actual))
         except Exception:  # noqa: BLE001
             return False

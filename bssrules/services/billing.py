@@ -32,7 +32,9 @@ def _instant(value: Any) -> dt.datetime | None:
         return None
     parsed = parse_instant(value)
     if not isinstance(parsed, dt.datetime):
-        return dt.datetime(parsed.year, parsed.month, parsed.day, tzinfo=dt.timezone.utc)
+        # parse_instant makes a date-time of every text and date, and hands anything else
+        # back unchanged (the request schemas let only text into a product's dates)
+        raise ValueError(f"{value!r} is not a date or date-time")
     return parsed
 
 
@@ -167,6 +169,7 @@ def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = N
                 continue
             made.append(_store_bill(uow, drafted, now))
             bill_doc = uow.resources.get("customerBill", made[-1])
+            assert bill_doc is not None  # _store_bill inserted it just now, in this unit of work
             notifications.publish(uow, "TMF678", "CustomerBillCreateEvent", "customerBill", _render_bill(bill_doc),
                                   bill_doc.partner_id)
             uow.charges.mark_billed([c for c in charges if c.currency == drafted.currency], identifier)

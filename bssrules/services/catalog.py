@@ -11,14 +11,22 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from bssrules.catalog.catalog import Catalog
-from bssrules.catalog.checks import characteristic_use_problems, reference_problems, referrers
-from bssrules.catalog.model import KINDS, Entity, ProductOffering, ProductSpecification
+from bssrules.catalog.checks import Problem, characteristic_use_problems, reference_problems, referrers
+from bssrules.catalog.model import (
+    KINDS, Category, Entity, ProductOffering, ProductSpecification, ResourceSpecification,
+)
 from bssrules.catalog.tmf import DERIVED, TMF_TYPES, Meta, from_tmf, tmf_path, to_tmf
 from bssrules.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownReference
+from bssrules.rules.loader import RuleBook
+from bssrules.rules.project import Project
 from bssrules.services.ports import CatalogStore, UnitOfWork
 from bssrules.services.records import Stored, content_hash, entity_document, flatten, rule_set_document
 
 TMF620_KINDS = ("catalog", "category", "productSpecification", "productOffering", "productOfferingPrice")
+# A partner's view of the catalog: (partner id, its sales channels); None is the operator's.
+View = tuple[str, Sequence[str]]
+
+
 # Links are derivable from ids; indexing them would only grow the attribute table.
 def _indexed(path: str) -> bool:
     return not (path.endswith("href") or path.endswith("@referredType"))
@@ -66,7 +74,7 @@ def load_catalog(uow: UnitOfWork, catalog: Catalog, source: str, now: dt.datetim
     return _finish_load(uow, report)
 
 
-def load_project(uow: UnitOfWork, project: Any, source: str, now: dt.datetime | None = None) -> LoadReport:
+def load_project(uow: UnitOfWork, project: Project, source: str, now: dt.datetime | None = None) -> LoadReport:
     """Load a checked project folder — catalog and rule sets — in one transaction, with the
     same rules as :func:`load_catalog` (rule sets are keyed by id and version)."""
     report = LoadReport(source)
@@ -117,7 +125,7 @@ def _sync_catalog(uow: UnitOfWork, catalog: Catalog, owner: str, now: dt.datetim
                 f"{r[0]} '{r[1]}' refers to {k[0]} '{k[1]}'" for r, k in dangling))
 
 
-def _sync_rule_sets(uow: UnitOfWork, rules: Any, owner: str, now: dt.datetime, report: LoadReport) -> None:
+def _sync_rule_sets(uow: UnitOfWork, rules: RuleBook, owner: str, now: dt.datetime, report: LoadReport) -> None:
 
     repo = uow.rule_sets
     existing = {(r.id, r.version): r for r in repo.all()}
@@ -160,7 +168,7 @@ def _derived(repo: CatalogStore, entity: Entity, base: str) -> dict[str, Any]:
     return derived
 
 
-def _render(repo: CatalogStore, stored: Stored, base: str, view: Any = None) -> dict[str, Any]:
+def _render(repo: CatalogStore, stored: Stored, base: str, view: View | None = None) -> dict[str, Any]:
     derived = _derived(repo, stored.entity, base)
     if view is not None and derived.get("productOffering"):  # a partner's view lists what it may see
         derived["productOffering"] = [r for r in derived["productOffering"]
@@ -214,7 +222,7 @@ def list_resources(uow: UnitOfWork, kind: str, filters: Mapping[str, Sequence[st
 # --------------------------------------------------------------------------------- changing
 
 
-def _known_ids(repo: CatalogStore, entity: Entity, view: Any = None) -> Callable[[str], set[str]]:
+def _known_ids(repo: CatalogStore, entity: Entity, view: View | None = None) -> Callable[[str], set[str]]:
     """Known ids for checking ``entity``'s references: the referenced ones that exist, and
     every id of a kind only when one is missing (for the "did you mean")."""
     wanted: dict[str, set[str]] = {}
@@ -234,7 +242,7 @@ def _known_ids(repo: CatalogStore, entity: Entity, view: Any = None) -> Callable
     return known
 
 
-def _check_references(repo: CatalogStore, entity: Entity, view: Any = None) -> None:
+def _check_references(repo: CatalogStore, entity: Entity, view: View | None = None) -> None:
     problems = reference_problems(entity, _known_ids(repo, entity, view))
     if isinstance(entity, ProductOffering) and entity.characteristic_uses and entity.product_specification:
         spec = repo.get("productSpecification", entity.product_specification)
@@ -248,20 +256,19 @@ def _check_references(repo: CatalogStore, entity: Entity, view: Any = None) -> N
 
 
 def _children(entity: Entity) -> list[str]:
-    kind = entity.kind
-    if kind == "productOffering":
-        return [b.offering for b in entity.bundle]  # type: ignore[attr-defined]
-    if kind == "resourceSpecification":
-        return list(entity.children)  # type: ignore[attr-defined]
-    if kind == "category":
-        return [entity.parent] if entity.parent else []  # type: ignore[attr-defined]
+    # each kind is one entity class (its ``kind`` is a class variable)
+    if isinstance(entity, ProductOffering):
+        return [b.offering for b in entity.bundle]
+    if isinstance(entity, ResourceSpecification):
+        return list(entity.children)
+    if isinstance(entity, Category):
+        return [entity.parent] if entity.parent else []
     return []
 
 
-def _cycle_problems(repo: CatalogStore, entity: Entity) -> list:
-    from bssrules.catalog.checks import Problem
-
-    seen, todo = set(), list(_children(entity))
+def _cycle_problems(repo: CatalogStore, entity: Entity) -> list[Problem]:
+    seen: set[str] = set()
+    todo = list(_children(entity))
     while todo:
         current = todo.pop()
         if current == entity.id:
@@ -341,8 +348,9 @@ def patch_resource(uow: UnitOfWork, kind: str, id: str, patch: dict[str, Any], b
     return result
 
 
-def _ids(references: Any) -> list[str] | None:
-    """The ids of a list of references (what identifies them; href and name may be left out)."""
+def _ids(references: Any) -> object:
+    """The ids of a list of references (what identifies them; href and name may be left out);
+    anything else as it is (only compared)."""
     if not isinstance(references, list):
         return references
     return sorted(str(r.get("id")) if isinstance(r, dict) else str(r) for r in references)

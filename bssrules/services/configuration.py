@@ -26,8 +26,9 @@ def basket_item(data: dict[str, Any], path: str, children_key: str = "cartItem")
     if not offering:
         raise InvalidInput(f"{path}: productOffering.id is required", path=(path,))
     product = data.get("product") or {}
-    characteristics = {c["name"]: c.get("value") for c in product.get("productCharacteristic") or []
-                       if isinstance(c, dict) and "name" in c}
+    # JSON values, checked by BasketItem (a Value each)
+    characteristics: dict[str, Any] = {c["name"]: c.get("value") for c in product.get("productCharacteristic") or []
+                                       if isinstance(c, dict) and "name" in c}
     resources = [r for r in values_at(product, "realizingResource.id") if isinstance(r, str)]
     children = [basket_item(child, f"{path}.{children_key}[{i}]", children_key)
                 for i, child in enumerate(data.get(children_key) or [])]
@@ -65,7 +66,10 @@ def _basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
     customer = next((p.get("id") for p in related if isinstance(p, dict) and p.get("role") in ("customer", "buyer")),
                     None)
     party, inventory = party_context(uow, customer)
-    as_of = parse_instant(body["requestedDate"]) if body.get("requestedDate") else dt.datetime.now(dt.timezone.utc)
+    # parse_instant makes a date-time of every text (or raises ValueError: a 400 above) and hands
+    # anything else back unchanged, for Basket's own Instant validator to decide on
+    as_of: Any = parse_instant(body["requestedDate"]) if body.get("requestedDate") \
+        else dt.datetime.now(dt.timezone.utc)
     channel = values_at(body, "channel.id")
     return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of, caller=caller_of(uow),
                   inventory=inventory, payers=payers_of(uow, [p for p in related if isinstance(p, dict)]))

@@ -125,6 +125,8 @@ def deliver_due(unit_of_work: UnitOfWorkFactory, send: Callable[[str, dict[str, 
         uow.commit()
     for item in due:
         attempts = item.attempts + 1
+        # (status, attempts, next attempt, last error, delivered): what OutboxStore.record takes
+        outcome: tuple[str, int, dt.datetime, str | None, dt.datetime | None]
         try:
             send(item.callback, item.document or {})
         except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried

@@ -25,7 +25,8 @@ from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound
 from bssrules.services import notifications
-from bssrules.pricing.valuation import value_basket
+from bssrules.money import Money
+from bssrules.pricing.valuation import Alteration, PriceLine, value_basket
 from bssrules.rules.decisions import decide
 from bssrules.services.records import StoredResource
 from bssrules.services.resources import values_at
@@ -79,11 +80,11 @@ def _violations(result: ValidationResult) -> list[dict[str, Any]]:
     return [{**v.to_dict(), "path": _order_path(v.to_dict()["path"])} for v in result.violations]
 
 
-def _money(amount: Any) -> dict[str, Any]:
+def _money(amount: Money) -> dict[str, Any]:
     return {"unit": amount.currency, "value": amount.amount}
 
 
-def _alteration(line: Any, alteration: Any) -> dict[str, Any]:
+def _alteration(line: PriceLine, alteration: Alteration) -> dict[str, Any]:
     """A discount as TMF622 shows it: the amount taken off (negative), which rule, how long."""
     shown: dict[str, Any] = {
         "name": f"{alteration.rule_set}/{alteration.rule}", "priceType": line.price_type,
@@ -153,13 +154,15 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
         as_of = parse_instant(body["requestedStartDate"]) if body.get("requestedStartDate") else now
     except ValueError as exc:
         raise InvalidInput(str(exc), path=("requestedStartDate",)) from None
-    basket = _basket(uow, body, as_of)  # type: ignore[arg-type]
+    if not isinstance(as_of, dt.datetime):  # parse_instant hands back what is neither text nor a date
+        raise InvalidInput("requestedStartDate is a date or date-time", path=("requestedStartDate",))
+    basket = _basket(uow, body, as_of)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
     if not result.valid:
         raise OrderRejected(_violations(result))
     order_id = body.get("id") or str(uuid.uuid4())
     document = {k: v for k, v in body.items() if k not in ("id", "href", "@type")}
-    document = _priced(document, basket, runtime, as_of)  # type: ignore[arg-type]
+    document = _priced(document, basket, runtime, as_of)
     document.update(state="acknowledged", orderDate=format_instant(now), request=_request_fingerprint(body))
     stored = StoredResource(KIND, order_id, 1, now, now, document, state="acknowledged",
                             party_id=basket.party.id, external_id=external_id,
@@ -295,11 +298,13 @@ def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], i
 
 def _payer_account(runtime: Runtime, basket: Basket, offering_id: str, price: dict[str, Any]) -> str | None:
     """The billing account that pays a price: by the split billing rules in force, else the owner's."""
+    as_of = basket.as_of
+    assert as_of is not None  # _complete builds the basket with as_of = now
     for compiled in runtime.rules:
-        if compiled.kind != "splitBilling" or not compiled.definition.valid_for.contains(basket.as_of):
+        if compiled.kind != "splitBilling" or not compiled.definition.valid_for.contains(as_of):
             continue
         charge = {"type": price.get("priceType"), "offering": offering_id}
-        payer = decide(compiled, {"charge": charge}, basket.as_of, with_trace=False).outcome["payer"]
+        payer = decide(compiled, {"charge": charge}, as_of, with_trace=False).outcome["payer"]
         if payer in basket.payers:
             return basket.payers[payer]
     return basket.payers.get("customer") or basket.payers.get("owner")

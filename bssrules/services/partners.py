@@ -183,7 +183,9 @@ def patch_partner(uow: UnitOfWork, partner_id: str, body: dict[str, Any]) -> dic
         document["apiBundle"] = _bundle(body["apiBundle"])
     uow.resources.replace(stored.bumped(document, _now()))
     uow.commit()
-    return render(uow.resources.get(KIND, partner_id))
+    updated = uow.resources.get(KIND, partner_id)
+    assert updated is not None  # it was found (for update) and replaced just above
+    return render(updated)
 
 
 def new_key(uow: UnitOfWork, partner_id: str) -> str:

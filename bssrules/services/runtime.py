@@ -38,13 +38,13 @@ def build_runtime(uow: UnitOfWork) -> Runtime:
         spec = catalog.resource_specifications.get(resource_spec_id)
         return list(spec.children) if spec and spec.children else None
 
-    for stored in uow.rule_sets.all():
-        definition = RULE_SET_TYPES[stored.kind].model_validate(stored.document)
+    for rule_set in uow.rule_sets.all():
+        definition = RULE_SET_TYPES[rule_set.kind].model_validate(rule_set.document)
         try:
             compiled = compile_rule_set(definition, compound_children=children)
         except CompileError as exc:  # they were checked at load; a failure here is a defect
-            raise BssRulesError(f"stored rule set {stored.id} v{stored.version} does not compile: {exc}") from exc
-        book.add(compiled, Origin(f"database ({stored.source})", 0))
+            raise BssRulesError(f"stored rule set {rule_set.id} v{rule_set.version} does not compile: {exc}") from exc
+        book.add(compiled, Origin(f"database ({rule_set.source})", 0))
     return Runtime(revision, catalog, book)
 
 

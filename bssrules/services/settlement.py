@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from bssrules.services import notifications
+from bssrules.catalog.model import ProductOffering
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.money import Money
@@ -33,12 +34,13 @@ CHARGE_TYPES = {"recurringCharge": "recurring", "usageCharge": "usage", "oneTime
 NOTE_TRANSITIONS = {"sent": {"validated", "onHold"}, "onHold": {"validated", "sent"}, "validated": {"settled"}}
 
 
-def _in(period: BillingPeriod, value: Any) -> bool:
+def _in(period: BillingPeriod, value: Any) -> dt.datetime | None:
+    """The instant ``value`` names when it falls in the period, else None."""
     try:
         instant = parse_instant(value) if value else None
     except ValueError:
-        return False
-    return isinstance(instant, dt.datetime) and period.start <= instant < period.end
+        return None
+    return instant if isinstance(instant, dt.datetime) and period.start <= instant < period.end else None
 
 
 def _items(uow: UnitOfWork, period: BillingPeriod) -> list[tuple[str, dict[str, Any], dt.datetime]]:
@@ -47,13 +49,14 @@ def _items(uow: UnitOfWork, period: BillingPeriod) -> list[tuple[str, dict[str, 
     items: list[tuple[str, dict[str, Any], dt.datetime]] = []
     for ticket in everyone.find("troubleTicket", {}, 1_000_000):
         doc = ticket.document
-        if not _in(period, doc.get("creationDate")):
+        created = _in(period, doc.get("creationDate"))
+        if created is None:
             continue
         facts = {k: doc[f] for k, f in (("type", "ticketType"), ("severity", "severity")) if doc.get(f)}
         originator = next((p["id"] for p in doc.get("relatedParty", []) if p.get("role") == "originator"), None)
         if originator:
             facts["originator"] = originator
-        items.append((f"troubleTicket {ticket.id}", {"ticket": facts}, parse_instant(doc["creationDate"])))
+        items.append((f"troubleTicket {ticket.id}", {"ticket": facts}, created))
     bills = [b for b in everyone.find("customerBill", {"billingPeriod.startDateTime": [format_instant(period.start)]},
                                       1_000_000) if b.document.get("category") != "settlement"]
     offerings: dict[str, str | None] = {}
@@ -66,14 +69,19 @@ def _items(uow: UnitOfWork, period: BillingPeriod) -> list[tuple[str, dict[str, 
                 stored = everyone.get("product", product)
                 offerings[product] = (values_at(stored.document, "productOffering.id") or [None])[0] if stored else None
             money = doc["taxIncludedAmount"]
-            charge = {"type": CHARGE_TYPES.get(doc.get("appliedBillingRateType"), "other"),
+            rate_type = doc.get("appliedBillingRateType")
+            charge = {"type": CHARGE_TYPES.get(rate_type, "other") if isinstance(rate_type, str) else "other",
                       "amount": Decimal(str(money["value"])), "currency": money["unit"]}
             offering = offerings.get(product or "")
             if offering:
                 charge["offering"] = offering
                 if offering not in categories:
                     entity = uow.catalog.get("productOffering", offering)
-                    categories[offering] = list(entity.entity.categories) if entity else []
+                    if entity is None:
+                        categories[offering] = []
+                    else:
+                        assert isinstance(entity.entity, ProductOffering)  # stored under the kind productOffering
+                        categories[offering] = list(entity.entity.categories)
                 charge["categories"] = categories[offering]
             service = next((c["value"] for c in doc.get("characteristic", []) if c.get("name") == "service"), None)
             if service:
@@ -81,9 +89,10 @@ def _items(uow: UnitOfWork, period: BillingPeriod) -> list[tuple[str, dict[str, 
             items.append((f"appliedCustomerBillingRate {rate.id}", {"charge": charge}, period.start))
     for violation in everyone.find("slaViolation", {}, 1_000_000):
         doc = violation.document
-        if _in(period, doc.get("observedAt")):
+        observed = _in(period, doc.get("observedAt"))
+        if observed is not None:
             metric = {"name": doc["metric"], "value": Decimal(str(doc["value"]))}
-            items.append((f"slaViolation {violation.id}", {"metric": metric}, parse_instant(doc["observedAt"])))
+            items.append((f"slaViolation {violation.id}", {"metric": metric}, observed))
     return items
 
 
@@ -170,7 +179,7 @@ def change_bill_state(uow: UnitOfWork, bill_id: str, body: dict[str, Any]) -> di
     target, current = body.get("state"), stored.document.get("state")
     if target == current:
         return render_note(stored)
-    if target not in NOTE_TRANSITIONS.get(current, set()):
+    if target not in (NOTE_TRANSITIONS.get(current, set()) if isinstance(current, str) else set()):
         raise Conflict(f"a settlement note {current} cannot become {target}")
     caller = uow.principal.id if uow.principal is not None and not uow.principal.is_admin else None
     payer = next(p["id"] for p in stored.document["relatedParty"] if p["role"] == "payer")

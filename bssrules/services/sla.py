@@ -72,7 +72,9 @@ def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[
         raise Conflict(f"an SLA with id '{stored.id}' already exists")
     uow.resources.insert(stored)
     uow.commit()
-    return _render("sla", "ServiceLevelAgreement", uow.resources.get("sla", stored.id))
+    created = uow.resources.get("sla", stored.id)
+    assert created is not None  # inserted just above, in this unit of work
+    return _render("sla", "ServiceLevelAgreement", created)
 
 
 def get_sla(uow: UnitOfWork, sla_id: str) -> dict[str, Any]:
@@ -82,7 +84,8 @@ def get_sla(uow: UnitOfWork, sla_id: str) -> dict[str, Any]:
     return _render("sla", "ServiceLevelAgreement", stored)
 
 
-def list_of(uow: UnitOfWork, kind: str, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict], int]:
+def list_of(uow: UnitOfWork, kind: str, filters: dict[str, list[str]], offset: int, limit: int
+            ) -> tuple[list[dict[str, Any]], int]:
     type_ = {"sla": "ServiceLevelAgreement", "slaViolation": "SlaViolation"}[kind]
     page, total = uow.resources.page(kind, filters, offset, limit)
     return [_render(kind, type_, s) for s in page], total
@@ -175,6 +178,12 @@ def _open_ticket(uow: UnitOfWork, sla: StoredResource, violation: dict[str, Any]
     return ticket_id
 
 
+def _observed_at(violation: StoredResource) -> dt.datetime:
+    instant = parse_instant(violation.document["observedAt"])
+    assert isinstance(instant, dt.datetime)  # measure() stores it as a date-time text (format_instant)
+    return instant
+
+
 def report(uow: UnitOfWork, sla_id: str, period: str) -> dict[str, Any]:
     """Violations of an SLA in a month (``YYYY-MM``), counted per rule and severity."""
     from bssrules.pricing.billing import BillingPeriod
@@ -186,7 +195,7 @@ def report(uow: UnitOfWork, sla_id: str, period: str) -> dict[str, Any]:
     except ValueError as exc:
         raise InvalidInput(str(exc), path=("period",)) from None
     found = [v for v in uow.resources.find("slaViolation", {"sla.id": [sla_id]}, 1_000_000)
-             if month.start <= parse_instant(v.document["observedAt"]) < month.end]
+             if month.start <= _observed_at(v) < month.end]
     counts: dict[tuple[str, str, str], int] = {}
     for v in found:
         key = (v.document["rule"], v.document["metric"], v.document["severity"])

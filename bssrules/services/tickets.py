@@ -123,10 +123,11 @@ def create_ticket(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> di
     if uow.resources.get(KIND, stored.id) is not None:
         raise Conflict(f"a TroubleTicket with id '{stored.id}' already exists")
     uow.resources.insert(stored)
-    stored = uow.resources.get(KIND, stored.id)
-    _publish(uow, "TroubleTicketCreateEvent", stored)
+    created = uow.resources.get(KIND, stored.id)
+    assert created is not None  # inserted just above, in this unit of work
+    _publish(uow, "TroubleTicketCreateEvent", created)
     uow.commit()
-    return render(stored)
+    return render(created)
 
 
 def change_ticket(uow: UnitOfWork, runtime: Runtime, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from bssrules.pricing.rating import DEFAULT_PAYER, period_of, rate_records, usag
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
+from bssrules.rules.loader import RuleBook
+from bssrules.rules.model import SplitBillingRuleSet, UsageRuleSet
 from bssrules.services.records import ChargeRow, StoredResource
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
@@ -43,7 +45,7 @@ def _now() -> dt.datetime:
 
 
 def _characteristics(body: Mapping[str, Any]) -> dict[str, Any]:
-    return {c.get("name"): c.get("value") for c in body.get("usageCharacteristic") or []
+    return {c["name"]: c.get("value") for c in body.get("usageCharacteristic") or []
             if isinstance(c, dict) and c.get("name")}
 
 
@@ -129,10 +131,9 @@ def _date_instant(value: Any) -> dt.datetime | None:
         parsed = parse_instant(value) if value else None
     except (ValueError, TypeError):
         return None
-    if parsed is None:
-        return None
-    return parsed if isinstance(parsed, dt.datetime) else dt.datetime(parsed.year, parsed.month, parsed.day,
-                                                                      tzinfo=dt.timezone.utc)
+    # parse_instant makes a date-time of every text and date, and hands anything else back
+    # unchanged: that is no instant either (the request schemas let only text in)
+    return parsed if isinstance(parsed, dt.datetime) else None
 
 
 def _subscriber(uow: UnitOfWork, runtime: Runtime, product: StoredResource, at: dt.datetime) -> Subscriber:
@@ -163,7 +164,7 @@ def _subscriber(uow: UnitOfWork, runtime: Runtime, product: StoredResource, at: 
                       tuple(sorted(active)), payers, split_billing_for(runtime.rules, payers, at))
 
 
-def split_billing_for(rules: Any, payers: Mapping[str, str], at: dt.datetime) -> str | None:
+def split_billing_for(rules: RuleBook, payers: Mapping[str, str], at: dt.datetime) -> str | None:
     """The split billing rule set of a subscription: the first in force (by id) every payer
     role of which the subscription has an account for."""
     for rule_set_id in sorted(rules.versions):
@@ -172,6 +173,7 @@ def split_billing_for(rules: Any, payers: Mapping[str, str], at: dt.datetime) ->
         if not versions:
             continue
         definition = versions[-1].definition
+        assert isinstance(definition, SplitBillingRuleSet)  # its kind is splitBilling
         roles = {role for rule in definition.rules for role, _ in rule.parts()}
         if definition.default:
             roles.add(definition.default)
@@ -189,9 +191,19 @@ def _bucket(stored: StoredResource) -> Bucket:
     return Bucket(stored.id, values_at(doc, "product.id")[0], str(remaining.get("units")),
                   Decimal(str(remaining.get("amount", 0))), int(doc.get("precedence", 100)),
                   () if usage_type in (None, ANY_SERVICE) else (usage_type,),
-                  parse_instant(valid["startDateTime"]) if valid.get("startDateTime") else None,
-                  parse_instant(valid["endDateTime"]) if valid.get("endDateTime") else None,
+                  _bucket_instant(valid.get("startDateTime")), _bucket_instant(valid.get("endDateTime")),
                   None if floor is None else Decimal(str(floor)))
+
+
+def _bucket_instant(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    parsed = parse_instant(value)
+    if not isinstance(parsed, dt.datetime):
+        # parse_instant hands back what is neither text nor a date (the request schema lets
+        # only text in); create_bucket answers this as a malformed bucket
+        raise TypeError(f"{value!r} is not a date-time")
+    return parsed
 
 
 def _accumulator_id(key: AccumulatorKey) -> str:
@@ -204,6 +216,7 @@ def _state(uow: UnitOfWork, runtime: Runtime, record: UsageRecord) -> RatingStat
                if s.document.get("status", "active") == "active"}
     totals: dict[AccumulatorKey, AccumulatorTotal] = {}
     for compiled in usage_rule_sets(runtime.rules, record.start):
+        assert isinstance(compiled.definition, UsageRuleSet)  # usage_rule_sets gives only usage rule sets
         for accumulator in compiled.definition.accumulators:
             key = AccumulatorKey(f"{compiled.id}/{accumulator.id}", record.subscriber,
                                  period_of(record.start, compiled, accumulator.period))
@@ -220,6 +233,8 @@ def _save_state(uow: UnitOfWork, before: RatingState, after: RatingState, now: d
         if before.buckets.get(bucket_id) == bucket:
             continue
         stored = uow.resources.get("bucket", bucket_id, for_update=True)
+        if stored is None:  # read by _state in this transaction, deleted by another since
+            raise Conflict(f"bucket '{bucket_id}' was deleted while this usage was rated; send the usage again")
         document = dict(stored.document, remainingValue={**(stored.document.get("remainingValue") or {}),
                                                          "amount": bucket.remaining})
         uow.resources.replace(stored.bumped(document, now))
@@ -325,13 +340,13 @@ def _create_one(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tupl
                             ({"code": "malformed", "label": problem or "malformed"},))
     else:
         product = uow.resources.get("product", record.subscriber, for_update=True)  # serialises the subscriber
+        not_active = inactive(product, record.start) if product is not None else None
         if product is None:
             result = RatedUsage(record, "rejected", ({"code": "unknownSubscriber",
                                                       "label": f"no product '{record.subscriber}' in the inventory"},))
-        elif inactive(product, record.start):
+        elif not_active:
             owner = product.partner_id
-            result = RatedUsage(record, "rejected", ({"code": "subscriptionNotActive",
-                                                      "label": inactive(product, record.start)},))
+            result = RatedUsage(record, "rejected", ({"code": "subscriptionNotActive", "label": not_active},))
         else:
             owner = product.partner_id
             subscriber = _subscriber(uow, runtime, product, record.start)
@@ -484,8 +499,7 @@ def _period(value: str | None, name: str) -> dt.datetime | None:
         parsed = parse_instant(value)
     except ValueError as exc:
         raise InvalidInput(f"{name}: {exc}", path=(name,)) from None
-    if not isinstance(parsed, dt.datetime):
-        parsed = dt.datetime(parsed.year, parsed.month, parsed.day, tzinfo=dt.timezone.utc)
+    assert isinstance(parsed, dt.datetime)  # parse_instant makes a date-time of every text
     return parsed
 
 

@@ -1,0 +1,458 @@
+"""The numba-compiled kernels of bulk rating: exact int64 arithmetic, prices, the scan.
+
+- :func:`_mul`, :func:`_add`, :func:`_round_half_up`, :func:`_half_even`, :func:`_convert`,
+  :func:`_in_rate_units`: int64 arithmetic checked for overflow, rounded as ``Decimal`` and
+  :func:`bssrules.pricing.units.convert` round (small: inlined into the loops);
+- :func:`_charge`, :func:`_price_all`: the charge of a volume at a rate (flat, graduated or
+  volume tiers) in the currency's minor units, as :func:`bssrules.pricing.rates.charge`;
+- :func:`_scan`: the stateful part of rating, record by record in rating order
+  (``rating._rate_one`` from step 2 on): thresholds, unit and money buckets, the payer
+  check, accumulator totals and threshold events.
+
+In a module of their own because they follow numba's rules, not Python's: numbers and numpy
+arrays in, tuples of arrays out, no polars, no objects, module constants frozen in at
+compilation. The codes they share with the tables (rate kinds, threshold actions) and with
+the assembly of the rated frame (what became of each record) are defined here. Compiled on
+first use and cached on disk (``cache=True``); called through :func:`_compiled`.
+"""
+from __future__ import annotations
+
+from typing import Callable, ParamSpec, TypeVar
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from bssrules.pricing.bulk_frames import _MAX, _POW10, SCAN_DIGITS
+
+_CONVERT_DIGITS = 12  # units.convert rounds a conversion that does not come out exact to 12 decimals
+# the codes of the tables they read (bssrules.pricing.bulk_tables): rate kinds, threshold actions
+_FLAT, _GRADUATED, _VOLUME_TIERS = 0, 1, 2
+_NOTIFY, _BLOCK, _CHANGE_RATE = 0, 1, 2
+
+# the arrays they take and give (numba compiles a version per dtype: these are the ones passed)
+_I64 = NDArray[np.int64]
+_I32 = NDArray[np.int32]
+_I8 = NDArray[np.int8]
+_Mask = NDArray[np.bool_]
+# what _scan gives back: per record its status, final rate, blocking threshold, rated volume
+# and its decimals, amount and prepaid part; then the bucket takes (record, bucket, quantity)
+# and the threshold events (record, slot, threshold, value)
+_ScanResult = tuple[_I8, _I32, _I64, _I64, _I8, _I64, _I64, _I64, _I64, _I64, _I64, _I64, _I64, _I64]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+_RATED, _BLOCKED, _INSUFFICIENT, _UNASSIGNED, _MISMATCH, _TOO_LARGE, _NOT_SCANNED = 0, 1, 2, 3, 4, 5, -1  # the scan
+_NO_RATE, _MALFORMED, _UNKNOWN = 6, 7, 8  # and what became of the records it did not see
+
+_SAFE_FACTOR = 3_037_000_499  # floor(sqrt(2**63 - 1)): two factors up to it never overflow
+
+
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
+def _mul(a: int, b: int) -> tuple[int, bool]:
+    """``a * b``, and whether it fits int64 (a division only for large factors)."""
+    if -_SAFE_FACTOR <= a <= _SAFE_FACTOR and -_SAFE_FACTOR <= b <= _SAFE_FACTOR:
+        return a * b, True
+    if a == 0 or b == 0:
+        return 0, True
+    if abs(a) > _MAX // abs(b):
+        return 0, False
+    return a * b, True
+
+
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
+def _add(a: int, b: int) -> tuple[int, bool]:
+    if (b > 0 and a > _MAX - b) or (b < 0 and a < -_MAX - b):
+        return 0, False
+    return a + b, True
+
+
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
+def _round_half_up(total: int, digits: int) -> int:
+    """``total / 10**digits`` rounded half away from zero (Decimal's ROUND_HALF_UP)."""
+    divisor: int = _POW10[digits]
+    magnitude = abs(total)
+    quotient = magnitude // divisor
+    if 2 * (magnitude - quotient * divisor) >= divisor:
+        quotient += 1
+    return -quotient if total < 0 else quotient
+
+
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
+def _half_even(numerator: int, divisor: int) -> int:
+    """``numerator / divisor`` rounded half to even (numerator >= 0): units.convert's rounding."""
+    quotient = numerator // divisor
+    twice = 2 * (numerator - quotient * divisor)
+    if twice > divisor or (twice == divisor and quotient % 2 == 1):
+        quotient += 1
+    return quotient
+
+
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
+def _convert(value: int, numerator: int, denominator: int, digits: int) -> tuple[int, bool]:
+    """``units.convert`` of a volume with ``digits`` decimals to another unit
+    (``value * numerator / denominator``): exact, or — with 12 decimals, as convert rounds —
+    rounded half to even; not ok when the result needs more decimals than ``digits``."""
+    if numerator == denominator:
+        return value, True
+    product, ok = _mul(value, numerator)
+    if not ok:
+        return 0, False
+    if product % denominator == 0:
+        return product // denominator, True
+    if digits < _CONVERT_DIGITS:
+        return 0, False
+    return _half_even(product, denominator), True
+
+
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
+def _in_rate_units(value: int, numerator: int, denominator: int, digits: int) -> tuple[int, int, bool]:
+    """``units.convert`` of a volume with ``digits`` decimals to the rate's unit: (value,
+    decimals, ok) — with ``digits`` decimals when exact there, else with 12, rounded half to
+    even as convert does."""
+    converted, ok = _convert(value, numerator, denominator, digits)
+    if ok:
+        return converted, digits, True
+    finer, ok = _mul(value, _POW10[_CONVERT_DIGITS - digits])
+    if not ok:
+        return 0, _CONVERT_DIGITS, False
+    converted, ok = _convert(finer, numerator, denominator, _CONVERT_DIGITS)
+    return converted, _CONVERT_DIGITS, ok
+
+
+@njit(cache=True)
+def _charge(rate: int, volume: int, digits: int, r_kind: _I8, r_price_digits: _I64, r_volume_digits: _I64,
+            r_minor: _I64, r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64, tier_amount: _I64) -> tuple[int, bool]:
+    """The charge of ``volume`` (with ``digits`` decimals) at ``rate``, in minor units:
+    ``rates.charge`` step by step (volume tiers beyond the last bound fall through to
+    graduated, as there)."""
+    if volume <= 0:
+        return 0, True
+    scale = max(digits, r_volume_digits[rate])
+    if r_price_digits[rate] + scale - r_minor[rate] > 18:
+        return 0, False
+    vol, ok = _mul(volume, _POW10[scale - digits])
+    if not ok:
+        return 0, False
+    tier_scale = _POW10[scale - r_volume_digits[rate]]
+    total = 0
+    if r_kind[rate] == _FLAT:
+        total, ok = _mul(r_flat[rate], vol)
+        if not ok:
+            return 0, False
+    else:
+        found = False
+        if r_kind[rate] == _VOLUME_TIERS:
+            for j in range(r_tier_ptr[rate], r_tier_ptr[rate + 1]):
+                up, ok = _mul(tier_up[j], tier_scale)
+                if not ok:
+                    return 0, False
+                if tier_up[j] < 0 or vol <= up:
+                    total, ok = _mul(tier_amount[j], vol)
+                    if not ok:
+                        return 0, False
+                    found = True
+                    break
+        if not found:
+            lower = 0
+            for j in range(r_tier_ptr[rate], r_tier_ptr[rate + 1]):
+                upper, ok = _mul(tier_up[j], tier_scale)
+                if not ok:
+                    return 0, False
+                if tier_up[j] < 0:
+                    upper = vol
+                if vol > lower:
+                    part, ok = _mul(tier_amount[j], min(vol, upper) - lower)
+                    if not ok:
+                        return 0, False
+                    total, ok = _add(total, part)
+                    if not ok:
+                        return 0, False
+                lower = upper
+                if vol <= lower:
+                    break
+    return _round_half_up(total, r_price_digits[rate] + scale - r_minor[rate]), True
+
+
+@njit(cache=True)
+def _price_all(active: _Mask, rate: _I32, volume: _I64, digits: int, unit: _I32, r_ok: _Mask, r_per: _I32,
+               conv_num: _I64, conv_den: _I64, r_kind: _I8, r_price_digits: _I64, r_volume_digits: _I64,
+               r_minor: _I64, r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64, tier_amount: _I64) -> tuple[_I64, _Mask]:
+    """The charge of every active record's whole volume at its rule's rate (minor units)."""
+    n = active.shape[0]
+    amount = np.zeros(n, np.int64)
+    fits = np.ones(n, np.bool_)
+    for i in range(n):
+        if not active[i]:
+            continue
+        r = rate[i]
+        u = unit[i] if unit[i] >= 0 else r_per[r]
+        if conv_num[u, r_per[r]] == 0:
+            continue  # unitMismatch: no charge
+        value, value_digits, ok = _in_rate_units(volume[i], conv_num[u, r_per[r]], conv_den[u, r_per[r]], digits)
+        if not ok or not r_ok[r]:
+            fits[i] = False
+            continue
+        amount[i], fits[i] = _charge(r, value, value_digits, r_kind, r_price_digits, r_volume_digits, r_minor, r_flat,
+                                     r_tier_ptr, tier_up, tier_amount)
+    return amount, fits
+
+
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
+def _grow(array: _I64, needed: int) -> _I64:
+    if needed <= array.shape[0]:
+        return array
+    bigger = np.empty(max(needed, 2 * array.shape[0]), array.dtype)
+    bigger[:array.shape[0]] = array
+    return bigger
+
+
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
+def _serves(b: int, service: int, at: int, b_from: _I64, b_to: _I64, b_service_ptr: _I64, b_services: _I32) -> bool:
+    if at < b_from[b] or at >= b_to[b]:
+        return False
+    if b_service_ptr[b] == b_service_ptr[b + 1]:
+        return True
+    for k in range(b_service_ptr[b], b_service_ptr[b + 1]):
+        if b_services[k] == service:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _scan(
+        # per record, in rating order: what it is and what the rules decided (fallback: per subscriber, set here)
+        active: _Mask, sub: _I64, start: _I64, service: _I32, unit: _I32, volume: _I64, digits: int, rate0: _I32,
+        amount0: _I64, amount0_fits: _Mask, acc_ptr: _I64, acc_def: _I64, acc_slot: _I64,
+        unassigned: _Mask, amount_dependent: _Mask, currency_dependent: _Mask, fallback: _Mask,
+        # the buckets (b_remaining updated in place)
+        sub_bucket_ptr: _I64, sub_buckets: _I64, b_money: _Mask, b_unit: _I32, b_remaining: _I64, b_floor: _I64,
+        b_has_floor: _Mask, b_from: _I64, b_to: _I64, b_service_ptr: _I64, b_services: _I32,
+        # the accumulator totals (updated in place)
+        s_volume: _I64, s_amount: _I64, s_rank: _I64, s_count: _I64,
+        # the thresholds, and how units convert
+        def_measure: _I8, def_ptr: _I64, t_column: _I64, t_level: _I64, t_action: _I8, t_rate: _I32,
+        conv_num: _I64, conv_den: _I64,
+        # the rates
+        r_ok: _Mask, r_per: _I32, r_kind: _I8, r_price_digits: _I64, r_volume_digits: _I64, r_minor: _I64,
+        r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64, tier_amount: _I64, r_currency: _I32, r_max_amount: _I64,
+) -> _ScanResult:
+    """The stateful part of rating, record by record in rating order (``rating._rate_one``
+    from step 2 on). Balances and totals are updated in place; a subscriber whose values
+    leave the integers here is flagged in ``fallback`` and its results are not to be used.
+    Volumes (records, unit buckets, volume totals) have ``digits`` decimals, money
+    :data:`SCAN_DIGITS`."""
+    n = active.shape[0]
+    status = np.full(n, _NOT_SCANNED, np.int8)
+    final_rate = rate0.copy()
+    blocked_by = np.full(n, -1, np.int64)
+    rated_volume = np.zeros(n, np.int64)
+    rated_digits = np.full(n, digits, np.int8)
+    amount = np.zeros(n, np.int64)
+    prepaid = np.zeros(n, np.int64)
+    take_row = np.empty(1024, np.int64)
+    take_bucket = np.empty(1024, np.int64)
+    take_qty = np.empty(1024, np.int64)
+    takes = 0
+    event_row = np.empty(1024, np.int64)
+    event_slot = np.empty(1024, np.int64)
+    event_threshold = np.empty(1024, np.int64)
+    event_value = np.empty(1024, np.int64)
+    events = 0
+    pending_bucket = np.empty(max(1, sub_buckets.shape[0]), np.int64)
+    pending_qty = np.empty(max(1, sub_buckets.shape[0]), np.int64)
+    new_volume = np.empty(max(1, acc_def.shape[0]), np.int64)
+    new_amount = np.empty(max(1, acc_def.shape[0]), np.int64)
+    for i in range(n):
+        s = sub[i]
+        if not active[i] or fallback[s]:
+            continue
+        rate = rate0[i]
+        blocked = -1
+        for k in range(acc_ptr[i], acc_ptr[i + 1]):
+            d, slot = acc_def[k], acc_slot[k]
+            if s_count[slot] == 0:
+                continue  # nothing reached yet: nothing blocks or changes the rate
+            for t in range(def_ptr[d], def_ptr[d + 1]):
+                if s_rank[slot, t_column[t]] < 0:
+                    continue
+                if t_action[t] == _BLOCK:
+                    blocked = t
+                    break
+                if t_action[t] == _CHANGE_RATE:
+                    rate = t_rate[t]
+            if blocked >= 0:
+                break
+        final_rate[i] = rate
+        if blocked >= 0:
+            status[i] = _BLOCKED
+            blocked_by[i] = blocked
+            continue
+        if not r_ok[rate]:
+            fallback[s] = True
+            continue
+        # the record's unit (the rate's when it names none) must convert to the rate's
+        u = unit[i] if unit[i] >= 0 else r_per[rate]
+        if conv_num[u, r_per[rate]] == 0:
+            status[i] = _MISMATCH
+            continue
+        # unit buckets, by Bucket.order, each converted to the record's unit
+        left = volume[i]
+        pending = 0
+        for bi in range(sub_bucket_ptr[s], sub_bucket_ptr[s + 1]):
+            if left <= 0:
+                break
+            b = sub_buckets[bi]
+            if b_money[b] or b_remaining[b] <= 0 or conv_num[b_unit[b], u] == 0 \
+                    or not _serves(b, service[i], start[i], b_from, b_to, b_service_ptr, b_services):
+                continue
+            available, ok = _convert(b_remaining[b], conv_num[b_unit[b], u], conv_den[b_unit[b], u], digits)
+            if not ok:
+                fallback[s] = True
+                break
+            take = min(available, left)
+            taken = b_remaining[b]  # a bucket used up gives exactly what it held
+            if take != available:
+                taken, ok = _convert(take, conv_num[u, b_unit[b]], conv_den[u, b_unit[b]], digits)
+                if not ok:
+                    fallback[s] = True
+                    break
+            pending_bucket[pending] = b
+            pending_qty[pending] = taken
+            pending += 1
+            left -= take
+        if fallback[s]:
+            continue
+        per = r_per[rate]
+        rated_value, rated_in, ok = _in_rate_units(left, conv_num[u, per], conv_den[u, per], digits)
+        if not ok:
+            fallback[s] = True
+            continue
+        if left == volume[i] and rate == rate0[i]:
+            if not amount0_fits[i]:
+                fallback[s] = True
+                continue
+            charge = amount0[i]
+        else:
+            charge, ok = _charge(rate, rated_value, rated_in, r_kind, r_price_digits, r_volume_digits, r_minor, r_flat,
+                                 r_tier_ptr, tier_up, tier_amount)
+            if not ok:
+                fallback[s] = True
+                continue
+        if charge > r_max_amount[rate]:  # rating.MAX_AMOUNT, in minor units
+            status[i] = _TOO_LARGE
+            amount[i] = charge
+            continue
+        charge_scan, ok = _mul(charge, _POW10[SCAN_DIGITS - r_minor[rate]])
+        if not ok:
+            fallback[s] = True
+            continue
+        # money buckets of the rate's currency (prepaid): all of the charge, down to their floors
+        has_money = False
+        due = charge_scan
+        for bi in range(sub_bucket_ptr[s], sub_bucket_ptr[s + 1]):
+            b = sub_buckets[bi]
+            if not b_money[b] or b_unit[b] != r_currency[rate] \
+                    or not _serves(b, service[i], start[i], b_from, b_to, b_service_ptr, b_services):
+                continue
+            has_money = True
+            if due <= 0:
+                break
+            if b_has_floor[b]:
+                available, ok = _add(b_remaining[b], -b_floor[b])
+                if not ok:
+                    fallback[s] = True
+                    break
+                available = max(available, 0)
+            else:
+                available = due
+            take = min(available, due)
+            if take > 0:
+                pending_bucket[pending] = b
+                pending_qty[pending] = take
+                pending += 1
+                due -= take
+        if fallback[s]:
+            continue
+        amount[i] = charge
+        if has_money and due > 0:
+            status[i] = _INSUFFICIENT
+            continue
+        paid_ahead = charge if has_money else 0
+        if charge - paid_ahead > 0:
+            # the payer plan was decided with the whole charge at the rule's rate: check the guess
+            if (amount_dependent[i] and charge != amount0[i]) or \
+                    (currency_dependent[i] and r_currency[rate] != r_currency[rate0[i]]):
+                fallback[s] = True
+                continue
+            if unassigned[i]:
+                status[i] = _UNASSIGNED
+                continue
+        # accumulators count the volume in the rule's unit (as it is when it does not convert)
+        counted = volume[i]
+        rule_unit = r_per[rate0[i]]
+        if conv_num[u, rule_unit] != 0:
+            counted, ok = _convert(volume[i], conv_num[u, rule_unit], conv_den[u, rule_unit], digits)
+            if not ok:
+                fallback[s] = True
+                continue
+        # totals first (they may overflow), then everything is committed
+        for k in range(acc_ptr[i], acc_ptr[i + 1]):
+            slot = acc_slot[k]
+            new_volume[k - acc_ptr[i]], ok = _add(s_volume[slot], counted)
+            if not ok:
+                fallback[s] = True
+            new_amount[k - acc_ptr[i]], ok = _add(s_amount[slot], charge_scan)
+            if not ok:
+                fallback[s] = True
+        if fallback[s]:
+            continue
+        take_row = _grow(take_row, takes + pending)
+        take_bucket = _grow(take_bucket, takes + pending)
+        take_qty = _grow(take_qty, takes + pending)
+        for p in range(pending):
+            b = pending_bucket[p]
+            b_remaining[b] -= pending_qty[p]
+            take_row[takes] = i
+            take_bucket[takes] = b
+            take_qty[takes] = pending_qty[p]
+            takes += 1
+        for k in range(acc_ptr[i], acc_ptr[i + 1]):
+            d, slot = acc_def[k], acc_slot[k]
+            s_volume[slot] = new_volume[k - acc_ptr[i]]
+            s_amount[slot] = new_amount[k - acc_ptr[i]]
+            value = s_volume[slot] if def_measure[d] == 0 else s_amount[slot]
+            if def_ptr[d] == def_ptr[d + 1] or value < t_level[def_ptr[d]]:
+                continue  # below the lowest threshold (they are listed from the lowest)
+            for t in range(def_ptr[d], def_ptr[d + 1]):
+                if s_rank[slot, t_column[t]] < 0 and value >= t_level[t]:
+                    s_rank[slot, t_column[t]] = s_count[slot]
+                    s_count[slot] += 1
+                    event_row = _grow(event_row, events + 1)
+                    event_slot = _grow(event_slot, events + 1)
+                    event_threshold = _grow(event_threshold, events + 1)
+                    event_value = _grow(event_value, events + 1)
+                    event_row[events] = i
+                    event_slot[events] = slot
+                    event_threshold[events] = t
+                    event_value[events] = value
+                    events += 1
+        status[i] = _RATED
+        rated_volume[i] = rated_value
+        rated_digits[i] = rated_in
+        prepaid[i] = paid_ahead
+    return (status, final_rate, blocked_by, rated_volume, rated_digits, amount, prepaid,
+            take_row[:takes], take_bucket[:takes], take_qty[:takes],
+            event_row[:events], event_slot[:events], event_threshold[:events], event_value[:events])
+
+
+def _compiled(kernel: Callable[_P, _R]) -> Callable[_P, _R]:
+    """The kernel, called with writable C-ordered arrays only: numba compiles one version per
+    kind of array, and polars hands out read-only views or copies depending on the data — a
+    second compilation (seconds) in the middle of a file otherwise."""
+    untyped: Callable[..., _R] = kernel  # called with the arguments made over
+
+    def call(*arguments: _P.args, **keywords: _P.kwargs) -> _R:
+        return untyped(*(np.require(a, requirements=["C", "W"]) if isinstance(a, np.ndarray) else a
+                         for a in arguments), **keywords)
+    return call

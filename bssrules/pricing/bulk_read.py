@@ -1,0 +1,425 @@
+"""Usage, subscriber and state files read into bulk rating's frames.
+
+- usage (CSV, JSON lines or Parquet, told by the extension): read a batch at a time with
+  text kept as text (:func:`read_usage_batches`), then checked and typed into
+  :data:`~bssrules.pricing.bulk_frames.RECORD_SCHEMA` by :func:`normalize_usage` — a bad
+  date, a negative or non-numeric volume, a missing id, subscriber or service make the row
+  ``malformed`` with the reference's words: it is kept and rejected, never dropped;
+- subscribers (CSV, JSON lines or Parquet) as
+  :data:`~bssrules.pricing.bulk_frames.SUBSCRIBER_SCHEMA`;
+- balances and accumulator totals (JSON lines), numbers read exactly as decimals.
+
+Apart from the rating of a file (:mod:`bssrules.pricing.bulk_io`) because this is where the
+formats' quirks live (CSV rows of the wrong length, JSON lines of mixed types, volumes
+written with an exponent), and none of it depends on how the frames are rated.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Iterator
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from bssrules.errors import InvalidInput
+from bssrules.pricing.bulk_frames import (
+    ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, SUBSCRIBER_SCHEMA, VOLUME, VOLUME_DIGITS, _representable, conform,
+)
+from bssrules.pricing.rating import MAX_VOLUME
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+READ_BATCH = 200_000  # rows read at a time while partitioning
+# rating.malformed's words for a volume beyond what one record can hold
+_TOO_MUCH = "the volume {} is beyond what one record can hold (at most " + f"{MAX_VOLUME:,})"
+_DECIMAL_TEXT = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$"
+
+
+def file_format(path: Path) -> str:
+    """``csv``, ``jsonl`` or ``parquet``, by the file's extension."""
+    kind = FORMATS.get(Path(path).suffix.lower())
+    if kind is None:
+        raise InvalidInput(f"{path}: unknown file format '{Path(path).suffix}'; use one of "
+                           f"{', '.join(sorted(FORMATS))}", path=(str(path),))
+    return kind
+
+
+def _existing(path: Path) -> Path:
+    if not Path(path).is_file():
+        raise InvalidInput(f"{path}: no such file", path=(str(path),))
+    return Path(path)
+
+
+# --------------------------------------------------------------------------- reading usage
+
+
+def read_usage_batches(path: Path, batch_size: int = READ_BATCH) -> Iterator[pl.DataFrame]:
+    """The rows of a usage file as they are written, a batch at a time (text stays text)."""
+    kind = file_format(_existing(path))
+    if kind == "parquet":
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)  # a record batch makes a frame
+            yield frame
+    elif kind == "csv":
+        yield from _csv_batches(path, batch_size)
+    else:
+        yield from _jsonl_batches(path, batch_size)
+
+
+def _csv_batches(path: Path, batch_size: int) -> Iterator[pl.DataFrame]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        names = next(csv.reader(handle), [])
+    if not names:
+        return
+    bad: list[str] = []
+
+    def keep_bad_row(row: Any) -> str:
+        bad.append(row.text)  # the row goes out as malformed, never dropped
+        return "skip"
+
+    reader = pacsv.open_csv(
+        path, read_options=pacsv.ReadOptions(block_size=1 << 22, encoding="utf-8"),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=keep_bad_row),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=True, quoted_strings_can_be_null=True))
+    pending: list[pl.DataFrame] = []
+    rows = 0
+    for batch in reader:
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        pending.append(frame)
+        rows += frame.height
+        if bad:
+            pending.append(_unreadable(bad, names))
+            bad.clear()
+        if rows >= batch_size:
+            yield pl.concat(pending, how="diagonal_relaxed")
+            pending, rows = [], 0
+    if bad:
+        pending.append(_unreadable(bad, names))
+    if pending:
+        yield pl.concat(pending, how="diagonal_relaxed")
+
+
+def _unreadable(texts: list[str], names: list[str]) -> pl.DataFrame:
+    """CSV rows of the wrong length: what fields they have, and why they are malformed."""
+    rows = []
+    for text in texts:
+        fields = next(csv.reader([text]), [])
+        row: dict[str, Any] = dict(zip(names, fields))
+        row["malformed"] = f"the row has {len(fields)} fields where the header has {len(names)}"
+        rows.append(row)
+    return pl.DataFrame(rows, schema={**{n: pl.Utf8 for n in names}, "malformed": pl.Utf8})
+
+
+def _jsonl_batches(path: Path, batch_size: int) -> Iterator[pl.DataFrame]:
+    with open(path, "rb") as handle:
+        while True:
+            lines = [line for line in (handle.readline() for _ in range(batch_size)) if line]
+            if not lines:
+                return
+            yield _jsonl_frame(lines)
+            if len(lines) < batch_size:
+                return
+
+
+def _jsonl_frame(lines: list[bytes]) -> pl.DataFrame:
+    lines = [line for line in lines if line.strip()]
+    try:
+        return pl.read_ndjson(io.BytesIO(b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)),
+                              infer_schema_length=None)
+    except Exception:  # noqa: BLE001 - a bad line, or mixed types: read line by line, keep the bad ones
+        rows: list[dict[str, Any]] = []
+        for line in lines:
+            try:
+                value = json.loads(line)
+                if not isinstance(value, dict):
+                    raise ValueError("not an object")
+                rows.append({k: None if v is None else v if isinstance(v, (bool, list, dict)) else str(v)
+                             for k, v in value.items()})
+            except ValueError:
+                rows.append({"malformed": f"a line that is not a JSON object: {line[:200].decode(errors='replace')}"})
+        return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def normalize_usage(raw: pl.DataFrame) -> pl.DataFrame:
+    """Rows as read -> :data:`RECORD_SCHEMA`, with ``malformed`` saying what is wrong with a row
+    (the first problem, in column order)."""
+    columns = set(raw.columns)
+
+    def text(name: str) -> pl.Expr:
+        if name not in columns:
+            return pl.lit(None, dtype=pl.Utf8)
+        return pl.col(name).cast(pl.Utf8)
+
+    def missing(name: str) -> pl.Expr:
+        return pl.when(text(name).is_null() | (text(name) == "")).then(pl.lit(f"the record has no {name}"))
+
+    start, start_problem = _start(raw, "start" in columns)
+    volume, volume_problem = _volume(raw, "volume" in columns)
+    roaming, roaming_problem = _roaming(raw, "roaming" in columns)
+    read_problem = pl.col("malformed").cast(pl.Utf8) if "malformed" in columns else pl.lit(None, dtype=pl.Utf8)
+    frame = raw.select(id=text("id"), subscriber=text("subscriber"), service=text("service"), start=start,
+                       volume=volume, unit=text("unit"), type=text("type"), roaming=roaming,
+                       country=text("country"),
+                       before_volume=pl.coalesce(read_problem, missing("id"), missing("subscriber"), start_problem),
+                       service_problem=pl.when(text("service").is_null())
+                       .then(pl.lit("the usage service must be a non-empty text, got None"))
+                       .when(text("service") == "").then(pl.lit("the usage service must be a non-empty text, got ''")),
+                       volume_problem=volume_problem, after_volume=roaming_problem)
+    frame = _scientific_volumes(frame, raw)
+    # in the order rating.malformed checks them, so that the labels are the reference's
+    frame = frame.with_columns(malformed=pl.coalesce("before_volume", "volume_problem", "service_problem",
+                                                     "after_volume"))
+    return conform(frame, RECORD_SCHEMA)
+
+
+def _scientific_volumes(frame: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
+    """Volumes written with an exponent (``1e-7``, as floats print), read exactly in Python:
+    they are few, and polars would read them through a float."""
+    if "volume" not in raw.columns or raw.schema["volume"].is_integer() or isinstance(raw.schema["volume"], pl.Decimal):
+        return frame
+    given = raw["volume"].cast(pl.Utf8).str.strip_chars()
+    odd = given.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$").fill_null(False)
+    if not odd.any():
+        return frame
+    volumes, problems = frame["volume"].to_list(), frame["volume_problem"].to_list()
+    for row in odd.arg_true().to_list():
+        number = Decimal(given[row])
+        volumes[row], problems[row] = None, None
+        if number < 0:
+            problems[row] = f"the volume must be a number of at least 0, got {given[row]}"
+            volumes[row] = number if _representable(number) else None
+        elif number > MAX_VOLUME:
+            problems[row] = _TOO_MUCH.replace("{}", given[row])
+        elif not _representable(number):
+            problems[row] = f"the volume has more than {VOLUME_DIGITS} decimals"
+        elif abs(number) >= Decimal(10) ** (38 - VOLUME_DIGITS):
+            problems[row] = f"the volume {given[row]} is too large"
+        else:
+            volumes[row] = number
+    return frame.with_columns(pl.Series("volume", volumes, dtype=VOLUME),
+                              pl.Series("volume_problem", problems, dtype=pl.Utf8))
+
+
+def _start(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
+    if not present:
+        return pl.lit(None, dtype=pl.Datetime("us", "UTC")), pl.lit("the record has no start")
+    dtype = raw.schema["start"]
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:  # a timestamp without zone: the usage start has no time zone
+            return pl.lit(None, dtype=pl.Datetime("us", "UTC")), \
+                pl.when(pl.col("start").is_not_null()).then(pl.lit("the usage start has no time zone")) \
+                .otherwise(pl.lit("the record has no start"))
+        value = pl.col("start").dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+        return value, pl.when(value.is_null()).then(pl.lit("the record has no start"))
+    given = pl.col("start").cast(pl.Utf8).str.strip_chars()
+    iso = given.str.replace(r"^(\d{4}-\d{2}-\d{2})[ t]", "${1}T").str.replace(r"[zZ]$", "+00:00")
+    zoned = iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_unit="us", time_zone="UTC")
+    naive = iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+    problem = pl.when(given.is_null() | (given == "")).then(pl.lit("the record has no start")) \
+        .when(zoned.is_null() & naive.is_not_null()).then(pl.lit("the usage start has no time zone")) \
+        .when(zoned.is_null()).then(pl.format("the usage start must be a date-time, got '{}'", given))
+    return zoned, problem
+
+
+def _volume(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
+    if not present:
+        return pl.lit(None, dtype=VOLUME), pl.lit("the record has no volume")
+    dtype = raw.schema["volume"]
+    column = pl.col("volume")
+    negative = pl.format("the volume must be a number of at least 0, got {}", column.cast(pl.Utf8))
+    if dtype.is_integer():
+        return column.cast(VOLUME), pl.when(column.is_null()).then(pl.lit("the record has no volume")) \
+            .when(column < 0).then(negative) \
+            .when(column > MAX_VOLUME).then(pl.format(_TOO_MUCH, column.cast(pl.Utf8)))
+    if isinstance(dtype, pl.Decimal):
+        scale = dtype.scale or 0
+        fits = pl.lit(True) if scale <= VOLUME_DIGITS else \
+            (column.to_physical() % pl.lit(10 ** (scale - VOLUME_DIGITS), dtype=pl.Int128)) == 0
+        return column.cast(VOLUME, strict=False), \
+            pl.when(column.is_null()).then(pl.lit("the record has no volume")) \
+            .when(column < 0).then(negative) \
+            .when(column > MAX_VOLUME).then(pl.format(_TOO_MUCH, column.cast(pl.Utf8))) \
+            .when(~fits).then(pl.lit(f"the volume has more than {VOLUME_DIGITS} decimals"))
+    # floats are read by their shortest text (as the rules read them); text as written
+    given = column.cast(pl.Utf8).str.strip_chars()
+    plain = given.str.contains(_DECIMAL_TEXT)
+    decimals = given.str.extract(r"\.(\d*?)0*\s*$", 1).str.len_chars().fill_null(0)
+    # a negative volume is kept (the record says what it says) and rejected
+    value = pl.when(plain & (decimals <= VOLUME_DIGITS)).then(given.str.strip_chars_start("+")) \
+        .cast(VOLUME, strict=False)
+    number = given.cast(pl.Float64, strict=False)
+    problem = pl.when(given.is_null() | (given == "")).then(pl.lit("the record has no volume")) \
+        .when(plain & (decimals > VOLUME_DIGITS)).then(pl.lit(f"the volume has more than {VOLUME_DIGITS} decimals")) \
+        .when(plain & value.is_null()).then(pl.format("the volume {} is too large", given)) \
+        .when(plain & (value < 0)).then(pl.format("the volume must be a number of at least 0, got {}", given)) \
+        .when(plain & (value > MAX_VOLUME)).then(pl.format(_TOO_MUCH, given)) \
+        .when(~plain & (number < 0)).then(pl.format("the volume must be a number of at least 0, got {}", given)) \
+        .when(~plain).then(pl.format("the volume must be a number of at least 0, got {}", given))
+    return value, problem
+
+
+def _roaming(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
+    if not present:
+        return pl.lit(None, dtype=pl.Boolean), pl.lit(None, dtype=pl.Utf8)
+    if raw.schema["roaming"] == pl.Boolean:
+        return pl.col("roaming"), pl.lit(None, dtype=pl.Utf8)
+    given = pl.col("roaming").cast(pl.Utf8).str.strip_chars().str.to_lowercase()
+    value = pl.when(given.is_in(["true", "1", "yes"])).then(True).when(given.is_in(["false", "0", "no"])) \
+        .then(False).otherwise(pl.lit(None, dtype=pl.Boolean))
+    problem = pl.when(given.is_not_null() & (given != "") & value.is_null()) \
+        .then(pl.format("the usage roaming flag must be true or false, got '{}'", pl.col("roaming").cast(pl.Utf8)))
+    return value, problem
+
+
+# ------------------------------------------------------------------ subscribers and state
+
+
+def read_subscribers(path: Path) -> pl.DataFrame:
+    """A subscribers file (CSV, JSON lines or Parquet) as :data:`SUBSCRIBER_SCHEMA`."""
+    kind = file_format(_existing(path))
+    if kind == "jsonl":
+        rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+        raw = pl.DataFrame([{k: (json.dumps(v) if k == "payers" and isinstance(v, dict) else v)
+                             for k, v in row.items()} for row in rows], infer_schema_length=None)
+    elif kind == "csv":
+        raw = pl.read_csv(path, infer_schema=False)
+    else:
+        raw = pl.read_parquet(path)
+    if "id" not in raw.columns:
+        raise InvalidInput(f"{path}: the subscribers need an 'id' column", path=(str(path),))
+    return _normalize_subscribers(raw)
+
+
+def _normalize_subscribers(raw: pl.DataFrame) -> pl.DataFrame:
+    def text(name: str) -> pl.Expr:
+        return pl.col(name).cast(pl.Utf8) if name in raw.columns else pl.lit(None, dtype=pl.Utf8)
+
+    offerings: pl.Expr = pl.lit([], dtype=pl.List(pl.Utf8))
+    if "active_offerings" in raw.columns:
+        if isinstance(raw.schema["active_offerings"], pl.List):
+            offerings = pl.col("active_offerings").cast(pl.List(pl.Utf8))
+        else:
+            offerings = pl.col("active_offerings").cast(pl.Utf8).str.split(";") \
+                .list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
+    frame = raw.select(id=text("id"), party_id=text("party_id"), classification=text("classification"),
+                       offering=text("offering"), active_offerings=offerings.fill_null(pl.lit([], pl.List(pl.Utf8))),
+                       split_billing=text("split_billing"))
+    return conform(frame.with_columns(payers=_payers(raw)), SUBSCRIBER_SCHEMA)
+
+
+def _payers(raw: pl.DataFrame) -> pl.Series:
+    """Payer role -> billing account per subscriber, in the order given."""
+    payers: list[list[dict[str, str]]] = [[] for _ in range(raw.height)]
+    if "payers" in raw.columns:
+        column = raw["payers"]
+        if isinstance(column.dtype, pl.Struct):
+            for i, value in enumerate(column.to_list()):
+                payers[i] += [{"role": k, "account": str(v)} for k, v in (value or {}).items() if v is not None]
+        elif isinstance(column.dtype, pl.List) and column.dtype == SUBSCRIBER_SCHEMA["payers"] \
+                and not any(c.startswith("payer.") for c in raw.columns):
+            return column.fill_null(pl.lit([], dtype=SUBSCRIBER_SCHEMA["payers"]))  # already [{role, account}]
+        elif isinstance(column.dtype, pl.List):  # [{role, account}] or a Parquet map [{key, value}]
+            for i, value in enumerate(column.to_list()):
+                payers[i] += [{"role": str(e.get("role", e.get("key"))),
+                               "account": str(e.get("account", e.get("value")))} for e in value or ()]
+        else:
+            for i, value in enumerate(column.cast(pl.Utf8).to_list()):
+                if value:
+                    try:
+                        mapping = json.loads(value)
+                    except ValueError:
+                        raise InvalidInput(f"subscriber {raw['id'][i]}: payers must be a JSON object "
+                                           f"role -> billing account, got {value!r}") from None
+                    payers[i] += [{"role": k, "account": str(v)} for k, v in mapping.items() if v is not None]
+    for name in raw.columns:
+        if name.startswith("payer."):
+            role = name.split(".", 1)[1]
+            for i, value in enumerate(raw[name].cast(pl.Utf8).to_list()):
+                if value:
+                    payers[i].append({"role": role, "account": value})
+    return pl.Series("payers", payers, dtype=SUBSCRIBER_SCHEMA["payers"])
+
+
+def _decimal(value: Any, what: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidInput(f"{what}: expected a number, got {value!r}") from None
+    if not number.is_finite():
+        raise InvalidInput(f"{what}: expected a finite number, got {value!r}")
+    return number
+
+
+def _instant(value: Any, what: str) -> Any:
+    if value is None:
+        return None
+    from bssrules.catalog.types import parse_instant
+
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{what}: {exc}") from None
+
+
+def read_buckets(path: Path) -> pl.DataFrame:
+    """Balances from JSON lines: ``id, subscriber, unit, remaining`` and optionally
+    ``precedence`` (100), ``services``, ``valid_from``, ``valid_to``, ``floor`` (0 when
+    absent; null: no limit). Amounts are read exactly (as decimals, never floats)."""
+    columns: dict[str, list[Any]] = {name: [] for name in BUCKET_SCHEMA}
+    for number, data in _json_lines(path):
+        where = f"{path}:{number}"
+        try:
+            columns["id"].append(str(data["id"]))
+            columns["subscriber"].append(str(data["subscriber"]))
+            columns["unit"].append(str(data["unit"]))
+            columns["remaining"].append(_decimal(data["remaining"], where))
+        except KeyError as exc:
+            raise InvalidInput(f"{where}: a bucket needs {exc.args[0]!r}") from None
+        columns["precedence"].append(int(data.get("precedence", 100)))
+        columns["services"].append([str(x) for x in data.get("services") or ()])
+        columns["valid_from"].append(_instant(data.get("valid_from", data.get("validFrom")), where))
+        columns["valid_to"].append(_instant(data.get("valid_to", data.get("validTo")), where))
+        floor = data["floor"] if "floor" in data else 0  # absent: 0, never below zero; null: no limit
+        columns["floor"].append(None if floor is None else _decimal(floor, where))
+    return pl.DataFrame([pl.Series(name, values, dtype=BUCKET_SCHEMA[name]) for name, values in columns.items()])
+
+
+def read_accumulators(path: Path) -> pl.DataFrame:
+    """Accumulator totals from JSON lines (as :func:`write_state` writes them)."""
+    columns: dict[str, list[Any]] = {name: [] for name in ACCUMULATOR_SCHEMA}
+    for number, data in _json_lines(path):
+        where = f"{path}:{number}"
+        try:
+            for name in ("accumulator", "subscriber", "period"):
+                columns[name].append(str(data[name]))
+        except KeyError as exc:
+            raise InvalidInput(f"{where}: an accumulator total needs {exc.args[0]!r}") from None
+        columns["volume"].append(_decimal(data.get("volume", 0), where))
+        columns["amount"].append(_decimal(data.get("amount", 0), where))
+        columns["reached"].append([str(x) for x in data.get("reached") or ()])
+    return pl.DataFrame([pl.Series(name, values, dtype=ACCUMULATOR_SCHEMA[name])
+                         for name, values in columns.items()])
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of a JSON lines file; numbers as decimals."""
+    decoder = json.JSONDecoder(parse_float=Decimal)
+    with open(_existing(path), encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = decoder.decode(line)
+            except ValueError as exc:
+                raise InvalidInput(f"{path}:{number}: not JSON: {exc}") from None
+            if not isinstance(data, dict):
+                raise InvalidInput(f"{path}:{number}: expected a JSON object")
+            yield number, data

@@ -1,0 +1,129 @@
+"""Rated frames and the new state written out: CSV, JSON lines or Parquet.
+
+:class:`RatedWriter` writes rated frames one after the other into one file of the format of
+its extension: in CSV and JSON lines with amounts as exact decimal text (money with its
+currency's decimals, volumes without trailing zeros; in CSV the nested columns as JSON
+text), in Parquet as decimal columns. :func:`write_state` writes the balances and totals as
+JSON lines, which :func:`bssrules.pricing.bulk_read.read_buckets` and
+:func:`~bssrules.pricing.bulk_read.read_accumulators` read back.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from bssrules.money import minor_unit_exponent
+from bssrules.pricing.bulk_frames import MONEY_DIGITS, RATED_SCHEMA, BulkState, conform
+from bssrules.pricing.bulk_read import file_format
+
+
+def _plain_text(column: pl.Expr) -> pl.Expr:
+    """A decimal as text without the trailing zeros of its column's scale."""
+    return column.cast(pl.Utf8).str.replace(r"(\.\d*?)0+$", "${1}").str.replace(r"\.$", "")
+
+
+def _money_text(amount: pl.Expr, currency: pl.Expr, currencies: list[str]) -> pl.Expr:
+    """An amount with the decimals of its currency's minor unit (2.50 EUR, 3 JPY, 1.250 KWD);
+    ``currencies``: those the column holds."""
+    exponents = {c: minor_unit_exponent(c) for c in currencies}
+    exponent = currency.replace_strict(exponents, default=0, return_dtype=pl.Int64)  # no currency: no charge
+    minor = amount.to_physical() // pl.lit(10, pl.Int128).pow(pl.lit(MONEY_DIGITS) - exponent)
+    magnitude = minor.abs()
+    power = pl.lit(10, pl.Int128).pow(exponent)
+    whole = (magnitude // power).cast(pl.Utf8)
+    fraction = (magnitude % power).cast(pl.Utf8).str.zfill(exponent)
+    sign = pl.when(minor < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.when(amount.is_null()).then(pl.lit(None, pl.Utf8)) \
+        .when(exponent == 0).then(pl.concat_str([sign, whole])) \
+        .otherwise(pl.concat_str([sign, whole, pl.lit("."), fraction]))
+
+
+def _decimals_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(_plain_text(pl.col(name)) for name, dtype in frame.schema.items()
+                              if isinstance(dtype, pl.Decimal))
+
+
+def _text_output(frame: pl.DataFrame, nested_as_json: bool) -> pl.DataFrame:
+    """The rated frame for CSV or JSON lines: exact decimal text, currency decimals for money."""
+    element = pl.element()
+    currencies = frame["currency"].drop_nulls().unique().to_list()
+    out = frame.with_columns(
+        _plain_text(pl.col("volume")), _plain_text(pl.col("rated_volume")),
+        _money_text(pl.col("amount"), pl.col("currency"), currencies).alias("amount"),
+        _money_text(pl.col("prepaid"), pl.col("currency"), currencies).alias("prepaid"),
+        _charges_text(frame, currencies),
+        pl.col("buckets").list.eval(element.struct.with_fields(taken=_plain_text(element.struct.field("taken")))),
+        pl.col("events").list.eval(element.struct.with_fields(value=_plain_text(element.struct.field("value")))),
+        pl.col("start").dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ"),
+    )
+    if nested_as_json:
+        out = out.with_columns(
+            pl.concat_str([pl.lit("["), pl.col(name).list.eval(element.struct.json_encode()).list.join(","),
+                           pl.lit("]")]).alias(name)
+            for name in ("charges", "buckets", "events", "reasons"))
+    return out
+
+
+def _charges_text(frame: pl.DataFrame, currencies: list[str]) -> pl.Series:
+    """The charges with their amounts in the decimals of the record's currency."""
+    parts = frame.select(pl.int_range(pl.len()).alias("row"), "currency", "charges").explode("charges") \
+        .filter(pl.col("charges").is_not_null()).unnest("charges")
+    parts = parts.with_columns(_money_text(pl.col("amount"), pl.col("currency"), currencies).alias("amount"))
+    lists = parts.group_by("row", maintain_order=True).agg(charges=pl.struct("payer", "billing_account", "amount"))
+    joined = pl.DataFrame({"row": pl.int_range(frame.height, eager=True)}).join(lists, on="row", how="left",
+                                                                                maintain_order="left")
+    empty = pl.lit([], dtype=pl.List(pl.Struct({"payer": pl.Utf8, "billing_account": pl.Utf8, "amount": pl.Utf8})))
+    return joined.select(pl.col("charges").fill_null(empty))["charges"]
+
+
+_FEW_VALUES = ["service", "unit", "type", "country", "status", "rule_set", "rule", "provisioning_id", "currency",
+               "reason_code", "reason_label", "rated_by"]
+
+
+class RatedWriter:
+    """Writes rated frames one after the other into one file of the format of its extension."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.kind = file_format(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._parquet: pq.ParquetWriter | None = None
+        self._handle: IO[bytes] | None = None
+        self._header = True
+
+    def write(self, frame: pl.DataFrame) -> None:
+        frame = conform(frame, RATED_SCHEMA)
+        if self.kind == "parquet":
+            table = frame.to_arrow()
+            if self._parquet is None:
+                # dictionaries for the columns of few values only: building one for ids and times costs
+                # more than it saves; no statistics (nobody filters rated files by min/max here)
+                self._parquet = pq.ParquetWriter(self.path, table.schema, compression="snappy",
+                                                 use_dictionary=_FEW_VALUES, write_statistics=False)
+            self._parquet.write_table(table.cast(self._parquet.schema))
+            return
+        if self._handle is None:
+            self._handle = open(self.path, "wb")
+        if self.kind == "csv":
+            _text_output(frame, nested_as_json=True).write_csv(self._handle, include_header=self._header)
+            self._header = False
+        else:
+            _text_output(frame, nested_as_json=False).write_ndjson(self._handle)
+
+    def close(self) -> None:
+        if self._parquet is None and self._handle is None:
+            self.write(pl.DataFrame(schema=RATED_SCHEMA))  # an empty input still gives a valid file
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._handle is not None:
+            self._handle.close()
+
+
+def write_state(state: BulkState, folder: Path) -> None:
+    """``buckets.jsonl`` and ``accumulators.jsonl`` in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _decimals_as_text(state.buckets).write_ndjson(folder / "buckets.jsonl")
+    _decimals_as_text(state.accumulators).write_ndjson(folder / "accumulators.jsonl")
