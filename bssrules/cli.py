@@ -296,20 +296,30 @@ def bill(period: str = typer.Argument(..., help="The month to bill, YYYY-MM."),
 
 @app.command()
 def deliver(once: bool = typer.Option(False, help="One pass, then exit (default: deliver until stopped)."),
+            retention: Optional[str] = typer.Option(
+                None, envvar="BSSRULES_DELIVERY_RETENTION",
+                help="How long a failing delivery is retried before it is given up (failed), e.g. 72h or 3d "
+                     "(default 72h)."),
+            max_backoff: Optional[str] = typer.Option(
+                None, envvar="BSSRULES_DELIVERY_MAX_BACKOFF",
+                help="The longest wait between two attempts, e.g. 5m (default 5m)."),
             database_url: Optional[str] = DatabaseOption) -> None:
     """Deliver the events of the outbox to the registered hubs (what each API worker also
-    does in the background), with retries and backoff."""
-    import time
-
+    does in the background): in order per hub, retried with backoff for the retention."""
     from functools import partial
 
-    from bssrules.services.notifications import deliver_due
+    from bssrules.services.notifications import RetryPolicy, deliver_due
     from bssrules.store import UnitOfWork, make_engine
 
+    try:
+        policy = RetryPolicy.from_env(retention, max_backoff)
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
     engine = make_engine(database_url)
     try:
         while True:
-            sent = deliver_due(partial(UnitOfWork, engine))
+            sent = deliver_due(partial(UnitOfWork, engine), policy=policy)
             if once:
                 out.print(f"{sent} deliveries attempted")
                 return
@@ -319,6 +329,34 @@ def deliver(once: bool = typer.Option(False, help="One pass, then exit (default:
         pass
     finally:
         engine.dispose()
+
+
+@app.command()
+def redeliver(hub: str = typer.Option(..., "--hub", help="The id of the hub (the EventSubscription)."),
+              event: Optional[str] = typer.Option(None, "--event", help="Send this event again (failed or "
+                                                                        "delivered)."),
+              since: Optional[str] = typer.Option(None, "--since", help="Send again the failed deliveries of the "
+                                                                        "events made since this date or date-time."),
+              database_url: Optional[str] = DatabaseOption) -> None:
+    """Queue again what a hub was to be sent: one event, or its failed deliveries (all, or
+    those of the events made since an instant); the dispatcher sends them in order."""
+    from bssrules.services.notifications import redeliver as redeliver_events
+    from bssrules.store import UnitOfWork, make_engine
+
+    request = {k: v for k, v in (("event", event), ("since", since)) if v is not None}
+    engine = make_engine(database_url)
+    try:
+        with UnitOfWork(engine) as uow:
+            done = redeliver_events(uow, hub, request)
+    except BssRulesError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    count = done["redelivered"]
+    out.print(f"hub {escape(hub)}: {count} {'delivery' if count == 1 else 'deliveries'} queued again")
+    for event_id in done["event"]:
+        out.print(f"  {escape(event_id)}")
 
 
 @app.command(name="admin-key")

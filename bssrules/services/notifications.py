@@ -1,46 +1,132 @@
 """Notifications: TMF hubs, an outbox written with the change, and delivery with retries.
 
 A partner registers a hub on an API (``POST {api}/hub`` with a ``callback`` URL and an
-optional ``query``: ``eventType=ProductOrderStateChangeEvent&event.productOrder.state=completed``).
-A change that others may act on (an order's state, a ticket, an SLA violation, a threshold
-reached, a bill issued) writes its event — and one delivery per matching hub — in the same
-transaction as the change: no change without its event, no event without its change.
+optional ``query``: ``eventType=ProductOrderStateChangeEvent&event.productOrder.state=completed``);
+a query naming what the API's events do not hold (it could never match) is refused, with a
+suggestion. A change that others may act on (an order's state, a ticket, an SLA violation, a
+threshold reached, a bill issued) writes its event — and one delivery per matching hub — in
+the same transaction as the change: no change without its event, no event without its change.
 
 A dispatcher (a thread of every API worker, or ``bssrules deliver``) claims due deliveries
 by leasing them for a minute (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers
 never claim one twice), POSTs the event with no database transaction open, and records the
-outcome: delivered, or retried with exponential backoff
-(2, 4, 8 … seconds, at most an hour) and, after ``MAX_ATTEMPTS``, marked failed — kept
-and visible, never dropped. Everything is in the database, so a restart resumes delivery.
+outcome. A hub is sent its events in the order they were made: while one waits for a retry,
+the hub's later events wait behind it. A failed attempt is retried after 2, 4, 8 … seconds,
+at most ``max_backoff`` apart (5 minutes: a receiver back from a long outage hears from us
+within minutes), for the ``retention`` (72 hours) since the event was made or redelivered;
+then the delivery is ``failed`` — kept, listed, and redelivered on request (one event, or
+those of a hub since an instant). Everything is in the database, so a restart resumes delivery.
 A hub sees only the events of its partner's own data (the operator's hubs see all).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import re
 import threading
 import uuid
-from typing import Any, Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
-from bssrules.catalog.types import format_instant
-from bssrules.errors import InvalidInput, NotFound
-from bssrules.services.records import StoredResource
+from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
+from bssrules.services.records import Delivery, StoredResource
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork, UnitOfWorkFactory
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger("bssrules.services.notifications")
-MAX_ATTEMPTS = 8
-MAX_BACKOFF_S = 3600
 LEASE = dt.timedelta(seconds=60)  # how long a claimed delivery is left to its dispatcher
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``90s``, ``15m``, ``72h``, ``3d`` or a number of seconds."""
+    match = _DURATION.match(text)
+    try:
+        if match:
+            return dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    except OverflowError:
+        pass
+    raise ValueError(f"'{text}' is not a duration such as 90s, 15m, 72h or 3d")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a failing delivery is retried: after 2, 4, 8 … seconds, never more than
+    ``max_backoff`` apart, until ``retention`` has passed since it was queued (its event
+    made, or its redelivery asked); an attempt at the end of the retention is the last."""
+
+    retention: dt.timedelta = dt.timedelta(hours=72)
+    max_backoff: dt.timedelta = dt.timedelta(minutes=5)
+
+    def __post_init__(self) -> None:
+        year = dt.timedelta(days=366)
+        if not dt.timedelta(0) < self.retention <= year or not dt.timedelta(seconds=1) <= self.max_backoff <= year:
+            raise ValueError("the retention is more than nothing and the longest backoff at least a second, "
+                             "both a year at most")
+
+    @classmethod
+    def from_env(cls, retention: str | None = None, max_backoff: str | None = None) -> "RetryPolicy":
+        """The policy of ``BSSRULES_DELIVERY_RETENTION`` and ``BSSRULES_DELIVERY_MAX_BACKOFF``
+        (durations such as ``72h`` or ``5m``), unless given here; the defaults otherwise."""
+        retention = retention or os.environ.get("BSSRULES_DELIVERY_RETENTION")
+        max_backoff = max_backoff or os.environ.get("BSSRULES_DELIVERY_MAX_BACKOFF")
+        default = cls()
+        return cls(parse_duration(retention) if retention else default.retention,
+                   parse_duration(max_backoff) if max_backoff else default.max_backoff)
+
+    def next_attempt(self, attempts: int, failed_at: dt.datetime, queued: dt.datetime) -> dt.datetime | None:
+        """When to try again after ``attempts`` failed ones; None: give up (retention over)."""
+        give_up = queued + self.retention
+        if failed_at >= give_up:
+            return None
+        backoff = min(dt.timedelta(seconds=2 ** min(attempts, 40)), self.max_backoff)
+        return failed_at + min(backoff, give_up - failed_at)
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def register_hub(uow: UnitOfWork, api: str, body: dict[str, Any]) -> dict[str, Any]:
-    """A TMF EventSubscription: ``callback`` (http or https URL) and an optional ``query``."""
+@dataclass(frozen=True)
+class EventShape:
+    """What the events of one API hold, so that a hub query naming anything else (it could
+    never match) is refused: the event types, and ``attributes(path)``, the names that may
+    follow a dotted path of the event (``()``: eventId, eventType, event …; None: anything)."""
+
+    event_types: frozenset[str]
+    attributes: Callable[[tuple[str, ...]], Collection[str] | None]
+
+
+def check_query(api: str, query: str, shape: EventShape) -> None:
+    """Refuse (400) a query naming an attribute, or an event type, that the events of ``api``
+    do not have, suggesting the closest that they have."""
+    for name, wanted in parse_qsl(query, keep_blank_values=True):
+        path = tuple(name.split("."))
+        for depth, part in enumerate(path):
+            known = shape.attributes(path[:depth])
+            if known is None:  # a free-form value: anything may be below
+                break
+            if part not in known:
+                close = did_you_mean(part, known)
+                raise InvalidInput(f"query: '{name}' is not an attribute of the events of {api}", path=("query",),
+                                   suggestion=".".join((*path[:depth], close)) if close else None)
+        for value in wanted.split(",") if name == "eventType" else ():
+            if value not in shape.event_types:
+                raise InvalidInput(f"query: {api} sends no event of type '{value}'", path=("query",),
+                                   suggestion=did_you_mean(value, shape.event_types))
+
+
+def register_hub(uow: UnitOfWork, api: str, body: dict[str, Any], shape: EventShape | None = None) -> dict[str, Any]:
+    """A TMF EventSubscription: ``callback`` (http or https URL) and an optional ``query``,
+    checked against ``shape`` when given."""
     unknown = sorted(set(body) - {"callback", "query", "@type"})
     if unknown:
         raise InvalidInput(f"unsupported field {unknown[0]!r}: a hub takes callback and query", path=(unknown[0],))
@@ -54,6 +140,8 @@ def register_hub(uow: UnitOfWork, api: str, body: dict[str, Any]) -> dict[str, A
     query = body.get("query")
     if query is not None and not isinstance(query, str):
         raise InvalidInput("query is a string like eventType=…&event.x.y=…", path=("query",))
+    if query and shape is not None:
+        check_query(api, query, shape)
     now = _now().replace(microsecond=0)
     hub_id = str(uuid.uuid4())
     document = {"api": api, "callback": callback, **({"query": query} if query else {})}
@@ -103,51 +191,125 @@ def publish(uow: UnitOfWork, api: str, event_type: str, name: str, resource: Map
     return event_id
 
 
-def list_deliveries(uow: UnitOfWork, status: str | None, offset: int, limit: int) -> list[dict[str, Any]]:
-    """The deliveries to the caller's hubs (all hubs for the operator), oldest due first."""
-    hubs = [h.id for h in uow.resources.find("hub", {}, 100_000)]
-    return [{"event": d.event_id, "hub": d.hub_id, "callback": d.callback, "status": d.status,
-             "attempts": d.attempts, "nextAttempt": format_instant(d.next_attempt.replace(microsecond=0)),
-             **({"lastError": d.last_error} if d.last_error else {}),
-             **({"delivered": format_instant(d.delivered.replace(microsecond=0))} if d.delivered else {})}
-            for d in uow.outbox.of_hubs(hubs, status, offset, limit)]
+def _delivery(d: Delivery) -> dict[str, Any]:
+    return {"event": d.event_id, "hub": d.hub_id, "callback": d.callback, "status": d.status,
+            "attempts": d.attempts, "nextAttempt": format_instant(d.next_attempt.replace(microsecond=0)),
+            **({"lastError": d.last_error} if d.last_error else {}),
+            **({"delivered": format_instant(d.delivered.replace(microsecond=0))} if d.delivered else {})}
+
+
+def list_deliveries(uow: UnitOfWork, status: str | None, offset: int, limit: int,
+                    hub: str | None = None) -> list[dict[str, Any]]:
+    """The deliveries to the caller's hubs (all hubs for the operator), or to one of them,
+    oldest due first."""
+    hubs = [h.id for h in uow.resources.find("hub", {}, 100_000) if hub is None or h.id == hub]
+    return [_delivery(d) for d in uow.outbox.of_hubs(hubs, status, offset, limit)]
+
+
+def redeliver(uow: UnitOfWork, hub_id: str, request: Mapping[str, Any], api: str | None = None) -> dict[str, Any]:
+    """Send again, from now on and with a fresh retention, what a hub of the caller's (of
+    ``api`` when given) was sent: ``{"event": id}`` that event, failed or delivered;
+    ``{"since": instant}`` every failed delivery of the events made since then; ``{}`` every
+    failed delivery. They go in the order their events were made, before the hub's later ones."""
+    unknown = sorted(set(request) - {"event", "since", "@type"})
+    if unknown:
+        raise InvalidInput(f"unsupported field {unknown[0]!r}: a redelivery takes event or since",
+                           path=(unknown[0],), suggestion=did_you_mean(unknown[0], ("event", "since")))
+    event_id, since = request.get("event"), request.get("since")
+    if event_id is not None and since is not None:
+        raise InvalidInput("name one event, or the instant since when to redeliver, not both", path=("since",))
+    if event_id is not None and (not isinstance(event_id, str) or not event_id):
+        raise InvalidInput("event is the id of an event", path=("event",))
+    instant: dt.datetime | None = None
+    if since is not None:
+        try:
+            parsed = parse_instant(since) if isinstance(since, str) else None
+        except ValueError as exc:
+            raise InvalidInput(f"since: {exc}", path=("since",)) from None
+        if not isinstance(parsed, dt.datetime):
+            raise InvalidInput("since is a date-time, e.g. 2026-11-30T08:00:00Z", path=("since",))
+        instant = parsed
+    hub = uow.resources.get("hub", hub_id, for_update=True)  # the caller's own hub (any, for the operator)
+    if hub is None or (api is not None and hub.document.get("api") != api):
+        raise NotFound("EventSubscription", hub_id)
+    now = _now()
+    if event_id is not None:
+        current = uow.outbox.get(event_id, hub_id)
+        if current is None:
+            raise UnknownReference(f"event '{event_id}' was never to be sent to hub '{hub_id}'")
+        if current.status == "pending":
+            raise Conflict(f"event '{event_id}' is still pending for hub '{hub_id}': it will be sent "
+                           f"(its nextAttempt is in the delivery log)")
+        events = uow.outbox.requeue(hub_id, now, event_id=event_id, statuses=("failed", "delivered"))
+    else:
+        events = uow.outbox.requeue(hub_id, now, since=instant)
+    uow.commit()
+    log.info("hub %s: %d deliveries queued again", hub_id, len(events))
+    return {"hub": hub_id, "redelivered": len(events), "event": events}
+
+
+def _attempt(send: Callable[[str, dict[str, Any]], None], item: Delivery, queued: dt.datetime,
+             moment: Callable[[], dt.datetime], policy: RetryPolicy
+             ) -> tuple[str, int, dt.datetime, str | None, dt.datetime | None]:
+    """Send one delivery; what ``OutboxStore.record`` takes: (status, attempts, next attempt,
+    last error, delivered)."""
+    attempts = item.attempts + 1
+    try:
+        send(item.callback, item.document or {})
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+        failed_at = moment()
+        retry = policy.next_attempt(attempts, failed_at, queued)
+        error = f"{exc.__class__.__name__}: {exc}"
+        if retry is None:
+            log.warning("event %s to hub %s given up after %d attempts: %s", item.event_id, item.hub_id, attempts,
+                        error)
+        return ("failed" if retry is None else "pending", attempts, retry or failed_at, error, None)
+    done = moment()
+    return ("delivered", attempts, done, None, done)
 
 
 def deliver_due(unit_of_work: UnitOfWorkFactory, send: Callable[[str, dict[str, Any]], None] | None = None,
-                limit: int = 100, now: dt.datetime | None = None) -> int:
-    """One pass: send every delivery due now; returns how many were attempted. ``send``
-    raises on failure (default: an HTTP POST that wants a 2xx within 5 s)."""
+                limit: int = 100, now: dt.datetime | None = None, policy: RetryPolicy | None = None) -> int:
+    """One pass: send what is due now, up to ``limit`` attempts; returns how many were made.
+    A hub's next event is sent in the same pass once its earlier one is delivered. ``send``
+    raises on failure (default: an HTTP POST that wants a 2xx within 5 s); ``now`` fixes
+    the clock (tests); ``policy`` defaults to :meth:`RetryPolicy.from_env`."""
     send = send or _post
-    # Claim in one short transaction, send with no transaction open (a slow receiver must
-    # not hold a database lock), record each outcome in its own.
-    with unit_of_work() as uow:
-        due = uow.outbox.claim_due(now or _now(), limit, LEASE)
-        uow.commit()
-    for item in due:
-        attempts = item.attempts + 1
-        # (status, attempts, next attempt, last error, delivered): what OutboxStore.record takes
-        outcome: tuple[str, int, dt.datetime, str | None, dt.datetime | None]
-        try:
-            send(item.callback, item.document or {})
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-            final = attempts >= MAX_ATTEMPTS
-            retry = (now or _now()) + dt.timedelta(seconds=min(2 ** attempts, MAX_BACKOFF_S))
-            outcome = ("failed" if final else "pending", attempts, retry, f"{exc.__class__.__name__}: {exc}", None)
-        else:
-            outcome = ("delivered", attempts, now or _now(), None, now or _now())
+    policy = policy or RetryPolicy.from_env()
+
+    def moment() -> dt.datetime:
+        return now or _now()
+
+    attempted = 0
+    while attempted < limit:
+        # Claim in one short transaction, send with no transaction open (a slow receiver must
+        # not hold a database lock), record each outcome in its own.
         with unit_of_work() as uow:
-            uow.outbox.record(item, *outcome)
+            due = uow.outbox.claim_due(moment(), limit - attempted, LEASE)
             uow.commit()
-    return len(due)
+        if not due:
+            break
+        for item, queued in due:
+            outcome = _attempt(send, item, queued, moment, policy)
+            with unit_of_work() as uow:
+                uow.outbox.record(item, *outcome)
+                uow.commit()
+        attempted += len(due)
+    return attempted
+
+
+@lru_cache(maxsize=1)
+def _client() -> "httpx.Client":
+    """One HTTP client for every delivery (its TLS context is costly to build: ~30 ms)."""
+    import httpx
+
+    return httpx.Client(timeout=5.0)
 
 
 def _post(url: str, document: dict[str, Any]) -> None:
-    import httpx
-
     from bssrules import jsontext
 
-    response = httpx.post(url, content=jsontext.dumps(document), headers={"content-type": "application/json"},
-                          timeout=5.0)
+    response = _client().post(url, content=jsontext.dumps(document), headers={"content-type": "application/json"})
     if not 200 <= response.status_code < 300:
         raise RuntimeError(f"HTTP {response.status_code}")
 
@@ -155,8 +317,9 @@ def _post(url: str, document: dict[str, Any]) -> None:
 class Dispatcher:
     """Delivers in the background of an API worker until stopped (state stays in the database)."""
 
-    def __init__(self, unit_of_work: UnitOfWorkFactory, interval_s: float = 0.5):
+    def __init__(self, unit_of_work: UnitOfWorkFactory, interval_s: float = 0.5, policy: RetryPolicy | None = None):
         self.unit_of_work, self.interval_s = unit_of_work, interval_s
+        self.policy = policy or RetryPolicy.from_env()  # a bad setting stops the worker at start
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bssrules-delivery", daemon=True)
 
@@ -170,7 +333,7 @@ class Dispatcher:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                busy = deliver_due(self.unit_of_work)
+                busy = deliver_due(self.unit_of_work, policy=self.policy)
             except Exception:  # noqa: BLE001 - keep delivering; the database holds the state
                 log.exception("delivery pass failed")
                 busy = 0

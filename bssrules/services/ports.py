@@ -107,14 +107,20 @@ class ChargeStore(Protocol):
 
 
 class OutboxStore(Protocol):
-    """Events to notify and their deliveries to each subscribed hub."""
+    """Events to notify and their deliveries to each subscribed hub, sent in order per hub."""
 
     def add(self, event_id: str, event_type: str, api: str, partner_id: str | None, created: dt.datetime,
             document: dict[str, Any], hubs: Sequence[tuple[str, str]]) -> None: ...
-    def claim_due(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Delivery]: ...
+    def claim_due(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[tuple[Delivery, dt.datetime]]:
+        """The pending deliveries due now that head their hub (no earlier event of the hub is
+        pending), leased for ``lease``; each with the instant its retries count from."""
     def drop_pending(self, hub_id: str) -> None: ...
     def record(self, item: Delivery, status: str, attempts: int, next_attempt: dt.datetime, error: str | None,
                delivered: dt.datetime | None) -> None: ...
+    def get(self, event_id: str, hub_id: str) -> Delivery | None: ...
+    def requeue(self, hub_id: str, now: dt.datetime, *, event_id: str | None = None,
+                since: dt.datetime | None = None, statuses: Sequence[str] = ("failed",)) -> list[str]:
+        """Deliveries to a hub made pending again, due ``now``: their event ids, in sending order."""
     def of_hubs(self, hub_ids: Sequence[str], status: str | None, offset: int, limit: int) -> list[Delivery]: ...
 
 

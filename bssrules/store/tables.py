@@ -112,6 +112,7 @@ event = Table(
     Column("partner_id", String(128), nullable=True),  # whose data it is (None: the operator's)
     Column("created", DateTime(timezone=True), nullable=False),
     Column("document", Text, nullable=False),
+    Index("ix_event_created", "created"),  # a new event is made after the latest
 )
 
 delivery = Table(
@@ -124,5 +125,12 @@ delivery = Table(
     Column("next_attempt", DateTime(timezone=True), nullable=False),
     Column("last_error", String(2000), nullable=True),
     Column("delivered", DateTime(timezone=True), nullable=True),
+    # The event's creation (copied from it): a hub is sent its events in this order, each
+    # only once every earlier one is delivered or given up (head of line per hub).
+    Column("created", DateTime(timezone=True), nullable=False),
+    # Since when it has been retried (its creation, or its last redelivery): once the
+    # retention has passed since then, a failed attempt gives it up (failed).
+    Column("queued", DateTime(timezone=True), nullable=False),
     Index("ix_delivery_due", "status", "next_attempt"),
+    Index("ix_delivery_hub", "hub_id", "status", "created"),
 )
