@@ -1,13 +1,19 @@
-"""``bssrules demo``: the connected-car scenario of seed 000, whole, over HTTP.
+"""``bssrules demo``: the connected-car scenario, whole, over HTTP.
 
-Starts from an empty embedded (SQLite) database in a temporary folder, loads the
+Starts from an empty embedded (SQLite) database in a folder of its own, loads the
 connected-car example as the CSP would (``bssrules load``), serves the API with uvicorn on
 a free loopback port with authentication on, plays every step as the partners would
-(:mod:`bssrules.demo.scenario`) and prints what each party sees at the end.
+(:mod:`bssrules.demo.scenario`) and prints what each party sees at the end. The database
+is left in place, and the demo ends by printing how to serve it again
+(``bssrules serve --database-url …``) with the operator's key, which that database knows,
+and which guide to read next.
 """
 from __future__ import annotations
 
+import shlex
+import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -19,7 +25,17 @@ if TYPE_CHECKING:
 
     from bssrules.demo.scenario import Report
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "connected_car"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "connected_car"
+GUIDES = (("docs/partner-guide.md", "this scenario, call by call, as each partner plays it"),
+          ("docs/rules-format.md", "the rules that decided it"))
+# The parties as the scenario's steps name them (their partner ids), in the user's words.
+PARTIES = {"operator": "operator (administrator)", "csp": "CSP", "car-maker": "car manufacturer",
+           "content-provider": "content provider", "call-center": "call center"}
+# What is played and by whom, in two lines.
+WHAT = ("Connected car: the CSP sells connectivity to a car manufacturer, who resells infotainment to a driver paying her "
+        "own usage;\na content provider builds a converged offer, a call center works the tickets; all over HTTP, each with "
+        "its own API key.")
 
 
 def _free_port() -> int:
@@ -28,8 +44,33 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def run_demo(console: Console, example: Path = EXAMPLE) -> Report:
-    """Play the scenario on a fresh database; returns its report (raises if a step fails)."""
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 call``, ``2 calls``."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def _shown(path: Path) -> str:
+    """A path as the user may type it: relative to the working directory when under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _program() -> str:
+    """The bssrules command as the user ran it (``.venv/bin/bssrules`` under ``make demo``)."""
+    invoked = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if invoked is None or invoked.name != "bssrules":
+        return "bssrules"  # run from Python (the tests): the installed command
+    found = shutil.which("bssrules")
+    if found and Path(found).resolve() == invoked.resolve():
+        return "bssrules"
+    return shlex.quote(str(invoked))
+
+
+def run_demo(console: Console, example: Path = EXAMPLE, folder: Path | None = None) -> Report:
+    """Play the scenario on a fresh database in ``folder`` (default: a new temporary folder),
+    left there for ``bssrules serve``; returns the report (raises if a step fails)."""
     import httpx
     import uvicorn
 
@@ -41,13 +82,18 @@ def run_demo(console: Console, example: Path = EXAMPLE) -> Report:
     from bssrules.store import UnitOfWork, make_engine
 
     started = time.perf_counter()
-    folder = Path(tempfile.mkdtemp(prefix="bssrules-demo-"))
-    url = f"sqlite:///{folder / 'demo.db'}"
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="bssrules-demo-"))
+    database = (folder / "demo.db").resolve()
+    if database.exists():
+        raise FileExistsError(f"{database} exists: the demo starts from an empty database")
+    url = f"sqlite:///{database}"
     engine = make_engine(url)
     with UnitOfWork(engine) as uow:
-        loaded = services.load_project(uow, load_project(example), "connected_car")
-    console.print(f"[bold]Connected car (seed 000)[/] · empty database {folder / 'demo.db'} · loaded "
-                  f"{len(loaded.created)} catalog entities and rule sets of {example.name}")
+        loaded = services.load_project(uow, load_project(example), example.name)
+    console.print(WHAT, markup=False, highlight=False, soft_wrap=True)
+    console.print(f"Database: {database}, new, with the catalog and rules of {_shown(example)} "
+                  f"({plural(len(loaded.created), 'entity', 'entities')})", markup=False, highlight=False, soft_wrap=True)
     admin = partners.make_key()
     app = create_app(engine=engine, auth=True, admin_key=admin)
     port = _free_port()
@@ -72,7 +118,24 @@ def run_demo(console: Console, example: Path = EXAMPLE) -> Report:
         parts.setdefault(exchange.part, {}).setdefault(exchange.actor, 0)
         parts[exchange.part][exchange.actor] += 1
     for title, actors in parts.items():
-        console.print(f"  {title}: " + ", ".join(f"{a} {n} calls" for a, n in actors.items()))
+        console.print(f"  {title}: " + ", ".join(f"{PARTIES.get(a, a)} {plural(n, 'call')}"
+                                                 for a, n in actors.items()))
     scenario.print_report(report, console)
     console.print(f"[bold green]done[/] in {time.perf_counter() - started:.1f} s")
+    _explore(console, database, admin)
     return report
+
+
+def _explore(console: Console, database: Path, admin_key: str) -> None:
+    """How to look at what the parties left: serve the database again, call it as the operator."""
+    program = _program()
+    serve = f"{program} serve --database-url {shlex.quote(f'sqlite:///{database}')}"
+    bills = "http://127.0.0.1:8000/tmf-api/customerBillManagement/v4/customerBill"
+    lines = [f"Explore it: the database stays in {database}; serve it and call it with the operator's key "
+             f"(it sees everything):",
+             f"  {serve}",
+             f"  curl -H 'Authorization: Bearer {admin_key}' {bills}",
+             "  (every API is described at http://127.0.0.1:8000/docs)"]
+    lines.append("Read next: " + ", then ".join(f"{_shown(ROOT / guide)} ({why})" for guide, why in GUIDES) + ".")
+    for line in lines:  # not wrapped: a wrapped command could not be pasted
+        console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -1,4 +1,4 @@
-"""The connected-car scenario of seed 000, played through the HTTP API as the partners would.
+"""The connected-car scenario, played through the HTTP API as the partners would.
 
 Four parties: the CSP (the operator, an administrator), the car manufacturer, the
 infotainment content provider and the call center, each with its own API key and API
@@ -273,6 +273,10 @@ def play(client: httpx.Client, admin_key: str) -> Report:
     return report
 
 
+def _count(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _money(value: Any) -> str:
     return f"{Decimal(str(value['value'])):.2f} {value['unit']}"
 
@@ -311,14 +315,16 @@ def print_report(report: Report, console: Console) -> None:
                       " → ".join(s["status"] for s in ticket.get("statusChange", [])))
     console.print(table)
     sla = report.seen["SLA report"]
-    table = Table(title=f"SLA report {sla['sla']['id']} · {report.seen['month']}: {sla['violationCount']} violations")
+    table = Table(title=f"SLA report {sla['sla']['id']} · {report.seen['month']}: "
+                        f"{_count(sla['violationCount'], 'violation')}")
     for column in ("rule", "metric", "severity", "count"):
         table.add_column(column)
     for row in sla["byRule"]:
         table.add_row(row["rule"], row["metric"], row["severity"], str(row["count"]))
     console.print(table)
-    console.print(f"{len(report.exchanges)} API calls by {len({e.actor for e in report.exchanges})} parties; "
-                  f"{report.seen['usage rated']} usage records rated; the content provider "
+    parties = len({e.actor for e in report.exchanges})
+    console.print(f"{_count(len(report.exchanges), 'API call')} by {parties} {'party' if parties == 1 else 'parties'}; "
+                  f"{_count(report.seen['usage rated'], 'usage record')} rated; the content provider "
                   f"{'sees' if report.seen['content provider sees the radio subscription'] else 'does NOT see'} "
                   "the radio subscription it must activate.")
 

@@ -23,16 +23,20 @@ def _env(database: Path) -> dict[str, str]:
 
 def test_make_demo_plays_the_connected_car_scenario_over_http_and_shows_what_each_party_sees(tmp_path: Path) -> None:
     started = time.perf_counter()
-    result = subprocess.run([BSSRULES, "demo"], cwd=ROOT, env=_env(tmp_path / "unused.db"),
+    # the demo keeps its database in a temporary folder: this test's
+    result = subprocess.run([BSSRULES, "demo"], cwd=ROOT, env={**_env(tmp_path / "unused.db"), "TMPDIR": str(tmp_path)},
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr + result.stdout
-    for text in ("Connected car (seed 000)", "API keys required", "Part 1 · setup and billing",
+    for text in ("Connected car: the CSP", "API keys required", "Part 1 · setup and billing",
                  "Part 4 · a converged offer", "car maker: bill ba-car-maker-", "bill ba-driver-",
                  "telematics usage", "infotainment usage", "Settlement notes", "settlement-car-maker-call-center-",
                  "Trouble tickets", "acknowledged → inProgress → inProgress → resolved → closed", "SLA report",
-                 "60 usage records rated", "the content provider sees the radio subscription", "done in"):
+                 "60 usage records rated", "the content provider sees the radio subscription", "done in",
+                 f"Explore it: the database stays in {tmp_path.resolve()}", " serve --database-url sqlite:///",
+                 "curl -H 'Authorization: Bearer bss_", "Read next: docs/partner-guide.md"):
         assert text in result.stdout, text
     assert not (tmp_path / "unused.db").exists()  # the demo starts from an empty database of its own
+    assert list(tmp_path.glob("bssrules-demo-*/demo.db"))  # and leaves it where it says
     assert time.perf_counter() - started < 120
 
 

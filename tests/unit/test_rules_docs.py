@@ -21,6 +21,12 @@ The page's fenced blocks, by their info string:
   The exit status must be 1 when the output ends with an error count or failed tests, else 0.
 
 Any other info string must be one of :data:`UNTESTED` (plain snippets, JSON, shell lines, trees).
+
+The page also agrees with the code: it counts and lists every kind of rule set of
+:data:`bssrules.rules.model.RULE_SET_TYPES`, each with its section, a complete example whose
+rule tests pass, and a row of the rule-test table naming exactly what its decisions can be
+tested on; its table of facts lists every attribute of
+:data:`bssrules.rules.facts.FACT_ATTRIBUTES` and no other.
 """
 from __future__ import annotations
 
@@ -36,10 +42,12 @@ from pathlib import Path
 import pytest
 
 from bssrules.errors import InvalidSource
+from bssrules.rules.facts import FACT_ATTRIBUTES
+from bssrules.rules.model import RULE_SET_TYPES
 from bssrules.rules.project import load_project
 from bssrules.rules.conditions import parse_condition
 from bssrules.rules.decisions import fact_values
-from bssrules.rules.testing import run_tests
+from bssrules.rules.testing import run_tests, summary
 from bssrules.yaml_source import parse_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,7 +147,7 @@ def test_page_has_examples() -> None:
     assert len(CONDITIONS) >= 4
     assert FACTS and CONSOLES
     kinds = {m for b in RULES for m in re.findall(r"^\s+kind: (\w+)", b.text, re.M)}
-    assert {"eligibility", "compatibility", "usage", "splitBilling", "sla"} <= kinds
+    assert set(RULE_SET_TYPES) <= kinds
     commands = {line.split()[2] for b in CONSOLES for line in b.text.splitlines() if line.startswith("$ bssrules ")}
     assert {"check", "test", "explain", "schema"} <= commands
     with_catalogs = {catalog_of(b).parent.name for b in RULES + INVALID}
@@ -156,6 +164,118 @@ def test_invalid_blocks_are_followed_by_their_errors() -> None:
         following = _next(block)
         assert following is not None and following.info == "text", (
             f"the ```yaml rules-invalid block at {block.where} must be followed by a ```text block")
+
+
+# ----------------------------------------------------------- every kind the product knows
+
+KINDS = sorted(RULE_SET_TYPES)
+PAGE = DOC.read_text(encoding="utf-8")
+
+
+# The page with its fenced blocks blanked (same length): a "# with:" line is no heading.
+_PROSE = _FENCE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), PAGE)
+
+
+def _section(heading: str) -> str:
+    """The text under a ``## heading`` (or ``### heading``), up to the next heading of its level or above."""
+    match = re.search(rf"^(#+) {re.escape(heading)}[ \t]*$", _PROSE, re.M)
+    assert match, f"{DOC.name} has no heading '{heading}'"
+    level = len(match.group(1))
+    end = re.compile(rf"^#{{1,{level}}} ", re.M).search(_PROSE, match.end())
+    return PAGE[match.end():end.start() if end else len(PAGE)]
+
+
+def _table_rows(text: str) -> dict[str, str]:
+    """The rows of the tables of ``text``: first cell (without backticks and links) -> the rest."""
+    rows = {}
+    lines = text.splitlines()
+    for line, following in zip(lines, lines[1:] + [""]):
+        if following.startswith("|---"):
+            continue  # the header row
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else []
+        if len(cells) >= 2 and not set(cells[0]) <= set("-: "):
+            rows[re.sub(r"\[`?([^`\]]+)`?\]\([^)]*\)|`", lambda m: m.group(1) or "", cells[0])] = " | ".join(cells[1:])
+    return rows
+
+
+def _names(cell: str) -> set[str]:
+    """The backticked names of a cell, leaving out what its parentheses say of them."""
+    return set(re.findall(r"`([^`]+)`", re.sub(r"\([^)]*\)", "", cell)))
+
+
+def test_the_page_counts_the_kinds_the_product_knows() -> None:
+    count = {5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}[len(KINDS)]
+    assert f"bssrules knows {count}\nkinds of rule sets" in PAGE or f"bssrules knows {count} kinds" in PAGE
+    assert f"## The {count} kinds" in PAGE
+    stale = set(re.findall(r"\b(five|six|seven|eight|nine|ten)\s+kinds\b", PAGE)) - {count}
+    assert not stale, f"a stale count of kinds: {stale}"
+    intro = _table_rows(PAGE.split("## How to try the examples")[0])
+    assert set(intro) == set(KINDS), "the table of kinds at the top of the page"
+    kind_field = _table_rows(_section("Rule sets"))["kind"]
+    assert set(re.findall(r"`(\w+)`", kind_field.split("|")[0])) == set(KINDS), "the kind field's values"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_has_its_section(kind: str) -> None:
+    assert _section(kind).strip(), f"no section for {kind}"
+    assert re.search(rf"^\s+kind: {kind}$", _section(kind), re.M), f"the {kind} section has no example"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_has_a_rule_test_row_naming_what_its_decision_says(kind: str, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys the rule-test table allows a kind are those its decisions can be tested on."""
+    row = _table_rows(_section("Rule tests")).get(kind)
+    assert row is not None, f"the rule-test table has no {kind} row"
+    block = next(b for b in RULES if re.search(rf"^\s+kind: {kind}$", b.text, re.M))
+    monkeypatch.chdir(tmp_path)
+    write_project(tmp_path, block)
+    results = [r for r in run_tests(load_project(PROJECT).rules) if r.decision and r.decision.kind == kind]
+    assert results, f"the {kind} example at {block.where} has no rule test of a {kind} rule set"
+    assert _names(row) == set(summary(results[0].decision)), f"keys of expect for {kind}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_has_an_example_whose_rule_tests_pass(kind: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = [b for b in RULES if re.search(rf"^\s+kind: {kind}$", b.text, re.M) and not _shown_by(b, "test")]
+    assert blocks, f"no complete example of a {kind} rule set whose tests all pass"
+    monkeypatch.chdir(tmp_path)
+    write_project(tmp_path, blocks[0])
+    results = [r for r in run_tests(load_project(PROJECT).rules) if r.decision and r.decision.kind == kind]
+    assert len(results) >= 2, f"the {kind} example at {blocks[0].where} tests too little"
+    failed = [f"{r.test.name}: {'; '.join(r.problems)}" for r in results if not r.passed]
+    assert not failed, failed
+
+
+def test_the_facts_table_lists_every_fact_and_no_other() -> None:
+    table = _section("Facts")
+    documented = {m for m in re.findall(r"^\|[^|]*\| `([a-zA-Z.]+)` \|", table, re.M)}
+    assert documented == set(FACT_ATTRIBUTES), (sorted(documented - set(FACT_ATTRIBUTES)),
+                                                sorted(set(FACT_ATTRIBUTES) - documented))
+
+
+_LINK = re.compile(r"\]\(([^)#\s]*)(?:#([^)\s]+))?\)")
+
+
+def _anchors(path: Path) -> set[str]:
+    """The anchors of a page's headings, as GitHub makes them (outside fenced blocks)."""
+    text = _FENCE.sub("", path.read_text(encoding="utf-8"))
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+            for h in re.findall(r"^#{1,6} (.+)$", text, re.M)}
+
+
+def test_links_lead_somewhere() -> None:
+    broken = []
+    for target, anchor in _LINK.findall(_FENCE.sub("", PAGE)):
+        if target.startswith(("http://", "https://")):
+            continue
+        page = DOC.parent / target if target else DOC
+        if not page.is_file():
+            broken.append(f"{target}: no such page")
+        elif anchor and anchor not in _anchors(page):
+            broken.append(f"{target}#{anchor}: no such heading")
+    assert not broken, broken
 
 
 # ----------------------------------------------------------------------------- rules files
