@@ -217,7 +217,7 @@ def schema(name: str = typer.Argument("catalog", help="Which schema: catalog or 
 
 @app.command()
 def demo() -> None:
-    """The connected-car scenario (seed 000), whole: an empty embedded database, the API
+    """The connected-car scenario of examples/connected_car, whole: an empty embedded database, the API
     served with keys, the CSP, the car manufacturer, the content provider and the call
     center playing every step over HTTP, and what each of them sees at the end."""
     from bssrules.demo import run_demo
