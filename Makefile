@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench schema clean
+.PHONY: demo test bench fuzz schema clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else "bssrules needs Python 3.11 or 3.12 (durable-rules does not import on 3.13); set PYTHON=...")'
@@ -25,6 +25,15 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# The API fuzzed hard, outside `make test` (which runs a bounded sample): every operation gets
+# 100 schemathesis examples, then hostile values (NUL, surrogates, emoji, 10,000 characters,
+# numbers at and beyond every bound); prints the figures, exits non-zero on any 5xx. Several
+# minutes. FUZZ_ARGS="--database-url postgresql://..." runs it on PostgreSQL.
+FUZZ_ARGS ?=
+
+fuzz: $(STAMP)
+	$(BIN)/python tools/fuzz.py $(FUZZ_ARGS)
 
 # Regenerate the shipped JSON Schemas after changing the model (a test checks they match).
 schema: $(STAMP)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -18,10 +19,11 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
-def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
-    """Serialize with Decimals as exact JSON numbers."""
+def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False, ensure_ascii: bool = False) -> str:
+    """Serialize with Decimals as exact JSON numbers (``ensure_ascii``: every other character
+    as a JSON escape)."""
     return simplejson.dumps(value, use_decimal=True, default=_default, indent=indent, sort_keys=sort_keys,
-                            ensure_ascii=False)
+                            ensure_ascii=ensure_ascii)
 
 
 def loads(text: str | bytes) -> Any:
@@ -46,6 +48,50 @@ def depth(value: Any) -> int:
         deepest = max(deepest, level)
         stack.extend((child, level + 1) for child in children)
     return deepest
+
+
+# Text no database keeps: NUL (PostgreSQL refuses it in text) and a lone UTF-16 surrogate
+# (JSON may spell one, "\\ud800", but it is no character: it cannot be written as UTF-8).
+_UNSTORABLE = re.compile("[\\x00\\ud800-\\udfff]")
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be kept as text, or None: it holds NUL or a lone surrogate."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if char == "\x00":
+        return f"holds the NUL character (U+0000) at position {found.start()}; text may not contain it"
+    return (f"holds a lone surrogate (U+{ord(char):04X}) at position {found.start()}, which is no character; "
+            "send text as valid Unicode")
+
+
+def escaped(text: str) -> str:
+    """``text`` with NUL and lone surrogates spelt as JSON escapes (``\\u0000``), so that a
+    message can quote it."""
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def unstorable_text(value: Any) -> tuple[tuple[str | int, ...], str] | None:
+    """(where, why) of the first string in a parsed JSON value (object keys included) that
+    :func:`text_problem` refuses, or None; iterative, like :func:`depth`."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        current, path = stack.pop()
+        if isinstance(current, str):
+            problem = text_problem(current)
+            if problem is not None:
+                return path, problem
+        elif isinstance(current, dict):
+            for key in current:
+                problem = text_problem(key) if isinstance(key, str) else None
+                if problem is not None:
+                    return path, f"the attribute name '{escaped(key)}' {problem}"
+            stack.extend((child, (*path, key)) for key, child in reversed(list(current.items())))
+        elif isinstance(current, list):
+            stack.extend((child, (*path, index)) for index, child in reversed(list(enumerate(current))))
+    return None
 
 
 def normalized_number(value: int | Decimal) -> str:

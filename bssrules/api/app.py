@@ -25,6 +25,7 @@ from bssrules.services import partners
 from bssrules.api.auth import install_auth
 from bssrules.api.errors import install_error_handlers
 from bssrules.api.limits import BodySizeLimit
+from bssrules.api.text_guard import TextGuard
 from bssrules.api.hubs import hub_routers
 from bssrules.api.sla import sla_router
 from bssrules.api.tickets import TMF621, ticket_router
@@ -80,6 +81,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     install_error_handlers(app)
     install_auth(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(TextGuard)  # outermost: no route, nor the key lookup, sees such text
     app.include_router(partner_router())
     for router in hub_routers():
         app.include_router(router)

@@ -9,7 +9,7 @@ from bssrules.services import catalog as services
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
-from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.responses import TMFJSONResponse, location
 from bssrules.api.tmfspec import TMF620, error_responses, json_response
 from bssrules.catalog.tmf import TMF_TYPES
 
@@ -53,7 +53,7 @@ def resource_router(kind: str) -> APIRouter:
     async def create_resource(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, f"{definition}_Create")
         resource = await in_unit_of_work(request, services.create_resource, kind, body, BASE_PATH)
-        return TMFJSONResponse(resource, status_code=201, headers={"Location": resource["href"]})
+        return TMFJSONResponse(resource, status_code=201, headers={"Location": location(resource["href"])})
 
     @router.patch("/{id}", operation_id=f"patch{definition}", summary=f"Update partially a {definition}",
                   response_class=TMFJSONResponse, responses={200: json_response(_ref(definition), "Updated"), **_ERRORS},

@@ -10,6 +10,7 @@ from bssrules import jsontext
 from bssrules.api import tmfspec
 from bssrules.errors import InvalidInput, did_you_mean
 from bssrules.services.ports import UnitOfWork, UnitOfWorkFactory
+from bssrules.services.records import KeyTaken
 
 T = TypeVar("T")
 JSON_TYPES = ("application/json",)
@@ -22,15 +23,31 @@ def unit_of_work_factory(request: Request) -> UnitOfWorkFactory:
     return factory
 
 
+# How often a use case runs again after losing a race for a key (see KeyTaken).
+KEY_RACE_RETRIES = 2
+
+
 async def in_unit_of_work(request: Request, use_case: Callable[..., T], *args: Any) -> T:
-    """Run ``use_case(uow, *args)`` in a worker thread, on its own transaction."""
+    """Run ``use_case(uow, *args)`` in a worker thread, on its own transaction.
+
+    A use case that loses a race for a key (another request inserted the same id after this
+    one looked for it: :class:`KeyTaken`) is rolled back whole and run again, on a fresh
+    transaction: its own checks then find the row and answer as they would have (the
+    stored usage, a 409 naming the id …)."""
     open_unit_of_work = unit_of_work_factory(request)
     principal = getattr(request.state, "principal", None)
 
     def run() -> T:
         uow: UnitOfWork
-        with open_unit_of_work(principal) as uow:
-            return use_case(uow, *args)
+        retries = 0
+        while True:
+            try:
+                with open_unit_of_work(principal) as uow:
+                    return use_case(uow, *args)
+            except KeyTaken:
+                if retries == KEY_RACE_RETRIES:
+                    raise
+                retries += 1
 
     return await run_in_threadpool(run)
 
@@ -43,8 +60,13 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
+def body_path(path: Any) -> str:
+    """A place in a JSON body, as the messages name it: ``relatedParty[0].id`` (``(body)``: all of it)."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(body)"
+
+
 def _problem(error: Any) -> str:
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".") or "(body)"
+    where = body_path(error.absolute_path)
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
         return f"{where}: expected {expected}, got {jsontext.dumps(error.instance)[:80]}"
@@ -72,6 +94,10 @@ async def read_json(request: Request, accepted: tuple[str, ...]) -> Any:
         raise InvalidInput(f"malformed JSON: {exc}") from None
     if jsontext.depth(body) > MAX_DEPTH:
         raise InvalidInput(f"the body is nested deeper than {MAX_DEPTH} levels")
+    unstorable = jsontext.unstorable_text(body)
+    if unstorable is not None:  # refused here, once for every route: no database keeps it
+        path, problem = unstorable
+        raise InvalidInput(f"{body_path(path)}: {problem}", path=path)
     return body
 
 
@@ -86,6 +112,9 @@ async def json_body(request: Request, accepted: tuple[str, ...], definition: str
     body = await read_json(request, accepted)
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
+    if body.get("id") is not None and not isinstance(body["id"], str):  # every id of these APIs is text
+        raise InvalidInput(f"id is a string, not {jsontext.dumps(body['id'])[:40]}: give the id as text "
+                           "(\"id\": \"5\") or leave it out to have one made", path=("id",))
     if definition is None:  # no official definition for this operation (TMF760 v5 ships none)
         return body
     if closed:

@@ -9,7 +9,7 @@ from bssrules.services import orders as service
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
-from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.responses import TMFJSONResponse, location
 from bssrules.api.tmfspec import error_responses, json_response, spec
 
 TMF622 = spec("TMF622-ProductOrdering-v4.0.0.swagger.json", "TMF622_")
@@ -30,7 +30,8 @@ def order_router() -> APIRouter:
         body = await json_body(request, JSON_TYPES, f"{DEFINITION}_Create", spec=TMF622)
         cache = request.app.state.runtime_cache
         order, created = await in_unit_of_work(request, lambda uow: service.create_order(uow, cache.get(uow), body))
-        return TMFJSONResponse(order, status_code=201 if created else 200, headers={"Location": order["href"]})
+        return TMFJSONResponse(order, status_code=201 if created else 200,
+                               headers={"Location": location(order["href"])})
 
     @router.get("", operation_id=f"list{DEFINITION}", summary="List orders", response_class=TMFJSONResponse,
                 description=filtering(DEFINITION),

@@ -9,7 +9,7 @@ from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_bod
 from bssrules.api.errors import error_response
 from bssrules.api.openapi_parts import PAGED, PAGING
 from bssrules.api.query import ListQuery, page_headers, paging
-from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.responses import TMFJSONResponse, location
 
 
 _IDS = {"type": "array", "items": {"type": "string"}}
@@ -55,7 +55,8 @@ def partner_router() -> APIRouter:
             return denied
         body = await json_body(request, JSON_TYPES, None)
         partner, key = await in_unit_of_work(request, service.create_partner, body)
-        return TMFJSONResponse({**partner, "apiKey": key}, status_code=201, headers={"Location": partner["href"]})
+        return TMFJSONResponse({**partner, "apiKey": key}, status_code=201,
+                               headers={"Location": location(partner["href"])})
 
     @router.get("/partner", operation_id="listPartner", response_class=TMFJSONResponse, summary="List partners",
                 description="Other query parameters are ignored. " + PAGED, openapi_extra={"parameters": PAGING})

@@ -9,7 +9,7 @@ from bssrules.services import qualification as service
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
-from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.responses import TMFJSONResponse, location
 from bssrules.api.tmfspec import error_responses, json_response, spec
 
 TMF679 = spec("TMF679-ProductOfferingQualification-v4.0.0.swagger.json", "TMF679_")
@@ -33,7 +33,7 @@ def qualification_router() -> APIRouter:
             return service.create_qualification(uow, cache.get(uow), body)
 
         created = await in_unit_of_work(request, use_case)
-        return TMFJSONResponse(created, status_code=201, headers={"Location": created["href"]})
+        return TMFJSONResponse(created, status_code=201, headers={"Location": location(created["href"])})
 
     @router.get("", operation_id=f"list{DEFINITION}", summary="List qualifications", response_class=TMFJSONResponse,
                 description=filtering(DEFINITION),

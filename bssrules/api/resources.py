@@ -12,7 +12,7 @@ from bssrules.services import resources as tmf_resources
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
-from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.responses import TMFJSONResponse, location
 from bssrules.api.tmfspec import TmfSpec, error_responses, json_response, spec
 from bssrules.services.resources import KINDS, ResourceKind
 
@@ -60,7 +60,7 @@ def resource_router(kind: ResourceKind) -> APIRouter:
     async def create_resource(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, f"{definition}_Create", spec=tmf)
         created = await in_unit_of_work(request, tmf_resources.create, kind, body, create_fields)
-        return TMFJSONResponse(created, status_code=201, headers={"Location": created["href"]})
+        return TMFJSONResponse(created, status_code=201, headers={"Location": location(created["href"])})
 
     @router.patch("/{id}", operation_id=f"patch{definition}", summary=f"Update partially a {definition}",
                   response_class=TMFJSONResponse, responses={200: json_response(one, "Updated"), **errors},

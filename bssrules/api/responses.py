@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import JSONResponse
 
@@ -12,7 +13,21 @@ class TMFJSONResponse(JSONResponse):
     """Renders Decimals as exact JSON numbers (9.99 stays 9.99)."""
 
     def render(self, content: Any) -> bytes:
-        return jsontext.dumps(content).encode("utf-8")
+        try:
+            return jsontext.dumps(content).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in what was stored: sent as its JSON escape
+            return jsontext.dumps(content, ensure_ascii=True).encode("ascii")
+
+
+# what a URI keeps as it is (RFC 3986 reserved and unreserved characters, and "%" of what is
+# encoded already); everything else is percent-encoded as UTF-8
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
+
+
+def location(href: str) -> str:
+    """A Location header for ``href``: always ASCII (a header cannot carry an emoji, and
+    building one must not fail once the resource is committed)."""
+    return quote(href, safe=_URI_SAFE)
 
 
 # the reason phrase of each status our TMF Error bodies carry

@@ -11,7 +11,7 @@ from bssrules.api import bodies
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import PAGED, PAGING, query_parameter, request_body
 from bssrules.api.query import ListQuery, page_headers, paging
-from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.responses import TMFJSONResponse, location
 from bssrules.errors import InvalidInput
 
 SLA_FILTERS = ("name", "ruleSet.id", "relatedParty.id", "state")
@@ -48,7 +48,7 @@ def sla_router() -> APIRouter:
         body = await json_body(request, JSON_TYPES, None)
         cache = request.app.state.runtime_cache
         sla = await in_unit_of_work(request, lambda uow: service.create_sla(uow, cache.get(uow), body))
-        return TMFJSONResponse(sla, status_code=201, headers={"Location": sla["href"]})
+        return TMFJSONResponse(sla, status_code=201, headers={"Location": location(sla["href"])})
 
     @router.get("/sla", operation_id="listSla", response_class=TMFJSONResponse, summary="List SLAs",
                 **_list_declaration(SLA_FILTERS, {"state": "Only SLAs in these states (comma-separated): active"}))

@@ -8,7 +8,7 @@ from bssrules.services import tickets as service
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
-from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.responses import TMFJSONResponse, location
 from bssrules.api.tmfspec import error_responses, json_response, spec
 
 TMF621 = spec("TMF621-TroubleTicket-v4.0.0.swagger.json", "TMF621_")
@@ -27,7 +27,7 @@ def ticket_router() -> APIRouter:
         body = await json_body(request, JSON_TYPES, f"{DEFINITION}_Create", spec=TMF621, closed=True)
         cache = request.app.state.runtime_cache
         ticket = await in_unit_of_work(request, lambda uow: service.create_ticket(uow, cache.get(uow), body))
-        return TMFJSONResponse(ticket, status_code=201, headers={"Location": ticket["href"]})
+        return TMFJSONResponse(ticket, status_code=201, headers={"Location": location(ticket["href"])})
 
     @router.get("", operation_id=f"list{DEFINITION}", summary="List tickets", response_class=TMFJSONResponse,
                 description=filtering(DEFINITION),

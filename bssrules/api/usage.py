@@ -10,7 +10,7 @@ from bssrules.services import usage as service
 from bssrules.api.deps import JSON_TYPES, _problem, in_unit_of_work, json_body, read_json
 from bssrules.api.openapi_parts import FIELDS, PAGED, PAGING, filtering, query_parameter, request_body
 from bssrules.api.query import ListQuery, page_headers, paging, parse_fields, parse_list_query, project
-from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.responses import TMFJSONResponse, location
 from bssrules.api.tmfspec import error_responses, json_response, spec
 from bssrules.errors import InvalidInput
 
@@ -67,7 +67,8 @@ def usage_router() -> APIRouter:
         if many:
             return TMFJSONResponse([usage for usage, _ in answers], status_code=201)
         usage, created = answers[0]
-        return TMFJSONResponse(usage, status_code=201 if created else 200, headers={"Location": usage["href"]})
+        return TMFJSONResponse(usage, status_code=201 if created else 200,
+                               headers={"Location": location(usage["href"])})
 
     @router.get("/usage", operation_id="listUsage", summary="List usages", response_class=TMFJSONResponse,
                 description=filtering("Usage"),
@@ -131,7 +132,7 @@ def bucket_router() -> APIRouter:
     async def create(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, "Bucket_Create", spec=TMF654)
         bucket = await in_unit_of_work(request, service.create_bucket, body)
-        return TMFJSONResponse(bucket, status_code=201, headers={"Location": bucket["href"]})
+        return TMFJSONResponse(bucket, status_code=201, headers={"Location": location(bucket["href"])})
 
     @router.get("/bucket", operation_id="listBucket", summary="List buckets", response_class=TMFJSONResponse,
                 description=filtering("Bucket"),

@@ -237,11 +237,12 @@ def _relationship_violations(basket: Basket, catalog: Catalog) -> list[Violation
 
 
 def _rule_sets(rules: RuleBook, kind: str, now: dt.datetime) -> list[CompiledRuleSet]:
+    """The version in force of each rule set of ``kind``. Only versions of that kind count: a
+    rule set id may hold versions of different kinds over time (v1 eligibility, v2
+    compatibility), and a version of another kind has another outcome."""
     chosen = []
     for rule_set_id, versions in rules.versions.items():
-        if versions[0].kind != kind:
-            continue
-        in_force = [v for v in versions if v.definition.valid_for.contains(now)]
+        in_force = [v for v in versions if v.kind == kind and v.definition.valid_for.contains(now)]
         if in_force:
             chosen.append(in_force[-1])
     return chosen

@@ -6,7 +6,9 @@ month, a one-time fee of a product started in it, or has unbilled rated usage in
 transaction. A bill's id is made of its account, month and currency, so running the same
 month again finds the bills made and bills nothing twice; the usage charges a bill took are
 marked with its id. Usage rated later for an already billed month stays unbilled and is
-reported by the run (a supplementary bill is not made automatically).
+reported by the run (a supplementary bill is not made automatically). An account paying for a
+product whose dates cannot be read (stored before they were checked) is not billed and is
+reported with the reason (``accountsNotBilled``): fixed, the next run of the month bills it.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import InvalidInput, NotFound
 from bssrules.money import Money
 from bssrules.pricing.billing import Bill, BillingPeriod, Discount, OneTimeFee, RecurringFee, UsageTotal, bill
-from bssrules.services.records import StoredResource
+from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
 
@@ -46,8 +48,21 @@ def _period_of(text: Any) -> tuple[str, int]:
     return PERIODS.get(words[0], "month"), 1
 
 
-def inventory_fees(uow: UnitOfWork) -> tuple[dict[str, list[RecurringFee]], dict[str, list[OneTimeFee]]]:
-    """Every recurring and one-time fee of the inventory, by the billing account that pays it."""
+def _dates(product: StoredResource) -> tuple[dt.datetime, dt.datetime | None] | str:
+    """(start, end) of a product's fees, or why its dates cannot be read."""
+    try:
+        return _instant(product.document.get("startDate")) or product.created, \
+            _instant(product.document.get("terminationDate"))
+    except ValueError as exc:
+        return f"product {product.id}: {exc}"
+
+
+def inventory_fees(uow: UnitOfWork, unreadable: dict[str, str] | None = None
+                   ) -> tuple[dict[str, list[RecurringFee]], dict[str, list[OneTimeFee]]]:
+    """Every recurring and one-time fee of the inventory, by the billing account that pays it.
+
+    A product whose dates cannot be read (kept before they were checked) bills nothing: its
+    accounts are put in ``unreadable`` with the reason, for the run to leave unbilled."""
     fees: dict[str, list[RecurringFee]] = {}
     one_time: dict[str, list[OneTimeFee]] = {}
     offset = 0
@@ -57,8 +72,7 @@ def inventory_fees(uow: UnitOfWork) -> tuple[dict[str, list[RecurringFee]], dict
             doc = product.document
             if doc.get("status") in ("cancelled", "aborted", "created"):
                 continue
-            start = _instant(doc.get("startDate")) or product.created
-            end = _instant(doc.get("terminationDate"))
+            dates = _dates(product)
             for price in doc.get("productPrice") or []:
                 if not isinstance(price, dict) or price.get("priceType") not in ("recurring", "oneTime"):
                     continue
@@ -66,6 +80,11 @@ def inventory_fees(uow: UnitOfWork) -> tuple[dict[str, list[RecurringFee]], dict
                 money = values_at(price, "price.taxIncludedAmount")
                 if not account or not money:
                     continue
+                if isinstance(dates, str):
+                    if unreadable is not None:
+                        unreadable.setdefault(account[0], dates)
+                    continue
+                start, end = dates
                 net = Money(Decimal(str(money[0]["value"])), money[0]["unit"])
                 discounts = []
                 for alteration in price.get("priceAlteration") or []:
@@ -96,12 +115,12 @@ def bill_id(account: str, period: BillingPeriod, currency: str) -> str:
 
 def _render_bill(stored: StoredResource) -> dict[str, Any]:
     shown = stored.shown
-    return {**shown, "id": stored.id, "href": f"{API}/customerBill/{stored.id}", "@type": "CustomerBill"}
+    return {**shown, "id": stored.id, "href": href(f"{API}/customerBill", stored.id), "@type": "CustomerBill"}
 
 
 def _render_rate(stored: StoredResource) -> dict[str, Any]:
     shown = stored.shown
-    return {**shown, "id": stored.id, "href": f"{API}/appliedCustomerBillingRate/{stored.id}",
+    return {**shown, "id": stored.id, "href": href(f"{API}/appliedCustomerBillingRate", stored.id),
             "@type": "AppliedCustomerBillingRate"}
 
 
@@ -124,7 +143,7 @@ def _store_bill(uow: UnitOfWork, made: Bill, now: dt.datetime) -> str:
                                         party_id=made.billing_account, partner_id=owner))
     for index, item in enumerate(made.items, start=1):
         rate = {"appliedBillingRateType": item.kind, "name": item.name, "date": format_instant(now),
-                "isBilled": True, "bill": {"id": identifier, "href": f"{API}/customerBill/{identifier}"},
+                "isBilled": True, "bill": {"id": identifier, "href": href(f"{API}/customerBill", identifier)},
                 "billingAccount": {"id": made.billing_account, "@referredType": "BillingAccount"},
                 "product": {"id": item.product, "@referredType": "Product"},
                 "periodCoverage": {"startDateTime": format_instant(item.coverage[0]),
@@ -145,13 +164,19 @@ def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = N
         raise InvalidInput(str(exc), path=("period",)) from None
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     uow.charges.lock_bill_runs()  # a second run waits, then finds the bills made
-    fees, one_time = inventory_fees(uow)
+    unreadable: dict[str, str] = {}
+    fees, one_time = inventory_fees(uow, unreadable)
     candidates = set(fees) | set(one_time) | set(uow.charges.accounts_with_unbilled(period.start, period.end))
+    candidates |= set(unreadable)
     if accounts is not None:
         unknown = [a for a in accounts if uow.resources.get("billingAccount", a) is None]
         if unknown:
             raise NotFound("BillingAccount", unknown[0])
         candidates &= set(accounts)
+    # an account with a product of unreadable dates is not billed at all (its bill would lack
+    # that fee, and a bill is made once): fix the product and run the month again
+    not_billed = [{"id": a, "reason": unreadable[a]} for a in sorted(candidates & set(unreadable))]
+    candidates -= set(unreadable)
     made: list[str] = []
     late: list[str] = []
     for account in sorted(candidates):
@@ -180,7 +205,8 @@ def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = N
     uow.commit()
     return {"billingPeriod": {"startDateTime": format_instant(period.start),
                               "endDateTime": format_instant(period.end)},
-            "billsMade": made, "billsAlreadyMade": existing, "lateUsage": sorted(set(late))}
+            "billsMade": made, "billsAlreadyMade": existing, "lateUsage": sorted(set(late)),
+            **({"accountsNotBilled": not_billed} if not_billed else {})}
 
 
 def get_bill(uow: UnitOfWork, identifier: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from bssrules.errors import Conflict, Forbidden, InvalidInput, NotFound, Unknown
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.project import Project
 from bssrules.services.ports import CatalogStore, UnitOfWork
-from bssrules.services.records import Stored, content_hash, entity_document, flatten, rule_set_document
+from bssrules.services.records import Stored, content_hash, entity_document, flatten, href, rule_set_document
 
 TMF620_KINDS = ("catalog", "category", "productSpecification", "productOffering", "productOfferingPrice")
 # A partner's view of the catalog: (partner id, its sales channels); None is the operator's.
@@ -161,10 +161,10 @@ def _derived(repo: CatalogStore, entity: Entity, base: str) -> dict[str, Any]:
     derived: dict[str, Any] = {}
     offerings = repo.ids_with("productOffering", "category.id", entity.id)
     if offerings:
-        derived["productOffering"] = [{"id": i, "href": f"{base}/productOffering/{i}"} for i in offerings]
+        derived["productOffering"] = [{"id": i, "href": href(f"{base}/productOffering", i)} for i in offerings]
     children = repo.ids_with("category", "parentId", entity.id)
     if children:
-        derived["subCategory"] = [{"id": i, "href": f"{base}/category/{i}"} for i in children]
+        derived["subCategory"] = [{"id": i, "href": href(f"{base}/category", i)} for i in children]
     return derived
 
 

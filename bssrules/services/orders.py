@@ -28,7 +28,7 @@ from bssrules.services import notifications
 from bssrules.money import Money
 from bssrules.pricing.valuation import Alteration, PriceLine, value_basket
 from bssrules.rules.decisions import decide
-from bssrules.services.records import StoredResource
+from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.runtime import Runtime
@@ -136,7 +136,7 @@ def _priced(document: dict[str, Any], basket: Basket, runtime: Runtime, as_of: d
 
 def render(stored: StoredResource) -> dict[str, Any]:
     shown = {k: v for k, v in stored.document.items() if k != "request"}  # the idempotency fingerprint stays inside
-    return {**shown, "id": stored.id, "href": f"{API}/{KIND}/{stored.id}", "@type": "ProductOrder"}
+    return {**shown, "id": stored.id, "href": href(f"{API}/{KIND}", stored.id), "@type": "ProductOrder"}
 
 
 def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -161,6 +161,8 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
     if not result.valid:
         raise OrderRejected(_violations(result))
     order_id = body.get("id") or str(uuid.uuid4())
+    if uow.resources.get(KIND, order_id) is not None:
+        raise Conflict(f"a ProductOrder with id '{order_id}' already exists; choose another id or leave it out")
     document = {k: v for k, v in body.items() if k not in ("id", "href", "@type")}
     document = _priced(document, basket, runtime, as_of)
     document.update(state="acknowledged", orderDate=format_instant(now), request=_request_fingerprint(body))

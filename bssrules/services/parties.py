@@ -20,9 +20,9 @@ def party_context(uow: UnitOfWork, party_id: str | None) -> tuple[Party, list[In
     if party_id is None:
         return Party(), []
     stored = uow.resources.get("individual", party_id) or uow.resources.get("organization", party_id)
-    if stored is None:
-        raise InvalidInput(f"relatedParty '{party_id}' is neither an individual nor an organization",
-                           path=("relatedParty",))
+    if stored is None:  # one answer whether it does not exist or is another partner's: existence does not leak
+        raise InvalidInput(f"relatedParty '{party_id}': no individual or organization with this id is found or "
+                           "visible to you", path=("relatedParty",))
     characteristics = {c.get("name"): c.get("value") for c in stored.document.get("partyCharacteristic") or []
                        if isinstance(c, dict)}
     classification = characteristics.get("classification")

@@ -21,7 +21,7 @@ from typing import Any
 
 from bssrules.errors import Conflict, InvalidInput, NotFound, did_you_mean
 from bssrules.services.ports import ADMIN, Principal, UnitOfWork
-from bssrules.services.records import StoredResource
+from bssrules.services.records import StoredResource, href
 
 KIND = "partner"
 API = "/tmf-api/partnerManagement/v4"
@@ -97,7 +97,7 @@ def _bundle(body: Any) -> dict[str, Any]:
 def render(stored: StoredResource) -> dict[str, Any]:
     document = {k: v for k, v in stored.document.items() if k != "key"}
     document["key"] = [{"id": k["id"], "created": k["created"]} for k in stored.document.get("key", [])]
-    return {**document, "id": stored.id, "href": f"{API}/partner/{stored.id}", "@type": "Partner"}
+    return {**document, "id": stored.id, "href": href(f"{API}/partner", stored.id), "@type": "Partner"}
 
 
 def _new_key() -> tuple[str, dict[str, Any]]:
@@ -182,10 +182,11 @@ def patch_partner(uow: UnitOfWork, partner_id: str, body: dict[str, Any]) -> dic
     if "apiBundle" in body:
         document["apiBundle"] = _bundle(body["apiBundle"])
     uow.resources.replace(stored.bumped(document, _now()))
-    uow.commit()
     updated = uow.resources.get(KIND, partner_id)
     assert updated is not None  # it was found (for update) and replaced just above
-    return render(updated)
+    answer = render(updated)  # made before the commit: nothing fails after it
+    uow.commit()
+    return answer
 
 
 def new_key(uow: UnitOfWork, partner_id: str) -> str:

@@ -7,9 +7,9 @@ from typing import Any
 
 from bssrules.configurator.model import Basket, InventoryProduct, Party
 from bssrules.configurator.qualification import qualify
-from bssrules.errors import InvalidInput, NotFound
+from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.services.parties import caller_of, party_context
-from bssrules.services.records import StoredResource
+from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.runtime import Runtime
@@ -25,6 +25,10 @@ EFFECTIVE = ("active", "pendingTerminate", "suspended")
 def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
     """Qualify every item of a TMF679 create body; the answer is stored and returned (state done)."""
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    qualification_id = body.get("id") or str(uuid.uuid4())
+    if uow.resources.get(KIND, qualification_id) is not None:  # checked first: nothing is qualified twice
+        raise Conflict(f"a ProductOfferingQualification with id '{qualification_id}' already exists; choose "
+                       "another id or leave it out to have one made")
     items = [i for i in body.get("productOfferingQualificationItem") or [] if isinstance(i, dict)]
     if not items:
         raise InvalidInput("productOfferingQualificationItem lists the offerings to qualify; it is empty",
@@ -58,7 +62,6 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
                     effectiveQualificationDate=now.isoformat().replace("+00:00", "Z"),
                     qualificationResult="qualified" if results == {"qualified"} else
                     "unqualified" if results == {"unqualified"} else "partiallyQualified")
-    qualification_id = body.get("id") or str(uuid.uuid4())
     stored = StoredResource(KIND, qualification_id, 1, now, now, document, state="done", party_id=party_id)
     uow.resources.insert(stored)
     uow.commit()
@@ -66,7 +69,7 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
 
 
 def render(stored: StoredResource) -> dict[str, Any]:
-    return {**stored.document, "id": stored.id, "href": f"{API}/{KIND}/{stored.id}",
+    return {**stored.document, "id": stored.id, "href": href(f"{API}/{KIND}", stored.id),
             "@type": "ProductOfferingQualification"}
 
 

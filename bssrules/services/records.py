@@ -12,14 +12,38 @@ import hashlib
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Iterable, Iterator, Mapping
+from urllib.parse import quote
 
 from bssrules import jsontext
 from bssrules.catalog.model import Entity
 from bssrules.catalog.tmf import Meta
+from bssrules.errors import Conflict
 from bssrules.jsontext import normalized_number
 
 # longer values are not indexed (a filter on them finds nothing; the index stays small)
 MAX_INDEXED_VALUE = 512
+# nor are attributes of longer dotted paths (no filter names one: filters name the attributes
+# of the TMF definitions)
+MAX_INDEXED_PATH = 200
+# what the store keeps of an id and of a status (the widths of its columns; a test keeps them so)
+MAX_ID = 128
+MAX_STATE = 40
+
+# The characters a path segment keeps as they are (RFC 3986 pchar without "%"): an id with
+# others (non-ASCII, "/", "?", "#", spaces) is percent-encoded in an href.
+_SEGMENT_SAFE = "!$&'()*+,;=:@"
+
+
+class KeyTaken(Conflict):
+    """An insert found its key taken by another transaction: one that committed after this
+    one looked, or one inserting the same key at the same time. The use case is best run
+    again on a fresh transaction: its own checks then find the row."""
+
+
+def href(base: str, id: str) -> str:
+    """The link of a resource: ``base`` and the id as a percent-encoded path segment, so an
+    href (and a Location header) is always an ASCII URI (RFC 3986), whatever the id holds."""
+    return f"{base}/{quote(id, safe=_SEGMENT_SAFE)}"
 
 
 @dataclass(frozen=True)
@@ -119,7 +143,8 @@ def flatten(document: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str
     """(dotted path, text) for each scalar leaf; list items share their list's path."""
     for key, value in document.items():
         path = f"{prefix}{key}"
-        yield from _leaves(path, value)
+        if len(path) <= MAX_INDEXED_PATH:
+            yield from _leaves(path, value)
 
 
 def _leaves(path: str, value: Any) -> Iterator[tuple[str, str]]:
@@ -139,7 +164,7 @@ def document_attributes(document: Mapping[str, Any], prefix: str = "") -> Iterab
     path), links left out: they are derivable from ids and would only grow the index."""
     for key, value in document.items():
         path = f"{prefix}{key}"
-        if path.endswith(("href", "@referredType")):
+        if path.endswith(("href", "@referredType")) or len(path) > MAX_INDEXED_PATH:
             continue
         items = value if isinstance(value, list) else [value]
         for item in items:

@@ -14,8 +14,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from bssrules.catalog.types import parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
-from bssrules.services.records import StoredResource
+from bssrules.services.records import MAX_ID, MAX_STATE, StoredResource, href
 from bssrules.services.ports import UnitOfWork
 
 SERVER_MANAGED = ("href", "@baseType", "@schemaLocation")
@@ -37,6 +38,10 @@ class ResourceKind:
     references: tuple[Reference, ...] = ()
     party_path: str | None = None  # where the owning party's id is, for per-party queries
     state_field: str | None = None
+    # the instants the use cases read (bill runs, rating): a date or date-time, checked on every change
+    instants: tuple[str, ...] = ()
+    # references to resources kept elsewhere (the catalog), whose ids are at most MAX_ID long
+    catalog_references: tuple[str, ...] = ()
 
 
 PARTIES = ("individual", "organization")
@@ -49,7 +54,9 @@ KINDS: dict[str, ResourceKind] = {k.name: k for k in (
                  (Reference("relatedParty.id", PARTIES),), party_path="relatedParty.id", state_field="state"),
     ResourceKind("product", "Product", "/tmf-api/productInventory/v4",
                  (Reference("relatedParty.id", PARTIES), Reference("billingAccount.id", ("billingAccount",))),
-                 party_path="relatedParty.id", state_field="status"),
+                 party_path="relatedParty.id", state_field="status",
+                 instants=("startDate", "terminationDate", "orderDate"),
+                 catalog_references=("productOffering.id", "productSpecification.id")),
     ResourceKind("shoppingCart", "ShoppingCart", "/tmf-api/shoppingCart/v4",
                  (Reference("relatedParty.id", PARTIES),), party_path="relatedParty.id"),
 )}
@@ -73,7 +80,7 @@ def _now() -> dt.datetime:
 
 def _render(kind: ResourceKind, stored: StoredResource) -> dict[str, Any]:
     shown = stored.shown
-    return {**shown, "id": stored.id, "href": f"{kind.api}/{kind.name}/{stored.id}", "@type": kind.type}
+    return {**shown, "id": stored.id, "href": href(f"{kind.api}/{kind.name}", stored.id), "@type": kind.type}
 
 
 def _check_fields(kind: ResourceKind, body: Mapping[str, Any], allowed: Sequence[str]) -> None:
@@ -99,7 +106,33 @@ def _check_references(uow: UnitOfWork, kind: ResourceKind, document: Mapping[str
         raise UnknownReference("; ".join(problems), details=problems)
 
 
+def _check_values(kind: ResourceKind, document: Mapping[str, Any]) -> None:
+    """What the use cases later read must be readable: its instants dates or date-times (a bill
+    run reads a product's startDate), its state and catalog references no longer than the
+    store keeps (a 400 naming the field, before anything is written)."""
+    for name in kind.instants:
+        value = document.get(name)
+        if value is None:
+            continue
+        try:
+            parsed = parse_instant(value)
+        except ValueError as exc:
+            raise InvalidInput(f"{name}: {exc}", path=(name,)) from None
+        if not isinstance(parsed, dt.datetime):
+            raise InvalidInput(f"{name} is a date or date-time, not {value!r}", path=(name,))
+    state = document.get(kind.state_field) if kind.state_field else None
+    if kind.state_field and isinstance(state, str) and len(state) > MAX_STATE:
+        raise InvalidInput(f"{kind.state_field} has at most {MAX_STATE} characters; this one has {len(state)}",
+                           path=(kind.state_field,))
+    for path in kind.catalog_references:
+        for value in values_at(document, path):
+            if isinstance(value, str) and len(value) > MAX_ID:
+                raise InvalidInput(f"{path} has at most {MAX_ID} characters (a catalog id); this one has {len(value)}",
+                                   path=tuple(path.split(".")))
+
+
 def _columns(kind: ResourceKind, document: Mapping[str, Any]) -> dict[str, Any]:
+    _check_values(kind, document)
     party = values_at(document, kind.party_path)[:1] if kind.party_path else []
     state = document.get(kind.state_field) if kind.state_field else None
     return {"party_id": party[0] if party else None, "state": state if isinstance(state, str) else None}
@@ -111,6 +144,8 @@ def create(uow: UnitOfWork, kind: ResourceKind, body: dict[str, Any], allowed: S
     resource_id = body.get("id") or str(uuid.uuid4())
     if not isinstance(resource_id, str):
         raise InvalidInput("id must be a string", path=("id",))
+    if len(resource_id) > MAX_ID:
+        raise InvalidInput(f"id has at most {MAX_ID} characters; this one has {len(resource_id)}", path=("id",))
     if uow.resources.get(kind.name, resource_id) is not None:
         raise Conflict(f"a {kind.type} with id '{resource_id}' already exists")
     document = {k: v for k, v in body.items() if k not in SERVER_MANAGED and k not in ("id", "@type")}

@@ -23,7 +23,7 @@ from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.money import Money
 from bssrules.pricing.billing import BillingPeriod
 from bssrules.rules.decisions import decide_many
-from bssrules.services.records import StoredResource
+from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.runtime import Runtime
@@ -148,7 +148,8 @@ def run_settlement(uow: UnitOfWork, runtime: Runtime, period_label: str) -> dict
             uow.resources.insert(StoredResource(
                 "appliedCustomerBillingRate", f"{identifier}-{index:04d}", 1, now, now,
                 {"appliedBillingRateType": "settlement", "name": rule, "date": format_instant(now), "isBilled": True,
-                 "bill": {"id": identifier, "href": f"{API}/customerBill/{identifier}"}, "periodCoverage": coverage,
+                 "bill": {"id": identifier, "href": href(f"{API}/customerBill", identifier)},
+                 "periodCoverage": coverage,
                  "taxIncludedAmount": {"unit": currency, "value": amount},
                  "characteristic": [{"name": "items", "value": count}], "sharedWith": sorted({payer, payee})},
                 partner_id=payee))
@@ -162,7 +163,7 @@ def run_settlement(uow: UnitOfWork, runtime: Runtime, period_label: str) -> dict
 
 def render_note(stored: StoredResource) -> dict[str, Any]:
     shown = stored.shown
-    return {**shown, "id": stored.id, "href": f"{API}/customerBill/{stored.id}", "@type": "CustomerBill"}
+    return {**shown, "id": stored.id, "href": href(f"{API}/customerBill", stored.id), "@type": "CustomerBill"}
 
 
 def change_bill_state(uow: UnitOfWork, bill_id: str, body: dict[str, Any]) -> dict[str, Any]:

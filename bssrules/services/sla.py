@@ -16,7 +16,7 @@ from bssrules.services import notifications
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import InvalidInput, NotFound
 from bssrules.rules.decisions import decide
-from bssrules.services.records import StoredResource
+from bssrules.services.records import StoredResource, href
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.runtime import Runtime
 
@@ -30,7 +30,7 @@ def _now() -> dt.datetime:
 
 def _render(kind: str, type_: str, stored: StoredResource) -> dict[str, Any]:
     shown = stored.shown
-    return {**shown, "id": stored.id, "href": f"{API}/{kind}/{stored.id}", "@type": type_}
+    return {**shown, "id": stored.id, "href": href(f"{API}/{kind}", stored.id), "@type": type_}
 
 
 def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
@@ -71,10 +71,11 @@ def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[
 
         raise Conflict(f"an SLA with id '{stored.id}' already exists")
     uow.resources.insert(stored)
-    uow.commit()
     created = uow.resources.get("sla", stored.id)
     assert created is not None  # inserted just above, in this unit of work
-    return _render("sla", "ServiceLevelAgreement", created)
+    answer = _render("sla", "ServiceLevelAgreement", created)  # made before the commit: nothing fails after it
+    uow.commit()
+    return answer
 
 
 def get_sla(uow: UnitOfWork, sla_id: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from bssrules.services import notifications
 from bssrules.catalog.types import format_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.rules.decisions import decide
-from bssrules.services.records import StoredResource
+from bssrules.services.records import StoredResource, href
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.runtime import Runtime
 
@@ -39,7 +39,7 @@ def _now() -> dt.datetime:
 
 def render(stored: StoredResource) -> dict[str, Any]:
     shown = stored.shown
-    return {**shown, "id": stored.id, "href": f"{API}/{KIND}/{stored.id}", "@type": "TroubleTicket"}
+    return {**shown, "id": stored.id, "href": href(f"{API}/{KIND}", stored.id), "@type": "TroubleTicket"}
 
 
 def _party(document: dict[str, Any], role: str) -> str | None:

@@ -26,7 +26,7 @@ from bssrules.pricing.usage import (
 )
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import SplitBillingRuleSet, UsageRuleSet
-from bssrules.services.records import ChargeRow, StoredResource
+from bssrules.services.records import MAX_ID, ChargeRow, StoredResource, href
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.runtime import Runtime
@@ -85,6 +85,8 @@ def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | Non
     service = characteristics.get("service") or body.get("usageType")
     if not isinstance(service, str) or not service:
         return None, "no service: give usageType or the usageCharacteristic service"
+    if len(service) > MAX_ID:
+        return None, f"the service (usageType) has at most {MAX_ID} characters; this one has {len(service)}"
     start = usage_instant(body.get("usageDate"))
     if start is None:
         return None, f"usageDate {body.get('usageDate')!r} is not a date-time with a time zone (e.g. " \
@@ -295,7 +297,7 @@ def render_usage(stored: StoredResource, billed: set[str] | None = None) -> dict
             dict(r, isBilled=True) if values_at(r, "billingAccount.id")[:1] and
             values_at(r, "billingAccount.id")[0] in billed else r
             for r in document.get("ratedProductUsage") or []])
-    return {**document, "id": stored.id, "href": f"{API}/usage/{stored.id}", "@type": "Usage"}
+    return {**document, "id": stored.id, "href": href(f"{API}/usage", stored.id), "@type": "Usage"}
 
 
 def create_usages(uow: UnitOfWork, runtime: Runtime, bodies: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
@@ -327,13 +329,14 @@ def _create_one(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tupl
     usage_id = body.get("id") or str(uuid.uuid4())
     if not isinstance(usage_id, str) or not usage_id or len(usage_id) > 128:
         raise InvalidInput("id must be a non-empty string of at most 128 characters", path=("id",))
-    existing = uow.resources.get("usage", usage_id)
-    if existing is not None:
+    if uow.resources.taken("usage", usage_id):  # (taken first: a get, then taken, races with a commit between)
+        existing = uow.resources.get("usage", usage_id)
+        if existing is None:  # another partner's usage: not this caller's to see
+            raise Conflict(f"the usage id '{usage_id}' is not available; choose another or leave it out")
         return render_usage(existing, uow.charges.billed_accounts([usage_id]).get(usage_id)), False
-    if uow.resources.taken("usage", usage_id):  # another partner's usage: not this caller's to see
-        raise Conflict(f"the usage id '{usage_id}' is not available; choose another or leave it out")
     now = _now()
     owner = None  # a usage belongs to the partner whose customer's subscription used it
+    charges: list[ChargeRow] = []
     record, problem = record_of(usage_id, body)
     if record is None:
         result = RatedUsage(UsageRecord(usage_id, subscriber_of(body) or "", "", now, Decimal(0)), "rejected",
@@ -355,15 +358,19 @@ def _create_one(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tupl
             result = results[0]
             if result.status == "rated":
                 _save_state(uow, before, after, now, owner)
-                uow.charges.add(ChargeRow(usage_id, i, record.subscriber, part.billing_account, part.payer,
-                                          record.service, subscriber.offering, record.start, part.amount,
-                                          result.currency or "")
-                                for i, part in enumerate(result.charges))
+                offering = subscriber.offering if subscriber.offering and len(subscriber.offering) <= MAX_ID else None
+                charges = [ChargeRow(usage_id, i, record.subscriber, part.billing_account, part.payer, record.service,
+                                     offering, record.start, part.amount, result.currency or "")
+                           for i, part in enumerate(result.charges)]
     document = _rated_document(body, result, now)
     stored = StoredResource("usage", usage_id, 1, now, now, document, state=result.status,
                             party_id=result.record.subscriber if 0 < len(result.record.subscriber) <= 128 else None,
                             partner_id=owner)
+    # Before the charges: the same id posted at the same time by another client stops here
+    # (KeyTaken), and the whole rating is rolled back and answered as a resend.
     uow.resources.insert(stored)
+    if charges:
+        uow.charges.add(charges)
     for event in result.events:  # a threshold reached: budget control, blocking, rate change
         notifications.publish(uow, "TMF635", "UsageThresholdReachedEvent", "usageThreshold", {
             "accumulator": event.accumulator, "threshold": event.threshold, "action": event.action,
@@ -392,7 +399,7 @@ BUCKET_FIELDS = ("name", "description", "usageType", "remainingValue", "remainin
 
 
 def render_bucket(stored: StoredResource) -> dict[str, Any]:
-    return {**stored.document, "id": stored.id, "href": f"{BUCKET_API}/bucket/{stored.id}", "@type": "Bucket"}
+    return {**stored.document, "id": stored.id, "href": href(f"{BUCKET_API}/bucket", stored.id), "@type": "Bucket"}
 
 
 def create_bucket(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:

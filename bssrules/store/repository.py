@@ -8,17 +8,40 @@ from decimal import Decimal
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bssrules import jsontext
 from bssrules.jsontext import normalized_number
 from bssrules.catalog.model import KINDS, Entity
 from bssrules.catalog.tmf import Meta
+from bssrules.errors import InvalidInput
 from bssrules.store.tables import catalog_attribute, catalog_entity, counter
-from bssrules.services.records import MAX_INDEXED_VALUE, Stored, attribute_text, content_hash, entity_document, flatten
+from bssrules.services.records import (
+    MAX_INDEXED_VALUE, KeyTaken, Stored, attribute_text, content_hash, entity_document, flatten,
+)
 
 def _utc(instant: dt.datetime) -> dt.datetime:
     # SQLite keeps no zone: store UTC everywhere so reading back as UTC is right.
     return instant.astimezone(dt.timezone.utc)
+
+
+def _check_lengths(entity: Entity, source: str) -> None:
+    """Refuse what a column cannot hold before the database sees it (PostgreSQL would fail the
+    statement; SQLite would keep it whole): the use cases check first, with the field's own
+    name, so this is the net under them."""
+    for column, value, field in (("id", entity.id, "id"), ("name", entity.name, "name"),
+                                 ("lifecycle_status", entity.lifecycle_status, "lifecycleStatus"),
+                                 ("source", source, "source")):
+        limit = getattr(catalog_entity.c[column].type, "length", None)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            raise InvalidInput(f"{field} has at most {limit} characters; this one has {len(value)}", path=(field,))
+
+
+def _insert_ignoring_conflicts(connection: Connection) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect (the transaction stays usable)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(catalog_entity).on_conflict_do_nothing()
+    return sqlite.insert(catalog_entity).on_conflict_do_nothing()
 
 
 class CatalogRepository:
@@ -117,6 +140,7 @@ class CatalogRepository:
             return
         rows, attribute_rows = [], []
         for entity, meta, source, attributes in items:
+            _check_lengths(entity, source)
             document = entity_document(entity)
             rows.append({"kind": entity.kind, "id": entity.id, "name": entity.name,
                          "lifecycle_status": entity.lifecycle_status, "version": meta.version,
@@ -124,11 +148,17 @@ class CatalogRepository:
                          "content_hash": content_hash(document), "document": document})
             attribute_rows += [{"kind": entity.kind, "entity_id": entity.id, "path": p, "value": v}
                                for p, v in sorted(set(attributes))]
-        self.connection.execute(insert(catalog_entity), rows)
+        if len(rows) == 1:  # one made by the API: a concurrent create of the same id is told apart
+            statement = _insert_ignoring_conflicts(self.connection).values(**rows[0]).returning(catalog_entity.c.id)
+            if self.connection.execute(statement).first() is None:  # nothing inserted
+                raise KeyTaken(f"a {rows[0]['kind']} with id '{rows[0]['id']}' already exists")
+        else:
+            self.connection.execute(insert(catalog_entity), rows)
         for start in range(0, len(attribute_rows), 10_000):
             self.connection.execute(insert(catalog_attribute), attribute_rows[start:start + 10_000])
 
     def replace(self, entity: Entity, meta: Meta, source: str, attributes: Iterable[tuple[str, str]]) -> None:
+        _check_lengths(entity, source)
         document = entity_document(entity)
         self.connection.execute(update(catalog_entity).where(
             catalog_entity.c.kind == entity.kind, catalog_entity.c.id == entity.id).values(

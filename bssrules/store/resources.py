@@ -7,12 +7,13 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bssrules import jsontext
 
 from bssrules.store.tables import resource, resource_attribute
-from bssrules.services.records import StoredResource
-from bssrules.services.records import document_attributes
+from bssrules.errors import Conflict, InvalidInput
+from bssrules.services.records import KeyTaken, StoredResource, document_attributes
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -20,6 +21,29 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 MAX_ID = 128  # the width of resource.id
+# What each bounded column holds, as the messages name it.
+_FIELDS = {"id": "id", "state": "the status (or state)", "party_id": "the party reference",
+           "partner_id": "the owning partner", "external_id": "externalId"}
+
+
+def _check_lengths(stored: StoredResource) -> None:
+    """Refuse what a column cannot hold before the database sees it (PostgreSQL would fail the
+    statement; SQLite would keep it whole): the use cases check the fields they know first,
+    with their own names, so this is the net under them."""
+    for column, field in _FIELDS.items():
+        value = getattr(stored, column)
+        limit = getattr(resource.c[column].type, "length", None)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            raise InvalidInput(f"{field} has at most {limit} characters; this one has {len(value)}",
+                               path=(field if " " not in field else column,))
+
+
+def _insert_ignoring_conflicts(connection: Connection) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect (both keep the transaction
+    usable where a plain INSERT would fail it)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(resource).on_conflict_do_nothing()
+    return sqlite.insert(resource).on_conflict_do_nothing()
 
 
 class ResourceRepository:
@@ -115,24 +139,32 @@ class ResourceRepository:
     def taken(self, kind: str, id: str) -> bool:
         """Whether any partner holds a resource of ``kind`` with this id (ids are one space)."""
         query = select(func.count()).select_from(resource).where(resource.c.kind == kind, resource.c.id == id)
-        return len(id) <= MAX_ID and self.connection.execute(query).scalar_one() > 0
+        return isinstance(id, str) and len(id) <= MAX_ID and self.connection.execute(query).scalar_one() > 0
 
     def insert(self, stored: StoredResource) -> None:
-        if len(stored.id) > MAX_ID:
-            from bssrules.errors import InvalidInput
-
-            raise InvalidInput(f"an id has at most {MAX_ID} characters; this one has {len(stored.id)}", path=("id",))
+        """Insert a new resource. Its id (or externalId) taken: :class:`Conflict` when this
+        transaction could have seen the row (a partner's insert checks first), else
+        :class:`KeyTaken` — another transaction inserted it meanwhile, or is inserting it now
+        (on PostgreSQL this waits for that one to end). The transaction stays usable either way:
+        the statement skips a conflicting row instead of failing."""
+        _check_lengths(stored)
         if self.scope is not None and self.taken(stored.kind, stored.id):
-            from bssrules.errors import Conflict
-
             # said without telling whose it is: choose another id, or let the server make one
             raise Conflict(f"the id '{stored.id}' is not available; choose another or leave it out")
         if stored.partner_id is None and self.scope is not None:
             stored = replace(stored, partner_id=self.scope)
-        self.connection.execute(insert(resource).values(kind=stored.kind, id=stored.id, **self._values(stored)))
+        statement = _insert_ignoring_conflicts(self.connection).values(kind=stored.kind, id=stored.id,
+                                                                      **self._values(stored))
+        if self.connection.execute(statement.returning(resource.c.id)).first() is None:  # nothing inserted
+            taken = (f"the id '{stored.id}' is not available; choose another or leave it out"
+                     if self.scope is not None else f"a {stored.kind} with id '{stored.id}' already exists")
+            if stored.external_id is not None and not self.taken(stored.kind, stored.id):
+                taken = f"externalId '{stored.external_id}' is already in use"
+            raise KeyTaken(taken)
         self._index(stored)
 
     def replace(self, stored: StoredResource) -> None:
+        _check_lengths(stored)
         self.connection.execute(update(resource).where(resource.c.kind == stored.kind, resource.c.id == stored.id)
                                 .values(**self._values(stored)))
         self.connection.execute(delete(resource_attribute).where(resource_attribute.c.kind == stored.kind,

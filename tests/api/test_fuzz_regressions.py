@@ -105,3 +105,38 @@ def test_a_period_beyond_the_calendar_is_a_400(api: TestClient, request_: tuple[
         edge_response = api.post(path, json={"period": edge}) if method == "POST" else \
             api.get(path, params={"sla": "s1", "period": edge})
         assert edge_response.status_code < 500, edge_response.text[:300]
+
+
+# Issue 14, section 3: each class of the hostile run, on every operation it can reach (the
+# classes one by one, on both tiers, are in test_no_server_error_*.py).
+
+_OPENAPI = create_app(auth=False).openapi()
+BODY_OPERATIONS = sorted((m.upper(), p) for p, ops in _OPENAPI["paths"].items() for m in ops
+                         if m in ("post", "patch") and not p.endswith("/key"))
+UNSTORABLE = {"NUL": "\\u0000", "lone surrogate": "\\udc00"}
+
+
+@pytest.mark.parametrize(("method", "path"), BODY_OPERATIONS, ids=[f"{m} {p}" for m, p in BODY_OPERATIONS])
+def test_unstorable_text_in_any_body_is_a_400_naming_where(api: TestClient, method: str, path: str) -> None:
+    url = path.replace("{id}", "no-such-id")
+    for name, text in UNSTORABLE.items():
+        content = f'{{"description": "ok", "name": "a{text}"}}'.encode()
+        response = api.request(method, url, content=content, headers={
+            "content-type": "application/merge-patch+json" if method == "PATCH" else "application/json"})
+        _error(response, 400, "name: holds")
+
+
+@pytest.mark.parametrize("path", [p for p, ops in _OPENAPI["paths"].items() if "{id}" in p and "get" in ops])
+def test_nul_in_any_path_id_is_a_400(api: TestClient, path: str) -> None:
+    _error(api.get(path.replace("{id}", "a%00b")), 400, "NUL character")
+
+
+def test_a_usage_with_an_emoji_id_is_answered_with_an_ascii_location_and_a_resend_gets_it(api: TestClient) -> None:
+    body = {"id": "u-😀", "usageType": "data", "usageDate": "2026-01-01T00:00:00Z"}
+    first = api.post("/tmf-api/usageManagement/v4/usage", json=body)
+    assert first.status_code == 201, first.text
+    location = first.headers["location"]
+    assert location == "/tmf-api/usageManagement/v4/usage/u-%F0%9F%98%80" == first.json()["href"]
+    resent = api.post("/tmf-api/usageManagement/v4/usage", json=body)
+    assert (resent.status_code, resent.json(), resent.headers["location"]) == (200, first.json(), location)
+    assert api.get(location).json() == first.json()

@@ -454,7 +454,7 @@ def test_a_partner_cannot_change_delete_or_use_another_partners_resources(world:
         "relatedParty": [{"id": "cust-a", "role": "customer", "@referredType": "Individual"}],
         "productOrderItem": [PLAN_SMALL]})
     assert (order.status_code, order.json()) == (400, _error(
-        400, "invalidInput", "Bad Request", "relatedParty 'cust-a' is neither an individual nor an organization"))
+        400, "invalidInput", "Bad Request", "relatedParty 'cust-a': no individual or organization with this id is found or visible to you"))
     usage = api.ok("POST", USAGE, world.b, _roaming_usage("usage-b-on-a", "line-a", 10,
                                                           dt.datetime.now(dt.timezone.utc)))
     assert (usage["status"], usage["rejectionReason"]) == ("rejected", [
