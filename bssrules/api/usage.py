@@ -62,8 +62,8 @@ def usage_router() -> APIRouter:
                                {"type": "array", "items": {"$ref": TMF635.ref("Usage_Create")}}]}}}}})
     async def create(request: Request) -> Response:
         bodies, many = await _usage_bodies(request)
-        cache = request.app.state.runtime_cache
-        answers = await in_unit_of_work(request, lambda uow: service.create_usages(uow, cache.get(uow), bodies))
+        runtimes, contexts = request.app.state.runtime_cache, request.app.state.rating_contexts
+        answers = await in_unit_of_work(request, service.create_usages, runtimes, contexts, bodies)
         if many:
             return TMFJSONResponse([usage for usage, _ in answers], status_code=201)
         usage, created = answers[0]

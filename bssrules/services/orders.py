@@ -292,6 +292,8 @@ def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], i
     stored = StoredResource("product", product_id, 1, now, now, product, state="active", party_id=basket.party.id,
                             partner_id=order.get("@partner"))
     uow.resources.insert(stored)
+    # a new product: its subscription's row, and the party's other subscriptions' contexts move on
+    uow.online.bump(products=[product_id], parties=[p["id"] for p in product["relatedParty"]])
     for index, child in enumerate(item.items):
         children = item_data.get("productOrderItem") or []
         _create_products(uow, runtime, order, children[index] if index < len(children) else {}, child, related,

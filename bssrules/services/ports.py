@@ -13,7 +13,10 @@ from typing import Any, ContextManager, Iterable, Mapping, Protocol, Sequence
 
 from bssrules.catalog.model import Entity
 from bssrules.catalog.tmf import Meta
-from bssrules.services.records import ChargeRow, Delivery, Stored, StoredResource, StoredRuleSet
+from bssrules.services.records import (
+    ChargeRow, Delivery, HotState, Stored, StoredAccumulator, StoredBucket, StoredResource, StoredRuleSet, StoredUsage,
+    UsageWrite,
+)
 
 Attributes = Iterable[tuple[str, str]]
 
@@ -106,6 +109,41 @@ class ChargeStore(Protocol):
     def mark_billed(self, rows: Iterable[ChargeRow], bill_id: str) -> None: ...
 
 
+class UsageStore(Protocol):
+    """The hot tables as the TMF APIs read and write them outside rating (usages, buckets,
+    running totals), scoped to the caller's partner like the resources."""
+
+    def usage(self, id: str) -> StoredUsage | None: ...
+    def usages(self, filters: Mapping[str, Sequence[str]], offset: int, limit: int
+               ) -> tuple[list[StoredUsage], int]: ...
+    def bucket(self, id: str, *, for_update: bool = False) -> StoredBucket | None: ...
+    def bucket_taken(self, id: str) -> bool:
+        """Whether any partner holds a bucket with this id."""
+    def buckets(self, filters: Mapping[str, Sequence[str]], offset: int, limit: int
+                ) -> tuple[list[StoredBucket], int]: ...
+    def add_bucket(self, stored: StoredBucket) -> None: ...
+    def delete_bucket(self, subscription: str, id: str) -> None: ...
+    def accumulators(self, subscription: str) -> list[StoredAccumulator]: ...
+
+
+class OnlineStore(Protocol):
+    """Online rating's two round trips, and the rating-context revisions of subscriptions."""
+
+    def read(self, usage_ids: Sequence[str], subscriptions: Sequence[str],
+             accumulators: Sequence[tuple[str, str, str]]) -> HotState:
+        """Lock the subscriptions (their rows, in id order) and read the usage ids already
+        stored, their active buckets, the (subscription, accumulator, period) totals asked for,
+        their context revisions and the catalog revision."""
+    def save(self, writes: Sequence[UsageWrite], now: dt.datetime, *, commit: bool) -> None:
+        """Write all or nothing (and commit, with ``commit``); raises ``KeyTaken`` for a usage
+        id stored meanwhile, ``ContextMoved`` when a revision, balance or total is not as read."""
+    def bump(self, *, products: Sequence[str] = (), parties: Sequence[str] = (),
+             accounts: Sequence[str] = ()) -> None:
+        """Move on the context revision of these products, of every product related to these
+        parties and of every product these accounts pay for (in the caller's transaction)."""
+    def revision(self, product: str) -> int | None: ...
+
+
 class OutboxStore(Protocol):
     """Events to notify and their deliveries to each subscribed hub, sent in order per hub."""
 
@@ -147,6 +185,13 @@ class UnitOfWork(Protocol):
     def charges(self) -> ChargeStore: ...
     @property
     def outbox(self) -> OutboxStore: ...
+    @property
+    def usages(self) -> UsageStore:
+        """Usages, buckets and accumulators: the caller's view, like :attr:`resources`."""
+    @property
+    def online(self) -> OnlineStore:
+        """Online rating's hot path and the context revisions (not scoped: rating checks whose
+        the subscription is through :attr:`resources`)."""
 
     def commit(self) -> None: ...
 

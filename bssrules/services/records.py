@@ -183,3 +183,133 @@ def attribute_text(value: Any) -> str:
     if isinstance(value, (int, Decimal)):
         return normalized_number(value)
     return str(value)
+
+
+# ------------------------------------------------------------------ the hot tables' records
+
+# The largest integer a scaled column holds (a signed 64-bit integer).
+MAX_SCALED = 2**63 - 1
+
+
+def scaled(value: Decimal | int, at_least: int = 0) -> tuple[int, int]:
+    """(integer, scale) with ``value == integer * 10**-scale`` exactly, the scale no lower than
+    ``at_least`` nor than the value's own decimals: how the hot tables keep quantities."""
+    exact = Decimal(value)
+    exponent = exact.as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN or infinity: no quantity
+        raise ValueError(f"{value} is not a finite quantity")
+    scale = max(at_least, -exponent, 0)
+    integer = int(exact.scaleb(scale))
+    if abs(integer) > MAX_SCALED:
+        raise ValueError(f"{value} at {scale} decimals is beyond what the store keeps exactly")
+    return integer, scale
+
+
+def unscaled(integer: int, scale: int) -> Decimal:
+    """The exact quantity of a scaled integer."""
+    return Decimal(int(integer)).scaleb(-int(scale))
+
+
+@dataclass(frozen=True)
+class StoredBucket:
+    """A TMF654 bucket as the hot table keeps it: the balance exact, what rating reads in
+    fields, and the rest of its TMF document."""
+
+    id: str
+    subscription: str
+    unit: str
+    remaining: Decimal
+    floor: Decimal | None
+    precedence: int
+    usage_type: str | None  # None: any service
+    valid_from: dt.datetime | None
+    valid_to: dt.datetime | None
+    status: str
+    version: int
+    created: dt.datetime
+    last_update: dt.datetime
+    partner_id: str | None
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredAccumulator:
+    """A running total of one subscription, accumulator and period."""
+
+    subscription: str
+    accumulator: str
+    period: str
+    volume: Decimal
+    amount: Decimal
+    reached: tuple[str, ...]
+    partner_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.accumulator}|{self.subscription}|{self.period}"
+
+
+@dataclass(frozen=True)
+class StoredUsage:
+    """A TMF635 usage as stored, rated or rejected (``subscription`` "" when it names none)."""
+
+    id: str
+    subscription: str
+    status: str
+    created: dt.datetime
+    partner_id: str | None
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BalanceChange:
+    """A bucket's balance moved by rating: from ``before`` (as read under the subscription's
+    lock) to ``after``."""
+
+    subscription: str
+    bucket: str
+    before: Decimal
+    after: Decimal
+
+
+@dataclass(frozen=True)
+class HotState:
+    """What the first round trip of a usage (or a batch) reads, its subscriptions locked: the
+    usage ids already stored (any partner's), the revision of each subscription's rating
+    context (a subscription without a row is absent), the catalog revision, the subscriptions'
+    active buckets and the accumulators asked for."""
+
+    usages: Mapping[str, StoredUsage]
+    revisions: Mapping[str, int]
+    catalog_revision: int
+    buckets: tuple[StoredBucket, ...]
+    accumulators: tuple[StoredAccumulator, ...]
+
+
+@dataclass(frozen=True)
+class UsageWrite:
+    """What one usage writes in the second round trip: the usage, its charges, the balances
+    and accumulators it moved (each with its value as read: the write is refused whole when
+    one moved meanwhile), under the context revision it was rated with (None: not checked)."""
+
+    usage: StoredUsage
+    charges: tuple[ChargeRow, ...] = ()
+    balances: tuple[BalanceChange, ...] = ()
+    accumulators: tuple[tuple[StoredAccumulator | None, StoredAccumulator], ...] = ()  # (as read, new)
+    revision: int | None = None
+
+
+class ContextMoved(KeyTaken):
+    """A usage's write found its subscription's context revision, a balance or a total other
+    than it read: nothing was written; the use case runs again on a fresh transaction."""
+
+
+def attribute_matches(document: Mapping[str, Any], filters: Mapping[str, Iterable[str]]) -> bool:
+    """Whether a document meets every filter as the attribute index would answer it (a
+    filter's values are alternatives; list items share their list's path)."""
+    if not filters:
+        return True
+    found: dict[str, set[str]] = {}
+    for path, text in document_attributes(document):
+        found.setdefault(path, set()).add(text)
+    return all(found.get(path, set()) & set(values) for path, values in filters.items())

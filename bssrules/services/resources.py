@@ -138,6 +138,26 @@ def _columns(kind: ResourceKind, document: Mapping[str, Any]) -> dict[str, Any]:
     return {"party_id": party[0] if party else None, "state": state if isinstance(state, str) else None}
 
 
+# What a change of each kind may alter of a subscription's rating context (the party's class
+# and effective offerings, the payers): the paths naming the parties and accounts concerned.
+_CONTEXT_PARTIES = {"product": "relatedParty.id", "billingAccount": "relatedParty.id", "customer": "engagedParty.id"}
+
+
+def bump_rating_contexts(uow: UnitOfWork, kind: str, resource_id: str, *documents: Mapping[str, Any]) -> None:
+    """Move on the rating-context revision of every subscription a change of this resource
+    may concern (before and after the change), in the change's transaction: workers then
+    read the context again (:mod:`bssrules.services.rating_context`)."""
+    parties = [v for d in documents for v in values_at(d, _CONTEXT_PARTIES[kind])] if kind in _CONTEXT_PARTIES else []
+    if kind == "product":
+        uow.online.bump(products=[resource_id], parties=parties)
+    elif kind in PARTIES:
+        uow.online.bump(parties=[resource_id])
+    elif kind == "billingAccount":
+        uow.online.bump(parties=parties, accounts=[resource_id])
+    elif kind == "customer":
+        uow.online.bump(parties=parties)
+
+
 def create(uow: UnitOfWork, kind: ResourceKind, body: dict[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
     """Create a resource from a create body (an ``id`` may be given; else one is made)."""
     _check_fields(kind, body, allowed)
@@ -153,6 +173,7 @@ def create(uow: UnitOfWork, kind: ResourceKind, body: dict[str, Any], allowed: S
     now = _now()
     stored = StoredResource(kind.name, resource_id, 1, now, now, document, **_columns(kind, document))
     uow.resources.insert(stored)
+    bump_rating_contexts(uow, kind.name, resource_id, document)
     uow.commit()
     return _render(kind, stored)
 
@@ -188,13 +209,15 @@ def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str,
     _check_references(uow, kind, document)
     updated = stored.bumped(document, _now(), **_columns(kind, document))
     uow.resources.replace(updated)
+    bump_rating_contexts(uow, kind.name, resource_id, stored.document, document)
     uow.commit()
     return _render(kind, updated)
 
 
 def delete(uow: UnitOfWork, kind: ResourceKind, resource_id: str) -> None:
     """Delete a resource nothing refers to (409 otherwise)."""
-    if uow.resources.get(kind.name, resource_id, for_update=True) is None:
+    stored = uow.resources.get(kind.name, resource_id, for_update=True)
+    if stored is None:
         raise NotFound(kind.type, resource_id)
     users = []
     for other in KINDS.values():
@@ -205,4 +228,5 @@ def delete(uow: UnitOfWork, kind: ResourceKind, resource_id: str) -> None:
         raise Conflict(f"{kind.type} '{resource_id}' is still referred to by "
                        + ", ".join(f"{KINDS[k].type} '{i}'" for k, i in sorted(set(users))))
     uow.resources.delete(kind.name, resource_id)
+    bump_rating_contexts(uow, kind.name, resource_id, stored.document)
     uow.commit()

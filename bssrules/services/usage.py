@@ -1,39 +1,46 @@
-"""Online rating (TMF635 usage), prepaid and allowance buckets (TMF654), and what has been
-consumed and charged so far (TMF677 and the aggregated-usage extension).
+"""Online rating (TMF635 usage) and what has been consumed and charged so far (the
+aggregated-usage extension and the running totals of seed 003).
 
-A posted usage is stored at once as rated or rejected (never lost): its subscription (the
-inventory product that used it) is locked for the transaction, so concurrent records of one
-subscriber update its buckets and accumulators one after the other on PostgreSQL — no
-update is lost — while different subscribers rate in parallel. Rating itself is the pure
-function of :mod:`bssrules.pricing.rating`, given the subscription's state and handed the
-new state back; this module only reads and writes that state.
+A posted usage is stored at once as rated or rejected (never lost), in two database round
+trips in the common case (:mod:`bssrules.store.online` draws them): the first locks its
+subscription and reads its balances, its accumulators and the revision of its rating
+context; the second writes the usage, its charges, the balances and the totals — only if
+the revision and every value read are still as read — and commits. Concurrent records of one
+subscriber thus update its buckets and accumulators one after the other (no update is
+lost), while different subscribers rate in parallel. The context (party class, effective
+offerings, payers) comes from the worker's cache when its revision is the one read
+(:mod:`bssrules.services.rating_context`). Rating itself is the pure function of
+:mod:`bssrules.pricing.rating`, given the state and handing the new state back. A batch is
+rated the same way, set-based: one read, one rating call, one write.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 import uuid
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from bssrules.services import notifications
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
-from bssrules.money import ISO_4217
-from bssrules.pricing.rating import DEFAULT_PAYER, period_of, rate_records, usage_rule_sets
+from bssrules.pricing.rating import period_of, rate_records, rating_order, usage_rule_sets
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import SplitBillingRuleSet, UsageRuleSet
-from bssrules.services.records import MAX_ID, ChargeRow, StoredResource, href
+from bssrules.services.rating_context import ContextCache, RatingContext, load_context
+from bssrules.services.records import (
+    MAX_ID, BalanceChange, ChargeRow, HotState, StoredAccumulator, StoredBucket, StoredResource, StoredUsage,
+    UsageWrite, href,
+)
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
-from bssrules.services.runtime import Runtime
+from bssrules.services.runtime import Runtime, RuntimeCache
 
 API = "/tmf-api/usageManagement/v4"
-BUCKET_API = "/tmf-api/prepayBalanceManagement/v4"
-EFFECTIVE = ("active", "pendingTerminate")
 ANY_SERVICE = "any"
 
 
@@ -138,34 +145,6 @@ def _date_instant(value: Any) -> dt.datetime | None:
     return parsed if isinstance(parsed, dt.datetime) else None
 
 
-def _subscriber(uow: UnitOfWork, runtime: Runtime, product: StoredResource, at: dt.datetime) -> Subscriber:
-    """What rating needs of a subscription, in few queries (rating is on the hot path)."""
-    classification, active = None, set()
-    if product.party_id:
-        party = uow.resources.get("individual", product.party_id) or \
-            uow.resources.get("organization", product.party_id)
-        if party is not None:
-            found = [c.get("value") for c in party.document.get("partyCharacteristic") or []
-                     if isinstance(c, dict) and c.get("name") == "classification"]
-            classification = found[0] if found and isinstance(found[0], str) else None
-        for owned in uow.resources.find("product", {"relatedParty.id": [product.party_id]}, 1000):
-            if owned.document.get("status") in EFFECTIVE:
-                active.update(values_at(owned.document, "productOffering.id"))
-    payers: dict[str, str] = {}
-    for related in product.document.get("relatedParty") or []:
-        role, party_id = (related.get("role"), related.get("id")) if isinstance(related, dict) else (None, None)
-        if role and party_id and role not in payers:
-            accounts = uow.resources.find("billingAccount", {"relatedParty.id": [party_id]}, 1)
-            if accounts:
-                payers[role] = accounts[0].id
-    account = values_at(product.document, "billingAccount.id")
-    if account and DEFAULT_PAYER not in payers:
-        payers[DEFAULT_PAYER] = account[0]
-    offering = values_at(product.document, "productOffering.id")
-    return Subscriber(product.id, product.party_id, classification, offering[0] if offering else None,
-                      tuple(sorted(active)), payers, split_billing_for(runtime.rules, payers, at))
-
-
 def split_billing_for(rules: RuleBook, payers: Mapping[str, str], at: dt.datetime) -> str | None:
     """The split billing rule set of a subscription: the first in force (by id) every payer
     role of which the subscription has an account for."""
@@ -182,75 +161,6 @@ def split_billing_for(rules: RuleBook, payers: Mapping[str, str], at: dt.datetim
         if roles and roles <= set(payers):
             return rule_set_id
     return None
-
-
-def _bucket(stored: StoredResource) -> Bucket:
-    doc = stored.document
-    remaining = doc.get("remainingValue") or {}
-    usage_type = doc.get("usageType")
-    valid = doc.get("validFor") or {}
-    floor = doc.get("floor", 0)
-    return Bucket(stored.id, values_at(doc, "product.id")[0], str(remaining.get("units")),
-                  Decimal(str(remaining.get("amount", 0))), int(doc.get("precedence", 100)),
-                  () if usage_type in (None, ANY_SERVICE) else (usage_type,),
-                  _bucket_instant(valid.get("startDateTime")), _bucket_instant(valid.get("endDateTime")),
-                  None if floor is None else Decimal(str(floor)))
-
-
-def _bucket_instant(value: Any) -> dt.datetime | None:
-    if not value:
-        return None
-    parsed = parse_instant(value)
-    if not isinstance(parsed, dt.datetime):
-        # parse_instant hands back what is neither text nor a date (the request schema lets
-        # only text in); create_bucket answers this as a malformed bucket
-        raise TypeError(f"{value!r} is not a date-time")
-    return parsed
-
-
-def _accumulator_id(key: AccumulatorKey) -> str:
-    return f"{key.accumulator}|{key.subscriber}|{key.period}"
-
-
-def _state(uow: UnitOfWork, runtime: Runtime, record: UsageRecord) -> RatingState:
-    # only an active bucket serves usage (a suspended one keeps its balance untouched)
-    buckets = {s.id: _bucket(s) for s in uow.resources.find("bucket", {"product.id": [record.subscriber]})
-               if s.document.get("status", "active") == "active"}
-    totals: dict[AccumulatorKey, AccumulatorTotal] = {}
-    for compiled in usage_rule_sets(runtime.rules, record.start):
-        assert isinstance(compiled.definition, UsageRuleSet)  # usage_rule_sets gives only usage rule sets
-        for accumulator in compiled.definition.accumulators:
-            key = AccumulatorKey(f"{compiled.id}/{accumulator.id}", record.subscriber,
-                                 period_of(record.start, compiled, accumulator.period))
-            found = uow.resources.get("accumulator", _accumulator_id(key))
-            if found is not None:
-                doc = found.document
-                totals[key] = AccumulatorTotal(Decimal(str(doc["volume"])), Decimal(str(doc["amount"])),
-                                               tuple(doc.get("reached") or ()))
-    return RatingState(buckets, totals)
-
-
-def _save_state(uow: UnitOfWork, before: RatingState, after: RatingState, now: dt.datetime, owner: str | None) -> None:
-    for bucket_id, bucket in after.buckets.items():
-        if before.buckets.get(bucket_id) == bucket:
-            continue
-        stored = uow.resources.get("bucket", bucket_id, for_update=True)
-        if stored is None:  # read by _state in this transaction, deleted by another since
-            raise Conflict(f"bucket '{bucket_id}' was deleted while this usage was rated; send the usage again")
-        document = dict(stored.document, remainingValue={**(stored.document.get("remainingValue") or {}),
-                                                         "amount": bucket.remaining})
-        uow.resources.replace(stored.bumped(document, now))
-    for key, total in after.accumulators.items():
-        if before.accumulators.get(key) == total:
-            continue
-        document = {"accumulator": key.accumulator, "subscriber": key.subscriber, "period": key.period,
-                    "volume": total.volume, "amount": total.amount, "reached": list(total.reached)}
-        stored = uow.resources.get("accumulator", _accumulator_id(key), for_update=True)
-        if stored is None:
-            uow.resources.insert(StoredResource("accumulator", _accumulator_id(key), 1, now, now, document,
-                                                party_id=key.subscriber, partner_id=owner))
-        else:
-            uow.resources.replace(stored.bumped(document, now))
 
 
 def _money(amount: Decimal, currency: str | None) -> dict[str, Any]:
@@ -288,7 +198,7 @@ def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime) 
     return document
 
 
-def render_usage(stored: StoredResource, billed: set[str] | None = None) -> dict[str, Any]:
+def render_usage(stored: StoredUsage, billed: set[str] | None = None) -> dict[str, Any]:
     """A usage as TMF635 shows it; ``billed``: the billing accounts whose bill took its
     charge (``isBilled`` follows the bill runs, which do not rewrite the usage)."""
     document = stored.document
@@ -300,203 +210,235 @@ def render_usage(stored: StoredResource, billed: set[str] | None = None) -> dict
     return {**document, "id": stored.id, "href": href(f"{API}/usage", stored.id), "@type": "Usage"}
 
 
-def create_usages(uow: UnitOfWork, runtime: Runtime, bodies: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
-    """Store and rate several usages in one transaction, answered in the order given.
+def bucket_of(stored: StoredBucket) -> Bucket:
+    """What rating needs of a stored bucket."""
+    return Bucket(stored.id, stored.subscription, stored.unit, stored.remaining, stored.precedence,
+                  () if stored.usage_type in (None, ANY_SERVICE) else (stored.usage_type,),
+                  stored.valid_from, stored.valid_to, stored.floor)
 
-    They are rated in (subscription, usageDate) order, which is also the order the
-    subscriptions are locked in: two batches never wait on each other in a cycle."""
-    if len({b.get("id") for b in bodies if b.get("id")}) != len([b for b in bodies if b.get("id")]):
+
+@dataclass
+class _Item:
+    """One posted usage on its way: its record (or why it has none) and what became of it."""
+
+    index: int
+    id: str
+    body: dict[str, Any]
+    record: UsageRecord | None
+    problem: str | None
+    answer: tuple[dict[str, Any], bool] | None = None
+    result: RatedUsage | None = None
+    owner: str | None = None
+    context: RatingContext | None = None
+
+
+def create_usages(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache, bodies: list[dict[str, Any]]
+                  ) -> list[tuple[dict[str, Any], bool]]:
+    """Store and rate usages in one transaction, answered in the order given: (usage,
+    created). The same id posted again returns the stored usage unchanged (mediation may
+    resend; nothing is rated twice).
+
+    Records are rated in (subscription, usageDate) order, and the subscriptions are locked in
+    id order: two batches never wait on each other in a cycle."""
+    ids = [b.get("id") for b in bodies if b.get("id")]
+    if len(set(map(str, ids))) != len(ids):
         raise InvalidInput("the same usage id appears twice in one request", path=("id",))
-    never = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
-    order = sorted(range(len(bodies)), key=lambda i: (subscriber_of(bodies[i]) or "",
-                                                      usage_instant(bodies[i].get("usageDate")) or never, i))
-    answers: list[tuple[dict[str, Any], bool] | None] = [None] * len(bodies)
-    for i in order:
-        answers[i] = _create_one(uow, runtime, bodies[i])
-    uow.commit()
-    return [a for a in answers if a is not None]
-
-
-def create_usage(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """Store and rate one usage; (usage, created). The same id posted again returns the
-    stored usage unchanged (mediation may resend; nothing is rated twice)."""
-    answer = _create_one(uow, runtime, body)
-    uow.commit()
-    return answer
-
-
-def _create_one(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    usage_id = body.get("id") or str(uuid.uuid4())
-    if not isinstance(usage_id, str) or not usage_id or len(usage_id) > 128:
-        raise InvalidInput("id must be a non-empty string of at most 128 characters", path=("id",))
-    if uow.resources.taken("usage", usage_id):  # (taken first: a get, then taken, races with a commit between)
-        existing = uow.resources.get("usage", usage_id)
-        if existing is None:  # another partner's usage: not this caller's to see
-            raise Conflict(f"the usage id '{usage_id}' is not available; choose another or leave it out")
-        return render_usage(existing, uow.charges.billed_accounts([usage_id]).get(usage_id)), False
+    items = []
+    for index, body in enumerate(bodies):
+        usage_id = body.get("id") or str(uuid.uuid4())
+        if not isinstance(usage_id, str) or not usage_id or len(usage_id) > 128:
+            raise InvalidInput("id must be a non-empty string of at most 128 characters", path=("id",))
+        record, problem = record_of(usage_id, body)
+        items.append(_Item(index, usage_id, body, record, problem))
     now = _now()
-    owner = None  # a usage belongs to the partner whose customer's subscription used it
-    charges: list[ChargeRow] = []
-    record, problem = record_of(usage_id, body)
-    if record is None:
-        result = RatedUsage(UsageRecord(usage_id, subscriber_of(body) or "", "", now, Decimal(0)), "rejected",
-                            ({"code": "malformed", "label": problem or "malformed"},))
-    else:
-        product = uow.resources.get("product", record.subscriber, for_update=True)  # serialises the subscriber
-        not_active = inactive(product, record.start) if product is not None else None
-        if product is None:
-            result = RatedUsage(record, "rejected", ({"code": "unknownSubscriber",
-                                                      "label": f"no product '{record.subscriber}' in the inventory"},))
-        elif not_active:
-            owner = product.partner_id
-            result = RatedUsage(record, "rejected", ({"code": "subscriptionNotActive", "label": not_active},))
+    runtime = contexts.runtime_for(uow, runtimes)
+    state = _read(uow, runtime, items)
+    if state.catalog_revision != runtime.revision:  # the catalog moved on: rate with the new rules
+        runtime = contexts.runtime_for(uow, runtimes, state.catalog_revision)
+        state = _read(uow, runtime, items)
+    scope = uow.resources.scope
+    for item in items:
+        existing = state.usages.get(item.id)
+        if existing is not None:
+            if scope is not None and existing.partner_id != scope:  # another partner's: not this caller's to see
+                raise Conflict(f"the usage id '{item.id}' is not available; choose another or leave it out")
+            item.answer = (render_usage(existing, uow.charges.billed_accounts([item.id]).get(item.id)), False)
+    todo = [i for i in items if i.answer is None]
+    revisions = _contexts(uow, contexts, runtime, state, todo)
+    if revisions != state.revisions:  # a subscription got its row only now: read it under its lock
+        state = _read(uow, runtime, items)
+    writes = _rate(uow, runtime, state, todo, now)
+    uow.online.save(writes, now, commit=True)
+    return [i.answer for i in items if i.answer is not None]
+
+
+def create_usage(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache, body: dict[str, Any]
+                 ) -> tuple[dict[str, Any], bool]:
+    """Store and rate one usage; (usage, created)."""
+    return create_usages(uow, runtimes, contexts, [body])[0]
+
+
+def _subscription_of(item: _Item) -> str | None:
+    record = item.record
+    return record.subscriber if record is not None and 0 < len(record.subscriber) <= 128 else None
+
+
+def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item]) -> HotState:
+    """Round trip 1: the subscriptions locked, what rating needs of them read."""
+    subscriptions, keys = set(), set()
+    for item in items:
+        subscription = _subscription_of(item)
+        if subscription is None or item.record is None:
+            continue
+        subscriptions.add(subscription)
+        for compiled in usage_rule_sets(runtime.rules, item.record.start):
+            assert isinstance(compiled.definition, UsageRuleSet)  # usage_rule_sets gives only usage rule sets
+            for accumulator in compiled.definition.accumulators:
+                keys.add((subscription, f"{compiled.id}/{accumulator.id}",
+                          period_of(item.record.start, compiled, accumulator.period)))
+    return uow.online.read([i.id for i in items], sorted(subscriptions), sorted(keys))
+
+
+def _contexts(uow: UnitOfWork, contexts: ContextCache, runtime: Runtime, state: HotState,
+              items: Sequence[_Item]) -> dict[str, int]:
+    """Each item's rating context, from the cache when it is of the revision read, else
+    read again; the revisions of the subscriptions (a row made for a product that had none)."""
+    revisions = dict(state.revisions)
+    scope = uow.resources.scope
+    loaded: dict[str, RatingContext] = {}
+    for item in items:
+        subscription = _subscription_of(item)
+        if subscription is None:
+            continue
+        if subscription not in loaded:
+            revision = revisions.get(subscription)
+            context = contexts.get(scope, subscription, revision, runtime.revision) if revision is not None else None
+            if context is None:
+                context = load_context(uow, subscription)
+                if revision is None and context.product is not None:
+                    # a product that never got its row (made before them, or by other means)
+                    uow.online.bump(products=[subscription])
+                    revision = revisions[subscription] = uow.online.revision(subscription) or 1
+                if revision is not None:
+                    contexts.put(scope, subscription, revision, runtime.revision, context)
+            loaded[subscription] = context
+        item.context = loaded[subscription]
+    return revisions
+
+
+def _rate(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[_Item], now: dt.datetime
+          ) -> list[UsageWrite]:
+    """Rate the items that can be (set-based), and what each writes."""
+    rateable: list[_Item] = []
+    for item in items:
+        record, context = item.record, item.context
+        if record is None:
+            item.result = RatedUsage(UsageRecord(item.id, subscriber_of(item.body) or "", "", now, Decimal(0)),
+                                     "rejected", ({"code": "malformed", "label": item.problem or "malformed"},))
+        elif context is None or context.product is None:
+            item.result = RatedUsage(record, "rejected", ({"code": "unknownSubscriber",
+                                                           "label": f"no product '{record.subscriber}' in the "
+                                                                    f"inventory"},))
         else:
-            owner = product.partner_id
-            subscriber = _subscriber(uow, runtime, product, record.start)
-            before = _state(uow, runtime, record)
-            results, after = rate_records([record], {subscriber.id: subscriber}, runtime.rules, before)
-            result = results[0]
-            if result.status == "rated":
-                _save_state(uow, before, after, now, owner)
-                offering = subscriber.offering if subscriber.offering and len(subscriber.offering) <= MAX_ID else None
-                charges = [ChargeRow(usage_id, i, record.subscriber, part.billing_account, part.payer, record.service,
-                                     offering, record.start, part.amount, result.currency or "")
-                           for i, part in enumerate(result.charges)]
-    document = _rated_document(body, result, now)
-    stored = StoredResource("usage", usage_id, 1, now, now, document, state=result.status,
-                            party_id=result.record.subscriber if 0 < len(result.record.subscriber) <= 128 else None,
-                            partner_id=owner)
-    # Before the charges: the same id posted at the same time by another client stops here
-    # (KeyTaken), and the whole rating is rolled back and answered as a resend.
-    uow.resources.insert(stored)
-    if charges:
-        uow.charges.add(charges)
-    for event in result.events:  # a threshold reached: budget control, blocking, rate change
-        notifications.publish(uow, "TMF635", "UsageThresholdReachedEvent", "usageThreshold", {
-            "accumulator": event.accumulator, "threshold": event.threshold, "action": event.action,
-            "product": {"id": event.subscriber}, "period": event.period, "value": event.value,
-            "usage": {"id": usage_id}}, owner)
-    return render_usage(stored), True
+            item.owner = context.product.partner_id
+            not_active = inactive(context.product, record.start)
+            if not_active:
+                item.result = RatedUsage(record, "rejected", ({"code": "subscriptionNotActive", "label": not_active},))
+            else:
+                rateable.append(item)
+    before = RatingState({b.id: bucket_of(b) for b in state.buckets},
+                         {AccumulatorKey(a.accumulator, a.subscription, a.period):
+                          AccumulatorTotal(a.volume, a.amount, a.reached) for a in state.accumulators})
+    after = _rate_records(runtime, rateable, before)
+    return _writes(uow, state, items, before, after, now)
+
+
+def _rate_records(runtime: Runtime, items: Sequence[_Item], state: RatingState) -> RatingState:
+    """Rate in one call when each subscription has one split billing rule set for all its
+    records (the usual case), else record by record in rating order, the state handed on."""
+    variants: dict[str, set[str | None]] = {}
+    subscribers: list[Subscriber] = []
+    for item in items:
+        assert item.record is not None and item.context is not None and item.context.subscriber is not None
+        subscriber = replace(item.context.subscriber,
+                             split_billing=split_billing_for(runtime.rules, item.context.subscriber.payers,
+                                                             item.record.start))
+        subscribers.append(subscriber)
+        variants.setdefault(subscriber.id, set()).add(subscriber.split_billing)
+    by_id = {i.id: i for i in items}
+    if all(len(v) == 1 for v in variants.values()):
+        results, state = rate_records([i.record for i in items if i.record],
+                                      {s.id: s for s in subscribers}, runtime.rules, state)
+        for result in results:
+            by_id[result.record.id].result = result
+        return state
+    ordered = sorted(zip(items, subscribers), key=lambda pair: rating_order(pair[0].record))  # type: ignore[arg-type]
+    for item, subscriber in ordered:
+        assert item.record is not None
+        results, state = rate_records([item.record], {subscriber.id: subscriber}, runtime.rules, state)
+        item.result = results[0]
+    return state
+
+
+def _writes(uow: UnitOfWork, state: HotState, items: Sequence[_Item], before: RatingState, after: RatingState,
+            now: dt.datetime) -> list[UsageWrite]:
+    scope = uow.resources.scope
+    balances: dict[str, list[BalanceChange]] = {}
+    for bucket_id, bucket in after.buckets.items():
+        if before.buckets[bucket_id].remaining != bucket.remaining:
+            balances.setdefault(bucket.subscriber, []).append(
+                BalanceChange(bucket.subscriber, bucket_id, before.buckets[bucket_id].remaining, bucket.remaining))
+    totals: dict[str, list[tuple[StoredAccumulator | None, StoredAccumulator]]] = {}
+    read = {(a.subscription, a.accumulator, a.period): a for a in state.accumulators}
+    owner_of = {i.record.subscriber: i.owner for i in items if i.record is not None}
+    for key, total in after.accumulators.items():
+        if before.accumulators.get(key) != total:
+            totals.setdefault(key.subscriber, []).append((read.get((key.subscriber, key.accumulator, key.period)),
+                                                          StoredAccumulator(key.subscriber, key.accumulator,
+                                                                            key.period, total.volume, total.amount,
+                                                                            total.reached, owner_of.get(key.subscriber))))
+    writes = []
+    for item in items:
+        result = item.result
+        assert result is not None
+        subscription = _subscription_of(item) or ""
+        charges: tuple[ChargeRow, ...] = ()
+        if result.status == "rated" and item.record is not None and item.context is not None \
+                and item.context.subscriber is not None:
+            offering = item.context.subscriber.offering
+            offering = offering if offering and len(offering) <= MAX_ID else None
+            charges = tuple(ChargeRow(item.id, n, subscription, part.billing_account, part.payer, item.record.service,
+                                      offering, item.record.start, part.amount, result.currency or "")
+                            for n, part in enumerate(result.charges))
+        for event in result.events:  # a threshold reached: budget control, blocking, rate change
+            notifications.publish(uow, "TMF635", "UsageThresholdReachedEvent", "usageThreshold", {
+                "accumulator": event.accumulator, "threshold": event.threshold, "action": event.action,
+                "product": {"id": event.subscriber}, "period": event.period, "value": event.value,
+                "usage": {"id": item.id}}, item.owner)
+        stored = StoredUsage(item.id, subscription, result.status, now, item.owner or scope,
+                             _rated_document(item.body, result, now))
+        writes.append(UsageWrite(stored, charges, tuple(balances.pop(subscription, ())),
+                                 tuple(totals.pop(subscription, ())),
+                                 state.revisions.get(subscription) if subscription in state.revisions else None))
+        item.answer = (render_usage(stored), True)
+    return writes
 
 
 def get_usage(uow: UnitOfWork, usage_id: str) -> dict[str, Any]:
-    stored = uow.resources.get("usage", usage_id)
+    stored = uow.usages.usage(usage_id)
     if stored is None:
         raise NotFound("Usage", usage_id)
     return render_usage(stored, uow.charges.billed_accounts([usage_id]).get(usage_id))
 
 
-def list_usage(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    page, total = uow.resources.page("usage", filters, offset, limit)
+def list_usage(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int
+               ) -> tuple[list[dict[str, Any]], int]:
+    page, total = uow.usages.usages(filters, offset, limit)
     billed = uow.charges.billed_accounts([s.id for s in page])
     return [render_usage(s, billed.get(s.id)) for s in page], total
 
 
-# ------------------------------------------------------------------------ buckets (TMF654)
-
-BUCKET_FIELDS = ("name", "description", "usageType", "remainingValue", "remainingValueName", "validFor", "product",
-                 "partyAccount", "relatedParty", "status", "isShared", "precedence", "floor")
-
-
-def render_bucket(stored: StoredResource) -> dict[str, Any]:
-    return {**stored.document, "id": stored.id, "href": href(f"{BUCKET_API}/bucket", stored.id), "@type": "Bucket"}
-
-
-def create_bucket(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
-    """A balance of units or money for a product: ``remainingValue`` {amount, units: GB, message
-    … or a currency}, ``usageType`` (a service, or ``any``), and the extensions ``precedence``
-    (lowest used first) and ``floor`` (how low a money balance may go; null: no limit)."""
-    unknown = sorted(set(body) - set(BUCKET_FIELDS) - {"id", "@type", "href"})
-    if unknown:
-        raise InvalidInput(f"unsupported field {unknown[0]!r} for Bucket", path=(unknown[0],))
-    bucket_id = body.get("id") or str(uuid.uuid4())
-    if uow.resources.get("bucket", bucket_id) is not None:
-        raise Conflict(f"a Bucket with id '{bucket_id}' already exists")
-    products = values_at(body, "product.id")
-    if len(products) != 1:
-        raise InvalidInput("a bucket belongs to exactly one product: give product [{id}]", path=("product",))
-    product = uow.resources.get("product", products[0])
-    if product is None:
-        raise NotFound("Product", products[0])
-    remaining = body.get("remainingValue")
-    if not isinstance(remaining, dict) or not isinstance(remaining.get("units"), str) \
-            or not isinstance(remaining.get("amount"), (int, float, Decimal)) or isinstance(remaining.get("amount"), bool):
-        raise InvalidInput("remainingValue needs amount (a number) and units (GB, message … or a currency code)",
-                           path=("remainingValue",))
-    for name in ("precedence",):
-        if name in body and (not isinstance(body[name], int) or isinstance(body[name], bool)):
-            raise InvalidInput(f"{name} must be an integer", path=(name,))
-    if "floor" in body and body["floor"] is not None and (
-            not isinstance(body["floor"], (int, float, Decimal)) or isinstance(body["floor"], bool)):
-        raise InvalidInput("floor must be a number or null (no limit)", path=("floor",))
-    if "floor" in body and remaining["units"] not in ISO_4217:
-        raise InvalidInput("only a money bucket (units a currency code) has a floor", path=("floor",))
-    document = {k: v for k, v in body.items() if k in BUCKET_FIELDS}
-    document.setdefault("status", "active")
-    document["initialValue"] = dict(remaining)  # what bucketCounter "used" is counted from
-    now = _now()
-    stored = StoredResource("bucket", bucket_id, 1, now, now, document, state=document["status"],
-                            party_id=products[0], partner_id=product.partner_id)
-    try:
-        _bucket(stored)
-    except (ValueError, KeyError, TypeError, InvalidOperation) as exc:
-        raise InvalidInput(f"malformed bucket: {exc}") from None
-    uow.resources.insert(stored)
-    uow.commit()
-    return render_bucket(stored)
-
-
-def get_bucket(uow: UnitOfWork, bucket_id: str) -> dict[str, Any]:
-    stored = uow.resources.get("bucket", bucket_id)
-    if stored is None:
-        raise NotFound("Bucket", bucket_id)
-    return render_bucket(stored)
-
-
-def list_buckets(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int
-                 ) -> tuple[list[dict[str, Any]], int]:
-    page, total = uow.resources.page("bucket", filters, offset, limit)
-    return [render_bucket(s) for s in page], total
-
-
-def delete_bucket(uow: UnitOfWork, bucket_id: str) -> None:
-    if uow.resources.get("bucket", bucket_id, for_update=True) is None:
-        raise NotFound("Bucket", bucket_id)
-    uow.resources.delete("bucket", bucket_id)
-    uow.commit()
-
-
 # --------------------------------------------------------- consumption and running totals
-
-
-def query_usage_consumption(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
-    """TMF677: the buckets of a product (``searchCriteria.product`` or a ``productId``), with
-    what is left and what was used, as of now."""
-    criteria = body.get("searchCriteria") or {}
-    products = values_at(criteria, "product.id") or values_at(body, "product.id")
-    if not products:
-        raise InvalidInput("name the product: searchCriteria.product [{id}]", path=("searchCriteria",))
-    buckets, consumption = [], []
-    for product_id in products:
-        if uow.resources.get("product", product_id) is None:
-            raise NotFound("Product", product_id)
-        stored, _ = uow.resources.page("bucket", {"product.id": [product_id]}, 0, 10_000)
-        found = []
-        for bucket in stored:
-            shown = render_bucket(bucket)
-            initial = (bucket.document.get("initialValue") or {}).get("amount")
-            found.append({k: v for k, v in shown.items() if k not in ("precedence", "floor")}
-                         | ({"bucketCounter": [{"counterType": "used", "value": {
-                             "amount": Decimal(str(initial)) - Decimal(str(shown["remainingValue"]["amount"])),
-                             "units": shown["remainingValue"]["units"]}}]} if initial is not None else {}))
-        buckets += found
-        # the standard place (usageConsumption[].bucketRefOrValue), one report per product
-        consumption.append({"product": [{"id": product_id, "@referredType": "Product"}], "bucketRefOrValue": found,
-                            "@type": "UsageConsumption"})
-    now = _now()
-    return {"id": str(uuid.uuid4()), "href": f"/tmf-api/usageConsumption/v4/queryUsageConsumption",
-            "queryUsageConsumptionDate": format_instant(now), "searchCriteria": criteria,
-            "usageConsumption": consumption, "bucket": buckets, "@type": "QueryUsageConsumption"}
 
 
 def _period(value: str | None, name: str) -> dt.datetime | None:
@@ -540,5 +482,17 @@ def aggregated_usage(uow: UnitOfWork, billing_account: list[str] | None, product
 
 def list_accumulators(uow: UnitOfWork, product: str) -> list[dict[str, Any]]:
     """The running totals of a product, every period, with the thresholds reached."""
-    page, _ = uow.resources.page("accumulator", {"subscriber": [product]}, 0, 10_000)
-    return [{**s.document, "id": s.id} for s in page]
+    return [{"accumulator": a.accumulator, "subscriber": a.subscription, "period": a.period, "volume": a.volume,
+             "amount": a.amount, "reached": list(a.reached), "id": a.id} for a in uow.usages.accumulators(product)]
+
+
+# the bucket use cases, where the HTTP layer and older callers look for them
+from bssrules.services.buckets import (  # noqa: E402
+    BUCKET_API, BUCKET_FIELDS, create_bucket, delete_bucket, get_bucket, list_buckets, query_usage_consumption,
+    render_bucket,
+)
+
+__all__ = ["BUCKET_API", "BUCKET_FIELDS", "create_bucket", "delete_bucket", "get_bucket", "list_buckets",
+           "query_usage_consumption", "render_bucket", "create_usage", "create_usages", "get_usage", "list_usage",
+           "aggregated_usage", "list_accumulators", "record_of", "subscriber_of", "usage_instant", "inactive",
+           "split_billing_for", "render_usage"]

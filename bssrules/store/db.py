@@ -26,7 +26,11 @@ def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        # No ping on checkout: it would be a round trip more per request (online rating counts
+        # them). A connection the server dropped fails its request once, and the pool is renewed.
+        # psycopg prepares a statement after it ran prepare_threshold times on a connection.
+        engine = create_engine(url, pool_size=int(os.environ.get("BSSRULES_POOL_SIZE", "10")), max_overflow=10,
+                               pool_recycle=3600, connect_args={"prepare_threshold": 5})
     if migrate:
         upgrade(engine)
     return engine
@@ -38,6 +42,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    from bssrules.store.hot_rows import register_sqlite_functions
+
+    register_sqlite_functions(dbapi_connection)  # the document filters of the hot tables' lists
 
 
 def alembic_config() -> Config:
@@ -52,3 +59,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Undo the Alembic migrations down to ``revision``."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Column, DateTime, ForeignKeyConstraint, Index, Integer, MetaData, String, Table, Text,
+    BigInteger, Column, DateTime, ForeignKeyConstraint, Index, Integer, MetaData, SmallInteger, String, Table, Text,
 )
 
 metadata = MetaData()
@@ -85,11 +85,13 @@ resource_attribute = Table(
 
 # Every rated charge part (one per usage record and payer), in integer minor units so that
 # sums are exact and fast: "what will my next invoice hold so far" is one indexed SUM.
+# Keyed subscription first, like every hot table (see below): on a sharded deployment a
+# usage's charges sit on the shard of its subscription.
 rated_charge = Table(
     "rated_charge", metadata,
+    Column("subscriber", String(128), primary_key=True),
     Column("usage_id", String(128), primary_key=True),
     Column("part", Integer, primary_key=True),
-    Column("subscriber", String(128), nullable=False),
     Column("billing_account", String(128), nullable=False),
     Column("payer_role", String(128), nullable=False),
     Column("service", String(128), nullable=False),
@@ -100,6 +102,77 @@ rated_charge = Table(
     Column("bill_id", String(200), nullable=True),
     Index("ix_rated_charge_account", "billing_account", "start"),
     Index("ix_rated_charge_subscriber", "subscriber", "start"),
+    Index("ix_rated_charge_usage", "usage_id"),
+)
+
+# ---------------------------------------------------------------------------- the hot tables
+#
+# What online rating reads and writes for every usage, in typed columns, each table keyed by
+# the subscription (the inventory product id that used the service) first: the one
+# distribution column should one PostgreSQL no longer be enough (docs/online-charging.md).
+# Quantities are exact scaled integers: ``value * 10**-scale`` (money at its minor unit).
+
+# One row per subscription rated online: the revision of its rating context (party class,
+# effective offerings, payers), bumped in the transaction of every change of the inventory,
+# a party or an account that may change it; workers cache the context by it.
+subscription = Table(
+    "subscription", metadata,
+    Column("id", String(128), primary_key=True),
+    Column("revision", BigInteger, nullable=False),
+)
+
+# TMF654 buckets: the balance and what rating needs in columns; the rest of the TMF document
+# (name, validFor as written, relatedParty …) as JSON, rendered with the balance.
+bucket = Table(
+    "bucket", metadata,
+    Column("subscription", String(128), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("unit", String(40), nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("scale", SmallInteger, nullable=False),
+    Column("floor", BigInteger, nullable=True),  # how low a money balance may go (null: no limit)
+    Column("floor_scale", SmallInteger, nullable=False),
+    Column("precedence", Integer, nullable=False),
+    Column("usage_type", String(128), nullable=True),  # the service it serves (null: any)
+    Column("valid_from", DateTime(timezone=True), nullable=True),
+    Column("valid_to", DateTime(timezone=True), nullable=True),
+    Column("status", String(40), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_update", DateTime(timezone=True), nullable=False),
+    Column("partner_id", String(128), nullable=True),
+    Column("document", Text, nullable=False),
+    Index("ix_bucket_id", "id"),
+)
+
+# Running totals per subscription, accumulator ("<usage rule set>/<accumulator id>") and
+# period ("2026-06" or "2026-06-01" in the rule set's time zone).
+accumulator = Table(
+    "accumulator", metadata,
+    Column("subscription", String(128), primary_key=True),
+    Column("accumulator", String(300), primary_key=True),
+    Column("period", String(20), primary_key=True),
+    Column("volume", BigInteger, nullable=False),
+    Column("volume_scale", SmallInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("amount_scale", SmallInteger, nullable=False),
+    Column("reached", Text, nullable=False),  # JSON list of the threshold ids reached
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_update", DateTime(timezone=True), nullable=False),
+    Column("partner_id", String(128), nullable=True),
+)
+
+# TMF635 usages as stored: rated or rejected (never dropped), the rated document as JSON.
+# A usage that names no subscription is kept under the subscription "".
+usage_record = Table(
+    "usage_record", metadata,
+    Column("subscription", String(128), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("status", String(40), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("partner_id", String(128), nullable=True),
+    Column("document", Text, nullable=False),
+    Index("ix_usage_record_id", "id"),
 )
 
 # Events written in the same transaction as the change they tell of (the outbox), and their

@@ -10,10 +10,12 @@ from sqlalchemy import Connection, Engine
 
 from bssrules.services.ports import Principal
 from bssrules.store.charges import ChargeRepository
+from bssrules.store.online import OnlineRepository
 from bssrules.store.outbox import OutboxRepository
 from bssrules.store.repository import CatalogRepository
 from bssrules.store.resources import ResourceRepository
 from bssrules.store.rule_repository import RuleSetRepository
+from bssrules.store.usages import UsageRepository
 
 
 class UnitOfWork:
@@ -35,6 +37,8 @@ class UnitOfWork:
         self.all_resources = ResourceRepository(self.connection, None)
         self.charges = ChargeRepository(self.connection)
         self.outbox = OutboxRepository(self.connection)
+        self.usages = UsageRepository(self.connection, scope)
+        self.online = OnlineRepository(self.connection)
         return self
 
     def __exit__(self, *exc: Any) -> None:

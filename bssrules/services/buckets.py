@@ -1,0 +1,159 @@
+"""Prepaid and allowance buckets (TMF654) and what a product has left and used (TMF677).
+
+A bucket is a row of the hot table ``bucket`` (its balance an exact scaled integer, what
+rating reads in columns) with the rest of its TMF document beside it; online rating moves
+its balance (:mod:`bssrules.services.usage`), these use cases create, show and delete it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.errors import Conflict, InvalidInput, NotFound
+from bssrules.money import ISO_4217
+from bssrules.services.ports import UnitOfWork
+from bssrules.services.records import MAX_ID, StoredBucket, href, scaled
+from bssrules.services.resources import values_at
+
+BUCKET_API = "/tmf-api/prepayBalanceManagement/v4"
+BUCKET_FIELDS = ("name", "description", "usageType", "remainingValue", "remainingValueName", "validFor", "product",
+                 "partyAccount", "relatedParty", "status", "isShared", "precedence", "floor")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def render_bucket(stored: StoredBucket) -> dict[str, Any]:
+    document = stored.document
+    remaining = {**(document.get("remainingValue") or {}), "amount": stored.remaining}
+    return {**document, "remainingValue": remaining, "status": stored.status, "id": stored.id,
+            "href": href(f"{BUCKET_API}/bucket", stored.id), "@type": "Bucket"}
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    parsed = parse_instant(value)
+    if not isinstance(parsed, dt.datetime):
+        # parse_instant hands back what is neither text nor a date (the request schema lets
+        # only text in): a malformed bucket
+        raise TypeError(f"{value!r} is not a date-time")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def create_bucket(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
+    """A balance of units or money for a product: ``remainingValue`` {amount, units: GB, message
+    … or a currency}, ``usageType`` (a service, or ``any``), and the extensions ``precedence``
+    (lowest used first) and ``floor`` (how low a money balance may go; null: no limit)."""
+    unknown = sorted(set(body) - set(BUCKET_FIELDS) - {"id", "@type", "href"})
+    if unknown:
+        raise InvalidInput(f"unsupported field {unknown[0]!r} for Bucket", path=(unknown[0],))
+    bucket_id = body.get("id") or str(uuid.uuid4())
+    if not isinstance(bucket_id, str):
+        raise InvalidInput("id must be a string", path=("id",))
+    if len(bucket_id) > MAX_ID:
+        raise InvalidInput(f"id has at most {MAX_ID} characters; this one has {len(bucket_id)}", path=("id",))
+    if uow.usages.bucket(bucket_id) is not None:
+        raise Conflict(f"a Bucket with id '{bucket_id}' already exists")
+    if uow.usages.bucket_taken(bucket_id):  # said without telling whose it is
+        raise Conflict(f"the id '{bucket_id}' is not available; choose another or leave it out")
+    products = values_at(body, "product.id")
+    if len(products) != 1:
+        raise InvalidInput("a bucket belongs to exactly one product: give product [{id}]", path=("product",))
+    product = uow.resources.get("product", products[0])
+    if product is None:
+        raise NotFound("Product", products[0])
+    remaining = body.get("remainingValue")
+    if not isinstance(remaining, dict) or not isinstance(remaining.get("units"), str) \
+            or not isinstance(remaining.get("amount"), (int, float, Decimal)) or isinstance(remaining.get("amount"), bool):
+        raise InvalidInput("remainingValue needs amount (a number) and units (GB, message … or a currency code)",
+                           path=("remainingValue",))
+    for name in ("precedence",):
+        if name in body and (not isinstance(body[name], int) or isinstance(body[name], bool)):
+            raise InvalidInput(f"{name} must be an integer", path=(name,))
+    if "floor" in body and body["floor"] is not None and (
+            not isinstance(body["floor"], (int, float, Decimal)) or isinstance(body["floor"], bool)):
+        raise InvalidInput("floor must be a number or null (no limit)", path=("floor",))
+    if "floor" in body and remaining["units"] not in ISO_4217:
+        raise InvalidInput("only a money bucket (units a currency code) has a floor", path=("floor",))
+    document = {k: v for k, v in body.items() if k in BUCKET_FIELDS}
+    document.setdefault("status", "active")
+    document["initialValue"] = dict(remaining)  # what bucketCounter "used" is counted from
+    now = _now()
+    try:
+        valid = document.get("validFor") or {}
+        floor = document.get("floor", 0)
+        usage_type = document.get("usageType")
+        stored = StoredBucket(bucket_id, products[0], remaining["units"], Decimal(str(remaining["amount"])),
+                              None if floor is None else Decimal(str(floor)), int(document.get("precedence", 100)),
+                              None if usage_type in (None, "any") else str(usage_type),
+                              _instant(valid.get("startDateTime")), _instant(valid.get("endDateTime")),
+                              str(document["status"]), 1, now, now, product.partner_id,
+                              {**document, "remainingValue": {k: v for k, v in remaining.items() if k != "amount"}})
+        scaled(stored.remaining)
+        if stored.floor is not None:
+            scaled(stored.floor)
+    except (ValueError, KeyError, TypeError, InvalidOperation, AttributeError) as exc:
+        raise InvalidInput(f"malformed bucket: {exc}") from None
+    for name, value, limit in (("units", stored.unit, 40), ("usageType", stored.usage_type, 128),
+                               ("status", stored.status, 40)):
+        if value is not None and len(value) > limit:
+            raise InvalidInput(f"{name} has at most {limit} characters; this one has {len(value)}", path=(name,))
+    uow.usages.add_bucket(stored)
+    uow.commit()
+    return render_bucket(stored)
+
+
+def get_bucket(uow: UnitOfWork, bucket_id: str) -> dict[str, Any]:
+    stored = uow.usages.bucket(bucket_id)
+    if stored is None:
+        raise NotFound("Bucket", bucket_id)
+    return render_bucket(stored)
+
+
+def list_buckets(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int
+                 ) -> tuple[list[dict[str, Any]], int]:
+    page, total = uow.usages.buckets(filters, offset, limit)
+    return [render_bucket(s) for s in page], total
+
+
+def delete_bucket(uow: UnitOfWork, bucket_id: str) -> None:
+    stored = uow.usages.bucket(bucket_id, for_update=True)
+    if stored is None:
+        raise NotFound("Bucket", bucket_id)
+    uow.usages.delete_bucket(stored.subscription, bucket_id)
+    uow.commit()
+
+
+def query_usage_consumption(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
+    """TMF677: the buckets of a product (``searchCriteria.product`` or a ``productId``), with
+    what is left and what was used, as of now."""
+    criteria = body.get("searchCriteria") or {}
+    products = values_at(criteria, "product.id") or values_at(body, "product.id")
+    if not products:
+        raise InvalidInput("name the product: searchCriteria.product [{id}]", path=("searchCriteria",))
+    buckets, consumption = [], []
+    for product_id in products:
+        if uow.resources.get("product", product_id) is None:
+            raise NotFound("Product", product_id)
+        stored, _ = uow.usages.buckets({"product.id": [product_id]}, 0, 10_000)
+        found = []
+        for bucket in stored:
+            shown = render_bucket(bucket)
+            initial = (bucket.document.get("initialValue") or {}).get("amount")
+            found.append({k: v for k, v in shown.items() if k not in ("precedence", "floor")}
+                         | ({"bucketCounter": [{"counterType": "used", "value": {
+                             "amount": Decimal(str(initial)) - bucket.remaining,
+                             "units": shown["remainingValue"]["units"]}}]} if initial is not None else {}))
+        buckets += found
+        # the standard place (usageConsumption[].bucketRefOrValue), one report per product
+        consumption.append({"product": [{"id": product_id, "@referredType": "Product"}], "bucketRefOrValue": found,
+                            "@type": "UsageConsumption"})
+    now = _now()
+    return {"id": str(uuid.uuid4()), "href": "/tmf-api/usageConsumption/v4/queryUsageConsumption",
+            "queryUsageConsumptionDate": format_instant(now), "searchCriteria": criteria,
+            "usageConsumption": consumption, "bucket": buckets, "@type": "QueryUsageConsumption"}

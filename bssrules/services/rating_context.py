@@ -1,0 +1,122 @@
+"""A subscription's rating context, and the per-worker cache of it.
+
+What rating needs to know of a subscription besides its balances — the product (status,
+dates, offering, owner), the party's class and effective offerings, the payer of each role
+— lives in the generic document tables and takes several statements to gather. It changes
+rarely, so each worker keeps it, keyed by the subscription's *context revision*: a counter
+of the ``subscription`` row that every change of the inventory, a party or an account that
+may alter the context moves on, in the transaction of that change
+(:meth:`~bssrules.services.ports.OnlineStore.bump`).
+
+A usage reads the revision with its subscription locked (round trip 1): the context used is
+the one of that revision, loaded again when the worker's copy is of another one, so a stale
+context is never used; the write (round trip 2) checks the revision once more. The cache is
+only a cache: a worker that loses it loads again, and nothing in it is not in the database.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from bssrules.pricing.rating import DEFAULT_PAYER
+from bssrules.pricing.usage import Subscriber
+from bssrules.services.ports import UnitOfWork
+from bssrules.services.records import StoredResource
+from bssrules.services.resources import values_at
+from bssrules.services.runtime import Runtime, RuntimeCache
+
+EFFECTIVE = ("active", "pendingTerminate")
+
+
+@dataclass(frozen=True)
+class RatingContext:
+    """A subscription as rating sees it: its product (None: not in the caller's inventory)
+    and who it belongs to and who pays (the split billing rule set is chosen per usage, by
+    its date)."""
+
+    product: StoredResource | None
+    subscriber: Subscriber | None
+
+
+def load_context(uow: UnitOfWork, product_id: str) -> RatingContext:
+    """Read a subscription's context from the document tables (the caller's view)."""
+    product = uow.resources.get("product", product_id)
+    if product is None:
+        return RatingContext(None, None)
+    classification, active = None, set()
+    if product.party_id:
+        party = uow.resources.get("individual", product.party_id) or \
+            uow.resources.get("organization", product.party_id)
+        if party is not None:
+            found = [c.get("value") for c in party.document.get("partyCharacteristic") or []
+                     if isinstance(c, dict) and c.get("name") == "classification"]
+            classification = found[0] if found and isinstance(found[0], str) else None
+        for owned in uow.resources.find("product", {"relatedParty.id": [product.party_id]}, 1000):
+            if owned.document.get("status") in EFFECTIVE:
+                active.update(values_at(owned.document, "productOffering.id"))
+    payers: dict[str, str] = {}
+    for related in product.document.get("relatedParty") or []:
+        role, party_id = (related.get("role"), related.get("id")) if isinstance(related, dict) else (None, None)
+        if role and party_id and role not in payers:
+            accounts = uow.resources.find("billingAccount", {"relatedParty.id": [party_id]}, 1)
+            if accounts:
+                payers[role] = accounts[0].id
+    account = values_at(product.document, "billingAccount.id")
+    if account and DEFAULT_PAYER not in payers:
+        payers[DEFAULT_PAYER] = account[0]
+    offering = values_at(product.document, "productOffering.id")
+    return RatingContext(product, Subscriber(product.id, product.party_id, classification,
+                                             offering[0] if offering else None, tuple(sorted(active)), payers))
+
+
+class ContextCache:
+    """Rating contexts of one worker, by (caller's scope, subscription), each with the context
+    and catalog revisions it was read at; the least recently used are let go past ``size``.
+    It also remembers the last decision runtime, so that a usage learns whether the catalog
+    moved on from its own first round trip instead of a statement of its own."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str | None, str], tuple[int, int, RatingContext]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.runtime: Runtime | None = None
+        self.loads = 0  # contexts read from the document tables (a figure for tests and benchmarks)
+
+    def runtime_for(self, uow: UnitOfWork, runtimes: RuntimeCache, revision: int | None = None) -> Runtime:
+        """The last runtime when it is of ``revision`` (or none is asked), else a current one."""
+        current = self.runtime
+        if current is None or (revision is not None and current.revision != revision):
+            current = self.runtime = runtimes.get(uow)
+        return current
+
+    def get(self, scope: str | None, subscription: str, revision: int, catalog_revision: int) -> RatingContext | None:
+        with self._lock:
+            found = self._entries.get((scope, subscription))
+            if found is None or found[0] != revision or found[1] != catalog_revision:
+                return None
+            self._entries.move_to_end((scope, subscription))
+            return found[2]
+
+    def put(self, scope: str | None, subscription: str, revision: int, catalog_revision: int,
+            context: RatingContext) -> None:
+        with self._lock:
+            self.loads += 1
+            self._entries[(scope, subscription)] = (revision, catalog_revision, context)
+            self._entries.move_to_end((scope, subscription))
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.runtime = None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def context_key(uow: UnitOfWork) -> Any:
+    """Whose view a context is: a partner sees only its own inventory."""
+    return uow.resources.scope

@@ -1,0 +1,320 @@
+"""The two round trips of online rating, and the rating-context revisions.
+
+Per usage (or per batch: every statement is set-based, over arrays):
+
+1. **read**, the subscriptions locked: ``SELECT … FOR UPDATE`` on their ``subscription``
+   rows (in id order, so two batches never wait on each other in a cycle), then the usage
+   ids already stored, the active buckets, the accumulators asked for and the catalog
+   revision — statements that start after the lock is granted, so they read what the
+   transaction that held it wrote;
+2. **save**: one statement of data-modifying CTEs — a guard (the context revisions, the
+   balances and the totals still as read), the balances, the accumulator upserts, the usages
+   and their charges, each written only when the guard holds — and the COMMIT.
+
+On PostgreSQL each step is one pipeline of psycopg (one network round trip; BEGIN rides on
+the first, COMMIT on the second), and psycopg prepares the statements after a few runs
+(their text never varies: the values travel as arrays). SQLite, the embedded default, runs
+the same steps as plain statements: correct, not fast.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Sequence
+
+from sqlalchemy import Connection, and_, insert, or_, select, tuple_, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import IntegrityError
+
+from bssrules.services.records import (
+    ContextMoved, HotState, KeyTaken, StoredAccumulator, UsageWrite, scaled,
+)
+from bssrules.store.charges import to_minor
+from bssrules.store.hot_rows import accumulator_of, accumulator_values, bucket_of, usage_of, usage_values, utc
+from bssrules.store.tables import (
+    accumulator, bucket, counter, rated_charge, resource_attribute, subscription, usage_record,
+)
+
+_LOCK = "SELECT id, revision FROM subscription WHERE id = ANY(%(subs)s::text[]) ORDER BY id FOR UPDATE"
+_USAGES = ("SELECT subscription, id, status, created, partner_id, document FROM usage_record "
+           "WHERE id = ANY(%(ids)s::text[])")
+_BUCKETS = "SELECT * FROM bucket WHERE subscription = ANY(%(subs)s::text[]) AND status = 'active'"
+_ACCUMULATORS = ("SELECT a.* FROM accumulator a JOIN unnest(%(a_sub)s::text[], %(a_acc)s::text[], "
+                 "%(a_period)s::text[]) AS x(sub, acc, period) "
+                 "ON a.subscription = x.sub AND a.accumulator = x.acc AND a.period = x.period")
+_CATALOG = "SELECT value FROM counter WHERE name = 'catalog_revision'"
+
+_SAVE = """
+WITH ok AS (SELECT
+    (SELECT count(*) FROM subscription s
+       JOIN unnest(%(r_sub)s::text[], %(r_rev)s::bigint[]) AS x(id, rev) ON s.id = x.id AND s.revision = x.rev)
+      = cardinality(%(r_sub)s::text[])
+    AND (SELECT count(*) FROM bucket b
+       JOIN unnest(%(b_sub)s::text[], %(b_id)s::text[], %(b_old)s::bigint[], %(b_old_scale)s::smallint[])
+         AS x(sub, id, old, old_scale)
+       ON b.subscription = x.sub AND b.id = x.id AND b.remaining = x.old AND b.scale = x.old_scale)
+      = cardinality(%(b_id)s::text[])
+    AND (SELECT count(*) FROM accumulator a
+       JOIN unnest(%(a_sub)s::text[], %(a_acc)s::text[], %(a_period)s::text[], %(a_old_volume)s::bigint[],
+                   %(a_old_volume_scale)s::smallint[], %(a_old_amount)s::bigint[], %(a_old_amount_scale)s::smallint[])
+         AS x(sub, acc, period, v, vs, am, ams)
+       ON a.subscription = x.sub AND a.accumulator = x.acc AND a.period = x.period
+      WHERE (x.v IS NULL) OR NOT (a.volume = x.v AND a.volume_scale = x.vs AND a.amount = x.am
+                                  AND a.amount_scale = x.ams)) = 0
+    AND (SELECT count(*) FROM unnest(%(a_old_volume)s::bigint[]) AS x(v) WHERE x.v IS NOT NULL)
+      = (SELECT count(*) FROM accumulator a
+           JOIN unnest(%(a_sub)s::text[], %(a_acc)s::text[], %(a_period)s::text[], %(a_old_volume)s::bigint[])
+             AS x(sub, acc, period, v)
+           ON a.subscription = x.sub AND a.accumulator = x.acc AND a.period = x.period AND x.v IS NOT NULL)
+    AS ok),
+b AS (UPDATE bucket SET remaining = x.new, scale = x.new_scale, version = bucket.version + 1,
+             last_update = %(now)s::timestamptz
+      FROM unnest(%(b_sub)s::text[], %(b_id)s::text[], %(b_new)s::bigint[], %(b_new_scale)s::smallint[])
+        AS x(sub, id, new, new_scale)
+      WHERE bucket.subscription = x.sub AND bucket.id = x.id AND (SELECT ok FROM ok) RETURNING 1),
+a AS (INSERT INTO accumulator (subscription, accumulator, period, volume, volume_scale, amount, amount_scale,
+                               reached, created, last_update, partner_id)
+      SELECT x.sub, x.acc, x.period, x.v, x.vs, x.am, x.ams, x.reached, %(now)s::timestamptz,
+             %(now)s::timestamptz, x.partner
+      FROM unnest(%(a_sub)s::text[], %(a_acc)s::text[], %(a_period)s::text[], %(a_volume)s::bigint[],
+                  %(a_volume_scale)s::smallint[], %(a_amount)s::bigint[], %(a_amount_scale)s::smallint[],
+                  %(a_reached)s::text[], %(a_partner)s::text[])
+        AS x(sub, acc, period, v, vs, am, ams, reached, partner)
+      WHERE (SELECT ok FROM ok)
+      ON CONFLICT (subscription, accumulator, period) DO UPDATE SET
+        volume = excluded.volume, volume_scale = excluded.volume_scale, amount = excluded.amount,
+        amount_scale = excluded.amount_scale, reached = excluded.reached, last_update = excluded.last_update
+      RETURNING 1),
+u AS (INSERT INTO usage_record (subscription, id, status, created, partner_id, document)
+      SELECT x.sub, x.id, x.status, %(now)s::timestamptz, x.partner, x.document
+      FROM unnest(%(u_sub)s::text[], %(u_id)s::text[], %(u_status)s::text[], %(u_partner)s::text[],
+                  %(u_document)s::text[]) AS x(sub, id, status, partner, document)
+      WHERE (SELECT ok FROM ok) RETURNING 1),
+c AS (INSERT INTO rated_charge (subscriber, usage_id, part, billing_account, payer_role, service, offering, start,
+                                amount_minor, currency)
+      SELECT * FROM unnest(%(c_sub)s::text[], %(c_usage)s::text[], %(c_part)s::integer[], %(c_account)s::text[],
+                           %(c_role)s::text[], %(c_service)s::text[], %(c_offering)s::text[],
+                           %(c_start)s::timestamptz[], %(c_amount)s::bigint[], %(c_currency)s::text[])
+      WHERE (SELECT ok FROM ok) RETURNING 1)
+SELECT (SELECT ok FROM ok), (SELECT count(*) FROM u)
+"""
+
+
+def _save_parameters(writes: Sequence[UsageWrite], now: dt.datetime) -> dict[str, Any]:
+    p: dict[str, list[Any]] = {k: [] for k in (
+        "r_sub", "r_rev", "b_sub", "b_id", "b_old", "b_old_scale", "b_new", "b_new_scale", "a_sub", "a_acc",
+        "a_period", "a_old_volume", "a_old_volume_scale", "a_old_amount", "a_old_amount_scale", "a_volume",
+        "a_volume_scale", "a_amount", "a_amount_scale", "a_reached", "a_partner", "u_sub", "u_id", "u_status",
+        "u_partner", "u_document", "c_sub", "c_usage", "c_part", "c_account", "c_role", "c_service", "c_offering",
+        "c_start", "c_amount", "c_currency")}
+    revisions: dict[str, int] = {}
+    balances: dict[tuple[str, str], tuple[Any, Any]] = {}  # (sub, bucket) -> (first before, last after)
+    totals: dict[tuple[str, str, str], tuple[StoredAccumulator | None, StoredAccumulator]] = {}
+    for write in writes:
+        if write.revision is not None:
+            revisions[write.usage.subscription] = write.revision
+        for change in write.balances:
+            key = (change.subscription, change.bucket)
+            balances[key] = (balances[key][0] if key in balances else change.before, change.after)
+        for before, after in write.accumulators:
+            key3 = (after.subscription, after.accumulator, after.period)
+            totals[key3] = (totals[key3][0] if key3 in totals else before, after)
+        values = usage_values(write.usage)
+        for name in ("subscription", "id", "status", "partner_id", "document"):
+            p[{"subscription": "u_sub", "id": "u_id", "status": "u_status", "partner_id": "u_partner",
+               "document": "u_document"}[name]].append(values[name])
+        for charge in write.charges:
+            for name, value in (("c_sub", charge.subscriber), ("c_usage", charge.usage_id), ("c_part", charge.part),
+                                ("c_account", charge.billing_account), ("c_role", charge.payer_role),
+                                ("c_service", charge.service), ("c_offering", charge.offering),
+                                ("c_start", utc(charge.start)), ("c_amount", to_minor(charge.amount, charge.currency)),
+                                ("c_currency", charge.currency)):
+                p[name].append(value)
+    for sub, rev in sorted(revisions.items()):
+        p["r_sub"].append(sub)
+        p["r_rev"].append(rev)
+    for (sub, bucket_id), (before, after) in sorted(balances.items()):
+        old, old_scale = scaled(before)
+        new, new_scale = scaled(after)
+        for name, value in (("b_sub", sub), ("b_id", bucket_id), ("b_old", old), ("b_old_scale", old_scale),
+                            ("b_new", new), ("b_new_scale", new_scale)):
+            p[name].append(value)
+    for (sub, acc, period), (before, after) in sorted(totals.items()):
+        new_values = accumulator_values(after, now)
+        old_values = accumulator_values(before, now) if before is not None else None
+        for name, value in (("a_sub", sub), ("a_acc", acc), ("a_period", period),
+                            ("a_volume", new_values["volume"]), ("a_volume_scale", new_values["volume_scale"]),
+                            ("a_amount", new_values["amount"]), ("a_amount_scale", new_values["amount_scale"]),
+                            ("a_reached", new_values["reached"]), ("a_partner", new_values["partner_id"])):
+            p[name].append(value)
+        for name in ("volume", "volume_scale", "amount", "amount_scale"):
+            p[f"a_old_{name}"].append(old_values[name] if old_values else None)
+    return {**p, "now": utc(now)}
+
+
+class OnlineRepository:
+    """The hot path's reads and writes on one connection (inside the caller's transaction)."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.postgres = connection.dialect.name == "postgresql"
+
+    # ---------------------------------------------------------------- round trip 1: read
+
+    def read(self, usage_ids: Sequence[str], subscriptions: Sequence[str],
+             accumulators: Sequence[tuple[str, str, str]]) -> HotState:
+        """Lock the subscriptions' rows (id order) and read what rating needs of them."""
+        subs = sorted(set(subscriptions))
+        keys = sorted(set(accumulators))
+        if self.postgres:
+            return self._read_postgres(list(usage_ids), subs, keys)
+        return self._read_sqlite(list(usage_ids), subs, keys)
+
+    def _read_postgres(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]]) -> HotState:
+        from psycopg.rows import namedtuple_row
+
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
+        params = {"subs": subs, "ids": usage_ids, "a_sub": [k[0] for k in keys], "a_acc": [k[1] for k in keys],
+                  "a_period": [k[2] for k in keys]}
+        with raw.pipeline():
+            cursors = [raw.cursor(row_factory=namedtuple_row) for _ in range(5)]
+            for cursor, statement in zip(cursors, (_LOCK, _USAGES, _BUCKETS, _ACCUMULATORS, _CATALOG)):
+                cursor.execute(statement, params)
+        locked, usages, buckets, totals, catalog = (c.fetchall() for c in cursors)
+        return HotState({u.id: usage_of(u) for u in usages}, {r.id: int(r.revision) for r in locked},
+                        int(catalog[0].value) if catalog else 0, tuple(bucket_of(b) for b in buckets),
+                        tuple(accumulator_of(a) for a in totals))
+
+    def _read_sqlite(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]]) -> HotState:
+        execute = self.connection.execute
+        if subs:  # a write first: SQLite's write lock is taken now, not at the first write after reading
+            execute(update(subscription).where(subscription.c.id.in_(subs)).values(revision=subscription.c.revision))
+        revisions = {r.id: int(r.revision) for r in execute(select(subscription).where(subscription.c.id.in_(subs)))}
+        usages = {u.id: usage_of(u) for u in execute(select(usage_record).where(usage_record.c.id.in_(usage_ids)))}
+        buckets = tuple(bucket_of(b) for b in execute(select(bucket).where(bucket.c.subscription.in_(subs),
+                                                                           bucket.c.status == "active")))
+        totals = tuple(accumulator_of(a) for a in execute(select(accumulator).where(
+            tuple_(accumulator.c.subscription, accumulator.c.accumulator, accumulator.c.period).in_(keys)))) \
+            if keys else ()
+        catalog = execute(select(counter.c.value).where(counter.c.name == "catalog_revision")).scalar_one_or_none()
+        return HotState(usages, revisions, int(catalog or 0), buckets, totals)
+
+    # ---------------------------------------------------------------- round trip 2: save
+
+    def save(self, writes: Sequence[UsageWrite], now: dt.datetime, *, commit: bool) -> None:
+        """Write the usages, their charges, balances and totals, all or nothing, and commit
+        (``commit``) in the same round trip. A usage id taken: :class:`KeyTaken`; a revision,
+        balance or total no longer as read: :class:`ContextMoved` (nothing written)."""
+        if not writes:
+            if commit:
+                self.connection.commit()
+            return
+        if self.postgres:
+            self._save_postgres(writes, now, commit)
+        else:
+            self._save_sqlite(writes, now)
+            if commit:
+                self.connection.commit()
+
+    def _save_postgres(self, writes: Sequence[UsageWrite], now: dt.datetime, commit: bool) -> None:
+        import psycopg
+
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
+        try:
+            with raw.pipeline():
+                cursor = raw.cursor()
+                cursor.execute(_SAVE, _save_parameters(writes, now))
+                ok = cursor.fetchone()
+                if ok is not None and ok[0] and commit:
+                    raw.commit()
+        except psycopg.errors.UniqueViolation:
+            raise KeyTaken("a usage with this id was stored meanwhile") from None
+        if ok is None or not ok[0]:
+            raise ContextMoved("the subscription's context, a balance or a total moved since it was read")
+        if commit:  # the transaction SQLAlchemy began is over: let it know, at no cost (psycopg is idle)
+            self.connection.commit()
+
+    def _save_sqlite(self, writes: Sequence[UsageWrite], now: dt.datetime) -> None:
+        execute = self.connection.execute
+        p = _save_parameters(writes, now)
+        if p["r_sub"]:
+            found = {r.id: int(r.revision) for r in execute(select(subscription).where(
+                subscription.c.id.in_(p["r_sub"])))}
+            if any(found.get(s) != r for s, r in zip(p["r_sub"], p["r_rev"])):
+                raise ContextMoved("the subscription's context moved since it was read")
+        for sub, bucket_id, old, old_scale, new, new_scale in zip(p["b_sub"], p["b_id"], p["b_old"], p["b_old_scale"],
+                                                                   p["b_new"], p["b_new_scale"]):
+            moved = execute(update(bucket).where(bucket.c.subscription == sub, bucket.c.id == bucket_id,
+                                                 bucket.c.remaining == old, bucket.c.scale == old_scale)
+                            .values(remaining=new, scale=new_scale, version=bucket.c.version + 1,
+                                    last_update=utc(now)))
+            if moved.rowcount != 1:
+                raise ContextMoved(f"bucket {bucket_id} moved since it was read")
+        for n, sub in enumerate(p["a_sub"]):
+            key = and_(accumulator.c.subscription == sub, accumulator.c.accumulator == p["a_acc"][n],
+                       accumulator.c.period == p["a_period"][n])
+            found_row = execute(select(accumulator).where(key)).first()
+            old = p["a_old_volume"][n]
+            if (found_row is None) != (old is None) or (found_row is not None and (
+                    (found_row.volume, found_row.volume_scale, found_row.amount, found_row.amount_scale)
+                    != (old, p["a_old_volume_scale"][n], p["a_old_amount"][n], p["a_old_amount_scale"][n]))):
+                raise ContextMoved(f"accumulator {p['a_acc'][n]} moved since it was read")
+            values = {"volume": p["a_volume"][n], "volume_scale": p["a_volume_scale"][n], "amount": p["a_amount"][n],
+                      "amount_scale": p["a_amount_scale"][n], "reached": p["a_reached"][n], "last_update": utc(now)}
+            if found_row is None:
+                execute(insert(accumulator).values(subscription=sub, accumulator=p["a_acc"][n],
+                                                   period=p["a_period"][n], created=utc(now),
+                                                   partner_id=p["a_partner"][n], **values))
+            else:
+                execute(update(accumulator).where(key).values(**values))
+        rows = [{"subscription": s, "id": i, "status": st, "created": utc(now), "partner_id": pa, "document": d}
+                for s, i, st, pa, d in zip(p["u_sub"], p["u_id"], p["u_status"], p["u_partner"], p["u_document"])]
+        try:  # (read found none of them, under the write lock when any subscription is locked)
+            execute(insert(usage_record), rows)
+        except IntegrityError:
+            raise KeyTaken("a usage with this id was stored meanwhile") from None
+        charges = [{"subscriber": s, "usage_id": u, "part": pa, "billing_account": a, "payer_role": r, "service": sv,
+                    "offering": o, "start": st, "amount_minor": am, "currency": c}
+                   for s, u, pa, a, r, sv, o, st, am, c in zip(p["c_sub"], p["c_usage"], p["c_part"], p["c_account"],
+                                                              p["c_role"], p["c_service"], p["c_offering"],
+                                                              p["c_start"], p["c_amount"], p["c_currency"])]
+        if charges:
+            execute(insert(rated_charge), charges)
+
+    # ---------------------------------------------------------------- context revisions
+
+    def bump(self, *, products: Sequence[str] = (), parties: Sequence[str] = (),
+             accounts: Sequence[str] = ()) -> None:
+        """Move on the rating-context revision of ``products`` (a row made for a new one), of
+        every product related to one of ``parties`` and of every product an account of
+        ``accounts`` pays for — in the caller's transaction, with the change that moves it."""
+        execute = self.connection.execute
+        own = sorted({p for p in products if isinstance(p, str) and 0 < len(p) <= 128})
+        if own:
+            upsert = (sqlite.insert(subscription) if not self.postgres else _pg_insert(subscription))
+            execute(upsert.values([{"id": p, "revision": 1} for p in own]).on_conflict_do_update(
+                index_elements=["id"], set_={"revision": subscription.c.revision + 1}))
+        related = [(path, sorted({v for v in values if isinstance(v, str)}))
+                   for path, values in (("relatedParty.id", parties), ("billingAccount.id", accounts))]
+        conditions = [and_(resource_attribute.c.path == path, resource_attribute.c.value.in_(values))
+                      for path, values in related if values]
+        if conditions:
+            products_of = select(resource_attribute.c.resource_id).where(resource_attribute.c.kind == "product",
+                                                                         or_(*conditions))
+            execute(update(subscription).where(subscription.c.id.in_(products_of), subscription.c.id.not_in(own))
+                    .values(revision=subscription.c.revision + 1))
+
+    def revision(self, product: str) -> int | None:
+        found = self.connection.execute(select(subscription.c.revision).where(subscription.c.id == product)
+                                        ).scalar_one_or_none()
+        return None if found is None else int(found)
+
+
+def _pg_insert(table: Any) -> Any:
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.insert(table)
+
+
+__all__ = ["OnlineRepository"]
