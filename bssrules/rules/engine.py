@@ -10,7 +10,12 @@ What it does about each limit measured in ../shared/DURABLE_RULES.md:
 - content de-duplication of events: every fact carries a unique ``id``; decisions assert
   facts (which every matching rule sees) rather than events (which the first rule consumes).
 - 1,024 live states, ~87 KB each: every evaluation uses a fresh ``sid`` and deletes its
-  state before returning, so at most one state per rule set is alive per host.
+  state before returning, so at most one state per rule set is alive per host — also when
+  the evaluation fails between asserting the facts and reading what fired; and a host on
+  which an evaluation failed is never used again (its rule sets are deleted and a new host
+  takes its place in the pool), so no failure can leave a host half-broken for the next.
+  (Deleting a rule set does not free the states left in it: measured, 40,000 states kept
+  about 3.9 GB after their rule sets were deleted. The state is always deleted first.)
 - unmatched facts: measured here, a batch in which one fact matches nothing raises
   MessageNotHandled, fires none of the actions of the facts that did match, and a later
   ``delete_state`` of that state crashes the process (segmentation fault). Every rule set
@@ -25,12 +30,19 @@ What it does about each limit measured in ../shared/DURABLE_RULES.md:
   asserted per evaluation, so there is no join and no order.
 - background threads and error 307 under concurrency: hosts never start their timer
   threads, and each host is used by one thread at a time (a small pool).
+- numbers: the engine compares binary floats (``atof``) — and numbers written without a
+  decimal point as 64-bit integers (``atoll``, which clamps past 9.2e18). Every number is
+  therefore written with a decimal point, so that it compares as the float it is, exactly
+  as Python compares floats (measured on every kind of double: subnormals, the largest,
+  -0.0). What floats cannot tell apart is decided exactly instead: see :class:`RuleEngine`.
 """
 from __future__ import annotations
 
 import copy
 import itertools
+import math
 import queue
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
@@ -46,8 +58,9 @@ from durable.engine import Host
 
 from bssrules.errors import BssRulesError
 from bssrules.rules.compile import compile_condition
-from bssrules.rules.conditions import Condition, attributes_of
-from bssrules.rules.facts import ALWAYS, flatten_facts
+from bssrules.rules.conditions import Condition, attributes_of, tests_of
+from bssrules.rules.evaluate import holds
+from bssrules.rules.facts import ALWAYS, FACT_ATTRIBUTES, engine_key, engine_number, flatten_facts
 
 MAX_RULES = 400  # branches per engine rule set (the engine fails from 512)
 MAX_TRUE = 60  # branches of one rule set that may hold at once for one fact, catch-all aside (the engine fails past 64)
@@ -58,7 +71,11 @@ _FACT_ID = re.compile(r'"id"\s*:\s*"(s\d+-\d+)"')
 
 
 def _number_text(value: float) -> str:
-    return format(Decimal(repr(value)), "f")
+    """A float written positionally, always with a decimal point: the engine reads a number
+    without one as a 64-bit integer (1e19, 1e300 and -1e19 all became 9223372036854775807 or
+    its negative)."""
+    text = format(Decimal(repr(value)), "f")
+    return text if "." in text else text + ".0"
 
 
 def _positional(obj: Any) -> str:
@@ -219,36 +236,109 @@ def _pack(branches: list[tuple[int, dict[str, Any]]]) -> tuple[str | None, str |
     return key, list_key, groups or [_Group([], set())]
 
 
+def _forget_state(handle: Any, sid: str, state_handle: int | None, has_action: bool | None, started: bool) -> None:
+    """Delete the state of a failed evaluation, whenever the engine allows it.
+
+    Measured: deleting a state on which no action was ever started crashes the process
+    (``free(): invalid pointer``, or a segmentation fault): the engine sets a state's action
+    context only when it starts an action, and frees that context with the state. So an
+    action is started first when none was:
+
+    - when asserting failed, the state (if the engine kept one) is found by starting any
+      action of the rule set: only this evaluation's state can be alive in it, since a host
+      serves one evaluation at a time and deletes its states;
+    - after a successful assert, the catch-all fired (``has_action``): starting an action
+      either starts it now, or finds one already started (it is leased) — both safe.
+
+    A state with no action at all (the engine matched nothing), or whose case cannot be
+    told, is left to its host, which is discarded: a leak of one state, never a crash.
+    Errors here are swallowed: the failure being reported matters more, and the host goes
+    anyway."""
+    if not started and has_action is not False:
+        try:
+            if state_handle is None:
+                started = bool(durable_rules_engine.start_action(handle))
+            else:
+                started = bool(durable_rules_engine.start_action_for_state(handle, state_handle)) or bool(has_action)
+        except Exception:  # noqa: BLE001 - cannot tell whether an action was started: leave the state
+            started = False
+    if started:
+        try:
+            durable_rules_engine.delete_state(handle, sid)
+        except Exception:  # noqa: BLE001 - the host is discarded anyway (see RuleEngine.matching_many)
+            pass
+
+
 def _assert_and_collect(host: _QuietHost, name: str, events: list[dict[str, Any]], sid: str) -> list[tuple[str, str]]:
     """Assert facts into one engine rule set and collect (action, fact id) of every rule that
-    fired, then delete the state.
+    fired, then delete the state — also when anything fails on the way (see
+    :func:`_forget_state`).
 
     The actions are drained straight from the engine's native queue rather than through
     durable-rules' Python action machinery (a closure, a lease renewal and two JSON round
     trips per action: most of the time of an evaluation); our actions only record, so
     nothing they would do is lost."""
     handle = host.get_ruleset(name)._handle
-    result = durable_rules_engine.assert_facts(handle, _EngineJson.dumps(events))
-    code = result[0]
-    if code == 1:  # cannot happen with the catch-all; deleting such a state would crash
-        raise EngineError(f"the engine matched nothing in {name}, not even its catch-all")
-    if code == 2:
-        raise EngineError(f"the engine took distinct facts for duplicates in {name}")
+    state_handle: int | None = None
+    has_action: bool | None = None  # whether the state holds an action (None: cannot tell)
+    started = False  # whether an action of the state was started
     fired: list[tuple[str, str]] = []
-    state_handle = result[1]
-    pending = durable_rules_engine.start_action_for_state(handle, state_handle) if code == 0 else None
-    message = pending[1] if pending else None
-    while message:
-        # Only the rule's name and the fact's id are needed: read them off the text rather
-        # than decoding the whole fact each time (rule names and ids are ours, quote-free).
-        match = _ACTION.match(message)
-        fact_id = _FACT_ID.search(message, match.end()) if match else None
-        if match is None or fact_id is None:
-            raise EngineError(f"unexpected action message from {name}: {message[:200]}")
-        fired.append((match.group(1), fact_id.group(1)))
-        message = durable_rules_engine.complete_and_start_action(handle, state_handle)
+    try:
+        result = durable_rules_engine.assert_facts(handle, _EngineJson.dumps(events))
+        code, state_handle = result[0], result[1]
+        if code == 1:  # cannot happen with the catch-all
+            has_action = False
+            raise EngineError(f"the engine matched nothing in {name}, not even its catch-all")
+        if code == 2:
+            raise EngineError(f"the engine took distinct facts for duplicates in {name}")
+        has_action = True  # the catch-all fired
+        pending = durable_rules_engine.start_action_for_state(handle, state_handle)
+        if not pending:  # cannot happen either, for the same reason
+            has_action = False
+            raise EngineError(f"the engine fired nothing in {name}, not even its catch-all")
+        started = True
+        message = pending[1]
+        while message:
+            # Only the rule's name and the fact's id are needed: read them off the text rather
+            # than decoding the whole fact each time (rule names and ids are ours, quote-free).
+            match = _ACTION.match(message)
+            fact_id = _FACT_ID.search(message, match.end()) if match else None
+            if match is None or fact_id is None:
+                raise EngineError(f"unexpected action message from {name}: {message[:200]}")
+            fired.append((match.group(1), fact_id.group(1)))
+            message = durable_rules_engine.complete_and_start_action(handle, state_handle)
+    except BaseException:
+        _forget_state(handle, sid, state_handle, has_action, started)
+        raise
     durable_rules_engine.delete_state(handle, sid)
     return fired
+
+
+def _delete_rulesets(host: _QuietHost) -> None:
+    """Give a host's rule sets back to native memory (the engine keeps them until told)."""
+    for ruleset in list(getattr(host, "_ruleset_list", [])):
+        try:
+            durable_rules_engine.delete_ruleset(ruleset._handle)
+        except Exception:  # noqa: BLE001 - best effort at teardown
+            pass
+
+
+def _finite(node: Any) -> Any:
+    """A compiled engine condition with every infinite float made the largest finite one, as
+    facts are (:func:`bssrules.rules.facts.engine_number`): the engine cannot read an
+    infinity, and a constant beyond the float range (``gt: 1e400``) is valid YAML."""
+    if isinstance(node, float):
+        return math.copysign(sys.float_info.max, node) if math.isinf(node) else node
+    if isinstance(node, dict):
+        return {key: _finite(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_finite(value) for value in node]
+    return node
+
+
+# The tests whose operands the engine compares as floats (numbers and instants); the other
+# tests compare texts, booleans, list members or small integers (minutes, weekdays, sizes).
+_FLOAT_COMPARED = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "notIn", "between")
 
 
 class RuleEngine:
@@ -256,17 +346,36 @@ class RuleEngine:
 
     Rules are ``(key, condition)`` pairs; keys come back for the conditions that hold.
     Safe to share between threads; evaluations never see each other's facts.
+
+    Exact for every number. The engine compares numbers and instants as binary floats
+    (:func:`bssrules.rules.facts.engine_number`), a monotone rounding: where a fact and a
+    constant it is compared with have different floats, their order is the exact one, and
+    the engine's answer is exact. Where they have the same float but are different numbers
+    (``100.00000000000000001`` and ``100``; two instants a microsecond apart in year 9999;
+    two numbers beyond the float range), it may not be: the rules holding such a constant
+    are decided for that fact by the exact evaluator (:func:`bssrules.rules.evaluate.holds`,
+    on Decimals and datetimes) instead. Conditions never compare two facts, so a fact and
+    the constants of its attribute are all that can collide; finding those that do is a
+    dictionary look-up per numeric attribute of a fact.
     """
 
     def __init__(self, rules: Sequence[tuple[str, Condition]], zone: ZoneInfo | None = None, pool_size: int = 4):
         self.zone = zone or ZoneInfo("UTC")
         self.keys = [key for key, _ in rules]
+        self._conditions = [condition for _, condition in rules]
         self.attributes = sorted({"now"}.union(*(attributes_of(c) for _, c in rules)) if rules else {"now"})
         serial = next(_serial)
         branches: list[tuple[int, dict[str, Any]]] = []
         for index, (_, condition) in enumerate(rules):
-            branches += [(index, b) for b in compile_condition(condition)]
+            branches += [(index, _finite(b)) for b in compile_condition(condition)]
         self.branch_count = len(branches)
+        self._collisions = _collision_index(self._conditions)
+        # Rules that share a key: a doubtful one is decided with all of them (see matching_many).
+        by_key: dict[str, list[int]] = {}
+        for index, key in enumerate(self.keys):
+            by_key.setdefault(key, []).append(index)
+        self._sharing_key = {index: indexes for indexes in by_key.values() if len(indexes) > 1 for index in indexes}
+        self._key_of_rule: dict[str, str] = {}  # engine rule name -> key of its condition
         self._chunks = []
         self._route_key, self._list_key, groups = _pack(branches)
         self._generic: list[int] = []
@@ -276,6 +385,7 @@ class RuleEngine:
             # A rule's name is "<index of the condition>.<branch>": what fired says whose it is.
             definition: dict[str, Any] = {f"{index}.{n}": {"all": [{"m": branch}], "run": str(index)}
                                           for n, (index, branch) in enumerate(group.branches)}
+            self._key_of_rule.update((f"{index}.{n}", self.keys[index]) for n, (index, _) in enumerate(group.branches))
             definition[_CATCH_ALL] = {"all": [{"m": {ALWAYS: True}}], "run": _CATCH_ALL}
             self._chunks.append(_Chunk(f"bssrules{serial}_{number}", definition))
             routes = self._by_member if group.by_list else self._by_value
@@ -288,6 +398,7 @@ class RuleEngine:
         self._pool_size = max(1, pool_size)
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
+        self.hosts_discarded = 0  # hosts on which an evaluation failed (never used again)
         self._release(self._new_host())  # fail now, not on the first request, if the engine refuses
 
     @property
@@ -306,21 +417,28 @@ class RuleEngine:
         return host
 
     def _acquire(self) -> _QuietHost:
-        try:
-            return self._pool.get_nowait()
-        except queue.Empty:
+        while True:
+            try:
+                return self._pool.get_nowait()
+            except queue.Empty:
+                pass
             with self._lock:
                 room = self._hosts < self._pool_size
                 if room:
                     self._hosts += 1  # reserved now, so that two threads cannot both take the last place
-            if not room:
-                return self._pool.get()
+            if room:
+                try:
+                    return self._new_host(counted=True)
+                except BaseException:
+                    with self._lock:
+                        self._hosts -= 1
+                    raise
             try:
-                return self._new_host(counted=True)
-            except BaseException:
-                with self._lock:
-                    self._hosts -= 1
-                raise
+                # Wait for a host to come back; look again now and then, since a host that
+                # failed is not coming back (its place is free for a new one).
+                return self._pool.get(timeout=0.05)
+            except queue.Empty:
+                continue
 
     def __del__(self) -> None:
         # The engine keeps rule sets in native memory until told to delete them: without
@@ -331,14 +449,18 @@ class RuleEngine:
                 host = pool.get_nowait()
             except queue.Empty:
                 break
-            for ruleset in list(getattr(host, "_ruleset_list", [])):
-                try:
-                    durable_rules_engine.delete_ruleset(ruleset._handle)
-                except Exception:  # noqa: BLE001 - best effort at teardown
-                    pass
+            _delete_rulesets(host)
 
     def _release(self, host: _QuietHost) -> None:
         self._pool.put(host)
+
+    def _discard(self, host: _QuietHost) -> None:
+        """A host on which an evaluation failed is not reused: whatever the failure left in
+        it goes with it, and its place in the pool is free for a new host."""
+        with self._lock:
+            self._hosts -= 1
+            self.hosts_discarded += 1
+        _delete_rulesets(host)
 
     def matching(self, values: Mapping[str, Any]) -> set[str]:
         """Keys of the rules whose condition holds for typed fact values."""
@@ -350,10 +472,22 @@ class RuleEngine:
             return []
         sid = f"s{next(self._sids)}"
         events = []
+        position: dict[str, int] = {}
+        doubtful: dict[int, set[int]] = {}  # fact set -> rules its floats cannot decide
         for number, values in enumerate(facts):
             event = flatten_facts(values, self.zone, self.attributes)
-            event.update(id=f"{sid}-{number}", sid=sid)
+            event_id = f"{sid}-{number}"
+            event.update(id=event_id, sid=sid)
             events.append(event)
+            position[event_id] = number
+            for attribute, key, floats in self._collisions:
+                seen = event.get(key)  # there when the attribute is in the facts
+                constants = floats.get(seen) if seen is not None else None
+                if constants and (len(constants) > 1 or values[attribute] not in constants):  # else: the very constant
+                    exact = values[attribute]
+                    for constant, indexes in constants.items():
+                        if constant != exact:
+                            doubtful.setdefault(number, set()).update(indexes)
         results: list[set[str]] = [set() for _ in facts]
         # Each fact goes only to the rule sets that can hold for it (see _pack).
         routed: dict[int, list[dict[str, Any]]] = {}
@@ -366,13 +500,56 @@ class RuleEngine:
                     numbers.update(self._by_member.get(member, ()))
             for number in numbers:
                 routed.setdefault(number, []).append(event)
+        key_of_rule = self._key_of_rule
         host = self._acquire()
         try:
             for number, chunk_events in sorted(routed.items()):
                 fired = _assert_and_collect(host, self._chunks[number].name, chunk_events, sid)
                 for rule_name, event_id in fired:
-                    if rule_name != _CATCH_ALL:
-                        results[int(event_id.rsplit("-", 1)[1])].add(self.keys[int(rule_name.split(".")[0])])
-        finally:
-            self._release(host)
+                    rule_key = key_of_rule.get(rule_name)  # None: the catch-all
+                    if rule_key is not None:
+                        results[position[event_id]].add(rule_key)
+        except BaseException:
+            self._discard(host)
+            raise
+        self._release(host)
+        for number, indexes in doubtful.items():
+            self._decide_exactly(results[number], indexes, facts[number])
         return results
+
+    def _decide_exactly(self, keys: set[str], indexes: set[int], values: Mapping[str, Any]) -> None:
+        """Correct what the engine said of rules whose floats could not decide, by deciding
+        them (and any rule sharing their key) with the exact evaluator."""
+        for index in list(indexes):
+            indexes.update(self._sharing_key.get(index, ()))
+        held = {self.keys[index] for index in indexes if holds(self._conditions[index], values, self.zone)}
+        keys.difference_update(self.keys[index] for index in indexes)
+        keys.update(held)
+
+
+_Collisions = list[tuple[str, str, dict[float, dict[Any, set[int]]]]]
+
+
+def _collision_index(conditions: Sequence[Condition]) -> _Collisions:
+    """(attribute, engine key, float -> exact constant -> rules) of every number or instant
+    that conditions compare a fact with: a fact whose float is there and which is not that
+    constant is where the engine's float comparison may be wrong."""
+    floats: dict[str, dict[float, dict[Any, set[int]]]] = {}
+    for index, condition in enumerate(conditions):
+        for test in tests_of(condition):
+            kind = FACT_ATTRIBUTES[test.attribute]
+            if kind not in ("number", "datetime") or test.op not in _FLOAT_COMPARED:
+                continue
+            for constant in test.value if isinstance(test.value, tuple) else (test.value,):
+                number = engine_number(constant)
+                if kind == "datetime" and abs(number) < _EXACT_SECONDS:
+                    continue  # no other instant has this float
+                by_float = floats.setdefault(test.attribute, {}).setdefault(number, {})
+                by_float.setdefault(constant, set()).add(index)
+    return [(attribute, engine_key(attribute), by_float) for attribute, by_float in sorted(floats.items())]
+
+
+# Instants are whole microseconds: below 2**33 seconds from 1970 (from 1697 to 2242) floats
+# of epoch seconds are less than a microsecond apart (2**-20 s), so two different instants
+# there never share one, and the engine compares them exactly.
+_EXACT_SECONDS = 2.0 ** 33

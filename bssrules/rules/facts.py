@@ -53,6 +53,7 @@ FACT_ATTRIBUTES: dict[str, str] = {
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS = "__always"
+_LARGEST = sys.float_info.max
 
 
 def engine_key(attribute: str, suffix: str = "") -> str:
@@ -168,29 +169,50 @@ def local_minute(instant: dt.datetime, zone: ZoneInfo) -> tuple[int, int]:
     return local.hour * 60 + local.minute, local.isoweekday()
 
 
+def engine_number(value: Decimal | dt.datetime) -> float:
+    """The binary float the engine compares for an exact number or instant, fact or rule
+    constant alike: the nearest float (a number beyond their range is the largest one: the
+    engine cannot take an infinity), or the epoch seconds of an instant.
+
+    Both are monotone (x <= y gives engine_number(x) <= engine_number(y)), so the engine's
+    comparison of a fact with a constant can differ from the exact one only when the two
+    have the same float and are not equal: :class:`bssrules.rules.engine.RuleEngine` decides
+    those cases exactly."""
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    number = float(value)
+    return number if -_LARGEST <= number <= _LARGEST else math.copysign(_LARGEST, number)
+
+
+# Per attribute: its kind and the keys of its fields in the engine's event (computed once:
+# flattening runs for every fact set of every decision).
+_FLAT = {attribute: (kind, engine_key(attribute), engine_key(attribute, "present"), engine_key(attribute, "minute"),
+                     engine_key(attribute, "weekday"), engine_key(attribute, "count"))
+         for attribute, kind in FACT_ATTRIBUTES.items()}
+
+
 def flatten_facts(values: Mapping[str, Any], zone: ZoneInfo, attributes: Iterable[str]) -> dict[str, Any]:
-    """The engine event for typed values: numbers as floats, datetimes as epoch seconds plus
-    minute-of-day and weekday in ``zone``, lists with their size, and a presence flag for
-    every attribute a rule refers to (so absence is testable without ``$nex``)."""
+    """The engine event for typed values: numbers as floats (:func:`engine_number`),
+    datetimes as epoch seconds plus minute-of-day and weekday in ``zone``, lists with their
+    size, and a presence flag for every attribute a rule refers to (so absence is testable
+    without ``$nex``)."""
     event: dict[str, Any] = {ALWAYS: True}
     for attribute in attributes:
+        kind, key, present_key, minute_key, weekday_key, count_key = _FLAT[attribute]
         present = attribute in values
-        event[engine_key(attribute, "present")] = present
+        event[present_key] = present
         if not present:
             continue
-        value, kind = values[attribute], FACT_ATTRIBUTES[attribute]
-        key = engine_key(attribute)
-        if kind == "number":
-            # the engine compares binary floats: a number beyond their range is the largest one
-            # (the engine cannot take an infinity; no threshold lies beyond it either)
+        value = values[attribute]
+        if kind == "number":  # engine_number, inline (one call per number of every decision)
             number = float(value)
-            event[key] = math.copysign(sys.float_info.max, number) if math.isinf(number) else number
+            event[key] = number if -_LARGEST <= number <= _LARGEST else math.copysign(_LARGEST, number)
         elif kind == "datetime":
             event[key] = value.timestamp()
-            event[engine_key(attribute, "minute")], event[engine_key(attribute, "weekday")] = local_minute(value, zone)
+            event[minute_key], event[weekday_key] = local_minute(value, zone)
         elif kind == "list":
             event[key] = list(value)
-            event[engine_key(attribute, "count")] = len(value)
+            event[count_key] = len(value)
         else:
             event[key] = value
     return event
