@@ -23,8 +23,9 @@ _AGGREGATED_PARAMETERS = [
     query_parameter("billingAccount", "Billing account ids, comma-separated (or the parameter repeated); "
                                       "billingAccount or product (or both) is required"),
     query_parameter("product", "Inventory product ids, comma-separated (or the parameter repeated)"),
-    query_parameter("start", "From this date or date-time (included)"),
-    query_parameter("end", "Until this date or date-time (excluded)"),
+    query_parameter("start", "From this date-time, or this date at midnight in the time zone the accumulators "
+                             "count in (the usage rule sets'), included"),
+    query_parameter("end", "Until this date-time, or this date at midnight in that time zone, excluded"),
     query_parameter("groupBy", f"Totals per {', '.join(_GROUPS)} (comma-separated); one total per currency when "
                                "absent"),
 ]
@@ -100,8 +101,8 @@ def usage_router() -> APIRouter:
         if unknown:
             raise InvalidInput(f"unknown query parameter {unknown[0]!r}; use billingAccount, product, start, end, "
                                f"groupBy", path=(unknown[0],))
-        return TMFJSONResponse(await in_unit_of_work(request, service.aggregated_usage, accounts, products,
-                                                     params.get("start"), params.get("end"), by))
+        return TMFJSONResponse(await in_unit_of_work(request, service.aggregated_usage, request.app.state.runtime_cache,
+                                                     accounts, products, params.get("start"), params.get("end"), by))
 
     @router.get("/accumulator", operation_id="listAccumulator", response_class=TMFJSONResponse,
                 summary="A product's running totals per period, with the thresholds reached (extension)",

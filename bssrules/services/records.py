@@ -107,6 +107,8 @@ class ChargeRow:
     amount: Decimal
     currency: str
     bill_id: str | None = None
+    volume: Decimal | None = None  # what its usage rated, in ``unit`` (the same on every part of one usage)
+    unit: str | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 from bssrules.services import notifications
 from bssrules.catalog.types import format_instant, parse_instant
@@ -350,7 +351,7 @@ def _rate(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[_I
                          {AccumulatorKey(a.accumulator, a.subscription, a.period):
                           AccumulatorTotal(a.volume, a.amount, a.reached) for a in state.accumulators})
     after = _rate_records(runtime, rateable, before)
-    return _writes(uow, state, items, before, after, now)
+    return _writes(uow, runtime, state, items, before, after, now)
 
 
 def _rate_records(runtime: Runtime, items: Sequence[_Item], state: RatingState) -> RatingState:
@@ -380,8 +381,19 @@ def _rate_records(runtime: Runtime, items: Sequence[_Item], state: RatingState) 
     return state
 
 
-def _writes(uow: UnitOfWork, state: HotState, items: Sequence[_Item], before: RatingState, after: RatingState,
-            now: dt.datetime) -> list[UsageWrite]:
+def _rated_unit(runtime: Runtime, result: RatedUsage) -> str | None:
+    """The unit a record's volume is in: its own, else its rule's rate's."""
+    if result.record.unit:
+        return result.record.unit
+    for compiled in usage_rule_sets(runtime.rules, result.record.start):
+        if compiled.id == result.rule_set:
+            assert isinstance(compiled.definition, UsageRuleSet)  # usage_rule_sets gives only usage rule sets
+            return next((r.rate.per for r in compiled.definition.rules if r.id == result.rule), None)
+    return None
+
+
+def _writes(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[_Item], before: RatingState,
+            after: RatingState, now: dt.datetime) -> list[UsageWrite]:
     scope = uow.resources.scope
     balances: dict[str, list[BalanceChange]] = {}
     for bucket_id, bucket in after.buckets.items():
@@ -407,8 +419,12 @@ def _writes(uow: UnitOfWork, state: HotState, items: Sequence[_Item], before: Ra
                 and item.context.subscriber is not None:
             offering = item.context.subscriber.offering
             offering = offering if offering and len(offering) <= MAX_ID else None
+            # the volume rated: the record's, less what a cap refused
+            volume = item.record.volume - getattr(result, "refused_volume", Decimal(0))
+            unit = _rated_unit(runtime, result) if result.charges else None
             charges = tuple(ChargeRow(item.id, n, subscription, part.billing_account, part.payer, item.record.service,
-                                      offering, item.record.start, part.amount, result.currency or "")
+                                      offering, item.record.start, part.amount, result.currency or "", None,
+                                      volume, unit)
                             for n, part in enumerate(result.charges))
         for event in result.events:  # a threshold reached: budget control, blocking, rate change
             notifications.publish(uow, "TMF635", "UsageThresholdReachedEvent", "usageThreshold", {
@@ -441,21 +457,42 @@ def list_usage(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limi
 # --------------------------------------------------------- consumption and running totals
 
 
-def _period(value: str | None, name: str) -> dt.datetime | None:
+_PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def accounting_zone(rules: RuleBook, day: dt.date) -> ZoneInfo:
+    """The time zone a plain date means: that of the usage rule sets, whose accumulators
+    count months and days in it (the first by id in force that day; UTC when none is)."""
+    noon = dt.datetime.combine(day, dt.time(12), dt.timezone.utc)
+    found = usage_rule_sets(rules, noon)
+    return found[0].zone if found else ZoneInfo("UTC")
+
+
+def _period(value: str | None, name: str, rules: RuleBook) -> tuple[dt.datetime | None, str | None]:
+    """An instant of the query, and the time zone it was read in when it is a plain date."""
     if value is None:
-        return None
+        return None, None
+    if _PLAIN_DATE.match(value):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise InvalidInput(f"{name}: {exc}", path=(name,)) from None
+        zone = accounting_zone(rules, day)
+        return dt.datetime.combine(day, dt.time(), zone), zone.key
     try:
         parsed = parse_instant(value)
     except ValueError as exc:
         raise InvalidInput(f"{name}: {exc}", path=(name,)) from None
     assert isinstance(parsed, dt.datetime)  # parse_instant makes a date-time of every text
-    return parsed
+    return parsed, None
 
 
-def aggregated_usage(uow: UnitOfWork, billing_account: list[str] | None, product: list[str] | None,
-                     start: str | None, end: str | None, by: list[str]) -> dict[str, Any]:
+def aggregated_usage(uow: UnitOfWork, runtimes: RuntimeCache, billing_account: list[str] | None,
+                     product: list[str] | None, start: str | None, end: str | None, by: list[str]) -> dict[str, Any]:
     """What rated usage comes to so far for payers or products over [start, end): totals
-    per currency (and per ``by``: service, billingAccount, product, payerRole), exactly."""
+    per currency (and per ``by``: service, billingAccount, product, payerRole), exactly, with
+    the volume rated per unit. A plain date means midnight where the accumulators count
+    (:func:`accounting_zone`): a month asked with dates is the month they total."""
     if not billing_account and not product:
         raise InvalidInput("name billingAccount or product (or both)", path=("billingAccount",))
     columns = {"service": "service", "billingAccount": "billing_account", "product": "subscriber",
@@ -469,14 +506,24 @@ def aggregated_usage(uow: UnitOfWork, billing_account: list[str] | None, product
         for identifier in ids:  # a partner asks only about its own payers and products
             if uow.resources.get(kind, identifier) is None:
                 raise NotFound("BillingAccount" if kind == "billingAccount" else "Product", identifier)
-    since, until = _period(start, "start"), _period(end, "end")
+    rules = runtimes.get(uow).rules if any(v and _PLAIN_DATE.match(v) for v in (start, end)) else RuleBook()
+    (since, since_zone), (until, until_zone) = _period(start, "start", rules), _period(end, "end", rules)
+    grouping = [columns[b] for b in by]
     rows = uow.charges.totals(billing_accounts=billing_account, subscribers=product, start=since, end=until,
-                              by=[columns[b] for b in by])
+                              by=grouping)
+    volumes: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for v in uow.charges.volumes(billing_accounts=billing_account, subscribers=product, start=since, end=until,
+                                 by=grouping):
+        key = tuple(v[c] for c in ("currency", *grouping))
+        volumes.setdefault(key, []).append({"unit": v["unit"], "value": v["volume"]})
     names = {v: k for k, v in columns.items()}
+    zone = since_zone or until_zone
     return {"billingAccount": billing_account or [], "product": product or [],
-            "period": {"startDateTime": start, "endDateTime": end},
+            "period": {"startDateTime": start, "endDateTime": end, **({"timeZone": zone} if zone else {})},
             "total": [{"unit": r["currency"], "value": r["amount"], "count": r["count"],
-                       **{names[c]: r[c] for c in r if c in names}} for r in rows],
+                       **{names[c]: r[c] for c in r if c in names},
+                       **({"volume": found} if (found := volumes.get(tuple(r[c] for c in ("currency", *grouping))))
+                          else {})} for r in rows],
             "@type": "AggregatedUsage"}
 
 

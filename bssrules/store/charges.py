@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, insert,
 
 from bssrules.money import minor_unit_exponent
 from bssrules.store.tables import counter, rated_charge
-from bssrules.services.records import ChargeRow
+from bssrules.services.records import ChargeRow, scaled, unscaled
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -41,7 +41,9 @@ class ChargeRepository:
                    "billing_account": r.billing_account, "payer_role": r.payer_role, "service": r.service,
                    # in UTC: SQLite keeps the wall-clock time and drops the offset
                    "offering": r.offering, "start": _utc(r.start), "amount_minor": to_minor(r.amount, r.currency),
-                   "currency": r.currency, "bill_id": r.bill_id} for r in rows]
+                   "currency": r.currency, "bill_id": r.bill_id,
+                   **dict(zip(("volume", "volume_scale"), scaled(r.volume) if r.volume is not None else (None, None))),
+                   "unit": r.unit} for r in rows]
         if values:
             self.connection.execute(insert(rated_charge), values)
 
@@ -73,6 +75,27 @@ class ChargeRepository:
             named["count"] = int(row[-1])
             out.append(named)
         return out
+
+    def volumes(self, *, billing_accounts: Sequence[str] | None = None, subscribers: Sequence[str] | None = None,
+                start: dt.datetime | None = None, end: dt.datetime | None = None,
+                by: Sequence[str] = ("currency",)) -> list[dict[str, Any]]:
+        """The volume the charged usages rated, per unit, grouped like :meth:`totals` (each usage
+        counted once in a group, however many payers share its charge)."""
+        columns = [getattr(rated_charge.c, name) for name in dict.fromkeys(("currency", *by))]
+        per_usage = (select(*columns, rated_charge.c.usage_id, rated_charge.c.unit, rated_charge.c.volume,
+                            rated_charge.c.volume_scale).distinct()
+                     .where(self._where(billing_accounts, subscribers, start, end), rated_charge.c.volume.is_not(None),
+                            rated_charge.c.unit.is_not(None)).subquery())
+        outer = [per_usage.c[c.name] for c in columns]
+        query = (select(*outer, per_usage.c.unit, per_usage.c.volume_scale, func.sum(per_usage.c.volume))
+                 .group_by(*outer, per_usage.c.unit, per_usage.c.volume_scale))
+        sums: dict[tuple[Any, ...], Decimal] = {}
+        for row in self.connection.execute(query):
+            key = tuple(row[:len(columns) + 1])
+            sums[key] = sums.get(key, Decimal(0)) + unscaled(int(row[-1]), int(row[-2]))
+        names = [c.name for c in columns]
+        return [{**dict(zip(names, key[:-1])), "unit": key[-1], "volume": volume}
+                for key, volume in sorted(sums.items(), key=lambda item: tuple(str(k) for k in item[0]))]
 
     def unbilled(self, billing_account: str, start: dt.datetime, end: dt.datetime) -> list[ChargeRow]:
         query = (select(rated_charge).where(self._where([billing_account], None, start, end),
@@ -111,8 +134,9 @@ class ChargeRepository:
 
     def mark_billed(self, rows: Iterable[ChargeRow], bill_id: str) -> None:
         """Claim charges for a bill (one statement, executed for every row)."""
-        values = [{"u": row.usage_id, "p": row.part, "b": bill_id} for row in rows]
+        values = [{"s": row.subscriber, "u": row.usage_id, "p": row.part, "b": bill_id} for row in rows]
         if values:
-            self.connection.execute(update(rated_charge).where(rated_charge.c.usage_id == bindparam("u"),
+            self.connection.execute(update(rated_charge).where(rated_charge.c.subscriber == bindparam("s"),
+                                                               rated_charge.c.usage_id == bindparam("u"),
                                                                rated_charge.c.part == bindparam("p"))
                                     .values(bill_id=bindparam("b")), values)

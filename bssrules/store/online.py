@@ -90,10 +90,11 @@ u AS (INSERT INTO usage_record (subscription, id, status, created, partner_id, d
                   %(u_document)s::text[]) AS x(sub, id, status, partner, document)
       WHERE (SELECT ok FROM ok) RETURNING 1),
 c AS (INSERT INTO rated_charge (subscriber, usage_id, part, billing_account, payer_role, service, offering, start,
-                                amount_minor, currency)
+                                amount_minor, currency, volume, volume_scale, unit)
       SELECT * FROM unnest(%(c_sub)s::text[], %(c_usage)s::text[], %(c_part)s::integer[], %(c_account)s::text[],
                            %(c_role)s::text[], %(c_service)s::text[], %(c_offering)s::text[],
-                           %(c_start)s::timestamptz[], %(c_amount)s::bigint[], %(c_currency)s::text[])
+                           %(c_start)s::timestamptz[], %(c_amount)s::bigint[], %(c_currency)s::text[],
+                           %(c_volume)s::bigint[], %(c_volume_scale)s::smallint[], %(c_unit)s::text[])
       WHERE (SELECT ok FROM ok) RETURNING 1)
 SELECT (SELECT ok FROM ok), (SELECT count(*) FROM u)
 """
@@ -105,7 +106,7 @@ def _save_parameters(writes: Sequence[UsageWrite], now: dt.datetime) -> dict[str
         "a_period", "a_old_volume", "a_old_volume_scale", "a_old_amount", "a_old_amount_scale", "a_volume",
         "a_volume_scale", "a_amount", "a_amount_scale", "a_reached", "a_partner", "u_sub", "u_id", "u_status",
         "u_partner", "u_document", "c_sub", "c_usage", "c_part", "c_account", "c_role", "c_service", "c_offering",
-        "c_start", "c_amount", "c_currency")}
+        "c_start", "c_amount", "c_currency", "c_volume", "c_volume_scale", "c_unit")}
     revisions: dict[str, int] = {}
     balances: dict[tuple[str, str], tuple[Any, Any]] = {}  # (sub, bucket) -> (first before, last after)
     totals: dict[tuple[str, str, str], tuple[StoredAccumulator | None, StoredAccumulator]] = {}
@@ -129,6 +130,10 @@ def _save_parameters(writes: Sequence[UsageWrite], now: dt.datetime) -> dict[str
                                 ("c_start", utc(charge.start)), ("c_amount", to_minor(charge.amount, charge.currency)),
                                 ("c_currency", charge.currency)):
                 p[name].append(value)
+            volume, volume_scale = scaled(charge.volume) if charge.volume is not None else (None, None)
+            p["c_volume"].append(volume)
+            p["c_volume_scale"].append(volume_scale)
+            p["c_unit"].append(charge.unit if charge.unit is None or len(charge.unit) <= 40 else None)
     for sub, rev in sorted(revisions.items()):
         p["r_sub"].append(sub)
         p["r_rev"].append(rev)
@@ -274,11 +279,11 @@ class OnlineRepository:
             execute(insert(usage_record), rows)
         except IntegrityError:
             raise KeyTaken("a usage with this id was stored meanwhile") from None
-        charges = [{"subscriber": s, "usage_id": u, "part": pa, "billing_account": a, "payer_role": r, "service": sv,
-                    "offering": o, "start": st, "amount_minor": am, "currency": c}
-                   for s, u, pa, a, r, sv, o, st, am, c in zip(p["c_sub"], p["c_usage"], p["c_part"], p["c_account"],
-                                                              p["c_role"], p["c_service"], p["c_offering"],
-                                                              p["c_start"], p["c_amount"], p["c_currency"])]
+        names = ("subscriber", "usage_id", "part", "billing_account", "payer_role", "service", "offering", "start",
+                 "amount_minor", "currency", "volume", "volume_scale", "unit")
+        charges = [dict(zip(names, values)) for values in zip(
+            p["c_sub"], p["c_usage"], p["c_part"], p["c_account"], p["c_role"], p["c_service"], p["c_offering"],
+            p["c_start"], p["c_amount"], p["c_currency"], p["c_volume"], p["c_volume_scale"], p["c_unit"])]
         if charges:
             execute(insert(rated_charge), charges)
 

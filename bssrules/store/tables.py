@@ -100,6 +100,11 @@ rated_charge = Table(
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("bill_id", String(200), nullable=True),
+    # the volume its usage rated (the record's, less what a cap refused) and its unit: the same
+    # on every part of one usage (a charge written before 0007 has none)
+    Column("volume", BigInteger, nullable=True),
+    Column("volume_scale", SmallInteger, nullable=True),
+    Column("unit", String(40), nullable=True),
     Index("ix_rated_charge_account", "billing_account", "start"),
     Index("ix_rated_charge_subscriber", "subscriber", "start"),
     Index("ix_rated_charge_usage", "usage_id"),

@@ -70,10 +70,14 @@ AGGREGATED_SCHEMA = {
         "product": {"type": "array", "items": {"type": "string"}},
         "period": {"type": "object", "additionalProperties": False,
                    "properties": {"startDateTime": {"type": ["string", "null"]},
-                                  "endDateTime": {"type": ["string", "null"]}}},
+                                  "endDateTime": {"type": ["string", "null"]},
+                                  "timeZone": {"type": "string"}}},
         "total": {"type": "array", "items": {
             "type": "object", "required": ["unit", "value", "count"], "additionalProperties": False,
             "properties": {"unit": {"type": "string"}, "value": {"type": "number"}, "count": {"type": "integer"},
+                           "volume": {"type": "array", "minItems": 1, "items": {
+                               "type": "object", "required": ["unit", "value"], "additionalProperties": False,
+                               "properties": {"unit": {"type": "string"}, "value": {"type": "number"}}}},
                            "service": {"type": "string"}, "billingAccount": {"type": "string"},
                            "product": {"type": "string"}, "payerRole": {"type": "string"}}}},
         "@type": {"enum": ["AggregatedUsage"]}}}
@@ -621,17 +625,21 @@ def test_aggregated_usage_per_payer_and_per_product_over_a_period(car: Any) -> N
     assert (driver["unit"], driver["value"], driver["count"]) == ("EUR", Decimal("27.50"), 3)
     [maker] = _totals(car, billingAccount="ba-car-maker", **june)
     assert (maker["value"], maker["count"]) == (Decimal("1.25"), 3)
+    gigabytes = [{"unit": "GB", "value": Decimal("1.5")}]
     assert _totals(car, billingAccount="ba-car-maker", groupBy="product", **june) == [
-        {"unit": "EUR", "value": Decimal("0.75"), "count": 2, "product": "pkg-1"},
-        {"unit": "EUR", "value": Decimal("0.50"), "count": 1, "product": "pkg-2"}]
-    # one product, per payer: what the driver and the car manufacturer each pay for it
+        {"unit": "EUR", "value": Decimal("0.75"), "count": 2, "product": "pkg-1", "volume": gigabytes},
+        {"unit": "EUR", "value": Decimal("0.50"), "count": 1, "product": "pkg-2",
+         "volume": [{"unit": "GB", "value": 1}]}]
+    # one product, per payer: what the driver and the car manufacturer each pay for it (and the volume)
     assert _totals(car, product="pkg-1", groupBy="billingAccount,payerRole", **june) == [
         {"unit": "EUR", "value": Decimal("0.75"), "count": 2, "billingAccount": "ba-car-maker",
-         "payerRole": "car-maker"},
-        {"unit": "EUR", "value": Decimal("27.50"), "count": 3, "billingAccount": "ba-driver", "payerRole": "driver"}]
+         "payerRole": "car-maker", "volume": gigabytes},
+        {"unit": "EUR", "value": Decimal("27.50"), "count": 3, "billingAccount": "ba-driver", "payerRole": "driver",
+         "volume": [{"unit": "GB", "value": Decimal("10.5")}]}]
     assert _totals(car, product="pkg-1", groupBy="service", **june) == [
-        {"unit": "EUR", "value": Decimal("27.50"), "count": 3, "service": "infotainment"},
-        {"unit": "EUR", "value": Decimal("0.75"), "count": 2, "service": "telematics"}]
+        {"unit": "EUR", "value": Decimal("27.50"), "count": 3, "service": "infotainment",
+         "volume": [{"unit": "GB", "value": Decimal("10.5")}]},
+        {"unit": "EUR", "value": Decimal("0.75"), "count": 2, "service": "telematics", "volume": gigabytes}]
     # both filters together, and other periods
     [both] = _totals(car, product="pkg-2", billingAccount="ba-car-maker")
     assert (both["value"], both["count"]) == (Decimal("0.50"), 1)
@@ -670,3 +678,48 @@ def test_aggregated_usage_counts_a_record_in_the_month_of_its_instant(car: Any) 
     [late_evening] = _totals(car, billingAccount="ba-car-maker", start="2026-06-30T22:30:00Z",
                              end="2026-06-30T22:30:01Z")
     assert late_evening["count"] == 1
+
+
+def _in_paris(tmp_path: Path) -> Path:
+    """The roaming example with its usage rule set in Paris time (accumulators count Paris months)."""
+    import shutil
+
+    folder = tmp_path / "roaming-paris"
+    shutil.copytree(ROOT / "examples" / "roaming", folder)
+    rules = folder / "rules" / "usage.yaml"
+    rules.write_text(rules.read_text().replace("    kind: usage\n", "    kind: usage\n    timeZone: Europe/Paris\n", 1))
+    return folder
+
+
+def test_a_month_asked_with_plain_dates_is_the_month_the_accumulators_count(engine: Any, tmp_path: Path) -> None:
+    """Seed 003 and issue 12: in Paris time, 2026-06-30T23:30Z is July 1st — the roaming budget
+    counts it in July, and so does the aggregated usage asked for July with plain dates (UTC
+    dates would put it in June and the two views would disagree by the hours in between)."""
+    with UnitOfWork(engine) as uow:
+        services.load_project(uow, load_project(_in_paris(tmp_path)), "roaming")
+    with _app_client(engine) as client:
+        _party(client, "individual", "ana", "ba-ana")
+        _ok(client.post(INVENTORY, json={
+            "id": "line-1", "status": "active", "startDate": "2026-06-01T00:00:00Z",
+            "productOffering": {"id": "mobile-data-plan"}, "billingAccount": {"id": "ba-ana"},
+            "relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}]}))
+        _ok(client.post(USAGE, json=[_roaming("late-june-utc", 100, date="2026-06-30T23:30:00Z"),  # 5 EUR, July in Paris
+                                     _roaming("mid-june", 200, date="2026-06-15T10:00:00Z")]))  # 10 EUR
+        periods = {a["period"]: a["amount"] for a in _ok(client.get(ACCUMULATOR, params={"product": "line-1"}), 200)}
+        assert periods == {"2026-06": Decimal("10.00"), "2026-07": Decimal("5.00")}
+        july = _ok(client.get(AGGREGATED, params={"product": "line-1", "start": "2026-07-01", "end": "2026-08-01"}), 200)
+        assert july["period"] == {"startDateTime": "2026-07-01", "endDateTime": "2026-08-01", "timeZone": "Europe/Paris"}
+        assert july["total"] == [{"unit": "EUR", "value": Decimal("5.00"), "count": 1,
+                                  "volume": [{"unit": "MB", "value": 100}]}]
+        [june] = _totals(client, product="line-1", start="2026-06-01", end="2026-07-01")
+        assert (june["value"], june["volume"]) == (Decimal("10.00"), [{"unit": "MB", "value": 200}])
+        # a date-time names its own instant, as before
+        [utc_june] = _totals(client, product="line-1", start="2026-06-01T00:00:00Z", end="2026-07-01T00:00:00Z")
+        assert (utc_june["value"], utc_june["count"]) == (Decimal("15.00"), 2)
+
+
+def test_the_volume_is_given_per_unit(http: Any) -> None:
+    _ok(http.post(USAGE, json=[_usage("gb", volume=2), _roaming("mb", 300), _usage("sms", service="sms", volume=4,
+                                                                                    unit="message")]))
+    [total] = _totals(http, product="line-1")
+    assert sorted((v["unit"], v["value"]) for v in total["volume"]) == [("GB", 2), ("MB", 300), ("message", 4)]

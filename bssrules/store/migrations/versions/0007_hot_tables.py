@@ -2,7 +2,8 @@
 usages move out of the generic document table (and its attribute index) into ``bucket``,
 ``accumulator`` and ``usage_record``; ``subscription`` holds each inventory product's
 rating-context revision (1 for every existing product); ``rated_charge`` is keyed by
-subscription first.
+subscription first and keeps the volume its usage rated and its unit (none for the charges
+written before).
 
 Balances and totals become exact scaled integers (value = integer x 10^-scale). The
 downgrade writes them back as documents of the generic table, with their attribute rows.
@@ -38,6 +39,11 @@ _CHARGE_COLUMNS = ("subscriber", "usage_id", "part", "billing_account", "payer_r
                    "amount_minor", "currency", "bill_id")
 
 
+def _VOLUME_COLUMNS() -> list[sa.Column[Any]]:
+    return [sa.Column("volume", sa.BigInteger, nullable=True), sa.Column("volume_scale", sa.SmallInteger, nullable=True),
+            sa.Column("unit", sa.String(40), nullable=True)]
+
+
 def _charge_table(name: str, subscriber_first: bool) -> None:
     key = ["subscriber", "usage_id", "part"] if subscriber_first else ["usage_id", "part"]
     op.create_table(
@@ -53,6 +59,7 @@ def _charge_table(name: str, subscriber_first: bool) -> None:
         sa.Column("amount_minor", sa.BigInteger, nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("bill_id", sa.String(200), nullable=True),
+        *(_VOLUME_COLUMNS() if subscriber_first else []),
         sa.PrimaryKeyConstraint(*key, name=f"pk_{name}"),
     )
 
