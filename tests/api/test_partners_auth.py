@@ -465,9 +465,15 @@ def test_a_partner_cannot_change_delete_or_use_another_partners_resources(world:
 
 
 def _owners(engine: Engine) -> dict[tuple[str, str], str | None]:
+    """(kind, id) -> owning partner, of the documents and of the hot tables (usages, buckets
+    and accumulators have tables of their own, migration 0007)."""
     with engine.connect() as connection:
         return {(r.kind, r.id): r.partner_id for r in connection.execute(text(
-            "SELECT kind, id, partner_id FROM resource WHERE kind <> 'partner'"))}
+            "SELECT kind, id, partner_id FROM resource WHERE kind <> 'partner' "
+            "UNION ALL SELECT 'usage', id, partner_id FROM usage_record "
+            "UNION ALL SELECT 'bucket', id, partner_id FROM bucket "
+            "UNION ALL SELECT 'accumulator', accumulator || '|' || subscription || '|' || period, partner_id "
+            "FROM accumulator"))}
 
 
 def test_usage_bucket_and_bill_belong_to_the_partner_of_the_product_even_when_the_admin_posts_them(
