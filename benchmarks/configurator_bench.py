@@ -812,7 +812,7 @@ def create_parties(client: Any, buyers: list[PartyData], payers_only: list[Party
 
 
 def _signature(answer: dict[str, Any]) -> tuple[bool, tuple[str, ...]]:
-    return answer["valid"], tuple(sorted(v["code"] for v in answer["violations"]))
+    return answer["valid"], tuple(sorted(v["code"] for v in answer["violation"]))
 
 
 def measure_http_sequential(client: Any, bodies: list[bytes], expected: list[tuple[bool, tuple[str, ...]]],

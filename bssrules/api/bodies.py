@@ -1,12 +1,18 @@
-"""JSON Schemas of the request bodies that no TMF definition describes as we take them: hub
-registrations, configuration checks, bill and settlement runs, settlement-note state changes,
-SLAs and their measurements. Each says what its service accepts — required attributes,
-types, enums, and ``additionalProperties: false`` where the service refuses an attribute it
-does not know — and is published among the OpenAPI components under its name.
+"""JSON Schemas of what no TMF definition describes as we take it or give it.
 
-The services remain the judges (their messages name the problem in their own words); these
-schemas are the contract a client reads. ``tests/api/test_openapi_document.py`` sends a body
-valid by each schema and expects it accepted."""
+* Request bodies (``SCHEMAS``): hub registrations, configuration checks, bill and settlement
+  runs, settlement-note state changes, SLAs and their measurements. Each says what its
+  service accepts — required attributes, types, enums, and ``additionalProperties: false``
+  where the service refuses an attribute it does not know.
+* Answers (``ANSWERS``): the configuration check and query, with their violations and the
+  rules' explanations. Each says exactly what the service returns (``additionalProperties:
+  false`` throughout), so a client can rely on every attribute it reads.
+
+All are published among the OpenAPI components under their names. The services remain the
+judges (their messages name the problem in their own words); these schemas are the contract
+a client reads. ``tests/api/test_openapi_document.py`` sends a body valid by each request
+schema and expects it accepted; ``tests/api/test_configuration_api.py`` validates real
+answers against the answer schemas."""
 from __future__ import annotations
 
 from typing import Any
@@ -123,6 +129,138 @@ SLA_MEASUREMENT = {
         "observedAt": {**_INSTANT, "description": "When it was measured (default: now)"},
         "service": _STRING}}
 
+# ------------------------------------------------------------------------ answers
+
+_INTEGER = {"type": "integer"}
+_BOOLEAN = {"type": "boolean"}
+_ANY = {"description": "Any JSON value"}
+
+RULE_CONDITION = {
+    "type": "object", "required": ["condition", "result"], "additionalProperties": False,
+    "description": "How a rule's condition came out: a test with the value the facts held, or a group "
+                   "(all, any, not) with its parts",
+    "properties": {
+        "condition": {"type": "string", "description": "The test or group, as the rule writes it: "
+                                                       "present.resourceSpecifications contains sim-small"},
+        "result": {"type": "boolean", "description": "Whether it held"},
+        "actual": {**_ANY, "description": "A test's value in the facts; the text (absent) when the facts hold "
+                                          "none"},
+        "parts": {"type": "array", "items": {"$ref": ref("RuleCondition")}, "description": "A group's parts"}}}
+
+RULE_EXPLANATION = {
+    "type": "object", "required": ["rule", "fired", "when"], "additionalProperties": False,
+    "description": "Why a rule fired, condition by condition",
+    "properties": {"rule": {"type": "string", "description": "The rule's id"},
+                   "fired": _BOOLEAN,
+                   "when": {"$ref": ref("RuleCondition")},
+                   "note": _STRING}}
+
+CONFIGURATION_VIOLATION = {
+    "type": "object", "required": ["code", "message", "path"], "additionalProperties": False,
+    "description": "One reason the basket cannot be ordered as it is; the order API's violations are the same",
+    "properties": {
+        "code": {"type": "string", "description": "What is wrong: unknownOffering, notSellable, notInForce, "
+                                                  "notSellableAlone, channelNotAllowed, notABundle, notInBundle, "
+                                                  "bundleCardinality, unknownCharacteristic, tooManyValues, "
+                                                  "tooFewValues, repeatedValue, invalidCharacteristicValue, "
+                                                  "notConfigurable, missingCharacteristic, missingPrerequisite, "
+                                                  "excluded, notEligible, incompatible, noPayer, noBillingAccount"},
+        "message": {"type": "string", "description": "What is wrong, for people"},
+        "path": {"type": "string", "description": "Where, in the request: $.cartItem[1] (an order: "
+                                                  "$.productOrderItem[1]), "
+                                                  "$.cartItem[0].product.productCharacteristic[?(@.name=='x')], "
+                                                  "$.relatedParty; $.inventory[i] for the i-th (by id) of the "
+                                                  "party's products"},
+        "rule": {"type": "string", "description": "The rule that refused (rule-made violations)"},
+        "ruleSet": {"type": "string", "description": "Its rule set"},
+        "explanation": {"type": "array", "items": {"$ref": ref("RuleExplanation")},
+                        "description": "The check only: why the rule fired"},
+        "reason": {"type": "string", "description": "notEligible: the eligibility rule's reason code"},
+        "label": {"type": "string", "description": "notEligible: the reason's label"},
+        "alternate": {"type": "string", "description": "notEligible: an offering the rule proposes instead"},
+        "component": {"type": "string", "description": "bundleCardinality: the component offering"},
+        "min": {**_INTEGER, "description": "bundleCardinality: the least the bundle takes"},
+        "max": {**_INTEGER, "description": "bundleCardinality: the most the bundle takes"},
+        "count": {**_INTEGER, "description": "bundleCardinality: how many the basket has"},
+        "requires": {"type": "string", "description": "missingPrerequisite: the offering required"},
+        "excludes": {"type": "string", "description": "excluded: the offering excluded"},
+        "type": {"type": "string", "enum": ["required", "forbidden", "optional", "exactlyOne"],
+                 "description": "incompatible: the kind of compatibility rule"},
+        "subject": {"type": "string", "description": "incompatible: the rule's subject, e.g. "
+                                                     "resourceSpecification terminal-smartphone"},
+        "target": {"type": "string", "description": "incompatible: the rule's target"},
+        "price": {"type": "string", "description": "noPayer, noBillingAccount: the price charged"},
+        "payer": {"type": "string", "description": "noBillingAccount: the payer role the split billing rules name"},
+        "item": {"type": "string", "description": "noBillingAccount: the item charged"}}}
+
+CHECK_ANSWER = {
+    "type": "object", "required": ["@type", "state", "checkResult", "valid", "violation"],
+    "additionalProperties": False,
+    "description": "The answer of a configuration check: every violation at once, with the rules' explanations",
+    "properties": {
+        "@type": {"const": "CheckProductConfiguration"},
+        "state": {"const": "done", "description": "Always done: the answer is computed at once, not stored"},
+        "checkResult": {"type": "string", "enum": ["valid", "invalid"]},
+        "valid": {"type": "boolean", "description": "true exactly when violation is empty"},
+        "violation": {"type": "array", "items": {"$ref": ref("ProductConfigurationViolation")}}}}
+
+CONFIGURATION_REASON = {
+    "type": "object", "required": ["code", "message"], "additionalProperties": False,
+    "description": "Why a choice would break the basket: a violation it would add",
+    "properties": {"code": {"type": "string", "description": "As a violation's code; notOffered: a value the "
+                                                             "item's offering does not allow"},
+                   "message": _STRING,
+                   "rule": {"type": "string", "description": "The rule that would refuse it"}}}
+_REASONS = {"type": "array", "items": {"$ref": ref("ProductConfigurationReason")},
+            "description": "Empty when selectable"}
+
+_OPTION = {
+    "type": "object", "required": ["offering", "relationship", "selectable", "reasons"], "additionalProperties": False,
+    "description": "An option or add-on of the item's offering that the basket does not hold yet",
+    "properties": {"offering": _STRING, "relationship": {"type": "string", "enum": ["option", "addOn"]},
+                   "selectable": _BOOLEAN, "reasons": _REASONS}}
+_COMPONENT = {
+    "type": "object", "required": ["offering", "count", "max", "selectable", "reasons"], "additionalProperties": False,
+    "description": "A component of the item's bundle of which one more could be taken",
+    "properties": {"offering": _STRING, "count": {**_INTEGER, "description": "How many the item has"},
+                   "max": {**_INTEGER, "description": "The most the bundle takes"},
+                   "selectable": _BOOLEAN, "reasons": _REASONS}}
+_CHARACTERISTIC = {
+    "type": "object", "required": ["name", "valueType", "values"], "additionalProperties": False,
+    "description": "A configurable characteristic of the item's product specification",
+    "properties": {
+        "name": _STRING, "valueType": _STRING,
+        "range": {"type": "object", "required": ["min", "max"], "additionalProperties": False,
+                  "properties": {"min": {"type": "number"}, "max": {"type": "number"}},
+                  "description": "A characteristic with a range of values: its bounds (not enumerated)"},
+        "values": {"type": "array", "items": {
+            "type": "object", "required": ["value", "selectable", "reasons"], "additionalProperties": False,
+            "properties": {"value": _ANY, "selectable": _BOOLEAN, "reasons": _REASONS}}}}}
+
+QUERY_ITEM = {
+    "type": "object", "required": ["item", "offering", "options", "components", "characteristics"],
+    "additionalProperties": False,
+    "description": "What one item (top level) of the basket can still take",
+    "properties": {
+        "item": {"type": "string", "description": "The cartItem's id"},
+        "offering": {"type": "string", "description": "The item's offering"},
+        "unknown": {"const": True, "description": "The offering is not in the catalog: nothing to propose"},
+        "options": {"type": "array", "items": _OPTION},
+        "components": {"type": "array", "items": _COMPONENT},
+        "characteristics": {"type": "array", "items": _CHARACTERISTIC}}}
+
+QUERY_ANSWER = {
+    "type": "object", "required": ["@type", "state", "valid", "violation", "items"], "additionalProperties": False,
+    "description": "The answer of a configuration query: the basket's violations, and per item what can still "
+                   "be chosen and why the rest cannot",
+    "properties": {
+        "@type": {"const": "QueryProductConfiguration"},
+        "state": {"const": "done", "description": "Always done: the answer is computed at once, not stored"},
+        "valid": {"type": "boolean", "description": "Whether the basket as it is has no violation"},
+        "violation": {"type": "array", "items": {"$ref": ref("ProductConfigurationViolation")},
+                      "description": "The basket's violations as it is (without explanations)"},
+        "items": {"type": "array", "items": {"$ref": ref("QueryProductConfigurationItem")}}}}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "HubRegistration": HUB_REGISTRATION,
     "ProductConfigurationRequest": CONFIGURATION_REQUEST,
@@ -134,7 +272,17 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "SlaMeasurement_Create": SLA_MEASUREMENT,
 }
 
+ANSWERS: dict[str, dict[str, Any]] = {
+    "CheckProductConfiguration": CHECK_ANSWER,
+    "QueryProductConfiguration": QUERY_ANSWER,
+    "QueryProductConfigurationItem": QUERY_ITEM,
+    "ProductConfigurationViolation": CONFIGURATION_VIOLATION,
+    "ProductConfigurationReason": CONFIGURATION_REASON,
+    "RuleExplanation": RULE_EXPLANATION,
+    "RuleCondition": RULE_CONDITION,
+}
+
 
 def components() -> dict[str, Any]:
-    """The body schemas as OpenAPI components."""
-    return dict(SCHEMAS)
+    """The body and answer schemas as OpenAPI components."""
+    return {**SCHEMAS, **ANSWERS}

@@ -1,7 +1,8 @@
 """Product configuration check and query, in the spirit of TMF760 v5 (no definition file is
 shipped): POST checkProductConfiguration / queryProductConfiguration with either a stored
 shopping cart (`shoppingCart.id`) or inline `cartItem`s, plus `relatedParty`, `channel` and
-an optional `requestedDate`. The answer is computed, not stored (state `done`)."""
+an optional `requestedDate`. The answer is computed, not stored (state `done`); its schema is
+``CheckProductConfiguration`` or ``QueryProductConfiguration`` of ``api.bodies``."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,9 +14,11 @@ from bssrules.api import bodies
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import request_body
 from bssrules.api.responses import TMFJSONResponse
+from bssrules.api.tmfspec import TMF620, error_responses, json_response
 
 API = "/tmf-api/productConfigurationManagement/v5"
 _BODY = request_body(bodies.ref("ProductConfigurationRequest"), JSON_TYPES)
+_ERRORS = error_responses(TMF620)  # a TMF Error, the same in every API
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -27,7 +30,9 @@ def configuration_router() -> APIRouter:
 
     @router.post("/checkProductConfiguration", operation_id="checkProductConfiguration",
                  summary="Validate a basket: every violation at once, with the rules' explanations",
-                 response_class=TMFJSONResponse, openapi_extra=_BODY)
+                 response_class=TMFJSONResponse, openapi_extra=_BODY,
+                 responses={200: json_response({"$ref": bodies.ref("CheckProductConfiguration")}, "Checked"),
+                            **_ERRORS})
     async def check(request: Request) -> Response:
         body = await _body(request)
         cache = request.app.state.runtime_cache
@@ -36,7 +41,9 @@ def configuration_router() -> APIRouter:
 
     @router.post("/queryProductConfiguration", operation_id="queryProductConfiguration",
                  summary="What a partial basket can still take, and why the rest cannot",
-                 response_class=TMFJSONResponse, openapi_extra=_BODY)
+                 response_class=TMFJSONResponse, openapi_extra=_BODY,
+                 responses={200: json_response({"$ref": bodies.ref("QueryProductConfiguration")}, "Answered"),
+                            **_ERRORS})
     async def query(request: Request) -> Response:
         body = await _body(request)
         cache = request.app.state.runtime_cache

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from bssrules.services import orders as service
+from bssrules.api import bodies
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
@@ -14,7 +15,10 @@ from bssrules.api.tmfspec import error_responses, json_response, spec
 
 TMF622 = spec("TMF622-ProductOrdering-v4.0.0.swagger.json", "TMF622_")
 DEFINITION = "ProductOrder"
-
+# A refused order: the TMF Error with every violation, each as the configuration check gives it
+REFUSED = {"allOf": [{"$ref": TMF622.ref("Error")}, {"type": "object", "properties": {"violation": {
+    "type": "array", "items": {"$ref": bodies.ref("ProductConfigurationViolation")},
+    "description": "An order the catalog or the rules refuse: every violation"}}}]}
 
 
 def order_router() -> APIRouter:
@@ -24,7 +28,8 @@ def order_router() -> APIRouter:
 
     @router.post("", operation_id=f"create{DEFINITION}", summary="Place an order", status_code=201,
                  response_class=TMFJSONResponse,
-                 responses={201: json_response(one, "Created"), 200: json_response(one, "Already placed (same externalId)"), **errors},
+                 responses={201: json_response(one, "Created"), 200: json_response(one, "Already placed (same externalId)"),
+                            **errors, 422: json_response(REFUSED, "Refused: every violation, nothing stored")},
                  openapi_extra=request_body(TMF622.ref(f"{DEFINITION}_Create"), JSON_TYPES))
     async def create(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, f"{DEFINITION}_Create", spec=TMF622)

@@ -76,6 +76,7 @@ def _basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
 
 
 _PATH_WORDS = [(re.compile(r"\.characteristics\.([^.\[]+)"), r".product.productCharacteristic[?(@.name=='\1')]"),
+               (re.compile(r"\.characteristics$"), ".product.productCharacteristic"),  # one is missing
                (re.compile(r"(^\$|\])\.items(?=\[|$)"), r"\1.cartItem"),
                (re.compile(r"\.offering$"), ".productOffering.id"),
                (re.compile(r"^\$\.payers$"), "$.relatedParty")]
@@ -103,14 +104,15 @@ def check_configuration(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any])
     """Every violation of the basket at once, with the rules' explanations."""
     basket = basket_from_request(uow, body)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=True).to_dict()
+    # ``violation``, singular, as TMF names a list and as the order API's refusals say it
     return {"@type": "CheckProductConfiguration", "state": "done",
             "checkResult": "valid" if result["valid"] else "invalid", "valid": result["valid"],
-            "violations": in_cart_terms(result["violations"])}
+            "violation": in_cart_terms(result["violations"])}
 
 
 def query_configuration_options(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
     """What can still be chosen in the basket, and why the rest cannot."""
     basket = basket_from_request(uow, body)
     answer = query_configuration(basket, runtime.catalog, runtime.rules)
-    answer["violations"] = in_cart_terms(answer["violations"])
-    return {"@type": "QueryProductConfiguration", "state": "done", **answer}
+    return {"@type": "QueryProductConfiguration", "state": "done", "valid": answer["valid"],
+            "violation": in_cart_terms(answer["violations"]), "items": answer["items"]}

@@ -1,14 +1,18 @@
 """TMF663 shopping carts and the TMF760-style configuration check and query, over HTTP on
-both tiers, with the devices and connected-car examples as stored in the database."""
+both tiers, with the devices and connected-car examples as stored in the database.
+
+Every answer is checked against what the OpenAPI document declares: a cart against the
+TMF663 definitions, a check or query (2xx) against its schema in ``api.bodies``."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, Draft202012Validator
 
 from bssrules.services import catalog as services
+from bssrules.api import create_app
 from bssrules.api.resources import SPECS
 from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
@@ -17,6 +21,17 @@ ROOT = Path(__file__).resolve().parents[2]
 CART, CONFIG = "/tmf-api/shoppingCart/v4/shoppingCart", "/tmf-api/productConfigurationManagement/v5"
 PARTY, ACCOUNT, INVENTORY = "/tmf-api/party/v4", "/tmf-api/accountManagement/v4", "/tmf-api/productInventory/v4"
 TMF663 = SPECS["/tmf-api/shoppingCart/v4"]
+DOCUMENT = create_app(auth=False).openapi()
+
+
+def declared_answer(path: str) -> dict[str, Any]:
+    """The 200 schema the OpenAPI document declares for POST ``path``, resolvable on its own."""
+    schema = DOCUMENT["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    return {**schema, "components": DOCUMENT["components"]}
+
+
+ANSWER_SCHEMAS = {f"{CONFIG}/{name}": declared_answer(f"{CONFIG}/{name}")
+                  for name in ("checkProductConfiguration", "queryProductConfiguration")}
 
 
 def _check(response: Any) -> Any:
@@ -28,6 +43,11 @@ def _check(response: Any) -> Any:
             schema = {"definitions": TMF663.definitions, "type": "array", "items": {"$ref": f"#/definitions/{name}"}}
         errors = [f"{list(e.absolute_path)}: {e.message}" for e in Draft4Validator(schema).iter_errors(body)]
         assert not errors, f"{response.request.url.path} breaks {name}: {errors}"
+    answer = ANSWER_SCHEMAS.get(response.request.url.path)
+    if answer is not None and response.status_code < 300:
+        errors = [f"{list(e.absolute_path)}: {e.message}"
+                  for e in Draft202012Validator(answer).iter_errors(response.json())]
+        assert not errors, f"{response.request.url.path} breaks its declared answer: {errors}"
     return response
 
 
@@ -87,12 +107,12 @@ def test_a_cart_with_a_smartphone_and_a_large_sim_gets_every_violation_with_the_
           _item("3", "ipad-mini-std", {"memorySize": "32GB"}))
     result = _check_cart(http, channel={"id": "shop"})
     assert result["checkResult"] == "invalid"
-    found = {(v["code"], v.get("rule"), v["path"]) for v in result["violations"]}
+    found = {(v["code"], v.get("rule"), v["path"]) for v in result["violation"]}
     assert ("incompatible", "smartphone-needs-small-sim", "$.cartItem[1]") in found
     assert ("incompatible", "smartphone-refuses-large-sim", "$.cartItem[1]") in found
     assert ("invalidCharacteristicValue", None,
             "$.cartItem[2].product.productCharacteristic[?(@.name=='memorySize')]") in found
-    explained = next(v for v in result["violations"] if v.get("rule") == "smartphone-needs-small-sim")
+    explained = next(v for v in result["violation"] if v.get("rule") == "smartphone-needs-small-sim")
     assert explained["ruleSet"] == "sim-terminal-compatibility" and explained["explanation"]
 
 
@@ -100,7 +120,7 @@ def test_the_same_cart_with_a_small_sim_is_valid(http: Any) -> None:
     _cart(http, _item("1", "mobile-telephony-plan", {"simFormFactor": "SMALL"}, ["sim-small"]),
           _item("2", "smartphone", {"model": "smartphone"}, ["terminal-smartphone"]))
     assert _check_cart(http, channel={"id": "shop"}) == {"@type": "CheckProductConfiguration", "state": "done",
-                                                         "checkResult": "valid", "valid": True, "violations": []}
+                                                         "checkResult": "valid", "valid": True, "violation": []}
 
 
 def test_a_rule_whose_validity_ended_no_longer_applies_at_the_requested_date(http: Any) -> None:
@@ -108,9 +128,9 @@ def test_a_rule_whose_validity_ended_no_longer_applies_at_the_requested_date(htt
           _item("2", "classic-phone", {"model": "classic"}, ["terminal-classic-phone"]))
     before = http.post(f"{CONFIG}/checkProductConfiguration",
                        json={"shoppingCart": {"id": "cart-1"}, "requestedDate": "2026-03-01"}).json()
-    assert "classic-phone-needs-large-sim" in {v.get("rule") for v in before["violations"]}
+    assert "classic-phone-needs-large-sim" in {v.get("rule") for v in before["violation"]}
     after = _check_cart(http)
-    assert "classic-phone-needs-large-sim" not in {v.get("rule") for v in after["violations"]}
+    assert "classic-phone-needs-large-sim" not in {v.get("rule") for v in after["violation"]}
 
 
 def test_the_drivers_billing_account_completes_the_split_billing_of_the_infotainment_package(
@@ -122,12 +142,12 @@ def test_the_drivers_billing_account_completes_the_split_billing_of_the_infotain
     related = CUSTOMER + [{"id": "driver-1", "role": "driver", "@referredType": "Individual"}]
     _cart(http, _item("1", "infotainment-connectivity", {"monthlyVolume": 5}), related=related)
     missing = _check_cart(http, channel={"id": "car-maker-portal"})
-    assert [(v["code"], v["payer"], v["path"]) for v in missing["violations"]] == [
+    assert [(v["code"], v["payer"], v["path"]) for v in missing["violation"]] == [
         ("noBillingAccount", "driver", "$.relatedParty"), ("noBillingAccount", "car-maker", "$.relatedParty")]
     http.post(f"{ACCOUNT}/billingAccount", json={"id": "ba-driver", "name": "Ana pays", "relatedParty": [
         {"id": "driver-1", "name": "Ana", "role": "owner", "@referredType": "Individual"}]})
     still = _check_cart(http, channel={"id": "car-maker-portal"})
-    assert [v["payer"] for v in still["violations"]] == ["car-maker"]
+    assert [v["payer"] for v in still["violation"]] == ["car-maker"]
 
 
 def test_the_query_says_which_iPad_memory_is_offered_and_why_the_other_is_not(http: Any) -> None:
@@ -143,7 +163,7 @@ def test_inline_items_are_checked_without_storing_a_cart(http: Any) -> None:
     response = http.post(f"{CONFIG}/checkProductConfiguration", json={
         "requestedDate": "2026-09-01", "relatedParty": CUSTOMER, "cartItem": [_item("1", "no-such-offer")]})
     assert response.status_code == 200
-    assert response.json()["violations"][0]["code"] == "unknownOffering"
+    assert response.json()["violation"][0]["code"] == "unknownOffering"
     assert http.get(CART).json() == []
 
 
@@ -165,8 +185,51 @@ def test_a_check_of_nothing_or_of_an_unknown_cart_is_a_clean_error(http: Any, bo
 def test_a_cart_can_be_patched_and_rechecked(http: Any) -> None:
     plan = _item("0", "mobile-telephony-plan", {"simFormFactor": "SMALL"}, ["sim-small"])  # the iPad's SIM
     _cart(http, plan, _item("1", "ipad-mini-std", {"memorySize": "32GB"}))
-    assert [v["code"] for v in _check_cart(http)["violations"]] == ["invalidCharacteristicValue"]
+    assert [v["code"] for v in _check_cart(http)["violation"]] == ["invalidCharacteristicValue"]
     patched = http.patch(f"{CART}/cart-1", json={"cartItem": [plan, _item("1", "ipad-mini-std", {"memorySize": "16GB"})]},
                          headers={"content-type": "application/merge-patch+json"})
     assert patched.status_code == 200, patched.text
     assert _check_cart(http)["valid"] is True
+
+
+def test_every_kind_of_violation_fits_the_declared_answers_of_the_check_and_the_query(http: Any, engine: Any) -> None:
+    """One basket breaking the catalog and the rules in every way: the response hook validates
+    both answers against their schemas; here we make sure every kind of violation was in them."""
+    _load(engine, "connected_car")
+    items = [_item("1", "no-such-offer"), _item("2", "music-5gb"),
+             _item("3", "infotainment-connectivity", {"monthlyVolume": 5}),
+             {**_item("4", "mobile-with-tablet"), "cartItem": [
+                 _item("4.1", "mobile-telephony-plan", {"simFormFactor": "SMALL"}, ["sim-small"]),
+                 _item("4.2", "ipad-mini-std"), _item("4.3", "ipad-mini-std")]},
+             _item("5", "ipad-mini-deluxe", {"memorySize": "64GB", "color": "red"}),
+             _item("6", "mobile-telephony-plan", None, ["sim-small", "sim-large"]),
+             _item("7", "split-billing-option", {"maxPayers": 3})]
+    body = {"cartItem": items, "relatedParty": CUSTOMER + [{"id": "driver-1", "role": "driver"}],
+            "channel": {"id": "shop"}, "requestedDate": "2026-09-01"}
+    check = http.post(f"{CONFIG}/checkProductConfiguration", json=body).json()
+    assert {v["code"] for v in check["violation"]} >= {
+        "unknownOffering", "channelNotAllowed", "bundleCardinality", "invalidCharacteristicValue",
+        "unknownCharacteristic", "missingCharacteristic", "missingPrerequisite", "excluded", "notEligible",
+        "incompatible", "noBillingAccount"}
+    assert {"alternate", "component", "requires", "excludes", "type", "subject", "target", "payer", "item"} <= {
+        key for v in check["violation"] for key in v}
+    assert all(v["explanation"] for v in check["violation"] if v["code"] in ("notEligible", "incompatible"))
+    missing = next(v for v in check["violation"] if v["code"] == "missingCharacteristic")
+    assert missing["path"] == "$.cartItem[5].product.productCharacteristic"
+    query = http.post(f"{CONFIG}/queryProductConfiguration", json=body).json()
+    assert query["violation"] == [{k: v for k, v in found.items() if k != "explanation"} for found in check["violation"]]
+    assert query["items"][0] == {"item": "1", "offering": "no-such-offer", "unknown": True, "options": [],
+                                 "components": [], "characteristics": []}
+    assert {"min": 2, "max": 5} in [c.get("range") for item in query["items"] for c in item["characteristics"]]
+
+
+def test_the_check_names_its_violations_as_a_refused_order_does(http: Any) -> None:
+    items = [_item("1", "mobile-telephony-plan", {"simFormFactor": "LARGE"}, ["sim-large"]),
+             _item("2", "smartphone", {"model": "smartphone"}, ["terminal-smartphone"])]
+    check = http.post(f"{CONFIG}/checkProductConfiguration", json={
+        "cartItem": items, "relatedParty": CUSTOMER, "requestedDate": "2026-09-01"}).json()
+    order = http.post("/tmf-api/productOrderingManagement/v4/productOrder", json={
+        "productOrderItem": items, "relatedParty": CUSTOMER, "requestedStartDate": "2026-09-01"})
+    assert order.status_code == 422 and "violations" not in check and "violations" not in order.json()
+    assert [(v["code"], v["rule"], v["path"].replace("cartItem", "productOrderItem")) for v in check["violation"]] == [
+        (v["code"], v["rule"], v["path"]) for v in order.json()["violation"]]

@@ -95,12 +95,12 @@ def test_devices_the_sim_must_fit_the_terminal_and_a_withdrawn_rule_stops_applyi
              _item("2", "smartphone", {"model": "smartphone"}, ["terminal-smartphone"])]
     check = _ok(http.post(CHECK, json={"relatedParty": customer, "cartItem": large, "channel": {"id": "shop"},
                                        "requestedDate": "2026-09-01"}), 200)
-    assert {v["rule"] for v in check["violations"]} == {"smartphone-needs-small-sim", "smartphone-refuses-large-sim"}
+    assert {v["rule"] for v in check["violation"]} == {"smartphone-needs-small-sim", "smartphone-refuses-large-sim"}
     classic = [_item("1", "mobile-telephony-plan", {"simFormFactor": "SMALL"}, ["sim-small"]),
                _item("2", "classic-phone", {"model": "classic"}, ["terminal-classic-phone"])]
     before = _ok(http.post(CHECK, json={"relatedParty": customer, "cartItem": classic,
                                         "requestedDate": "2026-03-01"}), 200)
-    assert "classic-phone-needs-large-sim" in {v.get("rule") for v in before["violations"]}
+    assert "classic-phone-needs-large-sim" in {v.get("rule") for v in before["violation"]}
     refused = http.post(ORDER, json={"relatedParty": customer, "requestedStartDate": "2026-09-01",
                                      "productOrderItem": large})
     assert refused.status_code == 422 and len(refused.json()["violation"]) == 2

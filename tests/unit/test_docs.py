@@ -3,12 +3,19 @@
 * docs/catalog-format.md: every ```yaml catalog block loads; every ```yaml invalid block fails
   with exactly the errors of the ```text block after it; the ```diff block applied to a copy of
   the connected-car example makes ``bssrules check`` print exactly the ```console block after it.
-* docs/api.md: the ```http requests are replayed in order against the app, on a fresh SQLite
-  database holding the two example catalogs, and each response must match the ```json block
-  after the request: the status (``// HTTP/1.1 200 OK``), the headers listed as ``// Name: value``
-  and the JSON body. Numbers are compared by their text (``2.50`` is not ``2.5``); ``lastUpdate``
-  values are ignored; a UUID in a documented response matches the id the server generated, and
-  later requests use that id in its place.
+* docs/api.md is replayed in the order it is written against the app with authentication on,
+  on a fresh SQLite database:
+
+  - a ``$ bssrules load <folder> --source <name>`` line of a ```console block loads that folder
+    there, as the command does (``serve``, ``export BSSRULES_ADMIN_KEY=…`` and ``curl`` lines are
+    how to run it, and are not executed; any other command fails the test);
+  - each ```http request is sent, ``<operator key>`` standing for the administrator's key the
+    server was started with, and the response must match the ```json block after the request:
+    the status (``// HTTP/1.1 200 OK``), the headers listed as ``// Name: value`` and the JSON
+    body. Numbers are compared by their text (``2.50`` is not ``2.5``); ``lastUpdate`` values
+    are ignored; a UUID in a documented response matches the id the server generated, and
+    later requests use that id in its place. Every request carries a key, except those
+    answered 401.
 """
 from __future__ import annotations
 
@@ -24,15 +31,13 @@ from typing import Any
 
 import pytest
 
-from bssrules.catalog import load_catalog, load_catalog_text
+from bssrules.catalog import load_catalog_text
 from bssrules.errors import InvalidSource
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG_FORMAT = ROOT / "docs" / "catalog-format.md"
 API = ROOT / "docs" / "api.md"
 EXAMPLES = ROOT / "examples"
-EXAMPLE_SOURCES = {"connected_car": EXAMPLES / "connected_car" / "catalog",
-                   "devices": EXAMPLES / "devices" / "catalog"}
 INVALID_FILE_NAME = "catalog.yaml"  # the name the ```text blocks of catalog-format.md use
 
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -196,7 +201,46 @@ def parse_exchange(request: Block, response: Block) -> Exchange:
     return exchange
 
 
-API_EXCHANGES = [parse_exchange(r, s) for r, s in _followed_by(fenced_blocks(API), "http", "json")]
+OPERATOR_KEY = "<operator key>"
+_LOAD = re.compile(r"^\$ bssrules load (\S+) --source (\S+)$")
+# How to run the server and call it: shown, not executed.
+_NOT_EXECUTED = (re.compile(r"^\$ bssrules serve( .*)?$"),
+                 re.compile(r"^\$ export BSSRULES_ADMIN_KEY=\$\(bssrules admin-key\)$"),
+                 re.compile(r"^\$ curl .*$"))
+
+
+@dataclass(frozen=True)
+class Load:
+    """``$ bssrules load <folder> --source <name>``, at its place in the page."""
+
+    block: Block
+    folder: str
+    source: str
+
+
+def api_steps(blocks: list[Block]) -> tuple[list[Exchange | Load], list[str]]:
+    """The page's steps in order (loads and exchanges), and the commands it shows that are
+    neither executed nor known to be how to run the server."""
+    steps: list[Exchange | Load] = []
+    unknown = []
+    for block in blocks:
+        if block.info != "console":
+            continue
+        for line in block.text.splitlines():
+            load = _LOAD.match(line)
+            if load:
+                steps.append(Load(block, load.group(1), load.group(2)))
+            elif line.startswith("$ ") and not any(p.match(line) for p in _NOT_EXECUTED):
+                unknown.append(f"{block.where}: {line}")
+    exchanges = [parse_exchange(r, s) for r, s in _followed_by(blocks, "http", "json")]
+    steps += exchanges
+    steps.sort(key=lambda step: step.block.line if isinstance(step, Load) else step.request.line)
+    return steps, unknown
+
+
+API_BLOCKS = fenced_blocks(API)
+API_STEPS, API_UNKNOWN_COMMANDS = api_steps(API_BLOCKS)
+API_EXCHANGES = [step for step in API_STEPS if isinstance(step, Exchange)]
 
 
 class Number(tuple):
@@ -260,32 +304,52 @@ class Matcher:
             problems.append(f"{where}: documented {documented!r}, got {actual!r}")
 
 
+@dataclass
+class Server:
+    """The app on its database, with the administrator's key it was started with."""
+
+    client: Any
+    engine: Any
+    key: str
+
+
 @pytest.fixture
-def seeded_client(sqlite_engine):  # type: ignore[no-untyped-def]
-    """The app on a fresh SQLite database holding both example catalogs, loaded as
-    ``bssrules load <folder> --source <name>`` does."""
+def api_server(sqlite_engine):  # type: ignore[no-untyped-def]
+    """The app with authentication on, on a fresh SQLite database: the page loads what it uses."""
     from fastapi.testclient import TestClient
 
-    from bssrules.services import catalog as services
     from bssrules.api import create_app
+    from bssrules.services.partners import make_key
+
+    key = make_key()
+    app = create_app(engine=sqlite_engine, auth=True, admin_key=key)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Server(client, sqlite_engine, key)
+
+
+def _load(server: Server, step: Load) -> None:
+    """As ``bssrules load <folder> --source <name>`` does."""
+    from bssrules.rules.project import load_project
+    from bssrules.services import catalog as services
     from bssrules.store import UnitOfWork
 
-    for source, folder in EXAMPLE_SOURCES.items():
-        with UnitOfWork(sqlite_engine) as uow:
-            services.load_catalog(uow, load_catalog(folder), source)
-    with TestClient(create_app(engine=sqlite_engine), raise_server_exceptions=False) as client:
-        yield client
+    with UnitOfWork(server.engine) as uow:
+        services.load_project(uow, load_project(ROOT / step.folder), step.source)
 
 
-def replay(client: Any, exchanges: list[Exchange]) -> list[str]:
-    """Send every documented request in order; return every difference found."""
+def replay(server: Server, steps: list[Exchange | Load]) -> list[str]:
+    """Take every step in order; return every difference found."""
     matcher, problems = Matcher(), []
-    for exchange in exchanges:
+    for step in steps:
+        if isinstance(step, Load):
+            _load(server, step)
+            continue
+        exchange = step
         where = f"api.md {exchange.request.where} ({exchange.method} {exchange.target})"
         found: list[str] = []
-        headers = {k: matcher.substitute(v) for k, v in exchange.headers.items()}
-        response = client.request(exchange.method, matcher.substitute(exchange.target), headers=headers,
-                                  content=matcher.substitute(exchange.body).encode("utf-8") or None)
+        headers = {k: matcher.substitute(v).replace(OPERATOR_KEY, server.key) for k, v in exchange.headers.items()}
+        response = server.client.request(exchange.method, matcher.substitute(exchange.target), headers=headers,
+                                         content=matcher.substitute(exchange.body).encode("utf-8") or None)
         if response.status_code != exchange.status:
             found.append(f"status: documented {exchange.status}, got {response.status_code}: {response.text}")
         if exchange.expected_body:
@@ -303,14 +367,36 @@ def replay(client: Any, exchanges: list[Exchange]) -> list[str]:
     return problems
 
 
+CONFIGURATION = "/tmf-api/productConfigurationManagement/v5"
+
+
 def test_api_has_examples() -> None:
     assert len(API_EXCHANGES) >= 30
     methods = {e.method for e in API_EXCHANGES}
     assert {"GET", "POST", "PATCH", "DELETE"} <= methods
     statuses = {e.status for e in API_EXCHANGES}
-    assert {200, 201, 204, 400, 404, 405, 409, 415, 422} <= statuses
+    assert {200, 201, 204, 400, 401, 404, 405, 409, 415, 422} <= statuses
+    targets = {(e.method, e.target.split("?")[0]) for e in API_EXCHANGES}
+    # a cart, checked, changed and checked again; an inline basket queried; the key's two headers
+    assert {("POST", "/tmf-api/shoppingCart/v4/shoppingCart"),
+            ("PATCH", "/tmf-api/shoppingCart/v4/shoppingCart/cart-ana"),
+            ("POST", f"{CONFIGURATION}/checkProductConfiguration"),
+            ("POST", f"{CONFIGURATION}/queryProductConfiguration")} <= targets
+    assert {"Authorization", "X-API-Key"} <= {name for e in API_EXCHANGES for name in e.headers}
+    assert any(isinstance(step, Load) and (ROOT / step.folder / "rules").is_dir() for step in API_STEPS), \
+        "the configuration examples need a project with rules loaded"
 
 
-def test_api_examples_replay(seeded_client) -> None:  # type: ignore[no-untyped-def]
-    problems = replay(seeded_client, API_EXCHANGES)
+def test_api_shows_no_command_it_does_not_run() -> None:
+    assert not API_UNKNOWN_COMMANDS, f"commands the replay neither runs nor knows: {API_UNKNOWN_COMMANDS}"
+
+
+def test_every_api_example_carries_the_operators_key_unless_it_shows_a_401() -> None:
+    keyless = [f"{e.request.where}: {e.method} {e.target}" for e in API_EXCHANGES if e.status != 401
+               and OPERATOR_KEY not in e.headers.get("Authorization", "") + e.headers.get("X-API-Key", "")]
+    assert not keyless, f"requests without the key: {keyless}"
+
+
+def test_api_examples_replay(api_server: Server) -> None:
+    problems = replay(api_server, API_STEPS)
     assert not problems, "docs/api.md does not match the API:\n" + "\n".join(problems)
