@@ -731,7 +731,7 @@ def test_openapi_document_publishes_the_tmf_definitions_and_every_route(client: 
         assert f"{definition}_Create" in schemas and f"{definition}_Update" in schemas
     assert schemas["ProductOffering"]["properties"]["category"]["items"] == {"$ref": "#/components/schemas/CategoryRef"}
     assert {path for path in document["paths"] if path.startswith(BASE_PATH)} == {
-        p for kind in KINDS for p in (url(kind), url(kind, "{id}"))} | {f"{BASE_PATH}/hub", f"{BASE_PATH}/hub/{{id}}"}
+        p for kind in KINDS for p in (url(kind), url(kind, "{id}"))} | {f"{BASE_PATH}/hub", f"{BASE_PATH}/hub/{{id}}", f"{BASE_PATH}/hub/{{id}}/redeliver"}
     for kind, definition in RESOURCES.items():
         assert set(document["paths"][url(kind)]) == {"get", "post"}
         assert set(document["paths"][url(kind, "{id}")]) == {"get", "patch", "delete"}
