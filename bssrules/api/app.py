@@ -21,6 +21,7 @@ from bssrules.api.qualification import TMF679, qualification_router
 from bssrules.api.billing import TMF678, billing_router
 from bssrules.api.usage import TMF635, TMF654, TMF677, bucket_router, consumption_router, usage_router
 from bssrules.services.rating_context import ContextCache
+from bssrules.services.usage_combiner import UsageCombiner
 from bssrules.services.runtime import RuntimeCache
 from bssrules.services import partners
 from bssrules.api.auth import install_auth
@@ -58,6 +59,9 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
         app.state.unit_of_work = partial(UnitOfWork, app.state.engine)
         app.state.runtime_cache = RuntimeCache()  # a cache of the database, keyed by its revision
         app.state.rating_contexts = ContextCache()  # subscriptions' rating contexts, keyed by their revisions
+        # single usages arriving together are rated together (one transaction, one commit)
+        app.state.usage_combiner = UsageCombiner(app.state.unit_of_work, app.state.runtime_cache,
+                                                 app.state.rating_contexts)
         if admin:
             with app.state.unit_of_work() as uow:
                 partners.ensure_admin(uow, admin)

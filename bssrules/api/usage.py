@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from bssrules.services import usage as service
 from bssrules.api.deps import JSON_TYPES, _problem, in_unit_of_work, json_body, read_json
@@ -63,11 +64,13 @@ def usage_router() -> APIRouter:
                                {"type": "array", "items": {"$ref": TMF635.ref("Usage_Create")}}]}}}}})
     async def create(request: Request) -> Response:
         bodies, many = await _usage_bodies(request)
-        runtimes, contexts = request.app.state.runtime_cache, request.app.state.rating_contexts
-        answers = await in_unit_of_work(request, service.create_usages, runtimes, contexts, bodies)
         if many:
+            runtimes, contexts = request.app.state.runtime_cache, request.app.state.rating_contexts
+            answers = await in_unit_of_work(request, service.create_usages, runtimes, contexts, bodies)
             return TMFJSONResponse([usage for usage, _ in answers], status_code=201)
-        usage, created = answers[0]
+        # rated with the other single usages this worker is rating at the same moment
+        combiner = request.app.state.usage_combiner
+        usage, created = await run_in_threadpool(combiner.create, getattr(request.state, "principal", None), bodies[0])
         return TMFJSONResponse(usage, status_code=201 if created else 200,
                                headers={"Location": location(usage["href"])})
 

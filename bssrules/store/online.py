@@ -42,6 +42,7 @@ _ACCUMULATORS = ("SELECT a.* FROM accumulator a JOIN unnest(%(a_sub)s::text[], %
                  "%(a_period)s::text[]) AS x(sub, acc, period) "
                  "ON a.subscription = x.sub AND a.accumulator = x.acc AND a.period = x.period")
 _CATALOG = "SELECT value FROM counter WHERE name = 'catalog_revision'"
+_GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
 
 _SAVE = """
 WITH ok AS (SELECT
@@ -182,6 +183,9 @@ class OnlineRepository:
         params = {"subs": subs, "ids": usage_ids, "a_sub": [k[0] for k in keys], "a_acc": [k[1] for k in keys],
                   "a_period": [k[2] for k in keys]}
         with raw.pipeline():
+            # The statements' text never varies, so the plan made once is right for all: a custom
+            # plan per run of the write (as PostgreSQL may keep choosing) costs more than its run.
+            raw.execute(_GENERIC_PLANS)
             cursors = [raw.cursor(row_factory=namedtuple_row) for _ in range(5)]
             for cursor, statement in zip(cursors, (_LOCK, _USAGES, _BUCKETS, _ACCUMULATORS, _CATALOG)):
                 cursor.execute(statement, params)
@@ -229,7 +233,9 @@ class OnlineRepository:
         try:
             with raw.pipeline():
                 cursor = raw.cursor()
-                cursor.execute(_SAVE, _save_parameters(writes, now))
+                # binary parameters: arrays of documents go out as they are (the text format
+                # would escape every character of every document)
+                cursor.execute(_SAVE, _save_parameters(writes, now), binary=True)
                 ok = cursor.fetchone()
                 if ok is not None and ok[0] and commit:
                     raw.commit()
