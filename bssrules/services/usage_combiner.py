@@ -3,10 +3,11 @@
 Mediation and network elements post one usage per request, many at once. Each rated alone
 costs its two round trips and a commit (a flush of the database's log) and holds its
 subscription's lock across both; rated together they share them. So a worker hands the
-usages posted while it is busy to one thread, the *leader*, which rates them as one batch
-(:func:`bssrules.services.usage.create_usages`: one read, one rating call, one write and one
-commit for all) and answers each request its own usage — then passes the lead to a request
-still waiting, if any. A worker alone, not busy, rates a usage as soon as it arrives.
+usages posted while it is busy to a few threads, the *leaders* (``max_leaders`` at a time),
+each of which rates what waits as one batch (:func:`bssrules.services.usage.create_usages`:
+one read, one rating call, one write and one commit for all), answers each request its own
+usage, and passes the lead to a request still waiting, if any. A worker that is not busy
+rates a usage as soon as it arrives.
 
 Nothing is kept between requests (a request answered is forgotten), and a batch is one
 transaction like any: a failure of the batch (a usage id twice, one another partner took,
@@ -42,13 +43,14 @@ class UsageCombiner:
     """Rates the single usages a worker receives at the same time as batches (see above)."""
 
     def __init__(self, open_unit_of_work: UnitOfWorkFactory, runtimes: RuntimeCache, contexts: ContextCache,
-                 max_batch: int = 200) -> None:
+                 max_batch: int = 200, max_leaders: int = 2) -> None:
         self.open_unit_of_work = open_unit_of_work
         self.runtimes, self.contexts = runtimes, contexts
         self.max_batch = max_batch
+        self.max_leaders = max_leaders  # batches a worker rates at the same time (transactions in flight)
         self._lock = threading.Lock()
         self._pending: list[_Pending] = []
-        self._leading = False
+        self._leaders = 0
         self.batches = 0  # figures for tests and benchmarks
         self.usages = 0
 
@@ -57,8 +59,9 @@ class UsageCombiner:
         item = _Pending(principal, body)
         with self._lock:
             self._pending.append(item)
-            if not self._leading:
-                self._leading = item.lead = True
+            if self._leaders < self.max_leaders:
+                self._leaders += 1
+                item.lead = True
         while not item.finished:
             if item.lead:
                 self._lead(item)
@@ -71,20 +74,21 @@ class UsageCombiner:
         return item.answer
 
     def _lead(self, own: _Pending) -> None:
-        """Rate batches until the leader's own usage is done, then hand the lead on."""
-        while not own.finished:
-            with self._lock:
-                batch = self._pending[:self.max_batch]
-                del self._pending[:len(batch)]
+        """One turn of a leader: rate what waits (its own usage, unless another leader took it),
+        then pass the lead to a usage still waiting, if any."""
+        with self._lock:
+            batch = self._pending[:self.max_batch]
+            del self._pending[:len(batch)]
+        if batch:
             self._run(batch)
         with self._lock:
             own.lead = False
-            if self._pending:
-                successor = self._pending[0]
-                successor.lead = True
-                successor.done.set()
+            waiting = [p for p in self._pending if not p.lead]
+            if waiting:
+                waiting[0].lead = True
+                waiting[0].done.set()
             else:
-                self._leading = False
+                self._leaders -= 1
 
     def _run(self, batch: list[_Pending]) -> None:
         groups: dict[Principal | None, list[_Pending]] = {}

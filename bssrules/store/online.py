@@ -186,10 +186,12 @@ class OnlineRepository:
             # The statements' text never varies, so the plan made once is right for all: a custom
             # plan per run of the write (as PostgreSQL may keep choosing) costs more than its run.
             raw.execute(_GENERIC_PLANS)
-            cursors = [raw.cursor(row_factory=namedtuple_row) for _ in range(5)]
-            for cursor, statement in zip(cursors, (_LOCK, _USAGES, _BUCKETS, _ACCUMULATORS, _CATALOG)):
-                cursor.execute(statement, params)
-        locked, usages, buckets, totals, catalog = (c.fetchall() for c in cursors)
+            statements = (_LOCK, _USAGES, _BUCKETS, _CATALOG) + ((_ACCUMULATORS,) if keys else ())
+            cursors = [raw.cursor(row_factory=namedtuple_row) for _ in statements]
+            for cursor, statement in zip(cursors, statements):
+                cursor.execute(statement, params, binary=True)
+        locked, usages, buckets, catalog, *rest = (c.fetchall() for c in cursors)
+        totals = rest[0] if rest else []
         return HotState({u.id: usage_of(u) for u in usages}, {r.id: int(r.revision) for r in locked},
                         int(catalog[0].value) if catalog else 0, tuple(bucket_of(b) for b in buckets),
                         tuple(accumulator_of(a) for a in totals))
