@@ -193,6 +193,12 @@ def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime) 
                            "ratedVolume": result.rated_volume, "amount": _money(result.amount, result.currency),
                            **({"provisioningId": result.provisioning_id} if result.provisioning_id else {}),
                            **({"bucket": [{"id": b, "taken": t} for b, t in result.buckets]} if result.buckets else {})}
+    refused = getattr(result, "refused_volume", Decimal(0))  # (capped rating, issue 12 item 5)
+    if refused:
+        # the part a rateUpToCap threshold cut off: its volume in the record's unit, and why
+        document["ratedBy"]["refused"] = {"volume": refused,
+                                          **({"unit": result.record.unit} if result.record.unit else {}),
+                                          "reason": [dict(r) for r in result.reasons]}
     if result.events:
         document["event"] = [{"eventType": e.kind, "accumulator": e.accumulator, "threshold": e.threshold,
                               "action": e.action, "value": e.value, "period": e.period} for e in result.events]

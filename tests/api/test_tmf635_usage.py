@@ -48,7 +48,11 @@ EXTENSIONS: dict[str, dict[str, Any]] = {
             "bucket": {"type": "array", "items": {"type": "object", "required": ["id", "taken"],
                                                   "additionalProperties": False,
                                                   "properties": {"id": {"type": "string"},
-                                                                 "taken": {"type": "number"}}}}}},
+                                                                 "taken": {"type": "number"}}}},
+            # the part of a record a rateUpToCap threshold refused (capped rating)
+            "refused": {"type": "object", "required": ["volume", "reason"], "additionalProperties": False,
+                        "properties": {"volume": {"type": "number"}, "unit": {"type": "string"},
+                                       "reason": {"type": "array", "minItems": 1, "items": REASON}}}}},
         # the thresholds a record made an accumulator reach (seed 003)
         "event": {"type": "array", "items": {
             "type": "object", "additionalProperties": False,
@@ -723,3 +727,27 @@ def test_the_volume_is_given_per_unit(http: Any) -> None:
                                                                                     unit="message")]))
     [total] = _totals(http, product="line-1")
     assert sorted((v["unit"], v["value"]) for v in total["volume"]) == [("GB", 2), ("MB", 300), ("message", 4)]
+
+
+def test_the_part_a_cap_refused_is_stated_on_the_stored_usage() -> None:
+    """Capped rating (issue 12, item 5): a record cut at a rateUpToCap threshold is rated for
+    the part up to the cap; the usage states the rest and the threshold's reason."""
+    import datetime as dt
+
+    from bssrules.pricing.usage import RatedUsage, UsageRecord
+    from bssrules.services.usage import _rated_document
+
+    if "refused_volume" not in RatedUsage.__dataclass_fields__:
+        pytest.skip("capped rating (refused_volume) is not in the rating core yet")
+    now = dt.datetime(2026, 6, 3, 10, tzinfo=dt.timezone.utc)
+    record = UsageRecord("r-cap", "line-1", "data", now, Decimal(300), "MB", "data", True)
+    reason = {"code": "roamingBudgetReached", "label": "the roaming budget is used up",
+              "threshold": "mobile-usage/roaming-budget/budget-block"}
+    result = RatedUsage(record, "rated", (reason,), "mobile-usage", "roaming-data", None, "EUR", Decimal(100),
+                        Decimal("5.00"), refused_volume=Decimal(200))  # type: ignore[call-arg]
+    document = _rated_document({"usageDate": "2026-06-03T10:00:00Z", "usageType": "data"}, result, now)
+    assert document["status"] == "rated" and "rejectionReason" not in document
+    assert document["ratedBy"]["refused"] == {"volume": Decimal(200), "unit": "MB", "reason": [reason]}
+    problems = _schema_problems({**document, "id": "r-cap", "href": f"{USAGE}/r-cap", "@type": "Usage"},
+                                {"$ref": "#/definitions/Usage"})
+    assert not problems, problems
