@@ -4,12 +4,18 @@
    specifications, resource specifications, prices, categories and catalogs they need;
    some bundles, characteristic uses and relationships) and writes it as several YAML
    files with :mod:`bssrules.catalog.dump`.
-2. Times :func:`bssrules.catalog.loader.load_catalog` on that folder (parse, schema,
+2. Adds the rules of :mod:`benchmarks.rules_bench` (1,000 eligibility rules and 200
+   compatibility rules, on this catalog's offerings and categories) and times ``bssrules
+   check`` on the project, as a command: cold (no check cache), then with one catalog file
+   changed (the cache holds the others), then with nothing changed — each the best of
+   ``check_runs`` runs (the floor: the run least disturbed by whatever else the machine
+   does), with the CPU time it took (worker processes included).
+3. Times :func:`bssrules.catalog.loader.load_catalog` on that folder (parse, schema,
    model, cross-entity checks), then :func:`bssrules.services.catalog.load_catalog` into a fresh
    SQLite file (and into a PostgreSQL database it creates and drops when
    ``BSSRULES_BENCH_POSTGRES_URL`` is set), then the same load again (idempotent: nothing
    changes).
-3. Serves the SQLite file with uvicorn (one worker, 127.0.0.1, a free port) in a
+4. Serves the SQLite file with uvicorn (one worker, 127.0.0.1, a free port) in a
    subprocess and measures, with one keep-alive httpx client sending requests one after
    the other, the latency of three reads of productOffering.
 
@@ -22,6 +28,9 @@ import datetime as dt
 import math
 import os
 import random
+import re
+import resource
+import shutil
 import signal
 import socket
 import sqlite3
@@ -57,10 +66,14 @@ class Sizes:
     warmup: int  # unmeasured requests per endpoint first
     endpoint_budget_s: float  # an endpoint stops early after this long
     server_start_s: float = 60.0  # the server must answer within this
+    rules: int = 1_000  # eligibility rules of the project checked
+    compatibility_rules: int = 200
+    check_runs: int = 3  # each check figure is the best of this many runs
 
 
 FULL = Sizes(offerings=10_000, requests=2_000, warmup=50, endpoint_budget_s=20.0)
-QUICK = Sizes(offerings=500, requests=150, warmup=10, endpoint_budget_s=3.0)
+QUICK = Sizes(offerings=500, requests=150, warmup=10, endpoint_budget_s=3.0, rules=100, compatibility_rules=20,
+              check_runs=1)
 
 
 # ------------------------------------------------------------------------ the catalog
@@ -221,6 +234,87 @@ def write_catalog(folder: Path, offerings: int) -> tuple[int, int, int]:
         size += len(text.encode("utf-8"))
         entities += len(Catalog.from_file(catalog_file))
     return len(files), size, entities
+
+
+# ------------------------------------------------------------------------ the project's check
+
+
+RULES_FILE = "rules/rules.yaml"
+CHANGED_FILE = "offerings/offerings-01.yaml"  # the file edited between two checks
+
+
+def write_rules(folder: Path, sizes: Sizes) -> int:
+    """The rules of the rules benchmark, on this catalog's ids, as ``rules/rules.yaml``: bytes."""
+    from benchmarks import rules_bench
+
+    eligibility, _ = rules_bench.eligibility_rules(sizes.rules)
+    compatibility = rules_bench.compatibility_rules(sizes.compatibility_rules)
+    subcategories = [f"cat-{r}-{i:02d}" for i in range(1, SUBCATEGORIES_PER_ROOT + 1) for r in ROOT_CATEGORIES]
+
+    def ours(value: Any) -> Any:  # po-0042 -> po-00042, cat-07 -> a subcategory of this catalog
+        if isinstance(value, dict):
+            return {k: ours(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [ours(v) for v in value]
+        if isinstance(value, str) and re.fullmatch(r"po-\d{4}", value):
+            return f"po-{int(value[3:]):05d}"
+        if isinstance(value, str) and re.fullmatch(r"cat-\d{2}", value):
+            return subcategories[int(value[4:]) % len(subcategories)]
+        return value
+
+    text = rules_bench.rules_yaml([ours(eligibility), ours(compatibility)])
+    path = folder / RULES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return len(text.encode("utf-8"))
+
+
+@dataclass
+class CheckRun:
+    wall_s: float
+    cpu_s: float  # user + system, of the command and its worker processes
+    output: str
+
+
+def run_check(folder: Path, *options: str) -> CheckRun:
+    """``bssrules check FOLDER`` as a command (a fresh interpreter, as an editor runs it on save)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "bssrules.cli", "check", *options, str(folder)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"bssrules check failed on the generated project:\n{done.stderr[-3000:]}")
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return CheckRun(wall, cpu, done.stdout.strip())
+
+
+def measure_check(folder: Path, runs: int) -> list[tuple[str, CheckRun]]:
+    """Cold, one file changed, nothing changed: the best of ``runs`` each."""
+    changed = folder / CHANGED_FILE
+    original = changed.read_text(encoding="utf-8")
+
+    def cold() -> CheckRun:
+        shutil.rmtree(folder / ".bssrules-cache", ignore_errors=True)
+        return run_check(folder)
+
+    edits = iter(range(1, 1_000_000))
+
+    def one_changed() -> CheckRun:
+        run_check(folder)  # the cache holds every file
+        changed.write_text(original.replace("name: Offering 0\n", f"name: Offering 0 (edit {next(edits)})\n", 1),
+                           encoding="utf-8")
+        return run_check(folder)
+
+    figures = []
+    for label, measured in (("bssrules check: cold (no check cache)", cold),
+                            ("bssrules check: one file changed", one_changed),
+                            ("bssrules check: nothing changed", lambda: run_check(folder))):
+        best = min((measured() for _ in range(runs)), key=lambda r: r.wall_s)
+        figures.append((label, best))
+    changed.write_text(original, encoding="utf-8")
+    return figures
 
 
 # ------------------------------------------------------------------------ databases
@@ -451,6 +545,17 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         generate_s = time.perf_counter() - started
         print(f"catalog: {sizes.offerings:,} product offerings, {n_entities:,} entities in {n_files} YAML files "
               f"({n_bytes / 1e6:.1f} MB)", flush=True)
+
+        rules_bytes = write_rules(folder, sizes)
+        print(f"project: the catalog and {sizes.rules + sizes.compatibility_rules:,} rules "
+              f"({(n_bytes + rules_bytes) / 1e6:.1f} MB of YAML); each check figure is the best of "
+              f"{sizes.check_runs} run{'s' if sizes.check_runs > 1 else ''} of the command", flush=True)
+        print(f"{'check':<48} {'wall s':>8} {'CPU s':>8}", flush=True)
+        for label, figure in measure_check(folder, sizes.check_runs):
+            print(f"{label:<48} {figure.wall_s:>8.2f} {figure.cpu_s:>8.2f}", flush=True)
+            figures.append({"phase": label, "seconds": figure.wall_s, "cpu_seconds": figure.cpu_s})
+        # Wall times stretch with what else the machine runs: CPU times do not.
+        print(f"({figure.output}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)\n", flush=True)
 
         started = time.perf_counter()
         try:

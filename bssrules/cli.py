@@ -37,26 +37,36 @@ def _report_invalid(exc: InvalidSource) -> None:
 
 
 @app.command()
-def check(folders: list[Path] = typer.Argument(..., help="Folders to check: every catalog and rule .yaml/.yml inside.")
-          ) -> None:
-    """Validate catalog and rule folders; print every error and warning as file:line:column, exit 1 on errors."""
-    from bssrules.rules.project import load_project
+def check(folders: list[Path] = typer.Argument(..., help="Folders to check: every catalog and rule .yaml/.yml inside."),
+          no_cache: bool = typer.Option(False, "--no-cache", help="Check every file again, and keep nothing in "
+                                                                  "the folder's .bssrules-cache.")) -> None:
+    """Validate catalog and rule folders; print every error and warning as file:line:column, exit 1 on errors.
+
+    What each file says on its own is kept in FOLDER/.bssrules-cache (by content): an unchanged
+    file is not checked again, while everything across files always is."""
+    from bssrules.rules.project import check_project
 
     failed = False
     for folder in folders:
         try:
-            project = load_project(folder)
+            result = check_project(folder, cache=not no_cache)
         except InvalidSource as exc:
             _report_invalid(exc)
             failed = True
             continue
-        for warning in project.warnings:
+        if result.errors:
+            _report_invalid(InvalidSource(result.diagnostics))
+            failed = True
+            continue
+        for warning in result.warnings:
             print(str(warning), file=sys.stderr)
-        catalog, rules = project.catalog, project.rules
-        out.print(f"[green]ok[/] {escape(str(folder))}: {len(catalog)} catalog entities "
-                  f"({len(catalog.offerings)} offerings, {len(catalog.prices)} prices), "
-                  f"{_plural(len(rules), 'rule set')}, {_plural(len(rules.tests), 'rule test')}"
-                  + (f", {_plural(len(project.warnings), 'warning')}" if project.warnings else ""))
+        entities = sum(result.entities.values())
+        out.print(f"[green]ok[/] {escape(str(folder))}: {entities} catalog entities "
+                  f"({result.entities.get('productOffering', 0)} offerings, "
+                  f"{result.entities.get('productOfferingPrice', 0)} prices), "
+                  f"{_plural(result.rule_sets, 'rule set')}, {_plural(result.tests, 'rule test')}"
+                  + (f", {_plural(len(result.warnings), 'warning')}" if result.warnings else ""),
+                  soft_wrap=True)  # one line, however long the folder's name
     raise typer.Exit(1 if failed else 0)
 
 

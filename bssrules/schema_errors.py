@@ -1,18 +1,27 @@
 """Turning jsonschema and pydantic errors into positioned, readable diagnostics.
 
-Shared by every YAML format of bssrules (catalog now, rule sets later): a message says
-what was expected, an unknown key or enum value gets a "did you mean".
+Shared by every YAML format of bssrules (catalogs, rule files): a message says what was
+expected, an unknown key or enum value gets a "did you mean". :class:`SchemaCheck` first
+asks a validator compiled from the schema whether a value is valid at all (most are): only
+an invalid value is walked by jsonschema for its errors.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+import numbers
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, TypeVar
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from bssrules.errors import Diagnostic, did_you_mean
 from bssrules.yaml_source import SourceDocument
+
+if TYPE_CHECKING:  # jsonschema is imported when a value is invalid (or a validator is asked for)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
@@ -58,20 +67,54 @@ def _narrow(error: ValidationError) -> list[ValidationError]:
     non_null = [i for i in branches if options[i].get("type") != "null"]
     if len(non_null) == 1:
         return [leaf for sub in branches[non_null[0]] for leaf in _narrow(sub)]
+    from jsonschema.exceptions import best_match
+
     return _narrow(best_match(error.context))
 
 
-def schema_diagnostics(validator: Draft202012Validator, doc: SourceDocument) -> list[Diagnostic]:
-    """Every schema violation of ``doc``, positioned and phrased for a catalog manager."""
+_NOTHING = object()
+
+
+def schema_diagnostics(validator: Draft202012Validator, doc: SourceDocument, data: Any = _NOTHING,
+                       base: tuple[str | int, ...] = ()) -> list[Diagnostic]:
+    """Every schema violation of ``doc`` (or of ``data``, the node at ``base`` in it),
+    positioned and phrased for a catalog manager."""
     found: list[Diagnostic] = []
-    for raw in validator.iter_errors(doc.data):
+    for raw in validator.iter_errors(doc.data if data is _NOTHING else data):
         for error in _narrow(raw):
-            found.extend(d for d in _convert(error, doc) if d not in found)
+            found.extend(d for d in _convert(error, doc, base) if d not in found)
     return found
 
 
-def _convert(error: ValidationError, doc: SourceDocument) -> Iterable[Diagnostic]:
-    path = tuple(error.absolute_path)
+class SchemaCheck:
+    """A JSON Schema with its fast validity test: the errors of a valid value are not looked for."""
+
+    def __init__(self, schema: Mapping[str, Any]):
+        self.schema = schema
+        self._validator: Draft202012Validator | None = None
+        try:
+            self.is_valid: Callable[[Any], bool] = compile_schema(schema)
+        except NotCompilable:  # a keyword the compiler does not know: jsonschema decides alone
+            self.is_valid = lambda value: self.validator.is_valid(value)
+
+    @property
+    def validator(self) -> Draft202012Validator:
+        """The jsonschema validator of the schema (what says what is wrong)."""
+        if self._validator is None:
+            from jsonschema import Draft202012Validator
+
+            self._validator = Draft202012Validator(self.schema)
+        return self._validator
+
+    def diagnostics(self, doc: SourceDocument, data: Any = _NOTHING,
+                    base: tuple[str | int, ...] = ()) -> list[Diagnostic]:
+        """:func:`schema_diagnostics`, at once when the value is valid."""
+        value = doc.data if data is _NOTHING else data
+        return [] if self.is_valid(value) else schema_diagnostics(self.validator, doc, value, base)
+
+
+def _convert(error: ValidationError, doc: SourceDocument, base: tuple[str | int, ...] = ()) -> Iterable[Diagnostic]:
+    path = base + tuple(error.absolute_path)
     kind, schema, value = error.validator, _schema(error), error.instance
     if kind == "additionalProperties" and isinstance(value, dict):
         allowed = list(schema.get("properties", {}))
@@ -107,11 +150,327 @@ def _convert(error: ValidationError, doc: SourceDocument) -> Iterable[Diagnostic
     yield doc.diagnostic(path, error.message, code="invalid")
 
 
-def pydantic_diagnostics(error: PydanticError, doc: SourceDocument, base: tuple[str | int, ...]) -> list[Diagnostic]:
-    """The errors of a model built from the node at ``base`` of ``doc``, positioned."""
+def pydantic_diagnostics(error: PydanticError, doc: SourceDocument, base: tuple[str | int, ...],
+                         remap: Callable[[tuple[str | int, ...]], tuple[str | int, ...]] | None = None
+                         ) -> list[Diagnostic]:
+    """The errors of a model built from the node at ``base`` of ``doc``, positioned (``remap``
+    turns a path inside the model's input into the path inside the node)."""
     found = []
     for item in error.errors(include_url=False):
         message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         loc = tuple(part for part in item["loc"] if not (isinstance(part, str) and "[" in part))
-        found.append(doc.diagnostic(base + loc, message, code="invalid"))
+        found.append(doc.diagnostic(base + (remap(loc) if remap else loc), message, code="invalid"))
     return found
+
+
+M = TypeVar("M", bound=BaseModel)
+NodePath = tuple[str | int, ...]
+
+
+@dataclass
+class Lenient(Generic[M]):
+    """A model read leniently: ``valid`` when the item is; otherwise ``partial``, what is
+    left of it once the fields (or the items of ``by_item`` lists) in error are set aside."""
+
+    valid: M | None
+    partial: M | None
+    more: list[Diagnostic]  # the model's errors, besides the schema's
+    set_aside: set[str | None] = field(default_factory=set)  # fields (None: the item as a whole)
+    kept: dict[str, list[int]] = field(default_factory=dict)  # by_item list -> indexes of the items kept
+
+    def path(self, path: NodePath) -> NodePath:
+        """A path inside ``partial`` as a path inside the item."""
+        if len(path) >= 2 and path[0] in self.kept and isinstance(path[1], int):
+            return (path[0], self.kept[str(path[0])][path[1]]) + path[2:]
+        return path
+
+
+def lenient_model(model_type: type[M], item: Any, doc: SourceDocument, base: NodePath, problems: list[Diagnostic],
+                  placeholders: Mapping[str, Any] = {}, by_item: tuple[str, ...] = (),
+                  field_by_field: bool = False) -> Lenient[M]:
+    """Validate the node at ``base`` of ``doc`` whose schema errors are ``problems``.
+
+    An invalid item is read again without what is in error, so that the rest of it is still
+    checked: the model's errors of other fields are new and reported (in ``more``); those
+    that may follow from what was set aside are not — an error of the item as a whole is
+    reported only when nothing the model knows was set aside. Missing or invalid fields
+    named in ``placeholders`` take their placeholder values. With ``field_by_field``, an
+    item refused as a whole still has a ``partial``: its valid fields, each validated alone
+    (the checks across its fields not made) — enough to see what it refers to."""
+    if not isinstance(item, dict):
+        return Lenient(None, None, [], {None})
+    more: list[Diagnostic] = []
+    if not problems:
+        try:
+            model = model_type.model_validate(item)
+            return Lenient(model, model, [])
+        except PydanticError as exc:
+            more = pydantic_diagnostics(exc, doc, base)
+    fields: set[str | None] = set()
+    items: dict[str, set[int]] = {}
+
+    def set_aside(found: list[Diagnostic]) -> None:
+        for d in found:
+            name, index = _part(d.path, base, 0), _part(d.path, base, 1)
+            if name in by_item and isinstance(index, int):
+                items.setdefault(str(name), set()).add(index)
+            else:
+                fields.add(None if name is None else str(name))
+
+    set_aside(problems or more)
+    known = {f.alias or name for name, f in model_type.model_fields.items()}
+    new = bool(problems)  # after the schema's errors, the model has not spoken yet
+    filled = {k for k in placeholders if k in fields or k not in item}
+    # A field the model knows, set aside (or misspelt: an unknown key close to one), may be
+    # what an error of the item as a whole speaks of.
+    misspelt = {f for f in fields if f is not None and f not in known and did_you_mean(f, known)}
+    whole = not items and not filled and not fields & known and not misspelt
+    for _ in range(4):  # each round sets aside what the model still refuses
+        kept = {name: [i for i in range(len(item[name])) if i not in items[name]] for name in items
+                if isinstance(item.get(name), list)}
+        data = {k: v for k, v in item.items() if k not in fields}
+        data.update({name: [item[name][i] for i in indexes] for name, indexes in kept.items()})
+        data.update({k: v for k, v in placeholders.items() if k in fields or k not in data})
+        lenient: Lenient[M] = Lenient(None, None, more, fields, kept)
+        try:
+            lenient.partial = model_type.model_validate(data)
+            return lenient
+        except PydanticError as exc:
+            again = pydantic_diagnostics(exc, doc, base, lenient.path)
+        if new:
+            more += [d for d in again if _new(d, base, item, fields, items, whole)]
+            new = False
+        if any(_part(d.path, base, 0) is None for d in again):
+            partial = _fields_alone(model_type, data) if field_by_field else None
+            return Lenient(None, partial, more, fields | {None}, kept)
+        set_aside(again)
+    return Lenient(None, None, more, fields | {None})
+
+
+def _fields_alone(model_type: type[M], data: dict[str, Any]) -> M | None:
+    """A model of the fields of ``data`` that are valid each on its own (None without an id)."""
+    values: dict[str, Any] = {}
+    for name, info in model_type.model_fields.items():
+        key = info.alias or name
+        if key in data:
+            try:
+                values[name] = _field_adapter(model_type, name).validate_python(data[key])
+            except PydanticError:
+                continue
+    return model_type.model_construct(**values) if "id" in values else None
+
+
+@lru_cache(maxsize=None)
+def _field_adapter(model_type: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    return TypeAdapter(model_type.model_fields[name].rebuild_annotation())
+
+
+def _part(path: NodePath, base: NodePath, depth: int) -> str | int | None:
+    return path[len(base) + depth] if len(path) > len(base) + depth else None
+
+
+def _new(d: Diagnostic, base: NodePath, item: dict[str, Any], fields: set[str | None], items: dict[str, set[int]],
+         whole: bool) -> bool:
+    """Whether a model error of an item read without what is in error is news."""
+    name = _part(d.path, base, 0)
+    if name is None:
+        return whole
+    if name not in item or name in fields:
+        return False  # missing (the schema said so) or set aside
+    index = _part(d.path, base, 1)
+    return name not in items or isinstance(index, int) and index not in items[str(name)]
+
+
+# ------------------------------------------------------------- the compiled validity test
+
+
+class NotCompilable(ValueError):
+    """A schema that uses what :func:`compile_schema` does not know."""
+
+
+Check = Callable[[Any], bool]
+# Keywords that never make a value invalid (format is an annotation: no format checker is used).
+_ANNOTATIONS = {"title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated",
+                "readOnly", "writeOnly", "format", "$defs", "definitions"}
+
+
+def _is_integer(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or isinstance(value, float) and value.is_integer()
+
+
+_TYPES: dict[str, Check] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": _is_integer,
+    "number": lambda v: isinstance(v, numbers.Number) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+}
+
+
+def _equal(one: Any, two: Any) -> bool:
+    """Equality as JSON Schema means it: true is not 1, lists and mappings compare item by item."""
+    if isinstance(one, str) or isinstance(two, str):
+        return bool(one == two)
+    if isinstance(one, list) and isinstance(two, list):
+        return len(one) == len(two) and all(_equal(a, b) for a, b in zip(one, two))
+    if isinstance(one, dict) and isinstance(two, dict):
+        return one.keys() == two.keys() and all(_equal(one[k], two[k]) for k in one)
+    if isinstance(one, bool) or isinstance(two, bool):
+        return one is two
+    return bool(one == two)
+
+
+def compile_schema(schema: Mapping[str, Any]) -> Check:
+    """A function telling whether a value is valid under ``schema`` (JSON Schema 2020-12,
+    the keywords bssrules' schemas use; local ``$ref`` only), exactly as jsonschema would
+    say, without collecting errors. :class:`NotCompilable` for any other keyword."""
+    refs: dict[str, Check] = {}
+
+    def resolve(ref: str) -> Check:
+        if ref not in refs:
+            if not ref.startswith("#/"):
+                raise NotCompilable(ref)
+            target: Any = schema
+            for part in ref[2:].split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            cell: list[Check] = []
+            refs[ref] = lambda value: cell[0](value)  # a schema may refer to itself
+            cell.append(build(target))
+        return refs[ref]
+
+    def build(node: Any) -> Check:
+        if node is True or node == {}:
+            return lambda value: True
+        if node is False:
+            return lambda value: False
+        if not isinstance(node, Mapping):
+            raise NotCompilable(repr(node))
+        unknown = set(node) - _KEYWORDS - _ANNOTATIONS
+        if unknown:
+            raise NotCompilable(", ".join(sorted(unknown)))
+        checks = [check for keyword in node if keyword in _KEYWORDS
+                  for check in [_keyword(keyword, node, build, resolve)] if check is not None]
+        if not checks:
+            return lambda value: True
+        if len(checks) == 1:
+            return checks[0]
+
+        def every(value: Any) -> bool:
+            for check in checks:
+                if not check(value):
+                    return False
+            return True
+
+        return every
+
+    return build(schema)
+
+
+_KEYWORDS = {"type", "enum", "const", "properties", "required", "additionalProperties", "items", "minItems",
+             "maxItems", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
+             "exclusiveMaximum", "anyOf", "allOf", "oneOf", "not", "if", "then", "else", "$ref"}
+
+
+def _keyword(keyword: str, node: Mapping[str, Any], build: Callable[[Any], Check],
+             resolve: Callable[[str], Check]) -> Check | None:
+    """The check of one keyword of a schema object (None: nothing to check, or checked
+    along with another keyword)."""
+    value = node[keyword]
+    if keyword == "type":
+        types = [_TYPES[t] for t in (value if isinstance(value, list) else [value])]
+        return types[0] if len(types) == 1 else lambda v: any(t(v) for t in types)
+    if keyword == "enum":
+        texts = frozenset(o for o in value if isinstance(o, str))
+        others = [o for o in value if not isinstance(o, str)]
+        return lambda v: v in texts if isinstance(v, str) else any(_equal(o, v) for o in others)
+    if keyword == "const":
+        return lambda v: _equal(v, value)
+    if keyword == "$ref":
+        return resolve(value)
+    if keyword == "properties":
+        return _object(node, build)
+    if keyword in ("required", "additionalProperties"):  # with properties, or else once
+        together = "properties" in node or keyword == "required" and "additionalProperties" in node
+        return None if together else _object(node, build)
+    if keyword == "items":
+        item = build(value)
+
+        def items(v: Any) -> bool:
+            if isinstance(v, list):
+                for i in v:
+                    if not item(i):
+                        return False
+            return True
+
+        return items
+    if keyword in ("minItems", "maxItems"):
+        low, high = (value, None) if keyword == "minItems" else (None, value)
+        return lambda v: not isinstance(v, list) or _within(len(v), low, high)
+    if keyword == "pattern":
+        search = re.compile(value).search
+        return lambda v: not isinstance(v, str) or search(v) is not None
+    if keyword in ("minLength", "maxLength"):
+        low, high = (value, None) if keyword == "minLength" else (None, value)
+        return lambda v: not isinstance(v, str) or _within(len(v), low, high)
+    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        number = _TYPES["number"]
+        test: Callable[[Any], bool] = {"minimum": lambda v: v >= value, "maximum": lambda v: v <= value,
+                                       "exclusiveMinimum": lambda v: v > value,
+                                       "exclusiveMaximum": lambda v: v < value}[keyword]
+        return lambda v: not number(v) or test(v)
+    if keyword in ("anyOf", "allOf", "oneOf"):
+        branches = [build(b) for b in value]
+        if keyword == "anyOf":
+            def any_of(v: Any) -> bool:
+                for branch in branches:
+                    if branch(v):
+                        return True
+                return False
+
+            return any_of
+        if keyword == "allOf":
+            return lambda v: all(b(v) for b in branches)
+        return lambda v: sum(1 for b in branches if b(v)) == 1
+    if keyword == "not":
+        negated = build(value)
+        return lambda v: not negated(v)
+    if keyword == "if":
+        condition = build(value)
+        then = build(node.get("then", True))
+        otherwise = build(node.get("else", True))
+        return lambda v: then(v) if condition(v) else otherwise(v)
+    return None  # then, else: with if
+
+
+def _within(size: int, low: int | None, high: int | None) -> bool:
+    return (low is None or size >= low) and (high is None or size <= high)
+
+
+def _object(node: Mapping[str, Any], build: Callable[[Any], Check]) -> Check:
+    """properties, required and additionalProperties of one schema object, as one check."""
+    properties = {name: build(sub) for name, sub in node.get("properties", {}).items()}
+    required = list(node.get("required", ()))
+    additional_schema = node.get("additionalProperties", True)
+    closed = additional_schema is False
+    additional = None if additional_schema is True or closed else build(additional_schema)
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, dict):
+            return True
+        for name in required:
+            if name not in value:
+                return False
+        for key, item in value.items():
+            sub = properties.get(key)
+            if sub is not None:
+                if not sub(item):
+                    return False
+            elif closed or additional is not None and not additional(item):
+                return False
+        return True
+
+    return check

@@ -1,20 +1,34 @@
 """Reading authored YAML with the position of every node.
 
-ruamel.yaml's composer (C-accelerated) gives every node its line and column; this
-module turns a file into plain JSON-like data (dicts, lists, str, int, Decimal, bool,
-None; dates become ISO strings) plus a map from JSON path to ``(line, column)`` so that
-any later check can point at the exact spot in the file.
+The events of ruamel.yaml's C parser give every node its line and column (the composer
+takes over for anchors, aliases, merge keys, tags and errors); this module turns a file
+into plain JSON-like data (dicts, lists, str, int, Decimal, bool, None; dates stay as
+written) plus a map from JSON path to ``(line, column)`` so that any later check can point
+at the exact spot in the file. A repeated key is reported and the rest of the file read.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import implicit_resolvers
+
+CParser: Any
+try:  # ruamel.yaml.clib's parser, installed with ruamel.yaml on CPython
+    from ruamel.yaml import cyaml
+
+    CParser = getattr(cyaml, "CParser")
+except ImportError:  # pragma: no cover - the composer reads everything then
+    CParser = None
 
 from bssrules.errors import Diagnostic
 
@@ -23,23 +37,49 @@ Path_ = tuple[str | int, ...]
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-@dataclass
 class SourceDocument:
-    """One parsed YAML file: its plain data and where each path came from."""
+    """One parsed YAML file: its plain data and where each path came from.
 
-    file: str
-    data: Any
-    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    Positions are looked for only when asked for (a valid file never needs them): a
+    document read without them reads its text again, once, the first time."""
+
+    def __init__(self, file: str, data: Any, positions: dict[Path_, tuple[int, int]] | None = None,
+                 key_positions: dict[Path_, tuple[int, int]] | None = None, text: str | None = None):
+        self.file, self.data = file, data
+        self._positions, self._key_positions, self._text = positions, key_positions, text
+
+    @property
+    def positions(self) -> dict[Path_, tuple[int, int]]:
+        """(line, column) of every node by path (of a mapping's value: of its key, when it is
+        not a scalar)."""
+        if self._positions is None:
+            self._locate()
+        assert self._positions is not None
+        return self._positions
+
+    @property
+    def key_positions(self) -> dict[Path_, tuple[int, int]]:
+        """(line, column) of the key of every mapping entry, by the entry's path."""
+        if self._key_positions is None:
+            self._locate()
+        assert self._key_positions is not None
+        return self._key_positions
+
+    def _locate(self) -> None:
+        reading = _Reading(self.file)
+        if self._text is not None:
+            _read_events(self._text, reading, located=True)  # it was read so once already
+        self._positions, self._key_positions = reading.positions, reading.key_positions
 
     def position(self, path: Path_) -> tuple[int, int]:
         """(line, column), 1-based, of the deepest node of ``path`` that has a position."""
         path = tuple(path)
+        positions = self.positions
         while path:
-            if path in self.positions:
-                return self.positions[path]
+            if path in positions:
+                return positions[path]
             path = path[:-1]
-        return self.positions.get((), (1, 1))
+        return positions.get((), (1, 1))
 
     def diagnostic(self, path: Path_, message: str, *, suggestion: str | None = None,
                    code: str = "invalid", at_key: bool = False, severity: str = "error") -> Diagnostic:
@@ -50,16 +90,11 @@ class SourceDocument:
 
 
 _TAG = "tag:yaml.org,2002:"
+_STR, _MERGE = _TAG + "str", _TAG + "merge"
 
 
-class _DuplicateKey(Exception):
-    def __init__(self, key: str, first: Any, again: Any):
-        self.key, self.first, self.again = key, first, again
-
-
-def _scalar(node: Node) -> Any:
-    """The value of a scalar node (any node that is neither a mapping nor a sequence)."""
-    tag, text = node.tag, node.value
+def _value(tag: Any, text: str) -> Any:
+    """The value of a scalar of a resolved tag (any tag but the core ones leaves the text)."""
     if tag == _TAG + "null":
         return None
     if tag == _TAG + "bool":
@@ -82,15 +117,14 @@ def _scalar(node: Node) -> Any:
         if value is None or not value.is_finite():
             return float(text.replace(".", "", 1)) if text.lower().lstrip("+-") in (".inf", ".nan") else text
         return value
-    if tag == _TAG + "timestamp":
-        return _timestamp(text)
+    # Timestamps are kept as written: a field that wants an instant parses it (and checks
+    # the calendar); free text that happens to look like a date is left alone.
     return text
 
 
-def _timestamp(text: str) -> str:
-    # Kept as written: a field that wants an instant parses it (and checks the calendar);
-    # free text that happens to look like a date is left alone.
-    return text
+def _scalar(node: Node) -> Any:
+    """The value of a scalar node (any node that is neither a mapping nor a sequence)."""
+    return _value(node.tag, node.value)
 
 
 def _mapping_pairs(node: MappingNode) -> list[tuple[Node, Node]]:
@@ -98,7 +132,7 @@ def _mapping_pairs(node: MappingNode) -> list[tuple[Node, Node]]:
     pairs: list[tuple[Node, Node]] = []
     merged: list[tuple[Node, Node]] = []
     for key, value in node.value:
-        if key.tag == _TAG + "merge":
+        if key.tag == _MERGE:
             sources = value.value if isinstance(value, SequenceNode) else [value]
             for source in sources:
                 if isinstance(source, MappingNode):
@@ -109,25 +143,49 @@ def _mapping_pairs(node: MappingNode) -> list[tuple[Node, Node]]:
     return [(k, v) for k, v in merged if k.value not in explicit] + pairs
 
 
-def _plain(node: Node, path: Path_, positions: dict[Path_, tuple[int, int]],
-           key_positions: dict[Path_, tuple[int, int]]) -> Any:
+@dataclass
+class _Reading:
+    """What reading one document collects besides its data."""
+
+    file: str
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=lambda: {(): (1, 1)})
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    duplicates: list[Diagnostic] = field(default_factory=list)
+
+    def duplicate(self, key: str, line: int, column: int, first_line: int) -> None:
+        # Reported once, at the repeated key; the first value is kept and the rest of the
+        # file is read and checked as usual (the repeated value is not).
+        self.duplicates.append(Diagnostic(self.file, line, column, f"duplicate key '{key}' (first at line "
+                                          f"{first_line})", code="yamlSyntax"))
+
+    def aside(self) -> "_Reading":
+        """Where the value of a repeated key is read to: its positions are not the document's."""
+        return _Reading(self.file, duplicates=self.duplicates)
+
+
+def _plain(node: Node, path: Path_, reading: _Reading) -> Any:
+    positions, key_positions = reading.positions, reading.key_positions
     if isinstance(node, MappingNode):
         result: dict[str, Any] = {}
         first_keys: dict[str, Node] = {}
         for key_node, value_node in _mapping_pairs(node):
             key = str(_scalar(key_node)) if isinstance(key_node, ScalarNode) else str(key_node.value)
-            if key in first_keys and first_keys[key] is not key_node:
-                raise _DuplicateKey(key, first_keys[key], key_node)
+            key_mark = key_node.start_mark
+            if key in first_keys:
+                if first_keys[key] is not key_node:
+                    reading.duplicate(key, key_mark.line + 1, key_mark.column + 1,
+                                      first_keys[key].start_mark.line + 1)
+                    _plain(value_node, path + (key,), reading.aside())
+                continue
             first_keys[key] = key_node
             child = path + (key,)
-            key_mark = key_node.start_mark
             key_positions[child] = (key_mark.line + 1, key_mark.column + 1)
             if isinstance(value_node, ScalarNode):
                 mark = value_node.start_mark
                 positions[child] = (mark.line + 1, mark.column + 1)
             else:
                 positions[child] = key_positions[child]
-            result[key] = _plain(value_node, child, positions, key_positions)
+            result[key] = _plain(value_node, child, reading)
         return result
     if isinstance(node, SequenceNode):
         items = []
@@ -135,14 +193,13 @@ def _plain(node: Node, path: Path_, positions: dict[Path_, tuple[int, int]],
             child = path + (index,)
             mark = item.start_mark
             positions[child] = (mark.line + 1, mark.column + 1)
-            items.append(_plain(item, child, positions, key_positions))
+            items.append(_plain(item, child, reading))
         return items
     return _scalar(node)
 
 
 def _compose(text: str) -> Node | None:
-    # The C-accelerated composer first: parsing is most of a catalog load, and positions
-    # come with every node (start_mark). libyaml is stricter than YAML 1.2 in a few corners
+    # The C-accelerated composer first; libyaml is stricter than YAML 1.2 in a few corners
     # (a ':' inside a plain scalar in a flow mapping): the pure composer decides those, and
     # its error is the one reported.
     node: Node | None
@@ -153,38 +210,182 @@ def _compose(text: str) -> Node | None:
     return node
 
 
-def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
-    """Parse YAML text; on a syntax error return no document and a positioned diagnostic."""
+def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocument | None, list[Diagnostic]]:
+    """Parse YAML text; on a syntax error return no document and a positioned diagnostic.
+
+    A repeated key is reported (at the repetition) without losing the document: the first
+    value is kept, and everything else in the file is read as usual. The positions of the
+    nodes are read when first asked for, or at once when ``located`` (they will be)."""
+    reading = _Reading(file)
     try:
-        node = _compose(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = " ".join(part for part in (exc.context, exc.problem) if part)
-        return None, [Diagnostic(file, line, col, f"YAML syntax error: {message}", code="yamlSyntax")]
-    positions: dict[Path_, tuple[int, int]] = {(): (1, 1)}
-    key_positions: dict[Path_, tuple[int, int]] = {}
-    if node is None:
-        return SourceDocument(file, None, positions, key_positions), []
-    try:
-        data = _plain(node, (), positions, key_positions)
-    except _DuplicateKey as dup:
-        mark, first = dup.again.start_mark, dup.first.start_mark
-        return None, [Diagnostic(file, mark.line + 1, mark.column + 1,
-                                 f"duplicate key '{dup.key}' (first at line {first.line + 1})", code="yamlSyntax")]
-    except RecursionError:
-        return None, [Diagnostic(file, 1, 1, "YAML nested too deeply (or a recursive alias)", code="yamlSyntax")]
-    return SourceDocument(file, data, positions, key_positions), []
+        try:
+            data = _read_events(text, reading, located)
+            if not located:
+                return SourceDocument(file, data, text=text), []
+        except _Repeated:  # a repeated key is reported with the line of the first: read with positions
+            data = _read_events(text, reading, located=True)
+    except _Unusual:
+        reading = _Reading(file)
+        try:
+            node = _compose(text)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            message = " ".join(part for part in (exc.context, exc.problem) if part)
+            return None, [Diagnostic(file, line, col, f"YAML syntax error: {message}", code="yamlSyntax")]
+        try:
+            data = None if node is None else _plain(node, (), reading)
+        except RecursionError:
+            return None, [Diagnostic(file, 1, 1, "YAML nested too deeply (or a recursive alias)", code="yamlSyntax")]
+    return SourceDocument(file, data, reading.positions, reading.key_positions), reading.duplicates
 
 
-def parse_file(path: Path, display_name: str | None = None) -> tuple[SourceDocument | None, list[Diagnostic]]:
-    """Parse one YAML file (UTF-8)."""
+# ------------------------------------------------------------- the fast reader
+
+# Composing nodes (a Python object and two marks per node) is most of the time of reading a
+# large catalog. The events of the C parser carry the same marks: the plain data and the
+# positions are built from them directly. Anything out of the ordinary (anchors, aliases,
+# merge keys, tags, directives, a non-scalar key, an error) is left to the composer above,
+# so both readers give the same document wherever the fast one answers.
+
+
+class _Unusual(Exception):
+    """The fast reader leaves this document to the composer."""
+
+
+class _Repeated(Exception):
+    """A repeated key, found while reading without positions."""
+
+
+def _core_resolvers() -> dict[str, list[tuple[str, Any]]]:
+    """ruamel.yaml's implicit resolvers of YAML 1.2, by first character."""
+    table: dict[str, list[tuple[str, Any]]] = {}
+    for versions, tag, regexp, first in implicit_resolvers:
+        if (1, 2) in versions:
+            for char in first:
+                table.setdefault(char, []).append((tag, regexp))
+    return table
+
+
+_RESOLVERS = _core_resolvers()
+
+
+def _plain_tag(text: str) -> str:
+    for tag, regexp in _RESOLVERS.get(text[:1], ()):
+        if regexp.match(text):
+            return str(tag)
+    return _STR
+
+
+def _read_events(text: str, reading: _Reading, located: bool) -> Any:
+    """The plain data of a one-document YAML text, from the C parser's events (when
+    ``located``, positions and repeated keys go to ``reading``; otherwise a repeated key
+    raises :class:`_Repeated`); :class:`_Unusual` when the composer must decide."""
+    if CParser is None:
+        raise _Unusual("no C parser")
+    parser = CParser(text)
+    get = parser.get_event
+    Where = tuple[dict[Path_, tuple[int, int]], dict[Path_, tuple[int, int]]]  # positions, key positions
+
+    def value(event: Any, path: Path_, where: Where | None) -> Any:
+        kind = type(event)
+        if event.anchor is not None:
+            raise _Unusual("anchor")
+        if kind is ScalarEvent:
+            if event.tag is not None:
+                raise _Unusual("tag")
+            text = event.value
+            if not event.implicit[0] or text[:1] not in _RESOLVERS:  # quoted, or plain text
+                return text
+            return _value(_plain_tag(text), text)
+        if event.tag is not None:
+            raise _Unusual("tag")
+        child: Path_ = path
+        if kind is MappingStartEvent:
+            result: dict[str, Any] = {}
+            while True:
+                key_event = get()
+                if type(key_event) is not ScalarEvent:
+                    if type(key_event) is MappingEndEvent:
+                        return result
+                    raise _Unusual("key")
+                if key_event.anchor is not None or key_event.tag is not None:
+                    raise _Unusual("key")
+                if key_event.implicit[0]:
+                    tag = _plain_tag(key_event.value)
+                    if tag == _MERGE:
+                        raise _Unusual("merge")
+                    key = str(_value(tag, key_event.value))
+                else:
+                    key = key_event.value
+                value_event = get()
+                if where is not None:
+                    positions, key_positions = where
+                    child = path + (key,)
+                    mark = key_event.start_mark
+                    if key in result:
+                        reading.duplicate(key, mark.line + 1, mark.column + 1, key_positions[child][0])
+                        value(value_event, child, ({}, {}))  # its positions are not the document's
+                        continue
+                    key_at = key_positions[child] = (mark.line + 1, mark.column + 1)
+                    if type(value_event) is ScalarEvent:
+                        mark = value_event.start_mark
+                        positions[child] = (mark.line + 1, mark.column + 1)
+                    else:
+                        positions[child] = key_at
+                elif key in result:
+                    raise _Repeated(key)
+                result[key] = value(value_event, child, where)
+        if kind is SequenceStartEvent:
+            items: list[Any] = []
+            while True:
+                item_event = get()
+                if type(item_event) is SequenceEndEvent:
+                    return items
+                if where is not None:
+                    mark = item_event.start_mark
+                    child = path + (len(items),)
+                    where[0][child] = (mark.line + 1, mark.column + 1)
+                items.append(value(item_event, child, where))
+        raise _Unusual("alias")
+
+    try:
+        get()  # the start of the stream
+        start = get()
+        if type(start) is StreamEndEvent:
+            return None
+        if start.version is not None or start.tags:
+            raise _Unusual("directive")
+        data = value(get(), (), (reading.positions, reading.key_positions) if located else None)
+        get()  # the end of the document
+        if type(get()) is not StreamEndEvent:
+            raise _Unusual("several documents")
+        return data
+    except (YAMLError, RecursionError) as exc:
+        raise _Unusual("error") from exc
+    finally:
+        parser.dispose()
+
+
+IDS_IN_TEXT = re.compile(r"""(?:^|[\s{,])["']?id["']?\s*:\s*["']?([A-Za-z0-9][A-Za-z0-9._:-]*)""", re.M)
+
+
+def ids_in_text(text: str) -> set[str]:
+    """Ids a YAML text seems to declare (``id: x``), read without parsing it: what a file
+    that cannot be parsed probably defines, so that references to it are not reported as
+    unknown while the file itself is broken."""
+    return set(IDS_IN_TEXT.findall(text))
+
+
+def parse_file(path: Path, display_name: str | None = None, located: bool = False
+               ) -> tuple[SourceDocument | None, list[Diagnostic]]:
+    """Parse one YAML file (UTF-8); see :func:`parse_text`."""
     name = display_name or str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         return None, [Diagnostic(name, 1, 1, f"not UTF-8 text: {exc.reason}", code="encoding")]
-    return parse_text(text, name)
+    return parse_text(text, name, located)
 
 
 def yaml_files(folder: Path) -> Iterator[Path]:

@@ -1,17 +1,20 @@
 """Checks across entities: references resolve, nothing nests into itself, offerings only
 restrict characteristics their specification has.
 
-They work on any :class:`Catalog` and report :class:`Problem` values (entity, path inside
-it, message, suggestion); the loader positions them in the YAML, the API turns them
-into error bodies.
+They work on :class:`Links` — what these checks need of an entity, small enough to be kept
+in the check cache of a project — built from any entity by :func:`links_of`, and report
+:class:`Problem` values (entity, path inside it, message, suggestion); the loader
+positions them in the YAML, the API turns them into error bodies.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 from bssrules.catalog.catalog import Catalog
-from bssrules.catalog.model import Characteristic, Entity, ProductOffering, show_value, value_matches_type
+from bssrules.catalog.model import (
+    Characteristic, Entity, ProductOffering, ProductSpecification, Ref, Scalar, show_value, value_matches_type,
+)
 from bssrules.errors import did_you_mean
 
 KnownIds = Callable[[str], set[str]]
@@ -29,35 +32,87 @@ class Problem:
     code: str = "invalid"
 
 
-def reference_problems(entity: Entity, known_ids: KnownIds) -> list[Problem]:
-    """References of ``entity`` that name nothing known, with the closest known id."""
+class Span(NamedTuple):
+    """The range of a characteristic: inclusive bounds."""
+
+    min: int
+    max: int
+
+
+class CharacteristicFacts(NamedTuple):
+    """What a characteristic use is checked against."""
+
+    name: str
+    value_type: str
+    values: tuple[Scalar, ...]
+    range: Span | None
+
+
+class Links(NamedTuple):
+    """What the checks across entities need of one entity.
+
+    ``uses`` (of an offering) and ``characteristics`` (of a specification) are None when they
+    are not known — the entity failed its own validation there — so that nothing is checked
+    against what could not be read."""
+
+    kind: str
+    id: str
+    refs: tuple[Ref, ...]
+    specification: str | None = None
+    uses: tuple[tuple[str, tuple[Scalar, ...]], ...] | None = ()
+    characteristics: tuple[CharacteristicFacts, ...] | None = ()
+
+
+def characteristic_facts(characteristic: Characteristic) -> CharacteristicFacts:
+    """What a characteristic use is checked against, of a characteristic."""
+    span = characteristic.range
+    return CharacteristicFacts(characteristic.name, characteristic.value_type, tuple(characteristic.values),
+                               Span(span.min, span.max) if span else None)
+
+
+def links_of(entity: Entity, uses_known: bool = True, characteristics_known: bool = True) -> Links:
+    """The links of an entity (``*_known=False``: that part of it failed validation)."""
+    refs = tuple(entity.refs())
+    if isinstance(entity, ProductOffering):
+        uses = tuple((u.name, tuple(u.values)) for u in entity.characteristic_uses) if uses_known else None
+        return Links(entity.kind, entity.id, refs, entity.product_specification, uses)
+    if isinstance(entity, ProductSpecification):
+        facts = tuple(map(characteristic_facts, entity.characteristics)) if characteristics_known else None
+        return Links(entity.kind, entity.id, refs, characteristics=facts)
+    return Links(entity.kind, entity.id, refs)
+
+
+def _reference_problems(links: Links, known_ids: KnownIds) -> list[Problem]:
     problems = []
-    for path, target_kind, target_id in entity.refs():
+    for path, target_kind, target_id in links.refs:
         known = known_ids(target_kind)
         if target_id not in known:
-            problems.append(Problem(entity.kind, entity.id, path,
-                                    f"unknown {target_kind} '{target_id}'",
+            problems.append(Problem(links.kind, links.id, path, f"unknown {target_kind} '{target_id}'",
                                     did_you_mean(target_id, known), "unknownReference"))
     return problems
 
 
-def characteristic_use_problems(offering: ProductOffering, characteristics: list[Characteristic]) -> list[Problem]:
-    """An offering's characteristic uses must name characteristics of its spec and allowed values."""
+def reference_problems(entity: Entity, known_ids: KnownIds) -> list[Problem]:
+    """References of ``entity`` that name nothing known, with the closest known id."""
+    return _reference_problems(links_of(entity), known_ids)
+
+
+def _use_problems(offering: Links, specification: str, characteristics: Iterable[CharacteristicFacts]
+                  ) -> list[Problem]:
     problems = []
     by_name = {c.name: c for c in characteristics}
-    for i, use in enumerate(offering.characteristic_uses):
-        spec_char = by_name.get(use.name)
+    for i, (name, values) in enumerate(offering.uses or ()):
+        spec_char = by_name.get(name)
         if spec_char is None:
             problems.append(Problem(offering.kind, offering.id, ("characteristicUses", i, "name"),
-                                    f"productSpecification '{offering.product_specification}' has no "
-                                    f"characteristic '{use.name}'", did_you_mean(use.name, by_name),
-                                    "unknownReference"))
+                                    f"productSpecification '{specification}' has no characteristic '{name}'",
+                                    did_you_mean(name, by_name), "unknownReference"))
             continue
-        for j, value in enumerate(use.values):
+        for j, value in enumerate(values):
             if not value_matches_type(value, spec_char.value_type):
                 message = f"value {show_value(value)} is not of valueType {spec_char.value_type}"
             elif spec_char.values and value not in spec_char.values:
-                message = (f"value {show_value(value)} is not one of the values of '{use.name}': "
+                message = (f"value {show_value(value)} is not one of the values of '{name}': "
                            f"{', '.join(map(str, spec_char.values))}")
             # a characteristic with a range is of valueType integer or number, which the value matched above
             elif spec_char.range and not spec_char.range.min <= value <= spec_char.range.max:  # type: ignore[operator]
@@ -66,6 +121,12 @@ def characteristic_use_problems(offering: ProductOffering, characteristics: list
                 continue
             problems.append(Problem(offering.kind, offering.id, ("characteristicUses", i, "values", j), message))
     return problems
+
+
+def characteristic_use_problems(offering: ProductOffering, characteristics: list[Characteristic]) -> list[Problem]:
+    """An offering's characteristic uses must name characteristics of its spec and allowed values."""
+    return _use_problems(links_of(offering), offering.product_specification or "",
+                         map(characteristic_facts, characteristics))
 
 
 def _cycle_problems(kind: str, edges: dict[str, list[str]], path: tuple[str, ...], what: str) -> list[Problem]:
@@ -93,32 +154,46 @@ def _cycle_problems(kind: str, edges: dict[str, list[str]], path: tuple[str, ...
     return problems
 
 
-def catalog_problems(catalog: Catalog, known_ids: KnownIds | None = None) -> list[Problem]:
-    """Every cross-entity problem of a catalog (references resolved against ``known_ids``,
-    by default the catalog's own ids)."""
-    lookup = known_ids or catalog.ids
+# The graphs that must have no cycle: (kind, first element of the edge's path, field, what).
+_GRAPHS = (("productOffering", "bundle", "bundle"), ("resourceSpecification", "children", "compound resource"),
+           ("category", "parent", "category parent"))
+
+
+def link_problems(entities: Sequence[Links], known_ids: KnownIds,
+                  in_graphs: Sequence[bool] | None = None) -> list[tuple[int, Problem]]:
+    """Every cross-entity problem of entities given by their links, with the index of the
+    entity each is about. Where an id is given twice, the first one counts. Cycles are
+    looked for among the entities ``in_graphs`` says (by default all)."""
     cache: dict[str, set[str]] = {}
 
     def known(kind: str) -> set[str]:  # one set per kind, not one per reference
         if kind not in cache:
-            cache[kind] = lookup(kind)
+            cache[kind] = known_ids(kind)
         return cache[kind]
 
-    problems: list[Problem] = []
-    for entity in catalog:
-        problems += reference_problems(entity, known)
-    for offering in catalog.offerings.values():
-        spec = catalog.product_specifications.get(offering.product_specification or "")
-        if spec is not None:
-            problems += characteristic_use_problems(offering, spec.characteristics)
-    problems += _cycle_problems("productOffering", {o.id: [b.offering for b in o.bundle]
-                                                    for o in catalog.offerings.values()}, ("bundle",), "bundle")
-    problems += _cycle_problems("resourceSpecification", {r.id: list(r.children)
-                                                          for r in catalog.resource_specifications.values()},
-                                ("children",), "compound resource")
-    problems += _cycle_problems("category", {c.id: [c.parent] if c.parent else []
-                                             for c in catalog.categories.values()}, ("parent",), "category parent")
-    return problems
+    first: dict[tuple[str, str], int] = {}
+    for index, links in enumerate(entities):
+        first.setdefault((links.kind, links.id), index)
+    found: list[tuple[int, Problem]] = []
+    for index, links in enumerate(entities):
+        found += [(index, p) for p in _reference_problems(links, known)]
+        if links.kind == "productOffering" and links.specification and links.uses:
+            spec = first.get(("productSpecification", links.specification))
+            facts = entities[spec].characteristics if spec is not None else None
+            if facts is not None:
+                found += [(index, p) for p in _use_problems(links, links.specification, facts)]
+    graphed = [i for i in range(len(entities)) if in_graphs is None or in_graphs[i]]
+    for kind, field, what in _GRAPHS:
+        edges = {entities[i].id: [target for path, _, target in entities[i].refs if path[0] == field]
+                 for i in graphed if entities[i].kind == kind and first[(kind, entities[i].id)] == i}
+        found += [(first[(kind, p.id)], p) for p in _cycle_problems(kind, edges, (field,), what)]
+    return found
+
+
+def catalog_problems(catalog: Catalog, known_ids: KnownIds | None = None) -> list[Problem]:
+    """Every cross-entity problem of a catalog (references resolved against ``known_ids``,
+    by default the catalog's own ids)."""
+    return [p for _, p in link_problems([links_of(e) for e in catalog], known_ids or catalog.ids)]
 
 
 def referrers(catalog_entities: Iterable[Entity], kind: str, id: str) -> list[tuple[str, str]]:

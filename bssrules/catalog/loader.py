@@ -2,27 +2,57 @@
 
 Every problem is reported at once, positioned as ``file:line:column``; nothing is
 returned unless the whole folder is valid.
+
+Checking is in two steps, so that a project's check can keep the first in a cache:
+
+1. each file alone (:func:`check_catalog_file`): schema, model, and the :class:`FoundEntity`
+   of every entity — also of one that failed its own validation, which is still known by
+   its id and, as far as it could be read, still checked for what it refers to;
+2. the files together (:func:`cross_file_diagnostics`): duplicate ids, references,
+   characteristic uses and cycles (:mod:`bssrules.catalog.checks`).
 """
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-
-from jsonschema import Draft202012Validator
-from pydantic import ValidationError
+from typing import Any, Callable, NamedTuple, Sequence
 
 from bssrules.catalog.catalog import Catalog, Origin
-from bssrules.catalog.checks import catalog_problems
-from bssrules.catalog.model import COLLECTIONS
+from bssrules.catalog.checks import KnownIds, Links, link_problems, links_of
+from bssrules.catalog.model import COLLECTIONS, Entity
 from bssrules.catalog.schema import catalog_schema
-from bssrules.errors import Diagnostic, InvalidSource
-from bssrules.schema_errors import pydantic_diagnostics, schema_diagnostics
-from bssrules.yaml_source import Path_, SourceDocument, parse_file, parse_text, yaml_files
+from bssrules.errors import Diagnostic, InvalidSource, did_you_mean
+from bssrules.schema_errors import SchemaCheck, lenient_model
+from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, parse_file, parse_text, yaml_files
+
+
+class FoundEntity(NamedTuple):
+    """An entity of a file as far as it could be read."""
+
+    base: Path_  # (collection, index) in its file
+    kind: str
+    id: str | None  # None: it has no id to be known by
+    links: Links | None  # None: too broken to check what it refers to
+    valid: bool  # it passed its own validation: it is part of the catalog
+
+
+class CatalogFileCheck(NamedTuple):
+    """What one catalog file says on its own: its diagnostics and entities."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    entities: tuple[FoundEntity, ...]
 
 
 @lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(catalog_schema())
+def _schemas() -> tuple[SchemaCheck, dict[str, SchemaCheck]]:
+    """The file's schema without its entities, and each collection's entity schema: an
+    entity's errors are looked for only when it is invalid, and only in it."""
+    schema = catalog_schema()
+    shell = {**schema, "properties": {name: {k: v for k, v in sub.items() if k != "items"}
+                                      for name, sub in schema["properties"].items()}}
+    items = {name: SchemaCheck({"$defs": schema["$defs"], **schema["properties"][name]["items"]})
+             for name in COLLECTIONS}
+    return SchemaCheck(shell), items
 
 
 def load_catalog(folder: Path | str) -> Catalog:
@@ -32,89 +62,187 @@ def load_catalog(folder: Path | str) -> Catalog:
     if not folder.is_dir():
         raise InvalidSource([Diagnostic(str(folder), 1, 1, "not a folder", code="notFound")])
     documents, diagnostics = [], []
+    declared: set[str] = set()  # ids written in the files that cannot be parsed
     files = list(yaml_files(folder))
     if not files:
         raise InvalidSource([Diagnostic(str(folder), 1, 1, "no .yaml or .yml file in this folder", code="empty")])
     for path in files:
-        doc, problems = parse_file(path, _display(path))
+        doc, problems = parse_file(path, _display(path), located=True)  # every entity's line is kept
         diagnostics += problems
-        if doc is not None and not is_rules_document(doc):
+        if doc is None:
+            declared |= ids_in_text(path.read_bytes().decode("utf-8", errors="replace"))
+        elif not is_rules_document(doc):
             documents.append(doc)
-    return catalog_from_documents(documents, diagnostics)
+    return catalog_from_documents(documents, diagnostics, declared)
 
 
 RULES_SECTIONS = ("ruleSets", "tests")
 
 
 def is_rules_document(doc: SourceDocument) -> bool:
-    """Rule files sit beside catalog files; they are told apart by their sections."""
-    return isinstance(doc.data, dict) and any(key in doc.data for key in RULES_SECTIONS)
+    """Rule files sit beside catalog files; they are told apart by their sections (a file
+    with no catalog section and a misspelt rules section is a rules file)."""
+    if not isinstance(doc.data, dict):
+        return False
+    if any(key in doc.data for key in RULES_SECTIONS):
+        return True
+    return not any(key in doc.data for key in (*COLLECTIONS, "formatVersion")) and any(
+        did_you_mean(str(key), RULES_SECTIONS) for key in doc.data)
 
 
 def load_catalog_text(text: str, file: str = "<text>") -> Catalog:
     """Load a catalog from a single YAML text (used by tests and the API's import)."""
-    doc, diagnostics = parse_text(text, file)
+    doc, diagnostics = parse_text(text, file, located=True)
     return catalog_from_documents([doc] if doc else [], diagnostics)
 
 
-def catalog_from_documents(documents: list[SourceDocument], diagnostics: list[Diagnostic] | None = None) -> Catalog:
-    """Validate parsed documents into one catalog, or raise with every diagnostic."""
-    catalog, found = check_catalog_documents(documents, diagnostics)
+def catalog_from_documents(documents: list[SourceDocument], diagnostics: list[Diagnostic] | None = None,
+                           declared: set[str] | frozenset[str] = frozenset()) -> Catalog:
+    """Validate parsed documents into one catalog, or raise with every diagnostic
+    (``declared``: ids written in files that could not be parsed, not reported as unknown)."""
+    catalog, found = check_catalog_documents(documents, diagnostics, declared)
     if found:
         raise InvalidSource(found)
     return catalog
 
 
-def check_catalog_documents(documents: list[SourceDocument], diagnostics: list[Diagnostic] | None = None
-                            ) -> tuple[Catalog, list[Diagnostic]]:
-    """The valid part of the catalog and every diagnostic (so rules can still be checked)."""
+def check_catalog_documents(documents: list[SourceDocument], diagnostics: list[Diagnostic] | None = None,
+                            declared: set[str] | frozenset[str] = frozenset()) -> tuple[Catalog, list[Diagnostic]]:
+    """The valid part of the catalog and every diagnostic."""
     diagnostics = list(diagnostics or [])
-    catalog = Catalog()
-    where: dict[tuple[str, str], tuple[SourceDocument, Path_]] = {}
-    # Ids of entities that failed their own validation still exist as far as references go:
-    # reporting every reference to them as unknown would bury the one real error.
-    invalid_ids: dict[str, set[str]] = {entity_type.kind: set() for entity_type in COLLECTIONS.values()}
+    checks, models = [], []
     for doc in documents:
-        if doc.data is None:
-            continue  # an empty file (only comments) is allowed
-        problems = schema_diagnostics(_validator(), doc)
-        diagnostics += problems
-        bad_paths = {d.path for d in problems}
-        if not isinstance(doc.data, dict):
-            continue
+        check, entities = check_catalog_file(doc)
+        checks.append(check)
+        models.append(entities)
+        diagnostics += check.diagnostics
+    diagnostics += cross_file_diagnostics(checks, lambda i: documents[i], declared)
+    return build_catalog(checks, models, lambda i: documents[i]), diagnostics
+
+
+def build_catalog(checks: Sequence[CatalogFileCheck], models: Sequence[Sequence[Entity | None]],
+                  document: Callable[[int], SourceDocument]) -> Catalog:
+    """The catalog of the valid entities (the first of an id), each with where it was authored."""
+    catalog = Catalog()
+    for number, (check, entities) in enumerate(zip(checks, models)):
+        for found, entity in zip(check.entities, entities):
+            if entity is not None and catalog.get(entity.kind, entity.id) is None:
+                catalog.add(entity, Origin(document(number).file, document(number).position(found.base)[0]))
+    return catalog
+
+
+# ------------------------------------------------------------- one file
+
+
+def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Entity | None]]:
+    """Check one catalog file alone; the models of its valid entities (None for the others)
+    come along, in the order of :attr:`CatalogFileCheck.entities`."""
+    if doc.data is None:
+        return CatalogFileCheck((), ()), []  # an empty file (only comments) is allowed
+    shell, item_schemas = _schemas()
+    diagnostics = shell.diagnostics(doc)
+    found: list[FoundEntity] = []
+    models: list[Entity | None] = []
+    if isinstance(doc.data, dict):
         for collection, entity_type in COLLECTIONS.items():
             items = doc.data.get(collection)
             if not isinstance(items, list):
                 continue
             for index, item in enumerate(items):
                 base: Path_ = (collection, index)
+                problems = item_schemas[collection].diagnostics(doc, item, base)
+                entity, more, links = _entity(entity_type, item, doc, base, problems)
+                diagnostics += problems + more
                 raw_id = item.get("id") if isinstance(item, dict) else None
-                if any(p[:2] == base for p in bad_paths):
-                    if isinstance(raw_id, str):
-                        invalid_ids[entity_type.kind].add(raw_id)
-                    continue  # already reported by the schema; pydantic would repeat it
-                try:
-                    entity = entity_type.model_validate(item)
-                except ValidationError as exc:
-                    diagnostics += pydantic_diagnostics(exc, doc, base)
-                    if isinstance(raw_id, str):
-                        invalid_ids[entity_type.kind].add(raw_id)
-                    continue
-                key = (entity.kind, entity.id)
-                if key in where:
-                    first_doc, first_path = where[key]
-                    line, _ = first_doc.position(first_path)
-                    diagnostics.append(doc.diagnostic(base + ("id",), f"duplicate {entity.kind} id '{entity.id}' "
-                                                      f"(first defined at {first_doc.file}:{line})",
-                                                      code="duplicateId"))
-                    continue
-                where[key] = (doc, base)
-                catalog.add(entity, Origin(doc.file, doc.position(base)[0]))
-    for problem in catalog_problems(catalog, lambda kind: catalog.ids(kind) | invalid_ids[kind]):
-        doc, base = where[(problem.kind, problem.id)]
-        diagnostics.append(doc.diagnostic(base + problem.path, problem.message,
-                                          suggestion=problem.suggestion, code=problem.code))
-    return catalog, diagnostics
+                id = entity.id if entity is not None else raw_id if isinstance(raw_id, str) else None
+                found.append(FoundEntity(base, entity_type.kind, id, links, entity is not None))
+                models.append(entity)
+    return CatalogFileCheck(tuple(diagnostics), tuple(found)), models
+
+
+# Placeholders for a missing or invalid id or name, so that the rest of an entity can be read.
+_PLACEHOLDERS = {"id": "x", "name": "?"}
+# Lists whose items are read one by one: an item in error is set aside, not the whole list.
+_BY_ITEM = ("characteristics", "characteristicUses", "bundle", "relationships", "relatedParties")
+
+
+def _entity(entity_type: type[Entity], item: Any, doc: SourceDocument, base: Path_, problems: list[Diagnostic]
+            ) -> tuple[Entity | None, list[Diagnostic], Links | None]:
+    """The model of a valid entity, the model's errors besides ``problems`` (the schema's),
+    and its links — for an invalid entity those of what is left once its invalid fields are
+    set aside, so that its references are still checked."""
+    read = lenient_model(entity_type, item, doc, base, problems, _PLACEHOLDERS, _BY_ITEM, field_by_field=True)
+    if read.valid is not None:
+        return read.valid, [], links_of(read.valid)
+    raw_id = item.get("id") if isinstance(item, dict) else None
+    if read.partial is None or not isinstance(raw_id, str):
+        return read.valid, read.more, None
+    # What an offering uses of a specification is checked against all its characteristics:
+    # with one of them set aside, against none.
+    characteristics_known = not read.set_aside & {"characteristics", None} and "characteristics" not in read.kept
+    links = links_of(read.partial, "characteristicUses" not in read.set_aside, characteristics_known)
+    # Paths of what is left are paths of the item again (an item set aside shifts the others).
+    refs = tuple((read.path(path), kind, id) for path, kind, id in links.refs)
+    return read.valid, read.more, links._replace(id=raw_id, refs=refs)
+
+
+# ------------------------------------------------------------- the files together
+
+
+def known_ids(checks: Sequence[CatalogFileCheck], also: set[str] | frozenset[str] = frozenset()) -> KnownIds:
+    """Ids known by kind: of every entity with an id (valid or not), and ``also`` (the ids a
+    file that could not be parsed seems to declare) of any kind."""
+    by_kind: dict[str, set[str]] = {entity_type.kind: set(also) for entity_type in COLLECTIONS.values()}
+    for check in checks:
+        for found in check.entities:
+            if found.id is not None:
+                by_kind[found.kind].add(found.id)
+    return lambda kind: by_kind.get(kind, set())
+
+
+def compound_children(checks: Sequence[CatalogFileCheck]) -> dict[str, list[str]]:
+    """The children of every valid compound resource specification (the first of an id)."""
+    children: dict[str, list[str]] = {}
+    for check in checks:
+        for found in check.entities:
+            if found.valid and found.links and found.kind == "resourceSpecification" and found.id not in children:
+                kids = [target for path, _, target in found.links.refs if path[0] == "children"]
+                if kids and found.id is not None:
+                    children[found.id] = kids
+    return children
+
+
+def cross_file_diagnostics(checks: Sequence[CatalogFileCheck], document: Callable[[int], SourceDocument],
+                           also_known: set[str] | frozenset[str] = frozenset()) -> list[Diagnostic]:
+    """Duplicate ids, references, characteristic uses and cycles across files (the file of
+    ``checks[i]`` is ``document(i)``, asked for only where a problem is)."""
+    diagnostics: list[Diagnostic] = []
+    first: dict[tuple[str, str], tuple[int, Path_]] = {}
+    located: list[tuple[int, Path_]] = []
+    links: list[Links] = []
+    valid: list[bool] = []  # only valid entities make cycles (an invalid one says why it is refused)
+    for number, check in enumerate(checks):
+        for found in check.entities:
+            if found.id is not None:
+                key = (found.kind, found.id)
+                if key in first:
+                    first_number, first_base = first[key]
+                    first_doc, doc = document(first_number), document(number)
+                    diagnostics.append(doc.diagnostic(
+                        found.base + ("id",), f"duplicate {found.kind} id '{found.id}' (first defined at "
+                                              f"{first_doc.file}:{first_doc.position(first_base)[0]})",
+                        code="duplicateId"))
+                else:
+                    first[key] = (number, found.base)
+            if found.links is not None:
+                located.append((number, found.base))
+                links.append(found.links)
+                valid.append(found.valid)
+    for index, problem in link_problems(links, known_ids(checks, also_known), valid):
+        number, base = located[index]
+        diagnostics.append(document(number).diagnostic(base + problem.path, problem.message,
+                                                        suggestion=problem.suggestion, code=problem.code))
+    return diagnostics
 
 
 def _display(path: Path) -> str:

@@ -12,9 +12,10 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
 
 from bssrules.catalog.catalog import Catalog
+from bssrules.catalog.types import ValidFor
 from bssrules.errors import did_you_mean
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compile import Atom, TooComplex, to_dnf, to_nnf
@@ -47,21 +48,32 @@ class Finding:
     code: str = "lint"
 
 
-def _unknown(catalog: Catalog, kind: str, id: str) -> tuple[str, str | None] | None:
-    if id in catalog.entities[kind]:
-        return None
-    return f"unknown {kind} '{id}'", did_you_mean(id, catalog.entities[kind])
-
-
 def reference_findings(rule_set: RuleSet, catalog: Catalog, compiled: CompiledRuleSet
                        ) -> list[tuple[Path, str, str | None]]:
     """References from a rule set to catalog items that do not exist."""
+    return unknown_references(rule_set_references(rule_set, compiled), lambda kind: set(catalog.entities[kind]))
+
+
+def unknown_references(references: Iterable[tuple[Path, str, str]], known_ids: Callable[[str], set[str]]
+                       ) -> list[tuple[Path, str, str | None]]:
+    """(path, message, suggestion) of each reference to a catalog id not known."""
     found: list[tuple[Path, str, str | None]] = []
+    known: dict[str, set[str]] = {}
+    for path, kind, id in references:
+        if kind not in known:
+            known[kind] = known_ids(kind)
+        if id not in known[kind]:
+            found.append((path, f"unknown {kind} '{id}'", did_you_mean(id, known[kind])))
+    return found
+
+
+def rule_set_references(rule_set: RuleSet, compiled: CompiledRuleSet) -> list[tuple[Path, str, str]]:
+    """(path, kind, id) of every catalog item a rule set names: in the fields of its rules,
+    and in the conditions on attributes whose values are ids."""
+    found: list[tuple[Path, str, str]] = []
 
     def check(path: Path, kind: str, id: str) -> None:
-        problem = _unknown(catalog, kind, id)
-        if problem:
-            found.append((path, *problem))
+        found.append((path, kind, id))
 
     for i, rule in enumerate(rule_set.rules):
         path: Path = ("rules", i)
@@ -100,28 +112,50 @@ def _field(kind: str) -> str:
     return kind  # the YAML field names the kind: resourceSpecification, productSpecification, productOffering
 
 
+class Version(NamedTuple):
+    """What the findings across the versions of a rule set need of one version."""
+
+    id: str
+    version: int
+    valid_for: ValidFor
+
+
 def lint_rule_book(book: RuleBook, catalog: Catalog | None = None, today: dt.date | None = None) -> list[Finding]:
     """Every finding over every rule set of the book."""
-    today = today or dt.datetime.now(dt.timezone.utc).date()
-    findings: list[Finding] = []
-    for versions in book.versions.values():
-        for a, b in itertools.combinations(versions, 2):
-            if a.definition.valid_for.overlaps(b.definition.valid_for):
-                findings.append(Finding(b.id, b.definition.version, ("validFor",),
-                                        f"versions {a.definition.version} and {b.definition.version} of rule set "
-                                        f"'{b.id}' are in force at the same time; version "
-                                        f"{b.definition.version} wins where they overlap", code="versionOverlap"))
-        for compiled in versions:
-            findings += _lint_rule_set(compiled, today, _superseded(compiled, versions))
+    findings = version_findings({id: [Version(c.id, c.definition.version, c.definition.valid_for) for c in versions]
+                                 for id, versions in book.versions.items()}, today)
+    for compiled in book:
+        findings += rule_set_findings(compiled)
     return findings
 
 
-def _superseded(compiled: CompiledRuleSet, versions: list[CompiledRuleSet]) -> bool:
+def version_findings(versions: Mapping[str, Sequence[Version]], today: dt.date | None = None) -> list[Finding]:
+    """Findings across the versions of each rule set (in force at once), and on the date
+    (ended: no longer applies, unless a later version takes over)."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    findings: list[Finding] = []
+    for of_one in versions.values():
+        ordered = sorted(of_one, key=lambda v: v.version)
+        for a, b in itertools.combinations(ordered, 2):
+            if a.valid_for.overlaps(b.valid_for):
+                findings.append(Finding(b.id, b.version, ("validFor",),
+                                        f"versions {a.version} and {b.version} of rule set '{b.id}' are in force at "
+                                        f"the same time; version {b.version} wins where they overlap",
+                                        code="versionOverlap"))
+        for one in ordered:
+            end = one.valid_for.end
+            if end is not None and end.date() <= today and not _superseded(one, ordered):
+                findings.append(Finding(one.id, one.version, ("validFor", "end"),
+                                        f"rule set '{one.id}' ended on {end.date().isoformat()}: it no longer applies",
+                                        code="ended"))
+    return findings
+
+
+def _superseded(one: Version, versions: Sequence[Version]) -> bool:
     """Whether a later version takes over when this one ends (its end is then no news)."""
-    end = compiled.definition.valid_for.end
-    return end is not None and any(
-        other.definition.version > compiled.definition.version and other.definition.valid_for.contains(end)
-        for other in versions)
+    end = one.valid_for.end
+    return end is not None and any(other.version > one.version and other.valid_for.contains(end)
+                                   for other in versions)
 
 
 class _Add(Protocol):
@@ -130,17 +164,14 @@ class _Add(Protocol):
     def __call__(self, path: Path, message: str, severity: str = "warning", code: str = "lint") -> None: ...
 
 
-def _lint_rule_set(compiled: CompiledRuleSet, today: dt.date, superseded: bool = False) -> list[Finding]:
+def rule_set_findings(compiled: CompiledRuleSet) -> list[Finding]:
+    """The findings on one rule set alone (whatever the date and the other versions)."""
     definition = compiled.definition
     out: list[Finding] = []
 
     def add(path: Path, message: str, severity: str = "warning", code: str = "lint") -> None:
         out.append(Finding(definition.id, definition.version, path, message, severity, code))
 
-    end = definition.valid_for.end
-    if end is not None and end.date() <= today and not superseded:
-        add(("validFor", "end"), f"rule set '{definition.id}' ended on {end.date().isoformat()}: it no longer applies",
-            code="ended")
     if isinstance(definition, CompatibilityRuleSet):
         _lint_compatibility(definition, add)
     if isinstance(definition, (UsageRuleSet, SplitBillingRuleSet, RoutingRuleSet)):
@@ -304,4 +335,5 @@ def _lint_split_billing(compiled: CompiledRuleSet, definition: SplitBillingRuleS
             " whatever its other attributes: such charges may be left without a payer", "error", "noPayer")
 
 
-__all__ = ["Finding", "lint_rule_book", "reference_findings"]
+__all__ = ["Finding", "Version", "lint_rule_book", "reference_findings", "rule_set_findings", "rule_set_references",
+           "unknown_references", "version_findings"]

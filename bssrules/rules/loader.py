@@ -1,125 +1,299 @@
 """Loading rule files: schema per kind, models, conditions, compilation and lint — every
 problem positioned as ``file:line:column``, all reported at once — into a
-:class:`~bssrules.rules.book.RuleBook`."""
+:class:`~bssrules.rules.book.RuleBook`.
+
+Checking is in two steps, so that a project's check can keep the first in a cache:
+
+1. each file alone (:func:`check_rules_file`): schema, model, compilation and the lint of
+   each rule set, the facts of each rule test; a rule set in error is still compiled as far
+   as it can be read (its other rules, its references are still checked);
+2. the files together (:func:`cross_file_diagnostics`): a version defined twice, references
+   to the catalog, versions in force at once or ended, rule tests against their rule sets.
+"""
 from __future__ import annotations
 
-from typing import Any, Callable
-
-from pydantic import ValidationError
+import datetime as dt
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from bssrules.catalog.catalog import Catalog, Origin
-from bssrules.errors import Diagnostic, did_you_mean
+from bssrules.catalog.checks import KnownIds
+from bssrules.catalog.types import ValidFor
+from bssrules.errors import BssRulesError, Diagnostic, did_you_mean
 from bssrules.rules.book import RuleBook
-from bssrules.rules.compiled import compile_rule_set
-from bssrules.rules.lint import lint_rule_book, reference_findings
-from bssrules.rules.model import RULE_SET_TYPES, RuleTest
-from bssrules.rules.schema import file_validator, kind_validator
-from bssrules.schema_errors import pydantic_diagnostics, schema_diagnostics
+from bssrules.rules.compiled import CompiledRuleSet, compile_rule_set
+from bssrules.rules.lint import Version, rule_set_findings, rule_set_references, unknown_references, version_findings
+from bssrules.rules.model import RULE_SET_TYPES, RuleSet, RuleTest
+from bssrules.rules.schema import file_check, kind_check
+from bssrules.rules.testing import expectation_findings, fact_findings
+from bssrules.schema_errors import lenient_model
 from bssrules.yaml_source import Path_, SourceDocument
+
+Children = Callable[[str], "list[str] | None"]
+# The code of an error of a rule test that cannot pass whatever is decided (an expectation
+# of the wrong key or type, facts the model does not have): check fails on it; the project
+# still loads, and ``bssrules test`` reports it as that test's failure.
+TEST_CANNOT_PASS = "testCannotPass"
+
+
+class FoundRuleSet(NamedTuple):
+    """A rule set of a file as far as it could be read."""
+
+    base: Path_  # ("ruleSets", index) in its file
+    id: str | None
+    kind: str | None  # None: not a kind of rule set (nothing more could be read)
+    version: int | None
+    valid: bool  # compiled without an error: part of the rule book
+    valid_for: tuple[dt.datetime | None, dt.datetime | None] | None  # of a valid rule set
+    rule_ids: tuple[str, ...]  # as written, for what rule tests may expect
+    references: tuple[tuple[Path_, str, str], ...]  # (path inside it, catalog kind, id)
+    asked: tuple[tuple[str, tuple[str, ...] | None], ...]  # compound children the compilation asked for
+
+
+class FoundTest(NamedTuple):
+    """A rule test of a file as far as it could be read."""
+
+    base: Path_  # ("tests", index) in its file
+    rule_set: str | None
+    expect: Mapping[str, Any] | None
+    valid: bool
+
+
+class RulesFileCheck(NamedTuple):
+    """What one rules file says on its own: its diagnostics, rule sets and tests."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    rule_sets: tuple[FoundRuleSet, ...]
+    tests: tuple[FoundTest, ...]
 
 
 def check_rule_documents(documents: list[SourceDocument], catalog: Catalog | None = None
                          ) -> tuple[RuleBook, list[Diagnostic]]:
     """Compile every rule set of the documents; return them and every diagnostic (errors
     and lint warnings). References to the catalog are checked when one is given."""
-    book = RuleBook()
-    diagnostics: list[Diagnostic] = []
-    sources: dict[tuple[str, int], tuple[SourceDocument, Path_]] = {}
     children = _compound_children(catalog) if catalog is not None else None
-    raw_tests: list[tuple[SourceDocument, Path_, Any]] = []
+    checks, compiled, tests = [], [], []
+    diagnostics: list[Diagnostic] = []
     for doc in documents:
-        if doc.data is None:
-            continue
-        top = schema_diagnostics(file_validator(), doc)
-        diagnostics += top
-        if not isinstance(doc.data, dict) or top and any(len(d.path) < 2 for d in top):
-            continue
-        bad = {d.path[:2] for d in top}
-        for index, raw in enumerate(doc.data.get("ruleSets") or []):
-            base: Path_ = ("ruleSets", index)
-            if base in bad or not isinstance(raw, dict):
+        check, sets, models = check_rules_file(doc, children)
+        checks.append(check)
+        compiled.append(sets)
+        tests.append(models)
+        diagnostics += check.diagnostics
+    known = None if catalog is None else (lambda kind: set(catalog.entities.get(kind, {})))
+    diagnostics += cross_file_diagnostics(checks, lambda i: documents[i], known)
+    return build_book(checks, compiled, tests, lambda i: documents[i]), diagnostics
+
+
+# ------------------------------------------------------------- one file
+
+
+def check_rules_file(doc: SourceDocument, children: Children | None = None
+                     ) -> tuple[RulesFileCheck, list[CompiledRuleSet | None], list[RuleTest | None]]:
+    """Check one rules file alone; the compiled valid rule sets and the valid tests come
+    along (None for the others), in the order of the check's ``rule_sets`` and ``tests``.
+    ``children`` gives the children of a compound resource specification (the catalog's)."""
+    if doc.data is None:
+        return RulesFileCheck((), (), ()), [], []
+    diagnostics = file_check().diagnostics(doc)
+    rule_sets: list[FoundRuleSet] = []
+    compiled: list[CompiledRuleSet | None] = []
+    tests: list[FoundTest] = []
+    models: list[RuleTest | None] = []
+    data = doc.data if isinstance(doc.data, dict) else {}
+    for index, raw in enumerate(_list(data.get("ruleSets"))):
+        found, rule_set, more = _rule_set(doc, raw, ("ruleSets", index), children)
+        rule_sets.append(found)
+        compiled.append(rule_set)
+        diagnostics += more
+    in_error = {d.path[:3] for d in diagnostics}
+    for index, raw in enumerate(_list(data.get("tests"))):
+        base: Path_ = ("tests", index)
+        found_test, test, more = _test(doc, raw, base, in_error)
+        tests.append(found_test)
+        models.append(test)
+        diagnostics += more
+    return RulesFileCheck(tuple(dict.fromkeys(diagnostics)), tuple(rule_sets), tuple(tests)), compiled, models
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+# Placeholder for a missing or invalid id, so that the rest of a rule set can be read.
+_PLACEHOLDERS = {"id": "x"}
+
+
+class _Asked:
+    """The children of compound resource specifications, as asked while compiling."""
+
+    def __init__(self, children: Children | None):
+        self.children = children
+        self.answers: dict[str, tuple[str, ...] | None] = {}
+
+    def __call__(self, id: str) -> list[str] | None:
+        answer = self.children(id) if self.children else None
+        self.answers[id] = tuple(answer) if answer else None
+        return answer
+
+
+def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | None
+              ) -> tuple[FoundRuleSet, CompiledRuleSet | None, list[Diagnostic]]:
+    raw = raw if isinstance(raw, dict) else {}
+    id = raw.get("id") if isinstance(raw.get("id"), str) else None
+    kind = raw.get("kind") if isinstance(raw.get("kind"), str) and raw.get("kind") in RULE_SET_TYPES else None
+    version = raw.get("version", 1)
+    version = version if isinstance(version, int) and not isinstance(version, bool) else None
+    rule_ids = tuple(str(r["id"]) for r in _list(raw.get("rules")) if isinstance(r, dict) and "id" in r)
+    nothing = FoundRuleSet(base, id, kind, version, False, None, rule_ids, (), ())
+    if kind is None:
+        return nothing, None, []  # the kind says what a rule set is: nothing more can be read
+    problems = kind_check(kind).diagnostics(doc, raw, base)
+    read = lenient_model(RULE_SET_TYPES[kind], raw, doc, base, problems, _PLACEHOLDERS, by_item=("rules",))
+    diagnostics = problems + read.more
+    rule_set: RuleSet | None = read.partial  # type: ignore[assignment]  # lenient_model of a RuleSet type
+    if rule_set is None:
+        return nothing, None, diagnostics
+    found: list[Diagnostic] = []
+
+    def report(path: Path_, message: str, suggestion: str | None = None, at_key: bool = False) -> None:
+        found.append(doc.diagnostic(base + read.path(tuple(path)), message, suggestion=suggestion,
+                                    code="invalidRule", at_key=at_key))
+
+    asked = _Asked(children)
+    try:
+        compiled = compile_rule_set(rule_set, report, asked)
+    except BssRulesError as exc:  # the engine refused what was compiled: an error of this rule set
+        diagnostics += found + [doc.diagnostic(base, str(exc), code="invalidRule")]
+        return nothing, None, diagnostics
+    diagnostics += found
+    references = tuple((read.path(path), k, i) for path, k, i in rule_set_references(rule_set, compiled))
+    valid = read.valid is not None and not found
+    if valid:
+        for finding in rule_set_findings(compiled):
+            diagnostics.append(doc.diagnostic(base + finding.path, finding.message, code=finding.code,
+                                              severity=finding.severity))
+    period = (rule_set.valid_for.start, rule_set.valid_for.end) if valid else None
+    return (FoundRuleSet(base, rule_set.id if valid else id, kind, rule_set.version if valid else version, valid,
+                         period, rule_ids, references, tuple(asked.answers.items())),
+            compiled if valid else None, diagnostics)
+
+
+def _test(doc: SourceDocument, raw: Any, base: Path_, in_error: set[Path_]
+          ) -> tuple[FoundTest, RuleTest | None, list[Diagnostic]]:
+    raw = raw if isinstance(raw, dict) else {}
+    rule_set = raw.get("ruleSet") if isinstance(raw.get("ruleSet"), str) else None
+    expect = raw.get("expect") if isinstance(raw.get("expect"), dict) else None
+    # What is in error is not checked again against the rule set.
+    rule_set = None if base + ("ruleSet",) in in_error else rule_set
+    expect = None if base + ("expect",) in in_error else expect
+    if base in in_error or any(p[:2] == base for p in in_error):
+        return FoundTest(base, rule_set, expect, False), None, []
+    read = lenient_model(RuleTest, raw, doc, base, [])
+    if read.valid is None:
+        return FoundTest(base, rule_set, expect, False), None, read.more
+    test = read.valid
+    # Facts the test cannot be decided with are errors of the project; the test itself stays
+    # a test (run, it says the same).
+    more = [doc.diagnostic(base + path, message, suggestion=suggestion, code=TEST_CANNOT_PASS)
+            for path, message, suggestion in fact_findings(test)]
+    return FoundTest(base, test.rule_set, test.expect, True), test, more
+
+
+# ------------------------------------------------------------- the files together
+
+
+def cross_file_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[[int], SourceDocument],
+                           known_ids: KnownIds | None = None, also_rule_sets: set[str] | frozenset[str] = frozenset(),
+                           today: dt.date | None = None) -> list[Diagnostic]:
+    """A version defined twice, references to the catalog (when ``known_ids`` gives its ids),
+    findings across versions, and rule tests against their rule sets (``also_rule_sets``:
+    ids a file that could not be parsed seems to declare). The file of ``checks[i]`` is
+    ``document(i)``, asked for only where a problem is."""
+    diagnostics: list[Diagnostic] = []
+    first: dict[tuple[str, int], tuple[int, Path_]] = {}
+    versions: dict[str, list[Version]] = {}
+    where: dict[tuple[str, int], tuple[int, Path_]] = {}
+    for number, check in enumerate(checks):
+        for found in check.rule_sets:
+            if known_ids is not None:
+                for path, message, suggestion in unknown_references(found.references, known_ids):
+                    diagnostics.append(document(number).diagnostic(found.base + path, message, suggestion=suggestion,
+                                                                   code="unknownReference"))
+            if found.id is None or found.version is None or found.kind is None:
                 continue
-            kind = raw["kind"]
-            problems = [d for d in schema_diagnostics(kind_validator(kind), _shifted(doc, raw, base))]
-            diagnostics += problems
-            if problems:
+            key = (found.id, found.version)
+            if key in first:
+                first_doc, (first_number, first_base) = document(first[key][0]), first[key]
+                diagnostics.append(document(number).diagnostic(
+                    found.base + ("version",), f"rule set '{found.id}' version {found.version} is defined twice "
+                                               f"(first at {first_doc.file}:{first_doc.position(first_base)[0]})",
+                    code="duplicateId"))
                 continue
-            try:
-                rule_set = RULE_SET_TYPES[kind].model_validate(raw)
-            except ValidationError as exc:
-                diagnostics += pydantic_diagnostics(exc, doc, base)
+            first[key] = (number, found.base)
+            if found.valid and found.valid_for is not None:
+                start, end = found.valid_for
+                versions.setdefault(found.id, []).append(Version(found.id, found.version,
+                                                                 ValidFor(start=start, end=end)))
+                where[key] = (number, found.base)
+    for finding in version_findings(versions, today):
+        number, base = where[(finding.rule_set, finding.version)]
+        diagnostics.append(document(number).diagnostic(base + finding.path, finding.message, code=finding.code,
+                                                       severity=finding.severity))
+    diagnostics += _test_diagnostics(checks, document, also_rule_sets)
+    return diagnostics
+
+
+def _test_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[[int], SourceDocument],
+                      also_rule_sets: set[str] | frozenset[str]) -> list[Diagnostic]:
+    kinds: dict[str, str] = {}
+    rule_ids: dict[str, set[str]] = {}
+    valid: set[str] = set()
+    for check in checks:
+        for found in check.rule_sets:
+            if found.id is not None and found.kind is not None:
+                kinds.setdefault(found.id, found.kind)
+                rule_ids.setdefault(found.id, set()).update(found.rule_ids)
+                if found.valid:
+                    valid.add(found.id)
+    diagnostics: list[Diagnostic] = []
+    for number, check in enumerate(checks):
+        for test in check.tests:
+            if test.rule_set is None:
                 continue
-            key = (rule_set.id, rule_set.version)
-            if key in sources:
-                first_doc, first_base = sources[key]
-                diagnostics.append(doc.diagnostic(base + ("version",), f"rule set '{rule_set.id}' version "
-                                                  f"{rule_set.version} is defined twice (first at "
-                                                  f"{first_doc.file}:{first_doc.position(first_base)[0]})",
-                                                  code="duplicateId"))
+            if test.rule_set not in kinds:
+                if test.rule_set not in also_rule_sets:
+                    diagnostics.append(document(number).diagnostic(
+                        test.base + ("ruleSet",), f"unknown rule set '{test.rule_set}'",
+                        suggestion=did_you_mean(test.rule_set, valid), code="unknownReference"))
                 continue
-            found: list[Diagnostic] = []
-
-            def report(path: Path_, message: str, suggestion: str | None = None, at_key: bool = False,
-                       _doc: SourceDocument = doc, _base: Path_ = base, _found: list[Diagnostic] = found) -> None:
-                _found.append(_doc.diagnostic(_base + tuple(path), message, suggestion=suggestion,
-                                              code="invalidRule", at_key=at_key))
-
-            compiled = compile_rule_set(rule_set, report, children)
-            diagnostics += found
-            if catalog is not None:
-                for path, message, suggestion in reference_findings(rule_set, catalog, compiled):
-                    diagnostics.append(doc.diagnostic(base + tuple(path), message, suggestion=suggestion,
-                                                      code="unknownReference"))
-            if found:
+            if test.expect is None:
                 continue
-            sources[key] = (doc, base)
-            book.add(compiled, Origin(doc.file, doc.position(base)[0]))
-        for index, raw in enumerate(doc.data.get("tests") or []):
-            raw_tests.append((doc, ("tests", index), raw))
-    for doc, base, raw in raw_tests:
-        if any(d.file == doc.file and d.path[:2] == base for d in diagnostics):
-            continue
-        try:
-            test = RuleTest.model_validate(raw)
-        except ValidationError as exc:
-            diagnostics += pydantic_diagnostics(exc, doc, base)
-            continue
-        if test.rule_set not in book.versions and not _failed_rule_set(test.rule_set, documents):
-            diagnostics.append(doc.diagnostic(base + ("ruleSet",), f"unknown rule set '{test.rule_set}'",
-                                              suggestion=did_you_mean(test.rule_set, book.versions),
-                                              code="unknownReference"))
-            continue
-        book.tests.append((test, Origin(doc.file, doc.position(base)[0])))
-    for finding in lint_rule_book(book, catalog):
-        doc, base = sources[(finding.rule_set, finding.version)]
-        diagnostics.append(doc.diagnostic(base + finding.path, finding.message, code=finding.code,
-                                          severity=finding.severity))
-    return book, diagnostics
+            for path, message, suggestion in expectation_findings(kinds[test.rule_set], test.expect,
+                                                                  rule_ids[test.rule_set], test.rule_set):
+                diagnostics.append(document(number).diagnostic(test.base + path, message, suggestion=suggestion,
+                                                               code=TEST_CANNOT_PASS))
+    return diagnostics
 
 
-def _failed_rule_set(rule_set_id: str, documents: list[SourceDocument]) -> bool:
-    """Whether a rule set of that id exists but failed (so its tests are not reported twice)."""
-    return any(isinstance(d.data, dict) and any(isinstance(r, dict) and r.get("id") == rule_set_id
-                                                for r in d.data.get("ruleSets") or []) for d in documents)
+def build_book(checks: Sequence[RulesFileCheck], compiled: Sequence[Sequence[CompiledRuleSet | None]],
+               tests: Sequence[Sequence[RuleTest | None]], document: Callable[[int], SourceDocument]) -> RuleBook:
+    """The rule book of the valid rule sets (the first of an id and version) and of the valid
+    tests of those, each with where it was authored."""
+    book = RuleBook()
+    for number, (check, sets) in enumerate(zip(checks, compiled)):
+        for found, rule_set in zip(check.rule_sets, sets):
+            if rule_set is not None and (rule_set.id, rule_set.definition.version) not in book.origins:
+                doc = document(number)
+                book.add(rule_set, Origin(doc.file, doc.position(found.base)[0]))
+    for number, (check, models) in enumerate(zip(checks, tests)):
+        for found_test, test in zip(check.tests, models):
+            if test is not None and test.rule_set in book.versions:
+                doc = document(number)
+                book.tests.append((test, Origin(doc.file, doc.position(found_test.base)[0])))
+    return book
 
 
-def _shifted(doc: SourceDocument, data: Any, base: Path_) -> SourceDocument:
-    """A view of one node of ``doc`` whose paths are absolute (for positions)."""
-    return _Shifted(doc, data, base)
-
-
-class _Shifted(SourceDocument):
-    def __init__(self, doc: SourceDocument, data: Any, base: Path_):
-        super().__init__(doc.file, data, doc.positions, doc.key_positions)
-        self._base = base
-
-    def diagnostic(self, path: Path_, message: str, *, suggestion: str | None = None,
-                   code: str = "invalid", at_key: bool = False, severity: str = "error") -> Diagnostic:
-        return super().diagnostic(self._base + tuple(path), message, suggestion=suggestion, code=code,
-                                  at_key=at_key, severity=severity)
-
-
-def _compound_children(catalog: Catalog) -> Callable[[str], list[str] | None]:
+def _compound_children(catalog: Catalog) -> Children:
     def children(resource_spec_id: str) -> list[str] | None:
         spec = catalog.resource_specifications.get(resource_spec_id)
         return list(spec.children) if spec and spec.children else None
@@ -128,4 +302,5 @@ def _compound_children(catalog: Catalog) -> Callable[[str], list[str] | None]:
 
 
 # RuleBook is defined in bssrules.rules.book; it stays importable from here for its callers.
-__all__ = ["RuleBook", "check_rule_documents"]
+__all__ = ["RuleBook", "check_rule_documents", "check_rules_file", "cross_file_diagnostics", "build_book",
+           "FoundRuleSet", "FoundTest", "RulesFileCheck"]

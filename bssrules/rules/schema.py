@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from bssrules.rules.model import RULE_SET_TYPES, RuleTest
+from bssrules.schema_errors import SchemaCheck
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 SCHEMA_FILE = "rules.schema.json"
 SCHEMA_ID = "https://bssrules.dev/schemas/rules.schema.json"
@@ -59,19 +61,29 @@ def write_rules_schema() -> str:
 
 
 @lru_cache(maxsize=1)
-def file_validator() -> Draft202012Validator:
+def file_check() -> SchemaCheck:
     """Checks the top level only: sections, each rule set's kind, tests."""
     schema = rules_schema()
     top = {**schema, "properties": {**schema["properties"],
                                     "ruleSets": {"type": "array", "items": {
                                         "type": "object", "required": ["id", "kind"],
                                         "properties": {"kind": {"enum": list(KINDS)}}}}}}
-    return Draft202012Validator(top)
+    return SchemaCheck(top)
 
 
 @lru_cache(maxsize=None)
-def kind_validator(kind: str) -> Draft202012Validator:
+def kind_check(kind: str) -> SchemaCheck:
     """Checks one rule set of a known kind."""
     schema = rules_schema()
     name = RULE_SET_TYPES[kind].__name__
-    return Draft202012Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{name}"})
+    return SchemaCheck({"$defs": schema["$defs"], "$ref": f"#/$defs/{name}"})
+
+
+def file_validator() -> Draft202012Validator:
+    """The jsonschema validator of :func:`file_check`."""
+    return file_check().validator
+
+
+def kind_validator(kind: str) -> Draft202012Validator:
+    """The jsonschema validator of :func:`kind_check`."""
+    return kind_check(kind).validator
