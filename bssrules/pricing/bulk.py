@@ -2,9 +2,9 @@
 
 ``rate_chunk(records, subscribers, book, state)`` gives, for a subscriber-partitioned chunk,
 exactly what :func:`bssrules.pricing.rating.rate_records` gives record by record — same
-statuses, reasons, rates, amounts, bucket takes, events, charges per payer and new state —
-and holds nothing between calls: the balances and accumulators come in and go out as a
-:class:`BulkState` of two frames, so a chunk can be rated on any worker.
+statuses, reasons, rates, amounts, refused volumes, bucket takes, events, charges per payer
+and new state — and holds nothing between calls: the balances and accumulators come in and go
+out as a :class:`BulkState` of two frames, so a chunk can be rated on any worker.
 
 How (the steps of :mod:`bssrules.pricing.rating`, vectorised):
 
@@ -20,10 +20,12 @@ How (the steps of :mod:`bssrules.pricing.rating`, vectorised):
 4. decide the split billing plan of each charge (payer role or shares) and whether its
    roles have billing accounts;
 5. scan each subscriber's records in order (a numba-compiled loop over numpy arrays): block
-   and changeRate thresholds, the unit check, unit buckets by :meth:`Bucket.order` with
-   volumes converted as :func:`bssrules.pricing.units.convert` does, the price of what is
-   left (re-priced only when a bucket or a threshold changed it), money buckets down to
-   their floors (prepaid), the payer check, then accumulator totals and threshold events;
+   and changeRate thresholds, the unit check, the caps of ``rateUpToCap`` thresholds on the
+   volume, unit buckets by :meth:`Bucket.order` with volumes converted as
+   :func:`bssrules.pricing.units.convert` does, the price of what is left (re-priced only
+   when a bucket, a threshold or a cap changed it), the caps on the charge (the largest part
+   whose charge fits, found exactly in integers), money buckets down to their floors
+   (prepaid), the payer check, then accumulator totals and threshold events;
 6. share the billed part between payers (largest remainder, ties to the earliest part,
    exactly as :func:`bssrules.money.allocate`) and assemble the rated frame.
 
@@ -44,7 +46,13 @@ chunk with its balances and totals) — never guessing — when:
   and a bucket or a changeRate threshold changed the charge it was decided with (the
   decision is taken up front with the undiminished charge, and the scan checks the guess);
 - a usage rule set in force uses a prerequisite or accumulator id twice (the engine then
-  reports one key for two conditions; only the reference reproduces that).
+  reports one key for two conditions; only the reference reproduces that);
+- a record would pass a ``rateUpToCap`` threshold and the part up to the cap is not exact in
+  the scan's integers: the threshold's ``at`` has more decimals than the scan's money or
+  volumes, the part needs more decimals than the chunk's volumes (12 decimals in a chunk at
+  6: an amount cap at a price that does not divide the headroom), a product passes int64,
+  or the rate's tiers are not bounded in increasing order up to an unbounded last one.
+  Records that pass no cap, and records a reached cap blocks, are not concerned.
 
 The ``rated_by`` column says which path rated each record ("bulk" or "reference").
 
@@ -73,7 +81,8 @@ Where each step lives (modules of :mod:`bssrules.pricing`)::
         |   bulk_output    6. charges per payer, reasons, the rated frame, the new state
         |   (this module)  the subscribers the scan left alone, rated by the reference
         |
-        |   bulk_kernels   the numba-compiled loops of 3. (_price_all) and 5b. (_scan)
+        |   bulk_kernels   the numba-compiled loops of 3. (_price_all) and 5b. (_scan), and
+        |                  what they call: exact int64 arithmetic, charges, caps
         |   bulk_tables    the rule book as decision expressions and numeric tables (once
         |                  per book) and the subscribers as one sorted table (once per frame)
         v
@@ -85,8 +94,9 @@ Where each step lives (modules of :mod:`bssrules.pricing`)::
 
 Imports go one way, down this list (a module imports only modules below it): bulk_io,
 bulk_write, bulk_read, bulk, bulk_output, bulk_scan, bulk_decide, bulk_order, bulk_chunk,
-bulk_tables, bulk_kernels, bulk_frames. Callers import from here (and from :mod:`bulk_io`
-for files): the other modules are the parts, their names private to bulk rating.
+bulk_tables, bulk_kernels, bulk_frames. Callers import from here
+(and from :mod:`bulk_io` for files): the other modules are the parts, their names private to
+bulk rating.
 """
 from __future__ import annotations
 

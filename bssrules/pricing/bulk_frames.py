@@ -70,7 +70,7 @@ EVENT = pl.Struct({"kind": pl.Utf8, "accumulator": pl.Utf8, "threshold": pl.Utf8
 RATED_SCHEMA: dict[str, PolarsDataType] = {
     **{k: v for k, v in RECORD_SCHEMA.items() if k != "malformed"},
     "status": pl.Utf8, "rule_set": pl.Utf8, "rule": pl.Utf8, "provisioning_id": pl.Utf8, "currency": pl.Utf8,
-    "rated_volume": VOLUME, "amount": MONEY, "prepaid": MONEY, "charges": pl.List(CHARGE),
+    "rated_volume": VOLUME, "refused_volume": VOLUME, "amount": MONEY, "prepaid": MONEY, "charges": pl.List(CHARGE),
     "buckets": pl.List(TAKE), "events": pl.List(EVENT), "reasons": pl.List(REASON),
     "reason_code": pl.Utf8, "reason_label": pl.Utf8, "rated_by": pl.Utf8,
 }
@@ -196,7 +196,8 @@ def rated_usages(frame: pl.DataFrame) -> list[RatedUsage]:
             tuple(Charge(c["payer"], c["billing_account"], _plain(c["amount"])) for c in row["charges"] or ()),
             tuple((t["bucket"], _plain(t["taken"])) for t in row["buckets"] or ()),
             tuple(Event(e["kind"], e["accumulator"], e["threshold"], e["action"], e["subscriber"], e["period"],
-                        _plain(e["value"]), e["record"]) for e in row["events"] or ())))
+                        _plain(e["value"]), e["record"]) for e in row["events"] or ()),
+            _plain(row["refused_volume"]) if row.get("refused_volume") is not None else Decimal(0)))
     return results
 
 
@@ -212,7 +213,7 @@ def rated_frame(results: Sequence[RatedUsage], rated_by: str = "reference") -> p
             "volume": record.volume, "unit": record.unit, "type": record.type, "roaming": record.roaming,
             "country": record.country, "status": r.status, "rule_set": r.rule_set, "rule": r.rule,
             "provisioning_id": r.provisioning_id, "currency": r.currency, "rated_volume": r.rated_volume,
-            "amount": r.amount, "prepaid": r.prepaid,
+            "refused_volume": r.refused_volume, "amount": r.amount, "prepaid": r.prepaid,
             "charges": [{"payer": c.payer, "billing_account": c.billing_account, "amount": c.amount}
                         for c in r.charges],
             "buckets": [{"bucket": b, "taken": q} for b, q in r.buckets],

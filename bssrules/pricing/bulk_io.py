@@ -20,7 +20,8 @@ Inputs:
   as JSON lines (``buckets.jsonl``, ``accumulators.jsonl``) in the state folder.
 
 Output: the columns of :data:`bssrules.pricing.bulk.RATED_SCHEMA`, partition after
-partition, each in rating order (subscriber, start, id); in CSV the nested columns
+partition, each in rating order (subscriber, start, id) — a record rated up to a cap has its
+``refused_volume`` (in its own unit) and the cap's reason; in CSV the nested columns
 (``charges``, ``buckets``, ``events``, ``reasons``) are JSON text. Amounts are written
 exactly (decimal text in CSV and JSON lines — money with its currency's decimals —, decimal
 columns in Parquet). A chunk is written on a thread of its own while the next is rated.
@@ -69,6 +70,7 @@ class RatingSummary:
 
     records: int = 0
     rated: int = 0
+    partly_rated: int = 0  # rated up to a cap, the rest refused (counted in ``rated`` too)
     rejected: Counter[str] = field(default_factory=Counter)
     totals: dict[str, Decimal] = field(default_factory=dict)
     by_reference: int = 0
@@ -84,6 +86,7 @@ class RatingSummary:
         self.records += frame.height
         statuses = frame["status"]
         self.rated += int((statuses == "rated").sum())
+        self.partly_rated += int(((statuses == "rated") & (frame["refused_volume"] > 0)).sum())
         self.by_reference += int((frame["rated_by"] == "reference").sum())
         for code, count in frame.filter(pl.col("status") == "rejected").group_by("reason_code").len().iter_rows():
             self.rejected[code] += count

@@ -1,17 +1,27 @@
-"""The numba-compiled kernels of bulk rating: exact int64 arithmetic, prices, the scan.
+"""The numba-compiled kernels of bulk rating: exact int64 arithmetic, prices, caps, the scan.
 
 - :func:`_mul`, :func:`_add`, :func:`_round_half_up`, :func:`_half_even`, :func:`_convert`,
   :func:`_in_rate_units`: int64 arithmetic checked for overflow, rounded as ``Decimal`` and
   :func:`bssrules.pricing.units.convert` round (small: inlined into the loops);
 - :func:`_charge`, :func:`_price_all`: the charge of a volume at a rate (flat, graduated or
   volume tiers) in the currency's minor units, as :func:`bssrules.pricing.rates.charge`;
+- :func:`_cap`, :func:`_cut_to`, :func:`_down_to`, :func:`_affordable`: the caps of ``block``
+  thresholds with ``crossing: rateUpToCap`` (:mod:`bssrules.pricing.caps` in integers): the
+  smallest headroom below the capped thresholds a record would pass, the thresholds a cut
+  reaches, a volume headroom in the record's unit, the largest part whose charge fits;
 - :func:`_scan`: the stateful part of rating, record by record in rating order
-  (``rating._rate_one`` from step 2 on): thresholds, unit and money buckets, the payer
+  (``rating._rate_one`` from step 2 on): thresholds, caps, unit and money buckets, the payer
   check, accumulator totals and threshold events.
+
+Each gives ``ok = False`` where the exact answer leaves the integers (a level with more
+decimals than the scan's, a product beyond int64, a rate whose tiers a cap cannot walk): the
+scan then leaves the subscriber to the reference.
 
 In a module of their own because they follow numba's rules, not Python's: numbers and numpy
 arrays in, tuples of arrays out, no polars, no objects, module constants frozen in at
-compilation. The codes they share with the tables (rate kinds, threshold actions) and with
+compilation. In ONE module because numba's on-disk cache of a function is invalidated by a
+change to its own file only: a kernel calling a function of another file would keep the old
+one compiled in. The codes they share with the tables (rate kinds, threshold actions) and with
 the assembly of the rated frame (what became of each record) are defined here. Compiled on
 first use and cached on disk (``cache=True``); called through :func:`_compiled`.
 """
@@ -26,6 +36,8 @@ from numpy.typing import NDArray
 from bssrules.pricing.bulk_frames import _MAX, _POW10, SCAN_DIGITS
 
 _CONVERT_DIGITS = 12  # units.convert rounds a conversion that does not come out exact to 12 decimals
+_PLACES = 12  # caps.PLACES: a volume cap's part is rounded down to 12 decimals where it is not exact
+_STEP_PLACES = 6  # caps.STEP_PLACES: an amount cap's part is a whole number of millionths
 # the codes of the tables they read (bssrules.pricing.bulk_tables): rate kinds, threshold actions
 _FLAT, _GRADUATED, _VOLUME_TIERS = 0, 1, 2
 _NOTIFY, _BLOCK, _CHANGE_RATE = 0, 1, 2
@@ -35,10 +47,10 @@ _I64 = NDArray[np.int64]
 _I32 = NDArray[np.int32]
 _I8 = NDArray[np.int8]
 _Mask = NDArray[np.bool_]
-# what _scan gives back: per record its status, final rate, blocking threshold, rated volume
-# and its decimals, amount and prepaid part; then the bucket takes (record, bucket, quantity)
-# and the threshold events (record, slot, threshold, value)
-_ScanResult = tuple[_I8, _I32, _I64, _I64, _I8, _I64, _I64, _I64, _I64, _I64, _I64, _I64, _I64, _I64]
+# what _scan gives back: per record its status, final rate, blocking (or cutting) threshold,
+# rated volume and its decimals, amount, prepaid part and refused volume; then the bucket takes
+# (record, bucket, quantity) and the threshold events (record, slot, threshold, value)
+_ScanResult = tuple[_I8, _I32, _I64, _I64, _I8, _I64, _I64, _I64, _I64, _I64, _I64, _I64, _I64, _I64, _I64]
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -89,10 +101,23 @@ def _half_even(numerator: int, divisor: int) -> int:
 
 
 @njit(cache=True, inline="always")  # small: inlined into the loops that call it
+def _terminates(numerator: int, denominator: int) -> bool:
+    """Whether ``numerator / denominator`` (>= 0) is a terminating decimal: its denominator,
+    reduced, has no prime factor but 2 and 5 (1/8 does; 1/60 does not)."""
+    odd = denominator
+    while odd % 2 == 0:
+        odd //= 2
+    while odd % 5 == 0:
+        odd //= 5
+    return numerator % odd == 0
+
+
+@njit(cache=True, inline="always")  # small: inlined into the loops that call it
 def _convert(value: int, numerator: int, denominator: int, digits: int) -> tuple[int, bool]:
     """``units.convert`` of a volume with ``digits`` decimals to another unit
-    (``value * numerator / denominator``): exact, or — with 12 decimals, as convert rounds —
-    rounded half to even; not ok when the result needs more decimals than ``digits``."""
+    (``value * numerator / denominator``): exact, or — with 12 decimals, as convert rounds a
+    fraction that does not terminate — rounded half to even; not ok when the result needs more
+    decimals than ``digits`` (convert keeps every decimal of a fraction that terminates)."""
     if numerator == denominator:
         return value, True
     product, ok = _mul(value, numerator)
@@ -100,8 +125,8 @@ def _convert(value: int, numerator: int, denominator: int, digits: int) -> tuple
         return 0, False
     if product % denominator == 0:
         return product // denominator, True
-    if digits < _CONVERT_DIGITS:
-        return 0, False
+    if digits < _CONVERT_DIGITS or _terminates(product, denominator):
+        return 0, False  # convert gives more decimals than these: exactly, when the fraction terminates
     return _half_even(product, denominator), True
 
 
@@ -198,6 +223,151 @@ def _price_all(active: _Mask, rate: _I32, volume: _I64, digits: int, unit: _I32,
     return amount, fits
 
 
+# ---------------------------------------------------------------- caps (rateUpToCap)
+
+
+@njit(cache=True)
+def _cap(i: int, measure: int, adds: int, totals: _I64, acc_ptr: _I64, acc_def: _I64, acc_slot: _I64,
+         def_measure: _I8, def_capped: _Mask, def_ptr: _I64, t_column: _I64, t_level: _I64, t_exact: _Mask,
+         t_capped: _Mask, s_rank: _I64) -> tuple[int, int, bool]:
+    """(headroom, threshold, ok): the smallest headroom (``max(at - total, 0)``, at the scale of
+    ``totals``) below the capped thresholds not reached yet of the accumulators of ``measure``
+    (0 volume, 1 amount) counting record ``i`` that ``adds`` would pass, and the first
+    threshold of it; (-1, -1, True) when it passes none."""
+    headroom, by = -1, -1
+    for k in range(acc_ptr[i], acc_ptr[i + 1]):
+        d = acc_def[k]
+        if def_measure[d] != measure or not def_capped[d]:
+            continue
+        slot = acc_slot[k]
+        total = totals[slot]
+        for t in range(def_ptr[d], def_ptr[d + 1]):
+            if not t_capped[t] or s_rank[slot, t_column[t]] >= 0:
+                continue
+            if not t_exact[t]:  # at has more decimals than the scan: the level is at rounded up
+                passes = adds > 0 if total >= t_level[t] else adds >= t_level[t] - total
+                if passes:
+                    return -1, -1, False  # only the reference knows by how much
+                continue
+            room, ok = _add(t_level[t], -total)
+            if not ok:
+                return -1, -1, False
+            room = max(room, 0)
+            if adds > room and (headroom < 0 or room < headroom):
+                headroom, by = room, t
+    return headroom, by, True
+
+
+@njit(cache=True, inline="always")  # small: inlined into the scan
+def _cut_to(t: int, d: int, measure: int, headroom: int, before: int, def_measure: _I8, t_capped: _Mask,
+            t_exact: _Mask, t_level: _I64) -> bool:
+    """Whether threshold ``t`` (of accumulator definition ``d``, whose total was ``before``) is
+    one the record was cut to: a capped threshold of the cut's ``measure`` (-1: no cut) whose
+    headroom was the cut's — reached, whatever the total comes to."""
+    if measure < 0 or def_measure[d] != measure or not t_capped[t] or not t_exact[t]:
+        return False
+    room: int = max(t_level[t] - before, 0)
+    return room == headroom
+
+
+@njit(cache=True, inline="always")  # small: inlined into the scan
+def _down_to(value: int, numerator: int, denominator: int, digits: int) -> tuple[int, bool]:
+    """``value * numerator / denominator`` (``digits`` decimals), exact, or rounded down when
+    the chunk's volumes have 12 decimals; not ok when it needs more than ``digits``."""
+    product, ok = _mul(value, numerator)
+    if not ok:
+        return 0, False
+    if product % denominator == 0:
+        return product // denominator, True
+    if digits < _PLACES:
+        return 0, False
+    return product // denominator, True
+
+
+@njit(cache=True)
+def _affordable(rate: int, u: int, left: int, digits: int, budget: int, conv_num: _I64, conv_den: _I64,
+                r_per: _I32, r_kind: _I8, r_price_digits: _I64, r_volume_digits: _I64, r_minor: _I64,
+                r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64, tier_amount: _I64) -> tuple[int, bool]:
+    """The largest part of ``left`` (unit ``u``, ``digits`` decimals, at least 6) whose charge at
+    ``rate`` before rounding is at most ``budget`` minor units, with ``digits`` decimals: a whole
+    number of millionths of the larger of ``u`` and the rate's unit (``caps.affordable``).
+
+    Volumes in the rate's unit are worked at the decimals of its tiers' bounds (at least 6, so
+    that a step is whole there), charges before rounding at those plus the price's."""
+    per = r_per[rate]
+    scale = r_volume_digits[rate]
+    if conv_den[u, per] == 1:  # the rate's unit is u or a smaller one: steps of 10**-6 u
+        step_u, step_per = _POW10[digits - _STEP_PLACES], conv_num[u, per] * _POW10[scale - _STEP_PLACES]
+    else:  # a larger one (1 u is 1 / denominator of it): steps of 10**-6 of the rate's unit
+        step_u, step_per = conv_den[u, per] * _POW10[digits - _STEP_PLACES], _POW10[scale - _STEP_PLACES]
+    exponent = r_price_digits[rate] + scale - r_minor[rate]  # of a charge before rounding, in minor units
+    if exponent > 18:
+        return 0, False
+    limit, bounded = _mul(budget, _POW10[exponent])  # not bounded: beyond every total that fits
+    top, ok = _mul(left // step_u, step_per)  # the most whole steps of left, in the rate's unit
+    if not ok:
+        return 0, False
+    best = 0  # in the rate's unit, at scale
+    if r_kind[rate] == _FLAT:
+        best, ok = _quotient(budget, exponent, r_flat[rate], top)
+    else:
+        first, last = r_tier_ptr[rate], r_tier_ptr[rate + 1]
+        bounds = tier_up[first:last]  # at scale
+        for j in range(last - first):  # bounded in increasing order, the last one unbounded
+            if (bounds[j] < 0) != (j == last - first - 1) or (j > 0 and 0 <= bounds[j] <= bounds[j - 1]):
+                return 0, False
+        if r_kind[rate] == _GRADUATED:  # the charge grows piece by piece: the first piece it outgrows
+            spent, low = 0, 0
+            for j in range(last - first):
+                high = top if bounds[j] < 0 else min(bounds[j], top)
+                price = tier_amount[first + j]
+                cost, ok = _mul(price, high - low)
+                total, fits = _add(spent, cost)
+                if not ok or not fits:
+                    return 0, False
+                if (not bounded or total <= limit) and high < top:
+                    spent, low = total, high
+                    continue
+                best = high if not bounded or total <= limit else low + (limit - spent) // price
+                break
+        else:  # volume tiers: every unit at the price of the tier of the whole; from the top tier down
+            for j in range(last - first - 1, -1, -1):
+                low = 0 if j == 0 else bounds[j - 1]
+                high = top if bounds[j] < 0 else min(bounds[j], top)
+                if high <= low:
+                    continue
+                most, ok = _quotient(budget, exponent, tier_amount[first + j], high)
+                if not ok:
+                    return 0, False
+                if most // step_per * step_per > low:
+                    best = most
+                    break
+    if not ok:
+        return 0, False
+    return best // step_per * step_u, True  # whole steps, in u at digits
+
+
+@njit(cache=True, inline="always")  # small: inlined into _affordable
+def _quotient(value: int, exponent: int, divisor: int, most: int) -> tuple[int, bool]:
+    """``min(floor(value * 10**exponent / divisor), most)`` (value >= 0, divisor >= 0; ``most``
+    when the divisor is 0), by long division: the product need not fit int64."""
+    if divisor == 0:
+        return most, True
+    if divisor > _MAX // 10:
+        return 0, False
+    quotient, rest = value // divisor, value % divisor
+    for _ in range(exponent):
+        if quotient > most:
+            return most, True
+        if quotient > _MAX // 10 - 1:
+            return 0, False
+        quotient, rest = quotient * 10 + rest * 10 // divisor, rest * 10 % divisor
+    return min(quotient, most), True
+
+
+# ---------------------------------------------------------------- the scan
+
+
 @njit(cache=True, inline="always")  # small: inlined into the loops that call it
 def _grow(array: _I64, needed: int) -> _I64:
     if needed <= array.shape[0]:
@@ -231,8 +401,8 @@ def _scan(
         # the accumulator totals (updated in place)
         s_volume: _I64, s_amount: _I64, s_rank: _I64, s_count: _I64,
         # the thresholds, and how units convert
-        def_measure: _I8, def_ptr: _I64, t_column: _I64, t_level: _I64, t_action: _I8, t_rate: _I32,
-        conv_num: _I64, conv_den: _I64,
+        def_measure: _I8, def_capped: _Mask, def_ptr: _I64, t_column: _I64, t_level: _I64, t_exact: _Mask,
+        t_action: _I8, t_capped: _Mask, t_rate: _I32, conv_num: _I64, conv_den: _I64,
         # the rates
         r_ok: _Mask, r_per: _I32, r_kind: _I8, r_price_digits: _I64, r_volume_digits: _I64, r_minor: _I64,
         r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64, tier_amount: _I64, r_currency: _I32, r_max_amount: _I64,
@@ -241,7 +411,8 @@ def _scan(
     from step 2 on). Balances and totals are updated in place; a subscriber whose values
     leave the integers here is flagged in ``fallback`` and its results are not to be used.
     Volumes (records, unit buckets, volume totals) have ``digits`` decimals, money
-    :data:`SCAN_DIGITS`."""
+    :data:`SCAN_DIGITS`; a threshold's ``t_level`` is its ``at`` at their scale, rounded up
+    where not ``t_exact``."""
     n = active.shape[0]
     status = np.full(n, _NOT_SCANNED, np.int8)
     final_rate = rate0.copy()
@@ -250,6 +421,7 @@ def _scan(
     rated_digits = np.full(n, digits, np.int8)
     amount = np.zeros(n, np.int64)
     prepaid = np.zeros(n, np.int64)
+    refused = np.zeros(n, np.int64)
     take_row = np.empty(1024, np.int64)
     take_bucket = np.empty(1024, np.int64)
     take_qty = np.empty(1024, np.int64)
@@ -263,6 +435,7 @@ def _scan(
     pending_qty = np.empty(max(1, sub_buckets.shape[0]), np.int64)
     new_volume = np.empty(max(1, acc_def.shape[0]), np.int64)
     new_amount = np.empty(max(1, acc_def.shape[0]), np.int64)
+    capping = t_capped.shape[0] > 0 and t_capped.any()
     for i in range(n):
         s = sub[i]
         if not active[i] or fallback[s]:
@@ -296,8 +469,25 @@ def _scan(
         if conv_num[u, r_per[rate]] == 0:
             status[i] = _MISMATCH
             continue
+        rule_unit = r_per[rate0[i]]  # accumulators count the volume in it (as it is when it does not convert)
+        # volume caps first (rateUpToCap thresholds the volume would pass): the part up to the cap
+        limit, volume_room, cut_by = volume[i], -1, -1
+        if capping:  # a volume the scan cannot hold passes every cap: the reference decides
+            counted, counted_ok = volume[i], True
+            if conv_num[u, rule_unit] != 0:
+                counted, counted_ok = _convert(volume[i], conv_num[u, rule_unit], conv_den[u, rule_unit], digits)
+            volume_room, cut_by, ok = _cap(i, 0, counted if counted_ok else _MAX, s_volume, acc_ptr, acc_def,
+                                           acc_slot, def_measure, def_capped, def_ptr, t_column, t_level, t_exact,
+                                           t_capped, s_rank)
+            if volume_room >= 0 and ok and counted_ok:
+                limit = volume_room
+                if conv_num[u, rule_unit] != 0:
+                    limit, ok = _down_to(volume_room, conv_num[rule_unit, u], conv_den[rule_unit, u], digits)
+            if not ok or (volume_room >= 0 and not counted_ok):
+                fallback[s] = True
+                continue
         # unit buckets, by Bucket.order, each converted to the record's unit
-        left = volume[i]
+        left = limit
         pending = 0
         for bi in range(sub_bucket_ptr[s], sub_bucket_ptr[s + 1]):
             if left <= 0:
@@ -323,6 +513,7 @@ def _scan(
             left -= take
         if fallback[s]:
             continue
+        covered = limit - left
         per = r_per[rate]
         rated_value, rated_in, ok = _in_rate_units(left, conv_num[u, per], conv_den[u, per], digits)
         if not ok:
@@ -338,6 +529,36 @@ def _scan(
                                  r_tier_ptr, tier_up, tier_amount)
             if not ok:
                 fallback[s] = True
+                continue
+        # then amount caps: the largest part whose charge fits below them
+        cut_measure = 0 if volume_room >= 0 else -1
+        cut_room = volume_room
+        if capping:
+            charge_scan, ok = _mul(charge, _POW10[SCAN_DIGITS - r_minor[rate]])
+            amount_room, amount_by, fits = _cap(i, 1, charge_scan, s_amount, acc_ptr, acc_def, acc_slot, def_measure,
+                                                def_capped, def_ptr, t_column, t_level, t_exact, t_capped, s_rank)
+            if not ok or not fits:
+                fallback[s] = True
+                continue
+            if amount_room >= 0:
+                budget = amount_room // _POW10[SCAN_DIGITS - r_minor[rate]]  # down to the minor unit
+                left, ok = _affordable(rate, u, left, digits, budget, conv_num, conv_den, r_per, r_kind,
+                                       r_price_digits, r_volume_digits, r_minor, r_flat, r_tier_ptr, tier_up,
+                                       tier_amount)
+                if ok:
+                    rated_value, rated_in, ok = _in_rate_units(left, conv_num[u, per], conv_den[u, per], digits)
+                if ok:
+                    charge, ok = _charge(rate, rated_value, rated_in, r_kind, r_price_digits, r_volume_digits,
+                                         r_minor, r_flat, r_tier_ptr, tier_up, tier_amount)
+                if not ok:
+                    fallback[s] = True
+                    continue
+                cut_measure, cut_room, cut_by = 1, amount_room, amount_by
+        if cut_measure >= 0:
+            refused[i] = volume[i] - covered - left
+            if covered + left <= 0:  # nothing left to rate: rejected as the reached cap rejects
+                status[i] = _BLOCKED
+                blocked_by[i] = cut_by
                 continue
         if charge > r_max_amount[rate]:  # rating.MAX_AMOUNT, in minor units
             status[i] = _TOO_LARGE
@@ -388,14 +609,15 @@ def _scan(
             if unassigned[i]:
                 status[i] = _UNASSIGNED
                 continue
-        # accumulators count the volume in the rule's unit (as it is when it does not convert)
-        counted = volume[i]
-        rule_unit = r_per[rate0[i]]
-        if conv_num[u, rule_unit] != 0:
-            counted, ok = _convert(volume[i], conv_num[u, rule_unit], conv_den[u, rule_unit], digits)
-            if not ok:
-                fallback[s] = True
-                continue
+        if cut_measure == 0:  # a volume cap takes its accumulators exactly to at
+            counted = volume_room
+        else:  # the whole volume, or the part an amount cap left
+            counted = volume[i] if cut_measure < 0 else covered + left
+            if conv_num[u, rule_unit] != 0:
+                counted, ok = _convert(counted, conv_num[u, rule_unit], conv_den[u, rule_unit], digits)
+                if not ok:
+                    fallback[s] = True
+                    continue
         # totals first (they may overflow), then everything is committed
         for k in range(acc_ptr[i], acc_ptr[i + 1]):
             slot = acc_slot[k]
@@ -422,26 +644,36 @@ def _scan(
             s_volume[slot] = new_volume[k - acc_ptr[i]]
             s_amount[slot] = new_amount[k - acc_ptr[i]]
             value = s_volume[slot] if def_measure[d] == 0 else s_amount[slot]
-            if def_ptr[d] == def_ptr[d + 1] or value < t_level[def_ptr[d]]:
+            if def_ptr[d] == def_ptr[d + 1]:
+                continue
+            cut = cut_measure >= 0 and cut_measure == def_measure[d]  # a cap of it may have cut the record
+            if value < t_level[def_ptr[d]] and not cut:
                 continue  # below the lowest threshold (they are listed from the lowest)
+            before = value - (counted if def_measure[d] == 0 else charge_scan)
             for t in range(def_ptr[d], def_ptr[d + 1]):
-                if s_rank[slot, t_column[t]] < 0 and value >= t_level[t]:
-                    s_rank[slot, t_column[t]] = s_count[slot]
-                    s_count[slot] += 1
-                    event_row = _grow(event_row, events + 1)
-                    event_slot = _grow(event_slot, events + 1)
-                    event_threshold = _grow(event_threshold, events + 1)
-                    event_value = _grow(event_value, events + 1)
-                    event_row[events] = i
-                    event_slot[events] = slot
-                    event_threshold[events] = t
-                    event_value[events] = value
-                    events += 1
+                # reached at its level; the cap the record was cut to whatever the total comes to
+                if s_rank[slot, t_column[t]] >= 0 or (value < t_level[t] and not (
+                        cut and _cut_to(t, d, cut_measure, cut_room, before, def_measure, t_capped, t_exact,
+                                        t_level))):
+                    continue
+                s_rank[slot, t_column[t]] = s_count[slot]
+                s_count[slot] += 1
+                event_row = _grow(event_row, events + 1)
+                event_slot = _grow(event_slot, events + 1)
+                event_threshold = _grow(event_threshold, events + 1)
+                event_value = _grow(event_value, events + 1)
+                event_row[events] = i
+                event_slot[events] = slot
+                event_threshold[events] = t
+                event_value[events] = value
+                events += 1
         status[i] = _RATED
         rated_volume[i] = rated_value
         rated_digits[i] = rated_in
         prepaid[i] = paid_ahead
-    return (status, final_rate, blocked_by, rated_volume, rated_digits, amount, prepaid,
+        if refused[i] > 0:
+            blocked_by[i] = cut_by  # the threshold whose reason the refused part is given
+    return (status, final_rate, blocked_by, rated_volume, rated_digits, amount, prepaid, refused,
             take_row[:takes], take_bucket[:takes], take_qty[:takes],
             event_row[:events], event_slot[:events], event_threshold[:events], event_value[:events])
 

@@ -136,8 +136,8 @@ class _Assembling(_ChunkBase):
 
     def _assemble(self) -> pl.DataFrame:
         """The rated frame (:data:`RATED_SCHEMA`) from the scan's arrays."""
-        (status, final_rate, blocked_by, rated_volume, rated_digits, amount, prepaid, take_row, take_bucket, take_qty,
-         event_row, event_slot, event_threshold, event_value) = self.out
+        (status, final_rate, blocked_by, rated_volume, rated_digits, amount, prepaid, refused, take_row, take_bucket,
+         take_qty, event_row, event_slot, event_threshold, event_value) = self.out
         tables, frame, n = self.tables, self.frame, self.frame.height
         has_rates = len(tables.rates) > 0
         final = np.where(final_rate >= 0, final_rate, 0)
@@ -148,7 +148,10 @@ class _Assembling(_ChunkBase):
         category[scanned] = status[scanned]
         category[self.malformed] = _MALFORMED
         category[self.unknown] = _UNKNOWN
-        reason_code, reason_label, reasons = self._reasons(category, blocked_by, amount, minor, final)
+        # a record a cap cut is rated, and gives the cap's reason for the part refused as a blocked one would
+        partly = rated & (refused > 0)
+        reason_code, reason_label, reasons = self._reasons(np.where(partly, _BLOCKED, category).astype(np.int8),
+                                                           blocked_by, amount, minor, final)
         thresholds = tables.thresholds
         # what was taken from balances, and the thresholds reached
         takes = pl.DataFrame({"bucket": self.chunk_buckets["id"].gather(take_bucket),
@@ -178,6 +181,7 @@ class _Assembling(_ChunkBase):
             _pick([r.compiled.source.provisioning_id for r in rules], rule_at, scanned).alias("provisioning_id"),
             _pick(tables.currencies, tables.rate_arrays[9][final] if has_rates else final, scanned).alias("currency"),
             _decimals("rated_volume", np.where(rated, rated_volume, 0), rated_digits),
+            decimal_column("refused_volume", np.where(partly, refused, 0), self.vd, VOLUME),
             decimal_column("amount", np.where(rated, amount, 0) * money, MONEY_DIGITS, MONEY),
             decimal_column("prepaid", np.where(rated, prepaid, 0) * money, MONEY_DIGITS, MONEY),
             self._charges(billed, amount - prepaid, minor),

@@ -197,8 +197,8 @@ class _Scanning(_ChunkBase):
     def _scan(self) -> None:
         self._accumulator_pairs()
         self.stages.done("state")
-        def_measure, def_ptr, column, level, action, threshold_rate = self.tables.threshold_arrays(
-            self.threshold_columns, self.vd)
+        (def_measure, def_capped, def_ptr, column, level, exact, action, capped,
+         threshold_rate) = self.tables.threshold_arrays(self.threshold_columns, self.vd)
         (ok, kind, p, v, minor, flat, tier_ptr, tier_up, tier_amount, currency) = self.tables.rate_arrays
         active = self.chosen >= 0
         sub = np.where(self.sub < 0, self.n_subs, self.sub)
@@ -209,7 +209,8 @@ class _Scanning(_ChunkBase):
                          self.sub_bucket_ptr, self.sub_buckets, self.b_money, self.b_unit, self.b_remaining,
                          self.b_floor, self.b_has_floor, self.b_from, self.b_to, self.b_service_ptr, self.b_services,
                          self.s_volume, self.s_amount, self.s_rank, self.s_count,
-                         def_measure, def_ptr, column, level, action, threshold_rate, self.conv_num, self.conv_den,
+                         def_measure, def_capped, def_ptr, column, level, exact, action, capped, threshold_rate,
+                         self.conv_num, self.conv_den,
                          ok, self.r_per, kind, p, v, minor, flat, tier_ptr, tier_up, tier_amount, currency,
                          self.tables.max_amounts)
         self.stages.done("scan")

@@ -38,8 +38,9 @@ _ACTIONS = {"notify": _NOTIFY, "block": _BLOCK, "changeRate": _CHANGE_RATE}
 # the rates as arrays, one entry per rate (tiers: tier_ptr[i]:tier_ptr[i + 1] of tier_up, tier_amount):
 # ok, kind, price_digits, volume_digits, minor, flat, tier_ptr, tier_up, tier_amount, currency
 _RateArrays = tuple[_Mask, _I8, _I64, _I64, _I64, _I64, _I64, _I64, _I64, _I32]
-# per definition: measure, def_ptr; per threshold: column, level, action, rate
-_ThresholdArrays = tuple[_I8, _I64, _I64, _I64, _I8, _I32]
+# per definition: measure, whether it caps, def_ptr; per threshold: column, level, whether exact, action,
+# whether it caps, rate
+_ThresholdArrays = tuple[_I8, _Mask, _I64, _I64, _I64, _Mask, _I8, _Mask, _I32]
 _V = TypeVar("_V")
 
 
@@ -125,23 +126,30 @@ class _BookTables:
 
     def threshold_arrays(self, threshold_columns: Mapping[tuple[str, str], int],
                          volume_digits: int) -> _ThresholdArrays:
-        """Per accumulator definition its thresholds; per threshold its column in the
-        reached matrix, its level, action and rate."""
+        """Per accumulator definition its measure, whether a threshold of it caps, and its
+        thresholds; per threshold its column in the reached matrix, its level (``at`` at the
+        scale of its measure, rounded up) and whether that is exact, its action, whether it caps
+        (``crossing: rateUpToCap``) and its rate."""
         def_measure = np.array([0 if d.measure == "volume" else 1 for d in self.defs], np.int8)
+        capped = np.array([threshold.caps for _, threshold in self.thresholds], dtype=bool)
+        def_capped = np.array([any(capped[t] for t in d.thresholds) for d in self.defs], dtype=bool)
         def_ptr = np.zeros(len(self.defs) + 1, np.int64)
         for i, definition in enumerate(self.defs):
             def_ptr[i + 1] = def_ptr[i] + len(definition.thresholds)
         column = np.zeros(len(self.thresholds), np.int64)
         level = np.zeros(len(self.thresholds), np.int64)
+        exact = np.zeros(len(self.thresholds), bool)
         action = np.zeros(len(self.thresholds), np.int8)
         rate = np.array(self.threshold_rates, np.int32) if self.thresholds else np.zeros(0, np.int32)
         for t, (d, threshold) in enumerate(self.thresholds):
             column[t] = threshold_columns[(self.defs[d].name, threshold.id)]
             # value >= at  <=>  scaled value >= ceil(at * 10**digits): volumes or money
             digits = volume_digits if self.defs[d].measure == "volume" else SCAN_DIGITS
-            level[t] = min(math.ceil(threshold.at.scaleb(digits)), int(_MAX))
+            scaled = threshold.at.scaleb(digits)
+            level[t] = min(math.ceil(scaled), int(_MAX))
+            exact[t] = scaled == scaled.to_integral_value() and scaled <= int(_MAX)
             action[t] = _ACTIONS[threshold.action]
-        return def_measure, def_ptr, column, level, action, rate
+        return def_measure, def_capped, def_ptr, column, level, exact, action, capped, rate
 
 
 _TABLES: dict[int, tuple[weakref.ref[RuleBook], _BookTables]] = {}

@@ -51,7 +51,7 @@ def _text_output(frame: pl.DataFrame, nested_as_json: bool) -> pl.DataFrame:
     element = pl.element()
     currencies = frame["currency"].drop_nulls().unique().to_list()
     out = frame.with_columns(
-        _plain_text(pl.col("volume")), _plain_text(pl.col("rated_volume")),
+        _plain_text(pl.col("volume")), _plain_text(pl.col("rated_volume")), _plain_text(pl.col("refused_volume")),
         _money_text(pl.col("amount"), pl.col("currency"), currencies).alias("amount"),
         _money_text(pl.col("prepaid"), pl.col("currency"), currencies).alias("prepaid"),
         _charges_text(frame, currencies),

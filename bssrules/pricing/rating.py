@@ -13,16 +13,26 @@ For each record, in the order (subscriber, start, id):
    ``noApplicableRate``;
 2. an accumulator that counts the record and has reached a ``block`` threshold rejects it;
    one that has reached a ``changeRate`` threshold replaces the rate;
-3. unit buckets that serve the record take what they can of its volume, by precedence
-   (volumes convert exactly between units of a kind: 1 GB = 1000 MB; a record whose unit
-   cannot be converted to the rate's is rejected ``unitMismatch``);
-4. the rest of the volume is charged at the rate, rounded half-up to the minor unit;
-5. when the subscriber has money buckets for the currency (prepaid), they must cover the
+3. a ``block`` threshold with ``crossing: rateUpToCap`` (not reached yet) that the record's
+   volume would take past ``at`` (``measure: volume``) cuts the record to the part that takes
+   the total exactly to ``at`` (the smallest headroom of all such thresholds wins);
+4. unit buckets that serve the record take what they can of its volume (of the part up to
+   the cap), by precedence (volumes convert exactly between units of a kind: 1 GB = 1000 MB;
+   a record whose unit cannot be converted to the rate's is rejected ``unitMismatch``);
+5. the rest of the volume is charged at the rate, rounded half-up to the minor unit; a
+   ``rateUpToCap`` threshold of ``measure: amount`` that the charge would take past ``at``
+   cuts the charged volume to the largest part whose charge before rounding fits the
+   headroom, rounded down to the minor unit (:func:`bssrules.pricing.caps.affordable`).
+   The part cut off is the record's ``refused_volume``, with the threshold's reason; a
+   record left with nothing to rate is rejected with it, as a reached ``block`` threshold
+   rejects;
+6. when the subscriber has money buckets for the currency (prepaid), they must cover the
    charge, down to their floors, else the record is rejected (``insufficientBalance``)
    and takes nothing; otherwise the charge is billed;
-6. the accumulators that count the record add its volume or charge; a threshold crossed
-   raises an event;
-7. the billed part goes to billing accounts by the subscription's split billing rule set
+7. the accumulators that count the record add its (rated) volume or charge; a threshold
+   crossed raises an event, and so does the cap the record was cut to, reached whatever
+   the total (an amount cap may stop short of ``at`` by less than one step of volume);
+8. the billed part goes to billing accounts by the subscription's split billing rule set
    (a payer role, or shares split to the cent); a role without an account rejects the
    record (``noBillingAccount``), as does a split billing rule set that names no payer
    (``noPayer``) or has no version in force (``noSplitBilling``); the record then takes
@@ -34,11 +44,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, Iterable, Mapping, TypedDict
 
 from bssrules.errors import InvalidInput, NotFound
-from bssrules.money import Money, allocate
+from bssrules.money import Money, allocate, quantum
+from bssrules.pricing.caps import affordable, cap_of, down_in
 from bssrules.pricing.rates import charge
 from bssrules.pricing.units import convert
 from bssrules.pricing.usage import (
@@ -230,9 +241,13 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
         return RatedUsage(record, "rejected", ({"code": "unitMismatch",
                                                 "label": f"the usage is in {unit} and the rate is per {rate.per}"},),
                           **base)
+    # caps on the volume first: the buckets and the rate see the part up to the cap only
+    counted_in_full = _in(record.volume, unit, counted_in)
+    volume_cap = cap_of(counting, totals, "volume", counted_in_full)
+    limit = record.volume if volume_cap is None else down_in(volume_cap.headroom, counted_in, unit)
     own = sorted(by_subscriber.get(record.subscriber, []), key=Bucket.order)
     taken: list[tuple[str, Decimal]] = []
-    left = record.volume
+    left = limit
     for bucket in own:
         if left <= 0:
             break
@@ -250,9 +265,21 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
             assert back is not None  # bucket.unit converts to unit (available above), so unit converts back
             taken.append((bucket.id, back))
         left -= take
+    covered = limit - left
     rated_volume = convert(left, unit, rate.per)
     assert rated_volume is not None  # checked above: unit converts to rate.per
     amount = charge(rate, rated_volume)
+    # then caps on the charge: the largest part whose charge fits what is left below them
+    amount_cap = cap_of(counting, totals, "amount", amount)
+    if amount_cap is not None:
+        left = affordable(rate, unit, left, amount_cap.headroom.quantize(quantum(rate.currency), ROUND_DOWN))
+        rated_volume = convert(left, unit, rate.per)
+        assert rated_volume is not None
+        amount = charge(rate, rated_volume)
+    cap = amount_cap or volume_cap
+    refused = Decimal(0) if cap is None else record.volume - (covered + left)
+    if cap is not None and covered + left <= 0:
+        return RatedUsage(record, "rejected", (cap.reason,), **base)
     if amount > MAX_AMOUNT:
         return RatedUsage(record, "rejected", ({"code": "amountTooLarge",
                                                 "label": f"the charge {amount} {rate.currency} is beyond what one "
@@ -284,20 +311,31 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
             return RatedUsage(record, "rejected", (assigned,), **base)
         charges = assigned
 
+    # a volume cap takes its accumulators exactly to ``at``; an amount cap is reached even when
+    # the charge stops short of it (nothing more fits)
+    if cap is None:
+        counted = counted_in_full
+    elif cap is volume_cap:
+        counted = cap.headroom
+    else:
+        counted = _in(covered + left, unit, counted_in)
+    forced: set[tuple[str, str]] = set(cap.binding) if cap is not None else set()
     events = []
     for accumulator, key in counting:
         before = totals.get(key, AccumulatorTotal())
-        after_volume, after_amount = before.volume + _in(record.volume, unit, counted_in), before.amount + amount
+        after_volume, after_amount = before.volume + counted, before.amount + amount
         value = after_volume if accumulator.measure == "volume" else after_amount
         now_reached = list(before.reached)
         for threshold in accumulator.thresholds:
-            if threshold.id not in now_reached and value >= threshold.at:
+            if threshold.id not in now_reached and (value >= threshold.at
+                                                    or (key.accumulator, threshold.id) in forced):
                 now_reached.append(threshold.id)
                 events.append(Event("thresholdReached", key.accumulator, threshold.id, threshold.action,
                                     record.subscriber, key.period, value, record.id))
         totals[key] = AccumulatorTotal(after_volume, after_amount, tuple(now_reached))
-    return RatedUsage(record, "rated", (), rated_volume=rated_volume, amount=amount, prepaid=prepaid,
-                      charges=charges, buckets=tuple(taken), events=tuple(events), **base)
+    return RatedUsage(record, "rated", (cap.reason,) if cap is not None and refused > 0 else (),
+                      rated_volume=rated_volume, amount=amount, prepaid=prepaid, charges=charges,
+                      buckets=tuple(taken), events=tuple(events), refused_volume=refused, **base)
 
 
 def _in(volume: Decimal, unit: str, to: str) -> Decimal:

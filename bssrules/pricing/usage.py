@@ -140,7 +140,11 @@ class Event:
 
 @dataclass(frozen=True)
 class RatedUsage:
-    """What rating made of one record: rated (with its charges) or rejected (with reasons)."""
+    """What rating made of one record: rated (with its charges) or rejected (with reasons).
+
+    A record a ``rateUpToCap`` threshold cut is rated for the part up to the cap: its
+    ``refused_volume`` is the rest (in the record's unit) and ``reasons`` holds the
+    threshold's reason for refusing it; everything else speaks of the rated part only."""
 
     record: UsageRecord
     status: str  # rated | rejected
@@ -155,6 +159,7 @@ class RatedUsage:
     charges: tuple[Charge, ...] = ()  # the rest, per payer
     buckets: tuple[tuple[str, Decimal], ...] = ()  # (bucket id, units or money taken)
     events: tuple[Event, ...] = ()
+    refused_volume: Decimal = Decimal(0)  # of a rated record: the part a cap refused, in the record's unit
 
     @property
     def billed(self) -> Decimal:

@@ -138,13 +138,18 @@ class UsageRule(Rule):
 class Threshold(Model):
     """What happens once an accumulator reaches ``at``: ``notify`` (an event), ``block``
     (later usage it counts is rejected with ``reason``) or ``changeRate`` (later usage it
-    counts is rated at ``rate``)."""
+    counts is rated at ``rate``).
+
+    ``crossing`` says how a ``block`` threshold treats the record that would take the total
+    past ``at``: ``rateInFull`` (the default) rates all of it; ``rateUpToCap`` rates only the
+    part that takes the total to ``at`` and refuses the rest with ``reason``."""
 
     id: Id
     at: Amount = Field(gt=0)
     action: Literal["notify", "block", "changeRate"]
     reason: Reason | None = None
     rate: Rate | None = None
+    crossing: Literal["rateInFull", "rateUpToCap"] = "rateInFull"
 
     @model_validator(mode="after")
     def _shape(self) -> "Threshold":
@@ -154,7 +159,14 @@ class Threshold(Model):
             raise ValueError("only a changeRate threshold takes a rate")
         if self.action == "block" and self.reason is None:
             raise ValueError("a block threshold needs the reason given to the usage it blocks")
+        if self.crossing == "rateUpToCap" and self.action != "block":
+            raise ValueError("only a block threshold rates up to its cap (crossing: rateUpToCap)")
         return self
+
+    @property
+    def caps(self) -> bool:
+        """Whether the record crossing it is rated only up to ``at`` (``crossing: rateUpToCap``)."""
+        return self.crossing == "rateUpToCap"
 
 
 class Accumulator(Model):

@@ -5,7 +5,8 @@ Random records, subscribers, buckets and accumulator totals are rated twice: by
 :func:`bssrules.pricing.bulk.rate_chunk` (vectorised conditions, a compiled scan); every
 field of every result and of the new state must be equal. Rule books: the PPV and
 connected-car examples, and small generated ones with tiers, time windows, accumulators with
-notify / block / changeRate thresholds, prerequisites, versions and split billing shares.
+notify / block / changeRate thresholds (block ones rating in full or up to their cap, at levels
+the scan holds or not), prerequisites, versions and split billing shares.
 """
 from __future__ import annotations
 
@@ -130,10 +131,15 @@ def usage_rule_sets(draw: st.DrawFn, rule_set_id: str, units: list[str]) -> list
         levels = sorted(draw(st.lists(st.integers(1, 60), min_size=1, max_size=3, unique=True)))
         thresholds = []
         for j, level in enumerate(levels):
-            action = draw(st.sampled_from(["notify", "block", "changeRate"]))
-            threshold: dict[str, Any] = {"id": f"t{j}", "at": str(Decimal(level) / 2), "action": action}
+            action = draw(st.sampled_from(["notify", "block", "block", "changeRate"]))
+            at = Decimal(level) / 2
+            if draw(st.integers(0, 12)) == 0:  # finer than the scan's money and volumes: to the reference
+                at += Decimal("0.0000001")
+            threshold: dict[str, Any] = {"id": f"t{j}", "at": str(at), "action": action}
             if action == "block":
-                threshold["reason"] = {"code": "capReached", "label": f"cap {level} reached"}
+                threshold["reason"] = {"code": f"capReached{j}", "label": f"cap {level} reached"}
+                if draw(st.booleans()):
+                    threshold["crossing"] = "rateUpToCap"
             if action == "changeRate":
                 threshold["rate"] = draw(rates(units))
             thresholds.append(threshold)
@@ -365,3 +371,69 @@ def test_the_examples_rate_in_bulk_without_the_reference(project: str) -> None:
     frame = assert_bulk_equals_reference(book, records, subscribers, RatingState())
     assert set(frame["rated_by"]) == {"bulk"}
     assert "rated" in frame["status"].to_list()
+
+
+# ------------------------------------------------------------------------------ caps
+
+def capped_book(rate: dict[str, Any], data_at: str = "1000", spend_at: str = "5") -> RuleBook:
+    """Data capped at ``data_at`` MB a month, voice at ``spend_at`` EUR, the record crossing
+    a cap rated up to it."""
+    return book_of([{"id": "mobile", "kind": "usage", "accumulators": [
+        {"id": "data-cap", "measure": "volume", "when": {"usage.service": "data"}, "thresholds": [
+            {"id": "cap", "at": data_at, "action": "block", "crossing": "rateUpToCap",
+             "reason": {"code": "dataCap", "label": "data cap"}}]},
+        {"id": "spend", "measure": "amount", "when": {"usage.service": "voice"}, "thresholds": [
+            {"id": "stop", "at": spend_at, "action": "block", "crossing": "rateUpToCap",
+             "reason": {"code": "spendCap", "label": "spending cap"}}]}],
+        "rules": [{"id": "data", "when": {"usage.service": "data"},
+                   "rate": {"amount": "0.01", "currency": "EUR", "per": "MB"}},
+                  {"id": "voice", "when": {"usage.service": "voice"}, "rate": rate}]}])
+
+
+def capped_records(subscriber: str = "s1", voice: str = "s") -> list[UsageRecord]:
+    """700 MB, then 0.5 GB crossing the data cap, then 1 MB; 100 minutes of calls crossing the
+    spending cap, then one more minute (in seconds, or in minutes: a chunk without seconds to
+    minutes keeps volumes to 6 decimals)."""
+    minutes = Decimal(60) if voice == "s" else Decimal(1)
+    return [UsageRecord(f"{subscriber}-d1", subscriber, "data", BASE, Decimal(700), "MB"),
+            UsageRecord(f"{subscriber}-d2", subscriber, "data", BASE + dt.timedelta(minutes=1), Decimal("0.5"), "GB"),
+            UsageRecord(f"{subscriber}-d3", subscriber, "data", BASE + dt.timedelta(minutes=2), Decimal(1), "MB"),
+            UsageRecord(f"{subscriber}-v1", subscriber, "voice", BASE + dt.timedelta(minutes=3), 100 * minutes, voice),
+            UsageRecord(f"{subscriber}-v2", subscriber, "voice", BASE + dt.timedelta(minutes=4), minutes, voice)]
+
+
+CAP_SUBSCRIBERS = {s: Subscriber(s, payers={"payer": "acc"}) for s in ("s1", "s2")}
+
+
+@pytest.mark.parametrize("rate", [
+    {"amount": "0.10", "currency": "EUR", "per": "min"},
+    {"currency": "EUR", "per": "min", "tiers": [{"upTo": "10", "amount": "0.20"}, {"amount": "0.05"}]},
+    {"currency": "EUR", "per": "min", "tierMode": "volume",
+     "tiers": [{"upTo": "10", "amount": "1.00"}, {"amount": "0.08"}]},
+    {"currency": "JPY", "per": "min", "amount": "2"},
+], ids=["flat", "graduated", "volume tiers", "without decimals"])
+def test_the_scan_cuts_records_at_their_caps_as_the_reference_does(rate: dict[str, Any]) -> None:
+    for voice in ("s", "min"):
+        frame = assert_bulk_equals_reference(capped_book(rate), capped_records("s1", voice), CAP_SUBSCRIBERS,
+                                             RatingState())
+        assert set(frame["rated_by"]) == {"bulk"}
+        assert frame["status"].to_list() == ["rated", "rated", "rejected", "rated", "rejected"]
+        assert frame["reason_code"].to_list() == [None, "dataCap", "dataCap", "spendCap", "spendCap"]
+        assert frame["refused_volume"][1] == Decimal("0.2") and frame["refused_volume"][3] > 0
+
+
+@pytest.mark.parametrize(("rate", "data_at", "spend_at", "why"), [
+    ({"amount": "0.10", "currency": "EUR", "per": "min"}, "1000.0000001", "5", "a level finer than the scan's"),
+    ({"amount": "0.10", "currency": "EUR", "per": "min"}, "1000", "4.9999999", "a money level finer than the scan's"),
+    ({"currency": "EUR", "per": "min", "tiers": [{"upTo": "30", "amount": "0.20"}, {"upTo": "10", "amount": "0.05"},
+                                                 {"amount": "0.01"}]}, "1000", "5", "tiers out of order"),
+    ({"amount": "0.10", "currency": "EUR", "per": "min"}, "1000.0005", "5", "a part finer than the chunk's volumes"),
+])
+def test_a_cut_the_scan_cannot_hold_exactly_is_left_to_the_reference(rate: dict[str, Any], data_at: str,
+                                                                     spend_at: str, why: str) -> None:
+    records = capped_records("s1", "min") + [UsageRecord("s2-v1", "s2", "voice", BASE, Decimal(1), "min")]
+    frame = assert_bulk_equals_reference(capped_book(rate, data_at, spend_at), records, CAP_SUBSCRIBERS,
+                                         RatingState())
+    by = dict(zip(frame["id"], frame["rated_by"]))
+    assert by["s1-v1"] == "reference", why
+    assert by["s2-v1"] == "bulk"  # a subscriber passing no cap stays in the scan

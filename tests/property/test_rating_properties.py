@@ -3,6 +3,10 @@ records, buckets and rates: money and units are conserved, charges are monotone 
 for flat and graduated rates, accumulators hold exactly what they counted, and rating a
 stream in one call or in two consecutive calls passing the state is the same.
 
+Each runs on the catalog below and on its capped variant, whose roaming budget, home data and
+daily messages stop at caps that rate the crossing record up to them (``crossing:
+rateUpToCap``): a capped total never passes its cap, and what a cap refuses is accounted for.
+
 The expected values are computed here independently of rating.py (payer parts with
 :func:`bssrules.money.allocate`, periods with zoneinfo), from what the rule text says.
 """
@@ -23,6 +27,7 @@ from bssrules.pricing.rating import rate_records, rating_order
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
+from bssrules.rules.book import RuleBook
 from bssrules.rules.project import load_project_texts
 from bssrules.rules.model import Rate
 
@@ -79,7 +84,25 @@ ruleSets:
         when: {charge.service: voice}
         shares: [{payer: holder, weight: 70}, {payer: company, weight: 30}]
 """
+CAPPED_RULES = RULES.replace("""            at: 50
+            action: block
+""", """            at: 50
+            action: block
+            crossing: rateUpToCap
+""").replace("""          - {id: slow-lane, at: 100, action: changeRate, rate: {amount: 0.001, currency: EUR, per: MB}}
+""", """          - {id: slow-lane, at: 100, action: changeRate, rate: {amount: 0.001, currency: EUR, per: MB}}
+          - {id: home-cap, at: 110, action: block, crossing: rateUpToCap, reason: {code: homeDataCap, label: 110 MB}}
+""").replace("""          - {id: twenty, at: 20, action: notify}
+""", """          - {id: twenty, at: 20, action: notify}
+          - {id: sms-cap, at: 30, action: block, crossing: rateUpToCap, reason: {code: smsCap, label: 30 a day}}
+""")
 BOOK = load_project_texts({"rules.yaml": RULES}).rules
+CAPPED_BOOK = load_project_texts({"rules.yaml": CAPPED_RULES}).rules
+CAPS = {"mobile/roaming-budget": ("stop-50", Decimal(50), "amount"),  # of the capped book: threshold, at, measure
+        "mobile/home-data": ("home-cap", Decimal(110), "volume"),
+        "mobile/daily-sms": ("sms-cap", Decimal(30), "volume")}
+CAP_CODES = {"roamingBudgetReached", "homeDataCap", "smsCap"}
+books = st.sampled_from([BOOK, CAPPED_BOOK])
 PARIS = ZoneInfo("Europe/Paris")
 UNITS = {"data": "MB", "sms": "message", "voice": "minute"}
 SUBSCRIBERS = {
@@ -144,10 +167,10 @@ def by_id(results: list[RatedUsage]) -> dict[str, RatedUsage]:
 
 
 @EXAMPLES
-@given(streams(), states())
+@given(streams(), states(), books)
 def test_every_record_is_kept_and_each_charge_adds_up_to_its_amount_less_the_prepaid_part(
-        records: list[UsageRecord], state: RatingState) -> None:
-    results, _ = rate_records(records, SUBSCRIBERS, BOOK, state)
+        records: list[UsageRecord], state: RatingState, book: RuleBook) -> None:
+    results, _ = rate_records(records, SUBSCRIBERS, book, state)
     assert sorted(r.record.id for r in results) == sorted(r.id for r in records)
     for result in results:
         record = result.record
@@ -160,17 +183,21 @@ def test_every_record_is_kept_and_each_charge_adds_up_to_its_amount_less_the_pre
         money_taken = sum((n for b, n in result.buckets if state.buckets[b].is_money), Decimal(0))
         units_taken = sum((n for b, n in result.buckets if not state.buckets[b].is_money), Decimal(0))
         assert money_taken == result.prepaid
-        assert units_taken + result.rated_volume == record.volume
+        # what unit buckets took, what was charged and what a cap refused: the whole record
+        assert units_taken + result.rated_volume + result.refused_volume == record.volume
+        assert result.refused_volume >= 0
+        assert [r["code"] for r in result.reasons] in ([], *([c] for c in CAP_CODES))
+        assert bool(result.reasons) == (result.refused_volume > 0)
         if result.prepaid:
             assert result.charges == ()  # a prepaid charge is paid whole from money buckets
 
 
 @EXAMPLES
-@given(streams(), states())
+@given(streams(), states(), books)
 def test_each_billing_account_is_charged_the_sum_of_its_parts_per_period(records: list[UsageRecord],
-                                                                        state: RatingState) -> None:
+                                                                        state: RatingState, book: RuleBook) -> None:
     """The parts are recomputed here from the split billing rules as written."""
-    results, _ = rate_records(records, SUBSCRIBERS, BOOK, state)
+    results, _ = rate_records(records, SUBSCRIBERS, book, state)
     charged: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for result in results:
@@ -200,9 +227,9 @@ def test_each_billing_account_is_charged_the_sum_of_its_parts_per_period(records
 
 
 @EXAMPLES
-@given(streams(), states())
-def test_buckets_neither_create_nor_lose_units(records: list[UsageRecord], state: RatingState) -> None:
-    results, new_state = rate_records(records, SUBSCRIBERS, BOOK, state)
+@given(streams(), states(), books)
+def test_buckets_neither_create_nor_lose_units(records: list[UsageRecord], state: RatingState, book: RuleBook) -> None:
+    results, new_state = rate_records(records, SUBSCRIBERS, book, state)
     taken: dict[str, Decimal] = defaultdict(Decimal)
     for result in results:
         for bucket_id, amount in result.buckets:
@@ -223,10 +250,11 @@ def test_buckets_neither_create_nor_lose_units(records: list[UsageRecord], state
 
 
 @EXAMPLES
-@given(streams(), states())
+@given(streams(), states(), books)
 def test_an_accumulator_holds_the_sum_of_what_the_records_it_counted(records: list[UsageRecord],
-                                                                    state: RatingState) -> None:
-    results, new_state = rate_records(records, SUBSCRIBERS, BOOK, state)
+                                                                    state: RatingState, book: RuleBook) -> None:
+    """Of a record a cap cut, the rated part: the volume less what was refused."""
+    results, new_state = rate_records(records, SUBSCRIBERS, book, state)
     expected: dict[AccumulatorKey, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for key, total in state.accumulators.items():
         expected[key] = [total.volume, total.amount]
@@ -241,7 +269,7 @@ def test_an_accumulator_holds_the_sum_of_what_the_records_it_counted(records: li
             counted.append(("daily-sms", "day"))
         for accumulator, period in counted:
             key = AccumulatorKey(f"mobile/{accumulator}", record.subscriber, paris_period(record.start, period))
-            expected[key][0] += record.volume
+            expected[key][0] += record.volume - result.refused_volume
             expected[key][1] += result.amount
     assert {k: (t.volume, t.amount) for k, t in new_state.accumulators.items()} == {
         k: (v, a) for k, (v, a) in expected.items()}
@@ -253,9 +281,32 @@ def test_an_accumulator_holds_the_sum_of_what_the_records_it_counted(records: li
 
 @EXAMPLES
 @given(streams(), states())
+def test_a_capped_total_never_passes_its_cap_and_the_record_crossing_it_takes_it_there_exactly(
+        records: list[UsageRecord], state: RatingState) -> None:
+    """The roaming budget's price (2.00 EUR a MB) divides every cent: the cap is met exactly."""
+    results, new_state = rate_records(records, SUBSCRIBERS, CAPPED_BOOK, state)
+    for key, total in new_state.accumulators.items():
+        threshold, at, measure = CAPS[key.accumulator]
+        before = state.accumulators.get(key, AccumulatorTotal())
+        value, start = (total.volume, before.volume) if measure == "volume" else (total.amount, before.amount)
+        if start <= at:
+            assert value <= at, f"{key} passed its cap: {value}"
+        assert (threshold in total.reached) == (value >= at or threshold in before.reached)
+    for result in results:
+        if result.refused_volume:
+            threshold = result.reasons[0]["threshold"]
+            key = AccumulatorKey(threshold.rsplit("/", 1)[0], result.record.subscriber,
+                                 paris_period(result.record.start, "day" if "sms" in threshold else "month"))
+            assert any(e.threshold == threshold.rsplit("/", 1)[1] for e in result.events)
+            if key.accumulator == "mobile/roaming-budget":
+                assert result.amount == charge(Rate(amount=Decimal(2), currency="EUR", per="MB"), result.rated_volume)
+
+
+@EXAMPLES
+@given(streams(), states(), books)
 def test_once_the_budget_is_reached_roaming_is_rejected_until_the_next_month(records: list[UsageRecord],
-                                                                           state: RatingState) -> None:
-    results, _ = rate_records(records, SUBSCRIBERS, BOOK, state)
+                                                                           state: RatingState, book: RuleBook) -> None:
+    results, _ = rate_records(records, SUBSCRIBERS, book, state)
     spent: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for key, total in state.accumulators.items():
         spent[(key.subscriber, key.period)] = total.amount
@@ -268,6 +319,8 @@ def test_once_the_budget_is_reached_roaming_is_rejected_until_the_next_month(rec
             assert [r["code"] for r in result.reasons] == ["roamingBudgetReached"]
         elif result.status == "rated":
             spent[key] += result.amount
+            if book is CAPPED_BOOK:
+                assert spent[key] <= 50
         else:
             assert [r["code"] for r in result.reasons] in (["insufficientBalance"], ["noBillingAccount"])
 
@@ -324,13 +377,14 @@ def test_a_rated_record_costs_no_less_for_more_volume(service: str, roaming: boo
 
 
 @EXAMPLES
-@given(streams(), states(), st.integers(0, 6 * 24 * 60))
+@given(streams(), states(), st.integers(0, 6 * 24 * 60), books)
 def test_rating_in_two_consecutive_calls_passing_the_state_is_rating_in_one(records: list[UsageRecord],
-                                                                           state: RatingState, cut: int) -> None:
+                                                                           state: RatingState, cut: int,
+                                                                           book: RuleBook) -> None:
     split = BEGIN + dt.timedelta(minutes=cut)
-    whole, whole_state = rate_records(records, SUBSCRIBERS, BOOK, state)
-    first, middle = rate_records([r for r in records if r.start < split], SUBSCRIBERS, BOOK, state)
-    second, end = rate_records([r for r in records if r.start >= split], SUBSCRIBERS, BOOK, middle)
+    whole, whole_state = rate_records(records, SUBSCRIBERS, book, state)
+    first, middle = rate_records([r for r in records if r.start < split], SUBSCRIBERS, book, state)
+    second, end = rate_records([r for r in records if r.start >= split], SUBSCRIBERS, book, middle)
     assert by_id(first + second) == by_id(whole)
     assert end == whole_state
 
