@@ -751,3 +751,41 @@ def test_the_part_a_cap_refused_is_stated_on_the_stored_usage() -> None:
     problems = _schema_problems({**document, "id": "r-cap", "href": f"{USAGE}/r-cap", "@type": "Usage"},
                                 {"$ref": "#/definitions/Usage"})
     assert not problems, problems
+
+
+def test_a_record_crossing_a_rate_up_to_cap_budget_is_rated_up_to_it_and_says_what_was_refused(
+        engine: Any, tmp_path: Path) -> None:
+    """Capped rating online (issue 12, item 5): with the roaming budget's block threshold set to
+    crossing: rateUpToCap, the record that would take the month past 50 EUR is rated up to
+    50 EUR exactly; the stored usage states the megabytes refused and why, the balance of the
+    month stops at the cap, and the next roaming record is rejected as a reached block rejects."""
+    import shutil
+
+    folder = tmp_path / "roaming-capped"
+    shutil.copytree(ROOT / "examples" / "roaming", folder)
+    rules = folder / "rules" / "usage.yaml"
+    rules.write_text(rules.read_text().replace("            action: block\n",
+                                               "            action: block\n            crossing: rateUpToCap\n", 1))
+    with UnitOfWork(engine) as uow:
+        services.load_project(uow, load_project(folder), "roaming")
+    with _app_client(engine) as client:
+        _party(client, "individual", "ana", "ba-ana")
+        _ok(client.post(INVENTORY, json={
+            "id": "line-1", "status": "active", "startDate": "2026-06-01T00:00:00Z",
+            "productOffering": {"id": "mobile-data-plan"}, "billingAccount": {"id": "ba-ana"},
+            "relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}]}))
+        for i, megabytes in enumerate([300, 300, 200], start=1):  # 15 + 15 + 10 = 40 EUR
+            assert _ok(client.post(USAGE, json=_roaming(f"r-{i}", megabytes)))["status"] == "rated"
+        capped = _ok(client.post(USAGE, json=_roaming("r-4", 300)))  # 15 EUR would make 55: 10 EUR fit
+        assert capped["status"] == "rated"
+        assert capped["ratedBy"]["amount"] == {"unit": "EUR", "value": Decimal("10.00")}
+        assert capped["ratedBy"]["refused"]["volume"] == 100 and capped["ratedBy"]["refused"]["unit"] == "MB"
+        assert [r["code"] for r in capped["ratedBy"]["refused"]["reason"]] == ["roamingBudgetReached"]
+        assert _ok(client.get(f"{USAGE}/r-4"), 200)["ratedBy"]["refused"] == capped["ratedBy"]["refused"]
+        [total] = _ok(client.get(ACCUMULATOR, params={"product": "line-1"}), 200)
+        assert total["amount"] == Decimal("50.00") and "budget-reached" in total["reached"]
+        after = _ok(client.post(USAGE, json=_roaming("r-5", 10)))
+        assert after["status"] == "rejected" and after["rejectionReason"][0]["code"] == "roamingBudgetReached"
+        # the aggregated volume is what was rated: 1,000 MB of the 1,100 sent (r-5 rated nothing)
+        [june] = _totals(client, product="line-1")
+        assert (june["value"], june["volume"]) == (Decimal("50.00"), [{"unit": "MB", "value": 1000}])
