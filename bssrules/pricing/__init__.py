@@ -8,6 +8,8 @@
 - :mod:`~bssrules.pricing.rates`: what a flat or tiered rate charges for a volume;
 - :mod:`~bssrules.pricing.rating`: the reference rating of usage records (rules, buckets,
   accumulators and their thresholds, prepaid balances, split billing);
+- :mod:`~bssrules.pricing.caps`: capped rating, the part of a record up to a ``block``
+  threshold with ``crossing: rateUpToCap`` (the rest refused, with the threshold's reason);
 - :mod:`~bssrules.pricing.vectorized`: conditions and usage and split billing decisions as
   polars expressions, for whole columns of records;
 - :mod:`~bssrules.pricing.bulk` and the ``bulk_*`` modules: bulk rating of chunks and of

@@ -14,7 +14,7 @@ The page's fenced blocks, by their info string:
     amount, reached}``;
   - ``records``: a list of ``{id, subscriber, service, start, volume, unit, type, roaming, country}``;
   - ``expect``: for EVERY record, by id, what rating makes of it — any of ``status``, ``ruleSet``,
-    ``rule``, ``provisioningId``, ``amount``, ``ratedVolume``, ``prepaid``, ``billed``,
+    ``rule``, ``provisioningId``, ``amount``, ``ratedVolume``, ``refusedVolume``, ``prepaid``, ``billed``,
     ``charges`` (payer role -> amount, all of them), ``buckets`` (bucket id -> taken, all of
     them), ``events`` (``accumulator/threshold`` of each event, all of them), ``reasons``
     (the codes, all of them);
@@ -122,7 +122,8 @@ def test_page_has_examples() -> None:
         assert f"`{code}`" in text, f"the page explains the rejection {code}"
     scenarios = "\n".join(b.text for b in RATINGS + RULES)
     for shown in ("floor: null", "floor: -", "action: block", "action: notify", "action: changeRate", "shares:",
-                  "period: day", "period: month", "measure: volume", "measure: amount", "validTo:", "usage.offering"):
+                  "period: day", "period: month", "measure: volume", "measure: amount", "validTo:", "usage.offering",
+                  "crossing: rateUpToCap", "refusedVolume:"):
         assert shown in scenarios, f"an example shows {shown}"
 
 
@@ -253,7 +254,8 @@ def outcome(result: RatedUsage, expected: dict[str, Any]) -> dict[str, Any]:
     actual: dict[str, Any] = {
         "status": result.status, "ruleSet": result.rule_set, "rule": result.rule,
         "provisioningId": result.provisioning_id, "amount": _text(result.amount),
-        "ratedVolume": _text(result.rated_volume), "prepaid": _text(result.prepaid), "billed": _text(result.billed),
+        "ratedVolume": _text(result.rated_volume), "refusedVolume": _text(result.refused_volume),
+        "prepaid": _text(result.prepaid), "billed": _text(result.billed),
         "charges": {c.payer: _text(c.amount) for c in result.charges},
         "buckets": {b: _text(n) for b, n in result.buckets},
         "events": [f"{e.accumulator.split('/', 1)[1]}/{e.threshold}" for e in result.events],
@@ -271,7 +273,7 @@ def stated(expected: dict[str, Any]) -> dict[str, Any]:
             out[key] = {str(k): _text(v) for k, v in (value or {}).items()}
         elif key in ("events", "reasons"):
             out[key] = list(value or [])
-        elif key in ("amount", "ratedVolume", "prepaid", "billed"):
+        elif key in ("amount", "ratedVolume", "refusedVolume", "prepaid", "billed"):
             out[key] = _text(value)
         else:
             out[key] = value
