@@ -6,6 +6,7 @@ once, in one way.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bssrules.configurator.model import Caller, InventoryProduct, Party
@@ -14,9 +15,33 @@ from bssrules.services.ports import UnitOfWork
 from bssrules.services.resources import values_at
 
 
+# A catalog id (bssrules.catalog.model.Id): a stored product may name anything (TMF637 takes
+# any text), but only what could be a catalog id can be an offering or a resource
+# specification the rules name; the rest is left out rather than refused on every basket.
+_CATALOG_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+
+
+def _catalog_ids(values: list[Any]) -> list[str]:
+    return [v for v in values if isinstance(v, str) and len(v) <= 128 and _CATALOG_ID.match(v)]
+
+
+def inventory_product(product_id: str, document: dict[str, Any]) -> InventoryProduct | None:
+    """A stored product (TMF637) as the rules see it: its offering, its status and the
+    resources it was realised with (``realizingResource[].id``: the resource specifications
+    its order item picked, which an order writes on the products it creates). None for a
+    product the rules cannot concern (no offering, or a status outside TMF637's)."""
+    offering = _catalog_ids(values_at(document, "productOffering.id"))
+    status = document.get("status")
+    if not offering or not product_id or status not in ("created", "pendingActive", "active", "pendingTerminate",
+                                                        "suspended", "terminated", "cancelled", "aborted"):
+        return None
+    resources = list(dict.fromkeys(_catalog_ids(values_at(document, "realizingResource.id"))))
+    return InventoryProduct(id=product_id, offering=offering[0], status=status, resources=resources)
+
+
 def party_context(uow: UnitOfWork, party_id: str | None) -> tuple[Party, list[InventoryProduct]]:
     """What the rules know of a party: its type, classification, whether it is a customer,
-    and its products (TMF637) with their status."""
+    and its products (TMF637) with their status and the resources they were realised with."""
     if party_id is None:
         return Party(), []
     stored = uow.resources.get("individual", party_id) or uow.resources.get("organization", party_id)
@@ -28,13 +53,7 @@ def party_context(uow: UnitOfWork, party_id: str | None) -> tuple[Party, list[In
     classification = characteristics.get("classification")
     customers, _ = uow.resources.page("customer", {"engagedParty.id": [party_id]}, 0, 1)
     products, _ = uow.resources.page("product", {"relatedParty.id": [party_id]}, 0, 1000)
-    inventory = []
-    for product in products:
-        offering = values_at(product.document, "productOffering.id")
-        status = product.document.get("status")
-        if offering and status in ("created", "pendingActive", "active", "pendingTerminate", "suspended",
-                                   "terminated", "cancelled", "aborted"):
-            inventory.append(InventoryProduct(id=product.id, offering=offering[0], status=status))
+    inventory = [p for p in (inventory_product(product.id, product.document) for product in products) if p]
     party = Party(id=party_id, type="individual" if stored.kind == "individual" else "organization",
                   classification=classification if isinstance(classification, str) else None,
                   is_customer=bool(customers))
