@@ -5,13 +5,17 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from bssrules.errors import BssRulesError, InvalidSource
+
+if TYPE_CHECKING:
+    from bssrules.pricing.bulk_io import Progress, RatingSummary
 
 app = typer.Typer(help="Author, check and apply the rules of a telecom product catalog.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -240,44 +244,148 @@ def demo() -> None:
         raise typer.Exit(1) from None
 
 
+def _rate_progress(enabled: bool) -> tuple[Optional["Progress"], AbstractContextManager[Any]]:
+    """A progress display on stderr (records, records/s, time left) when it is a terminal:
+    (progress callback for rate_file, context manager); nothing when piped."""
+    if not enabled or not err.is_terminal:
+        return None, nullcontext()
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TaskProgressColumn, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    display = Progress(TextColumn("{task.description:<7}"), BarColumn(), TaskProgressColumn(),
+                       MofNCompleteColumn(), TextColumn("records"),
+                       TextColumn("{task.fields[speed]}"), TimeElapsedColumn(), TextColumn("left"),
+                       TimeRemainingColumn(), console=err, transient=True)
+    tasks: dict[str, TaskID] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        names = {"read": "reading", "rate": "rating"}
+        if stage not in tasks:
+            tasks[stage] = display.add_task(names.get(stage, stage), total=max(total, done, 1), speed="")
+        task = tasks[stage]
+        display.update(task, completed=done, total=max(total, done, 1))
+        speed = display.tasks[list(tasks).index(stage)].speed
+        display.update(task, speed=f"{speed:,.0f}/s" if speed else "")
+    return update, display
+
+
+def _compile_notice() -> None:
+    err.print("[yellow]compiling the rating kernels[/] (once after an install or an upgrade: about a minute on a "
+              "2-core machine; `bssrules rate --warm-up` does it ahead of time) …")
+
+
 @app.command()
-def rate(folder: Path = typer.Argument(..., help="Project folder: its usage and split billing rule sets rate."),
-         usage: Path = typer.Option(..., "--input", "-i", help="Usage records: .csv, .jsonl or .parquet."),
-         subscribers: Path = typer.Option(..., "--subscribers", "-s", help="Subscribers: .csv, .jsonl or .parquet."),
-         output: Path = typer.Option(..., "--output", "-o", help="Rated records: .csv, .jsonl or .parquet."),
+def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its usage and split billing rule sets "
+                                                            "rate (not needed with --warm-up)."),
+         usage: Optional[Path] = typer.Option(None, "--input", "-i",
+                                              help="Usage records: .csv, .jsonl or .parquet, or a folder of "
+                                                   ".parquet part files (a Parquet dataset)."),
+         subscribers: Optional[Path] = typer.Option(None, "--subscribers", "-s",
+                                                    help="Subscribers: .csv, .jsonl or .parquet."),
+         output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                               help="Rated records: .csv, .jsonl or .parquet; with --workers or "
+                                                    "--scheduler a folder, written as Parquet part files."),
          buckets: Optional[Path] = typer.Option(None, "--buckets", help="Balances (buckets) as JSON lines."),
          accumulators: Optional[Path] = typer.Option(None, "--accumulators",
                                                      help="Accumulator totals so far, as JSON lines."),
          state_out: Optional[Path] = typer.Option(None, "--state-out",
                                                   help="Folder for the new buckets.jsonl and accumulators.jsonl."),
          chunk_size: int = typer.Option(500_000, "--chunk-size", min=1,
-                                        help="Records rated at once (bounds the memory used).")) -> None:
-    """Rate a usage file in bulk: every record comes out rated or rejected with its reason."""
+                                        help="Records rated at once (bounds the memory used; on a cluster, per "
+                                             "partition)."),
+         workers: Optional[int] = typer.Option(None, "--workers", min=1,
+                                               help="Rate on a local Dask cluster of this many worker processes."),
+         scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                                 help="Rate on the Dask cluster of this scheduler, "
+                                                      "e.g. tcp://host:8786."),
+         partitions: Optional[int] = typer.Option(None, "--partitions", min=1,
+                                                  help="On a cluster: subscriber partitions (default: enough for "
+                                                       "--chunk-size records each, at least twice the threads)."),
+         progress: bool = typer.Option(True, "--progress/--no-progress",
+                                       help="Show progress on a terminal (never when stderr is piped)."),
+         warm_up: bool = typer.Option(False, "--warm-up",
+                                      help="Compile the rating kernels into numba's cache and exit (what the first "
+                                           "rating after an install otherwise does).")) -> None:
+    """Rate a usage file in bulk: every record comes out rated or rejected with its reason.
+    The file formats: docs/bulk-rating.md."""
     from bssrules.pricing.bulk_io import file_format, rate_file
+    from bssrules.pricing.bulk_warm import watch_compilation
 
+    if warm_up:
+        from bssrules.pricing.bulk_warm import warm_up as compile_kernels
+
+        with watch_compilation(_compile_notice):
+            began = time.perf_counter()
+            done = compile_kernels()
+        print(f"rating kernels compiled in {done.seconds:.1f} s and cached" if done.compiled else
+              f"rating kernels already compiled (loaded from the cache in {time.perf_counter() - began:.1f} s)")
+        return
+    missing = [name for name, value in (("FOLDER", folder), ("--input", usage), ("--subscribers", subscribers),
+                                        ("--output", output)) if value is None]
+    if missing:
+        print(f"missing: {', '.join(missing)} (see bssrules rate --help)", file=sys.stderr)
+        raise typer.Exit(2)
+    assert folder is not None and usage is not None and subscribers is not None and output is not None
+    on_cluster = workers is not None or scheduler is not None
+    if workers is not None and scheduler is not None:
+        print("give --workers (a local cluster) or --scheduler (an existing one), not both", file=sys.stderr)
+        raise typer.Exit(2)
     try:
-        for path in (usage, subscribers, output):
-            file_format(path)
+        for path in (usage, subscribers) + (() if on_cluster else (output,)):
+            if not (path == usage and usage.is_dir()):
+                file_format(path)
     except BssRulesError as exc:
-        err.print(escape(str(exc)))
+        print(str(exc), file=sys.stderr)  # one line, however long the path
         raise typer.Exit(2)
     project = _load_project_or_exit(folder)
+    update, display = _rate_progress(progress)
     try:
-        summary = rate_file(project.rules, usage, subscribers, output, buckets=buckets, accumulators=accumulators,
-                            state_out=state_out, chunk_size=chunk_size)
+        with display, watch_compilation(_compile_notice) as compilation:
+            if on_cluster:
+                summary = _rate_on_cluster(folder, usage, subscribers, output, buckets, accumulators, state_out,
+                                           chunk_size, workers, scheduler, partitions, update)
+            else:
+                summary = rate_file(project.rules, usage, subscribers, output, buckets=buckets,
+                                    accumulators=accumulators, state_out=state_out, chunk_size=chunk_size,
+                                    progress=update)
     except (BssRulesError, OSError, ValueError) as exc:
         print(f"not rated: {exc}", file=sys.stderr)
         raise typer.Exit(1)
+    if compilation.compiled:
+        err.print(f"compiled the rating kernels in {compilation.seconds:.1f} s (cached: later runs start at once)")
     rejected = sum(summary.rejected.values())
     print(f"{summary.records:,} records in: {summary.rated:,} rated, {rejected:,} rejected "
           f"({summary.seconds:.2f} s, {summary.records_per_second:,.0f} records/s)")
+    if summary.partly_rated:
+        print(f"  rated in part: {summary.partly_rated:,} (up to a rateUpToCap threshold, the rest refused)")
     for code, count in summary.rejected.most_common():
         print(f"  rejected {code}: {count:,}")
     for currency, total in sorted(summary.totals.items()):
         print(f"  total {currency}: {total}")
     if summary.by_reference:
         print(f"  {summary.by_reference:,} records rated by the reference path (values beyond the bulk path's range)")
-    print(f"wrote {output}" + (f"; state in {state_out}" if state_out else ""))
+    where = f"{summary.partitions} part files in {output}" if on_cluster else str(output)
+    print(f"wrote {where}" + (f"; state in {state_out}" if state_out else ""))
+
+
+def _rate_on_cluster(folder: Path, usage: Path, subscribers: Path, output: Path, buckets: Optional[Path],
+                     accumulators: Optional[Path], state_out: Optional[Path], chunk_size: int,
+                     workers: Optional[int], scheduler: Optional[str], partitions: Optional[int],
+                     update: Optional["Progress"]) -> "RatingSummary":
+    from bssrules.pricing.bulk_dask import cluster_client, project_texts, rate_on_cluster, warm_workers
+    from bssrules.pricing.bulk_warm import warm_up as compile_kernels
+
+    if workers is not None:
+        compile_kernels()  # here first: the local workers then load the kernels from the same cache
+    with cluster_client(workers, scheduler) as client:
+        compiled = {worker: done for worker, done in warm_workers(client).items() if done.compiled}
+        if compiled:
+            slowest = max(done.seconds for done in compiled.values())
+            err.print(f"{len(compiled)} worker(s) compiled the rating kernels ({slowest:.0f} s); run "
+                      f"`bssrules rate --warm-up` where the workers are built to skip this")
+        return rate_on_cluster(client, project_texts(folder), usage, subscribers, output, buckets=buckets,
+                               accumulators=accumulators, state_out=state_out, chunk_size=chunk_size,
+                               partitions=partitions, progress=update)
 
 
 @app.command()

@@ -13,11 +13,16 @@ Inputs:
 
 - usage: ``id, subscriber, service, start`` (ISO 8601 with a zone, or a zoned timestamp),
   ``volume``, and optionally ``unit, type, roaming, country``;
-- subscribers: ``id, party_id, classification, offering, active_offerings`` (a list, or
-  ``;``-separated), ``payers`` (a JSON object role -> billing account, or columns
-  ``payer.<role>``), ``split_billing``;
+- subscribers: ``id, partyId, classification, offering, activeOfferings`` (a list: a JSON
+  list, or ``;``-separated in a CSV cell), ``payers`` (a JSON object role -> billing account,
+  or columns ``payer.<role>``), ``splitBilling``;
 - balances (``--buckets``) and accumulator totals as JSON lines; the new ones are written
-  as JSON lines (``buckets.jsonl``, ``accumulators.jsonl``) in the state folder.
+  as JSON lines (``buckets.jsonl``, ``accumulators.jsonl``) in the state folder, with the
+  names they are read with (``validFrom``, ``validTo``).
+
+Every file's columns are checked before anything is rated (unknown, twice, or a required one
+missing: an error naming the file and the column, with a "did you mean"); docs/bulk-rating.md
+describes the formats. ``progress``, when given, is called as records are read and rated.
 
 Output: the columns of :data:`bssrules.pricing.bulk.RATED_SCHEMA`, partition after
 partition, each in rating order (subscriber, start, id) — a record rated up to a cap has its
@@ -43,7 +48,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import polars as pl
 import pyarrow.ipc as ipc
@@ -54,14 +59,19 @@ from bssrules.money import quantum
 from bssrules.pricing.bulk import rate_chunk
 from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, BulkState
 from bssrules.pricing.bulk_read import (
-    FORMATS, _existing, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers,
-    read_usage_batches,
+    FORMATS, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers, read_usage_batches,
+    usage_files,
 )
 from bssrules.pricing.bulk_write import RatedWriter, write_state
 from bssrules.rules.book import RuleBook
 
 DEFAULT_CHUNK_SIZE = 500_000
 _HASH_SEED = 20260601
+STATE_NAMES = {"valid_from": "validFrom", "valid_to": "validTo"}  # the state files' names for BUCKET_SCHEMA's
+
+# progress(stage, done, total): stage "read" (records read so far) or "rate" (records rated
+# and written so far); total: the records the file holds (for text files, its lines)
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -100,8 +110,8 @@ class _BackgroundWriter:
     """Writes rated chunks on a thread of its own while the next chunk is rated (the
     writers release the GIL); at most one chunk waits, so memory stays bounded."""
 
-    def __init__(self, writer: RatedWriter, summary: RatingSummary):
-        self.writer, self.summary = writer, summary
+    def __init__(self, writer: RatedWriter, summary: RatingSummary, progress: Callable[[int], None] | None = None):
+        self.writer, self.summary, self.progress = writer, summary, progress
         self.queue: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=1)
         self.failure: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="bssrules-rated-writer", daemon=True)
@@ -115,6 +125,8 @@ class _BackgroundWriter:
                 began = time.perf_counter()
                 self.writer.write(frame)
                 self.summary.add(frame)
+                if self.progress is not None:
+                    self.progress(self.summary.records)
                 self.summary.timings["write (in the background)"] = \
                     self.summary.timings.get("write (in the background)", 0.0) + time.perf_counter() - began
             except BaseException as exc:  # noqa: BLE001 - handed to the rating thread
@@ -136,15 +148,17 @@ class _BackgroundWriter:
 
 
 def _row_count(path: Path, kind: str) -> int:
-    """Rows in a usage file (lines for text files, counted without parsing)."""
+    """Rows in a usage file or Parquet dataset folder (lines for text files, counted without parsing)."""
     if kind == "parquet":
-        rows: int = pq.ParquetFile(path).metadata.num_rows  # pyarrow is untyped
-        return rows
+        return sum(pq.ParquetFile(file).metadata.num_rows for file in usage_files(path))  # pyarrow is untyped
     count = 0
+    last = b"\n"
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 24), b""):
             count += block.count(b"\n")
-    return count
+            last = block[-1:]
+    count += last != b"\n"  # a last line without its newline
+    return max(0, count - 1) if kind == "csv" else count  # the CSV header is no record
 
 
 def _partition_of(subscriber: pl.Expr, partitions: int) -> pl.Expr:
@@ -153,28 +167,32 @@ def _partition_of(subscriber: pl.Expr, partitions: int) -> pl.Expr:
 
 def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, buckets: Path | None = None,
               accumulators: Path | None = None, state_out: Path | None = None,
-              chunk_size: int = DEFAULT_CHUNK_SIZE) -> RatingSummary:
+              chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> RatingSummary:
     """Rate a usage file into ``output``; write the new balances and totals into
-    ``state_out`` when given. At most about ``chunk_size`` records are rated at once."""
+    ``state_out`` when given. At most about ``chunk_size`` records are rated at once.
+    Every file's columns are checked before any record is rated."""
     if chunk_size < 1:
         raise InvalidInput("the chunk size must be at least 1")
     began = time.perf_counter()
     summary = RatingSummary()
     timings = summary.timings
-    kind = file_format(_existing(usage))
+    kind = file_format(usage_files(usage)[0])  # a folder: a Parquet dataset
     file_format(output)
     stopwatch = time.perf_counter()
     subscriber_frame = read_subscribers(subscribers)
     state = BulkState(read_buckets(buckets) if buckets else pl.DataFrame(schema=BUCKET_SCHEMA),
                       read_accumulators(accumulators) if accumulators else pl.DataFrame(schema=ACCUMULATOR_SCHEMA))
     timings["read subscribers and state"] = time.perf_counter() - stopwatch
-    partitions = max(1, math.ceil(_row_count(usage, kind) / chunk_size))
+    rows = _row_count(usage, kind)
+    partitions = max(1, math.ceil(rows / chunk_size))
     summary.partitions = partitions
-    writer = _BackgroundWriter(RatedWriter(output), summary)
+    read_progress = None if progress is None else (lambda done: progress("read", done, rows))
+    writer = _BackgroundWriter(RatedWriter(output), summary,
+                               None if progress is None else (lambda done: progress("rate", done, rows)))
     new_states: list[BulkState] = []
     try:
         with tempfile.TemporaryDirectory(prefix="bssrules-rating-") as spill:
-            for index, records in enumerate(_partitions(usage, partitions, Path(spill), timings)):
+            for index, records in enumerate(_partitions(usage, partitions, Path(spill), timings, read_progress)):
                 mine = state
                 if partitions > 1:  # only the balances and totals of this partition's subscribers
                     mine = BulkState(
@@ -194,17 +212,34 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
         stopwatch = time.perf_counter()
         final = BulkState(pl.concat([s.buckets for s in new_states]) if new_states else state.buckets,
                           pl.concat([s.accumulators for s in new_states]) if new_states else state.accumulators)
-        write_state(final, Path(state_out))
+        write_state(state_files(final), Path(state_out))
         timings["write state"] = time.perf_counter() - stopwatch
     summary.seconds = time.perf_counter() - began
     return summary
 
 
-def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, float]) -> Iterator[pl.DataFrame]:
+def state_files(state: BulkState) -> BulkState:
+    """The state with the names of its files (camelCase, as :func:`read_buckets` reads them)."""
+    return BulkState(state.buckets.rename({k: v for k, v in STATE_NAMES.items() if k in state.buckets.columns}),
+                     state.accumulators)
+
+
+def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, float],
+                progress: Callable[[int], None] | None = None) -> Iterator[pl.DataFrame]:
     """The checked records of the file, one partition of subscribers at a time."""
     stopwatch = time.perf_counter()
+    read = 0
+
+    def counted(frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        nonlocal read
+        for frame in frames:
+            read += frame.height
+            if progress is not None:
+                progress(read)
+            yield frame
+
     if partitions == 1:
-        frames = [normalize_usage(raw) for raw in read_usage_batches(usage)]
+        frames = [normalize_usage(raw) for raw in counted(read_usage_batches(usage))]
         timings["read"] = timings.get("read", 0.0) + time.perf_counter() - stopwatch
         # one contiguous chunk: gathers over many small ones cost several times more
         yield pl.concat(frames, rechunk=True) if frames else pl.DataFrame(schema=RECORD_SCHEMA)
@@ -213,7 +248,7 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
     schema = pl.DataFrame(schema=RECORD_SCHEMA).to_arrow().schema
     writers = [ipc.new_stream(str(p), schema) for p in paths]
     try:
-        for raw in read_usage_batches(usage):
+        for raw in counted(read_usage_batches(usage)):
             records = normalize_usage(raw).with_columns(part=_partition_of(pl.col("subscriber"), partitions))
             for (part,), frame in records.partition_by("part", as_dict=True, include_key=False).items():
                 writers[int(part)].write_table(frame.to_arrow().cast(schema))
@@ -233,4 +268,5 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
 
 
 __all__ = ["rate_file", "RatingSummary", "RatedWriter", "read_usage_batches", "normalize_usage", "read_subscribers",
-           "read_buckets", "read_accumulators", "write_state", "file_format", "FORMATS", "DEFAULT_CHUNK_SIZE"]
+           "read_buckets", "read_accumulators", "write_state", "state_files", "file_format", "FORMATS",
+           "DEFAULT_CHUNK_SIZE", "Progress"]

@@ -9,6 +9,14 @@
   :data:`~bssrules.pricing.bulk_frames.SUBSCRIBER_SCHEMA`;
 - balances and accumulator totals (JSON lines), numbers read exactly as decimals.
 
+Column names are those of the YAML and the API (camelCase: ``activeOfferings``,
+``splitBilling``, ``validTo``); each file's columns are checked before anything is read
+(:func:`check_columns`): an unknown column, one given twice or a required one missing is an
+:class:`~bssrules.errors.InvalidInput` naming the file and the column, with a "did you mean".
+The snake_case names of earlier versions (``active_offerings`` …) are still read. A list in
+a CSV cell (``activeOfferings``) is ``;``-separated text or a JSON list; a cell that starts
+like a JSON list and is not one is an error naming the file, the line and the column.
+
 Apart from the rating of a file (:mod:`bssrules.pricing.bulk_io`) because this is where the
 formats' quirks live (CSV rows of the wrong length, JSON lines of mixed types, volumes
 written with an exponent), and none of it depends on how the frames are rated.
@@ -18,16 +26,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from bssrules.errors import InvalidInput
+from bssrules.errors import InvalidInput, did_you_mean
 from bssrules.pricing.bulk_frames import (
     ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, SUBSCRIBER_SCHEMA, VOLUME, VOLUME_DIGITS, _representable, conform,
 )
@@ -55,12 +64,112 @@ def _existing(path: Path) -> Path:
     return Path(path)
 
 
+# --------------------------------------------------------------------------- columns
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns (or JSON keys) a kind of file may have: required, optional, a prefix that
+    opens a family (``payer.<role>``), and the old names still read."""
+
+    kind: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    prefixes: tuple[str, ...] = ()
+    old_names: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+USAGE_COLUMNS = Columns("usage", ("id", "subscriber", "service", "start", "volume"),
+                        ("unit", "type", "roaming", "country"))
+SUBSCRIBER_COLUMNS = Columns("subscribers", ("id",),
+                             ("partyId", "classification", "offering", "activeOfferings", "payers", "splitBilling"),
+                             prefixes=("payer.",),
+                             old_names={"party_id": "partyId", "active_offerings": "activeOfferings",
+                                        "split_billing": "splitBilling"})
+BUCKET_COLUMNS = Columns("buckets", ("id", "subscriber", "unit", "remaining"),
+                         ("precedence", "services", "validFrom", "validTo", "floor"),
+                         old_names={"valid_from": "validFrom", "valid_to": "validTo"})
+ACCUMULATOR_COLUMNS = Columns("accumulator totals", ("accumulator", "subscriber", "period"),
+                              ("volume", "amount", "reached"))
+
+
+def check_columns(where: str, names: Iterable[str], columns: Columns, *, complete: bool = True) -> dict[str, str]:
+    """The renames (old name -> name) that make ``names`` the columns of ``columns``; an
+    unknown column, a column given twice (under its old name too) or, when ``complete``, a
+    required one missing is an :class:`InvalidInput` saying which, where (``where``: the file,
+    or file:line), with a "did you mean" and the names a file of that kind may have."""
+    given = list(names)
+    problems: list[str] = []
+    renames: dict[str, str] = {}
+    seen: set[str] = set()
+    for name in given:
+        if name in columns.old_names:
+            renames[name] = columns.old_names[name]
+        canonical = columns.old_names.get(name, name)
+        if canonical in seen:
+            problems.append(f"the column '{canonical}' is given twice" + (f" (as '{name}')" if name != canonical else ""))
+        seen.add(canonical)
+        if canonical in columns.names or any(canonical.startswith(p) and len(canonical) > len(p)
+                                             for p in columns.prefixes):
+            continue
+        hint = did_you_mean(name, [*columns.names, *columns.old_names])
+        hint = columns.old_names.get(hint, hint) if hint else None
+        problems.append(f"unknown column '{name}'" + (f" (did you mean '{hint}'?)" if hint else ""))
+    if complete:
+        problems += [f"no column '{name}'" for name in columns.required if name not in seen]
+    if problems:
+        families = "".join(f", {p}<role>" for p in columns.prefixes)
+        raise InvalidInput(f"{where}: " + "; ".join(problems) + f" — a {columns.kind} file has the columns "
+                           f"{', '.join(columns.required)} (required), {', '.join(columns.optional)}{families}",
+                           path=(where,), details=problems)
+    return renames
+
+
+def _header(path: Path, kind: str) -> list[str] | None:
+    """The column names of a CSV or Parquet file (None for JSON lines: keys vary by line)."""
+    if kind == "parquet":
+        names: list[str] = pq.ParquetFile(path).schema_arrow.names
+        return names
+    if kind == "csv":
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return next(csv.reader(handle), [])
+    return None
+
+
 # --------------------------------------------------------------------------- reading usage
 
 
+def usage_files(path: Path) -> list[Path]:
+    """The files of a usage input: the file itself, or the ``.parquet`` part files of a
+    Parquet dataset folder (in the order of their paths; hidden files and others left out)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(f for f in path.rglob("*.parquet") if f.is_file()
+                       and not any(part.startswith((".", "_")) for part in f.relative_to(path).parts))
+        if not files:
+            raise InvalidInput(f"{path}: a usage folder is a Parquet dataset, and this one holds no .parquet file",
+                               path=(str(path),))
+        return files
+    file_format(path)
+    return [_existing(path)]
+
+
 def read_usage_batches(path: Path, batch_size: int = READ_BATCH) -> Iterator[pl.DataFrame]:
-    """The rows of a usage file as they are written, a batch at a time (text stays text)."""
+    """The rows of a usage file — or of a Parquet dataset folder, file after file — as they
+    are written, a batch at a time (text stays text); each file's columns checked first."""
+    for file in usage_files(path):
+        yield from _file_batches(file, batch_size)
+
+
+def _file_batches(path: Path, batch_size: int) -> Iterator[pl.DataFrame]:
     kind = file_format(_existing(path))
+    header = _header(path, kind)
+    if header is not None:
+        check_columns(str(path), header, USAGE_COLUMNS)
     if kind == "parquet":
         for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
             frame = pl.from_arrow(batch)
@@ -119,33 +228,43 @@ def _unreadable(texts: list[str], names: list[str]) -> pl.DataFrame:
 
 
 def _jsonl_batches(path: Path, batch_size: int) -> Iterator[pl.DataFrame]:
+    first = True
     with open(path, "rb") as handle:
         while True:
             lines = [line for line in (handle.readline() for _ in range(batch_size)) if line]
             if not lines:
                 return
-            yield _jsonl_frame(lines)
+            frame, keys = _jsonl_frame(lines)
+            # the keys of every batch are checked; the required ones on the first (a line
+            # without one is a malformed record, not a malformed file)
+            check_columns(str(path), keys, USAGE_COLUMNS, complete=first)
+            first = False
+            yield frame
             if len(lines) < batch_size:
                 return
 
 
-def _jsonl_frame(lines: list[bytes]) -> pl.DataFrame:
+def _jsonl_frame(lines: list[bytes]) -> tuple[pl.DataFrame, list[str]]:
+    """The lines as a frame, and the keys they use."""
     lines = [line for line in lines if line.strip()]
     try:
-        return pl.read_ndjson(io.BytesIO(b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)),
-                              infer_schema_length=None)
+        frame = pl.read_ndjson(io.BytesIO(b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)),
+                               infer_schema_length=None)
+        return frame, frame.columns
     except Exception:  # noqa: BLE001 - a bad line, or mixed types: read line by line, keep the bad ones
         rows: list[dict[str, Any]] = []
+        keys: dict[str, None] = {}
         for line in lines:
             try:
                 value = json.loads(line)
                 if not isinstance(value, dict):
                     raise ValueError("not an object")
+                keys.update(dict.fromkeys(value))
                 rows.append({k: None if v is None else v if isinstance(v, (bool, list, dict)) else str(v)
                              for k, v in value.items()})
             except ValueError:
                 rows.append({"malformed": f"a line that is not a JSON object: {line[:200].decode(errors='replace')}"})
-        return pl.DataFrame(rows, infer_schema_length=None)
+        return pl.DataFrame(rows, infer_schema_length=None), list(keys)
 
 
 def normalize_usage(raw: pl.DataFrame) -> pl.DataFrame:
@@ -283,39 +402,70 @@ def _roaming(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
 
 
 def read_subscribers(path: Path) -> pl.DataFrame:
-    """A subscribers file (CSV, JSON lines or Parquet) as :data:`SUBSCRIBER_SCHEMA`."""
+    """A subscribers file (CSV, JSON lines or Parquet) as :data:`SUBSCRIBER_SCHEMA`; its
+    columns checked first (:data:`SUBSCRIBER_COLUMNS`)."""
     kind = file_format(_existing(path))
     if kind == "jsonl":
-        rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
-        raw = pl.DataFrame([{k: (json.dumps(v) if k == "payers" and isinstance(v, dict) else v)
-                             for k, v in row.items()} for row in rows], infer_schema_length=None)
-    elif kind == "csv":
-        raw = pl.read_csv(path, infer_schema=False)
+        rows = []
+        for number, row in _json_lines(path, decimals=False):
+            check_columns(f"{path}:{number}", row, SUBSCRIBER_COLUMNS)
+            rows.append({k: (json.dumps(v) if k == "payers" and isinstance(v, dict) else v) for k, v in row.items()})
+        raw = pl.DataFrame(rows, infer_schema_length=None)
+        renames = {old: new for old, new in SUBSCRIBER_COLUMNS.old_names.items() if old in raw.columns}
     else:
-        raw = pl.read_parquet(path)
-    if "id" not in raw.columns:
-        raise InvalidInput(f"{path}: the subscribers need an 'id' column", path=(str(path),))
-    return _normalize_subscribers(raw)
+        header = _header(path, kind)
+        assert header is not None
+        renames = check_columns(str(path), header, SUBSCRIBER_COLUMNS)
+        raw = pl.read_csv(path, infer_schema=False) if kind == "csv" else pl.read_parquet(path)
+    if raw.height == 0 and "id" not in raw.columns:  # an empty JSON lines file
+        raw = pl.DataFrame(schema={"id": pl.Utf8})
+    return _normalize_subscribers(raw.rename(renames), str(path))
 
 
-def _normalize_subscribers(raw: pl.DataFrame) -> pl.DataFrame:
+def _normalize_subscribers(raw: pl.DataFrame, where: str) -> pl.DataFrame:
     def text(name: str) -> pl.Expr:
         return pl.col(name).cast(pl.Utf8) if name in raw.columns else pl.lit(None, dtype=pl.Utf8)
 
     offerings: pl.Expr = pl.lit([], dtype=pl.List(pl.Utf8))
-    if "active_offerings" in raw.columns:
-        if isinstance(raw.schema["active_offerings"], pl.List):
-            offerings = pl.col("active_offerings").cast(pl.List(pl.Utf8))
+    if "activeOfferings" in raw.columns:
+        if isinstance(raw.schema["activeOfferings"], pl.List):
+            offerings = pl.col("activeOfferings").cast(pl.List(pl.Utf8))
         else:
-            offerings = pl.col("active_offerings").cast(pl.Utf8).str.split(";") \
-                .list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
-    frame = raw.select(id=text("id"), party_id=text("party_id"), classification=text("classification"),
+            offerings = pl.lit(_offering_lists(raw, where))
+    frame = raw.select(id=text("id"), party_id=text("partyId"), classification=text("classification"),
                        offering=text("offering"), active_offerings=offerings.fill_null(pl.lit([], pl.List(pl.Utf8))),
-                       split_billing=text("split_billing"))
-    return conform(frame.with_columns(payers=_payers(raw)), SUBSCRIBER_SCHEMA)
+                       split_billing=text("splitBilling"))
+    return conform(frame.with_columns(payers=_payers(raw, where)), SUBSCRIBER_SCHEMA)
 
 
-def _payers(raw: pl.DataFrame) -> pl.Series:
+def _offering_lists(raw: pl.DataFrame, where: str) -> pl.Series:
+    """``activeOfferings`` cells as lists: a JSON list of texts (``["a", "b"]``) or text
+    separated by ``;`` (``a;b``); a cell that opens a JSON list and is not one is an error."""
+    given = raw["activeOfferings"].cast(pl.Utf8).str.strip_chars()
+    is_json = given.str.starts_with("[").fill_null(False)
+    split = given.str.split(";").list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
+    if not is_json.any():
+        return split.rename("activeOfferings")
+    lists: list[Any] = split.to_list()
+    for row in is_json.arg_true().to_list():
+        cell = given[row]
+        try:
+            value = json.loads(cell)
+        except ValueError as exc:
+            value, problem = None, f"not JSON ({exc})"
+        else:
+            problem = "" if isinstance(value, list) and all(isinstance(v, str) for v in value) else \
+                "a JSON list must hold texts (offering ids)"
+        if problem:
+            raise InvalidInput(f"{where}, row {row + 1} (subscriber {raw['id'][row]!r}): column 'activeOfferings': "
+                               f"{problem}: "
+                               f"{cell[:200]!r}; write a JSON list of texts, [\"a\", \"b\"], or a;b",
+                               path=(where, "activeOfferings"))
+        lists[row] = [v.strip() for v in value if v.strip()]
+    return pl.Series("activeOfferings", lists, dtype=pl.List(pl.Utf8))
+
+
+def _payers(raw: pl.DataFrame, where: str) -> pl.Series:
     """Payer role -> billing account per subscriber, in the order given."""
     payers: list[list[dict[str, str]]] = [[] for _ in range(raw.height)]
     if "payers" in raw.columns:
@@ -332,12 +482,15 @@ def _payers(raw: pl.DataFrame) -> pl.Series:
                                "account": str(e.get("account", e.get("value")))} for e in value or ()]
         else:
             for i, value in enumerate(column.cast(pl.Utf8).to_list()):
-                if value:
+                if value and value.strip():
                     try:
                         mapping = json.loads(value)
                     except ValueError:
-                        raise InvalidInput(f"subscriber {raw['id'][i]}: payers must be a JSON object "
-                                           f"role -> billing account, got {value!r}") from None
+                        mapping = None
+                    if not isinstance(mapping, dict):
+                        raise InvalidInput(f"{where}: column 'payers', subscriber {raw['id'][i]!r}: payers must be "
+                                           f"a JSON object role -> billing account, e.g. {{\"payer\": \"BA-1\"}}, "
+                                           f"got {value[:200]!r}", path=(where, "payers"))
                     payers[i] += [{"role": k, "account": str(v)} for k, v in mapping.items() if v is not None]
     for name in raw.columns:
         if name.startswith("payer."):
@@ -371,11 +524,14 @@ def _instant(value: Any, what: str) -> Any:
 
 def read_buckets(path: Path) -> pl.DataFrame:
     """Balances from JSON lines: ``id, subscriber, unit, remaining`` and optionally
-    ``precedence`` (100), ``services``, ``valid_from``, ``valid_to``, ``floor`` (0 when
-    absent; null: no limit). Amounts are read exactly (as decimals, never floats)."""
+    ``precedence`` (100), ``services``, ``validFrom``, ``validTo``, ``floor`` (0 when
+    absent; null: no limit). Amounts are read exactly (as decimals, never floats); an
+    unknown key is an error (:data:`BUCKET_COLUMNS`)."""
     columns: dict[str, list[Any]] = {name: [] for name in BUCKET_SCHEMA}
     for number, data in _json_lines(path):
         where = f"{path}:{number}"
+        for old, name in check_columns(where, data, BUCKET_COLUMNS, complete=False).items():
+            data[name] = data.pop(old)
         try:
             columns["id"].append(str(data["id"]))
             columns["subscriber"].append(str(data["subscriber"]))
@@ -385,8 +541,8 @@ def read_buckets(path: Path) -> pl.DataFrame:
             raise InvalidInput(f"{where}: a bucket needs {exc.args[0]!r}") from None
         columns["precedence"].append(int(data.get("precedence", 100)))
         columns["services"].append([str(x) for x in data.get("services") or ()])
-        columns["valid_from"].append(_instant(data.get("valid_from", data.get("validFrom")), where))
-        columns["valid_to"].append(_instant(data.get("valid_to", data.get("validTo")), where))
+        columns["valid_from"].append(_instant(data.get("validFrom"), where))
+        columns["valid_to"].append(_instant(data.get("validTo"), where))
         floor = data["floor"] if "floor" in data else 0  # absent: 0, never below zero; null: no limit
         columns["floor"].append(None if floor is None else _decimal(floor, where))
     return pl.DataFrame([pl.Series(name, values, dtype=BUCKET_SCHEMA[name]) for name, values in columns.items()])
@@ -397,6 +553,7 @@ def read_accumulators(path: Path) -> pl.DataFrame:
     columns: dict[str, list[Any]] = {name: [] for name in ACCUMULATOR_SCHEMA}
     for number, data in _json_lines(path):
         where = f"{path}:{number}"
+        check_columns(where, data, ACCUMULATOR_COLUMNS, complete=False)
         try:
             for name in ("accumulator", "subscriber", "period"):
                 columns[name].append(str(data[name]))
@@ -409,9 +566,9 @@ def read_accumulators(path: Path) -> pl.DataFrame:
                          for name, values in columns.items()])
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) of a JSON lines file; numbers as decimals."""
-    decoder = json.JSONDecoder(parse_float=Decimal)
+def _json_lines(path: Path, decimals: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of a JSON lines file; numbers as decimals (unless not ``decimals``)."""
+    decoder = json.JSONDecoder(parse_float=Decimal) if decimals else json.JSONDecoder()
     with open(_existing(path), encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():

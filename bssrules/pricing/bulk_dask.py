@@ -1,0 +1,301 @@
+"""Bulk rating on a Dask cluster: the subscriber partitions of a usage dataset rated by the
+workers of Dask distributed, a Parquet dataset out.
+
+The same job as :func:`bssrules.pricing.bulk_io.rate_file`, when one machine is not enough::
+
+    client (bssrules rate --workers N | --scheduler tcp://host:8786)
+      | checks every file's columns, reads the subscribers and the state (small: one row per
+      | subscriber, bucket, accumulator total), the rules as YAML texts
+      v
+    split tasks, one per usage piece (a Parquet file of the dataset, or some of its row
+    groups; a CSV or JSON lines file is read by the client and its batches sent)
+      | read, check and type the rows (bulk_read.normalize_usage), cut them into P parts by a
+      | hash of the subscriber
+      v
+    rating tasks, one per partition p in 0..P-1
+      | take part p of every split task (Dask moves them between workers), the subscribers
+      | and the balances and totals of partition p (passed in by the client), rate them in
+      | one chunk (bulk.rate_chunk), write OUTPUT/part-p.parquet, give back the new state
+      | of partition p and the partition's counts
+      v
+    client: the new state of every partition written as buckets.jsonl / accumulators.jsonl,
+    the counts summed into one RatingSummary
+
+Every partition holds all the usage of its subscribers (the hash of the subscriber picks it),
+so a partition is rated on its own with its subscribers' balances and totals, as a chunk of
+:func:`rate_file` is; the output holds the same rated records (one part file per partition,
+each in rating order) and the state out is the same. The workers need the same bssrules,
+polars and numba as the client (checked before anything is sent), and reach the usage
+dataset and the output folder by the same paths (a shared file system).
+
+The kernels are compiled on each worker's first use unless cached: :func:`warm_workers` runs
+:func:`bssrules.pricing.bulk_warm.warm_up` on every worker first and says whether it had to
+compile.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import operator
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Sequence
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from bssrules.errors import InvalidInput
+from bssrules.pricing.bulk import rate_chunk
+from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, BulkState
+from bssrules.pricing.bulk_io import (
+    DEFAULT_CHUNK_SIZE, Progress, RatingSummary, _partition_of, _row_count, state_files,
+)
+from bssrules.pricing.bulk_read import (
+    USAGE_COLUMNS, check_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers,
+    read_usage_batches, usage_files,
+)
+from bssrules.pricing.bulk_warm import Compilation, warm_up
+from bssrules.pricing.bulk_write import RatedWriter, write_state
+from bssrules.rules.book import RuleBook
+
+if TYPE_CHECKING:  # distributed is an optional dependency (the "cluster" extra)
+    from distributed import Client
+
+_BOOKS: dict[str, RuleBook] = {}  # per worker process: the rule books met, by their texts' digest
+_PIECE_ROWS = 1_000_000  # rows read by one split task at most (row groups are not cut)
+
+
+def _digest(texts: dict[str, str]) -> str:
+    hasher = hashlib.sha256()
+    for name in sorted(texts):
+        hasher.update(name.encode() + b"\0" + texts[name].encode() + b"\0")
+    return hasher.hexdigest()
+
+
+def _book(texts: dict[str, str], digest: str) -> RuleBook:
+    """The rule book of these texts, loaded once per worker process."""
+    book = _BOOKS.get(digest)
+    if book is None:
+        from bssrules.rules.project import load_project_texts
+
+        book = _BOOKS[digest] = load_project_texts(texts).rules
+    return book
+
+
+def _versions() -> dict[str, str]:
+    import numba
+
+    return {"bssrules": metadata.version("bssrules"), "polars": pl.__version__, "numba": numba.__version__}
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A piece of the usage a split task reads: a Parquet file's row groups (None: all)."""
+
+    path: str
+    row_groups: tuple[int, ...] | None
+
+
+def _pieces(files: Sequence[Path]) -> list[_Piece]:
+    """Parquet files cut into pieces of at most about :data:`_PIECE_ROWS` rows."""
+    pieces = []
+    for path in files:
+        meta = pq.ParquetFile(path).metadata
+        groups: list[int] = []
+        rows = 0
+        for index in range(meta.num_row_groups):
+            if groups and rows + meta.row_group(index).num_rows > _PIECE_ROWS:
+                pieces.append(_Piece(str(path), tuple(groups)))
+                groups, rows = [], 0
+            groups.append(index)
+            rows += meta.row_group(index).num_rows
+        pieces.append(_Piece(str(path), tuple(groups) if meta.num_row_groups > 1 else None))
+    return pieces
+
+
+def _split(source: _Piece | pl.DataFrame, partitions: int) -> list[pl.DataFrame]:
+    """A piece of usage, checked and typed, cut into its ``partitions`` parts by subscriber."""
+    if isinstance(source, _Piece):
+        handle = pq.ParquetFile(source.path)
+        table = handle.read() if source.row_groups is None else handle.read_row_groups(list(source.row_groups))
+        raw = pl.from_arrow(table)
+        assert isinstance(raw, pl.DataFrame)
+    else:
+        raw = source
+    records = normalize_usage(raw).with_columns(part=_partition_of(pl.col("subscriber"), partitions))
+    parts = records.partition_by("part", as_dict=True, include_key=False)
+    empty = pl.DataFrame(schema=RECORD_SCHEMA)
+    return [parts.get((p,), empty) for p in range(partitions)]
+
+
+def _rate_partition(texts: dict[str, str], digest: str, pieces: list[pl.DataFrame], subscribers: pl.DataFrame,
+                    state: BulkState, output: str) -> tuple[RatingSummary, BulkState]:
+    """One partition: its usage rated with its subscribers' balances and totals, written to
+    ``output``; the partition's counts and new state back."""
+    began = time.perf_counter()
+    records = pl.concat(pieces, rechunk=True) if pieces else pl.DataFrame(schema=RECORD_SCHEMA)
+    summary = RatingSummary(partitions=1)
+    rated, new_state = rate_chunk(records, subscribers, _book(texts, digest), state, summary.timings)
+    writer = RatedWriter(Path(output))
+    try:
+        writer.write(rated)
+    finally:
+        writer.close()
+    summary.add(rated)
+    summary.seconds = time.perf_counter() - began
+    return summary, new_state
+
+
+def project_texts(folder: Path) -> dict[str, str]:
+    """The YAML files of a project folder as texts (what the workers load the rules from)."""
+    from bssrules.yaml_source import yaml_files
+
+    folder = Path(folder)
+    return {str(path.relative_to(folder)): path.read_text(encoding="utf-8") for path in yaml_files(folder)}
+
+
+@contextmanager
+def cluster_client(workers: int | None = None, scheduler: str | None = None,
+                   threads_per_worker: int = 1) -> Iterator["Client"]:
+    """A Dask client: of a local cluster of ``workers`` processes, or connected to the
+    scheduler at ``scheduler`` (``tcp://host:8786``)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InvalidInput("rating on a cluster needs Dask distributed: pip install 'bssrules[cluster]'") from None
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="20s")  # type: ignore[no-untyped-call]
+        except OSError as exc:
+            raise InvalidInput(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        with client:
+            yield client
+        return
+    if workers is None or workers < 1:
+        raise InvalidInput("a local cluster needs at least 1 worker")
+    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,  # type: ignore[no-untyped-call]
+                      dashboard_address=None, scheduler_port=0) as cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
+        yield client
+
+
+def warm_workers(client: "Client") -> dict[str, Compilation]:
+    """Every worker's kernels compiled (or loaded from its cache): worker -> what it compiled."""
+    done: dict[str, Compilation] = client.run(warm_up)
+    return done
+
+
+def check_workers(client: "Client") -> None:
+    """The workers run the same bssrules, polars and numba as this process (the partition of
+    a subscriber and the results depend on them), or an :class:`InvalidInput` says which not."""
+    mine = _versions()
+    theirs: dict[str, dict[str, str]] = client.run(_versions)
+    if not theirs:
+        raise InvalidInput("the Dask cluster has no worker")
+    different = [f"{worker}: {name} {value} (here {mine[name]})" for worker, versions in sorted(theirs.items())
+                 for name, value in sorted(versions.items()) if mine.get(name) != value]
+    if different:
+        raise InvalidInput("the Dask workers do not run what this process runs: " + "; ".join(different))
+
+
+def _output_folder(output: Path) -> Path:
+    output = Path(output)
+    if output.suffix and output.suffix.lower() != ".parquet":
+        raise InvalidInput(f"{output}: on a cluster the output is a Parquet dataset, a folder of part files "
+                           f"(give a folder, e.g. rated/ or rated.parquet/)", path=(str(output),))
+    if output.is_file():
+        raise InvalidInput(f"{output}: on a cluster the output is a folder of part files, and this is a file",
+                           path=(str(output),))
+    if output.is_dir() and any(output.iterdir()):
+        raise InvalidInput(f"{output}: the output folder is not empty (the parts of an earlier run?); "
+                           f"give a new or empty folder", path=(str(output),))
+    output.mkdir(parents=True, exist_ok=True)
+    return output
+
+
+def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscribers: Path, output: Path, *,
+                    buckets: Path | None = None, accumulators: Path | None = None, state_out: Path | None = None,
+                    chunk_size: int = DEFAULT_CHUNK_SIZE, partitions: int | None = None,
+                    progress: Progress | None = None) -> RatingSummary:
+    """Rate ``usage`` (a Parquet dataset folder or file; CSV or JSON lines are read here and
+    sent) on the workers of ``client`` with the rules of ``texts`` into the Parquet dataset
+    ``output`` (``part-00000.parquet`` …, one per partition); the new balances and totals into
+    ``state_out``. ``partitions``: how many (default: enough for ``chunk_size`` records each,
+    and at least twice the workers' threads)."""
+    if chunk_size < 1:
+        raise InvalidInput("the chunk size must be at least 1")
+    began = time.perf_counter()
+    files = usage_files(usage)
+    kind = file_format(files[0])
+    if kind == "parquet":
+        for path in files:  # every file's columns before anything is sent
+            check_columns(str(path), pq.ParquetFile(path).schema_arrow.names, USAGE_COLUMNS)
+    rows = _row_count(Path(usage), kind)
+    subscriber_frame = read_subscribers(subscribers)
+    state = BulkState(read_buckets(buckets) if buckets else pl.DataFrame(schema=BUCKET_SCHEMA),
+                      read_accumulators(accumulators) if accumulators else pl.DataFrame(schema=ACCUMULATOR_SCHEMA))
+    out = _output_folder(output)
+    check_workers(client)
+    threads = sum(client.nthreads().values())  # type: ignore[no-untyped-call]
+    digest = _digest(texts)
+    summary = RatingSummary()
+
+    # the usage, cut by subscriber on the workers (a CSV or JSON lines file read here first)
+    count = partitions or max(math.ceil(rows / chunk_size), 2 * threads, 1)
+    summary.partitions = count
+    sources: Iterator[_Piece | pl.DataFrame] = iter(_pieces(files)) if kind == "parquet" \
+        else read_usage_batches(files[0])  # a text file: read here (its columns checked), its batches sent
+    splits = [client.submit(_split, source, count, pure=False) for source in sources]
+
+    # each partition with its subscribers, balances and totals, passed in explicitly
+    texts_future = client.scatter(texts, broadcast=True)  # type: ignore[no-untyped-call]
+    subscribers_of = _by_partition(subscriber_frame, "id", count)
+    buckets_of = _by_partition(state.buckets, "subscriber", count)
+    totals_of = _by_partition(state.accumulators, "subscriber", count)
+    ratings = []
+    for p in range(count):
+        pieces = [client.submit(operator.getitem, split, p, pure=False) for split in splits]
+        mine = BulkState(buckets_of[p], totals_of[p])
+        ratings.append(client.submit(_rate_partition, texts_future, digest, pieces, subscribers_of[p], mine,
+                                     str(out / f"part-{p:05d}.parquet"), pure=False))
+    del splits
+
+    from distributed import as_completed
+
+    new_states: list[BulkState] = []
+    for future in as_completed(ratings):  # type: ignore[no-untyped-call]
+        part_summary, new_state = future.result()
+        new_states.append(new_state)
+        _merge(summary, part_summary)
+        if progress is not None:
+            progress("rate", summary.records, rows)
+    if state_out is not None:
+        final = BulkState(pl.concat([s.buckets for s in new_states]), pl.concat([s.accumulators for s in new_states]))
+        write_state(state_files(final), Path(state_out))
+    summary.seconds = time.perf_counter() - began
+    return summary
+
+
+def _by_partition(frame: pl.DataFrame, key: str, count: int) -> list[pl.DataFrame]:
+    """The rows of ``frame`` in each of the ``count`` partitions, by the hash of ``key``."""
+    parts = frame.with_columns(part=_partition_of(pl.col(key), count)) \
+        .partition_by("part", as_dict=True, include_key=False)
+    empty = frame.clear()
+    return [parts.get((p,), empty) for p in range(count)]
+
+
+def _merge(summary: RatingSummary, part: RatingSummary) -> None:
+    summary.records += part.records
+    summary.rated += part.rated
+    summary.partly_rated += part.partly_rated
+    summary.by_reference += part.by_reference
+    summary.rejected.update(part.rejected)
+    for currency, total in part.totals.items():
+        summary.totals[currency] = summary.totals.get(currency, total * 0) + total
+    for stage, seconds in part.timings.items():
+        summary.timings[f"{stage} (on the workers)"] = summary.timings.get(f"{stage} (on the workers)", 0.0) + seconds
+
+
+__all__ = ["rate_on_cluster", "cluster_client", "check_workers", "warm_workers", "project_texts"]
