@@ -9,7 +9,9 @@ from typing import Any
 from bssrules.api.query import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 
 FIELDS = {"name": "fields", "in": "query", "required": False, "schema": {"type": "string"},
-          "description": "Comma-separated attributes to return (id, href and @type always come); "
+          "description": "Comma-separated attributes to return (id, href and @type always come); a dotted "
+                         "path selects part of one (TMF630: productOfferingQualificationItem.state keeps the "
+                         "state of every item, with the id and required attributes of each object on the way); "
                          "an attribute the resource does not have is a 400"}
 PAGING = [
     {"name": "offset", "in": "query", "required": False,

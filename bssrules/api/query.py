@@ -46,19 +46,62 @@ def paging(params: QueryParams) -> tuple[int, int]:
     return _integer(params, "offset", 0, 0, MAX_OFFSET), _integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
 
 
+def _resolved(spec: tmfspec.TmfSpec, schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema with its reference followed and its array items taken (repeatedly)."""
+    for _ in range(8):  # no TMF definition nests references or arrays deeper
+        if "$ref" in schema:
+            schema = spec.definitions.get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
+        elif schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+            schema = schema["items"]
+        else:
+            break
+    return schema
+
+
+def _nested_selection(name: str, definition: str, spec: tmfspec.TmfSpec) -> list[str]:
+    """Check a dotted ``fields`` path (TMF630 attribute selection) against the definition and
+    return it with what each object on the way keeps: its ``id`` and the attributes its
+    definition requires, so that a selected part is still a valid (and identifiable) one."""
+    extensions = tmfspec.EXTENSION_ATTRIBUTES.get(definition, {})
+    if any(path == name or path.startswith(name + ".") for path in extensions):
+        return [name]  # a documented extension (or a part of one): no definition to walk
+    parts = name.split(".")
+    kept: list[str] = []
+    schema = _resolved(spec, spec.definitions[definition])
+    for depth, part in enumerate(parts):
+        properties = schema.get("properties") or {}
+        prefix = ".".join(parts[:depth])
+        if depth:
+            kept += [f"{prefix}.{a}" for a in ("id", *schema.get("required", ())) if a in properties]
+        if part not in properties:
+            hint = did_you_mean(part, properties)
+            raise InvalidInput(f"'{name}' is not an attribute of {definition}"
+                               + (f": '{prefix}' has no attribute '{part}'" if depth else ""), path=("fields",),
+                               suggestion=f"{prefix}.{hint}" if hint and depth else hint)
+        schema = _resolved(spec, properties[part])
+    return [name, *kept]
+
+
 def parse_fields(params: QueryParams, definition: str, spec: tmfspec.TmfSpec = tmfspec.TMF620
                  ) -> tuple[str, ...] | None:
-    """The attributes ``fields=`` asks for (None: all), each checked against the definition."""
+    """The attributes ``fields=`` asks for (None: all), each checked against the definition.
+
+    A name is a top-level attribute or a dotted path into one (TMF630 attribute selection:
+    ``productOfferingQualificationItem.state``, arrays looked into); a path brings the ``id``
+    and the required attributes of each object on its way (see :func:`project`)."""
     raw = params.get("fields")
     if raw is None:
         return None
     known = spec.top_level_attributes(definition)
     names = tuple(f.strip() for f in raw.split(",") if f.strip())
+    selected: list[str] = []
     for name in names:
-        if name not in known:
+        top = name.split(".")[0]
+        if top not in known or any(not part for part in name.split(".")):
             raise InvalidInput(f"'{name}' is not an attribute of {definition}", path=("fields",),
-                               suggestion=did_you_mean(name, known))
-    return names
+                               suggestion=did_you_mean(top, known))
+        selected += _nested_selection(name, definition, spec) if "." in name else [name]
+    return tuple(dict.fromkeys(selected))
 
 
 def _filter_value(key: str, value: str, json_type: str) -> str:
@@ -88,12 +131,42 @@ def parse_list_query(params: QueryParams, definition: str, spec: tmfspec.TmfSpec
     return ListQuery(parse_fields(params, definition, spec), *paging(params), filters)
 
 
+Selection = dict[str, "Selection | None"]  # attribute -> what of it to keep (None: all of it)
+
+
+def _selection(fields: tuple[str, ...]) -> Selection:
+    tree: Selection = {}
+    for path in fields:
+        node: Selection | None = tree
+        parts = path.split(".")
+        for depth, part in enumerate(parts):
+            assert node is not None
+            if depth == len(parts) - 1:
+                node[part] = None  # the whole attribute: wins over any part of it
+            elif part in node and node[part] is None:
+                break  # already kept whole
+            else:
+                node = node.setdefault(part, {})
+    return tree
+
+
+def _select(value: Any, selection: Selection | None) -> Any:
+    if selection is None:
+        return value
+    if isinstance(value, list):
+        return [_select(v, selection) for v in value]
+    if isinstance(value, dict):
+        return {k: _select(v, selection[k]) for k, v in value.items() if k in selection}
+    return value
+
+
 def project(resource: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
-    """Keep only the requested attributes (plus id, href and @type)."""
+    """Keep only the requested attributes (plus id, href and @type); a dotted path keeps that
+    part of an attribute, in every element of an array on its way."""
     if fields is None:
         return resource
-    keep = set(fields) | set(ALWAYS_SHOWN)
-    return {k: v for k, v in resource.items() if k in keep}
+    selection: Selection = {**_selection(fields), **{name: None for name in ALWAYS_SHOWN}}
+    return {k: _select(v, selection[k]) for k, v in resource.items() if k in selection}
 
 
 def page_headers(request: Any, query: ListQuery, count: int, total: int) -> dict[str, str]:

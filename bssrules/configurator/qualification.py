@@ -45,6 +45,17 @@ def _reasons(context: Basket, catalog: Catalog, rules: RuleBook | None, offering
     return reasons
 
 
+def offerings_in_category(catalog: Catalog, category_id: str) -> list[str]:
+    """The offerings of a category and of the categories under it (through ``parent``), by id."""
+    within = {category_id}
+    while True:  # grow by children until nothing is added (a parent cycle cannot loop)
+        grown = within | {c.id for c in catalog.categories.values() if c.parent in within}
+        if grown == within:
+            break
+        within = grown
+    return sorted(o.id for o in catalog.offerings.values() if within & set(o.categories))
+
+
 def qualify(context: Basket, catalog: Catalog, rules: RuleBook | None, offerings: list[str],
             provide_alternative: bool = True) -> list[ItemQualification]:
     """Qualify each offering for the party, channel, date and inventory of ``context``."""

@@ -128,3 +128,102 @@ def test_a_rule_change_loaded_by_another_process_is_used_at_once(http: Any, engi
     with UnitOfWork(engine) as uow:
         services.load_project(uow, project, "connected_car")
     assert _results(_qualify(http, "csp-shop", "music-5gb")) == {"music-5gb": "unqualified"}
+
+
+# ------------------------------------------------------------------ issue 13, item 5: category, dates, fields
+
+
+def _qualify_category(http: Any, channel: str, category: str, **extra: Any) -> Any:
+    return http.post(POQ, json={"channel": {"id": channel}, "category": {"id": category},
+                                "relatedParty": [{"id": "driver-1", "role": "customer", "@referredType": "Individual"}],
+                                **extra})
+
+
+def test_a_category_is_answered_offering_by_offering_sub_categories_included_with_reasons(http: Any) -> None:
+    response = _qualify_category(http, "csp-shop", "converged")
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    # converged holds music-access and music-5gb; data-5gb is in partner-building-blocks, under converged
+    assert _results(answer) == {"data-5gb": "unqualified", "music-5gb": "qualified", "music-access": "unqualified"}
+    assert answer["category"] == {"id": "converged"} and answer["qualificationResult"] == "partiallyQualified"
+    by_offering = {i["productOffering"]["id"]: i for i in answer["productOfferingQualificationItem"]}
+    assert {r["code"] for r in by_offering["music-access"]["eligibilityUnavailabilityReason"]} >= {"channelNotAllowed"}
+    assert "eligibilityUnavailabilityReason" not in by_offering["music-5gb"]
+    assert by_offering["music-5gb"]["productOffering"]["name"]
+    assert len({i["id"] for i in answer["productOfferingQualificationItem"]}) == 3  # every item has its own id
+    assert http.get(f"{POQ}/{answer['id']}").json() == answer
+
+
+def test_items_and_a_category_together_answer_each_offering_once(http: Any) -> None:
+    body = {"channel": {"id": "csp-shop"}, "category": {"id": "converged"},
+            "relatedParty": [{"id": "driver-1", "role": "customer", "@referredType": "Individual"}],
+            "productOfferingQualificationItem": [{"id": "3", "productOffering": {"id": "music-5gb"}},
+                                                 {"id": "1", "productOffering": {"id": "ppv-movie"}}]}
+    answer = http.post(POQ, json=body).json()
+    offered = [(i["id"], i["productOffering"]["id"]) for i in answer["productOfferingQualificationItem"]]
+    assert offered[:2] == [("3", "music-5gb"), ("1", "ppv-movie")]  # the items named come first, as named
+    assert sorted(o for _, o in offered) == ["data-5gb", "music-5gb", "music-access", "ppv-movie"]
+    assert len({i for i, _ in offered}) == 4
+
+
+def test_provide_only_available_lists_only_the_offerings_of_the_category_that_qualify(http: Any) -> None:
+    answer = _qualify_category(http, "csp-shop", "converged", provideOnlyAvailable=True).json()
+    assert _results(answer) == {"music-5gb": "qualified"}
+    assert answer["qualificationResult"] == "partiallyQualified"  # the others were asked about, and refused
+    nothing = _qualify_category(http, "web", "infotainment", provideOnlyAvailable=True).json()
+    assert nothing["productOfferingQualificationItem"] == [] and nothing["qualificationResult"] == "unqualified"
+
+
+def test_an_unknown_category_is_refused_with_a_suggestion_and_nothing_is_stored(http: Any) -> None:
+    response = _qualify_category(http, "csp-shop", "convergd")
+    assert response.status_code == 422
+    assert "no category 'convergd'" in response.json()["message"] and "did you mean 'converged'" in \
+        response.json()["message"]
+    assert http.get(POQ).json() == []
+
+
+def test_the_qualification_states_when_it_was_submitted_and_answered(http: Any) -> None:
+    import datetime as dt
+
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    answer = _qualify(http, "car-maker-portal", "infotainment-connectivity")
+    after = dt.datetime.now(dt.timezone.utc)
+    submitted = dt.datetime.fromisoformat(answer["productOfferingQualificationDate"].replace("Z", "+00:00"))
+    assert before <= submitted <= after
+    assert answer["effectiveQualificationDate"] >= answer["productOfferingQualificationDate"]
+    refused = http.post(POQ, json={"productOfferingQualificationDate": "2020-01-01T00:00:00Z",
+                                   "productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "x"}}]})
+    assert refused.status_code == 400  # the server's to set, not the client's
+
+
+def test_fields_selects_nested_attributes_of_every_item(http: Any) -> None:
+    created = _qualify(http, "car-maker-portal", "infotainment-connectivity", "split-billing-option")
+    one = http.get(f"{POQ}/{created['id']}", params={"fields": "productOfferingQualificationItem.state"}).json()
+    assert one == {"id": created["id"], "href": created["href"], "@type": "ProductOfferingQualification",
+                   "productOfferingQualificationItem": [{"id": "0", "state": "done"}, {"id": "1", "state": "done"}]}
+    listed = http.get(POQ, params={"fields": "qualificationResult,productOfferingQualificationItem.productOffering.id,"
+                                             "productOfferingQualificationItem.qualificationItemResult"}).json()
+    assert listed[0]["productOfferingQualificationItem"] == [
+        {"id": "0", "productOffering": {"id": "infotainment-connectivity"}, "qualificationItemResult": "qualified"},
+        {"id": "1", "productOffering": {"id": "split-billing-option"}, "qualificationItemResult": "unqualified"}]
+    assert set(listed[0]) == {"id", "href", "@type", "qualificationResult", "productOfferingQualificationItem"}
+    whole = http.get(f"{POQ}/{created['id']}", params={
+        "fields": "productOfferingQualificationItem.state,productOfferingQualificationItem"}).json()
+    assert whole["productOfferingQualificationItem"] == created["productOfferingQualificationItem"]
+
+
+@pytest.mark.parametrize(("fields", "suggestion"), [
+    ("productOfferingQualificationItem.stat", "productOfferingQualificationItem.state"),
+    ("productOfferingQualificationItem.productOffering.nme", "productOfferingQualificationItem.productOffering.name"),
+    ("productOfferingQualificationItm.state", "productOfferingQualificationItem"),
+    ("productOfferingQualificationItem.state.code", None),
+])
+def test_a_nested_field_the_definition_does_not_have_is_a_400_naming_it(http: Any, fields: str,
+                                                                        suggestion: str | None) -> None:
+    created = _qualify(http, "car-maker-portal", "infotainment-connectivity")
+    for path in (f"{POQ}/{created['id']}", POQ):
+        response = http.get(path, params={"fields": fields})
+        assert response.status_code == 400
+        message = response.json()["message"]
+        assert f"'{fields}' is not an attribute of ProductOfferingQualification" in message
+        assert (f"did you mean '{suggestion}'" in message) if suggestion else "did you mean" not in message
