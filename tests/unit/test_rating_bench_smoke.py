@@ -26,4 +26,12 @@ def test_the_rating_benchmark_rates_a_tiny_file_and_prints_its_figures(capsys: p
                   r"write \(in the background\)"):
         assert re.search(rf"^{stage}\s+{NUMBER}\s+{NUMBER}%$", output, re.M), (stage, output)
     assert re.search(rf"^Parquet -> Parquet: 3,000 records in {NUMBER} s = {NUMBER} records/s \(target "
-                     rf"1,000,000/s: (met|MISSED)\); peak RSS {NUMBER} MB$", output, re.M), output
+                     rf"1,000,000/s: (met|MISSED)\); peak RSS {NUMBER} MB \(target 1,024 MB: (met|MISSED)\)$",
+                     output, re.M), output
+    # the floor is measured in the same run, on the same file, and the ratio printed
+    assert re.search(rf"^floor \(polars: read, price, sort by subscriber and time, running total per subscriber, "
+                     rf"write Parquet\): {NUMBER} s = {NUMBER} records/s, {NUMBER} per CPU-second, peak RSS "
+                     rf"{NUMBER} MB$", output, re.M), output
+    assert re.search(r"^bssrules / floor: \d+% \(target 60%: (met|MISSED)\)$", output, re.M), output
+    assert re.search(rf"^ +3,000 +{NUMBER} +{NUMBER} +{NUMBER} +\d+% +{NUMBER} MB$", output, re.M), output
+    assert 0 < rows[0]["ratio"] and rows[0]["floor_per_s"] > 0
