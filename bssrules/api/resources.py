@@ -1,13 +1,15 @@
 """TMF632 party, TMF629 customer, TMF666 billing account, TMF637 product inventory, TMF663
 shopping cart: one
 router per resource, with the conventions of the catalog API (fields, filters, paging,
-merge patch, TMF error bodies) and bodies checked against each API's own definition."""
+merge patch, TMF error bodies) and bodies checked against each API's own definition.
+Shopping carts come back priced (``services.carts``)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Awaitable
 
 from fastapi import APIRouter, Request, Response
 
+from bssrules.services import carts
 from bssrules.services import resources as tmf_resources
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
@@ -26,6 +28,16 @@ SPECS: dict[str, TmfSpec] = {
 
 
 
+def _use_case(request: Request, kind: ResourceKind, name: str, *args: Any) -> Awaitable[Any]:
+    """Run ``services.resources.<name>`` for ``kind`` — or, for shopping carts, the use case
+    of ``services.carts`` of that name, which prices the cart with the runtime of now."""
+    if kind.name == carts.KIND.name:
+        cache = request.app.state.runtime_cache
+        cart_use_case = getattr(carts, name)
+        return in_unit_of_work(request, lambda uow: cart_use_case(uow, cache.get(uow), *args))
+    return in_unit_of_work(request, getattr(tmf_resources, name), kind, *args)
+
+
 def resource_router(kind: ResourceKind) -> APIRouter:
     """list / retrieve / create / patch / delete for one document resource."""
     tmf = SPECS[kind.api]
@@ -42,8 +54,7 @@ def resource_router(kind: ResourceKind) -> APIRouter:
                 openapi_extra={"parameters": [FIELDS, *PAGING]})
     async def list_resources(request: Request) -> Response:
         query = parse_list_query(request.query_params, definition, tmf)
-        items, total = await in_unit_of_work(request, tmf_resources.list_page, kind, query.filters,
-                                             query.offset, query.limit)
+        items, total = await _use_case(request, kind, "list_page", query.filters, query.offset, query.limit)
         headers = page_headers(request, query, len(items), total)
         return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
 
@@ -52,14 +63,14 @@ def resource_router(kind: ResourceKind) -> APIRouter:
                 openapi_extra={"parameters": [FIELDS]})
     async def retrieve_resource(request: Request, id: str) -> Response:
         fields = parse_fields(request.query_params, definition, tmf)
-        return TMFJSONResponse(project(await in_unit_of_work(request, tmf_resources.get, kind, id), fields))
+        return TMFJSONResponse(project(await _use_case(request, kind, "get", id), fields))
 
     @router.post("", operation_id=f"create{definition}", summary=f"Create a {definition}", status_code=201,
                  response_class=TMFJSONResponse, responses={201: json_response(one, "Created"), **errors},
                  openapi_extra=request_body(tmf.ref(f"{definition}_Create"), JSON_TYPES))
     async def create_resource(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, f"{definition}_Create", spec=tmf)
-        created = await in_unit_of_work(request, tmf_resources.create, kind, body, create_fields)
+        created = await _use_case(request, kind, "create", body, create_fields)
         return TMFJSONResponse(created, status_code=201, headers={"Location": location(created["href"])})
 
     @router.patch("/{id}", operation_id=f"patch{definition}", summary=f"Update partially a {definition}",
@@ -67,7 +78,7 @@ def resource_router(kind: ResourceKind) -> APIRouter:
                   openapi_extra=request_body(tmf.ref(f"{definition}_Update"), PATCH_TYPES))
     async def patch_resource(request: Request, id: str) -> Response:
         body = await json_body(request, PATCH_TYPES, f"{definition}_Update", merge_patch=True, spec=tmf)
-        return TMFJSONResponse(await in_unit_of_work(request, tmf_resources.patch, kind, id, body, update_fields))
+        return TMFJSONResponse(await _use_case(request, kind, "patch", id, body, update_fields))
 
     @router.delete("/{id}", operation_id=f"delete{definition}", summary=f"Delete a {definition}", status_code=204,
                    responses={204: {"description": "Deleted"}, **errors})

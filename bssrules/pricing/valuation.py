@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from bssrules.catalog.catalog import Catalog
-from bssrules.configurator.model import Basket
+from bssrules.configurator.model import Basket, Path
 from bssrules.configurator.validate import party_facts
 from bssrules.money import Money
 from bssrules.rules.book import RuleBook
@@ -58,6 +58,7 @@ class PriceLine:
     unit: str | None = None  # usage: per what
     quantity: int = 1
     alterations: tuple[Alteration, ...] = field(default=())
+    path: Path = ()  # where the item is in the basket (ids need not be unique): ("items", 0, "items", 1)
 
     @property
     def net(self) -> Money:
@@ -84,7 +85,7 @@ def _charged(catalog: Catalog, item_offering: str, parent_offering: str | None) 
 
 def _base_lines(basket: Basket, catalog: Catalog, when: dt.datetime) -> list[PriceLine]:
     lines = []
-    for _, item, parent in basket.all_items():
+    for path, item, parent in basket.all_items():
         offering = catalog.offerings.get(item.offering)
         if offering is None or not _charged(catalog, item.offering, parent.offering if parent else None):
             continue
@@ -95,14 +96,14 @@ def _base_lines(basket: Basket, catalog: Catalog, when: dt.datetime) -> list[Pri
             unit_price = Money(price.amount, price.currency)
             if price.price_type == "usage":
                 per = price.unit if price.unit_quantity == 1 else f"{price.unit_quantity} {price.unit}"
-                lines.append(PriceLine(item.id, offering.id, price.id, "usage", unit_price, unit=per))
+                lines.append(PriceLine(item.id, offering.id, price.id, "usage", unit_price, unit=per, path=path))
                 continue
             period = None
             if price.price_type == "recurring":
                 period = price.recurring_period if price.period_length == 1 else \
                     f"{price.period_length} {price.recurring_period}s"
             lines.append(PriceLine(item.id, offering.id, price.id, price.price_type,
-                                   (unit_price * item.quantity).rounded(), period, quantity=item.quantity))
+                                   (unit_price * item.quantity).rounded(), period, quantity=item.quantity, path=path))
     return lines
 
 
@@ -175,11 +176,17 @@ def value_basket(basket: Basket, catalog: Catalog, as_of: dt.datetime | None = N
     lines = _base_lines(basket, catalog, when)
     if rules is not None:
         lines = _apply(lines, basket, _fired_discounts(basket, catalog, rules, when))
+    return lines, totals_of(lines)
+
+
+def totals_of(lines: list[PriceLine]) -> list[Total]:
+    """The net totals of price lines by price type, period and currency (usage rates are not
+    added up), in a stable order: the basket's totals, or one item's (its lines and its
+    components')."""
     sums: dict[tuple[str, str | None, str], Money] = {}
     for line in lines:
         if line.price_type == "usage":
             continue
         key = (line.price_type, line.period, line.amount.currency)
         sums[key] = sums[key] + line.net if key in sums else line.net
-    totals = [Total(t, p, m) for (t, p, _), m in sorted(sums.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2]))]
-    return lines, totals
+    return [Total(t, p, m) for (t, p, _), m in sorted(sums.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2]))]

@@ -17,6 +17,7 @@ from bssrules.errors import BssRulesError, InvalidInput, NotFound
 from bssrules.services.parties import caller_of, party_context, payers_of
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
+from bssrules.services.prices import basket_prices
 from bssrules.services.runtime import Runtime
 
 
@@ -101,13 +102,20 @@ def in_cart_terms(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def check_configuration(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
-    """Every violation of the basket at once, with the rules' explanations."""
+    """Every violation of the basket at once, with the rules' explanations; with
+    ``providePrice: true``, the basket's prices too (those a cart or an order shows)."""
+    provide_price = body.get("providePrice", False)
+    if not isinstance(provide_price, bool):
+        raise InvalidInput("providePrice is true or false", path=("providePrice",))
     basket = basket_from_request(uow, body)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=True).to_dict()
     # ``violation``, singular, as TMF names a list and as the order API's refusals say it
-    return {"@type": "CheckProductConfiguration", "state": "done",
-            "checkResult": "valid" if result["valid"] else "invalid", "valid": result["valid"],
-            "violation": in_cart_terms(result["violations"])}
+    answer = {"@type": "CheckProductConfiguration", "state": "done",
+              "checkResult": "valid" if result["valid"] else "invalid", "valid": result["valid"],
+              "violation": in_cart_terms(result["violations"])}
+    if provide_price:  # opt-in: valuing the basket (its discount rules) is work a bare check does not pay for
+        answer.update(basket_prices(basket, runtime))
+    return answer
 
 
 def query_configuration_options(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:

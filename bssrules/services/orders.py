@@ -25,8 +25,8 @@ from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound
 from bssrules.services import notifications
-from bssrules.money import Money
-from bssrules.pricing.valuation import Alteration, PriceLine, value_basket
+from bssrules.pricing.valuation import value_basket
+from bssrules.services.prices import price_shown, total_shown
 from bssrules.rules.decisions import decide
 from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
@@ -80,41 +80,11 @@ def _violations(result: ValidationResult) -> list[dict[str, Any]]:
     return [{**v.to_dict(), "path": _order_path(v.to_dict()["path"])} for v in result.violations]
 
 
-def _money(amount: Money) -> dict[str, Any]:
-    return {"unit": amount.currency, "value": amount.amount}
-
-
-def _alteration(line: PriceLine, alteration: Alteration) -> dict[str, Any]:
-    """A discount as TMF622 shows it: the amount taken off (negative), which rule, how long."""
-    shown: dict[str, Any] = {
-        "name": f"{alteration.rule_set}/{alteration.rule}", "priceType": line.price_type,
-        "priority": alteration.priority,
-        "price": {"taxIncludedAmount": {"unit": alteration.reduction.currency, "value": -alteration.reduction.amount}}}
-    if alteration.percentage is not None:
-        shown["price"]["percentage"] = alteration.percentage
-    if alteration.description:
-        shown["description"] = alteration.description
-    if line.period:
-        shown["recurringChargePeriod"] = line.period
-    if alteration.duration_periods:
-        shown["applicationDuration"] = alteration.duration_periods
-    return shown
-
-
 def _priced(document: dict[str, Any], basket: Basket, runtime: Runtime, as_of: dt.datetime) -> dict[str, Any]:
     lines, totals = value_basket(basket, runtime.catalog, as_of, runtime.rules)
     by_item: dict[str, list[dict[str, Any]]] = {}
-    for line in lines:
-        price: dict[str, Any] = {"name": line.price, "priceType": line.price_type,
-                                 "productOfferingPrice": {"id": line.price},
-                                 "price": {"taxIncludedAmount": _money(line.net)}}
-        if line.period:
-            price["recurringChargePeriod"] = line.period
-        if line.unit:
-            price["unitOfMeasure"] = line.unit
-        if line.alterations:
-            price["priceAlteration"] = [_alteration(line, a) for a in line.alterations]
-        by_item.setdefault(line.item, []).append(price)
+    for line in lines:  # the shapes carts and checks show too (services.prices)
+        by_item.setdefault(line.item, []).append(price_shown(line))
 
     def with_prices(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
@@ -128,9 +98,7 @@ def _priced(document: dict[str, Any], basket: Basket, runtime: Runtime, as_of: d
         return out
 
     document["productOrderItem"] = with_prices(document.get("productOrderItem") or [])
-    document["orderTotalPrice"] = [
-        {"priceType": t.price_type, **({"recurringChargePeriod": t.period} if t.period else {}),
-         "price": {"taxIncludedAmount": _money(t.amount)}} for t in totals]
+    document["orderTotalPrice"] = [total_shown(t) for t in totals]
     return document
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from bssrules.catalog.types import parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
@@ -20,6 +20,13 @@ from bssrules.services.records import MAX_ID, MAX_STATE, StoredResource, href
 from bssrules.services.ports import UnitOfWork
 
 SERVER_MANAGED = ("href", "@baseType", "@schemaLocation")
+# What the answer adds to a rendered resource (a shopping cart's prices: services.carts),
+# computed in the request's transaction, before its commit: when it fails, nothing is stored.
+View = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _shown(rendered: dict[str, Any], view: View | None) -> dict[str, Any]:
+    return view(rendered) if view is not None else rendered
 
 
 @dataclass(frozen=True)
@@ -158,7 +165,8 @@ def bump_rating_contexts(uow: UnitOfWork, kind: str, resource_id: str, *document
         uow.online.bump(parties=parties)
 
 
-def create(uow: UnitOfWork, kind: ResourceKind, body: dict[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
+def create(uow: UnitOfWork, kind: ResourceKind, body: dict[str, Any], allowed: Sequence[str],
+           view: View | None = None) -> dict[str, Any]:
     """Create a resource from a create body (an ``id`` may be given; else one is made)."""
     _check_fields(kind, body, allowed)
     resource_id = body.get("id") or str(uuid.uuid4())
@@ -174,25 +182,26 @@ def create(uow: UnitOfWork, kind: ResourceKind, body: dict[str, Any], allowed: S
     stored = StoredResource(kind.name, resource_id, 1, now, now, document, **_columns(kind, document))
     uow.resources.insert(stored)
     bump_rating_contexts(uow, kind.name, resource_id, document)
+    shown = _shown(_render(kind, stored), view)
     uow.commit()
-    return _render(kind, stored)
+    return shown
 
 
-def get(uow: UnitOfWork, kind: ResourceKind, resource_id: str) -> dict[str, Any]:
+def get(uow: UnitOfWork, kind: ResourceKind, resource_id: str, view: View | None = None) -> dict[str, Any]:
     stored = uow.resources.get(kind.name, resource_id)
     if stored is None:
         raise NotFound(kind.type, resource_id)
-    return _render(kind, stored)
+    return _shown(_render(kind, stored), view)
 
 
-def list_page(uow: UnitOfWork, kind: ResourceKind, filters: Mapping[str, Sequence[str]], offset: int, limit: int
-              ) -> tuple[list[dict[str, Any]], int]:
+def list_page(uow: UnitOfWork, kind: ResourceKind, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
+              view: View | None = None) -> tuple[list[dict[str, Any]], int]:
     page, total = uow.resources.page(kind.name, filters, offset, limit)
-    return [_render(kind, s) for s in page], total
+    return [_shown(_render(kind, s), view) for s in page], total
 
 
-def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str, Any], allowed: Sequence[str]
-          ) -> dict[str, Any]:
+def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str, Any], allowed: Sequence[str],
+          view: View | None = None) -> dict[str, Any]:
     """Apply a JSON merge patch (null removes)."""
     from bssrules.services.catalog import merge_patch
 
@@ -205,13 +214,14 @@ def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str,
     changes = {k: v for k, v in body.items() if k not in SERVER_MANAGED and k not in ("id", "@type")}
     document = merge_patch(stored.document, changes)
     if document == stored.document:
-        return _render(kind, stored)
+        return _shown(_render(kind, stored), view)
     _check_references(uow, kind, document)
     updated = stored.bumped(document, _now(), **_columns(kind, document))
     uow.resources.replace(updated)
     bump_rating_contexts(uow, kind.name, resource_id, stored.document, document)
+    shown = _shown(_render(kind, updated), view)
     uow.commit()
-    return _render(kind, updated)
+    return shown
 
 
 def delete(uow: UnitOfWork, kind: ResourceKind, resource_id: str) -> None:
