@@ -358,7 +358,7 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
           f"({summary.seconds:.2f} s, {summary.records_per_second:,.0f} records/s)")
     if summary.partly_rated:
         print(f"  rated in part: {summary.partly_rated:,} (up to a rateUpToCap threshold, the rest refused)")
-    for code, count in summary.rejected.most_common():
+    for code, count in sorted(summary.rejected.items(), key=lambda item: (-item[1], item[0])):
         print(f"  rejected {code}: {count:,}")
     for currency, total in sorted(summary.totals.items()):
         print(f"  total {currency}: {total}")

@@ -54,7 +54,7 @@ from bssrules.pricing.bulk_io import (
     DEFAULT_CHUNK_SIZE, Progress, RatingSummary, _partition_of, _row_count, state_files,
 )
 from bssrules.pricing.bulk_read import (
-    USAGE_COLUMNS, check_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers,
+    check_usage_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers,
     read_usage_batches, usage_files,
 )
 from bssrules.pricing.bulk_warm import Compilation, warm_up
@@ -229,9 +229,7 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
     began = time.perf_counter()
     files = usage_files(usage)
     kind = file_format(files[0])
-    if kind == "parquet":
-        for path in files:  # every file's columns before anything is sent
-            check_columns(str(path), pq.ParquetFile(path).schema_arrow.names, USAGE_COLUMNS)
+    check_usage_columns(usage)  # every file's columns before anything is sent
     rows = _row_count(Path(usage), kind)
     subscriber_frame = read_subscribers(subscribers)
     state = BulkState(read_buckets(buckets) if buckets else pl.DataFrame(schema=BUCKET_SCHEMA),

@@ -59,7 +59,7 @@ from bssrules.money import quantum
 from bssrules.pricing.bulk import rate_chunk
 from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, BulkState
 from bssrules.pricing.bulk_read import (
-    FORMATS, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers, read_usage_batches,
+    FORMATS, check_usage_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers, read_usage_batches,
     usage_files,
 )
 from bssrules.pricing.bulk_write import RatedWriter, write_state
@@ -179,6 +179,7 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
     kind = file_format(usage_files(usage)[0])  # a folder: a Parquet dataset
     file_format(output)
     stopwatch = time.perf_counter()
+    check_usage_columns(usage)  # before anything is written: a wrong column is the file's error, not each row's
     subscriber_frame = read_subscribers(subscribers)
     state = BulkState(read_buckets(buckets) if buckets else pl.DataFrame(schema=BUCKET_SCHEMA),
                       read_accumulators(accumulators) if accumulators else pl.DataFrame(schema=ACCUMULATOR_SCHEMA))

@@ -158,6 +158,20 @@ def usage_files(path: Path) -> list[Path]:
     return [_existing(path)]
 
 
+def check_usage_columns(path: Path, sample: int = 10_000) -> None:
+    """The columns of a usage file or dataset checked without reading it: the header of a CSV
+    file, the schema of each Parquet file, the keys of the first ``sample`` lines of a JSON
+    lines file (the later lines are checked as they are read)."""
+    for file in usage_files(path):
+        kind = file_format(file)
+        header = _header(file, kind)
+        if header is None:
+            with open(file, "rb") as handle:
+                lines = [line for line in (handle.readline() for _ in range(sample)) if line]
+            header = _jsonl_frame(lines)[1] if lines else []
+        check_columns(str(file), header, USAGE_COLUMNS)
+
+
 def read_usage_batches(path: Path, batch_size: int = READ_BATCH) -> Iterator[pl.DataFrame]:
     """The rows of a usage file — or of a Parquet dataset folder, file after file — as they
     are written, a batch at a time (text stays text); each file's columns checked first."""
