@@ -98,10 +98,12 @@ class RatingSummary:
         self.rated += int((statuses == "rated").sum())
         self.partly_rated += int(((statuses == "rated") & (frame["refused_volume"] > 0)).sum())
         self.by_reference += int((frame["rated_by"] == "reference").sum())
-        for code, count in frame.filter(pl.col("status") == "rejected").group_by("reason_code").len().iter_rows():
+        lazy = frame.lazy()  # the filters read only the columns they need, not the whole frame
+        for code, count in lazy.filter(pl.col("status") == "rejected").group_by("reason_code").len() \
+                .collect().iter_rows():
             self.rejected[code] += count
-        for currency, amount in frame.filter(pl.col("status") == "rated").group_by("currency") \
-                .agg(pl.col("amount").sum()).iter_rows():
+        for currency, amount in lazy.filter(pl.col("status") == "rated").group_by("currency") \
+                .agg(pl.col("amount").sum()).collect().iter_rows():
             total = self.totals.get(currency, Decimal(0)) + Decimal(amount)
             self.totals[currency] = total.quantize(quantum(currency))
 
