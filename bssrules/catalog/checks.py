@@ -9,11 +9,13 @@ positions them in the YAML, the API turns them into error bodies.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Callable, Iterable, NamedTuple, Sequence
 
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.model import (
-    Characteristic, Entity, ProductOffering, ProductSpecification, Ref, Scalar, show_value, value_matches_type,
+    Characteristic, Entity, ProductOffering, ProductOfferingPrice, ProductSpecification, Ref, Scalar, show_value,
+    value_matches_type,
 )
 from bssrules.errors import did_you_mean
 
@@ -61,6 +63,23 @@ class Links(NamedTuple):
     specification: str | None = None
     uses: tuple[tuple[str, tuple[Scalar, ...]], ...] | None = ()
     characteristics: tuple[CharacteristicFacts, ...] | None = ()
+    # of a price: (priceType, amount, currency, unit, unitQuantity), what rates naming it agree with
+    price: tuple[str, Decimal, str, str | None, Decimal] | None = None
+
+
+class CatalogPrice(NamedTuple):
+    """A price of the catalog as a rate naming it is checked against, and where it is."""
+
+    id: str
+    price_type: str
+    amount: Decimal
+    currency: str
+    unit: str | None
+    quantity: Decimal  # unitQuantity: the amount is per this many units
+    where: str  # file:line:column of the price
+
+
+PriceOf = Callable[[str], "CatalogPrice | None"]
 
 
 def characteristic_facts(characteristic: Characteristic) -> CharacteristicFacts:
@@ -79,6 +98,9 @@ def links_of(entity: Entity, uses_known: bool = True, characteristics_known: boo
     if isinstance(entity, ProductSpecification):
         facts = tuple(map(characteristic_facts, entity.characteristics)) if characteristics_known else None
         return Links(entity.kind, entity.id, refs, characteristics=facts)
+    if isinstance(entity, ProductOfferingPrice):
+        return Links(entity.kind, entity.id, refs, price=(entity.price_type, entity.amount, entity.currency,
+                                                          entity.unit, entity.unit_quantity))
     return Links(entity.kind, entity.id, refs)
 
 

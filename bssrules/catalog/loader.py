@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 
 from bssrules.catalog.catalog import Catalog, Origin
-from bssrules.catalog.checks import KnownIds, Links, link_problems, links_of
+from bssrules.catalog.checks import CatalogPrice, KnownIds, Links, PriceOf, link_problems, links_of
 from bssrules.catalog.model import COLLECTIONS, Entity
 from bssrules.catalog.schema import catalog_schema
 from bssrules.errors import Diagnostic, InvalidSource, did_you_mean
@@ -198,6 +198,29 @@ def known_ids(checks: Sequence[CatalogFileCheck], also: set[str] | frozenset[str
             if found.id is not None:
                 by_kind[found.kind].add(found.id)
     return lambda kind: by_kind.get(kind, set())
+
+
+def price_lookup(checks: Sequence[CatalogFileCheck], document: Callable[[int], SourceDocument]) -> PriceOf:
+    """The valid prices of the catalog files by id (the first of an id), with their positions
+    (the file of ``checks[i]`` is ``document(i)``, asked for only when a price is looked up)."""
+    found: dict[str, tuple[int, FoundEntity]] = {}
+    for number, check in enumerate(checks):
+        for entity in check.entities:
+            if entity.kind == "productOfferingPrice" and entity.id is not None and entity.id not in found:
+                found[entity.id] = (number, entity)
+
+    def price_of(id: str) -> CatalogPrice | None:
+        if id not in found:
+            return None
+        number, entity = found[id]
+        if not entity.valid or entity.links is None or entity.links.price is None:
+            return None  # its own errors are reported; nothing is checked against it
+        price_type, amount, currency, unit, quantity = entity.links.price
+        doc = document(number)
+        line, column = doc.position(entity.base)
+        return CatalogPrice(id, price_type, amount, currency, unit, quantity, f"{doc.file}:{line}:{column}")
+
+    return price_of
 
 
 def compound_children(checks: Sequence[CatalogFileCheck]) -> dict[str, list[str]]:

@@ -25,6 +25,7 @@ from bssrules.rules.model import (
     CompatibilityRule, CompatibilityRuleSet, DiscountRule, EligibilityRule, RoutingRuleSet, RuleSet,
     SplitBillingRuleSet, UsageRuleSet,
 )
+from bssrules.rules.prices import named_prices
 
 CHARGE_TYPES = ("recurring", "oneTime", "usage", "outOfTariff")
 # Attributes whose values are ids of catalog items.
@@ -96,6 +97,8 @@ def rule_set_references(rule_set: RuleSet, compiled: CompiledRuleSet) -> list[tu
             check(path + ("target", "offering"), "productOffering", rule.target.offering)
             for j, offering in enumerate(rule.combination):
                 check(path + ("combination", j), "productOffering", offering)
+    for rate_path, price, *_ in named_prices(rule_set):
+        check(rate_path + ("price",), "productOfferingPrice", price)
     for compiled_rule in compiled.rules:
         for test in tests_of(compiled_rule.authored):
             kind = ID_ATTRIBUTES.get(test.attribute)

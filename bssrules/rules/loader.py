@@ -16,13 +16,14 @@ import datetime as dt
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from bssrules.catalog.catalog import Catalog, Origin
-from bssrules.catalog.checks import KnownIds
+from bssrules.catalog.checks import CatalogPrice, KnownIds, PriceOf
 from bssrules.catalog.types import ValidFor
 from bssrules.errors import BssRulesError, Diagnostic, did_you_mean
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet, compile_rule_set
 from bssrules.rules.lint import Version, rule_set_findings, rule_set_references, unknown_references, version_findings
 from bssrules.rules.model import RULE_SET_TYPES, RuleSet, RuleTest
+from bssrules.rules.prices import NamedPrice, named_prices, price_book, price_findings
 from bssrules.rules.schema import file_check, kind_check
 from bssrules.rules.testing import expectation_findings, fact_findings
 from bssrules.schema_errors import lenient_model
@@ -47,6 +48,7 @@ class FoundRuleSet(NamedTuple):
     rule_ids: tuple[str, ...]  # as written, for what rule tests may expect
     references: tuple[tuple[Path_, str, str], ...]  # (path inside it, catalog kind, id)
     asked: tuple[tuple[str, tuple[str, ...] | None], ...]  # compound children the compilation asked for
+    prices: tuple[NamedPrice, ...] = ()  # what its rates that name a catalog price state (paths inside it)
 
 
 class FoundTest(NamedTuple):
@@ -80,8 +82,24 @@ def check_rule_documents(documents: list[SourceDocument], catalog: Catalog | Non
         tests.append(models)
         diagnostics += check.diagnostics
     known = None if catalog is None else (lambda kind: set(catalog.entities.get(kind, {})))
-    diagnostics += cross_file_diagnostics(checks, lambda i: documents[i], known)
-    return build_book(checks, compiled, tests, lambda i: documents[i]), diagnostics
+    diagnostics += cross_file_diagnostics(checks, lambda i: documents[i], known,
+                                          price_of=None if catalog is None else _catalog_prices(catalog))
+    book = build_book(checks, compiled, tests, lambda i: documents[i])
+    if catalog is not None:
+        price_book(book, catalog)
+    return book, diagnostics
+
+
+def _catalog_prices(catalog: Catalog) -> PriceOf:
+    def price_of(id: str) -> CatalogPrice | None:
+        price = catalog.prices.get(id)
+        if price is None:
+            return None
+        origin = catalog.origins.get(("productOfferingPrice", id))
+        return CatalogPrice(id, price.price_type, price.amount, price.currency, price.unit, price.unit_quantity,
+                            f"{origin.file}:{origin.line}" if origin else "the catalog")
+
+    return price_of
 
 
 # ------------------------------------------------------------- one file
@@ -173,8 +191,10 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
             diagnostics.append(doc.diagnostic(base + finding.path, finding.message, code=finding.code,
                                               severity=finding.severity))
     period = (rule_set.valid_for.start, rule_set.valid_for.end) if valid else None
+    prices = tuple((read.path(path), id, amount, currency, per) for path, id, amount, currency, per
+                   in named_prices(rule_set))
     return (FoundRuleSet(base, rule_set.id if valid else id, kind, rule_set.version if valid else version, valid,
-                         period, rule_ids, references, tuple(asked.answers.items())),
+                         period, rule_ids, references, tuple(asked.answers.items()), prices),
             compiled if valid else None, diagnostics)
 
 
@@ -204,8 +224,9 @@ def _test(doc: SourceDocument, raw: Any, base: Path_, in_error: set[Path_]
 
 def cross_file_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[[int], SourceDocument],
                            known_ids: KnownIds | None = None, also_rule_sets: set[str] | frozenset[str] = frozenset(),
-                           today: dt.date | None = None) -> list[Diagnostic]:
+                           today: dt.date | None = None, price_of: PriceOf | None = None) -> list[Diagnostic]:
     """A version defined twice, references to the catalog (when ``known_ids`` gives its ids),
+    rates that disagree with the catalog price they name (when ``price_of`` gives the prices),
     findings across versions, and rule tests against their rule sets (``also_rule_sets``:
     ids a file that could not be parsed seems to declare). The file of ``checks[i]`` is
     ``document(i)``, asked for only where a problem is."""
@@ -219,6 +240,16 @@ def cross_file_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[
                 for path, message, suggestion in unknown_references(found.references, known_ids):
                     diagnostics.append(document(number).diagnostic(found.base + path, message, suggestion=suggestion,
                                                                    code="unknownReference"))
+            for named in found.prices:
+                if price_of is None:  # no catalog: a rate cannot leave anything to a price
+                    path, id, amount, currency, _ = named
+                    if amount is None or currency is None:
+                        diagnostics.append(document(number).diagnostic(
+                            found.base + path + ("price",), f"the rate leaves its {'amount' if amount is None else 'currency'}"
+                            f" to the catalog price '{id}', but there is no catalog", code="unknownReference"))
+                    continue
+                for path, message in price_findings(named, price_of(named[1])):
+                    diagnostics.append(document(number).diagnostic(found.base + path, message, code="priceDisagrees"))
             if found.id is None or found.version is None or found.kind is None:
                 continue
             key = (found.id, found.version)

@@ -112,16 +112,28 @@ class Tier(Model):
 
 class Rate(Model):
     """A price per unit of usage, flat or tiered (graduated: each unit at its tier's price;
-    volume: every unit at the price of the tier the total falls in)."""
+    volume: every unit at the price of the tier the total falls in).
 
+    ``price`` names the catalog's usage price (a ``productOfferingPrice`` of ``priceType:
+    usage``) this rate is: what the rate leaves out (``amount``, ``currency``, ``per``) is
+    taken from it when the project is loaded, and what it states must agree with it
+    (``bssrules check`` reports every disagreement, at both positions)."""
+
+    price: Id | None = None
     amount: Amount | None = Field(default=None, ge=0)
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = ""  # "" only until a named price fills it in
     per: str = "event"
     tiers: list[Tier] = []
     tier_mode: Literal["graduated", "volume"] = "graduated"
 
     @model_validator(mode="after")
     def _shape(self) -> "Rate":
+        if self.price is not None:
+            if self.tiers:
+                raise ValueError("a rate by tiers cannot name a catalog price (a catalog price has one amount)")
+            return self
+        if not self.currency:
+            raise ValueError("a rate needs its currency, or the catalog price it is (price)")
         if (self.amount is None) == (not self.tiers):
             raise ValueError("a rate has either an amount or tiers")
         # tiers out of order or a bounded last tier: errors the rules lint reports with their position

@@ -28,7 +28,7 @@ from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.checks import CharacteristicFacts, Links, Span
 from bssrules.catalog.loader import (
     RULES_SECTIONS, CatalogFileCheck, FoundEntity, _display, build_catalog, check_catalog_file, compound_children,
-    is_rules_document, known_ids,
+    is_rules_document, known_ids, price_lookup,
 )
 from bssrules.catalog.loader import cross_file_diagnostics as catalog_cross_diagnostics
 from bssrules.catalog.model import COLLECTIONS, Entity
@@ -41,6 +41,7 @@ from bssrules.rules.loader import (
 )
 from bssrules.rules.loader import cross_file_diagnostics as rules_cross_diagnostics
 from bssrules.rules.model import RuleTest
+from bssrules.rules.prices import price_book
 from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, parse_text, yaml_files
 
 # Checking files in several processes pays from about this much YAML to read.
@@ -256,7 +257,9 @@ class _Run:
         # Rules are checked against what the catalog files hold as far as they could be read.
         known = known_ids(catalog_checks, declared) if catalog_checks else None
         rules_checks = [r.rules for r in self.checks if r.rules is not None]
-        found += rules_cross_diagnostics(rules_checks, lambda i: self.document(rules_numbers[i]), known, declared)
+        prices = price_lookup(catalog_checks, lambda i: self.document(catalog_numbers[i])) if catalog_checks else None
+        found += rules_cross_diagnostics(rules_checks, lambda i: self.document(rules_numbers[i]), known, declared,
+                                         price_of=prices)
         return list(dict.fromkeys(found))  # each once, in the order found
 
     def project(self) -> Project:
@@ -271,6 +274,7 @@ class _Run:
         rules = [r.rules for r in self.checks if r.rules is not None]
         book = build_book(rules, [self.loaded[n].rule_sets for n in rules_numbers],
                           [self.loaded[n].tests for n in rules_numbers], lambda i: self.document(rules_numbers[i]))
+        price_book(book, catalog)  # rates that name a catalog price take what they leave out from it
         return Project(catalog, book, self.by_rule_set([d for d in diagnostics if d.severity == "warning"]),
                        sorted(d for d in diagnostics if d.severity != "warning"))
 
