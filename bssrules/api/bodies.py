@@ -5,7 +5,8 @@
   service accepts — required attributes, types, enums, and ``additionalProperties: false``
   where the service refuses an attribute it does not know.
 * Answers (``ANSWERS``): the configuration check and query, with their violations and the
-  rules' explanations. Each says exactly what the service returns (``additionalProperties:
+  rules' explanations, and the check's prices (the shapes of TMF663 CartPrice, narrowed to
+  what is given). Each says exactly what the service returns (``additionalProperties:
   false`` throughout), so a client can rely on every attribute it reads.
 
 All are published among the OpenAPI components under their names. The services remain the
@@ -74,6 +75,10 @@ CONFIGURATION_REQUEST = {
             "description": "The customer or buyer, and the parties of the payer roles"},
         "channel": {**_ID_REF, "description": "The sales channel"},
         "requestedDate": {**_INSTANT, "description": "As of when the rules apply (default: now)"},
+        "providePrice": {"type": "boolean", "default": False,
+                         "description": "checkProductConfiguration: answer the basket's prices too (cartTotalPrice, "
+                                        "and per item itemPrice and itemTotalPrice), as a cart or an order states "
+                                        "them"},
         "@type": _TYPE}}
 
 BILL_RUN = {
@@ -193,16 +198,70 @@ CONFIGURATION_VIOLATION = {
         "payer": {"type": "string", "description": "noBillingAccount: the payer role the split billing rules name"},
         "item": {"type": "string", "description": "noBillingAccount: the item charged"}}}
 
+_MONEY = {"type": "object", "required": ["unit", "value"], "additionalProperties": False,
+          "description": "An exact amount, rounded half-up to the currency's minor unit (TMF Money)",
+          "properties": {"unit": {"type": "string", "description": "The currency (ISO 4217)"},
+                         "value": {"type": "number"}}}
+
+PRICE_ALTERATION = {
+    "type": "object", "required": ["name", "priceType", "priority", "price"], "additionalProperties": False,
+    "description": "A discount on a price (TMF663 PriceAlteration): what it takes off, negative",
+    "properties": {
+        "name": {"type": "string", "description": "<rule set>/<rule> of the discount rule"},
+        "priceType": {"type": "string", "enum": ["oneTime", "recurring"]},
+        "priority": {**_INTEGER, "description": "The rule's priority (lowest applied first)"},
+        "price": {"type": "object", "required": ["taxIncludedAmount"], "additionalProperties": False,
+                  "properties": {"taxIncludedAmount": {**_MONEY, "description": "Negative: what is taken off"},
+                                 "percentage": {"type": "number", "description": "The rule's percentage"}}},
+        "description": _STRING,
+        "recurringChargePeriod": {"type": "string", "description": "A recurring line's period"},
+        "applicationDuration": {**_INTEGER, "description": "For how many periods"}}}
+
+CART_PRICE = {
+    "type": "object", "required": ["priceType", "price"], "additionalProperties": False,
+    "description": "A price (TMF663 CartPrice): one price line of an item (name, productOfferingPrice), or a "
+                   "total per price type, period and currency; its amount is after its discounts",
+    "properties": {
+        "name": {"type": "string", "description": "A line: the productOfferingPrice's id"},
+        "priceType": {"type": "string", "enum": ["oneTime", "recurring", "usage"]},
+        "productOfferingPrice": {**_ID_REF, "additionalProperties": False, "description": "A line: its price"},
+        "price": {"type": "object", "required": ["taxIncludedAmount"], "additionalProperties": False,
+                  "properties": {"taxIncludedAmount": {**_MONEY, "description": "The net amount; for usage, the "
+                                                                                "rate per unitOfMeasure"}}},
+        "recurringChargePeriod": {"type": "string", "description": "month, 2 months …: what one period costs"},
+        "unitOfMeasure": {"type": "string", "description": "A usage rate: per what"},
+        "priceAlteration": {"type": "array", "items": {"$ref": ref("ProductConfigurationPriceAlteration")}}}}
+
+PRICED_ITEM = {
+    "type": "object", "required": ["id", "productOffering", "quantity", "itemPrice", "itemTotalPrice"],
+    "additionalProperties": False,
+    "description": "What one item of the basket costs",
+    "properties": {
+        "id": {"type": "string", "description": "The cartItem's id"},
+        "productOffering": {**_ID_REF, "additionalProperties": False},
+        "quantity": _INTEGER,
+        "itemPrice": {"type": "array", "items": {"$ref": ref("ProductConfigurationPrice")},
+                      "description": "The item's own price lines"},
+        "itemTotalPrice": {"type": "array", "items": {"$ref": ref("ProductConfigurationPrice")},
+                           "description": "The item's total with its components', per price type and period"},
+        "cartItem": {"type": "array", "items": {"$ref": ref("ProductConfigurationPricedItem")},
+                     "description": "A bundle's components"}}}
+
 CHECK_ANSWER = {
     "type": "object", "required": ["@type", "state", "checkResult", "valid", "violation"],
     "additionalProperties": False,
-    "description": "The answer of a configuration check: every violation at once, with the rules' explanations",
+    "description": "The answer of a configuration check: every violation at once, with the rules' explanations "
+                   "(and, asked with providePrice, the basket's prices)",
     "properties": {
         "@type": {"const": "CheckProductConfiguration"},
         "state": {"const": "done", "description": "Always done: the answer is computed at once, not stored"},
         "checkResult": {"type": "string", "enum": ["valid", "invalid"]},
         "valid": {"type": "boolean", "description": "true exactly when violation is empty"},
-        "violation": {"type": "array", "items": {"$ref": ref("ProductConfigurationViolation")}}}}
+        "violation": {"type": "array", "items": {"$ref": ref("ProductConfigurationViolation")}},
+        "cartTotalPrice": {"type": "array", "items": {"$ref": ref("ProductConfigurationPrice")},
+                           "description": "providePrice: the basket's totals per price type, period and currency"},
+        "cartItem": {"type": "array", "items": {"$ref": ref("ProductConfigurationPricedItem")},
+                     "description": "providePrice: each item's prices, in the request's order and nesting"}}}
 
 CONFIGURATION_REASON = {
     "type": "object", "required": ["code", "message"], "additionalProperties": False,
@@ -274,6 +333,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 ANSWERS: dict[str, dict[str, Any]] = {
     "CheckProductConfiguration": CHECK_ANSWER,
+    "ProductConfigurationPricedItem": PRICED_ITEM,
+    "ProductConfigurationPrice": CART_PRICE,
+    "ProductConfigurationPriceAlteration": PRICE_ALTERATION,
     "QueryProductConfiguration": QUERY_ANSWER,
     "QueryProductConfigurationItem": QUERY_ITEM,
     "ProductConfigurationViolation": CONFIGURATION_VIOLATION,

@@ -189,4 +189,5 @@ def totals_of(lines: list[PriceLine]) -> list[Total]:
             continue
         key = (line.price_type, line.period, line.amount.currency)
         sums[key] = sums[key] + line.net if key in sums else line.net
-    return [Total(t, p, m) for (t, p, _), m in sorted(sums.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2]))]
+    return [Total(t, p, m) for (t, p, _), m in sorted(sums.items(),
+                                                      key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2]))]

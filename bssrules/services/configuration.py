@@ -33,8 +33,10 @@ def basket_item(data: dict[str, Any], path: str, children_key: str = "cartItem")
     resources = [r for r in values_at(product, "realizingResource.id") if isinstance(r, str)]
     children = [basket_item(child, f"{path}.{children_key}[{i}]", children_key)
                 for i, child in enumerate(data.get(children_key) or [])]
-    return BasketItem(id=str(data.get("id") or path), offering=offering[0], quantity=data.get("quantity") or 1,
-                      characteristics=characteristics, resources=resources, items=children)
+    quantity = data.get("quantity")  # 0 is no quantity to buy (a 400 by BasketItem), not the default 1
+    return BasketItem(id=str(data.get("id") or path), offering=offering[0],
+                      quantity=1 if quantity is None else quantity, characteristics=characteristics,
+                      resources=resources, items=children)
 
 
 def basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
