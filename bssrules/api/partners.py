@@ -20,7 +20,14 @@ _BUNDLE = {
         "type": "object", "required": ["name"], "additionalProperties": False,
         "properties": {"name": {"type": "string", "enum": list(service.APIS)},
                        "operations": {"type": "array", "items": {"type": "string", "enum": list(service.OPERATIONS)}}}}}}}
+_PARTY = {"type": "object", "required": ["id"], "additionalProperties": False,
+          "description": "The individual or organization the partner acts for (a customer with a key of its "
+          "own, e.g. a driver reading her bill): its billing accounts, their bills and its products are the "
+          "partner's to read",
+          "properties": {"id": {"type": "string", "minLength": 1},
+                         "@referredType": {"type": "string", "enum": ["Individual", "Organization"]}}}
 _DESCRIBED = {"name": {"type": "string", "minLength": 1}, "description": {"type": "string"},
+              "party": _PARTY,
               "catalog": {**_IDS, "description": "The catalogs the partner owns"},
               "channel": {**_IDS, "description": "The sales channels the partner sells through"},
               "apiBundle": _BUNDLE}
@@ -29,7 +36,9 @@ PARTNER_CREATE = {"type": "object", "required": ["id", "name"], "additionalPrope
     "role": {"type": "string", "enum": ["partner", "admin"], "default": "partner"},
     "@type": {"type": "string"}, **_DESCRIBED}}
 PARTNER_UPDATE = {"type": "object", "additionalProperties": False,
-                  "properties": {"@type": {"type": "string"}, **_DESCRIBED}}
+                  "properties": {"@type": {"type": "string"}, **_DESCRIBED,
+                                 "party": {"anyOf": [_PARTY, {"type": "null"}],
+                                           "description": "null: it acts for no party any more"}}}
 
 
 def _body(schema: dict[str, object], media_types: tuple[str, ...]) -> dict[str, object]:

@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from bssrules.errors import Conflict, InvalidInput, NotFound, did_you_mean
+from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
 from bssrules.services.ports import ADMIN, Principal, UnitOfWork
 from bssrules.services.records import StoredResource, href
 
@@ -106,10 +106,10 @@ def _new_key() -> tuple[str, dict[str, Any]]:
     return f"bss_{key_id}_{secret}", {"id": key_id, "hash": _hash(secret), "created": _now().isoformat().replace("+00:00", "Z")}
 
 
-CREATE_FIELDS = ("id", "name", "role", "apiBundle", "catalog", "channel", "description")
+CREATE_FIELDS = ("id", "name", "role", "apiBundle", "catalog", "channel", "description", "party")
 # What an administrator may change later: not the id, not the role (a partner does not become
 # an administrator by a patch: register an administrator instead), not the keys (own routes).
-PATCH_FIELDS = ("name", "apiBundle", "catalog", "channel", "description")
+PATCH_FIELDS = ("name", "apiBundle", "catalog", "channel", "description", "party")
 
 
 def _check_fields(body: dict[str, Any], allowed: tuple[str, ...], what: str) -> None:
@@ -124,6 +124,24 @@ def _strings(body: dict[str, Any], name: str, meaning: str) -> list[str]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise InvalidInput(f"{name} is a list of {meaning}", path=(name,))
     return values
+
+
+def _party(uow: UnitOfWork, value: Any) -> dict[str, Any]:
+    """The party a partner acts for ({id, @referredType}): an individual or organization of the
+    party API. Its accounts, their bills and its products are the partner's to read (a driver
+    paying her own bill reads it with a key of her own)."""
+    if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value["id"] \
+            or set(value) - {"id", "@referredType"}:
+        raise InvalidInput("party is {id, @referredType}: the individual or organization the partner acts for",
+                           path=("party",))
+    kinds = [k for k in ("individual", "organization") if uow.resources.get(k, value["id"]) is not None]
+    if not kinds:
+        raise UnknownReference(f"party.id: no individual or organization '{value['id']}'",
+                               details=[f"party.id: no individual or organization '{value['id']}'"])
+    referred = {"individual": "Individual", "organization": "Organization"}[kinds[0]]
+    if value.get("@referredType", referred) != referred:
+        raise InvalidInput(f"party.@referredType: '{value['id']}' is an {referred}", path=("party", "@referredType"))
+    return {"id": value["id"], "@referredType": referred}
 
 
 def _described(body: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
@@ -160,10 +178,13 @@ def create_partner(uow: UnitOfWork, body: dict[str, Any]) -> tuple[dict[str, Any
         raise InvalidInput("role is partner or admin", path=("role",))
     if uow.resources.get(KIND, partner_id) is not None:
         raise Conflict(f"a partner with id '{partner_id}' already exists")
+    party = _party(uow, body["party"]) if body.get("party") is not None else None
     key, stored_key = _new_key()
     document = _described(body, {"role": role, "catalog": [], "channel": [], "key": [stored_key],
                                  "apiBundle": _bundle(body.get("apiBundle")) if role == "partner" or "apiBundle" in body
                                  else {"name": "all", "api": [{"name": n, "operations": list(OPERATIONS)} for n in APIS]}})
+    if party is not None:
+        document["party"] = party
     now = _now()
     stored = StoredResource(KIND, partner_id, 1, now, now, document, state=role, partner_id=partner_id)
     uow.resources.insert(stored)
@@ -181,6 +202,10 @@ def patch_partner(uow: UnitOfWork, partner_id: str, body: dict[str, Any]) -> dic
     document = _described(body, stored.document)
     if "apiBundle" in body:
         document["apiBundle"] = _bundle(body["apiBundle"])
+    if body.get("party") is not None:
+        document["party"] = _party(uow, body["party"])
+    elif "party" in body:  # a merge patch's null: it acts for no party any more
+        document.pop("party", None)
     uow.resources.replace(stored.bumped(document, _now()))
     updated = uow.resources.get(KIND, partner_id)
     assert updated is not None  # it was found (for update) and replaced just above

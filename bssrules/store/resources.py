@@ -11,8 +11,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bssrules import jsontext
 
+from bssrules.store import visibility
 from bssrules.store.tables import resource, resource_attribute
-from bssrules.errors import Conflict, InvalidInput
+from bssrules.errors import Conflict, Forbidden, InvalidInput
 from bssrules.services.records import KeyTaken, StoredResource, document_attributes
 
 
@@ -57,13 +58,9 @@ class ResourceRepository:
         self.connection = connection
         self.scope = scope
 
-    def _scoped(self, conditions: list[Any]) -> list[Any]:
-        if self.scope is not None:
-            # its own, or shared with it (a ticket is its originator's and its assignee's)
-            shared = select(resource_attribute.c.resource_id).where(
-                resource_attribute.c.kind == resource.c.kind, resource_attribute.c.path == "sharedWith",
-                resource_attribute.c.value == self.scope)
-            conditions.append(or_(resource.c.partner_id == self.scope, resource.c.id.in_(shared)))
+    def _scoped(self, conditions: list[Any], kinds: Sequence[str] | None = None) -> list[Any]:
+        if self.scope is not None:  # what the partner sees: the one rule of store/visibility.py
+            conditions.append(visibility.resources_seen(self.scope, kinds))
         return conditions
 
     @staticmethod
@@ -74,15 +71,23 @@ class ResourceRepository:
     def get(self, kind: str, id: str, *, for_update: bool = False) -> StoredResource | None:
         if not isinstance(id, str) or len(id) > MAX_ID:  # cannot be stored, so it is not there
             return None
-        query = select(resource).where(*self._scoped([resource.c.kind == kind, resource.c.id == id]))
+        query = select(resource).where(*self._scoped([resource.c.kind == kind, resource.c.id == id], (kind,)))
         if for_update:
             query = query.with_for_update()
         row = self.connection.execute(query).first()
-        return self._row(row) if row else None
+        if row is None:
+            return None
+        stored = self._row(row)
+        if for_update and self.scope is not None and not visibility.owns(self.scope, stored.partner_id,
+                                                                         stored.document):
+            # seen (it pays for it, or it is its customer's) but another's: read it, not change it
+            raise Forbidden(f"{kind} '{id}' is yours to read, not to change: another party owns it")
+        return stored
 
     def by_external_id(self, kind: str, external_id: str) -> StoredResource | None:
         row = self.connection.execute(select(resource).where(*self._scoped([resource.c.kind == kind,
-                                                                            resource.c.external_id == external_id]))
+                                                                            resource.c.external_id == external_id],
+                                                                           (kind,)))
                                       ).first()
         return self._row(row) if row else None
 
@@ -90,12 +95,12 @@ class ResourceRepository:
         if not isinstance(id, str) or len(id) > MAX_ID:
             return False
         query = select(func.count()).select_from(resource).where(
-            *self._scoped([resource.c.kind.in_(list(kinds)), resource.c.id == id]))
+            *self._scoped([resource.c.kind.in_(list(kinds)), resource.c.id == id], kinds))
         return self.connection.execute(query).scalar_one() > 0
 
     def ids(self, kinds: Sequence[str]) -> set[str]:
         return set(self.connection.execute(select(resource.c.id).where(
-            *self._scoped([resource.c.kind.in_(list(kinds))]))).scalars())
+            *self._scoped([resource.c.kind.in_(list(kinds))], kinds))).scalars())
 
     def referring(self, kinds: Sequence[str], path: str, id: str) -> list[tuple[str, str]]:
         """(kind, id) of resources of ``kinds`` whose attribute ``path`` is ``id``."""
@@ -106,7 +111,7 @@ class ResourceRepository:
 
     def find(self, kind: str, filters: Mapping[str, Sequence[str]], limit: int = 10_000) -> list[StoredResource]:
         """Resources matching ``filters`` (in id order), without counting them: one query."""
-        conditions = self._scoped([resource.c.kind == kind])
+        conditions = self._scoped([resource.c.kind == kind], (kind,))
         for path, values in filters.items():
             matching = select(resource_attribute.c.resource_id).where(
                 resource_attribute.c.kind == kind, resource_attribute.c.path == path,
@@ -117,7 +122,7 @@ class ResourceRepository:
 
     def page(self, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
              party_id: str | None = None) -> tuple[list[StoredResource], int]:
-        conditions = self._scoped([resource.c.kind == kind])
+        conditions = self._scoped([resource.c.kind == kind], (kind,))
         if party_id is not None:
             conditions.append(resource.c.party_id == party_id)
         for path, values in filters.items():
@@ -151,6 +156,12 @@ class ResourceRepository:
         if self.scope is not None and self.taken(stored.kind, stored.id):
             # said without telling whose it is: choose another id, or let the server make one
             raise Conflict(f"the id '{stored.id}' is not available; choose another or leave it out")
+        if stored.kind in visibility.PARTY_KINDS and any(
+                self.taken(other, stored.id) for other in visibility.PARTY_KINDS if other != stored.kind):
+            # individuals and organizations are one space of ids: a product or an account names
+            # its party by id alone, and whose party it is decides who sees it
+            raise Conflict(f"the id '{stored.id}' is not available; choose another or leave it out"
+                           if self.scope is not None else f"a party with id '{stored.id}' already exists")
         if stored.partner_id is None and self.scope is not None:
             stored = replace(stored, partner_id=self.scope)
         statement = _insert_ignoring_conflicts(self.connection).values(kind=stored.kind, id=stored.id,

@@ -10,7 +10,9 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import ColumnElement, Connection, Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from bssrules.errors import Forbidden
 from bssrules.services.records import KeyTaken, StoredAccumulator, StoredBucket, StoredUsage
+from bssrules.store import visibility
 from bssrules.store.hot_rows import accumulator_of, bucket_of, bucket_values, filters_condition, usage_of
 from bssrules.store.tables import accumulator, bucket, usage_record
 
@@ -24,7 +26,8 @@ class UsageRepository:
         self.dialect = connection.dialect.name
 
     def _scoped(self, table: Table, *conditions: ColumnElement[bool]) -> list[ColumnElement[bool]]:
-        return [*conditions, *([table.c.partner_id == self.scope] if self.scope is not None else [])]
+        # what the partner sees: the one rule of store/visibility.py (its rows and its products')
+        return [*conditions, *([visibility.hot_rows_seen(table, self.scope)] if self.scope is not None else [])]
 
     def _page(self, table: Table, where: list[ColumnElement[bool]], offset: int, limit: int) -> tuple[list[Any], int]:
         total = self.connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
@@ -56,6 +59,8 @@ class UsageRepository:
         if for_update:
             query = query.with_for_update()
         row = self.connection.execute(query).first()
+        if row is not None and for_update and self.scope is not None and row.partner_id != self.scope:
+            raise Forbidden(f"bucket '{id}' is yours to read, not to change: another party owns it")
         return bucket_of(row) if row else None
 
     def bucket_taken(self, id: str) -> bool:

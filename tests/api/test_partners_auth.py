@@ -8,6 +8,10 @@
   bucket, bill (and bill items) are a 404 for partner B and absent from B's lists; the
   administrator sees everyone's. Usage, bill and bucket belong to the partner of the product
   (or of the paying account) even when the administrator posts them.
+* One visibility rule (``bssrules/store/visibility.py``): what the operator sold — a line A's
+  account pays for, a line of A's customer — is A's to read with its usage, running totals,
+  bucket and charges (every product A's bill items name is readable), not to change (403),
+  and B's to see not at all.
 * Keys: rotation (the new key works, the revoked one is a 401), the secret shows only in the
   answer that creates it, and the database keeps only its SHA-256 hash.
 * Partner management and bill runs are the administrator's: a partner gets 403.
@@ -311,9 +315,14 @@ def _line(api: Api, key: str, line: str, party: str, account: str, start: str) -
         "relatedParty": [{"id": party, "role": "customer", "@referredType": "Individual"}]})
 
 
+OPERATOR_LINES = ("line-op-paid-by-a", "line-op-of-cust-a")
+
+
 class World:
     """Partners A and B, each with its customer, account, line, order, usage and bucket; the
-    administrator posts usage and a bucket on A's line and runs the month's bills."""
+    administrator posts usage and a bucket on A's line, sells two lines of its own (one paid
+    by A's account, one for A's customer), posts their usage and a bucket, and runs the
+    month's bills."""
 
     def __init__(self, api: Api):
         self.api = api
@@ -346,11 +355,22 @@ class World:
         assert usage["status"] == "rated", usage
         api.ok("POST", BUCKET, self.admin, {"id": "bucket-admin-a", "product": [{"id": "line-a"}],
                                             "usageType": "data", "remainingValue": {"amount": 5, "units": "GB"}})
+        # the operator sells too: a line of its own customer paid by A's account, and a line of
+        # A's customer paid by the operator's account; it posts their usage and a bucket
+        _customer(api, self.admin, "cust-op", "ba-op")
+        _line(api, self.admin, "line-op-paid-by-a", "cust-op", "ba-a", _instant(start))
+        _line(api, self.admin, "line-op-of-cust-a", "cust-a", "ba-op", _instant(start))
+        for line in OPERATOR_LINES:
+            usage = api.ok("POST", USAGE, self.admin, _roaming_usage(f"usage-{line}", line, 20, used))
+            assert usage["status"] == "rated", usage
+        api.ok("POST", BUCKET, self.admin, {"id": "bucket-op", "product": [{"id": "line-op-paid-by-a"}],
+                                            "usageType": "sms", "remainingValue": {"amount": 3, "units": "message"}})
         run = api.ok("POST", BILL_RUN, self.admin, {"period": self.period})
         self.bill_a, self.bill_b = f"ba-a-{self.period}-EUR", f"ba-b-{self.period}-EUR"
-        assert sorted(run["billsMade"]) == [self.bill_a, self.bill_b], run
+        self.bill_op = f"ba-op-{self.period}-EUR"
+        assert sorted(run["billsMade"]) == [self.bill_a, self.bill_b, self.bill_op], run
         products_a = api.ok("GET", INVENTORY, self.a)
-        self.order_products_a = sorted(p["id"] for p in products_a if p["id"] != "line-a")
+        self.order_products_a = sorted(p["id"] for p in products_a if p["id"] not in ("line-a", *OPERATOR_LINES))
         assert len(self.order_products_a) == 2
         self.rates_a = sorted(r["id"] for r in api.ok("GET", RATE, self.a))
         assert self.rates_a and all(r.startswith(self.bill_a) for r in self.rates_a)
@@ -366,6 +386,18 @@ class World:
                 (BUCKET, "bucket-a", "Bucket"), (BUCKET, "bucket-admin-a", "Bucket"),
                 (BILL, self.bill_a, "CustomerBill"),
                 *[(RATE, r, "AppliedCustomerBillingRate") for r in self.rates_a]]
+
+    def a_sees(self) -> list[tuple[str, str, str]]:
+        """(collection path, id, TMF kind) of what A sees but the operator owns: the products
+        it pays for or that are its customer's, their usage and their bucket."""
+        return [*[(INVENTORY, line, "Product") for line in OPERATOR_LINES],
+                *[(USAGE, f"usage-{line}", "Usage") for line in OPERATOR_LINES],
+                (BUCKET, "bucket-op", "Bucket")]
+
+    def operators_own(self) -> list[tuple[str, str, str]]:
+        """What only the operator sees: its customer, her account and its bill."""
+        return [(f"{PARTY}/individual", "cust-op", "Individual"), (f"{ACCOUNT}/billingAccount", "ba-op", "BillingAccount"),
+                (BILL, self.bill_op, "CustomerBill")]
 
 
 @pytest.fixture
@@ -383,7 +415,7 @@ def _ids(api: Api, key: str, collection: str, **params: Any) -> list[str]:
 
 def test_a_partner_gets_404_on_every_resource_of_another_partner(world: World) -> None:
     api = world.api
-    for collection, id, kind in world.a_resources():
+    for collection, id, kind in world.a_resources() + world.a_sees():
         assert api.ok("GET", f"{collection}/{id}", world.a)["id"] == id
         response = api.call("GET", f"{collection}/{id}", world.b)
         assert (response.status_code, response.json()) == (404, _not_found(kind, id)), f"{collection}/{id}"
@@ -391,7 +423,7 @@ def test_a_partner_gets_404_on_every_resource_of_another_partner(world: World) -
 
 def test_a_partner_does_not_see_another_partners_resources_in_lists(world: World) -> None:
     api = world.api
-    owned_by_a = {(c, i) for c, i, _ in world.a_resources()}
+    owned_by_a = {(c, i) for c, i, _ in world.a_resources() + world.a_sees()}
     for collection in COLLECTIONS:
         seen_by_b = _ids(api, world.b, collection)
         seen_by_a = _ids(api, world.a, collection)
@@ -400,18 +432,60 @@ def test_a_partner_does_not_see_another_partners_resources_in_lists(world: World
         assert not set(seen_by_a) & set(seen_by_b), collection
         # a filter naming A's id finds nothing for B either
         assert _ids(api, world.b, collection, id=seen_by_a[0]) == [], collection
-    assert _ids(api, world.b, USAGE, **{"ratedProductUsage.productRef.id": "line-a"}) == []
-    assert api.ok("GET", f"{USAGE_API}/accumulator", world.b, params={"product": "line-a"}) == []
-    assert len(api.ok("GET", f"{USAGE_API}/accumulator", world.a, params={"product": "line-a"})) == 1
+    for line in ("line-a", *OPERATOR_LINES):
+        assert _ids(api, world.b, USAGE, **{"ratedProductUsage.productRef.id": line}) == []
+        assert api.ok("GET", f"{USAGE_API}/accumulator", world.b, params={"product": line}) == []
+        assert len(api.ok("GET", f"{USAGE_API}/accumulator", world.a, params={"product": line})) == 1
 
 
 def test_the_administrator_sees_every_partners_resources(world: World) -> None:
     api = world.api
+    operators = {(c, i) for c, i, _ in world.operators_own()}
+    operators |= {(RATE, r) for r in _ids(api, world.admin, RATE, **{"bill.id": world.bill_op})}
     for collection in COLLECTIONS:
-        assert _ids(api, world.admin, collection) == sorted(_ids(api, world.a, collection)
-                                                            + _ids(api, world.b, collection)), collection
-    for collection, id, _ in world.a_resources():
+        only_the_operator = sorted(i for c, i in operators if c == collection)
+        assert _ids(api, world.admin, collection) == sorted(
+            set(_ids(api, world.a, collection)) | set(_ids(api, world.b, collection)) | set(only_the_operator)), \
+            collection
+    for collection, id, _ in world.a_resources() + world.a_sees() + world.operators_own():
         assert api.ok("GET", f"{collection}/{id}", world.admin)["id"] == id
+
+
+def test_a_partner_sees_the_products_it_pays_for_or_of_its_customers_their_usage_and_charges(world: World
+                                                                                              ) -> None:
+    """One rule (bssrules/store/visibility.py), whoever placed the order: A reads the lines the
+    operator sold that A's account pays for or that are A's customer's, their usage, running
+    totals, bucket, consumption and aggregated usage, and every product its bill items name;
+    it does not read the operator's customer, her account or her bill, and it changes
+    nothing it only sees (403)."""
+    api, a = world.api, world.a
+    for collection, id, _ in world.a_sees():
+        assert api.ok("GET", f"{collection}/{id}", a)["id"] == id
+    for collection in (INVENTORY, USAGE, BUCKET):
+        assert {i for c, i, _ in world.a_sees() if c == collection} <= set(_ids(api, a, collection)), collection
+    items = api.ok("GET", RATE, a, params={"bill.id": world.bill_a})
+    named = {i["product"]["id"] for i in items if "product" in i}
+    assert "line-op-paid-by-a" in named, items  # its fees (its usage is its customer's account's)
+    for product in named:
+        assert api.ok("GET", f"{INVENTORY}/{product}", a)["id"] == product
+    for line in OPERATOR_LINES:
+        assert _ids(api, a, USAGE, **{"ratedProductUsage.productRef.id": line}) == [f"usage-{line}"]
+        consumption = api.ok("POST", QUERY_CONSUMPTION, a, {"searchCriteria": {"product": [{"id": line}]}})
+        assert consumption["@type"] == "QueryUsageConsumption"
+        aggregated = api.ok("GET", f"{USAGE_API}/aggregatedUsage", a, params={"product": line})
+        assert [t["count"] for t in aggregated["total"]] == [1], aggregated
+    for collection, id, kind in world.operators_own():
+        response = api.call("GET", f"{collection}/{id}", a)
+        assert (response.status_code, response.json()) == (404, _not_found(kind, id)), f"{collection}/{id}"
+    for method, path, body in (("PATCH", f"{INVENTORY}/line-op-paid-by-a", {"status": "terminated"}),
+                               ("PATCH", f"{INVENTORY}/line-op-of-cust-a", {"status": "terminated"}),
+                               ("DELETE", f"{INVENTORY}/line-op-of-cust-a", None),
+                               ("DELETE", f"{BUCKET}/bucket-op", None)):
+        response = api.call(method, path, a, json_body=body)
+        assert response.status_code == 403 and response.json()["code"] == "forbidden", (method, path, response.text)
+    assert [api.ok("GET", f"{INVENTORY}/{line}", world.admin)["status"] for line in OPERATOR_LINES] == \
+        ["active", "active"]
+    assert api.ok("GET", f"{BUCKET}/bucket-op", world.admin)["id"] == "bucket-op"
 
 
 def test_a_partner_cannot_change_delete_or_use_another_partners_resources(world: World) -> None:
@@ -485,7 +559,8 @@ def test_usage_bucket_and_bill_belong_to_the_partner_of_the_product_even_when_th
     assert owners[("usage", "usage-b")] == owners[("bucket", "bucket-b")] == owners[("customerBill", world.bill_b)] \
         == "partner-b"
     accumulators = {k[1].split("|")[1]: v for k, v in owners.items() if k[0] == "accumulator"}
-    assert accumulators == {"line-a": "partner-a", "line-b": "partner-b"}
+    assert accumulators == {"line-a": "partner-a", "line-b": "partner-b",  # (the operator's lines: its own)
+                            **{line: None for line in OPERATOR_LINES}}
     # the admin's usage on A's line is rated, billed on A's bill, and shown to A as billed
     usage = world.api.ok("GET", f"{USAGE}/usage-admin-a", world.a)
     assert [r["billingAccount"]["id"] for r in usage["ratedProductUsage"]] == ["ba-a"]
