@@ -135,9 +135,11 @@ def _party(uow: UnitOfWork, value: Any) -> dict[str, Any]:
         raise InvalidInput("party is {id, @referredType}: the individual or organization the partner acts for",
                            path=("party",))
     kinds = [k for k in ("individual", "organization") if uow.resources.get(k, value["id"]) is not None]
-    if not kinds:
-        raise UnknownReference(f"party.id: no individual or organization '{value['id']}'",
-                               details=[f"party.id: no individual or organization '{value['id']}'"])
+    if not kinds:  # (an administrator's call: naming the parties there are leaks nothing)
+        hint = did_you_mean(value["id"], uow.resources.ids(("individual", "organization")))
+        problem = f"party.id: no individual or organization '{value['id']}'" + (
+            f" (did you mean '{hint}'?)" if hint else "")
+        raise UnknownReference(problem, details=[problem])
     referred = {"individual": "Individual", "organization": "Organization"}[kinds[0]]
     if value.get("@referredType", referred) != referred:
         raise InvalidInput(f"party.@referredType: '{value['id']}' is an {referred}", path=("party", "@referredType"))
