@@ -107,8 +107,8 @@ from numpy.typing import NDArray
 from bssrules.pricing.bulk_decide import _Deciding
 from bssrules.pricing.bulk_frames import (
     ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, MONEY_DIGITS, RATED_SCHEMA, RECORD_SCHEMA, SCAN_DIGITS, SUBSCRIBER_SCHEMA,
-    VOLUME_DIGITS, BulkState, conform, decimal_column, rated_frame, rated_usages, records_frame, scaled_integers,
-    subscribers_frame, subscribers_of, usage_records,
+    VOLUME_DIGITS, BulkState, conform, decimal_column, frame_money_digits, money_digits, money_schema, rated_frame,
+    rated_usages, records_frame, scaled_integers, subscribers_frame, subscribers_of, usage_records, with_money_digits,
 )
 from bssrules.pricing.bulk_order import rating_order
 from bssrules.pricing.bulk_output import _Assembling
@@ -122,7 +122,8 @@ def rate_chunk(records: pl.DataFrame, subscribers: pl.DataFrame, book: RuleBook,
                timings: dict[str, float] | None = None) -> tuple[pl.DataFrame, BulkState]:
     """Rate a chunk of records (:data:`RECORD_SCHEMA`) of subscribers
     (:data:`SUBSCRIBER_SCHEMA`) with the balances and totals of ``state``; return the
-    rated frame (:data:`RATED_SCHEMA`, in rating order) and the new state.
+    rated frame (:data:`RATED_SCHEMA`, in rating order, its amounts with the decimals of the
+    book's currencies — :func:`money_digits`: 2.50 EUR, as the API writes them) and the new state.
 
     Every subscriber of the chunk must have all its records of the period in the chunk,
     in this call or in calls made later with the state this one returns (what a partition
@@ -180,6 +181,7 @@ class _Chunk(_Deciding, _Scanning, _Assembling):
             position = np.arange(out.height)
             keep = np.ones(out.height, bool)
             keep[rows] = False
+            reference_frame = with_money_digits(reference_frame, self.tables.money_digits)
             out = pl.concat([out.with_columns(at=pl.Series(position)).filter(pl.Series(keep)),
                              reference_frame.with_columns(at=pl.Series(rows))]).sort("at").drop("at")
             new_state = BulkState(pl.concat([new_state.buckets, reference_state.buckets]),
@@ -201,4 +203,5 @@ class _Chunk(_Deciding, _Scanning, _Assembling):
 __all__ = ["rate_chunk", "BulkState", "records_frame", "usage_records", "subscribers_frame", "subscribers_of",
            "rated_usages", "rated_frame", "conform", "rating_order", "scaled_integers", "decimal_column",
            "RECORD_SCHEMA", "SUBSCRIBER_SCHEMA", "BUCKET_SCHEMA", "ACCUMULATOR_SCHEMA", "RATED_SCHEMA",
-           "VOLUME_DIGITS", "MONEY_DIGITS", "SCAN_DIGITS"]
+           "VOLUME_DIGITS", "MONEY_DIGITS", "SCAN_DIGITS", "money_digits", "money_schema", "frame_money_digits",
+           "with_money_digits"]

@@ -24,6 +24,7 @@ import polars as pl
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from bssrules.money import minor_unit_exponent
 from bssrules.pricing.rating import malformed as malformed_problem
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, Charge, Event, RatedUsage, RatingState, Subscriber, UsageRecord,
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 
 
 VOLUME_DIGITS = 12  # decimals of volumes, balances and totals in the frames
-MONEY_DIGITS = 3  # decimals of amounts in the rated frame (the largest ISO 4217 minor unit)
+MONEY_DIGITS = 3  # decimals of amounts in RATED_SCHEMA (the largest ISO 4217 minor unit); rate_chunk gives
+# its book's money_digits (the largest minor unit of its currencies: 2 for EUR)
 SCAN_DIGITS = 6  # decimals of money in the scan (int64), and of volumes unless a chunk needs 12
 _MAX = np.iinfo(np.int64).max
 _POW10 = np.array([10**i for i in range(19)], dtype=np.int64)
@@ -67,6 +69,36 @@ CHARGE = pl.Struct({"payer": pl.Utf8, "billing_account": pl.Utf8, "amount": MONE
 TAKE = pl.Struct({"bucket": pl.Utf8, "taken": VOLUME})
 EVENT = pl.Struct({"kind": pl.Utf8, "accumulator": pl.Utf8, "threshold": pl.Utf8, "action": pl.Utf8,
                    "subscriber": pl.Utf8, "period": pl.Utf8, "value": VOLUME, "record": pl.Utf8})
+MONEY_COLUMNS = ("amount", "prepaid", "charges")  # the columns of the rated frame holding amounts
+
+
+def money_digits(currencies: Iterable[str]) -> int:
+    """The decimals of amounts in a rated frame whose charges are in these currencies: the
+    largest minor unit among them (2 for none), so that 2.5 EUR reads 2.50 as the API writes it."""
+    return max((minor_unit_exponent(c) for c in currencies), default=2)
+
+
+def money_schema(digits: int, precision: int = 38) -> dict[str, PolarsDataType]:
+    """The types of the money columns of a rated frame whose amounts have ``digits`` decimals."""
+    money = pl.Decimal(precision, digits)
+    return {"amount": money, "prepaid": money,
+            "charges": pl.List(pl.Struct({"payer": pl.Utf8, "billing_account": pl.Utf8, "amount": money}))}
+
+
+def frame_money_digits(frame: pl.DataFrame) -> int:
+    """The decimals of the amounts of a rated frame (:data:`MONEY_DIGITS` when it has none)."""
+    dtype = frame.schema.get("amount")
+    return (dtype.scale or 0) if isinstance(dtype, pl.Decimal) else MONEY_DIGITS
+
+
+def with_money_digits(frame: pl.DataFrame, digits: int) -> pl.DataFrame:
+    """The rated frame with its amounts at ``digits`` decimals (exact: each amount has at most
+    its currency's decimals, and ``digits`` is at least that)."""
+    schema = money_schema(digits)
+    return frame.with_columns(pl.col(c).cast(schema[c]) for c in MONEY_COLUMNS
+                              if c in frame.columns and frame.schema[c] != schema[c])
+
+
 RATED_SCHEMA: dict[str, PolarsDataType] = {
     **{k: v for k, v in RECORD_SCHEMA.items() if k != "malformed"},
     "status": pl.Utf8, "rule_set": pl.Utf8, "rule": pl.Utf8, "provisioning_id": pl.Utf8, "currency": pl.Utf8,

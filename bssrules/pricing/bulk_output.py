@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 
 from bssrules.pricing.bulk_chunk import _ChunkBase
 from bssrules.pricing.bulk_frames import (
-    _MAX, _POW10, BUCKET_SCHEMA, CHARGE, EVENT, MONEY, MONEY_DIGITS, RATED_SCHEMA, REASON, RECORD_SCHEMA, SCAN_DIGITS,
-    TAKE, VOLUME, BulkState, _decimal_digits, _decimals, _list_column, _list_of, _pick, decimal_column,
+    _MAX, _POW10, BUCKET_SCHEMA, EVENT, RATED_SCHEMA, REASON, RECORD_SCHEMA, SCAN_DIGITS, TAKE, VOLUME, BulkState,
+    _decimal_digits, _decimals, _list_column, _list_of, _pick, decimal_column, money_schema,
 )
 from bssrules.pricing.bulk_kernels import (
     _BLOCKED, _INSUFFICIENT, _MALFORMED, _MISMATCH, _NO_RATE, _NOT_SCANNED, _RATED, _TOO_LARGE, _UNASSIGNED, _UNKNOWN,
@@ -57,11 +57,14 @@ class _Assembling(_ChunkBase):
         order = np.argsort(rows, kind="stable")  # parts stay in plan order within a record
         rows = rows[order]
         minor_units = np.concatenate(amount_parts).astype(np.int64)[order]
+        digits = self.tables.money_digits
+        charges = money_schema(digits)["charges"]
+        assert isinstance(charges, pl.List) and isinstance(charges.inner, pl.Struct)
         values = pl.DataFrame({"payer": pl.concat(role_parts).gather(order),
                                "billing_account": pl.concat(account_parts).gather(order),
-                               "amount": decimal_column("amount", minor_units * _POW10[MONEY_DIGITS - minor[rows]],
-                                                        MONEY_DIGITS, MONEY)})
-        return _list_column("charges", n, rows, values, CHARGE)
+                               "amount": decimal_column("amount", minor_units * _POW10[digits - minor[rows]], digits,
+                                                        pl.Decimal(38, digits))})
+        return _list_column("charges", n, rows, values, charges.inner)
 
     def _reasons(self, category: NDArray[np.int8], blocked_by: NDArray[np.int64], amount: NDArray[np.int64],
                  minor: NDArray[np.int64], final: NDArray[np.int32]) -> tuple[pl.Series, pl.Series, pl.Series]:
@@ -172,7 +175,8 @@ class _Assembling(_ChunkBase):
         })
         rules = tables.usage.rules
         rule_at = np.where(scanned, self.rule, -1)
-        money = _POW10[MONEY_DIGITS - minor]
+        digits = self.tables.money_digits  # amounts at the book's minor unit: 2.50 EUR
+        money = _POW10[digits - minor]
         billed = rated & (amount - prepaid > 0) & ~self.fallback[np.where(self.sub < 0, self.n_subs, self.sub)]
         return frame.select([c for c in RATED_SCHEMA if c in RECORD_SCHEMA]).with_columns(
             _pick(["rated", "rejected"], np.where(rated, 0, 1), np.ones(n, bool)).alias("status"),
@@ -182,8 +186,8 @@ class _Assembling(_ChunkBase):
             _pick(tables.currencies, tables.rate_arrays[9][final] if has_rates else final, scanned).alias("currency"),
             _decimals("rated_volume", np.where(rated, rated_volume, 0), rated_digits),
             decimal_column("refused_volume", np.where(partly, refused, 0), self.vd, VOLUME),
-            decimal_column("amount", np.where(rated, amount, 0) * money, MONEY_DIGITS, MONEY),
-            decimal_column("prepaid", np.where(rated, prepaid, 0) * money, MONEY_DIGITS, MONEY),
+            decimal_column("amount", np.where(rated, amount, 0) * money, digits, pl.Decimal(38, digits)),
+            decimal_column("prepaid", np.where(rated, prepaid, 0) * money, digits, pl.Decimal(38, digits)),
             self._charges(billed, amount - prepaid, minor),
             _list_column("buckets", n, take_row, takes, TAKE),
             _list_column("events", n, event_row, events, EVENT),

@@ -23,7 +23,9 @@ import numpy as np
 import polars as pl
 
 from bssrules.money import minor_unit_exponent
-from bssrules.pricing.bulk_frames import _MAX, SCAN_DIGITS, SUBSCRIBER_SCHEMA, _decimal_digits, _scale, conform
+from bssrules.pricing.bulk_frames import (
+    _MAX, SCAN_DIGITS, SUBSCRIBER_SCHEMA, _decimal_digits, _scale, conform, money_digits,
+)
 from bssrules.pricing.bulk_kernels import (
     _BLOCK, _CHANGE_RATE, _FLAT, _GRADUATED, _I8, _I32, _I64, _NOTIFY, _VOLUME_TIERS, _Mask,
 )
@@ -83,6 +85,9 @@ class _BookTables:
                 self.defs.append(_AccumulatorDef(index, f"{compiled.id}/{accumulator.id}", accumulator.measure,
                                                  accumulator.period, compiled.zone.key, tuple(found)))
         self.currencies = sorted({r.currency for r in self.rates})
+        # the decimals of amounts in the rated frame: the largest minor unit of the book's currencies
+        # (2.50 EUR as the API writes it; a book charging in EUR and KWD gives 3 to both)
+        self.money_digits = money_digits(self.currencies)
         self.pers = [r.per for r in self.rates]
         self.names = sorted({d.name for d in self.defs})
         self.rate_arrays = self._rate_arrays()
