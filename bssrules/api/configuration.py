@@ -2,7 +2,9 @@
 shipped): POST checkProductConfiguration / queryProductConfiguration with either a stored
 shopping cart (`shoppingCart.id`) or inline `cartItem`s, plus `relatedParty`, `channel` and
 an optional `requestedDate`. The answer is computed, not stored (state `done`); its schema is
-``CheckProductConfiguration`` or ``QueryProductConfiguration`` of ``api.bodies``."""
+``CheckProductConfiguration`` or ``QueryProductConfiguration`` of ``api.bodies``. The check
+answers the basket's prices too when asked (``providePrice: true``): those a priced cart
+shows (``services.prices``)."""
 from __future__ import annotations
 
 from typing import Any
@@ -29,7 +31,8 @@ def configuration_router() -> APIRouter:
     router = APIRouter(prefix=API, tags=["productConfiguration"])
 
     @router.post("/checkProductConfiguration", operation_id="checkProductConfiguration",
-                 summary="Validate a basket: every violation at once, with the rules' explanations",
+                 summary="Validate a basket: every violation at once, with the rules' explanations "
+                         "(and its prices, with providePrice)",
                  response_class=TMFJSONResponse, openapi_extra=_BODY,
                  responses={200: json_response({"$ref": bodies.ref("CheckProductConfiguration")}, "Checked"),
                             **_ERRORS})

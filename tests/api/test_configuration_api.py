@@ -233,3 +233,26 @@ def test_the_check_names_its_violations_as_a_refused_order_does(http: Any) -> No
     assert order.status_code == 422 and "violations" not in check and "violations" not in order.json()
     assert [(v["code"], v["rule"], v["path"].replace("cartItem", "productOrderItem")) for v in check["violation"]] == [
         (v["code"], v["rule"], v["path"]) for v in order.json()["violation"]]
+
+
+def test_a_priced_check_of_a_bundle_fits_the_declared_answer_and_adds_up(http: Any) -> None:
+    """providePrice: the response hook validates the answer against its declared schema (closed
+    throughout), components included; the items' totals add up to the basket's."""
+    items = [{**_item("1", "mobile-with-tablet"), "cartItem": [
+        _item("1.1", "mobile-telephony-plan", {"simFormFactor": "SMALL"}, ["sim-small"]),
+        _item("1.2", "ipad-mini-deluxe", {"memorySize": "32GB"})]},
+        _item("2", "smartphone", {"model": "smartphone"}, ["terminal-smartphone"])]
+    response = http.post(f"{CONFIG}/checkProductConfiguration", json={
+        "cartItem": items, "relatedParty": CUSTOMER, "requestedDate": "2026-09-01", "providePrice": True})
+    assert response.status_code == 200, response.text
+    check = response.json()
+    bundle = check["cartItem"][0]
+    assert [c["id"] for c in bundle["cartItem"]] == ["1.1", "1.2"]
+    deluxe = bundle["cartItem"][1]["itemPrice"][0]
+    assert deluxe["priceAlteration"][0]["name"] == "device-discounts/tablet-with-plan"
+    totals = {(t["priceType"], t.get("recurringChargePeriod")): t["price"]["taxIncludedAmount"]["value"]
+              for t in check["cartTotalPrice"]}
+    assert totals == {("oneTime", None): 10 + 329 + 249, ("recurring", "month"): 19.9}
+    declared = DOCUMENT["components"]["schemas"]["CheckProductConfiguration"]["properties"]
+    assert {"cartTotalPrice", "cartItem"} <= set(declared)
+    assert "providePrice" in DOCUMENT["components"]["schemas"]["ProductConfigurationRequest"]["properties"]
