@@ -249,13 +249,12 @@ def _rate_progress(enabled: bool) -> tuple[Optional["Progress"], AbstractContext
     (progress callback for rate_file, context manager); nothing when piped."""
     if not enabled or not err.is_terminal:
         return None, nullcontext()
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TaskProgressColumn, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-    display = Progress(TextColumn("{task.description:<7}"), BarColumn(), TaskProgressColumn(),
-                       MofNCompleteColumn(), TextColumn("records"),
-                       TextColumn("{task.fields[speed]}"), TimeElapsedColumn(), TextColumn("left"),
-                       TimeRemainingColumn(), console=err, transient=True)
+    display = Progress(TextColumn("{task.description:<7}"), BarColumn(bar_width=20),
+                       TextColumn("{task.completed:>11,.0f} of {task.total:,.0f} records"),
+                       TextColumn("{task.fields[speed]:>10}"), TextColumn("left"), TimeRemainingColumn(),
+                       console=err, transient=True)
     tasks: dict[str, TaskID] = {}
 
     def update(stage: str, done: int, total: int) -> None:
@@ -269,9 +268,11 @@ def _rate_progress(enabled: bool) -> tuple[Optional["Progress"], AbstractContext
     return update, display
 
 
-def _compile_notice() -> None:
+def _compile_notice(ahead: bool = False) -> None:
+    """Said once, when numba starts compiling the kernels (never when they come from its cache)."""
     err.print("[yellow]compiling the rating kernels[/] (once after an install or an upgrade: about a minute on a "
-              "2-core machine; `bssrules rate --warm-up` does it ahead of time) …")
+              "2-core machine" + ("" if ahead else "; `bssrules rate --warm-up` does it ahead of time") + ") …",
+              soft_wrap=True)
 
 
 @app.command()
@@ -314,7 +315,7 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
     if warm_up:
         from bssrules.pricing.bulk_warm import warm_up as compile_kernels
 
-        with watch_compilation(_compile_notice):
+        with watch_compilation(lambda: _compile_notice(ahead=True)):
             began = time.perf_counter()
             done = compile_kernels()
         print(f"rating kernels compiled in {done.seconds:.1f} s and cached" if done.compiled else
@@ -352,7 +353,8 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         print(f"not rated: {exc}", file=sys.stderr)
         raise typer.Exit(1)
     if compilation.compiled:
-        err.print(f"compiled the rating kernels in {compilation.seconds:.1f} s (cached: later runs start at once)")
+        err.print(f"compiled the rating kernels in {compilation.seconds:.1f} s (cached: later runs start at once)",
+                  soft_wrap=True)
     rejected = sum(summary.rejected.values())
     print(f"{summary.records:,} records in: {summary.rated:,} rated, {rejected:,} rejected "
           f"({summary.seconds:.2f} s, {summary.records_per_second:,.0f} records/s)")
@@ -382,7 +384,7 @@ def _rate_on_cluster(folder: Path, usage: Path, subscribers: Path, output: Path,
         if compiled:
             slowest = max(done.seconds for done in compiled.values())
             err.print(f"{len(compiled)} worker(s) compiled the rating kernels ({slowest:.0f} s); run "
-                      f"`bssrules rate --warm-up` where the workers are built to skip this")
+                      f"`bssrules rate --warm-up` where the workers are built to skip this", soft_wrap=True)
         return rate_on_cluster(client, project_texts(folder), usage, subscribers, output, buckets=buckets,
                                accumulators=accumulators, state_out=state_out, chunk_size=chunk_size,
                                partitions=partitions, progress=update)
