@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
 from bssrules import __version__
-from bssrules.api import bodies, tmfspec
+from bssrules.api import answers, bodies, tmfspec
 from bssrules.api import resources as resource_api
 from bssrules.api.catalog import catalog_router
 from bssrules.api.configuration import configuration_router
@@ -88,6 +88,8 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     install_auth(app)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(TextGuard)  # outermost: no route, nor the key lookup, sees such text
+    # first: routes are matched in order, and the online charging path is the busiest
+    app.include_router(usage_router())
     app.include_router(partner_router())
     for router in hub_routers():
         app.include_router(router)
@@ -97,7 +99,6 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.include_router(qualification_router())
     app.include_router(configuration_router())
     app.include_router(order_router())
-    app.include_router(usage_router())
     app.include_router(bucket_router())
     app.include_router(consumption_router())
     app.include_router(billing_router())
@@ -116,6 +117,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
             for tmf in (TMF635, TMF654, TMF677, TMF678, TMF621):
                 schemas.update(tmf.components())
             schemas.update(bodies.components())  # the bodies no TMF definition describes as we take them
+            schemas.update(answers.components())  # the answers no TMF definition describes
             app.openapi_schema = schema
         return app.openapi_schema
 
