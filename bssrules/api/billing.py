@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from bssrules.services import billing as service
 from bssrules.services import settlement as settlement_service
 from bssrules.api import bodies
+from bssrules.api.answers import one as answer
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.errors import error_response
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
@@ -26,6 +27,7 @@ def billing_router() -> APIRouter:
 
     @router.post("/billRun", operation_id="createBillRun", status_code=201, response_class=TMFJSONResponse,
                  summary="Bill a month: one bill per billing account and currency; re-running bills nothing twice",
+                 responses={201: json_response(answer("BillRun"), "Run: the bills made"), **errors},
                  openapi_extra=request_body(bodies.ref("BillRun_Create"), JSON_TYPES))
     async def bill_run(request: Request) -> Response:
         principal = getattr(request.state, "principal", None)
@@ -51,6 +53,7 @@ def billing_router() -> APIRouter:
     @router.post("/settlementRun", operation_id="createSettlementRun", status_code=201,
                  response_class=TMFJSONResponse,
                  summary="Issue the month's settlement notes between partners, computed by the settlement rules",
+                 responses={201: json_response(answer("SettlementRun"), "Run: the notes made"), **errors},
                  openapi_extra=request_body(bodies.ref("SettlementRun_Create"), JSON_TYPES))
     async def settlement_run(request: Request) -> Response:
         principal = getattr(request.state, "principal", None)

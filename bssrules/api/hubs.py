@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 
 from bssrules.services import notifications
 from bssrules.api import bodies, tmfspec
+from bssrules.api.answers import EVENT_SUBSCRIPTION, many, one
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import PAGING, query_parameter, request_body
 from bssrules.api.query import paging
@@ -143,6 +144,7 @@ def hub_routers() -> list[APIRouter]:
                          response_class=TMFJSONResponse, summary=f"Subscribe a callback to the events of {api}",
                          description="A query naming an attribute, or an event type, that the events of this API "
                                      "do not have is refused (400), with the closest one suggested.",
+                         responses={201: tmfspec.json_response({"$ref": EVENT_SUBSCRIPTION}, "Subscribed")},
                          openapi_extra=request_body(bodies.ref("HubRegistration"), JSON_TYPES))
             async def register(request: Request) -> Response:
                 body = await json_body(request, JSON_TYPES, None)
@@ -163,6 +165,7 @@ def hub_routers() -> list[APIRouter]:
                                      "once, retried for a fresh retention, and sent in the order their events were "
                                      "made, before the hub's later events. Answers the hub and the events queued "
                                      "(`redelivered`, `event`). Only the hub's partner (or an administrator) may.",
+                         responses={202: tmfspec.json_response(one("Redelivery"), "Queued")},
                          openapi_extra={"requestBody": {"required": True, "content": {
                              m: {"schema": REDELIVERY} for m in JSON_TYPES}}})
             async def redeliver(request: Request, id: str) -> Response:
@@ -178,6 +181,7 @@ def hub_routers() -> list[APIRouter]:
                     summary="The deliveries of events to your hubs: pending, delivered or failed",
                     description="Oldest due first; other query parameters are ignored. The answer is one page: "
                                 "offset and limit choose it.",
+                    responses={200: tmfspec.json_response(many("Delivery"), "Success")},
                     openapi_extra={"parameters": [
                         query_parameter("status", "Only the deliveries in this state", schema={
                             "type": "string", "enum": list(DELIVERY_STATES)}),

@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from bssrules.services import partners as service
+from bssrules.api.answers import many, one
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.errors import error_response
 from bssrules.api.openapi_parts import PAGED, PAGING
 from bssrules.api.query import ListQuery, page_headers, paging
 from bssrules.api.responses import TMFJSONResponse, location
+from bssrules.api.tmfspec import json_response
 
 
 _IDS = {"type": "array", "items": {"type": "string"}}
@@ -57,6 +59,7 @@ def partner_router() -> APIRouter:
 
     @router.post("/partner", operation_id="createPartner", status_code=201, response_class=TMFJSONResponse,
                  summary="Register a partner with its API bundle; the answer holds its first API key",
+                 responses={201: json_response(one("Partner_Created"), "Registered: the partner and its first key")},
                  openapi_extra=_body(PARTNER_CREATE, JSON_TYPES))
     async def create(request: Request) -> Response:
         denied = _admin_only(request)
@@ -68,6 +71,7 @@ def partner_router() -> APIRouter:
                                headers={"Location": location(partner["href"])})
 
     @router.get("/partner", operation_id="listPartner", response_class=TMFJSONResponse, summary="List partners",
+                responses={200: json_response(many("Partner"), "Success")},
                 description="Other query parameters are ignored. " + PAGED, openapi_extra={"parameters": PAGING})
     async def list_(request: Request) -> Response:
         denied = _admin_only(request)
@@ -78,7 +82,7 @@ def partner_router() -> APIRouter:
         return TMFJSONResponse(items, headers=page_headers(request, query, len(items), total))
 
     @router.get("/partner/{id}", operation_id="retrievePartner", response_class=TMFJSONResponse,
-                summary="Retrieve a partner")
+                summary="Retrieve a partner", responses={200: json_response(one("Partner"), "Success")})
     async def retrieve(request: Request, id: str) -> Response:
         denied = _admin_only(request)
         if denied:
@@ -86,7 +90,8 @@ def partner_router() -> APIRouter:
         return TMFJSONResponse(await in_unit_of_work(request, service.get_partner, id))
 
     @router.patch("/partner/{id}", operation_id="patchPartner", response_class=TMFJSONResponse,
-                  summary="Change a partner's name, description, channels, catalogs or API bundle",
+                  summary="Change a partner's name, description, party, channels, catalogs or API bundle",
+                  responses={200: json_response(one("Partner"), "Updated")},
                   openapi_extra=_body(PARTNER_UPDATE, PATCH_TYPES))
     async def patch(request: Request, id: str) -> Response:
         denied = _admin_only(request)
@@ -96,7 +101,8 @@ def partner_router() -> APIRouter:
         return TMFJSONResponse(await in_unit_of_work(request, service.patch_partner, id, body))
 
     @router.post("/partner/{id}/key", operation_id="createPartnerKey", status_code=201,
-                 response_class=TMFJSONResponse, summary="Issue another API key (to rotate keys)")
+                 response_class=TMFJSONResponse, summary="Issue another API key (to rotate keys)",
+                 responses={201: json_response(one("PartnerKey"), "Issued: the key, shown this once")})
     async def new_key(request: Request, id: str) -> Response:
         denied = _admin_only(request)
         if denied:

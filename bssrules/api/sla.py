@@ -8,10 +8,12 @@ from fastapi import APIRouter, Request, Response
 
 from bssrules.services import sla as service
 from bssrules.api import bodies
+from bssrules.api.answers import many, one
 from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import PAGED, PAGING, query_parameter, request_body
 from bssrules.api.query import ListQuery, page_headers, paging
 from bssrules.api.responses import TMFJSONResponse, location
+from bssrules.api.tmfspec import json_response
 from bssrules.errors import InvalidInput
 
 SLA_FILTERS = ("name", "ruleSet.id", "relatedParty.id", "state")
@@ -43,6 +45,7 @@ def sla_router() -> APIRouter:
 
     @router.post("/sla", operation_id="createSla", status_code=201, response_class=TMFJSONResponse,
                  summary="Agree an SLA: its rule set of thresholds and its provider and consumer",
+                 responses={201: json_response(one("ServiceLevelAgreement"), "Agreed")},
                  openapi_extra=request_body(bodies.ref("Sla_Create"), JSON_TYPES))
     async def create(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, None)
@@ -51,18 +54,21 @@ def sla_router() -> APIRouter:
         return TMFJSONResponse(sla, status_code=201, headers={"Location": location(sla["href"])})
 
     @router.get("/sla", operation_id="listSla", response_class=TMFJSONResponse, summary="List SLAs",
+                responses={200: json_response(many("ServiceLevelAgreement"), "Success")},
                 **_list_declaration(SLA_FILTERS, {"state": "Only SLAs in these states (comma-separated): active"}))
     async def list_slas(request: Request) -> Response:
         query = _query(request, SLA_FILTERS)
         items, total = await in_unit_of_work(request, service.list_of, "sla", query.filters, query.offset, query.limit)
         return TMFJSONResponse(items, headers=page_headers(request, query, len(items), total))
 
-    @router.get("/sla/{id}", operation_id="retrieveSla", response_class=TMFJSONResponse, summary="Retrieve an SLA")
+    @router.get("/sla/{id}", operation_id="retrieveSla", response_class=TMFJSONResponse, summary="Retrieve an SLA",
+                responses={200: json_response(one("ServiceLevelAgreement"), "Success")})
     async def retrieve(request: Request, id: str) -> Response:
         return TMFJSONResponse(await in_unit_of_work(request, service.get_sla, id))
 
     @router.post("/slaMeasurement", operation_id="createSlaMeasurement", status_code=201,
                  response_class=TMFJSONResponse, summary="Post a metric's value; answers the violations it raised",
+                 responses={201: json_response(one("SlaMeasurement"), "Measured: the violations it raised")},
                  openapi_extra=request_body(bodies.ref("SlaMeasurement_Create"), JSON_TYPES))
     async def measure(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, None)
@@ -71,7 +77,7 @@ def sla_router() -> APIRouter:
                                status_code=201)
 
     @router.get("/slaViolation", operation_id="listSlaViolation", response_class=TMFJSONResponse,
-                summary="List SLA violations",
+                summary="List SLA violations", responses={200: json_response(many("SlaViolation"), "Success")},
                 **_list_declaration(VIOLATION_FILTERS, {
                     "severity": f"Only violations of these severities (comma-separated): {_SEVERITIES}",
                     "ruleSet": "Only violations decided by these SLA rule sets (comma-separated ids)",
@@ -83,13 +89,14 @@ def sla_router() -> APIRouter:
         return TMFJSONResponse(items, headers=page_headers(request, query, len(items), total))
 
     @router.get("/slaViolation/{id}", operation_id="retrieveSlaViolation", response_class=TMFJSONResponse,
-                summary="Retrieve an SLA violation")
+                summary="Retrieve an SLA violation", responses={200: json_response(one("SlaViolation"), "Success")})
     async def retrieve_violation(request: Request, id: str) -> Response:
         return TMFJSONResponse(await in_unit_of_work(request, service.get_violation, id))
 
     @router.get("/slaReport", operation_id="retrieveSlaReport", response_class=TMFJSONResponse,
                 summary="Violations of an SLA in a month, per rule and severity",
                 description="One answer, not a list; other query parameters are ignored.",
+                responses={200: json_response(one("SlaReport"), "Success")},
                 openapi_extra={"parameters": [
                     query_parameter("sla", "The SLA's id", required=True),
                     query_parameter("period", "The month, YYYY-MM (UTC)", required=True, schema=bodies.MONTH)]})

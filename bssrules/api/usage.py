@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from bssrules.services import usage as service
+from bssrules.api.answers import many as answers, one as answer
 from bssrules.api.deps import JSON_TYPES, _problem, in_unit_of_work, json_body, read_json
 from bssrules.api.openapi_parts import FIELDS, PAGED, PAGING, filtering, query_parameter, request_body
 from bssrules.api.query import ListQuery, page_headers, paging, parse_fields, parse_list_query, project
@@ -94,6 +95,7 @@ def usage_router() -> APIRouter:
     @router.get("/aggregatedUsage", operation_id="retrieveAggregatedUsage", response_class=TMFJSONResponse,
                 summary="What rated usage comes to so far, per payer or product and period (extension)",
                 description="One answer, not a list: any query parameter but these is a 400.",
+                responses={200: json_response(answer("AggregatedUsage"), "Success"), **errors},
                 openapi_extra={"parameters": _AGGREGATED_PARAMETERS})
     async def aggregated(request: Request) -> Response:
         params = request.query_params
@@ -110,6 +112,7 @@ def usage_router() -> APIRouter:
     @router.get("/accumulator", operation_id="listAccumulator", response_class=TMFJSONResponse,
                 summary="A product's running totals per period, with the thresholds reached (extension)",
                 description="Other query parameters are ignored. " + PAGED,
+                responses={200: json_response(answers("Accumulator"), "Success"), **errors},
                 openapi_extra={"parameters": [query_parameter("product", "The inventory product", required=True),
                                               *PAGING]})
     async def accumulators(request: Request) -> Response:
