@@ -309,6 +309,8 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
                                            "rating after an install otherwise does).")) -> None:
     """Rate a usage file in bulk: every record comes out rated or rejected with its reason.
     The file formats: docs/bulk-rating.md."""
+    from polars.exceptions import PolarsError
+
     from bssrules.pricing.bulk_io import file_format, rate_file
     from bssrules.pricing.bulk_warm import watch_compilation
 
@@ -349,7 +351,7 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
                 summary = rate_file(project.rules, usage, subscribers, output, buckets=buckets,
                                     accumulators=accumulators, state_out=state_out, chunk_size=chunk_size,
                                     progress=update)
-    except (BssRulesError, OSError, ValueError) as exc:
+    except (BssRulesError, OSError, ValueError, PolarsError) as exc:  # a file polars or pyarrow cannot read
         print(f"not rated: {exc}", file=sys.stderr)
         raise typer.Exit(1)
     if compilation.compiled:

@@ -423,17 +423,38 @@ def read_subscribers(path: Path) -> pl.DataFrame:
         rows = []
         for number, row in _json_lines(path, decimals=False):
             check_columns(f"{path}:{number}", row, SUBSCRIBER_COLUMNS)
-            rows.append({k: (json.dumps(v) if k == "payers" and isinstance(v, dict) else v) for k, v in row.items()})
+            rows.append({k: _subscriber_text(v, k, f"{path}:{number}") for k, v in row.items()})
         raw = pl.DataFrame(rows, infer_schema_length=None)
         renames = {old: new for old, new in SUBSCRIBER_COLUMNS.old_names.items() if old in raw.columns}
     else:
         header = _header(path, kind)
         assert header is not None
         renames = check_columns(str(path), header, SUBSCRIBER_COLUMNS)
-        raw = pl.read_csv(path, infer_schema=False) if kind == "csv" else pl.read_parquet(path)
+        try:
+            raw = pl.read_csv(path, infer_schema=False) if kind == "csv" else pl.read_parquet(path)
+        except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
+            raise InvalidInput(f"{path}: cannot be read as {kind}: {str(exc).splitlines()[0]}",
+                               path=(str(path),)) from None
     if raw.height == 0 and "id" not in raw.columns:  # an empty JSON lines file
         raw = pl.DataFrame(schema={"id": pl.Utf8})
     return _normalize_subscribers(raw.rename(renames), str(path))
+
+
+def _subscriber_text(value: Any, key: str, where: str) -> str | None:
+    """A value of a JSON line of subscribers as the text a CSV cell would hold (a list of
+    offerings, the payers object as JSON); any other list or object is an error."""
+    if value is None or isinstance(value, str):
+        return value
+    if key in ("activeOfferings", "active_offerings") and isinstance(value, list):
+        return json.dumps(value)
+    if key == "payers":
+        if not isinstance(value, dict):
+            raise InvalidInput(f"{where}: 'payers' must be a JSON object role -> billing account, e.g. "
+                               f"{{\"payer\": \"BA-1\"}}, got {json.dumps(value)[:200]}", path=(where, key))
+        return json.dumps(value)
+    if isinstance(value, (list, dict)):
+        raise InvalidInput(f"{where}: '{key}' must be a text, got {json.dumps(value)[:200]}", path=(where, key))
+    return json.dumps(value)  # a number or a boolean, as JSON writes it
 
 
 def _normalize_subscribers(raw: pl.DataFrame, where: str) -> pl.DataFrame:
@@ -490,10 +511,14 @@ def _payers(raw: pl.DataFrame, where: str) -> pl.Series:
         elif isinstance(column.dtype, pl.List) and column.dtype == SUBSCRIBER_SCHEMA["payers"] \
                 and not any(c.startswith("payer.") for c in raw.columns):
             return column.fill_null(pl.lit([], dtype=SUBSCRIBER_SCHEMA["payers"]))  # already [{role, account}]
-        elif isinstance(column.dtype, pl.List):  # [{role, account}] or a Parquet map [{key, value}]
-            for i, value in enumerate(column.to_list()):
+        elif isinstance(column.dtype, pl.List) and isinstance(column.dtype.inner, pl.Struct):
+            for i, value in enumerate(column.to_list()):  # [{role, account}] or a Parquet map [{key, value}]
                 payers[i] += [{"role": str(e.get("role", e.get("key"))),
                                "account": str(e.get("account", e.get("value")))} for e in value or ()]
+        elif isinstance(column.dtype, pl.List):
+            raise InvalidInput(f"{where}: column 'payers' must be role -> billing account (a struct, a map or a "
+                               f"list of {{role, account}}), not a list of {column.dtype.inner}",
+                               path=(where, "payers"))
         else:
             for i, value in enumerate(column.cast(pl.Utf8).to_list()):
                 if value and value.strip():

@@ -192,7 +192,8 @@ def test_the_progress_bar_shows_on_a_terminal_only(folder: Path, monkeypatch: py
     monkeypatch.setattr(cli, "err", Console(file=terminal, force_terminal=True, width=120))
     shown = rate(folder, output="rated-again.csv")
     assert shown.exit_code == 0
-    assert "rating" in terminal.getvalue() and "4/4" in terminal.getvalue() and "records" in terminal.getvalue()
+    shown_text = terminal.getvalue()
+    assert "reading" in shown_text and "rating" in shown_text and "4 of 4 records" in shown_text
     quiet = io.StringIO()
     monkeypatch.setattr(cli, "err", Console(file=quiet, force_terminal=True, width=120))
     assert rate(folder, "--no-progress", output="rated-quiet.csv").exit_code == 0
@@ -246,3 +247,37 @@ def test_the_command_line_is_checked(arguments: list[str], message: str) -> None
     assert result.exit_code == 2 and message in result.output
 
 
+
+
+def test_subscribers_in_json_lines_take_lists_or_text_and_refuse_other_payers(folder: Path) -> None:
+    lines = [{"id": "ann", "activeOfferings": ["data-plan"], "payers": {"payer": "BA-ANN"}},
+             {"id": "ben", "activeOfferings": "extra;data-plan", "payers": {"payer": "BA-BEN"}, "partyId": 7},
+             {"id": "cid", "payers": {"payer": "BA-CID"}}]
+    (folder / "subscribers.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    assert rate(folder, subscribers="subscribers.jsonl").exit_code == 0
+    assert statuses(folder / "rated.csv")["u3"] == ("rated", None)
+    (folder / "bad.jsonl").write_text(json.dumps({"id": "ann", "payers": ["BA-ANN"]}) + "\n", encoding="utf-8")
+    result = rate(folder, subscribers="bad.jsonl")
+    assert result.exit_code == 1
+    assert f"{folder / 'bad.jsonl'}:1: 'payers' must be a JSON object role -> billing account" in result.output
+
+
+def test_a_subscribers_file_that_cannot_be_read_is_named(folder: Path) -> None:
+    (folder / "subscribers.csv").write_text("id,payers\nann,a,b\n", encoding="utf-8")
+    result = rate(folder)
+    assert result.exit_code == 1
+    assert f"not rated: {folder / 'subscribers.csv'}: cannot be read as csv:" in result.output
+
+
+def test_a_parquet_dataset_folder_is_rated_as_its_files_together(folder: Path) -> None:
+    usage = pl.read_csv(folder / "usage.csv", infer_schema=False)
+    (folder / "dataset" / "day=2").mkdir(parents=True)
+    usage[:2].write_parquet(folder / "dataset" / "part-0.parquet")
+    usage[2:].write_parquet(folder / "dataset" / "day=2" / "part-1.parquet")
+    (folder / "dataset" / "_SUCCESS").write_text("", encoding="utf-8")
+    assert rate(folder, usage="dataset", output="from-folder.csv").exit_code == 0
+    assert rate(folder).exit_code == 0
+    assert statuses(folder / "from-folder.csv") == statuses(folder / "rated.csv")
+    (folder / "empty").mkdir()
+    result = rate(folder, usage="empty", output="none.csv")
+    assert result.exit_code == 1 and "holds no .parquet file" in result.output
