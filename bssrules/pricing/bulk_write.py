@@ -3,17 +3,20 @@
 :class:`RatedWriter` writes rated frames one after the other into one file of the format of
 its extension: in CSV and JSON lines with amounts as exact decimal text (money with its
 currency's decimals, volumes without trailing zeros; in CSV the nested columns as JSON
-text), in Parquet as decimal columns. :func:`write_state` writes the balances and totals as
+text), in Parquet as decimal columns (amounts as 64-bit integers at the minor unit) by polars'
+streaming engine, on a thread of its own. :func:`write_state` writes the balances and totals as
 JSON lines, which :func:`bssrules.pricing.bulk_read.read_buckets` and
 :func:`~bssrules.pricing.bulk_read.read_accumulators` read back.
 """
 from __future__ import annotations
 
+import queue
+import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, Iterator
 
 import polars as pl
-import pyarrow.parquet as pq
+from polars.io.plugins import register_io_source
 
 from bssrules.money import minor_unit_exponent
 from bssrules.pricing.bulk_frames import (
@@ -82,8 +85,50 @@ def _charges_text(frame: pl.DataFrame, currencies: list[str], digits: int) -> pl
     return joined.select(pl.col("charges").fill_null(empty))["charges"]
 
 
-_FEW_VALUES = ["service", "unit", "type", "country", "status", "rule_set", "rule", "provisioning_id", "currency",
-               "reason_code", "reason_label", "rated_by"]
+
+class _ParquetSink:
+    """Frames written one after the other into one Parquet file by polars' streaming engine,
+    on a thread of its own: polars encodes its string views directly (pyarrow's writer would
+    need them copied into Arrow strings first, a quarter of the time) and splits row groups
+    itself. At most one frame waits, so memory stays bounded."""
+
+    def __init__(self, path: Path, schema: pl.Schema):
+        self.queue: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=1)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(path, schema), name="bssrules-parquet-sink",
+                                       daemon=True)
+        self.thread.start()
+
+    def _frames(self, with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None,
+                batch_size: int | None) -> Iterator[pl.DataFrame]:
+        while (frame := self.queue.get()) is not None:
+            yield frame if with_columns is None else frame.select(with_columns)
+
+    def _run(self, path: Path, schema: pl.Schema) -> None:
+        try:
+            register_io_source(self._frames, schema=schema).sink_parquet(path, compression="snappy", statistics=False)
+        except BaseException as exc:  # noqa: BLE001 - raised by put or close, on the caller's thread
+            self.failure = exc
+
+    def _hand_over(self, item: pl.DataFrame | None) -> None:
+        while True:
+            if self.failure is not None:
+                raise self.failure
+            try:
+                self.queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                if not self.thread.is_alive():
+                    raise self.failure or RuntimeError("the Parquet writer stopped") from None
+
+    def put(self, frame: pl.DataFrame) -> None:
+        self._hand_over(frame)
+
+    def close(self) -> None:
+        self._hand_over(None)
+        self.thread.join()
+        if self.failure is not None:
+            raise self.failure
 
 
 class RatedWriter:
@@ -93,7 +138,7 @@ class RatedWriter:
         self.path = Path(path)
         self.kind = file_format(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._parquet: pq.ParquetWriter | None = None
+        self._parquet: _ParquetSink | None = None
         self._handle: IO[bytes] | None = None
         self._header = True
         self._money_digits: int | None = None  # of the file: those of its first frame
@@ -112,15 +157,10 @@ class RatedWriter:
         if self.kind == "parquet":
             # amounts as 64-bit integers at the minor unit (at most 10**12 of the major unit: 18 digits suffice)
             stored = money_schema(self._money_digits, precision=18)
-            table = frame.with_columns(pl.col(c).cast(stored[c]) for c in MONEY_COLUMNS).to_arrow()
+            frame = frame.with_columns(pl.col(c).cast(stored[c]) for c in MONEY_COLUMNS)
             if self._parquet is None:
-                # dictionaries for the columns of few values only: building one for ids and times costs
-                # more than it saves; no statistics (nobody filters rated files by min/max here); data
-                # pages of version 2 (about 10 % less to encode)
-                self._parquet = pq.ParquetWriter(self.path, table.schema, compression="snappy",
-                                                 use_dictionary=_FEW_VALUES, write_statistics=False,
-                                                 data_page_version="2.0", store_decimal_as_integer=True)
-            self._parquet.write_table(table.cast(self._parquet.schema))
+                self._parquet = _ParquetSink(self.path, frame.schema)
+            self._parquet.put(frame)
             return
         if self._handle is None:
             self._handle = open(self.path, "wb")
@@ -131,8 +171,8 @@ class RatedWriter:
             _text_output(frame, nested_as_json=False).write_ndjson(self._handle)
 
     def close(self) -> None:
-        if self._parquet is None and self._handle is None:
-            self.write(pl.DataFrame(schema=RATED_SCHEMA))  # an empty input still gives a valid file
+        if self._parquet is None and self._handle is None:  # an empty input still gives a valid file
+            self.write(pl.DataFrame(schema={**RATED_SCHEMA, **money_schema(self._money_digits or 2)}))
         if self._parquet is not None:
             self._parquet.close()
         if self._handle is not None:
