@@ -448,7 +448,8 @@ BLOCKS = fenced_blocks()
 ARITHMETIC = [(b, line) for b in BLOCKS if b.info == "text arithmetic" for line in b.text.splitlines() if line.strip()]
 EXCERPTS = [b for b in BLOCKS if b.info.startswith("yaml ")]
 ACTORS = {"<operator key>": "operator", "<csp key>": "csp", "<car-maker key>": "car-maker",
-          "<content-provider key>": "content-provider", "<call-center key>": "call-center"}
+          "<content-provider key>": "content-provider", "<call-center key>": "call-center",
+          "<ana key>": "the driver, a third-party payer"}
 
 
 def test_every_block_is_checked() -> None:
@@ -486,6 +487,21 @@ def test_the_guide_walks_the_whole_scenario() -> None:
         assert path in targets, f"the guide shows no call of {path}"
     assert [s for s in steps() if isinstance(s, EventBlock)], "the guide shows an event as it is delivered"
     assert len(ARITHMETIC) >= 5 and EXCERPTS
+
+
+def test_the_driver_reads_her_own_bill_with_her_own_key() -> None:
+    """The documented way for an individual third-party payer: the CSP registers her as a
+    partner acting for her party; with her key she lists her bills and their items, and
+    another's bill is a 404 (the replay checks every answer)."""
+    found = exchanges()
+    registered = [e for e in found if e.method == "POST" and e.target.endswith("/partnerManagement/v4/partner")
+                  and '"party"' in e.body and e.status == 201]
+    assert registered, "the guide registers no partner acting for a party"
+    hers = [(e.method, e.target.split("?")[0], e.status) for e in found
+            if e.headers.get("Authorization", "").removeprefix("Bearer ").strip() == "<ana key>"]
+    assert ("GET", "/tmf-api/customerBillManagement/v4/customerBill", 200) in hers
+    assert ("GET", "/tmf-api/customerBillManagement/v4/appliedCustomerBillingRate", 200) in hers
+    assert any(status == 404 and "/customerBill/" in target for _, target, status in hers)
 
 
 @pytest.mark.parametrize("pair", ARITHMETIC, ids=[f"line {b.line}:{i}" for i, (b, _) in enumerate(ARITHMETIC)])
