@@ -17,7 +17,10 @@ their explanation.
   problem positioned;
 - :mod:`~bssrules.rules.lint`: static findings over a rule book (contradictions, shadowed
   rules, time windows, unknown catalog references …);
-- :mod:`~bssrules.rules.testing`: rule tests written next to the rules, and their run;
+- :mod:`~bssrules.rules.testing`: rule tests written next to the rules (decisions, or records
+  played through rating), and their run;
+- :mod:`~bssrules.rules.prices`: usage rates that name the catalog's usage price, completed
+  from it and checked against it;
 - :mod:`~bssrules.rules.project`: a project folder, its catalog and rule files checked
   together.
 """

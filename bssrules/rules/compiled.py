@@ -186,6 +186,8 @@ def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
             combination = [Test("present.productOfferings", "containsAll", tuple(rule.combination))] \
                 if rule.combination else []
             fires = All((valid, when, *combination))
+            if combination:  # explain the combination tested and what the basket held, not only `when`
+                when = combination[0] if rule.when is None else All((when, *combination))
         else:  # usage, split billing: the first rule that holds
             fires = All((valid, when))
         if fires is not None:

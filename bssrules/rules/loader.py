@@ -25,7 +25,7 @@ from bssrules.rules.lint import Version, rule_set_findings, rule_set_references,
 from bssrules.rules.model import RULE_SET_TYPES, RuleSet, RuleTest
 from bssrules.rules.prices import NamedPrice, named_prices, price_book, price_findings
 from bssrules.rules.schema import file_check, kind_check
-from bssrules.rules.testing import expectation_findings, fact_findings
+from bssrules.rules.testing import expectation_findings, fact_findings, rating_expectation_findings
 from bssrules.schema_errors import lenient_model
 from bssrules.yaml_source import Path_, SourceDocument
 
@@ -49,6 +49,7 @@ class FoundRuleSet(NamedTuple):
     references: tuple[tuple[Path_, str, str], ...]  # (path inside it, catalog kind, id)
     asked: tuple[tuple[str, tuple[str, ...] | None], ...]  # compound children the compilation asked for
     prices: tuple[NamedPrice, ...] = ()  # what its rates that name a catalog price state (paths inside it)
+    accumulators: tuple[str, ...] = ()  # ids as written, for what rating tests may name
 
 
 class FoundTest(NamedTuple):
@@ -58,6 +59,8 @@ class FoundTest(NamedTuple):
     rule_set: str | None
     expect: Mapping[str, Any] | None
     valid: bool
+    records: tuple[str, ...] | None = None  # of a test that plays records: their ids
+    before: tuple[str, ...] = ()  # the accumulators whose totals it gives before
 
 
 class RulesFileCheck(NamedTuple):
@@ -162,7 +165,8 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
     version = raw.get("version", 1)
     version = version if isinstance(version, int) and not isinstance(version, bool) else None
     rule_ids = tuple(str(r["id"]) for r in _list(raw.get("rules")) if isinstance(r, dict) and "id" in r)
-    nothing = FoundRuleSet(base, id, kind, version, False, None, rule_ids, (), ())
+    accumulators = tuple(str(a["id"]) for a in _list(raw.get("accumulators")) if isinstance(a, dict) and "id" in a)
+    nothing = FoundRuleSet(base, id, kind, version, False, None, rule_ids, (), (), accumulators=accumulators)
     if kind is None:
         return nothing, None, []  # the kind says what a rule set is: nothing more can be read
     problems = kind_check(kind).diagnostics(doc, raw, base)
@@ -194,7 +198,7 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
     prices = tuple((read.path(path), id, amount, currency, per) for path, id, amount, currency, per
                    in named_prices(rule_set))
     return (FoundRuleSet(base, rule_set.id if valid else id, kind, rule_set.version if valid else version, valid,
-                         period, rule_ids, references, tuple(asked.answers.items()), prices),
+                         period, rule_ids, references, tuple(asked.answers.items()), prices, accumulators),
             compiled if valid else None, diagnostics)
 
 
@@ -216,7 +220,9 @@ def _test(doc: SourceDocument, raw: Any, base: Path_, in_error: set[Path_]
     # a test (run, it says the same).
     more = [doc.diagnostic(base + path, message, suggestion=suggestion, code=TEST_CANNOT_PASS)
             for path, message, suggestion in fact_findings(test)]
-    return FoundTest(base, test.rule_set, test.expect, True), test, more
+    records = tuple(r.id for r in test.records) if test.records is not None else None
+    return FoundTest(base, test.rule_set, test.expect, True, records, tuple(t.accumulator for t in test.accumulators)
+                     ), test, more
 
 
 # ------------------------------------------------------------- the files together
@@ -278,12 +284,14 @@ def _test_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[[int]
                       also_rule_sets: set[str] | frozenset[str]) -> list[Diagnostic]:
     kinds: dict[str, str] = {}
     rule_ids: dict[str, set[str]] = {}
+    accumulators: dict[str, set[str]] = {}
     valid: set[str] = set()
     for check in checks:
         for found in check.rule_sets:
             if found.id is not None and found.kind is not None:
                 kinds.setdefault(found.id, found.kind)
                 rule_ids.setdefault(found.id, set()).update(found.rule_ids)
+                accumulators.setdefault(found.id, set()).update(found.accumulators)
                 if found.valid:
                     valid.add(found.id)
     diagnostics: list[Diagnostic] = []
@@ -297,10 +305,22 @@ def _test_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[[int]
                         test.base + ("ruleSet",), f"unknown rule set '{test.rule_set}'",
                         suggestion=did_you_mean(test.rule_set, valid), code="unknownReference"))
                 continue
+            kind = kinds[test.rule_set]
+            if test.records is not None:
+                named = accumulators[test.rule_set]
+                for i, name in enumerate(test.before):
+                    if kind == "usage" and name not in named:
+                        diagnostics.append(document(number).diagnostic(
+                            test.base + ("accumulators", i, "accumulator"),
+                            f"rule set '{test.rule_set}' has no accumulator '{name}'",
+                            suggestion=did_you_mean(name, named), code=TEST_CANNOT_PASS))
             if test.expect is None:
                 continue
-            for path, message, suggestion in expectation_findings(kinds[test.rule_set], test.expect,
-                                                                  rule_ids[test.rule_set], test.rule_set):
+            findings = expectation_findings(kind, test.expect, rule_ids[test.rule_set], test.rule_set) \
+                if test.records is None else rating_expectation_findings(
+                    kind, test.expect, test.records, rule_ids[test.rule_set], accumulators[test.rule_set],
+                    test.rule_set)
+            for path, message, suggestion in findings:
                 diagnostics.append(document(number).diagnostic(test.base + path, message, suggestion=suggestion,
                                                                code=TEST_CANNOT_PASS))
     return diagnostics

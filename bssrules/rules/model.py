@@ -6,12 +6,13 @@ diagnostics carry exact positions.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import Field, model_validator
 
 from bssrules.catalog.model import Id
-from bssrules.catalog.types import Amount, Model, ValidFor
+from bssrules.catalog.types import Amount, Instant, Model, ValidFor
 
 RawCondition = dict[str, Any]
 Severity = Literal["critical", "major", "minor", "warning"]
@@ -390,14 +391,81 @@ RULE_SET_TYPES = {_kind(t): t
                             DiscountRuleSet, RoutingRuleSet, SettlementRuleSet)}
 
 
+class TestSubscriber(Model):
+    """The subscription a rating test plays its records for (what rating knows of it)."""
+
+    __test__ = False  # not a pytest test class
+
+    party_id: str | None = None
+    classification: str | None = None
+    offering: Id | None = None  # the subscription's offering (usage.offering)
+    active_offerings: list[Id] = []  # the party's (inventory.activeOfferings)
+    payers: dict[str, str] = {"payer": "BA-TEST"}  # payer role -> billing account
+    split_billing: Id | None = None
+
+
+class TestRecord(Model):
+    """A usage record a rating test plays (of the test's subscriber)."""
+
+    __test__ = False
+
+    id: Id
+    service: str = Field(min_length=1)
+    start: Instant
+    volume: Amount = Field(ge=0)
+    unit: str | None = None
+    type: str | None = None
+    roaming: bool | None = None
+    country: str | None = None
+
+
+class TestTotal(Model):
+    """An accumulator's total for a period, before a rating test plays its records."""
+
+    __test__ = False
+
+    accumulator: Id  # an accumulator of the rule set tested
+    period: str = Field(pattern=r"^\d{4}-\d{2}(-\d{2})?$")  # 2026-06 (month) or 2026-06-20 (day)
+    volume: Amount = Field(default=Decimal(0), ge=0)
+    amount: Amount = Field(default=Decimal(0), ge=0)
+    reached: list[Id] = []
+
+
 class RuleTest(Model):
-    """A test case written next to the rules: given facts, the decision expected."""
+    """A test case written next to the rules: given facts, the decision expected; or, for a
+    usage rule set, ``records`` played in order by a ``subscriber`` from the ``accumulators``
+    totals given, and what rating made of them expected (each record's charge, status,
+    reasons and threshold events, the totals after)."""
 
     name: str = Field(min_length=1)
     rule_set: Id
     as_of: str | None = None
     given: dict[str, Any] = {}
+    subscriber: TestSubscriber | None = None
+    accumulators: list[TestTotal] = []
+    records: list[TestRecord] | None = None
     expect: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _shape(self) -> "RuleTest":
+        if self.records is None:
+            if self.subscriber is not None or self.accumulators:
+                raise ValueError("subscriber and accumulators belong to a test that plays records")
+            return self
+        if self.given or self.as_of is not None:
+            raise ValueError("a test that plays records takes no given facts nor asOf: its subscriber and "
+                             "the records' start say it all")
+        if not self.records:
+            raise ValueError("a test that plays records needs at least one record")
+        ids = [r.id for r in self.records]
+        if len(set(ids)) != len(ids):
+            raise ValueError("record ids must differ")
+        return self
+
+    @property
+    def plays_records(self) -> bool:
+        """Whether it is a rating test (records played), not a decision test."""
+        return self.records is not None
 
 
 class RulesFile(Model):

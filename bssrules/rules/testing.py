@@ -14,10 +14,14 @@ from typing import Any, Callable, Collection, Mapping, NamedTuple
 from bssrules.catalog.catalog import Origin
 from bssrules.catalog.types import parse_instant
 from bssrules.errors import BssRulesError, did_you_mean
+from bssrules.pricing.rating import rate_records
+from bssrules.pricing.usage import (
+    AccumulatorKey, AccumulatorTotal, RatedUsage, RatingState, Subscriber, UsageRecord,
+)
 from bssrules.rules.book import RuleBook
 from bssrules.rules.decisions import Decision, decide, fact_values
 from bssrules.rules.facts import FACT_ATTRIBUTES, FactError, typed_facts, unknown_fact_paths
-from bssrules.rules.model import RuleTest
+from bssrules.rules.model import RuleTest, TestSubscriber
 
 
 def summary(decision: Decision) -> dict[str, Any]:
@@ -89,6 +93,19 @@ EXPECTATIONS: dict[str, dict[str, Expected]] = {
     "sla": {"violated": BOOLEAN, "violations": RULES, "severities": TEXTS},
 }
 
+# What a rating test may expect of each record it plays, and of each accumulator total after.
+RECORD_EXPECTATIONS: dict[str, Expected] = {
+    "status": Expected("rated or rejected", lambda v: v in ("rated", "rejected"), options=("rated", "rejected")),
+    "rule": RULE, "charge": Expected("a number", _number), "ratedVolume": Expected("a number", _number),
+    "refusedVolume": Expected("a number", _number), "billed": Expected("a number", _number),
+    "reasons": TEXTS, "events": Expected("a list of accumulator/threshold ids", _texts),
+}
+TOTAL_EXPECTATIONS: dict[str, Expected] = {
+    "accumulator": Expected("an accumulator id", _text), "period": Expected("a period (2026-06 or 2026-06-20)", _text),
+    "volume": Expected("a number", _number), "amount": Expected("a number", _number), "reached": TEXTS,
+}
+RATING_EXPECTATIONS = ("records", "accumulators")
+
 TestFinding = tuple[tuple[str | int, ...], str, "str | None"]  # (path inside the test, message, suggestion)
 
 
@@ -124,6 +141,85 @@ def expectation_findings(kind: str, expect: Mapping[str, Any], rule_ids: Collect
                 if rule is not None and str(rule) not in rule_ids and not (expected.rules == "one" and rule == "default"):
                     found.append((path, f"rule set '{rule_set}' has no rule '{rule}'",
                                   did_you_mean(str(rule), rule_ids)))
+    return found
+
+
+def rating_expectation_findings(kind: str, expect: Mapping[str, Any], records: Collection[str],
+                                rule_ids: Collection[str], accumulators: Collection[str] | None,
+                                rule_set: str = "") -> list[TestFinding]:
+    """What is wrong with the ``expect`` of a test that plays ``records`` (their ids) against a
+    rule set of that kind, whose rules and accumulators are given (None: not known, not
+    checked): keys it cannot expect, values of the wrong type, records it does not play,
+    rules and accumulators the rule set does not have."""
+    if kind != "usage":
+        return [(("records",), f"only a usage rule set rates records; '{rule_set}' is a {kind} rule set", None)]
+    found: list[TestFinding] = []
+    for key, value in expect.items():
+        if key not in RATING_EXPECTATIONS:
+            hint = did_you_mean(key, RATING_EXPECTATIONS)
+            found.append((("expect", key), f"'{key}' cannot be expected of a test that plays records"
+                          + ("" if hint else f"; use one of: {', '.join(RATING_EXPECTATIONS)}"), hint))
+        elif key == "records":
+            found += _record_findings(value, records, rule_ids, rule_set)
+        else:
+            found += _total_findings(value, accumulators, rule_set)
+    return found
+
+
+def _typed(path: tuple[str | int, ...], item: Mapping[str, Any], face: Mapping[str, Expected], what: str
+           ) -> list[TestFinding]:
+    found: list[TestFinding] = []
+    for key, value in item.items():
+        expected = face.get(key)
+        if expected is None:
+            hint = did_you_mean(str(key), face)
+            found.append((path + (key,), f"'{key}' cannot be expected of {what}"
+                          + ("" if hint else f"; use one of: {', '.join(face)}"), hint))
+        elif not expected.accepts(value):
+            found.append((path + (key,), f"expected {expected.what} for '{key}', got {_written(value)}",
+                          did_you_mean(str(value), expected.options) if expected.options else None))
+    return found
+
+
+def _record_findings(value: Any, records: Collection[str], rule_ids: Collection[str], rule_set: str
+                     ) -> list[TestFinding]:
+    if not isinstance(value, dict):
+        return [(("expect", "records"), "expected a mapping of record id to what rating makes of it, got "
+                                        f"{_written(value)}", None)]
+    found: list[TestFinding] = []
+    for id, item in value.items():
+        path: tuple[str | int, ...] = ("expect", "records", id)
+        if str(id) not in records:
+            found.append((path, f"the test plays no record '{id}'", did_you_mean(str(id), records)))
+        elif not isinstance(item, dict):
+            found.append((path, f"expected a mapping of what rating makes of record '{id}', got {_written(item)}", None))
+        else:
+            found += _typed(path, item, RECORD_EXPECTATIONS, "a rated record")
+            rule = item.get("rule")
+            if rule is not None and rule_ids and _text(rule) and str(rule) not in rule_ids:
+                found.append((path + ("rule",), f"rule set '{rule_set}' has no rule '{rule}'",
+                              did_you_mean(str(rule), rule_ids)))
+    return found
+
+
+def _total_findings(value: Any, accumulators: Collection[str] | None, rule_set: str) -> list[TestFinding]:
+    if not isinstance(value, list):
+        return [(("expect", "accumulators"), f"expected a list of accumulator totals, got {_written(value)}", None)]
+    found: list[TestFinding] = []
+    for i, item in enumerate(value):
+        path: tuple[str | int, ...] = ("expect", "accumulators", i)
+        if not isinstance(item, dict):
+            found.append((path, f"expected an accumulator total (accumulator, period, volume, amount, reached), "
+                                f"got {_written(item)}", None))
+            continue
+        found += _typed(path, item, TOTAL_EXPECTATIONS, "an accumulator total")
+        missing = [k for k in ("accumulator", "period") if k not in item]
+        if missing:
+            found.append((path, f"an accumulator total names its {' and its '.join(missing)}", None))
+        name = item.get("accumulator")
+        if accumulators is not None and _text(name) and str(name) not in accumulators:
+            found.append((path + ("accumulator",), f"rule set '{rule_set}' has no accumulator '{name}'",
+                          did_you_mean(str(name), accumulators)))
     return found
 
 
@@ -205,6 +301,8 @@ def decision_instant(facts: Any, as_of: Any = None) -> dt.datetime:
 
 def run_test(book: RuleBook, test: RuleTest, origin: Origin) -> TestResult:
     """Run one rule test; problems say what differed."""
+    if test.records is not None:
+        return TestResult(test, origin, *_rating_problems(book, test), None)
     try:
         as_of = decision_instant(test.given, test.as_of)
         compiled = book.in_force(test.rule_set, as_of)
@@ -222,6 +320,78 @@ def run_test(book: RuleBook, test: RuleTest, origin: Origin) -> TestResult:
         elif not _same(expected, face[key]):
             problems.append(f"expected {key} {_shown(expected)}, got {_shown(face[key])}")
     return TestResult(test, origin, not problems, problems, decision)
+
+
+SUBSCRIBER = "subscriber"  # the id rating knows a test's subscriber by
+
+
+def _rating_problems(book: RuleBook, test: RuleTest) -> tuple[bool, list[str]]:
+    """Play the records of a rating test against its rule set (and the split billing rule
+    set its subscriber names), from the totals it gives; what differed from ``expect``."""
+    assert test.records is not None
+    if test.rule_set not in book.versions:
+        return False, [f"could not rate: unknown rule set '{test.rule_set}'"]
+    played = RuleBook(versions={test.rule_set: book.versions[test.rule_set]})
+    who = test.subscriber or TestSubscriber()
+    if who.split_billing is not None and who.split_billing in book.versions:
+        played.versions[who.split_billing] = book.versions[who.split_billing]
+    accumulators = {a.id for c in book.versions[test.rule_set] for a in getattr(c.definition, "accumulators", [])}
+    problems = [f"rule set '{test.rule_set}' has no accumulator '{total.accumulator}'"
+                for total in test.accumulators if total.accumulator not in accumulators]
+    if problems:
+        return False, problems
+    subscriber = Subscriber(SUBSCRIBER, party_id=who.party_id, classification=who.classification,
+                            offering=who.offering, active_offerings=tuple(who.active_offerings),
+                            payers=dict(who.payers), split_billing=who.split_billing)
+    before = {AccumulatorKey(f"{test.rule_set}/{t.accumulator}", SUBSCRIBER, t.period):
+              AccumulatorTotal(t.volume, t.amount, tuple(t.reached)) for t in test.accumulators}
+    records = [UsageRecord(r.id, SUBSCRIBER, r.service, r.start, r.volume, unit=r.unit, type=r.type,
+                           roaming=r.roaming, country=r.country) for r in test.records]
+    try:
+        results, state = rate_records(records, {SUBSCRIBER: subscriber}, played, RatingState(accumulators=before))
+    except (BssRulesError, ValueError) as exc:
+        return False, [f"could not rate: {exc}"]
+    expected_records = test.expect.get("records") or {}
+    for result in results:
+        wanted = expected_records.get(result.record.id)
+        if not isinstance(wanted, dict):
+            continue
+        got = {"status": result.status, "rule": result.rule, "charge": result.amount,
+               "ratedVolume": result.rated_volume, "refusedVolume": result.refused_volume, "billed": result.billed,
+               "reasons": [r["code"] for r in result.reasons],
+               "events": [f"{e.accumulator.split('/', 1)[1]}/{e.threshold}" for e in result.events]}
+        differ = [f"{key} {_shown(value)}, got {_shown(got[key])}" for key, value in wanted.items()
+                  if key in got and not _same(value, got[key])]
+        differ += [f"'{key}' cannot be expected of a rated record" for key in wanted if key not in got]
+        if differ:
+            problems.append(f"record {result.record.id}: expected " + "; ".join(differ))
+            problems.append(f"  rating gave: {_rated(result)}")
+    for wanted_total in test.expect.get("accumulators") or []:
+        if not isinstance(wanted_total, dict):
+            continue
+        name, period = str(wanted_total.get("accumulator")), str(wanted_total.get("period"))
+        total = state.accumulators.get(AccumulatorKey(f"{test.rule_set}/{name}", SUBSCRIBER, period))
+        if total is None:
+            problems.append(f"accumulator {name} {period}: expected a total, rating counted nothing there")
+            continue
+        got_total = {"volume": total.volume, "amount": total.amount, "reached": list(total.reached)}
+        differ = [f"{key} {_shown(value)}, got {_shown(got_total[key])}" for key, value in wanted_total.items()
+                  if key in got_total and not _same(value, got_total[key])]
+        if differ:
+            problems.append(f"accumulator {name} {period}: expected " + "; ".join(differ))
+    return not problems, problems
+
+
+def _rated(result: RatedUsage) -> str:
+    """What rating made of a record, in a few words."""
+    if result.status == "rejected":
+        return "rejected " + ", ".join(r["code"] for r in result.reasons)
+    text = f"rated by {result.rule}, charge {result.amount} {result.currency}"
+    if result.refused_volume:
+        text += f", {result.refused_volume} refused ({', '.join(r['code'] for r in result.reasons)})"
+    if result.events:
+        text += ", events " + ", ".join(f"{e.accumulator.split('/', 1)[1]}/{e.threshold}" for e in result.events)
+    return text
 
 
 def run_tests(book: RuleBook) -> list[TestResult]:

@@ -235,6 +235,16 @@ def test_every_kind_has_a_rule_test_row_naming_what_its_decision_says(kind: str,
     assert _names(row) == set(summary(results[0].decision)), f"keys of expect for {kind}"
 
 
+def test_the_table_of_what_a_played_record_may_expect_is_what_rating_tests_check() -> None:
+    from bssrules.rules.testing import RATING_EXPECTATIONS, RECORD_EXPECTATIONS
+
+    rows = set(_table_rows(_section("Tests that play records")))
+    fields = {"records", "subscriber", "accumulators", "expect"}
+    assert fields <= rows, "the fields of a test that plays records"
+    assert rows - fields == set(RECORD_EXPECTATIONS), "the keys a played record's expectation may state"
+    assert set(RATING_EXPECTATIONS) <= fields
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_has_an_example_whose_rule_tests_pass(kind: str, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
