@@ -35,6 +35,7 @@ compile.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import operator
 import time
@@ -176,8 +177,10 @@ def cluster_client(workers: int | None = None, scheduler: str | None = None,
         return
     if workers is None or workers < 1:
         raise InvalidInput("a local cluster needs at least 1 worker")
-    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,  # type: ignore[no-untyped-call]
-                      dashboard_address=None, scheduler_port=0) as cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
+    # any free ports (the dashboard too), and only errors logged (not the nanny's notes on a slow shutdown)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,  # type: ignore[no-untyped-call]
+                           processes=True, dashboard_address=":0", scheduler_port=0, silence_logs=logging.ERROR)
+    with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
 
 

@@ -73,7 +73,7 @@ RECORDS = 1_200
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
     warm_up()  # the workers then load the kernels from this process's cache
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   scheduler_port=0) as local, distributed.Client(local) as client:
         pids = set(client.run(os.getpid).values())
         assert len(pids) == 2 and os.getpid() not in pids  # two worker processes, not this one
@@ -193,3 +193,16 @@ def test_the_cluster_refuses_an_output_that_is_not_a_new_folder(cluster: Any, fi
                                           "--output", str(files / output), "--scheduler", cluster.scheduler_address])
         assert result.exit_code == 1 and message in result.output, result.output
     assert not (files / "rated.csv").exists()
+
+
+def test_workers_starts_a_local_cluster_of_its_own(files: Path) -> None:
+    result = CliRunner().invoke(app, ["rate", str(files / "project"), "--input", str(files / "usage"),
+                                      "--subscribers", str(files / "subscribers.csv"),
+                                      "--output", str(files / "rated-local"), "--workers", "2", "--partitions", "3"])
+    assert result.exit_code == 0, result.output
+    assert "wrote 3 part files in" in result.output
+    single = rate_file(load_project(files / "project").rules, files / "usage.parquet", files / "subscribers.csv",
+                       files / "single-local.parquet")
+    assert f"{single.records:,} records in: {single.rated:,} rated" in result.output
+    assert pl.read_parquet(files / "rated-local").sort("id").equals(
+        pl.read_parquet(files / "single-local.parquet").sort("id"))
