@@ -248,7 +248,8 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
     summary.partitions = count
     sources: Iterator[_Piece | pl.DataFrame] = iter(_pieces(files)) if kind == "parquet" \
         else read_usage_batches(files[0])  # a text file: read here (its columns checked), its batches sent
-    splits = [client.submit(_split, source, count, pure=False) for source in sources]
+    # frames go to the workers as data (scatter), never inside the task graph
+    splits = [client.submit(_split, _data(client, source), count, pure=False) for source in sources]
 
     # each partition with its subscribers, balances and totals, passed in explicitly
     texts_future = client.scatter(texts, broadcast=True)  # type: ignore[no-untyped-call]
@@ -259,8 +260,8 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
     for p in range(count):
         pieces = [client.submit(operator.getitem, split, p, pure=False) for split in splits]
         mine = BulkState(buckets_of[p], totals_of[p])
-        ratings.append(client.submit(_rate_partition, texts_future, digest, pieces, subscribers_of[p], mine,
-                                     str(out / f"part-{p:05d}.parquet"), pure=False))
+        ratings.append(client.submit(_rate_partition, texts_future, digest, pieces, _data(client, subscribers_of[p]),
+                                     _data(client, mine), str(out / f"part-{p:05d}.parquet"), pure=False))
     del splits
 
     from distributed import as_completed
@@ -277,6 +278,13 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
         write_state(state_files(final), Path(state_out))
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+def _data(client: "Client", value: object) -> object:
+    """A frame or a state as a future of data sent to the cluster; anything else as it is."""
+    if isinstance(value, (pl.DataFrame, BulkState)):
+        return client.scatter(value)  # type: ignore[no-untyped-call]
+    return value
 
 
 def _by_partition(frame: pl.DataFrame, key: str, count: int) -> list[pl.DataFrame]:
