@@ -1,4 +1,5 @@
-"""TMF679 Product Offering Qualification: create (qualify now), list, retrieve."""
+"""TMF679 Product Offering Qualification: create (qualify now the offerings named, or every
+offering of a category), list, retrieve (``fields=`` with dotted paths, as everywhere)."""
 from __future__ import annotations
 
 from typing import Any
@@ -22,7 +23,8 @@ def qualification_router() -> APIRouter:
     one = {"$ref": TMF679.ref(DEFINITION)}
     errors = error_responses(TMF679)
 
-    @router.post("", operation_id=f"create{DEFINITION}", summary="Qualify product offerings", status_code=201,
+    @router.post("", operation_id=f"create{DEFINITION}",
+                 summary="Qualify product offerings (named, or those of a category)", status_code=201,
                  response_class=TMFJSONResponse, responses={201: json_response(one, "Created"), **errors},
                  openapi_extra=request_body(TMF679.ref(f"{DEFINITION}_Create"), JSON_TYPES))
     async def create(request: Request) -> Response:

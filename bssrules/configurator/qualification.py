@@ -8,7 +8,8 @@ from typing import Any
 
 from bssrules.catalog.catalog import Catalog
 from bssrules.configurator.model import Basket, BasketItem
-from bssrules.configurator.validate import _eligibility_violations, _extended_by, _offering_violations, _hint
+from bssrules.configurator.validate import validate_basket
+from bssrules.errors import did_you_mean
 from bssrules.rules.book import RuleBook
 
 # Offering checks that make sense without a basket (channel, lifecycle, validity).
@@ -26,17 +27,19 @@ class ItemQualification:
 
 
 def _reasons(context: Basket, catalog: Catalog, rules: RuleBook | None, offering_id: str) -> list[dict[str, Any]]:
-    offering = catalog.offerings.get(offering_id)
-    if offering is None:  # checked first: an id that is not even a catalog id ('', 'a b') is unknown too
+    """Why the offering cannot be bought alone in ``context``: the offering checks of
+    QUALIFICATION_CODES and the eligibility rules that refuse it, as the basket validation
+    finds them (its public entry point, so that qualification says what a check would)."""
+    if offering_id not in catalog.offerings:  # first: an id that is not even a catalog id ('', 'a b') is unknown too
+        hint = did_you_mean(offering_id, catalog.offerings)
         return [{"code": "unknownOffering", "label": f"unknown offering '{offering_id}'"
-                 + _hint(offering_id, catalog.offerings)}]
+                 + (f" (did you mean '{hint}'?)" if hint else "")}]
     basket = context.model_copy(update={"items": [BasketItem(id="q", offering=offering_id)]})
-    reasons = [{"code": v.code, "label": v.message}
-               for v in _offering_violations(basket, ("items", 0), basket.items[0], None, offering,
-                                             _extended_by(basket, catalog))
-               if v.code in QUALIFICATION_CODES]
-    if rules is not None:
-        for violation in _eligibility_violations(basket, catalog, rules, explain=False):
+    reasons: list[dict[str, Any]] = []
+    for violation in validate_basket(basket, catalog, rules, explain=False).violations:
+        if violation.code in QUALIFICATION_CODES:
+            reasons.append({"code": violation.code, "label": violation.message})
+        elif violation.code == "notEligible":
             reason = {"code": violation.details["reason"], "label": violation.details["label"],
                       "rule": violation.rule, "ruleSet": violation.rule_set}
             if "alternate" in violation.details:
