@@ -195,8 +195,9 @@ def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = N
             made.append(_store_bill(uow, drafted, now))
             bill_doc = uow.resources.get("customerBill", made[-1])
             assert bill_doc is not None  # _store_bill inserted it just now, in this unit of work
+            # to every partner that sees the bill: its account's, and the partners of the parties it names
             notifications.publish(uow, "TMF678", "CustomerBillCreateEvent", "customerBill", _render_bill(bill_doc),
-                                  bill_doc.partner_id)
+                                  [bill_doc.partner_id, *uow.resources.viewers("customerBill", bill_doc.id)])
             uow.charges.mark_billed([c for c in charges if c.currency == drafted.currency], identifier)
     already, _ = uow.resources.page("customerBill", {"billingPeriod.startDateTime": [format_instant(period.start)]},
                                     0, 100_000)

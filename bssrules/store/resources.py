@@ -136,6 +136,11 @@ class ResourceRepository:
                                        .offset(offset).limit(limit))
         return [self._row(r) for r in rows], total
 
+    def viewers(self, kind: str, id: str) -> list[str]:
+        """The partners that see this resource (whatever this repository's scope): those its
+        events go to."""
+        return list(self.connection.execute(visibility.viewers(kind, id)).scalars())
+
     def _values(self, stored: StoredResource) -> dict[str, Any]:
         return {"version": stored.version, "created": _utc(stored.created), "last_update": _utc(stored.last_update),
                 "state": stored.state, "party_id": stored.party_id, "partner_id": stored.partner_id,

@@ -22,11 +22,12 @@ read and use (name it in a filter, query its consumption, aggregate its usage) b
 change: :func:`may_change` tells, and the repositories refuse the change (403).
 
 Everything else is another partner's: it is simply not there (a 404 that does not leak).
-The operator (no scope) sees everything.
+The operator (no scope) sees everything. Read the other way, the same rule says who sees a
+resource (:func:`viewers`): the partners its events are sent to.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, Union
 
 from sqlalchemy import ColumnElement, Select, Table, and_, false, or_, select, union
 
@@ -36,6 +37,8 @@ PARTY_KINDS = ("individual", "organization")
 BILL_KINDS = ("customerBill", "appliedCustomerBillingRate")
 # where a product names the accounts that pay it
 PAYING_PATHS = ("billingAccount.id", "productPrice.billingAccount.id")
+# A partner's id, or a column of partner ids (the rule read the other way: :func:`viewers`).
+Partner = Union[str, ColumnElement[Any]]
 
 
 def owns(partner: str, partner_id: str | None, document: Mapping[str, Any]) -> bool:
@@ -44,25 +47,27 @@ def owns(partner: str, partner_id: str | None, document: Mapping[str, Any]) -> b
     return partner_id == partner or (isinstance(shared, list) and partner in shared)
 
 
-def _owned(table: Any, attributes: Any, partner: str) -> ColumnElement[bool]:
+def _owned(table: Any, attributes: Any, partner: Partner) -> ColumnElement[bool]:
     """Owned by ``partner`` or shared with it, on ``table`` (the resource table or an alias)."""
     shared = select(attributes.c.resource_id).where(attributes.c.kind == table.c.kind,
                                                     attributes.c.path == "sharedWith",
-                                                    attributes.c.value == partner)
+                                                    attributes.c.value == partner).correlate_except(attributes)
     return or_(table.c.partner_id == partner, table.c.id.in_(shared))
 
 
-def parties(partner: str) -> Select[Any]:
+def parties(partner: Partner) -> Select[Any]:
     """The ids of the partner's parties: those it owns, and the one it acts for."""
     party = resource.alias("its_party")
     acting = resource_attribute.alias("acting_for")
+    # (correlated explicitly: a column of partners, read the other way, is the enclosing query's)
     return union(
-        select(party.c.id).where(party.c.kind.in_(PARTY_KINDS), party.c.partner_id == partner),
+        select(party.c.id).where(party.c.kind.in_(PARTY_KINDS), party.c.partner_id == partner)
+        .correlate_except(party),
         select(acting.c.value).where(acting.c.kind == "partner", acting.c.resource_id == partner,
-                                     acting.c.path == "party.id"))  # type: ignore[return-value]
+                                     acting.c.path == "party.id").correlate_except(acting))  # type: ignore[return-value]
 
 
-def accounts(partner: str) -> Select[Any]:
+def accounts(partner: Partner) -> Select[Any]:
     """The ids of the partner's billing accounts: those it owns or that are shared with it,
     and those whose related party is one of its parties."""
     account = resource.alias("its_account")
@@ -70,12 +75,13 @@ def accounts(partner: str) -> Select[Any]:
     named = resource_attribute.alias("account_party")
     of_its_parties = select(named.c.resource_id).where(named.c.kind == "billingAccount",
                                                        named.c.path == "relatedParty.id",
-                                                       named.c.value.in_(parties(partner)))
+                                                       named.c.value.in_(parties(partner))).correlate_except(named)
     return select(account.c.id).where(account.c.kind == "billingAccount",
-                                      or_(_owned(account, attributes, partner), account.c.id.in_(of_its_parties)))
+                                      or_(_owned(account, attributes, partner), account.c.id.in_(of_its_parties))
+                                      ).correlate_except(account)
 
 
-def products(partner: str) -> Select[Any]:
+def products(partner: Partner) -> Select[Any]:
     """The ids of the partner's products: owned or shared, of its parties, or paid by its
     accounts (a price's account, or a rated usage charged to it)."""
     product = resource.alias("its_product")
@@ -84,14 +90,15 @@ def products(partner: str) -> Select[Any]:
     named = select(attribute.c.resource_id).where(attribute.c.kind == "product", or_(
         and_(attribute.c.path == "sharedWith", attribute.c.value == partner),
         and_(attribute.c.path == "relatedParty.id", attribute.c.value.in_(its_parties)),
-        and_(attribute.c.path.in_(PAYING_PATHS), attribute.c.value.in_(its_accounts))))
-    charged = select(rated_charge.c.subscriber).where(rated_charge.c.billing_account.in_(its_accounts))
+        and_(attribute.c.path.in_(PAYING_PATHS), attribute.c.value.in_(its_accounts)))).correlate_except(attribute)
+    charged = select(rated_charge.c.subscriber).where(rated_charge.c.billing_account.in_(its_accounts)
+                                                      ).correlate_except(rated_charge)
     return select(product.c.id).where(product.c.kind == "product", or_(
         product.c.partner_id == partner, product.c.party_id.in_(its_parties), product.c.id.in_(named),
-        product.c.id.in_(charged)))
+        product.c.id.in_(charged))).correlate_except(product)
 
 
-def resources_seen(partner: str, kinds: Sequence[str] | None = None) -> ColumnElement[bool]:
+def resources_seen(partner: Partner, kinds: Sequence[str] | None = None) -> ColumnElement[bool]:
     """The condition on the resource table of what ``partner`` sees (of ``kinds``: the
     branches of other kinds are left out, the query asks for these only)."""
     wanted = set(kinds) if kinds is not None else {"product", "billingAccount", *BILL_KINDS, *PARTY_KINDS}
@@ -107,9 +114,18 @@ def resources_seen(partner: str, kinds: Sequence[str] | None = None) -> ColumnEl
     return or_(*branches)
 
 
-def hot_rows_seen(table: Table, partner: str) -> ColumnElement[bool]:
+def hot_rows_seen(table: Table, partner: Partner) -> ColumnElement[bool]:
     """The condition on a hot table (usages, buckets, running totals: keyed by the product,
     ``subscription``) of what ``partner`` sees: its own rows and those of its products."""
     if "subscription" not in table.c:
         return false()
     return or_(table.c.partner_id == partner, table.c.subscription.in_(products(partner)))
+
+
+def viewers(kind: str, id: str) -> Select[Any]:
+    """The ids of the partners that see the resource (``kind``, ``id``): the same rule, read
+    the other way (every registered partner is tried; the operator sees everything anyway)."""
+    partner = resource.alias("viewer")
+    seen = select(resource.c.id).where(resource.c.kind == kind, resource.c.id == id,
+                                       resources_seen(partner.c.id, (kind,)))
+    return select(partner.c.id).where(partner.c.kind == "partner", seen.exists()).order_by(partner.c.id)

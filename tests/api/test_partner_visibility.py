@@ -22,10 +22,11 @@ Expected values are written here, not derived from the code under test.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tests.api.test_partners_auth import (
     ACCOUNT, BILL, BILL_RUN, BUCKET, EVERY_TMF_API, INVENTORY, ORDER, PARTNER, PARTY, QUERY_CONSUMPTION, RATE, USAGE, USAGE_API,
@@ -248,3 +249,55 @@ def test_a_product_whose_usage_was_charged_to_a_partner_stays_its_to_read(sold: 
     assert _ids(api, maker, USAGE, **{"ratedProductUsage.productRef.id": sold.package}) == ["info-1", "tele-1"]
     response = api.call("GET", f"{INVENTORY}/{sold.package}", sold.other)
     assert (response.status_code, response.json()) == (404, _not_found("Product", sold.package))
+
+
+def test_who_sees_a_resource_is_the_same_rule_read_the_other_way(engine: Engine, sold: SoldByTheOperator) -> None:
+    """For every resource the rule covers and every partner: the partner reads it exactly
+    when it is among the resource's viewers (those its events go to)."""
+    from bssrules.services.ports import Principal
+    from bssrules.store import UnitOfWork
+
+    sold.api.ok("POST", PARTNER, sold.admin, {"id": "ana", "name": "Ana", "party": {"id": "driver-1"},
+                                              "apiBundle": {"api": [{"name": "TMF678"}]}})
+    partners = ("admin", "car-maker", "other", "ana")
+    kinds = ("product", "billingAccount", "customerBill", "appliedCustomerBillingRate", "individual", "organization")
+    checked = 0
+    with UnitOfWork(engine) as everyone:
+        rows = [(kind, r) for kind in kinds for r in sorted(everyone.resources.ids((kind,)))]
+        viewers = {(kind, r): set(everyone.resources.viewers(kind, r)) for kind, r in rows}
+    for partner in partners:
+        with UnitOfWork(engine, Principal(partner, "partner")) as uow:
+            for kind, r in rows:
+                assert (uow.resources.get(kind, r) is not None) == (partner in viewers[kind, r]), (partner, kind, r)
+                checked += 1
+    assert checked >= 4 * 10
+    # and it says something: each partner is a viewer of something, and not of everything
+    for partner in ("car-maker", "other", "ana"):
+        assert 0 < sum(partner in v for v in viewers.values()) < len(viewers), partner
+
+
+def test_a_bill_event_goes_to_every_partner_that_sees_the_bill(engine: Engine, sold: SoldByTheOperator) -> None:
+    api = sold.api
+    ana = api.ok("POST", PARTNER, sold.admin, {"id": "ana", "name": "Ana", "party": {"id": "driver-1"},
+                                               "apiBundle": {"api": [{"name": "TMF678"}]}})["apiKey"]
+    hubs = {who: api.ok("POST", "/tmf-api/customerBillManagement/v4/hub", key,
+                        {"callback": f"http://{who}.example/bills"})["id"]
+            for who, key in (("ana", ana), ("car-maker", sold.maker), ("other", sold.other))}
+    following = (sold.start + dt.timedelta(days=40)).strftime("%Y-%m")
+    run = api.ok("POST", BILL_RUN, sold.admin, {"period": following})
+    bills = {f"ba-car-maker-{following}-EUR", f"ba-driver-{following}-EUR"}
+    assert bills <= set(run["billsMade"]), run
+    heard = {}
+    for who, hub in hubs.items():
+        deliveries = api.ok("GET", "/tmf-api/partnerManagement/v4/delivery", sold.admin, params={"hub": hub})
+        events = {d["event"] for d in deliveries}
+        heard[who] = sorted(e["event"]["customerBill"]["id"] for e in _events(engine, events))
+    assert heard == {"ana": [f"ba-driver-{following}-EUR"], "car-maker": [f"ba-car-maker-{following}-EUR"],
+                     "other": []}
+
+
+def _events(engine: Engine, ids: set[str]) -> list[dict[str, Any]]:
+    """The documents of these events, as the outbox keeps them."""
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, document FROM event")).fetchall()
+    return [json.loads(document) for id, document in rows if id in ids]
