@@ -70,6 +70,9 @@ def test_a_patch_changes_only_what_it_names_and_null_removes_the_description(api
     ({"apiBundle": {"api": [{"name": "TMF621", "operations": ["subscrbe"]}]}}, 400, "unknown operation 'subscrbe'"),
     ({"name": ""}, 400, "name is required"),
     ({"channel": "garage-shop"}, 400, "channel is a list"),
+    ({"party": {"id": "nobody"}}, 422, "party.id: no individual or organization 'nobody'"),
+    ({"party": "nobody"}, 400, "party is {id, @referredType}"),
+    ({"party": {"id": "nobody", "role": "owner"}}, 400, "party is {id, @referredType}"),
 ])
 def test_a_wrong_patch_is_refused_and_changes_nothing(api: Api, body: dict[str, Any], status: int, message: str) -> None:
     api.partner("garage", [{"name": "TMF620"}])
@@ -105,3 +108,17 @@ def test_registering_a_hub_needs_subscribe_not_create(api: Api) -> None:
     # removing the hub is subscribe too
     assert api.call("DELETE", f"{TICKET_HUB}/{registered.json()['id']}", writer).status_code == 403
     assert api.call("DELETE", f"{TICKET_HUB}/{registered.json()['id']}", listener).status_code == 204
+
+
+def test_a_partner_acts_for_a_party_from_a_patch_until_a_null(api: Api) -> None:
+    api.ok("POST", "/tmf-api/party/v4/organization", api.admin_key, {"id": "garage-org", "name": "Garage",
+                                                                      "tradingName": "Garage"})
+    api.partner("garage", [{"name": "TMF678"}])
+    acting = _patch(api, "garage", {"party": {"id": "garage-org"}})
+    assert acting.status_code == 200, acting.text
+    assert acting.json()["party"] == {"id": "garage-org", "@referredType": "Organization"}
+    wrong = _patch(api, "garage", {"party": {"id": "garage-org", "@referredType": "Individual"}})
+    assert (wrong.status_code, wrong.json()["message"]) == (400, "party.@referredType: 'garage-org' is an Organization")
+    assert api.ok("GET", f"{PARTNER}/garage", api.admin_key)["party"]["id"] == "garage-org"
+    assert "party" not in _patch(api, "garage", {"party": None}).json()
+    assert "party" not in api.ok("GET", f"{PARTNER}/garage", api.admin_key)
