@@ -270,8 +270,8 @@ def _rate_progress(enabled: bool) -> tuple[Optional["Progress"], AbstractContext
 
 def _compile_notice(ahead: bool = False) -> None:
     """Said once, when numba starts compiling the kernels (never when they come from its cache)."""
-    err.print("[yellow]compiling the rating kernels[/] (once after an install or an upgrade: about a minute on a "
-              "2-core machine" + ("" if ahead else "; `bssrules rate --warm-up` does it ahead of time") + ") …",
+    err.print("[yellow]compiling the rating kernels[/] (once after an install or an upgrade: about 25 s of "
+              "CPU, a minute or more on a busy machine" + ("" if ahead else "; `bssrules rate --warm-up` does it ahead of time") + ") …",
               soft_wrap=True)
 
 
