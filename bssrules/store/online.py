@@ -21,12 +21,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Sequence
 
+import simplejson
 from sqlalchemy import Connection, and_, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
+from bssrules import jsontext
 from bssrules.services.records import (
-    ContextMoved, HotState, KeyTaken, StoredAccumulator, UsageWrite, scaled,
+    ContextMoved, HotState, KeyTaken, StoredAccumulator, StoredBucket, StoredUsage, UsageWrite, scaled, unscaled,
 )
 from bssrules.store.charges import to_minor
 from bssrules.store.hot_rows import accumulator_of, accumulator_values, bucket_of, usage_of, usage_values, utc
@@ -34,71 +36,48 @@ from bssrules.store.tables import (
     accumulator, bucket, counter, rated_charge, resource_attribute, subscription, usage_record,
 )
 
-_LOCK = "SELECT id, revision FROM subscription WHERE id = ANY(%(subs)s::text[]) ORDER BY id FOR UPDATE"
-_USAGES = ("SELECT subscription, id, status, created, partner_id, document FROM usage_record "
-           "WHERE id = ANY(%(ids)s::text[])")
-_BUCKETS = "SELECT * FROM bucket WHERE subscription = ANY(%(subs)s::text[]) AND status = 'active'"
-_ACCUMULATORS = ("SELECT a.* FROM accumulator a JOIN unnest(%(a_sub)s::text[], %(a_acc)s::text[], "
-                 "%(a_period)s::text[]) AS x(sub, acc, period) "
-                 "ON a.subscription = x.sub AND a.accumulator = x.acc AND a.period = x.period")
-_CATALOG = "SELECT value FROM counter WHERE name = 'catalog_revision'"
-_GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
+# round trip 1 and 2 on PostgreSQL: two functions (migration 0008) taking arrays, or one JSON text
+_READ = ("SELECT bssrules_online_read(%(subs)s::text[], %(ids)s::text[], %(a_sub)s::text[], %(a_acc)s::text[], "
+         "%(a_period)s::text[])")
+_SAVE = "SELECT bssrules_online_save(%(p)s::text)"
+_MOVED = "BSMOV"  # the SQLSTATE bssrules_online_save raises: a revision, balance or total not as read
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
-_SAVE = """
-WITH ok AS (SELECT
-    (SELECT count(*) FROM subscription s
-       JOIN unnest(%(r_sub)s::text[], %(r_rev)s::bigint[]) AS x(id, rev) ON s.id = x.id AND s.revision = x.rev)
-      = cardinality(%(r_sub)s::text[])
-    AND (SELECT count(*) FROM bucket b
-       JOIN unnest(%(b_sub)s::text[], %(b_id)s::text[], %(b_old)s::bigint[], %(b_old_scale)s::smallint[])
-         AS x(sub, id, old, old_scale)
-       ON b.subscription = x.sub AND b.id = x.id AND b.remaining = x.old AND b.scale = x.old_scale)
-      = cardinality(%(b_id)s::text[])
-    AND (SELECT count(*) FROM accumulator a
-       JOIN unnest(%(a_sub)s::text[], %(a_acc)s::text[], %(a_period)s::text[], %(a_old_volume)s::bigint[],
-                   %(a_old_volume_scale)s::smallint[], %(a_old_amount)s::bigint[], %(a_old_amount_scale)s::smallint[])
-         AS x(sub, acc, period, v, vs, am, ams)
-       ON a.subscription = x.sub AND a.accumulator = x.acc AND a.period = x.period
-      WHERE (x.v IS NULL) OR NOT (a.volume = x.v AND a.volume_scale = x.vs AND a.amount = x.am
-                                  AND a.amount_scale = x.ams)) = 0
-    AND (SELECT count(*) FROM unnest(%(a_old_volume)s::bigint[]) AS x(v) WHERE x.v IS NOT NULL)
-      = (SELECT count(*) FROM accumulator a
-           JOIN unnest(%(a_sub)s::text[], %(a_acc)s::text[], %(a_period)s::text[], %(a_old_volume)s::bigint[])
-             AS x(sub, acc, period, v)
-           ON a.subscription = x.sub AND a.accumulator = x.acc AND a.period = x.period AND x.v IS NOT NULL)
-    AS ok),
-b AS (UPDATE bucket SET remaining = x.new, scale = x.new_scale, version = bucket.version + 1,
-             last_update = %(now)s::timestamptz
-      FROM unnest(%(b_sub)s::text[], %(b_id)s::text[], %(b_new)s::bigint[], %(b_new_scale)s::smallint[])
-        AS x(sub, id, new, new_scale)
-      WHERE bucket.subscription = x.sub AND bucket.id = x.id AND (SELECT ok FROM ok) RETURNING 1),
-a AS (INSERT INTO accumulator (subscription, accumulator, period, volume, volume_scale, amount, amount_scale,
-                               reached, created, last_update, partner_id)
-      SELECT x.sub, x.acc, x.period, x.v, x.vs, x.am, x.ams, x.reached, %(now)s::timestamptz,
-             %(now)s::timestamptz, x.partner
-      FROM unnest(%(a_sub)s::text[], %(a_acc)s::text[], %(a_period)s::text[], %(a_volume)s::bigint[],
-                  %(a_volume_scale)s::smallint[], %(a_amount)s::bigint[], %(a_amount_scale)s::smallint[],
-                  %(a_reached)s::text[], %(a_partner)s::text[])
-        AS x(sub, acc, period, v, vs, am, ams, reached, partner)
-      WHERE (SELECT ok FROM ok)
-      ON CONFLICT (subscription, accumulator, period) DO UPDATE SET
-        volume = excluded.volume, volume_scale = excluded.volume_scale, amount = excluded.amount,
-        amount_scale = excluded.amount_scale, reached = excluded.reached, last_update = excluded.last_update
-      RETURNING 1),
-u AS (INSERT INTO usage_record (subscription, id, status, created, partner_id, document)
-      SELECT x.sub, x.id, x.status, %(now)s::timestamptz, x.partner, x.document
-      FROM unnest(%(u_sub)s::text[], %(u_id)s::text[], %(u_status)s::text[], %(u_partner)s::text[],
-                  %(u_document)s::text[]) AS x(sub, id, status, partner, document)
-      WHERE (SELECT ok FROM ok) RETURNING 1),
-c AS (INSERT INTO rated_charge (subscriber, usage_id, part, billing_account, payer_role, service, offering, start,
-                                amount_minor, currency, volume, volume_scale, unit)
-      SELECT * FROM unnest(%(c_sub)s::text[], %(c_usage)s::text[], %(c_part)s::integer[], %(c_account)s::text[],
-                           %(c_role)s::text[], %(c_service)s::text[], %(c_offering)s::text[],
-                           %(c_start)s::timestamptz[], %(c_amount)s::bigint[], %(c_currency)s::text[],
-                           %(c_volume)s::bigint[], %(c_volume_scale)s::smallint[], %(c_unit)s::text[])
-      WHERE (SELECT ok FROM ok) RETURNING 1)
-SELECT (SELECT ok FROM ok), (SELECT count(*) FROM u)
-"""
+
+def _instant(micros: int) -> dt.datetime:
+    """An instant the read function gives as microseconds since the epoch (exact, UTC)."""
+    return _EPOCH + dt.timedelta(microseconds=micros)
+
+
+def _maybe_instant(micros: int | None) -> dt.datetime | None:
+    return None if micros is None else _instant(micros)
+
+
+def _save_document(p: dict[str, Any]) -> str:
+    """The write as the JSON text ``bssrules_online_save`` takes: rows as arrays, the usage
+    documents and the thresholds reached embedded as the JSON text stored."""
+    def iso(value: Any) -> Any:
+        return value.isoformat() if isinstance(value, dt.datetime) else value
+
+    document = {
+        "now": iso(p["now"]),
+        "r": [list(row) for row in zip(p["r_sub"], p["r_rev"])],
+        "b": [list(row) for row in zip(p["b_sub"], p["b_id"], p["b_old"], p["b_old_scale"], p["b_new"],
+                                       p["b_new_scale"])],
+        "a": [[sub, acc, period, v, vs, am, ams, simplejson.RawJSON(reached), partner, ov, ovs, oam, oams]
+              for sub, acc, period, v, vs, am, ams, reached, partner, ov, ovs, oam, oams in zip(
+                  p["a_sub"], p["a_acc"], p["a_period"], p["a_volume"], p["a_volume_scale"], p["a_amount"],
+                  p["a_amount_scale"], p["a_reached"], p["a_partner"], p["a_old_volume"], p["a_old_volume_scale"],
+                  p["a_old_amount"], p["a_old_amount_scale"])],
+        "u": [[sub, usage_id, status, partner, simplejson.RawJSON(text)] for sub, usage_id, status, partner, text
+              in zip(p["u_sub"], p["u_id"], p["u_status"], p["u_partner"], p["u_document"])],
+        "c": [[sub, usage_id, part, account, role, service, offering, iso(start), amount, currency, volume, scale, unit]
+              for sub, usage_id, part, account, role, service, offering, start, amount, currency, volume, scale, unit
+              in zip(p["c_sub"], p["c_usage"], p["c_part"], p["c_account"], p["c_role"], p["c_service"],
+                     p["c_offering"], p["c_start"], p["c_amount"], p["c_currency"], p["c_volume"],
+                     p["c_volume_scale"], p["c_unit"])],
+    }
+    return simplejson.dumps(document, ensure_ascii=False)
 
 
 def _save_parameters(writes: Sequence[UsageWrite], now: dt.datetime) -> dict[str, Any]:
@@ -176,25 +155,24 @@ class OnlineRepository:
         return self._read_sqlite(list(usage_ids), subs, keys)
 
     def _read_postgres(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]]) -> HotState:
-        from psycopg.rows import namedtuple_row
-
         raw = self.connection.connection.driver_connection
         assert raw is not None
         params = {"subs": subs, "ids": usage_ids, "a_sub": [k[0] for k in keys], "a_acc": [k[1] for k in keys],
                   "a_period": [k[2] for k in keys]}
-        with raw.pipeline():
-            # The statements' text never varies, so the plan made once is right for all: a custom
-            # plan per run of the write (as PostgreSQL may keep choosing) costs more than its run.
-            raw.execute(_GENERIC_PLANS)
-            statements = (_LOCK, _USAGES, _BUCKETS, _CATALOG) + ((_ACCUMULATORS,) if keys else ())
-            cursors = [raw.cursor(row_factory=namedtuple_row) for _ in statements]
-            for cursor, statement in zip(cursors, statements):
-                cursor.execute(statement, params, binary=True)
-        locked, usages, buckets, catalog, *rest = (c.fetchall() for c in cursors)
-        totals = rest[0] if rest else []
-        return HotState({u.id: usage_of(u) for u in usages}, {r.id: int(r.revision) for r in locked},
-                        int(catalog[0].value) if catalog else 0, tuple(bucket_of(b) for b in buckets),
-                        tuple(accumulator_of(a) for a in totals))
+        with raw.pipeline():  # BEGIN rides with the call: one round trip
+            cursor = raw.cursor()
+            cursor.execute(_READ, params, binary=True)
+        found = cursor.fetchone()
+        assert found is not None
+        locked, usages, buckets, totals, catalog = jsontext.loads(found[0])
+        return HotState(
+            {u[1]: StoredUsage(u[1], u[0], u[2], _instant(u[3]), u[4], u[5]) for u in usages},
+            {r[0]: int(r[1]) for r in locked}, int(catalog),
+            tuple(StoredBucket(b[1], b[0], b[2], unscaled(b[3], b[4]), None if b[5] is None else unscaled(b[5], b[6]),
+                               b[7], b[8], _maybe_instant(b[9]), _maybe_instant(b[10]), b[11], b[12], _instant(b[13]),
+                               _instant(b[14]), b[15], b[16]) for b in buckets),
+            tuple(StoredAccumulator(a[0], a[1], a[2], unscaled(a[3], a[4]), unscaled(a[5], a[6]), tuple(a[7]), a[8])
+                  for a in totals))
 
     def _read_sqlite(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]]) -> HotState:
         execute = self.connection.execute
@@ -232,20 +210,21 @@ class OnlineRepository:
 
         raw = self.connection.connection.driver_connection
         assert raw is not None
+        ok = False
         try:
-            with raw.pipeline():
+            with raw.pipeline():  # the write and the COMMIT: one round trip
                 cursor = raw.cursor()
-                # binary parameters: arrays of documents go out as they are (the text format
-                # would escape every character of every document)
-                cursor.execute(_SAVE, _save_parameters(writes, now), binary=True)
-                ok = cursor.fetchone()
-                if ok is not None and ok[0] and commit:
+                cursor.execute(_SAVE, {"p": _save_document(_save_parameters(writes, now))})
+                if commit:
                     raw.commit()
+            ok = True
         except psycopg.errors.UniqueViolation:
             raise KeyTaken("a usage with this id was stored meanwhile") from None
-        if ok is None or not ok[0]:
-            raise ContextMoved("the subscription's context, a balance or a total moved since it was read")
-        if commit:  # the transaction SQLAlchemy began is over: let it know, at no cost (psycopg is idle)
+        except psycopg.Error as exc:
+            if exc.sqlstate == _MOVED:
+                raise ContextMoved("the subscription's context, a balance or a total moved since it was read") from None
+            raise
+        if ok and commit:  # the transaction SQLAlchemy began is over: let it know, at no cost (psycopg is idle)
             self.connection.commit()
 
     def _save_sqlite(self, writes: Sequence[UsageWrite], now: dt.datetime) -> None:
