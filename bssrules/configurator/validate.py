@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import AbstractSet, Any, Iterable
+from types import MappingProxyType
+from typing import AbstractSet, Any, Iterable, Mapping
 
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.model import Characteristic, ProductOffering, show_value, value_matches_type
@@ -18,7 +19,8 @@ from bssrules.configurator.model import Basket, BasketItem, Path
 from bssrules.errors import did_you_mean, format_path
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet
-from bssrules.rules.decisions import decide_many
+from bssrules.rules.decisions import decide_values, fact_values
+from bssrules.rules.facts import typed_facts
 
 SELLABLE_STATUSES = ("Active", "Launched")
 EFFECTIVE_STATUSES = ("active", "pendingTerminate", "suspended")  # the product exists and is in force
@@ -62,25 +64,45 @@ def _now(basket: Basket) -> dt.datetime:
     return basket.as_of or dt.datetime.now(dt.timezone.utc)
 
 
+class _Context:
+    """What the checks of one validation share, worked out once: the date, the items, and
+    the party's facts typed (for every rule set of every kind)."""
+
+    def __init__(self, basket: Basket, catalog: Catalog):
+        self.basket, self.catalog = basket, catalog
+        self.now = _now(basket)
+        self.items = basket.all_items()
+        self.offerings = catalog.offerings
+        self._party: dict[str, Any] | None = None
+
+    def party_values(self) -> dict[str, Any]:
+        """The party's typed facts with ``now`` (:func:`party_facts`, read once)."""
+        if self._party is None:
+            self._party = fact_values(party_facts(self.basket, self.catalog), self.now)
+        return self._party
+
+
 def validate_basket(basket: Basket, catalog: Catalog, rules: RuleBook | None = None,
                     explain: bool = True) -> ValidationResult:
     """Every violation of a basket against the catalog and the rules in force at its date."""
     violations: list[Violation] = []
-    items = basket.all_items()
-    for path, item, parent in items:
-        offering = catalog.offerings.get(item.offering)
+    context = _Context(basket, catalog)
+    offerings = context.offerings
+    extended = _extended_by(basket, catalog, context.items)
+    for path, item, parent in context.items:
+        offering = offerings.get(item.offering)
         if offering is None:
             violations.append(Violation("unknownOffering", f"unknown offering '{item.offering}'"
-                                        + _hint(item.offering, catalog.offerings), path + ("offering",)))
+                                        + _hint(item.offering, offerings), path + ("offering",)))
             continue
-        violations += _offering_violations(basket, path, item, parent, offering, _extended_by(basket, catalog))
+        violations += _offering_violations(basket, path, item, parent, offering, extended, context.now)
         violations += _bundle_violations(catalog, path, item, offering)
         violations += _characteristic_violations(catalog, path, item, offering)
-    violations += _relationship_violations(basket, catalog)
+    violations += _relationship_violations(basket, catalog, context.items)
     if rules is not None:
-        violations += _eligibility_violations(basket, catalog, rules, explain)
-        violations += _compatibility_violations(basket, catalog, rules, explain)
-        violations += _split_billing_violations(basket, catalog, rules, explain)
+        violations += _eligibility_violations(context, rules, explain)
+        violations += _compatibility_violations(context, rules, explain)
+        violations += _split_billing_violations(context, rules, explain)
     return ValidationResult(not violations, violations)
 
 
@@ -89,13 +111,15 @@ def _hint(word: str, known: Iterable[str]) -> str:
     return f" (did you mean '{suggestion}'?)" if suggestion else ""
 
 
-def _extended_by(basket: Basket, catalog: Catalog) -> set[str]:
+def _extended_by(basket: Basket, catalog: Catalog, items: list[tuple[Path, BasketItem, BasketItem | None]] | None = None
+                 ) -> set[str]:
     """Offerings that another item of the basket takes as an option or add-on (in force):
     those may be sold beside it even when they are not sellable on their own."""
     now = _now(basket)
     extended = set()
-    for _, item, _ in basket.all_items():
-        offering = catalog.offerings.get(item.offering)
+    offerings = catalog.offerings
+    for _, item, _ in items if items is not None else basket.all_items():
+        offering = offerings.get(item.offering)
         for relationship in offering.relationships if offering else []:
             if relationship.type in ("option", "addOn") and relationship.valid_for.contains(now):
                 extended.add(relationship.offering)
@@ -103,9 +127,10 @@ def _extended_by(basket: Basket, catalog: Catalog) -> set[str]:
 
 
 def _offering_violations(basket: Basket, path: Path, item: BasketItem, parent: BasketItem | None,
-                         offering: ProductOffering, extended: AbstractSet[str] = frozenset()) -> list[Violation]:
+                         offering: ProductOffering, extended: AbstractSet[str] = frozenset(),
+                         now: dt.datetime | None = None) -> list[Violation]:
     found = []
-    now = _now(basket)
+    now = now or _now(basket)
     if offering.lifecycle_status not in SELLABLE_STATUSES:
         found.append(Violation("notSellable", f"offering '{offering.id}' is {offering.lifecycle_status}",
                                path + ("offering",)))
@@ -212,14 +237,17 @@ def _effective_inventory(basket: Basket) -> list[tuple[int, Any]]:
     return [(i, p) for i, p in enumerate(basket.inventory) if p.status in EFFECTIVE_STATUSES]
 
 
-def _relationship_violations(basket: Basket, catalog: Catalog) -> list[Violation]:
+def _relationship_violations(basket: Basket, catalog: Catalog,
+                             items: list[tuple[Path, BasketItem, BasketItem | None]] | None = None) -> list[Violation]:
     found = []
-    in_basket = _present_offerings(basket)
+    items = items if items is not None else basket.all_items()
+    in_basket = {item.offering for _, item, _ in items}
     owned = {p.offering for _, p in _effective_inventory(basket)}
     now = _now(basket)
-    for path, item, _ in basket.all_items():
-        offering = catalog.offerings.get(item.offering)
-        if offering is None:
+    offerings = catalog.offerings
+    for path, item, _ in items:
+        offering = offerings.get(item.offering)
+        if offering is None or not offering.relationships:
             continue
         for relationship in offering.relationships:
             if not relationship.valid_for.contains(now):
@@ -266,21 +294,40 @@ def party_facts(basket: Basket, catalog: Catalog) -> dict[str, Any]:
     return facts
 
 
-def _eligibility_violations(basket: Basket, catalog: Catalog, rules: RuleBook, explain: bool) -> list[Violation]:
-    now = _now(basket)
-    rule_sets = _rule_sets(rules, "eligibility", now)
+# Typed facts of an offering, kept with the offering they were made from (catalog entities
+# are frozen: the same object always gives the same facts; a new revision brings new objects).
+_OFFERING_VALUES: dict[str, tuple[ProductOffering, Mapping[str, Any]]] = {}
+_OFFERING_VALUES_MAX = 200_000
+
+
+def offering_values(offering: ProductOffering) -> Mapping[str, Any]:
+    """The typed ``offering.*`` facts eligibility rules see (computed once per offering)."""
+    cached = _OFFERING_VALUES.get(offering.id)
+    if cached is not None and cached[0] is offering:
+        return cached[1]
+    values = typed_facts({"offering": {"id": offering.id, "partnerEligible": offering.partner_eligible,
+                                       "categories": offering.categories, "channels": offering.channels,
+                                       "lifecycleStatus": offering.lifecycle_status,
+                                       **({"productSpecification": offering.product_specification}
+                                          if offering.product_specification else {})}})
+    if len(_OFFERING_VALUES) >= _OFFERING_VALUES_MAX:
+        _OFFERING_VALUES.clear()
+    shown = MappingProxyType(values)  # shared by every validation: read-only
+    _OFFERING_VALUES[offering.id] = (offering, shown)
+    return shown
+
+
+def _eligibility_violations(context: _Context, rules: RuleBook, explain: bool) -> list[Violation]:
+    rule_sets = _rule_sets(rules, "eligibility", context.now)
     if not rule_sets:
         return []
-    base = party_facts(basket, catalog)
-    targets = [(path, catalog.offerings[item.offering]) for path, item, _ in basket.all_items()
-               if item.offering in catalog.offerings]
-    facts = [{**base, "offering": {"id": o.id, "partnerEligible": o.partner_eligible, "categories": o.categories,
-                                   "channels": o.channels, "lifecycleStatus": o.lifecycle_status,
-                                   **({"productSpecification": o.product_specification}
-                                      if o.product_specification else {})}} for _, o in targets]
+    offerings = context.offerings
+    targets = [(path, offerings[item.offering]) for path, item, _ in context.items if item.offering in offerings]
+    shared = context.party_values()
+    facts = [offering_values(o) for _, o in targets]
     found = []
     for compiled in rule_sets:
-        decisions = decide_many(compiled, facts, now, with_trace=explain, trace_fired_only=True)
+        decisions = decide_values(compiled, facts, shared, with_trace=explain, trace_fired_only=True)
         for (path, offering), decision in zip(targets, decisions):
             for reason in decision.outcome["reasons"]:
                 trace = [t.to_dict() for t in decision.trace if t.rule == reason["rule"]] if explain else None
@@ -298,16 +345,16 @@ def _resources_of(catalog: Catalog, offering_id: str, chosen: list[str]) -> set[
     return set(spec.resource_specifications if spec else []) | set(chosen)
 
 
-def _compatibility_violations(basket: Basket, catalog: Catalog, rules: RuleBook, explain: bool) -> list[Violation]:
-    now = _now(basket)
-    rule_sets = _rule_sets(rules, "compatibility", now)
+def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool) -> list[Violation]:
+    basket, catalog = context.basket, context.catalog
+    rule_sets = _rule_sets(rules, "compatibility", context.now)
     if not rule_sets:
         return []
     # Who contributes what: the first basket item (or inventory product) that brings an id.
     origin: dict[tuple[str, str], Path] = {}
     present: dict[str, set[str]] = {"productOfferings": set(), "productSpecifications": set(),
                                     "resourceSpecifications": set()}
-    sources = [(path, item.offering, item.resources) for path, item, _ in basket.all_items()]
+    sources = [(path, item.offering, item.resources) for path, item, _ in context.items]
     sources += [(("inventory", i), p.offering, p.resources) for i, p in _effective_inventory(basket)]
     for path, offering_id, chosen in sources:
         offering = catalog.offerings.get(offering_id)
@@ -319,10 +366,11 @@ def _compatibility_violations(basket: Basket, catalog: Catalog, rules: RuleBook,
             origin.setdefault((kind, id), path)
             present[{"productOffering": "productOfferings", "productSpecification": "productSpecifications",
                      "resourceSpecification": "resourceSpecifications"}[kind]].add(id)
-    facts = {**party_facts(basket, catalog), "present": {k: sorted(v) for k, v in present.items()}}
+    facts = typed_facts({"present": {k: sorted(v) for k, v in present.items()}})
+    shared = context.party_values()
     found = []
     for compiled in rule_sets:
-        decision = decide_many(compiled, [facts], now, with_trace=explain, trace_fired_only=True)[0]
+        decision = decide_values(compiled, [facts], shared, with_trace=explain, trace_fired_only=True)[0]
         rules_by_id = compiled.by_key()
         for violation in decision.outcome["violations"]:
             rule = rules_by_id[violation["rule"]].source
@@ -336,27 +384,29 @@ def _compatibility_violations(basket: Basket, catalog: Catalog, rules: RuleBook,
     return found
 
 
-def _split_billing_violations(basket: Basket, catalog: Catalog, rules: RuleBook, explain: bool) -> list[Violation]:
-    now = _now(basket)
+def _split_billing_violations(context: _Context, rules: RuleBook, explain: bool) -> list[Violation]:
+    basket, catalog, now = context.basket, context.catalog, context.now
     rule_sets = _rule_sets(rules, "splitBilling", now)
     if not rule_sets:
         return []
-    base = party_facts(basket, catalog)
     charges = []  # every charge of the basket, decided together per rule set
-    for path, item, _ in basket.all_items():
-        offering = catalog.offerings.get(item.offering)
+    prices = catalog.prices
+    for path, item, _ in context.items:
+        offering = context.offerings.get(item.offering)
         if offering is None:
             continue
         for price_id in offering.prices:
-            price = catalog.prices.get(price_id)
+            price = prices.get(price_id)
             if price is not None and price.valid_for.contains(now):
                 charges.append((path, offering, price))
+    shared = context.party_values()
+    facts = [typed_facts({"charge": {"type": CHARGE_TYPES[price.price_type], "offering": offering.id,
+                                     "currency": price.currency, "amount": price.amount}})
+             for _, offering, price in charges]
     found = []
     for compiled in rule_sets:
-        facts = [{**base, "charge": {"type": CHARGE_TYPES[price.price_type], "offering": offering.id,
-                                     "currency": price.currency, "amount": price.amount}}
-                 for _, offering, price in charges]
-        for (path, offering, price), decision in zip(charges, decide_many(compiled, facts, now, with_trace=False)):
+        for (path, offering, price), decision in zip(charges, decide_values(compiled, facts, shared,
+                                                                            with_trace=False)):
             payer = decision.outcome["payer"]
             if payer is None:
                 found.append(Violation("noPayer", f"no split billing rule names a payer for the "

@@ -90,7 +90,20 @@ def decide_many(compiled: CompiledRuleSet, facts: Sequence[Facts], as_of: dt.dat
     return [_decision(compiled, v, fired, with_trace, trace_fired_only) for v, fired in zip(values, fired_sets)]
 
 
-def _decision(compiled: CompiledRuleSet, values: dict[str, Any], fired: set[str], with_trace: bool,
+def decide_values(compiled: CompiledRuleSet, values: Sequence[Mapping[str, Any]], shared: Mapping[str, Any],
+                  with_trace: bool = True, trace_fired_only: bool = False) -> list[Decision]:
+    """:func:`decide_many` for typed values (as :func:`fact_values` makes them) that share
+    a part: fact set ``i`` is ``{**shared, **values[i]}``. A basket's party, channel,
+    inventory and date are typed once and sent to the engine once per rule set, whatever
+    the number of its items or charges."""
+    fired_sets = compiled.engine.matching_many(values, shared)
+    # The outcome reads values only for SLA (the metric's value); explanations read them all.
+    whole = with_trace or compiled.kind == "sla"
+    return [_decision(compiled, {**shared, **own} if whole else own, fired, with_trace, trace_fired_only)
+            for own, fired in zip(values, fired_sets)]
+
+
+def _decision(compiled: CompiledRuleSet, values: Mapping[str, Any], fired: set[str], with_trace: bool,
               trace_fired_only: bool = False) -> Decision:
     fired_in_order = sorted(fired, key=compiled.position)
     rules = compiled.by_key()
