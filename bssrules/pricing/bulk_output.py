@@ -33,35 +33,48 @@ class _Assembling(_ChunkBase):
     def _charges(self, billed: NDArray[np.bool_], payable: NDArray[np.int64], minor: NDArray[np.int64]) -> pl.Series:
         """The billed part of each record per payer (largest remainder, ties to the earliest
         part, as ``money.allocate``), as the ``charges`` list column."""
-        subs = self.subs
+        subs, n_subs = self.subs, self.n_subs
         n = self.frame.height
-        rows_parts, amount_parts = [], []
-        role_parts: list[pl.Series] = []
-        account_parts: list[pl.Series] = []
+        # each record's parts go at offsets[record] + j, j in its plan's order: no sort
+        counts = np.zeros(n, np.int64)
         default_rows = np.nonzero(billed & (self.plan == SUBSCRIBER_DEFAULT))[0]
-        rows_parts.append(default_rows)
-        role_parts.append(subs["default_role"].gather(self.sub[default_rows]))
-        account_parts.append(subs["default_account"].gather(self.sub[default_rows]))
-        amount_parts.append(payable[default_rows])
+        counts[default_rows] = 1
+        plan_rows = []
         for p, payer_plan in enumerate(self.tables.split.plans):
             rows = np.nonzero(billed & (self.plan == p))[0]
+            plan_rows.append(rows)
+            counts[rows] = len(payer_plan.parts)
+        offsets = np.cumsum(counts) - counts
+        total = int(counts.sum())
+        # strings by index, gathered once: roles from the subscribers' default roles then the plans'
+        # roles; accounts from the default accounts then one column of accounts per role
+        plan_roles = sorted(self.role_index, key=self.role_index.get)
+        roles = pl.concat([subs["default_role"], pl.Series(plan_roles, dtype=pl.Utf8)])
+        accounts = pl.concat([subs["default_account"]] + [subs[f"account_{i}"] for i in range(len(plan_roles))])
+        record = np.empty(total, np.int64)
+        role_at = np.empty(total, np.int64)
+        account_at = np.empty(total, np.int64)
+        minor_units = np.empty(total, np.int64)
+        at = offsets[default_rows]
+        record[at], role_at[at], account_at[at] = default_rows, self.sub[default_rows], self.sub[default_rows]
+        minor_units[at] = payable[default_rows]
+        for p, payer_plan in enumerate(self.tables.split.plans):
+            rows = plan_rows[p]
             if rows.shape[0] == 0:
                 continue
             shares = _allocate(payable[rows], [w for _, w in payer_plan.parts])
             for j, (role, _) in enumerate(payer_plan.parts):
-                rows_parts.append(rows)
-                role_parts.append(pl.Series([role]).gather(np.zeros(rows.shape[0], np.int64)))
-                account_parts.append(subs[f"account_{self.role_index[role]}"].gather(self.sub[rows]))
-                amount_parts.append(shares[:, j])
-        rows = np.concatenate(rows_parts)
-        order = np.argsort(rows, kind="stable")  # parts stay in plan order within a record
-        rows = rows[order]
-        minor_units = np.concatenate(amount_parts).astype(np.int64)[order]
+                at = offsets[rows] + j
+                index = self.role_index[role]
+                record[at], role_at[at] = rows, n_subs + index
+                account_at[at] = (1 + index) * n_subs + self.sub[rows]
+                minor_units[at] = shares[:, j]
+        rows = record
         digits = self.tables.money_digits
         charges = money_schema(digits)["charges"]
         assert isinstance(charges, pl.List) and isinstance(charges.inner, pl.Struct)
-        values = pl.DataFrame({"payer": pl.concat(role_parts).gather(order),
-                               "billing_account": pl.concat(account_parts).gather(order),
+        values = pl.DataFrame({"payer": roles.gather(role_at),
+                               "billing_account": accounts.gather(account_at),
                                "amount": decimal_column("amount", minor_units * _POW10[digits - minor[rows]], digits,
                                                         pl.Decimal(38, digits))})
         return _list_column("charges", n, rows, values, charges.inner)

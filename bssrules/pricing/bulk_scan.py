@@ -47,15 +47,16 @@ class _Scanning(_ChunkBase):
         bucket_sub = mine["rank"].to_numpy()
         self.sub_bucket_ptr = np.searchsorted(bucket_sub, np.arange(self.n_subs + 1)).astype(np.int64)
         self.sub_buckets = np.arange(nb, dtype=np.int64)
-        units = mine["unit"].to_list()
-        self.b_money = np.array([u in ISO_4217 for u in units], dtype=bool)
+        bucket_units = mine["unit"].unique(maintain_order=True).to_list()  # a few distinct ones
+        self.b_money = mine["unit"].is_in(sorted(ISO_4217)).fill_null(False).to_numpy()
         # one code per unit in play (currencies, the rates' units, the buckets', the records'), and
         # how each converts into each other (units.convert)
         unit_codes: dict[str, int] = {}
         record_units = self.frame["unit"].drop_nulls().unique().to_list()
-        for u in self.tables.currencies + self.tables.pers + units + sorted(x for x in record_units if x):
+        for u in self.tables.currencies + self.tables.pers + bucket_units + sorted(x for x in record_units if x):
             unit_codes.setdefault(u, len(unit_codes))
-        self.b_unit = np.array([unit_codes[u] for u in units], dtype=np.int32)
+        self.b_unit = mine["unit"].replace_strict(unit_codes, return_dtype=pl.Int32).to_numpy() if nb \
+            else np.zeros(0, np.int32)
         # "record.unit or rate.per": an empty unit is no unit
         self.unit = self.frame["unit"].replace_strict({u: c for u, c in unit_codes.items() if u}, default=-1,
                                                       return_dtype=pl.Int32).fill_null(-1).to_numpy()
@@ -89,7 +90,7 @@ class _Scanning(_ChunkBase):
         """The decimals of volumes in this chunk's scan: 6, or 12 when conversions in play do
         not come out in decimals (seconds to minutes: ``units.convert`` rounds them to 12) or
         when the values need them — 12 decimals leave int64 for volumes above 9.2 million."""
-        in_play = sorted(set(self.unit[self.unit >= 0]) | set(self.r_per) | set(self.b_unit[~self.b_money]))
+        in_play = np.unique(np.concatenate([self.unit[self.unit >= 0], self.r_per, self.b_unit[~self.b_money]])).tolist()
         denominators = [int(self.conv_den[a, b]) for a in in_play for b in in_play if self.conv_num[a, b]]
         uneven = any(10**12 % d for d in denominators)  # a factor other than 2 and 5: 1/60 of a minute
         subs = self.subs.select(pl.col("id").alias("subscriber"))
@@ -116,8 +117,9 @@ class _Scanning(_ChunkBase):
             rows_parts.append(rows)
             defs_parts.append(offsets[self.chosen[rows]] + j)
         rows, defs = np.concatenate(rows_parts), np.concatenate(defs_parts)
-        order = np.lexsort((defs, rows))
-        rows, defs = rows[order], defs[order]
+        if len(self.acc_flags) > 1:  # one accumulator: its rows are in order already
+            order = np.lexsort((defs, rows))
+            rows, defs = rows[order], defs[order]
         # the period of each pair in its rule set's zone, as a number: yyyymm or yyyymmdd
         period = np.zeros(rows.shape[0], np.int64)
         start = self.frame["start"]
@@ -129,7 +131,7 @@ class _Scanning(_ChunkBase):
                 period[mask] = month if kind == "month" else month * 100 + local.dt.day().to_numpy()
         name_of_def = np.array([tables.names.index(d.name) for d in tables.defs] + [0], dtype=np.int64)
         pair_keys = _accumulator_keys(name_of_def[defs], self.sub[rows], period, self.n_subs)
-        slot_keys, first_pair, acc_slot = np.unique(pair_keys, return_index=True, return_inverse=True)
+        slot_keys, first_pair, acc_slot = _distinct(pair_keys)
         n_slots = slot_keys.shape[0]
         slot_name, slot_sub, slot_period = name_of_def[defs[first_pair]], self.sub[rows[first_pair]], period[first_pair]
         # the totals so far of the slots, and which state rows they replace
@@ -225,6 +227,17 @@ def _groups(keys: Iterable[_K]) -> dict[_K, list[int]]:
     for position, key in enumerate(keys):
         groups[key].append(position)
     return groups
+
+
+def _distinct(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """``np.unique(keys, return_index=True, return_inverse=True)``, without the sort when the
+    keys are in order already (one accumulator: pairs in rating order, periods growing with time)."""
+    if keys.shape[0] == 0 or not (keys[1:] >= keys[:-1]).all():
+        distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return distinct, first, inverse.reshape(-1)
+    new = np.concatenate([[True], keys[1:] != keys[:-1]])
+    first = np.nonzero(new)[0]
+    return keys[first], first, np.cumsum(new) - 1
 
 
 _PERIOD_SPAN = 100_000_000  # yyyymmdd < 10**8

@@ -90,7 +90,8 @@ class _ParquetSink:
     """Frames written one after the other into one Parquet file by polars' streaming engine,
     on a thread of its own: polars encodes its string views directly (pyarrow's writer would
     need them copied into Arrow strings first, a quarter of the time) and splits row groups
-    itself. At most one frame waits, so memory stays bounded."""
+    itself. A frame is handed over when the engine asks for it (no frame waits in between, so
+    memory stays bounded: the caller's own queue is the buffer)."""
 
     def __init__(self, path: Path, schema: pl.Schema):
         self.queue: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=1)
@@ -102,7 +103,9 @@ class _ParquetSink:
     def _frames(self, with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None,
                 batch_size: int | None) -> Iterator[pl.DataFrame]:
         while (frame := self.queue.get()) is not None:
+            self.queue.task_done()  # taken: put() returns
             yield frame if with_columns is None else frame.select(with_columns)
+        self.queue.task_done()
 
     def _run(self, path: Path, schema: pl.Schema) -> None:
         try:
@@ -116,10 +119,17 @@ class _ParquetSink:
                 raise self.failure
             try:
                 self.queue.put(item, timeout=0.2)
-                return
+                break
             except queue.Full:
                 if not self.thread.is_alive():
                     raise self.failure or RuntimeError("the Parquet writer stopped") from None
+        while self.queue.unfinished_tasks:  # until the engine takes it (queue.join, minding a failure)
+            if not self.thread.is_alive():
+                if self.failure is not None:
+                    raise self.failure
+                return  # it finished: close() joined it
+            with self.queue.all_tasks_done:
+                self.queue.all_tasks_done.wait(timeout=0.2)
 
     def put(self, frame: pl.DataFrame) -> None:
         self._hand_over(frame)

@@ -304,3 +304,47 @@ def test_the_rate_command_refuses_a_broken_project(tmp_path: Path) -> None:
                                       "--output", str(tmp_path / "rated.parquet")])
     assert result.exit_code == 1
     assert "error" in result.output
+
+
+def test_parquet_amounts_have_the_decimals_of_the_currency_as_the_api_writes_them(tmp_path: Path,
+                                                                                   project: Path) -> None:
+    write_usage(tmp_path / "usage.csv", usage_rows())
+    write_subscribers(tmp_path / "subscribers.csv")
+    rate_file(load_project(project).rules, tmp_path / "usage.csv", tmp_path / "subscribers.csv",
+              tmp_path / "rated.parquet")
+    rated = pl.read_parquet(tmp_path / "rated.parquet")
+    assert rated.schema["amount"] == pl.Decimal(18, 2) and rated.schema["prepaid"] == pl.Decimal(18, 2)
+    assert rated.schema["charges"] == pl.List(pl.Struct({"payer": pl.Utf8, "billing_account": pl.Utf8,
+                                                         "amount": pl.Decimal(18, 2)}))
+    # 0.75 GB at night (23:00 in Paris) at 0.50 EUR/GB: 0.375, rounded half up to 0.38 (not 0.380); 1.50 not 1.5
+    assert str(rated.filter(pl.col("id") == "u00")["amount"][0]) == "0.38"
+    assert all(len(str(a).split(".")[1]) == 2 for a in rated.filter(pl.col("status") == "rated")["amount"])
+    shared = [c for cs in rated["charges"].to_list() for c in cs if c["payer"] == "employer"]
+    assert shared and all(str(c["amount"]).split(".")[1].__len__() == 2 for c in shared)
+
+
+@pytest.mark.parametrize(("currencies", "digits"), [(["JPY"], 0), (["EUR", "KWD"], 3)])
+def test_a_parquet_column_holds_the_largest_minor_unit_of_the_books_currencies(tmp_path: Path, currencies: list[str],
+                                                                              digits: int) -> None:
+    rules = "ruleSets:\n  - id: mobile\n    kind: usage\n    rules:\n" + "".join(
+        f"      - id: r-{c}\n        when: {{usage.service: s-{c}}}\n"
+        f"        rate: {{amount: 1.5, currency: {c}, per: GB}}\n" for c in currencies)
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "rules.yaml").write_text(rules, encoding="utf-8")
+    rows = [{"id": f"u{i}", "subscriber": "s1", "service": f"s-{c}", "start": "2026-06-30T10:00:00Z",
+             "volume": "1.25", "unit": "GB"} for i, c in enumerate(currencies)]
+    write_usage(tmp_path / "usage.csv", rows)
+    write_subscribers(tmp_path / "subscribers.csv")
+    rate_file(load_project(tmp_path / "project").rules, tmp_path / "usage.csv", tmp_path / "subscribers.csv",
+              tmp_path / "rated.parquet")
+    rate_file(load_project(tmp_path / "project").rules, tmp_path / "usage.csv", tmp_path / "subscribers.csv",
+              tmp_path / "rated.csv")
+    rated = pl.read_parquet(tmp_path / "rated.parquet")
+    assert rated["status"].to_list() == ["rated"] * len(currencies)
+    assert rated.schema["amount"] == pl.Decimal(18, digits)
+    # 1.25 GB at 1.5 a GB is 1.875: JPY 2 (no minor unit), EUR 1.88, KWD 1.875 — each exact in the column,
+    # and in CSV with its own currency's decimals
+    expected = {"JPY": "2", "EUR": "1.88", "KWD": "1.875"}
+    assert [Decimal(str(a)) for a in rated["amount"].to_list()] == [Decimal(expected[c]) for c in currencies]
+    text = pl.read_csv(tmp_path / "rated.csv", infer_schema=False)
+    assert text["amount"].to_list() == [expected[c] for c in currencies]
