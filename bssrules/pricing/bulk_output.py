@@ -48,7 +48,7 @@ class _Assembling(_ChunkBase):
         total = int(counts.sum())
         # strings by index, gathered once: roles from the subscribers' default roles then the plans'
         # roles; accounts from the default accounts then one column of accounts per role
-        plan_roles = sorted(self.role_index, key=self.role_index.get)
+        plan_roles = sorted(self.role_index, key=lambda role: self.role_index[role])
         roles = pl.concat([subs["default_role"], pl.Series(plan_roles, dtype=pl.Utf8)])
         accounts = pl.concat([subs["default_account"]] + [subs[f"account_{i}"] for i in range(len(plan_roles))])
         record = np.empty(total, np.int64)
