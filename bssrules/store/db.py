@@ -31,9 +31,19 @@ def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
         # psycopg prepares a statement after it ran prepare_threshold times on a connection.
         engine = create_engine(url, pool_size=int(os.environ.get("BSSRULES_POOL_SIZE", "10")), max_overflow=10,
                                pool_recycle=3600, connect_args={"prepare_threshold": 5})
+        event.listen(engine, "checkin", _transactions_on)
     if migrate:
         upgrade(engine)
     return engine
+
+
+def _transactions_on(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    """A connection goes back to the pool sending its BEGIN itself again: online rating sends
+    its own BEGIN with its first call (:mod:`bssrules.store.online`), and ends the transaction
+    it began with its COMMIT, or the pool's reset with a ROLLBACK."""
+    if dbapi_connection is not None and getattr(dbapi_connection, "autocommit", False):
+        dbapi_connection.rollback()  # nothing is open any more (the pool's reset rolled back): a no-op
+        dbapi_connection.autocommit = False
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -155,12 +155,22 @@ class OnlineRepository:
         return self._read_sqlite(list(usage_ids), subs, keys)
 
     def _read_postgres(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]]) -> HotState:
+        import psycopg
+
         raw = self.connection.connection.driver_connection
         assert raw is not None
         params = {"subs": subs, "ids": usage_ids, "a_sub": [k[0] for k in keys], "a_acc": [k[1] for k in keys],
                   "a_period": [k[2] for k in keys]}
-        with raw.pipeline():  # BEGIN rides with the call: one round trip
-            cursor = raw.cursor()
+        cursor = raw.cursor()
+        if raw.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            # BEGIN and the call sent as one simple query (the values inlined by psycopg): one
+            # round trip, without the pipeline's machinery; psycopg is told not to send a BEGIN of
+            # its own until the COMMIT of round trip 2 (or the pool's check-in) ends the transaction
+            query = psycopg.ClientCursor(raw).mogrify(_READ, params)
+            raw.autocommit = True
+            cursor.execute(("BEGIN; " + query).encode(raw.info.encoding), prepare=False)
+            cursor.nextset()
+        else:  # a transaction is open already: the call alone
             cursor.execute(_READ, params, binary=True)
         found = cursor.fetchone()
         assert found is not None
@@ -210,21 +220,20 @@ class OnlineRepository:
 
         raw = self.connection.connection.driver_connection
         assert raw is not None
-        ok = False
+        # the call and the COMMIT as one simple query: one round trip
+        query = psycopg.ClientCursor(raw).mogrify(_SAVE, {"p": _save_document(_save_parameters(writes, now))})
         try:
-            with raw.pipeline():  # the write and the COMMIT: one round trip
-                cursor = raw.cursor()
-                cursor.execute(_SAVE, {"p": _save_document(_save_parameters(writes, now))})
-                if commit:
-                    raw.commit()
-            ok = True
+            raw.cursor().execute((query + ("; COMMIT" if commit else "")).encode(raw.info.encoding), prepare=False)
         except psycopg.errors.UniqueViolation:
             raise KeyTaken("a usage with this id was stored meanwhile") from None
         except psycopg.Error as exc:
             if exc.sqlstate == _MOVED:
                 raise ContextMoved("the subscription's context, a balance or a total moved since it was read") from None
             raise
-        if ok and commit:  # the transaction SQLAlchemy began is over: let it know, at no cost (psycopg is idle)
+        if commit:
+            if raw.autocommit:  # psycopg sends its BEGIN again (the transaction is over)
+                raw.autocommit = False
+            # the transaction SQLAlchemy began is over: let it know, at no cost (psycopg is idle)
             self.connection.commit()
 
     def _save_sqlite(self, writes: Sequence[UsageWrite], now: dt.datetime) -> None:
