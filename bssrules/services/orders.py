@@ -9,6 +9,13 @@ under a lock on the party, so two orders of one party cannot both slip a forbidd
 in — and creates the product inventory: one active product per item, with its
 characteristics, resources, related parties and the billing account of each price's payer.
 The same ``externalId`` twice yields one order.
+
+Products start when the order says (:mod:`bssrules.services.dating` has the limits): the
+``startDate`` the operator gives an item's product when completing the order, else the
+item's own ``requestedStartDate``, else the order's, else the completion; a bundle's
+components start with it. The operator's orders may start products in the past as far as
+``BSSRULES_ORDER_MAX_BACKDATE`` allows (a request further back is refused); a partner's
+products never start before the completion less ``BSSRULES_PARTNER_MAX_BACKDATE``.
 """
 from __future__ import annotations
 
@@ -25,6 +32,7 @@ from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound
 from bssrules.services import notifications
+from bssrules.services.dating import DatingPolicy
 from bssrules.pricing.valuation import value_basket
 from bssrules.services.prices import price_shown, total_shown
 from bssrules.rules.decisions import decide
@@ -118,12 +126,15 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
                 raise Conflict(f"an order with externalId '{external_id}' already exists with other content")
             return render(existing), False
     now = _now()
-    try:
-        as_of = parse_instant(body["requestedStartDate"]) if body.get("requestedStartDate") else now
-    except ValueError as exc:
-        raise InvalidInput(str(exc), path=("requestedStartDate",)) from None
-    if not isinstance(as_of, dt.datetime):  # parse_instant hands back what is neither text nor a date
-        raise InvalidInput("requestedStartDate is a date or date-time", path=("requestedStartDate",))
+    requested = _instant_of(body.get("requestedStartDate"), ("requestedStartDate",))
+    as_of = requested or now
+    item_starts = _item_starts(body)
+    if not _by_partner(uow):  # a partner's request is never refused for its date: see _start
+        policy = DatingPolicy.from_env()
+        for path, start in ([(("requestedStartDate",), requested)] if requested else []) + item_starts:
+            problem = policy.operator_backdate_problem(start, now)
+            if problem:
+                raise InvalidInput(f"{_where(path)}: {problem}", path=path)
     basket = _basket(uow, body, as_of)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
     if not result.valid:
@@ -141,6 +152,42 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
     notifications.publish(uow, "TMF622", "ProductOrderCreateEvent", "productOrder", render(stored), stored.partner_id)
     uow.commit()
     return render(stored), True
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    """A path of the body as its messages write it: productOrderItem[0].product.startDate."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _instant_of(value: Any, path: tuple[str | int, ...]) -> dt.datetime | None:
+    """A date or date-time of the body (None when absent), or a 400 naming where."""
+    if value is None or value == "":
+        return None
+    try:
+        instant = parse_instant(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{_where(path)}: {exc}", path=path) from None
+    if not isinstance(instant, dt.datetime):  # parse_instant hands back what is neither text nor a date
+        raise InvalidInput(f"{_where(path)} is a date or date-time", path=path)
+    return instant
+
+
+def _item_starts(body: dict[str, Any]) -> list[tuple[tuple[str | int, ...], dt.datetime]]:
+    """The ``requestedStartDate`` of each item that has one (a 400 for one that is no date)."""
+    items = body.get("productOrderItem")
+    found = []
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict):
+            path: tuple[str | int, ...] = ("productOrderItem", i, "requestedStartDate")
+            start = _instant_of(item.get("requestedStartDate"), path)
+            if start is not None:
+                found.append((path, start))
+    return found
+
+
+def _by_partner(uow: UnitOfWork) -> bool:
+    principal = getattr(uow, "principal", None)
+    return principal is not None and not principal.is_admin
 
 
 def _request_fingerprint(body: dict[str, Any]) -> str:
@@ -169,11 +216,14 @@ def change_order(uow: UnitOfWork, runtime: Runtime, order_id: str, body: dict[st
     stored = uow.resources.get(KIND, order_id, for_update=True)
     if stored is None:
         raise NotFound("ProductOrder", order_id)
-    other = sorted(set(body) - {"state", "note", "@type"})
+    other = sorted(set(body) - {"state", "note", "@type", "productOrderItem"})
     if other:
         raise InvalidInput(f"an order changes by its state only; {', '.join(other)} cannot be patched",
                            path=(other[0],))
     target, current = body.get("state"), stored.state or "acknowledged"
+    if "productOrderItem" in body and (target != "completed" or current == "completed"):
+        raise InvalidInput("productOrderItem is given only when completing the order: the startDate of each "
+                           "item's product", path=("productOrderItem",))
     if target is None or target == current:
         return render(stored)
     principal = getattr(uow, "principal", None)
@@ -185,11 +235,12 @@ def change_order(uow: UnitOfWork, runtime: Runtime, order_id: str, body: dict[st
                        + (f" (it can become {', '.join(sorted(TRANSITIONS[current]))})" if current in TRANSITIONS
                           else " (it is final)"))
     now = _now()
+    starts = _given_starts(stored.document, body.get("productOrderItem"), now) if "productOrderItem" in body else {}
     document = dict(stored.document, state=target)
     if body.get("note"):
         document["note"] = list(stored.document.get("note") or []) + list(body["note"])
     if target == "completed":
-        document, target = _complete(uow, runtime, stored, document, now)
+        document, target = _complete(uow, runtime, stored, document, now, starts)
     if target == "cancelled":
         document["cancellationDate"] = format_instant(now)
     updated = stored.bumped(document, now, state=target)
@@ -200,8 +251,55 @@ def change_order(uow: UnitOfWork, runtime: Runtime, order_id: str, body: dict[st
     return render(updated)
 
 
-def _complete(uow: UnitOfWork, runtime: Runtime, stored: StoredResource, document: dict[str, Any], now: dt.datetime
-              ) -> tuple[dict[str, Any], str]:
+def _given_starts(order: dict[str, Any], items: Any, now: dt.datetime) -> dict[str, dt.datetime]:
+    """The ``startDate`` the operator gives the products of items when completing an order
+    (``productOrderItem: [{id, action: add, product: {startDate}}]``), by item id; a 400 for anything
+    else, an item the order does not have, or a date beyond the operator's limit."""
+    if not isinstance(items, list):
+        raise InvalidInput("productOrderItem is a list of {id, action: add, product: {startDate}}",
+                           path=("productOrderItem",))
+    known = {str(i.get("id")) for i in order.get("productOrderItem") or []
+             if isinstance(i, dict) and i.get("action", "add") == "add"}
+    policy = DatingPolicy.from_env()
+    starts: dict[str, dt.datetime] = {}
+    for index, item in enumerate(items):
+        path: tuple[str | int, ...] = ("productOrderItem", index)
+        product = item.get("product") if isinstance(item, dict) else None
+        if not isinstance(item, dict) or set(item) - {"id", "action", "product", "@type"} \
+                or item.get("action", "add") != "add" or not isinstance(product, dict) \
+                or set(product) - {"startDate", "@type"}:
+            raise InvalidInput(f"{_where(path)}: on completion an item gives only its id and its product's "
+                               "startDate: {id, action: add, product: {startDate}}", path=path)
+        id = str(item.get("id"))
+        if id not in known:
+            raise InvalidInput(f"{_where(path + ('id',))}: the order has no item '{id}' that adds a product"
+                               + (f"; its items: {', '.join(sorted(known))}" if known else ""), path=path + ("id",))
+        start = _instant_of(product.get("startDate"), path + ("product", "startDate"))
+        if start is None:
+            raise InvalidInput(f"{_where(path + ('product', 'startDate'))} is required", path=path + ("product", "startDate"))
+        problem = policy.operator_backdate_problem(start, now)
+        if problem:
+            raise InvalidInput(f"{_where(path + ('product', 'startDate'))}: {problem}",
+                               path=path + ("product", "startDate"))
+        starts[id] = start
+    return starts
+
+
+def _start(stored: StoredResource, item_data: dict[str, Any], given: dict[str, dt.datetime], now: dt.datetime
+           ) -> dt.datetime:
+    """When the products of an item start (see the module): the operator's startDate, else
+    the item's or the order's request (a partner's no earlier than allowed), else now."""
+    if str(item_data.get("id")) in given:
+        return given[str(item_data.get("id"))]
+    requested = _instant_of(item_data.get("requestedStartDate"), ("requestedStartDate",)) or \
+        _instant_of(stored.document.get("requestedStartDate"), ("requestedStartDate",))
+    if requested is None:
+        return now
+    return DatingPolicy.from_env().partner_start(requested, now) if stored.partner_id else requested
+
+
+def _complete(uow: UnitOfWork, runtime: Runtime, stored: StoredResource, document: dict[str, Any], now: dt.datetime,
+              given: dict[str, dt.datetime]) -> tuple[dict[str, Any], str]:
     """Re-validate against the inventory of now, under a lock on the party, then create the
     products; a violation found now fails the order instead."""
     if stored.party_id:
@@ -218,15 +316,16 @@ def _complete(uow: UnitOfWork, runtime: Runtime, stored: StoredResource, documen
     related = [p for p in document.get("relatedParty") or [] if isinstance(p, dict)]
     for item_data, item in zip([d for d in document.get("productOrderItem") or [] if d.get("action", "add") == "add"],
                                basket.items):
-        _create_products(uow, runtime, {**document, "id": stored.id, "@partner": stored.partner_id}, item_data, item, related, basket, now)
+        _create_products(uow, runtime, {**document, "id": stored.id, "@partner": stored.partner_id}, item_data, item,
+                         related, basket, now, _start(stored, item_data, given, now))
     return dict(document, completionDate=format_instant(now)), "completed"
 
 
 def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], item_data: dict[str, Any], item: BasketItem,
-                     related: list[dict[str, Any]], basket: Basket, now: dt.datetime) -> None:
+                     related: list[dict[str, Any]], basket: Basket, now: dt.datetime, start: dt.datetime) -> None:
     offering = runtime.catalog.offerings.get(item.offering)
     product: dict[str, Any] = {
-        "status": "active", "name": offering.name if offering else item.offering, "startDate": format_instant(now),
+        "status": "active", "name": offering.name if offering else item.offering, "startDate": format_instant(start),
         "productOffering": {"id": item.offering, "@referredType": "ProductOffering"},
         "productCharacteristic": [{"name": k, "value": v} for k, v in item.characteristics.items()],
         "realizingResource": [{"id": r} for r in item.resources],
@@ -265,7 +364,7 @@ def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], i
     for index, child in enumerate(item.items):
         children = item_data.get("productOrderItem") or []
         _create_products(uow, runtime, order, children[index] if index < len(children) else {}, child, related,
-                         basket, now)
+                         basket, now, start)
 
 
 def _payer_account(runtime: Runtime, basket: Basket, offering_id: str, price: dict[str, Any]) -> str | None:

@@ -24,6 +24,7 @@ from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from bssrules.services import notifications
+from bssrules.services.dating import DatingPolicy
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.pricing.rating import period_of, rate_records, rating_order, usage_rule_sets
@@ -337,11 +338,14 @@ def _rate(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[_I
           ) -> list[UsageWrite]:
     """Rate the items that can be (set-based), and what each writes."""
     rateable: list[_Item] = []
+    dating = DatingPolicy.from_env()  # how far ahead a usage may be dated (the operator's tolerance)
     for item in items:
         record, context = item.record, item.context
         if record is None:
             item.result = RatedUsage(UsageRecord(item.id, subscriber_of(item.body) or "", "", now, Decimal(0)),
                                      "rejected", ({"code": "malformed", "label": item.problem or "malformed"},))
+        elif (ahead := dating.usage_future_problem(record.start, now)) is not None:
+            item.result = RatedUsage(record, "rejected", ({"code": "usageInFuture", "label": ahead},))
         elif context is None or context.product is None:
             item.result = RatedUsage(record, "rejected", ({"code": "unknownSubscriber",
                                                            "label": f"no product '{record.subscriber}' in the "

@@ -1,0 +1,92 @@
+"""When ordered products start, and how far ahead a usage may be dated: limits the operator sets.
+
+An order's products start when the order says — its ``requestedStartDate``, an item's own
+``requestedStartDate``, or the ``startDate`` the operator gives a product when completing
+the order — within these limits (environment variables read when they are used, durations
+such as ``90s``, ``15m``, ``72h``, ``400d``; ``none`` for no limit):
+
+- ``BSSRULES_ORDER_MAX_BACKDATE`` (default ``none``): how long before now the operator's own
+  orders may start their products (a migration brings customers with their real start
+  dates); a request further back is refused;
+- ``BSSRULES_PARTNER_MAX_BACKDATE`` (default ``0s``): the same for a partner's orders, which
+  are never refused for it: their products start no earlier than the order's completion
+  less this (a partner cannot backdate);
+- ``BSSRULES_USAGE_FUTURE_TOLERANCE`` (default ``62d``): how long after it arrives a usage may
+  be dated; a later one is rejected (``usageInFuture``), kept with its reason.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+from bssrules.catalog.types import format_instant
+from bssrules.services.notifications import parse_duration
+
+ORDER_MAX_BACKDATE = "BSSRULES_ORDER_MAX_BACKDATE"
+PARTNER_MAX_BACKDATE = "BSSRULES_PARTNER_MAX_BACKDATE"
+USAGE_FUTURE_TOLERANCE = "BSSRULES_USAGE_FUTURE_TOLERANCE"
+_NO_LIMIT = ("none", "off", "unlimited")
+
+
+def _limit(variable: str, default: str) -> dt.timedelta | None:
+    """The duration an environment variable sets (None: no limit); a value that is no
+    duration is an error of the deployment, said with the variable's name."""
+    text = (os.environ.get(variable) or default).strip()
+    if text.lower() in _NO_LIMIT:
+        return None
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise ValueError(f"{variable}: {exc}, or none") from None
+    if value < dt.timedelta(0):
+        raise ValueError(f"{variable}: '{text}' is negative")
+    return value
+
+
+def _shown(limit: dt.timedelta) -> str:
+    seconds = int(limit.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@dataclass(frozen=True)
+class DatingPolicy:
+    """The operator's limits on dates (None: no limit)."""
+
+    order_backdate: dt.timedelta | None = None
+    partner_backdate: dt.timedelta | None = dt.timedelta(0)
+    usage_future: dt.timedelta | None = dt.timedelta(days=62)
+
+    @classmethod
+    def from_env(cls) -> "DatingPolicy":
+        """The limits of the environment (see the module), the defaults otherwise."""
+        return cls(_limit(ORDER_MAX_BACKDATE, "none"), _limit(PARTNER_MAX_BACKDATE, "0s"),
+                   _limit(USAGE_FUTURE_TOLERANCE, "62d"))
+
+    def operator_backdate_problem(self, start: dt.datetime, now: dt.datetime) -> str | None:
+        """Why the operator may not start a product at ``start`` (None: it may)."""
+        if self.order_backdate is None or start >= now - self.order_backdate:
+            return None
+        return (f"{format_instant(start)} is more than {_shown(self.order_backdate)} before now "
+                f"({format_instant(now)}): products start at most that far back ({ORDER_MAX_BACKDATE})")
+
+    def partner_start(self, requested: dt.datetime, completed: dt.datetime) -> dt.datetime:
+        """When a product a partner ordered to start at ``requested`` starts, its order
+        completed at ``completed``: never before the completion less the partner's allowance."""
+        if self.partner_backdate is None:
+            return requested
+        return max(requested, completed - self.partner_backdate)
+
+    def usage_future_problem(self, start: dt.datetime, now: dt.datetime) -> str | None:
+        """Why a usage dated ``start`` that arrives at ``now`` is refused (None: it is not)."""
+        if self.usage_future is None or start <= now + self.usage_future:
+            return None
+        return (f"the usage is dated {format_instant(start)}, more than {_shown(self.usage_future)} after it "
+                f"arrived ({format_instant(now)}); the operator accepts usage up to that far ahead "
+                f"({USAGE_FUTURE_TOLERANCE})")
+
+
+__all__ = ["DatingPolicy", "ORDER_MAX_BACKDATE", "PARTNER_MAX_BACKDATE", "USAGE_FUTURE_TOLERANCE"]
