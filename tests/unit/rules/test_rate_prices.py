@@ -186,3 +186,37 @@ def test_the_check_cache_sees_a_price_changed_in_the_catalog_alone(tmp_path: Pat
     assert [str(d) for d in result.errors] == [
         "project/rules/usage.yaml:7:52: amount 0.05 per MB disagrees with the catalog's price 'roaming-data-per-mb': "
         "0.06 EUR per MB (at project/catalog/catalog.yaml:18:5) [at $.ruleSets[0].rules[0].rate.amount]"]
+
+
+def test_bulk_rating_and_the_reference_rate_alike_at_the_catalog_s_prices(load_rules: LoadRules) -> None:
+    from bssrules.pricing.bulk import rate_chunk
+    from bssrules.pricing.bulk_frames import BulkState, rated_usages, records_frame, subscribers_frame
+
+    project = load_rules(usage("""\
+      - id: bulk-data
+        when: {usage.service: data, usage.type: bulk}
+        rate: {price: data-per-100mb}
+      - id: data
+        when: {usage.service: data}
+        rate: {price: data-per-mb}
+""", """\
+    accumulators:
+      - id: monthly-data
+        measure: volume
+        when: {usage.service: data, not: {usage.type: bulk}}
+        thresholds:
+          - {id: cheaper, at: 1000, action: changeRate, rate: {price: night-data}}
+"""), catalog=None, **{"catalog/prices.yaml": PRICES})
+    subscribers = {"s": Subscriber("s", payers={"payer": "BA"})}
+    records = [UsageRecord(f"u{i}", "s", "data", dt.datetime(2026, 6, 1, 10, i, tzinfo=UTC), Decimal(volume),
+                           unit=unit, type=kind)
+               for i, (volume, unit, kind) in enumerate([("700", "MB", None), ("0.5", "GB", None), ("300", "MB", None),
+                                                         ("1234.5", "MB", "bulk"), ("2", "GB", None)])]
+    reference, _ = rate_records(records, subscribers, project.rules, RatingState())
+    frame, _ = rate_chunk(records_frame(records), subscribers_frame(subscribers), project.rules, BulkState.empty())
+    bulk = rated_usages(frame)
+    shown = [(r.record.id, r.status, r.rule, str(r.amount)) for r in reference]
+    assert shown == [("u0", "rated", "data", "8.61"), ("u1", "rated", "data", "6.15"), ("u2", "rated", "data", "1.50"),
+                     ("u3", "rated", "bulk-data", "1.23"), ("u4", "rated", "data", "10.00")]
+    assert [(r.record.id, r.status, r.rule, r.amount) for r in bulk] == [
+        (r.record.id, r.status, r.rule, r.amount) for r in reference]
