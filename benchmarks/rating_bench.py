@@ -51,7 +51,7 @@ class Sizes:
     twice: bool  # also rate a file twice as big (memory stays bounded)
 
 
-FULL = Sizes(records=5_000_000, subscribers=100_000, chunk_size=1_000_000, twice=True)
+FULL = Sizes(records=5_000_000, subscribers=100_000, chunk_size=200_000, twice=True)  # 200,000: within 1 GB
 QUICK = Sizes(records=50_000, subscribers=1_000, chunk_size=20_000, twice=False)
 
 RULES = """\
