@@ -97,9 +97,11 @@ def decide_values(compiled: CompiledRuleSet, values: Sequence[Mapping[str, Any]]
     inventory and date are typed once and sent to the engine once per rule set, whatever
     the number of its items or charges."""
     fired_sets = compiled.engine.matching_many(values, shared)
-    # The outcome reads values only for SLA (the metric's value); explanations read them all.
-    whole = with_trace or compiled.kind == "sla"
-    return [_decision(compiled, {**shared, **own} if whole else own, fired, with_trace, trace_fired_only)
+    # The outcome reads values only for SLA (the metric's value); explanations read them all
+    # (none is made when only fired rules are explained and none fired).
+    sla = compiled.kind == "sla"
+    return [_decision(compiled, {**shared, **own} if sla or (with_trace and (fired or not trace_fired_only)) else own,
+                      fired, with_trace, trace_fired_only)
             for own, fired in zip(values, fired_sets)]
 
 
@@ -171,9 +173,10 @@ def _decision(compiled: CompiledRuleSet, values: Mapping[str, Any], fired: set[s
         outcome = {"violated": bool(violations), "violations": violations}
     trace = []
     if with_trace:
-        for compiled_rule in compiled.rules:
-            if trace_fired_only and compiled_rule.key not in fired:
-                continue
+        # Only the fired rules, in the rule set's order, when only they are explained (a
+        # thousand rules are not walked for each fact to find the few that fired).
+        explained = [rules[key] for key in fired_in_order] if trace_fired_only else compiled.rules
+        for compiled_rule in explained:
             explanation = explain(compiled_rule.authored, values, compiled.zone)
             note = None
             source = compiled_rule.source

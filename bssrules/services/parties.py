@@ -51,8 +51,9 @@ def party_context(uow: UnitOfWork, party_id: str | None) -> tuple[Party, list[In
     characteristics = {c.get("name"): c.get("value") for c in stored.document.get("partyCharacteristic") or []
                        if isinstance(c, dict)}
     classification = characteristics.get("classification")
-    customers, _ = uow.resources.page("customer", {"engagedParty.id": [party_id]}, 0, 1)
-    products, _ = uow.resources.page("product", {"relatedParty.id": [party_id]}, 0, 1000)
+    # find: one query each (page counts the matches too, which nothing here reads)
+    customers = uow.resources.find("customer", {"engagedParty.id": [party_id]}, 1)
+    products = uow.resources.find("product", {"relatedParty.id": [party_id]}, 1000)
     inventory = [p for p in (inventory_product(product.id, product.document) for product in products) if p]
     party = Party(id=party_id, type="individual" if stored.kind == "individual" else "organization",
                   classification=classification if isinstance(classification, str) else None,
@@ -76,7 +77,7 @@ def payers_of(uow: UnitOfWork, related: list[dict[str, Any]]) -> dict[str, str]:
         role, party_id = party.get("role"), party.get("id")
         if not role or not party_id or role in payers:
             continue
-        accounts, _ = uow.resources.page("billingAccount", {"relatedParty.id": [party_id]}, 0, 1)
+        accounts = uow.resources.find("billingAccount", {"relatedParty.id": [party_id]}, 1)
         if accounts:
             payers[role] = accounts[0].id
     return payers
