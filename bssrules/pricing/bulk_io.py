@@ -248,13 +248,15 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
         yield pl.concat(frames, rechunk=True) if frames else pl.DataFrame(schema=RECORD_SCHEMA)
         return
     paths = [spill / f"part-{i:05d}.arrow" for i in range(partitions)]
-    schema = pl.DataFrame(schema=RECORD_SCHEMA).to_arrow().schema
+    # polars' own string views through the spill files: no copy into Arrow strings and back
+    newest = pl.CompatLevel.newest()
+    schema = pl.DataFrame(schema=RECORD_SCHEMA).to_arrow(compat_level=newest).schema
     writers = [ipc.new_stream(str(p), schema) for p in paths]
     try:
         for raw in counted(read_usage_batches(usage)):
             records = normalize_usage(raw).with_columns(part=_partition_of(pl.col("subscriber"), partitions))
             for (part,), frame in records.partition_by("part", as_dict=True, include_key=False).items():
-                writers[int(part)].write_table(frame.to_arrow().cast(schema))
+                writers[int(part)].write_table(frame.to_arrow(compat_level=newest).cast(schema))
     finally:
         for writer in writers:
             writer.close()
