@@ -41,7 +41,10 @@ def _limit(variable: str, default: str) -> dt.timedelta | None:
         raise ValueError(f"{variable}: {exc}, or none") from None
     if value < dt.timedelta(0):
         raise ValueError(f"{variable}: '{text}' is negative")
-    return value
+    return value if value <= _LONGEST else None  # further than any date: no limit
+
+
+_LONGEST = dt.timedelta(days=365 * 1000)
 
 
 def _shown(limit: dt.timedelta) -> str:
