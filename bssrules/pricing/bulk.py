@@ -27,7 +27,9 @@ How (the steps of :mod:`bssrules.pricing.rating`, vectorised):
    whose charge fits, found exactly in integers), money buckets down to their floors
    (prepaid), the payer check, then accumulator totals and threshold events;
 6. share the billed part between payers (largest remainder, ties to the earliest part,
-   exactly as :func:`bssrules.money.allocate`) and assemble the rated frame.
+   exactly as :func:`bssrules.money.allocate`) and assemble the rated frame, its amounts
+   with the decimals of the book's currencies (:func:`money_digits`: 2.50 EUR, as the API
+   writes them).
 
 Exact arithmetic: volumes, balances and totals are decimals with at most
 :data:`VOLUME_DIGITS` decimals in the frames. The scan works in int64: money in millionths
@@ -88,7 +90,8 @@ Where each step lives (modules of :mod:`bssrules.pricing`)::
         v
     rated frame + new BulkState
         |   bulk_write     RatedWriter: CSV, JSON lines or Parquet (on bulk_io's writer
-        |                  thread); write_state: buckets.jsonl, accumulators.jsonl
+        |                  thread; Parquet by polars' streaming engine, amounts at the
+        |                  minor unit); write_state: buckets.jsonl, accumulators.jsonl
         v
     rated file, state folder
 
