@@ -20,6 +20,7 @@ from bssrules.api.orders import TMF622, order_router
 from bssrules.api.qualification import TMF679, qualification_router
 from bssrules.api.billing import TMF678, billing_router
 from bssrules.api.usage import TMF635, TMF654, TMF677, bucket_router, consumption_router, usage_router
+from bssrules.services.dating import DatingPolicy
 from bssrules.services.rating_context import ContextCache
 from bssrules.services.usage_combiner import UsageCombiner
 from bssrules.services.runtime import RuntimeCache
@@ -54,6 +55,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        DatingPolicy.from_env()  # a date limit that is no duration stops the start, naming its variable
         app.state.engine = engine or make_engine(database_url)
         # the one place the HTTP layer meets the store: routes are handed this factory
         app.state.unit_of_work = partial(UnitOfWork, app.state.engine)

@@ -305,3 +305,11 @@ def test_usage_dated_further_ahead_than_the_operator_s_tolerance_is_rejected_wit
     assert late["status"] == "rejected" and "more than 1h after it arrived" in json.dumps(late)
     kept = http.get(f"{USAGE}/late").json()
     assert kept["status"] == "rejected" and "usageInFuture" in json.dumps(kept)
+
+
+def test_a_server_with_a_limit_that_is_no_duration_does_not_start(engine: Engine,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BSSRULES_PARTNER_MAX_BACKDATE", "-3d")
+    with pytest.raises(ValueError, match="BSSRULES_PARTNER_MAX_BACKDATE: '-3d' is not a duration"):
+        with TestClient(create_app(engine=engine)):
+            pass
