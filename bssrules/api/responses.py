@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from bssrules import jsontext
 
@@ -41,3 +41,26 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
     body: dict[str, Any] = {"code": code, "reason": REASONS.get(status, "Error"), "message": message,
                             "status": str(status), "@type": "Error"}
     return TMFJSONResponse(body, status_code=status, headers=headers)
+
+
+def _text_of(content: Any) -> str | None:
+    text = getattr(content, "json", None)
+    return text if isinstance(text, str) and text else None
+
+
+def sent_json(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """``content`` as JSON: the text it carries when it was written once already (a usage
+    just stored: :class:`bssrules.services.usage.JsonDocument`), else rendered; a list of
+    such, their texts joined."""
+    if isinstance(content, list):
+        texts = [_text_of(item) for item in content]
+        text = "[" + ", ".join(t for t in texts if t is not None) + "]" if all(texts) else None
+    else:
+        text = _text_of(content)
+    if text is not None:
+        try:
+            return Response(text.encode("utf-8"), status_code=status_code, headers=headers,
+                            media_type="application/json")
+        except UnicodeEncodeError:  # a lone surrogate: rendered with escapes
+            pass
+    return TMFJSONResponse(content, status_code=status_code, headers=headers)

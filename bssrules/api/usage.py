@@ -13,7 +13,7 @@ from bssrules.api.deps import JSON_TYPES, _problem, in_unit_of_work, json_body, 
 from bssrules.api.fastcheck import compile_check
 from bssrules.api.openapi_parts import FIELDS, PAGED, PAGING, filtering, query_parameter, request_body
 from bssrules.api.query import ListQuery, page_headers, paging, parse_fields, parse_list_query, project
-from bssrules.api.responses import TMFJSONResponse, location
+from bssrules.api.responses import TMFJSONResponse, location, sent_json
 from bssrules.api.tmfspec import error_responses, json_response, spec
 from bssrules.errors import InvalidInput
 
@@ -73,12 +73,12 @@ def usage_router() -> APIRouter:
         if many:
             runtimes, contexts = request.app.state.runtime_cache, request.app.state.rating_contexts
             answers = await in_unit_of_work(request, service.create_usages, runtimes, contexts, bodies)
-            return TMFJSONResponse([usage for usage, _ in answers], status_code=201)
+            return sent_json([usage for usage, _ in answers], status_code=201)
         # rated with the other single usages this worker is rating at the same moment
         combiner = request.app.state.usage_combiner
         usage, created = await run_in_threadpool(combiner.create, getattr(request.state, "principal", None), bodies[0])
-        return TMFJSONResponse(usage, status_code=201 if created else 200,
-                               headers={"Location": location(usage["href"])})
+        return sent_json(usage, status_code=201 if created else 200,
+                         headers={"Location": location(usage["href"])})
 
     @router.get("/usage", operation_id="listUsage", summary="List usages", response_class=TMFJSONResponse,
                 description=filtering("Usage"),

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from bssrules import jsontext
 from bssrules.services import notifications
 from bssrules.services.dating import DatingPolicy
 from bssrules.catalog.types import format_instant, parse_instant
@@ -216,6 +217,32 @@ def render_usage(stored: StoredUsage, billed: set[str] | None = None) -> dict[st
             values_at(r, "billingAccount.id")[0] in billed else r
             for r in document.get("ratedProductUsage") or []])
     return {**document, "id": stored.id, "href": href(f"{API}/usage", stored.id), "@type": "Usage"}
+
+
+class JsonDocument(dict[str, Any]):
+    """A JSON object with the text it is written as (``json``), made once: the store keeps that
+    text (:func:`bssrules.store.hot_rows.usage_values`) and the HTTP layer sends it as it is."""
+
+    json: str = ""
+
+
+def _with_text(document: dict[str, Any]) -> JsonDocument:
+    found = JsonDocument(document)
+    found.json = jsontext.dumps(document, sort_keys=True)
+    return found
+
+
+def _answer(stored: StoredUsage) -> dict[str, Any]:
+    """The usage just stored as TMF635 shows it, with its JSON text (the stored document's,
+    id, href and @type added: the stored document has none of them)."""
+    rendered = render_usage(stored)
+    text = getattr(stored.document, "json", "")
+    if len(text) <= 2 or not text.endswith("}"):
+        return rendered
+    answer = JsonDocument(rendered)
+    answer.json = (f'{text[:-1]}, "id": {jsontext.dumps(stored.id)}, "href": {jsontext.dumps(rendered["href"])}, '
+                   f'"@type": "Usage"}}')
+    return answer
 
 
 def bucket_of(stored: StoredBucket) -> Bucket:
@@ -442,11 +469,11 @@ def _writes(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[
                 "product": {"id": event.subscriber}, "period": event.period, "value": event.value,
                 "usage": {"id": item.id}}, item.owner)
         stored = StoredUsage(item.id, subscription, result.status, now, item.owner or scope,
-                             _rated_document(item.body, result, now))
+                             _with_text(_rated_document(item.body, result, now)))
         writes.append(UsageWrite(stored, charges, tuple(balances.pop(subscription, ())),
                                  tuple(totals.pop(subscription, ())),
                                  state.revisions.get(subscription) if subscription in state.revisions else None))
-        item.answer = (render_usage(stored), True)
+        item.answer = (_answer(stored), True)
     return writes
 
 

@@ -74,7 +74,9 @@ def usage_of(row: Any) -> StoredUsage:
 
 def usage_values(usage: StoredUsage) -> dict[str, Any]:
     return {"subscription": usage.subscription, "id": usage.id, "status": usage.status, "created": utc(usage.created),
-            "partner_id": usage.partner_id, "document": jsontext.dumps(usage.document, sort_keys=True)}
+            "partner_id": usage.partner_id,
+            # the text the use case made once, when it did (it answers with the same text)
+            "document": getattr(usage.document, "json", None) or jsontext.dumps(usage.document, sort_keys=True)}
 
 
 # ------------------------------------------------------------------------ document filters
