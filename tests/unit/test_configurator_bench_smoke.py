@@ -32,12 +32,18 @@ def test_configurator_benchmark_quick_prints_its_figures() -> None:
         assert re.search(rf"^{phase}\s+{NUMBER}$", output, re.M), (phase, output)
     # validation, n, p50, p99, mean, per s, then the target (and no "(N errors)" after it)
     figures = r"\s+".join([r"\d+"] + [NUMBER] * 4)
-    for line, target in ((r"in process: validate_basket\(explain=False\)", r"p99 < 5 ms: (met|MISSED)"),
-                         (r"in process: validate_basket\(explain=True\), as the API", r"-"),
+    for line, target in ((r"in process: validate_basket\(explain=False\)", r"p99 < 1 ms: (met|MISSED)"),
+                         (r"in process: validate_basket\(explain=True\), as the API", r"p99 < 2 ms: (met|MISSED)"),
                          (r"HTTP checkProductConfiguration: 1 client, sequential", r"p99 < 25 ms: (met|MISSED)"),
                          (r"HTTP checkProductConfiguration: \d+ client threads",
-                          r">= 2,000/s and p99 < 25 ms: (met|MISSED)")):
+                          r">= 50% of the floor and p99 < 25 ms: (met|MISSED)"),
+                         (r"JSON floor: 1 client, sequential", r"floor"),
+                         (r"JSON floor: \d+ client threads", r"floor")):
         assert re.search(rf"^{line}\s+{figures}\s+{target}$", output, re.M), (line, output)
+    # the floor, measured in the same run, and bssrules' share of it
+    assert re.search(rf"^JSON floor: FastAPI endpoint parsing the same bodies, answering {NUMBER} bytes", output, re.M)
+    for name in (r"1 client, sequential", r"\d+ client threads"):
+        assert re.search(rf"^ratio to the floor, {name}: {NUMBER}/s of {NUMBER}/s = {NUMBER}%$", output, re.M), output
     agreed = re.search(r"^HTTP answers agree with the in-process validation on (\d+) of (\d+) baskets$", output, re.M)
     assert agreed and agreed.group(1) == agreed.group(2) and int(agreed.group(2)) > 0, output
     assert re.search(r"^total: [\d.]+ s$", output, re.M), output
