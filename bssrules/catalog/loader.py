@@ -163,7 +163,7 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
 # Placeholders for a missing or invalid id or name, so that the rest of an entity can be read.
 _PLACEHOLDERS = {"id": "x", "name": "?"}
 # Lists whose items are read one by one: an item in error is set aside, not the whole list.
-_BY_ITEM = ("characteristics", "characteristicUses", "bundle", "relationships", "relatedParties")
+_BY_ITEM = ("characteristics", "characteristicUses", "bundle", "relationships", "relatedParties", "terms")
 
 
 def _entity(entity_type: type[Entity], item: Any, doc: SourceDocument, base: Path_, problems: list[Diagnostic]

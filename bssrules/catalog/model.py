@@ -222,6 +222,71 @@ class CharacteristicUse(Model):
     values: list[Scalar] = Field(min_length=1)
 
 
+DurationUnit = Literal["day", "week", "month", "year"]
+
+
+class Duration(Model):
+    """A whole number of days, weeks, calendar months or years (TMF620 ``Duration``)."""
+
+    amount: StrictInt = Field(ge=1, le=1200)
+    units: DurationUnit
+
+
+class EarlyTermination(Model):
+    """What terminating a product before its commitment ends costs.
+
+    ``fixed``: ``amount`` in ``currency``, whatever is left of the term.
+    ``remainingRecurring``: ``share`` (default 1, all) of the recurring charges the product
+    would still have been billed from its termination to the end of the term, pro-rated as
+    bills pro-rate them (to the second, by calendar month for monthly prices)."""
+
+    charge: Literal["fixed", "remainingRecurring"]
+    amount: Amount | None = Field(default=None, ge=0)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+    share: Amount | None = Field(default=None, gt=0, le=1)
+
+    @field_validator("amount", "share", mode="before")
+    @classmethod
+    def _no_float(cls, value: object) -> object:
+        return Decimal(repr(value)) if isinstance(value, float) else value
+
+    @model_validator(mode="after")
+    def _shape(self) -> "EarlyTermination":
+        if self.charge == "fixed":
+            if self.amount is None or self.currency is None:
+                raise ValueError("a fixed early termination charge needs amount and currency")
+            if self.share is not None:
+                raise ValueError("share applies to a remainingRecurring charge, not a fixed one")
+            if self.currency not in ISO_4217:
+                hint = did_you_mean(self.currency, ISO_4217)
+                raise ValueError(f"'{self.currency}' is not an ISO 4217 currency code"
+                                 + (f" (did you mean '{hint}'?)" if hint else ""))
+            if self.amount != self.amount.quantize(quantum(self.currency)):
+                raise ValueError(f"amount {self.amount} has more decimals than {self.currency} has "
+                                 f"({minor_unit_exponent(self.currency)})")
+        elif self.amount is not None or self.currency is not None:
+            raise ValueError("amount and currency apply to a fixed charge; a remainingRecurring charge is in "
+                             "the currency of the recurring prices (give share to take part of them)")
+        return self
+
+    @property
+    def fraction(self) -> Decimal:
+        return Decimal(1) if self.share is None else self.share
+
+
+class OfferingTerm(Model):
+    """A commitment an offering is sold with (TMF620 ``productOfferingTerm``): how long, what
+    happens at its end (``renew``: a new term of the same duration starts; ``end``: the
+    product goes on without commitment) and what terminating it early costs."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    duration: Duration
+    at_end: Literal["renew", "end"]
+    early_termination: EarlyTermination | None = None
+    valid_for: ValidFor = ValidFor()
+
+
 class ProductOffering(Entity):
     """What is sold: one specification, or a bundle of other offerings."""
 
@@ -237,6 +302,7 @@ class ProductOffering(Entity):
     prices: list[Id] = []
     relationships: list[OfferingRelationship] = []
     characteristic_uses: list[CharacteristicUse] = []
+    terms: list[OfferingTerm] = []
 
     @property
     def is_bundle(self) -> bool:
@@ -249,7 +315,8 @@ class ProductOffering(Entity):
         for label, items in (("bundle offering", [b.offering for b in self.bundle]),
                              ("channel", self.channels), ("category", self.categories), ("price", self.prices),
                              ("relationship", [f"{r.type} {r.offering}" for r in self.relationships]),
-                             ("characteristicUse", [u.name for u in self.characteristic_uses])):
+                             ("characteristicUse", [u.name for u in self.characteristic_uses]),
+                             ("term", [t.name for t in self.terms])):
             repeated = sorted({i for i in items if items.count(i) > 1})
             if repeated:
                 raise ValueError(f"{label} listed more than once: {', '.join(repeated)}")

@@ -4,7 +4,9 @@
 ``validFor`` with ``startDateTime``/``endDateTime`` …); ``from_tmf`` reads a TMF620 create
 or patch body back into the model, refusing — never dropping — what it cannot keep.
 Documented extensions: ``partnerEligible`` on ProductOffering; ``defaultValue`` and
-``unitOfMeasure`` on a characteristic that has no value entry to carry them.
+``unitOfMeasure`` on a characteristic that has no value entry to carry them; ``atEnd`` and
+``earlyTermination`` on a ProductOfferingTerm (what happens at the end of the commitment and
+what ending it early costs: TMF620 has no attribute for either).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from pydantic import ValidationError
 
 from bssrules.catalog.model import (
     KINDS, Category, Characteristic, Entity, ProductCatalog, ProductOffering, ProductOfferingPrice,
-    ProductSpecification, ResourceSpecification,
+    OfferingTerm, ProductSpecification, ResourceSpecification,
 )
 from bssrules.catalog.types import ValidFor, format_instant
 from bssrules.errors import InvalidInput, did_you_mean
@@ -32,6 +34,7 @@ SERVER_MANAGED = {"href", "lastUpdate", "version", "@baseType", "@schemaLocation
 # Fields computed from other resources: shown, never written through this resource.
 DERIVED = {"category": {"productOffering", "subCategory"}}
 EXTENSIONS = {"productOffering": {"partnerEligible"}}
+TERM_EXTENSIONS = {"atEnd", "earlyTermination"}
 CHARACTERISTIC_EXTENSIONS = {"defaultValue", "unitOfMeasure"}
 
 
@@ -131,6 +134,23 @@ def _render_offering(o: ProductOffering, base: str) -> dict[str, Any]:
             {"name": u.name, "productSpecCharacteristicValue": [{"value": v} for v in u.values],
              "productSpecification": _ref(base, "productSpecification", o.product_specification or "")}
             for u in o.characteristic_uses]
+    if o.terms:
+        out["productOfferingTerm"] = [render_term(t) for t in o.terms]
+    return out
+
+
+def render_term(t: OfferingTerm) -> dict[str, Any]:
+    """A term as TMF620 ``ProductOfferingTerm`` (with the ``atEnd`` and ``earlyTermination`` extensions)."""
+    out: dict[str, Any] = {"name": t.name}
+    if t.description:
+        out["description"] = t.description
+    out["duration"] = {"amount": t.duration.amount, "units": t.duration.units}
+    period = _period(t.valid_for)
+    if period:
+        out["validFor"] = period
+    out["atEnd"] = t.at_end
+    if t.early_termination:
+        out["earlyTermination"] = t.early_termination.model_dump(by_alias=True, exclude_none=True)
     return out
 
 
@@ -305,6 +325,26 @@ def _offering_in(r: _Reader) -> dict[str, Any]:
         uses.append({"name": use.get("name"), "values": values})
         use.done()
     out["characteristicUses"] = uses
+    terms = []
+    for term in r.items("productOfferingTerm"):
+        read: dict[str, Any] = {"name": term.get("name"), "description": term.get("description"),
+                                "atEnd": term.get("atEnd"), **_period_in(term)}
+        if term.get("duration") is not None:
+            duration = _Reader(term.get("duration"), term.path + ("duration",))
+            units = duration.get("units")
+            # "months" as well as "month": TMF620 leaves the unit's spelling open
+            read["duration"] = {"amount": duration.get("amount"),
+                                "units": units[:-1] if isinstance(units, str) and units.endswith("s") else units}
+            duration.done()
+        early = term.get("earlyTermination")
+        if early is not None:
+            charge = _Reader(early, term.path + ("earlyTermination",))
+            read["earlyTermination"] = {k: _number(charge.get(k)) for k in ("charge", "amount", "currency", "share")}
+            read["earlyTermination"] = {k: v for k, v in read["earlyTermination"].items() if v is not None}
+            charge.done()
+        term.done(extra={"@type", "@baseType", "@schemaLocation"})
+        terms.append({k: v for k, v in read.items() if v is not None})
+    out["terms"] = terms
     return out
 
 
@@ -383,7 +423,7 @@ _TMF_NAMES = {
     "bundle": "bundledProductOffering", "relationships": "productOfferingRelationship",
     "characteristicUses": "prodSpecCharValueUse", "sellable": "isSellable",
     "characteristics": "productSpecCharacteristic", "resourceSpecifications": "resourceSpecification",
-    "parent": "parentId", "relatedParties": "relatedParty",
+    "parent": "parentId", "relatedParties": "relatedParty", "terms": "productOfferingTerm",
     "amount": "price.value", "currency": "price.unit", "recurringPeriod": "recurringChargePeriodType",
     "periodLength": "recurringChargePeriodLength", "unit": "unitOfMeasure.units",
     "unitQuantity": "unitOfMeasure.amount", "start": "startDateTime", "end": "endDateTime",
@@ -398,6 +438,8 @@ _SCOPED = {
                         "range": "productSpecCharacteristicValue", "unit": "unitOfMeasure"},
     "characteristicUses": {"values": "productSpecCharacteristicValue"},
     "relatedParties": {"referredType": "@referredType"},
+    "terms": {"amount": "amount", "currency": "currency", "unit": "unit", "start": "startDateTime",
+              "end": "endDateTime"},
 }
 
 

@@ -97,8 +97,10 @@ def inventory_fees(uow: UnitOfWork, unreadable: dict[str, str] | None = None
                 gross = net + sum((d.reduction for d in discounts), Money(Decimal(0), net.currency))
                 price_id = (values_at(price, "productOfferingPrice.id") or [price.get("name", "price")])[0]
                 if price["priceType"] == "oneTime":
+                    # an early termination charge is due when the product ends (services.commitments)
+                    at = end if end is not None and price.get("@type") == "EarlyTerminationCharge" else start
                     one_time.setdefault(account[0], []).append(OneTimeFee(
-                        product.id, price_id, price.get("name", price_id), gross, start, tuple(discounts)))
+                        product.id, price_id, price.get("name", price_id), gross, at, tuple(discounts)))
                     continue
                 period, length = _period_of(price.get("recurringChargePeriod"))
                 fees.setdefault(account[0], []).append(RecurringFee(

@@ -31,7 +31,7 @@ from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound
-from bssrules.services import notifications
+from bssrules.services import commitments, notifications
 from bssrules.services.dating import DatingPolicy
 from bssrules.pricing.valuation import value_basket
 from bssrules.services.prices import price_shown, total_shown
@@ -137,8 +137,10 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
                 raise InvalidInput(f"{_where(path)}: {problem}", path=path)
     basket = _basket(uow, body, as_of)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
-    if not result.valid:
-        raise OrderRejected(_violations(result))
+    violations = (_violations(result) if not result.valid else []) + \
+        commitments.term_violations(runtime.catalog, body.get("productOrderItem"))
+    if violations:
+        raise OrderRejected(violations)
     order_id = body.get("id") or str(uuid.uuid4())
     if uow.resources.get(KIND, order_id) is not None:
         raise Conflict(f"a ProductOrder with id '{order_id}' already exists; choose another id or leave it out")
@@ -335,6 +337,9 @@ def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], i
     }
     if offering and offering.product_specification:
         product["productSpecification"] = {"id": offering.product_specification}
+    term = commitments.chosen_term(offering, item_data) if offering else None
+    if term is not None:  # the commitment as sold (services.commitments)
+        product["productTerm"] = [commitments.product_term(term, start)]
     prices = []
     for price in item_data.get("itemPrice") or []:
         # A usage price names no payer: who pays a usage depends on the usage itself (its

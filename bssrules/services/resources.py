@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from bssrules.catalog.types import parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
+from bssrules.services import commitments
 from bssrules.services.records import MAX_ID, MAX_STATE, StoredResource, href
 from bssrules.services.ports import UnitOfWork
 
@@ -215,6 +216,9 @@ def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str,
     document = merge_patch(stored.document, changes)
     if document == stored.document:
         return _shown(_render(kind, stored), view)
+    if kind.name == "product":  # terminated under commitment: its early termination charge
+        _check_values(kind, document)
+        document = commitments.on_product_change(stored.document, document, _now())
     _check_references(uow, kind, document)
     updated = stored.bumped(document, _now(), **_columns(kind, document))
     uow.resources.replace(updated)

@@ -39,6 +39,8 @@ EXTENSIONS: dict[str, dict[str, dict[str, Any]]] = {
     "ProductOffering": {"partnerEligible": {"type": "boolean"}},
     "BundledProductOffering": {"charged": {"type": "boolean"}},
     "ProductSpecificationCharacteristic": {"defaultValue": {}, "unitOfMeasure": {"type": "string"}},
+    "ProductOfferingTerm": {"atEnd": {"type": "string", "enum": ["renew", "end"]},
+                            "earlyTermination": {"type": "object"}},
 }
 _REF = re.compile(r'"\$ref":\s*"#/definitions/([^"]+)"')
 _MAX_BODY_SHOWN = 1500

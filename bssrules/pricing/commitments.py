@@ -1,0 +1,107 @@
+"""Commitments: when a term ends, and what ending it early costs.
+
+A term of N days, weeks, months or years runs from the product's start to the same instant
+N units later (months as bills count them: 31 January + 1 month = 28 or 29 February). At its
+end it either ``renew``s — a new term of the same duration starts, and so on — or ``end``s:
+the product goes on without commitment. The term in force at an instant is the renewal
+that contains it; terms are counted from the start (the k-th ends at start + k × duration),
+so that clamped month ends never drift.
+
+The early termination charge of a product terminated at T while a term is in force:
+
+* ``fixed``: the amount, whatever is left of the term;
+* ``remainingRecurring``: ``share`` × what the product's recurring prices would still have
+  been billed from T to the end of the term, computed by the bill run's own arithmetic
+  (:func:`bssrules.pricing.billing.bill` over each calendar month, each line rounded
+  half-up to the minor unit as on a bill), less the product's discounts while they last;
+  the share of that sum is rounded half-up to the minor unit, once, per currency.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Sequence
+
+from bssrules.money import Money
+from bssrules.pricing.billing import BillingPeriod, RecurringFee, add_months, bill
+
+UNIT_DAYS = {"day": 1, "week": 7}
+
+
+def term_end(start: dt.datetime, amount: int, units: str) -> dt.datetime:
+    """The end of a term of ``amount`` ``units`` (day, week, month or year) that starts at ``start``."""
+    if units in UNIT_DAYS:
+        return start + dt.timedelta(days=amount * UNIT_DAYS[units])
+    return add_months(start, amount * (12 if units == "year" else 1))
+
+
+def commitment_end(start: dt.datetime, amount: int, units: str, at_end: str, at: dt.datetime) -> dt.datetime | None:
+    """The end of the term in force at ``at`` (renewals counted), or None when no commitment
+    is in force then (a term that ``end``s, and is over). Before the start: the first term's end."""
+    first = term_end(start, amount, units)
+    if at < first:
+        return first
+    if at_end != "renew":
+        return None
+    # the k-th term ends at start + k × duration: estimate k, then step to the first end after ``at``
+    unit_days = Decimal(UNIT_DAYS.get(units, 365 if units == "year" else 30))
+    estimate = int(Decimal((at - start).days) / (unit_days * amount))
+    k = max(1, estimate - 1)
+    while term_end(start, amount * k, units) > at and k > 1:
+        k -= 1
+    while (end := term_end(start, amount * k, units)) <= at:
+        k += 1
+    return end
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """A recurring price of the product as it bills it, per ``period`` × ``length`` — or one
+    of its discounts (a negative amount), ``until`` the end of its application duration."""
+
+    price: str
+    amount: Money
+    period: str  # day | week | month | year
+    length: int = 1
+    until: dt.datetime | None = None
+
+
+def _months(start: dt.datetime, end: dt.datetime) -> list[BillingPeriod]:
+    periods: list[BillingPeriod] = []
+    label = start.strftime("%Y-%m")
+    while True:
+        period = BillingPeriod.month(label)
+        if period.start >= end:
+            return periods
+        periods.append(period)
+        label = period.end.strftime("%Y-%m")
+
+
+def remaining_recurring(prices: Sequence[Recurring], start: dt.datetime, end: dt.datetime) -> dict[str, Money]:
+    """What ``prices`` would bill from ``start`` to ``end``, per currency: the bill run's
+    pro-rated, rounded lines of each month, added up."""
+    totals: dict[str, Money] = {}
+    if end <= start:
+        return totals
+    fees = [RecurringFee("product", p.price, p.price, p.amount, p.period, p.length, start,
+                         end if p.until is None else min(end, p.until))
+            for p in prices if p.until is None or p.until > start]
+    for period in _months(start, end):
+        for made in bill("remaining", period, fees, []):
+            for item in made.items:
+                totals[made.currency] = totals.get(made.currency, Money(Decimal(0), made.currency)) + item.amount
+    return totals
+
+
+def early_termination_charges(charge: str, share: Decimal, fixed: Money | None, prices: Sequence[Recurring],
+                              terminated: dt.datetime, end: dt.datetime) -> list[Money]:
+    """The early termination charge (one per currency) of a product terminated at
+    ``terminated`` whose term in force ends at ``end``; none when nothing is left to pay."""
+    if terminated >= end:
+        return []
+    if charge == "fixed":
+        return [fixed.rounded()] if fixed is not None and fixed.amount > 0 else []
+    remaining = remaining_recurring(prices, terminated, end)
+    charges = [(total * share).rounded() for _, total in sorted(remaining.items())]
+    return [c for c in charges if c.amount > 0]

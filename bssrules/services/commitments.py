@@ -1,0 +1,210 @@
+"""Commitments on orders and products (issue 15, item 2).
+
+An order item of an offering with terms (TMF620 ``productOfferingTerm``) takes one of them:
+the one named by its ``itemTerm`` (TMF622), or the offering's only term. Completing the
+order carries it onto each product as TMF637 ``productTerm``: its name, duration and the
+first term's ``validFor`` (from the product's start), with the catalog's ``atEnd`` and
+``earlyTermination`` — what was sold is what the product keeps, whatever the catalog
+later says.
+
+A product under commitment that becomes ``terminated`` before the term in force ends
+(renewals counted: :mod:`bssrules.pricing.commitments`) gets its early termination charge:
+a one-time ``productPrice`` of ``@type`` ``EarlyTerminationCharge``, paid by the account of
+its recurring prices, which the bill run bills in the month of the ``terminationDate``
+(now, when the change gives none: it is then written on the product).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Mapping
+
+from bssrules.catalog.catalog import Catalog
+from bssrules.catalog.model import OfferingTerm, ProductOffering
+from bssrules.catalog.tmf import render_term
+from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.errors import did_you_mean
+from bssrules.money import Money
+from bssrules.pricing.billing import add_months
+from bssrules.pricing.commitments import Recurring, commitment_end, early_termination_charges, term_end
+
+ETF_TYPE = "EarlyTerminationCharge"
+PERIODS = ("day", "week", "month", "year")
+
+
+# ------------------------------------------------------------- orders
+
+
+def term_violations(catalog: Catalog, items: Any, path: str = "productOrderItem") -> list[dict[str, Any]]:
+    """Why the ``itemTerm`` of the order's items (and their bundles' items) cannot be taken:
+    one violation per item, in the order's shape (code, message, path)."""
+    found: list[dict[str, Any]] = []
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict) or item.get("action", "add") != "add":
+            continue
+        where = f"{path}[{index}]"
+        offering_id = (item.get("productOffering") or {}).get("id") if isinstance(item.get("productOffering"), dict) \
+            else None
+        offering = catalog.offerings.get(offering_id) if isinstance(offering_id, str) else None
+        if offering is not None:
+            problem = _term_problem(offering, item.get("itemTerm"))
+            if problem:
+                found.append({"code": problem[0], "message": problem[1], "path": where + problem[2]})
+        found += term_violations(catalog, item.get("productOrderItem"), f"{where}.productOrderItem")
+    return found
+
+
+def _term_problem(offering: ProductOffering, given: Any) -> tuple[str, str, str] | None:
+    names = [t.name for t in offering.terms]
+    if given in (None, []):
+        if len(offering.terms) > 1:
+            return ("termRequired", f"offering {offering.id} is sold with a choice of terms: name one in "
+                                    f"itemTerm ({', '.join(names)})", ".itemTerm")
+        return None
+    if not isinstance(given, list) or len(given) != 1 or not isinstance(given[0], dict):
+        return ("invalidTerm", "itemTerm is a list of one term: [{name}]", ".itemTerm")
+    if not offering.terms:
+        return ("noTerm", f"offering {offering.id} is sold without a term", ".itemTerm")
+    name = given[0].get("name")
+    term = next((t for t in offering.terms if t.name == name), None)
+    if term is None:
+        hint = did_you_mean(str(name), names)
+        return ("unknownTerm", f"offering {offering.id} has no term '{name}'"
+                + (f" (did you mean '{hint}'?)" if hint else f"; its terms: {', '.join(names)}"), ".itemTerm[0].name")
+    duration = given[0].get("duration")
+    if duration is not None and (not isinstance(duration, dict) or duration.get("amount") != term.duration.amount
+                                 or str(duration.get("units", "")).removesuffix("s") != term.duration.units):
+        return ("termMismatch", f"term '{name}' lasts {term.duration.amount} {term.duration.units}(s), not "
+                                f"{duration.get('amount') if isinstance(duration, dict) else duration} "
+                                f"{duration.get('units') if isinstance(duration, dict) else ''}".rstrip(),
+                ".itemTerm[0].duration")
+    return None
+
+
+def chosen_term(offering: ProductOffering, item: Mapping[str, Any]) -> OfferingTerm | None:
+    """The term an item (checked by :func:`term_violations`) takes of its offering."""
+    given = item.get("itemTerm")
+    if isinstance(given, list) and given and isinstance(given[0], dict):
+        return next((t for t in offering.terms if t.name == given[0].get("name")), None)
+    return offering.terms[0] if len(offering.terms) == 1 else None
+
+
+def product_term(term: OfferingTerm, start: dt.datetime) -> dict[str, Any]:
+    """The TMF637 ``productTerm`` of a product that starts at ``start`` under ``term``."""
+    out = render_term(term)
+    out.pop("validFor", None)  # when the catalog offered the term; the product's is its own
+    out["validFor"] = {"startDateTime": format_instant(start),
+                       "endDateTime": format_instant(term_end(start, term.duration.amount, term.duration.units))}
+    return out
+
+
+# ------------------------------------------------------------- termination
+
+
+def values_at(document: Any, path: str) -> list[Any]:
+    """The values at a dotted path of a document (no list walked: a price's own fields)."""
+    node = document
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return [] if node is None else [node]
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    try:
+        parsed = parse_instant(value) if value else None
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dt.datetime) else None
+
+
+def _recurring(product: Mapping[str, Any], start: dt.datetime) -> list[Recurring]:
+    """The recurring prices of a product (before discounts) and their discounts, each as long
+    as it lasts (``applicationDuration`` months from the product's start), as bills read them."""
+    prices = []
+    for price in product.get("productPrice") or []:
+        if not isinstance(price, dict) or price.get("priceType") != "recurring":
+            continue
+        money = values_at(price, "price.taxIncludedAmount")
+        if not money or not isinstance(money[0], dict) or money[0].get("value") is None:
+            continue
+        currency = str(money[0].get("unit"))
+        words = str(price.get("recurringChargePeriod") or "month").split()
+        length, period = (int(words[0]), words[1].removesuffix("s")) if len(words) == 2 and words[0].isdigit() \
+            else (1, words[0].removesuffix("s"))
+        period = period if period in PERIODS else "month"
+        name = str((values_at(price, "productOfferingPrice.id") or [price.get("name", "price")])[0])
+        net = Money(Decimal(str(money[0]["value"])), currency)
+        lines = []
+        for alteration in price.get("priceAlteration") or []:
+            value = values_at(alteration, "price.taxIncludedAmount") if isinstance(alteration, dict) else []
+            if not value or not isinstance(value[0], dict) or value[0].get("unit") != currency:
+                continue
+            reduction = Money(Decimal(str(value[0]["value"])), currency)  # negative: what it takes off
+            net = net - reduction  # the price is shown net of its discounts
+            months = alteration.get("applicationDuration")
+            lines.append(Recurring(name, reduction, period, length,
+                                   add_months(start, months) if isinstance(months, int) else None))
+        prices += [Recurring(name, net, period, length), *lines]
+    return prices
+
+
+def _payer(product: Mapping[str, Any]) -> dict[str, Any] | None:
+    for price in product.get("productPrice") or []:
+        if isinstance(price, dict) and price.get("priceType") == "recurring" and isinstance(price.get("billingAccount"),
+                                                                                              dict):
+            return {"id": price["billingAccount"].get("id")}
+    account = product.get("billingAccount")
+    return {"id": account.get("id")} if isinstance(account, dict) and account.get("id") else None
+
+
+def on_product_change(before: Mapping[str, Any], after: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """The product as changed, with its early termination charge when the change terminates
+    it before its commitment ends (``after`` unchanged otherwise)."""
+    if after.get("status") != "terminated" or before.get("status") == "terminated":
+        return after
+    terms = [t for t in after.get("productTerm") or [] if isinstance(t, dict) and isinstance(t.get("earlyTermination"),
+                                                                                            dict)]
+    if not terms or any(isinstance(p, dict) and p.get("@type") == ETF_TYPE for p in after.get("productPrice") or []):
+        return after
+    after = dict(after)
+    terminated = _instant(after.get("terminationDate"))
+    if terminated is None:
+        if after.get("terminationDate"):
+            return after  # not a date: the change is refused for it
+        terminated = now
+        after["terminationDate"] = format_instant(now)
+    charges = []
+    for term in terms:
+        charge = _charges(term, after, terminated)
+        if charge:
+            charges += charge
+    if charges:
+        after["productPrice"] = list(after.get("productPrice") or []) + charges
+    return after
+
+
+def _charges(term: Mapping[str, Any], product: Mapping[str, Any], terminated: dt.datetime) -> list[dict[str, Any]]:
+    duration, early = term.get("duration"), term["earlyTermination"]
+    start = _instant((term.get("validFor") or {}).get("startDateTime")) if isinstance(term.get("validFor"), dict) \
+        else None
+    start = start or _instant(product.get("startDate"))
+    if not isinstance(duration, dict) or start is None or not isinstance(duration.get("amount"), int) \
+            or str(duration.get("units")).removesuffix("s") not in PERIODS:
+        return []
+    units = str(duration["units"]).removesuffix("s")
+    end = commitment_end(start, duration["amount"], units, str(term.get("atEnd", "end")), terminated)
+    if end is None:
+        return []
+    fixed = Money(Decimal(str(early["amount"])), str(early["currency"])) \
+        if early.get("charge") == "fixed" and early.get("amount") is not None and early.get("currency") else None
+    share = Decimal(str(early.get("share", 1)))
+    prices = _recurring(product, _instant(product.get("startDate")) or start)
+    amounts = early_termination_charges(str(early.get("charge")), share, fixed, prices, max(terminated, start), end)
+    payer = _payer(product)
+    how = "fixed" if early.get("charge") == "fixed" else \
+        f"{share} of the recurring charges left" if share != 1 else "the recurring charges left"
+    return [{"@type": ETF_TYPE, "name": f"Early termination charge ({term.get('name')})", "priceType": "oneTime",
+             "description": f"{how} from {format_instant(max(terminated, start))} to the end of the term, "
+                            f"{format_instant(end)}",
+             "price": {"taxIncludedAmount": {"unit": money.currency, "value": money.amount}},
+             **({"billingAccount": payer} if payer else {})} for money in amounts]
