@@ -14,7 +14,9 @@ from types import MappingProxyType
 from typing import AbstractSet, Any, Iterable, Mapping
 
 from bssrules.catalog.catalog import Catalog
-from bssrules.catalog.model import Characteristic, ProductOffering, show_value, value_matches_type
+from bssrules.catalog.model import (
+    Characteristic, ProductOffering, ProductOfferingPrice, ProductSpecification, show_value, value_matches_type,
+)
 from bssrules.configurator.model import Basket, BasketItem, Path
 from bssrules.errors import did_you_mean, format_path
 from bssrules.rules.book import RuleBook
@@ -194,8 +196,7 @@ def _characteristic_violations(catalog: Catalog, path: Path, item: BasketItem,
             Violation("unknownCharacteristic", f"offering '{offering.id}' has no characteristics",
                       path + ("characteristics",))]
     found = []
-    by_name = {c.name: c for c in spec.characteristics}
-    uses = {u.name: list(u.values) for u in offering.characteristic_uses}
+    by_name, uses, required = _characteristics_of(offering, spec)
     for name, given in item.characteristics.items():
         here = path + ("characteristics", name)
         characteristic = by_name.get(name)
@@ -220,13 +221,35 @@ def _characteristic_violations(catalog: Catalog, path: Path, item: BasketItem,
             elif not characteristic.configurable and characteristic.default is not None and value != characteristic.default:
                 found.append(Violation("notConfigurable", f"'{name}' is not configurable (it is "
                                                           f"{show_value(characteristic.default)})", here))
+    for name in required:
+        if name not in item.characteristics:
+            found.append(Violation("missingCharacteristic", f"'{name}' of '{spec.id}' is required",
+                                   path + ("characteristics",)))
+    return found
+
+
+_Characteristics = tuple[dict[str, Characteristic], dict[str, list[Any]], list[str]]
+_CHARACTERISTICS: dict[str, tuple[ProductOffering, ProductSpecification, _Characteristics]] = {}
+
+
+def _characteristics_of(offering: ProductOffering, spec: ProductSpecification) -> _Characteristics:
+    """(characteristics by name, values the offering restricts them to, names required with no
+    default) of an offering, worked out once per offering and specification."""
+    cached = _CHARACTERISTICS.get(offering.id)
+    if cached is not None and cached[0] is offering and cached[1] is spec:
+        return cached[2]
+    by_name = {c.name: c for c in spec.characteristics}
+    uses = {u.name: list(u.values) for u in offering.characteristic_uses}
+    required = []
     for characteristic in spec.characteristics:
         restricted = uses.get(characteristic.name)
         has_default = characteristic.default is not None or (restricted is not None and len(restricted) == 1)
-        if characteristic.min_cardinality > 0 and characteristic.name not in item.characteristics and not has_default:
-            found.append(Violation("missingCharacteristic", f"'{characteristic.name}' of '{spec.id}' is required",
-                                   path + ("characteristics",)))
-    return found
+        if characteristic.min_cardinality > 0 and not has_default:
+            required.append(characteristic.name)
+    if len(_CHARACTERISTICS) >= _OFFERING_VALUES_MAX:
+        _CHARACTERISTICS.clear()
+    _CHARACTERISTICS[offering.id] = (offering, spec, (by_name, uses, required))
+    return by_name, uses, required
 
 
 def _present_offerings(basket: Basket) -> set[str]:
@@ -317,6 +340,23 @@ def offering_values(offering: ProductOffering) -> Mapping[str, Any]:
     return shown
 
 
+_CHARGE_VALUES: dict[tuple[str, str], tuple[ProductOffering, ProductOfferingPrice, Mapping[str, Any]]] = {}
+
+
+def charge_values(offering: ProductOffering, price: ProductOfferingPrice) -> Mapping[str, Any]:
+    """The typed ``charge.*`` facts of an offering's price that split billing rules see
+    (computed once per offering and price, kept as :func:`offering_values` are)."""
+    cached = _CHARGE_VALUES.get((offering.id, price.id))
+    if cached is not None and cached[0] is offering and cached[1] is price:
+        return cached[2]
+    values = MappingProxyType(typed_facts({"charge": {"type": CHARGE_TYPES[price.price_type], "offering": offering.id,
+                                                      "currency": price.currency, "amount": price.amount}}))
+    if len(_CHARGE_VALUES) >= _OFFERING_VALUES_MAX:
+        _CHARGE_VALUES.clear()
+    _CHARGE_VALUES[(offering.id, price.id)] = (offering, price, values)
+    return values
+
+
 def _eligibility_violations(context: _Context, rules: RuleBook, explain: bool) -> list[Violation]:
     rule_sets = _rule_sets(rules, "eligibility", context.now)
     if not rule_sets:
@@ -400,9 +440,7 @@ def _split_billing_violations(context: _Context, rules: RuleBook, explain: bool)
             if price is not None and price.valid_for.contains(now):
                 charges.append((path, offering, price))
     shared = context.party_values()
-    facts = [typed_facts({"charge": {"type": CHARGE_TYPES[price.price_type], "offering": offering.id,
-                                     "currency": price.currency, "amount": price.amount}})
-             for _, offering, price in charges]
+    facts = [charge_values(offering, price) for _, offering, price in charges]
     found = []
     for compiled in rule_sets:
         for (path, offering, price), decision in zip(charges, decide_values(compiled, facts, shared,

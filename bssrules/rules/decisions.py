@@ -107,6 +107,10 @@ def decide_values(compiled: CompiledRuleSet, values: Sequence[Mapping[str, Any]]
 
 def _decision(compiled: CompiledRuleSet, values: Mapping[str, Any], fired: set[str], with_trace: bool,
               trace_fired_only: bool = False) -> Decision:
+    if not fired and (not with_trace or trace_fired_only) and compiled.kind in _NOTHING_FIRED:
+        # what most facts come to (an eligible offering, a compatible basket): said at once
+        nothing = {key: [] if isinstance(value, list) else value for key, value in _NOTHING_FIRED[compiled.kind].items()}
+        return Decision(compiled.id, compiled.definition.version, compiled.kind, nothing, [], [])
     fired_in_order = sorted(fired, key=compiled.position)
     rules = compiled.by_key()
     kind = compiled.kind
@@ -189,6 +193,12 @@ def _decision(compiled: CompiledRuleSet, values: Mapping[str, Any], fired: set[s
                 raise EngineError(f"the engine and the reference evaluator disagree on rule "
                                   f"{compiled.id}/{compiled_rule.key}; please report this with the facts")
     return Decision(compiled.id, compiled.definition.version, kind, outcome, fired_in_order, trace)
+
+
+# The outcome of the kinds whose outcome, when no rule fired, depends on nothing else.
+_NOTHING_FIRED: dict[str, dict[str, Any]] = {"eligibility": {"qualified": True, "reasons": []},
+                                             "compatibility": {"valid": True, "violations": []},
+                                             "settlement": {"lines": []}, "discount": {"discounts": []}}
 
 
 def _compatibility_message(rule: CompatibilityRule) -> str:

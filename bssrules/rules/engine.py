@@ -56,6 +56,7 @@ import queue
 import sys
 import threading
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
@@ -500,6 +501,7 @@ class RuleEngine:
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self.hosts_discarded = 0  # hosts on which an evaluation failed (never used again)
+        self._own_parts: dict[tuple[int, tuple[str, ...]], _OwnPart] = {}
         self._release(self._new_host())  # fail now, not on the first request, if the engine refuses
 
     @property
@@ -577,7 +579,8 @@ class RuleEngine:
             return []
         common: Mapping[str, Any] = shared or {}
         serial = f"s{next(self._sids)}"
-        own_attributes = [a for a in self.attributes if any(a in values for values in facts)]
+        given: set[str] = set().union(*facts)
+        own_attributes = [a for a in self.attributes if a in given]
         owned = set(own_attributes)
         shared_event = flatten_facts(common, self.zone, [a for a in self.attributes if a not in owned])
         shared_doubtful = self._doubtful(common, shared_event, owned, inside=False)
@@ -587,21 +590,20 @@ class RuleEngine:
         route_key, list_key = self._route_key, self._list_key
         # Each fact goes only to the rule sets that can hold for it (see _pack).
         routed: dict[int, list[int]] = {}
+        own_key = tuple(own_attributes)
+        from_common = [a for a in own_attributes if a in common]  # own attributes some fact sets may lack
         for number, values in enumerate(facts):
-            merged = values if not common else {a: values[a] if a in values else common[a]
-                                                 for a in own_attributes if a in values or a in common}
-            event = flatten_facts(merged, self.zone, own_attributes)
-            event.pop(ALWAYS, None)  # the shared part carries it
-            own_events.append(_members(event))
-            found = self._doubtful(merged, event, owned, inside=True)
-            if found or shared_doubtful:
-                doubtful[number] = found | shared_doubtful
+            own = self._own_part(values, common, own_attributes, own_key, owned, from_common)
+            own_events.append(own.members)
+            if own.doubtful or shared_doubtful:
+                doubtful[number] = own.doubtful | shared_doubtful
             targets = set(self._generic)
             if route_key:
-                targets.update(self._by_value.get(event[route_key] if route_key in event
+                targets.update(self._by_value.get(own.route if own.route is not _ABSENT
                                                  else shared_event.get(route_key), ()))
             if list_key:
-                for member in (event[list_key] if list_key in event else shared_event.get(list_key)) or ():
+                for member in (own.members_of_list if own.members_of_list is not _ABSENT
+                               else shared_event.get(list_key)) or ():
                     targets.update(self._by_member.get(member, ()))
             for target in targets:
                 routed.setdefault(target, []).append(number)
@@ -615,8 +617,8 @@ class RuleEngine:
                 head = _fragment(shared_members, chunk.keys)
                 texts = []
                 for number in numbers:
-                    own = _fragment(own_events[number], chunk.keys)
-                    body = f"{head},{own}" if head and own else head or own
+                    tail = _fragment(own_events[number], chunk.keys)
+                    body = f"{head},{tail}" if head and tail else head or tail
                     texts.append(f'{{"id":"{prefix}{number}","sid":"{_STATE}"{"," if body else ""}{body}}}')
                 for rule_name, event_id in _assert_and_collect(host, chunk.name, "[" + ",".join(texts) + "]"):
                     rule_key = key_of_rule.get(rule_name)
@@ -631,6 +633,30 @@ class RuleEngine:
         for number, indexes in doubtful.items():
             self._decide_exactly(results[number], indexes, {**common, **facts[number]})
         return results
+
+    def _own_part(self, values: Mapping[str, Any], common: Mapping[str, Any], own_attributes: list[str],
+                  own_key: tuple[str, ...], owned: set[str], from_common: list[str]) -> "_OwnPart":
+        """What one fact set sends of its own: its event's members, the rules its floats
+        cannot decide, its routing values. Kept for read-only facts (a ``MappingProxyType``,
+        as a catalog entity's facts are) that take nothing from the shared part: an offering
+        in every basket is flattened and written once."""
+        frozen = type(values) is MappingProxyType and all(a in values for a in from_common)
+        if frozen:
+            cached = self._own_parts.get((id(values), own_key))
+            if cached is not None and cached.values is values:
+                return cached
+        merged = values if not common else {a: values[a] if a in values else common[a]
+                                             for a in own_attributes if a in values or a in common}
+        event = flatten_facts(merged, self.zone, own_attributes)
+        event.pop(ALWAYS, None)  # the shared part carries it
+        part = _OwnPart(values, _members(event), self._doubtful(merged, event, owned, inside=True),
+                        event.get(self._route_key, _ABSENT) if self._route_key else _ABSENT,
+                        event.get(self._list_key, _ABSENT) if self._list_key else _ABSENT)
+        if frozen:
+            if len(self._own_parts) >= _OWN_PARTS_MAX:
+                self._own_parts.clear()
+            self._own_parts[(id(values), own_key)] = part  # the part holds the values: their id stays theirs
+        return part
 
     def _doubtful(self, values: Mapping[str, Any], event: Mapping[str, Any], owned: set[str],
                   inside: bool) -> set[int]:
@@ -660,6 +686,19 @@ class RuleEngine:
 
 
 _MEMBER_NAMES: dict[str, str] = {}  # event field -> its JSON member name ('"party__type":')
+
+
+_ABSENT: Any = object()  # a routing field the fact set's own event does not have
+_OWN_PARTS_MAX = 100_000  # own parts kept per engine (then forgotten, all at once)
+
+
+@dataclass(frozen=True)
+class _OwnPart:
+    values: Mapping[str, Any]
+    members: list[tuple[str, str]]
+    doubtful: set[int]
+    route: Any
+    members_of_list: Any
 
 
 def _value_text(value: Any) -> str:
