@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from bssrules.pricing.rating import DEFAULT_PAYER
 from bssrules.pricing.usage import Subscriber
@@ -45,17 +45,11 @@ def load_context(uow: UnitOfWork, product_id: str) -> RatingContext:
     product = uow.resources.get("product", product_id)
     if product is None:
         return RatingContext(None, None)
-    classification, active = None, set()
+    party, owned = None, None
     if product.party_id:
         party = uow.resources.get("individual", product.party_id) or \
             uow.resources.get("organization", product.party_id)
-        if party is not None:
-            found = [c.get("value") for c in party.document.get("partyCharacteristic") or []
-                     if isinstance(c, dict) and c.get("name") == "classification"]
-            classification = found[0] if found and isinstance(found[0], str) else None
-        for owned in uow.resources.find("product", {"relatedParty.id": [product.party_id]}, 1000):
-            if owned.document.get("status") in EFFECTIVE:
-                active.update(values_at(owned.document, "productOffering.id"))
+        owned = uow.resources.find("product", {"relatedParty.id": [product.party_id]}, 1000)
     payers: dict[str, str] = {}
     for related in product.document.get("relatedParty") or []:
         role, party_id = (related.get("role"), related.get("id")) if isinstance(related, dict) else (None, None)
@@ -63,12 +57,96 @@ def load_context(uow: UnitOfWork, product_id: str) -> RatingContext:
             accounts = uow.resources.find("billingAccount", {"relatedParty.id": [party_id]}, 1)
             if accounts:
                 payers[role] = accounts[0].id
+    return _context(product, party, owned, payers)
+
+
+def _context(product: StoredResource, party: StoredResource | None, owned: list[StoredResource] | None,
+             payers: dict[str, str]) -> RatingContext:
+    """A context from what was read: the product, its party (None: none, or not found), the
+    party's products (None: the product names no party) and the payer roles' accounts."""
+    classification, active = None, set()
+    if party is not None:
+        found = [c.get("value") for c in party.document.get("partyCharacteristic") or []
+                 if isinstance(c, dict) and c.get("name") == "classification"]
+        classification = found[0] if found and isinstance(found[0], str) else None
+    for mine in owned or ():
+        if mine.document.get("status") in EFFECTIVE:
+            active.update(values_at(mine.document, "productOffering.id"))
     account = values_at(product.document, "billingAccount.id")
     if account and DEFAULT_PAYER not in payers:
         payers[DEFAULT_PAYER] = account[0]
     offering = values_at(product.document, "productOffering.id")
     return RatingContext(product, Subscriber(product.id, product.party_id, classification,
                                              offering[0] if offering else None, tuple(sorted(active)), payers))
+
+# what one statement of load_contexts may hold before it is read party by party instead
+_OWNED_PER_PARTY = 1000
+
+
+def _related(product: StoredResource) -> list[tuple[str, str]] | None:
+    """(role, party id) of a product's related parties, in order; None when one is not plain
+    text (such a product is read alone, as :func:`load_context` reads it)."""
+    found = []
+    for related in product.document.get("relatedParty") or []:
+        role, party_id = (related.get("role"), related.get("id")) if isinstance(related, dict) else (None, None)
+        if role and party_id:
+            if not isinstance(role, str) or not isinstance(party_id, str):
+                return None
+            found.append((role, party_id))
+    return found
+
+
+def load_contexts(uow: UnitOfWork, product_ids: Sequence[str]) -> dict[str, RatingContext]:
+    """The contexts of several subscriptions, each the one :func:`load_context` reads, in a
+    few statements whatever their number: the products, their parties, the parties'
+    products (the effective offerings) and the billing accounts of the payer roles — so a
+    batch reads the contexts it lacks together, once."""
+    wanted = sorted({p for p in product_ids if isinstance(p, str)})
+    products = {p.id: p for p in uow.resources.get_many("product", wanted)}
+    alone = {p for p, product in products.items()
+             if _related(product) is None or (product.party_id is not None and not isinstance(product.party_id, str))}
+    party_ids = sorted({p.party_id for i, p in products.items() if p.party_id and i not in alone})
+    parties = {p.id: p for p in uow.resources.get_many("individual", party_ids)}
+    others = [p for p in party_ids if p not in parties]
+    if others:
+        parties.update({p.id: p for p in uow.resources.get_many("organization", others)})
+    owned: dict[str, list[StoredResource]] = {}
+    if party_ids:
+        limit = _OWNED_PER_PARTY * len(party_ids)
+        found = uow.resources.find("product", {"relatedParty.id": party_ids}, limit)
+        if len(found) >= limit:  # (cannot tell whether each party got its first thousand): one by one
+            alone.update(i for i, p in products.items() if p.party_id)
+        asked = set(party_ids)
+        for candidate in found:  # in id order
+            for party_id in {v for v in values_at(candidate.document, "relatedParty.id") if v in asked}:
+                owned.setdefault(party_id, []).append(candidate)
+    related = sorted({party_id for i, p in products.items() if i not in alone for _, party_id in _related(p) or ()})
+    first_account: dict[str, str] = {}
+    if related:
+        accounts = uow.resources.find("billingAccount", {"relatedParty.id": related}, 10_000)
+        if len(accounts) >= 10_000:
+            alone.update(products)
+        asked = set(related)
+        for account in accounts:  # in id order: the first of each party is the one load_context takes
+            for party_id in values_at(account.document, "relatedParty.id"):
+                if party_id in asked:
+                    first_account.setdefault(party_id, account.id)
+    contexts: dict[str, RatingContext] = {}
+    for product_id in wanted:
+        product = products.get(product_id)
+        if product is None:
+            contexts[product_id] = RatingContext(None, None)
+        elif product_id in alone:
+            contexts[product_id] = load_context(uow, product_id)
+        else:
+            party = parties.get(product.party_id) if product.party_id else None
+            mine = owned.get(product.party_id, [])[:_OWNED_PER_PARTY] if product.party_id else None
+            payers = {}
+            for role, party_id in _related(product) or ():
+                if role not in payers and party_id in first_account:
+                    payers[role] = first_account[party_id]
+            contexts[product_id] = _context(product, party, mine, payers)
+    return contexts
 
 
 class ContextCache:

@@ -34,7 +34,7 @@ from bssrules.pricing.usage import (
 )
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import SplitBillingRuleSet, UsageRuleSet
-from bssrules.services.rating_context import ContextCache, RatingContext, load_context
+from bssrules.services.rating_context import ContextCache, RatingContext, load_context, load_contexts
 from bssrules.services.records import (
     MAX_ID, BalanceChange, ChargeRow, HotState, StoredAccumulator, StoredBucket, StoredResource, StoredUsage,
     UsageWrite, href,
@@ -341,25 +341,35 @@ def _contexts(uow: UnitOfWork, contexts: ContextCache, runtime: Runtime, state: 
     revisions = dict(state.revisions)
     scope = uow.resources.scope
     loaded: dict[str, RatingContext] = {}
+    missing: dict[str, None] = {}  # (in the order met)
     for item in items:
         subscription = _subscription_of(item)
-        if subscription is None:
+        if subscription is None or subscription in loaded or subscription in missing:
             continue
-        if subscription not in loaded:
-            revision = revisions.get(subscription)
-            context = contexts.get(scope, subscription, revision, runtime.revision) if revision is not None else None
-            if context is None:
-                context = load_context(uow, subscription)
-                if revision is None and context.product is not None:
-                    # a product that never got its row (made before them, or by other means)
-                    uow.online.bump(products=[subscription])
-                    revision = revisions[subscription] = uow.online.revision(subscription) or 1
-                if revision is not None:
-                    contexts.put(scope, subscription, revision, runtime.revision, context)
+        revision = revisions.get(subscription)
+        context = contexts.get(scope, subscription, revision, runtime.revision) if revision is not None else None
+        if context is None:
+            missing[subscription] = None
+        else:
             loaded[subscription] = context
-        item.context = loaded[subscription]
+    # the contexts this worker lacks, read together: a few statements for the whole batch
+    read = load_contexts(uow, list(missing)) if len(missing) > 1 else \
+        {s: load_context(uow, s) for s in missing}
+    for subscription in missing:
+        context = read[subscription]
+        revision = revisions.get(subscription)
+        if revision is None and context.product is not None:
+            # a product that never got its row (made before them, or by other means)
+            uow.online.bump(products=[subscription])
+            revision = revisions[subscription] = uow.online.revision(subscription) or 1
+        if revision is not None:
+            contexts.put(scope, subscription, revision, runtime.revision, context)
+        loaded[subscription] = context
+    for item in items:
+        subscription = _subscription_of(item)
+        if subscription is not None:
+            item.context = loaded[subscription]
     return revisions
-
 
 def _rate(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[_Item], now: dt.datetime
           ) -> list[UsageWrite]:

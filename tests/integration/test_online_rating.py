@@ -112,3 +112,42 @@ def test_single_usages_posted_at_once_on_one_subscription_are_rated_together_and
         assert combiner.usages >= threads * each and combiner.batches < combiner.usages  # some rated together
     finally:
         _empty(engine)
+
+
+def test_contexts_read_together_are_those_read_one_by_one(engine: Engine) -> None:
+    """A batch reads the contexts it lacks in a few statements (load_contexts): each is the
+    one load_context reads — parties individual or organization, their other products (only
+    the effective ones count), the first account of each payer role, a product without party,
+    one not in the inventory."""
+    from bssrules.services.rating_context import load_context, load_contexts
+
+    _ppv(engine, 3)
+    with UnitOfWork(engine) as uow:
+        resources.create(uow, KINDS["organization"], {"id": "org", "name": "Org",
+                                                      "partyCharacteristic": [{"name": "classification",
+                                                                               "value": "VIP"}]},
+                         ["name", "partyCharacteristic"])
+        for n, (owner, status, offering) in enumerate([("party-0", "active", "tv"), ("party-0", "suspended", "radio"),
+                                                       ("org", "pendingTerminate", "ppv-service"),
+                                                       ("org", "active", "data")]):
+            resources.create(uow, KINDS["product"], {
+                "id": f"extra-{n}", "status": status, "productOffering": {"id": offering},
+                "relatedParty": [{"id": owner, "role": "owner"}, {"id": "party-1", "role": "payer"}]},
+                ["status", "productOffering", "relatedParty"])
+        resources.create(uow, KINDS["billingAccount"], {"id": "ba-0b", "name": "second", "relatedParty": [
+            {"id": "party-0", "role": "owner"}]}, ["name", "relatedParty"])
+        resources.create(uow, KINDS["product"], {"id": "lonely", "status": "active",
+                                                 "productOffering": {"id": "ppv-service"}},
+                         ["status", "productOffering"])
+        uow.commit()
+    ids = ["sub-0", "sub-1", "sub-2", "extra-0", "extra-1", "extra-2", "extra-3", "lonely", "nowhere"]
+    with UnitOfWork(engine) as uow:
+        together = load_contexts(uow, ids)
+        alone = {i: load_context(uow, i) for i in ids}
+    assert together == alone
+    assert together["extra-2"].subscriber is not None
+    assert together["extra-2"].subscriber.classification == "VIP"
+    assert together["extra-2"].subscriber.active_offerings == ("data", "ppv-service")
+    assert together["extra-0"].subscriber is not None and together["extra-0"].subscriber.payers == {
+        "owner": "ba-0", "payer": "ba-1"}
+    assert together["nowhere"].product is None
