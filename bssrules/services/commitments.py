@@ -35,9 +35,15 @@ PERIODS = ("day", "week", "month", "year")
 # ------------------------------------------------------------- orders
 
 
-def term_violations(catalog: Catalog, items: Any, path: str = "productOrderItem") -> list[dict[str, Any]]:
-    """Why the ``itemTerm`` of the order's items (and their bundles' items) cannot be taken:
-    one violation per item, in the order's shape (code, message, path)."""
+def offered(offering: ProductOffering, as_of: dt.datetime) -> list[OfferingTerm]:
+    """The terms the offering is sold with at ``as_of`` (a term's ``validFor``)."""
+    return [t for t in offering.terms if t.valid_for.contains(as_of)]
+
+
+def term_violations(catalog: Catalog, items: Any, as_of: dt.datetime, path: str = "productOrderItem"
+                    ) -> list[dict[str, Any]]:
+    """Why the ``itemTerm`` of the order's items (and their bundles' items) cannot be taken
+    at ``as_of``: one violation per item, in the order's shape (code, message, path)."""
     found: list[dict[str, Any]] = []
     for index, item in enumerate(items if isinstance(items, list) else []):
         if not isinstance(item, dict) or item.get("action", "add") != "add":
@@ -47,26 +53,29 @@ def term_violations(catalog: Catalog, items: Any, path: str = "productOrderItem"
             else None
         offering = catalog.offerings.get(offering_id) if isinstance(offering_id, str) else None
         if offering is not None:
-            problem = _term_problem(offering, item.get("itemTerm"))
+            problem = _term_problem(offering, offered(offering, as_of), item.get("itemTerm"))
             if problem:
                 found.append({"code": problem[0], "message": problem[1], "path": where + problem[2]})
-        found += term_violations(catalog, item.get("productOrderItem"), f"{where}.productOrderItem")
+        found += term_violations(catalog, item.get("productOrderItem"), as_of, f"{where}.productOrderItem")
     return found
 
 
-def _term_problem(offering: ProductOffering, given: Any) -> tuple[str, str, str] | None:
-    names = [t.name for t in offering.terms]
+def _term_problem(offering: ProductOffering, terms: list[OfferingTerm], given: Any) -> tuple[str, str, str] | None:
+    names = [t.name for t in terms]
     if given in (None, []):
-        if len(offering.terms) > 1:
+        if len(terms) > 1:
             return ("termRequired", f"offering {offering.id} is sold with a choice of terms: name one in "
                                     f"itemTerm ({', '.join(names)})", ".itemTerm")
         return None
     if not isinstance(given, list) or len(given) != 1 or not isinstance(given[0], dict):
         return ("invalidTerm", "itemTerm is a list of one term: [{name}]", ".itemTerm")
-    if not offering.terms:
-        return ("noTerm", f"offering {offering.id} is sold without a term", ".itemTerm")
     name = given[0].get("name")
-    term = next((t for t in offering.terms if t.name == name), None)
+    if any(t.name == name for t in offering.terms) and not any(t.name == name for t in terms):
+        return ("termNotOffered", f"term '{name}' of offering {offering.id} is not offered at this date (its "
+                                  f"validFor); offered: {', '.join(names) or 'none'}", ".itemTerm[0].name")
+    if not terms:
+        return ("noTerm", f"offering {offering.id} is sold without a term", ".itemTerm")
+    term = next((t for t in terms if t.name == name), None)
     if term is None:
         hint = did_you_mean(str(name), names)
         return ("unknownTerm", f"offering {offering.id} has no term '{name}'"
@@ -81,12 +90,14 @@ def _term_problem(offering: ProductOffering, given: Any) -> tuple[str, str, str]
     return None
 
 
-def chosen_term(offering: ProductOffering, item: Mapping[str, Any]) -> OfferingTerm | None:
-    """The term an item (checked by :func:`term_violations`) takes of its offering."""
+def chosen_term(offering: ProductOffering, item: Mapping[str, Any], as_of: dt.datetime) -> OfferingTerm | None:
+    """The term an item (checked by :func:`term_violations` when the order was placed) takes
+    of its offering: the one it names, else the only one offered at ``as_of``."""
     given = item.get("itemTerm")
     if isinstance(given, list) and given and isinstance(given[0], dict):
         return next((t for t in offering.terms if t.name == given[0].get("name")), None)
-    return offering.terms[0] if len(offering.terms) == 1 else None
+    terms = offered(offering, as_of)
+    return terms[0] if len(terms) == 1 else None
 
 
 def product_term(term: OfferingTerm, start: dt.datetime) -> dict[str, Any]:

@@ -138,7 +138,7 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
     basket = _basket(uow, body, as_of)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
     violations = (_violations(result) if not result.valid else []) + \
-        commitments.term_violations(runtime.catalog, body.get("productOrderItem"))
+        commitments.term_violations(runtime.catalog, body.get("productOrderItem"), as_of)
     if violations:
         raise OrderRejected(violations)
     order_id = body.get("id") or str(uuid.uuid4())
@@ -337,7 +337,7 @@ def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], i
     }
     if offering and offering.product_specification:
         product["productSpecification"] = {"id": offering.product_specification}
-    term = commitments.chosen_term(offering, item_data) if offering else None
+    term = commitments.chosen_term(offering, item_data, start) if offering else None
     if term is not None:  # the commitment as sold (services.commitments)
         product["productTerm"] = [commitments.product_term(term, start)]
     prices = []

@@ -69,6 +69,15 @@ productOfferings:
       - name: 24 months
         duration: {amount: 24, units: month}
         atEnd: end
+  - id: po-fibre-promo
+    name: Fibre, 6 months (a spring promotion)
+    productSpecification: ps-fibre
+    prices: [pop-fibre-monthly]
+    terms:
+      - name: 6 months
+        duration: {amount: 6, units: month}
+        atEnd: end
+        validFor: {start: 2026-03-01, end: 2026-06-01}
   - id: po-fibre-free
     name: Fibre, no commitment
     productSpecification: ps-fibre
@@ -159,6 +168,8 @@ def test_a_completed_order_carries_the_term_onto_the_product_as_productTerm(http
     ("po-fibre-choice", {}, "termRequired", "name one in itemTerm (12 months, 24 months)"),
     ("po-fibre-choice", {"itemTerm": [{"name": "24 month"}]}, "unknownTerm", "did you mean '24 months'?"),
     ("po-fibre-free", {"itemTerm": [{"name": "12 months"}]}, "noTerm", "is sold without a term"),
+    ("po-fibre-promo", {"itemTerm": [{"name": "6 months"}]}, "termNotOffered",
+     "term '6 months' of offering po-fibre-promo is not offered at this date (its validFor); offered: none"),
     ("po-fibre-choice", {"itemTerm": [{"name": "12 months", "duration": {"amount": 24, "units": "month"}}]},
      "termMismatch", "term '12 months' lasts 12 month(s)"),
 ])
@@ -175,6 +186,12 @@ def test_an_order_naming_no_term_or_a_wrong_one_is_refused_and_nothing_is_stored
 def test_the_item_s_chosen_term_is_the_product_s(http: TestClient) -> None:
     product = _product(http, "po-fibre-choice", "2026-01-01", itemTerm=[{"name": "12 months"}])
     assert product["productTerm"][0]["validFor"]["endDateTime"] == "2027-01-01T00:00:00Z"
+
+
+def test_a_term_is_taken_only_while_the_catalog_offers_it(http: TestClient) -> None:
+    during = _product(http, "po-fibre-promo", "2026-04-10", itemTerm=[{"name": "6 months"}])
+    assert during["productTerm"][0]["validFor"]["endDateTime"] == "2026-10-10T00:00:00Z"
+    assert "productTerm" not in _product(http, "po-fibre-promo", "2026-06-01")
 
 
 def test_terminating_before_the_end_charges_half_the_recurring_charges_left(http: TestClient) -> None:
