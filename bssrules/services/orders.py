@@ -31,7 +31,7 @@ from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound
-from bssrules.services import commitments, notifications
+from bssrules.services import commitments, notifications, terminations
 from bssrules.services.dating import DatingPolicy
 from bssrules.pricing.valuation import value_basket
 from bssrules.services.prices import price_shown, total_shown
@@ -138,7 +138,8 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
     basket = _basket(uow, body, as_of)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
     violations = (_violations(result) if not result.valid else []) + \
-        commitments.term_violations(runtime.catalog, body.get("productOrderItem"), as_of)
+        commitments.term_violations(runtime.catalog, body.get("productOrderItem"), as_of) + \
+        terminations.violations(uow, body.get("productOrderItem"), basket.party.id)
     if violations:
         raise OrderRejected(violations)
     order_id = body.get("id") or str(uuid.uuid4())
@@ -146,6 +147,7 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
         raise Conflict(f"a ProductOrder with id '{order_id}' already exists; choose another id or leave it out")
     document = {k: v for k, v in body.items() if k not in ("id", "href", "@type")}
     document = _priced(document, basket, runtime, as_of)
+    document = terminations.priced(uow, document, as_of, now)  # delete items: their early termination charges
     document.update(state="acknowledged", orderDate=format_instant(now), request=_request_fingerprint(body))
     stored = StoredResource(KIND, order_id, 1, now, now, document, state="acknowledged",
                             party_id=basket.party.id, external_id=external_id,
@@ -320,6 +322,8 @@ def _complete(uow: UnitOfWork, runtime: Runtime, stored: StoredResource, documen
                                basket.items):
         _create_products(uow, runtime, {**document, "id": stored.id, "@partner": stored.partner_id}, item_data, item,
                          related, basket, now, _start(stored, item_data, given, now))
+    for _, item_data in terminations.deletions(document.get("productOrderItem")):
+        terminations.terminate(uow, item_data, _start(stored, item_data, given, now), now)
     return dict(document, completionDate=format_instant(now)), "completed"
 
 

@@ -250,3 +250,57 @@ def test_the_charge_is_billed_in_the_month_of_the_termination(http: TestClient) 
     june = http.post(f"{BILLS}/billRun", json={"period": "2026-06"}).json()["billsMade"]
     june_rates = http.get(f"{BILLS}/appliedCustomerBillingRate", params={"bill.id": june[0]}).json()
     assert [r["appliedBillingRateType"] for r in june_rates] == ["recurringCharge"]
+
+
+def _terminate_by_order(client: TestClient, product: dict[str, Any], start: str | None) -> Any:
+    return client.post(ORDER, json={"relatedParty": CUSTOMER, **({"requestedStartDate": start} if start else {}),
+                                    "productOrderItem": [{"id": "1", "action": "delete",
+                                                          "product": {"id": product["id"]}}]})
+
+
+def test_a_delete_item_is_valued_with_the_charge_and_completing_the_order_terminates_and_charges(
+        http: TestClient) -> None:
+    product = _product(http, "po-fibre-24", "2026-01-01")
+    placed = _terminate_by_order(http, product, "2026-07-16")
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    [price] = order["productOrderItem"][0]["itemPrice"]
+    assert price["@type"] == "EarlyTerminationCharge" and price["price"]["taxIncludedAmount"] == {
+        "unit": "EUR", "value": 262.74}
+    assert order["orderTotalPrice"] == [{"priceType": "oneTime",
+                                         "price": {"taxIncludedAmount": {"unit": "EUR", "value": 262.74}}}]
+    assert http.get(f"{INVENTORY}/{product['id']}").json()["status"] == "active"  # placed, not yet done
+    for state in ("inProgress", "completed"):
+        assert http.patch(f"{ORDER}/{order['id']}", json={"state": state}, headers=MERGE).status_code == 200
+    terminated = http.get(f"{INVENTORY}/{product['id']}").json()
+    assert terminated["status"] == "terminated" and terminated["terminationDate"] == "2026-07-16T00:00:00Z"
+    [charge] = _charges(terminated)
+    assert charge["price"]["taxIncludedAmount"]["value"] == 262.74 and charge["billingAccount"] == {"id": "ba-ana"}
+
+
+def test_an_order_adding_and_terminating_adds_the_charge_to_its_one_time_total(http: TestClient) -> None:
+    old = _product(http, "po-fibre-12", "2026-03-01")
+    placed = http.post(ORDER, json={"relatedParty": CUSTOMER, "requestedStartDate": "2026-05-01", "productOrderItem": [
+        {"id": "1", "action": "add", "quantity": 1, "productOffering": {"id": "po-fibre-24"}},
+        {"id": "2", "action": "delete", "product": {"id": old["id"]}}]})
+    assert placed.status_code == 201, placed.text
+    totals = {(t["priceType"], t.get("recurringChargePeriod")): t["price"]["taxIncludedAmount"]["value"]
+              for t in placed.json()["orderTotalPrice"]}
+    assert totals == {("recurring", "month"): 30.00, ("oneTime", None): 100.00}
+
+
+@pytest.mark.parametrize(("product_id", "code"), [
+    ("nope", "unknownProduct"), ("other", "notThePartysProduct"), ("gone", "productNotInForce")])
+def test_a_delete_item_naming_no_product_of_the_customer_in_force_is_refused(
+        http: TestClient, product_id: str, code: str) -> None:
+    assert http.post(f"{PARTY}/individual", json={"id": "bob", "givenName": "Bob", "familyName": "T"}
+                     ).status_code == 201
+    for id, party, status in (("other", "bob", "active"), ("gone", "ana", "terminated")):
+        assert http.post(INVENTORY, json={"id": id, "status": status, "productOffering": {"id": "po-fibre-free"},
+                                          "relatedParty": [{"id": party, "role": "owner",
+                                                            "@referredType": "Individual"}]}).status_code == 201
+    refused = _terminate_by_order(http, {"id": product_id}, None)
+    assert refused.status_code == 422, refused.text
+    [violation] = refused.json()["violation"]
+    assert violation["code"] == code and violation["path"] == "productOrderItem[0].product.id"
+    assert http.get(ORDER).json() == []

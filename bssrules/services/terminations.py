@@ -1,0 +1,97 @@
+"""Terminating products by order (TMF622 item ``action: delete``).
+
+An item ``{"action": "delete", "product": {"id": …}}`` names a product of the order's party
+in force (``active``, ``suspended`` or ``pendingTerminate``). Placing the order values it: the
+item's ``itemPrice`` is the early termination charge the product would get if terminated at
+the item's (else the order's) ``requestedStartDate``, else now (:mod:`bssrules.services.commitments`),
+and the order's one-time total includes it. Completing the order terminates the product at
+that date (a partner's no earlier than its products may start: :mod:`bssrules.services.dating`)
+and charges it: the charge is computed again at completion, so an undated termination
+costs what is left at the completion.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from bssrules.catalog.types import format_instant
+from bssrules.services import commitments
+from bssrules.services.ports import UnitOfWork
+from bssrules.services.resources import bump_rating_contexts
+
+IN_FORCE = ("active", "suspended", "pendingTerminate")
+
+
+def deletions(items: Any) -> list[tuple[int, dict[str, Any]]]:
+    """The order's items that terminate a product, with their index."""
+    return [(i, item) for i, item in enumerate(items if isinstance(items, list) else [])
+            if isinstance(item, dict) and item.get("action") == "delete"]
+
+
+def _product_id(item: dict[str, Any]) -> Any:
+    product = item.get("product")
+    return product.get("id") if isinstance(product, dict) else None
+
+
+def violations(uow: UnitOfWork, items: Any, party: str | None) -> list[dict[str, Any]]:
+    """Why the order cannot terminate what its delete items name (the order's shape)."""
+    found = []
+    for index, item in deletions(items):
+        where = f"productOrderItem[{index}].product.id"
+        product_id = _product_id(item)
+        stored = uow.resources.get("product", product_id) if isinstance(product_id, str) and product_id else None
+        if stored is None:
+            found.append({"code": "unknownProduct", "path": where,
+                          "message": "a delete item names the product it terminates: product.id, a product of the "
+                                     "inventory" + (f"; there is no product '{product_id}'" if product_id else "")})
+        elif party is None or stored.party_id != party:
+            found.append({"code": "notThePartysProduct", "path": where,
+                          "message": f"product '{product_id}' is not a product of the order's customer"})
+        elif stored.document.get("status") not in IN_FORCE:
+            found.append({"code": "productNotInForce", "path": where,
+                          "message": f"product '{product_id}' is {stored.document.get('status')}: only a product "
+                                     f"{', '.join(IN_FORCE)} can be terminated"})
+    return found
+
+
+def _terminated(document: dict[str, Any], at: dt.datetime, now: dt.datetime) -> dict[str, Any]:
+    after = dict(document, status="terminated", terminationDate=format_instant(at))
+    return commitments.on_product_change(document, after, now)
+
+
+def priced(uow: UnitOfWork, order: dict[str, Any], at: dt.datetime, now: dt.datetime) -> dict[str, Any]:
+    """The order with each delete item's early termination charge (``itemPrice``) if its
+    product were terminated at ``at``, and its one-time total with them."""
+    items = list(order.get("productOrderItem") or [])
+    totals = [dict(t) for t in order.get("orderTotalPrice") or []]
+    for index, item in deletions(items):
+        stored = uow.resources.get("product", str(_product_id(item)))
+        if stored is None:
+            continue
+        charges = [p for p in _terminated(stored.document, at, now).get("productPrice") or []
+                   if p not in (stored.document.get("productPrice") or [])]
+        if not charges:
+            continue
+        items[index] = dict(item, itemPrice=charges)
+        for charge in charges:
+            money = charge["price"]["taxIncludedAmount"]
+            total = next((t for t in totals if t.get("priceType") == "oneTime" and not t.get("recurringChargePeriod")
+                          and t["price"]["taxIncludedAmount"]["unit"] == money["unit"]), None)
+            if total is None:
+                totals.append({"priceType": "oneTime", "price": {"taxIncludedAmount": dict(money)}})
+            else:
+                shown = total["price"]["taxIncludedAmount"]
+                total["price"] = dict(total["price"], taxIncludedAmount={
+                    "unit": shown["unit"], "value": Decimal(str(shown["value"])) + Decimal(str(money["value"]))})
+    return dict(order, productOrderItem=items, orderTotalPrice=totals)
+
+
+def terminate(uow: UnitOfWork, item: dict[str, Any], at: dt.datetime, now: dt.datetime) -> None:
+    """Terminate the product a delete item names, at ``at``, with its charge."""
+    stored = uow.resources.get("product", str(_product_id(item)), for_update=True)
+    if stored is None or stored.document.get("status") not in IN_FORCE:
+        return  # checked when the order was placed; terminated since: nothing more to do
+    document = _terminated(stored.document, at, now)
+    uow.resources.replace(stored.bumped(document, now, state="terminated"))
+    bump_rating_contexts(uow, "product", stored.id, stored.document, document)
