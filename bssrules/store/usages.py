@@ -25,9 +25,13 @@ class UsageRepository:
         self.scope = scope
         self.dialect = connection.dialect.name
 
-    def _scoped(self, table: Table, *conditions: ColumnElement[bool]) -> list[ColumnElement[bool]]:
-        # what the partner sees: the one rule of store/visibility.py (its rows and its products')
-        return [*conditions, *([visibility.hot_rows_seen(table, self.scope)] if self.scope is not None else [])]
+    def _scoped(self, table: Table, *conditions: ColumnElement[bool], few: bool = False) -> list[ColumnElement[bool]]:
+        # what the partner sees: the one rule of store/visibility.py (its rows and its products'),
+        # asked row by row when the query names one usage, one bucket or one product
+        if self.scope is None:
+            return list(conditions)
+        seen = visibility.hot_row_seen if few else visibility.hot_rows_seen
+        return [*conditions, seen(table, self.scope)]
 
     def _page(self, table: Table, where: list[ColumnElement[bool]], offset: int, limit: int) -> tuple[list[Any], int]:
         total = self.connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
@@ -40,7 +44,7 @@ class UsageRepository:
     def usage(self, id: str) -> StoredUsage | None:
         if not isinstance(id, str) or len(id) > 128:
             return None
-        row = self.connection.execute(select(usage_record).where(*self._scoped(usage_record, usage_record.c.id == id))
+        row = self.connection.execute(select(usage_record).where(*self._scoped(usage_record, usage_record.c.id == id, few=True))
                                       .order_by(usage_record.c.subscription).limit(1)).first()
         return usage_of(row) if row else None
 
@@ -55,7 +59,7 @@ class UsageRepository:
     def bucket(self, id: str, *, for_update: bool = False) -> StoredBucket | None:
         if not isinstance(id, str) or len(id) > 128:
             return None
-        query = select(bucket).where(*self._scoped(bucket, bucket.c.id == id)).order_by(bucket.c.subscription).limit(1)
+        query = select(bucket).where(*self._scoped(bucket, bucket.c.id == id, few=True)).order_by(bucket.c.subscription).limit(1)
         if for_update:
             query = query.with_for_update()
         row = self.connection.execute(query).first()
@@ -90,6 +94,6 @@ class UsageRepository:
     def accumulators(self, subscription: str) -> list[StoredAccumulator]:
         """A subscription's running totals, every period (ordered as their ids)."""
         rows = self.connection.execute(select(accumulator).where(
-            *self._scoped(accumulator, accumulator.c.subscription == subscription))
+            *self._scoped(accumulator, accumulator.c.subscription == subscription, few=True))
             .order_by(accumulator.c.accumulator, accumulator.c.period))
         return sorted((accumulator_of(r) for r in rows), key=lambda a: a.id)

@@ -270,6 +270,16 @@ def test_who_sees_a_resource_is_the_same_rule_read_the_other_way(engine: Engine,
             for kind, r in rows:
                 assert (uow.resources.get(kind, r) is not None) == (partner in viewers[kind, r]), (partner, kind, r)
                 checked += 1
+            # the lists (the rule as sets, from the partner's side) hold what it reads one by one
+            for kind in kinds:
+                one_by_one = {r for k, r in rows if k == kind and uow.resources.get(k, r) is not None}
+                assert uow.resources.ids((kind,)) == one_by_one, (partner, kind)
+                page, total = uow.resources.page(kind, {}, 0, 1000)
+                assert ({s.id for s in page}, total) == (one_by_one, len(one_by_one)), (partner, kind)
+            usages, _ = uow.usages.usages({}, 0, 1000)
+            assert {u.id for u in usages} == {u for u in ("info-1", "tele-1") if uow.usages.usage(u) is not None}
+            buckets, _ = uow.usages.buckets({}, 0, 1000)
+            assert {b.id for b in buckets} == ({"bucket-package"} if uow.usages.bucket("bucket-package") else set())
     assert checked >= 4 * 10
     # and it says something: each partner is a viewer of something, and not of everything
     for partner in ("car-maker", "other", "ana"):
