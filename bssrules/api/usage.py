@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from bssrules.services import usage as service
 from bssrules.api.answers import many as answers, one as answer
@@ -76,7 +75,7 @@ def usage_router() -> APIRouter:
             return sent_json([usage for usage, _ in answers], status_code=201)
         # rated with the other single usages this worker is rating at the same moment
         combiner = request.app.state.usage_combiner
-        usage, created = await run_in_threadpool(combiner.create, getattr(request.state, "principal", None), bodies[0])
+        usage, created = await combiner.create_async(getattr(request.state, "principal", None), bodies[0])
         return sent_json(usage, status_code=201 if created else 200,
                          headers={"Location": location(usage["href"])})
 

@@ -6,8 +6,9 @@ subscription's lock across both; rated together they share them. So a worker han
 usages posted while it is busy to a few threads, the *leaders* (``max_leaders`` at a time),
 each of which rates what waits as one batch (:func:`bssrules.services.usage.create_usages`:
 one read, one rating call, one write and one commit for all), answers each request its own
-usage, and passes the lead to a request still waiting, if any. A worker that is not busy
-rates a usage as soon as it arrives.
+usage, and goes on with what waits meanwhile until nothing does. A worker that is not busy
+rates a usage as soon as it arrives. The HTTP layer awaits its usage on the event loop
+(:meth:`UsageCombiner.create_async`): only the leaders take threads.
 
 Nothing is kept between requests (a request answered is forgotten), and a batch is one
 transaction like any: a failure of the batch (a usage id twice, one another partner took,
@@ -15,6 +16,7 @@ an input error) runs its usages again one by one, each answered as it would be a
 """
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -26,17 +28,29 @@ from bssrules.services.records import KeyTaken
 from bssrules.services.runtime import RuntimeCache
 
 RETRIES = 2  # a batch that lost a race for a key (or found its context moved) runs again
+Answer = tuple[dict[str, Any], bool]
 
 
 @dataclass(eq=False)
 class _Pending:
     principal: Principal | None
     body: dict[str, Any]
+    # a blocking caller waits on ``done``; an asynchronous one on ``future`` (of its loop)
     done: threading.Event = field(default_factory=threading.Event)
-    lead: bool = False
-    finished: bool = False
-    answer: tuple[dict[str, Any], bool] | None = None
+    future: asyncio.Future[Answer] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    answer: Answer | None = None
     error: BaseException | None = None
+
+
+def _settle(future: asyncio.Future[Answer], answer: Answer | None, error: BaseException | None) -> None:
+    if future.done():  # the caller went away: the usage is stored all the same
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        assert answer is not None
+        future.set_result(answer)
 
 
 class UsageCombiner:
@@ -54,41 +68,57 @@ class UsageCombiner:
         self.batches = 0  # figures for tests and benchmarks
         self.usages = 0
 
-    def create(self, principal: Principal | None, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Store and rate one usage (blocking): (usage, created), as :func:`usage.create_usage`."""
-        item = _Pending(principal, body)
+    def _enqueue(self, item: _Pending) -> bool:
+        """Queue a usage; True when the caller is to lead (fewer leaders than allowed)."""
         with self._lock:
             self._pending.append(item)
             if self._leaders < self.max_leaders:
                 self._leaders += 1
-                item.lead = True
-        while not item.finished:
-            if item.lead:
-                self._lead(item)
-            else:
-                item.done.wait()
-                item.done.clear()
+                return True
+        return False
+
+    def create(self, principal: Principal | None, body: dict[str, Any]) -> Answer:
+        """Store and rate one usage (blocking): (usage, created), as :func:`usage.create_usage`."""
+        item = _Pending(principal, body)
+        if self._enqueue(item):
+            self._lead()
+        item.done.wait()
         if item.error is not None:
             raise item.error
         assert item.answer is not None
         return item.answer
 
-    def _lead(self, own: _Pending) -> None:
-        """One turn of a leader: rate what waits (its own usage, unless another leader took it),
-        then pass the lead to a usage still waiting, if any."""
-        with self._lock:
-            batch = self._pending[:self.max_batch]
-            del self._pending[:len(batch)]
-        if batch:
-            self._run(batch)
-        with self._lock:
-            own.lead = False
-            waiting = [p for p in self._pending if not p.lead]
-            if waiting:
-                waiting[0].lead = True
-                waiting[0].done.set()
-            else:
-                self._leaders -= 1
+    async def create_async(self, principal: Principal | None, body: dict[str, Any]) -> Answer:
+        """The same, awaited: the request waits on its event loop, not in a thread of its own,
+        and only a leader takes a thread (of the loop's executor) while there is work."""
+        loop = asyncio.get_running_loop()
+        item = _Pending(principal, body, future=loop.create_future(), loop=loop)
+        if self._enqueue(item):
+            loop.run_in_executor(None, self._lead)
+        assert item.future is not None
+        return await item.future
+
+    def _lead(self) -> None:
+        """Rate what waits, batch after batch, until nothing does (the check and the leader's
+        leaving under one lock: a usage queued meanwhile is taken by a leader still there)."""
+        while True:
+            with self._lock:
+                batch = self._pending[:self.max_batch]
+                del self._pending[:len(batch)]
+                if not batch:
+                    self._leaders -= 1
+                    return
+            try:
+                self._run(batch)
+            except BaseException as exc:  # noqa: BLE001 - no request is left waiting, whatever happened
+                for item in batch:
+                    if item.answer is None and item.error is None:
+                        item.error = exc
+                        self._answer(item)
+                if not isinstance(exc, Exception):
+                    with self._lock:
+                        self._leaders -= 1
+                    raise
 
     def _run(self, batch: list[_Pending]) -> None:
         groups: dict[Principal | None, list[_Pending]] = {}
@@ -111,8 +141,14 @@ class UsageCombiner:
                 self.batches += 1
                 self.usages += len(items)
             for item in items:
-                item.finished = True
-                item.done.set()
+                self._answer(item)
+
+    @staticmethod
+    def _answer(item: _Pending) -> None:
+        if item.future is not None and item.loop is not None:
+            item.loop.call_soon_threadsafe(_settle, item.future, item.answer, item.error)
+        else:
+            item.done.set()
 
     def _in_unit_of_work(self, principal: Principal | None, use_case: Callable[[UnitOfWork], Any]) -> Any:
         for attempt in range(RETRIES + 1):

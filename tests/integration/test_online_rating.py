@@ -151,3 +151,43 @@ def test_contexts_read_together_are_those_read_one_by_one(engine: Engine) -> Non
     assert together["extra-0"].subscriber is not None and together["extra-0"].subscriber.payers == {
         "owner": "ba-0", "payer": "ba-1"}
     assert together["nowhere"].product is None
+
+
+@pytest.mark.postgres
+def test_usages_awaited_on_an_event_loop_are_rated_together_and_lose_nothing(_postgres_engine: Engine) -> None:
+    """The HTTP layer's way: requests await their usage on the event loop (create_async),
+    only the leaders take threads; every caller gets its own usage (a resend: the stored
+    one), and the bucket lost exactly what the usages were charged."""
+    import asyncio
+
+    from tests.conftest import _empty
+
+    engine = _postgres_engine
+    _empty(engine)
+    try:
+        _ppv(engine, 2)
+        with UnitOfWork(engine) as uow:
+            for i in range(2):
+                buckets.create_bucket(uow, {"id": f"prepaid-{i}", "usageType": "any", "product": [{"id": f"sub-{i}"}],
+                                            "remainingValue": {"amount": 1000, "units": "EUR"}})
+        combiner = UsageCombiner(partial(UnitOfWork, engine), RuntimeCache(), ContextCache())
+
+        async def post_all() -> list[tuple[dict[str, Any], bool]]:
+            bodies = [_movie(f"sub-{n % 2}", hour=n % 24, id=f"a-{n}") for n in range(120)]
+            bodies += [_movie("sub-0", id="a-0"), _movie("sub-1", id="a-1")]  # sent again
+            return await asyncio.gather(*(combiner.create_async(None, b) for b in bodies))
+
+        answers = asyncio.run(post_all())
+        assert [a["id"] for a, _ in answers] == [f"a-{n}" for n in range(120)] + ["a-0", "a-1"]
+        assert all(created for _, created in answers[:120]) and not any(created for _, created in answers[120:])
+        assert answers[120][0]["ratedBy"] == answers[0][0]["ratedBy"]
+        with UnitOfWork(engine) as uow:
+            stored, total = uow.usages.usages({}, 0, 1000)
+            for i in range(2):
+                charged = sum(Decimal(str(u.document["ratedBy"]["amount"]["value"])) for u in stored
+                              if u.subscription == f"sub-{i}")
+                assert buckets.get_bucket(uow, f"prepaid-{i}")["remainingValue"]["amount"] == 1000 - charged
+        assert total == 120
+        assert combiner.batches < combiner.usages  # some rated together
+    finally:
+        _empty(engine)
