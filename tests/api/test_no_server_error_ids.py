@@ -152,7 +152,8 @@ def test_a_qualification_posted_with_an_id_that_exists_is_a_409_and_changes_noth
 
 
 def test_an_order_posted_with_an_id_that_exists_is_a_409(http: TestClient) -> None:
-    body = {"id": "o1", "productOrderItem": [{"id": "1", "action": "delete"}]}
+    body = {"id": "o1", "relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}],
+            "productOrderItem": [{"id": "1", "action": "delete", "product": {"id": "line-1"}}]}
     _ok(http.post(ORDER, json=body))
     _error(http.post(ORDER, json=body), 409, "a ProductOrder with id 'o1' already exists")
 
