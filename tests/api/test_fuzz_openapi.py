@@ -454,7 +454,14 @@ def test_json_nested_32_deep_is_read(api: TestClient) -> None:
 
 
 def test_two_orders_with_an_empty_external_id_get_no_server_error(api: TestClient) -> None:
-    body = {"externalId": "", "productOrderItem": [{"id": "1", "action": "delete"}]}
+    # an order that terminates a product of its customer (a delete item naming none is refused)
+    assert api.post("/tmf-api/party/v4/individual", json={"id": "empty-ext", "givenName": "E", "familyName": "X"}
+                    ).status_code == 201
+    party = {"id": "empty-ext", "role": "customer", "@referredType": "Individual"}
+    assert api.post("/tmf-api/productInventory/v4/product", json={"id": "empty-ext-line", "status": "active",
+                                                                  "relatedParty": [party]}).status_code == 201
+    body = {"externalId": "", "relatedParty": [party],
+            "productOrderItem": [{"id": "1", "action": "delete", "product": {"id": "empty-ext-line"}}]}
     first = api.post(ORDER, json=body)
     assert first.status_code == 201, first.text[:300]
     second = api.post(ORDER, json=body)
