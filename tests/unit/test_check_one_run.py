@@ -106,7 +106,7 @@ def test_an_unknown_field_does_not_hide_a_rule_of_the_entry_or_a_reference(broke
     assert [d.message for d in check_project(folder, cache=False).diagnostics] == [
         "channel listed more than once: shop",
         "unknown field 'colour'; expected one of: bundle, categories, channels, characteristicUses, description, id, "
-        "lifecycleStatus, name, partnerEligible, prices, productSpecification, relationships, sellable, validFor",
+        "lifecycleStatus, name, partnerEligible, prices, productSpecification, relationships, sellable, terms, validFor",
         "unknown productOfferingPrice 'classic-phone-prise'"]
 
 
