@@ -70,6 +70,7 @@ TARGET_IN_PROCESS_P99_MS = 1.0
 TARGET_EXPLAINED_P99_MS = 2.0
 TARGET_FLOOR_SHARE = 0.5
 TARGET_HTTP_P99_MS = 25.0
+ROUNDS = 4  # windows in which bssrules and the floor take turns (each line: the windows together)
 
 
 @dataclass(frozen=True)
@@ -734,6 +735,17 @@ class Line:
     per_second: float
     errors: int = 0
     target: str = ""
+    cpu_p50_ms: float | None = None  # CPU time of the measuring thread (in-process lines)
+    cpu_p99_ms: float | None = None
+    latencies: list[float] = field(default_factory=list, repr=False)  # seconds, as measured
+    elapsed: float = 0.0
+
+
+def _merged(label: str, lines: list[Line]) -> Line:
+    """One line of several windows of the same measurement (latencies together, time summed)."""
+    line = _line(label, [x for part in lines for x in part.latencies], sum(part.elapsed for part in lines),
+                 sum(part.errors for part in lines))
+    return line
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -744,7 +756,8 @@ def _percentile(sorted_values: list[float], q: float) -> float:
 def _line(label: str, latencies: list[float], elapsed: float, errors: int = 0) -> Line:
     latencies = sorted(latencies)
     return Line(label, len(latencies), _percentile(latencies, 0.50) * 1e3, _percentile(latencies, 0.99) * 1e3,
-                sum(latencies) / len(latencies) * 1e3, len(latencies) / elapsed, errors)
+                sum(latencies) / len(latencies) * 1e3, len(latencies) / elapsed, errors, latencies=latencies,
+                elapsed=elapsed)
 
 
 def measure_in_process(label: str, prepared: Prepared, explain: bool, count: int, warmup: int,
@@ -754,17 +767,21 @@ def measure_in_process(label: str, prepared: Prepared, explain: bool, count: int
     catalog, rules, models = prepared.project.catalog, prepared.project.rules, prepared.models
     for i in range(warmup):
         validate_basket(models[i % len(models)], catalog, rules, explain=explain)
-    latencies = []
+    latencies, cpu = [], []
     started = time.perf_counter()
     deadline = started + budget_s
     for i in range(count):
-        begun = time.perf_counter()
+        begun, begun_cpu = time.perf_counter(), time.thread_time()
         validate_basket(models[i % len(models)], catalog, rules, explain=explain)
         done = time.perf_counter()
+        cpu.append(time.thread_time() - begun_cpu)
         latencies.append(done - begun)
         if done > deadline:
             break
-    return _line(label, latencies, time.perf_counter() - started)
+    line = _line(label, latencies, time.perf_counter() - started)
+    cpu.sort()
+    line.cpu_p50_ms, line.cpu_p99_ms = _percentile(cpu, 0.50) * 1e3, _percentile(cpu, 0.99) * 1e3
+    return line
 
 
 def load_database(url: str, project: Any) -> tuple[float, int]:
@@ -822,18 +839,20 @@ def _signature(answer: dict[str, Any]) -> tuple[bool, tuple[str, ...]]:
 def measure_http_sequential(client: Any, bodies: list[bytes], expected: list[tuple[bool, tuple[str, ...]]] | None,
                             sizes: Sizes, path: str = CHECK_PATH,
                             label: str = "HTTP checkProductConfiguration: 1 client, sequential",
-                            answer_bytes: list[int] | None = None) -> tuple[Line, int, int, str | None]:
+                            answer_bytes: list[int] | None = None, start: int = 0,
+                            warm: bool = True) -> tuple[Line, int, int, str | None]:
     """One keep-alive client, one request after the other; also compares every answer with
     the in-process validation of the same basket (unless ``expected`` is None): (line,
     compared, agreeing, first difference). ``answer_bytes`` collects the answers' sizes."""
-    for i in range(sizes.warmup):
+    for i in range(sizes.warmup if warm else 0):
         response = client.post(path, content=bodies[i % len(bodies)], headers=JSON_HEADERS)
         if response.status_code != 200:
             raise RuntimeError(f"HTTP {response.status_code} during warm-up: {response.text[:300]}")
     latencies, errors, compared, agreeing, difference = [], 0, 0, 0, None
     started = time.perf_counter()
     deadline = started + sizes.budget_s
-    for i in range(sizes.requests):
+    for n in range(sizes.requests):
+        i = start + n
         body = bodies[i % len(bodies)]
         begun = time.perf_counter()
         response = client.post(path, content=body, headers=JSON_HEADERS)  # reads the whole body
@@ -959,23 +978,6 @@ class FloorServer:
             process.wait(timeout=10)
 
 
-def measure_floor(work: Path, bodies: list[bytes], sizes: Sizes) -> dict[str, Any]:
-    """The JSON-endpoint floor, with the same bodies and the same clients as bssrules' lines."""
-    import httpx
-
-    from benchmarks.json_floor import PATH
-
-    out: dict[str, Any] = {}
-    with FloorServer(work / "floor.log", sizes.server_start_s) as floor:
-        answer_bytes: list[int] = []
-        with httpx.Client(base_url=floor.base_url, timeout=120.0) as client:
-            out["sequential"] = measure_http_sequential(client, bodies, None, sizes, PATH,
-                                                        "JSON floor: 1 client, sequential", answer_bytes)[0]
-        out["concurrent"] = measure_http_concurrent(floor.base_url, bodies, sizes, PATH, "JSON floor")
-        out["answer_bytes"] = answer_bytes
-    return out
-
-
 def measure_api(prepared: Prepared, work: Path, sizes: Sizes) -> dict[str, Any]:
     import httpx
 
@@ -983,7 +985,8 @@ def measure_api(prepared: Prepared, work: Path, sizes: Sizes) -> dict[str, Any]:
     load_s, created = load_database(f"sqlite:///{database}", prepared.project)
     bodies = [json.dumps(to_request(b)).encode("utf-8") for b in prepared.baskets]
     out: dict[str, Any] = {"load_s": load_s, "created": created}
-    with Server(f"sqlite:///{database}", work / "server.log", sizes.server_start_s) as server:
+    with Server(f"sqlite:///{database}", work / "server.log", sizes.server_start_s) as server, \
+            FloorServer(work / "floor.log", sizes.server_start_s) as floor:
         with httpx.Client(base_url=server.base_url, timeout=120.0) as client:
             started = time.perf_counter()
             out["posts"] = create_parties(client, prepared.buyers, prepared.payers_only)
@@ -994,14 +997,41 @@ def measure_api(prepared: Prepared, work: Path, sizes: Sizes) -> dict[str, Any]:
             if response.status_code != 200:
                 raise RuntimeError(f"first check: HTTP {response.status_code}: {response.text[:300]}\n"
                                    f"{server.log_tail()}")
+            # bssrules and the floor take turns, window after window, so that both are measured
+            # under the same load of the machine (it may vary during a run)
+            from benchmarks.json_floor import PATH as FLOOR_PATH
+
+            window = Sizes(**{**sizes.__dict__, "requests": max(1, sizes.requests // ROUNDS),
+                              "concurrent_requests": max(1, sizes.concurrent_requests // ROUNDS),
+                              "budget_s": sizes.budget_s / ROUNDS})
+            ours: list[Line] = []
+            floors: list[Line] = []
             answer_bytes: list[int] = []
-            out["sequential"], out["compared"], out["agreeing"], out["difference"] = measure_http_sequential(
-                client, bodies, prepared.expected, sizes, answer_bytes=answer_bytes)
+            floor_bytes: list[int] = []
+            compared = agreeing = 0
+            difference = None
+            with httpx.Client(base_url=floor.base_url, timeout=120.0) as floor_client:
+                for round in range(ROUNDS):
+                    line, n, agreed, first = measure_http_sequential(
+                        client, bodies, prepared.expected, window, answer_bytes=answer_bytes,
+                        start=round * window.requests, warm=round == 0)
+                    ours.append(line)
+                    compared, agreeing, difference = compared + n, agreeing + agreed, difference or first
+                    floors.append(measure_http_sequential(floor_client, bodies, None, window, FLOOR_PATH,
+                                                          answer_bytes=floor_bytes, warm=round == 0)[0])
+            out["sequential"] = _merged("HTTP checkProductConfiguration: 1 client, sequential", ours)
+            out["compared"], out["agreeing"], out["difference"] = compared, agreeing, difference
             out["answer_bytes"] = answer_bytes
-        out["concurrent"] = measure_http_concurrent(server.base_url, bodies, sizes)
+        ours, floors_concurrent = [], []
+        for round in range(ROUNDS):
+            ours.append(measure_http_concurrent(server.base_url, bodies, window))
+            floors_concurrent.append(measure_http_concurrent(floor.base_url, bodies, window, FLOOR_PATH, "JSON floor"))
+        out["concurrent"] = _merged(f"HTTP checkProductConfiguration: {sizes.threads} client threads", ours)
+        out["floor"] = {"sequential": _merged("JSON floor: 1 client, sequential", floors),
+                        "concurrent": _merged(f"JSON floor: {sizes.threads} client threads", floors_concurrent),
+                        "answer_bytes": floor_bytes}
         if out["sequential"].errors or out["concurrent"].errors:
             print(f"server log (last lines):\n{server.log_tail()}")
-    out["floor"] = measure_floor(work, bodies, sizes)
     return out
 
 
@@ -1079,12 +1109,17 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                   f"{line.per_second:>8.1f}  {line.target or '-'}"
                   + (f"  ({line.errors} errors)" if line.errors else ""), flush=True)
             figures.append(dict(line.__dict__))
+        for line in lines[:2]:  # what the validation itself costs, whatever else the machine runs
+            print(f"{line.label}: CPU time of the validating thread p50 {line.cpu_p50_ms:.2f} ms, "
+                  f"p99 {line.cpu_p99_ms:.2f} ms", flush=True)
+        print(f"load average while measuring (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+              flush=True)
         print(f"HTTP answers agree with the in-process validation on {api['agreeing']} of {api['compared']} baskets"
               + (f"; first difference: {api['difference']}" if api["difference"] else ""), flush=True)
         sizes_of = sorted(api["answer_bytes"]), sorted(api["floor"]["answer_bytes"])
         print(f"JSON floor: FastAPI endpoint parsing the same bodies, answering {sizes_of[1][len(sizes_of[1]) // 2]:,} "
               f"bytes (bssrules' median answer: {sizes_of[0][len(sizes_of[0]) // 2]:,} bytes), same uvicorn "
-              "settings and clients, measured in this run after bssrules' lines", flush=True)
+              f"settings and clients, measured in this run in {ROUNDS} windows taking turns with bssrules'", flush=True)
         for name, ours, floor in (("1 client, sequential", sequential, floor_sequential),
                                   (f"{sizes.threads} client threads", concurrent, floor_concurrent)):
             ratio = ours.per_second / floor.per_second

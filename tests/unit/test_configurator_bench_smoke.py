@@ -40,6 +40,8 @@ def test_configurator_benchmark_quick_prints_its_figures() -> None:
                          (r"JSON floor: 1 client, sequential", r"floor"),
                          (r"JSON floor: \d+ client threads", r"floor")):
         assert re.search(rf"^{line}\s+{figures}\s+{target}$", output, re.M), (line, output)
+    for line in (r"in process: validate_basket\(explain=False\)", r"in process: validate_basket\(explain=True\), as the API"):
+        assert re.search(rf"^{line}: CPU time of the validating thread p50 {NUMBER} ms, p99 {NUMBER} ms$", output, re.M)
     # the floor, measured in the same run, and bssrules' share of it
     assert re.search(rf"^JSON floor: FastAPI endpoint parsing the same bodies, answering {NUMBER} bytes", output, re.M)
     for name in (r"1 client, sequential", r"\d+ client threads"):
