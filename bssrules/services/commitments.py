@@ -19,11 +19,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Mapping
 
+from pydantic import ValidationError
+
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.model import OfferingTerm, ProductOffering
 from bssrules.catalog.tmf import render_term
 from bssrules.catalog.types import format_instant, parse_instant
-from bssrules.errors import did_you_mean
+from bssrules.errors import InvalidInput, did_you_mean
 from bssrules.money import Money
 from bssrules.pricing.billing import add_months
 from bssrules.pricing.commitments import Recurring, commitment_end, early_termination_charges, term_end
@@ -104,8 +106,11 @@ def product_term(term: OfferingTerm, start: dt.datetime) -> dict[str, Any]:
     """The TMF637 ``productTerm`` of a product that starts at ``start`` under ``term``."""
     out = render_term(term)
     out.pop("validFor", None)  # when the catalog offered the term; the product's is its own
-    out["validFor"] = {"startDateTime": format_instant(start),
-                       "endDateTime": format_instant(term_end(start, term.duration.amount, term.duration.units))}
+    try:
+        end = term_end(start, term.duration.amount, term.duration.units)
+    except (ValueError, OverflowError):  # a term that would end beyond the calendar: no end date shown
+        return dict(out, validFor={"startDateTime": format_instant(start)})
+    out["validFor"] = {"startDateTime": format_instant(start), "endDateTime": format_instant(end)}
     return out
 
 
@@ -185,34 +190,51 @@ def on_product_change(before: Mapping[str, Any], after: dict[str, Any], now: dt.
         terminated = now
         after["terminationDate"] = format_instant(now)
     charges = []
-    for term in terms:
-        charge = _charges(term, after, terminated)
-        if charge:
-            charges += charge
+    for index, term in enumerate(after.get("productTerm") or []):
+        if term in terms:
+            charges += _charges(_read_term(term, index), term, after, terminated)
     if charges:
         after["productPrice"] = list(after.get("productPrice") or []) + charges
     return after
 
 
-def _charges(term: Mapping[str, Any], product: Mapping[str, Any], terminated: dt.datetime) -> list[dict[str, Any]]:
-    duration, early = term.get("duration"), term["earlyTermination"]
+def _read_term(term: Mapping[str, Any], index: int) -> OfferingTerm:
+    """A product's term read as the catalog's (a product may be written by hand: a term that
+    is not one is a 400 naming it, not a charge guessed)."""
+    duration = term.get("duration")
+    if isinstance(duration, dict) and isinstance(duration.get("units"), str):
+        duration = dict(duration, units=duration["units"].removesuffix("s"))
+    data = {"name": term.get("name") or "term", "duration": duration, "atEnd": term.get("atEnd"),
+            "earlyTermination": term.get("earlyTermination")}
+    try:
+        return OfferingTerm.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"productTerm[{index}].{where}: {first['msg'].removeprefix('Value error, ')}",
+                           path=("productTerm", index, *first["loc"])) from None
+
+
+def _charges(read: OfferingTerm, term: Mapping[str, Any], product: Mapping[str, Any], terminated: dt.datetime
+             ) -> list[dict[str, Any]]:
+    early = read.early_termination
     start = _instant((term.get("validFor") or {}).get("startDateTime")) if isinstance(term.get("validFor"), dict) \
         else None
     start = start or _instant(product.get("startDate"))
-    if not isinstance(duration, dict) or start is None or not isinstance(duration.get("amount"), int) \
-            or str(duration.get("units")).removesuffix("s") not in PERIODS:
+    if start is None or early is None:
         return []
-    units = str(duration["units"]).removesuffix("s")
-    end = commitment_end(start, duration["amount"], units, str(term.get("atEnd", "end")), terminated)
+    try:
+        end = commitment_end(start, read.duration.amount, read.duration.units, read.at_end, terminated)
+        prices = _recurring(product, _instant(product.get("startDate")) or start)
+    except (ValueError, OverflowError, ArithmeticError):  # beyond the calendar, or a price that is no number
+        return []
     if end is None:
         return []
-    fixed = Money(Decimal(str(early["amount"])), str(early["currency"])) \
-        if early.get("charge") == "fixed" and early.get("amount") is not None and early.get("currency") else None
-    share = Decimal(str(early.get("share", 1)))
-    prices = _recurring(product, _instant(product.get("startDate")) or start)
-    amounts = early_termination_charges(str(early.get("charge")), share, fixed, prices, max(terminated, start), end)
+    fixed = Money(early.amount, early.currency) if early.amount is not None and early.currency else None
+    share = early.fraction
+    amounts = early_termination_charges(early.charge, share, fixed, prices, max(terminated, start), end)
     payer = _payer(product)
-    how = "fixed" if early.get("charge") == "fixed" else \
+    how = "fixed" if early.charge == "fixed" else \
         f"{share} of the recurring charges left" if share != 1 else "the recurring charges left"
     return [{"@type": ETF_TYPE, "name": f"Early termination charge ({term.get('name')})", "priceType": "oneTime",
              "description": f"{how} from {format_instant(max(terminated, start))} to the end of the term, "

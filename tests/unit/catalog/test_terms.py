@@ -245,3 +245,26 @@ def test_the_product_keeps_the_term_sold_and_is_charged_once_when_terminated_ear
     # a date that is no date is left for the change's own check to refuse
     assert on_product_change(product, _product("terminated", terminationDate="soon"), now)["productPrice"] == \
         _product()["productPrice"]
+
+
+@pytest.mark.parametrize(("early", "message"), [
+    ({"charge": "fixed", "amount": "abc", "currency": "EUR"}, "productTerm[0].earlyTermination.amount"),
+    ({"charge": "refund"}, "productTerm[0].earlyTermination.charge"),
+    ({"charge": "remainingRecurring", "share": 2}, "productTerm[0].earlyTermination.share"),
+])
+def test_a_hand_written_term_that_is_none_is_refused_naming_it(early: dict[str, Any], message: str) -> None:
+    product = _product()
+    product["productTerm"][0]["earlyTermination"] = early
+    with pytest.raises(InvalidInput) as caught:
+        on_product_change(product, dict(product, status="terminated"), _at("2026-05-05T00:00:00"))
+    assert str(caught.value).startswith(message)
+
+
+def test_a_term_or_a_price_beyond_reckoning_charges_nothing_rather_than_failing() -> None:
+    late = product_term(_offering().terms[0], _at("9999-06-01T00:00:00"))
+    assert late["validFor"] == {"startDateTime": "9999-06-01T00:00:00Z"}
+    product = _product()
+    product["productPrice"][0]["price"]["taxIncludedAmount"]["value"] = "lots"
+    product["productTerm"][0]["earlyTermination"] = {"charge": "remainingRecurring"}
+    after = on_product_change(product, dict(product, status="terminated"), _at("2026-05-05T00:00:00"))
+    assert after["status"] == "terminated" and len(after["productPrice"]) == 1
