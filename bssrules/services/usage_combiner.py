@@ -35,6 +35,7 @@ Answer = tuple[dict[str, Any], bool]
 class _Pending:
     principal: Principal | None
     body: dict[str, Any]
+    subscription: str | None = None  # the subscription it names, if any (whose lock its batch takes)
     # a blocking caller waits on ``done``; an asynchronous one on ``future`` (of its loop)
     done: threading.Event = field(default_factory=threading.Event)
     future: asyncio.Future[Answer] | None = None
@@ -65,6 +66,7 @@ class UsageCombiner:
         self._lock = threading.Lock()
         self._pending: list[_Pending] = []
         self._leaders = 0
+        self._in_flight: dict[str, int] = {}  # subscriptions of the batches being rated, and how many
         self.batches = 0  # figures for tests and benchmarks
         self.usages = 0
 
@@ -79,7 +81,7 @@ class UsageCombiner:
 
     def create(self, principal: Principal | None, body: dict[str, Any]) -> Answer:
         """Store and rate one usage (blocking): (usage, created), as :func:`usage.create_usage`."""
-        item = _Pending(principal, body)
+        item = _Pending(principal, body, usage.subscriber_of(body))
         if self._enqueue(item):
             self._lead()
         item.done.wait()
@@ -92,7 +94,7 @@ class UsageCombiner:
         """The same, awaited: the request waits on its event loop, not in a thread of its own,
         and only a leader takes a thread (of the loop's executor) while there is work."""
         loop = asyncio.get_running_loop()
-        item = _Pending(principal, body, future=loop.create_future(), loop=loop)
+        item = _Pending(principal, body, usage.subscriber_of(body), future=loop.create_future(), loop=loop)
         if self._enqueue(item):
             loop.run_in_executor(None, self._lead)
         assert item.future is not None
@@ -100,14 +102,29 @@ class UsageCombiner:
 
     def _lead(self) -> None:
         """Rate what waits, batch after batch, until nothing does (the check and the leader's
-        leaving under one lock: a usage queued meanwhile is taken by a leader still there)."""
+        leaving under one lock: a usage queued meanwhile is taken by a leader still there).
+
+        A usage of a subscription another leader of this worker is rating waits for that
+        leader's next batch instead of starting a transaction that would wait on the
+        subscription's lock: a busy subscription's usages are rated together, one batch at a
+        time per worker, while other subscriptions' go on in parallel."""
         while True:
             with self._lock:
-                batch = self._pending[:self.max_batch]
-                del self._pending[:len(batch)]
-                if not batch:
+                batch: list[_Pending] = []
+                kept: list[_Pending] = []
+                for item in self._pending:
+                    if len(batch) < self.max_batch and (item.subscription is None
+                                                        or item.subscription not in self._in_flight):
+                        batch.append(item)
+                    else:
+                        kept.append(item)
+                if not batch:  # nothing, or only usages another leader will take after its batch
                     self._leaders -= 1
                     return
+                self._pending = kept
+                taken = {i.subscription for i in batch if i.subscription is not None}
+                for subscription in taken:
+                    self._in_flight[subscription] = self._in_flight.get(subscription, 0) + 1
             try:
                 self._run(batch)
             except BaseException as exc:  # noqa: BLE001 - no request is left waiting, whatever happened
@@ -118,7 +135,18 @@ class UsageCombiner:
                 if not isinstance(exc, Exception):
                     with self._lock:
                         self._leaders -= 1
+                        self._release(taken)
                     raise
+            with self._lock:
+                self._release(taken)
+
+    def _release(self, subscriptions: set[str]) -> None:
+        for subscription in subscriptions:
+            left = self._in_flight[subscription] - 1
+            if left:
+                self._in_flight[subscription] = left
+            else:
+                del self._in_flight[subscription]
 
     def _run(self, batch: list[_Pending]) -> None:
         groups: dict[Principal | None, list[_Pending]] = {}
