@@ -2,7 +2,8 @@
 ``appliedCustomerBillingRate`` items).
 
 A bill run for a month bills every billing account that pays a recurring fee active in the
-month, a one-time fee of a product started in it, or has unbilled rated usage in it — one bill per account and currency, in one
+month, a one-time fee of a product started in it (an early termination charge: terminated in
+it), or has unbilled rated usage in it — one bill per account and currency, in one
 transaction. A bill's id is made of its account, month and currency, so running the same
 month again finds the bills made and bills nothing twice; the usage charges a bill took are
 marked with its id. Usage rated later for an already billed month stays unbilled and is
