@@ -107,6 +107,27 @@ RATED_SCHEMA: dict[str, PolarsDataType] = {
     "reason_code": pl.Utf8, "reason_label": pl.Utf8, "rated_by": pl.Utf8,
 }
 
+# The rated file's names, as the rule YAML and the API write them (camelCase): the rated
+# frames keep the snake_case names of RATED_SCHEMA until they are written (bulk_write).
+OUTPUT_NAMES = {"rule_set": "ruleSet", "provisioning_id": "provisioningId", "rated_volume": "ratedVolume",
+                "refused_volume": "refusedVolume", "reason_code": "reasonCode", "reason_label": "reasonLabel",
+                "rated_by": "ratedBy"}
+OUTPUT_CHARGE_FIELDS = ["payer", "billingAccount", "amount"]  # of each element of ``charges``
+
+
+def output_names(frame: pl.DataFrame) -> pl.DataFrame:
+    """A rated frame (:data:`RATED_SCHEMA`) with the rated file's camelCase names."""
+    return frame.rename(OUTPUT_NAMES).with_columns(
+        pl.col("charges").list.eval(pl.element().struct.rename_fields(OUTPUT_CHARGE_FIELDS)))
+
+
+def frame_names(frame: pl.DataFrame) -> pl.DataFrame:
+    """A rated file read back, with the names of :data:`RATED_SCHEMA` (the inverse of :func:`output_names`)."""
+    if "ruleSet" not in frame.columns:
+        return frame
+    return frame.rename({v: k for k, v in OUTPUT_NAMES.items() if v in frame.columns}).with_columns(
+        pl.col("charges").list.eval(pl.element().struct.rename_fields(list(CHARGE.to_schema()))))
+
 
 @dataclass(frozen=True)
 class BulkState:
@@ -215,9 +236,10 @@ def subscribers_of(frame: pl.DataFrame) -> dict[str, Subscriber]:
 
 
 def rated_usages(frame: pl.DataFrame) -> list[RatedUsage]:
-    """The rated frame as the reference's values, row by row (for comparisons and tests)."""
+    """The rated frame (or a rated file read back) as the reference's values, row by row (for
+    comparisons and tests)."""
     results = []
-    for row in frame.iter_rows(named=True):
+    for row in frame_names(frame).iter_rows(named=True):
         record = UsageRecord(row["id"], row["subscriber"], row["service"], row["start"],
                              _plain(row["volume"]) if row["volume"] is not None else Decimal(0),
                              row["unit"], row["type"], row["roaming"], row["country"])

@@ -24,9 +24,10 @@ Every file's columns are checked before anything is rated (unknown, twice, or a 
 missing: an error naming the file and the column, with a "did you mean"); docs/bulk-rating.md
 describes the formats. ``progress``, when given, is called as records are read and rated.
 
-Output: the columns of :data:`bssrules.pricing.bulk.RATED_SCHEMA`, partition after
+Output: the columns of :data:`bssrules.pricing.bulk.RATED_SCHEMA` named in camelCase
+(:data:`bssrules.pricing.bulk_frames.OUTPUT_NAMES`), partition after
 partition, each in rating order (subscriber, start, id) — a record rated up to a cap has its
-``refused_volume`` (in its own unit) and the cap's reason; in CSV the nested columns
+``refusedVolume`` (in its own unit) and the cap's reason; in CSV the nested columns
 (``charges``, ``buckets``, ``events``, ``reasons``) are JSON text. Amounts are written
 exactly (decimal text in CSV and JSON lines — money with its currency's decimals —, decimal
 columns in Parquet). A chunk is written on a thread of its own while the next is rated.

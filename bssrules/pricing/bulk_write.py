@@ -20,10 +20,10 @@ from polars.io.plugins import register_io_source
 
 from bssrules.money import minor_unit_exponent
 from bssrules.pricing.bulk_frames import (
-    MONEY_COLUMNS, RATED_SCHEMA, BulkState, conform, frame_money_digits, money_schema, with_money_digits,
+    MONEY_COLUMNS, OUTPUT_CHARGE_FIELDS, OUTPUT_NAMES, RATED_SCHEMA, BulkState, conform, frame_money_digits,
+    money_schema, output_names, with_money_digits,
 )
 from bssrules.pricing.bulk_read import file_format
-
 
 def _plain_text(column: pl.Expr) -> pl.Expr:
     """A decimal as text without the trailing zeros of its column's scale."""
@@ -57,7 +57,7 @@ def _text_output(frame: pl.DataFrame, nested_as_json: bool) -> pl.DataFrame:
     currencies = frame["currency"].drop_nulls().unique().to_list()
     digits = frame_money_digits(frame)
     out = frame.with_columns(
-        _plain_text(pl.col("volume")), _plain_text(pl.col("rated_volume")), _plain_text(pl.col("refused_volume")),
+        _plain_text(pl.col("volume")), _plain_text(pl.col("ratedVolume")), _plain_text(pl.col("refusedVolume")),
         _money_text(pl.col("amount"), pl.col("currency"), currencies, digits).alias("amount"),
         _money_text(pl.col("prepaid"), pl.col("currency"), currencies, digits).alias("prepaid"),
         _charges_text(frame, currencies, digits),
@@ -78,10 +78,10 @@ def _charges_text(frame: pl.DataFrame, currencies: list[str], digits: int) -> pl
     parts = frame.select(pl.int_range(pl.len()).alias("row"), "currency", "charges").explode("charges") \
         .filter(pl.col("charges").is_not_null()).unnest("charges")
     parts = parts.with_columns(_money_text(pl.col("amount"), pl.col("currency"), currencies, digits).alias("amount"))
-    lists = parts.group_by("row", maintain_order=True).agg(charges=pl.struct("payer", "billing_account", "amount"))
+    lists = parts.group_by("row", maintain_order=True).agg(charges=pl.struct(*OUTPUT_CHARGE_FIELDS))
     joined = pl.DataFrame({"row": pl.int_range(frame.height, eager=True)}).join(lists, on="row", how="left",
                                                                                 maintain_order="left")
-    empty = pl.lit([], dtype=pl.List(pl.Struct({"payer": pl.Utf8, "billing_account": pl.Utf8, "amount": pl.Utf8})))
+    empty = pl.lit([], dtype=pl.List(pl.Struct({name: pl.Utf8 for name in OUTPUT_CHARGE_FIELDS})))
     return joined.select(pl.col("charges").fill_null(empty))["charges"]
 
 
@@ -155,7 +155,8 @@ class RatedWriter:
 
     def write(self, frame: pl.DataFrame) -> None:
         """Append a rated frame (:data:`RATED_SCHEMA`; its amounts with the decimals of its
-        book's currencies, as :func:`bssrules.pricing.bulk.rate_chunk` gives them)."""
+        book's currencies, as :func:`bssrules.pricing.bulk.rate_chunk` gives them), written
+        with the camelCase names of :data:`OUTPUT_NAMES`."""
         digits = frame_money_digits(frame)
         if self._money_digits is None:
             self._money_digits = digits
@@ -168,6 +169,8 @@ class RatedWriter:
             # amounts as 64-bit integers at the minor unit (at most 10**12 of the major unit: 18 digits suffice)
             stored = money_schema(self._money_digits, precision=18)
             frame = frame.with_columns(pl.col(c).cast(stored[c]) for c in MONEY_COLUMNS)
+        frame = output_names(frame)
+        if self.kind == "parquet":
             if self._parquet is None:
                 self._parquet = _ParquetSink(self.path, frame.schema)
             self._parquet.put(frame)

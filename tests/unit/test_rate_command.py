@@ -78,7 +78,7 @@ def rate(folder: Path, *options: str, usage: str = "usage.csv", subscribers: str
 
 def statuses(path: Path) -> dict[str, tuple[str, str | None]]:
     frame = pl.read_csv(path, infer_schema=False)
-    return {row["id"]: (row["status"], row["reason_code"]) for row in frame.iter_rows(named=True)}
+    return {row["id"]: (row["status"], row["reasonCode"]) for row in frame.iter_rows(named=True)}
 
 
 def test_lists_in_csv_cells_as_json_or_semicolons_and_the_summary_counts_records_rated_in_part(folder: Path) -> None:

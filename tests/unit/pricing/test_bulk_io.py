@@ -196,7 +196,7 @@ def test_the_output_format_follows_the_extension_and_the_three_agree(tmp_path: P
         pl.read_parquet(tmp_path / f"rated-too{suffix}")
     assert other["id"].to_list() == parquet["id"].to_list()
     assert other["status"].to_list() == parquet["status"].to_list()
-    assert other["reason_code"].to_list() == parquet["reason_code"].to_list()
+    assert other["reasonCode"].to_list() == parquet["reasonCode"].to_list()
     amounts = [Decimal(str(a)) for a in other["amount"].to_list()]
     assert amounts == [Decimal(a) for a in parquet["amount"].to_list()]
     if suffix == ".csv":  # nested columns as JSON text, money in the currency's decimals
@@ -225,7 +225,7 @@ def test_malformed_rows_are_kept_and_rejected_never_dropped(tmp_path: Path, proj
                              ("nobody", "the record has no subscriber"),
                              ("short-row", "the row has 3 fields where the header has 6")]:
         assert by_id[record_id]["status"] == "rejected"
-        assert (by_id[record_id]["reason_code"], by_id[record_id]["reason_label"]) == ("malformed", label)
+        assert (by_id[record_id]["reasonCode"], by_id[record_id]["reasonLabel"]) == ("malformed", label)
     assert summary.rejected["malformed"] == 6
 
 
@@ -314,7 +314,7 @@ def test_parquet_amounts_have_the_decimals_of_the_currency_as_the_api_writes_the
               tmp_path / "rated.parquet")
     rated = pl.read_parquet(tmp_path / "rated.parquet")
     assert rated.schema["amount"] == pl.Decimal(18, 2) and rated.schema["prepaid"] == pl.Decimal(18, 2)
-    assert rated.schema["charges"] == pl.List(pl.Struct({"payer": pl.Utf8, "billing_account": pl.Utf8,
+    assert rated.schema["charges"] == pl.List(pl.Struct({"payer": pl.Utf8, "billingAccount": pl.Utf8,
                                                          "amount": pl.Decimal(18, 2)}))
     # 0.75 GB at night (23:00 in Paris) at 0.50 EUR/GB: 0.375, rounded half up to 0.38 (not 0.380); 1.50 not 1.5
     assert str(rated.filter(pl.col("id") == "u00")["amount"][0]) == "0.38"
@@ -348,3 +348,22 @@ def test_a_parquet_column_holds_the_largest_minor_unit_of_the_books_currencies(t
     assert [Decimal(str(a)) for a in rated["amount"].to_list()] == [Decimal(expected[c]) for c in currencies]
     text = pl.read_csv(tmp_path / "rated.csv", infer_schema=False)
     assert text["amount"].to_list() == [expected[c] for c in currencies]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_the_rated_file_names_its_columns_in_camel_case_as_the_yaml_and_the_api(tmp_path: Path, project: Path,
+                                                                               suffix: str) -> None:
+    write_usage(tmp_path / "usage.csv", usage_rows())
+    write_subscribers(tmp_path / "subscribers.csv")
+    rate_file(load_project(project).rules, tmp_path / "usage.csv", tmp_path / "subscribers.csv",
+              tmp_path / f"rated{suffix}")
+    rated = pl.read_csv(tmp_path / "rated.csv", infer_schema=False) if suffix == ".csv" else \
+        pl.read_ndjson(tmp_path / "rated.jsonl") if suffix == ".jsonl" else pl.read_parquet(tmp_path / "rated.parquet")
+    assert rated.columns == [
+        "id", "subscriber", "service", "start", "volume", "unit", "type", "roaming", "country", "status", "ruleSet",
+        "rule", "provisioningId", "currency", "ratedVolume", "refusedVolume", "amount", "prepaid", "charges",
+        "buckets", "events", "reasons", "reasonCode", "reasonLabel", "ratedBy"]
+    charges = [c for cell in rated["charges"].to_list()
+               for c in (json.loads(cell) if suffix == ".csv" else cell)]
+    assert charges and all(list(c) == ["payer", "billingAccount", "amount"] for c in charges)
+    assert any(c["payer"] == "employer" and c["billingAccount"] for c in charges)

@@ -382,6 +382,6 @@ def test_the_rated_file_states_the_refused_part(tmp_path: Path) -> None:
     assert (summary_.rated, summary_.partly_rated) == (2, 1)
     lines = (tmp_path / "rated.csv").read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
-    assert "refused_volume" in header
+    assert "refusedVolume" in header
     d2 = next(line for line in lines if line.startswith("d2,"))
     assert ",300,0.2,3.00," in d2 and "dataCapReached" in d2
