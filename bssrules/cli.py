@@ -291,9 +291,9 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
                                                      help="Accumulator totals so far, as JSON lines."),
          state_out: Optional[Path] = typer.Option(None, "--state-out",
                                                   help="Folder for the new buckets.jsonl and accumulators.jsonl."),
-         chunk_size: int = typer.Option(500_000, "--chunk-size", min=1,
-                                        help="Records rated at once (bounds the memory used; on a cluster, per "
-                                             "partition)."),
+         chunk_size: int = typer.Option(200_000, "--chunk-size", min=1,
+                                        help="Records rated at once (bounds the memory: 200,000 stay within "
+                                             "1 GB; on a cluster, per partition)."),
          workers: Optional[int] = typer.Option(None, "--workers", min=1,
                                                help="Rate on a local Dask cluster of this many worker processes."),
          scheduler: Optional[str] = typer.Option(None, "--scheduler",

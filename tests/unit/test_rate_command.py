@@ -281,3 +281,14 @@ def test_a_parquet_dataset_folder_is_rated_as_its_files_together(folder: Path) -
     (folder / "empty").mkdir()
     result = rate(folder, usage="empty", output="none.csv")
     assert result.exit_code == 1 and "holds no .parquet file" in result.output
+
+
+def test_the_default_chunk_size_is_the_library_s_and_stays_within_a_gigabyte() -> None:
+    import typer.main
+
+    from bssrules.pricing.bulk_io import DEFAULT_CHUNK_SIZE
+
+    command = typer.main.get_command(app)
+    rate_command = command.commands["rate"]  # type: ignore[attr-defined]
+    default = next(p.default for p in rate_command.params if p.name == "chunk_size")
+    assert default == DEFAULT_CHUNK_SIZE == 200_000  # 500,000 measured 1.3-1.5 GB peak RSS
