@@ -194,15 +194,12 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
     writer = _BackgroundWriter(RatedWriter(output), summary,
                                None if progress is None else (lambda done: progress("rate", done, rows)))
     new_states: list[BulkState] = []
+    states = _state_partitions(state, partitions)
     try:
         with tempfile.TemporaryDirectory(prefix="bssrules-rating-") as spill:
             for index, records in enumerate(_partitions(usage, partitions, Path(spill), timings, read_progress)):
-                mine = state
-                if partitions > 1:  # only the balances and totals of this partition's subscribers
-                    mine = BulkState(
-                        state.buckets.filter(_partition_of(pl.col("subscriber"), partitions) == index),
-                        state.accumulators.filter(_partition_of(pl.col("subscriber"), partitions) == index))
-                rated, new_state = rate_chunk(records, subscriber_frame, book, mine, timings)
+                rated, new_state = rate_chunk(records, subscriber_frame, book, states[index], timings)
+                states[index] = BulkState.empty()  # rated: its frames go with new_state
                 new_states.append(new_state)
                 stopwatch = time.perf_counter()
                 writer.put(rated)
@@ -220,6 +217,20 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
         timings["write state"] = time.perf_counter() - stopwatch
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+def _state_partitions(state: BulkState, partitions: int) -> list[BulkState]:
+    """The balances and totals of each partition's subscribers, the state split once (not
+    filtered whole for each partition)."""
+    if partitions == 1:
+        return [state]
+
+    def split(frame: pl.DataFrame) -> list[pl.DataFrame]:
+        parts = frame.with_columns(_part=_partition_of(pl.col("subscriber"), partitions)) \
+            .partition_by("_part", as_dict=True, include_key=False)
+        return [parts.get((index,), frame.clear()) for index in range(partitions)]
+
+    return [BulkState(buckets, totals) for buckets, totals in zip(split(state.buckets), split(state.accumulators))]
 
 
 def state_files(state: BulkState) -> BulkState:

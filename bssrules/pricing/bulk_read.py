@@ -553,6 +553,8 @@ def _decimal(value: Any, what: str) -> Decimal:
 def _instant(value: Any, what: str) -> Any:
     if value is None:
         return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what}: expected a date-time, got {value!r}")
     from bssrules.catalog.types import parse_instant
 
     try:
@@ -565,26 +567,176 @@ def read_buckets(path: Path) -> pl.DataFrame:
     """Balances from JSON lines: ``id, subscriber, unit, remaining`` and optionally
     ``precedence`` (100), ``services``, ``validFrom``, ``validTo``, ``floor`` (0 when
     absent; null: no limit). Amounts are read exactly (as decimals, never floats); an
-    unknown key is an error (:data:`BUCKET_COLUMNS`)."""
+    unknown key is an error (:data:`BUCKET_COLUMNS`).
+
+    The whole file is decoded at once and typed column by column in polars
+    (:func:`_buckets_at_once`); a file that path does not take as it is — a line that is no
+    JSON object, a wrong key, a value that is not plain (a number with an exponent, an id
+    that is no text, a date without a time), an old key name — is read line by line
+    (:func:`_buckets_by_line`), which gives the same frame or says what is wrong and where
+    (file:line, with a "did you mean")."""
+    frame = _buckets_at_once(Path(path))
+    return frame if frame is not None else _buckets_by_line(path)
+
+
+_DATE_TIME_TEXT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+_PLAIN_DECIMAL = r"^[+-]?\d{1,26}(\.\d{0,12})?$"  # what VOLUME holds exactly
+
+
+def _json_objects(path: Path) -> list[dict[str, Any]] | None:
+    """The objects of a JSON lines file decoded in one call, numbers kept as their text
+    (exact); None when a line is not a JSON object (the line-by-line reader says which)."""
+    lines = [line for line in _existing(path).read_bytes().split(b"\n") if line.strip()]
+    try:
+        objects = json.loads((b"[" + b",".join(lines) + b"]").decode("utf-8"), parse_float=str,
+                             parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return objects if all(type(o) is dict for o in objects) else None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN, Infinity: the line-by-line reader refuses them with their line
+
+
+def _texts(values: list[Any]) -> list[str | None] | None:
+    """Texts (and nulls) as they are; None when a value is another type."""
+    return values if all(type(v) is str or v is None for v in values) else None
+
+
+def _decimal_texts(values: list[Any]) -> list[str | None] | None:
+    """Numbers (a JSON number's own text, an integer, or text) as text; None for another type."""
+    texts: list[str | None] = []
+    for v in values:
+        kind = type(v)
+        if kind is str or v is None:
+            texts.append(v)
+        elif kind is int:
+            texts.append(str(v))
+        else:
+            return None
+    return texts
+
+
+def _exact_decimals(name: str, texts: list[str | None]) -> pl.Series | None:
+    """Plain decimal texts as a VOLUME column, exactly; None when one is not plain."""
+    given = pl.Series(name, texts, dtype=pl.Utf8).str.strip_chars()
+    if not given.drop_nulls().str.contains(_PLAIN_DECIMAL).all():
+        return None
+    values = given.str.strip_chars_start("+").cast(VOLUME, strict=False)
+    return None if values.null_count() != given.null_count() else values
+
+
+def _exact_instants(name: str, texts: list[str | None]) -> pl.Series | None:
+    """ISO 8601 date-times with their offset as UTC instants; None when one is written otherwise."""
+    given = pl.Series(name, texts, dtype=pl.Utf8)
+    if not given.drop_nulls().str.contains(_DATE_TIME_TEXT).all():
+        return None
+    instants = given.str.replace(r"Z$", "+00:00").str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", time_unit="us",
+                                                                         time_zone="UTC", strict=False)
+    return None if instants.null_count() != given.null_count() else instants  # a 13th month: said by line
+
+
+def _text_lists(name: str, lists: list[list[str] | None]) -> pl.Series:
+    """Lists of texts (None: empty) as one list column, built from its flat values and offsets
+    (not a Series per row)."""
+    offsets = [0]
+    flat: list[str] = []
+    for items in lists:
+        if items:
+            flat.extend(items)
+        offsets.append(len(flat))
+    array = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), pa.array(flat, pa.large_string()))
+    series = pl.Series(name, array)
+    return series.cast(pl.List(pl.Utf8)) if series.dtype != pl.List(pl.Utf8) else series
+
+
+def _buckets_at_once(path: Path) -> pl.DataFrame | None:
+    """The buckets of a file whose every line is a plain bucket (see :func:`read_buckets`), or None."""
+    objects = _json_objects(path)
+    if objects is None:
+        return None
+    old_names: set[str] = set()
+    for keys in {tuple(o) for o in objects}:
+        try:
+            old_names.update(check_columns(str(path), keys, BUCKET_COLUMNS, complete=True))
+        except InvalidInput:
+            return None  # the line-by-line reader says which line
+    def values(name: str) -> list[Any]:  # valid_from, valid_to: read as validFrom, validTo (a line has one)
+        old = next((k for k, v in BUCKET_COLUMNS.old_names.items() if v == name and k in old_names), None)
+        return [o.get(name) for o in objects] if old is None else \
+            [o[name] if name in o else o.get(old) for o in objects]
+
+    ids, subscribers, units = (_texts([o[k] for o in objects]) for k in ("id", "subscriber", "unit"))
+    remaining = _decimal_texts([o["remaining"] for o in objects])
+    floors = _decimal_texts([o.get("floor", "0") for o in objects])
+    precedences = [o.get("precedence", 100) for o in objects]
+    services = [o.get("services") for o in objects]
+    valid_from, valid_to = (_texts(values(k)) for k in ("validFrom", "validTo"))
+    if ids is None or subscribers is None or units is None or remaining is None or floors is None \
+            or valid_from is None or valid_to is None or None in ids or None in subscribers or None in units \
+            or None in remaining or not all(type(p) is int for p in precedences) \
+            or not all(s is None or (type(s) is list and all(type(x) is str for x in s)) for s in services):
+        return None
+    columns = [_exact_decimals("remaining", remaining), _exact_decimals("floor", floors),
+               _exact_instants("valid_from", valid_from), _exact_instants("valid_to", valid_to)]
+    if any(c is None for c in columns):
+        return None
+    remaining_column, floor_column, from_column, to_column = columns
+    assert remaining_column is not None and floor_column is not None and from_column is not None \
+        and to_column is not None
+    try:
+        precedence_column = pl.Series("precedence", precedences, dtype=pl.Int64)
+    except (OverflowError, TypeError, pl.exceptions.PolarsError):
+        return None
+    return pl.DataFrame([
+        pl.Series("id", ids, dtype=pl.Utf8), pl.Series("subscriber", subscribers, dtype=pl.Utf8),
+        pl.Series("unit", units, dtype=pl.Utf8), remaining_column, precedence_column,
+        _text_lists("services", services),
+        from_column, to_column, floor_column,
+    ]).select(list(BUCKET_SCHEMA))
+
+
+def _buckets_by_line(path: Path) -> pl.DataFrame:
+    """:func:`read_buckets` line by line: what it does with a file the fast path does not take."""
     columns: dict[str, list[Any]] = {name: [] for name in BUCKET_SCHEMA}
     for number, data in _json_lines(path):
         where = f"{path}:{number}"
         for old, name in check_columns(where, data, BUCKET_COLUMNS, complete=False).items():
             data[name] = data.pop(old)
-        try:
-            columns["id"].append(str(data["id"]))
-            columns["subscriber"].append(str(data["subscriber"]))
-            columns["unit"].append(str(data["unit"]))
-            columns["remaining"].append(_decimal(data["remaining"], where))
-        except KeyError as exc:
-            raise InvalidInput(f"{where}: a bucket needs {exc.args[0]!r}") from None
-        columns["precedence"].append(int(data.get("precedence", 100)))
-        columns["services"].append([str(x) for x in data.get("services") or ()])
+        for key in ("id", "subscriber", "unit", "remaining"):
+            if data.get(key) is None:
+                raise InvalidInput(f"{where}: a bucket needs {key!r}")
+        columns["id"].append(str(data["id"]))
+        columns["subscriber"].append(str(data["subscriber"]))
+        columns["unit"].append(str(data["unit"]))
+        columns["remaining"].append(_volume_of(data["remaining"], where))
+        columns["precedence"].append(_integer(data.get("precedence", 100), "precedence", where))
+        services = data.get("services")
+        if services is not None and not isinstance(services, list):
+            raise InvalidInput(f"{where}: 'services' must be a JSON list of texts, got {services!r}")
+        columns["services"].append([str(x) for x in services or ()])
         columns["valid_from"].append(_instant(data.get("validFrom"), where))
         columns["valid_to"].append(_instant(data.get("validTo"), where))
         floor = data["floor"] if "floor" in data else 0  # absent: 0, never below zero; null: no limit
-        columns["floor"].append(None if floor is None else _decimal(floor, where))
+        columns["floor"].append(None if floor is None else _volume_of(floor, where))
     return pl.DataFrame([pl.Series(name, values, dtype=BUCKET_SCHEMA[name]) for name, values in columns.items()])
+
+
+def _volume_of(value: Any, where: str) -> Decimal:
+    """A decimal a VOLUME column holds exactly (at most 12 decimals, 26 digits before the point)."""
+    number = _decimal(value, where)
+    if not _representable(number) or abs(number) >= Decimal(10) ** 26:
+        raise InvalidInput(f"{where}: {value!r} has more than {VOLUME_DIGITS} decimals or is too large")
+    return number
+
+
+def _integer(value: Any, key: str, where: str) -> int:
+    """An integer: a JSON integer, or a number or text of one."""
+    number = _decimal(value, where) if not isinstance(value, bool) and value is not None else None
+    if number is None or number != number.to_integral_value() or abs(number) >= 2 ** 63:
+        raise InvalidInput(f"{where}: {key!r} must be an integer, got {value!r}")
+    return int(number)
 
 
 def read_accumulators(path: Path) -> pl.DataFrame:
