@@ -30,7 +30,8 @@ partition, each in rating order (subscriber, start, id) — a record rated up to
 ``refusedVolume`` (in its own unit) and the cap's reason; in CSV the nested columns
 (``charges``, ``buckets``, ``events``, ``reasons``) are JSON text. Amounts are written
 exactly (decimal text in CSV and JSON lines — money with its currency's decimals —, decimal
-columns in Parquet). A chunk is written on a thread of its own while the next is rated.
+columns in Parquet). A chunk is written on a thread of its own while the next is rated, and
+the next partition read back on another.
 
 The steps, by module: the files are read and checked in :mod:`bssrules.pricing.bulk_read`,
 rated by :func:`bssrules.pricing.bulk.rate_chunk` (whose docstring draws the whole
@@ -46,6 +47,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -273,15 +275,33 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
         for writer in writers:
             writer.close()
     timings["read and partition"] = timings.get("read and partition", 0.0) + time.perf_counter() - stopwatch
-    for path in paths:
-        stopwatch = time.perf_counter()
-        with ipc.open_stream(str(path)) as reader:
-            table = reader.read_all()
-        partition = pl.from_arrow(table.combine_chunks())  # one contiguous chunk, not one per batch written
-        assert isinstance(partition, pl.DataFrame)
-        timings["read partitions"] = timings.get("read partitions", 0.0) + time.perf_counter() - stopwatch
-        yield partition
-        path.unlink()
+    # the next partition is read on a thread of its own while this one is rated (pyarrow
+    # releases the GIL): one partition waits at most, so memory stays bounded
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bssrules-partition-reader") as reader:
+        pending = reader.submit(_read_partition, paths[0])
+        for index in range(len(paths)):
+            stopwatch = time.perf_counter()
+            partition, seconds = pending.result()
+            timings["wait for the next partition"] = timings.get("wait for the next partition", 0.0) \
+                + time.perf_counter() - stopwatch
+            timings["read partitions (in the background)"] = \
+                timings.get("read partitions (in the background)", 0.0) + seconds
+            if index + 1 < len(paths):
+                pending = reader.submit(_read_partition, paths[index + 1])
+            yield partition
+            del partition  # rated: only the next one is held
+
+
+def _read_partition(path: Path) -> tuple[pl.DataFrame, float]:
+    """A spilled partition read back in one contiguous chunk (not one per batch written), and
+    the seconds it took; its file removed."""
+    began = time.perf_counter()
+    with ipc.open_stream(str(path)) as stream:
+        table = stream.read_all()
+    partition = pl.from_arrow(table.combine_chunks())
+    assert isinstance(partition, pl.DataFrame)
+    path.unlink()
+    return partition, time.perf_counter() - began
 
 
 __all__ = ["rate_file", "RatingSummary", "RatedWriter", "read_usage_batches", "normalize_usage", "read_subscribers",

@@ -367,3 +367,21 @@ def test_the_rated_file_names_its_columns_in_camel_case_as_the_yaml_and_the_api(
                for c in (json.loads(cell) if suffix == ".csv" else cell)]
     assert charges and all(list(c) == ["payer", "billingAccount", "amount"] for c in charges)
     assert any(c["payer"] == "employer" and c["billingAccount"] for c in charges)
+
+
+def test_the_next_partition_is_read_ahead_and_no_further(tmp_path: Path) -> None:
+    from bssrules.pricing.bulk_io import _partitions
+
+    rows = usage_rows()
+    write_usage(tmp_path / "usage.parquet", rows)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    timings: dict[str, float] = {}
+    partitions = _partitions(tmp_path / "usage.parquet", 5, spill, timings)
+    seen = [next(partitions)]
+    # the first partition is being rated: the second may be read, the other three are still spilled
+    assert len(list(spill.glob("part-*.arrow"))) >= 3
+    seen += list(partitions)
+    assert len(seen) == 5 and sum(p.height for p in seen) == len(rows)
+    assert not list(spill.glob("part-*.arrow"))
+    assert {"read partitions (in the background)", "wait for the next partition"} <= set(timings)
