@@ -178,7 +178,7 @@ def _render(repo: CatalogStore, stored: Stored, base: str, view: View | None = N
     return to_tmf(stored.entity, stored.meta, base, derived)
 
 
-def _partner_view(uow: UnitOfWork) -> tuple[str, list[str]] | None:
+def partner_view(uow: UnitOfWork) -> tuple[str, list[str]] | None:
     """(partner, its channels) when a partner asks; None for the operator."""
     principal = getattr(uow, "principal", None)
     if principal is None or principal.is_admin:
@@ -189,14 +189,14 @@ def _partner_view(uow: UnitOfWork) -> tuple[str, list[str]] | None:
 
 def _visible(uow: UnitOfWork, kind: str, id: str) -> Stored | None:
     stored = uow.catalog.get(kind, id)
-    view = _partner_view(uow)
+    view = partner_view(uow)
     if stored is not None and view is not None and not uow.catalog.is_visible(kind, id, *view):
         return None  # another partner's offering does not exist for this one
     return stored
 
 
 def _own(uow: UnitOfWork, kind: str, stored: Stored) -> None:
-    view = _partner_view(uow)
+    view = partner_view(uow)
     if view is not None and stored.source != f"partner:{view[0]}":
         raise Forbidden(f"{TMF_TYPES[kind]} '{stored.entity.id}' is not yours to change: a partner changes only "
                         "what it created")
@@ -207,14 +207,14 @@ def get_resource(uow: UnitOfWork, kind: str, id: str, base: str) -> dict[str, An
     stored = _visible(uow, kind, id)
     if stored is None:
         raise NotFound(TMF_TYPES[kind], id)
-    return _render(uow.catalog, stored, base, _partner_view(uow))
+    return _render(uow.catalog, stored, base, partner_view(uow))
 
 
 def list_resources(uow: UnitOfWork, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
                    base: str) -> tuple[list[dict[str, Any]], int]:
     """One page of resources matching the attribute filters, and how many match in all (a
     partner sees the offerings that are partner-eligible, its own, and its channels')."""
-    view = _partner_view(uow)
+    view = partner_view(uow)
     stored, total = uow.catalog.page(kind, filters, offset, limit, view)
     return [_render(uow.catalog, s, base, view) for s in stored], total
 
@@ -291,9 +291,9 @@ def create_resource(uow: UnitOfWork, kind: str, body: dict[str, Any], base: str)
     repo = uow.catalog
     if repo.get(kind, entity.id) is not None:
         raise Conflict(f"a {TMF_TYPES[kind]} with id '{entity.id}' already exists")
-    _check_references(repo, entity, _partner_view(uow))
+    _check_references(repo, entity, partner_view(uow))
     meta = Meta(1, _now())
-    view = _partner_view(uow)
+    view = partner_view(uow)
     source = f"partner:{view[0]}" if view else "api"  # what a partner creates stays its own
     repo.insert(entity, meta, source, _attributes(entity, meta))
     repo.next_revision()
@@ -339,7 +339,7 @@ def patch_resource(uow: UnitOfWork, kind: str, id: str, patch: dict[str, Any], b
     entity = from_tmf(kind, merge_patch(current, patch))
     if entity == stored.entity:
         return _render(repo, stored, base)
-    _check_references(repo, entity, _partner_view(uow))
+    _check_references(repo, entity, partner_view(uow))
     meta = Meta(stored.meta.version + 1, _now())
     repo.replace(entity, meta, stored.source, _attributes(entity, meta))
     repo.next_revision()

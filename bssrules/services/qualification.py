@@ -8,7 +8,7 @@ from typing import Any
 from bssrules.configurator.model import Basket
 from bssrules.configurator.qualification import offerings_in_category, qualify
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
-from bssrules.services.catalog import _partner_view as partner_view
+from bssrules.services.catalog import partner_view
 from bssrules.services.parties import caller_of, party_context
 from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
