@@ -18,6 +18,7 @@ from bssrules.catalog.model import (
     value_matches_type,
 )
 from bssrules.errors import did_you_mean
+from bssrules.pricing.units import MEASURED_UNITS
 
 KnownIds = Callable[[str], set[str]]
 
@@ -65,6 +66,10 @@ class Links(NamedTuple):
     characteristics: tuple[CharacteristicFacts, ...] | None = ()
     # of a price: (priceType, amount, currency, unit, unitQuantity), what rates naming it agree with
     price: tuple[str, Decimal, str, str | None, Decimal] | None = None
+    # of a usage price: the usage type it prices; of a recurring price: its allowances as
+    # (path, unit, usage types), checked against the usage types and units the catalog knows
+    usage_type: str | None = None
+    allowances: tuple[tuple[tuple[str | int, ...], str, tuple[str, ...]], ...] = ()
 
 
 class CatalogPrice(NamedTuple):
@@ -100,7 +105,10 @@ def links_of(entity: Entity, uses_known: bool = True, characteristics_known: boo
         return Links(entity.kind, entity.id, refs, characteristics=facts)
     if isinstance(entity, ProductOfferingPrice):
         return Links(entity.kind, entity.id, refs, price=(entity.price_type, entity.amount, entity.currency,
-                                                          entity.unit, entity.unit_quantity))
+                                                          entity.unit, entity.unit_quantity),
+                     usage_type=entity.usage_type,
+                     allowances=tuple((("allowances", i), a.unit, tuple(a.usage_types))
+                                      for i, a in enumerate(entity.allowances)))
     return Links(entity.kind, entity.id, refs)
 
 
@@ -181,6 +189,37 @@ _GRAPHS = (("productOffering", "bundle", "bundle"), ("resourceSpecification", "c
            ("category", "parent", "category parent"))
 
 
+def _allowance_problems(entities: Sequence[Links]) -> list[tuple[int, Problem]]:
+    """An allowance serves usage types that usage prices of the catalog price (``usageType``)
+    and counts in a unit the catalog knows: a unit of data or time, or one a usage price is
+    charged per (message, movie …)."""
+    if not any(links.allowances for links in entities):
+        return []
+    usage_types: set[str] = set()
+    units: set[str] = set(MEASURED_UNITS)
+    for links in entities:
+        if links.usage_type:
+            usage_types.add(links.usage_type)
+        if links.price is not None and links.price[0] == "usage" and links.price[3]:
+            units.add(links.price[3])
+    found: list[tuple[int, Problem]] = []
+    for index, links in enumerate(entities):
+        for path, unit, types in links.allowances:
+            for n, usage_type in enumerate(types):
+                if usage_type not in usage_types:
+                    known = ", ".join(sorted(usage_types)) or "none: give usage prices a usageType"
+                    found.append((index, Problem(
+                        links.kind, links.id, path + ("usageTypes", n),
+                        f"unknown usage type '{usage_type}': no usage price of the catalog has this usageType "
+                        f"(known: {known})", did_you_mean(usage_type, usage_types), "unknownReference")))
+            if unit not in units:
+                found.append((index, Problem(
+                    links.kind, links.id, path + ("unit",),
+                    f"unknown unit '{unit}': a unit of data (B, kB, MB, GB, TB) or time (s, min, h), or one a "
+                    f"usage price of the catalog is charged per", did_you_mean(unit, units), "unknownReference")))
+    return found
+
+
 def link_problems(entities: Sequence[Links], known_ids: KnownIds,
                   in_graphs: Sequence[bool] | None = None) -> list[tuple[int, Problem]]:
     """Every cross-entity problem of entities given by their links, with the index of the
@@ -204,6 +243,7 @@ def link_problems(entities: Sequence[Links], known_ids: KnownIds,
             facts = entities[spec].characteristics if spec is not None else None
             if facts is not None:
                 found += [(index, p) for p in _use_problems(links, links.specification, facts)]
+    found += _allowance_problems(entities)
     graphed = [i for i in range(len(entities)) if in_graphs is None or in_graphs[i]]
     for kind, field, what in _GRAPHS:
         edges = {entities[i].id: [target for path, _, target in entities[i].refs if path[0] == field]

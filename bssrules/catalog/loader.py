@@ -163,7 +163,8 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
 # Placeholders for a missing or invalid id or name, so that the rest of an entity can be read.
 _PLACEHOLDERS = {"id": "x", "name": "?"}
 # Lists whose items are read one by one: an item in error is set aside, not the whole list.
-_BY_ITEM = ("characteristics", "characteristicUses", "bundle", "relationships", "relatedParties", "terms")
+_BY_ITEM = ("characteristics", "characteristicUses", "bundle", "relationships", "relatedParties", "terms",
+            "allowances")
 
 
 def _entity(entity_type: type[Entity], item: Any, doc: SourceDocument, base: Path_, problems: list[Diagnostic]
@@ -183,7 +184,8 @@ def _entity(entity_type: type[Entity], item: Any, doc: SourceDocument, base: Pat
     links = links_of(read.partial, "characteristicUses" not in read.set_aside, characteristics_known)
     # Paths of what is left are paths of the item again (an item set aside shifts the others).
     refs = tuple((read.path(path), kind, id) for path, kind, id in links.refs)
-    return read.valid, read.more, links._replace(id=raw_id, refs=refs)
+    allowances = tuple((read.path(path), unit, types) for path, unit, types in links.allowances)
+    return read.valid, read.more, links._replace(id=raw_id, refs=refs, allowances=allowances)
 
 
 # ------------------------------------------------------------- the files together

@@ -342,6 +342,59 @@ class ProductOffering(Entity):
 
 PriceType = Literal["oneTime", "recurring", "usage"]
 Period = Literal["day", "week", "month", "year"]
+ProRate = Literal["exact", "wholeUnits", "full"]
+UsageType = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", max_length=128)]
+
+
+class Rollover(Model):
+    """What of a period's unused allowance is carried into the next period: all of it, up to
+    ``limit`` (in the allowance's unit; default: one period's ``amount``). What is carried
+    is part of the next period's bucket, used with it, and carried on only within the limit."""
+
+    limit: Amount | None = Field(default=None, gt=0)
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _no_float(cls, value: object) -> object:
+        return Decimal(repr(value)) if isinstance(value, float) else value
+
+
+class Allowance(Model):
+    """Units included in a recurring price for each of its periods ("12 EUR a month including
+    3 GB"): each active product of the offering gets a bucket of them per period, which
+    rating uses before any rate charges (docs/catalog-format.md, *Included allowances*).
+
+    ``proRate`` says what a part period (the first, from the product's start) includes:
+    ``exact`` the amount times the share of the period, rounded down to 6 decimals;
+    ``wholeUnits`` the same rounded down to whole units; ``full`` the whole amount."""
+
+    id: Id
+    name: str = Field(min_length=1)
+    amount: Amount = Field(gt=0)
+    unit: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    usage_types: list[UsageType] = Field(min_length=1)
+    precedence: StrictInt = Field(default=100, ge=0, le=1_000_000)
+    rollover: Rollover | None = None
+    pro_rate: ProRate = "exact"
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _no_float(cls, value: object) -> object:
+        return Decimal(repr(value)) if isinstance(value, float) else value
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Allowance":
+        if self.unit in ISO_4217:
+            raise ValueError(f"an allowance includes units of usage (GB, minute, message …), not money ({self.unit})")
+        repeated = sorted({u for u in self.usage_types if self.usage_types.count(u) > 1})
+        if repeated:
+            raise ValueError(f"usage type listed more than once: {', '.join(repeated)}")
+        return self
+
+    @property
+    def carry_limit(self) -> Decimal:
+        """The most of a period's unused units carried into the next."""
+        return self.amount if self.rollover is None or self.rollover.limit is None else self.rollover.limit
 
 
 class ProductOfferingPrice(Entity):
@@ -366,6 +419,10 @@ class ProductOfferingPrice(Entity):
     period_length: int = Field(default=1, ge=1)
     unit: str | None = None
     unit_quantity: Amount = Field(default=Decimal(1), gt=0)
+    # of a usage price: the usage type (service) it prices, e.g. data; what allowances name
+    usage_type: UsageType | None = None
+    # of a recurring price: the units included in each period (issue 15)
+    allowances: list[Allowance] = []
 
     @field_validator("amount", "unit_quantity", mode="before")
     @classmethod
@@ -386,6 +443,17 @@ class ProductOfferingPrice(Entity):
             raise ValueError("a usage price needs the unit it is charged per (e.g. GB, minute, event)")
         if self.price_type != "usage" and (self.unit or self.unit_quantity != 1):
             raise ValueError(f"unit and unitQuantity apply to usage prices, not {self.price_type}")
+        if self.price_type != "usage" and self.usage_type is not None:
+            raise ValueError(f"usageType applies to usage prices, not {self.price_type}")
+        if self.allowances and self.price_type != "recurring":
+            raise ValueError(f"allowances are included in a recurring price's periods; this price is {self.price_type}")
+        if self.allowances and (self.recurring_period != "month" or self.period_length != 1):
+            raise ValueError("allowances are given per calendar month: they need recurringPeriod month and "
+                             "periodLength 1")
+        ids = [a.id for a in self.allowances]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"allowance id listed more than once: {', '.join(repeated)}")
         return self
 
 

@@ -17,6 +17,7 @@ _KINDS: tuple[dict[str, int], ...] = (
     {"s": 1, "sec": 1, "second": 1, "seconds": 1, "min": 60, "minute": 60, "minutes": 60,
      "h": 3600, "hour": 3600, "hours": 3600},
 )
+MEASURED_UNITS = frozenset(unit for kind in _KINDS for unit in kind)  # the units that convert
 
 
 def convert(volume: Decimal, unit: str, to: str) -> Decimal | None:
