@@ -3,8 +3,11 @@
 - :func:`_mul`, :func:`_add`, :func:`_round_half_up`, :func:`_half_even`, :func:`_convert`,
   :func:`_in_rate_units`: int64 arithmetic checked for overflow, rounded as ``Decimal`` and
   :func:`bssrules.pricing.units.convert` round (small: inlined into the loops);
-- :func:`_charge`, :func:`_price_all`: the charge of a volume at a rate (flat, graduated or
-  volume tiers) in the currency's minor units, as :func:`bssrules.pricing.rates.charge`;
+- :func:`_cost`, :func:`_charge`, :func:`_charge_from`, :func:`_price_all`: the charge of a
+  volume at a rate (flat, graduated or volume tiers) in the currency's minor units, as
+  :func:`bssrules.pricing.rates.charge` — from the first tier, or from a position for tiers
+  that count a period total (:func:`_tier_position`: the accumulator's total before the record
+  and what buckets served of it);
 - :func:`_cap`, :func:`_cut_to`, :func:`_down_to`, :func:`_affordable`: the caps of ``block``
   thresholds with ``crossing: rateUpToCap`` (:mod:`bssrules.pricing.caps` in integers): the
   smallest headroom below the capped thresholds a record would pass, the thresholds a cut
@@ -146,56 +149,85 @@ def _in_rate_units(value: int, numerator: int, denominator: int, digits: int) ->
 
 
 @njit(cache=True)
+def _cost(rate: int, vol: int, scale: int, r_kind: _I8, r_volume_digits: _I64, r_flat: _I64, r_tier_ptr: _I64,
+          tier_up: _I64, tier_amount: _I64) -> tuple[int, bool]:
+    """The charge before rounding of ``vol`` (``scale`` decimals, at least the tiers') from the
+    first tier, with the price's decimals and ``scale``: ``rates._cost`` step by step (volume
+    tiers beyond the last bound fall through to graduated, as there)."""
+    if vol <= 0:
+        return 0, True
+    tier_scale = _POW10[scale - r_volume_digits[rate]]
+    total = 0
+    if r_kind[rate] == _FLAT:
+        return _mul(r_flat[rate], vol)
+    if r_kind[rate] == _VOLUME_TIERS:
+        for j in range(r_tier_ptr[rate], r_tier_ptr[rate + 1]):
+            up, ok = _mul(tier_up[j], tier_scale)
+            if not ok:
+                return 0, False
+            if tier_up[j] < 0 or vol <= up:
+                return _mul(tier_amount[j], vol)
+    lower = 0
+    for j in range(r_tier_ptr[rate], r_tier_ptr[rate + 1]):
+        upper, ok = _mul(tier_up[j], tier_scale)
+        if not ok:
+            return 0, False
+        if tier_up[j] < 0:
+            upper = vol
+        if vol > lower:
+            part, ok = _mul(tier_amount[j], min(vol, upper) - lower)
+            if not ok:
+                return 0, False
+            total, ok = _add(total, part)
+            if not ok:
+                return 0, False
+        lower = upper
+        if vol <= lower:
+            break
+    return total, True
+
+
+@njit(cache=True)
 def _charge(rate: int, volume: int, digits: int, r_kind: _I8, r_price_digits: _I64, r_volume_digits: _I64,
             r_minor: _I64, r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64, tier_amount: _I64) -> tuple[int, bool]:
     """The charge of ``volume`` (with ``digits`` decimals) at ``rate``, in minor units:
-    ``rates.charge`` step by step (volume tiers beyond the last bound fall through to
-    graduated, as there)."""
+    ``rates.charge``."""
+    return _charge_from(rate, 0, digits, volume, digits, r_kind, r_price_digits, r_volume_digits, r_minor, r_flat,
+                        r_tier_ptr, tier_up, tier_amount)
+
+
+@njit(cache=True)
+def _charge_from(rate: int, position: int, position_digits: int, volume: int, digits: int, r_kind: _I8,
+                 r_price_digits: _I64, r_volume_digits: _I64, r_minor: _I64, r_flat: _I64, r_tier_ptr: _I64,
+                 tier_up: _I64, tier_amount: _I64) -> tuple[int, bool]:
+    """The charge of ``volume`` (``digits`` decimals) at ``rate`` priced from ``position``
+    (``position_digits`` decimals; 0 from the first tier), in minor units: ``rates.charge`` —
+    ``cost(position + volume) - cost(position)`` rounded half-up once, for tiers that count a
+    period total."""
     if volume <= 0:
         return 0, True
     scale = max(digits, r_volume_digits[rate])
+    if position > 0:
+        scale = max(scale, position_digits)
     if r_price_digits[rate] + scale - r_minor[rate] > 18:
         return 0, False
     vol, ok = _mul(volume, _POW10[scale - digits])
     if not ok:
         return 0, False
-    tier_scale = _POW10[scale - r_volume_digits[rate]]
-    total = 0
-    if r_kind[rate] == _FLAT:
-        total, ok = _mul(r_flat[rate], vol)
-        if not ok:
+    total, ok = _cost(rate, vol, scale, r_kind, r_volume_digits, r_flat, r_tier_ptr, tier_up, tier_amount)
+    if not ok:
+        return 0, False
+    if position > 0 and r_kind[rate] != _FLAT:
+        start, ok = _mul(position, _POW10[scale - position_digits])
+        end, fits = _add(start, vol)
+        if not ok or not fits:
             return 0, False
-    else:
-        found = False
-        if r_kind[rate] == _VOLUME_TIERS:
-            for j in range(r_tier_ptr[rate], r_tier_ptr[rate + 1]):
-                up, ok = _mul(tier_up[j], tier_scale)
-                if not ok:
-                    return 0, False
-                if tier_up[j] < 0 or vol <= up:
-                    total, ok = _mul(tier_amount[j], vol)
-                    if not ok:
-                        return 0, False
-                    found = True
-                    break
-        if not found:
-            lower = 0
-            for j in range(r_tier_ptr[rate], r_tier_ptr[rate + 1]):
-                upper, ok = _mul(tier_up[j], tier_scale)
-                if not ok:
-                    return 0, False
-                if tier_up[j] < 0:
-                    upper = vol
-                if vol > lower:
-                    part, ok = _mul(tier_amount[j], min(vol, upper) - lower)
-                    if not ok:
-                        return 0, False
-                    total, ok = _add(total, part)
-                    if not ok:
-                        return 0, False
-                lower = upper
-                if vol <= lower:
-                    break
+        upto_end, ok = _cost(rate, end, scale, r_kind, r_volume_digits, r_flat, r_tier_ptr, tier_up, tier_amount)
+        upto_start, fits = _cost(rate, start, scale, r_kind, r_volume_digits, r_flat, r_tier_ptr, tier_up,
+                                 tier_amount)
+        if not ok or not fits:
+            return 0, False
+        total = upto_end - upto_start
     return _round_half_up(total, r_price_digits[rate] + scale - r_minor[rate]), True
 
 
@@ -285,17 +317,30 @@ def _down_to(value: int, numerator: int, denominator: int, digits: int) -> tuple
 
 
 @njit(cache=True)
-def _affordable(rate: int, u: int, left: int, digits: int, budget: int, conv_num: _I64, conv_den: _I64,
-                r_per: _I32, r_kind: _I8, r_price_digits: _I64, r_volume_digits: _I64, r_minor: _I64,
-                r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64, tier_amount: _I64) -> tuple[int, bool]:
+def _affordable(rate: int, u: int, left: int, digits: int, budget: int, position: int, position_digits: int,
+                conv_num: _I64, conv_den: _I64, r_per: _I32, r_kind: _I8, r_price_digits: _I64,
+                r_volume_digits: _I64, r_minor: _I64, r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64,
+                tier_amount: _I64) -> tuple[int, bool]:
     """The largest part of ``left`` (unit ``u``, ``digits`` decimals, at least 6) whose charge at
     ``rate`` before rounding is at most ``budget`` minor units, with ``digits`` decimals: a whole
-    number of millionths of the larger of ``u`` and the rate's unit (``caps.affordable``).
+    number of millionths of the larger of ``u`` and the rate's unit (``caps.affordable``),
+    priced from ``position`` (in the rate's unit, ``position_digits`` decimals): graduated tiers
+    that count a period total are walked from it.
 
     Volumes in the rate's unit are worked at the decimals of its tiers' bounds (at least 6, so
     that a step is whole there), charges before rounding at those plus the price's."""
     per = r_per[rate]
     scale = r_volume_digits[rate]
+    start = 0  # the position at scale: not ok when it has more decimals than the tiers' bounds
+    if position > 0 and r_kind[rate] == _GRADUATED:
+        if position_digits <= scale:
+            start, ok = _mul(position, _POW10[scale - position_digits])
+            if not ok:
+                return 0, False
+        elif position % _POW10[position_digits - scale] == 0:
+            start = position // _POW10[position_digits - scale]
+        else:
+            return 0, False
     if conv_den[u, per] == 1:  # the rate's unit is u or a smaller one: steps of 10**-6 u
         step_u, step_per = _POW10[digits - _STEP_PLACES], conv_num[u, per] * _POW10[scale - _STEP_PLACES]
     else:  # a larger one (1 u is 1 / denominator of it): steps of 10**-6 of the rate's unit
@@ -319,7 +364,9 @@ def _affordable(rate: int, u: int, left: int, digits: int, budget: int, conv_num
         if r_kind[rate] == _GRADUATED:  # the charge grows piece by piece: the first piece it outgrows
             spent, low = 0, 0
             for j in range(last - first):
-                high = top if bounds[j] < 0 else min(bounds[j], top)
+                if 0 <= bounds[j] <= start:
+                    continue  # a tier the period total has passed already
+                high = top if bounds[j] < 0 else min(bounds[j] - start, top)
                 price = tier_amount[first + j]
                 cost, ok = _mul(price, high - low)
                 total, fits = _add(spent, cost)
@@ -368,6 +415,40 @@ def _quotient(value: int, exponent: int, divisor: int, most: int) -> tuple[int, 
 # ---------------------------------------------------------------- the scan
 
 
+@njit(cache=True)
+def _tier_position(i: int, d: int, u: int, rule_unit: int, per: int, covered: int, digits: int, acc_ptr: _I64,
+                   acc_def: _I64, acc_slot: _I64, s_volume: _I64, conv_num: _I64, conv_den: _I64
+                   ) -> tuple[int, int, bool]:
+    """(position, its decimals, ok): where the tiers of a rate counting the period total of
+    accumulator definition ``d`` start for record ``i`` — that total before the record (in the
+    rule's unit ``rule_unit``; as it is when it does not convert) and the ``covered`` part
+    buckets served (in the record's unit ``u``), each in the rate's unit ``per`` as
+    ``rating._tier_position`` converts them; not ok when ``d`` does not count the record (the
+    scan has no slot for it) or a value leaves the integers."""
+    slot = -1
+    for k in range(acc_ptr[i], acc_ptr[i + 1]):
+        if acc_def[k] == d:
+            slot = acc_slot[k]
+    if slot < 0:
+        return 0, digits, False
+    before, before_digits = s_volume[slot], digits
+    if conv_num[rule_unit, per] != 0:
+        before, before_digits, ok = _in_rate_units(s_volume[slot], conv_num[rule_unit, per],
+                                                   conv_den[rule_unit, per], digits)
+        if not ok:
+            return 0, digits, False
+    served, served_digits, ok = _in_rate_units(covered, conv_num[u, per], conv_den[u, per], digits)
+    if not ok:
+        return 0, digits, False
+    places = max(before_digits, served_digits)
+    before, ok = _mul(before, _POW10[places - before_digits])
+    served, fits = _mul(served, _POW10[places - served_digits])
+    if not ok or not fits:
+        return 0, digits, False
+    total, ok = _add(before, served)
+    return total, places, ok
+
+
 @njit(cache=True, inline="always")  # small: inlined into the loops that call it
 def _grow(array: _I64, needed: int) -> _I64:
     if needed <= array.shape[0]:
@@ -406,13 +487,16 @@ def _scan(
         # the rates
         r_ok: _Mask, r_per: _I32, r_kind: _I8, r_price_digits: _I64, r_volume_digits: _I64, r_minor: _I64,
         r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64, tier_amount: _I64, r_currency: _I32, r_max_amount: _I64,
+        r_count_def: _I64,
 ) -> _ScanResult:
     """The stateful part of rating, record by record in rating order (``rating._rate_one``
     from step 2 on). Balances and totals are updated in place; a subscriber whose values
     leave the integers here is flagged in ``fallback`` and its results are not to be used.
     Volumes (records, unit buckets, volume totals) have ``digits`` decimals, money
     :data:`SCAN_DIGITS`; a threshold's ``t_level`` is its ``at`` at their scale, rounded up
-    where not ``t_exact``."""
+    where not ``t_exact``. ``r_count_def`` is the accumulator definition whose period total a
+    rate's tiers count on top of (-1: the record alone); a record that accumulator does not
+    count leaves its subscriber to the reference."""
     n = active.shape[0]
     status = np.full(n, _NOT_SCANNED, np.int8)
     final_rate = rate0.copy()
@@ -519,14 +603,22 @@ def _scan(
         if not ok:
             fallback[s] = True
             continue
-        if left == volume[i] and rate == rate0[i]:
+        # where the tiers start: the period total before the record and the part buckets served
+        position, position_digits = 0, digits
+        if r_count_def[rate] >= 0:
+            position, position_digits, ok = _tier_position(i, r_count_def[rate], u, rule_unit, per, covered, digits,
+                                                           acc_ptr, acc_def, acc_slot, s_volume, conv_num, conv_den)
+            if not ok:
+                fallback[s] = True
+                continue
+        if left == volume[i] and rate == rate0[i] and r_count_def[rate] < 0:
             if not amount0_fits[i]:
                 fallback[s] = True
                 continue
             charge = amount0[i]
         else:
-            charge, ok = _charge(rate, rated_value, rated_in, r_kind, r_price_digits, r_volume_digits, r_minor, r_flat,
-                                 r_tier_ptr, tier_up, tier_amount)
+            charge, ok = _charge_from(rate, position, position_digits, rated_value, rated_in, r_kind, r_price_digits,
+                                      r_volume_digits, r_minor, r_flat, r_tier_ptr, tier_up, tier_amount)
             if not ok:
                 fallback[s] = True
                 continue
@@ -542,14 +634,15 @@ def _scan(
                 continue
             if amount_room >= 0:
                 budget = amount_room // _POW10[SCAN_DIGITS - r_minor[rate]]  # down to the minor unit
-                left, ok = _affordable(rate, u, left, digits, budget, conv_num, conv_den, r_per, r_kind,
-                                       r_price_digits, r_volume_digits, r_minor, r_flat, r_tier_ptr, tier_up,
-                                       tier_amount)
+                left, ok = _affordable(rate, u, left, digits, budget, position, position_digits, conv_num,
+                                       conv_den, r_per, r_kind, r_price_digits, r_volume_digits, r_minor, r_flat,
+                                       r_tier_ptr, tier_up, tier_amount)
                 if ok:
                     rated_value, rated_in, ok = _in_rate_units(left, conv_num[u, per], conv_den[u, per], digits)
                 if ok:
-                    charge, ok = _charge(rate, rated_value, rated_in, r_kind, r_price_digits, r_volume_digits,
-                                         r_minor, r_flat, r_tier_ptr, tier_up, tier_amount)
+                    charge, ok = _charge_from(rate, position, position_digits, rated_value, rated_in, r_kind,
+                                              r_price_digits, r_volume_digits, r_minor, r_flat, r_tier_ptr, tier_up,
+                                              tier_amount)
                 if not ok:
                     fallback[s] = True
                     continue

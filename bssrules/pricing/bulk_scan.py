@@ -214,7 +214,7 @@ class _Scanning(_ChunkBase):
                          def_measure, def_capped, def_ptr, column, level, exact, action, capped, threshold_rate,
                          self.conv_num, self.conv_den,
                          ok, self.r_per, kind, p, v, minor, flat, tier_ptr, tier_up, tier_amount, currency,
-                         self.tables.max_amounts)
+                         self.tables.max_amounts, self.tables.count_defs)
         self.stages.done("scan")
 
 

@@ -3,7 +3,8 @@
 :class:`_BookTables` holds what the usage and split billing rule sets become for bulk
 rating: their decisions as polars expressions (:mod:`bssrules.pricing.vectorized`), and the
 numeric tables the kernels (:mod:`bssrules.pricing.bulk_kernels`) read — the rates as arrays
-(kind, scales, flat prices, tiers), the accumulator definitions and their thresholds.
+(kind, scales, flat prices, tiers, the accumulator whose period total their tiers count on
+top of), the accumulator definitions and their thresholds.
 :func:`_subscription_table` is the subscribers frame sorted by id, one row per id;
 :func:`_conversions`, how units convert into each other as integer ratios.
 
@@ -68,6 +69,7 @@ class _BookTables:
         self.def_offsets: list[int] = []
         self.thresholds: list[tuple[int, Threshold]] = []  # (def, threshold)
         self.threshold_rates: list[int] = []
+        rate_versions = [r.version for r in self.usage.rules]  # the rule set version of each rate
         for index, compiled in enumerate(self.usage.versions):
             self.def_offsets.append(len(self.defs))
             usage = compiled.definition
@@ -80,6 +82,7 @@ class _BookTables:
                     if threshold.action == "changeRate" and threshold.rate is not None:
                         self.threshold_rates.append(len(self.rates))
                         self.rates.append(threshold.rate)
+                        rate_versions.append(index)
                     else:
                         self.threshold_rates.append(-1)
                 self.defs.append(_AccumulatorDef(index, f"{compiled.id}/{accumulator.id}", accumulator.measure,
@@ -91,6 +94,7 @@ class _BookTables:
         self.pers = [r.per for r in self.rates]
         self.names = sorted({d.name for d in self.defs})
         self.rate_arrays = self._rate_arrays()
+        self.count_defs = self._count_defs(rate_versions)
         # the dearest charge one record may have (rating.MAX_AMOUNT), in each rate's minor units
         self.max_amounts = np.array([int(MAX_AMOUNT.scaleb(minor_unit_exponent(r.currency))) for r in self.rates]
                                     or [0], dtype=np.int64)
@@ -128,6 +132,21 @@ class _BookTables:
             ok[i] &= p + v <= 18 and p + v >= minor[i]
         return (ok, kind, price_digits, volume_digits, minor, flat, tier_ptr,
                 np.array(tier_up, np.int64), np.array(tier_amount, np.int64), currency)
+
+    def _count_defs(self, rate_versions: list[int]) -> _I64:
+        """Per rate, the accumulator definition (of its rule set version) whose period total its
+        tiers count on top of; -1 when they count the record alone — or name an accumulator the
+        version does not have, which the reference counts from nothing too."""
+        found = np.full(max(len(self.rates), 1), -1, np.int64)
+        for r, (rate, version) in enumerate(zip(self.rates, rate_versions)):
+            if rate.period_tiers is None:
+                continue
+            usage = self.usage.versions[version].definition
+            assert isinstance(usage, UsageRuleSet)  # UsageDecisions keeps the usage rule sets only
+            names = [a.id for a in usage.accumulators]
+            if rate.period_tiers in names:
+                found[r] = self.def_offsets[version] + names.index(rate.period_tiers)
+        return found
 
     def threshold_arrays(self, threshold_columns: Mapping[tuple[str, str], int],
                          volume_digits: int) -> _ThresholdArrays:

@@ -14,7 +14,8 @@ only for the part up to it (:mod:`bssrules.pricing.rating`, steps 3 and 5):
   record's and the rate's units (a µs of a call in seconds rated per second, 60 µs when it is
   rated per minute, a kB of a session in GB rated per MB) so that it is exact in both;
   its charge, rounded half-up as every charge, then never passes the headroom — and meets it
-  but for less than one step's price.
+  but for less than one step's price. Tiers that count a period total are walked from the
+  total before the record (the bounds it meets are shifted by it).
 
 Exact: fractions, never floats; the bulk path (:mod:`bssrules.pricing.bulk_kernels`) gives the
 same parts in integers.
@@ -103,18 +104,20 @@ def down_in(volume: Decimal, unit: str, to: str) -> Decimal:
     return _decimal(Fraction(floor(Fraction(volume) * ratio * 10**PLACES), 10**PLACES))
 
 
-def _cost(rate: Rate, volume: Fraction) -> Fraction:
+def _cost(rate: Rate, volume: Fraction, position: Decimal) -> Fraction:
     """The charge before rounding (:func:`exact_charge`) of a volume that is a terminating
-    decimal, with no digit lost."""
+    decimal, priced from ``position``, with no digit lost."""
     with localcontext() as context:
         context.prec = 80
-        return Fraction(exact_charge(rate, Decimal(volume.numerator) / volume.denominator))
+        return Fraction(exact_charge(rate, Decimal(volume.numerator) / volume.denominator, position))
 
 
-def affordable(rate: Rate, unit: str, left: Decimal, budget: Decimal) -> Decimal:
+def affordable(rate: Rate, unit: str, left: Decimal, budget: Decimal, position: Decimal = Decimal(0)) -> Decimal:
     """The largest part of ``left`` (in ``unit``) whose charge at ``rate`` before rounding is
     at most ``budget``: a whole number of 10**-6 of the larger of ``unit`` and the rate's unit,
     so that it is exact in both (60 µs of a record in seconds when the rate is per minute).
+    ``position`` (in the rate's unit) is where the tiers start counting: the period total
+    before the part, for tiers that count one (the bounds the part meets are shifted by it).
 
     The charge is linear between the bounds of the tiers, so the answer is looked for piece by
     piece, from the largest volume down (volume tiers make it fall at a bound)."""
@@ -124,20 +127,22 @@ def affordable(rate: Rate, unit: str, left: Decimal, budget: Decimal) -> Decimal
     step_per = step * ratio
     budget_exact = Fraction(budget)
     top = floor(Fraction(left) / step) * step_per
-    bounds = sorted({Fraction(t.up_to) for t in rate.tiers if t.up_to is not None and 0 < t.up_to < top})
+    start = Fraction(position)
+    bounds = sorted({Fraction(t.up_to) - start for t in rate.tiers
+                     if t.up_to is not None and 0 < Fraction(t.up_to) - start < top})
     points = [Fraction(0), *bounds, top]
     for low, high in reversed(list(zip(points, points[1:]))):
-        cost = _cost(rate, high)
+        cost = _cost(rate, high, position)
         if cost <= budget_exact:
             best = high
         else:
             middle = (low + high) / 2
-            slope = (cost - _cost(rate, middle)) / (high - middle)
+            slope = (cost - _cost(rate, middle, position)) / (high - middle)
             if slope <= 0:
                 continue
             best = high - (cost - budget_exact) / slope
         steps = floor(best / step_per)
-        if steps * step_per > low and _cost(rate, steps * step_per) <= budget_exact:
+        if steps * step_per > low and _cost(rate, steps * step_per, position) <= budget_exact:
             return _decimal(steps * step)
     return Decimal(0)
 

@@ -19,7 +19,9 @@ For each record, in the order (subscriber, start, id):
 4. unit buckets that serve the record take what they can of its volume (of the part up to
    the cap), by precedence (volumes convert exactly between units of a kind: 1 GB = 1000 MB;
    a record whose unit cannot be converted to the rate's is rejected ``unitMismatch``);
-5. the rest of the volume is charged at the rate, rounded half-up to the minor unit; a
+5. the rest of the volume is charged at the rate, rounded half-up to the minor unit (tiers
+   that count a period total price it on top of their accumulator's total before the record
+   and the part buckets served: :func:`_tier_position`); a
    ``rateUpToCap`` threshold of ``measure: amount`` that the charge would take past ``at``
    cuts the charged volume to the largest part whose charge before rounding fits the
    headroom, rounded down to the minor unit (:func:`bssrules.pricing.caps.affordable`).
@@ -268,14 +270,16 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
     covered = limit - left
     rated_volume = convert(left, unit, rate.per)
     assert rated_volume is not None  # checked above: unit converts to rate.per
-    amount = charge(rate, rated_volume)
+    position = _tier_position(rate, definition, compiled, record, totals, counted_in, unit, covered)
+    amount = charge(rate, rated_volume, position)
     # then caps on the charge: the largest part whose charge fits what is left below them
     amount_cap = cap_of(counting, totals, "amount", amount)
     if amount_cap is not None:
-        left = affordable(rate, unit, left, amount_cap.headroom.quantize(quantum(rate.currency), ROUND_DOWN))
+        left = affordable(rate, unit, left, amount_cap.headroom.quantize(quantum(rate.currency), ROUND_DOWN),
+                          position)
         rated_volume = convert(left, unit, rate.per)
         assert rated_volume is not None
-        amount = charge(rate, rated_volume)
+        amount = charge(rate, rated_volume, position)
     cap = amount_cap or volume_cap
     refused = Decimal(0) if cap is None else record.volume - (covered + left)
     if cap is not None and covered + left <= 0:
@@ -336,6 +340,28 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
     return RatedUsage(record, "rated", (cap.reason,) if cap is not None and refused > 0 else (),
                       rated_volume=rated_volume, amount=amount, prepaid=prepaid, charges=charges,
                       buckets=tuple(taken), events=tuple(events), refused_volume=refused, **base)
+
+
+def _tier_position(rate: Rate, definition: UsageRuleSet, compiled: CompiledRuleSet, record: UsageRecord,
+                   totals: Mapping[AccumulatorKey, AccumulatorTotal], counted_in: str, unit: str, covered: Decimal
+                   ) -> Decimal:
+    """Where the rate's tiers start for the charged part of the record, in the rate's unit: 0
+    when they count the record alone; else the period total of their accumulator before the
+    record (counted in the rule's unit) and the part unit buckets served first — the accumulator
+    counts those units too. An accumulator the rule set does not have (the lint refuses it)
+    counts nothing."""
+    name = rate.period_tiers
+    if name is None:
+        return Decimal(0)
+    accumulator = next((a for a in definition.accumulators if a.id == name), None)
+    if accumulator is None:
+        return Decimal(0)
+    key = AccumulatorKey(f"{compiled.id}/{accumulator.id}", record.subscriber,
+                         period_of(record.start, compiled, accumulator.period))
+    before = totals.get(key, AccumulatorTotal()).volume
+    served = convert(covered, unit, rate.per)
+    assert served is not None  # the record's unit converts to the rate's (checked before)
+    return _in(before, counted_in, rate.per) + served
 
 
 def _in(volume: Decimal, unit: str, to: str) -> Decimal:

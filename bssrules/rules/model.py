@@ -111,9 +111,21 @@ class Tier(Model):
     amount: Amount = Field(ge=0)
 
 
+class TiersCount(Model):
+    """What a rate's tiers count when not the record alone: the period total of an
+    accumulator of the rule set (``measure: volume``), before the record."""
+
+    accumulator: Id
+
+
 class Rate(Model):
     """A price per unit of usage, flat or tiered (graduated: each unit at its tier's price;
     volume: every unit at the price of the tier the total falls in).
+
+    ``tiersCount`` says where the tiers start counting: ``record`` (the default) prices each
+    record's volume from the first tier; ``{accumulator: ID}`` prices it on top of that
+    accumulator's period total before it (graduated tiers only: volume tiers over a period
+    would re-price the records already rated, which rating, record by record, cannot do).
 
     ``price`` names the catalog's usage price (a ``productOfferingPrice`` of ``priceType:
     usage``) this rate is: what the rate leaves out (``amount``, ``currency``, ``per``) is
@@ -126,9 +138,17 @@ class Rate(Model):
     per: str = "event"
     tiers: list[Tier] = []
     tier_mode: Literal["graduated", "volume"] = "graduated"
+    tiers_count: Literal["record"] | TiersCount = "record"
 
     @model_validator(mode="after")
     def _shape(self) -> "Rate":
+        if self.period_tiers is not None:
+            if not self.tiers:
+                raise ValueError("tiersCount belongs to a rate by tiers")
+            if self.tier_mode == "volume":
+                raise ValueError("volume tiers cannot count a period total: every unit of the period would take the "
+                                 "price of the tier the total reaches, re-pricing records already rated; use "
+                                 "tierMode: graduated (each unit at the price of the tier it falls in)")
         if self.price is not None:
             if self.tiers:
                 raise ValueError("a rate by tiers cannot name a catalog price (a catalog price has one amount)")
@@ -139,6 +159,11 @@ class Rate(Model):
             raise ValueError("a rate has either an amount or tiers")
         # tiers out of order or a bounded last tier: errors the rules lint reports with their position
         return self
+
+    @property
+    def period_tiers(self) -> str | None:
+        """The accumulator whose period total the tiers count on top of; None: the record alone."""
+        return None if isinstance(self.tiers_count, str) else self.tiers_count.accumulator
 
 
 class UsageRule(Rule):
