@@ -96,9 +96,20 @@ def _item(item_id: str, offering: str, characteristics: dict[str, Any] | None = 
     return item
 
 
-def _complete(csp: _Actor, order_id: str) -> dict[str, Any]:
+def _instant(at: dt.datetime) -> str:
+    """An instant as the APIs write it, to the second."""
+    return at.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _complete(csp: _Actor, order: dict[str, Any]) -> dict[str, Any]:
+    """The CSP completes a partner's order, starting its products at the date the order asks
+    (a partner cannot backdate its products itself: the operator gives their startDate)."""
+    order_id = order["id"]
+    starts = [{"id": item["id"], "action": "add", "product": {"startDate": order["requestedStartDate"]}}
+              for item in order["productOrderItem"]]
     csp.call("PATCH", f"{ORDER}/{order_id}", json={"state": "inProgress"}, headers=MERGE)
-    done: dict[str, Any] = csp.call("PATCH", f"{ORDER}/{order_id}", json={"state": "completed"}, headers=MERGE)
+    done: dict[str, Any] = csp.call("PATCH", f"{ORDER}/{order_id}", json={"state": "completed",
+                                                                          "productOrderItem": starts}, headers=MERGE)
     if done["state"] != "completed":
         raise StepFailed(f"order {order_id} did not complete: {done.get('note')}")
     return done
@@ -107,10 +118,13 @@ def _complete(csp: _Actor, order_id: str) -> dict[str, Any]:
 def play(client: httpx.Client, admin_key: str) -> Report:
     """Play every step with ``client`` (an httpx client, or a TestClient, on the API's base URL)."""
     report = Report()
-    # The scenario happens now: products start when their orders complete, so the month of
-    # usage, tickets and bills is the current one (the usage spans the next hour).
-    now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+    # The scenario is the current month: the products start on its first day (the orders ask
+    # for it and the CSP starts them then), and the month's usage, spread from that day to now,
+    # is dated in their period and never ahead of its arrival (the operator refuses usage from
+    # the future: BSSRULES_USAGE_FUTURE_TOLERANCE).
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     month = now.strftime("%Y-%m")
+    first_day = dt.datetime(now.year, now.month, 1, tzinfo=dt.timezone.utc)
     report.seen["month"] = month
     operator = _Actor(client, "operator", admin_key, report)
     operator.part = "Part 1 · setup and billing"
@@ -143,7 +157,7 @@ def play(client: httpx.Client, admin_key: str) -> Report:
         "channel": [{"id": "csp-b2b-portal", "role": "sales channel"}],
         "productOrderItem": [_item("1", "car-connectivity-b2b", {"vin": "WVWZZZ1JZXW000001"}),
                              _item("2", "split-billing-option")]})
-    _complete(csp, order["id"])
+    _complete(csp, order)
     report.seen["car maker's offer catalog"] = [o["id"] for o in car_maker.call(
         "GET", f"{CATALOG}/productOffering", params={"lifecycleStatus": "Active"})]
 
@@ -167,13 +181,13 @@ def play(client: httpx.Client, admin_key: str) -> Report:
         "relatedParty": parties, "requestedStartDate": f"{month}-01T00:00:00Z",
         "channel": [{"id": "car-maker-portal", "role": "sales channel"}],
         "productOrderItem": [_item("1", "infotainment-connectivity", {"monthlyVolume": 5})]})
-    _complete(csp, order["id"])
+    _complete(csp, order)
     package = next(p for p in car_maker.call("GET", f"{INVENTORY}/product", params={"relatedParty.id": "driver-1"})
                    if p["productOffering"]["id"] == "infotainment-connectivity")
     # The CSP's mediation sends a month of the car's usage: infotainment and telematics.
     usage = []
     for day in range(1, 31):
-        start = (now + dt.timedelta(minutes=2 * day)).isoformat().replace("+00:00", "Z")
+        start = _instant(first_day + (now - first_day) * day / 31)
         usage.append({"id": f"info-{day}", "usageDate": start, "usageType": "data", "usageCharacteristic": [
             {"name": "productId", "value": package["id"]}, {"name": "service", "value": "infotainment"},
             {"name": "volume", "value": 0.5 if day % 3 else 1.5}, {"name": "unit", "value": "GB"},
@@ -211,7 +225,7 @@ def play(client: httpx.Client, admin_key: str) -> Report:
                          {"id": "car-maker", "role": "consumer"}]})
     call_center.call("POST", f"{SLA}/slaMeasurement", json={"sla": {"id": sla["id"]}, "metric": "availability",
                                                              "window": "month", "value": 97.9,
-                                                             "observedAt": (now + dt.timedelta(minutes=1)).isoformat().replace("+00:00", "Z")})
+                                                             "observedAt": _instant(now)})
 
     part("Part 4 · a converged offer")
     eligible = provider.call("GET", f"{CATALOG}/productOffering", params={"partnerEligible": "true"})
@@ -245,12 +259,12 @@ def play(client: httpx.Client, admin_key: str) -> Report:
         "channel": [{"id": "car-maker-portal", "role": "sales channel"}],
         "productOrderItem": [{**_item("1", "radio-5gb"), "productOrderItem": [
             _item("1.1", "data-5gb", {"volume": 5}), _item("1.2", "radio-access")]}]})
-    _complete(csp, order["id"])
+    _complete(csp, order)
     owned = provider.call("GET", f"{INVENTORY}/product", params={"productOffering.id": "radio-5gb"})
     report.seen["content provider sees the radio subscription"] = bool(owned)
 
     part("End of the month")
-    months = sorted({month, (now + dt.timedelta(minutes=61)).strftime("%Y-%m")})  # the usage may cross into the next
+    months = [month]
     report.seen["bill run"] = [csp.call("POST", f"{BILLS}/billRun", json={"period": m}) for m in months]
     report.seen["settlement run"] = [csp.call("POST", f"{BILLS}/settlementRun", json={"period": m}) for m in months]
     for name, actor, account in (("car maker", car_maker, "ba-car-maker"), ("driver (via the car maker)", car_maker,

@@ -107,9 +107,19 @@ def _party(http: httpx.Client, kind: str, body: dict[str, Any], account: str) ->
         {"id": body["id"], "name": body["id"], "role": "owner", "@referredType": referred}]}))
 
 
+def _start() -> str:
+    """When the scenarios' products start: the 10th of the month three months ago, 09:30 (a part
+    month first, then whole months wholly in the past). The orders ask for it (requestedStartDate,
+    the operator's to backdate), so that the usage of the month after is dated in the products'
+    real period and before it arrives, as mediation sends it."""
+    now = dt.datetime.now(UTC)
+    index = now.year * 12 + now.month - 1 - 3
+    return f"{index // 12:04d}-{index % 12 + 1:02d}-10T09:30:00Z"
+
+
 def _order(http: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
-    """Place an order and complete it; returns the completed order."""
-    order = _ok(http.post(ORDER, json=body))
+    """Place an order that starts its products at _start() and complete it; returns the completed order."""
+    order = _ok(http.post(ORDER, json={"requestedStartDate": _start(), **body}))
     assert order["state"] == "acknowledged"
     _ok(http.patch(f"{ORDER}/{order['id']}", json={"state": "inProgress"}, headers=MERGE), 200)
     done = _ok(http.patch(f"{ORDER}/{order['id']}", json={"state": "completed"}, headers=MERGE), 200)
@@ -134,7 +144,7 @@ def _usage(id: str, product: str, service: str, date: str, volume: Any = 1, unit
 
 
 def _month_after(*products: dict[str, Any]) -> dt.datetime:
-    """The first day of the month after the latest start of the products (a whole month)."""
+    """The first day of the month after the latest start of the products (a whole month, in the past)."""
     latest = max(dt.datetime.fromisoformat(p["startDate"].replace("Z", "+00:00")) for p in products)
     index = latest.year * 12 + latest.month
     return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
@@ -319,19 +329,20 @@ def test_connected_car_a_month_of_split_usage_gives_the_car_maker_and_the_driver
     again = _ok(http.post(RUN, json={"period": label}))
     assert (again["billsMade"], again["billsAlreadyMade"]) == ([], [maker_bill, driver_bill])
 
-    # The month the orders completed: the activation fee, and each fee from its product's start.
+    # The month the products started (the orders' requestedStartDate): the activation fee, and each fee
+    # from its product's start.
     first = _started(car).strftime("%Y-%m")
-    if first != label:
-        assert _ok(http.post(RUN, json={"period": first}))["billsMade"] == [f"ba-car-maker-{first}-EUR",
-                                                                            f"ba-driver-{first}-EUR"]
-        assert sorted(_items(http, f"ba-car-maker-{first}-EUR")) == sorted([
-            ("oneTimeCharge", car["id"], "car-connectivity-activation", Decimal("5.00")),
-            ("recurringCharge", car["id"], "car-connectivity-monthly", _rest_of_month("2.50", _started(car))),
-            ("recurringCharge", split["id"], "split-billing-monthly", _rest_of_month("150.00", _started(split)))])
-        assert _items(http, f"ba-driver-{first}-EUR") == [
-            ("recurringCharge", sim, "infotainment-monthly", _rest_of_month("9.99", _started(package)))]
-        for account in ("ba-car-maker", "ba-driver"):
-            _bill_total(http, f"{account}-{first}-EUR")
+    assert first != label and _started(car) == _started(package) == dt.datetime.fromisoformat(_start())
+    assert _ok(http.post(RUN, json={"period": first}))["billsMade"] == [f"ba-car-maker-{first}-EUR",
+                                                                        f"ba-driver-{first}-EUR"]
+    assert sorted(_items(http, f"ba-car-maker-{first}-EUR")) == sorted([
+        ("oneTimeCharge", car["id"], "car-connectivity-activation", Decimal("5.00")),
+        ("recurringCharge", car["id"], "car-connectivity-monthly", _rest_of_month("2.50", _started(car))),
+        ("recurringCharge", split["id"], "split-billing-monthly", _rest_of_month("150.00", _started(split)))])
+    assert _items(http, f"ba-driver-{first}-EUR") == [
+        ("recurringCharge", sim, "infotainment-monthly", _rest_of_month("9.99", _started(package)))]
+    for account in ("ba-car-maker", "ba-driver"):
+        _bill_total(http, f"{account}-{first}-EUR")
 
 
 def test_connected_car_the_inventory_names_no_payer_for_a_usage_price_rating_decides_it(serve: Any) -> None:
@@ -342,7 +353,7 @@ def test_connected_car_the_inventory_names_no_payer_for_a_usage_price_rating_dec
     _party(http, "organization", {"id": "car-maker", "tradingName": "Car maker"}, "ba-car-maker")
     _party(http, "individual", {"id": "driver-1", "givenName": "Ana", "familyName": "Silva"}, "ba-driver")
     _ok(http.post(INVENTORY, json={
-        "id": "car-1", "status": "active", "productOffering": {"id": "car-connectivity-b2b"},
+        "id": "car-1", "status": "active", "startDate": _start(), "productOffering": {"id": "car-connectivity-b2b"},
         "relatedParty": [{"id": "car-maker", "role": "owner", "@referredType": "Organization"},
                          {"id": "driver-1", "role": "user", "@referredType": "Individual"}]}))
     parties = [{"id": "driver-1", "role": "customer", "@referredType": "Individual"},
