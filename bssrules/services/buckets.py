@@ -14,6 +14,7 @@ from typing import Any
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.money import ISO_4217
+from bssrules.pricing.allowances import PREFIX as ALLOWANCE_PREFIX
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.records import MAX_ID, StoredBucket, href, scaled
 from bssrules.services.resources import values_at
@@ -57,6 +58,9 @@ def create_bucket(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("id must be a string", path=("id",))
     if len(bucket_id) > MAX_ID:
         raise InvalidInput(f"id has at most {MAX_ID} characters; this one has {len(bucket_id)}", path=("id",))
+    if bucket_id.startswith(ALLOWANCE_PREFIX):
+        raise InvalidInput(f"ids beginning with '{ALLOWANCE_PREFIX}' are the allowance buckets' the catalog gives; "
+                           "choose another or leave it out", path=("id",))
     if uow.usages.bucket(bucket_id) is not None:
         raise Conflict(f"a Bucket with id '{bucket_id}' already exists")
     if uow.usages.bucket_taken(bucket_id):  # said without telling whose it is

@@ -299,6 +299,7 @@ class UsageWrite:
     balances: tuple[BalanceChange, ...] = ()
     accumulators: tuple[tuple[StoredAccumulator | None, StoredAccumulator], ...] = ()  # (as read, new)
     revision: int | None = None
+    new_buckets: tuple[StoredBucket, ...] = ()  # allowance buckets made now, inserted where absent (issue 15)
 
 
 class ContextMoved(KeyTaken):

@@ -34,6 +34,7 @@ from bssrules.pricing.usage import (
 )
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import SplitBillingRuleSet, UsageRuleSet
+from bssrules.services.allowance_buckets import missing_buckets, usage_types_of
 from bssrules.services.rating_context import ContextCache, RatingContext, load_context, load_contexts
 from bssrules.services.records import (
     MAX_ID, BalanceChange, ChargeRow, HotState, StoredAccumulator, StoredBucket, StoredResource, StoredUsage,
@@ -247,9 +248,11 @@ def _answer(stored: StoredUsage) -> dict[str, Any]:
 
 def bucket_of(stored: StoredBucket) -> Bucket:
     """What rating needs of a stored bucket."""
+    services = () if stored.usage_type in (None, ANY_SERVICE) else (stored.usage_type,)
+    if stored.usage_type is None and "usageTypes" in stored.document:  # an allowance serving several
+        services = usage_types_of(stored) or ()
     return Bucket(stored.id, stored.subscription, stored.unit, stored.remaining, stored.precedence,
-                  () if stored.usage_type in (None, ANY_SERVICE) else (stored.usage_type,),
-                  stored.valid_from, stored.valid_to, stored.floor)
+                  services, stored.valid_from, stored.valid_to, stored.floor)
 
 
 @dataclass
@@ -394,11 +397,18 @@ def _rate(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[_I
                 item.result = RatedUsage(record, "rejected", ({"code": "subscriptionNotActive", "label": not_active},))
             else:
                 rateable.append(item)
+    # the allowance buckets of the month a product lacks, made now (the month's first usage)
+    present = {b.id: b for b in state.buckets}
+    made = missing_buckets(runtime.catalog, [(i.context.product, i.record.start) for i in rateable
+                                             if i.context is not None and i.context.product is not None
+                                             and i.record is not None], present, now)
+    if made:
+        state = replace(state, buckets=state.buckets + tuple(made))
     before = RatingState({b.id: bucket_of(b) for b in state.buckets},
                          {AccumulatorKey(a.accumulator, a.subscription, a.period):
                           AccumulatorTotal(a.volume, a.amount, a.reached) for a in state.accumulators})
     after = _rate_records(runtime, rateable, before)
-    return _writes(uow, runtime, state, items, before, after, now)
+    return _writes(uow, runtime, state, items, before, after, now, made)
 
 
 def _rate_records(runtime: Runtime, items: Sequence[_Item], state: RatingState) -> RatingState:
@@ -440,8 +450,11 @@ def _rated_unit(runtime: Runtime, result: RatedUsage) -> str | None:
 
 
 def _writes(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[_Item], before: RatingState,
-            after: RatingState, now: dt.datetime) -> list[UsageWrite]:
+            after: RatingState, now: dt.datetime, made: Sequence[StoredBucket] = ()) -> list[UsageWrite]:
     scope = uow.resources.scope
+    new_buckets: dict[str, list[StoredBucket]] = {}
+    for stored_bucket in made:  # written with the subscription's first usage, before its balances
+        new_buckets.setdefault(stored_bucket.subscription, []).append(stored_bucket)
     balances: dict[str, list[BalanceChange]] = {}
     for bucket_id, bucket in after.buckets.items():
         if before.buckets[bucket_id].remaining != bucket.remaining:
@@ -482,7 +495,8 @@ def _writes(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[
                              _with_text(_rated_document(item.body, result, now)))
         writes.append(UsageWrite(stored, charges, tuple(balances.pop(subscription, ())),
                                  tuple(totals.pop(subscription, ())),
-                                 state.revisions.get(subscription) if subscription in state.revisions else None))
+                                 state.revisions.get(subscription) if subscription in state.revisions else None,
+                                 tuple(new_buckets.pop(subscription, ()))))
         item.answer = (_answer(stored), True)
     return writes
 

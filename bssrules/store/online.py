@@ -8,7 +8,8 @@ Per usage (or per batch: every statement is set-based, over arrays):
    revision — statements that start after the lock is granted, so they read what the
    transaction that held it wrote;
 2. **save**: one statement of data-modifying CTEs — a guard (the context revisions, the
-   balances and the totals still as read), the balances, the accumulator upserts, the usages
+   balances and the totals still as read), the allowance buckets made by this usage (the
+   month's first of its product: inserted where absent, else nothing is written), the balances, the accumulator upserts, the usages
    and their charges, each written only when the guard holds — and the COMMIT.
 
 On PostgreSQL each step is one pipeline of psycopg (one network round trip; BEGIN rides on
@@ -31,7 +32,9 @@ from bssrules.services.records import (
     ContextMoved, HotState, KeyTaken, StoredAccumulator, StoredBucket, StoredUsage, UsageWrite, scaled, unscaled,
 )
 from bssrules.store.charges import to_minor
-from bssrules.store.hot_rows import accumulator_of, accumulator_values, bucket_of, usage_of, usage_values, utc
+from bssrules.store.hot_rows import (
+    accumulator_of, accumulator_values, bucket_of, bucket_values, usage_of, usage_values, utc,
+)
 from bssrules.store.tables import (
     accumulator, bucket, counter, rated_charge, resource_attribute, subscription, usage_record,
 )
@@ -69,6 +72,9 @@ def _save_document(p: dict[str, Any]) -> str:
                   p["a_sub"], p["a_acc"], p["a_period"], p["a_volume"], p["a_volume_scale"], p["a_amount"],
                   p["a_amount_scale"], p["a_reached"], p["a_partner"], p["a_old_volume"], p["a_old_volume_scale"],
                   p["a_old_amount"], p["a_old_amount_scale"])],
+        "n": [[row["subscription"], row["id"], row["unit"], row["remaining"], row["scale"], row["floor"],
+               row["floor_scale"], row["precedence"], row["usage_type"], iso(row["valid_from"]), iso(row["valid_to"]),
+               row["status"], row["partner_id"], simplejson.RawJSON(row["document"])] for row in p["n_rows"]],
         "u": [[sub, usage_id, status, partner, simplejson.RawJSON(text)] for sub, usage_id, status, partner, text
               in zip(p["u_sub"], p["u_id"], p["u_status"], p["u_partner"], p["u_document"])],
         "c": [[sub, usage_id, part, account, role, service, offering, iso(start), amount, currency, volume, scale, unit]
@@ -88,11 +94,14 @@ def _save_parameters(writes: Sequence[UsageWrite], now: dt.datetime) -> dict[str
         "u_partner", "u_document", "c_sub", "c_usage", "c_part", "c_account", "c_role", "c_service", "c_offering",
         "c_start", "c_amount", "c_currency", "c_volume", "c_volume_scale", "c_unit")}
     revisions: dict[str, int] = {}
+    new_buckets: dict[tuple[str, str], dict[str, Any]] = {}  # allowance buckets to insert where absent
     balances: dict[tuple[str, str], tuple[Any, Any]] = {}  # (sub, bucket) -> (first before, last after)
     totals: dict[tuple[str, str, str], tuple[StoredAccumulator | None, StoredAccumulator]] = {}
     for write in writes:
         if write.revision is not None:
             revisions[write.usage.subscription] = write.revision
+        for made in write.new_buckets:
+            new_buckets.setdefault((made.subscription, made.id), bucket_values(made))
         for change in write.balances:
             key = (change.subscription, change.bucket)
             balances[key] = (balances[key][0] if key in balances else change.before, change.after)
@@ -133,7 +142,7 @@ def _save_parameters(writes: Sequence[UsageWrite], now: dt.datetime) -> dict[str
             p[name].append(value)
         for name in ("volume", "volume_scale", "amount", "amount_scale"):
             p[f"a_old_{name}"].append(old_values[name] if old_values else None)
-    return {**p, "now": utc(now)}
+    return {**p, "now": utc(now), "n_rows": [new_buckets[key] for key in sorted(new_buckets)]}
 
 
 class OnlineRepository:
@@ -244,6 +253,11 @@ class OnlineRepository:
                 subscription.c.id.in_(p["r_sub"])))}
             if any(found.get(s) != r for s, r in zip(p["r_sub"], p["r_rev"])):
                 raise ContextMoved("the subscription's context moved since it was read")
+        for row in p["n_rows"]:  # the subscriptions are locked: absent when read is absent now
+            try:
+                execute(insert(bucket).values(**row))
+            except IntegrityError:
+                raise ContextMoved(f"bucket {row['id']} was made since it was read") from None
         for sub, bucket_id, old, old_scale, new, new_scale in zip(p["b_sub"], p["b_id"], p["b_old"], p["b_old_scale"],
                                                                    p["b_new"], p["b_new_scale"]):
             moved = execute(update(bucket).where(bucket.c.subscription == sub, bucket.c.id == bucket_id,

@@ -1,0 +1,95 @@
+"""Allowance buckets in the store: the bucket of a product's included units for a month,
+made when the month's first usage of the product is rated (:mod:`bssrules.services.usage`)
+from what :mod:`bssrules.pricing.allowances` decides, and read back for bills.
+
+An allowance bucket is a TMF654 bucket like any other (listed, shown by
+queryUsageConsumption, used by rating by its precedence); its document says where it came
+from in the extension ``allowance``: the offering, the price and the allowance of the
+catalog, the month, what the month included and what it carried over from the previous one.
+Its id is fixed by (product, price, allowance, month) (:func:`bssrules.pricing.allowances.bucket_id`):
+made twice it is found made, and the store inserts it only where it is absent.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+
+from bssrules.catalog.catalog import Catalog
+from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.pricing.allowances import Grant, allowances_of, bucket_id, grant, month_of
+from bssrules.services.records import StoredBucket, StoredResource
+from bssrules.services.resources import values_at
+
+
+def product_start(product: StoredResource) -> dt.datetime:
+    """When a product started, as bills take it: its ``startDate``, else when it was made."""
+    value = product.document.get("startDate")
+    try:
+        parsed = parse_instant(value) if value else None
+    except (ValueError, TypeError):
+        parsed = None
+    return parsed if isinstance(parsed, dt.datetime) else product.created
+
+
+def offering_of(product: StoredResource) -> str | None:
+    found = values_at(product.document, "productOffering.id")
+    return found[0] if found and isinstance(found[0], str) else None
+
+
+def stored_bucket(made: Grant, partner_id: str | None, now: dt.datetime) -> StoredBucket:
+    """The bucket row of a grant, with its TMF654 document."""
+    single = made.usage_types[0] if len(made.usage_types) == 1 else None
+    document: dict[str, Any] = {
+        "name": made.name, "status": "active", "precedence": made.precedence,
+        "remainingValue": {"units": made.unit}, "initialValue": {"amount": made.amount, "units": made.unit},
+        "validFor": {"startDateTime": format_instant(made.valid_from), "endDateTime": format_instant(made.valid_to)},
+        "product": [{"id": made.subscriber, "@referredType": "Product"}],
+        "allowance": {"productOfferingPrice": {"id": made.price, "@referredType": "ProductOfferingPrice"},
+                      **({"productOffering": {"id": made.offering, "@referredType": "ProductOffering"}}
+                         if made.offering else {}),
+                      "id": made.allowance, "period": made.period,
+                      "included": {"amount": made.included, "units": made.unit},
+                      "carriedOver": {"amount": made.carried, "units": made.unit}},
+    }
+    if single is not None:
+        document["usageType"] = single
+    else:  # TMF654 names one usage type; several are listed in the extension
+        document["usageTypes"] = list(made.usage_types)
+    return StoredBucket(made.bucket_id, made.subscriber, made.unit, made.amount, Decimal(0), made.precedence, single,
+                        made.valid_from, made.valid_to, "active", 1, now, now, partner_id, document)
+
+
+def usage_types_of(stored: StoredBucket) -> tuple[str, ...] | None:
+    """The usage types of an allowance bucket serving several (None: the column says it)."""
+    listed = stored.document.get("usageTypes")
+    if isinstance(listed, list) and listed and all(isinstance(t, str) for t in listed):
+        return tuple(listed)
+    return None
+
+
+def missing_buckets(catalog: Catalog, wanted: Iterable[tuple[StoredResource, dt.datetime]],
+                    present: Mapping[str, StoredBucket], now: dt.datetime) -> list[StoredBucket]:
+    """The allowance buckets the products lack for the months of the instants given (each
+    product with an instant it is rated at), rollover read from ``present`` (the buckets read,
+    by id). A product whose buckets for the month are there costs a few dictionary lookups."""
+    made: dict[str, StoredBucket] = {}
+    done: set[tuple[str, str]] = set()
+
+    def remaining_of(bucket_id: str) -> Decimal | None:
+        found = present.get(bucket_id) or made.get(bucket_id)
+        return None if found is None else found.remaining
+
+    for product, at in wanted:
+        key = (product.id, month_of(at))
+        if key in done:
+            continue
+        done.add(key)
+        offering = offering_of(product)
+        for price, allowance in allowances_of(catalog, offering):
+            if bucket_id(product.id, price.id, allowance.id, key[1]) in present:
+                continue  # the common case: made by an earlier usage of the month
+            made_now = grant(product.id, offering, price, allowance, product_start(product), key[1], remaining_of)
+            if made_now is not None and made_now.bucket_id not in made:
+                made[made_now.bucket_id] = stored_bucket(made_now, product.partner_id, now)
+    return list(made.values())
