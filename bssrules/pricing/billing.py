@@ -13,6 +13,12 @@ its start date to the same day N months later (16 June + 2 months = 16 August; t
 becomes the last day of a shorter month); in a billing month it takes off its reduction
 pro-rated by the part of the month it covered, like the fee. One-time prices are billed in
 the month the product started, with their discounts.
+
+An included allowance (``allowances`` of a recurring price, issue 15) shows as an item of
+its own, ``includedAllowance``, of no amount: the units the month included (and carried over
+from the previous month), those used, and what the product's usage of its usage types was
+charged beyond them in the month — so a bill says "3 GB included, 3.5 GB used, 5.00 EUR
+beyond" next to the fee and the usage charges.
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
 
-from bssrules.money import Money
+from bssrules.money import Money, quantum
 
 DAY = dt.timedelta(days=1)
 PERIOD_DAYS = {"day": 1, "week": 7, "year": 365}
@@ -94,6 +100,22 @@ class UsageTotal:
 
 
 @dataclass(frozen=True)
+class AllowanceUse:
+    """A product's allowance bucket for the billed month: what it included and what was used."""
+
+    product: str
+    price: str
+    name: str
+    currency: str  # of its recurring price: the bill it shows on
+    unit: str
+    usage_types: tuple[str, ...]
+    included: Decimal  # this month's units (pro-rated in the product's first month)
+    carried: Decimal  # rolled over from the previous month
+    used: Decimal
+    coverage: tuple[dt.datetime, dt.datetime]
+
+
+@dataclass(frozen=True)
 class BillItem:
     kind: str  # recurringCharge | discount | usageCharge
     product: str
@@ -134,7 +156,7 @@ def _share(fee: RecurringFee, active: dt.timedelta, period: BillingPeriod) -> De
 
 
 def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], usage: list[UsageTotal],
-         one_time: Sequence[OneTimeFee] = ()) -> list[Bill]:
+         one_time: Sequence[OneTimeFee] = (), allowances: Sequence[AllowanceUse] = ()) -> list[Bill]:
     """The account's bills for the period, one per currency (none when nothing is due)."""
     items: dict[str, list[BillItem]] = {}
     for once in sorted(one_time, key=lambda f: (f.product, f.price)):
@@ -180,4 +202,12 @@ def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], 
         items.setdefault(total.amount.currency, []).append(BillItem(
             "usageCharge", total.product, f"{total.service} usage", total.amount, (period.start, period.end),
             {"service": total.service, "records": total.count}))
+    for use in sorted(allowances, key=lambda a: (a.product, a.price, a.name)):
+        zero = Decimal(0).quantize(quantum(use.currency))
+        beyond = sum((t.amount.amount for t in usage if t.product == use.product and t.service in use.usage_types
+                      and t.amount.currency == use.currency), zero)
+        items.setdefault(use.currency, []).append(BillItem(
+            "includedAllowance", use.product, use.name, Money(zero, use.currency), use.coverage,
+            {"price": use.price, "included": use.included, "carriedOver": use.carried, "used": use.used,
+             "unit": use.unit, "usageTypes": ", ".join(use.usage_types), "chargedBeyond": beyond}))
     return [Bill(billing_account, period, currency, tuple(lines)) for currency, lines in sorted(items.items())]

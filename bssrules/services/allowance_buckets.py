@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.pricing.allowances import Grant, allowances_of, bucket_id, grant, month_of
+from bssrules.pricing.billing import AllowanceUse, BillingPeriod, RecurringFee
+from bssrules.services.ports import UnitOfWork
 from bssrules.services.records import StoredBucket, StoredResource
 from bssrules.services.resources import values_at
 
@@ -93,3 +95,50 @@ def missing_buckets(catalog: Catalog, wanted: Iterable[tuple[StoredResource, dt.
             if made_now is not None and made_now.bucket_id not in made:
                 made[made_now.bucket_id] = stored_bucket(made_now, product.partner_id, now)
     return list(made.values())
+
+
+def stored_catalog_prices(uow: UnitOfWork) -> Catalog:
+    """The offerings and prices of the stored catalog: what allowances are decided from."""
+    catalog = Catalog()
+    for kind in ("productOffering", "productOfferingPrice"):
+        for stored in uow.catalog.all(kind):
+            catalog.add(stored.entity)
+    return catalog
+
+
+def month_uses(uow: UnitOfWork, catalog: Catalog, fees: Sequence[RecurringFee], period: BillingPeriod,
+               now: dt.datetime) -> list[AllowanceUse]:
+    """The allowance buckets of the products of ``fees`` (an account's) for a billed month,
+    as bill items see them; a bucket a product lacks (no usage in the month) is made now, as
+    its first usage would have made it, so that the next month carries on from it."""
+    paid = {(fee.product, fee.price) for fee in fees}
+    uses: list[AllowanceUse] = []
+    for product_id in sorted({fee.product for fee in fees}):
+        product = uow.resources.get("product", product_id)
+        if product is None or not allowances_of(catalog, offering_of(product)):
+            continue
+        start = product_start(product)
+        if start >= period.end:
+            continue
+        stored, _ = uow.usages.buckets({"product.id": [product_id]}, 0, 10_000)
+        present = {b.id: b for b in stored}
+        made = missing_buckets(catalog, [(product, max(start, period.start))], present, now)
+        for bucket in made:
+            uow.usages.add_bucket(bucket)
+        for bucket in [*stored, *made]:
+            source = bucket.document.get("allowance")
+            if not isinstance(source, dict) or source.get("period") != period.label:
+                continue
+            price_id = values_at(source, "productOfferingPrice.id")
+            price = catalog.prices.get(price_id[0]) if price_id else None
+            if price is None or (product_id, price.id) not in paid:
+                continue  # shown on the bill of the account that pays its price
+            initial = Decimal(str((bucket.document.get("initialValue") or {}).get("amount", bucket.remaining)))
+            included = Decimal(str(values_at(source, "included.amount")[0])) if values_at(source, "included.amount") \
+                else initial
+            uses.append(AllowanceUse(product_id, price.id, str(bucket.document.get("name") or price.name),
+                                     price.currency, bucket.unit, usage_types_of(bucket) or
+                                     ((bucket.usage_type,) if bucket.usage_type else ()), included,
+                                     initial - included, initial - bucket.remaining,
+                                     (bucket.valid_from or period.start, bucket.valid_to or period.end)))
+    return uses

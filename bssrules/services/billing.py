@@ -17,7 +17,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from bssrules.services import notifications
+from bssrules.services import allowance_buckets, notifications
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import InvalidInput, NotFound
 from bssrules.money import Money
@@ -182,6 +182,7 @@ def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = N
     candidates -= set(unreadable)
     made: list[str] = []
     late: list[str] = []
+    catalog = allowance_buckets.stored_catalog_prices(uow)
     for account in sorted(candidates):
         charges = uow.charges.unbilled(account, period.start, period.end)
         usage: dict[tuple[str, str, str], tuple[Decimal, int]] = {}
@@ -190,7 +191,8 @@ def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = N
             amount, count = usage.get(key, (Decimal(0), 0))
             usage[key] = (amount + charge.amount, count + 1)
         totals = [UsageTotal(p, s, Money(a, c), n) for (p, s, c), (a, n) in usage.items()]
-        for drafted in bill(account, period, fees.get(account, []), totals, one_time.get(account, [])):
+        included = allowance_buckets.month_uses(uow, catalog, fees.get(account, []), period, now)
+        for drafted in bill(account, period, fees.get(account, []), totals, one_time.get(account, []), included):
             identifier = bill_id(account, period, drafted.currency)
             if uow.resources.get("customerBill", identifier) is not None:
                 late += [c.usage_id for c in charges if c.currency == drafted.currency]

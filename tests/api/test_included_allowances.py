@@ -1,0 +1,141 @@
+"""Included allowances end to end over HTTP, on both database tiers (issue 15, item 1):
+"12 EUR per month including 3 GB, then 0.01 EUR/MB" (examples/allowances, the example of
+docs/catalog-format.md). An order makes the line; its first usage of a month makes the
+month's allowance bucket (pro-rated in the month the line starts, the unused part rolled
+over into the next month up to 1 GB); the bucket is a TMF654 bucket that says where it came
+from and that queryUsageConsumption reports; the bill shows what was included, what was
+used and what was charged beyond it."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from bssrules.api import create_app
+from bssrules.rules.project import load_project
+from bssrules.services import catalog as services
+from bssrules.store import UnitOfWork
+
+ROOT = Path(__file__).resolve().parents[2]
+PARTY, ACCOUNT = "/tmf-api/party/v4", "/tmf-api/accountManagement/v4"
+ORDER = "/tmf-api/productOrderingManagement/v4/productOrder"
+INVENTORY = "/tmf-api/productInventory/v4/product"
+USAGE = "/tmf-api/usageManagement/v4/usage"
+BUCKET = "/tmf-api/prepayBalanceManagement/v4/bucket"
+CONSUMPTION = "/tmf-api/usageConsumption/v4/queryUsageConsumption"
+BILLS = "/tmf-api/customerBillManagement/v4"
+MERGE = {"content-type": "application/merge-patch+json"}
+
+
+def _ok(response: Any, status: int = 201) -> Any:
+    assert response.status_code == status, response.text
+    return json.loads(response.text, parse_float=Decimal)
+
+
+@pytest.fixture
+def http(engine: Engine) -> Iterator[TestClient]:
+    with UnitOfWork(engine) as uow:
+        services.load_project(uow, load_project(ROOT / "examples" / "allowances"), "allowances")
+    with TestClient(create_app(engine=engine)) as client:
+        _ok(client.post(f"{PARTY}/individual", json={"id": "ana", "givenName": "Ana", "familyName": "S"}))
+        _ok(client.post(f"{ACCOUNT}/billingAccount", json={"id": "ba-ana", "name": "Ana", "relatedParty": [
+            {"id": "ana", "name": "Ana", "role": "owner", "@referredType": "Individual"}]}))
+        yield client
+
+
+def _line(http: TestClient, start: str) -> str:
+    """Order the plan for Ana, starting at ``start``; the line's product id."""
+    order = _ok(http.post(ORDER, json={
+        "relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}],
+        "requestedStartDate": start,
+        "productOrderItem": [{"id": "1", "action": "add", "quantity": 1, "productOffering": {"id": "plan-3gb"}}]}))
+    _ok(http.patch(f"{ORDER}/{order['id']}", json={"state": "inProgress"}, headers=MERGE), 200)
+    _ok(http.patch(f"{ORDER}/{order['id']}", json={"state": "completed"}, headers=MERGE), 200)
+    products = [p for p in _ok(http.get(INVENTORY), 200) if p["productOrderItem"][0]["productOrderId"] == order["id"]]
+    assert len(products) == 1
+    return str(products[0]["id"])
+
+
+def _data(id: str, product: str, megabytes: int, date: str) -> dict[str, Any]:
+    return {"id": id, "usageDate": date, "usageType": "data", "usageCharacteristic": [
+        {"name": "productId", "value": product}, {"name": "service", "value": "data"},
+        {"name": "volume", "value": megabytes}, {"name": "unit", "value": "MB"}]}
+
+
+def _charged(usage: dict[str, Any]) -> Decimal:
+    return sum((Decimal(str(r["taxIncludedRatingAmount"]["value"])) for r in usage["ratedProductUsage"]
+                if "billingAccount" in r), Decimal(0))
+
+
+def _allowance_buckets(http: TestClient, product: str) -> dict[str, dict[str, Any]]:
+    found = _ok(http.get(BUCKET, params={"product.id": product}), 200)
+    return {b["allowance"]["period"]: b for b in found if "allowance" in b}
+
+
+def _bill_items(http: TestClient, bill: str) -> list[dict[str, Any]]:
+    rates = _ok(http.get(f"{BILLS}/appliedCustomerBillingRate", params={"bill.id": bill}), 200)
+    return [{"type": r["appliedBillingRateType"], "name": r["name"], "amount": r["taxIncludedAmount"]["value"],
+             **{c["name"]: c["value"] for c in r.get("characteristic") or []}}
+            for r in sorted(rates, key=lambda r: r["id"])]
+
+
+def test_twelve_euros_a_month_including_3_gb_then_a_cent_per_mb(http: TestClient) -> None:
+    line = _line(http, "2026-06-16T00:00:00Z")  # half of June: 1.5 GB included (proRate exact)
+    assert _allowance_buckets(http, line) == {}  # made by the month's first usage, not before
+
+    june = _ok(http.post(USAGE, json=_data("u-june", line, 1000, "2026-06-20T10:00:00Z")))
+    assert june["status"] == "rated" and _charged(june) == Decimal("0.00")  # within the 1.5 GB
+    buckets = _allowance_buckets(http, line)
+    assert set(buckets) == {"2026-06"}
+    bucket = buckets["2026-06"]
+    assert bucket["id"] == f"allowance:{line}:data-3gb-monthly:included-data:2026-06"
+    assert (bucket["usageType"], bucket["precedence"], bucket["remainingValue"]) == (
+        "data", 10, {"amount": Decimal("0.500000"), "units": "GB"})
+    assert bucket["allowance"]["productOfferingPrice"]["id"] == "data-3gb-monthly"
+    assert bucket["allowance"]["productOffering"]["id"] == "plan-3gb"
+    assert bucket["allowance"]["included"] == {"amount": Decimal("1.500000"), "units": "GB"}
+    assert bucket["validFor"] == {"startDateTime": "2026-06-16T00:00:00Z", "endDateTime": "2026-07-01T00:00:00Z"}
+
+    consumption = _ok(http.post(CONSUMPTION, json={"searchCriteria": {"product": [{"id": line}]}}))
+    reported = {b["id"]: b for b in consumption["bucket"]}
+    assert reported[bucket["id"]]["bucketCounter"] == [
+        {"counterType": "used", "value": {"amount": Decimal("1.000000"), "units": "GB"}}]
+
+    # July: 3 GB and the 0.5 GB left in June (rollover up to 1 GB); 4000 MB uses 3.5 GB, 500 MB beyond
+    july = _ok(http.post(USAGE, json=_data("u-july", line, 4000, "2026-07-05T10:00:00Z")))
+    assert _charged(july) == Decimal("5.00")
+    july_bucket = _allowance_buckets(http, line)["2026-07"]
+    assert july_bucket["allowance"]["carriedOver"] == {"amount": Decimal("0.500000"), "units": "GB"}
+    assert july_bucket["remainingValue"]["amount"] == 0
+    again = _ok(http.post(USAGE, json=_data("u-july-2", line, 100, "2026-07-06T10:00:00Z")))
+    assert _charged(again) == Decimal("1.00")  # the bucket is used up: all of it beyond
+    assert len(_allowance_buckets(http, line)) == 2  # made once per month
+
+    for month in ("2026-06", "2026-07"):
+        _ok(http.post(f"{BILLS}/billRun", json={"period": month}))
+    june_bill = _bill_items(http, "ba-ana-2026-06-EUR")
+    assert [i for i in june_bill if i["type"] == "includedAllowance"] == [{
+        "type": "includedAllowance", "name": "Data included in the plan", "amount": Decimal("0.00"),
+        "price": "data-3gb-monthly", "included": Decimal("1.5"), "carriedOver": Decimal(0), "used": Decimal(1),
+        "unit": "GB", "usageTypes": "data", "chargedBeyond": Decimal(0)}]
+    assert [(i["type"], i["amount"]) for i in june_bill if i["type"] == "recurringCharge"] == [
+        ("recurringCharge", Decimal("6.00"))]
+    july_bill = _bill_items(http, "ba-ana-2026-07-EUR")
+    assert [(i["type"], i["amount"]) for i in july_bill] == [
+        ("recurringCharge", Decimal("12.00")), ("usageCharge", Decimal("6.00")), ("includedAllowance", Decimal("0.00"))]
+    allowance = july_bill[-1]
+    assert (allowance["included"], allowance["carriedOver"], allowance["used"], allowance["chargedBeyond"]) == (
+        Decimal(3), Decimal("0.5"), Decimal("3.5"), Decimal("6.00"))
+
+
+def test_an_allowance_bucket_id_cannot_be_taken_by_hand(http: TestClient) -> None:
+    line = _line(http, "2026-06-01T00:00:00Z")
+    refused = http.post(BUCKET, json={"id": f"allowance:{line}:data-3gb-monthly:included-data:2026-08",
+                                      "product": [{"id": line}], "remainingValue": {"amount": 99, "units": "GB"}})
+    assert refused.status_code == 400, refused.text
+    assert _ok(http.get(BUCKET, params={"product.id": line}), 200) == []
