@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from bssrules.errors import InvalidInput, did_you_mean
 from bssrules.rules.compiled import CompiledRule, CompiledRuleSet
+from bssrules.rules.decision_cache import DEFAULT_SIZE, memo_of
 from bssrules.rules.engine import EngineError
 from bssrules.rules.evaluate import explain, holds
 from bssrules.rules.facts import FACT_ATTRIBUTES, FactError, typed_facts, unknown_fact_paths
@@ -86,8 +88,45 @@ def decide_many(compiled: CompiledRuleSet, facts: Sequence[Facts], as_of: dt.dat
     needs), not every rule of the set: with a thousand rules, that is the difference
     between microseconds and a tenth of a second per basket."""
     values = [fact_values(f, as_of) for f in facts]
-    fired_sets = compiled.engine.matching_many(values)
-    return [_decision(compiled, v, fired, with_trace, trace_fired_only) for v, fired in zip(values, fired_sets)]
+    if with_trace or compiled.kind == "sla" or cache_size() == 0:
+        fired_sets = compiled.engine.matching_many(values)
+        return [_decision(compiled, v, fired, with_trace, trace_fired_only) for v, fired in zip(values, fired_sets)]
+    return _remembered(compiled, values, trace_fired_only)
+
+
+def cache_size() -> int:
+    """Decisions remembered per compiled rule set (:mod:`bssrules.rules.decision_cache`);
+    ``BSSRULES_DECISION_CACHE=0`` turns the cache off."""
+    return _CACHE_SIZE
+
+
+_CACHE_SIZE = int(os.environ.get("BSSRULES_DECISION_CACHE", DEFAULT_SIZE))
+
+
+def _remembered(compiled: CompiledRuleSet, values: list[dict[str, Any]], trace_fired_only: bool) -> list[Decision]:
+    """Decisions without explanation, taken from the rule set's cache where the facts'
+    projection is known, else from the engine (one call for all the others)."""
+    memo = memo_of(compiled, cache_size())
+    keys = [memo.projection.key(v) for v in values]
+    found: list[Decision | None] = [memo.get(k) for k in keys]
+    missing = [i for i, decision in enumerate(found) if decision is None]
+    if missing:
+        fired_sets = compiled.engine.matching_many([values[i] for i in missing])
+        for i, fired in zip(missing, fired_sets):
+            decision = _decision(compiled, values[i], fired, False, trace_fired_only)
+            memo.put(keys[i], decision)
+            found[i] = decision
+    # Each caller gets its own outcome: a cached one is never changed through a caller.
+    return [Decision(d.rule_set, d.version, d.kind, _copied(d.outcome), list(d.fired), [])
+            for d in found if d is not None]
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
 
 
 def decide_values(compiled: CompiledRuleSet, values: Sequence[Mapping[str, Any]], shared: Mapping[str, Any],
