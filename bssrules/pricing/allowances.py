@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import Callable
 
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.model import Allowance, ProductOfferingPrice
-from bssrules.pricing.usage import Bucket
+from bssrules.pricing.usage import Bucket, RatingState
 
 PREFIX = "allowance:"  # the ids of allowance buckets start with it (no other bucket may)
 MAX_ID = 128
@@ -172,3 +172,24 @@ def grants(catalog: Catalog, subscriber: str, offering: str | None, product_star
         if made is not None:
             found.append(made)
     return found
+
+
+def provide(state: RatingState, catalog: Catalog, subscriber: str, offering: str | None,
+            product_start: dt.datetime | None, at: dt.datetime) -> RatingState:
+    """``state`` with the allowance buckets the product lacks for the month of ``at``: what
+    online rating does before it rates a product's usage (the reference the bulk path is
+    held to)."""
+    period = month_of(at)
+    added: dict[str, Bucket] = {}
+
+    def remaining_of(found_id: str) -> Decimal | None:
+        found = state.buckets.get(found_id) or added.get(found_id)
+        return None if found is None else found.remaining
+
+    for price, allowance in allowances_of(catalog, offering):
+        if bucket_id(subscriber, price.id, allowance.id, period) in state.buckets:
+            continue
+        made = grant(subscriber, offering, price, allowance, product_start, period, remaining_of)
+        if made is not None:
+            added[made.bucket_id] = made.bucket()
+    return replace(state, buckets={**state.buckets, **added}) if added else state
