@@ -176,7 +176,7 @@ def write_subscribers_and_buckets(folder: Path, subscribers: int, seed: int = SE
             if draw < 0.15:  # a promotion, used first while it lasts
                 out.write(json.dumps({"id": f"promo-{i}", "subscriber": name, "unit": "GB", "remaining": "2",
                                       "precedence": 1, "services": ["data"],
-                                      "valid_to": "2026-07-01T00:00:00Z"}) + "\n")
+                                      "validTo": "2026-07-01T00:00:00Z"}) + "\n")
             if 0.4 <= draw < 0.6:
                 out.write(json.dumps({"id": f"voice-{i}", "subscriber": name, "unit": "min", "remaining": "100",
                                       "precedence": 10}) + "\n")
@@ -192,6 +192,8 @@ def _rate_in_child(project: str, usage: str, subscribers: str, buckets: str, out
     from bssrules.pricing.bulk_io import rate_file
     from bssrules.rules.project import load_project
 
+    from bssrules.pricing.bulk_memory import TUNED
+
     rules = load_project(project).rules
     warm_up_s = _warm_up(rules)
     before = resource.getrusage(resource.RUSAGE_SELF)
@@ -201,6 +203,7 @@ def _rate_in_child(project: str, usage: str, subscribers: str, buckets: str, out
                  "by_reference": summary.by_reference, "partitions": summary.partitions,
                  "seconds": summary.seconds, "timings": summary.timings,
                  "totals": {k: str(v) for k, v in summary.totals.items()}, "warm_up_s": warm_up_s,
+                 "allocators": TUNED,
                  "cpu_s": _cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - _cpu_seconds(before),
                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
@@ -246,6 +249,9 @@ def polars_floor(usage: Path, output: Path) -> None:
 
 
 def _floor_in_child(usage: str, output: str, results: Any) -> None:
+    # the floor's process gets the allocators rating's gets (bulk_memory, before polars):
+    # the ratio compares the work done, not the allocators' settings
+    from bssrules.pricing import bulk_memory  # noqa: F401
     import polars as pl
 
     pl.select(pl.lit(1)).to_series()  # load polars before timing
@@ -308,7 +314,8 @@ def _print(figures: dict[str, Any], chunk_size: int) -> None:
           f"; by the reference path: {figures['by_reference']:,}; totals: " +
           ", ".join(f"{c} {t}" for c, t in sorted(figures["totals"].items())))
     print(f"(before timing: {figures['warm_up_s']:.1f} s to load the compiled scan — longer the first time, when "
-          f"numba compiles it)")
+          f"numba compiles it); allocators tuned (bssrules.pricing.bulk_memory, in rating's process and the "
+          f"floor's alike): {', '.join(figures['allocators']) or 'none'}")
     print(f"\n{'stage':<40} {'seconds':>8} {'share':>6}")
     total = figures["seconds"]
     for stage, seconds in figures["timings"].items():

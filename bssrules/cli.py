@@ -309,10 +309,9 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
                                            "rating after an install otherwise does).")) -> None:
     """Rate a usage file in bulk: every record comes out rated or rejected with its reason.
     The file formats: docs/bulk-rating.md."""
-    from polars.exceptions import PolarsError
-
-    from bssrules.pricing.bulk_io import file_format, rate_file
+    from bssrules.pricing.bulk_io import file_format, rate_file  # first: it tunes the allocators before polars loads
     from bssrules.pricing.bulk_warm import watch_compilation
+    from polars.exceptions import PolarsError
 
     if warm_up:
         from bssrules.pricing.bulk_warm import warm_up as compile_kernels

@@ -109,9 +109,12 @@ RATED_SCHEMA: dict[str, PolarsDataType] = {
 
 # The rated file's names, as the rule YAML and the API write them (camelCase): the rated
 # frames keep the snake_case names of RATED_SCHEMA until they are written (bulk_write).
+# ``rated_by`` (which path rated the record: "bulk" or "reference") is written ``ratingPath``:
+# in the API, ``ratedBy`` is the rule that rated a usage, another thing.
 OUTPUT_NAMES = {"rule_set": "ruleSet", "provisioning_id": "provisioningId", "rated_volume": "ratedVolume",
                 "refused_volume": "refusedVolume", "reason_code": "reasonCode", "reason_label": "reasonLabel",
-                "rated_by": "ratedBy"}
+                "rated_by": "ratingPath"}
+_EARLIER_OUTPUT_NAMES = {"ratedBy": "rated_by"}  # rated files written before ratingPath, read back
 OUTPUT_CHARGE_FIELDS = ["payer", "billingAccount", "amount"]  # of each element of ``charges``
 
 
@@ -125,7 +128,8 @@ def frame_names(frame: pl.DataFrame) -> pl.DataFrame:
     """A rated file read back, with the names of :data:`RATED_SCHEMA` (the inverse of :func:`output_names`)."""
     if "ruleSet" not in frame.columns:
         return frame
-    return frame.rename({v: k for k, v in OUTPUT_NAMES.items() if v in frame.columns}).with_columns(
+    names = {**_EARLIER_OUTPUT_NAMES, **{v: k for k, v in OUTPUT_NAMES.items()}}
+    return frame.rename({name: own for name, own in names.items() if name in frame.columns}).with_columns(
         pl.col("charges").list.eval(pl.element().struct.rename_fields(list(CHARGE.to_schema()))))
 
 
@@ -350,7 +354,8 @@ def decimal_column(name: str, values: NDArray[np.int64], digits: int, dtype: pl.
     validity = None
     if valid is not None and not valid.all():
         validity = pa.py_buffer(np.packbits(valid.astype(np.uint8), bitorder="little").tobytes())
-    array = pa.Array.from_buffers(pa.decimal128(38, digits), values.shape[0], [validity, pa.py_buffer(words.tobytes())])
+    # the words as they are (the buffer keeps the array alive): no copy of them into bytes first
+    array = pa.Array.from_buffers(pa.decimal128(38, digits), values.shape[0], [validity, pa.py_buffer(words)])
     series = pl.Series(name, array)
     return series.cast(dtype) if dtype != series.dtype else series
 

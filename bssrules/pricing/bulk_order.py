@@ -31,18 +31,24 @@ def rating_order(subscriber_rank: NDArray[np.int64], start: NDArray[np.int64], i
     rank_bits = int(int(subscriber_rank.max()) + 2).bit_length()
     if span_bits + rank_bits <= 62:
         key = ((subscriber_rank.astype(np.int64) + 1) << span_bits) | (start - low)
-        order = np.argsort(key, kind="stable")
+        # numpy's default sort (vectorised quicksort) is 10-15 times faster than its stable
+        # one on int64; records with equal keys are put back in their given order below
+        order = np.argsort(key)
         ordered = key[order]
         tie = ordered[1:] == ordered[:-1]
+        stable = False
     else:
         order = np.lexsort((start, subscriber_rank))
         tie = (subscriber_rank[order][1:] == subscriber_rank[order][:-1]) & (start[order][1:] == start[order][:-1])
+        stable = True
     if tie.any():
         in_tie = np.zeros(n, bool)
         in_tie[1:] |= tie
         in_tie[:-1] |= tie
         run = np.concatenate(([0], np.cumsum(~tie)))
         places = np.nonzero(in_tie)[0]
+        if not stable:  # equal keys in their given order, as a stable sort leaves them
+            order[places] = order[places][np.lexsort((order[places], run[places]))]
         ties = pl.DataFrame({"run": run[places], "id": ids.gather(order[places]), "at": np.arange(places.shape[0])})
         by_id = ties.sort(["run", "id"], maintain_order=True)
         order[places] = order[places][by_id["at"].to_numpy()]

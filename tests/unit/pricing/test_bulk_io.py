@@ -362,7 +362,7 @@ def test_the_rated_file_names_its_columns_in_camel_case_as_the_yaml_and_the_api(
     assert rated.columns == [
         "id", "subscriber", "service", "start", "volume", "unit", "type", "roaming", "country", "status", "ruleSet",
         "rule", "provisioningId", "currency", "ratedVolume", "refusedVolume", "amount", "prepaid", "charges",
-        "buckets", "events", "reasons", "reasonCode", "reasonLabel", "ratedBy"]
+        "buckets", "events", "reasons", "reasonCode", "reasonLabel", "ratingPath"]
     charges = [c for cell in rated["charges"].to_list()
                for c in (json.loads(cell) if suffix == ".csv" else cell)]
     assert charges and all(list(c) == ["payer", "billingAccount", "amount"] for c in charges)

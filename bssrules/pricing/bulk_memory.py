@@ -1,0 +1,64 @@
+"""The memory allocators tuned for bulk rating, before polars is loaded.
+
+Bulk rating allocates and frees arrays of a chunk's size (megabytes) hundreds of times per
+chunk. With the allocators' defaults much of that memory goes back to the kernel at once and
+is asked for again a moment later, and every new page is a page fault the kernel zeroes:
+measured on the rating benchmark, about 10 % of rating's CPU time. Two allocators are
+concerned, and this module tunes both, once, when it is imported:
+
+- polars' own allocator (jemalloc) keeps freed pages for ``dirty_decay_ms`` before it
+  gives them back; polars sets 500 ms. :data:`JEMALLOC_CONF` keeps them 5 s (at most a
+  chunk or two of memory more; the benchmark's peak RSS stays within its 1 GB). jemalloc
+  reads its settings when polars is loaded, so this must be imported **before** polars:
+  :mod:`bssrules.pricing.bulk_io` imports it first, and ``bssrules rate`` imports that
+  before polars. If polars is already loaded, or ``_RJEM_MALLOC_CONF`` is set in the
+  environment (the user's choice wins), nothing is changed.
+- the C library's ``malloc`` (numpy's arrays, pyarrow's buffers): arrays above a threshold
+  get pages of their own from the kernel, returned as soon as they are freed. ``mallopt``
+  raises that threshold to 32 MB, the largest glibc allows, and keeps up to 256 MB free at the
+  top of the heap (:data:`GLIBC_OPTIONS`); it applies at any time. Only on glibc; skipped
+  where ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or ``MALLOC_ARENA_MAX`` are
+  set in the environment, or ``BSSRULES_ALLOCATOR=default``.
+
+``BSSRULES_ALLOCATOR=default`` leaves both allocators as they are.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+from typing import MutableMapping
+
+JEMALLOC_CONF = "dirty_decay_ms:5000,muzzy_decay_ms:5000"
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
+GLIBC_OPTIONS = {_M_MMAP_THRESHOLD: 32 * 1024 * 1024, _M_TRIM_THRESHOLD: 256 * 1024 * 1024, _M_ARENA_MAX: 2}
+_GLIBC_ENVIRONMENT = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX")
+
+
+def tune(environ: MutableMapping[str, str] | None = None) -> list[str]:
+    """Tune what can still be tuned; the allocators tuned ("jemalloc", "glibc")."""
+    env: MutableMapping[str, str] = os.environ if environ is None else environ
+    if env.get("BSSRULES_ALLOCATOR") == "default":
+        return []
+    tuned = []
+    if "polars" not in sys.modules and "_RJEM_MALLOC_CONF" not in env:
+        env["_RJEM_MALLOC_CONF"] = JEMALLOC_CONF  # polars adds it after its own settings: it wins
+        tuned.append("jemalloc")
+    if sys.platform.startswith("linux") and not any(name in env for name in _GLIBC_ENVIRONMENT) \
+            and _glibc_mallopt():
+        tuned.append("glibc")
+    return tuned
+
+
+def _glibc_mallopt() -> bool:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt): nothing to tune
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return all(mallopt(option, value) == 1 for option, value in GLIBC_OPTIONS.items())
+
+
+TUNED = tune()
