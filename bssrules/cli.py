@@ -347,9 +347,16 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
                 summary = _rate_on_cluster(folder, usage, subscribers, output, buckets, accumulators, state_out,
                                            chunk_size, workers, scheduler, partitions, update)
             else:
-                summary = rate_file(project.rules, usage, subscribers, output, buckets=buckets,
-                                    accumulators=accumulators, state_out=state_out, chunk_size=chunk_size,
-                                    progress=update)
+                import tempfile
+
+                from bssrules.pricing.bulk_allowances import provision_files
+
+                with tempfile.TemporaryDirectory(prefix="bssrules-allowances-") as made:
+                    # the catalog's included allowances of the usage's months, as buckets (issue 15)
+                    with_allowances = provision_files(project.catalog, usage, subscribers, buckets, Path(made))
+                    summary = rate_file(project.rules, usage, subscribers, output, buckets=with_allowances,
+                                        accumulators=accumulators, state_out=state_out, chunk_size=chunk_size,
+                                        progress=update)
     except (BssRulesError, OSError, ValueError, PolarsError) as exc:  # a file polars or pyarrow cannot read
         print(f"not rated: {exc}", file=sys.stderr)
         raise typer.Exit(1)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from typing import Mapping
 
 import polars as pl
@@ -26,7 +27,12 @@ import polars as pl
 from bssrules.catalog.catalog import Catalog
 from bssrules.pricing.allowances import PREFIX, allowances_of, bucket_id, grant
 from bssrules.pricing.bulk import BulkState, rate_chunk
-from bssrules.pricing.bulk_frames import BUCKET_SCHEMA, RATED_SCHEMA, RECORD_SCHEMA, conform
+from bssrules.errors import InvalidInput
+from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RATED_SCHEMA, RECORD_SCHEMA, conform
+from bssrules.pricing.bulk_read import (
+    normalize_usage, read_buckets, read_subscriber_starts, read_subscribers, read_usage_batches,
+)
+from bssrules.pricing.bulk_write import write_state
 from bssrules.pricing.usage import RatingState
 from bssrules.rules.book import RuleBook
 
@@ -90,3 +96,37 @@ def rate_with_allowances(records: pl.DataFrame, subscribers: pl.DataFrame, book:
         rated, state = rate_chunk(part, subscribers, book, state)
         frames.append(rated)
     return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=RATED_SCHEMA), state
+
+
+def has_allowances(catalog: Catalog) -> bool:
+    return any(price.allowances for price in catalog.prices.values())
+
+
+def provision_files(catalog: Catalog, usage: Path, subscribers: Path, buckets: Path | None, folder: Path
+                    ) -> Path | None:
+    """For ``bssrules rate``: the buckets file to rate ``usage`` with — ``buckets`` (None: no
+    buckets) with the allowance buckets of the months of the usage added, written in
+    ``folder`` (``buckets`` itself when the catalog has no allowance). The subscribers' start
+    dates are the subscribers file's ``startDate`` column. A file spanning several months
+    with an allowance that rolls over is refused: a month's rollover is read once the month
+    before is rated, so such a file is rated one month at a time (or by
+    :func:`rate_with_allowances`)."""
+    if not has_allowances(catalog):
+        return buckets
+    months: set[str] = set()
+    pairs: list[pl.DataFrame] = []
+    for raw in read_usage_batches(usage):
+        frame = normalize_usage(raw)
+        pairs.append(frame.select("id", "subscriber", "start", "malformed"))
+        months.update(m for m in frame["start"].dt.convert_time_zone("UTC").dt.strftime(_MONTH).to_list() if m)
+    rolling = any(a.rollover is not None for p in catalog.prices.values() for a in p.allowances)
+    if rolling and len(months) > 1:
+        raise InvalidInput(f"{usage}: the usage spans {len(months)} months ({min(months)} to {max(months)}) and "
+                           "an allowance of the catalog rolls over: rate one month at a time, passing on the state "
+                           "(--state-out, then --buckets)", path=(str(usage),))
+    records = conform(pl.concat(pairs, how="vertical_relaxed") if pairs else pl.DataFrame(), RECORD_SCHEMA)
+    state = BulkState(read_buckets(buckets) if buckets else pl.DataFrame(schema=BUCKET_SCHEMA),
+                      pl.DataFrame(schema=ACCUMULATOR_SCHEMA))
+    provisioned = provision(records, read_subscribers(subscribers), catalog, state, read_subscriber_starts(subscribers))
+    write_state(provisioned, folder)
+    return folder / "buckets.jsonl"

@@ -24,6 +24,7 @@ written with an exponent), and none of it depends on how the frames are rated.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from bssrules.catalog.types import parse_instant
 from bssrules.errors import InvalidInput, did_you_mean
 from bssrules.pricing.bulk_frames import (
     ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, SUBSCRIBER_SCHEMA, VOLUME, VOLUME_DIGITS, _representable, conform,
@@ -86,7 +88,8 @@ class Columns:
 USAGE_COLUMNS = Columns("usage", ("id", "subscriber", "service", "start", "volume"),
                         ("unit", "type", "roaming", "country"))
 SUBSCRIBER_COLUMNS = Columns("subscribers", ("id",),
-                             ("partyId", "classification", "offering", "activeOfferings", "payers", "splitBilling"),
+                             ("partyId", "classification", "offering", "activeOfferings", "payers", "splitBilling",
+                              "startDate"),
                              prefixes=("payer.",),
                              old_names={"party_id": "partyId", "active_offerings": "activeOfferings",
                                         "split_billing": "splitBilling"})
@@ -415,9 +418,8 @@ def _roaming(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
 # ------------------------------------------------------------------ subscribers and state
 
 
-def read_subscribers(path: Path) -> pl.DataFrame:
-    """A subscribers file (CSV, JSON lines or Parquet) as :data:`SUBSCRIBER_SCHEMA`; its
-    columns checked first (:data:`SUBSCRIBER_COLUMNS`)."""
+def read_subscribers_raw(path: Path) -> pl.DataFrame:
+    """A subscribers file's columns as written (text), checked (:data:`SUBSCRIBER_COLUMNS`)."""
     kind = file_format(_existing(path))
     if kind == "jsonl":
         rows = []
@@ -437,7 +439,34 @@ def read_subscribers(path: Path) -> pl.DataFrame:
                                path=(str(path),)) from None
     if raw.height == 0 and "id" not in raw.columns:  # an empty JSON lines file
         raw = pl.DataFrame(schema={"id": pl.Utf8})
-    return _normalize_subscribers(raw.rename(renames), str(path))
+    return raw.rename(renames)
+
+
+def read_subscribers(path: Path) -> pl.DataFrame:
+    """A subscribers file (CSV, JSON lines or Parquet) as :data:`SUBSCRIBER_SCHEMA`; its
+    columns checked first (:data:`SUBSCRIBER_COLUMNS`)."""
+    return _normalize_subscribers(read_subscribers_raw(path), str(path))
+
+
+def read_subscriber_starts(path: Path) -> dict[str, dt.datetime]:
+    """When each subscriber (a product) started: the subscribers file's ``startDate`` (a date
+    or a date-time; what pro-rates its allowances' first month). A subscriber without one
+    is absent."""
+    frame = read_subscribers_raw(path)
+    if "startDate" not in frame.columns:
+        return {}
+    starts = {}
+    for number, (subscriber, value) in enumerate(frame.select("id", "startDate").iter_rows(), start=1):
+        if subscriber is None or value in (None, ""):
+            continue
+        try:
+            parsed = parse_instant(str(value))
+        except ValueError as exc:
+            raise InvalidInput(f"{path}: subscriber {subscriber}: startDate: {exc}", path=(str(path), "startDate")) \
+                from None
+        assert isinstance(parsed, dt.datetime)  # parse_instant makes a date-time of every text
+        starts[str(subscriber)] = parsed
+    return starts
 
 
 def _subscriber_text(value: Any, key: str, where: str) -> str | None:

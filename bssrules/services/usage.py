@@ -248,7 +248,7 @@ def _answer(stored: StoredUsage) -> dict[str, Any]:
 
 def bucket_of(stored: StoredBucket) -> Bucket:
     """What rating needs of a stored bucket."""
-    services = () if stored.usage_type in (None, ANY_SERVICE) else (stored.usage_type,)
+    services: tuple[str, ...] = () if stored.usage_type in (None, ANY_SERVICE) else (stored.usage_type,)
     if stored.usage_type is None and "usageTypes" in stored.document:  # an allowance serving several
         services = usage_types_of(stored) or ()
     return Bucket(stored.id, stored.subscription, stored.unit, stored.remaining, stored.precedence,

@@ -1,6 +1,6 @@
 """docs/bulk-rating.md is true: its examples are replayed in the order they are written.
 
-In an empty folder holding a copy of examples/roaming:
+In an empty folder holding a copy of examples/roaming and examples/allowances:
 
 - a fenced block ``<lang> file=NAME`` is written to NAME;
 - a ```python run block is executed there;
@@ -64,6 +64,7 @@ def _option(arguments: list[str], name: str) -> str | None:
 
 def test_the_examples_of_the_bulk_rating_page_are_true(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(ROOT / "examples" / "roaming", tmp_path / "examples" / "roaming")
+    shutil.copytree(ROOT / "examples" / "allowances", tmp_path / "examples" / "allowances")
     monkeypatch.chdir(tmp_path)
     checked = {"file": 0, "run": 0, "command": 0, "output": 0}
     for language, attributes, text in blocks():
