@@ -36,12 +36,13 @@ def term_end(start: dt.datetime, amount: int, units: str) -> dt.datetime:
     return add_months(start, amount * (12 if units == "year" else 1))
 
 
-def commitment_end(start: dt.datetime, amount: int, units: str, at_end: str, at: dt.datetime) -> dt.datetime | None:
-    """The end of the term in force at ``at`` (renewals counted), or None when no commitment
-    is in force then (a term that ``end``s, and is over). Before the start: the first term's end."""
+def term_in_force(start: dt.datetime, amount: int, units: str, at_end: str, at: dt.datetime
+                  ) -> tuple[dt.datetime, dt.datetime] | None:
+    """The term in force at ``at`` (renewals counted) as (its start, its end), or None when no
+    commitment is in force then (a term that ``end``s, and is over). Before the start: the first term."""
     first = term_end(start, amount, units)
     if at < first:
-        return first
+        return start, first
     if at_end != "renew":
         return None
     # the k-th term ends at start + k × duration: estimate k, then step to the first end after ``at``
@@ -52,7 +53,14 @@ def commitment_end(start: dt.datetime, amount: int, units: str, at_end: str, at:
         k -= 1
     while (end := term_end(start, amount * k, units)) <= at:
         k += 1
-    return end
+    return term_end(start, amount * (k - 1), units) if k > 1 else start, end
+
+
+def commitment_end(start: dt.datetime, amount: int, units: str, at_end: str, at: dt.datetime) -> dt.datetime | None:
+    """The end of the term in force at ``at`` (renewals counted), or None when no commitment
+    is in force then (a term that ``end``s, and is over). Before the start: the first term's end."""
+    term = term_in_force(start, amount, units, at_end, at)
+    return None if term is None else term[1]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,13 @@ A product under commitment that becomes ``terminated`` before the term in force 
 a one-time ``productPrice`` of ``@type`` ``EarlyTerminationCharge``, paid by the account of
 its recurring prices, which the bill run bills in the month of the ``terminationDate``
 (now, when the change gives none: it is then written on the product).
+
+A product is shown with the term in force (:func:`shown_terms`): a term that ``renew``s and
+is past its end shows the renewal in force — now, or at the product's termination — as its
+``validFor``; a term that ``end``s keeps its own, in the past: the product goes on without
+commitment (it is not terminated) and terminating it costs nothing. The product keeps the
+first term as sold (renewals are counted from it, so that month ends never drift); only
+what is shown moves on.
 """
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import InvalidInput, did_you_mean
 from bssrules.money import Money
 from bssrules.pricing.billing import add_months
-from bssrules.pricing.commitments import Recurring, commitment_end, early_termination_charges, term_end
+from bssrules.pricing.commitments import Recurring, commitment_end, early_termination_charges, term_end, term_in_force
 
 ETF_TYPE = "EarlyTerminationCharge"
 PERIODS = ("day", "week", "month", "year")
@@ -114,6 +121,42 @@ def product_term(term: OfferingTerm, start: dt.datetime) -> dict[str, Any]:
     return out
 
 
+# ------------------------------------------------------------- the term in force
+
+
+def shown_terms(document: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """The product as shown: each ``productTerm`` that renews with the ``validFor`` of the
+    renewal in force at ``now`` (at its ``terminationDate`` once terminated); the document
+    itself when nothing moves on."""
+    terms = document.get("productTerm")
+    if not isinstance(terms, list) or not any(isinstance(t, dict) and t.get("atEnd") == "renew" for t in terms):
+        return document
+    at = now
+    ended = _instant(document.get("terminationDate")) if document.get("status") == "terminated" else None
+    if ended is not None:
+        at = min(at, ended)
+    shown = [_in_force(t, _instant(document.get("startDate")), at) if isinstance(t, dict) else t for t in terms]
+    return document if shown == terms else {**document, "productTerm": shown}
+
+
+def _in_force(term: dict[str, Any], started: dt.datetime | None, at: dt.datetime) -> dict[str, Any]:
+    valid = term.get("validFor")
+    duration = term.get("duration")
+    start = (_instant(valid.get("startDateTime")) if isinstance(valid, dict) else None) or started
+    if term.get("atEnd") != "renew" or start is None or not isinstance(duration, dict):
+        return term
+    amount, units = duration.get("amount"), str(duration.get("units", "")).removesuffix("s")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1 or units not in PERIODS:
+        return term  # not a term bssrules reads (a hand-written one): shown as written
+    try:
+        current = term_in_force(start, amount, units, "renew", at)
+    except (ValueError, OverflowError):  # beyond the calendar: the term as written
+        return term
+    if current is None or current[0] == start:
+        return term
+    return {**term, "validFor": {"startDateTime": format_instant(current[0]), "endDateTime": format_instant(current[1])}}
+
+
 # ------------------------------------------------------------- termination
 
 
@@ -123,6 +166,11 @@ def values_at(document: Any, path: str) -> list[Any]:
     for part in path.split("."):
         node = node.get(part) if isinstance(node, dict) else None
     return [] if node is None else [node]
+
+
+def instant_of(value: Any) -> dt.datetime | None:
+    """An instant a document writes (None: none, or not a date)."""
+    return _instant(value)
 
 
 def _instant(value: Any) -> dt.datetime | None:

@@ -42,6 +42,7 @@ from bssrules.services.ports import UnitOfWork
 from bssrules.services.runtime import Runtime
 
 API = "/tmf-api/productOrderingManagement/v4"
+INVENTORY_API = "/tmf-api/productInventory/v4"
 KIND = "productOrder"
 TRANSITIONS = {"acknowledged": {"inProgress", "cancelled"}, "inProgress": {"completed", "failed", "cancelled"}}
 
@@ -328,7 +329,8 @@ def _complete(uow: UnitOfWork, runtime: Runtime, stored: StoredResource, documen
 
 
 def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], item_data: dict[str, Any], item: BasketItem,
-                     related: list[dict[str, Any]], basket: Basket, now: dt.datetime, start: dt.datetime) -> None:
+                     related: list[dict[str, Any]], basket: Basket, now: dt.datetime, start: dt.datetime) -> str:
+    """Create the item's product (its components first: a bundle names them) and return its id."""
     offering = runtime.catalog.offerings.get(item.offering)
     product: dict[str, Any] = {
         "status": "active", "name": offering.name if offering else item.offering, "startDate": format_instant(start),
@@ -359,7 +361,18 @@ def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], i
         recurring = next((p for p in prices if p.get("priceType") == "recurring" and p.get("billingAccount")), None)
         if recurring:
             product["billingAccount"] = recurring["billingAccount"]
+    if term is not None and "billingAccount" not in product:  # no recurring price (a bundle): who pays its charge
+        account = _payer_account(runtime, basket, item.offering, {"priceType": "oneTime"})
+        if account:
+            product["billingAccount"] = {"id": account}
     product_id = str(uuid.uuid4())
+    children = item_data.get("productOrderItem") or []
+    components = [_create_products(uow, runtime, order, children[index] if index < len(children) else {}, child,
+                                   related, basket, now, start) for index, child in enumerate(item.items)]
+    if components:  # TMF637: a bundle relates its components (terminating it terminates them: services.terminations)
+        product["isBundle"] = True
+        product["productRelationship"] = [{"relationshipType": "bundled", "product": {
+            "id": c, "href": href(f"{INVENTORY_API}/product", c)}} for c in components]
     # a partner's offering: the product is also that partner's to see (it activates the service)
     source = uow.catalog.get("productOffering", item.offering)
     owner = source.source.removeprefix("partner:") if source and source.source.startswith("partner:") else None
@@ -370,10 +383,7 @@ def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], i
     uow.resources.insert(stored)
     # a new product: its subscription's row, and the party's other subscriptions' contexts move on
     uow.online.bump(products=[product_id], parties=[p["id"] for p in product["relatedParty"]])
-    for index, child in enumerate(item.items):
-        children = item_data.get("productOrderItem") or []
-        _create_products(uow, runtime, order, children[index] if index < len(children) else {}, child, related,
-                         basket, now, start)
+    return product_id
 
 
 def _payer_account(runtime: Runtime, basket: Basket, offering_id: str, price: dict[str, Any]) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from bssrules.catalog.types import parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
-from bssrules.services import commitments
+from bssrules.services import bundles, commitments
 from bssrules.services.records import MAX_ID, MAX_STATE, StoredResource, href
 from bssrules.services.ports import UnitOfWork
 
@@ -88,6 +88,8 @@ def _now() -> dt.datetime:
 
 def _render(kind: ResourceKind, stored: StoredResource) -> dict[str, Any]:
     shown = stored.shown
+    if kind.name == "product":  # its term in force, renewals counted (issue 15: services.commitments)
+        shown = commitments.shown_terms(shown, _now())
     return {**shown, "id": stored.id, "href": href(f"{kind.api}/{kind.name}", stored.id), "@type": kind.type}
 
 
@@ -223,6 +225,8 @@ def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str,
     updated = stored.bumped(document, _now(), **_columns(kind, document))
     uow.resources.replace(updated)
     bump_rating_contexts(uow, kind.name, resource_id, stored.document, document)
+    if kind.name == "product":  # a bundle terminated: its components too (issue 15)
+        bundles.on_terminated(uow, stored.document, document, _now(), bump_rating_contexts)
     shown = _shown(_render(kind, updated), view)
     uow.commit()
     return shown

@@ -8,6 +8,10 @@ and the order's one-time total includes it. Completing the order terminates the 
 that date (a partner's no earlier than its products may start: :mod:`bssrules.services.dating`)
 and charges it: the charge is computed again at completion, so an undated termination
 costs what is left at the completion.
+
+Terminating a bundle's product terminates its components in force, each charged under its
+own term (:mod:`bssrules.services.bundles`); a delete item's ``itemPrice`` lists the bundle's
+charges, then its components'.
 """
 from __future__ import annotations
 
@@ -15,12 +19,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from bssrules.catalog.types import format_instant
-from bssrules.services import commitments
+from bssrules.services.bundles import IN_FORCE, components, terminate_all, terminated
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.resources import bump_rating_contexts
-
-IN_FORCE = ("active", "suspended", "pendingTerminate")
 
 
 def deletions(items: Any) -> list[tuple[int, dict[str, Any]]]:
@@ -55,9 +56,9 @@ def violations(uow: UnitOfWork, items: Any, party: str | None) -> list[dict[str,
     return found
 
 
-def _terminated(document: dict[str, Any], at: dt.datetime, now: dt.datetime) -> dict[str, Any]:
-    after = dict(document, status="terminated", terminationDate=format_instant(at))
-    return commitments.on_product_change(document, after, now)
+def _charges_of(document: dict[str, Any], at: dt.datetime, now: dt.datetime) -> list[dict[str, Any]]:
+    return [p for p in terminated(document, at, now).get("productPrice") or []
+            if p not in (document.get("productPrice") or [])]
 
 
 def priced(uow: UnitOfWork, order: dict[str, Any], at: dt.datetime, now: dt.datetime) -> dict[str, Any]:
@@ -65,12 +66,19 @@ def priced(uow: UnitOfWork, order: dict[str, Any], at: dt.datetime, now: dt.date
     product were terminated at ``at``, and its one-time total with them."""
     items = list(order.get("productOrderItem") or [])
     totals = [dict(t) for t in order.get("orderTotalPrice") or []]
+    charged: set[str] = set()  # a product the order terminates twice (a bundle and its component) is charged once
     for index, item in deletions(items):
         stored = uow.resources.get("product", str(_product_id(item)))
         if stored is None:
             continue
-        charges = [p for p in _terminated(stored.document, at, now).get("productPrice") or []
-                   if p not in (stored.document.get("productPrice") or [])]
+        charges = []
+        for product in [stored, *components(uow, stored.document)]:
+            if product.id not in charged:
+                charged.add(product.id)
+                charges += [dict(c, description=f"component {product.id} "
+                                                f"({(product.document.get('productOffering') or {}).get('id')}): "
+                                                f"{c.get('description')}") if product is not stored else c
+                            for c in _charges_of(product.document, at, now)]
         if not charges:
             continue
         items[index] = dict(item, itemPrice=charges)
@@ -88,10 +96,8 @@ def priced(uow: UnitOfWork, order: dict[str, Any], at: dt.datetime, now: dt.date
 
 
 def terminate(uow: UnitOfWork, item: dict[str, Any], at: dt.datetime, now: dt.datetime) -> None:
-    """Terminate the product a delete item names, at ``at``, with its charge."""
+    """Terminate the product a delete item names, at ``at``, with its charge, and its components."""
     stored = uow.resources.get("product", str(_product_id(item)), for_update=True)
     if stored is None or stored.document.get("status") not in IN_FORCE:
         return  # checked when the order was placed; terminated since: nothing more to do
-    document = _terminated(stored.document, at, now)
-    uow.resources.replace(stored.bumped(document, now, state="terminated"))
-    bump_rating_contexts(uow, "product", stored.id, stored.document, document)
+    terminate_all(uow, [stored, *components(uow, stored.document, for_update=True)], at, now, bump_rating_contexts)

@@ -1,9 +1,12 @@
 """Commitments (issue 15, item 2), on both tiers: an offering's terms are served as TMF620
 ``productOfferingTerm``, an order takes one (``itemTerm``) and its products carry it as TMF637
 ``productTerm``; terminating a product before the term in force ends adds its early
-termination charge, which the month's bill shows. Amounts are worked out by hand in each test."""
+termination charge, which the month's bill shows; terminating a bundle terminates its
+components, each charged under its own term; a term that renews is shown as the renewal in
+force. Amounts are worked out by hand in each test."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any, Iterator
@@ -32,7 +35,15 @@ TERMS_CATALOG = """
 productSpecifications:
   - id: ps-fibre
     name: Fibre access
+  - id: ps-tv
+    name: Television
 productOfferingPrices:
+  - id: pop-tv-monthly
+    name: TV monthly fee
+    priceType: recurring
+    recurringPeriod: month
+    amount: 10.00
+    currency: EUR
   - id: pop-fibre-monthly
     name: Fibre monthly fee
     priceType: recurring
@@ -82,6 +93,25 @@ productOfferings:
     name: Fibre, no commitment
     productSpecification: ps-fibre
     prices: [pop-fibre-monthly]
+  - id: po-tv-12
+    name: TV, 12 months
+    productSpecification: ps-tv
+    prices: [pop-tv-monthly]
+    terms:
+      - name: 12 months
+        duration: {amount: 12, units: month}
+        atEnd: end
+        earlyTermination: {charge: fixed, amount: 50.00, currency: EUR}
+  - id: po-fibre-tv
+    name: Fibre and TV, 24 months
+    bundle:
+      - {offering: po-fibre-24}
+      - {offering: po-tv-12}
+    terms:
+      - name: 24 months
+        duration: {amount: 24, units: month}
+        atEnd: end
+        earlyTermination: {charge: fixed, amount: 80.00, currency: EUR}
 """
 
 
@@ -304,3 +334,125 @@ def test_a_delete_item_naming_no_product_of_the_customer_in_force_is_refused(
     [violation] = refused.json()["violation"]
     assert violation["code"] == code and violation["path"] == "productOrderItem[0].product.id"
     assert http.get(ORDER).json() == []
+
+
+# ------------------------------------------------------------------ a bundle's components
+
+
+def _bundle(client: TestClient, start: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """A fibre-and-TV bundle ordered to start at ``start``: its product, and its components' by offering."""
+    placed = client.post(ORDER, json={"relatedParty": CUSTOMER, "requestedStartDate": start, "productOrderItem": [
+        {"id": "1", "action": "add", "quantity": 1, "productOffering": {"id": "po-fibre-tv"}, "productOrderItem": [
+            {"id": "1.1", "action": "add", "quantity": 1, "productOffering": {"id": "po-fibre-24"}},
+            {"id": "1.2", "action": "add", "quantity": 1, "productOffering": {"id": "po-tv-12"}}]}]})
+    assert placed.status_code == 201, placed.text
+    for state in ("inProgress", "completed"):
+        assert client.patch(f"{ORDER}/{placed.json()['id']}", json={"state": state}, headers=MERGE).status_code == 200
+    products = {p["productOffering"]["id"]: p for p in client.get(INVENTORY).json()
+                if p["productOrderItem"][0]["productOrderId"] == placed.json()["id"]}
+    bundle = products.pop("po-fibre-tv")
+    return bundle, products
+
+
+def _value(charge: dict[str, Any]) -> Any:
+    return charge["price"]["taxIncludedAmount"]["value"]
+
+
+def test_a_bundle_s_product_names_its_components_per_tmf637(http: TestClient) -> None:
+    bundle, parts = _bundle(http, "2026-01-01")
+    assert bundle["isBundle"] is True
+    assert sorted(r["product"]["id"] for r in bundle["productRelationship"]) == sorted(p["id"] for p in parts.values())
+    assert {r["relationshipType"] for r in bundle["productRelationship"]} == {"bundled"}
+    assert _tmf637_product_errors(bundle) == []
+    assert all("productRelationship" not in p for p in parts.values())
+
+
+def test_terminating_a_bundle_terminates_its_components_each_charged_under_its_own_term(http: TestClient) -> None:
+    bundle, parts = _bundle(http, "2026-01-01")
+    terminated = _terminate(http, bundle, "2026-07-16T00:00:00Z")
+    assert terminated.status_code == 200, terminated.text
+    assert [_value(c) for c in _charges(terminated.json())] == [80.00]  # the bundle's fixed charge
+    fibre = http.get(f"{INVENTORY}/{parts['po-fibre-24']['id']}").json()
+    tv = http.get(f"{INVENTORY}/{parts['po-tv-12']['id']}").json()
+    assert (fibre["status"], fibre["terminationDate"]) == (tv["status"], tv["terminationDate"]) == (
+        "terminated", "2026-07-16T00:00:00Z")
+    # fibre: half of what is left to 2028-01-01 (15.48 + 17 x 30.00 = 525.48) = 262.74; TV: its fixed 50.00
+    assert [_value(c) for c in _charges(fibre)] == [262.74]
+    assert [_value(c) for c in _charges(tv)] == [50.00]
+    run = http.post(f"{BILLS}/billRun", json={"period": "2026-07"})
+    [bill_id] = run.json()["billsMade"]
+    rates = http.get(f"{BILLS}/appliedCustomerBillingRate", params={"bill.id": bill_id}).json()
+    assert sorted(r["taxIncludedAmount"]["value"] for r in rates if r["appliedBillingRateType"] == "oneTimeCharge"
+                  ) == [50.00, 80.00, 262.74]
+
+
+def test_a_component_terminated_before_its_bundle_keeps_its_own_date_and_one_charge(http: TestClient) -> None:
+    bundle, parts = _bundle(http, "2026-01-01")
+    assert _terminate(http, parts["po-tv-12"], "2026-03-01T00:00:00Z").status_code == 200
+    assert _terminate(http, bundle, "2026-07-16T00:00:00Z").status_code == 200
+    tv = http.get(f"{INVENTORY}/{parts['po-tv-12']['id']}").json()
+    assert tv["terminationDate"] == "2026-03-01T00:00:00Z" and [_value(c) for c in _charges(tv)] == [50.00]
+    assert http.get(f"{INVENTORY}/{parts['po-fibre-24']['id']}").json()["status"] == "terminated"
+
+
+def test_a_delete_item_naming_a_bundle_is_valued_with_its_components_charges_and_terminates_them(
+        http: TestClient) -> None:
+    bundle, parts = _bundle(http, "2026-01-01")
+    placed = _terminate_by_order(http, bundle, "2026-07-16")
+    assert placed.status_code == 201, placed.text
+    prices = placed.json()["productOrderItem"][0]["itemPrice"]
+    assert [_value(p) for p in prices] == [80.00, 262.74, 50.00]  # the bundle's, then its components'
+    assert prices[1]["description"].startswith(f"component {parts['po-fibre-24']['id']} (po-fibre-24): ")
+    assert placed.json()["orderTotalPrice"] == [{"priceType": "oneTime",
+                                                 "price": {"taxIncludedAmount": {"unit": "EUR", "value": 392.74}}}]
+    assert all(http.get(f"{INVENTORY}/{p['id']}").json()["status"] == "active" for p in parts.values())
+    for state in ("inProgress", "completed"):
+        assert http.patch(f"{ORDER}/{placed.json()['id']}", json={"state": state}, headers=MERGE).status_code == 200
+    shown = [http.get(f"{INVENTORY}/{p['id']}").json() for p in [bundle, *parts.values()]]
+    assert [(p["status"], p["terminationDate"]) for p in shown] == [("terminated", "2026-07-16T00:00:00Z")] * 3
+    assert sorted(_value(c) for p in shown for c in _charges(p)) == [50.00, 80.00, 262.74]
+
+
+# ------------------------------------------------------------------ the term in force
+
+
+def _months_before(now: dt.datetime, months: int) -> dt.datetime:
+    index = now.year * 12 + now.month - 1 - months
+    return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _z(at: dt.datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_product_past_its_term_s_end_with_renew_shows_the_renewal_in_force(http: TestClient) -> None:
+    now = dt.datetime.now(dt.timezone.utc)
+    start = _months_before(now, 30)  # 24 months, renewed once: the term in force runs from 24 to 48 months
+    product = _product(http, "po-fibre-24", _z(start))
+    expected = {"startDateTime": _z(_months_before(now, 6)), "endDateTime": _z(_months_before(now, -18))}
+    assert product["productTerm"][0]["validFor"] == expected
+    assert http.get(f"{INVENTORY}/{product['id']}").json()["productTerm"][0]["validFor"] == expected
+    assert _tmf637_product_errors(product) == []
+    # renewals are still counted from the first start: what is left of the renewal in force
+    early = _terminate(http, product, _z(_months_before(now, 1))).json()
+    [charge] = _charges(early)
+    assert charge["price"]["taxIncludedAmount"]["value"] == 285.00  # 19 whole months x 30.00 = 570.00, halved
+    assert early["productTerm"][0]["validFor"] == expected  # the term in force at the termination
+
+
+def test_a_terminated_product_shows_the_term_in_force_when_it_was_terminated(http: TestClient) -> None:
+    product = _product(http, "po-fibre-24", "2023-01-01")
+    terminated = _terminate(http, product, "2024-07-16T00:00:00Z").json()
+    assert terminated["productTerm"][0]["validFor"] == {"startDateTime": "2023-01-01T00:00:00Z",
+                                                         "endDateTime": "2025-01-01T00:00:00Z"}
+    renewed = _terminate(http, _product(http, "po-fibre-24", "2023-01-01"), "2026-07-16T00:00:00Z").json()
+    assert renewed["productTerm"][0]["validFor"] == {"startDateTime": "2025-01-01T00:00:00Z",
+                                                      "endDateTime": "2027-01-01T00:00:00Z"}
+
+
+def test_a_product_past_its_term_s_end_with_end_shows_the_term_ended_and_goes_on(http: TestClient) -> None:
+    product = _product(http, "po-fibre-12", "2025-03-01")
+    shown = http.get(f"{INVENTORY}/{product['id']}").json()
+    assert shown["status"] == "active"  # without commitment now, not terminated
+    assert shown["productTerm"][0]["validFor"] == {"startDateTime": "2025-03-01T00:00:00Z",
+                                                    "endDateTime": "2026-03-01T00:00:00Z"}

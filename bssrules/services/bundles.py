@@ -1,0 +1,67 @@
+"""A bundle's product and its components (issue 15, item 2).
+
+Completing an order of a bundle makes one product per offering; the bundle's names its
+components (TMF637 ``isBundle`` and ``productRelationship`` of type ``bundled``). When the
+bundle's product is terminated — by order (:mod:`bssrules.services.terminations`) or by a
+merge patch of its ``status`` — each component still in force is terminated at the same
+date, and each under a commitment of its own gets its own early termination charge
+(:mod:`bssrules.services.commitments`), as if terminated alone: each was sold with its term,
+and each charge counts only its own product's recurring prices, so nothing is counted twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+from bssrules.catalog.types import format_instant
+from bssrules.services import commitments
+from bssrules.services.ports import UnitOfWork
+from bssrules.services.records import StoredResource
+
+IN_FORCE = ("active", "suspended", "pendingTerminate")
+# services.resources.bump_rating_contexts, handed in (resources calls this module)
+Bump = Callable[..., None]
+
+
+def components(uow: UnitOfWork, document: dict[str, Any], for_update: bool = False) -> list[StoredResource]:
+    """The components of a bundle's product still in force, and theirs (a bundle of bundles),
+    each once."""
+    found: dict[str, StoredResource] = {}
+    waiting = [document]
+    while waiting:
+        for relationship in waiting.pop(0).get("productRelationship") or []:
+            product = relationship.get("product") if isinstance(relationship, dict) \
+                and relationship.get("relationshipType") == "bundled" else None
+            component_id = product.get("id") if isinstance(product, dict) else None
+            if not isinstance(component_id, str) or not component_id or component_id in found:
+                continue
+            stored = uow.resources.get("product", component_id, for_update=for_update)
+            if stored is not None and stored.document.get("status") in IN_FORCE:
+                found[component_id] = stored
+                waiting.append(stored.document)
+    return list(found.values())
+
+
+def terminated(document: dict[str, Any], at: dt.datetime, now: dt.datetime) -> dict[str, Any]:
+    """The product terminated at ``at``, with its early termination charge if under commitment."""
+    after = dict(document, status="terminated", terminationDate=format_instant(at))
+    return commitments.on_product_change(document, after, now)
+
+
+def terminate_all(uow: UnitOfWork, products: list[StoredResource], at: dt.datetime, now: dt.datetime,
+                  bump: Bump) -> None:
+    """Terminate each product at ``at`` (each once), with its charge."""
+    for product in {p.id: p for p in products}.values():
+        document = terminated(product.document, at, now)
+        uow.resources.replace(product.bumped(document, now, state="terminated"))
+        bump(uow, "product", product.id, product.document, document)
+
+
+def on_terminated(uow: UnitOfWork, before: dict[str, Any], after: dict[str, Any], now: dt.datetime,
+                  bump: Bump) -> None:
+    """A product changed from ``before`` to ``after`` (a merge patch): if it became
+    ``terminated``, its components in force are terminated at its ``terminationDate``."""
+    if after.get("status") != "terminated" or before.get("status") == "terminated":
+        return
+    at = commitments.instant_of(after.get("terminationDate")) or now
+    terminate_all(uow, components(uow, after, for_update=True), at, now, bump)
