@@ -6,7 +6,9 @@ or patch body back into the model, refusing — never dropping — what it canno
 Documented extensions: ``partnerEligible`` on ProductOffering; ``defaultValue`` and
 ``unitOfMeasure`` on a characteristic that has no value entry to carry them; ``atEnd`` and
 ``earlyTermination`` on a ProductOfferingTerm (what happens at the end of the commitment and
-what ending it early costs: TMF620 has no attribute for either).
+what ending it early costs: TMF620 has no attribute for either); ``usageType`` (the usage
+type a usage price is for) and ``allowance`` (the units a recurring price includes each
+month, as the catalog YAML writes them) on a ProductOfferingPrice.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ TMF_TYPES = {
 SERVER_MANAGED = {"href", "lastUpdate", "version", "@baseType", "@schemaLocation", "@type"}
 # Fields computed from other resources: shown, never written through this resource.
 DERIVED = {"category": {"productOffering", "subCategory"}}
-EXTENSIONS = {"productOffering": {"partnerEligible"}}
+EXTENSIONS = {"productOffering": {"partnerEligible"}, "productOfferingPrice": {"usageType", "allowance"}}
 TERM_EXTENSIONS = {"atEnd", "earlyTermination"}
 CHARACTERISTIC_EXTENSIONS = {"defaultValue", "unitOfMeasure"}
 
@@ -175,6 +177,10 @@ def _render_price(p: ProductOfferingPrice, base: str) -> dict[str, Any]:
         out["recurringChargePeriodLength"] = p.period_length
     if p.unit:
         out["unitOfMeasure"] = {"amount": p.unit_quantity, "units": p.unit}
+    if p.usage_type:
+        out["usageType"] = p.usage_type
+    if p.allowances:  # an extension: TMF620 has no included units
+        out["allowance"] = [a.model_dump(by_alias=True, exclude_none=True) for a in p.allowances]
     return out
 
 
@@ -384,6 +390,11 @@ def _price_in(r: _Reader) -> dict[str, Any]:
         quantity = _Reader(uom, ("unitOfMeasure",))
         out["unit"], out["unitQuantity"] = quantity.get("units"), _number(quantity.get("amount"))
         quantity.done()
+    usage_type, allowances = r.get("usageType"), r.get("allowance")
+    if usage_type is not None:
+        out["usageType"] = usage_type
+    if allowances is not None:
+        out["allowances"] = allowances
     return out
 
 
@@ -427,6 +438,7 @@ _TMF_NAMES = {
     "amount": "price.value", "currency": "price.unit", "recurringPeriod": "recurringChargePeriodType",
     "periodLength": "recurringChargePeriodLength", "unit": "unitOfMeasure.units",
     "unitQuantity": "unitOfMeasure.amount", "start": "startDateTime", "end": "endDateTime",
+    "allowances": "allowance",
 }
 # Inside these lists, names mean something else.
 _SCOPED = {

@@ -41,6 +41,7 @@ EXTENSIONS: dict[str, dict[str, dict[str, Any]]] = {
     "ProductSpecificationCharacteristic": {"defaultValue": {}, "unitOfMeasure": {"type": "string"}},
     "ProductOfferingTerm": {"atEnd": {"type": "string", "enum": ["renew", "end"]},
                             "earlyTermination": {"type": "object"}},
+    "ProductOfferingPrice": {"usageType": {"type": "string"}, "allowance": {"type": "array"}},
 }
 _REF = re.compile(r'"\$ref":\s*"#/definitions/([^"]+)"')
 _MAX_BODY_SHOWN = 1500
