@@ -4,7 +4,8 @@ Random records, subscribers, buckets and accumulator totals are rated twice: by
 :func:`bssrules.pricing.rating.rate_records` (per record, decided on the rule engine) and by
 :func:`bssrules.pricing.bulk.rate_chunk` (vectorised conditions, a compiled scan); every
 field of every result and of the new state must be equal. Rule books: the PPV and
-connected-car examples, and small generated ones with tiers, time windows, accumulators with
+connected-car examples, and small generated ones with tiers (per record, or graduated over an
+accumulator's period total), time windows, accumulators with
 notify / block / changeRate thresholds (block ones rating in full or up to their cap, at levels
 the scan holds or not), prerequisites, versions and split billing shares.
 """
@@ -96,12 +97,12 @@ def conditions(draw: st.DrawFn, depth: int = 0) -> dict[str, Any]:
 
 
 @st.composite
-def rates(draw: st.DrawFn, units: list[str]) -> dict[str, Any]:
+def rates(draw: st.DrawFn, units: list[str], tiered: bool = False) -> dict[str, Any]:
     currency = draw(st.sampled_from(CURRENCIES))
     per = draw(st.sampled_from(units * 8 + ["event"]))  # now and then a unit of another kind
     if draw(st.integers(0, 30)) == 0:  # dear enough to pass rating.MAX_AMOUNT on a large record
         return {"amount": "90000000000", "currency": currency, "per": per}
-    if draw(st.booleans()):
+    if (draw(st.integers(0, 5)) == 0) if tiered else draw(st.booleans()):
         return {"amount": str(draw(amounts(0, 500, draw(st.integers(0, 4))))), "currency": currency, "per": per}
     bounds = draw(st.lists(amounts(1, 3000, 2), min_size=0, max_size=3, unique=True))
     if draw(st.integers(0, 4)):  # mostly in order, as catalog managers write them
@@ -113,12 +114,29 @@ def rates(draw: st.DrawFn, units: list[str]) -> dict[str, Any]:
             "tierMode": draw(st.sampled_from(["graduated", "volume"]))}
 
 
+def counting_period(draw: st.DrawFn, rate: dict[str, Any], accumulators: int, often: bool = False
+                    ) -> dict[str, Any]:
+    """The rate, its graduated tiers now and then (``often``: mostly) counting the period total
+    of one of the rule set's accumulators (rarely one it does not have: the reference counts
+    from nothing)."""
+    if often and "tiers" in rate and draw(st.integers(0, 5)):
+        rate = {**rate, "tierMode": "graduated"}
+    if "tiers" not in rate or rate["tierMode"] != "graduated" or not accumulators \
+            or not draw(st.integers(0, 5) if often else st.booleans()):
+        return rate
+    name = draw(st.sampled_from([f"acc{k}" for k in range(accumulators)] * 8 + ["missing"]))
+    return {**rate, "tiersCount": {"accumulator": name}}
+
+
 @st.composite
-def usage_rule_sets(draw: st.DrawFn, rule_set_id: str, units: list[str]) -> list[dict[str, Any]]:
+def usage_rule_sets(draw: st.DrawFn, rule_set_id: str, units: list[str], period_tiers: bool = False
+                    ) -> list[dict[str, Any]]:
     rules = []
     count = draw(st.integers(1, 3))
+    accumulator_count = draw(st.integers(1 if period_tiers else 0, 2))
     for i in range(count):
-        rule: dict[str, Any] = {"id": f"r{i}", "rate": draw(rates(units))}
+        rate = draw(rates(units, tiered=period_tiers))
+        rule: dict[str, Any] = {"id": f"r{i}", "rate": counting_period(draw, rate, accumulator_count, period_tiers)}
         if i < count - 1 or draw(st.integers(0, 3)) == 0:  # mostly a catch-all rule last
             rule["when"] = draw(conditions())
         if draw(st.integers(0, 5)) == 0:
@@ -127,7 +145,7 @@ def usage_rule_sets(draw: st.DrawFn, rule_set_id: str, units: list[str]) -> list
             rule["provisioningId"] = f"P-{i}"
         rules.append(rule)
     accumulators = []
-    for i in range(draw(st.integers(0, 2))):
+    for i in range(accumulator_count):
         levels = sorted(draw(st.lists(st.integers(1, 60), min_size=1, max_size=3, unique=True)))
         thresholds = []
         for j, level in enumerate(levels):
@@ -141,11 +159,11 @@ def usage_rule_sets(draw: st.DrawFn, rule_set_id: str, units: list[str]) -> list
                 if draw(st.booleans()):
                     threshold["crossing"] = "rateUpToCap"
             if action == "changeRate":
-                threshold["rate"] = draw(rates(units))
+                threshold["rate"] = counting_period(draw, draw(rates(units)), accumulator_count, period_tiers)
             thresholds.append(threshold)
         accumulator: dict[str, Any] = {"id": f"acc{i}", "measure": draw(st.sampled_from(["volume", "amount"])),
                                        "period": draw(st.sampled_from(["day", "month"])), "thresholds": thresholds}
-        if draw(st.integers(0, 3)) == 0:
+        if draw(st.integers(0, 9 if period_tiers else 3)) == 0:
             accumulator["when"] = draw(conditions())
         accumulators.append(accumulator)
     rule_set: dict[str, Any] = {"id": rule_set_id, "kind": "usage", "timeZone": draw(st.sampled_from(ZONES)),
@@ -190,11 +208,12 @@ def split_rule_sets(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
-def generated_books(draw: st.DrawFn) -> tuple[RuleBook, dict[str, Any]]:
+def generated_books(draw: st.DrawFn, period_tiers: bool = False) -> tuple[RuleBook, dict[str, Any]]:
+    """``period_tiers``: mostly graduated tiers counting an accumulator's period total."""
     units = draw(st.sampled_from(KINDS))
-    rule_sets = draw(usage_rule_sets("usage-a", units))
+    rule_sets = draw(usage_rule_sets("usage-a", units, period_tiers))
     if draw(st.booleans()):
-        rule_sets += draw(usage_rule_sets("usage-b", units))
+        rule_sets += draw(usage_rule_sets("usage-b", units, period_tiers))
     rule_sets.append(draw(split_rule_sets()))
     return book_of(rule_sets), {"services": SERVICES, "offerings": OFFERINGS, "roles": ROLES, "split": ["split"],
                                 "units": units + ["GB" if units[0] == "min" else "min"],
@@ -294,6 +313,12 @@ def assert_bulk_equals_reference(book: RuleBook, records: list[UsageRecord], sub
 @SETTINGS
 @given(scenarios(generated_books()))
 def test_bulk_rating_equals_the_reference_on_generated_rule_books(scenario) -> None:
+    assert_bulk_equals_reference(*scenario)
+
+
+@SETTINGS
+@given(scenarios(generated_books(period_tiers=True)))
+def test_bulk_rating_equals_the_reference_on_tiers_over_a_period(scenario) -> None:
     assert_bulk_equals_reference(*scenario)
 
 
