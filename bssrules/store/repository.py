@@ -198,6 +198,10 @@ class CatalogRepository:
         return revision
 
     def revision(self) -> int:
-        value = self.connection.execute(select(counter.c.value).where(counter.c.name == "catalog_revision")
-                                        ).scalar_one_or_none()
+        value = self.connection.execute(_REVISION).scalar_one_or_none()
         return value or 0
+
+
+# Read on every check and decision (the workers' runtime is keyed by it): built once, so that
+# SQLAlchemy compiles it and computes its cache key once.
+_REVISION = select(counter.c.value).where(counter.c.name == "catalog_revision")
