@@ -1,7 +1,9 @@
 """Static findings a catalog manager cannot see by eye.
 
 Errors: references to unknown catalog items, a pair both required and forbidden while both
-rules are in force, tiers out of order, charge types split billing leaves without payer.
+rules are in force, tiers out of order, tiers counting the period total of an accumulator
+the rule set lacks or that counts no volume of the rate's kind, charge types split billing
+leaves without payer.
 Warnings: cycles of ``required``, rules shadowed by an earlier rule, overlapping or gapped
 time windows in a usage catalog, rule sets whose validity has ended, versions in force at
 the same time.
@@ -17,12 +19,13 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.types import ValidFor
 from bssrules.errors import did_you_mean
+from bssrules.pricing.units import convert
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compile import Atom, TooComplex, to_dnf, to_nnf
 from bssrules.rules.compiled import CompiledRuleSet
-from bssrules.rules.conditions import All, Condition, Path, Test, TimeWindow, tests_of
+from bssrules.rules.conditions import All, Condition, Not, Path, Test, TimeWindow, tests_of
 from bssrules.rules.model import (
-    CompatibilityRule, CompatibilityRuleSet, DiscountRule, EligibilityRule, RoutingRuleSet, RuleSet,
+    CompatibilityRule, CompatibilityRuleSet, DiscountRule, EligibilityRule, Rate, RoutingRuleSet, RuleSet,
     SplitBillingRuleSet, UsageRuleSet,
 )
 from bssrules.rules.prices import named_prices
@@ -284,6 +287,7 @@ def _lint_usage(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) 
             add(("rules", i, "rate", "tiers"), "only the last tier may (and must) have no upTo", "error", "tiers")
         elif tiers and any(a >= b for a, b in zip(limits[:-1], limits[1:])):
             add(("rules", i, "rate", "tiers"), "tier limits (upTo) must increase", "error", "tiers")
+    _lint_period_tiers(compiled, definition, add)
     groups: dict[str, list[tuple[int, TimeWindow]]] = {}
     rests: dict[str, Condition] = {}
     fallbacks: list[Condition] = []
@@ -312,6 +316,59 @@ def _lint_usage(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) 
             gaps = _ranges(sorted(set(range(1440)) - covered))
             add(("rules", group[0][0], "when"), "time windows leave minutes without a rate and no rule without a "
                                                   "time window catches them: " + ", ".join(gaps), code="gap")
+
+
+def _units_convert(unit: str, to: str) -> bool:
+    """Whether a volume in ``unit`` converts to ``to`` (units of one kind: GB and MB, min and s)."""
+    return convert(Decimal(1), unit, to) is not None
+
+
+def _lint_period_tiers(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) -> None:
+    """Tiers that count an accumulator's period total (``tiersCount``): the accumulator must be
+    one of the rule set's, count volume (``measure: volume``), in units of the rate's kind —
+    it counts each record in the unit of the rule that rated it, so every rule whose records it
+    may count must be per a unit that converts to the rate's — and should count the records of
+    the rules the rate prices (their units are priced on top of a total they do not add to)."""
+    by_id = {a.id: a for a in definition.accumulators}
+    rules = compiled.by_key()
+    rates: list[tuple[Path, Rate, list[int]]] = [(("rules", i, "rate"), rule.rate, [i])
+                                                  for i, rule in enumerate(definition.rules)]
+    for i, accumulator in enumerate(definition.accumulators):
+        for j, threshold in enumerate(accumulator.thresholds):
+            if threshold.rate is not None:  # it prices the records of any rule the accumulator counts
+                rates.append((("accumulators", i, "thresholds", j, "rate"), threshold.rate,
+                              list(range(len(definition.rules)))))
+    for path, rate, priced in rates:
+        name = rate.period_tiers
+        if name is None:
+            continue
+        where = path + ("tiersCount", "accumulator")
+        accumulator = by_id.get(name)
+        if accumulator is None:
+            suggestion = did_you_mean(name, by_id)
+            known = ", ".join(sorted(by_id)) or "none"
+            add(where, f"unknown accumulator '{name}': the tiers count the period total of an accumulator of this "
+                       f"rule set (it has: {known})" + (f" (did you mean '{suggestion}')" if suggestion else ""),
+                "error", "unknownAccumulator")
+            continue
+        if accumulator.measure != "volume":
+            add(where, f"accumulator '{name}' has measure: {accumulator.measure}; tiers count volume: name an "
+                       f"accumulator of measure: volume", "error", "tiersCount")
+            continue
+        counts = rules[f"accumulator:{name}"].fires if f"accumulator:{name}" in rules else None
+        for i, rule in enumerate(definition.rules):
+            fires = rules[rule.id].fires if rule.id in rules else None
+            exclusive = counts is not None and fires is not None and _implies(fires, Not(counts))
+            if not exclusive and not _units_convert(rule.rate.per, rate.per):
+                add(where, f"accumulator '{name}' counts the usage of rule '{rule.id}' in {rule.rate.per}, which is "
+                           f"not of the kind of {rate.per}, the rate's unit: its total cannot place a volume in "
+                           f"these tiers", "error", "tiersCount")
+                break
+        if counts is not None and path[0] == "rules":
+            rule_id = definition.rules[priced[0]].id
+            if rule_id in rules and not _implies(rules[rule_id].fires, counts):
+                add(where, f"accumulator '{name}' may not count the usage rule '{rule_id}' rates: such usage is "
+                           f"priced on top of the period total but does not add to it", code="tiersCount")
 
 
 def _ranges(minutes: list[int]) -> list[str]:
