@@ -11,8 +11,13 @@ such as ``90s``, ``15m``, ``72h``, ``400d``; ``none`` for no limit):
 - ``BSSRULES_PARTNER_MAX_BACKDATE`` (default ``0s``): the same for a partner's orders, which
   are never refused for it: their products start no earlier than the order's completion
   less this (a partner cannot backdate);
-- ``BSSRULES_USAGE_FUTURE_TOLERANCE`` (default ``62d``): how long after it arrives a usage may
-  be dated; a later one is rejected (``usageInFuture``), kept with its reason.
+- ``BSSRULES_USAGE_FUTURE_TOLERANCE`` (default ``15m``): how long after it arrives a usage may
+  be dated; a later one is rejected (``usageInFuture``), kept with its reason. Mediation
+  sends what has happened, so a usage dated ahead is a clock running fast or a date written
+  wrong; 15 minutes is far more than the skew of clocks kept by NTP (milliseconds) and than
+  a record stamped a little late, and less than the smallest time-zone error (a local time
+  sent as UTC is at least an hour ahead), which it therefore catches. Usage of a scenario
+  in the past is dated in its products' period: order them with a ``requestedStartDate``.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from bssrules.services.notifications import parse_duration
 ORDER_MAX_BACKDATE = "BSSRULES_ORDER_MAX_BACKDATE"
 PARTNER_MAX_BACKDATE = "BSSRULES_PARTNER_MAX_BACKDATE"
 USAGE_FUTURE_TOLERANCE = "BSSRULES_USAGE_FUTURE_TOLERANCE"
+USAGE_FUTURE_DEFAULT = "15m"  # clock skew and a late stamp, not a time-zone error (see the module)
 _NO_LIMIT = ("none", "off", "unlimited")
 
 
@@ -61,13 +67,13 @@ class DatingPolicy:
 
     order_backdate: dt.timedelta | None = None
     partner_backdate: dt.timedelta | None = dt.timedelta(0)
-    usage_future: dt.timedelta | None = dt.timedelta(days=62)
+    usage_future: dt.timedelta | None = dt.timedelta(minutes=15)  # USAGE_FUTURE_DEFAULT
 
     @classmethod
     def from_env(cls) -> "DatingPolicy":
         """The limits of the environment (see the module), the defaults otherwise."""
         return cls(_limit(ORDER_MAX_BACKDATE, "none"), _limit(PARTNER_MAX_BACKDATE, "0s"),
-                   _limit(USAGE_FUTURE_TOLERANCE, "62d"))
+                   _limit(USAGE_FUTURE_TOLERANCE, USAGE_FUTURE_DEFAULT))
 
     def operator_backdate_problem(self, start: dt.datetime, now: dt.datetime) -> str | None:
         """Why the operator may not start a product at ``start`` (None: it may)."""
@@ -92,4 +98,4 @@ class DatingPolicy:
                 f"({USAGE_FUTURE_TOLERANCE})")
 
 
-__all__ = ["DatingPolicy", "ORDER_MAX_BACKDATE", "PARTNER_MAX_BACKDATE", "USAGE_FUTURE_TOLERANCE"]
+__all__ = ["DatingPolicy", "ORDER_MAX_BACKDATE", "PARTNER_MAX_BACKDATE", "USAGE_FUTURE_DEFAULT", "USAGE_FUTURE_TOLERANCE"]

@@ -2,7 +2,8 @@
 item's ``requestedStartDate``, or the ``startDate`` the operator gives on completion, within
 the limits the operator sets (BSSRULES_ORDER_MAX_BACKDATE; a partner cannot backdate unless
 BSSRULES_PARTNER_MAX_BACKDATE allows); a usage dated further ahead than the operator's
-tolerance (BSSRULES_USAGE_FUTURE_TOLERANCE) is rejected with its reason, and kept."""
+tolerance (BSSRULES_USAGE_FUTURE_TOLERANCE, 15 minutes by default) is rejected with its
+reason, kept, and rates nothing."""
 from __future__ import annotations
 
 import datetime as dt
@@ -24,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ORDER = "/tmf-api/productOrderingManagement/v4/productOrder"
 PARTY, ACCOUNT = "/tmf-api/party/v4", "/tmf-api/accountManagement/v4"
 INVENTORY = "/tmf-api/productInventory/v4/product"
-USAGE = "/tmf-api/usageManagement/v4/usage"
+USAGE_API = "/tmf-api/usageManagement/v4"
+USAGE = f"{USAGE_API}/usage"
+BUCKETS = "/tmf-api/prepayBalanceManagement/v4/bucket"
 PARTNER = "/tmf-api/partnerManagement/v4/partner"
 MERGE = {"content-type": "application/merge-patch+json"}
 UTC = dt.timezone.utc
@@ -287,6 +290,13 @@ def _usage(id: str, at: dt.datetime) -> dict[str, Any]:
         {"name": "volume", "value": 10}, {"name": "unit", "value": "MB"}]}
 
 
+def _rating_state(client: TestClient) -> Any:
+    """What rating has counted for line-1: its accumulators, its usage so far, its buckets."""
+    return (client.get(f"{USAGE_API}/accumulator", params={"product": "line-1"}).json(),
+            client.get(f"{USAGE_API}/aggregatedUsage", params={"product": "line-1"}).json(),
+            client.get(BUCKETS, params={"product.id": "line-1"}).json())
+
+
 def test_usage_dated_further_ahead_than_the_operator_s_tolerance_is_rejected_with_why(
         http: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     assert http.post(INVENTORY, json={
@@ -294,17 +304,32 @@ def test_usage_dated_further_ahead_than_the_operator_s_tolerance_is_rejected_wit
         "productOffering": {"id": "mobile-data-plan"}, "billingAccount": {"id": "ba-ana"},
         "relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}]}).status_code == 201
     now = _now()
-    by_default = http.post(USAGE, json=_usage("far", now + dt.timedelta(days=400))).json()
-    assert by_default["status"] == "rejected"
-    (reason,) = by_default["rejectionReason"] if "rejectionReason" in by_default else by_default["ratedBy"]["reasons"]
-    assert reason["code"] == "usageInFuture" and "more than 62d after it arrived" in reason["label"]
-    monkeypatch.setenv("BSSRULES_USAGE_FUTURE_TOLERANCE", "1h")
-    soon = http.post(USAGE, json=_usage("soon", now + dt.timedelta(minutes=30))).json()
-    late = http.post(USAGE, json=_usage("late", now + dt.timedelta(hours=3))).json()
-    assert soon["status"] == "rated", soon
-    assert late["status"] == "rejected" and "more than 1h after it arrived" in json.dumps(late)
+    assert http.post(USAGE, json=_usage("before", now - dt.timedelta(hours=1))).json()["status"] == "rated"
+    counted = _rating_state(http)
+    # the default tolerance, 15 minutes: a clock a little fast passes, a time-zone error does not
+    late = http.post(USAGE, json=_usage("late", now + dt.timedelta(minutes=20))).json()
+    assert late["status"] == "rejected"
+    (reason,) = late["rejectionReason"]
+    assert reason["code"] == "usageInFuture" and "more than 15m after it arrived" in reason["label"], reason
+    assert "BSSRULES_USAGE_FUTURE_TOLERANCE" in reason["label"]
+    assert _rating_state(http) == counted  # refused: nothing rated, nothing counted
     kept = http.get(f"{USAGE}/late").json()
     assert kept["status"] == "rejected" and "usageInFuture" in json.dumps(kept)
+    assert http.post(USAGE, json=_usage("an-hour-off", now + dt.timedelta(hours=1))).json()["status"] == "rejected"
+    skewed = http.post(USAGE, json=_usage("skewed", now + dt.timedelta(minutes=10))).json()
+    assert skewed["status"] == "rated", skewed
+    assert _rating_state(http) != counted
+    monkeypatch.setenv("BSSRULES_USAGE_FUTURE_TOLERANCE", "2h")
+    assert http.post(USAGE, json=_usage("soon", now + dt.timedelta(minutes=90))).json()["status"] == "rated"
+    assert "more than 2h after it arrived" in json.dumps(http.post(USAGE, json=_usage(
+        "later", now + dt.timedelta(hours=3))).json())
+
+
+def test_the_default_tolerance_is_fifteen_minutes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bssrules.services.dating import DatingPolicy
+
+    monkeypatch.delenv("BSSRULES_USAGE_FUTURE_TOLERANCE", raising=False)
+    assert DatingPolicy.from_env().usage_future == DatingPolicy().usage_future == dt.timedelta(minutes=15)
 
 
 def test_a_server_with_a_limit_that_is_no_duration_does_not_start(engine: Engine,

@@ -20,10 +20,12 @@ in the order it is written, against the real app with authentication on
   requests use that id in its place; ``<name key>`` in a response stands for the API key
   the server issued (``bss_<key id>_<secret>``) and ``<name key id>`` for its key id, and
   later requests use them in their place;
-* the guide is dated November 2026 (orders completed "now", in November; December driven,
-  billed and settled): every ``2026-11``, ``2026-12`` and ``2027-01`` of a request or a
-  response is read as the current month (UTC) and the two after it, so that the replay
-  tells the same story whenever it runs (not across the last second of a month);
+* the guide is dated January 2027 (products started on 1 November 2026, the car driven in
+  December, both months billed, tickets opened and settled in January, now): every
+  ``2026-11``, ``2026-12``, ``2027-01`` and ``2027-02`` of a request or a response is read as
+  the month two months ago (UTC), last month, the current month and the next, so that the
+  replay tells the same story whenever it runs, with no usage dated ahead of now (not across
+  the last second of a month);
 * a ```json event block is the body of an event as its deliveries POST it: it is compared
   with the event of that ``eventId`` kept in the outbox;
 * each line of a ```text arithmetic block (``10.99 × 60 ÷ 100 = 6.594 → 6.59``) is
@@ -47,7 +49,7 @@ GUIDE = ROOT / "docs" / "partner-guide.md"
 ELIDED = "…"
 TRIMMED = "Trimmed: only the fields shown"
 ANY_ORDER = "Any order"
-DOC_MONTHS = ("2026-11", "2026-12", "2027-01")
+DOC_MONTHS = ("2026-11", "2026-12", "2027-01", "2027-02")
 ADMIN_PLACEHOLDER = "<operator key>"
 
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -88,9 +90,9 @@ def _add_months(month: str, n: int) -> str:
 
 
 def month_shift(now: dt.datetime | None = None) -> dict[str, str]:
-    """The guide's months -> the current month (UTC) and the two after it."""
+    """The guide's months -> the month two months ago (UTC), last month, the current month and the next."""
     current = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m")
-    return {documented: _add_months(current, i) for i, documented in enumerate(DOC_MONTHS)}
+    return {documented: _add_months(current, i - 2) for i, documented in enumerate(DOC_MONTHS)}
 
 
 def shifted(text: str, months: dict[str, str]) -> str:
@@ -519,8 +521,8 @@ def test_yaml_excerpts_are_verbatim(block: Block) -> None:
 
 
 def test_the_matcher_binds_and_catches_mistakes() -> None:
-    months = month_shift(dt.datetime(2027, 12, 5, tzinfo=dt.timezone.utc))
-    assert months == {"2026-11": "2027-12", "2026-12": "2028-01", "2027-01": "2028-02"}
+    months = month_shift(dt.datetime(2028, 2, 5, tzinfo=dt.timezone.utc))
+    assert months == {"2026-11": "2027-12", "2026-12": "2028-01", "2027-01": "2028-02", "2027-02": "2028-03"}
     matcher = Matcher(months)
     key = "bss_0123456789ab_" + "A" * 43
     problems: list[str] = []
