@@ -9,7 +9,8 @@ Per usage (or per batch: every statement is set-based, over arrays):
    transaction that held it wrote;
 2. **save**: one statement of data-modifying CTEs — a guard (the context revisions, the
    balances and the totals still as read), the allowance buckets made by this usage (the
-   month's first of its product: inserted where absent, else nothing is written), the balances, the accumulator upserts, the usages
+   month's first of its product: inserted where absent, else nothing is written), the
+   balances, the accumulator upserts, the usages
    and their charges, each written only when the guard holds — and the COMMIT.
 
 On PostgreSQL each step is one pipeline of psycopg (one network round trip; BEGIN rides on
