@@ -132,6 +132,17 @@ def test_twelve_euros_a_month_including_3_gb_then_a_cent_per_mb(http: TestClient
     assert (allowance["included"], allowance["carriedOver"], allowance["used"], allowance["chargedBeyond"]) == (
         Decimal(3), Decimal("0.5"), Decimal("3.5"), Decimal("6.00"))
 
+    # August: no usage; the bill run makes August's bucket (shown unused) and September
+    # carries 1 GB of its 3 GB on (the limit)
+    _ok(http.post(f"{BILLS}/billRun", json={"period": "2026-08"}))
+    august = [i for i in _bill_items(http, "ba-ana-2026-08-EUR") if i["type"] == "includedAllowance"]
+    assert [(i["included"], i["carriedOver"], i["used"], i["chargedBeyond"]) for i in august] == [
+        (Decimal(3), Decimal(0), Decimal(0), Decimal("0.00"))]
+    _ok(http.post(USAGE, json=_data("u-september", line, 10, "2026-09-01T08:00:00Z")))
+    september = _allowance_buckets(http, line)["2026-09"]
+    assert september["allowance"]["carriedOver"]["amount"] == Decimal(1)
+    assert september["remainingValue"]["amount"] == Decimal("3.99")
+
 
 def test_an_allowance_bucket_id_cannot_be_taken_by_hand(http: TestClient) -> None:
     line = _line(http, "2026-06-01T00:00:00Z")
