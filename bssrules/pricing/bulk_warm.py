@@ -6,7 +6,7 @@ rating after an install compiles them, which takes tens of seconds on a small ma
 ways not to meet that wait unannounced:
 
 - :func:`warm_up` rates a small built-in workload that goes through every kernel (graduated
-  and volume tiers, unit conversions, unit and money buckets, notify, changeRate and block
+  and volume tiers, graduated tiers over the month's total, unit conversions, unit and money buckets, notify, changeRate and block
   thresholds, caps at ``rateUpToCap`` on volume and on money, shares between two payers), so
   that they are compiled and cached before the first real file (``bssrules rate
   --warm-up``; a container image runs it when it is built);
@@ -34,7 +34,11 @@ ruleSets:
         when: {usage.service: data}
         thresholds:
           - {id: data-warn, at: 2, action: notify}
-          - {id: data-slow, at: 3, action: changeRate, rate: {amount: 0.5, currency: EUR, per: GB}}
+          - id: data-slow
+            at: 3
+            action: changeRate
+            rate: {currency: EUR, per: MB, tiersCount: {accumulator: data-month},
+                   tiers: [{upTo: 4500, amount: 0.0006}, {amount: 0.0004}]}
           - id: data-cap
             at: 6
             action: block
