@@ -348,7 +348,7 @@ def _lint_period_tiers(compiled: CompiledRuleSet, definition: UsageRuleSet, add:
             suggestion = did_you_mean(name, by_id)
             known = ", ".join(sorted(by_id)) or "none"
             add(where, f"unknown accumulator '{name}': the tiers count the period total of an accumulator of this "
-                       f"rule set (it has: {known})" + (f" (did you mean '{suggestion}')" if suggestion else ""),
+                       f"rule set (it has: {known})" + (f" (did you mean '{suggestion}'?)" if suggestion else ""),
                 "error", "unknownAccumulator")
             continue
         if accumulator.measure != "volume":

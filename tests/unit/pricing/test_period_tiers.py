@@ -291,7 +291,7 @@ def _refused(text: str) -> str:
 def test_an_unknown_accumulator_is_refused_at_its_position_with_a_suggestion() -> None:
     message = _refused(RULES.replace("tiersCount: {accumulator: daily-calls}", "tiersCount: {accumulator: dailyCalls}"))
     assert "rules.yaml:47:37: unknown accumulator 'dailyCalls'" in message
-    assert "(did you mean 'daily-calls')" in message
+    assert "(did you mean 'daily-calls'?)" in message
 
 
 def test_an_accumulator_of_money_or_of_another_kind_of_unit_is_refused() -> None:
