@@ -333,8 +333,8 @@ def _lint_period_tiers(compiled: CompiledRuleSet, definition: UsageRuleSet, add:
     rules = compiled.by_key()
     rates: list[tuple[Path, Rate, list[int]]] = [(("rules", i, "rate"), rule.rate, [i])
                                                   for i, rule in enumerate(definition.rules)]
-    for i, accumulator in enumerate(definition.accumulators):
-        for j, threshold in enumerate(accumulator.thresholds):
+    for i, holder in enumerate(definition.accumulators):
+        for j, threshold in enumerate(holder.thresholds):
             if threshold.rate is not None:  # it prices the records of any rule the accumulator counts
                 rates.append((("accumulators", i, "thresholds", j, "rate"), threshold.rate,
                               list(range(len(definition.rules)))))
