@@ -31,7 +31,7 @@ from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound
-from bssrules.services import commitments, notifications, terminations
+from bssrules.services import allowance_buckets, commitments, notifications, terminations
 from bssrules.services.dating import DatingPolicy
 from bssrules.pricing.valuation import value_basket
 from bssrules.services.prices import price_shown, total_shown
@@ -383,6 +383,9 @@ def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], i
     uow.resources.insert(stored)
     # a new product: its subscription's row, and the party's other subscriptions' contexts move on
     uow.online.bump(products=[product_id], parties=[p["id"] for p in product["relatedParty"]])
+    # its included allowances of its first month, shown from now on (later months: made by usage)
+    for bucket in allowance_buckets.missing_buckets(runtime.catalog, [(stored, start)], {}, now):
+        uow.usages.add_bucket(bucket)
     return product_id
 
 

@@ -1,7 +1,7 @@
 """Included allowances end to end over HTTP, on both database tiers (issue 15, item 1):
 "12 EUR per month including 3 GB, then 0.01 EUR/MB" (examples/allowances, the example of
-docs/catalog-format.md). An order makes the line; its first usage of a month makes the
-month's allowance bucket (pro-rated in the month the line starts, the unused part rolled
+docs/catalog-format.md). An order makes the line and its first month's allowance bucket;
+its first usage of a later month makes that month's bucket (pro-rated in the month the line starts, the unused part rolled
 over into the next month up to 1 GB); the bucket is a TMF654 bucket that says where it came
 from and that queryUsageConsumption reports; the bill shows what was included, what was
 used and what was charged beyond it."""
@@ -86,7 +86,9 @@ def _bill_items(http: TestClient, bill: str) -> list[dict[str, Any]]:
 
 def test_twelve_euros_a_month_including_3_gb_then_a_cent_per_mb(http: TestClient) -> None:
     line = _line(http, "2026-06-16T00:00:00Z")  # half of June: 1.5 GB included (proRate exact)
-    assert _allowance_buckets(http, line) == {}  # made by the month's first usage, not before
+    made = _allowance_buckets(http, line)  # the first month's, made at the order's completion
+    assert {p: b["remainingValue"] for p, b in made.items()} == {
+        "2026-06": {"amount": Decimal("1.500000"), "units": "GB"}}
 
     june = _ok(http.post(USAGE, json=_data("u-june", line, 1000, "2026-06-20T10:00:00Z")))
     assert june["status"] == "rated" and _charged(june) == Decimal("0.00")  # within the 1.5 GB
@@ -149,4 +151,4 @@ def test_an_allowance_bucket_id_cannot_be_taken_by_hand(http: TestClient) -> Non
     refused = http.post(BUCKET, json={"id": f"allowance:{line}:data-3gb-monthly:included-data:2026-08",
                                       "product": [{"id": line}], "remainingValue": {"amount": 99, "units": "GB"}})
     assert refused.status_code == 400, refused.text
-    assert _ok(http.get(BUCKET, params={"product.id": line}), 200) == []
+    assert set(_allowance_buckets(http, line)) == {"2026-06"}  # the one the order's completion made
