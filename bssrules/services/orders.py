@@ -13,7 +13,7 @@ The same ``externalId`` twice yields one order.
 Products start when the order says (:mod:`bssrules.services.dating` has the limits): the
 ``startDate`` the operator gives an item's product when completing the order, else the
 item's own ``requestedStartDate``, else the order's, else the completion; a bundle's
-components start with it. The operator's orders may start products in the past as far as
+components start with it, and its product names them (``productRelationship`` ``bundled``). The operator's orders may start products in the past as far as
 ``BSSRULES_ORDER_MAX_BACKDATE`` allows (a request further back is refused); a partner's
 products never start before the completion less ``BSSRULES_PARTNER_MAX_BACKDATE``.
 """

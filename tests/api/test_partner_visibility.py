@@ -90,7 +90,7 @@ class SoldByTheOperator:
                                   "product": {"productCharacteristic": [{"name": "monthlyVolume", "value": 5}]}}]})
         package = api.ok("GET", f"{INVENTORY}/{self.package}", admin)
         assert package["billingAccount"] == {"id": "ba-driver"}, package  # Ana pays the package
-        used = self.start + dt.timedelta(hours=2)
+        used = min(self.start + dt.timedelta(hours=2), now)  # never ahead of now (usageInFuture)
         answers = api.ok("POST", USAGE, admin, [_usage("info-1", self.package, "infotainment", "0.5", used),
                                                 _usage("tele-1", self.package, "telematics", "0.2", used)])
         payers = {u["id"]: [r["billingAccount"]["id"] for r in u["ratedProductUsage"]] for u in answers}

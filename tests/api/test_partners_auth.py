@@ -333,7 +333,7 @@ class World:
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         start = now.replace(day=1, hour=0, minute=0, second=0)
         self.period = start.strftime("%Y-%m")
-        used = start + dt.timedelta(hours=1)
+        used = min(start + dt.timedelta(hours=1), now)  # never ahead of now (usageInFuture)
         for key, who in ((self.a, "a"), (self.b, "b")):
             _customer(api, key, f"cust-{who}", f"ba-{who}")
             _line(api, key, f"line-{who}", f"cust-{who}", f"ba-{who}", _instant(start))
