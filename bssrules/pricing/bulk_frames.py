@@ -399,7 +399,8 @@ def _list_of(name: str, n: int, rows: NDArray[np.int64], values: pl.Series) -> p
     counts = np.bincount(rows.astype(np.int64), minlength=n) if rows.shape[0] else np.zeros(n, np.int64)
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
-    flat = values.to_arrow()
+    # polars' own string views through Arrow and back: no copy into Arrow strings and back
+    flat = values.to_arrow(compat_level=pl.CompatLevel.newest())
     if isinstance(flat, pa.ChunkedArray):
         flat = flat.combine_chunks()
     return pl.Series(name, pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), flat))
