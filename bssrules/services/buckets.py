@@ -129,6 +129,8 @@ def delete_bucket(uow: UnitOfWork, bucket_id: str) -> None:
     stored = uow.usages.bucket(bucket_id, for_update=True)
     if stored is None:
         raise NotFound("Bucket", bucket_id)
+    if bucket_id.startswith(ALLOWANCE_PREFIX):  # deleted, the month's next usage would give its units again
+        raise Conflict(f"bucket '{bucket_id}' is an allowance the catalog gives for its month: it cannot be deleted")
     uow.usages.delete_bucket(stored.subscription, bucket_id)
     uow.commit()
 

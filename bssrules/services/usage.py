@@ -28,6 +28,7 @@ from bssrules.services import notifications
 from bssrules.services.dating import DatingPolicy
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
+from bssrules.pricing.allowances import month_of
 from bssrules.pricing.rating import period_of, rate_records, rating_order, usage_rule_sets
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
@@ -397,18 +398,41 @@ def _rate(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[_I
                 item.result = RatedUsage(record, "rejected", ({"code": "subscriptionNotActive", "label": not_active},))
             else:
                 rateable.append(item)
-    # the allowance buckets of the month a product lacks, made now (the month's first usage)
-    present = {b.id: b for b in state.buckets}
-    made = missing_buckets(runtime.catalog, [(i.context.product, i.record.start) for i in rateable
-                                             if i.context is not None and i.context.product is not None
-                                             and i.record is not None], present, now)
-    if made:
-        state = replace(state, buckets=state.buckets + tuple(made))
     before = RatingState({b.id: bucket_of(b) for b in state.buckets},
                          {AccumulatorKey(a.accumulator, a.subscription, a.period):
                           AccumulatorTotal(a.volume, a.amount, a.reached) for a in state.accumulators})
-    after = _rate_records(runtime, rateable, before)
+    after, made = _rate_months(runtime, state, rateable, before, now)
+    if made:  # the writes move the new buckets' balances from what they are made with
+        state = replace(state, buckets=state.buckets + tuple(made))
+        before = replace(before, buckets={**before.buckets, **{b.id: bucket_of(b) for b in made}})
     return _writes(uow, runtime, state, items, before, after, now, made)
+
+
+def _rate_months(runtime: Runtime, state: HotState, items: Sequence[_Item], rating: RatingState, now: dt.datetime
+                 ) -> tuple[RatingState, list[StoredBucket]]:
+    """Rate the items, each product's allowance buckets of a month it lacks made first (the
+    month's first usage makes them); a batch spanning months rates them month by month, so
+    that a month's rollover is what the month before left once its records are rated."""
+    by_month: dict[str, list[_Item]] = {}
+    for item in items:
+        assert item.record is not None
+        by_month.setdefault(month_of(item.record.start), []).append(item)
+    stored = {b.id: b for b in state.buckets}
+    made: list[StoredBucket] = []
+    for month in sorted(by_month):
+        group = items if len(by_month) == 1 else by_month[month]
+        # what the buckets hold now (after the months rated before, in a batch spanning months)
+        present = stored if len(by_month) == 1 else {
+            i: replace(b, remaining=rating.buckets[i].remaining) for i, b in stored.items()}
+        new = missing_buckets(runtime.catalog, [(i.context.product, i.record.start) for i in group
+                                                if i.context is not None and i.context.product is not None
+                                                and i.record is not None], present, now)
+        if new:
+            made += new
+            stored.update((b.id, b) for b in new)
+            rating = replace(rating, buckets={**rating.buckets, **{b.id: bucket_of(b) for b in new}})
+        rating = _rate_records(runtime, group, rating)
+    return rating, made
 
 
 def _rate_records(runtime: Runtime, items: Sequence[_Item], state: RatingState) -> RatingState:

@@ -146,9 +146,27 @@ def test_twelve_euros_a_month_including_3_gb_then_a_cent_per_mb(http: TestClient
     assert september["remainingValue"]["amount"] == Decimal("3.99")
 
 
-def test_an_allowance_bucket_id_cannot_be_taken_by_hand(http: TestClient) -> None:
+def test_an_allowance_bucket_id_cannot_be_taken_by_hand_nor_the_bucket_deleted(http: TestClient) -> None:
     line = _line(http, "2026-06-01T00:00:00Z")
     refused = http.post(BUCKET, json={"id": f"allowance:{line}:data-3gb-monthly:included-data:2026-08",
                                       "product": [{"id": line}], "remainingValue": {"amount": 99, "units": "GB"}})
     assert refused.status_code == 400, refused.text
     assert set(_allowance_buckets(http, line)) == {"2026-06"}  # the one the order's completion made
+    made = f"allowance:{line}:data-3gb-monthly:included-data:2026-06"
+    kept = http.delete(f"{BUCKET}/{made}")  # deleted, the month's next usage would give its units again
+    assert kept.status_code == 409, kept.text
+    assert set(_allowance_buckets(http, line)) == {"2026-06"}
+
+
+def test_a_batch_spanning_two_months_rates_as_the_usages_one_by_one(http: TestClient) -> None:
+    """July's rollover is what June left once June's records of the batch are rated."""
+    one, batch = _line(http, "2026-06-01T00:00:00Z"), _line(http, "2026-06-01T00:00:00Z")
+    charged = [_charged(_ok(http.post(USAGE, json=_data(f"one-{n}", one, megabytes, date))))
+               for n, (megabytes, date) in enumerate([(2600, "2026-06-30T23:00:00Z"), (3500, "2026-07-01T01:00:00Z")])]
+    together = _ok(http.post(USAGE, json=[_data("batch-0", batch, 2600, "2026-06-30T23:00:00Z"),
+                                          _data("batch-1", batch, 3500, "2026-07-01T01:00:00Z")]))
+    assert charged == [Decimal("0.00"), Decimal("1.00")]  # July: 3 GB and June's 0.4 GB left; 100 MB beyond
+    assert [_charged(u) for u in together] == charged
+    for line in (one, batch):
+        july = _allowance_buckets(http, line)["2026-07"]
+        assert july["allowance"]["carriedOver"]["amount"] == Decimal("0.4")
