@@ -7,8 +7,10 @@ are rated twice:
 
 - as online rating does (the reference): records in the order they happen, each product's
   allowance buckets of a record's month made just before the record is rated when they are
-  missing (:func:`bssrules.pricing.allowances.provide`, the decision online rating takes),
-  then :func:`bssrules.pricing.rating.rate_records`;
+  missing (:func:`bssrules.pricing.allowances.provide`, the decision online rating takes;
+  and, in a second test, the code online rating runs: the store rows
+  ``services.allowance_buckets.missing_buckets`` makes, read back as ``services.usage`` reads
+  them), then :func:`bssrules.pricing.rating.rate_records`;
 - in bulk: :func:`bssrules.pricing.bulk_allowances.rate_with_allowances`, which provisions
   each month's buckets before rating it with :func:`bssrules.pricing.bulk.rate_chunk`.
 
@@ -17,6 +19,7 @@ Every record's result and the final balances must be equal.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -33,9 +36,13 @@ from bssrules.pricing.usage import RatingState, Subscriber, UsageRecord
 from bssrules.rules.compiled import compile_rule_set
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import RULE_SET_TYPES
+from bssrules.services.allowance_buckets import missing_buckets
+from bssrules.services.records import StoredBucket, StoredResource
+from bssrules.services.usage import bucket_of
 
 UTC = dt.timezone.utc
 BASE = dt.datetime(2026, 5, 1, tzinfo=UTC)  # records in May, June and July
+EARLY = dt.datetime(2026, 1, 1, tzinfo=UTC)  # a start long before (months without buckets carry on)
 SERVICES = {"data": ["MB", "GB"], "voice": ["min", "s"]}
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -107,6 +114,41 @@ def online(catalog: Catalog, subscribers: dict[str, Subscriber], starts: dict[st
         rated, state = rate_records([record], subscribers, rules, state)
         results[record.id] = rated[0]
     return results, state
+
+
+def online_service(catalog: Catalog, subscribers: dict[str, Subscriber], starts: dict[str, dt.datetime],
+                   records: list[UsageRecord]) -> tuple[dict[str, Any], RatingState]:
+    """As :func:`online`, with the code online rating runs: the products as the inventory
+    stores them, the buckets they lack made by ``services.allowance_buckets.missing_buckets``
+    as store rows and read back by ``services.usage.bucket_of``."""
+    rules, state, results = book(), RatingState(), {}
+    stored: dict[str, StoredBucket] = {}
+    for record in sorted(records, key=lambda r: (r.start, r.id)):
+        subscriber = subscribers[record.subscriber]
+        product = StoredResource("product", subscriber.id, 1, EARLY, EARLY, {
+            "status": "active", "startDate": starts[subscriber.id].isoformat(),
+            "productOffering": {"id": subscriber.offering}})
+        present = {i: replace(b, remaining=state.buckets[i].remaining) for i, b in stored.items()}
+        made = missing_buckets(catalog, [(product, record.start)], present, EARLY)
+        stored.update((b.id, b) for b in made)
+        state = replace(state, buckets={**state.buckets, **{b.id: bucket_of(b) for b in made}})
+        rated, state = rate_records([record], subscribers, rules, state)
+        results[record.id] = rated[0]
+    return results, state
+
+
+@SETTINGS
+@given(scenario())
+def test_bulk_rating_gives_the_charges_of_the_online_rating_code(case: Any) -> None:
+    catalog, subscribers, starts, records = case
+    known = {s: start or EARLY for s, start in starts.items()}
+    expected, expected_state = online_service(catalog, subscribers, known, records)
+    frame, state = rate_with_allowances(records_frame(records), subscribers_frame(subscribers), book(), catalog,
+                                        BulkState.empty(), known)
+    got = {r.record.id: r for r in rated_usages(frame)}
+    for record_id, reference in expected.items():
+        assert got[record_id] == reference, f"\nbulk:   {got[record_id]}\nonline: {reference}"
+    assert state.to_rating_state() == expected_state
 
 
 @SETTINGS
