@@ -1,7 +1,9 @@
 """Properties of the reference rating (bssrules.pricing.rating.rate_records) over generated
 records, buckets and rates: money and units are conserved, charges are monotone in volume
 for flat and graduated rates, accumulators hold exactly what they counted, and rating a
-stream in one call or in two consecutive calls passing the state is the same.
+stream in one call or in two consecutive calls passing the state is the same. Graduated tiers
+over the month's total charge each record what it adds on top of the month, and a month cut
+into records costs, before rounding, what its total does.
 
 Each runs on the catalog below and on its capped variant, whose roaming budget, home data and
 daily messages stop at caps that rate the crossing record up to them (``crossing:
@@ -22,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bssrules.money import Money, allocate, quantum
-from bssrules.pricing.rates import charge
+from bssrules.pricing.rates import charge, exact_charge, tier_split
 from bssrules.pricing.rating import rate_records, rating_order
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
@@ -409,3 +411,67 @@ def test_rating_does_not_depend_on_the_order_of_the_input(data: Any, records: li
     expected = rate_records(records, SUBSCRIBERS, BOOK, state)
     assert rate_records(shuffled, SUBSCRIBERS, BOOK, state) == expected
     assert [r.record for r in expected[0]] == sorted(records, key=rating_order)
+
+
+# --- tiers over the period's total ------------------------------------------------------------
+
+
+def graduated_cost(rate: Rate, volume: Decimal) -> Decimal:
+    """What ``volume`` costs from the first tier, read off the tiers here (not rates.py)."""
+    cost, floor = Decimal(0), Decimal(0)
+    for tier in rate.tiers:
+        ceiling = volume if tier.up_to is None else min(tier.up_to, volume)
+        cost += tier.amount * max(ceiling - floor, Decimal(0))
+        floor = ceiling if tier.up_to is None else tier.up_to
+    return cost
+
+
+@settings(max_examples=300, deadline=None)
+@given(graduated_rates(), st.lists(st.decimals(min_value=0, max_value=300, places=3), max_size=8))
+def test_a_period_cut_into_records_costs_before_rounding_what_its_total_costs(rate: Rate,
+                                                                             volumes: list[Decimal]) -> None:
+    position = Decimal(0)
+    total = Decimal(0)
+    for volume in volumes:
+        total += exact_charge(rate, volume, position)
+        split = tier_split(rate, volume, position)
+        assert sum((units for _, units in split), Decimal(0)) == volume
+        assert all(units > 0 for _, units in split) and [i for i, _ in split] == sorted({i for i, _ in split})
+        position += volume
+    assert total == graduated_cost(rate, position)
+
+
+@EXAMPLES
+@given(graduated_rates(), st.lists(st.tuples(st.integers(0, 40 * 24 * 60), st.decimals(min_value=0, max_value=300,
+                                                                                         places=2),
+                                             st.sampled_from(["MB", "GB"])), max_size=12),
+       st.decimals(min_value=0, max_value=600, places=1))
+def test_tiers_over_the_month_charge_each_record_the_units_it_adds_on_top_of_the_month(
+        rate: Rate, usages: list[tuple[int, Decimal, str]], before: Decimal) -> None:
+    tiers = [{"upTo": str(t.up_to), "amount": str(t.amount)} if t.up_to is not None else {"amount": str(t.amount)}
+             for t in rate.tiers]
+    book = load_project_texts({"rules.yaml": f"""
+ruleSets:
+  - id: data-month
+    kind: usage
+    timeZone: Europe/Paris
+    accumulators:
+      - {{id: month, measure: volume, period: month}}
+    rules:
+      - id: data
+        rate: {{currency: {rate.currency}, per: MB, tiersCount: {{accumulator: month}}, tiers: {tiers}}}
+"""}).rules
+    start = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+    records = [UsageRecord(f"u{i:02d}", "ana", "data", start + dt.timedelta(minutes=m), volume, unit)
+               for i, (m, volume, unit) in enumerate(usages)]
+    state = RatingState(accumulators={AccumulatorKey("data-month/month", "ana", "2026-06"): AccumulatorTotal(before)})
+    results, after = rate_records(records, {"ana": Subscriber("ana", payers={"payer": "BA"})}, book, state)
+    month: dict[str, Decimal] = {"2026-06": before}
+    for result in results:  # in rating order: each sees the month the earlier ones left
+        period = paris_period(result.record.start, "month")
+        megabytes = result.record.volume * (1000 if result.record.unit == "GB" else 1)
+        so_far = month.get(period, Decimal(0))
+        added = graduated_cost(rate, so_far + megabytes) - graduated_cost(rate, so_far)
+        assert result.amount == Money(added, rate.currency).rounded().amount, result
+        month[period] = so_far + megabytes
+    assert {k.period: t.volume for k, t in after.accumulators.items()} == month
