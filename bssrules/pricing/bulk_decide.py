@@ -5,7 +5,9 @@
    (:mod:`bssrules.pricing.vectorized`), the tests of the subscription's facts once per
    subscriber;
 3. the price of each record's whole volume at its rule's rate
-   (:func:`~bssrules.pricing.bulk_kernels._price_all`);
+   (:func:`~bssrules.pricing.bulk_kernels._price_all`) — from the first tier: for tiers over
+   a period's total it is only the split billing decisions' guess, the scan prices the record
+   from the total and checks the guess;
 4. the split billing plan of each charge (payer role or shares), and whether its roles have
    billing accounts.
 

@@ -17,8 +17,10 @@
   check, accumulator totals and threshold events.
 
 Each gives ``ok = False`` where the exact answer leaves the integers (a level with more
-decimals than the scan's, a product beyond int64, a rate whose tiers a cap cannot walk): the
-scan then leaves the subscriber to the reference.
+decimals than the scan's, a product beyond int64, a rate whose tiers a cap cannot walk, a
+period total finer than the tiers' bounds) or needs what the scan does not hold (the total of
+an accumulator that does not count the record, for tiers over a period): the scan then leaves
+the subscriber to the reference.
 
 In a module of their own because they follow numba's rules, not Python's: numbers and numpy
 arrays in, tuples of arrays out, no polars, no objects, module constants frozen in at

@@ -331,14 +331,14 @@ def _lint_period_tiers(compiled: CompiledRuleSet, definition: UsageRuleSet, add:
     the rules the rate prices (their units are priced on top of a total they do not add to)."""
     by_id = {a.id: a for a in definition.accumulators}
     rules = compiled.by_key()
-    rates: list[tuple[Path, Rate, list[int]]] = [(("rules", i, "rate"), rule.rate, [i])
+    # (where, rate, the rule it prices: None for a changeRate rate, which prices any rule's records)
+    rates: list[tuple[Path, Rate, str | None]] = [(("rules", i, "rate"), rule.rate, rule.id)
                                                   for i, rule in enumerate(definition.rules)]
     for i, holder in enumerate(definition.accumulators):
         for j, threshold in enumerate(holder.thresholds):
-            if threshold.rate is not None:  # it prices the records of any rule the accumulator counts
-                rates.append((("accumulators", i, "thresholds", j, "rate"), threshold.rate,
-                              list(range(len(definition.rules)))))
-    for path, rate, priced in rates:
+            if threshold.rate is not None:
+                rates.append((("accumulators", i, "thresholds", j, "rate"), threshold.rate, None))
+    for path, rate, rule_id in rates:
         name = rate.period_tiers
         if name is None:
             continue
@@ -356,7 +356,9 @@ def _lint_period_tiers(compiled: CompiledRuleSet, definition: UsageRuleSet, add:
                        f"accumulator of measure: volume", "error", "tiersCount")
             continue
         counts = rules[f"accumulator:{name}"].fires if f"accumulator:{name}" in rules else None
-        for i, rule in enumerate(definition.rules):
+        for rule in definition.rules:
+            if rule.rate.price is not None and "per" not in rule.rate.model_fields_set:
+                continue  # its unit is the catalog price's, not known to the rule set alone
             fires = rules[rule.id].fires if rule.id in rules else None
             exclusive = counts is not None and fires is not None and _implies(fires, Not(counts))
             if not exclusive and not _units_convert(rule.rate.per, rate.per):
@@ -364,8 +366,7 @@ def _lint_period_tiers(compiled: CompiledRuleSet, definition: UsageRuleSet, add:
                            f"not of the kind of {rate.per}, the rate's unit: its total cannot place a volume in "
                            f"these tiers", "error", "tiersCount")
                 break
-        if counts is not None and path[0] == "rules":
-            rule_id = definition.rules[priced[0]].id
+        if counts is not None and rule_id is not None:
             if rule_id in rules and not _implies(rules[rule_id].fires, counts):
                 add(where, f"accumulator '{name}' may not count the usage rule '{rule_id}' rates: such usage is "
                            f"priced on top of the period total but does not add to it", code="tiersCount")
