@@ -47,7 +47,7 @@ def main(argv: list[str]) -> None:
             def one(i: int) -> bytes:
                 body = json.loads(bodies[i % len(bodies)])
                 with UnitOfWork(engine) as uow:
-                    result = check_configuration(uow, cache.get(uow), body)
+                    result = check_configuration(uow, cache.get, body)
                 return bytes(TMFJSONResponse(result).body)
 
             for i in range(20):

@@ -61,7 +61,7 @@ def configuration_router() -> APIRouter:
         body = await _body(request)
         cache = request.app.state.runtime_cache
         async with _admission():
-            result = await in_unit_of_work(request, lambda uow: service.check_configuration(uow, cache.get(uow), body))
+            result = await in_unit_of_work(request, lambda uow: service.check_configuration(uow, cache.get, body))
         return TMFJSONResponse(result)
 
     @router.post("/queryProductConfiguration", operation_id="queryProductConfiguration",
@@ -74,7 +74,7 @@ def configuration_router() -> APIRouter:
         cache = request.app.state.runtime_cache
         async with _admission():
             result = await in_unit_of_work(request,
-                                           lambda uow: service.query_configuration_options(uow, cache.get(uow), body))
+                                           lambda uow: service.query_configuration_options(uow, cache.get, body))
         return TMFJSONResponse(result)
 
     return router

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Callable, Union
 
 from bssrules.catalog.types import parse_instant
 from bssrules.configurator.model import Basket, BasketItem, Caller
@@ -103,13 +103,24 @@ def in_cart_terms(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def check_configuration(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
+RuntimeSource = Union[Runtime, Callable[[UnitOfWork], Runtime]]
+
+
+def _runtime(uow: UnitOfWork, source: RuntimeSource) -> Runtime:
+    """The runtime, asked for (a worker's cache: ``RuntimeCache.get``) once the basket is read:
+    the catalog revision it is keyed by then comes with the party's read, not in a round trip
+    of its own (``store.repository.RevisionSeen``)."""
+    return source if isinstance(source, Runtime) else source(uow)
+
+
+def check_configuration(uow: UnitOfWork, runtime: RuntimeSource, body: dict[str, Any]) -> dict[str, Any]:
     """Every violation of the basket at once, with the rules' explanations; with
     ``providePrice: true``, the basket's prices too (those a cart or an order shows)."""
     provide_price = body.get("providePrice", False)
     if not isinstance(provide_price, bool):
         raise InvalidInput("providePrice is true or false", path=("providePrice",))
     basket = basket_from_request(uow, body)
+    runtime = _runtime(uow, runtime)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=True).to_dict()
     # ``violation``, singular, as TMF names a list and as the order API's refusals say it
     answer = {"@type": "CheckProductConfiguration", "state": "done",
@@ -120,9 +131,10 @@ def check_configuration(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any])
     return answer
 
 
-def query_configuration_options(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
+def query_configuration_options(uow: UnitOfWork, runtime: RuntimeSource, body: dict[str, Any]) -> dict[str, Any]:
     """What can still be chosen in the basket, and why the rest cannot."""
     basket = basket_from_request(uow, body)
+    runtime = _runtime(uow, runtime)
     answer = query_configuration(basket, runtime.catalog, runtime.rules)
     return {"@type": "QueryProductConfiguration", "state": "done", "valid": answer["valid"],
             "violation": in_cart_terms(answer["violations"]), "items": answer["items"]}

@@ -44,11 +44,24 @@ def _insert_ignoring_conflicts(connection: Connection) -> Any:
     return sqlite.insert(catalog_entity).on_conflict_do_nothing()
 
 
+class RevisionSeen:
+    """The catalog revision as a read of this transaction brought it along.
+
+    A worker's runtime (the compiled catalog and rules) is keyed by the revision, read in the
+    transaction that uses it. A check reads its party anyway: that read carries the revision
+    as a column of its own (:data:`REVISION_COLUMN`), which saves the round trip of asking
+    for it alone. The repositories of one unit of work share one."""
+
+    def __init__(self) -> None:
+        self.value: int | None = None
+
+
 class CatalogRepository:
     """Reads and writes catalog entities on one connection (inside the caller's transaction)."""
 
-    def __init__(self, connection: Connection):
+    def __init__(self, connection: Connection, seen: RevisionSeen | None = None):
         self.connection = connection
+        self.seen = seen
 
     def _row_to_stored(self, row: Any) -> Stored:
         entity = KINDS[row.kind].model_validate(jsontext.loads(row.document))
@@ -192,16 +205,25 @@ class CatalogRepository:
                                           .values(value=counter.c.value + 1))
         if changed.rowcount == 0:
             self.connection.execute(insert(counter).values(name="catalog_revision", value=1))
-            return 1
-        revision: int = self.connection.execute(select(counter.c.value).where(counter.c.name == "catalog_revision")
-                                                ).scalar_one()
+            revision = 1
+        else:
+            revision = self.connection.execute(_REVISION).scalar_one()
+        if self.seen is not None:
+            self.seen.value = revision
         return revision
 
     def revision(self) -> int:
-        value = self.connection.execute(_REVISION).scalar_one_or_none()
-        return value or 0
+        """The catalog revision in this transaction (read along with an earlier read of it, or now)."""
+        if self.seen is not None and self.seen.value is not None:
+            return self.seen.value
+        value = self.connection.execute(_REVISION).scalar_one_or_none() or 0
+        if self.seen is not None:
+            self.seen.value = value
+        return value
 
 
 # Read on every check and decision (the workers' runtime is keyed by it): built once, so that
 # SQLAlchemy compiles it and computes its cache key once.
 _REVISION = select(counter.c.value).where(counter.c.name == "catalog_revision")
+# The same as a column another read carries along (see RevisionSeen); 0 before any load.
+REVISION_COLUMN = func.coalesce(_REVISION.scalar_subquery(), 0).label("catalog_revision")

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bssrules import jsontext
 
 from bssrules.store import visibility
+from bssrules.store.repository import REVISION_COLUMN, RevisionSeen
 from bssrules.store.tables import resource, resource_attribute
 from bssrules.errors import Conflict, Forbidden, InvalidInput
 from bssrules.services.records import KeyTaken, StoredResource, document_attributes
@@ -77,9 +78,17 @@ class ResourceRepository:
     partner's resource is simply not there (a 404, so that existence does not leak), and
     what it inserts is that partner's unless the use case names another owner."""
 
-    def __init__(self, connection: Connection, scope: str | None = None):
+    def __init__(self, connection: Connection, scope: str | None = None, seen: RevisionSeen | None = None):
         self.connection = connection
         self.scope = scope
+        self.seen = seen  # the first reads of a transaction bring the catalog revision along
+
+    def _bring_revision(self) -> bool:
+        return self.seen is not None and self.seen.value is None
+
+    def _note_revision(self, row: Any) -> None:
+        if self.seen is not None and self.seen.value is None:
+            self.seen.value = int(row.catalog_revision)
 
     def _scoped(self, conditions: list[Any], kinds: Sequence[str] | None = None) -> list[Any]:
         if self.scope is not None:  # what the partner sees: the one rule of store/visibility.py
@@ -100,14 +109,19 @@ class ResourceRepository:
     def get(self, kind: str, id: str, *, for_update: bool = False) -> StoredResource | None:
         if not isinstance(id, str) or len(id) > MAX_ID:  # cannot be stored, so it is not there
             return None
+        revision = not for_update and self._bring_revision()
+
         def build() -> Any:
-            query = select(resource).where(*self._scoped_row([resource.c.kind == kind,
-                                                              resource.c.id == bindparam("id")], kind))
+            query = select(resource, *([REVISION_COLUMN] if revision else [])).where(
+                *self._scoped_row([resource.c.kind == kind, resource.c.id == bindparam("id")], kind))
             return query.with_for_update() if for_update else query
 
-        row = self.connection.execute(_kept(("get", self.scope, kind, for_update), build), {"id": id}).first()
+        row = self.connection.execute(_kept(("get", self.scope, kind, for_update, revision), build),
+                                      {"id": id}).first()
         if row is None:
             return None
+        if revision:
+            self._note_revision(row)
         stored = self._row(row)
         if for_update and self.scope is not None and not visibility.owns(self.scope, stored.partner_id,
                                                                          stored.document):
@@ -152,7 +166,8 @@ class ResourceRepository:
     def find(self, kind: str, filters: Mapping[str, Sequence[str]], limit: int = 10_000) -> list[StoredResource]:
         """Resources matching ``filters`` (in id order), without counting them: one query."""
         paths = list(filters.items())
-        shape = ("find", self.scope, kind, tuple((path, len(values)) for path, values in paths), limit)
+        revision = self._bring_revision()
+        shape = ("find", self.scope, kind, tuple((path, len(values)) for path, values in paths), limit, revision)
 
         def build() -> Any:
             conditions = self._scoped([resource.c.kind == kind], (kind,))
@@ -161,11 +176,14 @@ class ResourceRepository:
                     resource_attribute.c.kind == kind, resource_attribute.c.path == path,
                     or_(*[resource_attribute.c.value == bindparam(f"v{i}_{j}") for j in range(len(values))]))
                 conditions.append(resource.c.id.in_(matching))
-            return select(resource).where(and_(*conditions)).order_by(resource.c.id).limit(limit)
+            return select(resource, *([REVISION_COLUMN] if revision else [])).where(
+                and_(*conditions)).order_by(resource.c.id).limit(limit)
 
         bound = {f"v{i}_{j}": value for i, (_, values) in enumerate(paths) for j, value in enumerate(values)}
         kept = all(len(values) <= _KEPT_VALUES for _, values in paths)
-        rows = self.connection.execute(_kept(shape, build) if kept else build(), bound)
+        rows = self.connection.execute(_kept(shape, build) if kept else build(), bound).all()
+        if revision and rows:
+            self._note_revision(rows[0])
         return [self._row(r) for r in rows]
 
     def page(self, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,

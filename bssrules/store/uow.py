@@ -12,7 +12,7 @@ from bssrules.services.ports import Principal
 from bssrules.store.charges import ChargeRepository
 from bssrules.store.online import OnlineRepository
 from bssrules.store.outbox import OutboxRepository
-from bssrules.store.repository import CatalogRepository
+from bssrules.store.repository import CatalogRepository, RevisionSeen
 from bssrules.store.resources import ResourceRepository
 from bssrules.store.rule_repository import RuleSetRepository
 from bssrules.store.usages import UsageRepository
@@ -30,11 +30,12 @@ class UnitOfWork:
     def __enter__(self) -> "UnitOfWork":
         self.connection = self.engine.connect()
         self.connection.begin()
-        self.catalog = CatalogRepository(self.connection)
+        seen = RevisionSeen()  # the catalog revision, as the first reads of the transaction bring it
+        self.catalog = CatalogRepository(self.connection, seen)
         self.rule_sets = RuleSetRepository(self.connection)
         scope = None if self.principal is None or self.principal.is_admin else self.principal.id
-        self.resources = ResourceRepository(self.connection, scope)
-        self.all_resources = ResourceRepository(self.connection, None)
+        self.resources = ResourceRepository(self.connection, scope, seen)
+        self.all_resources = ResourceRepository(self.connection, None, seen)
         self.charges = ChargeRepository(self.connection)
         self.outbox = OutboxRepository(self.connection)
         self.usages = UsageRepository(self.connection, scope)
