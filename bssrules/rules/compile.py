@@ -183,9 +183,79 @@ def branch_json(branch: tuple[Atom, ...]) -> dict[str, Any]:
     return atoms[0] if len(atoms) == 1 else {"$and": atoms}
 
 
+def _routable(node: OrN) -> bool:
+    """An alternative of equalities of one attribute (``in``) or of members of one list
+    (``containsAny``): what a fact is routed by, so expanded into branches."""
+    atoms = [item for item in node.items if isinstance(item, Atom)]
+    return len(atoms) == len(node.items) and len({(a.key, a.op) for a in atoms}) == 1 and atoms[0].op in ("eq", "iany")
+
+
+# A branch: the atoms every fact it holds for passes (the engine files the first under its
+# attribute's hash), and the nested alternatives the engine decides as they are ($or).
+_Branch = tuple[tuple[Atom, ...], tuple[Node, ...]]
+
+
+def _split(node: Node, top: bool, limit: int) -> list[_Branch]:
+    if isinstance(node, Atom):
+        return [((node,), ())]
+    if isinstance(node, OrN):
+        if top or _routable(node):
+            branches = [b for item in node.items for b in _split(item, top, limit)]
+            if len(branches) > limit:
+                raise TooComplex(f"{len(branches)} alternatives once expanded, more than {limit}")
+            return branches
+        return [((), (node,))]
+    out: list[_Branch] = [((), ())]
+    for item in node.items:
+        parts = _split(item, False, limit)
+        if len(out) * len(parts) > limit:
+            raise TooComplex(f"more than {limit} alternatives once expanded")
+        out = [(a + c, b + d) for (a, b), (c, d) in itertools.product(out, parts)]
+    return out
+
+
+def _flat(node: Node) -> Node:
+    """The same node with nested alternatives (conjunctions) of alternatives (conjunctions)
+    merged and groups of one item replaced by the item: ``any: [{offering.id: {in: …}}]``
+    is then an alternative of equalities, routable."""
+    if isinstance(node, Atom):
+        return node
+    kind = type(node)
+    items: list[Node] = []
+    for item in (_flat(i) for i in node.items):
+        items += list(item.items) if isinstance(item, kind) else [item]
+    return items[0] if len(items) == 1 else kind(tuple(items))
+
+
+def _node_json(node: Node) -> dict[str, Any]:
+    if isinstance(node, Atom):
+        return node.to_json()
+    return {"$or" if isinstance(node, OrN) else "$and": [_node_json(item) for item in node.items]}
+
+
 def compile_condition(condition: Condition) -> list[dict[str, Any]]:
-    """The engine conditions (one per branch) whose union is ``condition``."""
-    return [branch_json(b) for b in to_dnf(to_nnf(condition))]
+    """The engine conditions (one engine rule each) whose union is ``condition``.
+
+    Only the alternatives a fact is routed by (``in``, ``containsAny``, and a condition's
+    own top-level alternatives) become separate engine rules; the others stay alternatives
+    within one rule (the engine's ``$or``), after the plain tests of the rule, so that the
+    engine files the rule under a test it can look up by value. A branch with no plain test
+    is expanded whole (a rule beginning with an ``$or`` is looked at for every fact: measured,
+    150 such rules took the engine seconds per call). The full expansion (:func:`to_dnf`)
+    bounds the size of a condition either way: one that expands past ``MAX_BRANCHES`` is
+    refused (the rule sets' load says so), so the engine never sees more than that."""
+    node = to_nnf(condition)
+    to_dnf(node)  # TooComplex past MAX_BRANCHES, as before: what is accepted does not change
+    out: list[dict[str, Any]] = []
+    for atoms, nested in _split(_flat(node), True, MAX_BRANCHES):
+        atoms = tuple(dict.fromkeys(atoms))
+        if not nested:
+            out.append(branch_json(atoms))
+        elif not atoms:
+            out += [branch_json(b) for b in to_dnf(AndN(nested))]
+        else:
+            out.append({"$and": [a.to_json() for a in atoms] + [_node_json(n) for n in nested]})
+    return out
 
 
 def validity_condition(start: dt.datetime | None, end: dt.datetime | None) -> Condition:
