@@ -119,11 +119,15 @@ def _print_trace(decision) -> None:  # type: ignore[no-untyped-def]
 
 
 def _explanation_tree(node, explanation) -> None:  # type: ignore[no-untyped-def]
+    from bssrules.rules.evaluate import NO_ALTERNATIVE, NO_CONDITION
+
     mark = "[green]✓[/]" if explanation["result"] else "[red]✗[/]"
     if "parts" in explanation:
         child = node.add(f"{mark} {escape(explanation['condition'])}")
         for part in explanation["parts"]:
             _explanation_tree(child, part)
+    elif explanation["condition"] in (NO_CONDITION, NO_ALTERNATIVE):  # nothing was tested: nothing seen
+        node.add(f"{mark} {escape(explanation['condition'])}")
     else:
         seen = _seen(explanation["actual"])
         node.add(f"{mark} {escape(explanation['condition'])}  [dim](seen: {escape(seen)})[/]")

@@ -16,6 +16,8 @@ from bssrules.rules.conditions import All, Any_, Condition, Not, Test, TimeWindo
 from bssrules.rules.facts import WEEKDAYS, local_minute
 
 UTC = ZoneInfo("UTC")
+# How an empty group is explained: a rule with no condition at all holds, always.
+NO_CONDITION, NO_ALTERNATIVE = "always (no condition)", "never (no alternative)"
 
 
 def test_holds(test: Test, values: Mapping[str, Any], zone: ZoneInfo = UTC) -> bool:
@@ -119,6 +121,9 @@ def explain(condition: Condition, values: Mapping[str, Any], zone: ZoneInfo = UT
     if isinstance(condition, Not):
         inner = explain(condition.item, values, zone)
         return Explanation(f"not {inner.condition}", not inner.result, parts=[inner])
+    if not condition.items:  # a rule without a condition (no when, no combination): say so, not "all"
+        always = isinstance(condition, All)
+        return Explanation(NO_CONDITION if always else NO_ALTERNATIVE, always, actual=always)
     parts = [explain(c, values, zone) for c in condition.items]
     if isinstance(condition, All):
         return Explanation("all", all(p.result for p in parts), parts=parts)
