@@ -19,7 +19,9 @@ from bssrules.api.configuration import configuration_router
 from bssrules.api.orders import TMF622, order_router
 from bssrules.api.qualification import TMF679, qualification_router
 from bssrules.api.billing import TMF678, billing_router
-from bssrules.api.usage import TMF635, TMF654, TMF677, bucket_router, consumption_router, usage_router
+from bssrules.api.usage import (
+    TMF635, TMF654, TMF677, bucket_router, consumption_router, usage_fast_route, usage_router,
+)
 from bssrules.services.dating import DatingPolicy
 from bssrules.services.rating_context import ContextCache
 from bssrules.services.usage_combiner import UsageCombiner
@@ -92,6 +94,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.add_middleware(BodySizeLimit)
     app.add_middleware(TextGuard)  # outermost: no route, nor the key lookup, sees such text
     # first: routes are matched in order, and the online charging path is the busiest
+    app.router.routes.append(usage_fast_route())
     app.include_router(usage_router())
     app.include_router(partner_router())
     for router in hub_routers():
