@@ -586,6 +586,7 @@ class RuleEngine:
         shared_doubtful = self._doubtful(common, shared_event, owned, inside=False)
         shared_members = _members(shared_event)
         own_events: list[list[tuple[str, str]]] = []
+        own_fragments: list[dict[int, str] | None] = []
         doubtful: dict[int, set[int]] = {}  # fact set -> rules its floats cannot decide
         route_key, list_key = self._route_key, self._list_key
         # Each fact goes only to the rule sets that can hold for it (see _pack).
@@ -595,6 +596,7 @@ class RuleEngine:
         for number, values in enumerate(facts):
             own = self._own_part(values, common, own_attributes, own_key, owned, from_common)
             own_events.append(own.members)
+            own_fragments.append(own.fragments)
             if own.doubtful or shared_doubtful:
                 doubtful[number] = own.doubtful | shared_doubtful
             targets = set(self._generic)
@@ -617,7 +619,13 @@ class RuleEngine:
                 head = _fragment(shared_members, chunk.keys)
                 texts = []
                 for number in numbers:
-                    tail = _fragment(own_events[number], chunk.keys)
+                    # A kept part (a catalog entity's facts) sends each rule set the same fields: written once.
+                    fragments = own_fragments[number]
+                    tail = fragments.get(chunk_number) if fragments is not None else None
+                    if tail is None:
+                        tail = _fragment(own_events[number], chunk.keys)
+                        if fragments is not None:
+                            fragments[chunk_number] = tail
                     body = f"{head},{tail}" if head and tail else head or tail
                     texts.append(f'{{"id":"{prefix}{number}","sid":"{_STATE}"{"," if body else ""}{body}}}')
                 for rule_name, event_id in _assert_and_collect(host, chunk.name, "[" + ",".join(texts) + "]"):
@@ -651,7 +659,8 @@ class RuleEngine:
         event.pop(ALWAYS, None)  # the shared part carries it
         part = _OwnPart(values, _members(event), self._doubtful(merged, event, owned, inside=True),
                         event.get(self._route_key, _ABSENT) if self._route_key else _ABSENT,
-                        event.get(self._list_key, _ABSENT) if self._list_key else _ABSENT)
+                        event.get(self._list_key, _ABSENT) if self._list_key else _ABSENT,
+                        {} if frozen else None)
         if frozen:
             if len(self._own_parts) >= _OWN_PARTS_MAX:
                 self._own_parts.clear()
@@ -699,6 +708,7 @@ class _OwnPart:
     doubtful: set[int]
     route: Any
     members_of_list: Any
+    fragments: dict[int, str] | None  # rule set -> the members it is sent (kept parts only)
 
 
 def _value_text(value: Any) -> str:
