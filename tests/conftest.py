@@ -7,9 +7,15 @@ BSSRULES_REQUIRE_POSTGRES=1 an unreachable server fails the run instead of skipp
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
 import uuid
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -33,6 +39,75 @@ def pytest_report_header(config: pytest.Config) -> str:
     if POSTGRES_URL:
         return f"PostgreSQL tier: ON ({make_url(database_url(POSTGRES_URL)).render_as_string(hide_password=True)})"
     return "PostgreSQL tier: SKIPPED (set BSSRULES_TEST_POSTGRES_URL to run it; .ci/run does)"
+
+
+# ----------------------------------------------------------------- the rating kernels, compiled once
+# Bulk rating's numba kernels are cached on disk (``cache=True``; bssrules/pricing/__pycache__
+# or NUMBA_CACHE_DIR) but a fresh clone has no cache, and every xdist worker would compile them
+# on its first bulk test (tens of seconds each). A run of the whole suite on workers therefore
+# compiles them once, in a process of its own started while the workers start and collect; a
+# worker about to compile anything waits for that process first, then finds the kernels in the
+# cache. If the warm-up fails the worker compiles as before, and the tests say what is wrong.
+_WARM_DONE = "BSSRULES_TEST_WARM_UP_DONE"  # the file the warm-up creates when it ends, either way
+_WARM_PID = "BSSRULES_TEST_WARM_UP_PID"
+_WARM_SCRIPT = """\
+import pathlib, sys
+try:
+    from bssrules.pricing.bulk_warm import warm_up
+    warm_up()
+finally:
+    pathlib.Path(sys.argv[1]).touch()
+"""
+_warm_up: subprocess.Popen[bytes] | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _warm_up
+    if hasattr(config, "workerinput"):
+        if os.environ.get(_WARM_DONE):
+            _wait_for_the_warm_up_before_compiling()
+        return
+    whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS
+    if getattr(config.option, "dist", "no") == "no" or not whole_suite or os.environ.get(_WARM_DONE):
+        return
+    done = Path(tempfile.mkdtemp(prefix="bssrules-warm-up-")) / "done"
+    _warm_up = subprocess.Popen([sys.executable, "-c", _WARM_SCRIPT, str(done)], cwd=ROOT,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.environ[_WARM_DONE], os.environ[_WARM_PID] = str(done), str(_warm_up.pid)  # the workers inherit them
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _warm_up is not None:
+        try:
+            _warm_up.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            _warm_up.kill()
+            _warm_up.wait()
+        shutil.rmtree(Path(os.environ[_WARM_DONE]).parent, ignore_errors=True)
+
+
+def _wait_for_the_warm_up_before_compiling() -> None:
+    """In a worker: a numba function about to be compiled (none is in memory for its types)
+    first waits for the session's warm-up, which may be compiling it into the cache now."""
+    from numba.core.dispatcher import Dispatcher
+
+    done, pid = Path(os.environ[_WARM_DONE]), int(os.environ[_WARM_PID])
+    compile_ = Dispatcher.compile
+
+    def running() -> bool:
+        try:  # the process is there and not a zombie (killed, not yet reaped by the controller)
+            return not done.exists() and Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] != "Z"
+        except OSError:
+            return False
+
+    def compile_after_the_warm_up(self: Any, sig: Any) -> Any:
+        deadline = time.monotonic() + 600
+        while running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        Dispatcher.compile = compile_  # waited once: nothing to wait for any more
+        return compile_(self, sig)
+
+    Dispatcher.compile = compile_after_the_warm_up
 
 
 @pytest.fixture(scope="session")
@@ -73,26 +148,87 @@ def _empty(engine: Engine) -> None:
             connection.execute(table.delete())
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per worker: a test that needs a fresh database gets a copy
+    (a millisecond) instead of running the migrations again (a third of a second)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "migrated.db"
+    make_engine(f"sqlite:///{path}").dispose()  # the last connection closed: the WAL is in the file
+    return path
+
+
+def _copy_of(template: Path, folder: Path) -> Engine:
+    """An engine on a copy of the migrated template, in ``folder``."""
+    target = folder / "test.db"
+    for suffix in ("", "-wal"):  # a WAL left beside the file (none normally) goes with it
+        if Path(f"{template}{suffix}").exists():
+            shutil.copyfile(f"{template}{suffix}", f"{target}{suffix}")
+    return make_engine(f"sqlite:///{target}", migrate=False)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_engine(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """This worker's SQLite database for the ``engine`` tier: emptied around each test, as the
+    PostgreSQL one is, so that the app built on it can be kept (see ``_app_for``)."""
+    engine = _copy_of(_sqlite_template, tmp_path_factory.mktemp("sqlite"))
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated, empty database: a SQLite file, then (when enabled) PostgreSQL."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-        yield engine
-        engine.dispose()
-    else:
-        engine = request.getfixturevalue("_postgres_engine")
-        _empty(engine)
-        yield engine
-        _empty(engine)
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated, empty database: SQLite, then (when enabled) PostgreSQL. One database per
+    worker and tier, emptied before and after each test."""
+    engine = request.getfixturevalue("_sqlite_engine" if request.param == "sqlite" else "_postgres_engine")
+    _empty(engine)
+    yield engine
+    _empty(engine)
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    """A migrated SQLite database only (for tests that do not depend on the database kind)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+def sqlite_engine(_sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite database of this test's own (for tests that do not depend on the
+    database kind)."""
+    engine = _copy_of(_sqlite_template, tmp_path)
     yield engine
     engine.dispose()
+
+
+# Building the app (its 120 routes and their models) takes longer than most API tests: it is
+# built once per worker, database and setting, and each test gets it as built. What a test may
+# change on it is put back after the test; everything the app keeps between requests (caches,
+# the usage combiner, the delivery thread) is made anew by its lifespan, for each test client.
+_APP_SETTINGS = ("BSSRULES_AUTH", "BSSRULES_ADMIN_KEY", "BSSRULES_DELIVERY")  # read by create_app
+_apps: dict[tuple[Any, ...], tuple[Engine, Any]] = {}
+
+
+@contextmanager
+def _app_for(engine: Engine, **options: Any) -> Iterator[Any]:
+    """``create_app(engine=engine, **options)`` for one test; its middleware is built again for
+    the test (a middleware reads its settings then), its routes and state are put back after it."""
+    from bssrules.api import create_app
+
+    key = (id(engine), tuple(os.environ.get(name) for name in _APP_SETTINGS), tuple(sorted(options.items())))
+    if key not in _apps:
+        _apps[key] = (engine, create_app(engine=engine, **options))  # the engine held: its id stays its own
+    _, app = _apps[key]
+    routes, schema, state = list(app.router.routes), app.openapi_schema, dict(app.state._state)
+    app.middleware_stack = None
+    try:
+        yield app
+    finally:
+        app.router.routes[:] = routes
+        app.openapi_schema = schema
+        app.state._state.clear()
+        app.state._state.update(state)
+        app.middleware_stack = None
+
+
+@pytest.fixture(scope="session")
+def app_for() -> Callable[..., AbstractContextManager[Any]]:
+    """The app on an engine, built once per worker (see ``_app_for``): ``with app_for(engine) as
+    app`` (keywords are those of ``create_app``: ``auth``, ``admin_key``)."""
+    return _app_for
 
 
 @pytest.fixture
@@ -100,7 +236,5 @@ def client(engine: Engine):  # type: ignore[no-untyped-def]
     """An HTTP client on the app, over each database tier."""
     from fastapi.testclient import TestClient
 
-    from bssrules.api import create_app
-
-    with TestClient(create_app(engine=engine)) as test_client:
+    with _app_for(engine) as app, TestClient(app) as test_client:
         yield test_client

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from bssrules.api import create_app
 from bssrules.rules.project import load_project
 from bssrules.services import catalog as services
 from bssrules.services.records import StoredResource
@@ -34,10 +33,10 @@ def _product(product_id: str, account: str, **dates: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def http(engine: Engine) -> Iterator[TestClient]:
+def http(engine: Engine, app_for: Callable[..., Any]) -> Iterator[TestClient]:
     with UnitOfWork(engine) as uow:
         services.load_project(uow, load_project(ROOT / "examples" / "roaming"), "roaming")
-    with TestClient(create_app(engine=engine), raise_server_exceptions=False) as client:
+    with app_for(engine) as app, TestClient(app, raise_server_exceptions=False) as client:
         response = client.post("/tmf-api/party/v4/individual", json={"id": "ana", "givenName": "A", "familyName": "S"})
         assert response.status_code == 201, response.text
         for account in ("ba-ok", "ba-bad"):

@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from bssrules.api import create_app
 from bssrules.rules.project import load_project
 from bssrules.services import catalog as services
 from bssrules.store import UnitOfWork
@@ -40,12 +39,12 @@ EMOJI = "line-😀"
 
 
 @pytest.fixture
-def http(engine: Engine) -> Iterator[TestClient]:
+def http(engine: Engine, app_for: Callable[..., Any]) -> Iterator[TestClient]:
     """The roaming example on each tier; Ana (ba-ana) with the mobile plan line-1 and, under an
     emoji id, a second line. A 500 is answered, as a server would, not raised."""
     with UnitOfWork(engine) as uow:
         services.load_project(uow, load_project(ROOT / "examples" / "roaming"), "roaming")
-    with TestClient(create_app(engine=engine), raise_server_exceptions=False) as client:
+    with app_for(engine) as app, TestClient(app, raise_server_exceptions=False) as client:
         _ok(client.post(f"{PARTY}/individual", json={"id": "ana", "givenName": "Ana", "familyName": "S"}))
         _ok(client.post(ACCOUNT, json={"id": "ba-ana", "name": "Ana", "relatedParty": [
             {"id": "ana", "name": "Ana", "role": "owner", "@referredType": "Individual"}]}))

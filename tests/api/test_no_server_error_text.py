@@ -5,13 +5,12 @@ there (issue 14, section 3); a lone surrogate ("\\ud800") cannot even be written
 Nothing is committed by a refused request."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from bssrules.api import create_app
 
 PC = "/tmf-api/productCatalogManagement/v4"
 USAGE = "/tmf-api/usageManagement/v4/usage"
@@ -37,9 +36,9 @@ BODIES = [
 
 
 @pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
+def client(engine: Engine, app_for: Callable[..., Any]) -> Iterator[TestClient]:
     """The app on each tier; a 500 is answered (as a server would), not raised."""
-    with TestClient(create_app(engine=engine), raise_server_exceptions=False) as test_client:
+    with app_for(engine) as app, TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
 
