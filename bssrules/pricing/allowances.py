@@ -71,7 +71,8 @@ class Grant:
 
 def month_of(at: dt.datetime) -> str:
     """The allowance month of an instant: YYYY-MM in UTC."""
-    return at.astimezone(dt.timezone.utc).strftime("%Y-%m")
+    utc = at.astimezone(dt.timezone.utc)
+    return f"{utc.year:04d}-{utc.month:02d}"
 
 
 def month_bounds(label: str) -> tuple[dt.datetime, dt.datetime]:

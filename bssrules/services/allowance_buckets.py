@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
 from bssrules.catalog.catalog import Catalog
+from bssrules.catalog.model import Allowance, ProductOfferingPrice
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.pricing.allowances import Grant, allowances_of, bucket_id, grant, month_of
 from bssrules.pricing.billing import AllowanceUse, BillingPeriod, RecurringFee
@@ -82,13 +83,22 @@ def missing_buckets(catalog: Catalog, wanted: Iterable[tuple[StoredResource, dt.
         found = present.get(bucket_id) or made.get(bucket_id)
         return None if found is None else found.remaining
 
+    offerings: dict[str, list[tuple[ProductOfferingPrice, Allowance]]] = {}
     for product, at in wanted:
+        offering = product.document.get("productOffering")
+        offering = offering.get("id") if isinstance(offering, dict) else None
+        if not isinstance(offering, str):
+            continue
+        if offering not in offerings:
+            offerings[offering] = allowances_of(catalog, offering)
+        pairs = offerings[offering]
+        if not pairs:  # most products: an offering without allowances, nothing more to do
+            continue
         key = (product.id, month_of(at))
         if key in done:
             continue
         done.add(key)
-        offering = offering_of(product)
-        for price, allowance in allowances_of(catalog, offering):
+        for price, allowance in pairs:
             if bucket_id(product.id, price.id, allowance.id, key[1]) in present:
                 continue  # the common case: made by an earlier usage of the month
             made_now = grant(product.id, offering, price, allowance, product_start(product), key[1], remaining_of)
