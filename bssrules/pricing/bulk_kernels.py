@@ -150,7 +150,7 @@ def _in_rate_units(value: int, numerator: int, denominator: int, digits: int) ->
     return converted, _CONVERT_DIGITS, ok
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _cost(rate: int, vol: int, scale: int, r_kind: _I8, r_volume_digits: _I64, r_flat: _I64, r_tier_ptr: _I64,
           tier_up: _I64, tier_amount: _I64) -> tuple[int, bool]:
     """The charge before rounding of ``vol`` (``scale`` decimals, at least the tiers') from the
@@ -194,8 +194,18 @@ def _charge(rate: int, volume: int, digits: int, r_kind: _I8, r_price_digits: _I
             r_minor: _I64, r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64, tier_amount: _I64) -> tuple[int, bool]:
     """The charge of ``volume`` (with ``digits`` decimals) at ``rate``, in minor units:
     ``rates.charge``."""
-    return _charge_from(rate, 0, digits, volume, digits, r_kind, r_price_digits, r_volume_digits, r_minor, r_flat,
-                        r_tier_ptr, tier_up, tier_amount)
+    if volume <= 0:
+        return 0, True
+    scale = max(digits, r_volume_digits[rate])
+    if r_price_digits[rate] + scale - r_minor[rate] > 18:
+        return 0, False
+    vol, ok = _mul(volume, _POW10[scale - digits])
+    if not ok:
+        return 0, False
+    total, ok = _cost(rate, vol, scale, r_kind, r_volume_digits, r_flat, r_tier_ptr, tier_up, tier_amount)
+    if not ok:
+        return 0, False
+    return _round_half_up(total, r_price_digits[rate] + scale - r_minor[rate]), True
 
 
 @njit(cache=True)
@@ -206,30 +216,26 @@ def _charge_from(rate: int, position: int, position_digits: int, volume: int, di
     (``position_digits`` decimals; 0 from the first tier), in minor units: ``rates.charge`` —
     ``cost(position + volume) - cost(position)`` rounded half-up once, for tiers that count a
     period total."""
+    if position <= 0 or r_kind[rate] == _FLAT:
+        return _charge(rate, volume, digits, r_kind, r_price_digits, r_volume_digits, r_minor, r_flat, r_tier_ptr,
+                       tier_up, tier_amount)
     if volume <= 0:
         return 0, True
-    scale = max(digits, r_volume_digits[rate])
-    if position > 0:
-        scale = max(scale, position_digits)
+    scale = max(digits, r_volume_digits[rate], position_digits)
     if r_price_digits[rate] + scale - r_minor[rate] > 18:
         return 0, False
     vol, ok = _mul(volume, _POW10[scale - digits])
+    start, fits = _mul(position, _POW10[scale - position_digits])
+    if not ok or not fits:
+        return 0, False
+    end, ok = _add(start, vol)
     if not ok:
         return 0, False
-    total, ok = _cost(rate, vol, scale, r_kind, r_volume_digits, r_flat, r_tier_ptr, tier_up, tier_amount)
-    if not ok:
+    upto_end, ok = _cost(rate, end, scale, r_kind, r_volume_digits, r_flat, r_tier_ptr, tier_up, tier_amount)
+    upto_start, fits = _cost(rate, start, scale, r_kind, r_volume_digits, r_flat, r_tier_ptr, tier_up, tier_amount)
+    if not ok or not fits:
         return 0, False
-    if position > 0 and r_kind[rate] != _FLAT:
-        start, ok = _mul(position, _POW10[scale - position_digits])
-        end, fits = _add(start, vol)
-        if not ok or not fits:
-            return 0, False
-        upto_end, ok = _cost(rate, end, scale, r_kind, r_volume_digits, r_flat, r_tier_ptr, tier_up, tier_amount)
-        upto_start, fits = _cost(rate, start, scale, r_kind, r_volume_digits, r_flat, r_tier_ptr, tier_up,
-                                 tier_amount)
-        if not ok or not fits:
-            return 0, False
-        total = upto_end - upto_start
+    total = upto_end - upto_start
     return _round_half_up(total, r_price_digits[rate] + scale - r_minor[rate]), True
 
 
