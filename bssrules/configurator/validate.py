@@ -21,7 +21,8 @@ from bssrules.configurator.model import Basket, BasketItem, Path
 from bssrules.errors import did_you_mean, format_path
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet
-from bssrules.rules.decisions import decide_values, fact_values
+from bssrules.configurator.remembered import decided
+from bssrules.rules.decisions import fact_values
 from bssrules.rules.facts import typed_facts
 
 SELLABLE_STATUSES = ("Active", "Launched")
@@ -367,7 +368,7 @@ def _eligibility_violations(context: _Context, rules: RuleBook, explain: bool) -
     facts = [offering_values(o) for _, o in targets]
     found = []
     for compiled in rule_sets:
-        decisions = decide_values(compiled, facts, shared, with_trace=explain, trace_fired_only=True)
+        decisions = decided(compiled, facts, shared, explain)
         for (path, offering), decision in zip(targets, decisions):
             for reason in decision.outcome["reasons"]:
                 trace = [t.to_dict() for t in decision.trace if t.rule == reason["rule"]] if explain else None
@@ -410,7 +411,7 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
     shared = context.party_values()
     found = []
     for compiled in rule_sets:
-        decision = decide_values(compiled, [facts], shared, with_trace=explain, trace_fired_only=True)[0]
+        decision = decided(compiled, [facts], shared, explain)[0]
         rules_by_id = compiled.by_key()
         for violation in decision.outcome["violations"]:
             rule = rules_by_id[violation["rule"]].source
@@ -443,8 +444,7 @@ def _split_billing_violations(context: _Context, rules: RuleBook, explain: bool)
     facts = [charge_values(offering, price) for _, offering, price in charges]
     found = []
     for compiled in rule_sets:
-        for (path, offering, price), decision in zip(charges, decide_values(compiled, facts, shared,
-                                                                            with_trace=False)):
+        for (path, offering, price), decision in zip(charges, decided(compiled, facts, shared, False)):
             payer = decision.outcome["payer"]
             if payer is None:
                 found.append(Violation("noPayer", f"no split billing rule names a payer for the "

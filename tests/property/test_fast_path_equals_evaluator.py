@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from bssrules.configurator.model import Basket, BasketItem, Caller, InventoryProduct, Party
 from bssrules.configurator.validate import party_facts, validate_basket
 from bssrules.errors import format_path
+from bssrules.rules import decisions as decisions_module
 from bssrules.rules import engine as engine_module
 from bssrules.rules.decisions import fact_values
 from bssrules.rules.engine import RuleEngine
@@ -175,6 +176,7 @@ def test_every_engine_call_of_a_validation_agrees_with_the_evaluator_on_every_ru
         return result
 
     monkeypatch.setattr(RuleEngine, "matching_many", recording)
+    monkeypatch.setattr(decisions_module, "_CACHE_SIZE", 0)  # every decision the engine's: none remembered
     validate_basket(basket, project.catalog, project.rules, explain=explain)
     monkeypatch.undo()
     assert calls, "the basket's rules were not decided through the engine"
@@ -189,8 +191,13 @@ def test_every_engine_call_of_a_validation_agrees_with_the_evaluator_on_every_ru
 @SETTINGS
 @given(basket=baskets())
 def test_eligibility_refusals_are_the_evaluators_on_each_items_whole_facts(project: Project, basket: Basket) -> None:
-    result = validate_basket(basket, project.catalog, project.rules, explain=False)
-    refused = {(format_path(v.path), v.rule_set, v.rule) for v in result.violations if v.code == "notEligible"}
+    # Twice: the second validation takes the decisions the first one left in the rule sets'
+    # caches (configurator/remembered.py), and must refuse exactly the same, explained or not.
+    first = validate_basket(basket, project.catalog, project.rules, explain=False)
+    again = validate_basket(basket, project.catalog, project.rules, explain=True)
+    refused = {(format_path(v.path), v.rule_set, v.rule) for v in first.violations if v.code == "notEligible"}
+    assert refused == {(format_path(v.path), v.rule_set, v.rule) for v in again.violations if v.code == "notEligible"}
+    assert [v.code for v in first.violations] == [v.code for v in again.violations]
     expected = set()
     base = party_facts(basket, project.catalog)
     for compiled in project.rules:
