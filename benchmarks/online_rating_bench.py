@@ -20,7 +20,8 @@ function, and in one SQL statement takes the charge from a balance row and store
 The ratio to the floor is the figure that counts: client, database and workers share the
 machine's cores.
 
-Lines: floor and bssrules with 1 and 2 workers (8 client threads, random subscriptions);
+Lines: floor and bssrules with 1 and 2 workers (8 client threads, random subscriptions), and
+bssrules with 2 workers as deployed, every request presenting an API key (the floor checks none);
 16 client threads on one subscription (a busy SIM, a shared account); batches of 100 usages
 per POST. Then a balance check: for every subscription, what its bucket lost equals what its
 stored usages were charged (no lost update). Targets (issue 12): single POSTs with 2
@@ -109,16 +110,19 @@ def _prepare(url: str, subscriptions: int) -> None:
 
 
 class _Server:
-    def __init__(self, url: str, workers: int, log: Path, app: str = "bssrules.api.app:create_app"):
-        self.url, self.workers, self.log, self.app = url, workers, log, app
+    def __init__(self, url: str, workers: int, log: Path, app: str = "bssrules.api.app:create_app",
+                 key: str | None = None):
+        self.url, self.workers, self.log, self.app, self.key = url, workers, log, app, key
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> "_Server":
         import httpx
 
-        env = {**os.environ, "BSSRULES_DATABASE_URL": self.url, "BSSRULES_AUTH": "off", "BSSRULES_DELIVERY": "off",
-               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        env = {**os.environ, "BSSRULES_DATABASE_URL": self.url, "BSSRULES_AUTH": "on" if self.key else "off",
+               "BSSRULES_DELIVERY": "off", "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        if self.key:  # every request presents this key: the key lookup is part of what is measured
+            env["BSSRULES_ADMIN_KEY"] = self.key
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", self.app, "--factory", "--host", "127.0.0.1",
@@ -127,12 +131,16 @@ class _Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.base}{USAGE}?limit=1", timeout=2).status_code == 200:
+                if httpx.get(f"{self.base}{USAGE}?limit=1", timeout=2, headers=self.headers).status_code == 200:
                     return self
             except httpx.TransportError:
                 time.sleep(0.2)
         self.process.kill()
         raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.key}"} if self.key else {}
 
     def __exit__(self, *exc: Any) -> None:
         self.process.terminate()
@@ -147,7 +155,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _load(base: str, threads: int, seconds: float, body: Any, count_per_request: int,
-          warmup: float = 0.0, prime: Any = None) -> dict[str, Any]:
+          warmup: float = 0.0, prime: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """``threads`` clients posting ``body(rng, n)`` for ``warmup`` seconds (not counted: the
     workers fill their caches, psycopg prepares its statements), then for ``seconds``.
 
@@ -166,7 +174,7 @@ def _load(base: str, threads: int, seconds: float, body: Any, count_per_request:
 
     def worker(k: int) -> None:
         rng = random.Random(k)
-        with httpx.Client(base_url=base, timeout=300) as client:
+        with httpx.Client(base_url=base, timeout=300, headers=headers or {}) as client:
             client.get(f"{USAGE}?limit=1")
             if prime is not None:
                 begun = time.perf_counter()
@@ -330,6 +338,12 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         else:
             verdict = "(no floor on SQLite)"
         line(label, figures, verdict)
+    if postgres:  # as deployed: every request presents a partner's key, which the worker checks
+        key = f"bss_{uuid.uuid4().hex[:12]}_{'k' * 43}"
+        with _Server(url, 2, log, key=key) as server:
+            figures = _load(server.base, 8, seconds, single, 1, warmup, prime=every, headers=server.headers)
+        line(f"bssrules single POST with an API key, 2 workers, 8 threads ({figures['usages_per_s'] / floors[2]:.0%} "
+             "of floor)", figures)
     with _Server(url, 2, log) as server:
         figures = _load(server.base, 16, seconds, one_subscription, 1, warmup)
         line("one subscription, 2 workers, 16 threads", figures,

@@ -36,7 +36,9 @@ from bssrules.rules.compiled import CompiledRuleSet
 from bssrules.rules.conditions import Test, TimeWindow, tests_of
 from bssrules.rules.facts import FACT_ATTRIBUTES, local_minute
 
-DEFAULT_SIZE = 10_000  # projections kept per compiled rule set
+# Projections kept per compiled rule set: a rule set's projections are bounded by its constants
+# (a few per rule), so this bounds only what an unusual rule set could take.
+DEFAULT_SIZE = 4_096
 
 _ABSENT = ("absent",)  # an attribute the facts do not give
 _OTHER = ("other",)  # a text or flag no test names
