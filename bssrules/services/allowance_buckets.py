@@ -122,8 +122,11 @@ def month_uses(uow: UnitOfWork, catalog: Catalog, fees: Sequence[RecurringFee], 
     as bill items see them; a bucket a product lacks (no usage in the month) is made now, as
     its first usage would have made it, so that the next month carries on from it."""
     paid = {(fee.product, fee.price) for fee in fees}
+    # the products active in the month (a fee's dates are its product's, as bills read them)
+    active = {fee.product for fee in fees if fee.product_start < period.end
+              and (fee.product_end is None or fee.product_end > period.start)}
     uses: list[AllowanceUse] = []
-    for product_id in sorted({fee.product for fee in fees}):
+    for product_id in sorted(active):
         product = uow.resources.get("product", product_id)
         if product is None or not allowances_of(catalog, offering_of(product)):
             continue

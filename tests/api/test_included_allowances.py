@@ -170,3 +170,16 @@ def test_a_batch_spanning_two_months_rates_as_the_usages_one_by_one(http: TestCl
     for line in (one, batch):
         july = _allowance_buckets(http, line)["2026-07"]
         assert july["allowance"]["carriedOver"]["amount"] == Decimal("0.4")
+
+
+def test_a_product_ended_before_a_month_gets_no_bucket_of_it(http: TestClient) -> None:
+    line = _line(http, "2026-06-01T00:00:00Z")
+    ended = http.patch(f"{INVENTORY}/{line}", json={"status": "terminated", "terminationDate": "2026-07-01T00:00:00Z"},
+                       headers=MERGE)
+    assert ended.status_code == 200, ended.text
+    for month in ("2026-06", "2026-07"):
+        _ok(http.post(f"{BILLS}/billRun", json={"period": month}))
+    assert set(_allowance_buckets(http, line)) == {"2026-06"}
+    late = _ok(http.post(USAGE, json=_data("u-after", line, 10, "2026-07-02T00:00:00Z")))
+    assert late["status"] == "rejected"  # and makes no bucket either
+    assert set(_allowance_buckets(http, line)) == {"2026-06"}
