@@ -4,7 +4,7 @@ Bulk rating allocates and frees arrays of a chunk's size (megabytes) hundreds of
 chunk. With the allocators' defaults much of that memory goes back to the kernel at once and
 is asked for again a moment later, and every new page is a page fault the kernel zeroes.
 Measured on 2,000,000 records of the rating benchmark's workload (a shared, busy machine:
-noisy figures), the two settings below took 4-10 % off rating's CPU time, for 30-60 MB more
+noisy figures), the two settings below took 4-10 % off rating's CPU time, for 30-70 MB more
 peak RSS. Two allocators are concerned, and this module tunes both, once, when imported:
 
 - polars' own allocator (jemalloc) keeps freed pages for ``dirty_decay_ms`` before it
