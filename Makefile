@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/bssrules demo
 
-# One pytest worker per core (each PostgreSQL-tier worker makes a database of its own);
-# TEST_ARGS= runs the suite in one process.
-TEST_ARGS ?= -n auto
+# One pytest worker per core (each PostgreSQL-tier worker makes a database of its own); a worker
+# that runs out of tests takes half of what another has left (worksteal), and the longest tests
+# start first (tests/conftest.py), so that both cores stay busy to the end. TEST_ARGS= runs the
+# suite in one process.
+TEST_ARGS ?= -n auto --dist worksteal
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(TEST_ARGS)

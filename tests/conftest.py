@@ -110,6 +110,36 @@ def _wait_for_the_warm_up_before_compiling() -> None:
     Dispatcher.compile = compile_after_the_warm_up
 
 
+# ------------------------------------------------------------------------- the longest tests first
+# On workers (``make test``: ``-n auto --dist worksteal``) the run ends when the last worker
+# does: a test of half a minute picked up near the end keeps one core busy while the other has
+# nothing left. These files hold the longest single tests (benchmarks run end to end, mypy, a
+# Dask cluster, the scenarios); they are started first, each in its own order, and the short
+# tests fill in around them. A hint only: a file not named here runs in its usual place.
+LONGEST_FIRST = (
+    "tests/integration/test_bulk_dask.py",
+    "tests/unit/test_configurator_bench_smoke.py",
+    "tests/unit/test_typing.py",
+    "tests/unit/test_check_benchmark.py",
+    "tests/unit/test_benchmarks_smoke.py",
+    "tests/unit/rules/test_rule_engine_limits.py",
+    "tests/e2e/test_rating_scenarios.py",
+    "tests/e2e/test_scenarios.py",
+    "tests/e2e/test_demo_and_server.py",
+    "tests/unit/test_check_reader.py",
+    "tests/property/test_catalog_roundtrip.py",
+    "tests/property/test_exact_decisions.py",
+    "tests/unit/test_rules_docs.py",
+    "tests/unit/test_docs.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
+    # stable: within a file, and among the files not named, the order stays
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(LONGEST_FIRST)))
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this session (dropped at the end)."""
