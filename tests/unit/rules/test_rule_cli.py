@@ -216,7 +216,7 @@ def test_the_printed_schema_accepts_every_example_rules_file(printed_schema: dic
 
 
 def test_the_example_rules_files_are_all_covered() -> None:
-    assert {p.parent.parent.name for p in RULE_FILES} == {"devices", "connected_car", "ppv", "roaming"} and len(RULE_FILES) == 10
+    assert {p.parent.parent.name for p in RULE_FILES} == {"devices", "connected_car", "ppv", "roaming", "allowances"} and len(RULE_FILES) == 11
 
 
 @pytest.mark.parametrize("data, where", [
