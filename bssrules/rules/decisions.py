@@ -100,7 +100,16 @@ def cache_size() -> int:
     return _CACHE_SIZE
 
 
-_CACHE_SIZE = int(os.environ.get("BSSRULES_DECISION_CACHE", DEFAULT_SIZE))
+def _cache_size_from_env() -> int:
+    raw = os.environ.get("BSSRULES_DECISION_CACHE", "").strip()
+    if not raw:
+        return DEFAULT_SIZE
+    if not raw.isdigit():
+        raise ValueError(f"BSSRULES_DECISION_CACHE must be a whole number of decisions (0: no cache), got {raw!r}")
+    return int(raw)
+
+
+_CACHE_SIZE = _cache_size_from_env()
 
 
 def _remembered(compiled: CompiledRuleSet, values: list[dict[str, Any]], trace_fired_only: bool) -> list[Decision]:
