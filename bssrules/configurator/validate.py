@@ -189,43 +189,64 @@ def _allowed(value: Any, spec: Characteristic, restricted: list[Any] | None) -> 
     return None
 
 
+# What an item's characteristic values come to, per offering and values given: the same
+# offering with the same values (what a front end sends) is checked once, not per basket.
+# Kept with the offering and specification they were checked against (catalog entities are
+# frozen: a new revision brings new objects, and an entry of older ones is not used).
+_CHECKED: dict[tuple[str, tuple[tuple[str, str, str], ...]],
+               tuple[ProductOffering, ProductSpecification | None, list[tuple[str, str, Path]]]] = {}
+
+
 def _characteristic_violations(catalog: Catalog, path: Path, item: BasketItem,
                                offering: ProductOffering) -> list[Violation]:
     spec = catalog.product_specifications.get(offering.product_specification or "")
+    given = tuple((name, type(value).__name__, repr(value)) for name, value in item.characteristics.items())
+    cached = _CHECKED.get((offering.id, given))
+    if cached is None or cached[0] is not offering or cached[1] is not spec:
+        found = _characteristic_problems(offering, spec, item.characteristics)
+        if len(_CHECKED) >= _OFFERING_VALUES_MAX:
+            _CHECKED.clear()
+        _CHECKED[(offering.id, given)] = (offering, spec, found)
+    else:
+        found = cached[2]
+    return [Violation(code, message, path + where) for code, message, where in found]
+
+
+def _characteristic_problems(offering: ProductOffering, spec: ProductSpecification | None,
+                             characteristics: Mapping[str, Any]) -> list[tuple[str, str, Path]]:
+    """(code, message, path within the item) of every problem of an item's characteristic values."""
     if spec is None:
-        return [] if not item.characteristics else [
-            Violation("unknownCharacteristic", f"offering '{offering.id}' has no characteristics",
-                      path + ("characteristics",))]
+        return [] if not characteristics else [
+            ("unknownCharacteristic", f"offering '{offering.id}' has no characteristics", ("characteristics",))]
     found = []
     by_name, uses, required = _characteristics_of(offering, spec)
-    for name, given in item.characteristics.items():
-        here = path + ("characteristics", name)
+    for name, given in characteristics.items():
+        here: Path = ("characteristics", name)
         characteristic = by_name.get(name)
         if characteristic is None:
-            found.append(Violation("unknownCharacteristic", f"'{spec.id}' has no characteristic '{name}'"
-                                   + _hint(name, by_name), here))
+            found.append(("unknownCharacteristic", f"'{spec.id}' has no characteristic '{name}'"
+                          + _hint(name, by_name), here))
             continue
         values = given if isinstance(given, list) else [given]
         if len(values) > characteristic.max_cardinality:
-            found.append(Violation("tooManyValues", f"'{name}' takes at most {characteristic.max_cardinality} "
-                                                    f"value(s), got {len(values)}", here))
+            found.append(("tooManyValues", f"'{name}' takes at most {characteristic.max_cardinality} "
+                                           f"value(s), got {len(values)}", here))
         if len(values) < characteristic.min_cardinality:
-            found.append(Violation("tooFewValues", f"'{name}' takes at least {characteristic.min_cardinality} "
-                                                   f"value(s), got {len(values)}", here))
+            found.append(("tooFewValues", f"'{name}' takes at least {characteristic.min_cardinality} "
+                                          f"value(s), got {len(values)}", here))
         if len({repr(v) for v in values}) != len(values):
-            found.append(Violation("repeatedValue", f"'{name}' lists a value more than once", here))
+            found.append(("repeatedValue", f"'{name}' lists a value more than once", here))
         for value in values:
             value = Decimal(str(value)) if isinstance(value, float) else value
             problem = _allowed(value, characteristic, uses.get(name))
             if problem:
-                found.append(Violation("invalidCharacteristicValue", f"'{name}': {problem}", here))
+                found.append(("invalidCharacteristicValue", f"'{name}': {problem}", here))
             elif not characteristic.configurable and characteristic.default is not None and value != characteristic.default:
-                found.append(Violation("notConfigurable", f"'{name}' is not configurable (it is "
-                                                          f"{show_value(characteristic.default)})", here))
+                found.append(("notConfigurable", f"'{name}' is not configurable (it is "
+                                                 f"{show_value(characteristic.default)})", here))
     for name in required:
-        if name not in item.characteristics:
-            found.append(Violation("missingCharacteristic", f"'{name}' of '{spec.id}' is required",
-                                   path + ("characteristics",)))
+        if name not in characteristics:
+            found.append(("missingCharacteristic", f"'{name}' of '{spec.id}' is required", ("characteristics",)))
     return found
 
 
