@@ -3,6 +3,11 @@
 The PostgreSQL tier runs when BSSRULES_TEST_POSTGRES_URL is set (``.ci/run`` sets it): the
 session creates a database of its own there and drops it at the end. With
 BSSRULES_REQUIRE_POSTGRES=1 an unreachable server fails the run instead of skipping.
+
+What takes long to build is built once per session (per xdist worker): the migrated databases
+(each tier's is emptied around every test), the API app (put back as it was after every test),
+the numba kernels (compiled once for all workers); and the longest tests start first. Each is
+explained where it is done.
 """
 from __future__ import annotations
 

@@ -5,17 +5,20 @@ existed in no form). Qualification, configuration check and order read the party
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from bssrules.api import create_app
 from bssrules.rules.project import load_project
 from bssrules.services import catalog as services
 from bssrules.services.partners import make_key
 from bssrules.store import UnitOfWork
+
+# one key for the session: the app made with it is kept (tests/conftest.py), and each test's
+# empty database gets the administrator again when the app starts
+ADMIN_KEY = make_key()
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTNER = "/tmf-api/partnerManagement/v4/partner"
@@ -35,12 +38,12 @@ REQUESTS = {
 
 
 @pytest.fixture
-def partners(engine: Engine) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
+def partners(engine: Engine, app_for: Callable[..., Any]) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
     """The app with authentication on; partners a and b (each a key), and a's customer ana."""
     with UnitOfWork(engine) as uow:
         services.load_project(uow, load_project(ROOT / "examples" / "roaming"), "roaming")
-    admin = make_key()
-    with TestClient(create_app(engine=engine, auth=True, admin_key=admin)) as client:
+    admin = ADMIN_KEY
+    with app_for(engine, auth=True, admin_key=admin) as app, TestClient(app) as client:
         keys = {}
         for name in ("a", "b"):
             created = client.post(PARTNER, json={"id": name, "name": name.upper(), "apiBundle": BUNDLE},
