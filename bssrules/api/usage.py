@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request, Response
 from starlette.routing import Route
 
 from bssrules.services import usage as service
+from bssrules.services.known_keys import KeptPrincipal, PartnerMoved
+from bssrules.api.auth import authenticate_again
 from bssrules.api.answers import many as answers, one as answer
 from bssrules.api.deps import JSON_TYPES, _problem, in_unit_of_work, json_body, read_json
 from bssrules.api.fastcheck import compile_check
@@ -60,12 +62,24 @@ async def create_usage(request: Request) -> Response:
     """``POST /usage``: one usage (rated with the others this worker is rating at the same
     moment) or an array of them (rated as one batch)."""
     bodies, many = await _usage_bodies(request)
+    try:
+        return await _create(request, bodies, many)
+    except PartnerMoved:  # the key was kept by this worker and its partner changed: nothing written
+        again = await authenticate_again(request.scope)
+        if isinstance(again, Response):  # 401: revoked, or its partner gone; 403
+            return again
+        return await _create(request, bodies, many)  # (as a plain lookup's partner: not checked again)
+
+
+async def _create(request: Request, bodies: list[dict[str, Any]], many: bool) -> Response:
+    principal = getattr(request.state, "principal", None)
     if many:
         runtimes, contexts = request.app.state.runtime_cache, request.app.state.rating_contexts
-        answers = await in_unit_of_work(request, service.create_usages, runtimes, contexts, bodies)
+        check = principal.check if isinstance(principal, KeptPrincipal) else None
+        answers = await in_unit_of_work(request, service.create_usages, runtimes, contexts, bodies, check)
         return sent_json([usage for usage, _ in answers], status_code=201)
     combiner = request.app.state.usage_combiner
-    usage, created = await combiner.create_async(getattr(request.state, "principal", None), bodies[0])
+    usage, created = await combiner.create_async(principal, bodies[0])
     return sent_json(usage, status_code=201 if created else 200,
                      headers={"Location": location(usage["href"])})
 

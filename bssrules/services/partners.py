@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
+from bssrules.services.known_keys import KeptPrincipal, PartnerCheck, epoch_micros
 from bssrules.services.ports import ADMIN, Principal, UnitOfWork
 from bssrules.services.records import StoredResource, href
 
@@ -238,12 +239,25 @@ def revoke_key(uow: UnitOfWork, partner_id: str, key_id: str) -> None:
     uow.commit()
 
 
+def key_parts(presented: str | None) -> tuple[str, str] | None:
+    """A presented key's (key id, secret), or None when it is not of a key's shape."""
+    match = _KEY.match(presented or "")
+    return None if match is None else (match.group(1), match.group(2))
+
+
 def authenticate(uow: UnitOfWork, presented: str | None) -> Principal | None:
     """The partner a presented key belongs to, or None (unknown, revoked or malformed)."""
-    match = _KEY.match(presented or "")
-    if match is None:
+    kept = authenticate_kept(uow, presented)
+    return None if kept is None else Principal(kept.id, kept.role, kept.bundle)
+
+
+def authenticate_kept(uow: UnitOfWork, presented: str | None) -> KeptPrincipal | None:
+    """As :func:`authenticate`, with the partner's version and creation time: what a worker
+    keeps the key with (:mod:`bssrules.services.known_keys`)."""
+    parts = key_parts(presented)
+    if parts is None:
         return None
-    key_id, secret = match.groups()
+    key_id, secret = parts
     found = uow.resources.find(KIND, {"key.id": [key_id]}, 1)
     if not found:
         return None
@@ -252,7 +266,8 @@ def authenticate(uow: UnitOfWork, presented: str | None) -> Principal | None:
     if entry is None or not hmac.compare_digest(entry["hash"], _hash(secret)):
         return None
     bundle = tuple((a["name"], frozenset(a["operations"])) for a in stored.document["apiBundle"]["api"])
-    return Principal(stored.id, stored.document["role"], bundle)
+    return KeptPrincipal(stored.id, stored.document["role"], bundle,
+                         PartnerCheck(stored.id, stored.version, epoch_micros(stored.created)))
 
 
 def get_partner(uow: UnitOfWork, partner_id: str) -> dict[str, Any]:

@@ -286,6 +286,8 @@ class HotState:
     catalog_revision: int
     buckets: tuple[StoredBucket, ...]
     accumulators: tuple[StoredAccumulator, ...]
+    # the partner asked for, as it is now: (version, created in µs since the epoch); None: gone or not asked
+    partner: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

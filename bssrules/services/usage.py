@@ -36,6 +36,7 @@ from bssrules.pricing.usage import (
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import SplitBillingRuleSet, UsageRuleSet
 from bssrules.services.allowance_buckets import missing_buckets, usage_types_of
+from bssrules.services.known_keys import PartnerCheck, PartnerMoved
 from bssrules.services.rating_context import ContextCache, RatingContext, load_context, load_contexts
 from bssrules.services.records import (
     MAX_ID, BalanceChange, ChargeRow, HotState, StoredAccumulator, StoredBucket, StoredResource, StoredUsage,
@@ -271,11 +272,15 @@ class _Item:
     context: RatingContext | None = None
 
 
-def create_usages(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache, bodies: list[dict[str, Any]]
-                  ) -> list[tuple[dict[str, Any], bool]]:
+def create_usages(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache, bodies: list[dict[str, Any]],
+                  partner: PartnerCheck | None = None) -> list[tuple[dict[str, Any], bool]]:
     """Store and rate usages in one transaction, answered in the order given: (usage,
     created). The same id posted again returns the stored usage unchanged (mediation may
     resend; nothing is rated twice).
+
+    ``partner``: the caller was authenticated from a key the worker kept; the first round
+    trip reads the partner as it is now, and when it is no longer as kept nothing is written
+    (:class:`PartnerMoved`: authenticate in full).
 
     Records are rated in (subscription, usageDate) order, and the subscriptions are locked in
     id order: two batches never wait on each other in a cycle."""
@@ -291,7 +296,9 @@ def create_usages(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCach
         items.append(_Item(index, usage_id, body, record, problem))
     now = _now()
     runtime = contexts.runtime_for(uow, runtimes)
-    state = _read(uow, runtime, items)
+    state = _read(uow, runtime, items, partner.partner if partner is not None else None)
+    if partner is not None and not partner.holds(state.partner):
+        raise PartnerMoved(f"partner '{partner.partner}' changed since its key was checked")
     if state.catalog_revision != runtime.revision:  # the catalog moved on: rate with the new rules
         runtime = contexts.runtime_for(uow, runtimes, state.catalog_revision)
         state = _read(uow, runtime, items)
@@ -322,8 +329,9 @@ def _subscription_of(item: _Item) -> str | None:
     return record.subscriber if record is not None and 0 < len(record.subscriber) <= 128 else None
 
 
-def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item]) -> HotState:
-    """Round trip 1: the subscriptions locked, what rating needs of them read."""
+def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item], partner: str | None = None) -> HotState:
+    """Round trip 1: the subscriptions locked, what rating needs of them read (and the
+    partner's version, when ``partner`` is named)."""
     subscriptions, keys = set(), set()
     for item in items:
         subscription = _subscription_of(item)
@@ -335,7 +343,7 @@ def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item]) -> HotState
             for accumulator in compiled.definition.accumulators:
                 keys.add((subscription, f"{compiled.id}/{accumulator.id}",
                           period_of(item.record.start, compiled, accumulator.period)))
-    return uow.online.read([i.id for i in items], sorted(subscriptions), sorted(keys))
+    return uow.online.read([i.id for i in items], sorted(subscriptions), sorted(keys), partner)
 
 
 def _contexts(uow: UnitOfWork, contexts: ContextCache, runtime: Runtime, state: HotState,

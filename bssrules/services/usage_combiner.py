@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from bssrules.services import usage
+from bssrules.services.known_keys import KeptPrincipal, PartnerMoved
 from bssrules.services.ports import Principal, UnitOfWork, UnitOfWorkFactory
 from bssrules.services.rating_context import ContextCache
 from bssrules.services.records import KeyTaken
@@ -153,16 +154,20 @@ class UsageCombiner:
         for item in batch:  # one transaction is one caller's view
             groups.setdefault(item.principal, []).append(item)
         for principal, items in groups.items():
+            check = principal.check if isinstance(principal, KeptPrincipal) else None
             try:
                 answers = self._in_unit_of_work(principal, lambda uow: usage.create_usages(
-                    uow, self.runtimes, self.contexts, [i.body for i in items]))
+                    uow, self.runtimes, self.contexts, [i.body for i in items], check))
                 for item, answer in zip(items, answers):
                     item.answer = answer
+            except PartnerMoved as moved:  # nothing written: each request authenticates in full
+                for item in items:
+                    item.error = moved
             except Exception:  # noqa: BLE001 - each usage alone says what is wrong with it
                 for item in items:
                     try:
                         item.answer = self._in_unit_of_work(principal, lambda uow: usage.create_usages(
-                            uow, self.runtimes, self.contexts, [item.body]))[0]
+                            uow, self.runtimes, self.contexts, [item.body], check))[0]
                     except Exception as exc:  # noqa: BLE001 - handed to the request it belongs to
                         item.error = exc
             with self._lock:

@@ -29,6 +29,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bssrules import jsontext
+from bssrules.services.known_keys import epoch_micros
 from bssrules.services.records import (
     ContextMoved, HotState, KeyTaken, StoredAccumulator, StoredBucket, StoredUsage, UsageWrite, scaled, unscaled,
 )
@@ -37,12 +38,12 @@ from bssrules.store.hot_rows import (
     accumulator_of, accumulator_values, bucket_of, bucket_values, usage_of, usage_values, utc,
 )
 from bssrules.store.tables import (
-    accumulator, bucket, counter, rated_charge, resource_attribute, subscription, usage_record,
+    accumulator, bucket, counter, rated_charge, resource, resource_attribute, subscription, usage_record,
 )
 
 # round trip 1 and 2 on PostgreSQL: two functions (migration 0008) taking arrays, or one JSON text
 _READ = ("SELECT bssrules_online_read(%(subs)s::text[], %(ids)s::text[], %(a_sub)s::text[], %(a_acc)s::text[], "
-         "%(a_period)s::text[])")
+         "%(a_period)s::text[], %(partner)s::text)")  # (the partner's version: migration 0010)
 _SAVE = "SELECT bssrules_online_save(%(p)s::text)"
 _MOVED = "BSMOV"  # the SQLSTATE bssrules_online_save raises: a revision, balance or total not as read
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -156,21 +157,23 @@ class OnlineRepository:
     # ---------------------------------------------------------------- round trip 1: read
 
     def read(self, usage_ids: Sequence[str], subscriptions: Sequence[str],
-             accumulators: Sequence[tuple[str, str, str]]) -> HotState:
-        """Lock the subscriptions' rows (id order) and read what rating needs of them."""
+             accumulators: Sequence[tuple[str, str, str]], partner: str | None = None) -> HotState:
+        """Lock the subscriptions' rows (id order) and read what rating needs of them (and
+        the version and creation time of ``partner``'s resource: a primary-key read)."""
         subs = sorted(set(subscriptions))
         keys = sorted(set(accumulators))
         if self.postgres:
-            return self._read_postgres(list(usage_ids), subs, keys)
-        return self._read_sqlite(list(usage_ids), subs, keys)
+            return self._read_postgres(list(usage_ids), subs, keys, partner)
+        return self._read_sqlite(list(usage_ids), subs, keys, partner)
 
-    def _read_postgres(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]]) -> HotState:
+    def _read_postgres(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]],
+                       partner: str | None) -> HotState:
         import psycopg
 
         raw = self.connection.connection.driver_connection
         assert raw is not None
         params = {"subs": subs, "ids": usage_ids, "a_sub": [k[0] for k in keys], "a_acc": [k[1] for k in keys],
-                  "a_period": [k[2] for k in keys]}
+                  "a_period": [k[2] for k in keys], "partner": partner}
         cursor = raw.cursor()
         if raw.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE:
             # BEGIN and the call sent as one simple query (the values inlined by psycopg): one
@@ -184,7 +187,7 @@ class OnlineRepository:
             cursor.execute(_READ, params, binary=True)
         found = cursor.fetchone()
         assert found is not None
-        locked, usages, buckets, totals, catalog = jsontext.loads(found[0])
+        locked, usages, buckets, totals, catalog, seen = jsontext.loads(found[0])
         return HotState(
             {u[1]: StoredUsage(u[1], u[0], u[2], _instant(u[3]), u[4], u[5]) for u in usages},
             {r[0]: int(r[1]) for r in locked}, int(catalog),
@@ -192,9 +195,11 @@ class OnlineRepository:
                                b[7], b[8], _maybe_instant(b[9]), _maybe_instant(b[10]), b[11], b[12], _instant(b[13]),
                                _instant(b[14]), b[15], b[16]) for b in buckets),
             tuple(StoredAccumulator(a[0], a[1], a[2], unscaled(a[3], a[4]), unscaled(a[5], a[6]), tuple(a[7]), a[8])
-                  for a in totals))
+                  for a in totals),
+            None if seen is None else (int(seen[0]), int(seen[1])))
 
-    def _read_sqlite(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]]) -> HotState:
+    def _read_sqlite(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]],
+                     partner: str | None) -> HotState:
         execute = self.connection.execute
         if subs:  # a write first: SQLite's write lock is taken now, not at the first write after reading
             execute(update(subscription).where(subscription.c.id.in_(subs)).values(revision=subscription.c.revision))
@@ -206,7 +211,10 @@ class OnlineRepository:
             tuple_(accumulator.c.subscription, accumulator.c.accumulator, accumulator.c.period).in_(keys)))) \
             if keys else ()
         catalog = execute(select(counter.c.value).where(counter.c.name == "catalog_revision")).scalar_one_or_none()
-        return HotState(usages, revisions, int(catalog or 0), buckets, totals)
+        seen = execute(select(resource.c.version, resource.c.created).where(
+            resource.c.kind == "partner", resource.c.id == partner)).first() if partner is not None else None
+        return HotState(usages, revisions, int(catalog or 0), buckets, totals,
+                        None if seen is None else (int(seen.version), epoch_micros(seen.created)))
 
     # ---------------------------------------------------------------- round trip 2: save
 
