@@ -38,6 +38,7 @@ import hashlib
 import logging
 import math
 import operator
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ import pyarrow.parquet as pq
 from bssrules.errors import InvalidInput
 from bssrules.pricing.bulk import rate_chunk
 from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, BulkState
+from bssrules.pricing.bulk_memory import worker_environment
 from bssrules.pricing.bulk_io import (
     DEFAULT_CHUNK_SIZE, Progress, RatingSummary, _partition_of, _row_count, state_files,
 )
@@ -177,11 +179,32 @@ def cluster_client(workers: int | None = None, scheduler: str | None = None,
         return
     if workers is None or workers < 1:
         raise InvalidInput("a local cluster needs at least 1 worker")
-    # any free ports (the dashboard too), and only errors logged (not the nanny's notes on a slow shutdown)
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,  # type: ignore[no-untyped-call]
-                           processes=True, dashboard_address=":0", scheduler_port=0, silence_logs=logging.ERROR)
+    # the workers' allocators tuned as this process's (bulk_memory): a worker loads polars
+    # before any bssrules module and glibc reads its variables when a process starts, so they
+    # are in the environment a worker process starts with — the nanny takes it from this
+    # process's (over its own MALLOC_TRIM_THRESHOLD_) when it is made: set for that moment
+    with _environment(worker_environment()):
+        # any free ports (the dashboard too), and only errors logged (not the nanny's notes on a slow shutdown)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,  # type: ignore[no-untyped-call]
+                               processes=True, dashboard_address=":0", scheduler_port=0,
+                               silence_logs=logging.ERROR)
     with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """``variables`` in this process's environment for the block, then as they were."""
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def warm_workers(client: "Client") -> dict[str, Compilation]:

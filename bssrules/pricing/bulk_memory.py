@@ -21,6 +21,12 @@ peak RSS. Two allocators are concerned, and this module tunes both, once, when i
   set in the environment.
 
 ``BSSRULES_ALLOCATOR=default`` leaves both allocators as they are.
+
+A Dask worker process loads polars before any bssrules module (importing this module there
+comes too late for jemalloc), and its nanny sets ``MALLOC_TRIM_THRESHOLD_`` (so ``mallopt``
+is skipped): its allocators are tuned from its start by environment variables instead
+(:func:`worker_environment`), which ``bssrules rate --workers`` gives its local cluster and
+which a cluster's own workers can be started with (docs/bulk-rating.md).
 """
 from __future__ import annotations
 
@@ -53,6 +59,24 @@ def tune(environ: MutableMapping[str, str] | None = None) -> list[str]:
             and _glibc_mallopt():
         tuned.append("glibc")
     return tuned
+
+
+def worker_environment(environ: MutableMapping[str, str] | None = None) -> dict[str, str]:
+    """The environment variables that tune both allocators of a process from its start (what
+    :func:`tune` does in a running one): for worker processes. Empty with
+    ``BSSRULES_ALLOCATOR=default``; the user's own settings (here, in ``environ``) are left out."""
+    env: MutableMapping[str, str] = os.environ if environ is None else environ
+    if env.get("BSSRULES_ALLOCATOR") == "default":
+        return {}
+    variables = {}
+    if env.get("_RJEM_MALLOC_CONF", _POLARS_OWN[0]) in (*_POLARS_OWN, JEMALLOC_CONF):
+        variables["_RJEM_MALLOC_CONF"] = JEMALLOC_CONF
+    if sys.platform.startswith("linux") and not any(name in env for name in _GLIBC_ENVIRONMENT):
+        # glibc reads these when the process starts: the same settings as GLIBC_OPTIONS
+        variables.update({"MALLOC_MMAP_THRESHOLD_": str(GLIBC_OPTIONS[_M_MMAP_THRESHOLD]),
+                          "MALLOC_TRIM_THRESHOLD_": str(GLIBC_OPTIONS[_M_TRIM_THRESHOLD]),
+                          "MALLOC_ARENA_MAX": str(GLIBC_OPTIONS[_M_ARENA_MAX])})
+    return variables
 
 
 def _glibc_mallopt() -> bool:
