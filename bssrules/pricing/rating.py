@@ -59,7 +59,7 @@ from bssrules.pricing.usage import (
 )
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet
-from bssrules.rules.decisions import decide, decide_many
+from bssrules.rules.decisions import decide, decide_values, fact_values
 from bssrules.rules.model import Accumulator, Rate, UsageRule, UsageRuleSet
 
 DEFAULT_PAYER = "payer"
@@ -134,15 +134,19 @@ def _facts(record: UsageRecord, subscriber: Subscriber) -> dict[str, Any]:
 def _decisions(records: list[UsageRecord], subscribers: Mapping[str, Subscriber], book: RuleBook
                ) -> list[list[tuple[CompiledRuleSet, dict[str, Any]]]]:
     """Each record's outcome under each usage rule set in force at its start (one engine
-    call per rule set version)."""
+    call per rule set version, for the records whose decision the rule set's cache lacks).
+    A record's facts are typed once, whatever the number of rule sets that decide it."""
     per_record: list[list[tuple[CompiledRuleSet, dict[str, Any]]]] = [[] for _ in records]
     groups: dict[int, tuple[CompiledRuleSet, list[int]]] = {}
     for index, record in enumerate(records):
         for compiled in usage_rule_sets(book, record.start):
             groups.setdefault(id(compiled), (compiled, []))[1].append(index)
+    typed: dict[int, dict[str, Any]] = {}
     for compiled, indexes in groups.values():
-        facts = [_facts(records[i], subscribers[records[i].subscriber]) for i in indexes]
-        for i, decision in zip(indexes, decide_many(compiled, facts, with_trace=False)):
+        for i in indexes:
+            if i not in typed:
+                typed[i] = fact_values(_facts(records[i], subscribers[records[i].subscriber]))
+        for i, decision in zip(indexes, decide_values(compiled, [typed[i] for i in indexes], {}, with_trace=False)):
             per_record[i].append((compiled, decision.outcome))
     for outcomes in per_record:
         outcomes.sort(key=lambda pair: pair[0].id)

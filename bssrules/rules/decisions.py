@@ -112,7 +112,8 @@ def _cache_size_from_env() -> int:
 _CACHE_SIZE = _cache_size_from_env()
 
 
-def _remembered(compiled: CompiledRuleSet, values: list[dict[str, Any]], trace_fired_only: bool) -> list[Decision]:
+def _remembered(compiled: CompiledRuleSet, values: Sequence[Mapping[str, Any]], trace_fired_only: bool
+                ) -> list[Decision]:
     """Decisions without explanation, taken from the rule set's cache where the facts'
     projection is known, else from the engine (one call for all the others)."""
     memo = memo_of(compiled, cache_size())
@@ -143,7 +144,13 @@ def decide_values(compiled: CompiledRuleSet, values: Sequence[Mapping[str, Any]]
     """:func:`decide_many` for typed values (as :func:`fact_values` makes them) that share
     a part: fact set ``i`` is ``{**shared, **values[i]}``. A basket's party, channel,
     inventory and date are typed once and sent to the engine once per rule set, whatever
-    the number of its items or charges."""
+    the number of its items or charges. Without explanations, decisions come from the rule
+    set's decision cache as in :func:`decide_many` (rating types a record's facts once and
+    decides them under each usage rule set in force)."""
+    if not with_trace and compiled.kind != "sla" and cache_size() != 0:
+        # the decision cache, as decide_many: the projection is of the whole fact set
+        return _remembered(compiled, [{**shared, **own} for own in values] if shared else list(values),
+                           trace_fired_only)
     fired_sets = compiled.engine.matching_many(values, shared)
     # The outcome reads values only for SLA (the metric's value); explanations read them all
     # (none is made when only fired rules are explained and none fired).
