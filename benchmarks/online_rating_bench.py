@@ -2,9 +2,10 @@
 
 ``python -m benchmarks --only online-rating [--quick]``
 
-Loads the PPV example into PostgreSQL (database ``bssrules_bench`` on the server of
-``BSSRULES_BENCH_POSTGRES_URL``, default ``postgresql+psycopg://postgres@127.0.0.1:5432``,
-created when missing; SQLite when no PostgreSQL answers), creates subscriptions each with
+Loads the PPV example into PostgreSQL (a database of the run's own, ``bssrules_bench_<random>``,
+on the server of ``BSSRULES_BENCH_POSTGRES_URL``, default
+``postgresql+psycopg://postgres@127.0.0.1:5432``, dropped at the end: two runs at once do not
+share tables; SQLite when no PostgreSQL answers), creates subscriptions each with
 a prepaid money bucket, serves the API with uvicorn and posts usages from client threads
 (each a keep-alive connection): every request rates the record, takes the charge from the
 bucket under the subscription's lock and stores the usage.
@@ -53,19 +54,39 @@ HEADERS = {"content-type": "application/json"}
 INITIAL = 1_000_000  # EUR in each subscription's bucket
 
 
+def _server_url() -> str:
+    return os.environ.get("BSSRULES_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
 def _database_url() -> str:
-    base = os.environ.get("BSSRULES_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+    """A database made for this run (two runs at once would otherwise deadlock on the same
+    rows, and each wipe the other's tables); SQLite when PostgreSQL does not answer."""
+    base = _server_url()
+    name = f"bssrules_bench_{uuid.uuid4().hex[:10]}"
     try:
         import psycopg
 
         plain = base.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(plain + "/postgres", autocommit=True, connect_timeout=3) as connection:
-            if not connection.execute("select 1 from pg_database where datname = 'bssrules_bench'").fetchone():
-                connection.execute("create database bssrules_bench")
-        return base + "/bssrules_bench"
+            connection.execute(f'create database "{name}"')
+        return f"{base}/{name}"
     except Exception as exc:  # noqa: BLE001 - fall back, and say so
         print(f"PostgreSQL not reachable ({exc.__class__.__name__}); using SQLite", flush=True)
         return f"sqlite:///{tempfile.mkdtemp()}/online.db"
+
+
+def _drop_database(url: str) -> None:
+    """Drop the run's own database (its servers are stopped; any connection left is ended)."""
+    if not url.startswith("postgresql"):
+        return
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    plain = _server_url().replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain + "/postgres", autocommit=True, connect_timeout=3) as connection:
+        connection.execute("select pg_terminate_backend(pid) from pg_stat_activity "
+                           "where datname = %s and pid <> pg_backend_pid()", (name,))
+        connection.execute(f'drop database if exists "{name}"')
 
 
 def _prepare(url: str, subscriptions: int) -> None:
@@ -286,10 +307,17 @@ def _verdict(met: bool) -> str:
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
+    url = _database_url()
+    try:
+        return _run(url, quick)
+    finally:
+        _drop_database(url)
+
+
+def _run(url: str, quick: bool) -> list[dict[str, Any]]:
     subscriptions = 20 if quick else 1000
     seconds = 2.0 if quick else 10.0
     warmup = 1.0 if quick else 5.0
-    url = _database_url()
     postgres = url.startswith("postgresql")
     print(f"database: {url.split('@')[-1]} · {subscriptions} subscriptions with a prepaid bucket", flush=True)
     _prepare(url, subscriptions)
