@@ -139,10 +139,13 @@ class OnlineStore(Protocol):
     """Online rating's two round trips, and the rating-context revisions of subscriptions."""
 
     def read(self, usage_ids: Sequence[str], subscriptions: Sequence[str],
-             accumulators: Sequence[tuple[str, str, str]], partner: str | None = None) -> HotState:
+             accumulators: Sequence[tuple[str, str, str]], partner: str | None = None,
+             since: Mapping[str, dt.datetime] | None = None) -> HotState:
         """Lock the subscriptions (their rows, in id order) and read the usage ids already
-        stored, their active buckets, the (subscription, accumulator, period) totals asked for,
-        their context revisions and the catalog revision (and ``partner``'s version and creation)."""
+        stored, their active buckets (those that can serve a usage from ``since``, per
+        subscription, and each allowance's newest before), the (subscription, accumulator,
+        period) totals asked for, their context revisions and the catalog revision (and
+        ``partner``'s version and creation)."""
     def save(self, writes: Sequence[UsageWrite], now: dt.datetime, *, commit: bool) -> None:
         """Write all or nothing (and commit, with ``commit``); raises ``KeyTaken`` for a usage
         id stored meanwhile, ``ContextMoved`` when a revision, balance or total is not as read."""

@@ -333,17 +333,20 @@ def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item], partner: st
     """Round trip 1: the subscriptions locked, what rating needs of them read (and the
     partner's version, when ``partner`` is named)."""
     subscriptions, keys = set(), set()
+    since: dict[str, dt.datetime] = {}  # each subscription's earliest usage: the buckets that can serve from then
     for item in items:
         subscription = _subscription_of(item)
         if subscription is None or item.record is None:
             continue
         subscriptions.add(subscription)
+        if subscription not in since or item.record.start < since[subscription]:
+            since[subscription] = item.record.start
         for compiled in usage_rule_sets(runtime.rules, item.record.start):
             assert isinstance(compiled.definition, UsageRuleSet)  # usage_rule_sets gives only usage rule sets
             for accumulator in compiled.definition.accumulators:
                 keys.add((subscription, f"{compiled.id}/{accumulator.id}",
                           period_of(item.record.start, compiled, accumulator.period)))
-    return uow.online.read([i.id for i in items], sorted(subscriptions), sorted(keys), partner)
+    return uow.online.read([i.id for i in items], sorted(subscriptions), sorted(keys), partner, since)
 
 
 def _contexts(uow: UnitOfWork, contexts: ContextCache, runtime: Runtime, state: HotState,

@@ -21,7 +21,7 @@ the same steps as plain statements: correct, not fast.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import simplejson
 from sqlalchemy import Connection, and_, insert, or_, select, tuple_, update
@@ -29,6 +29,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bssrules import jsontext
+from bssrules.pricing.allowances import PREFIX as ALLOWANCE_PREFIX
 from bssrules.services.known_keys import epoch_micros
 from bssrules.services.records import (
     ContextMoved, HotState, KeyTaken, StoredAccumulator, StoredBucket, StoredUsage, UsageWrite, scaled, unscaled,
@@ -43,7 +44,7 @@ from bssrules.store.tables import (
 
 # round trip 1 and 2 on PostgreSQL: two functions (migration 0008) taking arrays, or one JSON text
 _READ = ("SELECT bssrules_online_read(%(subs)s::text[], %(ids)s::text[], %(a_sub)s::text[], %(a_acc)s::text[], "
-         "%(a_period)s::text[], %(partner)s::text)")  # (the partner's version: migration 0010)
+         "%(a_period)s::text[], %(partner)s::text, %(since)s::timestamptz[])")  # (migrations 0010, 0011)
 _SAVE = "SELECT bssrules_online_save(%(p)s::text)"
 _MOVED = "BSMOV"  # the SQLSTATE bssrules_online_save raises: a revision, balance or total not as read
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -147,6 +148,24 @@ def _save_parameters(writes: Sequence[UsageWrite], now: dt.datetime) -> dict[str
     return {**p, "now": utc(now), "n_rows": [new_buckets[key] for key in sorted(new_buckets)]}
 
 
+def serving(rows: Iterable[Any], since: Mapping[str, dt.datetime | None]) -> list[Any]:
+    """The bucket rows that can serve a usage of their subscription from ``since`` on (valid
+    to no date, or not before it), and of each allowance's that ended before, the newest (a
+    month's bucket made now carries over from it) — what ``bssrules_online_read`` gives
+    (migration 0011), here for SQLite."""
+    kept: list[Any] = []
+    newest: dict[tuple[str, str], Any] = {}  # (subscription, allowance series) -> its newest bucket ended before
+    for row in rows:
+        start, valid_to = since.get(row.subscription), utc(row.valid_to)
+        if start is None or valid_to is None or valid_to >= start:
+            kept.append(row)
+        elif row.id.startswith(ALLOWANCE_PREFIX):
+            series = (row.subscription, row.id[:-len(":YYYY-MM")])
+            if series not in newest or row.id > newest[series].id:
+                newest[series] = row
+    return kept + list(newest.values())
+
+
 class OnlineRepository:
     """The hot path's reads and writes on one connection (inside the caller's transaction)."""
 
@@ -157,23 +176,27 @@ class OnlineRepository:
     # ---------------------------------------------------------------- round trip 1: read
 
     def read(self, usage_ids: Sequence[str], subscriptions: Sequence[str],
-             accumulators: Sequence[tuple[str, str, str]], partner: str | None = None) -> HotState:
+             accumulators: Sequence[tuple[str, str, str]], partner: str | None = None,
+             since: Mapping[str, dt.datetime] | None = None) -> HotState:
         """Lock the subscriptions' rows (id order) and read what rating needs of them (and
-        the version and creation time of ``partner``'s resource: a primary-key read)."""
+        the version and creation time of ``partner``'s resource: a primary-key read). With
+        ``since`` (a subscription's earliest usage start), only its buckets that can serve
+        from then on, and each allowance's newest before (what a new month's carries over)."""
         subs = sorted(set(subscriptions))
         keys = sorted(set(accumulators))
+        starts = [utc(since.get(s)) if since else None for s in subs]
         if self.postgres:
-            return self._read_postgres(list(usage_ids), subs, keys, partner)
-        return self._read_sqlite(list(usage_ids), subs, keys, partner)
+            return self._read_postgres(list(usage_ids), subs, keys, partner, starts)
+        return self._read_sqlite(list(usage_ids), subs, keys, partner, starts)
 
     def _read_postgres(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]],
-                       partner: str | None) -> HotState:
+                       partner: str | None, starts: list[dt.datetime | None]) -> HotState:
         import psycopg
 
         raw = self.connection.connection.driver_connection
         assert raw is not None
         params = {"subs": subs, "ids": usage_ids, "a_sub": [k[0] for k in keys], "a_acc": [k[1] for k in keys],
-                  "a_period": [k[2] for k in keys], "partner": partner}
+                  "a_period": [k[2] for k in keys], "partner": partner, "since": starts}
         cursor = raw.cursor()
         if raw.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE:
             # BEGIN and the call sent as one simple query (the values inlined by psycopg): one
@@ -199,14 +222,14 @@ class OnlineRepository:
             None if seen is None else (int(seen[0]), int(seen[1])))
 
     def _read_sqlite(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]],
-                     partner: str | None) -> HotState:
+                     partner: str | None, starts: list[dt.datetime | None]) -> HotState:
         execute = self.connection.execute
         if subs:  # a write first: SQLite's write lock is taken now, not at the first write after reading
             execute(update(subscription).where(subscription.c.id.in_(subs)).values(revision=subscription.c.revision))
         revisions = {r.id: int(r.revision) for r in execute(select(subscription).where(subscription.c.id.in_(subs)))}
         usages = {u.id: usage_of(u) for u in execute(select(usage_record).where(usage_record.c.id.in_(usage_ids)))}
-        buckets = tuple(bucket_of(b) for b in execute(select(bucket).where(bucket.c.subscription.in_(subs),
-                                                                           bucket.c.status == "active")))
+        buckets = tuple(bucket_of(b) for b in serving(execute(select(bucket).where(
+            bucket.c.subscription.in_(subs), bucket.c.status == "active")), dict(zip(subs, starts))))
         totals = tuple(accumulator_of(a) for a in execute(select(accumulator).where(
             tuple_(accumulator.c.subscription, accumulator.c.accumulator, accumulator.c.period).in_(keys)))) \
             if keys else ()
