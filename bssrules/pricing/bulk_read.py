@@ -744,24 +744,36 @@ _KEY = r'"(?:[^"\\]|\\.)*"\s*:'  # a JSON string followed by a colon: a key (a v
 _KEY_END = r"\s*:$"
 
 
-def _buckets_columnar(path: Path) -> pl.DataFrame | None:
-    """:func:`_buckets_at_once` by polars' JSON lines reader (no Python object per bucket), for
-    a file of plain buckets whose values polars reads as Python's json does; None otherwise
-    (then the slower paths read it, and say what is wrong)."""
+def _polars_json_lines(path: Path, names: Columns, refused: str,
+                       required: bool) -> tuple[pl.DataFrame, pl.Series] | None:
+    """A JSON lines file read by polars, and the keys of each line; None when a line matches
+    ``refused`` (what polars would read otherwise than Python's json), gives a key twice,
+    polars cannot read it, or a column is unknown or under an old name (``required``: or missing)."""
     data = _existing(path).read_bytes()
     try:
         lines = pl.Series("line", [line for line in data.decode("utf-8").split("\n") if line.strip()], pl.Utf8)
-        if lines.str.contains(_NOT_COLUMNAR).any():
+        if lines.str.contains(refused).any():
             return None
         frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
-        check_columns(str(path), frame.columns, BUCKET_COLUMNS, complete=True)
+        check_columns(str(path), frame.columns, names, complete=required)
     except (pl.exceptions.PolarsError, UnicodeDecodeError, InvalidInput):
         return None
-    if lines.len() != frame.height or any(old in frame.columns for old in BUCKET_COLUMNS.old_names):
+    if lines.len() != frame.height or any(old in frame.columns for old in names.old_names):
         return None
     keys = lines.str.extract_all(_KEY).list.eval(pl.element().str.replace(_KEY_END, ""))
     if not (keys.list.len() == keys.list.n_unique()).all():
         return None  # a key given twice on a line (Python's json keeps the last, polars the first)
+    return frame, keys
+
+
+def _buckets_columnar(path: Path) -> pl.DataFrame | None:
+    """:func:`_buckets_at_once` by polars' JSON lines reader (no Python object per bucket), for
+    a file of plain buckets whose values polars reads as Python's json does; None otherwise
+    (then the slower paths read it, and say what is wrong)."""
+    read = _polars_json_lines(path, BUCKET_COLUMNS, _NOT_COLUMNAR, required=True)
+    if read is None:
+        return None
+    frame, keys = read
     columns = dict(zip(frame.columns, frame.get_columns()))
     text, number, null = (pl.Utf8,), (pl.Utf8, pl.Int64), (pl.Null,)
 
@@ -839,7 +851,46 @@ def _integer(value: Any, key: str, where: str) -> int:
 
 
 def read_accumulators(path: Path) -> pl.DataFrame:
-    """Accumulator totals from JSON lines (as :func:`write_state` writes them)."""
+    """Accumulator totals from JSON lines (as :func:`write_state` writes them): by polars' JSON
+    lines reader when nothing in the file needs Python's json (:func:`_accumulators_columnar`),
+    else line by line (which says what is wrong and where)."""
+    frame = _accumulators_columnar(Path(path))
+    return frame if frame is not None else _accumulators_by_line(path)
+
+
+# as _NOT_COLUMNAR; an explicit null volume or amount is an error, not the default 0
+_NOT_COLUMNAR_TOTALS = r'[:\[,]\s*(?:-?\d+[.eE]|-?\d{19}|true|false|\{|NaN|-?Infinity)|"(?:volume|amount)"\s*:\s*null'
+
+
+def _accumulators_columnar(path: Path) -> pl.DataFrame | None:
+    """:func:`read_accumulators` by polars' JSON lines reader, or None (see :func:`_buckets_columnar`)."""
+    read = _polars_json_lines(path, ACCUMULATOR_COLUMNS, _NOT_COLUMNAR_TOTALS, required=False)
+    if read is None:
+        return None
+    frame, _ = read
+    columns = dict(zip(frame.columns, frame.get_columns()))
+    texts = []
+    for name in ("accumulator", "subscriber", "period"):
+        column = columns.get(name)
+        if column is None or column.dtype != pl.Utf8 or column.null_count():
+            return None  # the line-by-line reader names the line
+        texts.append(column)
+    numbers = []
+    for name in ("volume", "amount"):
+        column = columns.get(name, pl.Series(name, ["0"] * frame.height, pl.Utf8))
+        if column.dtype not in (pl.Utf8, pl.Int64):
+            return None
+        numbers.append(_exact_decimals(name, column.cast(pl.Utf8).fill_null("0")))
+    reached = columns.get("reached", pl.Series("reached", [None] * frame.height, pl.List(pl.Utf8)))
+    if numbers[0] is None or numbers[1] is None \
+            or reached.dtype not in (pl.List(pl.Utf8), pl.List(pl.Null), pl.Null):
+        return None
+    return pl.DataFrame([*texts, numbers[0], numbers[1],
+                         reached.cast(pl.List(pl.Utf8)).fill_null(pl.lit([], pl.List(pl.Utf8))).alias("reached")])
+
+
+def _accumulators_by_line(path: Path) -> pl.DataFrame:
+    """:func:`read_accumulators` line by line: what it does with a file polars' reader does not take."""
     columns: dict[str, list[Any]] = {name: [] for name in ACCUMULATOR_SCHEMA}
     for number, data in _json_lines(path):
         where = f"{path}:{number}"

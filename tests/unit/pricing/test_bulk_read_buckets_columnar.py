@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 from bssrules.errors import InvalidInput
 from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BulkState
 from bssrules.pricing.bulk_io import state_files
-from bssrules.pricing.bulk_read import _buckets_by_line, _buckets_columnar, read_buckets
+from bssrules.pricing.bulk_read import (
+    _accumulators_by_line, _accumulators_columnar, _buckets_by_line, _buckets_columnar, read_buckets,
+)
 from bssrules.pricing.bulk_write import write_state
 
-PLAIN = [{"id": "b1", "subscriber": "s1", "unit": "GB", "remaining": "10"},
+PLAIN: list[dict[str, Any]] = [{"id": "b1", "subscriber": "s1", "unit": "GB", "remaining": "10"},
          {"id": "b2", "subscriber": "s1", "unit": "EUR", "remaining": "15.50", "floor": None, "precedence": 5},
          {"id": "b3", "subscriber": "s2", "unit": "min", "remaining": 100, "services": ["voice"],
           "validFrom": "2026-06-01T00:00:00+02:00", "validTo": "2026-07-01T00:00:00Z"},
@@ -107,3 +109,43 @@ def test_most_generated_plain_files_are_taken(tmp_path: Path) -> None:
     # the property above is not vacuous: files of plain buckets do go through polars
     lines = [json.dumps({**bucket, "id": f"b{n}"}) for n, bucket in enumerate(PLAIN * 50)]
     assert _buckets_columnar(write(tmp_path / "buckets.jsonl", lines)) is not None
+
+
+TOTAL_KEYS = ["accumulator", "subscriber", "period", "volume", "amount", "reached", "volumee"]
+
+
+@st.composite
+def raw_totals(draw: st.DrawFn) -> str:
+    keys = [k for k in TOTAL_KEYS[:3] if draw(st.integers(0, 9))] + draw(st.lists(st.sampled_from(TOTAL_KEYS),
+                                                                                    max_size=4))
+    space = draw(st.sampled_from(["", " "]))
+    return "{" + ",".join(f'"{key}"{space}:{space}{draw(VALUES)}' for key in keys) + "}"
+
+
+def totals_reference(path: Path) -> pl.DataFrame | str:
+    try:
+        return _accumulators_by_line(path)
+    except (InvalidInput, pl.exceptions.PolarsError) as exc:
+        return str(exc)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(raw_totals(), min_size=1, max_size=6))
+def test_totals_from_polars_are_the_reference_totals(tmp_path: Path, lines: list[str]) -> None:
+    path = write(tmp_path / "accumulators.jsonl", lines)
+    frame = _accumulators_columnar(path)
+    if frame is not None:
+        expected = totals_reference(path)
+        assert isinstance(expected, pl.DataFrame), expected
+        assert frame.schema == expected.schema and frame.equals(expected)
+
+
+def test_totals_rating_writes_are_read_by_polars(tmp_path: Path) -> None:
+    totals = [{"accumulator": "spend", "subscriber": f"s{n}", "period": "2026-06", "volume": "0",
+               "amount": f"{n}.25", "reached": ["warn"] if n % 2 else []} for n in range(100)]
+    path = write(tmp_path / "accumulators.jsonl", totals)
+    frame = _accumulators_columnar(path)
+    assert frame is not None and frame.equals(_accumulators_by_line(path))
+    given_null = write(tmp_path / "null.jsonl", [json.dumps(totals[1]), '{"accumulator": "a", "subscriber": "s", '
+                                                 '"period": "p", "amount": null}'])
+    assert _accumulators_columnar(given_null) is None  # an error (line 2), not 0
