@@ -42,3 +42,11 @@ def test_worker_environment_keeps_the_users_settings() -> None:
     tuned = bulk_memory.worker_environment({})
     assert tuned["_RJEM_MALLOC_CONF"] == bulk_memory.JEMALLOC_CONF
     assert tuned["MALLOC_ARENA_MAX"] == "2"
+
+
+def test_the_docs_give_the_workers_settings_as_the_code_has_them() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "bulk-rating.md").read_text(encoding="utf-8")
+    for name, value in bulk_memory.worker_environment({}).items():
+        assert f"{name}={value}" in page, name
