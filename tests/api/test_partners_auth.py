@@ -37,6 +37,7 @@ from bssrules.api import create_app
 from bssrules.services.partners import make_key
 from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
+from tests.api.session_app import ADMIN_KEY, AppFor, keyed_app
 
 ROOT = Path(__file__).resolve().parents[2]
 PM = "/tmf-api/partnerManagement/v4"
@@ -120,10 +121,11 @@ def bearer(key: str) -> dict[str, str]:
 class Api:
     """A TestClient on an app with authentication on, recording every response."""
 
-    def __init__(self, engine: Engine, admin_key: str):
+    def __init__(self, engine: Engine, admin_key: str, app: Any = None):
+        """On ``app`` when given (one of ``app_for``'s, with ``admin_key``), else on a new one."""
         self.admin_key = admin_key
         self.responses: list[Any] = []
-        self.client = TestClient(create_app(engine=engine, auth=True, admin_key=admin_key),
+        self.client = TestClient(app if app is not None else create_app(engine=engine, auth=True, admin_key=admin_key),
                                  raise_server_exceptions=False)
         self.client.event_hooks["response"] = [self._record]
 
@@ -172,8 +174,9 @@ def _load(engine: Engine, *examples: str) -> None:
 
 
 @pytest.fixture
-def api(engine: Engine) -> Iterator[Api]:
-    with Api(engine, make_key()) as client:
+def api(engine: Engine, app_for: AppFor) -> Iterator[Api]:
+    """On the session's app (see tests/api/session_app.py)."""
+    with keyed_app(app_for, engine) as app, Api(engine, ADMIN_KEY, app) as client:
         yield client
 
 
