@@ -5,23 +5,15 @@ registration is an operation of its own (``subscribe``) in a bundle.
 Expected values are written here, not derived from the code under test."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
-from bssrules.services.partners import make_key
-from tests.api.test_partners_auth import PARTNER, Api, _forbidden
+from tests.api.test_partners_auth import PARTNER, Api, _forbidden, api
 
 TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"
 TICKET_HUB = "/tmf-api/troubleTicket/v4/hub"
 CATALOG = "/tmf-api/productCatalogManagement/v4/productOffering"
-
-
-@pytest.fixture
-def api(engine: Engine) -> Iterator[Api]:
-    with Api(engine, make_key()) as client:
-        yield client
 
 
 def _patch(api: Api, id: str, body: dict[str, Any], key: str | None = None) -> Any:
