@@ -345,22 +345,23 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         raise typer.Exit(2)
     project = _load_project_or_exit(folder)
     update, display = _rate_progress(progress)
+    import tempfile
+
+    from bssrules.pricing.bulk_allowances import provision_files
+
     try:
-        with display, watch_compilation(_compile_notice) as compilation:
+        with display, watch_compilation(_compile_notice) as compilation, \
+                tempfile.TemporaryDirectory(prefix="bssrules-allowances-") as made:
+            # the catalog's included allowances of the usage's months, as buckets (issue 15); on a
+            # cluster too: the driver reads the buckets and hands each partition its own
+            with_allowances = provision_files(project.catalog, usage, subscribers, buckets, Path(made))
             if on_cluster:
-                summary = _rate_on_cluster(folder, usage, subscribers, output, buckets, accumulators, state_out,
-                                           chunk_size, workers, scheduler, partitions, update)
+                summary = _rate_on_cluster(folder, usage, subscribers, output, with_allowances, accumulators,
+                                           state_out, chunk_size, workers, scheduler, partitions, update)
             else:
-                import tempfile
-
-                from bssrules.pricing.bulk_allowances import provision_files
-
-                with tempfile.TemporaryDirectory(prefix="bssrules-allowances-") as made:
-                    # the catalog's included allowances of the usage's months, as buckets (issue 15)
-                    with_allowances = provision_files(project.catalog, usage, subscribers, buckets, Path(made))
-                    summary = rate_file(project.rules, usage, subscribers, output, buckets=with_allowances,
-                                        accumulators=accumulators, state_out=state_out, chunk_size=chunk_size,
-                                        progress=update)
+                summary = rate_file(project.rules, usage, subscribers, output, buckets=with_allowances,
+                                    accumulators=accumulators, state_out=state_out, chunk_size=chunk_size,
+                                    progress=update)
     except (BssRulesError, OSError, ValueError, PolarsError) as exc:  # a file polars or pyarrow cannot read
         print(f"not rated: {exc}", file=sys.stderr)
         raise typer.Exit(1)

@@ -206,3 +206,32 @@ def test_workers_starts_a_local_cluster_of_its_own(files: Path) -> None:
     assert f"{single.records:,} records in: {single.rated:,} rated" in result.output
     assert pl.read_parquet(files / "rated-local").sort("id").equals(
         pl.read_parquet(files / "single-local.parquet").sort("id"))
+
+
+def test_the_cluster_makes_the_catalog_allowances_as_one_process_does(cluster: Any, tmp_path: Path) -> None:
+    """The allowance buckets of the catalog (issue 15) are made on a cluster too: the same
+    charges and the same state as the single-process run (and not the charges without them)."""
+    project = Path(__file__).resolve().parents[2] / "examples" / "allowances"
+    (tmp_path / "usage.csv").write_text(
+        "id,subscriber,service,start,volume,unit\n"
+        "p1,line-1,data,2026-06-20T10:00:00Z,1000,MB\n"
+        "p2,line-1,data,2026-06-21T10:00:00Z,1000,MB\n"
+        "p3,line-2,data,2026-06-21T10:00:00Z,1000,MB\n", encoding="utf-8")
+    (tmp_path / "subscribers.jsonl").write_text(
+        '{"id": "line-1", "offering": "plan-3gb", "payers": {"payer": "BA-1"}, "startDate": "2026-06-16"}\n'
+        '{"id": "line-2", "offering": "plan-3gb", "payers": {"payer": "BA-2"}}\n', encoding="utf-8")
+    common = ["rate", str(project), "--input", str(tmp_path / "usage.csv"),
+              "--subscribers", str(tmp_path / "subscribers.jsonl")]
+    single = CliRunner().invoke(app, common + ["--output", str(tmp_path / "single.parquet"),
+                                               "--state-out", str(tmp_path / "single-state")])
+    on_cluster = CliRunner().invoke(app, common + ["--output", str(tmp_path / "rated"),
+                                                   "--state-out", str(tmp_path / "state"),
+                                                   "--scheduler", cluster.scheduler_address])
+    assert single.exit_code == 0 and on_cluster.exit_code == 0, on_cluster.output
+    assert _summary(on_cluster.output) == _summary(single.output)
+    assert "total EUR: 5.00" in on_cluster.output  # 500 MB beyond line-1's half month; line-2 within its 3 GB
+    assert pl.read_parquet(tmp_path / "rated").sort("id").equals(pl.read_parquet(tmp_path / "single.parquet").sort("id"))
+    made = read_buckets(tmp_path / "state" / "buckets.jsonl").sort("id")
+    assert made["id"].to_list() == ["allowance:line-1:data-3gb-monthly:included-data:2026-06",
+                                    "allowance:line-2:data-3gb-monthly:included-data:2026-06"]
+    assert made.equals(read_buckets(tmp_path / "single-state" / "buckets.jsonl").sort("id"))
