@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
@@ -24,6 +25,7 @@ from jsonschema import Draft4Validator, FormatChecker
 from bssrules.services import catalog as services
 from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
+from tests.api.session_app import AppFor
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "bssrules" / "api" / "specs"
@@ -166,14 +168,14 @@ def test_the_contract_check_catches_what_the_standard_does_not_define() -> None:
 # ----------------------------------------------------------------------------- fixtures
 
 
-def _app_client(engine: Any) -> Any:
+@contextmanager
+def _app_client(app_for: AppFor, engine: Any) -> Iterator[Any]:
+    """A client on the session's app for ``engine`` (conftest's ``app_for``), checking every answer."""
     from fastapi.testclient import TestClient
 
-    from bssrules.api import create_app
-
-    client = TestClient(create_app(engine=engine))
-    client.event_hooks["response"] = [lambda r: (r.read(), _check(r))]
-    return client
+    with app_for(engine) as app, TestClient(app) as client:
+        client.event_hooks["response"] = [lambda r: (r.read(), _check(r))]
+        yield client
 
 
 def _ok(response: Any, status: int = 201) -> Any:
@@ -195,10 +197,10 @@ def _load(engine: Any, example: str) -> None:
 
 
 @pytest.fixture
-def http(engine: Any) -> Iterator[Any]:
+def http(engine: Any, app_for: AppFor) -> Iterator[Any]:
     """The roaming example; Ana with billing account ba-ana and an active mobile plan, line-1."""
     _load(engine, "roaming")
-    with _app_client(engine) as client:
+    with _app_client(app_for, engine) as client:
         _party(client, "individual", "ana", "ba-ana")
         _ok(client.post(INVENTORY, json={
             "id": "line-1", "status": "active", "startDate": "2026-06-01T00:00:00Z",
@@ -580,11 +582,11 @@ def test_usage_before_the_subscription_started_is_rejected(http: Any) -> None:
 
 
 @pytest.fixture
-def car(engine: Any) -> Iterator[Any]:
+def car(engine: Any, app_for: AppFor) -> Iterator[Any]:
     """The connected-car example: the driver's infotainment package (paid by the driver, who is
     third-party payer) and the car maker, each with a billing account."""
     _load(engine, "connected_car")
-    with _app_client(engine) as client:
+    with _app_client(app_for, engine) as client:
         _party(client, "organization", "car-maker", "ba-car-maker")
         _party(client, "individual", "driver-1", "ba-driver")
         _party(client, "individual", "driver-2", "ba-driver-2")
@@ -695,13 +697,14 @@ def _in_paris(tmp_path: Path) -> Path:
     return folder
 
 
-def test_a_month_asked_with_plain_dates_is_the_month_the_accumulators_count(engine: Any, tmp_path: Path) -> None:
+def test_a_month_asked_with_plain_dates_is_the_month_the_accumulators_count(
+        engine: Any, tmp_path: Path, app_for: AppFor) -> None:
     """Seed 003 and issue 12: in Paris time, 2026-06-30T23:30Z is July 1st — the roaming budget
     counts it in July, and so does the aggregated usage asked for July with plain dates (UTC
     dates would put it in June and the two views would disagree by the hours in between)."""
     with UnitOfWork(engine) as uow:
         services.load_project(uow, load_project(_in_paris(tmp_path)), "roaming")
-    with _app_client(engine) as client:
+    with _app_client(app_for, engine) as client:
         _party(client, "individual", "ana", "ba-ana")
         _ok(client.post(INVENTORY, json={
             "id": "line-1", "status": "active", "startDate": "2026-06-01T00:00:00Z",
@@ -754,7 +757,7 @@ def test_the_part_a_cap_refused_is_stated_on_the_stored_usage() -> None:
 
 
 def test_a_record_crossing_a_rate_up_to_cap_budget_is_rated_up_to_it_and_says_what_was_refused(
-        engine: Any, tmp_path: Path) -> None:
+        engine: Any, tmp_path: Path, app_for: AppFor) -> None:
     """Capped rating online (issue 12, item 5): with the roaming budget's block threshold set to
     crossing: rateUpToCap, the record that would take the month past 50 EUR is rated up to
     50 EUR exactly; the stored usage states the megabytes refused and why, the balance of the
@@ -768,7 +771,7 @@ def test_a_record_crossing_a_rate_up_to_cap_budget_is_rated_up_to_it_and_says_wh
                                                "            action: block\n            crossing: rateUpToCap\n", 1))
     with UnitOfWork(engine) as uow:
         services.load_project(uow, load_project(folder), "roaming")
-    with _app_client(engine) as client:
+    with _app_client(app_for, engine) as client:
         _party(client, "individual", "ana", "ba-ana")
         _ok(client.post(INVENTORY, json={
             "id": "line-1", "status": "active", "startDate": "2026-06-01T00:00:00Z",
