@@ -42,10 +42,9 @@ from sqlalchemy import Engine
 from bssrules import jsontext
 from bssrules.services import notifications
 from bssrules.services import catalog as services
-from bssrules.api import create_app
-from bssrules.services.partners import make_key
 from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
+from tests.api.session_app import ADMIN_KEY, keyed_app_on_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "bssrules" / "api" / "specs"
@@ -149,10 +148,10 @@ def _end(label: str) -> str:
 
 
 class World:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, app: Any):
         self.engine = engine
-        self.admin = make_key()
-        self.client = TestClient(create_app(engine=engine, auth=True, admin_key=self.admin))
+        self.admin = ADMIN_KEY
+        self.client = TestClient(app)
         self.client.event_hooks["response"] = [_check]
         self.keys: dict[str, str] = {}
         self.month = _month(dt.datetime.now(UTC))
@@ -221,11 +220,11 @@ def _bundle(*apis: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(engine: Engine) -> Iterator[World]:
+def world(engine: Engine, keyed_app_on_engine: Any) -> Iterator[World]:
     """Partners, this month's tickets, SLA violations and the bills of the music offer."""
     with UnitOfWork(engine) as uow:
         services.load_project(uow, load_project(ROOT / "examples" / "connected_car"), "connected_car")
-    world = World(engine)
+    world = World(engine, keyed_app_on_engine)
     with world.client:
         for partner in ("call-center", "csp", "car-maker", "content-provider", "garage"):
             world.keys[partner] = world.ok("POST", PARTNER, "admin", {
