@@ -48,6 +48,7 @@ from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
 from bssrules.store.db import alembic_config, make_engine, upgrade
 from bssrules.store.tables import metadata
+from tests.api.session_app import ADMIN_KEY, AppFor, keyed_app, keyed_app_on_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 PM = "/tmf-api/partnerManagement/v4"
@@ -154,10 +155,12 @@ BUNDLE = [{"name": n} for n in ("TMF622", "TMF632", "TMF635", "TMF637", "TMF666"
 class Bss:
     """The app with authentication on: the administrator's key and two partners' keys."""
 
-    def __init__(self, engine: Engine, admin_key: str | None = None):
+    def __init__(self, engine: Engine, admin_key: str | None = None, app: Any = None):
+        """On ``app`` when given (the session's, with ``admin_key``: see tests/api/session_app.py),
+        else on an app of its own."""
         self.engine = engine
         self.admin = admin_key or make_key()
-        self.client = TestClient(create_app(engine=engine, auth=True, admin_key=self.admin),
+        self.client = TestClient(app if app is not None else create_app(engine=engine, auth=True, admin_key=self.admin),
                                  raise_server_exceptions=False)
         self.keys: dict[str, str] = {}
 
@@ -232,9 +235,9 @@ def _uow(engine: Engine) -> Callable[[], UnitOfWork]:
 
 
 @pytest.fixture
-def bss(engine: Engine) -> Iterator[Bss]:
+def bss(engine: Engine, keyed_app_on_engine: Any) -> Iterator[Bss]:
     _load(engine, "roaming")
-    with Bss(engine) as app:
+    with Bss(engine, ADMIN_KEY, keyed_app_on_engine) as app:
         app.add_partners("a", "b")
         yield app
 
@@ -964,11 +967,11 @@ def test_the_migration_gives_the_deliveries_already_stored_their_order_and_reten
 
 @pytest.mark.postgres
 def test_concurrent_delivery_passes_never_send_one_delivery_twice_and_keep_the_order_on_postgresql(
-        _postgres_engine: Engine, receiver: Receiver) -> None:
+        _postgres_engine: Engine, receiver: Receiver, app_for: AppFor) -> None:
     engine = _postgres_engine
     _empty(engine)
     _load(engine, "roaming")
-    with Bss(engine) as bss:
+    with keyed_app(app_for, engine) as app, Bss(engine, ADMIN_KEY, app) as bss:
         for name in ("one", "two", "three"):
             bss.hub("op", "TMF622", receiver.url(name))
         bss.customer("op", "olga", "ba-op")
