@@ -32,10 +32,9 @@ from sqlalchemy import Engine
 
 from bssrules.services import notifications
 from bssrules.services import catalog as services
-from bssrules.api import create_app
-from bssrules.services.partners import make_key
 from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
+from tests.api.session_app import ADMIN_KEY, AppFor, keyed_app_on_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "bssrules" / "api" / "specs"
@@ -111,10 +110,10 @@ class World:
     """The app with authentication on, the connected-car example, a key per partner and a
     TMF621 hub per partner (callback ``http://<partner>.example/tmf621``)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, app: Any):
         self.engine = engine
-        self.admin = make_key()
-        self.client = TestClient(create_app(engine=engine, auth=True, admin_key=self.admin))
+        self.admin = ADMIN_KEY
+        self.client = TestClient(app)
         self.client.event_hooks["response"] = [_check]
         self.keys: dict[str, str] = {}
 
@@ -165,10 +164,10 @@ class World:
 
 
 @pytest.fixture
-def world(engine: Engine) -> Iterator[World]:
+def world(engine: Engine, keyed_app_on_engine: Any) -> Iterator[World]:
     with UnitOfWork(engine) as uow:
         services.load_project(uow, load_project(ROOT / "examples" / "connected_car"), "connected_car")
-    world = World(engine)
+    world = World(engine, keyed_app_on_engine)
     with world.client:
         for partner in PARTNERS:
             created = world.ok("POST", PARTNER, "admin", {"id": partner, "name": partner, "apiBundle": {
@@ -254,10 +253,10 @@ def test_a_ticket_with_a_tmf621_priority_is_routed(world: World) -> None:
     assert _parties(ticket)[0] == ("assignee", "car-maker", "Organization")
 
 
-def test_without_a_routing_rule_set_a_ticket_must_name_its_assignee(engine: Engine) -> None:
+def test_without_a_routing_rule_set_a_ticket_must_name_its_assignee(engine: Engine, app_for: AppFor) -> None:
     with UnitOfWork(engine) as uow:
         services.load_project(uow, load_project(ROOT / "examples" / "devices"), "devices")
-    with TestClient(create_app(engine=engine, auth=False)) as client:
+    with app_for(engine, auth=False) as app, TestClient(app) as client:
         client.event_hooks["response"] = [_check]
         body = {"description": "d", "severity": "minor", "ticketType": "sim"}
         refused = client.post(TICKET, json=body)
