@@ -30,10 +30,9 @@ from sqlalchemy import Engine
 
 from bssrules.services import notifications
 from bssrules.services import catalog as services
-from bssrules.api import create_app
-from bssrules.services.partners import make_key
 from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
+from tests.api.session_app import ADMIN_KEY, keyed_app_on_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "bssrules" / "api" / "specs"
@@ -117,10 +116,10 @@ def _check(response: Any) -> None:
 
 
 class World:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, app: Any):
         self.engine = engine
-        self.admin = make_key()
-        self.client = TestClient(create_app(engine=engine, auth=True, admin_key=self.admin))
+        self.admin = ADMIN_KEY
+        self.client = TestClient(app)
         self.client.event_hooks["response"] = [_check]
         self.keys: dict[str, str] = {}
 
@@ -165,10 +164,10 @@ class World:
 
 
 @pytest.fixture
-def world(engine: Engine) -> Iterator[World]:
+def world(engine: Engine, keyed_app_on_engine: Any) -> Iterator[World]:
     with UnitOfWork(engine) as uow:
         services.load_project(uow, load_project(ROOT / "examples" / "connected_car"), "connected_car")
-    world = World(engine)
+    world = World(engine, keyed_app_on_engine)
     with world.client:
         for partner in ("csp", "car-maker", "content-provider"):
             created = world.ok("POST", PARTNER, "admin", {"id": partner, "name": partner, "apiBundle": {
