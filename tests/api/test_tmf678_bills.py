@@ -14,6 +14,7 @@ import copy
 import datetime as dt
 import json
 import re
+from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Iterator
@@ -24,6 +25,7 @@ from jsonschema import Draft4Validator, FormatChecker
 from bssrules.services import catalog as services
 from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
+from tests.api.session_app import AppFor
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "bssrules" / "api" / "specs"
@@ -105,14 +107,14 @@ def test_the_contract_check_catches_what_the_standard_does_not_define() -> None:
 # ----------------------------------------------------------------------------- fixtures and helpers
 
 
-def _app_client(engine: Any) -> Any:
+@contextmanager
+def _app_client(app_for: AppFor, engine: Any) -> Iterator[Any]:
+    """A client on the session's app for ``engine`` (conftest's ``app_for``), checking every answer."""
     from fastapi.testclient import TestClient
 
-    from bssrules.api import create_app
-
-    client = TestClient(create_app(engine=engine))
-    client.event_hooks["response"] = [lambda r: (r.read(), _check(r))]
-    return client
+    with app_for(engine) as app, TestClient(app) as client:
+        client.event_hooks["response"] = [lambda r: (r.read(), _check(r))]
+        yield client
 
 
 def _ok(response: Any, status: int = 201) -> Any:
@@ -197,12 +199,12 @@ def _by_hand(monthly: str, start: dt.datetime, end: dt.datetime) -> Decimal:
 
 
 @pytest.fixture
-def http(engine: Any) -> Iterator[Any]:
+def http(engine: Any, app_for: AppFor) -> Iterator[Any]:
     """The roaming example; Ana (ba-ana) on the plan since May at 20.00 a month, and Bob
     (ba-bob) who joined on 10 June at noon."""
     with UnitOfWork(engine) as uow:
         services.load_project(uow, load_project(ROOT / "examples" / "roaming"), "roaming")
-    with _app_client(engine) as client:
+    with _app_client(app_for, engine) as client:
         _party(client, "individual", "ana", "ba-ana")
         _party(client, "individual", "bob", "ba-bob")
         _product(client, "line-1", "mobile-data-plan", [("ana", "customer", "Individual")], "ba-ana",
@@ -464,12 +466,12 @@ def test_a_record_is_billed_in_the_month_of_its_instant(http: Any) -> None:
 
 
 @pytest.fixture
-def car(engine: Any) -> Iterator[Any]:
+def car(engine: Any, app_for: AppFor) -> Iterator[Any]:
     """Connected car: the car maker pays the car's connectivity and the telematics usage, the
     driver (third-party payer) the infotainment package and its usage."""
     with UnitOfWork(engine) as uow:
         services.load_project(uow, load_project(ROOT / "examples" / "connected_car"), "connected_car")
-    with _app_client(engine) as client:
+    with _app_client(app_for, engine) as client:
         _party(client, "organization", "car-maker", "ba-car-maker")
         _party(client, "individual", "driver-1", "ba-driver")
         _product(client, "car-1", "car-connectivity-b2b", [("car-maker", "owner", "Organization"),
@@ -516,7 +518,8 @@ def test_each_payer_gets_its_own_bill_and_sees_only_its_own_bills_and_items(car:
 
 
 @pytest.mark.postgres
-def test_concurrent_bill_runs_of_one_month_bill_once_and_answer_cleanly_on_postgresql(_postgres_engine: Any) -> None:
+def test_concurrent_bill_runs_of_one_month_bill_once_and_answer_cleanly_on_postgresql(
+        _postgres_engine: Any, app_for: AppFor) -> None:
     import threading
 
     from bssrules.store.tables import metadata
@@ -532,7 +535,7 @@ def test_concurrent_bill_runs_of_one_month_bill_once_and_answer_cleanly_on_postg
     try:
         with UnitOfWork(engine) as uow:
             services.load_project(uow, load_project(ROOT / "examples" / "roaming"), "roaming")
-        with _app_client(engine) as http:
+        with _app_client(app_for, engine) as http:
             for n in range(20):
                 _party(http, "individual", f"p{n}", f"ba-{n}")
                 _product(http, f"line-{n}", "mobile-data-plan", [(f"p{n}", "customer", "Individual")], f"ba-{n}",
