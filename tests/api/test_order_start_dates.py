@@ -15,11 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from bssrules.api import create_app
 from bssrules.rules.project import load_project
 from bssrules.services import catalog as services
-from bssrules.services.partners import make_key
 from bssrules.store import UnitOfWork
+from tests.api.session_app import ADMIN_KEY, AppFor, keyed_app_on_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER = "/tmf-api/productOrderingManagement/v4/productOrder"
@@ -68,10 +67,10 @@ def _load(engine: Engine, *examples: str) -> None:
 
 
 @pytest.fixture
-def http(engine: Engine) -> Iterator[TestClient]:
+def http(engine: Engine, app_for: AppFor) -> Iterator[TestClient]:
     """The operator's client (authentication off: every caller is the operator)."""
     _load(engine, "devices", "roaming")
-    with TestClient(create_app(engine=engine)) as client:
+    with app_for(engine) as app, TestClient(app) as client:
         assert client.post(f"{PARTY}/individual", json={"id": "ana", "givenName": "Ana", "familyName": "S"}
                            ).status_code == 201
         assert client.post(f"{ACCOUNT}/billingAccount", json={"id": "ba-ana", "name": "Ana", "relatedParty": [
@@ -201,9 +200,9 @@ def test_a_limit_that_is_no_duration_is_said_with_its_name(http: TestClient, mon
 class Keyed:
     """A client of an app with authentication on, and the operator's key."""
 
-    def __init__(self, engine: Engine):
-        self.admin = make_key()
-        self.client = TestClient(create_app(engine=engine, auth=True, admin_key=self.admin))
+    def __init__(self, app: Any):
+        self.admin = ADMIN_KEY
+        self.client = TestClient(app)
 
     def call(self, method: str, path: str, key: str, body: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {key}"}
@@ -220,9 +219,9 @@ class Keyed:
 
 
 @pytest.fixture
-def keyed(engine: Engine) -> Iterator[tuple[Keyed, str]]:
+def keyed(engine: Engine, keyed_app_on_engine: Any) -> Iterator[tuple[Keyed, str]]:
     _load(engine, "devices")
-    api = Keyed(engine)
+    api = Keyed(keyed_app_on_engine)
     with api.client:
         created = api.ok("POST", PARTNER, api.admin, {"id": "shop", "name": "Shop", "role": "partner", "apiBundle": {
             "name": "shop", "api": [{"name": n} for n in ("TMF632", "TMF666", "TMF622", "TMF637")]}})
@@ -332,9 +331,9 @@ def test_the_default_tolerance_is_fifteen_minutes(monkeypatch: pytest.MonkeyPatc
     assert DatingPolicy.from_env().usage_future == DatingPolicy().usage_future == dt.timedelta(minutes=15)
 
 
-def test_a_server_with_a_limit_that_is_no_duration_does_not_start(engine: Engine,
+def test_a_server_with_a_limit_that_is_no_duration_does_not_start(engine: Engine, app_for: AppFor,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BSSRULES_PARTNER_MAX_BACKDATE", "-3d")
     with pytest.raises(ValueError, match="BSSRULES_PARTNER_MAX_BACKDATE: '-3d' is not a duration"):
-        with TestClient(create_app(engine=engine)):
+        with app_for(engine) as app, TestClient(app):
             pass
