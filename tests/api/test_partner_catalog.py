@@ -19,10 +19,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from bssrules.services import catalog as services
-from bssrules.api import create_app
-from bssrules.services.partners import make_key
 from bssrules.rules.project import load_project
 from bssrules.store import UnitOfWork
+from tests.api.session_app import ADMIN_KEY, keyed_app_on_engine
 
 try:  # tests/api on sys.path (pytest's rootdir-less default)
     from tmf_contract import BASE_PATH, check_response
@@ -55,9 +54,9 @@ def _check(response: Any) -> None:
 
 
 class World:
-    def __init__(self, engine: Engine):
-        self.admin = make_key()
-        self.client = TestClient(create_app(engine=engine, auth=True, admin_key=self.admin))
+    def __init__(self, engine: Engine, app: Any):
+        self.admin = ADMIN_KEY
+        self.client = TestClient(app)
         self.client.event_hooks["response"] = [_check]
         self.keys: dict[str, str] = {}
 
@@ -89,10 +88,10 @@ class World:
 
 
 @pytest.fixture
-def world(engine: Engine) -> Iterator[World]:
+def world(engine: Engine, keyed_app_on_engine: Any) -> Iterator[World]:
     with UnitOfWork(engine) as uow:
         services.load_project(uow, load_project(ROOT / "examples" / "connected_car"), "connected_car")
-    world = World(engine)
+    world = World(engine, keyed_app_on_engine)
     with world.client:
         for partner, channels in CHANNELS.items():
             world.keys[partner] = world.ok("POST", PARTNER, "admin", {
