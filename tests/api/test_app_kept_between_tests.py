@@ -51,3 +51,16 @@ def test_each_test_starts_on_an_empty_database(engine: Engine, app_for: Callable
         assert client.get(categories).json() == []
         created = client.post(categories, json={"id": "left-by-a-test", "name": "Left"})
         assert created.status_code == 201, created.text
+
+
+def test_the_api_keys_a_test_left_checked_are_forgotten_for_the_next(
+        sqlite_engine: Engine, app_for: Callable[..., Any]) -> None:
+    """create_app (not the lifespan) makes the store of the keys POST /usage has checked: a kept
+    app gives each test an empty one, so no test rates with a key checked in an earlier one."""
+    from bssrules.services.known_keys import KeptPrincipal
+
+    with app_for(sqlite_engine, auth=True) as app:
+        app.state.known_keys.put(("key-id", "secret-hash"), KeptPrincipal.__new__(KeptPrincipal))
+        assert len(app.state.known_keys) == 1
+    with app_for(sqlite_engine, auth=True) as again:
+        assert again is app and len(again.state.known_keys) == 0
