@@ -37,8 +37,11 @@ from bssrules.rules.conditions import Test, TimeWindow, tests_of
 from bssrules.rules.facts import FACT_ATTRIBUTES, local_minute
 
 # Projections kept per compiled rule set: a rule set's projections are bounded by its constants
-# (a few per rule), so this bounds only what an unusual rule set could take.
-DEFAULT_SIZE = 4_096
+# (a few per rule) — for eligibility and compatibility that includes the offering and resource
+# ids the rules name, so a 10,000-offering catalog has about as many. Measured on the
+# configurator benchmark (10,000 offerings, 1,000 rules, 400 baskets): 4,096 mostly missed
+# (p99 1.95 ms a basket), 16,384 held them (p99 0.72 ms) for 7 MB more in the process.
+DEFAULT_SIZE = 16_384
 
 _ABSENT = ("absent",)  # an attribute the facts do not give
 _OTHER = ("other",)  # a text or flag no test names
