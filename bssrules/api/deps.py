@@ -101,6 +101,21 @@ async def read_json(request: Request, accepted: tuple[str, ...]) -> Any:
     return body
 
 
+def id_problem(value: Any) -> str | None:
+    """Why a client's ``id`` cannot name a resource, if it cannot: it is text, and it must be
+    readable back at ``…/{id}`` — a "/" would make two path segments, "." and ".." are
+    removed from a path by clients and proxies."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return (f"id is a string, not {jsontext.dumps(value)[:40]}: give the id as text "
+                "(\"id\": \"5\") or leave it out to have one made")
+    if "/" in value or value in (".", ".."):
+        return (f"id {jsontext.dumps(value)[:60]} cannot be read back at …/{{id}}: an id holds no \"/\" "
+                "and is not \".\" or \"..\" (leave it out to have one made)")
+    return None
+
+
 async def json_body(request: Request, accepted: tuple[str, ...], definition: str | None,
                     merge_patch: bool = False, spec: tmfspec.TmfSpec = tmfspec.TMF620,
                     closed: bool = False) -> dict[str, Any]:
@@ -112,9 +127,9 @@ async def json_body(request: Request, accepted: tuple[str, ...], definition: str
     body = await read_json(request, accepted)
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
-    if body.get("id") is not None and not isinstance(body["id"], str):  # every id of these APIs is text
-        raise InvalidInput(f"id is a string, not {jsontext.dumps(body['id'])[:40]}: give the id as text "
-                           "(\"id\": \"5\") or leave it out to have one made", path=("id",))
+    problem = id_problem(body.get("id"))  # every id of these APIs is text, read back at …/{id}
+    if problem is not None:
+        raise InvalidInput(problem, path=("id",))
     if definition is None:  # no official definition for this operation (TMF760 v5 ships none)
         return body
     if closed:

@@ -11,7 +11,7 @@ from bssrules.services import usage as service
 from bssrules.services.known_keys import KeptPrincipal, PartnerMoved
 from bssrules.api.auth import authenticate_again
 from bssrules.api.answers import many as answers, one as answer
-from bssrules.api.deps import JSON_TYPES, _problem, in_unit_of_work, json_body, read_json
+from bssrules.api.deps import JSON_TYPES, _problem, id_problem, in_unit_of_work, json_body, read_json
 from bssrules.api.fastcheck import compile_check
 from bssrules.api.openapi_parts import FIELDS, PAGED, PAGING, filtering, query_parameter, request_body
 from bssrules.api.query import ListQuery, page_headers, paging, parse_fields, parse_list_query, project
@@ -49,6 +49,9 @@ async def _usage_bodies(request: Request) -> tuple[list[dict[str, Any]], bool]:
         raise InvalidInput(f"at most {MAX_BATCH} usages per request, got {len(bodies)}")
     details = []
     for index, item in enumerate(bodies):
+        problem = id_problem(item["id"]) if isinstance(item.get("id"), str) else None  # (not text: the schema says)
+        if problem is not None:
+            details.append((f"[{index}]." if many else "") + problem)
         if _CONFORMS(item):
             continue
         for error in TMF635.validator("Usage_Create").iter_errors(item):

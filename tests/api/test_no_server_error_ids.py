@@ -205,3 +205,28 @@ def test_attributes_of_any_name_and_length_are_kept_with_the_usage(http: TestCli
     body = {**_sms("long-names"), "n" * 300: "x" * 10_000, "nested": {"m" * 250: {"deep": 1}}}
     usage = _ok(http.post(USAGE, json=body))
     assert usage["n" * 300] == "x" * 10_000 and usage["nested"] == {"m" * 250: {"deep": 1}}
+
+
+# ----------------------------------------------------- ids that could not be read back at …/{id}
+
+
+@pytest.mark.parametrize("bad", ["a/b", "/", "..", "."])
+@pytest.mark.parametrize(("path", "body"), [
+    (TICKET, {"description": "d", "severity": "minor", "ticketType": "complaint"}),
+    (BUCKET, {"usageType": "sms", "product": [{"id": "line-1"}], "remainingValue": {"amount": 5, "units": "message"}}),
+    (QUALIFICATION, {"productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "mobile-data-plan"}}]}),
+    (f"{PARTY}/individual", {"givenName": "A", "familyName": "B"}),
+    (ORDER, {"productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "mobile-data-plan"}}]}),
+    (f"{PC}/category", {"name": "c"}),
+], ids=["ticket", "bucket", "qualification", "individual", "order", "category"])
+def test_an_id_that_could_not_be_read_back_is_a_400_and_nothing_is_created(
+        http: TestClient, path: str, body: dict[str, Any], bad: str) -> None:
+    before = http.get(path)
+    _error(http.post(path, json={**body, "id": bad}), 400, "cannot be read back")
+    assert http.get(path).json() == before.json()
+
+
+def test_a_usage_id_with_a_slash_is_a_400_and_the_batch_stores_nothing(http: TestClient) -> None:
+    _error(http.post(USAGE, json=_sms("u/1")), 400, "cannot be read back")
+    _error(http.post(USAGE, json=[_sms("fine-1"), _sms("u/2")]), 400, "[1].id", "cannot be read back")
+    assert http.get(USAGE).json() == []
