@@ -348,17 +348,24 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
     import tempfile
 
     from bssrules.pricing.bulk_allowances import provision_files
+    from bssrules.pricing.bulk_months import rate_file_by_month, rolls_over, usage_months
 
     try:
         with display, watch_compilation(_compile_notice) as compilation, \
                 tempfile.TemporaryDirectory(prefix="bssrules-allowances-") as made:
             # the catalog's included allowances of the usage's months, as buckets (issue 15); on a
             # cluster too: the driver reads the buckets and hands each partition its own
-            with_allowances = provision_files(project.catalog, usage, subscribers, buckets, Path(made))
-            if on_cluster:
+            if not on_cluster and rolls_over(project.catalog) and len(usage_months(usage)) > 1:
+                # a month's rollover is known once the month before is rated: a month at a time
+                summary = rate_file_by_month(project.rules, project.catalog, usage, subscribers, output,
+                                             buckets=buckets, accumulators=accumulators, state_out=state_out,
+                                             chunk_size=chunk_size, progress=update)
+            elif on_cluster:
+                with_allowances = provision_files(project.catalog, usage, subscribers, buckets, Path(made))
                 summary = _rate_on_cluster(folder, usage, subscribers, output, with_allowances, accumulators,
                                            state_out, chunk_size, workers, scheduler, partitions, update)
             else:
+                with_allowances = provision_files(project.catalog, usage, subscribers, buckets, Path(made))
                 summary = rate_file(project.rules, usage, subscribers, output, buckets=with_allowances,
                                     accumulators=accumulators, state_out=state_out, chunk_size=chunk_size,
                                     progress=update)
