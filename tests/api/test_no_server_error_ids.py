@@ -119,15 +119,20 @@ def test_a_usage_with_an_emoji_id_is_rated_and_charged_once_and_a_resend_gets_it
 
 # ------------------------------------------------------------------- ids that are not strings
 
-
-@pytest.mark.parametrize("bad", [5, 5.5, True, ["a"], {"a": 1}])
-@pytest.mark.parametrize(("path", "body"), [
+# a resource of each kind a client may name, as created without an id
+CREATED = [
     (TICKET, {"description": "d", "severity": "minor", "ticketType": "complaint"}),
     (BUCKET, {"usageType": "sms", "product": [{"id": "line-1"}], "remainingValue": {"amount": 5, "units": "message"}}),
     (QUALIFICATION, {"productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "mobile-data-plan"}}]}),
     (f"{PARTY}/individual", {"givenName": "A", "familyName": "B"}),
     (ORDER, {"productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "mobile-data-plan"}}]}),
-], ids=["ticket", "bucket", "qualification", "individual", "order"])
+    (f"{PC}/category", {"name": "c"}),
+]
+CREATED_KINDS = ["ticket", "bucket", "qualification", "individual", "order", "category"]
+
+
+@pytest.mark.parametrize("bad", [5, 5.5, True, ["a"], {"a": 1}])
+@pytest.mark.parametrize(("path", "body"), CREATED, ids=CREATED_KINDS)
 def test_an_id_that_is_not_a_string_is_a_400(http: TestClient, path: str, body: dict[str, Any], bad: Any) -> None:
     _error(http.post(path, json={**body, "id": bad}), 400, "id is a string")
 
@@ -211,14 +216,7 @@ def test_attributes_of_any_name_and_length_are_kept_with_the_usage(http: TestCli
 
 
 @pytest.mark.parametrize("bad", ["a/b", "/", "..", "."])
-@pytest.mark.parametrize(("path", "body"), [
-    (TICKET, {"description": "d", "severity": "minor", "ticketType": "complaint"}),
-    (BUCKET, {"usageType": "sms", "product": [{"id": "line-1"}], "remainingValue": {"amount": 5, "units": "message"}}),
-    (QUALIFICATION, {"productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "mobile-data-plan"}}]}),
-    (f"{PARTY}/individual", {"givenName": "A", "familyName": "B"}),
-    (ORDER, {"productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "mobile-data-plan"}}]}),
-    (f"{PC}/category", {"name": "c"}),
-], ids=["ticket", "bucket", "qualification", "individual", "order", "category"])
+@pytest.mark.parametrize(("path", "body"), CREATED, ids=CREATED_KINDS)
 def test_an_id_that_could_not_be_read_back_is_a_400_and_nothing_is_created(
         http: TestClient, path: str, body: dict[str, Any], bad: str) -> None:
     before = http.get(path)
