@@ -414,7 +414,9 @@ def _rate_on_cluster(folder: Path, usage: Path, subscribers: Path, output: Path,
 def bill(period: str = typer.Argument(..., help="The month to bill, YYYY-MM."),
          database_url: Optional[str] = DatabaseOption) -> None:
     """Run the bill run of a month: one bill per billing account and currency (re-running it
-    bills nothing twice); prints the bills made."""
+    bills nothing twice); prints the bills made, and the accounts it could not bill with the
+    reason (a product whose dates cannot be read). Exits 1 when an account was not billed (the
+    others are billed: fix the product and run the month again), 2 when the run failed."""
     from bssrules.services import billing as billing_service
     from bssrules.errors import BssRulesError
     from bssrules.store import UnitOfWork, make_engine
@@ -428,10 +430,20 @@ def bill(period: str = typer.Argument(..., help="The month to bill, YYYY-MM."),
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    out.print(f"billed {period}: {len(result['billsMade'])} bills made, {len(result['billsAlreadyMade'])} already made"
-              + (f", {len(result['lateUsage'])} late usage records left unbilled" if result["lateUsage"] else ""))
+    not_billed = result.get("accountsNotBilled", [])
+    summary = [_plural(len(result["billsMade"]), "bill") + " made", f"{len(result['billsAlreadyMade'])} already made"]
+    if result["lateUsage"]:
+        summary.append(f"{_plural(len(result['lateUsage']), 'late usage record')} left unbilled")
+    if not_billed:
+        summary.append(f"{_plural(len(not_billed), 'account')} not billed")
+    out.print(f"billed {period}: " + ", ".join(summary), soft_wrap=True)
     for bill_id in result["billsMade"]:
-        out.print(f"  {escape(bill_id)}")
+        out.print(f"  {escape(bill_id)}", soft_wrap=True)
+    if not_billed:
+        out.print("not billed (fix the product, then run the month again):", soft_wrap=True)
+        for account in not_billed:
+            out.print(f"  {escape(account['id'])}: {escape(account['reason'])}", soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command()
