@@ -50,12 +50,19 @@ def _period_of(text: Any) -> tuple[str, int]:
 
 
 def _dates(product: StoredResource) -> tuple[dt.datetime, dt.datetime | None] | str:
-    """(start, end) of a product's fees, or why its dates cannot be read."""
+    """(start, end) of a product's fees, or why its dates cannot be read.
+
+    A product ``terminated`` without a ``terminationDate`` (kept before a termination was
+    dated when made: services.commitments) ends when it was last changed — at the latest
+    when it was known to be terminated — rather than never."""
     try:
-        return _instant(product.document.get("startDate")) or product.created, \
-            _instant(product.document.get("terminationDate"))
+        start = _instant(product.document.get("startDate")) or product.created
+        end = _instant(product.document.get("terminationDate"))
     except ValueError as exc:
         return f"product {product.id}: {exc}"
+    if end is None and product.document.get("status") == "terminated":
+        end = product.last_update
+    return start, end
 
 
 def inventory_fees(uow: UnitOfWork, unreadable: dict[str, str] | None = None

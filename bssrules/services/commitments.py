@@ -10,8 +10,9 @@ later says.
 A product under commitment that becomes ``terminated`` before the term in force ends
 (renewals counted: :mod:`bssrules.pricing.commitments`) gets its early termination charge:
 a one-time ``productPrice`` of ``@type`` ``EarlyTerminationCharge``, paid by the account of
-its recurring prices, which the bill run bills in the month of the ``terminationDate``
-(now, when the change gives none: it is then written on the product).
+its recurring prices, which the bill run bills in the month of the ``terminationDate``.
+Every product that becomes ``terminated`` without a ``terminationDate``, under commitment
+or not, is dated now (it is written on the product): bills count a product up to it.
 
 A product is shown with the term in force (:func:`shown_terms`): a term that ``renew``s and
 is past its end shows the renewal in force — now, or at the product's termination — as its
@@ -222,10 +223,14 @@ def _payer(product: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def on_product_change(before: Mapping[str, Any], after: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-    """The product as changed, with its early termination charge when the change terminates
-    it before its commitment ends (``after`` unchanged otherwise)."""
+    """The product as changed: when the change terminates it, dated ``now`` if the change
+    gives no ``terminationDate`` (bills count a product up to that date: undated, it would be
+    billed for ever), with its early termination charge when that is before its commitment
+    ends (``after`` unchanged otherwise)."""
     if after.get("status") != "terminated" or before.get("status") == "terminated":
         return after
+    if not after.get("terminationDate"):
+        after = dict(after, terminationDate=format_instant(now))
     terms = [t for t in after.get("productTerm") or [] if isinstance(t, dict) and isinstance(t.get("earlyTermination"),
                                                                                             dict)]
     if not terms or any(isinstance(p, dict) and p.get("@type") == ETF_TYPE for p in after.get("productPrice") or []):
@@ -233,10 +238,7 @@ def on_product_change(before: Mapping[str, Any], after: dict[str, Any], now: dt.
     after = dict(after)
     terminated = _instant(after.get("terminationDate"))
     if terminated is None:
-        if after.get("terminationDate"):
-            return after  # not a date: the change is refused for it
-        terminated = now
-        after["terminationDate"] = format_instant(now)
+        return after  # not a date: the change is refused for it
     charges = []
     for index, term in enumerate(after.get("productTerm") or []):
         if term in terms:

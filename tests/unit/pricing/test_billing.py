@@ -42,6 +42,25 @@ def test_a_product_terminated_mid_month_pays_until_it_ended() -> None:
     assert made.total.amount == Decimal("10.00")
 
 
+def test_the_month_a_product_ends_is_pro_rated_by_the_rule_of_the_month_it_starts() -> None:
+    # active until the 16th: 15 of 30 days → 9.99 × 0.5 = 4.995 → 5.00, as a start on the 16th
+    start, end = dt.datetime(2026, 6, 16, tzinfo=UTC), dt.datetime(2026, 6, 16, tzinfo=UTC)
+    (ended,) = bill("ba", JUNE, [_fee(dt.datetime(2026, 1, 1, tzinfo=UTC), end=end)], [])
+    (started,) = bill("ba", JUNE, [_fee(start)], [])
+    assert ended.total.amount == started.total.amount == Decimal("5.00")
+    assert ended.items[0].coverage == (JUNE.start, end)
+
+
+def test_a_product_started_and_ended_in_the_month_pays_only_the_time_between() -> None:
+    start, end = dt.datetime(2026, 6, 10, 6, tzinfo=UTC), dt.datetime(2026, 6, 20, 18, tzinfo=UTC)
+    half = Discount("half price", Money(Decimal("6.00"), "EUR"), duration_periods=1)
+    (made,) = bill("ba", JUNE, [_fee(start, "12.00", end=end, discounts=(half,))], [])
+    # 10.5 of 30 days: 12.00 × 0.35 = 4.20; the discount lasts as long as the product: 6.00 × 0.35 = 2.10
+    assert [(i.kind, i.amount.amount, i.coverage) for i in made.items] == [
+        ("recurringCharge", Decimal("4.20"), (start, end)), ("discount", Decimal("-2.10"), (start, end))]
+    assert made.items[0].detail["share"] == Decimal("0.350000")
+
+
 def test_nothing_is_billed_for_a_product_outside_the_month() -> None:
     assert bill("ba", JUNE, [_fee(dt.datetime(2026, 7, 2, tzinfo=UTC))], []) == []
 
