@@ -4,7 +4,10 @@ back priced.
 A cart is valued whenever it is shown — created, patched, retrieved, listed — as an order
 placed for it now would be (``services.prices``: the same valuation, discounts included):
 ``cartTotalPrice``, and each item's ``itemPrice`` and ``itemTotalPrice``. Prices are the
-server's: those a client sends are not kept. A cart must be readable as a basket (every item
+server's: those a client sends are not kept. An item whose ``status`` is ``saveForLater``
+(TMF663 CartItemStatusType) is shown priced, as it would be bought with the cart, but is not
+in ``cartTotalPrice`` (nor in its bundle's ``itemTotalPrice``): the total is what an order
+of the other items would come to. A cart must be readable as a basket (every item
 names ``productOffering.id``, a quantity of at least 1 …): one that is not is refused with
 400, as the configuration check refuses it, and nothing is stored.
 """
@@ -16,7 +19,8 @@ from bssrules.errors import InvalidInput
 from bssrules.services import resources
 from bssrules.services.configuration import basket_from_request
 from bssrules.services.ports import UnitOfWork
-from bssrules.services.prices import priced_cart_items, total_shown, value
+from bssrules.configurator.model import Path
+from bssrules.services.prices import priced_cart_items, total_shown, value_leaving_out
 from bssrules.services.resources import KINDS, View
 from bssrules.services.runtime import Runtime
 
@@ -35,6 +39,22 @@ def without_prices(body: dict[str, Any]) -> dict[str, Any]:
     return {k: items(v) if k == "cartItem" else v for k, v in body.items() if k != "cartTotalPrice"}
 
 
+SAVED_FOR_LATER = "saveForLater"
+
+
+def saved_for_later(items: list[Any], base: Path = ()) -> set[Path]:
+    """The basket paths of the cart items (at any depth) saved for later."""
+    found: set[Path] = set()
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            path = base + ("items", index)
+            if item.get("status") == SAVED_FOR_LATER:
+                found.add(path)
+            elif isinstance(item.get("cartItem"), list):
+                found |= saved_for_later(item["cartItem"], path)
+    return found
+
+
 def pricer(uow: UnitOfWork, runtime: Runtime, strict: bool) -> View:
     """The view that prices a rendered cart. ``strict``: a cart no basket can be read from is
     a 400 (on create and patch); otherwise (a cart stored before carts were priced) it is
@@ -49,8 +69,9 @@ def pricer(uow: UnitOfWork, runtime: Runtime, strict: bool) -> View:
             if strict:
                 raise InvalidInput(f"the cart cannot be priced or checked: {exc}", path=exc.path) from None
             return cart
-        lines, totals = value(basket, runtime)
-        return {**cart, "cartItem": priced_cart_items(items, lines),
+        saved = saved_for_later(items)
+        lines, totals = value_leaving_out(basket, runtime, saved)
+        return {**cart, "cartItem": priced_cart_items(items, lines, left_out=saved),
                 "cartTotalPrice": [total_shown(t) for t in totals]}
 
     return priced

@@ -10,7 +10,8 @@ period and currency: the sum of the net lines.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from dataclasses import replace
+from typing import Any, Collection, Sequence
 
 from bssrules.configurator.model import Basket, Path
 from bssrules.money import Money
@@ -73,19 +74,23 @@ def _under(path: Path, prefix: Path) -> bool:
     return path[:len(prefix)] == prefix
 
 
-def item_prices(lines: list[PriceLine], path: Path) -> dict[str, Any]:
+def item_prices(lines: list[PriceLine], path: Path, left_out: Collection[Path] = ()) -> dict[str, Any]:
     """What one item of a basket costs: ``itemPrice`` (its own lines) and ``itemTotalPrice``
-    (its lines and its components', totalled, with their discounts)."""
+    (its lines and its components', totalled, with their discounts; not those of a component
+    at ``left_out``, one saved for later)."""
     own = [line for line in lines if line.path == path]
-    within = [line for line in lines if _under(line.path, path)]
+    below = [p for p in left_out if len(p) > len(path) and _under(p, path)]
+    within = [line for line in lines if _under(line.path, path) and not any(_under(line.path, p) for p in below)]
     return {"itemPrice": [price_shown(line) for line in own],
             "itemTotalPrice": [total_shown(t, within) for t in totals_of(within)]}
 
 
-def priced_cart_items(items: list[Any], lines: list[PriceLine], base: Path = ()) -> list[Any]:
+def priced_cart_items(items: list[Any], lines: list[PriceLine], base: Path = (),
+                      left_out: Collection[Path] = ()) -> list[Any]:
     """TMF663 cart items (as sent or stored) with their prices, bundle components included;
     the prices a client sent are replaced. ``items`` are those the basket was read from, in
-    its order (``services.configuration.basket_item``)."""
+    its order (``services.configuration.basket_item``); the items at ``left_out`` are not in
+    the totals of the bundles holding them."""
     out = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
@@ -93,9 +98,9 @@ def priced_cart_items(items: list[Any], lines: list[PriceLine], base: Path = ())
             continue
         path = base + ("items", index)
         priced = {k: v for k, v in item.items() if k not in ("itemPrice", "itemTotalPrice")}
-        priced.update(item_prices(lines, path))
+        priced.update(item_prices(lines, path, left_out))
         if isinstance(item.get("cartItem"), list):
-            priced["cartItem"] = priced_cart_items(item["cartItem"], lines, path)
+            priced["cartItem"] = priced_cart_items(item["cartItem"], lines, path, left_out)
         out.append(priced)
     return out
 
@@ -103,6 +108,37 @@ def priced_cart_items(items: list[Any], lines: list[PriceLine], base: Path = ())
 def value(basket: Basket, runtime: Runtime) -> tuple[list[PriceLine], list[Total]]:
     """The basket's price lines and totals, as an order placed for it now would state them."""
     return value_basket(basket, runtime.catalog, basket.as_of, runtime.rules)
+
+
+def value_leaving_out(basket: Basket, runtime: Runtime, left_out: Collection[Path]
+                      ) -> tuple[list[PriceLine], list[Total]]:
+    """A cart's price lines and totals when the items at ``left_out`` (with their components)
+    are not bought now (TMF663 ``status: saveForLater``): the totals, and the lines of the
+    other items, are those of an order of the other items alone (a discount that needs a
+    left-out item does not apply); the left-out items' lines are what they would come to
+    bought with the whole cart."""
+    if not left_out:
+        return value(basket, runtime)
+    kept_at: dict[Path, Path] = {}  # path in the basket bought now -> path in the cart
+
+    def kept(items: list[Any], base: Path, new_base: Path) -> list[Any]:
+        out = []
+        for index, item in enumerate(items):
+            path = base + ("items", index)
+            if path in left_out:
+                continue
+            new_path = new_base + ("items", len(out))
+            kept_at[new_path] = path
+            out.append(item.model_copy(update={"items": kept(item.items, path, new_path)}))
+        return out
+
+    bought = kept(basket.items, (), ())
+    whole, _ = value(basket, runtime)
+    lines = [line for line in whole if any(_under(line.path, p) for p in left_out)]
+    if not bought:
+        return lines, []
+    now, totals = value(basket.model_copy(update={"items": bought}), runtime)
+    return lines + [replace(line, path=kept_at[line.path]) for line in now], totals
 
 
 def basket_prices(basket: Basket, runtime: Runtime) -> dict[str, Any]:

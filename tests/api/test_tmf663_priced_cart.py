@@ -250,3 +250,55 @@ def test_fields_selects_the_prices_of_a_cart_down_to_its_items(http: Any) -> Non
     assert amounts(one["cartItem"][1]["itemTotalPrice"]) == {("oneTime", None): "329.00 EUR"}
     refused = http.get(f"{CART}/cart-1", params={"fields": "cartItem.itemTotalPrise"})
     assert refused.status_code == 400 and "did you mean 'cartItem.itemTotalPrice'" in refused.json()["message"]
+
+
+# TMF663 v4 CartItem.status is "active" or "saveForLater" (the enum; its description's
+# "savedForLater" is not one of the values, and is refused as the spec has it)
+def test_an_item_saved_for_later_is_priced_but_not_in_the_carts_total(http: Any) -> None:
+    saved = "saveForLater"
+    response = http.post(CART, json={"id": "cart-1", "relatedParty": CUSTOMER,
+                                     "cartItem": [{**PLAN, "status": "active"}, {**DELUXE, "status": saved}]})
+    assert response.status_code == 201, response.text
+    cart = exact(response)
+    plan, tablet = cart["cartItem"]
+    assert tablet["status"] == saved
+    # the tablet is priced as it would be bought with the cart (the plan's discount), and left out
+    assert amounts(tablet["itemPrice"]) == amounts(tablet["itemTotalPrice"]) == {("oneTime", None): "329.00 EUR"}
+    assert amounts(plan["itemPrice"]) == {("recurring", "month"): "19.90 EUR", ("oneTime", None): "10.00 EUR"}
+    assert amounts(cart["cartTotalPrice"]) == {("oneTime", None): "10.00 EUR", ("recurring", "month"): "19.90 EUR"}
+    assert exact(http.get(f"{CART}/cart-1")) == cart
+    refused = http.post(CART, json={"id": "cart-2", "cartItem": [{**DELUXE, "status": "savedForLater"}]})
+    assert refused.status_code == 400 and "cartItem[0].status" in refused.json()["message"], refused.text
+
+
+def test_a_cart_total_is_what_its_active_items_alone_come_to(http: Any) -> None:
+    """The plan saved for later: the tablet in the cart is bought without it, so without the
+    tablet-with-plan discount, as in a cart of the tablet alone."""
+    cart = _cart(http, {**PLAN, "status": "saveForLater"}, DELUXE)
+    plan, tablet = cart["cartItem"]
+    assert amounts(plan["itemPrice"]) == {("recurring", "month"): "19.90 EUR", ("oneTime", None): "10.00 EUR"}
+    assert amounts(tablet["itemPrice"]) == {("oneTime", None): "379.00 EUR"}
+    assert amounts(cart["cartTotalPrice"]) == {("oneTime", None): "379.00 EUR"}
+    alone = _cart(http, DELUXE, id="cart-alone")  # (an order of it alone is refused: an iPad needs a SIM)
+    assert alone["cartTotalPrice"] == cart["cartTotalPrice"]
+    assert alone["cartItem"][0]["itemPrice"] == tablet["itemPrice"]
+    # every item saved for later: nothing to pay now; moved back into the cart, both count again
+    patched = http.patch(f"{CART}/cart-1", json={"cartItem": [{**PLAN, "status": "saveForLater"},
+                                                              {**DELUXE, "status": "saveForLater"}]}, headers=MERGE)
+    assert patched.status_code == 200 and exact(patched)["cartTotalPrice"] == [], patched.text
+    assert amounts(exact(patched)["cartItem"][1]["itemPrice"]) == {("oneTime", None): "329.00 EUR"}
+    patched = http.patch(f"{CART}/cart-1", json={"cartItem": [{**PLAN, "status": "active"}, DELUXE]}, headers=MERGE)
+    assert amounts(exact(patched)["cartTotalPrice"]) == {("oneTime", None): "339.00 EUR",
+                                                          ("recurring", "month"): "19.90 EUR"}
+
+
+def test_a_bundle_component_saved_for_later_is_left_out_of_its_bundles_total_and_the_carts(http: Any) -> None:
+    bundle = _item("1", "mobile-with-tablet", cartItem=[
+        _item("1.1", "mobile-telephony-plan", {"simFormFactor": "SMALL"}, ["sim-small"]),
+        _item("1.2", "ipad-mini-std", {"memorySize": "16GB"}, status="saveForLater")])
+    cart = _cart(http, bundle)
+    [top] = cart["cartItem"]
+    plan, tablet = top["cartItem"]
+    assert amounts(tablet["itemPrice"]) == {("oneTime", None): "299.00 EUR"}
+    assert amounts(top["itemTotalPrice"]) == {("recurring", "month"): "19.90 EUR", ("oneTime", None): "10.00 EUR"}
+    assert amounts(cart["cartTotalPrice"]) == {("oneTime", None): "10.00 EUR", ("recurring", "month"): "19.90 EUR"}
