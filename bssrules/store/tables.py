@@ -69,6 +69,7 @@ resource = Table(
     Column("external_id", String(200), nullable=True),
     Column("document", Text, nullable=False),
     Index("ix_resource_party", "kind", "party_id"),
+    Index("ix_resource_partner", "kind", "partner_id"),  # every partner-scoped list (migration 0012)
     Index("ix_resource_external", "kind", "external_id", unique=True),
 )
 

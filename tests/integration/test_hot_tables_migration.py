@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from bssrules import jsontext
@@ -150,3 +150,24 @@ def test_the_migration_moves_buckets_accumulators_and_usages_to_the_hot_tables_a
         assert connection.execute(text("SELECT usage_id, part, subscriber FROM rated_charge")).fetchall() == [
             ("u-1", 0, "line-1")]
     upgrade(old_engine)  # and up again
+
+
+def _resource_indexes(engine: Engine) -> dict[str, tuple[str, ...]]:
+    with engine.connect() as connection:
+        return {i["name"]: tuple(i["column_names"]) for i in inspect(connection).get_indexes("resource")}
+
+
+def test_migration_0012_indexes_the_resources_by_partner_and_the_downgrade_drops_it(old_engine: Engine) -> None:
+    """Every partner-scoped list filters the generic resource table on (kind, partner_id)."""
+    upgrade(old_engine, "0011")
+    with old_engine.begin() as connection:
+        _resource(connection, "individual", "ana", {"givenName": "Ana"}, partner="p1")
+    assert "ix_resource_partner" not in _resource_indexes(old_engine)
+    upgrade(old_engine)
+    assert _resource_indexes(old_engine)["ix_resource_partner"] == ("kind", "partner_id")
+    downgrade(old_engine, "0011")
+    assert "ix_resource_partner" not in _resource_indexes(old_engine)
+    upgrade(old_engine)  # and up again, the row kept
+    assert _resource_indexes(old_engine)["ix_resource_partner"] == ("kind", "partner_id")
+    with old_engine.connect() as connection:
+        assert connection.execute(text("SELECT partner_id FROM resource WHERE id = 'ana'")).scalar_one() == "p1"
