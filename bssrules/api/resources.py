@@ -9,7 +9,7 @@ from typing import Any, Awaitable
 
 from fastapi import APIRouter, Request, Response
 
-from bssrules.services import carts
+from bssrules.services import carts, terminations
 from bssrules.services import resources as tmf_resources
 from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
@@ -83,7 +83,10 @@ def resource_router(kind: ResourceKind) -> APIRouter:
     @router.delete("/{id}", operation_id=f"delete{definition}", summary=f"Delete a {definition}", status_code=204,
                    responses={204: {"description": "Deleted"}, **errors})
     async def delete_resource(request: Request, id: str) -> Response:
-        await in_unit_of_work(request, tmf_resources.delete, kind, id)
+        if kind.name == "product":  # a bundle's product goes with its components (services.terminations)
+            await in_unit_of_work(request, terminations.delete_product, id)
+        else:
+            await in_unit_of_work(request, tmf_resources.delete, kind, id)
         return Response(status_code=204)
 
     return router

@@ -23,20 +23,30 @@ IN_FORCE = ("active", "suspended", "pendingTerminate")
 Bump = Callable[..., None]
 
 
-def components(uow: UnitOfWork, document: dict[str, Any], for_update: bool = False) -> list[StoredResource]:
-    """The components of a bundle's product still in force, and theirs (a bundle of bundles),
-    each once."""
+def component_ids(document: dict[str, Any]) -> list[str]:
+    """The ids a product's ``bundled`` relationships name (its components), in order, each once."""
+    found: list[str] = []
+    for relationship in document.get("productRelationship") or []:
+        product = relationship.get("product") if isinstance(relationship, dict) \
+            and relationship.get("relationshipType") == "bundled" else None
+        component_id = product.get("id") if isinstance(product, dict) else None
+        if isinstance(component_id, str) and component_id and component_id not in found:
+            found.append(component_id)
+    return found
+
+
+def components(uow: UnitOfWork, document: dict[str, Any], for_update: bool = False,
+               in_force: bool = True) -> list[StoredResource]:
+    """The components of a bundle's product still in force (with ``in_force=False``: all of
+    them, whatever their status), and theirs (a bundle of bundles), each once."""
     found: dict[str, StoredResource] = {}
     waiting = [document]
     while waiting:
-        for relationship in waiting.pop(0).get("productRelationship") or []:
-            product = relationship.get("product") if isinstance(relationship, dict) \
-                and relationship.get("relationshipType") == "bundled" else None
-            component_id = product.get("id") if isinstance(product, dict) else None
-            if not isinstance(component_id, str) or not component_id or component_id in found:
+        for component_id in component_ids(waiting.pop(0)):
+            if component_id in found:
                 continue
             stored = uow.resources.get("product", component_id, for_update=for_update)
-            if stored is not None and stored.document.get("status") in IN_FORCE:
+            if stored is not None and (not in_force or stored.document.get("status") in IN_FORCE):
                 found[component_id] = stored
                 waiting.append(stored.document)
     return list(found.values())

@@ -12,6 +12,13 @@ costs what is left at the completion.
 Terminating a bundle's product terminates its components in force, each charged under its
 own term (:mod:`bssrules.services.bundles`); a delete item's ``itemPrice`` lists the bundle's
 charges, then its components'.
+
+Deleting a product from the inventory (TMF637 ``DELETE /product/{id}``, :func:`delete_product`)
+follows the same principle: a bundle's product goes with its components (all of them,
+whatever their status: they exist only as its parts), in one transaction. A component alone
+is not deleted (409 naming its bundle: the bundle would name a product that is gone), nor is
+a bundle whose component another bundle also names, or a product something else refers to;
+a refused delete deletes nothing.
 """
 from __future__ import annotations
 
@@ -19,9 +26,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from bssrules.services.bundles import IN_FORCE, components, terminate_all, terminated
+from bssrules.errors import Conflict, NotFound
+from bssrules.services.bundles import IN_FORCE, component_ids, components, terminate_all, terminated
 from bssrules.services.ports import UnitOfWork
-from bssrules.services.resources import bump_rating_contexts
+from bssrules.services.resources import KINDS, bump_rating_contexts
 
 
 def deletions(items: Any) -> list[tuple[int, dict[str, Any]]]:
@@ -101,3 +109,58 @@ def terminate(uow: UnitOfWork, item: dict[str, Any], at: dt.datetime, now: dt.da
     if stored is None or stored.document.get("status") not in IN_FORCE:
         return  # checked when the order was placed; terminated since: nothing more to do
     terminate_all(uow, [stored, *components(uow, stored.document, for_update=True)], at, now, bump_rating_contexts)
+
+
+def _bundles_naming(uow: UnitOfWork, product_id: str) -> list[str]:
+    """The products whose ``bundled`` relationships name ``product_id`` (its bundles)."""
+    named = uow.resources.referring(("product",), "productRelationship.product.id", product_id)
+    found = []
+    for _, bundle_id in named:
+        bundle = uow.resources.get("product", bundle_id)
+        if bundle is not None and product_id in component_ids(bundle.document):
+            found.append(bundle_id)
+    return found
+
+
+def _referrers(uow: UnitOfWork, product_id: str) -> list[tuple[str, str]]:
+    """(kind, id) of the resources other than products whose references name the product."""
+    found: list[tuple[str, str]] = []
+    for other in KINDS.values():
+        for reference in other.references:
+            if "product" in reference.kinds:
+                found += uow.resources.referring((other.name,), reference.path, product_id)
+    return found
+
+
+def delete_product(uow: UnitOfWork, product_id: str) -> list[str]:
+    """Delete a product of the inventory — a bundle's with all its components — in one
+    transaction, or nothing (Conflict) when that would leave a reference to a deleted
+    product. Returns the ids deleted, the product's first."""
+    stored = uow.resources.get("product", product_id, for_update=True)
+    if stored is None:
+        raise NotFound("Product", product_id)
+    parents = [b for b in _bundles_naming(uow, product_id) if b != product_id]
+    if parents:
+        raise Conflict(f"Product '{product_id}' is a component of bundle "
+                       + ", ".join(f"Product '{b}'" for b in sorted(parents))
+                       + ": delete the bundle, which deletes its components with it")
+    family = {stored.id: stored}
+    for component in components(uow, stored.document, for_update=True, in_force=False):
+        family.setdefault(component.id, component)
+    problems = []
+    for member in family.values():
+        others = sorted(b for b in _bundles_naming(uow, member.id) if b not in family)
+        if others:
+            problems.append(f"component Product '{member.id}' is also a component of "
+                            + ", ".join(f"Product '{b}'" for b in others))
+        users = sorted({(k, i) for k, i in _referrers(uow, member.id) if not (k == "product" and i in family)})
+        if users:
+            problems.append(f"Product '{member.id}' is still referred to by "
+                            + ", ".join(f"{KINDS[k].type} '{i}'" for k, i in users))
+    if problems:
+        raise Conflict(f"Product '{product_id}' is not deleted: " + "; ".join(problems))
+    for member in family.values():
+        uow.resources.delete("product", member.id)
+        bump_rating_contexts(uow, "product", member.id, member.document)
+    uow.commit()
+    return list(family)
