@@ -60,6 +60,7 @@ class _ChunkBase:
     unknown: NDArray[np.bool_]  # of a subscriber without a subscription
     candidate: NDArray[np.bool_]  # neither: the rules decide
     fallback: NDArray[np.bool_]  # per subscriber: left to the reference (any stage may set it)
+    local_starts: dict[str, pl.Series]  # by time zone: the starts as wall-clock time there (see _local_start)
 
     # 5a. balances (bulk_scan, before the decisions: they read the chunk's volumes)
     chunk_buckets: pl.DataFrame  # the buckets of the chunk's subscribers, by rank and Bucket.order

@@ -51,13 +51,19 @@ class _Deciding(_Ordering):
         """The records' facts as the usage rule sets see them: the usage, ``now`` = its start,
         and the tests of the subscription's facts decided once per subscriber."""
         decided, tests = self._subscriber_tests(self.tables.usage.conditions(), "__usage_")
-        frame = self.frame.with_columns(*tests.get_columns(), volume_scan=pl.Series(self.volume))
+        # the start as wall-clock time in each zone whose rule sets read its time of day or weekday
+        zones = sorted({v.zone.key for v in self.tables.usage.versions
+                        if any(t.op in ("timeOfDay", "dayOfWeek") for r in v.rules for t in tests_of(r.fires))})
+        local = {f"__local_{k}": self._local_start(zone) for k, zone in enumerate(zones)}
+        frame = self.frame.with_columns(*tests.get_columns(), volume_scan=pl.Series(self.volume), **local)
         columns: dict[str, pl.Expr] = {
             "usage.service": pl.col("service"), "usage.start": pl.col("start"), "usage.volume": pl.col("volume_scan"),
             "usage.unit": pl.col("unit"), "usage.type": pl.col("type"), "usage.roaming": pl.col("roaming"),
             "usage.country": pl.col("country"), "now": pl.col("start"),
         }
-        return frame, FactColumns(columns, {"usage.volume": self.vd}, decided)
+        return frame, FactColumns(columns, {"usage.volume": self.vd}, decided,
+                                  {(attribute, zone): pl.col(f"__local_{k}") for k, zone in enumerate(zones)
+                                   for attribute in ("usage.start", "now")})
 
     def _decide(self) -> None:
         usage = self.tables.usage

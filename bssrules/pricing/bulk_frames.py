@@ -291,7 +291,7 @@ def conform(frame: pl.DataFrame, schema: Mapping[str, PolarsDataType]) -> pl.Dat
         if name in frame.columns:
             columns.append(frame[name].cast(dtype) if frame.schema[name] != dtype else frame[name])
         else:
-            columns.append(pl.Series(name, [None] * frame.height, dtype=dtype))
+            columns.append(pl.repeat(None, frame.height, dtype=dtype, eager=True).alias(name))  # not a list of Nones
     return pl.DataFrame(columns)
 
 

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from bssrules.money import ISO_4217
 from bssrules.pricing.bulk_chunk import _ChunkBase
-from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, SCAN_DIGITS, conform, scaled_integers
+from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, SCAN_DIGITS, scaled_integers
 from bssrules.pricing.bulk_kernels import _compiled, _scan
 from bssrules.pricing.bulk_tables import _conversions
 
@@ -35,7 +35,7 @@ class _Scanning(_ChunkBase):
 
     def _buckets(self) -> None:
         names = self.subs.select(pl.col("id").alias("subscriber"), "rank")
-        buckets = conform(self.state.buckets, BUCKET_SCHEMA).unique("id", keep="last", maintain_order=True)
+        buckets = self.state.buckets  # conformed, one per id (_ChunkBase.__init__)
         mine = buckets.join(names, on="subscriber", how="inner")
         # Bucket.order: precedence, specific before general, the first to expire, id
         far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
@@ -122,11 +122,10 @@ class _Scanning(_ChunkBase):
             rows, defs = rows[order], defs[order]
         # the period of each pair in its rule set's zone, as a number: yyyymm or yyyymmdd
         period = np.zeros(rows.shape[0], np.int64)
-        start = self.frame["start"]
         for (zone, kind), members in _groups((d.zone, d.period) for d in tables.defs).items():
             mask = np.isin(defs, members)
             if mask.any():
-                local = start.gather(rows[mask]).dt.convert_time_zone(zone)
+                local = self._local_start(zone).gather(rows[mask])
                 month = local.dt.year().to_numpy().astype(np.int64) * 100 + local.dt.month().to_numpy()
                 period[mask] = month if kind == "month" else month * 100 + local.dt.day().to_numpy()
         name_of_def = np.array([tables.names.index(d.name) for d in tables.defs] + [0], dtype=np.int64)
@@ -152,7 +151,7 @@ class _Scanning(_ChunkBase):
         existing = state_row_of_slot >= 0
         values = ("volume", "amount", "reached")
         picked = totals.select(values)[np.where(existing, state_row_of_slot, 0)] if totals.height else \
-            pl.DataFrame([pl.Series(c, [None] * n_slots, dtype=ACCUMULATOR_SCHEMA[c]) for c in values])
+            pl.DataFrame([pl.repeat(None, n_slots, dtype=ACCUMULATOR_SCHEMA[c], eager=True).alias(c) for c in values])
         names = pl.Series(tables.names + [None], dtype=pl.Utf8)
         self.slots = pl.DataFrame({
             "accumulator": names.gather(slot_name),

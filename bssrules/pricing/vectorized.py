@@ -65,6 +65,9 @@ class FactColumns:
     number_digits: Mapping[str, int] = field(default_factory=dict)
     # tests already decided elsewhere (say once per subscriber rather than per record), by test_key
     decided: Mapping[tuple[Any, ...], pl.Expr] = field(default_factory=dict)
+    # (attribute, zone) -> the attribute as wall-clock time in that zone, without a zone (a
+    # naive Datetime), worked out once for all the timeOfDay / dayOfWeek tests that read it
+    local: Mapping[tuple[str, str], pl.Expr] = field(default_factory=dict)
 
     def get(self, attribute: str) -> pl.Expr | None:
         return self.columns.get(attribute)
@@ -101,7 +104,7 @@ def _test(test: Test, facts: FactColumns, zone: str) -> pl.Expr:
     if kind == "number":
         body = _number_test(test, column, facts.number_digits[test.attribute])
     elif kind == "datetime":
-        body = _datetime_test(test, column, zone)
+        body = _datetime_test(test, column, zone, facts.local.get((test.attribute, zone)))
     elif kind == "list":
         body = _list_test(test, column)
     else:
@@ -172,10 +175,13 @@ def epoch_microseconds(instant: dt.datetime) -> int:
     return (instant - _EPOCH) // _MICROSECOND
 
 
-def _datetime_test(test: Test, column: pl.Expr, zone: str) -> pl.Expr:
+def _datetime_test(test: Test, column: pl.Expr, zone: str, local: pl.Expr | None = None) -> pl.Expr:
+    """``local``, when given: the column as wall-clock time in ``zone`` (naive), which gives
+    the same hours, minutes and weekdays as converting the column here."""
     op, value = test.op, test.value
     if op in ("timeOfDay", "dayOfWeek"):
-        local = column.dt.convert_time_zone(zone)
+        if local is None:
+            local = column.dt.convert_time_zone(zone)
         if op == "dayOfWeek":
             return local.dt.weekday().is_in(list(value))  # ISO weekdays, Monday = 1, as the model's
         minute = local.dt.hour().cast(pl.Int32) * 60 + local.dt.minute().cast(pl.Int32)
