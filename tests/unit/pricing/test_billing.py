@@ -44,11 +44,11 @@ def test_a_product_terminated_mid_month_pays_until_it_ended() -> None:
 
 def test_the_month_a_product_ends_is_pro_rated_by_the_rule_of_the_month_it_starts() -> None:
     # active until the 16th: 15 of 30 days → 9.99 × 0.5 = 4.995 → 5.00, as a start on the 16th
-    start, end = dt.datetime(2026, 6, 16, tzinfo=UTC), dt.datetime(2026, 6, 16, tzinfo=UTC)
-    (ended,) = bill("ba", JUNE, [_fee(dt.datetime(2026, 1, 1, tzinfo=UTC), end=end)], [])
-    (started,) = bill("ba", JUNE, [_fee(start)], [])
+    sixteenth = dt.datetime(2026, 6, 16, tzinfo=UTC)
+    (ended,) = bill("ba", JUNE, [_fee(dt.datetime(2026, 1, 1, tzinfo=UTC), end=sixteenth)], [])
+    (started,) = bill("ba", JUNE, [_fee(sixteenth)], [])
     assert ended.total.amount == started.total.amount == Decimal("5.00")
-    assert ended.items[0].coverage == (JUNE.start, end)
+    assert ended.items[0].coverage == (JUNE.start, sixteenth)
 
 
 def test_a_product_started_and_ended_in_the_month_pays_only_the_time_between() -> None:
