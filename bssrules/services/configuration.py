@@ -14,7 +14,7 @@ from bssrules.configurator.validate import validate_basket
 from pydantic import ValidationError
 
 from bssrules.errors import BssRulesError, InvalidInput, NotFound
-from bssrules.services.parties import caller_of, party_context, payers_of
+from bssrules.services.parties import basket_context, caller_of
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.prices import basket_prices
@@ -68,14 +68,14 @@ def _basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
     items = [basket_item(data, f"cartItem[{i}]") for i, data in enumerate(items_data)]
     customer = next((p.get("id") for p in related if isinstance(p, dict) and p.get("role") in ("customer", "buyer")),
                     None)
-    party, inventory = party_context(uow, customer)
+    party, inventory, payers = basket_context(uow, customer, [p for p in related if isinstance(p, dict)])
     # parse_instant makes a date-time of every text (or raises ValueError: a 400 above) and hands
     # anything else back unchanged, for Basket's own Instant validator to decide on
     as_of: Any = parse_instant(body["requestedDate"]) if body.get("requestedDate") \
         else dt.datetime.now(dt.timezone.utc)
     channel = values_at(body, "channel.id")
     return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of, caller=caller_of(uow),
-                  inventory=inventory, payers=payers_of(uow, [p for p in related if isinstance(p, dict)]))
+                  inventory=inventory, payers=payers)
 
 
 _PATH_WORDS = [(re.compile(r"\.characteristics\.([^.\[]+)"), r".product.productCharacteristic[?(@.name=='\1')]"),

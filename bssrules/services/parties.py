@@ -42,23 +42,39 @@ def inventory_product(product_id: str, document: dict[str, Any]) -> InventoryPro
 def party_context(uow: UnitOfWork, party_id: str | None) -> tuple[Party, list[InventoryProduct]]:
     """What the rules know of a party: its type, classification, whether it is a customer,
     and its products (TMF637) with their status and the resources they were realised with."""
-    if party_id is None:
-        return Party(), []
-    stored = uow.resources.get("individual", party_id) or uow.resources.get("organization", party_id)
-    if stored is None:  # one answer whether it does not exist or is another partner's: existence does not leak
-        raise InvalidInput(f"relatedParty '{party_id}': no individual or organization with this id is found or "
-                           "visible to you", path=("relatedParty",))
-    characteristics = {c.get("name"): c.get("value") for c in stored.document.get("partyCharacteristic") or []
-                       if isinstance(c, dict)}
-    classification = characteristics.get("classification")
-    # find: one query each (page counts the matches too, which nothing here reads)
-    customers = uow.resources.find("customer", {"engagedParty.id": [party_id]}, 1)
-    products = uow.resources.find("product", {"relatedParty.id": [party_id]}, 1000)
-    inventory = [p for p in (inventory_product(product.id, product.document) for product in products) if p]
-    party = Party(id=party_id, type="individual" if stored.kind == "individual" else "organization",
-                  classification=classification if isinstance(classification, str) else None,
-                  is_customer=bool(customers))
+    party, inventory, _ = basket_context(uow, party_id, [])
     return party, inventory
+
+
+def basket_context(uow: UnitOfWork, party_id: str | None, related: list[dict[str, Any]]
+                   ) -> tuple[Party, list[InventoryProduct], dict[str, str]]:
+    """:func:`party_context` and :func:`payers_of` together, read in one round trip
+    (``ResourceStore.party_context``): a check reads its party, the party's customer record
+    and products, and each payer's billing account at once."""
+    roles = _payer_roles(related)
+    rows = uow.resources.party_context(party_id, [p for _, p in roles]) if party_id is not None or roles else None
+    if party_id is None:
+        party, inventory = Party(), []
+    else:
+        assert rows is not None
+        if rows.party_document is None:  # one answer whether it does not exist or is another partner's
+            raise InvalidInput(f"relatedParty '{party_id}': no individual or organization with this id is found or "
+                               "visible to you", path=("relatedParty",))
+        characteristics = {c.get("name"): c.get("value") for c in rows.party_document.get("partyCharacteristic") or []
+                           if isinstance(c, dict)}
+        classification = characteristics.get("classification")
+        inventory = [p for p in (inventory_product(id_, document) for id_, document in rows.products) if p]
+        party = Party(id=party_id, type="individual" if rows.party_kind == "individual" else "organization",
+                      classification=classification if isinstance(classification, str) else None,
+                      is_customer=rows.is_customer)
+    payers: dict[str, str] = {}
+    for role, payer in roles:  # a role's first party that has an account pays for it
+        if role in payers:
+            continue
+        account = rows.accounts.get(payer) if rows is not None and isinstance(payer, str) else None
+        if account is not None:
+            payers[role] = account
+    return party, inventory, payers
 
 
 def caller_of(uow: UnitOfWork) -> Caller:
@@ -70,14 +86,12 @@ def caller_of(uow: UnitOfWork) -> Caller:
     return Caller(id=principal.id, type="csp" if principal.is_admin else "partner")
 
 
+def _payer_roles(related: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
+    """(role, party id) of the related parties that may pay: each with a role and an id."""
+    return [(party.get("role"), party.get("id")) for party in related if party.get("role") and party.get("id")]
+
+
 def payers_of(uow: UnitOfWork, related: list[dict[str, Any]]) -> dict[str, str]:
-    """Payer role -> billing account: the first account of the party that holds the role."""
-    payers: dict[str, str] = {}
-    for party in related:
-        role, party_id = party.get("role"), party.get("id")
-        if not role or not party_id or role in payers:
-            continue
-        accounts = uow.resources.find("billingAccount", {"relatedParty.id": [party_id]}, 1)
-        if accounts:
-            payers[role] = accounts[0].id
-    return payers
+    """Payer role -> billing account: the first account of the first party holding the role
+    that has one (all read in one round trip)."""
+    return basket_context(uow, None, related)[2]

@@ -42,6 +42,20 @@ class Principal:
 ADMIN = Principal("admin", "admin")
 
 
+@dataclass
+class PartyContextRows:
+    """What :meth:`ResourceStore.party_context` read of a basket's parties: the party's kind
+    and document (None: no such party in the caller's view), whether a customer record
+    engages it, its products as (id, document) in id order, and payer party id -> its first
+    billing account."""
+
+    party_kind: str | None
+    party_document: dict[str, Any] | None
+    is_customer: bool
+    products: list[tuple[str, dict[str, Any]]]
+    accounts: dict[str, str]
+
+
 class CatalogStore(Protocol):
     """The TMF620 catalog entities, their attribute index and the catalog revision."""
 
@@ -90,6 +104,12 @@ class ResourceStore(Protocol):
     def find(self, kind: str, filters: Mapping[str, Sequence[str]], limit: int = 10_000) -> list[StoredResource]: ...
     def page(self, kind: str, filters: Mapping[str, Sequence[str]], offset: int, limit: int,
              party_id: str | None = None) -> tuple[list[StoredResource], int]: ...
+    def party_context(self, party_id: str | None, payers: Sequence[str], products: int = 1000
+                      ) -> PartyContextRows:
+        """In one read: the party (individual, else organization), whether a customer record
+        engages it, its products (``relatedParty.id``, at most ``products``, by id), and the
+        first billing account (by id) naming each payer party; as get / find would read
+        them. An id that is not text (or too long to be stored) names nothing."""
     def taken(self, kind: str, id: str) -> bool: ...
     def viewers(self, kind: str, id: str) -> list[str]:
         """The partners that see this resource, by the one visibility rule (whatever the scope):

@@ -91,3 +91,23 @@ def test_a_catalog_changed_by_another_worker_is_seen_by_the_next_check(engine: A
     _load(engine, folder, "devices")
     after = http.post(CHECK, json=BODY).json()
     assert "notSellable" in {v["code"] for v in after["violation"]}, after
+
+
+def test_a_check_reads_its_party_products_customer_and_payers_in_one_statement(engine: Any, http: Any) -> None:
+    """The party, its customer record, its products and each payer's billing account, and the
+    catalog revision: one statement for the whole check (it was five)."""
+    for path, document in (("/tmf-api/party/v4/organization", {"id": "acme", "tradingName": "Acme"}),
+                           ("/tmf-api/customerManagement/v4/customer",
+                            {"id": "c-ana", "name": "Ana", "engagedParty": {"id": "ana", "@referredType": "Individual"}}),
+                           ("/tmf-api/accountManagement/v4/billingAccount",
+                            {"id": "ba-acme", "name": "Acme pays", "relatedParty": [{"id": "acme", "name": "Acme", "role": "owner", "@referredType": "Organization"}]}),
+                           ("/tmf-api/productInventory/v4/product",
+                            {"id": "p-1", "status": "active", "productOffering": {"id": "ipad-mini-std"},
+                             "relatedParty": [{"id": "ana", "name": "Ana", "role": "owner", "@referredType": "Individual"}]})):
+        assert http.post(path, json=document).status_code == 201, path
+    body = {**BODY, "relatedParty": [*BODY["relatedParty"], {"id": "acme", "role": "payer"}]}
+    http.post(CHECK, json=body)
+    response, statements = _statements(engine, http, body)
+    assert response.status_code == 200, response.text
+    assert len(statements) == 1, statements
+    assert "catalog_revision" in statements[0]
