@@ -348,6 +348,12 @@ def decimal_column(name: str, values: NDArray[np.int64], digits: int, dtype: pl.
                    valid: NDArray[np.bool_] | None = None) -> pl.Series:
     """int64 ``value * 10**digits`` as a decimal column of ``dtype`` (whose scale is at least ``digits``)."""
     values = np.ascontiguousarray(values, dtype=np.int64)
+    scale = dtype.scale or 0
+    if dtype.precision == 38 and scale > digits:  # at the column's scale here when int64 holds it (no cast after)
+        factor = 10 ** (scale - digits)
+        if factor <= _MAX and (values.shape[0] == 0 or -(_MAX // factor) <= int(values.min()) <= int(values.max())
+                                <= _MAX // factor):
+            values, digits = values * factor, scale
     words = np.empty((values.shape[0], 2), dtype=np.int64)
     words[:, 0] = values
     words[:, 1] = values >> 63  # sign extension to 128 bits

@@ -95,13 +95,19 @@ class _Scanning(_ChunkBase):
         uneven = any(10**12 % d for d in denominators)  # a factor other than 2 and 5: 1/60 of a minute
         subs = self.subs.select(pl.col("id").alias("subscriber"))
         totals = self.state.accumulators.join(subs, on="subscriber", how="semi")["volume"]
-        values = [self.frame["volume"].filter(pl.Series(self.candidate)),
-                  buckets["remaining"].filter(pl.Series(~self.b_money)), totals]
-        misfits = {6: sum(int((~scaled_integers(v, 6)[1]).sum()) for v in values)} if not uneven else {6: 1}
-        if misfits[6]:
-            misfits[12] = sum(int((~scaled_integers(v, 12)[1]).sum()) for v in values)
-        self.vd = 12 if uneven or (misfits[6] and misfits[12] < misfits[6]) else 6
-        self.volume, volume_fits = scaled_integers(self.frame["volume"], self.vd)
+        others = [buckets["remaining"].filter(pl.Series(~self.b_money)), totals]
+        # the records' volumes at a scale are read once: those of the candidates count, all are kept
+        volumes: dict[int, tuple[NDArray[np.int64], NDArray[np.bool_]]] = {}
+
+        def misfits(digits: int) -> int:
+            volumes[digits] = scaled_integers(self.frame["volume"], digits)
+            return int((self.candidate & ~volumes[digits][1]).sum()) \
+                + sum(int((~scaled_integers(v, digits)[1]).sum()) for v in others)
+
+        misfits_6 = 1 if uneven else misfits(6)
+        self.vd = 12 if uneven or (misfits_6 and misfits(12) < misfits_6) else 6
+        self.volume, volume_fits = volumes[self.vd] if self.vd in volumes else scaled_integers(self.frame["volume"],
+                                                                                               self.vd)
         np.logical_or.at(self.fallback, self.sub[self.candidate & ~volume_fits], True)
 
     # ---- 5b. accumulator totals, then the scan
