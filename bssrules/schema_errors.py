@@ -11,7 +11,7 @@ import numbers
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, TypeVar, get_args
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
@@ -139,15 +139,102 @@ def _convert(error: ValidationError, doc: SourceDocument, base: tuple[str | int,
                              code="wrongType")
         return
     if kind == "pattern":
-        if _keyword_value(error) == _ID_PATTERN:
-            message = (f"{_describe(value)} is not a valid id: start with a letter or digit, then use "
-                       "letters, digits, '.', '_', ':' or '-'")
+        pattern = str(_keyword_value(error))
+        if pattern == _ID_PATTERN:
+            message = (f"expected an id: a letter or digit, then letters, digits, '.', '_', ':' or '-'; "
+                       f"got {_describe(value)}")
         else:
-            message = schema.get("description") or f"{_describe(value)} does not match {_keyword_value(error)}"
-            message = f"{_describe(value)} is not valid: {message}"
-        yield doc.diagnostic(path, message, code="badFormat")
+            message = f"expected {_pattern_meaning(pattern, schema)}, got {_describe(value)}"
+        yield doc.diagnostic(path, message, suggestion=_other_case(value, pattern), code="badFormat")
         return
-    yield doc.diagnostic(path, error.message, code="invalid")
+    bound = _bound_message(str(kind), _keyword_value(error), schema, value)
+    yield doc.diagnostic(path, bound or error.message, code="invalid")
+
+
+# What the patterns of the schemas ask for, said for a catalog manager.
+_PATTERNS = {
+    r"^-?\d+(\.\d+)?$": "an exact decimal amount such as 12.50",
+    r"^[A-Z]{3}$": "a currency code of three capital letters such as EUR",
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$":
+        "a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)",
+    r"^\d{4}-\d{2}(-\d{2})?$": "a month (YYYY-MM) or a day (YYYY-MM-DD)",
+    r"^[A-Za-z][A-Za-z0-9_.-]*$": "a code: a letter, then letters, digits, '_', '.' or '-'",
+}
+
+
+def _pattern_meaning(pattern: str, schema: Mapping[str, Any]) -> str:
+    if pattern in _PATTERNS:
+        return _PATTERNS[pattern]
+    description = str(schema.get("description") or "").strip().rstrip(".")
+    if description:
+        return description[:1].lower() + description[1:]
+    return f"text matching {pattern}"
+
+
+def _other_case(value: Any, pattern: str) -> str | None:
+    """The value in capitals or small letters when that is what the pattern wants (eur: EUR)."""
+    if not isinstance(value, str):
+        return None
+    for other in (value.upper(), value.lower()):
+        if other != value and re.search(pattern, other):
+            return other
+    return None
+
+
+_COMPARISONS = {"minimum": "≥", "maximum": "≤", "exclusiveMinimum": ">", "exclusiveMaximum": "<",
+                "ge": "≥", "le": "≤", "gt": ">", "lt": "<"}
+
+
+def _bound_message(kind: str, limit: Any, schema: Mapping[str, Any], value: Any) -> str | None:
+    """"expected …, got …" for a value out of the bounds a schema keyword sets (None: no bound)."""
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        number = "an integer" if schema.get("type") == "integer" else "a number"
+        return f"expected {number} {_COMPARISONS[kind]} {limit}, got {_describe(value)}"
+    if kind in ("minLength", "maxLength") and isinstance(value, str):
+        if kind == "minLength" and limit == 1:
+            return "expected a non-empty text, got ''"
+        most = "at least" if kind == "minLength" else "at most"
+        return f"expected a text of {most} {_count(limit, 'character')}, got {_count(len(value), 'character')}"
+    if kind in ("minItems", "maxItems") and isinstance(value, list):
+        if kind == "minItems" and limit == 1:
+            return "expected a non-empty list, got []"
+        most = "at least" if kind == "minItems" else "at most"
+        return f"expected {most} {_count(limit, 'item')}, got {len(value)}"
+    return None
+
+
+def _count(number: Any, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+# Pydantic's error types whose text is said again in the words of the schema errors.
+_PYDANTIC_BOUNDS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
+
+
+def _pydantic_message(item: Mapping[str, Any]) -> str:
+    kind, context, value = item["type"], item.get("ctx") or {}, item.get("input")
+    if kind in _PYDANTIC_BOUNDS:
+        key = _PYDANTIC_BOUNDS[kind]
+        return f"expected a number {_COMPARISONS[key]} {context.get(key)}, got {_describe(value)}"
+    if kind in ("too_short", "too_long") and isinstance(value, list):
+        limit = context.get("min_length" if kind == "too_short" else "max_length")
+        if kind == "too_short" and limit == 1:
+            return "expected a non-empty list, got []"
+        most = "at least" if kind == "too_short" else "at most"
+        return f"expected {most} {_count(limit, 'item')}, got {len(value)}"
+    if kind == "string_too_short" and context.get("min_length") == 1:
+        return f"expected a non-empty text, got {_describe(value)}"
+    if kind in ("decimal_max_places", "decimal_max_digits", "decimal_whole_digits"):
+        what = {"decimal_max_places": f"at most {_count(context.get('decimal_places'), 'decimal place')}",
+                "decimal_max_digits": f"at most {_count(context.get('max_digits'), 'digit')}",
+                "decimal_whole_digits": f"at most {_count(context.get('whole_digits'), 'digit')} before the point"}
+        return f"expected a number of {what[kind]}, got {_describe(value)}"
+    if kind == "finite_number":
+        return f"expected a finite number, got {_describe(value)}"
+    if kind == "string_pattern_mismatch":
+        return f"expected {_pattern_meaning(str(context.get('pattern')), {})}, got {_describe(value)}"
+    message: str = item["msg"]
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 def pydantic_diagnostics(error: PydanticError, doc: SourceDocument, base: tuple[str | int, ...],
@@ -157,7 +244,7 @@ def pydantic_diagnostics(error: PydanticError, doc: SourceDocument, base: tuple[
     turns a path inside the model's input into the path inside the node)."""
     found = []
     for item in error.errors(include_url=False):
-        message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        message = _pydantic_message(item)
         loc = tuple(part for part in item["loc"] if not (isinstance(part, str) and "[" in part))
         found.append(doc.diagnostic(base + (remap(loc) if remap else loc), message, code="invalid"))
     return found
@@ -244,11 +331,12 @@ def lenient_model(model_type: type[M], item: Any, doc: SourceDocument, base: Nod
             partial = _fields_alone(model_type, data) if field_by_field else None
             return Lenient(None, partial, more, fields | {None}, kept)
         set_aside(again)
-    return Lenient(None, None, more, fields | {None})
+    return Lenient(None, None, more, fields | {None}, kept)
 
 
-def _fields_alone(model_type: type[M], data: dict[str, Any]) -> M | None:
-    """A model of the fields of ``data`` that are valid each on its own (None without an id)."""
+def _fields_alone(model_type: type[M], data: dict[str, Any], require: str | None = "id") -> M | None:
+    """A model of the fields of ``data`` that are valid each on its own (None without the
+    field ``require``). Its other fields are missing: read them with ``getattr(m, f, None)``."""
     values: dict[str, Any] = {}
     for name, info in model_type.model_fields.items():
         key = info.alias or name
@@ -257,7 +345,37 @@ def _fields_alone(model_type: type[M], data: dict[str, Any]) -> M | None:
                 values[name] = _field_adapter(model_type, name).validate_python(data[key])
             except PydanticError:
                 continue
-    return model_type.model_construct(**values) if "id" in values else None
+    return model_type.model_construct(**values) if require is None or require in values else None
+
+
+def items_set_aside(model_type: type[BaseModel], item: Any, read: Lenient[Any]) -> dict[str, dict[int, BaseModel]]:
+    """The items of the ``by_item`` lists of ``item`` that ``read`` set aside, each as a model
+    of its fields that are valid on their own (by list, then index in the item): what is
+    right in them is still checked (the references they make)."""
+    found: dict[str, dict[int, BaseModel]] = {}
+    if not isinstance(item, dict):
+        return found
+    for name, kept in read.kept.items():
+        values = item.get(name)
+        item_type = _item_type(model_type, name)
+        if not isinstance(values, list) or item_type is None:
+            continue
+        for index in sorted(set(range(len(values))) - set(kept)):
+            if isinstance(values[index], dict):
+                alone = _fields_alone(item_type, values[index], require=None)
+                if alone is not None:
+                    found.setdefault(name, {})[index] = alone
+    return found
+
+
+def _item_type(model_type: type[BaseModel], key: str) -> type[BaseModel] | None:
+    """The model of the items of the list field written ``key`` (None: not a list of models)."""
+    for name, info in model_type.model_fields.items():
+        if (info.alias or name) == key:
+            args = get_args(info.annotation)
+            item = args[0] if len(args) == 1 else None
+            return item if isinstance(item, type) and issubclass(item, BaseModel) else None
+    return None
 
 
 @lru_cache(maxsize=None)

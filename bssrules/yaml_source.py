@@ -381,11 +381,22 @@ def parse_file(path: Path, display_name: str | None = None, located: bool = Fals
                ) -> tuple[SourceDocument | None, list[Diagnostic]]:
     """Parse one YAML file (UTF-8); see :func:`parse_text`."""
     name = display_name or str(path)
+    data = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Diagnostic(name, 1, 1, f"not UTF-8 text: {exc.reason}", code="encoding")]
+        return None, [not_utf8(name, data, exc)]
     return parse_text(text, name, located)
+
+
+def not_utf8(file: str, data: bytes, error: UnicodeDecodeError) -> Diagnostic:
+    """The error of bytes that are not UTF-8, at the line and column of the first bad byte
+    (the column counts the characters before it on its line, as an editor does)."""
+    start = data.rfind(b"\n", 0, error.start) + 1
+    line = data.count(b"\n", 0, error.start) + 1
+    column = len(data[start:error.start].decode("utf-8", errors="replace")) + 1
+    return Diagnostic(file, line, column, f"not UTF-8 text: byte 0x{data[error.start]:02x} ({error.reason}); "
+                      "save the file as UTF-8", code="encoding")
 
 
 def yaml_files(folder: Path) -> Iterator[Path]:

@@ -19,10 +19,10 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 from bssrules.catalog.catalog import Catalog, Origin
 from bssrules.catalog.checks import CatalogPrice, KnownIds, Links, PriceOf, link_problems, links_of
-from bssrules.catalog.model import COLLECTIONS, Entity
+from bssrules.catalog.model import COLLECTIONS, Entity, Ref
 from bssrules.catalog.schema import catalog_schema
 from bssrules.errors import Diagnostic, InvalidSource, did_you_mean
-from bssrules.schema_errors import SchemaCheck, lenient_model
+from bssrules.schema_errors import Lenient, SchemaCheck, items_set_aside, lenient_model
 from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, parse_file, parse_text, yaml_files
 
 
@@ -183,9 +183,30 @@ def _entity(entity_type: type[Entity], item: Any, doc: SourceDocument, base: Pat
     characteristics_known = not read.set_aside & {"characteristics", None} and "characteristics" not in read.kept
     links = links_of(read.partial, "characteristicUses" not in read.set_aside, characteristics_known)
     # Paths of what is left are paths of the item again (an item set aside shifts the others).
-    refs = tuple((read.path(path), kind, id) for path, kind, id in links.refs)
+    refs = tuple((read.path(path), kind, id) for path, kind, id in links.refs) + _aside_refs(entity_type, item,
+                                                                                             read)
     allowances = tuple((read.path(path), unit, types) for path, unit, types in links.allowances)
     return read.valid, read.more, links._replace(id=raw_id, refs=refs, allowances=allowances)
+
+
+def _aside_refs(entity_type: type[Entity], item: Any, read: Lenient[Entity]) -> tuple[Ref, ...]:
+    """The references made by the valid fields of the list items set aside (a relationship of
+    an unknown type still names an offering, which must exist)."""
+    assert read.partial is not None
+    refs: list[Ref] = []
+    for name, items in items_set_aside(entity_type, item, read).items():
+        for index, alone in items.items():
+            probe = read.partial.model_copy(update={_field_name(entity_type, name): [alone]})
+            try:
+                made = probe.refs()
+            except AttributeError:  # the field it refers by is one in error
+                continue
+            refs += [((name, index) + path[2:], kind, id) for path, kind, id in made if path[:2] == (name, 0)]
+    return tuple(refs)
+
+
+def _field_name(model_type: type[Entity], key: str) -> str:
+    return next(name for name, info in model_type.model_fields.items() if (info.alias or name) == key)
 
 
 # ------------------------------------------------------------- the files together

@@ -75,42 +75,57 @@ def rule_set_references(rule_set: RuleSet, compiled: CompiledRuleSet) -> list[tu
     """(path, kind, id) of every catalog item a rule set names: in the fields of its rules,
     and in the conditions on attributes whose values are ids."""
     found: list[tuple[Path, str, str]] = []
-
-    def check(path: Path, kind: str, id: str) -> None:
-        found.append((path, kind, id))
-
     for i, rule in enumerate(rule_set.rules):
-        path: Path = ("rules", i)
-        # each kind of rule set holds rules of its own class
-        if isinstance(rule, EligibilityRule):
-            for j, offering in enumerate(rule.offerings):
-                check(path + ("offerings", j), "productOffering", offering)
-            for j, category in enumerate(rule.categories):
-                check(path + ("categories", j), "category", category)
-            if rule.alternate:
-                check(path + ("alternate",), "productOffering", rule.alternate)
-        if isinstance(rule, CompatibilityRule):
-            for end in ("subject", "target"):
-                item = getattr(rule, end)
-                if item is not None:
-                    check(path + (end, _field(item.kind)), item.kind, item.id)
-            for j, id in enumerate(rule.among):
-                check(path + ("among", j), rule.subject.kind, id)
-        if isinstance(rule, DiscountRule):
-            check(path + ("target", "offering"), "productOffering", rule.target.offering)
-            for j, offering in enumerate(rule.combination):
-                check(path + ("combination", j), "productOffering", offering)
+        found += rule_references(rule, ("rules", i))
     for rate_path, price, *_ in named_prices(rule_set):
-        check(rate_path + ("price",), "productOfferingPrice", price)
+        found.append((rate_path + ("price",), "productOfferingPrice", price))
     for compiled_rule in compiled.rules:
-        for test in tests_of(compiled_rule.authored):
-            kind = ID_ATTRIBUTES.get(test.attribute)
-            # Tests without a path were generated from fields checked above (subject, target …).
-            if kind is None or test.op == "exists" or not test.path:
-                continue
-            values = test.value if isinstance(test.value, tuple) else (test.value,)
-            for value in values:
-                check(test.path, kind, value)
+        found += condition_references(compiled_rule.authored)
+    return found
+
+
+def rule_references(rule: object, path: Path) -> list[tuple[Path, str, str]]:
+    """(path, kind, id) of the catalog items the fields of one rule name. A rule read field by
+    field (in error) may lack fields: only those it has are looked at."""
+    found: list[tuple[Path, str, str]] = []
+    # each kind of rule set holds rules of its own class
+    if isinstance(rule, EligibilityRule):
+        for j, offering in enumerate(getattr(rule, "offerings", [])):
+            found.append((path + ("offerings", j), "productOffering", offering))
+        for j, category in enumerate(getattr(rule, "categories", [])):
+            found.append((path + ("categories", j), "category", category))
+        alternate = getattr(rule, "alternate", None)
+        if alternate:
+            found.append((path + ("alternate",), "productOffering", alternate))
+    if isinstance(rule, CompatibilityRule):
+        for end in ("subject", "target"):
+            item = getattr(rule, end, None)
+            if item is not None:
+                found.append((path + (end, _field(item.kind)), item.kind, item.id))
+        subject = getattr(rule, "subject", None)
+        if subject is not None:
+            for j, id in enumerate(getattr(rule, "among", [])):
+                found.append((path + ("among", j), subject.kind, id))
+    if isinstance(rule, DiscountRule):
+        target = getattr(rule, "target", None)
+        if target is not None:
+            found.append((path + ("target", "offering"), "productOffering", target.offering))
+        for j, offering in enumerate(getattr(rule, "combination", [])):
+            found.append((path + ("combination", j), "productOffering", offering))
+    return found
+
+
+def condition_references(condition: Condition) -> list[tuple[Path, str, str]]:
+    """(path, kind, id) of the catalog items a condition tests for, on attributes whose values are ids."""
+    found: list[tuple[Path, str, str]] = []
+    for test in tests_of(condition):
+        kind = ID_ATTRIBUTES.get(test.attribute)
+        # Tests without a path were generated from fields checked above (subject, target …).
+        if kind is None or test.op == "exists" or not test.path:
+            continue
+        values = test.value if isinstance(test.value, tuple) else (test.value,)
+        for value in values:
+            found.append((test.path, kind, value))
     return found
 
 
@@ -170,14 +185,22 @@ class _Add(Protocol):
     def __call__(self, path: Path, message: str, severity: str = "warning", code: str = "lint") -> None: ...
 
 
-def rule_set_findings(compiled: CompiledRuleSet) -> list[Finding]:
-    """The findings on one rule set alone (whatever the date and the other versions)."""
+def rule_set_findings(compiled: CompiledRuleSet, whole: bool = True) -> list[Finding]:
+    """The findings on one rule set alone (whatever the date and the other versions).
+    ``whole=False``: of what is left of a rule set in error (rules set aside), only the
+    errors that no rule set aside could change: tiers out of order, contradicting pairs."""
     definition = compiled.definition
     out: list[Finding] = []
 
     def add(path: Path, message: str, severity: str = "warning", code: str = "lint") -> None:
         out.append(Finding(definition.id, definition.version, path, message, severity, code))
 
+    if not whole:
+        if isinstance(definition, CompatibilityRuleSet):
+            _lint_compatibility(definition, add)
+        if isinstance(definition, UsageRuleSet):
+            _lint_tiers(definition, add)
+        return [f for f in out if f.severity == "error"]
     if isinstance(definition, CompatibilityRuleSet):
         _lint_compatibility(definition, add)
     if isinstance(definition, (UsageRuleSet, SplitBillingRuleSet, RoutingRuleSet)):
@@ -279,14 +302,7 @@ def _time_tests(condition: Condition) -> tuple[list[TimeWindow], Condition]:
 
 def _lint_usage(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) -> None:
     """``definition`` is ``compiled.definition``."""
-    for i, rule in enumerate(definition.rules):
-        tiers = rule.rate.tiers
-        bounds = [t.up_to for t in tiers]
-        limits = [b for b in bounds[:-1] if b is not None]  # all of bounds[:-1] once the first test passed
-        if tiers and (any(b is None for b in bounds[:-1]) or bounds[-1] is not None):
-            add(("rules", i, "rate", "tiers"), "only the last tier may (and must) have no upTo", "error", "tiers")
-        elif tiers and any(a >= b for a, b in zip(limits[:-1], limits[1:])):
-            add(("rules", i, "rate", "tiers"), "tier limits (upTo) must increase", "error", "tiers")
+    _lint_tiers(definition, add)
     _lint_period_tiers(compiled, definition, add)
     groups: dict[str, list[tuple[int, TimeWindow]]] = {}
     rests: dict[str, Condition] = {}
@@ -321,6 +337,19 @@ def _lint_usage(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) 
 def _units_convert(unit: str, to: str) -> bool:
     """Whether a volume in ``unit`` converts to ``to`` (units of one kind: GB and MB, min and s)."""
     return convert(Decimal(1), unit, to) is not None
+
+
+def _lint_tiers(definition: UsageRuleSet, add: _Add) -> None:
+    """Each rate's tiers: the limits written must increase, and only the last tier has none
+    (both said at once when both are wrong)."""
+    for i, rule in enumerate(definition.rules):
+        tiers = rule.rate.tiers
+        bounds = [t.up_to for t in tiers]
+        limits = [b for b in bounds if b is not None]
+        if tiers and (any(b is None for b in bounds[:-1]) or bounds[-1] is not None):
+            add(("rules", i, "rate", "tiers"), "only the last tier may (and must) have no upTo", "error", "tiers")
+        if any(a >= b for a, b in zip(limits[:-1], limits[1:])):
+            add(("rules", i, "rate", "tiers"), "tier limits (upTo) must increase", "error", "tiers")
 
 
 def _lint_period_tiers(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) -> None:
@@ -396,5 +425,5 @@ def _lint_split_billing(compiled: CompiledRuleSet, definition: SplitBillingRuleS
             " whatever its other attributes: such charges may be left without a payer", "error", "noPayer")
 
 
-__all__ = ["Finding", "Version", "lint_rule_book", "reference_findings", "rule_set_findings", "rule_set_references",
-           "unknown_references", "version_findings"]
+__all__ = ["Finding", "Version", "condition_references", "lint_rule_book", "reference_findings", "rule_references",
+           "rule_set_findings", "rule_set_references", "unknown_references", "version_findings"]

@@ -21,12 +21,16 @@ from bssrules.catalog.types import ValidFor
 from bssrules.errors import BssRulesError, Diagnostic, did_you_mean
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet, compile_rule_set
-from bssrules.rules.lint import Version, rule_set_findings, rule_set_references, unknown_references, version_findings
+from bssrules.rules.conditions import parse_condition
+from bssrules.rules.lint import (
+    Version, condition_references, rule_references, rule_set_findings, rule_set_references, unknown_references,
+    version_findings,
+)
 from bssrules.rules.model import RULE_SET_TYPES, RuleSet, RuleTest
 from bssrules.rules.prices import NamedPrice, named_prices, price_book, price_findings
 from bssrules.rules.schema import file_check, kind_check
 from bssrules.rules.testing import expectation_findings, fact_findings, rating_expectation_findings
-from bssrules.schema_errors import lenient_model
+from bssrules.schema_errors import Lenient, items_set_aside, lenient_model
 from bssrules.yaml_source import Path_, SourceDocument
 
 Children = Callable[[str], "list[str] | None"]
@@ -171,10 +175,12 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
         return nothing, None, []  # the kind says what a rule set is: nothing more can be read
     problems = kind_check(kind).diagnostics(doc, raw, base)
     read = lenient_model(RULE_SET_TYPES[kind], raw, doc, base, problems, _PLACEHOLDERS, by_item=("rules",))
-    diagnostics = problems + read.more
+    repeated = _repeated_rule_ids(doc, raw, base)
+    diagnostics = problems + read.more + list(repeated.values())
     rule_set: RuleSet | None = read.partial  # type: ignore[assignment]  # lenient_model of a RuleSet type
+    aside = _aside_rules(doc, raw, base, kind, read, diagnostics)
     if rule_set is None:
-        return nothing, None, diagnostics
+        return nothing._replace(references=aside), None, diagnostics
     found: list[Diagnostic] = []
 
     def report(path: Path_, message: str, suggestion: str | None = None, at_key: bool = False) -> None:
@@ -187,19 +193,66 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
     except BssRulesError as exc:  # the engine refused what was compiled: an error of this rule set
         diagnostics += found + [doc.diagnostic(base, str(exc), code="invalidRule")]
         return nothing, None, diagnostics
+    # A repeated rule id was reported above, from what was written (the first use may be a rule
+    # set aside): the compiler's report of it is the same error.
+    in_error = bool(found) or bool(repeated) or read.valid is None
+    found = [d for d in found if d.path not in repeated]
     diagnostics += found
     references = tuple((read.path(path), k, i) for path, k, i in rule_set_references(rule_set, compiled))
-    valid = read.valid is not None and not found
-    if valid:
-        for finding in rule_set_findings(compiled):
-            diagnostics.append(doc.diagnostic(base + finding.path, finding.message, code=finding.code,
-                                              severity=finding.severity))
+    references += aside
+    valid = not in_error
+    # Lint of a rule set in error: only what each rule says wrong of itself (tiers, pairs of
+    # rules that contradict each other), not what the rules set aside could change.
+    for finding in rule_set_findings(compiled, whole=valid):
+        diagnostics.append(doc.diagnostic(base + read.path(finding.path), finding.message, code=finding.code,
+                                          severity=finding.severity))
     period = (rule_set.valid_for.start, rule_set.valid_for.end) if valid else None
     prices = tuple((read.path(path), id, amount, currency, per) for path, id, amount, currency, per
                    in named_prices(rule_set))
     return (FoundRuleSet(base, rule_set.id if valid else id, kind, rule_set.version if valid else version, valid,
                          period, rule_ids, references, tuple(asked.answers.items()), prices, accumulators),
             compiled if valid else None, diagnostics)
+
+
+def _repeated_rule_ids(doc: SourceDocument, raw: dict[str, Any], base: Path_) -> dict[Path_, Diagnostic]:
+    """A rule id written twice in a rule set, at the repetition, by its path: read from what is
+    written, so that the first rule is counted even when it is in error."""
+    first: dict[str, int] = {}
+    found: dict[Path_, Diagnostic] = {}
+    for index, rule in enumerate(_list(raw.get("rules"))):
+        id = rule.get("id") if isinstance(rule, dict) else None
+        if not isinstance(id, str):
+            continue
+        if id in first:
+            path = base + ("rules", index, "id")
+            line = doc.position(base + ("rules", first[id]))[0]
+            found[path] = doc.diagnostic(path, f"duplicate rule id '{id}' (first defined at {doc.file}:{line})",
+                                         code="duplicateId")
+        else:
+            first[id] = index
+    return found
+
+
+def _aside_rules(doc: SourceDocument, raw: dict[str, Any], base: Path_, kind: str, read: Lenient[Any],
+                 diagnostics: list[Diagnostic]) -> tuple[tuple[Path_, str, str], ...]:
+    """The references made by the rules set aside (in error), from their fields that are valid
+    on their own; their conditions are read too, their problems added to ``diagnostics``."""
+    references: list[tuple[Path_, str, str]] = []
+    for index, rule in items_set_aside(RULE_SET_TYPES[kind], raw, read).get("rules", {}).items():
+        path: Path_ = ("rules", index)
+        references += rule_references(rule, path)
+        when = getattr(rule, "when", None)
+        if when is None:
+            continue
+
+        def report(at: Path_, message: str, suggestion: str | None = None, at_key: bool = False) -> None:
+            diagnostics.append(doc.diagnostic(base + tuple(at), message, suggestion=suggestion, code="invalidRule",
+                                              at_key=at_key))
+
+        condition = parse_condition(when, path + ("when",), report)
+        if condition is not None:
+            references += condition_references(condition)
+    return tuple(references)
 
 
 def _test(doc: SourceDocument, raw: Any, base: Path_, in_error: set[Path_]
@@ -285,25 +338,25 @@ def _test_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[[int]
     kinds: dict[str, str] = {}
     rule_ids: dict[str, set[str]] = {}
     accumulators: dict[str, set[str]] = {}
-    valid: set[str] = set()
+    named = set(also_rule_sets)  # every rule set id written, even of a rule set whose kind is wrong
     for check in checks:
         for found in check.rule_sets:
+            if found.id is not None:
+                named.add(found.id)
             if found.id is not None and found.kind is not None:
                 kinds.setdefault(found.id, found.kind)
                 rule_ids.setdefault(found.id, set()).update(found.rule_ids)
                 accumulators.setdefault(found.id, set()).update(found.accumulators)
-                if found.valid:
-                    valid.add(found.id)
     diagnostics: list[Diagnostic] = []
     for number, check in enumerate(checks):
         for test in check.tests:
             if test.rule_set is None:
                 continue
             if test.rule_set not in kinds:
-                if test.rule_set not in also_rule_sets:
+                if test.rule_set not in named:  # a rule set of no known kind has its own error
                     diagnostics.append(document(number).diagnostic(
                         test.base + ("ruleSet",), f"unknown rule set '{test.rule_set}'",
-                        suggestion=did_you_mean(test.rule_set, valid), code="unknownReference"))
+                        suggestion=did_you_mean(test.rule_set, named), code="unknownReference"))
                 continue
             kind = kinds[test.rule_set]
             if test.records is not None:

@@ -42,7 +42,7 @@ from bssrules.rules.loader import (
 from bssrules.rules.loader import cross_file_diagnostics as rules_cross_diagnostics
 from bssrules.rules.model import RuleTest
 from bssrules.rules.prices import price_book
-from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, parse_text, yaml_files
+from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, not_utf8, parse_text, yaml_files
 
 # Checking files in several processes pays from about this much YAML to read.
 PARALLEL_FROM_BYTES = 1_000_000
@@ -117,8 +117,7 @@ def check_file(name: str, data: bytes, children: Children | None = None, located
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         declared = frozenset(ids_in_text(data.decode("utf-8", errors="replace")))
-        return FileCheck((Diagnostic(name, 1, 1, f"not UTF-8 text: {exc.reason}", code="encoding"),), None, None,
-                         declared), None
+        return FileCheck((not_utf8(name, data, exc),), None, None, declared), None
     doc, problems = parse_text(text, name, located)
     if doc is None:
         return FileCheck(tuple(problems), None, None, frozenset(ids_in_text(text))), None

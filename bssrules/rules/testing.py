@@ -243,6 +243,11 @@ def fact_findings(test: RuleTest) -> list[TestFinding]:
             typed_facts(test.given, [attribute])
         except FactError as exc:
             found.append((("given", *attribute.split(".")), f"{attribute}: {exc.message}", None))
+    if test.as_of is not None:  # read alone, so that it is reported with the facts' errors
+        try:
+            decision_instant(None, test.as_of)
+        except ValueError as exc:
+            found.append((("asOf",), str(exc), None))
     if found:
         return found
     try:
@@ -330,7 +335,8 @@ def _rating_problems(book: RuleBook, test: RuleTest) -> tuple[bool, list[str]]:
     set its subscriber names), from the totals it gives; what differed from ``expect``."""
     assert test.records is not None
     if test.rule_set not in book.versions:
-        return False, [f"could not rate: unknown rule set '{test.rule_set}'"]
+        hint = did_you_mean(test.rule_set, book.versions)
+        return False, [f"could not rate: unknown rule set '{test.rule_set}'" + (f" (did you mean '{hint}'?)" if hint else "")]
     played = RuleBook(versions={test.rule_set: book.versions[test.rule_set]})
     who = test.subscriber or TestSubscriber()
     if who.split_billing is not None and who.split_billing in book.versions:

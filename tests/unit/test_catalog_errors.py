@@ -206,8 +206,8 @@ def test_an_invalid_id_is_explained(broken: Broken) -> None:
     folder = broken("connected_car", ("catalogs.yaml", "  - id: central-catalog\n", "  - id: central catalog\n"))
     assert [described(d) for d in diagnostics(folder)] == [(
         "catalog/catalogs.yaml", 10, 9,
-        "'central catalog' is not a valid id: start with a letter or digit, then use letters, digits, "
-        "'.', '_', ':' or '-'", None, ("catalogs", 1, "id"), "badFormat")]
+        "expected an id: a letter or digit, then letters, digits, '.', '_', ':' or '-'; got 'central catalog'",
+        None, ("catalogs", 1, "id"), "badFormat")]
 
 
 def test_a_bundle_cycle_is_reported_once_with_the_whole_cycle(broken: Broken) -> None:
@@ -381,8 +381,10 @@ def test_a_file_that_is_not_utf8_is_reported_and_the_rest_still_checked(broken: 
     path.write_bytes(path.read_text(encoding="utf-8").replace("name: Connectivity\n", "name: Connectivité\n")
                      .encode("latin-1"))
     found = diagnostics(folder)
+    # at the bad byte: line 21 is "    name: Connectivit\xe9", the 'é' its 22nd character
     assert described_in(found, "catalog/catalogs.yaml") == [
-        ("catalog/catalogs.yaml", 1, 1, "not UTF-8 text: invalid continuation byte", None, (), "encoding")]
+        ("catalog/catalogs.yaml", 21, 22, "not UTF-8 text: byte 0xe9 (invalid continuation byte); save the file as "
+                                          "UTF-8", None, (), "encoding")]
     assert ("catalog/offerings.yaml", 13, 27, "unknown productSpecification 'split-biling'") in [
         (d.file, d.line, d.column, d.message) for d in found]
 

@@ -68,7 +68,7 @@ def test_an_offering_s_terms_load_with_their_charges() -> None:
      "catalog.yaml:12:49: 'monts' is not allowed here; expected one of: day, week, month, year (did you mean 'month'?)"),
     ("      - {name: t, duration: {amount: 24, units: month}, atEnd: renw}\n",
      "catalog.yaml:12:64: 'renw' is not allowed here; expected one of: renew, end (did you mean 'renew'?)"),
-    ("      - {name: t, duration: {amount: 0, units: month}, atEnd: end}\n", "catalog.yaml:12:38: 0 is less than the minimum of 1"),
+    ("      - {name: t, duration: {amount: 0, units: month}, atEnd: end}\n", "catalog.yaml:12:38: expected an integer ≥ 1, got 0"),
     ("      - {name: t, duration: {amount: 24, units: month}}\n", "missing required field 'atEnd'"),
     ("      - {name: t, duration: {amount: 2, units: year}, atEnd: end, earlyTermination: {charge: fixed, amount: 5}}\n",
      "a fixed early termination charge needs amount and currency"),

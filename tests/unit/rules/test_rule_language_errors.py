@@ -417,8 +417,8 @@ ruleSets:
       - {id: tablets, offerings: [ipad-mini-deluxe], reason: {code: c, label: l}, when: {party.age: {lt: 21}}}
 """
     found = only(rule_diagnostics(text))
-    assert described(found) == ("rules.yaml", 7, 14, "rule id 'tablets' is already used by rule 1 of this rule set",
-                                None, ("ruleSets", 0, "rules", 2, "id"), "invalidRule", "error")
+    assert described(found) == ("rules.yaml", 7, 14, "duplicate rule id 'tablets' (first defined at rules.yaml:5)",
+                                None, ("ruleSets", 0, "rules", 2, "id"), "duplicateId", "error")
 
 
 def test_the_same_rule_id_in_two_rule_sets_is_no_error(load_rules) -> None:
