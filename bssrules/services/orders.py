@@ -7,7 +7,9 @@ inProgress → completed, or → cancelled (from acknowledged or inProgress), or
 failed. Completing re-validates the order against the party's inventory as it is then —
 under a lock on the party, so two orders of one party cannot both slip a forbidden pair
 in — and creates the product inventory: one active product per item, with its
-characteristics, resources, related parties and the billing account of each price's payer.
+characteristics (those chosen, then each of its specification's that takes a value when none
+is chosen: :func:`_product_characteristics`; the order keeps its items as sent), resources,
+related parties and the billing account of each price's payer.
 The same ``externalId`` twice yields one order.
 
 Products start when the order says (:mod:`bssrules.services.dating` has the limits): the
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Mapping
 
 from pydantic import ValidationError
 
@@ -29,6 +31,7 @@ from bssrules.services.configuration import basket_item, cart_path
 from bssrules.services.parties import caller_of, party_context, payers_of
 from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
+from bssrules.catalog.model import Characteristic, ProductOffering, Scalar
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound
 from bssrules.services import allowance_buckets, commitments, notifications, terminations
@@ -335,7 +338,7 @@ def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], i
     product: dict[str, Any] = {
         "status": "active", "name": offering.name if offering else item.offering, "startDate": format_instant(start),
         "productOffering": {"id": item.offering, "@referredType": "ProductOffering"},
-        "productCharacteristic": [{"name": k, "value": v} for k, v in item.characteristics.items()],
+        "productCharacteristic": _product_characteristics(runtime, offering, item.characteristics),
         "realizingResource": [{"id": r} for r in item.resources],
         "relatedParty": [{"id": p["id"], "role": p.get("role", "owner"),
                           "@referredType": p.get("@referredType", "Individual")} for p in related if p.get("id")],
@@ -387,6 +390,36 @@ def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], i
     for bucket in allowance_buckets.missing_buckets(runtime.catalog, [(stored, start)], {}, now):
         uow.usages.add_bucket(bucket)
     return product_id
+
+
+def _product_characteristics(runtime: Runtime, offering: ProductOffering | None, chosen: Mapping[str, Any]
+                             ) -> list[dict[str, Any]]:
+    """A new product's characteristics: those the item chose, as chosen, then — in the
+    specification's order — each one it did not choose that takes a value when none is
+    chosen (:func:`_value_when_none_chosen`): what validation let the item leave out."""
+    shown = [{"name": name, "value": value} for name, value in chosen.items()]
+    spec = runtime.catalog.product_specifications.get(offering.product_specification or "") if offering else None
+    if offering is None or spec is None:
+        return shown
+    uses = {use.name: list(use.values) for use in offering.characteristic_uses}
+    for characteristic in spec.characteristics:
+        if characteristic.name not in chosen:
+            value = _value_when_none_chosen(characteristic, uses.get(characteristic.name))
+            if value is not None:
+                shown.append({"name": characteristic.name, "value": value})
+    return shown
+
+
+def _value_when_none_chosen(characteristic: Characteristic, restricted: list[Scalar] | None) -> Scalar | None:
+    """The value a characteristic takes when none is chosen, as the configurator reads it
+    (a mandatory characteristic with one is not missing): the one value the offering allows
+    (``characteristicUses``), else the specification's ``default`` when the offering allows
+    it, else none. Catalog values are typed already (integer, Decimal, boolean, date text)."""
+    if restricted is not None and len(restricted) == 1:
+        return restricted[0]
+    if characteristic.default is not None and (restricted is None or characteristic.default in restricted):
+        return characteristic.default
+    return None
 
 
 def _payer_account(runtime: Runtime, basket: Basket, offering_id: str, price: dict[str, Any]) -> str | None:

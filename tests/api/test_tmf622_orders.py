@@ -134,7 +134,9 @@ def test_an_order_moves_through_its_states_and_completion_creates_the_inventory(
     assert set(by_offering) == {"mobile-telephony-plan", "smartphone"}
     plan = by_offering["mobile-telephony-plan"]
     assert plan["status"] == "active" and plan["billingAccount"] == {"id": "ba-ana"}
-    assert {c["name"]: c["value"] for c in plan["productCharacteristic"]} == {"simFormFactor": "SMALL"}
+    # the chosen form factor, and the default of the free minutes not chosen
+    assert {c["name"]: c["value"] for c in plan["productCharacteristic"]} == {"simFormFactor": "SMALL",
+                                                                              "freeMinutes": 100}
     assert _move(http, order_id, "cancelled").status_code == 409  # completed is final
 
 
