@@ -203,11 +203,13 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
                                None if progress is None else (lambda done: progress("rate", done, rows)))
     new_states: list[BulkState] = []
     states = _state_partitions(state, partitions)
+    subscriber_parts = _subscriber_partitions(subscriber_frame, partitions)
     try:
         with tempfile.TemporaryDirectory(prefix="bssrules-rating-") as spill:
             for index, records in enumerate(_partitions(usage, partitions, Path(spill), timings, read_progress)):
-                rated, new_state = rate_chunk(records, subscriber_frame, book, states[index], timings)
+                rated, new_state = rate_chunk(records, subscriber_parts[index], book, states[index], timings)
                 states[index] = BulkState.empty()  # rated: its frames go with new_state
+                subscriber_parts[index] = subscriber_frame.clear()
                 new_states.append(new_state)
                 stopwatch = time.perf_counter()
                 writer.put(rated)
@@ -255,6 +257,18 @@ def _state_partitions(state: BulkState, partitions: int) -> list[BulkState]:
         return [parts.get((index,), frame.clear()) for index in range(partitions)]
 
     return [BulkState(buckets, totals) for buckets, totals in zip(split(state.buckets), split(state.accumulators))]
+
+
+def _subscriber_partitions(subscribers: pl.DataFrame, partitions: int) -> list[pl.DataFrame]:
+    """The subscriptions of each partition's subscribers (all the rows of an id go to the
+    partition of its usage, in their order): a chunk looks its records' subscribers up among
+    those of its partition, not among all of them (at 10,000,000 records in 50 partitions,
+    a 2,000-row table each time instead of a 100,000-row one)."""
+    if partitions == 1:
+        return [subscribers]
+    parts = subscribers.with_columns(_part=_partition_of(pl.col("id"), partitions)) \
+        .partition_by("_part", as_dict=True, include_key=False)
+    return [parts.get((index,), subscribers.clear()) for index in range(partitions)]
 
 
 def state_files(state: BulkState) -> BulkState:
