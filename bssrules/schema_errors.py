@@ -207,6 +207,20 @@ def _count(number: Any, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+_PYDANTIC_TYPES = {
+    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
+    "float_type": "a number", "float_parsing": "a number", "decimal_type": "a number", "decimal_parsing": "a number",
+    "string_type": "a string", "bool_type": "true or false", "bool_parsing": "true or false",
+    "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping", "list_type": "a list",
+}
+
+
+def _literals(item: Mapping[str, Any]) -> list[str]:
+    """The values a Literal allows, from the error's context (``'a', 'b' or 'c'``)."""
+    expected = str((item.get("ctx") or {}).get("expected", ""))
+    return re.findall(r"'((?:[^'\\]|\\.)*)'", expected) or [expected]
+
+
 # Pydantic's error types whose text is said again in the words of the schema errors.
 _PYDANTIC_BOUNDS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
 
@@ -233,6 +247,14 @@ def _pydantic_message(item: Mapping[str, Any]) -> str:
         return f"expected a finite number, got {_describe(value)}"
     if kind == "string_pattern_mismatch":
         return f"expected {_pattern_meaning(str(context.get('pattern')), {})}, got {_describe(value)}"
+    if kind in _PYDANTIC_TYPES:
+        return f"expected {_PYDANTIC_TYPES[kind]}, got {_describe(value)}"
+    if kind == "literal_error":
+        return f"{_describe(value)} is not allowed here; expected one of: {', '.join(_literals(item))}"
+    if kind == "missing" and item["loc"]:
+        return f"missing required field '{item['loc'][-1]}'"
+    if kind == "extra_forbidden" and item["loc"]:
+        return f"unknown field '{item['loc'][-1]}'"
     message: str = item["msg"]
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
@@ -245,8 +267,10 @@ def pydantic_diagnostics(error: PydanticError, doc: SourceDocument, base: tuple[
     found = []
     for item in error.errors(include_url=False):
         message = _pydantic_message(item)
+        suggestion = did_you_mean(str(item.get("input")), _literals(item)) if item["type"] == "literal_error" else None
         loc = tuple(part for part in item["loc"] if not (isinstance(part, str) and "[" in part))
-        found.append(doc.diagnostic(base + (remap(loc) if remap else loc), message, code="invalid"))
+        found.append(doc.diagnostic(base + (remap(loc) if remap else loc), message, suggestion=suggestion,
+                                    code="invalid"))
     return found
 
 

@@ -233,6 +233,8 @@ def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocum
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             message = " ".join(part for part in (exc.context, exc.problem) if part)
             return None, [Diagnostic(file, line, col, f"YAML syntax error: {message}", code="yamlSyntax")]
+        if node is not None:
+            reading.positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
         try:
             data = None if node is None else _plain(node, (), reading)
         except RecursionError:
@@ -356,7 +358,10 @@ def _read_events(text: str, reading: _Reading, located: bool) -> Any:
             return None
         if start.version is not None or start.tags:
             raise _Unusual("directive")
-        data = value(get(), (), (reading.positions, reading.key_positions) if located else None)
+        root = get()
+        if located:  # the document starts where its first node does (after comments, ---)
+            reading.positions[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
+        data = value(root, (), (reading.positions, reading.key_positions) if located else None)
         get()  # the end of the document
         if type(get()) is not StreamEndEvent:
             raise _Unusual("several documents")

@@ -155,3 +155,38 @@ def test_a_file_that_is_not_utf8_is_reported_at_the_bad_byte_in_a_project(tmp_pa
     (tmp_path / "p" / "rules.yaml").write_bytes(b"# rules\ntests:\n  - name: \xff\n")
     [diagnostic] = check_project(Path("p"), cache=False).diagnostics
     assert (diagnostic.file, diagnostic.line, diagnostic.column) == ("p/rules.yaml", 3, 11)
+
+
+def test_a_file_that_is_not_a_mapping_is_reported_where_its_content_starts_not_at_its_comments() -> None:
+    check, _ = check_file("rules.yaml", b"# the rules of the shop\n\n- id: adults\n  kind: eligibility\n")
+    assert check.catalog is not None
+    assert [(d.line, d.column, d.message) for d in check.catalog.diagnostics] == [
+        (3, 1, "expected a mapping, got a list")]
+
+
+def test_a_section_of_the_wrong_type_is_reported_at_its_key_or_value() -> None:
+    check, _ = check_file("rules.yaml", b"# rules\nruleSets:\n  id: adults\ntests: 5\n")
+    assert check.rules is not None
+    assert [(d.line, d.column, d.message) for d in check.rules.diagnostics] == [
+        (2, 1, "expected a list, got a mapping"), (4, 8, "expected a list, got 5")]
+
+
+def test_what_only_the_models_refuse_is_said_in_the_words_of_the_schema_errors() -> None:
+    from pydantic import ValidationError
+
+    from bssrules.catalog.model import ProductOfferingPrice
+    from bssrules.schema_errors import pydantic_diagnostics
+    from bssrules.yaml_source import parse_text
+
+    text = ("{id: p, name: P, priceType: usage, recurringPeriod: mnth, unit: GB, unitQuantity: x, "
+            "amount: 1.123456789, currency: EUR}\n")
+    doc, _ = parse_text(text, "prices.yaml", located=True)
+    assert doc is not None
+    try:
+        ProductOfferingPrice.model_validate(doc.data)
+    except ValidationError as exc:
+        found = pydantic_diagnostics(exc, doc, ())
+    assert sorted((d.path, d.message, d.suggestion) for d in found) == [
+        (("amount",), "expected a number of at most 8 decimal places, got 1.123456789", None),
+        (("recurringPeriod",), "'mnth' is not allowed here; expected one of: day, week, month, year", "month"),
+        (("unitQuantity",), "expected a number, got 'x'", None)]
