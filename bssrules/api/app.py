@@ -15,7 +15,7 @@ from bssrules import __version__
 from bssrules.api import answers, bodies, tmfspec
 from bssrules.api import resources as resource_api
 from bssrules.api.catalog import catalog_router
-from bssrules.api.configuration import configuration_router
+from bssrules.api.configuration import configuration_fast_route, configuration_router
 from bssrules.api.orders import TMF622, order_router
 from bssrules.api.qualification import TMF679, qualification_router
 from bssrules.api.billing import TMF678, billing_router
@@ -95,6 +95,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.add_middleware(TextGuard)  # outermost: no route, nor the key lookup, sees such text
     # first: routes are matched in order, and the online charging path is the busiest
     app.router.routes.append(usage_fast_route())
+    app.router.routes.append(configuration_fast_route())  # partners' basket checks
     app.include_router(usage_router())
     app.include_router(partner_router())
     for router in hub_routers():

@@ -12,10 +12,15 @@ import weakref
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.routing import Route
 
+from bssrules import jsontext
+from bssrules.errors import InvalidInput
 from bssrules.services import configuration as service
 from bssrules.api import bodies
-from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
+from bssrules.api.deps import (
+    JSON_TYPES, MAX_DEPTH, UnsupportedMediaType, body_path, id_problem, in_unit_of_work, json_body,
+)
 from bssrules.api.openapi_parts import request_body
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.api.tmfspec import TMF620, error_responses, json_response
@@ -27,6 +32,78 @@ _ERRORS = error_responses(TMF620)  # a TMF Error, the same in every API
 
 async def _body(request: Request) -> dict[str, Any]:
     return await json_body(request, JSON_TYPES, None)
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than ``limit`` in a parsed JSON value: what
+    ``jsontext.depth(value) > limit`` says, a level at a time over the containers only (a
+    quarter of its time on a 20-item basket), and stopping at the first level too deep."""
+    level = [value] if type(value) is dict or type(value) is list else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below = []
+        for container in level:
+            for child in (container.values() if type(container) is dict else container):
+                kind = type(child)
+                if kind is dict or kind is list:
+                    below.append(child)
+        level = below
+    return False
+
+
+async def _check_body(request: Request) -> dict[str, Any]:
+    """The body of a check, read as ``json_body(request, JSON_TYPES, None)`` reads it, with
+    the same answers (tests/api/test_configuration_fast_route.py holds them equal) and two
+    exact shortcuts: the depth is measured on the containers only, and strings are searched
+    for NUL and lone surrogates only when the raw body spells an escape (``\\u``) — the
+    parser refuses both spelt raw (a control character in a string, bytes that are not UTF-8)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in JSON_TYPES:
+        raise UnsupportedMediaType(f"send the body as {' or '.join(JSON_TYPES)}, not '{content_type or 'nothing'}'")
+    raw = await request.body()
+    if not raw.strip():
+        raise InvalidInput("the request body is empty; a JSON object is expected")
+    try:
+        body = jsontext.loads(raw)
+    except RecursionError:
+        raise InvalidInput(f"the body is nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:
+        raise InvalidInput(f"malformed JSON: {exc}") from None
+    if _deeper_than(body, MAX_DEPTH):
+        raise InvalidInput(f"the body is nested deeper than {MAX_DEPTH} levels")
+    if b"\\u" in raw:
+        unstorable = jsontext.unstorable_text(body)
+        if unstorable is not None:
+            path, problem = unstorable
+            raise InvalidInput(f"{body_path(path)}: {problem}", path=path)
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    problem = id_problem(body.get("id"))
+    if problem is not None:
+        raise InvalidInput(problem, path=("id",))
+    return body
+
+
+async def check_configuration(request: Request) -> Response:
+    """``POST checkProductConfiguration``: the basket checked, every violation at once."""
+    body = await _check_body(request)
+    cache = request.app.state.runtime_cache
+    async with _admission():
+        result = await in_unit_of_work(request, lambda uow: service.check_configuration(uow, cache.get, body))
+    return TMFJSONResponse(result)
+
+
+def configuration_fast_route() -> Route:
+    """``POST checkProductConfiguration`` as a plain Starlette route, matched before the
+    others: a partner's basket check goes through neither the matching of a hundred routes
+    before it nor FastAPI's request handling (about 0.3 ms of a worker per check, as much
+    as a third of the decision). The handler is the one :func:`configuration_router`
+    documents in the OpenAPI document; errors reach the same exception handlers, and the
+    authentication middleware guards it by its path as every other."""
+    return Route(f"{API}/checkProductConfiguration", check_configuration, methods=["POST"], include_in_schema=False)
 
 
 # Checks and queries are CPU work under one interpreter lock: run side by side in the thread
@@ -58,11 +135,7 @@ def configuration_router() -> APIRouter:
                  responses={200: json_response({"$ref": bodies.ref("CheckProductConfiguration")}, "Checked"),
                             **_ERRORS})
     async def check(request: Request) -> Response:
-        body = await _body(request)
-        cache = request.app.state.runtime_cache
-        async with _admission():
-            result = await in_unit_of_work(request, lambda uow: service.check_configuration(uow, cache.get, body))
-        return TMFJSONResponse(result)
+        return await check_configuration(request)
 
     @router.post("/queryProductConfiguration", operation_id="queryProductConfiguration",
                  summary="What a partial basket can still take, and why the rest cannot",
