@@ -397,6 +397,8 @@ def _decimals(name: str, values: NDArray[np.int64], digits: NDArray[np.integer[A
 def _pick(table: Sequence[object], index: NDArray[np.integer[Any]], where: NDArray[np.bool_],
           dtype: PolarsDataType = pl.Utf8) -> pl.Series:
     """``table[index]`` where ``where`` holds, null elsewhere (a gather from a small table)."""
+    if all(value is None for value in table):
+        return pl.repeat(None, index.shape[0], dtype=dtype, eager=True).alias("")
     return pl.Series(list(table) + [None], dtype=dtype).gather(np.where(where, index, len(table)))
 
 

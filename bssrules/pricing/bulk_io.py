@@ -70,6 +70,7 @@ from bssrules.pricing.bulk_read import (
     FORMATS, check_usage_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers, read_usage_batches,
     usage_files,
 )
+from bssrules.pricing.bulk_tables import _subscription_table_parts
 from bssrules.pricing.bulk_write import RatedWriter, write_state
 from bssrules.rules.book import RuleBook
 
@@ -266,9 +267,7 @@ def _subscriber_partitions(subscribers: pl.DataFrame, partitions: int) -> list[p
     a 2,000-row table each time instead of a 100,000-row one)."""
     if partitions == 1:
         return [subscribers]
-    parts = subscribers.with_columns(_part=_partition_of(pl.col("id"), partitions)) \
-        .partition_by("_part", as_dict=True, include_key=False)
-    return [parts.get((index,), subscribers.clear()) for index in range(partitions)]
+    return _subscription_table_parts(subscribers, _partition_of(pl.col("id"), partitions), partitions)
 
 
 def state_files(state: BulkState) -> BulkState:

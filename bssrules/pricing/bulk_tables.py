@@ -199,6 +199,21 @@ def _subscription_table(subscribers: pl.DataFrame) -> pl.DataFrame:
     return table
 
 
+def _subscription_table_parts(subscribers: pl.DataFrame, part: pl.Expr, partitions: int) -> list[pl.DataFrame]:
+    """The subscription table of ``subscribers`` cut in ``partitions`` parts by ``part`` (an
+    expression of the columns giving 0 to ``partitions - 1``), each in the table's order: the
+    subscription table of its own rows, which :func:`_subscription_table` gives back as it is
+    (not made again for each part)."""
+    table = _subscription_table(subscribers)
+    pieces = table.with_columns(_part=part).partition_by("_part", as_dict=True, include_key=False,
+                                                         maintain_order=True)
+    parts = [pieces.get((index,), table.clear()) for index in range(partitions)]
+    for piece in parts:  # a clone: the cache must not keep the part itself alive
+        _SUBSCRIPTIONS[id(piece)] = (weakref.ref(piece, _dropping(_SUBSCRIPTIONS, id(piece))), piece.clone(),
+                                     (piece.height, piece.schema))
+    return parts
+
+
 def _tables(book: RuleBook) -> _BookTables:
     cached = _TABLES.get(id(book))
     if cached is not None and cached[0]() is book:
