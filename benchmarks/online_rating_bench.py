@@ -383,3 +383,142 @@ def _run(url: str, quick: bool) -> list[dict[str, Any]]:
     print(f"balance check: {checked} subscriptions, {wrong} whose bucket lost other than their usages were charged "
           f"({_verdict(wrong == 0)})", flush=True)
     return results
+
+
+# ------------------------------------------------------------------------------ profile mode
+
+
+def profile(batches: int = 40, singles: int = 2000, top: int = 15, subscriptions: int = 200,
+            sort: str = "tottime") -> dict[str, Any]:
+    """Where a worker's time goes: the app run in this process under cProfile, on the run's
+    own database (PostgreSQL when it answers), for ``batches`` POSTs of 100 usages and then
+    ``singles`` single POSTs (each alone: no other request is waiting to be combined with it).
+
+    The ASGI app is driven on one event loop in this thread, and the two hops to other threads
+    (the unit-of-work's thread pool for batches, the combiner's leader for single POSTs) run
+    inline, so that one profiler sees everything the worker does; no client, no HTTP parser.
+    Prints, for each part, the wall and CPU time per usage of a run without the profiler (the
+    CPU is this process's: the app and the in-process client, not the database's), and then,
+    profiled, the ``top`` functions by ``sort``
+    (cProfile's own time per function, per usage). Warm-up requests (contexts loaded, statements
+    prepared) are not profiled. ``python -m benchmarks.online_rating_bench --profile``."""
+    url = _database_url()
+    try:
+        return _profile(url, batches, singles, top, subscriptions, sort)
+    finally:
+        _drop_database(url)
+
+
+def _profile(url: str, batches: int, singles: int, top: int, subscriptions: int, sort: str) -> dict[str, Any]:
+    import asyncio
+    import concurrent.futures
+    import cProfile
+    import io
+    import pstats
+
+    import httpx
+
+    import bssrules.api.deps as deps
+    from bssrules.api.app import create_app
+
+    print(f"profile: database {url.split('@')[-1]} · {subscriptions} subscriptions", flush=True)
+    _prepare(url, subscriptions)
+    os.environ.setdefault("BSSRULES_DELIVERY", "off")
+    app = create_app(url, auth=False)
+
+    class Inline(concurrent.futures.ThreadPoolExecutor):  # the combiner's leader, in this thread
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+            future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting caller
+                future.set_exception(exc)
+            return future
+
+    async def inline(function: Any, *args: Any, **kwargs: Any) -> Any:  # the unit of work's thread, inline
+        return function(*args, **kwargs)
+
+    rng = random.Random(7)
+
+    def single() -> dict[str, Any]:
+        return {"usageDate": f"2026-06-01T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z",
+                "usageType": "ppv-movie",
+                "usageCharacteristic": [{"name": "productId", "value": f"sub-{rng.randrange(subscriptions)}"}]}
+
+    results: dict[str, Any] = {}
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(Inline())
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                async def post(body: Any) -> None:
+                    response = await client.post(USAGE, content=json.dumps(body), headers=HEADERS)
+                    if response.status_code not in (200, 201):
+                        raise RuntimeError(f"{response.status_code}: {response.text[:500]}")
+
+                every = [{**single(), "usageCharacteristic": [{"name": "productId", "value": f"sub-{i}"}]}
+                         for i in range(subscriptions)]
+                await post(every)  # every context loaded, not profiled
+                for _ in range(20):  # statements prepared, caches warm
+                    await post([single() for _ in range(100)])
+                    await post(single())
+                for name, count, make in (("batches of 100", batches, lambda: [single() for _ in range(100)]),
+                                          ("single POSTs", singles, single)):
+                    bodies = [make() for _ in range(count)]
+                    usages = count * (100 if isinstance(bodies[0], list) else 1)
+                    begun, cpu = time.perf_counter(), time.process_time()  # first without the profiler
+                    for body in [make() for _ in range(count)]:
+                        await post(body)
+                    plain_wall = (time.perf_counter() - begun) / usages * 1e6
+                    plain_cpu = (time.process_time() - cpu) / usages * 1e6
+                    profiler = cProfile.Profile()
+                    begun = time.perf_counter()
+                    profiler.enable()
+                    for body in bodies:
+                        await post(body)
+                    profiler.disable()
+                    elapsed = time.perf_counter() - begun
+                    text = io.StringIO()
+                    stats = pstats.Stats(profiler, stream=text)
+                    stats.sort_stats(sort).print_stats(top)
+                    per_usage = {
+                        f"{Path(f).name}:{line}({function})": (value[2] / usages * 1e6, value[3] / usages * 1e6)
+                        for (f, line, function), value in stats.stats.items()}  # type: ignore[attr-defined]
+                    print(f"\n{name}: {usages} usages; without the profiler {plain_wall:.0f} µs per usage "
+                          f"({plain_cpu:.0f} µs of this process's CPU: the app, and the in-process client), "
+                          f"under it {elapsed / usages * 1e6:.0f} µs", flush=True)
+                    print(f"{'own µs/usage':>12} {'cum µs/usage':>12}  function", flush=True)
+                    ranked = sorted(per_usage.items(), key=lambda kv: -kv[1][0 if sort == "tottime" else 1])
+                    for where, (own, cumulative) in ranked[:top]:
+                        print(f"{own:12.1f} {cumulative:12.1f}  {where}", flush=True)
+                    results[name] = {"wall_us": plain_wall, "cpu_us": plain_cpu, "profiled_us": elapsed / usages * 1e6,
+                                     "top": ranked[:top]}
+
+    saved = deps.run_in_threadpool
+    deps.run_in_threadpool = inline  # type: ignore[assignment]
+    try:
+        asyncio.run(main())
+    finally:
+        deps.run_in_threadpool = saved  # type: ignore[assignment]
+    return results
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.online_rating_bench",
+                                     description="The online-rating benchmark, or (--profile) where a worker's time "
+                                                 "goes, in process under cProfile.")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="profile the app in process (batches, single POSTs)")
+    parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--sort", choices=("tottime", "cumulative"), default="tottime")
+    parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--singles", type=int, default=2000)
+    arguments = parser.parse_args()
+    if arguments.profile:
+        profile(arguments.batches, arguments.singles, arguments.top, sort=arguments.sort)
+    else:
+        run(quick=arguments.quick)

@@ -59,7 +59,7 @@ from bssrules.pricing.usage import (
 )
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet
-from bssrules.rules.decisions import decide, decide_values, fact_values
+from bssrules.rules.decisions import decide_values, fact_values
 from bssrules.rules.model import Accumulator, Rate, UsageRule, UsageRuleSet
 
 DEFAULT_PAYER = "payer"
@@ -105,10 +105,31 @@ def rating_order(record: UsageRecord) -> tuple[Any, ...]:
     not a date-time) sorts after the well-formed ones of its subscriber instead of failing
     the comparison; the record's text breaks ties between records sharing an id, so that the
     order never depends on the order of the input."""
+    return (*_order_head(record), repr(record))
+
+
+def _order_head(record: UsageRecord) -> tuple[Any, ...]:
+    """:func:`rating_order` without the record's text, which only breaks ties between
+    records that share (subscriber, start, id)."""
     start = record.start
     well_formed = isinstance(start, dt.datetime) and start.utcoffset() is not None
     when = (0, start) if well_formed else (1, repr(start))
-    return (record.subscriber, when, record.id, repr(record))
+    return (record.subscriber, when, record.id)
+
+
+def in_rating_order(records: Iterable[UsageRecord]) -> list[UsageRecord]:
+    """The records sorted by :func:`rating_order`; the text of each record (its ``repr``:
+    a few microseconds) is made only when two records share the rest of the key."""
+    records = list(records)
+    heads = [_order_head(r) for r in records]
+    try:
+        unique = len(set(heads)) == len(heads)
+    except TypeError:  # (an unhashable subscriber or id: the full order decides)
+        unique = False
+    if not unique:
+        return sorted(records, key=rating_order)
+    order = sorted(range(len(records)), key=heads.__getitem__)
+    return [records[i] for i in order]
 
 
 def usage_rule_sets(book: RuleBook, at: dt.datetime) -> list[CompiledRuleSet]:
@@ -131,6 +152,29 @@ def _facts(record: UsageRecord, subscriber: Subscriber) -> dict[str, Any]:
     return {**subscriber.facts(), "usage": usage, "now": record.start}
 
 
+_NO_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _typed(record: UsageRecord, subscriber: Subscriber) -> dict[str, Any]:
+    """:func:`fact_values` of :func:`_facts`, the subscriber's part typed once per subscriber
+    object (kept on it: a worker's cached subscriber types its party and inventory once,
+    not once per record) and the record's part per record."""
+    usage = record.facts()
+    if subscriber.offering:
+        usage["offering"] = subscriber.offering
+    return {**_subscriber_values(subscriber), **fact_values({"usage": usage, "now": record.start})}
+
+
+def _subscriber_values(subscriber: Subscriber) -> dict[str, Any]:
+    """:func:`fact_values` of the subscriber's facts (without ``now``), made once per object."""
+    shared = subscriber.typed
+    if shared is None:
+        shared = fact_values(subscriber.facts(), _NO_TIME)  # (``now`` is each record's)
+        del shared["now"]
+        object.__setattr__(subscriber, "typed", shared)  # a cache of a frozen value's own facts
+    return shared
+
+
 def _decisions(records: list[UsageRecord], subscribers: Mapping[str, Subscriber], book: RuleBook
                ) -> list[list[tuple[CompiledRuleSet, dict[str, Any]]]]:
     """Each record's outcome under each usage rule set in force at its start (one engine
@@ -145,7 +189,7 @@ def _decisions(records: list[UsageRecord], subscribers: Mapping[str, Subscriber]
     for compiled, indexes in groups.values():
         for i in indexes:
             if i not in typed:
-                typed[i] = fact_values(_facts(records[i], subscribers[records[i].subscriber]))
+                typed[i] = _typed(records[i], subscribers[records[i].subscriber])
         for i, decision in zip(indexes, decide_values(compiled, [typed[i] for i in indexes], {}, with_trace=False)):
             per_record[i].append((compiled, decision.outcome))
     for outcomes in per_record:
@@ -164,7 +208,7 @@ def rate_records(records: Iterable[UsageRecord], subscribers: Mapping[str, Subsc
                  state: RatingState = RatingState()) -> tuple[list[RatedUsage], RatingState]:
     """Rate records against the rule book; returns the results (in rating order) and the
     new state. ``state`` is not changed."""
-    ordered = sorted(records, key=rating_order)
+    ordered = in_rating_order(records)
     results: list[RatedUsage | None] = [None] * len(ordered)
     rateable = []
     for index, record in enumerate(ordered):
@@ -394,8 +438,9 @@ def _assign(record: UsageRecord, subscriber: Subscriber, payable: Decimal, curre
             charge_facts["usageType"] = record.type
         if subscriber.offering:
             charge_facts["offering"] = subscriber.offering
-        outcome = decide(compiled, {**subscriber.facts(), "charge": charge_facts, "now": record.start},
-                         with_trace=False).outcome
+        # the subscriber's facts typed once (:func:`_subscriber_values`), the charge's per record
+        outcome = decide_values(compiled, [fact_values({"charge": charge_facts, "now": record.start})],
+                                _subscriber_values(subscriber), with_trace=False)[0].outcome
         if outcome["payer"] is None:
             return {"code": "noPayer", "label": f"split billing {compiled.id} names no payer for this charge"}
         parts = [(s["payer"], s["weight"]) for s in outcome["shares"]] if "shares" in outcome \

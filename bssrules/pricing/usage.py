@@ -50,6 +50,9 @@ class Subscriber:
     active_offerings: tuple[str, ...] = ()  # of the party, for prerequisites
     payers: Mapping[str, str] = field(default_factory=dict)  # payer role -> billing account
     split_billing: str | None = None  # the split billing rule set of the subscription
+    # the typed values of :meth:`facts`, made once by rating (a worker keeps a subscriber in
+    # its rating-context cache: its records are typed without it); not a field of the value
+    typed: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def facts(self) -> dict[str, Any]:
         party: dict[str, Any] = {}

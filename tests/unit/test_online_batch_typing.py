@@ -1,0 +1,68 @@
+"""Rating types a subscriber's facts once per subscriber object (a worker's cached context)
+and a record's own facts per record; what the engine sees is what typing the whole facts of
+each record gave (:func:`bssrules.pricing.rating._facts`), and the rating is the same."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bssrules.pricing import rating
+from bssrules.pricing.rating import rate_records
+from bssrules.pricing.usage import Subscriber, UsageRecord
+from bssrules.rules.decisions import fact_values
+from bssrules.rules.project import load_project
+
+ROOT = Path(__file__).resolve().parents[2]
+UTC = dt.timezone.utc
+
+SUBSCRIBERS = [
+    Subscriber("s1", "p1", "gold", "ppv-service", ("ppv-service", "tv"), {"payer": "ba1"}),
+    Subscriber("s2", None, None, None, (), {}),
+    Subscriber("s3", "p3", None, "other", ("b", "a", "b"), {"payer": "ba3", "employer": "ba4"}, "split"),
+]
+RECORDS = [
+    UsageRecord("u1", "s1", "ppv-movie", dt.datetime(2026, 6, 1, 3, tzinfo=UTC), Decimal(1)),
+    UsageRecord("u2", "s2", "data", dt.datetime(2026, 6, 1, 3, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+                Decimal("2.5"), "GB", "roam", True, "FR"),
+    UsageRecord("u3", "s3", "sms", dt.datetime(2026, 7, 1, tzinfo=UTC), Decimal(0), None, None, False),
+]
+
+
+@pytest.mark.parametrize("subscriber", SUBSCRIBERS, ids=lambda s: s.id)
+@pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.id)
+def test_typed_facts_equal_the_whole_facts_typed(subscriber: Subscriber, record: UsageRecord) -> None:
+    expected = fact_values(rating._facts(record, subscriber))
+    first = rating._typed(record, subscriber)
+    again = rating._typed(record, subscriber)  # from the subscriber's kept values
+    assert first == expected and again == expected
+    assert list(first) == list(expected)  # and in the same order
+
+
+def test_a_subscriber_is_typed_once_and_its_records_each() -> None:
+    subscriber = replace(SUBSCRIBERS[0])
+    assert subscriber.typed is None
+    rating._typed(RECORDS[0], subscriber)
+    kept = subscriber.typed
+    assert kept is not None and "now" not in kept and not any(k.startswith("usage.") for k in kept)
+    second = rating._typed(replace(RECORDS[0], id="u9", start=dt.datetime(2026, 6, 2, tzinfo=UTC)), subscriber)
+    assert subscriber.typed is kept
+    assert second["now"] == dt.datetime(2026, 6, 2, tzinfo=UTC) == second["usage.start"]
+    # the kept values are no part of the subscriber's value
+    assert subscriber == SUBSCRIBERS[0] and replace(subscriber).typed is None
+
+
+def test_rating_with_a_typed_subscriber_gives_what_a_fresh_one_gives() -> None:
+    book = load_project(ROOT / "examples" / "ppv").rules
+    records = [UsageRecord(f"u{n}", "s1", "ppv-movie", dt.datetime(2026, 6, 1, n % 24, tzinfo=UTC), Decimal(1))
+               for n in range(30)]
+    fresh, _ = rate_records(records, {"s1": replace(SUBSCRIBERS[0])}, book)
+    kept = replace(SUBSCRIBERS[0])
+    rate_records(records[:1], {"s1": kept}, book)  # types it
+    assert kept.typed is not None
+    again, _ = rate_records(records, {"s1": kept}, book)
+    assert again == fresh
+    assert {r.status for r in fresh} == {"rated"}
