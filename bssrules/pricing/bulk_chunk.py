@@ -137,11 +137,16 @@ class _ChunkBase:
 def _checked(records: pl.DataFrame) -> pl.DataFrame:
     """The records with ``malformed`` set where a frame built elsewhere left a value missing
     (the converters and the file readers say why themselves, with the reference's words)."""
+    volume, service = pl.col("volume"), pl.col("service")
+    if not records.select((pl.col("start").is_null() | volume.is_null() | (volume < 0) | (volume > MAX_VOLUME)
+                           | service.is_null() | (service == "")).any()).item():
+        return records  # nothing to say (the texts below would be made for every record)
     problem = pl.coalesce(
         pl.col("malformed"),
         pl.when(pl.col("start").is_null()).then(pl.lit("the usage start has no time zone")),
         pl.when(pl.col("volume").is_null() | (pl.col("volume") < 0))
-        .then(pl.format("the volume must be a number of at least 0, got {}", pl.col("volume"))),
+        .then(pl.format("the volume must be a number of at least 0, got {}",
+                        pl.col("volume").cast(pl.Utf8).fill_null("None"))),  # None: as the reference says it
         pl.when(pl.col("volume") > MAX_VOLUME)
         .then(pl.format("the volume {} is beyond what one record can hold", pl.col("volume"))),
         pl.when(pl.col("service").is_null() | (pl.col("service") == ""))

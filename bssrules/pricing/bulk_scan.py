@@ -58,8 +58,7 @@ class _Scanning(_ChunkBase):
         self.b_unit = mine["unit"].replace_strict(unit_codes, return_dtype=pl.Int32).to_numpy() if nb \
             else np.zeros(0, np.int32)
         # "record.unit or rate.per": an empty unit is no unit
-        self.unit = self.frame["unit"].replace_strict({u: c for u, c in unit_codes.items() if u}, default=-1,
-                                                      return_dtype=pl.Int32).fill_null(-1).to_numpy()
+        self.unit = _codes(self.frame["unit"], {u: c for u, c in unit_codes.items() if u})
         self.r_per = np.array([unit_codes[u] for u in self.tables.pers] or [0], dtype=np.int32)
         self.unit_names = list(unit_codes)
         self.conv_num, self.conv_den = _conversions(self.unit_names)
@@ -82,8 +81,7 @@ class _Scanning(_ChunkBase):
         flat = services.explode().drop_nulls()
         self.b_services = flat.replace_strict(service_codes, return_dtype=pl.Int32).to_numpy() if flat.len() \
             else np.zeros(0, np.int32)
-        self.service = self.frame["service"].replace_strict(service_codes, default=-1, return_dtype=pl.Int32) \
-            .fill_null(-1).to_numpy()
+        self.service = _codes(self.frame["service"], service_codes)
         np.logical_or.at(self.fallback, bucket_sub[~(remaining_fits & floor_fits)], True)
 
     def _volume_digits(self, buckets: pl.DataFrame) -> None:
@@ -232,6 +230,18 @@ def _groups(keys: Iterable[_K]) -> dict[_K, list[int]]:
     for position, key in enumerate(keys):
         groups[key].append(position)
     return groups
+
+
+def _codes(texts: pl.Series, codes: dict[str, int]) -> NDArray[np.int32]:
+    """The code of each text (-1: none, or null): a chain of comparisons when the codes are
+    few (a quarter of the time of ``replace_strict``, which hashes every text)."""
+    if len(codes) > 16:
+        return texts.replace_strict(codes, default=-1, return_dtype=pl.Int32).fill_null(-1).to_numpy()
+    column = pl.col(texts.name)
+    code: pl.Expr = pl.lit(-1, pl.Int32)
+    for text, value in reversed(list(codes.items())):
+        code = pl.when(column == text).then(pl.lit(value, pl.Int32)).otherwise(code)
+    return texts.to_frame().select(code).to_series().to_numpy()
 
 
 def _distinct(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:

@@ -385,3 +385,26 @@ def test_the_next_partition_is_read_ahead_and_no_further(tmp_path: Path) -> None
     assert len(seen) == 5 and sum(p.height for p in seen) == len(rows)
     assert not list(spill.glob("part-*.arrow"))
     assert {"read partitions (in the background)", "wait for the next partition"} <= set(timings)
+
+
+def test_a_frame_built_elsewhere_with_missing_values_has_them_rejected_as_malformed(project: Path) -> None:
+    from bssrules.pricing.bulk import BulkState, rate_chunk, records_frame, subscribers_frame
+
+    book = load_project(project).rules
+    records = [UsageRecord(f"r{i}", "s1", "voice", START + dt.timedelta(minutes=i), Decimal(i + 1), "min")
+               for i in range(6)]
+    subscribers = subscribers_frame([Subscriber("s1", payers={"payer": "acc-1"})])
+    clean, _ = rate_chunk(records_frame(records), subscribers, book, BulkState.empty())
+    assert clean["status"].to_list() == ["rated"] * 6 and clean["reason_code"].null_count() == 6
+    frame = records_frame(records).with_columns(
+        start=pl.when(pl.col("id") == "r1").then(None).otherwise(pl.col("start")),
+        volume=pl.when(pl.col("id") == "r2").then(None).when(pl.col("id") == "r3").then(pl.lit(Decimal(-1)))
+        .otherwise(pl.col("volume")),
+        service=pl.when(pl.col("id") == "r4").then(pl.lit("")).otherwise(pl.col("service")))
+    rated, _ = rate_chunk(frame, subscribers, book, BulkState.empty())
+    reasons = {row["id"]: (row["status"], row["reason_code"], row["reason_label"]) for row in rated.iter_rows(named=True)}
+    assert reasons["r0"] == reasons["r5"] == ("rated", None, None)
+    assert reasons["r1"] == ("rejected", "malformed", "the usage start has no time zone")
+    assert reasons["r2"][:2] == ("rejected", "malformed") and reasons["r2"][2].startswith("the volume must be a number")
+    assert reasons["r3"][:2] == ("rejected", "malformed") and reasons["r3"][2].startswith("the volume must be a number")
+    assert reasons["r4"] == ("rejected", "malformed", "the usage service must be a non-empty text")
