@@ -1,5 +1,7 @@
-"""The inline home-broadband catalog and rules of the configurator tests, and where the
-examples are (a plain module, so that the property tests can import it as well as conftest.py).
+"""The inline home-broadband catalog and rules of the configurator tests, where the examples
+are, and ``basket`` (a basket from plain data): a plain module, so that the test modules can
+import it as well as conftest.py (a test module cannot import ``conftest``: collected with
+other folders, that name is the conftest loaded last, maybe tests/api's).
 
 The catalog exists so that each violation code has one entity that provokes it and nothing
 else: a line whose speed is mandatory, a router with one characteristic of every value
@@ -9,9 +11,18 @@ validity period, a bundle with min/max/default counts, and prices for split bill
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+from bssrules.configurator.model import Basket
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples"
+
+
+def basket(data: dict[str, Any]) -> Basket:
+    """A basket from JSON-like data; as of 2026-09-01 unless the data says otherwise."""
+    return Basket.model_validate({"asOf": "2026-09-01", **data})
+
 
 HOME_CATALOG = """
 productSpecifications:

@@ -7,18 +7,12 @@ from typing import Any, Callable
 
 import pytest
 
-from bssrules.configurator.model import Basket
 from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.rules.project import Project, load_project, load_project_texts
 
-from basket_catalogs import EXAMPLES, HOME_CATALOG, HOME_RULES
+from basket_catalogs import EXAMPLES, HOME_CATALOG, HOME_RULES, basket
 
 Validate = Callable[..., ValidationResult]
-
-
-def basket(data: dict[str, Any]) -> Basket:
-    """A basket from JSON-like data; as of 2026-09-01 unless the data says otherwise."""
-    return Basket.model_validate({"asOf": "2026-09-01", **data})
 
 
 @pytest.fixture(scope="session")

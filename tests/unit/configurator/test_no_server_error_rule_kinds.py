@@ -11,8 +11,7 @@ import pytest
 from bssrules.configurator.validate import validate_basket
 from bssrules.rules.project import Project, load_project_texts
 
-from basket_catalogs import HOME_CATALOG
-from conftest import basket
+from basket_catalogs import HOME_CATALOG, basket
 
 ELIGIBILITY = """
   - id: home-rules
