@@ -33,7 +33,14 @@ BUCKET = "/tmf-api/prepayBalanceManagement/v4/bucket"
 QUALIFICATION = "/tmf-api/productOfferingQualification/v4/productOfferingQualification"
 CLIENTS = 8
 
-pytestmark = pytest.mark.postgres
+# FastAPI builds the parameters of an app's routes (at create_app, and again at the first
+# request that walks them) with pydantic's warnings silenced by warnings.catch_warnings(),
+# which is process-wide, not per thread: done in several threads at once, it lets them out
+# ("UnsupportedFieldAttributeWarning: The 'alias' attribute with value 'id' …", the `id` path
+# parameter, whose alias FastAPI sets to its name). So the clients' apps are built, and their
+# routes walked once, in this thread before the clients start; any such warning fails.
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.filterwarnings("error::pydantic.warnings.UnsupportedFieldAttributeWarning")]
 
 
 def _empty(engine: Engine) -> None:
@@ -78,10 +85,14 @@ def _sms(usage_id: str, line: str = "line-1", messages: int = 3) -> dict[str, An
 def _at_once(engine: Engine, request: Callable[[TestClient, int], Any]) -> list[Any]:
     """``request(client, n)`` from CLIENTS clients released together; their responses."""
     barrier, answers, failures = threading.Barrier(CLIENTS), [None] * CLIENTS, []
+    apps = [create_app(engine=engine) for _ in range(CLIENTS)]  # not in the threads (see pytestmark)
+    for app in apps:
+        with TestClient(app) as client:
+            assert client.get("/no-such-path").status_code == 404  # every route walked, and built, once
 
     def run(n: int) -> None:
         try:
-            with TestClient(create_app(engine=engine), raise_server_exceptions=False) as own:
+            with TestClient(apps[n], raise_server_exceptions=False) as own:
                 barrier.wait(timeout=30)
                 answers[n] = request(own, n)
         except BaseException as exc:  # noqa: BLE001 - reported below
