@@ -302,8 +302,8 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
     schema = pl.DataFrame(schema=RECORD_SCHEMA).to_arrow(compat_level=newest).schema
     writers = [ipc.new_stream(str(p), schema) for p in paths]
     try:
-        for raw in counted(read_usage_batches(usage)):
-            records = normalize_usage(raw).with_columns(part=_partition_of(pl.col("subscriber"), partitions))
+        for records in _read_ahead(normalize_usage(raw) for raw in counted(read_usage_batches(usage))):
+            records = records.with_columns(part=_partition_of(pl.col("subscriber"), partitions))
             for (part,), frame in records.partition_by("part", as_dict=True, include_key=False).items():
                 writers[int(part)].write_table(frame.to_arrow(compat_level=newest).cast(schema))
     finally:
@@ -325,6 +325,17 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
                 pending = reader.submit(_read_partition, paths[index + 1])
             yield partition
             del partition  # rated: only the next one is held
+
+
+def _read_ahead(frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """The frames, each made on a thread of its own while the one before is cut in
+    partitions and spilled (polars reads and checks them without the GIL): one ahead at most,
+    so memory stays bounded. An error is raised here, on the caller's thread."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bssrules-usage-reader") as reader:
+        pending = reader.submit(next, frames, None)
+        while (frame := pending.result()) is not None:
+            pending = reader.submit(next, frames, None)
+            yield frame
 
 
 def _read_partition(path: Path) -> tuple[pl.DataFrame, float]:

@@ -408,3 +408,23 @@ def test_a_frame_built_elsewhere_with_missing_values_has_them_rejected_as_malfor
     assert reasons["r2"][:2] == ("rejected", "malformed") and reasons["r2"][2].startswith("the volume must be a number")
     assert reasons["r3"][:2] == ("rejected", "malformed") and reasons["r3"][2].startswith("the volume must be a number")
     assert reasons["r4"] == ("rejected", "malformed", "the usage service must be a non-empty text")
+
+
+def test_reading_ahead_keeps_the_order_stays_one_ahead_and_raises_the_readers_error() -> None:
+    from bssrules.errors import InvalidInput
+    from bssrules.pricing.bulk_io import _read_ahead
+
+    made: list[int] = []
+
+    def frames() -> Any:
+        for i in range(4):
+            made.append(i)
+            yield pl.DataFrame({"i": [i]})
+        raise InvalidInput("the fifth batch is bad")
+
+    got: list[int] = []
+    with pytest.raises(InvalidInput, match="the fifth batch is bad"):
+        for frame in _read_ahead(frames()):
+            got.append(frame["i"][0])
+            assert len(made) <= len(got) + 1  # the one being rated and the next, no more
+    assert got == [0, 1, 2, 3]
