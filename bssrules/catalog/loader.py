@@ -180,8 +180,11 @@ def _entity(entity_type: type[Entity], item: Any, doc: SourceDocument, base: Pat
         return read.valid, read.more, None
     # What an offering uses of a specification is checked against all its characteristics:
     # with one of them set aside, against none.
-    characteristics_known = not read.set_aside & {"characteristics", None} and "characteristics" not in read.kept
-    links = links_of(read.partial, "characteristicUses" not in read.set_aside, characteristics_known)
+    # A misspelt field (charactxristics) is the field it looks like, set aside.
+    fields = {info.alias or name for name, info in entity_type.model_fields.items()}
+    aside = read.set_aside | {did_you_mean(f, fields) for f in read.set_aside if f is not None and f not in fields}
+    characteristics_known = not aside & {"characteristics", None} and "characteristics" not in read.kept
+    links = links_of(read.partial, "characteristicUses" not in aside, characteristics_known)
     # Paths of what is left are paths of the item again (an item set aside shifts the others).
     refs = tuple((read.path(path), kind, id) for path, kind, id in links.refs) + _aside_refs(entity_type, item,
                                                                                              read)

@@ -55,3 +55,15 @@ def test_values_out_of_bounds_or_malformed_say_what_was_expected_and_what_was_wr
 
 def test_a_negative_amount_is_said_like_any_number_out_of_bounds() -> None:
     assert errors(amount="-5")[0][2] == "expected a number ≥ 0, got -5"
+
+
+def test_a_misspelt_characteristics_field_does_not_make_the_offerings_uses_errors_of_their_own() -> None:
+    text = CATALOG.format(min="0", amount="10.00", currency="EUR", quantity="1").replace(
+        "    characteristics:", "    charactxristics:").replace(
+        "    prices: [monthly, data]", "    prices: [monthly, data]\n    characteristicUses: [{name: lines, values: [2]}]")
+    with pytest.raises(InvalidSource) as caught:
+        load_catalog_text(text, "catalog.yaml")
+    assert [(d.message.split(";")[0], d.suggestion) for d in caught.value.diagnostics] == [
+        ("unknown field 'charactxristics'", "characteristics"),
+        ("'addon' is not allowed here", "addOn"),
+        ("unknown productOffering 'roaming-pak'", "roaming-pack")]
