@@ -352,13 +352,13 @@ def lenient_model(model_type: type[M], item: Any, doc: SourceDocument, base: Nod
             more += [d for d in again if _new(d, base, item, fields, items, whole)]
             new = False
         if any(_part(d.path, base, 0) is None for d in again):
-            partial = _fields_alone(model_type, data) if field_by_field else None
+            partial = fields_alone(model_type, data) if field_by_field else None
             return Lenient(None, partial, more, fields | {None}, kept)
         set_aside(again)
     return Lenient(None, None, more, fields | {None}, kept)
 
 
-def _fields_alone(model_type: type[M], data: dict[str, Any], require: str | None = "id") -> M | None:
+def fields_alone(model_type: type[M], data: dict[str, Any], require: str | None = "id") -> M | None:
     """A model of the fields of ``data`` that are valid each on its own (None without the
     field ``require``). Its other fields are missing: read them with ``getattr(m, f, None)``."""
     values: dict[str, Any] = {}
@@ -386,7 +386,7 @@ def items_set_aside(model_type: type[BaseModel], item: Any, read: Lenient[Any]) 
             continue
         for index in sorted(set(range(len(values))) - set(kept)):
             if isinstance(values[index], dict):
-                alone = _fields_alone(item_type, values[index], require=None)
+                alone = fields_alone(item_type, values[index], require=None)
                 if alone is not None:
                     found.setdefault(name, {})[index] = alone
     return found

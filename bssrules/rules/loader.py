@@ -30,7 +30,7 @@ from bssrules.rules.model import RULE_SET_TYPES, RuleSet, RuleTest
 from bssrules.rules.prices import NamedPrice, named_prices, price_book, price_findings
 from bssrules.rules.schema import file_check, kind_check
 from bssrules.rules.testing import expectation_findings, fact_findings, rating_expectation_findings
-from bssrules.schema_errors import Lenient, items_set_aside, lenient_model
+from bssrules.schema_errors import Lenient, fields_alone, items_set_aside, lenient_model
 from bssrules.yaml_source import Path_, SourceDocument
 
 Children = Callable[[str], "list[str] | None"]
@@ -264,10 +264,12 @@ def _test(doc: SourceDocument, raw: Any, base: Path_, in_error: set[Path_]
     rule_set = None if base + ("ruleSet",) in in_error else rule_set
     expect = None if base + ("expect",) in in_error else expect
     if base in in_error or any(p[:2] == base for p in in_error):
-        return FoundTest(base, rule_set, expect, False), None, []
+        return FoundTest(base, rule_set, expect, False), None, _facts_of_test_in_error(doc, raw, base, in_error)
     read = lenient_model(RuleTest, raw, doc, base, [])
     if read.valid is None:
-        return FoundTest(base, rule_set, expect, False), None, read.more
+        in_error = {d.path[:3] for d in read.more}
+        return FoundTest(base, rule_set, expect, False), None, read.more + _facts_of_test_in_error(doc, raw, base,
+                                                                                                   in_error)
     test = read.valid
     # Facts the test cannot be decided with are errors of the project; the test itself stays
     # a test (run, it says the same).
@@ -276,6 +278,20 @@ def _test(doc: SourceDocument, raw: Any, base: Path_, in_error: set[Path_]
     records = tuple(r.id for r in test.records) if test.records is not None else None
     return FoundTest(base, test.rule_set, test.expect, True, records, tuple(t.accumulator for t in test.accumulators)
                      ), test, more
+
+
+def _facts_of_test_in_error(doc: SourceDocument, raw: dict[str, Any], base: Path_, in_error: set[Path_]
+                            ) -> list[Diagnostic]:
+    """The facts and ``asOf`` of a decision test in error, when they are not what is in error:
+    checked all the same (a test that plays records takes none)."""
+    if "records" in raw:
+        return []
+    fields = {k: v for k, v in raw.items() if k in ("given", "asOf") and base + (k,) not in in_error}
+    test = fields_alone(RuleTest, fields, require=None)
+    if test is None:
+        return []
+    return [doc.diagnostic(base + path, message, suggestion=suggestion, code=TEST_CANNOT_PASS)
+            for path, message, suggestion in fact_findings(test)]
 
 
 # ------------------------------------------------------------- the files together

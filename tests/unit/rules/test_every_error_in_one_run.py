@@ -190,3 +190,23 @@ def test_what_only_the_models_refuse_is_said_in_the_words_of_the_schema_errors()
         (("amount",), "expected a number of at most 8 decimal places, got 1.123456789", None),
         (("recurringPeriod",), "'mnth' is not allowed here; expected one of: day, week, month, year", "month"),
         (("unitQuantity",), "expected a number, got 'x'", None)]
+
+
+def test_the_facts_of_a_test_in_error_are_still_checked(rule_diagnostics) -> None:
+    found = rule_diagnostics(eligibility(
+        "      - id: r1",
+        "        when: {party.age: {gte: 18}}",
+        "        reason: {code: adultsOnly, label: Adults only}") + """\
+tests:
+  - name: t
+    ruleSet: adults
+    asOf: 2026-06-31
+    given: {party: {age: lots, clasification: VIP}}
+    expekt: {qualified: true}
+""")
+    assert [(d.line, d.message.split(";")[0], d.suggestion) for d in found] == [
+        (9, "missing required field 'expect'", None),
+        (11, "'2026-06-31' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)", None),
+        (12, "party.age: expected a number, got 'lots'", None),
+        (12, "unknown fact attribute 'party.clasification'", "party.classification"),
+        (13, "unknown field 'expekt'", "expect")]
