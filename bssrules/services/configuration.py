@@ -21,16 +21,30 @@ from bssrules.services.prices import basket_prices
 from bssrules.services.runtime import Runtime
 
 
+def _one_id(data: dict[str, Any], key: str) -> list[Any]:
+    """``values_at(data, key + ".id")``, without its walk when ``data[key]`` is an object
+    whose id is text (the plain case: ``{"productOffering": {"id": "x"}}``)."""
+    if type(data) is not dict:
+        return values_at(data, key + ".id")
+    node = data.get(key)
+    if type(node) is dict:
+        value = node.get("id")
+        if type(value) is str:
+            return [value]
+    return [] if node is None else values_at(data, key + ".id")
+
+
 def basket_item(data: dict[str, Any], path: str, children_key: str = "cartItem") -> BasketItem:
     """A TMF663 cartItem (or a TMF622 productOrderItem, with ``children_key``) as a basket item."""
-    offering = values_at(data, "productOffering.id")
+    offering = _one_id(data, "productOffering")
     if not offering:
         raise InvalidInput(f"{path}: productOffering.id is required", path=(path,))
     product = data.get("product") or {}
     # JSON values, checked by BasketItem (a Value each)
     characteristics: dict[str, Any] = {c["name"]: c.get("value") for c in product.get("productCharacteristic") or []
                                        if isinstance(c, dict) and "name" in c}
-    resources = [r for r in values_at(product, "realizingResource.id") if isinstance(r, str)]
+    resources = [r for r in values_at(product, "realizingResource.id") if isinstance(r, str)] \
+        if product.get("realizingResource") is not None else []
     children = [basket_item(child, f"{path}.{children_key}[{i}]", children_key)
                 for i, child in enumerate(data.get(children_key) or [])]
     quantity = data.get("quantity")  # 0 is no quantity to buy (a 400 by BasketItem), not the default 1
