@@ -45,7 +45,6 @@ A rejected record is kept with its reasons, never dropped.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Iterable, Mapping, TypedDict
 
@@ -59,7 +58,9 @@ from bssrules.pricing.usage import (
 )
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet
-from bssrules.rules.decisions import decide_values, fact_values
+from bssrules.rules.decision_cache import memo_of
+from bssrules.rules.decisions import cache_size, decide_values, fact_values
+from bssrules.rules.facts import FactError, typed_value
 from bssrules.rules.model import Accumulator, Rate, UsageRule, UsageRuleSet
 
 DEFAULT_PAYER = "payer"
@@ -159,10 +160,24 @@ def _typed(record: UsageRecord, subscriber: Subscriber) -> dict[str, Any]:
     """:func:`fact_values` of :func:`_facts`, the subscriber's part typed once per subscriber
     object (kept on it: a worker's cached subscriber types its party and inventory once,
     not once per record) and the record's part per record."""
-    usage = record.facts()
-    if subscriber.offering:
-        usage["offering"] = subscriber.offering
-    return {**_subscriber_values(subscriber), **fact_values({"usage": usage, "now": record.start})}
+    values = dict(_subscriber_values(subscriber))
+    # the record's attributes typed one by one (the walk and the check of unknown paths that
+    # fact_values makes are for facts written by hand: these are the record's own fields)
+    for attribute, value in (("usage.service", record.service), ("usage.start", record.start),
+                             ("usage.volume", record.volume), ("usage.unit", record.unit),
+                             ("usage.type", record.type), ("usage.roaming", record.roaming),
+                             ("usage.country", record.country), ("usage.offering", subscriber.offering or None)):
+        if value is not None:
+            values[attribute] = _typed_value(attribute, value)
+    values["now"] = _typed_value("now", record.start)
+    return values
+
+
+def _typed_value(attribute: str, value: Any) -> Any:
+    try:
+        return typed_value(attribute, value)
+    except FactError as exc:  # as fact_values says it
+        raise InvalidInput(str(exc), path=tuple(exc.attribute.split("."))) from None
 
 
 def _subscriber_values(subscriber: Subscriber) -> dict[str, Any]:
@@ -176,11 +191,11 @@ def _subscriber_values(subscriber: Subscriber) -> dict[str, Any]:
 
 
 def _decisions(records: list[UsageRecord], subscribers: Mapping[str, Subscriber], book: RuleBook
-               ) -> list[list[tuple[CompiledRuleSet, dict[str, Any]]]]:
+               ) -> list[list[tuple[CompiledRuleSet, Mapping[str, Any]]]]:
     """Each record's outcome under each usage rule set in force at its start (one engine
     call per rule set version, for the records whose decision the rule set's cache lacks).
     A record's facts are typed once, whatever the number of rule sets that decide it."""
-    per_record: list[list[tuple[CompiledRuleSet, dict[str, Any]]]] = [[] for _ in records]
+    per_record: list[list[tuple[CompiledRuleSet, Mapping[str, Any]]]] = [[] for _ in records]
     groups: dict[int, tuple[CompiledRuleSet, list[int]]] = {}
     for index, record in enumerate(records):
         for compiled in usage_rule_sets(book, record.start):
@@ -190,11 +205,26 @@ def _decisions(records: list[UsageRecord], subscribers: Mapping[str, Subscriber]
         for i in indexes:
             if i not in typed:
                 typed[i] = _typed(records[i], subscribers[records[i].subscriber])
-        for i, decision in zip(indexes, decide_values(compiled, [typed[i] for i in indexes], {}, with_trace=False)):
-            per_record[i].append((compiled, decision.outcome))
+        for i, outcome in zip(indexes, _outcomes(compiled, [typed[i] for i in indexes])):
+            per_record[i].append((compiled, outcome))
     for outcomes in per_record:
         outcomes.sort(key=lambda pair: pair[0].id)
     return per_record
+
+
+def _outcomes(compiled: CompiledRuleSet, values: list[dict[str, Any]]) -> list[Mapping[str, Any]]:
+    """The outcomes :func:`decide_values` gives (without explanation), those the rule set's
+    decision cache holds read in place instead of copied: rating only reads an outcome, and
+    copies what it keeps of one (the reasons of a rejection)."""
+    if cache_size() == 0:
+        return [d.outcome for d in decide_values(compiled, values, {}, with_trace=False)]
+    memo = memo_of(compiled, cache_size())
+    found = [memo.get(memo.projection.key(v)) for v in values]
+    missing = [i for i, decision in enumerate(found) if decision is None]
+    if missing:  # decided (and remembered) as decide_values does
+        for i, decision in zip(missing, decide_values(compiled, [values[i] for i in missing], {}, with_trace=False)):
+            found[i] = decision
+    return [d.outcome for d in found if d is not None]
 
 
 def _buckets_of(buckets: Mapping[str, Bucket]) -> dict[str, list[Bucket]]:
@@ -229,8 +259,9 @@ def rate_records(records: Iterable[UsageRecord], subscribers: Mapping[str, Subsc
         result = _rate_one(record, subscribers[record.subscriber], outcomes, book, by_subscriber, totals)
         if result.status == "rated":
             for bucket_id, taken in result.buckets:
-                bucket = buckets[bucket_id]
-                buckets[bucket_id] = replace(bucket, remaining=bucket.remaining - taken)
+                b = buckets[bucket_id]  # (made directly: dataclasses.replace costs as much as rating a step)
+                buckets[bucket_id] = Bucket(b.id, b.subscriber, b.unit, b.remaining - taken, b.precedence, b.services,
+                                            b.valid_from, b.valid_to, b.floor)
             by_subscriber[record.subscriber] = [buckets[b.id] for b in by_subscriber.get(record.subscriber, [])]
         results[index] = result
     return [r for r in results if r is not None], RatingState(buckets, totals)
@@ -245,12 +276,13 @@ class _Rule(TypedDict):
     currency: str
 
 
-def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[CompiledRuleSet, dict[str, Any]]],
+def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[CompiledRuleSet, Mapping[str, Any]]],
               book: RuleBook, by_subscriber: dict[str, list[Bucket]],
               totals: dict[AccumulatorKey, AccumulatorTotal]) -> RatedUsage:
     rated = next(((c, o) for c, o in outcomes if o["status"] == "rated"), None)
     if rated is None:
-        reasons = tuple(r for _, o in outcomes if "matchedRule" in o for r in o["reasons"])
+        # (copies: an outcome may be the decision cache's own)
+        reasons = tuple(dict(r) for _, o in outcomes if "matchedRule" in o for r in o["reasons"])
         # "this catalog is not for you" says less than a prerequisite another catalog missed
         if any(r["code"] != "notApplicable" for r in reasons):
             reasons = tuple(r for r in reasons if r["code"] != "notApplicable")

@@ -325,13 +325,13 @@ def _stored_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime)
 def _answer(stored: StoredUsage) -> dict[str, Any]:
     """The usage just stored as TMF635 shows it, with its JSON text (the stored document's,
     id, href and @type added: the stored document has none of them)."""
-    rendered = render_usage(stored)
     text = getattr(stored.document, "json", "")
     if len(text) <= 2 or not text.endswith("}"):
-        return rendered
-    answer = JsonDocument(rendered)
-    answer.json = (f'{text[:-1]}, "id": {jsontext.dumps(stored.id)}, "href": {jsontext.dumps(rendered["href"])}, '
-                   f'"@type": "Usage"}}')
+        return render_usage(stored)
+    link = href(f"{API}/usage", stored.id)
+    answer = JsonDocument(stored.document)  # render_usage's dict, made with one copy
+    answer["id"], answer["href"], answer["@type"] = stored.id, link, "Usage"
+    answer.json = f'{text[:-1]}, "id": {_Q(stored.id)}, "href": {_Q(link)}, "@type": "Usage"}}'
     return answer
 
 

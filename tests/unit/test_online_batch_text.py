@@ -87,3 +87,14 @@ json_values = st.recursive(
 def test_any_body_gives_the_same_text(extra: dict[str, Any], result: str) -> None:
     body = {**BODY, **{k: v for k, v in extra.items() if not any("\ud800" <= c <= "\udfff" for c in k)}}
     assert usage._stored_document(body, RESULTS[result], NOW).json == expected(body, RESULTS[result])
+
+
+@pytest.mark.parametrize("usage_id", ["u1", "é/ \"x\"", "a?b#c", "😀"])
+def test_the_answer_is_the_rendered_usage_with_its_text(usage_id: str) -> None:
+    from bssrules.services.records import StoredUsage
+
+    document = usage._stored_document(BODY, RESULTS["prepaid"], NOW)
+    stored = StoredUsage(usage_id, "sub-1", "rated", NOW, None, document)
+    answer = usage._answer(stored)
+    assert answer == usage.render_usage(stored) and list(answer) == list(usage.render_usage(stored))
+    assert jsontext.loads(answer.json) == jsontext.loads(jsontext.dumps(usage.render_usage(stored)))

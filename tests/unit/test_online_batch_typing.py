@@ -66,3 +66,25 @@ def test_rating_with_a_typed_subscriber_gives_what_a_fresh_one_gives() -> None:
     again, _ = rate_records(records, {"s1": kept}, book)
     assert again == fresh
     assert {r.status for r in fresh} == {"rated"}
+
+
+def test_a_bucket_is_made_with_every_field_when_rating_takes_from_it() -> None:
+    # rate_records makes the bucket it took from field by field (faster than dataclasses.replace)
+    from dataclasses import fields
+
+    from bssrules.pricing.usage import Bucket
+
+    assert [f.name for f in fields(Bucket)] == ["id", "subscriber", "unit", "remaining", "precedence", "services",
+                                                 "valid_from", "valid_to", "floor"]
+
+
+def test_a_rejection_keeps_reasons_of_its_own_not_the_decision_cache_s() -> None:
+    book = load_project(ROOT / "examples" / "ppv").rules
+    lonely = Subscriber("s9", "p9", None, "other", (), {"payer": "ba9"})  # no ppv-service: rejected
+    record = UsageRecord("u1", "s9", "ppv-movie", dt.datetime(2026, 6, 1, 3, tzinfo=UTC), Decimal(1))
+    [first], _ = rate_records([record], {"s9": lonely}, book)
+    assert first.status == "rejected" and first.reasons
+    for reason in first.reasons:
+        reason["code"] = "changed by a caller"  # type: ignore[index]
+    [again], _ = rate_records([replace(record, id="u2")], {"s9": replace(lonely)}, book)
+    assert again.reasons and all(r["code"] != "changed by a caller" for r in again.reasons)
