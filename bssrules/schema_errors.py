@@ -83,7 +83,9 @@ def schema_diagnostics(validator: Draft202012Validator, doc: SourceDocument, dat
     for raw in validator.iter_errors(doc.data if data is _NOTHING else data):
         for error in _narrow(raw):
             found.extend(d for d in _convert(error, doc, base) if d not in found)
-    return found
+    # A value that is not one of those allowed is said once: not also as of the wrong type.
+    listed = {d.path for d in found if d.code == "notAllowed"}
+    return [d for d in found if not (d.code == "wrongType" and d.path in listed)]
 
 
 class SchemaCheck:

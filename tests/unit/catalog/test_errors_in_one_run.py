@@ -67,3 +67,10 @@ def test_a_misspelt_characteristics_field_does_not_make_the_offerings_uses_error
         ("unknown field 'charactxristics'", "characteristics"),
         ("'addon' is not allowed here", "addOn"),
         ("unknown productOffering 'roaming-pak'", "roaming-pack")]
+
+
+def test_a_value_that_is_not_one_of_those_allowed_is_said_once() -> None:
+    with pytest.raises(InvalidSource) as caught:
+        load_catalog_text("formatVersion: one\ncategories: []\n", "catalog.yaml")
+    assert [str(d) for d in caught.value.diagnostics] == [
+        "catalog.yaml:1:16: 'one' is not allowed here; expected one of: 1 [at $.formatVersion]"]
