@@ -269,7 +269,9 @@ def pydantic_diagnostics(error: PydanticError, doc: SourceDocument, base: tuple[
     found = []
     for item in error.errors(include_url=False):
         message = _pydantic_message(item)
-        suggestion = did_you_mean(str(item.get("input")), _literals(item)) if item["type"] == "literal_error" else None
+        suggestion = did_you_mean(str(item.get("input")), _literals(item)) if item["type"] == "literal_error" else \
+            _other_case(item.get("input"), str((item.get("ctx") or {}).get("pattern"))) \
+            if item["type"] == "string_pattern_mismatch" else None
         loc = tuple(part for part in item["loc"] if not (isinstance(part, str) and "[" in part))
         found.append(doc.diagnostic(base + (remap(loc) if remap else loc), message, suggestion=suggestion,
                                     code="invalid"))

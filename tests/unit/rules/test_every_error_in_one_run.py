@@ -210,3 +210,20 @@ tests:
         (12, "party.age: expected a number, got 'lots'", None),
         (12, "unknown fact attribute 'party.clasification'", "party.classification"),
         (13, "unknown field 'expekt'", "expect")]
+
+
+def test_a_currency_in_small_letters_refused_by_a_model_suggests_capitals() -> None:
+    from pydantic import ValidationError
+
+    from bssrules.rules.model import Rate
+    from bssrules.schema_errors import pydantic_diagnostics
+    from bssrules.yaml_source import parse_text
+
+    doc, _ = parse_text("{amount: 1, currency: eur}\n", "rate.yaml", located=True)
+    assert doc is not None
+    try:
+        Rate.model_validate(doc.data)
+    except ValidationError as exc:
+        found = pydantic_diagnostics(exc, doc, ())
+    assert [(d.column, d.message, d.suggestion) for d in found] == [
+        (23, "expected a currency code of three capital letters such as EUR, got 'eur'", "EUR")]
