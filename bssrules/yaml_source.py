@@ -180,8 +180,9 @@ def _plain(node: Node, path: Path_, reading: _Reading) -> Any:
             first_keys[key] = key_node
             child = path + (key,)
             key_positions[child] = (key_mark.line + 1, key_mark.column + 1)
-            if isinstance(value_node, ScalarNode):
-                mark = value_node.start_mark
+            mark = value_node.start_mark
+            # An alias (*a) is the node it names, written earlier: its position is its key's.
+            if isinstance(value_node, ScalarNode) and (mark.line, mark.column) > (key_mark.line, key_mark.column):
                 positions[child] = (mark.line + 1, mark.column + 1)
             else:
                 positions[child] = key_positions[child]

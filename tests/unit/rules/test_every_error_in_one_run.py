@@ -227,3 +227,9 @@ def test_a_currency_in_small_letters_refused_by_a_model_suggests_capitals() -> N
         found = pydantic_diagnostics(exc, doc, ())
     assert [(d.column, d.message, d.suggestion) for d in found] == [
         (23, "expected a currency code of three capital letters such as EUR, got 'eur'", "EUR")]
+
+
+def test_a_section_given_by_an_alias_is_reported_at_its_key_not_at_the_anchor() -> None:
+    check, _ = check_file("rules.yaml", b"formatVersion: &one 1\nruleSets: *one\n")
+    assert check.rules is not None
+    assert [(d.line, d.column, d.message) for d in check.rules.diagnostics] == [(2, 1, "expected a list, got 1")]
