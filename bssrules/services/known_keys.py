@@ -7,7 +7,11 @@ therefore keeps, per (key id, hash of the secret), the partner the key opened wi
 alone: the usage's own first round trip reads the partner's row as it is now (a primary-key
 read in the same call) and the usage goes on only when it is still of that version and
 creation time — any change of the partner (a key revoked or added, its bundle or role
-changed, the partner deleted, or deleted and made again under the same id) bumps one of them.
+changed, the partner deleted, or deleted and made again under the same id) changes one of
+them: a partner's row is made at the microsecond with a first version drawn at random
+(``services.partners._new_row``), so a partner made again under the same id, even within the
+same second, does not give the pair of the one deleted (only the same microsecond and the
+same draw, one in 2**30, would).
 Otherwise nothing is written: the transaction is rolled back (:class:`PartnerMoved`) and the
 request is authenticated in full, as every other route always is.
 

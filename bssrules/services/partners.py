@@ -76,6 +76,22 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
+FIRST_VERSIONS = 2**30  # a new partner's row starts at a version drawn from 1 … this (int4 keeps room to grow)
+
+
+def _new_row(partner_id: str, document: dict[str, Any], role: str) -> StoredResource:
+    """A new partner's row. What a worker keeps an API key with, and checks in the usage's
+    own round trip (:mod:`bssrules.services.known_keys`), is the row's version and creation
+    instant: a partner deleted and made again under the same id must not give that pair again,
+    or a key kept for the one deleted would open the new one. So the row is made at the
+    microsecond (not the second of ``_now``) and its first version is drawn at random (then
+    +1 per change, as every row): the same pair again needs the same microsecond and the same
+    draw, one in 2**30."""
+    made = dt.datetime.now(dt.timezone.utc)
+    version = 1 + secrets.randbelow(FIRST_VERSIONS)
+    return StoredResource(KIND, partner_id, version, made, made, document, state=role, partner_id=partner_id)
+
+
 def _bundle(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("api"), list) or not body["api"]:
         raise InvalidInput("apiBundle needs api: a list of {name, operations}", path=("apiBundle",))
@@ -188,8 +204,7 @@ def create_partner(uow: UnitOfWork, body: dict[str, Any]) -> tuple[dict[str, Any
                                  else {"name": "all", "api": [{"name": n, "operations": list(OPERATIONS)} for n in APIS]}})
     if party is not None:
         document["party"] = party
-    now = _now()
-    stored = StoredResource(KIND, partner_id, 1, now, now, document, state=role, partner_id=partner_id)
+    stored = _new_row(partner_id, document, role)
     uow.resources.insert(stored)
     uow.commit()
     return render(stored), key
@@ -295,7 +310,7 @@ def ensure_admin(uow: UnitOfWork, key: str) -> None:
     if stored is None:
         document = {"name": "Administrator", "role": "admin", "catalog": [], "key": [entry],
                     "apiBundle": {"name": "all", "api": [{"name": n, "operations": list(OPERATIONS)} for n in APIS]}}
-        uow.resources.insert(StoredResource(KIND, "admin", 1, now, now, document, state="admin", partner_id="admin"))
+        uow.resources.insert(_new_row("admin", document, "admin"))
     elif not any(k["id"] == key_id and k["hash"] == entry["hash"] for k in stored.document["key"]):
         uow.resources.replace(stored.bumped(dict(stored.document, key=stored.document["key"] + [entry]), now))
     uow.commit()

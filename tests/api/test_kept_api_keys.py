@@ -93,6 +93,28 @@ def test_a_kept_key_whose_partner_is_gone_gets_401_and_nothing_is_written(line: 
     assert line.stored() == before
 
 
+def test_a_partner_deleted_and_made_again_at_the_same_instant_does_not_get_its_kept_keys(line: Line) -> None:
+    """Made again under the same id, changed as often (never), and made at the same instant (forced
+    here: partners were made to the second, so within the same second it was so): the key kept
+    for the partner deleted is not the new partner's, and is refused; the new one's key works."""
+    assert line.post("u-1").status_code == 201
+    select = "SELECT version, created FROM resource WHERE kind = 'partner' AND id = 'partner-a'"
+    with line.engine.connect() as connection:
+        created = connection.execute(text(select)).one()[1]
+    with line.engine.begin() as connection:  # (no route deletes a partner: the row goes)
+        connection.execute(text("DELETE FROM resource WHERE kind = 'partner' AND id = 'partner-a'"))
+    new_key = line.api.partner("partner-a", EVERY)  # not changed since made, as the first (the same version, before)
+    with line.engine.begin() as connection:
+        connection.execute(text("UPDATE resource SET created = :created WHERE kind = 'partner' AND id = 'partner-a'"),
+                           {"created": created})
+        assert connection.execute(text(select)).one()[1] == created
+    before = line.stored()
+    refused = line.post("u-2")
+    assert (refused.status_code, refused.json()) == (401, _unauthorized(BAD_KEY))
+    assert line.stored() == before
+    assert line.post("u-3", key=new_key).status_code == 201
+
+
 def test_a_kept_key_is_used_without_a_lookup_while_its_partner_is_unchanged(line: Line, monkeypatch: Any) -> None:
     """The second post of an unchanged partner does not look the key up (the point of keeping it)."""
     assert line.post("u-1").status_code == 201
