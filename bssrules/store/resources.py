@@ -205,14 +205,17 @@ class ResourceRepository:
         if party is None and not wanted:
             return PartyContextRows(None, None, False, [], {})
         revision = self._bring_revision()
-        shape = ("context", self.scope, party is not None, bool(wanted), products, revision)
-        bound: dict[str, Any] = {}
+        shape = ("context", self.scope, party is not None, len(wanted), products, revision)
+        bound: dict[str, Any] = {f"payer{i}": payer for i, payer in enumerate(wanted)}
         if party is not None:
             bound["party"] = party
-        if wanted:
-            bound["payers"] = wanted
-        rows = self.connection.execute(_kept(shape, lambda: self._context_query(party is not None, bool(wanted),
-                                                                                 products, revision)), bound).all()
+
+        def build() -> Any:
+            return self._context_query(party is not None, len(wanted), products, revision)
+
+        # a statement per count of payers (a handful): its SQL compiled once, no list expanded per call
+        statement = _kept(shape, build) if len(wanted) <= _KEPT_VALUES else build()
+        rows = self.connection.execute(statement, bound).all()
         found = PartyContextRows(None, None, False, [], {})
         for row in rows:
             part = row.part
@@ -229,7 +232,7 @@ class ResourceRepository:
                 self._note_revision(row)
         return found
 
-    def _context_query(self, party: bool, payers: bool, products: int, revision: bool) -> Any:
+    def _context_query(self, party: bool, payers: int, products: int, revision: bool) -> Any:
         """The one statement of :meth:`party_context`: a UNION ALL of its parts, each a row
         shape of (part, payer, kind, id, document[, catalog_revision]), ordered by part then id."""
         text = Text()
@@ -273,7 +276,8 @@ class ResourceRepository:
                                                                      named.c.resource_id == resource.c.id)))
                               .where(*self._scoped([resource.c.kind == "billingAccount",
                                                     named.c.path == "relatedParty.id",
-                                                    named.c.value.in_(bindparam("payers", expanding=True))],
+                                                    or_(*[named.c.value == bindparam(f"payer{i}")
+                                                          for i in range(payers)])],
                                                    ("billingAccount",)))
                               .group_by(named.c.value)))
         if revision:

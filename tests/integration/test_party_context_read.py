@@ -123,3 +123,12 @@ def test_a_partner_does_not_see_another_partners_party_nor_account(stored: Engin
     with UnitOfWork(stored) as uow:
         rows = ResourceRepository(uow.connection, "p1").party_context("zoe", ["zoe", "ana"])
     assert rows.party_document is None and rows.accounts == {"ana": "ba-ana"}
+
+
+def test_many_payers_are_read_in_the_same_one_statement(stored: Engine, statements: list[str]) -> None:
+    payers = ["acme", "ana", "zoe"] + [f"nobody-{i}" for i in range(10)]  # more than a kept statement holds
+    with UnitOfWork(stored) as uow:
+        rows = uow.resources.party_context("ana", payers)
+        assert len(statements) == 1
+        assert rows.accounts == _as_get_and_find(uow.resources, "ana", payers)[4] == \
+            {"acme": "ba-1", "ana": "ba-ana", "zoe": "ba-zoe"}
