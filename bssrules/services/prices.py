@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Collection, Sequence
 
-from bssrules.configurator.model import Basket, Path
+from bssrules.configurator.model import Basket, BasketItem, Path
 from bssrules.money import Money
 from bssrules.pricing.valuation import Alteration, PriceLine, Total, totals_of, value_basket
 from bssrules.services.runtime import Runtime
@@ -121,8 +121,8 @@ def value_leaving_out(basket: Basket, runtime: Runtime, left_out: Collection[Pat
         return value(basket, runtime)
     kept_at: dict[Path, Path] = {}  # path in the basket bought now -> path in the cart
 
-    def kept(items: list[Any], base: Path, new_base: Path) -> list[Any]:
-        out = []
+    def kept(items: list[BasketItem], base: Path, new_base: Path) -> list[BasketItem]:
+        out: list[BasketItem] = []
         for index, item in enumerate(items):
             path = base + ("items", index)
             if path in left_out:
