@@ -129,9 +129,7 @@ class _Scanning(_ChunkBase):
         for (zone, kind), members in _groups((d.zone, d.period) for d in tables.defs).items():
             mask = np.isin(defs, members)
             if mask.any():
-                local = self._local_start(zone).gather(rows[mask])
-                month = local.dt.year().to_numpy().astype(np.int64) * 100 + local.dt.month().to_numpy()
-                period[mask] = month if kind == "month" else month * 100 + local.dt.day().to_numpy()
+                period[mask] = _period_of_days(self._local_days(zone)[rows[mask]], kind)
         name_of_def = np.array([tables.names.index(d.name) for d in tables.defs] + [0], dtype=np.int64)
         pair_keys = _accumulator_keys(name_of_def[defs], self.sub[rows], period, self.n_subs)
         slot_keys, first_pair, acc_slot = _distinct(pair_keys)
@@ -160,7 +158,7 @@ class _Scanning(_ChunkBase):
         self.slots = pl.DataFrame({
             "accumulator": names.gather(slot_name),
             "subscriber": self.subs["id"].gather(slot_sub),
-            "period": _period_texts(slot_period),
+            "period": _period_texts(*np.unique(slot_period, return_inverse=True)),
             "volume": picked["volume"], "amount": picked["amount"], "reached": picked["reached"],
         }).with_columns(pl.when(pl.Series(existing)).then(pl.col(c)) for c in ("volume", "amount", "reached"))
         self.slot_sub, self.slot_name = slot_sub, slot_name
@@ -276,8 +274,26 @@ def _period_numbers(periods: pl.Series) -> NDArray[np.int64]:
     return number.to_numpy().astype(np.int64)
 
 
-def _period_texts(numbers: NDArray[np.int64]) -> pl.Series:
-    """The inverse of :func:`_period_numbers`."""
+def _period_of_days(days: NDArray[np.int64], kind: str) -> NDArray[np.int64]:
+    """The period (yyyymm, or yyyymmdd for ``kind`` "day") of each day (days since
+    1970-01-01 in the local calendar, proleptic Gregorian as polars' and Python's dates): the
+    calendar of the days in play worked out once, then looked up."""
+    if days.shape[0] == 0:
+        return np.zeros(0, np.int64)
+    first = int(days.min())
+    calendar = np.arange(first, int(days.max()) + 1, dtype=np.int64).astype("datetime64[D]")
+    months = calendar.astype("datetime64[M]")
+    number = (months.astype(np.int64) // 12 + 1970) * 100 + months.astype(np.int64) % 12 + 1
+    if kind != "month":
+        number = number * 100 + (calendar - months.astype("datetime64[D]")).astype(np.int64) + 1
+    return number[days - first]
+
+
+def _period_texts(numbers: NDArray[np.int64], inverse: NDArray[np.int64] | None = None) -> pl.Series:
+    """The inverse of :func:`_period_numbers`; with ``inverse``, ``numbers`` are the distinct
+    ones and the texts come out at ``numbers[inverse]`` (made once per distinct period)."""
+    if inverse is not None:
+        return _period_texts(numbers).gather(inverse.reshape(-1))
     p = pl.lit(pl.Series(numbers, dtype=pl.Int64))
     month = p < 1_000_000
     year = pl.when(month).then(p // 100).otherwise(p // 10_000).cast(pl.Utf8).str.zfill(4)
