@@ -53,6 +53,10 @@ def _limit(variable: str, default: str) -> dt.timedelta | None:
 _LONGEST = dt.timedelta(days=365 * 1000)
 
 
+# the policies of the environment's texts (a value that is no duration raises, and is not kept)
+_PARSED: dict[tuple[str | None, ...], "DatingPolicy"] = {}
+
+
 def _shown(limit: dt.timedelta) -> str:
     seconds = int(limit.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -71,9 +75,19 @@ class DatingPolicy:
 
     @classmethod
     def from_env(cls) -> "DatingPolicy":
-        """The limits of the environment (see the module), the defaults otherwise."""
-        return cls(_limit(ORDER_MAX_BACKDATE, "none"), _limit(PARTNER_MAX_BACKDATE, "0s"),
-                   _limit(USAGE_FUTURE_TOLERANCE, USAGE_FUTURE_DEFAULT))
+        """The limits of the environment (see the module), the defaults otherwise. Read on
+        every call (a change of the environment is seen at once), parsed once per value:
+        each usage request asks."""
+        texts = (os.environ.get(ORDER_MAX_BACKDATE), os.environ.get(PARTNER_MAX_BACKDATE),
+                 os.environ.get(USAGE_FUTURE_TOLERANCE))
+        found = _PARSED.get(texts)
+        if found is None or type(found) is not cls:
+            found = cls(_limit(ORDER_MAX_BACKDATE, "none"), _limit(PARTNER_MAX_BACKDATE, "0s"),
+                        _limit(USAGE_FUTURE_TOLERANCE, USAGE_FUTURE_DEFAULT))
+            if len(_PARSED) >= 64:  # (environments that change all the time: tests)
+                _PARSED.clear()
+            _PARSED[texts] = found
+        return found
 
     def operator_backdate_problem(self, start: dt.datetime, now: dt.datetime) -> str | None:
         """Why the operator may not start a product at ``start`` (None: it may)."""
