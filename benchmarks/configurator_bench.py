@@ -30,7 +30,9 @@ which a line stops early (the table says how many were measured).
 
 ``python -m benchmarks.configurator_bench --profile [--explain] [--quick]`` profiles the
 in-process validation (``explain=False``, or ``explain=True`` as the API runs it) with
-cProfile instead and prints where the time goes.
+cProfile instead and prints where the time goes;
+``python -m benchmarks.configurator_service_profile --http`` profiles the server side of
+the HTTP check (the ASGI app in process: middleware, routing, body, use case, answer).
 """
 from __future__ import annotations
 
