@@ -94,23 +94,6 @@ class _Ordering(_ChunkBase):
         self.start = frame["start"].dt.epoch("us").fill_null(0).to_numpy()
         self.local_starts = {}
 
-    def _local_days(self, zone: str) -> NDArray[np.int64]:
-        """Per record: the day of its start in ``zone``'s calendar, as days since 1970-01-01
-        (0 where the start is null)."""
-        micros = self._local_start(zone).dt.epoch("us").fill_null(0).to_numpy()
-        return np.floor_divide(micros, 86_400_000_000)
-
-    def _local_start(self, zone: str) -> pl.Series:
-        """The records' starts (in rating order) as wall-clock time in ``zone``, without a
-        zone: the time zone's rules looked up once per record and zone, not once per field
-        read (hour, minute, weekday, year, month, day) — each lookup costs as much as the
-        conversion itself. Null where the start is."""
-        local = self.local_starts.get(zone)
-        if local is None:
-            local = self.frame["start"].dt.convert_time_zone(zone).dt.replace_time_zone(None)
-            self.local_starts[zone] = local
-        return local
-
     def _subscriber_ranks(self) -> tuple[pl.DataFrame, NDArray[np.int64]]:
         """The subscribers of the chunk, by id (known ones with their columns, and those no
         subscription is known for), and the rank of each record's subscriber among them (-1:
