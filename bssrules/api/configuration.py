@@ -77,8 +77,8 @@ async def _check_body(request: Request) -> dict[str, Any]:
     if b"\\u" in raw:
         unstorable = jsontext.unstorable_text(body)
         if unstorable is not None:
-            path, problem = unstorable
-            raise InvalidInput(f"{body_path(path)}: {problem}", path=path)
+            path, why = unstorable
+            raise InvalidInput(f"{body_path(path)}: {why}", path=path)
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
     problem = id_problem(body.get("id"))
