@@ -64,6 +64,7 @@ _STATEMENTS_MAX = 2_048  # shapes kept (then forgotten, all at once): partners t
 
 
 _KEPT_VALUES = 8  # a filter with more values than this (a batch's parties) is built for its query only
+_PAYERS_AT_ONCE = 500  # payers per statement: well under SQLite's and PostgreSQL's bound parameters
 
 
 def _kept(shape: tuple[Any, ...], build: Any) -> Any:
@@ -204,6 +205,7 @@ class ResourceRepository:
         wanted = sorted({p for p in payers if isinstance(p, str) and len(p) <= MAX_ID})
         if party is None and not wanted:
             return PartyContextRows(None, None, False, [], {})
+        wanted, more = wanted[:_PAYERS_AT_ONCE], wanted[_PAYERS_AT_ONCE:]
         revision = self._bring_revision()
         shape = ("context", self.scope, party is not None, len(wanted), products, revision)
         bound: dict[str, Any] = {f"payer{i}": payer for i, payer in enumerate(wanted)}
@@ -230,6 +232,11 @@ class ResourceRepository:
                 found.accounts[row.payer] = row.id
             elif part == "revision":
                 self._note_revision(row)
+        while more:  # thousands of payers (a body may name them): a statement per batch after the first
+            batch, more = more[:_PAYERS_AT_ONCE], more[_PAYERS_AT_ONCE:]
+            statement = self._context_query(False, len(batch), products, False)
+            for row in self.connection.execute(statement, {f"payer{i}": p for i, p in enumerate(batch)}):
+                found.accounts[row.payer] = row.id
         return found
 
     def _context_query(self, party: bool, payers: int, products: int, revision: bool) -> Any:
@@ -276,8 +283,8 @@ class ResourceRepository:
                                                                      named.c.resource_id == resource.c.id)))
                               .where(*self._scoped([resource.c.kind == "billingAccount",
                                                     named.c.path == "relatedParty.id",
-                                                    or_(*[named.c.value == bindparam(f"payer{i}")
-                                                          for i in range(payers)])],
+                                                    named.c.value.in_([bindparam(f"payer{i}")
+                                                                       for i in range(payers)])],
                                                    ("billingAccount",)))
                               .group_by(named.c.value)))
         if revision:

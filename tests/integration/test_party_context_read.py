@@ -132,3 +132,14 @@ def test_many_payers_are_read_in_the_same_one_statement(stored: Engine, statemen
         assert len(statements) == 1
         assert rows.accounts == _as_get_and_find(uow.resources, "ana", payers)[4] == \
             {"acme": "ba-1", "ana": "ba-ana", "zoe": "ba-zoe"}
+
+
+def test_thousands_of_payers_are_read_in_batches(stored: Engine, statements: list[str]) -> None:
+    """A body may name tens of thousands of related parties (4 MiB of them): read a few
+    hundred per statement (one statement of them all passes PostgreSQL's 65,535 bound
+    parameters, and SQLite's bound where it is built lower)."""
+    payers = [f"nobody-{i:05d}" for i in range(70_000)] + ["acme", "zoe"]
+    with UnitOfWork(stored) as uow:
+        rows = uow.resources.party_context("ana", payers)
+    assert rows.accounts == {"acme": "ba-1", "zoe": "ba-zoe"} and rows.is_customer
+    assert len(statements) == 141
