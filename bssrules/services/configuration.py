@@ -82,11 +82,12 @@ def _basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
     items = [basket_item(data, f"cartItem[{i}]") for i, data in enumerate(items_data)]
     customer = next((p.get("id") for p in related if isinstance(p, dict) and p.get("role") in ("customer", "buyer")),
                     None)
-    party, inventory, payers = basket_context(uow, customer, [p for p in related if isinstance(p, dict)])
     # parse_instant makes a date-time of every text (or raises ValueError: a 400 above) and hands
     # anything else back unchanged, for Basket's own Instant validator to decide on
     as_of: Any = parse_instant(body["requestedDate"]) if body.get("requestedDate") \
         else dt.datetime.now(dt.timezone.utc)
+    # the party's age is the one it has on the day the basket is checked for
+    party, inventory, payers = basket_context(uow, customer, [p for p in related if isinstance(p, dict)], as_of)
     channel = values_at(body, "channel.id")
     return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of, caller=caller_of(uow),
                   inventory=inventory, payers=payers)

@@ -28,7 +28,7 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from bssrules.services.configuration import basket_item, cart_path
-from bssrules.services.parties import caller_of, party_context, payers_of
+from bssrules.services.parties import basket_context, caller_of
 from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.model import Characteristic, ProductOffering, Scalar
@@ -76,13 +76,14 @@ def _basket(uow: UnitOfWork, document: dict[str, Any], as_of: dt.datetime) -> Ba
         raise InvalidInput("productOrderItem is a list of objects", path=("productOrderItem",))
     related = [p for p in document.get("relatedParty") or [] if isinstance(p, dict)]
     customer = next((p.get("id") for p in related if p.get("role") in ("customer", "buyer")), None)
-    party, inventory = party_context(uow, customer)
+    # one round trip for the party, its products and the payers' accounts; its age as of the order's date
+    party, inventory, payers = basket_context(uow, customer, related, as_of)
     channel = values_at(document, "channel.channel.id") or values_at(document, "channel.id")
     try:
         items = [basket_item(data, f"productOrderItem[{i}]", "productOrderItem") for i, data in enumerate(items_data)
                  if data.get("action", "add") == "add"]
         return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of,
-                      inventory=inventory, payers=payers_of(uow, related), caller=caller_of(uow))
+                      inventory=inventory, payers=payers, caller=caller_of(uow))
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise InvalidInput(f"malformed order: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None

@@ -11,6 +11,7 @@ from typing import Any
 
 from bssrules.configurator.model import Caller, InventoryProduct, Party
 from bssrules.errors import InvalidInput
+from bssrules.services.party_facts import party_facts
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.resources import values_at
 
@@ -39,14 +40,16 @@ def inventory_product(product_id: str, document: dict[str, Any]) -> InventoryPro
     return InventoryProduct(id=product_id, offering=offering[0], status=status, resources=resources)
 
 
-def party_context(uow: UnitOfWork, party_id: str | None) -> tuple[Party, list[InventoryProduct]]:
-    """What the rules know of a party: its type, classification, whether it is a customer,
-    and its products (TMF637) with their status and the resources they were realised with."""
-    party, inventory, _ = basket_context(uow, party_id, [])
+def party_context(uow: UnitOfWork, party_id: str | None, as_of: Any = None) -> tuple[Party, list[InventoryProduct]]:
+    """What the rules know of a party: its type, classification, segment, country, age as of
+    the decision's date (``as_of``; now when None), whether it is a customer
+    (:mod:`bssrules.services.party_facts` says where each comes from), and its products
+    (TMF637) with their status and the resources they were realised with."""
+    party, inventory, _ = basket_context(uow, party_id, [], as_of)
     return party, inventory
 
 
-def basket_context(uow: UnitOfWork, party_id: str | None, related: list[dict[str, Any]]
+def basket_context(uow: UnitOfWork, party_id: str | None, related: list[dict[str, Any]], as_of: Any = None
                    ) -> tuple[Party, list[InventoryProduct], dict[str, str]]:
     """:func:`party_context` and :func:`payers_of` together, read in one round trip
     (``ResourceStore.party_context``): a check reads its party, the party's customer record
@@ -60,13 +63,12 @@ def basket_context(uow: UnitOfWork, party_id: str | None, related: list[dict[str
         if rows.party_document is None:  # one answer whether it does not exist or is another partner's
             raise InvalidInput(f"relatedParty '{party_id}': no individual or organization with this id is found or "
                                "visible to you", path=("relatedParty",))
-        characteristics = {c.get("name"): c.get("value") for c in rows.party_document.get("partyCharacteristic") or []
-                           if isinstance(c, dict)}
-        classification = characteristics.get("classification")
+        individual = rows.party_kind == "individual"
+        facts = party_facts(rows.party_document, individual, as_of)
         inventory = [p for p in (inventory_product(id_, document) for id_, document in rows.products) if p]
-        party = Party(id=party_id, type="individual" if rows.party_kind == "individual" else "organization",
-                      classification=classification if isinstance(classification, str) else None,
-                      is_customer=rows.is_customer)
+        party = Party(id=party_id, type="individual" if individual else "organization",
+                      classification=facts["classification"], segment=facts["segment"], country=facts["country"],
+                      age=facts["age"], is_customer=rows.is_customer)
     payers: dict[str, str] = {}
     for role, payer in roles:  # a role's first party that has an account pays for it
         if role in payers:

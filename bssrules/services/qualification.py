@@ -71,7 +71,7 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
     parties = [p for p in body.get("relatedParty") or [] if isinstance(p, dict)]
     party_id = next((p.get("id") for p in parties if p.get("role") in ("customer", "buyer", None)), None) \
         or (parties[0].get("id") if parties else None)
-    party, inventory = party_context(uow, party_id)
+    party, inventory = party_context(uow, party_id, now)
     channel = (body.get("channel") or {}).get("id")
 
     context = Basket(party=party, channel=channel, caller=caller_of(uow), as_of=now, inventory=inventory)
