@@ -1,6 +1,7 @@
 """Online rating: TMF635 usages rated on arrival over HTTP, against the floor of this stack.
 
-``python -m benchmarks --only online-rating [--quick]``
+``python -m benchmarks --only online-rating [--quick]``; where a worker's time goes:
+``python -m benchmarks.online_rating_bench --profile`` (:func:`profile`).
 
 Loads the PPV example into PostgreSQL (a database of the run's own, ``bssrules_bench_<random>``,
 on the server of ``BSSRULES_BENCH_POSTGRES_URL``, default
