@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from bssrules.configurator.model import Caller, InventoryProduct, Party
-from bssrules.errors import InvalidInput
+from bssrules.errors import InvalidInput, UnknownReference, did_you_mean
 from bssrules.services.party_facts import party_facts
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.resources import values_at
@@ -54,6 +54,8 @@ def basket_context(uow: UnitOfWork, party_id: str | None, related: list[dict[str
     """:func:`party_context` and :func:`payers_of` together, read in one round trip
     (``ResourceStore.party_context``): a check reads its party, the party's customer record
     and products, and each payer's billing account at once."""
+    if party_id is not None and not isinstance(party_id, str):  # malformed, not a reference to nothing
+        raise InvalidInput(f"relatedParty.id: a party id is text, got {party_id!r}", path=("relatedParty",))
     roles = _payer_roles(related)
     rows = uow.resources.party_context(party_id, [p for _, p in roles]) if party_id is not None or roles else None
     if party_id is None:
@@ -61,8 +63,11 @@ def basket_context(uow: UnitOfWork, party_id: str | None, related: list[dict[str
     else:
         assert rows is not None
         if rows.party_document is None:  # one answer whether it does not exist or is another partner's
-            raise InvalidInput(f"relatedParty '{party_id}': no individual or organization with this id is found or "
-                               "visible to you", path=("relatedParty",))
+            # a well-formed id naming nothing: 422, as every other reference to a missing party
+            # (services.resources); the suggestion is among the parties the caller may see
+            hint = did_you_mean(party_id, uow.resources.ids(("individual", "organization")))
+            raise UnknownReference(f"relatedParty.id: no individual or organization '{party_id}' is found or visible "
+                                   "to you" + (f" (did you mean '{hint}'?)" if hint else ""))
         individual = rows.party_kind == "individual"
         facts = party_facts(rows.party_document, individual, as_of)
         inventory = [p for p in (inventory_product(id_, document) for id_, document in rows.products) if p]

@@ -530,8 +530,10 @@ def test_a_partner_cannot_change_delete_or_use_another_partners_resources(world:
     order = api.call("POST", ORDER, world.b, json_body={
         "relatedParty": [{"id": "cust-a", "role": "customer", "@referredType": "Individual"}],
         "productOrderItem": [PLAN_SMALL]})
-    assert (order.status_code, order.json()) == (400, _error(
-        400, "invalidInput", "Bad Request", "relatedParty 'cust-a': no individual or organization with this id is found or visible to you"))
+    assert (order.status_code, order.json()) == (422, _error(
+        422, "unknownReference", "Unprocessable Entity",
+        # the suggestion is among B's own parties: nothing of A's shows
+        "relatedParty.id: no individual or organization 'cust-a' is found or visible to you (did you mean 'cust-b'?)"))
     usage = api.ok("POST", USAGE, world.b, _roaming_usage("usage-b-on-a", "line-a", 10,
                                                           dt.datetime.now(dt.timezone.utc)))
     assert (usage["status"], usage["rejectionReason"]) == ("rejected", [

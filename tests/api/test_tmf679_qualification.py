@@ -109,7 +109,12 @@ def test_qualifications_are_stored_listed_and_retrieved(http: Any) -> None:
 def test_an_unknown_party_or_an_empty_request_is_refused_and_nothing_is_stored(http: Any) -> None:
     response = http.post(POQ, json={"relatedParty": [{"id": "ghost", "@referredType": "Individual"}],
                                     "productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "x"}}]})
-    assert response.status_code == 400 and "ghost" in response.json()["message"]
+    assert response.status_code == 422 and "ghost" in response.json()["message"]
+    assert response.json()["code"] == "unknownReference"
+    # a near miss among the parties the caller sees is suggested
+    near = http.post(POQ, json={"relatedParty": [{"id": "driver-2", "@referredType": "Individual"}],
+                                "productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "x"}}]})
+    assert near.status_code == 422 and "(did you mean 'driver-1'?)" in near.json()["message"], near.text
     assert http.post(POQ, json={"productOfferingQualificationItem": []}).status_code == 400
     assert http.get(POQ).json() == []
 
