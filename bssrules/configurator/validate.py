@@ -265,7 +265,10 @@ def _characteristics_of(offering: ProductOffering, spec: ProductSpecification) -
     required = []
     for characteristic in spec.characteristics:
         restricted = uses.get(characteristic.name)
-        has_default = characteristic.default is not None or (restricted is not None and len(restricted) == 1)
+        # the value taken when none is chosen: the one the offering allows, else the spec's
+        # default if the offering allows it (order completion stores the same: services.orders)
+        has_default = (restricted is not None and len(restricted) == 1) or (
+            characteristic.default is not None and (restricted is None or characteristic.default in restricted))
         if characteristic.min_cardinality > 0 and not has_default:
             required.append(characteristic.name)
     if len(_CHARACTERISTICS) >= _OFFERING_VALUES_MAX:
