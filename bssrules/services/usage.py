@@ -121,7 +121,14 @@ def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | Non
     for name, value in text.items():
         if value is not None and not isinstance(value, str):
             return None, f"{name} {value!r} must be text"
-    usage_type = body.get("usageType") if characteristics.get("service") else None
+    # usage.type is the usageType sent, always (also when it stands in for the service)
+    usage_type = body.get("usageType")
+    if usage_type == "":
+        usage_type = None
+    if usage_type is not None and not isinstance(usage_type, str):
+        return None, f"usageType {usage_type!r} must be text"
+    if usage_type is not None and len(usage_type) > MAX_ID:
+        return None, f"usageType has at most {MAX_ID} characters; this one has {len(usage_type)}"
     return UsageRecord(usage_id, subscriber, service, start, volume, text["unit"], usage_type, roaming,
                        text["country"]), None
 
