@@ -21,16 +21,19 @@ from bssrules.rules.decisions import Decision, cache_size, decide_values
 
 
 def decided(compiled: CompiledRuleSet, facts: Sequence[Mapping[str, Any]], shared: Mapping[str, Any],
-            explain: bool) -> list[Decision]:
+            explain: bool, lasting: bool = True) -> list[Decision]:
     """:func:`decide_values` of fact sets sharing a part (fact set ``i`` is ``{**shared,
     **facts[i]}``), explained for the fired rules only when ``explain``. The decisions handed
-    back may be shared with later validations: read them, never change them."""
+    back may be shared with later validations: read them, never change them.
+
+    ``lasting``: each of ``facts`` is a read-only mapping kept for later validations (an
+    offering's or a price's typed facts), whose part of the cache key is kept with it."""
     size = cache_size()
     if size == 0 or compiled.kind == "sla" or not facts:  # an SLA decision reports the metric's value
         return decide_values(compiled, facts, shared, with_trace=explain, trace_fired_only=True)
     memo = memo_of(compiled, size)
-    keys = [memo.projection.key({**shared, **own}) for own in facts]
-    found: list[Decision | None] = [memo.get(key) for key in keys]
+    keys = memo.split_keys(shared, facts, lasting)
+    found: list[Decision | None] = memo.get_many(keys)
     missing = [i for i, decision in enumerate(found) if decision is None]
     if missing:
         for i, decision in zip(missing, decide_values(compiled, [facts[i] for i in missing], shared,

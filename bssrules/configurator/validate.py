@@ -193,14 +193,16 @@ def _allowed(value: Any, spec: Characteristic, restricted: list[Any] | None) -> 
 # offering with the same values (what a front end sends) is checked once, not per basket.
 # Kept with the offering and specification they were checked against (catalog entities are
 # frozen: a new revision brings new objects, and an entry of older ones is not used).
-_CHECKED: dict[tuple[str, tuple[tuple[str, str, str], ...]],
+_CHECKED: dict[tuple[str, tuple[tuple[str, ...], ...]],
                tuple[ProductOffering, ProductSpecification | None, list[tuple[str, str, Path]]]] = {}
 
 
 def _characteristic_violations(catalog: Catalog, path: Path, item: BasketItem,
                                offering: ProductOffering) -> list[Violation]:
     spec = catalog.product_specifications.get(offering.product_specification or "")
-    given = tuple((name, type(value).__name__, repr(value)) for name, value in item.characteristics.items())
+    # a text stands for itself; any other value by its type and repr (1, 1.0 and True are equal keys)
+    given = tuple((name, value) if type(value) is str else (name, type(value).__name__, repr(value))
+                  for name, value in item.characteristics.items())
     cached = _CHECKED.get((offering.id, given))
     if cached is None or cached[0] is not offering or cached[1] is not spec:
         found = _characteristic_problems(offering, spec, item.characteristics)
@@ -404,38 +406,31 @@ def _eligibility_violations(context: _Context, rules: RuleBook, explain: bool) -
     return found
 
 
-def _resources_of(catalog: Catalog, offering_id: str, chosen: list[str]) -> set[str]:
-    offering = catalog.offerings.get(offering_id)
-    spec = catalog.product_specifications.get(offering.product_specification or "") if offering else None
-    return set(spec.resource_specifications if spec else []) | set(chosen)
-
-
 def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool) -> list[Violation]:
     basket, catalog = context.basket, context.catalog
     rule_sets = _rule_sets(rules, "compatibility", context.now)
     if not rule_sets:
         return []
-    # Who contributes what: the first basket item (or inventory product) that brings an id.
-    origin: dict[tuple[str, str], Path] = {}
-    present: dict[str, set[str]] = {"productOfferings": set(), "productSpecifications": set(),
-                                    "resourceSpecifications": set()}
     sources = [(path, item.offering, item.resources) for path, item, _ in context.items]
     sources += [(("inventory", i), p.offering, p.resources) for i, p in _effective_inventory(basket)]
-    for path, offering_id, chosen in sources:
-        offering = catalog.offerings.get(offering_id)
-        contributions = {("productOffering", offering_id)}
-        if offering and offering.product_specification:
-            contributions.add(("productSpecification", offering.product_specification))
-        contributions |= {("resourceSpecification", r) for r in _resources_of(catalog, offering_id, chosen)}
-        for kind, id in contributions:
-            origin.setdefault((kind, id), path)
-            present[{"productOffering": "productOfferings", "productSpecification": "productSpecifications",
-                     "resourceSpecification": "resourceSpecifications"}[kind]].add(id)
-    facts = typed_facts({"present": {k: sorted(v) for k, v in present.items()}})
+    present: dict[str, set[str]] = {"productOffering": set(), "productSpecification": set(),
+                                    "resourceSpecification": set()}
+    for _, kind, id in _contributions(context, sources):
+        present[kind].add(id)
+    facts = {"present.productOfferings": sorted(present["productOffering"]),
+             "present.productSpecifications": sorted(present["productSpecification"]),
+             "present.resourceSpecifications": sorted(present["resourceSpecification"])}
     shared = context.party_values()
     found = []
+    origin: dict[tuple[str, str], Path] | None = None
     for compiled in rule_sets:
-        decision = decided(compiled, [facts], shared, explain)[0]
+        decision = decided(compiled, [facts], shared, explain, lasting=False)[0]
+        if not decision.outcome["violations"]:
+            continue
+        if origin is None:  # who contributes what: the first basket item (or inventory product) that brings an id
+            origin = {}
+            for path, kind, id in _contributions(context, sources):
+                origin.setdefault((kind, id), path)
         rules_by_id = compiled.by_key()
         for violation in decision.outcome["violations"]:
             rule = rules_by_id[violation["rule"]].source
@@ -447,6 +442,26 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
             found.append(Violation("incompatible", violation["message"], path, violation["rule"], compiled.id,
                                    trace, details))
     return found
+
+
+def _contributions(context: _Context, sources: list[tuple[Path, str, list[str]]]
+                   ) -> Iterable[tuple[Path, str, str]]:
+    """(path, kind, id) of what each source (a basket item or an inventory product: path,
+    offering id, resources chosen) brings: its offering, the offering's product
+    specification, and the resource specifications of both."""
+    offerings, specs = context.offerings, context.catalog.product_specifications
+    for path, offering_id, chosen in sources:
+        yield path, "productOffering", offering_id
+        offering = offerings.get(offering_id)
+        spec_id = offering.product_specification if offering is not None else None
+        if spec_id:
+            yield path, "productSpecification", spec_id
+            spec = specs.get(spec_id)
+            if spec is not None:
+                for resource in spec.resource_specifications:
+                    yield path, "resourceSpecification", resource
+        for resource in chosen:
+            yield path, "resourceSpecification", resource
 
 
 def _split_billing_violations(context: _Context, rules: RuleBook, explain: bool) -> list[Violation]:

@@ -30,7 +30,7 @@ import threading
 import weakref
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from typing import Any, Callable, Hashable, Mapping
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from bssrules.rules.compiled import CompiledRuleSet
 from bssrules.rules.conditions import Test, TimeWindow, tests_of
@@ -115,6 +115,18 @@ class _Projection:
         return tuple(reduce(values[attribute]) if attribute in values else _ABSENT
                      for attribute, reduce in self.reducers)
 
+    def part(self, values: Mapping[str, Any], missing: Hashable = _ABSENT) -> tuple[Hashable, ...]:
+        """:meth:`key` of the attributes ``values`` gives, ``missing`` for the others."""
+        return tuple(reduce(values[attribute]) if attribute in values else missing
+                     for attribute, reduce in self.reducers)
+
+
+# Marks, in the part of a split key that a fact set's own values make, the attributes those
+# values do not give (the shared values' projection stands for them). No reducer returns it.
+_NOT_OWN = object()
+# Heads a split key: a flat key (:meth:`_Projection.key`) is made of reduced fact values only.
+_SPLIT = object()
+
 
 class _Memo:
     """One compiled rule set's projection and its remembered results (LRU, bounded)."""
@@ -124,6 +136,44 @@ class _Memo:
         self.size = size
         self.entries: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
         self.lock = threading.Lock()
+        # id of a long-lived own-values mapping -> (that mapping, its part of a split key)
+        self._own_parts: dict[int, tuple[Mapping[str, Any], tuple[Hashable, ...]]] = {}
+
+    def split_keys(self, shared: Mapping[str, Any], owns: Sequence[Mapping[str, Any]],
+                   remember_own: bool = True) -> list[tuple[Hashable, ...]]:
+        """Keys of the fact sets ``{**shared, **own}`` for each ``own`` of ``owns``, made of
+        the shared values' projection (reduced once for them all) and the own values' (kept
+        per mapping when ``remember_own``: the same read-only mapping, e.g. an offering's
+        typed facts, reduces alike every time). Equal keys mean equal projections of the
+        merged fact sets (each attribute is the own value's reduction, else the shared
+        one's), so they are as exact as :meth:`_Projection.key`; the two kinds of key never
+        meet (``_SPLIT`` heads the one, the other holds reduced values only)."""
+        projection = self.projection
+        shared_part = projection.part(shared)
+        keys = []
+        parts = self._own_parts
+        for own in owns:
+            entry = parts.get(id(own)) if remember_own else None
+            if entry is not None and entry[0] is own:
+                own_part = entry[1]
+            else:
+                own_part = projection.part(own, _NOT_OWN)
+                if remember_own:
+                    if len(parts) >= self.size:
+                        parts.clear()
+                    parts[id(own)] = (own, own_part)  # holds the mapping: its id is not reused meanwhile
+            keys.append((_SPLIT, own_part, shared_part))
+        return keys
+
+    def get_many(self, keys: Sequence[tuple[Hashable, ...]]) -> list[Any]:
+        """:meth:`get` of each key, under one hold of the lock."""
+        with self.lock:
+            entries = self.entries
+            found = [entries.get(key) for key in keys]
+            for key, result in zip(keys, found):
+                if result is not None:
+                    entries.move_to_end(key)
+            return found
 
     def get(self, key: tuple[Hashable, ...]) -> Any:
         with self.lock:
@@ -164,6 +214,7 @@ def forget_all() -> None:
         for memo in _memos.values():
             with memo.lock:
                 memo.entries.clear()
+            memo._own_parts.clear()
 
 
 __all__ = ["DEFAULT_SIZE", "memo_of", "forget_all"]
