@@ -15,6 +15,7 @@ from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.money import ISO_4217
 from bssrules.pricing.allowances import PREFIX as ALLOWANCE_PREFIX
+from bssrules.quantities import measure, money
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.records import MAX_ID, StoredBucket, href, scaled
 from bssrules.services.resources import values_at
@@ -28,11 +29,31 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
+def _measured(value: Any, unit: Any) -> Any:
+    """``{amount, units}`` with its amount in the written form of :mod:`bssrules.quantities`."""
+    if not isinstance(value, dict) or "amount" not in value:
+        return value
+    return {**value, "amount": measure(value["amount"], value.get("units", unit))}
+
+
 def render_bucket(stored: StoredBucket) -> dict[str, Any]:
+    """A bucket as TMF654 shows it: every amount in units written as its exact value without
+    trailing zeros (``0.2``, ``100``), every amount of money at its currency's scale (``12.50``)."""
     document = stored.document
-    remaining = {**(document.get("remainingValue") or {}), "amount": stored.remaining}
-    return {**document, "remainingValue": remaining, "status": stored.status, "id": stored.id,
-            "href": href(f"{BUCKET_API}/bucket", stored.id), "@type": "Bucket"}
+    unit = stored.unit
+    shown = {**document, "remainingValue": {**(document.get("remainingValue") or {}),
+                                            "amount": measure(stored.remaining, unit)},
+             "status": stored.status, "id": stored.id, "href": href(f"{BUCKET_API}/bucket", stored.id),
+             "@type": "Bucket"}
+    if "initialValue" in document:
+        shown["initialValue"] = _measured(document["initialValue"], unit)
+    if isinstance(document.get("floor"), (int, Decimal)) and not isinstance(document.get("floor"), bool):
+        shown["floor"] = money(document["floor"], unit)
+    allowance = document.get("allowance")
+    if isinstance(allowance, dict) and ("included" in allowance or "carriedOver" in allowance):
+        shown["allowance"] = {**allowance, **{k: _measured(allowance[k], unit) for k in ("included", "carriedOver")
+                                              if k in allowance}}
+    return shown
 
 
 def _instant(value: Any) -> dt.datetime | None:
@@ -153,7 +174,7 @@ def query_usage_consumption(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, 
             initial = (bucket.document.get("initialValue") or {}).get("amount")
             found.append({k: v for k, v in shown.items() if k not in ("precedence", "floor")}
                          | ({"bucketCounter": [{"counterType": "used", "value": {
-                             "amount": Decimal(str(initial)) - bucket.remaining,
+                             "amount": measure(Decimal(str(initial)) - bucket.remaining, bucket.unit),
                              "units": shown["remainingValue"]["units"]}}]} if initial is not None else {}))
         buckets += found
         # the standard place (usageConsumption[].bucketRefOrValue), one report per product

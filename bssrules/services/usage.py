@@ -21,7 +21,7 @@ import re
 import uuid
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import simplejson
@@ -32,6 +32,7 @@ from bssrules.services.dating import DatingPolicy
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.pricing.allowances import month_of
+from bssrules.quantities import PlainDecimal, money, plain, quantity
 from bssrules.pricing.rating import period_of, rate_records, rating_order, usage_rule_sets
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
@@ -183,7 +184,17 @@ def _money(amount: Decimal, currency: str | None) -> dict[str, Any]:
     return {"unit": currency, "value": amount}
 
 
-def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime) -> dict[str, Any]:
+def _taken(result: RatedUsage, money_buckets: Collection[str]) -> list[tuple[str, Decimal]]:
+    """The buckets a usage took from, each with what it took in its written form: money at
+    the currency's scale (a money bucket), units as an exact quantity (a unit bucket)."""
+    return [(b, money(t, result.currency) if b in money_buckets else quantity(t)) for b, t in result.buckets]
+
+
+def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime,
+                    money_buckets: Collection[str] = ()) -> dict[str, Any]:
+    """The document stored for a usage. Volumes and units taken are written as exact
+    quantities, money at its currency's scale (:mod:`bssrules.quantities`); ``money_buckets``:
+    the ids of the money buckets among those it took from."""
     document = {k: v for k, v in body.items() if k not in ("id", "href", "@type", "status", "ratedProductUsage")}
     document["status"] = result.status
     if result.status == "rejected":
@@ -205,13 +216,15 @@ def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime) 
                       "billingAccount": {"id": part.billing_account, "role": part.payer}})
     document["ratedProductUsage"] = rated
     document["ratedBy"] = {"ruleSet": result.rule_set, "rule": result.rule,
-                           "ratedVolume": result.rated_volume, "amount": _money(result.amount, result.currency),
+                           "ratedVolume": quantity(result.rated_volume),
+                           "amount": _money(result.amount, result.currency),
                            **({"provisioningId": result.provisioning_id} if result.provisioning_id else {}),
-                           **({"bucket": [{"id": b, "taken": t} for b, t in result.buckets]} if result.buckets else {})}
+                           **({"bucket": [{"id": b, "taken": t} for b, t in _taken(result, money_buckets)]}
+                              if result.buckets else {})}
     refused = getattr(result, "refused_volume", Decimal(0))  # (capped rating, issue 12 item 5)
     if refused:
         # the part a rateUpToCap threshold cut off: its volume in the record's unit, and why
-        document["ratedBy"]["refused"] = {"volume": refused,
+        document["ratedBy"]["refused"] = {"volume": quantity(refused),
                                           **({"unit": result.record.unit} if result.record.unit else {}),
                                           "reason": [dict(r) for r in result.reasons]}
     if result.events:
@@ -229,7 +242,25 @@ def render_usage(stored: StoredUsage, billed: set[str] | None = None) -> dict[st
             dict(r, isBilled=True) if values_at(r, "billingAccount.id")[:1] and
             values_at(r, "billingAccount.id")[0] in billed else r
             for r in document.get("ratedProductUsage") or []])
+    by = document.get("ratedBy")
+    if isinstance(by, dict) and ("ratedVolume" in by or "bucket" in by or "refused" in by):
+        # (a document stored before quantities had one form; a number read back as 1E-7)
+        document = dict(document, ratedBy=_written_by(by))
     return {**document, "id": stored.id, "href": href(f"{API}/usage", stored.id), "@type": "Usage"}
+
+
+def _written_by(by: dict[str, Any]) -> dict[str, Any]:
+    """A stored ``ratedBy`` with its volumes in their written form, and what buckets took
+    without exponent (whether a bucket held money is not kept: its digits stay)."""
+    by = dict(by)
+    if "ratedVolume" in by:
+        by["ratedVolume"] = quantity(by["ratedVolume"])
+    if isinstance(by.get("refused"), dict) and "volume" in by["refused"]:
+        by["refused"] = {**by["refused"], "volume": quantity(by["refused"]["volume"])}
+    if isinstance(by.get("bucket"), list):
+        by["bucket"] = [{**t, "taken": plain(t["taken"])} if isinstance(t, dict) and "taken" in t else t
+                        for t in by["bucket"]]
+    return by
 
 
 class JsonDocument(dict[str, Any]):
@@ -267,7 +298,7 @@ def _value_text(value: Any) -> str:
 
 def _number(value: Any) -> str:
     """A number as simplejson writes it (a Decimal as its text); anything else is not expected."""
-    if type(value) is Decimal and value.is_finite():
+    if (type(value) is Decimal or type(value) is PlainDecimal) and value.is_finite():
         return str(value)
     if type(value) is int:
         return str(value)
@@ -282,7 +313,8 @@ def _money_text(amount: Decimal, currency: str | None) -> str:
     return f'{{"unit": {_name(currency)}, "value": {_number(amount)}}}'
 
 
-def _rated_text(body: Mapping[str, Any], result: RatedUsage, now: dt.datetime) -> str | None:
+def _rated_text(body: Mapping[str, Any], result: RatedUsage, now: dt.datetime,
+                money_buckets: Collection[str] = ()) -> str | None:
     """:func:`_rated_document`'s text (keys sorted at every level, as ``jsontext.dumps(…,
     sort_keys=True)`` writes it), joined from fragments: the client's values encoded by the
     standard library's C encoder, rating's by templates. None for the shapes it does not
@@ -306,11 +338,12 @@ def _rated_text(body: Mapping[str, Any], result: RatedUsage, now: dt.datetime) -
                      f'"taxIncludedRatingAmount": {_money_text(part.amount, result.currency)}, "usageRatingTag": {tag}}}')
     by = [f'"amount": {_money_text(result.amount, result.currency)}']
     if result.buckets:
-        by.append('"bucket": [' + ", ".join(f'{{"id": {_Q(b)}, "taken": {_number(t)}}}' for b, t in result.buckets)
+        by.append('"bucket": [' + ", ".join(f'{{"id": {_Q(b)}, "taken": {_number(t)}}}'
+                                    for b, t in _taken(result, money_buckets))
                   + "]")
     if result.provisioning_id:
         by.append(f'"provisioningId": {_Q(result.provisioning_id)}')
-    by.append(f'"ratedVolume": {_number(result.rated_volume)}, "rule": {tag}, "ruleSet": {_Q(result.rule_set)}')
+    by.append(f'"ratedVolume": {_number(quantity(result.rated_volume))}, "rule": {tag}, "ruleSet": {_Q(result.rule_set)}')
     pairs = [(key, _value_text(value)) for key, value in body.items() if key not in _REPLACED]
     pairs += [("ratedBy", "{" + ", ".join(by) + "}"), ("ratedProductUsage", "[" + ", ".join(rated) + "]"),
               ("status", '"rated"')]
@@ -318,11 +351,12 @@ def _rated_text(body: Mapping[str, Any], result: RatedUsage, now: dt.datetime) -
     return "{" + ", ".join(f"{_Q(key)}: {text}" for key, text in pairs) + "}"
 
 
-def _stored_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime) -> JsonDocument:
+def _stored_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime,
+                     money_buckets: Collection[str] = ()) -> JsonDocument:
     """The document stored for a usage, with its text."""
-    document = JsonDocument(_rated_document(body, result, now))
+    document = JsonDocument(_rated_document(body, result, now, money_buckets))
     try:
-        text = _rated_text(body, result, now)
+        text = _rated_text(body, result, now, money_buckets)
     except TypeError:  # a value of a type the templates do not write
         text = None
     document.json = text if text is not None else _ENCODER.encode(document)
@@ -607,6 +641,7 @@ def _writes(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[
                                                           StoredAccumulator(key.subscriber, key.accumulator,
                                                                             key.period, total.volume, total.amount,
                                                                             total.reached, owner_of.get(key.subscriber))))
+    money_buckets = frozenset(b for b, bucket in after.buckets.items() if bucket.is_money)
     writes = []
     for item in items:
         result = item.result
@@ -630,7 +665,7 @@ def _writes(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[
                 "product": {"id": event.subscriber}, "period": event.period, "value": event.value,
                 "usage": {"id": item.id}}, item.owner)
         stored = StoredUsage(item.id, subscription, result.status, now, item.owner or scope,
-                             _stored_document(item.body, result, now))
+                             _stored_document(item.body, result, now, money_buckets))
         writes.append(UsageWrite(stored, charges, tuple(balances.pop(subscription, ())),
                                  tuple(totals.pop(subscription, ())),
                                  state.revisions.get(subscription) if subscription in state.revisions else None,
@@ -714,12 +749,12 @@ def aggregated_usage(uow: UnitOfWork, runtimes: RuntimeCache, billing_account: l
     for v in uow.charges.volumes(billing_accounts=billing_account, subscribers=product, start=since, end=until,
                                  by=grouping):
         key = tuple(v[c] for c in ("currency", *grouping))
-        volumes.setdefault(key, []).append({"unit": v["unit"], "value": v["volume"]})
+        volumes.setdefault(key, []).append({"unit": v["unit"], "value": quantity(v["volume"])})
     names = {v: k for k, v in columns.items()}
     zone = since_zone or until_zone
     return {"billingAccount": billing_account or [], "product": product or [],
             "period": {"startDateTime": start, "endDateTime": end, **({"timeZone": zone} if zone else {})},
-            "total": [{"unit": r["currency"], "value": r["amount"], "count": r["count"],
+            "total": [{"unit": r["currency"], "value": money(r["amount"], r["currency"]), "count": r["count"],
                        **{names[c]: r[c] for c in r if c in names},
                        **({"volume": found} if (found := volumes.get(tuple(r[c] for c in ("currency", *grouping))))
                           else {})} for r in rows],
@@ -728,8 +763,8 @@ def aggregated_usage(uow: UnitOfWork, runtimes: RuntimeCache, billing_account: l
 
 def list_accumulators(uow: UnitOfWork, product: str) -> list[dict[str, Any]]:
     """The running totals of a product, every period, with the thresholds reached."""
-    return [{"accumulator": a.accumulator, "subscriber": a.subscription, "period": a.period, "volume": a.volume,
-             "amount": a.amount, "reached": list(a.reached), "id": a.id} for a in uow.usages.accumulators(product)]
+    return [{"accumulator": a.accumulator, "subscriber": a.subscription, "period": a.period,
+             "volume": quantity(a.volume), "amount": plain(a.amount), "reached": list(a.reached), "id": a.id} for a in uow.usages.accumulators(product)]
 
 
 # the bucket use cases, where the HTTP layer and older callers look for them
