@@ -54,3 +54,22 @@ def test_what_is_not_a_number_is_left_as_it_is() -> None:
 def test_plain_keeps_the_digits_and_drops_only_the_exponent() -> None:
     assert [jsontext.dumps(plain(v)) for v in (Decimal("0.30"), Decimal("1E-7"), Decimal("1E+2"), 4)] == \
         ["0.30", "0.0000001", "100", "4"]
+
+
+def test_a_stored_usage_text_from_fragments_is_the_documents_with_quantities_in_their_form() -> None:
+    import datetime as dt
+
+    from bssrules.pricing.usage import RatedUsage, UsageRecord
+    from bssrules.services import usage
+
+    now = dt.datetime(2026, 6, 1, 12, tzinfo=dt.timezone.utc)
+    record = UsageRecord("u1", "sub-1", "data", now, Decimal("1.5"), unit="GB", type="data")
+    result = RatedUsage(record, "rated", rule_set="r", rule="data", currency="EUR", rated_volume=Decimal("1500.0"),
+                        amount=Decimal("0.3"), prepaid=Decimal("0.3"),
+                        buckets=(("gb", Decimal("0.200000")), ("tiny", Decimal("1E-7")), ("cash", Decimal("0.3"))))
+    body = {"usageDate": "2026-06-01T12:00:00Z", "usageType": "data"}
+    stored = usage._stored_document(body, result, now, frozenset({"cash"}))
+    assert stored.json == jsontext.dumps(usage._rated_document(body, result, now, frozenset({"cash"})), sort_keys=True)
+    by = jsontext.loads(stored.json)["ratedBy"]
+    assert '"ratedVolume": 1500,' in stored.json and by["ratedVolume"] == 1500
+    assert '"taken": 0.2}' in stored.json and '"taken": 0.0000001}' in stored.json and '"taken": 0.30}' in stored.json
