@@ -20,6 +20,7 @@ from bssrules.catalog.model import Allowance, ProductOfferingPrice
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.pricing.allowances import Grant, allowances_of, bucket_id, grant, month_of
 from bssrules.pricing.billing import AllowanceUse, BillingPeriod, RecurringFee
+from bssrules.quantities import quantity
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.records import StoredBucket, StoredResource
 from bssrules.services.resources import values_at
@@ -151,7 +152,7 @@ def month_uses(uow: UnitOfWork, catalog: Catalog, fees: Sequence[RecurringFee], 
                 else initial
             uses.append(AllowanceUse(product_id, price.id, str(bucket.document.get("name") or price.name),
                                      price.currency, bucket.unit, usage_types_of(bucket) or
-                                     ((bucket.usage_type,) if bucket.usage_type else ()), included,
-                                     initial - included, initial - bucket.remaining,
+                                     ((bucket.usage_type,) if bucket.usage_type else ()), quantity(included),
+                                     quantity(initial - included), quantity(initial - bucket.remaining),
                                      (bucket.valid_from or period.start, bucket.valid_to or period.end)))
     return uses

@@ -88,7 +88,7 @@ def test_twelve_euros_a_month_including_3_gb_then_a_cent_per_mb(http: TestClient
     line = _line(http, "2026-06-16T00:00:00Z")  # half of June: 1.5 GB included (proRate exact)
     made = _allowance_buckets(http, line)  # the first month's, made at the order's completion
     assert {p: b["remainingValue"] for p, b in made.items()} == {
-        "2026-06": {"amount": Decimal("1.500000"), "units": "GB"}}
+        "2026-06": {"amount": Decimal("1.5"), "units": "GB"}}
 
     june = _ok(http.post(USAGE, json=_data("u-june", line, 1000, "2026-06-20T10:00:00Z")))
     assert june["status"] == "rated" and _charged(june) == Decimal("0.00")  # within the 1.5 GB
@@ -97,22 +97,22 @@ def test_twelve_euros_a_month_including_3_gb_then_a_cent_per_mb(http: TestClient
     bucket = buckets["2026-06"]
     assert bucket["id"] == f"allowance:{line}:data-3gb-monthly:included-data:2026-06"
     assert (bucket["usageType"], bucket["precedence"], bucket["remainingValue"]) == (
-        "data", 10, {"amount": Decimal("0.500000"), "units": "GB"})
+        "data", 10, {"amount": Decimal("0.5"), "units": "GB"})
     assert bucket["allowance"]["productOfferingPrice"]["id"] == "data-3gb-monthly"
     assert bucket["allowance"]["productOffering"]["id"] == "plan-3gb"
-    assert bucket["allowance"]["included"] == {"amount": Decimal("1.500000"), "units": "GB"}
+    assert bucket["allowance"]["included"] == {"amount": Decimal("1.5"), "units": "GB"}
     assert bucket["validFor"] == {"startDateTime": "2026-06-16T00:00:00Z", "endDateTime": "2026-07-01T00:00:00Z"}
 
     consumption = _ok(http.post(CONSUMPTION, json={"searchCriteria": {"product": [{"id": line}]}}))
     reported = {b["id"]: b for b in consumption["bucket"]}
     assert reported[bucket["id"]]["bucketCounter"] == [
-        {"counterType": "used", "value": {"amount": Decimal("1.000000"), "units": "GB"}}]
+        {"counterType": "used", "value": {"amount": Decimal("1"), "units": "GB"}}]
 
     # July: 3 GB and the 0.5 GB left in June (rollover up to 1 GB); 4000 MB uses 3.5 GB, 500 MB beyond
     july = _ok(http.post(USAGE, json=_data("u-july", line, 4000, "2026-07-05T10:00:00Z")))
     assert _charged(july) == Decimal("5.00")
     july_bucket = _allowance_buckets(http, line)["2026-07"]
-    assert july_bucket["allowance"]["carriedOver"] == {"amount": Decimal("0.500000"), "units": "GB"}
+    assert july_bucket["allowance"]["carriedOver"] == {"amount": Decimal("0.5"), "units": "GB"}
     assert july_bucket["remainingValue"]["amount"] == 0
     again = _ok(http.post(USAGE, json=_data("u-july-2", line, 100, "2026-07-06T10:00:00Z")))
     assert _charged(again) == Decimal("1.00")  # the bucket is used up: all of it beyond
@@ -125,6 +125,11 @@ def test_twelve_euros_a_month_including_3_gb_then_a_cent_per_mb(http: TestClient
         "type": "includedAllowance", "name": "Data included in the plan", "amount": Decimal("0.00"),
         "price": "data-3gb-monthly", "included": Decimal("1.5"), "carriedOver": Decimal(0), "used": Decimal(1),
         "unit": "GB", "usageTypes": "data", "chargedBeyond": Decimal(0)}]
+    # the units as the server writes them: exact, without trailing zeros (1.5, not 1.500000)
+    written = json.loads(http.get(f"{BILLS}/appliedCustomerBillingRate", params={"bill.id": "ba-ana-2026-06-EUR"}).text,
+                         parse_float=str, parse_int=str)
+    assert [tuple({c["name"]: c["value"] for c in r["characteristic"]}[k] for k in ("included", "carriedOver", "used"))
+            for r in written if r["appliedBillingRateType"] == "includedAllowance"] == [("1.5", "0", "1")]
     assert [(i["type"], i["amount"]) for i in june_bill if i["type"] == "recurringCharge"] == [
         ("recurringCharge", Decimal("6.00"))]
     july_bill = _bill_items(http, "ba-ana-2026-07-EUR")
