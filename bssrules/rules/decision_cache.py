@@ -26,6 +26,7 @@ explanations, and not SLA decisions, which report the metric's value).
 """
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from bisect import bisect_left, bisect_right
@@ -126,6 +127,9 @@ class _Projection:
 _NOT_OWN = object()
 # Heads a split key: a flat key (:meth:`_Projection.key`) is made of reduced fact values only.
 _SPLIT = object()
+# Numbers of the parts of split keys: one number per part, never given twice in the process
+# (a part numbered again after its memo forgot it gets a new number: an old key then misses).
+_part_numbers = itertools.count()
 
 
 class _Memo:
@@ -136,33 +140,45 @@ class _Memo:
         self.size = size
         self.entries: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
         self.lock = threading.Lock()
-        # id of a long-lived own-values mapping -> (that mapping, its part of a split key)
-        self._own_parts: dict[int, tuple[Mapping[str, Any], tuple[Hashable, ...]]] = {}
+        # part of a split key -> its number; id of a long-lived own-values mapping -> (that
+        # mapping, the number of its part)
+        self._numbers: dict[tuple[Hashable, ...], int] = {}
+        self._own_parts: dict[int, tuple[Mapping[str, Any], int]] = {}
+
+    def _number(self, part: tuple[Hashable, ...]) -> int:
+        numbers = self._numbers
+        number = numbers.get(part)
+        if number is None:
+            if len(numbers) >= self.size:
+                numbers.clear()
+                self._own_parts.clear()
+            number = numbers[part] = next(_part_numbers)
+        return number
 
     def split_keys(self, shared: Mapping[str, Any], owns: Sequence[Mapping[str, Any]],
                    remember_own: bool = True) -> list[tuple[Hashable, ...]]:
         """Keys of the fact sets ``{**shared, **own}`` for each ``own`` of ``owns``, made of
         the shared values' projection (reduced once for them all) and the own values' (kept
         per mapping when ``remember_own``: the same read-only mapping, e.g. an offering's
-        typed facts, reduces alike every time). Equal keys mean equal projections of the
-        merged fact sets (each attribute is the own value's reduction, else the shared
-        one's), so they are as exact as :meth:`_Projection.key`; the two kinds of key never
-        meet (``_SPLIT`` heads the one, the other holds reduced values only)."""
+        typed facts, reduces alike every time), each part by its number. Equal keys mean
+        equal parts, hence equal projections of the merged fact sets (each attribute is the
+        own value's reduction, else the shared one's): as exact as :meth:`_Projection.key`.
+        The two kinds of key never meet (``_SPLIT`` heads the one, the other holds reduced
+        values only)."""
         projection = self.projection
-        shared_part = projection.part(shared)
+        number = self._number
+        shared_number = number(projection.part(shared))
         keys = []
         parts = self._own_parts
         for own in owns:
             entry = parts.get(id(own)) if remember_own else None
             if entry is not None and entry[0] is own:
-                own_part = entry[1]
+                own_number = entry[1]
             else:
-                own_part = projection.part(own, _NOT_OWN)
+                own_number = number(projection.part(own, _NOT_OWN))
                 if remember_own:
-                    if len(parts) >= self.size:
-                        parts.clear()
-                    parts[id(own)] = (own, own_part)  # holds the mapping: its id is not reused meanwhile
-            keys.append((_SPLIT, own_part, shared_part))
+                    parts[id(own)] = (own, own_number)  # holds the mapping: its id is not reused meanwhile
+            keys.append((_SPLIT, own_number, shared_number))
         return keys
 
     def get_many(self, keys: Sequence[tuple[Hashable, ...]]) -> list[Any]:
@@ -215,6 +231,7 @@ def forget_all() -> None:
             with memo.lock:
                 memo.entries.clear()
             memo._own_parts.clear()
+            memo._numbers.clear()
 
 
 __all__ = ["DEFAULT_SIZE", "memo_of", "forget_all"]

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bssrules.configurator.remembered import decided
 from bssrules.rules import decision_cache
 from bssrules.rules.compiled import CompiledRuleSet, compile_rule_set
-from bssrules.rules.decisions import Decision, decide, decide_many
+from bssrules.rules.decisions import Decision, decide, decide_many, decide_values, fact_values
 from bssrules.rules.model import SplitBillingRuleSet, UsageRuleSet
 
 UTC = dt.timezone.utc
@@ -198,3 +200,55 @@ def test_the_cache_keeps_at_most_its_size_and_goes_with_its_rule_set() -> None:
 
     gc.collect()
     assert key not in decision_cache._memos
+
+
+@st.composite
+def split_facts(draw: st.DrawFn, values: dict[str, Any], donor: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Typed values cut into (shared, own) so that ``{**shared, **own} == values``; the
+    shared part may also hold another fact set's value of an attribute the own part gives
+    (the own value wins, as in a basket)."""
+    own_attributes = draw(st.sets(st.sampled_from(sorted(values))))
+    shared = {a: v for a, v in values.items() if a not in own_attributes}
+    for attribute in sorted(own_attributes):
+        if attribute in donor and draw(st.booleans()):
+            shared[attribute] = donor[attribute]
+    return shared, {a: values[a] for a in own_attributes}
+
+
+@SETTINGS
+@given(data=st.data(), rule_set=usage_rule_sets())
+def test_split_keys_are_equal_only_for_facts_whose_merged_projection_is_equal(
+        data: st.DataObject, rule_set: UsageRuleSet) -> None:
+    compiled = compile_rule_set(rule_set)
+    memo = decision_cache.memo_of(compiled)
+    values = [fact_values(f) for f in data.draw(st.lists(facts_near(compiled), min_size=2, max_size=8))]
+    splits = [data.draw(split_facts(v, data.draw(st.sampled_from(values)))) for v in values]
+    for (shared, own), merged in zip(splits, values):
+        assert {**shared, **own} == merged
+    lasting = [MappingProxyType(own) for _, own in splits]
+    keys = [memo.split_keys(shared, [own], remember_own=data.draw(st.booleans()))[0]
+            for (shared, _), own in zip(splits, lasting)]
+    flat = [memo.projection.key(v) for v in values]
+    for i in range(len(values)):
+        for j in range(len(values)):
+            if keys[i] == keys[j]:
+                assert flat[i] == flat[j], (values[i], values[j])
+    # an own part kept with its mapping makes the same key again
+    again = [memo.split_keys(shared, [own])[0] for (shared, _), own in zip(splits, lasting)]
+    assert [memo.split_keys(shared, [own])[0] for (shared, _), own in zip(splits, lasting)] == again
+
+
+@SETTINGS
+@given(data=st.data(), rule_set=usage_rule_sets())
+def test_decisions_remembered_by_split_keys_are_the_engines(data: st.DataObject, rule_set: UsageRuleSet) -> None:
+    compiled = compile_rule_set(rule_set)
+    values = [fact_values(f) for f in data.draw(st.lists(facts_near(compiled), min_size=1, max_size=8))]
+    owns = [MappingProxyType({a: v for a, v in own.items() if data.draw(st.booleans())}) for own in values]
+    # baskets' parties, dates, inventories: each the same for every own part, one after the other
+    shareds = [data.draw(st.sampled_from(values)) for _ in range(3)]
+    for shared in shareds + shareds:  # the first round fills the cache, the second takes decisions from it
+        # the engine, checked rule by rule against the reference evaluator (with_trace)
+        expected = [d.to_dict(with_trace=False) for d in decide_values(compiled, owns, shared, with_trace=True)]
+        assert [d.to_dict(with_trace=False) for d in decided(compiled, owns, shared, False)] == expected
+        assert [d.to_dict(with_trace=False) for d in decided(compiled, [dict(o) for o in owns], shared, False,
+                                                             lasting=False)] == expected
