@@ -73,6 +73,12 @@ class Money:
         return f"{self.amount} {self.currency}"
 
 
+def _places(weight: Decimal | int) -> int:
+    """Decimal places of a weight (0 for a whole number)."""
+    exponent = Decimal(weight).as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
 def allocate(total: Money, weights: Sequence[Decimal | int]) -> list[Money]:
     """Split ``total`` (rounded) by ``weights`` so the parts add up exactly to it.
 
@@ -87,11 +93,19 @@ def allocate(total: Money, weights: Sequence[Decimal | int]) -> list[Money]:
     if whole.amount < 0:  # a discount: split its size, then give the parts back their sign
         return [Money(-part.amount, total.currency) for part in allocate(Money(-whole.amount, total.currency), weights)]
     q = quantum(total.currency)
-    weight_sum = sum(Decimal(w) for w in weights)
-    exact = [whole.amount * Decimal(w) / weight_sum for w in weights]
-    floors = [e.quantize(q, rounding=ROUND_DOWN) for e in exact]
-    leftover = int((whole.amount - sum(floors)) / q)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    # in integers (minor units x weights scaled to whole numbers), not Decimal division: a
+    # quotient rounded to 28 digits can make a remainder look larger than its equal (70 fils
+    # by 0.1 / 0.1 / 1.3 tie at 2/3 each; Decimal made the last one larger) and give the
+    # leftover unit to the wrong part. The bulk path (bulk_output._allocate) counts the same way.
+    units = int(whole.amount / q)
+    digits = max(_places(w) for w in weights)
+    scaled = [int(Decimal(w).scaleb(digits)) for w in weights]
+    weight_sum = sum(scaled)
+    shares = [units * w for w in scaled]
+    floors = [share // weight_sum for share in shares]
+    remainders = [share - floor * weight_sum for share, floor in zip(shares, floors)]
+    leftover = units - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
     for i in order[:leftover]:
-        floors[i] += q
-    return [Money(f, total.currency) for f in floors]
+        floors[i] += 1
+    return [Money(Decimal(f) * q, total.currency) for f in floors]

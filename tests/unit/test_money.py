@@ -102,6 +102,15 @@ def test_several_leftover_units_go_to_the_parts_in_order_of_remainder() -> None:
     assert amounts(allocate(eur("0.10"), [1] * 7)) == ["0.02", "0.02", "0.02", "0.01", "0.01", "0.01", "0.01"]
 
 
+def test_remainders_that_tie_exactly_tie_even_when_decimal_division_would_round_them_apart() -> None:
+    # 0.070 KWD by 0.1 / 0.1 / 1.3: exact shares 4.666…, 4.666…, 60.666… fils, three equal
+    # remainders of 2/3; the two leftover fils go to the first two parts. Rounded to 28 digits,
+    # the last quotient kept fewer decimals and its remainder looked larger (it took one).
+    kwd = Money(Decimal("0.070"), "KWD")
+    assert amounts(allocate(kwd, [Decimal("0.1"), Decimal("0.1"), Decimal("1.3")])) == ["0.005", "0.005", "0.060"]
+    assert amounts(allocate(kwd, [Decimal("0.1"), Decimal("0.4"), Decimal("1")])) == ["0.005", "0.019", "0.046"]
+
+
 @pytest.mark.parametrize(("total", "weights", "expected"), [
     (Money(Decimal("100"), "JPY"), [1, 1, 1], ["34", "33", "33"]),
     (Money(Decimal("1"), "KWD"), [1, 1, 1], ["0.334", "0.333", "0.333"]),
