@@ -11,7 +11,7 @@ from bssrules.catalog.types import parse_instant
 from bssrules.configurator.model import Basket, BasketItem, Caller
 from bssrules.configurator.query import query_configuration
 from bssrules.configurator.validate import validate_basket
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from bssrules.errors import BssRulesError, InvalidInput, NotFound
 from bssrules.services.parties import basket_context, caller_of
@@ -36,6 +36,13 @@ def _one_id(data: dict[str, Any], key: str) -> list[Any]:
 
 def basket_item(data: dict[str, Any], path: str, children_key: str = "cartItem") -> BasketItem:
     """A TMF663 cartItem (or a TMF622 productOrderItem, with ``children_key``) as a basket item."""
+    return BasketItem(**_item_fields(data, path, children_key, basket_item))
+
+
+def _item_fields(data: dict[str, Any], path: str, children_key: str,
+                 child: Callable[[dict[str, Any], str, str], Any]) -> dict[str, Any]:
+    """The fields of a basket item for a cartItem (or productOrderItem), unchecked; each of
+    its children as ``child`` makes it (checked as a ``BasketItem``, or its fields again)."""
     offering = _one_id(data, "productOffering")
     if not offering:
         raise InvalidInput(f"{path}: productOffering.id is required", path=(path,))
@@ -45,12 +52,30 @@ def basket_item(data: dict[str, Any], path: str, children_key: str = "cartItem")
                                        if isinstance(c, dict) and "name" in c}
     resources = [r for r in values_at(product, "realizingResource.id") if isinstance(r, str)] \
         if product.get("realizingResource") is not None else []
-    children = [basket_item(child, f"{path}.{children_key}[{i}]", children_key)
-                for i, child in enumerate(data.get(children_key) or [])]
+    children = [child(data_of_child, f"{path}.{children_key}[{i}]", children_key)
+                for i, data_of_child in enumerate(data.get(children_key) or [])]
     quantity = data.get("quantity")  # 0 is no quantity to buy (a 400 by BasketItem), not the default 1
-    return BasketItem(id=str(data.get("id") or path), offering=offering[0],
-                      quantity=1 if quantity is None else quantity, characteristics=characteristics,
-                      resources=resources, items=children)
+    return {"id": str(data.get("id") or path), "offering": offering[0], "quantity": 1 if quantity is None else quantity,
+            "characteristics": characteristics, "resources": resources, "items": children}
+
+
+def _unchecked_item(data: dict[str, Any], path: str, children_key: str) -> dict[str, Any]:
+    return _item_fields(data, path, children_key, _unchecked_item)
+
+
+_ITEMS = TypeAdapter(list[BasketItem])
+
+
+def basket_items(items_data: list[dict[str, Any]]) -> list[BasketItem]:
+    """``[basket_item(data, f"cartItem[{i}]") ...]`` of a request's cartItems, validated by
+    pydantic in one call (a call per item and per component cost as much as the checks of a
+    20-item basket's characteristics). A basket it refuses is built again item by item, for
+    the error :func:`basket_item` gives (the first item's, a component's before its bundle's)."""
+    try:
+        return _ITEMS.validate_python([_unchecked_item(data, f"cartItem[{i}]", "cartItem")
+                                       for i, data in enumerate(items_data)])
+    except Exception:  # noqa: BLE001 - the answer is the one item by item gives, error or not
+        return [basket_item(data, f"cartItem[{i}]") for i, data in enumerate(items_data)]
 
 
 def basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
@@ -79,7 +104,7 @@ def _basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
         raise InvalidInput("nothing to check: give shoppingCart.id or cartItem", path=("cartItem",))
     if not isinstance(items_data, list) or not all(isinstance(i, dict) for i in items_data):
         raise InvalidInput("cartItem is a list of objects", path=("cartItem",))
-    items = [basket_item(data, f"cartItem[{i}]") for i, data in enumerate(items_data)]
+    items = basket_items(items_data)
     customer = next((p.get("id") for p in related if isinstance(p, dict) and p.get("role") in ("customer", "buyer")),
                     None)
     # parse_instant makes a date-time of every text (or raises ValueError: a 400 above) and hands
