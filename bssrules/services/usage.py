@@ -35,7 +35,7 @@ from bssrules.pricing.allowances import month_of
 from bssrules.quantities import PlainDecimal, money, plain, quantity
 from bssrules.pricing.rating import period_of, rate_records, rating_order, usage_rule_sets
 from bssrules.pricing.usage import (
-    AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
+    AccumulatorKey, AccumulatorTotal, Bucket, Event, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import SplitBillingRuleSet, UsageRuleSet
@@ -190,11 +190,29 @@ def _taken(result: RatedUsage, money_buckets: Collection[str]) -> list[tuple[str
     return [(b, money(t, result.currency) if b in money_buckets else quantity(t)) for b, t in result.buckets]
 
 
+def _event_value(result: RatedUsage, event: Event, by_volume: Collection[str]) -> Any:
+    """The total an event reached: a volume as a quantity, an amount as money."""
+    return quantity(event.value) if event.accumulator in by_volume else money(event.value, result.currency)
+
+
+def volume_accumulators(rules: RuleBook, events: Sequence[Event]) -> frozenset[str]:
+    """Of the accumulators (``rule set/accumulator``) events name, those that count volume."""
+    found = set()
+    for event in events:
+        rule_set, _, accumulator = event.accumulator.partition("/")
+        for compiled in rules.versions.get(rule_set, ()):
+            if any(a.id == accumulator and a.measure == "volume"
+                   for a in getattr(compiled.definition, "accumulators", ())):
+                found.add(event.accumulator)
+    return frozenset(found)
+
+
 def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime,
-                    money_buckets: Collection[str] = ()) -> dict[str, Any]:
+                    money_buckets: Collection[str] = (), by_volume: Collection[str] = ()) -> dict[str, Any]:
     """The document stored for a usage. Volumes and units taken are written as exact
     quantities, money at its currency's scale (:mod:`bssrules.quantities`); ``money_buckets``:
-    the ids of the money buckets among those it took from."""
+    the ids of the money buckets among those it took from; ``by_volume``: the accumulators
+    of its events that count volume (the others count money)."""
     document = {k: v for k, v in body.items() if k not in ("id", "href", "@type", "status", "ratedProductUsage")}
     document["status"] = result.status
     if result.status == "rejected":
@@ -229,7 +247,8 @@ def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime,
                                           "reason": [dict(r) for r in result.reasons]}
     if result.events:
         document["event"] = [{"eventType": e.kind, "accumulator": e.accumulator, "threshold": e.threshold,
-                              "action": e.action, "value": e.value, "period": e.period} for e in result.events]
+                              "action": e.action, "value": _event_value(result, e, by_volume), "period": e.period}
+                             for e in result.events]
     return document
 
 
@@ -352,9 +371,9 @@ def _rated_text(body: Mapping[str, Any], result: RatedUsage, now: dt.datetime,
 
 
 def _stored_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime,
-                     money_buckets: Collection[str] = ()) -> JsonDocument:
+                     money_buckets: Collection[str] = (), by_volume: Collection[str] = ()) -> JsonDocument:
     """The document stored for a usage, with its text."""
-    document = JsonDocument(_rated_document(body, result, now, money_buckets))
+    document = JsonDocument(_rated_document(body, result, now, money_buckets, by_volume))
     try:
         text = _rated_text(body, result, now, money_buckets)
     except TypeError:  # a value of a type the templates do not write
@@ -659,13 +678,15 @@ def _writes(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[
                                       offering, item.record.start, part.amount, result.currency or "", None,
                                       volume, unit)
                             for n, part in enumerate(result.charges))
+        by_volume = volume_accumulators(runtime.rules, result.events) if result.events else frozenset()
         for event in result.events:  # a threshold reached: budget control, blocking, rate change
             notifications.publish(uow, "TMF635", "UsageThresholdReachedEvent", "usageThreshold", {
                 "accumulator": event.accumulator, "threshold": event.threshold, "action": event.action,
-                "product": {"id": event.subscriber}, "period": event.period, "value": event.value,
+                "product": {"id": event.subscriber}, "period": event.period,
+                "value": _event_value(result, event, by_volume),
                 "usage": {"id": item.id}}, item.owner)
         stored = StoredUsage(item.id, subscription, result.status, now, item.owner or scope,
-                             _stored_document(item.body, result, now, money_buckets))
+                             _stored_document(item.body, result, now, money_buckets, by_volume))
         writes.append(UsageWrite(stored, charges, tuple(balances.pop(subscription, ())),
                                  tuple(totals.pop(subscription, ())),
                                  state.revisions.get(subscription) if subscription in state.revisions else None,

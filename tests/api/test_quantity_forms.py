@@ -28,7 +28,14 @@ ruleSets:
   - id: by-the-mb
     kind: usage
     accumulators:
-      - {id: monthly-data, measure: volume, period: month, when: {usage.service: data}}
+      - id: monthly-data
+        measure: volume
+        period: month
+        when: {usage.service: data}
+        thresholds: [{id: half-gb, at: 500, action: notify}]
+      - id: monthly-spend
+        period: month
+        thresholds: [{id: five-euros, at: 5, action: notify}]
     rules:
       - id: data
         when: {usage.service: data}
@@ -123,4 +130,12 @@ def test_the_aggregated_usage_and_the_running_totals_write_volumes_as_quantities
     assert [(t["unit"], t["value"], t["volume"]) for t in total] == \
         [("EUR", "3.50", [{"unit": "GB", "value": "0.25"}, {"unit": "MB", "value": "100"}])]
     totals = _text(http.get(f"{USAGE}/accumulator", params={"product": "line-1"}), 200)
-    assert [t["volume"] for t in totals] == ["350"]
+    assert {t["accumulator"]: t["volume"] for t in totals} == {"by-the-mb/monthly-data": "350",
+                                                                "by-the-mb/monthly-spend": "350"}
+
+
+def test_an_event_writes_a_volume_total_as_a_quantity_and_an_amount_as_money(http: Any) -> None:
+    # 0.5 GB are counted as 500 MB (a conversion: 0.5 x 1000 = 500.0) and cost 5.00 EUR
+    usage = _text(_post(http, f"{USAGE}/usage", _usage("u1", "0.5", "GB")), 201)
+    assert {e["threshold"]: e["value"] for e in usage["event"]} == {"half-gb": "500", "five-euros": "5.00"}
+    assert _text(http.get(f"{USAGE}/usage/u1"), 200)["event"] == usage["event"]
