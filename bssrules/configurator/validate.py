@@ -193,16 +193,21 @@ def _allowed(value: Any, spec: Characteristic, restricted: list[Any] | None) -> 
 # offering with the same values (what a front end sends) is checked once, not per basket.
 # Kept with the offering and specification they were checked against (catalog entities are
 # frozen: a new revision brings new objects, and an entry of older ones is not used).
-_CHECKED: dict[tuple[str, tuple[tuple[str, ...], ...]],
+_PLAIN = frozenset({str, int, bool})
+_CHECKED: dict[tuple[str, tuple[tuple[Any, ...], ...]],
                tuple[ProductOffering, ProductSpecification | None, list[tuple[str, str, Path]]]] = {}
 
 
 def _characteristic_violations(catalog: Catalog, path: Path, item: BasketItem,
                                offering: ProductOffering) -> list[Violation]:
     spec = catalog.product_specifications.get(offering.product_specification or "")
-    # a text stands for itself; any other value by its type and repr (1, 1.0 and True are equal keys)
-    given = tuple((name, value) if type(value) is str else (name, type(value).__name__, repr(value))
-                  for name, value in item.characteristics.items())
+    characteristics = item.characteristics
+    # Values by their type and repr (1, True and Decimal(1) are equal; Decimal 1 and 1.0 show
+    # apart); texts, integers and flags by their types and themselves (equal values of the
+    # same of those types have the same repr): the two shapes never meet.
+    types = tuple(map(type, characteristics.values()))
+    given: tuple[tuple[Any, ...], ...] = (types, tuple(characteristics.items())) if _PLAIN.issuperset(types) else \
+        tuple((name, type(value).__name__, repr(value)) for name, value in characteristics.items())
     cached = _CHECKED.get((offering.id, given))
     if cached is None or cached[0] is not offering or cached[1] is not spec:
         found = _characteristic_problems(offering, spec, item.characteristics)
@@ -470,18 +475,23 @@ def _split_billing_violations(context: _Context, rules: RuleBook, explain: bool)
     if not rule_sets:
         return []
     charges = []  # every charge of the basket, decided together per rule set
+    facts = []
     prices = catalog.prices
+    offerings = context.offerings
     for path, item, _ in context.items:
-        offering = context.offerings.get(item.offering)
+        offering = offerings.get(item.offering)
         if offering is None:
             continue
-        for price_id in offering.prices:
+        for price_id, kept, values in _charges_of(offering, prices):
             price = prices.get(price_id)
-            if price is not None and price.valid_for.contains(now):
+            if price is not kept:  # the catalog's prices changed since: this one's facts again
+                values = charge_values(offering, price) if price is not None else None
+            if price is not None and values is not None and price.valid_for.contains(now):
                 charges.append((path, offering, price))
+                facts.append(values)
     shared = context.party_values()
-    facts = [charge_values(offering, price) for _, offering, price in charges]
     found = []
+    payers = basket.payers
     for compiled in rule_sets:
         for (path, offering, price), decision in zip(charges, decided(compiled, facts, shared, False)):
             payer = decision.outcome["payer"]
@@ -489,10 +499,29 @@ def _split_billing_violations(context: _Context, rules: RuleBook, explain: bool)
                 found.append(Violation("noPayer", f"no split billing rule names a payer for the "
                                                   f"{price.price_type} charge '{price.id}' of '{offering.id}'",
                                        path + ("offering",), None, compiled.id, details={"price": price.id}))
-            elif payer not in basket.payers:
+            elif payer not in payers:
                 found.append(Violation("noBillingAccount", f"the {price.price_type} charge '{price.id}' of "
                                                            f"'{offering.id}' is paid by '{payer}', and the basket "
                                                            f"names no billing account for '{payer}'",
                                        ("payers",), decision.outcome["rule"], compiled.id,
                                        details={"price": price.id, "payer": payer, "item": format_path(path)}))
+    return found
+
+
+_Charges = tuple[tuple[str, ProductOfferingPrice | None, Mapping[str, Any] | None], ...]
+_CHARGES: dict[str, tuple[ProductOffering, _Charges]] = {}
+
+
+def _charges_of(offering: ProductOffering, prices: dict[str, ProductOfferingPrice]) -> _Charges:
+    """(price id, the price ``prices`` held, its :func:`charge_values`; None and None when it
+    held none) of each price of an offering, in the offering's order, kept per offering: the
+    caller takes the values only while ``prices`` still holds that very price."""
+    cached = _CHARGES.get(offering.id)
+    if cached is not None and cached[0] is offering:
+        return cached[1]
+    found = tuple((price_id, price, charge_values(offering, price) if price is not None else None)
+                  for price_id in offering.prices for price in (prices.get(price_id),))
+    if len(_CHARGES) >= _OFFERING_VALUES_MAX:
+        _CHARGES.clear()
+    _CHARGES[offering.id] = (offering, found)
     return found

@@ -14,6 +14,9 @@ from bssrules.configurator.validate import validate_basket
 from bssrules.rules.compiled import compile_rule_set
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.model import SplitBillingRuleSet
+from bssrules.rules.project import load_project_texts
+
+from basket_catalogs import HOME_CATALOG, HOME_RULES
 
 LINE = {"id": "line", "offering": "line-any", "characteristics": {"speed": 500}}
 ROUTER = {"id": "router", "offering": "router", "characteristics": {"ports": 4}}
@@ -456,3 +459,13 @@ def test_without_rules_only_the_catalog_is_checked(home_with_rules):
                                     "items": [LINE, {"id": "t", "offering": "tv-box"}]})
     assert validate_basket(basket, home_with_rules.catalog).valid
     assert not validate_basket(basket, home_with_rules.catalog, home_with_rules.rules).valid
+
+
+def test_a_price_the_catalog_holds_anew_is_charged_as_it_is_now(validate):
+    # an offering's charges are kept per offering, each taken while the catalog still holds that very price
+    project = load_project_texts({"catalog.yaml": HOME_CATALOG, "rules.yaml": HOME_RULES})
+    films = {"party": {"age": 30}, "payers": {"holder": "BA-1"}, "items": [LINE, {"id": "t", "offering": "tv-box"}]}
+    assert [v.to_dict()["payer"] for v in validate(project, films).violations] == ["viewer"]
+    price = project.catalog.prices["tv-per-film"]
+    project.catalog.add(price.model_copy(update={"price_type": "recurring", "recurring_period": "month"}))
+    assert validate(project, films).valid  # a recurring charge goes to the holder, who has an account

@@ -49,3 +49,11 @@ def test_a_new_catalog_revision_is_checked_again(validate: Any) -> None:
     assert narrowed != HOME_CATALOG
     after = load_project_texts({"catalog.yaml": narrowed})
     assert "invalidCharacteristicValue" in [code for code, _, _ in _problems(validate(after, item))]
+
+
+def test_a_flag_is_not_taken_for_the_number_it_equals(home: Any, validate: Any) -> None:
+    # True == 1 in Python: checked after the number, the flag still gets its own problem
+    number = validate(home, {"items": [{"id": "a", "offering": "router", "characteristics": {"ports": 1}}]})
+    flag = validate(home, {"items": [{"id": "a", "offering": "router", "characteristics": {"ports": True}}]})
+    assert number.valid
+    assert [code for code, _, _ in _problems(flag)] == ["invalidCharacteristicValue"]
