@@ -216,7 +216,7 @@ def _characteristic_violations(catalog: Catalog, path: Path, item: BasketItem,
         _CHECKED[(offering.id, given)] = (offering, spec, found)
     else:
         found = cached[2]
-    return [Violation(code, message, path + where) for code, message, where in found]
+    return [Violation(code, message, path + where) for code, message, where in found] if found else []
 
 
 def _characteristic_problems(offering: ProductOffering, spec: ProductSpecification | None,
@@ -418,13 +418,21 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
         return []
     sources = [(path, item.offering, item.resources) for path, item, _ in context.items]
     sources += [(("inventory", i), p.offering, p.resources) for i, p in _effective_inventory(basket)]
-    present: dict[str, set[str]] = {"productOffering": set(), "productSpecification": set(),
-                                    "resourceSpecification": set()}
-    for _, kind, id in _contributions(context, sources):
-        present[kind].add(id)
-    facts = {"present.productOfferings": sorted(present["productOffering"]),
-             "present.productSpecifications": sorted(present["productSpecification"]),
-             "present.resourceSpecifications": sorted(present["resourceSpecification"])}
+    # what the sources bring together (as _contributions says it, source by source)
+    offerings, specs = context.offerings, catalog.product_specifications
+    product_specs: set[str] = set()
+    resource_specs: set[str] = set()
+    for _, offering_id, chosen in sources:
+        offering = offerings.get(offering_id)
+        if offering is not None and (spec_id := offering.product_specification):
+            product_specs.add(spec_id)
+            spec = specs.get(spec_id)
+            if spec is not None:
+                resource_specs.update(spec.resource_specifications)
+        resource_specs.update(chosen)
+    facts = {"present.productOfferings": sorted({offering_id for _, offering_id, _ in sources}),
+             "present.productSpecifications": sorted(product_specs),
+             "present.resourceSpecifications": sorted(resource_specs)}
     shared = context.party_values()
     found = []
     origin: dict[tuple[str, str], Path] | None = None
