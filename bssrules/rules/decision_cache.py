@@ -168,7 +168,7 @@ class _Memo:
         projection = self.projection
         number = self._number
         shared_number = number(projection.part(shared))
-        keys = []
+        keys: list[tuple[Hashable, ...]] = []
         parts = self._own_parts
         for own in owns:
             entry = parts.get(id(own)) if remember_own else None
