@@ -177,6 +177,8 @@ class _Memo:
             else:
                 own_number = number(projection.part(own, _NOT_OWN))
                 if remember_own:
+                    if len(parts) >= self.size:  # bounded as the entries are (a part is cheap to make again)
+                        parts.clear()
                     parts[id(own)] = (own, own_number)  # holds the mapping: its id is not reused meanwhile
             keys.append((_SPLIT, own_number, shared_number))
         return keys

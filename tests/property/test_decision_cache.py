@@ -252,3 +252,17 @@ def test_decisions_remembered_by_split_keys_are_the_engines(data: st.DataObject,
         assert [d.to_dict(with_trace=False) for d in decided(compiled, owns, shared, False)] == expected
         assert [d.to_dict(with_trace=False) for d in decided(compiled, [dict(o) for o in owns], shared, False,
                                                              lasting=False)] == expected
+
+
+def test_the_parts_of_split_keys_are_kept_within_the_caches_size() -> None:
+    compiled = compile_rule_set(SplitBillingRuleSet.model_validate({"id": "split", "kind": "splitBilling",
+        "rules": [{"id": "big", "when": {"charge.amount": {"gte": 100}}, "payer": "employer"}], "default": "payer"}))
+    memo = decision_cache.memo_of(compiled)
+    memo.size = 2
+    owns = [MappingProxyType({"charge.amount": Decimal(a)}) for a in (1, 150, 200, 99, 5)]
+    keys = memo.split_keys({"now": dt.datetime(2026, 6, 1, tzinfo=UTC)}, owns)
+    assert len(memo._own_parts) <= 2 and len(memo._numbers) <= 2
+    # below 100 is one part, above it another: the keys say so while their numbers are kept
+    assert keys[2] == keys[1] != keys[0]
+    payers = [d.outcome["payer"] for d in decided(compiled, owns, {"now": dt.datetime(2026, 6, 1, tzinfo=UTC)}, False)]
+    assert payers == ["payer", "employer", "employer", "payer", "payer"]
