@@ -50,6 +50,25 @@ def depth(value: Any) -> int:
     return deepest
 
 
+def deeper_than(value: Any, limit: int) -> bool:
+    """``depth(value) > limit``, a level at a time over the containers only (the strings and
+    numbers of a body are most of its values), stopping at the first level too deep. For the
+    plain dicts and lists :func:`loads` makes."""
+    level = [value] if type(value) is dict or type(value) is list else []
+    deepest = 0
+    while level:
+        deepest += 1
+        if deepest > limit:
+            return True
+        below = []
+        for container in level:
+            for child in (container.values() if type(container) is dict else container):
+                if type(child) is dict or type(child) is list:
+                    below.append(child)
+        level = below
+    return False
+
+
 # Text no database keeps: NUL (PostgreSQL refuses it in text) and a lone UTF-16 surrogate
 # (JSON may spell one, "\\ud800", but it is no character: it cannot be written as UTF-8).
 _UNSTORABLE = re.compile("[\\x00\\ud800-\\udfff]")

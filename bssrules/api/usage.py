@@ -11,10 +11,7 @@ from bssrules.services import usage as service
 from bssrules.services.known_keys import KeptPrincipal, PartnerMoved
 from bssrules.api.auth import authenticate_again
 from bssrules.api.answers import many as answers, one as answer
-from bssrules import jsontext
-from bssrules.api.deps import (
-    JSON_TYPES, MAX_DEPTH, UnsupportedMediaType, _problem, body_path, id_problem, in_unit_of_work, json_body,
-)
+from bssrules.api.deps import JSON_TYPES, _problem, id_problem, in_unit_of_work, json_body, read_json
 from bssrules.api.fastcheck import compile_check
 from bssrules.api.openapi_parts import FIELDS, PAGED, PAGING, filtering, query_parameter, request_body
 from bssrules.api.query import ListQuery, page_headers, paging, parse_fields, parse_list_query, project
@@ -41,55 +38,9 @@ _AGGREGATED_PARAMETERS = [
 ]
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
-    """``jsontext.depth(value) > limit``, a level at a time over the containers only (the
-    strings and numbers of a usage are most of its values), stopping at the first level too deep."""
-    level = [value] if type(value) is dict or type(value) is list else []
-    depth = 0
-    while level:
-        depth += 1
-        if depth > limit:
-            return True
-        below = []
-        for container in level:
-            for child in (container.values() if type(container) is dict else container):
-                if type(child) is dict or type(child) is list:
-                    below.append(child)
-        level = below
-    return False
-
-
-async def _read_body(request: Request) -> Any:
-    """The body as :func:`bssrules.api.deps.read_json` reads it, with the same answers
-    (tests/api/test_online_batch_body.py holds them equal) and two exact shortcuts: the depth
-    is measured over the containers only, and the strings are searched for NUL and lone
-    surrogates only when the raw body spells an escape (``\\u``): the parser refuses both
-    spelt raw (a control character in a string, bytes that are not UTF-8)."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in JSON_TYPES:
-        raise UnsupportedMediaType(f"send the body as {' or '.join(JSON_TYPES)}, not '{content_type or 'nothing'}'")
-    raw = await request.body()
-    if not raw.strip():
-        raise InvalidInput("the request body is empty; a JSON object is expected")
-    try:
-        body = jsontext.loads(raw)
-    except RecursionError:
-        raise InvalidInput(f"the body is nested deeper than {MAX_DEPTH} levels") from None
-    except ValueError as exc:
-        raise InvalidInput(f"malformed JSON: {exc}") from None
-    if _deeper_than(body, MAX_DEPTH):
-        raise InvalidInput(f"the body is nested deeper than {MAX_DEPTH} levels")
-    if b"\\u" in raw:
-        unstorable = jsontext.unstorable_text(body)
-        if unstorable is not None:
-            path, problem = unstorable
-            raise InvalidInput(f"{body_path(path)}: {problem}", path=path)
-    return body
-
-
 async def _usage_bodies(request: Request) -> tuple[list[dict[str, Any]], bool]:
     """One Usage_Create object, or an array of them (at most MAX_BATCH); (bodies, was a list)."""
-    body = await _read_body(request)
+    body = await read_json(request, JSON_TYPES)
     many = isinstance(body, list)
     bodies = body if many else [body]
     if body is None or not bodies or not all(isinstance(b, dict) for b in bodies):

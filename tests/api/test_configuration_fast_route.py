@@ -1,6 +1,6 @@
-"""POST checkProductConfiguration is served by a plain Starlette route matched first, which
-reads its body with two exact shortcuts (issue 13): every malformed body gets the very answer
-the query (read by ``deps.json_body``) gives it, and the route stays documented."""
+"""POST checkProductConfiguration is served by a plain Starlette route matched first (issue
+13): every malformed body gets the very answer the query (read by ``deps.json_body``) gives
+it, and the route stays documented."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,8 +9,7 @@ import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from bssrules.api.configuration import _deeper_than
-from bssrules.jsontext import depth
+from bssrules.jsontext import deeper_than, depth
 
 API = "/tmf-api/productConfigurationManagement/v5"
 CHECK, QUERY = f"{API}/checkProductConfiguration", f"{API}/queryProductConfiguration"
@@ -61,4 +60,4 @@ def test_the_check_is_a_plain_route_matched_before_every_other_yet_documented(cl
                                    [1, [2, [3, [4]]], {"k": [[[]]]}]])
 def test_the_depth_shortcut_says_what_the_depth_says(value: Any) -> None:
     for limit in range(0, 7):
-        assert _deeper_than(value, limit) == (depth(value) > limit), (value, limit)
+        assert deeper_than(value, limit) == (depth(value) > limit), (value, limit)

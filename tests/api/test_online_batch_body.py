@@ -1,6 +1,7 @@
-"""POST /usage reads its body with two shortcuts (depth over containers only; NUL and lone
-surrogates searched only when the raw body spells a ``\\u`` escape); every body gets the
-answer the generic reader (bssrules.api.deps.read_json) gives it."""
+"""Every route reads its body (bssrules.api.deps.read_json) with two shortcuts: the depth
+over the containers only, NUL and lone surrogates searched only when the raw body spells a
+``\\u`` escape. Every body gets the answer the thorough reading (every value walked, both
+checks always) gives it."""
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,31 @@ from hypothesis import strategies as st
 from starlette.requests import Request
 
 from bssrules import jsontext
-from bssrules.api import usage as usage_api
-from bssrules.api.deps import JSON_TYPES, MAX_DEPTH, read_json
+from bssrules.api.deps import JSON_TYPES, MAX_DEPTH, UnsupportedMediaType, body_path, read_json
+from bssrules.errors import InvalidInput
+
+
+async def thorough(request: Request) -> Any:
+    """What read_json did before its shortcuts: the depth of every value, every text checked."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in JSON_TYPES:
+        raise UnsupportedMediaType(f"send the body as {' or '.join(JSON_TYPES)}, not '{content_type or 'nothing'}'")
+    raw = await request.body()
+    if not raw.strip():
+        raise InvalidInput("the request body is empty; a JSON object is expected")
+    try:
+        body = jsontext.loads(raw)
+    except RecursionError:
+        raise InvalidInput(f"the body is nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:
+        raise InvalidInput(f"malformed JSON: {exc}") from None
+    if jsontext.depth(body) > MAX_DEPTH:
+        raise InvalidInput(f"the body is nested deeper than {MAX_DEPTH} levels")
+    unstorable = jsontext.unstorable_text(body)
+    if unstorable is not None:
+        path, problem = unstorable
+        raise InvalidInput(f"{body_path(path)}: {problem}", path=path)
+    return body
 
 
 def _request(raw: bytes, content_type: str = "application/json") -> Request:
@@ -52,11 +76,11 @@ BODIES = [
 
 @pytest.mark.parametrize("raw", BODIES)
 @pytest.mark.parametrize("content_type", ["application/json", "text/plain", ""])
-def test_every_body_gets_the_answer_the_generic_reader_gives(raw: bytes, content_type: str) -> None:
-    async def generic(request: Request) -> Any:
+def test_every_body_gets_the_answer_the_thorough_reading_gives(raw: bytes, content_type: str) -> None:
+    async def fast(request: Request) -> Any:
         return await read_json(request, JSON_TYPES)
 
-    assert _answer(usage_api._read_body, raw, content_type) == _answer(generic, raw, content_type)
+    assert _answer(fast, raw, content_type) == _answer(thorough, raw, content_type)
 
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=4),
@@ -67,12 +91,12 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(m
 @settings(max_examples=300, deadline=None)
 @given(value=json_values, limit=st.integers(0, 6))
 def test_the_depth_shortcut_says_what_the_depth_says(value: Any, limit: int) -> None:
-    assert usage_api._deeper_than(value, limit) == (jsontext.depth(value) > limit)
+    assert jsontext.deeper_than(value, limit) == (jsontext.depth(value) > limit)
 
 
 @settings(max_examples=200, deadline=None)
 @given(text=st.text(max_size=6))
-def test_any_text_gets_the_answer_the_generic_reader_gives(text: str) -> None:
+def test_any_text_gets_the_answer_the_thorough_reading_gives(text: str) -> None:
     for raw in (json.dumps({"a": text}).encode(), json.dumps({"a": text}, ensure_ascii=False).encode("utf-8", "replace")):
-        assert _answer(usage_api._read_body, raw, "application/json") == \
-            _answer(lambda r: read_json(r, JSON_TYPES), raw, "application/json")
+        assert _answer(lambda r: read_json(r, JSON_TYPES), raw, "application/json") == \
+            _answer(thorough, raw, "application/json")
