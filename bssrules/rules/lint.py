@@ -6,7 +6,7 @@ the rule set lacks or that counts no volume of the rate's kind, charge types spl
 leaves without payer.
 Warnings: cycles of ``required``, rules shadowed by an earlier rule, overlapping or gapped
 time windows in a usage catalog, rule sets whose validity has ended, versions in force at
-the same time.
+the same time, a usage rule set testing a fact rating never has (`party.segment`, `party.age`…).
 """
 from __future__ import annotations
 
@@ -300,8 +300,29 @@ def _time_tests(condition: Condition) -> tuple[list[TimeWindow], Condition]:
     return windows, rest
 
 
+# What rating a usage record (online and bulk alike) knows besides the record and the
+# period's totals: the subscription's party id and classification and the party's offerings
+# (pricing.usage.Subscriber.facts). A usage rule set's test of any other fact never holds there.
+_RATING_KNOWS = ("usage.", "accumulated.", "now", "party.id", "party.classification", "inventory.activeOfferings",
+                 "inventory.offerings")
+
+
+def _lint_rating_facts(compiled: CompiledRuleSet, add: _Add) -> None:
+    """A test of a fact rating never has (party.segment, party.age, channel.id…): a rule test
+    giving it passes, while a real usage always sees it absent."""
+    for rule in compiled.rules:
+        for test in tests_of(rule.authored):
+            known = any(test.attribute == k or (k.endswith(".") and test.attribute.startswith(k))
+                        for k in _RATING_KNOWS)
+            if not known and not (test.op == "exists" and test.value is False):
+                add(test.path, f"'{test.attribute}' is never known when a usage is rated (rating knows the usage, "
+                               "the period's totals, party.id, party.classification and the party's offerings): "
+                               "there it is always absent, whatever a rule test gives", code="unknownWhenRating")
+
+
 def _lint_usage(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) -> None:
     """``definition`` is ``compiled.definition``."""
+    _lint_rating_facts(compiled, add)
     _lint_tiers(definition, add)
     _lint_period_tiers(compiled, definition, add)
     groups: dict[str, list[tuple[int, TimeWindow]]] = {}

@@ -366,3 +366,37 @@ def test_check_of_the_examples_exits_0_without_output_on_stderr() -> None:
     assert result.stderr == ""
     assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
         f"ok {examples / 'devices'}", f"ok {examples / 'connected_car'}", f"ok {examples / 'ppv'}"]
+
+
+# --- facts rating never has ------------------------------------------------------------------
+
+
+def test_a_usage_rule_set_testing_a_fact_rating_never_has_is_warned_at_the_test(rule_diagnostics) -> None:
+    found = by_code(rule_diagnostics(
+        "ruleSets:\n"
+        "  - id: hotel\n"
+        "    kind: usage\n"
+        "    appliesTo: {party.segment: hospitality}\n"
+        "    rules:\n"
+        "      - id: adults\n"
+        "        when: {usage.service: ppv-movie, party.age: {gte: 18}, party.classification: VIP}\n"
+        "        rate: {amount: 2.50, currency: EUR, per: movie}\n"
+        "      - id: known\n"
+        "        when: {usage.service: ppv-movie, inventory.activeOfferings: {contains: ppv-service}}\n"
+        "        rate: {amount: 4.00, currency: EUR, per: movie}\n"), "unknownWhenRating")
+    assert [(d.line, d.severity, d.path[-2:]) for d in found] == [
+        (4, "warning", ("appliesTo", "party.segment")), (7, "warning", ("party.age", "gte"))]
+    assert found[0].message.startswith("'party.segment' is never known when a usage is rated")
+
+
+def test_eligibility_rules_may_test_every_party_fact(rule_diagnostics) -> None:
+    found = rule_diagnostics(
+        "ruleSets:\n"
+        "  - id: adults\n"
+        "    kind: eligibility\n"
+        "    rules:\n"
+        "      - id: adults-only\n"
+        "        offerings: [ppv-service]\n"
+        "        when: {party.age: {gte: 18}, party.segment: residential}\n"
+        "        reason: {code: minor, label: Adults only}\n")
+    assert by_code(found, "unknownWhenRating") == []
