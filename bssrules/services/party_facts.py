@@ -36,6 +36,11 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+def classification_of(document: Mapping[str, Any]) -> str | None:
+    """The party's ``partyCharacteristic`` named ``classification``, if it is text."""
+    return _text(characteristics(document).get("classification"))
+
+
 def postal_country(document: Mapping[str, Any]) -> str | None:
     """The country of the party's postal address: the preferred one first, then in order."""
     media = [m for m in document.get("contactMedium") or []
@@ -87,10 +92,10 @@ def party_facts(document: Mapping[str, Any], individual: bool, as_of: Any) -> di
     (None where the party does not say)."""
     named = characteristics(document)
     born = birth_date(document) if individual else None
-    return {"classification": _text(named.get("classification")),
+    return {"classification": classification_of(document),
             "segment": _text(named.get("segment")),
             "country": _text(named.get("country")) or postal_country(document),
             "age": age_on(born, as_of_day(as_of)) if born is not None else None}
 
 
-__all__ = ["party_facts", "characteristics", "postal_country", "birth_date", "age_on", "as_of_day"]
+__all__ = ["party_facts", "characteristics", "classification_of", "postal_country", "birth_date", "age_on", "as_of_day"]

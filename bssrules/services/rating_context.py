@@ -24,6 +24,7 @@ from bssrules.pricing.rating import DEFAULT_PAYER
 from bssrules.pricing.usage import Subscriber
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.records import StoredResource
+from bssrules.services.party_facts import classification_of
 from bssrules.services.resources import values_at
 from bssrules.services.runtime import Runtime, RuntimeCache
 
@@ -64,11 +65,9 @@ def _context(product: StoredResource, party: StoredResource | None, owned: list[
              payers: dict[str, str]) -> RatingContext:
     """A context from what was read: the product, its party (None: none, or not found), the
     party's products (None: the product names no party) and the payer roles' accounts."""
-    classification, active = None, set()
-    if party is not None:
-        found = [c.get("value") for c in party.document.get("partyCharacteristic") or []
-                 if isinstance(c, dict) and c.get("name") == "classification"]
-        classification = found[0] if found and isinstance(found[0], str) else None
+    # read as the configurator reads it (services.party_facts), so both see one classification
+    classification = classification_of(party.document) if party is not None else None
+    active: set[str] = set()
     for mine in owned or ():
         if mine.document.get("status") in EFFECTIVE:
             active.update(values_at(mine.document, "productOffering.id"))

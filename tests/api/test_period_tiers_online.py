@@ -4,21 +4,14 @@ usage crossing the first GB of the month is split at it, a batch climbs the tier
 order, and a new month starts back at the first tier."""
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from bssrules.rules.project import load_project_texts
-from bssrules.services import catalog as services
-from bssrules.store import UnitOfWork
+from one_line_project import USAGE, ok, one_line
 
-ROOT = Path(__file__).resolve().parents[2]
-USAGE = "/tmf-api/usageManagement/v4/usage"
 ACCUMULATOR = "/tmf-api/usageManagement/v4/accumulator"
-PARTY, ACCOUNT, INVENTORY = "/tmf-api/party/v4", "/tmf-api/accountManagement/v4", "/tmf-api/productInventory/v4/product"
 
 RULES = """
 ruleSets:
@@ -38,29 +31,9 @@ ruleSets:
 """
 
 
-def _ok(response: Any, status: int = 201) -> Any:
-    assert response.status_code == status, response.text
-    return json.loads(response.text, parse_float=Decimal)
-
-
 @pytest.fixture
 def http(engine: Any) -> Iterator[Any]:
-    from fastapi.testclient import TestClient
-
-    from bssrules.api import create_app
-
-    catalog = (ROOT / "examples" / "roaming" / "catalog" / "catalog.yaml").read_text(encoding="utf-8")
-    project = load_project_texts({"catalog/catalog.yaml": catalog, "rules/rules.yaml": RULES})
-    with UnitOfWork(engine) as uow:
-        services.load_project(uow, project, "period-tiers")
-    with TestClient(create_app(engine=engine)) as client:
-        _ok(client.post(f"{PARTY}/individual", json={"id": "ana", "givenName": "Ana", "familyName": "X"}))
-        _ok(client.post(f"{ACCOUNT}/billingAccount", json={"id": "ba-ana", "name": "ba-ana", "relatedParty": [
-            {"id": "ana", "name": "ana", "role": "owner", "@referredType": "Individual"}]}))
-        _ok(client.post(INVENTORY, json={
-            "id": "line-1", "status": "active", "startDate": "2026-06-01T00:00:00Z",
-            "productOffering": {"id": "mobile-data-plan"}, "billingAccount": {"id": "ba-ana"},
-            "relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}]}))
+    with one_line(engine, RULES, "period-tiers") as client:
         yield client
 
 
@@ -77,15 +50,15 @@ def _charge(usage: dict[str, Any]) -> Decimal:
 
 
 def test_each_usage_is_rated_on_top_of_the_months_total_in_the_store(http: Any) -> None:
-    first = _ok(http.post(USAGE, json=_data("d1", 600, "MB", "2026-06-03T09:00:00Z")))
+    first = ok(http.post(USAGE, json=_data("d1", 600, "MB", "2026-06-03T09:00:00Z")))
     assert _charge(first) == Decimal("12.00")  # 600 MB at 0.02
     # given out of time order, a batch climbs the tiers in time order: d2 (300 MB at 0.02), then
     # d3 across the bound (100 MB at 0.02, 200 MB at 0.01); answered in the order given
-    batch = _ok(http.post(USAGE, json=[_data("d3", 0.3, "GB", "2026-06-20T07:00:00Z"),
+    batch = ok(http.post(USAGE, json=[_data("d3", 0.3, "GB", "2026-06-20T07:00:00Z"),
                                        _data("d2", 300, "MB", "2026-06-12T18:00:00Z")]))
     assert [(u["id"], _charge(u)) for u in batch] == [("d3", Decimal("4.00")), ("d2", Decimal("6.00"))]
     # 00:30 on 1 July in Paris: a new month, the first tier again
-    july = _ok(http.post(USAGE, json=_data("d4", 100, "MB", "2026-06-30T22:30:00Z")))
+    july = ok(http.post(USAGE, json=_data("d4", 100, "MB", "2026-06-30T22:30:00Z")))
     assert _charge(july) == Decimal("2.00")
-    totals = {a["period"]: a["volume"] for a in _ok(http.get(ACCUMULATOR, params={"product": "line-1"}), 200)}
+    totals = {a["period"]: a["volume"] for a in ok(http.get(ACCUMULATOR, params={"product": "line-1"}), 200)}
     assert totals == {"2026-06": 1200, "2026-07": 100}

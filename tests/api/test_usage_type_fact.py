@@ -5,20 +5,13 @@ a rule ``when: {usage.type: data}`` refused it (noApplicableRate) while the rule
 ``given: {usage: {type: data}}`` passed."""
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from bssrules.rules.project import load_project_texts
-from bssrules.services import catalog as services
-from bssrules.store import UnitOfWork
+from one_line_project import USAGE, ok, one_line
 
-ROOT = Path(__file__).resolve().parents[2]
-USAGE = "/tmf-api/usageManagement/v4/usage"
-PARTY, ACCOUNT, INVENTORY = "/tmf-api/party/v4", "/tmf-api/accountManagement/v4", "/tmf-api/productInventory/v4/product"
 
 RULES = """
 ruleSets:
@@ -37,29 +30,9 @@ ruleSets:
 """
 
 
-def _ok(response: Any, status: int = 201) -> Any:
-    assert response.status_code == status, response.text
-    return json.loads(response.text, parse_float=Decimal)
-
-
 @pytest.fixture
 def http(engine: Any) -> Iterator[Any]:
-    from fastapi.testclient import TestClient
-
-    from bssrules.api import create_app
-
-    catalog = (ROOT / "examples" / "roaming" / "catalog" / "catalog.yaml").read_text(encoding="utf-8")
-    project = load_project_texts({"catalog/catalog.yaml": catalog, "rules/rules.yaml": RULES})
-    with UnitOfWork(engine) as uow:
-        services.load_project(uow, project, "usage-type")
-    with TestClient(create_app(engine=engine)) as client:
-        _ok(client.post(f"{PARTY}/individual", json={"id": "ana", "givenName": "Ana", "familyName": "X"}))
-        _ok(client.post(f"{ACCOUNT}/billingAccount", json={"id": "ba-ana", "name": "ba-ana", "relatedParty": [
-            {"id": "ana", "name": "ana", "role": "owner", "@referredType": "Individual"}]}))
-        _ok(client.post(INVENTORY, json={
-            "id": "line-1", "status": "active", "startDate": "2026-06-01T00:00:00Z",
-            "productOffering": {"id": "mobile-data-plan"}, "billingAccount": {"id": "ba-ana"},
-            "relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}]}))
+    with one_line(engine, RULES, "usage-type") as client:
         yield client
 
 
@@ -73,20 +46,20 @@ def _usage(id: str, usage_type: Any, service: str | None = None, volume: int = 1
 
 
 def test_a_usage_type_without_a_service_characteristic_is_the_usage_type(http: Any) -> None:
-    usage = _ok(http.post(USAGE, json=_usage("u1", "data")))
+    usage = ok(http.post(USAGE, json=_usage("u1", "data")))
     assert usage["status"] == "rated", usage
     assert usage["ratedBy"]["rule"] == "data"
     assert usage["ratedBy"]["amount"] == {"unit": "EUR", "value": Decimal("1.00")}
 
 
 def test_the_usage_type_is_also_the_service_when_no_service_is_sent(http: Any) -> None:
-    usage = _ok(http.post(USAGE, json={**_usage("u2", "sms"), "usageCharacteristic": [
+    usage = ok(http.post(USAGE, json={**_usage("u2", "sms"), "usageCharacteristic": [
         {"name": "productId", "value": "line-1"}, {"name": "volume", "value": 3}]}))
     assert (usage["status"], usage["ratedBy"]["rule"]) == ("rated", "by-service"), usage
 
 
 def test_a_service_characteristic_leaves_the_usage_type_as_sent(http: Any) -> None:
-    usage = _ok(http.post(USAGE, json=_usage("u3", "data", service="infotainment")))
+    usage = ok(http.post(USAGE, json=_usage("u3", "data", service="infotainment")))
     assert (usage["status"], usage["ratedBy"]["rule"]) == ("rated", "infotainment-data"), usage
 
 
@@ -95,7 +68,7 @@ def test_a_usage_type_that_is_not_text_is_refused_and_changes_nothing(http: Any)
         response = http.post(USAGE, json=body)
         assert response.status_code in (201, 400), response.text
         if response.status_code == 201:  # stored as rejected (malformed), never rated
-            answer = _ok(response)
+            answer = ok(response)
             usage = answer[0] if isinstance(answer, list) else answer
             assert usage["status"] == "rejected" and "usageType" in usage["rejectionReason"][0]["message"]
         else:
@@ -103,6 +76,6 @@ def test_a_usage_type_that_is_not_text_is_refused_and_changes_nothing(http: Any)
 
 
 def test_a_batch_rates_each_usage_by_its_type(http: Any) -> None:
-    answer = _ok(http.post(USAGE, json=[_usage("b1", "data"), _usage("b2", "data", service="infotainment")]))
+    answer = ok(http.post(USAGE, json=[_usage("b1", "data"), _usage("b2", "data", service="infotainment")]))
     rated = {u["id"]: (u["status"], u.get("ratedBy", {}).get("rule")) for u in answer}
     assert rated == {"b1": ("rated", "data"), "b2": ("rated", "infotainment-data")}
