@@ -19,7 +19,7 @@ from typing import Any
 
 from bssrules.services import allowance_buckets, notifications
 from bssrules.catalog.types import format_instant, parse_instant
-from bssrules.errors import InvalidInput, NotFound
+from bssrules.errors import InvalidInput, NotFound, UnknownReference, did_you_mean
 from bssrules.money import Money
 from bssrules.pricing.billing import Bill, BillingPeriod, Discount, OneTimeFee, RecurringFee, UsageTotal, bill
 from bssrules.services.records import StoredResource, href
@@ -165,6 +165,21 @@ def _store_bill(uow: UnitOfWork, made: Bill, now: dt.datetime) -> str:
     return identifier
 
 
+def _refuse_unknown_accounts(uow: UnitOfWork, accounts: list[str]) -> None:
+    """Every account named that does not exist (or the caller may not see), at once, each
+    with the closest known id: a reference in a body naming nothing is a 422, as elsewhere."""
+    known = uow.resources.ids(("billingAccount",))
+    unknown = [a for a in dict.fromkeys(accounts) if a not in known]
+    if not unknown:
+        return
+    lines = []
+    for account in unknown:
+        hint = did_you_mean(account, known)
+        lines.append(f"'{account}'" + (f" (did you mean '{hint}'?)" if hint else ""))
+    raise UnknownReference(f"billingAccount: no billing account {', '.join(lines)} is found or visible to you",
+                           details=lines)
+
+
 def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = None) -> dict[str, Any]:
     """Bill the month ``YYYY-MM`` (every account, or only ``accounts``); re-running it bills
     nothing twice. Returns the bills made, those found already made, and late usage."""
@@ -179,9 +194,7 @@ def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = N
     candidates = set(fees) | set(one_time) | set(uow.charges.accounts_with_unbilled(period.start, period.end))
     candidates |= set(unreadable)
     if accounts is not None:
-        unknown = [a for a in accounts if uow.resources.get("billingAccount", a) is None]
-        if unknown:
-            raise NotFound("BillingAccount", unknown[0])
+        _refuse_unknown_accounts(uow, accounts)
         candidates &= set(accounts)
     # an account with a product of unreadable dates is not billed at all (its bill would lack
     # that fee, and a bill is made once): fix the product and run the month again
