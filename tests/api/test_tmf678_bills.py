@@ -404,7 +404,8 @@ def test_a_bill_run_for_some_accounts_bills_only_them(http: Any) -> None:
     ({"period": 202606}, 400, "period is required: the month to bill, YYYY-MM"),
     ({"period": "2026-06", "dryRun": True}, 400, None),
     ({"period": "2026-06", "billingAccount": "ba-ana"}, 400, "billingAccount is a list of {id}"),
-    ({"period": "2026-06", "billingAccount": [{"id": "ba-nobody"}]}, 404, "no BillingAccount with id 'ba-nobody'"),
+    ({"period": "2026-06", "billingAccount": [{"id": "ba-nobody"}]}, 422,
+     "billingAccount: no billing account 'ba-nobody' (did you mean 'ba-bob'?) is found or visible to you"),
 ])
 def test_a_bad_bill_run_is_refused_and_bills_nothing(http: Any, body: dict[str, Any], status: int,
                                                      message: str | None) -> None:
