@@ -332,6 +332,11 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         print(f"missing: {', '.join(missing)} (see bssrules rate --help)", file=sys.stderr)
         raise typer.Exit(2)
     assert folder is not None and usage is not None and subscribers is not None and output is not None
+    clash = _output_clash(output, {"--input": usage, "--subscribers": subscribers, "--buckets": buckets,
+                                   "--accumulators": accumulators})
+    if clash:
+        print(clash, file=sys.stderr)
+        raise typer.Exit(2)
     on_cluster = workers is not None or scheduler is not None
     if workers is not None and scheduler is not None:
         print("give --workers (a local cluster) or --scheduler (an existing one), not both", file=sys.stderr)
@@ -388,6 +393,27 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         print(f"  {summary.by_reference:,} records rated by the reference path (values beyond the bulk path's range)")
     where = f"{summary.partitions} part files in {output}" if on_cluster else str(output)
     print(f"wrote {where}" + (f"; state in {state_out}" if state_out else ""))
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """Whether two paths name one file or folder: equal once resolved (``./``, ``..``, symbolic
+    links), or two names of one existing file (a hard link)."""
+    try:
+        if one.exists() and other.exists():
+            return one.samefile(other)
+        return one.resolve() == other.resolve()
+    except OSError:  # a path that cannot be resolved (a symlink loop): the rating reports it
+        return False
+
+
+def _output_clash(output: Path, inputs: dict[str, Optional[Path]]) -> str | None:
+    """Why ``output`` may not be written, or None: rating writes its output while it still reads
+    its inputs, so an output that is one of them would be overwritten, unwarned and half read."""
+    for option, path in inputs.items():
+        if path is not None and _same_file(output, path):
+            return (f"--output {output} is the {option} file {path}: rating would overwrite what it reads; "
+                    f"give another output file")
+    return None
 
 
 def _rate_on_cluster(folder: Path, usage: Path, subscribers: Path, output: Path, buckets: Optional[Path],
