@@ -8,12 +8,12 @@ import re
 from typing import Any, Callable, Union
 
 from bssrules.catalog.types import parse_instant
-from bssrules.configurator.model import Basket, BasketItem, Caller
+from bssrules.configurator.model import Basket, BasketItem, Caller, Path
 from bssrules.configurator.query import query_configuration
 from bssrules.configurator.validate import validate_basket
 from pydantic import TypeAdapter, ValidationError
 
-from bssrules.errors import BssRulesError, InvalidInput, NotFound
+from bssrules.errors import BssRulesError, InvalidInput, NotFound, format_path
 from bssrules.services.parties import basket_context, caller_of
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
@@ -78,10 +78,49 @@ def basket_items(items_data: list[dict[str, Any]]) -> list[BasketItem]:
         return [basket_item(data, f"cartItem[{i}]") for i, data in enumerate(items_data)]
 
 
+# TMF663 CartItemStatusType: an item kept in the cart but not bought with it
+SAVED_FOR_LATER = "saveForLater"
+
+
+def bought_now(items_data: list[Any], base: Path = (), at: Path = ()
+               ) -> tuple[list[Any], dict[Path, Path]]:
+    """The cart items bought with the cart — every item (bundle components too) but those
+    whose ``status`` is ``saveForLater``, each left out with its own components — and, for
+    each item kept, its basket path (``("items", 0, …)`` among the items kept) -> its path in
+    the cart."""
+    kept: list[Any] = []
+    paths: dict[Path, Path] = {}
+    for index, item in enumerate(items_data):
+        if isinstance(item, dict) and item.get("status") == SAVED_FOR_LATER:
+            continue
+        path, in_cart = base + ("items", len(kept)), at + ("items", index)
+        paths[path] = in_cart
+        if isinstance(item, dict):
+            if not item.get("id"):  # the id an unnamed item takes: its place in the request, as without this
+                item = {**item, "id": format_path(in_cart)[2:].replace("items", "cartItem")}
+            children = item.get("cartItem")
+            if isinstance(children, list) and children:
+                children_kept, below = bought_now(children, path, in_cart)
+                paths.update(below)
+                if len(children_kept) != len(children):
+                    item = {**item, "cartItem": children_kept}
+        kept.append(item)
+    return kept, paths
+
+
 def basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
     """The basket a check or query request speaks of (malformed parts are a 400, not a crash)."""
+    return checked_basket(uow, body, keep_saved=True)[0]
+
+
+def checked_basket(uow: UnitOfWork, body: dict[str, Any], keep_saved: bool = False
+                   ) -> tuple[Basket, dict[Path, Path] | None]:
+    """The basket a check or query request speaks of — without the items saved for later
+    (``status: saveForLater``: not part of the basket checked, TMF663) unless ``keep_saved``
+    — and, when items were left out, each kept item's basket path -> its path in the request
+    (or stored cart); None when the paths are the same."""
     try:
-        return _basket_from_request(uow, body)
+        return _basket_from_request(uow, body, keep_saved)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise InvalidInput(f"malformed basket: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
@@ -91,7 +130,8 @@ def basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
         raise InvalidInput(f"malformed request: {exc}") from None
 
 
-def _basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
+def _basket_from_request(uow: UnitOfWork, body: dict[str, Any], keep_saved: bool
+                         ) -> tuple[Basket, dict[Path, Path] | None]:
     cart_ref = values_at(body, "shoppingCart.id")
     if cart_ref:
         cart = uow.resources.get("shoppingCart", cart_ref[0])
@@ -104,6 +144,14 @@ def _basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
         raise InvalidInput("nothing to check: give shoppingCart.id or cartItem", path=("cartItem",))
     if not isinstance(items_data, list) or not all(isinstance(i, dict) for i in items_data):
         raise InvalidInput("cartItem is a list of objects", path=("cartItem",))
+    cart_paths = None
+    if not keep_saved:
+        kept, paths = bought_now(items_data)
+        if len(paths) != _count_items(items_data):
+            if not kept:
+                raise InvalidInput("nothing to check: every item is saved for later (status saveForLater)",
+                                   path=("cartItem",))
+            items_data, cart_paths = kept, paths
     items = basket_items(items_data)
     customer = next((p.get("id") for p in related if isinstance(p, dict) and p.get("role") in ("customer", "buyer")),
                     None)
@@ -115,7 +163,13 @@ def _basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
     party, inventory, payers = basket_context(uow, customer, [p for p in related if isinstance(p, dict)], as_of)
     channel = values_at(body, "channel.id")
     return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of, caller=caller_of(uow),
-                  inventory=inventory, payers=payers)
+                  inventory=inventory, payers=payers), cart_paths
+
+
+def _count_items(items_data: list[Any]) -> int:
+    """How many items a list of cart items holds, bundle components included."""
+    return sum(1 + (_count_items(item["cartItem"]) if isinstance(item, dict) and isinstance(item.get("cartItem"), list)
+                    else 0) for item in items_data)
 
 
 _PATH_WORDS = [(re.compile(r"\.characteristics\.([^.\[]+)"), r".product.productCharacteristic[?(@.name=='\1')]"),
@@ -133,12 +187,28 @@ def cart_path(path: str) -> str:
     return path
 
 
-def in_cart_terms(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+_ITEM_CHAIN = re.compile(r"^\$((?:\.items\[\d+\])+)")
+
+
+def _in_the_request(path: str, cart_paths: dict[Path, Path] | None) -> str:
+    """A basket path ($.items[1].characteristics.colour) with its items numbered as in the
+    request or stored cart, when items saved for later were left out of the basket."""
+    match = _ITEM_CHAIN.match(path) if cart_paths else None
+    if match is None:
+        return path
+    assert cart_paths is not None
+    item = tuple(part for index in re.findall(r"\d+", match.group(1)) for part in ("items", int(index)))
+    return format_path(cart_paths.get(item, item)) + path[match.end():]
+
+
+def in_cart_terms(violations: list[dict[str, Any]], cart_paths: dict[Path, Path] | None = None
+                  ) -> list[dict[str, Any]]:
+    """Violations with their paths in the cart's terms (``cart_paths``: see :func:`checked_basket`)."""
     out = []
     for violation in violations:
-        violation = dict(violation, path=cart_path(violation["path"]))
+        violation = dict(violation, path=cart_path(_in_the_request(violation["path"], cart_paths)))
         if "item" in violation:
-            violation["item"] = cart_path(violation["item"])
+            violation["item"] = cart_path(_in_the_request(violation["item"], cart_paths))
         out.append(violation)
     return out
 
@@ -159,13 +229,13 @@ def check_configuration(uow: UnitOfWork, runtime: RuntimeSource, body: dict[str,
     provide_price = body.get("providePrice", False)
     if not isinstance(provide_price, bool):
         raise InvalidInput("providePrice is true or false", path=("providePrice",))
-    basket = basket_from_request(uow, body)
+    basket, cart_paths = checked_basket(uow, body)
     runtime = _runtime(uow, runtime)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=True).to_dict()
     # ``violation``, singular, as TMF names a list and as the order API's refusals say it
     answer = {"@type": "CheckProductConfiguration", "state": "done",
               "checkResult": "valid" if result["valid"] else "invalid", "valid": result["valid"],
-              "violation": in_cart_terms(result["violations"])}
+              "violation": in_cart_terms(result["violations"], cart_paths)}
     if provide_price:  # opt-in: valuing the basket (its discount rules) is work a bare check does not pay for
         answer.update(basket_prices(basket, runtime))
     return answer
@@ -173,8 +243,8 @@ def check_configuration(uow: UnitOfWork, runtime: RuntimeSource, body: dict[str,
 
 def query_configuration_options(uow: UnitOfWork, runtime: RuntimeSource, body: dict[str, Any]) -> dict[str, Any]:
     """What can still be chosen in the basket, and why the rest cannot."""
-    basket = basket_from_request(uow, body)
+    basket, cart_paths = checked_basket(uow, body)
     runtime = _runtime(uow, runtime)
     answer = query_configuration(basket, runtime.catalog, runtime.rules)
     return {"@type": "QueryProductConfiguration", "state": "done", "valid": answer["valid"],
-            "violation": in_cart_terms(answer["violations"]), "items": answer["items"]}
+            "violation": in_cart_terms(answer["violations"], cart_paths), "items": answer["items"]}
