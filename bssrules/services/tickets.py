@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Iterable
 
 from bssrules.services import notifications
 from bssrules.catalog.types import format_instant
-from bssrules.errors import Conflict, InvalidInput, NotFound
+from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
 from bssrules.rules.decisions import decide
 from bssrules.services.records import StoredResource, href
 from bssrules.services.ports import UnitOfWork
@@ -45,6 +45,24 @@ def render(stored: StoredResource) -> dict[str, Any]:
 def _party(document: dict[str, Any], role: str) -> str | None:
     return next((p.get("id") for p in document.get("relatedParty") or []
                  if isinstance(p, dict) and p.get("role") == role), None)
+
+
+def refuse_unknown_partners(uow: UnitOfWork, named: Iterable[tuple[str, Any]]) -> None:
+    """Refuse (422, every one at once, each with the closest partner id) the parties named as
+    ``(role, id)`` that are no partner: a ticket or an SLA is seen and worked by its partners
+    only, so one assigned to a name no partner has is worked by nobody. Without any partner
+    (authentication off: every caller is the operator, and no partner is registered) the
+    parties are free names, as they always were."""
+    known = uow.all_resources.ids(("partner",))  # every partner, whoever asks: a partner names others
+    if not known:
+        return
+    lines = []
+    for role, party in dict.fromkeys(named):
+        if party not in known:
+            hint = did_you_mean(str(party), known)
+            lines.append(f"{role} {str(party)!r} is no partner" + (f" (did you mean '{hint}'?)" if hint else ""))
+    if lines:
+        raise UnknownReference(f"relatedParty: {'; '.join(lines)}", details=lines)
 
 
 def route(runtime: Runtime, facts: dict[str, Any], now: dt.datetime) -> tuple[str | None, str | None, str | None]:
@@ -102,6 +120,8 @@ def create_ticket(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> di
         raise InvalidInput("a new ticket is acknowledged; its status moves by later changes", path=("status",))
     parties = [p for p in body.get("relatedParty") or [] if isinstance(p, dict)]
     assignee, rule_set, rule = _party(body, ASSIGNEE), None, None
+    refuse_unknown_partners(uow, [(p.get("role"), p.get("id")) for p in parties
+                                  if p.get("role") in (ASSIGNEE, ORIGINATOR)])
     if assignee is None:
         assignee, rule_set, rule = route(runtime, _facts(body, caller), now)
     if assignee is None:
@@ -168,6 +188,7 @@ def change_ticket(uow: UnitOfWork, runtime: Runtime, ticket_id: str, body: dict[
     if new_assignee and new_assignee != assignee:
         if caller is not None and caller != assignee:
             raise Conflict("only the assignee redirects a ticket")
+        refuse_unknown_partners(uow, [(ASSIGNEE, new_assignee)])
         parties = [p for p in document.get("relatedParty") or [] if p.get("role") != ASSIGNEE]
         parties.append({"id": new_assignee, "role": ASSIGNEE, "@referredType": "Organization"})
         history.append({"status": document["status"], "changeDate": format_instant(now),

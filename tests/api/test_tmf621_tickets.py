@@ -135,7 +135,7 @@ class World:
     def refused(self, method: str, path: str, who: str, body: Any, status: int, message: str) -> None:
         response = self.call(method, path, who, body)
         assert response.status_code == status, f"{who}: {method} {path} → {response.status_code}: {response.text}"
-        code = {404: "notFound", 409: "conflict", 400: "invalidInput"}[status]
+        code = {404: "notFound", 409: "conflict", 400: "invalidInput", 422: "unknownReference"}[status]
         assert (response.status_code, response.json()["code"], response.json()["message"]) == (
             status, code, message), response.text
 
@@ -443,6 +443,37 @@ def test_after_a_redirect_the_former_assignee_no_longer_sees_the_ticket(world: W
     # the former assignee hears of the hand-over, and of nothing after it
     assert [e[0] for e in events["csp"]] == ["TroubleTicketAttributeValueChangeEvent"]
     world.refused("GET", f"{TICKET}/{id_}", "csp", None, 404, f"no TroubleTicket with id '{id_}'")
+
+
+def test_a_ticket_is_assigned_to_partners_only_and_a_refused_one_leaves_nothing(world: World) -> None:
+    assignee = {"role": "assignee", "@referredType": "Organization"}
+    world.refused("POST", TICKET, "call-center", {
+        "description": "x", "severity": "major", "ticketType": "telematics",
+        "relatedParty": [{"id": "cps", **assignee}]}, 422,
+        "relatedParty: assignee 'cps' is no partner (did you mean 'csp'?)")
+    world.refused("POST", TICKET, "admin", {
+        "description": "x", "severity": "major", "ticketType": "telematics",
+        "relatedParty": [{"id": "nobody-here", **assignee}, {"id": "call-centre", "role": "originator",
+                                                              "@referredType": "Organization"}]}, 422,
+        "relatedParty: assignee 'nobody-here' is no partner; originator 'call-centre' is no partner "
+        "(did you mean 'call-center'?)")
+    assert world.ok("GET", TICKET, "admin") == []
+    assert world.events() == {}
+    # a partner's name, whoever asks, is known: the call center assigns to the car maker
+    world.open("call-center", "connectivity", relatedParty=[{"id": "car-maker", **assignee}])
+
+
+def test_a_ticket_is_redirected_to_a_partner_only_and_a_refused_redirect_changes_nothing(world: World) -> None:
+    id_ = world.open("call-center", "connectivity")["id"]
+    world.events()
+    before = world.ok("GET", f"{TICKET}/{id_}", "csp")
+    for nobody, message in (("nobody-here", "relatedParty: assignee 'nobody-here' is no partner"),
+                            ("car-makre", "relatedParty: assignee 'car-makre' is no partner "
+                                          "(did you mean 'car-maker'?)")):
+        world.refused("PATCH", f"{TICKET}/{id_}", "csp", {"relatedParty": [
+            {"id": nobody, "role": "assignee", "@referredType": "Organization"}]}, 422, message)
+    assert world.ok("GET", f"{TICKET}/{id_}", "csp") == before  # the assignee still has it, unchanged
+    assert world.events() == {}
 
 
 def test_the_operators_hub_hears_each_change_once(world: World) -> None:
