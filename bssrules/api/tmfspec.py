@@ -9,7 +9,9 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any, Iterator
 
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, ValidationError, validators
+
+from bssrules.errors import did_you_mean
 
 TMF620_FILE = "TMF620-ProductCatalog-v4.1.0.swagger.json"
 # Our documented extensions: filterable dotted paths and their JSON types, by definition.
@@ -26,6 +28,39 @@ EXTENSION_ATTRIBUTES: dict[str, dict[str, str]] = {
 _NOT_FILTERABLE = {"Category": ("productOffering", "subCategory")}
 
 
+def _trim_enums(node: Any) -> None:
+    """Drop the spaces around the enum values of a specification, in place: the official
+    files carry typos such as ``"aborted "`` (ProductStatusType of TMF622, 637, 663 and 679),
+    which no client sends and which the services compare as ``"aborted"``. The shipped JSON
+    stays as the TM Forum publishes it; what it means is fixed where it is read."""
+    if isinstance(node, dict):
+        enum = node.get("enum")
+        if isinstance(enum, list):
+            node["enum"] = [v.strip() if isinstance(v, str) else v for v in enum]
+        for value in node.values():
+            _trim_enums(value)
+    elif isinstance(node, list):
+        for value in node:
+            _trim_enums(value)
+
+
+_DRAFT4_ENUM = Draft4Validator.VALIDATORS["enum"]
+
+
+def _enum(validator: Any, enums: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """Draft 4's ``enum``, its message naming the closest allowed value (``'aborted '`` →
+    did you mean 'aborted'?)."""
+    for error in _DRAFT4_ENUM(validator, enums, instance, schema):
+        hint = did_you_mean(instance.strip() or instance, [v for v in enums if isinstance(v, str)]) \
+            if isinstance(instance, str) else None
+        if hint is not None:
+            error.message += f" (did you mean {hint!r}?)"
+        yield error
+
+
+_Validator = validators.extend(Draft4Validator, {"enum": _enum})
+
+
 class TmfSpec:
     """One Swagger 2.0 document of the TM Forum."""
 
@@ -36,6 +71,7 @@ class TmfSpec:
     def document(self) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(
             resources.files("bssrules.api.specs").joinpath(self.file).read_text(encoding="utf-8"))
+        _trim_enums(document)
         return document
 
     @property
@@ -46,7 +82,7 @@ class TmfSpec:
     @lru_cache(maxsize=None)  # noqa: B019 - specs live as long as the process
     def validator(self, definition: str) -> Draft4Validator:
         """A validator for one definition, resolving ``#/definitions/…`` references."""
-        return Draft4Validator({"definitions": self.definitions, "$ref": f"#/definitions/{definition}"})
+        return _Validator({"definitions": self.definitions, "$ref": f"#/definitions/{definition}"})
 
     def _paths(self, schema: dict[str, Any], prefix: str, depth: int) -> Iterator[tuple[str, str]]:
         if "$ref" in schema:
