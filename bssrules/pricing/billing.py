@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
@@ -31,6 +32,7 @@ from typing import Sequence
 from bssrules.money import Money, quantum
 
 DAY = dt.timedelta(days=1)
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
 PERIOD_DAYS = {"day": 1, "week": 7, "year": 365}
 
 
@@ -41,8 +43,12 @@ class BillingPeriod:
 
     @classmethod
     def month(cls, label: str) -> "BillingPeriod":
-        """The calendar month ``YYYY-MM``, in UTC."""
+        """The calendar month ``YYYY-MM``, in UTC: four digits, a dash, two digits (``2026-6``
+        or `` 2026-06`` is refused, not read as June: a period is also a bill's id and the
+        key that keeps a month from being billed twice, so it has one spelling)."""
         try:
+            if not _MONTH.fullmatch(label):
+                raise ValueError(label)
             year, month = (int(part) for part in label.split("-"))
             start = dt.datetime(year, month, 1, tzinfo=dt.timezone.utc)
             end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.timezone.utc)
