@@ -74,7 +74,8 @@ Where each step lives (modules of :mod:`bssrules.pricing`)::
         |                  file holds more than one chunk): a partition holds all the usage
         |                  of its subscribers, and takes only their balances and totals along
         v
-    chunk                  rate_chunk -> _Chunk.rate() (this module), made of the stages:
+    chunk                  rate_chunk -> _Chunk.rate() (this module): scan() = stages 1-5, then
+        |                  finish() = 6 and the reference (rate_chunk_in_two: finish on another thread)
         |   bulk_chunk     the inputs conformed and checked; the arrays the stages set
         |   bulk_order     1. rating order; the chunk's subscribers; malformed, unknown
         |   bulk_scan      5a. balances as arrays; the chunk's volume scale (6 or 12 decimals)
@@ -102,6 +103,9 @@ bulk_tables, bulk_kernels, bulk_frames. Callers import from here
 bulk rating.
 """
 from __future__ import annotations
+
+import time
+from typing import Callable
 
 import numpy as np
 import polars as pl
@@ -132,6 +136,19 @@ def rate_chunk(records: pl.DataFrame, subscribers: pl.DataFrame, book: RuleBook,
     in this call or in calls made later with the state this one returns (what a partition
     by subscriber gives). ``timings``, when given, receives the seconds spent per stage."""
     return _Chunk(records, subscribers, book, state, timings).rate()
+
+
+def rate_chunk_in_two(records: pl.DataFrame, subscribers: pl.DataFrame, book: RuleBook, state: BulkState,
+                      timings: dict[str, float] | None = None) -> Callable[[], tuple[pl.DataFrame, BulkState]]:
+    """:func:`rate_chunk` in two halves: the rating order, the decisions and the scan now (on
+    this thread), and a function that gives what :func:`rate_chunk` gives — it assembles the
+    rated frame and the new state, and rates the subscribers left to the reference — which
+    may be called on another thread: a file's chunks are scanned on one thread while the one
+    before is assembled and written on another, so that both cores work (the halves take
+    about the same time)."""
+    chunk = _Chunk(records, subscribers, book, state, timings)
+    chunk.scan()
+    return chunk.finish
 
 
 class _Chunk(_Deciding, _Scanning, _Assembling):
@@ -166,15 +183,28 @@ class _Chunk(_Deciding, _Scanning, _Assembling):
         return pl.concat(frames), state_out, rows
 
     def rate(self) -> tuple[pl.DataFrame, BulkState]:
-        """The stages in order (the balances before the decisions: these read the volumes at
-        the chunk's scale), then the reference for the subscribers the scan left alone."""
+        """All of it: :meth:`scan`, then :meth:`finish`."""
+        self.scan()
+        return self.finish()
+
+    def scan(self) -> None:
+        """Stages 1 to 5 (the balances before the decisions: these read the volumes at the
+        chunk's scale). What :meth:`finish` reads is set on the chunk; the records as given
+        are let go (the chunk keeps them in rating order)."""
         self._order()
+        self.records = self.records.clear()
         self.stages.done("order")
         self._buckets()
         self._decide()
         self._price()
         self._payers()
         self._scan()
+
+    def finish(self) -> tuple[pl.DataFrame, BulkState]:
+        """Stage 6, then the reference for the subscribers the scan left alone: the rated
+        frame and the new state. Reads only what :meth:`scan` set, so it may run on another
+        thread while the next chunk is scanned."""
+        self.stages.last = time.perf_counter()  # the time between scan and finish is no stage's
         out = self._assemble()
         self.stages.done("assemble")
         new_state = self._new_state()
@@ -203,7 +233,7 @@ class _Chunk(_Deciding, _Scanning, _Assembling):
         return out, state
 
 
-__all__ = ["rate_chunk", "BulkState", "records_frame", "usage_records", "subscribers_frame", "subscribers_of",
+__all__ = ["rate_chunk", "rate_chunk_in_two", "BulkState", "records_frame", "usage_records", "subscribers_frame", "subscribers_of",
            "rated_usages", "rated_frame", "conform", "rating_order", "scaled_integers", "decimal_column",
            "RECORD_SCHEMA", "SUBSCRIBER_SCHEMA", "BUCKET_SCHEMA", "ACCUMULATOR_SCHEMA", "RATED_SCHEMA",
            "VOLUME_DIGITS", "MONEY_DIGITS", "SCAN_DIGITS", "money_digits", "money_schema", "frame_money_digits",

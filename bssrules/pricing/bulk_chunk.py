@@ -46,7 +46,7 @@ class _ChunkBase:
     book: RuleBook
     tables: _BookTables
     stages: _Stages
-    records: pl.DataFrame  # RECORD_SCHEMA, as given, malformed where a value is missing
+    records: pl.DataFrame  # RECORD_SCHEMA, as given, malformed where a value is missing (cleared once ordered)
     all_subscribers: pl.DataFrame  # the subscription table (SUBSCRIBER_SCHEMA, by id)
     state: BulkState  # one bucket per id, one total per key
 

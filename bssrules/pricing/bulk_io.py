@@ -30,8 +30,9 @@ partition, each in rating order (subscriber, start, id) — a record rated up to
 ``refusedVolume`` (in its own unit) and the cap's reason; in CSV the nested columns
 (``charges``, ``buckets``, ``events``, ``reasons``) are JSON text. Amounts are written
 exactly (decimal text in CSV and JSON lines — money with its currency's decimals —, decimal
-columns in Parquet). A chunk is written on a thread of its own while the next is rated, and
-the next partition read back on another.
+columns in Parquet). A chunk is scanned (ordered, decided, priced, its balances and totals
+run through) on the calling thread while the one before is assembled and written on a
+thread of its own, and the next partition read back on another.
 
 The steps, by module: the files are read and checked in :mod:`bssrules.pricing.bulk_read`,
 rated by :func:`bssrules.pricing.bulk.rate_chunk` (whose docstring draws the whole
@@ -64,7 +65,7 @@ import pyarrow.parquet as pq
 
 from bssrules.errors import InvalidInput
 from bssrules.money import quantum
-from bssrules.pricing.bulk import rate_chunk
+from bssrules.pricing.bulk import rate_chunk_in_two
 from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, BulkState
 from bssrules.pricing.bulk_read import (
     FORMATS, check_usage_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers, read_usage_batches,
@@ -118,24 +119,36 @@ class RatingSummary:
 
 
 class _BackgroundWriter:
-    """Writes rated chunks on a thread of its own while the next chunk is rated (the
-    writers release the GIL); at most one chunk waits, so memory stays bounded."""
+    """Finishes scanned chunks (:func:`rate_chunk_in_two`: assembles the rated frame and the
+    new state) and writes them, on a thread of its own while the next chunk is scanned (both
+    halves take about the same time; polars, numpy and the compiled loops release the GIL).
+    A chunk is handed over when the thread takes it, so that at most two chunks are held —
+    one being scanned, one being finished and written — and memory stays bounded."""
 
     def __init__(self, writer: RatedWriter, summary: RatingSummary, progress: Callable[[int], None] | None = None):
         self.writer, self.summary, self.progress = writer, summary, progress
-        self.queue: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=1)
+        self.queue: queue.Queue[Callable[[], tuple[pl.DataFrame, BulkState]] | None] = queue.Queue(maxsize=1)
         self.failure: BaseException | None = None
+        self.states: list[BulkState] = []  # the chunks' new states, in the order they were put
         self.thread = threading.Thread(target=self._run, name="bssrules-rated-writer", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
-        while (frame := self.queue.get()) is not None:
+        while True:
+            finish = self.queue.get()
+            self.queue.task_done()  # taken: put() returns
+            if finish is None:
+                return
             if self.failure is not None:
                 continue  # drain, so that put() never blocks forever
             try:
+                frame, state = finish()
+                finish = None  # the chunk's arrays go now, not when the next one comes
+                self.states.append(state)
                 began = time.perf_counter()
-                self.writer.write(frame)
                 self.summary.add(frame)
+                self.writer.write(frame)
+                del frame  # held by the writer as long as it needs it, no longer
                 if self.progress is not None:
                     self.progress(self.summary.records)
                 self.summary.timings["write (in the background)"] = \
@@ -143,10 +156,11 @@ class _BackgroundWriter:
             except BaseException as exc:  # noqa: BLE001 - handed to the rating thread
                 self.failure = exc
 
-    def put(self, frame: pl.DataFrame) -> None:
+    def put(self, finish: Callable[[], tuple[pl.DataFrame, BulkState]]) -> None:
         if self.failure is not None:
             raise self.failure
-        self.queue.put(frame)
+        self.queue.put(finish)
+        self.queue.join()
 
     def close(self) -> None:
         self.queue.put(None)
@@ -202,24 +216,25 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
     read_progress = None if progress is None else (lambda done: progress("read", done, rows))
     writer = _BackgroundWriter(RatedWriter(output), summary,
                                None if progress is None else (lambda done: progress("rate", done, rows)))
-    new_states: list[BulkState] = []
     states = _state_partitions(state, partitions)
     subscriber_parts = _subscriber_partitions(subscriber_frame, partitions)
     try:
         with tempfile.TemporaryDirectory(prefix="bssrules-rating-") as spill:
             for index, records in enumerate(_partitions(usage, partitions, Path(spill), timings, read_progress)):
-                rated, new_state = rate_chunk(records, subscriber_parts[index], book, states[index], timings)
-                states[index] = BulkState.empty()  # rated: its frames go with new_state
+                finish = rate_chunk_in_two(records, subscriber_parts[index], book, states[index], timings)
+                del records  # the chunk keeps what it needs
+                states[index] = BulkState.empty()  # scanned: its frames go with the chunk
                 subscriber_parts[index] = subscriber_frame.clear()
-                new_states.append(new_state)
                 stopwatch = time.perf_counter()
-                writer.put(rated)
+                writer.put(finish)
+                del finish
                 timings["wait for the writer"] = timings.get("wait for the writer", 0.0) \
                     + time.perf_counter() - stopwatch
     finally:
         stopwatch = time.perf_counter()
         writer.close()
         timings["wait for the writer"] = timings.get("wait for the writer", 0.0) + time.perf_counter() - stopwatch
+    new_states = writer.states
     if state_out is not None:
         stopwatch = time.perf_counter()
         final = BulkState(pl.concat([s.buckets for s in new_states]) if new_states else state.buckets,

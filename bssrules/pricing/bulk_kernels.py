@@ -239,7 +239,7 @@ def _charge_from(rate: int, position: int, position_digits: int, volume: int, di
     return _round_half_up(total, r_price_digits[rate] + scale - r_minor[rate]), True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # run beside the thread that finishes the chunk before
 def _price_all(active: _Mask, rate: _I32, volume: _I64, digits: int, unit: _I32, r_ok: _Mask, r_per: _I32,
                conv_num: _I64, conv_den: _I64, r_kind: _I8, r_price_digits: _I64, r_volume_digits: _I64,
                r_minor: _I64, r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64, tier_amount: _I64) -> tuple[_I64, _Mask]:
@@ -478,7 +478,7 @@ def _serves(b: int, service: int, at: int, b_from: _I64, b_to: _I64, b_service_p
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # run beside the thread that finishes the chunk before
 def _scan(
         # per record, in rating order: what it is and what the rules decided (fallback: per subscriber, set here)
         active: _Mask, sub: _I64, start: _I64, service: _I32, unit: _I32, volume: _I64, digits: int, rate0: _I32,

@@ -141,6 +141,38 @@ def _check_values(kind: ResourceKind, document: Mapping[str, Any]) -> None:
                                    path=tuple(path.split(".")))
 
 
+def _names_no_zone(value: Any) -> bool:
+    """Whether ``value`` is a date-time that says not in which time zone it is (a plain date
+    is the day's start in UTC, as documented; 12:00 without a zone could be any of 26 hours)."""
+    if not isinstance(value, str) or len(value.strip()) == 10:
+        return False
+    try:
+        return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")).tzinfo is None
+    except ValueError:
+        return False  # not a date-time at all: _check_values says so
+
+
+def _check_instants(kind: ResourceKind, changes: Mapping[str, Any], document: Mapping[str, Any]) -> None:
+    """The instants a change writes are unambiguous and in order (a 400 naming the field,
+    before anything is written): each date-time names its zone, as a usage's must — a bill
+    cuts a month at an instant — and a product ends no earlier than it starts (a
+    ``terminationDate`` before its ``startDate`` was billed an early termination charge for
+    a time before the product existed). Only what ``changes`` writes is checked for its zone,
+    so that a product stored before this check stays changeable."""
+    _check_values(kind, document)
+    for name in kind.instants:
+        value = changes.get(name)
+        if _names_no_zone(value):
+            raise InvalidInput(f"{name}: {value!r} names no time zone; write the instant in UTC "
+                               f"({value}Z) or with its offset ({value}+02:00)", path=(name,))
+    if kind.name == "product" and ("startDate" in changes or "terminationDate" in changes):
+        start, end = document.get("startDate"), document.get("terminationDate")
+        starts, ends = parse_instant(start), parse_instant(end)  # readable: _check_values said so
+        if isinstance(starts, dt.datetime) and isinstance(ends, dt.datetime) and ends < starts:
+            raise InvalidInput(f"terminationDate: {end} is before the product's startDate {start}; a product "
+                               "ends no earlier than it starts", path=("terminationDate",))
+
+
 def _columns(kind: ResourceKind, document: Mapping[str, Any]) -> dict[str, Any]:
     _check_values(kind, document)
     party = values_at(document, kind.party_path)[:1] if kind.party_path else []
@@ -180,6 +212,7 @@ def create(uow: UnitOfWork, kind: ResourceKind, body: dict[str, Any], allowed: S
     if uow.resources.get(kind.name, resource_id) is not None:
         raise Conflict(f"a {kind.type} with id '{resource_id}' already exists")
     document = {k: v for k, v in body.items() if k not in SERVER_MANAGED and k not in ("id", "@type")}
+    _check_instants(kind, document, document)
     _check_references(uow, kind, document)
     now = _now()
     stored = StoredResource(kind.name, resource_id, 1, now, now, document, **_columns(kind, document))
@@ -218,8 +251,8 @@ def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str,
     document = merge_patch(stored.document, changes)
     if document == stored.document:
         return _shown(_render(kind, stored), view)
+    _check_instants(kind, changes, document)
     if kind.name == "product":  # terminated under commitment: its early termination charge
-        _check_values(kind, document)
         document = commitments.on_product_change(stored.document, document, _now())
     _check_references(uow, kind, document)
     updated = stored.bumped(document, _now(), **_columns(kind, document))
@@ -232,8 +265,31 @@ def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str,
     return shown
 
 
+# Who else names a resource by id, beyond the references of KINDS (those a body is checked
+# against when it is written): a bill and its lines name the account they bill, a product's
+# price the account that pays it. Deleting the account would leave them naming nothing.
+ALSO_REFERRED_BY: dict[str, tuple[tuple[str, str], ...]] = {
+    "billingAccount": (("customerBill", "billingAccount.id"), ("appliedCustomerBillingRate", "billingAccount.id"),
+                       ("product", "productPrice.billingAccount.id")),
+}
+TYPE_NAMES = {**{k.name: k.type for k in KINDS.values()}, "customerBill": "CustomerBill",
+              "appliedCustomerBillingRate": "AppliedCustomerBillingRate", "productOrder": "ProductOrder"}
+NAMED_REFERRERS = 5  # a message names a few referrers, then counts them: a plan may have thousands
+
+
+def referrers_text(uow: UnitOfWork, users: Sequence[tuple[str, str]]) -> str:
+    """The resources that refer to one, as a 409 says it: the first few (by kind, then id)
+    that the caller sees, then how many in all — a partner is not told the ids of others'."""
+    users = sorted(set(users))
+    seen = [(k, i) for k, i in users if uow.resources.scope is None or uow.resources.exists((k,), i)]
+    named = ", ".join(f"{TYPE_NAMES.get(k, k)} '{i}'" for k, i in seen[:NAMED_REFERRERS])
+    if len(users) > len(seen[:NAMED_REFERRERS]):
+        named += f"{' …' if named else ''} ({len(users)} in all)"
+    return named
+
+
 def delete(uow: UnitOfWork, kind: ResourceKind, resource_id: str) -> None:
-    """Delete a resource nothing refers to (409 otherwise)."""
+    """Delete a resource nothing refers to (409 otherwise, naming who refers to it)."""
     stored = uow.resources.get(kind.name, resource_id, for_update=True)
     if stored is None:
         raise NotFound(kind.type, resource_id)
@@ -242,9 +298,15 @@ def delete(uow: UnitOfWork, kind: ResourceKind, resource_id: str) -> None:
         for reference in other.references:
             if kind.name in reference.kinds:
                 users += uow.resources.referring((other.name,), reference.path, resource_id)
-    if users:
-        raise Conflict(f"{kind.type} '{resource_id}' is still referred to by "
-                       + ", ".join(f"{KINDS[k].type} '{i}'" for k, i in sorted(set(users))))
+    for other_kind, path in ALSO_REFERRED_BY.get(kind.name, ()):
+        users += uow.resources.referring((other_kind,), path, resource_id)
+    problems = [referrers_text(uow, users)] if users else []
+    if kind.name == "billingAccount":  # rated usage it pays, billed or not yet
+        charges = sum(t["count"] for t in uow.charges.totals(billing_accounts=[resource_id]))
+        if charges:
+            problems.append(f"{charges} rated charge{'s' if charges > 1 else ''}")
+    if problems:
+        raise Conflict(f"{kind.type} '{resource_id}' is still referred to by " + "; ".join(problems))
     uow.resources.delete(kind.name, resource_id)
     bump_rating_contexts(uow, kind.name, resource_id, stored.document)
     uow.commit()
