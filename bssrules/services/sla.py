@@ -8,20 +8,32 @@ A report counts violations per period, rule and severity (what settlement penalt
 from __future__ import annotations
 
 import datetime as dt
+import typing
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from bssrules.services import notifications
 from bssrules.catalog.types import format_instant, parse_instant
-from bssrules.errors import InvalidInput, NotFound
+from bssrules.errors import InvalidInput, NotFound, did_you_mean
 from bssrules.rules.decisions import decide
+from bssrules.rules.model import SlaRule
 from bssrules.services.records import StoredResource, href
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.runtime import Runtime
+from bssrules.services.tickets import refuse_unknown_partners
 
 API = "/tmf-api/slaManagement/v4"
 TICKETED = ("critical", "major")
+# The windows an SLA rule may watch (rules-format.md): a measurement's window is one of them,
+# or no rule could ever match it.
+WINDOWS: tuple[str, ...] = next(typing.get_args(a) for a in typing.get_args(SlaRule.model_fields["window"].annotation)
+                                if typing.get_args(a))
+# A measured value is a percentage, a count, a duration…: beyond these it is a mistake (1e400, a
+# value in the wrong unit), not an observation, and would be echoed back as such.
+MAX_VALUE = Decimal(10) ** 15
+VALUE_PLACES = 12
+PLACES = Decimal(1).scaleb(-VALUE_PLACES)
 
 
 def _now() -> dt.datetime:
@@ -48,8 +60,6 @@ def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[
         raise InvalidInput("ruleSet.id is the id of an SLA rule set", path=("ruleSet", "id"))
     versions = runtime.rules.versions.get(rule_set or "")
     if not versions or versions[-1].kind != "sla":
-        from bssrules.errors import did_you_mean
-
         known = [k for k, v in runtime.rules.versions.items() if v[-1].kind == "sla"]
         raise InvalidInput(f"ruleSet {rule_set!r} is not an SLA rule set", path=("ruleSet", "id"),
                            suggestion=did_you_mean(str(rule_set), known))
@@ -62,6 +72,8 @@ def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[
     if not {"provider", "consumer"} <= roles:
         raise InvalidInput("relatedParty names the provider and the consumer (roles provider, consumer)",
                            path=("relatedParty",))
+    # every party sees the SLA and its violations, the provider works its tickets: partners all
+    refuse_unknown_partners(uow, [(p.get("role") or "party", p["id"]) for p in parties])
     now = _now()
     document = {k: v for k, v in body.items() if k not in ("id", "@type")}
     document.update(state="active", sharedWith=sorted({p["id"] for p in parties}))
@@ -99,6 +111,36 @@ def get_violation(uow: UnitOfWork, violation_id: str) -> dict[str, Any]:
     return _render("slaViolation", "SlaViolation", stored)
 
 
+def _measured_value(given: Any) -> Decimal:
+    """The value of a measurement: a finite number within ±10^15 with at most 12 decimals."""
+    try:
+        if isinstance(given, bool):
+            raise InvalidOperation
+        value = Decimal(str(given))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput("value is a number", path=("value",)) from None
+    # the magnitude first: quantize cannot hold a value beyond the decimal context's precision
+    if not value.is_finite() or abs(value) > MAX_VALUE or value != value.quantize(PLACES, rounding=ROUND_DOWN):
+        raise InvalidInput(f"value is a finite number between -10^15 and 10^15 with at most {VALUE_PLACES} "
+                           "decimals", path=("value",))
+    return value
+
+
+def _check_metric_and_window(runtime: Runtime, rule_set_id: str, metric: str, window: Any) -> None:
+    """Refuse a metric no rule of the SLA's rule set (any version) watches, and a window that is
+    none of those a rule may watch: either would match no threshold, and the measurement would
+    answer "no violation" whatever its value."""
+    metrics = {r.metric for c in runtime.rules.versions.get(rule_set_id, []) for r in c.definition.rules
+               if isinstance(r, SlaRule)}
+    if metric not in metrics:
+        raise InvalidInput(f"metric {metric!r} is watched by no rule of the SLA's rule set {rule_set_id} "
+                           f"(its metrics: {', '.join(sorted(metrics)) or 'none'})", path=("metric",),
+                           suggestion=did_you_mean(metric, metrics))
+    if window is not None and window not in WINDOWS:
+        raise InvalidInput(f"window {window!r} is none of {', '.join(WINDOWS)}", path=("window",),
+                           suggestion=did_you_mean(str(window), WINDOWS))
+
+
 def measure(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str, Any]:
     """A measurement of an SLA metric: ``sla`` {id}, ``metric`` (its identifier), ``value``,
     optional ``window``, ``observedAt`` (default now), ``service``. Answers the violations it
@@ -110,18 +152,14 @@ def measure(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str
     metric = body.get("metric")
     if not isinstance(metric, str) or not metric:
         raise InvalidInput("metric is the identifier of the measured metric", path=("metric",))
-    try:
-        value = Decimal(str(body.get("value")))
-        if not value.is_finite() or isinstance(body.get("value"), bool):
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        raise InvalidInput("value is a number", path=("value",)) from None
+    value = _measured_value(body.get("value"))
     try:
         observed = parse_instant(body["observedAt"]) if body.get("observedAt") else _now()
     except (ValueError, TypeError):
         raise InvalidInput("observedAt is a date-time", path=("observedAt",)) from None
     if not isinstance(observed, dt.datetime):
         raise InvalidInput("observedAt is a date-time", path=("observedAt",))
+    _check_metric_and_window(runtime, stored.document["ruleSet"]["id"], metric, body.get("window"))
     compiled = runtime.rules.in_force(stored.document["ruleSet"]["id"], observed)
     facts: dict[str, Any] = {"metric": {"name": metric, "value": value}}
     for field in ("window", "service"):

@@ -204,6 +204,19 @@ def test_an_sla_needs_an_sla_rule_set_a_provider_and_a_consumer(world: World) ->
     assert [s["id"] for s in world.ok("GET", SLA, "csp")] == ["cc-sla"]
 
 
+def test_the_parties_of_an_sla_are_partners_and_a_refused_sla_leaves_nothing(world: World) -> None:
+    body = {"id": "other-sla", "name": "x", "ruleSet": {"id": "call-center-sla"}}
+    response = world.call("POST", SLA, "car-maker", {**body, "relatedParty": [
+        {"id": "nobody", "role": "provider"}, {"id": "car-makr", "role": "consumer"}]})
+    assert (response.status_code, response.json()["code"], response.json()["message"]) == (
+        422, "unknownReference", "relatedParty: provider 'nobody' is no partner; consumer 'car-makr' is no partner "
+                                 "(did you mean 'car-maker'?)")
+    assert world.error("POST", SLA, "admin", {**body, "relatedParty": [
+        {"id": "cps", "role": "provider"}, {"id": "car-maker", "role": "consumer"}]}) == (
+        422, "relatedParty: provider 'cps' is no partner (did you mean 'csp'?)")
+    assert [s["id"] for s in world.ok("GET", SLA, "admin")] == ["cc-sla"]
+
+
 def test_the_sla_is_its_parties_and_nobody_elses(world: World) -> None:
     assert world.ok("GET", f"{SLA}/cc-sla", "csp")["name"] == "Call center connectivity"
     assert world.error("GET", f"{SLA}/cc-sla", "content-provider") == (
@@ -226,7 +239,6 @@ def test_the_sla_is_its_parties_and_nobody_elses(world: World) -> None:
     ("availability", 97.9, "day"),  # the availability thresholds are monthly
     ("ticketResolutionHours", 24, None),
     ("connectivityTickets", 49, "month"),
-    ("latencyMs", 900, "month"),  # a metric no rule speaks of
 ])
 def test_no_violation_while_the_thresholds_hold(world: World, metric: str, value: float,
                                                 window: str | None) -> None:
@@ -321,6 +333,49 @@ def test_a_malformed_measurement_is_refused_and_leaves_nothing(world: World, bod
                                                               message: str) -> None:
     assert world.error("POST", MEASURE, "csp", body)[1] == message
     assert world.ok("GET", VIOLATION, "admin") == []
+
+
+@pytest.mark.parametrize("metric, window, message", [
+    ("availabilty", "month", "metric 'availabilty' is watched by no rule of the SLA's rule set call-center-sla (its "
+                             "metrics: availability, connectivityTickets, ticketResolutionHours) "
+                             "(did you mean 'availability'?)"),
+    ("Availability", "month", "metric 'Availability' is watched by no rule of the SLA's rule set call-center-sla (its "
+                              "metrics: availability, connectivityTickets, ticketResolutionHours) "
+                              "(did you mean 'availability'?)"),
+    ("latencyMs", "month", "metric 'latencyMs' is watched by no rule of the SLA's rule set call-center-sla (its "
+                           "metrics: availability, connectivityTickets, ticketResolutionHours)"),
+    ("availability", "mnth", "window 'mnth' is none of hour, day, week, month, quarter, year (did you mean 'month'?)"),
+    ("availability", "Month", "window 'Month' is none of hour, day, week, month, quarter, year "
+                              "(did you mean 'month'?)"),
+    ("availability", "", "window '' is none of hour, day, week, month, quarter, year"),
+])
+def test_a_metric_or_window_no_rule_can_watch_is_refused_not_measured_as_fine(world: World, metric: str, window: str,
+                                                                              message: str) -> None:
+    """97.9 % a month breaks two thresholds; misspelt, it broke none and answered "no violation"."""
+    body = {"sla": {"id": "cc-sla"}, "metric": metric, "window": window, "value": 97.9,
+            "observedAt": "2026-12-15T12:00:00Z"}
+    assert world.error("POST", MEASURE, "csp", body) == (400, message)
+    assert world.ok("GET", VIOLATION, "admin") == []
+    assert world.ok("GET", TICKET, "admin") == []
+
+
+@pytest.mark.parametrize("value", ["1e400", "-1e400", "1e-400", "1e16", "-1000000000000000.1", "0.0000000000001",
+                                   '"NaN"', '"-Infinity"', '"1e400"'])
+def test_a_value_that_is_no_measurement_is_refused(world: World, value: str) -> None:
+    text = f'{{"sla": {{"id": "cc-sla"}}, "metric": "availability", "window": "month", "value": {value}}}'
+    response = world.client.post(MEASURE, content=text.encode(), headers={
+        "Authorization": f"Bearer {world.keys['csp']}", "content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == "value is a finite number between -10^15 and 10^15 with at most 12 decimals"
+    assert world.ok("GET", VIOLATION, "admin") == []
+
+
+@pytest.mark.parametrize("value", ["1e15", "-1e15", "0.000000000001", "99.500000000000000"])
+def test_a_value_at_the_limits_is_measured(world: World, value: str) -> None:
+    text = f'{{"sla": {{"id": "cc-sla"}}, "metric": "availability", "window": "month", "value": {value}}}'
+    response = world.client.post(MEASURE, content=text.encode(), headers={
+        "Authorization": f"Bearer {world.keys['csp']}", "content-type": "application/json"})
+    assert response.status_code == 201, response.text
 
 
 # ----------------------------------------------------------------------------- the report
