@@ -66,7 +66,8 @@ def resource_router(kind: str) -> APIRouter:
     @router.delete("/{id}", operation_id=f"delete{definition}", summary=f"Delete a {definition}",
                    status_code=204, responses={204: {"description": "Deleted"}, **_ERRORS})
     async def delete_resource(request: Request, id: str) -> Response:
-        await in_unit_of_work(request, services.delete_resource, kind, id)
+        cache = request.app.state.runtime_cache  # the stored rule sets, compiled once per revision
+        await in_unit_of_work(request, lambda uow: services.delete_resource(uow, kind, id, cache.get(uow).rules))
         return Response(status_code=204)
 
     return router

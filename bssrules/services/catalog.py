@@ -16,11 +16,14 @@ from bssrules.catalog.model import (
     KINDS, Category, Entity, ProductOffering, ProductSpecification, ResourceSpecification,
 )
 from bssrules.catalog.tmf import DERIVED, TMF_TYPES, Meta, from_tmf, tmf_path, to_tmf
-from bssrules.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownReference
+from bssrules.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownReference, format_path
+from bssrules.rules.lint import rule_set_references
 from bssrules.rules.loader import RuleBook
 from bssrules.rules.project import Project
 from bssrules.services.ports import CatalogStore, UnitOfWork
 from bssrules.services.records import Stored, content_hash, entity_document, flatten, href, rule_set_document
+from bssrules.services.resources import NAMED_REFERRERS, referrers_text
+from bssrules.services.runtime import build_runtime
 
 TMF620_KINDS = ("catalog", "category", "productSpecification", "productOffering", "productOfferingPrice")
 # A partner's view of the catalog: (partner id, its sales channels); None is the operator's.
@@ -356,17 +359,46 @@ def _ids(references: Any) -> object:
     return sorted(str(r.get("id")) if isinstance(r, dict) else str(r) for r in references)
 
 
-def delete_resource(uow: UnitOfWork, kind: str, id: str) -> None:
-    """Delete a resource nothing refers to; otherwise :class:`Conflict` names the referrers."""
+# Where the inventory names catalog items by id: a product bought from an offering (its bill
+# reads the offering's prices, rating its usage prices) and of a specification.
+INVENTORY_REFERENCES = {"productOffering": "productOffering.id", "productSpecification": "productSpecification.id"}
+
+
+def _rule_sets_naming(rules: RuleBook, kind: str, id: str) -> list[str]:
+    """Where the stored rule sets name a catalog item (a prerequisite, a discount's target …),
+    as ``rule set 'x' v1 at $.rules[0].target.offering``: a rule set naming an item that is
+    gone would be refused at load, and in the database it would test for what cannot exist."""
+    found = []
+    for compiled in rules:
+        for path, named_kind, named_id in rule_set_references(compiled.definition, compiled):
+            if named_kind == kind and named_id == id:
+                found.append(f"rule set '{compiled.id}' v{compiled.definition.version} at {format_path(path)}")
+    return sorted(set(found))
+
+
+def delete_resource(uow: UnitOfWork, kind: str, id: str, rules: RuleBook | None = None) -> None:
+    """Delete a resource nothing refers to — no other catalog item, no product of the
+    inventory, no stored rule set (``rules``: those of the database, read when not given);
+    otherwise :class:`Conflict` names the referrers, and nothing is deleted."""
     repo = uow.catalog
     stored = repo.get(kind, id, for_update=True)
     if stored is None or _visible(uow, kind, id) is None:
         raise NotFound(TMF_TYPES[kind], id)
     _own(uow, kind, stored)
+    problems = []
     users = referrers([s.entity for s in repo.all()], kind, id)
     if users:
-        raise Conflict(f"{TMF_TYPES[kind]} '{id}' is still referred to by " +
-                       ", ".join(f"{TMF_TYPES[k]} '{i}'" for k, i in users))
+        problems.append(", ".join(f"{TMF_TYPES[k]} '{i}'" for k, i in users))
+    if kind in INVENTORY_REFERENCES:
+        products = uow.resources.referring(("product",), INVENTORY_REFERENCES[kind], id)
+        if products:
+            problems.append(referrers_text(uow, products))
+    in_rules = _rule_sets_naming(rules if rules is not None else build_runtime(uow).rules, kind, id)
+    if in_rules:
+        problems.append(", ".join(in_rules[:NAMED_REFERRERS])
+                        + (f" … ({len(in_rules)} in all)" if len(in_rules) > NAMED_REFERRERS else ""))
+    if problems:
+        raise Conflict(f"{TMF_TYPES[kind]} '{id}' is still referred to by " + "; ".join(problems))
     repo.delete(kind, id)
     repo.next_revision()
     uow.commit()
