@@ -10,7 +10,9 @@ in — and creates the product inventory: one active product per item, with its
 characteristics (those chosen, then each of its specification's that takes a value when none
 is chosen: :func:`_product_characteristics`; the order keeps its items as sent), resources,
 related parties and the billing account of each price's payer.
-The same ``externalId`` twice yields one order.
+The same ``externalId`` twice from one orderer yields one order (its second request gets
+it back, or 409 when its content differs); an ``externalId`` is the orderer's own reference:
+two partners may use the same, and neither learns of the other's (:func:`external_key`).
 
 Products start when the order says (:mod:`bssrules.services.dating` has the limits): the
 ``startDate`` the operator gives an item's product when completing the order, else the
@@ -22,6 +24,8 @@ products never start before the completion less ``BSSRULES_PARTNER_MAX_BACKDATE`
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import uuid
 from typing import Any, Mapping
 
@@ -47,6 +51,7 @@ from bssrules.services.runtime import Runtime
 API = "/tmf-api/productOrderingManagement/v4"
 INVENTORY_API = "/tmf-api/productInventory/v4"
 KIND = "productOrder"
+MAX_EXTERNAL_ID = 200  # the longest externalId (as long as the store kept them before they were keyed by orderer)
 TRANSITIONS = {"acknowledged": {"inProgress", "cancelled"}, "inProgress": {"completed", "failed", "cancelled"}}
 
 
@@ -124,8 +129,11 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
     """Validate, value and store an order; returns (order, created). The same externalId
     again returns the order already made (created False) — or 409 if the body differs."""
     external_id = body.get("externalId") or None  # an empty externalId names nothing
+    if isinstance(external_id, str) and len(external_id) > MAX_EXTERNAL_ID:
+        raise InvalidInput(f"externalId has at most {MAX_EXTERNAL_ID} characters; this one has {len(external_id)}",
+                           path=("externalId",))
     if external_id:
-        existing = uow.resources.by_external_id(KIND, external_id)
+        existing = _by_external_id(uow, external_id)
         if existing is not None:
             if existing.document.get("request") != _request_fingerprint(body):
                 raise Conflict(f"an order with externalId '{external_id}' already exists with other content")
@@ -155,12 +163,32 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
     document = terminations.priced(uow, document, as_of, now)  # delete items: their early termination charges
     document.update(state="acknowledged", orderDate=format_instant(now), request=_request_fingerprint(body))
     stored = StoredResource(KIND, order_id, 1, now, now, document, state="acknowledged",
-                            party_id=basket.party.id, external_id=external_id,
+                            party_id=basket.party.id,
+                            external_id=external_key(uow.resources.scope, external_id) if external_id else None,
                             partner_id=uow.resources.scope)
     uow.resources.insert(stored)
     notifications.publish(uow, "TMF622", "ProductOrderCreateEvent", "productOrder", render(stored), stored.partner_id)
     uow.commit()
     return render(stored), True
+
+
+def external_key(orderer: str | None, external_id: str) -> str:
+    """What the store keeps unique for an order's ``externalId``: the orderer's reference is
+    its own — two partners may both send ``EXT-1`` (a key shared by all had the second
+    refused, and told it that another's order had that reference), and the operator's (None)
+    are its own too. A digest of the pair: it fits the store's column whatever the lengths of
+    the two, and no two pairs share it, whatever characters the reference holds."""
+    return "sha256:" + hashlib.sha256(json.dumps([orderer, external_id]).encode()).hexdigest()
+
+
+def _by_external_id(uow: UnitOfWork, external_id: str) -> StoredResource | None:
+    """The caller's order of this externalId. Orders placed before references were the
+    orderer's kept theirs bare: such an order is found too, when the caller placed it."""
+    found = uow.resources.by_external_id(KIND, external_key(uow.resources.scope, external_id))
+    if found is None:
+        bare = uow.resources.by_external_id(KIND, external_id)
+        found = bare if bare is not None and bare.partner_id == uow.resources.scope else None
+    return found
 
 
 def _where(path: tuple[str | int, ...]) -> str:
