@@ -12,9 +12,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bssrules.catalog.types import format_instant, parse_instant
-from bssrules.errors import Conflict, InvalidInput, NotFound
-from bssrules.money import ISO_4217
+from bssrules.errors import Conflict, InvalidInput, NotFound, did_you_mean
+from bssrules.money import ISO_4217, minor_unit_exponent, quantum
 from bssrules.pricing.allowances import PREFIX as ALLOWANCE_PREFIX
+from bssrules.pricing.units import MEASURED_UNITS
 from bssrules.quantities import measure, money
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.records import MAX_ID, StoredBucket, href, scaled
@@ -65,6 +66,60 @@ def _instant(value: Any) -> dt.datetime | None:
         # only text in): a malformed bucket
         raise TypeError(f"{value!r} is not a date-time")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def _rated_units(uow: UnitOfWork) -> set[str]:
+    """The units usage is rated per: of the catalog's usage prices and of the usage rule sets'
+    rates (a rule's, a threshold's; ``event`` when a rate names none and no catalog price)."""
+    units = {stored.entity.unit for stored in uow.catalog.all("productOfferingPrice")
+             if getattr(stored.entity, "price_type", None) == "usage" and getattr(stored.entity, "unit", None)}
+
+    def rates(node: Any) -> None:
+        if isinstance(node, dict):
+            rate = node.get("rate")
+            if isinstance(rate, dict) and (rate.get("per") or "price" not in rate):  # else: the price's unit
+                units.add(str(rate.get("per") or "event"))
+            for value in node.values():
+                rates(value)
+        elif isinstance(node, list):
+            for value in node:
+                rates(value)
+
+    for rule_set in uow.rule_sets.all():
+        if rule_set.kind == "usage":
+            rates(rule_set.document)
+    return units
+
+
+def _check_units(uow: UnitOfWork, units: str) -> None:
+    """A bucket's units are a currency or a unit usage may be counted in (data, time, or one a
+    rate is charged per), written as rating matches them, case and all: a bucket in ``gb``
+    would never serve a usage in GB, and one in ``EURO`` never pay a charge."""
+    if units in ISO_4217 or units in MEASURED_UNITS:
+        return
+    rated = _rated_units(uow)
+    if units in rated:
+        return
+    others = ", ".join(sorted(rated - MEASURED_UNITS)) or "none"
+    raise InvalidInput(f"units {units!r} is no unit a bucket can serve: a unit of data (B, kB, MB, GB, TB) or time "
+                       f"(s, min, h), one a usage rate is charged per ({others}), or a currency code (EUR …)",
+                       path=("remainingValue", "units"),
+                       suggestion=did_you_mean(units, MEASURED_UNITS | rated | ISO_4217))
+
+
+def _check_amounts(units: str, amount: Decimal, floor: Decimal | None) -> None:
+    """Money no finer than its currency's minor unit (a balance of 5.001 EUR could never be paid
+    out to the cent), and a balance no lower than the floor it may go down to."""
+    if units in ISO_4217:
+        for name, value in (("remainingValue.amount", amount), ("floor", floor)):
+            if value is not None and value != value.quantize(quantum(units)):
+                raise InvalidInput(f"{name} {value} {units} is finer than the minor unit of {units} "
+                                   f"({minor_unit_exponent(units)} decimals)", path=tuple(name.split(".")))
+    if floor is not None and amount < floor:
+        raise InvalidInput(f"remainingValue.amount {amount} {units} is below " + (
+            f"the bucket's floor ({floor}), the lowest its balance may go: give a lower floor (null: no limit) for a "
+            "balance owed" if units in ISO_4217 else "0: a unit bucket holds the units it may still give"),
+            path=("remainingValue", "amount"))
 
 
 def create_bucket(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
@@ -128,6 +183,8 @@ def create_bucket(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
                                ("status", stored.status, 40)):
         if value is not None and len(value) > limit:
             raise InvalidInput(f"{name} has at most {limit} characters; this one has {len(value)}", path=(name,))
+    _check_units(uow, stored.unit)
+    _check_amounts(stored.unit, stored.remaining, stored.floor)
     uow.usages.add_bucket(stored)
     uow.commit()
     return render_bucket(stored)

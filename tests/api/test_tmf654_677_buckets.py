@@ -221,6 +221,27 @@ BAD_BUCKETS = {
                                         "precedence must be an integer"),
     "an unsupported field": (_bucket("b", "sms", 1, "message", colour="red"), 400,
                              "unsupported field 'colour' for Bucket"),
+    # units as rating matches them, case and all: a bucket in gb would never serve a usage in GB
+    **{f"units {units}": (_bucket("b", "data", 5, units), 400, (
+        f"units '{units}' is no unit a bucket can serve: a unit of data (B, kB, MB, GB, TB) or time (s, min, h), one "
+        f"a usage rate is charged per (message), or a currency code (EUR …)") + (f" (did you mean '{hint}'?)"
+                                                                                  if hint else ""))
+       for units, hint in (("gb", "GB"), ("Gb", "GB"), ("EURO", "EUR"), ("eur", "EUR"), ("Message", "message"),
+                           ("messages", "message"), ("widget", None))},
+    "money finer than its currency": (_bucket("b", "any", 5.001, "EUR"), 400,
+                                      "remainingValue.amount 5.001 EUR is finer than the minor unit of EUR (2 decimals)"),
+    "yen finer than the yen": (_bucket("b", "any", 1.5, "JPY"), 400,
+                               "remainingValue.amount 1.5 JPY is finer than the minor unit of JPY (0 decimals)"),
+    "a floor finer than its currency": (_bucket("b", "any", 5, "EUR", floor=-1.005), 400,
+                                        "floor -1.005 EUR is finer than the minor unit of EUR (2 decimals)"),
+    "money below the default floor": (_bucket("b", "any", -1, "EUR"), 400,
+                                      "remainingValue.amount -1 EUR is below the bucket's floor (0), the lowest its "
+                                      "balance may go: give a lower floor (null: no limit) for a balance owed"),
+    "money below its floor": (_bucket("b", "any", -5.01, "EUR", floor=-5), 400,
+                              "remainingValue.amount -5.01 EUR is below the bucket's floor (-5), the lowest its "
+                              "balance may go: give a lower floor (null: no limit) for a balance owed"),
+    "negative units": (_bucket("b", "sms", -1, "message"), 400,
+                       "remainingValue.amount -1 message is below 0: a unit bucket holds the units it may still give"),
 }
 
 
@@ -232,6 +253,16 @@ def test_a_bad_bucket_is_refused_and_nothing_is_stored(http: Any, case: str) -> 
     if message:
         assert response.json()["message"] == message
     assert _ok(http.get(BUCKET), 200) == []
+
+
+@pytest.mark.parametrize("amount, units, more", [
+    (5.00, "EUR", {}), (0.5, "GB", {}), (100, "JPY", {}), (0.125, "KWD", {}), (-5.00, "EUR", {"floor": -10}),
+    (-3, "EUR", {"floor": None}), (1500, "kB", {}), (90, "s", {}), (2, "message", {}),
+])
+def test_a_bucket_in_units_rating_knows_at_its_currency_scale_is_made(http: Any, amount: Any, units: str,
+                                                                     more: dict[str, Any]) -> None:
+    made = _ok(http.post(BUCKET, json=_bucket("b", "any", amount, units, **more)))
+    assert made["remainingValue"] == {"amount": Decimal(str(amount)), "units": units}
 
 
 def test_a_bucket_id_is_unique_and_a_bucket_is_json(http: Any) -> None:
