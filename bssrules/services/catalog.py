@@ -22,7 +22,7 @@ from bssrules.rules.loader import RuleBook
 from bssrules.rules.project import Project
 from bssrules.services.ports import CatalogStore, UnitOfWork
 from bssrules.services.records import Stored, content_hash, entity_document, flatten, href, rule_set_document
-from bssrules.services.resources import NAMED_REFERRERS, referrers_text
+from bssrules.services.referrers import few, referrers_text
 from bssrules.services.runtime import build_runtime
 
 TMF620_KINDS = ("catalog", "category", "productSpecification", "productOffering", "productOfferingPrice")
@@ -366,14 +366,16 @@ INVENTORY_REFERENCES = {"productOffering": "productOffering.id", "productSpecifi
 
 def _rule_sets_naming(rules: RuleBook, kind: str, id: str) -> list[str]:
     """Where the stored rule sets name a catalog item (a prerequisite, a discount's target …),
-    as ``rule set 'x' v1 at $.rules[0].target.offering``: a rule set naming an item that is
-    gone would be refused at load, and in the database it would test for what cannot exist."""
-    found = []
+    as ``rule set 'x' v1 at $.rules[0].target.offering and …``: a rule set naming an item
+    that is gone would be refused at load, and in the database it would test for what cannot
+    exist."""
+    places: dict[tuple[str, int], set[str]] = {}
     for compiled in rules:
         for path, named_kind, named_id in rule_set_references(compiled.definition, compiled):
             if named_kind == kind and named_id == id:
-                found.append(f"rule set '{compiled.id}' v{compiled.definition.version} at {format_path(path)}")
-    return sorted(set(found))
+                places.setdefault((compiled.id, compiled.definition.version), set()).add(format_path(path))
+    return [f"rule set '{rule_set}' v{version} at {' and '.join(sorted(paths))}"
+            for (rule_set, version), paths in sorted(places.items())]
 
 
 def delete_resource(uow: UnitOfWork, kind: str, id: str, rules: RuleBook | None = None) -> None:
@@ -392,11 +394,10 @@ def delete_resource(uow: UnitOfWork, kind: str, id: str, rules: RuleBook | None 
     if kind in INVENTORY_REFERENCES:
         products = uow.resources.referring(("product",), INVENTORY_REFERENCES[kind], id)
         if products:
-            problems.append(referrers_text(uow, products))
+            problems.append(referrers_text(uow, products, {"product": "Product"}))
     in_rules = _rule_sets_naming(rules if rules is not None else build_runtime(uow).rules, kind, id)
     if in_rules:
-        problems.append(", ".join(in_rules[:NAMED_REFERRERS])
-                        + (f" … ({len(in_rules)} in all)" if len(in_rules) > NAMED_REFERRERS else ""))
+        problems.append(few(in_rules))
     if problems:
         raise Conflict(f"{TMF_TYPES[kind]} '{id}' is still referred to by " + "; ".join(problems))
     repo.delete(kind, id)

@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 from bssrules.catalog.types import parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
 from bssrules.services import bundles, commitments
+from bssrules.services.referrers import referrers_text
 from bssrules.services.records import MAX_ID, MAX_STATE, StoredResource, href
 from bssrules.services.ports import UnitOfWork
 
@@ -273,19 +274,7 @@ ALSO_REFERRED_BY: dict[str, tuple[tuple[str, str], ...]] = {
                        ("product", "productPrice.billingAccount.id")),
 }
 TYPE_NAMES = {**{k.name: k.type for k in KINDS.values()}, "customerBill": "CustomerBill",
-              "appliedCustomerBillingRate": "AppliedCustomerBillingRate", "productOrder": "ProductOrder"}
-NAMED_REFERRERS = 5  # a message names a few referrers, then counts them: a plan may have thousands
-
-
-def referrers_text(uow: UnitOfWork, users: Sequence[tuple[str, str]]) -> str:
-    """The resources that refer to one, as a 409 says it: the first few (by kind, then id)
-    that the caller sees, then how many in all — a partner is not told the ids of others'."""
-    users = sorted(set(users))
-    seen = [(k, i) for k, i in users if uow.resources.scope is None or uow.resources.exists((k,), i)]
-    named = ", ".join(f"{TYPE_NAMES.get(k, k)} '{i}'" for k, i in seen[:NAMED_REFERRERS])
-    if len(users) > len(seen[:NAMED_REFERRERS]):
-        named += f"{' …' if named else ''} ({len(users)} in all)"
-    return named
+              "appliedCustomerBillingRate": "AppliedCustomerBillingRate"}
 
 
 def delete(uow: UnitOfWork, kind: ResourceKind, resource_id: str) -> None:
@@ -300,7 +289,7 @@ def delete(uow: UnitOfWork, kind: ResourceKind, resource_id: str) -> None:
                 users += uow.resources.referring((other.name,), reference.path, resource_id)
     for other_kind, path in ALSO_REFERRED_BY.get(kind.name, ()):
         users += uow.resources.referring((other_kind,), path, resource_id)
-    problems = [referrers_text(uow, users)] if users else []
+    problems = [referrers_text(uow, users, TYPE_NAMES)] if users else []
     if kind.name == "billingAccount":  # rated usage it pays, billed or not yet
         charges = sum(t["count"] for t in uow.charges.totals(billing_accounts=[resource_id]))
         if charges:
