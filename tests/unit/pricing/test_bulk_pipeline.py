@@ -127,3 +127,30 @@ def test_a_failure_while_finishing_reaches_the_caller() -> None:
     background.put(broken)
     with pytest.raises(ValueError, match="could not be assembled"):
         background.close()
+
+
+def test_the_state_is_read_beside_the_partitioning_and_its_error_comes_first() -> None:
+    from bssrules.pricing.bulk_io import _beside
+
+    both_running = threading.Barrier(2, timeout=5)
+
+    def read() -> str:
+        both_running.wait()  # returns only when the work runs at the same time
+        return "state"
+
+    def work() -> str:
+        both_running.wait()
+        return "first partition"
+
+    assert _beside(read, work) == ("state", "first partition")
+
+    def broken_read() -> str:
+        raise ValueError("the subscribers file is broken")
+
+    def broken_work() -> str:
+        raise OSError("the usage file is broken")
+
+    with pytest.raises(ValueError, match="subscribers file"):  # as when the subscribers were read first
+        _beside(broken_read, broken_work)
+    with pytest.raises(OSError, match="usage file"):
+        _beside(read=lambda: "state", work=broken_work)
