@@ -152,7 +152,7 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
     violations = (_violations(result) if not result.valid else []) + \
         commitments.term_violations(runtime.catalog, body.get("productOrderItem"), as_of) + \
-        terminations.violations(uow, body.get("productOrderItem"), basket.party.id)
+        terminations.violations(uow, body.get("productOrderItem"), basket.party.id, requested)
     if violations:
         raise OrderRejected(violations)
     order_id = body.get("id") or str(uuid.uuid4())

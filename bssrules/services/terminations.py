@@ -26,7 +26,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from bssrules.catalog.types import format_instant
 from bssrules.errors import Conflict, NotFound
+from bssrules.services.commitments import instant_of
 from bssrules.services.bundles import IN_FORCE, component_ids, components, terminate_all, terminated
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.resources import KINDS, bump_rating_contexts
@@ -43,8 +45,12 @@ def _product_id(item: dict[str, Any]) -> Any:
     return product.get("id") if isinstance(product, dict) else None
 
 
-def violations(uow: UnitOfWork, items: Any, party: str | None) -> list[dict[str, Any]]:
-    """Why the order cannot terminate what its delete items name (the order's shape)."""
+def violations(uow: UnitOfWork, items: Any, party: str | None,
+               requested: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Why the order cannot terminate what its delete items name (the order's shape): among
+    them, a termination asked for (the item's ``requestedStartDate``, else the order's:
+    ``requested``) before the product starts — a product does not end before it starts, as
+    a patch of its ``terminationDate`` says too."""
     found = []
     for index, item in deletions(items):
         where = f"productOrderItem[{index}].product.id"
@@ -61,7 +67,23 @@ def violations(uow: UnitOfWork, items: Any, party: str | None) -> list[dict[str,
             found.append({"code": "productNotInForce", "path": where,
                           "message": f"product '{product_id}' is {stored.document.get('status')}: only a product "
                                      f"{', '.join(IN_FORCE)} can be terminated"})
+        else:
+            found += _before_start(stored.document, item, index, requested)
     return found
+
+
+def _before_start(product: dict[str, Any], item: dict[str, Any], index: int,
+                  requested: dt.datetime | None) -> list[dict[str, Any]]:
+    """The violation of a delete item asking to end its product before the product starts."""
+    own = instant_of(item.get("requestedStartDate"))
+    at = own or requested
+    start = instant_of(product.get("startDate"))
+    if at is None or start is None or at >= start:
+        return []
+    where = f"productOrderItem[{index}].requestedStartDate" if own else "requestedStartDate"
+    return [{"code": "terminationBeforeStart", "path": where,
+             "message": f"product '{_product_id(item)}' starts {product.get('startDate')}: it cannot be terminated "
+                        f"at {format_instant(at)}, before it starts"}]
 
 
 def _charges_of(document: dict[str, Any], at: dt.datetime, now: dt.datetime) -> list[dict[str, Any]]:
