@@ -11,15 +11,16 @@ NAMED_REFERRERS = 5
 
 
 def referrers_text(uow: UnitOfWork, users: Sequence[tuple[str, str]], type_names: Mapping[str, str]) -> str:
-    """``Product 'a', Product 'b' … (12 in all)`` for (kind, id) pairs: sorted by kind then
-    id, those the caller sees named (``type_names`` says each kind's TMF type), the rest counted."""
+    """``Product 'a', Product 'b' … (12 in all)`` for (kind, id) pairs (not empty): sorted by
+    kind then id, the first few the caller sees named (``type_names`` says each kind's TMF
+    type), the rest counted; ``3 resources you do not see`` when it sees none."""
     ordered = sorted(set(users))
     seen = [(k, i) for k, i in ordered if uow.resources.scope is None or uow.resources.exists((k,), i)]
     shown = seen[:NAMED_REFERRERS]
+    if not shown:  # only others' (a partner asking): how many, not which
+        return f"{len(ordered)} resource{'s' if len(ordered) > 1 else ''} you do not see"
     named = ", ".join(f"{type_names.get(k, k)} '{i}'" for k, i in shown)
-    if len(ordered) > len(shown):
-        named += f"{' …' if named else ''} ({len(ordered)} in all)"
-    return named
+    return named + (f" … ({len(ordered)} in all)" if len(ordered) > len(shown) else "")
 
 
 def few(texts: Sequence[str]) -> str:
