@@ -11,6 +11,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bssrules.catalog.model import ProductOfferingPrice
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound, did_you_mean
 from bssrules.money import ISO_4217, minor_unit_exponent, quantum
@@ -71,8 +72,9 @@ def _instant(value: Any) -> dt.datetime | None:
 def _rated_units(uow: UnitOfWork) -> set[str]:
     """The units usage is rated per: of the catalog's usage prices and of the usage rule sets'
     rates (a rule's, a threshold's; ``event`` when a rate names none and no catalog price)."""
-    units = {stored.entity.unit for stored in uow.catalog.all("productOfferingPrice")
-             if getattr(stored.entity, "price_type", None) == "usage" and getattr(stored.entity, "unit", None)}
+    prices = [stored.entity for stored in uow.catalog.all("productOfferingPrice")]
+    units = {price.unit for price in prices
+             if isinstance(price, ProductOfferingPrice) and price.price_type == "usage" and price.unit}
 
     def rates(node: Any) -> None:
         if isinstance(node, dict):

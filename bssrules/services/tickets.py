@@ -47,7 +47,7 @@ def _party(document: dict[str, Any], role: str) -> str | None:
                  if isinstance(p, dict) and p.get("role") == role), None)
 
 
-def refuse_unknown_partners(uow: UnitOfWork, named: Iterable[tuple[str, Any]]) -> None:
+def refuse_unknown_partners(uow: UnitOfWork, named: Iterable[tuple[Any, Any]]) -> None:
     """Refuse (422, every one at once, each with the closest partner id) the parties named as
     ``(role, id)`` that are no partner: a ticket or an SLA is seen and worked by its partners
     only, so one assigned to a name no partner has is worked by nobody. Without any partner
