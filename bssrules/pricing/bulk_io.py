@@ -218,7 +218,7 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
             given = BulkState(read_buckets(buckets) if buckets else pl.DataFrame(schema=BUCKET_SCHEMA),
                               read_accumulators(accumulators) if accumulators
                               else pl.DataFrame(schema=ACCUMULATOR_SCHEMA))
-        timings["read subscribers and state (beside the partitioning)"] = time.perf_counter() - stopwatch
+        timings["read subscribers and state (background)"] = time.perf_counter() - stopwatch
         return frame, given
 
     with tempfile.TemporaryDirectory(prefix="bssrules-rating-") as spill, \
