@@ -92,8 +92,10 @@ def _maybe_instant(micros: int | None) -> dt.datetime | None:
 
 
 def _save_document(p: dict[str, Any]) -> str:
-    """The write as the JSON text ``bssrules_online_save`` takes: rows as arrays, the usage
-    documents and the thresholds reached embedded as the JSON text stored."""
+    """The write as the JSON text ``bssrules_online_save`` takes: rows as arrays; the texts
+    stored as they are (a usage's document, a new bucket's, the thresholds reached) as JSON
+    strings, which the function reads back character for character (it parses the write once,
+    as ``jsonb``, which would rewrite an embedded object: migration 0013)."""
     def iso(value: Any) -> Any:
         return value.isoformat() if isinstance(value, dt.datetime) else value
 
@@ -102,15 +104,15 @@ def _save_document(p: dict[str, Any]) -> str:
         "r": [list(row) for row in zip(p["r_sub"], p["r_rev"])],
         "b": [list(row) for row in zip(p["b_sub"], p["b_id"], p["b_old"], p["b_old_scale"], p["b_new"],
                                        p["b_new_scale"])],
-        "a": [[sub, acc, period, v, vs, am, ams, simplejson.RawJSON(reached), partner, ov, ovs, oam, oams]
+        "a": [[sub, acc, period, v, vs, am, ams, reached, partner, ov, ovs, oam, oams]
               for sub, acc, period, v, vs, am, ams, reached, partner, ov, ovs, oam, oams in zip(
                   p["a_sub"], p["a_acc"], p["a_period"], p["a_volume"], p["a_volume_scale"], p["a_amount"],
                   p["a_amount_scale"], p["a_reached"], p["a_partner"], p["a_old_volume"], p["a_old_volume_scale"],
                   p["a_old_amount"], p["a_old_amount_scale"])],
         "n": [[row["subscription"], row["id"], row["unit"], row["remaining"], row["scale"], row["floor"],
                row["floor_scale"], row["precedence"], row["usage_type"], iso(row["valid_from"]), iso(row["valid_to"]),
-               row["status"], row["partner_id"], simplejson.RawJSON(row["document"])] for row in p["n_rows"]],
-        "u": [[sub, usage_id, status, partner, simplejson.RawJSON(text)] for sub, usage_id, status, partner, text
+               row["status"], row["partner_id"], row["document"]] for row in p["n_rows"]],
+        "u": [[sub, usage_id, status, partner, text] for sub, usage_id, status, partner, text
               in zip(p["u_sub"], p["u_id"], p["u_status"], p["u_partner"], p["u_document"])],
         "c": [[sub, usage_id, part, account, role, service, offering, iso(start), amount, currency, volume, scale, unit]
               for sub, usage_id, part, account, role, service, offering, start, amount, currency, volume, scale, unit
