@@ -1,7 +1,8 @@
 """A product may be made ``aborted`` — the status TMF622, 637, 663 and 679 list, misspelt
 ``"aborted "`` (a trailing space) in their official files — and ``"aborted "`` itself is
 refused with the value meant: it was accepted, and a product so written was billed, since
-the bill run leaves out ``aborted``, not ``"aborted "``. An aborted product is not billed.
+the bill run leaves out ``aborted``, not ``"aborted "``. An aborted product is neither
+billed nor rated (usage on it is rejected ``subscriptionNotActive``).
 Over HTTP, both tiers; the example is examples/roaming (the reviewer's setup)."""
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from bssrules.store import UnitOfWork
 ROOT = Path(__file__).resolve().parents[2]
 PARTY, ACCOUNT = "/tmf-api/party/v4", "/tmf-api/accountManagement/v4"
 INVENTORY = "/tmf-api/productInventory/v4/product"
+USAGE = "/tmf-api/usageManagement/v4/usage"
 BILLS = "/tmf-api/customerBillManagement/v4"
 MERGE = {"content-type": "application/merge-patch+json"}
 FEE = [{"name": "fee", "priceType": "recurring", "recurringChargePeriod": "month", "billingAccount": {"id": "ba-a"},
@@ -83,3 +85,14 @@ def test_an_aborted_product_is_not_billed(http: TestClient) -> None:
     items = _ok(http.get(f"{BILLS}/appliedCustomerBillingRate"), 200)
     assert sorted(i["product"]["id"] for i in items if i.get("product")) == ["p-billed"]
     assert _ok(http.get(f"{BILLS}/customerBill/ba-a-2026-06-EUR"), 200)["amountDue"]["value"] == Decimal("10.00")
+
+
+def test_an_aborted_product_is_not_rated(http: TestClient) -> None:
+    _ok(http.post(INVENTORY, json=_product("p-aborted", "aborted")))
+    characteristics = [{"name": "productId", "value": "p-aborted"}, {"name": "service", "value": "data"},
+                       {"name": "volume", "value": 1}, {"name": "unit", "value": "GB"},
+                       {"name": "roaming", "value": False}]
+    usage = _ok(http.post(USAGE, json={"id": "u-1", "usageDate": "2026-06-10T10:00:00Z", "usageType": "data",
+                                      "usageCharacteristic": characteristics}))
+    assert usage["status"] == "rejected"
+    assert [r["code"] for r in usage["rejectionReason"]] == ["subscriptionNotActive"]
