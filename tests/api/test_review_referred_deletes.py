@@ -120,3 +120,16 @@ def test_a_billing_account_nothing_names_is_deleted(http: TestClient) -> None:
     _account(http, "ba-spare")
     _ok(http.delete(f"{ACCOUNT}/billingAccount/ba-spare"), 204)
     assert http.get(f"{ACCOUNT}/billingAccount/ba-spare").status_code == 404
+
+
+def test_a_billing_account_with_rated_charges_is_not_deleted(http: TestClient) -> None:
+    _ok(http.post(INVENTORY, json=_line("line-1", "ba-a")))
+    usage = _ok(http.post("/tmf-api/usageManagement/v4/usage", json={
+        "id": "u-1", "usageDate": "2026-06-10T10:00:00Z", "usageType": "data", "usageCharacteristic": [
+            {"name": "productId", "value": "line-1"}, {"name": "service", "value": "data"},
+            {"name": "volume", "value": 1}, {"name": "unit", "value": "GB"}, {"name": "roaming", "value": False}]}))
+    assert usage["status"] == "rated", usage
+    _ok(http.delete(f"{INVENTORY}/line-1"), 204)  # the product gone, its charge (not billed yet) stays
+    assert _conflict(http.delete(f"{ACCOUNT}/billingAccount/ba-a")) == \
+        "BillingAccount 'ba-a' is still referred to by 1 rated charge"
+    _ok(http.get(f"{ACCOUNT}/billingAccount/ba-a"), 200)
