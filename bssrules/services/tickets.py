@@ -57,10 +57,10 @@ def refuse_unknown_partners(uow: UnitOfWork, named: Iterable[tuple[Any, Any]]) -
     if not known:
         return
     lines = []
-    for role, party in dict.fromkeys(named):
+    for role, party in dict.fromkeys((str(role), party) for role, party in named if isinstance(party, str)):
         if party not in known:
-            hint = did_you_mean(str(party), known)
-            lines.append(f"{role} {str(party)!r} is no partner" + (f" (did you mean '{hint}'?)" if hint else ""))
+            hint = did_you_mean(party, known)
+            lines.append(f"{role} {party!r} is no partner" + (f" (did you mean '{hint}'?)" if hint else ""))
     if lines:
         raise UnknownReference(f"relatedParty: {'; '.join(lines)}", details=lines)
 
