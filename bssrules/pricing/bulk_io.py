@@ -55,7 +55,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Generator, Iterator, TypeVar
 
 # the allocators tuned before polars loads (it reads its allocator's settings then)
 from bssrules.pricing import bulk_memory  # noqa: F401,I001 - imported for its effect, first
@@ -322,7 +322,7 @@ def state_files(state: BulkState) -> BulkState:
 
 
 def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, float],
-                progress: Callable[[int], None] | None = None) -> Iterator[pl.DataFrame]:
+                progress: Callable[[int], None] | None = None) -> Generator[pl.DataFrame, None, None]:
     """The checked records of the file, one partition of subscribers at a time."""
     stopwatch = time.perf_counter()
     read = 0
@@ -356,8 +356,8 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
             grouped = records[order].to_arrow(compat_level=newest).cast(schema)
             counts = np.bincount(part, minlength=partitions)
             offsets = np.cumsum(counts) - counts
-            for index in np.nonzero(counts)[0]:
-                writers[index].write_table(grouped.slice(int(offsets[index]), int(counts[index])))
+            for part_index in np.nonzero(counts)[0].tolist():
+                writers[part_index].write_table(grouped.slice(int(offsets[part_index]), int(counts[part_index])))
     finally:
         for writer in writers:
             writer.close()
