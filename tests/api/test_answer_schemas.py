@@ -130,6 +130,9 @@ def connected_car(engine: Engine, api: Api) -> Iterator[Api]:
 def test_slas_measurements_violations_reports_and_settlement_answer_as_declared(connected_car: Api) -> None:
     check = Checked(connected_car)
     admin = connected_car.admin_key
+    for partner in ("csp", "car-maker"):  # an SLA's parties are partners
+        check("POST", PARTNER, admin, {"id": partner, "name": partner,
+                                       "apiBundle": {"name": "sla", "api": [{"name": "TMF623"}]}})
     check("POST", f"{SLA}/sla", admin, {"id": "cc-sla", "name": "Connectivity", "description": "the call center's",
                                         "ruleSet": {"id": "call-center-sla"}, "relatedParty": PROVIDER_AND_CONSUMER,
                                         "validFor": {"startDateTime": "2026-01-01T00:00:00Z"}})

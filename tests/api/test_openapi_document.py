@@ -418,7 +418,7 @@ def test_an_unknown_attribute_is_refused_by_the_schema_and_by_the_api(world: Tes
     ("ProductConfigurationRequest", "POST", f"{CONFIG}/checkProductConfiguration",
      {"cartItem": [{"productOffering": {"id": "data-5gb"}}]}),
     ("SlaMeasurement_Create", "POST", f"{SLA}/slaMeasurement",
-     {"sla": {"id": "cc-sla"}, "metric": "latencyMs", "value": 10}),
+     {"sla": {"id": "cc-sla"}, "metric": "connectivityTickets", "value": 10}),
 ], ids=["ProductConfigurationRequest", "SlaMeasurement_Create"])
 def test_where_the_service_keeps_unknown_attributes_out_of_its_way_the_schema_allows_them(
         world: TestClient, name: str, method: str, path: str, body: dict[str, Any]) -> None:

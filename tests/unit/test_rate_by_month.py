@@ -42,12 +42,12 @@ def files(tmp_path: Path) -> Path:
 def test_a_file_of_two_months_rates_as_two_runs_passing_the_state_on(files: Path, suffix: str) -> None:
     subscribers = str(files / "subscribers.jsonl")
     out = _rate("--input", str(files / "both.csv"), "--subscribers", subscribers,
-                "--output", str(files / f"both{suffix}"), "--state-out", str(files / "state"))
+                "--output", str(files / f"both-rated{suffix}"), "--state-out", str(files / "state"))
     assert "6 records in: 5 rated, 1 rejected" in out and "total EUR: 10.00" in out, out
     _rate("--input", str(files / "june.csv"), "--subscribers", subscribers,
-          "--output", str(files / f"june{suffix}"), "--state-out", str(files / "june-state"))
+          "--output", str(files / f"june-rated{suffix}"), "--state-out", str(files / "june-state"))
     _rate("--input", str(files / "july.csv"), "--subscribers", subscribers,
-          "--output", str(files / f"july{suffix}"), "--state-out", str(files / "july-state"),
+          "--output", str(files / f"july-rated{suffix}"), "--state-out", str(files / "july-state"),
           "--buckets", str(files / "june-state" / "buckets.jsonl"),
           "--accumulators", str(files / "june-state" / "accumulators.jsonl"))
 
@@ -61,9 +61,9 @@ def test_a_file_of_two_months_rates_as_two_runs_passing_the_state_on(files: Path
                              "amount": [pl.Series([line]).str.json_path_match("$.amount")[0] for line in lines],
                              "line": lines})
 
-    both = read(files / f"both{suffix}")
+    both = read(files / f"both-rated{suffix}")
     assert both.height == 6  # one header in a CSV: every row a record
-    assert both.sort("id").equals(pl.concat([read(files / f"june{suffix}"), read(files / f"july{suffix}")])
+    assert both.sort("id").equals(pl.concat([read(files / f"june-rated{suffix}"), read(files / f"july-rated{suffix}")])
                                   .sort("id"))
     amounts = dict(zip(both["id"].to_list(), map(str, both["amount"].to_list())))
     # line-1: June's half month (1.5 GB) used up, 500 MB beyond; July 3 GB, nothing carried, 500 MB beyond.
