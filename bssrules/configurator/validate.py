@@ -67,15 +67,21 @@ def _now(basket: Basket) -> dt.datetime:
     return basket.as_of or dt.datetime.now(dt.timezone.utc)
 
 
+# (path, item, parent, the item's offering or None when the catalog has none)
+_Resolved = tuple[Path, BasketItem, "BasketItem | None", "ProductOffering | None"]
+
+
 class _Context:
-    """What the checks of one validation share, worked out once: the date, the items, and
-    the party's facts typed (for every rule set of every kind)."""
+    """What the checks of one validation share, worked out once: the date, the items with
+    their offerings (each looked up once, not once per check), and the party's facts typed
+    (for every rule set of every kind)."""
 
     def __init__(self, basket: Basket, catalog: Catalog):
         self.basket, self.catalog = basket, catalog
         self.now = _now(basket)
-        self.items = basket.all_items()
-        self.offerings = catalog.offerings
+        self.offerings = offerings = catalog.offerings
+        self.items: list[_Resolved] = [(path, item, parent, offerings.get(item.offering))
+                                       for path, item, parent in basket.all_items()]
         self._party: dict[str, Any] | None = None
 
     def party_values(self) -> dict[str, Any]:
@@ -91,9 +97,8 @@ def validate_basket(basket: Basket, catalog: Catalog, rules: RuleBook | None = N
     violations: list[Violation] = []
     context = _Context(basket, catalog)
     offerings = context.offerings
-    extended = _extended_by(basket, catalog, context.items)
-    for path, item, parent in context.items:
-        offering = offerings.get(item.offering)
+    extended = _extended_by(context)
+    for path, item, parent, offering in context.items:
         if offering is None:
             violations.append(Violation("unknownOffering", f"unknown offering '{item.offering}'"
                                         + _hint(item.offering, offerings), path + ("offering",)))
@@ -101,7 +106,7 @@ def validate_basket(basket: Basket, catalog: Catalog, rules: RuleBook | None = N
         violations += _offering_violations(basket, path, item, parent, offering, extended, context.now)
         violations += _bundle_violations(catalog, path, item, offering)
         violations += _characteristic_violations(catalog, path, item, offering)
-    violations += _relationship_violations(basket, catalog, context.items)
+    violations += _relationship_violations(context)
     if rules is not None:
         violations += _eligibility_violations(context, rules, explain)
         violations += _compatibility_violations(context, rules, explain)
@@ -114,16 +119,15 @@ def _hint(word: str, known: Iterable[str]) -> str:
     return f" (did you mean '{suggestion}'?)" if suggestion else ""
 
 
-def _extended_by(basket: Basket, catalog: Catalog, items: list[tuple[Path, BasketItem, BasketItem | None]] | None = None
-                 ) -> set[str]:
+def _extended_by(context: _Context) -> set[str]:
     """Offerings that another item of the basket takes as an option or add-on (in force):
     those may be sold beside it even when they are not sellable on their own."""
-    now = _now(basket)
+    now = context.now
     extended = set()
-    offerings = catalog.offerings
-    for _, item, _ in items if items is not None else basket.all_items():
-        offering = offerings.get(item.offering)
-        for relationship in offering.relationships if offering else []:
+    for _, _, _, offering in context.items:
+        if offering is None:
+            continue
+        for relationship in offering.relationships:
             if relationship.type in ("option", "addOn") and relationship.valid_for.contains(now):
                 extended.add(relationship.offering)
     return extended
@@ -292,27 +296,25 @@ def _effective_inventory(basket: Basket) -> list[tuple[int, Any]]:
     return [(i, p) for i, p in enumerate(basket.inventory) if p.status in EFFECTIVE_STATUSES]
 
 
-def _relationship_violations(basket: Basket, catalog: Catalog,
-                             items: list[tuple[Path, BasketItem, BasketItem | None]] | None = None) -> list[Violation]:
+def _relationship_violations(context: _Context) -> list[Violation]:
     found = []
-    items = items if items is not None else basket.all_items()
-    in_basket = {item.offering for _, item, _ in items}
-    owned = {p.offering for _, p in _effective_inventory(basket)}
-    now = _now(basket)
-    offerings = catalog.offerings
-    for path, item, _ in items:
-        offering = offerings.get(item.offering)
+    items = context.items
+    in_basket = {item.offering for _, item, _, _ in items}
+    owned = {p.offering for _, p in _effective_inventory(context.basket)}
+    present = in_basket | owned
+    now = context.now
+    for path, _, _, offering in items:
         if offering is None or not offering.relationships:
             continue
         for relationship in offering.relationships:
             if not relationship.valid_for.contains(now):
                 continue
             target = relationship.offering
-            if relationship.type == "requires" and target not in in_basket | owned:
+            if relationship.type == "requires" and target not in present:
                 found.append(Violation("missingPrerequisite", f"'{offering.id}' requires '{target}', which is "
                                                               "neither in the basket nor an effective product",
                                        path + ("offering",), details={"requires": target}))
-            if relationship.type == "excludes" and target in in_basket | owned:
+            if relationship.type == "excludes" and target in present:
                 where = "in the basket" if target in in_basket else "already owned"
                 found.append(Violation("excluded", f"'{offering.id}' cannot go with '{target}' ({where})",
                                        path + ("offering",), details={"excludes": target}))
@@ -393,8 +395,7 @@ def _eligibility_violations(context: _Context, rules: RuleBook, explain: bool) -
     rule_sets = _rule_sets(rules, "eligibility", context.now)
     if not rule_sets:
         return []
-    offerings = context.offerings
-    targets = [(path, offerings[item.offering]) for path, item, _ in context.items if item.offering in offerings]
+    targets = [(path, offering) for path, _, _, offering in context.items if offering is not None]
     shared = context.party_values()
     facts = [offering_values(o) for _, o in targets]
     found = []
@@ -416,21 +417,21 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
     rule_sets = _rule_sets(rules, "compatibility", context.now)
     if not rule_sets:
         return []
-    sources = [(path, item.offering, item.resources) for path, item, _ in context.items]
-    sources += [(("inventory", i), p.offering, p.resources) for i, p in _effective_inventory(basket)]
-    # what the sources bring together (as _contributions says it, source by source)
     offerings, specs = context.offerings, catalog.product_specifications
+    sources = [(path, item.offering, item.resources, offering) for path, item, _, offering in context.items]
+    sources += [(("inventory", i), p.offering, p.resources, offerings.get(p.offering))
+                for i, p in _effective_inventory(basket)]
+    # what the sources bring together (as _contributions says it, source by source)
     product_specs: set[str] = set()
     resource_specs: set[str] = set()
-    for _, offering_id, chosen in sources:
-        offering = offerings.get(offering_id)
+    for _, _, chosen, offering in sources:
         if offering is not None and (spec_id := offering.product_specification):
             product_specs.add(spec_id)
             spec = specs.get(spec_id)
             if spec is not None:
                 resource_specs.update(spec.resource_specifications)
         resource_specs.update(chosen)
-    facts = {"present.productOfferings": sorted({offering_id for _, offering_id, _ in sources}),
+    facts = {"present.productOfferings": sorted({offering_id for _, offering_id, _, _ in sources}),
              "present.productSpecifications": sorted(product_specs),
              "present.resourceSpecifications": sorted(resource_specs)}
     shared = context.party_values()
@@ -457,15 +458,14 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
     return found
 
 
-def _contributions(context: _Context, sources: list[tuple[Path, str, list[str]]]
+def _contributions(context: _Context, sources: list[tuple[Path, str, list[str], ProductOffering | None]]
                    ) -> Iterable[tuple[Path, str, str]]:
     """(path, kind, id) of what each source (a basket item or an inventory product: path,
-    offering id, resources chosen) brings: its offering, the offering's product
-    specification, and the resource specifications of both."""
-    offerings, specs = context.offerings, context.catalog.product_specifications
-    for path, offering_id, chosen in sources:
+    offering id, resources chosen, the offering) brings: its offering, the offering's
+    product specification, and the resource specifications of both."""
+    specs = context.catalog.product_specifications
+    for path, offering_id, chosen, offering in sources:
         yield path, "productOffering", offering_id
-        offering = offerings.get(offering_id)
         spec_id = offering.product_specification if offering is not None else None
         if spec_id:
             yield path, "productSpecification", spec_id
@@ -485,9 +485,7 @@ def _split_billing_violations(context: _Context, rules: RuleBook, explain: bool)
     charges = []  # every charge of the basket, decided together per rule set
     facts = []
     prices = catalog.prices
-    offerings = context.offerings
-    for path, item, _ in context.items:
-        offering = offerings.get(item.offering)
+    for path, _, _, offering in context.items:
         if offering is None:
             continue
         for price_id, kept, values in _charges_of(offering, prices):
