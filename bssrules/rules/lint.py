@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
 
 from bssrules.catalog.catalog import Catalog
+from bssrules.catalog.checks import CatalogPrice
 from bssrules.catalog.types import ValidFor
 from bssrules.errors import did_you_mean
 from bssrules.pricing.units import convert
@@ -25,7 +26,7 @@ from bssrules.rules.compile import Atom, TooComplex, to_dnf, to_nnf
 from bssrules.rules.compiled import CompiledRuleSet
 from bssrules.rules.conditions import All, Condition, Not, Path, Test, TimeWindow, tests_of
 from bssrules.rules.model import (
-    CompatibilityRule, CompatibilityRuleSet, DiscountRule, EligibilityRule, Rate, RoutingRuleSet, RuleSet,
+    CompatibilityRule, CompatibilityRuleSet, DiscountRule, DiscountRuleSet, EligibilityRule, Rate, RoutingRuleSet, RuleSet,
     SplitBillingRuleSet, UsageRuleSet,
 )
 from bssrules.rules.prices import named_prices
@@ -127,6 +128,49 @@ def condition_references(condition: Condition) -> list[tuple[Path, str, str]]:
         for value in values:
             found.append((test.path, kind, value))
     return found
+
+
+# What a discount rule says of the prices it alters: (path of the rule in its rule set, rule id,
+# offering, priceType or None for both, currency of an amount discount or None for a
+# percentage). Plain tuples: kept in the check cache.
+DiscountAim = tuple[Path, str, str, "str | None", "str | None"]
+# The prices of an offering (None: the offering or one of its prices could not be read).
+PricesOf = Callable[[str], "Sequence[CatalogPrice] | None"]
+_ALTERED = ("oneTime", "recurring")  # the price types a discount alters (never a usage rate)
+
+
+def discount_aims(rule_set: RuleSet) -> list[DiscountAim]:
+    """What each rule of a discount rule set targets, for the checks against the catalog."""
+    if not isinstance(rule_set, DiscountRuleSet):
+        return []
+    return [(("rules", i), rule.id, rule.target.offering, rule.target.price_type,
+             rule.currency if rule.amount is not None else None) for i, rule in enumerate(rule_set.rules)]
+
+
+def discount_price_findings(aim: DiscountAim, prices: Sequence[CatalogPrice] | None
+                            ) -> list[tuple[Path, str, str]]:
+    """(path in the rule set, message, severity) of a discount that can never alter a price:
+    its offering has no price of the type it targets (a warning: the offering may get one),
+    or an amount discount is in another currency than every price it targets (an error:
+    pricing only takes an amount off a price of its own currency, so it never applies while
+    a rule test of it passes). ``prices`` None: not known, nothing to check."""
+    path, rule_id, offering, price_type, currency = aim
+    if prices is None:
+        return []
+    types = (price_type,) if price_type else _ALTERED
+    targeted = [p for p in prices if p.price_type in types]
+    if not targeted:
+        where = path + (("target", "priceType") if price_type else ("target", "offering"))
+        wanted = " or ".join(types)
+        return [(where, f"offering '{offering}' has no {wanted} price: discount '{rule_id}' never alters a price",
+                 "warning")]
+    if currency is None or any(p.currency == currency for p in targeted):
+        return []
+    shown = ", ".join(f"'{p.id}' in {p.currency} (at {p.where})" for p in targeted)
+    return [(path + ("currency",), f"discount '{rule_id}' takes an amount in {currency} off the "
+                                   f"{' and '.join(types)} prices of offering '{offering}', but they are in other "
+                                   f"currencies: {shown}; an amount is only taken off a price of its currency, so "
+                                   f"it never applies", "error")]
 
 
 def _field(kind: str) -> str:
@@ -446,5 +490,6 @@ def _lint_split_billing(compiled: CompiledRuleSet, definition: SplitBillingRuleS
             " whatever its other attributes: such charges may be left without a payer", "error", "noPayer")
 
 
-__all__ = ["Finding", "Version", "condition_references", "lint_rule_book", "reference_findings", "rule_references",
+__all__ = ["DiscountAim", "Finding", "PricesOf", "Version", "condition_references", "discount_aims",
+           "discount_price_findings", "lint_rule_book", "reference_findings", "rule_references",
            "rule_set_findings", "rule_set_references", "unknown_references", "version_findings"]

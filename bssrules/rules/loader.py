@@ -17,14 +17,15 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from bssrules.catalog.catalog import Catalog, Origin
 from bssrules.catalog.checks import CatalogPrice, KnownIds, PriceOf
+from bssrules.catalog.loader import CatalogFileCheck
 from bssrules.catalog.types import ValidFor
 from bssrules.errors import BssRulesError, Diagnostic, did_you_mean
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet, compile_rule_set
 from bssrules.rules.conditions import parse_condition
 from bssrules.rules.lint import (
-    Version, condition_references, rule_references, rule_set_findings, rule_set_references, unknown_references,
-    version_findings,
+    DiscountAim, PricesOf, Version, condition_references, discount_aims, discount_price_findings, rule_references,
+    rule_set_findings, rule_set_references, unknown_references, version_findings,
 )
 from bssrules.rules.model import RULE_SET_TYPES, RuleSet, RuleTest
 from bssrules.rules.prices import NamedPrice, named_prices, price_book, price_findings
@@ -54,6 +55,7 @@ class FoundRuleSet(NamedTuple):
     asked: tuple[tuple[str, tuple[str, ...] | None], ...]  # compound children the compilation asked for
     prices: tuple[NamedPrice, ...] = ()  # what its rates that name a catalog price state (paths inside it)
     accumulators: tuple[str, ...] = ()  # ids as written, for what rating tests may name
+    discounts: tuple[DiscountAim, ...] = ()  # what its discount rules target (paths inside it)
 
 
 class FoundTest(NamedTuple):
@@ -89,8 +91,10 @@ def check_rule_documents(documents: list[SourceDocument], catalog: Catalog | Non
         tests.append(models)
         diagnostics += check.diagnostics
     known = None if catalog is None else (lambda kind: set(catalog.entities.get(kind, {})))
-    diagnostics += cross_file_diagnostics(checks, lambda i: documents[i], known,
-                                          price_of=None if catalog is None else _catalog_prices(catalog))
+    price_of = None if catalog is None else _catalog_prices(catalog)
+    diagnostics += cross_file_diagnostics(checks, lambda i: documents[i], known, price_of=price_of,
+                                          prices_of=None if catalog is None or price_of is None
+                                          else _offering_prices(catalog, price_of))
     book = build_book(checks, compiled, tests, lambda i: documents[i])
     if catalog is not None:
         price_book(book, catalog)
@@ -107,6 +111,39 @@ def _catalog_prices(catalog: Catalog) -> PriceOf:
                             f"{origin.file}:{origin.line}" if origin else "the catalog")
 
     return price_of
+
+
+def _offering_prices(catalog: Catalog, price_of: PriceOf) -> PricesOf:
+    def prices_of(offering_id: str) -> list[CatalogPrice] | None:
+        offering = catalog.offerings.get(offering_id)
+        if offering is None:
+            return None
+        prices = [price_of(id) for id in offering.prices]
+        return [p for p in prices if p is not None] if all(prices) else None
+
+    return prices_of
+
+
+def offering_price_lookup(checks: Sequence[CatalogFileCheck], price_of: PriceOf) -> PricesOf:
+    """The prices of each valid offering of the catalog files (the first of an id), for the
+    checks of the discounts that target it; None for an offering that is unknown or in error,
+    or one of whose prices is (its own errors are reported: nothing is checked against it)."""
+    price_ids: dict[str, tuple[str, ...] | None] = {}
+    for check in checks:
+        for entity in check.entities:
+            if entity.kind != "productOffering" or entity.id is None or entity.id in price_ids:
+                continue
+            price_ids[entity.id] = None if not entity.valid or entity.links is None else tuple(
+                target for path, kind, target in entity.links.refs if path[:1] == ("prices",))
+
+    def prices_of(offering_id: str) -> list[CatalogPrice] | None:
+        ids = price_ids.get(offering_id)
+        if ids is None:
+            return None
+        prices = [price_of(id) for id in ids]
+        return [p for p in prices if p is not None] if all(prices) else None
+
+    return prices_of
 
 
 # ------------------------------------------------------------- one file
@@ -209,8 +246,10 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
     period = (rule_set.valid_for.start, rule_set.valid_for.end) if valid else None
     prices = tuple((read.path(path), id, amount, currency, per) for path, id, amount, currency, per
                    in named_prices(rule_set))
+    discounts = tuple((read.path(path), *rest) for path, *rest in discount_aims(rule_set))
     return (FoundRuleSet(base, rule_set.id if valid else id, kind, rule_set.version if valid else version, valid,
-                         period, rule_ids, references, tuple(asked.answers.items()), prices, accumulators),
+                         period, rule_ids, references, tuple(asked.answers.items()), prices, accumulators,
+                         discounts),  # type: ignore[arg-type]  # a DiscountAim rebuilt with its path read
             compiled if valid else None, diagnostics)
 
 
@@ -299,9 +338,12 @@ def _facts_of_test_in_error(doc: SourceDocument, raw: dict[str, Any], base: Path
 
 def cross_file_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[[int], SourceDocument],
                            known_ids: KnownIds | None = None, also_rule_sets: set[str] | frozenset[str] = frozenset(),
-                           today: dt.date | None = None, price_of: PriceOf | None = None) -> list[Diagnostic]:
+                           today: dt.date | None = None, price_of: PriceOf | None = None,
+                           prices_of: PricesOf | None = None) -> list[Diagnostic]:
     """A version defined twice, references to the catalog (when ``known_ids`` gives its ids),
     rates that disagree with the catalog price they name (when ``price_of`` gives the prices),
+    discounts that can alter no price of the offering they target (when ``prices_of`` gives
+    the prices of an offering),
     findings across versions, and rule tests against their rule sets (``also_rule_sets``:
     ids a file that could not be parsed seems to declare). The file of ``checks[i]`` is
     ``document(i)``, asked for only where a problem is."""
@@ -325,6 +367,10 @@ def cross_file_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[
                     continue
                 for path, message in price_findings(named, price_of(named[1])):
                     diagnostics.append(document(number).diagnostic(found.base + path, message, code="priceDisagrees"))
+            for aim in found.discounts if prices_of is not None else ():
+                for path, message, severity in discount_price_findings(aim, prices_of(aim[2])):
+                    diagnostics.append(document(number).diagnostic(found.base + path, message, code="discountPrice",
+                                                                   severity=severity))
             if found.id is None or found.version is None or found.kind is None:
                 continue
             key = (found.id, found.version)
@@ -422,5 +468,5 @@ def _compound_children(catalog: Catalog) -> Children:
 
 
 # RuleBook is defined in bssrules.rules.book; it stays importable from here for its callers.
-__all__ = ["RuleBook", "check_rule_documents", "check_rules_file", "cross_file_diagnostics", "build_book",
+__all__ = ["RuleBook", "check_rule_documents", "offering_price_lookup", "check_rules_file", "cross_file_diagnostics", "build_book",
            "FoundRuleSet", "FoundTest", "RulesFileCheck"]
