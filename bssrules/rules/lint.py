@@ -189,6 +189,8 @@ def lint_rule_book(book: RuleBook, catalog: Catalog | None = None, today: dt.dat
     """Every finding over every rule set of the book."""
     findings = version_findings({id: [Version(c.id, c.definition.version, c.definition.valid_for) for c in versions]
                                  for id, versions in book.versions.items()}, today)
+    findings += kind_findings({id: [(c.definition.version, c.definition.kind) for c in versions]
+                               for id, versions in book.versions.items()})
     for compiled in book:
         findings += rule_set_findings(compiled)
     return findings
@@ -213,6 +215,23 @@ def version_findings(versions: Mapping[str, Sequence[Version]], today: dt.date |
                 findings.append(Finding(one.id, one.version, ("validFor", "end"),
                                         f"rule set '{one.id}' ended on {end.date().isoformat()}: it no longer applies",
                                         code="ended"))
+    return findings
+
+
+def kind_findings(kinds: Mapping[str, Sequence[tuple[int, str]]]) -> list[Finding]:
+    """Each version (of ``kinds``: rule set id -> (version, kind)) whose kind is not that of
+    the rule set's first version: a rule set is of one kind (its decisions, and what its
+    tests can expect, are of that kind), whatever version is in force."""
+    findings: list[Finding] = []
+    for id, of_one in kinds.items():
+        ordered = sorted(of_one)
+        first_version, first_kind = ordered[0]
+        for version, kind in ordered[1:]:
+            if kind != first_kind:
+                findings.append(Finding(id, version, ("kind",), f"version {version} of rule set '{id}' is of kind "
+                                        f"{kind}, which changes the kind of the rule set: version {first_version} "
+                                        f"is of kind {first_kind} (a new kind of rule set needs a new id)",
+                                        "error", "kindChanged"))
     return findings
 
 
@@ -491,5 +510,5 @@ def _lint_split_billing(compiled: CompiledRuleSet, definition: SplitBillingRuleS
 
 
 __all__ = ["DiscountAim", "Finding", "PricesOf", "Version", "condition_references", "discount_aims",
-           "discount_price_findings", "lint_rule_book", "reference_findings", "rule_references",
+           "discount_price_findings", "kind_findings", "lint_rule_book", "reference_findings", "rule_references",
            "rule_set_findings", "rule_set_references", "unknown_references", "version_findings"]

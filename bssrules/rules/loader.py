@@ -25,7 +25,7 @@ from bssrules.rules.compiled import CompiledRuleSet, compile_rule_set
 from bssrules.rules.conditions import parse_condition
 from bssrules.rules.lint import (
     DiscountAim, PricesOf, Version, condition_references, discount_aims, discount_price_findings, rule_references,
-    rule_set_findings, rule_set_references, unknown_references, version_findings,
+    kind_findings, rule_set_findings, rule_set_references, unknown_references, version_findings,
 )
 from bssrules.rules.model import RULE_SET_TYPES, RuleSet, RuleTest
 from bssrules.rules.prices import NamedPrice, named_prices, price_book, price_findings
@@ -350,6 +350,7 @@ def cross_file_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[
     diagnostics: list[Diagnostic] = []
     first: dict[tuple[str, int], tuple[int, Path_]] = {}
     versions: dict[str, list[Version]] = {}
+    kinds: dict[str, list[tuple[int, str]]] = {}  # of every version whose kind is known, valid or not
     where: dict[tuple[str, int], tuple[int, Path_]] = {}
     for number, check in enumerate(checks):
         for found in check.rule_sets:
@@ -382,12 +383,13 @@ def cross_file_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[
                     code="duplicateId"))
                 continue
             first[key] = (number, found.base)
+            kinds.setdefault(found.id, []).append((found.version, found.kind))
+            where[key] = (number, found.base)
             if found.valid and found.valid_for is not None:
                 start, end = found.valid_for
                 versions.setdefault(found.id, []).append(Version(found.id, found.version,
                                                                  ValidFor(start=start, end=end)))
-                where[key] = (number, found.base)
-    for finding in version_findings(versions, today):
+    for finding in kind_findings(kinds) + version_findings(versions, today):
         number, base = where[(finding.rule_set, finding.version)]
         diagnostics.append(document(number).diagnostic(base + finding.path, finding.message, code=finding.code,
                                                        severity=finding.severity))
@@ -398,6 +400,7 @@ def cross_file_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[
 def _test_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[[int], SourceDocument],
                       also_rule_sets: set[str] | frozenset[str]) -> list[Diagnostic]:
     kinds: dict[str, str] = {}
+    first_version: dict[str, int] = {}
     rule_ids: dict[str, set[str]] = {}
     accumulators: dict[str, set[str]] = {}
     named = set(also_rule_sets)  # every rule set id written, even of a rule set whose kind is wrong
@@ -406,7 +409,10 @@ def _test_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[[int]
             if found.id is not None:
                 named.add(found.id)
             if found.id is not None and found.kind is not None:
-                kinds.setdefault(found.id, found.kind)
+                # the kind of the first version (another kind of a later one is its error)
+                version = found.version if found.version is not None else 0
+                if found.id not in kinds or version < first_version[found.id]:
+                    kinds[found.id], first_version[found.id] = found.kind, version
                 rule_ids.setdefault(found.id, set()).update(found.rule_ids)
                 accumulators.setdefault(found.id, set()).update(found.accumulators)
     diagnostics: list[Diagnostic] = []
