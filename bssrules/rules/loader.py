@@ -303,12 +303,14 @@ def _test(doc: SourceDocument, raw: Any, base: Path_, in_error: set[Path_]
     rule_set = None if base + ("ruleSet",) in in_error else rule_set
     expect = None if base + ("expect",) in in_error else expect
     if base in in_error or any(p[:2] == base for p in in_error):
-        return FoundTest(base, rule_set, expect, False), None, _facts_of_test_in_error(doc, raw, base, in_error)
+        return (_test_in_error(raw, base, rule_set, expect, in_error), None,
+                _facts_of_test_in_error(doc, raw, base, in_error))
     read = lenient_model(RuleTest, raw, doc, base, [])
     if read.valid is None:
         in_error = {d.path[:3] for d in read.more}
-        return FoundTest(base, rule_set, expect, False), None, read.more + _facts_of_test_in_error(doc, raw, base,
-                                                                                                   in_error)
+        expect = None if base + ("expect",) in in_error else expect
+        return (_test_in_error(raw, base, rule_set, expect, in_error), None,
+                read.more + _facts_of_test_in_error(doc, raw, base, in_error))
     test = read.valid
     # Facts the test cannot be decided with are errors of the project; the test itself stays
     # a test (run, it says the same).
@@ -317,6 +319,21 @@ def _test(doc: SourceDocument, raw: Any, base: Path_, in_error: set[Path_]
     records = tuple(r.id for r in test.records) if test.records is not None else None
     return FoundTest(base, test.rule_set, test.expect, True, records, tuple(t.accumulator for t in test.accumulators)
                      ), test, more
+
+
+def _test_in_error(raw: dict[str, Any], base: Path_, rule_set: str | None, expect: Mapping[str, Any] | None,
+                   in_error: set[Path_]) -> FoundTest:
+    """A test in error as far as it is written: one that plays records (whatever is wrong in
+    them) stays one, with the ids written, so that its expectations are checked as a rating
+    test's, not reported as those of a decision."""
+    if "records" not in raw:
+        return FoundTest(base, rule_set, expect, False)
+    records = tuple(dict.fromkeys(str(r["id"]) for r in _list(raw["records"])
+                                  if isinstance(r, dict) and isinstance(r.get("id"), (str, int))))
+    before = () if base + ("accumulators",) in in_error else tuple(
+        a["accumulator"] for a in _list(raw.get("accumulators"))
+        if isinstance(a, dict) and isinstance(a.get("accumulator"), str))
+    return FoundTest(base, rule_set, expect, False, records, before)
 
 
 def _facts_of_test_in_error(doc: SourceDocument, raw: dict[str, Any], base: Path_, in_error: set[Path_]
