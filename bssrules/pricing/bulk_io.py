@@ -77,7 +77,7 @@ from bssrules.pricing.bulk_tables import _subscription_table_parts
 from bssrules.pricing.bulk_write import RatedWriter, write_state
 from bssrules.rules.book import RuleBook
 
-DEFAULT_CHUNK_SIZE = 200_000  # the peak RSS of the benchmark: 822-879 MB (500,000: 1.3-1.5 GB)
+DEFAULT_CHUNK_SIZE = 200_000  # the peak RSS of the benchmark: 887-956 MB (160,000: 869 MB; 500,000: 1.3-1.5 GB)
 _HASH_SEED = 20260601
 STATE_NAMES = {"valid_from": "validFrom", "valid_to": "validTo"}  # the state files' names for BUCKET_SCHEMA's
 
