@@ -248,10 +248,14 @@ class _Add(Protocol):
     def __call__(self, path: Path, message: str, severity: str = "warning", code: str = "lint") -> None: ...
 
 
-def rule_set_findings(compiled: CompiledRuleSet, whole: bool = True) -> list[Finding]:
+def rule_set_findings(compiled: CompiledRuleSet, whole: bool = True, accumulators: Iterable[str] = ()
+                      ) -> list[Finding]:
     """The findings on one rule set alone (whatever the date and the other versions).
     ``whole=False``: of what is left of a rule set in error (rules set aside), only the
-    errors that no rule set aside could change: tiers out of order, contradicting pairs."""
+    errors that no rule set aside could change: tiers out of order, contradicting pairs,
+    tiers counting an accumulator the rule set does not have or that cannot count them —
+    ``accumulators``: the ids written, of the accumulators in error too (tiers naming one of
+    those are not checked against it)."""
     definition = compiled.definition
     out: list[Finding] = []
 
@@ -263,6 +267,7 @@ def rule_set_findings(compiled: CompiledRuleSet, whole: bool = True) -> list[Fin
             _lint_compatibility(definition, add)
         if isinstance(definition, UsageRuleSet):
             _lint_tiers(definition, add)
+            _lint_period_tiers(compiled, definition, add, frozenset(accumulators))
         return [f for f in out if f.severity == "error"]
     if isinstance(definition, CompatibilityRuleSet):
         _lint_compatibility(definition, add)
@@ -436,12 +441,15 @@ def _lint_tiers(definition: UsageRuleSet, add: _Add) -> None:
             add(("rules", i, "rate", "tiers"), "tier limits (upTo) must increase", "error", "tiers")
 
 
-def _lint_period_tiers(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) -> None:
+def _lint_period_tiers(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add,
+                       in_error: frozenset[str] = frozenset()) -> None:
     """Tiers that count an accumulator's period total (``tiersCount``): the accumulator must be
     one of the rule set's, count volume (``measure: volume``), in units of the rate's kind —
     it counts each record in the unit of the rule that rated it, so every rule whose records it
     may count must be per a unit that converts to the rate's — and should count the records of
-    the rules the rate prices (their units are priced on top of a total they do not add to)."""
+    the rules the rate prices (their units are priced on top of a total they do not add to).
+    ``in_error``: ids written of accumulators that could not be read (nothing is checked
+    against them)."""
     by_id = {a.id: a for a in definition.accumulators}
     rules = compiled.by_key()
     # (where, rate, the rule it prices: None for a changeRate rate, which prices any rule's records)
@@ -457,9 +465,12 @@ def _lint_period_tiers(compiled: CompiledRuleSet, definition: UsageRuleSet, add:
             continue
         where = path + ("tiersCount", "accumulator")
         accumulator = by_id.get(name)
+        if accumulator is None and name in in_error:
+            continue
         if accumulator is None:
-            suggestion = did_you_mean(name, by_id)
-            known = ", ".join(sorted(by_id)) or "none"
+            written = set(by_id) | in_error
+            suggestion = did_you_mean(name, written)
+            known = ", ".join(sorted(written)) or "none"
             add(where, f"unknown accumulator '{name}': the tiers count the period total of an accumulator of this "
                        f"rule set (it has: {known})" + (f" (did you mean '{suggestion}'?)" if suggestion else ""),
                 "error", "unknownAccumulator")

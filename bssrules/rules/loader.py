@@ -240,7 +240,7 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
     valid = not in_error
     # Lint of a rule set in error: only what each rule says wrong of itself (tiers, pairs of
     # rules that contradict each other), not what the rules set aside could change.
-    for finding in rule_set_findings(compiled, whole=valid):
+    for finding in rule_set_findings(compiled, whole=valid, accumulators=accumulators):
         diagnostics.append(doc.diagnostic(base + read.path(finding.path), finding.message, code=finding.code,
                                           severity=finding.severity))
     period = (rule_set.valid_for.start, rule_set.valid_for.end) if valid else None
