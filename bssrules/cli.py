@@ -62,7 +62,7 @@ def check(folders: list[Path] = typer.Argument(..., help="Folders to check: ever
             _report_invalid(InvalidSource(result.diagnostics))
             failed = True
             continue
-        for warning in result.warnings:
+        for warning in sorted(result.warnings):  # by file, line and column, as with errors
             print(str(warning), file=sys.stderr)
         entities = sum(result.entities.values())
         out.print(f"[green]ok[/] {escape(str(folder))}: {entities} catalog entities "

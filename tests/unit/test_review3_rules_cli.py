@@ -1,0 +1,40 @@
+"""``bssrules check`` and ``bssrules explain``: the warnings of a project without errors are
+printed by file, line and column (as with errors); explain checks its facts file as a rule
+test's ``given`` is checked (every error, at file:line:column)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bssrules.cli import app
+
+WARNED = """\
+ruleSets:
+  - id: u
+    kind: usage
+    rules:
+      - {id: any-data, when: {usage.service: data}, rate: {amount: 1, currency: EUR, per: GB}}
+      - {id: big-data, when: {usage.service: data, usage.volume: {gt: 10}}, rate: {amount: 2, currency: EUR, per: GB}}
+  - id: u
+    kind: usage
+    version: 2
+    validFor: {start: 2026-01-01}
+    rules:
+      - {id: any, rate: {amount: 1, currency: EUR, per: GB}}
+"""
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, list(args))
+
+
+def test_the_warnings_of_a_project_that_checks_are_sorted_by_position(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "rules.yaml").write_text(WARNED, encoding="utf-8")
+    result = invoke("check", "--no-cache", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if ": warning: " in line]
+    assert len(warnings) == 2
+    positions = [tuple(int(n) for n in line.split(":")[1:3]) for line in warnings]
+    assert positions == sorted(positions) and positions[0][0] == 6  # the shadowed rule, then the overlap
