@@ -18,7 +18,7 @@ from bssrules.catalog.model import (
     value_matches_type,
 )
 from bssrules.errors import did_you_mean
-from bssrules.pricing.units import MEASURED_UNITS
+from bssrules.pricing.units import MEASURED_UNITS, convert
 
 KnownIds = Callable[[str], set[str]]
 
@@ -189,19 +189,70 @@ _GRAPHS = (("productOffering", "bundle", "bundle"), ("resourceSpecification", "c
            ("category", "parent", "category parent"))
 
 
+# The units an allowance may count in, in the order a message lists them.
+_LISTED_UNITS = ("B", "kB", "MB", "GB", "TB", "s", "min", "h")
+
+
+class _UsagePrice(NamedTuple):
+    id: str
+    usage_type: str
+    unit: str
+
+
+def _usage_prices(entities: Sequence[Links]) -> list[_UsagePrice]:
+    """The usage prices that name a usage type and a unit, first of each id only."""
+    prices: dict[str, _UsagePrice] = {}
+    for links in entities:
+        if links.kind == "productOfferingPrice" and links.usage_type and links.price and links.price[3]:
+            prices.setdefault(links.id, _UsagePrice(links.id, links.usage_type, links.price[3]))
+    return list(prices.values())
+
+
+def _offered_with(entities: Sequence[Links]) -> dict[str, set[str]]:
+    """Price id -> the ids of the prices listed beside it by an offering."""
+    together: dict[str, set[str]] = {}
+    for links in entities:
+        if links.kind == "productOffering":
+            listed = {target for path, kind, target in links.refs if kind == "productOfferingPrice"}
+            for price in listed:
+                together.setdefault(price, set()).update(listed)
+    return together
+
+
+def _unit_mismatch(unit: str, usage_type: str, price_id: str, offered_with: dict[str, set[str]],
+                   usage_prices: Sequence[_UsagePrice]) -> _UsagePrice | None:
+    """The usage price of ``usage_type`` an allowance of ``unit`` (on price ``price_id``) cannot
+    serve: its bucket is used only by usage in a unit it converts to, and that usage is rated
+    at the usage price (per its unit), so an allowance that converts to none of them serves
+    nothing. The prices its offerings list beside it count (each must be served); a price no
+    offering lists is checked against the catalog's usage prices of the type (one must be)."""
+    of_type = [p for p in usage_prices if p.usage_type == usage_type]
+    beside = [p for p in of_type if p.id in offered_with.get(price_id, ())]
+    if beside:
+        return next((p for p in beside if convert(Decimal(1), unit, p.unit) is None), None)
+    if of_type and all(convert(Decimal(1), unit, p.unit) is None for p in of_type):
+        return of_type[0]
+    return None
+
+
+def _units_counting(unit: str) -> str:
+    """The allowance units that convert to ``unit``, as a message lists them."""
+    return ", ".join(u for u in _LISTED_UNITS if convert(Decimal(1), u, unit) is not None) or unit
+
+
 def _allowance_problems(entities: Sequence[Links]) -> list[tuple[int, Problem]]:
     """An allowance serves usage types that usage prices of the catalog price (``usageType``)
-    and counts in a unit the catalog knows: a unit of data or time, or one a usage price is
-    charged per (message, movie …)."""
+    and counts in a unit the catalog knows (a unit of data or time, or one a usage price is
+    charged per: message, movie …) that converts to the unit its usage types are charged per."""
     if not any(links.allowances for links in entities):
         return []
-    usage_types: set[str] = set()
-    units: set[str] = set(MEASURED_UNITS)
-    for links in entities:
-        if links.usage_type:
-            usage_types.add(links.usage_type)
-        if links.price is not None and links.price[0] == "usage" and links.price[3]:
-            units.add(links.price[3])
+    usage_prices = _usage_prices(entities)
+    usage_types = {p.usage_type for p in usage_prices}
+    usage_types.update(links.usage_type for links in entities if links.usage_type)
+    units: set[str] = set(MEASURED_UNITS) | {p.unit for p in usage_prices}
+    units.update(links.price[3] for links in entities
+                 if links.price is not None and links.price[0] == "usage" and links.price[3])
+    offered_with = _offered_with(entities)
     found: list[tuple[int, Problem]] = []
     for index, links in enumerate(entities):
         for path, unit, types in links.allowances:
@@ -217,6 +268,16 @@ def _allowance_problems(entities: Sequence[Links]) -> list[tuple[int, Problem]]:
                     links.kind, links.id, path + ("unit",),
                     f"unknown unit '{unit}': a unit of data (B, kB, MB, GB, TB) or time (s, min, h), or one a "
                     f"usage price of the catalog is charged per", did_you_mean(unit, units), "unknownReference")))
+                continue
+            for usage_type in dict.fromkeys(types):
+                price = _unit_mismatch(unit, usage_type, links.id, offered_with, usage_prices)
+                if price is not None:
+                    found.append((index, Problem(
+                        links.kind, links.id, path + ("unit",),
+                        f"unit '{unit}' cannot convert to {price.unit}, the unit the '{usage_type}' usage price "
+                        f"'{price.id}' is charged per: the allowance would serve no {usage_type} usage "
+                        f"(give it a unit that converts: {_units_counting(price.unit)})")))
+                    break  # one error at the unit is enough
     return found
 
 
