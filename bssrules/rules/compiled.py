@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bssrules.errors import did_you_mean
 from bssrules.rules.compile import TooComplex, to_dnf, to_nnf, validity_condition
 from bssrules.rules.conditions import (
     ALWAYS, All, Any_, Condition, Not, Path, Report, Test, _accepts_at_key, parse_condition,
@@ -83,6 +85,12 @@ class CompileError(ValueError):
         super().__init__("; ".join(f"{'.'.join(map(str, p))}: {m}" for p, m, _ in problems))
 
 
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    """The IANA names this machine knows (read from its zone files: only when a name is wrong)."""
+    return frozenset(available_timezones())
+
+
 def _contains(attribute: str, id: str) -> Test:
     return Test(attribute, "contains", id)
 
@@ -136,7 +144,9 @@ def compile_rule_set(rule_set: RuleSet, report: Report | None = None,
     try:
         zone = ZoneInfo(rule_set.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        note(("timeZone",), f"unknown time zone '{rule_set.time_zone}' (use an IANA name such as Europe/Paris)")
+        suggestion = did_you_mean(rule_set.time_zone, _time_zones())
+        note(("timeZone",), f"unknown time zone '{rule_set.time_zone}'" +
+             ("" if suggestion else " (use an IANA name such as Europe/Paris)"), suggestion)
         zone = ZoneInfo("UTC")
 
     seen: dict[str, int] = {}

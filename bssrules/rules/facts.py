@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from bssrules.catalog.types import parse_instant
+from bssrules.errors import did_you_mean
 
 # type names: string, number, boolean, datetime, list (of strings)
 FACT_ATTRIBUTES: dict[str, str] = {
@@ -52,6 +53,15 @@ FACT_ATTRIBUTES: dict[str, str] = {
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekday_suggestion(written: Any) -> str | None:
+    """The day of ``WEEKDAYS`` a misspelt one means: a day written in full or in another case
+    (``Saturday``, ``SAT``) is its first three letters; else the closest, if any is close."""
+    text = str(written).strip().lower()
+    if len(text) >= 3 and text[:3] in WEEKDAYS:
+        return text[:3]
+    return did_you_mean(text, WEEKDAYS)
 ALWAYS = "__always"
 _LARGEST = sys.float_info.max
 

@@ -210,7 +210,7 @@ ruleSets:
 """
     found = only(rule_diagnostics(text, None))
     assert described(found) == (
-        "rules.yaml", 4, 15, "unknown time zone 'Europe/Nicosa' (use an IANA name such as Europe/Paris)", None,
+        "rules.yaml", 4, 15, "unknown time zone 'Europe/Nicosa'", "Europe/Nicosia",
         ("ruleSets", 0, "timeZone"), "invalidRule", "error")
 
 
