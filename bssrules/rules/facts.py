@@ -62,6 +62,8 @@ def weekday_suggestion(written: Any) -> str | None:
     if len(text) >= 3 and text[:3] in WEEKDAYS:
         return text[:3]
     return did_you_mean(text, WEEKDAYS)
+
+
 ALWAYS = "__always"
 _LARGEST = sys.float_info.max
 

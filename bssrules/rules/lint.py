@@ -25,9 +25,10 @@ from bssrules.rules.book import RuleBook
 from bssrules.rules.compile import Atom, TooComplex, to_dnf, to_nnf
 from bssrules.rules.compiled import CompiledRuleSet
 from bssrules.rules.conditions import All, Condition, Not, Path, Test, TimeWindow, tests_of
+from bssrules.rules.facts import engine_key
 from bssrules.rules.model import (
-    CompatibilityRule, CompatibilityRuleSet, DiscountRule, DiscountRuleSet, EligibilityRule, Rate, RoutingRuleSet, RuleSet,
-    SplitBillingRuleSet, UsageRuleSet,
+    CompatibilityRule, CompatibilityRuleSet, DiscountRule, DiscountRuleSet, EligibilityRule, Rate, RoutingRuleSet,
+    RuleSet, SplitBillingRuleSet, UsageRuleSet,
 )
 from bssrules.rules.prices import named_prices
 
@@ -313,9 +314,16 @@ def _lint_compatibility(definition: CompatibilityRuleSet, add: _Add) -> None:
                     stack.append((target, trail + [target]))
 
 
+# Atoms that hold only of a value that is there: each implies that its attribute is present.
+_OF_A_VALUE = ("eq", "lt", "lte", "gt", "gte", "iany")
+
+
 def _atom_implies(strong: Atom, weak: Atom) -> bool:
     """Whether ``strong`` holding guarantees ``weak`` (conservative)."""
     if strong == weak:
+        return True
+    if weak.op == "eq" and weak.value is True and weak.key == engine_key(strong.key, "present") \
+            and strong.op in _OF_A_VALUE:  # exists: true holds of every value (charge.type: recurring)
         return True
     if strong.key != weak.key:
         return False
