@@ -159,8 +159,17 @@ def explain(folder: Path = typer.Argument(..., help="Folder with the catalog and
             print(str(problem), file=sys.stderr)
         err.print("the facts file must hold a mapping (party, channel, usage, …)")
         raise typer.Exit(1)
-    from bssrules.rules.testing import decision_instant
+    from bssrules.rules.testing import decision_instant, given_findings
 
+    # The facts are checked as a rule test's given is: every problem at once, at its place.
+    findings = given_findings(doc.data, as_of)
+    if findings:
+        for path, message, suggestion in findings:
+            shown = f"--as-of: {message}" if path == ("asOf",) else \
+                str(doc.diagnostic(path[1:], message, suggestion=suggestion))
+            print(shown, file=sys.stderr)
+        err.print(f"[bold red]{_plural(len(findings), 'error')}[/]: nothing was decided")
+        raise typer.Exit(1)
     try:
         when = decision_instant(doc.data, as_of)
         compiled = project.rules.in_force(rule_set, when)

@@ -234,28 +234,35 @@ def _written(value: Any) -> str:
 def fact_findings(test: RuleTest) -> list[TestFinding]:
     """What would stop a test from being decided at all: facts the model does not have or of
     the wrong type, an ``asOf`` that is no date, a ``now`` that contradicts it."""
+    return given_findings(test.given, test.as_of)
+
+
+def given_findings(given: Mapping[str, Any], as_of: Any = None) -> list[TestFinding]:
+    """What would stop facts from being decided at all (those of a test, or of a facts file
+    for ``bssrules explain``), each with its path: under ``("given", …)`` for a fact,
+    ``("asOf",)`` for the instant. Every problem of the facts at once."""
     found: list[TestFinding] = []
-    for path in unknown_fact_paths(test.given):
+    for path in unknown_fact_paths(given):
         found.append((("given", *path.split(".")), f"unknown fact attribute '{path}'",
                       did_you_mean(path, FACT_ATTRIBUTES)))
     for attribute in FACT_ATTRIBUTES:
         try:
-            typed_facts(test.given, [attribute])
+            typed_facts(given, [attribute])
         except FactError as exc:
             found.append((("given", *attribute.split(".")), f"{attribute}: {exc.message}", None))
-    if test.as_of is not None:  # read alone, so that it is reported with the facts' errors
+    if as_of is not None:  # read alone, so that it is reported with the facts' errors
         try:
-            decision_instant(None, test.as_of)
+            decision_instant(None, as_of)
         except ValueError as exc:
             found.append((("asOf",), str(exc), None))
     if found:
         return found
     try:
-        as_of = decision_instant(test.given, test.as_of)
+        instant = decision_instant(given, as_of)
     except ValueError as exc:
         return [(("asOf",), str(exc), None)]
     try:
-        fact_values(test.given, as_of)
+        fact_values(given, instant)
     except BssRulesError as exc:
         return [(("given", *getattr(exc, "path", ())), str(exc), None)]
     return found

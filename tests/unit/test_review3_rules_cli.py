@@ -38,3 +38,18 @@ def test_the_warnings_of_a_project_that_checks_are_sorted_by_position(tmp_path: 
     assert len(warnings) == 2
     positions = [tuple(int(n) for n in line.split(":")[1:3]) for line in warnings]
     assert positions == sorted(positions) and positions[0][0] == 6  # the shadowed rule, then the overlap
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_explain_reports_every_error_of_its_facts_file_at_its_place(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.yaml"
+    facts.write_text('usage: {strat: 2026-06-01T10:00:00Z, volume: "ten"}\n', encoding="utf-8")
+    result = invoke("explain", str(EXAMPLES / "ppv"), str(facts), "--rule-set", "movie-rates", "--as-of", "nope")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{facts}:1:16: unknown fact attribute 'usage.strat' (did you mean 'usage.start'?) [at $.usage.strat]",
+        f"{facts}:1:46: usage.volume: expected a number, got 'ten' [at $.usage.volume]",
+        "--as-of: 'nope' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)",
+        "3 errors: nothing was decided"]
