@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from bssrules.errors import Diagnostic, did_you_mean
+from bssrules.jsontext import escaped, text_problem
 from bssrules.yaml_source import SourceDocument
 
 if TYPE_CHECKING:  # jsonschema is imported when a value is invalid (or a validator is asked for)
@@ -245,6 +246,8 @@ def _pydantic_message(item: Mapping[str, Any]) -> str:
                 "decimal_max_digits": f"at most {_count(context.get('max_digits'), 'digit')}",
                 "decimal_whole_digits": f"at most {_count(context.get('whole_digits'), 'digit')} before the point"}
         return f"expected a number of {what[kind]}, got {_describe(value)}"
+    if kind == "string_unicode" and isinstance(value, str) and text_problem(value):
+        return unstorable_message(value)
     if kind == "finite_number":
         return f"expected a finite number, got {_describe(value)}"
     if kind == "string_pattern_mismatch":
@@ -259,6 +262,34 @@ def _pydantic_message(item: Mapping[str, Any]) -> str:
         return f"unknown field '{item['loc'][-1]}'"
     message: str = item["msg"]
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def unstorable_message(text: str) -> str:
+    """Why a text of a YAML file cannot be kept (it holds NUL or a lone surrogate), quoting it
+    with those characters spelt as escapes."""
+    return f"the text '{escaped(text)}' {text_problem(text)}"
+
+
+def unstorable_diagnostics(doc: SourceDocument, data: Any, base: tuple[str | int, ...] = ()) -> list[Diagnostic]:
+    """A diagnostic for every text (a key too) in ``data``, the node at ``base`` of ``doc``,
+    that no store keeps: NUL (PostgreSQL refuses it) or a lone surrogate (no character, which
+    no encoding writes) — written in YAML as an escape, ``"\\0"`` or ``"\\ud800"``."""
+    found: list[Diagnostic] = []
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, base)]
+    while stack:  # iterative: no nesting exhausts the stack
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if text_problem(value):
+                found.append(doc.diagnostic(path, unstorable_message(value)))
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if isinstance(key, str) and text_problem(key):
+                    found.append(doc.diagnostic(path + (key,), unstorable_message(key),
+                                                at_key=True))
+                stack.append((child, path + (key,)))
+        elif isinstance(value, list):
+            stack.extend((child, path + (index,)) for index, child in enumerate(value))
+    return sorted(found, key=lambda d: (d.line, d.column))
 
 
 def pydantic_diagnostics(error: PydanticError, doc: SourceDocument, base: tuple[str | int, ...],

@@ -22,7 +22,7 @@ from bssrules.catalog.checks import CatalogPrice, KnownIds, Links, PriceOf, link
 from bssrules.catalog.model import COLLECTIONS, Entity, Ref
 from bssrules.catalog.schema import catalog_schema
 from bssrules.errors import Diagnostic, InvalidSource, did_you_mean
-from bssrules.schema_errors import Lenient, SchemaCheck, items_set_aside, lenient_model
+from bssrules.schema_errors import Lenient, SchemaCheck, items_set_aside, lenient_model, unstorable_diagnostics
 from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, parse_file, parse_text, yaml_files
 
 
@@ -141,6 +141,9 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
         return CatalogFileCheck((), ()), []  # an empty file (only comments) is allowed
     shell, item_schemas = _schemas()
     diagnostics = shell.diagnostics(doc)
+    if isinstance(doc.data, dict):  # text outside the entities (theirs is checked with each)
+        diagnostics = _with_texts(diagnostics, unstorable_diagnostics(
+            doc, {k: v for k, v in doc.data.items() if k not in COLLECTIONS}))
     found: list[FoundEntity] = []
     models: list[Entity | None] = []
     if isinstance(doc.data, dict):
@@ -150,7 +153,10 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
                 continue
             for index, item in enumerate(items):
                 base: Path_ = (collection, index)
-                problems = item_schemas[collection].diagnostics(doc, item, base)
+                # Text no store keeps (NUL, a lone surrogate) makes the entity invalid: said
+                # here, where it is written, rather than by the database when it is loaded.
+                problems = _with_texts(item_schemas[collection].diagnostics(doc, item, base),
+                                       unstorable_diagnostics(doc, item, base))
                 entity, more, links = _entity(entity_type, item, doc, base, problems)
                 diagnostics += problems + more
                 raw_id = item.get("id") if isinstance(item, dict) else None
@@ -158,6 +164,15 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
                 found.append(FoundEntity(base, entity_type.kind, id, links, entity is not None))
                 models.append(entity)
     return CatalogFileCheck(tuple(diagnostics), tuple(found)), models
+
+
+def _with_texts(problems: list[Diagnostic], texts: list[Diagnostic]) -> list[Diagnostic]:
+    """``problems`` and the errors of text no store keeps, which say what is wrong at their
+    place better than a schema's error there (an id of the wrong shape, quoting a NUL)."""
+    if not texts:
+        return problems
+    at = {d.path for d in texts}
+    return [d for d in problems if d.path not in at] + texts
 
 
 # Placeholders for a missing or invalid id or name, so that the rest of an entity can be read.
