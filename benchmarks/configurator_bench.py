@@ -929,6 +929,39 @@ def measure_http_concurrent(base_url: str, bodies: list[bytes], sizes: Sizes, pa
     return _line(f"{label}: {sizes.threads} client threads", [x for t in latencies for x in t], elapsed, sum(errors))
 
 
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds a process has used so far (Linux ``/proc``), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+class ServerCpu:
+    """A server process's CPU time per request over the windows measured: on a machine shared
+    with other work, what a request costs the worker is steadier than how many it answers a
+    second (the scheduler's share of the cores moves those)."""
+
+    def __init__(self, process: Any):
+        self.pid = process.pid
+        self.seconds, self.requests, self.known = 0.0, 0, True
+
+    def measure(self, run: Callable[[], Line], warm_requests: int) -> Line:
+        before = process_cpu_s(self.pid)
+        line = run()
+        after = process_cpu_s(self.pid)
+        if before is None or after is None:
+            self.known = False
+        else:
+            self.seconds += after - before
+            self.requests += line.count + warm_requests
+        return line
+
+    def per_request_ms(self) -> float | None:
+        return self.seconds / self.requests * 1e3 if self.known and self.requests else None
+
+
 class FloorServer:
     """``uvicorn benchmarks.json_floor:create_app --factory`` in a subprocess, served as
     bssrules is (one worker, 127.0.0.1, a free port, no access log); always stopped on exit."""
@@ -1012,22 +1045,37 @@ def measure_api(prepared: Prepared, work: Path, sizes: Sizes) -> dict[str, Any]:
             floor_bytes: list[int] = []
             compared = agreeing = 0
             difference = None
+            cpu = {"sequential": (ServerCpu(server.process), ServerCpu(floor.process)),
+                   "concurrent": (ServerCpu(server.process), ServerCpu(floor.process))}
             with httpx.Client(base_url=floor.base_url, timeout=120.0) as floor_client:
                 for round in range(ROUNDS):
-                    line, n, agreed, first = measure_http_sequential(
-                        client, bodies, prepared.expected, window, answer_bytes=answer_bytes,
-                        start=round * window.requests, warm=round == 0)
-                    ours.append(line)
+                    warm = window.warmup if round == 0 else 0
+                    found: list[tuple[Line, int, int, str | None]] = []
+
+                    def our_window() -> Line:
+                        found.append(measure_http_sequential(
+                            client, bodies, prepared.expected, window, answer_bytes=answer_bytes,
+                            start=round * window.requests, warm=round == 0))
+                        return found[-1][0]
+
+                    ours.append(cpu["sequential"][0].measure(our_window, warm))
+                    _, n, agreed, first = found[-1]
                     compared, agreeing, difference = compared + n, agreeing + agreed, difference or first
-                    floors.append(measure_http_sequential(floor_client, bodies, None, window, FLOOR_PATH,
-                                                          answer_bytes=floor_bytes, warm=round == 0)[0])
+                    floors.append(cpu["sequential"][1].measure(lambda: measure_http_sequential(
+                        floor_client, bodies, None, window, FLOOR_PATH, answer_bytes=floor_bytes,
+                        warm=round == 0)[0], warm))
             out["sequential"] = _merged("HTTP checkProductConfiguration: 1 client, sequential", ours)
             out["compared"], out["agreeing"], out["difference"] = compared, agreeing, difference
             out["answer_bytes"] = answer_bytes
         ours, floors_concurrent = [], []
-        for round in range(ROUNDS):
-            ours.append(measure_http_concurrent(server.base_url, bodies, window))
-            floors_concurrent.append(measure_http_concurrent(floor.base_url, bodies, window, FLOOR_PATH, "JSON floor"))
+        for round in range(ROUNDS):  # each client thread warms its connection with one request
+            ours.append(cpu["concurrent"][0].measure(
+                lambda: measure_http_concurrent(server.base_url, bodies, window), sizes.threads))
+            floors_concurrent.append(cpu["concurrent"][1].measure(
+                lambda: measure_http_concurrent(floor.base_url, bodies, window, FLOOR_PATH, "JSON floor"),
+                sizes.threads))
+        out["cpu_ms"] = {name: (ours_cpu.per_request_ms(), floor_cpu.per_request_ms())
+                         for name, (ours_cpu, floor_cpu) in cpu.items()}
         out["concurrent"] = _merged(f"HTTP checkProductConfiguration: {sizes.threads} client threads", ours)
         out["floor"] = {"sequential": _merged("JSON floor: 1 client, sequential", floors),
                         "concurrent": _merged(f"JSON floor: {sizes.threads} client threads", floors_concurrent),
@@ -1129,6 +1177,12 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                   flush=True)
             figures.append({"ratio": name, "bssrules_per_s": ours.per_second, "floor_per_s": floor.per_second,
                             "share": ratio})
+        for name, (ours_ms, floor_ms) in api["cpu_ms"].items():
+            if ours_ms is None or floor_ms is None:
+                continue
+            print(f"server CPU per request (user + system, the worker process), {name}: bssrules {ours_ms:.2f} ms, "
+                  f"floor {floor_ms:.2f} ms: the floor's is {floor_ms / ours_ms:.1%} of it", flush=True)
+            figures.append({"server_cpu": name, "bssrules_ms": ours_ms, "floor_ms": floor_ms})
     return figures
 
 
