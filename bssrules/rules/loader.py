@@ -385,7 +385,9 @@ def cross_file_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[
                     continue
                 for path, message in price_findings(named, price_of(named[1])):
                     diagnostics.append(document(number).diagnostic(found.base + path, message, code="priceDisagrees"))
-            for aim in found.discounts if prices_of is not None else ():
+            for aim in found.discounts:
+                if prices_of is None:  # no catalog: nothing to check a discount against
+                    break
                 for path, message, severity in discount_price_findings(aim, prices_of(aim[2])):
                     diagnostics.append(document(number).diagnostic(found.base + path, message, code="discountPrice",
                                                                    severity=severity))
