@@ -20,7 +20,10 @@ the same client code on the same path, the **floor**: a minimal
 FastAPI app (:func:`floor_app`) that parses the usage, prices it with the same rating
 function, and in one SQL statement takes the charge from a balance row and stores the usage.
 The ratio to the floor is the figure that counts: client, database and workers share the
-machine's cores.
+machine's cores. Each line also prints the CPU per usage of the server's processes and of
+the run database's PostgreSQL backends over the measured window (Linux ``/proc``): on a
+machine shared with other work, where one run's usages/s moves by a third from one minute to
+the next, what a usage costs in CPU is the steadier figure.
 
 Lines: floor and bssrules with 1 and 2 workers (8 client threads, random subscriptions), and
 bssrules with 2 workers as deployed, every request presenting an API key (the floor checks none);
@@ -176,8 +179,66 @@ def _percentile(values: list[float], q: float) -> float:
     return values[max(0, min(len(values) - 1, math.ceil(q * len(values)) - 1))]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux ``/proc``; 0 when gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of every process this user can see (Linux ``/proc``)."""
+    found = []
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            found.append((int(entry.name), parent, (entry / "cmdline").read_text().replace("\0", " ")))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+class _CpuMeter:
+    """The CPU the server's processes (uvicorn and its workers) and the run database's
+    PostgreSQL backends (the local server's processes titled with its name) use over the
+    measured window: on a machine shared with other work the throughput of one run moves by
+    a third from one minute to the next, what a usage costs in CPU much less. Nothing on a
+    system without ``/proc`` (or for a remote database: its backends are not seen)."""
+
+    def __init__(self, server_pid: int, database: str | None):
+        self.server_pid, self.database = server_pid, database
+        self.start: tuple[float, float] | None = None
+
+    def _now(self) -> tuple[float, float]:
+        processes = _processes()
+        children: dict[int, list[int]] = {}
+        for pid, parent, _ in processes:
+            children.setdefault(parent, []).append(pid)
+        tree, todo = [], [self.server_pid]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo += children.get(pid, [])
+        backends = [pid for pid, _, command in processes
+                    if self.database and command.startswith("postgres: ") and f" {self.database} " in command]
+        return sum(map(_cpu_seconds, tree)), sum(map(_cpu_seconds, backends))
+
+    def begin(self) -> None:
+        self.start = self._now()
+
+    def per_usage(self, usages: int) -> tuple[float, float] | None:
+        """(server µs, database µs) per usage since :meth:`begin`."""
+        if self.start is None or not usages:
+            return None
+        server, database = self._now()
+        return ((server - self.start[0]) / usages * 1e6, (database - self.start[1]) / usages * 1e6)
+
+
 def _load(base: str, threads: int, seconds: float, body: Any, count_per_request: int,
-          warmup: float = 0.0, prime: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+          warmup: float = 0.0, prime: Any = None, headers: dict[str, str] | None = None,
+          meter: _CpuMeter | None = None) -> dict[str, Any]:
     """``threads`` clients posting ``body(rng, n)`` for ``warmup`` seconds (not counted: the
     workers fill their caches, psycopg prepares its statements), then for ``seconds``.
 
@@ -222,13 +283,21 @@ def _load(base: str, threads: int, seconds: float, body: Any, count_per_request:
     ready.wait()
     started = measured[0] = time.perf_counter() + warmup
     stop[0] = started + seconds
+    cpu = None
+    if meter is not None:  # the CPU of the measured window: from its start to its end
+        time.sleep(max(0.0, started - time.perf_counter()))
+        meter.begin()
+        time.sleep(max(0.0, stop[0] - time.perf_counter()))
+        counted = sum(len(t) for t in latencies) * count_per_request
+        cpu = meter.per_usage(counted)
     for thread in pool:
         thread.join()
     elapsed = time.perf_counter() - started
     flat = sorted(x for t in latencies for x in t)
     return {"requests": len(flat), "usages_per_s": len(flat) * count_per_request / elapsed,
             "requests_per_s": len(flat) / elapsed, "p50_ms": _percentile(flat, 0.5) * 1e3,
-            "p99_ms": _percentile(flat, 0.99) * 1e3, "errors": sum(errors), "prime_s": max(primed)}
+            "p99_ms": _percentile(flat, 0.99) * 1e3, "errors": sum(errors), "prime_s": max(primed),
+            "server_cpu_us": cpu[0] if cpu else None, "db_cpu_us": cpu[1] if cpu else None}
 
 
 def floor_app() -> Any:
@@ -340,22 +409,31 @@ def _run(url: str, quick: bool) -> list[dict[str, Any]]:
 
     results: list[dict[str, Any]] = []
     log = Path(tempfile.mkdtemp()) / "server.log"
-    print(f"{'line':62} {'usages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  target", flush=True)
+    database = url.rsplit("/", 1)[1] if postgres else None
+    print(f"{'line':62} {'usages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'server µs':>9} {'db µs':>6}"
+          "  target", flush=True)
+    print("  (server µs, db µs: CPU per usage of the server's processes and of the database's backends over the "
+          "measured window; steadier than usages/s on a shared machine)", flush=True)
 
     def line(label: str, figures: dict[str, Any], verdict: str = "") -> None:
+        cpu = "".join(f" {figures[k]:{w}.0f}" if figures.get(k) is not None else f" {'-':>{w}}"
+                      for k, w in (("server_cpu_us", 9), ("db_cpu_us", 6)))
         print(f"{label:62} {figures['usages_per_s']:9.0f} {figures['p50_ms']:8.1f} {figures['p99_ms']:8.1f} "
-              f"{figures['errors']:7d}  {verdict}", flush=True)
+              f"{figures['errors']:7d}{cpu}  {verdict}", flush=True)
         results.append({"line": label, **figures, "verdict": verdict})
+
+    def meter(server: _Server) -> _CpuMeter:
+        return _CpuMeter(server.process.pid, database)
 
     floors: dict[int, float] = {}
     for workers in (1, 2):
         if postgres:
             with _Server(url, workers, log, "benchmarks.online_rating_bench:floor_app") as server:
-                figures = _load(server.base, 8, seconds, single, 1, warmup)
+                figures = _load(server.base, 8, seconds, single, 1, warmup, meter=meter(server))
             floors[workers] = figures["usages_per_s"]
             line(f"floor (1 SQL statement per usage), {workers} worker(s), 8 threads", figures)
         with _Server(url, workers, log) as server:
-            figures = _load(server.base, 8, seconds, single, 1, warmup, prime=every)
+            figures = _load(server.base, 8, seconds, single, 1, warmup, prime=every, meter=meter(server))
         print(f"  (contexts of {subscriptions} subscriptions loaded cold first, one batch per connection: "
               f"{figures['prime_s']:.1f} s)", flush=True)
         label = f"bssrules single POST, {workers} worker(s), 8 threads"
@@ -370,14 +448,15 @@ def _run(url: str, quick: bool) -> list[dict[str, Any]]:
     if postgres:  # as deployed: every request presents a partner's key, which the worker checks
         key = f"bss_{uuid.uuid4().hex[:12]}_{'k' * 43}"
         with _Server(url, 2, log, key=key) as server:
-            figures = _load(server.base, 8, seconds, single, 1, warmup, prime=every, headers=server.headers)
+            figures = _load(server.base, 8, seconds, single, 1, warmup, prime=every, headers=server.headers,
+                            meter=meter(server))
         line(f"bssrules single POST with an API key, 2 workers, 8 threads ({figures['usages_per_s'] / floors[2]:.0%} "
              "of floor)", figures)
     with _Server(url, 2, log) as server:
-        figures = _load(server.base, 16, seconds, one_subscription, 1, warmup)
+        figures = _load(server.base, 16, seconds, one_subscription, 1, warmup, meter=meter(server))
         line("one subscription, 2 workers, 16 threads", figures,
              f"≥ 300/s, p99 < 100 ms: {_verdict(figures['usages_per_s'] >= 300 and figures['p99_ms'] < 100)}")
-        figures = _load(server.base, 4, seconds, batch, 100, warmup, prime=every)
+        figures = _load(server.base, 4, seconds, batch, 100, warmup, prime=every, meter=meter(server))
         line("batches of 100 per POST, 2 workers, 4 threads", figures,
              f"≥ 10,000/s: {_verdict(figures['usages_per_s'] >= 10_000)}")
     checked, wrong = _balance_check(url)
