@@ -13,13 +13,14 @@ Checking is in two steps, so that a project's check can keep the first in a cach
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 
 from bssrules.catalog.catalog import Catalog, Origin
 from bssrules.catalog.checks import CatalogPrice, KnownIds, Links, PriceOf, link_problems, links_of
-from bssrules.catalog.model import COLLECTIONS, Entity, Ref
+from bssrules.catalog.model import COLLECTIONS, VALUE_TYPES, Entity, Ref, describe, scalar_problem
 from bssrules.catalog.schema import catalog_schema
 from bssrules.errors import Diagnostic, InvalidSource, did_you_mean
 from bssrules.schema_errors import Lenient, SchemaCheck, items_set_aside, lenient_model, unstorable_diagnostics
@@ -156,7 +157,7 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
                 # Text no store keeps (NUL, a lone surrogate) makes the entity invalid: said
                 # here, where it is written, rather than by the database when it is loaded.
                 problems = _with_texts(item_schemas[collection].diagnostics(doc, item, base),
-                                       unstorable_diagnostics(doc, item, base))
+                                       unstorable_diagnostics(doc, item, base) + _value_diagnostics(doc, item, base))
                 entity, more, links = _entity(entity_type, item, doc, base, problems)
                 diagnostics += problems + more
                 raw_id = item.get("id") if isinstance(item, dict) else None
@@ -167,12 +168,54 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
 
 
 def _with_texts(problems: list[Diagnostic], texts: list[Diagnostic]) -> list[Diagnostic]:
-    """``problems`` and the errors of text no store keeps, which say what is wrong at their
-    place better than a schema's error there (an id of the wrong shape, quoting a NUL)."""
+    """``problems`` and the errors of values said in our words (text no store keeps, a
+    characteristic value not of its valueType), which say what is wrong at their place
+    better than a schema's error there or inside (an id of the wrong shape quoting a NUL;
+    "expected true or false", the first member of the union of scalars, for any value)."""
     if not texts:
         return problems
     at = {d.path for d in texts}
-    return [d for d in problems if d.path not in at] + texts
+    return [d for d in problems if not any(d.path[:n] in at for n in range(len(d.path) + 1))] + texts
+
+
+# What a characteristic's valueType asks of each of its values, said in a message.
+_VALUE_WORDS = {"string": "text", "integer": "an integer", "number": "a number", "boolean": "true or false",
+                "date": "a date (YYYY-MM-DD)"}
+
+
+def _value_diagnostics(doc: SourceDocument, item: Any, base: Path_) -> list[Diagnostic]:
+    """One error per value (``values`` and ``default``) of a specification's characteristics,
+    and of an offering's characteristic uses, that is no value at all (a mapping, nothing, a list, an infinite number or one of too many
+    digits), in the words of the characteristic's valueType: "expected a number, got a
+    mapping". A value of another type is the model's to report."""
+    found: list[Diagnostic] = []
+    characteristics = item.get("characteristics") if isinstance(item, dict) else None
+    for i, characteristic in enumerate(characteristics if isinstance(characteristics, list) else []):
+        if not isinstance(characteristic, dict):
+            continue
+        value_type = characteristic.get("valueType", "string")
+        values = characteristic.get("values")
+        located = [(("values", j), v) for j, v in enumerate(values)] if isinstance(values, list) else []
+        if characteristic.get("default") is not None:
+            located.append((("default",), characteristic["default"]))
+        for path, value in located:
+            problem = scalar_problem(value)
+            if problem is None:
+                continue
+            numeric = isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+            if value_type in VALUE_TYPES and not (numeric and value_type in ("integer", "number")):
+                problem = f"expected {_VALUE_WORDS[value_type]}, got {describe(value)}"
+            found.append(doc.diagnostic(base + ("characteristics", i) + path, problem))
+    # An offering's characteristic use: the valueType is its specification's, maybe in
+    # another file; said as any value ("expected text, a number, or true or false").
+    uses = item.get("characteristicUses") if isinstance(item, dict) else None
+    for i, use in enumerate(uses if isinstance(uses, list) else []):
+        values = use.get("values") if isinstance(use, dict) else None
+        for j, value in enumerate(values if isinstance(values, list) else []):
+            problem = scalar_problem(value)
+            if problem:
+                found.append(doc.diagnostic(base + ("characteristicUses", i, "values", j), problem))
+    return found
 
 
 # Placeholders for a missing or invalid id or name, so that the rest of an entity can be read.

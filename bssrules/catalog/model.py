@@ -9,19 +9,62 @@ and deletion checks share one definition of "what points where".
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from decimal import Decimal
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union, get_args
 
-from pydantic import Field, StrictBool, StrictInt, StringConstraints, field_validator, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, StrictInt, StringConstraints, field_validator, model_validator
 
-from bssrules.catalog.types import Amount, LifecycleStatus, Model, ValidFor
+from bssrules.catalog.types import DECIMAL_PLACES, WHOLE_DIGITS, Amount, LifecycleStatus, Model, ValidFor, digits_problem
 from bssrules.errors import did_you_mean
 from bssrules.money import ISO_4217, minor_unit_exponent, quantum
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", max_length=128)]
-Scalar = Union[StrictBool, StrictInt, Annotated[Decimal, Field(max_digits=23, decimal_places=8, allow_inf_nan=False)], str]
+
+
+def describe(value: object) -> str:
+    """What an authored value is, for a message (a mapping, nothing, 'text', 12)."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, (bool, str)):
+        return show_value(value)
+    return str(value)
+
+
+def scalar_problem(value: object) -> str | None:
+    """Why ``value`` is no characteristic value (text, a number, true or false), or None."""
+    if isinstance(value, (bool, int, str)):
+        return None
+    if isinstance(value, (float, Decimal)):
+        if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
+            return f"expected a finite number, got {describe(value)}"
+        return digits_problem(value if isinstance(value, Decimal) else Decimal(repr(value)))
+    return f"expected text, a number, or true or false, got {describe(value)}"
+
+
+def _scalar(value: object) -> object:
+    # One error per value, in our words: the union alone gives one per member, at paths
+    # (values[0].decimal, .constrained-str …) that are pydantic's, not the author's.
+    problem = scalar_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Scalar = Annotated[
+    Union[StrictBool, StrictInt,
+          Annotated[Decimal, Field(max_digits=WHOLE_DIGITS + DECIMAL_PLACES, decimal_places=DECIMAL_PLACES,
+                                   allow_inf_nan=False)],
+          str],
+    BeforeValidator(_scalar),
+]
 ValueType = Literal["string", "integer", "number", "boolean", "date"]
+VALUE_TYPES: tuple[str, ...] = get_args(ValueType)
 Ref = tuple[tuple[str | int, ...], str, str]  # (path inside the entity, target kind, target id)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -50,9 +50,43 @@ Instant = Annotated[
 ]
 
 # At most 15 digits before and 8 after the point: prices and unit rates, never astronomy.
+WHOLE_DIGITS, DECIMAL_PLACES = 15, 8
+
+
+def digits_problem(value: Decimal) -> str | None:
+    """Which bound of an amount a finite ``value`` exceeds, said as the docs say them (15 digits
+    before the point, 8 after), or None. Counted as pydantic counts (1.000000000 has no
+    decimal place too many); said first because pydantic's first error of 1e400 is of the
+    total digits (23), which no author is told about."""
+    _, digits, exponent = value.normalize().as_tuple()
+    assert isinstance(exponent, int)  # finite
+    decimals = max(0, -exponent)
+    whole = len(digits) + exponent if exponent >= 0 else max(0, len(digits) - decimals)
+    if whole > WHOLE_DIGITS:
+        return f"expected a number of at most {WHOLE_DIGITS} digits before the point, got {value}"
+    if decimals > DECIMAL_PLACES:
+        return f"expected a number of at most {DECIMAL_PLACES} decimal places, got {value}"
+    return None
+
+
+def _amount_digits(value: object) -> object:
+    number = value
+    if isinstance(value, (int, str)) and not isinstance(value, bool):
+        try:
+            number = Decimal(value.strip() if isinstance(value, str) else value)
+        except ArithmeticError:
+            return value  # not a number: the type check says so
+    if isinstance(number, Decimal) and number.is_finite():
+        problem = digits_problem(number)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
 Amount = Annotated[
     Decimal,
-    Field(max_digits=23, decimal_places=8, allow_inf_nan=False),
+    Field(max_digits=WHOLE_DIGITS + DECIMAL_PLACES, decimal_places=DECIMAL_PLACES, allow_inf_nan=False),
+    BeforeValidator(_amount_digits),
     WithJsonSchema({"type": ["number", "string"], "pattern": r"^-?\d+(\.\d+)?$",
                     "description": "An exact decimal amount."}),
 ]

@@ -102,7 +102,7 @@ def test_true_and_one_are_different_values() -> None:
 def test_a_number_value_has_at_most_eight_decimals() -> None:
     assert Characteristic(name="c", value_type="number", values=[Decimal("0.12345678")]).values == [
         Decimal("0.12345678")]
-    with rejects("Decimal input should have no more than 8 decimal places"):
+    with rejects("expected a number of at most 8 decimal places, got 0.123456789"):
         Characteristic(name="c", value_type="number", values=[Decimal("0.123456789")])
 
 
@@ -269,7 +269,7 @@ def test_each_price_type_has_its_own_shape() -> None:
     ({"price_type": "recurring", "recurring_period": "month", "amount": Decimal("9.5"), "currency": "JPY"},
      "amount 9.5 has more decimals than JPY has (0); only usage rates may be finer"),
     ({"price_type": "usage", "unit": "GB", "amount": Decimal("0.000000001")},
-     "Decimal input should have no more than 8 decimal places"),
+     "expected a number of at most 8 decimal places, got 1E-9"),
     ({"price_type": "monthly"}, "Input should be 'oneTime', 'recurring' or 'usage'"),
 ])
 def test_a_price_of_the_wrong_shape_is_refused(kwargs: dict[str, Any], message: str) -> None:
