@@ -50,13 +50,25 @@ def _item_fields(data: dict[str, Any], path: str, children_key: str,
     # JSON values, checked by BasketItem (a Value each)
     characteristics: dict[str, Any] = {c["name"]: c.get("value") for c in product.get("productCharacteristic") or []
                                        if isinstance(c, dict) and "name" in c}
-    resources = [r for r in values_at(product, "realizingResource.id") if isinstance(r, str)] \
-        if product.get("realizingResource") is not None else []
+    resources = _resource_ids(product)
     children = [child(data_of_child, f"{path}.{children_key}[{i}]", children_key)
                 for i, data_of_child in enumerate(data.get(children_key) or [])]
     quantity = data.get("quantity")  # 0 is no quantity to buy (a 400 by BasketItem), not the default 1
     return {"id": str(data.get("id") or path), "offering": offering[0], "quantity": 1 if quantity is None else quantity,
             "characteristics": characteristics, "resources": resources, "items": children}
+
+
+def _resource_ids(product: dict[str, Any]) -> list[str]:
+    """The texts at ``realizingResource.id`` of a cartItem's product: read straight from a list
+    of objects whose ids are text (the plain case), else by :func:`values_at`'s walk."""
+    given = product.get("realizingResource")
+    if given is None:
+        return []
+    if type(given) is list:
+        ids = [resource.get("id") for resource in given if type(resource) is dict]
+        if len(ids) == len(given) and all(type(id_) is str for id_ in ids):
+            return ids
+    return [r for r in values_at(product, "realizingResource.id") if isinstance(r, str)]
 
 
 def _unchecked_item(data: dict[str, Any], path: str, children_key: str) -> dict[str, Any]:
@@ -145,13 +157,11 @@ def _basket_from_request(uow: UnitOfWork, body: dict[str, Any], keep_saved: bool
     if not isinstance(items_data, list) or not all(isinstance(i, dict) for i in items_data):
         raise InvalidInput("cartItem is a list of objects", path=("cartItem",))
     cart_paths = None
-    if not keep_saved:
-        kept, paths = bought_now(items_data)
-        if len(paths) != _count_items(items_data):
-            if not kept:
-                raise InvalidInput("nothing to check: every item is saved for later (status saveForLater)",
-                                   path=("cartItem",))
-            items_data, cart_paths = kept, paths
+    if not keep_saved and _any_saved(items_data):
+        items_data, cart_paths = bought_now(items_data)
+        if not items_data:
+            raise InvalidInput("nothing to check: every item is saved for later (status saveForLater)",
+                               path=("cartItem",))
     items = basket_items(items_data)
     customer = next((p.get("id") for p in related if isinstance(p, dict) and p.get("role") in ("customer", "buyer")),
                     None)
@@ -166,10 +176,16 @@ def _basket_from_request(uow: UnitOfWork, body: dict[str, Any], keep_saved: bool
                   inventory=inventory, payers=payers), cart_paths
 
 
-def _count_items(items_data: list[Any]) -> int:
-    """How many items a list of cart items holds, bundle components included."""
-    return sum(1 + (_count_items(item["cartItem"]) if isinstance(item, dict) and isinstance(item.get("cartItem"), list)
-                    else 0) for item in items_data)
+def _any_saved(items_data: list[Any]) -> bool:
+    """Whether any of the cart items (bundle components included) is saved for later."""
+    for item in items_data:
+        if isinstance(item, dict):
+            if item.get("status") == SAVED_FOR_LATER:
+                return True
+            children = item.get("cartItem")
+            if isinstance(children, list) and _any_saved(children):
+                return True
+    return False
 
 
 _PATH_WORDS = [(re.compile(r"\.characteristics\.([^.\[]+)"), r".product.productCharacteristic[?(@.name=='\1')]"),

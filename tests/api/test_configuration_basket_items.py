@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import given, settings, strategies as st
 
-from bssrules.services.configuration import _one_id, basket_item
+from bssrules.services.configuration import _one_id, _resource_ids, basket_item
 from bssrules.services.resources import values_at
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from(["", "x", "o-1", " a "]))
@@ -20,6 +20,18 @@ _JSON = st.recursive(_SCALARS, lambda inner: st.one_of(
 @given(st.one_of(_JSON, st.dictionaries(st.sampled_from(["productOffering", "id"]), _JSON, max_size=2)))
 def test_the_offering_shortcut_says_what_the_path_walk_says(data: Any) -> None:
     assert _one_id(data, "productOffering") == values_at(data, "productOffering.id")
+
+
+_RESOURCES = st.one_of(_JSON, st.lists(st.one_of(st.dictionaries(st.sampled_from(["id", "name"]), _JSON, max_size=2),
+                                                 _SCALARS), max_size=3))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(["realizingResource", "id"]), _RESOURCES, max_size=2))
+def test_the_resources_shortcut_says_what_the_path_walk_says(product: Any) -> None:
+    walked = [r for r in values_at(product, "realizingResource.id") if isinstance(r, str)] \
+        if product.get("realizingResource") is not None else []
+    assert _resource_ids(product) == walked
 
 
 def test_a_plain_cart_item_and_its_components_become_the_same_basket_item() -> None:
