@@ -23,7 +23,7 @@ from typing import Any, Callable, Protocol, TypeGuard, Union
 
 from bssrules.catalog.types import parse_instant
 from bssrules.errors import did_you_mean
-from bssrules.rules.facts import FACT_ATTRIBUTES, WEEKDAYS
+from bssrules.rules.facts import FACT_ATTRIBUTES, WEEKDAYS, weekday_suggestion
 
 Path = tuple[Union[str, int], ...]
 Report = Callable[[Path, str, Union[str, None]], None]
@@ -144,7 +144,9 @@ def tests_of(condition: Condition) -> list[Test]:
 
 
 class _Invalid(Exception):
-    pass
+    def __init__(self, message: str, suggestion: str | None = None):
+        super().__init__(message)
+        self.suggestion = suggestion
 
 
 def parse_condition(data: Any, path: Path, report: Report) -> Condition | None:
@@ -222,7 +224,7 @@ def _one(attribute: str, op: str, operand: Any, path: Path, report: Report) -> l
     try:
         value = _operand(attribute, kind, op, operand)
     except _Invalid as exc:
-        report(path, str(exc), None)
+        report(path, str(exc), exc.suggestion)
         return []
     return [Test(attribute, op, value, path)]
 
@@ -297,7 +299,8 @@ def _operand(attribute: str, kind: str, op: str, operand: Any) -> Any:
         days = operand if isinstance(operand, list) else [operand]
         wrong = [d for d in days if d not in WEEKDAYS]
         if wrong or not days:
-            raise _Invalid(f"dayOfWeek takes days among {', '.join(WEEKDAYS)}; got {', '.join(map(str, wrong)) or 'none'}")
+            raise _Invalid(f"dayOfWeek takes days among {', '.join(WEEKDAYS)}; got {', '.join(map(str, wrong)) or 'none'}",
+                           weekday_suggestion(wrong[0]) if wrong else None)
         return tuple(sorted({WEEKDAYS.index(d) + 1 for d in days}))
     if op in ("contains", "notContains"):
         return _scalar(attribute, kind, operand)

@@ -38,6 +38,7 @@ from bssrules.rules.check_cache import CheckCache, content_key
 from bssrules.rules.compiled import CompiledRuleSet
 from bssrules.rules.loader import (
     TEST_CANNOT_PASS, Children, FoundRuleSet, FoundTest, RulesFileCheck, build_book, check_rules_file,
+    offering_price_lookup,
 )
 from bssrules.rules.loader import cross_file_diagnostics as rules_cross_diagnostics
 from bssrules.rules.model import RuleTest
@@ -258,7 +259,9 @@ class _Run:
         rules_checks = [r.rules for r in self.checks if r.rules is not None]
         prices = price_lookup(catalog_checks, lambda i: self.document(catalog_numbers[i])) if catalog_checks else None
         found += rules_cross_diagnostics(rules_checks, lambda i: self.document(rules_numbers[i]), known, declared,
-                                         price_of=prices)
+                                         price_of=prices,
+                                         prices_of=offering_price_lookup(catalog_checks, prices) if prices is not None
+                                         else None)
         return list(dict.fromkeys(found))  # each once, in the order found
 
     def project(self) -> Project:
