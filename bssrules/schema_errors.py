@@ -17,7 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from bssrules.errors import Diagnostic, did_you_mean
-from bssrules.jsontext import escaped, text_problem
+from bssrules.money import ISO_4217
 from bssrules.yaml_source import SourceDocument
 
 if TYPE_CHECKING:  # jsonschema is imported when a value is invalid (or a validator is asked for)
@@ -148,7 +148,7 @@ def _convert(error: ValidationError, doc: SourceDocument, base: tuple[str | int,
                        f"got {_describe(value)}")
         else:
             message = f"expected {_pattern_meaning(pattern, schema)}, got {_describe(value)}"
-        yield doc.diagnostic(path, message, suggestion=_other_case(value, pattern), code="badFormat")
+        yield doc.diagnostic(path, message, suggestion=_pattern_suggestion(value, pattern), code="badFormat")
         return
     bound = _bound_message(str(kind), _keyword_value(error), schema, value)
     yield doc.diagnostic(path, bound or error.message, code="invalid")
@@ -172,6 +172,18 @@ def _pattern_meaning(pattern: str, schema: Mapping[str, Any]) -> str:
     if description:
         return description[:1].lower() + description[1:]
     return f"text matching {pattern}"
+
+
+_CURRENCY_PATTERN = r"^[A-Z]{3}$"
+
+
+def _pattern_suggestion(value: Any, pattern: str) -> str | None:
+    """What was probably meant by a value that does not match ``pattern``: for a currency
+    code, the closest ISO 4217 code (EURO, euro, eur: EUR); otherwise the value in the case
+    the pattern wants."""
+    if pattern == _CURRENCY_PATTERN and isinstance(value, str):
+        return did_you_mean(value.strip().upper(), ISO_4217)
+    return _other_case(value, pattern)
 
 
 def _other_case(value: Any, pattern: str) -> str | None:
@@ -246,7 +258,7 @@ def _pydantic_message(item: Mapping[str, Any]) -> str:
                 "decimal_max_digits": f"at most {_count(context.get('max_digits'), 'digit')}",
                 "decimal_whole_digits": f"at most {_count(context.get('whole_digits'), 'digit')} before the point"}
         return f"expected a number of {what[kind]}, got {_describe(value)}"
-    if kind == "string_unicode" and isinstance(value, str) and text_problem(value):
+    if kind == "string_unicode" and isinstance(value, str):
         return unstorable_message(value)
     if kind == "finite_number":
         return f"expected a finite number, got {_describe(value)}"
@@ -267,23 +279,27 @@ def _pydantic_message(item: Mapping[str, Any]) -> str:
 def unstorable_message(text: str) -> str:
     """Why a text of a YAML file cannot be kept (it holds NUL or a lone surrogate), quoting it
     with those characters spelt as escapes."""
-    return f"the text '{escaped(text)}' {text_problem(text)}"
+    from bssrules import jsontext  # here: jsontext imports the catalog, whose loader imports this module
+
+    return f"the text '{jsontext.escaped(text)}' {jsontext.text_problem(text) or 'is not valid Unicode'}"
 
 
 def unstorable_diagnostics(doc: SourceDocument, data: Any, base: tuple[str | int, ...] = ()) -> list[Diagnostic]:
     """A diagnostic for every text (a key too) in ``data``, the node at ``base`` of ``doc``,
     that no store keeps: NUL (PostgreSQL refuses it) or a lone surrogate (no character, which
     no encoding writes) — written in YAML as an escape, ``"\\0"`` or ``"\\ud800"``."""
+    from bssrules import jsontext  # here: jsontext imports the catalog, whose loader imports this module
+
     found: list[Diagnostic] = []
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, base)]
     while stack:  # iterative: no nesting exhausts the stack
         value, path = stack.pop()
         if isinstance(value, str):
-            if text_problem(value):
+            if jsontext.text_problem(value):
                 found.append(doc.diagnostic(path, unstorable_message(value)))
         elif isinstance(value, dict):
             for key, child in value.items():
-                if isinstance(key, str) and text_problem(key):
+                if isinstance(key, str) and jsontext.text_problem(key):
                     found.append(doc.diagnostic(path + (key,), unstorable_message(key),
                                                 at_key=True))
                 stack.append((child, path + (key,)))
@@ -301,7 +317,7 @@ def pydantic_diagnostics(error: PydanticError, doc: SourceDocument, base: tuple[
     for item in error.errors(include_url=False):
         message = _pydantic_message(item)
         suggestion = did_you_mean(str(item.get("input")), _literals(item)) if item["type"] == "literal_error" else \
-            _other_case(item.get("input"), str((item.get("ctx") or {}).get("pattern"))) \
+            _pattern_suggestion(item.get("input"), str((item.get("ctx") or {}).get("pattern"))) \
             if item["type"] == "string_pattern_mismatch" else None
         loc = tuple(part for part in item["loc"] if not (isinstance(part, str) and "[" in part))
         found.append(doc.diagnostic(base + (remap(loc) if remap else loc), message, suggestion=suggestion,

@@ -195,7 +195,8 @@ def _value_diagnostics(doc: SourceDocument, item: Any, base: Path_) -> list[Diag
             continue
         value_type = characteristic.get("valueType", "string")
         values = characteristic.get("values")
-        located = [(("values", j), v) for j, v in enumerate(values)] if isinstance(values, list) else []
+        located: list[tuple[Path_, Any]] = [(("values", j), v) for j, v in enumerate(values)
+                                            ] if isinstance(values, list) else []
         if characteristic.get("default") is not None:
             located.append((("default",), characteristic["default"]))
         for path, value in located:
