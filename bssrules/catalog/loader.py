@@ -185,9 +185,10 @@ _VALUE_WORDS = {"string": "text", "integer": "an integer", "number": "a number",
 
 def _value_diagnostics(doc: SourceDocument, item: Any, base: Path_) -> list[Diagnostic]:
     """One error per value (``values`` and ``default``) of a specification's characteristics,
-    and of an offering's characteristic uses, that is no value at all (a mapping, nothing, a list, an infinite number or one of too many
-    digits), in the words of the characteristic's valueType: "expected a number, got a
-    mapping". A value of another type is the model's to report."""
+    and of an offering's characteristic uses, that is no value at all (a mapping, nothing, a
+    list, an infinite number or one of too many digits), in the words of the characteristic's
+    valueType: "expected a number, got a mapping". A value of another type is the model's to
+    report."""
     found: list[Diagnostic] = []
     characteristics = item.get("characteristics") if isinstance(item, dict) else None
     for i, characteristic in enumerate(characteristics if isinstance(characteristics, list) else []):

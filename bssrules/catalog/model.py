@@ -16,7 +16,9 @@ from typing import Annotated, ClassVar, Literal, Union, get_args
 
 from pydantic import BeforeValidator, Field, StrictBool, StrictInt, StringConstraints, field_validator, model_validator
 
-from bssrules.catalog.types import DECIMAL_PLACES, WHOLE_DIGITS, Amount, LifecycleStatus, Model, ValidFor, digits_problem
+from bssrules.catalog.types import (
+    DECIMAL_PLACES, WHOLE_DIGITS, Amount, LifecycleStatus, Model, ValidFor, digits_problem,
+)
 from bssrules.errors import did_you_mean
 from bssrules.money import ISO_4217, minor_unit_exponent, quantum
 

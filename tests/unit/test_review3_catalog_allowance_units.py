@@ -1,10 +1,15 @@
 """An allowance whose unit cannot count the usage it serves is an error where the unit is written."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bssrules.catalog.loader import load_catalog_text
 from bssrules.errors import InvalidSource
+from bssrules.pricing.units import MEASURED_UNITS, convert
 
 PRICES = """\
 productSpecifications:
@@ -59,3 +64,28 @@ productOfferings:""")
     # sold beside the per-event price too, the GB allowance cannot serve that price's usage
     shown = _errors(text.replace("prices: [m27, data27-mb]", "prices: [m27, data27-mb, data-event]"))
     assert len(shown) == 1 and "unit 'GB' cannot convert to event" in shown[0] and "'data-event'" in shown[0], shown
+
+
+UNITS = ["B", "kB", "MB", "GB", "TB", "s", "min", "h", "message", "event"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(allowance_unit=st.sampled_from(UNITS), price_unit=st.sampled_from(UNITS), offered=st.booleans())
+def test_check_accepts_an_allowance_exactly_when_rating_can_convert_its_unit(allowance_unit: str, price_unit: str,
+                                                                            offered: bool) -> None:
+    """The check and rating agree: a bucket is used by usage in a unit it converts to
+    (pricing.units.convert), so the check refuses the allowance exactly when it does not."""
+    text = (PRICES.replace("unit: MB", f"unit: {price_unit}").replace("UNIT", allowance_unit)
+            + (OFFERING if offered else ""))
+    serves = convert(Decimal(1), allowance_unit, price_unit) is not None
+    try:
+        load_catalog_text(text, "c.yaml")
+        refused = []
+    except InvalidSource as caught:
+        refused = [str(d) for d in caught.diagnostics]
+    assert bool(refused) != serves, refused
+    if refused:  # a unit neither of data nor of time nor priced is unknown; any other, of the wrong kind
+        known = allowance_unit in MEASURED_UNITS
+        assert refused[0].split(": ", 1)[1].startswith(
+            f"unit '{allowance_unit}' cannot convert to {price_unit}," if known else f"unknown unit '{allowance_unit}'"
+        ), refused
