@@ -15,11 +15,13 @@ only a cache: a worker that loses it loads again, and nothing in it is not in th
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from bssrules.catalog.types import parse_instant
 from bssrules.pricing.rating import DEFAULT_PAYER
 from bssrules.pricing.usage import Subscriber
 from bssrules.services.ports import UnitOfWork
@@ -39,6 +41,27 @@ class RatingContext:
 
     product: StoredResource | None
     subscriber: Subscriber | None
+    # the party's products that ended (terminated, with a terminationDate): (their offerings,
+    # start, end) — a late usage of a time they were in force counts them as effective
+    ended: tuple[tuple[tuple[str, ...], dt.datetime | None, dt.datetime], ...] = ()
+
+    def offerings_ended_after(self, at: dt.datetime) -> frozenset[str]:
+        """The offerings of the party's ended products that were in force at ``at`` and are
+        not among its effective ones now: what a usage of that time counts besides them."""
+        if not self.ended or self.subscriber is None:
+            return frozenset()
+        found = {offering for offerings, start, end in self.ended if (start is None or start <= at) and at < end
+                 for offering in offerings}
+        return frozenset(found.difference(self.subscriber.active_offerings))
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    """A product's date as an instant (a date is its start of day in UTC), else None."""
+    try:
+        parsed = parse_instant(value) if value else None
+    except (ValueError, TypeError):
+        return None
+    return parsed if isinstance(parsed, dt.datetime) else None
 
 
 def load_context(uow: UnitOfWork, product_id: str) -> RatingContext:
@@ -68,15 +91,23 @@ def _context(product: StoredResource, party: StoredResource | None, owned: list[
     # read as the configurator reads it (services.party_facts), so both see one classification
     classification = classification_of(party.document) if party is not None else None
     active: set[str] = set()
+    ended = []
     for mine in owned or ():
-        if mine.document.get("status") in EFFECTIVE:
+        status = mine.document.get("status")
+        if status in EFFECTIVE:
             active.update(values_at(mine.document, "productOffering.id"))
+        elif status == "terminated":
+            end = _instant(mine.document.get("terminationDate"))
+            if end is not None:
+                ended.append((tuple(values_at(mine.document, "productOffering.id")),
+                              _instant(mine.document.get("startDate")), end))
     account = values_at(product.document, "billingAccount.id")
     if account and DEFAULT_PAYER not in payers:
         payers[DEFAULT_PAYER] = account[0]
     offering = values_at(product.document, "productOffering.id")
     return RatingContext(product, Subscriber(product.id, product.party_id, classification,
-                                             offering[0] if offering else None, tuple(sorted(active)), payers))
+                                             offering[0] if offering else None, tuple(sorted(active)), payers),
+                         tuple(ended))
 
 # what one statement of load_contexts may hold before it is read party by party instead
 _OWNED_PER_PARTY = 1000

@@ -596,24 +596,30 @@ def _rate_months(runtime: Runtime, state: HotState, items: Sequence[_Item], rati
 def _rate_records(runtime: Runtime, items: Sequence[_Item], state: RatingState) -> RatingState:
     """Rate in one call when each subscription has one split billing rule set for all its
     records (the usual case), else record by record in rating order, the state handed on."""
-    variants: dict[str, set[str | None]] = {}
+    variants: dict[str, set[tuple[str | None, tuple[str, ...]]]] = {}
     subscribers: list[Subscriber] = []
-    chosen: dict[tuple[int, str | None], Subscriber] = {}  # (cached subscriber, its split billing) -> as rated
+    # (cached subscriber, its split billing, offerings ended since) -> as rated
+    chosen: dict[tuple[int, str | None, frozenset[str]], Subscriber] = {}
     for item in items:
         assert item.record is not None and item.context is not None and item.context.subscriber is not None
         cached = item.context.subscriber
         split = split_billing_for(runtime.rules, cached.payers, item.record.start)
-        subscriber = chosen.get((id(cached), split))
+        # a late usage counts the party's products that were in force then, ended since
+        ended = item.context.offerings_ended_after(item.record.start)
+        subscriber = chosen.get((id(cached), split, ended))
         if subscriber is None:  # the cached one when it has that rule set already (its facts typed once)
-            if cached.split_billing == split:
+            if cached.split_billing == split and not ended:
                 subscriber = cached
-            else:
+            elif not ended:
                 subscriber = replace(cached, split_billing=split)
                 if cached.typed is not None:  # (the facts do not depend on the split billing)
                     object.__setattr__(subscriber, "typed", cached.typed)
-            chosen[(id(cached), split)] = subscriber
+            else:
+                subscriber = replace(cached, split_billing=split,
+                                     active_offerings=tuple(sorted(ended.union(cached.active_offerings))))
+            chosen[(id(cached), split, ended)] = subscriber
         subscribers.append(subscriber)
-        variants.setdefault(subscriber.id, set()).add(subscriber.split_billing)
+        variants.setdefault(subscriber.id, set()).add((subscriber.split_billing, subscriber.active_offerings))
     by_id = {i.id: i for i in items}
     if all(len(v) == 1 for v in variants.values()):
         results, state = rate_records([i.record for i in items if i.record],
