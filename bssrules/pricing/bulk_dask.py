@@ -56,6 +56,7 @@ from bssrules.pricing.bulk_memory import worker_environment
 from bssrules.pricing.bulk_io import (
     DEFAULT_CHUNK_SIZE, Progress, RatingSummary, _partition_of, _row_count, state_files,
 )
+from bssrules.pricing.bulk_ids import mark_repeated_within
 from bssrules.pricing.bulk_read import (
     check_usage_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers,
     read_usage_batches, usage_files,
@@ -140,6 +141,9 @@ def _rate_partition(texts: dict[str, str], digest: str, pieces: list[pl.DataFram
     ``output``; the partition's counts and new state back."""
     began = time.perf_counter()
     records = pl.concat(pieces, rechunk=True) if pieces else pl.DataFrame(schema=RECORD_SCHEMA)
+    # the pieces in file order: an id given twice in this partition is rated once, the first
+    # (ids repeated across partitions, i.e. with different subscribers, are not seen here)
+    records = mark_repeated_within(records)
     summary = RatingSummary(partitions=1)
     rated, new_state = rate_chunk(records, subscribers, _book(texts, digest), state, summary.timings)
     writer = RatedWriter(Path(output))

@@ -187,8 +187,14 @@ def _representable(value: Decimal) -> bool:
     """A finite decimal with at most :data:`VOLUME_DIGITS` decimals."""
     if not value.is_finite():
         return False
-    exponent = value.normalize().as_tuple().exponent  # an int: the value is finite
-    return isinstance(exponent, int) and exponent >= -VOLUME_DIGITS
+    # the exponent without the trailing zeros, counted exactly (normalize() rounds to the
+    # context: 8.4e-161767936 would come out 0)
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # the value is finite
+    if exponent >= -VOLUME_DIGITS or not any(digits):
+        return True
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return exponent + trailing >= -VOLUME_DIGITS
 
 
 def _plain(value: Decimal) -> Decimal:

@@ -69,6 +69,7 @@ from bssrules.errors import InvalidInput
 from bssrules.money import quantum
 from bssrules.pricing.bulk import rate_chunk_in_two
 from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, BulkState
+from bssrules.pricing.bulk_ids import SeenIds
 from bssrules.pricing.bulk_read import (
     FORMATS, check_usage_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers, read_usage_batches,
     usage_files,
@@ -194,10 +195,13 @@ def _partition_of(subscriber: pl.Expr, partitions: int) -> pl.Expr:
 
 def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, buckets: Path | None = None,
               accumulators: Path | None = None, state_out: Path | None = None,
-              chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> RatingSummary:
+              chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None,
+              seen_ids: SeenIds | None = None) -> RatingSummary:
     """Rate a usage file into ``output``; write the new balances and totals into
     ``state_out`` when given. At most about ``chunk_size`` records are rated at once.
-    Every file's columns are checked before any record is rated."""
+    Every file's columns are checked before any record is rated. A record whose id came
+    earlier in the file — or in ``seen_ids``, the ids of the files rated before it in the
+    same run (a month at a time) — is rejected ``duplicateId``."""
     if chunk_size < 1:
         raise InvalidInput("the chunk size must be at least 1")
     began = time.perf_counter()
@@ -222,7 +226,8 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
         return frame, given
 
     with tempfile.TemporaryDirectory(prefix="bssrules-rating-") as spill, \
-            closing(_partitions(usage, partitions, Path(spill), timings, read_progress)) as chunks:
+            closing(_partitions(usage, partitions, Path(spill), timings, read_progress,
+                                seen_ids or SeenIds())) as chunks:
         (subscriber_frame, state), first = _beside(subscribers_and_state, lambda: next(chunks, None))
         states = _state_partitions(state, partitions)
         subscriber_parts = _subscriber_partitions(subscriber_frame, partitions)
@@ -322,8 +327,10 @@ def state_files(state: BulkState) -> BulkState:
 
 
 def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, float],
-                progress: Callable[[int], None] | None = None) -> Generator[pl.DataFrame, None, None]:
-    """The checked records of the file, one partition of subscribers at a time."""
+                progress: Callable[[int], None] | None = None,
+                seen: SeenIds | None = None) -> Generator[pl.DataFrame, None, None]:
+    """The checked records of the file, one partition of subscribers at a time; the ids
+    repeated in the file (or already in ``seen``) rejected, in file order."""
     stopwatch = time.perf_counter()
     read = 0
 
@@ -335,8 +342,12 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
                 progress(read)
             yield frame
 
+    # in file order, before the records are cut: the first record of an id is the one rated,
+    # whatever the partitions and chunks
+    seen = seen or SeenIds()
+    checked = (seen.mark(normalize_usage(raw)) for raw in counted(read_usage_batches(usage)))
     if partitions == 1:
-        frames = [normalize_usage(raw) for raw in counted(read_usage_batches(usage))]
+        frames = list(checked)
         timings["read"] = timings.get("read", 0.0) + time.perf_counter() - stopwatch
         # one contiguous chunk: gathers over many small ones cost several times more
         yield pl.concat(frames, rechunk=True) if frames else pl.DataFrame(schema=RECORD_SCHEMA)
@@ -347,7 +358,7 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
     schema = pl.DataFrame(schema=RECORD_SCHEMA).to_arrow(compat_level=newest).schema
     writers = [ipc.new_stream(str(p), schema) for p in paths]
     try:
-        for records in _read_ahead(normalize_usage(raw) for raw in counted(read_usage_batches(usage))):
+        for records in _read_ahead(checked):
             part = records.select(_partition_of(pl.col("subscriber"), partitions)).to_series().to_numpy()
             # the rows grouped by partition, in their order within each (a stable sort: numpy's
             # radix sort on 16 bits), then one Arrow table sliced: a quarter less CPU than

@@ -19,6 +19,7 @@ import polars as pl
 
 from bssrules.catalog.catalog import Catalog
 from bssrules.pricing.bulk_allowances import provision_files
+from bssrules.pricing.bulk_ids import SeenIds
 from bssrules.pricing.bulk_io import DEFAULT_CHUNK_SIZE, Progress, RatingSummary, rate_file
 from bssrules.pricing.bulk_read import file_format, normalize_usage, read_usage_batches
 from bssrules.rules.book import RuleBook
@@ -100,6 +101,7 @@ def rate_file_by_month(book: RuleBook, catalog: Catalog, usage: Path, subscriber
         (work / "in").mkdir()
         months = _split_by_month(usage, work / "in")
         outputs: list[Path] = []
+        seen = SeenIds()  # one run: an id is rated once, the first of the oldest month
         for month in months:
             made = work / f"allowances-{month.name}"
             made.mkdir()
@@ -108,7 +110,7 @@ def rate_file_by_month(book: RuleBook, catalog: Catalog, usage: Path, subscriber
             state = work / f"state-{month.name}"
             _added(summary, rate_file(book, month, subscribers, rated, buckets=with_allowances,
                                       accumulators=accumulators, state_out=state, chunk_size=chunk_size,
-                                      progress=progress))
+                                      progress=progress, seen_ids=seen))
             outputs.append(rated)
             buckets, accumulators = state / "buckets.jsonl", state / "accumulators.jsonl"
         _join(outputs, output)

@@ -16,6 +16,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from bssrules.pricing.bulk_chunk import _ChunkBase
+from bssrules.pricing.bulk_ids import DUPLICATE_ID, DUPLICATE_MARK
 from bssrules.pricing.bulk_frames import (
     _MAX, _POW10, BUCKET_SCHEMA, EVENT, RATED_SCHEMA, REASON, RECORD_SCHEMA, SCAN_DIGITS, TAKE, VOLUME, BulkState,
     _decimal_digits, _decimals, _list_column, _list_of, _pick, decimal_column, money_schema,
@@ -124,7 +125,9 @@ class _Assembling(_ChunkBase):
         })
         is_ = {c: pl.col("category") == c for c in (_MALFORMED, _UNKNOWN, _NO_RATE, _BLOCKED, _INSUFFICIENT,
                                                      _UNASSIGNED, _MISMATCH, _TOO_LARGE)}
-        code = pl.when(is_[_MALFORMED]).then(pl.lit("malformed")) \
+        duplicate = is_[_MALFORMED] & pl.col("malformed").str.starts_with(DUPLICATE_MARK)
+        code = pl.when(duplicate).then(pl.lit(DUPLICATE_ID)) \
+            .when(is_[_MALFORMED]).then(pl.lit("malformed")) \
             .when(is_[_UNKNOWN]).then(pl.lit("unknownSubscriber")) \
             .when(is_[_NO_RATE]).then(pl.col("signature_code")) \
             .when(is_[_BLOCKED]).then(pl.col("blocked_code")) \
@@ -132,7 +135,8 @@ class _Assembling(_ChunkBase):
             .when(is_[_MISMATCH]).then(pl.lit("unitMismatch")) \
             .when(is_[_TOO_LARGE]).then(pl.lit("amountTooLarge")) \
             .when(is_[_UNASSIGNED]).then(pl.col("unassigned_code"))
-        label = pl.when(is_[_MALFORMED]).then(pl.col("malformed")) \
+        label = pl.when(duplicate).then(pl.col("malformed").str.strip_prefix(DUPLICATE_MARK)) \
+            .when(is_[_MALFORMED]).then(pl.col("malformed")) \
             .when(is_[_UNKNOWN]).then(pl.format("no subscription '{}' is known to rating", pl.col("subscriber"))) \
             .when(is_[_NO_RATE]).then(pl.col("signature_label")) \
             .when(is_[_BLOCKED]).then(pl.col("blocked_label")) \

@@ -28,7 +28,7 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 
 from bssrules.catalog.types import parse_instant
 from bssrules.errors import InvalidInput, did_you_mean
+from bssrules.pricing.bulk_starts import usage_starts_expr
 from bssrules.pricing.bulk_frames import (
     ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, SUBSCRIBER_SCHEMA, VOLUME, VOLUME_DIGITS, _representable, conform,
 )
@@ -51,7 +52,7 @@ FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "pa
 READ_BATCH = 200_000  # rows read at a time while partitioning
 # rating.malformed's words for a volume beyond what one record can hold
 _TOO_MUCH = "the volume {} is beyond what one record can hold (at most " + f"{MAX_VOLUME:,})"
-_DECIMAL_TEXT = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$"
+_DECIMAL_TEXT = r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$"  # ASCII digits: polars' \d is Unicode
 
 
 def file_format(path: Path) -> str:
@@ -324,31 +325,47 @@ def normalize_usage(raw: pl.DataFrame) -> pl.DataFrame:
 
 
 def _scientific_volumes(frame: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
-    """Volumes written with an exponent (``1e-7``, as floats print), read exactly in Python:
-    they are few, and polars would read them through a float."""
+    """Volumes not written as plain decimals — with an exponent (``1e-7``, as floats print),
+    ``1_000``, other digits than ASCII — read exactly in Python as ``POST /usage`` reads a
+    volume (``Decimal`` of its text): they are few, and polars would read them through a float
+    or not at all."""
     if "volume" not in raw.columns or raw.schema["volume"].is_integer() or isinstance(raw.schema["volume"], pl.Decimal):
         return frame
     given = raw["volume"].cast(pl.Utf8).str.strip_chars()
-    odd = given.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$").fill_null(False)
+    odd = (~given.str.contains(_DECIMAL_TEXT) & (given != "")).fill_null(False)
     if not odd.any():
         return frame
     volumes, problems = frame["volume"].to_list(), frame["volume_problem"].to_list()
     for row in odd.arg_true().to_list():
-        number = Decimal(given[row])
         volumes[row], problems[row] = None, None
-        if number < 0:
+        try:
+            number = Decimal(given[row])
+        except (InvalidOperation, ValueError):
+            number = Decimal("NaN")
+        if not number.is_finite():
             problems[row] = f"the volume must be a number of at least 0, got {given[row]}"
-            volumes[row] = number if _representable(number) else None
+        elif number < 0:
+            problems[row] = f"the volume must be a number of at least 0, got {given[row]}"
+            volumes[row] = _at_scale(number) if _representable(number) and number > -_LARGEST else None
         elif number > MAX_VOLUME:
             problems[row] = _TOO_MUCH.replace("{}", given[row])
         elif not _representable(number):
             problems[row] = f"the volume has more than {VOLUME_DIGITS} decimals"
-        elif abs(number) >= Decimal(10) ** (38 - VOLUME_DIGITS):
+        elif not -_LARGEST < number < _LARGEST:
             problems[row] = f"the volume {given[row]} is too large"
         else:
-            volumes[row] = number
+            volumes[row] = _at_scale(number)
     return frame.with_columns(pl.Series("volume", volumes, dtype=VOLUME),
                               pl.Series("volume_problem", problems, dtype=pl.Utf8))
+
+
+_LARGEST = Decimal(10) ** (38 - VOLUME_DIGITS)  # what a volume column (38 digits, 12 decimals) cannot hold
+_QUANTUM, _WIDE = Decimal(1).scaleb(-VOLUME_DIGITS), Context(prec=40)
+
+
+def _at_scale(number: Decimal) -> Decimal:
+    """A volume at the column's scale (``0e999999`` is 0: polars cannot take its exponent)."""
+    return number.quantize(_QUANTUM, context=_WIDE)
 
 
 def _start(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
@@ -362,10 +379,12 @@ def _start(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
                 .otherwise(pl.lit("the record has no start"))
         value = pl.col("start").dt.convert_time_zone("UTC").dt.cast_time_unit("us")
         return value, pl.when(value.is_null()).then(pl.lit("the record has no start"))
+    # read as the online path reads a usageDate (bulk_starts): the same texts, the same instants
+    zoned = usage_starts_expr(pl.col("start").cast(pl.Utf8))
     given = pl.col("start").cast(pl.Utf8).str.strip_chars()
-    iso = given.str.replace(r"^(\d{4}-\d{2}-\d{2})[ t]", "${1}T").str.replace(r"[zZ]$", "+00:00")
-    zoned = iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_unit="us", time_zone="UTC")
-    naive = iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+    # only to say why a text is no start: a date-time without its zone
+    naive = given.str.replace(r"^(\d{4}-\d{2}-\d{2})[ t]", "${1}T") \
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
     problem = pl.when(given.is_null() | (given == "")).then(pl.lit("the record has no start")) \
         .when(zoned.is_null() & naive.is_not_null()).then(pl.lit("the usage start has no time zone")) \
         .when(zoned.is_null()).then(pl.format("the usage start must be a date-time, got '{}'", given))
