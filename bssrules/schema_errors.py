@@ -284,6 +284,25 @@ def unstorable_message(text: str) -> str:
     return f"the text '{jsontext.escaped(text)}' {jsontext.text_problem(text) or 'is not valid Unicode'}"
 
 
+def holds_unstorable_text(data: Any) -> bool:
+    """Whether any text (a key too) in ``data`` holds NUL or a lone surrogate: one search of
+    all of them joined, so that a valid file (nearly every one) is not walked path by path."""
+    from bssrules import jsontext  # here: jsontext imports the catalog, whose loader imports this module
+
+    texts: list[str] = []
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            texts.extend(key for key in value if isinstance(key, str))
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return jsontext.text_problem("".join(texts)) is not None
+
+
 def unstorable_diagnostics(doc: SourceDocument, data: Any, base: tuple[str | int, ...] = ()) -> list[Diagnostic]:
     """A diagnostic for every text (a key too) in ``data``, the node at ``base`` of ``doc``,
     that no store keeps: NUL (PostgreSQL refuses it) or a lone surrogate (no character, which

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.events import (
     MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent,
 )
@@ -42,6 +43,10 @@ class SourceDocument:
 
     Positions are looked for only when asked for (a valid file never needs them): a
     document read without them reads its text again, once, the first time."""
+
+    # Whether the text may hold a backslash escape, the only way YAML writes NUL or a lone
+    # surrogate (parse_text refuses them written as is): False lets a check skip its walk.
+    may_hold_escapes: bool = True
 
     def __init__(self, file: str, data: Any, positions: dict[Path_, tuple[int, int]] | None = None,
                  key_positions: dict[Path_, tuple[int, int]] | None = None, text: str | None = None):
@@ -211,6 +216,9 @@ def _compose(text: str) -> Node | None:
     return node
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocument | None, list[Diagnostic]]:
     """Parse YAML text; on a syntax error return no document and a positioned diagnostic.
 
@@ -218,11 +226,14 @@ def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocum
     value is kept, and everything else in the file is read as usual. The positions of the
     nodes are read when first asked for, or at once when ``located`` (they will be)."""
     reading = _Reading(file)
+    surrogate = _SURROGATE.search(text)
+    if surrogate:  # no YAML reader takes it (the C one cannot even encode it): said as the others
+        return None, [_not_allowed(file, text, surrogate.start(), ord(surrogate.group()))]
     try:
         try:
             data = _read_events(text, reading, located)
             if not located:
-                return SourceDocument(file, data, text=text), []
+                return _escapes(SourceDocument(file, data, text=text), text), []
         except _Repeated:  # a repeated key is reported with the line of the first: read with positions
             data = _read_events(text, reading, located=True)
     except _Unusual:
@@ -234,13 +245,36 @@ def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocum
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             message = " ".join(part for part in (exc.context, exc.problem) if part)
             return None, [Diagnostic(file, line, col, f"YAML syntax error: {message}", code="yamlSyntax")]
+        except ReaderError as exc:  # a character YAML does not allow, written as is (NUL, a control)
+            return None, [_unacceptable(file, text, exc)]
         if node is not None:
             reading.positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
         try:
             data = None if node is None else _plain(node, (), reading)
         except RecursionError:
             return None, [Diagnostic(file, 1, 1, "YAML nested too deeply (or a recursive alias)", code="yamlSyntax")]
-    return SourceDocument(file, data, reading.positions, reading.key_positions), reading.duplicates
+    return _escapes(SourceDocument(file, data, reading.positions, reading.key_positions), text), reading.duplicates
+
+
+def _escapes(doc: SourceDocument, text: str) -> SourceDocument:
+    doc.may_hold_escapes = "\\" in text
+    return doc
+
+
+def _unacceptable(file: str, text: str, error: ReaderError) -> Diagnostic:
+    """The error of a character YAML does not allow in a file (NUL, a control character, a
+    lone surrogate), at its line and column."""
+    position = error.position if isinstance(error.position, int) and 0 <= error.position <= len(text) else 0
+    char = error.character
+    return _not_allowed(file, text, position, ord(char) if isinstance(char, str) and len(char) == 1 else char)
+
+
+def _not_allowed(file: str, text: str, position: int, char: object) -> Diagnostic:
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+    return Diagnostic(file, line, column, f"YAML syntax error: the character {code} is not allowed in YAML text "
+                      f"(write it as an escape in a double-quoted string, or remove it)", code="yamlSyntax")
 
 
 # ------------------------------------------------------------- the fast reader

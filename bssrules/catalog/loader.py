@@ -23,7 +23,9 @@ from bssrules.catalog.checks import CatalogPrice, KnownIds, Links, PriceOf, link
 from bssrules.catalog.model import COLLECTIONS, VALUE_TYPES, Entity, Ref, describe, scalar_problem
 from bssrules.catalog.schema import catalog_schema
 from bssrules.errors import Diagnostic, InvalidSource, did_you_mean
-from bssrules.schema_errors import Lenient, SchemaCheck, items_set_aside, lenient_model, unstorable_diagnostics
+from bssrules.schema_errors import (
+    Lenient, SchemaCheck, holds_unstorable_text, items_set_aside, lenient_model, unstorable_diagnostics,
+)
 from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, parse_file, parse_text, yaml_files
 
 
@@ -142,7 +144,8 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
         return CatalogFileCheck((), ()), []  # an empty file (only comments) is allowed
     shell, item_schemas = _schemas()
     diagnostics = shell.diagnostics(doc)
-    if isinstance(doc.data, dict):  # text outside the entities (theirs is checked with each)
+    unstorable = doc.may_hold_escapes and holds_unstorable_text(doc.data)  # then looked for entity by entity
+    if unstorable and isinstance(doc.data, dict):  # text outside the entities (theirs is checked with each)
         diagnostics = _with_texts(diagnostics, unstorable_diagnostics(
             doc, {k: v for k, v in doc.data.items() if k not in COLLECTIONS}))
     found: list[FoundEntity] = []
@@ -157,7 +160,8 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
                 # Text no store keeps (NUL, a lone surrogate) makes the entity invalid: said
                 # here, where it is written, rather than by the database when it is loaded.
                 problems = _with_texts(item_schemas[collection].diagnostics(doc, item, base),
-                                       unstorable_diagnostics(doc, item, base) + _value_diagnostics(doc, item, base))
+                                       (unstorable_diagnostics(doc, item, base) if unstorable else [])
+                                       + _value_diagnostics(doc, item, base))
                 entity, more, links = _entity(entity_type, item, doc, base, problems)
                 diagnostics += problems + more
                 raw_id = item.get("id") if isinstance(item, dict) else None

@@ -56,3 +56,25 @@ def test_a_rule_s_label_with_a_lone_surrogate_is_said_in_our_words() -> None:
     shown = [str(d) for d in check_rules_file(doc)[0].diagnostics]
     assert shown == ["r.yaml:7:38: the text 'bad \\ud800 label' holds a lone surrogate (U+D800) at position 4, "
                      "which is no character; send text as valid Unicode [at $.ruleSets[0].rules[0].reason.label]"]
+
+
+@pytest.mark.parametrize(("text", "where", "code"), [
+    ('categories: [{id: a, name: "x\x00y"}]\n', "1:30", "U+0000"),
+    ('categories:\n  - {id: a, name: x\x07y}\n', "2:20", "U+0007"),
+    ('categories:\n  - {id: a, name: "x\ud800"}\n', "2:21", "U+D800"),
+])
+def test_a_character_yaml_does_not_allow_written_as_is_is_an_error_not_a_traceback(text: str, where: str,
+                                                                                     code: str) -> None:
+    for located in (True, False):
+        doc, problems = parse_text(text, "c.yaml", located=located)
+        assert doc is None and [str(p) for p in problems] == [
+            f"c.yaml:{where}: YAML syntax error: the character {code} is not allowed in YAML text (write it as an "
+            f"escape in a double-quoted string, or remove it)"]
+
+
+def test_a_file_without_a_backslash_skips_the_walk_and_one_with_an_escape_is_walked() -> None:
+    plain, _ = parse_text("categories: [{id: a, name: x}]\n", "c.yaml", located=True)
+    escaped, _ = parse_text('categories: [{id: a, name: "x\\ty"}]\n', "c.yaml", located=True)
+    assert plain is not None and escaped is not None
+    assert not plain.may_hold_escapes and escaped.may_hold_escapes
+    assert check_catalog_documents([escaped])[1] == []
