@@ -20,14 +20,34 @@ from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import request_body
 from bssrules.api.responses import TMFJSONResponse
 from bssrules.api.tmfspec import TMF620, error_responses, json_response
+from bssrules.errors import InvalidInput, did_you_mean
 
 API = "/tmf-api/productConfigurationManagement/v5"
 _BODY = request_body(bodies.ref("ProductConfigurationRequest"), JSON_TYPES)
 _ERRORS = error_responses(TMF620)  # a TMF Error, the same in every API
 
 
+# the attributes a check or query reads; others (a TMF extension, instantSync…) are left alone
+_READ = frozenset(bodies.SCHEMAS["ProductConfigurationRequest"]["properties"])
+
+
 async def _body(request: Request) -> dict[str, Any]:
-    return await json_body(request, JSON_TYPES, None)
+    body: dict[str, Any] = await json_body(request, JSON_TYPES, None)
+    _refuse_misspelt(body)
+    return body
+
+
+def _refuse_misspelt(body: dict[str, Any]) -> None:
+    """An attribute the check does not read but that is close to one it does (``chanel``,
+    ``requestedDte``) is a mistake, not an extension: left alone, the check would answer for
+    a basket without that channel or date. Every such attribute is named at once (400)."""
+    misspelt = [(name, meant) for name in sorted(body) if name not in _READ and not name.startswith("@")
+                for meant in [did_you_mean(name, _READ)] if meant]
+    if misspelt:
+        name, meant = misspelt[0]
+        raise InvalidInput(f"unsupported field {name!r}: a configuration check reads {', '.join(sorted(_READ))}",
+                           path=(name,), suggestion=meant,
+                           details=[f"{n!r}: did you mean {m!r}?" for n, m in misspelt])
 
 
 async def check_configuration(request: Request) -> Response:
