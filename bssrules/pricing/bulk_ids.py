@@ -60,7 +60,7 @@ class SeenIds:
         repeat = _repeated_within(first, second)
         # the batch's hashes sorted once: the runs are searched with sorted keys (each search
         # starts where the one before ended: a quarter of the time of keys in file order)
-        order = np.argsort(first, kind="stable")
+        order = np.argsort(first)  # (any order of equal hashes: _in_run looks at them all)
         first_sorted, second_sorted = first[order], second[order]
         for run in self._runs:
             repeat[order] |= _in_run(run, first_sorted, second_sorted)
@@ -83,10 +83,21 @@ class SeenIds:
         self._runs.append((first, second))
         # merge while the newest run is at least half as long as the one before: O(log n) runs
         while len(self._runs) > 1 and 2 * self._runs[-1][0].shape[0] >= self._runs[-2][0].shape[0]:
-            (a1, a2), (b1, b2) = self._runs.pop(), self._runs.pop()
-            merged1, merged2 = np.concatenate([b1, a1]), np.concatenate([b2, a2])
-            order = np.argsort(merged1, kind="stable")
-            self._runs.append((merged1[order], merged2[order]))
+            newer, older = self._runs.pop(), self._runs.pop()
+            self._runs.append(_merged(older, newer))
+
+
+def _merged(older: _Run, newer: _Run) -> _Run:
+    """Two runs as one, sorted: each of the newer's hashes placed after the older's not
+    greater (a search with sorted keys, linear: no sort)."""
+    (a1, a2), (b1, b2) = older, newer
+    at = np.searchsorted(a1, b1, side="right") + np.arange(b1.shape[0])
+    first, second = np.empty(a1.shape[0] + b1.shape[0], np.uint64), np.empty(a1.shape[0] + b1.shape[0], np.uint64)
+    old = np.ones(first.shape[0], bool)
+    old[at] = False
+    first[at], second[at] = b1, b2
+    first[old], second[old] = a1, a2
+    return first, second
 
 
 def mark_repeated(records: pl.DataFrame, repeat: pl.Series) -> pl.DataFrame:
