@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 import re
+from decimal import Decimal
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, TypeVar, get_args
@@ -240,6 +241,20 @@ def _literals(item: Mapping[str, Any]) -> list[str]:
 _PYDANTIC_BOUNDS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
 
 
+def _amount_bounds(value: Any, max_digits: Any) -> str | None:
+    """The bound an amount exceeds as the docs say them (15 digits before the point, 8 after),
+    for pydantic's first error of one (of its 23 digits in all, which no author is told about)."""
+    from bssrules.catalog.types import DECIMAL_PLACES, WHOLE_DIGITS, digits_problem  # the catalog imports this module
+
+    if max_digits != WHOLE_DIGITS + DECIMAL_PLACES or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else value)
+    except (ArithmeticError, TypeError, ValueError):
+        return None
+    return digits_problem(number) if number.is_finite() else None
+
+
 def _pydantic_message(item: Mapping[str, Any]) -> str:
     kind, context, value = item["type"], item.get("ctx") or {}, item.get("input")
     if kind in _PYDANTIC_BOUNDS:
@@ -253,6 +268,10 @@ def _pydantic_message(item: Mapping[str, Any]) -> str:
         return f"expected {most} {_count(limit, 'item')}, got {len(value)}"
     if kind == "string_too_short" and context.get("min_length") == 1:
         return f"expected a non-empty text, got {_describe(value)}"
+    if kind == "decimal_max_digits":
+        bounds = _amount_bounds(value, context.get("max_digits"))
+        if bounds:
+            return bounds
     if kind in ("decimal_max_places", "decimal_max_digits", "decimal_whole_digits"):
         what = {"decimal_max_places": f"at most {_count(context.get('decimal_places'), 'decimal place')}",
                 "decimal_max_digits": f"at most {_count(context.get('max_digits'), 'digit')}",

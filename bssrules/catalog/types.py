@@ -69,24 +69,9 @@ def digits_problem(value: Decimal) -> str | None:
     return None
 
 
-def _amount_digits(value: object) -> object:
-    number = value
-    if isinstance(value, (int, str)) and not isinstance(value, bool):
-        try:
-            number = Decimal(value.strip() if isinstance(value, str) else value)
-        except ArithmeticError:
-            return value  # not a number: the type check says so
-    if isinstance(number, Decimal) and number.is_finite():
-        problem = digits_problem(number)
-        if problem:
-            raise ValueError(problem)
-    return value
-
-
 Amount = Annotated[
     Decimal,
     Field(max_digits=WHOLE_DIGITS + DECIMAL_PLACES, decimal_places=DECIMAL_PLACES, allow_inf_nan=False),
-    BeforeValidator(_amount_digits),
     WithJsonSchema({"type": ["number", "string"], "pattern": r"^-?\d+(\.\d+)?$",
                     "description": "An exact decimal amount."}),
 ]

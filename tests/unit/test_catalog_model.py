@@ -269,7 +269,7 @@ def test_each_price_type_has_its_own_shape() -> None:
     ({"price_type": "recurring", "recurring_period": "month", "amount": Decimal("9.5"), "currency": "JPY"},
      "amount 9.5 has more decimals than JPY has (0); only usage rates may be finer"),
     ({"price_type": "usage", "unit": "GB", "amount": Decimal("0.000000001")},
-     "expected a number of at most 8 decimal places, got 1E-9"),
+     "Decimal input should have no more than 8 decimal places"),
     ({"price_type": "monthly"}, "Input should be 'oneTime', 'recurring' or 'usage'"),
 ])
 def test_a_price_of_the_wrong_shape_is_refused(kwargs: dict[str, Any], message: str) -> None:
