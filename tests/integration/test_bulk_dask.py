@@ -235,3 +235,24 @@ def test_the_cluster_makes_the_catalog_allowances_as_one_process_does(cluster: A
     assert made["id"].to_list() == ["allowance:line-1:data-3gb-monthly:included-data:2026-06",
                                     "allowance:line-2:data-3gb-monthly:included-data:2026-06"]
     assert made.equals(read_buckets(tmp_path / "single-state" / "buckets.jsonl").sort("id"))
+
+
+def test_an_id_given_twice_by_one_subscriber_is_rated_once_on_the_cluster_as_in_one_process(
+        cluster: Any, files: Path) -> None:
+    usage = pl.read_parquet(files / "usage.parquet")
+    # every tenth record sent again, later in the file (the same subscriber: the same partition)
+    again = pl.concat([usage, usage.gather_every(10)])
+    (files / "twice").mkdir()
+    again[:700].write_parquet(files / "twice" / "part-0.parquet", row_group_size=100)
+    again[700:].write_parquet(files / "twice" / "part-1.parquet", row_group_size=100)
+    options = ["--subscribers", str(files / "subscribers.csv"), "--buckets", str(files / "buckets.jsonl")]
+    single = CliRunner().invoke(app, ["rate", str(files / "project"), "--input", str(files / "twice"), *options,
+                                      "--output", str(files / "twice-single.parquet")])
+    on_cluster = CliRunner().invoke(app, ["rate", str(files / "project"), "--input", str(files / "twice"), *options,
+                                          "--output", str(files / "twice-rated"),
+                                          "--scheduler", cluster.scheduler_address])
+    assert single.exit_code == 0 and on_cluster.exit_code == 0, on_cluster.output
+    rated = pl.read_parquet(files / "twice-single.parquet")
+    assert rated.filter(pl.col("reasonCode") == "duplicateId").height == usage.gather_every(10).height
+    columns = ["id", "status", "amount", "reasonCode", "volume", "start"]
+    assert pl.read_parquet(files / "twice-rated").select(columns).sort(columns).equals(rated.select(columns).sort(columns))
