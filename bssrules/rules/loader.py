@@ -20,6 +20,7 @@ from bssrules.catalog.checks import CatalogPrice, KnownIds, PriceOf
 from bssrules.catalog.loader import CatalogFileCheck
 from bssrules.catalog.types import ValidFor
 from bssrules.errors import BssRulesError, Diagnostic, did_you_mean
+from bssrules.schema_errors import holds_unstorable_text, unstorable_diagnostics
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet, compile_rule_set
 from bssrules.rules.conditions import parse_condition
@@ -157,6 +158,8 @@ def check_rules_file(doc: SourceDocument, children: Children | None = None
     if doc.data is None:
         return RulesFileCheck((), (), ()), [], []
     diagnostics = file_check().diagnostics(doc)
+    if doc.may_hold_escapes and holds_unstorable_text(doc.data):  # a NUL or lone surrogate: no database stores it
+        diagnostics += unstorable_diagnostics(doc, doc.data)
     rule_sets: list[FoundRuleSet] = []
     compiled: list[CompiledRuleSet | None] = []
     tests: list[FoundTest] = []
