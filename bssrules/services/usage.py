@@ -91,6 +91,18 @@ def usage_instant(value: Any) -> dt.datetime | None:
     return parsed if isinstance(parsed, dt.datetime) and parsed.tzinfo is not None else None
 
 
+VOLUME_DECIMALS = 12  # a volume's finest step, online as in bulk rating (its Parquet column's scale)
+
+
+def _decimals(value: Decimal) -> int:
+    """How many decimals a finite value has, trailing zeros left out — by its digits, not by
+    the decimal context (whose 28 digits would round a long value before counting)."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # (finite)
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0")) if any(digits) else len(digits)
+    return max(0, -(exponent + zeros)) if any(digits) else 0
+
+
 def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | None, str | None]:
     """The usage record a TMF635 body describes, or why it cannot be rated."""
     characteristics = _characteristics(body)
@@ -115,6 +127,9 @@ def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | Non
         return None, f"volume {raw_volume!r} is not a number"
     if isinstance(raw_volume, bool) or not volume.is_finite() or volume < 0:
         return None, f"volume {raw_volume!r} must be a number of at least 0"
+    if _decimals(volume) > VOLUME_DECIMALS:
+        # as bulk rating reads it: the same record is not rated on one path and refused on the other
+        return None, f"volume {raw_volume!r} has more than {VOLUME_DECIMALS} decimals"
     roaming = characteristics.get("roaming")
     if roaming is not None and not isinstance(roaming, bool):
         return None, f"roaming {roaming!r} must be true or false"

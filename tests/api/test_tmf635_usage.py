@@ -315,6 +315,9 @@ MALFORMED = {
     "a day without a time": (_usage("m-10", date="2026-06-03"), f"usageDate '2026-06-03' {NOT_ZONED}"),
     "negative volume": (_usage("m-5", volume=-1), "volume -1 must be a number of at least 0"),
     "volume not a number": (_usage("m-6", volume="lots"), "volume 'lots' is not a number"),
+    # as bulk rating reads a volume (12 decimals): one record is not rated on one path, refused on the other
+    "volume finer than 12 decimals": (_usage("m-11", volume="1.0000000000001"),
+                                      "volume '1.0000000000001' has more than 12 decimals"),
     "roaming not a boolean": (_usage("m-7", roaming="yes"), "roaming 'yes' must be true or false"),
     "no service": ({"id": "m-8", "usageDate": "2026-06-03T10:00:00Z",
                     "usageCharacteristic": [{"name": "productId", "value": "line-1"}]},
