@@ -66,8 +66,9 @@ def _resource_ids(product: dict[str, Any]) -> list[str]:
         return []
     if type(given) is list:
         ids = [resource.get("id") for resource in given if type(resource) is dict]
-        if len(ids) == len(given) and all(type(id_) is str for id_ in ids):
-            return ids
+        texts = [id_ for id_ in ids if type(id_) is str]
+        if len(texts) == len(given):
+            return texts
     return [r for r in values_at(product, "realizingResource.id") if isinstance(r, str)]
 
 
