@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Literal, get_args
 
@@ -31,6 +32,23 @@ def parse_instant(value: object) -> object:
             raise ValueError(f"'{value}' falls outside the calendar (years 1 to 9999) in UTC") from None
         return parsed
     return value
+
+
+# the end of a date-time that names its zone: "T" and a time of day, then "Z" or an offset
+_ZONED = re.compile(r"T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
+
+
+def zoned_instant(value: object) -> dt.datetime | None:
+    """A date-time text that names its zone, as an instant (in that zone), else None: the
+    start of a usage, online and in bulk rating alike (one without its zone would be rated at
+    the wrong time of day)."""
+    if not isinstance(value, str) or not _ZONED.search(value):
+        return None
+    try:
+        parsed = parse_instant(value)
+    except (ValueError, TypeError):
+        return None
+    return parsed if isinstance(parsed, dt.datetime) and parsed.tzinfo is not None else None
 
 
 def format_instant(value: dt.datetime) -> str:

@@ -1,5 +1,5 @@
 """The start of a usage record read from its text, by the rules of the online path
-(``POST /usage``: ``bssrules.services.usage.usage_instant``), so that a file and the API
+(``POST /usage``: ``bssrules.catalog.types.zoned_instant``, which both call), so that a file and the API
 accept the same texts and read them as the same instant.
 
 The online rule: a text whose end is a time of day with its zone — ``T`` (or ``t``), hours
@@ -16,15 +16,12 @@ the online rule itself, one at a time, so that the two cannot differ
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import polars as pl
 
-from bssrules.catalog.types import parse_instant
+from bssrules.catalog.types import zoned_instant
 
 UTC = pl.Datetime("us", "UTC")
-# services.usage._ZONED, the online check (the core may not import services)
-_ZONED = re.compile(r"T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
 # texts both rules read alike: ASCII digits in range (polars would take a 60th second, an
 # offset of 24 hours), years whose instant stays within 1..9999 in UTC, at most microseconds
 _USUAL = (r"^([1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
@@ -32,16 +29,10 @@ _USUAL = (r"^([1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[0-9]{2}-[0-9]
 
 
 def usage_start(value: object) -> dt.datetime | None:
-    """The online rule on one value: the instant in UTC, or None when it is no start."""
-    if not isinstance(value, str) or not _ZONED.search(value):
-        return None
-    try:
-        parsed = parse_instant(value)
-    except (ValueError, TypeError):
-        return None
-    if not isinstance(parsed, dt.datetime) or parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(dt.timezone.utc)
+    """The online rule on one value (:func:`~bssrules.catalog.types.zoned_instant`): the
+    instant in UTC, or None when it is no start."""
+    parsed = zoned_instant(value)
+    return None if parsed is None else parsed.astimezone(dt.timezone.utc)
 
 
 def usage_starts(texts: pl.Series) -> pl.Series:

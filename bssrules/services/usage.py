@@ -29,7 +29,7 @@ import simplejson
 from bssrules import jsontext
 from bssrules.services import notifications
 from bssrules.services.dating import DatingPolicy
-from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.catalog.types import format_instant, parse_instant, zoned_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.pricing.allowances import month_of
 from bssrules.quantities import PlainDecimal, money, plain, quantity
@@ -76,19 +76,8 @@ def subscriber_of(body: Mapping[str, Any]) -> str | None:
     return refs[0] if refs and isinstance(refs[0], str) else None
 
 
-_ZONED = re.compile(r"T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
-
-
-def usage_instant(value: Any) -> dt.datetime | None:
-    """The instant of a usage: a date-time that names its zone (a usage without one would be
-    rated at the wrong time of day), else None."""
-    if not isinstance(value, str) or not _ZONED.search(value):
-        return None
-    try:
-        parsed = parse_instant(value)
-    except (ValueError, TypeError):
-        return None
-    return parsed if isinstance(parsed, dt.datetime) and parsed.tzinfo is not None else None
+# the instant of a usage: a date-time that names its zone, else None (as bulk rating reads it)
+usage_instant = zoned_instant
 
 
 VOLUME_DECIMALS = 12  # a volume's finest step, online as in bulk rating (its Parquet column's scale)
