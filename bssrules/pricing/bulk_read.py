@@ -759,6 +759,9 @@ def _buckets_at_once(path: Path) -> pl.DataFrame | None:
 # an exponent: as a float; a boolean or an object where text is expected: as its JSON text;
 # NaN; an explicit null precedence, which is an error, not the default): left to the others
 _NOT_COLUMNAR = r'[:\[,]\s*(?:-?\d+[.eE]|-?\d{19}|true|false|\{|NaN|-?Infinity)|"precedence"\s*:\s*null'
+# a list where a bucket has one value: polars makes its JSON text of it (["x"]) in a text
+# column when other lines give text, Python's json a list (the slower paths say what is wrong)
+_LIST_FOR_A_SCALAR = r'|"(?:id|subscriber|unit|remaining|floor|precedence|validFrom|validTo)"\s*:\s*\['
 _KEY = r'"(?:[^"\\]|\\.)*"\s*:'  # a JSON string followed by a colon: a key (a value never is)
 _KEY_END = r"\s*:$"
 
@@ -789,7 +792,7 @@ def _buckets_columnar(path: Path) -> pl.DataFrame | None:
     """:func:`_buckets_at_once` by polars' JSON lines reader (no Python object per bucket), for
     a file of plain buckets whose values polars reads as Python's json does; None otherwise
     (then the slower paths read it, and say what is wrong)."""
-    read = _polars_json_lines(path, BUCKET_COLUMNS, _NOT_COLUMNAR, required=True)
+    read = _polars_json_lines(path, BUCKET_COLUMNS, _NOT_COLUMNAR + _LIST_FOR_A_SCALAR, required=True)
     if read is None:
         return None
     frame, keys = read
