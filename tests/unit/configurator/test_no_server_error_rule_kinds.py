@@ -1,14 +1,18 @@
 """A rule set id whose versions are of different kinds (v1 eligibility, expired; v2
-compatibility, in force) is decided by the version of the right kind only: the basket check
-used to pick the rule sets by their first version's kind and then decide whichever version was
-in force, so an eligibility check ran a compatibility version and failed (KeyError 'reasons')."""
+compatibility, in force) is refused by check now (a new kind needs a new id); a rule book that
+holds such versions all the same (a database from before that check) is decided by the version
+of the right kind only: the basket check used to pick the rule sets by their first version's
+kind and then decide whichever version was in force, so an eligibility check ran a
+compatibility version and failed (KeyError 'reasons')."""
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
+from bssrules.catalog.catalog import Origin
 from bssrules.configurator.validate import validate_basket
+from bssrules.errors import InvalidSource
 from bssrules.rules.project import Project, load_project_texts
 
 from basket_catalogs import HOME_CATALOG, basket
@@ -41,7 +45,19 @@ ITEMS = [{"id": "1", "offering": "tv-legacy"}, {"id": "2", "offering": "line-1g"
 
 
 def _project(*versions: str) -> Project:
-    return load_project_texts({"catalog.yaml": HOME_CATALOG, "rules.yaml": "ruleSets:" + "".join(versions)})
+    """The project of the versions, each loaded alone, then their rule books put together (as a
+    database that holds them from before the check of kinds gives them)."""
+    projects = [load_project_texts({"catalog.yaml": HOME_CATALOG, "rules.yaml": "ruleSets:" + v}) for v in versions]
+    for other in projects[1:]:
+        for compiled in other.rules:
+            projects[0].rules.add(compiled, Origin("rules.yaml", 1))
+    return projects[0]
+
+
+def test_check_refuses_a_version_that_changes_the_kind() -> None:
+    with pytest.raises(InvalidSource, match="changes the kind of the rule set"):
+        load_project_texts({"catalog.yaml": HOME_CATALOG, "rules.yaml": "ruleSets:" + ELIGIBILITY.format(
+            version=1, valid=BEFORE) + COMPATIBILITY.format(version=2, valid=AFTER)})
 
 
 def _rules_fired(project: Project, as_of: str, explain: bool) -> set[tuple[str, str | None]]:
