@@ -32,13 +32,10 @@ def _scans(connection: Connection) -> dict[str, tuple[int, int]]:
     return {name: (int(seq), int(index)) for name, seq, index in rows}
 
 
-def _postgres_only(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the plans of PostgreSQL's functions")
-
-
+@pytest.mark.postgres  # the plans of PostgreSQL's functions: the engine fixture on PostgreSQL only
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
 def test_a_usage_read_and_saved_reads_no_table_whole(http: TestClient, engine: Engine) -> None:  # noqa: F811
-    _postgres_only(engine)
+    assert engine.dialect.name == "postgresql"
     for n in range(3):  # a bucket, the subscription's row and stored usages to find (or not)
         assert http.post(USAGE, json=_data(f"u-{n}", "with-plan", "2026-03-0{}T10:00:00Z".format(n + 1))
                          ).status_code == 201
@@ -64,8 +61,10 @@ def test_a_usage_read_and_saved_reads_no_table_whole(http: TestClient, engine: E
     assert all(scans[name][1] > 0 for name in ("subscription", "bucket", "accumulator", "usage_record"))
 
 
+@pytest.mark.postgres  # the plans of PostgreSQL's functions: the engine fixture on PostgreSQL only
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
 def test_the_settings_hold_for_the_two_functions_only_and_the_downgrade_resets_them(engine: Engine) -> None:
-    _postgres_only(engine)
+    assert engine.dialect.name == "postgresql"
 
     def settings() -> dict[str, list[str] | None]:
         with engine.connect() as connection:
