@@ -66,7 +66,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
         # single usages arriving together are rated together (one transaction, one commit)
         app.state.usage_combiner = UsageCombiner(app.state.unit_of_work, app.state.runtime_cache,
                                                  app.state.rating_contexts,
-                                                 max_leaders=int(os.environ.get("BSSRULES_RATING_LEADERS", "2")))
+                                                 max_leaders=int(os.environ.get("BSSRULES_RATING_LEADERS", "1")))
         if admin:
             with app.state.unit_of_work() as uow:
                 partners.ensure_admin(uow, admin)

@@ -59,7 +59,7 @@ class UsageCombiner:
     """Rates the single usages a worker receives at the same time as batches (see above)."""
 
     def __init__(self, open_unit_of_work: UnitOfWorkFactory, runtimes: RuntimeCache, contexts: ContextCache,
-                 max_batch: int = 200, max_leaders: int = 2) -> None:
+                 max_batch: int = 200, max_leaders: int = 1) -> None:
         self.open_unit_of_work = open_unit_of_work
         self.runtimes, self.contexts = runtimes, contexts
         self.max_batch = max_batch
