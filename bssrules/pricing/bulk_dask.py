@@ -279,7 +279,10 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
     splits = [client.submit(_split, _data(client, source), count, pure=False) for source in sources]
 
     # each partition with its subscribers, balances and totals, passed in explicitly
-    texts_future = client.scatter(texts, broadcast=True)  # type: ignore[no-untyped-call]
+    # (hash=False: a key of this run's own — scattered data is keyed by its hash otherwise, so
+    # two runs on one cluster sending the same project shared a key, and the first to finish
+    # released it: the other's tasks were cancelled, FutureCancelledError)
+    texts_future = client.scatter(texts, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
     subscribers_of = _by_partition(subscriber_frame, "id", count)
     buckets_of = _by_partition(state.buckets, "subscriber", count)
     totals_of = _by_partition(state.accumulators, "subscriber", count)
@@ -310,7 +313,7 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
 def _data(client: "Client", value: object) -> object:
     """A frame or a state as a future of data sent to the cluster; anything else as it is."""
     if isinstance(value, (pl.DataFrame, BulkState)):
-        return client.scatter(value)  # type: ignore[no-untyped-call]
+        return client.scatter(value, hash=False)  # type: ignore[no-untyped-call]  (a key of this run's own)
     return value
 
 
