@@ -313,7 +313,8 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
 def _data(client: "Client", value: object) -> object:
     """A frame or a state as a future of data sent to the cluster; anything else as it is."""
     if isinstance(value, (pl.DataFrame, BulkState)):
-        return client.scatter(value, hash=False)  # type: ignore[no-untyped-call]  (a key of this run's own)
+        # a key of this run's own (see texts_future above)
+        return client.scatter(value, hash=False)  # type: ignore[no-untyped-call]
     return value
 
 
