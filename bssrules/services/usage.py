@@ -88,8 +88,10 @@ def _decimals(value: Decimal) -> int:
     the decimal context (whose 28 digits would round a long value before counting)."""
     _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # (finite)
-    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0")) if any(digits) else len(digits)
-    return max(0, -(exponent + zeros)) if any(digits) else 0
+    if not any(digits):
+        return 0
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + zeros))
 
 
 def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | None, str | None]:
