@@ -229,8 +229,10 @@ def on_product_change(before: Mapping[str, Any], after: dict[str, Any], now: dt.
     ends (``after`` unchanged otherwise)."""
     if after.get("status") != "terminated" or before.get("status") == "terminated":
         return after
-    if not after.get("terminationDate"):
-        after = dict(after, terminationDate=format_instant(now))
+    if not after.get("terminationDate"):  # now, or its start if it has not started (never before it starts)
+        start = _instant(after.get("startDate"))
+        at = start if start is not None and start.tzinfo is not None and start > now else now
+        after = dict(after, terminationDate=format_instant(at))
     terms = [t for t in after.get("productTerm") or [] if isinstance(t, dict) and isinstance(t.get("earlyTermination"),
                                                                                             dict)]
     if not terms or any(isinstance(p, dict) and p.get("@type") == ETF_TYPE for p in after.get("productPrice") or []):
