@@ -378,9 +378,28 @@ def _rule_sets_naming(rules: RuleBook, kind: str, id: str) -> list[str]:
             for (rule_set, version), paths in sorted(places.items())]
 
 
+# Where an order's items name their offering: a bundle's components are items of its item.
+_ORDER_OFFERING_PATHS = ("productOrderItem.productOffering.id", "productOrderItem.productOrderItem.productOffering.id")
+
+
+def _open_orders_naming(uow: UnitOfWork, offering: str) -> list[tuple[str, str]]:
+    """(kind, id) of the orders not yet completed, failed or cancelled that order the
+    offering: completing one re-validates it against the catalog of then, and would fail for
+    an offering that is gone — the delete is refused instead, while they are open."""
+    from bssrules.services.orders import KIND, TRANSITIONS  # (orders imports this module's neighbours)
+
+    named = {pair for path in _ORDER_OFFERING_PATHS for pair in uow.resources.referring((KIND,), path, offering)}
+    open_ = []
+    for kind, order_id in sorted(named):
+        stored = uow.resources.get(kind, order_id)
+        if stored is not None and stored.state in TRANSITIONS:
+            open_.append((kind, order_id))
+    return open_
+
+
 def delete_resource(uow: UnitOfWork, kind: str, id: str, rules: RuleBook | None = None) -> None:
     """Delete a resource nothing refers to — no other catalog item, no product of the
-    inventory, no stored rule set (``rules``: those of the database, read when not given);
+    inventory, no open order (an offering), no stored rule set (``rules``: those of the database, read when not given);
     otherwise :class:`Conflict` names the referrers, and nothing is deleted."""
     repo = uow.catalog
     stored = repo.get(kind, id, for_update=True)
@@ -395,6 +414,10 @@ def delete_resource(uow: UnitOfWork, kind: str, id: str, rules: RuleBook | None 
         products = uow.resources.referring(("product",), INVENTORY_REFERENCES[kind], id)
         if products:
             problems.append(referrers_text(uow, products, {"product": "Product"}))
+    if kind == "productOffering":
+        orders = _open_orders_naming(uow, id)
+        if orders:
+            problems.append(referrers_text(uow, orders, {"productOrder": "open ProductOrder"}))
     in_rules = _rule_sets_naming(rules if rules is not None else build_runtime(uow).rules, kind, id)
     if in_rules:
         problems.append(few(in_rules))

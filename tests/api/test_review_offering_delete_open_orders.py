@@ -1,0 +1,72 @@
+"""An offering that an open order (``acknowledged`` or ``inProgress``) orders cannot be
+deleted (409 naming the order, nothing deleted), both tiers. It answered 204, and completing
+the order afterwards failed it ("the offering is unknown"): the catalog manager's delete
+silently broke a customer's order in flight. Once the order is cancelled (or failed, or
+completed — then its product refers to the offering), the order no longer holds it.
+
+The example is examples/allowances: plan-3gb, which no rule set names."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from bssrules.rules.project import load_project
+from bssrules.services import catalog as services
+from bssrules.store import UnitOfWork
+
+ROOT = Path(__file__).resolve().parents[2]
+PARTY, ACCOUNT = "/tmf-api/party/v4", "/tmf-api/accountManagement/v4"
+ORDER = "/tmf-api/productOrderingManagement/v4/productOrder"
+OFFERING = "/tmf-api/productCatalogManagement/v4/productOffering/plan-3gb"
+CUSTOMER = [{"id": "ana", "role": "customer", "@referredType": "Individual"}]
+MERGE = {"content-type": "application/merge-patch+json"}
+
+
+def _ok(response: Any, status: int = 201) -> Any:
+    assert response.status_code == status, response.text
+    return json.loads(response.text, parse_float=Decimal) if response.content else None
+
+
+@pytest.fixture
+def http(engine: Engine, app_for: Any) -> Iterator[TestClient]:
+    with UnitOfWork(engine) as uow:
+        services.load_project(uow, load_project(ROOT / "examples" / "allowances"), "allowances")
+    with app_for(engine) as app, TestClient(app) as client:
+        _ok(client.post(f"{PARTY}/individual", json={"id": "ana", "givenName": "Ana", "familyName": "S"}))
+        _ok(client.post(f"{ACCOUNT}/billingAccount", json={"id": "ba-ana", "name": "Ana", "relatedParty": [
+            {"id": "ana", "name": "Ana", "role": "owner", "@referredType": "Individual"}]}))
+        yield client
+
+
+def _order(http: TestClient) -> str:
+    order = _ok(http.post(ORDER, json={"relatedParty": CUSTOMER, "productOrderItem": [
+        {"id": "1", "action": "add", "quantity": 1, "productOffering": {"id": "plan-3gb"}}]}))
+    return str(order["id"])
+
+
+@pytest.mark.parametrize("state", ["acknowledged", "inProgress"])
+def test_an_offering_of_an_open_order_is_not_deleted(http: TestClient, state: str) -> None:
+    order = _order(http)
+    if state == "inProgress":
+        _ok(http.patch(f"{ORDER}/{order}", json={"state": "inProgress"}, headers=MERGE), 200)
+    refused = http.delete(OFFERING)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["message"] == (f"ProductOffering 'plan-3gb' is still referred to by "
+                                         f"open ProductOrder '{order}'")
+    _ok(http.get(OFFERING), 200)  # nothing deleted
+    for target in (["inProgress"] if state == "acknowledged" else []) + ["completed"]:
+        completed = _ok(http.patch(f"{ORDER}/{order}", json={"state": target}, headers=MERGE), 200)
+    assert completed["state"] == "completed", completed
+
+
+def test_an_offering_of_a_cancelled_order_only_is_deleted(http: TestClient) -> None:
+    order = _order(http)
+    _ok(http.patch(f"{ORDER}/{order}", json={"state": "cancelled"}, headers=MERGE), 200)
+    _ok(http.delete(OFFERING), 204)
+    _ok(http.get(OFFERING), 404)
