@@ -26,14 +26,16 @@ __all__ = [
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The closest known name to a misspelt one, or None when nothing is close.
 
-    Same letters in another case or order (``GPB`` for ``GBP``) come first; then difflib."""
+    Same letters in another case or order (``GPB`` for ``GBP``) come first; then difflib's
+    close names, those the word begins (a name cut short: ``US`` for ``USD``, not ``UZS``) first."""
     known = sorted(set(candidates))
     for same in (lambda c: c.lower() == word.lower(), lambda c: sorted(c.lower()) == sorted(word.lower())):
         found = [c for c in known if same(c)]
         if found:
             return found[0]
-    matches = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    matches = difflib.get_close_matches(word, known, n=10, cutoff=0.6)
+    cut_short = sorted((c for c in matches if c.lower().startswith(word.lower())), key=lambda c: (len(c), c))
+    return cut_short[0] if cut_short else matches[0] if matches else None
 
 
 def format_path(path: Sequence[str | int]) -> str:

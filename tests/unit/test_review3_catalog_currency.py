@@ -24,3 +24,9 @@ def test_a_currency_close_to_an_iso_code_gets_it_suggested(code: str) -> None:
 
 def test_a_currency_close_to_nothing_gets_no_suggestion() -> None:
     assert "did you mean" not in _error("QQQQ")
+
+
+@pytest.mark.parametrize(("code", "meant"), [("US", "USD"), ("GB", "GBP"), ("CH", "CHF")])
+def test_a_currency_cut_short_gets_the_code_it_begins(code: str, meant: str) -> None:
+    # ("US" is as close to UZS as to USD by difflib's ratio; a code cut short is the likelier slip)
+    assert f"(did you mean '{meant}'?)" in _error(code)
