@@ -390,7 +390,11 @@ def _scale(value: Decimal, digits: int) -> int | None:
 
 def _decimals(name: str, values: NDArray[np.int64], digits: NDArray[np.integer[Any]]) -> pl.Series:
     """A :data:`VOLUME` column from integers each with its own number of decimals."""
-    kinds = [int(d) for d in np.unique(digits)] or [SCAN_DIGITS]
+    if digits.shape[0] == 0:
+        kinds = [SCAN_DIGITS]
+    else:  # most often one kind: no sort to find it
+        low, high = int(digits.min()), int(digits.max())
+        kinds = [low] if low == high else [int(d) for d in np.unique(digits)]
     if len(kinds) == 1:
         return decimal_column(name, values, kinds[0], VOLUME)
     column: pl.Expr = pl.lit(None, dtype=VOLUME)
@@ -405,7 +409,36 @@ def _pick(table: Sequence[object], index: NDArray[np.integer[Any]], where: NDArr
     """``table[index]`` where ``where`` holds, null elsewhere (a gather from a small table)."""
     if all(value is None for value in table):
         return pl.repeat(None, index.shape[0], dtype=dtype, eager=True).alias("")
+    if dtype == pl.Utf8:
+        return take_strings(pl.Series(list(table), dtype=pl.Utf8), index, where)
     return pl.Series(list(table) + [None], dtype=dtype).gather(np.where(where, index, len(table)))
+
+
+def take_strings(series: pl.Series, index: NDArray[np.integer[Any]], where: NDArray[np.bool_] | None = None
+                 ) -> pl.Series:
+    """``series[index]`` for a string column (null where ``where`` is false, if given): the
+    16-byte views of the strings gathered by numpy, their bytes shared, not copied. Half the
+    time of polars' gather of strings, a sixth on a column of several chunks."""
+    n = index.shape[0]
+    if series.len() == 0 or (where is not None and not where.any()):
+        return pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias(series.name)
+    array = series.rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type != pa.string_view():
+        array = array.cast(pa.string_view())
+    buffers = array.buffers()
+    views = np.frombuffer(buffers[1], dtype=np.int64, count=2 * (array.offset + len(array)))
+    views = views.reshape(-1, 2)[array.offset:]
+    safe = index if where is None else np.where(where, index, 0)
+    taken = views.take(safe, axis=0)
+    valid = np.ones(n, bool) if where is None else where
+    if array.null_count:
+        valid = valid & np.asarray(array.is_valid())[safe]
+    validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    # the views taken refer to the series' own data buffers (strings longer than 12 bytes)
+    out = pa.Array.from_buffers(pa.string_view(), n, [validity, pa.py_buffer(taken), *buffers[2:]])
+    return pl.Series(series.name, out)
 
 
 def _list_of(name: str, n: int, rows: NDArray[np.int64], values: pl.Series) -> pl.Series:

@@ -19,7 +19,7 @@ from bssrules.pricing.bulk_chunk import _ChunkBase
 from bssrules.pricing.bulk_ids import DUPLICATE_ID, DUPLICATE_MARK
 from bssrules.pricing.bulk_frames import (
     _MAX, _POW10, BUCKET_SCHEMA, EVENT, RATED_SCHEMA, REASON, RECORD_SCHEMA, SCAN_DIGITS, TAKE, VOLUME, BulkState,
-    _decimal_digits, _decimals, _list_column, _list_of, _pick, decimal_column, money_schema,
+    _decimal_digits, _decimals, _list_column, _list_of, _pick, decimal_column, money_schema, take_strings,
 )
 from bssrules.pricing.bulk_kernels import (
     _BLOCKED, _INSUFFICIENT, _MALFORMED, _MISMATCH, _NO_RATE, _NOT_SCANNED, _RATED, _TOO_LARGE, _UNASSIGNED, _UNKNOWN,
@@ -74,8 +74,8 @@ class _Assembling(_ChunkBase):
         digits = self.tables.money_digits
         charges = money_schema(digits)["charges"]
         assert isinstance(charges, pl.List) and isinstance(charges.inner, pl.Struct)
-        values = pl.DataFrame({"payer": roles.gather(role_at),
-                               "billing_account": accounts.gather(account_at),
+        values = pl.DataFrame({"payer": take_strings(roles, role_at),
+                               "billing_account": take_strings(accounts, account_at),
                                "amount": decimal_column("amount", minor_units * _POW10[digits - minor[rows]], digits,
                                                         pl.Decimal(38, digits))})
         return _list_column("charges", n, rows, values, charges.inner)
@@ -209,7 +209,7 @@ class _Assembling(_ChunkBase):
             _list_column("buckets", n, take_row, takes, TAKE),
             _list_column("events", n, event_row, events, EVENT),
             reasons, reason_code, reason_label,
-            pl.Series(["bulk"], dtype=pl.Utf8).gather(np.zeros(n, np.int64)).alias("rated_by"),
+            pl.repeat("bulk", n, dtype=pl.Utf8, eager=True).alias("rated_by"),
         )
 
     def _mismatch_labels(self, rows: NDArray[np.int64], final: NDArray[np.int32], within: NDArray[np.int64]
