@@ -133,14 +133,22 @@ def in_rating_order(records: Iterable[UsageRecord]) -> list[UsageRecord]:
     return [records[i] for i in order]
 
 
-def usage_rule_sets(book: RuleBook, at: dt.datetime) -> list[CompiledRuleSet]:
-    """The usage rule sets in force at ``at``, by id."""
+def usage_rule_set_versions(book: RuleBook) -> list[list[CompiledRuleSet]]:
+    """The versions of each usage rule set of ``book``, rule sets by id: what
+    :func:`usage_rule_sets` looks through (made once for a batch of records)."""
+    found = [[c for c in book.versions[rule_set_id] if c.kind == "usage"] for rule_set_id in sorted(book.versions)]
+    return [versions for versions in found if versions]
+
+
+def usage_rule_sets(book: RuleBook, at: dt.datetime,
+                    versions: list[list[CompiledRuleSet]] | None = None) -> list[CompiledRuleSet]:
+    """The usage rule sets in force at ``at``, by id (``versions``: those of
+    :func:`usage_rule_set_versions`, when made already)."""
     found = []
-    for rule_set_id in sorted(book.versions):
-        versions = [c for c in book.versions[rule_set_id]
-                    if c.kind == "usage" and c.definition.valid_for.contains(at)]
-        if versions:
-            found.append(versions[-1])
+    for candidates in usage_rule_set_versions(book) if versions is None else versions:
+        in_force = [c for c in candidates if c.definition.valid_for.contains(at)]
+        if in_force:
+            found.append(in_force[-1])
     return found
 
 
@@ -197,8 +205,9 @@ def _decisions(records: list[UsageRecord], subscribers: Mapping[str, Subscriber]
     A record's facts are typed once, whatever the number of rule sets that decide it."""
     per_record: list[list[tuple[CompiledRuleSet, Mapping[str, Any]]]] = [[] for _ in records]
     groups: dict[int, tuple[CompiledRuleSet, list[int]]] = {}
+    versions = usage_rule_set_versions(book)
     for index, record in enumerate(records):
-        for compiled in usage_rule_sets(book, record.start):
+        for compiled in usage_rule_sets(book, record.start, versions):
             groups.setdefault(id(compiled), (compiled, []))[1].append(index)
     typed: dict[int, dict[str, Any]] = {}
     for compiled, indexes in groups.values():

@@ -67,6 +67,9 @@ class Subscriber:
         return facts
 
 
+_FAR = dt.datetime.max.replace(tzinfo=dt.timezone.utc)  # (the end of a bucket valid to no date)
+
+
 @dataclass(frozen=True)
 class Bucket:
     """A balance of units (``unit`` GB, message …) or of money (``unit`` a currency code).
@@ -100,8 +103,7 @@ class Bucket:
         return self.is_money or unit == self.unit
 
     def order(self) -> tuple[Any, ...]:
-        far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
-        return (self.precedence, 0 if self.services else 1, self.valid_to or far, self.id)
+        return (self.precedence, 0 if self.services else 1, self.valid_to or _FAR, self.id)
 
 
 @dataclass(frozen=True)

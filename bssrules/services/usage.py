@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
-import uuid
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any, Collection, Mapping, Sequence
+from typing import Any, Collection, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import simplejson
@@ -33,7 +33,7 @@ from bssrules.catalog.types import format_instant, parse_instant, zoned_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.pricing.allowances import month_of
 from bssrules.quantities import PlainDecimal, money, plain, quantity
-from bssrules.pricing.rating import period_of, rate_records, rating_order, usage_rule_sets
+from bssrules.pricing.rating import period_of, rate_records, rating_order, usage_rule_set_versions, usage_rule_sets
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, Event, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
@@ -66,10 +66,10 @@ def _characteristics(body: Mapping[str, Any]) -> dict[str, Any]:
             if isinstance(c, dict) and c.get("name")}
 
 
-def subscriber_of(body: Mapping[str, Any]) -> str | None:
+def subscriber_of(body: Mapping[str, Any], characteristics: Mapping[str, Any] | None = None) -> str | None:
     """The subscription that used it: the ``productId`` characteristic, else the product of
-    the first ``ratedProductUsage``."""
-    found = _characteristics(body).get("productId")
+    the first ``ratedProductUsage`` (``characteristics``: the body's, when read already)."""
+    found = (_characteristics(body) if characteristics is None else characteristics).get("productId")
     if isinstance(found, str) and found:
         return found
     refs = values_at(body, "ratedProductUsage.productRef.id")
@@ -97,7 +97,7 @@ def _decimals(value: Decimal) -> int:
 def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | None, str | None]:
     """The usage record a TMF635 body describes, or why it cannot be rated."""
     characteristics = _characteristics(body)
-    subscriber = subscriber_of(body)
+    subscriber = subscriber_of(body, characteristics)
     if not subscriber:
         return None, "no subscription: give the usageCharacteristic productId (the inventory product id)"
     if len(subscriber) > 128:
@@ -112,13 +112,16 @@ def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | Non
         return None, f"usageDate {body.get('usageDate')!r} is not a date-time with a time zone (e.g. " \
                      "2026-06-01T03:00:00Z)"
     raw_volume = characteristics.get("volume", 1)
-    try:
-        volume = Decimal(repr(raw_volume)) if isinstance(raw_volume, float) else Decimal(str(raw_volume))
-    except (InvalidOperation, ValueError):
-        return None, f"volume {raw_volume!r} is not a number"
+    if type(raw_volume) is int:  # (the usual volume: exact as it is, no decimals)
+        volume = Decimal(raw_volume)
+    else:
+        try:
+            volume = Decimal(repr(raw_volume)) if isinstance(raw_volume, float) else Decimal(str(raw_volume))
+        except (InvalidOperation, ValueError):
+            return None, f"volume {raw_volume!r} is not a number"
     if isinstance(raw_volume, bool) or not volume.is_finite() or volume < 0:
         return None, f"volume {raw_volume!r} must be a number of at least 0"
-    if _decimals(volume) > VOLUME_DECIMALS:
+    if type(raw_volume) is not int and _decimals(volume) > VOLUME_DECIMALS:
         # as bulk rating reads it: the same record is not rated on one path and refused on the other
         return None, f"volume {raw_volume!r} has more than {VOLUME_DECIMALS} decimals"
     roaming = characteristics.get("roaming")
@@ -168,12 +171,21 @@ def _date_instant(value: Any) -> dt.datetime | None:
     return parsed if isinstance(parsed, dt.datetime) else None
 
 
-def split_billing_for(rules: RuleBook, payers: Mapping[str, str], at: dt.datetime) -> str | None:
+def split_billing_sets(rules: RuleBook) -> list[tuple[str, list[Any]]]:
+    """The split billing rule sets of ``rules`` by id, each with its versions: what
+    :func:`split_billing_for` looks through (made once for a batch of usages)."""
+    found = [(rule_set_id, [c for c in rules.versions[rule_set_id] if c.kind == "splitBilling"])
+             for rule_set_id in sorted(rules.versions)]
+    return [(rule_set_id, versions) for rule_set_id, versions in found if versions]
+
+
+def split_billing_for(rules: RuleBook, payers: Mapping[str, str], at: dt.datetime,
+                      sets: list[tuple[str, list[Any]]] | None = None) -> str | None:
     """The split billing rule set of a subscription: the first in force (by id) every payer
-    role of which the subscription has an account for."""
-    for rule_set_id in sorted(rules.versions):
-        versions = [c for c in rules.versions[rule_set_id]
-                    if c.kind == "splitBilling" and c.definition.valid_for.contains(at)]
+    role of which the subscription has an account for (``sets``: :func:`split_billing_sets`
+    of ``rules``, when made already)."""
+    for rule_set_id, candidates in split_billing_sets(rules) if sets is None else sets:
+        versions = [c for c in candidates if c.definition.valid_for.contains(at)]
         if not versions:
             continue
         definition = versions[-1].definition
@@ -190,10 +202,29 @@ def _money(amount: Decimal, currency: str | None) -> dict[str, Any]:
     return {"unit": currency, "value": amount}
 
 
-def _taken(result: RatedUsage, money_buckets: Collection[str]) -> list[tuple[str, Decimal]]:
+class _Written:
+    """What the documents of one batch share, made once: the rating date's text and the
+    written form of the amounts taken from money buckets (a batch takes the same few)."""
+
+    def __init__(self, now: dt.datetime):
+        self.now = now
+        self.now_text = format_instant(now)
+        self._money: dict[tuple[type, Decimal, str | None], Any] = {}
+
+    def money(self, value: Decimal, currency: str | None) -> Any:
+        key = (type(value), value, currency)  # (equal values have one written form: money normalizes)
+        found = self._money.get(key)
+        if found is None:
+            found = self._money[key] = money(value, currency)
+        return found
+
+
+def _taken(result: RatedUsage, money_buckets: Collection[str], written: _Written | None = None
+           ) -> list[tuple[str, Decimal]]:
     """The buckets a usage took from, each with what it took in its written form: money at
     the currency's scale (a money bucket), units as an exact quantity (a unit bucket)."""
-    return [(b, money(t, result.currency) if b in money_buckets else quantity(t)) for b, t in result.buckets]
+    as_money = money if written is None else written.money
+    return [(b, as_money(t, result.currency) if b in money_buckets else quantity(t)) for b, t in result.buckets]
 
 
 def _event_value(result: RatedUsage, event: Event, by_volume: Collection[str]) -> Any:
@@ -213,13 +244,19 @@ def volume_accumulators(rules: RuleBook, events: Sequence[Event]) -> frozenset[s
     return frozenset(found)
 
 
+# what a usage's document does not take from the body as sent
+_KEPT_OUT = frozenset({"id", "href", "@type", "status", "ratedProductUsage"})
+
+
 def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime,
-                    money_buckets: Collection[str] = (), by_volume: Collection[str] = ()) -> dict[str, Any]:
+                    money_buckets: Collection[str] = (), by_volume: Collection[str] = (),
+                    taken: list[tuple[str, Decimal]] | None = None, now_text: str | None = None) -> dict[str, Any]:
     """The document stored for a usage. Volumes and units taken are written as exact
     quantities, money at its currency's scale (:mod:`bssrules.quantities`); ``money_buckets``:
     the ids of the money buckets among those it took from; ``by_volume``: the accumulators
-    of its events that count volume (the others count money)."""
-    document = {k: v for k, v in body.items() if k not in ("id", "href", "@type", "status", "ratedProductUsage")}
+    of its events that count volume (the others count money). ``taken`` (what
+    :func:`_taken` gives) and ``now_text`` (``now`` formatted): made once by the caller."""
+    document = {k: v for k, v in body.items() if k not in _KEPT_OUT}
     document["status"] = result.status
     if result.status == "rejected":
         document["rejectionReason"] = [dict(r) for r in result.reasons]
@@ -228,7 +265,8 @@ def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime,
         return document
     rated = []
     product_ref = {"id": result.record.subscriber, "@referredType": "Product"}
-    base = {"ratingDate": format_instant(now), "usageRatingTag": result.rule, "offerTariffType": result.rule_set,
+    base = {"ratingDate": now_text or format_instant(now), "usageRatingTag": result.rule,
+            "offerTariffType": result.rule_set,
             "ratingAmountType": "total", "isBilled": False, "productRef": product_ref}
     if result.prepaid > 0 or not result.charges:
         rated.append({**base, "taxIncludedRatingAmount": _money(result.prepaid if result.prepaid else result.amount,
@@ -243,7 +281,8 @@ def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime,
                            "ratedVolume": quantity(result.rated_volume),
                            "amount": _money(result.amount, result.currency),
                            **({"provisioningId": result.provisioning_id} if result.provisioning_id else {}),
-                           **({"bucket": [{"id": b, "taken": t} for b, t in _taken(result, money_buckets)]}
+                           **({"bucket": [{"id": b, "taken": t} for b, t in
+                                          (taken if taken is not None else _taken(result, money_buckets))]}
                               if result.buckets else {})}
     refused = getattr(result, "refused_volume", Decimal(0))  # (capped rating, issue 12 item 5)
     if refused:
@@ -314,11 +353,48 @@ _Q = json.encoder.encode_basestring  # (ensure_ascii=False: c_encode_basestring 
 _REPLACED = frozenset({"id", "href", "@type", "status", "ratedProductUsage", "ratedBy"})
 
 
+def _refused(value: Any) -> Any:
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+# _PLAIN's C encoder itself, made once (JSONEncoder.encode makes one per call, twice the cost
+# of encoding a usage's few values); None without the C module
+_C_PLAIN = json.encoder.c_make_encoder(None, _refused, _Q, None, ": ", ", ", True, False, False) \
+    if json.encoder.c_make_encoder is not None else None
+
+
+def _plain_text(value: Any) -> str:
+    """``value`` as :data:`_PLAIN` writes it (TypeError for a Decimal, ValueError for NaN)."""
+    if type(value) is str:
+        return _Q(value)
+    return "".join(_C_PLAIN(value, 0)) if _C_PLAIN is not None else _PLAIN(value)
+
+
 def _value_text(value: Any) -> str:
     try:
-        return _PLAIN(value)
+        return _plain_text(value)
     except (TypeError, ValueError):  # a Decimal the client sent (or anything else): as simplejson writes it
         return _ENCODER.encode(value)
+
+
+def _body_text(body: Mapping[str, Any], rating: list[tuple[str, str]]) -> str:
+    """The document's text: the body's members but those rating replaces and ``rating``'s
+    (key, text) pairs, keys sorted. The body encoded in one call when every key of it sorts
+    after rating's (the usual body: usageCharacteristic, usageDate, usageType …), else member
+    by member."""
+    kept = {key: value for key, value in body.items() if key not in _REPLACED}
+    last = rating[-1][0]
+    if all(type(key) is str and key > last for key in kept):
+        try:
+            text = _plain_text(kept)
+        except (TypeError, ValueError):
+            pass
+        else:
+            head = ", ".join(f"{_Q(key)}: {value}" for key, value in rating)
+            return "{" + head + (", " + text[1:] if kept else "}")
+    pairs = [(key, _value_text(value)) for key, value in kept.items()] + rating
+    pairs.sort()
+    return "{" + ", ".join(f"{_Q(key)}: {text}" for key, text in pairs) + "}"
 
 
 def _number(value: Any) -> str:
@@ -339,7 +415,8 @@ def _money_text(amount: Decimal, currency: str | None) -> str:
 
 
 def _rated_text(body: Mapping[str, Any], result: RatedUsage, now: dt.datetime,
-                money_buckets: Collection[str] = ()) -> str | None:
+                money_buckets: Collection[str] = (), taken: list[tuple[str, Decimal]] | None = None,
+                now_text: str | None = None) -> str | None:
     """:func:`_rated_document`'s text (keys sorted at every level, as ``jsontext.dumps(…,
     sort_keys=True)`` writes it), joined from fragments: the client's values encoded by the
     standard library's C encoder, rating's by templates. None for the shapes it does not
@@ -349,7 +426,7 @@ def _rated_text(body: Mapping[str, Any], result: RatedUsage, now: dt.datetime,
         return None
     common = (f'"isBilled": false, "offerTariffType": {_Q(result.rule_set)}, '
               f'"productRef": {{"@referredType": "Product", "id": {_Q(result.record.subscriber)}}}, '
-              f'"ratingAmountType": "total", "ratingDate": {_Q(format_instant(now))}')
+              f'"ratingAmountType": "total", "ratingDate": {_Q(now_text or format_instant(now))}')
     tag = _Q(result.rule)
     rated = []
     if result.prepaid > 0 or not result.charges:
@@ -364,28 +441,34 @@ def _rated_text(body: Mapping[str, Any], result: RatedUsage, now: dt.datetime,
     by = [f'"amount": {_money_text(result.amount, result.currency)}']
     if result.buckets:
         by.append('"bucket": [' + ", ".join(f'{{"id": {_Q(b)}, "taken": {_number(t)}}}'
-                                    for b, t in _taken(result, money_buckets))
+                                    for b, t in (taken if taken is not None else _taken(result, money_buckets)))
                   + "]")
     if result.provisioning_id:
         by.append(f'"provisioningId": {_Q(result.provisioning_id)}')
     by.append(f'"ratedVolume": {_number(quantity(result.rated_volume))}, "rule": {tag}, "ruleSet": {_Q(result.rule_set)}')
-    pairs = [(key, _value_text(value)) for key, value in body.items() if key not in _REPLACED]
-    pairs += [("ratedBy", "{" + ", ".join(by) + "}"), ("ratedProductUsage", "[" + ", ".join(rated) + "]"),
-              ("status", '"rated"')]
-    pairs.sort()
-    return "{" + ", ".join(f"{_Q(key)}: {text}" for key, text in pairs) + "}"
+    return _body_text(body, [("ratedBy", "{" + ", ".join(by) + "}"), ("ratedProductUsage", "[" + ", ".join(rated) + "]"),
+                             ("status", '"rated"')])
 
 
 def _stored_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime,
-                     money_buckets: Collection[str] = (), by_volume: Collection[str] = ()) -> JsonDocument:
-    """The document stored for a usage, with its text."""
-    document = JsonDocument(_rated_document(body, result, now, money_buckets, by_volume))
+                     money_buckets: Collection[str] = (), by_volume: Collection[str] = (),
+                     written: _Written | None = None) -> JsonDocument:
+    """The document stored for a usage, with its text (``written``: what the batch's
+    documents share, made once)."""
+    taken = _taken(result, money_buckets, written) if result.buckets else []
+    now_text = written.now_text if written is not None else format_instant(now)
+    document = JsonDocument(_rated_document(body, result, now, money_buckets, by_volume, taken, now_text))
     try:
-        text = _rated_text(body, result, now, money_buckets)
+        text = _rated_text(body, result, now, money_buckets, taken, now_text)
     except TypeError:  # a value of a type the templates do not write
         text = None
     document.json = text if text is not None else _ENCODER.encode(document)
     return document
+
+
+_USAGES = f"{API}/usage"
+# what records.href leaves as it is in a path segment: the unreserved characters and its safe ones
+_SEGMENT = re.compile(r"[A-Za-z0-9_.\-~!$&'()*+,;=:@]*")
 
 
 def _answer(stored: StoredUsage) -> dict[str, Any]:
@@ -394,7 +477,8 @@ def _answer(stored: StoredUsage) -> dict[str, Any]:
     text = getattr(stored.document, "json", "")
     if len(text) <= 2 or not text.endswith("}"):
         return render_usage(stored)
-    link = href(f"{API}/usage", stored.id)
+    # (an id of characters a path segment keeps as they are, a uuid: the link href makes of it)
+    link = f"{_USAGES}/{stored.id}" if _SEGMENT.fullmatch(stored.id) else href(_USAGES, stored.id)
     answer = JsonDocument(stored.document)  # render_usage's dict, made with one copy
     answer["id"], answer["href"], answer["@type"] = stored.id, link, "Usage"
     answer.json = f'{text[:-1]}, "id": {_Q(stored.id)}, "href": {_Q(link)}, "@type": "Usage"}}'
@@ -425,6 +509,19 @@ class _Item:
     context: RatingContext | None = None
 
 
+def _new_ids(count: int) -> Iterator[str]:
+    """``count`` random (version 4) UUIDs as text, as ``str(uuid.uuid4())`` writes them: the
+    random bytes of a batch read at once (a system call each, and a UUID object, cost as much
+    as rating a usage's step)."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])  # the version, 4
+    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])  # the variant, RFC 4122
+    text = raw.hex()
+    for at in range(0, 32 * count, 32):
+        yield f"{text[at:at + 8]}-{text[at + 8:at + 12]}-{text[at + 12:at + 16]}-{text[at + 16:at + 20]}-" \
+              f"{text[at + 20:at + 32]}"
+
+
 def create_usages(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache, bodies: list[dict[str, Any]],
                   partner: PartnerCheck | None = None) -> list[tuple[dict[str, Any], bool]]:
     """Store and rate usages in one transaction, answered in the order given: (usage,
@@ -441,8 +538,9 @@ def create_usages(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCach
     if len(set(map(str, ids))) != len(ids):
         raise InvalidInput("the same usage id appears twice in one request", path=("id",))
     items = []
+    fresh = _new_ids(sum(1 for b in bodies if not b.get("id")))
     for index, body in enumerate(bodies):
-        usage_id = body.get("id") or str(uuid.uuid4())
+        usage_id = body.get("id") or next(fresh)
         if not isinstance(usage_id, str) or not usage_id or len(usage_id) > 128:
             raise InvalidInput("id must be a non-empty string of at most 128 characters", path=("id",))
         record, problem = record_of(usage_id, body)
@@ -487,6 +585,7 @@ def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item], partner: st
     partner's version, when ``partner`` is named)."""
     subscriptions, keys = set(), set()
     since: dict[str, dt.datetime] = {}  # each subscription's earliest usage: the buckets that can serve from then
+    versions = usage_rule_set_versions(runtime.rules)
     for item in items:
         subscription = _subscription_of(item)
         if subscription is None or item.record is None:
@@ -494,7 +593,7 @@ def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item], partner: st
         subscriptions.add(subscription)
         if subscription not in since or item.record.start < since[subscription]:
             since[subscription] = item.record.start
-        for compiled in usage_rule_sets(runtime.rules, item.record.start):
+        for compiled in usage_rule_sets(runtime.rules, item.record.start, versions):
             assert isinstance(compiled.definition, UsageRuleSet)  # usage_rule_sets gives only usage rule sets
             for accumulator in compiled.definition.accumulators:
                 keys.add((subscription, f"{compiled.id}/{accumulator.id}",
@@ -606,10 +705,11 @@ def _rate_records(runtime: Runtime, items: Sequence[_Item], state: RatingState) 
     subscribers: list[Subscriber] = []
     # (cached subscriber, its split billing, offerings ended since) -> as rated
     chosen: dict[tuple[int, str | None, frozenset[str]], Subscriber] = {}
+    sets = split_billing_sets(runtime.rules)
     for item in items:
         assert item.record is not None and item.context is not None and item.context.subscriber is not None
         cached = item.context.subscriber
-        split = split_billing_for(runtime.rules, cached.payers, item.record.start)
+        split = split_billing_for(runtime.rules, cached.payers, item.record.start, sets) if sets else None
         # a late usage counts the party's products that were in force then, ended since
         ended = item.context.offerings_ended_after(item.record.start)
         subscriber = chosen.get((id(cached), split, ended))
@@ -673,6 +773,7 @@ def _writes(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[
                                                                             key.period, total.volume, total.amount,
                                                                             total.reached, owner_of.get(key.subscriber))))
     money_buckets = frozenset(b for b, bucket in after.buckets.items() if bucket.is_money)
+    written = _Written(now)
     writes = []
     for item in items:
         result = item.result
@@ -698,7 +799,7 @@ def _writes(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[
                 "value": _event_value(result, event, by_volume),
                 "usage": {"id": item.id}}, item.owner)
         stored = StoredUsage(item.id, subscription, result.status, now, item.owner or scope,
-                             _stored_document(item.body, result, now, money_buckets, by_volume))
+                             _stored_document(item.body, result, now, money_buckets, by_volume, written))
         writes.append(UsageWrite(stored, charges, tuple(balances.pop(subscription, ())),
                                  tuple(totals.pop(subscription, ())),
                                  state.revisions.get(subscription) if subscription in state.revisions else None,

@@ -25,7 +25,6 @@ import json
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
-import simplejson
 from sqlalchemy import Connection, and_, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +37,7 @@ from bssrules.services.records import (
 )
 from bssrules.store.charges import to_minor
 from bssrules.store.hot_rows import (
-    accumulator_of, accumulator_values, bucket_of, bucket_values, usage_of, usage_values, utc,
+    accumulator_of, accumulator_values, bucket_of, bucket_values, usage_of, utc,
 )
 from bssrules.store.tables import (
     accumulator, bucket, counter, rated_charge, resource, resource_attribute, subscription, usage_record,
@@ -91,52 +90,23 @@ def _maybe_instant(micros: int | None) -> dt.datetime | None:
     return None if micros is None else _instant(micros)
 
 
-def _save_document(p: dict[str, Any]) -> str:
-    """The write as the JSON text ``bssrules_online_save`` takes: rows as arrays; the texts
-    stored as they are (a usage's document, a new bucket's, the thresholds reached) as JSON
-    strings, which the function reads back character for character (it parses the write once,
-    as ``jsonb``, which would rewrite an embedded object: migration 0013)."""
-    def iso(value: Any) -> Any:
-        return value.isoformat() if isinstance(value, dt.datetime) else value
-
-    document = {
-        "now": iso(p["now"]),
-        "r": [list(row) for row in zip(p["r_sub"], p["r_rev"])],
-        "b": [list(row) for row in zip(p["b_sub"], p["b_id"], p["b_old"], p["b_old_scale"], p["b_new"],
-                                       p["b_new_scale"])],
-        "a": [[sub, acc, period, v, vs, am, ams, reached, partner, ov, ovs, oam, oams]
-              for sub, acc, period, v, vs, am, ams, reached, partner, ov, ovs, oam, oams in zip(
-                  p["a_sub"], p["a_acc"], p["a_period"], p["a_volume"], p["a_volume_scale"], p["a_amount"],
-                  p["a_amount_scale"], p["a_reached"], p["a_partner"], p["a_old_volume"], p["a_old_volume_scale"],
-                  p["a_old_amount"], p["a_old_amount_scale"])],
-        "n": [[row["subscription"], row["id"], row["unit"], row["remaining"], row["scale"], row["floor"],
-               row["floor_scale"], row["precedence"], row["usage_type"], iso(row["valid_from"]), iso(row["valid_to"]),
-               row["status"], row["partner_id"], row["document"]] for row in p["n_rows"]],
-        "u": [[sub, usage_id, status, partner, text] for sub, usage_id, status, partner, text
-              in zip(p["u_sub"], p["u_id"], p["u_status"], p["u_partner"], p["u_document"])],
-        "c": [[sub, usage_id, part, account, role, service, offering, iso(start), amount, currency, volume, scale, unit]
-              for sub, usage_id, part, account, role, service, offering, start, amount, currency, volume, scale, unit
-              in zip(p["c_sub"], p["c_usage"], p["c_part"], p["c_account"], p["c_role"], p["c_service"],
-                     p["c_offering"], p["c_start"], p["c_amount"], p["c_currency"], p["c_volume"],
-                     p["c_volume_scale"], p["c_unit"])],
-    }
-    return simplejson.dumps(document, ensure_ascii=False)
-
-
-def _save_parameters(writes: Sequence[UsageWrite], now: dt.datetime) -> dict[str, Any]:
-    p: dict[str, list[Any]] = {k: [] for k in (
-        "r_sub", "r_rev", "b_sub", "b_id", "b_old", "b_old_scale", "b_new", "b_new_scale", "a_sub", "a_acc",
-        "a_period", "a_old_volume", "a_old_volume_scale", "a_old_amount", "a_old_amount_scale", "a_volume",
-        "a_volume_scale", "a_amount", "a_amount_scale", "a_reached", "a_partner", "u_sub", "u_id", "u_status",
-        "u_partner", "u_document", "c_sub", "c_usage", "c_part", "c_account", "c_role", "c_service", "c_offering",
-        "c_start", "c_amount", "c_currency", "c_volume", "c_volume_scale", "c_unit")}
+def _save_rows(writes: Sequence[UsageWrite], now: dt.datetime) -> dict[str, Any]:
+    """The write as rows, in the shape ``bssrules_online_save`` takes (its JSON text:
+    :func:`_save_document`; SQLite runs the same rows as statements): ``r`` the context
+    revisions, ``n`` the allowance buckets made (inserted where absent), ``b`` each balance
+    moved (from the first value read to the last one written), ``a`` each total likewise
+    (its value read: None when there was none), ``u`` the usages, ``c`` their charges; the
+    per-subscription rows in key order. ``n_rows``: the new buckets' column values."""
     revisions: dict[str, int] = {}
     new_buckets: dict[tuple[str, str], dict[str, Any]] = {}  # allowance buckets to insert where absent
     balances: dict[tuple[str, str], tuple[Any, Any]] = {}  # (sub, bucket) -> (first before, last after)
     totals: dict[tuple[str, str, str], tuple[StoredAccumulator | None, StoredAccumulator]] = {}
+    usages: list[list[Any]] = []
+    charges: list[list[Any]] = []
     for write in writes:
+        usage = write.usage
         if write.revision is not None:
-            revisions[write.usage.subscription] = write.revision
+            revisions[usage.subscription] = write.revision
         for made in write.new_buckets:
             new_buckets.setdefault((made.subscription, made.id), bucket_values(made))
         for change in write.balances:
@@ -145,41 +115,48 @@ def _save_parameters(writes: Sequence[UsageWrite], now: dt.datetime) -> dict[str
         for before, after in write.accumulators:
             key3 = (after.subscription, after.accumulator, after.period)
             totals[key3] = (totals[key3][0] if key3 in totals else before, after)
-        values = usage_values(write.usage)
-        for name in ("subscription", "id", "status", "partner_id", "document"):
-            p[{"subscription": "u_sub", "id": "u_id", "status": "u_status", "partner_id": "u_partner",
-               "document": "u_document"}[name]].append(values[name])
+        # the text the use case made once, when it did (it answers with the same text)
+        text = getattr(usage.document, "json", None) or jsontext.dumps(usage.document, sort_keys=True)
+        usages.append([usage.subscription, usage.id, usage.status, usage.partner_id, text])
         for charge in write.charges:
-            for name, value in (("c_sub", charge.subscriber), ("c_usage", charge.usage_id), ("c_part", charge.part),
-                                ("c_account", charge.billing_account), ("c_role", charge.payer_role),
-                                ("c_service", charge.service), ("c_offering", charge.offering),
-                                ("c_start", utc(charge.start)), ("c_amount", to_minor(charge.amount, charge.currency)),
-                                ("c_currency", charge.currency)):
-                p[name].append(value)
             volume, volume_scale = scaled(charge.volume) if charge.volume is not None else (None, None)
-            p["c_volume"].append(volume)
-            p["c_volume_scale"].append(volume_scale)
-            p["c_unit"].append(charge.unit if charge.unit is None or len(charge.unit) <= 40 else None)
-    for sub, rev in sorted(revisions.items()):
-        p["r_sub"].append(sub)
-        p["r_rev"].append(rev)
-    for (sub, bucket_id), (before, after) in sorted(balances.items()):
-        old, old_scale = scaled(before)
-        new, new_scale = scaled(after)
-        for name, value in (("b_sub", sub), ("b_id", bucket_id), ("b_old", old), ("b_old_scale", old_scale),
-                            ("b_new", new), ("b_new_scale", new_scale)):
-            p[name].append(value)
+            charges.append([charge.subscriber, charge.usage_id, charge.part, charge.billing_account,
+                            charge.payer_role, charge.service, charge.offering, utc(charge.start),
+                            to_minor(charge.amount, charge.currency), charge.currency, volume, volume_scale,
+                            charge.unit if charge.unit is None or len(charge.unit) <= 40 else None])
+    moved = [[sub, bucket_id, *scaled(before), *scaled(after)]
+             for (sub, bucket_id), (before, after) in sorted(balances.items())]
+    counted = []
     for (sub, acc, period), (before, after) in sorted(totals.items()):
-        new_values = accumulator_values(after, now)
-        old_values = accumulator_values(before, now) if before is not None else None
-        for name, value in (("a_sub", sub), ("a_acc", acc), ("a_period", period),
-                            ("a_volume", new_values["volume"]), ("a_volume_scale", new_values["volume_scale"]),
-                            ("a_amount", new_values["amount"]), ("a_amount_scale", new_values["amount_scale"]),
-                            ("a_reached", new_values["reached"]), ("a_partner", new_values["partner_id"])):
-            p[name].append(value)
-        for name in ("volume", "volume_scale", "amount", "amount_scale"):
-            p[f"a_old_{name}"].append(old_values[name] if old_values else None)
-    return {**p, "now": utc(now), "n_rows": [new_buckets[key] for key in sorted(new_buckets)]}
+        new = accumulator_values(after, now)
+        old = accumulator_values(before, now) if before is not None else {}
+        counted.append([sub, acc, period, new["volume"], new["volume_scale"], new["amount"], new["amount_scale"],
+                        new["reached"], new["partner_id"], old.get("volume"), old.get("volume_scale"),
+                        old.get("amount"), old.get("amount_scale")])
+    n_rows = [new_buckets[key] for key in sorted(new_buckets)]
+    return {"now": utc(now), "r": [[sub, rev] for sub, rev in sorted(revisions.items())],
+            "n": [[row["subscription"], row["id"], row["unit"], row["remaining"], row["scale"], row["floor"],
+                   row["floor_scale"], row["precedence"], row["usage_type"], row["valid_from"], row["valid_to"],
+                   row["status"], row["partner_id"], row["document"]] for row in n_rows],
+            "b": moved, "a": counted, "u": usages, "c": charges, "n_rows": n_rows}
+
+
+def _not_json(value: Any) -> Any:
+    if isinstance(value, dt.datetime):  # (the instants of the rows: ISO text, as the function reads them)
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+# the standard library's C encoder, made once (the rows hold texts, integers, None and instants)
+_ROWS = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=_not_json)
+
+
+def _save_document(rows: dict[str, Any]) -> str:
+    """The write as the JSON text ``bssrules_online_save`` takes: rows as arrays; the texts
+    stored as they are (a usage's document, a new bucket's, the thresholds reached) as JSON
+    strings, which the function reads back character for character (it parses the write once,
+    as ``jsonb``, which would rewrite an embedded object: migration 0013)."""
+    return _ROWS.encode({key: rows[key] for key in ("now", "r", "b", "a", "n", "u", "c")})
 
 
 def serving(rows: Iterable[Any], since: Mapping[str, dt.datetime | None]) -> list[Any]:
@@ -298,7 +275,7 @@ class OnlineRepository:
         raw = self.connection.connection.driver_connection
         assert raw is not None
         # the call and the COMMIT as one simple query: one round trip
-        query = _inlined(raw, _SAVE, {"p": _save_document(_save_parameters(writes, now))})
+        query = _inlined(raw, _SAVE, {"p": _save_document(_save_rows(writes, now))})
         try:
             raw.cursor().execute((query + ("; COMMIT" if commit else "")).encode(raw.info.encoding), prepare=False)
         except psycopg.errors.UniqueViolation:
@@ -315,53 +292,49 @@ class OnlineRepository:
 
     def _save_sqlite(self, writes: Sequence[UsageWrite], now: dt.datetime) -> None:
         execute = self.connection.execute
-        p = _save_parameters(writes, now)
-        if p["r_sub"]:
+        rows = _save_rows(writes, now)
+        if rows["r"]:
             found = {r.id: int(r.revision) for r in execute(select(subscription).where(
-                subscription.c.id.in_(p["r_sub"])))}
-            if any(found.get(s) != r for s, r in zip(p["r_sub"], p["r_rev"])):
+                subscription.c.id.in_([sub for sub, _ in rows["r"]])))}
+            if any(found.get(sub) != rev for sub, rev in rows["r"]):
                 raise ContextMoved("the subscription's context moved since it was read")
-        for row in p["n_rows"]:  # the subscriptions are locked: absent when read is absent now
+        for made in rows["n_rows"]:  # the subscriptions are locked: absent when read is absent now
             try:
-                execute(insert(bucket).values(**row))
+                execute(insert(bucket).values(**made))
             except IntegrityError:
-                raise ContextMoved(f"bucket {row['id']} was made since it was read") from None
-        for sub, bucket_id, old, old_scale, new, new_scale in zip(p["b_sub"], p["b_id"], p["b_old"], p["b_old_scale"],
-                                                                   p["b_new"], p["b_new_scale"]):
+                raise ContextMoved(f"bucket {made['id']} was made since it was read") from None
+        for sub, bucket_id, old, old_scale, new, new_scale in rows["b"]:
             moved = execute(update(bucket).where(bucket.c.subscription == sub, bucket.c.id == bucket_id,
                                                  bucket.c.remaining == old, bucket.c.scale == old_scale)
                             .values(remaining=new, scale=new_scale, version=bucket.c.version + 1,
                                     last_update=utc(now)))
             if moved.rowcount != 1:
                 raise ContextMoved(f"bucket {bucket_id} moved since it was read")
-        for n, sub in enumerate(p["a_sub"]):
-            key = and_(accumulator.c.subscription == sub, accumulator.c.accumulator == p["a_acc"][n],
-                       accumulator.c.period == p["a_period"][n])
+        for (sub, acc, period, volume, volume_scale, amount, amount_scale, reached, partner,
+             old_volume, old_volume_scale, old_amount, old_amount_scale) in rows["a"]:
+            key = and_(accumulator.c.subscription == sub, accumulator.c.accumulator == acc,
+                       accumulator.c.period == period)
             found_row = execute(select(accumulator).where(key)).first()
-            old = p["a_old_volume"][n]
-            if (found_row is None) != (old is None) or (found_row is not None and (
+            if (found_row is None) != (old_volume is None) or (found_row is not None and (
                     (found_row.volume, found_row.volume_scale, found_row.amount, found_row.amount_scale)
-                    != (old, p["a_old_volume_scale"][n], p["a_old_amount"][n], p["a_old_amount_scale"][n]))):
-                raise ContextMoved(f"accumulator {p['a_acc'][n]} moved since it was read")
-            values = {"volume": p["a_volume"][n], "volume_scale": p["a_volume_scale"][n], "amount": p["a_amount"][n],
-                      "amount_scale": p["a_amount_scale"][n], "reached": p["a_reached"][n], "last_update": utc(now)}
+                    != (old_volume, old_volume_scale, old_amount, old_amount_scale))):
+                raise ContextMoved(f"accumulator {acc} moved since it was read")
+            values = {"volume": volume, "volume_scale": volume_scale, "amount": amount,
+                      "amount_scale": amount_scale, "reached": reached, "last_update": utc(now)}
             if found_row is None:
-                execute(insert(accumulator).values(subscription=sub, accumulator=p["a_acc"][n],
-                                                   period=p["a_period"][n], created=utc(now),
-                                                   partner_id=p["a_partner"][n], **values))
+                execute(insert(accumulator).values(subscription=sub, accumulator=acc, period=period,
+                                                   created=utc(now), partner_id=partner, **values))
             else:
                 execute(update(accumulator).where(key).values(**values))
-        rows = [{"subscription": s, "id": i, "status": st, "created": utc(now), "partner_id": pa, "document": d}
-                for s, i, st, pa, d in zip(p["u_sub"], p["u_id"], p["u_status"], p["u_partner"], p["u_document"])]
+        usages = [{"subscription": s, "id": i, "status": st, "created": utc(now), "partner_id": pa, "document": d}
+                  for s, i, st, pa, d in rows["u"]]
         try:  # (read found none of them, under the write lock when any subscription is locked)
-            execute(insert(usage_record), rows)
+            execute(insert(usage_record), usages)
         except IntegrityError:
             raise KeyTaken("a usage with this id was stored meanwhile") from None
         names = ("subscriber", "usage_id", "part", "billing_account", "payer_role", "service", "offering", "start",
                  "amount_minor", "currency", "volume", "volume_scale", "unit")
-        charges = [dict(zip(names, values)) for values in zip(
-            p["c_sub"], p["c_usage"], p["c_part"], p["c_account"], p["c_role"], p["c_service"], p["c_offering"],
-            p["c_start"], p["c_amount"], p["c_currency"], p["c_volume"], p["c_volume_scale"], p["c_unit"])]
+        charges = [dict(zip(names, values)) for values in rows["c"]]
         if charges:
             execute(insert(rated_charge), charges)
 
