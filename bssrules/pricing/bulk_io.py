@@ -227,7 +227,7 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
 
     with tempfile.TemporaryDirectory(prefix="bssrules-rating-") as spill, \
             closing(_partitions(usage, partitions, Path(spill), timings, read_progress,
-                                seen_ids or SeenIds())) as chunks:
+                                seen_ids or SeenIds(expected=rows))) as chunks:
         (subscriber_frame, state), first = _beside(subscribers_and_state, lambda: next(chunks, None))
         states = _state_partitions(state, partitions)
         subscriber_parts = _subscriber_partitions(subscriber_frame, partitions)

@@ -779,6 +779,41 @@ def _scan(
             event_row[:events], event_slot[:events], event_threshold[:events], event_value[:events])
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: a hash's high bits pick its slot
+
+
+@njit(cache=True, nogil=True)  # run on the thread that reads ahead, beside the one that cuts partitions
+def _seen_ids(table1: NDArray[np.uint64], table2: NDArray[np.uint64], first: NDArray[np.uint64],
+              second: NDArray[np.uint64], present: _Mask, shift: int) -> tuple[_Mask, int]:
+    """Which (first, second) hash pairs, in order, are in the open-addressing table (linear
+    probing; a slot whose first hash is 0 is empty, a 0 first hash is taken as 1) or earlier
+    among these: those are repeats; the others are added. Gives the repeats and the count
+    added. The table must have room for all of them (the caller grows it first)."""
+    mask = table1.shape[0] - 1
+    repeat = np.zeros(first.shape[0], np.bool_)
+    added = 0
+    for i in range(first.shape[0]):
+        if not present[i]:
+            continue
+        a = first[i]
+        if a == 0:
+            a = np.uint64(1)
+        b = second[i]
+        slot = np.int64((a * _GOLDEN) >> np.uint64(shift))
+        while True:
+            held = table1[slot]
+            if held == 0:
+                table1[slot] = a
+                table2[slot] = b
+                added += 1
+                break
+            if held == a and table2[slot] == b:
+                repeat[i] = True
+                break
+            slot = (slot + 1) & mask
+    return repeat, added
+
+
 def _compiled(kernel: Callable[_P, _R]) -> Callable[_P, _R]:
     """The kernel, called with writable C-ordered arrays only: numba compiles one version per
     kind of array, and polars hands out read-only views or copies depending on the data — a

@@ -70,6 +70,33 @@ def _order_duplicates(order: NDArray[np.int64], places: NDArray[np.int64], run: 
         order[members] = rows[np.argsort(np.array(texts, dtype=object), kind="stable")]
 
 
+_NAME_SEED = 0x5EED_0003
+
+
+def _positions(names: pl.Series, ids: pl.Series) -> NDArray[np.int64]:
+    """Per name, the position of the same text among ``ids`` (distinct texts), -1 for none
+    (nor for a null name). The names' hashes looked up among the ids' (sorted): a tenth of
+    a join's time; a name whose hash finds no id of its text (one of no subscription, or a
+    hash shared by two ids) is then looked up by text."""
+    found = np.full(names.len(), -1, np.int64)
+    if names.len() == 0 or ids.len() == 0:
+        return found
+    id_keys = ids.hash(_NAME_SEED).to_numpy()
+    by_key = np.argsort(id_keys)
+    sorted_keys = id_keys[by_key]
+    keys = names.hash(_NAME_SEED).to_numpy()
+    at = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.shape[0] - 1)
+    candidate = by_key[at]
+    same = (sorted_keys[at] == keys) & (names == ids.gather(candidate)).fill_null(False).to_numpy()
+    found[same] = candidate[same]
+    rest = np.nonzero(~same & names.is_not_null().to_numpy())[0]
+    if rest.shape[0]:
+        table = pl.DataFrame({"name": ids, "at": np.arange(ids.len(), dtype=np.int64)})
+        looked = pl.DataFrame({"name": names.gather(rest)}).join(table, on="name", how="left", maintain_order="left")
+        found[rest] = looked["at"].fill_null(-1).to_numpy()
+    return found
+
+
 class _Ordering(_ChunkBase):
     """1. order, subscribers, what cannot be rated."""
 
@@ -98,16 +125,15 @@ class _Ordering(_ChunkBase):
         """The subscribers of the chunk, by id (known ones with their columns, and those no
         subscription is known for), and the rank of each record's subscriber among them (-1:
         none). One join of the records with the subscriptions, by id."""
-        table = self.all_subscribers.with_row_index("at")
-        at = self.records.select("subscriber").join(table.select(pl.col("id").alias("subscriber"), "at"),
-                                                    on="subscriber", how="left", maintain_order="left")["at"]
-        known = at.is_not_null().to_numpy()
-        positions = at.to_numpy()[known].astype(np.int64)
+        table = self.all_subscribers
+        at = _positions(self.records["subscriber"], table["id"])
+        known = at >= 0
+        positions = at[known]
         present = np.nonzero(np.bincount(positions, minlength=table.height))[0]  # in order of id
         dense = np.zeros(table.height, np.int64)
         dense[present] = np.arange(present.shape[0])
         inverse = dense[positions]
-        known_subs = table[present].drop("at").with_columns(known=pl.lit(True))
+        known_subs = table[present].with_columns(known=pl.lit(True))
         strangers = self.records["subscriber"].filter(pl.Series(~known)).drop_nulls().unique().sort()
         # the rank of a name among all of them: its place among its own kind plus the names of
         # the other kind before it (ids sort as text, as the reference sorts them)
