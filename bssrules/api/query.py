@@ -63,9 +63,12 @@ def _nested_selection(name: str, definition: str, spec: tmfspec.TmfSpec) -> list
     return it with what each object on the way keeps: its ``id`` and the attributes its
     definition requires, so that a selected part is still a valid (and identifiable) one."""
     extensions = tmfspec.EXTENSION_ATTRIBUTES.get(definition, {})
-    if any(path == name or path.startswith(name + ".") for path in extensions):
-        return [name]  # a documented extension (or a part of one): no definition to walk
     parts = name.split(".")
+    if any(path == name or path.startswith(name + ".") for path in extensions):
+        # a documented extension (or a part of one): what each of its objects on the way carries
+        required = tmfspec.EXTENSION_REQUIRED.get(definition, {})
+        prefixes = [".".join(parts[:depth]) for depth in range(1, len(parts))]
+        return [name, *[f"{prefix}.{attribute}" for prefix in prefixes for attribute in required.get(prefix, ())]]
     kept: list[str] = []
     schema = _resolved(spec, spec.definitions[definition])
     for depth, part in enumerate(parts):

@@ -19,10 +19,22 @@ EXTENSION_ATTRIBUTES: dict[str, dict[str, str]] = {
     "ProductOffering": {"partnerEligible": "boolean"},
     "Usage": {"rejectionReason.code": "string", "rejectionReason.label": "string", "ratedBy.ruleSet": "string",
               "ratedBy.rule": "string", "ratedBy.provisioningId": "string", "ratedBy.amount": "object",
-              "ratedBy.ratedVolume": "number", "event.eventType": "string", "event.accumulator": "string",
-              "event.threshold": "string", "event.action": "string"},
+              "ratedBy.ratedVolume": "number", "ratedBy.bucket.id": "string", "ratedBy.bucket.taken": "object",
+              "ratedBy.refused.volume": "number", "ratedBy.refused.unit": "string",
+              "ratedBy.refused.reason.code": "string", "ratedBy.refused.reason.label": "string",
+              "ratedProductUsage.billingAccount.id": "string", "ratedProductUsage.billingAccount.role": "string",
+              "event.eventType": "string", "event.accumulator": "string", "event.threshold": "string",
+              "event.action": "string", "event.value": "object", "event.period": "string"},
     "Bucket": {"precedence": "integer", "floor": "number", "initialValue.amount": "number",
                "initialValue.units": "string"},
+}
+# What each object of an extension always carries (a part selected by ``fields=`` brings
+# them: a selected part is still a valid one, as for the standard's required attributes).
+EXTENSION_REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
+    "Usage": {"rejectionReason": ("code", "label"), "ratedBy": ("ruleSet", "rule"), "ratedBy.bucket": ("id", "taken"),
+              "ratedBy.refused": ("volume", "reason"), "ratedBy.refused.reason": ("code", "label"),
+              "ratedProductUsage.billingAccount": ("id", "role"),
+              "event": ("eventType", "accumulator", "threshold", "action", "value", "period")},
 }
 # Links and derived lists are not stored as attributes: filtering on them could never match.
 _NOT_FILTERABLE = {"Category": ("productOffering", "subCategory")}
