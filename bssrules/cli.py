@@ -143,7 +143,8 @@ def _seen(value) -> str:  # type: ignore[no-untyped-def]
 
 @app.command()
 def explain(folder: Path = typer.Argument(..., help="Folder with the catalog and rules."),
-            facts_file: Path = typer.Argument(..., help="Facts as YAML or JSON (party, channel, usage …)."),
+            facts_file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
+                                              help="Facts as YAML or JSON (party, channel, usage …)."),
             rule_set: str = typer.Option(..., "--rule-set", "-r", help="Id of the rule set to decide with."),
             as_of: Optional[str] = typer.Option(None, help="Decide as of this date or date-time (default: now)."),
             as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON.")) -> None:
@@ -346,6 +347,10 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
     if clash:
         print(clash, file=sys.stderr)
         raise typer.Exit(2)
+    state_problem = _state_out_problem(state_out, output) if state_out is not None else None
+    if state_problem:
+        print(state_problem, file=sys.stderr)
+        raise typer.Exit(2)
     on_cluster = workers is not None or scheduler is not None
     if workers is not None and scheduler is not None:
         print("give --workers (a local cluster) or --scheduler (an existing one), not both", file=sys.stderr)
@@ -358,6 +363,11 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         print(str(exc), file=sys.stderr)  # one line, however long the path
         raise typer.Exit(2)
     project = _load_project_or_exit(folder)
+    from bssrules.pricing.rating import usage_rule_set_versions
+
+    if not usage_rule_set_versions(project.rules):  # rated anyway: every record says why it is rejected
+        err.print(f"warning: {folder} has no usage rule set (kind: usage): every record will be rejected "
+                  "noApplicableRate", soft_wrap=True)
     update, display = _rate_progress(progress)
     import tempfile
 
@@ -390,14 +400,17 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         err.print(f"compiled the rating kernels in {compilation.seconds:.1f} s (cached: later runs start at once)",
                   soft_wrap=True)
     rejected = sum(summary.rejected.values())
+    # (the first run's compilation is not rating: its seconds are said above, not counted here)
+    seconds = max(summary.seconds - compilation.seconds, 0.0) if compilation.compiled else summary.seconds
+    per_second = summary.records / seconds if seconds > 0 else 0.0
     print(f"{summary.records:,} records in: {summary.rated:,} rated, {rejected:,} rejected "
-          f"({summary.seconds:.2f} s, {summary.records_per_second:,.0f} records/s)")
+          f"({seconds:.2f} s, {per_second:,.0f} records/s)")
     if summary.partly_rated:
         print(f"  rated in part: {summary.partly_rated:,} (up to a rateUpToCap threshold, the rest refused)")
     for code, count in sorted(summary.rejected.items(), key=lambda item: (-item[1], item[0])):
         print(f"  rejected {code}: {count:,}")
     for currency, total in sorted(summary.totals.items()):
-        print(f"  total {currency}: {total}")
+        print(f"  total {currency}: {total:,}")
     if summary.by_reference:
         print(f"  {summary.by_reference:,} records rated by the reference path (values beyond the bulk path's range)")
     where = f"{summary.partitions} part files in {output}" if on_cluster else str(output)
@@ -422,6 +435,20 @@ def _output_clash(output: Path, inputs: dict[str, Optional[Path]]) -> str | None
         if path is not None and _same_file(output, path):
             return (f"--output {output} is the {option} file {path}: rating would overwrite what it reads; "
                     f"give another output file")
+    return None
+
+
+def _state_out_problem(state_out: Path, output: Path) -> str | None:
+    """Why the new state cannot go to ``state_out``, or None — told before anything is read:
+    found only after rating, the rated output was written and the state lost."""
+    if _same_file(state_out, output):
+        return f"--state-out {state_out} is the --output {output}: give the new state a folder of its own"
+    for place in (state_out, *state_out.parents):
+        if place.exists():
+            if not place.is_dir():
+                return (f"--state-out {state_out}: {place} is a file, not a folder (the new buckets.jsonl and "
+                        f"accumulators.jsonl go in a folder); give a folder")
+            break
     return None
 
 
