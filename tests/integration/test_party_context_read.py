@@ -143,3 +143,33 @@ def test_thousands_of_payers_are_read_in_batches(stored: Engine, statements: lis
         rows = uow.resources.party_context("ana", payers)
     assert rows.accounts == {"acme": "ba-1", "zoe": "ba-zoe"} and rows.is_customer
     assert len(statements) == 141
+
+
+@pytest.mark.parametrize("scope", [None, "p1", "p2"])
+def test_the_read_sent_straight_to_the_driver_gives_what_sqlalchemy_gives(stored: Engine, scope: str | None,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kept statement goes to the driver's cursor when nothing listens to the statements;
+    what it reads is what the same statement executed by SQLAlchemy reads."""
+    from bssrules.store import resources
+
+    real = resources._driver_rows
+    sent: list[bool] = []
+
+    def spied(*args: Any) -> Any:
+        rows = real(*args)
+        sent.append(rows is not None)
+        return rows
+
+    def read(party: str, payers: list[str]) -> tuple[Any, ...]:
+        with UnitOfWork(stored) as uow:
+            seen = RevisionSeen()
+            rows = ResourceRepository(uow.connection, scope, seen).party_context(party, payers)
+            return rows.party_kind, rows.party_document, rows.is_customer, rows.products, rows.accounts, seen.value
+
+    for party in ("ana", "acme", "zoe", "nobody"):
+        payers = ["acme", "ana", "zoe", "nobody"][: len(party)]
+        monkeypatch.setattr(resources, "_driver_rows", spied)
+        straight = read(party, payers)
+        monkeypatch.setattr(resources, "_driver_rows", lambda *_: None)
+        assert straight == read(party, payers)
+    assert sent and all(sent)
