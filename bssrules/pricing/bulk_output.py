@@ -149,9 +149,11 @@ class _Assembling(_ChunkBase):
         decided = parts.with_columns(code=code, label=label).select(
             "code", "label", reasons=pl.when(pl.col("several")).then(pl.col("signature_list")).otherwise(one))
         long = decided.select(pl.Series("row", rows), "reasons").explode("reasons")
-        nothing = pl.repeat(None, n, dtype=pl.Utf8, eager=True)
-        return (nothing.scatter(rows, decided["code"]).alias("reason_code"),
-                nothing.scatter(rows, decided["label"]).alias("reason_label"),
+        at = np.zeros(n, np.int64)  # each rejected record's place among them
+        at[rows] = np.arange(rows.shape[0])
+        rejected = category != _RATED
+        return (take_strings(decided["code"], at, rejected).alias("reason_code"),
+                take_strings(decided["label"], at, rejected).alias("reason_label"),
                 _list_column("reasons", n, long["row"].to_numpy(), long["reasons"].struct.unnest(), REASON))
 
     def _assemble(self) -> pl.DataFrame:
@@ -297,12 +299,21 @@ def _allocate(payable: NDArray[np.int64], weights: Sequence[Decimal]) -> NDArray
     floors = shares // total
     remainders = shares - floors * total
     leftover = (pay - floors.sum(axis=1)).astype(np.int64)
-    if exact:
-        order = np.argsort(-remainders, axis=1, kind="stable")
+    parts = len(integers)
+    if parts <= 8:  # each part's place by comparisons with the others: a twentieth of a sort of the rows
+        place = np.zeros(remainders.shape, np.int64)
+        for j in range(parts):
+            for i in range(parts):
+                if i != j:  # an earlier part with the same remainder comes first
+                    place[:, j] += (remainders[:, i] >= remainders[:, j]) if i < j else \
+                        (remainders[:, i] > remainders[:, j])
     else:
-        order = np.array([_largest_first(r) for r in remainders])
-    place = np.empty_like(order)
-    np.put_along_axis(place, order, np.broadcast_to(np.arange(len(integers)), order.shape).copy(), axis=1)
+        if exact:
+            order = np.argsort(-remainders, axis=1, kind="stable")
+        else:
+            order = np.array([_largest_first(r) for r in remainders])
+        place = np.empty_like(order)
+        np.put_along_axis(place, order, np.broadcast_to(np.arange(parts), order.shape).copy(), axis=1)
     allocated: NDArray[np.int64] = (floors + (place < leftover[:, None])).astype(np.int64)
     return allocated
 
