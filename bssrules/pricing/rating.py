@@ -45,13 +45,13 @@ A rejected record is kept with its reasons, never dropped.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping, TypedDict
 
 from bssrules.errors import InvalidInput, NotFound
 from bssrules.money import Money, allocate, quantum
 from bssrules.pricing.caps import affordable, cap_of, down_in
-from bssrules.pricing.rates import charge
+from bssrules.pricing.rates import exact_charge
 from bssrules.pricing.units import convert
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, Charge, Event, RatedUsage, RatingState, Subscriber, UsageRecord,
@@ -360,7 +360,7 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
     rated_volume = convert(left, unit, rate.per)
     assert rated_volume is not None  # checked above: unit converts to rate.per
     position = _tier_position(rate, definition, compiled, record, totals, counted_in, unit, covered)
-    amount = charge(rate, rated_volume, position)
+    amount = _charge(rate, rated_volume, position)
     # then caps on the charge: the largest part whose charge fits what is left below them
     amount_cap = cap_of(counting, totals, "amount", amount)
     if amount_cap is not None:
@@ -368,7 +368,7 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
                           position)
         rated_volume = convert(left, unit, rate.per)
         assert rated_volume is not None
-        amount = charge(rate, rated_volume, position)
+        amount = _charge(rate, rated_volume, position)
     cap = amount_cap or volume_cap
     refused = Decimal(0) if cap is None else record.volume - (covered + left)
     if cap is not None and covered + left <= 0:
@@ -429,6 +429,22 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
     return RatedUsage(record, "rated", (cap.reason,) if cap is not None and refused > 0 else (),
                       rated_volume=rated_volume, amount=amount, prepaid=prepaid, charges=charges,
                       buckets=tuple(taken), events=tuple(events), refused_volume=refused, **base)
+
+
+def _charge(rate: Rate, volume: Decimal, position: Decimal) -> Decimal:
+    """:func:`bssrules.pricing.rates.charge` (half-up to the currency's minor unit), without
+    the two Money values it makes on the way: the same quantize of the same exact charge."""
+    return exact_charge(rate, volume, position).quantize(_quantum(rate.currency), rounding=ROUND_HALF_UP)
+
+
+_QUANTA: dict[str, Decimal] = {}
+
+
+def _quantum(currency: str) -> Decimal:
+    found = _QUANTA.get(currency)
+    if found is None:
+        found = _QUANTA[currency] = quantum(currency)
+    return found
 
 
 def _tier_position(rate: Rate, definition: UsageRuleSet, compiled: CompiledRuleSet, record: UsageRecord,
