@@ -40,12 +40,14 @@ def rolls_over(catalog: Catalog) -> bool:
     return any(a.rollover is not None for price in catalog.prices.values() for a in price.allowances)
 
 
-def _split_by_month(usage: Path, folder: Path) -> list[Path]:
+def _split_by_month(usage: Path, folder: Path) -> tuple[list[Path], int]:
     """The rows of ``usage`` as one Parquet dataset folder per month (rows as read: text stays
-    text), oldest first."""
+    text), oldest first; and how many rows there are."""
     parts: dict[str, int] = {}
     undated: list[pl.DataFrame] = []
+    rows_read = 0
     for raw in read_usage_batches(usage):
+        rows_read += raw.height
         months = normalize_usage(raw)["start"].dt.convert_time_zone("UTC").dt.strftime(_MONTH)
         tagged = raw.with_columns(months.alias("__month"))
         undated.append(tagged.filter(pl.col("__month").is_null()).drop("__month"))
@@ -59,7 +61,7 @@ def _split_by_month(usage: Path, folder: Path) -> list[Path]:
     (folder / labels[-1]).mkdir(exist_ok=True)
     for n, rows in enumerate(r for r in undated if r.height):
         rows.write_parquet(folder / labels[-1] / f"undated-{n:05d}.parquet")
-    return [folder / label for label in labels]
+    return [folder / label for label in labels], rows_read
 
 
 def _join(outputs: list[Path], output: Path) -> None:
@@ -99,9 +101,9 @@ def rate_file_by_month(book: RuleBook, catalog: Catalog, usage: Path, subscriber
     with tempfile.TemporaryDirectory(prefix="bssrules-months-") as scratch:
         work = Path(scratch)
         (work / "in").mkdir()
-        months = _split_by_month(usage, work / "in")
+        months, records = _split_by_month(usage, work / "in")
         outputs: list[Path] = []
-        seen = SeenIds()  # one run: an id is rated once, the first of the oldest month
+        seen = SeenIds(expected=records)  # one run: an id is rated once, the first of the oldest month
         for month in months:
             made = work / f"allowances-{month.name}"
             made.mkdir()

@@ -70,33 +70,6 @@ def _order_duplicates(order: NDArray[np.int64], places: NDArray[np.int64], run: 
         order[members] = rows[np.argsort(np.array(texts, dtype=object), kind="stable")]
 
 
-_NAME_SEED = 0x5EED_0003
-
-
-def _positions(names: pl.Series, ids: pl.Series) -> NDArray[np.int64]:
-    """Per name, the position of the same text among ``ids`` (distinct texts), -1 for none
-    (nor for a null name). The names' hashes looked up among the ids' (sorted): a tenth of
-    a join's time; a name whose hash finds no id of its text (one of no subscription, or a
-    hash shared by two ids) is then looked up by text."""
-    found = np.full(names.len(), -1, np.int64)
-    if names.len() == 0 or ids.len() == 0:
-        return found
-    id_keys = ids.hash(_NAME_SEED).to_numpy()
-    by_key = np.argsort(id_keys)
-    sorted_keys = id_keys[by_key]
-    keys = names.hash(_NAME_SEED).to_numpy()
-    at = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.shape[0] - 1)
-    candidate = by_key[at]
-    same = (sorted_keys[at] == keys) & (names == ids.gather(candidate)).fill_null(False).to_numpy()
-    found[same] = candidate[same]
-    rest = np.nonzero(~same & names.is_not_null().to_numpy())[0]
-    if rest.shape[0]:
-        table = pl.DataFrame({"name": ids, "at": np.arange(ids.len(), dtype=np.int64)})
-        looked = pl.DataFrame({"name": names.gather(rest)}).join(table, on="name", how="left", maintain_order="left")
-        found[rest] = looked["at"].fill_null(-1).to_numpy()
-    return found
-
-
 class _Ordering(_ChunkBase):
     """1. order, subscribers, what cannot be rated."""
 
@@ -107,33 +80,34 @@ class _Ordering(_ChunkBase):
         latest = cast(int, micros.max() or 0)  # microseconds: an Int64 column
         start = micros.fill_null(latest + 1).to_numpy()
         order = rating_order(rank, start, self.records["id"], self.records)
-        frame = self.records[order].with_columns(sub=pl.Series(rank[order]))
+        sub = rank[order]
+        frame = self.records[order].with_columns(sub=pl.Series(sub))
         self.subs = subs
         self.n_subs = subs.height
         known_sub = np.concatenate([subs["known"].to_numpy(), [False]])  # index -1: no subscriber
-        sub = frame["sub"].to_numpy()
-        self.malformed = frame["malformed"].is_not_null().to_numpy()
+        self.malformed = self.records["malformed"].is_not_null().to_numpy()[order]
         self.unknown = ~self.malformed & ~known_sub[sub]
         self.candidate = ~self.malformed & ~self.unknown
         self.fallback = np.zeros(self.n_subs + 1, bool)  # index -1 (no subscriber) never used
         self.frame = frame
         self.sub = sub
-        self.start = frame["start"].dt.epoch("us").fill_null(0).to_numpy()
+        self.start = np.where(micros.is_not_null().to_numpy()[order], start[order], 0)
         self.local_starts = {}
 
     def _subscriber_ranks(self) -> tuple[pl.DataFrame, NDArray[np.int64]]:
         """The subscribers of the chunk, by id (known ones with their columns, and those no
         subscription is known for), and the rank of each record's subscriber among them (-1:
         none). One join of the records with the subscriptions, by id."""
-        table = self.all_subscribers
-        at = _positions(self.records["subscriber"], table["id"])
-        known = at >= 0
-        positions = at[known]
+        table = self.all_subscribers.with_row_index("at")
+        at = self.records.select("subscriber").join(table.select(pl.col("id").alias("subscriber"), "at"),
+                                                    on="subscriber", how="left", maintain_order="left")["at"]
+        known = at.is_not_null().to_numpy()
+        positions = at.to_numpy()[known].astype(np.int64)
         present = np.nonzero(np.bincount(positions, minlength=table.height))[0]  # in order of id
         dense = np.zeros(table.height, np.int64)
         dense[present] = np.arange(present.shape[0])
         inverse = dense[positions]
-        known_subs = table[present].with_columns(known=pl.lit(True))
+        known_subs = table[present].drop("at").with_columns(known=pl.lit(True))
         strangers = self.records["subscriber"].filter(pl.Series(~known)).drop_nulls().unique().sort()
         # the rank of a name among all of them: its place among its own kind plus the names of
         # the other kind before it (ids sort as text, as the reference sorts them)

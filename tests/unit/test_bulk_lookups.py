@@ -1,7 +1,6 @@
-"""The shortcuts of bulk rating's first stages give what the plain polars operations give:
-a subscriber's position by hash (bulk_order._positions) as a join by text would, wall-clock
-time by the hour's offset (bulk_chunk._wall_clock) as converting every start would, the ids
-check's table (bulk_ids.SeenIds) as a set of the texts would."""
+"""The shortcuts of bulk rating's first stages give what the plain operations give:
+wall-clock time by the hour's offset (bulk_chunk._wall_clock) as converting every start
+would, the ids check's table (bulk_ids.SeenIds) as a set of the texts would."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,20 +9,6 @@ import pytest
 
 from bssrules.pricing.bulk_chunk import _wall_clock
 from bssrules.pricing.bulk_ids import SeenIds
-from bssrules.pricing.bulk_order import _positions
-
-
-def test_a_name_is_found_at_the_position_a_join_by_text_gives() -> None:
-    rng = np.random.default_rng(3)
-    ids = pl.Series([f"s{i}" for i in range(0, 3_000, 3)]).sort()
-    names = pl.Series([None if r < 0.02 else f"s{int(r * 4_000)}" for r in rng.random(20_000)])
-    table = pl.DataFrame({"id": ids}).with_row_index("at")
-    joined = pl.DataFrame({"id": names}).join(table, on="id", how="left", maintain_order="left")["at"]
-    found = _positions(names, ids)
-    assert found.tolist() == joined.fill_null(-1).to_list()
-    assert (found >= 0).any() and (found == -1).any()
-    assert _positions(names, ids.clear()).tolist() == [-1] * names.len()
-    assert _positions(names.clear(), ids).shape == (0,)
 
 
 @pytest.mark.parametrize("zone", ["Europe/Paris", "America/St_Johns", "Australia/Lord_Howe", "Asia/Kathmandu",
