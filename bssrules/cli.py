@@ -19,10 +19,13 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Author, check and apply the rules of a telecom product catalog.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-out = Console()
+# No emoji codes: ids, names and positions are printed as written (":100:" is no 💯).
+out = Console(emoji=False)
 if not out.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
-    out = Console(width=160)
-err = Console(stderr=True)
+    out = Console(width=160, emoji=False)
+# Piped or captured, a result or an explanation stays one line however long (for CI and grep).
+flat = out if out.is_terminal else Console(width=1 << 14, emoji=False)
+err = Console(stderr=True, emoji=False)
 
 DatabaseOption = typer.Option(None, "--database-url", envvar="BSSRULES_DATABASE_URL",
                               help="SQLAlchemy URL of the database (default: sqlite:///bssrules.db).")
@@ -96,14 +99,14 @@ def test(folders: list[Path] = typer.Argument(..., help="Folders whose rule test
         for result in run_tests(project.rules):
             total += 1
             mark = "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"
-            out.print(f"{mark} {escape(str(result.origin))}: {escape(result.test.name)}")
+            out.print(f"{mark} {escape(str(result.origin))}: {escape(result.test.name)}", soft_wrap=True)
             if not result.passed:
                 failures += 1
                 for problem in result.problems:
-                    out.print(f"     {escape(problem)}")
+                    out.print(f"     {escape(problem)}", soft_wrap=True)
             if result.decision is not None and (verbose or not result.passed):
                 _print_trace(result.decision)
-    out.print(f"{total - failures} passed, {failures} failed")
+    out.print(f"{total - failures} passed, {failures} failed", soft_wrap=True)
     raise typer.Exit(1 if failures else 0)
 
 
@@ -115,7 +118,7 @@ def _print_trace(decision) -> None:  # type: ignore[no-untyped-def]
         branch = tree.add(f"{'[yellow]fired[/]' if trace.fired else 'not fired'} {escape(trace.rule)}"
                           + (f" ({escape(trace.note)})" if trace.note else ""))
         _explanation_tree(branch, trace.explanation)
-    out.print(tree)
+    flat.print(tree)
 
 
 def _explanation_tree(node, explanation) -> None:  # type: ignore[no-untyped-def]
