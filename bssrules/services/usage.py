@@ -359,8 +359,9 @@ def _refused(value: Any) -> Any:
 
 # _PLAIN's C encoder itself, made once (JSONEncoder.encode makes one per call, twice the cost
 # of encoding a usage's few values); None without the C module
-_C_PLAIN = json.encoder.c_make_encoder(None, _refused, _Q, None, ": ", ", ", True, False, False) \
-    if json.encoder.c_make_encoder is not None else None
+_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)  # (not in the library's stubs)
+_C_PLAIN = _MAKE_ENCODER(None, _refused, _Q, None, ": ", ", ", True, False, False) \
+    if _MAKE_ENCODER is not None else None
 
 
 def _plain_text(value: Any) -> str:
@@ -452,16 +453,20 @@ def _rated_text(body: Mapping[str, Any], result: RatedUsage, now: dt.datetime,
 
 def _stored_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime,
                      money_buckets: Collection[str] = (), by_volume: Collection[str] = (),
-                     written: _Written | None = None) -> JsonDocument:
+                     written: _Written | None = None, text_only: bool = False) -> JsonDocument:
     """The document stored for a usage, with its text (``written``: what the batch's
-    documents share, made once)."""
+    documents share, made once). ``text_only``: the text is all the caller uses (it stores
+    it, and answers with it): when the templates write it, the dict is left empty."""
     taken = _taken(result, money_buckets, written) if result.buckets else []
     now_text = written.now_text if written is not None else format_instant(now)
-    document = JsonDocument(_rated_document(body, result, now, money_buckets, by_volume, taken, now_text))
     try:
         text = _rated_text(body, result, now, money_buckets, taken, now_text)
     except TypeError:  # a value of a type the templates do not write
         text = None
+    if text is not None and text_only:
+        document = JsonDocument()
+    else:
+        document = JsonDocument(_rated_document(body, result, now, money_buckets, by_volume, taken, now_text))
     document.json = text if text is not None else _ENCODER.encode(document)
     return document
 
@@ -485,6 +490,15 @@ def _answer(stored: StoredUsage) -> dict[str, Any]:
     return answer
 
 
+def _answer_text(stored: StoredUsage) -> str:
+    """:func:`_answer`'s JSON text, without its dict."""
+    text = stored.document.json if isinstance(stored.document, JsonDocument) else ""
+    if len(text) <= 2 or not text.endswith("}"):
+        return jsontext.dumps(render_usage(stored))
+    link = f"{_USAGES}/{stored.id}" if _SEGMENT.fullmatch(stored.id) else href(_USAGES, stored.id)
+    return f'{text[:-1]}, "id": {_Q(stored.id)}, "href": {_Q(link)}, "@type": "Usage"}}'
+
+
 def bucket_of(stored: StoredBucket) -> Bucket:
     """What rating needs of a stored bucket."""
     services: tuple[str, ...] = () if stored.usage_type in (None, ANY_SERVICE) else (stored.usage_type,)
@@ -503,7 +517,7 @@ class _Item:
     body: dict[str, Any]
     record: UsageRecord | None
     problem: str | None
-    answer: tuple[dict[str, Any], bool] | None = None
+    answer: tuple[Any, bool] | None = None  # (the usage as TMF635 shows it, or its JSON text; created)
     result: RatedUsage | None = None
     owner: str | None = None
     context: RatingContext | None = None
@@ -534,6 +548,21 @@ def create_usages(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCach
 
     Records are rated in (subscription, usageDate) order, and the subscriptions are locked in
     id order: two batches never wait on each other in a cycle."""
+    return [(usage, created) for usage, created in _create(uow, runtimes, contexts, bodies, partner, False)]
+
+
+def create_usage_texts(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache,
+                       bodies: list[dict[str, Any]], partner: PartnerCheck | None = None) -> list[tuple[str, bool]]:
+    """:func:`create_usages`, each usage answered as the JSON text TMF635 shows it — the text
+    :func:`create_usages`' answer carries, and what the HTTP layer sends of it: a rated
+    usage's document is then written as text alone, never made as a dict (a batch's
+    answer is its usages; the dicts were a tenth of a batch's time)."""
+    return [(usage, created) for usage, created in _create(uow, runtimes, contexts, bodies, partner, True)]
+
+
+def _create(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache, bodies: list[dict[str, Any]],
+            partner: PartnerCheck | None, texts: bool) -> list[tuple[Any, bool]]:
+    """:func:`create_usages`; ``texts``: each usage answered as its JSON text."""
     ids = [b.get("id") for b in bodies if b.get("id")]
     if len(set(map(str, ids))) != len(ids):
         raise InvalidInput("the same usage id appears twice in one request", path=("id",))
@@ -559,12 +588,13 @@ def create_usages(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCach
         if existing is not None:
             if scope is not None and existing.partner_id != scope:  # another partner's: not this caller's to see
                 raise Conflict(f"the usage id '{item.id}' is not available; choose another or leave it out")
-            item.answer = (render_usage(existing, uow.charges.billed_accounts([item.id]).get(item.id)), False)
+            shown = render_usage(existing, uow.charges.billed_accounts([item.id]).get(item.id))
+            item.answer = (jsontext.dumps(shown) if texts else shown, False)
     todo = [i for i in items if i.answer is None]
     revisions = _contexts(uow, contexts, runtime, state, todo)
     if revisions != state.revisions:  # a subscription got its row only now: read it under its lock
         state = _read(uow, runtime, items)
-    writes = _rate(uow, runtime, state, todo, now)
+    writes = _rate(uow, runtime, state, todo, now, texts)
     uow.online.save(writes, now, commit=True)
     return [i.answer for i in items if i.answer is not None]
 
@@ -598,7 +628,10 @@ def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item], partner: st
             for accumulator in compiled.definition.accumulators:
                 keys.add((subscription, f"{compiled.id}/{accumulator.id}",
                           period_of(item.record.start, compiled, accumulator.period)))
-    return uow.online.read([i.id for i in items], sorted(subscriptions), sorted(keys), partner, since)
+    # the ids the callers gave: one this worker drew just now (122 random bits) is stored nowhere
+    # (and were it, the insert's unique key would say so: the batch runs again, with new ids)
+    given = [i.id for i in items if i.body.get("id")]
+    return uow.online.read(given, sorted(subscriptions), sorted(keys), partner, since)
 
 
 def _contexts(uow: UnitOfWork, contexts: ContextCache, runtime: Runtime, state: HotState,
@@ -638,8 +671,8 @@ def _contexts(uow: UnitOfWork, contexts: ContextCache, runtime: Runtime, state: 
             item.context = loaded[subscription]
     return revisions
 
-def _rate(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[_Item], now: dt.datetime
-          ) -> list[UsageWrite]:
+def _rate(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[_Item], now: dt.datetime,
+          texts: bool = False) -> list[UsageWrite]:
     """Rate the items that can be (set-based), and what each writes."""
     rateable: list[_Item] = []
     dating = DatingPolicy.from_env()  # how far ahead a usage may be dated (the operator's tolerance)
@@ -668,7 +701,7 @@ def _rate(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[_I
     if made:  # the writes move the new buckets' balances from what they are made with
         state = replace(state, buckets=state.buckets + tuple(made))
         before = replace(before, buckets={**before.buckets, **{b.id: bucket_of(b) for b in made}})
-    return _writes(uow, runtime, state, items, before, after, now, made)
+    return _writes(uow, runtime, state, items, before, after, now, made, texts)
 
 
 def _rate_months(runtime: Runtime, state: HotState, items: Sequence[_Item], rating: RatingState, now: dt.datetime
@@ -753,7 +786,9 @@ def _rated_unit(runtime: Runtime, result: RatedUsage) -> str | None:
 
 
 def _writes(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[_Item], before: RatingState,
-            after: RatingState, now: dt.datetime, made: Sequence[StoredBucket] = ()) -> list[UsageWrite]:
+            after: RatingState, now: dt.datetime, made: Sequence[StoredBucket] = (), texts: bool = False
+            ) -> list[UsageWrite]:
+    """What each usage writes; each item answered (``texts``: with its JSON text)."""
     scope = uow.resources.scope
     new_buckets: dict[str, list[StoredBucket]] = {}
     for stored_bucket in made:  # written with the subscription's first usage, before its balances
@@ -799,12 +834,12 @@ def _writes(uow: UnitOfWork, runtime: Runtime, state: HotState, items: Sequence[
                 "value": _event_value(result, event, by_volume),
                 "usage": {"id": item.id}}, item.owner)
         stored = StoredUsage(item.id, subscription, result.status, now, item.owner or scope,
-                             _stored_document(item.body, result, now, money_buckets, by_volume, written))
+                             _stored_document(item.body, result, now, money_buckets, by_volume, written, texts))
         writes.append(UsageWrite(stored, charges, tuple(balances.pop(subscription, ())),
                                  tuple(totals.pop(subscription, ())),
                                  state.revisions.get(subscription) if subscription in state.revisions else None,
                                  tuple(new_buckets.pop(subscription, ()))))
-        item.answer = (_answer(stored), True)
+        item.answer = (_answer_text(stored) if texts else _answer(stored), True)
     return writes
 
 
@@ -909,5 +944,5 @@ from bssrules.services.buckets import (  # noqa: E402
 
 __all__ = ["BUCKET_API", "BUCKET_FIELDS", "create_bucket", "delete_bucket", "get_bucket", "list_buckets",
            "query_usage_consumption", "render_bucket", "create_usage", "create_usages", "get_usage", "list_usage",
-           "aggregated_usage", "list_accumulators", "record_of", "subscriber_of", "usage_instant", "inactive",
+           "aggregated_usage", "list_accumulators", "create_usage_texts", "record_of", "subscriber_of", "usage_instant", "inactive",
            "split_billing_for", "render_usage"]
