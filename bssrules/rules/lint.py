@@ -2,8 +2,9 @@
 
 Errors: references to unknown catalog items, a pair both required and forbidden while both
 rules are in force, tiers out of order, tiers counting the period total of an accumulator
-the rule set lacks or that counts no volume of the rate's kind, charge types split billing
-leaves without payer.
+the rule set lacks or that counts no volume of the rate's kind, an accumulator of charges
+(``measure: amount``) fed in several currencies, charge types split billing leaves without
+payer.
 Warnings: cycles of ``required``, rules shadowed by an earlier rule, overlapping or gapped
 time windows in a usage catalog, rule sets whose validity has ended, versions in force at
 the same time, a usage rule set testing a fact rating never has (`party.segment`, `party.age`…).
@@ -269,6 +270,7 @@ def rule_set_findings(compiled: CompiledRuleSet, whole: bool = True, accumulator
         if isinstance(definition, UsageRuleSet):
             _lint_tiers(definition, add)
             _lint_period_tiers(compiled, definition, add, frozenset(accumulators))
+            _lint_amount_currencies(compiled, definition, add)
         return [f for f in out if f.severity == "error"]
     if isinstance(definition, CompatibilityRuleSet):
         _lint_compatibility(definition, add)
@@ -401,6 +403,7 @@ def _lint_usage(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) 
     _lint_rating_facts(compiled, add)
     _lint_tiers(definition, add)
     _lint_period_tiers(compiled, definition, add)
+    _lint_amount_currencies(compiled, definition, add)
     groups: dict[str, list[tuple[int, TimeWindow]]] = {}
     rests: dict[str, Condition] = {}
     fallbacks: list[Condition] = []
@@ -502,6 +505,48 @@ def _lint_period_tiers(compiled: CompiledRuleSet, definition: UsageRuleSet, add:
             if rule_id in rules and not _implies(rules[rule_id].fires, counts):
                 add(where, f"accumulator '{name}' may not count the usage rule '{rule_id}' rates: such usage is "
                            f"priced on top of the period total but does not add to it", code="tiersCount")
+
+
+def _lint_amount_currencies(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) -> None:
+    """An accumulator of ``measure: amount`` adds up the charges of the records it counts:
+    rated by the rules whose usage it may count, or by the ``changeRate`` rate of a threshold
+    (its own, or another accumulator's that may count the same usage). Its total and its
+    thresholds' ``at`` have no currency, and no rate converts one currency into another:
+    charges in two currencies would be added as if they were one. A rate that leaves its
+    currency to the catalog price it names is not known here (the price says it)."""
+    rules = compiled.by_key()
+
+    def counts(accumulator_id: str) -> Condition | None:
+        rule = rules.get(f"accumulator:{accumulator_id}")
+        return rule.fires if rule is not None else None
+
+    def apart(one: Condition | None, other: Condition | None) -> bool:
+        """Whether no usage can be counted by both (conditions unknown: they may meet)."""
+        return one is not None and other is not None and _implies(one, Not(other))
+
+    for i, accumulator in enumerate(definition.accumulators):
+        if accumulator.measure != "amount":
+            continue
+        mine = counts(accumulator.id)
+        currencies: dict[str, list[str]] = {}
+        for rule in definition.rules:
+            fires = rules[rule.id].fires if rule.id in rules else None
+            if rule.rate.currency and not apart(fires, mine):
+                currencies.setdefault(rule.rate.currency, []).append(f"rule '{rule.id}'")
+        for other in definition.accumulators:
+            if other is not accumulator and apart(counts(other.id), mine):
+                continue
+            for threshold in other.thresholds:
+                if threshold.rate is not None and threshold.rate.currency:
+                    name = threshold.id if other is accumulator else f"{other.id}/{threshold.id}"
+                    currencies.setdefault(threshold.rate.currency, []).append(f"threshold '{name}'")
+        if len(currencies) > 1:
+            shown = "; ".join(f"{currency} by {', '.join(by)}" for currency, by in currencies.items())
+            add(("accumulators", i), f"accumulator '{accumulator.id}' (measure: amount) would add up charges in "
+                                     f"different currencies ({shown}): its total and its thresholds' 'at' have no "
+                                     f"currency, and none is converted into another; keep one currency to an "
+                                     f"accumulator of measure: amount (an accumulator per currency, each counting "
+                                     f"the usage rated in it)", "error", "mixedCurrencies")
 
 
 def _ranges(minutes: list[int]) -> list[str]:

@@ -13,6 +13,7 @@ Checking is in two steps, so that a project's check can keep the first in a cach
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from bssrules.catalog.catalog import Catalog, Origin
@@ -215,7 +216,7 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
         return nothing, None, []  # the kind says what a rule set is: nothing more can be read
     problems = kind_check(kind).diagnostics(doc, raw, base)
     read = lenient_model(RULE_SET_TYPES[kind], raw, doc, base, problems, _PLACEHOLDERS, by_item=("rules",))
-    repeated = _repeated_rule_ids(doc, raw, base)
+    repeated = _repeated_ids(doc, raw, base)
     diagnostics = problems + read.more + list(repeated.values())
     rule_set: RuleSet | None = read.partial  # type: ignore[assignment]  # lenient_model of a RuleSet type
     aside = _aside_rules(doc, raw, base, kind, read, diagnostics)
@@ -256,23 +257,88 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
             compiled if valid else None, diagnostics)
 
 
-def _repeated_rule_ids(doc: SourceDocument, raw: dict[str, Any], base: Path_) -> dict[Path_, Diagnostic]:
-    """A rule id written twice in a rule set, at the repetition, by its path: read from what is
-    written, so that the first rule is counted even when it is in error."""
+# The lists of a rule set whose items are told apart by their id (rating and the rule tests
+# look them up by it): a repeated id would hide the first item.
+_KEYED = (("rules", "rule id"), ("accumulators", "accumulator id"), ("prerequisites", "prerequisite id"))
+
+
+def _repeated_ids(doc: SourceDocument, raw: dict[str, Any], base: Path_) -> dict[Path_, Diagnostic]:
+    """An id written twice in a rule set (of a rule, accumulator, prerequisite; of a threshold
+    in its accumulator; a payer role in the shares of a rule) and thresholds listed out of
+    order, each at the item in error, by its path: read from what is written, so that the
+    first item is counted even when it is in error."""
+    found: dict[Path_, Diagnostic] = {}
+    for name, noun in _KEYED:
+        found.update(_repeats(doc, _list(raw.get(name)), base + (name,), "id", noun))
+    for index, accumulator in enumerate(_list(raw.get("accumulators"))):
+        if not isinstance(accumulator, dict):
+            continue
+        where = base + ("accumulators", index, "thresholds")
+        owner = accumulator.get("id")
+        within = f" in accumulator '{owner}'" if isinstance(owner, str) else ""
+        thresholds = _list(accumulator.get("thresholds"))
+        found.update(_repeats(doc, thresholds, where, "id", "threshold id", within))
+        found.update(_out_of_order(doc, thresholds, where))
+    for index, rule in enumerate(_list(raw.get("rules"))):
+        if isinstance(rule, dict):
+            found.update(_repeats(doc, _list(rule.get("shares")), base + ("rules", index, "shares"), "payer",
+                                  "payer role", " in shares"))
+    return found
+
+
+def _repeats(doc: SourceDocument, items: list[Any], where: Path_, key: str, noun: str, within: str = ""
+             ) -> dict[Path_, Diagnostic]:
+    """Each item of ``items`` (the list at ``where``) whose ``key`` an earlier item has."""
     first: dict[str, int] = {}
     found: dict[Path_, Diagnostic] = {}
-    for index, rule in enumerate(_list(raw.get("rules"))):
-        id = rule.get("id") if isinstance(rule, dict) else None
-        if not isinstance(id, str):
+    for index, item in enumerate(items):
+        value = item.get(key) if isinstance(item, dict) else None
+        if not isinstance(value, str):
             continue
-        if id in first:
-            path = base + ("rules", index, "id")
-            line = doc.position(base + ("rules", first[id]))[0]
-            found[path] = doc.diagnostic(path, f"duplicate rule id '{id}' (first defined at {doc.file}:{line})",
-                                         code="duplicateId")
+        if value in first:
+            path = where + (index, key)
+            line = doc.position(where + (first[value],))[0]
+            found[path] = doc.diagnostic(path, f"duplicate {noun} '{value}'{within} (first defined at "
+                                               f"{doc.file}:{line})", code="duplicateId")
         else:
-            first[id] = index
+            first[value] = index
     return found
+
+
+def _level(value: Any) -> Decimal | None:
+    """A threshold's ``at`` as written, when it is a finite number (its errors are the model's)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def _out_of_order(doc: SourceDocument, thresholds: list[Any], where: Path_) -> dict[Path_, Diagnostic]:
+    """Each threshold (of the list at ``where``) whose ``at`` is below that of one listed before it."""
+    found: dict[Path_, Diagnostic] = {}
+    highest: tuple[Decimal, int] | None = None
+    for index, threshold in enumerate(thresholds):
+        at = _level(threshold.get("at")) if isinstance(threshold, dict) else None
+        if at is None:
+            continue
+        if highest is None or at >= highest[0]:
+            highest = (at, index)
+            continue
+        above = thresholds[highest[1]]
+        path = where + (index, "at")
+        found[path] = doc.diagnostic(
+            path, f"thresholds must be listed from the lowest to the highest: {_threshold_name(threshold)} at "
+                  f"{threshold['at']} comes after {_threshold_name(above)} at {above['at']} "
+                  f"({doc.file}:{doc.position(where + (highest[1],))[0]})", code="thresholdOrder")
+    return found
+
+
+def _threshold_name(threshold: dict[str, Any]) -> str:
+    id = threshold.get("id")
+    return f"threshold '{id}'" if isinstance(id, str) else "a threshold"
 
 
 def _aside_rules(doc: SourceDocument, raw: dict[str, Any], base: Path_, kind: str, read: Lenient[Any],
