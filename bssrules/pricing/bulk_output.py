@@ -76,7 +76,7 @@ class _Assembling(_ChunkBase):
         assert isinstance(charges, pl.List) and isinstance(charges.inner, pl.Struct)
         values = pl.DataFrame({"payer": take_strings(roles, role_at),
                                "billing_account": take_strings(accounts, account_at),
-                               "amount": decimal_column("amount", minor_units * _POW10[digits - minor[rows]], digits,
+                               "amount": decimal_column("amount", minor_units * _to_scale(digits, minor, rows), digits,
                                                         pl.Decimal(38, digits))})
         return _list_column("charges", n, rows, values, charges.inner)
 
@@ -195,7 +195,7 @@ class _Assembling(_ChunkBase):
         rules = tables.usage.rules
         rule_at = np.where(scanned, self.rule, -1)
         digits = self.tables.money_digits  # amounts at the book's minor unit: 2.50 EUR
-        money = _POW10[digits - minor]
+        money = _to_scale(digits, minor)
         billed = rated & (amount - prepaid > 0) & ~self.fallback[np.where(self.sub < 0, self.n_subs, self.sub)]
         return frame.select([c for c in RATED_SCHEMA if c in RECORD_SCHEMA]).with_columns(
             _pick(["rated", "rejected"], np.where(rated, 0, 1), np.ones(n, bool)).alias("status"),
@@ -250,6 +250,16 @@ class _Assembling(_ChunkBase):
             decimal_column("amount", self.s_amount, SCAN_DIGITS, VOLUME),
             _list_of("reached", n_slots, slots, reached_ids)).filter(pl.Series(kept_slots))
         return BulkState(new_buckets, totals)
+
+
+def _to_scale(digits: int, minor: NDArray[np.int64], rows: NDArray[np.int64] | None = None
+              ) -> NDArray[np.int64] | np.int64:
+    """``10**(digits - minor)`` of each record (of ``rows`` if given): what brings an amount at
+    its currency's minor unit to ``digits`` decimals — one number when all the chunk's rates
+    have one currency's (the rule, and no gather of every record)."""
+    if minor.shape[0] and int(minor.min()) == int(minor.max()):
+        return _POW10[digits - int(minor[0])]
+    return _POW10[digits - (minor if rows is None else minor[rows])]
 
 
 def _amount_labels(text: str, where: NDArray[np.bool_], amount: NDArray[np.int64], minor: NDArray[np.int64],
