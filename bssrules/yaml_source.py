@@ -36,6 +36,10 @@ from bssrules.errors import Diagnostic
 Path_ = tuple[str | int, ...]
 
 YAML_SUFFIXES = (".yaml", ".yml")
+# How deep mappings and lists may nest in a file: far beyond any catalog, rule or facts file
+# (a rule's condition at its deepest is some 70 levels), and well within what the checks'
+# walks of the data can take.
+MAX_DEPTH = 100
 
 
 class SourceDocument:
@@ -168,8 +172,23 @@ class _Reading:
         return _Reading(self.file, duplicates=self.duplicates)
 
 
-def _plain(node: Node, path: Path_, reading: _Reading) -> Any:
+class _TooDeep(Exception):
+    """A mapping or list nested deeper than :data:`MAX_DEPTH`, starting at ``mark``."""
+
+    def __init__(self, mark: Any):
+        super().__init__("too deep")
+        self.mark = mark
+
+    def diagnostic(self, file: str) -> Diagnostic:
+        return Diagnostic(file, self.mark.line + 1, self.mark.column + 1,
+                          f"YAML nested too deeply: mappings and lists may hold one another at most {MAX_DEPTH} "
+                          "deep", code="yamlSyntax")
+
+
+def _plain(node: Node, path: Path_, reading: _Reading, depth: int = 1) -> Any:
     positions, key_positions = reading.positions, reading.key_positions
+    if depth > MAX_DEPTH and isinstance(node, (MappingNode, SequenceNode)):
+        raise _TooDeep(node.start_mark)
     if isinstance(node, MappingNode):
         result: dict[str, Any] = {}
         first_keys: dict[str, Node] = {}
@@ -180,7 +199,7 @@ def _plain(node: Node, path: Path_, reading: _Reading) -> Any:
                 if first_keys[key] is not key_node:
                     reading.duplicate(key, key_mark.line + 1, key_mark.column + 1,
                                       first_keys[key].start_mark.line + 1)
-                    _plain(value_node, path + (key,), reading.aside())
+                    _plain(value_node, path + (key,), reading.aside(), depth + 1)
                 continue
             first_keys[key] = key_node
             child = path + (key,)
@@ -191,7 +210,7 @@ def _plain(node: Node, path: Path_, reading: _Reading) -> Any:
                 positions[child] = (mark.line + 1, mark.column + 1)
             else:
                 positions[child] = key_positions[child]
-            result[key] = _plain(value_node, child, reading)
+            result[key] = _plain(value_node, child, reading, depth + 1)
         return result
     if isinstance(node, SequenceNode):
         items = []
@@ -199,7 +218,7 @@ def _plain(node: Node, path: Path_, reading: _Reading) -> Any:
             child = path + (index,)
             mark = item.start_mark
             positions[child] = (mark.line + 1, mark.column + 1)
-            items.append(_plain(item, child, reading))
+            items.append(_plain(item, child, reading, depth + 1))
         return items
     return _scalar(node)
 
@@ -209,6 +228,7 @@ def _compose(text: str) -> Node | None:
     # (a ':' inside a plain scalar in a flow mapping): the pure composer decides those, and
     # its error is the one reported.
     node: Node | None
+    _within_depth(text)  # the composers recurse, the C one until it crashes the process
     try:
         node = YAML(typ="safe", pure=False).compose(text)
     except MarkedYAMLError:
@@ -236,10 +256,14 @@ def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocum
                 return _escapes(SourceDocument(file, data, text=text), text), []
         except _Repeated:  # a repeated key is reported with the line of the first: read with positions
             data = _read_events(text, reading, located=True)
+    except _TooDeep as exc:
+        return None, [exc.diagnostic(file)]
     except _Unusual:
         reading = _Reading(file)
         try:
             node = _compose(text)
+        except _TooDeep as exc:
+            return None, [exc.diagnostic(file)]
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -247,10 +271,14 @@ def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocum
             return None, [Diagnostic(file, line, col, f"YAML syntax error: {message}", code="yamlSyntax")]
         except ReaderError as exc:  # a character YAML does not allow, written as is (NUL, a control)
             return None, [_unacceptable(file, text, exc)]
+        except RecursionError:
+            return None, [Diagnostic(file, 1, 1, "YAML nested too deeply (or a recursive alias)", code="yamlSyntax")]
         if node is not None:
             reading.positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
         try:
             data = None if node is None else _plain(node, (), reading)
+        except _TooDeep as exc:
+            return None, [exc.diagnostic(file)]
         except RecursionError:
             return None, [Diagnostic(file, 1, 1, "YAML nested too deeply (or a recursive alias)", code="yamlSyntax")]
     return _escapes(SourceDocument(file, data, reading.positions, reading.key_positions), text), reading.duplicates
@@ -314,6 +342,31 @@ def _plain_tag(text: str) -> str:
     return _STR
 
 
+def _within_depth(text: str) -> None:
+    """Raise :class:`_TooDeep` where ``text`` nests deeper than :data:`MAX_DEPTH` (its events
+    counted, without recursion); a syntax error is left to the composer to report."""
+    if CParser is None:
+        return
+    parser = CParser(text)
+    depth = 0
+    try:
+        while True:
+            event = parser.get_event()
+            kind = type(event)
+            if kind is MappingStartEvent or kind is SequenceStartEvent:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _TooDeep(event.start_mark)
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                depth -= 1
+            elif kind is StreamEndEvent:
+                return
+    except YAMLError:
+        return
+    finally:
+        parser.dispose()
+
+
 def _read_events(text: str, reading: _Reading, located: bool) -> Any:
     """The plain data of a one-document YAML text, from the C parser's events (when
     ``located``, positions and repeated keys go to ``reading``; otherwise a repeated key
@@ -324,7 +377,7 @@ def _read_events(text: str, reading: _Reading, located: bool) -> Any:
     get = parser.get_event
     Where = tuple[dict[Path_, tuple[int, int]], dict[Path_, tuple[int, int]]]  # positions, key positions
 
-    def value(event: Any, path: Path_, where: Where | None) -> Any:
+    def value(event: Any, path: Path_, where: Where | None, depth: int) -> Any:
         kind = type(event)
         if event.anchor is not None:
             raise _Unusual("anchor")
@@ -337,6 +390,8 @@ def _read_events(text: str, reading: _Reading, located: bool) -> Any:
             return _value(_plain_tag(text), text)
         if event.tag is not None:
             raise _Unusual("tag")
+        if depth > MAX_DEPTH and kind in (MappingStartEvent, SequenceStartEvent):
+            raise _TooDeep(event.start_mark)
         child: Path_ = path
         if kind is MappingStartEvent:
             result: dict[str, Any] = {}
@@ -362,7 +417,7 @@ def _read_events(text: str, reading: _Reading, located: bool) -> Any:
                     mark = key_event.start_mark
                     if key in result:
                         reading.duplicate(key, mark.line + 1, mark.column + 1, key_positions[child][0])
-                        value(value_event, child, ({}, {}))  # its positions are not the document's
+                        value(value_event, child, ({}, {}), depth + 1)  # its positions are not the document's
                         continue
                     key_at = key_positions[child] = (mark.line + 1, mark.column + 1)
                     if type(value_event) is ScalarEvent:
@@ -372,7 +427,7 @@ def _read_events(text: str, reading: _Reading, located: bool) -> Any:
                         positions[child] = key_at
                 elif key in result:
                     raise _Repeated(key)
-                result[key] = value(value_event, child, where)
+                result[key] = value(value_event, child, where, depth + 1)
         if kind is SequenceStartEvent:
             items: list[Any] = []
             while True:
@@ -383,7 +438,7 @@ def _read_events(text: str, reading: _Reading, located: bool) -> Any:
                     mark = item_event.start_mark
                     child = path + (len(items),)
                     where[0][child] = (mark.line + 1, mark.column + 1)
-                items.append(value(item_event, child, where))
+                items.append(value(item_event, child, where, depth + 1))
         raise _Unusual("alias")
 
     try:
@@ -396,7 +451,7 @@ def _read_events(text: str, reading: _Reading, located: bool) -> Any:
         root = get()
         if located:  # the document starts where its first node does (after comments, ---)
             reading.positions[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
-        data = value(root, (), (reading.positions, reading.key_positions) if located else None)
+        data = value(root, (), (reading.positions, reading.key_positions) if located else None, 1)
         get()  # the end of the document
         if type(get()) is not StreamEndEvent:
             raise _Unusual("several documents")

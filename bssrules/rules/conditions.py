@@ -44,6 +44,9 @@ OPERATORS_BY_TYPE: dict[str, tuple[str, ...]] = {
     "list": ("contains", "notContains", "containsAny", "containsAll", "exists"),
 }
 COMBINATORS = ("all", "any", "not")
+# How deep all / any / not may nest in one another: far beyond any real rule, and well within
+# what the recursive walks of a condition (explain, lint, evaluation) can take.
+MAX_DEPTH = 32
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -163,7 +166,7 @@ def parse_condition(data: Any, path: Path, report: Report) -> Condition | None:
         else:
             report(p, message, suggestion)
 
-    condition = _condition(data, path, counted)
+    condition = _condition(data, path, counted, 0)
     return None if problems else condition
 
 
@@ -177,21 +180,26 @@ def _accepts_at_key(report: Callable[..., object]) -> TypeGuard[KeyReport]:
     return "at_key" in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
 
 
-def _condition(data: Any, path: Path, report: KeyReport) -> Condition:
+def _condition(data: Any, path: Path, report: KeyReport, depth: int) -> Condition:
+    """``depth``: how many all / any / not hold this condition."""
     if not isinstance(data, dict) or not data:
         report(path, "a condition is a mapping of attributes to tests, or all / any / not", None)
         return ALWAYS
     parts: list[Condition] = []
     for key, value in data.items():
         here = path + (key,)
+        if key in COMBINATORS and depth >= MAX_DEPTH:
+            report(here, f"conditions nest too deeply: all / any / not may hold one another at most "
+                         f"{MAX_DEPTH} deep; split the rule (or its condition) instead", None, True)
+            continue
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
                 report(here, f"'{key}' takes a non-empty list of conditions", None)
                 continue
-            items = tuple(_condition(v, here + (i,), report) for i, v in enumerate(value))
+            items = tuple(_condition(v, here + (i,), report, depth + 1) for i, v in enumerate(value))
             parts.append(All(items) if key == "all" else Any_(items))
         elif key == "not":
-            parts.append(Not(_condition(value, here, report)))
+            parts.append(Not(_condition(value, here, report, depth + 1)))
         elif key in FACT_ATTRIBUTES:
             parts.extend(_tests(key, value, here, report))
         else:
