@@ -90,14 +90,32 @@ def _load_project_or_exit(folder: Path):  # type: ignore[no-untyped-def]
 @app.command()
 def test(folders: list[Path] = typer.Argument(..., help="Folders whose rule tests to run."),
          verbose: bool = typer.Option(False, "--verbose", "-v", help="Explain passing tests too.")) -> None:
-    """Run the rule tests written next to the rules (given facts -> expected decision)."""
-    from bssrules.rules.testing import run_tests
+    """Run the rule tests written next to the rules (given facts -> expected decision).
+
+    A test with an error of ``check`` in it (a misspelt field, an unknown rule set) fails with
+    that error, and the other tests run; a folder whose catalog or rule sets have errors runs
+    none (its errors are printed) and the next folder's run."""
+    from bssrules.rules.project import BrokenTest, load_project
+    from bssrules.rules.testing import TestResult, run_tests
 
     failures = total = 0
+    not_loaded = 0
     for folder in folders:
-        project = _load_project_or_exit(folder)
-        for result in run_tests(project.rules):
+        try:
+            project = load_project(folder, broken_tests=True)
+        except InvalidSource as exc:
+            _report_invalid(exc)
+            not_loaded += 1
+            continue
+        results: list[TestResult | BrokenTest] = [*run_tests(project.rules), *project.broken_tests]
+        for result in sorted(results, key=lambda r: project.test_order(r.origin)):  # stable: file order
             total += 1
+            if isinstance(result, BrokenTest):
+                failures += 1
+                out.print(f"[bold red]FAIL[/] {escape(str(result.origin))}: {escape(result.name)}", soft_wrap=True)
+                for error in result.errors:
+                    out.print(f"     {escape(str(error))}", soft_wrap=True)
+                continue
             mark = "[green]pass[/]" if result.passed else "[bold red]FAIL[/]"
             out.print(f"{mark} {escape(str(result.origin))}: {escape(result.test.name)}", soft_wrap=True)
             if not result.passed:
@@ -106,8 +124,10 @@ def test(folders: list[Path] = typer.Argument(..., help="Folders whose rule test
                     out.print(f"     {escape(problem)}", soft_wrap=True)
             if result.decision is not None and (verbose or not result.passed):
                 _print_trace(result.decision)
-    out.print(f"{total - failures} passed, {failures} failed", soft_wrap=True)
-    raise typer.Exit(1 if failures else 0)
+    if not_loaded < len(folders):
+        out.print(f"{total - failures} passed, {failures} failed"
+                  + (f"; {_plural(not_loaded, 'folder')} not run (errors above)" if not_loaded else ""), soft_wrap=True)
+    raise typer.Exit(1 if failures or not_loaded else 0)
 
 
 def _print_trace(decision) -> None:  # type: ignore[no-untyped-def]

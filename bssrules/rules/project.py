@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
-from bssrules.catalog.catalog import Catalog
+from bssrules.catalog.catalog import Catalog, Origin
 from bssrules.catalog.checks import CharacteristicFacts, Links, Span
 from bssrules.catalog.loader import (
     RULES_SECTIONS, CatalogFileCheck, FoundEntity, _display, build_catalog, check_catalog_file, compound_children,
@@ -49,15 +49,31 @@ from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, not_utf8, p
 PARALLEL_FROM_BYTES = 1_000_000
 
 
+class BrokenTest(NamedTuple):
+    """A rule test that cannot be run: ``check`` finds errors in it (a misspelt field, an
+    unknown rule set). The project loads without it; ``bssrules test`` reports it failed."""
+
+    name: str
+    origin: Origin
+    errors: tuple[Diagnostic, ...]
+
+
 @dataclass
 class Project:
     """A valid catalog and rule book, and the warnings found on the way (and the errors of
-    rule tests that cannot pass: they fail ``check``, and fail when run)."""
+    rule tests: they fail ``check``; a test that cannot pass fails when run, one that cannot
+    be run is among ``broken_tests``)."""
 
     catalog: Catalog
     rules: RuleBook
     warnings: list[Diagnostic] = field(default_factory=list)
     test_errors: list[Diagnostic] = field(default_factory=list)
+    broken_tests: list[BrokenTest] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # as diagnostics name them, in the order read
+
+    def test_order(self, origin: Origin) -> tuple[int, int]:
+        """Where a test authored at ``origin`` comes in file order."""
+        return (self.files.index(origin.file) if origin.file in self.files else len(self.files), origin.line)
 
 
 class FileCheck(NamedTuple):
@@ -264,10 +280,16 @@ class _Run:
                                          else None)
         return list(dict.fromkeys(found))  # each once, in the order found
 
-    def project(self) -> Project:
-        """The catalog and rule book of a project checked with its models, or InvalidSource."""
+    def project(self, broken_tests: bool = False) -> Project:
+        """The catalog and rule book of a project checked with its models, or InvalidSource.
+        A test that cannot pass stays in the book (it fails when run); with ``broken_tests``,
+        errors in rule tests alone do not stop it either: a test that cannot be run is left
+        out of the book, as a broken test."""
         diagnostics = self.diagnostics()
-        errors = [d for d in diagnostics if d.severity != "warning" and d.code != TEST_CANNOT_PASS]
+        broken = self._test_errors(diagnostics) if broken_tests else {}
+        in_tests = {id(d) for errors in broken.values() for d in errors}
+        errors = [d for d in diagnostics if d.severity != "warning" and d.code != TEST_CANNOT_PASS
+                  and id(d) not in in_tests]
         if errors:
             raise InvalidSource(diagnostics)
         catalog_numbers, rules_numbers = self._numbers("catalog"), self._numbers("rules")
@@ -277,8 +299,38 @@ class _Run:
         book = build_book(rules, [self.loaded[n].rule_sets for n in rules_numbers],
                           [self.loaded[n].tests for n in rules_numbers], lambda i: self.document(rules_numbers[i]))
         price_book(book, catalog)  # rates that name a catalog price take what they leave out from it
+        left_out = {id(model) for n in rules_numbers for found, model in zip(self._rules(n).tests, self.loaded[n].tests)
+                    if (n, found.base[1]) in broken}
+        book.tests = [(test, origin) for test, origin in book.tests if id(test) not in left_out]
         return Project(catalog, book, self.by_rule_set([d for d in diagnostics if d.severity == "warning"]),
-                       sorted(d for d in diagnostics if d.severity != "warning"))
+                       sorted(d for d in diagnostics if d.severity != "warning"),
+                       [self._broken_test(n, i, tuple(sorted(errors))) for (n, i), errors in sorted(broken.items())],
+                       [source.name for source in self.sources])
+
+    def _rules(self, number: int) -> RulesFileCheck:
+        result = self.results[number]
+        assert result is not None and result.rules is not None
+        return result.rules
+
+    def _test_errors(self, diagnostics: list[Diagnostic]) -> dict[tuple[int, int], list[Diagnostic]]:
+        """The errors inside rule tests, by (file number, test index), of the tests that have an
+        error other than one that the test cannot pass (those are run: their run says why)."""
+        rules_files = {self.sources[n].name: n for n in self._numbers("rules")}
+        found: dict[tuple[int, int], list[Diagnostic]] = {}
+        for d in diagnostics:
+            path = d.path or ()
+            if (d.severity != "warning" and d.file in rules_files and len(path) >= 2 and path[0] == "tests"
+                    and isinstance(path[1], int)):
+                found.setdefault((rules_files[d.file], path[1]), []).append(d)
+        return {key: errors for key, errors in found.items() if any(d.code != TEST_CANNOT_PASS for d in errors)}
+
+    def _broken_test(self, number: int, index: int, errors: tuple[Diagnostic, ...]) -> BrokenTest:
+        doc = self.document(number)
+        tests = doc.data.get("tests") if isinstance(doc.data, dict) else None
+        entry = tests[index] if isinstance(tests, list) and index < len(tests) else None
+        name = entry.get("name") if isinstance(entry, dict) else None
+        shown = str(name) if name is not None and not isinstance(name, (dict, list)) else f"test {index + 1} (no name)"
+        return BrokenTest(shown, Origin(doc.file, doc.position(("tests", index))[0]), errors)
 
     def by_rule_set(self, warnings: list[Diagnostic]) -> list[Diagnostic]:
         """Warnings rule set by rule set (in the order of their first versions), each version's
@@ -368,10 +420,12 @@ def check_project(folder: Path | str, cache: bool = True) -> ProjectCheck:
         return _Run(sources, CheckCache(folder, RESULT_TYPES) if cache else None, keep_models=False).summary()
 
 
-def load_project(folder: Path | str) -> Project:
+def load_project(folder: Path | str, broken_tests: bool = False) -> Project:
     """Load every catalog and rule file under ``folder``; raise :class:`InvalidSource` with
-    every error (and the warnings) when anything is wrong."""
-    return _Run(_folder_sources(Path(folder)), None, keep_models=True).project()
+    every error (and the warnings) when anything is wrong — but for the errors of rule tests
+    with ``broken_tests``: the tests that cannot be run are then the project's
+    ``broken_tests`` (what ``bssrules test`` reports failed, running the others)."""
+    return _Run(_folder_sources(Path(folder)), None, keep_models=True).project(broken_tests)
 
 
 def load_project_texts(texts: dict[str, str]) -> Project:
