@@ -178,22 +178,24 @@ def explain(folder: Path = typer.Argument(..., help="Folder with the catalog and
 
     project = _load_project_or_exit(folder)
     doc, problems = parse_file(facts_file)
-    if doc is None or not isinstance(doc.data, dict):
-        for problem in problems:
-            print(str(problem), file=sys.stderr)
-        err.print("the facts file must hold a mapping (party, channel, usage, …)")
-        raise typer.Exit(1)
     from bssrules.rules.testing import decision_instant, given_findings
 
-    # The facts are checked as a rule test's given is: every problem at once, at its place.
-    findings = given_findings(doc.data, as_of)
-    if findings:
-        for path, message, suggestion in findings:
-            shown = f"--as-of: {message}" if path == ("asOf",) else \
-                str(doc.diagnostic(path[1:], message, suggestion=suggestion))
-            print(shown, file=sys.stderr)
-        err.print(f"[bold red]{_plural(len(findings), 'error')}[/]: nothing was decided")
+    errors = [str(problem) for problem in problems]  # syntax, encoding, a repeated key
+    if doc is not None and not isinstance(doc.data, dict):
+        held = "it is empty" if doc.data is None else f"it holds {'a list' if isinstance(doc.data, list) else 'a value'}"
+        errors.append(str(doc.diagnostic((), f"the facts file must hold a mapping of facts (party, channel, usage, "
+                                             f"…); {held}")))
+    elif doc is not None:
+        # The facts are checked as a rule test's given is: every problem at once, at its place.
+        for path, message, suggestion in given_findings(doc.data, as_of):
+            errors.append(f"--as-of: {message}" if path == ("asOf",) else
+                          str(doc.diagnostic(path[1:], message, suggestion=suggestion)))
+    if errors or doc is None:
+        for error in errors:
+            print(error, file=sys.stderr)
+        err.print(f"[bold red]{_plural(len(errors), 'error')}[/]: nothing was decided")
         raise typer.Exit(1)
+    assert isinstance(doc.data, dict)
     try:
         when = decision_instant(doc.data, as_of)
         compiled = project.rules.in_force(rule_set, when)
