@@ -461,6 +461,72 @@ def fields_alone(model_type: type[M], data: dict[str, Any], require: str | None 
     return model_type.model_construct(**values) if require is None or require in values else None
 
 
+def errors_alone(model_type: type[BaseModel], item: Any, doc: SourceDocument, base: NodePath,
+                 reported: Iterable[NodePath]) -> list[Diagnostic]:
+    """The errors of the fields of ``item`` (the node at ``base``, read as ``model_type``)
+    about which nothing is ``reported`` yet, each field validated on its own — what a part
+    set aside for another error hides: the invalid date of a rule whose currency is wrong,
+    the negative ``at`` of a threshold whose action is misspelt. A field of a model (or a list
+    of models) with something reported inside is walked the same way; the checks across the
+    fields of an item with an error are not made (they may follow from it)."""
+    within = {path[:end] for path in reported for end in range(len(base) + 1, len(path) + 1)}
+    found: list[Diagnostic] = []
+    _walk(model_type, item, doc, base, within, found)
+    return found
+
+
+def _walk(model_type: type[BaseModel], item: Any, doc: SourceDocument, base: NodePath, within: set[NodePath],
+          found: list[Diagnostic]) -> None:
+    """Each field of ``item`` about which nothing is said, validated alone; each field that is
+    a model, walked (an error said of a whole model — a missing field — hides none of its
+    fields' own errors)."""
+    if not isinstance(item, dict):
+        return
+    for name, info in model_type.model_fields.items():
+        key = info.alias or name
+        path = base + (key,)
+        if key not in item:
+            continue
+        value = item[key]
+        if path not in within:  # nothing said of it: its own errors are news
+            try:
+                _field_adapter(model_type, name).validate_python(value)
+            except PydanticError as exc:
+                found.extend(pydantic_diagnostics(exc, doc, path))
+            continue
+        model, many = _model_of(info.annotation, value)
+        if model is None:
+            continue
+        if not many:
+            _walk(model, value, doc, path, within, found)
+            continue
+        for index, one in enumerate(value if isinstance(value, list) else []):
+            at = path + (index,)
+            if at in within:
+                _walk(model, one, doc, at, within, found)
+                continue
+            try:
+                model.model_validate(one)
+            except PydanticError as exc:
+                found.extend(pydantic_diagnostics(exc, doc, at))
+
+
+def _model_of(annotation: Any, value: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model a field's value is read as (and whether the field is a list of them), when
+    the field holds one: ``M``, ``M | None``, ``list[M]``, a union of one model with literals
+    (walked only when the value is a mapping)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    args = get_args(annotation)
+    if getattr(annotation, "__origin__", None) is list and len(args) == 1:
+        item, _ = _model_of(args[0], None)
+        return item, item is not None
+    models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+    if len(models) == 1 and isinstance(value, dict):
+        return models[0], False
+    return None, False
+
+
 def items_set_aside(model_type: type[BaseModel], item: Any, read: Lenient[Any]) -> dict[str, dict[int, BaseModel]]:
     """The items of the ``by_item`` lists of ``item`` that ``read`` set aside, each as a model
     of its fields that are valid on their own (by list, then index in the item): what is

@@ -5,7 +5,7 @@ rules are in force, tiers out of order, tiers counting the period total of an ac
 the rule set lacks or that counts no volume of the rate's kind, an accumulator of charges
 (``measure: amount``) fed in several currencies, charge types split billing leaves without
 payer.
-Warnings: cycles of ``required``, rules shadowed by an earlier rule, overlapping or gapped
+Warnings: cycles of ``required``, rules shadowed by an earlier rule, thresholds above a hard cap, overlapping or gapped
 time windows in a usage catalog, rule sets whose validity has ended, versions in force at
 the same time, a usage rule set testing a fact rating never has (`party.segment`, `party.age`…).
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
@@ -264,6 +265,7 @@ def rule_set_findings(compiled: CompiledRuleSet, whole: bool = True, accumulator
     def add(path: Path, message: str, severity: str = "warning", code: str = "lint") -> None:
         out.append(Finding(definition.id, definition.version, path, message, severity, code))
 
+    _lint_infinite(compiled, add)
     if not whole:
         if isinstance(definition, CompatibilityRuleSet):
             _lint_compatibility(definition, add)
@@ -404,6 +406,7 @@ def _lint_usage(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) 
     _lint_tiers(definition, add)
     _lint_period_tiers(compiled, definition, add)
     _lint_amount_currencies(compiled, definition, add)
+    _lint_beyond_cap(definition, add)
     groups: dict[str, list[tuple[int, TimeWindow]]] = {}
     rests: dict[str, Condition] = {}
     fallbacks: list[Condition] = []
@@ -507,6 +510,40 @@ def _lint_period_tiers(compiled: CompiledRuleSet, definition: UsageRuleSet, add:
                            f"priced on top of the period total but does not add to it", code="tiersCount")
 
 
+def _lint_beyond_cap(definition: UsageRuleSet, add: _Add) -> None:
+    """A threshold above a hard cap (a ``block`` threshold with ``crossing: rateUpToCap``) of
+    its accumulator: the cap keeps the total at or below its ``at``, so it is never reached."""
+    for i, accumulator in enumerate(definition.accumulators):
+        cap = next((t for t in accumulator.thresholds if t.action == "block" and t.caps), None)
+        if cap is None:
+            continue
+        for j, threshold in enumerate(accumulator.thresholds):
+            if threshold.at > cap.at:
+                add(("accumulators", i, "thresholds", j), f"threshold '{threshold.id}' at {threshold.at} is never "
+                    f"reached: the block threshold '{cap.id}' (crossing: rateUpToCap) keeps the total of "
+                    f"accumulator '{accumulator.id}' at or below {cap.at}", code="unreachable")
+
+
+def _lint_infinite(compiled: CompiledRuleSet, add: _Add) -> None:
+    for rule in compiled.rules:
+        for path, message in infinite_numbers(rule.authored):
+            add(path, message, "error", "invalidRule")
+
+
+def infinite_numbers(condition: Condition) -> list[tuple[Path, str]]:
+    """(path, message) of each number of a condition beyond what a number can be when the
+    rules run (they compare binary floating-point numbers): 1e400 is infinity there, as
+    ``.inf`` — an error, as ``.nan`` is."""
+    found: list[tuple[Path, str]] = []
+    for test in tests_of(condition):
+        values = test.value if isinstance(test.value, tuple) else (test.value,)
+        for value in values:
+            if isinstance(value, Decimal) and value.is_finite() and math.isinf(float(value)):
+                found.append((test.path, f"expected a finite number, got {value}: '{test.attribute}' cannot be "
+                                         f"compared with a number this large"))
+    return found
+
+
 def _lint_amount_currencies(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) -> None:
     """An accumulator of ``measure: amount`` adds up the charges of the records it counts:
     rated by the rules whose usage it may count, or by the ``changeRate`` rate of a threshold
@@ -574,5 +611,5 @@ def _lint_split_billing(compiled: CompiledRuleSet, definition: SplitBillingRuleS
 
 
 __all__ = ["DiscountAim", "Finding", "PricesOf", "Version", "condition_references", "discount_aims",
-           "discount_price_findings", "kind_findings", "lint_rule_book", "reference_findings", "rule_references",
+           "discount_price_findings", "infinite_numbers", "kind_findings", "lint_rule_book", "reference_findings", "rule_references",
            "rule_set_findings", "rule_set_references", "unknown_references", "version_findings"]

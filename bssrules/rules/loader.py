@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from bssrules.catalog.catalog import Catalog, Origin
@@ -26,14 +27,14 @@ from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet, compile_rule_set
 from bssrules.rules.conditions import parse_condition
 from bssrules.rules.lint import (
-    DiscountAim, PricesOf, Version, condition_references, discount_aims, discount_price_findings, rule_references,
-    kind_findings, rule_set_findings, rule_set_references, unknown_references, version_findings,
+    DiscountAim, PricesOf, Version, condition_references, discount_aims, discount_price_findings, infinite_numbers,
+    kind_findings, rule_references, rule_set_findings, rule_set_references, unknown_references, version_findings,
 )
 from bssrules.rules.model import RULE_SET_TYPES, RuleSet, RuleTest
 from bssrules.rules.prices import NamedPrice, named_prices, price_book, price_findings
 from bssrules.rules.schema import file_check, kind_check
 from bssrules.rules.testing import expectation_findings, fact_findings, rating_expectation_findings
-from bssrules.schema_errors import Lenient, fields_alone, items_set_aside, lenient_model
+from bssrules.schema_errors import Lenient, errors_alone, fields_alone, items_set_aside, lenient_model
 from bssrules.yaml_source import Path_, SourceDocument
 
 Children = Callable[[str], "list[str] | None"]
@@ -213,14 +214,18 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
     accumulators = tuple(str(a["id"]) for a in _list(raw.get("accumulators")) if isinstance(a, dict) and "id" in a)
     nothing = FoundRuleSet(base, id, kind, version, False, None, rule_ids, (), (), accumulators=accumulators)
     if kind is None:
-        return nothing, None, []  # the kind says what a rule set is: nothing more can be read
+        references, diagnostics = _of_unknown_kind(doc, raw, base, children)
+        return nothing._replace(references=references), None, diagnostics
     problems = kind_check(kind).diagnostics(doc, raw, base)
     read = lenient_model(RULE_SET_TYPES[kind], raw, doc, base, problems, _PLACEHOLDERS, by_item=("rules",))
     repeated = _repeated_ids(doc, raw, base)
     diagnostics = problems + read.more + list(repeated.values())
     rule_set: RuleSet | None = read.partial  # type: ignore[assignment]  # lenient_model of a RuleSet type
     aside = _aside_rules(doc, raw, base, kind, read, diagnostics)
-    if rule_set is None:
+    if read.valid is None:  # what is set aside for an error may hold errors of its own
+        diagnostics += errors_alone(RULE_SET_TYPES[kind], raw, doc, base, [d.path for d in diagnostics])
+    if rule_set is None:  # not compiled: what compiling checks of the rule set itself is checked here
+        diagnostics += _time_zone_problem(doc, raw, base, diagnostics)
         return nothing._replace(references=aside), None, diagnostics
     found: list[Diagnostic] = []
 
@@ -255,6 +260,50 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
                          period, rule_ids, references, tuple(asked.answers.items()), prices, accumulators,
                          discounts),  # type: ignore[arg-type]  # a DiscountAim rebuilt with its path read
             compiled if valid else None, diagnostics)
+
+
+def _time_zone_problem(doc: SourceDocument, raw: dict[str, Any], base: Path_, diagnostics: list[Diagnostic]
+                       ) -> list[Diagnostic]:
+    """An unknown ``timeZone`` of a rule set that could not be compiled (compiling says it of the others)."""
+    zone = raw.get("timeZone")
+    if not isinstance(zone, str) or any(d.path == base + ("timeZone",) for d in diagnostics):
+        return []
+    try:
+        ZoneInfo(zone)
+        return []
+    except (ZoneInfoNotFoundError, ValueError):
+        suggestion = did_you_mean(zone, available_timezones())
+        return [doc.diagnostic(base + ("timeZone",), f"unknown time zone '{zone}'" +
+                               ("" if suggestion else " (use an IANA name such as Europe/Paris)"),
+                               suggestion=suggestion, code="invalidRule")]
+
+
+def _of_unknown_kind(doc: SourceDocument, raw: dict[str, Any], base: Path_, children: Children | None
+                     ) -> tuple[tuple[tuple[Path_, str, str], ...], list[Diagnostic]]:
+    """The references and errors of a rule set whose ``kind`` is not one (its own error, said
+    by the file's schema): read as the kind it is close to (``eligibilty``: eligibility), it
+    has everything else checked — the kind is what says the fields of its rules; read as no
+    kind, only what every kind shares is: repeated ids, and the rules' conditions."""
+    written = raw.get("kind")
+    meant = did_you_mean(written, RULE_SET_TYPES) if isinstance(written, str) else None
+    if meant is not None:
+        found, _, diagnostics = _rule_set(doc, {**raw, "kind": meant}, base, children)
+        # Its warnings wait until the kind is right: they speak of a rule set that may then be another.
+        return found.references, [d for d in diagnostics if d.severity == "error" and d.path != base + ("kind",)]
+    diagnostics = list(_repeated_ids(doc, {"rules": raw.get("rules")}, base).values())
+    references: list[tuple[Path_, str, str]] = []
+
+    def report(at: Path_, message: str, suggestion: str | None = None, at_key: bool = False) -> None:
+        diagnostics.append(doc.diagnostic(base + tuple(at), message, suggestion=suggestion, code="invalidRule",
+                                          at_key=at_key))
+
+    for index, rule in enumerate(_list(raw.get("rules"))):
+        when = rule.get("when") if isinstance(rule, dict) else None
+        if isinstance(when, dict):
+            condition = parse_condition(when, ("rules", index, "when"), report)
+            if condition is not None:
+                references += condition_references(condition)
+    return tuple(references), diagnostics
 
 
 # The lists of a rule set whose items are told apart by their id (rating and the rule tests
@@ -360,6 +409,8 @@ def _aside_rules(doc: SourceDocument, raw: dict[str, Any], base: Path_, kind: st
         condition = parse_condition(when, path + ("when",), report)
         if condition is not None:
             references += condition_references(condition)
+            for at, message in infinite_numbers(condition):
+                report(at, message)
     return tuple(references)
 
 

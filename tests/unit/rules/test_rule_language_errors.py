@@ -240,11 +240,13 @@ ruleSets:
     rules:
       - {id: r, reason: {code: c, label: l}}
 """
-    found = only(rule_diagnostics(text, None))
+    found, *rest = rule_diagnostics(text, None)
     assert described(found) == (
         "rules.yaml", 3, 11,
         "'eligibilty' is not allowed here; expected one of: eligibility, compatibility, usage, splitBilling, sla, discount, routing, settlement",
         "eligibility", ("ruleSets", 0, "kind"), "notAllowed", "error")
+    # the rest is still checked, as the kind it is close to (an eligibility rule needs a condition)
+    assert [(d.line, d.message) for d in rest] == [(5, "missing required field 'when'")]
 
 
 def test_a_field_of_another_kind_is_reported_against_the_kind_of_its_rule_set(rule_diagnostics) -> None:
