@@ -34,22 +34,25 @@ async def in_unit_of_work(request: Request, use_case: Callable[..., T], *args: A
     one looked for it: :class:`KeyTaken`) is rolled back whole and run again, on a fresh
     transaction: its own checks then find the row and answer as they would have (the
     stored usage, a 409 naming the id …)."""
+    return await run_in_threadpool(in_unit_of_work_here, request, use_case, *args)
+
+
+def in_unit_of_work_here(request: Request, use_case: Callable[..., T], *args: Any) -> T:
+    """:func:`in_unit_of_work` in the calling thread: on the event loop, for a use case that
+    only computes and reads an in-process database (SQLite) — no thread to hand it to and
+    take it back from, which cost about as much as the database read itself."""
     open_unit_of_work = unit_of_work_factory(request)
     principal = getattr(request.state, "principal", None)
-
-    def run() -> T:
-        uow: UnitOfWork
-        retries = 0
-        while True:
-            try:
-                with open_unit_of_work(principal) as uow:
-                    return use_case(uow, *args)
-            except KeyTaken:
-                if retries == KEY_RACE_RETRIES:
-                    raise
-                retries += 1
-
-    return await run_in_threadpool(run)
+    uow: UnitOfWork
+    retries = 0
+    while True:
+        try:
+            with open_unit_of_work(principal) as uow:
+                return use_case(uow, *args)
+        except KeyTaken:
+            if retries == KEY_RACE_RETRIES:
+                raise
+            retries += 1
 
 
 def _without_nulls(value: Any) -> Any:

@@ -48,6 +48,10 @@ def build_runtime(uow: UnitOfWork) -> Runtime:
     return Runtime(revision, catalog, book)
 
 
+class RuntimeNotBuilt(Exception):
+    """:meth:`RuntimeCache.built` found no runtime of the revision the transaction reads."""
+
+
 class RuntimeCache:
     """One runtime per worker, rebuilt when the stored revision moves on."""
 
@@ -64,3 +68,13 @@ class RuntimeCache:
             if self._runtime is None or self._runtime.revision != revision:
                 self._runtime = build_runtime(uow)
             return self._runtime
+
+    def built(self, uow: UnitOfWork) -> Runtime:
+        """:meth:`get`'s runtime when the one of the revision this transaction reads is built
+        already; :class:`RuntimeNotBuilt` otherwise, without building it (that takes seconds:
+        a caller on the event loop builds it where it blocks nothing else)."""
+        revision = uow.catalog.revision()
+        current = self._runtime
+        if current is not None and current.revision == revision:
+            return current
+        raise RuntimeNotBuilt(f"the runtime of catalog revision {revision} is not built yet")

@@ -111,3 +111,29 @@ def test_a_check_reads_its_party_products_customer_and_payers_in_one_statement(e
     assert response.status_code == 200, response.text
     assert len(statements) == 1, statements
     assert "catalog_revision" in statements[0]
+
+
+def test_on_sqlite_a_check_is_decided_on_the_event_loop_once_its_runtime_is_built(
+        engine: Any, http: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite a check needs no thread: the event loop runs it, unless the runtime of the
+    revision it reads is still to be built (seconds: the thread pool builds it, the loop serving
+    others meanwhile). On PostgreSQL the thread pool waits on the network. Same answers."""
+    from bssrules.api import deps
+
+    handed: list[str] = []
+    real = deps.run_in_threadpool
+
+    async def counted(function: Any, *args: Any, **kwargs: Any) -> Any:
+        handed.append(getattr(args[1], "__name__", "use case") if len(args) > 1 else "?")
+        return await real(function, *args, **kwargs)
+
+    monkeypatch.setattr(deps, "run_in_threadpool", counted)
+    first = http.post(CHECK, json=BODY)  # the runtime is built now (first check of this app)
+    on_sqlite = engine.dialect.name == "sqlite"
+    assert len(handed) == 1
+    handed.clear()
+    again = http.post(CHECK, json=BODY)
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    assert len(handed) == (0 if on_sqlite else 1)
+    bad = http.post(CHECK, json={**BODY, "relatedParty": [{"id": "nobody", "role": "customer"}]})
+    assert bad.status_code == 422 and bad.json()["@type"] == "Error"  # errors as before, from the loop too
