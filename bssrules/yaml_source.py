@@ -267,8 +267,8 @@ def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocum
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            message = " ".join(part for part in (exc.context, exc.problem) if part)
-            return None, [Diagnostic(file, line, col, f"YAML syntax error: {message}", code="yamlSyntax")]
+            return None, [Diagnostic(file, line, col, f"YAML syntax error: {_syntax_message(exc, text, mark)}",
+                                     code="yamlSyntax")]
         except ReaderError as exc:  # a character YAML does not allow, written as is (NUL, a control)
             return None, [_unacceptable(file, text, exc)]
         except RecursionError:
@@ -282,6 +282,29 @@ def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocum
         except RecursionError:
             return None, [Diagnostic(file, 1, 1, "YAML nested too deeply (or a recursive alias)", code="yamlSyntax")]
     return _escapes(SourceDocument(file, data, reading.positions, reading.key_positions), text), reading.duplicates
+
+
+# The parser's names of what it found, in the author's words.
+_TOKENS = {"?": "a key", "<block mapping start>": "a mapping", "<block sequence start>": "a list",
+           "-": "a list item", "<scalar>": "a value"}
+_FOUND = re.compile(r"expected <block end>, but found '(.*)'$")
+
+
+def _syntax_message(exc: MarkedYAMLError, text: str, mark: Any) -> str:
+    """What a syntax error says, with what the author can do about the common ones."""
+    message = " ".join(part for part in (exc.context, exc.problem) if part)
+    problem = exc.problem or ""
+    if "'\\t'" in problem and mark is not None:  # a tab where a token should start
+        start = text.rfind("\n", 0, mark.index) + 1 if isinstance(mark.index, int) else 0
+        if not text[start:mark.index].strip(" \t"):
+            return "a tab in the indentation: indent with spaces, not tabs"
+        return "a tab cannot start a value: separate with spaces"
+    found = _FOUND.search(problem)
+    if found and exc.context in ("while parsing a block collection", "while parsing a block mapping"):
+        block = "list" if exc.context.endswith("collection") else "mapping"
+        what = _TOKENS.get(found.group(1), f"'{found.group(1)}'")
+        return f"this line's indentation does not match the block above it (found {what} where the {block} goes on or ends)"
+    return message
 
 
 def _escapes(doc: SourceDocument, text: str) -> SourceDocument:
@@ -487,6 +510,11 @@ def parse_file(path: Path, display_name: str | None = None, located: bool = Fals
 def not_utf8(file: str, data: bytes, error: UnicodeDecodeError) -> Diagnostic:
     """The error of bytes that are not UTF-8, at the line and column of the first bad byte
     (the column counts the characters before it on its line, as an editor does)."""
+    for bom, encoding in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+                          (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+        if data.startswith(bom):
+            return Diagnostic(file, 1, 1, f"not UTF-8 text: the file is {encoding} (it begins with a {encoding} byte "
+                              f"order mark); save it as UTF-8", code="encoding")
     start = data.rfind(b"\n", 0, error.start) + 1
     line = data.count(b"\n", 0, error.start) + 1
     column = len(data[start:error.start].decode("utf-8", errors="replace")) + 1
