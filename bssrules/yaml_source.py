@@ -160,6 +160,7 @@ class _Reading:
     positions: dict[Path_, tuple[int, int]] = field(default_factory=lambda: {(): (1, 1)})
     key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     duplicates: list[Diagnostic] = field(default_factory=list)
+    text: str = ""  # the document's (a key that is a list or a mapping is named as written)
 
     def duplicate(self, key: str, line: int, column: int, first_line: int) -> None:
         # Reported once, at the repeated key; the first value is kept and the rest of the
@@ -169,7 +170,12 @@ class _Reading:
 
     def aside(self) -> "_Reading":
         """Where the value of a repeated key is read to: its positions are not the document's."""
-        return _Reading(self.file, duplicates=self.duplicates)
+        return _Reading(self.file, duplicates=self.duplicates, text=self.text)
+
+    def written(self, node: Node) -> str:
+        """A node as written in the document, on one line: ``[a, b]``."""
+        start, end = node.start_mark.index, node.end_mark.index
+        return " ".join(self.text[start:end].split()) if isinstance(start, int) and isinstance(end, int) else "?"
 
 
 class _TooDeep(Exception):
@@ -193,7 +199,7 @@ def _plain(node: Node, path: Path_, reading: _Reading, depth: int = 1) -> Any:
         result: dict[str, Any] = {}
         first_keys: dict[str, Node] = {}
         for key_node, value_node in _mapping_pairs(node):
-            key = str(_scalar(key_node)) if isinstance(key_node, ScalarNode) else str(key_node.value)
+            key = str(_scalar(key_node)) if isinstance(key_node, ScalarNode) else reading.written(key_node)
             key_mark = key_node.start_mark
             if key in first_keys:
                 if first_keys[key] is not key_node:
@@ -259,7 +265,7 @@ def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocum
     except _TooDeep as exc:
         return None, [exc.diagnostic(file)]
     except _Unusual:
-        reading = _Reading(file)
+        reading = _Reading(file, text=text)
         try:
             node = _compose(text)
         except _TooDeep as exc:

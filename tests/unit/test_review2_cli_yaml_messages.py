@@ -68,3 +68,23 @@ def test_a_latin1_byte_is_still_said_at_its_place() -> None:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         assert str(not_utf8("f", data, exc)).startswith("f:1:7: not UTF-8 text: byte 0xe9")
+
+
+@pytest.mark.parametrize("key, shown", [("[a, b]", "[a, b]"), ("{x: 1}", "{x: 1}"), ("[a,\n      b]", "[a, b]")])
+def test_a_key_that_is_a_list_or_a_mapping_is_named_as_written(key: str, shown: str) -> None:
+    doc, problems = parse_text(f"productSpecifications:\n  - id: s\n    ? {key}\n    : c\n", "f.yaml", located=True)
+    assert doc is not None and not problems
+    entry = doc.data["productSpecifications"][0]
+    assert entry == {"id": "s", shown: "c"}
+    assert doc.key_positions[("productSpecifications", 0, shown)] == (3, 7)
+
+
+def test_check_names_a_list_key_as_written(tmp_path: Path) -> None:
+    (tmp_path / "catalog.yaml").write_text("productSpecifications:\n  - id: s\n    name: S\n    ? [a, b]\n    : c\n",
+                                           encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", "--no-cache", str(tmp_path)])
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"{tmp_path.name}/catalog.yaml:4:7: unknown field '[a, b]'") or \
+        first.startswith(f"{tmp_path}/catalog.yaml:4:7: unknown field '[a, b]'")
+    assert "ScalarNode" not in result.stderr
