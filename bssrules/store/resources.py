@@ -101,7 +101,8 @@ def _driver_rows(connection: Connection, shape: tuple[Any, ...], statement: Any,
     ~300 us against ~100 us). None — the caller then executes it through SQLAlchemy, as
     before — when something listens to the statements (tests count them), when the statement
     cannot be sent as is (see ``_DRIVER_SQL``), or when the driver fails it: SQLAlchemy then
-    runs it again and raises, or handles a dropped connection, as it always did."""
+    runs it again and raises in its own words (on PostgreSQL, the failed statement's
+    transaction is aborted by then: that is what it says), or handles a dropped connection."""
     if connection._has_events or connection.engine._has_events:  # listened to, now or once: is it now?
         dispatch = connection.dispatch
         if dispatch.before_execute or dispatch.after_execute or dispatch.before_cursor_execute \
