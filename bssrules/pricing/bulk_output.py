@@ -258,8 +258,10 @@ def _to_scale(digits: int, minor: NDArray[np.int64], rows: NDArray[np.int64] | N
     its currency's minor unit to ``digits`` decimals — one number when all the chunk's rates
     have one currency's (the rule, and no gather of every record)."""
     if minor.shape[0] and int(minor.min()) == int(minor.max()):
-        return _POW10[digits - int(minor[0])]
-    return _POW10[digits - (minor if rows is None else minor[rows])]
+        one: np.int64 = _POW10[digits - int(minor[0])]
+        return one
+    each: NDArray[np.int64] = _POW10[digits - (minor if rows is None else minor[rows])]
+    return each
 
 
 def _amount_labels(text: str, where: NDArray[np.bool_], amount: NDArray[np.int64], minor: NDArray[np.int64],
