@@ -68,7 +68,9 @@ class _Deciding(_Ordering):
     def _decide(self) -> None:
         usage = self.tables.usage
         frame, facts = self._facts()
-        masks = usage.masks(facts)
+        masks = self.tables.usage_masks.get(self.vd)
+        if masks is None:  # the facts' column names depend on the book only; the volumes' scale on the chunk
+            masks = self.tables.usage_masks.setdefault(self.vd, usage.masks(facts))
         evaluated = frame.lazy().with_columns(**masks).select(list(masks)).collect() if masks else pl.DataFrame()
         outcome = usage.decide({name: evaluated[name].to_numpy() for name in masks}, frame.height)
         self.acc_flags = outcome.accumulators

@@ -98,6 +98,9 @@ class _BookTables:
         # the dearest charge one record may have (rating.MAX_AMOUNT), in each rate's minor units
         self.max_amounts = np.array([int(MAX_AMOUNT.scaleb(minor_unit_exponent(r.currency))) for r in self.rates]
                                     or [0], dtype=np.int64)
+        # the usage rule sets' condition expressions, built once per volume scale (bulk_decide):
+        # the same for every chunk, whose columns have the same names
+        self.usage_masks: dict[int, dict[str, pl.Expr]] = {}
 
     def _rate_arrays(self) -> _RateArrays:
         currency_code = {c: i for i, c in enumerate(self.currencies)}
