@@ -65,6 +65,12 @@ def test_an_offering_of_an_open_order_is_not_deleted(http: TestClient, state: st
     assert completed["state"] == "completed", completed
 
 
+def test_the_open_states_are_those_an_order_moves_on_from() -> None:
+    from bssrules.services.orders import KIND, TRANSITIONS
+
+    assert services.OPEN_ORDER_STATES == set(TRANSITIONS) and KIND == "productOrder"
+
+
 def test_an_offering_of_a_cancelled_order_only_is_deleted(http: TestClient) -> None:
     order = _order(http)
     _ok(http.patch(f"{ORDER}/{order}", json={"state": "cancelled"}, headers=MERGE), 200)
