@@ -544,13 +544,19 @@ def infinite_numbers(condition: Condition) -> list[tuple[Path, str]]:
     return found
 
 
-def _lint_amount_currencies(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) -> None:
-    """An accumulator of ``measure: amount`` adds up the charges of the records it counts:
-    rated by the rules whose usage it may count, or by the ``changeRate`` rate of a threshold
-    (its own, or another accumulator's that may count the same usage). Its total and its
-    thresholds' ``at`` have no currency, and no rate converts one currency into another:
-    charges in two currencies would be added as if they were one. A rate that leaves its
-    currency to the catalog price it names is not known here (the price says it)."""
+# What adds up in an accumulator of measure: amount: (its path in the rule set, its id, and for
+# each rate that may feed it: who states the rate, its currency — None when the catalog price
+# it names gives it — and that price). Plain tuples: kept in the check cache.
+AmountFeed = tuple[Path, str, tuple[tuple[str, "str | None", "str | None"], ...]]
+
+
+def amount_feeds(compiled: CompiledRuleSet) -> list[AmountFeed]:
+    """The rates that may feed each accumulator of ``measure: amount`` of a usage rule set:
+    those of the rules whose usage it may count, and the ``changeRate`` rates of its
+    thresholds and of those of the accumulators that may count the same usage."""
+    definition = compiled.definition
+    if not isinstance(definition, UsageRuleSet):
+        return []
     rules = compiled.by_key()
 
     def counts(accumulator_id: str) -> Condition | None:
@@ -561,29 +567,56 @@ def _lint_amount_currencies(compiled: CompiledRuleSet, definition: UsageRuleSet,
         """Whether no usage can be counted by both (conditions unknown: they may meet)."""
         return one is not None and other is not None and _implies(one, Not(other))
 
+    feeds: list[AmountFeed] = []
     for i, accumulator in enumerate(definition.accumulators):
         if accumulator.measure != "amount":
             continue
         mine = counts(accumulator.id)
-        currencies: dict[str, list[str]] = {}
+        rates: list[tuple[str, str | None, str | None]] = []
         for rule in definition.rules:
-            fires = rules[rule.id].fires if rule.id in rules else None
-            if rule.rate.currency and not apart(fires, mine):
-                currencies.setdefault(rule.rate.currency, []).append(f"rule '{rule.id}'")
+            if not apart(rules[rule.id].fires if rule.id in rules else None, mine):
+                rates.append((f"rule '{rule.id}'", rule.rate.currency or None, rule.rate.price))
         for other in definition.accumulators:
             if other is not accumulator and apart(counts(other.id), mine):
                 continue
             for threshold in other.thresholds:
-                if threshold.rate is not None and threshold.rate.currency:
+                if threshold.rate is not None:
                     name = threshold.id if other is accumulator else f"{other.id}/{threshold.id}"
-                    currencies.setdefault(threshold.rate.currency, []).append(f"threshold '{name}'")
-        if len(currencies) > 1:
-            shown = "; ".join(f"{currency} by {', '.join(by)}" for currency, by in currencies.items())
-            add(("accumulators", i), f"accumulator '{accumulator.id}' (measure: amount) would add up charges in "
-                                     f"different currencies ({shown}): its total and its thresholds' 'at' have no "
-                                     f"currency, and none is converted into another; keep one currency to an "
-                                     f"accumulator of measure: amount (an accumulator per currency, each counting "
-                                     f"the usage rated in it)", "error", "mixedCurrencies")
+                    rates.append((f"threshold '{name}'", threshold.rate.currency or None, threshold.rate.price))
+        feeds.append((("accumulators", i), accumulator.id, tuple(rates)))
+    return feeds
+
+
+def mixed_currencies(feed: AmountFeed, currency_of: Callable[[str], str | None] | None = None) -> str | None:
+    """Why an accumulator of measure: amount would add up charges in different currencies
+    (None: it would not, as far as is known). A rate's currency left to the catalog price it
+    names is ``currency_of(price)`` (unknown without it)."""
+    _, id, rates = feed
+    currencies: dict[str, list[str]] = {}
+    for who, currency, price in rates:
+        if currency is None and price is not None and currency_of is not None:
+            currency = currency_of(price)
+        if currency is not None:
+            currencies.setdefault(currency, []).append(who)
+    if len(currencies) < 2:
+        return None
+    shown = "; ".join(f"{currency} by {', '.join(by)}" for currency, by in currencies.items())
+    return (f"accumulator '{id}' (measure: amount) would add up charges in different currencies ({shown}): its "
+            f"total and its thresholds' 'at' have no currency, and none is converted into another; keep one "
+            f"currency to an accumulator of measure: amount (an accumulator per currency, each counting the usage "
+            f"rated in it)")
+
+
+def _lint_amount_currencies(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) -> None:
+    """An accumulator of ``measure: amount`` adds up the charges of the records it counts:
+    its total and its thresholds' ``at`` have no currency, and no rate converts one currency
+    into another, so charges in two currencies would be added as if they were one. Rates
+    that leave their currency to the catalog price they name are compared across files,
+    once the prices are known."""
+    for feed in amount_feeds(compiled):
+        message = mixed_currencies(feed)
+        if message is not None:
+            add(feed[0], message, "error", "mixedCurrencies")
 
 
 def _ranges(minutes: list[int]) -> list[str]:
@@ -610,6 +643,6 @@ def _lint_split_billing(compiled: CompiledRuleSet, definition: SplitBillingRuleS
             " whatever its other attributes: such charges may be left without a payer", "error", "noPayer")
 
 
-__all__ = ["DiscountAim", "Finding", "PricesOf", "Version", "condition_references", "discount_aims",
-           "discount_price_findings", "infinite_numbers", "kind_findings", "lint_rule_book", "reference_findings", "rule_references",
+__all__ = ["AmountFeed", "DiscountAim", "Finding", "PricesOf", "Version", "condition_references", "discount_aims",
+           "discount_price_findings", "infinite_numbers", "amount_feeds", "mixed_currencies", "kind_findings", "lint_rule_book", "reference_findings", "rule_references",
            "rule_set_findings", "rule_set_references", "unknown_references", "version_findings"]

@@ -27,8 +27,9 @@ from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet, compile_rule_set
 from bssrules.rules.conditions import parse_condition
 from bssrules.rules.lint import (
-    DiscountAim, PricesOf, Version, condition_references, discount_aims, discount_price_findings, infinite_numbers,
-    kind_findings, rule_references, rule_set_findings, rule_set_references, unknown_references, version_findings,
+    AmountFeed, DiscountAim, PricesOf, Version, amount_feeds, condition_references, discount_aims,
+    discount_price_findings, infinite_numbers, kind_findings, mixed_currencies, rule_references, rule_set_findings,
+    rule_set_references, unknown_references, version_findings,
 )
 from bssrules.rules.model import RULE_SET_TYPES, RuleSet, RuleTest
 from bssrules.rules.prices import NamedPrice, named_prices, price_book, price_findings
@@ -59,6 +60,8 @@ class FoundRuleSet(NamedTuple):
     prices: tuple[NamedPrice, ...] = ()  # what its rates that name a catalog price state (paths inside it)
     accumulators: tuple[str, ...] = ()  # ids as written, for what rating tests may name
     discounts: tuple[DiscountAim, ...] = ()  # what its discount rules target (paths inside it)
+    # its accumulators of measure: amount fed by a rate whose currency is its catalog price's
+    amount_feeds: tuple[AmountFeed, ...] = ()
 
 
 class FoundTest(NamedTuple):
@@ -256,9 +259,11 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
     prices = tuple((read.path(path), id, amount, currency, per) for path, id, amount, currency, per
                    in named_prices(rule_set))
     discounts = tuple((read.path(path), *rest) for path, *rest in discount_aims(rule_set))
+    feeds = tuple(feed for feed in amount_feeds(compiled)
+                  if any(currency is None and price is not None for _, currency, price in feed[2]))
     return (FoundRuleSet(base, rule_set.id if valid else id, kind, rule_set.version if valid else version, valid,
                          period, rule_ids, references, tuple(asked.answers.items()), prices, accumulators,
-                         discounts),  # type: ignore[arg-type]  # a DiscountAim rebuilt with its path read
+                         discounts, feeds),  # type: ignore[arg-type]  # a DiscountAim rebuilt with its path read
             compiled if valid else None, diagnostics)
 
 
@@ -505,6 +510,13 @@ def cross_file_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[
                     continue
                 for path, message in price_findings(named, price_of(named[1])):
                     diagnostics.append(document(number).diagnostic(found.base + path, message, code="priceDisagrees"))
+            for feed in found.amount_feeds:
+                if price_of is None or mixed_currencies(feed) is not None:  # no prices, or said with the rule set
+                    continue
+                mixed = mixed_currencies(feed, lambda id: getattr(price_of(id), "currency", None))
+                if mixed is not None:
+                    diagnostics.append(document(number).diagnostic(found.base + feed[0], mixed,
+                                                                   code="mixedCurrencies"))
             for aim in found.discounts:
                 if prices_of is None:  # no catalog: nothing to check a discount against
                     break

@@ -65,3 +65,33 @@ def test_one_currency_per_amount_accumulator_passes(load_rules, text: str) -> No
     project = load_rules(text)
     assert [r.id for r in project.rules] == ["u"]
     assert not [w for w in project.warnings if "currenc" in w.message]
+
+
+PRICED = """\
+ruleSets:
+  - id: u
+    kind: usage
+    accumulators:
+      - id: budget
+        measure: amount
+        thresholds: [{{id: cap, at: 10, action: block, reason: {{code: capped, label: Capped}}}}]
+    rules:
+      - id: base
+        when: {{usage.service: ppv-movie}}
+        rate: {{price: ppv-movie-base}}
+      - id: other
+        rate: {{currency: {currency}, per: movie, amount: 1}}
+"""
+
+
+def test_a_currency_taken_from_the_catalog_price_is_compared_too(rule_diagnostics) -> None:
+    found = rule_diagnostics(PRICED.format(currency="USD"), "ppv")
+    assert errors(found) == [(5, 9, "accumulator 'budget' (measure: amount) would add up charges in different "
+                                    "currencies (EUR by rule 'base'; USD by rule 'other'): its total and its "
+                                    "thresholds' 'at' have no currency, and none is converted into another; keep one "
+                                    "currency to an accumulator of measure: amount (an accumulator per currency, each "
+                                    "counting the usage rated in it)")]
+
+
+def test_a_currency_taken_from_the_catalog_price_that_agrees_passes(load_rules) -> None:
+    assert [r.id for r in load_rules(PRICED.format(currency="EUR"), "ppv").rules] == ["u"]
