@@ -360,14 +360,15 @@ def _repeats(doc: SourceDocument, items: list[Any], where: Path_, key: str, noun
 
 
 def _level(value: Any) -> Decimal | None:
-    """A threshold's ``at`` as written, when it is a finite number (its errors are the model's)."""
+    """A threshold's ``at`` as written, when it is a valid level, a finite number > 0 (its errors
+    are the model's: a level in error is not also out of order)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
         number = Decimal(value.strip() if isinstance(value, str) else str(value))
     except ArithmeticError:
         return None
-    return number if number.is_finite() else None
+    return number if number.is_finite() and number > 0 else None
 
 
 def _out_of_order(doc: SourceDocument, thresholds: list[Any], where: Path_) -> dict[Path_, Diagnostic]:

@@ -104,3 +104,13 @@ def test_the_first_of_a_repeated_id_counts_even_in_error(rule_diagnostics) -> No
     assert [(d.line, d.message) for d in found] == [
         (6, "'amont' is not allowed here; expected one of: volume, amount"),
         (7, "duplicate accumulator id 'acc' (first defined at rules.yaml:5)")]
+
+
+def test_a_level_in_error_is_not_also_out_of_order(rule_diagnostics) -> None:
+    found = rule_diagnostics(usage(accumulators=(
+        "    accumulators:\n"
+        "      - id: budget\n"
+        "        thresholds:\n"
+        "          - {id: warn, at: 12, action: notify}\n"
+        "          - {id: odd, at: -1, action: notify}\n")))
+    assert [(d.line, d.message) for d in found] == [(8, "expected a number > 0, got -1")]
