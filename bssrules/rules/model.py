@@ -7,7 +7,7 @@ diagnostics carry exact positions.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal, Union, get_args
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args
 
 from pydantic import Field, model_validator
 
@@ -16,6 +16,17 @@ from bssrules.catalog.types import Amount, Instant, Model, ValidFor
 
 RawCondition = dict[str, Any]
 Severity = Literal["critical", "major", "minor", "warning"]
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+def _all_said(model: _M, problems: list[str]) -> _M:
+    """``model`` when nothing is wrong with it; else every problem, in one error (a model's
+    check across its fields is one error of the item: each problem is said in it)."""
+    if problems:
+        raise ValueError("; ".join(problems))
+    return model
 
 
 class Reason(Model):
@@ -191,15 +202,16 @@ class Threshold(Model):
 
     @model_validator(mode="after")
     def _shape(self) -> "Threshold":
+        problems = []
         if self.action == "changeRate" and self.rate is None:
-            raise ValueError("a changeRate threshold needs the rate that applies once it is reached")
+            problems.append("a changeRate threshold needs the rate that applies once it is reached")
         if self.action != "changeRate" and self.rate is not None:
-            raise ValueError("only a changeRate threshold takes a rate")
+            problems.append("only a changeRate threshold takes a rate")
         if self.action == "block" and self.reason is None:
-            raise ValueError("a block threshold needs the reason given to the usage it blocks")
+            problems.append("a block threshold needs the reason given to the usage it blocks")
         if self.crossing == "rateUpToCap" and self.action != "block":
-            raise ValueError("only a block threshold rates up to its cap (crossing: rateUpToCap)")
-        return self
+            problems.append("only a block threshold rates up to its cap (crossing: rateUpToCap)")
+        return _all_said(self, problems)
 
     @property
     def caps(self) -> bool:
@@ -279,13 +291,14 @@ class DiscountRule(Rule):
 
     @model_validator(mode="after")
     def _shape(self) -> "DiscountRule":
+        problems = []
         if (self.percentage is None) == (self.amount is None):
-            raise ValueError("a discount gives either a percentage or an amount")
-        if self.amount is not None and self.currency is None:
-            raise ValueError("an amount discount needs its currency")
+            problems.append("a discount gives either a percentage or an amount")
+        elif self.amount is not None and self.currency is None:
+            problems.append("an amount discount needs its currency")
         if self.duration_periods is not None and self.target.price_type == "oneTime":
-            raise ValueError("durationPeriods applies to recurring prices")
-        return self
+            problems.append("durationPeriods applies to recurring prices")
+        return _all_said(self, problems)
 
 
 class SlaRule(Rule):
@@ -368,15 +381,16 @@ class SettlementRule(Rule):
 
     @model_validator(mode="after")
     def _shape(self) -> "SettlementRule":
+        problems = []
         if (self.amount is None) == (self.percentage is None):
-            raise ValueError("a settlement rule gives either an amount (with its currency) or a percentage")
-        if self.amount is not None and self.currency is None:
-            raise ValueError("an amount needs its currency")
+            problems.append("a settlement rule gives either an amount (with its currency) or a percentage")
+        elif self.amount is not None and self.currency is None:
+            problems.append("an amount needs its currency")
         if self.percentage is not None and self.basis != "charge":
-            raise ValueError("a percentage is a share of charges: basis charge")
+            problems.append("a percentage is a share of charges: basis charge")
         if self.payer == self.payee:
-            raise ValueError("payer and payee are the same")
-        return self
+            problems.append("payer and payee are the same")
+        return _all_said(self, problems)
 
 
 class SettlementRuleSet(RuleSetBase):

@@ -114,3 +114,25 @@ def test_the_time_zone_of_a_rule_set_without_rules_is_checked(rule_diagnostics) 
 def test_a_valid_project_says_nothing_more(example_project) -> None:
     for example in ("ppv", "devices", "roaming", "connected_car"):
         assert not [w for w in example_project(example).warnings if w.severity == "error"]
+
+
+def test_every_problem_across_the_fields_of_an_item_is_said(rule_diagnostics) -> None:
+    found = rule_diagnostics(
+        "ruleSets:\n"
+        "  - id: u\n"
+        "    kind: usage\n"
+        "    accumulators:\n"
+        "      - id: acc\n"
+        "        thresholds:\n"
+        "          - {id: t, at: 5, action: notify, crossing: rateUpToCap, rate: {amount: 1, currency: EUR}}\n"
+        "    rules:\n"
+        "      - id: r\n"
+        "        rate: {currency: EUR, per: MB, amount: 1}\n"
+        "  - id: s\n"
+        "    kind: settlement\n"
+        "    rules:\n"
+        "      - {id: fee, basis: ticket, payer: csp, payee: csp, amount: 1}\n", None)
+    assert [(d.line, d.message) for d in found] == [
+        (7, "only a changeRate threshold takes a rate; only a block threshold rates up to its cap "
+            "(crossing: rateUpToCap)"),
+        (14, "an amount needs its currency; payer and payee are the same")]
