@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bssrules.configurator.model import MAX_QUANTITY
+
 
 def ref(name: str) -> str:
     """Where a body schema sits among the OpenAPI components."""
@@ -51,7 +53,7 @@ CONFIGURATION_ITEM = {
     "description": "A TMF663 cartItem, as far as the configuration check reads it",
     "properties": {
         "id": _STRING,
-        "quantity": {"type": "integer", "minimum": 1, "default": 1},
+        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY, "default": 1},
         "productOffering": {**_ID_REF, "description": "The offering of the item"},
         "product": {"type": "object", "properties": {
             "productCharacteristic": {"type": "array", "items": {

@@ -14,13 +14,18 @@ ProductStatus = Literal["created", "pendingActive", "active", "pendingTerminate"
                         "cancelled", "aborted"]
 
 
+# The most of one offering one basket item buys: a bound on what a price is multiplied by
+# (a quantity of 10**30 made no price at all — a 500 — and 10**19 an absurd order total).
+MAX_QUANTITY = 1_000_000
+
+
 class BasketItem(Model):
     """One line of a basket: an offering, how many, the characteristic values chosen, the
     resources picked (e.g. which SIM form factor), and for a bundle its components."""
 
     id: str = Field(min_length=1)
     offering: Id
-    quantity: int = Field(default=1, ge=1)
+    quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
     characteristics: dict[str, Value] = {}
     resources: list[Id] = []
     items: list["BasketItem"] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from collections.abc import Mapping as AbcMapping  # (typing.Mapping's isinstance is the slow path)
 from typing import Any, Callable, Mapping, Sequence
 
 from bssrules.catalog.types import parse_instant
@@ -78,7 +79,7 @@ def values_at(document: Mapping[str, Any], path: str) -> list[Any]:
         next_nodes = []
         for node in nodes:
             items = node if isinstance(node, list) else [node]
-            next_nodes += [item[part] for item in items if isinstance(item, Mapping) and item.get(part) is not None]
+            next_nodes += [item[part] for item in items if isinstance(item, AbcMapping) and item.get(part) is not None]
         nodes = next_nodes
     return [v for node in nodes for v in (node if isinstance(node, list) else [node])]
 
