@@ -112,6 +112,23 @@ def usage_fast_route() -> Route:
     return Route(f"{service.API}/usage", create_usage, methods=["POST"], include_in_schema=False)
 
 
+_ACCUMULATOR_ATTRIBUTES = ("id", "accumulator", "subscriber", "period", "volume", "amount", "reached")
+
+
+def _accumulator_fields(raw: str | None) -> tuple[str, ...] | None:
+    """The attributes ``fields=`` asks of an accumulator (None: all); another name is a 400."""
+    if raw is None:
+        return None
+    names = tuple(f.strip() for f in raw.split(",") if f.strip())
+    for name in names:
+        if name not in _ACCUMULATOR_ATTRIBUTES:
+            from bssrules.errors import did_you_mean
+            raise InvalidInput(f"fields: an accumulator has no attribute {name!r} (it has "
+                               f"{', '.join(_ACCUMULATOR_ATTRIBUTES)})", path=("fields",),
+                               suggestion=did_you_mean(name, _ACCUMULATOR_ATTRIBUTES))
+    return names
+
+
 def usage_router() -> APIRouter:
     router = APIRouter(prefix=service.API, tags=["usage"])
     one = {"$ref": TMF635.ref("Usage")}
@@ -163,18 +180,25 @@ def usage_router() -> APIRouter:
 
     @router.get("/accumulator", operation_id="listAccumulator", response_class=TMFJSONResponse,
                 summary="A product's running totals per period, with the thresholds reached (extension)",
-                description="Other query parameters are ignored. " + PAGED,
+                description="Filter by product (required); any other query parameter but fields, offset and limit "
+                            "is a 400. " + PAGED,
                 responses={200: json_response(answers("Accumulator"), "Success"), **errors},
                 openapi_extra={"parameters": [query_parameter("product", "The inventory product", required=True),
-                                              *PAGING]})
+                                              FIELDS, *PAGING]})
     async def accumulators(request: Request) -> Response:
         product = request.query_params.get("product")
+        unknown = sorted(set(request.query_params) - {"product", "fields", *(p["name"] for p in PAGING)})
+        if unknown:
+            raise InvalidInput(f"unknown query parameter {unknown[0]!r}; use product, fields, offset, limit",
+                               path=(unknown[0],))
         if not product:
             raise InvalidInput("name the product: ?product=<inventory product id>", path=("product",))
+        fields = _accumulator_fields(request.query_params.get("fields"))
         query = ListQuery(None, *paging(request.query_params), {"product": [product]})
         found = await in_unit_of_work(request, service.list_accumulators, product)
         page = found[query.offset:query.offset + query.limit]
-        return TMFJSONResponse(page, headers=page_headers(request, query, len(page), len(found)))
+        return TMFJSONResponse([project(a, fields) for a in page],
+                               headers=page_headers(request, query, len(page), len(found)))
 
     return router
 

@@ -94,6 +94,27 @@ def _decimals(value: Decimal) -> int:
     return max(0, -(exponent + zeros))
 
 
+# a date-time text that names its zone (as catalog.types.zoned_instant reads it)
+_ZONED_TEXT = re.compile(r"T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
+
+
+def _written(value: Any) -> str:
+    """A volume as the caller wrote it: a number as its JSON text (never a Python repr such as
+    Decimal('1E-13')), a text in quotes."""
+    return str(value) if isinstance(value, Decimal) else repr(value)
+
+
+def _date_problem(value: Any) -> str:
+    """Why a usageDate is not an instant: no zone, not a date-time, or one the calendar cannot hold."""
+    if isinstance(value, str) and _ZONED_TEXT.search(value):
+        try:
+            parse_instant(value)
+        except ValueError as exc:
+            if "outside the calendar" in str(exc):
+                return f"usageDate {exc}"
+    return f"usageDate {value!r} is not a date-time with a time zone (e.g. 2026-06-01T03:00:00Z)"
+
+
 def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | None, str | None]:
     """The usage record a TMF635 body describes, or why it cannot be rated."""
     characteristics = _characteristics(body)
@@ -109,8 +130,7 @@ def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | Non
         return None, f"the service (usageType) has at most {MAX_ID} characters; this one has {len(service)}"
     start = usage_instant(body.get("usageDate"))
     if start is None:
-        return None, f"usageDate {body.get('usageDate')!r} is not a date-time with a time zone (e.g. " \
-                     "2026-06-01T03:00:00Z)"
+        return None, _date_problem(body.get("usageDate"))
     raw_volume = characteristics.get("volume", 1)
     if type(raw_volume) is int:  # (the usual volume: exact as it is, no decimals)
         volume = Decimal(raw_volume)
@@ -123,7 +143,7 @@ def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | Non
         return None, f"volume {raw_volume!r} must be a number of at least 0"
     if type(raw_volume) is not int and _decimals(volume) > VOLUME_DECIMALS:
         # as bulk rating reads it: the same record is not rated on one path and refused on the other
-        return None, f"volume {raw_volume!r} has more than {VOLUME_DECIMALS} decimals"
+        return None, f"volume {_written(raw_volume)} has more than {VOLUME_DECIMALS} decimals"
     roaming = characteristics.get("roaming")
     if roaming is not None and not isinstance(roaming, bool):
         return None, f"roaming {roaming!r} must be true or false"
@@ -610,6 +630,17 @@ def _subscription_of(item: _Item) -> str | None:
     return record.subscriber if record is not None and 0 < len(record.subscriber) <= 128 else None
 
 
+def _outside_zones(instant: dt.datetime, found: Sequence[Any]) -> str | None:
+    """Why ``instant`` has no date in the zone of a rule set that would rate it, if it has none."""
+    for compiled in found:
+        try:
+            instant.astimezone(compiled.zone)
+        except OverflowError:
+            return f"falls outside the calendar (years 1 to 9999) in the time zone of rule set " \
+                   f"'{compiled.id}' ({compiled.zone.key})"
+    return None
+
+
 def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item], partner: str | None = None) -> HotState:
     """Round trip 1: the subscriptions locked, what rating needs of them read (and the
     partner's version, when ``partner`` is named)."""
@@ -620,10 +651,15 @@ def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item], partner: st
         subscription = _subscription_of(item)
         if subscription is None or item.record is None:
             continue
+        found = usage_rule_sets(runtime.rules, item.record.start, versions)
+        outside = _outside_zones(item.record.start, found)
+        if outside is not None:  # (rating counts it in that zone: it cannot; stored rejected as malformed)
+            item.record, item.problem = None, f"usageDate {item.body.get('usageDate')!r} {outside}"
+            continue
         subscriptions.add(subscription)
         if subscription not in since or item.record.start < since[subscription]:
             since[subscription] = item.record.start
-        for compiled in usage_rule_sets(runtime.rules, item.record.start, versions):
+        for compiled in found:
             assert isinstance(compiled.definition, UsageRuleSet)  # usage_rule_sets gives only usage rule sets
             for accumulator in compiled.definition.accumulators:
                 keys.add((subscription, f"{compiled.id}/{accumulator.id}",
@@ -863,15 +899,24 @@ def list_usage(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limi
 _PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def accounting_zone(rules: RuleBook, day: dt.date) -> ZoneInfo:
-    """The time zone a plain date means: that of the usage rule sets, whose accumulators
-    count months and days in it (the first by id in force that day; UTC when none is)."""
+def accounting_zone(rules: RuleBook, day: dt.date, counted_by: Collection[str] | None = None) -> ZoneInfo:
+    """The time zone a plain date means: that of the usage rule sets in force that day whose
+    accumulators count the asked products' months and days (``counted_by``: the ids of the rule
+    sets whose accumulators hold their totals; all rule sets in force when none holds any).
+    UTC when no usage rule set is in force; refused when those rule sets count in different zones."""
     noon = dt.datetime.combine(day, dt.time(12), dt.timezone.utc)
     found = usage_rule_sets(rules, noon)
-    return found[0].zone if found else ZoneInfo("UTC")
+    counting = [c for c in found if counted_by and c.id in counted_by] or found
+    zones = sorted({c.zone.key for c in counting})
+    if len(zones) > 1:
+        raise InvalidInput(f"the rule sets that count these products' usage are in different time zones "
+                           f"({', '.join(zones)}): a plain date means no one instant; give date-times with "
+                           f"their offset (e.g. {day.isoformat()}T00:00:00Z)", path=("start",))
+    return ZoneInfo(zones[0]) if zones else ZoneInfo("UTC")
 
 
-def _period(value: str | None, name: str, rules: RuleBook) -> tuple[dt.datetime | None, str | None]:
+def _period(value: str | None, name: str, rules: RuleBook,
+            counted_by: Collection[str] | None = None) -> tuple[dt.datetime | None, str | None]:
     """An instant of the query, and the time zone it was read in when it is a plain date."""
     if value is None:
         return None, None
@@ -880,14 +925,33 @@ def _period(value: str | None, name: str, rules: RuleBook) -> tuple[dt.datetime 
             day = dt.date.fromisoformat(value)
         except ValueError as exc:
             raise InvalidInput(f"{name}: {exc}", path=(name,)) from None
-        zone = accounting_zone(rules, day)
-        return dt.datetime.combine(day, dt.time(), zone), zone.key
+        zone = accounting_zone(rules, day, counted_by)
+        instant = dt.datetime.combine(day, dt.time(), zone)
+        try:  # (kept and compared in UTC: it must have a date there)
+            instant.astimezone(dt.timezone.utc)
+        except OverflowError:
+            raise InvalidInput(f"{name}: midnight of '{value}' in {zone.key} falls outside the calendar "
+                               f"(years 1 to 9999) in UTC", path=(name,)) from None
+        return instant, zone.key
+    if not _ZONED_TEXT.search(value.strip()):
+        raise InvalidInput(f"{name}: '{value}' is neither a date (YYYY-MM-DD) nor a date-time with its offset "
+                           f"(e.g. 2026-06-01T00:00:00Z)", path=(name,))
     try:
         parsed = parse_instant(value)
     except ValueError as exc:
         raise InvalidInput(f"{name}: {exc}", path=(name,)) from None
     assert isinstance(parsed, dt.datetime)  # parse_instant makes a date-time of every text
     return parsed, None
+
+
+def _counted_by(uow: UnitOfWork, billing_account: list[str] | None, product: list[str] | None) -> set[str]:
+    """The ids of the rule sets whose accumulators hold totals of the asked products (and of
+    the products whose charges the asked accounts pay)."""
+    products = set(product or [])
+    if billing_account:
+        products |= {r["subscriber"] for r in uow.charges.totals(billing_accounts=billing_account,
+                                                                  by=("subscriber",))}
+    return {a.accumulator.rsplit("/", 1)[0] for p in sorted(products) for a in uow.usages.accumulators(p)}
 
 
 def aggregated_usage(uow: UnitOfWork, runtimes: RuntimeCache, billing_account: list[str] | None,
@@ -909,8 +973,11 @@ def aggregated_usage(uow: UnitOfWork, runtimes: RuntimeCache, billing_account: l
         for identifier in ids:  # a partner asks only about its own payers and products
             if uow.resources.get(kind, identifier) is None:
                 raise NotFound("BillingAccount" if kind == "billingAccount" else "Product", identifier)
-    rules = runtimes.get(uow).rules if any(v and _PLAIN_DATE.match(v) for v in (start, end)) else RuleBook()
-    (since, since_zone), (until, until_zone) = _period(start, "start", rules), _period(end, "end", rules)
+    plain_dates = any(v and _PLAIN_DATE.match(v) for v in (start, end))
+    rules = runtimes.get(uow).rules if plain_dates else RuleBook()
+    counted_by = _counted_by(uow, billing_account, product) if plain_dates else set()
+    (since, since_zone) = _period(start, "start", rules, counted_by)
+    (until, until_zone) = _period(end, "end", rules, counted_by)
     grouping = [columns[b] for b in by]
     rows = uow.charges.totals(billing_accounts=billing_account, subscribers=product, start=since, end=until,
                               by=grouping)

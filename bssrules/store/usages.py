@@ -50,7 +50,7 @@ class UsageRepository:
 
     def usages(self, filters: Mapping[str, Sequence[str]], offset: int, limit: int) -> tuple[list[StoredUsage], int]:
         condition = filters_condition(self.dialect, usage_record.c.document, filters,
-                                      {"status": usage_record.c.status})
+                                      {"id": usage_record.c.id, "status": usage_record.c.status})
         rows, total = self._page(usage_record, self._scoped(usage_record, condition), offset, limit)
         return [usage_of(r) for r in rows], total
 
