@@ -365,6 +365,9 @@ class ResourceRepository:
         if party_id is not None:
             conditions.append(resource.c.party_id == party_id)
         for path, values in filters.items():
+            if path == "id":  # (kept in its column, not among the document's attributes)
+                conditions.append(resource.c.id.in_(list(values)))
+                continue
             matching = select(resource_attribute.c.resource_id).where(
                 resource_attribute.c.kind == kind, resource_attribute.c.path == path,
                 or_(*[resource_attribute.c.value == v for v in values]))
