@@ -72,7 +72,7 @@ from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECO
 from bssrules.pricing.bulk_ids import SeenIds
 from bssrules.pricing.bulk_read import (
     FORMATS, check_usage_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers, read_usage_batches,
-    usage_files,
+    state_names, usage_files,
 )
 from bssrules.pricing.bulk_tables import _subscription_table_parts
 from bssrules.pricing.bulk_write import RatedWriter, write_state
@@ -219,8 +219,9 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
         stopwatch = time.perf_counter()
         with _collector_paused():
             frame = read_subscribers(subscribers)
-            given = BulkState(read_buckets(buckets) if buckets else pl.DataFrame(schema=BUCKET_SCHEMA),
-                              read_accumulators(accumulators) if accumulators
+            names = state_names(book)
+            given = BulkState(read_buckets(buckets, names) if buckets else pl.DataFrame(schema=BUCKET_SCHEMA),
+                              read_accumulators(accumulators, names) if accumulators
                               else pl.DataFrame(schema=ACCUMULATOR_SCHEMA))
         timings["read subscribers and state (background)"] = time.perf_counter() - stopwatch
         return frame, given

@@ -37,13 +37,15 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from bssrules.catalog.types import parse_instant
+from bssrules.catalog.types import parse_instant, zoned_instant
 from bssrules.errors import InvalidInput, did_you_mean
+from bssrules.money import ISO_4217
 from bssrules.pricing.bulk_starts import usage_starts_expr
 from bssrules.pricing.bulk_frames import (
     ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, SUBSCRIBER_SCHEMA, VOLUME, VOLUME_DIGITS, _representable, conform,
 )
 from bssrules.pricing.rating import MAX_VOLUME
+from bssrules.pricing.units import MEASURED_UNITS
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -470,8 +472,11 @@ def read_subscribers_raw(path: Path) -> pl.DataFrame:
 
 def read_subscribers(path: Path) -> pl.DataFrame:
     """A subscribers file (CSV, JSON lines or Parquet) as :data:`SUBSCRIBER_SCHEMA`; its
-    columns checked first (:data:`SUBSCRIBER_COLUMNS`)."""
-    return _normalize_subscribers(read_subscribers_raw(path), str(path))
+    columns checked first (:data:`SUBSCRIBER_COLUMNS`), then its rows (:func:`check_subscribers`)."""
+    raw = read_subscribers_raw(path)
+    frame = _normalize_subscribers(raw, str(path))
+    check_subscribers(path, raw, frame)
+    return frame
 
 
 def read_subscriber_starts(path: Path) -> dict[str, dt.datetime]:
@@ -606,19 +611,24 @@ def _decimal(value: Any, what: str) -> Decimal:
 
 
 def _instant(value: Any, what: str) -> Any:
+    """A date-time with its offset, as a usage start is read (a date, or a date-time without
+    its zone, is refused: read as UTC it would move the bound by the offset)."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"{what}: expected a date-time, got {value!r}")
-    from bssrules.catalog.types import parse_instant
+    instant = zoned_instant(value)
+    if instant is None:
+        try:
+            parse_instant(value)
+        except ValueError as exc:
+            raise InvalidInput(f"{what}: {exc}") from None
+        raise InvalidInput(f"{what}: {value!r} has no time zone: write a date-time with its offset "
+                           f"(2026-07-01T00:00:00+02:00, or Z for UTC)")
+    return instant
 
-    try:
-        return parse_instant(value)
-    except ValueError as exc:
-        raise InvalidInput(f"{what}: {exc}") from None
 
-
-def read_buckets(path: Path) -> pl.DataFrame:
+def read_buckets(path: Path, names: StateNames | None = None) -> pl.DataFrame:
     """Balances from JSON lines: ``id, subscriber, unit, remaining`` and optionally
     ``precedence`` (100), ``services``, ``validFrom``, ``validTo``, ``floor`` (0 when
     absent; null: no limit). Amounts are read exactly (as decimals, never floats); an
@@ -630,11 +640,15 @@ def read_buckets(path: Path) -> pl.DataFrame:
     JSON object, a wrong key, a value that is not plain (a number with an exponent, an id
     that is no text, a date without a time), an old key name — is read line by line
     (:func:`_buckets_by_line`), which gives the same frame or says what is wrong and where
-    (file:line, with a "did you mean")."""
+    (file:line, with a "did you mean"). Then the buckets are checked as the API checks one
+    (:func:`check_buckets`; the units against ``names``, the rule book's, when given)."""
     frame = _buckets_columnar(Path(path))
     if frame is None:
         frame = _buckets_at_once(Path(path))
-    return frame if frame is not None else _buckets_by_line(path)
+    frame = frame if frame is not None else _buckets_by_line(path)
+    if names is not None:  # the rest is checked by each reader
+        check_buckets(Path(path), frame, names)
+    return frame
 
 
 _DATE_TIME_TEXT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
@@ -747,12 +761,13 @@ def _buckets_at_once(path: Path) -> pl.DataFrame | None:
         precedence_column = pl.Series("precedence", precedences, dtype=pl.Int64)
     except (OverflowError, TypeError, pl.exceptions.PolarsError):
         return None
-    return pl.DataFrame([
+    buckets = pl.DataFrame([
         pl.Series("id", ids, dtype=pl.Utf8), pl.Series("subscriber", subscribers, dtype=pl.Utf8),
         pl.Series("unit", units, dtype=pl.Utf8), remaining_column, precedence_column,
         _text_lists("services", services),
         from_column, to_column, floor_column,
     ]).select(list(BUCKET_SCHEMA))
+    return None if _bucket_problems(path, buckets, None) else buckets  # the line-by-line reader says them
 
 
 # what polars' JSON reader would not read as Python's json does (a number with a fraction or
@@ -822,12 +837,13 @@ def _buckets_columnar(path: Path) -> pl.DataFrame | None:
              _exact_instants("valid_from", valid_from), _exact_instants("valid_to", valid_to)]
     if any(c is None for c in typed):
         return None
-    return pl.DataFrame([
+    buckets = pl.DataFrame([
         ids.alias("id"), subscribers.alias("subscriber"), units.alias("unit"), typed[0],
         precedence.fill_null(100).cast(pl.Int64).alias("precedence"),
         services.cast(pl.List(pl.Utf8)).fill_null(pl.lit([], pl.List(pl.Utf8))).alias("services"),
         typed[2], typed[3], typed[1],
     ]).select(list(BUCKET_SCHEMA))
+    return None if _bucket_problems(path, buckets, None) else buckets  # the line-by-line reader says them
 
 
 def _buckets_by_line(path: Path) -> pl.DataFrame:
@@ -853,7 +869,9 @@ def _buckets_by_line(path: Path) -> pl.DataFrame:
         columns["valid_to"].append(_instant(data.get("validTo"), where))
         floor = data["floor"] if "floor" in data else 0  # absent: 0, never below zero; null: no limit
         columns["floor"].append(None if floor is None else _volume_of(floor, where))
-    return pl.DataFrame([pl.Series(name, values, dtype=BUCKET_SCHEMA[name]) for name, values in columns.items()])
+    frame = pl.DataFrame([pl.Series(name, values, dtype=BUCKET_SCHEMA[name]) for name, values in columns.items()])
+    check_buckets(Path(path), frame, None)  # the faster readers leave a file with a problem to this one
+    return frame
 
 
 def _volume_of(value: Any, where: str) -> Decimal:
@@ -872,12 +890,16 @@ def _integer(value: Any, key: str, where: str) -> int:
     return int(number)
 
 
-def read_accumulators(path: Path) -> pl.DataFrame:
+def read_accumulators(path: Path, names: StateNames | None = None) -> pl.DataFrame:
     """Accumulator totals from JSON lines (as :func:`write_state` writes them): by polars' JSON
     lines reader when nothing in the file needs Python's json (:func:`_accumulators_columnar`),
-    else line by line (which says what is wrong and where)."""
+    else line by line (which says what is wrong and where); then their periods and, against
+    ``names`` (the rule book's) when given, their accumulators checked (:func:`check_totals`)."""
     frame = _accumulators_columnar(Path(path))
-    return frame if frame is not None else _accumulators_by_line(path)
+    frame = frame if frame is not None else _accumulators_by_line(path)
+    if names is not None:  # the periods are checked by each reader
+        check_totals(Path(path), frame, names)
+    return frame
 
 
 # as _NOT_COLUMNAR; an explicit null volume or amount is an error, not the default 0
@@ -907,8 +929,9 @@ def _accumulators_columnar(path: Path) -> pl.DataFrame | None:
     if numbers[0] is None or numbers[1] is None \
             or reached.dtype not in (pl.List(pl.Utf8), pl.List(pl.Null), pl.Null):
         return None
-    return pl.DataFrame([*texts, numbers[0], numbers[1],
-                         reached.cast(pl.List(pl.Utf8)).fill_null(pl.lit([], pl.List(pl.Utf8))).alias("reached")])
+    totals = pl.DataFrame([*texts, numbers[0], numbers[1],
+                           reached.cast(pl.List(pl.Utf8)).fill_null(pl.lit([], pl.List(pl.Utf8))).alias("reached")])
+    return None if _total_problems(path, totals, None) else totals  # the line-by-line reader says them
 
 
 def _accumulators_by_line(path: Path) -> pl.DataFrame:
@@ -925,8 +948,10 @@ def _accumulators_by_line(path: Path) -> pl.DataFrame:
         columns["volume"].append(_decimal(data.get("volume", 0), where))
         columns["amount"].append(_decimal(data.get("amount", 0), where))
         columns["reached"].append([str(x) for x in data.get("reached") or ()])
-    return pl.DataFrame([pl.Series(name, values, dtype=ACCUMULATOR_SCHEMA[name])
-                         for name, values in columns.items()])
+    frame = pl.DataFrame([pl.Series(name, values, dtype=ACCUMULATOR_SCHEMA[name])
+                          for name, values in columns.items()])
+    check_totals(Path(path), frame, None)  # the columnar reader leaves a file with a problem to this one
+    return frame
 
 
 def _json_lines(path: Path, decimals: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -943,3 +968,202 @@ def _json_lines(path: Path, decimals: bool = True) -> Iterator[tuple[int, dict[s
             if not isinstance(data, dict):
                 raise InvalidInput(f"{path}:{number}: expected a JSON object")
             yield number, data
+
+
+# ------------------------------------------------------------------ what the state files may name
+
+
+@dataclass(frozen=True)
+class StateNames:
+    """What a rule book's rule sets let the state files name: each accumulator
+    (``<rule set id>/<accumulator id>``) with its period (``month`` or ``day``), and the units
+    a usage rate is charged per (None when a rate takes its unit from a catalog price, which
+    the rule book alone does not know: then a bucket's unit is not checked)."""
+
+    accumulators: Mapping[str, str]
+    units: frozenset[str] | None
+
+
+def state_names(book: Iterable[Any]) -> StateNames:
+    """The accumulators and rated units of every version of every rule set of ``book``."""
+    accumulators: dict[str, str] = {}
+    units: set[str] | None = set()
+
+    def rates(node: Any) -> None:  # as the API's bucket check reads a usage rule set's rates
+        nonlocal units
+        if isinstance(node, dict):
+            rate = node.get("rate")
+            if isinstance(rate, dict) and units is not None:
+                if rate.get("per"):
+                    units.add(str(rate["per"]))
+                elif rate.get("price") is None:
+                    units.add("event")
+                else:
+                    units = None  # the catalog price's unit
+            for value in node.values():
+                rates(value)
+        elif isinstance(node, list):
+            for value in node:
+                rates(value)
+
+    for compiled in book:
+        definition = compiled.definition
+        for accumulator in getattr(definition, "accumulators", None) or ():
+            accumulators[f"{compiled.id}/{accumulator.id}"] = accumulator.period
+        if getattr(definition, "kind", None) == "usage":
+            rates(definition.model_dump(by_alias=True))
+    return StateNames(accumulators, None if units is None else frozenset(units))
+
+
+_MOST_PROBLEMS = 20  # a file's problems said at once, at most
+
+
+def _refuse(path: Path | str, kind: str, problems: list[str]) -> None:
+    """Every problem of a state file at once (the first :data:`_MOST_PROBLEMS`), as one error."""
+    if problems:
+        more = len(problems) - _MOST_PROBLEMS
+        shown = problems[:_MOST_PROBLEMS] + ([f"… and {more} more"] if more > 0 else [])
+        raise InvalidInput(f"{path}: the {kind} cannot be read: " + "; ".join(shown), path=(str(path),),
+                           details=problems)
+
+
+def _line_numbers(path: Path) -> list[int]:
+    """The numbers of the non-blank lines of a JSON lines file: those of its rows, in order."""
+    with open(path, encoding="utf-8") as handle:
+        return [number for number, line in enumerate(handle, start=1) if line.strip()]
+
+
+def _period_problems(periods: pl.Series) -> pl.Series:
+    """Per period text, whether it is no period an accumulator keys (``YYYY-MM``, ``YYYY-MM-DD``)."""
+    month = periods.str.contains(r"^\d{4}-\d{2}$")
+    day = periods.str.contains(r"^\d{4}-\d{2}-\d{2}$")
+    date = pl.select(pl.when(month).then(periods + "-01").otherwise(periods)).to_series() \
+        .str.to_date("%Y-%m-%d", strict=False)
+    return ~((month | day) & date.is_not_null()).fill_null(False)
+
+
+def check_totals(path: Path, frame: pl.DataFrame, names: StateNames | None) -> None:
+    """:func:`_total_problems`, as one error."""
+    _refuse(path, "accumulator totals", _total_problems(path, frame, names))
+
+
+def _total_problems(path: Path, frame: pl.DataFrame, names: StateNames | None) -> list[str]:
+    """The accumulator totals of ``path`` against what the accumulators key: a period that is
+    no month (``YYYY-MM``) or day (``YYYY-MM-DD``) — or not of the accumulator's own kind — is
+    an error; an accumulator no rule set has is one when a known id is close to it (a typo:
+    "did you mean"), else it goes through unchanged (the total of a rule set since removed)."""
+    if frame.height == 0:
+        return []
+    lines = _line_numbers(path)
+    problems: list[str] = []
+    bad = _period_problems(frame["period"])
+    kinds = None if names is None else frame["accumulator"].replace_strict(
+        dict(names.accumulators), default=None, return_dtype=pl.Utf8)
+    if kinds is not None:
+        day = frame["period"].str.len_chars() == 10
+        bad = bad | ((kinds == "month") & day).fill_null(False) | ((kinds == "day") & ~day).fill_null(False)
+    for row in bad.arg_true().to_list():
+        kind = None if kinds is None else kinds[row]
+        expected = {"month": "a month, YYYY-MM", "day": "a day, YYYY-MM-DD"}.get(kind or "",
+                                                                             "YYYY-MM (a month) or YYYY-MM-DD (a day)")
+        problems.append(f"line {lines[row]}: period {frame['period'][row]!r} is not {expected}"
+                        + (f" (the period of {frame['accumulator'][row]!r})" if kind else ""))
+    if names is not None:
+        unknown = frame.with_row_index("row").filter(~pl.col("accumulator").is_in(list(names.accumulators))) \
+            .group_by("accumulator", maintain_order=True).agg(pl.col("row").first())
+        for accumulator, row in unknown.iter_rows():
+            hint = did_you_mean(accumulator, names.accumulators)
+            if hint is not None:
+                problems.append(f"line {lines[row]}: no accumulator {accumulator!r} (did you mean {hint!r}?)")
+    return problems
+
+
+def check_buckets(path: Path, frame: pl.DataFrame, names: StateNames | None) -> None:
+    """:func:`_bucket_problems`, as one error."""
+    _refuse(path, "buckets", _bucket_problems(path, frame, names))
+
+
+def _bucket_problems(path: Path, frame: pl.DataFrame, names: StateNames | None) -> list[str]:
+    """The buckets of ``path`` as the API would take them: an id given once, a unit a bucket
+    can serve (a currency, a unit of data or time, one a rate is charged per: with a "did you
+    mean"), and what remains no lower than the floor (0 for units; a money bucket's floor, null:
+    no limit). A ``validFrom`` or ``validTo`` without its offset is refused as it is read."""
+    if frame.height == 0:
+        return []
+    lines = _line_numbers(path)
+    problems: list[str] = []
+    first = frame.with_row_index("row").group_by("id", maintain_order=True).agg(pl.col("row"))
+    for bucket, rows in first.filter(pl.col("row").list.len() > 1).iter_rows():
+        problems += [f"line {lines[r]}: the bucket {bucket!r} is given twice (first at line {lines[rows[0]]})"
+                     for r in rows[1:]]
+    odd_units = frame.with_row_index("row").filter(~pl.col("unit").is_in(list(ISO_4217 | MEASURED_UNITS)))
+    for row, unit in odd_units.select("row", "unit").iter_rows():
+        if names is not None and names.units is not None and unit not in names.units:
+            hint = did_you_mean(unit, MEASURED_UNITS | names.units | ISO_4217)
+            problems.append(f"line {lines[row]}: unit {unit!r} is no unit a bucket can serve: a unit of data (B, kB, "
+                            f"MB, GB, TB) or time (s, min, h), one a usage rate is charged per "
+                            f"({', '.join(sorted(names.units - MEASURED_UNITS)) or 'none'}), or a currency code "
+                            f"(EUR …)" + (f" (did you mean {hint!r}?)" if hint else ""))
+    money = pl.col("unit").is_in(list(ISO_4217))
+    low = frame.with_row_index("row").filter(
+        (pl.col("floor").is_not_null() & (pl.col("remaining") < pl.col("floor")))
+        | (~money & (pl.col("remaining") < 0)))
+    for row, remaining, floor, unit in low.select("row", "remaining", "floor", "unit").iter_rows():
+        floor_text = "0: a unit bucket holds the units it may still give" if unit not in ISO_4217 else \
+            f"the bucket's floor ({_plain(floor)}), the lowest its balance may go (null: no limit)"
+        problems.append(f"line {lines[row]}: remaining {_plain(remaining)} {unit} is below {floor_text}")
+    return problems
+
+
+def _plain(number: Decimal | None) -> str:
+    return "null" if number is None else format(number.normalize(), "f")
+
+
+def check_subscribers(path: Path, raw: pl.DataFrame, frame: pl.DataFrame) -> None:
+    """A subscriber given once, and each payer's billing account a non-empty text: the
+    problems of ``path`` at once, by line (row, in Parquet)."""
+    kind = file_format(Path(path))
+    lines = _line_numbers(path) if kind == "jsonl" else None
+
+    def where(row: int) -> str:
+        return f"line {lines[row]}" if lines is not None else f"line {row + 2}" if kind == "csv" else f"row {row + 1}"
+
+    problems: list[str] = []
+    grouped = frame.with_row_index("row").filter(pl.col("id").is_not_null()) \
+        .group_by("id", maintain_order=True).agg(pl.col("row"))
+    for subscriber, rows in grouped.filter(pl.col("row").list.len() > 1).iter_rows():
+        problems += [f"{where(r)}: the subscriber {subscriber!r} is given twice (first at {where(rows[0])})"
+                     for r in rows[1:]]
+    problems += [f"{where(row)}: subscriber {raw['id'][row]!r}: {problem}" for row, problem in _payer_problems(raw)]
+    _refuse(path, "subscribers", problems)
+
+
+def _payer_problems(raw: pl.DataFrame) -> Iterator[tuple[int, str]]:
+    """(row, problem) for each payer whose billing account is empty or not a text (null: none)."""
+    def problem(role: Any, account: Any) -> str | None:
+        if account is None or (isinstance(account, str) and account.strip()):
+            return None
+        return f"the billing account of payer role {role!r} must be a non-empty text, got {json.dumps(account)}"
+
+    if "payers" in raw.columns:
+        column = raw["payers"]
+        for row, value in enumerate(column.to_list()):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value) if value.strip() else {}
+                except ValueError:
+                    continue  # said by _payers
+            pairs = value.items() if isinstance(value, dict) else \
+                [(e.get("role", e.get("key")), e.get("account", e.get("value"))) for e in value
+                 if isinstance(e, dict)] if isinstance(value, list) else []
+            for role, account in pairs:
+                said = problem(role, account)
+                if said:
+                    yield row, said
+    for name in raw.columns:
+        if name.startswith("payer.") and raw.schema[name] == pl.Utf8:  # an empty cell: no payer of that role
+            for row, value in enumerate(raw[name].to_list()):
+                if value is not None and value != "" and not value.strip():
+                    yield row, f"the billing account of payer role {name.split('.', 1)[1]!r} is blank"
