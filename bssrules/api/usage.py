@@ -31,8 +31,9 @@ _AGGREGATED_PARAMETERS = [
     query_parameter("billingAccount", "Billing account ids, comma-separated (or the parameter repeated); "
                                       "billingAccount or product (or both) is required"),
     query_parameter("product", "Inventory product ids, comma-separated (or the parameter repeated)"),
-    query_parameter("start", "From this date-time, or this date at midnight in the time zone the accumulators "
-                             "count in (the usage rule sets'), included"),
+    query_parameter("start", "From this date-time (with its offset), or this date at midnight in the time zone "
+                             "the asked products' accumulators count in (their usage rule sets'; a 400 when "
+                             "those differ), included"),
     query_parameter("end", "Until this date-time, or this date at midnight in that time zone, excluded"),
     query_parameter("groupBy", f"Totals per {', '.join(_GROUPS)} (comma-separated); one total per currency when "
                                "absent"),
