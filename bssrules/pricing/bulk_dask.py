@@ -58,7 +58,7 @@ from bssrules.pricing.bulk_io import (
 )
 from bssrules.pricing.bulk_ids import mark_repeated_within
 from bssrules.pricing.bulk_read import (
-    check_usage_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers,
+    check_usage_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers, state_names,
     read_usage_batches, usage_files,
 )
 from bssrules.pricing.bulk_warm import Compilation, warm_up
@@ -262,12 +262,14 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
     check_usage_columns(usage)  # every file's columns before anything is sent
     rows = _row_count(Path(usage), kind)
     subscriber_frame = read_subscribers(subscribers)
-    state = BulkState(read_buckets(buckets) if buckets else pl.DataFrame(schema=BUCKET_SCHEMA),
-                      read_accumulators(accumulators) if accumulators else pl.DataFrame(schema=ACCUMULATOR_SCHEMA))
+    digest = _digest(texts)
+    names = state_names(_book(texts, digest))  # the state files checked as a single process checks them
+    state = BulkState(read_buckets(buckets, names) if buckets else pl.DataFrame(schema=BUCKET_SCHEMA),
+                      read_accumulators(accumulators, names) if accumulators
+                      else pl.DataFrame(schema=ACCUMULATOR_SCHEMA))
     out = _output_folder(output)
     check_workers(client)
     threads = sum(client.nthreads().values())  # type: ignore[no-untyped-call]
-    digest = _digest(texts)
     summary = RatingSummary()
 
     # the usage, cut by subscriber on the workers (a CSV or JSON lines file read here first)

@@ -195,6 +195,22 @@ def test_the_cluster_refuses_an_output_that_is_not_a_new_folder(cluster: Any, fi
     assert not (files / "rated.csv").exists()
 
 
+def test_the_cluster_checks_the_state_files_against_the_rules_as_one_process_does(cluster: Any,
+                                                                                   files: Path) -> None:
+    # (a mistyped accumulator id close to one of the rules': its cap would be bypassed)
+    (files / "typo.jsonl").write_text(json.dumps({"accumulator": "mobile/spnd", "subscriber": "s0",
+                                                  "period": "2026-06", "amount": "45"}) + "\n", encoding="utf-8")
+    outputs = {"single": files / "typo-single.parquet", "cluster": files / "typo-rated"}
+    for where, output in outputs.items():
+        result = CliRunner().invoke(app, ["rate", str(files / "project"), "--input", str(files / "usage"),
+                                          "--subscribers", str(files / "subscribers.csv"),
+                                          "--accumulators", str(files / "typo.jsonl"), "--output", str(output),
+                                          *(["--scheduler", cluster.scheduler_address] if where == "cluster" else [])])
+        assert result.exit_code == 1, result.output
+        assert "no accumulator 'mobile/spnd' (did you mean 'mobile/spend'?)" in result.output, (where, result.output)
+    assert not any((files / "typo-rated").glob("part-*"))
+
+
 def test_workers_starts_a_local_cluster_of_its_own(files: Path) -> None:
     result = CliRunner().invoke(app, ["rate", str(files / "project"), "--input", str(files / "usage"),
                                       "--subscribers", str(files / "subscribers.csv"),
