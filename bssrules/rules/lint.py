@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
@@ -265,7 +264,6 @@ def rule_set_findings(compiled: CompiledRuleSet, whole: bool = True, accumulator
     def add(path: Path, message: str, severity: str = "warning", code: str = "lint") -> None:
         out.append(Finding(definition.id, definition.version, path, message, severity, code))
 
-    _lint_infinite(compiled, add)
     if not whole:
         if isinstance(definition, CompatibilityRuleSet):
             _lint_compatibility(definition, add)
@@ -524,26 +522,6 @@ def _lint_beyond_cap(definition: UsageRuleSet, add: _Add) -> None:
                     f"accumulator '{accumulator.id}' at or below {cap.at}", code="unreachable")
 
 
-def _lint_infinite(compiled: CompiledRuleSet, add: _Add) -> None:
-    for rule in compiled.rules:
-        for path, message in infinite_numbers(rule.authored):
-            add(path, message, "error", "invalidRule")
-
-
-def infinite_numbers(condition: Condition) -> list[tuple[Path, str]]:
-    """(path, message) of each number of a condition beyond what a number can be when the
-    rules run (they compare binary floating-point numbers): 1e400 is infinity there, as
-    ``.inf`` — an error, as ``.nan`` is."""
-    found: list[tuple[Path, str]] = []
-    for test in tests_of(condition):
-        values = test.value if isinstance(test.value, tuple) else (test.value,)
-        for value in values:
-            if isinstance(value, Decimal) and value.is_finite() and math.isinf(float(value)):
-                found.append((test.path, f"expected a finite number, got {value}: '{test.attribute}' cannot be "
-                                         f"compared with a number this large"))
-    return found
-
-
 # What adds up in an accumulator of measure: amount: (its path in the rule set, its id, and for
 # each rate that may feed it: who states the rate, its currency — None when the catalog price
 # it names gives it — and that price). Plain tuples: kept in the check cache.
@@ -644,5 +622,5 @@ def _lint_split_billing(compiled: CompiledRuleSet, definition: SplitBillingRuleS
 
 
 __all__ = ["AmountFeed", "DiscountAim", "Finding", "PricesOf", "Version", "condition_references", "discount_aims",
-           "discount_price_findings", "infinite_numbers", "amount_feeds", "mixed_currencies", "kind_findings", "lint_rule_book", "reference_findings", "rule_references",
+           "discount_price_findings", "amount_feeds", "mixed_currencies", "kind_findings", "lint_rule_book", "reference_findings", "rule_references",
            "rule_set_findings", "rule_set_references", "unknown_references", "version_findings"]

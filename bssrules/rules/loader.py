@@ -28,7 +28,7 @@ from bssrules.rules.compiled import CompiledRuleSet, compile_rule_set
 from bssrules.rules.conditions import parse_condition
 from bssrules.rules.lint import (
     AmountFeed, DiscountAim, PricesOf, Version, amount_feeds, condition_references, discount_aims,
-    discount_price_findings, infinite_numbers, kind_findings, mixed_currencies, rule_references, rule_set_findings,
+    discount_price_findings, kind_findings, mixed_currencies, rule_references, rule_set_findings,
     rule_set_references, unknown_references, version_findings,
 )
 from bssrules.rules.model import RULE_SET_TYPES, RuleSet, RuleTest
@@ -415,8 +415,6 @@ def _aside_rules(doc: SourceDocument, raw: dict[str, Any], base: Path_, kind: st
         condition = parse_condition(when, path + ("when",), report)
         if condition is not None:
             references += condition_references(condition)
-            for at, message in infinite_numbers(condition):
-                report(at, message)
     return tuple(references)
 
 
