@@ -59,7 +59,17 @@ class _Counter:
                     original = getattr(cls, name)
                     monkeypatch.setattr(cls, name, self._wrap(original))
         else:
-            event.listen(engine, "before_cursor_execute", lambda *_: self._tick())
+            event.listen(engine, "before_cursor_execute", self._listened)
+        self._engine = engine
+
+    def stop(self) -> None:
+        """Stop listening (the worker's SQLite engine serves later tests: a listener left on it
+        turns off what only runs unlistened, store.resources._driver_rows)."""
+        if event.contains(self._engine, "before_cursor_execute", self._listened):
+            event.remove(self._engine, "before_cursor_execute", self._listened)
+
+    def _listened(self, *_: Any) -> None:
+        self._tick()
 
     def _tick(self) -> None:
         if self.on:
@@ -89,8 +99,9 @@ def _data(id: str, product: str, date: str) -> dict[str, Any]:
 
 
 def test_a_product_with_its_bucket_of_the_month_costs_the_statements_of_one_without(
-        http: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+        http: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     counter = _Counter(engine, monkeypatch)
+    request.addfinalizer(counter.stop)
     for product in ("with-plan", "without"):  # contexts cached, June's bucket made
         counter.of(http, _data(f"{product}-warm", product, "2026-06-02T10:00:00Z"))
     plain = counter.of(http, _data("without-1", "without", "2026-06-03T10:00:00Z"))
