@@ -160,8 +160,9 @@ class OnlineStore(Protocol):
 
     def read(self, usage_ids: Sequence[str], subscriptions: Sequence[str],
              accumulators: Sequence[tuple[str, str, str]], partner: str | None = None,
-             since: Mapping[str, dt.datetime] | None = None) -> HotState:
-        """Lock the subscriptions (their rows, in id order) and read the usage ids already
+             since: Mapping[str, dt.datetime] | None = None, skip_locked: bool = False) -> HotState:
+        """Lock the subscriptions (their rows, in id order; ``skip_locked``: those another
+        transaction holds passed over, :attr:`HotState.passed`) and read the usage ids already
         stored, their active buckets (those that can serve a usage from ``since``, per
         subscription, and each allowance's newest before), the (subscription, accumulator,
         period) totals asked for, their context revisions and the catalog revision (and

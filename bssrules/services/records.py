@@ -288,6 +288,9 @@ class HotState:
     accumulators: tuple[StoredAccumulator, ...]
     # the partner asked for, as it is now: (version, created in µs since the epoch); None: gone or not asked
     partner: tuple[int, int] | None = None
+    # the subscriptions another transaction held, passed over by a read that does not wait
+    # (nothing read for them: they are read again, waiting, once the rest is written)
+    passed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

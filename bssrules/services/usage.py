@@ -573,16 +573,28 @@ def create_usages(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCach
 
 def create_usage_texts(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache,
                        bodies: list[dict[str, Any]], partner: PartnerCheck | None = None) -> list[tuple[str, bool]]:
-    """:func:`create_usages`, each usage answered as the JSON text TMF635 shows it — the text
-    :func:`create_usages`' answer carries, and what the HTTP layer sends of it: a rated
-    usage's document is then written as text alone, never made as a dict (a batch's
-    answer is its usages; the dicts were a tenth of a batch's time)."""
-    return [(usage, created) for usage, created in _create(uow, runtimes, contexts, bodies, partner, True)]
+    """:func:`create_usages` for a posted batch, each usage answered as the JSON text TMF635
+    shows it — the text :func:`create_usages`' answer carries, and what the HTTP layer sends
+    of it: a rated usage's document is then written as text alone, never made as a dict (a
+    batch's answer is its usages; the dicts were a tenth of a batch's time).
+
+    A batch naming several subscriptions does not wait for those another transaction holds
+    (on PostgreSQL): it rates and commits the usages of the others first, then reads the
+    rest, waiting for their locks, and rates and commits them (two transactions; each usage
+    in one of them, each subscription's usages in the same one, in rating order). Batches
+    drawn from the same subscriptions then run side by side instead of one after the other,
+    each waiting only for what it shares with another. An id the service drew for a usage
+    of the first transaction is set on its body, so that running the batch again after a
+    failure of the second (a lost race for a usage id: :class:`KeyTaken`) finds it stored
+    instead of rating it twice."""
+    return [(usage, created) for usage, created in _create(uow, runtimes, contexts, bodies, partner, True, True)]
 
 
 def _create(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache, bodies: list[dict[str, Any]],
-            partner: PartnerCheck | None, texts: bool) -> list[tuple[Any, bool]]:
-    """:func:`create_usages`; ``texts``: each usage answered as its JSON text."""
+            partner: PartnerCheck | None, texts: bool, pass_over: bool = False) -> list[tuple[Any, bool]]:
+    """:func:`create_usages`; ``texts``: each usage answered as its JSON text; ``pass_over``:
+    the subscriptions another transaction holds rated after the others (see
+    :func:`create_usage_texts`)."""
     ids = [b.get("id") for b in bodies if b.get("id")]
     if len(set(map(str, ids))) != len(ids):
         raise InvalidInput("the same usage id appears twice in one request", path=("id",))
@@ -596,12 +608,31 @@ def _create(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache, bod
         items.append(_Item(index, usage_id, body, record, problem))
     now = _now()
     runtime = contexts.runtime_for(uow, runtimes)
-    state = _read(uow, runtime, items, partner.partner if partner is not None else None)
+    # (a batch of one subscription would pass over all or nothing: it waits at once)
+    skip = pass_over and len({_subscription_of(i) for i in items} - {None}) > 1
+    pending: Sequence[_Item] = items
+    checked = partner
+    while pending:
+        runtime, pending = _create_part(uow, runtimes, contexts, runtime, pending, checked, now, texts, skip)
+        checked, skip = None, False  # (the partner checked in the first transaction; the rest waits)
+    return [i.answer for i in items if i.answer is not None]
+
+
+def _create_part(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache, runtime: Runtime,
+                 items: Sequence[_Item], partner: PartnerCheck | None, now: dt.datetime, texts: bool,
+                 skip: bool) -> tuple[Runtime, list[_Item]]:
+    """Rate, write and commit ``items`` in one transaction — with ``skip``, those of the
+    subscriptions no other transaction holds — each answered; (the runtime rated with, the
+    items passed over)."""
+    state = _read(uow, runtime, items, partner.partner if partner is not None else None, skip)
     if partner is not None and not partner.holds(state.partner):
         raise PartnerMoved(f"partner '{partner.partner}' changed since its key was checked")
     if state.catalog_revision != runtime.revision:  # the catalog moved on: rate with the new rules
         runtime = contexts.runtime_for(uow, runtimes, state.catalog_revision)
-        state = _read(uow, runtime, items)
+        state = _read(uow, runtime, items, skip_locked=skip)
+    passed = [i for i in items if _subscription_of(i) in state.passed] if state.passed else []
+    if passed:
+        items = [i for i in items if _subscription_of(i) not in state.passed]
     scope = uow.resources.scope
     for item in items:
         existing = state.usages.get(item.id)
@@ -613,10 +644,13 @@ def _create(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache, bod
     todo = [i for i in items if i.answer is None]
     revisions = _contexts(uow, contexts, runtime, state, todo)
     if revisions != state.revisions:  # a subscription got its row only now: read it under its lock
-        state = _read(uow, runtime, items)
+        state = _read(uow, runtime, items)  # (those passed over left out: the others' locks are held)
     writes = _rate(uow, runtime, state, todo, now, texts)
     uow.online.save(writes, now, commit=True)
-    return [i.answer for i in items if i.answer is not None]
+    if passed:  # committed: an id drawn for one of these is now its id (a run again finds it stored)
+        for item in todo:
+            item.body.setdefault("id", item.id)
+    return runtime, passed
 
 
 def create_usage(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache, body: dict[str, Any]
@@ -641,9 +675,11 @@ def _outside_zones(instant: dt.datetime, found: Sequence[Any]) -> str | None:
     return None
 
 
-def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item], partner: str | None = None) -> HotState:
+def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item], partner: str | None = None,
+          skip_locked: bool = False) -> HotState:
     """Round trip 1: the subscriptions locked, what rating needs of them read (and the
-    partner's version, when ``partner`` is named)."""
+    partner's version, when ``partner`` is named; ``skip_locked``: those another transaction
+    holds passed over)."""
     subscriptions, keys = set(), set()
     since: dict[str, dt.datetime] = {}  # each subscription's earliest usage: the buckets that can serve from then
     versions = usage_rule_set_versions(runtime.rules)
@@ -667,7 +703,7 @@ def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item], partner: st
     # the ids the callers gave: one this worker drew just now (122 random bits) is stored nowhere
     # (and were it, the insert's unique key would say so: the batch runs again, with new ids)
     given = [i.id for i in items if i.body.get("id")]
-    return uow.online.read(given, sorted(subscriptions), sorted(keys), partner, since)
+    return uow.online.read(given, sorted(subscriptions), sorted(keys), partner, since, skip_locked=skip_locked)
 
 
 def _contexts(uow: UnitOfWork, contexts: ContextCache, runtime: Runtime, state: HotState,

@@ -45,7 +45,7 @@ from bssrules.store.tables import (
 
 # round trip 1 and 2 on PostgreSQL: two functions (migration 0008) taking arrays, or one JSON text
 _READ = ("SELECT bssrules_online_read(%(subs)s::text[], %(ids)s::text[], %(a_sub)s::text[], %(a_acc)s::text[], "
-         "%(a_period)s::text[], %(partner)s::text, %(since)s::timestamptz[])")  # (migrations 0010, 0011)
+         "%(a_period)s::text[], %(partner)s::text, %(since)s::timestamptz[], %(skip)s::boolean)")  # (0010, 0011, 0014)
 _SAVE = "SELECT bssrules_online_save(%(p)s::text)"
 _MOVED = "BSMOV"  # the SQLSTATE bssrules_online_save raises: a revision, balance or total not as read
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -65,7 +65,7 @@ def _array(values: Sequence[str | None]) -> str:
 
 def _inlined(raw: Any, template: str, params: Mapping[str, Any]) -> str:
     """``template`` with its ``%(name)s`` placeholders replaced by the literals of ``params``
-    (texts, lists of texts, None; instants as their ISO text): what psycopg's mogrify makes of
+    (texts, lists of texts, None, booleans; instants as their ISO text): what psycopg's mogrify makes of
     them, without setting up its adapters for every call (a tenth of a millisecond, the most
     of a single usage's CPU in the database driver). Only on a connection whose strings are
     standard conforming (PostgreSQL's default): elsewhere, mogrify."""
@@ -75,6 +75,8 @@ def _inlined(raw: Any, template: str, params: Mapping[str, Any]) -> str:
         return psycopg.ClientCursor(raw).mogrify(template, params)
 
     def text(value: Any) -> str | None:
+        if isinstance(value, bool):
+            return "true" if value else "false"  # (a literal the ::boolean cast reads)
         return value.isoformat() if isinstance(value, dt.datetime) else value
 
     return template % {name: _array([text(v) for v in value]) if isinstance(value, list) else _literal(text(value))
@@ -188,26 +190,30 @@ class OnlineRepository:
 
     def read(self, usage_ids: Sequence[str], subscriptions: Sequence[str],
              accumulators: Sequence[tuple[str, str, str]], partner: str | None = None,
-             since: Mapping[str, dt.datetime] | None = None) -> HotState:
+             since: Mapping[str, dt.datetime] | None = None, skip_locked: bool = False) -> HotState:
         """Lock the subscriptions' rows (id order) and read what rating needs of them (and
         the version and creation time of ``partner``'s resource: a primary-key read). With
         ``since`` (a subscription's earliest usage start), only its buckets that can serve
-        from then on, and each allowance's newest before (what a new month's carries over)."""
+        from then on, and each allowance's newest before (what a new month's carries over).
+        ``skip_locked``: the subscriptions another transaction holds are not waited for but
+        passed over (``HotState.passed``; nothing read for them) — on PostgreSQL; SQLite's
+        write lock is the whole database's, and nothing is passed over there."""
         subs = sorted(set(subscriptions))
         keys = sorted(set(accumulators))
         starts = [utc(since.get(s)) if since else None for s in subs]
         if self.postgres:
-            return self._read_postgres(list(usage_ids), subs, keys, partner, starts)
+            return self._read_postgres(list(usage_ids), subs, keys, partner, starts, skip_locked)
         return self._read_sqlite(list(usage_ids), subs, keys, partner, starts)
 
     def _read_postgres(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]],
-                       partner: str | None, starts: list[dt.datetime | None]) -> HotState:
+                       partner: str | None, starts: list[dt.datetime | None], skip_locked: bool) -> HotState:
         import psycopg
 
         raw = self.connection.connection.driver_connection
         assert raw is not None
         params = {"subs": subs, "ids": usage_ids, "a_sub": [k[0] for k in keys], "a_acc": [k[1] for k in keys],
-                  "a_period": [k[2] for k in keys], "partner": partner, "since": starts}
+                  "a_period": [k[2] for k in keys], "partner": partner, "since": starts,
+                  "skip": skip_locked}
         cursor = raw.cursor()
         if raw.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE:
             # BEGIN and the call sent as one simple query (the values inlined by psycopg): one
@@ -223,7 +229,7 @@ class OnlineRepository:
         assert found is not None
         # the standard library's parser, numbers with a fraction read as Decimals (as jsontext.loads
         # reads them): twice as fast on this text, most of which is the documents of the buckets
-        locked, usages, buckets, totals, catalog, seen = json.loads(found[0], parse_float=Decimal)
+        locked, usages, buckets, totals, catalog, seen, passed = json.loads(found[0], parse_float=Decimal)
         return HotState(
             {u[1]: StoredUsage(u[1], u[0], u[2], _instant(u[3]), u[4], u[5]) for u in usages},
             {r[0]: int(r[1]) for r in locked}, int(catalog),
@@ -232,7 +238,7 @@ class OnlineRepository:
                                _instant(b[14]), b[15], b[16]) for b in buckets),
             tuple(StoredAccumulator(a[0], a[1], a[2], unscaled(a[3], a[4]), unscaled(a[5], a[6]), tuple(a[7]), a[8])
                   for a in totals),
-            None if seen is None else (int(seen[0]), int(seen[1])))
+            None if seen is None else (int(seen[0]), int(seen[1])), frozenset(passed))
 
     def _read_sqlite(self, usage_ids: list[str], subs: list[str], keys: list[tuple[str, str, str]],
                      partner: str | None, starts: list[dt.datetime | None]) -> HotState:
