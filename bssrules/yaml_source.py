@@ -529,9 +529,10 @@ def not_utf8(file: str, data: bytes, error: UnicodeDecodeError) -> Diagnostic:
 
 
 def yaml_files(folder: Path) -> Iterator[Path]:
-    """Every YAML file under ``folder``, in a stable order (hidden folders skipped)."""
+    """Every YAML file under ``folder``, in a stable order (hidden folders skipped): ``.yaml``
+    or ``.yml`` in any case (``usage.YAML``, as some tools save it, was passed over unsaid)."""
     for path in sorted(folder.rglob("*")):
-        if path.suffix in YAML_SUFFIXES and path.is_file() and not any(
+        if path.suffix.lower() in YAML_SUFFIXES and path.is_file() and not any(
                 part.startswith(".") for part in path.relative_to(folder).parts):
             yield path
 
