@@ -56,9 +56,8 @@ def terminated(document: dict[str, Any], at: dt.datetime, now: dt.datetime) -> d
     """The product terminated at ``at``, with its early termination charge if under commitment;
     a product that has not started by then ends as it starts (an undated termination asked
     before a future start: a product never ends before it starts, bills count from its start)."""
-    start = commitments.instant_of(document.get("startDate"))
-    at = start if start is not None and start.tzinfo is not None and start > at else at  # (a zoneless start: as given)
-    after = dict(document, status="terminated", terminationDate=format_instant(at))
+    ends = commitments.termination_at(document, at)
+    after = dict(document, status="terminated", terminationDate=format_instant(ends))
     return commitments.on_product_change(document, after, now)
 
 

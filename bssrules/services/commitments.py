@@ -174,6 +174,15 @@ def instant_of(value: Any) -> dt.datetime | None:
     return _instant(value)
 
 
+def termination_at(product: Mapping[str, Any], at: dt.datetime) -> dt.datetime:
+    """When a product terminated at ``at`` ends: at ``at``, or at its ``startDate`` when it has
+    not started by then (an undated termination asked before a future start) — a product
+    never ends before it starts, and bills count from its start. A start that names no zone
+    is passed over (``at`` as given)."""
+    start = _instant(product.get("startDate"))
+    return start if start is not None and start.tzinfo is not None and start > at else at
+
+
 def _instant(value: Any) -> dt.datetime | None:
     try:
         parsed = parse_instant(value) if value else None
@@ -229,10 +238,8 @@ def on_product_change(before: Mapping[str, Any], after: dict[str, Any], now: dt.
     ends (``after`` unchanged otherwise)."""
     if after.get("status") != "terminated" or before.get("status") == "terminated":
         return after
-    if not after.get("terminationDate"):  # now, or its start if it has not started (never before it starts)
-        start = _instant(after.get("startDate"))
-        at = start if start is not None and start.tzinfo is not None and start > now else now
-        after = dict(after, terminationDate=format_instant(at))
+    if not after.get("terminationDate"):  # now, or its start if it has not started
+        after = dict(after, terminationDate=format_instant(termination_at(after, now)))
     terms = [t for t in after.get("productTerm") or [] if isinstance(t, dict) and isinstance(t.get("earlyTermination"),
                                                                                             dict)]
     if not terms or any(isinstance(p, dict) and p.get("@type") == ETF_TYPE for p in after.get("productPrice") or []):
