@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from bssrules.rules.project import load_project
 from bssrules.services import catalog as services
-from bssrules.store import UnitOfWork
 
-ROOT = Path(__file__).resolve().parents[2]
-PARTY, ACCOUNT = "/tmf-api/party/v4", "/tmf-api/accountManagement/v4"
 ORDER = "/tmf-api/productOrderingManagement/v4/productOrder"
 OFFERING = "/tmf-api/productCatalogManagement/v4/productOffering/plan-3gb"
 CUSTOMER = [{"id": "ana", "role": "customer", "@referredType": "Individual"}]
@@ -34,14 +28,9 @@ def _ok(response: Any, status: int = 201) -> Any:
 
 
 @pytest.fixture
-def http(engine: Engine, app_for: Any) -> Iterator[TestClient]:
-    with UnitOfWork(engine) as uow:
-        services.load_project(uow, load_project(ROOT / "examples" / "allowances"), "allowances")
-    with app_for(engine) as app, TestClient(app) as client:
-        _ok(client.post(f"{PARTY}/individual", json={"id": "ana", "givenName": "Ana", "familyName": "S"}))
-        _ok(client.post(f"{ACCOUNT}/billingAccount", json={"id": "ba-ana", "name": "Ana", "relatedParty": [
-            {"id": "ana", "name": "Ana", "role": "owner", "@referredType": "Individual"}]}))
-        yield client
+def http(allowances_client: TestClient) -> TestClient:
+    """The allowances example, Ana and ba-ana (tests/api/conftest.py)."""
+    return allowances_client
 
 
 def _order(http: TestClient) -> str:

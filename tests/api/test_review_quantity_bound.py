@@ -8,20 +8,13 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from bssrules.configurator.model import MAX_QUANTITY
-from bssrules.rules.project import load_project
-from bssrules.services import catalog as services
-from bssrules.store import UnitOfWork
 
-ROOT = Path(__file__).resolve().parents[2]
-PARTY = "/tmf-api/party/v4"
 ORDER = "/tmf-api/productOrderingManagement/v4/productOrder"
 CART = "/tmf-api/shoppingCart/v4/shoppingCart"
 CHECK = "/tmf-api/productConfigurationManagement/v5/checkProductConfiguration"
@@ -34,12 +27,9 @@ def _ok(response: Any, status: int = 201) -> Any:
 
 
 @pytest.fixture
-def http(engine: Engine, app_for: Any) -> Iterator[TestClient]:
-    with UnitOfWork(engine) as uow:
-        services.load_project(uow, load_project(ROOT / "examples" / "allowances"), "allowances")
-    with app_for(engine) as app, TestClient(app) as client:
-        _ok(client.post(f"{PARTY}/individual", json={"id": "ana", "givenName": "Ana", "familyName": "S"}))
-        yield client
+def http(allowances_client: TestClient) -> TestClient:
+    """The allowances example, Ana and ba-ana (tests/api/conftest.py)."""
+    return allowances_client
 
 
 def _bodies(quantity: int) -> dict[str, tuple[str, dict[str, Any]]]:

@@ -14,20 +14,13 @@ import calendar
 import datetime as dt
 import json
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from bssrules.catalog.types import parse_instant
-from bssrules.rules.project import load_project
-from bssrules.services import catalog as services
-from bssrules.store import UnitOfWork
 
-ROOT = Path(__file__).resolve().parents[2]
-PARTY, ACCOUNT = "/tmf-api/party/v4", "/tmf-api/accountManagement/v4"
 ORDER = "/tmf-api/productOrderingManagement/v4/productOrder"
 INVENTORY = "/tmf-api/productInventory/v4/product"
 BILLS = "/tmf-api/customerBillManagement/v4"
@@ -42,14 +35,9 @@ def _ok(response: Any, status: int = 201) -> Any:
 
 
 @pytest.fixture
-def http(engine: Engine, app_for: Any) -> Iterator[TestClient]:
-    with UnitOfWork(engine) as uow:
-        services.load_project(uow, load_project(ROOT / "examples" / "allowances"), "allowances")
-    with app_for(engine) as app, TestClient(app) as client:
-        _ok(client.post(f"{PARTY}/individual", json={"id": "ana", "givenName": "Ana", "familyName": "S"}))
-        _ok(client.post(f"{ACCOUNT}/billingAccount", json={"id": "ba-ana", "name": "Ana", "relatedParty": [
-            {"id": "ana", "name": "Ana", "role": "owner", "@referredType": "Individual"}]}))
-        yield client
+def http(allowances_client: TestClient) -> TestClient:
+    """The allowances example, Ana and ba-ana (tests/api/conftest.py)."""
+    return allowances_client
 
 
 def _complete(http: TestClient, body: dict[str, Any]) -> Any:
