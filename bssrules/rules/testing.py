@@ -40,8 +40,9 @@ def summary(decision: Decision) -> dict[str, Any]:
         if "rate" in out:
             result["amount"] = out["rate"].get("amount")
         return result
-    if decision.kind == "splitBilling":
-        return {"payer": out["payer"], "rule": out["rule"]}
+    if decision.kind == "splitBilling":  # (shares: role -> weight as the rule writes them; None: one role pays)
+        shares = {share["payer"]: share["weight"] for share in out.get("shares", ())}
+        return {"payer": out["payer"], "rule": out["rule"], "shares": shares or None}
     if decision.kind == "settlement":
         return {"rules": [line["rule"] for line in out["lines"]]}
     if decision.kind == "routing":
@@ -73,6 +74,11 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
+def _shares(value: Any) -> bool:
+    return value is None or isinstance(value, dict) and bool(value) and all(
+        _text(role) and _number(weight) and weight > 0 for role, weight in value.items())
+
+
 BOOLEAN = Expected("true or false", lambda v: isinstance(v, bool))
 TEXTS = Expected("a list of codes or ids", _texts)
 RULES = Expected("a list of rule ids", _texts, rules="list")
@@ -86,7 +92,9 @@ EXPECTATIONS: dict[str, dict[str, Expected]] = {
     "usage": {"status": Expected("rated or rejected", lambda v: v in ("rated", "rejected"),
                                  options=("rated", "rejected")),
               "rule": RULE, "reasons": TEXTS, "provisioningId": TEXT, "amount": Expected("a number", _number)},
-    "splitBilling": {"payer": TEXT, "rule": RULE},
+    "splitBilling": {"payer": TEXT, "rule": RULE,
+                     "shares": Expected("a mapping of payer role to weight ({holder: 70, employer: 30}), or nothing",
+                                        _shares)},
     "settlement": {"rules": RULES},
     "routing": {"assignTo": TEXT, "rule": RULE},
     "discount": {"discounts": RULES},
@@ -278,6 +286,10 @@ class TestResult:
 
 
 def _same(expected: object, actual: object) -> bool:
+    if isinstance(expected, dict) or isinstance(actual, dict):  # (shares: the same roles, each its weight)
+        return isinstance(expected, dict) and isinstance(actual, dict) and \
+            sorted(map(str, expected)) == sorted(map(str, actual)) and \
+            all(_same(value, actual[key]) for key, value in expected.items())
     if isinstance(expected, list) and isinstance(actual, list):
         return sorted(map(str, expected)) == sorted(map(str, actual))
     if isinstance(expected, (int, float)) and not isinstance(expected, bool) or hasattr(expected, "as_tuple"):
@@ -295,6 +307,8 @@ def _shown(value: Any) -> str:
         return "nothing"
     if isinstance(value, list):
         return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_shown(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 
