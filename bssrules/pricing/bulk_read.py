@@ -1033,6 +1033,20 @@ def _line_numbers(path: Path) -> list[int]:
         return [number for number, line in enumerate(handle, start=1) if line.strip()]
 
 
+class _LineNumbers:
+    """:func:`_line_numbers` of a file, read only when a problem asks for one (a file with no
+    problem is not read again: 0.1 s of CPU for the benchmark's 250,000 buckets)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.numbers: list[int] | None = None
+
+    def __getitem__(self, row: int) -> int:
+        if self.numbers is None:
+            self.numbers = _line_numbers(self.path)
+        return self.numbers[row]
+
+
 def _period_problems(periods: pl.Series) -> pl.Series:
     """Per period text, whether it is no period an accumulator keys (``YYYY-MM``, ``YYYY-MM-DD``)."""
     month = periods.str.contains(r"^\d{4}-\d{2}$")
@@ -1054,7 +1068,7 @@ def _total_problems(path: Path, frame: pl.DataFrame, names: StateNames | None) -
     "did you mean"), else it goes through unchanged (the total of a rule set since removed)."""
     if frame.height == 0:
         return []
-    lines = _line_numbers(path)
+    lines = _LineNumbers(path)
     problems: list[str] = []
     bad = _period_problems(frame["period"])
     kinds = None if names is None else frame["accumulator"].replace_strict(
@@ -1090,7 +1104,7 @@ def _bucket_problems(path: Path, frame: pl.DataFrame, names: StateNames | None) 
     no limit). A ``validFrom`` or ``validTo`` without its offset is refused as it is read."""
     if frame.height == 0:
         return []
-    lines = _line_numbers(path)
+    lines = _LineNumbers(path)
     problems: list[str] = []
     first = frame.with_row_index("row").group_by("id", maintain_order=True).agg(pl.col("row"))
     for bucket, rows in first.filter(pl.col("row").list.len() > 1).iter_rows():
@@ -1123,7 +1137,7 @@ def check_subscribers(path: Path, raw: pl.DataFrame, frame: pl.DataFrame) -> Non
     """A subscriber given once, and each payer's billing account a non-empty text: the
     problems of ``path`` at once, by line (row, in Parquet)."""
     kind = file_format(Path(path))
-    lines = _line_numbers(path) if kind == "jsonl" else None
+    lines = _LineNumbers(path) if kind == "jsonl" else None
 
     def where(row: int) -> str:
         return f"line {lines[row]}" if lines is not None else f"line {row + 2}" if kind == "csv" else f"row {row + 1}"
@@ -1138,6 +1152,25 @@ def check_subscribers(path: Path, raw: pl.DataFrame, frame: pl.DataFrame) -> Non
     _refuse(path, "subscribers", problems)
 
 
+def _rows_with_blank_accounts(column: pl.Series) -> list[int] | None:
+    """For a ``payers`` column of ``[{role, account}]`` (or a Parquet map ``[{key, value}]``)
+    of texts: the rows where an account may be blank — all the others have only null or
+    non-blank accounts, and :func:`_payer_problems` need not turn them into Python objects
+    (0.2 s of CPU for 100,000 subscribers). None for other columns: every row is looked at.
+    A superset of the rows ``str.strip`` finds blank: polars' ``\\s`` is Unicode's
+    White_Space, Python's ``isspace`` adds the separators U+001C to U+001F."""
+    dtype = column.dtype
+    if not (isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct)):
+        return None
+    fields = {f.name: f.dtype for f in dtype.inner.fields}
+    name = "account" if "account" in fields else "value" if "value" in fields else None
+    if name is None or fields[name] != pl.Utf8:
+        return None
+    blank = column.list.eval(pl.element().struct.field(name).str.contains(r"^[\s\x1c-\x1f]*$").fill_null(False)
+                             .any()).list.first().fill_null(False)
+    return blank.arg_true().to_list()
+
+
 def _payer_problems(raw: pl.DataFrame) -> Iterator[tuple[int, str]]:
     """(row, problem) for each payer whose billing account is empty or not a text (null: none)."""
     def problem(role: Any, account: Any) -> str | None:
@@ -1147,7 +1180,9 @@ def _payer_problems(raw: pl.DataFrame) -> Iterator[tuple[int, str]]:
 
     if "payers" in raw.columns:
         column = raw["payers"]
-        for row, value in enumerate(column.to_list()):
+        rows = _rows_with_blank_accounts(column)
+        for row, value in zip(range(column.len()) if rows is None else rows,
+                              column.to_list() if rows is None else column.gather(rows).to_list()):
             if value is None:
                 continue
             if isinstance(value, str):
