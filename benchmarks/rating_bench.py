@@ -11,7 +11,9 @@
 3. Rates Parquet -> Parquet through :func:`bssrules.pricing.bulk_io.rate_file` in bounded
    chunks, in a fresh process, so that its peak RSS (``resource.getrusage``) is rating's
    own; prints records per second, peak RSS and where the time goes per stage. In full
-   mode it rates a file twice as big too: the peak RSS should hardly move.
+   mode it rates a file twice as big too: the peak RSS should hardly move; and it rates the
+   first file once more in a process whose allocator never gives freed pages back — the peak
+   RSS of a host too fast for any to be given back in time, which a faster host cannot pass.
 4. Measures the floor on the same file, in a fresh process too: a polars pipeline that reads
    the usage file, prices each record (a decimal price per service, rounded to the cent),
    sorts by subscriber and time, keeps a running total per subscriber and writes Parquet —
@@ -289,9 +291,34 @@ def _in_process(target: Any, arguments: tuple[Any, ...], isolated: bool) -> dict
     return figures
 
 
-def rate_once(work: Path, records: int, subscribers: int, chunk_size: int, isolated: bool = True) -> dict[str, Any]:
+def never_given_back() -> str:
+    """polars' allocator settings of rating (:data:`bssrules.pricing.bulk_memory.JEMALLOC_CONF`)
+    with freed pages never given back to the system: the peak RSS of a host so fast that no
+    page is ever returned in time — the bound the allocator's own timing cannot pass."""
+    from bssrules.pricing.bulk_memory import JEMALLOC_CONF
+
+    kept = [part for part in JEMALLOC_CONF.split(",") if not part.startswith(("dirty_decay_ms", "muzzy_decay_ms"))]
+    return ",".join(["dirty_decay_ms:-1", "muzzy_decay_ms:-1", *kept])
+
+
+def _rate_never_given_back(arguments: tuple[Any, ...]) -> dict[str, Any]:
+    """:func:`_rate_in_child` in a fresh process whose allocator never gives pages back."""
+    before = os.environ.get("_RJEM_MALLOC_CONF")
+    os.environ["_RJEM_MALLOC_CONF"] = never_given_back()  # the child's own choice: bulk_memory keeps it
+    try:
+        return _in_process(_rate_in_child, arguments, True)
+    finally:
+        if before is None:
+            del os.environ["_RJEM_MALLOC_CONF"]
+        else:
+            os.environ["_RJEM_MALLOC_CONF"] = before
+
+
+def rate_once(work: Path, records: int, subscribers: int, chunk_size: int, isolated: bool = True,
+              worst_case: bool = False) -> dict[str, Any]:
     """Generate a usage file of ``records`` records, rate it and run the floor on it — each
-    in a fresh process when ``isolated`` (so that the peak RSS is its own), else here."""
+    in a fresh process when ``isolated`` (so that the peak RSS is its own), else here; with
+    ``worst_case``, rate it once more with freed memory never given back (its peak RSS only)."""
     usage = work / f"usage-{records}.parquet"
     started = time.perf_counter()
     write_usage(usage, records, subscribers)
@@ -299,6 +326,8 @@ def rate_once(work: Path, records: int, subscribers: int, chunk_size: int, isola
     arguments = (str(work / "project"), str(usage), str(work / "subscribers.parquet"), str(work / "buckets.jsonl"),
                  str(work / f"rated-{records}.parquet"), str(work / f"state-{records}"), chunk_size)
     figures = _in_process(_rate_in_child, arguments, isolated)
+    if worst_case and isolated:
+        figures["peak_rss_never_mb"] = _rate_never_given_back(arguments)["peak_rss_mb"]
     figures["floor"] = _in_process(_floor_in_child, (str(usage), str(work / f"floor-{records}.parquet")), isolated)
     figures["generate_s"] = generate_s
     figures["file_mb"] = usage.stat().st_size / 1e6
@@ -328,6 +357,11 @@ def _print(figures: dict[str, Any], chunk_size: int) -> None:
           f"(target {TARGET_PER_S:,}/s: {verdict}); peak RSS {figures['peak_rss_mb']:,.0f} MB "
           f"(target {TARGET_RSS_MB:,} MB: {'met' if figures['peak_rss_mb'] <= TARGET_RSS_MB else 'MISSED'})",
           flush=True)
+    if "peak_rss_never_mb" in figures:
+        never = figures["peak_rss_never_mb"]
+        print(f"peak RSS with freed memory never given back (polars' allocator: {never_given_back()}), what a "
+              f"host of any speed stays within: {never:,.0f} MB (target {TARGET_RSS_MB:,} MB: "
+              f"{'met' if never <= TARGET_RSS_MB else 'MISSED'})", flush=True)
     # the machine may be shared: CPU time says what rating costs whatever else runs
     print(f"CPU time of rating (all threads): {figures['cpu_s']:.1f} s = "
           f"{figures['records'] / max(figures['cpu_s'], 1e-9):,.0f} records per CPU-second; load average "
@@ -371,7 +405,9 @@ def run_sizes(sizes: Sizes, isolated: bool = True) -> list[dict[str, Any]]:
               f"{sizes.subscribers:,} subscribers", flush=True)
         counts = [sizes.records] + ([2 * sizes.records] if sizes.twice else [])
         for records in counts:
-            figures = rate_once(work, records, sizes.subscribers, sizes.chunk_size, isolated)
+            # the first file also rated with memory never given back: the bound whatever the host's speed
+            figures = rate_once(work, records, sizes.subscribers, sizes.chunk_size, isolated,
+                                worst_case=sizes.twice and records == sizes.records)
             print()
             _print(figures, sizes.chunk_size)
             per_s = figures["records"] / figures["seconds"]
