@@ -198,3 +198,15 @@ def test_concurrent_batches_drawn_from_the_same_subscriptions_lose_no_update(eng
     assert not failures, failures
     assert sum(len(ids) for ids in _stored(engine).values()) == threads * batches * size
     _charged_right(engine)
+
+
+def test_a_worker_of_the_previous_version_still_reads_with_the_function_it_knows(engine: Engine) -> None:
+    """During a rolling restart the workers not yet restarted call the read without ``skip``
+    (migration 0014 keeps it): it still locks, and answers the six parts they unpack."""
+    call = ("SELECT bssrules_online_read(ARRAY['sub-0', 'sub-1'], ARRAY[]::text[], ARRAY[]::text[], "
+            "ARRAY[]::text[], ARRAY[]::text[], NULL::text, ARRAY[NULL, NULL]::timestamptz[]{})")
+    with engine.begin() as connection:
+        old = json.loads(connection.execute(text(call.format(""))).scalar_one())
+        new = json.loads(connection.execute(text(call.format(", true"))).scalar_one())
+    assert len(old) == 6 and [s for s, _ in old[0]] == ["sub-0", "sub-1"]
+    assert len(new) == 7 and new[:4] == old[:4] and new[6] == []

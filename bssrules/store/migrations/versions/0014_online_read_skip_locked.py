@@ -17,9 +17,10 @@ subscription without a row is in neither list, as before). A batch rates and com
 it locked, then reads the rest again, waiting as before (``bssrules.services.usage``).
 With ``skip`` false the function is the one before.
 
-The old function is dropped (one argument more), the new one gets the plan settings of
-migration 0013. The downgrade puts 0011's function back with those settings. No table
-changes; nothing on SQLite (a database-wide write lock: nothing to pass over).
+The new function (one argument more) gets the plan settings of migration 0013. The old one
+is kept, untouched: during a rolling restart the workers of the previous version still call
+it, and answer as before. The downgrade drops the new one. No table changes; nothing on
+SQLite (a database-wide write lock: nothing to pass over).
 
 Revision ID: 0014
 Revises: 0013
@@ -37,7 +38,6 @@ depends_on = None
 
 _PREVIOUS = importlib.import_module("bssrules.store.migrations.versions.0011_online_read_serving_buckets")
 _PLANS = importlib.import_module("bssrules.store.migrations.versions.0013_online_functions_index_plans")
-OLD_SIGNATURE = "bssrules_online_read(text[], text[], text[], text[], text[], text, timestamptz[])"
 SIGNATURE = "bssrules_online_read(text[], text[], text[], text[], text[], text, timestamptz[], boolean)"
 
 _ARGUMENTS = "a_period text[], partner text, since timestamptz[])"
@@ -90,8 +90,7 @@ def _settings(signature: str) -> None:
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute(f"DROP FUNCTION IF EXISTS {OLD_SIGNATURE}")
-    op.execute(READ)
+    op.execute(READ)  # (beside the old one, which workers of the previous version call)
     _settings(SIGNATURE)
 
 
@@ -99,5 +98,3 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(f"DROP FUNCTION IF EXISTS {SIGNATURE}")
-    op.execute(_PREVIOUS.READ)
-    _settings(OLD_SIGNATURE)
