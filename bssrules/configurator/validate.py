@@ -22,7 +22,7 @@ from bssrules.errors import did_you_mean, format_path
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet
 from bssrules.configurator.remembered import decided
-from bssrules.rules.decisions import fact_values
+from bssrules.rules.decisions import Decision, fact_values
 from bssrules.rules.facts import typed_facts
 
 SELLABLE_STATUSES = ("Active", "Launched")
@@ -419,9 +419,41 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
         return []
     offerings, specs = context.offerings, catalog.product_specifications
     sources = [(path, item.offering, item.resources, offering) for path, item, _, offering in context.items]
+    own = _present(sources, specs)  # what the basket's items bring: the rules of `scope: basket`
     sources += [(("inventory", i), p.offering, p.resources, offerings.get(p.offering))
                 for i, p in _effective_inventory(basket)]
-    # what the sources bring together (as _contributions says it, source by source)
+    facts = _present(sources, specs)  # with what the party has: the rules of `scope: basketAndInventory`
+    shared = context.party_values()
+    found = []
+    origin: dict[tuple[str, str], Path] | None = None
+    for compiled in rule_sets:
+        rules_by_id = compiled.by_key()
+        scoped = own != facts and any(getattr(r.source, "scope", None) == "basket" for r in rules_by_id.values())
+        together, *alone = decided(compiled, [facts, own] if scoped else [facts], shared, explain, lasting=False)
+        violated = _scoped_violations(rules_by_id, together, alone[0] if alone else None)
+        if not violated:
+            continue
+        if origin is None:  # who contributes what: the first basket item (or inventory product) that brings an id
+            origin = {}
+            for path, kind, id in _contributions(context, sources):
+                origin.setdefault((kind, id), path)
+        for violation, decision in violated:
+            rule = rules_by_id[violation["rule"]].source
+            path = origin.get((rule.subject.kind, rule.subject.id), ())
+            trace = [t.to_dict() for t in decision.trace if t.rule == violation["rule"]] if explain else None
+            details = {"type": violation["type"], "subject": violation["subject"]}
+            if "target" in violation:
+                details["target"] = violation["target"]
+            found.append(Violation("incompatible", violation["message"], path, violation["rule"], compiled.id,
+                                   trace, details))
+    return found
+
+
+def _present(sources: list[tuple[Path, str, list[str], ProductOffering | None]],
+             specs: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The compatibility facts of what ``sources`` bring together (basket items, inventory
+    products): their offerings, the offerings' product specifications, and the resource
+    specifications of those and of each source's own choice."""
     product_specs: set[str] = set()
     resource_specs: set[str] = set()
     for _, _, chosen, offering in sources:
@@ -431,30 +463,30 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
             if spec is not None:
                 resource_specs.update(spec.resource_specifications)
         resource_specs.update(chosen)
-    facts = {"present.productOfferings": sorted({offering_id for _, offering_id, _, _ in sources}),
-             "present.productSpecifications": sorted(product_specs),
-             "present.resourceSpecifications": sorted(resource_specs)}
-    shared = context.party_values()
+    return {"present.productOfferings": sorted({offering_id for _, offering_id, _, _ in sources}),
+            "present.productSpecifications": sorted(product_specs),
+            "present.resourceSpecifications": sorted(resource_specs)}
+
+
+def _scoped_violations(rules: Mapping[str, Any], together: Decision, alone: Decision | None
+                       ) -> list[tuple[dict[str, Any], Decision]]:
+    """Each violation with the decision that found it, in the rule set's order: a rule of
+    ``scope: basketAndInventory`` as decided on the basket with the party's products
+    (``together``); one of ``scope: basket`` as decided on the basket's own items (``alone``;
+    None: the same facts) — a ``required`` one only when the party's products do not have
+    its target either."""
+    with_inventory = {v["rule"]: v for v in together.outcome["violations"]}
+    if alone is None:
+        return [(v, together) for v in together.outcome["violations"]]
+    own = {v["rule"]: v for v in alone.outcome["violations"]}
     found = []
-    origin: dict[tuple[str, str], Path] | None = None
-    for compiled in rule_sets:
-        decision = decided(compiled, [facts], shared, explain, lasting=False)[0]
-        if not decision.outcome["violations"]:
-            continue
-        if origin is None:  # who contributes what: the first basket item (or inventory product) that brings an id
-            origin = {}
-            for path, kind, id in _contributions(context, sources):
-                origin.setdefault((kind, id), path)
-        rules_by_id = compiled.by_key()
-        for violation in decision.outcome["violations"]:
-            rule = rules_by_id[violation["rule"]].source
-            path = origin.get((rule.subject.kind, rule.subject.id), ())
-            trace = [t.to_dict() for t in decision.trace if t.rule == violation["rule"]] if explain else None
-            details = {"type": violation["type"], "subject": violation["subject"]}
-            if "target" in violation:
-                details["target"] = violation["target"]
-            found.append(Violation("incompatible", violation["message"], path, violation["rule"], compiled.id,
-                                   trace, details))
+    for key, rule in rules.items():
+        if getattr(rule.source, "scope", None) != "basket":
+            if key in with_inventory:
+                found.append((with_inventory[key], together))
+        elif key in own and (rule.source.type != "required" or key in with_inventory):
+            # (a requirement's explanation shows all that is present, the party's products too)
+            found.append((with_inventory[key], together) if rule.source.type == "required" else (own[key], alone))
     return found
 
 

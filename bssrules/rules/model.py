@@ -101,6 +101,13 @@ class CompatibilityRule(Rule):
     target: Subject | None = None
     among: list[Id] = []
     message: str | None = None
+    # what the rule looks at: the basket with what the party has (default), or the basket's own
+    # items — a forbidden pair or an exactlyOne count among them only, a requirement of theirs
+    # met by the basket or the inventory (a customer's other lines are none of its business)
+    scope: Literal["basketAndInventory", "basket"] = Field(
+        default="basketAndInventory",
+        description="basketAndInventory: the basket and the party's products together; basket: the basket's "
+                    "own items (a required target may still be found among the party's products).")
 
     @model_validator(mode="after")
     def _shape(self) -> "CompatibilityRule":
