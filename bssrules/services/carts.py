@@ -4,12 +4,15 @@ back priced.
 A cart is valued whenever it is shown — created, patched, retrieved, listed — as an order
 placed for it now would be (``services.prices``: the same valuation, discounts included):
 ``cartTotalPrice``, and each item's ``itemPrice`` and ``itemTotalPrice``. Prices are the
-server's: those a client sends are not kept. An item whose ``status`` is ``saveForLater``
-(TMF663 CartItemStatusType) is shown priced, as it would be bought with the cart, but is not
-in ``cartTotalPrice`` (nor in its bundle's ``itemTotalPrice``): the total is what an order
-of the other items would come to. A cart must be readable as a basket (every item
-names ``productOffering.id``, a quantity of at least 1 …): one that is not is refused with
-400, as the configuration check refuses it, and nothing is stored.
+server's: those a client sends are not kept. Each item is valued as its ``action`` would be
+in that order: ``add`` (the default) bought; ``delete`` the early termination charge of the
+product it terminates; ``modify`` and ``noChange`` nothing (``services.prices.cart_prices``).
+An item whose ``status`` is ``saveForLater`` (TMF663 CartItemStatusType) is shown priced,
+as it would be bought with the rest of the cart, but is not in ``cartTotalPrice``
+(nor in its bundle's ``itemTotalPrice``): the total is what an order of the other items
+would come to. A cart must be readable as a basket (every item it buys names
+``productOffering.id``, a quantity of at least 1 …): one that is not is refused with 400,
+as the configuration check refuses it, and nothing is stored.
 """
 from __future__ import annotations
 
@@ -17,10 +20,9 @@ from typing import Any, Mapping, Sequence
 
 from bssrules.errors import InvalidInput
 from bssrules.services import resources
-from bssrules.services.configuration import basket_from_request
+from bssrules.services.configuration import read_cart
 from bssrules.services.ports import UnitOfWork
-from bssrules.configurator.model import Path
-from bssrules.services.prices import priced_cart_items, total_shown, value_leaving_out
+from bssrules.services.prices import cart_prices
 from bssrules.services.resources import KINDS, View
 from bssrules.services.runtime import Runtime
 
@@ -39,22 +41,6 @@ def without_prices(body: dict[str, Any]) -> dict[str, Any]:
     return {k: items(v) if k == "cartItem" else v for k, v in body.items() if k != "cartTotalPrice"}
 
 
-SAVED_FOR_LATER = "saveForLater"
-
-
-def saved_for_later(items: list[Any], base: Path = ()) -> set[Path]:
-    """The basket paths of the cart items (at any depth) saved for later."""
-    found: set[Path] = set()
-    for index, item in enumerate(items):
-        if isinstance(item, dict):
-            path = base + ("items", index)
-            if item.get("status") == SAVED_FOR_LATER:
-                found.add(path)
-            elif isinstance(item.get("cartItem"), list):
-                found |= saved_for_later(item["cartItem"], path)
-    return found
-
-
 def pricer(uow: UnitOfWork, runtime: Runtime, strict: bool) -> View:
     """The view that prices a rendered cart. ``strict``: a cart no basket can be read from is
     a 400 (on create and patch); otherwise (a cart stored before carts were priced) it is
@@ -64,15 +50,15 @@ def pricer(uow: UnitOfWork, runtime: Runtime, strict: bool) -> View:
         if not items:
             return {**cart, "cartTotalPrice": []}
         try:
-            basket = basket_from_request(uow, {"cartItem": items, "relatedParty": cart.get("relatedParty") or []})
+            read = read_cart(uow, {"cartItem": items, "relatedParty": cart.get("relatedParty") or []},
+                             with_saved=True)
         except InvalidInput as exc:
             if strict:
                 raise InvalidInput(f"the cart cannot be priced or checked: {exc}", path=exc.path) from None
             return cart
-        saved = saved_for_later(items)
-        lines, totals = value_leaving_out(basket, runtime, saved)
-        return {**cart, "cartItem": priced_cart_items(items, lines, left_out=saved),
-                "cartTotalPrice": [total_shown(t) for t in totals]}
+        assert read.basket.as_of is not None  # read_cart dates the basket now
+        priced_items, totals = cart_prices(uow, runtime, read, read.basket.as_of)
+        return {**cart, "cartItem": priced_items, "cartTotalPrice": totals}
 
     return priced
 

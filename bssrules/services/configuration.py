@@ -17,7 +17,8 @@ from bssrules.errors import BssRulesError, InvalidInput, NotFound, format_path
 from bssrules.services.parties import basket_context, caller_of
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
-from bssrules.services.prices import basket_prices
+from bssrules.services.prices import CartRead, basket_prices
+from bssrules.services import terminations
 from bssrules.services.runtime import Runtime
 
 
@@ -95,16 +96,40 @@ def basket_items(items_data: list[dict[str, Any]]) -> list[BasketItem]:
 SAVED_FOR_LATER = "saveForLater"
 
 
-def bought_now(items_data: list[Any], base: Path = (), at: Path = ()
+def adds_a_product(item: Any) -> bool:
+    """Whether an item (TMF622 productOrderItem, TMF663 cartItem) adds a product — its
+    ``action`` is ``add``, the default — and so is read as a basket item, validated and
+    valued; an order reads only those (``delete``: services.terminations; ``modify``,
+    ``noChange``: neither validated nor valued)."""
+    return not isinstance(item, dict) or item.get("action", "add") == "add"
+
+
+def saved_for_later(items: list[Any], base: Path = ()) -> set[Path]:
+    """The paths (``("items", 0, …)``, as in the cart) of the cart items saved for later,
+    at any depth; not those within one (they go with it)."""
+    found: set[Path] = set()
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            path = base + ("items", index)
+            if item.get("status") == SAVED_FOR_LATER:
+                found.add(path)
+            elif isinstance(item.get("cartItem"), list):
+                found |= saved_for_later(item["cartItem"], path)
+    return found
+
+
+def bought_now(items_data: list[Any], base: Path = (), at: Path = (), keep_saved: bool = False
                ) -> tuple[list[Any], dict[Path, Path]]:
-    """The cart items bought with the cart — every item (bundle components too) but those
-    whose ``status`` is ``saveForLater``, each left out with its own components — and, for
-    each item kept, its basket path (``("items", 0, …)`` among the items kept) -> its path in
-    the cart."""
+    """The cart items an order of the cart placed now would add — the top-level items whose
+    ``action`` is ``add`` (:func:`adds_a_product`), with their components, but (unless
+    ``keep_saved``) those whose ``status`` is ``saveForLater``, each left out with its own
+    components — and, for each item kept, its basket path (``("items", 0, …)`` among the
+    items kept) -> its path in the cart."""
     kept: list[Any] = []
     paths: dict[Path, Path] = {}
     for index, item in enumerate(items_data):
-        if isinstance(item, dict) and item.get("status") == SAVED_FOR_LATER:
+        if isinstance(item, dict) and ((item.get("status") == SAVED_FOR_LATER and not keep_saved)
+                                       or (not at and not adds_a_product(item))):
             continue
         path, in_cart = base + ("items", len(kept)), at + ("items", index)
         paths[path] = in_cart
@@ -113,7 +138,7 @@ def bought_now(items_data: list[Any], base: Path = (), at: Path = ()
                 item = {**item, "id": format_path(in_cart)[2:].replace("items", "cartItem")}
             children = item.get("cartItem")
             if isinstance(children, list) and children:
-                children_kept, below = bought_now(children, path, in_cart)
+                children_kept, below = bought_now(children, path, in_cart, keep_saved)
                 paths.update(below)
                 if len(children_kept) != len(children):
                     item = {**item, "cartItem": children_kept}
@@ -122,18 +147,29 @@ def bought_now(items_data: list[Any], base: Path = (), at: Path = ()
 
 
 def basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
-    """The basket a check or query request speaks of (malformed parts are a 400, not a crash)."""
-    return checked_basket(uow, body, keep_saved=True)[0]
+    """The basket a check or query request speaks of (malformed parts are a 400, not a crash):
+    the items an order would add, those saved for later too."""
+    read = read_cart(uow, body, with_saved=True)
+    return read.whole or read.basket
 
 
-def checked_basket(uow: UnitOfWork, body: dict[str, Any], keep_saved: bool = False
-                   ) -> tuple[Basket, dict[Path, Path] | None]:
-    """The basket a check or query request speaks of — without the items saved for later
-    (``status: saveForLater``: not part of the basket checked, TMF663) unless ``keep_saved``
-    — and, when items were left out, each kept item's basket path -> its path in the request
-    (or stored cart); None when the paths are the same."""
+def checked_basket(uow: UnitOfWork, body: dict[str, Any]) -> tuple[Basket, dict[Path, Path] | None]:
+    """The basket a check or query request speaks of — the items an order of it would add,
+    without those saved for later (``status: saveForLater``: not part of the basket
+    checked, TMF663) — and, when items were left out, each kept item's basket path -> its
+    path in the request (or stored cart); None when the paths are the same."""
+    read = read_cart(uow, body, checking=True)
+    return read.basket, read.paths
+
+
+def read_cart(uow: UnitOfWork, body: dict[str, Any], with_saved: bool = False, checking: bool = False
+              ) -> CartRead:
+    """A cart — a stored one (``shoppingCart.id``) or items given inline — as an order of it
+    placed now would read it (:class:`CartRead`); ``with_saved``: with the items saved for
+    later read too (to price them). ``checking``: a cart whose every item is saved for later
+    has nothing to check (400)."""
     try:
-        return _basket_from_request(uow, body, keep_saved)
+        return _read_cart(uow, body, with_saved, checking)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise InvalidInput(f"malformed basket: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
@@ -143,26 +179,28 @@ def checked_basket(uow: UnitOfWork, body: dict[str, Any], keep_saved: bool = Fal
         raise InvalidInput(f"malformed request: {exc}") from None
 
 
-def _basket_from_request(uow: UnitOfWork, body: dict[str, Any], keep_saved: bool
-                         ) -> tuple[Basket, dict[Path, Path] | None]:
+def _read_cart(uow: UnitOfWork, body: dict[str, Any], with_saved: bool, checking: bool) -> CartRead:
     cart_ref = values_at(body, "shoppingCart.id")
     if cart_ref:
         cart = uow.resources.get("shoppingCart", cart_ref[0])
         if cart is None:
             raise NotFound("ShoppingCart", cart_ref[0])
         items_data, related = cart.document.get("cartItem") or [], cart.document.get("relatedParty") or []
+        if not items_data:
+            raise InvalidInput(f"nothing to check: shopping cart '{cart_ref[0]}' has no items", path=("cartItem",))
     else:
         items_data, related = body.get("cartItem") or [], body.get("relatedParty") or []
     if not items_data:
         raise InvalidInput("nothing to check: give shoppingCart.id or cartItem", path=("cartItem",))
     if not isinstance(items_data, list) or not all(isinstance(i, dict) for i in items_data):
         raise InvalidInput("cartItem is a list of objects", path=("cartItem",))
-    cart_paths = None
-    if not keep_saved and _any_saved(items_data):
+    all_items, cart_paths = items_data, None
+    any_saved = _any_saved(items_data)
+    if checking and all(i.get("status") == SAVED_FOR_LATER for i in items_data):
+        raise InvalidInput("nothing to check: every item is saved for later (status saveForLater)",
+                           path=("cartItem",))
+    if any_saved or not all(adds_a_product(i) for i in items_data):
         items_data, cart_paths = bought_now(items_data)
-        if not items_data:
-            raise InvalidInput("nothing to check: every item is saved for later (status saveForLater)",
-                               path=("cartItem",))
     items = basket_items(items_data)
     customer = next((p.get("id") for p in related if isinstance(p, dict) and p.get("role") in ("customer", "buyer")),
                     None)
@@ -173,8 +211,13 @@ def _basket_from_request(uow: UnitOfWork, body: dict[str, Any], keep_saved: bool
     # the party's age is the one it has on the day the basket is checked for
     party, inventory, payers = basket_context(uow, customer, [p for p in related if isinstance(p, dict)], as_of)
     channel = values_at(body, "channel.id")
-    return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of, caller=caller_of(uow),
-                  inventory=inventory, payers=payers), cart_paths
+    basket = Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of,
+                    caller=caller_of(uow), inventory=inventory, payers=payers)
+    if not (with_saved and any_saved):
+        return CartRead(all_items, basket, cart_paths)
+    whole_data, whole_paths = bought_now(all_items, keep_saved=True)
+    whole = basket.model_copy(update={"items": basket_items(whole_data)})
+    return CartRead(all_items, basket, cart_paths, frozenset(saved_for_later(all_items)), whole, whole_paths)
 
 
 def _any_saved(items_data: list[Any]) -> bool:
@@ -241,21 +284,36 @@ def _runtime(uow: UnitOfWork, source: RuntimeSource) -> Runtime:
 
 
 def check_configuration(uow: UnitOfWork, runtime: RuntimeSource, body: dict[str, Any]) -> dict[str, Any]:
-    """Every violation of the basket at once, with the rules' explanations; with
-    ``providePrice: true``, the basket's prices too (those a cart or an order shows)."""
+    """Every violation of the basket at once, with the rules' explanations — those an order
+    of it placed now would be refused for: its items that add a product validated as a
+    basket, its ``delete`` items as an order checks them (:func:`terminations.violations`);
+    with ``providePrice: true``, the basket's prices too (those a cart or an order shows)."""
     provide_price = body.get("providePrice", False)
     if not isinstance(provide_price, bool):
         raise InvalidInput("providePrice is true or false", path=("providePrice",))
-    basket, cart_paths = checked_basket(uow, body)
+    read = read_cart(uow, body, with_saved=provide_price, checking=True)
     runtime = _runtime(uow, runtime)
-    result = validate_basket(basket, runtime.catalog, runtime.rules, explain=True).to_dict()
+    result = validate_basket(read.basket, runtime.catalog, runtime.rules, explain=True).to_dict()
+    violations = in_cart_terms(result["violations"], read.paths) + _deletion_violations(uow, body, read)
     # ``violation``, singular, as TMF names a list and as the order API's refusals say it
     answer = {"@type": "CheckProductConfiguration", "state": "done",
-              "checkResult": "valid" if result["valid"] else "invalid", "valid": result["valid"],
-              "violation": in_cart_terms(result["violations"], cart_paths)}
+              "checkResult": "valid" if not violations else "invalid", "valid": not violations,
+              "violation": violations}
     if provide_price:  # opt-in: valuing the basket (its discount rules) is work a bare check does not pay for
-        answer.update(basket_prices(basket, runtime))
+        answer.update(basket_prices(uow, runtime, read))
     return answer
+
+
+def _deletion_violations(uow: UnitOfWork, body: dict[str, Any], read: CartRead) -> list[dict[str, Any]]:
+    """Why an order of the cart could not terminate what its ``delete`` items bought now name
+    (:func:`terminations.violations`, the checks an order makes), in the cart's terms."""
+    if read.paths is None:  # every item adds a product
+        return []
+    requested = read.basket.as_of if body.get("requestedDate") else None
+    found = terminations.violations(uow, [item if read.bought(i) else None for i, item in enumerate(read.items)],
+                                    read.basket.party.id, requested)
+    return [dict(v, path="$.requestedDate" if v["path"] == "requestedStartDate"
+                 else "$." + v["path"].replace("productOrderItem", "cartItem", 1)) for v in found]
 
 
 def query_configuration_options(uow: UnitOfWork, runtime: RuntimeSource, body: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from bssrules.services.configuration import basket_item, cart_path
+from bssrules.services.configuration import adds_a_product, basket_item, cart_path
 from bssrules.services.parties import basket_context, caller_of
 from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
@@ -86,7 +86,7 @@ def _basket(uow: UnitOfWork, document: dict[str, Any], as_of: dt.datetime) -> Ba
     channel = values_at(document, "channel.channel.id") or values_at(document, "channel.id")
     try:
         items = [basket_item(data, f"productOrderItem[{i}]", "productOrderItem") for i, data in enumerate(items_data)
-                 if data.get("action", "add") == "add"]
+                 if adds_a_product(data)]  # as a cart and a configuration check read it
         return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of,
                       inventory=inventory, payers=payers, caller=caller_of(uow))
     except ValidationError as exc:

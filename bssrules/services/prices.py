@@ -10,12 +10,16 @@ period and currency: the sum of the net lines.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+import datetime as dt
+from dataclasses import dataclass, field as dc_field, replace
+from decimal import Decimal
 from typing import Any, Collection, Sequence
 
 from bssrules.configurator.model import Basket, BasketItem, Path
 from bssrules.money import Money
 from bssrules.pricing.valuation import Alteration, PriceLine, Total, totals_of, value_basket
+from bssrules.services import terminations
+from bssrules.services.ports import UnitOfWork
 from bssrules.services.runtime import Runtime
 
 
@@ -105,56 +109,139 @@ def priced_cart_items(items: list[Any], lines: list[PriceLine], base: Path = (),
     return out
 
 
+@dataclass(frozen=True)
+class CartRead:
+    """A cart (stored, or items sent inline) as an order of it placed now would read it
+    (``services.configuration.read_cart``): only its top-level items whose ``action`` is
+    ``add`` (the default) are valued and validated as bought; a ``delete`` item terminates a
+    product of the inventory (:mod:`bssrules.services.terminations`), a ``modify`` or
+    ``noChange`` item neither adds nor costs anything (an order values neither)."""
+
+    items: list[Any]  # the cart's items as given (top level)
+    basket: Basket  # the items bought now: added, and not saved for later
+    paths: dict[Path, Path] | None  # the basket's path of each item -> its path in the cart (None: the same)
+    saved: frozenset[Path] = frozenset()  # the cart paths of the items saved for later (outermost)
+    whole: Basket | None = None  # the items an order would add, those saved for later too (when any is)
+    whole_paths: dict[Path, Path] = dc_field(default_factory=dict)  # whole's path -> the cart's
+
+    def bought(self, index: int) -> bool:
+        """Whether the top-level item at ``index`` is bought with the cart (not saved for later)."""
+        return ("items", index) not in self.saved
+
+
 def value(basket: Basket, runtime: Runtime) -> tuple[list[PriceLine], list[Total]]:
     """The basket's price lines and totals, as an order placed for it now would state them."""
     return value_basket(basket, runtime.catalog, basket.as_of, runtime.rules)
 
 
-def value_leaving_out(basket: Basket, runtime: Runtime, left_out: Collection[Path]
-                      ) -> tuple[list[PriceLine], list[Total]]:
-    """A cart's price lines and totals when the items at ``left_out`` (with their components)
-    are not bought now (TMF663 ``status: saveForLater``): the totals, and the lines of the
-    other items, are those of an order of the other items alone (a discount that needs a
-    left-out item does not apply); the left-out items' lines are what they would come to
-    bought with the whole cart."""
-    if not left_out:
-        return value(basket, runtime)
-    kept_at: dict[Path, Path] = {}  # path in the basket bought now -> path in the cart
+def _lines_of_saved(read: CartRead, runtime: Runtime) -> list[PriceLine]:
+    """The lines of the items saved for later (with their components), at their paths in the
+    cart: what they would come to bought with the rest of the cart (the items an order would
+    add, those saved for later too)."""
+    if read.whole is None:
+        return []
+    whole, _ = value(read.whole, runtime)
+    saved_at = [at for at, cart_at in read.whole_paths.items() if cart_at in read.saved]
+    return [replace(line, path=read.whole_paths[line.path]) for line in whole
+            if any(_under(line.path, at) for at in saved_at)]
 
-    def kept(items: list[BasketItem], base: Path, new_base: Path) -> list[BasketItem]:
-        out: list[BasketItem] = []
-        for index, item in enumerate(items):
-            path = base + ("items", index)
-            if path in left_out:
+
+def _charge_shown(charge: dict[str, Any]) -> dict[str, Any]:
+    """An early termination charge as a cart shows it (an order's ``itemPrice`` less who pays it)."""
+    return {k: v for k, v in charge.items() if k != "billingAccount"}
+
+
+def _charges_total(charges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The one-time total of a delete item's charges, per currency."""
+    sums: dict[str, Decimal] = {}
+    for charge in charges:
+        amount = charge["price"]["taxIncludedAmount"]
+        sums[amount["unit"]] = sums.get(amount["unit"], Decimal(0)) + Decimal(str(amount["value"]))
+    return [{"priceType": "oneTime", "price": {"taxIncludedAmount": {"unit": unit, "value": value}}}
+            for unit, value in sorted(sums.items())]
+
+
+def cart_prices(uow: UnitOfWork, runtime: Runtime, read: CartRead, now: dt.datetime
+                ) -> tuple[list[Any], list[dict[str, Any]]]:
+    """A cart's items with their prices, and its totals (TMF663 ``cartTotalPrice``), as an
+    order of the items bought now, placed now, would value them: the items an order adds
+    with their prices and discounts; a ``delete`` item with the early termination charge of
+    the product it terminates, at the basket's date (its ``itemPrice``, in the one-time
+    total as an order has it); a ``modify`` or ``noChange`` item without price. An item
+    saved for later (TMF663 ``status: saveForLater``) is shown with what it would add (see
+    :func:`_lines_of_saved`; a ``delete`` one with its charge) but counts in no total: the
+    totals, and the other items' lines, are those of an order of the other items alone (a
+    discount that needs an item saved for later does not apply)."""
+    lines, totals = value(read.basket, runtime)
+    if read.paths is not None:
+        lines = [replace(line, path=read.paths[line.path]) for line in lines]
+    lines += _lines_of_saved(read, runtime)
+    items = priced_cart_items(read.items, lines, left_out=read.saved)
+    shown = [total_shown(t) for t in totals]
+    deleting = [i for i, _ in terminations.deletions(read.items)]
+    if not deleting:
+        return items, shown
+    at = read.basket.as_of or now
+    bought = terminations.priced(uow, {"productOrderItem": [item if read.bought(i) else None
+                                                            for i, item in enumerate(read.items)],
+                                       "orderTotalPrice": shown}, at, now)
+    later = terminations.priced(uow, {"productOrderItem": [None if read.bought(i) else item
+                                                           for i, item in enumerate(read.items)]}, at, now)
+    for index in deleting:
+        charges = (bought if read.bought(index) else later)["productOrderItem"][index].get("itemPrice") or []
+        items[index] = {**items[index], "itemPrice": [_charge_shown(c) for c in charges],
+                        "itemTotalPrice": _charges_total(charges)}
+    return items, bought["orderTotalPrice"]
+
+
+_CHECK_PRICE = ("name", "priceType", "productOfferingPrice", "price", "recurringChargePeriod", "unitOfMeasure",
+                "priceAlteration")
+
+
+def basket_prices(uow: UnitOfWork, runtime: Runtime, read: CartRead) -> dict[str, Any]:
+    """The prices of a basket for a configuration check — those its cart shows
+    (:func:`cart_prices`, items saved for later included, in no total): ``cartTotalPrice``
+    and, per item (in the request's nesting), its ``id``, offering, ``quantity``,
+    ``itemPrice`` and ``itemTotalPrice``. An item that names no offering (a ``delete`` item
+    naming only its product) is shown with its product's; one whose offering is not known at
+    all (it names no product of the inventory) is left out."""
+    as_of = read.basket.as_of
+    items, totals = cart_prices(uow, runtime, read, as_of or dt.datetime.now(dt.timezone.utc))
+    basket_items: dict[Path, BasketItem] = {}
+    for basket, paths in ((read.basket, read.paths), (read.whole, read.whole_paths)):
+        for path, item, _ in basket.all_items() if basket is not None else []:
+            basket_items[paths[path] if paths else path] = item
+
+    def offering_of(data: dict[str, Any]) -> Any:
+        offering = data.get("productOffering")
+        if isinstance(offering, dict) and isinstance(offering.get("id"), str):
+            return offering["id"]
+        product = data.get("product")
+        stored = uow.resources.get("product", product["id"]) \
+            if isinstance(product, dict) and isinstance(product.get("id"), str) and product["id"] else None
+        offering = (stored.document.get("productOffering") or {}) if stored is not None else {}
+        return offering.get("id") if isinstance(offering, dict) and isinstance(offering.get("id"), str) else None
+
+    def shown(data: list[Any], base: Path, name: str) -> list[dict[str, Any]]:
+        out = []
+        for index, item in enumerate(data):
+            path, place = base + ("items", index), f"{name}cartItem[{index}]"
+            if not isinstance(item, dict):
                 continue
-            new_path = new_base + ("items", len(out))
-            kept_at[new_path] = path
-            out.append(item.model_copy(update={"items": kept(item.items, path, new_path)}))
+            read_as = basket_items.get(path)
+            offering = read_as.offering if read_as is not None else offering_of(item)
+            if offering is None:
+                continue
+            quantity = read_as.quantity if read_as is not None else item.get("quantity")
+            entry: dict[str, Any] = {
+                "id": read_as.id if read_as is not None else str(item.get("id") or place),
+                "productOffering": {"id": offering},
+                "quantity": quantity if type(quantity) is int else 1,
+                "itemPrice": [{k: p[k] for k in _CHECK_PRICE if k in p} for p in item.get("itemPrice") or []],
+                "itemTotalPrice": item.get("itemTotalPrice") or []}
+            if isinstance(item.get("cartItem"), list) and item["cartItem"]:
+                entry["cartItem"] = shown(item["cartItem"], path, place + ".")
+            out.append(entry)
         return out
 
-    bought = kept(basket.items, (), ())
-    whole, _ = value(basket, runtime)
-    lines = [line for line in whole if any(_under(line.path, p) for p in left_out)]
-    if not bought:
-        return lines, []
-    now, totals = value(basket.model_copy(update={"items": bought}), runtime)
-    return lines + [replace(line, path=kept_at[line.path]) for line in now], totals
-
-
-def basket_prices(basket: Basket, runtime: Runtime) -> dict[str, Any]:
-    """The prices of a basket for a configuration check: ``cartTotalPrice`` and, per item (in
-    the request's nesting), its ``id``, offering, ``itemPrice`` and ``itemTotalPrice``."""
-    lines, totals = value(basket, runtime)
-
-    def items(basket_items: list[Any], base: Path) -> list[dict[str, Any]]:
-        shown = []
-        for index, item in enumerate(basket_items):
-            path = base + ("items", index)
-            entry: dict[str, Any] = {"id": item.id, "productOffering": {"id": item.offering},
-                                     "quantity": item.quantity, **item_prices(lines, path)}
-            if item.items:
-                entry["cartItem"] = items(item.items, path)
-            shown.append(entry)
-        return shown
-
-    return {"cartTotalPrice": [total_shown(t) for t in totals], "cartItem": items(basket.items, ())}
+    return {"cartTotalPrice": totals, "cartItem": shown(items, (), "")}
