@@ -168,14 +168,22 @@ def _apply(lines: list[PriceLine], basket: Basket, discounts: list[tuple[str, Di
 
 
 def value_basket(basket: Basket, catalog: Catalog, as_of: dt.datetime | None = None,
-                 rules: RuleBook | None = None) -> tuple[list[PriceLine], list[Total]]:
+                 rules: RuleBook | None = None, last: Path | None = None) -> tuple[list[PriceLine], list[Total]]:
     """Every price line of the basket's items (bundle components included) in force at
     ``as_of``, with the discounts of ``rules``, and the net totals by price type, period
-    and currency."""
+    and currency. ``last``: the item there (with its components) takes its discounts after
+    every other item took theirs, wherever it is in the basket — what it adds bought with
+    the others (a cart's item saved for later); the lines keep the basket's order."""
     when = as_of or basket.as_of or dt.datetime.now(dt.timezone.utc)
     lines = _base_lines(basket, catalog, when)
     if rules is not None:
-        lines = _apply(lines, basket, _fired_discounts(basket, catalog, rules, when))
+        if last is None:
+            lines = _apply(lines, basket, _fired_discounts(basket, catalog, rules, when))
+        else:
+            order = sorted(range(len(lines)), key=lambda i: lines[i].path[:len(last)] == last)
+            applied = _apply([lines[i] for i in order], basket, _fired_discounts(basket, catalog, rules, when))
+            for position, index in enumerate(order):
+                lines[index] = applied[position]
     return lines, totals_of(lines)
 
 

@@ -8,7 +8,7 @@ server's: those a client sends are not kept. Each item is valued as its ``action
 in that order: ``add`` (the default) bought; ``delete`` the early termination charge of the
 product it terminates; ``modify`` and ``noChange`` nothing (``services.prices.cart_prices``).
 An item whose ``status`` is ``saveForLater`` (TMF663 CartItemStatusType) is shown priced,
-as it would be bought with the rest of the cart, but is not in ``cartTotalPrice``
+with what it would add bought with the rest of the cart, but is not in ``cartTotalPrice``
 (nor in its bundle's ``itemTotalPrice``): the total is what an order of the other items
 would come to. A cart must be readable as a basket (every item it buys names
 ``productOffering.id``, a quantity of at least 1 …): one that is not is refused with 400,

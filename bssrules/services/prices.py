@@ -135,15 +135,18 @@ def value(basket: Basket, runtime: Runtime) -> tuple[list[PriceLine], list[Total
 
 
 def _lines_of_saved(read: CartRead, runtime: Runtime) -> list[PriceLine]:
-    """The lines of the items saved for later (with their components), at their paths in the
-    cart: what they would come to bought with the rest of the cart (the items an order would
-    add, those saved for later too)."""
+    """The lines of each item saved for later (with its components), at its path in the cart:
+    what it adds bought with the rest of the cart — the other items an order would add, those
+    saved for later too — taking its discounts after them, wherever it is in the cart."""
+    lines: list[PriceLine] = []
     if read.whole is None:
-        return []
-    whole, _ = value(read.whole, runtime)
-    saved_at = [at for at, cart_at in read.whole_paths.items() if cart_at in read.saved]
-    return [replace(line, path=read.whole_paths[line.path]) for line in whole
-            if any(_under(line.path, at) for at in saved_at)]
+        return lines
+    for whole_at, cart_at in read.whole_paths.items():
+        if cart_at in read.saved:
+            whole, _ = value_basket(read.whole, runtime.catalog, read.whole.as_of, runtime.rules, last=whole_at)
+            lines += [replace(line, path=read.whole_paths[line.path]) for line in whole
+                      if _under(line.path, whole_at)]
+    return lines
 
 
 def _charge_shown(charge: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""An item saved for later (TMF663 ``status: saveForLater``) shown priced (review 13, D5):
+"""An item saved for later (TMF663 ``status: saveForLater``) shown priced (review 13, D3 and
+D5): what it would add bought with the rest of the cart, wherever it is in the cart; and
 the configuration check with ``providePrice`` shows the prices its cart shows, items saved
 for later included (in no total). Over HTTP, on both tiers, with the devices example."""
 from __future__ import annotations
@@ -7,11 +8,49 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_review13_cart_actions import CART, CHECK, CUSTOMER, PLAN, _cart, _checked, _item, exact
+from tests.api.test_review13_cart_actions import CART, CHECK, CUSTOMER, PLAN, _cart, _checked, _item, amounts, \
+    exact
 from tests.api.test_review13_cart_actions import http as http  # noqa: F401 - the fixture
 
 SAVED = "saveForLater"
 DELUXE = _item("2", "ipad-mini-deluxe", {"memorySize": "32GB"})  # 379.00, 50 off once per plan
+
+
+def _total(cart: Any) -> Any:
+    return {(t["priceType"], t.get("recurringChargePeriod")): t["price"]["taxIncludedAmount"]["value"]
+            for t in cart["cartTotalPrice"]}
+
+
+def test_an_item_saved_for_later_shows_what_it_adds_wherever_it_is_in_the_cart(http: Any) -> None:
+    """Was: first in the cart, the saved iPad took the plan's 50 off (329.00) that the iPad
+    bought with the cart gets: bought, it would add 379.00."""
+    saved = {**DELUXE, "id": "0", "status": SAVED}
+    first = _cart(http, saved, PLAN, DELUXE, id="first")
+    last = _cart(http, PLAN, DELUXE, saved, id="last")
+    assert amounts(first["cartItem"][0]["itemPrice"]) == {("oneTime", None): "379.00 EUR"}
+    assert first["cartItem"][0]["itemPrice"] == last["cartItem"][2]["itemPrice"]
+    assert first["cartItem"][0]["itemTotalPrice"] == last["cartItem"][2]["itemTotalPrice"]
+    assert first["cartItem"][2]["itemPrice"] == last["cartItem"][1]["itemPrice"]  # the one bought: 329.00
+    assert first["cartTotalPrice"] == last["cartTotalPrice"]
+    # what it adds: the cart with it bought, less the cart without it
+    bought = _cart(http, {**saved, "status": "active"}, PLAN, DELUXE, id="bought")
+    added = _total(bought)[("oneTime", None)] - _total(first)[("oneTime", None)]
+    assert f"{added} EUR" == amounts(first["cartItem"][0]["itemPrice"])[("oneTime", None)] == "379.00 EUR"
+
+
+def test_a_saved_bundle_component_shows_what_it_adds_wherever_it_is(http: Any) -> None:
+    def bundle(*components: dict[str, Any]) -> dict[str, Any]:
+        return _item("9", "mobile-with-tablet", cartItem=list(components))
+
+    tablet = _item("9.2", "ipad-mini-deluxe", {"memorySize": "32GB"}, status=SAVED)
+    line = _item("9.1", "mobile-telephony-plan", {"simFormFactor": "SMALL"}, ["sim-small"])
+    # the bundle's plan gives one iPad its 50 off: the iPad bought takes it, before or after the bundle
+    first = _cart(http, bundle(tablet, line), DELUXE, id="first")
+    last = _cart(http, DELUXE, bundle(line, tablet), id="last")
+    assert first["cartItem"][0]["cartItem"][0]["itemPrice"] == last["cartItem"][1]["cartItem"][1]["itemPrice"]
+    assert amounts(first["cartItem"][0]["cartItem"][0]["itemPrice"]) == {("oneTime", None): "379.00 EUR"}
+    assert amounts(first["cartItem"][1]["itemPrice"]) == {("oneTime", None): "329.00 EUR"}
+    assert first["cartTotalPrice"] == last["cartTotalPrice"]
 
 
 @pytest.fixture
