@@ -201,7 +201,7 @@ def _read_cart(uow: UnitOfWork, body: dict[str, Any], with_saved: bool, checking
                            path=("cartItem",))
     if any_saved or not all(adds_a_product(i) for i in items_data):
         items_data, cart_paths = bought_now(items_data)
-    items = basket_items(items_data)
+    items = _placed(basket_items, items_data, cart_paths)
     customer = next((p.get("id") for p in related if isinstance(p, dict) and p.get("role") in ("customer", "buyer")),
                     None)
     # parse_instant makes a date-time of every text (or raises ValueError: a 400 above) and hands
@@ -216,8 +216,27 @@ def _read_cart(uow: UnitOfWork, body: dict[str, Any], with_saved: bool, checking
     if not (with_saved and any_saved):
         return CartRead(all_items, basket, cart_paths)
     whole_data, whole_paths = bought_now(all_items, keep_saved=True)
-    whole = basket.model_copy(update={"items": basket_items(whole_data)})
+    whole = basket.model_copy(update={"items": _placed(basket_items, whole_data, whole_paths)})
     return CartRead(all_items, basket, cart_paths, frozenset(saved_for_later(all_items)), whole, whole_paths)
+
+
+_PLACE = re.compile(r"^cartItem\[\d+\](?:\.cartItem\[\d+\])*")
+
+
+def _placed(read: Callable[[list[Any]], list[BasketItem]], items_data: list[Any],
+            cart_paths: dict[Path, Path] | None) -> list[BasketItem]:
+    """``read(items_data)``; an item it refuses is named by its place in the cart, when items
+    before it were left out (saved for later, or not added: ``bought_now``)."""
+    try:
+        return read(items_data)
+    except InvalidInput as exc:
+        match = _PLACE.match(str(exc)) if cart_paths else None
+        if match is None:
+            raise
+        assert cart_paths is not None
+        basket_path = tuple(part for index in re.findall(r"\d+", match.group(0)) for part in ("items", int(index)))
+        place = format_path(cart_paths.get(basket_path, basket_path))[2:].replace("items", "cartItem")
+        raise InvalidInput(place + str(exc)[match.end():], path=(place,)) from None
 
 
 def _any_saved(items_data: list[Any]) -> bool:

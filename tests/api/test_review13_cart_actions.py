@@ -203,3 +203,15 @@ def test_a_delete_item_comes_with_its_early_termination_charge_as_in_an_order(te
     assert cart["cartItem"][0]["itemTotalPrice"] == [{"priceType": "oneTime", "price": now_charge["price"]}]
     assert {(t["priceType"], t["price"]["taxIncludedAmount"]["value"]) for t in cart["cartTotalPrice"]} == {
         ("oneTime", now_charge["price"]["taxIncludedAmount"]["value"]), ("recurring", Decimal("30.00"))}
+
+
+def test_an_item_refused_is_named_by_its_place_in_the_cart_after_items_left_out(http: Any) -> None:
+    """The delete item and the item saved for later before it are not read as the basket:
+    the refusal names the item's place in the cart, not among the items read (cartItem[0])."""
+    items = [_delete("0", "nope", None), {**PHONE, "id": "1", "status": "saveForLater"},
+             {"id": "2", "action": "add", "quantity": 1}]
+    for url, body in ((CHECK, {"cartItem": items, "relatedParty": CUSTOMER}),
+                      (CART, {"relatedParty": CUSTOMER, "cartItem": items})):
+        refused = http.post(url, json=body)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["message"].endswith("cartItem[2]: productOffering.id is required"), refused.text
