@@ -146,13 +146,6 @@ def bought_now(items_data: list[Any], base: Path = (), at: Path = (), keep_saved
     return kept, paths
 
 
-def basket_from_request(uow: UnitOfWork, body: dict[str, Any]) -> Basket:
-    """The basket a check or query request speaks of (malformed parts are a 400, not a crash):
-    the items an order would add, those saved for later too."""
-    read = read_cart(uow, body, with_saved=True)
-    return read.whole or read.basket
-
-
 def checked_basket(uow: UnitOfWork, body: dict[str, Any]) -> tuple[Basket, dict[Path, Path] | None]:
     """The basket a check or query request speaks of — the items an order of it would add,
     without those saved for later (``status: saveForLater``: not part of the basket
