@@ -40,7 +40,7 @@ first use and cached on disk (``cache=True``); called through :func:`_compiled`.
 """
 from __future__ import annotations
 
-from typing import Callable, ParamSpec, TypeVar
+from typing import Any, Callable, ParamSpec, TypeVar
 
 import numpy as np
 from numba import njit
@@ -66,6 +66,14 @@ _Mask = NDArray[np.bool_]
 _ScanResult = tuple[_I8, _I32, _I64, _I64, _I8, _I64, _I64, _I64, _I64, _I64, _I64, _I64, _I64, _I64, _I64]
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+
+def _without_reference_counts(kernel: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``njit(cache=True)`` without numba's reference counting (``_nrt=False``, an option
+    numba's type stubs do not list): for kernels that allocate nothing (see the docstring)."""
+    options: dict[str, Any] = {"cache": True, "_nrt": False}
+    compiled: Callable[_P, _R] = njit(**options)(kernel)
+    return compiled
+
 
 _RATED, _BLOCKED, _INSUFFICIENT, _UNASSIGNED, _MISMATCH, _TOO_LARGE, _NOT_SCANNED = 0, 1, 2, 3, 4, 5, -1  # the scan
 _NO_RATE, _MALFORMED, _UNKNOWN = 6, 7, 8  # and what became of the records it did not see
@@ -197,7 +205,7 @@ def _cost(rate: int, vol: int, scale: int, r_kind: _I8, r_volume_digits: _I64, r
     return total, True
 
 
-@njit(cache=True, _nrt=False)  # arrays passed without reference counting (see the docstring)
+@_without_reference_counts
 def _charge(rate: int, volume: int, digits: int, r_kind: _I8, r_price_digits: _I64, r_volume_digits: _I64,
             r_minor: _I64, r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64, tier_amount: _I64) -> tuple[int, bool]:
     """The charge of ``volume`` (with ``digits`` decimals) at ``rate``, in minor units:
@@ -216,7 +224,7 @@ def _charge(rate: int, volume: int, digits: int, r_kind: _I8, r_price_digits: _I
     return _round_half_up(total, r_price_digits[rate] + scale - r_minor[rate]), True
 
 
-@njit(cache=True, _nrt=False)  # arrays passed without reference counting (see the docstring)
+@_without_reference_counts
 def _charge_from(rate: int, position: int, position_digits: int, volume: int, digits: int, r_kind: _I8,
                  r_price_digits: _I64, r_volume_digits: _I64, r_minor: _I64, r_flat: _I64, r_tier_ptr: _I64,
                  tier_up: _I64, tier_amount: _I64) -> tuple[int, bool]:
@@ -274,7 +282,7 @@ def _price_all(active: _Mask, rate: _I32, volume: _I64, digits: int, unit: _I32,
 # ---------------------------------------------------------------- caps (rateUpToCap)
 
 
-@njit(cache=True, _nrt=False)  # arrays passed without reference counting (see the docstring)
+@_without_reference_counts
 def _cap(i: int, measure: int, adds: int, totals: _I64, acc_ptr: _I64, acc_def: _I64, acc_slot: _I64,
          def_measure: _I8, def_capped: _Mask, def_ptr: _I64, t_column: _I64, t_level: _I64, t_exact: _Mask,
          t_capped: _Mask, s_rank: _I64) -> tuple[int, int, bool]:
@@ -332,7 +340,7 @@ def _down_to(value: int, numerator: int, denominator: int, digits: int) -> tuple
     return product // denominator, True
 
 
-@njit(cache=True, _nrt=False)  # arrays passed without reference counting (see the docstring)
+@_without_reference_counts
 def _affordable(rate: int, u: int, left: int, digits: int, budget: int, position: int, position_digits: int,
                 conv_num: _I64, conv_den: _I64, r_per: _I32, r_kind: _I8, r_price_digits: _I64,
                 r_volume_digits: _I64, r_minor: _I64, r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64,
@@ -431,7 +439,7 @@ def _quotient(value: int, exponent: int, divisor: int, most: int) -> tuple[int, 
 # ---------------------------------------------------------------- the scan
 
 
-@njit(cache=True, _nrt=False)  # arrays passed without reference counting (see the docstring)
+@_without_reference_counts
 def _tier_position(i: int, d: int, u: int, rule_unit: int, per: int, covered: int, digits: int, acc_ptr: _I64,
                    acc_def: _I64, acc_slot: _I64, s_volume: _I64, conv_num: _I64, conv_den: _I64
                    ) -> tuple[int, int, bool]:
