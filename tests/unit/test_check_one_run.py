@@ -73,7 +73,7 @@ def test_a_project_with_every_kind_of_error_reports_them_all_in_one_run(broken: 
         ("rules/compatibility.yaml", "expect: {violations: [one-form-factor]}", "expect: {violations: [one-form-factr]}"))
     result = CliRunner().invoke(app, ["check", "--no-cache", str(folder)])
     assert result.exit_code == 1
-    fields = ("among, description, id, message, subject, target, type, validFor, when")
+    fields = ("among, description, id, message, scope, subject, target, type, validFor, when")
     assert result.stderr.splitlines() == [
         "project/catalog/offerings.yaml:7:5: duplicate key 'name' (first at line 6)",
         "project/catalog/offerings.yaml:47:23: '2024-02-30' is not a date (YYYY-MM-DD) or date-time "
