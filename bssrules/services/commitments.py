@@ -50,10 +50,11 @@ def offered(offering: ProductOffering, as_of: dt.datetime) -> list[OfferingTerm]
     return [t for t in offering.terms if t.valid_for.contains(as_of)]
 
 
-def term_violations(catalog: Catalog, items: Any, as_of: dt.datetime, path: str = "productOrderItem"
-                    ) -> list[dict[str, Any]]:
-    """Why the ``itemTerm`` of the order's items (and their bundles' items) cannot be taken
-    at ``as_of``: one violation per item, in the order's shape (code, message, path)."""
+def term_violations(catalog: Catalog, items: Any, as_of: dt.datetime, path: str = "productOrderItem",
+                    children: str = "productOrderItem") -> list[dict[str, Any]]:
+    """Why the ``itemTerm`` of the order's items (and their bundles' items, under
+    ``children``: ``cartItem`` in a cart) cannot be taken at ``as_of``: one violation per
+    item, in the order's shape (code, message, path)."""
     found: list[dict[str, Any]] = []
     for index, item in enumerate(items if isinstance(items, list) else []):
         if not isinstance(item, dict) or item.get("action", "add") != "add":
@@ -66,7 +67,7 @@ def term_violations(catalog: Catalog, items: Any, as_of: dt.datetime, path: str 
             problem = _term_problem(offering, offered(offering, as_of), item.get("itemTerm"))
             if problem:
                 found.append({"code": problem[0], "message": problem[1], "path": where + problem[2]})
-        found += term_violations(catalog, item.get("productOrderItem"), as_of, f"{where}.productOrderItem")
+        found += term_violations(catalog, item.get(children), as_of, f"{where}.{children}", children)
     return found
 
 

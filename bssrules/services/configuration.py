@@ -18,7 +18,7 @@ from bssrules.services.parties import basket_context, caller_of
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.prices import CartRead, basket_prices
-from bssrules.services import terminations
+from bssrules.services import commitments, terminations
 from bssrules.services.runtime import Runtime
 
 
@@ -306,7 +306,8 @@ def check_configuration(uow: UnitOfWork, runtime: RuntimeSource, body: dict[str,
     read = read_cart(uow, body, with_saved=provide_price, checking=True)
     runtime = _runtime(uow, runtime)
     result = validate_basket(read.basket, runtime.catalog, runtime.rules, explain=True).to_dict()
-    violations = in_cart_terms(result["violations"], read.paths) + _deletion_violations(uow, body, read)
+    violations = in_cart_terms(result["violations"], read.paths) + _deletion_violations(uow, body, read) + \
+        _term_violations(runtime, read)
     # ``violation``, singular, as TMF names a list and as the order API's refusals say it
     answer = {"@type": "CheckProductConfiguration", "state": "done",
               "checkResult": "valid" if not violations else "invalid", "valid": not violations,
@@ -314,6 +315,15 @@ def check_configuration(uow: UnitOfWork, runtime: RuntimeSource, body: dict[str,
     if provide_price:  # opt-in: valuing the basket (its discount rules) is work a bare check does not pay for
         answer.update(basket_prices(uow, runtime, read))
     return answer
+
+
+def _term_violations(runtime: Runtime, read: CartRead) -> list[dict[str, Any]]:
+    """Why an order of the cart could not take the ``itemTerm`` of an item it buys now (the
+    term named, or the one to choose: :func:`commitments.term_violations`, the order's
+    check), in the cart's terms."""
+    bought = [item if read.bought(i) else None for i, item in enumerate(read.items)]
+    return [dict(v, path="$." + v["path"]) for v in commitments.term_violations(
+        runtime.catalog, bought, read.basket.as_of or dt.datetime.now(dt.timezone.utc), "cartItem", "cartItem")]
 
 
 def _deletion_violations(uow: UnitOfWork, body: dict[str, Any], read: CartRead) -> list[dict[str, Any]]:
