@@ -46,16 +46,30 @@ def paging(params: QueryParams) -> tuple[int, int]:
     return _integer(params, "offset", 0, 0, MAX_OFFSET), _integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
 
 
-def _resolved(spec: tmfspec.TmfSpec, schema: dict[str, Any]) -> dict[str, Any]:
-    """A schema with its reference followed and its array items taken (repeatedly)."""
+def _resolved(spec: tmfspec.TmfSpec, schema: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A schema with its reference followed and its array items taken (repeatedly), and the
+    name of the definition it is (None: inline)."""
+    name = None
     for _ in range(8):  # no TMF definition nests references or arrays deeper
         if "$ref" in schema:
-            schema = spec.definitions.get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
+            name = str(schema["$ref"]).rsplit("/", 1)[-1]
+            schema = spec.definitions.get(name, {})
         elif schema.get("type") == "array" and isinstance(schema.get("items"), dict):
             schema = schema["items"]
         else:
             break
-    return schema
+    return schema, name
+
+
+_PRICE_KIND = ("priceType", "recurringChargePeriod", "unitOfMeasure")
+# What tells an object apart from its siblings where its definition requires nothing that
+# does: a price's kind and period, an amount's currency, a quantity's unit (a selected
+# ``cartTotalPrice.price.taxIncludedAmount.value`` would be bare numbers, EUR a year and JPY a
+# month alike). Kept, as ``id`` is, by a path through them.
+IDENTIFYING: dict[str, tuple[str, ...]] = {
+    "CartPrice": _PRICE_KIND, "OrderPrice": _PRICE_KIND, "ProductPrice": _PRICE_KIND,
+    "PriceAlteration": _PRICE_KIND, "Money": ("unit",), "Quantity": ("units",),
+}
 
 
 def _nested_selection(name: str, definition: str, spec: tmfspec.TmfSpec) -> list[str]:
@@ -70,18 +84,19 @@ def _nested_selection(name: str, definition: str, spec: tmfspec.TmfSpec) -> list
         prefixes = [".".join(parts[:depth]) for depth in range(1, len(parts))]
         return [name, *[f"{prefix}.{attribute}" for prefix in prefixes for attribute in required.get(prefix, ())]]
     kept: list[str] = []
-    schema = _resolved(spec, spec.definitions[definition])
+    schema, kind = _resolved(spec, spec.definitions[definition])
     for depth, part in enumerate(parts):
         properties = schema.get("properties") or {}
         prefix = ".".join(parts[:depth])
         if depth:
-            kept += [f"{prefix}.{a}" for a in ("id", *schema.get("required", ())) if a in properties]
+            kept += [f"{prefix}.{a}" for a in ("id", *schema.get("required", ()), *IDENTIFYING.get(kind or "", ()))
+                     if a in properties]
         if part not in properties:
             hint = did_you_mean(part, properties)
             raise InvalidInput(f"'{name}' is not an attribute of {definition}"
                                + (f": '{prefix}' has no attribute '{part}'" if depth else ""), path=("fields",),
                                suggestion=f"{prefix}.{hint}" if hint and depth else hint)
-        schema = _resolved(spec, properties[part])
+        schema, kind = _resolved(spec, properties[part])
     return [name, *kept]
 
 

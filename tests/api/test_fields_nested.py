@@ -61,3 +61,22 @@ def test_an_order_shows_only_its_items_prices_when_asked(http: Any) -> None:
                                           "itemPrice": order["productOrderItem"][0]["itemPrice"]}]
     refused = http.get(ORDER, params={"fields": "productOrderItem.itemPrise"})
     assert refused.status_code == 400 and "did you mean 'productOrderItem.itemPrice'" in refused.json()["message"]
+
+
+def test_a_price_s_value_selected_keeps_what_tells_it_from_the_others(http: Any) -> None:
+    """``orderTotalPrice.price.taxIncludedAmount.value`` keeps each price's kind and period
+    and the amount's currency: bare numbers could not be told apart (10.00 once, 19.90 a month)."""
+    item = {"id": "1", "action": "add", "quantity": 1, "productOffering": {"id": "mobile-telephony-plan"},
+            "product": {"productCharacteristic": [{"name": "simFormFactor", "value": "SMALL"}],
+                        "realizingResource": [{"id": "sim-small"}]}}
+    placed = http.post(ORDER, json={"relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}],
+                                    "productOrderItem": [item]})
+    assert placed.status_code == 201, placed.text
+    totals = placed.json()["orderTotalPrice"]
+    shown = http.get(f"{ORDER}/{placed.json()['id']}",
+                     params={"fields": "orderTotalPrice.price.taxIncludedAmount.value"}).json()
+    assert shown["orderTotalPrice"] == [
+        {**{k: t[k] for k in ("priceType", "recurringChargePeriod") if k in t},
+         "price": {"taxIncludedAmount": t["price"]["taxIncludedAmount"]}} for t in totals]
+    assert {t["priceType"] for t in shown["orderTotalPrice"]} == {"oneTime", "recurring"}
+    assert all(set(t["price"]["taxIncludedAmount"]) == {"unit", "value"} for t in shown["orderTotalPrice"])
