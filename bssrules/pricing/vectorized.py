@@ -66,7 +66,8 @@ class FactColumns:
     # tests already decided elsewhere (say once per subscriber rather than per record), by test_key
     decided: Mapping[tuple[Any, ...], pl.Expr] = field(default_factory=dict)
     # (attribute, zone) -> the attribute as wall-clock time in that zone, without a zone (a
-    # naive Datetime), worked out once for all the timeOfDay / dayOfWeek tests that read it
+    # naive Datetime in microseconds), worked out once for all the timeOfDay / dayOfWeek tests
+    # that read it
     local: Mapping[tuple[str, str], pl.Expr] = field(default_factory=dict)
 
     def get(self, attribute: str) -> pl.Expr | None:
@@ -175,16 +176,24 @@ def epoch_microseconds(instant: dt.datetime) -> int:
     return (instant - _EPOCH) // _MICROSECOND
 
 
+_MICROSECONDS_A_MINUTE = 60_000_000
+
+
 def _datetime_test(test: Test, column: pl.Expr, zone: str, local: pl.Expr | None = None) -> pl.Expr:
     """``local``, when given: the column as wall-clock time in ``zone`` (naive), which gives
     the same hours, minutes and weekdays as converting the column here."""
     op, value = test.op, test.value
     if op in ("timeOfDay", "dayOfWeek"):
+        naive = local is not None  # wall-clock microseconds without a zone
         if local is None:
             local = column.dt.convert_time_zone(zone)
         if op == "dayOfWeek":
             return local.dt.weekday().is_in(list(value))  # ISO weekdays, Monday = 1, as the model's
-        minute = local.dt.hour().cast(pl.Int32) * 60 + local.dt.minute().cast(pl.Int32)
+        if naive:  # the minute of the day from the microseconds, floored (before 1970 too): a fifth
+            # of the time of hour * 60 + minute, which work out each start's calendar date first
+            minute = ((local.dt.epoch("us") // _MICROSECONDS_A_MINUTE) % (24 * 60)).cast(pl.Int32)
+        else:
+            minute = local.dt.hour().cast(pl.Int32) * 60 + local.dt.minute().cast(pl.Int32)
         window: TimeWindow = value
         if window.start <= window.end:
             return (minute >= window.start) & (minute <= window.end)
