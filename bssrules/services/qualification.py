@@ -39,13 +39,15 @@ def _category_items(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any], ite
                                                                             else ""))
     named = {o for item in items for o in values_at(item, "productOffering.id")}
     taken = {str(item.get("id")) for item in items}
+    # numbered after the items named: after the highest number among their ids (item "3" alone: 4, 5 …)
+    after = max([len(items), *(int(t) for t in taken if t.isascii() and t.isdigit() and len(t) < 10)])
     view = partner_view(uow)
     out: list[dict[str, Any]] = []
     for offering_id in offerings_in_category(runtime.catalog, category_id):
         if offering_id in named or (view is not None and not uow.catalog.is_visible("productOffering", offering_id,
                                                                                       *view)):
             continue
-        number = len(items) + len(out) + 1
+        number = after + len(out) + 1
         while str(number) in taken:
             number += 1
         taken.add(str(number))

@@ -168,7 +168,10 @@ def test_items_and_a_category_together_answer_each_offering_once(http: Any) -> N
     offered = [(i["id"], i["productOffering"]["id"]) for i in answer["productOfferingQualificationItem"]]
     assert offered[:2] == [("3", "music-5gb"), ("1", "ppv-movie")]  # the items named come first, as named
     assert sorted(o for _, o in offered) == ["data-5gb", "music-5gb", "music-access", "ppv-movie"]
-    assert len({i for i, _ in offered}) == 4
+    assert [i for i, _ in offered[2:]] == ["4", "5"]  # numbered after the items named (the highest: 3)
+    body["productOfferingQualificationItem"] = [{"id": "3", "productOffering": {"id": "ppv-movie"}}]
+    answer = http.post(POQ, json=body).json()
+    assert [i["id"] for i in answer["productOfferingQualificationItem"]] == ["3", "4", "5", "6"]  # not 3, 2, 4 …
 
 
 def test_provide_only_available_lists_only_the_offerings_of_the_category_that_qualify(http: Any) -> None:
