@@ -88,7 +88,9 @@ class _Scanning(_ChunkBase):
         """The decimals of volumes in this chunk's scan: 6, or 12 when conversions in play do
         not come out in decimals (seconds to minutes: ``units.convert`` rounds them to 12) or
         when the values need them — 12 decimals leave int64 for volumes above 9.2 million."""
-        in_play = np.unique(np.concatenate([self.unit[self.unit >= 0], self.r_per, self.b_unit[~self.b_money]])).tolist()
+        codes = np.concatenate([self.unit[self.unit >= 0], self.r_per, self.b_unit[~self.b_money]])
+        # the distinct codes (a few small numbers), by counting: np.unique hashes each record's
+        in_play = np.nonzero(np.bincount(codes))[0].tolist() if codes.shape[0] else []
         denominators = [int(self.conv_den[a, b]) for a in in_play for b in in_play if self.conv_num[a, b]]
         uneven = any(10**12 % d for d in denominators)  # a factor other than 2 and 5: 1/60 of a minute
         subs = self.subs.select(pl.col("id").alias("subscriber"))
