@@ -15,21 +15,25 @@ from bssrules.api.responses import REASONS as _REASONS, TMFJSONResponse
 from bssrules.api.responses import error_response as error_response  # where the routers look for it
 from bssrules.errors import BssRulesError, Conflict, Forbidden, InvalidInput, InvalidSource, NotFound, UnknownReference
 from bssrules.services.orders import OrderRejected
+from bssrules.services.records import PartlyStored
 
 log = logging.getLogger("bssrules.api")
 
-_STATUS = {PayloadTooLarge: 413, Forbidden: 403, OrderRejected: 422, UnsupportedMediaType: 415, InvalidInput: 400, InvalidSource: 400, NotFound: 404, Conflict: 409, UnknownReference: 422}
+_STATUS = {PartlyStored: 503, PayloadTooLarge: 413, Forbidden: 403, OrderRejected: 422, UnsupportedMediaType: 415, InvalidInput: 400, InvalidSource: 400, NotFound: 404, Conflict: 409, UnknownReference: 422}
 
 
 def _domain_error(_: Request, exc: Exception) -> TMFJSONResponse:
     assert isinstance(exc, BssRulesError)
     status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)
     response = error_response(status, exc.code, str(exc))
-    if isinstance(exc, OrderRejected):  # every violation, as a configuration check gives them
+    if isinstance(exc, (OrderRejected, PartlyStored)):
         from bssrules import jsontext
 
         body = jsontext.loads(bytes(response.body))
-        body["violation"] = exc.violations
+        if isinstance(exc, OrderRejected):  # every violation, as a configuration check gives them
+            body["violation"] = exc.violations
+        else:  # what a batch stored before it failed: sent again with these ids, it is stored once
+            body["stored"] = [{"index": index, "id": usage_id} for index, usage_id in exc.stored]
         response = TMFJSONResponse(body, status_code=status)
     return response
 

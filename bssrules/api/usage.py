@@ -82,7 +82,8 @@ async def _create(request: Request, bodies: list[dict[str, Any]], many: bool) ->
         runtimes, contexts = request.app.state.runtime_cache, request.app.state.rating_contexts
         check = principal.check if isinstance(principal, KeptPrincipal) else None
         texts = await in_unit_of_work(request, service.create_usage_texts, runtimes, contexts, bodies, check)
-        return _json_array([text for text, _ in texts], status_code=201)
+        # 200 when every usage was stored already (a batch re-sent whole), as a single re-sent usage
+        return _json_array([text for text, _ in texts], status_code=201 if any(new for _, new in texts) else 200)
     combiner = request.app.state.usage_combiner
     usage, created = await combiner.create_async(principal, bodies[0])
     return sent_json(usage, status_code=201 if created else 200,

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from bssrules import jsontext
 from bssrules.catalog.model import Entity
 from bssrules.catalog.tmf import Meta
-from bssrules.errors import Conflict
+from bssrules.errors import BssRulesError, Conflict
 from bssrules.jsontext import normalized_number
 
 # longer values are not indexed (a filter on them finds nothing; the index stays small)
@@ -38,6 +38,18 @@ class KeyTaken(Conflict):
     """An insert found its key taken by another transaction: one that committed after this
     one looked, or one inserting the same key at the same time. The use case is best run
     again on a fresh transaction: its own checks then find the row."""
+
+
+class PartlyStored(BssRulesError):
+    """A batch written in parts failed after a part was committed: the usages of ``stored``
+    ((position in the batch, usage id)) are stored and rated, the others are not. The caller
+    sends the batch again with these ids (each is answered as stored, never rated twice)."""
+
+    code = "partlyStored"
+
+    def __init__(self, message: str, stored: list[tuple[int, str]]):
+        super().__init__(message)
+        self.stored = stored
 
 
 def href(base: str, id: str) -> str:

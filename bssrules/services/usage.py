@@ -43,8 +43,8 @@ from bssrules.services.allowance_buckets import missing_buckets, usage_types_of
 from bssrules.services.known_keys import PartnerCheck, PartnerMoved
 from bssrules.services.rating_context import ContextCache, RatingContext, load_context, load_contexts
 from bssrules.services.records import (
-    MAX_ID, BalanceChange, ChargeRow, HotState, StoredAccumulator, StoredBucket, StoredResource, StoredUsage,
-    UsageWrite, href,
+    MAX_ID, BalanceChange, ChargeRow, HotState, KeyTaken, PartlyStored, StoredAccumulator, StoredBucket,
+    StoredResource, StoredUsage, UsageWrite, href,
 )
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
@@ -115,9 +115,27 @@ def _date_problem(value: Any) -> str:
     return f"usageDate {value!r} is not a date-time with a time zone (e.g. 2026-06-01T03:00:00Z)"
 
 
+def _repeated(listed: list[Any]) -> str | None:
+    """Why a usage's characteristics say two things: a name given twice with different values."""
+    seen: dict[str, Any] = {}
+    for c in listed:
+        if isinstance(c, dict) and c.get("name"):
+            name, value = c["name"], c.get("value")
+            if name in seen and seen[name] != value:
+                return (f"usageCharacteristic '{name}' is given twice, with different values "
+                        f"({seen[name]!r} and {value!r}): a usage has one")
+            seen.setdefault(name, value)
+    return None
+
+
 def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | None, str | None]:
     """The usage record a TMF635 body describes, or why it cannot be rated."""
     characteristics = _characteristics(body)
+    listed = body.get("usageCharacteristic")
+    if isinstance(listed, list) and len(listed) > len(characteristics):  # (a name twice, or an entry without one)
+        repeated = _repeated(listed)
+        if repeated:  # (the last one would win, unsaid: two productIds charged the second subscription)
+            return None, repeated
     subscriber = subscriber_of(body, characteristics)
     if not subscriber:
         return None, "no subscription: give the usageCharacteristic productId (the inventory product id)"
@@ -595,26 +613,39 @@ def _create(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache, bod
     """:func:`create_usages`; ``texts``: each usage answered as its JSON text; ``pass_over``:
     the subscriptions another transaction holds rated after the others (see
     :func:`create_usage_texts`)."""
-    ids = [b.get("id") for b in bodies if b.get("id")]
+    ids = [b.get("id") for b in bodies if b.get("id") is not None]
     if len(set(map(str, ids))) != len(ids):
         raise InvalidInput("the same usage id appears twice in one request", path=("id",))
     items = []
-    fresh = _new_ids(sum(1 for b in bodies if not b.get("id")))
+    fresh = _new_ids(sum(1 for b in bodies if b.get("id") is None))
     for index, body in enumerate(bodies):
-        usage_id = body.get("id") or next(fresh)
-        if not isinstance(usage_id, str) or not usage_id or len(usage_id) > 128:
-            raise InvalidInput("id must be a non-empty string of at most 128 characters", path=("id",))
+        usage_id = body.get("id")
+        if usage_id is None:  # (none given: the service draws one; an empty one is no id, but an error)
+            usage_id = next(fresh)
+        elif not isinstance(usage_id, str) or not usage_id or len(usage_id) > 128:
+            where = f"[{index}].id" if len(bodies) > 1 else "id"
+            raise InvalidInput(f"{where} must be a non-empty string of at most 128 characters",
+                               path=(index, "id") if len(bodies) > 1 else ("id",))
         record, problem = record_of(usage_id, body)
         items.append(_Item(index, usage_id, body, record, problem))
     now = _now()
     runtime = contexts.runtime_for(uow, runtimes)
     # (a batch of one subscription would pass over all or nothing: it waits at once)
     skip = pass_over and len({_subscription_of(i) for i in items} - {None}) > 1
-    pending: Sequence[_Item] = items
-    checked = partner
-    while pending:
-        runtime, pending = _create_part(uow, runtimes, contexts, runtime, pending, checked, now, texts, skip)
-        checked, skip = None, False  # (the partner checked in the first transaction; the rest waits)
+    runtime, passed = _create_part(uow, runtimes, contexts, runtime, items, partner, now, texts, skip)
+    if passed:  # (the partner checked in the first transaction; the rest waits for its locks)
+        stored = [(i.index, i.id) for i in items if i.answer is not None]  # committed, or stored before
+        try:
+            _create_part(uow, runtimes, contexts, runtime, passed, None, now, texts, False)
+        except KeyTaken:
+            raise  # (a lost race for an id: the batch runs again and finds what the first part stored)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the first part is stored: say which
+            cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise PartlyStored(
+                f"the batch was written in two parts and the second failed ({cause}): the usages at "
+                f"{', '.join(f'[{n}] {i!r}' for n, i in stored)} are stored and rated, the others are not; "
+                "send the batch again with these ids: a stored one is answered as stored, never rated twice",
+                stored) from exc
     return [i.answer for i in items if i.answer is not None]
 
 
@@ -630,15 +661,18 @@ def _create_part(uow: UnitOfWork, runtimes: RuntimeCache, contexts: ContextCache
     if state.catalog_revision != runtime.revision:  # the catalog moved on: rate with the new rules
         runtime = contexts.runtime_for(uow, runtimes, state.catalog_revision)
         state = _read(uow, runtime, items, skip_locked=skip)
+    scope = uow.resources.scope
+    for item in items:  # (all of them, those passed over too: refused before anything is written)
+        existing = state.usages.get(item.id)
+        if existing is not None and scope is not None and existing.partner_id != scope:
+            # another partner's: not this caller's to see
+            raise Conflict(f"the usage id '{item.id}' is not available; choose another or leave it out")
     passed = [i for i in items if _subscription_of(i) in state.passed] if state.passed else []
     if passed:
         items = [i for i in items if _subscription_of(i) not in state.passed]
-    scope = uow.resources.scope
     for item in items:
         existing = state.usages.get(item.id)
         if existing is not None:
-            if scope is not None and existing.partner_id != scope:  # another partner's: not this caller's to see
-                raise Conflict(f"the usage id '{item.id}' is not available; choose another or leave it out")
             shown = render_usage(existing, uow.charges.billed_accounts([item.id]).get(item.id))
             item.answer = (jsontext.dumps(shown) if texts else shown, False)
     todo = [i for i in items if i.answer is None]
@@ -1014,6 +1048,8 @@ def aggregated_usage(uow: UnitOfWork, runtimes: RuntimeCache, billing_account: l
     counted_by = _counted_by(uow, billing_account, product) if plain_dates else set()
     (since, since_zone) = _period(start, "start", rules, counted_by)
     (until, until_zone) = _period(end, "end", rules, counted_by)
+    if since is not None and until is not None and until <= since:
+        raise InvalidInput(f"end ({end}) must come after start ({start}): the window is [start, end)", path=("end",))
     grouping = [columns[b] for b in by]
     rows = uow.charges.totals(billing_accounts=billing_account, subscribers=product, start=since, end=until,
                               by=grouping)

@@ -210,3 +210,48 @@ def test_a_worker_of_the_previous_version_still_reads_with_the_function_it_knows
         new = json.loads(connection.execute(text(call.format(", true"))).scalar_one())
     assert len(old) == 6 and [s for s, _ in old[0]] == ["sub-0", "sub-1"]
     assert len(new) == 7 and new[:4] == old[:4] and new[6] == []
+
+
+def test_a_failure_of_the_second_transaction_says_what_the_first_stored_and_a_resend_rates_nothing_twice(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bssrules.services.records import PartlyStored
+
+    runtimes, contexts = RuntimeCache(), ContextCache()
+    _post(engine, [_movie(f"sub-{i}", id=f"warm-{i}") for i in range(5)], runtimes, contexts)
+    save = OnlineRepository.save
+    calls = [0]
+
+    def lost_connection(self: OnlineRepository, writes: Any, now: Any, *, commit: bool) -> None:
+        calls[0] += 1
+        if calls[0] == 2:  # the second transaction: the database gone
+            raise RuntimeError("server closed the connection unexpectedly\nThis probably means …")
+        save(self, writes, now, commit=commit)
+
+    monkeypatch.setattr(OnlineRepository, "save", lost_connection)
+    _, release = _holding(engine, "sub-1")
+    bodies = [_movie("sub-0"), _movie("sub-1", id="b")]
+    failures: list[PartlyStored] = []
+
+    def post() -> None:
+        try:
+            _post(engine, bodies, runtimes, contexts)
+        except PartlyStored as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=post)
+    try:
+        worker.start()
+        assert _until(lambda: len(_stored(engine).get("sub-0", [])) == 2), _stored(engine)
+    finally:
+        release()
+    worker.join(timeout=30)
+    [failure] = failures
+    [(index, drawn)] = failure.stored
+    assert index == 0 and drawn in _stored(engine)["sub-0"]
+    assert "server closed the connection unexpectedly" in str(failure) and "This probably" not in str(failure)
+    assert "b" not in _stored(engine).get("sub-1", [])
+    # sent again with the id drawn: the first usage answered as stored, the second rated
+    answers = _post(engine, [{**bodies[0], "id": drawn}, bodies[1]], runtimes, contexts)
+    assert [created for _, created in answers] == [False, True]
+    assert len(_stored(engine)["sub-0"]) == 2 and _stored(engine)["sub-1"] == ["b", "warm-1"]
+    _charged_right(engine)
