@@ -419,17 +419,22 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
         return []
     offerings, specs = context.offerings, catalog.product_specifications
     sources = [(path, item.offering, item.resources, offering) for path, item, _, offering in context.items]
-    own = _present(sources, specs)  # what the basket's items bring: the rules of `scope: basket`
+    in_basket = len(sources)
     sources += [(("inventory", i), p.offering, p.resources, offerings.get(p.offering))
                 for i, p in _effective_inventory(basket)]
     facts = _present(sources, specs)  # with what the party has: the rules of `scope: basketAndInventory`
+    own: dict[str, list[str]] | None = None  # what the basket's items bring: the rules of `scope: basket`
     shared = context.party_values()
     found = []
     origin: dict[tuple[str, str], Path] | None = None
     for compiled in rule_sets:
         rules_by_id = compiled.by_key()
-        scoped = own != facts and any(getattr(r.source, "scope", None) == "basket" for r in rules_by_id.values())
-        together, *alone = decided(compiled, [facts, own] if scoped else [facts], shared, explain, lasting=False)
+        scoped = in_basket < len(sources) and _basket_scoped(compiled)
+        if scoped and own is None:
+            own = _present(sources[:in_basket], specs)
+        scoped = scoped and own != facts
+        together, *alone = decided(compiled, [facts, own] if scoped and own is not None else [facts], shared,
+                                   explain, lasting=False)
         violated = _scoped_violations(rules_by_id, together, alone[0] if alone else None)
         if not violated:
             continue
@@ -447,6 +452,20 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
             found.append(Violation("incompatible", violation["message"], path, violation["rule"], compiled.id,
                                    trace, details))
     return found
+
+
+_SCOPED: dict[int, tuple[CompiledRuleSet, bool]] = {}  # id -> (the rule set, whether a rule is basket-scoped)
+
+
+def _basket_scoped(compiled: CompiledRuleSet) -> bool:
+    """Whether a rule of the rule set has ``scope: basket`` (worked out once per rule set)."""
+    known = _SCOPED.get(id(compiled))
+    if known is None or known[0] is not compiled:
+        if len(_SCOPED) > 4096:  # (rule sets of revisions gone: let them go)
+            _SCOPED.clear()
+        known = _SCOPED[id(compiled)] = (compiled, any(getattr(r, "scope", None) == "basket"
+                                                       for r in compiled.definition.rules))
+    return known[1]
 
 
 def _present(sources: list[tuple[Path, str, list[str], ProductOffering | None]],

@@ -59,15 +59,17 @@ def term_violations(catalog: Catalog, items: Any, as_of: dt.datetime, path: str 
     for index, item in enumerate(items if isinstance(items, list) else []):
         if not isinstance(item, dict) or item.get("action", "add") != "add":
             continue
-        where = f"{path}[{index}]"
-        offering_id = (item.get("productOffering") or {}).get("id") if isinstance(item.get("productOffering"), dict) \
-            else None
+        ordered = item.get("productOffering")
+        offering_id = ordered.get("id") if isinstance(ordered, dict) else None
         offering = catalog.offerings.get(offering_id) if isinstance(offering_id, str) else None
-        if offering is not None:
-            problem = _term_problem(offering, offered(offering, as_of), item.get("itemTerm"))
+        given = item.get("itemTerm")
+        # (an offering sold without terms, and no term named: nothing to check — the usual item)
+        if offering is not None and (offering.terms or given not in (None, [])):
+            problem = _term_problem(offering, offered(offering, as_of), given)
             if problem:
-                found.append({"code": problem[0], "message": problem[1], "path": where + problem[2]})
-        found += term_violations(catalog, item.get(children), as_of, f"{where}.{children}", children)
+                found.append({"code": problem[0], "message": problem[1], "path": f"{path}[{index}]{problem[2]}"})
+        if item.get(children):
+            found += term_violations(catalog, item[children], as_of, f"{path}[{index}].{children}", children)
     return found
 
 
