@@ -11,10 +11,16 @@ ways not to meet that wait unannounced:
   that they are compiled and cached before the first real file (``bssrules rate
   --warm-up``; a container image runs it when it is built);
 - :func:`watch_compilation` tells its caller when numba starts compiling (it does not when
-  the kernels come from the cache) and how long it took, so that a command can say so.
+  the kernels come from the cache) and how long it took, so that a command can say so;
+- :func:`compile_apart` runs :func:`warm_up` in a process of its own when none of the kernels
+  is in the cache (:func:`kernels_cached`), so that the compiler's memory is not the rating
+  process's (``bssrules rate`` on its first run: 1,079 MB peak with the compiler in it).
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -148,4 +154,40 @@ def warm_up() -> Compilation:
     return compilation
 
 
-__all__ = ["warm_up", "watch_compilation", "Compilation", "WARM_UP_RULES"]
+def kernels_cached() -> bool:
+    """Whether numba's cache holds any of the rating kernels compiled from this source (an
+    index written for another version of ``bulk_kernels`` does not count): False after an
+    install, an upgrade, or with an empty ``NUMBA_CACHE_DIR``. A cache that cannot be read
+    counts as warm: the kernels are then compiled where they are first used, as before."""
+    from numba.core.dispatcher import Dispatcher
+
+    from bssrules.pricing import bulk_kernels
+
+    try:
+        kernels: list[Any] = [kernel for kernel in vars(bulk_kernels).values() if isinstance(kernel, Dispatcher)]
+        return any(kernel._cache._cache_file._load_index() for kernel in kernels)
+    except Exception:  # numba's cache internals moved: no compilation apart
+        return True
+
+
+def compile_apart(on_start: Callable[[], None] | None = None) -> Compilation:
+    """When no kernel is in numba's cache: :func:`warm_up` run in a child process (the same
+    interpreter, environment and ``bssrules``), ``on_start`` called first; what it compiled
+    and how long it took. Nothing when the cache is warm, or when the child fails (the
+    kernels are then compiled on first use, in this process)."""
+    if kernels_cached():
+        return Compilation()
+    if on_start is not None:
+        on_start()
+    began = time.perf_counter()
+    here = str(Path(__file__).resolve().parents[2])  # this bssrules, whatever sys.path the child starts with
+    path = os.environ.get("PYTHONPATH")
+    env = dict(os.environ, PYTHONPATH=here + (os.pathsep + path if path else ""))
+    done = subprocess.run([sys.executable, "-c", "from bssrules.pricing.bulk_warm import warm_up; warm_up()"],
+                          env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=False)
+    if done.returncode != 0:
+        return Compilation()
+    return Compilation(compiled=True, seconds=time.perf_counter() - began)
+
+
+__all__ = ["warm_up", "watch_compilation", "compile_apart", "kernels_cached", "Compilation", "WARM_UP_RULES"]
