@@ -171,7 +171,10 @@ CONFIGURATION_VIOLATION = {
                                                   "bundleCardinality, unknownCharacteristic, tooManyValues, "
                                                   "tooFewValues, repeatedValue, invalidCharacteristicValue, "
                                                   "notConfigurable, missingCharacteristic, missingPrerequisite, "
-                                                  "excluded, notEligible, incompatible, noPayer, noBillingAccount"},
+                                                  "excluded, notEligible, incompatible, noPayer, noBillingAccount; "
+                                                  "an item's term: termRequired, unknownTerm, termNotOffered, noTerm, "
+                                                  "termMismatch; a delete item: unknownProduct, notThePartysProduct, "
+                                                  "productNotInForce, terminationBeforeStart"},
         "message": {"type": "string", "description": "What is wrong, for people"},
         "path": {"type": "string", "description": "Where, in the request: $.cartItem[1] (an order: "
                                                   "$.productOrderItem[1]), "
