@@ -330,9 +330,10 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
                                                      help="Accumulator totals so far, as JSON lines."),
          state_out: Optional[Path] = typer.Option(None, "--state-out",
                                                   help="Folder for the new buckets.jsonl and accumulators.jsonl."),
-         chunk_size: int = typer.Option(200_000, "--chunk-size", min=1,
-                                        help="Records rated at once (bounds the memory: 200,000 stay within "
-                                             "1 GB; on a cluster, per partition)."),
+         chunk_size: Optional[int] = typer.Option(None, "--chunk-size", min=1,
+                                                  help="Records rated at once (bounds the memory; default "
+                                                       "200,000, fewer when the ids are longer than 12 bytes: "
+                                                       "within 1 GB; on a cluster, 200,000 per partition)."),
          workers: Optional[int] = typer.Option(None, "--workers", min=1,
                                                help="Rate on a local Dask cluster of this many worker processes."),
          scheduler: Optional[str] = typer.Option(None, "--scheduler",
@@ -348,7 +349,7 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
                                            "rating after an install otherwise does).")) -> None:
     """Rate a usage file in bulk: every record comes out rated or rejected with its reason.
     The file formats: docs/bulk-rating.md."""
-    from bssrules.pricing.bulk_io import file_format, rate_file  # first: it tunes the allocators before polars loads
+    from bssrules.pricing.bulk_io import DEFAULT_CHUNK_SIZE, file_format, rate_file  # first: it tunes the allocators before polars loads
     from bssrules.pricing.bulk_warm import watch_compilation
     from polars.exceptions import PolarsError
 
@@ -420,7 +421,7 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
             elif on_cluster:
                 with_allowances = provision_files(project.catalog, usage, subscribers, buckets, Path(made))
                 summary = _rate_on_cluster(folder, usage, subscribers, output, with_allowances, accumulators,
-                                           state_out, chunk_size, workers, scheduler, partitions, update)
+                                           state_out, chunk_size or DEFAULT_CHUNK_SIZE, workers, scheduler, partitions, update)
             else:
                 with_allowances = provision_files(project.catalog, usage, subscribers, buckets, Path(made))
                 summary = rate_file(project.rules, usage, subscribers, output, buckets=with_allowances,

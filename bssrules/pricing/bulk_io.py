@@ -80,6 +80,11 @@ from bssrules.pricing.bulk_write import RatedWriter, write_state
 from bssrules.rules.book import RuleBook
 
 DEFAULT_CHUNK_SIZE = 200_000  # the peak RSS of the benchmark: 887-956 MB (160,000: 869 MB; 500,000: 1.3-1.5 GB)
+# texts longer than 12 bytes (not held in their string views: UUID record ids) take more memory
+# per record than their own bytes while a chunk is rated (5,000,000 records of 36-byte random ids
+# at 200,000 a chunk: 1,096-1,160 MB against 908-927 MB with 11-byte ids); the default chunk is
+# cut to DEFAULT_CHUNK_SIZE * SHORT_RECORD / (SHORT_RECORD + those bytes), see default_chunk_size
+SHORT_RECORD = 36
 _HASH_SEED = 20260601
 STATE_NAMES = {"valid_from": "validFrom", "valid_to": "validTo"}  # the state files' names for BUCKET_SCHEMA's
 
@@ -223,14 +228,15 @@ def _partition_of(subscriber: pl.Expr, partitions: int) -> pl.Expr:
 
 def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, buckets: Path | None = None,
               accumulators: Path | None = None, state_out: Path | None = None,
-              chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None,
+              chunk_size: int | None = None, progress: Progress | None = None,
               seen_ids: SeenIds | None = None) -> RatingSummary:
     """Rate a usage file into ``output``; write the new balances and totals into
-    ``state_out`` when given. At most about ``chunk_size`` records are rated at once.
+    ``state_out`` when given. At most about ``chunk_size`` records are rated at once (by
+    default :func:`default_chunk_size`: fewer when the records' texts are long).
     Every file's columns are checked before any record is rated. A record whose id came
     earlier in the file — or in ``seen_ids``, the ids of the files rated before it in the
     same run (a month at a time) — is rejected ``duplicateId``."""
-    if chunk_size < 1:
+    if chunk_size is not None and chunk_size < 1:
         raise InvalidInput("the chunk size must be at least 1")
     began = time.perf_counter()
     summary = RatingSummary()
@@ -238,6 +244,8 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
     kind = file_format(usage_files(usage)[0])  # a folder: a Parquet dataset
     file_format(output)
     check_usage_columns(usage)  # before anything is written: a wrong column is the file's error, not each row's
+    if chunk_size is None:
+        chunk_size = default_chunk_size(usage)
     rows = _row_count(usage, kind)
     partitions = max(1, math.ceil(rows / chunk_size))
     summary.partitions = partitions
@@ -293,6 +301,21 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
 
 _T = TypeVar("_T")
 _U = TypeVar("_U")
+
+
+def default_chunk_size(usage: Path, sample: int = 10_000) -> int:
+    """Records rated at once by default: :data:`DEFAULT_CHUNK_SIZE`, fewer when the texts of
+    the first ``sample`` records (their ids, subscribers, services, units) are longer than the
+    12 bytes a string view holds — ``DEFAULT_CHUNK_SIZE * SHORT_RECORD / (SHORT_RECORD + b)``
+    for ``b`` bytes of such texts per record (36-byte UUID ids: 100,000 records)."""
+    first = next(iter(read_usage_batches(usage, sample)), None)
+    if first is None or first.height == 0:
+        return DEFAULT_CHUNK_SIZE
+    records = normalize_usage(first)
+    texts = [name for name, kind in records.schema.items() if kind == pl.String]
+    lengths = records.select(pl.col(texts).str.len_bytes().fill_null(0)).to_numpy() if texts else None
+    long_bytes = float(np.where(lengths > 12, lengths, 0).sum()) / records.height if lengths is not None else 0.0
+    return max(1, int(DEFAULT_CHUNK_SIZE * SHORT_RECORD / (SHORT_RECORD + long_bytes)))
 
 
 def _beside(read: Callable[[], _T], work: Callable[[], _U]) -> tuple[_T, _U]:
@@ -470,4 +493,4 @@ def _read_partition(path: Path) -> tuple[pl.DataFrame, float]:
 
 __all__ = ["rate_file", "RatingSummary", "RatedWriter", "read_usage_batches", "normalize_usage", "read_subscribers",
            "read_buckets", "read_accumulators", "write_state", "state_files", "file_format", "FORMATS",
-           "DEFAULT_CHUNK_SIZE", "Progress"]
+           "DEFAULT_CHUNK_SIZE", "default_chunk_size", "Progress"]

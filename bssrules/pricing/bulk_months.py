@@ -20,7 +20,7 @@ import polars as pl
 from bssrules.catalog.catalog import Catalog
 from bssrules.pricing.bulk_allowances import provision_files
 from bssrules.pricing.bulk_ids import SeenIds
-from bssrules.pricing.bulk_io import DEFAULT_CHUNK_SIZE, Progress, RatingSummary, rate_file
+from bssrules.pricing.bulk_io import Progress, RatingSummary, rate_file
 from bssrules.pricing.bulk_read import file_format, normalize_usage, read_usage_batches
 from bssrules.rules.book import RuleBook
 
@@ -93,7 +93,7 @@ def _added(total: RatingSummary, month: RatingSummary) -> None:
 
 def rate_file_by_month(book: RuleBook, catalog: Catalog, usage: Path, subscribers: Path, output: Path, *,
                        buckets: Path | None = None, accumulators: Path | None = None,
-                       state_out: Path | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                       state_out: Path | None = None, chunk_size: int | None = None,
                        progress: Progress | None = None) -> RatingSummary:
     """:func:`~bssrules.pricing.bulk_io.rate_file`, a month at a time, each month's allowance
     buckets made from the state the month before left."""
