@@ -454,18 +454,9 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
     return found
 
 
-_SCOPED: dict[int, tuple[CompiledRuleSet, bool]] = {}  # id -> (the rule set, whether a rule is basket-scoped)
-
-
 def _basket_scoped(compiled: CompiledRuleSet) -> bool:
-    """Whether a rule of the rule set has ``scope: basket`` (worked out once per rule set)."""
-    known = _SCOPED.get(id(compiled))
-    if known is None or known[0] is not compiled:
-        if len(_SCOPED) > 4096:  # (rule sets of revisions gone: let them go)
-            _SCOPED.clear()
-        known = _SCOPED[id(compiled)] = (compiled, any(getattr(r, "scope", None) == "basket"
-                                                       for r in compiled.definition.rules))
-    return known[1]
+    """Whether a rule of the (compatibility) rule set has ``scope: basket``."""
+    return any(getattr(r, "scope", None) == "basket" for r in compiled.definition.rules)
 
 
 def _present(sources: list[tuple[Path, str, list[str], ProductOffering | None]],
