@@ -111,6 +111,22 @@ def _holding(engine: Engine, subscription: str) -> tuple[Any, Callable[[], None]
     return connection, release
 
 
+def _second_save_fails(monkeypatch: pytest.MonkeyPatch, error: Exception) -> list[int]:
+    """The second write of the test (its first batch's second transaction) raises ``error``;
+    the calls made so far, counted."""
+    save = OnlineRepository.save
+    calls = [0]
+
+    def failing(self: OnlineRepository, writes: Any, now: Any, *, commit: bool) -> None:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise error
+        save(self, writes, now, commit=commit)
+
+    monkeypatch.setattr(OnlineRepository, "save", failing)
+    return calls
+
+
 def _until(condition: Callable[[], bool], seconds: float = 20) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -148,16 +164,8 @@ def test_a_batch_run_again_after_its_second_transaction_failed_rates_nothing_twi
         engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     runtimes, contexts = RuntimeCache(), ContextCache()
     _post(engine, [_movie(f"sub-{i}", id=f"warm-{i}") for i in range(5)], runtimes, contexts)
-    save = OnlineRepository.save
-    calls = [0]
-
-    def failing_second_save(self: OnlineRepository, writes: Any, now: Any, *, commit: bool) -> None:
-        calls[0] += 1
-        if calls[0] == 2:  # the second transaction of the first run: a race for a usage id lost
-            raise KeyTaken("a usage with this id was stored meanwhile")
-        save(self, writes, now, commit=commit)
-
-    monkeypatch.setattr(OnlineRepository, "save", failing_second_save)
+    # the second transaction of the first run: a race for a usage id lost
+    calls = _second_save_fails(monkeypatch, KeyTaken("a usage with this id was stored meanwhile"))
     _, release = _holding(engine, "sub-1")
     answers: list[Any] = []
     # sub-0's usage has no id: the service draws one, in the first transaction
@@ -218,16 +226,8 @@ def test_a_failure_of_the_second_transaction_says_what_the_first_stored_and_a_re
 
     runtimes, contexts = RuntimeCache(), ContextCache()
     _post(engine, [_movie(f"sub-{i}", id=f"warm-{i}") for i in range(5)], runtimes, contexts)
-    save = OnlineRepository.save
-    calls = [0]
-
-    def lost_connection(self: OnlineRepository, writes: Any, now: Any, *, commit: bool) -> None:
-        calls[0] += 1
-        if calls[0] == 2:  # the second transaction: the database gone
-            raise RuntimeError("server closed the connection unexpectedly\nThis probably means …")
-        save(self, writes, now, commit=commit)
-
-    monkeypatch.setattr(OnlineRepository, "save", lost_connection)
+    # the second transaction: the database gone
+    _second_save_fails(monkeypatch, RuntimeError("server closed the connection unexpectedly\nThis probably means …"))
     _, release = _holding(engine, "sub-1")
     bodies = [_movie("sub-0"), _movie("sub-1", id="b")]
     failures: list[PartlyStored] = []
