@@ -546,6 +546,8 @@ def _profile(url: str, batches: int, singles: int, top: int, subscriptions: int,
                     await post(single())
                 for name, count, make in (("batches of 100", batches, lambda: [single() for _ in range(100)]),
                                           ("single POSTs", singles, single)):
+                    if not count:
+                        continue
                     bodies = [make() for _ in range(count)]
                     usages = count * (100 if isinstance(bodies[0], list) else 1)
                     begun, cpu = time.perf_counter(), time.process_time()  # first without the profiler

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping
 
+from bssrules.frozen import quick_init
 from bssrules.money import ISO_4217
 
 
+@quick_init
 @dataclass(frozen=True)
 class UsageRecord:
     """One usage detail record from mediation (TMF635 ``usage``)."""
@@ -39,6 +41,7 @@ class UsageRecord:
         return usage
 
 
+@quick_init
 @dataclass(frozen=True)
 class Subscriber:
     """Who a subscription belongs to and who pays for it, as rating needs it."""
@@ -70,6 +73,7 @@ class Subscriber:
 _FAR = dt.datetime.max.replace(tzinfo=dt.timezone.utc)  # (the end of a bucket valid to no date)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Bucket:
     """A balance of units (``unit`` GB, message …) or of money (``unit`` a currency code).
@@ -106,6 +110,7 @@ class Bucket:
         return (self.precedence, 0 if self.services else 1, self.valid_to or _FAR, self.id)
 
 
+@quick_init
 @dataclass(frozen=True)
 class AccumulatorKey:
     accumulator: str  # "<usage rule set>/<accumulator id>"
@@ -113,6 +118,7 @@ class AccumulatorKey:
     period: str  # "2026-06" (month) or "2026-06-01" (day), in the rule set's time zone
 
 
+@quick_init
 @dataclass(frozen=True)
 class AccumulatorTotal:
     volume: Decimal = Decimal(0)
@@ -120,6 +126,7 @@ class AccumulatorTotal:
     reached: tuple[str, ...] = ()  # threshold ids already reached
 
 
+@quick_init
 @dataclass(frozen=True)
 class Charge:
     """A part of a rated charge assigned to a payer."""
@@ -129,6 +136,7 @@ class Charge:
     amount: Decimal
 
 
+@quick_init
 @dataclass(frozen=True)
 class Event:
     """Something rating noticed that others may act on (a threshold reached)."""
@@ -143,6 +151,7 @@ class Event:
     record: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class RatedUsage:
     """What rating made of one record: rated (with its charges) or rejected (with reasons).
@@ -171,6 +180,7 @@ class RatedUsage:
         return sum((c.amount for c in self.charges), Decimal(0))
 
 
+@quick_init
 @dataclass(frozen=True)
 class RatingState:
     """Balances and accumulators, passed into rating and handed back updated."""

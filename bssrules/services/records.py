@@ -15,6 +15,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import quote
 
 from bssrules import jsontext
+from bssrules.frozen import quick_init
 from bssrules.catalog.model import Entity
 from bssrules.catalog.tmf import Meta
 from bssrules.errors import BssRulesError, Conflict
@@ -104,6 +105,7 @@ class StoredRuleSet:
     document: dict[str, Any]
 
 
+@quick_init
 @dataclass(frozen=True)
 class ChargeRow:
     """One rated charge: a usage's share for one payer (``part`` numbers the shares)."""
@@ -224,6 +226,7 @@ def unscaled(integer: int, scale: int) -> Decimal:
     return Decimal(int(integer)).scaleb(-int(scale))
 
 
+@quick_init
 @dataclass(frozen=True)
 class StoredBucket:
     """A TMF654 bucket as the hot table keeps it: the balance exact, what rating reads in
@@ -246,6 +249,7 @@ class StoredBucket:
     document: dict[str, Any]
 
 
+@quick_init
 @dataclass(frozen=True)
 class StoredAccumulator:
     """A running total of one subscription, accumulator and period."""
@@ -263,6 +267,7 @@ class StoredAccumulator:
         return f"{self.accumulator}|{self.subscription}|{self.period}"
 
 
+@quick_init
 @dataclass(frozen=True)
 class StoredUsage:
     """A TMF635 usage as stored, rated or rejected (``subscription`` "" when it names none)."""
@@ -275,6 +280,7 @@ class StoredUsage:
     document: dict[str, Any]
 
 
+@quick_init
 @dataclass(frozen=True)
 class BalanceChange:
     """A bucket's balance moved by rating: from ``before`` (as read under the subscription's
@@ -286,6 +292,7 @@ class BalanceChange:
     after: Decimal
 
 
+@quick_init
 @dataclass(frozen=True)
 class HotState:
     """What the first round trip of a usage (or a batch) reads, its subscriptions locked: the
@@ -305,6 +312,7 @@ class HotState:
     passed: frozenset[str] = frozenset()
 
 
+@quick_init
 @dataclass(frozen=True)
 class UsageWrite:
     """What one usage writes in the second round trip: the usage, its charges, the balances
