@@ -26,7 +26,7 @@ def quick_init(cls: type[T]) -> type[T]:
         raise TypeError(f"{cls.__name__}: quick_init is for frozen dataclasses with a __dict__ and no __post_init__")
     names: dict[str, Any] = {"_FACTORY": _FACTORY}
     parameters, lines = [], []
-    for number, f in enumerate(dataclasses.fields(cls)):
+    for number, f in enumerate(dataclasses.fields(cls)):  # type: ignore[arg-type]  # (a dataclass: checked above)
         if f.kw_only:
             raise TypeError(f"{cls.__name__}.{f.name}: quick_init does not make keyword-only fields")
         default = f"_default_{number}"

@@ -169,15 +169,22 @@ def _typed(record: UsageRecord, subscriber: Subscriber) -> dict[str, Any]:
     object (kept on it: a worker's cached subscriber types its party and inventory once,
     not once per record) and the record's part per record."""
     values = dict(_subscriber_values(subscriber))
-    # the record's attributes typed one by one (the walk and the check of unknown paths that
-    # fact_values makes are for facts written by hand: these are the record's own fields)
-    for attribute, value in (("usage.service", record.service), ("usage.start", record.start),
-                             ("usage.volume", record.volume), ("usage.unit", record.unit),
-                             ("usage.type", record.type), ("usage.roaming", record.roaming),
-                             ("usage.country", record.country), ("usage.offering", subscriber.offering or None)):
+    # The record's attributes as typed_value types them. The record passed :func:`malformed`
+    # (rate_records checks each one first): its start is an aware date-time, its volume a
+    # finite number, its texts texts and its roaming flag a bool, which typed_value hands back
+    # as they are (a volume as a Decimal) — so they are set here without it (its checks cost
+    # as much as deciding a record whose decision is cached).
+    start, volume = record.start, record.volume
+    values["usage.service"] = record.service
+    values["usage.start"] = start
+    values["usage.volume"] = volume if type(volume) is Decimal else Decimal(volume)
+    for attribute, value in (("usage.unit", record.unit), ("usage.type", record.type),
+                             ("usage.roaming", record.roaming), ("usage.country", record.country)):
         if value is not None:
-            values[attribute] = _typed_value(attribute, value)
-    values["now"] = _typed_value("now", record.start)
+            values[attribute] = value
+    if subscriber.offering:
+        values["usage.offering"] = _typed_value("usage.offering", subscriber.offering)
+    values["now"] = start
     return values
 
 

@@ -88,3 +88,33 @@ def test_a_rejection_keeps_reasons_of_its_own_not_the_decision_cache_s() -> None
         reason["code"] = "changed by a caller"  # type: ignore[index]
     [again], _ = rate_records([replace(record, id="u2")], {"s9": replace(lonely)}, book)
     assert again.reasons and all(r["code"] != "changed by a caller" for r in again.reasons)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TEXT = st.text(min_size=1, max_size=8)
+_MAYBE_TEXT = st.none() | _TEXT
+
+
+@st.composite
+def _valid_records(draw: st.DrawFn) -> UsageRecord:
+    """Records :func:`rating.malformed` lets through: what rate_records types."""
+    offset = dt.timezone(dt.timedelta(minutes=draw(st.integers(-14 * 60, 14 * 60))))
+    start = draw(st.datetimes(dt.datetime(1970, 1, 2), dt.datetime(2100, 1, 1))).replace(tzinfo=offset)
+    volume = draw(st.integers(0, 10**12) | st.decimals(0, 10**9, allow_nan=False, allow_infinity=False, places=4))
+    record = UsageRecord("u", "s1", draw(_TEXT), start, volume, draw(_MAYBE_TEXT), draw(_MAYBE_TEXT),
+                         draw(st.none() | st.booleans()), draw(_MAYBE_TEXT))
+    assert rating.malformed(record) is None
+    return record
+
+
+@settings(max_examples=300, deadline=None)
+@given(record=_valid_records(), subscriber=st.sampled_from(SUBSCRIBERS))
+def test_a_valid_record_is_typed_as_typed_value_types_it(record: UsageRecord, subscriber: Subscriber) -> None:
+    """The record's fields are set as they are (rate_records checked them with malformed):
+    the values, their types and their order are those of typing the whole facts."""
+    expected = fact_values(rating._facts(record, subscriber))
+    typed = rating._typed(record, replace(subscriber))
+    assert typed == expected and list(typed) == list(expected)
+    assert {k: type(v) for k, v in typed.items()} == {k: type(v) for k, v in expected.items()}
