@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from bssrules.pricing.bulk_frames import _POW10, SCAN_DIGITS, _pick
+from bssrules.pricing.bulk_frames import _POW10, IN_MEMORY, SCAN_DIGITS, _pick
 from bssrules.pricing.bulk_kernels import _compiled, _price_all
 from bssrules.pricing.bulk_order import _Ordering
 from bssrules.pricing.vectorized import (
@@ -71,7 +71,8 @@ class _Deciding(_Ordering):
         masks = self.tables.usage_masks.get(self.vd)
         if masks is None:  # the facts' column names depend on the book only; the volumes' scale on the chunk
             masks = self.tables.usage_masks.setdefault(self.vd, usage.masks(facts))
-        evaluated = frame.lazy().with_columns(**masks).select(list(masks)).collect() if masks else pl.DataFrame()
+        evaluated = (frame.lazy().with_columns(**masks).select(list(masks)).collect(engine=IN_MEMORY) if masks
+                     else pl.DataFrame())
         outcome = usage.decide({name: evaluated[name].to_numpy() for name in masks}, frame.height)
         self.acc_flags = outcome.accumulators
         self.chosen = np.where(self.candidate, outcome.chosen_version, -1)
@@ -156,7 +157,7 @@ class _Deciding(_Ordering):
             amount_dependent=pl.col("split_code").is_in([split_ids.index(s) for s in split.amount_dependent
                                                         if s in split_ids]),
             currency_dependent=pl.col("split_code").is_in([split_ids.index(s) for s in split.currency_dependent
-                                                          if s in split_ids])).collect()
+                                                          if s in split_ids])).collect(engine=IN_MEMORY)
         self.plan = outcome["plan"].to_numpy()
         missing_role = outcome["missing"].fill_null(-1).to_numpy()
         self.unassigned = (self.plan == NO_PAYER) | (self.plan == UNAVAILABLE) | (missing_role != -1)

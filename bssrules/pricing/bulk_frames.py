@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Iterable, Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -38,6 +38,10 @@ VOLUME_DIGITS = 12  # decimals of volumes, balances and totals in the frames
 MONEY_DIGITS = 3  # decimals of amounts in RATED_SCHEMA (the largest ISO 4217 minor unit); rate_chunk gives
 # its book's money_digits (the largest minor unit of its currencies: 2 for EUR)
 SCAN_DIGITS = 6  # decimals of money in the scan (int64), and of volumes unless a chunk needs 12
+# the engine of bulk rating's lazy queries: polars' default runs them on its streaming engine,
+# whose executor also encodes the rated Parquet file in the background (bulk_write), and a
+# query queued there behind a chunk's encoding waited 30-50 ms for a few ms of work
+IN_MEMORY: Final = "in-memory"
 _MAX = np.iinfo(np.int64).max
 _POW10 = np.array([10**i for i in range(19)], dtype=np.int64)
 

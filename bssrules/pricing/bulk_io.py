@@ -69,7 +69,7 @@ import pyarrow.parquet as pq
 from bssrules.errors import InvalidInput
 from bssrules.money import quantum
 from bssrules.pricing.bulk import rate_chunk_in_two
-from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, BulkState
+from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, IN_MEMORY, RECORD_SCHEMA, BulkState
 from bssrules.pricing.bulk_ids import SeenIds
 from bssrules.pricing.bulk_read import (
     FORMATS, check_usage_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers, read_usage_batches,
@@ -119,10 +119,10 @@ class RatingSummary:
         self.by_reference += int((frame["rated_by"] == "reference").sum())
         lazy = frame.lazy()  # the filters read only the columns they need, not the whole frame
         for code, count in lazy.filter(pl.col("status") == "rejected").group_by("reason_code").len() \
-                .collect().iter_rows():
+                .collect(engine=IN_MEMORY).iter_rows():
             self.rejected[code] += count
         for currency, amount in lazy.filter(pl.col("status") == "rated").group_by("currency") \
-                .agg(pl.col("amount").sum()).collect().iter_rows():
+                .agg(pl.col("amount").sum()).collect(engine=IN_MEMORY).iter_rows():
             total = self.totals.get(currency, Decimal(0)) + Decimal(amount)
             self.totals[currency] = total.quantize(quantum(currency))
 
