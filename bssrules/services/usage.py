@@ -16,6 +16,7 @@ rated the same way, set-based: one read, one rating call, one write.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -188,7 +189,7 @@ def inactive(product: StoredResource, at: dt.datetime) -> str | None:
     left to the rule sets (their prerequisites say what an effective service is)."""
     doc = product.document
     status = doc.get("status")
-    start, end = (usage_instant(doc.get(k)) or _date_instant(doc.get(k)) for k in ("startDate", "terminationDate"))
+    start, end = _instant_of(doc.get("startDate")), _instant_of(doc.get("terminationDate"))
     if start is not None and at < start:
         return f"subscription {product.id} started at {format_instant(start)}, after this usage"
     if end is not None and at >= end:
@@ -197,6 +198,20 @@ def inactive(product: StoredResource, at: dt.datetime) -> str | None:
             (status == "terminated" and end is None):
         return f"subscription {product.id} is {status}"
     return None
+
+
+def _instant_of(value: Any) -> dt.datetime | None:
+    """A product's start or termination date as an instant (a date-time with its zone, else a
+    date or a date-time read as UTC), None when it has none: parsed once per text (every
+    usage of a subscription reads the same dates of its product)."""
+    if type(value) is str:
+        return _instant_of_text(value)
+    return usage_instant(value) or _date_instant(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _instant_of_text(value: str) -> dt.datetime | None:
+    return usage_instant(value) or _date_instant(value)
 
 
 def _date_instant(value: Any) -> dt.datetime | None:
