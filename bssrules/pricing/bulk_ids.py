@@ -20,6 +20,8 @@ what an operator does about it).
 """
 from __future__ import annotations
 
+import mmap
+
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
@@ -103,7 +105,25 @@ def _shift(slots: int) -> int:
 
 
 def _empty_table(slots: int) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
-    return np.zeros(slots, np.uint64), np.zeros(slots, np.uint64)
+    return _zeros(slots), _zeros(slots)
+
+
+def _zeros(slots: int) -> NDArray[np.uint64]:
+    """``slots`` zeros, in huge pages where the system gives them (Linux's transparent huge
+    pages, asked for with ``madvise``): the probes land anywhere in a table of 128 MB at
+    10,000,000 ids, and with 4 kB pages most of them missed the TLB too — the ids check of
+    10,000,000 ids took 0.84-1.21 s of CPU in 4 kB pages, 0.50-0.53 s in huge pages (three
+    runs each, alternating). Elsewhere (or below 2 MB), plain zeros."""
+    advice = getattr(mmap, "MADV_HUGEPAGE", None)
+    size = slots * 8
+    if advice is None or size < 1 << 21:
+        return np.zeros(slots, np.uint64)
+    memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)  # zeros; freed with the array
+    try:
+        memory.madvise(advice)
+    except OSError:  # not allowed here: 4 kB pages, the same zeros
+        pass
+    return np.frombuffer(memory, np.uint64)
 
 
 def mark_repeated(records: pl.DataFrame, repeat: pl.Series) -> pl.DataFrame:
