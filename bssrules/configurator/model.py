@@ -38,6 +38,9 @@ class InventoryProduct(Model):
     offering: Id
     status: ProductStatus = "active"
     resources: list[Id] = []
+    # the item of the request being checked that deletes the product (its path in the request:
+    # ("productOrderItem", 0)): the request is judged on the inventory it leaves, without it
+    deleted_by: Path | None = None
 
 
 class Party(Model):

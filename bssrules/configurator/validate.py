@@ -293,7 +293,19 @@ def _present_offerings(basket: Basket) -> set[str]:
 
 
 def _effective_inventory(basket: Basket) -> list[tuple[int, Any]]:
-    return [(i, p) for i, p in enumerate(basket.inventory) if p.status in EFFECTIVE_STATUSES]
+    """(index, product) of the party's products in force that the request leaves it (not
+    ``deleted_by`` one of its items): what the basket is judged with."""
+    return [(i, p) for i, p in enumerate(basket.inventory) if p.status in EFFECTIVE_STATUSES and p.deleted_by is None]
+
+
+def _deleted_inventory(basket: Basket) -> list[tuple[int, Any]]:
+    """(index, product) of the party's products in force that the request itself deletes."""
+    return [(i, p) for i, p in enumerate(basket.inventory) if p.status in EFFECTIVE_STATUSES and p.deleted_by is not None]
+
+
+def _deleted_at(product: Any) -> Path:
+    """Where the request deletes a product: its delete item's ``product.id``."""
+    return tuple(product.deleted_by) + ("product", "id")
 
 
 def _relationship_violations(context: _Context) -> list[Violation]:
@@ -303,6 +315,9 @@ def _relationship_violations(context: _Context) -> list[Violation]:
     owned = {p.offering for _, p in _effective_inventory(context.basket)}
     present = in_basket | owned
     now = context.now
+    deleted: dict[str, Any] = {}  # offering -> the first product of it the request deletes
+    for _, product in _deleted_inventory(context.basket):
+        deleted.setdefault(product.offering, product)
     for path, _, _, offering in items:
         if offering is None or not offering.relationships:
             continue
@@ -311,13 +326,43 @@ def _relationship_violations(context: _Context) -> list[Violation]:
                 continue
             target = relationship.offering
             if relationship.type == "requires" and target not in present:
+                gone = deleted.get(target)
                 found.append(Violation("missingPrerequisite", f"'{offering.id}' requires '{target}', which is "
-                                                              "neither in the basket nor an effective product",
-                                       path + ("offering",), details={"requires": target}))
+                                                              "neither in the basket nor an effective product"
+                                       + (f" (product '{gone.id}', which has it, is deleted by "
+                                          f"{format_path(_deleted_at(gone))[2:]})" if gone else ""),
+                                       path + ("offering",),
+                                       details={"requires": target, **({"deleted": gone.id} if gone else {})}))
             if relationship.type == "excludes" and target in present:
                 where = "in the basket" if target in in_basket else "already owned"
                 found.append(Violation("excluded", f"'{offering.id}' cannot go with '{target}' ({where})",
                                        path + ("offering",), details={"excludes": target}))
+    if deleted:
+        found += _prerequisites_deleted(context, present, deleted)
+    return found
+
+
+def _prerequisites_deleted(context: _Context, present: AbstractSet[str], deleted: Mapping[str, Any]
+                           ) -> list[Violation]:
+    """The prerequisites (``requires``) of the products the party keeps that the request
+    deletes: each a violation at the delete item (the products kept were bought with what
+    they require; only what the request takes away is its doing)."""
+    found = []
+    for _, product in _effective_inventory(context.basket):
+        offering = context.offerings.get(product.offering)
+        if offering is None:
+            continue
+        for relationship in offering.relationships:
+            target = relationship.offering
+            if relationship.type == "requires" and relationship.valid_for.contains(context.now) \
+                    and target not in present and target in deleted:
+                gone = deleted[target]
+                found.append(Violation("missingPrerequisite", f"product '{product.id}' ('{offering.id}'), which the "
+                                                              f"party keeps, requires '{target}': product '{gone.id}' "
+                                                              "is deleted, and neither the basket nor another "
+                                                              "effective product brings it",
+                                       _deleted_at(gone), details={"requires": target, "product": product.id,
+                                                                   "deleted": gone.id}))
     return found
 
 
@@ -438,6 +483,7 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
         violated = _scoped_violations(rules_by_id, together, alone[0] if alone else None)
         if not violated:
             continue
+        brought = _brought_by_deleted(context, compiled, rules_by_id, violated, sources, in_basket, facts, shared)
         if origin is None:  # who contributes what: the first basket item (or inventory product) that brings an id
             origin = {}
             for path, kind, id in _contributions(context, sources):
@@ -449,9 +495,59 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
             details = {"type": violation["type"], "subject": violation["subject"]}
             if "target" in violation:
                 details["target"] = violation["target"]
-            found.append(Violation("incompatible", violation["message"], path, violation["rule"], compiled.id,
-                                   trace, details))
+            message = violation["message"]
+            if violation["rule"] in brought:  # the request's deletions break the rule: say which and where
+                gone_at, gone_id = brought[violation["rule"]]
+                details["deleted"] = gone_id
+                index = path[1] if path[:1] == ("inventory",) else None
+                if isinstance(index, int):  # a product the party keeps: the delete item is where to look
+                    kept = basket.inventory[index].id
+                    details["product"] = kept
+                    path = gone_at
+                    message += f" (product '{kept}' is kept, and product '{gone_id}', which brings it, is deleted)"
+                else:
+                    message += f" (product '{gone_id}', which brings it, is deleted by {format_path(gone_at)[2:]})"
+            found.append(Violation("incompatible", message, path, violation["rule"], compiled.id, trace, details))
     return found
+
+
+def _brought_by_deleted(context: _Context, compiled: CompiledRuleSet, rules_by_id: Mapping[str, Any],
+                        violated: list[tuple[dict[str, Any], Decision]],
+                        sources: list[tuple[Path, str, list[str], ProductOffering | None]], in_basket: int,
+                        facts: dict[str, list[str]], shared: Mapping[str, Any]) -> dict[str, tuple[Path, str]]:
+    """rule -> (where the request deletes it, product id) of the product whose deletion breaks
+    the rule: a rule broken with the party's products as the request leaves them, and not
+    with the products it deletes still there. Empty when the request deletes nothing."""
+    deleted: dict[Path, Any] = {("inventory", i): p for i, p in _deleted_inventory(context.basket)}
+    gone: list[tuple[Path, str, list[str], ProductOffering | None]] = [
+        (path, p.offering, p.resources, context.offerings.get(p.offering)) for path, p in deleted.items()]
+    if not gone or not violated:
+        return {}
+    specs = context.catalog.product_specifications
+    before = _present(sources + gone, specs)
+    if before == facts:
+        return {}
+    own = _present(sources[:in_basket], specs)
+    scoped = _basket_scoped(compiled)
+    together, *alone = decided(compiled, [before, own] if scoped else [before], shared, False, lasting=False)
+    was = {v["rule"] for v, _ in _scoped_violations(rules_by_id, together, alone[0] if alone else None)}
+    taken = {(attribute, id) for attribute, ids in before.items() for id in ids if id not in facts[attribute]}
+    brought: dict[str, tuple[Path, str]] = {}
+    for violation, _ in violated:
+        key = violation["rule"]
+        if key in was:
+            continue
+        rule = rules_by_id[key].source
+        wanted = rule.target if rule.type == "required" and rule.target is not None else rule.subject
+        for path, kind, id in _contributions(context, gone):
+            if kind == wanted.kind and (id == wanted.id if wanted is rule.target else
+                                        (wanted.attribute, id) in taken):
+                product = deleted[path]
+                break
+        else:  # (a rule's condition on what is taken away): the first product deleted
+            product = next(iter(deleted.values()))
+        brought[key] = (_deleted_at(product), product.id)
+    return brought
 
 
 def _basket_scoped(compiled: CompiledRuleSet) -> bool:

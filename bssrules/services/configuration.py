@@ -203,6 +203,10 @@ def _read_cart(uow: UnitOfWork, body: dict[str, Any], with_saved: bool, checking
         else dt.datetime.now(dt.timezone.utc)
     # the party's age is the one it has on the day the basket is checked for
     party, inventory, payers = basket_context(uow, customer, [p for p in related if isinstance(p, dict)], as_of)
+    if cart_paths is not None:  # some item does not add: what an order of the cart deletes is gone for its
+        # checks (an item saved for later deletes nothing)
+        inventory = terminations.after_deletions(uow, [i if i.get("status") != SAVED_FOR_LATER else None
+                                                       for i in all_items], inventory, "cartItem")
     channel = values_at(body, "channel.id")
     basket = Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of,
                     caller=caller_of(uow), inventory=inventory, payers=payers)

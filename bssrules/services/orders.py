@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import uuid
 from typing import Any, Mapping
 
@@ -83,6 +84,8 @@ def _basket(uow: UnitOfWork, document: dict[str, Any], as_of: dt.datetime) -> Ba
     customer = next((p.get("id") for p in related if p.get("role") in ("customer", "buyer")), None)
     # one round trip for the party, its products and the payers' accounts; its age as of the order's date
     party, inventory, payers = basket_context(uow, customer, related, as_of)
+    # the products its delete items terminate are gone for its checks (services.terminations)
+    inventory = terminations.after_deletions(uow, items_data, inventory)
     channel = values_at(document, "channel.channel.id") or values_at(document, "channel.id")
     try:
         items = [basket_item(data, f"productOrderItem[{i}]", "productOrderItem") for i, data in enumerate(items_data)
@@ -94,8 +97,22 @@ def _basket(uow: UnitOfWork, document: dict[str, Any], as_of: dt.datetime) -> Ba
         raise InvalidInput(f"malformed order: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
-def _violations(result: ValidationResult) -> list[dict[str, Any]]:
-    return [{**v.to_dict(), "path": _order_path(v.to_dict()["path"])} for v in result.violations]
+_BASKET_ITEM = re.compile(r"^\$\.items\[(\d+)\]")
+
+
+def _violations(result: ValidationResult, items_data: Any) -> list[dict[str, Any]]:
+    """The violations in the order's terms: a basket item's path names the order item it was
+    read from (the basket holds only the items that add a product: ``[delete, add]`` has its
+    add item at ``productOrderItem[1]``)."""
+    places = [i for i, data in enumerate(items_data if isinstance(items_data, list) else []) if adds_a_product(data)]
+
+    def placed(path: str) -> str:
+        match = _BASKET_ITEM.match(path)
+        if match is None or int(match.group(1)) >= len(places):
+            return path
+        return f"$.items[{places[int(match.group(1))]}]" + path[match.end():]
+
+    return [{**shown, "path": _order_path(placed(shown["path"]))} for shown in (v.to_dict() for v in result.violations)]
 
 
 def _priced(document: dict[str, Any], basket: Basket, runtime: Runtime, as_of: dt.datetime) -> dict[str, Any]:
@@ -150,7 +167,7 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
                 raise InvalidInput(f"{_where(path)}: {problem}", path=path)
     basket = _basket(uow, body, as_of)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
-    violations = (_violations(result) if not result.valid else []) + \
+    violations = (_violations(result, body.get("productOrderItem")) if not result.valid else []) + \
         commitments.term_violations(runtime.catalog, body.get("productOrderItem"), as_of) + \
         terminations.violations(uow, body.get("productOrderItem"), basket.party.id, requested)
     if violations:
@@ -348,7 +365,7 @@ def _complete(uow: UnitOfWork, runtime: Runtime, stored: StoredResource, documen
         failed = dict(document, state="failed")
         failed["note"] = list(document.get("note") or []) + [
             {"text": f"failed at completion: {v['path']}: {v['message']}", "date": format_instant(now)}
-            for v in _violations(result)]
+            for v in _violations(result, document.get("productOrderItem"))]
         return failed, "failed"
     related = [p for p in document.get("relatedParty") or [] if isinstance(p, dict)]
     for item_data, item in zip([d for d in document.get("productOrderItem") or [] if d.get("action", "add") == "add"],

@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from bssrules.catalog.types import format_instant
+from bssrules.configurator.model import InventoryProduct
 from bssrules.errors import Conflict, NotFound
 from bssrules.services.commitments import instant_of
 from bssrules.services.bundles import IN_FORCE, component_ids, components, terminate_all, terminated
@@ -43,6 +44,29 @@ def deletions(items: Any) -> list[tuple[int, dict[str, Any]]]:
 def _product_id(item: dict[str, Any]) -> Any:
     product = item.get("product")
     return product.get("id") if isinstance(product, dict) else None
+
+
+def after_deletions(uow: UnitOfWork, items: Any, inventory: list[InventoryProduct],
+                    word: str = "productOrderItem") -> list[InventoryProduct]:
+    """The party's inventory as the request's checks see it: each product a delete item names
+    (``product.id``, as :func:`violations` reads it) — a bundle's with its components in force,
+    which go with it — marked ``deleted_by`` that item (``(word, index)``, its path in the
+    request: items given as None keep their places but delete nothing). The configurator
+    judges the items the request adds, and the products the party keeps, without them."""
+    deleting: dict[str, tuple[str, int]] = {}
+    for index, item in deletions(items):
+        product_id = _product_id(item)
+        if isinstance(product_id, str) and product_id:
+            deleting.setdefault(product_id, (word, index))
+    if not deleting:
+        return inventory
+    held = {p.id for p in inventory}
+    for product_id, where in list(deleting.items()):
+        stored = uow.resources.get("product", product_id) if product_id in held else None
+        if stored is not None and component_ids(stored.document):
+            for component in components(uow, stored.document):
+                deleting.setdefault(component.id, where)
+    return [p.model_copy(update={"deleted_by": deleting[p.id]}) if p.id in deleting else p for p in inventory]
 
 
 def violations(uow: UnitOfWork, items: Any, party: str | None,
