@@ -178,3 +178,43 @@ def test_an_item_that_deletes_nothing_now_leaves_the_product_counted(ana: Any, k
     assert {v["code"] for v in checked["violation"]} == {"excluded", "incompatible"}
     if "status" not in kept:
         assert {v["code"] for v in _refused(ana, [item, _add("2", "ipad-mini-deluxe")])} == {"excluded", "incompatible"}
+
+
+BUNDLES = """
+productSpecifications:
+  - {id: ps-fibre, name: Fibre access}
+  - {id: ps-tv, name: Television}
+  - {id: ps-box, name: TV box}
+productOfferings:
+  - {id: po-fibre, name: Fibre, productSpecification: ps-fibre}
+  - {id: po-tv, name: TV, productSpecification: ps-tv}
+  - id: po-box
+    name: TV box
+    productSpecification: ps-box
+    relationships:
+      - {type: requires, offering: po-tv}
+  - id: po-fibre-tv
+    name: Fibre and TV
+    bundle:
+      - {offering: po-fibre}
+      - {offering: po-tv}
+"""
+
+
+def test_a_bundle_deleted_takes_its_components_with_it_for_the_rules(engine: Any) -> None:
+    """Ana has a fibre-and-TV bundle and a TV box, which requires TV: deleting the bundle
+    deletes its TV component, which the box needs. Was: accepted."""
+    from bssrules.rules.project import load_project_texts
+
+    with UnitOfWork(engine) as uow:
+        catalog_services.load_project(uow, load_project_texts({"catalog.yaml": BUNDLES}), "bundles")
+    _create(engine, "individual", {"id": "ana", "givenName": "Ana", "familyName": "S"})
+    for id, offering in (("p-fibre", "po-fibre"), ("p-tv", "po-tv"), ("p-box", "po-box")):
+        _product(engine, id, offering, None)
+    _create(engine, "product", {"id": "p-bundle", "status": "active", "relatedParty": OWNER, "isBundle": True,
+                                "productOffering": {"id": "po-fibre-tv"}, "productRelationship": [
+                                    {"relationshipType": "bundled", "product": {"id": c}} for c in ("p-fibre", "p-tv")]})
+    violations = _refused(engine, [_delete("1", "p-bundle")])
+    assert [(v["code"], v["path"], v["product"], v["deleted"]) for v in violations] == [
+        ("missingPrerequisite", "$.productOrderItem[0].product.id", "p-box", "p-tv")]
+    assert _order(engine, [_delete("1", "p-bundle"), _delete("2", "p-box")])["state"] == "acknowledged"
