@@ -4,13 +4,14 @@ leaves: the deleted ones bring nothing to the rules, and what their deletion bre
 at the delete item when a product the party keeps needs them."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from bssrules.configurator.validate import party_facts
 from bssrules.rules.project import Project
 
 from basket_catalogs import basket
-from conftest import Validate
+
+Validate = Callable[..., Any]  # the ``validate`` fixture of this folder's conftest
 
 DELETED_BY = ["productOrderItem", 0]
 
