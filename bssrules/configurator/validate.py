@@ -17,7 +17,7 @@ from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.model import (
     Characteristic, ProductOffering, ProductOfferingPrice, ProductSpecification, show_value, value_matches_type,
 )
-from bssrules.configurator.model import Basket, BasketItem, Path
+from bssrules.configurator.model import Basket, BasketItem, InventoryProduct, Path
 from bssrules.errors import did_you_mean, format_path
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compiled import CompiledRuleSet
@@ -83,6 +83,13 @@ class _Context:
         self.items: list[_Resolved] = [(path, item, parent, offerings.get(item.offering))
                                        for path, item, parent in basket.all_items()]
         self._party: dict[str, Any] | None = None
+        # (index, product) of the party's products in force: those the request leaves it,
+        # which the basket is judged with, and those it deletes itself (``deleted_by``)
+        self.effective: list[tuple[int, InventoryProduct]] = []
+        self.deleted: list[tuple[int, InventoryProduct]] = []
+        for index, product in enumerate(basket.inventory):
+            if product.status in EFFECTIVE_STATUSES:
+                (self.effective if product.deleted_by is None else self.deleted).append((index, product))
 
     def party_values(self) -> dict[str, Any]:
         """The party's typed facts with ``now`` (:func:`party_facts`, read once)."""
@@ -298,11 +305,6 @@ def _effective_inventory(basket: Basket) -> list[tuple[int, Any]]:
     return [(i, p) for i, p in enumerate(basket.inventory) if p.status in EFFECTIVE_STATUSES and p.deleted_by is None]
 
 
-def _deleted_inventory(basket: Basket) -> list[tuple[int, Any]]:
-    """(index, product) of the party's products in force that the request itself deletes."""
-    return [(i, p) for i, p in enumerate(basket.inventory) if p.status in EFFECTIVE_STATUSES and p.deleted_by is not None]
-
-
 def _deleted_at(product: Any) -> Path:
     """Where the request deletes a product: its delete item's ``product.id``."""
     return tuple(product.deleted_by) + ("product", "id")
@@ -312,11 +314,11 @@ def _relationship_violations(context: _Context) -> list[Violation]:
     found = []
     items = context.items
     in_basket = {item.offering for _, item, _, _ in items}
-    owned = {p.offering for _, p in _effective_inventory(context.basket)}
+    owned = {p.offering for _, p in context.effective}
     present = in_basket | owned
     now = context.now
     deleted: dict[str, Any] = {}  # offering -> the first product of it the request deletes
-    for _, product in _deleted_inventory(context.basket):
+    for _, product in context.deleted:
         deleted.setdefault(product.offering, product)
     for path, _, _, offering in items:
         if offering is None or not offering.relationships:
@@ -348,7 +350,7 @@ def _prerequisites_deleted(context: _Context, present: AbstractSet[str], deleted
     deletes: each a violation at the delete item (the products kept were bought with what
     they require; only what the request takes away is its doing)."""
     found = []
-    for _, product in _effective_inventory(context.basket):
+    for _, product in context.effective:
         offering = context.offerings.get(product.offering)
         if offering is None:
             continue
@@ -466,7 +468,7 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
     sources = [(path, item.offering, item.resources, offering) for path, item, _, offering in context.items]
     in_basket = len(sources)
     sources += [(("inventory", i), p.offering, p.resources, offerings.get(p.offering))
-                for i, p in _effective_inventory(basket)]
+                for i, p in context.effective]
     facts = _present(sources, specs)  # with what the party has: the rules of `scope: basketAndInventory`
     own: dict[str, list[str]] | None = None  # what the basket's items bring: the rules of `scope: basket`
     shared = context.party_values()
@@ -518,7 +520,7 @@ def _brought_by_deleted(context: _Context, compiled: CompiledRuleSet, rules_by_i
     """rule -> (where the request deletes it, product id) of the product whose deletion breaks
     the rule: a rule broken with the party's products as the request leaves them, and not
     with the products it deletes still there. Empty when the request deletes nothing."""
-    deleted: dict[Path, Any] = {("inventory", i): p for i, p in _deleted_inventory(context.basket)}
+    deleted: dict[Path, Any] = {("inventory", i): p for i, p in context.deleted}
     gone: list[tuple[Path, str, list[str], ProductOffering | None]] = [
         (path, p.offering, p.resources, context.offerings.get(p.offering)) for path, p in deleted.items()]
     if not gone or not violated:
