@@ -102,12 +102,13 @@ def _delete(id: str, product: str, offering: str | None = "mobile-telephony-plan
             "product": {"id": product}}
 
 
-@pytest.mark.parametrize("offering", ["mobile-telephony-plan", None])
+@pytest.mark.parametrize("offering", ["smartphone", None])
 def test_a_delete_item_adds_nothing_to_a_cart_as_to_an_order(http: Any, owned: dict[str, str],
                                                               offering: str | None) -> None:
     """Was: the plan deleted priced as bought (19.90 a month, 10.00 SIM fee); without its
     offering refused 400 'productOffering.id is required', as an order accepts it."""
-    deleting = _delete("1", owned["mobile-telephony-plan"], offering)
+    # (the smartphone: the plan deleted alone would leave it without the small SIM it needs, a violation)
+    deleting = _delete("1", owned["smartphone"], offering)
     cart = _cart(http, deleting)
     assert cart["cartTotalPrice"] == [] == _order_totals(http, deleting)
     assert cart["cartItem"][0]["itemPrice"] == [] and cart["cartItem"][0]["itemTotalPrice"] == []
@@ -130,14 +131,15 @@ def test_a_modify_or_no_change_item_costs_what_an_order_values_it_at(http: Any, 
 
 def test_a_delete_item_is_checked_as_an_order_checks_it_not_as_a_purchase(http: Any, owned: dict[str, str]) -> None:
     """Was: invalid, missingCharacteristic 'simFormFactor' on the plan being deleted, and the
-    purchase's prices."""
-    for offering in ("mobile-telephony-plan", None):
-        checked = _checked(http, {"cartItem": [_delete("1", owned["mobile-telephony-plan"], offering)],
+    purchase's prices (the smartphone is deleted here: deleting the plan alone would now be
+    refused, rightly — the phone kept needs the small SIM it brings)."""
+    for offering in ("smartphone", None):
+        checked = _checked(http, {"cartItem": [_delete("1", owned["smartphone"], offering)],
                                   "relatedParty": CUSTOMER, "providePrice": True})
         assert checked["checkResult"] == "valid" and checked["violation"] == [], checked
         assert checked["cartTotalPrice"] == []
         # named by the offering of the product it terminates when the item names none
-        assert checked["cartItem"] == [{"id": "1", "productOffering": {"id": "mobile-telephony-plan"},
+        assert checked["cartItem"] == [{"id": "1", "productOffering": {"id": "smartphone"},
                                         "quantity": 1, "itemPrice": [], "itemTotalPrice": []}]
     # what an order refuses a delete item for, the check finds, at the item's place in the cart
     unknown = _checked(http, {"cartItem": [PHONE, _delete("2", "nope")], "relatedParty": CUSTOMER})
