@@ -146,9 +146,22 @@ def rate_chunk_in_two(records: pl.DataFrame, subscribers: pl.DataFrame, book: Ru
     may be called on another thread: a file's chunks are scanned on one thread while the one
     before is assembled and written on another, so that both cores work (the halves take
     about the same time)."""
+    return order_chunk(records, subscribers, book, state, timings)()
+
+
+def order_chunk(records: pl.DataFrame, subscribers: pl.DataFrame, book: RuleBook, state: BulkState,
+                timings: dict[str, float] | None = None
+                ) -> Callable[[], Callable[[], tuple[pl.DataFrame, BulkState]]]:
+    """:func:`rate_chunk_in_two` in three parts: the chunk's inputs checked, its records put
+    in rating order and its balances read now, and a function that decides, prices and scans
+    them and gives the finishing half (``order_chunk(...)()`` is ``rate_chunk_in_two(...)``).
+    Each part may run on a thread of its own, one after the other: a file's next partition is
+    read back and ordered on the thread that reads it while the one before is scanned (the
+    order and the balances: about 50 of the 105 ms of CPU per chunk of 200,000 records of
+    the calling thread's half)."""
     chunk = _Chunk(records, subscribers, book, state, timings)
-    chunk.scan()
-    return chunk.finish
+    chunk.order()
+    return chunk.decide_and_scan
 
 
 class _Chunk(_Deciding, _Scanning, _Assembling):
@@ -189,16 +202,27 @@ class _Chunk(_Deciding, _Scanning, _Assembling):
 
     def scan(self) -> None:
         """Stages 1 to 5 (the balances before the decisions: these read the volumes at the
-        chunk's scale). What :meth:`finish` reads is set on the chunk; the records as given
-        are let go (the chunk keeps them in rating order)."""
+        chunk's scale). What :meth:`finish` reads is set on the chunk."""
+        self.order()
+        self.decide_and_scan()
+
+    def order(self) -> None:
+        """Stage 1 and the balances (5a); the records as given are let go (the chunk keeps
+        them in rating order)."""
         self._order()
         self.records = self.records.clear()
         self.stages.done("order")
         self._buckets()
+        self.stages.done("balances")
+
+    def decide_and_scan(self) -> Callable[[], tuple[pl.DataFrame, BulkState]]:
+        """Stages 2 to 5, after :meth:`order` (maybe on another thread); :meth:`finish`."""
+        self.stages.last = time.perf_counter()  # the time since the order is no stage's
         self._decide()
         self._price()
         self._payers()
         self._scan()
+        return self.finish
 
     def finish(self) -> tuple[pl.DataFrame, BulkState]:
         """Stage 6, then the reference for the subscribers the scan left alone: the rated
@@ -233,7 +257,7 @@ class _Chunk(_Deciding, _Scanning, _Assembling):
         return out, state
 
 
-__all__ = ["rate_chunk", "rate_chunk_in_two", "BulkState", "records_frame", "usage_records", "subscribers_frame", "subscribers_of",
+__all__ = ["rate_chunk", "rate_chunk_in_two", "order_chunk", "BulkState", "records_frame", "usage_records", "subscribers_frame", "subscribers_of",
            "rated_usages", "rated_frame", "conform", "rating_order", "scaled_integers", "decimal_column",
            "RECORD_SCHEMA", "SUBSCRIBER_SCHEMA", "BUCKET_SCHEMA", "ACCUMULATOR_SCHEMA", "RATED_SCHEMA",
            "VOLUME_DIGITS", "MONEY_DIGITS", "SCAN_DIGITS", "money_digits", "money_schema", "frame_money_digits",

@@ -32,7 +32,8 @@ partition, each in rating order (subscriber, start, id) — a record rated up to
 exactly (decimal text in CSV and JSON lines — money with its currency's decimals —, decimal
 columns in Parquet). A chunk is scanned (ordered, decided, priced, its balances and totals
 run through) on the calling thread while the one before is assembled and written on a
-thread of its own, and the next partition read back on another.
+thread of its own, and the next partition read back (and put in rating order, its balances
+read: :func:`~bssrules.pricing.bulk.order_chunk`) on another.
 
 The steps, by module: the files are read and checked in :mod:`bssrules.pricing.bulk_read`,
 rated by :func:`bssrules.pricing.bulk.rate_chunk` (whose docstring draws the whole
@@ -43,7 +44,6 @@ chunk at a time, the writer on its own thread — and keeps their names importab
 from __future__ import annotations
 
 import gc
-import itertools
 import math
 import queue
 import tempfile
@@ -68,7 +68,7 @@ import pyarrow.parquet as pq
 
 from bssrules.errors import InvalidInput
 from bssrules.money import quantum
-from bssrules.pricing.bulk import rate_chunk_in_two
+from bssrules.pricing.bulk import order_chunk
 from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, IN_MEMORY, RECORD_SCHEMA, BulkState
 from bssrules.pricing.bulk_ids import SeenIds
 from bssrules.pricing.bulk_read import (
@@ -128,8 +128,8 @@ class RatingSummary:
 
 
 class _BackgroundWriter:
-    """Finishes scanned chunks (:func:`rate_chunk_in_two`: assembles the rated frame and the
-    new state) and writes them, on a thread of its own while the next chunk is scanned (both
+    """Finishes scanned chunks (:func:`~bssrules.pricing.bulk.rate_chunk_in_two`: assembles the
+    rated frame and the new state) and writes them, on a thread of its own while the next chunk is scanned (both
     halves take about the same time; polars, numpy and the compiled loops release the GIL).
     A chunk is handed over when the thread takes it, so that at most two chunks are held —
     one being scanned, one being finished and written — and memory stays bounded.
@@ -262,27 +262,35 @@ def rate_file(book: RuleBook, usage: Path, subscribers: Path, output: Path, *, b
         timings["read subscribers and state (background)"] = time.perf_counter() - stopwatch
         return frame, given
 
-    with tempfile.TemporaryDirectory(prefix="bssrules-rating-") as spill, \
-            closing(_partitions(usage, partitions, Path(spill), timings, read_progress,
-                                seen_ids or SeenIds(expected=rows))) as chunks:
-        (subscriber_frame, state), first = _beside(subscribers_and_state, lambda: next(chunks, None))
+    with tempfile.TemporaryDirectory(prefix="bssrules-rating-") as spill:
+        (subscriber_frame, state), cut = _beside(
+            subscribers_and_state,
+            lambda: _cut(usage, partitions, Path(spill), timings, read_progress, seen_ids or SeenIds(expected=rows)))
         states = _state_partitions(state, partitions)
         subscriber_parts = _subscriber_partitions(subscriber_frame, partitions)
+
+        def ordered(index: int, records: pl.DataFrame) -> Callable[[], Callable[[], tuple[pl.DataFrame, BulkState]]]:
+            """A partition's records in rating order (on the thread that reads it back)."""
+            scan = order_chunk(records, subscriber_parts[index], book, states[index], timings)
+            states[index] = BulkState.empty()  # taken: its frames go with the chunk
+            subscriber_parts[index] = subscriber_frame.clear()
+            return scan
+
         # made once every file is read: a file that cannot be read leaves no output behind
         writer = _BackgroundWriter(RatedWriter(output), summary,
                                    None if progress is None else (lambda done: progress("rate", done, rows)),
                                    Path(spill) if partitions > 1 else None, keep=state_out is not None)
         try:
-            for index, records in enumerate(itertools.chain([] if first is None else [first], chunks)):
-                finish = rate_chunk_in_two(records, subscriber_parts[index], book, states[index], timings)
-                del records  # the chunk keeps what it needs
-                states[index] = BulkState.empty()  # scanned: its frames go with the chunk
-                subscriber_parts[index] = subscriber_frame.clear()
-                stopwatch = time.perf_counter()
-                writer.put(finish)
-                del finish
-                timings["wait for the writer"] = timings.get("wait for the writer", 0.0) \
-                    + time.perf_counter() - stopwatch
+            with closing(_read_back(cut, timings, ordered)) as chunks:
+                del cut  # a single partition's records go with its chunk
+                for scan in chunks:
+                    finish = scan()
+                    del scan
+                    stopwatch = time.perf_counter()
+                    writer.put(finish)
+                    del finish
+                    timings["wait for the writer"] = timings.get("wait for the writer", 0.0) \
+                        + time.perf_counter() - stopwatch
         finally:
             stopwatch = time.perf_counter()
             writer.close()
@@ -384,6 +392,19 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
                 seen: SeenIds | None = None) -> Generator[pl.DataFrame, None, None]:
     """The checked records of the file, one partition of subscribers at a time; the ids
     repeated in the file (or already in ``seen``) rejected, in file order."""
+    yield from _read_back(_cut(usage, partitions, spill, timings, progress, seen), timings, _as_read)
+
+
+def _as_read(index: int, partition: pl.DataFrame) -> pl.DataFrame:
+    return partition
+
+
+def _cut(usage: Path, partitions: int, spill: Path, timings: dict[str, float],
+         progress: Callable[[int], None] | None = None, seen: SeenIds | None = None) -> list[Path] | pl.DataFrame:
+    """The checked records of the file cut into ``partitions`` partitions of subscribers,
+    spilled to Arrow files in ``spill`` (their paths, in order) — or, for one partition, the
+    records themselves; the ids repeated in the file (or already in ``seen``) rejected, in
+    file order."""
     stopwatch = time.perf_counter()
     read = 0
 
@@ -398,19 +419,18 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
     # in file order, before the records are cut: the first record of an id is the one rated,
     # whatever the partitions and chunks
     seen = seen or SeenIds()
-    checked = (seen.mark(normalize_usage(raw)) for raw in counted(read_usage_batches(usage)))
     if partitions == 1:
-        frames = list(checked)
+        frames = [seen.mark(normalize_usage(raw)) for raw in counted(read_usage_batches(usage))]
         timings["read"] = timings.get("read", 0.0) + time.perf_counter() - stopwatch
         # one contiguous chunk: gathers over many small ones cost several times more
-        yield pl.concat(frames, rechunk=True) if frames else pl.DataFrame(schema=RECORD_SCHEMA)
-        return
+        return pl.concat(frames, rechunk=True) if frames else pl.DataFrame(schema=RECORD_SCHEMA)
     paths = [spill / f"part-{i:05d}.arrow" for i in range(partitions)]
     # polars' own string views through the spill files: no copy into Arrow strings and back
     newest = pl.CompatLevel.newest()
     schema = pl.DataFrame(schema=RECORD_SCHEMA).to_arrow(compat_level=newest).schema
     writers = [ipc.new_stream(str(p), schema) for p in paths]
     try:
+        checked = (seen.mark(normalize_usage(raw)) for raw in counted(read_usage_batches(usage)))
         for records in _read_ahead(checked):
             part = records.select(_partition_of(pl.col("subscriber"), partitions)).to_series().to_numpy()
             # the rows grouped by partition, in their order within each (a stable sort: numpy's
@@ -427,25 +447,40 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
     finally:
         for writer in writers:
             writer.close()
-    # the ids seen are no longer needed once the file is cut (16 bytes a record: 160 MB at
-    # 10,000,000 records), and this generator lives on while the partitions are rated
-    del checked, seen
+    # the ids seen are let go with this call (16 bytes a record: 160 MB at 10,000,000 records)
     timings["read and partition"] = timings.get("read and partition", 0.0) + time.perf_counter() - stopwatch
-    # the next partition is read on a thread of its own while this one is rated (pyarrow
-    # releases the GIL): one partition waits at most, so memory stays bounded
+    return paths
+
+
+def _read_back(cut: list[Path] | pl.DataFrame, timings: dict[str, float],
+               prepare: Callable[[int, pl.DataFrame], _T]) -> Generator[_T, None, None]:
+    """``prepare(index, partition)`` of each partition :func:`_cut` made, in order. The next
+    partition is read back and prepared on a thread of its own while this one is rated
+    (pyarrow releases the GIL; ``prepare`` puts a chunk's records in rating order): one
+    partition waits at most, so memory stays bounded."""
+    if isinstance(cut, pl.DataFrame):
+        prepared = prepare(0, cut)
+        del cut  # the chunk keeps what it needs
+        yield prepared
+        return
+
+    def read(index: int) -> tuple[_T, float]:
+        partition, seconds = _read_partition(cut[index])
+        return prepare(index, partition), seconds
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bssrules-partition-reader") as reader:
-        pending = reader.submit(_read_partition, paths[0])
-        for index in range(len(paths)):
+        pending = reader.submit(read, 0)
+        for index in range(len(cut)):
             stopwatch = time.perf_counter()
-            partition, seconds = pending.result()
+            prepared, seconds = pending.result()
             timings["wait for the next partition"] = timings.get("wait for the next partition", 0.0) \
                 + time.perf_counter() - stopwatch
             timings["read partitions (in the background)"] = \
                 timings.get("read partitions (in the background)", 0.0) + seconds
-            if index + 1 < len(paths):
-                pending = reader.submit(_read_partition, paths[index + 1])
-            yield partition
-            del partition  # rated: only the next one is held
+            if index + 1 < len(cut):
+                pending = reader.submit(read, index + 1)
+            yield prepared
+            del prepared  # rated: only the next one is held
 
 
 def _long_text_columns(table: pa.Table) -> list[int]:
