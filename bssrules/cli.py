@@ -388,6 +388,13 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
     except BssRulesError as exc:
         print(str(exc), file=sys.stderr)  # one line, however long the path
         raise typer.Exit(2)
+    if on_cluster and output is not None:  # (said before a cluster is started, as the other arguments)
+        from bssrules.pricing.bulk_dask import output_folder_problem
+
+        problem = output_folder_problem(output)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            raise typer.Exit(2)
     project = _load_project_or_exit(folder)
     from bssrules.pricing.rating import usage_rule_set_versions
 

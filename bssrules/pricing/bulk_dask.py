@@ -230,17 +230,25 @@ def check_workers(client: "Client") -> None:
         raise InvalidInput("the Dask workers do not run what this process runs: " + "; ".join(different))
 
 
-def _output_folder(output: Path) -> Path:
+def output_folder_problem(output: Path) -> str | None:
+    """Why ``output`` cannot take a cluster's rated records (a folder of Parquet part files,
+    new or empty), if it cannot: said before a cluster is started."""
     output = Path(output)
     if output.suffix and output.suffix.lower() != ".parquet":
-        raise InvalidInput(f"{output}: on a cluster the output is a Parquet dataset, a folder of part files "
-                           f"(give a folder, e.g. rated/ or rated.parquet/)", path=(str(output),))
+        return (f"{output}: on a cluster the output is a Parquet dataset, a folder of part files "
+                f"(give a folder, e.g. rated/ or rated.parquet/)")
     if output.is_file():
-        raise InvalidInput(f"{output}: on a cluster the output is a folder of part files, and this is a file",
-                           path=(str(output),))
+        return f"{output}: on a cluster the output is a folder of part files, and this is a file"
     if output.is_dir() and any(output.iterdir()):
-        raise InvalidInput(f"{output}: the output folder is not empty (the parts of an earlier run?); "
-                           f"give a new or empty folder", path=(str(output),))
+        return f"{output}: the output folder is not empty (the parts of an earlier run?); give a new or empty folder"
+    return None
+
+
+def _output_folder(output: Path) -> Path:
+    output = Path(output)
+    problem = output_folder_problem(output)
+    if problem is not None:
+        raise InvalidInput(problem, path=(str(output),))
     output.mkdir(parents=True, exist_ok=True)
     return output
 

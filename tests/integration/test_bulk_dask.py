@@ -184,14 +184,17 @@ def test_a_csv_file_is_read_by_the_command_and_rated_on_the_cluster(cluster: Any
 
 
 def test_the_cluster_refuses_an_output_that_is_not_a_new_folder(cluster: Any, files: Path) -> None:
+    """An argument error (exit 2), said before any cluster is asked or started."""
     (files / "taken").mkdir()
     (files / "taken" / "part-00000.parquet").write_bytes(b"")
-    for output, message in (("taken", "the output folder is not empty"),
-                            ("rated.csv", "on a cluster the output is a Parquet dataset")):
-        result = CliRunner().invoke(app, ["rate", str(files / "project"), "--input", str(files / "usage"),
-                                          "--subscribers", str(files / "subscribers.csv"),
-                                          "--output", str(files / output), "--scheduler", cluster.scheduler_address])
-        assert result.exit_code == 1 and message in result.output, result.output
+    for where in (["--scheduler", cluster.scheduler_address], ["--workers", "2"]):
+        for output, message in (("taken", "the output folder is not empty"),
+                                ("rated.csv", "on a cluster the output is a Parquet dataset")):
+            result = CliRunner().invoke(app, ["rate", str(files / "project"), "--input", str(files / "usage"),
+                                              "--subscribers", str(files / "subscribers.csv"),
+                                              "--output", str(files / output), *where])
+            assert result.exit_code == 2 and message in result.output, result.output
+            assert "compil" not in result.output  # (refused before the kernels or a local cluster)
     assert not (files / "rated.csv").exists()
 
 
