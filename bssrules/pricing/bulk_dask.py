@@ -10,11 +10,15 @@ The same job as :func:`bssrules.pricing.bulk_io.rate_file`, when one machine is 
     split tasks, one per usage piece (a Parquet file of the dataset, or some of its row
     groups; a CSV or JSON lines file is read by the client and its batches sent)
       | read, check and type the rows (bulk_read.normalize_usage), cut them into P parts by a
-      | hash of the subscriber
+      | hash of the subscriber; the piece's ids, in file order, back to the client
+      v
+    client: the ids of every piece checked in file order (bulk_ids.SeenIds, as one process
+    checks them): which rows of each piece repeat an id given earlier in the file
       v
     rating tasks, one per partition p in 0..P-1
       | take part p of every split task (Dask moves them between workers), the subscribers
-      | and the balances and totals of partition p (passed in by the client), rate them in
+      | and the balances and totals of partition p (passed in by the client), the repeated
+      | ids rejected duplicateId, rate them in
       | one chunk (bulk.rate_chunk), write OUTPUT/part-p.parquet, give back the new state
       | of partition p and the partition's counts
       v
@@ -37,7 +41,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import operator
 import os
 import time
 from contextlib import contextmanager
@@ -56,7 +59,7 @@ from bssrules.pricing.bulk_memory import worker_environment
 from bssrules.pricing.bulk_io import (
     DEFAULT_CHUNK_SIZE, Progress, RatingSummary, _partition_of, _row_count, state_files,
 )
-from bssrules.pricing.bulk_ids import mark_repeated_within
+from bssrules.pricing.bulk_ids import SeenIds, mark_repeated
 from bssrules.pricing.bulk_read import (
     check_usage_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers, state_names,
     read_usage_batches, usage_files,
@@ -120,8 +123,12 @@ def _pieces(files: Sequence[Path]) -> list[_Piece]:
     return pieces
 
 
-def _split(source: _Piece | pl.DataFrame, partitions: int) -> list[pl.DataFrame]:
-    """A piece of usage, checked and typed, cut into its ``partitions`` parts by subscriber."""
+_ROW = "_row"  # a record's row in its piece: how the client's check of the ids names it
+
+
+def _split(source: _Piece | pl.DataFrame, partitions: int) -> tuple[list[pl.DataFrame], pl.Series]:
+    """A piece of usage, checked and typed, cut into its ``partitions`` parts by subscriber
+    (each record with its row in the piece), and the piece's ids in file order."""
     if isinstance(source, _Piece):
         handle = pq.ParquetFile(source.path)
         table = handle.read() if source.row_groups is None else handle.read_row_groups(list(source.row_groups))
@@ -129,21 +136,33 @@ def _split(source: _Piece | pl.DataFrame, partitions: int) -> list[pl.DataFrame]
         assert isinstance(raw, pl.DataFrame)
     else:
         raw = source
-    records = normalize_usage(raw).with_columns(part=_partition_of(pl.col("subscriber"), partitions))
+    records = normalize_usage(raw).with_columns(part=_partition_of(pl.col("subscriber"), partitions),
+                                                **{_ROW: pl.int_range(pl.len(), dtype=pl.UInt32)})
     parts = records.partition_by("part", as_dict=True, include_key=False)
-    empty = pl.DataFrame(schema=RECORD_SCHEMA)
-    return [parts.get((p,), empty) for p in range(partitions)]
+    empty = pl.DataFrame(schema={**RECORD_SCHEMA, _ROW: pl.UInt32})
+    return [parts.get((p,), empty) for p in range(partitions)], records["id"]
 
 
-def _rate_partition(texts: dict[str, str], digest: str, pieces: list[pl.DataFrame], subscribers: pl.DataFrame,
-                    state: BulkState, output: str) -> tuple[RatingSummary, BulkState]:
+def _ids(split: tuple[list[pl.DataFrame], pl.Series]) -> pl.Series:
+    return split[1]
+
+
+def _part(split: tuple[list[pl.DataFrame], pl.Series], partition: int) -> pl.DataFrame:
+    return split[0][partition]
+
+
+def _rate_partition(texts: dict[str, str], digest: str, pieces: list[pl.DataFrame], repeats: list[list[int]],
+                    subscribers: pl.DataFrame, state: BulkState, output: str) -> tuple[RatingSummary, BulkState]:
     """One partition: its usage rated with its subscribers' balances and totals, written to
-    ``output``; the partition's counts and new state back."""
+    ``output``; the partition's counts and new state back. ``repeats``: for each piece, the
+    rows whose id an earlier record of the file has (the client's check: across partitions)."""
     began = time.perf_counter()
-    records = pl.concat(pieces, rechunk=True) if pieces else pl.DataFrame(schema=RECORD_SCHEMA)
-    # the pieces in file order: an id given twice in this partition is rated once, the first
-    # (ids repeated across partitions, i.e. with different subscribers, are not seen here)
-    records = mark_repeated_within(records)
+    marked = []
+    for piece, rows in zip(pieces, repeats):  # (in file order)
+        if rows:  # rejected duplicateId, as one process rejects them: the first in file order is rated
+            piece = mark_repeated(piece, piece[_ROW].is_in(pl.Series(rows, dtype=pl.UInt32)))
+        marked.append(piece.drop(_ROW))
+    records = pl.concat(marked, rechunk=True) if marked else pl.DataFrame(schema=RECORD_SCHEMA)
     summary = RatingSummary(partitions=1)
     rated, new_state = rate_chunk(records, subscribers, _book(texts, digest), state, summary.timings)
     writer = RatedWriter(Path(output))
@@ -287,6 +306,17 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
         else read_usage_batches(files[0])  # a text file: read here (its columns checked), its batches sent
     # frames go to the workers as data (scatter), never inside the task graph
     splits = [client.submit(_split, _data(client, source), count, pure=False) for source in sources]
+    # the ids checked here, piece by piece in file order, as one process checks them: an id
+    # given to records of two subscribers (two partitions) is rated once too
+    seen = SeenIds(rows)
+    repeats: list[list[int]] = []
+    for split in splits:
+        ids = client.submit(_ids, split, pure=False)
+        repeats.append([int(row) for row in seen.repeated(ids.result()).nonzero()[0]])
+        ids.release()  # type: ignore[no-untyped-call]
+    del seen
+    # (sent once to each worker that needs them, not in every rating task's arguments)
+    repeat_futures = client.scatter(repeats, hash=False)  # type: ignore[no-untyped-call]
 
     # each partition with its subscribers, balances and totals, passed in explicitly
     # (hash=False: a key of this run's own — scattered data is keyed by its hash otherwise, so
@@ -298,10 +328,11 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
     totals_of = _by_partition(state.accumulators, "subscriber", count)
     ratings = []
     for p in range(count):
-        pieces = [client.submit(operator.getitem, split, p, pure=False) for split in splits]
+        pieces = [client.submit(_part, split, p, pure=False) for split in splits]
         mine = BulkState(buckets_of[p], totals_of[p])
-        ratings.append(client.submit(_rate_partition, texts_future, digest, pieces, _data(client, subscribers_of[p]),
-                                     _data(client, mine), str(out / f"part-{p:05d}.parquet"), pure=False))
+        ratings.append(client.submit(_rate_partition, texts_future, digest, pieces, repeat_futures,
+                                     _data(client, subscribers_of[p]), _data(client, mine),
+                                     str(out / f"part-{p:05d}.parquet"), pure=False))
     del splits
 
     from distributed import as_completed

@@ -275,3 +275,34 @@ def test_an_id_given_twice_by_one_subscriber_is_rated_once_on_the_cluster_as_in_
     assert rated.filter(pl.col("reasonCode") == "duplicateId").height == usage.gather_every(10).height
     columns = ["id", "status", "amount", "reasonCode", "volume", "start"]
     assert pl.read_parquet(files / "twice-rated").select(columns).sort(columns).equals(rated.select(columns).sort(columns))
+
+
+def test_an_id_given_to_two_subscribers_is_rated_once_on_the_cluster_as_in_one_process(
+        cluster: Any, files: Path) -> None:
+    """The ids are checked across partitions (by the client, in file order): a record whose id
+    an earlier record of another subscriber has is rejected duplicateId on the cluster too."""
+    usage = pl.read_parquet(files / "usage.parquet")
+    # every seventh record sent again later in the file under another subscriber (another partition, mostly)
+    others = usage.gather_every(7).with_columns(
+        subscriber=pl.format("s{}", (pl.col("subscriber").str.slice(1).cast(pl.Int64) + 7) % SUBSCRIBERS))
+    again = pl.concat([usage, others])
+    (files / "shared-ids").mkdir()
+    again[:650].write_parquet(files / "shared-ids" / "part-0.parquet", row_group_size=100)
+    again[650:].write_parquet(files / "shared-ids" / "part-1.parquet", row_group_size=100)
+    options = ["--subscribers", str(files / "subscribers.csv"), "--buckets", str(files / "buckets.jsonl"),
+               "--accumulators", str(files / "accumulators.jsonl")]
+    single = CliRunner().invoke(app, ["rate", str(files / "project"), "--input", str(files / "shared-ids"), *options,
+                                      "--output", str(files / "shared-single.parquet"),
+                                      "--state-out", str(files / "shared-single-state")])
+    on_cluster = CliRunner().invoke(app, ["rate", str(files / "project"), "--input", str(files / "shared-ids"),
+                                          *options, "--output", str(files / "shared-rated"),
+                                          "--state-out", str(files / "shared-state"),
+                                          "--scheduler", cluster.scheduler_address, "--partitions", "6"])
+    assert single.exit_code == 0 and on_cluster.exit_code == 0, on_cluster.output
+    assert _summary(on_cluster.output) == _summary(single.output)
+    rated = pl.read_parquet(files / "shared-single.parquet")
+    duplicates = rated.filter(pl.col("reasonCode") == "duplicateId")
+    assert duplicates.height == others.height  # the later ones, whatever their partition
+    assert pl.read_parquet(files / "shared-rated").sort("id", "subscriber").equals(rated.sort("id", "subscriber"))
+    assert read_buckets(files / "shared-state" / "buckets.jsonl").sort("id") \
+        .equals(read_buckets(files / "shared-single-state" / "buckets.jsonl").sort("id"))
