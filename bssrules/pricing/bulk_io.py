@@ -392,7 +392,9 @@ def _partitions(usage: Path, partitions: int, spill: Path, timings: dict[str, fl
                 seen: SeenIds | None = None) -> Generator[pl.DataFrame, None, None]:
     """The checked records of the file, one partition of subscribers at a time; the ids
     repeated in the file (or already in ``seen``) rejected, in file order."""
-    yield from _read_back(_cut(usage, partitions, spill, timings, progress, seen), timings, _as_read)
+    cut = _cut(usage, partitions, spill, timings, progress, seen)
+    del seen  # the ids seen (16 bytes a record) are not held while the partitions are read back
+    yield from _read_back(cut, timings, _as_read)
 
 
 def _as_read(index: int, partition: pl.DataFrame) -> pl.DataFrame:
