@@ -499,16 +499,17 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
                 details["target"] = violation["target"]
             message = violation["message"]
             if violation["rule"] in brought:  # the request's deletions break the rule: say which and where
-                gone_at, gone_id = brought[violation["rule"]]
+                gone_at, gone_id, what = brought[violation["rule"]]
+                what = what or "it"
                 details["deleted"] = gone_id
                 index = path[1] if path[:1] == ("inventory",) else None
                 if isinstance(index, int):  # a product the party keeps: the delete item is where to look
                     kept = basket.inventory[index].id
                     details["product"] = kept
                     path = gone_at
-                    message += f" (product '{kept}' is kept, and product '{gone_id}', which brings it, is deleted)"
+                    message += f" (product '{kept}' is kept, and product '{gone_id}', which brings {what}, is deleted)"
                 else:
-                    message += f" (product '{gone_id}', which brings it, is deleted by {format_path(gone_at)[2:]})"
+                    message += f" (product '{gone_id}', which brings {what}, is deleted by {format_path(gone_at)[2:]})"
             found.append(Violation("incompatible", message, path, violation["rule"], compiled.id, trace, details))
     return found
 
@@ -516,7 +517,8 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
 def _brought_by_deleted(context: _Context, compiled: CompiledRuleSet, rules_by_id: Mapping[str, Any],
                         violated: list[tuple[dict[str, Any], Decision]],
                         sources: list[tuple[Path, str, list[str], ProductOffering | None]], in_basket: int,
-                        facts: dict[str, list[str]], shared: Mapping[str, Any]) -> dict[str, tuple[Path, str]]:
+                        facts: dict[str, list[str]], shared: Mapping[str, Any]
+                        ) -> dict[str, tuple[Path, str, str | None]]:
     """rule -> (where the request deletes it, product id) of the product whose deletion breaks
     the rule: a rule broken with the party's products as the request leaves them, and not
     with the products it deletes still there. Empty when the request deletes nothing."""
@@ -534,21 +536,33 @@ def _brought_by_deleted(context: _Context, compiled: CompiledRuleSet, rules_by_i
     together, *alone = decided(compiled, [before, own] if scoped else [before], shared, False, lasting=False)
     was = {v["rule"] for v, _ in _scoped_violations(rules_by_id, together, alone[0] if alone else None)}
     taken = {(attribute, id) for attribute, ids in before.items() for id in ids if id not in facts[attribute]}
-    brought: dict[str, tuple[Path, str]] = {}
+    brought: dict[str, tuple[Path, str, str | None]] = {}
     for violation, _ in violated:
         key = violation["rule"]
         if key in was:
             continue
         rule = rules_by_id[key].source
-        wanted = rule.target if rule.type == "required" and rule.target is not None else rule.subject
-        for path, kind, id in _contributions(context, gone):
-            if kind == wanted.kind and (id == wanted.id if wanted is rule.target else
-                                        (wanted.attribute, id) in taken):
+        # what taking a product away can leave missing: a requirement's target, or (exactlyOne:
+        # none left) one of the rule's ``among`` (the compound subject's children)
+        if rule.type == "required" and rule.target is not None:
+            kind, wanted = rule.target.kind, [rule.target.id]
+        elif rule.type == "exactlyOne":
+            among = list(rule.among)
+            if not among and rule.subject.kind == "resourceSpecification":
+                compound = context.catalog.resource_specifications.get(rule.subject.id)
+                among = list(compound.children) if compound is not None else []
+            kind, wanted = rule.subject.kind, among
+        else:  # (a rule's condition on what is taken away): no delete item can be told
+            continue
+        attribute = rule.subject.attribute if rule.target is None else rule.target.attribute
+        missing = {id for id in wanted if (attribute, id) in taken}
+        for path, brings_kind, id in _contributions(context, gone):
+            if brings_kind == kind and id in missing:  # the first delete whose product brought what is missing
                 product = deleted[path]
+                brought[key] = (_deleted_at(product), product.id,
+                                None if rule.type == "required" else f"{kind} {id}")
                 break
-        else:  # (a rule's condition on what is taken away): the first product deleted
-            product = next(iter(deleted.values()))
-        brought[key] = (_deleted_at(product), product.id)
+        # else: no deleted product brought what is missing; the rule stays at its subject's place
     return brought
 
 
