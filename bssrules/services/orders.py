@@ -42,7 +42,7 @@ from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, No
 from bssrules.services import allowance_buckets, commitments, notifications, terminations
 from bssrules.services.dating import DatingPolicy
 from bssrules.pricing.valuation import value_basket
-from bssrules.services.prices import price_shown, total_shown
+from bssrules.services.prices import as_held, price_shown, total_shown
 from bssrules.rules.decisions import decide
 from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
@@ -116,7 +116,8 @@ def _violations(result: ValidationResult, items_data: Any) -> list[dict[str, Any
 
 
 def _priced(document: dict[str, Any], basket: Basket, runtime: Runtime, as_of: dt.datetime) -> dict[str, Any]:
-    lines, totals = value_basket(basket, runtime.catalog, as_of, runtime.rules)
+    # prices read the inventory as the party holds it, before the order's deletions (services.prices)
+    lines, totals = value_basket(as_held(basket), runtime.catalog, as_of, runtime.rules)
     by_item: dict[str, list[dict[str, Any]]] = {}
     for line in lines:  # the shapes carts and checks show too (services.prices)
         by_item.setdefault(line.item, []).append(price_shown(line))

@@ -129,9 +129,21 @@ class CartRead:
         return ("items", index) not in self.saved
 
 
+def as_held(basket: Basket) -> Basket:
+    """The basket with the party's inventory as it holds it when the request is made: the
+    products the request's own delete items terminate (``deleted_by``) still counted. Prices
+    read it (a discount for what the party holds — a trade-in — is granted when the same
+    request deletes it); the checks judge the inventory the request leaves."""
+    if not any(p.deleted_by is not None for p in basket.inventory):
+        return basket
+    return basket.model_copy(update={"inventory": [p.model_copy(update={"deleted_by": None})
+                                                   if p.deleted_by is not None else p for p in basket.inventory]})
+
+
 def value(basket: Basket, runtime: Runtime) -> tuple[list[PriceLine], list[Total]]:
-    """The basket's price lines and totals, as an order placed for it now would state them."""
-    return value_basket(basket, runtime.catalog, basket.as_of, runtime.rules)
+    """The basket's price lines and totals, as an order placed for it now would state them
+    (on the inventory as held: :func:`as_held`)."""
+    return value_basket(as_held(basket), runtime.catalog, basket.as_of, runtime.rules)
 
 
 def _lines_of_saved(read: CartRead, runtime: Runtime) -> list[PriceLine]:
@@ -143,7 +155,7 @@ def _lines_of_saved(read: CartRead, runtime: Runtime) -> list[PriceLine]:
         return lines
     for whole_at, cart_at in read.whole_paths.items():
         if cart_at in read.saved:
-            whole, _ = value_basket(read.whole, runtime.catalog, read.whole.as_of, runtime.rules, last=whole_at)
+            whole, _ = value_basket(as_held(read.whole), runtime.catalog, read.whole.as_of, runtime.rules, last=whole_at)
             lines += [replace(line, path=read.whole_paths[line.path]) for line in whole
                       if _under(line.path, whole_at)]
     return lines

@@ -77,3 +77,56 @@ def test_an_exactly_one_count_the_deletions_break_names_the_delete_item_of_the_s
         assert [(v["rule"], v["path"], v["product"], v["deleted"]) for v in violations] == [
             ("one-form-factor", f"$.productOrderItem[{at}].product.id", "b-plan", "c-sim")]
         assert "product 'c-sim', which brings resourceSpecification sim-small, is deleted" in violations[0]["message"]
+
+
+TRADE_IN = """
+ruleSets:
+  - id: trade-in
+    kind: discount
+    rules:
+      - id: upgrade-offer
+        description: 100 EUR off the 32 GB iPad for a holder of the 16 GB one
+        when: {inventory.activeOfferings: {contains: ipad-mini-std}}
+        target: {offering: ipad-mini-deluxe, priceType: oneTime}
+        amount: 100.00
+        currency: EUR
+        priority: 5
+"""
+
+
+@pytest.fixture
+def trade_in(engine: Any) -> Iterator[Any]:
+    """The devices example with a trade-in discount, and Ana with a plan and the 16 GB iPad."""
+    from bssrules.rules.project import load_project_texts
+    root = ROOT / "examples" / "devices"
+    texts = {str(p.relative_to(root)): p.read_text() for p in root.rglob("*.yaml")}
+    with UnitOfWork(engine) as uow:
+        catalog_services.load_project(uow, load_project_texts({**texts, "rules/trade_in.yaml": TRADE_IN}), "devices")
+    _create(engine, "individual", {"id": "ana", "givenName": "Ana", "familyName": "S"})
+    _product(engine, "p-plan", "mobile-telephony-plan", "sim-small")
+    _product(engine, "p-ipad", "ipad-mini-std")
+    yield engine
+
+
+def _one_time(totals: list[dict[str, Any]]) -> float:
+    return float(next(t for t in totals if t["priceType"] == "oneTime")["price"]["taxIncludedAmount"]["value"])
+
+
+def test_prices_read_the_inventory_as_held_before_the_requests_deletions(trade_in: Any) -> None:
+    """A trade-in — the 16 GB iPad deleted, the 32 GB one bought — gets the discount for
+    holding the 16 GB one, in an order, a cart and a check; the checks still judge the
+    inventory the deletions leave (the swap is valid). Was: 379 (no discount) everywhere."""
+    from bssrules.services.carts import create as create_cart
+    swap = [_delete("1", "p-ipad"), {"id": "2", "action": "add", "quantity": 1,
+                                     "productOffering": {"id": "ipad-mini-deluxe"},
+                                     "product": {"productCharacteristic": [{"name": "memorySize", "value": "32GB"}]}}]
+    order = _order(trade_in, swap)
+    assert _one_time(order["orderTotalPrice"]) == 279.0
+    assert [a["name"] for a in order["productOrderItem"][1]["itemPrice"][0]["priceAlteration"]] == [
+        "trade-in/upgrade-offer"]
+    checked = _checked(trade_in, {"relatedParty": CUSTOMER, "providePrice": True, "cartItem": swap})
+    assert checked["valid"] is True and _one_time(checked["cartTotalPrice"]) == 279.0
+    with UnitOfWork(trade_in) as uow:
+        cart = create_cart(uow, build_runtime(uow), {"relatedParty": CUSTOMER, "cartItem": swap},
+                           ["relatedParty", "cartItem"])
+    assert _one_time(cart["cartTotalPrice"]) == 279.0
