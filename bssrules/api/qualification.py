@@ -1,5 +1,6 @@
 """TMF679 Product Offering Qualification: create (qualify now the offerings named, or every
-offering of a category), list, retrieve (``fields=`` with dotted paths, as everywhere)."""
+offering of a category), list, retrieve (``fields=`` with dotted paths, as everywhere),
+annotate by merge patch (what was qualified, and the answer, stay), delete."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from bssrules.services import qualification as service
-from bssrules.api.deps import JSON_TYPES, in_unit_of_work, json_body
+from bssrules.api.deps import JSON_TYPES, PATCH_TYPES, in_unit_of_work, json_body
 from bssrules.api.openapi_parts import FIELDS, PAGING, filtering, request_body
 from bssrules.api.query import page_headers, parse_fields, parse_list_query, project
 from bssrules.api.responses import TMFJSONResponse, location
@@ -54,5 +55,27 @@ def qualification_router() -> APIRouter:
     async def retrieve(request: Request, id: str) -> Response:
         fields = parse_fields(request.query_params, DEFINITION, TMF679)
         return TMFJSONResponse(project(await in_unit_of_work(request, service.get_qualification, id), fields))
+
+    @router.patch("/{id}", operation_id=f"patch{DEFINITION}",
+                  summary="Annotate a qualification: description, notes, the requester's dates",
+                  description="A JSON merge patch (`null` removes). It may change "
+                              f"{', '.join(f'`{n}`' for n in service.PATCHABLE)}. What was qualified "
+                              f"({', '.join(f'`{n}`' for n in service.QUESTION)}) and the answer "
+                              f"({', '.join(f'`{n}`' for n in service.ANSWER)}) are refused with 400 "
+                              "unless sent unchanged: post a new qualification to qualify other offerings. "
+                              "A qualification is `done` when it is made, and `done` is final: another "
+                              "`state` is a 409.",
+                  response_class=TMFJSONResponse, responses={200: json_response(one, "Updated"), **errors},
+                  openapi_extra=request_body(TMF679.ref(f"{DEFINITION}_Update"), PATCH_TYPES))
+    async def patch(request: Request, id: str) -> Response:
+        body = await json_body(request, PATCH_TYPES, f"{DEFINITION}_Update", merge_patch=True, spec=TMF679,
+                               closed=True)
+        return TMFJSONResponse(await in_unit_of_work(request, service.change_qualification, id, body))
+
+    @router.delete("/{id}", operation_id=f"delete{DEFINITION}", summary="Delete a qualification", status_code=204,
+                   responses={204: {"description": "Deleted"}, **errors})
+    async def delete(request: Request, id: str) -> Response:
+        await in_unit_of_work(request, service.delete_qualification, id)
+        return Response(status_code=204)
 
     return router

@@ -1,4 +1,16 @@
-"""Use case of TMF679: qualify the requested offerings for a party and store the answer."""
+"""Use cases of TMF679: qualify the requested offerings for a party and store the answer;
+retrieve and list answers; annotate one by merge patch; delete one.
+
+A stored qualification is the answer given, at one instant, to one question: which of these
+offerings (or of this category) may this party have, through this channel. A patch may add
+what the requester knows about it (:data:`PATCHABLE`: a description, notes, the dates it
+planned) but not change the question (:data:`QUESTION`) nor the answer (:data:`ANSWER`): a
+patch that would is refused with 400, naming each attribute, and nothing is stored — to
+qualify other offerings, or for another party or channel, post a new qualification. The
+answer is given at once, so a qualification is ``done`` from its creation, and ``done`` is
+final in the task states of TMF679 (acknowledged, inProgress, done, terminatedWithError):
+another ``state`` is a 409. Another partner's qualification is not there (404), as for
+every read."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +20,8 @@ from typing import Any
 from bssrules.configurator.model import Basket
 from bssrules.configurator.qualification import offerings_in_category, qualify
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
-from bssrules.services.catalog import partner_view
+from bssrules.services import notifications
+from bssrules.services.catalog import merge_patch, partner_view
 from bssrules.services.parties import caller_of, party_context
 from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
@@ -19,6 +32,18 @@ API = "/tmf-api/productOfferingQualification/v4"
 KIND = "productOfferingQualification"
 PARTY_KINDS = ("individual", "organization")
 EFFECTIVE = ("active", "pendingTerminate", "suspended")
+TYPE = "ProductOfferingQualification"
+# What a merge patch may change: what the requester says about its request, not the request
+PATCHABLE = ("description", "note", "requestedPOQCompletionDate", "expectedPOQCompletionDate", "@baseType",
+             "@schemaLocation")
+# The question that was answered: who, through which channel, where, which offerings, and how
+# the answer was to be given. Changed, the stored answer would answer another question.
+QUESTION = ("productOfferingQualificationItem", "relatedParty", "channel", "category", "place",
+            "provideAlternative", "provideOnlyAvailable", "provideUnavailabilityReason", "instantSyncQualification")
+# The server's answer: its result, when it was given, how long it holds (state: below)
+ANSWER = ("qualificationResult", "effectiveQualificationDate", "expirationDate")
+FINAL_STATE = "done"  # answered at once: no later TMF679 task state follows it
+INSTANTS = ("requestedPOQCompletionDate", "expectedPOQCompletionDate")
 
 
 def _instant(moment: dt.datetime) -> str:
@@ -111,15 +136,87 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
 
 
 def render(stored: StoredResource) -> dict[str, Any]:
-    return {**stored.document, "id": stored.id, "href": href(f"{API}/{KIND}", stored.id),
-            "@type": "ProductOfferingQualification"}
+    return {**stored.document, "id": stored.id, "href": href(f"{API}/{KIND}", stored.id), "@type": TYPE}
 
 
 def get_qualification(uow: UnitOfWork, qualification_id: str) -> dict[str, Any]:
     stored = uow.resources.get(KIND, qualification_id)
     if stored is None:
-        raise NotFound("ProductOfferingQualification", qualification_id)
+        raise NotFound(TYPE, qualification_id)
     return render(stored)
+
+
+def _refused(changed: list[str]) -> InvalidInput:
+    """The 400 of a patch that changes the question or the answer: every such attribute named."""
+    lines = []
+    for name in changed:
+        if name in QUESTION:
+            lines.append(f"{name} is part of what was qualified: the stored answer is the answer to it; post a new "
+                         "qualification to qualify other offerings, or for another party, channel or category")
+        else:
+            lines.append(f"{name} is the server's answer, given when the qualification was made; it is not patched")
+    return InvalidInput("; ".join(lines), path=(changed[0],), details=lines)
+
+
+def _check_instant(name: str, value: Any) -> None:
+    """A date the requester gives is a date-time naming its zone, as the definition says."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise InvalidInput(f"{name}: {value!r} is not a date-time with its zone (2026-09-01T12:00:00Z or "
+                           "2026-09-01T14:00:00+02:00)", path=(name,))
+
+
+def change_qualification(uow: UnitOfWork, qualification_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Merge-patch a stored qualification (``null`` removes): only :data:`PATCHABLE` may
+    change (400 for the question or the answer, 409 for another state than ``done``); an
+    attribute sent with the value it has is no change. A change is stored with its
+    ``ProductOfferingQualificationAttributeValueChangeEvent``; a patch changing nothing
+    stores nothing and answers the qualification as it is."""
+    stored = uow.resources.get(KIND, qualification_id, for_update=True)
+    if stored is None:
+        raise NotFound(TYPE, qualification_id)
+    if body.get("id") not in (None, qualification_id):
+        raise InvalidInput(f"the id of a qualification cannot be changed (it is '{qualification_id}')", path=("id",))
+    if body.get("@type") not in (None, TYPE):
+        raise InvalidInput(f"@type '{body['@type']}' does not match this resource ({TYPE})", path=("@type",))
+    changes = {k: v for k, v in body.items() if k not in ("id", "@type")}
+    document = merge_patch(stored.document, changes)
+    changed = [k for k in changes if document.get(k) != stored.document.get(k)]
+    refused = [k for k in changed if k not in PATCHABLE and k != "state"]
+    if refused:
+        raise _refused(refused)
+    if "state" in changed:
+        current = stored.document.get("state", FINAL_STATE)
+        wanted = body["state"]
+        raise Conflict(f"a qualification {current} cannot become {wanted if wanted is not None else 'stateless'}: it "
+                       "was answered when it was made, and done is final; delete it, or post a new qualification")
+    for name in INSTANTS:
+        if name in changed and name in document:
+            _check_instant(name, document[name])
+    if not changed:
+        return render(stored)
+    updated = stored.bumped(document, dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+    uow.resources.replace(updated)
+    rendered = render(updated)
+    notifications.publish(uow, "TMF679", "ProductOfferingQualificationAttributeValueChangeEvent", KIND,
+                          rendered, stored.partner_id)
+    uow.commit()
+    return rendered
+
+
+def delete_qualification(uow: UnitOfWork, qualification_id: str) -> None:
+    """Delete a stored qualification (nothing refers to one), with its
+    ``ProductOfferingQualificationDeleteEvent``."""
+    stored = uow.resources.get(KIND, qualification_id, for_update=True)
+    if stored is None:
+        raise NotFound(TYPE, qualification_id)
+    uow.resources.delete(KIND, qualification_id)
+    notifications.publish(uow, "TMF679", "ProductOfferingQualificationDeleteEvent", KIND, render(stored),
+                          stored.partner_id)
+    uow.commit()
 
 
 def list_qualifications(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int

@@ -1,0 +1,301 @@
+"""TMF679 PATCH and DELETE of a product offering qualification, over HTTP, on both tiers.
+
+A patch annotates the stored answer (description, notes, the requester's dates) and may not
+change what was qualified (the items' offerings, the party, the channel, the category) nor
+the answer (the result, its dates, the state ``done``): 400 (409 for the state) naming each
+attribute, and nothing stored — no new version, no event. Bodies are merge patches
+(``application/merge-patch+json``, or ``application/json``), checked against the official
+``ProductOfferingQualification_Update``; every answer of the qualification paths is checked
+against the official TMF679 definitions (``_check`` of test_tmf679_qualification). A partner
+never sees nor changes another's qualification (404). The example of docs/api.md
+("Changing or deleting a qualification") is replayed here too.
+
+Expected values are written here, not derived from the code under test.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.api.session_app import ADMIN_KEY, AppFor, keyed_app
+from tests.api.test_partners_auth import Api, _load
+from tests.api.test_tmf679_qualification import POQ, _check, http  # noqa: F401 (http: the fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+MERGE = "application/merge-patch+json"
+CUSTOMER = [{"id": "driver-1", "role": "customer", "@referredType": "Individual"}]
+DRIVER_ASKS = {"id": "poq-1", "channel": {"id": "car-maker-portal"}, "relatedParty": CUSTOMER,
+               "description": "infotainment for Ana",
+               "productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "infotainment-connectivity"}}]}
+
+
+def _patch(http: Any, id: str, body: Any, content_type: str = MERGE, **headers: str) -> Any:
+    return http.patch(f"{POQ}/{id}", content=json.dumps(body), headers={"content-type": content_type, **headers})
+
+
+def _events(engine: Engine) -> list[tuple[str, dict[str, Any]]]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT event_type, document FROM event WHERE api = 'TMF679' "
+                                       "ORDER BY created")).all()
+    return [(row[0], json.loads(row[1])) for row in rows]
+
+
+def _version(engine: Engine, id: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT version FROM resource WHERE kind = 'productOfferingQualification' "
+                                           "AND id = :id"), {"id": id}).scalar_one())
+
+
+@pytest.fixture(autouse=True)
+def _every_answer_checked(request: pytest.FixtureRequest) -> None:
+    """The ``http`` client checks each answer of the qualification paths (``_check``), the
+    empty body of a 204 being no TMF679 document: it is checked to be empty instead."""
+    if "http" not in request.fixturenames:
+        return
+
+    def check(response: Any) -> None:
+        response.read()
+        if response.status_code == 204:
+            assert response.content == b"", f"a 204 with a body: {response.text}"
+        else:
+            _check(response)
+
+    request.getfixturevalue("http").event_hooks["response"] = [check]
+
+
+@pytest.fixture
+def asked(http: Any) -> dict[str, Any]:
+    """Ana's qualification ``poq-1`` (infotainment, on the car maker's portal: qualified)."""
+    response = http.post(POQ, json=DRIVER_ASKS)
+    assert response.status_code == 201, response.text
+    assert response.json()["qualificationResult"] == "qualified"
+    return dict(response.json())
+
+
+def test_a_patch_stores_a_description_notes_and_the_requesters_dates(http: Any, asked: dict[str, Any],
+                                                                    engine: Engine) -> None:
+    note = [{"id": "n1", "author": "shop", "date": "2026-09-01T10:00:00Z", "text": "call Ana back"}]
+    response = _patch(http, "poq-1", {"description": "Ana's car", "note": note,
+                                      "requestedPOQCompletionDate": "2026-09-02T12:00:00+02:00",
+                                      "expectedPOQCompletionDate": "2026-09-02T10:00:00Z"})
+    assert response.status_code == 200, response.text
+    expected = {**asked, "description": "Ana's car", "note": note,
+                "requestedPOQCompletionDate": "2026-09-02T12:00:00+02:00",
+                "expectedPOQCompletionDate": "2026-09-02T10:00:00Z"}
+    assert response.json() == expected
+    assert http.get(f"{POQ}/poq-1").json() == expected
+    assert _version(engine, "poq-1") == 2
+    [(kind, event)] = _events(engine)
+    assert kind == "ProductOfferingQualificationAttributeValueChangeEvent"
+    assert event["event"]["productOfferingQualification"] == expected
+    # null removes; plain JSON is taken as a merge patch too
+    removed = _patch(http, "poq-1", {"description": None}, "application/json")
+    assert removed.status_code == 200, removed.text
+    assert "description" not in http.get(f"{POQ}/poq-1").json()
+    assert removed.json() == {k: v for k, v in expected.items() if k != "description"}
+
+
+def test_what_was_qualified_and_the_answer_are_refused_with_400_and_nothing_is_stored(
+        http: Any, asked: dict[str, Any], engine: Engine) -> None:
+    other = [{"id": "1", "productOffering": {"id": "music-5gb"}}]
+    response = _patch(http, "poq-1", {"description": "kept?", "productOfferingQualificationItem": other,
+                                      "channel": {"id": "csp-shop"}})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalidInput"
+    message = response.json()["message"]
+    assert message.startswith("productOfferingQualificationItem is part of what was qualified")
+    assert "post a new qualification to qualify other offerings" in message and "channel is part of" in message
+    for body in ({"relatedParty": [{"id": "someone-else", "role": "customer", "@referredType": "Individual"}]}, {"category": {"id": "converged"}},
+                 {"provideAlternative": False}, {"qualificationResult": "unqualified"},
+                 {"effectiveQualificationDate": "2026-01-01T00:00:00Z"}, {"channel": None}):
+        refused = _patch(http, "poq-1", body)
+        name = next(iter(body))
+        assert refused.status_code == 400 and refused.json()["message"].startswith(f"{name} is "), refused.text
+    assert "the server's answer" in _patch(http, "poq-1", {"qualificationResult": "red"}).json()["message"]
+    assert http.get(f"{POQ}/poq-1").json() == asked
+    assert _version(engine, "poq-1") == 1 and _events(engine) == []
+
+
+def test_an_attribute_sent_unchanged_is_no_change(http: Any, asked: dict[str, Any], engine: Engine) -> None:
+    same = {k: asked[k] for k in ("productOfferingQualificationItem", "channel", "relatedParty",
+                                  "qualificationResult", "state", "description")}
+    response = _patch(http, "poq-1", {**same, "id": "poq-1", "@type": "ProductOfferingQualification"})
+    assert response.status_code == 200, response.text
+    assert response.json() == asked
+    assert _version(engine, "poq-1") == 1 and _events(engine) == []
+
+
+def test_done_is_final_another_state_is_a_409(http: Any, asked: dict[str, Any], engine: Engine) -> None:
+    for state in ("inProgress", "acknowledged", "terminatedWithError"):
+        response = _patch(http, "poq-1", {"state": state, "description": "with it"})
+        assert response.status_code == 409, response.text
+        assert response.json()["message"].startswith(f"a qualification done cannot become {state}")
+    # not a state of TMF679 at all: the definition refuses it (400)
+    assert _patch(http, "poq-1", {"state": "cancelled"}).status_code == 400
+    assert http.get(f"{POQ}/poq-1").json() == asked and _events(engine) == []
+
+
+@pytest.mark.parametrize("body,words", [
+    ({"href": "x"}, "unsupported attribute 'href'"),
+    ({"productOfferingQualificationDate": "2026-01-01T00:00:00Z"}, "unsupported attribute"),
+    ({"description": 5}, "description: expected string"),
+    ({"id": "poq-2"}, "the id of a qualification cannot be changed"),
+    ({"@type": "ProductOrder"}, "@type 'ProductOrder' does not match"),
+    ({"requestedPOQCompletionDate": "tomorrow"}, "requestedPOQCompletionDate: 'tomorrow' is not a date-time"),
+    ({"expectedPOQCompletionDate": "2026-09-02T10:00:00"}, "is not a date-time with its zone"),
+])
+def test_a_body_the_update_definition_or_the_resource_refuses_is_a_400(http: Any, asked: dict[str, Any],
+                                                                      body: dict[str, Any], words: str) -> None:
+    response = _patch(http, "poq-1", body)
+    assert response.status_code == 400 and words in response.json()["message"], response.text
+    assert http.get(f"{POQ}/poq-1").json() == asked
+
+
+def test_a_body_that_is_not_a_merge_patch_is_a_415(http: Any, asked: dict[str, Any]) -> None:
+    for content_type in ("text/plain", "application/json-patch+json"):
+        response = _patch(http, "poq-1", {"description": "x"}, content_type)
+        assert response.status_code == 415, response.text
+        assert response.json()["code"] == "unsupportedMediaType"
+        assert "application/merge-patch+json" in response.json()["message"]
+    assert http.get(f"{POQ}/poq-1").json() == asked
+
+
+def test_an_unknown_qualification_is_a_404(http: Any) -> None:
+    patched = _patch(http, "nope", {"description": "x"})
+    assert patched.status_code == 404 and patched.json()["message"] == (
+        "no ProductOfferingQualification with id 'nope'"), patched.text
+    assert http.delete(f"{POQ}/nope").status_code == 404
+
+
+def test_delete_answers_204_then_the_qualification_is_gone(http: Any, asked: dict[str, Any],
+                                                          engine: Engine) -> None:
+    response = http.delete(f"{POQ}/poq-1")
+    assert response.status_code == 204 and response.content == b""
+    assert http.get(f"{POQ}/poq-1").status_code == 404
+    assert http.delete(f"{POQ}/poq-1").status_code == 404
+    assert _patch(http, "poq-1", {"description": "x"}).status_code == 404
+    assert http.get(POQ).json() == []
+    [(kind, event)] = _events(engine)
+    assert kind == "ProductOfferingQualificationDeleteEvent"
+    assert event["event"]["productOfferingQualification"] == asked
+    # the id may be used again
+    assert http.post(POQ, json=DRIVER_ASKS).status_code == 201
+
+
+def test_the_answers_and_the_routes_follow_the_tmf679_definition(http: Any, asked: dict[str, Any]) -> None:
+    # every answer above went through _check (the official definition, formats checked); here
+    # the operations are those the definition names, with its request body and statuses
+    paths = http.get("/openapi.json").json()["paths"]
+    one = paths["/tmf-api/productOfferingQualification/v4/productOfferingQualification/{id}"]
+    assert one["patch"]["operationId"] == "patchProductOfferingQualification"
+    assert one["delete"]["operationId"] == "deleteProductOfferingQualification"
+    body = one["patch"]["requestBody"]["content"]
+    assert set(body) == {MERGE, "application/json"}
+    assert body[MERGE]["schema"]["$ref"].endswith("ProductOfferingQualification_Update")
+    assert {"200", "400", "404", "409"} <= set(one["patch"]["responses"])
+    assert "204" in one["delete"]["responses"]
+    # and the check that every answer went through refuses what the definition does not allow
+    broken = SimpleNamespace(request=SimpleNamespace(url=SimpleNamespace(path=f"{POQ}/poq-1")), status_code=200,
+                             json=lambda: {**asked, "state": "finished"})
+    with pytest.raises(AssertionError, match="breaks ProductOfferingQualification"):
+        _check(broken)
+
+
+# ------------------------------------------------------------------ partners: one never sees another's
+
+
+@pytest.fixture
+def api(engine: Engine, app_for: AppFor) -> Iterator[Api]:
+    _load(engine, "connected_car")
+    with keyed_app(app_for, engine) as app, Api(engine, ADMIN_KEY, app) as client:
+        yield client
+
+
+def test_another_partners_qualification_is_not_there(api: Api, engine: Engine) -> None:
+    mine, theirs = (api.partner(p, [{"name": "TMF679"}]) for p in ("shop-a", "shop-b"))
+    created = api.ok("POST", POQ, mine, {"id": "poq-a", "channel": {"id": "csp-shop"},
+                                         "productOfferingQualificationItem": [
+                                             {"id": "1", "productOffering": {"id": "music-5gb"}}]})
+    for method, body in (("PATCH", {"description": "mine now"}), ("DELETE", None), ("GET", None)):
+        response = api.call(method, f"{POQ}/poq-a", theirs, json_body=body)
+        assert response.status_code == 404, response.text
+        assert response.json()["message"] == "no ProductOfferingQualification with id 'poq-a'"
+    assert api.ok("GET", f"{POQ}/poq-a", mine) == created
+    assert _events(engine) == []
+    # its own partner changes and deletes it; the operator may too
+    assert api.ok("PATCH", f"{POQ}/poq-a", mine, {"description": "for a customer"})["description"] == "for a customer"
+    assert api.ok("PATCH", f"{POQ}/poq-a", api.admin_key, {"description": "seen"})["description"] == "seen"
+    assert api.ok("DELETE", f"{POQ}/poq-a", mine) is None
+    assert api.call("GET", f"{POQ}/poq-a", mine).status_code == 404
+    # the events are the partner's: its hubs would be sent them
+    assert [(t, e["event"]["productOfferingQualification"]["id"]) for t, e in _events(engine)] == [
+        ("ProductOfferingQualificationAttributeValueChangeEvent", "poq-a"),
+        ("ProductOfferingQualificationAttributeValueChangeEvent", "poq-a"),
+        ("ProductOfferingQualificationDeleteEvent", "poq-a")]
+    with engine.connect() as connection:
+        owners = connection.execute(text("SELECT DISTINCT partner_id FROM event WHERE api = 'TMF679'")).scalars()
+        assert list(owners) == ["shop-a"]
+
+
+def test_a_partner_without_the_patch_operation_may_not_patch(api: Api) -> None:
+    reader = api.partner("reader", [{"name": "TMF679", "operations": ["create", "retrieve"]}])
+    api.ok("POST", POQ, reader, {"id": "poq-r", "channel": {"id": "csp-shop"},
+                                 "productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "music-5gb"}}]})
+    assert api.call("PATCH", f"{POQ}/poq-r", reader, json_body={"description": "x"}).status_code == 403
+    assert api.call("DELETE", f"{POQ}/poq-r", reader).status_code == 403
+    assert "description" not in api.ok("GET", f"{POQ}/poq-r", reader)
+
+
+# ------------------------------------------------------------------ the example of docs/api.md
+
+DOCS = ROOT / "docs" / "api.md"
+_SECTION = "### Changing or deleting a qualification"
+_FENCE = re.compile(r"^```(\w+)\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+_SERVER_DATES = ("productOfferingQualificationDate", "effectiveQualificationDate")
+
+
+def _docs_exchanges() -> list[tuple[str, str, dict[str, str], str, int, str]]:
+    """(method, path, headers, body, status, answer) of each ```text request of the section,
+    the ```json block after it its answer (``// HTTP/1.1 <status>`` first)."""
+    page = DOCS.read_text(encoding="utf-8")
+    section = page[page.index(_SECTION):]
+    section = section[:section.index("\n## ")]
+    blocks = [(m.group(1), m.group(2)) for m in _FENCE.finditer(section)]
+    out = []
+    for (info, request), (next_info, answer) in zip(blocks, blocks[1:]):
+        if info != "text" or not re.match(r"^(GET|POST|PATCH|DELETE) /", request):
+            continue
+        assert next_info == "json", f"the request {request.splitlines()[0]} is followed by its answer"
+        head, _, body = request.partition("\n\n")
+        line, *header_lines = head.strip().splitlines()
+        method, path = line.split()[:2]
+        headers = {n.strip(): v.strip() for n, _, v in (h.partition(":") for h in header_lines)}
+        status_line, _, expected = answer.partition("\n")
+        status = int(re.fullmatch(r"// HTTP/1\.1 (\d{3}).*", status_line.strip()).group(1))  # type: ignore[union-attr]
+        out.append((method, path, headers, body.strip(), status, expected.strip()))
+    return out
+
+
+def test_the_docs_example_of_changing_and_deleting_a_qualification_is_what_the_api_does(http: Any) -> None:
+    exchanges = _docs_exchanges()
+    assert [(m, s) for m, _, _, _, s, _ in exchanges] == [
+        ("POST", 201), ("PATCH", 200), ("PATCH", 400), ("PATCH", 409), ("DELETE", 204), ("GET", 404)]
+    for method, path, headers, body, status, expected in exchanges:
+        headers.pop("Authorization")  # <operator key>: this app has keys off, every caller is the operator
+        response = http.request(method, path, headers=headers, content=body.encode() or None)
+        assert response.status_code == status, f"{method} {path}: {response.text}"
+        if not expected:
+            assert response.content == b"", f"{method} {path}"
+            continue
+        answer, documented = response.json(), json.loads(expected)
+        for name in _SERVER_DATES:  # the instant the example ran: any will do
+            if name in documented:
+                assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", answer[name]), answer[name]
+                answer[name] = documented[name]
+        assert answer == documented, f"{method} {path}"
