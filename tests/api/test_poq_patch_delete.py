@@ -7,13 +7,15 @@ attribute, and nothing stored — no new version, no event. Bodies are merge pat
 (``application/merge-patch+json``, or ``application/json``), checked against the official
 ``ProductOfferingQualification_Update``; every answer of the qualification paths is checked
 against the official TMF679 definitions (``_check`` of test_tmf679_qualification). A partner
-never sees nor changes another's qualification (404). The example of docs/api.md
+never sees nor changes another's qualification (404). A change and a deletion write their
+TMF679 events, sent to a TMF679 hub (stored directly: no route registers one yet). The example of docs/api.md
 ("Changing or deleting a qualification") is replayed here too.
 
 Expected values are written here, not derived from the code under test.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -23,6 +25,8 @@ from typing import Any, Iterator
 import pytest
 from sqlalchemy import Engine, text
 
+from bssrules.services.records import StoredResource
+from bssrules.store import UnitOfWork
 from tests.api.session_app import ADMIN_KEY, AppFor, keyed_app
 from tests.api.test_partners_auth import Api, _load
 from tests.api.test_tmf679_qualification import POQ, _check, http  # noqa: F401 (http: the fixture)
@@ -99,6 +103,23 @@ def test_a_patch_stores_a_description_notes_and_the_requesters_dates(http: Any, 
     assert removed.status_code == 200, removed.text
     assert "description" not in http.get(f"{POQ}/poq-1").json()
     assert removed.json() == {k: v for k, v in expected.items() if k != "description"}
+
+
+def test_a_hub_of_tmf679_is_sent_each_change_and_the_deletion(http: Any, asked: dict[str, Any],
+                                                             engine: Engine) -> None:
+    # no route registers a TMF679 hub yet (api.hubs): the operator's hub is stored as that route would
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    with UnitOfWork(engine) as uow:
+        uow.resources.insert(StoredResource("hub", "hub-679", 1, now, now,
+                                            {"api": "TMF679", "callback": "http://127.0.0.1:9/poq"}))
+        uow.commit()
+    assert _patch(http, "poq-1", {"description": "noted"}).status_code == 200
+    assert _patch(http, "poq-1", {"qualificationResult": "unqualified"}).status_code == 400  # no event
+    assert http.delete(f"{POQ}/poq-1").status_code == 204
+    with engine.connect() as connection:
+        sent = connection.execute(text("SELECT e.event_type FROM delivery d JOIN event e ON e.id = d.event_id "
+                                       "WHERE d.hub_id = 'hub-679' ORDER BY e.created")).scalars().all()
+    assert sent == ["ProductOfferingQualificationAttributeValueChangeEvent", "ProductOfferingQualificationDeleteEvent"]
 
 
 def test_what_was_qualified_and_the_answer_are_refused_with_400_and_nothing_is_stored(
