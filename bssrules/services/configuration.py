@@ -343,9 +343,13 @@ def _deletion_violations(uow: UnitOfWork, body: dict[str, Any], read: CartRead) 
 
 
 def query_configuration_options(uow: UnitOfWork, runtime: RuntimeSource, body: dict[str, Any]) -> dict[str, Any]:
-    """What can still be chosen in the basket, and why the rest cannot."""
-    basket, cart_paths = checked_basket(uow, body)
+    """What can still be chosen in the basket, and why the rest cannot; its ``valid`` and
+    ``violation`` are those a check of the same body answers (:func:`check_configuration`:
+    its ``delete`` items and its items' terms too)."""
+    read = read_cart(uow, body, checking=True)
     runtime = _runtime(uow, runtime)
-    answer = query_configuration(basket, runtime.catalog, runtime.rules)
-    return {"@type": "QueryProductConfiguration", "state": "done", "valid": answer["valid"],
-            "violation": in_cart_terms(answer["violations"], cart_paths), "items": answer["items"]}
+    answer = query_configuration(read.basket, runtime.catalog, runtime.rules)
+    violations = in_cart_terms(answer["violations"], read.paths) + _deletion_violations(uow, body, read) + \
+        _term_violations(runtime, read)
+    return {"@type": "QueryProductConfiguration", "state": "done", "valid": not violations,
+            "violation": violations, "items": answer["items"]}

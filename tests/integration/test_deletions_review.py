@@ -130,3 +130,24 @@ def test_prices_read_the_inventory_as_held_before_the_requests_deletions(trade_i
         cart = create_cart(uow, build_runtime(uow), {"relatedParty": CUSTOMER, "cartItem": swap},
                            ["relatedParty", "cartItem"])
     assert _one_time(cart["cartTotalPrice"]) == 279.0
+
+
+def _queried(engine: Any, body: dict[str, Any]) -> dict[str, Any]:
+    with UnitOfWork(engine) as uow:
+        return configuration.query_configuration_options(uow, build_runtime(uow), {"requestedDate": DATE, **body})
+
+
+def test_a_query_says_what_a_check_says_of_the_delete_items(devices: Any) -> None:
+    """Deleting a product that does not exist, and one of another party's: the check and the
+    query both refuse them. Was: the query said valid."""
+    _create(devices, "individual", {"id": "bob", "givenName": "Bob", "familyName": "S"})
+    _product(devices, "bob-plan", "mobile-telephony-plan", "sim-small", party="bob")
+    plan = {"id": "3", "action": "add", "quantity": 1, "productOffering": {"id": "mobile-telephony-plan"},
+            "product": {"productCharacteristic": [{"name": "simFormFactor", "value": "SMALL"}],
+                        "realizingResource": [{"id": "sim-small"}]}}
+    body = {"relatedParty": CUSTOMER, "cartItem": [_delete("1", "nope"), _delete("2", "bob-plan"), plan]}
+    checked, queried = _checked(devices, body), _queried(devices, body)
+    assert [(v["code"], v["path"]) for v in queried["violation"]] == [
+        (v["code"], v["path"]) for v in checked["violation"]] == [
+        ("unknownProduct", "$.cartItem[0].product.id"), ("notThePartysProduct", "$.cartItem[1].product.id")]
+    assert queried["valid"] is checked["valid"] is False
