@@ -30,6 +30,7 @@ HUB_APIS = {
     "TMF635": "/tmf-api/usageManagement/v4",
     "TMF637": "/tmf-api/productInventory/v4",
     "TMF678": "/tmf-api/customerBillManagement/v4",
+    "TMF679": "/tmf-api/productOfferingQualification/v4",
 }
 DELIVERY_STATES = ("pending", "delivered", "failed")
 
@@ -44,6 +45,7 @@ _SPECS = {
     "TMF635": ("TMF635-Usage-v4.0.0.swagger.json", "TMF635_"),
     "TMF637": ("TMF637-ProductInventory-v4.0.0.swagger.json", "TMF637_"),
     "TMF678": ("TMF678-Customer_Bill-v4.0.0.swagger.json", "TMF678_"),
+    "TMF679": ("TMF679-ProductOfferingQualification-v4.0.0.swagger.json", "TMF679_"),
 }
 _TEXT = {"type": "string"}
 _NUMBER = {"type": "number"}

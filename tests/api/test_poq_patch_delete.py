@@ -8,14 +8,13 @@ attribute, and nothing stored — no new version, no event. Bodies are merge pat
 ``ProductOfferingQualification_Update``; every answer of the qualification paths is checked
 against the official TMF679 definitions (``_check`` of test_tmf679_qualification). A partner
 never sees nor changes another's qualification (404). A change and a deletion write their
-TMF679 events, sent to a TMF679 hub (stored directly: no route registers one yet). The example of docs/api.md
+TMF679 events, sent to the hubs subscribed at …/productOfferingQualification/v4/hub. The example of docs/api.md
 ("Changing or deleting a qualification") is replayed here too.
 
 Expected values are written here, not derived from the code under test.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -25,8 +24,6 @@ from typing import Any, Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from bssrules.services.records import StoredResource
-from bssrules.store import UnitOfWork
 from tests.api.session_app import ADMIN_KEY, AppFor, keyed_app
 from tests.api.test_partners_auth import Api, _load
 from tests.api.test_tmf679_qualification import POQ, _check, http  # noqa: F401 (http: the fixture)
@@ -107,18 +104,19 @@ def test_a_patch_stores_a_description_notes_and_the_requesters_dates(http: Any, 
 
 def test_a_hub_of_tmf679_is_sent_each_change_and_the_deletion(http: Any, asked: dict[str, Any],
                                                              engine: Engine) -> None:
-    # no route registers a TMF679 hub yet (api.hubs): the operator's hub is stored as that route would
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    with UnitOfWork(engine) as uow:
-        uow.resources.insert(StoredResource("hub", "hub-679", 1, now, now,
-                                            {"api": "TMF679", "callback": "http://127.0.0.1:9/poq"}))
-        uow.commit()
+    registered = http.post("/tmf-api/productOfferingQualification/v4/hub",
+                           json={"callback": "http://127.0.0.1:9/poq"})  # (a subscription to every event)
+    assert registered.status_code == 201, registered.text
+    hub = registered.json()["id"]
+    refused = http.post("/tmf-api/productOfferingQualification/v4/hub",
+                        json={"callback": "http://127.0.0.1:9/poq", "query": "eventType=ProductOfferingQualificationDelteEvent"})
+    assert refused.status_code == 400 and "ProductOfferingQualificationDeleteEvent" in refused.text  # did you mean
     assert _patch(http, "poq-1", {"description": "noted"}).status_code == 200
     assert _patch(http, "poq-1", {"qualificationResult": "unqualified"}).status_code == 400  # no event
     assert http.delete(f"{POQ}/poq-1").status_code == 204
     with engine.connect() as connection:
         sent = connection.execute(text("SELECT e.event_type FROM delivery d JOIN event e ON e.id = d.event_id "
-                                       "WHERE d.hub_id = 'hub-679' ORDER BY e.created")).scalars().all()
+                                       "WHERE d.hub_id = :hub ORDER BY e.created"), {"hub": hub}).scalars().all()
     assert sent == ["ProductOfferingQualificationAttributeValueChangeEvent", "ProductOfferingQualificationDeleteEvent"]
 
 
