@@ -332,7 +332,7 @@ def _relationship_violations(context: _Context) -> list[Violation]:
                 found.append(Violation("missingPrerequisite", f"'{offering.id}' requires '{target}', which is "
                                                               "neither in the basket nor an effective product"
                                        + (f" (product '{gone.id}', which has it, is deleted by "
-                                          f"{format_path(_deleted_at(gone))[2:]})" if gone else ""),
+                                          f"{format_path(_deleted_at(gone))})" if gone else ""),
                                        path + ("offering",),
                                        details={"requires": target, **({"deleted": gone.id} if gone else {})}))
             if relationship.type == "excludes" and target in present:
@@ -509,7 +509,7 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
                     path = gone_at
                     message += f" (product '{kept}' is kept, and product '{gone_id}', which brings {what}, is deleted)"
                 else:
-                    message += f" (product '{gone_id}', which brings {what}, is deleted by {format_path(gone_at)[2:]})"
+                    message += f" (product '{gone_id}', which brings {what}, is deleted by {format_path(gone_at)})"
             found.append(Violation("incompatible", message, path, violation["rule"], compiled.id, trace, details))
     return found
 

@@ -169,7 +169,8 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
     basket = _basket(uow, body, as_of)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
     violations = (_violations(result, body.get("productOrderItem")) if not result.valid else []) + \
-        commitments.term_violations(runtime.catalog, body.get("productOrderItem"), as_of) + \
+        [dict(v, path="$." + v["path"]) for v in commitments.term_violations(runtime.catalog,
+                                                                          body.get("productOrderItem"), as_of)] + \
         terminations.violations(uow, body.get("productOrderItem"), basket.party.id, requested)
     if violations:
         raise OrderRejected(violations)

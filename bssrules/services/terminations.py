@@ -77,7 +77,7 @@ def violations(uow: UnitOfWork, items: Any, party: str | None,
     a patch of its ``terminationDate`` says too."""
     found = []
     for index, item in deletions(items):
-        where = f"productOrderItem[{index}].product.id"
+        where = f"$.productOrderItem[{index}].product.id"
         product_id = _product_id(item)
         stored = uow.resources.get("product", product_id) if isinstance(product_id, str) and product_id else None
         if stored is None:
@@ -104,7 +104,7 @@ def _before_start(product: dict[str, Any], item: dict[str, Any], index: int,
     start = instant_of(product.get("startDate"))
     if at is None or start is None or at >= start:
         return []
-    where = f"productOrderItem[{index}].requestedStartDate" if own else "requestedStartDate"
+    where = f"$.productOrderItem[{index}].requestedStartDate" if own else "$.requestedStartDate"
     return [{"code": "terminationBeforeStart", "path": where,
              "message": f"product '{_product_id(item)}' starts {product.get('startDate')}: it cannot be terminated "
                         f"at {format_instant(at)}, before it starts"}]

@@ -151,3 +151,27 @@ def test_a_query_says_what_a_check_says_of_the_delete_items(devices: Any) -> Non
         (v["code"], v["path"]) for v in checked["violation"]] == [
         ("unknownProduct", "$.cartItem[0].product.id"), ("notThePartysProduct", "$.cartItem[1].product.id")]
     assert queried["valid"] is checked["valid"] is False
+
+
+def test_every_path_of_a_refused_order_and_of_a_check_is_written_from_the_root(devices: Any) -> None:
+    """A delete item's violations, an item's term and the order's date are named ``$.…`` as
+    the rules' violations are, and so is the delete item a message quotes. Was:
+    ``productOrderItem[0].product.id``, ``productOrderItem[2].itemTerm``,
+    ``requestedStartDate`` and "deleted by productOrderItem[1].product.id"."""
+    _product(devices, "p-plan", "mobile-telephony-plan", "sim-small")
+    ipad = {"id": "3", "action": "add", "quantity": 1, "productOffering": {"id": "ipad-mini-std"},
+            "product": {"productCharacteristic": [{"name": "memorySize", "value": "16GB"}]}}
+    items = [_delete("1", "nope"), _delete("2", "p-plan"), dict(ipad, itemTerm=[{"name": "12 months"}])]
+    violations = _refused(devices, items)
+    assert [v["path"] for v in violations] == [
+        "$.productOrderItem[2]", "$.productOrderItem[2].itemTerm", "$.productOrderItem[0].product.id"]
+    assert violations[0]["message"].endswith("is deleted by $.productOrderItem[1].product.id)")
+    checked = _checked(devices, {"relatedParty": CUSTOMER, "cartItem": items})
+    assert all(v["path"].startswith("$.") for v in checked["violation"]), checked["violation"]
+    assert "is deleted by $.cartItem[1].product.id)" in checked["violation"][0]["message"]
+    with pytest.raises(orders.OrderRejected) as early:
+        _order(devices, [_delete("1", "p-plan")], requestedStartDate="2025-01-01T00:00:00Z")
+    assert [v["path"] for v in early.value.violations] == ["$.requestedStartDate"]
+    with pytest.raises(orders.OrderRejected) as early:
+        _order(devices, [_delete("1", "p-plan", requestedStartDate="2025-01-01T00:00:00Z")])
+    assert [v["path"] for v in early.value.violations] == ["$.productOrderItem[0].requestedStartDate"]

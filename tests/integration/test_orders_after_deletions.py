@@ -137,7 +137,7 @@ def test_an_add_item_that_needs_what_the_order_deletes_names_the_deletion(ana: A
         ("smartphone-needs-small-sim", "$.productOrderItem[3]", "p-plan", False)]
     assert violations[0]["message"] == ("resourceSpecification terminal-smartphone requires resourceSpecification "
                                         "sim-small (product 'p-plan', which brings it, is deleted by "
-                                        "productOrderItem[0].product.id)")
+                                        "$.productOrderItem[0].product.id)")
 
 
 def test_completion_judges_the_inventory_the_order_leaves(ana: Any) -> None:

@@ -53,7 +53,7 @@ def test_an_item_needing_a_deleted_product_says_it_is_deleted(ppv: Project, vali
     assert (violation["path"], violation["deleted"]) == ("$.items[0].offering", "p-service")
     assert violation["message"] == ("'ppv-movie' requires 'ppv-service', which is neither in the basket nor an "
                                     "effective product (product 'p-service', which has it, is deleted by "
-                                    "productOrderItem[0].product.id)")
+                                    "$.productOrderItem[0].product.id)")
     # without the deletion the item is fine
     assert validate(ppv, {"inventory": [_owned("p-service", "ppv-service")],
                           "items": [{"id": "1", "offering": "ppv-movie", "characteristics": {"title": "Up"}}]}).valid
