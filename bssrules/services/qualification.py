@@ -91,6 +91,9 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
     if uow.resources.get(KIND, qualification_id) is not None:  # checked first: nothing is qualified twice
         raise Conflict(f"a ProductOfferingQualification with id '{qualification_id}' already exists; choose "
                        "another id or leave it out to have one made")
+    for name in INSTANTS:  # (as a patch checks them: a date-time with its zone)
+        if body.get(name) is not None:
+            _check_instant(name, body[name])
     items = [i for i in body.get("productOfferingQualificationItem") or [] if isinstance(i, dict)]
     if not items and not isinstance(body.get("category"), dict):
         raise InvalidInput("nothing to qualify: productOfferingQualificationItem lists the offerings, or category "
@@ -161,7 +164,8 @@ def _refused(changed: list[str]) -> InvalidInput:
 def _check_instant(name: str, value: Any) -> None:
     """A date the requester gives is a date-time naming its zone, as the definition says."""
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else None
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00")) \
+            if isinstance(value, str) and "T" in value else None
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:

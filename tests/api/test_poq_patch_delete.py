@@ -318,3 +318,15 @@ def test_the_docs_example_of_changing_and_deleting_a_qualification_is_what_the_a
                 assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", answer[name]), answer[name]
                 answer[name] = documented[name]
         assert answer == documented, f"{method} {path}"
+
+
+def test_a_qualification_posted_with_a_requested_date_that_is_no_date_time_is_refused(http: Any) -> None:
+    """As a patch checks it: the requester's dates are date-times with their zone (was: stored as sent)."""
+    body = {k: v for k, v in DRIVER_ASKS.items() if k != "id"}
+    for value in ("next week", "2026-09-01", "2026-09-01T12:00:00"):
+        response = http.post(POQ, json={**body, "requestedPOQCompletionDate": value})
+        assert response.status_code == 400 and "requestedPOQCompletionDate" in response.text, (value, response.text)
+    assert http.get(POQ).json() == []  # nothing stored
+    fine = http.post(POQ, json={**body, "requestedPOQCompletionDate": "2026-09-01T12:00:00Z"})
+    assert fine.status_code == 201, fine.text
+    assert fine.json()["requestedPOQCompletionDate"] == "2026-09-01T12:00:00Z"
