@@ -104,6 +104,35 @@ def adds_a_product(item: Any) -> bool:
     return not isinstance(item, dict) or item.get("action", "add") == "add"
 
 
+def refuse_nested_actions(items: Any, key: str) -> None:
+    """A 400 for an item nested in another (``key``: ``productOrderItem``, ``cartItem``) whose
+    ``action`` nothing would carry out: within an item that adds a product, its components
+    are added with it (``add``, the default), and any other action is refused; within a
+    ``modify`` or ``noChange`` item (or a ``delete`` one), only ``modify`` and ``noChange``
+    (which change nothing) are taken — a nested ``delete`` or ``add`` would be ignored, so it is
+    refused, naming where, rather than answered as done."""
+    def walk(items: Any, base: Path, parent_adds: bool | None) -> None:
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(item, dict):
+                continue
+            place = base + (key, index)
+            action = item.get("action", "add")
+            where = format_path(place + ("action",))
+            if parent_adds is True and action != "add":
+                raise InvalidInput(
+                    f"{where}: '{action}' within an item that adds a product: its components are added with it "
+                    f"(action add, the default); to {'terminate' if action == 'delete' else 'change'} a product of "
+                    "the inventory, give a top-level item", path=place + ("action",))
+            if parent_adds is False and action in ("add", "delete"):
+                raise InvalidInput(
+                    f"{where}: '{action}' within another item is not carried out: give it as a top-level item of "
+                    f"{key}" + (" (terminating a bundle's product terminates its components with it)"
+                                if action == "delete" else ""), path=place + ("action",))
+            walk(item.get(key), place, action == "add")
+
+    walk(items, (), None)
+
+
 def saved_for_later(items: list[Any], base: Path = ()) -> set[Path]:
     """The paths (``("items", 0, …)``, as in the cart) of the cart items saved for later,
     at any depth; not those within one (they go with it)."""
@@ -187,6 +216,7 @@ def _read_cart(uow: UnitOfWork, body: dict[str, Any], with_saved: bool, checking
         raise InvalidInput("nothing to check: give shoppingCart.id or cartItem", path=("cartItem",))
     if not isinstance(items_data, list) or not all(isinstance(i, dict) for i in items_data):
         raise InvalidInput("cartItem is a list of objects", path=("cartItem",))
+    refuse_nested_actions(items_data, "cartItem")
     all_items, cart_paths = items_data, None
     any_saved = _any_saved(items_data)
     if checking and all(i.get("status") == SAVED_FOR_LATER for i in items_data):

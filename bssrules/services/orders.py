@@ -32,7 +32,7 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from bssrules.services.configuration import adds_a_product, basket_item, cart_path
+from bssrules.services.configuration import adds_a_product, basket_item, cart_path, refuse_nested_actions
 from bssrules.services.parties import basket_context, caller_of
 from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
@@ -166,6 +166,7 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
             problem = policy.operator_backdate_problem(start, now)
             if problem:
                 raise InvalidInput(f"{_where(path)}: {problem}", path=path)
+    refuse_nested_actions(body.get("productOrderItem"), "productOrderItem")
     basket = _basket(uow, body, as_of)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
     violations = (_violations(result, body.get("productOrderItem")) if not result.valid else []) + \

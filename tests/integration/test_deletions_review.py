@@ -175,3 +175,36 @@ def test_every_path_of_a_refused_order_and_of_a_check_is_written_from_the_root(d
     with pytest.raises(orders.OrderRejected) as early:
         _order(devices, [_delete("1", "p-plan", requestedStartDate="2025-01-01T00:00:00Z")])
     assert [v["path"] for v in early.value.violations] == ["$.productOrderItem[0].requestedStartDate"]
+
+
+@pytest.mark.parametrize("parent, child, said", [
+    ({"action": "modify", "product": {"id": "p-plan"}}, {"action": "delete", "product": {"id": "p-plan"}},
+     "'delete' within another item is not carried out: give it as a top-level item"),
+    ({"action": "noChange", "product": {"id": "p-plan"}},
+     {"action": "add", "productOffering": {"id": "extra-minutes"}},
+     "'add' within another item is not carried out: give it as a top-level item"),
+    ({"action": "add", "productOffering": {"id": "mobile-telephony-plan"}},
+     {"action": "delete", "product": {"id": "p-plan"}},
+     "'delete' within an item that adds a product: its components are added with it"),
+])
+def test_an_item_nested_in_another_with_an_action_nothing_carries_out_is_refused(
+        devices: Any, parent: dict[str, Any], child: dict[str, Any], said: str) -> None:
+    """Was: an order ``[modify p-plan [delete p-plan]]`` placed (201) and completed, the plan
+    still active; a nested delete within an add item was read as a component to buy."""
+    from bssrules.errors import InvalidInput
+    from bssrules.services.carts import create as create_cart
+    _product(devices, "p-plan", "mobile-telephony-plan", "sim-small")
+    for key, request in (("productOrderItem", lambda items: _order(devices, items)),
+                         ("cartItem", lambda items: _checked(devices, {"relatedParty": CUSTOMER, "cartItem": items}))):
+        items = [{"id": "1", **parent, key: [{"id": "1.1", **child}]}]
+        with pytest.raises(InvalidInput) as refused:
+            request(items)
+        assert str(refused.value).startswith(f"$.{key}[0].{key}[0].action: {said}"), str(refused.value)
+    with UnitOfWork(devices) as uow, pytest.raises(InvalidInput):
+        create_cart(uow, build_runtime(uow), {"relatedParty": CUSTOMER, "cartItem": items}, ["relatedParty", "cartItem"])
+    with UnitOfWork(devices) as uow:
+        assert orders.list_orders(uow, {}, 0, 10)[0] == []
+    # what is carried out stays accepted: a noChange within a modify, a component within its bundle
+    assert _order(devices, [{"id": "1", "action": "modify", "product": {"id": "p-plan"},
+                             "productOrderItem": [{"id": "1.1", "action": "noChange", "product": {"id": "p-plan"}}]}]
+                  )["state"] == "acknowledged"
