@@ -76,6 +76,7 @@ def violations(uow: UnitOfWork, items: Any, party: str | None,
     ``requested``) before the product starts — a product does not end before it starts, as
     a patch of its ``terminationDate`` says too."""
     found = []
+    deleting = _deleting(uow, items)
     for index, item in deletions(items):
         where = f"$.productOrderItem[{index}].product.id"
         product_id = _product_id(item)
@@ -92,8 +93,37 @@ def violations(uow: UnitOfWork, items: Any, party: str | None,
                           "message": f"product '{product_id}' is {stored.document.get('status')}: only a product "
                                      f"{', '.join(IN_FORCE)} can be terminated"})
         else:
+            kept = [b for b in _bundles_in_force_naming(uow, product_id) if b not in deleting]
+            if kept:  # as DELETE /product/{id} refuses it: the bundle would name a product that is gone
+                found.append({"code": "componentOfBundle", "path": where,
+                              "message": f"product '{product_id}' is a component of bundle "
+                                         + ", ".join(f"product '{b}'" for b in kept)
+                                         + ", which the order keeps: delete the bundle, which deletes its "
+                                           "components with it"})
             found += _before_start(stored.document, item, index, requested)
     return found
+
+
+def _deleting(uow: UnitOfWork, items: Any) -> set[str]:
+    """The ids of the products the request's delete items terminate: those they name, and the
+    components of the bundles among them."""
+    named = {p for _, item in deletions(items) if isinstance(p := _product_id(item), str) and p}
+    found = set(named)
+    for product_id in named:
+        stored = uow.resources.get("product", product_id)
+        if stored is not None and component_ids(stored.document):
+            found.update(component_ids(stored.document))
+    return found
+
+
+def _bundles_in_force_naming(uow: UnitOfWork, product_id: str) -> list[str]:
+    """The bundles in force (other than itself) of which the product is a component."""
+    found = []
+    for bundle_id in _bundles_naming(uow, product_id):
+        bundle = uow.resources.get("product", bundle_id) if bundle_id != product_id else None
+        if bundle is not None and bundle.document.get("status") in IN_FORCE:
+            found.append(bundle_id)
+    return sorted(found)
 
 
 def _before_start(product: dict[str, Any], item: dict[str, Any], index: int,

@@ -208,3 +208,50 @@ def test_an_item_nested_in_another_with_an_action_nothing_carries_out_is_refused
     assert _order(devices, [{"id": "1", "action": "modify", "product": {"id": "p-plan"},
                              "productOrderItem": [{"id": "1.1", "action": "noChange", "product": {"id": "p-plan"}}]}]
                   )["state"] == "acknowledged"
+
+
+BUNDLES = """
+productSpecifications:
+  - {id: ps-fibre, name: Fibre access}
+  - {id: ps-tv, name: Television}
+productOfferings:
+  - {id: po-fibre, name: Fibre, productSpecification: ps-fibre}
+  - {id: po-tv, name: TV, productSpecification: ps-tv}
+  - id: po-fibre-tv
+    name: Fibre and TV
+    bundle:
+      - {offering: po-fibre}
+      - {offering: po-tv}
+"""
+
+
+@pytest.fixture
+def bundle(engine: Any) -> Iterator[Any]:
+    """Ana's fibre and TV bundle (p-bundle: p-fibre, p-tv)."""
+    from bssrules.rules.project import load_project_texts
+    with UnitOfWork(engine) as uow:
+        catalog_services.load_project(uow, load_project_texts({"catalog.yaml": BUNDLES}), "bundles")
+    _create(engine, "individual", {"id": "ana", "givenName": "Ana", "familyName": "S"})
+    _product(engine, "p-fibre", "po-fibre")
+    _product(engine, "p-tv", "po-tv")
+    _create(engine, "product", {"id": "p-bundle", "status": "active", "startDate": "2026-01-01T00:00:00Z",
+                                "relatedParty": OWNER, "productOffering": {"id": "po-fibre-tv"}, "isBundle": True,
+                                "productRelationship": [{"relationshipType": "bundled", "product": {"id": c}}
+                                                        for c in ("p-fibre", "p-tv")]})
+    yield engine
+
+
+def test_deleting_a_component_of_a_bundle_kept_is_refused_at_the_delete_item(bundle: Any) -> None:
+    """As ``DELETE /product/p-tv`` is refused (409): the bundle kept would name a product
+    terminated. Was: the order placed, the bundle left broken."""
+    for items in ([_delete("1", "p-tv")], [_delete("1", "p-fibre"), _delete("2", "p-tv")]):
+        violations = _refused(bundle, items)
+        assert [(v["code"], v["path"]) for v in violations] == [
+            ("componentOfBundle", f"$.productOrderItem[{i}].product.id") for i in range(len(items))]
+        assert violations[-1]["message"] == ("product 'p-tv' is a component of bundle product 'p-bundle', which the "
+                                             "order keeps: delete the bundle, which deletes its components with it")
+    checked = _checked(bundle, {"relatedParty": CUSTOMER, "cartItem": [_delete("1", "p-tv")]})
+    assert [(v["code"], v["path"]) for v in checked["violation"]] == [("componentOfBundle", "$.cartItem[0].product.id")]
+    # the bundle deleted in the same request takes its components with it
+    assert _order(bundle, [_delete("1", "p-bundle")])["state"] == "acknowledged"
+    assert _order(bundle, [_delete("1", "p-tv"), _delete("2", "p-bundle")])["state"] == "acknowledged"
