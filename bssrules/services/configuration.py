@@ -367,9 +367,8 @@ def _deletion_violations(uow: UnitOfWork, body: dict[str, Any], read: CartRead) 
         return []
     requested = read.basket.as_of if body.get("requestedDate") else None
     found = terminations.violations(uow, [item if read.bought(i) else None for i, item in enumerate(read.items)],
-                                    read.basket.party.id, requested)
-    return [dict(v, path="$.requestedDate" if v["path"] == "$.requestedStartDate"
-                 else v["path"].replace("productOrderItem", "cartItem", 1)) for v in found]
+                                    read.basket.party.id, requested, "cartItem")
+    return [dict(v, path="$.requestedDate") if v["path"] == "$.requestedStartDate" else v for v in found]
 
 
 def query_configuration_options(uow: UnitOfWork, runtime: RuntimeSource, body: dict[str, Any]) -> dict[str, Any]:

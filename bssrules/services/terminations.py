@@ -70,15 +70,15 @@ def after_deletions(uow: UnitOfWork, items: Any, inventory: list[InventoryProduc
 
 
 def violations(uow: UnitOfWork, items: Any, party: str | None,
-               requested: dt.datetime | None = None) -> list[dict[str, Any]]:
+               requested: dt.datetime | None = None, word: str = "productOrderItem") -> list[dict[str, Any]]:
     """Why the order cannot terminate what its delete items name (the order's shape): among
     them, a termination asked for (the item's ``requestedStartDate``, else the order's:
     ``requested``) before the product starts — a product does not end before it starts, as
     a patch of its ``terminationDate`` says too."""
-    found = []
+    found = _named_twice(items, word)
     deleting = _deleting(uow, items)
     for index, item in deletions(items):
-        where = f"$.productOrderItem[{index}].product.id"
+        where = f"$.{word}[{index}].product.id"
         product_id = _product_id(item)
         stored = uow.resources.get("product", product_id) if isinstance(product_id, str) and product_id else None
         if stored is None:
@@ -100,7 +100,33 @@ def violations(uow: UnitOfWork, items: Any, party: str | None,
                                          + ", ".join(f"product '{b}'" for b in kept)
                                          + ", which the order keeps: delete the bundle, which deletes its "
                                            "components with it"})
-            found += _before_start(stored.document, item, index, requested)
+            found += _before_start(stored.document, item, index, requested, word)
+    return found
+
+
+_DONE = {"delete": "deleted", "modify": "modified", "noChange": "left unchanged"}
+
+
+def _named_twice(items: Any, word: str) -> list[dict[str, Any]]:
+    """A violation at each top-level item that names (``product.id``) a product an item before
+    it deletes, or that deletes a product an item before it modifies or leaves unchanged: the
+    request would do two things to one product (each product in one item)."""
+    found = []
+    first: dict[str, tuple[int, str]] = {}  # product id -> (index, action) of the first item naming it
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict) or item.get("action") not in _DONE:
+            continue
+        product_id, action = _product_id(item), item["action"]
+        if not isinstance(product_id, str) or not product_id:
+            continue
+        if product_id not in first:
+            first[product_id] = (index, action)
+            continue
+        before, done = first[product_id]
+        if "delete" in (action, done):
+            found.append({"code": "productNamedTwice", "path": f"$.{word}[{index}].product.id",
+                          "message": f"product '{product_id}' is {_DONE[done]} by $.{word}[{before}] and "
+                                     f"{_DONE[action]} by $.{word}[{index}]: name each product in one item"})
     return found
 
 
@@ -127,14 +153,14 @@ def _bundles_in_force_naming(uow: UnitOfWork, product_id: str) -> list[str]:
 
 
 def _before_start(product: dict[str, Any], item: dict[str, Any], index: int,
-                  requested: dt.datetime | None) -> list[dict[str, Any]]:
+                  requested: dt.datetime | None, word: str = "productOrderItem") -> list[dict[str, Any]]:
     """The violation of a delete item asking to end its product before the product starts."""
     own = instant_of(item.get("requestedStartDate"))
     at = own or requested
     start = instant_of(product.get("startDate"))
     if at is None or start is None or at >= start:
         return []
-    where = f"$.productOrderItem[{index}].requestedStartDate" if own else "$.requestedStartDate"
+    where = f"$.{word}[{index}].requestedStartDate" if own else "$.requestedStartDate"
     return [{"code": "terminationBeforeStart", "path": where,
              "message": f"product '{_product_id(item)}' starts {product.get('startDate')}: it cannot be terminated "
                         f"at {format_instant(at)}, before it starts"}]

@@ -255,3 +255,25 @@ def test_deleting_a_component_of_a_bundle_kept_is_refused_at_the_delete_item(bun
     # the bundle deleted in the same request takes its components with it
     assert _order(bundle, [_delete("1", "p-bundle")])["state"] == "acknowledged"
     assert _order(bundle, [_delete("1", "p-tv"), _delete("2", "p-bundle")])["state"] == "acknowledged"
+
+
+@pytest.mark.parametrize("second, done", [("delete", "deleted"), ("modify", "modified"),
+                                          ("noChange", "left unchanged")])
+def test_a_product_deleted_and_named_again_in_the_same_request_is_refused_naming_both_items(
+        devices: Any, second: str, done: str) -> None:
+    """Was: accepted (the product deleted twice, or deleted and modified, in one order)."""
+    _product(devices, "p-ipad", "ipad-mini-std")
+    again = {"id": "2", "action": second, "product": {"id": "p-ipad"}}
+    for items, first_done, at, before in (([_delete("1", "p-ipad"), again], "deleted", 1, 0),
+                                          ([again, _delete("1", "p-ipad")], done, 1, 0)):
+        if items[0]["action"] == "delete" and items[1]["action"] == "delete":
+            first_done, later = "deleted", "deleted"
+        else:
+            later = "deleted" if items[1]["action"] == "delete" else done
+        expected = [("productNamedTwice", f"$.productOrderItem[{at}].product.id",
+                     f"product 'p-ipad' is {first_done} by $.productOrderItem[{before}] and {later} by "
+                     f"$.productOrderItem[{at}]: name each product in one item")]
+        assert [(v["code"], v["path"], v["message"]) for v in _refused(devices, items)] == expected
+        checked = _checked(devices, {"relatedParty": CUSTOMER, "cartItem": items})
+        assert [(v["code"], v["path"], v["message"]) for v in checked["violation"]] == [
+            tuple(part.replace("productOrderItem", "cartItem") for part in expected[0])]
