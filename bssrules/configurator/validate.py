@@ -499,17 +499,21 @@ def _compatibility_violations(context: _Context, rules: RuleBook, explain: bool)
                 details["target"] = violation["target"]
             message = violation["message"]
             if violation["rule"] in brought:  # the request's deletions break the rule: say which and where
-                gone_at, gone_id, what = brought[violation["rule"]]
-                what = what or "it"
+                gone_at, gone_ids, what = brought[violation["rule"]]
+                what, gone_id = what or "it", gone_ids[0]
                 details["deleted"] = gone_id
+                # (several products deleted that each brought it: the first is named, all are said)
+                gone = f"product '{gone_id}', which brings {what}, is" if len(gone_ids) == 1 else \
+                    "products " + ", ".join(f"'{g}'" for g in gone_ids) + f", which bring {what}, are"
                 index = path[1] if path[:1] == ("inventory",) else None
                 if isinstance(index, int):  # a product the party keeps: the delete item is where to look
                     kept = basket.inventory[index].id
                     details["product"] = kept
                     path = gone_at
-                    message += f" (product '{kept}' is kept, and product '{gone_id}', which brings {what}, is deleted)"
+                    message += f" (product '{kept}' is kept, and {gone} deleted)"
                 else:
-                    message += f" (product '{gone_id}', which brings {what}, is deleted by {format_path(gone_at)})"
+                    message += f" ({gone} deleted" + (f" by {format_path(gone_at)})" if len(gone_ids) == 1 else
+                                                      f", the first by {format_path(gone_at)})")
             found.append(Violation("incompatible", message, path, violation["rule"], compiled.id, trace, details))
     return found
 
@@ -518,11 +522,13 @@ def _brought_by_deleted(context: _Context, compiled: CompiledRuleSet, rules_by_i
                         violated: list[tuple[dict[str, Any], Decision]],
                         sources: list[tuple[Path, str, list[str], ProductOffering | None]], in_basket: int,
                         facts: dict[str, list[str]], shared: Mapping[str, Any]
-                        ) -> dict[str, tuple[Path, str, str | None]]:
+                        ) -> dict[str, tuple[Path, list[str], str | None]]:
     """rule -> (where the request deletes it, product id) of the product whose deletion breaks
     the rule: a rule broken with the party's products as the request leaves them, and not
     with the products it deletes still there. Empty when the request deletes nothing."""
-    deleted: dict[Path, Any] = {("inventory", i): p for i, p in context.deleted}
+    # in the request's order: the first delete item that brought what is missing is named
+    deleted: dict[Path, Any] = {("inventory", i): p for i, p in sorted(context.deleted,
+                                                                       key=lambda d: tuple(d[1].deleted_by or ()))}
     gone: list[tuple[Path, str, list[str], ProductOffering | None]] = [
         (path, p.offering, p.resources, context.offerings.get(p.offering)) for path, p in deleted.items()]
     if not gone or not violated:
@@ -536,7 +542,7 @@ def _brought_by_deleted(context: _Context, compiled: CompiledRuleSet, rules_by_i
     together, *alone = decided(compiled, [before, own] if scoped else [before], shared, False, lasting=False)
     was = {v["rule"] for v, _ in _scoped_violations(rules_by_id, together, alone[0] if alone else None)}
     taken = {(attribute, id) for attribute, ids in before.items() for id in ids if id not in facts[attribute]}
-    brought: dict[str, tuple[Path, str, str | None]] = {}
+    brought: dict[str, tuple[Path, list[str], str | None]] = {}
     for violation, _ in violated:
         key = violation["rule"]
         if key in was:
@@ -556,12 +562,13 @@ def _brought_by_deleted(context: _Context, compiled: CompiledRuleSet, rules_by_i
             continue
         attribute = rule.subject.attribute if rule.target is None else rule.target.attribute
         missing = {id for id in wanted if (attribute, id) in taken}
+        bringing: dict[str, tuple[Any, str]] = {}  # each deleted product that brought what is missing
         for path, brings_kind, id in _contributions(context, gone):
-            if brings_kind == kind and id in missing:  # the first delete whose product brought what is missing
-                product = deleted[path]
-                brought[key] = (_deleted_at(product), product.id,
-                                None if rule.type == "required" else f"{kind} {id}")
-                break
+            if brings_kind == kind and id in missing:
+                bringing.setdefault(deleted[path].id, (deleted[path], id))
+        if bringing:  # named at the first one's delete item (the others are said in the message)
+            product, id = next(iter(bringing.values()))
+            brought[key] = (_deleted_at(product), list(bringing), None if rule.type == "required" else f"{kind} {id}")
         # else: no deleted product brought what is missing; the rule stays at its subject's place
     return brought
 

@@ -277,3 +277,18 @@ def test_a_product_deleted_and_named_again_in_the_same_request_is_refused_naming
         checked = _checked(devices, {"relatedParty": CUSTOMER, "cartItem": items})
         assert [(v["code"], v["path"], v["message"]) for v in checked["violation"]] == [
             tuple(part.replace("productOrderItem", "cartItem") for part in expected[0])]
+
+
+def test_what_several_deleted_products_brought_is_named_at_the_first_delete_item_and_all_are_said(
+        devices: Any) -> None:
+    """Two plans with a small SIM deleted, a plan kept with none: the count is named at the
+    first delete item of the request (was: the first in the inventory's order), and the
+    message says both."""
+    _product(devices, "b-plan", "mobile-telephony-plan")
+    _product(devices, "c-sim", "mobile-telephony-plan", "sim-small")
+    _product(devices, "d-sim", "mobile-telephony-plan", "sim-small")
+    violations = _refused(devices, [_delete("1", "d-sim"), _delete("2", "c-sim")])
+    assert [(v["rule"], v["path"], v["deleted"]) for v in violations] == [
+        ("one-form-factor", "$.productOrderItem[0].product.id", "d-sim")]
+    assert violations[0]["message"].endswith("(product 'b-plan' is kept, and products 'd-sim', 'c-sim', which bring "
+                                             "resourceSpecification sim-small, are deleted)")
