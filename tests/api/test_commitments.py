@@ -209,7 +209,7 @@ def test_an_order_naming_no_term_or_a_wrong_one_is_refused_and_nothing_is_stored
     assert refused.status_code == 422, refused.text
     [violation] = refused.json()["violation"]
     assert violation["code"] == code and message in violation["message"]
-    assert violation["path"].startswith("productOrderItem[0].itemTerm")
+    assert violation["path"].startswith("$.productOrderItem[0].itemTerm")
     assert http.get(ORDER).json() == []
 
 
@@ -332,7 +332,7 @@ def test_a_delete_item_naming_no_product_of_the_customer_in_force_is_refused(
     refused = _terminate_by_order(http, {"id": product_id}, None)
     assert refused.status_code == 422, refused.text
     [violation] = refused.json()["violation"]
-    assert violation["code"] == code and violation["path"] == "productOrderItem[0].product.id"
+    assert violation["code"] == code and violation["path"] == "$.productOrderItem[0].product.id"
     assert http.get(ORDER).json() == []
 
 

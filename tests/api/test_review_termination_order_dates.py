@@ -55,7 +55,7 @@ def test_an_order_terminating_a_product_before_it_starts_is_refused(http: TestCl
     response = http.post(ORDER, json=body)
     assert response.status_code == 422, response.text
     [violation] = [v for v in response.json()["violation"] if v["code"] == "terminationBeforeStart"]
-    assert violation["path"] == ("requestedStartDate" if where == "order" else "productOrderItem[0].requestedStartDate")
+    assert violation["path"] == ("$.requestedStartDate" if where == "order" else "$.productOrderItem[0].requestedStartDate")
     assert violation["message"] == (f"product '{line['id']}' starts 2026-06-01T00:00:00Z: it cannot be terminated "
                                     "at 2026-05-01T00:00:00Z, before it starts")
     assert len(_ok(http.get(ORDER), 200)) == 1  # the first order only
