@@ -105,17 +105,28 @@ def adds_a_product(item: Any) -> bool:
 
 
 def refuse_nested_actions(items: Any, key: str) -> None:
-    """A 400 for an item nested in another (``key``: ``productOrderItem``, ``cartItem``) whose
-    ``action`` nothing would carry out: within an item that adds a product, its components
+    """A 400 for an item id given twice in the request, at any depth (an item's prices, its
+    violations and the relationships name it by its id), and for an item nested in another
+    (``key``: ``productOrderItem``, ``cartItem``) whose ``action`` nothing would carry out: within an item that adds a product, its components
     are added with it (``add``, the default), and any other action is refused; within a
     ``modify`` or ``noChange`` item (or a ``delete`` one), only ``modify`` and ``noChange``
     (which change nothing) are taken — a nested ``delete`` or ``add`` would be ignored, so it is
     refused, naming where, rather than answered as done."""
+    seen: dict[str, Path] = {}  # item id -> where it was first given
+
     def walk(items: Any, base: Path, parent_adds: bool | None) -> None:
         for index, item in enumerate(items if isinstance(items, list) else []):
             if not isinstance(item, dict):
                 continue
             place = base + (key, index)
+            item_id = item.get("id")
+            if isinstance(item_id, str) and item_id:
+                if item_id in seen:  # (prices, violations and relationships name an item by its id)
+                    raise InvalidInput(
+                        f"{format_path(place + ('id',))}: the item id '{item_id}' is that of "
+                        f"{format_path(seen[item_id])} too; each item of a request has an id of its own",
+                        path=place + ("id",))
+                seen[item_id] = place
             action = item.get("action", "add")
             where = format_path(place + ("action",))
             if parent_adds is True and action != "add":

@@ -142,10 +142,10 @@ def test_a_delete_item_is_checked_as_an_order_checks_it_not_as_a_purchase(http: 
         assert checked["cartItem"] == [{"id": "1", "productOffering": {"id": "smartphone"},
                                         "quantity": 1, "itemPrice": [], "itemTotalPrice": []}]
     # what an order refuses a delete item for, the check finds, at the item's place in the cart
-    unknown = _checked(http, {"cartItem": [PHONE, _delete("2", "nope")], "relatedParty": CUSTOMER})
+    unknown = _checked(http, {"cartItem": [PHONE, _delete("3", "nope")], "relatedParty": CUSTOMER})
     assert unknown["checkResult"] == "invalid"
     assert [(v["code"], v["path"]) for v in unknown["violation"]] == [("unknownProduct", "$.cartItem[1].product.id")]
-    refused = http.post(ORDER, json={"relatedParty": CUSTOMER, "productOrderItem": [PHONE, _delete("2", "nope")]})
+    refused = http.post(ORDER, json={"relatedParty": CUSTOMER, "productOrderItem": [PHONE, _delete("3", "nope")]})
     assert refused.status_code == 422 and [v["code"] for v in refused.json()["violation"]] == ["unknownProduct"]
 
 

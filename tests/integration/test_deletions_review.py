@@ -292,3 +292,21 @@ def test_what_several_deleted_products_brought_is_named_at_the_first_delete_item
         ("one-form-factor", "$.productOrderItem[0].product.id", "d-sim")]
     assert violations[0]["message"].endswith("(product 'b-plan' is kept, and products 'd-sim', 'c-sim', which bring "
                                              "resourceSpecification sim-small, are deleted)")
+
+
+def test_an_item_id_given_twice_in_a_request_is_refused_before_anything_is_judged() -> None:
+    """Each item of an order or a cart has an id of its own (its prices, violations and
+    relationships name it by it): the same id twice, at any depth, is a 400 naming both places
+    (was: accepted, and a delete item showed the add item's price)."""
+    from bssrules.errors import InvalidInput
+    from bssrules.services.configuration import refuse_nested_actions
+
+    for items, where in (([{"id": "2", "action": "delete", "product": {"id": "p"}}, {"id": "2"}],
+                          "$.productOrderItem[1].id: the item id '2' is that of $.productOrderItem[0] too"),
+                         ([{"id": "1", "productOrderItem": [{"id": "1.1"}]}, {"id": "1.1"}],
+                          "$.productOrderItem[1].id: the item id '1.1' is that of $.productOrderItem[0]"
+                          ".productOrderItem[0] too")):
+        with pytest.raises(InvalidInput) as refused:
+            refuse_nested_actions(items, "productOrderItem")
+        assert str(refused.value).startswith(where), str(refused.value)
+    refuse_nested_actions([{"id": "1"}, {"id": "2"}, {}, {}], "productOrderItem")  # (unnamed items: no id to repeat)
