@@ -17,7 +17,7 @@ from bssrules import jsontext
 from bssrules.store import visibility
 from bssrules.store.repository import REVISION_COLUMN, RevisionSeen
 from bssrules.store.tables import resource, resource_attribute
-from bssrules.errors import Conflict, Forbidden, InvalidInput
+from bssrules.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bssrules.services.ports import PartyContextRows
 from bssrules.services.records import KeyTaken, StoredResource, document_attributes
 
@@ -422,17 +422,28 @@ class ResourceRepository:
         self._index(stored)
 
     def replace(self, stored: StoredResource) -> None:
+        """Write ``stored``, the next version of the resource read (``stored.version`` - 1):
+        only over that version. Another transaction that changed or deleted it since it was
+        read — possible where the read took no lock (SQLite reads outside a write
+        transaction) — makes this a 409 and writes nothing, never a lost update."""
         _check_lengths(stored)
-        self.connection.execute(update(resource).where(resource.c.kind == stored.kind, resource.c.id == stored.id)
-                                .values(**self._values(stored)))
+        written = self.connection.execute(
+            update(resource).where(resource.c.kind == stored.kind, resource.c.id == stored.id,
+                                   resource.c.version == stored.version - 1).values(**self._values(stored)))
+        if written.rowcount != 1:
+            raise Conflict(f"{stored.kind} '{stored.id}' was changed or deleted by another request while this one "
+                           "was made: read it again and send the change again")
         self.connection.execute(delete(resource_attribute).where(resource_attribute.c.kind == stored.kind,
                                                                  resource_attribute.c.resource_id == stored.id))
         self._index(stored)
 
     def delete(self, kind: str, id: str) -> None:
+        """Delete the resource; gone already (another request deleted it since it was read): 404."""
         self.connection.execute(delete(resource_attribute).where(resource_attribute.c.kind == kind,
                                                                  resource_attribute.c.resource_id == id))
-        self.connection.execute(delete(resource).where(resource.c.kind == kind, resource.c.id == id))
+        deleted = self.connection.execute(delete(resource).where(resource.c.kind == kind, resource.c.id == id))
+        if deleted.rowcount != 1:
+            raise NotFound(kind, id)
 
     def _index(self, stored: StoredResource) -> None:
         rows = [{"kind": stored.kind, "resource_id": stored.id, "path": p, "value": v}

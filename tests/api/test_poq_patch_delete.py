@@ -330,3 +330,48 @@ def test_a_qualification_posted_with_a_requested_date_that_is_no_date_time_is_re
     fine = http.post(POQ, json={**body, "requestedPOQCompletionDate": "2026-09-01T12:00:00Z"})
     assert fine.status_code == 201, fine.text
     assert fine.json()["requestedPOQCompletionDate"] == "2026-09-01T12:00:00Z"
+
+
+def _race(http: Any, first: Any, second: Any, rounds: int = 12) -> list[tuple[int, int, Any]]:
+    """``first`` and ``second`` run at once on a new qualification, ``rounds`` times:
+    (their statuses, the qualification read after: its document, or None when gone)."""
+    import threading
+    import uuid
+
+    found = []
+    body = {k: v for k, v in DRIVER_ASKS.items() if k != "id"}
+    for _ in range(rounds):
+        made = f"race-{uuid.uuid4().hex[:8]}"
+        assert http.post(POQ, json={**body, "id": made}).status_code == 201
+        start, answers = threading.Barrier(2), [None, None]
+
+        def run(slot: int, call: Any) -> None:
+            start.wait()
+            answers[slot] = call(made)
+
+        threads = [threading.Thread(target=run, args=(0, first)), threading.Thread(target=run, args=(1, second))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        after = http.get(f"{POQ}/{made}")
+        found.append((answers[0].status_code, answers[1].status_code,  # type: ignore[attr-defined]
+                      after.json() if after.status_code == 200 else None))
+    return found
+
+
+def test_changes_and_deletions_at_once_lose_nothing_and_never_answer_5xx(http: Any, engine: Engine) -> None:
+    """Two requests on one qualification at the same time (both tiers; SQLite reads without a
+    lock): a change is written only over the version it read — the other is a 409 to send
+    again, never a lost update — and a deletion met by a change or another deletion is one
+    204 and a 404 or 409, never a 500 (was, on SQLite: 500s, lost changes, two 204s)."""
+    describe = lambda made: _patch(http, made, {"description": "A"})  # noqa: E731
+    annotate = lambda made: _patch(http, made, {"note": [{"id": "b", "text": "B"}]})  # noqa: E731
+    delete = lambda made: http.delete(f"{POQ}/{made}")  # noqa: E731
+    for a, b, after in _race(http, describe, annotate):
+        assert {a, b} <= {200, 409}, (a, b)
+        assert (after.get("description") == "A") == (a == 200) and bool(after.get("note")) == (b == 200), (a, b, after)
+    for a, b, after in _race(http, describe, delete):
+        assert a in (200, 404, 409) and b == 204 and after is None, (a, b, after)
+    for a, b, after in _race(http, delete, delete):
+        assert sorted((a, b)) == [204, 404] and after is None, (a, b)
