@@ -14,6 +14,7 @@ every read."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -134,8 +135,11 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
                     "unqualified" if results <= {"unqualified"} else "partiallyQualified")
     stored = StoredResource(KIND, qualification_id, 1, now, now, document, state="done", party_id=party_id)
     uow.resources.insert(stored)
+    rendered = render(stored)
+    notifications.publish(uow, "TMF679", "ProductOfferingQualificationCreateEvent", KIND, rendered,
+                          uow.resources.scope)
     uow.commit()
-    return render(stored)
+    return rendered
 
 
 def render(stored: StoredResource) -> dict[str, Any]:
@@ -161,11 +165,16 @@ def _refused(changed: list[str]) -> InvalidInput:
     return InvalidInput("; ".join(lines), path=(changed[0],), details=lines)
 
 
+# an RFC 3339 date-time (the definition's format): the other ISO 8601 forms Python's
+# fromisoformat reads (20260901T120000Z, 2026-09-01T12:00+02:00, week dates, a comma) are not
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
 def _check_instant(name: str, value: Any) -> None:
     """A date the requester gives is a date-time naming its zone, as the definition says."""
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00")) \
-            if isinstance(value, str) and "T" in value else None
+        parsed = dt.datetime.fromisoformat(value.upper().replace("Z", "+00:00")) \
+            if isinstance(value, str) and _DATE_TIME.fullmatch(value) else None
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
@@ -195,6 +204,9 @@ def change_qualification(uow: UnitOfWork, qualification_id: str, body: dict[str,
     if "state" in changed:
         current = stored.document.get("state", FINAL_STATE)
         wanted = body["state"]
+        if wanted is None:
+            raise InvalidInput("state cannot be removed: a qualification has one (done, when it was answered)",
+                               path=("state",))
         raise Conflict(f"a qualification {current} cannot become {wanted if wanted is not None else 'stateless'}: it "
                        "was answered when it was made, and done is final; delete it, or post a new qualification")
     for name in INSTANTS:

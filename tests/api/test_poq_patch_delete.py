@@ -40,11 +40,13 @@ def _patch(http: Any, id: str, body: Any, content_type: str = MERGE, **headers: 
     return http.patch(f"{POQ}/{id}", content=json.dumps(body), headers={"content-type": content_type, **headers})
 
 
-def _events(engine: Engine) -> list[tuple[str, dict[str, Any]]]:
+def _events(engine: Engine, created: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """The TMF679 events written (``created``: with those of the qualifications made)."""
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT event_type, document FROM event WHERE api = 'TMF679' "
                                        "ORDER BY created")).all()
-    return [(row[0], json.loads(row[1])) for row in rows]
+    return [(row[0], json.loads(row[1])) for row in rows
+            if created or row[0] != "ProductOfferingQualificationCreateEvent"]
 
 
 def _version(engine: Engine, id: str) -> int:
@@ -323,7 +325,9 @@ def test_the_docs_example_of_changing_and_deleting_a_qualification_is_what_the_a
 def test_a_qualification_posted_with_a_requested_date_that_is_no_date_time_is_refused(http: Any) -> None:
     """As a patch checks it: the requester's dates are date-times with their zone (was: stored as sent)."""
     body = {k: v for k, v in DRIVER_ASKS.items() if k != "id"}
-    for value in ("next week", "2026-09-01", "2026-09-01T12:00:00"):
+    for value in ("next week", "2026-09-01", "2026-09-01T12:00:00",  # and ISO forms that are not RFC 3339:
+                  "20260901T120000Z", "2026-09-01T12:00+02:00", "2026-W36-1T12:00:00Z", "2026-09-01T12Z",
+                  "2026-09-01T12:00:00 Z", "2026-09-01T12:00:00,5Z", "2026-09-01T12:00:00+0200"):
         response = http.post(POQ, json={**body, "requestedPOQCompletionDate": value})
         assert response.status_code == 400 and "requestedPOQCompletionDate" in response.text, (value, response.text)
     assert http.get(POQ).json() == []  # nothing stored
@@ -375,3 +379,19 @@ def test_changes_and_deletions_at_once_lose_nothing_and_never_answer_5xx(http: A
         assert a in (200, 404, 409) and b == 204 and after is None, (a, b, after)
     for a, b, after in _race(http, delete, delete):
         assert sorted((a, b)) == [204, 404] and after is None, (a, b)
+
+
+def test_a_qualification_made_is_told_to_the_hubs_and_its_state_cannot_be_removed(http: Any, engine: Engine) -> None:
+    registered = http.post("/tmf-api/productOfferingQualification/v4/hub", json={
+        "callback": "http://127.0.0.1:9/poq", "query": "eventType=ProductOfferingQualificationCreateEvent"})
+    assert registered.status_code == 201, registered.text
+    made = http.post(POQ, json={**{k: v for k, v in DRIVER_ASKS.items() if k != "id"}, "id": "poq-told"})
+    assert made.status_code == 201, made.text
+    with engine.connect() as connection:
+        sent = connection.execute(text("SELECT e.event_type FROM delivery d JOIN event e ON e.id = d.event_id "
+                                       "WHERE d.hub_id = :hub"), {"hub": registered.json()["id"]}).scalars().all()
+    assert sent == ["ProductOfferingQualificationCreateEvent"]
+    assert [e for kind, e in _events(engine, created=True) if kind == "ProductOfferingQualificationCreateEvent"][-1][
+        "event"]["productOfferingQualification"] == made.json()
+    removed = _patch(http, "poq-told", {"state": None})
+    assert removed.status_code == 400 and "state cannot be removed" in removed.text, removed.text
