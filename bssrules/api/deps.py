@@ -56,10 +56,12 @@ def in_unit_of_work_here(request: Request, use_case: Callable[..., T], *args: An
 
 
 def _without_nulls(value: Any) -> Any:
+    """A merge patch as the schema judges it: a member set to null removes (left out), in the
+    objects merged; an array replaces the array it patches whole (RFC 7386), so what it holds
+    is stored as sent — a null in it is a value, judged as one (was: removed here, so that
+    ``note: [{"author": null}]`` passed and was stored)."""
     if isinstance(value, dict):
         return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
     return value
 
 

@@ -395,3 +395,13 @@ def test_a_qualification_made_is_told_to_the_hubs_and_its_state_cannot_be_remove
         "event"]["productOfferingQualification"] == made.json()
     removed = _patch(http, "poq-told", {"state": None})
     assert removed.status_code == 400 and "state cannot be removed" in removed.text, removed.text
+
+
+def test_a_null_within_an_array_of_a_patch_is_judged_as_the_value_it_is(http: Any, asked: dict[str, Any]) -> None:
+    """An array replaces the array it patches whole (RFC 7386): a null in it is stored as sent,
+    so it is judged as a value — a note's author null is no text (was: 200, and every later
+    answer broke Note.author)."""
+    refused = _patch(http, "poq-1", {"note": [{"id": "n1", "text": "a", "author": None}]})
+    assert refused.status_code == 400 and "author" in refused.text, refused.text
+    assert "note" not in http.get(f"{POQ}/poq-1").json()
+    assert _patch(http, "poq-1", {"note": [{"id": "n1", "text": "a"}], "description": None}).status_code == 200
