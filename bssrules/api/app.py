@@ -67,9 +67,8 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
         app.state.usage_combiner = UsageCombiner(app.state.unit_of_work, app.state.runtime_cache,
                                                  app.state.rating_contexts,
                                                  max_leaders=int(os.environ.get("BSSRULES_RATING_LEADERS", "1")))
-        if admin:
-            with app.state.unit_of_work() as uow:
-                partners.ensure_admin(uow, admin)
+        if admin:  # (the workers of a server start together: ensure_admin_at_start runs again on a lost race)
+            partners.ensure_admin_at_start(app.state.unit_of_work, admin)
         if not auth_required:
             log.warning("authentication is OFF (BSSRULES_AUTH=off): every caller is an administrator")
         dispatcher = None

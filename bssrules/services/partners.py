@@ -17,12 +17,12 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
 from bssrules.services.known_keys import KeptPrincipal, PartnerCheck, epoch_micros
 from bssrules.services.ports import ADMIN, Principal, UnitOfWork
-from bssrules.services.records import StoredResource, href
+from bssrules.services.records import KeyTaken, StoredResource, href
 
 KIND = "partner"
 API = "/tmf-api/partnerManagement/v4"
@@ -314,6 +314,21 @@ def ensure_admin(uow: UnitOfWork, key: str) -> None:
     elif not any(k["id"] == key_id and k["hash"] == entry["hash"] for k in stored.document["key"]):
         uow.resources.replace(stored.bumped(dict(stored.document, key=stored.document["key"] + [entry]), now))
     uow.commit()
+
+
+def ensure_admin_at_start(unit_of_work: Callable[[], UnitOfWork], key: str, attempts: int = 3) -> None:
+    """:func:`ensure_admin` as each worker runs it when it starts: the workers of one server
+    start together, and those that find no admin partner all insert it (or all add the key),
+    so the one that loses the race runs it again and finds what the other wrote (was: that
+    worker failed to start, and took the server down with it)."""
+    for attempt in range(attempts):
+        try:
+            with unit_of_work() as uow:
+                ensure_admin(uow, key)
+            return
+        except (KeyTaken, Conflict):
+            if attempt == attempts - 1:
+                raise
 
 
 def make_key() -> str:
