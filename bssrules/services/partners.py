@@ -17,11 +17,11 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
 from bssrules.services.known_keys import KeptPrincipal, PartnerCheck, epoch_micros
-from bssrules.services.ports import ADMIN, Principal, UnitOfWork
+from bssrules.services.ports import ADMIN, Principal, UnitOfWork, UnitOfWorkFactory
 from bssrules.services.records import KeyTaken, StoredResource, href
 
 KIND = "partner"
@@ -316,7 +316,7 @@ def ensure_admin(uow: UnitOfWork, key: str) -> None:
     uow.commit()
 
 
-def ensure_admin_at_start(unit_of_work: Callable[[], UnitOfWork], key: str, attempts: int = 3) -> None:
+def ensure_admin_at_start(unit_of_work: UnitOfWorkFactory, key: str, attempts: int = 3) -> None:
     """:func:`ensure_admin` as each worker runs it when it starts: the workers of one server
     start together, and those that find no admin partner all insert it (or all add the key),
     so the one that loses the race runs it again and finds what the other wrote (was: that
