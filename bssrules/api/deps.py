@@ -85,9 +85,15 @@ MAX_DEPTH = 32
 async def read_json(request: Request, accepted: tuple[str, ...]) -> Any:
     """The request body parsed as JSON (exact decimals), sent as one of the ``accepted`` media
     types (415 otherwise), not empty, not nested deeper than MAX_DEPTH (400 otherwise)."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type, *parameters = request.headers.get("content-type", "").split(";")
+    content_type = content_type.strip().lower()
     if content_type not in accepted:
         raise UnsupportedMediaType(f"send the body as {' or '.join(accepted)}, not '{content_type or 'nothing'}'")
+    for parameter in parameters:  # JSON is UTF-8 (RFC 8259): a body said to be in another charset is not read as one
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"send the body in UTF-8 (charset=utf-8, or no charset), not charset={charset}")
     raw = await request.body()
     if not raw.strip():
         raise InvalidInput("the request body is empty; a JSON object is expected")

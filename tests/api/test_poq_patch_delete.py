@@ -405,3 +405,13 @@ def test_a_null_within_an_array_of_a_patch_is_judged_as_the_value_it_is(http: An
     assert refused.status_code == 400 and "author" in refused.text, refused.text
     assert "note" not in http.get(f"{POQ}/poq-1").json()
     assert _patch(http, "poq-1", {"note": [{"id": "n1", "text": "a"}], "description": None}).status_code == 200
+
+
+def test_a_body_said_to_be_in_another_charset_than_utf8_is_a_415(http: Any, asked: dict[str, Any]) -> None:
+    """JSON is UTF-8 (RFC 8259): a body sent as charset=latin-1 was read as UTF-8 anyway."""
+    latin = http.patch(f"{POQ}/poq-1", content='{"description": "caf\xe9"}'.encode("latin-1"),
+                       headers={"content-type": "application/merge-patch+json; charset=latin-1"})
+    assert latin.status_code == 415 and "UTF-8" in latin.text, latin.text
+    utf8 = http.patch(f"{POQ}/poq-1", content='{"description": "caf\xe9"}'.encode("utf-8"),
+                      headers={"content-type": 'application/merge-patch+json; charset="UTF-8"'})
+    assert utf8.status_code == 200 and utf8.json()["description"] == "caf\xe9", utf8.text
