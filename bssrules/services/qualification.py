@@ -95,6 +95,7 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
     for name in INSTANTS:  # (as a patch checks them: a date-time with its zone)
         if body.get(name) is not None:
             _check_instant(name, body[name])
+    _check_note_ids(body.get("note"))
     items = [i for i in body.get("productOfferingQualificationItem") or [] if isinstance(i, dict)]
     if not items and not isinstance(body.get("category"), dict):
         raise InvalidInput("nothing to qualify: productOfferingQualificationItem lists the offerings, or category "
@@ -182,6 +183,18 @@ def _check_instant(name: str, value: Any) -> None:
                            "2026-09-01T14:00:00+02:00)", path=(name,))
 
 
+def _check_note_ids(notes: Any) -> None:
+    """A note's id names it among the qualification's notes: given twice, a 400."""
+    seen: dict[str, int] = {}
+    for index, note in enumerate(notes if isinstance(notes, list) else []):
+        note_id = note.get("id") if isinstance(note, dict) else None
+        if isinstance(note_id, str):
+            if note_id in seen:
+                raise InvalidInput(f"note[{index}].id: the note id '{note_id}' is that of note[{seen[note_id]}] too; "
+                                   "each note has an id of its own", path=("note", index, "id"))
+            seen[note_id] = index
+
+
 def change_qualification(uow: UnitOfWork, qualification_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Merge-patch a stored qualification (``null`` removes): only :data:`PATCHABLE` may
     change (400 for the question or the answer, 409 for another state than ``done``); an
@@ -212,6 +225,8 @@ def change_qualification(uow: UnitOfWork, qualification_id: str, body: dict[str,
     for name in INSTANTS:
         if name in changed and name in document:
             _check_instant(name, document[name])
+    if "note" in changed:
+        _check_note_ids(document.get("note"))
     if not changed:
         return render(stored)
     updated = stored.bumped(document, dt.datetime.now(dt.timezone.utc).replace(microsecond=0))

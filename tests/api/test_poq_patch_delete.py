@@ -415,3 +415,12 @@ def test_a_body_said_to_be_in_another_charset_than_utf8_is_a_415(http: Any, aske
     utf8 = http.patch(f"{POQ}/poq-1", content='{"description": "caf\xe9"}'.encode("utf-8"),
                       headers={"content-type": 'application/merge-patch+json; charset="UTF-8"'})
     assert utf8.status_code == 200 and utf8.json()["description"] == "caf\xe9", utf8.text
+
+
+def test_a_note_id_given_twice_is_refused(http: Any, asked: dict[str, Any]) -> None:
+    twice = [{"id": "n1", "text": "a"}, {"id": "n1", "text": "b"}]
+    refused = _patch(http, "poq-1", {"note": twice})
+    assert refused.status_code == 400 and "note[1].id" in refused.text, refused.text
+    assert "note" not in http.get(f"{POQ}/poq-1").json()
+    posted = http.post(POQ, json={**{k: v for k, v in DRIVER_ASKS.items() if k != "id"}, "note": twice})
+    assert posted.status_code == 400 and "note[1].id" in posted.text, posted.text
