@@ -375,9 +375,15 @@ def _complete(uow: UnitOfWork, runtime: Runtime, stored: StoredResource, documen
                                basket.items):
         _create_products(uow, runtime, {**document, "id": stored.id, "@partner": stored.partner_id}, item_data, item,
                          related, basket, now, _start(stored, item_data, given, now))
-    for _, item_data in terminations.deletions(document.get("productOrderItem")):
-        terminations.terminate(uow, item_data, _start(stored, item_data, given, now), now)
-    return dict(document, completionDate=format_instant(now)), "completed"
+    notes = []
+    for index, item_data in terminations.deletions(document.get("productOrderItem")):
+        untouched = terminations.terminate(uow, item_data, _start(stored, item_data, given, now), now)
+        if untouched is not None:
+            notes.append({"text": f"$.productOrderItem[{index}]: {untouched}", "date": format_instant(now)})
+    completed = dict(document, completionDate=format_instant(now))
+    if notes:
+        completed["note"] = list(document.get("note") or []) + notes
+    return completed, "completed"
 
 
 def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], item_data: dict[str, Any], item: BasketItem,

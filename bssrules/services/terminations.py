@@ -205,12 +205,21 @@ def priced(uow: UnitOfWork, order: dict[str, Any], at: dt.datetime, now: dt.date
     return dict(order, productOrderItem=items, orderTotalPrice=totals)
 
 
-def terminate(uow: UnitOfWork, item: dict[str, Any], at: dt.datetime, now: dt.datetime) -> None:
-    """Terminate the product a delete item names, at ``at``, with its charge, and its components."""
-    stored = uow.resources.get("product", str(_product_id(item)), for_update=True)
-    if stored is None or stored.document.get("status") not in IN_FORCE:
-        return  # checked when the order was placed; terminated since: nothing more to do
+def terminate(uow: UnitOfWork, item: dict[str, Any], at: dt.datetime, now: dt.datetime) -> str | None:
+    """Terminate the product a delete item names, at ``at``, with its charge, and its
+    components; when there is nothing to terminate any more (checked when the order was
+    placed, terminated or deleted since — by another order, or as a component of a bundle
+    this one terminated), why: the order says it in a note rather than nothing."""
+    product_id = str(_product_id(item))
+    stored = uow.resources.get("product", product_id, for_update=True)
+    if stored is None:
+        return f"product '{product_id}' was deleted since the order was placed: nothing to terminate"
+    if stored.document.get("status") not in IN_FORCE:
+        ended = stored.document.get("terminationDate")
+        return (f"product '{product_id}' was {stored.document.get('status')} already"
+                + (f" (terminationDate {ended})" if ended else "") + ": nothing more to terminate")
     terminate_all(uow, [stored, *components(uow, stored.document, for_update=True)], at, now, bump_rating_contexts)
+    return None
 
 
 def _bundles_naming(uow: UnitOfWork, product_id: str) -> list[str]:

@@ -310,3 +310,28 @@ def test_an_item_id_given_twice_in_a_request_is_refused_before_anything_is_judge
             refuse_nested_actions(items, "productOrderItem")
         assert str(refused.value).startswith(where), str(refused.value)
     refuse_nested_actions([{"id": "1"}, {"id": "2"}, {}, {}], "productOrderItem")  # (unnamed items: no id to repeat)
+
+
+def _completed(engine: Any, order: dict[str, Any]) -> dict[str, Any]:
+    with UnitOfWork(engine) as uow:
+        runtime = build_runtime(uow)
+        orders.change_order(uow, runtime, order["id"], {"state": "inProgress"})
+    with UnitOfWork(engine) as uow:
+        return orders.change_order(uow, build_runtime(uow), order["id"], {"state": "completed"})
+
+
+def test_a_delete_item_that_finds_its_product_terminated_at_completion_says_so_in_a_note(devices: Any) -> None:
+    """Two orders placed deleting the same phone: the second, completed after the first, has
+    nothing to terminate — it completes (its other items are done) and says why in a note
+    (was: completed, without a word)."""
+    _product(devices, "p-phone", "smartphone")
+    first, second = _order(devices, [_delete("1", "p-phone")]), _order(devices, [_delete("1", "p-phone")])
+    done = _completed(devices, first)
+    assert done["state"] == "completed" and "note" not in done  # (it terminated the phone)
+    again = _completed(devices, second)
+    assert again["state"] == "completed"
+    with UnitOfWork(devices) as uow:
+        assert orders.get_order(uow, second["id"])["note"] == again["note"]  # (stored as answered)
+    [note] = again["note"]
+    assert note["text"].startswith("$.productOrderItem[0]: product 'p-phone' was terminated already"), note
+    assert "nothing more to terminate" in note["text"]
