@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from bssrules.pricing.bulk_calendar import mark_outside_calendar
 from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, RECORD_SCHEMA, BulkState, conform
 from bssrules.pricing.bulk_kernels import _ScanResult
 from bssrules.pricing.bulk_tables import _BookTables, _subscription_table, _tables
@@ -127,7 +128,8 @@ class _ChunkBase:
         self.book = book
         self.tables = _tables(book)
         self.stages = _Stages(timings)
-        self.records = _checked(conform(records, RECORD_SCHEMA)).rechunk()  # gathers over many chunks cost more
+        # (a start with no date in a rule set's zone: malformed, as online says — a few records near the calendar's ends)
+        self.records = mark_outside_calendar(_checked(conform(records, RECORD_SCHEMA)), book).rechunk()  # gathers over many chunks cost more
         self.all_subscribers = _subscription_table(subscribers)
         self.state = BulkState(
             conform(state.buckets, BUCKET_SCHEMA).unique("id", keep="last", maintain_order=True),
