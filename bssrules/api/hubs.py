@@ -66,7 +66,7 @@ _OWN_EVENTS: dict[str, tuple[tuple[str, ...], str, dict[str, Any]]] = {
 }
 # Attributes the resources carry that their v4.0 definitions leave out (a characteristic's value).
 _MISSING: dict[str, dict[str, Any]] = {"Characteristic": {"value": {}}}
-_HEADER = ("eventId", "eventTime", "eventType", "event")
+_HEADER = ("eventId", "eventTime", "eventType", "fieldPath", "event")  # (fieldPath: a change event's attributes)
 
 
 def _properties(definitions: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any] | None:

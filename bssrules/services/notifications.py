@@ -173,13 +173,17 @@ def _matches(query: str | None, document: Mapping[str, Any]) -> bool:
 
 
 def publish(uow: UnitOfWork, api: str, event_type: str, name: str, resource: Mapping[str, Any],
-            partner_id: str | None | list[str | None]) -> str:
+            partner_id: str | None | list[str | None], field_path: str | None = None) -> str:
     """Write an event about ``resource`` (named ``name`` in the event body) and its deliveries
-    to every hub of ``api`` allowed to see it and whose query it matches; the caller commits."""
+    to every hub of ``api`` allowed to see it and whose query it matches; the caller commits.
+    ``field_path``: the attributes a change event is about (TMF's ``fieldPath``)."""
     now = _now()
     event_id = str(uuid.uuid4())
-    document = {"eventId": event_id, "eventTime": format_instant(now.replace(microsecond=0)),
-                "eventType": event_type, "event": {name: dict(resource)}}
+    document: dict[str, Any] = {"eventId": event_id, "eventTime": format_instant(now.replace(microsecond=0)),
+                                "eventType": event_type}
+    if field_path:
+        document["fieldPath"] = field_path
+    document["event"] = {name: dict(resource)}
     hubs = uow.all_resources.find("hub", {"api": [api]}, 100_000)  # every partner's hubs
     operators = {p.id for p in uow.all_resources.find("partner", {"role": ["admin"]}, 1000)}
     owners = set(partner_id) if isinstance(partner_id, list) else {partner_id}  # one event, however many see it

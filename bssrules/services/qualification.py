@@ -233,7 +233,7 @@ def change_qualification(uow: UnitOfWork, qualification_id: str, body: dict[str,
     uow.resources.replace(updated)
     rendered = render(updated)
     notifications.publish(uow, "TMF679", "ProductOfferingQualificationAttributeValueChangeEvent", KIND,
-                          rendered, stored.partner_id)
+                          rendered, stored.partner_id, field_path=",".join(sorted(changed)))
     uow.commit()
     return rendered
 

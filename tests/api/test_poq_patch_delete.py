@@ -97,6 +97,8 @@ def test_a_patch_stores_a_description_notes_and_the_requesters_dates(http: Any, 
     [(kind, event)] = _events(engine)
     assert kind == "ProductOfferingQualificationAttributeValueChangeEvent"
     assert event["event"]["productOfferingQualification"] == expected
+    # TMF's fieldPath: the attributes the change is about
+    assert event["fieldPath"] == "description,expectedPOQCompletionDate,note,requestedPOQCompletionDate"
     # null removes; plain JSON is taken as a merge patch too
     removed = _patch(http, "poq-1", {"description": None}, "application/json")
     assert removed.status_code == 200, removed.text
@@ -424,3 +426,15 @@ def test_a_note_id_given_twice_is_refused(http: Any, asked: dict[str, Any]) -> N
     assert "note" not in http.get(f"{POQ}/poq-1").json()
     posted = http.post(POQ, json={**{k: v for k, v in DRIVER_ASKS.items() if k != "id"}, "note": twice})
     assert posted.status_code == 400 and "note[1].id" in posted.text, posted.text
+
+
+def test_a_hub_may_ask_only_for_the_changes_of_one_attribute(http: Any, asked: dict[str, Any], engine: Engine) -> None:
+    registered = http.post("/tmf-api/productOfferingQualification/v4/hub", json={
+        "callback": "http://127.0.0.1:9/poq", "query": "fieldPath=description"})
+    assert registered.status_code == 201, registered.text
+    assert _patch(http, "poq-1", {"note": [{"id": "n1", "text": "later"}]}).status_code == 200
+    assert _patch(http, "poq-1", {"description": "now"}).status_code == 200
+    with engine.connect() as connection:
+        sent = connection.execute(text("SELECT e.document FROM delivery d JOIN event e ON e.id = d.event_id "
+                                       "WHERE d.hub_id = :hub"), {"hub": registered.json()["id"]}).scalars().all()
+    assert [json.loads(d)["fieldPath"] for d in sent] == ["description"]
