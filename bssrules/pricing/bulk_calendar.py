@@ -10,28 +10,24 @@ online checks them, and rejected malformed with the same words; the others are n
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 
-from bssrules.pricing.rating import outside_calendar, usage_rule_set_versions
+from bssrules.pricing.rating import (
+    CALENDAR_SAFE_FROM, CALENDAR_SAFE_UNTIL, outside_calendar_reason, usage_rule_set_versions,
+)
 from bssrules.rules.book import RuleBook
-
-# no zone is more than a day from UTC: a start between these has a date in every zone
-_SAFE_FROM = dt.datetime(1, 1, 2, tzinfo=dt.timezone.utc)
-_SAFE_UNTIL = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc)
 
 
 def mark_outside_calendar(records: pl.DataFrame, book: RuleBook) -> pl.DataFrame:
     """``records`` (RECORD_SCHEMA) with those whose start has no date in the zone of a usage
     rule set that would rate them rejected malformed (a record malformed already keeps its reason)."""
     start = pl.col("start")
-    near = records.select(((start < _SAFE_FROM) | (start >= _SAFE_UNTIL)) & pl.col("malformed").is_null()) \
-        .to_series()
+    near = records.select(((start < CALENDAR_SAFE_FROM) | (start >= CALENDAR_SAFE_UNTIL))
+                          & pl.col("malformed").is_null()).to_series()
     if not near.any() or not usage_rule_set_versions(book):
         return records
     rows = near.arg_true()
-    reasons = [outside_calendar(book, instant) for instant in records["start"].gather(rows).to_list()]
+    reasons = [outside_calendar_reason(book, instant) for instant in records["start"].gather(rows).to_list()]
     if not any(reasons):
         return records
     malformed = records["malformed"].scatter(rows, pl.Series(reasons, dtype=pl.Utf8))

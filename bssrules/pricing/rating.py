@@ -153,24 +153,31 @@ def usage_rule_sets(book: RuleBook, at: dt.datetime,
 
 
 # no zone is a day from UTC: a start between these has a date in every zone
-_CALENDAR_SAFE_FROM = dt.datetime(1, 1, 2, tzinfo=dt.timezone.utc)
-_CALENDAR_SAFE_UNTIL = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc)
+CALENDAR_SAFE_FROM = dt.datetime(1, 1, 2, tzinfo=dt.timezone.utc)
+CALENDAR_SAFE_UNTIL = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc)
 
 
-def outside_calendar(book: RuleBook, start: dt.datetime) -> str | None:
-    """Why ``start`` has no date in the time zone of a usage rule set in force then, if it has
-    none (within a day of the calendar's ends, years 1 to 9999: 0001-01-01T00:30:00Z is the
-    year 0 in New York): such a record is malformed, on every path. A start more than a day
-    from the ends has a date in every zone: answered at once."""
-    if _CALENDAR_SAFE_FROM <= start < _CALENDAR_SAFE_UNTIL:
+def outside_calendar(book: RuleBook, start: dt.datetime, found: list[CompiledRuleSet] | None = None) -> str | None:
+    """Why ``start`` has no date in the time zone of a usage rule set in force then (``found``:
+    those rule sets, when looked up already), if it has none — within a day of the calendar's
+    ends, years 1 to 9999: 0001-01-01T00:30:00Z is the year 0 in New York. Such a record is
+    malformed on every path (online, this function, bulk). A start more than a day from the
+    ends has a date in every zone: answered at once."""
+    if CALENDAR_SAFE_FROM <= start < CALENDAR_SAFE_UNTIL:
         return None
-    for compiled in usage_rule_sets(book, start):
+    for compiled in usage_rule_sets(book, start) if found is None else found:
         try:
             start.astimezone(compiled.zone)
         except OverflowError:
-            return (f"the usage start {start.isoformat().replace('+00:00', 'Z')} falls outside the calendar "
-                    f"(years 1 to 9999) in the time zone of rule set '{compiled.id}' ({compiled.zone.key})")
+            return (f"falls outside the calendar (years 1 to 9999) in the time zone of rule set "
+                    f"'{compiled.id}' ({compiled.zone.key})")
     return None
+
+
+def outside_calendar_reason(book: RuleBook, start: dt.datetime) -> str | None:
+    """:func:`outside_calendar` as a record's reason (online words it with the usageDate sent)."""
+    outside = outside_calendar(book, start)
+    return None if outside is None else f"the usage start {start.isoformat().replace('+00:00', 'Z')} {outside}"
 
 
 def _facts(record: UsageRecord, subscriber: Subscriber) -> dict[str, Any]:
@@ -279,7 +286,7 @@ def rate_records(records: Iterable[UsageRecord], subscribers: Mapping[str, Subsc
     results: list[RatedUsage | None] = [None] * len(ordered)
     rateable = []
     for index, record in enumerate(ordered):
-        problem = malformed(record) or outside_calendar(book, record.start)
+        problem = malformed(record) or outside_calendar_reason(book, record.start)
         if problem:
             results[index] = _rejected(record, "malformed", problem)
         elif record.subscriber not in subscribers:

@@ -34,7 +34,9 @@ from bssrules.catalog.types import format_instant, parse_instant, zoned_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.pricing.allowances import month_of
 from bssrules.quantities import PlainDecimal, money, plain, quantity
-from bssrules.pricing.rating import period_of, rate_records, rating_order, usage_rule_set_versions, usage_rule_sets
+from bssrules.pricing.rating import (
+    outside_calendar, period_of, rate_records, rating_order, usage_rule_set_versions, usage_rule_sets,
+)
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, Event, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
@@ -713,17 +715,6 @@ def _subscription_of(item: _Item) -> str | None:
     return record.subscriber if record is not None and 0 < len(record.subscriber) <= 128 else None
 
 
-def _outside_zones(instant: dt.datetime, found: Sequence[Any]) -> str | None:
-    """Why ``instant`` has no date in the zone of a rule set that would rate it, if it has none."""
-    for compiled in found:
-        try:
-            instant.astimezone(compiled.zone)
-        except OverflowError:
-            return f"falls outside the calendar (years 1 to 9999) in the time zone of rule set " \
-                   f"'{compiled.id}' ({compiled.zone.key})"
-    return None
-
-
 def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item], partner: str | None = None,
           skip_locked: bool = False) -> HotState:
     """Round trip 1: the subscriptions locked, what rating needs of them read (and the
@@ -737,7 +728,7 @@ def _read(uow: UnitOfWork, runtime: Runtime, items: Sequence[_Item], partner: st
         if subscription is None or item.record is None:
             continue
         found = usage_rule_sets(runtime.rules, item.record.start, versions)
-        outside = _outside_zones(item.record.start, found)
+        outside = outside_calendar(runtime.rules, item.record.start, found)
         if outside is not None:  # (rating counts it in that zone: it cannot; stored rejected as malformed)
             item.record, item.problem = None, f"usageDate {item.body.get('usageDate')!r} {outside}"
             continue
