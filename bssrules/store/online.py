@@ -46,7 +46,8 @@ from bssrules.store.tables import (
 # round trip 1 and 2 on PostgreSQL: two functions (migration 0008) taking arrays, or one JSON text
 _READ = ("SELECT bssrules_online_read(%(subs)s::text[], %(ids)s::text[], %(a_sub)s::text[], %(a_acc)s::text[], "
          "%(a_period)s::text[], %(partner)s::text, %(since)s::timestamptz[], %(skip)s::boolean)")  # (0010, 0011, 0014)
-_SAVE = "SELECT bssrules_online_save(%(p)s::text)"
+_SAVE = "SELECT bssrules_online_save(%(p)s::text, %(d)s::text)"  # (0016: the documents apart, in d)
+_SEPARATOR = "\x1e"  # between the documents of d: chr(30), which a JSON text never holds unescaped
 _MOVED = "BSMOV"  # the SQLSTATE bssrules_online_save raises: a revision, balance or total not as read
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -153,12 +154,22 @@ def _not_json(value: Any) -> Any:
 _ROWS = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=_not_json)
 
 
-def _save_document(rows: dict[str, Any]) -> str:
-    """The write as the JSON text ``bssrules_online_save`` takes: rows as arrays; the texts
-    stored as they are (a usage's document, a new bucket's, the thresholds reached) as JSON
-    strings, which the function reads back character for character (it parses the write once,
-    as ``jsonb``, which would rewrite an embedded object: migration 0013)."""
-    return _ROWS.encode({key: rows[key] for key in ("now", "r", "b", "a", "n", "u", "c")})
+def _save_document(rows: dict[str, Any]) -> tuple[str, str | None]:
+    """The write as the two texts ``bssrules_online_save`` takes: the rows as a JSON text of
+    arrays, and the usages' documents apart, joined by chr(30) (migration 0016: parsing them
+    inside the write, every quote escaped, was the save's largest cost); the other texts
+    stored as they are (a new bucket's document, the thresholds reached) as JSON strings,
+    which the function reads back character for character (it parses the write once, as
+    ``jsonb``, which would rewrite an embedded object: migration 0013). A document holding
+    chr(30) (none of those the service writes does) sends every document inside the write,
+    the second text None."""
+    usages = rows["u"]
+    documents = [row[4] for row in usages]
+    if any(_SEPARATOR in document for document in documents):
+        return _ROWS.encode({key: rows[key] for key in ("now", "r", "b", "a", "n", "u", "c")}), None
+    write = {key: rows[key] for key in ("now", "r", "b", "a", "n", "c")}
+    write["u"] = [row[:4] for row in usages]
+    return _ROWS.encode(write), _SEPARATOR.join(documents)
 
 
 def serving(rows: Iterable[Any], since: Mapping[str, dt.datetime | None]) -> list[Any]:
@@ -197,7 +208,11 @@ class OnlineRepository:
         from then on, and each allowance's newest before (what a new month's carries over).
         ``skip_locked``: the subscriptions another transaction holds are not waited for but
         passed over (``HotState.passed``; nothing read for them) — on PostgreSQL; SQLite's
-        write lock is the whole database's, and nothing is passed over there."""
+        write lock is the whole database's, and nothing is passed over there. A bucket's
+        document is what rating reads of it: on PostgreSQL, that of a bucket whose
+        ``usage_type`` is None and whose document names ``usageTypes`` (what an allowance
+        serving several lists), an empty one for the others (migration 0016: the documents
+        were most of the answer)."""
         subs = sorted(set(subscriptions))
         keys = sorted(set(accumulators))
         starts = [utc(since.get(s)) if since else None for s in subs]
@@ -281,7 +296,8 @@ class OnlineRepository:
         raw = self.connection.connection.driver_connection
         assert raw is not None
         # the call and the COMMIT as one simple query: one round trip
-        query = _inlined(raw, _SAVE, {"p": _save_document(_save_rows(writes, now))})
+        write, documents = _save_document(_save_rows(writes, now))
+        query = _inlined(raw, _SAVE, {"p": write, "d": documents})
         try:
             raw.cursor().execute((query + ("; COMMIT" if commit else "")).encode(raw.info.encoding), prepare=False)
         except psycopg.errors.UniqueViolation:

@@ -25,8 +25,11 @@ def _call(connection: Any, function: str, subs: list[str], skip: bool) -> Any:
         "CAST(:a_acc AS text[]), CAST(:a_period AS text[]), CAST(:partner AS text), CAST(:since AS timestamptz[]), "
         ":skip)"), {"subs": subs, "ids": ["no-such-usage"], "a_sub": [subs[0]], "a_acc": ["ppv-normal/none"],
                      "a_period": ["2026-06"], "partner": None, "since": [None] * len(subs), "skip": skip}).scalar_one()
-    # (each part's rows in a set order: the buckets' aggregate names none)
-    return [sorted(part, key=json.dumps) if isinstance(part, list) else part for part in json.loads(found)]
+    # (each part's rows in a set order: the buckets' aggregate names none; the buckets'
+    # documents aside: since migration 0016 the read answers one only when rating reads it)
+    parts = json.loads(found)
+    parts[2] = [bucket[:16] for bucket in parts[2]]
+    return [sorted(part, key=json.dumps) if isinstance(part, list) else part for part in parts]
 
 
 def test_the_read_answers_as_the_read_before_it(engine: Engine) -> None:  # noqa: F811
