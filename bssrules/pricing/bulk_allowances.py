@@ -85,17 +85,33 @@ def rate_with_allowances(records: pl.DataFrame, subscribers: pl.DataFrame, book:
     months = records.select(month=pl.col("start").dt.convert_time_zone("UTC").dt.strftime(_MONTH))["month"]
     labels = sorted({m for m in months.to_list() if m is not None})
     if len(labels) <= 1:
-        return rate_chunk(records, subscribers, book, provision(records, subscribers, catalog, state, starts))
+        return _rate_month(records, subscribers, book, catalog, state, starts)
     frames = []
     for n, label in enumerate(labels):
         chosen = (months == label).fill_null(False)
         if n == len(labels) - 1:
             chosen = chosen | months.is_null()
-        part = records.filter(chosen)
-        state = provision(part, subscribers, catalog, state, starts)
-        rated, state = rate_chunk(part, subscribers, book, state)
+        rated, state = _rate_month(records.filter(chosen), subscribers, book, catalog, state, starts)
         frames.append(rated)
     return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=RATED_SCHEMA), state
+
+
+def _rate_month(records: pl.DataFrame, subscribers: pl.DataFrame, book: RuleBook, catalog: Catalog,
+                state: BulkState, starts: Mapping[str, dt.datetime] | None) -> tuple[pl.DataFrame, BulkState]:
+    """One month's records rated with the buckets it lacks provisioned; a subscriber's
+    buckets provisioned here are kept only when one of its records is rated — as online, a
+    rejected usage makes no bucket (it takes nothing); the month's first usage rated does."""
+    provisioned = provision(records, subscribers, catalog, state, starts)
+    rated, after = rate_chunk(records, subscribers, book, provisioned)
+    made = set(provisioned.buckets["id"].to_list()) - set(conform(state.buckets, BUCKET_SCHEMA)["id"].to_list())
+    if not made:
+        return rated, after
+    rated_for = set(rated.filter(pl.col("status") != "rejected")["subscriber"].to_list())
+    dropped = [b for b, s in zip(provisioned.buckets["id"].to_list(), provisioned.buckets["subscriber"].to_list())
+               if b in made and s not in rated_for]
+    if dropped:  # (untouched: a rejected record moves no bucket)
+        after = BulkState(after.buckets.filter(~pl.col("id").is_in(pl.Series(dropped).implode())), after.accumulators)
+    return rated, after
 
 
 def has_allowances(catalog: Catalog) -> bool:

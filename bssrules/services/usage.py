@@ -299,8 +299,9 @@ def volume_accumulators(rules: RuleBook, events: Sequence[Event]) -> frozenset[s
     return frozenset(found)
 
 
-# what a usage's document does not take from the body as sent
-_KEPT_OUT = frozenset({"id", "href", "@type", "status", "ratedProductUsage"})
+# what a usage's document does not take from the body as sent: what the server says of it
+# (a client's status, rating, events or reasons are not stored: rating writes its own, or none)
+_KEPT_OUT = frozenset({"id", "href", "@type", "status", "ratedProductUsage", "ratedBy", "event", "rejectionReason"})
 
 
 def _rated_document(body: dict[str, Any], result: RatedUsage, now: dt.datetime,
@@ -405,7 +406,7 @@ _ENCODER = simplejson.JSONEncoder(use_decimal=True, sort_keys=True, ensure_ascii
 _PLAIN = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False, allow_nan=False).encode
 _Q = json.encoder.encode_basestring  # (ensure_ascii=False: c_encode_basestring when the C module is there)
 # what a rated usage's document does not take from the body (as _rated_document)
-_REPLACED = frozenset({"id", "href", "@type", "status", "ratedProductUsage", "ratedBy"})
+_REPLACED = _KEPT_OUT
 
 
 def _refused(value: Any) -> Any:
@@ -836,10 +837,19 @@ def _rate_months(runtime: Runtime, state: HotState, items: Sequence[_Item], rati
                                                 if i.context is not None and i.context.product is not None
                                                 and i.record is not None], present, now)
         if new:
-            made += new
-            stored.update((b.id, b) for b in new)
             rating = replace(rating, buckets={**rating.buckets, **{b.id: bucket_of(b) for b in new}})
         rating = _rate_records(runtime, group, rating)
+        if new:
+            # made by a usage rated, not by one rejected (which takes nothing: its month's bucket
+            # is made later, by the first usage rated, with what the month before has left then)
+            rated = {i.record.subscriber for i in group
+                     if i.record is not None and i.result is not None and i.result.status != "rejected"}
+            kept = [b for b in new if b.subscription in rated]
+            if len(kept) < len(new):  # (untouched: a rejected usage moved none of them)
+                rating = replace(rating, buckets={k: v for k, v in rating.buckets.items()
+                                                  if k not in {b.id for b in new if b.subscription not in rated}})
+            made += kept
+            stored.update((b.id, b) for b in kept)
     return rating, made
 
 

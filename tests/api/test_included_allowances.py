@@ -174,3 +174,43 @@ def test_a_product_ended_before_a_month_gets_no_bucket_of_it(http: TestClient) -
     late = _ok(http.post(USAGE, json=_data("u-after", line, 10, "2026-07-02T00:00:00Z")))
     assert late["status"] == "rejected"  # and makes no bucket either
     assert set(_allowance_buckets(http, line)) == {"2026-06"}
+
+
+def test_a_rejected_usage_makes_no_bucket_and_the_month_carries_over_what_is_left_when_one_is_rated(
+        http: TestClient) -> None:
+    """A rejected usage takes nothing: the month's allowance bucket is made by its first usage
+    rated. (Made by a rejected one, July froze June's 1 GB left as its rollover, and a late June
+    usage then took 0.5 GB of that same gigabyte again.)"""
+    line = _line(http, "2026-06-01T00:00:00Z")
+    _ok(http.post(USAGE, json=_data("a1", line, 1000, "2026-06-10T10:00:00Z")))  # June: 3 → 2 GB
+    wrong_unit = {**_data("bad", line, 5, "2026-07-02T10:00:00Z")}
+    wrong_unit["usageCharacteristic"] = [c if c["name"] != "unit" else {"name": "unit", "value": "minute"}
+                                         for c in wrong_unit["usageCharacteristic"]]
+    assert _ok(http.post(USAGE, json=wrong_unit))["status"] == "rejected"
+    voice = {"id": "call", "usageDate": "2026-07-02T11:00:00Z", "usageType": "voice", "usageCharacteristic": [
+        {"name": "productId", "value": line}, {"name": "volume", "value": 3}, {"name": "unit", "value": "minute"}]}
+    assert _ok(http.post(USAGE, json=voice))["status"] == "rejected"
+    assert set(_allowance_buckets(http, line)) == {"2026-06"}  # no July bucket
+    late = _ok(http.post(USAGE, json=_data("late", line, 1500, "2026-06-29T10:00:00Z")))
+    assert _charged(late) == Decimal("0.00")  # June: 2 → 0.5 GB
+    _ok(http.post(USAGE, json=_data("j1", line, 10, "2026-07-03T10:00:00Z")))
+    july = _allowance_buckets(http, line)["2026-07"]
+    assert july["allowance"]["carriedOver"] == {"amount": Decimal("0.5"), "units": "GB"}
+    assert july["remainingValue"]["amount"] == Decimal("3.49")  # 3 + 0.5 − 0.01
+
+
+def test_a_client_cannot_set_what_the_server_says_of_a_usage(http: TestClient) -> None:
+    """``event``, ``rejectionReason`` and ``ratedBy`` are the server's: a client's are not
+    stored, on a rated usage or a rejected one (status and ratedProductUsage were not either)."""
+    line = _line(http, "2026-06-01T00:00:00Z")
+    forged = {"event": [{"eventType": "thresholdReached", "accumulator": "x", "threshold": "stop", "action": "block",
+                         "value": 99}], "rejectionReason": [{"code": "forged"}], "ratedBy": {"rule": "forged"}}
+    rated = _ok(http.post(USAGE, json={**_data("f1", line, 10, "2026-06-10T10:00:00Z"), **forged}))
+    assert rated["status"] == "rated" and "event" not in rated and "rejectionReason" not in rated
+    assert rated["ratedBy"]["rule"] != "forged"
+    rejected = _ok(http.post(USAGE, json={**_data("f2", "no-such-line", 10, "2026-06-10T10:00:00Z"), **forged}))
+    assert rejected["status"] == "rejected" and "event" not in rejected and "ratedBy" not in rejected
+    assert [r["code"] for r in rejected["rejectionReason"]] == ["unknownSubscriber"]
+    for usage_id, shown in (("f1", rated), ("f2", rejected)):
+        assert _ok(http.get(f"{USAGE}/{usage_id}"), 200) == shown
+    assert _ok(http.get(USAGE, params={"rejectionReason.code": "forged"}), 200) == []

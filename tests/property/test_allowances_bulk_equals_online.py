@@ -106,12 +106,16 @@ def scenario(draw: Any) -> tuple[Catalog, dict[str, Subscriber], dict[str, dt.da
 def online(catalog: Catalog, subscribers: dict[str, Subscriber], starts: dict[str, dt.datetime | None],
            records: list[UsageRecord]) -> tuple[dict[str, Any], RatingState]:
     """Records rated one by one in the order they happen, each product's missing buckets of
-    the record's month made first (what services.usage does with the store's buckets)."""
+    the record's month made first (what services.usage does with the store's buckets) and
+    kept only when the record is rated (a rejected one makes none)."""
     rules, state, results = book(), RatingState(), {}
     for record in sorted(records, key=lambda r: (r.start, r.id)):
         subscriber = subscribers[record.subscriber]
+        before = state.buckets
         state = provide(state, catalog, subscriber.id, subscriber.offering, starts[subscriber.id], record.start)
         rated, state = rate_records([record], subscribers, rules, state)
+        if rated[0].status == "rejected":
+            state = replace(state, buckets={k: v for k, v in state.buckets.items() if k in before})
         results[record.id] = rated[0]
     return results, state
 
@@ -130,9 +134,12 @@ def online_service(catalog: Catalog, subscribers: dict[str, Subscriber], starts:
             "productOffering": {"id": subscriber.offering}})
         present = {i: replace(b, remaining=state.buckets[i].remaining) for i, b in stored.items()}
         made = missing_buckets(catalog, [(product, record.start)], present, EARLY)
-        stored.update((b.id, b) for b in made)
         state = replace(state, buckets={**state.buckets, **{b.id: bucket_of(b) for b in made}})
         rated, state = rate_records([record], subscribers, rules, state)
+        if rated[0].status == "rejected":  # (makes no bucket: they are made by the month's first usage rated)
+            state = replace(state, buckets={k: v for k, v in state.buckets.items() if k not in {b.id for b in made}})
+        else:
+            stored.update((b.id, b) for b in made)
         results[record.id] = rated[0]
     return results, state
 
@@ -188,4 +195,28 @@ def test_a_month_without_usage_carries_its_units_on_in_both_paths() -> None:
     frame, bulk_state = rate_with_allowances(records_frame(records), subscribers_frame(subscribers), book(),
                                              catalog, BulkState.empty(), starts)
     assert [r.amount for r in rated_usages(frame)] == [Decimal(0), Decimal(0), Decimal("1.00")]
+    assert bulk_state.to_rating_state() == state
+
+
+def test_a_month_whose_records_are_all_rejected_gets_no_bucket_in_either_path() -> None:
+    """A rejected record takes nothing, so it makes no allowance bucket: online's month is made
+    by its first usage rated (and carries over what the month before has left then)."""
+    catalog = Catalog()
+    catalog.add(ProductSpecification.model_validate({"id": "line", "name": "Line"}))
+    catalog.add(ProductOfferingPrice.model_validate({
+        "id": "monthly", "name": "Monthly", "priceType": "recurring", "recurringPeriod": "month", "amount": "12.00",
+        "currency": "EUR", "allowances": [{"id": "data", "name": "Data", "amount": 3, "unit": "GB",
+                                           "usageTypes": ["data"], "rollover": {"limit": 2}}]}))
+    catalog.add(ProductOffering.model_validate({"id": "plan", "name": "Plan", "productSpecification": "line",
+                                                "prices": ["monthly"]}))
+    subscribers = {"s": Subscriber("s", offering="plan", payers={"payer": "ba"})}
+    starts: dict[str, dt.datetime | None] = {"s": dt.datetime(2026, 5, 1, tzinfo=UTC)}
+    records = [UsageRecord("may", "s", "data", dt.datetime(2026, 5, 3, tzinfo=UTC), Decimal(2000), "MB"),
+               UsageRecord("june-wrong-unit", "s", "data", dt.datetime(2026, 6, 3, tzinfo=UTC), Decimal(5), "minute")]
+    expected, state = online(catalog, subscribers, starts, records)
+    assert expected["june-wrong-unit"].status == "rejected"
+    assert sorted(state.buckets) == [f"{PREFIX}s:monthly:data:2026-05"]
+    frame, bulk_state = rate_with_allowances(records_frame(records), subscribers_frame(subscribers), book(),
+                                             catalog, BulkState.empty(), starts)
+    assert [r.status for r in rated_usages(frame)] == ["rated", "rejected"]
     assert bulk_state.to_rating_state() == state
