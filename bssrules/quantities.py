@@ -90,3 +90,17 @@ def measure(value: Any, unit: Any) -> Any:
     """A bucket's or a counter's amount in ``unit``: money when the unit is a currency, else
     a quantity."""
     return money(value, unit) if isinstance(unit, str) and unit in ISO_4217 else quantity(value)
+
+
+VOLUME_DECIMALS = 12  # a volume's finest step, online as in bulk rating (its Parquet column's scale)
+
+
+def decimals_of(value: Decimal) -> int:
+    """How many decimals a finite value has, trailing zeros left out — by its digits, not by
+    the decimal context (whose 28 digits would round a long value before counting)."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # (finite)
+    if not any(digits):
+        return 0
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + zeros))

@@ -17,7 +17,7 @@ from bssrules.errors import Conflict, InvalidInput, NotFound, did_you_mean
 from bssrules.money import ISO_4217, minor_unit_exponent, quantum
 from bssrules.pricing.allowances import PREFIX as ALLOWANCE_PREFIX
 from bssrules.pricing.units import MEASURED_UNITS
-from bssrules.quantities import measure, money
+from bssrules.quantities import VOLUME_DECIMALS, decimals_of, measure, money
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.records import MAX_ID, StoredBucket, href, scaled
 from bssrules.services.resources import _names_no_zone, values_at
@@ -139,6 +139,31 @@ def _check_amounts(units: str, amount: Decimal, floor: Decimal | None) -> None:
             path=("remainingValue", "amount"))
 
 
+BUCKET_STATES = ("active", "expired", "suspended")  # TMF654 Bucket.status (only an active one serves)
+
+
+def _check_serving(stored: StoredBucket, document: dict[str, Any]) -> None:
+    """What a bucket must be to ever serve as its fields say: a state of TMF654, a usage type
+    that names a service (or ``any``), a validity that ends after it starts, and units no
+    finer than a usage volume's (a unit bucket of 1E-30 MB "gave" what no rated volume loses)."""
+    if stored.status not in BUCKET_STATES:
+        raise InvalidInput(f"status {stored.status!r} is not a state of a bucket: one of {', '.join(BUCKET_STATES)}",
+                           path=("status",), suggestion=did_you_mean(stored.status, BUCKET_STATES))
+    usage_type = document.get("usageType")
+    if usage_type is not None and (not isinstance(usage_type, str) or not usage_type.strip()):
+        raise InvalidInput("usageType names the service the bucket serves (a usage's usageType), or 'any'",
+                           path=("usageType",))
+    if stored.valid_from is not None and stored.valid_to is not None and stored.valid_to <= stored.valid_from:
+        raise InvalidInput(f"validFor ends ({format_instant(stored.valid_to)}) before it starts "
+                           f"({format_instant(stored.valid_from)}): such a bucket never serves a usage",
+                           path=("validFor", "endDateTime"))
+    if stored.unit not in ISO_4217:
+        for name, value in (("remainingValue.amount", stored.remaining), ("floor", stored.floor)):
+            if value is not None and decimals_of(value) > VOLUME_DECIMALS:
+                raise InvalidInput(f"{name} {value} {stored.unit} has more than {VOLUME_DECIMALS} decimals, the finest "
+                                   "step of a usage's volume", path=tuple(name.split(".")))
+
+
 def create_bucket(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
     """A balance of units or money for a product: ``remainingValue`` {amount, units: GB, message
     … or a currency}, ``usageType`` (a service, or ``any``), and the extensions ``precedence``
@@ -202,6 +227,7 @@ def create_bucket(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput(f"{name} has at most {limit} characters; this one has {len(value)}", path=(name,))
     _check_units(uow, stored.unit)
     _check_amounts(stored.unit, stored.remaining, stored.floor)
+    _check_serving(stored, document)
     uow.usages.add_bucket(stored)
     uow.commit()
     return render_bucket(stored)

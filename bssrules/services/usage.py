@@ -33,7 +33,7 @@ from bssrules.services.dating import DatingPolicy
 from bssrules.catalog.types import format_instant, parse_instant, zoned_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.pricing.allowances import month_of
-from bssrules.quantities import PlainDecimal, money, plain, quantity
+from bssrules.quantities import VOLUME_DECIMALS, PlainDecimal, decimals_of, money, plain, quantity
 from bssrules.pricing.rating import (
     outside_calendar, period_of, rate_records, rating_order, usage_rule_set_versions, usage_rule_sets,
 )
@@ -83,18 +83,7 @@ def subscriber_of(body: Mapping[str, Any], characteristics: Mapping[str, Any] | 
 usage_instant = zoned_instant
 
 
-VOLUME_DECIMALS = 12  # a volume's finest step, online as in bulk rating (its Parquet column's scale)
-
-
-def _decimals(value: Decimal) -> int:
-    """How many decimals a finite value has, trailing zeros left out — by its digits, not by
-    the decimal context (whose 28 digits would round a long value before counting)."""
-    _, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)  # (finite)
-    if not any(digits):
-        return 0
-    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    return max(0, -(exponent + zeros))
+_decimals = decimals_of
 
 
 # a date-time text that names its zone (as catalog.types.zoned_instant reads it)
@@ -102,9 +91,15 @@ _ZONED_TEXT = re.compile(r"T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$", re.IG
 
 
 def _written(value: Any) -> str:
-    """A volume as the caller wrote it: a number as its JSON text (never a Python repr such as
-    Decimal('1E-13')), a text in quotes."""
-    return str(value) if isinstance(value, Decimal) else repr(value)
+    """A value as the caller wrote it: a text in quotes, anything else as its JSON text (a
+    number as written, ``true``, ``null``, a list — never a Python repr such as
+    Decimal('1E-13'), True or None)."""
+    if isinstance(value, str):
+        return repr(value)
+    try:
+        return jsontext.dumps(value)[:80]
+    except (TypeError, ValueError):
+        return repr(value)[:80]
 
 
 def _date_problem(value: Any) -> str:
@@ -126,7 +121,7 @@ def _repeated(listed: list[Any]) -> str | None:
             name, value = c["name"], c.get("value")
             if name in seen and seen[name] != value:
                 return (f"usageCharacteristic '{name}' is given twice, with different values "
-                        f"({seen[name]!r} and {value!r}): a usage has one")
+                        f"({_written(seen[name])} and {_written(value)}): a usage has one")
             seen.setdefault(name, value)
     return None
 
@@ -159,25 +154,25 @@ def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | Non
         try:
             volume = Decimal(repr(raw_volume)) if isinstance(raw_volume, float) else Decimal(str(raw_volume))
         except (InvalidOperation, ValueError):
-            return None, f"volume {raw_volume!r} is not a number"
+            return None, f"volume {_written(raw_volume)} is not a number"
     if isinstance(raw_volume, bool) or not volume.is_finite() or volume < 0:
-        return None, f"volume {raw_volume!r} must be a number of at least 0"
+        return None, f"volume {_written(raw_volume)} must be a number of at least 0"
     if type(raw_volume) is not int and _decimals(volume) > VOLUME_DECIMALS:
         # as bulk rating reads it: the same record is not rated on one path and refused on the other
         return None, f"volume {_written(raw_volume)} has more than {VOLUME_DECIMALS} decimals"
     roaming = characteristics.get("roaming")
     if roaming is not None and not isinstance(roaming, bool):
-        return None, f"roaming {roaming!r} must be true or false"
+        return None, f"roaming {_written(roaming)} must be true or false"
     text = {k: characteristics.get(k) for k in ("unit", "country")}
     for name, value in text.items():
         if value is not None and not isinstance(value, str):
-            return None, f"{name} {value!r} must be text"
+            return None, f"{name} {_written(value)} must be text"
     # usage.type is the usageType sent, always (also when it stands in for the service)
     usage_type = body.get("usageType")
     if usage_type == "":
         usage_type = None
     if usage_type is not None and not isinstance(usage_type, str):
-        return None, f"usageType {usage_type!r} must be text"
+        return None, f"usageType {_written(usage_type)} must be text"
     if usage_type is not None and len(usage_type) > MAX_ID:
         return None, f"usageType has at most {MAX_ID} characters; this one has {len(usage_type)}"
     return UsageRecord(usage_id, subscriber, service, start, volume, text["unit"], usage_type, roaming,

@@ -1,0 +1,58 @@
+"""A bucket is created only when it can serve as its fields say (TMF654, both tiers): a
+status TMF654 knows (active, expired, suspended), a usage type that names a service (or
+``any``), a validity that ends after it starts, and units no finer than a usage volume's
+twelve decimals. Each was accepted (201): ``status: foo``; ``usageType: ""``; an end before
+the start (a bucket that never serves); 1E-30 MB, of which a usage "took" 1E-30 MB while its
+rated volume stayed 3 MB — taken and rated came to more than the volume sent."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+try:  # tests/api as a package, or (pytest's default) as a rootdir-less folder on sys.path
+    from .test_tmf654_677_buckets import BUCKET, _app_client, _bucket, _ok, _setup
+except ImportError:
+    from test_tmf654_677_buckets import BUCKET, _app_client, _bucket, _ok, _setup  # type: ignore[no-redef]
+
+
+@pytest.fixture
+def http(engine: Any) -> Iterator[Any]:
+    with _app_client(engine) as client:  # every bucket response checked against TMF654 (errors too)
+        _setup(engine, client)
+        yield client
+
+
+def _refused(response: Any, words: str) -> dict[str, Any]:
+    assert response.status_code == 400, response.text
+    body: dict[str, Any] = response.json()
+    assert body["code"] == "invalidInput" and words in body["message"], body
+    return body
+
+
+def test_a_status_tmf654_does_not_know_is_refused_with_the_states_it_does(http: Any) -> None:
+    body = _refused(http.post(BUCKET, json=_bucket("b1", "sms", 10, "message", status="activ")),
+                    "status 'activ' is not a state of a bucket: one of active, expired, suspended")
+    assert "active" in body["message"]
+    assert http.get(f"{BUCKET}/b1").status_code == 404
+    for state in ("active", "expired", "suspended"):
+        assert _ok(http.post(BUCKET, json=_bucket(f"b-{state}", "sms", 10, "message", status=state)))["status"] == state
+
+
+@pytest.mark.parametrize("usage_type", ["", "  "])
+def test_a_usage_type_that_names_no_service_is_refused(http: Any, usage_type: str) -> None:
+    _refused(http.post(BUCKET, json=_bucket("b2", usage_type, 10, "message")), "usageType names the service")
+    assert http.get(f"{BUCKET}/b2").status_code == 404
+
+
+def test_a_validity_that_ends_before_it_starts_is_refused(http: Any) -> None:
+    valid = {"startDateTime": "2026-07-01T00:00:00Z", "endDateTime": "2026-06-01T00:00:00Z"}
+    _refused(http.post(BUCKET, json=_bucket("b3", "sms", 10, "message", validFor=valid)),
+             "validFor ends (2026-06-01T00:00:00Z) before it starts (2026-07-01T00:00:00Z)")
+    assert http.get(f"{BUCKET}/b3").status_code == 404
+
+
+def test_units_finer_than_a_volume_are_refused(http: Any) -> None:
+    _refused(http.post(BUCKET, json=_bucket("b4", "data", 1e-30, "MB")), "has more than 12 decimals")
+    assert http.get(f"{BUCKET}/b4").status_code == 404
+    assert _ok(http.post(BUCKET, json=_bucket("b5", "data", 0.000000000001, "MB")))["id"] == "b5"
