@@ -5,12 +5,13 @@ is simply not there."""
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import ColumnElement, Connection, Table, delete, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Table, and_, delete, false, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from bssrules.errors import Forbidden
+from bssrules.errors import Forbidden, InvalidInput
 from bssrules.services.records import KeyTaken, StoredAccumulator, StoredBucket, StoredUsage
 from bssrules.store import visibility
 from bssrules.store.hot_rows import accumulator_of, bucket_of, bucket_values, filters_condition, usage_of
@@ -73,8 +74,13 @@ class UsageRepository:
                                        ).scalar_one() > 0
 
     def buckets(self, filters: Mapping[str, Sequence[str]], offset: int, limit: int) -> tuple[list[StoredBucket], int]:
-        condition = filters_condition(self.dialect, bucket.c.document, filters,
-                                      {"product.id": bucket.c.subscription, "status": bucket.c.status})
+        # the id and the balance are columns, not in the stored document (the balance as a scaled
+        # integer: a number given is compared as a number, 5 = 5.00)
+        plain = {path: values for path, values in filters.items() if path != "remainingValue.amount"}
+        condition = filters_condition(self.dialect, bucket.c.document, plain,
+                                      {"product.id": bucket.c.subscription, "status": bucket.c.status, "id": bucket.c.id})
+        if "remainingValue.amount" in filters:
+            condition = and_(condition, _balance_is(filters["remainingValue.amount"]))
         rows, total = self._page(bucket, self._scoped(bucket, condition), offset, limit)
         return [bucket_of(r) for r in rows], total
 
@@ -97,3 +103,25 @@ class UsageRepository:
             *self._scoped(accumulator, accumulator.c.subscription == subscription, few=True))
             .order_by(accumulator.c.accumulator, accumulator.c.period))
         return sorted((accumulator_of(r) for r in rows), key=lambda a: a.id)
+
+
+_SCALES = range(0, 31)  # the scales a balance is kept at (money at its minor unit; units to their decimals)
+
+
+def _balance_is(values: Sequence[str]) -> ColumnElement[bool]:
+    """A bucket's balance equal to one of ``values`` (numbers as text), as a number: the row
+    keeps it as ``remaining`` at ``scale`` decimals, so 5 matches 5 at scale 0 and 500 at 2."""
+    alternatives: list[ColumnElement[bool]] = []
+    for text in values:
+        try:
+            number = Decimal(text)
+        except (InvalidOperation, ValueError):
+            number = Decimal("NaN")
+        if not number.is_finite():
+            raise InvalidInput(f"remainingValue.amount={text!r}: give a number (remainingValue.amount=5)",
+                               path=("remainingValue.amount",))
+        for scale in _SCALES:
+            integer = number.scaleb(scale)
+            if integer == integer.to_integral_value() and abs(integer) < 2**63:
+                alternatives.append(and_(bucket.c.scale == scale, bucket.c.remaining == int(integer)))
+    return or_(*alternatives) if alternatives else false()

@@ -56,3 +56,20 @@ def test_units_finer_than_a_volume_are_refused(http: Any) -> None:
     _refused(http.post(BUCKET, json=_bucket("b4", "data", 1e-30, "MB")), "has more than 12 decimals")
     assert http.get(f"{BUCKET}/b4").status_code == 404
     assert _ok(http.post(BUCKET, json=_bucket("b5", "data", 0.000000000001, "MB")))["id"] == "b5"
+
+
+def test_a_bucket_is_found_by_its_id_and_by_its_balance_as_a_number(http: Any) -> None:
+    """``id`` and ``remainingValue.amount`` are columns, not in the stored document: both
+    filters answered [] whatever the buckets (a review found them); the balance is compared as
+    a number, also once a usage moved it."""
+    _ok(http.post(BUCKET, json=_bucket("pb", "data", 5, "MB")))
+    _ok(http.post(BUCKET, json=_bucket("eur", "any", 12.5, "EUR")))
+    assert [b["id"] for b in _ok(http.get(BUCKET, params={"id": "pb"}), 200)] == ["pb"]
+    for written in ("5", "5.0", "5.000"):
+        assert [b["id"] for b in _ok(http.get(BUCKET, params={"remainingValue.amount": written}), 200)] == ["pb"]
+    assert [b["id"] for b in _ok(http.get(BUCKET, params={"remainingValue.amount": "12.5"}), 200)] == ["eur"]
+    assert _ok(http.get(BUCKET, params={"remainingValue.amount": "4"}), 200) == []
+    assert sorted(b["id"] for b in _ok(http.get(BUCKET, params={"remainingValue.amount": "5,12.50"}), 200)) == \
+        ["eur", "pb"]
+    refused = http.get(BUCKET, params={"remainingValue.amount": "five"})
+    assert refused.status_code == 400 and "is a number; 'five' is not" in refused.json()["message"]
