@@ -15,6 +15,7 @@ write in that form; :func:`measure` picks one by the unit. Values that are not n
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -104,3 +105,15 @@ def decimals_of(value: Decimal) -> int:
         return 0
     zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
     return max(0, -(exponent + zeros))
+
+
+# a number written as text: ASCII digits, a point, an exponent (JSON's number, a sign or a bare
+# point allowed) — not what Python's Decimal reads besides ("1_000", other scripts' digits,
+# "NaN", "Infinity"), which a mediation bug could send and have charged
+_NUMBER_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def number_text(text: str) -> Decimal | None:
+    """The exact number a text writes (surrounding spaces ignored), None when it writes none."""
+    stripped = text.strip(" \t\r\n")
+    return Decimal(stripped) if _NUMBER_TEXT.fullmatch(stripped) else None

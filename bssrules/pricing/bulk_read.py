@@ -46,6 +46,7 @@ from bssrules.pricing.bulk_frames import (
 )
 from bssrules.pricing.rating import MAX_VOLUME
 from bssrules.pricing.units import MEASURED_UNITS
+from bssrules.quantities import number_text
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -327,10 +328,10 @@ def normalize_usage(raw: pl.DataFrame) -> pl.DataFrame:
 
 
 def _scientific_volumes(frame: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
-    """Volumes not written as plain decimals — with an exponent (``1e-7``, as floats print),
-    ``1_000``, other digits than ASCII — read exactly in Python as ``POST /usage`` reads a
-    volume (``Decimal`` of its text): they are few, and polars would read them through a float
-    or not at all."""
+    """Volumes not written as plain decimals — with an exponent (``1e-7``, as floats print) —
+    read exactly in Python as ``POST /usage`` reads a volume's text
+    (:func:`bssrules.quantities.number_text`: ``1_000`` or other scripts' digits are no
+    number): they are few, and polars would read them through a float or not at all."""
     if "volume" not in raw.columns or raw.schema["volume"].is_integer() or isinstance(raw.schema["volume"], pl.Decimal):
         return frame
     given = raw["volume"].cast(pl.Utf8).str.strip_chars()
@@ -340,10 +341,8 @@ def _scientific_volumes(frame: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
     volumes, problems = frame["volume"].to_list(), frame["volume_problem"].to_list()
     for row in odd.arg_true().to_list():
         volumes[row], problems[row] = None, None
-        try:
-            number = Decimal(given[row])
-        except (InvalidOperation, ValueError):
-            number = Decimal("NaN")
+        found = number_text(given[row])  # (as POST /usage reads a volume's text)
+        number = Decimal("NaN") if found is None else found
         if not number.is_finite():
             problems[row] = f"the volume must be a number of at least 0, got {given[row]}"
         elif number < 0:
@@ -602,9 +601,12 @@ def _payers(raw: pl.DataFrame, where: str) -> pl.Series:
 
 def _decimal(value: Any, what: str) -> Decimal:
     try:
-        number = Decimal(str(value))
+        found = number_text(value) if isinstance(value, str) else Decimal(str(value))
     except InvalidOperation:
+        found = None
+    if found is None:
         raise InvalidInput(f"{what}: expected a number, got {value!r}") from None
+    number = found
     if not number.is_finite():
         raise InvalidInput(f"{what}: expected a finite number, got {value!r}")
     return number

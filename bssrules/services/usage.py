@@ -33,7 +33,7 @@ from bssrules.services.dating import DatingPolicy
 from bssrules.catalog.types import format_instant, parse_instant, zoned_instant
 from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.pricing.allowances import month_of
-from bssrules.quantities import VOLUME_DECIMALS, PlainDecimal, decimals_of, money, plain, quantity
+from bssrules.quantities import VOLUME_DECIMALS, PlainDecimal, decimals_of, money, number_text, plain, quantity
 from bssrules.pricing.rating import (
     outside_calendar, period_of, rate_records, rating_order, usage_rule_set_versions, usage_rule_sets,
 )
@@ -152,7 +152,13 @@ def record_of(usage_id: str, body: Mapping[str, Any]) -> tuple[UsageRecord | Non
         volume = Decimal(raw_volume)
     else:
         try:
-            volume = Decimal(repr(raw_volume)) if isinstance(raw_volume, float) else Decimal(str(raw_volume))
+            if isinstance(raw_volume, str):  # (a number's text: not "1_000", other scripts' digits …)
+                found = number_text(raw_volume)
+                if found is None:
+                    raise ValueError(raw_volume)
+                volume = found
+            else:
+                volume = Decimal(repr(raw_volume)) if isinstance(raw_volume, float) else Decimal(str(raw_volume))
         except (InvalidOperation, ValueError):
             return None, f"volume {_written(raw_volume)} is not a number"
     if isinstance(raw_volume, bool) or not volume.is_finite() or volume < 0:
