@@ -255,7 +255,35 @@ def consumption_router() -> APIRouter:
                  openapi_extra=request_body(TMF677.ref("QueryUsageConsumption_Create"), JSON_TYPES))
     async def query(request: Request) -> Response:
         body = await json_body(request, JSON_TYPES, "QueryUsageConsumption_Create", spec=TMF677)
-        return TMFJSONResponse(await in_unit_of_work(request, service.query_usage_consumption, body),
-                               status_code=201)
+        created = await in_unit_of_work(request, service.query_usage_consumption, body)
+        return TMFJSONResponse(created, status_code=201, headers={"Location": location(created["href"])})
+
+    one = {"$ref": TMF677.ref("QueryUsageConsumption")}
+
+    @router.get("/queryUsageConsumption", operation_id="listQueryUsageConsumption",
+                summary="The queries made, each with what it answered", response_class=TMFJSONResponse,
+                description=filtering("QueryUsageConsumption"),
+                responses={200: json_response({"type": "array", "items": one}, "Success"), **errors},
+                openapi_extra={"parameters": [FIELDS, *PAGING]})
+    async def list_queries(request: Request) -> Response:
+        query = parse_list_query(request.query_params, "QueryUsageConsumption", TMF677)
+        items, total = await in_unit_of_work(request, service.list_usage_consumptions, query.filters, query.offset,
+                                             query.limit)
+        headers = page_headers(request, query, len(items), total)
+        return TMFJSONResponse([project(i, query.fields) for i in items], headers=headers)
+
+    @router.get("/queryUsageConsumption/{id}", operation_id="retrieveQueryUsageConsumption",
+                summary="A query made, with what it answered then", response_class=TMFJSONResponse,
+                responses={200: json_response(one, "Success"), **errors}, openapi_extra={"parameters": [FIELDS]})
+    async def retrieve_query(request: Request, id: str) -> Response:
+        fields = parse_fields(request.query_params, "QueryUsageConsumption", TMF677)
+        return TMFJSONResponse(project(await in_unit_of_work(request, service.get_usage_consumption, id), fields))
+
+    @router.delete("/queryUsageConsumption/{id}", operation_id="deleteQueryUsageConsumption",
+                   summary="Delete a query made", status_code=204,
+                   responses={204: {"description": "Deleted"}, **errors})
+    async def delete_query(request: Request, id: str) -> Response:
+        await in_unit_of_work(request, service.delete_usage_consumption, id)
+        return Response(status_code=204)
 
     return router

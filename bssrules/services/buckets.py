@@ -19,7 +19,7 @@ from bssrules.pricing.allowances import PREFIX as ALLOWANCE_PREFIX
 from bssrules.pricing.units import MEASURED_UNITS
 from bssrules.quantities import VOLUME_DECIMALS, decimals_of, measure, money
 from bssrules.services.ports import UnitOfWork
-from bssrules.services.records import MAX_ID, StoredBucket, href, scaled
+from bssrules.services.records import MAX_ID, StoredBucket, StoredResource, href, scaled
 from bssrules.services.resources import _names_no_zone, values_at
 
 BUCKET_API = "/tmf-api/prepayBalanceManagement/v4"
@@ -281,6 +281,44 @@ def query_usage_consumption(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, 
         consumption.append({"product": [{"id": product_id, "@referredType": "Product"}], "bucketRefOrValue": found,
                             "@type": "UsageConsumption"})
     now = _now()
-    return {"id": str(uuid.uuid4()), "href": "/tmf-api/usageConsumption/v4/queryUsageConsumption",
-            "queryUsageConsumptionDate": format_instant(now), "searchCriteria": criteria,
-            "usageConsumption": consumption, "bucket": buckets, "@type": "QueryUsageConsumption"}
+    query_id = body.get("id") or str(uuid.uuid4())
+    if uow.resources.get(CONSUMPTION_KIND, query_id) is not None:
+        raise Conflict(f"a QueryUsageConsumption with id '{query_id}' already exists")
+    document = {**{k: v for k, v in body.items() if k not in ("id", "href", "@type")},
+                "queryUsageConsumptionDate": format_instant(now), "searchCriteria": criteria,
+                "usageConsumption": consumption, "bucket": buckets}
+    query = StoredResource(CONSUMPTION_KIND, query_id, 1, now, now, document)
+    uow.resources.insert(query)  # (TMF677: a query is a resource, read again at its href, deleted there)
+    uow.commit()
+    return render_consumption(query)
+
+
+CONSUMPTION_KIND = "queryUsageConsumption"
+CONSUMPTION_API = "/tmf-api/usageConsumption/v4"
+
+
+def render_consumption(stored: StoredResource) -> dict[str, Any]:
+    """A stored query as TMF677 shows it: what it answered when it was made."""
+    return {**stored.document, "id": stored.id, "href": href(f"{CONSUMPTION_API}/{CONSUMPTION_KIND}", stored.id),
+            "@type": "QueryUsageConsumption"}
+
+
+def get_usage_consumption(uow: UnitOfWork, query_id: str) -> dict[str, Any]:
+    stored = uow.resources.get(CONSUMPTION_KIND, query_id)
+    if stored is None:
+        raise NotFound("QueryUsageConsumption", query_id)
+    return render_consumption(stored)
+
+
+def list_usage_consumptions(uow: UnitOfWork, filters: dict[str, list[str]], offset: int, limit: int
+                            ) -> tuple[list[dict[str, Any]], int]:
+    page, total = uow.resources.page(CONSUMPTION_KIND, filters, offset, limit)
+    return [render_consumption(s) for s in page], total
+
+
+def delete_usage_consumption(uow: UnitOfWork, query_id: str) -> None:
+    stored = uow.resources.get(CONSUMPTION_KIND, query_id, for_update=True)
+    if stored is None:
+        raise NotFound("QueryUsageConsumption", query_id)
+    uow.resources.delete(CONSUMPTION_KIND, query_id)
+    uow.commit()

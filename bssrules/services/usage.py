@@ -1094,11 +1094,12 @@ def list_accumulators(uow: UnitOfWork, product: str) -> list[dict[str, Any]]:
 
 # the bucket use cases, where the HTTP layer and older callers look for them
 from bssrules.services.buckets import (  # noqa: E402
-    BUCKET_API, BUCKET_FIELDS, create_bucket, delete_bucket, get_bucket, list_buckets, query_usage_consumption,
-    render_bucket,
+    BUCKET_API, BUCKET_FIELDS, create_bucket, delete_bucket, delete_usage_consumption, get_bucket,
+    get_usage_consumption, list_buckets, list_usage_consumptions, query_usage_consumption, render_bucket,
 )
 
 __all__ = ["BUCKET_API", "BUCKET_FIELDS", "create_bucket", "delete_bucket", "get_bucket", "list_buckets",
-           "query_usage_consumption", "render_bucket", "create_usage", "create_usages", "get_usage", "list_usage",
+           "query_usage_consumption", "get_usage_consumption", "list_usage_consumptions", "delete_usage_consumption",
+           "render_bucket", "create_usage", "create_usages", "get_usage", "list_usage",
            "aggregated_usage", "list_accumulators", "create_usage_texts", "record_of", "subscriber_of", "usage_instant", "inactive",
            "split_billing_for", "render_usage"]

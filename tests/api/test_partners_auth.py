@@ -523,6 +523,14 @@ def test_a_partner_cannot_change_delete_or_use_another_partners_resources(world:
     consumption = api.call("POST", QUERY_CONSUMPTION, world.b,
                            json_body={"searchCriteria": {"product": [{"id": "line-a"}]}})
     assert (consumption.status_code, consumption.json()) == (404, _not_found("Product", "line-a"))
+    # A's query (a TMF677 resource) is A's: B neither lists, reads nor deletes it
+    asked = api.ok("POST", QUERY_CONSUMPTION, world.a, {"searchCriteria": {"product": [{"id": "line-a"}]}})
+    assert api.ok("GET", asked["href"], world.a)["id"] == asked["id"]
+    assert asked["id"] not in [q["id"] for q in api.ok("GET", QUERY_CONSUMPTION, world.b)]
+    for method in ("GET", "DELETE"):
+        response = api.call(method, asked["href"], world.b)
+        assert (response.status_code, response.json()) == (404, _not_found("QueryUsageConsumption", asked["id"]))
+    assert asked["id"] in [q["id"] for q in api.ok("GET", QUERY_CONSUMPTION, world.a)]
     aggregated = api.call("GET", f"{USAGE_API}/aggregatedUsage", world.b, params={"product": "line-a"})
     assert (aggregated.status_code, aggregated.json()) == (404, _not_found("Product", "line-a"))
     aggregated = api.call("GET", f"{USAGE_API}/aggregatedUsage", world.b, params={"billingAccount": "ba-a"})

@@ -99,7 +99,7 @@ def _check(response: Any) -> None:
     elif path.startswith(BUCKET_API):
         problems = _problems(TMF654, body, "Bucket", isinstance(body, list))
     else:
-        problems = _problems(TMF677, body, "QueryUsageConsumption")
+        problems = _problems(TMF677, body, "QueryUsageConsumption", isinstance(body, list))
     assert not problems, f"{method} {path} → {status} breaks the contract: {problems}\n{response.text[:2000]}"
 
 
@@ -506,3 +506,24 @@ def test_concurrent_clients_rating_one_subscription_lose_no_update_and_no_record
             assert _billed(http) == []  # all prepaid
     finally:
         _empty(engine)
+
+
+def test_a_usage_consumption_query_is_read_again_at_its_href_listed_and_deleted(http: Any) -> None:
+    """TMF677 makes a query a resource (GET on the collection and on /{id}, DELETE): the answer's
+    href pointed at the collection (GET: 405) and its id was found nowhere (a review found it)."""
+    _ok(http.post(BUCKET, json=_bucket("sms-10", "sms", 10, "message")))
+    created = http.post(QUERY, json={"searchCriteria": {"product": [{"id": "line-1"}]}})
+    answer = _ok(created)
+    assert answer["href"] == f"{QUERY}/{answer['id']}" and created.headers["location"].endswith(answer["href"])
+    _ok(http.post(USAGE, json=_sms("s-1", 4)))  # (what it answered then stays what it answered)
+    assert _ok(http.get(answer["href"]), 200) == answer
+    assert _ok(http.get(answer["href"], params={"fields": "queryUsageConsumptionDate"}), 200) == {
+        "id": answer["id"], "href": answer["href"], "@type": "QueryUsageConsumption",
+        "queryUsageConsumptionDate": answer["queryUsageConsumptionDate"]}
+    again = _ok(http.post(QUERY, json={"id": "mine", "searchCriteria": {"product": [{"id": "line-1"}]}}))
+    assert again["id"] == "mine" and again["bucket"][0]["remainingValue"]["amount"] == 6
+    assert sorted(q["id"] for q in _ok(http.get(QUERY), 200)) == sorted([answer["id"], "mine"])
+    assert http.post(QUERY, json={"id": "mine", "searchCriteria": {"product": [{"id": "line-1"}]}}).status_code == 409
+    assert http.delete(f"{QUERY}/mine").status_code == 204
+    assert http.get(f"{QUERY}/mine").status_code == 404 and http.delete(f"{QUERY}/mine").status_code == 404
+    assert [q["id"] for q in _ok(http.get(QUERY), 200)] == [answer["id"]]
