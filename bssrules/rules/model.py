@@ -9,10 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from bssrules.catalog.model import Id
 from bssrules.catalog.types import Amount, Instant, Model, ValidFor
+from bssrules.errors import did_you_mean
+from bssrules.money import ISO_4217
 
 RawCondition = dict[str, Any]
 Severity = Literal["critical", "major", "minor", "warning"]
@@ -28,6 +30,18 @@ def _all_said(model: _M, problems: list[str]) -> _M:
         raise ValueError("; ".join(problems))
     return model
 
+
+
+def _iso_currency(value: str) -> str:
+    """A currency of the rules is one the catalog takes: an ISO 4217 code (GPB is refused, as a
+    catalog price's, with the code meant; so are the codes of no currency: XAU, XTS …)."""
+    if value and value not in ISO_4217:
+        hint = did_you_mean(value, ISO_4217)
+        raise ValueError(f"'{value}' is not an ISO 4217 currency code" + (f" (did you mean '{hint}'?)" if hint else ""))
+    return value
+
+
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$"), AfterValidator(_iso_currency)]
 
 class Reason(Model):
     """Why a rule refused: a stable code for machines and a label for people."""
@@ -152,7 +166,7 @@ class Rate(Model):
 
     price: Id | None = None
     amount: Amount | None = Field(default=None, ge=0)
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = ""  # "" only until a named price fills it in
+    currency: Currency = ""  # "" only until a named price fills it in
     per: str = "event"
     tiers: list[Tier] = []
     tier_mode: Literal["graduated", "volume"] = "graduated"
@@ -290,7 +304,7 @@ class DiscountRule(Rule):
     target: DiscountTarget
     percentage: Amount | None = Field(default=None, gt=0, le=100)
     amount: Amount | None = Field(default=None, gt=0)
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    currency: Currency | None = None
     combination: list[Id] = []
     priority: int = 100
     exclusive: bool = True
@@ -383,7 +397,7 @@ class SettlementRule(Rule):
     payer: Id
     payee: Id
     amount: Amount | None = Field(default=None, gt=0)
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    currency: Currency | None = None
     percentage: Amount | None = Field(default=None, gt=0, le=100)
 
     @model_validator(mode="after")
