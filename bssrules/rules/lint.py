@@ -25,7 +25,7 @@ from bssrules.pricing.units import convert
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compile import Atom, TooComplex, to_dnf, to_nnf
 from bssrules.rules.compiled import CompiledRuleSet
-from bssrules.rules.conditions import All, Condition, Not, Path, Test, TimeWindow, tests_of
+from bssrules.rules.conditions import ALWAYS, All, Condition, Not, Path, Test, TimeWindow, parse_condition, tests_of
 from bssrules.rules.facts import engine_key
 from bssrules.rules.model import (
     CompatibilityRule, CompatibilityRuleSet, DiscountRule, DiscountRuleSet, EligibilityRule, Rate, RoutingRuleSet,
@@ -283,12 +283,25 @@ def rule_set_findings(compiled: CompiledRuleSet, whole: bool = True, accumulator
     return out
 
 
+def _same_condition(a: object, b: object) -> bool:
+    """Whether two raw ``when``s hold in the same cases: written alike, or each implying the
+    other once parsed (``{channel.id: web}`` and ``{channel.id: {eq: web}}``; a plain value
+    means equality) — sound, not complete: conditions too complex to compare are not the same."""
+    if a == b:
+        return True
+    parsed = [ALWAYS if raw is None else parse_condition(raw, (), lambda *_: None) for raw in (a, b)]
+    first, second = parsed
+    if first is None or second is None:  # (a condition in error: reported where it is)
+        return False
+    return _implies(first, second) and _implies(second, first)
+
+
 def _lint_compatibility(definition: CompatibilityRuleSet, add: _Add) -> None:
     rules = list(enumerate(definition.rules))
     for (i, a), (j, b) in itertools.combinations(rules, 2):
         if {a.type, b.type} != {"required", "forbidden"} or not a.valid_for.overlaps(b.valid_for):
             continue
-        if a.when != b.when:  # conditioned differently: they may never apply together
+        if not _same_condition(a.when, b.when):  # conditioned differently: they may never apply together
             continue
         same = (a.subject, a.target) == (b.subject, b.target)
         mirrored = (a.type == "required" and b.type == "forbidden" and (b.subject, b.target) == (a.target, a.subject)) \
