@@ -25,8 +25,10 @@ from bssrules.pricing.units import convert
 from bssrules.rules.book import RuleBook
 from bssrules.rules.compile import Atom, TooComplex, to_dnf, to_nnf
 from bssrules.rules.compiled import CompiledRuleSet
-from bssrules.rules.conditions import ALWAYS, All, Condition, Not, Path, Test, TimeWindow, parse_condition, tests_of
-from bssrules.rules.facts import engine_key
+from bssrules.rules.conditions import (
+    ALWAYS, All, Condition, Not, Path, Test, TimeWindow, parse_condition, tests_of,
+)
+from bssrules.rules.facts import WEEKDAYS, engine_key
 from bssrules.rules.model import (
     CompatibilityRule, CompatibilityRuleSet, DiscountRule, DiscountRuleSet, EligibilityRule, Rate, RoutingRuleSet,
     RuleSet, SplitBillingRuleSet, UsageRuleSet,
@@ -383,6 +385,64 @@ def _lint_shadowing(compiled: CompiledRuleSet, add: _Add) -> None:
                 break
 
 
+class _Timed(NamedTuple):
+    """A rule with time windows, as the gap check sees it."""
+
+    position: int  # (the rule's, in its rule set)
+    windows: list[TimeWindow]
+    days: frozenset[int]  # the days of the week it rates (1 = Monday); all seven without a test
+    valid_for: ValidFor
+
+
+_EVERY_DAY = frozenset(range(1, 8))
+
+
+def _days_tests(condition: Condition) -> tuple[frozenset[int], Condition]:
+    """The days of the week the top-level ``dayOfWeek`` tests of a condition let through, and
+    the rest of it."""
+    parts = condition.items if isinstance(condition, All) else (condition,)
+    days = _EVERY_DAY
+    for part in parts:
+        if isinstance(part, Test) and part.op == "dayOfWeek":
+            days = days & frozenset(part.value)
+    rest = tuple(p for p in parts if not (isinstance(p, Test) and p.op == "dayOfWeek"))
+    return days, (rest[0] if len(rest) == 1 else All(rest))
+
+
+def _uncovered(rules: Sequence[_Timed]) -> tuple[list[int], str] | None:
+    """The minutes of the day no window covers on some day of the week in some stretch of the
+    rules' validity (each day and each stretch between their validity dates looked at), and
+    where ("" when everywhere); None when every minute is covered everywhere."""
+    bounds = sorted({b for r in rules for b in (r.valid_for.start, r.valid_for.end) if b is not None})
+    probes: list[dt.datetime | None] = [None] if not bounds else \
+        [bounds[0] - dt.timedelta(seconds=1), *bounds]  # (one instant in each stretch between the dates)
+    found: dict[tuple[int, ...], list[tuple[int, dt.datetime | None]]] = {}
+    for probe in probes:
+        for day in sorted(_EVERY_DAY):
+            covered: set[int] = set()
+            for rule in rules:
+                if day in rule.days and (probe is None or rule.valid_for.contains(probe)):
+                    for window in rule.windows:
+                        covered |= window.minutes()
+            if len(covered) < 1440:
+                found.setdefault(tuple(sorted(set(range(1440)) - covered)), []).append((day, probe))
+    if not found:
+        return None
+    minutes, cases = next(iter(found.items()))
+    days = sorted({d for d, _ in cases})
+    stretches = sorted({p for _, p in cases if p is not None})
+    where = ""
+    if len(found) > 1 or len(cases) < 7 * len(probes):  # not the same gap everywhere: say where this one is
+        if len(days) < 7:
+            where += " (on " + ", ".join(WEEKDAYS[d - 1] for d in days)
+        if stretches and len({p for _, p in cases}) < len(probes):
+            shown = [f"before {bounds[0].isoformat()}" if p < bounds[0] else f"from {p.isoformat()}"
+                     for p in stretches[:3]]
+            where += (" (" if not where else ", ") + ", ".join(shown)
+        where += ")" if where else ""
+    return list(minutes), where
+
+
 def _time_tests(condition: Condition) -> tuple[list[TimeWindow], Condition]:
     """The timeOfDay windows at the top level of a condition, and the rest of it."""
     parts = condition.items if isinstance(condition, All) else (condition,)
@@ -419,8 +479,11 @@ def _lint_usage(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) 
     _lint_amount_currencies(compiled, definition, add)
     _lint_beyond_cap(definition, add)
     groups: dict[str, list[tuple[int, TimeWindow]]] = {}
-    rests: dict[str, Condition] = {}
     fallbacks: list[Condition] = []
+    # the windows of the rules whose other tests are alike but their days of the week, and their
+    # validity: together they may cover every minute (a night rate split by days or by a price change)
+    timed: dict[str, list[_Timed]] = {}
+    others: dict[str, Condition] = {}
     for i, rule in enumerate(definition.rules):
         compiled_rule = next((r for r in compiled.rules if r.key == rule.id), None)
         if compiled_rule is None:
@@ -429,23 +492,28 @@ def _lint_usage(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) 
         key = str(rest) + "|" + str(rule.valid_for)
         if not windows:
             fallbacks.append(compiled_rule.fires)
+            continue
         for window in windows:
             groups.setdefault(key, []).append((i, window))
-            rests[key] = rest
+        days, other = _days_tests(rest)
+        timed.setdefault(str(other), []).append(_Timed(i, windows, days, rule.valid_for))
+        others[str(other)] = other
     for key, group in groups.items():
         for (i, a), (j, b) in itertools.combinations(group, 2):
             shared = a.minutes() & b.minutes()
             if shared:
                 add(("rules", j, "when"), f"time window {b} overlaps {a} of an earlier rule on "
                                           f"{len(shared)} minute(s): the earlier rule wins there", code="overlap")
+    for other_key, rules_timed in timed.items():
         # A rule without a window that matches every case of the group's other tests catches the rest.
-        if any(_implies(rests[key], fallback) for fallback in fallbacks):
+        if any(_implies(others[other_key], fallback) for fallback in fallbacks):
             continue
-        covered: set[int] = set().union(*(w.minutes() for _, w in group))
-        if len(covered) < 1440:
-            gaps = _ranges(sorted(set(range(1440)) - covered))
-            add(("rules", group[0][0], "when"), "time windows leave minutes without a rate and no rule without a "
-                                                  "time window catches them: " + ", ".join(gaps), code="gap")
+        gaps = _uncovered(rules_timed)
+        if gaps:
+            minutes, where = gaps
+            add(("rules", rules_timed[0].position, "when"), "time windows leave minutes without a rate and no rule "
+                                                         "without a time window catches them: "
+                                                         + ", ".join(_ranges(minutes)) + where, code="gap")
 
 
 def _units_convert(unit: str, to: str) -> bool:
