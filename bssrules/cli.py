@@ -181,6 +181,11 @@ def explain(folder: Path = typer.Argument(..., help="Folder with the catalog and
     from bssrules.rules.testing import decision_instant, given_findings
 
     errors = [str(problem) for problem in problems]  # syntax, encoding, a repeated key
+    if rule_set not in project.rules.versions:  # (said with the facts' problems: every error at once)
+        from bssrules.errors import did_you_mean
+
+        hint = did_you_mean(rule_set, project.rules.versions)
+        errors.append(f"--rule-set: no rule set with id '{rule_set}'" + (f" (did you mean '{hint}'?)" if hint else ""))
     if doc is not None and not isinstance(doc.data, dict):
         held = "it is empty" if doc.data is None else f"it holds {'a list' if isinstance(doc.data, list) else 'a value'}"
         errors.append(str(doc.diagnostic((), f"the facts file must hold a mapping of facts (party, channel, usage, "

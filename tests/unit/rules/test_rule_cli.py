@@ -167,8 +167,18 @@ def test_explain_as_json_gives_the_decision_with_its_explanation(night_movie: Pa
 def test_explain_with_an_unknown_rule_set_exits_1_with_a_suggestion(night_movie: Path) -> None:
     result = invoke("explain", str(EXAMPLES / "ppv"), str(night_movie), "-r", "ppv-normall")
     assert result.exit_code == 1
-    assert result.stderr.startswith("cannot decide: no rule set with id 'ppv-normall")
-    assert "(did you mean 'ppv-normal'?)" in result.stderr
+    assert result.stderr.startswith("--rule-set: no rule set with id 'ppv-normall' (did you mean 'ppv-normal'?)")
+
+
+def test_explain_says_an_unknown_rule_set_with_the_facts_errors_at_once(tmp_path: Path) -> None:
+    """Every error in one run: the unknown rule set was said only once the facts were right."""
+    facts = tmp_path / "facts.yaml"
+    facts.write_text("party: {clasification: VIP}\n", encoding="utf-8")
+    result = invoke("explain", str(EXAMPLES / "ppv"), str(facts), "-r", "ppv-normall")
+    assert result.exit_code == 1
+    assert "--rule-set: no rule set with id 'ppv-normall' (did you mean 'ppv-normal'?)" in result.stderr
+    assert "unknown fact attribute 'party.clasification'" in result.stderr
+    assert "2 errors: nothing was decided" in result.stderr
 
 
 def test_explain_with_facts_that_are_not_a_mapping_exits_1(tmp_path: Path) -> None:
