@@ -14,7 +14,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def explain(facts: Path) -> list[str]:
-    result = CliRunner().invoke(app, ["explain", str(EXAMPLES / "ppv"), str(facts), "-r", "movie-rates",
+    result = CliRunner().invoke(app, ["explain", str(EXAMPLES / "ppv"), str(facts), "-r", "ppv-normal",
                                       "--as-of", "2026-06-01"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert result.stdout == ""

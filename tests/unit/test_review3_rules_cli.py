@@ -46,7 +46,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 def test_explain_reports_every_error_of_its_facts_file_at_its_place(tmp_path: Path) -> None:
     facts = tmp_path / "facts.yaml"
     facts.write_text('usage: {strat: 2026-06-01T10:00:00Z, volume: "ten"}\n', encoding="utf-8")
-    result = invoke("explain", str(EXAMPLES / "ppv"), str(facts), "--rule-set", "movie-rates", "--as-of", "nope")
+    result = invoke("explain", str(EXAMPLES / "ppv"), str(facts), "--rule-set", "ppv-normal", "--as-of", "nope")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"{facts}:1:16: unknown fact attribute 'usage.strat' (did you mean 'usage.start'?) [at $.usage.strat]",
