@@ -120,14 +120,22 @@ def test(folders: list[Path] = typer.Argument(..., help="Folders whose rule test
             out.print(f"{mark} {escape(str(result.origin))}: {escape(result.test.name)}", soft_wrap=True)
             if not result.passed:
                 failures += 1
+                # what check found in it (an expectation no decision has) said at its place
+                placed = {_gist(d.message): d for d in project.test_errors if d.file == result.origin.file}
                 for problem in result.problems:
-                    out.print(f"     {escape(problem)}", soft_wrap=True)
+                    out.print(f"     {escape(str(placed.get(_gist(problem), problem)))}", soft_wrap=True)
             if result.decision is not None and (verbose or not result.passed):
                 _print_trace(result.decision)
     if not_loaded < len(folders):
         out.print(f"{total - failures} passed, {failures} failed"
                   + (f"; {_plural(not_loaded, 'folder')} not run (errors above)" if not_loaded else ""), soft_wrap=True)
     raise typer.Exit(1 if failures or not_loaded else 0)
+
+
+def _gist(message: str) -> str:
+    """What a rule test's problem says, without the help after it (the keys allowed, the one
+    meant): the run and check word the help apart."""
+    return message.split(";")[0].split(" (did you mean")[0]
 
 
 def _print_trace(decision) -> None:  # type: ignore[no-untyped-def]

@@ -95,6 +95,8 @@ def test_a_rule_test_that_cannot_be_decided_fails_with_the_reason(ppv_copy: Path
     assert result.stdout.splitlines()[-1] == "11 passed, 2 failed"
     assert "could not decide: unknown fact attribute: usage.servce (did you mean 'usage.service'?)" in result.stdout
     assert "'payer' cannot be expected of a usage decision" in result.stdout
+    # said at its place, as check says it (it was said without one)
+    assert "rules/tests.yaml:15:" in result.stdout and "[at $.tests[12].expect.payer]" in result.stdout
 
 
 def test_rule_tests_of_a_broken_project_are_not_run(ppv_copy: Path) -> None:
