@@ -116,7 +116,7 @@ def _wait_for_the_warm_up_before_compiling() -> None:
 
 
 # ------------------------------------------------------------------------- the longest tests first
-# On workers (``make test``: ``-n auto --dist worksteal``) the run ends when the last worker
+# On workers (``make test``: a worker per core and one more, ``--dist worksteal``) the run ends when the last worker
 # does: a test of half a minute picked up near the end keeps one core busy while the other has
 # nothing left. These files hold the longest single tests (benchmarks run end to end, mypy, a
 # Dask cluster, the scenarios); they are started first, each in its own order, and the short
