@@ -166,7 +166,8 @@ class Characteristic(Model):
                 raise ValueError(f"default {show_value(self.default)} is not one of the values")
             # with a range, valueType is integer or number (checked above), and so is the default
             if self.range and not self.range.min <= self.default <= self.range.max:  # type: ignore[operator]
-                raise ValueError(f"default {show_value(self.default)} is outside the range")
+                raise ValueError(f"default {show_value(self.default)} is outside the range "
+                                 f"{self.range.min}..{self.range.max}")
         return self
 
 

@@ -274,7 +274,8 @@ def _list(attribute: str, kind: str, op: str, operand: Any) -> tuple[Any, ...]:
         raise _Invalid(f"'{op}' takes a non-empty list")
     values = tuple(_scalar(attribute, kind, v) for v in operand)
     if len(set(values)) != len(values):
-        raise _Invalid(f"'{op}' lists a value more than once")
+        again = next(v for n, v in enumerate(values) if v in values[:n])
+        raise _Invalid(f"'{op}' lists the value {_show(again)} more than once")
     return values
 
 

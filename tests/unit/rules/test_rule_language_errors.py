@@ -144,7 +144,7 @@ def column_of(text: str, line: int, token: str) -> int:
     ("{party.age: {between: [18]}}", "between", "'between' takes [low, high] (both included)",
      ("party.age", "between")),
     ("{channel.id: {in: []}}", "in:", "'in' takes a non-empty list", ("channel.id", "in")),
-    ("{channel.id: {notIn: [shop, shop]}}", "notIn", "'notIn' lists a value more than once", ("channel.id", "notIn")),
+    ("{channel.id: {notIn: [shop, shop]}}", "notIn", "'notIn' lists the value 'shop' more than once", ("channel.id", "notIn")),
     ("{usage.start: {dayOfWeek: [mon, funday]}}", "dayOfWeek",
      "dayOfWeek takes days among mon, tue, wed, thu, fri, sat, sun; got funday", ("usage.start", "dayOfWeek")),
     ("{party.age: {exists: 1}}", "1}", "'exists' takes true or false", ("party.age", "exists")),
