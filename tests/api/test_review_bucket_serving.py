@@ -6,21 +6,16 @@ the start (a bucket that never serves); 1E-30 MB, of which a usage "took" 1E-30 
 rated volume stayed 3 MB — taken and rated came to more than the volume sent."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 try:  # tests/api as a package, or (pytest's default) as a rootdir-less folder on sys.path
-    from .test_tmf654_677_buckets import BUCKET, _app_client, _bucket, _ok, _setup
+    from .test_review_bucket_naive_dates import http  # noqa: F401 - the fixture (buckets checked against TMF654)
+    from .test_tmf654_677_buckets import BUCKET, _bucket, _ok
 except ImportError:
-    from test_tmf654_677_buckets import BUCKET, _app_client, _bucket, _ok, _setup  # type: ignore[no-redef]
-
-
-@pytest.fixture
-def http(engine: Any) -> Iterator[Any]:
-    with _app_client(engine) as client:  # every bucket response checked against TMF654 (errors too)
-        _setup(engine, client)
-        yield client
+    from test_review_bucket_naive_dates import http  # type: ignore[no-redef]  # noqa: F401
+    from test_tmf654_677_buckets import BUCKET, _bucket, _ok  # type: ignore[no-redef]
 
 
 def _refused(response: Any, words: str) -> dict[str, Any]:

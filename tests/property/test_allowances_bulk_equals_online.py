@@ -172,9 +172,8 @@ def test_bulk_rating_gives_the_charges_online_rating_gives_with_allowances(case:
     assert state.to_rating_state() == expected_state
 
 
-def test_a_month_without_usage_carries_its_units_on_in_both_paths() -> None:
-    """3 GB a month, rollover up to 2 GB: June unused carries 2 GB into July whether June's
-    bucket was made or not; July has 5 GB, so 4500 MB in July are free in both paths."""
+def _three_gb_plan() -> tuple[Catalog, dict[str, Subscriber], dict[str, dt.datetime | None]]:
+    """3 GB of data a month, rollover up to 2 GB; subscriber ``s`` on it from 1 May 2026."""
     catalog = Catalog()
     catalog.add(ProductSpecification.model_validate({"id": "line", "name": "Line"}))
     catalog.add(ProductOfferingPrice.model_validate({
@@ -183,8 +182,14 @@ def test_a_month_without_usage_carries_its_units_on_in_both_paths() -> None:
                                            "usageTypes": ["data"], "rollover": {"limit": 2}}]}))
     catalog.add(ProductOffering.model_validate({"id": "plan", "name": "Plan", "productSpecification": "line",
                                                 "prices": ["monthly"]}))
-    subscribers = {"s": Subscriber("s", offering="plan", payers={"payer": "ba"})}
-    starts: dict[str, dt.datetime | None] = {"s": dt.datetime(2026, 5, 1, tzinfo=UTC)}
+    return (catalog, {"s": Subscriber("s", offering="plan", payers={"payer": "ba"})},
+            {"s": dt.datetime(2026, 5, 1, tzinfo=UTC)})
+
+
+def test_a_month_without_usage_carries_its_units_on_in_both_paths() -> None:
+    """3 GB a month, rollover up to 2 GB: June unused carries 2 GB into July whether June's
+    bucket was made or not; July has 5 GB, so 4500 MB in July are free in both paths."""
+    catalog, subscribers, starts = _three_gb_plan()
     records = [UsageRecord("may", "s", "data", dt.datetime(2026, 5, 3, tzinfo=UTC), Decimal(2000), "MB"),
                UsageRecord("july", "s", "data", dt.datetime(2026, 7, 3, tzinfo=UTC), Decimal(4500), "MB"),
                UsageRecord("july-2", "s", "data", dt.datetime(2026, 7, 4, tzinfo=UTC), Decimal(600), "MB")]
@@ -201,16 +206,7 @@ def test_a_month_without_usage_carries_its_units_on_in_both_paths() -> None:
 def test_a_month_whose_records_are_all_rejected_gets_no_bucket_in_either_path() -> None:
     """A rejected record takes nothing, so it makes no allowance bucket: online's month is made
     by its first usage rated (and carries over what the month before has left then)."""
-    catalog = Catalog()
-    catalog.add(ProductSpecification.model_validate({"id": "line", "name": "Line"}))
-    catalog.add(ProductOfferingPrice.model_validate({
-        "id": "monthly", "name": "Monthly", "priceType": "recurring", "recurringPeriod": "month", "amount": "12.00",
-        "currency": "EUR", "allowances": [{"id": "data", "name": "Data", "amount": 3, "unit": "GB",
-                                           "usageTypes": ["data"], "rollover": {"limit": 2}}]}))
-    catalog.add(ProductOffering.model_validate({"id": "plan", "name": "Plan", "productSpecification": "line",
-                                                "prices": ["monthly"]}))
-    subscribers = {"s": Subscriber("s", offering="plan", payers={"payer": "ba"})}
-    starts: dict[str, dt.datetime | None] = {"s": dt.datetime(2026, 5, 1, tzinfo=UTC)}
+    catalog, subscribers, starts = _three_gb_plan()
     records = [UsageRecord("may", "s", "data", dt.datetime(2026, 5, 3, tzinfo=UTC), Decimal(2000), "MB"),
                UsageRecord("june-wrong-unit", "s", "data", dt.datetime(2026, 6, 3, tzinfo=UTC), Decimal(5), "minute")]
     expected, state = online(catalog, subscribers, starts, records)

@@ -76,9 +76,7 @@ SAVE = (_PREVIOUS_SAVE.SAVE
         .replace(_USAGES, _APART))
 
 
-def _settings(signature: str) -> None:
-    for name, value in _PREVIOUS_SAVE.SETTINGS.items():
-        op.execute(f"ALTER FUNCTION {signature} SET {name} = {value}")
+_settings = _SKIPPING._settings  # (the plan settings of 0013, on a function of that signature)
 
 
 def upgrade() -> None:
