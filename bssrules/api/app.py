@@ -28,6 +28,7 @@ from bssrules.services.usage_combiner import UsageCombiner
 from bssrules.services.runtime import RuntimeCache
 from bssrules.services import partners
 from bssrules.api.auth import install_auth
+from bssrules.api.collector import thresholds_of, tune_for_serving
 from bssrules.api.errors import install_error_handlers
 from bssrules.api.limits import BodySizeLimit
 from bssrules.api.text_guard import TextGuard
@@ -58,6 +59,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         DatingPolicy.from_env()  # a date limit that is no duration stops the start, naming its variable
+        thresholds_of(os.environ.get("BSSRULES_GC"))  # so does a collector setting that is none
         app.state.engine = engine or make_engine(database_url)
         # the one place the HTTP layer meets the store: routes are handed this factory
         app.state.unit_of_work = partial(UnitOfWork, app.state.engine)
@@ -77,6 +79,8 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
 
             dispatcher = Dispatcher(app.state.unit_of_work)
             dispatcher.start()
+        # what the worker loaded to serve is kept out of the collector's walks (once per process)
+        tune_for_serving()
         try:
             yield
         finally:
