@@ -830,6 +830,44 @@ def _seen_ids(table1: NDArray[np.uint64], table2: NDArray[np.uint64], first: NDA
     return repeat, added
 
 
+@njit(cache=True, nogil=True)  # run on the thread that reads the next partition back
+def _by_subscriber_and_start(group: _I64, start: _I64, groups: int) -> _I64:
+    """The permutation that sorts records by (``group``, ``start``), records with equal
+    pairs in their given order (a stable sort): ``np.lexsort((start, group))``. The groups
+    (subscriber ranks + 1, in ``0..groups-1``) by counting, then each group's records by
+    start — by insertion when it has a few, by numpy's merge sort otherwise. Half the time
+    of numpy's unstable sort of one integer key on 200,000 records of 4,000 subscribers."""
+    n = group.shape[0]
+    first = np.zeros(groups + 1, np.int64)
+    for i in range(n):
+        first[group[i] + 1] += 1
+    for g in range(groups):
+        first[g + 1] += first[g]
+    at = first[:groups].copy()
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        g = group[i]
+        order[at[g]] = i
+        at[g] += 1
+    for g in range(groups):
+        low, high = first[g], first[g + 1]
+        if high - low <= 1:
+            continue
+        if high - low <= 32:  # insertion: moves a record past those with a later start only
+            for k in range(low + 1, high):
+                record = order[k]
+                key = start[record]
+                j = k - 1
+                while j >= low and start[order[j]] > key:
+                    order[j + 1] = order[j]
+                    j -= 1
+                order[j + 1] = record
+        else:
+            members = order[low:high].copy()
+            order[low:high] = members[np.argsort(start[members], kind="mergesort")]
+    return order
+
+
 def _compiled(kernel: Callable[_P, _R]) -> Callable[_P, _R]:
     """The kernel, called with writable C-ordered arrays only: numba compiles one version per
     kind of array, and polars hands out read-only views or copies depending on the data — a
