@@ -35,6 +35,7 @@ with p99 under 100 ms; batches at least 10,000 usages/s.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -330,7 +331,14 @@ def floor_app() -> Any:
                  "WHERE id = %(subscription)s RETURNING id) "
                  "INSERT INTO floor_usage (id, subscription, amount_minor, document) "
                  "SELECT %(id)s, id, %(amount)s, %(document)s FROM taken")
-    app = FastAPI()
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        from bssrules.api.collector import tune_for_serving
+
+        tune_for_serving()  # the collector tuned as bssrules' workers tune theirs: the same stack
+        yield
+
+    app = FastAPI(lifespan=lifespan)
 
     def store(values: dict[str, Any]) -> None:
         connection = getattr(local, "connection", None)
