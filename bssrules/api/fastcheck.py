@@ -45,6 +45,30 @@ def _type_check(kind: Any) -> Check | None:
     return None
 
 
+def _all_of(checks: list[Check]) -> Check:
+    """A check that every one of ``checks`` passes, in order (up to three called directly: a
+    generator over them cost as much as the checks of a usage's small members)."""
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda v: first(v) and second(v)
+    if len(checks) == 3:
+        first, second, third = checks
+        return lambda v: first(v) and second(v) and third(v)
+    every = tuple(checks)
+
+    def all_pass(v: Any) -> bool:
+        for check in every:
+            if not check(v):
+                return False
+        return True
+
+    return all_pass
+
+
 def compile_check(definitions: Mapping[str, Any], name: str) -> Check:
     """A check of ``definitions[name]`` (``#/definitions/…`` references resolved)."""
     compiled: dict[str, Check] = {}
@@ -82,7 +106,15 @@ def compile_check(definitions: Mapping[str, Any], name: str) -> Check:
             required = tuple(node["required"]) if isinstance(node["required"], list) else None
             if required is None or not all(isinstance(r, str) for r in required):
                 return _never
-            checks.append(lambda v: not isinstance(v, dict) or all(r in v for r in required))
+
+            def present(v: Any) -> bool:
+                if isinstance(v, dict):
+                    for r in required:
+                        if r not in v:
+                            return False
+                return True
+
+            checks.append(present)
         if "properties" in node:
             if not isinstance(node["properties"], dict):
                 return _never
@@ -100,12 +132,17 @@ def compile_check(definitions: Mapping[str, Any], name: str) -> Check:
             checks.append(members)
         if "items" in node:
             item = schema(node["items"]) if isinstance(node["items"], dict) else _never
-            checks.append(lambda v: not isinstance(v, list) or all(item(i) for i in v))
-        if not checks:
-            return _always
-        if len(checks) == 1:
-            return checks[0]
-        return lambda v: all(check(v) for check in checks)
+
+            def each(v: Any) -> bool:
+                if not isinstance(v, list):
+                    return True
+                for i in v:
+                    if not item(i):
+                        return False
+                return True
+
+            checks.append(each)
+        return _all_of(checks)
 
     return reference(f"#/definitions/{name}")
 
