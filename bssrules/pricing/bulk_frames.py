@@ -98,9 +98,8 @@ def frame_money_digits(frame: pl.DataFrame) -> int:
 def with_money_digits(frame: pl.DataFrame, digits: int) -> pl.DataFrame:
     """The rated frame with its amounts at ``digits`` decimals (exact: each amount has at most
     its currency's decimals, and ``digits`` is at least that)."""
-    schema = money_schema(digits)
-    return frame.with_columns(pl.col(c).cast(schema[c]) for c in MONEY_COLUMNS
-                              if c in frame.columns and frame.schema[c] != schema[c])
+    schema, given = money_schema(digits), frame.schema
+    return frame.with_columns(pl.col(c).cast(schema[c]) for c in MONEY_COLUMNS if c in given and given[c] != schema[c])
 
 
 RATED_SCHEMA: dict[str, PolarsDataType] = {
@@ -297,9 +296,10 @@ def conform(frame: pl.DataFrame, schema: Mapping[str, PolarsDataType]) -> pl.Dat
     """The frame with exactly the columns of ``schema``, in order and of its types (absent
     optional columns as nulls)."""
     columns = []
+    given = frame.schema  # once: each call builds the whole schema (a rated frame's: 28 columns, nested types)
     for name, dtype in schema.items():
-        if name in frame.columns:
-            columns.append(frame[name].cast(dtype) if frame.schema[name] != dtype else frame[name])
+        if name in given:
+            columns.append(frame[name].cast(dtype) if given[name] != dtype else frame[name])
         else:
             columns.append(pl.repeat(None, frame.height, dtype=dtype, eager=True).alias(name))  # not a list of Nones
     return pl.DataFrame(columns)
