@@ -61,6 +61,7 @@ from typing import Callable, Generator, Iterator, TypeVar
 from bssrules.pricing import bulk_memory  # noqa: F401,I001 - imported for its effect, first
 
 import numpy as np
+from numpy.typing import NDArray
 import polars as pl
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -69,7 +70,9 @@ import pyarrow.parquet as pq
 from bssrules.errors import InvalidInput
 from bssrules.money import quantum
 from bssrules.pricing.bulk import order_chunk
-from bssrules.pricing.bulk_frames import ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, IN_MEMORY, RECORD_SCHEMA, BulkState
+from bssrules.pricing.bulk_frames import (
+    ACCUMULATOR_SCHEMA, BUCKET_SCHEMA, IN_MEMORY, RECORD_SCHEMA, BulkState, scaled_integers,
+)
 from bssrules.pricing.bulk_ids import SeenIds
 from bssrules.pricing.bulk_read import (
     FORMATS, check_usage_columns, file_format, normalize_usage, read_accumulators, read_buckets, read_subscribers, read_usage_batches,
@@ -113,18 +116,43 @@ class RatingSummary:
 
     def add(self, frame: pl.DataFrame) -> None:
         self.records += frame.height
-        statuses = frame["status"]
-        self.rated += int((statuses == "rated").sum())
-        self.partly_rated += int(((statuses == "rated") & (frame["refused_volume"] > 0)).sum())
+        rated = frame["status"] == "rated"
+        self.rated += int(rated.sum())
+        self.partly_rated += int((rated & (frame["refused_volume"] > 0)).sum())
         self.by_reference += int((frame["rated_by"] == "reference").sum())
         lazy = frame.lazy()  # the filters read only the columns they need, not the whole frame
         for code, count in lazy.filter(pl.col("status") == "rejected").group_by("reason_code").len() \
                 .collect(engine=IN_MEMORY).iter_rows():
             self.rejected[code] += count
-        for currency, amount in lazy.filter(pl.col("status") == "rated").group_by("currency") \
-                .agg(pl.col("amount").sum()).collect(engine=IN_MEMORY).iter_rows():
-            total = self.totals.get(currency, Decimal(0)) + Decimal(amount)
+        for currency, amount in _totals(frame, rated):
+            total = self.totals.get(currency, Decimal(0)) + amount
             self.totals[currency] = total.quantize(quantum(currency))
+
+
+def _totals(frame: pl.DataFrame, rated: pl.Series) -> list[tuple[str | None, Decimal]]:
+    """The sum of the rated records' amounts per currency: the amounts' integers (at their
+    column's scale) summed by numpy where they and their sum fit 64 bits — polars' sum of a
+    128-bit decimal column by group took half the summary's time —, else by polars."""
+    amount = frame["amount"]
+    chosen = rated.fill_null(False).to_numpy()
+    if isinstance(amount.dtype, pl.Decimal) and chosen.any():
+        scale = amount.dtype.scale or 0
+        values, exact = scaled_integers(amount, scale)  # nulls: 0, as a sum leaves them out
+        taken = values[chosen]
+        largest = max(abs(int(taken.min())), abs(int(taken.max())))
+        if exact[chosen].all() and largest <= np.iinfo(np.int64).max // taken.shape[0]:
+            currency = frame["currency"]
+
+            def of(name: str | None) -> NDArray[np.bool_]:
+                mine = currency.is_null() if name is None else (currency == name).fill_null(False)
+                return chosen & mine.to_numpy()
+
+            first: str | None = currency[int(np.argmax(chosen))]
+            names = [first] if (of(first) == chosen).all() else currency.filter(rated).unique().to_list()
+            return [(name, Decimal(int(values[of(name)].sum())).scaleb(-scale)) for name in names]
+    return [(currency, Decimal(total)) for currency, total in
+            frame.lazy().filter(pl.col("status") == "rated").group_by("currency").agg(pl.col("amount").sum())
+            .collect(engine=IN_MEMORY).iter_rows()]
 
 
 class _BackgroundWriter:

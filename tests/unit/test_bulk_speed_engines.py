@@ -62,7 +62,9 @@ def test_a_chunks_lazy_queries_and_the_summary_run_in_memory(tmp_path: Path, eng
     summary = RatingSummary()
     summary.add(rated)
     assert summary.rated == 4 and summary.totals == {"EUR": Decimal("4.00")}
-    assert len(engines) >= 4  # the conditions, the split billing plans, the summary's two counts
+    # the conditions, the split billing plans, the summary's reasons (its totals are summed by
+    # numpy where the amounts fit 64 bits, by polars in memory otherwise)
+    assert len(engines) >= 3
     assert set(engines) == {"in-memory"}
 
 
