@@ -55,20 +55,46 @@ def test_a_started_app_freezes_what_it_loaded_and_raises_the_young_threshold(tmp
     assert seen["again"]["frozen"] <= seen["during"]["frozen"]
 
 
-def test_default_leaves_the_collector_as_python_sets_it(tmp_path: Path) -> None:
-    seen = _start(tmp_path, "default")
+# the same without an app (a fresh interpreter too; the app's part is the test above): quick
+_TUNED = """
+import gc, json
+from bssrules.api.collector import tune_for_serving
+before = {"thresholds": gc.get_threshold(), "frozen": gc.get_freeze_count()}
+tune_for_serving()
+print(json.dumps({"before": before, "during": {"thresholds": gc.get_threshold(), "frozen": gc.get_freeze_count()}}))
+"""
+
+
+def _tune(setting: str) -> dict:
+    env = {**os.environ, "BSSRULES_GC": setting, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", _TUNED], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_default_leaves_the_collector_as_python_sets_it() -> None:
+    seen = _tune("default")
     assert seen["during"] == seen["before"]
     assert seen["during"]["frozen"] == 0
 
 
-def test_thresholds_can_be_given(tmp_path: Path) -> None:
-    seen = _start(tmp_path, "5000, 20, 30")
+def test_thresholds_can_be_given() -> None:
+    seen = _tune("5000, 20, 30")
     assert tuple(seen["during"]["thresholds"]) == (5000, 20, 30)
+    assert seen["during"]["frozen"] > 0
 
 
-def test_a_setting_that_is_none_stops_the_start_naming_it(tmp_path: Path) -> None:
-    seen = _start(tmp_path, "lots")
-    assert "BSSRULES_GC='lots'" in seen["error"] and "three positive integers" in seen["error"]
+def test_a_setting_that_is_none_stops_the_start_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from bssrules.api.app import create_app
+
+    monkeypatch.setenv("BSSRULES_GC", "lots")
+    with pytest.raises(ValueError) as refused:
+        with TestClient(create_app(f"sqlite:///{tmp_path / 'app.db'}", auth=False)):
+            pass
+    assert "BSSRULES_GC='lots'" in str(refused.value) and "three positive integers" in str(refused.value)
 
 
 @pytest.mark.parametrize("setting, expected", [
