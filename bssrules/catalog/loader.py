@@ -20,7 +20,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 from bssrules.catalog.catalog import Catalog, Origin
 from bssrules.catalog.checks import CatalogPrice, KnownIds, Links, PriceOf, link_problems, links_of
-from bssrules.catalog.model import COLLECTIONS, VALUE_TYPES, Entity, Ref, describe, scalar_problem
+from bssrules.catalog.model import COLLECTIONS, VALUE_TYPES, Entity, Ref, describe, scalar_problem, show_value
 from bssrules.catalog.schema import catalog_schema
 from bssrules.errors import Diagnostic, InvalidSource, did_you_mean
 from bssrules.schema_errors import (
@@ -162,7 +162,13 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
                 problems = _with_texts(item_schemas[collection].diagnostics(doc, item, base),
                                        (unstorable_diagnostics(doc, item, base) if unstorable else [])
                                        + _value_diagnostics(doc, item, base))
+                # Read from what is written, whatever else is wrong: the entry repeated is set
+                # aside (its list is read item by item), the rest of the entity still checked.
+                listed, within = _repeated_entries(doc, collection, item, base)
+                problems += listed
                 entity, more, links = _entity(entity_type, item, doc, base, problems)
+                if within:  # said at the repeated value rather than (by the model) at its list's owner
+                    more = [d for d in more if not d.message.startswith(_MODEL_REPEATS)] + within
                 diagnostics += problems + more
                 raw_id = item.get("id") if isinstance(item, dict) else None
                 id = entity.id if entity is not None else raw_id if isinstance(raw_id, str) else None
@@ -228,7 +234,113 @@ def _value_diagnostics(doc: SourceDocument, item: Any, base: Path_) -> list[Diag
 _PLACEHOLDERS = {"id": "x", "name": "?"}
 # Lists whose items are read one by one: an item in error is set aside, not the whole list.
 _BY_ITEM = ("characteristics", "characteristicUses", "bundle", "relationships", "relatedParties", "terms",
-            "allowances")
+            "allowances", "channels", "categories", "prices")
+
+# The lists of an entity (by collection) whose entries must differ, as (list, what tells an
+# entry apart: a field, the entry itself (None) or a relationship's type and offering, noun).
+_UNIQUE: dict[str, tuple[tuple[str, str | None, str], ...]] = {
+    "productSpecifications": (("characteristics", "name", "characteristic name"),),
+    "resourceSpecifications": (("characteristics", "name", "characteristic name"),),
+    "productOfferings": (("bundle", "offering", "bundle offering"), ("channels", None, "channel"),
+                         ("categories", None, "category"), ("prices", None, "price"),
+                         ("relationships", "type offering", "relationship"),
+                         ("characteristicUses", "name", "characteristicUse"), ("terms", "name", "term")),
+    "productOfferingPrices": (("allowances", "id", "allowance id"),),
+}
+
+
+# The model's words for the repeated values inside an entry (what _repeated_entries says instead).
+_MODEL_REPEATS = ("values are not unique: ", "usage type listed more than once: ")
+
+
+# The values inside the entries of a list that must differ: (list, field of values, noun, name field).
+_UNIQUE_INSIDE = {"productSpecifications": ("characteristics", "values", "value", "name"),
+                  "resourceSpecifications": ("characteristics", "values", "value", "name"),
+                  "productOfferingPrices": ("allowances", "usageTypes", "usage type", "id")}
+
+
+def _repeated_entries(doc: SourceDocument, collection: str, item: Any, base: Path_
+                      ) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """Each entry of an entity's list that repeats an earlier one (a term, an allowance, a
+    characteristic of the same name; a price listed twice), and each value repeated inside
+    an entry (of a characteristic, a usage type of an allowance), at the repeated one, naming
+    where the first is. Read from what is written, so that it is said in the same run as the
+    entity's other errors (the model's own check says it only of an entity otherwise valid,
+    at the list). The repeated entries are set aside (what is left of the entity is still
+    checked); a repeated value is not (its entry's other errors are the model's to say)."""
+    found: list[Diagnostic] = []
+    inside: list[Diagnostic] = []
+    if not isinstance(item, dict):
+        return found, inside
+    for name, key, noun in _UNIQUE.get(collection, ()):
+        entries = item.get(name)
+        if entries.__class__ is list and len(entries) > 1 and not _all_differ(entries, key):
+            found += _repeats(doc, entries, base + (name,), key, noun)
+    if collection in _UNIQUE_INSIDE:
+        name, inner, noun, label_key = _UNIQUE_INSIDE[collection]
+        entries = item.get(name)
+        for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+            values = entry.get(inner) if isinstance(entry, dict) else None
+            if isinstance(values, list) and len(values) > 1 and not _all_differ(values, None):
+                label = entry.get(label_key)
+                of = f" of '{label}'" if isinstance(label, str) else ""
+                inside += _repeats(doc, values, base + (name, index, inner), None, noun, of)
+    return found, inside
+
+
+def _all_differ(entries: list[Any], key: str | None) -> bool:
+    """Whether no two entries can be the same (the quick test of the many lists that have
+    none: equal in a set whenever :func:`_entry_key` would tell them equal)."""
+    if key is None:
+        values = entries
+    elif key == "type offering":
+        values = [(e.get("type"), e.get("offering")) if isinstance(e, dict) else None for e in entries]
+    else:
+        values = [e.get(key) if isinstance(e, dict) else None for e in entries]
+    try:
+        return len(set(values)) == len(values)
+    except TypeError:  # a mapping or a list among them: looked at one by one
+        return False
+
+
+def _entry_key(entry: Any, key: str | None) -> object:
+    """What tells an entry apart (None: it cannot be told, nothing is said of it)."""
+    if key is None:
+        value = entry
+    elif key == "type offering":
+        value = (entry.get("type"), entry.get("offering")) if isinstance(entry, dict) else None
+        return ("relationship", value) if value is not None and all(isinstance(v, str) for v in value) else None
+    else:
+        value = entry.get(key) if isinstance(entry, dict) else None
+    if isinstance(value, str):
+        return ("text", value)
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, (int, Decimal)):  # 1, 1.0 and 1.00 are one number (as the model counts them)
+        return ("number", Decimal(value).normalize())
+    return None
+
+
+def _repeats(doc: SourceDocument, entries: list[Any], where: Path_, key: str | None, noun: str, within: str = ""
+             ) -> list[Diagnostic]:
+    first: dict[object, int] = {}
+    found: list[Diagnostic] = []
+    for index, entry in enumerate(entries):
+        told = _entry_key(entry, key)
+        if told is None:
+            continue
+        if told not in first:
+            first[told] = index
+            continue
+        at: Path_ = (key,) if key is not None and key != "type offering" else ()
+        path = where + (index,) + at
+        value = entry if key is None else entry.get(key)
+        shown = " ".join(told[1]) if isinstance(told[1], tuple) else show_value(value) if isinstance(value, bool) \
+            else str(value)
+        line, column = doc.position(where + (first[told],) + at)
+        found.append(doc.diagnostic(path, f"{noun}{within} listed more than once: {shown} (first at "
+                                          f"{doc.file}:{line}:{column})", code="duplicateId"))
+    return found
 
 
 def _entity(entity_type: type[Entity], item: Any, doc: SourceDocument, base: Path_, problems: list[Diagnostic]
