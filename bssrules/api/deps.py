@@ -70,13 +70,27 @@ def body_path(path: Any) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(body)"
 
 
+_EXPECTED = {"date-time": tmfspec.DATE_TIME_EXPECTED, "date": tmfspec.DATE_EXPECTED}
+
+
 def _problem(error: Any) -> str:
     where = body_path(error.absolute_path)
+    if error.validator == "format" and error.validator_value in _EXPECTED:
+        text = str(error.instance)  # (format judges text alone) quoted as the services quote a value
+        shown = repr(text if len(text) <= 60 else text[:60] + "…")
+        if isinstance(error.cause, tmfspec.NotInCalendar):
+            return f"{where}: {shown} {error.cause}; expected {_EXPECTED[error.validator_value]}"
+        return f"{where}: {shown} is not {_EXPECTED[error.validator_value]}"
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
         return f"{where}: expected {expected}, got {jsontext.dumps(error.instance)[:80]}"
     return f"{where}: {error.message}"
 
+
+# Definitions whose every date-time their service judges by a stricter rule, naming the problem
+# more precisely than the format check would: a bucket's validFor (TMF654) is a date-time that
+# names its zone ("is not a date-time with a time zone", "names no time zone"), never a date.
+DATES_JUDGED_BY_THEIR_SERVICE = frozenset({"Bucket_Create"})
 
 # No TMF resource nests half as deep; deeper JSON is refused before anything walks it.
 MAX_DEPTH = 32
@@ -154,11 +168,15 @@ async def json_body(request: Request, accepted: tuple[str, ...], definition: str
                                f"{', '.join(map(repr, unknown))} for {definition}", path=(unknown[0],),
                                suggestion=did_you_mean(unknown[0], known))
     checked = _without_nulls(body) if merge_patch else body
-    errors = sorted(spec.validator(definition).iter_errors(checked), key=lambda e: list(map(str, e.absolute_path)))
+    validator = spec.validator(definition) if definition in DATES_JUDGED_BY_THEIR_SERVICE \
+        else spec.body_validator(definition)  # (format: date-time and date checked)
+    errors = sorted(validator.iter_errors(checked), key=lambda e: list(map(str, e.absolute_path)))
     if merge_patch:  # a patch names only what changes: attributes the definition requires may be absent
         errors = [e for e in errors if not (e.validator == "required" and not e.absolute_path)]
     if errors:
         details = [_problem(e) for e in errors]
+        if all(e.validator == "format" for e in errors):  # named as the services name a bad date: "field: …"
+            raise InvalidInput("; ".join(details), path=tuple(errors[0].absolute_path), details=details)
         raise InvalidInput(f"the body does not conform to {definition}: " + "; ".join(details), details=details)
     return body
 
