@@ -15,7 +15,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
 
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.checks import CatalogPrice
@@ -26,9 +26,9 @@ from bssrules.rules.book import RuleBook
 from bssrules.rules.compile import Atom, TooComplex, to_dnf, to_nnf
 from bssrules.rules.compiled import CompiledRuleSet
 from bssrules.rules.conditions import (
-    ALWAYS, All, Condition, Not, Path, Test, TimeWindow, parse_condition, tests_of,
+    ALWAYS, OPERATORS_BY_TYPE, All, Condition, Not, Path, Test, TimeWindow, parse_condition, tests_of,
 )
-from bssrules.rules.facts import WEEKDAYS, engine_key
+from bssrules.rules.facts import FACT_ATTRIBUTES, WEEKDAYS, engine_key
 from bssrules.rules.model import (
     CompatibilityRule, CompatibilityRuleSet, DiscountRule, DiscountRuleSet, EligibilityRule, Rate, RoutingRuleSet,
     RuleSet, SplitBillingRuleSet, UsageRuleSet,
@@ -131,6 +131,34 @@ def condition_references(condition: Condition) -> list[tuple[Path, str, str]]:
         values = test.value if isinstance(test.value, tuple) else (test.value,)
         for value in values:
             found.append((test.path, kind, value))
+    return found
+
+
+def written_condition_references(when: Any, path: Path) -> list[tuple[Path, str, str]]:
+    """(path, kind, id) of the catalog items a condition in error tests for, read from what is
+    written: its tests that are right name ids that must exist all the same (an unknown
+    offering is said in the run that says the misspelt attribute beside it). The paths and
+    values are those :func:`condition_references` gives of the condition once it is right."""
+    found: list[tuple[Path, str, str]] = []
+    if not isinstance(when, dict):
+        return found
+    for key, value in when.items():
+        here = path + (key,)
+        if key in ("all", "any") and isinstance(value, list):
+            for index, part in enumerate(value):
+                found += written_condition_references(part, here + (index,))
+        elif key == "not":
+            found += written_condition_references(value, here)
+        elif key in ID_ATTRIBUTES:
+            tests = value.items() if isinstance(value, dict) else [(None, value)]
+            allowed = OPERATORS_BY_TYPE[FACT_ATTRIBUTES[key]]
+            for op, operand in tests:
+                if op is not None and (op not in allowed or op == "exists"):
+                    continue
+                at = here if op is None else here + (op,)
+                operands = operand if isinstance(operand, list) and op is not None else [operand]
+                found += [(at, ID_ATTRIBUTES[key], str(one)) for one in operands
+                          if isinstance(one, (str, int, Decimal)) and not isinstance(one, bool)]
     return found
 
 

@@ -29,7 +29,7 @@ from bssrules.rules.conditions import parse_condition
 from bssrules.rules.lint import (
     AmountFeed, DiscountAim, PricesOf, Version, amount_feeds, condition_references, discount_aims,
     discount_price_findings, kind_findings, mixed_currencies, rule_references, rule_set_findings,
-    rule_set_references, unknown_references, version_findings,
+    rule_set_references, unknown_references, version_findings, written_condition_references,
 )
 from bssrules.rules.model import RULE_SET_TYPES, RuleSet, RuleTest
 from bssrules.rules.prices import NamedPrice, named_prices, price_book, price_findings
@@ -231,10 +231,13 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
         diagnostics += _time_zone_problem(doc, raw, base, diagnostics)
         return nothing._replace(references=aside), None, diagnostics
     found: list[Diagnostic] = []
+    in_conditions: set[Path_] = set()  # the conditions with an error (compiled as ALWAYS)
 
     def report(path: Path_, message: str, suggestion: str | None = None, at_key: bool = False) -> None:
         found.append(doc.diagnostic(base + read.path(tuple(path)), message, suggestion=suggestion,
                                     code="invalidRule", at_key=at_key))
+        if path[:1] == ("appliesTo",) or len(path) >= 3 and path[2] == "when":
+            in_conditions.add(tuple(path[:1] if path[0] == "appliesTo" else path[:3]))
 
     asked = _Asked(children)
     try:
@@ -247,7 +250,9 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
     in_error = bool(found) or bool(repeated) or read.valid is None
     found = [d for d in found if d.path not in repeated]
     diagnostics += found
-    references = tuple((read.path(path), k, i) for path, k, i in rule_set_references(rule_set, compiled))
+    written = [reference for at in sorted(in_conditions, key=str)
+               for reference in written_condition_references(_at(raw, read.path(at)), at)]
+    references = tuple((read.path(path), k, i) for path, k, i in rule_set_references(rule_set, compiled) + written)
     references += aside
     valid = not in_error
     # Lint of a rule set in error: only what each rule says wrong of itself (tiers, pairs of
@@ -265,6 +270,16 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
                          period, rule_ids, references, tuple(asked.answers.items()), prices, accumulators,
                          discounts, feeds),  # type: ignore[arg-type]  # a DiscountAim rebuilt with its path read
             compiled if valid else None, diagnostics)
+
+
+def _at(data: Any, path: Path_) -> Any:
+    """The value at ``path`` in what is written (None where there is none)."""
+    for part in path:
+        if isinstance(part, int) and isinstance(data, list) and 0 <= part < len(data) or isinstance(data, dict):
+            data = data.get(part) if isinstance(data, dict) else data[part]
+        else:
+            return None
+    return data
 
 
 def _time_zone_problem(doc: SourceDocument, raw: dict[str, Any], base: Path_, diagnostics: list[Diagnostic]
@@ -306,8 +321,8 @@ def _of_unknown_kind(doc: SourceDocument, raw: dict[str, Any], base: Path_, chil
         when = rule.get("when") if isinstance(rule, dict) else None
         if isinstance(when, dict):
             condition = parse_condition(when, ("rules", index, "when"), report)
-            if condition is not None:
-                references += condition_references(condition)
+            references += condition_references(condition) if condition is not None else \
+                written_condition_references(when, ("rules", index, "when"))
     return tuple(references), diagnostics
 
 
@@ -413,8 +428,8 @@ def _aside_rules(doc: SourceDocument, raw: dict[str, Any], base: Path_, kind: st
                                               at_key=at_key))
 
         condition = parse_condition(when, path + ("when",), report)
-        if condition is not None:
-            references += condition_references(condition)
+        references += condition_references(condition) if condition is not None else \
+            written_condition_references(when, path + ("when",))
     return tuple(references)
 
 
