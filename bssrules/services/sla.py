@@ -72,6 +72,7 @@ def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[
     if not {"provider", "consumer"} <= roles:
         raise InvalidInput("relatedParty names the provider and the consumer (roles provider, consumer)",
                            path=("relatedParty",))
+    _check_valid_for(body.get("validFor"))
     # every party sees the SLA and its violations, the provider works its tickets: partners all
     refuse_unknown_partners(uow, [(p.get("role") or "party", p["id"]) for p in parties])
     now = _now()
@@ -88,6 +89,34 @@ def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[
     answer = _render("sla", "ServiceLevelAgreement", created)  # made before the commit: nothing fails after it
     uow.commit()
     return answer
+
+
+def _check_valid_for(valid_for: Any) -> None:
+    """An SLA's ``validFor``, as every TMF body's date-times are read (a date-time, UTC when it
+    names no zone, or a date): an object whose bounds are instants, the end not before the start."""
+    if valid_for is None:
+        return
+    if not isinstance(valid_for, dict):
+        raise InvalidInput("validFor is an object {startDateTime, endDateTime}", path=("validFor",))
+    unknown = sorted(set(valid_for) - {"startDateTime", "endDateTime"})
+    if unknown:
+        raise InvalidInput(f"unsupported field {unknown[0]!r} in validFor (startDateTime, endDateTime)",
+                           path=("validFor", unknown[0]))
+    bounds: dict[str, dt.datetime] = {}
+    for key in ("startDateTime", "endDateTime"):
+        value = valid_for.get(key)
+        if value is None:
+            continue
+        try:
+            parsed = parse_instant(value) if isinstance(value, str) else None
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dt.datetime):
+            raise InvalidInput(f"validFor.{key} {value!r} is not a date-time (e.g. 2026-06-01T10:00:00Z) or a "
+                               "date (2026-06-01)", path=("validFor", key))
+        bounds[key] = parsed
+    if len(bounds) == 2 and bounds["endDateTime"] < bounds["startDateTime"]:
+        raise InvalidInput("validFor ends before it starts", path=("validFor", "endDateTime"))
 
 
 def get_sla(uow: UnitOfWork, sla_id: str) -> dict[str, Any]:

@@ -204,6 +204,25 @@ def test_an_sla_needs_an_sla_rule_set_a_provider_and_a_consumer(world: World) ->
     assert [s["id"] for s in world.ok("GET", SLA, "csp")] == ["cc-sla"]
 
 
+def test_an_slas_validity_is_read_as_every_bodys_dates_and_a_wrong_one_stores_nothing(world: World) -> None:
+    body = {"id": "dated-sla", "name": "x", "ruleSet": {"id": "call-center-sla"}, "relatedParty": PARTIES}
+    for valid_for, expected in [
+        ({"startDateTime": "soon"}, "validFor.startDateTime 'soon' is not a date-time (e.g. 2026-06-01T10:00:00Z) "
+                                    "or a date (2026-06-01)"),
+        ({"endDateTime": "2026-02-30"}, "validFor.endDateTime '2026-02-30' is not a date-time (e.g. "
+                                        "2026-06-01T10:00:00Z) or a date (2026-06-01)"),
+        ({"startDateTime": 20260601}, "validFor.startDateTime 20260601 is not a date-time (e.g. "
+                                      "2026-06-01T10:00:00Z) or a date (2026-06-01)"),
+        ({"startDateTime": "2026-07-01", "endDateTime": "2026-06-01T00:00:00Z"}, "validFor ends before it starts"),
+        ("2026", "validFor is an object {startDateTime, endDateTime}"),
+        ({"start": "2026-06-01"}, "unsupported field 'start' in validFor (startDateTime, endDateTime)"),
+    ]:
+        assert world.error("POST", SLA, "car-maker", {**body, "validFor": valid_for}) == (400, expected)
+    assert [s["id"] for s in world.ok("GET", SLA, "csp")] == ["cc-sla"]
+    valid_for = {"startDateTime": "2026-06-01", "endDateTime": "2027-05-31T23:59:59+02:00"}
+    assert world.ok("POST", SLA, "car-maker", {**body, "validFor": valid_for})["validFor"] == valid_for
+
+
 def test_the_parties_of_an_sla_are_partners_and_a_refused_sla_leaves_nothing(world: World) -> None:
     body = {"id": "other-sla", "name": "x", "ruleSet": {"id": "call-center-sla"}}
     response = world.call("POST", SLA, "car-maker", {**body, "relatedParty": [
