@@ -271,6 +271,9 @@ def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocum
         except _TooDeep as exc:
             return None, [exc.diagnostic(file)]
         except MarkedYAMLError as exc:
+            unclosed = _unclosed_flow(exc)
+            if unclosed is not None:
+                return None, [Diagnostic(file, *unclosed, code="yamlSyntax")]
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             return None, [Diagnostic(file, line, col, f"YAML syntax error: {_syntax_message(exc, text, mark)}",
@@ -311,6 +314,33 @@ def _syntax_message(exc: MarkedYAMLError, text: str, mark: Any) -> str:
         what = _TOKENS.get(found.group(1), f"'{found.group(1)}'")
         return f"this line's indentation does not match the block above it (found {what} where the {block} goes on or ends)"
     return message
+
+
+_FLOWS = {"while parsing a flow mapping": ("mapping", "{", "}"), "while parsing a flow sequence": ("list", "[", "]")}
+_FLOW_FOUND = re.compile(r"expected ',' or '[}\]]', but got '(.*)'$")
+
+
+def _unclosed_flow(exc: MarkedYAMLError) -> tuple[int, int, str] | None:
+    """(line, column, message) of a flow mapping or list that is not closed where the parser
+    found something else (``{id: a, name: b`` and the next line): said at its opening '{' —
+    the parser notices on a later line, the author forgot it on this one — with where the
+    parser stopped; on one line, at the parser's stop (a ',' may be missing there)."""
+    flow = _FLOWS.get(str(exc.context))
+    found = _FLOW_FOUND.search(exc.problem or "")
+    start, stop = exc.context_mark, exc.problem_mark
+    if flow is None or found is None or start is None or stop is None:
+        return None
+    what, opening, closing = flow
+    ended = found.group(1) == "<stream end>"
+    got = "the end of the file" if ended else _TOKENS.get(found.group(1), f"'{found.group(1)}'")
+    if stop.line > start.line or ended:
+        return (start.line + 1, start.column + 1,
+                f"YAML syntax error: the '{opening}' here opens a flow {what} that is not closed: expected ',' or "
+                f"'{closing}', found {got} at line {stop.line + 1}, column {stop.column + 1} (its '{closing}' is "
+                f"missing{'' if ended else ', or a , between its entries'})")
+    return (stop.line + 1, stop.column + 1,
+            f"YAML syntax error: expected ',' or '{closing}' in the flow {what} opened with '{opening}' at column "
+            f"{start.column + 1}, found {got} (a ',' between its entries, or its '{closing}', is missing)")
 
 
 def _escapes(doc: SourceDocument, text: str) -> SourceDocument:

@@ -175,8 +175,9 @@ def test_a_yaml_syntax_error_is_reported_where_the_parser_stopped(broken: Broken
     # the ids written in the broken file are still known: what the other files refer to in
     # it is not reported as unknown on top of the one real error
     assert [described(d) for d in diagnostics(folder)] == [(
-        "catalog/catalogs.yaml", 8, 19,
-        "YAML syntax error: while parsing a flow sequence expected ',' or ']', but got ':'",
+        "catalog/catalogs.yaml", 7, 17,
+        "YAML syntax error: the '[' here opens a flow list that is not closed: expected ',' or ']', found ':' at "
+        "line 8, column 19 (its ']' is missing, or a , between its entries)",
         None, (), "yamlSyntax")]
 
 

@@ -22,8 +22,9 @@ def explain(facts: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("usage: {service: data\n", ":2:1: YAML syntax error: while parsing a flow mapping expected ',' or '}', "
-                                "but got '<stream end>'"),
+    ("usage: {service: data\n", ":1:8: YAML syntax error: the '{' here opens a flow mapping that is not closed: "
+                                "expected ',' or '}', found the end of the file at line 2, column 1 (its '}' is "
+                                "missing)"),
     ("", ":1:1: the facts file must hold a mapping of facts (party, channel, usage, …); it is empty"),
     ("# nothing yet\n", ":1:1: the facts file must hold a mapping of facts (party, channel, usage, …); it is empty"),
     ("- a\n- b\n", ":1:1: the facts file must hold a mapping of facts (party, channel, usage, …); it holds a list"),
