@@ -130,7 +130,7 @@ def test_a_file_that_cannot_be_parsed_still_declares_its_ids(broken: Broken) -> 
                                 "  - {id: devices, name: Devices"), UNKNOWN_PRICE)
     found = check_project(folder, cache=False).diagnostics
     assert where(found) == [("project/catalog/offerings.yaml", 49, 14, "unknownReference"),
-                            ("project/catalog/products.yaml", 38, 9, "yamlSyntax")]
+                            ("project/catalog/products.yaml", 36, 5, "yamlSyntax")]  # at the unclosed '{'
 
 
 def test_rules_are_checked_against_a_catalog_that_has_errors(broken: Broken) -> None:
