@@ -35,12 +35,14 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _report_invalid(exc: InvalidSource) -> None:
+def _report_invalid(exc: InvalidSource, held_back: int = 0) -> None:
     for diagnostic in exc.diagnostics:
         # Plain lines, so that editors and CI annotate file:line:column.
         print(str(diagnostic), file=sys.stderr)
     warnings = len(exc.diagnostics) - len(exc.errors)
-    err.print(f"[bold red]{_plural(len(exc.errors), 'error')}[/]" + (f", {_plural(warnings, 'warning')}" if warnings else ""))
+    err.print(f"[bold red]{_plural(len(exc.errors), 'error')}[/]" + (f", {_plural(warnings, 'warning')}" if warnings else "")
+              + (f" ({_plural(held_back, 'more warning')} of rule sets with errors, shown once their errors are "
+                 "fixed)" if held_back else ""), soft_wrap=True)
 
 
 @app.command()
@@ -62,7 +64,9 @@ def check(folders: list[Path] = typer.Argument(..., help="Folders to check: ever
             failed = True
             continue
         if result.errors:
-            _report_invalid(InvalidSource(result.diagnostics))
+            # The warnings of a rule set in error would speak of what its fixes may change: held back.
+            shown, held_back = result.shown_and_held_back()
+            _report_invalid(InvalidSource(shown), len(held_back))
             failed = True
             continue
         for warning in sorted(result.warnings):  # by file, line and column, as with errors

@@ -109,6 +109,21 @@ class ProjectCheck:
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
+    def shown_and_held_back(self) -> tuple[list[Diagnostic], list[Diagnostic]]:
+        """The diagnostics to show, and the warnings held back: those of a rule set (or rule
+        test) that has errors, which speak of what fixing the errors may change — they are
+        shown once it has none. Every error is shown, and the warnings of the rest."""
+        in_error = {(d.file, tuple(d.path[:2])) for d in self.errors if _of_an_item(d)}
+        held = [d for d in self.warnings if _of_an_item(d) and (d.file, tuple(d.path[:2])) in in_error]
+        held_ids = {id(d) for d in held}
+        return [d for d in self.diagnostics if id(d) not in held_ids], held
+
+
+def _of_an_item(diagnostic: Diagnostic) -> bool:
+    """Whether a diagnostic is of a rule set or a rule test (by its path: ruleSets[i], tests[i])."""
+    path = diagnostic.path or ()
+    return len(path) >= 2 and path[0] in RULES_SECTIONS and isinstance(path[1], int)
+
 
 @dataclass
 class _Source:
