@@ -129,10 +129,11 @@ class RatingSummary:
             self.totals[currency] = total.quantize(quantum(currency))
 
 
-def _totals(frame: pl.DataFrame, rated: pl.Series) -> list[tuple[str | None, Decimal]]:
+def _totals(frame: pl.DataFrame, rated: pl.Series) -> list[tuple[str, Decimal]]:
     """The sum of the rated records' amounts per currency: the amounts' integers (at their
     column's scale) summed by numpy where they and their sum fit 64 bits — polars' sum of a
-    128-bit decimal column by group took half the summary's time —, else by polars."""
+    128-bit decimal column by group took half the summary's time —, else by polars. (A rated
+    record has a currency: a null one is summed apart, as polars' group of nulls would be.)"""
     amount = frame["amount"]
     chosen = rated.fill_null(False).to_numpy()
     if isinstance(amount.dtype, pl.Decimal) and chosen.any():
@@ -145,9 +146,10 @@ def _totals(frame: pl.DataFrame, rated: pl.Series) -> list[tuple[str | None, Dec
 
             def of(name: str | None) -> NDArray[np.bool_]:
                 mine = currency.is_null() if name is None else (currency == name).fill_null(False)
-                return chosen & mine.to_numpy()
+                found: NDArray[np.bool_] = chosen & mine.to_numpy()
+                return found
 
-            first: str | None = currency[int(np.argmax(chosen))]
+            first: str = currency[int(np.argmax(chosen))]
             names = [first] if (of(first) == chosen).all() else currency.filter(rated).unique().to_list()
             return [(name, Decimal(int(values[of(name)].sum())).scaleb(-scale)) for name in names]
     return [(currency, Decimal(total)) for currency, total in
