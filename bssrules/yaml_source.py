@@ -9,10 +9,10 @@ at the exact spot in the file. A repeated key is reported and the rest of the fi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -53,9 +53,25 @@ class SourceDocument:
     may_hold_escapes: bool = True
 
     def __init__(self, file: str, data: Any, positions: dict[Path_, tuple[int, int]] | None = None,
-                 key_positions: dict[Path_, tuple[int, int]] | None = None, text: str | None = None):
+                 key_positions: dict[Path_, tuple[int, int]] | None = None, text: str | None = None,
+                 aliases: dict[Path_, tuple[tuple[int, int], Path_]] | None = None):
         self.file, self.data = file, data
         self._positions, self._key_positions, self._text = positions, key_positions, text
+        # Where each alias (*name) is used, by the path it gives a value to (the value, and the
+        # positions inside it, are the anchor's): an error inside an anchor is said once.
+        self.aliases = aliases or {}
+
+    def alias_use(self, path: Path_) -> tuple[tuple[int, int], Path_] | None:
+        """Where the alias is used whose value ``path`` is in, and the same path in the
+        anchor (None: not in an alias's value)."""
+        if not self.aliases:
+            return None
+        path = tuple(path)
+        for end in range(1, len(path) + 1):
+            if path[:end] in self.aliases:
+                used, anchor = self.aliases[path[:end]]
+                return used, anchor + path[end:]
+        return None
 
     @property
     def positions(self) -> dict[Path_, tuple[int, int]]:
@@ -161,6 +177,8 @@ class _Reading:
     key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     duplicates: list[Diagnostic] = field(default_factory=list)
     text: str = ""  # the document's (a key that is a list or a mapping is named as written)
+    aliases: dict[Path_, tuple[tuple[int, int], Path_]] = field(default_factory=dict)  # see SourceDocument.aliases
+    seen: dict[int, Path_] = field(default_factory=dict)  # node (by id) -> its first path: an alias is seen again
 
     def duplicate(self, key: str, line: int, column: int, first_line: int) -> None:
         # Reported once, at the repeated key; the first value is kept and the rest of the
@@ -211,7 +229,12 @@ def _plain(node: Node, path: Path_, reading: _Reading, depth: int = 1) -> Any:
             child = path + (key,)
             key_positions[child] = (key_mark.line + 1, key_mark.column + 1)
             mark = value_node.start_mark
-            # An alias (*a) is the node it names, written earlier: its position is its key's.
+            anchor = reading.seen.setdefault(id(value_node), child)
+            if anchor != child:  # an alias (*a): the node it names, written earlier, at the anchor
+                merged = (key_mark.line, key_mark.column) < (node.start_mark.line, node.start_mark.column)
+                # used where its key is written (merged in by <<: where the mapping is)
+                reading.aliases[child] = (positions.get(path, (1, 1)) if merged else key_positions[child], anchor)
+            # An alias's scalar is the node it names, written earlier: its position is its key's.
             if isinstance(value_node, ScalarNode) and (mark.line, mark.column) > (key_mark.line, key_mark.column):
                 positions[child] = (mark.line + 1, mark.column + 1)
             else:
@@ -224,6 +247,9 @@ def _plain(node: Node, path: Path_, reading: _Reading, depth: int = 1) -> Any:
             child = path + (index,)
             mark = item.start_mark
             positions[child] = (mark.line + 1, mark.column + 1)
+            anchor = reading.seen.setdefault(id(item), child)
+            if anchor != child:  # an alias as an item (- *a): used where its list is
+                reading.aliases[child] = (positions.get(path, (1, 1)), anchor)
             items.append(_plain(item, child, reading, depth + 1))
         return items
     return _scalar(node)
@@ -290,7 +316,70 @@ def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocum
             return None, [exc.diagnostic(file)]
         except RecursionError:
             return None, [Diagnostic(file, 1, 1, "YAML nested too deeply (or a recursive alias)", code="yamlSyntax")]
-    return _escapes(SourceDocument(file, data, reading.positions, reading.key_positions), text), reading.duplicates
+    return _escapes(SourceDocument(file, data, reading.positions, reading.key_positions, aliases=reading.aliases),
+                    text), reading.duplicates
+
+
+def said_once(diagnostics: Iterable[Diagnostic], document: Callable[[str], "SourceDocument | None"]
+              ) -> list[Diagnostic]:
+    """Each diagnostic once, in the order found. An error inside an anchor (``&a``) is found
+    once more for each alias (``*a``) using it: it is said once, at the anchor, with the lines
+    of the aliases, and the help (a suggestion) of any of its findings. An error that only
+    the use makes (the anchored value is right where it is written) stays at the alias.
+    ``document``: the parsed file of a diagnostic's file name (None: not known, or no alias)."""
+    groups: dict[Diagnostic, list[Diagnostic]] = {}
+    for diagnostic in diagnostics:
+        groups.setdefault(diagnostic, []).append(diagnostic)
+    docs: dict[str, SourceDocument | None] = {}
+
+    def doc_of(file: str) -> SourceDocument | None:
+        if file not in docs:
+            docs[file] = document(file)
+        return docs[file]
+
+    # Per group: its findings in place, and the uses of the aliases among its findings.
+    own: dict[Diagnostic, list[Diagnostic]] = {}
+    uses: dict[Diagnostic, list[tuple[tuple[int, int], Diagnostic]]] = {}
+    for first, same in groups.items():
+        doc = doc_of(first.file)
+        if doc is None or not doc.aliases:
+            continue
+        for d in same:
+            use = doc.alias_use(d.path)
+            if use is None:
+                own.setdefault(first, []).append(d)
+            else:
+                uses.setdefault(first, []).append((use[0], d))
+    if not uses:
+        return list(groups)
+    # An alias's scalar is said where it is used: folded into the same error at its anchor.
+    in_place = {(d.file, tuple(d.path), d.message): first for first, found in own.items() for d in found}
+    folded: set[Diagnostic] = set()
+    for first, found in list(uses.items()):
+        if first in own:
+            continue
+        doc = doc_of(first.file)
+        assert doc is not None
+        anchors = {in_place.get((d.file, doc.alias_use(d.path)[1], d.message)) for _, d in found}  # type: ignore[index]
+        target = anchors.pop() if len(anchors) == 1 else None
+        if target is not None:
+            uses.setdefault(target, []).extend(found)
+            folded.add(first)
+    said: list[Diagnostic] = []
+    for first in groups:
+        if first in folded:
+            continue
+        if first not in own or first not in uses:
+            said.append(first)
+            continue
+        kept = own[first][0]
+        lines = list(dict.fromkeys(str(line) for (line, _), _ in sorted(uses[first], key=lambda u: u[0])))
+        count = len({position for position, _ in uses[first]})
+        where = f"line{'s' if len(lines) > 1 else ''} {', '.join(lines)}"
+        helped = kept.suggestion or next((d.suggestion for _, d in uses[first] if d.suggestion), None)
+        said.append(replace(kept, message=f"in an anchor used by {count} alias{'es' if count > 1 else ''} "
+                                          f"({where}): {kept.message}", suggestion=helped))
+    return said
 
 
 # The parser's names of what it found, in the author's words.

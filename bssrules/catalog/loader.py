@@ -26,7 +26,7 @@ from bssrules.errors import Diagnostic, InvalidSource, did_you_mean
 from bssrules.schema_errors import (
     Lenient, SchemaCheck, holds_unstorable_text, items_set_aside, lenient_model, unstorable_diagnostics,
 )
-from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, parse_file, parse_text, yaml_files
+from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, parse_file, parse_text, said_once, yaml_files
 
 
 class FoundEntity(NamedTuple):
@@ -120,7 +120,8 @@ def check_catalog_documents(documents: list[SourceDocument], diagnostics: list[D
         models.append(entities)
         diagnostics += check.diagnostics
     diagnostics += cross_file_diagnostics(checks, lambda i: documents[i], declared)
-    return build_catalog(checks, models, lambda i: documents[i]), diagnostics
+    by_file = {doc.file: doc for doc in documents}
+    return build_catalog(checks, models, lambda i: documents[i]), said_once(diagnostics, by_file.get)
 
 
 def build_catalog(checks: Sequence[CatalogFileCheck], models: Sequence[Sequence[Entity | None]],

@@ -36,7 +36,7 @@ from bssrules.rules.prices import NamedPrice, named_prices, price_book, price_fi
 from bssrules.rules.schema import file_check, kind_check
 from bssrules.rules.testing import expectation_findings, fact_findings, rating_expectation_findings
 from bssrules.schema_errors import Lenient, errors_alone, fields_alone, items_set_aside, lenient_model
-from bssrules.yaml_source import Path_, SourceDocument
+from bssrules.yaml_source import Path_, SourceDocument, said_once
 
 Children = Callable[[str], "list[str] | None"]
 # The code of an error of a rule test that cannot pass whatever is decided (an expectation
@@ -182,7 +182,7 @@ def check_rules_file(doc: SourceDocument, children: Children | None = None
         tests.append(found_test)
         models.append(test)
         diagnostics += more
-    return RulesFileCheck(tuple(dict.fromkeys(diagnostics)), tuple(rule_sets), tuple(tests)), compiled, models
+    return RulesFileCheck(tuple(said_once(diagnostics, lambda _: doc)), tuple(rule_sets), tuple(tests)), compiled, models
 
 
 def _list(value: Any) -> list[Any]:

@@ -43,7 +43,7 @@ from bssrules.rules.loader import (
 from bssrules.rules.loader import cross_file_diagnostics as rules_cross_diagnostics
 from bssrules.rules.model import RuleTest
 from bssrules.rules.prices import price_book
-from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, not_utf8, parse_text, yaml_files
+from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, not_utf8, parse_text, said_once, yaml_files
 
 # Checking files in several processes pays from about this much YAML to read.
 PARALLEL_FROM_BYTES = 1_000_000
@@ -293,7 +293,17 @@ class _Run:
                                          price_of=prices,
                                          prices_of=offering_price_lookup(catalog_checks, prices) if prices is not None
                                          else None)
-        return list(dict.fromkeys(found))  # each once, in the order found
+        return said_once(found, self._with_aliases)  # each once, in the order found
+
+    def _with_aliases(self, file: str) -> SourceDocument | None:
+        """The parsed file of that name when it may use aliases (an error in an anchor is
+        found once per alias: said once); None otherwise (it is not parsed again for that)."""
+        number = next((n for n, source in enumerate(self.sources) if source.name == file), None)
+        if number is None or b"*" not in self.sources[number].data:
+            return None
+        result = self.results[number]
+        parsed = result is not None and (result.catalog is not None or result.rules is not None)
+        return self.document(number) if parsed else None
 
     def project(self, broken_tests: bool = False) -> Project:
         """The catalog and rule book of a project checked with its models, or InvalidSource.
