@@ -304,7 +304,7 @@ def _all_differ(entries: list[Any], key: str | None) -> bool:
         return False
 
 
-def _entry_key(entry: Any, key: str | None) -> object:
+def _entry_key(entry: Any, key: str | None) -> tuple[str, Any] | None:
     """What tells an entry apart (None: it cannot be told, nothing is said of it)."""
     if key is None:
         value = entry
@@ -324,7 +324,7 @@ def _entry_key(entry: Any, key: str | None) -> object:
 
 def _repeats(doc: SourceDocument, entries: list[Any], where: Path_, key: str | None, noun: str, within: str = ""
              ) -> list[Diagnostic]:
-    first: dict[object, int] = {}
+    first: dict[tuple[str, Any], int] = {}
     found: list[Diagnostic] = []
     for index, entry in enumerate(entries):
         told = _entry_key(entry, key)

@@ -275,8 +275,10 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
 def _at(data: Any, path: Path_) -> Any:
     """The value at ``path`` in what is written (None where there is none)."""
     for part in path:
-        if isinstance(part, int) and isinstance(data, list) and 0 <= part < len(data) or isinstance(data, dict):
-            data = data.get(part) if isinstance(data, dict) else data[part]
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(part, int) and isinstance(data, list) and 0 <= part < len(data):
+            data = data[part]
         else:
             return None
     return data
