@@ -165,9 +165,14 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
                                        + _value_diagnostics(doc, item, base))
                 # Read from what is written, whatever else is wrong: the entry repeated is set
                 # aside (its list is read item by item), the rest of the entity still checked.
-                listed, within = _repeated_entries(doc, collection, item, base)
+                # A valid entity has none (its model refuses them): looked for in the others.
+                listed, within = _repeated_entries(doc, collection, item, base) if problems else ([], [])
+                entity, more, links = _entity(entity_type, item, doc, base, problems + listed)
+                if not problems and entity is None:
+                    listed, within = _repeated_entries(doc, collection, item, base)
+                    if listed:
+                        entity, more, links = _entity(entity_type, item, doc, base, listed)
                 problems += listed
-                entity, more, links = _entity(entity_type, item, doc, base, problems)
                 if within:  # said at the repeated value rather than (by the model) at its list's owner
                     more = [d for d in more if not d.message.startswith(_MODEL_REPEATS)] + within
                 diagnostics += problems + more
