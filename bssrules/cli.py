@@ -99,7 +99,7 @@ def test(folders: list[Path] = typer.Argument(..., help="Folders whose rule test
     A test with an error of ``check`` in it (a misspelt field, an unknown rule set) fails with
     that error, and the other tests run; a folder whose catalog or rule sets have errors runs
     none (its errors are printed) and the next folder's run."""
-    from bssrules.rules.project import BrokenTest, load_project
+    from bssrules.rules.project import BrokenTest, load_project, shown_and_held_back
     from bssrules.rules.testing import TestResult, run_tests
 
     failures = total = 0
@@ -108,7 +108,8 @@ def test(folders: list[Path] = typer.Argument(..., help="Folders whose rule test
         try:
             project = load_project(folder, broken_tests=True)
         except InvalidSource as exc:
-            _report_invalid(exc)
+            shown, held_back = shown_and_held_back(exc.diagnostics)  # as check says them
+            _report_invalid(InvalidSource(shown), len(held_back))
             not_loaded += 1
             continue
         results: list[TestResult | BrokenTest] = [*run_tests(project.rules), *project.broken_tests]

@@ -110,13 +110,19 @@ class ProjectCheck:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
     def shown_and_held_back(self) -> tuple[list[Diagnostic], list[Diagnostic]]:
-        """The diagnostics to show, and the warnings held back: those of a rule set (or rule
-        test) that has errors, which speak of what fixing the errors may change — they are
-        shown once it has none. Every error is shown, and the warnings of the rest."""
-        in_error = {(d.file, tuple(d.path[:2])) for d in self.errors if _of_an_item(d)}
-        held = [d for d in self.warnings if _of_an_item(d) and (d.file, tuple(d.path[:2])) in in_error]
-        held_ids = {id(d) for d in held}
-        return [d for d in self.diagnostics if id(d) not in held_ids], held
+        """See :func:`shown_and_held_back`."""
+        return shown_and_held_back(self.diagnostics)
+
+
+def shown_and_held_back(diagnostics: Sequence[Diagnostic]) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """The diagnostics to show, and the warnings held back: those of a rule set (or rule test)
+    that has errors, which speak of what fixing the errors may change — they are shown once
+    it has none. Every error is shown, and the warnings of the rest."""
+    in_error = {(d.file, tuple(d.path[:2])) for d in diagnostics if d.severity != "warning" and _of_an_item(d)}
+    held = [d for d in diagnostics if d.severity == "warning" and _of_an_item(d)
+            and (d.file, tuple(d.path[:2])) in in_error]
+    held_ids = {id(d) for d in held}
+    return [d for d in diagnostics if id(d) not in held_ids], held
 
 
 def _of_an_item(diagnostic: Diagnostic) -> bool:

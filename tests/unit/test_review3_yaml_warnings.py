@@ -60,3 +60,13 @@ def test_once_the_errors_are_fixed_the_warnings_held_back_are_shown(tmp_path: Pa
     result = CliRunner().invoke(app, ["check", "--no-cache", str(tmp_path)])
     assert result.exit_code == 0
     assert "offering 'plan' has no oneTime price: discount 'half-off-setup' never alters a price" in result.stderr
+
+
+def test_bssrules_test_holds_them_back_as_check_does(tmp_path: Path) -> None:
+    (tmp_path / "catalog.yaml").write_text(CATALOG, encoding="utf-8")
+    (tmp_path / "rules.yaml").write_text(RULES, encoding="utf-8")
+    result = CliRunner().invoke(app, ["test", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "never alters a price" not in result.stderr
+    assert result.stderr.splitlines()[-1] == ("1 error, 1 warning (1 more warning of rule sets with errors, shown "
+                                              "once their errors are fixed)")
