@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bssrules import jsontext
 from bssrules.api import tmfspec
+from bssrules.dates import DATE_EXPECTED, DATE_TIME_EXPECTED, NotInCalendar, shown
 from bssrules.errors import InvalidInput, did_you_mean
 from bssrules.services.ports import UnitOfWork, UnitOfWorkFactory
 from bssrules.services.records import KeyTaken
@@ -70,17 +71,16 @@ def body_path(path: Any) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(body)"
 
 
-_EXPECTED = {"date-time": tmfspec.DATE_TIME_EXPECTED, "date": tmfspec.DATE_EXPECTED}
+_EXPECTED = {"date-time": DATE_TIME_EXPECTED, "date": DATE_EXPECTED}
 
 
 def _problem(error: Any) -> str:
     where = body_path(error.absolute_path)
     if error.validator == "format" and error.validator_value in _EXPECTED:
-        text = str(error.instance)  # (format judges text alone) quoted as the services quote a value
-        shown = repr(text if len(text) <= 60 else text[:60] + "…")
-        if isinstance(error.cause, tmfspec.NotInCalendar):
-            return f"{where}: {shown} {error.cause}; expected {_EXPECTED[error.validator_value]}"
-        return f"{where}: {shown} is not {_EXPECTED[error.validator_value]}"
+        quoted = shown(error.instance)  # (format judges text alone) as the services quote a date
+        if isinstance(error.cause, NotInCalendar):
+            return f"{where}: {quoted} {error.cause}; expected {_EXPECTED[error.validator_value]}"
+        return f"{where}: {quoted} is not {_EXPECTED[error.validator_value]}"
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
         return f"{where}: expected {expected}, got {jsontext.dumps(error.instance)[:80]}"

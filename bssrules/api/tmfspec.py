@@ -4,15 +4,14 @@ bodies are validated against their ``*_Create`` / ``*_Update`` schemas, filters 
 OpenAPI document (TMF620's under their own names, the others prefixed by their API)."""
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any, Iterator
 
 from jsonschema import Draft4Validator, FormatChecker, ValidationError, validators
 
+from bssrules.dates import NotInCalendar, is_date, is_date_time  # (the services judge other dates with them)
 from bssrules.errors import did_you_mean
 
 TMF620_FILE = "TMF620-ProductCatalog-v4.1.0.swagger.json"
@@ -74,61 +73,6 @@ def _enum(validator: Any, enums: Any, instance: Any, schema: Any) -> Iterator[Va
 
 # (jsonschema's extend is untyped; it makes a Draft 4 validator class with this one keyword replaced)
 _Validator: type[Draft4Validator] = validators.extend(Draft4Validator, {"enum": _enum})  # type: ignore[no-untyped-call]
-
-# The instants the product reads (bssrules.catalog.types.parse_instant, as documented in
-# api.md): a date (its start, UTC), or a date-time — "T" (or a space), hours and minutes,
-# seconds and their fraction if given, then "Z" or an offset, or no zone (UTC). Other ISO 8601
-# forms Python would read (20260601T100000Z, week dates, "z", an offset without ":") are not
-# a TMF date-time; a value of this shape outside the calendar (2026-02-30, year 0, 24:00, a
-# UTC instant before year 1 or after 9999) is refused too: no reader could use it.
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?")
-DATE_TIME_EXPECTED = "a date-time (e.g. 2026-06-01T10:00:00Z) or a date (2026-06-01)"
-DATE_EXPECTED = "a date (e.g. 2026-06-01)"
-
-
-class NotInCalendar(ValueError):
-    """A date or date-time of the right shape that names no day or instant; its text is what
-    follows the value in a message ("is not in the calendar (month must be in 1..12)")."""
-
-
-def _calendar_date(text: str) -> None:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise NotInCalendar(f"is not in the calendar ({exc})") from None
-
-
-def is_date(value: object) -> bool:
-    """``format: date``: YYYY-MM-DD, a day of the calendar (another JSON type: the ``type`` keyword judges it)."""
-    if not isinstance(value, str):
-        return True
-    if not _DATE.fullmatch(value):
-        return False
-    _calendar_date(value)
-    return True
-
-
-def is_date_time(value: object) -> bool:
-    """``format: date-time`` as the product reads it: a date-time, or a date (see _DATE_TIME);
-    NotInCalendar when it has the shape but names no instant."""
-    if not isinstance(value, str):
-        return True
-    if _DATE.fullmatch(value):
-        _calendar_date(value)
-        return True
-    if not _DATE_TIME.fullmatch(value):
-        return False
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise NotInCalendar(f"is not in the calendar ({exc})") from None
-    try:  # every instant is kept and compared in UTC (parse_instant): it must have a date there
-        (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
-    except OverflowError:
-        raise NotInCalendar("falls outside the calendar (years 1 to 9999) in UTC") from None
-    return True
-
 
 def _format_checker() -> FormatChecker:
     """date-time and date only: the other formats of the TMF files (uri, base64, float) stay

@@ -38,6 +38,7 @@ from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.model import Characteristic, ProductOffering, Scalar
 from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.dates import date_time_problem, shown
 from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound
 from bssrules.services import allowance_buckets, commitments, notifications, terminations
 from bssrules.services.dating import DatingPolicy
@@ -220,6 +221,9 @@ def _instant_of(value: Any, path: tuple[str | int, ...]) -> dt.datetime | None:
     """A date or date-time of the body (None when absent), or a 400 naming where."""
     if value is None or value == "":
         return None
+    problem = date_time_problem(value)  # (as the body's TMF date-times are judged: one value, one verdict)
+    if problem is not None:
+        raise InvalidInput(f"{_where(path)}: {shown(value)} {problem}", path=path)
     try:
         instant = parse_instant(value)
     except ValueError as exc:

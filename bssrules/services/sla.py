@@ -15,6 +15,7 @@ from typing import Any
 
 from bssrules.services import notifications
 from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.dates import date_time_problem, shown
 from bssrules.errors import InvalidInput, NotFound, did_you_mean
 from bssrules.rules.decisions import decide
 from bssrules.rules.model import SlaRule
@@ -92,8 +93,9 @@ def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[
 
 
 def _check_valid_for(valid_for: Any) -> None:
-    """An SLA's ``validFor``, as every TMF body's date-times are read (a date-time, UTC when it
-    names no zone, or a date): an object whose bounds are instants, the end not before the start."""
+    """An SLA's ``validFor``, its date-times judged as every TMF body's are (:mod:`bssrules.dates`:
+    a date-time, UTC when it names no zone, or a date): an object whose bounds are instants, the
+    end not before the start."""
     if valid_for is None:
         return
     if not isinstance(valid_for, dict):
@@ -107,13 +109,11 @@ def _check_valid_for(valid_for: Any) -> None:
         value = valid_for.get(key)
         if value is None:
             continue
-        try:
-            parsed = parse_instant(value) if isinstance(value, str) else None
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dt.datetime):
-            raise InvalidInput(f"validFor.{key} {value!r} is not a date-time (e.g. 2026-06-01T10:00:00Z) or a "
-                               "date (2026-06-01)", path=("validFor", key))
+        problem = date_time_problem(value)  # (as every TMF body's date-times are judged)
+        if problem is not None:
+            raise InvalidInput(f"validFor.{key}: {shown(value)} {problem}", path=("validFor", key))
+        parsed = parse_instant(value)
+        assert isinstance(parsed, dt.datetime)  # (a date-time or a date, in the calendar: date_time_problem)
         bounds[key] = parsed
     if len(bounds) == 2 and bounds["endDateTime"] < bounds["startDateTime"]:
         raise InvalidInput("validFor ends before it starts", path=("validFor", "endDateTime"))

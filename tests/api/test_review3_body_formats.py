@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import Engine
 
-from bssrules.api.tmfspec import NotInCalendar, is_date_time
+from bssrules.dates import NotInCalendar, is_date_time
 from bssrules.catalog.types import parse_instant
 from bssrules.rules.project import load_project
 from bssrules.services import catalog as services
@@ -211,6 +211,26 @@ def test_a_date_time_the_check_accepts_is_one_the_product_reads_and_of_that_shap
         read = parse_instant(value)
         assert isinstance(read, dt.datetime) and read.astimezone(dt.timezone.utc)
         assert re.fullmatch(_SHAPE, value)
-    elif re.fullmatch(_SHAPE, value):  # of that shape yet refused: outside the calendar, the reader refuses it too
+    elif re.fullmatch(_SHAPE, value):  # of that shape yet refused: outside the calendar, the reader refuses it too,
+        offset = re.search(r"[+-]([0-9]{2}):([0-9]{2})$", value)  # but for an offset beyond 23:59, which
+        if offset and (int(offset.group(1)) > 23 or int(offset.group(2)) > 59):  # Python reads as it can
+            return  # (+02:60 read as +03:00: refused, no reader sees it)
         with pytest.raises(ValueError):
             parse_instant(value)
+
+
+@pytest.mark.parametrize("value", ["2026-06-01T10:00:00+02:60", "2026-06-01T10:00:00+24:00", "2026-06-01T10:00:00-99:00"])
+def test_an_offset_beyond_23_59_is_refused_in_plain_words(http: TestClient, value: str) -> None:
+    _refused(http.post(PARTY, json={"givenName": "Bo", "familyName": "T", "birthDate": value}), "birthDate")
+    response = http.post(PARTY, json={"givenName": "Bo", "familyName": "T", "birthDate": value})
+    assert "timedelta" not in response.json()["message"]  # (Python's own words for +24:00 were shown)
+
+
+@pytest.mark.parametrize("value", [" 2026-09-01", "2026-09-01t10:00:00Z", "2026-09-01T10:00:00+02:60", "soon"])
+def test_an_order_items_requested_start_is_judged_as_the_orders_own_dates(http: TestClient, value: str) -> None:
+    body = {"relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}],
+            "productOrderItem": [{**ITEM, "requestedStartDate": value}]}
+    _refused(http.post(ORDER, json=body), "productOrderItem[0].requestedStartDate")
+    _refused(http.post(ORDER, json={**body, "productOrderItem": [ITEM], "requestedStartDate": value}),
+             "requestedStartDate")
+    assert http.get(ORDER).json() == []

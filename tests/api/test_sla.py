@@ -207,12 +207,19 @@ def test_an_sla_needs_an_sla_rule_set_a_provider_and_a_consumer(world: World) ->
 def test_an_slas_validity_is_read_as_every_bodys_dates_and_a_wrong_one_stores_nothing(world: World) -> None:
     body = {"id": "dated-sla", "name": "x", "ruleSet": {"id": "call-center-sla"}, "relatedParty": PARTIES}
     for valid_for, expected in [
-        ({"startDateTime": "soon"}, "validFor.startDateTime 'soon' is not a date-time (e.g. 2026-06-01T10:00:00Z) "
+        ({"startDateTime": "soon"}, "validFor.startDateTime: 'soon' is not a date-time (e.g. 2026-06-01T10:00:00Z) "
                                     "or a date (2026-06-01)"),
-        ({"endDateTime": "2026-02-30"}, "validFor.endDateTime '2026-02-30' is not a date-time (e.g. "
-                                        "2026-06-01T10:00:00Z) or a date (2026-06-01)"),
-        ({"startDateTime": 20260601}, "validFor.startDateTime 20260601 is not a date-time (e.g. "
+        ({"endDateTime": "2026-02-30"}, "validFor.endDateTime: '2026-02-30' is not in the calendar (day is out of "
+                                        "range for month); expected a date-time (e.g. 2026-06-01T10:00:00Z) or a "
+                                        "date (2026-06-01)"),
+        ({"startDateTime": 20260601}, "validFor.startDateTime: '20260601' is not a date-time (e.g. "
                                       "2026-06-01T10:00:00Z) or a date (2026-06-01)"),
+        # what every other TMF body refuses (the reviewers' list): a space before, a basic or week
+        # date, an hour alone, a lowercase t, an offset's minutes beyond 59
+        *[({"startDateTime": v}, f"validFor.startDateTime: {v!r} is not a date-time (e.g. 2026-06-01T10:00:00Z) "
+                                 "or a date (2026-06-01)")
+          for v in (" 2026-06-01T10:00:00Z", "20260601T100000Z", "2026-W23-1", "2026-06-01T10",
+                    "2026-06-01t10:00:00Z", "2026-06-01T10:00:00+02:60")],
         ({"startDateTime": "2026-07-01", "endDateTime": "2026-06-01T00:00:00Z"}, "validFor ends before it starts"),
         ("2026", "validFor is an object {startDateTime, endDateTime}"),
         ({"start": "2026-06-01"}, "unsupported field 'start' in validFor (startDateTime, endDateTime)"),
