@@ -344,8 +344,10 @@ def _repeats(doc: SourceDocument, entries: list[Any], where: Path_, key: str | N
         shown = " ".join(told[1]) if isinstance(told[1], tuple) else show_value(value) if isinstance(value, bool) \
             else str(value)
         line, column = doc.position(where + (first[told],) + at)
+        # (the first is in the same file: its line and column only — the check's cache keeps a
+        # file's findings by its content, which a copy or a move of the file keeps too)
         found.append(doc.diagnostic(path, f"{noun}{within} listed more than once: {shown} (first at "
-                                          f"{doc.file}:{line}:{column})", code="duplicateId"))
+                                          f"line {line}, column {column})", code="duplicateId"))
     return found
 
 

@@ -104,7 +104,7 @@ def test_an_unknown_field_does_not_hide_a_rule_of_the_entry_or_a_reference(broke
                                 "    lifecycleStatus: Retired\n    colour: black\n"), UNKNOWN_PRICE,
                     ("catalog/offerings.yaml", "    channels: [shop]\n", "    channels: [shop, shop]\n"))
     assert [d.message for d in check_project(folder, cache=False).diagnostics] == [
-        "channel listed more than once: shop (first at project/catalog/offerings.yaml:44:16)",
+        "channel listed more than once: shop (first at line 44, column 16)",
         "unknown field 'colour'; expected one of: bundle, categories, channels, characteristicUses, description, id, "
         "lifecycleStatus, name, partnerEligible, prices, productSpecification, relationships, sellable, terms, validFor",
         "unknown productOfferingPrice 'classic-phone-prise'"]
