@@ -392,22 +392,67 @@ def _branch_implies(strong: tuple[Atom, ...], weak: tuple[Atom, ...]) -> bool:
     return all(any(_atom_implies(s, w) for s in strong) for w in weak)
 
 
+class _Branch(NamedTuple):
+    """A branch of a condition's disjunctive form, with the attribute keys it tests and those
+    a branch implying it must test too (every atom but ``eq true``, which an atom of another
+    key may imply: a value implies its attribute's presence)."""
+
+    atoms: tuple[Atom, ...]
+    keys: frozenset[str]
+    needs: frozenset[str]
+    held: frozenset[Atom] | None  # its atoms (None: one of them is not hashable)
+    equal: frozenset[Atom]  # its ``eq`` atoms but ``eq true``: only the same atom implies one
+
+
+def _branches(condition: Condition) -> list[_Branch] | None:
+    """The branches of ``condition`` (None: too complex to put in that form)."""
+    try:
+        branches = to_dnf(to_nnf(condition))
+    except TooComplex:
+        return None
+    return [_branch_of(tuple(branch)) for branch in branches]
+
+
+def _branch_of(atoms: tuple[Atom, ...]) -> _Branch:
+    held: frozenset[Atom] | None
+    try:
+        held = frozenset(atoms)
+        equal = frozenset(a for a in atoms if a.op == "eq" and a.value is not True)
+    except TypeError:  # (an unhashable value: no shortcut for this branch)
+        held, equal = None, frozenset()
+    return _Branch(atoms, frozenset(a.key for a in atoms),
+                   frozenset(a.key for a in atoms if not (a.op == "eq" and a.value is True)), held, equal)
+
+
+def _branches_imply(strong: list[_Branch], weak: list[_Branch]) -> bool:
+    # (a strong branch that lacks a key the weak one needs cannot imply it — no atom of another
+    # key implies an atom that is not an ``eq true`` — nor one that lacks one of its ``eq``
+    # atoms: ``eq`` is implied by itself alone; checked first, they spare most pairs)
+    return all(any(w.needs <= s.keys and (s.held is None or w.equal <= s.held) and _branch_implies(s.atoms, w.atoms)
+                   for w in weak) for s in strong)
+
+
 def _implies(strong: Condition, weak: Condition) -> bool:
     """Whether every case where ``strong`` holds is one where ``weak`` holds (sound, incomplete)."""
-    try:
-        strong_branches, weak_branches = to_dnf(to_nnf(strong)), to_dnf(to_nnf(weak))
-    except TooComplex:
+    strong_branches, weak_branches = _branches(strong), _branches(weak)
+    if strong_branches is None or weak_branches is None:
         return False
-    return all(any(_branch_implies(s, w) for w in weak_branches) for s in strong_branches)
+    return _branches_imply(strong_branches, weak_branches)
 
 
 def _lint_shadowing(compiled: CompiledRuleSet, add: _Add) -> None:
     # prerequisites, appliesTo and accumulators are not first-match rules: nothing shadows them
     rules = [r for r in compiled.rules if not r.key.startswith(("prerequisite:", "accumulator:")) and r.key != "appliesTo"]
     index = {rule.id: i for i, rule in enumerate(compiled.definition.rules)}
+    # each rule's branches made once (not once per pair: a rule set of 1,000 rules took 17.7 s)
+    branches = [_branches(rule.fires) for rule in rules]
     for later_pos, later in enumerate(rules):
-        for earlier in rules[:later_pos]:
-            if _implies(later.fires, earlier.fires):
+        later_branches = branches[later_pos]
+        if later_branches is None:
+            continue
+        for earlier_pos, earlier in enumerate(rules[:later_pos]):
+            earlier_branches = branches[earlier_pos]
+            if earlier_branches is not None and _branches_imply(later_branches, earlier_branches):
                 add(("rules", index[later.key]), f"rule '{later.key}' never applies: the earlier rule "
                                                 f"'{earlier.key}' matches every case it matches", code="shadowed")
                 break
