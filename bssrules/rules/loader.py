@@ -369,8 +369,10 @@ def _repeats(doc: SourceDocument, items: list[Any], where: Path_, key: str, noun
         if value in first:
             path = where + (index, key)
             line = doc.position(where + (first[value],))[0]
+            # (the first is in the same file: its line only — the check's cache keeps a file's
+            # findings by its content, which a copy or a move of the file keeps too)
             found[path] = doc.diagnostic(path, f"duplicate {noun} '{value}'{within} (first defined at "
-                                               f"{doc.file}:{line})", code="duplicateId")
+                                               f"line {line})", code="duplicateId")
         else:
             first[value] = index
     return found
@@ -404,7 +406,7 @@ def _out_of_order(doc: SourceDocument, thresholds: list[Any], where: Path_) -> d
         found[path] = doc.diagnostic(
             path, f"thresholds must be listed from the lowest to the highest: {_threshold_name(threshold)} at "
                   f"{threshold['at']} comes after {_threshold_name(above)} at {above['at']} "
-                  f"({doc.file}:{doc.position(where + (highest[1],))[0]})", code="thresholdOrder")
+                  f"(line {doc.position(where + (highest[1],))[0]})", code="thresholdOrder")
     return found
 
 

@@ -39,7 +39,7 @@ def test_a_rule_in_error_still_counts_for_a_repeated_rule_id(rule_diagnostics) -
         "        reason: {code: adultsOnly, label: Adults only}"))
     assert shown(found) == [
         "rules.yaml:5:9: missing required field 'reason' [at $.ruleSets[0].rules[0]]",
-        "rules.yaml:7:13: duplicate rule id 'r1' (first defined at rules.yaml:5) [at $.ruleSets[0].rules[1].id]"]
+        "rules.yaml:7:13: duplicate rule id 'r1' (first defined at line 5) [at $.ruleSets[0].rules[1].id]"]
 
 
 def test_the_valid_fields_of_a_rule_in_error_are_still_checked_against_the_catalog(rule_diagnostics) -> None:

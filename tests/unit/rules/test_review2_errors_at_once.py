@@ -35,7 +35,7 @@ def test_a_misspelt_kind_still_has_its_rules_checked_as_the_kind_it_is_close_to(
                "reason, validFor, when"),
         (7, 16, "unknown attribute 'inventory.activeOffering'"),
         (9, 20, "unknown productOffering 'smartphon'"),
-        (10, 13, "duplicate rule id 'r' (first defined at rules.yaml:5)")]
+        (10, 13, "duplicate rule id 'r' (first defined at line 5)")]
 
 
 def test_a_kind_close_to_none_still_has_its_conditions_and_ids_checked(rule_diagnostics) -> None:
@@ -48,7 +48,7 @@ def test_a_kind_close_to_none_still_has_its_conditions_and_ids_checked(rule_diag
         "        when: {party.clasification: VIP}\n"
         "      - id: r\n")
     assert said(found)[1:] == [(6, 16, "unknown attribute 'party.clasification'"),
-                               (7, 13, "duplicate rule id 'r' (first defined at rules.yaml:5)")]
+                               (7, 13, "duplicate rule id 'r' (first defined at line 5)")]
 
 
 def test_the_invalid_date_of_a_rule_with_another_error_is_reported(rule_diagnostics) -> None:

@@ -38,7 +38,7 @@ def test_a_repeated_accumulator_id_is_an_error_at_the_repetition(rule_diagnostic
         "      - id: acc\n"
         "        thresholds: [{id: t9, at: 5, action: notify}]\n")))
     assert shown(found) == [
-        "rules.yaml:9:13: duplicate accumulator id 'acc' (first defined at rules.yaml:5) "
+        "rules.yaml:9:13: duplicate accumulator id 'acc' (first defined at line 5) "
         "[at $.ruleSets[0].accumulators[1].id]"]
 
 
@@ -48,7 +48,7 @@ def test_a_repeated_prerequisite_id_is_an_error_at_the_repetition(rule_diagnosti
         "      - {id: p, when: {inventory.activeOfferings: {contains: ipad-mini-std}}, reason: {code: noPlan, label: b}}\n"
         "      - {id: p, when: {inventory.activeOfferings: {contains: smartphone}}, reason: {code: noTv, label: d}}\n")))
     assert shown(found) == [
-        "rules.yaml:6:14: duplicate prerequisite id 'p' (first defined at rules.yaml:5) "
+        "rules.yaml:6:14: duplicate prerequisite id 'p' (first defined at line 5) "
         "[at $.ruleSets[0].prerequisites[1].id]"]
 
 
@@ -63,11 +63,11 @@ def test_repeated_and_unordered_thresholds_are_each_reported_at_the_threshold(ru
         "          - {id: warn, at: 5, action: notify}\n")))
     assert shown(found) == [
         "rules.yaml:8:27: thresholds must be listed from the lowest to the highest: threshold 'cap' at 10 comes "
-        "after threshold 'warn' at 12 (rules.yaml:7) [at $.ruleSets[0].accumulators[0].thresholds[1].at]",
-        "rules.yaml:10:18: duplicate threshold id 'warn' in accumulator 'budget' (first defined at rules.yaml:7) "
+        "after threshold 'warn' at 12 (line 7) [at $.ruleSets[0].accumulators[0].thresholds[1].at]",
+        "rules.yaml:10:18: duplicate threshold id 'warn' in accumulator 'budget' (first defined at line 7) "
         "[at $.ruleSets[0].accumulators[0].thresholds[3].id]",
         "rules.yaml:10:28: thresholds must be listed from the lowest to the highest: threshold 'warn' at 5 comes "
-        "after threshold 'cap2' at 15 (rules.yaml:9) [at $.ruleSets[0].accumulators[0].thresholds[3].at]"]
+        "after threshold 'cap2' at 15 (line 9) [at $.ruleSets[0].accumulators[0].thresholds[3].at]"]
 
 
 def test_equal_levels_are_in_order(load_rules) -> None:
@@ -91,7 +91,7 @@ def test_a_repeated_payer_role_in_shares_is_named_at_the_repetition(rule_diagnos
         "        when: {charge.type: usage}\n"
         "        shares: [{payer: holder, weight: 70}, {payer: employer, weight: 20}, {payer: holder, weight: 10}]\n")
     assert shown(found) == [
-        "rules.yaml:8:86: duplicate payer role 'holder' in shares (first defined at rules.yaml:8) "
+        "rules.yaml:8:86: duplicate payer role 'holder' in shares (first defined at line 8) "
         "[at $.ruleSets[0].rules[0].shares[2].payer]"]
 
 
@@ -103,7 +103,7 @@ def test_the_first_of_a_repeated_id_counts_even_in_error(rule_diagnostics) -> No
         "      - id: acc\n")))
     assert [(d.line, d.message) for d in found] == [
         (6, "'amont' is not allowed here; expected one of: volume, amount"),
-        (7, "duplicate accumulator id 'acc' (first defined at rules.yaml:5)")]
+        (7, "duplicate accumulator id 'acc' (first defined at line 5)")]
 
 
 def test_a_level_in_error_is_not_also_out_of_order(rule_diagnostics) -> None:

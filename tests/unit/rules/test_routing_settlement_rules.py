@@ -153,7 +153,7 @@ def test_a_percentage_of_exactly_100_is_a_valid_share(load_rules) -> None:
      [(5, 37, "'ticket.type' compares with text, got true", RULE + ("when", "ticket.type"), "invalidRule")]),
     ("    rules:\n      - {id: a, when: {ticket.type: sim}, assignTo: csp}\n"
      "      - {id: a, when: {ticket.type: vehicle}, assignTo: car-maker}\n",
-     [(6, 14, "duplicate rule id 'a' (first defined at rules.yaml:5)", ("ruleSets", 0, "rules", 1, "id"),
+     [(6, 14, "duplicate rule id 'a' (first defined at line 5)", ("ruleSets", 0, "rules", 1, "id"),
        "duplicateId")]),
     ("    default: 'c sp'\n    rules:\n      - {id: a, assignTo: csp}\n",
      [(4, 14, "expected an id: a letter or digit, then letters, digits, '.', '_', ':' or '-'; got 'c sp'",

@@ -419,7 +419,7 @@ ruleSets:
       - {id: tablets, offerings: [ipad-mini-deluxe], reason: {code: c, label: l}, when: {party.age: {lt: 21}}}
 """
     found = only(rule_diagnostics(text))
-    assert described(found) == ("rules.yaml", 7, 14, "duplicate rule id 'tablets' (first defined at rules.yaml:5)",
+    assert described(found) == ("rules.yaml", 7, 14, "duplicate rule id 'tablets' (first defined at line 5)",
                                 None, ("ruleSets", 0, "rules", 2, "id"), "duplicateId", "error")
 
 
