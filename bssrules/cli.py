@@ -41,8 +41,10 @@ def _report_invalid(exc: InvalidSource, held_back: int = 0) -> None:
         print(str(diagnostic), file=sys.stderr)
     warnings = len(exc.diagnostics) - len(exc.errors)
     err.print(f"[bold red]{_plural(len(exc.errors), 'error')}[/]" + (f", {_plural(warnings, 'warning')}" if warnings else "")
+              # (the analysis of a rule set's rules — gaps, overlaps, rules that never apply — runs once
+              # it has no error: what it finds is not among those held back, and the words say so)
               + (f" ({_plural(held_back, 'more warning')} of rule sets with errors, shown once their errors are "
-                 "fixed)" if held_back else ""), soft_wrap=True)
+                 "fixed, with what the analysis of their rules then finds)" if held_back else ""), soft_wrap=True)
 
 
 @app.command()

@@ -51,7 +51,8 @@ def test_the_warnings_of_a_rule_set_with_errors_are_held_back_and_counted(tmp_pa
         "warning: rule 'data-again' never applies: the earlier rule 'data' matches every case it matches",
         "expected an exact decimal amount such as 12.50, got '150x'",
     ]
-    assert lines[-1] == "1 error, 1 warning (1 more warning of rule sets with errors, shown once their errors are fixed)"
+    assert lines[-1] == ("1 error, 1 warning (1 more warning of rule sets with errors, shown once their errors are fixed, "
+                         "with what the analysis of their rules then finds)")
 
 
 def test_once_the_errors_are_fixed_the_warnings_held_back_are_shown(tmp_path: Path) -> None:
@@ -69,4 +70,5 @@ def test_bssrules_test_holds_them_back_as_check_does(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "never alters a price" not in result.stderr
     assert result.stderr.splitlines()[-1] == ("1 error, 1 warning (1 more warning of rule sets with errors, shown "
-                                              "once their errors are fixed)")
+                                              "once their errors are fixed, with what the analysis of their rules "
+                                              "then finds)")
