@@ -14,9 +14,11 @@ Checking is in two steps, so that a project's check can keep the first in a cach
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
+
+from pydantic import ValidationError as PydanticError
 
 from bssrules.catalog.catalog import Catalog, Origin
 from bssrules.catalog.checks import CatalogPrice, KnownIds, Links, PriceOf, link_problems, links_of
@@ -24,7 +26,7 @@ from bssrules.catalog.model import COLLECTIONS, VALUE_TYPES, Entity, Ref, descri
 from bssrules.catalog.schema import catalog_schema
 from bssrules.errors import Diagnostic, InvalidSource, did_you_mean
 from bssrules.schema_errors import (
-    Lenient, SchemaCheck, holds_unstorable_text, items_set_aside, lenient_model, unstorable_diagnostics,
+    Lenient, _field_adapter, pydantic_diagnostics, SchemaCheck, holds_unstorable_text, items_set_aside, lenient_model, unstorable_diagnostics,
 )
 from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, parse_file, parse_text, said_once, yaml_files
 
@@ -172,6 +174,13 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
                     listed, within = _repeated_entries(doc, collection, item, base)
                     if listed:
                         entity, more, links = _entity(entity_type, item, doc, base, listed)
+                if entity is None and (listed or within) and not problems:
+                    # Refused for its repeated entries only: read again without them, so that its
+                    # own rules (a recurring price's period, a default among the values) are said
+                    # in the same run. Only an entity in error pays for this.
+                    said = {(d.path, d.message) for d in more}
+                    more += [d for d in _without_repeats(entity_type, item, doc, base, listed + within)
+                             if (d.path, d.message) not in said and not d.message.startswith(_MODEL_REPEATS)]
                 problems += listed
                 if within:  # said at the repeated value rather than (by the model) at its list's owner
                     more = [d for d in more if not d.message.startswith(_MODEL_REPEATS)] + within
@@ -294,6 +303,71 @@ def _repeated_entries(doc: SourceDocument, collection: str, item: Any, base: Pat
     return found, inside
 
 
+def _without_repeats(entity_type: type[Entity], item: dict[str, Any], doc: SourceDocument, base: Path_,
+                     repeated: list[Diagnostic]) -> list[Diagnostic]:
+    """The model's errors of ``item`` read without its ``repeated`` entries and values (said by
+    :func:`_repeated_entries`), positioned in ``item`` (what is left is the entity as meant:
+    the first of each repeated entry is kept)."""
+    entries: dict[str, set[int]] = {}
+    values: dict[tuple[str, int], tuple[str, set[int]]] = {}
+    inner_field = _UNIQUE_INSIDE[str(base[0])][1] if base and base[0] in _UNIQUE_INSIDE else None
+    for d in repeated:
+        at = d.path[len(base):]
+        if len(at) >= 4 and at[2] == inner_field and isinstance(at[1], int) and isinstance(at[3], int):
+            values.setdefault((str(at[0]), at[1]), (str(at[2]), set()))[1].add(at[3])
+        elif len(at) >= 2 and isinstance(at[1], int):
+            entries.setdefault(str(at[0]), set()).add(at[1])
+    data = dict(item)
+    kept: dict[str, list[int]] = {}
+    kept_inside: dict[tuple[str, int], tuple[str, list[int]]] = {}
+    alone: list[tuple[str, int, Any]] = []  # the repeated entries, each read on its own
+    for name in set(entries) | {name for name, _ in values}:
+        written = item.get(name)
+        if not isinstance(written, list):
+            continue
+        kept[name] = [i for i in range(len(written)) if i not in entries.get(name, ())]
+        left = []
+        for i in range(len(written)):
+            entry = written[i]
+            if (name, i) in values and isinstance(entry, dict) and isinstance(entry.get(values[name, i][0]), list):
+                inner, dropped = values[name, i]
+                kept_inside[name, i] = (inner, [j for j in range(len(entry[inner])) if j not in dropped])
+                entry = {**entry, inner: [entry[inner][j] for j in kept_inside[name, i][1]]}
+            if i in entries.get(name, ()):
+                alone.append((name, i, entry))
+            else:
+                left.append(entry)
+        data[name] = left
+
+    def remap(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+        if len(loc) >= 2 and loc[0] in kept and isinstance(loc[1], int) and loc[1] < len(kept[str(loc[0])]):
+            return _alone_path((0,) + loc[2:], str(loc[0]), kept[str(loc[0])][loc[1]], kept_inside)
+        return loc
+
+    found: list[Diagnostic] = []
+    try:
+        entity_type.model_validate(data)
+    except PydanticError as exc:
+        found += pydantic_diagnostics(exc, doc, base, remap)
+    for name, index, entry in alone:  # its own errors (what it repeats is said already)
+        try:
+            _field_adapter(entity_type, _field_name(entity_type, name)).validate_python([entry])
+        except PydanticError as exc:
+            found += pydantic_diagnostics(exc, doc, base, partial(_alone_path, name=name, index=index,
+                                                                  kept_inside=kept_inside))
+    return found
+
+
+def _alone_path(loc: tuple[str | int, ...], name: str, index: int,
+                kept_inside: dict[tuple[str, int], tuple[str, list[int]]]) -> tuple[str | int, ...]:
+    """The path in the item of ``loc``, a path in ``[entry]`` (the entry at ``name[index]``)."""
+    rest = loc[1:]
+    inside = kept_inside.get((name, index))
+    if inside and len(rest) >= 2 and rest[0] == inside[0] and isinstance(rest[1], int) and rest[1] < len(inside[1]):
+        rest = (rest[0], inside[1][rest[1]]) + rest[2:]
+    return (name, index) + rest
+
+
 def _all_differ(entries: list[Any], key: str | None) -> bool:
     """Whether no two entries can be the same (the quick test of the many lists that have
     none: equal in a set whenever :func:`_entry_key` would tell them equal)."""
@@ -361,6 +435,9 @@ def _entity(entity_type: type[Entity], item: Any, doc: SourceDocument, base: Pat
         return read.valid, [], links_of(read.valid)
     raw_id = item.get("id") if isinstance(item, dict) else None
     if read.partial is None or not isinstance(raw_id, str):
+        raw = _raw_allowances(item, base, problems + read.more, ()) if isinstance(raw_id, str) else ()
+        if raw and isinstance(raw_id, str):
+            return read.valid, read.more, Links(entity_type.kind, raw_id, (), allowances=raw)
         return read.valid, read.more, None
     # What an offering uses of a specification is checked against all its characteristics:
     # with one of them set aside, against none.
@@ -373,7 +450,32 @@ def _entity(entity_type: type[Entity], item: Any, doc: SourceDocument, base: Pat
     refs = tuple((read.path(path), kind, id) for path, kind, id in links.refs) + _aside_refs(entity_type, item,
                                                                                              read)
     allowances = tuple((read.path(path), unit, types) for path, unit, types in links.allowances)
+    allowances += _raw_allowances(item, base, problems + read.more, {path for path, _, _ in allowances})
     return read.valid, read.more, links._replace(id=raw_id, refs=refs, allowances=allowances)
+
+
+def _raw_allowances(item: Any, base: Path_, problems: list[Diagnostic], read: set[Path_] | tuple[()]
+                    ) -> tuple[tuple[Path_, str, tuple[str, ...]], ...]:
+    """The allowances of a price in error not read with it (set aside, or the price too broken
+    to read), as written, so that their units and usage types are still checked against the
+    catalog's (a wrong currency does not hide an unknown unit): each whose unit and usage
+    types have no error of their own."""
+    allowances = item.get("allowances") if isinstance(item, dict) else None
+    if not isinstance(allowances, list):
+        return ()
+    said = {d.path for d in problems}
+    found: list[tuple[Path_, str, tuple[str, ...]]] = []
+    for index, allowance in enumerate(allowances):
+        path: Path_ = ("allowances", index)
+        if path in read or not isinstance(allowance, dict):
+            continue
+        unit, types = allowance.get("unit"), allowance.get("usageTypes", [])
+        at = base + path
+        if not isinstance(unit, str) or not isinstance(types, list) or not all(isinstance(t, str) for t in types) \
+                or any(p[:len(at) + 1] in (at + ("unit",), at + ("usageTypes",)) for p in said):
+            continue
+        found.append((path, unit, tuple(types)))
+    return tuple(found)
 
 
 def _aside_refs(entity_type: type[Entity], item: Any, read: Lenient[Entity]) -> tuple[Ref, ...]:

@@ -67,5 +67,6 @@ def test_a_repeated_term_of_an_otherwise_valid_offering_is_said_once_at_the_repe
 def test_a_repeated_value_does_not_hide_a_value_of_the_wrong_type() -> None:
     text = ("productSpecifications:\n  - id: s\n    name: S\n    characteristics:\n"
             "      - {name: speed, valueType: integer, values: [1, 2, 1.0, x]}\n")
-    assert diagnostics(text) == ["5:9: value 1.0 is not of valueType integer",
+    assert diagnostics(text) == ["5:9: value 'x' is not of valueType integer",
+                                 "5:9: value 1.0 is not of valueType integer",
                                  "5:58: value of 'speed' listed more than once: 1.0 (first at line 5, column 52)"]
