@@ -229,7 +229,9 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
         diagnostics += errors_alone(RULE_SET_TYPES[kind], raw, doc, base, [d.path for d in diagnostics])
     if rule_set is None:  # not compiled: what compiling checks of the rule set itself is checked here
         diagnostics += _time_zone_problem(doc, raw, base, diagnostics)
-        return nothing._replace(references=aside), None, diagnostics
+        # (none of its conditions was read: each item's are, from what is written)
+        return nothing._replace(references=_distinct(aside + _written_conditions(raw, rules=True))), None, \
+            diagnostics
     found: list[Diagnostic] = []
     in_conditions: set[Path_] = set()  # the conditions with an error (compiled as ALWAYS)
 
@@ -253,7 +255,8 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
     written = [reference for at in sorted(in_conditions, key=str)
                for reference in written_condition_references(_at(raw, read.path(at)), at)]
     references = tuple((read.path(path), k, i) for path, k, i in rule_set_references(rule_set, compiled) + written)
-    references += aside
+    # (a rule set in error: its partial model may hold none of its accumulators and prerequisites)
+    references = _distinct(references + aside + (_written_conditions(raw) if read.valid is None else ()))
     valid = not in_error
     # Lint of a rule set in error: only what each rule says wrong of itself (tiers, pairs of
     # rules that contradict each other), not what the rules set aside could change.
@@ -270,6 +273,23 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
                          period, rule_ids, references, tuple(asked.answers.items()), prices, accumulators,
                          discounts, feeds),  # type: ignore[arg-type]  # a DiscountAim rebuilt with its path read
             compiled if valid else None, diagnostics)
+
+
+def _written_conditions(raw: dict[str, Any], rules: bool = False) -> tuple[tuple[Path_, str, str], ...]:
+    """The references of the conditions of a rule set's accumulators and prerequisites (and of
+    its rules, with ``rules``: a rule set none of whose items was read), from what is written:
+    where the rule set has an error its model may hold none of them, and the unknown offering
+    such a condition names was said only once the other error was fixed."""
+    found: list[tuple[Path_, str, str]] = []
+    for name in ("accumulators", "prerequisites") + (("rules",) if rules else ()):
+        for index, item in enumerate(_list(raw.get(name))):
+            if isinstance(item, dict):
+                found += written_condition_references(item.get("when"), (name, index, "when"))
+    return tuple(found)
+
+
+def _distinct(references: tuple[tuple[Path_, str, str], ...]) -> tuple[tuple[Path_, str, str], ...]:
+    return tuple(dict.fromkeys(references))
 
 
 def _at(data: Any, path: Path_) -> Any:
