@@ -22,11 +22,14 @@ from pydantic import ValidationError as PydanticError
 
 from bssrules.catalog.catalog import Catalog, Origin
 from bssrules.catalog.checks import CatalogPrice, KnownIds, Links, PriceOf, link_problems, links_of
-from bssrules.catalog.model import COLLECTIONS, VALUE_TYPES, Entity, Ref, describe, scalar_problem, show_value
+from bssrules.catalog.model import (
+    COLLECTIONS, VALUE_TYPES, Entity, ProductOfferingPrice, Ref, describe, scalar_problem, show_value,
+)
 from bssrules.catalog.schema import catalog_schema
 from bssrules.errors import Diagnostic, InvalidSource, did_you_mean
 from bssrules.schema_errors import (
-    Lenient, _field_adapter, pydantic_diagnostics, SchemaCheck, holds_unstorable_text, items_set_aside, lenient_model, unstorable_diagnostics,
+    Lenient, SchemaCheck, _field_adapter, fields_alone, pydantic_diagnostics,
+    holds_unstorable_text, items_set_aside, lenient_model, unstorable_diagnostics,
 )
 from bssrules.yaml_source import Path_, SourceDocument, ids_in_text, parse_file, parse_text, said_once, yaml_files
 
@@ -181,6 +184,8 @@ def check_catalog_file(doc: SourceDocument) -> tuple[CatalogFileCheck, list[Enti
                     said = {(d.path, d.message) for d in more}
                     more += [d for d in _without_repeats(entity_type, item, doc, base, listed + within)
                              if (d.path, d.message) not in said and not d.message.startswith(_MODEL_REPEATS)]
+                if entity is None and entity_type is ProductOfferingPrice:
+                    more += _price_shape(item, doc, base, problems + listed + more)
                 problems += listed
                 if within:  # said at the repeated value rather than (by the model) at its list's owner
                     more = [d for d in more if not d.message.startswith(_MODEL_REPEATS)] + within
@@ -301,6 +306,21 @@ def _repeated_entries(doc: SourceDocument, collection: str, item: Any, base: Pat
                 of = f" of '{label}'" if isinstance(label, str) else ""
                 inside += _repeats(doc, values, base + (name, index, inner), None, noun, of)
     return found, inside
+
+
+def _price_shape(item: Any, doc: SourceDocument, base: Path_, said: list[Diagnostic]) -> list[Diagnostic]:
+    """The errors of a price as a whole after the first (the model says one): of a price
+    whose fields are valid and whose only error is one of its shape (amount 1.001 of a
+    oneTime price with a unit: both the decimals and the unit)."""
+    if not said or any(d.path != base for d in said) or not isinstance(item, dict):
+        return []
+    model = fields_alone(ProductOfferingPrice, item)
+    try:
+        problems = model.shape_problems() if model is not None else []
+    except AttributeError:  # a field it needs is missing
+        return []
+    known = {d.message for d in said}
+    return [doc.diagnostic(base, message) for message in problems if message not in known]
 
 
 def _without_repeats(entity_type: type[Entity], item: dict[str, Any], doc: SourceDocument, base: Path_,

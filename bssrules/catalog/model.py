@@ -478,9 +478,25 @@ class ProductOfferingPrice(Entity):
 
     @model_validator(mode="after")
     def _shape(self) -> "ProductOfferingPrice":
+        problems = self.shape_problems()
+        if problems:
+            raise ValueError(problems[0])
+        return self
+
+    def shape_problems(self) -> list[str]:
+        """What is wrong with the price as a whole: its amount's decimals, and the first of its
+        fields that its priceType does not go with (they do not follow from each other)."""
+        found = []
         if self.price_type != "usage" and self.amount != self.amount.quantize(quantum(self.currency)):
-            raise ValueError(f"amount {self.amount} has more decimals than {self.currency} has "
-                             f"({minor_unit_exponent(self.currency)}); only usage rates may be finer")
+            found.append(f"amount {self.amount} has more decimals than {self.currency} has "
+                         f"({minor_unit_exponent(self.currency)}); only usage rates may be finer")
+        try:
+            self._fields_shape()
+        except ValueError as exc:
+            found.append(str(exc))
+        return found
+
+    def _fields_shape(self) -> None:
         if self.price_type == "recurring" and not self.recurring_period:
             raise ValueError("a recurring price needs recurringPeriod (day, week, month or year)")
         if self.price_type != "recurring" and (self.recurring_period or self.period_length != 1):
@@ -500,7 +516,6 @@ class ProductOfferingPrice(Entity):
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:
             raise ValueError(f"allowance id listed more than once: {', '.join(repeated)}")
-        return self
 
 
 class Category(Entity):

@@ -148,3 +148,19 @@ def test_a_valid_entity_is_still_valid() -> None:
                                 .replace("{name: c, valueType: integer, range: {min: 5, max: 1}}",
                                          "{name: c2, valueType: integer, range: {min: 1, max: 5}}"))
     assert catalog.get("productOfferingPrice", "m") is not None
+
+
+def test_a_price_says_its_decimals_and_its_fields_at_once() -> None:
+    found = _said("""\
+productOfferingPrices:
+  - {id: o, name: O, priceType: oneTime, amount: 1.001, currency: EUR, unit: MB}
+""")
+    assert [message for _, _, message in found] == [
+        "amount 1.001 has more decimals than EUR has (2); only usage rates may be finer",
+        "unit and unitQuantity apply to usage prices, not oneTime"]
+    assert {(line, column) for line, column, _ in found} == {(2, 5)}
+
+
+def test_a_price_with_one_shape_error_says_it_once() -> None:
+    found = _said("productOfferingPrices:\n  - {id: o, name: O, priceType: oneTime, amount: 1.00, currency: EUR, unit: MB}\n")
+    assert [message for _, _, message in found] == ["unit and unitQuantity apply to usage prices, not oneTime"]
