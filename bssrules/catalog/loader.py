@@ -471,7 +471,37 @@ def _entity(entity_type: type[Entity], item: Any, doc: SourceDocument, base: Pat
                                                                                              read)
     allowances = tuple((read.path(path), unit, types) for path, unit, types in links.allowances)
     allowances += _raw_allowances(item, base, problems + read.more, {path for path, _, _ in allowances})
+    if links.uses and "characteristicUses" in read.kept:
+        links = links._replace(uses=_uses_in_place(item, base, problems + read.more, links.uses,
+                                                    read.kept["characteristicUses"]))
     return read.valid, read.more, links._replace(id=raw_id, refs=refs, allowances=allowances)
+
+
+def _uses_in_place(item: dict[str, Any], base: Path_, problems: list[Diagnostic],
+                   uses: tuple[tuple[str, tuple[Any, ...]], ...], kept: list[int]
+                   ) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """An offering's characteristic uses by their place in the item (they are checked by their
+    index): those read, and those set aside only for repeating an earlier one, as written (its
+    values are still checked against the characteristic: 64GB of a memorySize). From the first
+    use set aside for an error of its own, none (its place cannot be kept)."""
+    written = item.get("characteristicUses")
+    if not isinstance(written, list):
+        return ()
+    read = dict(zip(kept, uses))
+    said = {d.path[len(base):len(base) + 2] for d in problems if d.code != "duplicateId"}
+    found: list[tuple[str, tuple[Any, ...]]] = []
+    for index, use in enumerate(written):
+        if index in read:
+            found.append(read[index])
+            continue
+        values = use.get("values", []) if isinstance(use, dict) else None
+        if ("characteristicUses", index) in said or not isinstance(use.get("name") if isinstance(use, dict) else None,
+                                                                     str) \
+                or not isinstance(values, list) or any(scalar_problem(v) for v in values):
+            break
+        assert isinstance(use, dict)
+        found.append((use["name"], tuple(values)))
+    return tuple(found)
 
 
 def _raw_allowances(item: Any, base: Path_, problems: list[Diagnostic], read: set[Path_] | tuple[()]

@@ -164,3 +164,34 @@ productOfferingPrices:
 def test_a_price_with_one_shape_error_says_it_once() -> None:
     found = _said("productOfferingPrices:\n  - {id: o, name: O, priceType: oneTime, amount: 1.00, currency: EUR, unit: MB}\n")
     assert [message for _, _, message in found] == ["unit and unitQuantity apply to usage prices, not oneTime"]
+
+
+USES = """\
+productSpecifications:
+  - id: s
+    name: S
+    characteristics:
+      - {name: size, valueType: string, values: [a, b]}
+productOfferings:
+  - id: o
+    name: O
+    productSpecification: s
+    characteristicUses:
+      - {name: size, values: [a]}
+      - SECOND
+      - {name: colour, values: [a]}
+"""
+
+
+def test_a_repeated_characteristic_use_is_still_checked_and_the_next_keeps_its_line() -> None:
+    found = _said(USES.replace("SECOND", "{name: size, values: [z]}"))
+    assert _at(found, 12, "characteristicUse listed more than once: size")
+    assert _at(found, 12, "value 'z' is not one of the values of 'size'")
+    assert _at(found, 13, "productSpecification 's' has no characteristic 'colour'")
+    assert len(found) == 3
+
+
+def test_a_use_set_aside_for_its_own_error_moves_no_other_error() -> None:
+    found = _said(USES.replace("SECOND", "{name: size, values: [{x: 1}]}"))
+    assert not any(line == 12 and "colour" in message for line, _, message in found)
+    assert all(line in (12, 13) for line, _, _ in found)
