@@ -397,10 +397,20 @@ def _all_differ(entries: list[Any], key: str | None) -> bool:
         values = [(e.get("type"), e.get("offering")) if isinstance(e, dict) else None for e in entries]
     else:
         values = [e.get(key) if isinstance(e, dict) else None for e in entries]
+    values = [_stripped(v) for v in values]  # ("speed " is "speed": the model strips texts)
     try:
         return len(set(values)) == len(values)
     except TypeError:  # a mapping or a list among them: looked at one by one
         return False
+
+
+def _stripped(value: Any) -> Any:
+    """A text without the spaces around it (as the model reads texts), and a pair of them likewise."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, tuple):
+        return tuple(v.strip() if isinstance(v, str) else v for v in value)
+    return value
 
 
 def _entry_key(entry: Any, key: str | None) -> tuple[str, Any] | None:
@@ -409,11 +419,12 @@ def _entry_key(entry: Any, key: str | None) -> tuple[str, Any] | None:
         value = entry
     elif key == "type offering":
         value = (entry.get("type"), entry.get("offering")) if isinstance(entry, dict) else None
-        return ("relationship", value) if value is not None and all(isinstance(v, str) for v in value) else None
+        return ("relationship", _stripped(value)) if value is not None and all(isinstance(v, str) for v in value) \
+            else None
     else:
         value = entry.get(key) if isinstance(entry, dict) else None
     if isinstance(value, str):
-        return ("text", value)
+        return ("text", value.strip())  # (as the model reads it)
     if isinstance(value, bool):
         return ("bool", value)
     if isinstance(value, (int, Decimal)):  # 1, 1.0 and 1.00 are one number (as the model counts them)
@@ -436,7 +447,7 @@ def _repeats(doc: SourceDocument, entries: list[Any], where: Path_, key: str | N
         path = where + (index,) + at
         value = entry if key is None else entry.get(key)
         shown = " ".join(told[1]) if isinstance(told[1], tuple) else show_value(value) if isinstance(value, bool) \
-            else str(value)
+            else value.strip() if isinstance(value, str) else str(value)
         line, column = doc.position(where + (first[told],) + at)
         # (the first is in the same file: its line and column only — the check's cache keeps a
         # file's findings by its content, which a copy or a move of the file keeps too)
