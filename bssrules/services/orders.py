@@ -217,11 +217,13 @@ def _where(path: tuple[str | int, ...]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
-def _instant_of(value: Any, path: tuple[str | int, ...]) -> dt.datetime | None:
-    """A date or date-time of the body (None when absent), or a 400 naming where."""
+def _instant_of(value: Any, path: tuple[str | int, ...], stored: bool = False) -> dt.datetime | None:
+    """A date or date-time of the body (None when absent), or a 400 naming where. ``stored``:
+    one of a stored order, read as it was accepted then (a date stored before the body's dates
+    were judged, 2026-09-01t10:00:00Z, does not stop the order's completion)."""
     if value is None or value == "":
         return None
-    problem = date_time_problem(value)  # (as the body's TMF date-times are judged: one value, one verdict)
+    problem = None if stored else date_time_problem(value)  # (as the body's TMF date-times: one verdict)
     if problem is not None:
         raise InvalidInput(f"{_where(path)}: {shown(value)} {problem}", path=path)
     try:
@@ -352,8 +354,8 @@ def _start(stored: StoredResource, item_data: dict[str, Any], given: dict[str, d
     the item's or the order's request (a partner's no earlier than allowed), else now."""
     if str(item_data.get("id")) in given:
         return given[str(item_data.get("id"))]
-    requested = _instant_of(item_data.get("requestedStartDate"), ("requestedStartDate",)) or \
-        _instant_of(stored.document.get("requestedStartDate"), ("requestedStartDate",))
+    requested = _instant_of(item_data.get("requestedStartDate"), ("requestedStartDate",), stored=True) or \
+        _instant_of(stored.document.get("requestedStartDate"), ("requestedStartDate",), stored=True)
     if requested is None:
         return now
     return DatingPolicy.from_env().partner_start(requested, now) if stored.partner_id else requested

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings, strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bssrules.dates import NotInCalendar, is_date_time
 from bssrules.catalog.types import parse_instant
@@ -234,3 +234,21 @@ def test_an_order_items_requested_start_is_judged_as_the_orders_own_dates(http: 
     _refused(http.post(ORDER, json={**body, "productOrderItem": [ITEM], "requestedStartDate": value}),
              "requestedStartDate")
     assert http.get(ORDER).json() == []
+
+
+def test_an_order_stored_with_a_date_judged_only_since_still_completes(http: TestClient, engine: Engine) -> None:
+    # an order accepted before the body's dates were judged, with a date they now refuse
+    order = _created(http.post(ORDER, json={
+        "relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}],
+        "requestedStartDate": "2026-09-01T10:00:00Z", "productOrderItem": [{**ITEM, "requestedStartDate":
+                                                                            "2026-09-02T10:00:00Z"}]}))
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE resource SET document = replace(replace(document, '2026-09-01T10', "
+                                "'2026-09-01t10'), '2026-09-02T10', '2026-09-02t10') WHERE id = :id"),
+                           {"id": order["id"]})
+    assert _created(http.get(f"{ORDER}/{order['id']}"), 200)["requestedStartDate"] == "2026-09-01t10:00:00Z"
+    for state in ("inProgress", "completed"):
+        moved = _created(http.patch(f"{ORDER}/{order['id']}", json={"state": state}, headers=MERGE), 200)
+        assert moved["state"] == state, moved
+    started = {p.get("startDate") for p in _created(http.get(INVENTORY), 200)}
+    assert "2026-09-02T10:00:00Z" in started  # the item's own request, read as it was accepted
