@@ -4,6 +4,7 @@ character, the one the dict-making path answers with, and what is stored is the 
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -56,12 +57,23 @@ def test_any_body_and_id_give_the_same_answer_text(extra: dict[str, Any], name: 
     assert usage._answer_text(alone) == (getattr(answer, "json", None) or jsontext.dumps(answer))
 
 
-def test_the_ids_drawn_for_a_batch_are_random_uuids_as_uuid4_writes_them() -> None:
+def test_the_ids_drawn_for_a_batch_are_time_ordered_uuids_as_uuid_writes_them() -> None:
+    before = time.time_ns() // 1_000_000
     drawn = list(usage._new_ids(500))
+    after = time.time_ns() // 1_000_000
     assert len(set(drawn)) == 500 and list(usage._new_ids(0)) == []
     for text in drawn:
         found = uuid.UUID(text)
-        assert str(found) == text and found.version == 4 and found.variant == uuid.RFC_4122
+        assert str(found) == text and found.version == 7 and found.variant == uuid.RFC_4122
+        assert before <= found.int >> 80 <= after  # the first 48 bits: the milliseconds since the epoch
+
+
+def test_ids_drawn_later_sort_after_those_drawn_before() -> None:
+    # what keeps a stored usage's id at the right end of the indexes it goes into
+    first = list(usage._new_ids(50))
+    time.sleep(0.002)
+    later = list(usage._new_ids(50))
+    assert max(first) < min(later)
 
 
 def test_the_batch_shares_the_written_money_of_equal_amounts_only() -> None:
