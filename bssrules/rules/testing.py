@@ -7,6 +7,7 @@ cannot pass the check and then fail on its own spelling.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Collection, Mapping, NamedTuple
@@ -60,6 +61,7 @@ class Expected(NamedTuple):
     accepts: Callable[[Any], bool]
     rules: str = ""  # "one" or "list": the value names rules of the rule set ("default" too for "one")
     options: tuple[str, ...] = ()
+    why: Callable[[Any], "str | None"] | None = None  # what is wrong with a value it does not accept, if more is to say
 
 
 def _text(value: Any) -> bool:  # compared as written; a number is compared as a number
@@ -72,6 +74,31 @@ def _texts(value: Any) -> bool:
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+PERIOD_FORM = "a month (YYYY-MM) or a day (YYYY-MM-DD)"
+
+
+def _not_in_calendar(value: Any) -> str | None:
+    """Why ``value``, written as a period, is no month or day of the calendar (None: it is one,
+    or it is not written as a period at all)."""
+    match = _PERIOD.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    year, month, day = (int(part) if part else None for part in match.groups())
+    assert year is not None and month is not None
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    try:
+        dt.date(year, month, day or 1)
+    except ValueError:
+        return f"there is no year {year}" if year < dt.MINYEAR else f"{year:04d}-{month:02d} has no day {day}"
+    return None
+
+
+def _period(value: Any) -> bool:
+    return isinstance(value, str) and _PERIOD.match(value) is not None and _not_in_calendar(value) is None
 
 
 def _shares(value: Any) -> bool:
@@ -109,7 +136,7 @@ RECORD_EXPECTATIONS: dict[str, Expected] = {
     "reasons": TEXTS, "events": Expected("a list of accumulator/threshold ids", _texts),
 }
 TOTAL_EXPECTATIONS: dict[str, Expected] = {
-    "accumulator": Expected("an accumulator id", _text), "period": Expected("a period (2026-06 or 2026-06-20)", _text),
+    "accumulator": Expected("an accumulator id", _text), "period": Expected(PERIOD_FORM, _period, why=_not_in_calendar),
     "volume": Expected("a number", _number), "amount": Expected("a number", _number), "reached": TEXTS,
 }
 RATING_EXPECTATIONS = ("records", "accumulators")
@@ -184,7 +211,9 @@ def _typed(path: tuple[str | int, ...], item: Mapping[str, Any], face: Mapping[s
             found.append((path + (key,), f"'{key}' cannot be expected of {what}"
                           + ("" if hint else f"; use one of: {', '.join(face)}"), hint))
         elif not expected.accepts(value):
-            found.append((path + (key,), f"expected {expected.what} for '{key}', got {_written(value)}",
+            why = expected.why(value) if expected.why else None
+            found.append((path + (key,), f"expected {expected.what} for '{key}', got {_written(value)}"
+                          + (f": {why}" if why else ""),
                           did_you_mean(str(value), expected.options) if expected.options else None))
     return found
 
@@ -240,9 +269,16 @@ def _written(value: Any) -> str:
 
 
 def fact_findings(test: RuleTest) -> list[TestFinding]:
-    """What would stop a test from being decided at all: facts the model does not have or of
-    the wrong type, an ``asOf`` that is no date, a ``now`` that contradicts it."""
-    return given_findings(test.given, test.as_of)
+    """What would stop a test from being decided or rated at all: facts the model does not
+    have or of the wrong type, an ``asOf`` that is no date, a ``now`` that contradicts it; a
+    total given before its records for a period that is no month or day of the calendar."""
+    found = given_findings(test.given, test.as_of)
+    for i, total in enumerate(test.accumulators):  # (the model holds its form: 2026-06 or 2026-06-20)
+        why = _not_in_calendar(total.period)
+        if why:
+            found.append((("accumulators", i, "period"),
+                          f"expected {PERIOD_FORM}, got {_written(total.period)}: {why}", None))
+    return found
 
 
 def given_findings(given: Mapping[str, Any], as_of: Any = None) -> list[TestFinding]:

@@ -1,0 +1,109 @@
+"""``bssrules check`` holds a rule test to what it can mean (a catalog manager's review): the
+period of an accumulator total is a calendar month or day, and the errors of a test are
+reported in the same run as a misspelt ``kind`` of its rule set, not a run later.
+
+Before, a total for ``2026-13`` passed the check (rating counted nothing there, and an expected
+total for it could only fail), and a misspelt ``kind`` hid every error of the tests of that
+rule set until it was fixed.
+"""
+from __future__ import annotations
+
+from bssrules.errors import InvalidSource
+from bssrules.rules.project import load_project_texts
+
+from tests.unit.rules.conftest import catalog_texts
+
+USAGE = """\
+ruleSets:
+  - id: mobile
+    kind: {kind}
+    accumulators:
+      - id: budget
+        measure: amount
+        thresholds:
+          - {{id: warn, at: 8, action: notify}}
+    rules:
+      - id: home
+        when: {{usage.service: data}}
+        rate: {{amount: 0.01, currency: EUR, per: MB}}
+tests:
+  - name: played
+    ruleSet: mobile
+"""
+RECORD = "      - {id: r1, service: data, unit: MB, volume: 1, start: 2026-06-10T08:00:00Z}\n"
+
+
+def played(body: str, kind: str = "usage") -> str:
+    """A rules file of one usage rule set and one test that plays records; ``body`` is the
+    rest of the test, from line 16."""
+    return USAGE.format(kind=kind) + body
+
+
+def errors(text: str) -> list[str]:
+    """Every error ``bssrules check`` finds in a project of that rules file beside the devices
+    catalog, as printed: those that refuse the project, or else those of its rule tests."""
+    texts = dict(catalog_texts("devices"))
+    texts["rules.yaml"] = text
+    try:
+        found = load_project_texts(texts).test_errors
+    except InvalidSource as refused:
+        found = refused.diagnostics
+    return [str(d) for d in found if d.severity == "error"]
+
+
+# ------------------------------------------------------------- periods
+
+
+def test_a_total_given_for_a_month_that_is_not_in_the_calendar_is_an_error_at_its_period() -> None:
+    assert errors(played("""\
+    accumulators:
+      - {accumulator: budget, period: 2026-13, amount: 4.00}
+    records:
+""" + RECORD + """\
+    expect: {records: {r1: {charge: 0.01}}}
+""")) == ["rules.yaml:17:39: expected a month (YYYY-MM) or a day (YYYY-MM-DD), got '2026-13': there is no "
+         "month 13 [at $.tests[0].accumulators[0].period]"]
+
+
+def test_a_total_given_for_a_day_that_is_not_in_the_calendar_is_an_error_at_its_period() -> None:
+    assert errors(played("""\
+    accumulators:
+      - {accumulator: budget, period: 2026-06-10, amount: 1}
+      - {accumulator: budget, period: 2026-02-29, amount: 4.00}
+    records:
+""" + RECORD + """\
+    expect: {records: {r1: {charge: 0.01}}}
+""")) == ["rules.yaml:18:39: expected a month (YYYY-MM) or a day (YYYY-MM-DD), got '2026-02-29': 2026-02 has "
+         "no day 29 [at $.tests[0].accumulators[1].period]"]
+
+
+def test_an_expected_total_for_a_period_that_is_not_in_the_calendar_is_an_error_at_its_period() -> None:
+    assert errors(played("""\
+    records:
+""" + RECORD + """\
+    expect:
+      accumulators:
+        - {accumulator: budget, period: 2026-06, amount: 0.01}
+        - {accumulator: budget, period: 2026-00, amount: 0}
+        - {accumulator: budget, period: 2026-06-31}
+""")) == [
+        "rules.yaml:21:41: expected a month (YYYY-MM) or a day (YYYY-MM-DD) for 'period', got '2026-00': there is "
+        "no month 0 [at $.tests[0].expect.accumulators[1].period]",
+        "rules.yaml:22:41: expected a month (YYYY-MM) or a day (YYYY-MM-DD) for 'period', got '2026-06-31': "
+        "2026-06 has no day 31 [at $.tests[0].expect.accumulators[2].period]"]
+
+
+def test_calendar_periods_pass_the_check_leap_days_too() -> None:
+    texts = dict(catalog_texts("devices"))
+    texts["rules.yaml"] = played("""\
+    accumulators:
+      - {accumulator: budget, period: 2028-02-29, amount: 1}
+      - {accumulator: budget, period: 2026-12, amount: 1}
+    records:
+""" + RECORD + """\
+    expect:
+      accumulators:
+        - {accumulator: budget, period: 2026-06, amount: 0.01}
+        - {accumulator: budget, period: 2026-12, amount: 1}
+""")
+    assert load_project_texts(texts).rules.tests
