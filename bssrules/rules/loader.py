@@ -62,6 +62,9 @@ class FoundRuleSet(NamedTuple):
     discounts: tuple[DiscountAim, ...] = ()  # what its discount rules target (paths inside it)
     # its accumulators of measure: amount fed by a rate whose currency is its catalog price's
     amount_feeds: tuple[AmountFeed, ...] = ()
+    # of a misspelt kind: the kind it seems to mean (the one suggested), against which its
+    # rule tests are checked, so that their errors come in the same run as that of the kind
+    meant_kind: str | None = None
 
 
 class FoundTest(NamedTuple):
@@ -218,7 +221,9 @@ def _rule_set(doc: SourceDocument, raw: Any, base: Path_, children: Children | N
     nothing = FoundRuleSet(base, id, kind, version, False, None, rule_ids, (), (), accumulators=accumulators)
     if kind is None:
         references, diagnostics = _of_unknown_kind(doc, raw, base, children)
-        return nothing._replace(references=references), None, diagnostics
+        written = raw.get("kind")
+        meant = did_you_mean(written, RULE_SET_TYPES) if isinstance(written, str) else None
+        return nothing._replace(references=references, meant_kind=meant), None, diagnostics
     problems = kind_check(kind).diagnostics(doc, raw, base)
     read = lenient_model(RULE_SET_TYPES[kind], raw, doc, base, problems, _PLACEHOLDERS, by_item=("rules",))
     repeated = _repeated_ids(doc, raw, base)
@@ -593,10 +598,13 @@ def _test_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[[int]
     rule_ids: dict[str, set[str]] = {}
     accumulators: dict[str, set[str]] = {}
     named = set(also_rule_sets)  # every rule set id written, even of a rule set whose kind is wrong
+    misspelt: dict[str, FoundRuleSet] = {}  # of each id the versions of no known kind, the first kept
     for check in checks:
         for found in check.rule_sets:
             if found.id is not None:
                 named.add(found.id)
+            if found.id is not None and found.kind is None:
+                misspelt.setdefault(found.id, found)
             if found.id is not None and found.kind is not None:
                 # the kind of the first version (another kind of a later one is its error)
                 version = found.version if found.version is not None else 0
@@ -604,26 +612,29 @@ def _test_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[[int]
                     kinds[found.id], first_version[found.id] = found.kind, version
                 rule_ids.setdefault(found.id, set()).update(found.rule_ids)
                 accumulators.setdefault(found.id, set()).update(found.accumulators)
+    for id, found in misspelt.items():
+        if id not in kinds:
+            rule_ids[id], accumulators[id] = set(found.rule_ids), set(found.accumulators)
     diagnostics: list[Diagnostic] = []
     for number, check in enumerate(checks):
         for test in check.tests:
             if test.rule_set is None:
                 continue
-            if test.rule_set not in kinds:
+            kind = kinds.get(test.rule_set) or _meant_kind(misspelt.get(test.rule_set), test)
+            if kind is None:
                 if test.rule_set not in named:  # a rule set of no known kind has its own error
                     diagnostics.append(document(number).diagnostic(
                         test.base + ("ruleSet",), f"unknown rule set '{test.rule_set}'",
                         suggestion=did_you_mean(test.rule_set, named), code="unknownReference"))
                 continue
-            kind = kinds[test.rule_set]
             if test.records is not None:
-                named = accumulators[test.rule_set]
+                its = accumulators[test.rule_set]  # (not ``named``: that is of the rule sets, for the next tests)
                 for i, name in enumerate(test.before):
-                    if kind == "usage" and name not in named:
+                    if kind == "usage" and name not in its:
                         diagnostics.append(document(number).diagnostic(
                             test.base + ("accumulators", i, "accumulator"),
                             f"rule set '{test.rule_set}' has no accumulator '{name}'",
-                            suggestion=did_you_mean(name, named), code=TEST_CANNOT_PASS))
+                            suggestion=did_you_mean(name, its), code=TEST_CANNOT_PASS))
             if test.expect is None:
                 continue
             findings = expectation_findings(kind, test.expect, rule_ids[test.rule_set], test.rule_set) \
@@ -634,6 +645,16 @@ def _test_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[[int]
                 diagnostics.append(document(number).diagnostic(test.base + path, message, suggestion=suggestion,
                                                                code=TEST_CANNOT_PASS))
     return diagnostics
+
+
+def _meant_kind(found: FoundRuleSet | None, test: FoundTest) -> str | None:
+    """The kind a test of a rule set whose kind is misspelt (and of no version of a known kind)
+    is checked against, so that the errors of the test come in the same run as that of the
+    kind, not once it is fixed: the kind suggested for it, else, for a test that plays records,
+    usage (the only kind such a test can test); None: nothing to check the test against."""
+    if found is None:
+        return None
+    return found.meant_kind or ("usage" if test.records is not None else None)
 
 
 def build_book(checks: Sequence[RulesFileCheck], compiled: Sequence[Sequence[CompiledRuleSet | None]],

@@ -107,3 +107,83 @@ def test_calendar_periods_pass_the_check_leap_days_too() -> None:
         - {accumulator: budget, period: 2026-12, amount: 1}
 """)
     assert load_project_texts(texts).rules.tests
+
+
+# ------------------------------------------------------------- a misspelt kind
+
+
+TESTED = """\
+ruleSets:
+  - id: mobile
+    kind: {usage}
+    accumulators:
+      - id: budget
+        measure: amount
+    rules:
+      - id: home
+        when: {{usage.service: data}}
+        rate: {{amount: 0.01, currency: EUR, per: MB}}
+  - id: adults
+    kind: {eligibility}
+    rules:
+      - id: of-age
+        offerings: [ipad-mini-std]
+        when: {{party.age: {{lt: 18}}}}
+        reason: {{code: minor, label: Minor}}
+tests:
+  - name: played
+    ruleSet: mobile
+    accumulators:
+      - {{accumulator: budgt, period: 2026-06, amount: 4.00}}
+    records:
+      - {{id: r1, service: data, unit: MB, volume: 1, start: 2026-06-10T08:00:00Z}}
+    expect:
+      records:
+        r1: {{charge: 0.01, chrge: 1}}
+        r2: {{charge: 0.01}}
+  - name: decided
+    ruleSet: adults
+    given: {{party: {{age: 3}}}}
+    expect: {{qualifed: false, rules: [of-ag]}}
+"""
+TESTS_ERRORS = [
+    "rules.yaml:22:23: rule set 'mobile' has no accumulator 'budgt' (did you mean 'budget'?) "
+    "[at $.tests[0].accumulators[0].accumulator]",
+    "rules.yaml:27:35: 'chrge' cannot be expected of a rated record (did you mean 'charge'?) "
+    "[at $.tests[0].expect.records.r1.chrge]",
+    "rules.yaml:28:9: the test plays no record 'r2' [at $.tests[0].expect.records.r2]",
+    "rules.yaml:32:24: 'qualifed' cannot be expected of an eligibility decision (did you mean 'qualified'?) "
+    "[at $.tests[1].expect.qualifed]",
+    "rules.yaml:32:39: rule set 'adults' has no rule 'of-ag' (did you mean 'of-age'?) [at $.tests[1].expect.rules[0]]"]
+
+
+def kind_error(line: int, index: int, written: str, meant: str | None) -> str:
+    return (f"rules.yaml:{line}:11: '{written}' is not allowed here; expected one of: eligibility, compatibility, "
+            "usage, splitBilling, sla, discount, routing, settlement"
+            + (f" (did you mean '{meant}'?)" if meant else "") + f" [at $.ruleSets[{index}].kind]")
+
+
+def test_the_errors_of_rule_tests_are_found_against_rule_sets_of_the_right_kinds() -> None:
+    assert errors(TESTED.format(usage="usage", eligibility="eligibility")) == TESTS_ERRORS
+
+
+def test_a_misspelt_kind_of_a_rule_set_does_not_hide_the_errors_of_its_tests() -> None:
+    # (checked against the kind the misspelling seems to mean: fixing it as suggested brings no new error)
+    assert sorted(errors(TESTED.format(usage="usgae", eligibility="eligibilty"))) == sorted(
+        [kind_error(3, 0, "usgae", "usage"), kind_error(12, 1, "eligibilty", "eligibility")] + TESTS_ERRORS)
+
+
+def test_a_test_that_plays_records_is_checked_as_one_of_a_usage_rule_set_whose_kind_is_unrecognisable() -> None:
+    found = errors(TESTED.format(usage="metering", eligibility="eligibility"))
+    assert sorted(found) == sorted([kind_error(3, 0, "metering", None)] + TESTS_ERRORS)
+
+
+def test_a_decision_test_of_a_rule_set_of_an_unrecognisable_kind_is_left_to_the_error_of_the_kind() -> None:
+    # (after a test that plays records: the accumulators of its rule set were taken for the rule sets named)
+    text = TESTED.format(usage="usage", eligibility="elig") + """\
+  - name: after a rating test
+    ruleSet: adults
+    given: {party: {age: 3}}
+    expect: {qualified: false}
+"""
+    assert sorted(errors(text)) == sorted([kind_error(12, 1, "elig", None)] + TESTS_ERRORS[:3])
