@@ -273,12 +273,19 @@ def fact_findings(test: RuleTest) -> list[TestFinding]:
     have or of the wrong type, an ``asOf`` that is no date, a ``now`` that contradicts it; a
     total given before its records for a period that is no month or day of the calendar."""
     found = given_findings(test.given, test.as_of)
-    for i, total in enumerate(test.accumulators):  # (the model holds its form: 2026-06 or 2026-06-20)
-        why = _not_in_calendar(total.period)
-        if why:
-            found.append((("accumulators", i, "period"),
-                          f"expected {PERIOD_FORM}, got {_written(total.period)}: {why}", None))
+    for i, total in enumerate(test.accumulators):
+        message = _period_problem(total.period)
+        if message:
+            found.append((("accumulators", i, "period"), message, None))
     return found
+
+
+def _period_problem(period: str, key: str = "") -> str | None:
+    """What is wrong with the period of a total (given, or ``key`` of an expected one) that is
+    written as a period but is no month or day of the calendar: the check and the run say it
+    alike (the model holds its form, 2026-06 or 2026-06-20; an expected one, :func:`_typed`)."""
+    why = _not_in_calendar(period)
+    return f"expected {PERIOD_FORM}{f' for {key!r}' if key else ''}, got {_written(period)}: {why}" if why else None
 
 
 def given_findings(given: Mapping[str, Any], as_of: Any = None) -> list[TestFinding]:
@@ -401,6 +408,7 @@ def _rating_problems(book: RuleBook, test: RuleTest) -> tuple[bool, list[str]]:
     accumulators = {a.id for c in book.versions[test.rule_set] for a in getattr(c.definition, "accumulators", [])}
     problems = [f"rule set '{test.rule_set}' has no accumulator '{total.accumulator}'"
                 for total in test.accumulators if total.accumulator not in accumulators]
+    problems += [message for total in test.accumulators if (message := _period_problem(total.period))]
     if problems:
         return False, problems
     subscriber = Subscriber(SUBSCRIBER, party_id=who.party_id, classification=who.classification,
@@ -434,8 +442,9 @@ def _rating_problems(book: RuleBook, test: RuleTest) -> tuple[bool, list[str]]:
             continue
         name, period = str(wanted_total.get("accumulator")), str(wanted_total.get("period"))
         total = state.accumulators.get(AccumulatorKey(f"{test.rule_set}/{name}", SUBSCRIBER, period))
-        if total is None:
-            problems.append(f"accumulator {name} {period}: expected a total, rating counted nothing there")
+        if total is None:  # (a period that is no month or day of the calendar: none ever counts there)
+            problems.append(_period_problem(period, "period")
+                            or f"accumulator {name} {period}: expected a total, rating counted nothing there")
             continue
         got_total = {"volume": total.volume, "amount": total.amount, "reached": list(total.reached)}
         differ = [f"{key} {_shown(value)}, got {_shown(got_total[key])}" for key, value in wanted_total.items()

@@ -8,6 +8,11 @@ rule set until it was fixed.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bssrules.cli import app
 from bssrules.errors import InvalidSource
 from bssrules.rules.project import load_project_texts
 
@@ -91,6 +96,36 @@ def test_an_expected_total_for_a_period_that_is_not_in_the_calendar_is_an_error_
         "no month 0 [at $.tests[0].expect.accumulators[1].period]",
         "rules.yaml:22:41: expected a month (YYYY-MM) or a day (YYYY-MM-DD) for 'period', got '2026-06-31': "
         "2026-06 has no day 31 [at $.tests[0].expect.accumulators[2].period]"]
+
+
+def test_bssrules_test_fails_a_test_with_a_period_not_in_the_calendar_saying_it_at_its_place(tmp_path: Path) -> None:
+    # (its only errors are said as ones the test cannot pass: it is run, and its run must fail)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "rules.yaml").write_text(played("""\
+    accumulators:
+      - {accumulator: budget, period: 2026-13, amount: 4.00}
+    records:
+""" + RECORD + """\
+    expect: {records: {r1: {charge: 0.01}}}
+  - name: expected
+    ruleSet: mobile
+    records:
+""" + RECORD + """\
+    expect:
+      accumulators:
+        - {accumulator: budget, period: 2026-06-31}
+"""), encoding="utf-8")
+    result = CliRunner().invoke(app, ["test", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    rules = tmp_path / "rules" / "rules.yaml"
+    assert result.output.splitlines() == [
+        f"FAIL {rules}:14: played",
+        f"     {rules}:17:39: expected a month (YYYY-MM) or a day (YYYY-MM-DD), got '2026-13': there is no month 13 "
+        "[at $.tests[0].accumulators[0].period]",
+        f"FAIL {rules}:21: expected",
+        f"     {rules}:27:41: expected a month (YYYY-MM) or a day (YYYY-MM-DD) for 'period', got '2026-06-31': "
+        "2026-06 has no day 31 [at $.tests[1].expect.accumulators[0].period]",
+        "0 passed, 2 failed"]
 
 
 def test_calendar_periods_pass_the_check_leap_days_too() -> None:
