@@ -151,6 +151,17 @@ def add_months(instant: dt.datetime, months: int) -> dt.datetime:
     return instant.replace(year=year, month=month, day=min(instant.day, calendar.monthrange(year, month)[1]))
 
 
+def _discount_end(start: dt.datetime, months: int | None) -> dt.datetime:
+    """When a discount of ``months`` from ``start`` ends: never (the latest instant there is)
+    without a duration, or with one beyond the calendar (a million months)."""
+    if months is not None:
+        try:
+            return add_months(start, months)
+        except (ValueError, OverflowError):  # beyond year 9999
+            pass
+    return dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
 def _share(fee: RecurringFee, active: dt.timedelta, period: BillingPeriod) -> Decimal:
     seconds = Decimal(active.total_seconds())
     if fee.period == "month":
@@ -170,9 +181,10 @@ def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], 
             continue
         currency = once.amount.currency
         coverage = (once.at, once.at)
-        items.setdefault(currency, []).append(BillItem("oneTimeCharge", once.product, once.name, once.amount, coverage,
+        charged = once.amount.rounded()  # a line is at the minor unit, as a recurring one
+        items.setdefault(currency, []).append(BillItem("oneTimeCharge", once.product, once.name, charged, coverage,
                                                        {"price": once.price}))
-        left = once.amount
+        left = charged
         for discount in once.discounts:
             reduction = Money(min(discount.reduction.rounded().amount, left.amount), currency)
             if reduction.amount > 0:
@@ -193,8 +205,7 @@ def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], 
             {"price": fee.price, "share": share.quantize(Decimal("0.000001"))}))
         left = charged
         for discount in fee.discounts:
-            until = end if discount.duration_periods is None else \
-                min(end, add_months(fee.product_start, discount.duration_periods))
+            until = min(end, _discount_end(fee.product_start, discount.duration_periods))
             if until <= start:
                 continue
             reduction = (discount.reduction * _share(fee, until - start, period)).rounded()

@@ -14,20 +14,23 @@ reported with the reason (``accountsNotBilled``): fixed, the next run of the mon
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
 from bssrules.services import allowance_buckets, notifications
-from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.catalog.types import WHOLE_DIGITS, format_instant, parse_instant
 from bssrules.errors import InvalidInput, NotFound, UnknownReference, did_you_mean
-from bssrules.money import Money
+from bssrules.money import ISO_4217, Money
 from bssrules.pricing.billing import Bill, BillingPeriod, Discount, OneTimeFee, RecurringFee, UsageTotal, bill
 from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
 
 API = "/tmf-api/customerBillManagement/v4"
-PERIODS = {"day": "day", "week": "week", "month": "month", "year": "year"}
+PERIODS = {"day": "day", "week": "week", "month": "month", "year": "year",
+           "daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "annual": "year",
+           "annually": "year"}
 
 
 def _instant(value: Any) -> dt.datetime | None:
@@ -41,12 +44,69 @@ def _instant(value: Any) -> dt.datetime | None:
     return parsed
 
 
-def _period_of(text: Any) -> tuple[str, int]:
-    """("month", 1) of "month"; ("month", 2) of "2 months"."""
-    words = str(text or "month").split()
-    if len(words) == 2 and words[0].isdigit():
-        return PERIODS.get(words[1].rstrip("s"), "month"), int(words[0])
-    return PERIODS.get(words[0], "month"), 1
+def _period_of(text: Any) -> tuple[str, int] | None:
+    """("month", 1) of "month", "months", "monthly" or no period; ("month", 2) of "2 months";
+    None of what names no period ("fortnight", "0 months", a number): a price the run cannot
+    bill for a period it guesses (a daily price read as monthly bills 1/30 of it)."""
+    if text is None or text == "":
+        return "month", 1
+    words = text.lower().split() if isinstance(text, str) else []
+    if len(words) == 2 and words[0].isascii() and words[0].isdigit() and int(words[0]) > 0:
+        length, word = int(words[0]), words[1]
+    elif len(words) == 1:
+        length, word = 1, words[0]
+    else:
+        return None
+    period = PERIODS.get(word) or PERIODS.get(word.removesuffix("s"))
+    return (period, length) if period else None
+
+
+def _amount(node: Any, what: str) -> Money | str:
+    """The money of a ``taxIncludedAmount``, or why a bill cannot hold it: a bill line is
+    the amount rounded to its currency's minor unit, so the currency must be one (ISO 4217)
+    and the amount a finite number of at most 15 digits before the point, as a catalog's."""
+    unit = node.get("unit") if isinstance(node, dict) else None
+    value = node.get("value") if isinstance(node, dict) else None
+    if not isinstance(unit, str) or isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        return f"{what}: no amount (a unit and a value), got {json.dumps(node, default=str)[:100]}"
+    if unit not in ISO_4217:
+        hint = did_you_mean(unit, ISO_4217)
+        return f"{what}: {unit!r} is not a currency (ISO 4217)" + (f"; did you mean {hint!r}?" if hint else "")
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        return f"{what}: {value!r} is not a number"
+    if abs(amount) >= Decimal(10) ** WHOLE_DIGITS:
+        return f"{what}: expected a number of at most {WHOLE_DIGITS} digits before the point, got {value}"
+    return Money(amount, unit)
+
+
+def _discounts(price: dict[str, Any], net: Money, what: str) -> list[Discount] | str:
+    """The discounts of a price (its ``priceAlteration``s that take something off: negative),
+    each with the months it lasts, or why one cannot be read. An alteration that adds to the
+    price (positive: a surcharge) is part of the net amount and stays in the charge."""
+    discounts = []
+    for alteration in price.get("priceAlteration") or []:
+        node = values_at(alteration, "price.taxIncludedAmount")
+        if not node:
+            continue
+        name = alteration.get("name", "discount")
+        value = _amount(node[0], f"{what}: discount {name!r}")
+        if isinstance(value, str):
+            return value
+        if value.currency != net.currency:
+            return f"{what}: discount {name!r} is in {value.currency}, its price in {net.currency}"
+        months = alteration.get("applicationDuration")
+        if isinstance(months, Decimal) and months.is_finite() and months == months.to_integral_value():
+            months = int(months)  # (a document's numbers may be read as decimals)
+        if months is not None and (isinstance(months, bool) or not isinstance(months, int) or months < 0):
+            shown = repr(months) if isinstance(months, str) else str(months)
+            return f"{what}: discount {name!r}: applicationDuration {shown} is not a whole number of months"
+        if value.amount < 0:
+            discounts.append(Discount(name, Money(-value.amount, value.currency), months))
+    return discounts
 
 
 def _dates(product: StoredResource) -> tuple[dt.datetime, dt.datetime | None] | str:
@@ -65,12 +125,38 @@ def _dates(product: StoredResource) -> tuple[dt.datetime, dt.datetime | None] | 
     return start, end
 
 
+def _fee(product: str, price: dict[str, Any], price_id: Any, money: Any, start: dt.datetime,
+         end: dt.datetime | None) -> RecurringFee | OneTimeFee | str:
+    """The fee of one price of a product, or why the run cannot bill it (a product stored
+    before its prices were checked): the run then leaves its account unbilled, not the month."""
+    what = f"product {product}: price {price.get('name', price_id)!r}"
+    net = _amount(money, what)
+    if isinstance(net, str):
+        return net
+    discounts = _discounts(price, net, what)
+    if isinstance(discounts, str):
+        return discounts
+    # the charge is the price before its discounts, each of which follows it as a line
+    gross = net + sum((d.reduction for d in discounts), Money(Decimal(0), net.currency))
+    if price["priceType"] == "oneTime":
+        # an early termination charge is due when the product ends (services.commitments)
+        at = end if end is not None and price.get("@type") == "EarlyTerminationCharge" else start
+        return OneTimeFee(product, price_id, price.get("name", price_id), gross, at, tuple(discounts))
+    period = _period_of(price.get("recurringChargePeriod"))
+    if period is None:
+        return f"{what}: recurringChargePeriod {price.get('recurringChargePeriod')!r} is not a period " \
+               f"(day, week, month or year, or a number of them: '3 months')"
+    return RecurringFee(product, price_id, price.get("name", price_id), gross, period[0], period[1], start, end,
+                        tuple(discounts))
+
+
 def inventory_fees(uow: UnitOfWork, unreadable: dict[str, str] | None = None
                    ) -> tuple[dict[str, list[RecurringFee]], dict[str, list[OneTimeFee]]]:
     """Every recurring and one-time fee of the inventory, by the billing account that pays it.
 
-    A product whose dates cannot be read (kept before they were checked) bills nothing: its
-    accounts are put in ``unreadable`` with the reason, for the run to leave unbilled."""
+    A product whose dates cannot be read (kept before they were checked) bills nothing, and
+    neither does a price that cannot be billed (:func:`_fee`): their accounts are put in
+    ``unreadable`` with the reason, for the run to leave unbilled."""
     fees: dict[str, list[RecurringFee]] = {}
     one_time: dict[str, list[OneTimeFee]] = {}
     offset = 0
@@ -93,27 +179,15 @@ def inventory_fees(uow: UnitOfWork, unreadable: dict[str, str] | None = None
                         unreadable.setdefault(account[0], dates)
                     continue
                 start, end = dates
-                net = Money(Decimal(str(money[0]["value"])), money[0]["unit"])
-                discounts = []
-                for alteration in price.get("priceAlteration") or []:
-                    value = values_at(alteration, "price.taxIncludedAmount")
-                    if not value:
-                        continue
-                    reduction = Money(-Decimal(str(value[0]["value"])), value[0]["unit"])
-                    discounts.append(Discount(alteration.get("name", "discount"), reduction,
-                                              alteration.get("applicationDuration")))
-                gross = net + sum((d.reduction for d in discounts), Money(Decimal(0), net.currency))
                 price_id = (values_at(price, "productOfferingPrice.id") or [price.get("name", "price")])[0]
-                if price["priceType"] == "oneTime":
-                    # an early termination charge is due when the product ends (services.commitments)
-                    at = end if end is not None and price.get("@type") == "EarlyTerminationCharge" else start
-                    one_time.setdefault(account[0], []).append(OneTimeFee(
-                        product.id, price_id, price.get("name", price_id), gross, at, tuple(discounts)))
-                    continue
-                period, length = _period_of(price.get("recurringChargePeriod"))
-                fees.setdefault(account[0], []).append(RecurringFee(
-                    product.id, price_id, price.get("name", price_id), gross, period, length, start, end,
-                    tuple(discounts)))
+                read = _fee(product.id, price, price_id, money[0], start, end)
+                if isinstance(read, str):
+                    if unreadable is not None:
+                        unreadable.setdefault(account[0], read)
+                elif isinstance(read, OneTimeFee):
+                    one_time.setdefault(account[0], []).append(read)
+                else:
+                    fees.setdefault(account[0], []).append(read)
         offset += len(page)
         if not page or offset >= total:
             return fees, one_time
@@ -165,10 +239,9 @@ def _store_bill(uow: UnitOfWork, made: Bill, now: dt.datetime) -> str:
     return identifier
 
 
-def _refuse_unknown_accounts(uow: UnitOfWork, accounts: list[str]) -> None:
+def _refuse_unknown_accounts(known: set[str], accounts: list[str]) -> None:
     """Every account named that does not exist (or the caller may not see), at once, each
     with the closest known id: a reference in a body naming nothing is a 422, as elsewhere."""
-    known = uow.resources.ids(("billingAccount",))
     unknown = [a for a in dict.fromkeys(accounts) if a not in known]
     if not unknown:
         return
@@ -193,11 +266,15 @@ def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = N
     fees, one_time = inventory_fees(uow, unreadable)
     candidates = set(fees) | set(one_time) | set(uow.charges.accounts_with_unbilled(period.start, period.end))
     candidates |= set(unreadable)
+    known = uow.resources.ids(("billingAccount",))
     if accounts is not None:
-        _refuse_unknown_accounts(uow, accounts)
+        _refuse_unknown_accounts(known, accounts)
         candidates &= set(accounts)
-    # an account with a product of unreadable dates is not billed at all (its bill would lack
-    # that fee, and a bill is made once): fix the product and run the month again
+    # an account with a product of unreadable dates or prices is not billed at all (its bill
+    # would lack that fee, and a bill is made once): fix the product and run the month again;
+    # nor is an account that does not exist (named by a price kept before references were
+    # checked): its bill would be nobody's — once the account is made, the next run bills it
+    unreadable.update({a: f"no billing account {a!r}" for a in candidates - known - set(unreadable)})
     not_billed = [{"id": a, "reason": unreadable[a]} for a in sorted(candidates & set(unreadable))]
     candidates -= set(unreadable)
     made: list[str] = []
