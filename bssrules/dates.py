@@ -15,9 +15,11 @@ import re
 # UTC instant before year 1 or after 9999) is refused too: no reader could use it.
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
-                        r"(Z|[+-](0[0-9]|1[0-9]|2[0-3]):[0-5][0-9])?")  # (an offset of 00:00 to 23:59)
+                        r"(?P<zone>Z|[+-](0[0-9]|1[0-9]|2[0-3]):[0-5][0-9])?")  # (an offset of 00:00 to 23:59)
 DATE_TIME_EXPECTED = "a date-time (e.g. 2026-06-01T10:00:00Z) or a date (2026-06-01)"
 DATE_EXPECTED = "a date (e.g. 2026-06-01)"
+# what a resource that needs an instant with its zone (a bucket's validFor, as a usage's date) expects
+ZONED_DATE_TIME_EXPECTED = "a date-time with a time zone (e.g. 2026-06-01T00:00:00Z)"
 
 
 class NotInCalendar(ValueError):
@@ -63,6 +65,26 @@ def is_date_time(value: object) -> bool:
     return True
 
 
+def names_no_zone(value: object) -> bool:
+    """Whether ``value`` is a date-time as :func:`is_date_time` spells one that names no zone
+    (12:00 of which zone?); False for a date, and for what is no date-time at all."""
+    match = _DATE_TIME.fullmatch(value) if isinstance(value, str) else None
+    return match is not None and match.group("zone") is None
+
+
+def rfc3339(value: str) -> str:
+    """A date-time as :func:`is_date_time` reads it, spelt as RFC 3339 writes it (TMF's
+    ``date-time`` in an answer): "T" for a space, seconds when left out; its zone (or none) and
+    fraction as written. Anything else comes back as it is."""
+    match = _DATE_TIME.fullmatch(value)
+    if match is None:
+        return value
+    return f"{value[:10]}T{value[11:16]}{match.group(1) or ':00'}{match.group('zone') or ''}"
+
+
+def no_zone_problem(value: object) -> str:
+    """What a resource that needs a zone says of a date-time that names none (follows the value)."""
+    return f"names no time zone; write the instant in UTC ({value}Z) or with its offset ({value}+02:00)"
 
 
 def date_time_problem(value: object) -> str | None:
@@ -77,11 +99,27 @@ def date_time_problem(value: object) -> str | None:
         return f"{exc}; expected {DATE_TIME_EXPECTED}"
 
 
+def zoned_date_time_problem(value: object) -> str | None:
+    """Why ``value`` is not a date-time that names its zone, spelt as :func:`is_date_time`
+    reads one (the same spellings, the same calendar, the same words), for the dates a service
+    needs as instants with their zone (a bucket's validFor): a date, or a date-time without a
+    zone, is refused there; None when it is one."""
+    if not isinstance(value, str):
+        return f"is not {ZONED_DATE_TIME_EXPECTED}"
+    try:
+        readable = is_date_time(value)
+    except NotInCalendar as exc:
+        return f"{exc}; expected {ZONED_DATE_TIME_EXPECTED}"
+    if not readable or _DATE.fullmatch(value):
+        return f"is not {ZONED_DATE_TIME_EXPECTED}"
+    return no_zone_problem(value) if names_no_zone(value) else None
+
+
 def shown(value: object) -> str:
     """A value as the date messages quote it: its text, cut at 60 characters."""
     text = str(value)
     return repr(text if len(text) <= 60 else text[:60] + "…")
 
 
-__all__ = ["DATE_EXPECTED", "DATE_TIME_EXPECTED", "NotInCalendar", "date_time_problem", "is_date", "is_date_time",
-           "shown"]
+__all__ = ["DATE_EXPECTED", "DATE_TIME_EXPECTED", "NotInCalendar", "ZONED_DATE_TIME_EXPECTED", "date_time_problem",
+           "is_date", "is_date_time", "names_no_zone", "no_zone_problem", "rfc3339", "shown", "zoned_date_time_problem"]

@@ -12,6 +12,7 @@ from bssrules.dates import DATE_EXPECTED, DATE_TIME_EXPECTED, NotInCalendar, sho
 from bssrules.errors import InvalidInput, did_you_mean
 from bssrules.services.ports import UnitOfWork, UnitOfWorkFactory
 from bssrules.services.records import KeyTaken
+from bssrules.services.resources import KINDS, MergePatch
 
 T = TypeVar("T")
 JSON_TYPES = ("application/json",)
@@ -89,8 +90,15 @@ def _problem(error: Any) -> str:
 
 # Definitions whose every date-time their service judges by a stricter rule, naming the problem
 # more precisely than the format check would: a bucket's validFor (TMF654) is a date-time that
-# names its zone ("is not a date-time with a time zone", "names no time zone"), never a date.
+# names its zone, never a date — spelt as bssrules.dates reads every date, in its words
+# (dates.zoned_date_time_problem: "is not a date-time with a time zone", "names no time zone").
 DATES_JUDGED_BY_THEIR_SERVICE = frozenset({"Bucket_Create"})
+
+# The merge patches whose bad dates their service judges against the stored resource
+# (services.resources.patch: a MergePatch): a date stored before the dates of a body were
+# judged (2026-09-01t10:00:00z), sent back as GET gave it, is kept; any other is refused as here.
+# (A shopping cart's patch is services.carts': its dates are judged here, as every other body's.)
+DATES_SENT_BACK_AS_STORED = frozenset(f"{kind.type}_Update" for kind in KINDS.values() if kind.name != "shoppingCart")
 
 # No TMF resource nests half as deep; deeper JSON is refused before anything walks it.
 MAX_DEPTH = 32
@@ -176,6 +184,10 @@ async def json_body(request: Request, accepted: tuple[str, ...], definition: str
     if errors:
         details = [_problem(e) for e in errors]
         if all(e.validator == "format" for e in errors):  # named as the services name a bad date: "field: …"
+            if merge_patch and definition in DATES_SENT_BACK_AS_STORED:  # judged against the stored ones
+                patch = MergePatch(body)
+                patch.date_problems = tuple((tuple(e.absolute_path), text) for e, text in zip(errors, details))
+                return patch
             raise InvalidInput("; ".join(details), path=tuple(errors[0].absolute_path), details=details)
         raise InvalidInput(f"the body does not conform to {definition}: " + "; ".join(details), details=details)
     return body

@@ -12,7 +12,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bssrules.catalog.model import ProductOfferingPrice
-from bssrules.catalog.types import format_instant, parse_instant, zoned_instant
+from bssrules.catalog.types import format_instant, parse_instant
+from bssrules.dates import rfc3339, shown as quoted, zoned_date_time_problem
 from bssrules.errors import Conflict, InvalidInput, NotFound, did_you_mean
 from bssrules.money import ISO_4217, minor_unit_exponent, quantum
 from bssrules.pricing.allowances import PREFIX as ALLOWANCE_PREFIX
@@ -20,7 +21,7 @@ from bssrules.pricing.units import MEASURED_UNITS
 from bssrules.quantities import VOLUME_DECIMALS, decimals_of, measure, money
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.records import MAX_ID, StoredBucket, StoredResource, href, scaled
-from bssrules.services.resources import _names_no_zone, values_at
+from bssrules.services.resources import values_at
 
 BUCKET_API = "/tmf-api/prepayBalanceManagement/v4"
 BUCKET_FIELDS = ("name", "description", "usageType", "remainingValue", "remainingValueName", "validFor", "product",
@@ -59,29 +60,21 @@ def render_bucket(stored: StoredBucket) -> dict[str, Any]:
 
 
 def _instant(valid: Any, name: str) -> dt.datetime | None:
-    """``validFor.<name>`` as an instant, read as the usage dates it is compared with are
-    (:func:`~bssrules.catalog.types.zoned_instant`): a date-time that names its zone, else a
-    400 naming the field — one without (12:00 of which zone?) or a plain date was read as
-    UTC, and a bucket meant to end at local midnight served hours too long or too short."""
+    """``validFor.<name>`` as an instant: a date-time spelt as every date of a body is
+    (:mod:`bssrules.dates`: the same spellings, offsets of -23:59 to +23:59, the same words)
+    that names its zone, else a 400 naming the field — one without (12:00 of which zone?) or a
+    plain date was read as UTC, and a bucket meant to end at local midnight served hours too
+    long or too short. (The bucket kept a rule of its own: ' 2026-06-01T00:00:00Z', +0200 and
+    +02:60 passed, and a zoned date-time with a space for its T was refused as none.)"""
     value = valid.get(name)
     if value is None:
         return None
-    instant = zoned_instant(value)
-    if instant is not None:
-        return instant
-    field = f"validFor.{name}"
-    if not isinstance(value, str):  # (the request schema lets only text in): a malformed bucket
-        raise TypeError(f"{field} {value!r} is not a date-time")
-    if _names_no_zone(value):
-        raise InvalidInput(f"{field}: {value!r} names no time zone; write the instant in UTC ({value}Z) "
-                           f"or with its offset ({value}+02:00)", path=("validFor", name))
-    try:
-        parse_instant(value)
-    except ValueError as exc:
-        if "outside the calendar" in str(exc):
-            raise InvalidInput(f"{field}: {exc}", path=("validFor", name)) from None
-    raise InvalidInput(f"{field}: {value!r} is not a date-time with a time zone (e.g. 2026-06-01T00:00:00Z)",
-                       path=("validFor", name))
+    problem = zoned_date_time_problem(value)
+    if problem is not None:
+        raise InvalidInput(f"validFor.{name}: {quoted(value)} {problem}", path=("validFor", name))
+    instant = parse_instant(value)
+    assert isinstance(instant, dt.datetime)  # (a zoned date-time: zoned_date_time_problem said so)
+    return instant
 
 
 def _rated_units(uow: UnitOfWork) -> set[str]:
@@ -208,12 +201,16 @@ def create_bucket(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
     now = _now()
     try:
         valid = document.get("validFor") or {}
+        starts, ends = _instant(valid, "startDateTime"), _instant(valid, "endDateTime")
+        if starts is not None or ends is not None:  # answered as TMF654's date-time: 2026-06-01T10:00:00+02:00
+            document["validFor"] = {k: rfc3339(v) if k in ("startDateTime", "endDateTime") and isinstance(v, str)
+                                    else v for k, v in valid.items()}
         floor = document.get("floor", 0)
         usage_type = document.get("usageType")
         stored = StoredBucket(bucket_id, products[0], remaining["units"], Decimal(str(remaining["amount"])),
                               None if floor is None else Decimal(str(floor)), int(document.get("precedence", 100)),
                               None if usage_type in (None, "any") else str(usage_type),
-                              _instant(valid, "startDateTime"), _instant(valid, "endDateTime"),
+                              starts, ends,
                               str(document["status"]), 1, now, now, product.partner_id,
                               {**document, "remainingValue": {k: v for k, v in remaining.items() if k != "amount"}})
         scaled(stored.remaining)

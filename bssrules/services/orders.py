@@ -38,7 +38,7 @@ from bssrules.configurator.model import Basket, BasketItem
 from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.model import Characteristic, ProductOffering, Scalar
 from bssrules.catalog.types import format_instant, parse_instant
-from bssrules.dates import date_time_problem, shown
+from bssrules.dates import date_time_problem, names_no_zone, no_zone_problem, shown
 from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound
 from bssrules.services import allowance_buckets, commitments, notifications, terminations
 from bssrules.services.dating import DatingPolicy
@@ -317,7 +317,8 @@ def change_order(uow: UnitOfWork, runtime: Runtime, order_id: str, body: dict[st
 def _given_starts(order: dict[str, Any], items: Any, now: dt.datetime) -> dict[str, dt.datetime]:
     """The ``startDate`` the operator gives the products of items when completing an order
     (``productOrderItem: [{id, action: add, product: {startDate}}]``), by item id; a 400 for anything
-    else, an item the order does not have, or a date beyond the operator's limit."""
+    else, an item the order does not have, a date-time that names no zone (a product's dates name theirs,
+    as its own PATCH requires: api.md), or a date beyond the operator's limit."""
     if not isinstance(items, list):
         raise InvalidInput("productOrderItem is a list of {id, action: add, product: {startDate}}",
                            path=("productOrderItem",))
@@ -340,6 +341,9 @@ def _given_starts(order: dict[str, Any], items: Any, now: dt.datetime) -> dict[s
         start = _instant_of(product.get("startDate"), path + ("product", "startDate"))
         if start is None:
             raise InvalidInput(f"{_where(path + ('product', 'startDate'))} is required", path=path + ("product", "startDate"))
+        if names_no_zone(product["startDate"]):  # a product's date as the product's own PATCH reads it (api.md)
+            raise InvalidInput(f"{_where(path + ('product', 'startDate'))}: {shown(product['startDate'])} "
+                               f"{no_zone_problem(product['startDate'])}", path=path + ("product", "startDate"))
         problem = policy.operator_backdate_problem(start, now)
         if problem:
             raise InvalidInput(f"{_where(path + ('product', 'startDate'))}: {problem}",

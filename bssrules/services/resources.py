@@ -72,6 +72,38 @@ KINDS: dict[str, ResourceKind] = {k.name: k for k in (
 )}
 
 
+class MergePatch(dict[str, Any]):
+    """A merge patch whose check (api.deps.json_body) found dates that are none (``format:
+    date-time``, 2026-09-01t10:00:00z) and left them to :func:`patch`, with the message of each
+    (``date_problems``: its path in the body, its text): a value the resource already holds
+    there, stored before the dates of a body were judged, is sent back as GET gave it — a
+    partner's GET-modify-PATCH is not refused for a value it did not change; any other is."""
+
+    date_problems: tuple[tuple[tuple[str | int, ...], str], ...] = ()
+
+
+def _at(node: Any, path: tuple[str | int, ...]) -> Any:
+    for part in path:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, AbcMapping):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
+def _check_dates_sent_back(body: Mapping[str, Any], stored: Mapping[str, Any]) -> None:
+    """The dates of a :class:`MergePatch` that are none are refused (400, naming each, as the
+    check of the body names them), unless the stored resource holds the same value at the
+    same attribute (an element of a list anywhere in it: a list is patched whole)."""
+    details = [(path, text) for path, text in getattr(body, "date_problems", ())
+               if _at(body, path) not in values_at(stored, ".".join(p for p in path if isinstance(p, str)))]
+    if details:
+        raise InvalidInput("; ".join(text for _, text in details), path=details[0][0],
+                           details=[text for _, text in details])
+
+
 def values_at(document: Mapping[str, Any], path: str) -> list[Any]:
     """Every value at a dotted path (lists are walked)."""
     nodes: list[Any] = [document]
@@ -240,12 +272,13 @@ def list_page(uow: UnitOfWork, kind: ResourceKind, filters: Mapping[str, Sequenc
 
 def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str, Any], allowed: Sequence[str],
           view: View | None = None) -> dict[str, Any]:
-    """Apply a JSON merge patch (null removes)."""
+    """Apply a JSON merge patch (null removes); a date sent back as stored is kept (:class:`MergePatch`)."""
     from bssrules.services.catalog import merge_patch
 
     stored = uow.resources.get(kind.name, resource_id, for_update=True)
     if stored is None:
         raise NotFound(kind.type, resource_id)
+    _check_dates_sent_back(body, stored.document)
     if "id" in body and body["id"] != resource_id:
         raise InvalidInput("the id of a resource cannot be changed", path=("id",))
     _check_fields(kind, body, allowed)
@@ -253,7 +286,8 @@ def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str,
     document = merge_patch(stored.document, changes)
     if document == stored.document:
         return _shown(_render(kind, stored), view)
-    _check_instants(kind, changes, document)
+    # (an instant sent back as stored is not judged again: one stored before the zone was asked for)
+    _check_instants(kind, {k: v for k, v in changes.items() if v != stored.document.get(k)}, document)
     if kind.name == "product":  # terminated under commitment: its early termination charge
         document = commitments.on_product_change(stored.document, document, _now())
     _check_references(uow, kind, document)
