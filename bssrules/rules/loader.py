@@ -34,7 +34,10 @@ from bssrules.rules.lint import (
 from bssrules.rules.model import RULE_SET_TYPES, RuleSet, RuleTest
 from bssrules.rules.prices import NamedPrice, named_prices, price_book, price_findings
 from bssrules.rules.schema import file_check, kind_check
-from bssrules.rules.testing import expectation_findings, fact_findings, rating_expectation_findings
+from bssrules.rules.testing import (
+    expectation_findings, fact_findings, period_findings, rating_expectation_findings, repeated_totals,
+    subscriber_references,
+)
 from bssrules.schema_errors import Lenient, errors_alone, fields_alone, items_set_aside, lenient_model
 from bssrules.yaml_source import Path_, SourceDocument, said_once
 
@@ -76,6 +79,7 @@ class FoundTest(NamedTuple):
     valid: bool
     records: tuple[str, ...] | None = None  # of a test that plays records: their ids
     before: tuple[str, ...] = ()  # the accumulators whose totals it gives before
+    references: tuple[tuple[Path_, str, str], ...] = ()  # (path inside it, catalog kind, id): its subscriber's
 
 
 class RulesFileCheck(NamedTuple):
@@ -470,23 +474,38 @@ def _test(doc: SourceDocument, raw: Any, base: Path_, in_error: set[Path_]
     # What is in error is not checked again against the rule set.
     rule_set = None if base + ("ruleSet",) in in_error else rule_set
     expect = None if base + ("expect",) in in_error else expect
+    # Read from what is written, so that they are said with the test's other errors.
+    repeated = _repeated_totals(doc, raw, base)
+    references = tuple(subscriber_references(raw.get("subscriber")))
     if base in in_error or any(p[:2] == base for p in in_error):
-        return (_test_in_error(raw, base, rule_set, expect, in_error), None,
-                _facts_of_test_in_error(doc, raw, base, in_error))
+        return (_test_in_error(raw, base, rule_set, expect, in_error)._replace(references=references), None,
+                repeated + _facts_of_test_in_error(doc, raw, base, in_error))
     read = lenient_model(RuleTest, raw, doc, base, [])
     if read.valid is None:
         in_error = {d.path[:3] for d in read.more}
         expect = None if base + ("expect",) in in_error else expect
-        return (_test_in_error(raw, base, rule_set, expect, in_error), None,
-                read.more + _facts_of_test_in_error(doc, raw, base, in_error))
+        return (_test_in_error(raw, base, rule_set, expect, in_error)._replace(references=references), None,
+                read.more + repeated + _facts_of_test_in_error(doc, raw, base, in_error))
     test = read.valid
     # Facts the test cannot be decided with are errors of the project; the test itself stays
     # a test (run, it says the same).
     more = [doc.diagnostic(base + path, message, suggestion=suggestion, code=TEST_CANNOT_PASS)
             for path, message, suggestion in fact_findings(test)]
     records = tuple(r.id for r in test.records) if test.records is not None else None
-    return FoundTest(base, test.rule_set, test.expect, True, records, tuple(t.accumulator for t in test.accumulators)
-                     ), test, more
+    return FoundTest(base, test.rule_set, test.expect, True, records, tuple(t.accumulator for t in test.accumulators),
+                     references), test, repeated + more
+
+
+def _repeated_totals(doc: SourceDocument, raw: dict[str, Any], base: Path_) -> list[Diagnostic]:
+    """Each total given before the records that repeats an earlier one's accumulator and
+    period, at the repetition, with where the first is (as the catalog says a repeated entry):
+    an error of the test, which is not run (which of the two should count?)."""
+    found = []
+    for index, first, shown in repeated_totals(raw.get("accumulators")):
+        line, column = doc.position(base + ("accumulators", first))
+        found.append(doc.diagnostic(base + ("accumulators", index), f"accumulator total listed more than once: "
+                                    f"{shown} (first at line {line}, column {column})", code="duplicateId"))
+    return found
 
 
 def _test_in_error(raw: dict[str, Any], base: Path_, rule_set: str | None, expect: Mapping[str, Any] | None,
@@ -508,8 +527,9 @@ def _facts_of_test_in_error(doc: SourceDocument, raw: dict[str, Any], base: Path
                             ) -> list[Diagnostic]:
     """The facts and ``asOf`` of a decision test in error, when they are not what is in error:
     checked all the same (a test that plays records takes none)."""
-    if "records" in raw:
-        return []
+    if "records" in raw:  # (a period written as one but not of the calendar is not the schema's error)
+        return [doc.diagnostic(base + path, message, code=TEST_CANNOT_PASS)
+                for path, message, _ in period_findings(raw.get("accumulators"))]
     fields = {k: v for k, v in raw.items() if k in ("given", "asOf") and base + (k,) not in in_error}
     test = fields_alone(RuleTest, fields, require=None)
     if test is None:
@@ -587,6 +607,12 @@ def cross_file_diagnostics(checks: Sequence[RulesFileCheck], document: Callable[
         number, base = where[(finding.rule_set, finding.version)]
         diagnostics.append(document(number).diagnostic(base + finding.path, finding.message, code=finding.code,
                                                        severity=finding.severity))
+    if known_ids is not None:  # the offerings the subscriber of a rating test names
+        for number, check in enumerate(checks):
+            for test in check.tests:
+                for path, message, suggestion in unknown_references(test.references, known_ids):
+                    diagnostics.append(document(number).diagnostic(test.base + path, message, suggestion=suggestion,
+                                                                   code="unknownReference"))
     diagnostics += _test_diagnostics(checks, document, also_rule_sets)
     return diagnostics
 

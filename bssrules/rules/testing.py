@@ -272,15 +272,54 @@ def fact_findings(test: RuleTest) -> list[TestFinding]:
     """What would stop a test from being decided or rated at all: facts the model does not
     have or of the wrong type, an ``asOf`` that is no date, a ``now`` that contradicts it; a
     total given before its records for a period that is no month or day of the calendar."""
-    found = given_findings(test.given, test.as_of)
-    for i, total in enumerate(test.accumulators):
-        message = _period_problem(total.period)
+    return given_findings(test.given, test.as_of) + period_findings(
+        [{"period": total.period} for total in test.accumulators])
+
+
+def period_findings(totals: Any) -> list[TestFinding]:
+    """The totals given before the records (as written: the others are the schema's) whose
+    period is written as one but is no month or day of the calendar, each at its period."""
+    found: list[TestFinding] = []
+    for i, total in enumerate(totals if isinstance(totals, list) else []):
+        message = _period_problem(total.get("period")) if isinstance(total, dict) else None
         if message:
             found.append((("accumulators", i, "period"), message, None))
     return found
 
 
-def _period_problem(period: str, key: str = "") -> str | None:
+def repeated_totals(totals: Any) -> list[tuple[int, int, str]]:
+    """The totals given before the records (as written) that repeat an earlier one's
+    accumulator and period — rating would keep the last alone —, each as (its index, the
+    index of the first, the two said as ``budget 2026-06``)."""
+    first: dict[tuple[str, str], int] = {}
+    found: list[tuple[int, int, str]] = []
+    for i, total in enumerate(totals if isinstance(totals, list) else []):
+        if not isinstance(total, dict) or not all(isinstance(total.get(k), str) for k in ("accumulator", "period")):
+            continue
+        key = (total["accumulator"].strip(), total["period"].strip())
+        if key in first:
+            found.append((i, first[key], " ".join(key)))
+        else:
+            first[key] = i
+    return found
+
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")  # (another text is an error of the schema's)
+
+
+def subscriber_references(subscriber: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """(path in the test, catalog kind, id) of the offerings the subscriber of a rating test
+    names (as written): its ``offering`` and its ``activeOfferings``, catalog offering ids."""
+    if not isinstance(subscriber, dict):
+        return []
+    named: list[tuple[tuple[str | int, ...], Any]] = [(("subscriber", "offering"), subscriber.get("offering"))]
+    offerings = subscriber.get("activeOfferings")
+    named += [(("subscriber", "activeOfferings", i), id) for i, id in
+              enumerate(offerings if isinstance(offerings, list) else [])]
+    return [(path, "productOffering", id) for path, id in named if isinstance(id, str) and _ID.match(id)]
+
+
+def _period_problem(period: Any, key: str = "") -> str | None:
     """What is wrong with the period of a total (given, or ``key`` of an expected one) that is
     written as a period but is no month or day of the calendar: the check and the run say it
     alike (the model holds its form, 2026-06 or 2026-06-20; an expected one, :func:`_typed`)."""

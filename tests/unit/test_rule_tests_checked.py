@@ -222,3 +222,93 @@ def test_a_decision_test_of_a_rule_set_of_an_unrecognisable_kind_is_left_to_the_
     expect: {qualified: false}
 """
     assert sorted(errors(text)) == sorted([kind_error(12, 1, "elig", None)] + TESTS_ERRORS[:3])
+
+
+def test_a_period_not_in_the_calendar_is_said_with_the_other_errors_of_its_test() -> None:
+    assert errors(played("""\
+    accumulators:
+      - {accumulator: budget, period: 2026-13, amount: 4.00}
+    records:
+      - {id: r1, service: data, unit: MB, volume: ten, start: 2026-06-10T08:00:00Z}
+    expect: {records: {r1: {charge: 0.01}}}
+""")) == [
+        "rules.yaml:17:39: expected a month (YYYY-MM) or a day (YYYY-MM-DD), got '2026-13': there is no month 13 "
+        "[at $.tests[0].accumulators[0].period]",
+        "rules.yaml:19:51: expected an exact decimal amount such as 12.50, got 'ten' [at $.tests[0].records[0].volume]"]
+
+
+# ------------------------------------------------------------- repeated totals
+
+
+def test_a_total_given_twice_is_an_error_at_the_second_naming_where_the_first_is() -> None:
+    assert errors(played("""\
+    accumulators:
+      - {accumulator: budget, period: 2026-06, amount: 4.00}
+      - {accumulator: budget, period: 2026-07, amount: 1.00}
+      - {accumulator: budget, period: 2026-06, amount: 5.00}
+    records:
+""" + RECORD + """\
+    expect: {records: {r1: {charge: 0.01}}}
+""")) == ["rules.yaml:19:9: accumulator total listed more than once: budget 2026-06 (first at line 17, column 9) "
+         "[at $.tests[0].accumulators[2]]"]
+
+
+def test_a_total_given_twice_is_said_with_the_other_errors_of_its_test() -> None:
+    assert errors(played("""\
+    accumulators:
+      - {accumulator: budget, period: 2026-06, amount: 4.00}
+      - {accumulator: budget, period: 2026-06, amount: lots}
+    records:
+""" + RECORD + """\
+    expect: {records: {r1: {charge: 0.01}}}
+""")) == [
+        "rules.yaml:18:9: accumulator total listed more than once: budget 2026-06 (first at line 17, column 9) "
+        "[at $.tests[0].accumulators[1]]",
+        "rules.yaml:18:56: expected an exact decimal amount such as 12.50, got 'lots' [at $.tests[0].accumulators[1].amount]"]
+
+
+def test_bssrules_test_does_not_run_a_test_with_a_total_given_twice(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "rules.yaml").write_text(played("""\
+    accumulators:
+      - {accumulator: budget, period: 2026-06, amount: 4.00}
+      - {accumulator: budget, period: 2026-06, amount: 5.00}
+    records:
+""" + RECORD + """\
+    expect: {accumulators: [{accumulator: budget, period: 2026-06, amount: 5.01}]}
+"""), encoding="utf-8")
+    result = CliRunner().invoke(app, ["test", str(tmp_path)])
+    rules = tmp_path / "rules" / "rules.yaml"
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        f"FAIL {rules}:14: played",
+        f"     {rules}:18:9: accumulator total listed more than once: budget 2026-06 (first at line 17, column 9) "
+        "[at $.tests[0].accumulators[1]]",
+        "0 passed, 1 failed"]
+
+
+# ------------------------------------------------------------- the subscriber's offerings
+
+
+def test_an_offering_of_a_subscriber_that_the_catalog_does_not_have_is_an_error_with_the_id_meant() -> None:
+    assert errors(played("""\
+    subscriber: {offering: ipad-mini-st, activeOfferings: [mobile-telephony-plan, extra-minute]}
+    records:
+""" + RECORD + """\
+    expect: {records: {r1: {charge: 0.01}}}
+""")) == [
+        "rules.yaml:16:28: unknown productOffering 'ipad-mini-st' (did you mean 'ipad-mini-std'?) "
+        "[at $.tests[0].subscriber.offering]",
+        "rules.yaml:16:83: unknown productOffering 'extra-minute' (did you mean 'extra-minutes'?) "
+        "[at $.tests[0].subscriber.activeOfferings[1]]"]
+
+
+def test_the_offerings_of_a_subscriber_are_checked_with_the_other_errors_of_its_test() -> None:
+    found = errors(played("""\
+    subscriber: {offering: ipad-mini-st, payers: holder}
+    records:
+""" + RECORD + """\
+    expect: {records: {r1: {charge: 0.01}}}
+"""))
+    assert "rules.yaml:16:28: unknown productOffering 'ipad-mini-st' (did you mean 'ipad-mini-std'?) " \
+           "[at $.tests[0].subscriber.offering]" in found and len(found) == 2, found
