@@ -291,7 +291,13 @@ def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = N
         included = allowance_buckets.month_uses(uow, catalog, fees.get(account, []), period, now)
         for drafted in bill(account, period, fees.get(account, []), totals, one_time.get(account, []), included):
             identifier = bill_id(account, period, drafted.currency)
-            if uow.resources.get("customerBill", identifier) is not None:
+            found = uow.resources.get("customerBill", identifier)
+            if found is not None and found.document.get("category") == "settlement":
+                # the id of a settlement note (settlement-<payer>-<payee>-…): not this account's
+                # bill made already, so its charges are not late, and it has no bill of its own
+                not_billed.append({"id": account, "reason": f"its bill's id {identifier!r} is a settlement note's"})
+                continue
+            if found is not None:
                 late += [c.usage_id for c in charges if c.currency == drafted.currency]
                 continue
             made.append(_store_bill(uow, drafted, now))
@@ -309,7 +315,7 @@ def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = N
     return {"billingPeriod": {"startDateTime": format_instant(period.start),
                               "endDateTime": format_instant(period.end)},
             "billsMade": made, "billsAlreadyMade": existing, "lateUsage": sorted(set(late)),
-            **({"accountsNotBilled": not_billed} if not_billed else {})}
+            **({"accountsNotBilled": sorted(not_billed, key=lambda a: a["id"])} if not_billed else {})}
 
 
 def get_bill(uow: UnitOfWork, identifier: str) -> dict[str, Any]:

@@ -12,10 +12,13 @@ review of TMF678 bills, from docs/billing.md alone).
 - a price is billed for its period as spelled ``daily``, ``weekly``, ``yearly`` (not as a
   month);
 - an alteration that adds to a price (a surcharge: positive) stays in what the bill charges;
-- a price paid by a billing account that does not exist makes no bill for it: reported.
+- a price paid by a billing account that does not exist makes no bill for it: reported;
+- nor does an account whose bill would have the id of a settlement note (taken before as its
+  bill made already: its fees never billed, its usage reported late).
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +27,8 @@ from typing import Any, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from bssrules.services.records import StoredResource
+from bssrules.store import UnitOfWork
 from tests.api.session_app import AppFor
 
 API = "/tmf-api/customerBillManagement/v4"
@@ -202,3 +207,26 @@ def test_a_price_paid_by_an_account_that_does_not_exist_is_reported_not_billed_t
     assert created.status_code == 201, created.text
     again = _run(http)
     assert again["billsMade"] == ["ba-nobody-2026-06-EUR"] and "accountsNotBilled" not in again, again
+
+
+def test_an_account_whose_bill_id_is_a_settlement_notes_is_reported_not_taken_as_billed(
+        http: TestClient, engine: Any) -> None:
+    # a settlement note's id is settlement-<payer>-<payee>-<YYYY-MM>-<currency>: the bill of an
+    # account named settlement-<payer>-<payee> would have it
+    now = dt.datetime(2026, 7, 1, tzinfo=dt.timezone.utc)
+    note = {"billNo": "settlement-a-b-2026-06-EUR", "category": "settlement", "state": "sent",
+            "amountDue": {"unit": "EUR", "value": 7}}
+    with UnitOfWork(engine) as uow:
+        uow.resources.insert(StoredResource("customerBill", "settlement-a-b-2026-06-EUR", 1, now, now, note,
+                                            state="sent"))
+        uow.commit()
+    created = http.post(ACCOUNT, json={"id": "settlement-a-b", "name": "x", "relatedParty": [
+        {"id": "ana", "name": "Ana", "role": "owner", "@referredType": "Individual"}]})
+    assert created.status_code == 201, created.text
+    _product(http, "p-ok", _price())
+    _product(http, "p-clash", _price(account="settlement-a-b"), account="settlement-a-b")
+    run = _run(http)
+    assert (run["billsMade"], run["billsAlreadyMade"], run["lateUsage"]) == (["ba-ok-2026-06-EUR"], [], [])
+    assert run["accountsNotBilled"] == [{
+        "id": "settlement-a-b", "reason": "its bill's id 'settlement-a-b-2026-06-EUR' is a settlement note's"}]
+    assert http.get(f"{BILL}/settlement-a-b-2026-06-EUR").json()["amountDue"]["value"] == 7
