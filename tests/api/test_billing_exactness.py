@@ -14,12 +14,15 @@ review of TMF678 bills, from docs/billing.md alone).
 - an alteration that adds to a price (a surcharge: positive) stays in what the bill charges;
 - a price paid by a billing account that does not exist makes no bill for it: reported;
 - nor does an account whose bill would have the id of a settlement note (taken before as its
-  bill made already: its fees never billed, its usage reported late).
+  bill made already: its fees never billed, its usage reported late);
+- usage shared between payers (33.33 / 33.33 / 33.34 % of a cent or two) adds up, over the
+  payers' bills, to what was charged, to the cent (a guard: it did).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
@@ -27,6 +30,8 @@ from typing import Any, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from bssrules.rules.project import load_project
+from bssrules.services import catalog as services
 from bssrules.services.records import StoredResource
 from bssrules.store import UnitOfWork
 from tests.api.session_app import AppFor
@@ -230,3 +235,58 @@ def test_an_account_whose_bill_id_is_a_settlement_notes_is_reported_not_taken_as
     assert run["accountsNotBilled"] == [{
         "id": "settlement-a-b", "reason": "its bill's id 'settlement-a-b-2026-06-EUR' is a settlement note's"}]
     assert http.get(f"{BILL}/settlement-a-b-2026-06-EUR").json()["amountDue"]["value"] == 7
+
+
+# ----------------------------------------------------------------------------- shares between payers
+
+SHARED = """
+  - id: three-way
+    kind: splitBilling
+    default: customer
+    rules:
+      - id: sms-shared
+        when: {charge.service: sms}
+        shares:
+          - {payer: customer, weight: 33.33}
+          - {payer: employer, weight: 33.33}
+          - {payer: sponsor, weight: 33.34}
+"""
+
+
+def test_usage_shared_by_three_payers_adds_up_to_what_was_charged_to_the_cent(
+        engine: Any, app_for: AppFor, tmp_path: Path) -> None:
+    # text messages at 0.01 EUR: a record of 1 or 2 cents cannot be split evenly in three
+    folder = tmp_path / "shared"
+    shutil.copytree(ROOT / "examples" / "roaming", folder)
+    rules = (folder / "rules" / "usage.yaml").read_text().split("\ntests:")[0]
+    rules = rules.replace("rate: {amount: 0.10, currency: EUR, per: message}",
+                          "rate: {amount: 0.01, currency: EUR, per: message}")
+    (folder / "rules" / "usage.yaml").write_text(rules + SHARED)
+    with UnitOfWork(engine) as uow:
+        services.load_project(uow, load_project(folder), "shared")
+    with app_for(engine) as app, TestClient(app) as http:
+        for party in ("ana", "acme", "bob"):
+            assert http.post(PARTY, json={"id": party, "givenName": party, "familyName": "X"}).status_code == 201
+            assert http.post(ACCOUNT, json={"id": f"ba-{party}", "name": party, "relatedParty": [
+                {"id": party, "name": party, "role": "owner", "@referredType": "Individual"}]}).status_code == 201
+        created = http.post(INVENTORY, json={
+            "id": "line-1", "status": "active", "startDate": "2026-05-01T00:00:00Z",
+            "productOffering": {"id": "mobile-data-plan"}, "billingAccount": {"id": "ba-ana"},
+            "relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"},
+                             {"id": "acme", "role": "employer", "@referredType": "Individual"},
+                             {"id": "bob", "role": "sponsor", "@referredType": "Individual"}]})
+        assert created.status_code == 201, created.text
+        volumes = [1, 1, 1, 2, 100, 7]
+        posted = http.post("/tmf-api/usageManagement/v4/usage", json=[
+            {"id": f"u{i}", "usageDate": f"2026-06-{i + 1:02d}T10:00:00Z", "usageCharacteristic": [
+                {"name": "productId", "value": "line-1"}, {"name": "service", "value": "sms"},
+                {"name": "volume", "value": v}, {"name": "unit", "value": "message"}]} for i, v in enumerate(volumes)])
+        assert posted.status_code == 201 and all(u["status"] == "rated" for u in posted.json()), posted.text
+        for usage in json.loads(posted.text, parse_float=Decimal):  # each record's parts add up to it
+            parts = [Decimal(str(p["taxIncludedRatingAmount"]["value"])) for p in usage["ratedProductUsage"]]
+            assert sum(parts, Decimal(0)) == Decimal(str(usage["ratedBy"]["amount"]["value"])), usage
+        run = _run(http)
+        assert run["billsMade"] == ["ba-acme-2026-06-EUR", "ba-ana-2026-06-EUR", "ba-bob-2026-06-EUR"]
+        billed = {bill: _lines(http, bill) for bill in run["billsMade"]}
+        assert sum((amount for lines in billed.values() for _, amount in lines), Decimal(0)) == \
+            Decimal("0.01") * sum(volumes)
