@@ -8,7 +8,8 @@ transaction. A bill's id is made of its account, month and currency, so running 
 month again finds the bills made and bills nothing twice; the usage charges a bill took are
 marked with its id. Usage rated later for an already billed month stays unbilled and is
 reported by the run (a supplementary bill is not made automatically). An account paying for a
-product whose dates cannot be read (stored before they were checked) is not billed and is
+product whose dates or prices cannot be billed (stored before they were checked), one that
+does not exist, or one whose bill would have a settlement note's id, is not billed and is
 reported with the reason (``accountsNotBilled``): fixed, the next run of the month bills it.
 """
 from __future__ import annotations
