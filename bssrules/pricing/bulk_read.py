@@ -140,14 +140,62 @@ def check_columns(where: str, names: Iterable[str], columns: Columns, *, complet
 
 
 def _header(path: Path, kind: str) -> list[str] | None:
-    """The column names of a CSV or Parquet file (None for JSON lines: keys vary by line)."""
+    """The column names of a CSV or Parquet file (None for JSON lines: keys vary by line); a
+    file that is not UTF-8 text, not Parquet, or a CSV file separated by ``;`` or tabs (as
+    spreadsheets of some countries save it) is an :class:`InvalidInput` naming it."""
     if kind == "parquet":
-        names: list[str] = pq.ParquetFile(path).schema_arrow.names
+        names: list[str] = _parquet_schema(path).names
         return names
     if kind == "csv":
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            return next(csv.reader(handle), [])
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                header = next(csv.reader(handle), [])
+        except UnicodeDecodeError:
+            raise not_utf8(path) from None
+        if len(header) == 1 and (separator := next((s for s in (";", "\t") if s in header[0]), None)):
+            shown = "tabs" if separator == "\t" else f"'{separator}'"
+            raise InvalidInput(f"{path}: the columns are separated by {shown}, and a CSV file's by ',': save it as "
+                               f"CSV with commas (a spreadsheet's 'CSV UTF-8 (comma delimited)'), decimals with "
+                               f"a point (1.5)", path=(str(path),))
+        return header
     return None
+
+
+def _parquet_schema(path: Path) -> pa.Schema:
+    try:
+        return pq.ParquetFile(path).schema_arrow
+    except (pa.ArrowException, OSError) as exc:
+        raise InvalidInput(f"{path}: cannot be read as parquet: {str(exc).splitlines()[0]}", path=(str(path),)) \
+            from None
+
+
+def not_utf8(path: Path) -> InvalidInput:
+    """The error of a text file that is not UTF-8, with the first line that is not (a file
+    saved by a spreadsheet in its region's encoding: Latin-1, Windows-1252)."""
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return InvalidInput(f"{path}: line {number} is not UTF-8 text (byte {line[exc.start]:#04x} at "
+                                    f"character {exc.start + 1}): save the file as UTF-8 (a spreadsheet's "
+                                    f"'CSV UTF-8')", path=(str(path),))
+    return InvalidInput(f"{path}: not UTF-8 text: save the file as UTF-8", path=(str(path),))
+
+
+def _nested(kind: pa.DataType) -> str:
+    return "a struct" if pa.types.is_struct(kind) else "a map" if pa.types.is_map(kind) else "a list"
+
+
+def check_usage_types(path: Path, schema: pa.Schema) -> None:
+    """A usage Parquet file's columns hold texts, numbers, booleans or timestamps: one of lists,
+    structs or maps is refused with the file and the column (polars would cast it, or fail in
+    its own words). The schema only: nothing is read."""
+    problems = [f"column '{f.name}' is {_nested(f.type)} ({f.type})" for f in schema
+                if f.name in USAGE_COLUMNS.names and pa.types.is_nested(f.type)]
+    if problems:
+        raise InvalidInput(f"{path}: {'; '.join(problems)} — a usage record's values are texts, numbers, booleans "
+                           f"(roaming) or timestamps (start)", path=(str(path),))
 
 
 # --------------------------------------------------------------------------- reading usage
@@ -180,6 +228,8 @@ def check_usage_columns(path: Path, sample: int = 10_000) -> None:
                 lines = [line for line in (handle.readline() for _ in range(sample)) if line]
             header = _jsonl_frame(lines)[1] if lines else []
         check_columns(str(file), header, USAGE_COLUMNS)
+        if kind == "parquet":
+            check_usage_types(file, _parquet_schema(file))
 
 
 def read_usage_batches(path: Path, batch_size: int = READ_BATCH) -> Iterator[pl.DataFrame]:
@@ -194,7 +244,18 @@ def _file_batches(path: Path, batch_size: int) -> Iterator[pl.DataFrame]:
     header = _header(path, kind)
     if header is not None:
         check_columns(str(path), header, USAGE_COLUMNS)
+    try:
+        yield from _batches_of(path, kind, batch_size)
+    except (pa.ArrowException, pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
+        if kind != "parquet" and ("UTF8" in str(exc).upper().replace("-", "") or isinstance(exc, UnicodeDecodeError)):
+            raise not_utf8(path) from None  # past the header: pyarrow's words name no line
+        raise InvalidInput(f"{path}: cannot be read as {kind}: {str(exc).splitlines()[0]}", path=(str(path),)) \
+            from None
+
+
+def _batches_of(path: Path, kind: str, batch_size: int) -> Iterator[pl.DataFrame]:
     if kind == "parquet":
+        check_usage_types(path, _parquet_schema(path))
         # polars' own reader, a slice at a time: half the CPU of pyarrow's batches converted
         # to frames (measured on 10,000,000 records: 0.75 s against 1.85 s; 1.5 s when the file
         # is one row group) and less memory; the same frames. Not collect_batches: it reads
@@ -223,7 +284,9 @@ def _csv_batches(path: Path, batch_size: int) -> Iterator[pl.DataFrame]:
     reader = pacsv.open_csv(
         path, read_options=pacsv.ReadOptions(block_size=1 << 22, encoding="utf-8"),
         parse_options=pacsv.ParseOptions(invalid_row_handler=keep_bad_row),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+        # only an empty cell is no value: pyarrow's default list of missing values (NA, N/A, null,
+        # NULL, NaN, #N/A …) would take Namibia's country code, or an id "NA", for none
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
                                              strings_can_be_null=True, quoted_strings_can_be_null=True))
     pending: list[pl.DataFrame] = []
     rows = 0
@@ -278,21 +341,30 @@ def _jsonl_frame(lines: list[bytes]) -> tuple[pl.DataFrame, list[str]]:
     try:
         frame = pl.read_ndjson(io.BytesIO(b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)),
                                infer_schema_length=None)
-        return frame, frame.columns
+        if not any(kind.is_nested() for kind in frame.schema.values()):
+            return frame, frame.columns
     except Exception:  # noqa: BLE001 - a bad line, or mixed types: read line by line, keep the bad ones
-        rows: list[dict[str, Any]] = []
-        keys: dict[str, None] = {}
-        for line in lines:
-            try:
-                value = json.loads(line)
-                if not isinstance(value, dict):
-                    raise ValueError("not an object")
-                keys.update(dict.fromkeys(value))
-                rows.append({k: None if v is None else v if isinstance(v, (bool, list, dict)) else str(v)
-                             for k, v in value.items()})
-            except ValueError:
-                rows.append({"malformed": f"a line that is not a JSON object: {line[:200].decode(errors='replace')}"})
-        return pl.DataFrame(rows, infer_schema_length=None), list(keys)
+        pass
+    # line by line: a line that is no object, or a record with an object or a list for a value
+    # (no usage value is one), is kept as a malformed record
+    rows: list[dict[str, Any]] = []
+    keys: dict[str, None] = {}
+    for line in lines:
+        try:
+            value = json.loads(line)
+            if not isinstance(value, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            rows.append({"malformed": f"a line that is not a JSON object: {line[:200].decode(errors='replace')}"})
+            continue
+        keys.update(dict.fromkeys(value))
+        nested = next((k for k, v in value.items() if isinstance(v, (list, dict))), None)
+        row = {k: None if v is None or isinstance(v, (list, dict)) else v if isinstance(v, bool) else str(v)
+               for k, v in value.items()}
+        if nested is not None:
+            row["malformed"] = f"the usage {nested} must be a text or a number, got {json.dumps(value[nested])[:200]}"
+        rows.append(row)
+    return pl.DataFrame(rows, infer_schema_length=None), list(keys)
 
 
 def normalize_usage(raw: pl.DataFrame) -> pl.DataFrame:

@@ -1,0 +1,153 @@
+"""``bssrules rate`` as a rating analyst meets it on a first day (a review from
+docs/bulk-rating.md alone): texts that pyarrow's CSV reader took for missing values (a
+country ``NA``, an id ``NA``, a unit ``N/A``, a volume ``NaN``) are read as written; a JSON
+lines record with an object or a list for a value is rejected ``malformed``, not the file
+refused with polars' words; a Parquet column of lists or structs is refused naming the file
+and the column; a file separated by ``;`` is said to be one (not "did you mean
+'activeOfferings'?"); a file that is not UTF-8, or not Parquet, is named."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from tests.unit.test_rate_command import folder, kernels, rate  # noqa: F401 (fixtures)
+
+
+def rows(path: Path) -> dict[str, dict[str, Any]]:
+    frame = pl.read_csv(path, infer_schema=False)
+    return {row["id"]: row for row in frame.iter_rows(named=True)}
+
+
+def no_traceback(result: Any) -> None:
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+
+
+# ----------------------------------------------------------- texts taken for missing values
+
+
+def test_texts_that_look_like_missing_values_are_read_as_written(folder: Path) -> None:  # noqa: F811
+    # "NA" is Namibia's country code, and a mediation's id or a subscriber may be "NA" or "null":
+    # pyarrow's CSV reader took them (and N/A, NaN, NULL, #N/A …) for missing values
+    (folder / "usage.csv").write_text(
+        "id,subscriber,service,start,volume,unit,roaming,country\n"
+        "NA,ann,data,2026-06-01T10:00:00Z,10,MB,true,NA\n"
+        "u2,null,data,2026-06-01T10:00:00Z,10,MB,false,\n"
+        "u3,ann,data,2026-06-01T11:00:00Z,NaN,MB,false,\n"
+        "u4,ann,data,2026-06-01T12:00:00Z,10,N/A,false,\n", encoding="utf-8")
+    (folder / "subscribers.csv").write_text(
+        'id,activeOfferings,payers\n'
+        'ann,data-plan,"{""payer"": ""BA-ANN""}"\n'
+        'null,data-plan,"{""payer"": ""BA-NULL""}"\n', encoding="utf-8")
+    result = rate(folder)
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    rated = rows(folder / "rated.csv")
+    assert rated["NA"]["status"] == "rated" and rated["NA"]["country"] == "NA"
+    assert rated["u2"]["status"] == "rated" and rated["u2"]["subscriber"] == "null"
+    assert rated["u3"]["reasonLabel"] == "the volume must be a number of at least 0, got NaN"
+    assert rated["u4"]["unit"] == "N/A" and rated["u4"]["reasonCode"] == "unitMismatch"
+
+
+def test_an_empty_cell_is_still_no_value(folder: Path) -> None:  # noqa: F811
+    (folder / "usage.csv").write_text(
+        "id,subscriber,service,start,volume,unit,country\n"
+        'u1,ann,data,2026-06-01T10:00:00Z,10,,""\n'
+        "u2,ann,data,2026-06-01T10:00:00Z,,MB,\n", encoding="utf-8")
+    result = rate(folder)
+    assert result.exit_code == 0, result.output
+    rated = rows(folder / "rated.csv")
+    assert rated["u1"]["status"] == "rated" and rated["u1"]["unit"] is None and rated["u1"]["country"] is None
+    assert rated["u2"]["reasonLabel"] == "the record has no volume"
+
+
+# ------------------------------------------------------- nested values in JSON lines, Parquet
+
+
+@pytest.mark.parametrize("lines", ["some", "all"])
+def test_a_json_lines_record_with_an_object_or_a_list_for_a_value_is_malformed(folder: Path, lines: str) -> None:  # noqa: F811
+    good = '{"id": "u1", "subscriber": "ann", "service": "data", "start": "2026-06-01T10:00:00Z", "volume": 10, "unit": "MB"}\n'
+    odd = ('{"id": "u2", "subscriber": "ann", "service": "data", "start": "2026-06-01T11:00:00Z", '
+           '"volume": {"value": 10}, "unit": "MB"}\n'
+           '{"id": "u3", "subscriber": "ann", "service": "data", "start": "2026-06-01T12:00:00Z", '
+           '"volume": 10, "unit": "MB", "country": ["ES"]}\n')
+    (folder / "usage.jsonl").write_text(odd if lines == "all" else good + odd, encoding="utf-8")
+    result = rate(folder, usage="usage.jsonl")
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    rated = rows(folder / "rated.csv")
+    assert rated["u2"]["reasonCode"] == "malformed"
+    assert rated["u2"]["reasonLabel"] == 'the usage volume must be a text or a number, got {"value": 10}'
+    assert rated["u3"]["reasonLabel"] == 'the usage country must be a text or a number, got ["ES"]'
+    if lines == "some":
+        assert rated["u1"]["status"] == "rated"
+
+
+@pytest.mark.parametrize("column, values, kind", [
+    ("volume", [[1], [2]], "a list"),
+    ("country", [{"code": "ES"}, {"code": "FR"}], "a struct"),
+])
+def test_a_parquet_column_of_lists_or_structs_is_refused_naming_the_file_and_column(
+        folder: Path, column: str, values: list[Any], kind: str) -> None:  # noqa: F811
+    frame = pl.DataFrame({"id": ["u1", "u2"], "subscriber": ["ann", "ann"], "service": ["data", "data"],
+                          "start": [dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)] * 2, "volume": [1, 2],
+                          "unit": ["MB", "MB"]}).with_columns(pl.Series(column, values))
+    frame.write_parquet(folder / "usage.parquet")
+    result = rate(folder, usage="usage.parquet")
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert f"not rated: {folder / 'usage.parquet'}: column '{column}' is {kind}" in result.output
+    assert "This error occurred" not in result.output
+    assert not (folder / "rated.csv").exists()
+
+
+# ------------------------------------------------------------------ spreadsheets' CSV files
+
+
+@pytest.mark.parametrize("which", ["usage", "subscribers"])
+def test_a_file_separated_by_semicolons_is_said_to_be_one(folder: Path, which: str) -> None:  # noqa: F811
+    path = folder / f"{which}.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    result = rate(folder)
+    assert result.exit_code == 1
+    assert f"not rated: {path}: the columns are separated by ';'" in result.output
+    assert "did you mean" not in result.output
+    assert not (folder / "rated.csv").exists()
+
+
+def test_a_spreadsheet_s_csv_with_a_bom_crlf_and_empty_lines_at_the_end_rates(folder: Path) -> None:  # noqa: F811
+    text = (folder / "usage.csv").read_text(encoding="utf-8")
+    (folder / "usage.csv").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode() + b"\r\n\r\n")
+    result = rate(folder)
+    assert result.exit_code == 0, result.output
+    assert "4 records in: 3 rated, 1 rejected" in result.output
+
+
+@pytest.mark.parametrize("where", ["header", "row"])
+def test_a_csv_file_that_is_not_utf8_is_named_with_its_line(folder: Path, where: str) -> None:  # noqa: F811
+    text = (folder / "usage.csv").read_text(encoding="utf-8")
+    if where == "header":
+        text = text.replace("service", "servicé", 1)
+        line = 1
+    else:
+        text = text.replace("u3,ben,data,", "u3,ben,données,")
+        line = 4
+    (folder / "usage.csv").write_bytes(text.encode("latin-1"))
+    result = rate(folder)
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert f"not rated: {folder / 'usage.csv'}: line {line} is not UTF-8 text" in result.output
+    assert not (folder / "rated.csv").exists()
+
+
+@pytest.mark.parametrize("which", ["usage", "subscribers"])
+def test_a_parquet_file_that_is_not_one_is_named(folder: Path, which: str) -> None:  # noqa: F811
+    (folder / f"{which}.parquet").write_text("id,subscriber\n", encoding="utf-8")
+    result = rate(folder, **{which: f"{which}.parquet"})
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert f"not rated: {folder / f'{which}.parquet'}: cannot be read as parquet" in result.output
+    assert not (folder / "rated.csv").exists()
