@@ -116,7 +116,10 @@ def check_columns(where: str, names: Iterable[str], columns: Columns, *, complet
     problems: list[str] = []
     renames: dict[str, str] = {}
     seen: set[str] = set()
-    for name in given:
+    for position, name in enumerate(given, start=1):
+        if not name.strip():  # a spreadsheet's empty column, kept in its CSV export
+            problems.append(f"column {position} has no name (an empty column of a spreadsheet? delete it)")
+            continue
         if name in columns.old_names:
             renames[name] = columns.old_names[name]
         canonical = columns.old_names.get(name, name)
@@ -137,6 +140,16 @@ def check_columns(where: str, names: Iterable[str], columns: Columns, *, complet
                            f"{', '.join(columns.required)} (required), {', '.join(columns.optional)}{families}",
                            path=(where,), details=problems)
     return renames
+
+
+def _refuse_empty(path: Path, columns: Columns) -> None:
+    """An empty text file (or one of blank lines) is said to be one, not to lack each column."""
+    with open(path, "rb") as handle:
+        if any(block.strip() for block in iter(lambda: handle.read(1 << 16), b"")):
+            return
+    raise InvalidInput(f"{path}: the file is empty (not even a header line) — a {columns.kind} file has the "
+                       f"columns {', '.join(columns.required)} (required), {', '.join(columns.optional)}",
+                       path=(str(path),))
 
 
 def _header(path: Path, kind: str) -> list[str] | None:
@@ -222,11 +235,15 @@ def check_usage_columns(path: Path, sample: int = 10_000) -> None:
     lines file (the later lines are checked as they are read)."""
     for file in usage_files(path):
         kind = file_format(file)
+        if kind == "csv":
+            _refuse_empty(file, USAGE_COLUMNS)
         header = _header(file, kind)
         if header is None:
             with open(file, "rb") as handle:
-                lines = [line for line in (handle.readline() for _ in range(sample)) if line]
-            header = _jsonl_frame(lines)[1] if lines else []
+                lines = [line for line in (handle.readline() for _ in range(sample)) if line.strip()]
+            if not lines:
+                continue  # JSON lines without a line: no record (as a CSV file of its header alone)
+            header = _jsonl_frame(lines)[1]
         check_columns(str(file), header, USAGE_COLUMNS)
         if kind == "parquet":
             check_usage_types(file, _parquet_schema(file))
@@ -325,6 +342,10 @@ def _jsonl_batches(path: Path, batch_size: int) -> Iterator[pl.DataFrame]:
             lines = [line for line in (handle.readline() for _ in range(batch_size)) if line]
             if not lines:
                 return
+            if not any(line.strip() for line in lines):  # blank lines only: no record
+                if len(lines) < batch_size:
+                    return
+                continue
             frame, keys = _jsonl_frame(lines)
             # the keys of every batch are checked; the required ones on the first (a line
             # without one is a malformed record, not a malformed file)
@@ -520,6 +541,8 @@ def _roaming(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
 def read_subscribers_raw(path: Path) -> pl.DataFrame:
     """A subscribers file's columns as written (text), checked (:data:`SUBSCRIBER_COLUMNS`)."""
     kind = file_format(_existing(path))
+    if kind == "csv":  # (JSON lines without a line: no subscriber)
+        _refuse_empty(path, SUBSCRIBER_COLUMNS)
     if kind == "jsonl":
         rows = []
         for number, row in _json_lines(path, decimals=False):

@@ -151,3 +151,32 @@ def test_a_parquet_file_that_is_not_one_is_named(folder: Path, which: str) -> No
     assert result.exit_code == 1
     assert f"not rated: {folder / f'{which}.parquet'}: cannot be read as parquet" in result.output
     assert not (folder / "rated.csv").exists()
+
+
+def test_an_empty_column_of_a_spreadsheet_is_said_to_have_no_name(folder: Path) -> None:  # noqa: F811
+    lines = (folder / "usage.csv").read_text(encoding="utf-8").splitlines()
+    (folder / "usage.csv").write_text("\n".join(line + ",," for line in lines) + "\n", encoding="utf-8")
+    result = rate(folder)
+    assert result.exit_code == 1
+    assert f"not rated: {folder / 'usage.csv'}: column 7 has no name (an empty column of a spreadsheet? delete it); " \
+           f"column 8 has no name" in result.output
+    assert "given twice" not in result.output and "unknown column ''" not in result.output
+
+
+@pytest.mark.parametrize("which", ["usage", "subscribers"])
+def test_an_empty_csv_file_is_said_to_be_empty(folder: Path, which: str) -> None:  # noqa: F811
+    (folder / f"{which}.csv").write_bytes(b"\r\n")
+    result = rate(folder)
+    assert result.exit_code == 1
+    assert f"not rated: {folder / f'{which}.csv'}: the file is empty (not even a header line) — a " in result.output
+    assert "no column" not in result.output
+    assert not (folder / "rated.csv").exists()
+
+
+@pytest.mark.parametrize("text", ["", "\n\n"])
+def test_json_lines_without_a_line_are_no_record_as_a_csv_file_of_its_header(folder: Path, text: str) -> None:  # noqa: F811
+    (folder / "usage.jsonl").write_text(text, encoding="utf-8")
+    result = rate(folder, usage="usage.jsonl")
+    assert result.exit_code == 0, result.output
+    assert "0 records in: 0 rated, 0 rejected" in result.output
+    assert pl.read_csv(folder / "rated.csv").height == 0
