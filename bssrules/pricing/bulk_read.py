@@ -559,9 +559,27 @@ def read_subscribers_raw(path: Path) -> pl.DataFrame:
         except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
             raise InvalidInput(f"{path}: cannot be read as {kind}: {str(exc).splitlines()[0]}",
                                path=(str(path),)) from None
+        _check_subscriber_types(path, raw)
     if raw.height == 0 and "id" not in raw.columns:  # an empty JSON lines file
         raw = pl.DataFrame(schema={"id": pl.Utf8})
     return raw.rename(renames)
+
+
+def _check_subscriber_types(path: Path, raw: pl.DataFrame) -> None:
+    """A Parquet file's subscriber columns are texts, but for ``activeOfferings`` (a list of
+    texts, or a text) and ``payers`` (checked as it is read): a list or a struct elsewhere is
+    refused naming the column (polars would cast it to text, or fail in its own words)."""
+    problems = []
+    for name, dtype in raw.schema.items():
+        lists_allowed = name in ("activeOfferings", "active_offerings")
+        if name == "payers" or not dtype.is_nested() or (lists_allowed and isinstance(dtype, (pl.List, pl.Array))
+                                                        and not dtype.inner.is_nested()):  # type: ignore[union-attr]
+            continue
+        kind = "a struct" if isinstance(dtype, pl.Struct) else "a list"
+        problems.append(f"column '{name}' is {kind} ({dtype})")
+    if problems:
+        raise InvalidInput(f"{path}: {'; '.join(problems)} — a subscriber's values are texts, activeOfferings a list "
+                           f"of texts and payers role -> billing account", path=(str(path),))
 
 
 def read_subscribers(path: Path) -> pl.DataFrame:

@@ -180,3 +180,26 @@ def test_json_lines_without_a_line_are_no_record_as_a_csv_file_of_its_header(fol
     assert result.exit_code == 0, result.output
     assert "0 records in: 0 rated, 0 rejected" in result.output
     assert pl.read_csv(folder / "rated.csv").height == 0
+
+
+@pytest.mark.parametrize("column, values, problem", [
+    ("partyId", [["p1"], ["p2"], ["p3"]], "column 'partyId' is a list (List(String))"),
+    ("activeOfferings", [{"a": "data-plan"}] * 3, "column 'activeOfferings' is a struct (Struct({'a': String}))"),
+])
+def test_a_parquet_subscribers_column_of_lists_or_structs_is_refused_naming_it(
+        folder: Path, column: str, values: list[Any], problem: str) -> None:  # noqa: F811
+    frame = pl.DataFrame({"id": ["ann", "ben", "cid"], "payer.payer": ["BA-1", "BA-2", "BA-3"]})
+    frame.with_columns(pl.Series(column, values)).write_parquet(folder / "subscribers.parquet")
+    result = rate(folder, subscribers="subscribers.parquet")
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert f"not rated: {folder / 'subscribers.parquet'}: {problem} — " in result.output
+    assert not (folder / "rated.csv").exists()
+
+
+def test_a_parquet_subscribers_list_of_offerings_still_rates(folder: Path) -> None:  # noqa: F811
+    pl.DataFrame({"id": ["ann", "ben", "cid"], "activeOfferings": [["data-plan"], ["data-plan"], []],
+                  "payer.payer": ["BA-1", "BA-2", "BA-3"]}).write_parquet(folder / "subscribers.parquet")
+    result = rate(folder, subscribers="subscribers.parquet")
+    assert result.exit_code == 0, result.output
+    assert "4 records in: 3 rated, 1 rejected" in result.output
