@@ -19,6 +19,14 @@ its own, ``includedAllowance``, of no amount: the units the month included (and 
 from the previous month), those used, and what the product's usage of its usage types was
 charged beyond them in the month — so a bill says "3 GB included, 3.5 GB used, 5.00 EUR
 beyond" next to the fee and the usage charges.
+
+A price shared between payers (the ``shares`` of a split billing rule set, kept on the
+product when its order completed) is billed to each payer's account as its part of every
+line: each line is made as it would be unsplit (pro-rated, rounded, its discounts capped),
+then split by the weights with :func:`bssrules.money.allocate` — the largest remainder,
+as rating splits a usage charge — so the parts of a line add up to it exactly, whatever the
+rounding. A payer's bill holds only its parts, each naming its role, its weight, the weight
+of all the payers and the line unsplit.
 """
 from __future__ import annotations
 
@@ -29,7 +37,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
 
-from bssrules.money import Money, quantum
+from bssrules.money import Money, allocate, quantum
 
 DAY = dt.timedelta(days=1)
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
@@ -69,6 +77,24 @@ class Discount:
 
 
 @dataclass(frozen=True)
+class PayerShare:
+    """The part of a shared price one account pays: its payer role, and its place among the
+    weights of all the payers (in the order of the shares: the remainder rule's ties)."""
+
+    role: str
+    weights: tuple[Decimal, ...]
+    index: int
+
+    def part(self, line: Money) -> Money:
+        """This payer's part of a line, rounded: the parts of all the payers add up to it."""
+        return allocate(line, self.weights)[self.index]
+
+    def detail(self, line: Money) -> dict[str, object]:
+        return {"payerRole": self.role, "payerWeight": self.weights[self.index],
+                "payersWeight": sum(self.weights, Decimal(0)), "unsplitAmount": line.amount}
+
+
+@dataclass(frozen=True)
 class RecurringFee:
     """A recurring price of a product paid by the account."""
 
@@ -81,6 +107,7 @@ class RecurringFee:
     product_start: dt.datetime
     product_end: dt.datetime | None = None
     discounts: tuple[Discount, ...] = ()
+    share: PayerShare | None = None  # a part of a price shared between payers; None: all of it
 
 
 @dataclass(frozen=True)
@@ -93,6 +120,7 @@ class OneTimeFee:
     amount: Money  # before discounts
     at: dt.datetime
     discounts: tuple[Discount, ...] = ()
+    share: PayerShare | None = None  # a part of a price shared between payers; None: all of it
 
 
 @dataclass(frozen=True)
@@ -172,26 +200,38 @@ def _share(fee: RecurringFee, active: dt.timedelta, period: BillingPeriod) -> De
     return seconds / length
 
 
+def _add(items: dict[str, list[BillItem]], share: PayerShare | None, kind: str, product: str, name: str,
+         line: Money, coverage: tuple[dt.datetime, dt.datetime], detail: dict[str, object]) -> None:
+    """Put a line on the bill: whole, or the account's part of it when its price is shared (a
+    discount's part of nothing is left out, as a discount of nothing is)."""
+    if share is not None:
+        part = share.part(line)
+        if kind == "discount" and part.amount == 0:
+            return
+        line, detail = part, {**detail, **share.detail(line)}
+    items.setdefault(line.currency, []).append(BillItem(kind, product, name, line, coverage, detail))
+
+
 def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], usage: list[UsageTotal],
          one_time: Sequence[OneTimeFee] = (), allowances: Sequence[AllowanceUse] = ()) -> list[Bill]:
-    """The account's bills for the period, one per currency (none when nothing is due)."""
+    """The account's bills for the period, one per currency (none when nothing is due). A fee
+    the account pays a share of is billed as its part of each line (see the module)."""
     items: dict[str, list[BillItem]] = {}
-    for once in sorted(one_time, key=lambda f: (f.product, f.price)):
+    for once in sorted(one_time, key=lambda f: (f.product, f.price, f.share.index if f.share else 0)):
         if not period.start <= once.at < period.end:
             continue
         currency = once.amount.currency
         coverage = (once.at, once.at)
         charged = once.amount.rounded()  # a line is at the minor unit, as a recurring one
-        items.setdefault(currency, []).append(BillItem("oneTimeCharge", once.product, once.name, charged, coverage,
-                                                       {"price": once.price}))
+        _add(items, once.share, "oneTimeCharge", once.product, once.name, charged, coverage, {"price": once.price})
         left = charged
         for discount in once.discounts:
             reduction = Money(min(discount.reduction.rounded().amount, left.amount), currency)
             if reduction.amount > 0:
                 left = left - reduction
-                items[currency].append(BillItem("discount", once.product, discount.name,
-                                                Money(-reduction.amount, currency), coverage, {"price": once.price}))
-    for fee in sorted(fees, key=lambda f: (f.product, f.price)):
+                _add(items, once.share, "discount", once.product, discount.name, Money(-reduction.amount, currency),
+                     coverage, {"price": once.price})
+    for fee in sorted(fees, key=lambda f: (f.product, f.price, f.share.index if f.share else 0)):
         start = max(fee.product_start, period.start)
         end = min(fee.product_end or period.end, period.end)
         if end <= start:
@@ -200,9 +240,8 @@ def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], 
         coverage = (start, end)
         currency = fee.amount.currency
         charged = (fee.amount * share).rounded()
-        items.setdefault(currency, []).append(BillItem(
-            "recurringCharge", fee.product, fee.name, charged, coverage,
-            {"price": fee.price, "share": share.quantize(Decimal("0.000001"))}))
+        _add(items, fee.share, "recurringCharge", fee.product, fee.name, charged, coverage,
+             {"price": fee.price, "share": share.quantize(Decimal("0.000001"))})
         left = charged
         for discount in fee.discounts:
             until = min(end, _discount_end(fee.product_start, discount.duration_periods))
@@ -212,9 +251,8 @@ def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], 
             reduction = Money(min(reduction.amount, left.amount), currency)
             if reduction.amount > 0:
                 left = left - reduction
-                items[currency].append(BillItem("discount", fee.product, discount.name,
-                                                Money(-reduction.amount, currency), (start, until),
-                                                {"price": fee.price}))
+                _add(items, fee.share, "discount", fee.product, discount.name, Money(-reduction.amount, currency),
+                     (start, until), {"price": fee.price})
     for total in sorted(usage, key=lambda u: (u.product, u.service)):
         items.setdefault(total.amount.currency, []).append(BillItem(
             "usageCharge", total.product, f"{total.service} usage", total.amount, (period.start, period.end),

@@ -11,19 +11,27 @@ reported by the run (a supplementary bill is not made automatically). An account
 product whose dates or prices cannot be billed (stored before they were checked), one that
 does not exist, or one whose bill would have a settlement note's id, is not billed and is
 reported with the reason (``accountsNotBilled``): fixed, the next run of the month bills it.
+
+A price shared between payers (``payerShares`` of a product's price: each payer role's
+weight and billing account, kept when its order completed) bills each account its part of
+every line (:mod:`bssrules.pricing.billing`); a share naming no account leaves the others'
+accounts unbilled with ``noBillingAccount`` rather than charging them the whole.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from bssrules.services import allowance_buckets, notifications
-from bssrules.catalog.types import WHOLE_DIGITS, format_instant, parse_instant
+from bssrules.catalog.types import DECIMAL_PLACES, WHOLE_DIGITS, format_instant, parse_instant
 from bssrules.errors import InvalidInput, NotFound, UnknownReference, did_you_mean
 from bssrules.money import ISO_4217, Money
-from bssrules.pricing.billing import Bill, BillingPeriod, Discount, OneTimeFee, RecurringFee, UsageTotal, bill
+from bssrules.pricing.billing import (
+    Bill, BillingPeriod, Discount, OneTimeFee, PayerShare, RecurringFee, UsageTotal, bill,
+)
 from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
@@ -151,16 +159,66 @@ def _fee(product: str, price: dict[str, Any], price_id: Any, money: Any, start: 
                         tuple(discounts))
 
 
+def _payers(product: str, price: dict[str, Any], doc: dict[str, Any]
+            ) -> list[tuple[str, PayerShare | None]] | tuple[list[str], str]:
+    """(account, its share) of each payer of a price: one account paying it whole (its
+    ``billingAccount``, else the product's) or, for a price with ``payerShares``, each share's.
+    Shares that cannot be billed give (the accounts named, why): a share without an account
+    (``noBillingAccount``: its part would go to no one, or to another payer), a weight that is
+    not a positive number, a role named twice."""
+    shares = price.get("payerShares")
+    if shares is None:
+        account = values_at(price, "billingAccount.id") or values_at(doc, "billingAccount.id")
+        return [(account[0], None)] if account else []
+    what = f"product {product}: price {price.get('name', 'price')!r}"
+    listed = shares if isinstance(shares, list) else []
+    accounts = [a for s in listed if isinstance(s, dict) for a in values_at(s, "billingAccount.id")[:1]]
+    accounts = [a for a in accounts if isinstance(a, str)] or \
+        [a for a in values_at(price, "billingAccount.id") or values_at(doc, "billingAccount.id") if isinstance(a, str)][:1]
+    if not listed or not all(isinstance(s, dict) for s in listed):
+        return accounts, f"{what}: payerShares is a list of {{role, weight, billingAccount}}"
+    roles: list[str] = []
+    weights: list[Decimal] = []
+    paying: list[str] = []
+    for share in listed:
+        role, weight = share.get("role"), share.get("weight")
+        if not isinstance(role, str) or not role or role in roles:
+            return accounts, f"{what}: payerShares: a share's role is a text, each role once, got {role!r}"
+        amount = Decimal(weight) if isinstance(weight, (int, Decimal)) and not isinstance(weight, bool) else None
+        # as a rule's weight (a weight of a thousand decimal places would be split as numbers of
+        # a thousand digits)
+        if amount is None or not amount.is_finite() or amount <= 0 or amount >= Decimal(10) ** WHOLE_DIGITS \
+                or amount != amount.quantize(Decimal(1).scaleb(-DECIMAL_PLACES)):
+            return accounts, f"{what}: payerShares: the weight of '{role}' is a positive number of at most " \
+                             f"{WHOLE_DIGITS} digits before the point and {DECIMAL_PLACES} after, got {weight!r}"
+        account = values_at(share, "billingAccount.id")
+        if not account or not isinstance(account[0], str):
+            return accounts, f"{what}: noBillingAccount: no billing account for the payer role '{role}'"
+        roles.append(role)
+        weights.append(amount)
+        paying.append(account[0])
+    return [(account, PayerShare(role, tuple(weights), index))
+            for index, (account, role) in enumerate(zip(paying, roles))]
+
+
 def inventory_fees(uow: UnitOfWork, unreadable: dict[str, str] | None = None
                    ) -> tuple[dict[str, list[RecurringFee]], dict[str, list[OneTimeFee]]]:
-    """Every recurring and one-time fee of the inventory, by the billing account that pays it.
+    """Every recurring and one-time fee of the inventory, by the billing account that pays it
+    (a price shared between payers: each account its part, :func:`_payers`).
 
     A product whose dates cannot be read (kept before they were checked) bills nothing, and
-    neither does a price that cannot be billed (:func:`_fee`): their accounts are put in
-    ``unreadable`` with the reason, for the run to leave unbilled."""
+    neither does a price that cannot be billed (:func:`_fee`) or whose shares cannot
+    (:func:`_payers`): their accounts are put in ``unreadable`` with the reason, for the run
+    to leave unbilled."""
     fees: dict[str, list[RecurringFee]] = {}
     one_time: dict[str, list[OneTimeFee]] = {}
     offset = 0
+
+    def refuse(accounts: list[str], reason: str) -> None:
+        for account in accounts:
+            if unreadable is not None:
+                unreadable.setdefault(account, reason)
+
     while True:
         page, total = uow.resources.page("product", {"productPrice.priceType": ["recurring", "oneTime"]}, offset, 1000)
         for product in page:
@@ -171,24 +229,27 @@ def inventory_fees(uow: UnitOfWork, unreadable: dict[str, str] | None = None
             for price in doc.get("productPrice") or []:
                 if not isinstance(price, dict) or price.get("priceType") not in ("recurring", "oneTime"):
                     continue
-                account = values_at(price, "billingAccount.id") or values_at(doc, "billingAccount.id")
+                payers = _payers(product.id, price, doc)
                 money = values_at(price, "price.taxIncludedAmount")
-                if not account or not money:
+                if not payers or not money:
+                    continue
+                if isinstance(payers, tuple):
+                    refuse(*payers)
                     continue
                 if isinstance(dates, str):
-                    if unreadable is not None:
-                        unreadable.setdefault(account[0], dates)
+                    refuse([a for a, _ in payers], dates)
                     continue
                 start, end = dates
                 price_id = (values_at(price, "productOfferingPrice.id") or [price.get("name", "price")])[0]
                 read = _fee(product.id, price, price_id, money[0], start, end)
                 if isinstance(read, str):
-                    if unreadable is not None:
-                        unreadable.setdefault(account[0], read)
-                elif isinstance(read, OneTimeFee):
-                    one_time.setdefault(account[0], []).append(read)
-                else:
-                    fees.setdefault(account[0], []).append(read)
+                    refuse([a for a, _ in payers], read)
+                    continue
+                for account, share in payers:
+                    if isinstance(read, OneTimeFee):
+                        one_time.setdefault(account, []).append(replace(read, share=share))
+                    else:
+                        fees.setdefault(account, []).append(replace(read, share=share))
         offset += len(page)
         if not page or offset >= total:
             return fees, one_time
@@ -289,7 +350,9 @@ def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = N
             amount, count = usage.get(key, (Decimal(0), 0))
             usage[key] = (amount + charge.amount, count + 1)
         totals = [UsageTotal(p, s, Money(a, c), n) for (p, s, c), (a, n) in usage.items()]
-        included = allowance_buckets.month_uses(uow, catalog, fees.get(account, []), period, now)
+        # an allowance shows on the bill of the account paying its price, the first payer's when shared
+        paid = [f for f in fees.get(account, []) if f.share is None or f.share.index == 0]
+        included = allowance_buckets.month_uses(uow, catalog, paid, period, now)
         for drafted in bill(account, period, fees.get(account, []), totals, one_time.get(account, []), included):
             identifier = bill_id(account, period, drafted.currency)
             found = uow.resources.get("customerBill", identifier)

@@ -9,7 +9,9 @@ under a lock on the party, so two orders of one party cannot both slip a forbidd
 in — and creates the product inventory: one active product per item, with its
 characteristics (those chosen, then each of its specification's that takes a value when none
 is chosen: :func:`_product_characteristics`; the order keeps its items as sent), resources,
-related parties and the billing account of each price's payer.
+related parties and the billing account of each price's payer — of each of its payers, with
+their weights (``payerShares``), when a split billing rule shares the price; an order naming
+no billing account for one of them fails at completion (``noBillingAccount``).
 The same ``externalId`` twice from one orderer yields one order (its second request gets
 it back, or 409 when its content differs); an ``externalId`` is the orderer's own reference:
 two partners may use the same, and neither learns of the other's (:func:`external_key`).
@@ -380,6 +382,13 @@ def _complete(uow: UnitOfWork, runtime: Runtime, stored: StoredResource, documen
             {"text": f"failed at completion: {v['path']}: {v['message']}", "date": format_instant(now)}
             for v in _violations(result, document.get("productOrderItem"))]
         return failed, "failed"
+    added = [d for d in document.get("productOrderItem") or [] if d.get("action", "add") == "add"]
+    unpaid = _unpaid_shares(runtime, basket, added, basket.items)
+    if unpaid:
+        failed = dict(document, state="failed")
+        failed["note"] = list(document.get("note") or []) + [
+            {"text": f"failed at completion: {text}", "date": format_instant(now)} for text in unpaid]
+        return failed, "failed"
     related = [p for p in document.get("relatedParty") or [] if isinstance(p, dict)]
     for item_data, item in zip([d for d in document.get("productOrderItem") or [] if d.get("action", "add") == "add"],
                                basket.items):
@@ -419,10 +428,12 @@ def _create_products(uow: UnitOfWork, runtime: Runtime, order: dict[str, Any], i
         # A usage price names no payer: who pays a usage depends on the usage itself (its
         # service, roaming, …), so rating decides it per record and writes it on the rated
         # usage; one account named here could only be wrong for some of them.
-        payer_account = _payer_account(runtime, basket, item.offering, price) \
-            if price.get("priceType") != "usage" else None
-        if payer_account:
-            price = dict(price, billingAccount={"id": payer_account})
+        payers = _payers(runtime, basket, item.offering, price) if price.get("priceType") != "usage" else []
+        if payers and payers[0][2]:
+            price = dict(price, billingAccount={"id": payers[0][2]})
+        if len(payers) > 1:  # shared: each payer's part of each bill line (services.billing)
+            price["payerShares"] = [{"role": role, "weight": weight, "billingAccount": {"id": account}}
+                                    for role, weight, account in payers]
         prices.append(price)
     if prices:
         product["productPrice"] = prices
@@ -488,14 +499,50 @@ def _value_when_none_chosen(characteristic: Characteristic, restricted: list[Sca
 
 
 def _payer_account(runtime: Runtime, basket: Basket, offering_id: str, price: dict[str, Any]) -> str | None:
-    """The billing account that pays a price: by the split billing rules in force, else the owner's."""
+    """The billing account that pays a price (the first payer's, when shared): by the split
+    billing rules in force, else the owner's."""
+    payers = _payers(runtime, basket, offering_id, price)
+    return payers[0][2] if payers else None
+
+
+def _payers(runtime: Runtime, basket: Basket, offering_id: str, price: dict[str, Any]
+            ) -> list[tuple[str, Any, str | None]]:
+    """(payer role, weight, billing account) of each payer of a price: the role the split
+    billing rules in force name, or each role of their ``shares`` (an account None for a role
+    the order names no account for); else the owner's account, whole. Empty when nobody pays."""
     as_of = basket.as_of
     assert as_of is not None  # _complete builds the basket with as_of = now
     for compiled in runtime.rules:
         if compiled.kind != "splitBilling" or not compiled.definition.valid_for.contains(as_of):
             continue
         charge = {"type": price.get("priceType"), "offering": offering_id}
-        payer = decide(compiled, {"charge": charge}, as_of, with_trace=False).outcome["payer"]
-        if payer in basket.payers:
-            return basket.payers[payer]
-    return basket.payers.get("customer") or basket.payers.get("owner")
+        outcome = decide(compiled, {"charge": charge}, as_of, with_trace=False).outcome
+        if outcome["payer"] in basket.payers:
+            shares = outcome.get("shares") or [{"payer": outcome["payer"], "weight": 1}]
+            return [(s["payer"], s["weight"], basket.payers.get(s["payer"])) for s in shares]
+    for role in ("customer", "owner"):
+        if basket.payers.get(role):
+            return [(role, 1, basket.payers[role])]
+    return []
+
+
+def _unpaid_shares(runtime: Runtime, basket: Basket, items_data: list[dict[str, Any]], items: list[BasketItem]
+                   ) -> list[str]:
+    """Why the products of the items cannot be made: a price shared between payer roles (a
+    split billing rule's ``shares``) one of which the order names no billing account for —
+    its part would be billed to nobody, or to another payer (``noBillingAccount``, as rating
+    rejects such a usage). The first role of the shares is checked by validation already."""
+    found = []
+    for index, item in enumerate(items):
+        item_data = items_data[index] if index < len(items_data) and isinstance(items_data[index], dict) else {}
+        for price in item_data.get("itemPrice") or []:
+            if not isinstance(price, dict) or price.get("priceType") == "usage":
+                continue
+            for role, _, account in _payers(runtime, basket, item.offering, price):
+                if account is None:
+                    name = (values_at(price, "productOfferingPrice.id") or [price.get("name", "price")])[0]
+                    found.append(f"$.payers: noBillingAccount: the {price.get('priceType')} charge '{name}' of "
+                                 f"'{item.offering}' is shared with the payer role '{role}', and the order names "
+                                 f"no billing account for '{role}'")
+        found += _unpaid_shares(runtime, basket, item_data.get("productOrderItem") or [], item.items)
+    return found
