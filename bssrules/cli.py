@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+import traceback
 from pathlib import Path
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Optional
@@ -401,6 +403,10 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
     if workers is not None and scheduler is not None:
         print("give --workers (a local cluster) or --scheduler (an existing one), not both", file=sys.stderr)
         raise typer.Exit(2)
+    if not on_cluster and output.is_dir():
+        print(f"--output {output} is a folder: give the rated file's name (rated.csv, rated.jsonl or rated.parquet; "
+              f"a folder of part files is written on a cluster only)", file=sys.stderr)
+        raise typer.Exit(2)
     try:
         for path in (usage, subscribers) + (() if on_cluster else (output,)):
             if not (path == usage and usage.is_dir()):
@@ -435,6 +441,10 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
     from bssrules.pricing.bulk_allowances import provision_files
     from bssrules.pricing.bulk_months import rate_file_by_month, rolls_over, usage_months
 
+    # written beside the output under another name, and given its name once the run is done: a
+    # run that fails half-way (a full disk, a bug) leaves no half-written file, and an earlier
+    # output as it was (on a cluster, the output is a folder of parts: see docs/bulk-rating.md)
+    writing = output if on_cluster else output.with_name(f".{output.stem}.{os.getpid()}.partial{output.suffix}")
     try:
         with display, watch_compilation(_compile_notice) as compilation, \
                 tempfile.TemporaryDirectory(prefix="bssrules-allowances-") as made:
@@ -442,7 +452,7 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
             # cluster too: the driver reads the buckets and hands each partition its own
             if not on_cluster and rolls_over(project.catalog) and len(usage_months(usage)) > 1:
                 # a month's rollover is known once the month before is rated: a month at a time
-                summary = rate_file_by_month(project.rules, project.catalog, usage, subscribers, output,
+                summary = rate_file_by_month(project.rules, project.catalog, usage, subscribers, writing,
                                              buckets=buckets, accumulators=accumulators, state_out=state_out,
                                              chunk_size=chunk_size, progress=update)
             elif on_cluster:
@@ -451,12 +461,25 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
                                            state_out, chunk_size or DEFAULT_CHUNK_SIZE, workers, scheduler, partitions, update)
             else:
                 with_allowances = provision_files(project.catalog, usage, subscribers, buckets, Path(made))
-                summary = rate_file(project.rules, usage, subscribers, output, buckets=with_allowances,
+                summary = rate_file(project.rules, usage, subscribers, writing, buckets=with_allowances,
                                     accumulators=accumulators, state_out=state_out, chunk_size=chunk_size,
                                     progress=update)
+        if writing != output:
+            os.replace(writing, output)
     except (BssRulesError, OSError, ValueError, PolarsError) as exc:  # a file polars or pyarrow cannot read
+        _forget(writing, output)
         print(f"not rated: {exc}", file=sys.stderr)
         raise typer.Exit(1)
+    except Exception as exc:  # noqa: BLE001 - a bug: said in one line, with where it happened
+        _forget(writing, output)
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        print(f"not rated: an unexpected error ({type(exc).__name__}: {exc}) at {Path(where.filename).name}:"
+              f"{where.lineno}; nothing was written — please report it with the command and its files",
+              file=sys.stderr)
+        raise typer.Exit(1)
+    except BaseException:  # Ctrl-C: no half-written file either
+        _forget(writing, output)
+        raise
     if compilation.compiled:
         err.print(f"compiled the rating kernels in {compilation.seconds:.1f} s (cached: later runs start at once)",
                   soft_wrap=True)
@@ -476,6 +499,12 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         print(f"  {summary.by_reference:,} records rated by the reference path (values beyond the bulk path's range)")
     where = f"{summary.partitions} part files in {output}" if on_cluster else str(output)
     print(f"wrote {where}" + (f"; state in {state_out}" if state_out else ""))
+
+
+def _forget(writing: Path, output: Path) -> None:
+    """The half-written output of a run that failed, removed (not on a cluster: its parts are kept)."""
+    if writing != output:
+        writing.unlink(missing_ok=True)
 
 
 def _same_file(one: Path, other: Path) -> bool:

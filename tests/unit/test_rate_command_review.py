@@ -203,3 +203,60 @@ def test_a_parquet_subscribers_list_of_offerings_still_rates(folder: Path) -> No
     result = rate(folder, subscribers="subscribers.parquet")
     assert result.exit_code == 0, result.output
     assert "4 records in: 3 rated, 1 rejected" in result.output
+
+
+# ------------------------------------------------------------ a run that fails half-way
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("before", ["none", "an earlier output"])
+def test_a_run_failing_half_way_leaves_no_half_written_output(folder: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               suffix: str, before: str) -> None:  # noqa: F811
+    from bssrules.pricing.bulk_write import RatedWriter
+
+    output = folder / f"rated{suffix}"
+    if before != "none":
+        output.write_bytes(b"yesterday's rated file")
+    write = RatedWriter.write
+    calls = []
+
+    def disk_full_at_the_second_chunk(self: RatedWriter, frame: pl.DataFrame) -> None:
+        calls.append(frame.height)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        write(self, frame)
+
+    monkeypatch.setattr(RatedWriter, "write", disk_full_at_the_second_chunk)
+    result = rate(folder, "--chunk-size", "1", output=output.name)
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert "not rated: [Errno 28] No space left on device" in result.output
+    assert len(calls) == 2  # the first chunk was written
+    if before == "none":
+        assert not output.exists()
+    else:
+        assert output.read_bytes() == b"yesterday's rated file"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["project", "usage.csv", "subscribers.csv", *([output.name] if before != "none" else [])])
+
+
+def test_an_unexpected_error_is_said_in_one_line_not_a_traceback(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    import bssrules.pricing.bulk_io as bulk_io
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("subscriber")
+
+    monkeypatch.setattr(bulk_io, "rate_file", broken)
+    result = rate(folder)
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert "not rated: an unexpected error (KeyError: 'subscriber')" in result.output
+    assert not (folder / "rated.csv").exists()
+
+
+def test_an_output_that_is_a_folder_is_refused_before_anything_is_read(folder: Path) -> None:  # noqa: F811
+    (folder / "rated.csv").mkdir()
+    result = rate(folder)
+    assert result.exit_code == 2
+    assert f"--output {folder / 'rated.csv'} is a folder" in result.output and "Errno" not in result.output
+    assert list((folder / "rated.csv").iterdir()) == []
