@@ -666,12 +666,20 @@ def _split_billing_violations(context: _Context, rules: RuleBook, explain: bool)
                 found.append(Violation("noPayer", f"no split billing rule names a payer for the "
                                                   f"{price.price_type} charge '{price.id}' of '{offering.id}'",
                                        path + ("offering",), None, compiled.id, details={"price": price.id}))
-            elif payer not in payers:
+                continue
+            # every payer of the charge: its first one, and each of the shares it is split into
+            # (each share is billed to its own role's account when the order completes)
+            roles = [payer] + [share["payer"] for share in decision.outcome.get("shares") or ()
+                               if share["payer"] != payer]
+            for role in dict.fromkeys(roles):
+                if role in payers:
+                    continue
+                shared = " (its share)" if role != payer else ""
                 found.append(Violation("noBillingAccount", f"the {price.price_type} charge '{price.id}' of "
-                                                           f"'{offering.id}' is paid by '{payer}', and the basket "
-                                                           f"names no billing account for '{payer}'",
+                                                           f"'{offering.id}' is paid by '{role}'{shared}, and the basket "
+                                                           f"names no billing account for '{role}'",
                                        ("payers",), decision.outcome["rule"], compiled.id,
-                                       details={"price": price.id, "payer": payer, "item": format_path(path)}))
+                                       details={"price": price.id, "payer": role, "item": format_path(path)}))
     return found
 
 

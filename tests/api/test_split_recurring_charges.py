@@ -161,14 +161,17 @@ def test_the_product_keeps_each_payers_account_and_weight(http: TestClient) -> N
     assert "payerShares" not in prices["sms-per-message"]  # usage: split per record by rating
 
 
-def test_an_order_naming_no_account_for_a_role_of_the_shares_fails_at_completion(http: TestClient) -> None:
-    # the employer's 30 % would have gone to Ana (or nowhere): the order fails, nothing is made
-    order = _order(http, "2026-06-10T08:00:00Z", employer=False)
-    assert order["state"] == "failed", order
-    notes = [n["text"] for n in order["note"]]
-    assert any("noBillingAccount" in text and "'employer'" in text and "mobile-data-monthly" in text
-               for text in notes), notes
-    assert _ok(http.get(INVENTORY), 200) == []
+def test_an_order_naming_no_account_for_a_role_of_the_shares_is_refused_when_placed(http: TestClient) -> None:
+    # the employer's 30 % would have gone to Ana (or nowhere): refused at once, as an order
+    # naming no account for its only payer is, not accepted to fail at completion
+    parties = [{"id": "ana", "role": "customer", "@referredType": "Individual"}]
+    response = http.post(ORDER, json={"relatedParty": parties, "requestedStartDate": "2026-06-10T08:00:00Z",
+                                      "productOrderItem": [{"id": "1", "action": "add", "quantity": 1,
+                                                            "productOffering": {"id": "mobile-data-plan"}}]})
+    assert response.status_code == 422, response.text
+    assert "noBillingAccount" in response.text and "'employer' (its share)" in response.text
+    assert "mobile-data-monthly" in response.text
+    assert _ok(http.get(ORDER), 200) == [] and _ok(http.get(INVENTORY), 200) == []
     assert _run(http, "2026-06")["billsMade"] == []
 
 
