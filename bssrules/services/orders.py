@@ -11,7 +11,8 @@ characteristics (those chosen, then each of its specification's that takes a val
 is chosen: :func:`_product_characteristics`; the order keeps its items as sent), resources,
 related parties and the billing account of each price's payer — of each of its payers, with
 their weights (``payerShares``), when a split billing rule shares the price; an order naming
-no billing account for one of them fails at completion (``noBillingAccount``).
+no billing account for one of them is refused when placed (configurator.validate), and fails
+at completion (``noBillingAccount``) should the account have gone in between.
 The same ``externalId`` twice from one orderer yields one order (its second request gets
 it back, or 409 when its content differs); an ``externalId`` is the orderer's own reference:
 two partners may use the same, and neither learns of the other's (:func:`external_key`).

@@ -7,7 +7,7 @@ A rule of ``shares`` (customer 70 / employer 30) on ``charge.type: recurring`` a
 first month, its discount, the one-time fee — is split between the payers' billing accounts
 by the weights, to the cent, by the largest remainder, and the parts add up to the line as
 billed unsplit; each payer's bill carries its part. An order naming no billing account for a
-role of the shares fails at completion with ``noBillingAccount`` (nothing charged to another
+role of the shares is refused when placed with ``noBillingAccount`` (nothing charged to another
 payer instead). A product stored before the shares were kept bills as before.
 
 The example is examples/roaming (mobile-data-plan: 20.00 EUR a month, half price for its
