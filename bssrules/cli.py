@@ -472,9 +472,9 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         raise typer.Exit(1)
     except Exception as exc:  # noqa: BLE001 - a bug: said in one line, with where it happened
         _forget(writing, output)
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        print(f"not rated: an unexpected error ({type(exc).__name__}: {exc}) at {Path(where.filename).name}:"
-              f"{where.lineno}; nothing was written — please report it with the command and its files",
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        print(f"not rated: an unexpected error ({type(exc).__name__}: {exc}) at {Path(frame.filename).name}:"
+              f"{frame.lineno}; nothing was written — please report it with the command and its files",
               file=sys.stderr)
         raise typer.Exit(1)
     except BaseException:  # Ctrl-C: no half-written file either

@@ -573,7 +573,7 @@ def _check_subscriber_types(path: Path, raw: pl.DataFrame) -> None:
     for name, dtype in raw.schema.items():
         lists_allowed = name in ("activeOfferings", "active_offerings")
         if name == "payers" or not dtype.is_nested() or (lists_allowed and isinstance(dtype, (pl.List, pl.Array))
-                                                        and not dtype.inner.is_nested()):  # type: ignore[union-attr]
+                                                        and not dtype.inner.is_nested()):
             continue
         kind = "a struct" if isinstance(dtype, pl.Struct) else "a list"
         problems.append(f"column '{name}' is {kind} ({dtype})")
