@@ -499,10 +499,15 @@ def _volume(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
         scale = dtype.scale or 0
         fits = pl.lit(True) if scale <= VOLUME_DIGITS else \
             (column.to_physical() % pl.lit(10 ** (scale - VOLUME_DIGITS), dtype=pl.Int128)) == 0
-        return column.cast(VOLUME, strict=False), \
+        # the number as written (-1, not the column's -1.0000000000000); one of more decimals than a
+        # volume holds is no volume (cast, it was cut: the rated file showed another number)
+        text = column.cast(pl.Utf8)
+        shown = pl.when(text.str.contains(".", literal=True)) \
+            .then(text.str.strip_chars_end("0").str.strip_chars_end(".")).otherwise(text)
+        return pl.when(fits).then(column.cast(VOLUME, strict=False)), \
             pl.when(column.is_null()).then(pl.lit("the record has no volume")) \
-            .when(column < 0).then(negative) \
-            .when(column > MAX_VOLUME).then(pl.format(_TOO_MUCH, column.cast(pl.Utf8))) \
+            .when(column < 0).then(pl.format("the volume must be a number of at least 0, got {}", shown)) \
+            .when(column > MAX_VOLUME).then(pl.format(_TOO_MUCH, shown)) \
             .when(~fits).then(pl.lit(f"the volume has more than {VOLUME_DIGITS} decimals"))
     # floats are read by their shortest text (as the rules read them); text as written
     given = column.cast(pl.Utf8).str.strip_chars()

@@ -260,3 +260,22 @@ def test_an_output_that_is_a_folder_is_refused_before_anything_is_read(folder: P
     assert result.exit_code == 2
     assert f"--output {folder / 'rated.csv'} is a folder" in result.output and "Errno" not in result.output
     assert list((folder / "rated.csv").iterdir()) == []
+
+
+def test_a_parquet_decimal_volume_is_never_shown_cut_and_is_said_as_written(folder: Path) -> None:  # noqa: F811
+    from decimal import Decimal
+
+    volumes = [Decimal("1.1234567890123"), Decimal("-1"), Decimal("2000000000000"), Decimal("10.5")]
+    pl.DataFrame({"id": ["d1", "d2", "d3", "d4"], "subscriber": ["ann"] * 4, "service": ["data"] * 4,
+                  "start": [dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)] * 4, "volume": volumes,
+                  "unit": ["MB"] * 4}, schema_overrides={"volume": pl.Decimal(30, 13)}
+                 ).write_parquet(folder / "usage.parquet")
+    result = rate(folder, usage="usage.parquet")
+    assert result.exit_code == 0, result.output
+    rated = rows(folder / "rated.csv")
+    assert rated["d1"]["volume"] is None  # not 1.123456789012, a number the record does not hold
+    assert rated["d1"]["reasonLabel"] == "the volume has more than 12 decimals"
+    assert rated["d2"]["reasonLabel"] == "the volume must be a number of at least 0, got -1"
+    assert rated["d3"]["reasonLabel"] == \
+        "the volume 2000000000000 is beyond what one record can hold (at most 1,000,000,000,000)"
+    assert (rated["d4"]["volume"], rated["d4"]["status"]) == ("10.5", "rated")
