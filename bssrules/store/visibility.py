@@ -36,7 +36,9 @@ from bssrules.store.tables import rated_charge, resource, resource_attribute
 PARTY_KINDS = ("individual", "organization")
 BILL_KINDS = ("customerBill", "appliedCustomerBillingRate")
 # where a product names the accounts that pay it
-PAYING_PATHS = ("billingAccount.id", "productPrice.billingAccount.id")
+# (a price shared between payers names each one's account in payerShares: services.orders)
+PAYING_PATHS = ("billingAccount.id", "productPrice.billingAccount.id",
+                "productPrice.payerShares.billingAccount.id")
 # A partner's id, or a column of partner ids (the rule read the other way: :func:`viewers`).
 Partner = Union[str, ColumnElement[Any]]
 

@@ -454,6 +454,26 @@ def test_the_administrator_sees_every_partners_resources(world: World) -> None:
         assert api.ok("GET", f"{collection}/{id}", world.admin)["id"] == id
 
 
+def test_a_partner_sees_a_product_whose_price_its_account_shares_with_another_payer(world: World) -> None:
+    """A price a split billing rule shares between payers keeps each one's account in
+    ``payerShares`` (services.orders): the partner paying a share of it pays for the product
+    (its bill carries that share) and reads it, as when it pays the whole; another does not."""
+    api = world.api
+    api.ok("POST", INVENTORY, world.admin, {
+        "id": "line-op-shared-with-a", "status": "active", "startDate": "2026-06-01T00:00:00Z",
+        "productOffering": {"id": "mobile-data-plan"}, "billingAccount": {"id": "ba-op"},
+        "productPrice": [{"name": "mobile-data-monthly", "priceType": "recurring", "recurringChargePeriod": "month",
+                          "productOfferingPrice": {"id": "mobile-data-monthly"}, "billingAccount": {"id": "ba-op"},
+                          "payerShares": [{"role": "customer", "weight": 70, "billingAccount": {"id": "ba-op"}},
+                                          {"role": "employer", "weight": 30, "billingAccount": {"id": "ba-a"}}],
+                          "price": {"taxIncludedAmount": {"unit": "EUR", "value": 20}}}],
+        "relatedParty": [{"id": "cust-op", "role": "customer", "@referredType": "Individual"}]})
+    assert api.ok("GET", f"{INVENTORY}/line-op-shared-with-a", world.a)["id"] == "line-op-shared-with-a"
+    assert "line-op-shared-with-a" in _ids(api, world.a, INVENTORY)
+    assert api.call("GET", f"{INVENTORY}/line-op-shared-with-a", world.b).status_code == 404
+    assert "line-op-shared-with-a" not in _ids(api, world.b, INVENTORY)
+
+
 def test_a_partner_sees_the_products_it_pays_for_or_of_its_customers_their_usage_and_charges(world: World
                                                                                               ) -> None:
     """One rule (bssrules/store/visibility.py), whoever placed the order: A reads the lines the
