@@ -979,7 +979,7 @@ def _buckets_by_line(path: Path) -> pl.DataFrame:
         columns["id"].append(str(data["id"]))
         columns["subscriber"].append(str(data["subscriber"]))
         columns["unit"].append(str(data["unit"]))
-        columns["remaining"].append(_volume_of(data["remaining"], where))
+        columns["remaining"].append(_volume_of(data["remaining"], f"{where}: 'remaining'"))
         columns["precedence"].append(_integer(data.get("precedence", 100), "precedence", where))
         services = data.get("services")
         if services is not None and not isinstance(services, list):
@@ -988,7 +988,7 @@ def _buckets_by_line(path: Path) -> pl.DataFrame:
         columns["valid_from"].append(_instant(data.get("validFrom"), where))
         columns["valid_to"].append(_instant(data.get("validTo"), where))
         floor = data["floor"] if "floor" in data else 0  # absent: 0, never below zero; null: no limit
-        columns["floor"].append(None if floor is None else _volume_of(floor, where))
+        columns["floor"].append(None if floor is None else _volume_of(floor, f"{where}: 'floor'"))
     frame = pl.DataFrame([pl.Series(name, values, dtype=BUCKET_SCHEMA[name]) for name, values in columns.items()])
     check_buckets(Path(path), frame, None)  # the faster readers leave a file with a problem to this one
     return frame
@@ -1004,9 +1004,13 @@ def _volume_of(value: Any, where: str) -> Decimal:
 
 def _integer(value: Any, key: str, where: str) -> int:
     """An integer: a JSON integer, or a number or text of one."""
-    number = _decimal(value, where) if not isinstance(value, bool) and value is not None else None
+    try:
+        number = _decimal(value, where) if not isinstance(value, bool) and value is not None else None
+    except InvalidInput:
+        number = None
     if number is None or number != number.to_integral_value() or abs(number) >= 2 ** 63:
-        raise InvalidInput(f"{where}: {key!r} must be an integer, got {value!r}")
+        shown = str(value) if isinstance(value, Decimal) else json.dumps(value, default=str)  # as the file has it
+        raise InvalidInput(f"{where}: {key!r} must be an integer, got {shown}")
     return int(number)
 
 

@@ -279,3 +279,18 @@ def test_a_parquet_decimal_volume_is_never_shown_cut_and_is_said_as_written(fold
     assert rated["d3"]["reasonLabel"] == \
         "the volume 2000000000000 is beyond what one record can hold (at most 1,000,000,000,000)"
     assert (rated["d4"]["volume"], rated["d4"]["status"]) == ("10.5", "rated")
+
+
+@pytest.mark.parametrize("values, problem", [
+    ('"remaining": "5", "precedence": 1.5', "'precedence' must be an integer, got 1.5"),  # (was Decimal('1.5'))
+    ('"remaining": "5", "precedence": "high"', "'precedence' must be an integer, got \"high\""),
+    ('"remaining": "lots"', "'remaining': expected a number, got 'lots'"),  # (the key was not named)
+])
+def test_a_bucket_value_that_is_no_number_names_its_key_and_shows_it_as_written(folder: Path, values: str,
+                                                                                  problem: str) -> None:  # noqa: F811
+    (folder / "buckets.jsonl").write_text('{"id": "b1", "subscriber": "ann", "unit": "MB", ' + values + '}\n',
+                                          encoding="utf-8")
+    result = rate(folder, "--buckets", str(folder / "buckets.jsonl"))
+    assert result.exit_code == 1
+    assert f"not rated: {folder / 'buckets.jsonl'}:1: {problem}" in result.output
+    assert not (folder / "rated.csv").exists()
