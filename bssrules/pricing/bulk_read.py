@@ -53,6 +53,11 @@ if TYPE_CHECKING:
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 READ_BATCH = 200_000  # rows read at a time while partitioning
+# the column of a batch as read that says why a row can be no record (a CSV row of the wrong
+# length, a JSON line that is no object): normalize_usage makes it the record's ``malformed``.
+# Named so that no file has it: a usage split and written as Parquet (a month at a time,
+# bssrules.pricing.bulk_months) keeps it, and is read back with it
+READ_PROBLEM = "__bssrules_read_problem"
 # rating.malformed's words for a volume beyond what one record can hold
 _TOO_MUCH = "the volume {} is beyond what one record can hold (at most " + f"{MAX_VOLUME:,})"
 _DECIMAL_TEXT = r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$"  # ASCII digits: polars' \d is Unicode
@@ -244,7 +249,7 @@ def check_usage_columns(path: Path, sample: int = 10_000) -> None:
             if not lines:
                 continue  # JSON lines without a line: no record (as a CSV file of its header alone)
             header = _jsonl_frame(lines)[1]
-        check_columns(str(file), header, USAGE_COLUMNS)
+        check_columns(str(file), [n for n in header if n != READ_PROBLEM], USAGE_COLUMNS)
         if kind == "parquet":
             check_usage_types(file, _parquet_schema(file))
 
@@ -260,7 +265,7 @@ def _file_batches(path: Path, batch_size: int) -> Iterator[pl.DataFrame]:
     kind = file_format(_existing(path))
     header = _header(path, kind)
     if header is not None:
-        check_columns(str(path), header, USAGE_COLUMNS)
+        check_columns(str(path), [n for n in header if n != READ_PROBLEM], USAGE_COLUMNS)
     try:
         yield from _batches_of(path, kind, batch_size)
     except (pa.ArrowException, pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
@@ -330,9 +335,9 @@ def _unreadable(texts: list[str], names: list[str]) -> pl.DataFrame:
     for text in texts:
         fields = next(csv.reader([text]), [])
         row: dict[str, Any] = dict(zip(names, fields))
-        row["malformed"] = f"the row has {len(fields)} fields where the header has {len(names)}"
+        row[READ_PROBLEM] = f"the row has {len(fields)} fields where the header has {len(names)}"
         rows.append(row)
-    return pl.DataFrame(rows, schema={**{n: pl.Utf8 for n in names}, "malformed": pl.Utf8})
+    return pl.DataFrame(rows, schema={**{n: pl.Utf8 for n in names}, READ_PROBLEM: pl.Utf8})
 
 
 def _jsonl_batches(path: Path, batch_size: int) -> Iterator[pl.DataFrame]:
@@ -376,14 +381,14 @@ def _jsonl_frame(lines: list[bytes]) -> tuple[pl.DataFrame, list[str]]:
             if not isinstance(value, dict):
                 raise ValueError("not an object")
         except ValueError:
-            rows.append({"malformed": f"a line that is not a JSON object: {line[:200].decode(errors='replace')}"})
+            rows.append({READ_PROBLEM: f"a line that is not a JSON object: {line[:200].decode(errors='replace').strip()}"})
             continue
         keys.update(dict.fromkeys(value))
         nested = next((k for k, v in value.items() if isinstance(v, (list, dict))), None)
         row = {k: None if v is None or isinstance(v, (list, dict)) else v if isinstance(v, bool) else str(v)
                for k, v in value.items()}
         if nested is not None:
-            row["malformed"] = f"the usage {nested} must be a text or a number, got {json.dumps(value[nested])[:200]}"
+            row[READ_PROBLEM] = f"the usage {nested} must be a text or a number, got {json.dumps(value[nested])[:200]}"
         rows.append(row)
     return pl.DataFrame(rows, infer_schema_length=None), list(keys)
 
@@ -404,7 +409,7 @@ def normalize_usage(raw: pl.DataFrame) -> pl.DataFrame:
     start, start_problem = _start(raw, "start" in columns)
     volume, volume_problem = _volume(raw, "volume" in columns)
     roaming, roaming_problem = _roaming(raw, "roaming" in columns)
-    read_problem = pl.col("malformed").cast(pl.Utf8) if "malformed" in columns else pl.lit(None, dtype=pl.Utf8)
+    read_problem = pl.col(READ_PROBLEM).cast(pl.Utf8) if READ_PROBLEM in columns else pl.lit(None, dtype=pl.Utf8)
     frame = raw.select(id=text("id"), subscriber=text("subscriber"), service=text("service"), start=start,
                        volume=volume, unit=text("unit"), type=text("type"), roaming=roaming,
                        country=text("country"),

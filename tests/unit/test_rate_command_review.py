@@ -13,7 +13,9 @@ from typing import Any
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
+from bssrules.cli import app
 from tests.unit.test_rate_command import folder, kernels, rate  # noqa: F401 (fixtures)
 
 
@@ -294,3 +296,37 @@ def test_a_bucket_value_that_is_no_number_names_its_key_and_shows_it_as_written(
     assert result.exit_code == 1
     assert f"not rated: {folder / 'buckets.jsonl'}:1: {problem}" in result.output
     assert not (folder / "rated.csv").exists()
+
+
+# ----------------------------------------------- a file rated a month at a time (a rollover)
+
+ALLOWANCES = Path(__file__).resolve().parents[2] / "examples" / "allowances"
+
+
+@pytest.mark.parametrize("name, text", [
+    ("usage.csv", "id,subscriber,service,start,volume,unit\n"
+                  "m1,line-1,data,2026-06-20T10:00:00Z,1000,MB\n"
+                  "m2,line-1,data,2026-07-21T10:00:00Z,1000,MB,one field too many\n"
+                  "m3,line-2,data,2026-07-21T10:00:00Z,5,MB\n"),
+    ("usage.jsonl", '{"id": "m1", "subscriber": "line-1", "service": "data", "start": "2026-06-20T10:00:00Z", '
+                    '"volume": 1000, "unit": "MB"}\n'
+                    '[1]\n'
+                    '{"id": "m3", "subscriber": "line-2", "service": "data", "start": "2026-07-21T10:00:00Z", '
+                    '"volume": 5, "unit": "MB"}\n'),
+])
+def test_a_row_that_can_be_no_record_in_a_file_rated_a_month_at_a_time_is_rejected(tmp_path: Path, name: str,
+                                                                                     text: str) -> None:
+    # the rows as read go to a Parquet file per month: the read problem went with them, and was
+    # then refused as "unknown column 'malformed'" in a temporary file's name
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "subscribers.jsonl").write_text(
+        '{"id": "line-1", "offering": "plan-3gb", "payers": {"payer": "BA-1"}}\n'
+        '{"id": "line-2", "offering": "plan-3gb", "payers": {"payer": "BA-2"}}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["rate", str(ALLOWANCES), "--input", str(tmp_path / name),
+                                      "--subscribers", str(tmp_path / "subscribers.jsonl"),
+                                      "--output", str(tmp_path / "rated.csv")])
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    assert "3 records in: 2 rated, 1 rejected" in result.output and "rejected malformed: 1" in result.output
+    labels = [r["reasonLabel"] for r in rows(tmp_path / "rated.csv").values() if r["status"] == "rejected"]
+    assert labels in (["the row has 7 fields where the header has 6"], ["a line that is not a JSON object: [1]"])
