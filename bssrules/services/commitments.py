@@ -32,10 +32,10 @@ from pydantic import ValidationError
 from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.model import OfferingTerm, ProductOffering
 from bssrules.catalog.tmf import render_term
-from bssrules.catalog.types import format_instant, parse_instant
-from bssrules.errors import InvalidInput, did_you_mean
-from bssrules.money import Money
-from bssrules.pricing.billing import add_months
+from bssrules.catalog.types import WHOLE_DIGITS, format_instant, parse_instant
+from bssrules.errors import InvalidInput, did_you_mean, format_path
+from bssrules.money import ISO_4217, Money
+from bssrules.pricing.billing import _discount_end
 from bssrules.pricing.commitments import Recurring, commitment_end, early_termination_charges, term_end, term_in_force
 
 ETF_TYPE = "EarlyTerminationCharge"
@@ -194,34 +194,150 @@ def _instant(value: Any) -> dt.datetime | None:
     return parsed if isinstance(parsed, dt.datetime) else None
 
 
+# ------------------------------------------------------------- a price as the bill run reads it
+#
+# The bill run (services.billing: _period_of, _amount, _discounts, _fee) reads a product's
+# prices; it cannot be imported from here nor from services.resources (it imports them). What
+# follows reads them as it does — the early termination charge counts what the bill run would
+# still bill, and a product is refused the prices it could not bill (services.resources) — and
+# tests/api/test_inventory_price_checks.py holds the two to agree.
+
+PERIOD_WORDS = {"day": "day", "week": "week", "month": "month", "year": "year",
+                "daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "annual": "year",
+                "annually": "year"}
+PERIOD_HINT = "day, week, month or year, or a number of them: '3 months'"
+Where = tuple[str | int, ...]
+
+
+def charge_period(text: Any) -> tuple[str, int] | None:
+    """(period, length) of a ``recurringChargePeriod`` as the bill run reads it: ("month", 1)
+    of "month", "Months", "monthly" or none; ("month", 2) of "2 months"; None of what names
+    no period ("fortnight", "0 months", "٣ months")."""
+    if text is None or text == "":
+        return "month", 1
+    words = text.lower().split() if isinstance(text, str) else []
+    if len(words) == 2 and words[0].isascii() and words[0].isdigit() and int(words[0]) > 0:
+        length, word = int(words[0]), words[1]
+    elif len(words) == 1:
+        length, word = 1, words[0]
+    else:
+        return None
+    period = PERIOD_WORDS.get(word) or PERIOD_WORDS.get(word.removesuffix("s"))
+    return (period, length) if period else None
+
+
+def amount_problem(node: Any) -> tuple[Where, str] | Money:
+    """The money of a ``taxIncludedAmount`` as a bill holds it, or why it cannot (the
+    attribute at fault, under the amount, and why): a currency of ISO 4217, and a finite
+    number of at most 15 digits before the point."""
+    unit = node.get("unit") if isinstance(node, dict) else None
+    value = node.get("value") if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        return (), "an amount is {unit, value}"
+    if not isinstance(unit, str):
+        return ("unit",), "an amount names its currency (unit: an ISO 4217 code, 'EUR')"
+    if value is None:
+        return ("value",), "an amount has a value"
+    if unit not in ISO_4217:
+        hint = did_you_mean(unit, ISO_4217)
+        return ("unit",), f"{unit!r} is not a currency (ISO 4217)" + (f"; did you mean {hint!r}?" if hint else "")
+    try:
+        amount = Decimal(str(value)) if not isinstance(value, bool) and isinstance(value, (int, float, str, Decimal)) \
+            else Decimal("NaN")
+    except ArithmeticError:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        return ("value",), f"{value!r} is not a number"
+    if abs(amount) >= Decimal(10) ** WHOLE_DIGITS:
+        return ("value",), f"expected a number of at most {WHOLE_DIGITS} digits before the point, got {value}"
+    return Money(amount, unit)
+
+
+def discount_months(value: Any, written: bool = False) -> int | None | str:
+    """The months a discount's ``applicationDuration`` lasts (None: as long as the product), or
+    why it is none: a whole number, 0 or more as the bill run reads it, 1 or more when written
+    (a discount of 0 months takes nothing off). A number of months beyond the calendar lasts
+    as long as the product."""
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        value = int(value)  # (a document's numbers may be read as decimals)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= (1 if written else 0)):
+        return value
+    shown = repr(value) if isinstance(value, str) else str(value)
+    return f"applicationDuration {shown} is not a whole number of months" + (", 1 or more" if written else "")
+
+
+def price_problems(price: Any, written: bool = False) -> list[tuple[Where, str]]:
+    """Why the bill run cannot bill a product's price (a ``recurring`` or ``oneTime`` one with an
+    amount: it bills no other), each with its path in the price; none when it can. ``written``:
+    as a price is checked when written, which also refuses a discount of 0 months."""
+    if not isinstance(price, dict) or price.get("priceType") not in ("recurring", "oneTime"):
+        return []
+    node = price.get("price")
+    if not isinstance(node, dict) or node.get("taxIncludedAmount") is None:
+        return []  # nothing the bill run reads (it bills no price without an amount)
+    where: Where = ("price", "taxIncludedAmount")
+    net = amount_problem(node["taxIncludedAmount"])
+    if not isinstance(net, Money):
+        return [(where + net[0], net[1])]
+    found = []
+    for index, alteration in enumerate(price.get("priceAlteration") or []):
+        value = alteration.get("price") if isinstance(alteration, dict) else None
+        if not isinstance(value, dict) or value.get("taxIncludedAmount") is None:
+            continue  # an alteration of no amount: the bill run passes it over
+        at: Where = ("priceAlteration", index)
+        name = alteration.get("name", "discount")
+        reduction = amount_problem(value["taxIncludedAmount"])
+        if not isinstance(reduction, Money):
+            found.append((at + where + reduction[0], f"discount {name!r}: {reduction[1]}"))
+            continue
+        if reduction.currency != net.currency:
+            found.append((at + where + ("unit",), f"discount {name!r} is in {reduction.currency}, "
+                                                   f"its price in {net.currency}"))
+        months = discount_months(alteration.get("applicationDuration"), written)
+        if isinstance(months, str):
+            found.append((at + ("applicationDuration",), f"discount {name!r}: {months}"))
+    if price["priceType"] == "recurring" and charge_period(price.get("recurringChargePeriod")) is None:
+        found.append((("recurringChargePeriod",), f"{price.get('recurringChargePeriod')!r} is not a period "
+                                                   f"({PERIOD_HINT})"))
+    return found
+
+
 def _recurring(product: Mapping[str, Any], start: dt.datetime) -> list[Recurring]:
     """The recurring prices of a product (before discounts) and their discounts, each as long
-    as it lasts (``applicationDuration`` months from the product's start), as bills read them."""
+    as it lasts (``applicationDuration`` months from the product's start), as bills read them:
+    a price the bill run could not bill (stored before prices were checked) is a 400 naming
+    it — its charge would be a guess."""
     prices = []
-    for price in product.get("productPrice") or []:
+    for index, price in enumerate(product.get("productPrice") or []):
         if not isinstance(price, dict) or price.get("priceType") != "recurring":
             continue
+        problems = price_problems(price)
+        if problems:
+            path, text = problems[0]
+            where = format_path(("productPrice", index, *path)).removeprefix("$.")
+            raise InvalidInput(f"{where}: {text}: the early termination charge counts what the price would "
+                               "still bill; correct the price first (or in the patch that terminates the product)",
+                               path=("productPrice", index, *path))
         money = values_at(price, "price.taxIncludedAmount")
-        if not money or not isinstance(money[0], dict) or money[0].get("value") is None:
+        if not money:
             continue
-        currency = str(money[0].get("unit"))
-        words = str(price.get("recurringChargePeriod") or "month").split()
-        length, period = (int(words[0]), words[1].removesuffix("s")) if len(words) == 2 and words[0].isdigit() \
-            else (1, words[0].removesuffix("s"))
-        period = period if period in PERIODS else "month"
+        net = amount_problem(money[0])
+        period = charge_period(price.get("recurringChargePeriod"))
+        assert isinstance(net, Money) and period is not None  # (price_problems said so)
         name = str((values_at(price, "productOfferingPrice.id") or [price.get("name", "price")])[0])
-        net = Money(Decimal(str(money[0]["value"])), currency)
         lines = []
         for alteration in price.get("priceAlteration") or []:
             value = values_at(alteration, "price.taxIncludedAmount") if isinstance(alteration, dict) else []
-            if not value or not isinstance(value[0], dict) or value[0].get("unit") != currency:
-                continue
-            reduction = Money(Decimal(str(value[0]["value"])), currency)  # negative: what it takes off
-            net = net - reduction  # the price is shown net of its discounts
-            months = alteration.get("applicationDuration")
-            lines.append(Recurring(name, reduction, period, length,
-                                   add_months(start, months) if isinstance(months, int) else None))
-        prices += [Recurring(name, net, period, length), *lines]
+            reduction = amount_problem(value[0]) if value else None
+            if not isinstance(reduction, Money) or reduction.amount >= 0:
+                continue  # a surcharge (positive) is in the net amount and stays in the charge, as on a bill
+            net = net - reduction  # (negative: what it takes off) the price is shown net of its discounts
+            months = discount_months(alteration.get("applicationDuration"))
+            assert not isinstance(months, str)
+            # as the bill run: beyond the calendar (a million months), as long as the product
+            lines.append(Recurring(name, reduction, period[0], period[1],
+                                   None if months is None else _discount_end(start, months)))
+        prices += [Recurring(name, net, period[0], period[1]), *lines]
     return prices
 
 
@@ -287,11 +403,12 @@ def _charges(read: OfferingTerm, term: Mapping[str, Any], product: Mapping[str, 
         return []
     try:
         end = commitment_end(start, read.duration.amount, read.duration.units, read.at_end, terminated)
-        prices = _recurring(product, _instant(product.get("startDate")) or start)
-    except (ValueError, OverflowError, ArithmeticError):  # beyond the calendar, or a price that is no number
+    except (ValueError, OverflowError):  # a term beyond the calendar: no end before it
         return []
-    if end is None:
+    if end is None or max(terminated, start) >= end:
         return []
+    # (a fixed charge is what the term says, whatever the prices)
+    prices = _recurring(product, _instant(product.get("startDate")) or start) if early.charge != "fixed" else []
     fixed = Money(early.amount, early.currency) if early.amount is not None and early.currency else None
     share = early.fraction
     amounts = early_termination_charges(early.charge, share, fixed, prices, max(terminated, start), end)

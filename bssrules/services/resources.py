@@ -16,7 +16,7 @@ from collections.abc import Mapping as AbcMapping  # (typing.Mapping's isinstanc
 from typing import Any, Callable, Mapping, Sequence
 
 from bssrules.catalog.types import parse_instant
-from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
+from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean, format_path
 from bssrules.services import bundles, commitments
 from bssrules.services.referrers import referrers_text
 from bssrules.services.records import MAX_ID, MAX_STATE, StoredResource, href
@@ -207,6 +207,39 @@ def _check_instants(kind: ResourceKind, changes: Mapping[str, Any], document: Ma
                                "ends no earlier than it starts", path=("terminationDate",))
 
 
+def _check_prices(uow: UnitOfWork, prices: Any, kept: Any = ()) -> None:
+    """A product's prices are ones the bill run can bill (a 400 naming each attribute at fault,
+    before anything is written — the run would leave the account unbilled): an amount with a
+    currency of ISO 4217 and a number of at most 15 digits before the point, its discounts in
+    its currency and lasting a whole number of months, 1 or more, and a recurring price's
+    period one the run knows (:func:`commitments.price_problems`, which reads a price as the
+    run does). The account a price names (``productPrice[].billingAccount.id``) must exist
+    (422, as the product's own). A price ``kept`` as stored (sent back unchanged in a patch)
+    is not judged again: one stored before prices were checked stays as the run reports it."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    accounts: list[tuple[int, Any]] = []
+    kept = kept if isinstance(kept, list) else []
+    for index, price in enumerate(prices if isinstance(prices, list) else []):
+        if price in kept:
+            continue
+        problems += [(("productPrice", index, *path), text) for path, text in commitments.price_problems(price, True)]
+        account = price.get("billingAccount") if isinstance(price, dict) else None
+        if isinstance(account, AbcMapping) and account.get("id") is not None:
+            accounts.append((index, account["id"]))
+    if problems:
+        texts = [f"{format_path(path).removeprefix('$.')}: {text}" for path, text in problems]
+        raise InvalidInput("; ".join(texts), path=problems[0][0], details=texts)
+    unknown = [(i, a) for i, a in accounts if not isinstance(a, str) or not uow.resources.exists(("billingAccount",), a)]
+    if unknown:
+        known = uow.resources.ids(("billingAccount",))
+        texts = []
+        for index, account in unknown:
+            hint = did_you_mean(str(account), known)
+            texts.append(f"productPrice[{index}].billingAccount.id: no billingAccount '{account}'"
+                         + (f" (did you mean '{hint}'?)" if hint else ""))
+        raise UnknownReference("; ".join(texts), details=texts)
+
+
 def _columns(kind: ResourceKind, document: Mapping[str, Any]) -> dict[str, Any]:
     _check_values(kind, document)
     party = values_at(document, kind.party_path)[:1] if kind.party_path else []
@@ -247,6 +280,8 @@ def create(uow: UnitOfWork, kind: ResourceKind, body: dict[str, Any], allowed: S
         raise Conflict(f"a {kind.type} with id '{resource_id}' already exists")
     document = {k: v for k, v in body.items() if k not in SERVER_MANAGED and k not in ("id", "@type")}
     _check_instants(kind, document, document)
+    if kind.name == "product":
+        _check_prices(uow, document.get("productPrice"))
     _check_references(uow, kind, document)
     now = _now()
     stored = StoredResource(kind.name, resource_id, 1, now, now, document, **_columns(kind, document))
@@ -288,6 +323,8 @@ def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str,
         return _shown(_render(kind, stored), view)
     # (an instant sent back as stored is not judged again: one stored before the zone was asked for)
     _check_instants(kind, {k: v for k, v in changes.items() if v != stored.document.get(k)}, document)
+    if kind.name == "product" and document.get("productPrice") != stored.document.get("productPrice"):
+        _check_prices(uow, document.get("productPrice"), stored.document.get("productPrice") or [])
     if kind.name == "product":  # terminated under commitment: its early termination charge
         document = commitments.on_product_change(stored.document, document, _now())
     _check_references(uow, kind, document)

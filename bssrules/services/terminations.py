@@ -28,10 +28,11 @@ from typing import Any
 
 from bssrules.catalog.types import format_instant
 from bssrules.configurator.model import InventoryProduct
-from bssrules.errors import Conflict, NotFound
+from bssrules.errors import Conflict, InvalidInput, NotFound
 from bssrules.services.commitments import instant_of
 from bssrules.services.bundles import IN_FORCE, component_ids, components, terminate_all, terminated
 from bssrules.services.ports import UnitOfWork
+from bssrules.services.records import StoredResource
 from bssrules.services.resources import KINDS, bump_rating_contexts
 
 
@@ -101,7 +102,24 @@ def violations(uow: UnitOfWork, items: Any, party: str | None,
                                          + ", which the order keeps: delete the bundle, which deletes its "
                                            "components with it"})
             found += _before_start(stored.document, item, index, requested, word)
+            found += _unbillable(uow, stored, item, requested, where)
     return found
+
+
+def _unbillable(uow: UnitOfWork, stored: StoredResource, item: dict[str, Any], requested: dt.datetime | None,
+                where: str) -> list[dict[str, Any]]:
+    """The violation of a delete item whose product, or a component it takes along, holds a
+    price the early termination charge cannot count (kept before prices were checked:
+    :mod:`bssrules.services.commitments`): the order could not be valued, nor completed."""
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    at = instant_of(item.get("requestedStartDate")) or requested or now
+    for product in [stored, *components(uow, stored.document)]:
+        try:
+            terminated(product.document, at, now)
+        except InvalidInput as exc:
+            return [{"code": "chargeCannotBeComputed", "path": where,
+                     "message": f"product '{product.id}': {exc}"}]
+    return []
 
 
 _DONE = {"delete": "deleted", "modify": "modified", "noChange": "left unchanged"}
