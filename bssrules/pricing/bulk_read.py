@@ -1277,8 +1277,24 @@ def check_subscribers(path: Path, raw: pl.DataFrame, frame: pl.DataFrame) -> Non
     for subscriber, rows in grouped.filter(pl.col("row").list.len() > 1).iter_rows():
         problems += [f"{where(r)}: the subscriber {subscriber!r} is given twice (first at {where(rows[0])})"
                      for r in rows[1:]]
+    problems += [f"{where(row)}: a subscriber without an id: no usage can name it" for row in _rows_without_id(raw)]
     problems += [f"{where(row)}: subscriber {raw['id'][row]!r}: {problem}" for row, problem in _payer_problems(raw)]
     _refuse(path, "subscribers", problems)
+
+
+def _rows_without_id(raw: pl.DataFrame) -> list[int]:
+    """The rows with an empty ``id`` and something else (a row of nothing: a blank line of a CSV file)."""
+    if "id" not in raw.columns or raw.height == 0:
+        return []
+    no_id = raw["id"].cast(pl.Utf8).str.strip_chars().fill_null("") == ""
+    if not no_id.any():
+        return []
+    given = [(pl.col(c).is_not_null() & (pl.col(c) != "")) if raw.schema[c] == pl.Utf8 else pl.col(c).is_not_null()
+             for c in raw.columns if c != "id"]
+    if not given:
+        return []
+    something = raw.select(pl.any_horizontal(given)).to_series().fill_null(False)
+    return (no_id & something).arg_true().to_list()
 
 
 def _rows_with_blank_accounts(column: pl.Series) -> list[int] | None:

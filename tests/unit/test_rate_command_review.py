@@ -330,3 +330,26 @@ def test_a_row_that_can_be_no_record_in_a_file_rated_a_month_at_a_time_is_reject
     assert "3 records in: 2 rated, 1 rejected" in result.output and "rejected malformed: 1" in result.output
     labels = [r["reasonLabel"] for r in rows(tmp_path / "rated.csv").values() if r["status"] == "rejected"]
     assert labels in (["the row has 7 fields where the header has 6"], ["a line that is not a JSON object: [1]"])
+
+
+@pytest.mark.parametrize("name, text, line", [
+    ("subscribers.csv", 'id,activeOfferings,payers\nann,data-plan,"{""payer"": ""BA-ANN""}"\n'
+                        ',data-plan,"{""payer"": ""BA-X""}"\n\n', 3),
+    ("subscribers.jsonl", '{"id": "ann", "activeOfferings": ["data-plan"], "payers": {"payer": "BA-ANN"}}\n'
+                          '{"id": null, "activeOfferings": ["data-plan"], "payers": {"payer": "BA-X"}}\n', 2),
+])
+def test_a_subscriber_without_an_id_is_an_error_at_its_line(folder: Path, name: str, text: str,  # noqa: F811
+                                                            line: int) -> None:
+    # it was dropped unsaid: a row of the file that no usage could name, its payer forgotten
+    (folder / name).write_text(text, encoding="utf-8")
+    result = rate(folder, subscribers=name)
+    assert result.exit_code == 1
+    assert f"line {line}: a subscriber without an id: no usage can name it" in result.output
+    assert not (folder / "rated.csv").exists()
+
+
+def test_blank_lines_of_a_subscribers_csv_file_are_no_subscriber(folder: Path) -> None:  # noqa: F811
+    text = (folder / "subscribers.csv").read_text(encoding="utf-8")
+    (folder / "subscribers.csv").write_text(text.replace("\n", "\r\n") + "\r\n\r\n", encoding="utf-8")
+    result = rate(folder)
+    assert result.exit_code == 0, result.output
