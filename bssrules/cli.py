@@ -533,6 +533,10 @@ def _state_out_problem(state_out: Path, output: Path) -> str | None:
     found only after rating, the rated output was written and the state lost."""
     if _same_file(state_out, output):
         return f"--state-out {state_out} is the --output {output}: give the new state a folder of its own"
+    for name in ("buckets.jsonl", "accumulators.jsonl"):
+        if _same_file(state_out / name, output):
+            return (f"--output {output} is the {name} that --state-out {state_out} receives: one would overwrite the "
+                    f"other; give the rated file another name or the state another folder")
     for place in (state_out, *state_out.parents):
         if place.exists():
             if not place.is_dir():

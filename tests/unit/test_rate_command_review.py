@@ -353,3 +353,13 @@ def test_blank_lines_of_a_subscribers_csv_file_are_no_subscriber(folder: Path) -
     (folder / "subscribers.csv").write_text(text.replace("\n", "\r\n") + "\r\n\r\n", encoding="utf-8")
     result = rate(folder)
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("name", ["buckets.jsonl", "accumulators.jsonl"])
+def test_an_output_that_is_a_state_file_to_be_written_is_refused(folder: Path, name: str) -> None:  # noqa: F811
+    # the rated file and the new state overwrote one another, unsaid
+    result = rate(folder, "--state-out", str(folder / "state"), output=f"state/{name}")
+    assert result.exit_code == 2
+    assert f"--output {folder / 'state' / name} is the {name} that --state-out {folder / 'state'} receives" \
+        in result.output
+    assert not (folder / "state").exists()
