@@ -674,9 +674,9 @@ def _split_billing_violations(context: _Context, rules: RuleBook, explain: bool)
             for role in dict.fromkeys(roles):
                 if role in payers:
                     continue
-                shared = " (its share)" if role != payer else ""
+                which = " (its share)" if role != payer else ""
                 found.append(Violation("noBillingAccount", f"the {price.price_type} charge '{price.id}' of "
-                                                           f"'{offering.id}' is paid by '{role}'{shared}, and the basket "
+                                                           f"'{offering.id}' is paid by '{role}'{which}, and the basket "
                                                            f"names no billing account for '{role}'",
                                        ("payers",), decision.outcome["rule"], compiled.id,
                                        details={"price": price.id, "payer": role, "item": format_path(path)}))

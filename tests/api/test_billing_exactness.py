@@ -81,6 +81,18 @@ def _product(http: TestClient, id: str, price: dict[str, Any], account: str = "b
     assert created.status_code == 201, created.text
 
 
+def _stored_before(http: TestClient, engine: Any, id: str, price: dict[str, Any], account: str = "ba-ok") -> None:
+    """A product holding ``price`` as one kept before prices were checked when written (the
+    inventory now refuses it: tests/api/test_inventory_price_checks.py)."""
+    _product(http, id, {"name": "fee", "priceType": "recurring", "billingAccount": {"id": account},
+                        "price": {"taxIncludedAmount": {"unit": "EUR", "value": 1}}}, account=account)
+    with UnitOfWork(engine) as uow:
+        stored = uow.resources.get("product", id, for_update=True)
+        assert stored is not None
+        uow.resources.replace(stored.bumped(dict(stored.document, productPrice=[price]), stored.last_update))
+        uow.commit()
+
+
 def _run(http: TestClient, period: str = "2026-06") -> dict[str, Any]:
     response = http.post(RUN, json={"period": period})
     assert response.status_code == 201, response.text
@@ -145,12 +157,12 @@ UNREADABLE = {
 
 @pytest.mark.parametrize("case", list(UNREADABLE))
 def test_a_price_the_run_cannot_read_leaves_its_account_unbilled_and_bills_the_others(
-        http: TestClient, case: str) -> None:
+        http: TestClient, engine: Any, case: str) -> None:
     bad, reason = UNREADABLE[case]
     _product(http, "p-ok", _price())
     bad = json.loads(json.dumps(bad))
     bad["billingAccount"] = {"id": "ba-bad"}
-    _product(http, "p-bad", bad, account="ba-bad")
+    _stored_before(http, engine, "p-bad", bad, account="ba-bad")
     run = _run(http)
     assert run["billsMade"] == ["ba-ok-2026-06-EUR"]
     assert [a["id"] for a in run["accountsNotBilled"]] == ["ba-bad"]
@@ -198,10 +210,11 @@ def test_a_surcharge_stays_in_what_the_bill_charges(http: TestClient) -> None:
 # ----------------------------------------------------------------------------- the payer
 
 
-def test_a_price_paid_by_an_account_that_does_not_exist_is_reported_not_billed_to_it(http: TestClient) -> None:
+def test_a_price_paid_by_an_account_that_does_not_exist_is_reported_not_billed_to_it(
+        http: TestClient, engine: Any) -> None:
     _product(http, "p-ok", _price())
-    # the product's own account is checked when it is written, its prices' are not
-    _product(http, "p-ghost", _price(account="ba-nobody"))
+    # (a price's account is checked when it is written, since: one kept from before)
+    _stored_before(http, engine, "p-ghost", _price(account="ba-nobody"))
     run = _run(http)
     assert run["billsMade"] == ["ba-ok-2026-06-EUR"]
     assert run["accountsNotBilled"] == [{"id": "ba-nobody", "reason": "no billing account 'ba-nobody'"}]
