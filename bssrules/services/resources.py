@@ -213,11 +213,12 @@ def _check_prices(uow: UnitOfWork, prices: Any, kept: Any = ()) -> None:
     currency of ISO 4217 and a number of at most 15 digits before the point, its discounts in
     its currency and lasting a whole number of months, 1 or more, and a recurring price's
     period one the run knows (:func:`commitments.price_problems`, which reads a price as the
-    run does). The account a price names (``productPrice[].billingAccount.id``) must exist
-    (422, as the product's own). A price ``kept`` as stored (sent back unchanged in a patch)
-    is not judged again: one stored before prices were checked stays as the run reports it."""
+    run does). The account a price names (``productPrice[].billingAccount.id``, and each of
+    its ``payerShares``') must exist (422, as the product's own). A price ``kept`` as stored
+    (sent back unchanged in a patch) is not judged again: one stored before prices were
+    checked stays as the run reports it."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
-    accounts: list[tuple[int, Any]] = []
+    accounts: list[tuple[str, Any]] = []  # (where, the id named)
     kept = kept if isinstance(kept, list) else []
     for index, price in enumerate(prices if isinstance(prices, list) else []):
         if price in kept:
@@ -225,7 +226,13 @@ def _check_prices(uow: UnitOfWork, prices: Any, kept: Any = ()) -> None:
         problems += [(("productPrice", index, *path), text) for path, text in commitments.price_problems(price, True)]
         account = price.get("billingAccount") if isinstance(price, dict) else None
         if isinstance(account, AbcMapping) and account.get("id") is not None:
-            accounts.append((index, account["id"]))
+            accounts.append((f"productPrice[{index}].billingAccount.id", account["id"]))
+        # a price shared between payers names each one's account (services.orders)
+        shares = price.get("payerShares") if isinstance(price, dict) else None
+        for number, share in enumerate(shares if isinstance(shares, list) else []):
+            account = share.get("billingAccount") if isinstance(share, AbcMapping) else None
+            if isinstance(account, AbcMapping) and account.get("id") is not None:
+                accounts.append((f"productPrice[{index}].payerShares[{number}].billingAccount.id", account["id"]))
     if problems:
         texts = [f"{format_path(path).removeprefix('$.')}: {text}" for path, text in problems]
         raise InvalidInput("; ".join(texts), path=problems[0][0], details=texts)
@@ -233,10 +240,9 @@ def _check_prices(uow: UnitOfWork, prices: Any, kept: Any = ()) -> None:
     if unknown:
         known = uow.resources.ids(("billingAccount",))
         texts = []
-        for index, account in unknown:
+        for where, account in unknown:
             hint = did_you_mean(str(account), known)
-            texts.append(f"productPrice[{index}].billingAccount.id: no billingAccount '{account}'"
-                         + (f" (did you mean '{hint}'?)" if hint else ""))
+            texts.append(f"{where}: no billingAccount '{account}'" + (f" (did you mean '{hint}'?)" if hint else ""))
         raise UnknownReference("; ".join(texts), details=texts)
 
 
@@ -340,10 +346,11 @@ def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str,
 
 # Who else names a resource by id, beyond the references of KINDS (those a body is checked
 # against when it is written): a bill and its lines name the account they bill, a product's
-# price the account that pays it. Deleting the account would leave them naming nothing.
+# price the account that pays it (or each that pays a share of it). Deleting the account would leave them naming nothing.
 ALSO_REFERRED_BY: dict[str, tuple[tuple[str, str], ...]] = {
     "billingAccount": (("customerBill", "billingAccount.id"), ("appliedCustomerBillingRate", "billingAccount.id"),
-                       ("product", "productPrice.billingAccount.id")),
+                       ("product", "productPrice.billingAccount.id"),
+                       ("product", "productPrice.payerShares.billingAccount.id")),
 }
 TYPE_NAMES = {**{k.name: k.type for k in KINDS.values()}, "customerBill": "CustomerBill",
               "appliedCustomerBillingRate": "AppliedCustomerBillingRate"}

@@ -242,3 +242,26 @@ def test_stored_shares_the_run_cannot_read_leave_the_payers_unbilled_never_a_ser
     assert "ba-ana" in [a["id"] for a in run["accountsNotBilled"]], run
     for refused in run["accountsNotBilled"]:
         assert refused["reason"].startswith("product odd-line: price 'mobile-data-monthly': payerShares"), run
+
+
+def test_a_share_naming_an_unknown_account_is_refused_when_the_product_is_written(http: TestClient) -> None:
+    price = {"name": "mobile-data-monthly", "priceType": "recurring", "recurringChargePeriod": "month",
+             "billingAccount": {"id": "ba-ana"}, "price": {"taxIncludedAmount": {"unit": "EUR", "value": 20}},
+             "payerShares": [{"role": "customer", "weight": 70, "billingAccount": {"id": "ba-ana"}},
+                             {"role": "employer", "weight": 30, "billingAccount": {"id": "ba-acne"}}]}
+    response = http.post(INVENTORY, json={"id": "p-shared", "status": "active", "startDate": "2026-06-01T00:00:00Z",
+                                          "productOffering": {"id": "mobile-data-plan"},
+                                          "billingAccount": {"id": "ba-ana"}, "productPrice": [price],
+                                          "relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}]})
+    assert response.status_code == 422, response.text
+    assert "productPrice[0].payerShares[1].billingAccount.id: no billingAccount 'ba-acne' (did you mean 'ba-acme'?)" \
+        in response.text
+    assert _ok(http.get(INVENTORY), 200) == []
+
+
+def test_an_account_paying_a_share_of_a_product_cannot_be_deleted(http: TestClient) -> None:
+    _order(http, "2026-06-10T08:00:00Z")
+    response = http.delete(f"{ACCOUNT}/ba-acme")
+    assert response.status_code == 409, response.text
+    assert "still referred to" in response.text
+    assert _ok(http.get(f"{ACCOUNT}/ba-acme"), 200)["id"] == "ba-acme"
