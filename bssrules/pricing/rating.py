@@ -468,8 +468,17 @@ def _rate_one(record: UsageRecord, subscriber: Subscriber, outcomes: list[tuple[
 
 def _charge(rate: Rate, volume: Decimal, position: Decimal) -> Decimal:
     """:func:`bssrules.pricing.rates.charge` (half-up to the currency's minor unit), without
-    the two Money values it makes on the way: the same quantize of the same exact charge."""
-    return exact_charge(rate, volume, position).quantize(_quantum(rate.currency), rounding=ROUND_HALF_UP)
+    the two Money values it makes on the way: the same quantize of the same exact charge. A
+    charge far beyond :data:`MAX_AMOUNT` is given exact, unrounded: its digits to the cent may
+    exceed the decimal context's precision (quantize raises), and the record is refused for
+    its size all the same (``amountTooLarge``)."""
+    exact = exact_charge(rate, volume, position)
+    if exact.is_finite() and exact.adjusted() > _BEYOND_ANY_CHARGE:
+        return exact
+    return exact.quantize(_quantum(rate.currency), rounding=ROUND_HALF_UP)
+
+
+_BEYOND_ANY_CHARGE = MAX_AMOUNT.adjusted() + 3  # digits before the point of a charge no record may have
 
 
 _QUANTA: dict[str, Decimal] = {}

@@ -260,11 +260,19 @@ def test_a_hand_written_term_that_is_none_is_refused_naming_it(early: dict[str, 
     assert str(caught.value).startswith(message)
 
 
-def test_a_term_or_a_price_beyond_reckoning_charges_nothing_rather_than_failing() -> None:
+def test_a_term_at_the_calendars_end_or_a_price_beyond_reckoning_never_fails_unexplained() -> None:
     late = product_term(_offering().terms[0], _at("9999-06-01T00:00:00"))
     assert late["validFor"] == {"startDateTime": "9999-06-01T00:00:00Z"}
+    # a price that is no number (stored before prices were checked when written): the early
+    # termination charge cannot be counted, and is not guessed (it charged nothing, silently):
+    # the termination is refused naming the price, and the same change correcting it passes
     product = _product()
     product["productPrice"][0]["price"]["taxIncludedAmount"]["value"] = "lots"
     product["productTerm"][0]["earlyTermination"] = {"charge": "remainingRecurring"}
-    after = on_product_change(product, dict(product, status="terminated"), _at("2026-05-05T00:00:00"))
-    assert after["status"] == "terminated" and len(after["productPrice"]) == 1
+    with pytest.raises(InvalidInput) as caught:
+        on_product_change(product, dict(product, status="terminated"), _at("2026-05-05T00:00:00"))
+    assert str(caught.value).startswith("productPrice[0].price.taxIncludedAmount.value: 'lots' is not a number")
+    corrected = _product()
+    corrected["productTerm"][0]["earlyTermination"] = {"charge": "remainingRecurring"}
+    after = on_product_change(product, dict(corrected, status="terminated"), _at("2026-05-05T00:00:00"))
+    assert after["status"] == "terminated" and len(after["productPrice"]) == 2  # the fee, and the charge
