@@ -316,7 +316,8 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
         ids.release()  # type: ignore[no-untyped-call]
     del seen
     # (sent once to each worker that needs them, not in every rating task's arguments)
-    repeat_futures = client.scatter(repeats, hash=False)  # type: ignore[no-untyped-call]
+    # (an empty file sends no piece: nothing to scatter — scatter([]) fails, 'not enough values to unpack')
+    repeat_futures = client.scatter(repeats, hash=False) if repeats else []  # type: ignore[no-untyped-call]
 
     # each partition with its subscribers, balances and totals, passed in explicitly
     # (hash=False: a key of this run's own — scattered data is keyed by its hash otherwise, so

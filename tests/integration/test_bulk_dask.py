@@ -306,3 +306,24 @@ def test_an_id_given_to_two_subscribers_is_rated_once_on_the_cluster_as_in_one_p
     assert pl.read_parquet(files / "shared-rated").sort("id", "subscriber").equals(rated.sort("id", "subscriber"))
     assert read_buckets(files / "shared-state" / "buckets.jsonl").sort("id") \
         .equals(read_buckets(files / "shared-single-state" / "buckets.jsonl").sort("id"))
+
+
+@pytest.mark.parametrize("content", ["id,subscriber,service,start,volume,unit\n", ""],
+                         ids=["header-only-csv", "empty-jsonl"])
+def test_an_empty_usage_file_rates_nothing_on_the_cluster_as_in_one_process(cluster: Any, files: Path,
+                                                                            content: str) -> None:
+    """(it failed on the cluster with 'not rated: not enough values to unpack': nothing to send)"""
+    name = "empty.csv" if content else "empty.jsonl"
+    (files / name).write_text(content, encoding="utf-8")
+    rated = files / f"rated-{name.replace('.', '-')}"
+    single = CliRunner().invoke(app, ["rate", str(files / "project"), "--input", str(files / name),
+                                      "--subscribers", str(files / "subscribers.csv"),
+                                      "--output", str(files / f"{name}-single.parquet")])
+    on_cluster = CliRunner().invoke(app, ["rate", str(files / "project"), "--input", str(files / name),
+                                          "--subscribers", str(files / "subscribers.csv"),
+                                          "--output", str(rated), "--scheduler", cluster.scheduler_address])
+    assert single.exit_code == 0, single.output
+    assert on_cluster.exit_code == 0, on_cluster.output
+    assert _summary(on_cluster.output) == _summary(single.output)
+    parts = list(rated.glob("part-*.parquet"))
+    assert parts and pl.read_parquet(parts).height == 0
