@@ -7,6 +7,11 @@ What it does about each limit measured in ../shared/DURABLE_RULES.md:
   such that no fact can make more than ``MAX_TRUE`` of them true at once: branches that
   test one attribute for equality with different values (``offering.id`` = A, = B …)
   cannot both hold, so many of them share a rule set; the others count against every value.
+  A branch counts as often as it may hold: each alternative of an ``$or`` inside it (a
+  negated "contains all of") is counted by the engine (:func:`_most_true`).
+- 130 ``$iall`` tests in one rule set (a list holding none of a value: a negated
+  "contains"): the engine refuses to create it (error 107); packed :data:`MAX_IALL` at most.
+  Both measured December 7, found by a property test.
 - content de-duplication of events: every fact carries a unique ``id``; decisions assert
   facts (which every matching rule sees) rather than events (which the first rule consumes).
 - 1,024 live states, ~87 KB each: a host keeps one state per rule set, always the same
@@ -76,7 +81,12 @@ from bssrules.rules.evaluate import holds
 from bssrules.rules.facts import ALWAYS, FACT_ATTRIBUTES, engine_key, engine_number, flatten_facts
 
 MAX_RULES = 400  # branches per engine rule set (the engine fails from 512)
-MAX_TRUE = 60  # branches of one rule set that may hold at once for one fact, catch-all aside (the engine fails past 64)
+MAX_TRUE = 60  # times branches of one rule set may hold at once for one fact, catch-all aside (the engine fails past 64)
+# "$iall" tests (a list holding no such value: a negated "contains") of one engine rule set: the
+# engine refuses to create one of 130 ("Could not create ruleset, error code: 107"; 129 pass,
+# whatever the branches they are spread over), measured December 7 with 44 rules "party VIP and
+# not containsAll of 3 offerings" (44 branches of 3) packed into one rule set by MAX_TRUE alone
+MAX_IALL = 120
 _CATCH_ALL = "__caught"
 _CAUGHT = '{"%s"' % _CATCH_ALL  # how an action message of the catch-all begins
 _CATCH_ALL_CAP = 100_000  # facts per action of the catch-all
@@ -257,8 +267,32 @@ def _pack(branches: list[tuple[int, dict[str, Any]]]) -> tuple[str | None, str |
     or all of it when routed by list or generic."""
     if not branches:
         return None, None, [_Group([], set())]
+    weights = {id(b): json.dumps(b).count('"$iall"') for _, b in branches}
+    # the engine counts each alternative of an "$or" that holds (a negated "contains all of"
+    # is one): a branch may be that many true at once (44 rules of "VIP and not containsAll of
+    # 3 offerings", 40 to a rule set: error 303 for a VIP holding one of them, 2 alternatives each)
+    holding = {id(b): _most_true(b) for _, b in branches}
+
+    def weight(items: list[tuple[int, dict[str, Any]]]) -> int:
+        return sum(weights[id(b)] for _, b in items)
+
+    def true_at_once(items: list[tuple[int, dict[str, Any]]]) -> int:
+        return sum(holding[id(b)] for _, b in items)
+
+    def slices(items: list[tuple[int, dict[str, Any]]]) -> list[list[tuple[int, dict[str, Any]]]]:
+        """The items in order, cut in runs that may hold MAX_TRUE times at most and have at most
+        MAX_IALL "$iall" tests (a branch beyond either stays alone: the engine then says what
+        it refuses)."""
+        runs: list[list[tuple[int, dict[str, Any]]]] = [[]]
+        for item in items:
+            if runs[-1] and (true_at_once(runs[-1]) + holding[id(item[1])] > MAX_TRUE
+                             or weight(runs[-1]) + weights[id(item[1])] > MAX_IALL):
+                runs.append([])
+            runs[-1].append(item)
+        return runs
+
     key = _most_discriminating([_equalities(b) for _, b in branches])
-    if len(branches) <= MAX_RULES:
+    if len(branches) <= MAX_RULES and weight(branches) <= MAX_IALL:
         # One rule set, to which every fact goes, when the most branches that can hold at once
         # (those of one equality value, and all the others) stay within the engine's limit:
         # one engine call per evaluation instead of one per group.
@@ -267,9 +301,9 @@ def _pack(branches: list[tuple[int, dict[str, Any]]]) -> tuple[str | None, str |
         for _, branch in branches:
             value = _equalities(branch).get(key) if key else None
             if value is None:
-                unkeyed += 1
+                unkeyed += holding[id(branch)]
             else:
-                per_value[value] = per_value.get(value, 0) + 1
+                per_value[value] = per_value.get(value, 0) + holding[id(branch)]
         if max(per_value.values(), default=0) + unkeyed <= MAX_TRUE:
             return key, None, [_Group(list(branches), set())]
     keyed: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
@@ -286,11 +320,10 @@ def _pack(branches: list[tuple[int, dict[str, Any]]]) -> tuple[str | None, str |
     groups: list[_Group] = []
     current = _Group([], set())
     for value in sorted(keyed, key=str):
-        items = keyed[value]
-        for start in range(0, len(items), MAX_TRUE):  # a value with too many branches spans rule sets
-            part = items[start:start + MAX_TRUE]
+        for part in slices(keyed[value]):  # a value with too many branches spans rule sets
             # One value at most MAX_TRUE times per rule set: its branches may all hold at once.
-            if current.branches and (len(current.branches) + len(part) + 1 > MAX_RULES or value in current.values):
+            if current.branches and (len(current.branches) + len(part) + 1 > MAX_RULES or value in current.values
+                                     or weight(current.branches) + weight(part) > MAX_IALL):
                 groups.append(current)
                 current = _Group([], set())
             current.branches += part
@@ -299,19 +332,29 @@ def _pack(branches: list[tuple[int, dict[str, Any]]]) -> tuple[str | None, str |
         groups.append(current)
     current = _Group([], set(), by_list=True)
     for value in sorted(listed, key=str):
-        items = listed[value]
-        for start in range(0, len(items), MAX_TRUE):
-            part = items[start:start + MAX_TRUE]
-            if current.branches and len(current.branches) + len(part) > MAX_TRUE:
+        for part in slices(listed[value]):
+            if current.branches and (true_at_once(current.branches) + true_at_once(part) > MAX_TRUE
+                                     or weight(current.branches) + weight(part) > MAX_IALL):
                 groups.append(current)
                 current = _Group([], set(), by_list=True)
             current.branches += part
             current.values.add(value)
     if current.branches:
         groups.append(current)
-    for start in range(0, len(generic), MAX_TRUE):
-        groups.append(_Group(generic[start:start + MAX_TRUE], set()))
+    for part in slices(generic):
+        groups.append(_Group(part, set()))
     return key, list_key, groups or [_Group([], set())]
+
+
+def _most_true(expression: Any) -> int:
+    """How many times the engine may count a compiled branch as holding for one fact: each
+    alternative of an "$or" that holds counts (an "$and" of several: their combinations)."""
+    if isinstance(expression, dict):
+        if "$or" in expression and isinstance(expression["$or"], list):
+            return sum(_most_true(e) for e in expression["$or"])
+        if "$and" in expression and isinstance(expression["$and"], list):
+            return math.prod(_most_true(e) for e in expression["$and"])
+    return 1
 
 
 def _assert_and_collect(host: _QuietHost, name: str, events: str) -> list[tuple[str, str]]:

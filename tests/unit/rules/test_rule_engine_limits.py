@@ -339,3 +339,22 @@ def test_numbers_that_encode_with_a_decimal_point_are_compared_exactly() -> None
     engine = RuleEngine(rules)
     facts = [{"usage.volume": Decimal(v), "now": NOW} for v in values]
     assert engine.matching_many(facts) == [{key for key, condition in rules if holds(condition, f)} for f in facts]
+
+
+# --- negated list tests per rule set ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("rules", [44, 60, 130])
+def test_many_rules_that_a_list_holds_not_all_of_some_values_are_spread_over_engine_rule_sets(rules: int) -> None:
+    # "VIP, and not holding all of three offerings": each rule a branch of three "$iall" tests;
+    # the engine refuses a rule set of 130 of them (error 107), which MAX_TRUE alone packed
+    # from 44 such rules (found by the property test of engine limits, a hypothesis example)
+    condition = conditions.All((check("party.classification", "eq", "VIP"), conditions.Not(
+        check("inventory.offerings", "containsAll", ("VIP", "", "a b")))))
+    engine = RuleEngine([(f"r{i}", condition) for i in range(rules)])
+    every = {f"r{i}" for i in range(rules)}
+    for facts in ({"party.classification": "VIP", "inventory.offerings": ("VIP",)},
+                  {"party.classification": "VIP", "inventory.offerings": ("VIP", "", "a b")},
+                  {"party.classification": "basic", "inventory.offerings": ()}):
+        expected = every if holds(condition, {**facts, "now": NOW}, UTC) else set()
+        assert engine.matching({**facts, "now": NOW}) == expected
