@@ -32,14 +32,12 @@ from bssrules.money import ISO_4217, Money
 from bssrules.pricing.billing import (
     Bill, BillingPeriod, Discount, OneTimeFee, PayerShare, RecurringFee, UsageTotal, bill,
 )
+from bssrules.services.commitments import charge_period
 from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
 
 API = "/tmf-api/customerBillManagement/v4"
-PERIODS = {"day": "day", "week": "week", "month": "month", "year": "year",
-           "daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "annual": "year",
-           "annually": "year"}
 
 
 def _instant(value: Any) -> dt.datetime | None:
@@ -54,20 +52,9 @@ def _instant(value: Any) -> dt.datetime | None:
 
 
 def _period_of(text: Any) -> tuple[str, int] | None:
-    """("month", 1) of "month", "months", "monthly" or no period; ("month", 2) of "2 months";
-    None of what names no period ("fortnight", "0 months", a number): a price the run cannot
-    bill for a period it guesses (a daily price read as monthly bills 1/30 of it)."""
-    if text is None or text == "":
-        return "month", 1
-    words = text.lower().split() if isinstance(text, str) else []
-    if len(words) == 2 and words[0].isascii() and words[0].isdigit() and int(words[0]) > 0:
-        length, word = int(words[0]), words[1]
-    elif len(words) == 1:
-        length, word = 1, words[0]
-    else:
-        return None
-    period = PERIODS.get(word) or PERIODS.get(word.removesuffix("s"))
-    return (period, length) if period else None
+    """(period, length) of a price's ``recurringChargePeriod``, None of what names no period: read
+    as the inventory checks it when a product is written (:func:`commitments.charge_period`)."""
+    return charge_period(text)
 
 
 def _amount(node: Any, what: str) -> Money | str:
