@@ -341,13 +341,18 @@ def _recurring(product: Mapping[str, Any], start: dt.datetime) -> list[Recurring
     return prices
 
 
-def _payer(product: Mapping[str, Any]) -> dict[str, Any] | None:
+def _payer(product: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[Any] | None]:
+    """Who pays an early termination charge: the payer of the product's recurring price, and
+    its ``payerShares`` when a split billing rule shares it (the charge stands for the recurring
+    charges left: the bill run splits it as it splits them, services.billing); else the
+    product's account."""
     for price in product.get("productPrice") or []:
         if isinstance(price, dict) and price.get("priceType") == "recurring" and isinstance(price.get("billingAccount"),
                                                                                               dict):
-            return {"id": price["billingAccount"].get("id")}
+            shares = price.get("payerShares")
+            return {"id": price["billingAccount"].get("id")}, shares if isinstance(shares, list) and shares else None
     account = product.get("billingAccount")
-    return {"id": account.get("id")} if isinstance(account, dict) and account.get("id") else None
+    return ({"id": account.get("id")} if isinstance(account, dict) and account.get("id") else None), None
 
 
 def on_product_change(before: Mapping[str, Any], after: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -412,11 +417,12 @@ def _charges(read: OfferingTerm, term: Mapping[str, Any], product: Mapping[str, 
     fixed = Money(early.amount, early.currency) if early.amount is not None and early.currency else None
     share = early.fraction
     amounts = early_termination_charges(early.charge, share, fixed, prices, max(terminated, start), end)
-    payer = _payer(product)
+    payer, shares = _payer(product)
     how = "fixed" if early.charge == "fixed" else \
         f"{share} of the recurring charges left" if share != 1 else "the recurring charges left"
     return [{"@type": ETF_TYPE, "name": f"Early termination charge ({term.get('name')})", "priceType": "oneTime",
              "description": f"{how} from {format_instant(max(terminated, start))} to the end of the term, "
                             f"{format_instant(end)}",
              "price": {"taxIncludedAmount": {"unit": money.currency, "value": money.amount}},
-             **({"billingAccount": payer} if payer else {})} for money in amounts]
+             **({"billingAccount": payer} if payer else {}), **({"payerShares": shares} if shares else {})}
+            for money in amounts]

@@ -276,3 +276,18 @@ def test_a_term_at_the_calendars_end_or_a_price_beyond_reckoning_never_fails_une
     corrected["productTerm"][0]["earlyTermination"] = {"charge": "remainingRecurring"}
     after = on_product_change(product, dict(corrected, status="terminated"), _at("2026-05-05T00:00:00"))
     assert after["status"] == "terminated" and len(after["productPrice"]) == 2  # the fee, and the charge
+
+
+def test_the_early_termination_charge_of_a_price_shared_between_payers_is_shared_as_it() -> None:
+    # (services.orders keeps the shares on the price; the bill run splits each line by them)
+    shares = [{"role": "customer", "weight": 70, "billingAccount": {"id": "ba"}},
+              {"role": "employer", "weight": 30, "billingAccount": {"id": "ba-corp"}}]
+    product = _product()
+    product["productPrice"][0]["payerShares"] = shares
+    after = dict(product, status="terminated", terminationDate="2026-07-16")
+    terminated = on_product_change(product, after, _at("2026-05-05T00:00:00"))
+    [charge] = [p for p in terminated["productPrice"] if p.get("@type") == "EarlyTerminationCharge"]
+    assert charge["billingAccount"] == {"id": "ba"} and charge["payerShares"] == shares
+    # a price of one payer: a charge of one payer, as before
+    alone = on_product_change(_product(), _product("terminated", terminationDate="2026-07-16"), _at("2026-05-05"))
+    assert all("payerShares" not in p for p in alone["productPrice"])
