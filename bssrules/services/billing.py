@@ -28,11 +28,11 @@ from typing import Any
 from bssrules.services import allowance_buckets, notifications
 from bssrules.catalog.types import DECIMAL_PLACES, WHOLE_DIGITS, format_instant, parse_instant
 from bssrules.errors import InvalidInput, NotFound, UnknownReference, did_you_mean
-from bssrules.money import ISO_4217, Money
+from bssrules.money import Money
 from bssrules.pricing.billing import (
     Bill, BillingPeriod, Discount, OneTimeFee, PayerShare, RecurringFee, UsageTotal, bill,
 )
-from bssrules.services.commitments import charge_period
+from bssrules.services.commitments import amount_problem, charge_period, discount_months
 from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
@@ -60,29 +60,21 @@ def _period_of(text: Any) -> tuple[str, int] | None:
 def _amount(node: Any, what: str) -> Money | str:
     """The money of a ``taxIncludedAmount``, or why a bill cannot hold it: a bill line is
     the amount rounded to its currency's minor unit, so the currency must be one (ISO 4217)
-    and the amount a finite number of at most 15 digits before the point, as a catalog's."""
-    unit = node.get("unit") if isinstance(node, dict) else None
-    value = node.get("value") if isinstance(node, dict) else None
-    if not isinstance(unit, str) or isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+    and the amount a finite number of at most 15 digits before the point, as a catalog's —
+    read as the inventory checks it when a product is written (:func:`commitments.amount_problem`)."""
+    read = amount_problem(node)
+    if isinstance(read, Money):
+        return read
+    if not isinstance(node, dict) or not isinstance(node.get("unit"), str) or node.get("value") is None:
         return f"{what}: no amount (a unit and a value), got {json.dumps(node, default=str)[:100]}"
-    if unit not in ISO_4217:
-        hint = did_you_mean(unit, ISO_4217)
-        return f"{what}: {unit!r} is not a currency (ISO 4217)" + (f"; did you mean {hint!r}?" if hint else "")
-    try:
-        amount = Decimal(str(value))
-    except ArithmeticError:
-        amount = Decimal("NaN")
-    if not amount.is_finite():
-        return f"{what}: {value!r} is not a number"
-    if abs(amount) >= Decimal(10) ** WHOLE_DIGITS:
-        return f"{what}: expected a number of at most {WHOLE_DIGITS} digits before the point, got {value}"
-    return Money(amount, unit)
+    return f"{what}: {read[1]}"
 
 
 def _discounts(price: dict[str, Any], net: Money, what: str) -> list[Discount] | str:
     """The discounts of a price (its ``priceAlteration``s that take something off: negative),
-    each with the months it lasts, or why one cannot be read. An alteration that adds to the
-    price (positive: a surcharge) is part of the net amount and stays in the charge."""
+    each with the months it lasts (:func:`commitments.discount_months`), or why one cannot be
+    read. An alteration that adds to the price (positive: a surcharge) is part of the net
+    amount and stays in the charge."""
     discounts = []
     for alteration in price.get("priceAlteration") or []:
         node = values_at(alteration, "price.taxIncludedAmount")
@@ -94,12 +86,9 @@ def _discounts(price: dict[str, Any], net: Money, what: str) -> list[Discount] |
             return value
         if value.currency != net.currency:
             return f"{what}: discount {name!r} is in {value.currency}, its price in {net.currency}"
-        months = alteration.get("applicationDuration")
-        if isinstance(months, Decimal) and months.is_finite() and months == months.to_integral_value():
-            months = int(months)  # (a document's numbers may be read as decimals)
-        if months is not None and (isinstance(months, bool) or not isinstance(months, int) or months < 0):
-            shown = repr(months) if isinstance(months, str) else str(months)
-            return f"{what}: discount {name!r}: applicationDuration {shown} is not a whole number of months"
+        months = discount_months(alteration.get("applicationDuration"))
+        if isinstance(months, str):
+            return f"{what}: discount {name!r}: {months}"
         if value.amount < 0:
             discounts.append(Discount(name, Money(-value.amount, value.currency), months))
     return discounts

@@ -196,11 +196,11 @@ def _instant(value: Any) -> dt.datetime | None:
 
 # ------------------------------------------------------------- a price as the bill run reads it
 #
-# The bill run (services.billing: _period_of, _amount, _discounts, _fee) reads a product's
-# prices; it cannot be imported from here nor from services.resources (it imports them). What
-# follows reads them as it does — the early termination charge counts what the bill run would
-# still bill, and a product is refused the prices it could not bill (services.resources) — and
-# tests/api/test_inventory_price_checks.py holds the two to agree.
+# How a product's price is read — its period, its amount, its discounts' months — by the bill
+# run (services.billing, which calls these: it imports services.resources, which imports this
+# module, so they live here), by the early termination charge (which counts what the bill run
+# would still bill) and by the inventory, which refuses the prices the run could not bill
+# (services.resources); tests/api/test_inventory_price_checks.py holds the verdicts to agree.
 
 PERIOD_WORDS = {"day": "day", "week": "week", "month": "month", "year": "year",
                 "daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "annual": "year",
