@@ -31,6 +31,13 @@ TRANSITIONS = {
     "resolved": {"closed", "inProgress"},
 }
 ASSIGNEE, ORIGINATOR = "assignee", "originator"
+# Statuses no transition leaves: the ticket is settled evidence between partners (its severity
+# and type are what settlement counts), so what it says and who holds it change no more.
+FINAL = ("closed", "cancelled", "rejected")
+# What a partner may change on a ticket besides its status, notes and assignee; TMF621 requires
+# a description and a severity of every ticket, so a merge patch cannot remove them.
+INFORMATION = ("description", "severity", "priority", "expectedResolutionDate", "name", "relatedEntity", "attachment")
+REQUIRED = ("description", "severity")
 
 
 def _now() -> dt.datetime:
@@ -118,6 +125,9 @@ def create_ticket(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> di
     caller = uow.principal.id if uow.principal is not None else None
     if body.get("status") not in (None, "acknowledged"):
         raise InvalidInput("a new ticket is acknowledged; its status moves by later changes", path=("status",))
+    if body.get("resolutionDate") is not None:
+        raise InvalidInput("a new ticket is not resolved: its resolutionDate is set when its assignee resolves it",
+                           path=("resolutionDate",))
     parties = [p for p in body.get("relatedParty") or [] if isinstance(p, dict)]
     assignee, rule_set, rule = _party(body, ASSIGNEE), None, None
     refuse_unknown_partners(uow, [(p.get("role"), p.get("id")) for p in parties
@@ -162,6 +172,9 @@ def change_ticket(uow: UnitOfWork, runtime: Runtime, ticket_id: str, body: dict[
     history = list(document.get("statusChange") or [])
     current = document.get("status", "acknowledged")
     event = "TroubleTicketAttributeValueChangeEvent"
+    if "status" in body and body["status"] is None:
+        raise InvalidInput("status cannot be removed from a ticket: name the status it moves to", path=("status",))
+    _refuse_changes_to_a_final_ticket(document, body)
     target = body.get("status")
     if target is not None and target != current:
         if target not in TRANSITIONS.get(current, set()):
@@ -183,6 +196,9 @@ def change_ticket(uow: UnitOfWork, runtime: Runtime, ticket_id: str, body: dict[
         document.update(status=target, statusChangeDate=format_instant(now), statusChangeReason=reason)
         if target == "resolved":
             document["resolutionDate"] = format_instant(now)
+        elif current == "resolved" and target != "closed":
+            # sent back: the resolution did not hold, and the ticket is resolved no more
+            document.pop("resolutionDate", None)
         event = "TroubleTicketResolvedEvent" if target == "resolved" else "TroubleTicketStatusChangeEvent"
     new_assignee = _party(body, ASSIGNEE) if "relatedParty" in body else None
     if new_assignee and new_assignee != assignee:
@@ -196,15 +212,11 @@ def change_ticket(uow: UnitOfWork, runtime: Runtime, ticket_id: str, body: dict[
         # the former assignee hands the ticket over: it no longer sees it
         shared = {*document.get("sharedWith", []), new_assignee} - {assignee}
         document.update(relatedParty=parties, sharedWith=sorted(shared))
-    for field in ("description", "severity", "priority", "expectedResolutionDate", "name", "relatedEntity",
-                  "attachment"):
-        if field in body:
-            document[field] = body[field]
+    _merge_information(document, body)
     if body.get("note"):
         document["note"] = list(document.get("note") or []) + [_note(uow, n, caller, now)
                                                                 for n in body["note"] if isinstance(n, dict)]
-    unknown = sorted(set(body) - {"status", "statusChangeReason", "relatedParty", "note", "description", "severity",
-                                  "priority", "expectedResolutionDate", "name", "relatedEntity", "attachment", "@type"})
+    unknown = sorted(set(body) - {"status", "statusChangeReason", "relatedParty", "note", *INFORMATION, "@type"})
     if unknown:
         raise InvalidInput(f"{unknown[0]} cannot be changed on a ticket", path=(unknown[0],))
     if document == stored.document:
@@ -215,6 +227,35 @@ def change_ticket(uow: UnitOfWork, runtime: Runtime, ticket_id: str, body: dict[
     _publish(uow, event, updated, also=[assignee] if new_assignee and new_assignee != assignee else [])
     uow.commit()
     return render(updated)
+
+
+def _refuse_changes_to_a_final_ticket(document: dict[str, Any], body: dict[str, Any]) -> None:
+    """A closed, cancelled or rejected ticket keeps what it says and who holds it (409); a note
+    may still be added to it."""
+    status = document.get("status")
+    if status not in FINAL:
+        return
+    changed = [f for f in INFORMATION if f in body and body[f] != document.get(f)]
+    new_assignee = _party(body, ASSIGNEE) if "relatedParty" in body else None
+    if new_assignee and new_assignee != _party(document, ASSIGNEE):
+        changed.append("assignee")
+    if changed:
+        raise Conflict(f"a ticket {status} is final: its {changed[0]} cannot change (a note may still be added)")
+
+
+def _merge_information(document: dict[str, Any], body: dict[str, Any]) -> None:
+    """The information fields of a merge patch: a value replaces, null removes (RFC 7396) — but
+    not a field TMF621 requires of every ticket."""
+    for field in INFORMATION:
+        if field not in body:
+            continue
+        if body[field] is not None:
+            document[field] = body[field]
+        elif field in REQUIRED:
+            raise InvalidInput(f"{field} cannot be removed from a ticket (TMF621 requires one): give a new "
+                               f"{field} or leave it out", path=(field,))
+        else:
+            document.pop(field, None)
 
 
 def get_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
