@@ -8,6 +8,7 @@ A report counts violations per period, rule and severity (what settlement penalt
 from __future__ import annotations
 
 import datetime as dt
+import json
 import typing
 import uuid
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -155,6 +156,52 @@ def _measured_value(given: Any) -> Decimal:
     return value
 
 
+MEASUREMENT_FIELDS = ("sla", "metric", "value", "window", "observedAt", "service", "@type")
+
+
+def _measured_sla(body: dict[str, Any]) -> str | None:
+    """The id of the measured SLA (None when the body names none); a field misspelt or an
+    ``sla`` of another shape is refused, not measured as something else (``observed_at``
+    would have been measured as now)."""
+    unknown = sorted(set(body) - set(MEASUREMENT_FIELDS))
+    if unknown:
+        raise InvalidInput(f"unsupported field {unknown[0]!r} for a measurement (its fields: "
+                           f"{', '.join(MEASUREMENT_FIELDS)})", path=(unknown[0],),
+                           suggestion=did_you_mean(unknown[0], MEASUREMENT_FIELDS))
+    sla = body.get("sla")
+    if sla is not None and not (isinstance(sla, dict) and isinstance(sla.get("id"), str)):
+        given = json.dumps(sla, default=str)
+        raise InvalidInput(f"sla is the measured SLA as {{\"id\": \"<its id>\"}}, not "
+                           f"{given if len(given) <= 60 else given[:59] + '…'}", path=("sla",))
+    return sla["id"] if sla is not None else None
+
+
+def _observed(given: Any) -> dt.datetime:
+    """When the value was observed: a date-time (UTC when it names no zone) or a date, spelt
+    as every TMF body's are (:mod:`bssrules.dates`); now when the body gives none — an empty
+    text or 0 is no instant, and is refused rather than read as now."""
+    if given is None:
+        return _now()
+    if date_time_problem(given) is not None:
+        raise InvalidInput("observedAt is a date-time", path=("observedAt",))
+    observed = parse_instant(given)
+    assert isinstance(observed, dt.datetime)  # (a date-time or a date, in the calendar: date_time_problem)
+    return observed
+
+
+def _check_within_validity(sla: StoredResource, observed: dt.datetime) -> None:
+    """An SLA binds its parties during its ``validFor`` only (from its start, up to but not
+    including its end, as every validFor): a value observed outside it breaks none of its
+    thresholds, and is refused rather than raising violations, tickets and penalties."""
+    valid_for = sla.document.get("validFor") or {}
+    start, end = (parse_instant(valid_for[k]) if valid_for.get(k) else None for k in ("startDateTime", "endDateTime"))
+    assert isinstance(start, (dt.datetime, type(None))) and isinstance(end, (dt.datetime, type(None)))
+    if (start is not None and observed < start) or (end is not None and observed >= end):
+        raise InvalidInput(f"observedAt {format_instant(observed)} is outside the SLA's validFor "
+                           f"({valid_for.get('startDateTime') or 'no start'} to {valid_for.get('endDateTime') or 'no end'}"
+                           "): the SLA does not cover it", path=("observedAt",))
+
+
 def _check_metric_and_window(runtime: Runtime, rule_set_id: str, metric: str, window: Any) -> None:
     """Refuse a metric no rule of the SLA's rule set (any version) watches, and a window that is
     none of those a rule may watch: either would match no threshold, and the measurement would
@@ -174,7 +221,7 @@ def measure(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str
     """A measurement of an SLA metric: ``sla`` {id}, ``metric`` (its identifier), ``value``,
     optional ``window``, ``observedAt`` (default now), ``service``. Answers the violations it
     raised (none when every threshold holds)."""
-    sla_id = (body.get("sla") or {}).get("id") if isinstance(body.get("sla"), dict) else None
+    sla_id = _measured_sla(body)
     stored = uow.resources.get("sla", sla_id or "")
     if stored is None:
         raise NotFound("ServiceLevelAgreement", str(sla_id))
@@ -182,13 +229,9 @@ def measure(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str
     if not isinstance(metric, str) or not metric:
         raise InvalidInput("metric is the identifier of the measured metric", path=("metric",))
     value = _measured_value(body.get("value"))
-    try:
-        observed = parse_instant(body["observedAt"]) if body.get("observedAt") else _now()
-    except (ValueError, TypeError):
-        raise InvalidInput("observedAt is a date-time", path=("observedAt",)) from None
-    if not isinstance(observed, dt.datetime):
-        raise InvalidInput("observedAt is a date-time", path=("observedAt",))
+    observed = _observed(body.get("observedAt"))
     _check_metric_and_window(runtime, stored.document["ruleSet"]["id"], metric, body.get("window"))
+    _check_within_validity(stored, observed)
     compiled = runtime.rules.in_force(stored.document["ruleSet"]["id"], observed)
     facts: dict[str, Any] = {"metric": {"name": metric, "value": value}}
     for field in ("window", "service"):

@@ -1,0 +1,96 @@
+"""Review 14, an assurance manager trying SLA measurements (TMF623 style): a body the API
+cannot read as one measurement is refused, and an SLA binds only while it is valid.
+
+* A misspelt field was ignored: ``observed_at`` measured the value as now (a breach of last
+  month counted in this month's report and penalties), ``windw`` measured it for every window.
+  Every field but those of a measurement is refused (400), with the field meant.
+* ``sla`` given as a text, or with an id that is no text, answered 404 "no SLA with id 'None'";
+  it is a 400 that says the shape expected.
+* An ``observedAt`` of ``""``, ``0``, ``false``, ``[]`` or ``{}`` was read as now; a week date
+  or a basic date-time (which every other TMF body refuses) was measured. Refused.
+* A value observed outside the SLA's ``validFor`` raised violations and tickets for an SLA
+  that did not bind then; it is refused, and the bounds are read as every validFor's (from the
+  start, up to but not including the end; a date is its midnight UTC).
+
+Each refusal leaves no violation and no ticket.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.session_app import keyed_app_on_engine  # noqa: F401  (the world's fixture)
+from tests.api.test_sla import MEASURE, PARTIES, SLA, TICKET, VIOLATION, World, world  # noqa: F401
+
+BREACH = {"sla": {"id": "cc-sla"}, "metric": "availability", "window": "month", "value": 97.9}
+
+
+def _nothing_measured(world: World) -> None:
+    assert world.ok("GET", VIOLATION, "admin") == []
+    assert world.ok("GET", TICKET, "admin") == []
+
+
+@pytest.mark.parametrize("field, message", [
+    ("observed_at", "unsupported field 'observed_at' for a measurement (its fields: sla, metric, value, window, "
+                    "observedAt, service, @type) (did you mean 'observedAt'?)"),
+    ("windw", "unsupported field 'windw' for a measurement (its fields: sla, metric, value, window, observedAt, "
+              "service, @type) (did you mean 'window'?)"),
+    ("unit", "unsupported field 'unit' for a measurement (its fields: sla, metric, value, window, observedAt, "
+             "service, @type)"),
+])
+def test_a_field_no_measurement_has_is_refused_not_ignored(world: World, field: str, message: str) -> None:
+    body = {**BREACH, field: "2026-11-30T10:00:00Z"}
+    assert world.error("POST", MEASURE, "csp", body) == (400, message)
+    _nothing_measured(world)
+
+
+@pytest.mark.parametrize("sla, shown", [
+    ("cc-sla", '"cc-sla"'),
+    ({"id": 5}, '{"id": 5}'),
+    ({"name": "cc-sla"}, '{"name": "cc-sla"}'),
+    ([{"id": "cc-sla"}], '[{"id": "cc-sla"}]'),
+    ({"id": 5, "name": "x" * 80}, '{"id": 5, "name": "' + "x" * 40 + "…"),
+])
+def test_an_sla_of_another_shape_is_a_bad_request_that_says_the_shape(world: World, sla: Any, shown: str) -> None:
+    assert world.error("POST", MEASURE, "csp", {**BREACH, "sla": sla}) == (
+        400, f'sla is the measured SLA as {{"id": "<its id>"}}, not {shown}')
+    _nothing_measured(world)
+
+
+@pytest.mark.parametrize("observed", ["", 0, False, [], {}, "2026-W50-2", "20261215T120000Z", "2026-12-15T12"])
+def test_an_observed_at_that_is_no_instant_is_refused_not_read_as_now(world: World, observed: Any) -> None:
+    assert world.error("POST", MEASURE, "csp", {**BREACH, "observedAt": observed}) == (
+        400, "observedAt is a date-time")
+    _nothing_measured(world)
+
+
+def _dated_sla(world: World, valid_for: dict[str, str]) -> None:
+    world.ok("POST", SLA, "car-maker", {"id": "dated", "name": "Dated", "ruleSet": {"id": "call-center-sla"},
+                                        "relatedParty": PARTIES, "validFor": valid_for})
+
+
+@pytest.mark.parametrize("observed", ["2026-05-31T23:59:59Z", "2026-06-01T01:59:59+02:00", "2027-01-01T00:00:00Z",
+                                      "2027-01-01", "2026-12-31T19:00:00-05:00"])
+def test_a_value_observed_outside_the_slas_validity_is_refused(world: World, observed: str) -> None:
+    _dated_sla(world, {"startDateTime": "2026-06-01", "endDateTime": "2027-01-01T00:00:00Z"})
+    status, message = world.error("POST", MEASURE, "csp", {**BREACH, "sla": {"id": "dated"}, "observedAt": observed})
+    assert status == 400
+    assert message.endswith("is outside the SLA's validFor (2026-06-01 to 2027-01-01T00:00:00Z): the SLA does not "
+                            "cover it"), message
+    _nothing_measured(world)
+
+
+@pytest.mark.parametrize("observed", ["2026-06-01T00:00:00Z", "2026-06-01T02:00:00+02:00", "2026-12-31T23:59:59Z",
+                                      "2026-12-31T18:59:59-05:00"])
+def test_a_value_observed_within_the_slas_validity_is_measured(world: World, observed: str) -> None:
+    _dated_sla(world, {"startDateTime": "2026-06-01", "endDateTime": "2027-01-01T00:00:00Z"})
+    answer = world.measure("csp", "availability", 97.9, observed, sla="dated")
+    assert [v["rule"] for v in answer["violation"]] == ["availability-below-target", "availability-critical"]
+
+
+def test_an_sla_open_at_one_end_binds_from_its_start_on(world: World) -> None:
+    _dated_sla(world, {"startDateTime": "2026-06-01T00:00:00Z"})
+    assert world.error("POST", MEASURE, "csp", {**BREACH, "sla": {"id": "dated"},
+                                                "observedAt": "2026-05-31T23:59:59Z"})[0] == 400
+    assert world.measure("csp", "availability", 97.9, "2030-01-01T00:00:00Z", sla="dated")["violation"]
