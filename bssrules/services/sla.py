@@ -8,7 +8,9 @@ A report counts violations per period, rule and severity (what settlement penalt
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
+import re
 import typing
 import uuid
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -157,17 +159,33 @@ def _measured_value(given: Any) -> Decimal:
 
 
 MEASUREMENT_FIELDS = ("sla", "metric", "value", "window", "observedAt", "service", "@type")
+# How close (difflib's ratio, case and punctuation aside) an unknown attribute's name must be to
+# a measurement field's to be read as its misspelling rather than as an attribute of its own.
+MISSPELT = 0.75
+
+
+def _spelling(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _field_meant(name: str) -> str | None:
+    """The measurement field an unknown attribute is a misspelling of (``observed_at``,
+    ``windw``, ``Value``), None for an attribute of its own (``source``, ``probe``)."""
+    spelt = _spelling(name)
+    return next((field for field in MEASUREMENT_FIELDS
+                 if difflib.SequenceMatcher(None, spelt, _spelling(field)).ratio() >= MISSPELT), None)
 
 
 def _measured_sla(body: dict[str, Any]) -> str | None:
-    """The id of the measured SLA (None when the body names none); a field misspelt or an
-    ``sla`` of another shape is refused, not measured as something else (``observed_at``
-    would have been measured as now)."""
-    unknown = sorted(set(body) - set(MEASUREMENT_FIELDS))
-    if unknown:
-        raise InvalidInput(f"unsupported field {unknown[0]!r} for a measurement (its fields: "
-                           f"{', '.join(MEASUREMENT_FIELDS)})", path=(unknown[0],),
-                           suggestion=did_you_mean(unknown[0], MEASUREMENT_FIELDS))
+    """The id of the measured SLA (None when the body names none). Other attributes are kept
+    out of the way (the schema allows them), but not a misspelt field: ignored, ``observed_at``
+    measured the value as now, ``windw`` for every window. An ``sla`` of another shape is a
+    bad request, not an SLA not found."""
+    for name in sorted(set(body) - set(MEASUREMENT_FIELDS)):
+        meant = _field_meant(name)
+        if meant is not None:
+            raise InvalidInput(f"unsupported field {name!r} for a measurement (its fields: "
+                               f"{', '.join(MEASUREMENT_FIELDS)})", path=(name,), suggestion=meant)
     sla = body.get("sla")
     if sla is not None and not (isinstance(sla, dict) and isinstance(sla.get("id"), str)):
         given = json.dumps(sla, default=str)

@@ -3,7 +3,8 @@ cannot read as one measurement is refused, and an SLA binds only while it is val
 
 * A misspelt field was ignored: ``observed_at`` measured the value as now (a breach of last
   month counted in this month's report and penalties), ``windw`` measured it for every window.
-  Every field but those of a measurement is refused (400), with the field meant.
+  A misspelt field is refused (400), with the field meant; an attribute of its own (which the
+  schema allows) is still kept out of the way.
 * ``sla`` given as a text, or with an id that is no text, answered 404 "no SLA with id 'None'";
   it is a 400 that says the shape expected.
 * An ``observedAt`` of ``""``, ``0``, ``false``, ``[]`` or ``{}`` was read as now; a week date
@@ -36,13 +37,22 @@ def _nothing_measured(world: World) -> None:
                     "observedAt, service, @type) (did you mean 'observedAt'?)"),
     ("windw", "unsupported field 'windw' for a measurement (its fields: sla, metric, value, window, observedAt, "
               "service, @type) (did you mean 'window'?)"),
-    ("unit", "unsupported field 'unit' for a measurement (its fields: sla, metric, value, window, observedAt, "
-             "service, @type)"),
+    ("Value", "unsupported field 'Value' for a measurement (its fields: sla, metric, value, window, observedAt, "
+              "service, @type) (did you mean 'value'?)"),
+    ("observed", "unsupported field 'observed' for a measurement (its fields: sla, metric, value, window, "
+                 "observedAt, service, @type) (did you mean 'observedAt'?)"),
 ])
-def test_a_field_no_measurement_has_is_refused_not_ignored(world: World, field: str, message: str) -> None:
+def test_a_misspelt_field_is_refused_not_ignored(world: World, field: str, message: str) -> None:
     body = {**BREACH, field: "2026-11-30T10:00:00Z"}
     assert world.error("POST", MEASURE, "csp", body) == (400, message)
     _nothing_measured(world)
+
+
+@pytest.mark.parametrize("field", ["source", "probe", "unit", "zzUnknownAttribute"])
+def test_an_attribute_of_its_own_is_kept_out_of_the_way(world: World, field: str) -> None:
+    """The schema of a measurement allows other attributes: one that misspells no field is no mistake."""
+    answer = world.ok("POST", MEASURE, "csp", {**BREACH, "observedAt": "2026-11-30T10:00:00Z", field: "x"})
+    assert (answer["observedAt"], len(answer["violation"])) == ("2026-11-30T10:00:00Z", 2)
 
 
 @pytest.mark.parametrize("sla, shown", [
