@@ -19,7 +19,7 @@ from typing import Any
 from bssrules.services import notifications
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.dates import date_time_problem, shown
-from bssrules.errors import InvalidInput, NotFound, did_you_mean
+from bssrules.errors import Conflict, InvalidInput, NotFound, did_you_mean
 from bssrules.rules.decisions import decide
 from bssrules.rules.model import SlaRule
 from bssrules.services.records import StoredResource, href
@@ -29,6 +29,7 @@ from bssrules.services.tickets import refuse_unknown_partners
 
 API = "/tmf-api/slaManagement/v4"
 TICKETED = ("critical", "major")
+MEASUREMENT = "slaMeasurement"  # kept (not served): what was measured, so that a retry raises nothing twice
 # The windows an SLA rule may watch (rules-format.md): a measurement's window is one of them,
 # or no rule could ever match it.
 WINDOWS: tuple[str, ...] = next(typing.get_args(a) for a in typing.get_args(SlaRule.model_fields["window"].annotation)
@@ -84,8 +85,6 @@ def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[
     document.update(state="active", sharedWith=sorted({p["id"] for p in parties}))
     stored = StoredResource("sla", body.get("id") or str(uuid.uuid4()), 1, now, now, document, state="active")
     if uow.resources.get("sla", stored.id) is not None:
-        from bssrules.errors import Conflict
-
         raise Conflict(f"an SLA with id '{stored.id}' already exists")
     uow.resources.insert(stored)
     created = uow.resources.get("sla", stored.id)
@@ -251,6 +250,10 @@ def measure(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str
     observed = _observed(body.get("observedAt"))
     _check_metric_and_window(runtime, stored.document["ruleSet"]["id"], metric, body.get("window"))
     _check_within_validity(stored, observed)
+    measurement_id = _measurement_id(stored.id, metric, body.get("window"), body.get("service"), observed)
+    earlier = uow.all_resources.get(MEASUREMENT, measurement_id)
+    if earlier is not None:
+        return _measured_before(uow, earlier, value)
     compiled = runtime.rules.in_force(stored.document["ruleSet"]["id"], observed)
     facts: dict[str, Any] = {"metric": {"name": metric, "value": value}}
     for field in ("window", "service"):
@@ -278,9 +281,35 @@ def measure(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str
         notifications.publish(uow, "TMF623", "SlaViolationCreateEvent", "slaViolation", rendered,
                               [stored.partner_id, *document["sharedWith"]])
         made.append(rendered)
+    record = {"sla": {"id": stored.id}, "metric": metric, "value": value, "observedAt": format_instant(observed),
+              **{field: body[field] for field in ("window", "service") if body.get(field)},
+              "violation": [v["id"] for v in made], "sharedWith": stored.document.get("sharedWith", [])}
+    uow.resources.insert(StoredResource(MEASUREMENT, measurement_id, 1, now, now, record, partner_id=stored.partner_id))
     uow.commit()
     return {"sla": {"id": stored.id}, "metric": metric, "value": value, "observedAt": format_instant(observed),
             "violation": made}
+
+
+def _measurement_id(sla_id: str, metric: str, window: Any, service: Any, observed: dt.datetime) -> str:
+    """The id of the measurement of an SLA's metric, for a window and a service, at an instant:
+    one value stands for each (a monitor's retry must not raise its violations, tickets and
+    penalties twice)."""
+    key = json.dumps([sla_id, metric, window or None, service or None, format_instant(observed)], default=str)
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{API}/slaMeasurement/{key}"))
+
+
+def _measured_before(uow: UnitOfWork, earlier: StoredResource, value: Decimal) -> dict[str, Any]:
+    """A measurement posted again: the same value answers the violations it raised the first
+    time (none raised again); another value is a conflict — what was measured stands."""
+    document = earlier.document
+    if Decimal(str(document["value"])) != value:
+        window = f" (window {document['window']})" if document.get("window") else ""
+        raise Conflict(f"{document['metric']}{window} of SLA {document['sla']['id']} was measured at "
+                       f"{document['observedAt']} as {document['value']}, not {value}: a measurement stands as "
+                       "first posted; post a value observed at another instant")
+    violations = [uow.all_resources.get("slaViolation", v) for v in document["violation"]]
+    return {"sla": document["sla"], "metric": document["metric"], "value": value, "observedAt": document["observedAt"],
+            "violation": [_render("slaViolation", "SlaViolation", v) for v in violations if v is not None]}
 
 
 def _open_ticket(uow: UnitOfWork, sla: StoredResource, violation: dict[str, Any], violation_id: str, provider: str,

@@ -17,6 +17,7 @@ Each refusal leaves no violation and no ticket.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -103,3 +104,50 @@ def test_an_sla_open_at_one_end_binds_from_its_start_on(world: World) -> None:
     assert world.error("POST", MEASURE, "csp", {**BREACH, "sla": {"id": "dated"},
                                                 "observedAt": "2026-05-31T23:59:59Z"})[0] == 400
     assert world.measure("csp", "availability", 97.9, "2030-01-01T00:00:00Z", sla="dated")["violation"]
+
+
+# ----------------------------------------------------------------------------- a measurement posted again
+
+SETTLEMENT = "/tmf-api/customerBillManagement/v4"
+
+
+def test_a_measurement_posted_again_raises_nothing_twice(world: World) -> None:
+    """A monitor's retry (its first POST timed out) answers what the first raised: no second
+    violation, ticket, event, report count or penalty."""
+    first = world.measure("csp", "availability", 97.9, "2026-06-30T23:59:59Z")
+    assert len(first["violation"]) == 2
+    again = world.measure("car-maker", "availability", "97.90", "2026-07-01T01:59:59+02:00")  # the same, spelt otherwise
+    assert again["violation"] == first["violation"]
+    assert (again["observedAt"], again["value"]) == ("2026-06-30T23:59:59Z", first["value"])
+    assert sorted(v["id"] for v in world.ok("GET", VIOLATION, "admin")) == sorted(v["id"] for v in first["violation"])
+    assert sorted(t["id"] for t in world.ok("GET", TICKET, "admin")) == sorted(
+        v["troubleTicket"]["id"] for v in first["violation"])
+    report = world.ok("GET", f"{SLA[:-4]}/slaReport", "csp", params={"sla": "cc-sla", "period": "2026-06"})
+    assert report["violationCount"] == 2
+    assert sorted(world.events()["car-maker-tmf623"]) == [("SlaViolationCreateEvent", "critical"),
+                                                           ("SlaViolationCreateEvent", "major")]
+    # the penalty of the settlement rules (100.00 EUR from the CSP to the car maker per availability violation)
+    run = world.ok("POST", f"{SETTLEMENT}/settlementRun", "admin", {"period": "2026-06"})
+    assert run["settlementNotesMade"] == ["settlement-csp-car-maker-2026-06-EUR"]
+    note = world.ok("GET", f"{SETTLEMENT}/customerBill/settlement-csp-car-maker-2026-06-EUR", "admin")
+    assert note["amountDue"] == {"unit": "EUR", "value": Decimal("200.00")}
+
+
+def test_another_value_for_a_measurement_already_posted_is_a_conflict_that_changes_nothing(world: World) -> None:
+    first = world.measure("csp", "availability", 99.9, "2026-06-30T12:00:00Z")
+    assert first["violation"] == []
+    assert world.error("POST", MEASURE, "csp", {**BREACH, "observedAt": "2026-06-30T12:00:00Z"}) == (
+        409, "availability (window month) of SLA cc-sla was measured at 2026-06-30T12:00:00Z as 99.9, not 97.9: a "
+             "measurement stands as first posted; post a value observed at another instant")
+    _nothing_measured(world)
+
+
+@pytest.mark.parametrize("other", [{"observedAt": "2026-06-30T12:00:01Z"}, {"window": None, "metric": "availability"},
+                                   {"service": "ppv-movie"}])
+def test_a_measurement_of_another_instant_window_or_service_is_another_measurement(world: World,
+                                                                                   other: dict[str, Any]) -> None:
+    world.measure("csp", "availability", 99.1, "2026-06-30T12:00:00Z")  # major
+    body = {**BREACH, "value": 99.2, "observedAt": "2026-06-30T12:00:00Z", **other}
+    answer = world.ok("POST", MEASURE, "csp", {k: v for k, v in body.items() if v is not None})
+    assert [v["rule"] for v in answer["violation"]] == (["availability-below-target"] if "window" not in other else [])
+    assert len(world.ok("GET", VIOLATION, "admin")) == 1 + len(answer["violation"])
