@@ -3,17 +3,23 @@ offerings — qualified, unqualified with the reasons of the rules that refused,
 alternate the rules propose (when that alternate itself qualifies)."""
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from bssrules.catalog.catalog import Catalog
+from bssrules.catalog.model import ProductOffering
 from bssrules.configurator.model import Basket, BasketItem
-from bssrules.configurator.validate import validate_basket
+from bssrules.configurator.validate import Violation, validate_basket
 from bssrules.errors import did_you_mean
 from bssrules.rules.book import RuleBook
 
 # Offering checks that make sense without a basket (channel, lifecycle, validity).
 QUALIFICATION_CODES = ("notSellable", "notInForce", "channelNotAllowed", "notSellableAlone")
+# Whether the caller may see an offering (a partner sees part of the catalog); None: all of it
+Visible = Callable[[str], bool]
+RuleOf = tuple[str | None, str | None]  # (rule set, rule) of a violation
 
 
 @dataclass
@@ -26,24 +32,84 @@ class ItemQualification:
     alternates: list[str] = field(default_factory=list)
 
 
-def _reasons(context: Basket, catalog: Catalog, rules: RuleBook | None, offering_id: str) -> list[dict[str, Any]]:
+def _unknown(offering_id: str, catalog: Catalog, visible: Visible | None) -> dict[str, Any]:
+    """The reason of an offering the catalog does not have, or the caller may not see: the same
+    for both (another partner's offering is not there), the suggestion among those it may see."""
+    known: Iterable[str] = catalog.offerings
+    if visible is not None:  # the near names first (a few look-ups), then those the caller may see among them
+        word = offering_id.lower()
+        near = [c for c in known if c.lower() == word or sorted(c.lower()) == sorted(word)]
+        near += difflib.get_close_matches(offering_id, catalog.offerings, n=50, cutoff=0.6)
+        known = [c for c in dict.fromkeys(near) if visible(c)]
+    hint = did_you_mean(offering_id, known)
+    return {"code": "unknownOffering", "label": f"unknown offering '{offering_id}'"
+            + (f" (did you mean '{hint}'?)" if hint else "")}
+
+
+def _instant(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _not_in_force(offering: ProductOffering, now: dt.datetime) -> str:
+    """When the offering is offered, and when the decision was taken: the instants (UTC), as a
+    date alone would not say (an offering ending at noon is not offered that afternoon)."""
+    start, end = offering.valid_for.start, offering.valid_for.end
+    since = f"from {_instant(start)}" if start else ""
+    until = ("to " if start else "until ") + f"{_instant(end)} (validFor, its end excluded)" if end else "(validFor)"
+    return f"offering '{offering.id}' is offered {' '.join(p for p in (since, until) if p)}, not at {_instant(now)}"
+
+
+def _inventory_conflicts(context: Basket, catalog: Catalog, rules: RuleBook | None) -> set[RuleOf]:
+    """The (rule set, rule) of the forbidden pairs the party's products break by themselves:
+    not the doing of an offering qualified beside them."""
+    if rules is None or not context.inventory:
+        return set()
+    empty = context.model_copy(update={"items": []})
+    return {(v.rule_set, v.rule) for v in validate_basket(empty, catalog, rules, explain=False).violations
+            if v.code == "incompatible" and v.details.get("type") == "forbidden"}
+
+
+def _refusal(violation: Violation, catalog: Catalog, offering_id: str, now: dt.datetime,
+             already: set[RuleOf]) -> dict[str, Any] | None:
+    """The reason a violation of the offering bought alone gives, or None when it does not
+    refuse it: what a basket could still mend (a prerequisite bought with it, a required
+    resource) is no refusal; an exclusion of, or a forbidden pair with, what the party
+    already has is (nothing bought beside it removes what the party has)."""
+    if violation.code in QUALIFICATION_CODES:
+        label = _not_in_force(catalog.offerings[offering_id], now) if violation.code == "notInForce" \
+            else violation.message
+        return {"code": violation.code, "label": label}
+    if violation.code == "notEligible":
+        reason = {"code": violation.details["reason"], "label": violation.details["label"],
+                  "rule": violation.rule, "ruleSet": violation.rule_set}
+        if "alternate" in violation.details:
+            reason["alternate"] = violation.details["alternate"]
+        return reason
+    if violation.code == "excluded":  # alone in the basket (with its components): it excludes what the party has
+        return {"code": "excluded", "label": violation.message}
+    if violation.code == "incompatible" and violation.details.get("type") == "forbidden" \
+            and (violation.rule_set, violation.rule) not in already:
+        return {"code": "incompatible", "label": violation.message, "rule": violation.rule,
+                "ruleSet": violation.rule_set}
+    return None
+
+
+def _reasons(context: Basket, catalog: Catalog, rules: RuleBook | None, offering_id: str,
+             visible: Visible | None = None, already: set[RuleOf] | None = None
+             ) -> list[dict[str, Any]]:
     """Why the offering cannot be bought alone in ``context``: the offering checks of
-    QUALIFICATION_CODES and the eligibility rules that refuse it, as the basket validation
-    finds them (its public entry point, so that qualification says what a check would)."""
-    if offering_id not in catalog.offerings:  # first: an id that is not even a catalog id ('', 'a b') is unknown too
-        hint = did_you_mean(offering_id, catalog.offerings)
-        return [{"code": "unknownOffering", "label": f"unknown offering '{offering_id}'"
-                 + (f" (did you mean '{hint}'?)" if hint else "")}]
+    QUALIFICATION_CODES, the eligibility rules that refuse it, and what it cannot go with
+    among the party's products (:func:`_refusal`), as the basket validation finds them (its
+    public entry point, so that qualification says what a check would)."""
+    # first: an id that is not even a catalog id ('', 'a b') is unknown too
+    if offering_id not in catalog.offerings or (visible is not None and not visible(offering_id)):
+        return [_unknown(offering_id, catalog, visible)]
     basket = context.model_copy(update={"items": [BasketItem(id="q", offering=offering_id)]})
-    reasons: list[dict[str, Any]] = []
+    now = context.as_of or dt.datetime.now(dt.timezone.utc)
+    reasons = []
     for violation in validate_basket(basket, catalog, rules, explain=False).violations:
-        if violation.code in QUALIFICATION_CODES:
-            reasons.append({"code": violation.code, "label": violation.message})
-        elif violation.code == "notEligible":
-            reason = {"code": violation.details["reason"], "label": violation.details["label"],
-                      "rule": violation.rule, "ruleSet": violation.rule_set}
-            if "alternate" in violation.details:
-                reason["alternate"] = violation.details["alternate"]
+        reason = _refusal(violation, catalog, offering_id, now, already or set())
+        if reason is not None:
             reasons.append(reason)
     return reasons
 
@@ -60,17 +126,22 @@ def offerings_in_category(catalog: Catalog, category_id: str) -> list[str]:
 
 
 def qualify(context: Basket, catalog: Catalog, rules: RuleBook | None, offerings: list[str],
-            provide_alternative: bool = True) -> list[ItemQualification]:
-    """Qualify each offering for the party, channel, date and inventory of ``context``."""
+            provide_alternative: bool = True, visible: Visible | None = None) -> list[ItemQualification]:
+    """Qualify each offering for the party, channel, date and inventory of ``context``; an
+    offering the caller may not see (``visible``) is answered as one the catalog does not have,
+    and is never proposed."""
+    already = _inventory_conflicts(context, catalog, rules)
     answers = []
     for offering_id in offerings:
-        reasons = _reasons(context, catalog, rules, offering_id)
+        reasons = _reasons(context, catalog, rules, offering_id, visible, already)
         if not reasons:
             answers.append(ItemQualification(offering_id, "qualified"))
             continue
         alternates = []
         if provide_alternative:
             proposed = sorted({r["alternate"] for r in reasons if "alternate" in r})
-            alternates = [a for a in proposed if a != offering_id and not _reasons(context, catalog, rules, a)]
-        answers.append(ItemQualification(offering_id, "alternate" if alternates else "unqualified", reasons, alternates))
+            alternates = [a for a in proposed if a != offering_id and not _reasons(context, catalog, rules, a, visible,
+                                                                                   already)]
+        result = "alternate" if alternates else "unqualified"
+        answers.append(ItemQualification(offering_id, result, reasons, alternates))
     return answers

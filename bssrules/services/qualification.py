@@ -19,7 +19,7 @@ import uuid
 from typing import Any
 
 from bssrules.configurator.model import Basket
-from bssrules.configurator.qualification import offerings_in_category, qualify
+from bssrules.configurator.qualification import Visible, offerings_in_category, qualify
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean
 from bssrules.services import notifications
 from bssrules.services.catalog import merge_patch, partner_view
@@ -44,6 +44,10 @@ QUESTION = ("productOfferingQualificationItem", "relatedParty", "channel", "cate
 # The server's answer: its result, when it was given, how long it holds (state: below)
 ANSWER = ("qualificationResult", "effectiveQualificationDate", "expirationDate")
 FINAL_STATE = "done"  # answered at once: no later TMF679 task state follows it
+# What the server answers for each item: sent in a request, it would be stored as if the server
+# had said it (a reason beside "qualified", a proposal nobody made), so it is refused
+ITEM_ANSWER = ("state", "qualificationItemResult", "eligibilityUnavailabilityReason",
+               "alternateProductOfferingProposal", "terminationError")
 INSTANTS = ("requestedPOQCompletionDate", "expectedPOQCompletionDate")
 
 
@@ -51,7 +55,22 @@ def _instant(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _category_items(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any], items: list[dict[str, Any]]
+def _visibility(uow: UnitOfWork) -> Visible | None:
+    """Whether the caller may see an offering (each asked once), or None for the operator, who
+    sees them all: a partner qualifies the offerings it sees, another partner's are not there."""
+    view = partner_view(uow)
+    if view is None:
+        return None
+    seen: dict[str, bool] = {}
+
+    def visible(offering_id: str) -> bool:
+        if offering_id not in seen:
+            seen[offering_id] = uow.catalog.is_visible("productOffering", offering_id, *view)
+        return seen[offering_id]
+    return visible
+
+
+def _category_items(runtime: Runtime, body: dict[str, Any], items: list[dict[str, Any]], visible: Visible | None
                     ) -> list[dict[str, Any]]:
     """The items a top-level ``category`` asks about: one per offering of the category (and of
     the categories under it) that the caller may see and the request does not already name."""
@@ -67,11 +86,9 @@ def _category_items(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any], ite
     taken = {str(item.get("id")) for item in items}
     # numbered after the items named: after the highest number among their ids (item "3" alone: 4, 5 …)
     after = max([len(items), *(int(t) for t in taken if t.isascii() and t.isdigit() and len(t) < 10)])
-    view = partner_view(uow)
     out: list[dict[str, Any]] = []
     for offering_id in offerings_in_category(runtime.catalog, category_id):
-        if offering_id in named or (view is not None and not uow.catalog.is_visible("productOffering", offering_id,
-                                                                                      *view)):
+        if offering_id in named or (visible is not None and not visible(offering_id)):
             continue
         number = after + len(out) + 1
         while str(number) in taken:
@@ -92,11 +109,14 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
     if uow.resources.get(KIND, qualification_id) is not None:  # checked first: nothing is qualified twice
         raise Conflict(f"a ProductOfferingQualification with id '{qualification_id}' already exists; choose "
                        "another id or leave it out to have one made")
+    if body.get("@type") not in (None, TYPE):  # (as a patch, and every other resource, checks it)
+        raise InvalidInput(f"@type '{body['@type']}' does not match this resource ({TYPE})", path=("@type",))
     for name in INSTANTS:  # (as a patch checks them: a date-time with its zone)
         if body.get(name) is not None:
             _check_instant(name, body[name])
     _check_note_ids(body.get("note"))
     items = [i for i in body.get("productOfferingQualificationItem") or [] if isinstance(i, dict)]
+    _check_items(items)
     if not items and not isinstance(body.get("category"), dict):
         raise InvalidInput("nothing to qualify: productOfferingQualificationItem lists the offerings, or category "
                            "names a category of them; neither is given", path=("productOfferingQualificationItem",))
@@ -111,10 +131,11 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
     if any(not o for o in offerings):
         raise InvalidInput("every productOfferingQualificationItem names a productOffering.id",
                            path=("productOfferingQualificationItem",))
-    of_category = _category_items(uow, runtime, body, items)
+    visible = _visibility(uow)
+    of_category = _category_items(runtime, body, items, visible)
     answers = qualify(context, runtime.catalog, runtime.rules,
                       [o[0] for o in offerings] + [i["productOffering"]["id"] for i in of_category],
-                      body.get("provideAlternative", True) is not False)
+                      body.get("provideAlternative", True) is not False, visible)
     out_items = []
     only_available = body.get("provideOnlyAvailable") is True
     for index, (item, answer) in enumerate(zip(items + of_category, answers)):
@@ -141,6 +162,33 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
                           uow.resources.scope)
     uow.commit()
     return rendered
+
+
+def _check_items(items: list[dict[str, Any]]) -> None:
+    """Each item has an id of its own (its answer, and the ids of its proposals, are named by
+    it) and asks whether its offering may be bought (action ``add``): what the server answers
+    for it is not sent (:data:`ITEM_ANSWER`)."""
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        where = f"productOfferingQualificationItem[{index}]"
+        given = [name for name in ITEM_ANSWER if name in item]
+        if given:
+            raise InvalidInput(f"{where}: {', '.join(given)} {'is' if len(given) == 1 else 'are'} the server's answer "
+                               "for the item, given when the qualification is made: leave "
+                               f"{'it' if len(given) == 1 else 'them'} out",
+                               path=("productOfferingQualificationItem", index, given[0]))
+        if item.get("action", "add") != "add":  # answered as a purchase, it would answer another question
+            raise InvalidInput(f"{where}.action: {item['action']!r} is not qualified here: a qualification answers "
+                               "whether an offering may be bought (action 'add', or no action)",
+                               path=("productOfferingQualificationItem", index, "action"))
+        item_id = item.get("id")
+        if not isinstance(item_id, str):  # (the definition requires a text id: checked before)
+            continue
+        if item_id in seen:
+            raise InvalidInput(f"{where}.id: the item id '{item_id}' is that of productOfferingQualificationItem"
+                               f"[{seen[item_id]}] too; each item has an id of its own",
+                               path=("productOfferingQualificationItem", index, "id"))
+        seen[item_id] = index
 
 
 def render(stored: StoredResource) -> dict[str, Any]:
