@@ -19,7 +19,7 @@ from typing import Any
 from bssrules.services import notifications
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.dates import date_time_problem, shown
-from bssrules.errors import Conflict, InvalidInput, NotFound, did_you_mean
+from bssrules.errors import Conflict, Forbidden, InvalidInput, NotFound, did_you_mean
 from bssrules.rules.decisions import decide
 from bssrules.rules.model import SlaRule
 from bssrules.services.records import StoredResource, href
@@ -60,6 +60,8 @@ def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[
         raise InvalidInput("name is required", path=("name",))
     if "id" in body and not isinstance(body["id"], str):
         raise InvalidInput("id is a string", path=("id",))
+    if not isinstance(body.get("description", ""), str):
+        raise InvalidInput("description is a text", path=("description",))
     rule_set = (body.get("ruleSet") or {}).get("id") if isinstance(body.get("ruleSet"), dict) else None
     if not isinstance(rule_set, (str, type(None))):
         raise InvalidInput("ruleSet.id is the id of an SLA rule set", path=("ruleSet", "id"))
@@ -80,6 +82,7 @@ def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[
     _check_valid_for(body.get("validFor"))
     # every party sees the SLA and its violations, the provider works its tickets: partners all
     refuse_unknown_partners(uow, [(p.get("role") or "party", p["id"]) for p in parties])
+    _refuse_an_sla_for_others(uow, parties)
     now = _now()
     document = {k: v for k, v in body.items() if k not in ("id", "@type")}
     document.update(state="active", sharedWith=sorted({p["id"] for p in parties}))
@@ -92,6 +95,18 @@ def create_sla(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[
     answer = _render("sla", "ServiceLevelAgreement", created)  # made before the commit: nothing fails after it
     uow.commit()
     return answer
+
+
+def _refuse_an_sla_for_others(uow: UnitOfWork, parties: list[dict[str, Any]]) -> None:
+    """A partner agrees the SLAs it is a party to, not others': its measurements open tickets
+    for the provider and its violations are what the settlement's penalties count (the
+    operator may agree any)."""
+    principal = uow.principal
+    if principal is None or principal.is_admin or principal.id in {p["id"] for p in parties}:
+        return
+    named = "; ".join(f"{p.get('role') or 'party'} {p['id']}" for p in parties)
+    raise Forbidden(f"an SLA binds its parties only, and {principal.id} is none of them ({named}): name yourself "
+                    "provider or consumer, or let the operator agree it")
 
 
 def _check_valid_for(valid_for: Any) -> None:

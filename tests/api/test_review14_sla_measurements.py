@@ -151,3 +151,27 @@ def test_a_measurement_of_another_instant_window_or_service_is_another_measureme
     answer = world.ok("POST", MEASURE, "csp", {k: v for k, v in body.items() if v is not None})
     assert [v["rule"] for v in answer["violation"]] == (["availability-below-target"] if "window" not in other else [])
     assert len(world.ok("GET", VIOLATION, "admin")) == 1 + len(answer["violation"])
+
+
+# ----------------------------------------------------------------------------- who agrees an SLA
+
+
+def test_a_partner_agrees_no_sla_it_is_no_party_to(world: World) -> None:
+    """The content provider named the CSP provider and the car maker consumer: its measurements
+    opened tickets for the CSP, and each violation cost the CSP a penalty paid to the car maker."""
+    body = {"id": "forged", "name": "x", "ruleSet": {"id": "call-center-sla"}, "relatedParty": PARTIES}
+    response = world.call("POST", SLA, "content-provider", body)
+    assert (response.status_code, response.json()["code"], response.json()["message"]) == (
+        403, "forbidden", "an SLA binds its parties only, and content-provider is none of them (provider csp; "
+                          "consumer car-maker): name yourself provider or consumer, or let the operator agree it")
+    assert [s["id"] for s in world.ok("GET", SLA, "admin")] == ["cc-sla"]
+    # a party, or the operator, agrees it
+    assert world.ok("POST", SLA, "csp", {**body, "id": "by-the-provider"})["state"] == "active"
+    assert world.ok("POST", SLA, "admin", {**body, "id": "by-the-operator"})["state"] == "active"
+
+
+def test_an_slas_description_is_a_text(world: World) -> None:
+    body = {"id": "described", "name": "x", "ruleSet": {"id": "call-center-sla"}, "relatedParty": PARTIES}
+    assert world.error("POST", SLA, "csp", {**body, "description": 5}) == (400, "description is a text")
+    assert world.ok("POST", SLA, "csp", {**body, "description": "monthly availability"})["description"] == \
+        "monthly availability"
