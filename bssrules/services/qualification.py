@@ -32,6 +32,7 @@ from bssrules.services.runtime import Runtime
 API = "/tmf-api/productOfferingQualification/v4"
 KIND = "productOfferingQualification"
 PARTY_KINDS = ("individual", "organization")
+CUSTOMER_ROLES = ("customer", "buyer", None)  # the roles of the party qualified (None: a party without one)
 EFFECTIVE = ("active", "pendingTerminate", "suspended")
 TYPE = "ProductOfferingQualification"
 # What a merge patch may change: what the requester says about its request, not the request
@@ -120,9 +121,7 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
     if not items and not isinstance(body.get("category"), dict):
         raise InvalidInput("nothing to qualify: productOfferingQualificationItem lists the offerings, or category "
                            "names a category of them; neither is given", path=("productOfferingQualificationItem",))
-    parties = [p for p in body.get("relatedParty") or [] if isinstance(p, dict)]
-    party_id = next((p.get("id") for p in parties if p.get("role") in ("customer", "buyer", None)), None) \
-        or (parties[0].get("id") if parties else None)
+    party_id = _party_asked_about([p for p in body.get("relatedParty") or [] if isinstance(p, dict)])
     party, inventory = party_context(uow, party_id, now)
     channel = (body.get("channel") or {}).get("id")
 
@@ -162,6 +161,18 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
                           uow.resources.scope)
     uow.commit()
     return rendered
+
+
+def _party_asked_about(parties: list[dict[str, Any]]) -> Any:
+    """The id of the party the offerings are qualified for: the one of role customer or buyer
+    (or of no role); a party alone, whatever its role. Among several, none of which is the
+    customer, any choice could qualify the seller in the customer's stead: a 400."""
+    chosen = next((p.get("id") for p in parties if p.get("role") in CUSTOMER_ROLES), None)
+    if chosen is not None or len(parties) <= 1:
+        return chosen if chosen is not None else (parties[0].get("id") if parties else None)
+    roles = ", ".join(repr(p.get("role")) for p in parties)
+    raise InvalidInput(f"relatedParty: no party has the role 'customer' (or 'buyer', or none), the party the "
+                       f"offerings are qualified for; the roles given are {roles}", path=("relatedParty",))
 
 
 def _check_items(items: list[dict[str, Any]]) -> None:

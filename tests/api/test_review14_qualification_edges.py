@@ -231,3 +231,30 @@ def test_validity_holds_from_its_start_included_to_its_end_excluded_whatever_the
     assert _items(answer)["winter-phone"]["qualificationItemResult"] == result, answer
     assert answer["productOfferingQualificationDate"] == \
         dt.datetime.fromisoformat(at).astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+# ------------------------------------------------------------------ which party is asked about
+
+
+def test_among_several_parties_none_the_customer_the_request_is_refused(http: Any) -> None:
+    """The first party was taken, whatever its role: the shop selling to Ana (role
+    ``Customer``, not ``customer``) was qualified in her stead, an organization, refused the
+    infotainment package sold to drivers only."""
+    assert http.post(f"{PARTY}/organization", json={"id": "shop-org", "tradingName": "Shop"}).status_code == 201
+    body = {"channel": {"id": "car-maker-portal"},
+            "relatedParty": [{"id": "shop-org", "role": "seller", "@referredType": "Organization"},
+                             {"id": "driver-1", "role": "Customer", "@referredType": "Individual"}],
+            "productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "infotainment-connectivity"}}]}
+    response = http.post(POQ, json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == (
+        "relatedParty: no party has the role 'customer' (or 'buyer', or none), the party the offerings are "
+        "qualified for; the roles given are 'seller', 'Customer'")
+    assert http.get(POQ).json() == []
+    body["relatedParty"][1]["role"] = "customer"  # named: she is the one asked about, wherever she is listed
+    answer = http.post(POQ, json=body).json()
+    assert answer["productOfferingQualificationItem"][0]["qualificationItemResult"] == "qualified"
+    body["relatedParty"] = body["relatedParty"][1:]
+    body["relatedParty"][0]["role"] = "owner"  # alone, whatever her role
+    answer = http.post(POQ, json=body).json()
+    assert answer["productOfferingQualificationItem"][0]["qualificationItemResult"] == "qualified"
