@@ -476,3 +476,32 @@ def test_shares_are_split_to_the_minor_unit_by_the_largest_remainder_and_add_up(
     result = results["r"]
     assert [str(c.amount) for c in result.charges] == parts
     assert sum(c.amount for c in result.charges) == result.amount
+
+
+ROUNDED_SPLIT = book_of("""
+ruleSets:
+  - id: m
+    kind: usage
+    rules:
+      - {id: x, when: {usage.service: x}, rate: {amount: 0.001, currency: EUR, per: MB}}
+  - id: sb
+    kind: splitBilling
+    validFor: {end: "2026-07-01T00:00:00+02:00"}
+    default: holder
+    rules:
+      - {id: big, when: {charge.amount: {gte: 10}}, payer: employer}
+""")
+
+
+def test_split_billing_sees_the_rounded_charge_and_is_in_force_until_its_end_excluded() -> None:
+    subscribers = {"f": Subscriber("f", payers={"holder": "BA-H", "employer": "BA-E"}, split_billing="sb")}
+    results, _ = rate(ROUNDED_SPLIT, [
+        usage("a", "x", 9995, "MB", subscriber="f", start="2026-06-10T10:00:00Z"),       # 9.995: 10.00
+        usage("b", "x", "9994.999", "MB", subscriber="f", start="2026-06-10T10:01:00Z"),  # 9.994999: 9.99
+        usage("c", "x", 100, "MB", subscriber="f", start="2026-06-30T21:59:59Z"),
+        usage("d", "x", 100, "MB", subscriber="f", start="2026-06-30T22:00:00Z"),        # July in Paris
+    ], subscribers=subscribers)
+    assert {k: (r.status, [(c.payer, str(c.amount)) for c in r.charges], [x["code"] for x in r.reasons])
+            for k, r in results.items()} == {
+        "a": ("rated", [("employer", "10.00")], []), "b": ("rated", [("holder", "9.99")], []),
+        "c": ("rated", [("holder", "0.10")], []), "d": ("rejected", [], ["noSplitBilling"])}
