@@ -152,8 +152,9 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
     results = {a.result for a in answers}  # of every offering asked about, those provideOnlyAvailable left out too
     document.update(productOfferingQualificationItem=out_items, state="done",
                     productOfferingQualificationDate=_instant(now), effectiveQualificationDate=_instant(now),
+                    # an alternate proposed is not the offering asked about: none qualified, unqualified
                     qualificationResult="qualified" if results == {"qualified"} else
-                    "unqualified" if results <= {"unqualified"} else "partiallyQualified")
+                    "unqualified" if "qualified" not in results else "partiallyQualified")
     stored = StoredResource(KIND, qualification_id, 1, now, now, document, state="done", party_id=party_id)
     uow.resources.insert(stored)
     rendered = render(stored)

@@ -258,3 +258,21 @@ def test_among_several_parties_none_the_customer_the_request_is_refused(http: An
     body["relatedParty"][0]["role"] = "owner"  # alone, whatever her role
     answer = http.post(POQ, json=body).json()
     assert answer["productOfferingQualificationItem"][0]["qualificationItemResult"] == "qualified"
+
+
+def test_an_answer_of_alternates_only_is_unqualified(http: Any) -> None:
+    """No offering asked about qualifies, one is proposed instead: the answer was
+    ``partiallyQualified`` (docs: an answer without any item qualified is unqualified)."""
+    answer = _ask(http, "ppv-movie", channel="web", party=[{"id": "driver-1", "role": "customer",
+                                                            "@referredType": "Individual"}])
+    assert _items(answer)["ppv-movie"]["qualificationItemResult"] == "alternate"
+    assert answer["qualificationResult"] == "unqualified"
+    both = _ask(http, "ppv-movie", "ppv-service", channel="web", party=None)
+    assert [i["qualificationItemResult"] for i in both["productOfferingQualificationItem"]] == ["alternate", "qualified"]
+    assert both["qualificationResult"] == "partiallyQualified"
+    http.event_hooks["response"] = []  # (a 204 has no body to check)
+    deleted = http.delete(f"{POQ}/{answer['id']}")  # gone, its id may be used again
+    assert deleted.status_code == 204
+    again = http.post(POQ, json={"id": answer["id"], "productOfferingQualificationItem": [
+        {"id": "1", "productOffering": {"id": "ppv-service"}}]})
+    assert again.status_code == 201, again.text
