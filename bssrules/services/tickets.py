@@ -129,6 +129,7 @@ def create_ticket(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> di
         raise InvalidInput("a new ticket is not resolved: its resolutionDate is set when its assignee resolves it",
                            path=("resolutionDate",))
     parties = [p for p in body.get("relatedParty") or [] if isinstance(p, dict)]
+    _refuse_parties_of_a_new_ticket(uow, parties)
     assignee, rule_set, rule = _party(body, ASSIGNEE), None, None
     refuse_unknown_partners(uow, [(p.get("role"), p.get("id")) for p in parties
                                   if p.get("role") in (ASSIGNEE, ORIGINATOR)])
@@ -141,6 +142,9 @@ def create_ticket(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> di
     parties.append({"id": assignee, "role": ASSIGNEE, "@referredType": "Organization"})
     if caller and not any(p.get("role") == ORIGINATOR for p in parties):
         parties.append({"id": caller, "role": ORIGINATOR, "@referredType": "Organization"})
+    # the originator the operator named sees the ticket it is to close, as the assignee does
+    originator = _party({"relatedParty": parties}, ORIGINATOR)
+    shared = [assignee, *([originator] if originator not in (None, caller, assignee) else [])]
     reason = f"routed to {assignee}" + (f" by {rule_set}/{rule}" if rule_set else " as requested")
     document = {k: v for k, v in body.items() if k not in ("id", "href", "@type", "status", "relatedParty")}
     if isinstance(body.get("note"), list):
@@ -148,7 +152,7 @@ def create_ticket(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> di
     document.update(status="acknowledged", relatedParty=parties, creationDate=format_instant(now),
                     lastUpdate=format_instant(now), statusChangeDate=format_instant(now),
                     statusChange=[{"status": "acknowledged", "changeDate": format_instant(now), "changeReason": reason}],
-                    sharedWith=[assignee])
+                    sharedWith=shared)
     stored = StoredResource(KIND, body.get("id") or str(uuid.uuid4()), 1, now, now, document, state="acknowledged")
     if uow.resources.get(KIND, stored.id) is not None:
         raise Conflict(f"a TroubleTicket with id '{stored.id}' already exists")
@@ -175,6 +179,7 @@ def change_ticket(uow: UnitOfWork, runtime: Runtime, ticket_id: str, body: dict[
     if "status" in body and body["status"] is None:
         raise InvalidInput("status cannot be removed from a ticket: name the status it moves to", path=("status",))
     _refuse_changes_to_a_final_ticket(document, body)
+    _refuse_party_changes_but_a_redirect(document, body)
     target = body.get("status")
     if target is not None and target != current:
         if target not in TRANSITIONS.get(current, set()):
@@ -209,8 +214,8 @@ def change_ticket(uow: UnitOfWork, runtime: Runtime, ticket_id: str, body: dict[
         parties.append({"id": new_assignee, "role": ASSIGNEE, "@referredType": "Organization"})
         history.append({"status": document["status"], "changeDate": format_instant(now),
                         "changeReason": body.get("statusChangeReason") or f"redirected from {assignee} to {new_assignee}"})
-        # the former assignee hands the ticket over: it no longer sees it
-        shared = {*document.get("sharedWith", []), new_assignee} - {assignee}
+        # the former assignee hands the ticket over: it no longer sees it (unless it is its originator)
+        shared = {*document.get("sharedWith", []), new_assignee} - ({assignee} - {originator})
         document.update(relatedParty=parties, sharedWith=sorted(shared))
     _merge_information(document, body)
     if body.get("note"):
@@ -227,6 +232,45 @@ def change_ticket(uow: UnitOfWork, runtime: Runtime, ticket_id: str, body: dict[
     _publish(uow, event, updated, also=[assignee] if new_assignee and new_assignee != assignee else [])
     uow.commit()
     return render(updated)
+
+
+def _one_per_role(parties: list[dict[str, Any]]) -> None:
+    for role in (ASSIGNEE, ORIGINATOR):
+        named = [p.get("id") for p in parties if p.get("role") == role]
+        if len(named) > 1:
+            raise InvalidInput(f"a ticket has one {role}, not {len(named)} ({', '.join(map(str, named))})",
+                               path=("relatedParty",))
+
+
+def _refuse_parties_of_a_new_ticket(uow: UnitOfWork, parties: list[dict[str, Any]]) -> None:
+    """One assignee and one originator at most (the first won, the others were dropped); a
+    partner opens a ticket in its own name (one it names the originator of could neither see
+    nor close it); the operator may open one for any partner."""
+    _one_per_role(parties)
+    principal = uow.principal
+    originator = _party({"relatedParty": parties}, ORIGINATOR)
+    if principal is not None and not principal.is_admin and originator not in (None, principal.id):
+        raise InvalidInput(f"a ticket is opened in your own name ({principal.id}): its originator cannot be "
+                           f"{originator!r}", path=("relatedParty",))
+
+
+def _refuse_party_changes_but_a_redirect(document: dict[str, Any], body: dict[str, Any]) -> None:
+    """A patch's ``relatedParty`` redirects the ticket (a new assignee) and may repeat the
+    other parties as they are; it changes no other party (that was silently ignored)."""
+    if "relatedParty" not in body:
+        return
+    named = [p for p in body["relatedParty"] or [] if isinstance(p, dict)]
+    _one_per_role(named)
+    current = {(p.get("id"), p.get("role")) for p in document.get("relatedParty") or [] if isinstance(p, dict)}
+    for party in named:
+        role = party.get("role")
+        if role == ASSIGNEE or (party.get("id"), role) in current:
+            continue
+        if role == ORIGINATOR:
+            raise InvalidInput(f"a ticket's originator does not change: it is {_party(document, ORIGINATOR)!r}, "
+                               f"not {party.get('id')!r}", path=("relatedParty",))
+        raise InvalidInput(f"a patch's relatedParty names the new assignee (a redirect), not a {role} "
+                           f"({party.get('id')!r})", path=("relatedParty",))
 
 
 def _refuse_changes_to_a_final_ticket(document: dict[str, Any], body: dict[str, Any]) -> None:

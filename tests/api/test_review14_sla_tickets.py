@@ -91,3 +91,57 @@ def test_a_new_ticket_is_not_resolved(world: World) -> None:
                                                   "resolutionDate": "2020-01-01T00:00:00Z"}, 400,
                   "a new ticket is not resolved: its resolutionDate is set when its assignee resolves it")
     assert world.ok("GET", TICKET, "admin") == []
+
+
+# ----------------------------------------------------------------------------- parties
+
+ORG = {"@referredType": "Organization"}
+
+
+def test_a_partner_opens_a_ticket_in_its_own_name(world: World) -> None:
+    """The call center named the car maker originator: the car maker, which alone closes the
+    ticket, could not even see it."""
+    world.refused("POST", TICKET, "call-center", {"description": "x", "severity": "major", "ticketType": "sim",
+                                                  "relatedParty": [{"id": "car-maker", "role": "originator", **ORG}]},
+                  400, "a ticket is opened in your own name (call-center): its originator cannot be 'car-maker'")
+    assert world.ok("GET", TICKET, "admin") == []
+    mine = world.open("call-center", "sim", relatedParty=[{"id": "call-center", "role": "originator", **ORG}])
+    assert [p["id"] for p in mine["relatedParty"] if p["role"] == "originator"] == ["call-center"]
+
+
+def test_the_originator_the_operator_names_sees_and_closes_its_ticket(world: World) -> None:
+    ticket = world.open("admin", "sim", relatedParty=[{"id": "car-maker", "role": "originator", **ORG}])
+    id_ = ticket["id"]
+    assert world.ok("GET", f"{TICKET}/{id_}", "car-maker") == ticket
+    world.patch(id_, "csp", {"status": "resolved"})
+    assert world.patch(id_, "car-maker", {"status": "closed"})["status"] == "closed"
+    assert [e[2] for e in world.events()["car-maker"]] == ["acknowledged", "resolved", "closed"]
+
+
+@pytest.mark.parametrize("who, role", [("call-center", "assignee"), ("admin", "assignee"), ("admin", "originator")])
+def test_a_ticket_has_one_assignee_and_one_originator(world: World, who: str, role: str) -> None:
+    body = {"description": "x", "severity": "major", "ticketType": "sim",
+            "relatedParty": [{"id": "csp", "role": role, **ORG}, {"id": "car-maker", "role": role, **ORG}]}
+    world.refused("POST", TICKET, who, body, 400, f"a ticket has one {role}, not 2 (csp, car-maker)")
+    assert world.ok("GET", TICKET, "admin") == []
+
+
+@pytest.mark.parametrize("party, message", [
+    ({"id": "car-maker", "role": "originator"}, "a ticket's originator does not change: it is 'call-center', not "
+                                                "'car-maker'"),
+    ({"id": "content-provider", "role": "reporter"}, "a patch's relatedParty names the new assignee (a redirect), "
+                                                     "not a reporter ('content-provider')"),
+])
+def test_a_patch_changes_no_party_but_the_assignee(world: World, party: dict[str, str], message: str) -> None:
+    ticket = world.open("call-center", "sim")
+    for who in ("csp", "call-center", "admin"):
+        world.refused("PATCH", f"{TICKET}/{ticket['id']}", who, {"relatedParty": [{**party, **ORG}]}, 400, message)
+    assert world.ok("GET", f"{TICKET}/{ticket['id']}", "call-center") == ticket
+    # the parties repeated as they are, with the new assignee: a redirect
+    redirected = world.patch(ticket["id"], "csp", {"relatedParty": [
+        {"id": "call-center", "role": "originator", **ORG}, {"id": "car-maker", "role": "assignee", **ORG}]})
+    assert sorted((p["role"], p["id"]) for p in redirected["relatedParty"]) == [
+        ("assignee", "car-maker"), ("originator", "call-center")]
+    world.refused("PATCH", f"{TICKET}/{ticket['id']}", "car-maker", {"relatedParty": [
+        {"id": "csp", "role": "assignee", **ORG}, {"id": "content-provider", "role": "assignee", **ORG}]}, 400,
+        "a ticket has one assignee, not 2 (csp, content-provider)")
