@@ -172,6 +172,8 @@ def _measured_value(given: Any) -> Decimal:
     return value
 
 
+# How far ahead of the server's clock a monitor's clock may be.
+CLOCK_SKEW = dt.timedelta(minutes=5)
 MEASUREMENT_FIELDS = ("sla", "metric", "value", "window", "observedAt", "service", "@type")
 # How close (difflib's ratio, case and punctuation aside) an unknown attribute's name must be to
 # a measurement field's to be read as its misspelling rather than as an attribute of its own.
@@ -222,6 +224,16 @@ def _observed(given: Any) -> dt.datetime:
     return observed
 
 
+def _refuse_the_future(observed: dt.datetime) -> None:
+    """A value of the future is a mistake (a day and a month swapped, a zone forgotten), and its
+    violations would count in a month not yet reported or settled."""
+    now = _now()
+    if observed > now + CLOCK_SKEW:
+        raise InvalidInput(f"observedAt {format_instant(observed)} is ahead of now ({format_instant(now)}): a value "
+                           f"is posted once observed (a clock up to {CLOCK_SKEW.seconds // 60} minutes ahead is "
+                           "tolerated)", path=("observedAt",))
+
+
 def _check_within_validity(sla: StoredResource, observed: dt.datetime) -> None:
     """An SLA binds its parties during its ``validFor`` only (from its start, up to but not
     including its end, as every validFor): a value observed outside it breaks none of its
@@ -265,6 +277,7 @@ def measure(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str
     observed = _observed(body.get("observedAt"))
     _check_metric_and_window(runtime, stored.document["ruleSet"]["id"], metric, body.get("window"))
     _check_within_validity(stored, observed)
+    _refuse_the_future(observed)
     measurement_id = _measurement_id(stored.id, metric, body.get("window"), body.get("service"), observed)
     earlier = uow.all_resources.get(MEASUREMENT, measurement_id)
     if earlier is not None:

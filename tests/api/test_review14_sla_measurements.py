@@ -9,6 +9,8 @@ cannot read as one measurement is refused, and an SLA binds only while it is val
   'None'"; it is a 400 that says the shape expected.
 * An ``observedAt`` of ``""``, ``0``, ``false``, ``[]`` or ``{}`` was read as now; a week date
   or a basic date-time (which every other TMF body refuses) was measured. Refused.
+* A value observed ahead of now (beyond 5 minutes of clock skew) was measured, its breaches
+  counted in a month not yet reported or settled; refused.
 * A value observed outside the SLA's ``validFor`` raised violations and tickets for an SLA
   that did not bind then; it is refused, and the bounds are read as every validFor's (from the
   start, up to but not including the end; a date is its midnight UTC).
@@ -17,6 +19,7 @@ Each refusal leaves no violation and no ticket.
 """
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -80,30 +83,50 @@ def _dated_sla(world: World, valid_for: dict[str, str]) -> None:
                                         "relatedParty": PARTIES, "validFor": valid_for})
 
 
-@pytest.mark.parametrize("observed", ["2026-05-31T23:59:59Z", "2026-06-01T01:59:59+02:00", "2027-01-01T00:00:00Z",
-                                      "2027-01-01", "2026-12-31T19:00:00-05:00"])
+@pytest.mark.parametrize("observed", ["2025-05-31T23:59:59Z", "2025-06-01T01:59:59+02:00", "2026-01-01T00:00:00Z",
+                                      "2026-01-01", "2025-12-31T19:00:00-05:00"])
 def test_a_value_observed_outside_the_slas_validity_is_refused(world: World, observed: str) -> None:
-    _dated_sla(world, {"startDateTime": "2026-06-01", "endDateTime": "2027-01-01T00:00:00Z"})
+    _dated_sla(world, {"startDateTime": "2025-06-01", "endDateTime": "2026-01-01T00:00:00Z"})
     status, message = world.error("POST", MEASURE, "csp", {**BREACH, "sla": {"id": "dated"}, "observedAt": observed})
     assert status == 400
-    assert message.endswith("is outside the SLA's validFor (2026-06-01 to 2027-01-01T00:00:00Z): the SLA does not "
+    assert message.endswith("is outside the SLA's validFor (2025-06-01 to 2026-01-01T00:00:00Z): the SLA does not "
                             "cover it"), message
     _nothing_measured(world)
 
 
-@pytest.mark.parametrize("observed", ["2026-06-01T00:00:00Z", "2026-06-01T02:00:00+02:00", "2026-12-31T23:59:59Z",
-                                      "2026-12-31T18:59:59-05:00"])
+@pytest.mark.parametrize("observed", ["2025-06-01T00:00:00Z", "2025-06-01T02:00:00+02:00", "2025-12-31T23:59:59Z",
+                                      "2025-12-31T18:59:59-05:00"])
 def test_a_value_observed_within_the_slas_validity_is_measured(world: World, observed: str) -> None:
-    _dated_sla(world, {"startDateTime": "2026-06-01", "endDateTime": "2027-01-01T00:00:00Z"})
+    _dated_sla(world, {"startDateTime": "2025-06-01", "endDateTime": "2026-01-01T00:00:00Z"})
     answer = world.measure("csp", "availability", 97.9, observed, sla="dated")
     assert [v["rule"] for v in answer["violation"]] == ["availability-below-target", "availability-critical"]
 
 
 def test_an_sla_open_at_one_end_binds_from_its_start_on(world: World) -> None:
-    _dated_sla(world, {"startDateTime": "2026-06-01T00:00:00Z"})
+    _dated_sla(world, {"startDateTime": "2025-06-01T00:00:00Z"})
     assert world.error("POST", MEASURE, "csp", {**BREACH, "sla": {"id": "dated"},
-                                                "observedAt": "2026-05-31T23:59:59Z"})[0] == 400
-    assert world.measure("csp", "availability", 97.9, "2030-01-01T00:00:00Z", sla="dated")["violation"]
+                                                "observedAt": "2025-05-31T23:59:59Z"})[0] == 400
+    assert world.measure("csp", "availability", 97.9, "2026-06-15T00:00:00Z", sla="dated")["violation"]
+
+
+def _in(delta: dt.timedelta) -> str:
+    return (dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + delta).isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize("ahead", [dt.timedelta(days=1), dt.timedelta(minutes=6), dt.timedelta(days=400)])
+def test_a_value_of_the_future_is_refused(world: World, ahead: dt.timedelta) -> None:
+    """A day and a month swapped (2026-07-12 for 12 July read as 7 December's) or a zone
+    forgotten: its violations counted in a month not yet reported or settled."""
+    observed = _in(ahead)
+    status, message = world.error("POST", MEASURE, "csp", {**BREACH, "observedAt": observed})
+    assert status == 400
+    assert message.startswith(f"observedAt {observed} is ahead of now (") and message.endswith(
+        "): a value is posted once observed (a clock up to 5 minutes ahead is tolerated)"), message
+    _nothing_measured(world)
+
+
+def test_a_monitor_clock_a_little_ahead_is_tolerated(world: World) -> None:
+    assert len(world.measure("csp", "availability", 97.9, _in(dt.timedelta(minutes=4)))["violation"]) == 2
 
 
 # ----------------------------------------------------------------------------- a measurement posted again
