@@ -142,7 +142,7 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
             continue  # provideOnlyAvailable: a category's offerings the party cannot have are left out
         out = {**item, "state": "done", "qualificationItemResult": answer.result}
         if answer.reasons and body.get("provideUnavailabilityReason", True) is not False:
-            out["eligibilityUnavailabilityReason"] = [{"code": r["code"], "label": r["label"]} for r in answer.reasons]
+            out["eligibilityUnavailabilityReason"] = [_shown(r) for r in answer.reasons]
         if answer.alternates:
             out["alternateProductOfferingProposal"] = [
                 {"id": f"{item.get('id')}-{a}", "alternateProductOffering": {"id": a, "@referredType": "ProductOffering"}}
@@ -162,6 +162,14 @@ def create_qualification(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]
                           uow.resources.scope)
     uow.commit()
     return rendered
+
+
+def _shown(reason: dict[str, Any]) -> dict[str, Any]:
+    """A reason as answered: its code and label (TMF679), and the rule that refused with its
+    rule set (an extension), as a configuration check names them: two rules may share a code."""
+    shown = {"code": reason["code"], "label": reason["label"]}
+    shown.update({name: reason[name] for name in ("rule", "ruleSet") if reason.get(name) is not None})
+    return shown
 
 
 def _party_asked_about(parties: list[dict[str, Any]]) -> Any:

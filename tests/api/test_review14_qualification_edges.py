@@ -115,7 +115,8 @@ def test_an_offering_that_cannot_go_with_what_the_party_has_is_unqualified(shop:
     assert item["ipad-mini-deluxe"]["qualificationItemResult"] == "unqualified"
     assert item["ipad-mini-deluxe"]["eligibilityUnavailabilityReason"] == [
         {"code": "excluded", "label": "'ipad-mini-deluxe' cannot go with 'ipad-mini-std' (already owned)"},
-        {"code": "incompatible", "label": "Choose either the 16 GB or the 32 GB iPad mini, not both."}]
+        {"code": "incompatible", "label": "Choose either the 16 GB or the 32 GB iPad mini, not both.",
+         "rule": "one-ipad-memory-size", "ruleSet": "tablet-options"}]
     assert item["smartphone"]["qualificationItemResult"] == "qualified"  # not its doing
 
 
@@ -276,3 +277,23 @@ def test_an_answer_of_alternates_only_is_unqualified(http: Any) -> None:
     again = http.post(POQ, json={"id": answer["id"], "productOfferingQualificationItem": [
         {"id": "1", "productOffering": {"id": "ppv-service"}}]})
     assert again.status_code == 201, again.text
+
+
+def test_a_reason_names_the_rule_that_refused_and_its_rule_set(http: Any) -> None:
+    """Two rules of connected-car-eligibility refuse with the code wrongChannel: the answer
+    said the code and the label only, not which rule (a configuration check names it)."""
+    answer = _ask(http, "infotainment-connectivity", "music-5gb", channel="web",
+                  party=[{"id": "driver-1", "role": "customer", "@referredType": "Individual"}])
+    reasons = {o: i["eligibilityUnavailabilityReason"] for o, i in _items(answer).items()}
+    assert reasons["infotainment-connectivity"] == [
+        {"code": "channelNotAllowed", "label": "offering 'infotainment-connectivity' is not sold through channel "
+                                               "'web' (only car-maker-portal)"},  # the catalog's: no rule
+        {"code": "wrongChannel", "label": "Infotainment connectivity is sold through the car manufacturer's portal",
+         "rule": "infotainment-through-car-maker", "ruleSet": "connected-car-eligibility"}]
+    assert [(r["code"], r.get("rule")) for r in reasons["music-5gb"]] == [
+        ("channelNotAllowed", None), ("wrongChannel", "converged-offer-channels")]
+    assert http.get(f"{POQ}/{answer['id']}").json() == answer
+    # sent back as read, the items are no change
+    patched = http.patch(f"{POQ}/{answer['id']}", json={
+        "productOfferingQualificationItem": answer["productOfferingQualificationItem"], "description": "seen"})
+    assert patched.status_code == 200, patched.text
