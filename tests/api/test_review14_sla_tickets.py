@@ -145,3 +145,29 @@ def test_a_patch_changes_no_party_but_the_assignee(world: World, party: dict[str
     world.refused("PATCH", f"{TICKET}/{ticket['id']}", "car-maker", {"relatedParty": [
         {"id": "csp", "role": "assignee", **ORG}, {"id": "content-provider", "role": "assignee", **ORG}]}, 400,
         "a ticket has one assignee, not 2 (csp, content-provider)")
+
+
+# ----------------------------------------------------------------------------- what the guide says of the ends
+
+
+def test_the_ends_of_a_ticket_are_as_the_guide_says(world: World) -> None:
+    """docs/partner-guide.md: the assignee rejects a ticket it has not started, either side
+    cancels one that is not resolved, and no ticket is deleted."""
+    fresh = world.open("call-center", "sim")["id"]
+    world.refused("PATCH", f"{TICKET}/{fresh}", "call-center", {"status": "rejected"}, 409,
+                  "only the assignee moves a ticket to rejected")
+    assert world.patch(fresh, "csp", {"status": "rejected"})["status"] == "rejected"
+    started = world.open("call-center", "sim")["id"]
+    world.patch(started, "csp", {"status": "inProgress"})
+    world.refused("PATCH", f"{TICKET}/{started}", "csp", {"status": "rejected"}, 409,
+                  "a ticket inProgress cannot become rejected (it can become cancelled, held, pending, resolved)")
+    for who in ("call-center", "csp"):
+        id_ = world.open("call-center", "sim")["id"]
+        world.patch(id_, "csp", {"status": "held"})
+        assert world.patch(id_, who, {"status": "cancelled"})["status"] == "cancelled"
+    resolved = _resolved(world)
+    world.refused("PATCH", f"{TICKET}/{resolved}", "call-center", {"status": "cancelled"}, 409,
+                  "a ticket resolved cannot become cancelled (it can become closed, inProgress)")
+    response = world.call("DELETE", f"{TICKET}/{resolved}", "admin")
+    assert response.status_code == 405 and response.json()["@type"] == "Error"
+    assert world.ok("GET", f"{TICKET}/{resolved}", "call-center")["status"] == "resolved"
