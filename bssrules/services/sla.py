@@ -330,10 +330,11 @@ def _measured_before(uow: UnitOfWork, earlier: StoredResource, value: Decimal) -
     """A measurement posted again: the same value answers the violations it raised the first
     time (none raised again); another value is a conflict — what was measured stands."""
     document = earlier.document
-    if Decimal(str(document["value"])) != value:
+    measured = Decimal(str(document["value"]))
+    if measured != value:
         window = f" (window {document['window']})" if document.get("window") else ""
         raise Conflict(f"{document['metric']}{window} of SLA {document['sla']['id']} was measured at "
-                       f"{document['observedAt']} as {document['value']}, not {value}: a measurement stands as "
+                       f"{document['observedAt']} as {measured:f}, not {value:f}: a measurement stands as "
                        "first posted; post a value observed at another instant")
     violations = [uow.all_resources.get("slaViolation", v) for v in document["violation"]]
     return {"sla": document["sla"], "metric": document["metric"], "value": value, "observedAt": document["observedAt"],

@@ -165,6 +165,14 @@ def test_another_value_for_a_measurement_already_posted_is_a_conflict_that_chang
     _nothing_measured(world)
 
 
+def test_a_conflicting_value_is_written_as_a_number(world: World) -> None:
+    world.measure("csp", "connectivityTickets", "0.000000000001", "2026-06-30T12:00:00Z")
+    assert world.error("POST", MEASURE, "csp", {**BREACH, "metric": "connectivityTickets", "value": "1e2",
+                                                "observedAt": "2026-06-30T12:00:00Z"}) == (
+        409, "connectivityTickets (window month) of SLA cc-sla was measured at 2026-06-30T12:00:00Z as "
+             "0.000000000001, not 100: a measurement stands as first posted; post a value observed at another instant")
+
+
 @pytest.mark.parametrize("other", [{"observedAt": "2026-06-30T12:00:01Z"}, {"window": None, "metric": "availability"},
                                    {"service": "ppv-movie"}])
 def test_a_measurement_of_another_instant_window_or_service_is_another_measurement(world: World,
