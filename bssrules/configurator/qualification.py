@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from bssrules.catalog.catalog import Catalog
-from bssrules.catalog.model import ProductOffering
 from bssrules.configurator.model import Basket, BasketItem
-from bssrules.configurator.validate import Violation, validate_basket
+from bssrules.configurator.validate import Violation, not_in_force_label, validate_basket
 from bssrules.errors import did_you_mean
 from bssrules.rules.book import RuleBook
 
@@ -46,19 +45,6 @@ def _unknown(offering_id: str, catalog: Catalog, visible: Visible | None) -> dic
             + (f" (did you mean '{hint}'?)" if hint else "")}
 
 
-def _instant(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _not_in_force(offering: ProductOffering, now: dt.datetime) -> str:
-    """When the offering is offered, and when the decision was taken: the instants (UTC), as a
-    date alone would not say (an offering ending at noon is not offered that afternoon)."""
-    start, end = offering.valid_for.start, offering.valid_for.end
-    since = f"from {_instant(start)}" if start else ""
-    until = ("to " if start else "until ") + f"{_instant(end)} (validFor, its end excluded)" if end else "(validFor)"
-    return f"offering '{offering.id}' is offered {' '.join(p for p in (since, until) if p)}, not at {_instant(now)}"
-
-
 def _inventory_conflicts(context: Basket, catalog: Catalog, rules: RuleBook | None) -> set[RuleOf]:
     """The (rule set, rule) of the forbidden pairs the party's products break by themselves:
     not the doing of an offering qualified beside them."""
@@ -76,7 +62,7 @@ def _refusal(violation: Violation, catalog: Catalog, offering_id: str, now: dt.d
     resource) is no refusal; an exclusion of, or a forbidden pair with, what the party
     already has is (nothing bought beside it removes what the party has)."""
     if violation.code in QUALIFICATION_CODES:
-        label = _not_in_force(catalog.offerings[offering_id], now) if violation.code == "notInForce" \
+        label = not_in_force_label(catalog.offerings[offering_id], now) if violation.code == "notInForce" \
             else violation.message
         return {"code": violation.code, "label": label}
     if violation.code == "notEligible":

@@ -17,6 +17,7 @@ from bssrules.catalog.catalog import Catalog
 from bssrules.catalog.model import (
     Characteristic, ProductOffering, ProductOfferingPrice, ProductSpecification, show_value, value_matches_type,
 )
+from bssrules.catalog.types import format_instant
 from bssrules.configurator.model import Basket, BasketItem, InventoryProduct, Path
 from bssrules.errors import did_you_mean, format_path
 from bssrules.rules.book import RuleBook
@@ -140,6 +141,16 @@ def _extended_by(context: _Context) -> set[str]:
     return extended
 
 
+def not_in_force_label(offering: ProductOffering, now: dt.datetime) -> str:
+    """When the offering is offered, and when the decision was taken: the instants (UTC), as a
+    date alone would not say (an offering ending at noon is not offered that afternoon)."""
+    start, end = offering.valid_for.start, offering.valid_for.end
+    since = f"from {format_instant(start)}" if start else ""
+    until = ("to " if start else "until ") + f"{format_instant(end)} (validFor, its end excluded)" if end \
+        else "(validFor)"
+    return f"offering '{offering.id}' is offered {' '.join(p for p in (since, until) if p)}, not at {format_instant(now)}"
+
+
 def _offering_violations(basket: Basket, path: Path, item: BasketItem, parent: BasketItem | None,
                          offering: ProductOffering, extended: AbstractSet[str] = frozenset(),
                          now: dt.datetime | None = None) -> list[Violation]:
@@ -149,8 +160,7 @@ def _offering_violations(basket: Basket, path: Path, item: BasketItem, parent: B
         found.append(Violation("notSellable", f"offering '{offering.id}' is {offering.lifecycle_status}",
                                path + ("offering",)))
     if not offering.valid_for.contains(now):
-        found.append(Violation("notInForce", f"offering '{offering.id}' is not offered on "
-                                             f"{now.date().isoformat()} (validFor)", path + ("offering",)))
+        found.append(Violation("notInForce", not_in_force_label(offering, now), path + ("offering",)))
     if parent is None and not offering.sellable and offering.id not in extended:
         found.append(Violation("notSellableAlone", f"offering '{offering.id}' is sold only within a bundle or "
                                                    "as an option or add-on of another item", path + ("offering",)))
@@ -339,8 +349,37 @@ def _relationship_violations(context: _Context) -> list[Violation]:
                 where = "in the basket" if target in in_basket else "already owned"
                 found.append(Violation("excluded", f"'{offering.id}' cannot go with '{target}' ({where})",
                                        path + ("offering",), details={"excludes": target}))
+    found += _excluded_by_owned(context)
     if deleted:
         found += _prerequisites_deleted(context, present, deleted)
+    return found
+
+
+def _excluded_by_owned(context: _Context) -> list[Violation]:
+    """The items whose offering a product the party keeps ``excludes``: the pair seen from the
+    owned side (an exclusion is declared on one of the two offerings; "cannot be combined"
+    holds whichever of them is bought first). A pair the item's own offering excludes as
+    well is reported once, by the item's check."""
+    found = []
+    reported: set[tuple[Path, str]] = set()
+    now = context.now
+    for _, product in context.effective:
+        owned = context.offerings.get(product.offering)
+        if owned is None:
+            continue
+        for relationship in owned.relationships:
+            if relationship.type != "excludes" or not relationship.valid_for.contains(now):
+                continue
+            for path, item, _, offering in context.items:
+                if offering is None or item.offering != relationship.offering or (path, owned.id) in reported:
+                    continue
+                if any(r.type == "excludes" and r.offering == owned.id and r.valid_for.contains(now)
+                       for r in offering.relationships):
+                    continue  # (the item's own exclusion of it: reported there)
+                reported.add((path, owned.id))
+                found.append(Violation("excluded", f"'{offering.id}' cannot go with '{owned.id}' (already owned: "
+                                                   f"product '{product.id}', whose offering excludes it)",
+                                       path + ("offering",), details={"excludedBy": owned.id, "product": product.id}))
     return found
 
 

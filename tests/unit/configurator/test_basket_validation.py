@@ -85,6 +85,10 @@ def test_an_offering_is_in_force_only_within_its_validity_at_the_baskets_date(ho
         violation = only(result, "notInForce")
         assert violation["path"] == "$.items[0].offering"
         assert as_of[:10] in violation["message"]
+        # the period and the instant of the decision, not a date alone (an offering ending at
+        # noon is not offered that afternoon)
+        assert violation["message"].startswith("offering 'promo' is offered from 2026-01-01T00:00:00Z to "
+                                               "2026-07-01T00:00:00Z (validFor, its end excluded), not at ")
 
 
 def test_an_offering_sold_only_in_bundles_is_refused_on_its_own(home, validate):
@@ -313,6 +317,25 @@ def test_an_excluded_offering_already_owned_is_refused(home, validate):
     result = validate(home, {"inventory": [{"id": "p1", "offering": "tv-legacy"}],
                              "items": [{"id": "t", "offering": "tv-box"}, LINE]})
     assert only(result, "excluded")["message"] == "'tv-box' cannot go with 'tv-legacy' (already owned)"
+
+
+def test_an_offering_that_an_owned_product_excludes_is_refused(home, validate):
+    """tv-box excludes tv-legacy: owning tv-box and buying tv-legacy is the same pair, seen
+    from the other side (only buying tv-box beside an owned tv-legacy was refused)."""
+    result = validate(home, {"inventory": [{"id": "p1", "offering": "tv-box"}, {"id": "p0", "offering": "line-any"}],
+                             "items": [{"id": "l", "offering": "tv-legacy"}]})
+    violation = only(result, "excluded")
+    assert violation["path"] == "$.items[0].offering"
+    assert violation["excludedBy"] == "tv-box" and violation["product"] == "p1"
+    assert violation["message"] == ("'tv-legacy' cannot go with 'tv-box' (already owned: product 'p1', whose "
+                                    "offering excludes it)")
+
+
+@pytest.mark.parametrize("status", ["terminated", "cancelled"])
+def test_an_owned_product_that_excludes_an_offering_no_longer_matters_once_ended(home, validate, status):
+    result = validate(home, {"inventory": [{"id": "p1", "offering": "tv-box", "status": status}],
+                             "items": [{"id": "l", "offering": "tv-legacy"}]})
+    assert "excluded" not in codes(result)
 
 
 def test_an_excluded_offering_owned_but_terminated_does_not_matter(home, validate):
