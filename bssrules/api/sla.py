@@ -14,11 +14,14 @@ from bssrules.api.openapi_parts import PAGED, PAGING, query_parameter, request_b
 from bssrules.api.query import ListQuery, page_headers, paging
 from bssrules.api.responses import TMFJSONResponse, location
 from bssrules.api.tmfspec import json_response
-from bssrules.errors import InvalidInput
+from bssrules.errors import InvalidInput, did_you_mean
 
 SLA_FILTERS = ("name", "ruleSet.id", "relatedParty.id", "state")
 VIOLATION_FILTERS = ("sla.id", "severity", "metric", "rule", "ruleSet")
 _SEVERITIES = "critical, major, minor or warning"
+# The filters whose values are a closed list: a value outside it (severity=critcal) matches
+# nothing, and an empty list would read as "no critical violation".
+_CLOSED_VALUES = {"severity": service.SEVERITIES, "state": service.STATES}
 
 
 def _list_declaration(filters: tuple[str, ...], notes: dict[str, str]) -> dict[str, Any]:
@@ -26,9 +29,16 @@ def _list_declaration(filters: tuple[str, ...], notes: dict[str, str]) -> dict[s
     description = (f"Filter by {', '.join(filters)}: equality, commas separate alternatives (a repeated parameter "
                    "counts once: its last value); any other query parameter but offset, limit and fields is a 400 "
                    "(fields is ignored: whole resources come). " + PAGED)
-    parameters = [query_parameter(name, notes.get(name, f"Only those whose {name} is one of these (comma-separated)"))
-                  for name in filters]
+    parameters = [query_parameter(name, notes.get(name, f"Only those whose {name} is one of these (comma-separated)"),
+                                  schema=_closed_schema(name)) for name in filters]
     return {"description": description, "openapi_extra": {"parameters": [*parameters, *PAGING]}}
+
+
+def _closed_schema(name: str) -> dict[str, Any] | None:
+    """A closed list's values, declared (one value; commas join several, which the schema cannot say);
+    None for an open one (a string)."""
+    known = _CLOSED_VALUES.get(name)
+    return {"type": "string", "enum": list(known)} if known is not None else None
 
 
 def _query(request: Request, filterable: tuple[str, ...]) -> ListQuery:
@@ -37,7 +47,17 @@ def _query(request: Request, filterable: tuple[str, ...]) -> ListQuery:
     unknown = sorted(set(filters) - set(filterable))
     if unknown:
         raise InvalidInput(f"cannot filter on {unknown[0]!r}; filter on {', '.join(filterable)}", path=(unknown[0],))
+    _refuse_values_outside_their_list(filters)
     return ListQuery(None, *paging(params), filters)
+
+
+def _refuse_values_outside_their_list(filters: dict[str, list[str]]) -> None:
+    for name, values in filters.items():
+        known = _CLOSED_VALUES.get(name)
+        wrong = [v for v in values if known is not None and v not in known]
+        if known is not None and wrong:
+            raise InvalidInput(f"{name} {wrong[0]!r} is none of {', '.join(known)}", path=(name,),
+                               suggestion=did_you_mean(wrong[0], known))
 
 
 def sla_router() -> APIRouter:
@@ -55,7 +75,7 @@ def sla_router() -> APIRouter:
 
     @router.get("/sla", operation_id="listSla", response_class=TMFJSONResponse, summary="List SLAs",
                 responses={200: json_response(many("ServiceLevelAgreement"), "Success")},
-                **_list_declaration(SLA_FILTERS, {"state": "Only SLAs in these states (comma-separated): active"}))
+                **_list_declaration(SLA_FILTERS, {"state": "Only SLAs in these states (comma-separated): active; another is a 400"}))
     async def list_slas(request: Request) -> Response:
         query = _query(request, SLA_FILTERS)
         items, total = await in_unit_of_work(request, service.list_of, "sla", query.filters, query.offset, query.limit)
@@ -79,7 +99,7 @@ def sla_router() -> APIRouter:
     @router.get("/slaViolation", operation_id="listSlaViolation", response_class=TMFJSONResponse,
                 summary="List SLA violations", responses={200: json_response(many("SlaViolation"), "Success")},
                 **_list_declaration(VIOLATION_FILTERS, {
-                    "severity": f"Only violations of these severities (comma-separated): {_SEVERITIES}",
+                    "severity": f"Only violations of these severities (comma-separated): {_SEVERITIES}; another is a 400",
                     "ruleSet": "Only violations decided by these SLA rule sets (comma-separated ids)",
                     "rule": "Only violations of these rules (comma-separated ids)"}))
     async def list_violations(request: Request) -> Response:

@@ -34,6 +34,8 @@ MEASUREMENT = "slaMeasurement"  # kept (not served): what was measured, so that 
 # or no rule could ever match it.
 WINDOWS: tuple[str, ...] = next(typing.get_args(a) for a in typing.get_args(SlaRule.model_fields["window"].annotation)
                                 if typing.get_args(a))
+SEVERITIES: tuple[str, ...] = typing.get_args(SlaRule.model_fields["severity"].annotation)
+STATES = ("active",)  # an SLA's states: it is agreed active, and no operation changes it
 # A measured value is a percentage, a count, a duration…: beyond these it is a mistake (1e400, a
 # value in the wrong unit), not an observation, and would be echoed back as such.
 MAX_VALUE = Decimal(10) ** 15
@@ -395,4 +397,4 @@ def report(uow: UnitOfWork, sla_id: str, period: str) -> dict[str, Any]:
             "@type": "SlaReport"}
 
 
-__all__ = ["create_sla", "get_sla", "measure", "report", "get_violation", "list_of"]
+__all__ = ["SEVERITIES", "STATES", "create_sla", "get_sla", "measure", "report", "get_violation", "list_of"]
