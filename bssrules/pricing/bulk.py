@@ -186,8 +186,11 @@ class _Chunk(_Deciding, _Scanning, _Assembling):
                 own_state = self.state.of_subscribers(pl.Series([name]))
                 try:
                     results, new_state = rate_records(mine, subscribers, self.book, own_state.to_rating_state())
-                    frames.append(rated_frame(results))
-                    states.append(BulkState.from_rating_state(new_state))
+                    # both made before either is kept: a state that cannot be written (a failure of
+                    # from_rating_state) must not leave this subscriber's rated rows behind twice
+                    frame, state_of = rated_frame(results), BulkState.from_rating_state(new_state)
+                    frames.append(frame)
+                    states.append(state_of)
                 except Exception as exc:  # noqa: BLE001 - reported on each record
                     frames.append(rated_frame([RatedUsage(r, "rejected", ({"code": "ratingError", "label": str(exc)},))
                                                for r in mine]))
