@@ -17,6 +17,8 @@ from rich.markup import escape
 from bssrules.errors import BssRulesError, InvalidSource
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bssrules.pricing.bulk_io import Progress, RatingSummary
 
 app = typer.Typer(help="Author, check and apply the rules of a telecom product catalog.",
@@ -93,6 +95,19 @@ def _load_project_or_exit(folder: Path):  # type: ignore[no-untyped-def]
     except InvalidSource as exc:
         _report_invalid(exc)
         raise typer.Exit(1)
+
+
+def _open_database(database_url: Optional[str]) -> "Engine":
+    """The engine of the database, its schema migrated; or, when it cannot be used (a wrong
+    URL, a server down, a newer schema), that said in one line and exit 2: nothing was done."""
+    from bssrules.store import make_engine
+    from bssrules.store.db import DatabaseUnavailable
+
+    try:
+        return make_engine(database_url)
+    except DatabaseUnavailable as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -241,11 +256,11 @@ def load(folder: Path = typer.Argument(..., help="Folder to load: its catalog an
          database_url: Optional[str] = DatabaseOption) -> None:
     """Check a folder (catalog and rules), then store it in one transaction (idempotent; prunes what the folder dropped)."""
     from bssrules.services import catalog as services
-    from bssrules.store import UnitOfWork, make_engine
+    from bssrules.store import UnitOfWork
 
     project = _load_project_or_exit(folder)
     name = source or str(folder.resolve())
-    engine = make_engine(database_url)
+    engine = _open_database(database_url)
     started = time.perf_counter()
     try:
         with UnitOfWork(engine) as uow:
@@ -263,18 +278,84 @@ def load(folder: Path = typer.Argument(..., help="Folder to load: its catalog an
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-          port: int = typer.Option(8000, help="TCP port."),
-          workers: int = typer.Option(1, help="Worker processes (they share nothing but the database)."),
+          port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
+          workers: int = typer.Option(1, min=1, help="Worker processes (they share nothing but the database)."),
           database_url: Optional[str] = DatabaseOption) -> None:
     """Serve the TMF APIs over HTTP (schema migrated on start)."""
-    import os
-
     import uvicorn
 
+    # What would stop the workers' start is found here first, and said in one line (exit 2):
+    # in a worker it was a page of traceback, or a server that answered 500 to everything.
+    problem = _setting_problem() or _port_problem(host, port)
+    if problem:
+        err.print(f"[bold red]error:[/] {escape(problem)}", soft_wrap=True)
+        raise typer.Exit(2)
+    _prepare_database(database_url)  # migrated once, before the workers, which then find it done
     if database_url:
         os.environ["BSSRULES_DATABASE_URL"] = database_url
     uvicorn.run("bssrules.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info")
+
+
+def _setting_problem() -> str | None:
+    """What is wrong with the environment variables the server reads (as it reads them), or None."""
+    try:
+        from bssrules.api.app import create_app  # noqa: F401 - what a worker imports (BSSRULES_DECISION_CACHE)
+        from bssrules.api.collector import thresholds_of
+        from bssrules.services.dating import DatingPolicy
+
+        DatingPolicy.from_env()
+        thresholds_of(os.environ.get("BSSRULES_GC"))
+    except ValueError as exc:
+        return str(exc)
+    for name, default, meaning in (("BSSRULES_RATING_LEADERS", 1, "batches of usages a worker rates at once"),
+                                   ("BSSRULES_MAX_BODY_BYTES", 4 * 1024 * 1024, "bytes of a request body")):
+        raw = os.environ.get(name, "").strip()
+        if raw and (not raw.isdigit() or int(raw) < 1):  # (0 leaders: a usage would wait for ever)
+            return f"{name} must be a whole number of {meaning}, 1 or more (default {default}); got {raw!r}"
+    return None
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, or None — told before the database is migrated."""
+    import errno
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as exc:
+        return f"--host {host}: not an interface of this machine ({exc.strerror}); give an address such as 127.0.0.1 or 0.0.0.0"
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use (another server?): stop it, or give another --port"
+            if exc.errno == errno.EACCES:
+                return f"port {port} on {host} may not be used by this user (below 1024: a privileged port); give another --port"
+            return f"cannot listen on {host}:{port} ({exc.strerror}); give another --host or --port"
+    return None
+
+
+def _prepare_database(database_url: Optional[str]) -> None:
+    """The database migrated, and the administrator's key (``BSSRULES_ADMIN_KEY``) checked and
+    stored, as each worker does when it starts; exit 2 with one line when that cannot be done."""
+    from functools import partial
+
+    from bssrules.services import partners
+    from bssrules.store import UnitOfWork
+
+    engine = _open_database(database_url)
+    try:
+        admin = os.environ.get("BSSRULES_ADMIN_KEY")
+        if admin:
+            partners.ensure_admin_at_start(partial(UnitOfWork, engine), admin)
+    except BssRulesError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -575,9 +656,9 @@ def bill(period: str = typer.Argument(..., help="The month to bill, YYYY-MM."),
     others are billed: fix the product and run the month again), 2 when the run failed."""
     from bssrules.services import billing as billing_service
     from bssrules.errors import BssRulesError
-    from bssrules.store import UnitOfWork, make_engine
+    from bssrules.store import UnitOfWork
 
-    engine = make_engine(database_url)
+    engine = _open_database(database_url)
     try:
         with UnitOfWork(engine) as uow:
             result = billing_service.run_bills(uow, period)
@@ -617,14 +698,14 @@ def deliver(once: bool = typer.Option(False, help="One pass, then exit (default:
     from functools import partial
 
     from bssrules.services.notifications import RetryPolicy, deliver_due
-    from bssrules.store import UnitOfWork, make_engine
+    from bssrules.store import UnitOfWork
 
     try:
         policy = RetryPolicy.from_env(retention, max_backoff)
     except ValueError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    engine = make_engine(database_url)
+    engine = _open_database(database_url)
     try:
         while True:
             sent = deliver_due(partial(UnitOfWork, engine), policy=policy)
@@ -649,10 +730,10 @@ def redeliver(hub: str = typer.Option(..., "--hub", help="The id of the hub (the
     """Queue again what a hub was to be sent: one event, or its failed deliveries (all, or
     those of the events made since an instant); the dispatcher sends them in order."""
     from bssrules.services.notifications import redeliver as redeliver_events
-    from bssrules.store import UnitOfWork, make_engine
+    from bssrules.store import UnitOfWork
 
     request = {k: v for k, v in (("event", event), ("since", since)) if v is not None}
-    engine = make_engine(database_url)
+    engine = _open_database(database_url)
     try:
         with UnitOfWork(engine) as uow:
             done = redeliver_events(uow, hub, request)

@@ -2,12 +2,29 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.util import CommandError
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from bssrules.errors import BssRulesError
 
 DEFAULT_DATABASE_URL = "sqlite:///bssrules.db"
+# what an operator may write: said whenever a URL cannot be used
+URL_FORMS = "sqlite:///FILE or postgresql://USER@HOST:PORT/DATABASE"
+# the PostgreSQL advisory lock the migrations run under ("bssrules" in ASCII): servers and
+# workers that start together migrate one after the other, not over each other
+MIGRATION_LOCK = 0x6273737275_6C6573
+
+
+class DatabaseUnavailable(BssRulesError):
+    """The database cannot be used: its URL is wrong, it cannot be reached, or its schema is
+    of a bssrules this one does not know. The message is one line: what is wrong, what to do."""
+
+    code = "databaseUnavailable"
 
 
 def database_url(url: str | None = None) -> str:
@@ -20,8 +37,26 @@ def database_url(url: str | None = None) -> str:
 
 
 def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
-    """An engine for ``url`` with the schema migrated to the latest revision."""
+    """An engine for ``url`` with the schema migrated to the latest revision.
+
+    Raises :class:`DatabaseUnavailable` when the URL cannot be used or, migrating, when the
+    database cannot be reached or its schema is newer than this bssrules."""
     url = database_url(url)
+    try:
+        engine = _engine_for(url)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:  # (ImportError: a driver not installed)
+        raise DatabaseUnavailable(f"the database URL {_shown_url(url)} cannot be used ({_one_line(exc)}); "
+                                  f"give --database-url or BSSRULES_DATABASE_URL as {URL_FORMS}") from None
+    if migrate:
+        try:
+            upgrade(engine)
+        except BaseException:
+            engine.dispose()  # (no pooled connection left behind by a start that failed)
+            raise
+    return engine
+
+
+def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -29,12 +64,33 @@ def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
         # No ping on checkout: it would be a round trip more per request (online rating counts
         # them). A connection the server dropped fails its request once, and the pool is renewed.
         # psycopg prepares a statement after it ran prepare_threshold times on a connection.
-        engine = create_engine(url, pool_size=int(os.environ.get("BSSRULES_POOL_SIZE", "10")), max_overflow=10,
+        engine = create_engine(url, pool_size=pool_size(), max_overflow=10,
                                pool_recycle=3600, connect_args={"prepare_threshold": 5})
         event.listen(engine, "checkin", _transactions_on)
-    if migrate:
-        upgrade(engine)
     return engine
+
+
+def pool_size() -> int:
+    """The connections each process keeps open to PostgreSQL (``BSSRULES_POOL_SIZE``, default 10)."""
+    raw = os.environ.get("BSSRULES_POOL_SIZE", "10").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise DatabaseUnavailable(f"BSSRULES_POOL_SIZE must be a whole number of connections, 1 or more "
+                                  f"(default 10); got {raw!r}")
+    return int(raw)
+
+
+def _shown_url(url: str | URL) -> str:
+    """The URL as a message may show it: without its password."""
+    try:
+        return repr(make_url(url).render_as_string(hide_password=True))
+    except ArgumentError:  # (not a URL at all: nothing in it can be told from a password)
+        return repr(url) if "@" not in url else "(not shown: it holds an '@')"
+
+
+def _one_line(exc: BaseException) -> str:
+    """What an error of the driver says, on one line (without SQLAlchemy's link to its background)."""
+    text_ = str(getattr(exc, "orig", None) or exc)
+    return "; ".join(line.strip() for line in text_.splitlines() if line.strip() and "sqlalche.me" not in line)
 
 
 def _transactions_on(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -64,11 +120,44 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply the Alembic migrations up to ``revision`` (idempotent)."""
+    """Apply the Alembic migrations up to ``revision`` (idempotent). On PostgreSQL under an
+    advisory lock: the workers of a server (or servers) starting together on a new database
+    all migrate it, and without the lock they created the same tables at once and all but
+    one failed to start. Raises :class:`DatabaseUnavailable` when the database cannot be
+    reached or was migrated by a newer bssrules."""
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    try:
+        connection = engine.connect()
+    except DBAPIError as exc:
+        raise DatabaseUnavailable(_unreachable(engine, exc)) from None
+    try:
+        with connection, connection.begin():
+            _lock_migrations(connection)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except CommandError as exc:  # a revision this bssrules does not have: a newer one migrated it
+        raise DatabaseUnavailable(f"the database {_shown_url(engine.url)} "
+                                  f"has a schema this bssrules does not know ({_one_line(exc)}): it was "
+                                  f"migrated by a newer bssrules; run that version, or give another "
+                                  f"database") from None
+
+
+def _lock_migrations(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":  # (released with the transaction)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def _unreachable(engine: Engine, exc: DBAPIError) -> str:
+    shown = _shown_url(engine.url)
+    if engine.url.get_backend_name() == "sqlite":
+        folder = Path(engine.url.database or ".").parent
+        if not folder.is_dir():
+            return (f"cannot open the SQLite database {shown}: the folder {str(folder)!r} does not exist; "
+                    f"create it, or give another --database-url or BSSRULES_DATABASE_URL")
+        return (f"cannot open the SQLite database {shown} ({_one_line(exc)}); check that the file and its "
+                f"folder may be read and written, or give another --database-url or BSSRULES_DATABASE_URL")
+    return (f"cannot reach the database {shown} ({_one_line(exc)}); check that the server runs and accepts "
+            f"connections, and the URL (--database-url or BSSRULES_DATABASE_URL: {URL_FORMS})")
 
 
 def downgrade(engine: Engine, revision: str) -> None:
