@@ -120,10 +120,10 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply the Alembic migrations up to ``revision`` (idempotent). On PostgreSQL under an
-    advisory lock: the workers of a server (or servers) starting together on a new database
-    all migrate it, and without the lock they created the same tables at once and all but
-    one failed to start. Raises :class:`DatabaseUnavailable` when the database cannot be
+    """Apply the Alembic migrations up to ``revision`` (idempotent), one process at a time (an
+    advisory lock on PostgreSQL, the write lock on SQLite): the workers of a server, or
+    commands, starting together on a new database all migrate it, and without the lock they
+    created the same tables at once and all but one failed. Raises :class:`DatabaseUnavailable` when the database cannot be
     reached or was migrated by a newer bssrules."""
     config = alembic_config()
     try:
@@ -143,8 +143,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def _lock_migrations(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":  # (released with the transaction)
+    """One migration at a time on a database, whoever runs it; the lock is released with the
+    transaction, and the next finds the schema migrated."""
+    if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    elif connection.dialect.name == "sqlite":  # the write lock, taken now (others wait: the busy timeout)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _unreachable(engine: Engine, exc: DBAPIError) -> str:
