@@ -255,8 +255,11 @@ def load(folder: Path = typer.Argument(..., help="Folder to load: its catalog an
                                                          "(default: the folder's absolute path)."),
          database_url: Optional[str] = DatabaseOption) -> None:
     """Check a folder (catalog and rules), then store it in one transaction (idempotent; prunes what the folder dropped)."""
+    from sqlalchemy.exc import DBAPIError
+
     from bssrules.services import catalog as services
     from bssrules.store import UnitOfWork
+    from bssrules.store.db import one_line
 
     project = _load_project_or_exit(folder)
     name = source or str(folder.resolve())
@@ -267,6 +270,10 @@ def load(folder: Path = typer.Argument(..., help="Folder to load: its catalog an
             report = services.load_project(uow, project, name)
     except BssRulesError as exc:
         print(f"not loaded: {exc}", file=sys.stderr)
+        raise typer.Exit(1)
+    except DBAPIError as exc:  # the database refused or failed half-way: the transaction is rolled back
+        print(f"not loaded: the database failed ({one_line(exc)}); the load was rolled back: run it again once "
+              f"the database is back (loads of the same entities: one at a time)", file=sys.stderr)
         raise typer.Exit(1)
     finally:
         engine.dispose()
@@ -654,9 +661,12 @@ def bill(period: str = typer.Argument(..., help="The month to bill, YYYY-MM."),
     bills nothing twice); prints the bills made, and the accounts it could not bill with the
     reason (a product whose dates cannot be read). Exits 1 when an account was not billed (the
     others are billed: fix the product and run the month again), 2 when the run failed."""
+    from sqlalchemy.exc import DBAPIError
+
     from bssrules.services import billing as billing_service
     from bssrules.errors import BssRulesError
     from bssrules.store import UnitOfWork
+    from bssrules.store.db import one_line
 
     engine = _open_database(database_url)
     try:
@@ -664,6 +674,10 @@ def bill(period: str = typer.Argument(..., help="The month to bill, YYYY-MM."),
             result = billing_service.run_bills(uow, period)
     except BssRulesError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except DBAPIError as exc:  # rolled back: no bill of the run was kept, and running it again bills none twice
+        err.print(f"[bold red]error:[/] the database failed ({escape(one_line(exc))}); the bill run was rolled "
+                  f"back: run the month again once the database is back (it bills nothing twice)", soft_wrap=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()

@@ -45,7 +45,7 @@ def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
     try:
         engine = _engine_for(url)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:  # (ImportError: a driver not installed)
-        raise DatabaseUnavailable(f"the database URL {_shown_url(url)} cannot be used ({_one_line(exc)}); "
+        raise DatabaseUnavailable(f"the database URL {_shown_url(url)} cannot be used ({one_line(exc)}); "
                                   f"give --database-url or BSSRULES_DATABASE_URL as {URL_FORMS}") from None
     if migrate:
         try:
@@ -87,8 +87,9 @@ def _shown_url(url: str | URL) -> str:
         return repr(url) if "@" not in url else "(not shown: it holds an '@')"
 
 
-def _one_line(exc: BaseException) -> str:
-    """What an error of the driver says, on one line (without SQLAlchemy's link to its background)."""
+def one_line(exc: BaseException) -> str:
+    """What an error of the driver says, on one line: no SQL, no parameters, no link to
+    SQLAlchemy's background pages (for a message to the operator)."""
     text_ = str(getattr(exc, "orig", None) or exc)
     return "; ".join(line.strip() for line in text_.splitlines() if line.strip() and "sqlalche.me" not in line)
 
@@ -137,7 +138,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             command.upgrade(config, revision)
     except CommandError as exc:  # a revision this bssrules does not have: a newer one migrated it
         raise DatabaseUnavailable(f"the database {_shown_url(engine.url)} "
-                                  f"has a schema this bssrules does not know ({_one_line(exc)}): it was "
+                                  f"has a schema this bssrules does not know ({one_line(exc)}): it was "
                                   f"migrated by a newer bssrules; run that version, or give another "
                                   f"database") from None
 
@@ -158,9 +159,9 @@ def _unreachable(engine: Engine, exc: DBAPIError) -> str:
         if not folder.is_dir():
             return (f"cannot open the SQLite database {shown}: the folder {str(folder)!r} does not exist; "
                     f"create it, or give another --database-url or BSSRULES_DATABASE_URL")
-        return (f"cannot open the SQLite database {shown} ({_one_line(exc)}); check that the file and its "
+        return (f"cannot open the SQLite database {shown} ({one_line(exc)}); check that the file and its "
                 f"folder may be read and written, or give another --database-url or BSSRULES_DATABASE_URL")
-    return (f"cannot reach the database {shown} ({_one_line(exc)}); check that the server runs and accepts "
+    return (f"cannot reach the database {shown} ({one_line(exc)}); check that the server runs and accepts "
             f"connections, and the URL (--database-url or BSSRULES_DATABASE_URL: {URL_FORMS})")
 
 

@@ -100,3 +100,36 @@ def test_make_engine_raises_one_error_the_callers_can_catch(tmp_path: Path) -> N
 
     with pytest.raises(DatabaseUnavailable, match="cannot open the SQLite database"):
         make_engine(f"sqlite:///{tmp_path / 'missing' / 'bss.db'}")
+
+
+def refuse_writes(database: Path, table: str, message: str) -> None:
+    """The database refuses every new row of ``table`` (as a full disk or a lock would)."""
+    with sqlite3.connect(database) as connection:
+        connection.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END")
+
+
+def test_a_load_the_database_fails_half_way_is_said_and_rolled_back(tmp_path: Path) -> None:
+    database = tmp_path / "bss.db"
+    make_engine(f"sqlite:///{database}").dispose()
+    refuse_writes(database, "rule_set", "disk I/O error")  # (written after the catalog)
+    result = run("load", str(EXAMPLE), "--database-url", f"sqlite:///{database}")
+    assert result.exit_code == 1
+    line = said_in_one_line(result)
+    assert line.startswith("not loaded: the database failed (disk I/O error); the load was rolled back: run it again")
+    assert "INSERT" not in result.output
+    with sqlite3.connect(database) as connection:  # nothing of it kept: not the catalog written before
+        assert connection.execute("SELECT count(*) FROM catalog_entity").fetchone() == (0,)
+        assert connection.execute("SELECT count(*) FROM rule_set").fetchone() == (0,)
+
+
+def test_a_bill_run_the_database_fails_is_said_in_one_line(tmp_path: Path) -> None:
+    database = tmp_path / "bss.db"
+    make_engine(f"sqlite:///{database}").dispose()
+    with sqlite3.connect(database) as connection:  # the bill run's first write: its lock
+        connection.execute("CREATE TRIGGER refuse BEFORE UPDATE ON counter BEGIN SELECT RAISE(ABORT, 'database or "
+                           "disk is full'); END")
+    result = run("bill", "2026-06", "--database-url", f"sqlite:///{database}")
+    assert result.exit_code == 2
+    assert said_in_one_line(result) == ("error: the database failed (database or disk is full); the bill run was "
+                                        "rolled back: run the month again once the database is back (it bills "
+                                        "nothing twice)")
