@@ -122,23 +122,11 @@ def _half_even(numerator: int, divisor: int) -> int:
 
 
 @njit(cache=True, inline="always")  # small: inlined into the loops that call it
-def _terminates(numerator: int, denominator: int) -> bool:
-    """Whether ``numerator / denominator`` (>= 0) is a terminating decimal: its denominator,
-    reduced, has no prime factor but 2 and 5 (1/8 does; 1/60 does not)."""
-    odd = denominator
-    while odd % 2 == 0:
-        odd //= 2
-    while odd % 5 == 0:
-        odd //= 5
-    return numerator % odd == 0
-
-
-@njit(cache=True, inline="always")  # small: inlined into the loops that call it
 def _convert(value: int, numerator: int, denominator: int, digits: int) -> tuple[int, bool]:
     """``units.convert`` of a volume with ``digits`` decimals to another unit
     (``value * numerator / denominator``): exact, or — with 12 decimals, as convert rounds a
-    fraction that does not terminate — rounded half to even; not ok when the result needs more
-    decimals than ``digits`` (convert keeps every decimal of a fraction that terminates)."""
+    result with more — rounded half to even; not ok when the result needs more decimals than
+    ``digits`` and ``digits`` is less than 12 (the caller converts at 12)."""
     if numerator == denominator:
         return value, True
     product, ok = _mul(value, numerator)
@@ -146,8 +134,8 @@ def _convert(value: int, numerator: int, denominator: int, digits: int) -> tuple
         return 0, False
     if product % denominator == 0:
         return product // denominator, True
-    if digits < _CONVERT_DIGITS or _terminates(product, denominator):
-        return 0, False  # convert gives more decimals than these: exactly, when the fraction terminates
+    if digits < _CONVERT_DIGITS:
+        return 0, False  # convert gives more decimals than these
     return _half_even(product, denominator), True
 
 
