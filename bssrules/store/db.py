@@ -18,6 +18,7 @@ URL_FORMS = "sqlite:///FILE or postgresql://USER@HOST:PORT/DATABASE"
 # the PostgreSQL advisory lock the migrations run under ("bssrules" in ASCII): servers and
 # workers that start together migrate one after the other, not over each other
 MIGRATION_LOCK = 0x6273737275_6C6573
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 class DatabaseUnavailable(BssRulesError):
@@ -65,9 +66,16 @@ def _engine_for(url: str) -> Engine:
         # them). A connection the server dropped fails its request once, and the pool is renewed.
         # psycopg prepares a statement after it ran prepare_threshold times on a connection.
         engine = create_engine(url, pool_size=pool_size(), max_overflow=10,
-                               pool_recycle=3600, connect_args={"prepare_threshold": 5})
+                               pool_recycle=3600, connect_args={"prepare_threshold": 5, **_connect_timeout(url)})
         event.listen(engine, "checkin", _transactions_on)
     return engine
+
+
+def _connect_timeout(url: str) -> dict[str, int]:
+    """How long a connection may take to open, unless the URL says (``?connect_timeout=``):
+    a server that accepts and never answers (a wedged host, a firewall that swallows the
+    packets) otherwise held a command or a worker's start for ever."""
+    return {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
 
 
 def pool_size() -> int:

@@ -5,7 +5,11 @@ what to do, and the command exits 2 having done nothing (was: a page of SQLAlche
 and exit 1, the same code as a catalog with errors)."""
 from __future__ import annotations
 
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -133,3 +137,20 @@ def test_a_bill_run_the_database_fails_is_said_in_one_line(tmp_path: Path) -> No
     assert said_in_one_line(result) == ("error: the database failed (database or disk is full); the bill run was "
                                         "rolled back: run the month again once the database is back (it bills "
                                         "nothing twice)")
+
+
+def test_a_server_that_never_answers_is_given_up_on_after_a_while() -> None:
+    # a wedged host: the connection is accepted (the listen backlog), and nothing is ever said
+    with socket.socket() as wedged:
+        wedged.bind(("127.0.0.1", 0))
+        wedged.listen()
+        url = f"postgresql://postgres@127.0.0.1:{wedged.getsockname()[1]}/bss"
+        began = time.monotonic()
+        command = [sys.executable, "-m", "bssrules.cli", "load", str(EXAMPLE), "--database-url", url]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail("bssrules load waited for a server that never answers for a minute and more")
+    assert done.returncode == 2
+    assert "(connection timeout expired); check that the server runs" in done.stderr
+    assert time.monotonic() - began < 40
