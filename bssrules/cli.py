@@ -35,6 +35,19 @@ DatabaseOption = typer.Option(None, "--database-url", envvar="BSSRULES_DATABASE_
                               help="SQLAlchemy URL of the database (default: sqlite:///bssrules.db).")
 
 
+@app.callback()
+def _settings_read_at_import() -> None:
+    # A setting read when its module is imported (BSSRULES_DECISION_CACHE, by the rules) stopped
+    # any command that imports it with a traceback: it is read here first, and said in one line.
+    if not os.environ.get("BSSRULES_DECISION_CACHE", "").strip():
+        return  # (nothing to read: the commands that need no rules start without importing them)
+    try:
+        import bssrules.rules.decisions  # noqa: F401
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
