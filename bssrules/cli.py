@@ -274,6 +274,10 @@ def load(folder: Path = typer.Argument(..., help="Folder to load: its catalog an
     from bssrules.store import UnitOfWork
     from bssrules.store.db import one_line
 
+    if source is not None and not source.strip():  # (a script's variable left unset: "--source $SOURCE")
+        print("--source is empty: give the name this load owns its entities under, or leave the option out "
+              "(the folder's absolute path)", file=sys.stderr)
+        raise typer.Exit(2)
     project = _load_project_or_exit(folder)
     name = source or str(folder.resolve())
     engine = _open_database(database_url)
@@ -386,7 +390,7 @@ def schema(name: str = typer.Argument("catalog", help="Which schema: catalog or 
 
     schemas = {"catalog": catalog_schema, "rules": rules_schema}
     if name not in schemas:
-        err.print(f"unknown schema '{name}'; available: {', '.join(schemas)}")
+        err.print(f"unknown schema {escape(repr(name))}; available: {', '.join(schemas)}", soft_wrap=True)
         raise typer.Exit(2)
     print(json.dumps(schemas[name](), indent=2, sort_keys=True))
 
@@ -402,7 +406,7 @@ def demo() -> None:
     try:
         run_demo(out)
     except StepFailed as exc:
-        err.print(f"[bold red]the scenario failed:[/] {escape(str(exc))}")
+        err.print(f"[bold red]the scenario failed:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -686,7 +690,7 @@ def bill(period: str = typer.Argument(..., help="The month to bill, YYYY-MM."),
         with UnitOfWork(engine) as uow:
             result = billing_service.run_bills(uow, period)
     except BssRulesError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line, for logs and grep
         raise typer.Exit(2) from None
     except DBAPIError as exc:  # rolled back: no bill of the run was kept, and running it again bills none twice
         err.print(f"[bold red]error:[/] the database failed ({escape(one_line(exc))}); the bill run was rolled "
@@ -730,7 +734,7 @@ def deliver(once: bool = typer.Option(False, help="One pass, then exit (default:
     try:
         policy = RetryPolicy.from_env(retention, max_backoff)
     except ValueError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line, for logs and grep
         raise typer.Exit(2) from None
     engine = _open_database(database_url)
     try:
@@ -765,7 +769,7 @@ def redeliver(hub: str = typer.Option(..., "--hub", help="The id of the hub (the
         with UnitOfWork(engine) as uow:
             done = redeliver_events(uow, hub, request)
     except BssRulesError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line, for logs and grep
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
