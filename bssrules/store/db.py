@@ -132,8 +132,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the Alembic migrations up to ``revision`` (idempotent), one process at a time (an
     advisory lock on PostgreSQL, the write lock on SQLite): the workers of a server, or
     commands, starting together on a new database all migrate it, and without the lock they
-    created the same tables at once and all but one failed. Raises :class:`DatabaseUnavailable` when the database cannot be
-    reached or was migrated by a newer bssrules."""
+    created the same tables at once and all but one failed. Raises :class:`DatabaseUnavailable`
+    when the database cannot be reached, refuses a migration, or was migrated by a newer
+    bssrules."""
     config = alembic_config()
     try:
         connection = engine.connect()
@@ -144,6 +145,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             _lock_migrations(connection)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+    except DBAPIError as exc:  # the database refused a migration (rolled back with its transaction)
+        raise DatabaseUnavailable(f"the database {_shown_url(engine.url)} could not be migrated ({one_line(exc)}); "
+                                  f"nothing of the migration was kept. A database holding tables bssrules did not "
+                                  f"make (another application's) cannot be used: give bssrules a database of its "
+                                  f"own") from None
     except CommandError as exc:  # a revision this bssrules does not have: a newer one migrated it
         raise DatabaseUnavailable(f"the database {_shown_url(engine.url)} "
                                   f"has a schema this bssrules does not know ({one_line(exc)}): it was "

@@ -154,3 +154,17 @@ def test_a_server_that_never_answers_is_given_up_on_after_a_while() -> None:
     assert done.returncode == 2
     assert "(connection timeout expired); check that the server runs" in done.stderr
     assert time.monotonic() - began < 40
+
+
+def test_a_database_of_another_application_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    database = tmp_path / "crm.db"
+    with sqlite3.connect(database) as connection:  # a table of the same name, not bssrules'
+        connection.execute("CREATE TABLE catalog_entity (sku TEXT PRIMARY KEY)")
+    result = run("load", str(EXAMPLE), "--database-url", f"sqlite:///{database}")
+    assert result.exit_code == 2
+    line = said_in_one_line(result)
+    assert "could not be migrated (table catalog_entity already exists)" in line
+    assert line.endswith("give bssrules a database of its own")
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT name FROM sqlite_master").fetchall() == [("catalog_entity",),
+                                                                                  ("sqlite_autoindex_catalog_entity_1",)]
