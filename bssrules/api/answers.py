@@ -168,6 +168,7 @@ SLA_VIOLATION = _closed(
      "severity": {"type": "string", "enum": ["critical", "major", "minor", "warning"]},
      "observedAt": _INSTANT, "relatedParty": _RELATED_PARTY,
      "window": {"description": "The window measured, as posted"},
+     "service": {"description": "The service measured, as posted"},
      "troubleTicket": {**_ID, "description": "The ticket it opened (critical and major)"}},
     "A threshold an SLA measurement broke")
 SLA_MEASUREMENT = _closed(

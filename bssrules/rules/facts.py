@@ -49,7 +49,7 @@ FACT_ATTRIBUTES: dict[str, str] = {
     "ticket.channel": "string", "ticket.originator": "string",
     # an SLA metric observation
     "metric.name": "string", "metric.value": "number", "metric.window": "string", "metric.partner": "string",
-    "metric.service": "string",
+    "metric.service": "string", "metric.consumers": "list", "metric.severity": "string",
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -27,6 +27,7 @@ from bssrules.services.records import StoredResource, href
 from bssrules.services.resources import values_at
 from bssrules.services.ports import UnitOfWork
 from bssrules.services.runtime import Runtime
+from bssrules.services.sla import metric_facts
 
 API = "/tmf-api/customerBillManagement/v4"
 CHARGE_TYPES = {"recurringCharge": "recurring", "usageCharge": "usage", "oneTimeCharge": "oneTime",
@@ -91,8 +92,9 @@ def _items(uow: UnitOfWork, period: BillingPeriod) -> list[tuple[str, dict[str, 
         doc = violation.document
         observed = _in(period, doc.get("observedAt"))
         if observed is not None:
-            metric = {"name": doc["metric"], "value": Decimal(str(doc["value"]))}
-            items.append((f"slaViolation {violation.id}", {"metric": metric}, observed))
+            facts = metric_facts(doc["metric"], Decimal(str(doc["value"])), doc.get("window"), doc.get("service"),
+                                 doc.get("relatedParty", []), doc.get("severity"))
+            items.append((f"slaViolation {violation.id}", facts, observed))
     return items
 
 

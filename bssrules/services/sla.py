@@ -285,13 +285,8 @@ def measure(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str
     if earlier is not None:
         return _measured_before(uow, earlier, value)
     compiled = runtime.rules.in_force(stored.document["ruleSet"]["id"], observed)
-    facts: dict[str, Any] = {"metric": {"name": metric, "value": value}}
-    for field in ("window", "service"):
-        if body.get(field):
-            facts["metric"][field] = body[field]
-    provider = next((p["id"] for p in stored.document.get("relatedParty", []) if p.get("role") == "provider"), None)
-    if provider:
-        facts["metric"]["partner"] = provider
+    facts = metric_facts(metric, value, body.get("window"), body.get("service"), stored.document.get("relatedParty", []))
+    provider = facts["metric"].get("partner")
     decision = decide(compiled, facts, observed, with_trace=False)
     now = _now()
     made = []
@@ -300,7 +295,7 @@ def measure(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str
                     "ruleSet": compiled.id, "metric": metric, "value": value, "severity": violation["severity"],
                     "observedAt": format_instant(observed), "relatedParty": stored.document.get("relatedParty", []),
                     "sharedWith": stored.document.get("sharedWith", []),
-                    **({"window": body["window"]} if body.get("window") else {})}
+                    **{field: body[field] for field in ("window", "service") if body.get(field)}}
         violation_id = str(uuid.uuid4())
         if violation["severity"] in TICKETED and provider:
             document["troubleTicket"] = {"id": _open_ticket(uow, stored, document, violation_id, provider, now)}
@@ -318,6 +313,27 @@ def measure(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> dict[str
     uow.commit()
     return {"sla": {"id": stored.id}, "metric": metric, "value": value, "observedAt": format_instant(observed),
             "violation": made}
+
+
+def metric_facts(metric: str, value: Any, window: Any, service: Any, parties: list[dict[str, Any]],
+                 severity: str | None = None) -> dict[str, Any]:
+    """The facts of an observation of an SLA's metric, as the SLA's rules decide it and the
+    settlement rules decide its violations (``severity``: the violation's): its name, value,
+    window and service, the SLA's provider (``partner``) and its consumers — so that a
+    settlement rule can say whose SLA's breach it charges, and who is paid."""
+    facts: dict[str, Any] = {"name": metric, "value": value}
+    if window:
+        facts["window"] = window
+    if service:
+        facts["service"] = service
+    provider = next((p["id"] for p in parties if isinstance(p, dict) and p.get("role") == "provider"), None)
+    if provider:
+        facts["partner"] = provider
+    facts["consumers"] = sorted({p["id"] for p in parties if isinstance(p, dict) and p.get("role") == "consumer"
+                                 and isinstance(p.get("id"), str)})
+    if severity:
+        facts["severity"] = severity
+    return {"metric": facts}
 
 
 def _measurement_id(sla_id: str, metric: str, window: Any, service: Any, observed: dt.datetime) -> str:

@@ -314,6 +314,24 @@ def test_the_month_is_settled_in_one_note_per_payer_and_payee_with_exact_totals(
     assert "garage" not in events
 
 
+def test_a_breach_of_an_sla_the_payee_is_not_party_to_costs_nothing_towards_it(world: World) -> None:
+    """The availability penalty is the CSP's to the car manufacturer for the availability it
+    provides to it (metric.partner, metric.consumers). A breach of the CSP's SLA with the call
+    center alone was charged to the CSP and paid to the car manufacturer too: a violation gave
+    the settlement rules only the metric's name and value, not whose SLA it broke."""
+    world.ok("POST", f"{SLA_API}/sla", "admin", {
+        "id": "call-sla", "name": "Call center line", "ruleSet": {"id": "call-center-sla"},
+        "relatedParty": [{"id": "csp", "role": "provider"}, {"id": "call-center", "role": "consumer"}]})
+    world.ok("POST", f"{SLA_API}/slaMeasurement", "call-center", {
+        "sla": {"id": "call-sla"}, "metric": "availability", "value": 97.9, "window": "month",
+        "observedAt": f"{world.month}-01T00:00:00Z"})
+    run = world.run()
+    assert run["itemsDecided"] == 14 + 2 + 2  # its two violations, and the two tickets they opened
+    penalties = [line for line in world.lines(world.note("csp", "car-maker")) if line[0].endswith("penalty")]
+    assert penalties == [(f"{RULES}/availability-penalty", Decimal("200.00"), 2)]  # the car manufacturer's SLA only
+    assert world.note("csp", "call-center") not in run["settlementNotesMade"]
+
+
 def test_re_running_the_month_makes_nothing_twice(world: World) -> None:
     first = world.run()
     notes, rates = world.ok("GET", BILL), world.ok("GET", RATE)

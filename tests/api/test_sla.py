@@ -77,6 +77,7 @@ VIOLATION_SCHEMA = {
                    "metric": {"type": "string"}, "value": {"type": "number"},
                    "severity": {"enum": ["critical", "major", "minor", "warning"]},
                    "observedAt": {"type": "string", "format": "date-time"}, "window": {"type": "string"},
+                   "service": {"type": "string"},
                    "relatedParty": {"type": "array"}, "troubleTicket": REF}}
 
 

@@ -47,7 +47,7 @@ def test_the_rule_tests_of_the_ppv_example_pass_from_the_installed_command() -> 
     assert "FAIL" not in result.stdout
 
 
-@pytest.mark.parametrize("example, count", [("devices", 10), ("connected_car", 19)])
+@pytest.mark.parametrize("example, count", [("devices", 10), ("connected_car", 20)])
 def test_the_rule_tests_of_the_other_examples_pass(example: str, count: int) -> None:
     result = invoke("test", str(EXAMPLES / example))
     assert result.exit_code == 0, result.output
