@@ -714,6 +714,9 @@ def bill(period: str = typer.Argument(..., help="The month to bill, YYYY-MM."),
         raise typer.Exit(1)
 
 
+DELIVERY_RETRY_SECONDS = 5  # how long `bssrules deliver` waits for a database that failed
+
+
 @app.command()
 def deliver(once: bool = typer.Option(False, help="One pass, then exit (default: deliver until stopped)."),
             retention: Optional[str] = typer.Option(
@@ -728,8 +731,11 @@ def deliver(once: bool = typer.Option(False, help="One pass, then exit (default:
     does in the background): in order per hub, retried with backoff for the retention."""
     from functools import partial
 
+    from sqlalchemy.exc import DBAPIError
+
     from bssrules.services.notifications import RetryPolicy, deliver_due
     from bssrules.store import UnitOfWork
+    from bssrules.store.db import one_line
 
     try:
         policy = RetryPolicy.from_env(retention, max_backoff)
@@ -739,7 +745,18 @@ def deliver(once: bool = typer.Option(False, help="One pass, then exit (default:
     engine = _open_database(database_url)
     try:
         while True:
-            sent = deliver_due(partial(UnitOfWork, engine), policy=policy)
+            try:
+                sent = deliver_due(partial(UnitOfWork, engine), policy=policy)
+            except DBAPIError as exc:
+                failed = f"the database failed ({escape(one_line(exc))})"
+                if once:
+                    err.print(f"[bold red]error:[/] {failed}; run it again once the database is back", soft_wrap=True)
+                    raise typer.Exit(2) from None
+                # a database restarting or failing over stops no dispatcher: the outbox keeps each
+                # event until its delivery is recorded, and what was claimed is claimed again
+                err.print(f"[yellow]warning:[/] {failed}; trying again in {DELIVERY_RETRY_SECONDS} s", soft_wrap=True)
+                time.sleep(DELIVERY_RETRY_SECONDS)
+                continue
             if once:
                 out.print(f"{sent} deliveries attempted")
                 return
@@ -760,8 +777,11 @@ def redeliver(hub: str = typer.Option(..., "--hub", help="The id of the hub (the
               database_url: Optional[str] = DatabaseOption) -> None:
     """Queue again what a hub was to be sent: one event, or its failed deliveries (all, or
     those of the events made since an instant); the dispatcher sends them in order."""
+    from sqlalchemy.exc import DBAPIError
+
     from bssrules.services.notifications import redeliver as redeliver_events
     from bssrules.store import UnitOfWork
+    from bssrules.store.db import one_line
 
     request = {k: v for k, v in (("event", event), ("since", since)) if v is not None}
     engine = _open_database(database_url)
@@ -770,6 +790,10 @@ def redeliver(hub: str = typer.Option(..., "--hub", help="The id of the hub (the
             done = redeliver_events(uow, hub, request)
     except BssRulesError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line, for logs and grep
+        raise typer.Exit(2) from None
+    except DBAPIError as exc:  # rolled back: nothing was queued again
+        err.print(f"[bold red]error:[/] the database failed ({escape(one_line(exc))}); nothing was queued again: "
+                  f"run it again once the database is back", soft_wrap=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()

@@ -5,8 +5,10 @@ the entities owned by the folder's path: a later load under the intended name pr
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bssrules.cli import app
@@ -48,3 +50,44 @@ def test_an_empty_source_is_refused_and_nothing_is_loaded(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("--source is empty: give the name this load owns its entities under")
     assert not database.exists() or sqlite3.connect(database).execute("SELECT count(*) FROM catalog_entity").fetchone() == (0,)
+
+
+def broken_database(tmp_path: Path, table: str) -> str:
+    """A migrated database whose ``table`` is gone: every statement on it fails, as on a
+    database that failed over or a disk that went away."""
+    from bssrules.store import make_engine
+
+    url = f"sqlite:///{tmp_path / 'bss.db'}"
+    make_engine(url).dispose()
+    with sqlite3.connect(tmp_path / "bss.db") as connection:
+        connection.execute("PRAGMA foreign_keys=OFF")
+        connection.execute(f"DROP TABLE {table}")
+    return url
+
+
+def test_deliver_once_on_a_failing_database_says_it_in_one_line(tmp_path: Path) -> None:
+    result = run("deliver", "--once", "--database-url", broken_database(tmp_path, "delivery"))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == ["error: the database failed (no such table: delivery); run it again once "
+                                          "the database is back"]
+
+
+def test_the_dispatcher_outlives_a_failing_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        raise KeyboardInterrupt  # (the operator stops it after its first wait)
+
+    monkeypatch.setattr(time, "sleep", wait)
+    result = run("deliver", "--database-url", broken_database(tmp_path, "delivery"))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == ["warning: the database failed (no such table: delivery); trying again in 5 s"]
+    assert waits == [5]
+
+
+def test_redeliver_on_a_failing_database_says_it_in_one_line(tmp_path: Path) -> None:
+    result = run("redeliver", "--hub", "h1", "--database-url", broken_database(tmp_path, "resource"))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[0].startswith("error: the database failed (no such table")
+    assert len(result.stderr.splitlines()) == 1
