@@ -96,10 +96,12 @@ def _shown_url(url: str | URL) -> str:
 
 
 def one_line(exc: BaseException) -> str:
-    """What an error of the driver says, on one line: no SQL, no parameters, no link to
-    SQLAlchemy's background pages (for a message to the operator)."""
-    text_ = str(getattr(exc, "orig", None) or exc)
-    return "; ".join(line.strip() for line in text_.splitlines() if line.strip() and "sqlalche.me" not in line)
+    """What an error of the driver says, on one line: no SQL (PostgreSQL's ``LINE 2: …`` and
+    its caret), no parameters, no link to SQLAlchemy's background pages (for the operator)."""
+    said = str(getattr(exc, "orig", None) or exc).splitlines()
+    return "; ".join(line.strip() for line in said
+                     if line.strip() and line.strip() != "^" and not line.startswith("LINE ")
+                     and "sqlalche.me" not in line)
 
 
 def _transactions_on(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -147,9 +149,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             command.upgrade(config, revision)
     except DBAPIError as exc:  # the database refused a migration (rolled back with its transaction)
         raise DatabaseUnavailable(f"the database {_shown_url(engine.url)} could not be migrated ({one_line(exc)}); "
-                                  f"nothing of the migration was kept. A database holding tables bssrules did not "
-                                  f"make (another application's) cannot be used: give bssrules a database of its "
-                                  f"own") from None
+                                  f"nothing of the migration was kept: give bssrules a database of its own (not "
+                                  f"one with another application's tables), whose user may create tables") from None
     except CommandError as exc:  # a revision this bssrules does not have: a newer one migrated it
         raise DatabaseUnavailable(f"the database {_shown_url(engine.url)} "
                                   f"has a schema this bssrules does not know ({one_line(exc)}): it was "

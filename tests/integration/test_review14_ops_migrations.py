@@ -60,3 +60,19 @@ def test_workers_started_together_on_a_new_database_all_migrate_it(new_database:
         assert "catalog_entity" in inspect(check).get_table_names()
     finally:
         check.dispose()
+
+
+def test_what_postgresql_says_is_one_line_without_the_sql(new_database: str) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from bssrules.store.db import one_line
+
+    engine = create_engine(new_database)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1\nFROM no_such_table"))
+    except DBAPIError as exc:
+        said = one_line(exc)
+    finally:
+        engine.dispose()
+    assert said == 'relation "no_such_table" does not exist'  # (not its LINE 2: … and caret)

@@ -164,7 +164,8 @@ def test_a_database_of_another_application_is_refused_and_left_as_it_is(tmp_path
     assert result.exit_code == 2
     line = said_in_one_line(result)
     assert "could not be migrated (table catalog_entity already exists)" in line
-    assert line.endswith("give bssrules a database of its own")
+    assert line.endswith("give bssrules a database of its own (not one with another application's tables), "
+                         "whose user may create tables")
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT name FROM sqlite_master").fetchall() == [("catalog_entity",),
                                                                                   ("sqlite_autoindex_catalog_entity_1",)]
