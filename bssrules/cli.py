@@ -375,11 +375,28 @@ def _prepare_database(database_url: Optional[str]) -> None:
         admin = os.environ.get("BSSRULES_ADMIN_KEY")
         if admin:
             partners.ensure_admin_at_start(partial(UnitOfWork, engine), admin)
+        elif _keys_required() and not _has_administrator(partial(UnitOfWork, engine)):
+            # a new database served without BSSRULES_ADMIN_KEY: nobody could register a partner
+            err.print("[yellow]warning:[/] the database has no administrator yet: every call will be refused "
+                      "(401) and nobody can register a partner; start the server with "
+                      "BSSRULES_ADMIN_KEY=$(bssrules admin-key) once", soft_wrap=True)
     except BssRulesError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
+
+
+def _keys_required() -> bool:
+    """Whether the server will ask for API keys (as the app reads ``BSSRULES_AUTH``)."""
+    return os.environ.get("BSSRULES_AUTH", "on").lower() not in ("off", "0", "no")
+
+
+def _has_administrator(unit_of_work) -> bool:  # type: ignore[no-untyped-def]
+    from bssrules.services import partners
+
+    with unit_of_work() as uow:
+        return bool(uow.resources.page(partners.KIND, {"role": ["admin"]}, 0, 1)[1])
 
 
 @app.command()

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from bssrules.cli import app
 
 KEY = "bss_abcdef123456_" + "k" * 43
-SETTINGS = ["BSSRULES_DATABASE_URL", "BSSRULES_ADMIN_KEY", "BSSRULES_GC", "BSSRULES_ORDER_MAX_BACKDATE",
+SETTINGS = ["BSSRULES_DATABASE_URL", "BSSRULES_ADMIN_KEY", "BSSRULES_AUTH", "BSSRULES_GC", "BSSRULES_ORDER_MAX_BACKDATE",
             "BSSRULES_RATING_LEADERS", "BSSRULES_MAX_BODY_BYTES", "BSSRULES_POOL_SIZE"]
 
 
@@ -113,3 +113,23 @@ def test_a_decision_cache_setting_that_is_no_number_is_said_too(tmp_path: Path) 
     assert done.returncode == 2
     assert done.stderr.strip() == ("error: BSSRULES_DECISION_CACHE must be a whole number of decisions (0: no cache), "
                                    "got 'lots'")
+
+
+NO_ADMINISTRATOR = ("warning: the database has no administrator yet: every call will be refused (401) and nobody "
+                    "can register a partner; start the server with BSSRULES_ADMIN_KEY=$(bssrules admin-key) once")
+
+
+def test_a_database_without_administrator_served_without_a_key_is_warned_of(started: list[dict[str, Any]],
+                                                                            tmp_path: Path) -> None:
+    database = tmp_path / "bss.db"
+    first = serve(database)
+    assert first.exit_code == 0 and len(started) == 1  # (it serves: the partners, if any, may call)
+    assert first.stderr.strip() == NO_ADMINISTRATOR
+    assert serve(database, env={"BSSRULES_ADMIN_KEY": KEY}).stderr.strip() == ""
+    assert serve(database).stderr.strip() == ""  # the administrator is in the database now
+
+
+def test_no_administrator_is_no_warning_when_keys_are_off(started: list[dict[str, Any]], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BSSRULES_AUTH", "off")
+    assert serve(tmp_path / "bss.db").stderr.strip() == ""
