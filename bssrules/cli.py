@@ -367,8 +367,11 @@ def _prepare_database(database_url: Optional[str]) -> None:
     stored, as each worker does when it starts; exit 2 with one line when that cannot be done."""
     from functools import partial
 
+    from sqlalchemy.exc import DBAPIError
+
     from bssrules.services import partners
     from bssrules.store import UnitOfWork
+    from bssrules.store.db import one_line
 
     engine = _open_database(database_url)
     try:
@@ -382,6 +385,10 @@ def _prepare_database(database_url: Optional[str]) -> None:
                       "BSSRULES_ADMIN_KEY=$(bssrules admin-key) once", soft_wrap=True)
     except BssRulesError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    except DBAPIError as exc:  # (migrated a moment ago: a database failing over, a disk gone)
+        err.print(f"[bold red]error:[/] the database failed ({escape(one_line(exc))}); start again once it is back",
+                  soft_wrap=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()

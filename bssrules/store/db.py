@@ -40,8 +40,8 @@ def database_url(url: str | None = None) -> str:
 def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
     """An engine for ``url`` with the schema migrated to the latest revision.
 
-    Raises :class:`DatabaseUnavailable` when the URL cannot be used or, migrating, when the
-    database cannot be reached or its schema is newer than this bssrules."""
+    Raises :class:`DatabaseUnavailable` when the URL (or ``BSSRULES_POOL_SIZE``) cannot be
+    used or, migrating, as :func:`upgrade` does."""
     url = database_url(url)
     try:
         engine = _engine_for(url)
