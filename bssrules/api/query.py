@@ -145,6 +145,11 @@ def parse_list_query(params: QueryParams, definition: str, spec: tmfspec.TmfSpec
             raise InvalidInput(f"cannot filter on '{key}': not a filterable attribute of {definition}",
                                path=(key,), suggestion=did_you_mean(key, types))
         values = [v for raw in params.getlist(key) for v in raw.split(",")]
+        allowed = spec.attribute_values(definition).get(key, ())
+        for value in values if allowed else ():
+            if value not in allowed:  # (a misspelt status finds nothing, and looks like none has it)
+                raise InvalidInput(f"{key} {value!r} is none of {', '.join(allowed)}", path=(key,),
+                                   suggestion=did_you_mean(value, allowed))
         filters[key] = [_filter_value(key, v, types[key]) for v in values]
     return ListQuery(parse_fields(params, definition, spec), *paging(params), filters)
 

@@ -117,7 +117,8 @@ class TmfSpec:
         return _Validator({"definitions": self.definitions, "$ref": f"#/definitions/{definition}"},
                           format_checker=FORMAT_CHECKER)
 
-    def _paths(self, schema: dict[str, Any], prefix: str, depth: int) -> Iterator[tuple[str, str]]:
+    def _paths(self, schema: dict[str, Any], prefix: str, depth: int) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each dotted path to a value (arrays flattened) and the schema of that value."""
         if "$ref" in schema:
             schema = self.definitions[schema["$ref"].rsplit("/", 1)[1]]
         if schema.get("type") == "array":
@@ -125,21 +126,32 @@ class TmfSpec:
             return
         properties = schema.get("properties")
         if not properties:
-            yield prefix, schema.get("type", "string")
+            yield prefix, schema
             return
         if depth == 0:
             return
         for name, sub in properties.items():
             yield from self._paths(sub, f"{prefix}.{name}" if prefix else name, depth - 1)
 
+    def _filterable(self, definition: str, depth: int) -> Iterator[tuple[str, dict[str, Any]]]:
+        return ((path, schema) for path, schema in self._paths(self.definitions[definition], "", depth)
+                if path and not path.endswith(("href", "@referredType"))
+                and not path.startswith(_NOT_FILTERABLE.get(definition, ("\0",))))
+
     @lru_cache(maxsize=None)  # noqa: B019
     def attribute_types(self, definition: str, depth: int = 3) -> dict[str, str]:
         """Every filterable dotted attribute path of a definition (arrays flattened) and its JSON type."""
-        types = {path: kind for path, kind in self._paths(self.definitions[definition], "", depth)
-                 if path and not path.endswith(("href", "@referredType"))
-                 and not path.startswith(_NOT_FILTERABLE.get(definition, ("\0",)))}
+        types = {path: schema.get("type", "string") for path, schema in self._filterable(definition, depth)}
         types.update(EXTENSION_ATTRIBUTES.get(definition, {}))
         return types
+
+    @lru_cache(maxsize=None)  # noqa: B019
+    def attribute_values(self, definition: str, depth: int = 3) -> dict[str, tuple[str, ...]]:
+        """The filterable attributes whose values the definition enumerates (a ticket's
+        ``status``, a qualification item's ``state``), and those values: a filter on any other
+        value finds nothing, whatever is stored."""
+        return {path: tuple(str(v) for v in schema["enum"]) for path, schema in self._filterable(definition, depth)
+                if isinstance(schema.get("enum"), list) and path not in EXTENSION_ATTRIBUTES.get(definition, {})}
 
     @lru_cache(maxsize=None)  # noqa: B019
     def top_level_attributes(self, definition: str) -> frozenset[str]:
