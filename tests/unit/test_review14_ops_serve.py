@@ -133,3 +133,17 @@ def test_no_administrator_is_no_warning_when_keys_are_off(started: list[dict[str
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BSSRULES_AUTH", "off")
     assert serve(tmp_path / "bss.db").stderr.strip() == ""
+
+
+def test_a_database_that_fails_as_the_key_is_stored_is_said(started: list[dict[str, Any]], tmp_path: Path) -> None:
+    from bssrules.store import make_engine
+
+    database = tmp_path / "bss.db"
+    make_engine(f"sqlite:///{database}").dispose()
+    with sqlite3.connect(database) as connection:  # migrated, and then its partners' table lost
+        connection.execute("PRAGMA foreign_keys=OFF")
+        connection.execute("DROP TABLE resource")
+    result = serve(database, env={"BSSRULES_ADMIN_KEY": KEY})
+    assert result.exit_code == 2
+    assert one_line(result) == "error: the database failed (no such table: resource); start again once it is back"
+    assert started == []
