@@ -219,8 +219,11 @@ def _observed(given: Any) -> dt.datetime:
     text or 0 is no instant, and is refused rather than read as now."""
     if given is None:
         return _now()
-    if date_time_problem(given) is not None:
-        raise InvalidInput("observedAt is a date-time", path=("observedAt",))
+    problem = date_time_problem(given)
+    if problem is not None:  # (the value received, and what was expected: as every date of a body says)
+        text = json.dumps(given, default=str)
+        quoted = shown(given) if isinstance(given, str) else text if len(text) <= 60 else text[:60] + "…"
+        raise InvalidInput(f"observedAt {quoted} {problem}", path=("observedAt",))
     observed = parse_instant(given)
     assert isinstance(observed, dt.datetime)  # (a date-time or a date, in the calendar: date_time_problem)
     return observed

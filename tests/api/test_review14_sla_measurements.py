@@ -20,6 +20,7 @@ Each refusal leaves no violation and no ticket.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -73,8 +74,10 @@ def test_an_sla_of_another_shape_is_a_bad_request_that_says_the_shape(world: Wor
 
 @pytest.mark.parametrize("observed", ["", 0, False, [], {}, "2026-W50-2", "20261215T120000Z", "2026-12-15T12"])
 def test_an_observed_at_that_is_no_instant_is_refused_not_read_as_now(world: World, observed: Any) -> None:
+    text = json.dumps(observed)
+    quoted = repr(observed) if isinstance(observed, str) else text  # (the value received, as it was sent)
     assert world.error("POST", MEASURE, "csp", {**BREACH, "observedAt": observed}) == (
-        400, "observedAt is a date-time")
+        400, f"observedAt {quoted} is not a date-time (e.g. 2026-06-01T10:00:00Z) or a date (2026-06-01)")
     _nothing_measured(world)
 
 

@@ -352,9 +352,9 @@ def test_a_minor_or_warning_breach_is_a_violation_without_a_ticket(world: World,
     ({"sla": {"id": "cc-sla"}, "metric": "availability", "value": "high"}, "value is a number"),
     ({"sla": {"id": "cc-sla"}, "metric": "availability", "value": True}, "value is a number"),
     ({"sla": {"id": "cc-sla"}, "metric": "availability", "value": 99, "observedAt": 20260601},
-     "observedAt is a date-time"),
+     "observedAt 20260601 is not a date-time (e.g. 2026-06-01T10:00:00Z) or a date (2026-06-01)"),
     pytest.param({"sla": {"id": "cc-sla"}, "metric": "availability", "value": 99, "observedAt": "yesterday"},
-                 "observedAt is a date-time", id="observedAt-not-a-date"),
+                 "observedAt 'yesterday' is not a date-time (e.g. 2026-06-01T10:00:00Z) or a date (2026-06-01)", id="observedAt-not-a-date"),
 ])
 def test_a_malformed_measurement_is_refused_and_leaves_nothing(world: World, body: dict[str, Any],
                                                               message: str) -> None:
