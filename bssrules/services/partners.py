@@ -297,22 +297,32 @@ def list_partners(uow: UnitOfWork, offset: int, limit: int) -> tuple[list[dict[s
     return [render(s) for s in page], total
 
 
+# marks the admin key given at start (BSSRULES_ADMIN_KEY) among the admin's keys
+_AT_START = "atStart"
+
+
 def ensure_admin(uow: UnitOfWork, key: str) -> None:
-    """Make sure the admin key given at start (``BSSRULES_ADMIN_KEY``) opens an admin partner."""
+    """Make sure the admin key given at start (``BSSRULES_ADMIN_KEY``) opens an admin partner,
+    and that it is the only key given at start that does: a server started with a new key no
+    longer opens to the one it was started with before (the administrator's key is "the one
+    the server was started with", docs/api.md — a key changed because it leaked must stop
+    working). Keys added through the API (``POST …/partner/admin/key``) stay until revoked."""
     match = _KEY.match(key)
     if match is None:
         raise InvalidInput("BSSRULES_ADMIN_KEY must look like bss_<12 letters or digits>_<43 url-safe characters>; "
                            "make one with `bssrules admin-key`")
     key_id, secret = match.groups()
     stored = uow.resources.get(KIND, "admin", for_update=True)
-    entry = {"id": key_id, "hash": _hash(secret), "created": _now().isoformat().replace("+00:00", "Z")}
+    entry = {"id": key_id, "hash": _hash(secret), "created": _now().isoformat().replace("+00:00", "Z"),
+             _AT_START: True}
     now = _now()
     if stored is None:
         document = {"name": "Administrator", "role": "admin", "catalog": [], "key": [entry],
                     "apiBundle": {"name": "all", "api": [{"name": n, "operations": list(OPERATIONS)} for n in APIS]}}
         uow.resources.insert(_new_row("admin", document, "admin"))
     elif not any(k["id"] == key_id and k["hash"] == entry["hash"] for k in stored.document["key"]):
-        uow.resources.replace(stored.bumped(dict(stored.document, key=stored.document["key"] + [entry]), now))
+        kept = [k for k in stored.document["key"] if not k.get(_AT_START)]  # (the earlier start key goes)
+        uow.resources.replace(stored.bumped(dict(stored.document, key=kept + [entry]), now))
     uow.commit()
 
 

@@ -58,3 +58,24 @@ def test_the_key_given_again_is_not_added_twice(engine: Engine) -> None:
     with UnitOfWork(engine) as uow:
         admin = uow.resources.get("partner", "admin")
     assert admin is not None and len(admin.document["key"]) == 1
+
+
+OTHER = "bss_fedcba654321_" + "z" * 43
+
+
+def test_a_new_start_key_replaces_the_one_the_server_was_started_with_before(engine: Engine) -> None:
+    """Started with K1, then with K2 (K1 leaked): K1 no longer opens the API — it did, and only
+    a revoke through the API closed it. A key the administrator added through the API stays."""
+    factory = lambda: UnitOfWork(engine)  # noqa: E731
+    partners.ensure_admin_at_start(factory, KEY)
+    with UnitOfWork(engine) as uow:
+        added = partners.new_key(uow, "admin")
+    partners.ensure_admin_at_start(factory, OTHER)
+    with UnitOfWork(engine) as uow:
+        admin = uow.resources.get("partner", "admin")
+        assert admin is not None
+        kept = [k["id"] for k in admin.document["key"]]
+        assert kept == [added.split("_")[1], "fedcba654321"]
+        assert partners.authenticate(uow, OTHER) is not None
+        assert partners.authenticate(uow, added) is not None
+        assert partners.authenticate(uow, KEY) is None
