@@ -326,17 +326,15 @@ def _setting_problem() -> str | None:
     try:
         from bssrules.api.app import create_app  # noqa: F401 - what a worker imports (BSSRULES_DECISION_CACHE)
         from bssrules.api.collector import thresholds_of
+        from bssrules.api.limits import max_body_bytes, rating_leaders
         from bssrules.services.dating import DatingPolicy
 
         DatingPolicy.from_env()
         thresholds_of(os.environ.get("BSSRULES_GC"))
+        rating_leaders()  # (0 leaders: a usage would wait for ever)
+        max_body_bytes()
     except ValueError as exc:
         return str(exc)
-    for name, default, meaning in (("BSSRULES_RATING_LEADERS", 1, "batches of usages a worker rates at once"),
-                                   ("BSSRULES_MAX_BODY_BYTES", 4 * 1024 * 1024, "bytes of a request body")):
-        raw = os.environ.get(name, "").strip()
-        if raw and (not raw.isdigit() or int(raw) < 1):  # (0 leaders: a usage would wait for ever)
-            return f"{name} must be a whole number of {meaning}, 1 or more (default {default}); got {raw!r}"
     return None
 
 

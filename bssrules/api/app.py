@@ -30,7 +30,7 @@ from bssrules.services import partners
 from bssrules.api.auth import install_auth
 from bssrules.api.collector import thresholds_of, tune_for_serving
 from bssrules.api.errors import install_error_handlers
-from bssrules.api.limits import BodySizeLimit
+from bssrules.api.limits import BodySizeLimit, max_body_bytes, rating_leaders
 from bssrules.api.text_guard import TextGuard
 from bssrules.api.hubs import hub_routers
 from bssrules.api.sla import sla_router
@@ -68,7 +68,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
         # single usages arriving together are rated together (one transaction, one commit)
         app.state.usage_combiner = UsageCombiner(app.state.unit_of_work, app.state.runtime_cache,
                                                  app.state.rating_contexts,
-                                                 max_leaders=int(os.environ.get("BSSRULES_RATING_LEADERS", "1")))
+                                                 max_leaders=rating_leaders())
         if admin:  # (the workers of a server start together: ensure_admin_at_start runs again on a lost race)
             partners.ensure_admin_at_start(app.state.unit_of_work, admin)
         if not auth_required:
@@ -94,7 +94,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.state.auth_required = auth_required
     install_error_handlers(app)
     install_auth(app)
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(BodySizeLimit, limit=max_body_bytes())  # (read now: a bad value stops the start)
     app.add_middleware(TextGuard)  # outermost: no route, nor the key lookup, sees such text
     # first: routes are matched in order, and the online charging path is the busiest
     app.router.routes.append(usage_fast_route())

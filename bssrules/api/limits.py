@@ -21,9 +21,25 @@ class PayloadTooLarge(InvalidInput):
     code = "payloadTooLarge"
 
 
+def whole_setting(name: str, default: int, meaning: str) -> int:
+    """A whole-number setting of the environment, 1 or more (its default when unset): what a
+    value that is none stops the start with (a ValueError naming the variable), where read
+    later it would answer 500 to every request, or — 0 leaders — let usages wait for ever."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of {meaning}, 1 or more (default {default}); got {raw!r}")
+    return int(raw)
+
+
 def max_body_bytes() -> int:
-    raw = os.environ.get("BSSRULES_MAX_BODY_BYTES")
-    return int(raw) if raw else DEFAULT_MAX_BODY_BYTES
+    return whole_setting("BSSRULES_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, "bytes of a request body")
+
+
+def rating_leaders() -> int:
+    """How many batches of single usages a worker rates at once (``BSSRULES_RATING_LEADERS``)."""
+    return whole_setting("BSSRULES_RATING_LEADERS", 1, "batches of usages a worker rates at once")
 
 
 class BodySizeLimit:
