@@ -33,6 +33,7 @@ from bssrules.api.errors import install_error_handlers
 from bssrules.api.limits import BodySizeLimit, max_body_bytes, rating_leaders
 from bssrules.api.text_guard import TextGuard
 from bssrules.api.hubs import hub_routers
+from bssrules.api.probes import probe_router
 from bssrules.api.sla import sla_router
 from bssrules.api.tickets import TMF621, ticket_router
 from bssrules.api.partners import partner_router
@@ -114,6 +115,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.include_router(billing_router())
     app.include_router(ticket_router())
     app.include_router(sla_router())
+    app.include_router(probe_router())
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

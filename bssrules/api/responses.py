@@ -33,7 +33,7 @@ def location(href: str) -> str:
 # the reason phrase of each status our TMF Error bodies carry
 REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type",
-           422: "Unprocessable Entity", 500: "Internal Server Error"}
+           422: "Unprocessable Entity", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> TMFJSONResponse:
