@@ -63,12 +63,21 @@ def _schemas() -> tuple[SchemaCheck, dict[str, SchemaCheck]]:
     return SchemaCheck(shell), items
 
 
+def require_folder(folder: Path) -> None:
+    """Refuse what is not a folder, saying which: one that does not exist (a typo in the path),
+    or a file given where the folder that holds it was meant."""
+    if folder.is_dir():
+        return
+    said = "is a file, not a folder: give the folder that holds the project's YAML files" if folder.exists() \
+        else "no such folder"
+    raise InvalidSource([Diagnostic(str(folder), 1, 1, said, code="notFound")])
+
+
 def load_catalog(folder: Path | str) -> Catalog:
     """Load and validate every YAML file under ``folder``; raise :class:`InvalidSource` listing
     every problem when anything is wrong."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise InvalidSource([Diagnostic(str(folder), 1, 1, "not a folder", code="notFound")])
+    require_folder(folder)
     documents, diagnostics = [], []
     declared: set[str] = set()  # ids written in the files that cannot be parsed
     files = list(yaml_files(folder))

@@ -28,7 +28,7 @@ from bssrules.catalog.catalog import Catalog, Origin
 from bssrules.catalog.checks import CharacteristicFacts, Links, Span
 from bssrules.catalog.loader import (
     RULES_SECTIONS, CatalogFileCheck, FoundEntity, _display, build_catalog, check_catalog_file, compound_children,
-    is_rules_document, known_ids, price_lookup,
+    is_rules_document, known_ids, price_lookup, require_folder,
 )
 from bssrules.catalog.loader import cross_file_diagnostics as catalog_cross_diagnostics
 from bssrules.catalog.model import COLLECTIONS, Entity
@@ -432,8 +432,7 @@ def _worth_processes(sources: Sequence[_Source], todo: list[int]) -> bool:
 
 
 def _folder_sources(folder: Path) -> list[_Source]:
-    if not folder.is_dir():
-        raise InvalidSource([Diagnostic(str(folder), 1, 1, "not a folder", code="notFound")])
+    require_folder(folder)
     files = list(yaml_files(folder))
     if not files:
         raise InvalidSource([Diagnostic(str(folder), 1, 1, "no .yaml or .yml file in this folder", code="empty")])

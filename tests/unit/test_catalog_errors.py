@@ -363,7 +363,15 @@ def test_an_empty_folder_is_reported_as_such(tmp_path: Path) -> None:
 
 def test_a_missing_folder_is_reported_as_such(tmp_path: Path) -> None:
     assert [described(d) for d in diagnostics(tmp_path / "nowhere")] == [
-        (str(tmp_path / "nowhere"), 1, 1, "not a folder", None, (), "notFound")]
+        (str(tmp_path / "nowhere"), 1, 1, "no such folder", None, (), "notFound")]
+
+
+def test_a_file_given_for_the_folder_is_reported_as_such(tmp_path: Path) -> None:
+    """It said "not a folder" for both a missing folder and a file: which of the two is wrong?"""
+    (tmp_path / "offerings.yaml").write_text("productOfferings: []\n")
+    assert [described(d) for d in diagnostics(tmp_path / "offerings.yaml")] == [
+        (str(tmp_path / "offerings.yaml"), 1, 1,
+         "is a file, not a folder: give the folder that holds the project's YAML files", None, (), "notFound")]
 
 
 def test_a_file_that_only_has_comments_is_allowed_and_yml_files_are_read(broken: Broken) -> None:
