@@ -23,42 +23,16 @@ from typing import Any
 
 import pytest
 
-from bssrules.pricing.bulk import BulkState, rate_chunk, rated_usages, records_frame, subscribers_frame
-from bssrules.pricing.rating import rate_records
 from bssrules.pricing.usage import AccumulatorKey, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord
-from bssrules.rules.book import RuleBook
-from bssrules.rules.project import load_project_texts
+from tests.unit.pricing.both_paths import at, book_of, rate
 
 D = Decimal
-
-
-def book_of(text: str) -> RuleBook:
-    return load_project_texts({"rules.yaml": text}).rules
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-PAUL = Subscriber("paul", payers={"payer": "BA-PAUL"})
 
 
 def usage(id: str, service: str, volume: Any, unit: str | None = None, minute: int = 0, subscriber: str = "paul",
           start: str | None = None) -> UsageRecord:
     when = at(start) if start else dt.datetime(2026, 6, 10, 8, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=minute)
     return UsageRecord(id, subscriber, service, when, D(str(volume)), unit)
-
-
-def rate(book: RuleBook, records: list[UsageRecord], state: RatingState = RatingState(),
-         subscribers: dict[str, Subscriber] | None = None) -> tuple[dict[str, RatedUsage], RatingState]:
-    """Rated by the reference, and in bulk too: both must give the same."""
-    subscribers = subscribers or {"paul": PAUL}
-    results, new_state = rate_records(records, subscribers, book, state)
-    frame, bulk_state = rate_chunk(records_frame(records), subscribers_frame(subscribers), book,
-                                   BulkState.from_rating_state(state))
-    assert rated_usages(frame) == results
-    assert bulk_state.to_rating_state() == new_state
-    return {r.record.id: r for r in results}, new_state
 
 
 def outcome(result: RatedUsage) -> tuple[str, ...]:

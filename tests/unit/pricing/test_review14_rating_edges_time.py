@@ -16,46 +16,19 @@ Every case is rated by the reference and in bulk, which must give the same.
 """
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from bssrules.pricing.bulk import BulkState, rate_chunk, rated_usages, records_frame, subscribers_frame
-from bssrules.pricing.rating import rate_records
-from bssrules.pricing.usage import AccumulatorKey, RatedUsage, RatingState, Subscriber, UsageRecord
-from bssrules.rules.book import RuleBook
-from bssrules.rules.project import load_project_texts
+from bssrules.pricing.usage import AccumulatorKey, RatingState, UsageRecord
+from tests.unit.pricing.both_paths import at, book_of, rate
 
 D = Decimal
 
 
-def book_of(text: str) -> RuleBook:
-    return load_project_texts({"rules.yaml": text}).rules
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-PAUL = Subscriber("paul", payers={"payer": "BA-PAUL"})
-SUBSCRIBERS = {"paul": PAUL}
-
-
 def usage(id: str, service: str, start: str, volume: Any = 1, unit: str | None = None) -> UsageRecord:
     return UsageRecord(id, "paul", service, at(start), D(str(volume)), unit)
-
-
-def rate(book: RuleBook, records: list[UsageRecord], state: RatingState = RatingState()
-         ) -> tuple[dict[str, RatedUsage], RatingState]:
-    """Rated by the reference, and in bulk too: both must give the same."""
-    results, new_state = rate_records(records, SUBSCRIBERS, book, state)
-    frame, bulk_state = rate_chunk(records_frame(records), subscribers_frame(SUBSCRIBERS), book,
-                                   BulkState.from_rating_state(state))
-    assert rated_usages(frame) == results
-    assert bulk_state.to_rating_state() == new_state
-    return {r.record.id: r for r in results}, new_state
 
 
 def totals(state: RatingState) -> dict[tuple[str, str], tuple[str, str]]:
