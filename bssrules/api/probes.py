@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from bssrules import __version__
 from bssrules.api.responses import TMFJSONResponse, error_response
+from bssrules.store.db import one_line
 
 
 def probe_router() -> APIRouter:
@@ -32,7 +33,7 @@ def probe_router() -> APIRouter:
         try:
             await run_in_threadpool(probe)
         except Exception as exc:  # noqa: BLE001 - whatever the database or its driver raised: not ready
-            said = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            said = one_line(exc)[:300] or type(exc).__name__  # (no SQL, no driver's page links)
             return error_response(503, "databaseUnavailable", f"the database does not answer: {said}")
         return TMFJSONResponse({"status": "ready", "version": __version__})
 
