@@ -38,7 +38,7 @@ from bssrules.api.sla import sla_router
 from bssrules.api.tickets import TMF621, ticket_router
 from bssrules.api.partners import partner_router
 from bssrules.store.uow import UnitOfWork
-from bssrules.store.db import make_engine
+from bssrules.store.db import make_engine, unanswered
 
 
 log = logging.getLogger("bssrules.api")
@@ -62,6 +62,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
         DatingPolicy.from_env()  # a date limit that is no duration stops the start, naming its variable
         thresholds_of(os.environ.get("BSSRULES_GC"))  # so does a collector setting that is none
         app.state.engine = engine or make_engine(database_url)
+        app.state.database_problem = lambda: unanswered(app.state.engine)  # (the readiness probe's)
         # the one place the HTTP layer meets the store: routes are handed this factory
         app.state.unit_of_work = partial(UnitOfWork, app.state.engine)
         app.state.runtime_cache = RuntimeCache()  # a cache of the database, keyed by its revision

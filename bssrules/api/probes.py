@@ -4,15 +4,12 @@ not) — and ``GET /ready`` — it reaches its database (readiness: send it requ
 503 with the TMF error body, and what the database said, when it does not)."""
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from bssrules import __version__
 from bssrules.api.responses import TMFJSONResponse, error_response
-from bssrules.store.db import one_line
 
 
 def probe_router() -> APIRouter:
@@ -24,17 +21,10 @@ def probe_router() -> APIRouter:
 
     @router.get("/ready", include_in_schema=False)
     async def ready(request: Request) -> Response:
-        engine: Any = request.app.state.engine
-
-        def probe() -> None:
-            with engine.connect() as connection:
-                connection.exec_driver_sql("SELECT 1")
-
-        try:
-            await run_in_threadpool(probe)
-        except Exception as exc:  # noqa: BLE001 - whatever the database or its driver raised: not ready
-            said = one_line(exc)[:300] or type(exc).__name__  # (no SQL, no driver's page links)
-            return error_response(503, "databaseUnavailable", f"the database does not answer: {said}")
+        # (the app's check of its database, set where the app meets the store: app.py)
+        problem = await run_in_threadpool(request.app.state.database_problem)
+        if problem is not None:
+            return error_response(503, "databaseUnavailable", f"the database does not answer: {problem}")
         return TMFJSONResponse({"status": "ready", "version": __version__})
 
     return router

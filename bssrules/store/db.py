@@ -104,6 +104,17 @@ def one_line(exc: BaseException) -> str:
                      and "sqlalche.me" not in line)
 
 
+def unanswered(engine: Engine) -> str | None:
+    """What the database said (:func:`one_line`) when it does not answer a trivial query through
+    ``engine``, else None: the readiness probe's check."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - whatever the driver or the pool raised: not answering
+        return one_line(exc)[:300] or type(exc).__name__
+    return None
+
+
 def _transactions_on(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     """A connection goes back to the pool sending its BEGIN itself again: online rating sends
     its own BEGIN with its first call (:mod:`bssrules.store.online`), and ends the transaction
