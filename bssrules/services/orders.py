@@ -42,7 +42,7 @@ from bssrules.configurator.validate import ValidationResult, validate_basket
 from bssrules.catalog.model import Characteristic, ProductOffering, Scalar
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.dates import date_time_problem, names_no_zone, no_zone_problem, shown
-from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound
+from bssrules.errors import Forbidden, BssRulesError, Conflict, InvalidInput, NotFound, UnknownReference
 from bssrules.services import allowance_buckets, commitments, notifications, terminations
 from bssrules.services.dating import DatingPolicy
 from bssrules.pricing.valuation import value_basket
@@ -85,9 +85,13 @@ def _basket(uow: UnitOfWork, document: dict[str, Any], as_of: dt.datetime) -> Ba
     if not all(isinstance(i, dict) for i in items_data):
         raise InvalidInput("productOrderItem is a list of objects", path=("productOrderItem",))
     related = [p for p in document.get("relatedParty") or [] if isinstance(p, dict)]
-    customer = next((p.get("id") for p in related if p.get("role") in ("customer", "buyer")), None)
+    buyer = next((p for p in related if p.get("role") in ("customer", "buyer")), {})
+    customer = buyer.get("id")
     # one round trip for the party, its products and the payers' accounts; its age as of the order's date
     party, inventory, payers = basket_context(uow, customer, related, as_of)
+    account = _ordered_account(document)
+    if account is not None:  # the account the order names is the one its customer pays by
+        payers = {**payers, buyer.get("role", "customer"): account}
     # the products its delete items terminate are gone for its checks (services.terminations)
     inventory = terminations.after_deletions(uow, items_data, inventory)
     channel = values_at(document, "channel.channel.id") or values_at(document, "channel.id")
@@ -99,6 +103,26 @@ def _basket(uow: UnitOfWork, document: dict[str, Any], as_of: dt.datetime) -> Ba
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise InvalidInput(f"malformed order: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def _ordered_account(document: dict[str, Any]) -> str | None:
+    """The id of the order's ``billingAccount`` (TMF622: the account the order is billed to),
+    or None when it names none."""
+    account = document.get("billingAccount")
+    if account is None or account == {}:
+        return None
+    if not isinstance(account, dict) or not isinstance(account.get("id"), str) or not account["id"]:
+        raise InvalidInput("billingAccount is a reference to a billing account: {\"id\": \"…\"}", path=("billingAccount",))
+    return account["id"]
+
+
+def _missing_account(uow: UnitOfWork, document: dict[str, Any]) -> str | None:
+    """Why the order's ``billingAccount`` cannot pay (None when it names none, or one the
+    caller may see): its charges would be billed to an account nobody has."""
+    account = _ordered_account(document)
+    if account is None or uow.resources.get("billingAccount", account) is not None:
+        return None
+    return f"billingAccount.id: no billing account '{account}' is found or visible to you"
 
 
 _BASKET_ITEM = re.compile(r"^\$\.items\[(\d+)\]")
@@ -171,6 +195,9 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
             if problem:
                 raise InvalidInput(f"{_where(path)}: {problem}", path=path)
     refuse_nested_actions(body.get("productOrderItem"), "productOrderItem")
+    missing = _missing_account(uow, body)
+    if missing:
+        raise UnknownReference(missing)
     basket = _basket(uow, body, as_of)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
     violations = (_violations(result, body.get("productOrderItem")) if not result.valid else []) + \
@@ -375,6 +402,12 @@ def _complete(uow: UnitOfWork, runtime: Runtime, stored: StoredResource, documen
     if stored.party_id:
         uow.resources.get("individual", stored.party_id, for_update=True) or \
             uow.resources.get("organization", stored.party_id, for_update=True)
+    missing = _missing_account(uow, document)
+    if missing:  # closed or deleted since the order was placed: billing it elsewhere would be wrong
+        failed = dict(document, state="failed")
+        failed["note"] = list(document.get("note") or []) + [
+            {"text": f"failed at completion: {missing}", "date": format_instant(now)}]
+        return failed, "failed"
     basket = _basket(uow, document, now)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
     if not result.valid:
