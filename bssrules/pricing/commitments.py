@@ -30,7 +30,12 @@ UNIT_DAYS = {"day": 1, "week": 7}
 
 
 def term_end(start: dt.datetime, amount: int, units: str) -> dt.datetime:
-    """The end of a term of ``amount`` ``units`` (day, week, month or year) that starts at ``start``."""
+    """The end of a term of ``amount`` ``units`` (day, week, month or year) that starts at ``start``.
+
+    Counted in UTC, as bills count months: an instant written with an offset
+    (``2026-01-31T00:30:00+01:00``, the 30th in UTC) ends its term where the same instant
+    written in UTC does, not a day apart on a clamped month end."""
+    start = start.astimezone(dt.timezone.utc) if start.tzinfo is not None else start
     if units in UNIT_DAYS:
         return start + dt.timedelta(days=amount * UNIT_DAYS[units])
     return add_months(start, amount * (12 if units == "year" else 1))
@@ -86,19 +91,50 @@ def _months(start: dt.datetime, end: dt.datetime) -> list[BillingPeriod]:
         label = period.end.strftime("%Y-%m")
 
 
+def _priced_with_discounts(prices: Sequence[Recurring]) -> list[list[Recurring]]:
+    """The prices, each with the discounts that follow it (a negative amount): a bill takes a
+    discount off its own price's charge, never more than what is left of it. A discount before
+    any price stands alone."""
+    groups: list[list[Recurring]] = []
+    for price in prices:
+        if price.amount.amount < 0 and groups and groups[-1][0].amount.amount >= 0:
+            groups[-1].append(price)
+        else:
+            groups.append([price])
+    return groups
+
+
+def _line(price: Recurring, period: BillingPeriod, start: dt.datetime, end: dt.datetime) -> Money | None:
+    """The month's line of one price (or discount) billed from ``start`` to ``end`` (its own
+    ``until`` when sooner): pro-rated and rounded by the bill run's own arithmetic."""
+    until = end if price.until is None else min(end, price.until)
+    fee = RecurringFee("product", price.price, price.price, price.amount, price.period, price.length, start, until)
+    made = bill("remaining", period, [fee], [])
+    return made[0].items[0].amount if made and made[0].items else None
+
+
 def remaining_recurring(prices: Sequence[Recurring], start: dt.datetime, end: dt.datetime) -> dict[str, Money]:
     """What ``prices`` would bill from ``start`` to ``end``, per currency: the bill run's
-    pro-rated, rounded lines of each month, added up."""
+    pro-rated, rounded lines of each month, added up — each discount, as on a bill, never
+    more than what is left of its price's charge that month (two half-price discounts each
+    rounded up would otherwise take a cent more than the charge)."""
     totals: dict[str, Money] = {}
     if end <= start:
         return totals
-    fees = [RecurringFee("product", p.price, p.price, p.amount, p.period, p.length, start,
-                         end if p.until is None else min(end, p.until))
-            for p in prices if p.until is None or p.until > start]
+    groups = [[p for p in group if p.until is None or p.until > start] for group in _priced_with_discounts(prices)]
     for period in _months(start, end):
-        for made in bill("remaining", period, fees, []):
-            for item in made.items:
-                totals[made.currency] = totals.get(made.currency, Money(Decimal(0), made.currency)) + item.amount
+        for group in groups:
+            left: Money | None = None
+            for price in group:
+                line = _line(price, period, start, end)
+                if line is None:
+                    continue
+                if left is not None and line.amount < 0:  # a discount of the price: at most what is left
+                    line = Money(-min(-line.amount, left.amount), line.currency)
+                    left = left + line
+                elif line.amount >= 0:
+                    left = line
+                totals[line.currency] = totals.get(line.currency, Money(Decimal(0), line.currency)) + line
     return totals
 
 
