@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bssrules.services.notifications")
 LEASE = dt.timedelta(seconds=60)  # how long a claimed delivery is left to its dispatcher
+SEND_TIMEOUT_S = 5.0  # how long a receiver has to answer (the partner guide says 5 seconds)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -118,10 +120,40 @@ def check_query(api: str, query: str, shape: EventShape) -> None:
                 close = did_you_mean(part, known)
                 raise InvalidInput(f"query: '{name}' is not an attribute of the events of {api}", path=("query",),
                                    suggestion=".".join((*path[:depth], close)) if close else None)
+        _refuse_an_object(api, name, shape.attributes(path))
         for value in wanted.split(",") if name == "eventType" else ():
             if value not in shape.event_types:
                 raise InvalidInput(f"query: {api} sends no event of type '{value}'", path=("query",),
                                    suggestion=did_you_mean(value, shape.event_types))
+
+
+def _refuse_an_object(api: str, name: str, below: Collection[str] | None) -> None:
+    """A name with attributes below it is an object (or a list of them): no value in a query
+    is ever equal to one, so the hub would never be sent anything."""
+    if below:
+        example = "id" if "id" in below else sorted(below)[0]
+        raise InvalidInput(f"query: '{name}' is an object in the events of {api}, which no value matches: "
+                           f"name one of its attributes, e.g. '{name}.{example}'", path=("query",))
+
+
+def _check_callback(callback: Any) -> None:
+    """Refuse (400) a callback no delivery could ever reach: not an http(s) URL, no host, a
+    port that is none, or spaces and control characters (which ``urlsplit`` silently drops
+    or keeps, and no HTTP client sends) — it would be retried for the retention, then failed."""
+    problem = "callback must be an http(s) URL"
+    try:
+        parts = urlsplit(callback) if isinstance(callback, str) else None
+        port = parts.port if parts is not None else None  # out of range or not a number: ValueError
+    except ValueError:  # e.g. an unclosed IPv6 bracket, port 99999 or 'abc'
+        raise InvalidInput(f"{problem}: its host and port are not those of a URL, e.g. https://example.com:8443/events",
+                           path=("callback",)) from None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise InvalidInput(problem, path=("callback",))
+    if not parts.hostname or port == 0:
+        raise InvalidInput(f"{problem}: it names no host (or port 0), e.g. https://example.com/events", path=("callback",))
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in callback):
+        raise InvalidInput(f"{problem}: it holds a space or a control character (encode a space in a path as %20)",
+                           path=("callback",))
 
 
 def register_hub(uow: UnitOfWork, api: str, body: dict[str, Any], shape: EventShape | None = None) -> dict[str, Any]:
@@ -131,12 +163,7 @@ def register_hub(uow: UnitOfWork, api: str, body: dict[str, Any], shape: EventSh
     if unknown:
         raise InvalidInput(f"unsupported field {unknown[0]!r}: a hub takes callback and query", path=(unknown[0],))
     callback = body.get("callback")
-    try:
-        parts = urlsplit(callback) if isinstance(callback, str) else None
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput("callback must be an http(s) URL", path=("callback",))
+    _check_callback(callback)
     query = body.get("query")
     if query is not None and not isinstance(query, str):
         raise InvalidInput("query is a string like eventType=…&event.x.y=…", path=("query",))
@@ -146,8 +173,22 @@ def register_hub(uow: UnitOfWork, api: str, body: dict[str, Any], shape: EventSh
     hub_id = str(uuid.uuid4())
     document = {"api": api, "callback": callback, **({"query": query} if query else {})}
     uow.resources.insert(StoredResource("hub", hub_id, 1, now, now, document))
+    _refuse_a_second(uow, hub_id, document)
     uow.commit()
     return {"id": hub_id, "callback": callback, **({"query": query} if query else {})}
+
+
+def _refuse_a_second(uow: UnitOfWork, hub_id: str, document: Mapping[str, Any]) -> None:
+    """409 if the partner of the hub just inserted (uncommitted) already has one with the same
+    callback and query on the API: it would be sent every event twice — and a POST retried
+    after a lost answer must not subscribe twice, but learn the id of its hub."""
+    owner = uow.resources.get("hub", hub_id)
+    partner = owner.partner_id if owner is not None else None
+    for other in uow.resources.find("hub", {"api": [document["api"]]}, 100_000):
+        if other.id != hub_id and other.partner_id == partner and other.document.get("callback") == \
+                document["callback"] and other.document.get("query") == document.get("query"):
+            raise Conflict(f"hub '{other.id}' already sends the events of {document['api']} to this callback "
+                           f"with this query: one hub is enough (DELETE it first to subscribe again)")
 
 
 def delete_hub(uow: UnitOfWork, api: str, hub_id: str) -> None:
@@ -288,18 +329,38 @@ def deliver_due(unit_of_work: UnitOfWorkFactory, send: Callable[[str, dict[str, 
     while attempted < limit:
         # Claim in one short transaction, send with no transaction open (a slow receiver must
         # not hold a database lock), record each outcome in its own.
+        claimed_at = time.monotonic()  # (before the claim: its lease ends no sooner than this says)
         with unit_of_work() as uow:
             due = uow.outbox.claim_due(moment(), limit - attempted, LEASE)
             uow.commit()
         if not due:
             break
-        for item, queued in due:
+        for index, (item, queued) in enumerate(due):
+            if index and _lease_runs_out(claimed_at):
+                _release(unit_of_work, [later for later, _ in due[index:]])
+                break
             outcome = _attempt(send, item, queued, moment, policy)
             with unit_of_work() as uow:
                 uow.outbox.record(item, *outcome)
                 uow.commit()
-        attempted += len(due)
+            attempted += 1
     return attempted
+
+
+def _lease_runs_out(claimed_at: float) -> bool:
+    """Whether a send begun now could outlast the lease of a batch claimed at ``claimed_at``
+    (``time.monotonic``): a slow receiver, or many that time out, must not keep the rest of
+    the batch past its lease — another dispatcher would claim and send those too, and, the
+    hub's head delivered, its later events, before this one sends the stale copies."""
+    return time.monotonic() - claimed_at + SEND_TIMEOUT_S >= LEASE.total_seconds()
+
+
+def _release(unit_of_work: UnitOfWorkFactory, items: list[Delivery]) -> None:
+    """Give back claimed deliveries not attempted, due again as they were (not one attempt more)."""
+    with unit_of_work() as uow:
+        for item in items:
+            uow.outbox.record(item, "pending", item.attempts, item.next_attempt, item.last_error, None)
+        uow.commit()
 
 
 @lru_cache(maxsize=1)
@@ -307,7 +368,7 @@ def _client() -> "httpx.Client":
     """One HTTP client for every delivery (its TLS context is costly to build: ~30 ms)."""
     import httpx
 
-    return httpx.Client(timeout=5.0)
+    return httpx.Client(timeout=SEND_TIMEOUT_S)
 
 
 def _post(url: str, document: dict[str, Any]) -> None:

@@ -1,0 +1,118 @@
+"""A partner subscribing for the first time, from the docs alone (review 15): a callback no
+delivery could reach, a hub subscribed twice, a query naming an object, and a dispatcher
+that must not send a claimed delivery once its lease may have run out."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from bssrules.services import notifications
+from bssrules.services.notifications import RetryPolicy, deliver_due
+from bssrules.store.tables import delivery
+from tests.api.session_app import keyed_app_on_engine  # noqa: F401 - a fixture of bss
+from tests.api.test_notifications import BILLING, ORDERING, Bss, _uow, bss  # noqa: F401 - the fixture
+
+UTC = dt.timezone.utc
+
+
+def _error(response: Any) -> tuple[int, str]:
+    return response.status_code, response.json().get("message", "")
+
+
+def _hubs(bss: Bss) -> int:
+    with bss.engine.connect() as connection:
+        return connection.execute(text("SELECT count(*) FROM resource WHERE kind = 'hub'")).scalar_one()
+
+
+UNREACHABLE = {
+    "a space in the host": "http://exa mple.com/events",
+    "no host, a port": "http://:8080/events",
+    "a port out of range": "https://example.com:99999/events",
+    "a port that is no number": "https://example.com:https/events",
+    "port 0": "https://example.com:0/events",
+    "a leading space": " https://example.com/events",
+    "a newline in the host": "https://exa\nmple.com/events",
+    "a tab in the path": "https://example.com/ev\tents",
+}
+
+
+@pytest.mark.parametrize("case", list(UNREACHABLE))
+def test_a_callback_no_delivery_could_reach_is_a_400_and_registers_nothing(bss: Bss, case: str) -> None:
+    status, message = _error(bss.call("a", "POST", f"{ORDERING}/hub", {"callback": UNREACHABLE[case]}))
+    assert status == 400
+    assert message.startswith("callback must be an http(s) URL: "), message  # and says what is wrong
+    assert _hubs(bss) == 0
+
+
+def test_a_callback_that_is_a_url_is_taken_as_given(bss: Bss) -> None:
+    for callback in ("https://example.com:8443/events?partner=a", "http://[::1]:9000/x", "https://u:p@example.com/e",
+                     "https://example.com/a%20b"):
+        assert bss.ok("a", "POST", f"{ORDERING}/hub", {"callback": callback})["callback"] == callback
+
+
+def test_the_same_hub_twice_is_a_409_naming_the_first_and_nothing_is_sent_twice(bss: Bss) -> None:
+    body = {"callback": "https://a.example/events", "query": "eventType=ProductOrderCreateEvent"}
+    first = bss.ok("a", "POST", f"{ORDERING}/hub", body)["id"]
+    status, message = _error(bss.call("a", "POST", f"{ORDERING}/hub", body))
+    assert status == 409 and f"hub '{first}' already sends the events of TMF622 to this callback" in message
+    assert _hubs(bss) == 1
+    # another query, another API or another partner: another hub
+    bss.ok("a", "POST", f"{ORDERING}/hub", {"callback": body["callback"]})
+    bss.ok("a", "POST", f"{BILLING}/hub", {"callback": body["callback"]})
+    bss.ok("b", "POST", f"{ORDERING}/hub", body)
+    bss.customer("a", "ana", "ba-a")
+    bss.order("a", "ana")
+    sent = [(d["hub"], d["event"]) for d in bss.deliveries("a")]
+    assert len(sent) == len(set(sent)) == 2  # the first hub, and the one without a query
+    # unsubscribed, it may subscribe again
+    bss.ok("a", "DELETE", f"{ORDERING}/hub/{first}")
+    bss.ok("a", "POST", f"{ORDERING}/hub", body)
+
+
+@pytest.mark.parametrize("name, example", [
+    ("event", "event.cancelProductOrder"),  # (the first of its attributes, having no id)
+    ("event.productOrder", "event.productOrder.id"),
+    ("event.productOrder.relatedParty", "event.productOrder.relatedParty.id"),
+])
+def test_a_query_naming_an_object_which_no_value_matches_is_refused(bss: Bss, name: str, example: str) -> None:
+    status, message = _error(bss.call("a", "POST", f"{ORDERING}/hub",
+                                      {"callback": "https://a.example/e", "query": f"{name}=x"}))
+    assert (status, message) == (400, f"query: '{name}' is an object in the events of TMF622, which no value "
+                                      f"matches: name one of its attributes, e.g. '{example}'")
+    assert _hubs(bss) == 0
+
+
+def test_a_claimed_delivery_is_never_sent_once_its_lease_may_run_out_before_the_receiver_answers(
+        bss: Bss, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sends are made one after the other: a batch of slow receivers must not keep the
+    rest of the batch past its lease, when another dispatcher may claim and send them too."""
+    lease, answer = 1.0, 0.4
+    monkeypatch.setattr(notifications, "LEASE", dt.timedelta(seconds=lease))
+    monkeypatch.setattr(notifications, "SEND_TIMEOUT_S", answer, raising=False)
+    callbacks = [f"https://slow{n}.example/events" for n in range(4)]
+    for callback in callbacks:
+        bss.ok("a", "POST", f"{ORDERING}/hub", {"callback": callback})
+    bss.customer("a", "ana", "ba-a")
+    bss.order("a", "ana")
+    left: dict[str, float] = {}
+    received: list[str] = []
+
+    def slow(url: str, document: dict[str, Any]) -> None:
+        with bss.engine.connect() as connection:
+            until = connection.execute(select(delivery.c.next_attempt).where(
+                delivery.c.callback == url, delivery.c.event_id == document["eventId"])).scalar_one()
+        until = until.replace(tzinfo=UTC) if until.tzinfo is None else until
+        left[url] = (until - dt.datetime.now(UTC)).total_seconds()
+        time.sleep(answer)  # the slowest answer a receiver may give
+        received.append(url)
+
+    assert deliver_due(_uow(bss.engine), send=slow, policy=RetryPolicy()) == 4
+    assert sorted(received) == callbacks  # each once
+    # each sent with time for its answer (less a little: the database read above takes some)
+    assert all(seconds >= answer - 0.1 for seconds in left.values()), left
+    assert {d["status"] for d in bss.deliveries("a")} == {"delivered"}
+    assert {d["attempts"] for d in bss.deliveries("a")} == {1}  # a delivery given back is not an attempt
