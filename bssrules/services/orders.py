@@ -105,6 +105,42 @@ def _basket(uow: UnitOfWork, document: dict[str, Any], as_of: dt.datetime) -> Ba
         raise InvalidInput(f"malformed order: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
+# what a modify item may carry: the product it names, as a reference (a change is not made)
+_PRODUCT_REFERENCE = {"id", "href", "name", "@type", "@baseType", "@referredType", "@schemaLocation"}
+
+
+def _refuse_changes_not_made(uow: UnitOfWork, items: Any, base: tuple[str | int, ...]) -> None:
+    """A 400 for a ``modify`` item (at any depth) that asks for a change of its product: its
+    characteristics, resources, dates or another offering. Completing an order makes the
+    products it adds and terminates those it deletes; it changes no product — such an order
+    was answered ``completed`` with the product as it was. A ``modify`` naming only its
+    product changes nothing, and is taken as such (as ``noChange``)."""
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict):
+            continue
+        place = base + (index,)
+        if item.get("action") == "modify":
+            product = item.get("product") if isinstance(item.get("product"), dict) else {}
+            changed = sorted(set(product) - _PRODUCT_REFERENCE)
+            if changed:
+                raise InvalidInput(_not_made(place + ("product", changed[0]), f"its {', '.join(changed)}"),
+                                   path=place + ("product", changed[0]))
+            offering = values_at(item, "productOffering.id")
+            held = uow.resources.get("product", product["id"]) if isinstance(product.get("id"), str) else None
+            held_offering = values_at(held.document, "productOffering.id") if held is not None else []
+            if offering and held_offering and held_offering != offering:
+                raise InvalidInput(_not_made(place + ("productOffering", "id"),
+                                             f"its offering, '{held_offering[0]}', to '{offering[0]}'"),
+                                   path=place + ("productOffering", "id"))
+        _refuse_changes_not_made(uow, item.get("productOrderItem"), place + ("productOrderItem",))
+
+
+def _not_made(path: tuple[str | int, ...], change: str) -> str:
+    return (f"{_where(path)}: this modify item would change {change}, and an order changes no product of the "
+            "inventory (completing it adds and deletes products); a modify item names only its product "
+            "(product.id): to have the product otherwise, delete it and add it as wanted in one order")
+
+
 def _ordered_account(document: dict[str, Any]) -> str | None:
     """The id of the order's ``billingAccount`` (TMF622: the account the order is billed to),
     or None when it names none."""
@@ -174,6 +210,7 @@ def render(stored: StoredResource) -> dict[str, Any]:
 def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Validate, value and store an order; returns (order, created). The same externalId
     again returns the order already made (created False) — or 409 if the body differs."""
+    _refuse_what_the_server_sets(body)
     external_id = body.get("externalId") or None  # an empty externalId names nothing
     if isinstance(external_id, str) and len(external_id) > MAX_EXTERNAL_ID:
         raise InvalidInput(f"externalId has at most {MAX_EXTERNAL_ID} characters; this one has {len(external_id)}",
@@ -195,6 +232,7 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
             if problem:
                 raise InvalidInput(f"{_where(path)}: {problem}", path=path)
     refuse_nested_actions(body.get("productOrderItem"), "productOrderItem")
+    _refuse_changes_not_made(uow, body.get("productOrderItem"), ("productOrderItem",))
     missing = _missing_account(uow, body)
     if missing:
         raise UnknownReference(missing)
@@ -221,6 +259,23 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
     notifications.publish(uow, "TMF622", "ProductOrderCreateEvent", "productOrder", render(stored), stored.partner_id)
     uow.commit()
     return render(stored), True
+
+
+# what the server says of an order as it moves (a new order is acknowledged, with neither)
+_SET_AS_IT_MOVES = {"completionDate": "when the order is completed", "cancellationDate": "when the order is cancelled"}
+
+
+def _refuse_what_the_server_sets(body: dict[str, Any]) -> None:
+    """A 400 for a new order that gives what only its moves set: a completion or cancellation
+    date (they were stored as given: an acknowledged order showed a completionDate), or a
+    state other than ``acknowledged`` (an order is placed acknowledged, and completed by the
+    operator: a ``state: completed`` was answered acknowledged, its products not made)."""
+    for name, when in _SET_AS_IT_MOVES.items():
+        if body.get(name) not in (None, ""):
+            raise InvalidInput(f"{name} is set by the server {when}; leave it out of a new order", path=(name,))
+    if body.get("state") not in (None, "", "acknowledged"):
+        raise InvalidInput(f"state: a new order is acknowledged, not {shown(body['state'])}; its state then moves by "
+                           "PATCH (acknowledged → inProgress → completed)", path=("state",))
 
 
 def external_key(orderer: str | None, external_id: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api.test_tmf622_orders import (  # noqa: F401  (http: the fixture)
     ACCOUNT, INVENTORY, MERGE, ORDER, PLAN_SMALL, SMARTPHONE, _item, _move, _order, http,
 )
@@ -55,3 +57,45 @@ def test_an_order_whose_billing_account_went_away_fails_at_completion_and_makes_
     assert failed["state"] == "failed"
     assert any("ba-ana-company" in note["text"] for note in failed["note"])
     assert http.get(f"{INVENTORY}/product").json() == []
+
+
+def _plan_product(http: Any) -> dict[str, Any]:
+    _complete(http, http.post(ORDER, json=_order(productOrderItem=[PLAN_SMALL])).json()["id"])
+    [plan] = http.get(f"{INVENTORY}/product").json()
+    return plan
+
+
+@pytest.mark.parametrize("change, where", [
+    ({"product": {"productCharacteristic": [{"name": "simFormFactor", "value": "LARGE"}]}},
+     "productOrderItem[0].product.productCharacteristic"),
+    ({"product": {"realizingResource": [{"id": "sim-large"}]}}, "productOrderItem[0].product.realizingResource"),
+    ({"productOffering": {"id": "extra-minutes"}}, "productOrderItem[0].productOffering.id"),
+])
+def test_a_modify_item_asking_for_a_change_no_completion_makes_is_refused_naming_it(
+        http: Any, change: dict[str, Any], where: str) -> None:
+    """Was: accepted, then completed — with the product as it was, nothing said."""
+    plan = _plan_product(http)
+    item = {"id": "1", "action": "modify", **change}
+    item["product"] = {**change.get("product", {}), "id": plan["id"]}
+    refused = http.post(ORDER, json=_order(productOrderItem=[item]))
+    assert refused.status_code == 400, refused.text
+    message = refused.json()["message"]
+    assert message.startswith(f"{where}: this modify item would change") and "delete it and add it" in message
+    assert len(http.get(ORDER).json()) == 1  # the first order only
+    # naming the product alone (or its offering as it is) changes nothing, and is taken
+    same = {"id": "1", "action": "modify", "product": {"id": plan["id"]}, "productOffering": plan["productOffering"]}
+    assert http.post(ORDER, json=_order(productOrderItem=[same])).status_code == 201
+
+
+@pytest.mark.parametrize("given", [{"completionDate": "2020-01-01T00:00:00Z"},
+                                   {"cancellationDate": "2020-01-01T00:00:00Z"}, {"state": "completed"}])
+def test_a_new_order_giving_what_only_its_moves_set_is_refused_and_nothing_is_stored(
+        http: Any, given: dict[str, Any]) -> None:
+    """Was: stored as given (an acknowledged order with a completionDate of 2020), or, for
+    the state, answered acknowledged without a word."""
+    [(name, _)] = given.items()
+    refused = http.post(ORDER, json=_order(**given))
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["message"].startswith(f"{name}") and "new order" in refused.json()["message"]
+    assert http.get(ORDER).json() == []
+    assert http.post(ORDER, json=_order(state="acknowledged")).status_code == 201
