@@ -208,6 +208,8 @@ def _matches(query: str | None, document: Mapping[str, Any]) -> bool:
     for name, wanted in parse_qsl(query, keep_blank_values=True):
         alternatives = wanted.split(",")
         found = [str(v).lower() if isinstance(v, bool) else str(v) for v in values_at(document, name)]
+        if name == "fieldPath":  # the attributes a change is about, comma-separated: one named is enough
+            found = [attribute for value in found for attribute in value.split(",")]
         if not any(v in alternatives for v in found):
             return False
     return True

@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 
 from bssrules.services import notifications
 from bssrules.services.notifications import RetryPolicy, deliver_due
+from bssrules.store import UnitOfWork
 from bssrules.store.tables import delivery
 from tests.api.session_app import keyed_app_on_engine  # noqa: F401 - a fixture of bss
 from tests.api.test_notifications import BILLING, ORDERING, Bss, _uow, bss  # noqa: F401 - the fixture
@@ -116,3 +117,18 @@ def test_a_claimed_delivery_is_never_sent_once_its_lease_may_run_out_before_the_
     assert all(seconds >= answer - 0.1 for seconds in left.values()), left
     assert {d["status"] for d in bss.deliveries("a")} == {"delivered"}
     assert {d["attempts"] for d in bss.deliveries("a")} == {1}  # a delivery given back is not an attempt
+
+
+def test_a_hub_querying_a_field_path_gets_the_changes_of_that_attribute_among_others(bss: Bss) -> None:
+    """docs/api.md: "a hub's query fieldPath=description gets only those changes" — also when
+    the change is about description and something else (fieldPath 'description,note')."""
+    base = "/tmf-api/productOfferingQualification/v4"
+    hubs = {query: bss.ok("op", "POST", f"{base}/hub", {"callback": f"https://op.example/{n}", "query": query})["id"]
+            for n, query in enumerate(("fieldPath=description", "fieldPath=note,state", "fieldPath=category"))}
+    with UnitOfWork(bss.engine) as uow:
+        for paths in ("description", "description,note", "category,description"):
+            notifications.publish(uow, "TMF679", "ProductOfferingQualificationAttributeValueChangeEvent",
+                                  "productOfferingQualification", {"id": "q-1"}, None, field_path=paths)
+        uow.commit()
+    sent = [d["hub"] for d in bss.deliveries("op")]
+    assert [sent.count(hubs[query]) for query in hubs] == [3, 1, 1]
