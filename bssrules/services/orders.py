@@ -373,7 +373,7 @@ def change_order(uow: UnitOfWork, runtime: Runtime, order_id: str, body: dict[st
         raise InvalidInput("productOrderItem is given only when completing the order: the startDate of each "
                            "item's product", path=("productOrderItem",))
     if target is None or target == current:
-        return render(stored)
+        return _noted(uow, stored, body["note"]) if body.get("note") else render(stored)
     principal = getattr(uow, "principal", None)
     if principal is not None and not principal.is_admin and target != "cancelled":
         # the CSP fulfils orders: a partner may cancel its order, never complete it itself
@@ -395,6 +395,18 @@ def change_order(uow: UnitOfWork, runtime: Runtime, order_id: str, body: dict[st
     uow.resources.replace(updated)
     notifications.publish(uow, "TMF622", "ProductOrderStateChangeEvent", "productOrder", render(updated),
                           stored.partner_id)
+    uow.commit()
+    return render(updated)
+
+
+def _noted(uow: UnitOfWork, stored: StoredResource, note: list[Any]) -> dict[str, Any]:
+    """The order with the notes of a patch that moves no state added (they were answered 200
+    and dropped); its hubs hear of the change of its ``note``."""
+    now = _now()
+    updated = stored.bumped(dict(stored.document, note=list(stored.document.get("note") or []) + list(note)), now)
+    uow.resources.replace(updated)
+    notifications.publish(uow, "TMF622", "ProductOrderAttributeValueChangeEvent", "productOrder", render(updated),
+                          stored.partner_id, field_path="note")
     uow.commit()
     return render(updated)
 

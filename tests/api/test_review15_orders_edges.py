@@ -99,3 +99,19 @@ def test_a_new_order_giving_what_only_its_moves_set_is_refused_and_nothing_is_st
     assert refused.json()["message"].startswith(f"{name}") and "new order" in refused.json()["message"]
     assert http.get(ORDER).json() == []
     assert http.post(ORDER, json=_order(state="acknowledged")).status_code == 201
+
+
+@pytest.mark.parametrize("state", [None, "acknowledged"])
+def test_a_note_patched_without_a_move_is_kept(http: Any, state: str | None) -> None:
+    """Was: answered 200 with the order as it was, the note dropped."""
+    order_id = http.post(ORDER, json=_order()).json()["id"]
+    note = {"text": "customer asks for delivery after 5 pm"}
+    patched = http.patch(f"{ORDER}/{order_id}", json={"note": [note], **({"state": state} if state else {})},
+                         headers=MERGE)
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["state"] == "acknowledged"
+    assert [n["text"] for n in http.get(f"{ORDER}/{order_id}").json()["note"]] == [note["text"]]
+    # a later move keeps it, and adds its own
+    moved = http.patch(f"{ORDER}/{order_id}", json={"state": "inProgress", "note": [{"text": "picked"}]},
+                       headers=MERGE).json()
+    assert [n["text"] for n in moved["note"]] == [note["text"], "picked"]
