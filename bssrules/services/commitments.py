@@ -359,14 +359,37 @@ def on_product_change(before: Mapping[str, Any], after: dict[str, Any], now: dt.
     """The product as changed: when the change terminates it, dated ``now`` if the change
     gives no ``terminationDate`` (bills count a product up to that date: undated, it would be
     billed for ever), with its early termination charge when that is before its commitment
-    ends (``after`` unchanged otherwise)."""
-    if after.get("status") != "terminated" or before.get("status") == "terminated":
-        return after
+    ends (``after`` unchanged otherwise). The charge is that of the product's termination: a
+    terminated product whose ``terminationDate`` is corrected is charged again at the new date,
+    and one that is no longer terminated (put back in force) keeps no charge — its next
+    termination is charged then."""
+    if after.get("status") != "terminated":
+        return _without_charge(after) if before.get("status") == "terminated" else after
+    if before.get("status") == "terminated":
+        moved = _instant(before.get("terminationDate")) != _instant(after.get("terminationDate"))
+        return _with_charges(_without_charge(after)) if moved else after
     if not after.get("terminationDate"):  # now, or its start if it has not started
         after = dict(after, terminationDate=format_instant(termination_at(after, now)))
+    return after if _has_charge(after) else _with_charges(after)
+
+
+def _has_charge(product: Mapping[str, Any]) -> bool:
+    return any(isinstance(p, dict) and p.get("@type") == ETF_TYPE for p in product.get("productPrice") or [])
+
+
+def _without_charge(product: dict[str, Any]) -> dict[str, Any]:
+    """The product without its early termination charge (none: the product itself)."""
+    if not _has_charge(product):
+        return product
+    return dict(product, productPrice=[p for p in product.get("productPrice") or []
+                                       if not (isinstance(p, dict) and p.get("@type") == ETF_TYPE)])
+
+
+def _with_charges(after: dict[str, Any]) -> dict[str, Any]:
+    """The terminated product with the early termination charge of each of its terms that has one."""
     terms = [t for t in after.get("productTerm") or [] if isinstance(t, dict) and isinstance(t.get("earlyTermination"),
                                                                                             dict)]
-    if not terms or any(isinstance(p, dict) and p.get("@type") == ETF_TYPE for p in after.get("productPrice") or []):
+    if not terms:
         return after
     after = dict(after)
     terminated = _instant(after.get("terminationDate"))
