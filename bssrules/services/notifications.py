@@ -215,6 +215,21 @@ def _matches(query: str | None, document: Mapping[str, Any]) -> bool:
     return True
 
 
+def _subscribers(uow: UnitOfWork, api: str) -> tuple[set[str], set[str]]:
+    """The operators (whose hubs are sent everything), and the partners whose bundle holds
+    ``subscribe`` on ``api`` now: a hub needs it to be registered, and it must still hold when
+    the event is made — a partner whose bundle no longer has it (or no longer has the API at
+    all) is not sent the data it may no longer read."""
+    operators, subscribers = set(), set()
+    for partner in uow.all_resources.find("partner", {}, 100_000):
+        if partner.document.get("role") == "admin":
+            operators.add(partner.id)
+        elif any(entry.get("name") == api and "subscribe" in (entry.get("operations") or ())
+                 for entry in (partner.document.get("apiBundle") or {}).get("api") or ()):
+            subscribers.add(partner.id)
+    return operators, subscribers
+
+
 def publish(uow: UnitOfWork, api: str, event_type: str, name: str, resource: Mapping[str, Any],
             partner_id: str | None | list[str | None], field_path: str | None = None) -> str:
     """Write an event about ``resource`` (named ``name`` in the event body) and its deliveries
@@ -228,10 +243,11 @@ def publish(uow: UnitOfWork, api: str, event_type: str, name: str, resource: Map
         document["fieldPath"] = field_path
     document["event"] = {name: dict(resource)}
     hubs = uow.all_resources.find("hub", {"api": [api]}, 100_000)  # every partner's hubs
-    operators = {p.id for p in uow.all_resources.find("partner", {"role": ["admin"]}, 1000)}
+    operators, subscribers = _subscribers(uow, api)
     owners = set(partner_id) if isinstance(partner_id, list) else {partner_id}  # one event, however many see it
     chosen = [(h.id, h.document["callback"]) for h in hubs
-              if (h.partner_id is None or h.partner_id in operators or h.partner_id in owners)
+              if (h.partner_id is None or h.partner_id in operators
+                  or (h.partner_id in owners and h.partner_id in subscribers))
               and _matches(h.document.get("query"), document)]
     first = sorted(o for o in owners if o)[:1]
     uow.outbox.add(event_id, event_type, api, first[0] if first else None, now, document, chosen)

@@ -132,3 +132,26 @@ def test_a_hub_querying_a_field_path_gets_the_changes_of_that_attribute_among_ot
         uow.commit()
     sent = [d["hub"] for d in bss.deliveries("op")]
     assert [sent.count(hubs[query]) for query in hubs] == [3, 1, 1]
+
+
+def test_a_partner_whose_bundle_no_longer_subscribes_to_an_api_is_sent_none_of_its_events(bss: Bss) -> None:
+    """Registering a hub needs subscribe on its API; the CSP taking it away (or the API) must
+    stop the events too, not only new hubs: they carry the data the partner may no longer read."""
+    mine = bss.ok("a", "POST", f"{ORDERING}/hub", {"callback": "https://a.example/orders"})["id"]
+    operators = bss.ok("op", "POST", f"{ORDERING}/hub", {"callback": "https://op.example/orders"})["id"]
+    bss.customer("a", "ana", "ba-a")
+
+    def bundle(ordering: list[str]) -> None:
+        api = [{"name": n} for n in ("TMF632", "TMF635", "TMF637", "TMF666", "TMF678", "partner")]
+        bss.ok("op", "PATCH", "/tmf-api/partnerManagement/v4/partner/partner-a",
+               {"apiBundle": {"api": [*api, {"name": "TMF622", "operations": ordering}]}})
+
+    def sent_to(hub: str) -> int:
+        return sum(d["hub"] == hub for d in bss.deliveries("op"))
+
+    bundle(["list", "retrieve", "create", "patch"])  # no subscribe
+    bss.order("a", "ana")
+    assert (sent_to(mine), sent_to(operators)) == (0, 1)
+    bundle(["list", "retrieve", "create", "patch", "subscribe"])  # given back
+    bss.order("a", "ana")
+    assert (sent_to(mine), sent_to(operators)) == (1, 2)
