@@ -24,8 +24,9 @@ what is shown moves on.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from pydantic import ValidationError
 
@@ -302,14 +303,15 @@ def price_problems(price: Any, written: bool = False) -> list[tuple[Where, str]]
     return found
 
 
-def _recurring(product: Mapping[str, Any], start: dt.datetime) -> list[Recurring]:
+def _recurring(product: Mapping[str, Any], start: dt.datetime, only: Sequence[int] | None = None) -> list[Recurring]:
     """The recurring prices of a product (before discounts) and their discounts, each as long
     as it lasts (``applicationDuration`` months from the product's start), as bills read them:
     a price the bill run could not bill (stored before prices were checked) is a 400 naming
-    it — its charge would be a guess."""
+    it — its charge would be a guess. ``only``: the prices at these indexes, else all."""
     prices = []
     for index, price in enumerate(product.get("productPrice") or []):
-        if not isinstance(price, dict) or price.get("priceType") != "recurring":
+        if not isinstance(price, dict) or price.get("priceType") != "recurring" or (only is not None
+                                                                                    and index not in only):
             continue
         problems = price_problems(price)
         if problems:
@@ -353,6 +355,26 @@ def _payer(product: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[Any]
             return {"id": price["billingAccount"].get("id")}, shares if isinstance(shares, list) and shares else None
     account = product.get("billingAccount")
     return ({"id": account.get("id")} if isinstance(account, dict) and account.get("id") else None), None
+
+
+def _payers(product: Mapping[str, Any]) -> list[tuple[dict[str, Any] | None, list[Any] | None, list[int]]]:
+    """Who pays the product's recurring prices, each payer once in the order of the prices: its
+    account (the price's own, else the product's, as the bill run reads it), its
+    ``payerShares`` when they are shared, and the indexes of the prices it pays. A charge that
+    stands for the recurring charges left is paid as they would have been: a price paid by
+    another account (a second currency billed apart) is not charged to the first."""
+    found: dict[str, tuple[dict[str, Any] | None, list[Any] | None, list[int]]] = {}
+    own = product.get("billingAccount")
+    for index, price in enumerate(product.get("productPrice") or []):
+        if not isinstance(price, dict) or price.get("priceType") != "recurring":
+            continue
+        account = price.get("billingAccount") if isinstance(price.get("billingAccount"), dict) else own
+        payer = {"id": account.get("id")} if isinstance(account, dict) and account.get("id") else None
+        shares = price.get("payerShares") if payer and isinstance(price.get("payerShares"), list) \
+            and price.get("payerShares") else None
+        key = json.dumps([payer, shares], sort_keys=True, default=str)
+        found.setdefault(key, (payer, shares, []))[2].append(index)
+    return list(found.values())
 
 
 def on_product_change(before: Mapping[str, Any], after: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -435,12 +457,18 @@ def _charges(read: OfferingTerm, term: Mapping[str, Any], product: Mapping[str, 
         return []
     if end is None or max(terminated, start) >= end:
         return []
-    # (a fixed charge is what the term says, whatever the prices)
-    prices = _recurring(product, _instant(product.get("startDate")) or start) if early.charge != "fixed" else []
-    fixed = Money(early.amount, early.currency) if early.amount is not None and early.currency else None
     share = early.fraction
-    amounts = early_termination_charges(early.charge, share, fixed, prices, max(terminated, start), end)
-    payer, shares = _payer(product)
+    if early.charge == "fixed":  # what the term says, whatever the prices; paid by the product's payer
+        fixed = Money(early.amount, early.currency) if early.amount is not None and early.currency else None
+        payer, shares = _payer(product)
+        amounts = [(money, payer, shares) for money in
+                   early_termination_charges("fixed", share, fixed, [], max(terminated, start), end)]
+    else:  # the recurring charges left, per payer: each pays the share of what it would have been billed
+        prices_start = _instant(product.get("startDate")) or start
+        amounts = [(money, payer, shares) for payer, shares, indexes in _payers(product)
+                   for money in early_termination_charges(early.charge, share, None,
+                                                          _recurring(product, prices_start, indexes),
+                                                          max(terminated, start), end)]
     how = "fixed" if early.charge == "fixed" else \
         f"{share} of the recurring charges left" if share != 1 else "the recurring charges left"
     return [{"@type": ETF_TYPE, "name": f"Early termination charge ({term.get('name')})", "priceType": "oneTime",
@@ -448,4 +476,4 @@ def _charges(read: OfferingTerm, term: Mapping[str, Any], product: Mapping[str, 
                             f"{format_instant(end)}",
              "price": {"taxIncludedAmount": {"unit": money.currency, "value": money.amount}},
              **({"billingAccount": payer} if payer else {}), **({"payerShares": shares} if shares else {})}
-            for money in amounts]
+            for money, payer, shares in amounts]

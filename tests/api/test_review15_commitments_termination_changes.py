@@ -109,3 +109,34 @@ def test_a_term_whose_start_names_an_offset_ends_as_in_utc(http: TestClient) -> 
     for product_id in ("in-paris", "in-utc"):
         [(charge, how)] = _patch(http, product_id, status="terminated", terminationDate="2026-02-28T12:00:00Z")
         assert charge == Decimal("10") and how.endswith("to the end of the term, 2026-02-28T23:30:00Z"), how
+
+
+def test_the_charges_left_are_paid_by_the_account_that_pays_each_recurring_price(http: TestClient) -> None:
+    created = http.post(ACCOUNT, json={"id": "ba-usd", "name": "Ana in dollars", "relatedParty": [
+        {"id": "ana", "name": "Ana", "role": "owner", "@referredType": "Individual"}]})
+    assert created.status_code == 201, created.text
+    dollars = dict(PRICE, name="fee in dollars", billingAccount={"id": "ba-usd"},
+                   price={"taxIncludedAmount": {"unit": "USD", "value": 10}})
+    created = http.post(INVENTORY, json={
+        "id": "p-1", "status": "active", "startDate": "2026-01-01T00:00:00Z", "productOffering": {"id": "fibre-12"},
+        "productPrice": [PRICE, dollars], "productTerm": [TERM],
+        "relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}]})
+    assert created.status_code == 201, created.text
+    patched = http.patch(f"{INVENTORY}/p-1", json={"status": "terminated", "terminationDate": "2026-07-16T00:00:00Z"},
+                         headers=MERGE)
+    assert patched.status_code == 200, patched.text
+    charges = [(p["billingAccount"]["id"], p["price"]["taxIncludedAmount"]["unit"],
+                p["price"]["taxIncludedAmount"]["value"])
+               for p in json.loads(patched.text, parse_float=Decimal)["productPrice"]
+               if p.get("@type") == "EarlyTerminationCharge"]
+    # 16 of July's 31 days, then August to December: 30 x 16/31 = 15.48 + 150.00; 10 x 16/31 = 5.16 + 50.00
+    assert charges == [("ba-ana", "EUR", Decimal("165.48")), ("ba-usd", "USD", Decimal("55.16"))]
+    run = http.post(f"{BILLS}/billRun", json={"period": "2026-07"})
+    assert sorted(run.json()["billsMade"]) == ["ba-ana-2026-07-EUR", "ba-usd-2026-07-USD"]
+    assert _one_time_lines_of(http, "ba-usd-2026-07-USD") == [Decimal("55.16")]
+
+
+def _one_time_lines_of(http: TestClient, bill: str) -> list[Decimal]:
+    rates = json.loads(http.get(f"{BILLS}/appliedCustomerBillingRate", params={"bill.id": bill}).text,
+                       parse_float=Decimal)
+    return [r["taxIncludedAmount"]["value"] for r in rates if r["appliedBillingRateType"] == "oneTimeCharge"]
