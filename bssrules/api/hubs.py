@@ -187,7 +187,7 @@ def hub_routers() -> list[APIRouter]:
                     openapi_extra={"parameters": [
                         query_parameter("status", "Only the deliveries in this state", schema={
                             "type": "string", "enum": list(DELIVERY_STATES)}),
-                        query_parameter("hub", "Only the deliveries to this hub (its id; one not yours, or none: 404)"), *PAGING]})
+                        query_parameter("hub", "Only the deliveries to this hub (its id)"), *PAGING]})
     async def list_deliveries(request: Request) -> Response:
         params = request.query_params
         status = params.get("status")

@@ -15,7 +15,7 @@ from bssrules.services.notifications import RetryPolicy, deliver_due
 from bssrules.store import UnitOfWork
 from bssrules.store.tables import delivery
 from tests.api.session_app import keyed_app_on_engine  # noqa: F401 - a fixture of bss
-from tests.api.test_notifications import BILLING, DELIVERY, ORDERING, Bss, _uow, bss  # noqa: F401 - the fixture
+from tests.api.test_notifications import BILLING, ORDERING, Bss, _uow, bss  # noqa: F401 - the fixture
 
 UTC = dt.timezone.utc
 
@@ -156,17 +156,3 @@ def test_a_partner_whose_bundle_no_longer_subscribes_to_an_api_is_sent_none_of_i
     bss.order("a", "ana")
     assert (sent_to(mine), sent_to(operators)) == (1, 2)
 
-
-def test_the_delivery_log_of_a_hub_that_is_not_yours_is_a_404_not_an_empty_log(bss: Bss) -> None:
-    """An empty answer says "nothing failed": a mistyped hub id, or another partner's, must
-    not say it."""
-    mine = bss.ok("a", "POST", f"{ORDERING}/hub", {"callback": "https://a.example/orders"})["id"]
-    theirs = bss.ok("b", "POST", f"{ORDERING}/hub", {"callback": "https://b.example/orders"})["id"]
-    bss.customer("a", "ana", "ba-a")
-    bss.order("a", "ana")
-    assert [d["hub"] for d in bss.ok("a", "GET", DELIVERY, params={"hub": mine})] == [mine]
-    assert bss.ok("a", "GET", DELIVERY, params={"hub": mine, "status": "failed"}) == []
-    for hub in (theirs, mine[:-1]):
-        assert _error(bss.call("a", "GET", DELIVERY, params={"hub": hub})) == (
-            404, f"no EventSubscription with id '{hub}'")
-    assert bss.ok("op", "GET", DELIVERY, params={"hub": theirs}) == []  # the operator sees every hub
