@@ -161,6 +161,19 @@ def _missing_account(uow: UnitOfWork, document: dict[str, Any]) -> str | None:
     return f"billingAccount.id: no billing account '{account}' is found or visible to you"
 
 
+def _missing_party(uow: UnitOfWork, document: dict[str, Any]) -> str | None:
+    """Why a related party of the order cannot be one (None when each is an individual or an
+    organization the caller may see). Each is written on the products, may pay for them (a
+    payer role's account is its own) and may see them: an id naming nobody, or another
+    partner's customer, was taken — and that customer's account billed."""
+    for index, party in enumerate(document.get("relatedParty") or []):
+        id = party.get("id") if isinstance(party, dict) else None
+        if isinstance(id, str) and id and uow.resources.get("individual", id) is None \
+                and uow.resources.get("organization", id) is None:
+            return f"relatedParty[{index}].id: no individual or organization '{id}' is found or visible to you"
+    return None
+
+
 _BASKET_ITEM = re.compile(r"^\$\.items\[(\d+)\]")
 
 
@@ -233,10 +246,10 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
                 raise InvalidInput(f"{_where(path)}: {problem}", path=path)
     refuse_nested_actions(body.get("productOrderItem"), "productOrderItem")
     _refuse_changes_not_made(uow, body.get("productOrderItem"), ("productOrderItem",))
-    missing = _missing_account(uow, body)
+    basket = _basket(uow, body, as_of)  # (its customer first: a 422 with a suggestion)
+    missing = _missing_account(uow, body) or _missing_party(uow, body)
     if missing:
         raise UnknownReference(missing)
-    basket = _basket(uow, body, as_of)
     result = validate_basket(basket, runtime.catalog, runtime.rules, explain=False)
     violations = (_violations(result, body.get("productOrderItem")) if not result.valid else []) + \
         [dict(v, path="$." + v["path"]) for v in commitments.term_violations(runtime.catalog,
