@@ -191,7 +191,8 @@ def _charges_of(document: dict[str, Any], at: dt.datetime, now: dt.datetime) -> 
 
 def priced(uow: UnitOfWork, order: dict[str, Any], at: dt.datetime, now: dt.datetime) -> dict[str, Any]:
     """The order with each delete item's early termination charge (``itemPrice``) if its
-    product were terminated at ``at``, and its one-time total with them."""
+    product were terminated at the item's ``requestedStartDate``, else at ``at`` (the order's,
+    else now) — where completing the order terminates it — and its one-time total with them."""
     items = list(order.get("productOrderItem") or [])
     totals = [dict(t) for t in order.get("orderTotalPrice") or []]
     charged: set[str] = set()  # a product the order terminates twice (a bundle and its component) is charged once
@@ -199,6 +200,7 @@ def priced(uow: UnitOfWork, order: dict[str, Any], at: dt.datetime, now: dt.date
         stored = uow.resources.get("product", str(_product_id(item)))
         if stored is None:
             continue
+        when = instant_of(item.get("requestedStartDate")) or at
         charges = []
         for product in [stored, *components(uow, stored.document)]:
             if product.id not in charged:
@@ -206,7 +208,7 @@ def priced(uow: UnitOfWork, order: dict[str, Any], at: dt.datetime, now: dt.date
                 charges += [dict(c, description=f"component {product.id} "
                                                 f"({(product.document.get('productOffering') or {}).get('id')}): "
                                                 f"{c.get('description')}") if product is not stored else c
-                            for c in _charges_of(product.document, at, now)]
+                            for c in _charges_of(product.document, when, now)]
         if not charges:
             continue
         items[index] = dict(item, itemPrice=charges)
