@@ -95,14 +95,30 @@ def _basket(uow: UnitOfWork, document: dict[str, Any], as_of: dt.datetime) -> Ba
     # the products its delete items terminate are gone for its checks (services.terminations)
     inventory = terminations.after_deletions(uow, items_data, inventory)
     channel = values_at(document, "channel.channel.id") or values_at(document, "channel.id")
-    try:
-        items = [basket_item(data, f"productOrderItem[{i}]", "productOrderItem") for i, data in enumerate(items_data)
-                 if adds_a_product(data)]  # as a cart and a configuration check read it
-        return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of,
-                      inventory=inventory, payers=payers, caller=caller_of(uow))
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        raise InvalidInput(f"malformed order: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    items = []
+    for i, data in enumerate(items_data):
+        if adds_a_product(data):  # as a cart and a configuration check read it
+            try:
+                items.append(basket_item(data, f"productOrderItem[{i}]", "productOrderItem"))
+            except ValidationError as exc:
+                where = _malformed_item(data, f"productOrderItem[{i}]")
+                first = exc.errors(include_url=False)[0]
+                raise InvalidInput(f"{where}.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    return Basket(items=items, party=party, channel=channel[0] if channel else None, as_of=as_of,
+                  inventory=inventory, payers=payers, caller=caller_of(uow))
+
+
+def _malformed_item(data: dict[str, Any], path: str) -> str:
+    """Where, in an item that cannot be read, the item at fault is: the first of its components
+    that cannot be read by itself (at any depth), else the item (the message said
+    ``malformed order: quantity: …``, naming no item)."""
+    for index, child in enumerate(data.get("productOrderItem") or []):
+        place = f"{path}.productOrderItem[{index}]"
+        try:
+            basket_item(child, place, "productOrderItem")
+        except ValidationError:
+            return _malformed_item(child, place)
+    return path
 
 
 # what a modify item may carry: the product it names, as a reference (a change is not made)

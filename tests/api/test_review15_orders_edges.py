@@ -115,3 +115,17 @@ def test_a_note_patched_without_a_move_is_kept(http: Any, state: str | None) -> 
     moved = http.patch(f"{ORDER}/{order_id}", json={"state": "inProgress", "note": [{"text": "picked"}]},
                        headers=MERGE).json()
     assert [n["text"] for n in moved["note"]] == [note["text"], "picked"]
+
+
+@pytest.mark.parametrize("items, where", [
+    ([PLAN_SMALL, {**SMARTPHONE, "quantity": 10 ** 7}], "productOrderItem[1].quantity"),
+    ([{"id": "1", "action": "add", "productOffering": {"id": "mobile-with-tablet"}, "productOrderItem": [
+        PLAN_SMALL | {"id": "1.1"}, _item("1.2", "ipad-mini-std") | {"quantity": 10 ** 7}]}],
+     "productOrderItem[0].productOrderItem[1].quantity"),
+])
+def test_an_item_that_cannot_be_read_is_named_in_the_400(http: Any, items: list[Any], where: str) -> None:
+    """Was: 'malformed order: quantity: …', naming no item of the order."""
+    refused = http.post(ORDER, json=_order(productOrderItem=items))
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["message"].startswith(f"{where}: ") and "1000000" in refused.json()["message"]
+    assert http.get(ORDER).json() == []
