@@ -38,7 +38,7 @@ from pydantic import ValidationError
 from bssrules.services.configuration import adds_a_product, basket_item, cart_path, refuse_nested_actions
 from bssrules.services.parties import basket_context, caller_of
 from bssrules.configurator.model import Basket, BasketItem
-from bssrules.configurator.validate import ValidationResult, validate_basket
+from bssrules.configurator.validate import ValidationResult, not_in_force_label, validate_basket
 from bssrules.catalog.model import Characteristic, ProductOffering, Scalar
 from bssrules.catalog.types import format_instant, parse_instant
 from bssrules.dates import date_time_problem, names_no_zone, no_zone_problem, shown
@@ -270,7 +270,8 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
     violations = (_violations(result, body.get("productOrderItem")) if not result.valid else []) + \
         [dict(v, path="$." + v["path"]) for v in commitments.term_violations(runtime.catalog,
                                                                           body.get("productOrderItem"), as_of)] + \
-        terminations.violations(uow, body.get("productOrderItem"), basket.party.id, requested)
+        terminations.violations(uow, body.get("productOrderItem"), basket.party.id, requested) + \
+        _not_offered_at_item_start(runtime, body.get("productOrderItem"), item_starts, as_of)
     if violations:
         raise OrderRejected(violations)
     order_id = body.get("id") or str(uuid.uuid4())
@@ -359,6 +360,31 @@ def _item_starts(body: dict[str, Any]) -> list[tuple[tuple[str | int, ...], dt.d
             start = _instant_of(item.get("requestedStartDate"), path)
             if start is not None:
                 found.append((path, start))
+    return found
+
+
+def _not_offered_at_item_start(runtime: Runtime, items: Any, starts: list[tuple[tuple[str | int, ...], dt.datetime]],
+                               as_of: dt.datetime) -> list[dict[str, Any]]:
+    """The violations of the items that start on a date of their own (``requestedStartDate``)
+    at which their offering, or a component's, is not offered (``validFor``). The order is
+    checked at its own date; an item starting before its offering's start, or at its end or
+    after, was accepted and its product started outside the offering's validity."""
+    found: list[dict[str, Any]] = []
+
+    def check(data: Any, path: str, start: dt.datetime) -> None:
+        if not isinstance(data, dict) or not adds_a_product(data):
+            return
+        offering = runtime.catalog.offerings.get((values_at(data, "productOffering.id") or [""])[0])
+        if offering is not None and not offering.valid_for.contains(start):
+            found.append({"code": "notInForce", "path": f"{path}.productOffering.id", "message":
+                          f"{not_in_force_label(offering, start)} (the item's requestedStartDate)"})
+        for index, child in enumerate(data.get("productOrderItem") or []):
+            check(child, f"{path}.productOrderItem[{index}]", start)
+
+    for path, start in starts:
+        index = path[1]
+        if start != as_of and isinstance(index, int):
+            check(items[index], f"$.productOrderItem[{index}]", start)
     return found
 
 
