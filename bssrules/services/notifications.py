@@ -347,15 +347,15 @@ def deliver_due(unit_of_work: UnitOfWorkFactory, send: Callable[[str, dict[str, 
     while attempted < limit:
         # Claim in one short transaction, send with no transaction open (a slow receiver must
         # not hold a database lock), record each outcome in its own.
-        claimed_at = time.monotonic()  # (before the claim: its lease ends no sooner than this says)
+        claimed_at, claimed = time.monotonic(), moment()  # (before the claim: its lease ends no sooner)
         with unit_of_work() as uow:
-            due = uow.outbox.claim_due(moment(), limit - attempted, LEASE)
+            due = uow.outbox.claim_due(claimed, limit - attempted, LEASE)
             uow.commit()
         if not due:
             break
         for index, (item, queued) in enumerate(due):
             if index and _lease_runs_out(claimed_at):
-                _release(unit_of_work, [later for later, _ in due[index:]])
+                _release(unit_of_work, [later for later, _ in due[index:]], claimed + LEASE)
                 break
             outcome = _attempt(send, item, queued, moment, policy)
             with unit_of_work() as uow:
@@ -373,11 +373,18 @@ def _lease_runs_out(claimed_at: float) -> bool:
     return time.monotonic() - claimed_at + SEND_TIMEOUT_S >= LEASE.total_seconds()
 
 
-def _release(unit_of_work: UnitOfWorkFactory, items: list[Delivery]) -> None:
-    """Give back claimed deliveries not attempted, due again as they were (not one attempt more)."""
+def _release(unit_of_work: UnitOfWorkFactory, items: list[Delivery], leased_until: dt.datetime) -> None:
+    """Give back claimed deliveries not attempted, due again as they were (not one attempt
+    more) — those still leased to this pass only: one whose lease ran out (a send that took
+    longer than it should) may have been claimed by another dispatcher since, and is its own."""
+    if leased_until.tzinfo is None:  # (a naive instant is UTC, as the outbox takes it)
+        leased_until = leased_until.replace(tzinfo=dt.timezone.utc)
     with unit_of_work() as uow:
         for item in items:
-            uow.outbox.record(item, "pending", item.attempts, item.next_attempt, item.last_error, None)
+            current = uow.outbox.get(item.event_id, item.hub_id)
+            if current is not None and current.status == "pending" and current.attempts == item.attempts \
+                    and current.next_attempt == leased_until.astimezone(dt.timezone.utc):
+                uow.outbox.record(item, "pending", item.attempts, item.next_attempt, item.last_error, None)
         uow.commit()
 
 

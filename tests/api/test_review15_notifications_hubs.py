@@ -156,3 +156,34 @@ def test_a_partner_whose_bundle_no_longer_subscribes_to_an_api_is_sent_none_of_i
     bss.order("a", "ana")
     assert (sent_to(mine), sent_to(operators)) == (1, 2)
 
+
+
+def test_a_pass_whose_send_overran_the_lease_gives_back_nothing_another_dispatcher_claimed_since(
+        bss: Bss, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first send of a batch outlasts the lease (a receiver slower than it may be); in
+    the meantime another dispatcher claims the rest. This pass must neither send them nor
+    make them due again: the other dispatcher is sending them."""
+    monkeypatch.setattr(notifications, "LEASE", dt.timedelta(seconds=1.0))
+    monkeypatch.setattr(notifications, "SEND_TIMEOUT_S", 0.3, raising=False)
+    for n in range(3):
+        bss.ok("a", "POST", f"{ORDERING}/hub", {"callback": f"https://r{n}.example/events"})
+    bss.customer("a", "ana", "ba-a")
+    bss.order("a", "ana")
+    received: list[str] = []
+    taken: list[Any] = []
+
+    def overrunning(url: str, document: dict[str, Any]) -> None:
+        received.append(url)
+        if len(received) == 1:
+            time.sleep(1.2)  # past the lease: the rest of the batch is free to claim
+            with UnitOfWork(bss.engine) as uow:  # another dispatcher claims it, and is sending it
+                taken.extend(item for item, _ in uow.outbox.claim_due(dt.datetime.now(UTC), 100,
+                                                                      dt.timedelta(seconds=60)))
+                uow.commit()
+
+    assert deliver_due(_uow(bss.engine), send=overrunning, policy=RetryPolicy()) == 1
+    assert len(received) == 1 and len(taken) == 3  # (the one being sent too: its send overran)
+    with bss.engine.connect() as connection:
+        due = connection.execute(select(delivery.c.next_attempt).where(delivery.c.status == "pending")).scalars()
+        soonest = min(d.replace(tzinfo=UTC) if d.tzinfo is None else d for d in due)
+    assert soonest > dt.datetime.now(UTC) + dt.timedelta(seconds=30)  # still the other dispatcher's
