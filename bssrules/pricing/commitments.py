@@ -61,6 +61,18 @@ def term_in_force(start: dt.datetime, amount: int, units: str, at_end: str, at: 
     return term_end(start, amount * (k - 1), units) if k > 1 else start, end
 
 
+def term_ended_by(start: dt.datetime, amount: int, units: str, at_end: str, terminated: dt.datetime
+                  ) -> tuple[dt.datetime, dt.datetime] | None:
+    """The term a product terminated at ``terminated`` was under: the one its last instant of
+    service falls in (a product counts up to its termination, which it is no longer active at).
+    Terminated exactly as a term ends, it ends with that term — not under the renewal that
+    starts at that instant, of which it used nothing. None when no commitment is in force."""
+    term = term_in_force(start, amount, units, at_end, terminated)
+    if term is not None and start < terminated and term[0] == terminated:
+        return term_in_force(start, amount, units, at_end, terminated - dt.timedelta(microseconds=1))
+    return term
+
+
 def commitment_end(start: dt.datetime, amount: int, units: str, at_end: str, at: dt.datetime) -> dt.datetime | None:
     """The end of the term in force at ``at`` (renewals counted), or None when no commitment
     is in force then (a term that ``end``s, and is over). Before the start: the first term's end."""

@@ -37,7 +37,7 @@ from bssrules.catalog.types import WHOLE_DIGITS, format_instant, parse_instant
 from bssrules.errors import InvalidInput, did_you_mean, format_path
 from bssrules.money import ISO_4217, Money
 from bssrules.pricing.billing import _discount_end
-from bssrules.pricing.commitments import Recurring, commitment_end, early_termination_charges, term_end, term_in_force
+from bssrules.pricing.commitments import Recurring, early_termination_charges, term_end, term_ended_by, term_in_force
 
 ETF_TYPE = "EarlyTerminationCharge"
 PERIODS = ("day", "week", "month", "year")
@@ -131,20 +131,23 @@ def product_term(term: OfferingTerm, start: dt.datetime) -> dict[str, Any]:
 
 def shown_terms(document: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """The product as shown: each ``productTerm`` that renews with the ``validFor`` of the
-    renewal in force at ``now`` (at its ``terminationDate`` once terminated); the document
-    itself when nothing moves on."""
+    renewal in force at ``now`` (once terminated, the one it ended under: terminated exactly
+    as a term ends, that term, not the renewal it never used); the document itself when
+    nothing moves on."""
     terms = document.get("productTerm")
     if not isinstance(terms, list) or not any(isinstance(t, dict) and t.get("atEnd") == "renew" for t in terms):
         return document
     at = now
     ended = _instant(document.get("terminationDate")) if document.get("status") == "terminated" else None
-    if ended is not None:
-        at = min(at, ended)
-    shown = [_in_force(t, _instant(document.get("startDate")), at) if isinstance(t, dict) else t for t in terms]
+    if ended is not None and ended <= now:
+        at = ended
+    shown = [_in_force(t, _instant(document.get("startDate")), at, at == ended) if isinstance(t, dict) else t
+             for t in terms]
     return document if shown == terms else {**document, "productTerm": shown}
 
 
-def _in_force(term: dict[str, Any], started: dt.datetime | None, at: dt.datetime) -> dict[str, Any]:
+def _in_force(term: dict[str, Any], started: dt.datetime | None, at: dt.datetime, ended: bool = False
+              ) -> dict[str, Any]:
     valid = term.get("validFor")
     duration = term.get("duration")
     start = (_instant(valid.get("startDateTime")) if isinstance(valid, dict) else None) or started
@@ -154,7 +157,7 @@ def _in_force(term: dict[str, Any], started: dt.datetime | None, at: dt.datetime
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1 or units not in PERIODS:
         return term  # not a term bssrules reads (a hand-written one): shown as written
     try:
-        current = term_in_force(start, amount, units, "renew", at)
+        current = (term_ended_by if ended else term_in_force)(start, amount, units, "renew", at)
     except (ValueError, OverflowError):  # beyond the calendar: the term as written
         return term
     if current is None or current[0] == start:
@@ -452,9 +455,10 @@ def _charges(read: OfferingTerm, term: Mapping[str, Any], product: Mapping[str, 
     if start is None or early is None:
         return []
     try:
-        end = commitment_end(start, read.duration.amount, read.duration.units, read.at_end, terminated)
+        term_ended = term_ended_by(start, read.duration.amount, read.duration.units, read.at_end, terminated)
     except (ValueError, OverflowError):  # a term beyond the calendar: no end before it
         return []
+    end = None if term_ended is None else term_ended[1]
     if end is None or max(terminated, start) >= end:
         return []
     share = early.fraction
