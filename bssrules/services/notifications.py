@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping
 from urllib.parse import parse_qsl, urlsplit
@@ -207,12 +208,25 @@ def _matches(query: str | None, document: Mapping[str, Any]) -> bool:
         return True
     for name, wanted in parse_qsl(query, keep_blank_values=True):
         alternatives = wanted.split(",")
-        found = [str(v).lower() if isinstance(v, bool) else str(v) for v in values_at(document, name)]
+        found = values_at(document, name)
         if name == "fieldPath":  # the attributes a change is about, comma-separated: one named is enough
-            found = [attribute for value in found for attribute in value.split(",")]
-        if not any(v in alternatives for v in found):
+            found = [attribute for value in found for attribute in str(value).split(",")]
+        if not any(_equal(value, alternative) for value in found for alternative in alternatives):
             return False
     return True
+
+
+def _equal(value: Any, wanted: str) -> bool:
+    """Whether a value of an event is the text of a query: a number by its value (an amount of
+    152.50 is 152.5, a volume of 10.0 is 10), a boolean as true or false, the rest as text."""
+    if isinstance(value, bool):
+        return str(value).lower() == wanted
+    if isinstance(value, (int, float, Decimal)):
+        try:
+            return Decimal(str(value)) == Decimal(wanted.strip())
+        except (InvalidOperation, ValueError):
+            return False
+    return str(value) == wanted
 
 
 def _subscribers(uow: UnitOfWork, api: str) -> tuple[set[str], set[str]]:

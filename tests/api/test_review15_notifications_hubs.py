@@ -187,3 +187,21 @@ def test_a_pass_whose_send_overran_the_lease_gives_back_nothing_another_dispatch
         due = connection.execute(select(delivery.c.next_attempt).where(delivery.c.status == "pending")).scalars()
         soonest = min(d.replace(tzinfo=UTC) if d.tzinfo is None else d for d in due)
     assert soonest > dt.datetime.now(UTC) + dt.timedelta(seconds=30)  # still the other dispatcher's
+
+
+@pytest.mark.parametrize("query, sent", [
+    ("event.usageThreshold.value=152.5", True), ("event.usageThreshold.value=152.50", True),
+    ("event.usageThreshold.value=152.500,7", True), ("event.usageThreshold.value=152", False),
+    ("event.usageThreshold.value=abc", False),
+])
+def test_a_query_on_a_number_matches_its_value_however_it_is_written(bss: Bss, query: str, sent: bool) -> None:
+    """An amount is exact (152.50, a Decimal): a query of 152.5 names the same number."""
+    from decimal import Decimal
+
+    hub = bss.ok("op", "POST", "/tmf-api/usageManagement/v4/hub", {"callback": "https://op.example/u",
+                                                                     "query": query})["id"]
+    with UnitOfWork(bss.engine) as uow:
+        notifications.publish(uow, "TMF635", "UsageThresholdReachedEvent", "usageThreshold",
+                              {"accumulator": "budget", "value": Decimal("152.50")}, None)
+        uow.commit()
+    assert [d["hub"] for d in bss.deliveries("op")] == ([hub] if sent else [])
