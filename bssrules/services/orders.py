@@ -136,7 +136,8 @@ def _refuse_changes_not_made(uow: UnitOfWork, items: Any, base: tuple[str | int,
             continue
         place = base + (index,)
         if item.get("action") == "modify":
-            product = item.get("product") if isinstance(item.get("product"), dict) else {}
+            given = item.get("product")
+            product: dict[str, Any] = given if isinstance(given, dict) else {}
             changed = sorted(set(product) - _PRODUCT_REFERENCE)
             if changed:
                 raise InvalidInput(_not_made(place + ("product", changed[0]), f"its {', '.join(changed)}"),
@@ -165,7 +166,7 @@ def _ordered_account(document: dict[str, Any]) -> str | None:
         return None
     if not isinstance(account, dict) or not isinstance(account.get("id"), str) or not account["id"]:
         raise InvalidInput("billingAccount is a reference to a billing account: {\"id\": \"…\"}", path=("billingAccount",))
-    return account["id"]
+    return str(account["id"])
 
 
 def _missing_account(uow: UnitOfWork, document: dict[str, Any]) -> str | None:
