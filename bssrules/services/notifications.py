@@ -16,7 +16,8 @@ at most ``max_backoff`` apart (5 minutes: a receiver back from a long outage hea
 within minutes), for the ``retention`` (72 hours) since the event was made or redelivered;
 then the delivery is ``failed`` — kept, listed, and redelivered on request (one event, or
 those of a hub since an instant). Everything is in the database, so a restart resumes delivery.
-A hub sees only the events of its partner's own data (the operator's hubs see all).
+A hub sees only the events of its partner's own data, while its bundle subscribes to the API
+(the operator's hubs see all).
 """
 from __future__ import annotations
 
