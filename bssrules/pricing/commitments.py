@@ -93,14 +93,28 @@ class Recurring:
 
 
 def _months(start: dt.datetime, end: dt.datetime) -> list[BillingPeriod]:
+    """The calendar months (UTC) from the one of ``start`` to the one before ``end``."""
     periods: list[BillingPeriod] = []
-    label = start.strftime("%Y-%m")
+    label = start.astimezone(dt.timezone.utc).strftime("%Y-%m")
     while True:
-        period = BillingPeriod.month(label)
+        period = _month(label)
         if period.start >= end:
             return periods
         periods.append(period)
+        if period.end == _CALENDAR_END:
+            return periods
         label = period.end.strftime("%Y-%m")
+
+
+_CALENDAR_END = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
+def _month(label: str) -> BillingPeriod:
+    """The month ``YYYY-MM``; December 9999, whose end is beyond the calendar, up to its last
+    instant (a term may end in it: the charges left in it are counted, not a server error)."""
+    if label == "9999-12":
+        return BillingPeriod(dt.datetime(9999, 12, 1, tzinfo=dt.timezone.utc), _CALENDAR_END)
+    return BillingPeriod.month(label)
 
 
 def _priced_with_discounts(prices: Sequence[Recurring]) -> list[list[Recurring]]:

@@ -32,9 +32,10 @@ def http(engine: Engine, app_for: Any) -> Iterator[TestClient]:
         yield client
 
 
-def _terminated(http: TestClient, term: dict[str, Any], at: str) -> dict[str, Any]:
+def _terminated(http: TestClient, term: dict[str, Any], at: str, start: str = "2024-01-01T00:00:00Z"
+                ) -> dict[str, Any]:
     created = http.post(INVENTORY, json={
-        "status": "active", "startDate": "2024-01-01T00:00:00Z", "productOffering": {"id": "fibre-12"},
+        "status": "active", "startDate": start, "productOffering": {"id": "fibre-12"},
         "productPrice": [PRICE], "productTerm": [term],
         "relatedParty": [{"id": "ana", "role": "customer", "@referredType": "Individual"}]})
     assert created.status_code == 201, created.text
@@ -66,3 +67,13 @@ def test_a_second_into_the_renewal_the_renewal_is_charged(http: TestClient) -> N
     assert renewed["productTerm"][0]["validFor"] == {"startDateTime": "2025-01-01T00:00:00Z",
                                                      "endDateTime": "2026-01-01T00:00:00Z"}
     assert _charges(_terminated(http, FIXED, "2025-01-01T00:00:01Z")) == [Decimal(100)]
+
+
+def test_a_termination_near_the_end_of_the_calendar_is_charged_not_a_server_error(http: TestClient) -> None:
+    # 1200 days, renewed from 1 January 2026: the renewal in force on 1 June 9999 ends on 19 November 9999
+    # (the month after it, December 9999, ends beyond the calendar: asking for it was a 500).
+    # Left: June to October, 5 x 30.00, then 18 of November's 30 days, 18.00
+    days = dict(RENEWED, name="1200 days", duration={"amount": 1200, "units": "day"})
+    days.pop("validFor")
+    terminated = _terminated(http, days, "9999-06-01T00:00:00Z", "2026-01-01T00:00:00Z")
+    assert _charges(terminated) == [Decimal("168.00")]

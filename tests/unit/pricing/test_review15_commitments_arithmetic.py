@@ -57,3 +57,22 @@ def test_the_charges_left_are_the_bill_run_s_lines_of_each_month_added_up() -> N
                   for made in bill("ba", BillingPeriod.month(label), [fee], []) for item in made.items), _eur("0"))
     assert billed == _eur("0.00")
     assert remaining_recurring(prices, LATE_JULY, SEPTEMBER) == {"EUR": billed}
+
+
+def test_the_charges_left_count_from_the_utc_month_of_a_termination_written_with_an_offset() -> None:
+    # 1 August 00:30 in Paris (summer, +02:00) is 31 July 22:30 UTC: July's last 1.5 of 744 hours
+    # are left (30 x 1.5 / 744 = 0.0604.. -> 0.06), then August's 30.00
+    summer = dt.timezone(dt.timedelta(hours=2))
+    left = remaining_recurring([Recurring("fee", _eur("30.00"), "month")],
+                               dt.datetime(2026, 8, 1, 0, 30, tzinfo=summer), SEPTEMBER)
+    assert left == {"EUR": _eur("30.06")}
+
+
+def test_a_term_ending_in_the_calendar_s_last_month_is_counted_to_its_end() -> None:
+    # 16 of November 9999's 30 days (16.00), then 14 of December's 31 (30 x 14/31 = 13.548.. -> 13.55)
+    left = remaining_recurring([Recurring("fee", _eur("30.00"), "month")], dt.datetime(9999, 11, 15, tzinfo=UTC),
+                               dt.datetime(9999, 12, 15, tzinfo=UTC))
+    assert left == {"EUR": _eur("29.55")}
+    # and a term that ends in November: December, past it, is not asked for
+    assert remaining_recurring([Recurring("fee", _eur("30.00"), "month")], dt.datetime(9999, 11, 1, tzinfo=UTC),
+                               dt.datetime(9999, 11, 16, tzinfo=UTC)) == {"EUR": _eur("15.00")}
