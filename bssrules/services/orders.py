@@ -85,7 +85,7 @@ def _basket(uow: UnitOfWork, document: dict[str, Any], as_of: dt.datetime) -> Ba
     if not all(isinstance(i, dict) for i in items_data):
         raise InvalidInput("productOrderItem is a list of objects", path=("productOrderItem",))
     related = [p for p in document.get("relatedParty") or [] if isinstance(p, dict)]
-    buyer = next((p for p in related if p.get("role") in ("customer", "buyer")), {})
+    buyer = next((p for p in related if p.get("role") in CUSTOMER_ROLES), {})
     customer = buyer.get("id")
     # one round trip for the party, its products and the payers' accounts; its age as of the order's date
     party, inventory, payers = basket_context(uow, customer, related, as_of)
@@ -178,6 +178,23 @@ def _missing_account(uow: UnitOfWork, document: dict[str, Any]) -> str | None:
     return f"billingAccount.id: no billing account '{account}' is found or visible to you"
 
 
+CUSTOMER_ROLES = ("customer", "buyer")  # the related party an order is placed for (as _basket reads it)
+
+
+def _refuse_no_customer(body: dict[str, Any]) -> None:
+    """A 400 for an order that names no customer: it was checked for nobody (no eligibility,
+    no inventory for the compatibility rules) and made products that nobody owned or that
+    no account paid for."""
+    related = [p for p in body.get("relatedParty") or [] if isinstance(p, dict)]
+    if any(p.get("role") in CUSTOMER_ROLES and p.get("id") for p in related):
+        return
+    roles = sorted({str(p.get("role")) for p in related if p.get("role")})
+    raise InvalidInput("relatedParty: an order names its customer, a related party with role customer (or buyer), "
+                       "whose products it makes and whose account pays for them"
+                       + (f"; this one's roles: {', '.join(roles)}" if roles else "; this one names none"),
+                       path=("relatedParty",))
+
+
 def _missing_party(uow: UnitOfWork, document: dict[str, Any]) -> str | None:
     """Why a related party of the order cannot be one (None when each is an individual or an
     organization the caller may see). Each is written on the products, may pay for them (a
@@ -262,6 +279,7 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
             if problem:
                 raise InvalidInput(f"{_where(path)}: {problem}", path=path)
     refuse_nested_actions(body.get("productOrderItem"), "productOrderItem")
+    _refuse_no_customer(body)
     _refuse_changes_not_made(uow, body.get("productOrderItem"), ("productOrderItem",))
     basket = _basket(uow, body, as_of)  # (its customer first: a 422 with a suggestion)
     missing = _missing_account(uow, body) or _missing_party(uow, body)

@@ -129,3 +129,17 @@ def test_an_item_that_cannot_be_read_is_named_in_the_400(http: Any, items: list[
     assert refused.status_code == 400, refused.text
     assert refused.json()["message"].startswith(f"{where}: ") and "1000000" in refused.json()["message"]
     assert http.get(ORDER).json() == []
+
+
+@pytest.mark.parametrize("related, said", [
+    ([], "this one names none"),
+    ([{"id": "ana", "role": "user", "@referredType": "Individual"}], "this one's roles: user"),
+])
+def test_an_order_naming_no_customer_is_refused_and_makes_nothing(http: Any, related: list[Any], said: str) -> None:
+    """Was: placed and completed, checked for nobody; its products owned by nobody, or
+    related to Ana and paid by no account."""
+    refused = http.post(ORDER, json=_order(relatedParty=related))
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["message"].startswith("relatedParty: an order names its customer")
+    assert said in refused.json()["message"]
+    assert http.get(ORDER).json() == []
