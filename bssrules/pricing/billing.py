@@ -181,10 +181,12 @@ def add_months(instant: dt.datetime, months: int) -> dt.datetime:
 
 def _discount_end(start: dt.datetime, months: int | None) -> dt.datetime:
     """When a discount of ``months`` from ``start`` ends: never (the latest instant there is)
-    without a duration, or with one beyond the calendar (a million months)."""
+    without a duration, or with one beyond the calendar (a million months). Counted in UTC, as
+    the bill's months are: the same instant written with another offset (31 January 00:30 at
+    +01:00 is 30 January 23:30 UTC) ends the discount at the same instant."""
     if months is not None:
         try:
-            return add_months(start, months)
+            return add_months(start.astimezone(dt.timezone.utc), months)
         except (ValueError, OverflowError):  # beyond year 9999
             pass
     return dt.datetime.max.replace(tzinfo=dt.timezone.utc)

@@ -103,6 +103,19 @@ def test_a_discount_covers_months_from_the_start_date_pro_rated_at_both_ends() -
                                                                 ("discount", Decimal("-4.84"))]
 
 
+def test_a_discount_ends_at_the_same_instant_however_its_start_is_written() -> None:
+    """30 January 23:30 UTC written with +01:00 (31 January 00:30) counted its month in that
+    offset: the discount ran to 28 February 23:30 (+01:00) for one product and to 28 February
+    23:30 UTC, an hour more, for the other — 9.64 and 9.99 off February (a commitments review)."""
+    one_month = Discount("welcome", Money(Decimal("10.00"), "EUR"), duration_periods=1)
+    paris = dt.timezone(dt.timedelta(hours=1))
+    starts = [dt.datetime(2026, 1, 31, 0, 30, tzinfo=paris), dt.datetime(2026, 1, 30, 23, 30, tzinfo=UTC)]
+    februaries = [bill("ba", BillingPeriod.month("2026-02"), [_fee(start, "20.00", discounts=(one_month,))], [])[0]
+                  for start in starts]
+    discounts = [[i.amount.amount for i in made.items if i.kind == "discount"] for made in februaries]
+    assert discounts[0] == discounts[1] == [Decimal("-9.99")]  # 27 days 23.5 hours of 28 days: 9.9925…
+
+
 def test_one_time_fees_are_billed_in_the_month_the_product_started_with_their_discounts() -> None:
     from bssrules.pricing.billing import OneTimeFee
 
