@@ -272,6 +272,8 @@ def create_order(uow: UnitOfWork, runtime: Runtime, body: dict[str, Any]) -> tup
     requested = _instant_of(body.get("requestedStartDate"), ("requestedStartDate",))
     as_of = requested or now
     item_starts = _item_starts(body)
+    for path, start in ([(("requestedStartDate",), requested)] if requested else []) + item_starts:
+        _refuse_start_past_the_calendar(path, start)
     if not _by_partner(uow):  # a partner's request is never refused for its date: see _start
         policy = DatingPolicy.from_env()
         for path, start in ([(("requestedStartDate",), requested)] if requested else []) + item_starts:
@@ -367,6 +369,20 @@ def _instant_of(value: Any, path: tuple[str | int, ...], stored: bool = False) -
     if not isinstance(instant, dt.datetime):  # parse_instant hands back what is neither text nor a date
         raise InvalidInput(f"{_where(path)} is a date or date-time", path=path)
     return instant
+
+
+# The latest date an order's products start or end at: the month that starts then (allowances,
+# bills, termination charges) must end in the calendar
+LATEST_START = dt.datetime(9999, 12, 1, tzinfo=dt.timezone.utc)
+
+
+def _refuse_start_past_the_calendar(path: tuple[str | int, ...], start: dt.datetime) -> None:
+    """A 400 for a date in December 9999 or later: accepted, its order could not be completed
+    (500: the month after it has no year in the calendar)."""
+    if start >= LATEST_START:
+        raise InvalidInput(f"{_where(path)}: a date before {format_instant(LATEST_START)} is expected (the month "
+                           f"that starts then ends in the calendar, years 1 to 9999), not {format_instant(start)}",
+                           path=path)
 
 
 def _item_starts(body: dict[str, Any]) -> list[tuple[tuple[str | int, ...], dt.datetime]]:
@@ -515,6 +531,7 @@ def _given_starts(order: dict[str, Any], items: Any, now: dt.datetime) -> dict[s
         if names_no_zone(product["startDate"]):  # a product's date as the product's own PATCH reads it (api.md)
             raise InvalidInput(f"{_where(path + ('product', 'startDate'))}: {shown(product['startDate'])} "
                                f"{no_zone_problem(product['startDate'])}", path=path + ("product", "startDate"))
+        _refuse_start_past_the_calendar(path + ("product", "startDate"), start)
         problem = policy.operator_backdate_problem(start, now)
         if problem:
             raise InvalidInput(f"{_where(path + ('product', 'startDate'))}: {problem}",

@@ -143,3 +143,29 @@ def test_an_order_naming_no_customer_is_refused_and_makes_nothing(http: Any, rel
     assert refused.json()["message"].startswith("relatedParty: an order names its customer")
     assert said in refused.json()["message"]
     assert http.get(ORDER).json() == []
+
+
+@pytest.mark.parametrize("extra, path", [
+    ({"requestedStartDate": "9999-12-31T23:59:59Z"}, "requestedStartDate"),
+    ({"productOrderItem": [PLAN_SMALL | {"requestedStartDate": "9999-12-01"}, SMARTPHONE]},
+     "productOrderItem[0].requestedStartDate"),
+])
+def test_a_start_in_the_calendar_s_last_month_is_refused_when_placed(http: Any, extra: dict[str, Any],
+                                                                    path: str) -> None:
+    """Was: placed (201); an offering with included allowances then had its completion
+    answered 500 (the month after the start: year 10000), the order stuck in progress."""
+    refused = http.post(ORDER, json=_order(**extra))
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["message"].startswith(f"{path}: a date before 9999-12-01T00:00:00Z is expected")
+    assert http.get(ORDER).json() == []
+
+
+def test_a_start_in_the_calendar_s_last_month_given_on_completion_is_refused(http: Any) -> None:
+    order_id = http.post(ORDER, json=_order()).json()["id"]
+    assert _move(http, order_id, "inProgress").status_code == 200
+    refused = http.patch(f"{ORDER}/{order_id}", headers=MERGE, json={"state": "completed", "productOrderItem": [
+        {"id": "1", "action": "add", "product": {"startDate": "9999-12-15T00:00:00Z"}}]})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["message"].startswith("productOrderItem[0].product.startDate: a date before 9999-12-01")
+    assert http.get(f"{ORDER}/{order_id}").json()["state"] == "inProgress"
+    assert http.get(f"{INVENTORY}/product").json() == []
