@@ -321,12 +321,20 @@ def _refuse_what_the_server_sets(body: dict[str, Any]) -> None:
     date (they were stored as given: an acknowledged order showed a completionDate), or a
     state other than ``acknowledged`` (an order is placed acknowledged, and completed by the
     operator: a ``state: completed`` was answered acknowledged, its products not made)."""
+    _refuse_other_type(body)
     for name, when in _SET_AS_IT_MOVES.items():
         if body.get(name) not in (None, ""):
             raise InvalidInput(f"{name} is set by the server {when}; leave it out of a new order", path=(name,))
     if body.get("state") not in (None, "", "acknowledged"):
         raise InvalidInput(f"state: a new order is acknowledged, not {shown(body['state'])}; its state then moves by "
                            "PATCH (acknowledged → inProgress → completed)", path=("state",))
+
+
+def _refuse_other_type(body: dict[str, Any]) -> None:
+    """A 400 for a body whose ``@type`` names another type than an order (it was ignored: a
+    cart sent to the orders as an order, say, was taken for one)."""
+    if body.get("@type") not in (None, "ProductOrder"):
+        raise InvalidInput(f"@type: this is a ProductOrder, not {shown(body['@type'])}", path=("@type",))
 
 
 def external_key(orderer: str | None, external_id: str) -> str:
@@ -458,6 +466,7 @@ def change_order(uow: UnitOfWork, runtime: Runtime, order_id: str, body: dict[st
     if other:
         raise InvalidInput(f"an order changes by its state only; {', '.join(other)} cannot be patched",
                            path=(other[0],))
+    _refuse_other_type(body)
     target, current = body.get("state"), stored.state or "acknowledged"
     if "productOrderItem" in body and (target != "completed" or current == "completed"):
         raise InvalidInput("productOrderItem is given only when completing the order: the startDate of each "

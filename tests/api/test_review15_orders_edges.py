@@ -169,3 +169,14 @@ def test_a_start_in_the_calendar_s_last_month_given_on_completion_is_refused(htt
     assert refused.json()["message"].startswith("productOrderItem[0].product.startDate: a date before 9999-12-01")
     assert http.get(f"{ORDER}/{order_id}").json()["state"] == "inProgress"
     assert http.get(f"{INVENTORY}/product").json() == []
+
+
+def test_a_body_typed_as_something_else_than_an_order_is_refused(http: Any) -> None:
+    """Was: taken (201, 200), its @type ignored."""
+    refused = http.post(ORDER, json=_order(**{"@type": "ShoppingCart"}))
+    assert (refused.status_code, refused.json()["message"]) == (400, "@type: this is a ProductOrder, not 'ShoppingCart'")
+    assert http.get(ORDER).json() == []
+    order_id = http.post(ORDER, json=_order(**{"@type": "ProductOrder"})).json()["id"]
+    patched = http.patch(f"{ORDER}/{order_id}", json={"@type": "Foo", "state": "cancelled"}, headers=MERGE)
+    assert patched.status_code == 400, patched.text
+    assert http.get(f"{ORDER}/{order_id}").json()["state"] == "acknowledged"
