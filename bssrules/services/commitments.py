@@ -429,6 +429,25 @@ def _with_charges(after: dict[str, Any]) -> dict[str, Any]:
     return after
 
 
+def check_terms(terms: Any, kept: Any = ()) -> None:
+    """Refuse, when a product is written, a term its termination could not read (a 400 naming
+    it, :func:`_read_term`): a product written by hand with ``earlyTermination.share: 1.5``
+    was stored, and only terminating it failed — or, with an ``earlyTermination`` that is no
+    object, its charge was silently never made. Terms ``kept`` as stored are not judged again."""
+    if terms is None:
+        return
+    if not isinstance(terms, list):
+        raise InvalidInput("productTerm is a list of terms", path=("productTerm",))
+    kept = kept if isinstance(kept, list) else []
+    for index, term in enumerate(terms):
+        if term in kept:
+            continue
+        if not isinstance(term, dict):
+            raise InvalidInput(f"productTerm[{index}] is an object (a term)", path=("productTerm", index))
+        if term.get("earlyTermination") is not None:  # (what a termination reads of it)
+            _read_term(term, index)
+
+
 def _read_term(term: Mapping[str, Any], index: int) -> OfferingTerm:
     """A product's term read as the catalog's (a product may be written by hand: a term that
     is not one is a 400 naming it, not a charge guessed)."""

@@ -288,6 +288,7 @@ def create(uow: UnitOfWork, kind: ResourceKind, body: dict[str, Any], allowed: S
     _check_instants(kind, document, document)
     if kind.name == "product":
         _check_prices(uow, document.get("productPrice"))
+        commitments.check_terms(document.get("productTerm"))
     _check_references(uow, kind, document)
     now = _now()
     stored = StoredResource(kind.name, resource_id, 1, now, now, document, **_columns(kind, document))
@@ -331,6 +332,8 @@ def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str,
     _check_instants(kind, {k: v for k, v in changes.items() if v != stored.document.get(k)}, document)
     if kind.name == "product" and document.get("productPrice") != stored.document.get("productPrice"):
         _check_prices(uow, document.get("productPrice"), stored.document.get("productPrice") or [])
+    if kind.name == "product" and document.get("productTerm") != stored.document.get("productTerm"):
+        commitments.check_terms(document.get("productTerm"), stored.document.get("productTerm") or [])
     if kind.name == "product":  # terminated under commitment: its early termination charge
         document = commitments.on_product_change(stored.document, document, _now())
     _check_references(uow, kind, document)
