@@ -172,6 +172,11 @@ class Bill:
             else Money(Decimal(0), self.currency)
 
 
+def bill_id(account: str, period: BillingPeriod, currency: str) -> str:
+    """The id of an account's bill of a month in a currency (one bill each, made once)."""
+    return f"{account}-{period.label}-{currency}"
+
+
 def add_months(instant: dt.datetime, months: int) -> dt.datetime:
     """The same day and time ``months`` later (the last day of the month when it is shorter)."""
     month_index = instant.month - 1 + months

@@ -30,7 +30,7 @@ from bssrules.catalog.types import DECIMAL_PLACES, WHOLE_DIGITS, format_instant,
 from bssrules.errors import InvalidInput, NotFound, UnknownReference, did_you_mean
 from bssrules.money import Money
 from bssrules.pricing.billing import (
-    Bill, BillingPeriod, Discount, OneTimeFee, PayerShare, RecurringFee, UsageTotal, bill,
+    Bill, BillingPeriod, Discount, OneTimeFee, PayerShare, RecurringFee, UsageTotal, bill, bill_id,
 )
 from bssrules.services.commitments import amount_problem, charge_period, discount_months
 from bssrules.services.records import StoredResource, href
@@ -229,10 +229,6 @@ def inventory_fees(uow: UnitOfWork, unreadable: dict[str, str] | None = None
         offset += len(page)
         if not page or offset >= total:
             return fees, one_time
-
-
-def bill_id(account: str, period: BillingPeriod, currency: str) -> str:
-    return f"{account}-{period.label}-{currency}"
 
 
 def _render_bill(stored: StoredResource) -> dict[str, Any]:

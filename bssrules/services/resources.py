@@ -16,6 +16,7 @@ from collections.abc import Mapping as AbcMapping  # (typing.Mapping's isinstanc
 from typing import Any, Callable, Mapping, Sequence
 
 from bssrules.catalog.types import parse_instant
+from bssrules.pricing.billing import BillingPeriod, bill_id
 from bssrules.errors import Conflict, InvalidInput, NotFound, UnknownReference, did_you_mean, format_path
 from bssrules.services import bundles, commitments
 from bssrules.services.referrers import referrers_text
@@ -246,6 +247,34 @@ def _check_prices(uow: UnitOfWork, prices: Any, kept: Any = ()) -> None:
         raise UnknownReference("; ".join(texts), details=texts)
 
 
+def _refuse_moving_a_billed_charge(uow: UnitOfWork, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """A terminated product's early termination charge is billed in the month of its
+    termination, once. When that month's bill of an account paying it is made, the termination
+    can no longer move nor be undone (409): the charge, worked out again at the new date (or
+    dropped), would be billed a second time in the new month — or kept by a bill for a
+    termination that no longer is. A credit note is the way to correct a bill."""
+    ended = commitments.instant_of(before.get("terminationDate")) if before.get("status") == "terminated" else None
+    if ended is None:
+        return
+    if after.get("status") == "terminated" and commitments.instant_of(after.get("terminationDate")) == ended:
+        return
+    month = BillingPeriod.month(f"{ended.astimezone(dt.timezone.utc):%Y-%m}")
+    for price in before.get("productPrice") or []:
+        if not (isinstance(price, AbcMapping) and price.get("@type") == commitments.ETF_TYPE):
+            continue
+        currency = (price.get("price") or {}).get("taxIncludedAmount", {}).get("unit")
+        payers = [price.get("billingAccount")] + [s.get("billingAccount") for s in price.get("payerShares") or []
+                                                  if isinstance(s, AbcMapping)]
+        for payer in payers:
+            account = payer.get("id") if isinstance(payer, AbcMapping) else None
+            if isinstance(account, str) and isinstance(currency, str) \
+                    and uow.resources.get("customerBill", bill_id(account, month, currency)) is not None:
+                raise Conflict(f"the early termination charge of this product is billed in "
+                               f"{bill_id(account, month, currency)} (the month of its terminationDate): the "
+                               "termination can no longer move nor be undone, or the charge would be billed "
+                               "twice; correct the bill with a credit note")
+
+
 def _columns(kind: ResourceKind, document: Mapping[str, Any]) -> dict[str, Any]:
     _check_values(kind, document)
     party = values_at(document, kind.party_path)[:1] if kind.party_path else []
@@ -335,6 +364,7 @@ def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str,
     if kind.name == "product" and document.get("productTerm") != stored.document.get("productTerm"):
         commitments.check_terms(document.get("productTerm"), stored.document.get("productTerm") or [])
     if kind.name == "product":  # terminated under commitment: its early termination charge
+        _refuse_moving_a_billed_charge(uow, stored.document, document)
         document = commitments.on_product_change(stored.document, document, _now())
     _check_references(uow, kind, document)
     updated = stored.bumped(document, _now(), **_columns(kind, document))
