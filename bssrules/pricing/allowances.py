@@ -76,9 +76,12 @@ def month_of(at: dt.datetime) -> str:
 
 
 def month_bounds(label: str) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of the month ``YYYY-MM`` in UTC."""
+    """[start, end) of the month ``YYYY-MM`` in UTC; December 9999 ends with the calendar (its
+    last instant: no month follows it — it raised, a 500 on completing an order of then)."""
     year, month = (int(part) for part in label.split("-"))
     start = dt.datetime(year, month, 1, tzinfo=dt.timezone.utc)
+    if (year, month) == (9999, 12):
+        return start, dt.datetime.max.replace(tzinfo=dt.timezone.utc)
     end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.timezone.utc)
     return start, end
 

@@ -258,7 +258,10 @@ def _refuse_moving_a_billed_charge(uow: UnitOfWork, before: Mapping[str, Any], a
         return
     if after.get("status") == "terminated" and commitments.instant_of(after.get("terminationDate")) == ended:
         return
-    month = BillingPeriod.month(f"{ended.astimezone(dt.timezone.utc):%Y-%m}")
+    try:
+        month = BillingPeriod.month(f"{ended.astimezone(dt.timezone.utc):%Y-%m}")
+    except ValueError:  # (December 9999: a month no bill run bills)
+        return
     for price in before.get("productPrice") or []:
         if not (isinstance(price, AbcMapping) and price.get("@type") == commitments.ETF_TYPE):
             continue

@@ -137,3 +137,9 @@ def test_tmf620_shows_a_price_s_allowances_and_reads_them_back() -> None:
     assert monthly["allowance"][0]["usageTypes"] == ["data"] and monthly["allowance"][0]["rollover"] == {
         "limit": Decimal(1)}
     assert tmf.to_tmf(catalog.prices["data-per-mb"], meta, "/api")["usageType"] == "data"
+
+
+def test_the_last_month_of_the_calendar_ends_with_it() -> None:
+    """December 9999 has no month after it: its bounds raised (year 10000), a 500 on completing
+    an order with included allowances dated then (an orders review)."""
+    assert month_bounds("9999-12") == (dt.datetime(9999, 12, 1, tzinfo=UTC), dt.datetime.max.replace(tzinfo=UTC))
