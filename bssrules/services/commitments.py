@@ -386,10 +386,18 @@ def on_product_change(before: Mapping[str, Any], after: dict[str, Any], now: dt.
     billed for ever), with its early termination charge when that is before its commitment
     ends (``after`` unchanged otherwise). The charge is that of the product's termination: a
     terminated product whose ``terminationDate`` is corrected is charged again at the new date,
-    and one that is no longer terminated (put back in force) keeps no charge — its next
+    and one that is no longer terminated (put back in force) keeps no charge, nor the date of
+    the termination undone (unless the change gives one: an end planned) — its next
     termination is charged then."""
     if after.get("status") != "terminated":
-        return _without_charge(after) if before.get("status") == "terminated" else after
+        if before.get("status") != "terminated":
+            return after
+        back = _without_charge(after)
+        if after.get("terminationDate") is not None and after.get("terminationDate") == before.get("terminationDate"):
+            # the termination undone: its date goes with it (bills count a product up to its
+            # terminationDate: kept, the product in force was billed no more after it)
+            back = {key: value for key, value in back.items() if key != "terminationDate"}
+        return back
     if before.get("status") == "terminated":
         moved = _instant(before.get("terminationDate")) != _instant(after.get("terminationDate"))
         return _with_charges(_without_charge(after)) if moved else after
