@@ -70,11 +70,48 @@ def terminate_all(uow: UnitOfWork, products: list[StoredResource], at: dt.dateti
         bump(uow, "product", product.id, product.document, document)
 
 
+# services.resources' refusal to move a termination whose charge is billed (before, after), handed in
+Guard = Callable[[UnitOfWork, dict[str, Any], dict[str, Any]], None]
+
+
 def on_terminated(uow: UnitOfWork, before: dict[str, Any], after: dict[str, Any], now: dt.datetime,
-                  bump: Bump) -> None:
+                  bump: Bump, guard: Guard | None = None) -> None:
     """A product changed from ``before`` to ``after`` (a merge patch): if it became
-    ``terminated``, its components in force are terminated at its ``terminationDate``."""
-    if after.get("status") != "terminated" or before.get("status") == "terminated":
+    ``terminated``, its components in force are terminated at its ``terminationDate``; if its
+    termination moved, or was undone, so is that of each component terminated with it (at the
+    same date): each component's charge is worked out again as the bundle's is (``guard``: a
+    component whose charge is billed refuses the change, as the bundle itself would)."""
+    if before.get("status") == "terminated":
+        _follow_correction(uow, before, after, now, bump, guard)
+        return
+    if after.get("status") != "terminated":
         return
     at = commitments.instant_of(after.get("terminationDate")) or now
     terminate_all(uow, components(uow, after, for_update=True), at, now, bump)
+
+
+def _follow_correction(uow: UnitOfWork, before: dict[str, Any], after: dict[str, Any], now: dt.datetime,
+                       bump: Bump, guard: Guard | None) -> None:
+    """The components terminated with a bundle follow its corrected termination: a new date,
+    or back in force with the bundle (its new status). Those terminated at another date (on
+    their own) are left as they are."""
+    ended = commitments.instant_of(before.get("terminationDate"))
+    moved_to = commitments.instant_of(after.get("terminationDate")) if after.get("status") == "terminated" else None
+    if ended is None or (after.get("status") == "terminated" and (moved_to is None or moved_to == ended)):
+        return
+    if after.get("status") != "terminated" and after.get("status") not in IN_FORCE:
+        return
+    changes: list[tuple[StoredResource, dict[str, Any]]] = []
+    for component in components(uow, before, for_update=True, in_force=False):
+        document = component.document
+        if document.get("status") != "terminated" or commitments.instant_of(document.get("terminationDate")) != ended:
+            continue
+        wanted = dict(document, terminationDate=format_instant(moved_to)) if moved_to is not None \
+            else dict(document, status=after["status"])
+        if guard is not None:
+            guard(uow, document, wanted)  # (all refused before any is written)
+        changes.append((component, wanted))
+    for component, wanted in changes:
+        document = commitments.on_product_change(component.document, wanted, now)
+        uow.resources.replace(component.bumped(document, now, state=str(document.get("status"))))
+        bump(uow, "product", component.id, component.document, document)

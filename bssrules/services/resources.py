@@ -374,7 +374,8 @@ def patch(uow: UnitOfWork, kind: ResourceKind, resource_id: str, body: dict[str,
     uow.resources.replace(updated)
     bump_rating_contexts(uow, kind.name, resource_id, stored.document, document)
     if kind.name == "product":  # a bundle terminated: its components too (issue 15)
-        bundles.on_terminated(uow, stored.document, document, _now(), bump_rating_contexts)
+        bundles.on_terminated(uow, stored.document, document, _now(), bump_rating_contexts,
+                              _refuse_moving_a_billed_charge)
     shown = _shown(_render(kind, updated), view)
     uow.commit()
     return shown
