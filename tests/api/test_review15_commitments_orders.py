@@ -8,29 +8,11 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from bssrules.api import create_app
-from bssrules.rules.project import load_project_texts
-from bssrules.services import catalog as services
-from bssrules.store import UnitOfWork
-from tests.api.test_commitments import ACCOUNT, CUSTOMER, INVENTORY, MERGE, ORDER, PARTY, TERMS_CATALOG
-
-
-@pytest.fixture
-def http(engine: Engine) -> Iterator[TestClient]:
-    with UnitOfWork(engine) as uow:
-        services.load_project(uow, load_project_texts({"catalog.yaml": TERMS_CATALOG}), "terms")
-    with TestClient(create_app(engine=engine)) as client:
-        assert client.post(f"{PARTY}/individual", json={"id": "ana", "givenName": "Ana", "familyName": "S"}
-                           ).status_code == 201
-        assert client.post(f"{ACCOUNT}/billingAccount", json={"id": "ba-ana", "name": "Ana", "relatedParty": [
-            {"id": "ana", "name": "Ana", "role": "owner", "@referredType": "Individual"}]}).status_code == 201
-        yield client
+from tests.api.test_commitments import CUSTOMER, INVENTORY, MERGE, ORDER, http  # noqa: F401  (the fixture)
 
 
 def _complete(client: TestClient, placed: Any) -> None:

@@ -7,29 +7,20 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from tests.api.test_review15_commitments_termination_changes import ACCOUNT, INVENTORY, MERGE, PARTY, PRICE
+from tests.api.test_review15_commitments_termination_changes import (  # noqa: F401  (the http fixture)
+    INVENTORY, MERGE, PRICE, http,
+)
 
 # 12 months from 1 January 2024, renewed: the first ends on 1 January 2025
 RENEWED = {"name": "12 months", "duration": {"amount": 12, "units": "month"}, "atEnd": "renew",
            "earlyTermination": {"charge": "remainingRecurring"},
            "validFor": {"startDateTime": "2024-01-01T00:00:00Z", "endDateTime": "2025-01-01T00:00:00Z"}}
 FIXED = dict(RENEWED, earlyTermination={"charge": "fixed", "amount": 100, "currency": "EUR"})
-
-
-@pytest.fixture
-def http(engine: Engine, app_for: Any) -> Iterator[TestClient]:
-    with app_for(engine) as app, TestClient(app) as client:
-        assert client.post(PARTY, json={"id": "ana", "givenName": "Ana", "familyName": "S"}).status_code == 201
-        created = client.post(ACCOUNT, json={"id": "ba-ana", "name": "Ana", "relatedParty": [
-            {"id": "ana", "name": "Ana", "role": "owner", "@referredType": "Individual"}]})
-        assert created.status_code == 201, created.text
-        yield client
 
 
 def _terminated(http: TestClient, term: dict[str, Any], at: str, start: str = "2024-01-01T00:00:00Z"

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bssrules.pricing.bulk import BulkState, rate_chunk, rated_usages, records_frame, subscribers_frame
+from bssrules.pricing.bulk import BulkState, rate_chunk, records_frame, subscribers_frame
 from bssrules.pricing.bulk_io import rate_file
-from bssrules.pricing.rating import rate_records
 from bssrules.pricing.usage import (
     AccumulatorKey, AccumulatorTotal, Bucket, RatedUsage, RatingState, Subscriber, UsageRecord,
 )
 from bssrules.rules.book import RuleBook
+from tests.unit.pricing.both_paths import rate as rate_both
 from bssrules.rules.model import Threshold
 from bssrules.rules.project import load_project_texts
 
@@ -118,12 +118,7 @@ def total(accumulator: str, volume: Any = 0, amount: Any = 0, reached: tuple[str
 def rate(records: list[UsageRecord], state: RatingState = RatingState(), book: RuleBook = BOOK,
          subscribers: dict[str, Subscriber] = SUBSCRIBERS) -> tuple[dict[str, RatedUsage], RatingState]:
     """Rated by the reference, and in bulk too: both must give the same."""
-    results, new_state = rate_records(records, subscribers, book, state)
-    frame, bulk_state = rate_chunk(records_frame(records), subscribers_frame(subscribers), book,
-                                   BulkState.from_rating_state(state))
-    assert rated_usages(frame) == results
-    assert bulk_state.to_rating_state() == new_state
-    return {r.record.id: r for r in results}, new_state
+    return rate_both(book, records, state, subscribers)
 
 
 def summary(result: RatedUsage) -> dict[str, Any]:
