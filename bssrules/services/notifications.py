@@ -230,13 +230,17 @@ def _equal(value: Any, wanted: str) -> bool:
     return str(value) == wanted
 
 
-def _subscribers(uow: UnitOfWork, api: str) -> tuple[set[str], set[str]]:
-    """The operators (whose hubs are sent everything), and the partners whose bundle holds
-    ``subscribe`` on ``api`` now: a hub needs it to be registered, and it must still hold when
-    the event is made — a partner whose bundle no longer has it (or no longer has the API at
-    all) is not sent the data it may no longer read."""
+def _subscribers(uow: UnitOfWork, api: str, partners: set[str]) -> tuple[set[str], set[str]]:
+    """Among ``partners`` (those owning a hub of ``api``), the operators (whose hubs are sent
+    everything), and those whose bundle holds ``subscribe`` on ``api`` now: a hub needs it to
+    be registered, and it must still hold when the event is made — a partner whose bundle no
+    longer has it (or no longer has the API at all) is not sent the data it may no longer
+    read. Only the hubs' owners are read (an event is published on every usage that reaches a
+    threshold, every order, bill and ticket: not a read of every partner each time)."""
     operators, subscribers = set(), set()
-    for partner in uow.all_resources.find("partner", {}, 100_000):
+    for partner in (uow.all_resources.get("partner", p) for p in sorted(partners)):
+        if partner is None:
+            continue
         if partner.document.get("role") == "admin":
             operators.add(partner.id)
         elif any(entry.get("name") == api and "subscribe" in (entry.get("operations") or ())
@@ -258,7 +262,7 @@ def publish(uow: UnitOfWork, api: str, event_type: str, name: str, resource: Map
         document["fieldPath"] = field_path
     document["event"] = {name: dict(resource)}
     hubs = uow.all_resources.find("hub", {"api": [api]}, 100_000)  # every partner's hubs
-    operators, subscribers = _subscribers(uow, api)
+    operators, subscribers = _subscribers(uow, api, {h.partner_id for h in hubs if h.partner_id is not None})
     owners = set(partner_id) if isinstance(partner_id, list) else {partner_id}  # one event, however many see it
     chosen = [(h.id, h.document["callback"]) for h in hubs
               if (h.partner_id is None or h.partner_id in operators
