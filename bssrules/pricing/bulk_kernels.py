@@ -251,7 +251,21 @@ def _price_all(active: _Mask, rate: _I32, volume: _I64, digits: int, unit: _I32,
     n = active.shape[0]
     amount = np.zeros(n, np.int64)
     fits = np.ones(n, np.bool_)
-    for i in range(n):
+    # the loop in a kernel without reference counting: in this one, which allocates, each
+    # call of _charge counted the references of the eight arrays it is given (200,000
+    # records: 22-23 ms, 7 ms without)
+    _price_into(amount, fits, active, rate, volume, digits, unit, r_ok, r_per, conv_num, conv_den, r_kind,
+                r_price_digits, r_volume_digits, r_minor, r_flat, r_tier_ptr, tier_up, tier_amount)
+    return amount, fits
+
+
+@_without_reference_counts
+def _price_into(amount: _I64, fits: _Mask, active: _Mask, rate: _I32, volume: _I64, digits: int, unit: _I32,
+                r_ok: _Mask, r_per: _I32, conv_num: _I64, conv_den: _I64, r_kind: _I8, r_price_digits: _I64,
+                r_volume_digits: _I64, r_minor: _I64, r_flat: _I64, r_tier_ptr: _I64, tier_up: _I64,
+                tier_amount: _I64) -> int:
+    """:func:`_price_all`'s loop: ``amount`` and ``fits`` (zeros and ones) filled in place."""
+    for i in range(active.shape[0]):
         if not active[i]:
             continue
         r = rate[i]
@@ -264,7 +278,7 @@ def _price_all(active: _Mask, rate: _I32, volume: _I64, digits: int, unit: _I32,
             continue
         amount[i], fits[i] = _charge(r, value, value_digits, r_kind, r_price_digits, r_volume_digits, r_minor, r_flat,
                                      r_tier_ptr, tier_up, tier_amount)
-    return amount, fits
+    return 0
 
 
 # ---------------------------------------------------------------- caps (rateUpToCap)
