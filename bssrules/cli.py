@@ -8,7 +8,7 @@ import time
 import traceback
 from pathlib import Path
 from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import typer
 from rich.console import Console
@@ -572,6 +572,7 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
     # run that fails half-way (a full disk, a bug) leaves no half-written file, and an earlier
     # output as it was (on a cluster, the output is a folder of parts: see docs/bulk-rating.md)
     writing = output if on_cluster else output.with_name(f".{output.stem}.{os.getpid()}.partial{output.suffix}")
+    stopped = _stop_on_terminate()  # a scheduler's SIGTERM (a job's time limit, a pod stopped) as a Ctrl-C
     try:
         with display, watch_compilation(_compile_notice) as compilation, \
                 tempfile.TemporaryDirectory(prefix="bssrules-allowances-") as made:
@@ -604,9 +605,14 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
               f"{frame.lineno}; nothing was written — please report it with the command and its files",
               file=sys.stderr)
         raise typer.Exit(1)
-    except BaseException:  # Ctrl-C: no half-written file either
+    except BaseException as exc:  # Ctrl-C, SIGTERM: no half-written file either
         _forget(writing, output)
+        if isinstance(exc, (KeyboardInterrupt, _Terminated)):
+            print(f"not rated: {'stopped (SIGTERM)' if isinstance(exc, _Terminated) else 'interrupted'}; "
+                  f"{output} was not written", file=sys.stderr)
         raise
+    finally:
+        stopped()
     if compilation.compiled:
         err.print(f"compiled the rating kernels in {compilation.seconds:.1f} s (cached: later runs start at once)",
                   soft_wrap=True)
@@ -626,6 +632,30 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         print(f"  {summary.by_reference:,} records rated by the reference path (values beyond the bulk path's range)")
     where = f"{summary.partitions} part files in {output}" if on_cluster else str(output)
     print(f"wrote {where}" + (f"; state in {state_out}" if state_out else ""))
+
+
+class _Terminated(SystemExit):
+    """SIGTERM received while rating: the run stops as on Ctrl-C (exit 143, 128 + 15)."""
+
+
+def _stop_on_terminate() -> Callable[[], None]:
+    """SIGTERM turned into :class:`_Terminated` in the main thread until the returned function
+    is called (which puts the handler before back): Python's default ends the process at once,
+    leaving the half-written output (``.rated.<pid>.partial.csv``) and the spill folders."""
+    import signal
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise _Terminated(128 + signum)
+
+    try:
+        before = signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread (a caller's own thread): left as it is
+        return lambda: None
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, before)
+
+    return restore
 
 
 def _forget(writing: Path, output: Path) -> None:

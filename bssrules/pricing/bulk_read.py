@@ -23,6 +23,7 @@ written with an exponent), and none of it depends on how the frames are rated.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -96,6 +97,11 @@ class Columns:
     def names(self) -> tuple[str, ...]:
         return self.required + self.optional
 
+    @property
+    def a_file(self) -> str:
+        """``a usage file``, ``an accumulator totals file``."""
+        return f"{'an' if self.kind[:1] in 'aeiou' else 'a'} {self.kind} file"
+
 
 USAGE_COLUMNS = Columns("usage", ("id", "subscriber", "service", "start", "volume"),
                         ("unit", "type", "roaming", "country"))
@@ -141,7 +147,7 @@ def check_columns(where: str, names: Iterable[str], columns: Columns, *, complet
         problems += [f"no column '{name}'" for name in columns.required if name not in seen]
     if problems:
         families = "".join(f", {p}<role>" for p in columns.prefixes)
-        raise InvalidInput(f"{where}: " + "; ".join(problems) + f" — a {columns.kind} file has the columns "
+        raise InvalidInput(f"{where}: " + "; ".join(problems) + f" — {columns.a_file} has the columns "
                            f"{', '.join(columns.required)} (required), {', '.join(columns.optional)}{families}",
                            path=(where,), details=problems)
     return renames
@@ -152,7 +158,7 @@ def _refuse_empty(path: Path, columns: Columns) -> None:
     with open(path, "rb") as handle:
         if any(block.strip() for block in iter(lambda: handle.read(1 << 16), b"")):
             return
-    raise InvalidInput(f"{path}: the file is empty (not even a header line) — a {columns.kind} file has the "
+    raise InvalidInput(f"{path}: the file is empty (not even a header line) — {columns.a_file} has the "
                        f"columns {', '.join(columns.required)} (required), {', '.join(columns.optional)}",
                        path=(str(path),))
 
@@ -560,6 +566,11 @@ def read_subscribers_raw(path: Path) -> pl.DataFrame:
             rows.append({k: _subscriber_text(v, k, f"{path}:{number}") for k, v in row.items()})
         raw = pl.DataFrame(rows, infer_schema_length=None)
         renames = {old: new for old, new in SUBSCRIBER_COLUMNS.old_names.items() if old in raw.columns}
+        both = [f"'{new}' (as '{old}' too)" for old, new in renames.items() if new in raw.columns]
+        if both:  # each line checked alone: one line's old name, another's new one
+            raise InvalidInput(f"{path}: the key{'s' if len(both) > 1 else ''} {', '.join(both)} "
+                               f"{'are' if len(both) > 1 else 'is'} given under both names, on different lines: "
+                               f"write each one way (the camelCase name)", path=(str(path),))
     else:
         header = _header(path, kind)
         assert header is not None
@@ -567,12 +578,44 @@ def read_subscribers_raw(path: Path) -> pl.DataFrame:
         try:
             raw = pl.read_csv(path, infer_schema=False) if kind == "csv" else pl.read_parquet(path)
         except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
-            raise InvalidInput(f"{path}: cannot be read as {kind}: {str(exc).splitlines()[0]}",
+            said = _wrong_length_row(path, len(header)) if kind == "csv" else None
+            raise InvalidInput(f"{path}: " + (said or f"cannot be read as {kind}: {str(exc).splitlines()[0]}"),
                                path=(str(path),)) from None
         _check_subscriber_types(path, raw)
+        raw = _maps_as_pairs(raw)
     if raw.height == 0 and "id" not in raw.columns:  # an empty JSON lines file
         raw = pl.DataFrame(schema={"id": pl.Utf8})
     return raw.rename(renames)
+
+
+def _wrong_length_row(path: Path, width: int) -> str | None:
+    """The first row of a CSV file with more or fewer fields than its header (as polars refuses
+    it, without saying where), or None."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        for row in reader:
+            if row and len(row) != width:
+                return (f"line {reader.line_num} has {len(row)} fields where the header has {width} (a cell with a "
+                        f"comma goes in quotes: \"a,b\")")
+    return None
+
+
+def _maps_as_pairs(raw: pl.DataFrame) -> pl.DataFrame:
+    """A Parquet map column (``payers``: role -> billing account) as the list of ``{key, value}``
+    it is stored as: polars 1 reads a map so, polars 2 as a ``Map`` of its own, which the
+    payers' readers would otherwise try to cast to text (``cannot cast `map[str, str]` to `str```)."""
+    for name in raw.columns:
+        if type(raw.schema[name]).__name__ != "Map":
+            continue
+        column = raw[name].to_arrow()
+        kind = column.type
+        if pa.types.is_map(kind):
+            pairs = pa.large_list(pa.struct([("key", kind.key_type), ("value", kind.item_type)]))
+            series = pl.Series(name, column.cast(pairs))
+            assert isinstance(series, pl.Series)
+            raw = raw.with_columns(series)
+    return raw
 
 
 def _check_subscriber_types(path: Path, raw: pl.DataFrame) -> None:
@@ -783,13 +826,18 @@ _PLAIN_DECIMAL = r"^[+-]?\d{1,26}(\.\d{0,12})?$"  # what VOLUME holds exactly
 def _json_objects(path: Path) -> list[dict[str, Any]] | None:
     """The objects of a JSON lines file decoded in one call, numbers kept as their text
     (exact); None when a line is not a JSON object (the line-by-line reader says which)."""
-    lines = [line for line in _existing(path).read_bytes().split(b"\n") if line.strip()]
+    lines = [line for line in _without_bom(_existing(path).read_bytes()).split(b"\n") if line.strip()]
     try:
         objects = json.loads((b"[" + b",".join(lines) + b"]").decode("utf-8"), parse_float=str,
                              parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError):
         return None
     return objects if all(type(o) is dict for o in objects) else None
+
+
+def _without_bom(data: bytes) -> bytes:
+    """A file's bytes without the UTF-8 byte order mark a Windows editor may put first."""
+    return data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
 
 
 def _no_constant(name: str) -> Any:
@@ -911,7 +959,7 @@ def _polars_json_lines(path: Path, names: Columns, refused: str,
     """A JSON lines file read by polars, and the keys of each line; None when a line matches
     ``refused`` (what polars would read otherwise than Python's json), gives a key twice,
     polars cannot read it, or a column is unknown or under an old name (``required``: or missing)."""
-    data = _existing(path).read_bytes()
+    data = _without_bom(_existing(path).read_bytes())
     try:
         lines = pl.Series("line", [line for line in data.decode("utf-8").split("\n") if line.strip()], pl.Utf8)
         if lines.str.contains(refused).any():
@@ -1086,17 +1134,36 @@ def _accumulators_by_line(path: Path) -> pl.DataFrame:
 def _json_lines(path: Path, decimals: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) of a JSON lines file; numbers as decimals (unless not ``decimals``)."""
     decoder = json.JSONDecoder(parse_float=Decimal) if decimals else json.JSONDecoder()
-    with open(_existing(path), encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with open(_existing(path), "rb") as handle:
+        for number, given in enumerate(handle, start=1):
+            if number == 1 and given.startswith(codecs.BOM_UTF8):  # as a Windows editor saves UTF-8
+                given = given[len(codecs.BOM_UTF8):]
+            try:
+                line = given.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _not_json_lines(path, number, given, f"not UTF-8 text (byte {given[exc.start]:#04x} at "
+                                                        f"character {exc.start + 1}): save the file as UTF-8") from None
             if not line.strip():
                 continue
             try:
                 data = decoder.decode(line)
             except ValueError as exc:
-                raise InvalidInput(f"{path}:{number}: not JSON: {exc}") from None
+                raise _not_json_lines(path, number, given, f"not JSON: {exc}") from None
             if not isinstance(data, dict):
                 raise InvalidInput(f"{path}:{number}: expected a JSON object")
             yield number, data
+
+
+def _not_json_lines(path: Path, number: int, line: bytes, problem: str) -> InvalidInput:
+    """The error of a line of a JSON lines file that cannot be read; on its first line, a file
+    that is another format (a Parquet or CSV file given where JSON lines are read) said to be one."""
+    read_as = "the file is read as JSON lines: one JSON object a line"
+    if number == 1 and line.startswith(b"PAR1"):
+        return InvalidInput(f"{path}: a Parquet file, and {read_as} (polars: write_ndjson)", path=(str(path),))
+    if number == 1 and (Path(path).suffix.lower() == ".csv"
+                        or (b"," in line and not line.lstrip().startswith((b"{", b"[")))):
+        problem += f" — this looks like a CSV file, and {read_as}"
+    return InvalidInput(f"{path}:{number}: {problem}", path=(str(path),))
 
 
 # ------------------------------------------------------------------ what the state files may name

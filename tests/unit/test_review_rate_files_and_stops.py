@@ -1,0 +1,154 @@
+"""``bssrules rate`` tried by a catalog manager from docs/bulk-rating.md alone: a Parquet
+subscribers file whose ``payers`` is a map (documented; polars 2 reads it as a Map that was cast
+to text: "cannot cast `map[str, str]` to `str`", no file named); JSON lines state and subscriber
+files saved with a byte order mark (refused: "not JSON: Expecting value"); a Parquet or CSV
+file given as ``--buckets`` (a Parquet one: "'utf-8' codec can't decode byte 0xb5", no file
+named); a subscribers CSV row of the wrong length (polars' words, no line); one JSON lines key
+under its old and new name on two lines (polars' "column 'partyId' is duplicate", no file);
+"a accumulator totals file"; a SIGTERM (a scheduler's time limit) left the half-written output
+and the spill folders behind."""
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tests.unit.test_rate_command import folder, kernels, rate  # noqa: F401 (fixtures)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _amounts(path: Path) -> dict[str, str]:
+    frame = pl.read_csv(path, infer_schema=False)
+    return dict(zip(frame["id"].to_list(), frame["amount"].to_list()))
+
+
+def test_a_parquet_map_of_payers_is_read_as_the_docs_say(folder: Path) -> None:  # noqa: F811
+    payers = pa.array([[("payer", "BA-ANN")], [("payer", "BA-BEN")], [("payer", "BA-CID")]],
+                      type=pa.map_(pa.string(), pa.string()))
+    pq.write_table(pa.table({"id": ["ann", "ben", "cid"], "activeOfferings": ["data-plan", "data-plan", "extra"],
+                             "payers": payers}), folder / "subscribers.parquet")
+    result = rate(folder, subscribers="subscribers.parquet")
+    assert result.exit_code == 0, result.output
+    charges = pl.read_csv(folder / "rated.csv", infer_schema=False).filter(pl.col("id") == "u3")["charges"][0]
+    assert json.loads(charges) == [{"payer": "payer", "billingAccount": "BA-BEN", "amount": "0.10"}]
+
+
+def test_a_blank_account_in_a_parquet_map_is_said_by_row(folder: Path) -> None:  # noqa: F811
+    payers = pa.array([[("payer", "BA-ANN")], [("payer", " ")]], type=pa.map_(pa.string(), pa.string()))
+    pq.write_table(pa.table({"id": ["ann", "ben"], "payers": payers}), folder / "subscribers.parquet")
+    result = rate(folder, subscribers="subscribers.parquet")
+    assert result.exit_code == 1
+    assert "row 2: subscriber 'ben': the billing account of payer role 'payer'" in result.output
+
+
+def _with_bom(path: Path) -> None:
+    path.write_bytes(codecs.BOM_UTF8 + path.read_bytes().replace(b"\n", b"\r\n"))
+
+
+def test_json_lines_files_with_a_byte_order_mark_are_read(folder: Path) -> None:  # noqa: F811
+    (folder / "subscribers.jsonl").write_text(
+        '{"id": "ann", "activeOfferings": ["data-plan"], "payers": {"payer": "BA-ANN"}}\n'
+        '{"id": "ben", "activeOfferings": ["data-plan"], "payers": {"payer": "BA-BEN"}}\n', encoding="utf-8")
+    (folder / "buckets.jsonl").write_text(
+        '{"id": "ann-mb", "subscriber": "ann", "unit": "MB", "remaining": "100"}\n', encoding="utf-8")
+    (folder / "totals.jsonl").write_text(
+        '{"accumulator": "mobile/month-data", "subscriber": "ben", "period": "2026-06", "volume": "995"}\n',
+        encoding="utf-8")
+    options = ("--buckets", str(folder / "buckets.jsonl"), "--accumulators", str(folder / "totals.jsonl"))
+    plain = rate(folder, *options, subscribers="subscribers.jsonl", output="plain.csv")
+    assert plain.exit_code == 0, plain.output
+    for name in ("subscribers.jsonl", "buckets.jsonl", "totals.jsonl"):
+        _with_bom(folder / name)
+    marked = rate(folder, *options, subscribers="subscribers.jsonl", output="marked.csv")
+    assert marked.exit_code == 0, marked.output
+    assert _amounts(folder / "marked.csv") == _amounts(folder / "plain.csv")
+    assert _amounts(folder / "marked.csv")["u1"] == "5.00"  # 600 MB, 100 of them from the bucket
+
+
+def test_a_parquet_file_given_as_buckets_is_said_to_be_one(folder: Path) -> None:  # noqa: F811
+    pl.DataFrame({"id": ["b"], "subscriber": ["ann"], "unit": ["MB"], "remaining": ["1"]}).write_parquet(
+        folder / "buckets.parquet")
+    result = rate(folder, "--buckets", str(folder / "buckets.parquet"))
+    assert result.exit_code == 1
+    assert "buckets.parquet: a Parquet file, and the file is read as JSON lines" in result.output
+    assert "codec" not in result.output
+    assert not (folder / "rated.csv").exists()
+
+
+def test_a_csv_file_given_as_accumulators_is_said_to_be_one(folder: Path) -> None:  # noqa: F811
+    (folder / "totals.csv").write_text("accumulator,subscriber,period\nmobile/month-data,ann,2026-06\n",
+                                       encoding="utf-8")
+    result = rate(folder, "--accumulators", str(folder / "totals.csv"))
+    assert result.exit_code == 1
+    assert "totals.csv:1: not JSON" in result.output and "looks like a CSV file" in result.output
+
+
+def test_a_json_lines_state_file_not_utf8_names_file_and_line(folder: Path) -> None:  # noqa: F811
+    (folder / "buckets.jsonl").write_bytes(
+        b'{"id": "a", "subscriber": "ann", "unit": "MB", "remaining": "1"}\n'
+        b'{"id": "b", "subscriber": "ann", "unit": "MB", "remaining": "1", "services": ["donn\xe9es"]}\n')
+    result = rate(folder, "--buckets", str(folder / "buckets.jsonl"))
+    assert result.exit_code == 1
+    assert "buckets.jsonl:2: not UTF-8 text (byte 0xe9" in result.output
+
+
+def test_a_subscribers_row_of_the_wrong_length_is_said_by_line(folder: Path) -> None:  # noqa: F811
+    (folder / "subscribers.csv").write_text('id,payers\nann,"{""payer"": ""BA-ANN""}"\nben,{"payer": "BA-1", '
+                                            '"employer": "BA-2"}\n', encoding="utf-8")
+    result = rate(folder)
+    assert result.exit_code == 1
+    assert "subscribers.csv: line 3 has 3 fields where the header has 2" in result.output
+
+
+def test_a_json_lines_key_under_both_names_is_said_with_the_file(folder: Path) -> None:  # noqa: F811
+    (folder / "subscribers.jsonl").write_text('{"id": "ann", "party_id": "p-ann"}\n{"id": "ben", "partyId": "p-ben"}\n',
+                                              encoding="utf-8")
+    result = rate(folder, subscribers="subscribers.jsonl")
+    assert result.exit_code == 1
+    assert "subscribers.jsonl: the key 'partyId' (as 'party_id' too) is given under both names" in result.output
+
+
+def test_an_accumulator_totals_file_is_named_with_its_article(folder: Path) -> None:  # noqa: F811
+    (folder / "totals.jsonl").write_text('{"accumulator": "mobile/month-data", "subscriber": "ann", '
+                                         '"period": "2026-06", "amont": "1"}\n', encoding="utf-8")
+    result = rate(folder, "--accumulators", str(folder / "totals.jsonl"))
+    assert result.exit_code == 1
+    assert "an accumulator totals file has the columns" in result.output
+
+
+STOPPED = """
+import os, signal, sys
+from pathlib import Path
+from bssrules.pricing import bulk_io
+from bssrules.cli import app
+
+def rate_file(rules, usage, subscribers, output, **options):
+    Path(output).write_text("half a file", encoding="utf-8")
+    os.kill(os.getpid(), signal.SIGTERM)  # as a scheduler stops a job past its time
+    raise AssertionError("not stopped")
+
+bulk_io.rate_file = rate_file
+sys.argv = ["bssrules", "rate", "project", "--input", "usage.csv", "--subscribers", "subscribers.csv",
+            "--output", "rated.csv", "--no-progress"]
+app()
+"""
+
+
+def test_a_sigterm_leaves_no_half_written_file_and_the_old_output(folder: Path) -> None:  # noqa: F811
+    (folder / "rated.csv").write_text("last month's", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(STOPPED)], cwd=folder, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 143, (done.returncode, done.stderr)
+    assert "not rated: stopped (SIGTERM); rated.csv was not written" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert (folder / "rated.csv").read_text(encoding="utf-8") == "last month's"
+    assert not [p.name for p in folder.iterdir() if "partial" in p.name]
