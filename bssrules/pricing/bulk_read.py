@@ -100,7 +100,7 @@ class Columns:
     @property
     def a_file(self) -> str:
         """``a usage file``, ``an accumulator totals file``."""
-        return f"{'an' if self.kind[:1] in 'aeiou' else 'a'} {self.kind} file"
+        return f"{'an' if self.kind.startswith(('a', 'e', 'i', 'o')) else 'a'} {self.kind} file"
 
 
 USAGE_COLUMNS = Columns("usage", ("id", "subscriber", "service", "start", "volume"),
@@ -579,7 +579,7 @@ def read_subscribers_raw(path: Path) -> pl.DataFrame:
             raw = pl.read_csv(path, infer_schema=False) if kind == "csv" else pl.read_parquet(path)
         except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
             said = _wrong_length_row(path, len(header)) if kind == "csv" else None
-            raise InvalidInput(f"{path}: " + (said or f"cannot be read as {kind}: {str(exc).splitlines()[0]}"),
+            raise InvalidInput(f"{path}: cannot be read as {kind}: {said or str(exc).splitlines()[0]}",
                                path=(str(path),)) from None
         _check_subscriber_types(path, raw)
         raw = _maps_as_pairs(raw)
@@ -813,7 +813,8 @@ def read_buckets(path: Path, names: StateNames | None = None) -> pl.DataFrame:
     frame = _buckets_columnar(Path(path))
     if frame is None:
         frame = _buckets_at_once(Path(path))
-    frame = frame if frame is not None else _buckets_by_line(path)
+    if frame is None:  # (checked there against names too: every problem of the file in one error)
+        return _buckets_by_line(path, names)
     if names is not None:  # the rest is checked by each reader
         check_buckets(Path(path), frame, names)
     return frame
@@ -1019,7 +1020,7 @@ def _buckets_columnar(path: Path) -> pl.DataFrame | None:
     return None if _bucket_problems(path, buckets, None) else buckets  # the line-by-line reader says them
 
 
-def _buckets_by_line(path: Path) -> pl.DataFrame:
+def _buckets_by_line(path: Path, names: StateNames | None = None) -> pl.DataFrame:
     """:func:`read_buckets` line by line: what it does with a file the fast path does not take."""
     columns: dict[str, list[Any]] = {name: [] for name in BUCKET_SCHEMA}
     for number, data in _json_lines(path):
@@ -1043,7 +1044,7 @@ def _buckets_by_line(path: Path) -> pl.DataFrame:
         floor = data["floor"] if "floor" in data else 0  # absent: 0, never below zero; null: no limit
         columns["floor"].append(None if floor is None else _volume_of(floor, f"{where}: 'floor'"))
     frame = pl.DataFrame([pl.Series(name, values, dtype=BUCKET_SCHEMA[name]) for name, values in columns.items()])
-    check_buckets(Path(path), frame, None)  # the faster readers leave a file with a problem to this one
+    check_buckets(Path(path), frame, names)  # the faster readers leave a file with a problem to this one
     return frame
 
 
@@ -1073,7 +1074,8 @@ def read_accumulators(path: Path, names: StateNames | None = None) -> pl.DataFra
     else line by line (which says what is wrong and where); then their periods and, against
     ``names`` (the rule book's) when given, their accumulators checked (:func:`check_totals`)."""
     frame = _accumulators_columnar(Path(path))
-    frame = frame if frame is not None else _accumulators_by_line(path)
+    if frame is None:  # (checked there against names too: every problem of the file in one error)
+        return _accumulators_by_line(path, names)
     if names is not None:  # the periods are checked by each reader
         check_totals(Path(path), frame, names)
     return frame
@@ -1111,7 +1113,7 @@ def _accumulators_columnar(path: Path) -> pl.DataFrame | None:
     return None if _total_problems(path, totals, None) else totals  # the line-by-line reader says them
 
 
-def _accumulators_by_line(path: Path) -> pl.DataFrame:
+def _accumulators_by_line(path: Path, names: StateNames | None = None) -> pl.DataFrame:
     """:func:`read_accumulators` line by line: what it does with a file polars' reader does not take."""
     columns: dict[str, list[Any]] = {name: [] for name in ACCUMULATOR_SCHEMA}
     for number, data in _json_lines(path):
@@ -1127,7 +1129,7 @@ def _accumulators_by_line(path: Path) -> pl.DataFrame:
         columns["reached"].append([str(x) for x in data.get("reached") or ()])
     frame = pl.DataFrame([pl.Series(name, values, dtype=ACCUMULATOR_SCHEMA[name])
                           for name, values in columns.items()])
-    check_totals(Path(path), frame, None)  # the columnar reader leaves a file with a problem to this one
+    check_totals(Path(path), frame, names)  # the columnar reader leaves a file with a problem to this one
     return frame
 
 

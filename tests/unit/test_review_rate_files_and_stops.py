@@ -106,7 +106,7 @@ def test_a_subscribers_row_of_the_wrong_length_is_said_by_line(folder: Path) -> 
                                             '"employer": "BA-2"}\n', encoding="utf-8")
     result = rate(folder)
     assert result.exit_code == 1
-    assert "subscribers.csv: line 3 has 3 fields where the header has 2" in result.output
+    assert "subscribers.csv: cannot be read as csv: line 3 has 3 fields where the header has 2" in result.output
 
 
 def test_a_json_lines_key_under_both_names_is_said_with_the_file(folder: Path) -> None:  # noqa: F811
@@ -152,3 +152,29 @@ def test_a_sigterm_leaves_no_half_written_file_and_the_old_output(folder: Path) 
     assert "Traceback" not in done.stderr
     assert (folder / "rated.csv").read_text(encoding="utf-8") == "last month's"
     assert not [p.name for p in folder.iterdir() if "partial" in p.name]
+
+
+def test_every_problem_of_a_totals_file_comes_in_one_error(folder: Path) -> None:  # noqa: F811
+    (folder / "totals.jsonl").write_text(
+        '{"accumulator": "mobile/month-data", "subscriber": "ann", "period": "2026-6"}\n'
+        '{"accumulator": "mobile/month-dat", "subscriber": "ben", "period": "2026-06"}\n', encoding="utf-8")
+    result = rate(folder, "--accumulators", str(folder / "totals.jsonl"))
+    assert result.exit_code == 1
+    assert "line 1: period '2026-6'" in result.output  # (the first one only, before)
+    assert "line 2: no accumulator 'mobile/month-dat' (did you mean 'mobile/month-data'?)" in result.output
+
+
+def test_every_problem_of_a_buckets_file_comes_in_one_error(folder: Path) -> None:  # noqa: F811
+    (folder / "buckets.jsonl").write_text(
+        '{"id": "a", "subscriber": "ann", "unit": "MBB", "remaining": "1"}\n'
+        '{"id": "a", "subscriber": "ann", "unit": "MB", "remaining": "1"}\n', encoding="utf-8")
+    result = rate(folder, "--buckets", str(folder / "buckets.jsonl"))
+    assert result.exit_code == 1
+    assert "line 2: the bucket 'a' is given twice (first at line 1)" in result.output
+    assert "line 1: unit 'MBB' is no unit a bucket can serve" in result.output
+
+
+def test_a_usage_file_keeps_its_article(folder: Path) -> None:  # noqa: F811
+    (folder / "usage.csv").write_text("id,subscriber,service,start,volum\n", encoding="utf-8")
+    result = rate(folder)
+    assert result.exit_code == 1 and "— a usage file has the columns" in result.output
