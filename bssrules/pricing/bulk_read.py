@@ -28,6 +28,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
@@ -367,10 +368,17 @@ def _jsonl_batches(path: Path, batch_size: int) -> Iterator[pl.DataFrame]:
                 return
 
 
+# a JSON number of more than 15 digits (a volume of 12 decimals: 1000000.123456789012), which
+# polars' reader would read as a float, and so not as written
+_LONG_NUMBER = re.compile(rb'[:\[,]\s*-?(?=(?:\d\.?){16})\d')
+
+
 def _jsonl_frame(lines: list[bytes]) -> tuple[pl.DataFrame, list[str]]:
     """The lines as a frame, and the keys they use."""
     lines = [line for line in lines if line.strip()]
     try:
+        if any(_LONG_NUMBER.search(line) for line in lines):
+            raise ValueError("a number a float would not hold exactly: read line by line, as its text")
         frame = pl.read_ndjson(io.BytesIO(b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)),
                                infer_schema_length=None)
         if not any(kind.is_nested() for kind in frame.schema.values()):
@@ -383,7 +391,7 @@ def _jsonl_frame(lines: list[bytes]) -> tuple[pl.DataFrame, list[str]]:
     keys: dict[str, None] = {}
     for line in lines:
         try:
-            value = json.loads(line)
+            value = json.loads(line, parse_float=str)  # as written: a volume is never read through a float
             if not isinstance(value, dict):
                 raise ValueError("not an object")
         except ValueError:

@@ -178,3 +178,16 @@ def test_a_usage_file_keeps_its_article(folder: Path) -> None:  # noqa: F811
     (folder / "usage.csv").write_text("id,subscriber,service,start,volum\n", encoding="utf-8")
     result = rate(folder)
     assert result.exit_code == 1 and "— a usage file has the columns" in result.output
+
+
+def test_a_json_number_volume_of_many_digits_is_read_as_written(folder: Path) -> None:  # noqa: F811
+    (folder / "usage.jsonl").write_text(
+        '{"id": "j1", "subscriber": "ben", "service": "data", "start": "2026-06-02T10:00:00Z", '
+        '"volume": 1000000.123456789012, "unit": "B"}\n'
+        '{"id": "j2", "subscriber": "ben", "service": "data", "start": "2026-06-02T11:00:00Z", '
+        '"volume": 0.5, "unit": "MB"}\n', encoding="utf-8")
+    result = rate(folder, usage="usage.jsonl")
+    assert result.exit_code == 0, result.output
+    rated = pl.read_csv(folder / "rated.csv", infer_schema=False)
+    assert dict(zip(rated["id"], rated["volume"])) == {"j1": "1000000.123456789012", "j2": "0.5"}  # was 1000000.1234567891
+
