@@ -500,7 +500,8 @@ def _start(raw: pl.DataFrame, present: bool) -> tuple[pl.Expr, pl.Expr]:
         .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
     problem = pl.when(given.is_null() | (given == "")).then(pl.lit("the record has no start")) \
         .when(zoned.is_null() & naive.is_not_null()).then(pl.lit("the usage start has no time zone")) \
-        .when(zoned.is_null()).then(pl.format("the usage start must be a date-time, got '{}'", given))
+        .when(zoned.is_null()).then(pl.format("the usage start must be a date-time, got '{}'",
+                                              pl.col("start").cast(pl.Utf8)))  # as written: spaces around refuse it
     return zoned, problem
 
 

@@ -191,3 +191,12 @@ def test_a_json_number_volume_of_many_digits_is_read_as_written(folder: Path) ->
     rated = pl.read_csv(folder / "rated.csv", infer_schema=False)
     assert dict(zip(rated["id"], rated["volume"])) == {"j1": "1000000.123456789012", "j2": "0.5"}  # was 1000000.1234567891
 
+
+
+def test_a_start_refused_for_its_spaces_is_shown_with_them(folder: Path) -> None:  # noqa: F811
+    (folder / "usage.csv").write_text("id,subscriber,service,start,volume,unit\n"
+                                      "s1,ben,data, 2026-06-02T10:00:00Z ,10,MB\n", encoding="utf-8")
+    result = rate(folder)
+    assert result.exit_code == 0, result.output
+    rated = pl.read_csv(folder / "rated.csv", infer_schema=False)
+    assert rated["reasonLabel"].to_list() == ["the usage start must be a date-time, got ' 2026-06-02T10:00:00Z '"]
