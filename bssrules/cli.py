@@ -573,6 +573,9 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
     # output as it was (on a cluster, the output is a folder of parts: see docs/bulk-rating.md)
     writing = output if on_cluster else output.with_name(f".{output.stem}.{os.getpid()}.partial{output.suffix}")
     stopped = _stop_on_terminate()  # a scheduler's SIGTERM (a job's time limit, a pod stopped) as a Ctrl-C
+    # the new state likewise, in a folder of its own inside --state-out, moved in once the output has its
+    # name: a run that fails leaves the state files before it (the next run's --buckets) as they were
+    state = _StateWriting(state_out)
     try:
         with display, watch_compilation(_compile_notice) as compilation, \
                 tempfile.TemporaryDirectory(prefix="bssrules-allowances-") as made:
@@ -581,25 +584,28 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
             if not on_cluster and rolls_over(project.catalog) and len(usage_months(usage)) > 1:
                 # a month's rollover is known once the month before is rated: a month at a time
                 summary = rate_file_by_month(project.rules, project.catalog, usage, subscribers, writing,
-                                             buckets=buckets, accumulators=accumulators, state_out=state_out,
+                                             buckets=buckets, accumulators=accumulators, state_out=state.folder,
                                              chunk_size=chunk_size, progress=update)
             elif on_cluster:
                 with_allowances = provision_files(project.catalog, usage, subscribers, buckets, Path(made))
                 summary = _rate_on_cluster(folder, usage, subscribers, output, with_allowances, accumulators,
-                                           state_out, chunk_size or DEFAULT_CHUNK_SIZE, workers, scheduler, partitions, update)
+                                           state.folder, chunk_size or DEFAULT_CHUNK_SIZE, workers, scheduler, partitions, update)
             else:
                 with_allowances = provision_files(project.catalog, usage, subscribers, buckets, Path(made))
                 summary = rate_file(project.rules, usage, subscribers, writing, buckets=with_allowances,
-                                    accumulators=accumulators, state_out=state_out, chunk_size=chunk_size,
+                                    accumulators=accumulators, state_out=state.folder, chunk_size=chunk_size,
                                     progress=update)
         if writing != output:
             os.replace(writing, output)
+        state.commit()
     except (BssRulesError, OSError, ValueError, PolarsError) as exc:  # a file polars or pyarrow cannot read
         _forget(writing, output)
+        state.forget()
         print(f"not rated: {exc}", file=sys.stderr)
         raise typer.Exit(1)
     except Exception as exc:  # noqa: BLE001 - a bug: said in one line, with where it happened
         _forget(writing, output)
+        state.forget()
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         print(f"not rated: an unexpected error ({type(exc).__name__}: {exc}) at {Path(frame.filename).name}:"
               f"{frame.lineno}; nothing was written — please report it with the command and its files",
@@ -607,6 +613,7 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         raise typer.Exit(1)
     except BaseException as exc:  # Ctrl-C, SIGTERM: no half-written file either
         _forget(writing, output)
+        state.forget()
         if isinstance(exc, (KeyboardInterrupt, _Terminated)):
             print(f"not rated: {'stopped (SIGTERM)' if isinstance(exc, _Terminated) else 'interrupted'}; "
                   f"{output} was not written", file=sys.stderr)
@@ -632,6 +639,42 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         print(f"  {summary.by_reference:,} records rated by the reference path (values beyond the bulk path's range)")
     where = f"{summary.partitions} part files in {output}" if on_cluster else str(output)
     print(f"wrote {where}" + (f"; state in {state_out}" if state_out else ""))
+
+
+class _StateWriting:
+    """Where a run writes its new state (``buckets.jsonl``, ``accumulators.jsonl``) before they take
+    their place in ``--state-out``: ``.partial.<pid>`` inside it, on its file system. Written in place,
+    a run that failed after the state (a full disk on its second file, the output's rename, a SIGTERM)
+    left new balances beside no rated file, which the next run (given them as --buckets) took again."""
+
+    NAMES = ("buckets.jsonl", "accumulators.jsonl")
+
+    def __init__(self, state_out: Optional[Path]):
+        self.state_out = state_out
+        self.made = state_out is not None and not state_out.exists()
+        self.folder = None if state_out is None else state_out / f".partial.{os.getpid()}"
+
+    def commit(self) -> None:
+        """The new state files moved into ``--state-out`` (each replaced at once: ``os.replace``)."""
+        if self.state_out is None or self.folder is None:
+            return
+        for name in self.NAMES:
+            if (self.folder / name).exists():
+                os.replace(self.folder / name, self.state_out / name)
+        self.forget()
+
+    def forget(self) -> None:
+        """The state of a run that failed removed; a --state-out this run made, when empty, too."""
+        if self.folder is None or self.state_out is None:
+            return
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.made:
+            try:
+                self.state_out.rmdir()  # (only when empty)
+            except OSError:
+                pass
 
 
 class _Terminated(SystemExit):
@@ -700,6 +743,10 @@ def _state_out_problem(state_out: Path, output: Path) -> str | None:
                 return (f"--state-out {state_out}: {place} is a file, not a folder (the new buckets.jsonl and "
                         f"accumulators.jsonl go in a folder); give a folder")
             break
+    for name in ("buckets.jsonl", "accumulators.jsonl"):
+        if (state_out / name).is_dir():
+            return (f"--state-out {state_out}: {state_out / name} is a folder, where the new {name} goes; "
+                    f"move it away or give the state another folder")
     return None
 
 

@@ -200,3 +200,41 @@ def test_a_start_refused_for_its_spaces_is_shown_with_them(folder: Path) -> None
     assert result.exit_code == 0, result.output
     rated = pl.read_csv(folder / "rated.csv", infer_schema=False)
     assert rated["reasonLabel"].to_list() == ["the usage start must be a date-time, got ' 2026-06-02T10:00:00Z '"]
+
+
+def test_a_run_that_fails_after_its_state_leaves_the_state_before_it(folder: Path, monkeypatch) -> None:  # noqa: F811
+    from bssrules.pricing import bulk_io
+
+    (folder / "state").mkdir()
+    (folder / "state" / "buckets.jsonl").write_text(
+        '{"id": "ann-mb", "subscriber": "ann", "unit": "MB", "remaining": "100"}\n', encoding="utf-8")
+    (folder / "state" / "accumulators.jsonl").write_text("", encoding="utf-8")
+    before = {p.name: p.read_text(encoding="utf-8") for p in (folder / "state").iterdir()}
+    real = bulk_io.rate_file
+
+    def full_disk(*args, **options):  # type: ignore[no-untyped-def]
+        real(*args, **options)  # the state written, then the disk fills
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bulk_io, "rate_file", full_disk)
+    options = ("--buckets", str(folder / "state" / "buckets.jsonl"),
+               "--accumulators", str(folder / "state" / "accumulators.jsonl"), "--state-out", str(folder / "state"))
+    result = rate(folder, *options)
+    assert result.exit_code == 1 and "No space left on device" in result.output
+    assert not (folder / "rated.csv").exists()
+    # the balances before the run: rated again, ann's bucket is not taken twice
+    assert {p.name: p.read_text(encoding="utf-8") for p in (folder / "state").iterdir()} == before
+    monkeypatch.setattr(bulk_io, "rate_file", real)
+    again = rate(folder, *options)
+    assert again.exit_code == 0, again.output
+    assert _amounts(folder / "rated.csv")["u1"] == "5.00"  # 600 MB, 100 of them from the bucket
+    assert sorted(p.name for p in (folder / "state").iterdir()) == ["accumulators.jsonl", "buckets.jsonl"]
+    assert '"remaining":"0"' in (folder / "state" / "buckets.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_state_out_file_that_is_a_folder_is_refused_before_rating(folder: Path) -> None:  # noqa: F811
+    (folder / "state" / "accumulators.jsonl").mkdir(parents=True)
+    result = rate(folder, "--state-out", str(folder / "state"))
+    assert result.exit_code == 2
+    assert "accumulators.jsonl is a folder" in result.output
+    assert not (folder / "rated.csv").exists()
