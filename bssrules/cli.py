@@ -639,6 +639,9 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         print(f"  {summary.by_reference:,} records rated by the reference path (values beyond the bulk path's range)")
     where = f"{summary.partitions} part files in {output}" if on_cluster else str(output)
     print(f"wrote {where}" + (f"; state in {state_out}" if state_out else ""))
+    if summary.records and summary.rejected.get("unknownSubscriber", 0) == summary.records:
+        err.print(f"warning: no record's subscriber is an id of {subscribers}: is it the subscribers file of this "
+                  f"usage (the usage's subscriber column holds its id column's values)?", soft_wrap=True)
 
 
 class _StateWriting:

@@ -238,3 +238,13 @@ def test_a_state_out_file_that_is_a_folder_is_refused_before_rating(folder: Path
     assert result.exit_code == 2
     assert "accumulators.jsonl is a folder" in result.output
     assert not (folder / "rated.csv").exists()
+
+
+def test_a_subscribers_file_that_names_no_record_s_subscriber_is_warned_of(folder: Path) -> None:  # noqa: F811
+    (folder / "other.csv").write_text('id,payers\n+4912345,"{""payer"": ""BA-1""}"\n', encoding="utf-8")
+    result = rate(folder, subscribers="other.csv")
+    assert result.exit_code == 0, result.output  # rated: every record rejected, as the docs say
+    assert "rejected unknownSubscriber: 4" in result.output
+    assert "warning: no record's subscriber is an id of" in result.output
+    fine = rate(folder)
+    assert fine.exit_code == 0 and "warning" not in fine.output
