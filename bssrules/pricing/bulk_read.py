@@ -1030,31 +1030,48 @@ def _buckets_columnar(path: Path) -> pl.DataFrame | None:
 
 
 def _buckets_by_line(path: Path, names: StateNames | None = None) -> pl.DataFrame:
-    """:func:`read_buckets` line by line: what it does with a file the fast path does not take."""
+    """:func:`read_buckets` line by line: what it does with a file the fast path does not take.
+    The lines' problems come in one error, as the file's others (a line of each was said alone)."""
     columns: dict[str, list[Any]] = {name: [] for name in BUCKET_SCHEMA}
+    problems: list[str] = []
     for number, data in _json_lines(path):
-        where = f"{path}:{number}"
-        for old, name in check_columns(where, data, BUCKET_COLUMNS, complete=False).items():
-            data[name] = data.pop(old)
-        for key in ("id", "subscriber", "unit", "remaining"):
-            if data.get(key) is None:
-                raise InvalidInput(f"{where}: a bucket needs {key!r}")
-        columns["id"].append(str(data["id"]))
-        columns["subscriber"].append(str(data["subscriber"]))
-        columns["unit"].append(str(data["unit"]))
-        columns["remaining"].append(_volume_of(data["remaining"], f"{where}: 'remaining'"))
-        columns["precedence"].append(_integer(data.get("precedence", 100), "precedence", where))
-        services = data.get("services")
-        if services is not None and not isinstance(services, list):
-            raise InvalidInput(f"{where}: 'services' must be a JSON list of texts, got {services!r}")
-        columns["services"].append([str(x) for x in services or ()])
-        columns["valid_from"].append(_instant(data.get("validFrom"), where))
-        columns["valid_to"].append(_instant(data.get("validTo"), where))
-        floor = data["floor"] if "floor" in data else 0  # absent: 0, never below zero; null: no limit
-        columns["floor"].append(None if floor is None else _volume_of(floor, f"{where}: 'floor'"))
+        try:
+            row = _bucket_row(f"{path}:{number}", data)
+        except InvalidInput as exc:
+            problems.append(str(exc))
+            continue
+        for name, value in row.items():
+            columns[name].append(value)
+    _refuse_lines(problems)
     frame = pl.DataFrame([pl.Series(name, values, dtype=BUCKET_SCHEMA[name]) for name, values in columns.items()])
     check_buckets(Path(path), frame, names)  # the faster readers leave a file with a problem to this one
     return frame
+
+
+def _refuse_lines(problems: list[str], shown: int = 20) -> None:
+    """The problems of a file's lines (``file:line: …``) as one error, the first ``shown`` of them."""
+    if problems:
+        more = f"; and {len(problems) - shown:,} more" if len(problems) > shown else ""
+        raise InvalidInput("; ".join(problems[:shown]) + more)
+
+
+def _bucket_row(where: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A bucket line's values by :data:`BUCKET_SCHEMA` column; its first problem an :class:`InvalidInput`."""
+    for old, name in check_columns(where, data, BUCKET_COLUMNS, complete=False).items():
+        data[name] = data.pop(old)
+    for key in ("id", "subscriber", "unit", "remaining"):
+        if data.get(key) is None:
+            raise InvalidInput(f"{where}: a bucket needs {key!r}")
+    services = data.get("services")
+    if services is not None and not isinstance(services, list):
+        raise InvalidInput(f"{where}: 'services' must be a JSON list of texts, got {services!r}")
+    floor = data["floor"] if "floor" in data else 0  # absent: 0, never below zero; null: no limit
+    return {"id": str(data["id"]), "subscriber": str(data["subscriber"]), "unit": str(data["unit"]),
+            "remaining": _volume_of(data["remaining"], f"{where}: 'remaining'"),
+            "precedence": _integer(data.get("precedence", 100), "precedence", where),
+            "services": [str(x) for x in services or ()],
+            "valid_from": _instant(data.get("validFrom"), where), "valid_to": _instant(data.get("validTo"), where),
+            "floor": None if floor is None else _volume_of(floor, f"{where}: 'floor'")}
 
 
 def _volume_of(value: Any, where: str) -> Decimal:
@@ -1125,17 +1142,23 @@ def _accumulators_columnar(path: Path) -> pl.DataFrame | None:
 def _accumulators_by_line(path: Path, names: StateNames | None = None) -> pl.DataFrame:
     """:func:`read_accumulators` line by line: what it does with a file polars' reader does not take."""
     columns: dict[str, list[Any]] = {name: [] for name in ACCUMULATOR_SCHEMA}
+    problems: list[str] = []
     for number, data in _json_lines(path):
         where = f"{path}:{number}"
-        check_columns(where, data, ACCUMULATOR_COLUMNS, complete=False)
         try:
-            for name in ("accumulator", "subscriber", "period"):
-                columns[name].append(str(data[name]))
-        except KeyError as exc:
-            raise InvalidInput(f"{where}: an accumulator total needs {exc.args[0]!r}") from None
-        columns["volume"].append(_decimal(data.get("volume", 0), where))
-        columns["amount"].append(_decimal(data.get("amount", 0), where))
-        columns["reached"].append([str(x) for x in data.get("reached") or ()])
+            check_columns(where, data, ACCUMULATOR_COLUMNS, complete=False)
+            missing = next((name for name in ("accumulator", "subscriber", "period") if name not in data), None)
+            if missing is not None:
+                raise InvalidInput(f"{where}: an accumulator total needs {missing!r}")
+            row = {name: str(data[name]) for name in ("accumulator", "subscriber", "period")} | {
+                "volume": _decimal(data.get("volume", 0), where), "amount": _decimal(data.get("amount", 0), where),
+                "reached": [str(x) for x in data.get("reached") or ()]}
+        except InvalidInput as exc:  # the lines' problems in one error
+            problems.append(str(exc))
+            continue
+        for name, value in row.items():
+            columns[name].append(value)
+    _refuse_lines(problems)
     frame = pl.DataFrame([pl.Series(name, values, dtype=ACCUMULATOR_SCHEMA[name])
                           for name, values in columns.items()])
     check_totals(Path(path), frame, names)  # the columnar reader leaves a file with a problem to this one

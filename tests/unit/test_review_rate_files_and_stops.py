@@ -248,3 +248,25 @@ def test_a_subscribers_file_that_names_no_record_s_subscriber_is_warned_of(folde
     assert "warning: no record's subscriber is an id of" in result.output
     fine = rate(folder)
     assert fine.exit_code == 0 and "warning" not in fine.output
+
+
+def test_the_lines_of_a_buckets_file_that_cannot_be_read_come_in_one_error(folder: Path) -> None:  # noqa: F811
+    (folder / "buckets.jsonl").write_text(
+        '{"id": "a", "subscriber": "ann", "unit": "MB", "remaining": "x"}\n'
+        '{"id": "b", "subscriber": "ann", "unit": "MB", "remaining": "1", "validTo": "2026-07-01"}\n'
+        '{"id": "c", "subscriber": "ann", "unit": "MB"}\n', encoding="utf-8")
+    result = rate(folder, "--buckets", str(folder / "buckets.jsonl"))
+    assert result.exit_code == 1
+    for said in ("buckets.jsonl:1: 'remaining'", "buckets.jsonl:2: '2026-07-01' has no time zone",
+                 "buckets.jsonl:3: a bucket needs 'remaining'"):
+        assert said in result.output  # (the first one only, before)
+
+
+def test_the_lines_of_a_totals_file_that_cannot_be_read_come_in_one_error(folder: Path) -> None:  # noqa: F811
+    (folder / "totals.jsonl").write_text(
+        '{"accumulator": "mobile/month-data", "subscriber": "ann", "period": "2026-06", "volume": "x"}\n'
+        '{"accumulator": "mobile/month-data", "period": "2026-06"}\n', encoding="utf-8")
+    result = rate(folder, "--accumulators", str(folder / "totals.jsonl"))
+    assert result.exit_code == 1
+    assert "totals.jsonl:1: expected a number, got 'x'" in result.output
+    assert "totals.jsonl:2: an accumulator total needs 'subscriber'" in result.output
