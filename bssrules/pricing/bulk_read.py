@@ -1151,7 +1151,8 @@ def _accumulators_by_line(path: Path, names: StateNames | None = None) -> pl.Dat
             if missing is not None:
                 raise InvalidInput(f"{where}: an accumulator total needs {missing!r}")
             row = {name: str(data[name]) for name in ("accumulator", "subscriber", "period")} | {
-                "volume": _decimal(data.get("volume", 0), where), "amount": _decimal(data.get("amount", 0), where),
+                "volume": _volume_of(data.get("volume", 0), f"{where}: 'volume'"),
+                "amount": _volume_of(data.get("amount", 0), f"{where}: 'amount'"),  # (held as a bucket's: exactly)
                 "reached": [str(x) for x in data.get("reached") or ()]}
         except InvalidInput as exc:  # the lines' problems in one error
             problems.append(str(exc))

@@ -268,5 +268,13 @@ def test_the_lines_of_a_totals_file_that_cannot_be_read_come_in_one_error(folder
         '{"accumulator": "mobile/month-data", "period": "2026-06"}\n', encoding="utf-8")
     result = rate(folder, "--accumulators", str(folder / "totals.jsonl"))
     assert result.exit_code == 1
-    assert "totals.jsonl:1: expected a number, got 'x'" in result.output
+    assert "totals.jsonl:1: 'volume': expected a number, got 'x'" in result.output
     assert "totals.jsonl:2: an accumulator total needs 'subscriber'" in result.output
+
+
+def test_a_total_of_more_decimals_than_held_is_refused_as_a_bucket_s_is(folder: Path) -> None:  # noqa: F811
+    (folder / "totals.jsonl").write_text('{"accumulator": "mobile/month-data", "subscriber": "ann", '
+                                         '"period": "2026-06", "volume": "100.1234567890123"}\n', encoding="utf-8")
+    result = rate(folder, "--accumulators", str(folder / "totals.jsonl"), "--state-out", str(folder / "state"))
+    assert result.exit_code == 1  # was rated, the total cut to 100.123456789012 unsaid
+    assert "totals.jsonl:1: 'volume': '100.1234567890123' has more than 12 decimals" in result.output
