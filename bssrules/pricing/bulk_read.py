@@ -1381,7 +1381,22 @@ def check_subscribers(path: Path, raw: pl.DataFrame, frame: pl.DataFrame) -> Non
                      for r in rows[1:]]
     problems += [f"{where(row)}: a subscriber without an id: no usage can name it" for row in _rows_without_id(raw)]
     problems += [f"{where(row)}: subscriber {raw['id'][row]!r}: {problem}" for row, problem in _payer_problems(raw)]
+    problems += [f"{where(row)}: subscriber {raw['id'][row]!r}: {problem}" for row, problem in _roles_twice(frame)]
     _refuse(path, "subscribers", problems)
+
+
+def _roles_twice(frame: pl.DataFrame) -> Iterator[tuple[int, str]]:
+    """(row, problem) for a payer role given two billing accounts — in ``payers`` and a
+    ``payer.<role>`` column, or twice in a Parquet list of ``{role, account}`` (one was kept, unsaid)."""
+    roles = frame["payers"].list.eval(pl.element().struct.field("role"))
+    for row in (roles.list.len() != roles.list.n_unique()).arg_true().to_list():
+        accounts: dict[str, list[str]] = {}
+        for payer in frame["payers"][row]:
+            accounts.setdefault(payer["role"], []).append(payer["account"])
+        for role, given in accounts.items():
+            if len(set(given)) > 1:
+                yield row, (f"payer role {role!r} is given {len(given)} billing accounts ({', '.join(map(repr, given))}): "
+                            f"give it in 'payers' or in a 'payer.{role}' column, once")
 
 
 def _rows_without_id(raw: pl.DataFrame) -> list[int]:

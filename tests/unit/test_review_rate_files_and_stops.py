@@ -278,3 +278,14 @@ def test_a_total_of_more_decimals_than_held_is_refused_as_a_bucket_s_is(folder: 
     result = rate(folder, "--accumulators", str(folder / "totals.jsonl"), "--state-out", str(folder / "state"))
     assert result.exit_code == 1  # was rated, the total cut to 100.123456789012 unsaid
     assert "totals.jsonl:1: 'volume': '100.1234567890123' has more than 12 decimals" in result.output
+
+
+def test_a_payer_role_given_two_accounts_is_refused(folder: Path) -> None:  # noqa: F811
+    (folder / "subscribers.csv").write_text('id,activeOfferings,payers,payer.payer\n'
+                                            'ann,data-plan,"{""payer"": ""BA-1""}",BA-2\n'
+                                            'ben,data-plan,"{""payer"": ""BA-3""}",\n', encoding="utf-8")
+    result = rate(folder)
+    assert result.exit_code == 1  # was rated, every charge of ann's billed to BA-2 unsaid
+    assert "line 2: subscriber 'ann': payer role 'payer' is given 2 billing accounts ('BA-1', 'BA-2')" in result.output
+    assert "'ben'" not in result.output
+    assert not (folder / "rated.csv").exists()
