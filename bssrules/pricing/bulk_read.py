@@ -368,9 +368,10 @@ def _jsonl_batches(path: Path, batch_size: int) -> Iterator[pl.DataFrame]:
                 return
 
 
-# a JSON number of more than 15 digits (a volume of 12 decimals: 1000000.123456789012), which
-# polars' reader would read as a float, and so not as written
-_LONG_NUMBER = re.compile(rb'[:\[,]\s*-?(?=(?:\d\.?){16})\d')
+# a JSON number of more than 15 digits with a fraction or an exponent (a volume of 12 decimals:
+# 1000000.123456789012), which polars' reader would read as a float, and so not as written; or
+# an integer beyond 64 bits. (An id of 16 to 18 digits, as an ICCID, is an integer polars reads exactly.)
+_LONG_NUMBER = re.compile(rb'[:\[,]\s*-?(?:(?=[0-9.]{17})[0-9]+\.[0-9]|[0-9]{16,}[eE]|[0-9]{19})')
 
 
 def _jsonl_frame(lines: list[bytes]) -> tuple[pl.DataFrame, list[str]]:
