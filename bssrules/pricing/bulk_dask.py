@@ -47,7 +47,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -69,10 +69,11 @@ from bssrules.pricing.bulk_write import RatedWriter, write_state
 from bssrules.rules.book import RuleBook
 
 if TYPE_CHECKING:  # distributed is an optional dependency (the "cluster" extra)
-    from distributed import Client
+    from distributed import Client, Future
 
 _BOOKS: dict[str, RuleBook] = {}  # per worker process: the rule books met, by their texts' digest
 _PIECE_ROWS = 1_000_000  # rows read by one split task at most (row groups are not cut)
+_PROBE_SECONDS = 10.0  # how long a --scheduler address is given to answer as a Dask scheduler
 
 
 def _digest(texts: dict[str, str]) -> str:
@@ -193,9 +194,15 @@ def cluster_client(workers: int | None = None, scheduler: str | None = None,
     except ImportError:
         raise InvalidInput("rating on a cluster needs Dask distributed: pip install 'bssrules[cluster]'") from None
     if scheduler is not None:
+        # asked first, and briefly: Dask's client retries a refused connection for its whole
+        # timeout, and waits without end on a port that answers but not as a scheduler (the
+        # dashboard's, 8787: an HTTP server)
+        problem = scheduler_problem(scheduler, _PROBE_SECONDS)
+        if problem is not None:
+            raise InvalidInput(f"cannot use the Dask scheduler at {scheduler}: {problem}")
         try:
             client = Client(scheduler, timeout="20s")  # type: ignore[no-untyped-call]
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise InvalidInput(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         with client:
             yield client
@@ -215,6 +222,59 @@ def cluster_client(workers: int | None = None, scheduler: str | None = None,
         yield client
 
 
+def scheduler_problem(address: str, seconds: float = 10.0) -> str | None:
+    """Why ``address`` is no Dask scheduler this process can use, or None: said within about
+    ``seconds`` (a name that does not resolve, nothing listening, a wrong address, a port that
+    answers but not as a Dask scheduler)."""
+    import asyncio
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.core import connect
+    from distributed.security import Security
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            host, port = parse_host_port(location)
+        elif scheme != "inproc":
+            return f"the address must be tcp://HOST:PORT (e.g. tcp://scheduler:8786), not {scheme}://…"
+    except (ValueError, TypeError) as exc:
+        return f"{exc} (give tcp://HOST:PORT, e.g. tcp://scheduler:8786)"
+    if scheme != "inproc":
+        try:
+            socket.create_connection((host, int(port)), timeout=seconds).close()
+        except socket.gaierror:
+            return f"no host named {host!r} (the name does not resolve)"
+        except ConnectionRefusedError:
+            return f"nothing listens on {host}:{port} (connection refused): is the scheduler started, on that port?"
+        except OSError as exc:  # a time-out: a firewall, a host that is down
+            return f"no connection to {host}:{port} within {seconds:.0f} s ({exc or type(exc).__name__})"
+
+    async def identity() -> object:
+        comm = await connect(address, timeout=seconds, **Security().get_connection_args("client"))  # type: ignore[no-untyped-call]
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    not_dask = "it does not answer as a Dask scheduler (the dashboard's port, 8787, or another service?)"
+    # a thread of its own: asyncio.run needs one without a running event loop
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            reply = pool.submit(asyncio.run, asyncio.wait_for(identity(), seconds)).result()
+        except (TimeoutError, asyncio.TimeoutError):
+            return f"{not_dask}: no answer within {seconds:.0f} s"
+        except Exception as exc:  # noqa: BLE001 - whatever a foreign service's bytes make of Dask's protocol
+            return f"{not_dask}: {type(exc).__name__}"
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        return f"it is a Dask {kind}, not the scheduler" if isinstance(kind, str) else not_dask
+    return None
+
+
 @contextmanager
 def _environment(variables: dict[str, str]) -> Iterator[None]:
     """``variables`` in this process's environment for the block, then as they were."""
@@ -231,7 +291,10 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 
 
 def warm_workers(client: "Client") -> dict[str, Compilation]:
-    """Every worker's kernels compiled (or loaded from its cache): worker -> what it compiled."""
+    """Every worker's kernels compiled (or loaded from its cache): worker -> what it compiled.
+    The workers' versions checked first (:func:`check_workers`): a worker of another bssrules
+    may have no such function, or compile other kernels."""
+    check_workers(client)
     done: dict[str, Compilation] = client.run(warm_up)
     return done
 
@@ -306,6 +369,29 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
         else read_usage_batches(files[0])  # a text file: read here (its columns checked), its batches sent
     # frames go to the workers as data (scatter), never inside the task graph
     splits = [client.submit(_split, _data(client, source), count, pure=False) for source in sources]
+    ratings: list["Future[Any]"] = []
+    # the state out in partition order, whichever partition ends first: the same files from one
+    # run to the next
+    new_states: list[BulkState | None] = [None] * count
+    try:
+        return _rate_splits(client, texts, digest, splits, ratings, new_states, rows, subscriber_frame, state, out,
+                            state_out, summary, began, progress)
+    except _LOST as exc:  # a worker died or left with data only it held (what the client sent)
+        client.cancel(ratings + splits)  # type: ignore[no-untyped-call]
+        written = sum(state is not None for state in new_states)
+        raise InvalidInput(f"the Dask cluster lost a worker during the run, and with it data of the run "
+                           f"({type(exc).__name__}: {exc}); {written} of {count} partitions were rated and written "
+                           f"to {out}, no state was written: empty {out} and run again with the same state "
+                           f"files") from None
+
+
+def _rate_splits(client: "Client", texts: dict[str, str], digest: str, splits: list["Future[Any]"],
+                 ratings: list["Future[Any]"], new_states: list[BulkState | None], rows: int,
+                 subscriber_frame: pl.DataFrame, state: BulkState, out: Path, state_out: Path | None,
+                 summary: RatingSummary, began: float, progress: Progress | None) -> RatingSummary:
+    """The ids of the split pieces checked, then the partitions rated (into ``ratings``, their new
+    state into ``new_states`` as they end) and the state out written."""
+    count = len(new_states)
     # the ids checked here, piece by piece in file order, as one process checks them: an id
     # given to records of two subscribers (two partitions) is rated once too
     seen = SeenIds(rows)
@@ -327,29 +413,44 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
     subscribers_of = _by_partition(subscriber_frame, "id", count)
     buckets_of = _by_partition(state.buckets, "subscriber", count)
     totals_of = _by_partition(state.accumulators, "subscriber", count)
-    ratings = []
     for p in range(count):
         pieces = [client.submit(_part, split, p, pure=False) for split in splits]
         mine = BulkState(buckets_of[p], totals_of[p])
         ratings.append(client.submit(_rate_partition, texts_future, digest, pieces, repeat_futures,
                                      _data(client, subscribers_of[p]), _data(client, mine),
                                      str(out / f"part-{p:05d}.parquet"), pure=False))
-    del splits
+    splits.clear()  # (the caller's list: the pieces let go once every partition took its part)
 
     from distributed import as_completed
 
-    new_states: list[BulkState] = []
+    index = {future.key: p for p, future in enumerate(ratings)}
     for future in as_completed(ratings):  # type: ignore[no-untyped-call]
         part_summary, new_state = future.result()
-        new_states.append(new_state)
+        new_states[index[future.key]] = new_state
         _merge(summary, part_summary)
         if progress is not None:
             progress("rate", summary.records, rows)
+    done = [state for state in new_states if state is not None]
     if state_out is not None:
-        final = BulkState(pl.concat([s.buckets for s in new_states]), pl.concat([s.accumulators for s in new_states]))
+        final = BulkState(pl.concat([s.buckets for s in done]), pl.concat([s.accumulators for s in done]))
         write_state(state_files(final), Path(state_out))
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+def _lost() -> tuple[type[BaseException], ...]:
+    """What Dask raises when a worker dies with the only copy of data the run needs."""
+    try:
+        from distributed import KilledWorker
+        from distributed.client import FutureCancelledError
+        from distributed.comm.core import CommClosedError
+    except ImportError:
+        return ()
+    # (CommClosedError: data being sent to the worker as it died)
+    return (FutureCancelledError, KilledWorker, CommClosedError)
+
+
+_LOST = _lost()
 
 
 def _data(client: "Client", value: object) -> object:
