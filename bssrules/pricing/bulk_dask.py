@@ -378,10 +378,11 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
                             state_out, summary, began, progress)
     except _LOST as exc:  # a worker died or left with data only it held (what the client sent)
         client.cancel(ratings + splits)  # type: ignore[no-untyped-call]
-        written = sum(state is not None for state in new_states)
+        # (the part files, not the results come back: a partition may have written its part and not told)
+        written = len(list(out.glob("part-*.parquet")))
         raise InvalidInput(f"the Dask cluster lost a worker during the run, and with it data of the run "
-                           f"({type(exc).__name__}: {exc}); {written} of {count} partitions were rated and written "
-                           f"to {out}, no state was written: empty {out} and run again with the same state "
+                           f"({type(exc).__name__}: {exc}); {out} holds the parts written so far ({written} of "
+                           f"{count}) and no state was written: empty {out} and run again with the same state "
                            f"files") from None
 
 
