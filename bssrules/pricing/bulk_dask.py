@@ -347,6 +347,9 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
     if chunk_size < 1:
         raise InvalidInput("the chunk size must be at least 1")
     began = time.perf_counter()
+    # the paths the workers open, absolute: a worker started in another folder (dask worker on
+    # another host, in its own working directory) read a relative usage/ and wrote rated/ there
+    usage, output = Path(usage).absolute(), Path(output).absolute()
     files = usage_files(usage)
     kind = file_format(files[0])
     check_usage_columns(usage)  # every file's columns before anything is sent

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
 import threading
 import time
@@ -172,3 +173,22 @@ def test_the_state_out_is_in_partition_order_whichever_partition_ends_first(clus
         lines = (tmp_path / "cluster" / name).read_text(encoding="utf-8").splitlines()
         assert len(lines) >= SUBSCRIBERS
         assert lines == (tmp_path / "one" / name).read_text(encoding="utf-8").splitlines(), name
+
+
+# -------------------------------------------------------------- relative paths, workers elsewhere
+
+def test_relative_paths_name_the_same_files_for_workers_started_in_another_folder(
+        cluster: Any, files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``dask worker`` started in its own folder: the command's relative --input and --output are
+    the command's, not read and written relative to where each worker was started."""
+    (tmp_path / "elsewhere").mkdir()
+    cluster.run(os.chdir, str(tmp_path / "elsewhere"))
+    work = tmp_path / "work"
+    (work / "usage").mkdir(parents=True)
+    (work / "usage" / "part-0.parquet").write_bytes((files / "usage.parquet").read_bytes())
+    monkeypatch.chdir(work)
+    summary = rate_on_cluster(cluster, project_texts(ROAMING), Path("usage"), files / "subscribers.csv",
+                              Path("rated"), chunk_size=100)
+    assert summary.records == 600
+    assert pl.read_parquet(work / "rated" / "*.parquet").height == 600
+    assert not (tmp_path / "elsewhere" / "rated").exists()
