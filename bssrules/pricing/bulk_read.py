@@ -34,6 +34,7 @@ from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -772,7 +773,21 @@ def _payers(raw: pl.DataFrame, where: str) -> pl.Series:
             for i, value in enumerate(raw[name].cast(pl.Utf8).to_list()):
                 if value:
                     payers[i].append({"role": role, "account": value})
-    return pl.Series("payers", payers, dtype=SUBSCRIBER_SCHEMA["payers"])
+    return _payer_series(payers)
+
+
+def _payer_series(payers: list[list[dict[str, str]]]) -> pl.Series:
+    """The ``payers`` column of these lists of {role, account}, built from flat Arrow arrays:
+    polars made each row's list of dicts a frame of its own (200,000 subscribers with a JSON
+    ``payers`` cell: 4 s of CPU, most of reading the file)."""
+    lengths = np.fromiter((len(p) for p in payers), np.int64, len(payers))
+    offsets = np.zeros(len(payers) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    roles = pa.array([e["role"] for p in payers for e in p], pa.large_string())
+    accounts = pa.array([e["account"] for p in payers for e in p], pa.large_string())
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()),
+                                          pa.StructArray.from_arrays([roles, accounts], names=["role", "account"]))
+    return pl.Series("payers", lists).cast(SUBSCRIBER_SCHEMA["payers"])
 
 
 def _decimal(value: Any, what: str) -> Decimal:
