@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import polars as pl
@@ -728,7 +728,8 @@ def _offering_lists(raw: pl.DataFrame, where: str) -> pl.Series:
             problem = "" if isinstance(value, list) and all(isinstance(v, str) for v in value) else \
                 "a JSON list must hold texts (offering ids)"
         if problem:
-            raise InvalidInput(f"{where}, row {row + 1} (subscriber {raw['id'][row]!r}): column 'activeOfferings': "
+            raise InvalidInput(f"{where}, {_places(Path(where))(row)} (subscriber {raw['id'][row]!r}): "
+                               f"column 'activeOfferings': "
                                f"{problem}: "
                                f"{cell[:200]!r}; write a JSON list of texts, [\"a\", \"b\"], or a;b",
                                path=(where, "activeOfferings"))
@@ -1280,6 +1281,17 @@ def _line_numbers(path: Path) -> list[int]:
         return [number for number, line in enumerate(handle, start=1) if line.strip()]
 
 
+def _places(path: Path) -> Callable[[int], str]:
+    """Where a row of a subscribers file is, as its other problems say it: "line N" in a CSV
+    (the header is line 1) or JSON lines file, "row N" in Parquet."""
+    kind = file_format(path)
+    lines = _LineNumbers(path) if kind == "jsonl" else None
+
+    def place(row: int) -> str:
+        return f"line {lines[row]}" if lines is not None else f"line {row + 2}" if kind == "csv" else f"row {row + 1}"
+    return place
+
+
 class _LineNumbers:
     """:func:`_line_numbers` of a file, read only when a problem asks for one (a file with no
     problem is not read again: 0.1 s of CPU for the benchmark's 250,000 buckets)."""
@@ -1383,11 +1395,7 @@ def _plain(number: Decimal | None) -> str:
 def check_subscribers(path: Path, raw: pl.DataFrame, frame: pl.DataFrame) -> None:
     """A subscriber given once, and each payer's billing account a non-empty text: the
     problems of ``path`` at once, by line (row, in Parquet)."""
-    kind = file_format(Path(path))
-    lines = _LineNumbers(path) if kind == "jsonl" else None
-
-    def where(row: int) -> str:
-        return f"line {lines[row]}" if lines is not None else f"line {row + 2}" if kind == "csv" else f"row {row + 1}"
+    where = _places(Path(path))
 
     problems: list[str] = []
     grouped = frame.with_row_index("row").filter(pl.col("id").is_not_null()) \

@@ -148,7 +148,7 @@ def test_a_cell_that_opens_a_json_list_must_be_one(folder: Path, cell: str, prob
     (folder / "subscribers.csv").write_text(f"id,activeOfferings\nann,extra\nben,{cell}\n", encoding="utf-8")
     result = rate(folder)
     assert result.exit_code == 1
-    assert f"{folder / 'subscribers.csv'}, row 2 (subscriber 'ben'): column 'activeOfferings': {problem}" \
+    assert f"{folder / 'subscribers.csv'}, line 3 (subscriber 'ben'): column 'activeOfferings': {problem}" \
         in result.output
 
 
