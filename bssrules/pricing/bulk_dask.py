@@ -253,7 +253,8 @@ def scheduler_problem(address: str, seconds: float = 10.0) -> str | None:
             return f"no connection to {host}:{port} within {seconds:.0f} s ({exc or type(exc).__name__})"
 
     async def identity() -> object:
-        comm = await connect(address, timeout=seconds, **Security().get_connection_args("client"))  # type: ignore[no-untyped-call]
+        arguments = Security().get_connection_args("client")  # type: ignore[no-untyped-call]
+        comm = await connect(address, timeout=seconds, **arguments)  # type: ignore[no-untyped-call]
         try:
             await comm.write({"op": "identity", "reply": True})
             return await comm.read()
@@ -383,10 +384,10 @@ def rate_on_cluster(client: "Client", texts: dict[str, str], usage: Path, subscr
         client.cancel(ratings + splits)  # type: ignore[no-untyped-call]
         # (the part files, not the results come back: a partition may have written its part and not told)
         written = len(list(out.glob("part-*.parquet")))
-        raise InvalidInput(f"the Dask cluster lost a worker during the run, and with it data of the run "
-                           f"({type(exc).__name__}: {exc}); {out} holds the parts written so far ({written} of "
-                           f"{count}) and no state was written: empty {out} and run again with the same state "
-                           f"files") from None
+        raise InvalidInput(f"the Dask cluster lost a worker (or its scheduler) during the run, and with it data "
+                           f"of the run ({type(exc).__name__}: {exc}); {out} holds the parts written so far "
+                           f"({written} of {count}) and no state was written: empty {out} and run again with the "
+                           f"same state files") from None
 
 
 def _rate_splits(client: "Client", texts: dict[str, str], digest: str, splits: list["Future[Any]"],

@@ -143,7 +143,8 @@ def test_a_worker_that_dies_mid_run_is_said_with_what_to_do_not_as_an_unexpected
     # the command sent it (the subscribers, the state of each partition) is gone with it
     cluster.run(exec, "import os, bssrules.pricing.bulk_dask as m\n"
                       "m._rate_partition = lambda *args: os._exit(1)\n", {})
-    with pytest.raises(InvalidInput, match=r"the Dask cluster lost a worker during the run.* holds the parts "
+    with pytest.raises(InvalidInput, match=r"the Dask cluster lost a worker \(or its scheduler\) during the run"
+                                           r".* holds the parts "
                                            r"written so far \(0 of 6\) and no state was written: empty .* and run "
                                            r"again"):
         rate_on_cluster(cluster, project_texts(ROAMING), files / "usage.parquet", files / "subscribers.csv",
