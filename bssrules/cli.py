@@ -572,6 +572,7 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
     # run that fails half-way (a full disk, a bug) leaves no half-written file, and an earlier
     # output as it was (on a cluster, the output is a folder of parts: see docs/bulk-rating.md)
     writing = output if on_cluster else output.with_name(f".{output.stem}.{os.getpid()}.partial{output.suffix}")
+    _remove_leftovers(output, state_out)
     stopped = _stop_on_terminate()  # a scheduler's SIGTERM (a job's time limit, a pod stopped) as a Ctrl-C
     # the new state likewise, in a folder of its own inside --state-out, moved in once the output has its
     # name: a run that fails leaves the state files before it (the next run's --buckets) as they were
@@ -702,6 +703,41 @@ def _stop_on_terminate() -> Callable[[], None]:
         signal.signal(signal.SIGTERM, before)
 
     return restore
+
+
+def _remove_leftovers(output: Path, state_out: Optional[Path]) -> None:
+    """What earlier runs killed outright (SIGKILL, the out-of-memory killer, a power cut) left
+    of their output and state (``.rated.<pid>.partial.csv``, ``<state-out>/.partial.<pid>``),
+    removed — only those of a process no longer running: a run still going keeps its own."""
+    import re
+    import shutil
+
+    def gone(pid: str) -> bool:
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except (OSError, ValueError, OverflowError):  # another user's process, or no pid at all
+            return False
+        return False
+
+    partial = re.compile(rf"\.{re.escape(output.stem)}\.(\d+)\.partial{re.escape(output.suffix)}")
+    places = [(output.parent, partial)]
+    if state_out is not None:
+        places.append((state_out, re.compile(r"\.partial\.(\d+)")))
+    for folder, name in places:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:  # no such folder yet: nothing left there
+            continue
+        for entry in entries:
+            match = name.fullmatch(entry.name)
+            if match is None or not gone(match.group(1)) or int(match.group(1)) == os.getpid():
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 def _forget(writing: Path, output: Path) -> None:

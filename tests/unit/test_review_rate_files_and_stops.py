@@ -289,3 +289,32 @@ def test_a_payer_role_given_two_accounts_is_refused(folder: Path) -> None:  # no
     assert "line 2: subscriber 'ann': payer role 'payer' is given 2 billing accounts ('BA-1', 'BA-2')" in result.output
     assert "'ben'" not in result.output
     assert not (folder / "rated.csv").exists()
+
+
+def test_what_a_killed_run_left_is_removed_by_the_next_and_a_running_one_keeps_its_own(folder: Path) -> None:  # noqa: F811
+    """A run killed outright (SIGKILL, the out-of-memory killer) cannot clean up: its half-written
+    output and state stayed for ever, beside the real files. The next run removes those of a
+    process that is gone, and leaves those of a run still going."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid: no longer a running process
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        state = folder / "state"
+        state.mkdir()
+        left = [folder / f".rated.{dead.pid}.partial.csv", state / f".partial.{dead.pid}"]
+        kept = [folder / f".rated.{alive.pid}.partial.csv", state / f".partial.{alive.pid}",
+                folder / f".other.{dead.pid}.partial.csv"]
+        for path in left + kept:
+            if path.name.endswith(".csv"):
+                path.write_text("half,written\n", encoding="utf-8")
+            else:
+                path.mkdir()
+                (path / "buckets.jsonl").write_text("{}\n", encoding="utf-8")
+        result = rate(folder, "--state-out", str(state))
+        assert result.exit_code == 0, result.output
+        assert [p for p in left if p.exists()] == []
+        assert [p for p in kept if not p.exists()] == []
+        assert (folder / "rated.csv").exists() and (state / "buckets.jsonl").exists()
+    finally:
+        alive.kill()
+        alive.wait()
