@@ -530,6 +530,14 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
     if workers is not None and scheduler is not None:
         print("give --workers (a local cluster) or --scheduler (an existing one), not both", file=sys.stderr)
         raise typer.Exit(2)
+    if partitions is not None and not on_cluster:
+        print("--partitions is for a cluster (--workers or --scheduler); one process cuts the usage into "
+              "partitions of --chunk-size records", file=sys.stderr)
+        raise typer.Exit(2)
+    address_problem = _scheduler_address_problem(scheduler) if scheduler is not None else None
+    if address_problem:
+        print(address_problem, file=sys.stderr)
+        raise typer.Exit(2)
     if not on_cluster and output.is_dir():
         print(f"--output {output} is a folder: give the rated file's name (rated.csv, rated.jsonl or rated.parquet; "
               f"a folder of part files is written on a cluster only)", file=sys.stderr)
@@ -563,6 +571,7 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         err.print(f"compiled the rating kernels in {ahead.seconds:.1f} s (cached: later runs start at once)",
                   soft_wrap=True)
     update, display = _rate_progress(progress)
+    began = time.perf_counter()
     import tempfile
 
     from bssrules.pricing.bulk_allowances import provision_files
@@ -628,8 +637,10 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
     # (the first run's compilation is not rating: its seconds are said above, not counted here)
     seconds = max(summary.seconds - compilation.seconds, 0.0) if compilation.compiled else summary.seconds
     per_second = summary.records / seconds if seconds > 0 else 0.0
+    # on a cluster, starting it (a local one) and readying its workers take longer than a small file's rating
+    whole = f"; {time.perf_counter() - began:.1f} s with the cluster's start" if on_cluster else ""
     print(f"{summary.records:,} records in: {summary.rated:,} rated, {rejected:,} rejected "
-          f"({seconds:.2f} s, {per_second:,.0f} records/s)")
+          f"({seconds:.2f} s, {per_second:,.0f} records/s{whole})")
     if summary.partly_rated:
         print(f"  rated in part: {summary.partly_rated:,} (up to a rateUpToCap threshold, the rest refused)")
     for code, count in sorted(summary.rejected.items(), key=lambda item: (-item[1], item[0])):
@@ -638,7 +649,8 @@ def rate(folder: Optional[Path] = typer.Argument(None, help="Project folder: its
         print(f"  total {currency}: {total:,}")
     if summary.by_reference:
         print(f"  {summary.by_reference:,} records rated by the reference path (values beyond the bulk path's range)")
-    where = f"{summary.partitions} part files in {output}" if on_cluster else str(output)
+    where = f"{summary.partitions} part file{'s' if summary.partitions != 1 else ''} in {output}" if on_cluster \
+        else str(output)
     print(f"wrote {where}" + (f"; state in {state_out}" if state_out else ""))
     if summary.records and summary.rejected.get("unknownSubscriber", 0) == summary.records:
         err.print(f"warning: no record's subscriber is an id of {subscribers}: is it the subscribers file of this "
@@ -703,6 +715,20 @@ def _stop_on_terminate() -> Callable[[], None]:
         signal.signal(signal.SIGTERM, before)
 
     return restore
+
+
+def _scheduler_address_problem(address: str) -> Optional[str]:
+    """Why ``--scheduler`` is no scheduler address, said before anything is loaded (whether a
+    scheduler answers there is asked later): [tcp|tls|ws|wss://]HOST:PORT, or inproc://…"""
+    import re
+
+    if address.startswith("inproc://"):
+        return None
+    match = re.fullmatch(r"(?:(?:tcp|tls|ws|wss)://)?(\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})/?", address)
+    if match is None or not 0 < int(match.group(2)) < 65536:
+        return (f"--scheduler {address!r} is no scheduler address: give tcp://HOST:PORT (e.g. "
+                f"tcp://scheduler:8786, the port dask scheduler prints)")
+    return None
 
 
 def _remove_leftovers(output: Path, state_out: Optional[Path]) -> None:

@@ -125,7 +125,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _summary(output: str) -> list[str]:
     """The summary's lines, without the time and the line naming what was written."""
-    return [re.sub(r"\(\d+\.\d+ s, [\d,]+ records/s\)", "", line) for line in output.splitlines()
+    return [re.sub(r"\(\d+\.\d+ s, [\d,]+ records/s(; [\d.]+ s with the cluster's start)?\)", "", line)
+            for line in output.splitlines()
             if not line.startswith(("wrote ", "compiled "))]
 
 
