@@ -16,7 +16,7 @@ None of it depends on the balances or totals: what they change is the scan's
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -35,6 +35,11 @@ from bssrules.rules.conditions import Condition, tests_of
 _SUBSCRIPTION_FACTS = {"party.id": "party_id", "party.classification": "classification", "usage.offering": "offering",
                        "charge.offering": "offering", "inventory.activeOfferings": "active_offerings",
                        "inventory.offerings": "active_offerings"}
+# which a rule set sees, as the reference gives them: a usage rule set the usage's offering, a split
+# billing rule set the charge's — each is absent from the other (both held the offering before,
+# so that a split rule on usage.offering billed another payer than the reference)
+_USAGE_FACTS = {k: v for k, v in _SUBSCRIPTION_FACTS.items() if k != "charge.offering"}
+_CHARGE_FACTS = {k: v for k, v in _SUBSCRIPTION_FACTS.items() if k != "usage.offering"}
 
 
 def _non_empty(column: str) -> pl.Expr:
@@ -50,7 +55,7 @@ class _Deciding(_Ordering):
     def _facts(self) -> tuple[pl.DataFrame, FactColumns]:
         """The records' facts as the usage rule sets see them: the usage, ``now`` = its start,
         and the tests of the subscription's facts decided once per subscriber."""
-        decided, tests = self._subscriber_tests(self.tables.usage.conditions(), "__usage_")
+        decided, tests = self._subscriber_tests(self.tables.usage.conditions(), "__usage_", _USAGE_FACTS)
         # the start as wall-clock time in each zone whose rule sets read its time of day or weekday
         zones = sorted({v.zone.key for v in self.tables.usage.versions
                         if any(t.op in ("timeOfDay", "dayOfWeek") for r in v.rules for t in tests_of(r.fires))})
@@ -125,7 +130,7 @@ class _Deciding(_Ordering):
             **{f"account_{i}": account_of(r) for i, r in enumerate(plan_roles)})
         self.subs = self.subs.with_columns(default_ok=pl.col("default_account").is_not_null())
         self.role_index = {r: i for i, r in enumerate(plan_roles)}
-        decided, tests = self._subscriber_tests(split.conditions(), "__split_")
+        decided, tests = self._subscriber_tests(split.conditions(), "__split_", _CHARGE_FACTS)
         per_subscriber = ["split_code", "default_ok"] + [f"has_role_{i}" for i in range(len(plan_roles))]
         active = self.chosen >= 0
         rates = len(self.tables.rates) > 0
@@ -191,13 +196,13 @@ class _Deciding(_Ordering):
             labels = labels.scatter(rows, pl.Series([label for _, label in found], dtype=pl.Utf8))
         return codes, labels
 
-    def _subscriber_tests(self, conditions: Sequence[Condition], prefix: str) -> tuple[dict[tuple[Any, ...], pl.Expr],
-                                                                                pl.DataFrame]:
+    def _subscriber_tests(self, conditions: Sequence[Condition], prefix: str, facts: Mapping[str, str]
+                          ) -> tuple[dict[tuple[Any, ...], pl.Expr], pl.DataFrame]:
         """The tests of these conditions that only look at the subscription (party,
         inventory, its offering), decided once per subscriber; and, per record, their columns."""
-        tests = {test_key(t): t for c in conditions for t in tests_of(c) if t.attribute in _SUBSCRIPTION_FACTS}
+        tests = {test_key(t): t for c in conditions for t in tests_of(c) if t.attribute in facts}
         columns = {attribute: pl.col(column) if column == "active_offerings" else _non_empty(column)
-                   for attribute, column in _SUBSCRIPTION_FACTS.items()}
+                   for attribute, column in facts.items()}
         names = {key: f"{prefix}{k}" for k, key in enumerate(tests)}
         per_subscriber = self.subs.select(**{names[key]: condition_expr(test, FactColumns(columns))
                                              for key, test in tests.items()}) if tests else pl.DataFrame()
