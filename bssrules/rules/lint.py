@@ -524,10 +524,12 @@ def _time_tests(condition: Condition) -> tuple[list[TimeWindow], Condition]:
     return windows, rest
 
 
-# What rating a usage record (online and bulk alike) knows besides the record and the
-# period's totals: the subscription's party id and classification and the party's offerings
-# (pricing.usage.Subscriber.facts). A usage rule set's test of any other fact never holds there.
-_RATING_KNOWS = ("usage.", "accumulated.", "now", "party.id", "party.classification", "inventory.activeOfferings",
+# What rating a usage record (online and bulk alike) knows besides the record: the
+# subscription's party id and classification and the party's offerings
+# (pricing.usage.Subscriber.facts). A usage rule set's test of any other fact never holds there —
+# the period's totals (accumulated.*) included: an accumulator's thresholds act on them, no fact
+# gives them to a rule.
+_RATING_KNOWS = ("usage.", "now", "party.id", "party.classification", "inventory.activeOfferings",
                  "inventory.offerings")
 
 
@@ -539,9 +541,11 @@ def _lint_rating_facts(compiled: CompiledRuleSet, add: _Add) -> None:
             known = any(test.attribute == k or (k.endswith(".") and test.attribute.startswith(k))
                         for k in _RATING_KNOWS)
             if not known and not (test.op == "exists" and test.value is False):
+                totals = " (the period's totals act through an accumulator's thresholds: block, notify or " \
+                    "changeRate)" if test.attribute.startswith("accumulated.") else ""
                 add(test.path, f"'{test.attribute}' is never known when a usage is rated (rating knows the usage, "
-                               "the period's totals, party.id, party.classification and the party's offerings): "
-                               "there it is always absent, whatever a rule test gives", code="unknownWhenRating")
+                               "party.id, party.classification and the party's offerings): "
+                               f"there it is always absent, whatever a rule test gives{totals}", code="unknownWhenRating")
 
 
 def _lint_usage(compiled: CompiledRuleSet, definition: UsageRuleSet, add: _Add) -> None:
