@@ -71,7 +71,8 @@ from bssrules.rules.book import RuleBook
 if TYPE_CHECKING:  # distributed is an optional dependency (the "cluster" extra)
     from distributed import Client, Future
 
-_BOOKS: dict[str, RuleBook] = {}  # per worker process: the rule books met, by their texts' digest
+_BOOKS: dict[str, RuleBook] = {}  # per worker process: the rule books met lately, by their texts' digest
+_BOOKS_KEPT = 4  # a long-lived worker rating many projects (or versions of one) keeps the latest only
 _PIECE_ROWS = 1_000_000  # rows read by one split task at most (row groups are not cut)
 _PROBE_SECONDS = 10.0  # how long a --scheduler address is given to answer as a Dask scheduler
 
@@ -85,11 +86,14 @@ def _digest(texts: dict[str, str]) -> str:
 
 def _book(texts: dict[str, str], digest: str) -> RuleBook:
     """The rule book of these texts, loaded once per worker process."""
-    book = _BOOKS.get(digest)
+    book = _BOOKS.pop(digest, None)
     if book is None:
         from bssrules.rules.project import load_project_texts
 
-        book = _BOOKS[digest] = load_project_texts(texts).rules
+        book = load_project_texts(texts).rules
+    _BOOKS[digest] = book  # the latest used last: the first ones go when there are too many
+    while len(_BOOKS) > _BOOKS_KEPT:
+        del _BOOKS[next(iter(_BOOKS))]
     return book
 
 
