@@ -252,6 +252,29 @@ def polars_floor(usage: Path, output: Path) -> None:
      .sink_parquet(output))
 
 
+def io_only(usage: Path, rated: Path, output: Path) -> tuple[float, float]:
+    """What reading and writing alone cost, nothing computed: the usage file read, and the
+    rated file's rows (read into memory first, not timed) written as rating writes them
+    (polars' streaming sink, Snappy, no statistics). (seconds, CPU seconds). Not a target: it
+    says how much of a run the floor's much smaller output leaves out (the floor writes 9
+    columns, the rated file 25, four of them lists of structs)."""
+    import polars as pl
+
+    rows = pl.read_parquet(rated)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    pl.read_parquet(usage)
+    rows.lazy().sink_parquet(output, compression="snappy", statistics=False)
+    seconds = time.perf_counter() - started
+    return seconds, _cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - _cpu_seconds(before)
+
+
+def _io_in_child(usage: str, rated: str, output: str, results: Any) -> None:
+    from bssrules.pricing import bulk_memory  # noqa: F401 - the allocators of rating's process
+    seconds, cpu_s = io_only(Path(usage), Path(rated), Path(output))
+    results.put({"seconds": seconds, "cpu_s": cpu_s})
+
+
 def _floor_in_child(usage: str, output: str, results: Any) -> None:
     # the floor's process gets the allocators rating's gets (bulk_memory, before polars):
     # the ratio compares the work done, not the allocators' settings
@@ -329,9 +352,12 @@ def rate_once(work: Path, records: int, subscribers: int, chunk_size: int, isola
     if worst_case and isolated:
         figures["peak_rss_never_mb"] = _rate_never_given_back(arguments)["peak_rss_mb"]
     figures["floor"] = _in_process(_floor_in_child, (str(usage), str(work / f"floor-{records}.parquet")), isolated)
+    figures["io_only"] = _in_process(_io_in_child, (str(usage), str(work / f"rated-{records}.parquet"),
+                                                    str(work / f"io-{records}.parquet")), isolated)
     figures["generate_s"] = generate_s
     figures["file_mb"] = usage.stat().st_size / 1e6
-    for path in (usage, work / f"rated-{records}.parquet", work / f"floor-{records}.parquet"):
+    for path in (usage, work / f"rated-{records}.parquet", work / f"floor-{records}.parquet",
+                 work / f"io-{records}.parquet"):
         path.unlink(missing_ok=True)
     return figures
 
@@ -376,6 +402,13 @@ def _print(figures: dict[str, Any], chunk_size: int) -> None:
     print(f"bssrules / floor: {ratio:.0%} (target {TARGET_RATIO:.0%}: {'met' if ratio >= TARGET_RATIO else 'MISSED'}); "
           f"per CPU-second: {floor['cpu_s'] / max(figures['cpu_s'], 1e-9):.0%} (what a shared machine does not blur)",
           flush=True)
+    io = figures.get("io_only")
+    if io is not None:
+        print(f"reading the usage and writing the rated file's rows alone, nothing computed (no target: the floor "
+              f"writes 9 columns, the rated file 25): {io['seconds']:.2f} s = "
+              f"{figures['records'] / io['seconds']:,.0f} records/s, {io['cpu_s']:.1f} s of CPU — "
+              f"{io['seconds'] / floor['seconds']:.0%} of the floor's time, {io['cpu_s'] / max(figures['cpu_s'], 1e-9):.0%} "
+              f"of rating's CPU", flush=True)
 
 
 def _table(rows: list[dict[str, Any]]) -> None:

@@ -34,6 +34,10 @@ def test_the_rating_benchmark_rates_a_tiny_file_and_prints_its_figures(capsys: p
                      rf"{NUMBER} MB$", output, re.M), output
     assert re.search(r"^bssrules / floor: \d+% \(target 60%: (met|MISSED)\); per CPU-second: \d+% ", output,
                      re.M), output
+    # what reading and writing alone cost, beside the floor (no target)
+    assert re.search(rf"^reading the usage and writing the rated file's rows alone, nothing computed \(no target: "
+                     rf"the floor writes 9 columns, the rated file 25\): {NUMBER} s = {NUMBER} records/s, {NUMBER} s "
+                     rf"of CPU — \d+% of the floor's time, \d+% of rating's CPU$", output, re.M), output
     assert re.search(rf"^ +3,000 +{NUMBER} +{NUMBER} +{NUMBER} +{NUMBER} +\d+% +\d+% +{NUMBER} MB$", output,
                      re.M), output
     assert 0 < rows[0]["ratio"] and rows[0]["floor_per_s"] > 0
