@@ -418,8 +418,13 @@ def run_test(book: RuleBook, test: RuleTest, origin: Origin) -> TestResult:
     except (BssRulesError, ValueError) as exc:
         return TestResult(test, origin, False, [f"could not decide: {exc}"], None)
     face = summary(decision)
+    typed = EXPECTATIONS.get(decision.kind, {})
     problems = []
     for key, expected in test.expect.items():
+        accepted = typed.get(key)
+        if accepted is not None and key in face and not accepted.accepts(expected):
+            # a value no decision can say ('rateed', a quoted "2.50"): said as check says it
+            problems.append(f"expected {accepted.what} for '{key}', got {_written(expected)}")
         if key not in face:
             hint = did_you_mean(key, face)
             article = "an" if decision.kind == "eligibility" else "a"  # a usage, a compatibility …
