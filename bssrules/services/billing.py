@@ -259,6 +259,9 @@ def _store_bill(uow: UnitOfWork, made: Bill, now: dt.datetime) -> str:
     owner = account.partner_id if account else None  # the partner whose customer pays it
     uow.resources.insert(StoredResource("customerBill", identifier, 1, now, now, document, state="new",
                                         party_id=made.billing_account, partner_id=owner))
+    # four digits, or as many as the bill's last line needs: the ids sort in the bill's order
+    # (line 10000 of a four-digit bill would sort between lines 1000 and 1001)
+    width = max(4, len(str(len(made.items))))
     for index, item in enumerate(made.items, start=1):
         rate = {"appliedBillingRateType": item.kind, "name": item.name, "date": format_instant(now),
                 "isBilled": True, "bill": {"id": identifier, "href": href(f"{API}/customerBill", identifier)},
@@ -268,7 +271,7 @@ def _store_bill(uow: UnitOfWork, made: Bill, now: dt.datetime) -> str:
                                    "endDateTime": format_instant(item.coverage[1])},
                 "taxIncludedAmount": _money(item.amount),
                 "characteristic": [{"name": k, "value": v} for k, v in sorted(item.detail.items())]}
-        uow.resources.insert(StoredResource("appliedCustomerBillingRate", f"{identifier}-{index:04d}", 1, now, now, rate,
+        uow.resources.insert(StoredResource("appliedCustomerBillingRate", f"{identifier}-{index:0{width}d}", 1, now, now, rate,
                                             party_id=made.billing_account, partner_id=owner))
     return identifier
 
