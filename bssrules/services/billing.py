@@ -290,6 +290,27 @@ def _refuse_unknown_accounts(known: set[str], accounts: list[str]) -> None:
                            details=lines)
 
 
+_BILLS_PAGE = 10_000  # the month's bills read at once, when listing those made before
+
+
+def _bills_already_made(uow: UnitOfWork, period: BillingPeriod, made: set[str],
+                        accounts: list[str] | None) -> set[str]:
+    """The month's bills (of ``accounts``, or of all) other than those just ``made``: every one,
+    page after page (a single page of 100,000 left out, unsaid, the bills beyond it — an
+    account named by a re-run among them seemed never billed)."""
+    named = None if accounts is None else set(accounts)
+    found: set[str] = set()
+    offset = 0
+    while True:
+        page, total = uow.resources.page("customerBill", {"billingPeriod.startDateTime": [format_instant(period.start)]},
+                                         offset, _BILLS_PAGE)
+        found |= {b.id for b in page if b.id not in made and b.document.get("category") != "settlement"
+                  and (named is None or any(a in named for a in values_at(b.document, "billingAccount.id")[:1]))}
+        offset += len(page)
+        if not page or offset >= total:
+            return found
+
+
 def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = None) -> dict[str, Any]:
     """Bill the month ``YYYY-MM`` (every account, or only ``accounts``); re-running it bills
     nothing twice. Returns the bills made, those found already made, and late usage."""
@@ -346,10 +367,7 @@ def run_bills(uow: UnitOfWork, period_label: str, accounts: list[str] | None = N
             notifications.publish(uow, "TMF678", "CustomerBillCreateEvent", "customerBill", _render_bill(bill_doc),
                                   [bill_doc.partner_id, *uow.resources.viewers("customerBill", bill_doc.id)])
             uow.charges.mark_billed([c for c in charges if c.currency == drafted.currency], identifier)
-    already, _ = uow.resources.page("customerBill", {"billingPeriod.startDateTime": [format_instant(period.start)]},
-                                    0, 100_000)
-    existing = sorted({b.id for b in already if b.id not in made and b.document.get("category") != "settlement"
-                       and (accounts is None or values_at(b.document, "billingAccount.id")[:1] in ([a] for a in accounts))})
+    existing = sorted(_bills_already_made(uow, period, set(made), accounts))
     uow.commit()
     return {"billingPeriod": {"startDateTime": format_instant(period.start),
                               "endDateTime": format_instant(period.end)},
