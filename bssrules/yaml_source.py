@@ -179,6 +179,7 @@ class _Reading:
     text: str = ""  # the document's (a key that is a list or a mapping is named as written)
     aliases: dict[Path_, tuple[tuple[int, int], Path_]] = field(default_factory=dict)  # see SourceDocument.aliases
     seen: dict[int, Path_] = field(default_factory=dict)  # node (by id) -> its first path: an alias is seen again
+    nodes: int = 0  # the nodes of the plain data so far (aliases counted each time they are used)
 
     def duplicate(self, key: str, line: int, column: int, first_line: int) -> None:
         # Reported once, at the repeated key; the first value is kept and the rest of the
@@ -209,10 +210,30 @@ class _TooDeep(Exception):
                           "deep", code="yamlSyntax")
 
 
+class _TooMuch(_TooDeep):
+    """Aliases that repeat values holding aliases themselves ("billion laughs"): the plain
+    data would hold more than :data:`MAX_NODES_PER_CHARACTER` nodes per character of text."""
+
+    def diagnostic(self, file: str) -> Diagnostic:
+        return Diagnostic(file, self.mark.line + 1, self.mark.column + 1,
+                          "YAML aliases (*name) repeat this value too many times: the file would expand to more "
+                          f"than {MAX_NODES_PER_CHARACTER} values per character written; write the values out "
+                          "instead of nesting aliases", code="yamlSyntax")
+
+
+# Written out, a value takes at least a character or two: an alias repeats a value (a merge
+# key a few fields) without much more; beyond this, aliases nest aliases and the data grows
+# exponentially with the text (a few hundred bytes can stand for billions of values).
+MAX_NODES_PER_CHARACTER = 10
+
+
 def _plain(node: Node, path: Path_, reading: _Reading, depth: int = 1) -> Any:
     positions, key_positions = reading.positions, reading.key_positions
     if depth > MAX_DEPTH and isinstance(node, (MappingNode, SequenceNode)):
         raise _TooDeep(node.start_mark)
+    reading.nodes += 1
+    if reading.nodes > MAX_NODES_PER_CHARACTER * len(reading.text) + 10_000:
+        raise _TooMuch(node.start_mark)
     if isinstance(node, MappingNode):
         result: dict[str, Any] = {}
         first_keys: dict[str, Node] = {}
