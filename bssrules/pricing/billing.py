@@ -197,8 +197,14 @@ def _discount_end(start: dt.datetime, months: int | None) -> dt.datetime:
     return dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 
 
+def _seconds(span: dt.timedelta) -> Decimal:
+    """A span's exact seconds (``total_seconds()`` is a binary float: 1036929.6 s is
+    1036929.59999999997… s, a cent short of a half-up at 40.005 EUR)."""
+    return Decimal(span.days * 86400 + span.seconds) + Decimal(span.microseconds).scaleb(-6)
+
+
 def _share(fee: RecurringFee, active: dt.timedelta, period: BillingPeriod) -> Decimal:
-    seconds = Decimal(active.total_seconds())
+    seconds = _seconds(active)
     if fee.period == "month":
         days = calendar.monthrange(period.start.year, period.start.month)[1]
         length = Decimal(days * 86400) * fee.period_length
