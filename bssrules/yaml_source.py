@@ -210,6 +210,15 @@ class _TooDeep(Exception):
                           "deep", code="yamlSyntax")
 
 
+# What may stand between two items of a list and an alias (*name) as the next item.
+_ALIAS_ITEM = re.compile(r"(?:[\s,\[-]|#[^\n]*)*(\*)[^\s,\[\]{}]+")
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    """(line, column), 1-based, of a character of ``text``."""
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
 class _TooMuch(_TooDeep):
     """Aliases that repeat values holding aliases themselves ("billion laughs"): the plain
     data would hold more than :data:`MAX_NODES_PER_CHARACTER` nodes per character of text."""
@@ -264,13 +273,21 @@ def _plain(node: Node, path: Path_, reading: _Reading, depth: int = 1) -> Any:
         return result
     if isinstance(node, SequenceNode):
         items = []
+        # Where the text after the previous item starts: an alias's node is the anchor's, its
+        # marks the anchor's; the alias itself (*a) is the next token written.
+        cursor = node.start_mark.index if isinstance(node.start_mark.index, int) else None
         for index, item in enumerate(node.value):
             child = path + (index,)
             mark = item.start_mark
             positions[child] = (mark.line + 1, mark.column + 1)
             anchor = reading.seen.setdefault(id(item), child)
-            if anchor != child:  # an alias as an item (- *a): used where its list is
-                reading.aliases[child] = (positions.get(path, (1, 1)), anchor)
+            if anchor != child:  # an alias as an item (- *a): used where it is written, else where its list is
+                written = _ALIAS_ITEM.match(reading.text, cursor) if cursor is not None else None
+                cursor = written.end() if written else None
+                reading.aliases[child] = (_line_column(reading.text, written.start(1)) if written
+                                          else positions.get(path, (1, 1)), anchor)
+            else:
+                cursor = item.end_mark.index if isinstance(item.end_mark.index, int) else None
             items.append(_plain(item, child, reading, depth + 1))
         return items
     return _scalar(node)
@@ -389,6 +406,10 @@ def said_once(diagnostics: Iterable[Diagnostic], document: Callable[[str], "Sour
     said: list[Diagnostic] = []
     for first in groups:
         if first in folded:
+            continue
+        if first not in own and first in uses:  # made by the use alone: said where the alias is
+            (line, column), _ = min(uses[first], key=lambda u: u[0])
+            said.append(replace(first, line=line, column=column))
             continue
         if first not in own or first not in uses:
             said.append(first)

@@ -33,3 +33,30 @@ def test_ordinary_anchors_and_aliases_still_read() -> None:
     assert diagnostics == [] and doc is not None
     assert len(doc.data["a2"]) == 10 and len(doc.data["a2"][0]) == 10
     assert doc.data["productSpecifications"][0]["description"] == doc.data["a2"]
+
+
+def test_an_error_only_an_alias_makes_is_said_where_the_alias_is(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from bssrules.cli import app
+
+    (tmp_path / "catalog.yaml").write_text("""\
+productSpecifications:
+  - &spec {id: d, name: D}
+  # the same spec again, by mistake
+  - *spec
+  - {id: e, name: E}
+productOfferings:
+  - {id: o, name: O, productSpecification: d, channels: &web [web]}
+  - {id: o2, name: O2, productSpecification: e, channels: [*web, *web]}
+""", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", "--no-cache", str(tmp_path)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    # the duplicate is the alias's doing (line 4), not the anchor's (line 2, where it is "first defined")
+    assert lines[0] == (f"{tmp_path / 'catalog.yaml'}:4:5: duplicate productSpecification id 'd' "
+                        f"(first defined at {tmp_path / 'catalog.yaml'}:2) [at $.productSpecifications[1].id]")
+    # an alias as an item of a flow list: at its own '*', not at the list's key
+    assert lines[1] == (f"{tmp_path / 'catalog.yaml'}:8:60: expected a string, got a list "
+                        "[at $.productOfferings[1].channels[0]]"), lines
+    assert lines[-1] == "2 errors", lines
