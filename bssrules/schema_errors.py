@@ -125,7 +125,8 @@ def _convert(error: ValidationError, doc: SourceDocument, base: tuple[str | int,
         for key in sorted(set(value) - set(allowed)):
             what = "section" if not path else "field"
             yield doc.diagnostic(path + (key,), f"unknown {what} '{key}'; expected one of: {', '.join(allowed)}",
-                                 suggestion=did_you_mean(key, allowed), code="unknownField", at_key=True)
+                                 suggestion=did_you_mean(key, allowed) or _decimal_comma(doc, path, value, key),
+                                 code="unknownField", at_key=True)
         return
     if kind == "required":
         missing = _keyword_value(error)
@@ -164,6 +165,25 @@ _PATTERNS = {
     r"^\d{4}-\d{2}(-\d{2})?$": "a month (YYYY-MM) or a day (YYYY-MM-DD)",
     r"^[A-Za-z][A-Za-z0-9_.-]*$": "a code: a letter, then letters, digits, '_', '.' or '-'",
 }
+
+
+def _decimal_comma(doc: SourceDocument, path: tuple[str | int, ...], mapping: Mapping[str, Any], key: str
+                   ) -> str | None:
+    """What was meant by a key of digits without a value that follows a whole number in a
+    flow mapping: a decimal comma (``{amount: 1,50}`` is ``amount: 1`` and a key ``50``),
+    with the digits as written (``05`` is read as the key 5)."""
+    if not key.isdigit() or mapping.get(key) is not None:
+        return None
+    at = doc.key_positions.get(path + (key,))
+    written = doc.written_at(*at) if at else None
+    if written is None or not written.isdigit() or int(written) != int(key):
+        return None
+    keys = list(mapping)
+    before = keys[keys.index(key) - 1] if keys.index(key) > 0 else None
+    whole = mapping.get(before) if before is not None else None
+    if not isinstance(whole, int) or isinstance(whole, bool):
+        return None
+    return f"{before}: {whole}.{written}"
 
 
 def _pattern_meaning(pattern: str, schema: Mapping[str, Any]) -> str:

@@ -96,6 +96,17 @@ class SourceDocument:
             _read_events(self._text, reading, located=True)  # it was read so once already
         self._positions, self._key_positions = reading.positions, reading.key_positions
 
+    def written_at(self, line: int, column: int) -> str | None:
+        """The plain token written at (line, column), 1-based: up to a space, ``,``, ``:``,
+        a bracket or the end of the line (None: the text is not kept, or no token is there)."""
+        if self._text is None:
+            return None
+        lines = self._text.split("\n", line)
+        if line < 1 or line > len(lines):
+            return None
+        token = re.match(r"[^\s,:\[\]{}]+", lines[line - 1][column - 1:]) if column >= 1 else None
+        return token.group() if token else None
+
     def position(self, path: Path_) -> tuple[int, int]:
         """(line, column), 1-based, of the deepest node of ``path`` that has a position."""
         path = tuple(path)
@@ -354,7 +365,8 @@ def parse_text(text: str, file: str, located: bool = False) -> tuple[SourceDocum
             return None, [exc.diagnostic(file)]
         except RecursionError:
             return None, [Diagnostic(file, 1, 1, "YAML nested too deeply (or a recursive alias)", code="yamlSyntax")]
-    return _escapes(SourceDocument(file, data, reading.positions, reading.key_positions, aliases=reading.aliases),
+    return _escapes(SourceDocument(file, data, reading.positions, reading.key_positions, text=text,
+                                   aliases=reading.aliases),
                     text), reading.duplicates
 
 
