@@ -108,6 +108,7 @@ class RecurringFee:
     product_end: dt.datetime | None = None
     discounts: tuple[Discount, ...] = ()
     share: PayerShare | None = None  # a part of a price shared between payers; None: all of it
+    credit: bool = False  # a price line below zero: its discounts are not capped (see _cap)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class OneTimeFee:
     at: dt.datetime
     discounts: tuple[Discount, ...] = ()
     share: PayerShare | None = None  # a part of a price shared between payers; None: all of it
+    credit: bool = False  # a price line below zero: its discounts are not capped (see _cap)
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,14 @@ def _share(fee: RecurringFee, active: dt.timedelta, period: BillingPeriod) -> De
     return seconds / length
 
 
+def _cap(reduction: Money, left: Money, credit: bool) -> Money:
+    """A discount's reduction, never more than what is left of its charge — unless its price
+    line is a credit (below zero): its charge (the credit before its discounts) leaves nothing
+    to cap by, and capping would bill more than the price line (a -5.00 credit with 2.00 off
+    billed -3.00)."""
+    return reduction if credit else Money(min(reduction.amount, left.amount), reduction.currency)
+
+
 def _add(items: dict[str, list[BillItem]], share: PayerShare | None, kind: str, product: str, name: str,
          line: Money, coverage: tuple[dt.datetime, dt.datetime], detail: dict[str, object]) -> None:
     """Put a line on the bill: whole, or the account's part of it when its price is shared (a
@@ -239,7 +249,7 @@ def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], 
         _add(items, once.share, "oneTimeCharge", once.product, once.name, charged, coverage, {"price": once.price})
         left = charged
         for discount in once.discounts:
-            reduction = Money(min(discount.reduction.rounded().amount, left.amount), currency)
+            reduction = _cap(discount.reduction.rounded(), left, once.credit)
             if reduction.amount > 0:
                 left = left - reduction
                 _add(items, once.share, "discount", once.product, discount.name, Money(-reduction.amount, currency),
@@ -261,7 +271,7 @@ def bill(billing_account: str, period: BillingPeriod, fees: list[RecurringFee], 
             if until <= start:
                 continue
             reduction = (discount.reduction * _share(fee, until - start, period)).rounded()
-            reduction = Money(min(reduction.amount, left.amount), currency)
+            reduction = _cap(reduction, left, fee.credit)
             if reduction.amount > 0:
                 left = left - reduction
                 _add(items, fee.share, "discount", fee.product, discount.name, Money(-reduction.amount, currency),

@@ -126,13 +126,14 @@ def _fee(product: str, price: dict[str, Any], price_id: Any, money: Any, start: 
     if price["priceType"] == "oneTime":
         # an early termination charge is due when the product ends (services.commitments)
         at = end if end is not None and price.get("@type") == "EarlyTerminationCharge" else start
-        return OneTimeFee(product, price_id, price.get("name", price_id), gross, at, tuple(discounts))
+        return OneTimeFee(product, price_id, price.get("name", price_id), gross, at, tuple(discounts),
+                          credit=net.amount < 0)
     period = _period_of(price.get("recurringChargePeriod"))
     if period is None:
         return f"{what}: recurringChargePeriod {price.get('recurringChargePeriod')!r} is not a period " \
                f"(day, week, month or year, or a number of them: '3 months')"
     return RecurringFee(product, price_id, price.get("name", price_id), gross, period[0], period[1], start, end,
-                        tuple(discounts))
+                        tuple(discounts), credit=net.amount < 0)
 
 
 def _payers(product: str, price: dict[str, Any], doc: dict[str, Any]
