@@ -141,7 +141,7 @@ def _convert(error: ValidationError, doc: SourceDocument, base: tuple[str | int,
         return
     if kind == "type":
         yield doc.diagnostic(path, f"expected {_expected_types(_keyword_value(error))}, got {_describe(value)}",
-                             code="wrongType")
+                             suggestion=_quoted(doc, path, value, schema), code="wrongType")
         return
     if kind == "pattern":
         pattern = str(_keyword_value(error))
@@ -165,6 +165,19 @@ _PATTERNS = {
     r"^\d{4}-\d{2}(-\d{2})?$": "a month (YYYY-MM) or a day (YYYY-MM-DD)",
     r"^[A-Za-z][A-Za-z0-9_.-]*$": "a code: a letter, then letters, digits, '_', '.' or '-'",
 }
+
+
+def _quoted(doc: SourceDocument, path: tuple[str | int, ...], value: Any, schema: Mapping[str, Any]) -> str | None:
+    """A number written where a text is expected (``id: 123``, ``partNumber: 0042``), quoted
+    as written: YAML reads it as a number unless it is quoted (None: not a number, or the
+    text would not do either, such as a code that must start with a letter)."""
+    if schema.get("type") != "string" or not isinstance(value, (int, float, Decimal)) or isinstance(value, bool):
+        return None
+    written = doc.written_at(*doc.position(path))
+    pattern = schema.get("pattern")
+    if written is None or isinstance(pattern, str) and re.search(pattern, written) is None:
+        return None
+    return f'"{written}"'
 
 
 def _decimal_comma(doc: SourceDocument, path: tuple[str | int, ...], mapping: Mapping[str, Any], key: str
