@@ -450,6 +450,12 @@ def _rating_problems(book: RuleBook, test: RuleTest) -> tuple[bool, list[str]]:
     if who.split_billing is not None and who.split_billing in book.versions:
         played.versions[who.split_billing] = book.versions[who.split_billing]
     accumulators = {a.id for c in book.versions[test.rule_set] for a in getattr(c.definition, "accumulators", [])}
+    rule_ids = {r.id for c in book.versions[test.rule_set] for r in getattr(c.definition, "rules", [])}
+    # What check finds in ``expect`` (a quoted charge, a record the test does not play, a
+    # period that is no month): said as check says it, so that ``bssrules test`` places it.
+    kind = book.versions[test.rule_set][0].definition.kind
+    unmet = [message for _, message, _ in rating_expectation_findings(
+        kind, test.expect, [r.id for r in test.records], rule_ids, accumulators, test.rule_set)]
     problems = [f"rule set '{test.rule_set}' has no accumulator '{total.accumulator}'"
                 for total in test.accumulators if total.accumulator not in accumulators]
     problems += [message for total in test.accumulators if (message := _period_problem(total.period))]
@@ -495,6 +501,7 @@ def _rating_problems(book: RuleBook, test: RuleTest) -> tuple[bool, list[str]]:
                   if key in got_total and not _same(value, got_total[key])]
         if differ:
             problems.append(f"accumulator {name} {period}: expected " + "; ".join(differ))
+    problems = unmet + [problem for problem in problems if problem not in unmet]
     return not problems, problems
 
 
