@@ -327,14 +327,25 @@ def _period_problem(period: Any, key: str = "") -> str | None:
     return f"expected {PERIOD_FORM}{f' for {key!r}' if key else ''}, got {_written(period)}: {why}" if why else None
 
 
+def _known_facts(path: str) -> str:
+    """What may be written instead of an unknown fact attribute that is close to none: the
+    attributes of its fact, or the facts."""
+    fact = path.split(".")[0]
+    attributes = sorted(a for a in FACT_ATTRIBUTES if a.startswith(fact + "."))
+    if attributes:
+        return f"; {fact} has: {', '.join(a.split('.', 1)[1] for a in attributes)}"
+    return f"; the facts are: {', '.join(sorted({a.split('.')[0] for a in FACT_ATTRIBUTES}))}"
+
+
 def given_findings(given: Mapping[str, Any], as_of: Any = None) -> list[TestFinding]:
     """What would stop facts from being decided at all (those of a test, or of a facts file
     for ``bssrules explain``), each with its path: under ``("given", …)`` for a fact,
     ``("asOf",)`` for the instant. Every problem of the facts at once."""
     found: list[TestFinding] = []
     for path in unknown_fact_paths(given):
-        found.append((("given", *path.split(".")), f"unknown fact attribute '{path}'",
-                      did_you_mean(path, FACT_ATTRIBUTES)))
+        hint = did_you_mean(path, FACT_ATTRIBUTES)
+        found.append((("given", *path.split(".")), f"unknown fact attribute '{path}'"
+                      + ("" if hint else _known_facts(path)), hint))
     for attribute in FACT_ATTRIBUTES:
         try:
             typed_facts(given, [attribute])
