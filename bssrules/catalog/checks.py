@@ -70,6 +70,9 @@ class Links(NamedTuple):
     # (path, unit, usage types), checked against the usage types and units the catalog knows
     usage_type: str | None = None
     allowances: tuple[tuple[tuple[str | int, ...], str, tuple[str, ...]], ...] = ()
+    # of a specification whose characteristics are not known (one of them in error): the
+    # names they are written with, when each has one — what a use may name (None: not known)
+    characteristic_names: tuple[str, ...] | None = None
 
 
 class CatalogPrice(NamedTuple):
@@ -151,6 +154,14 @@ def _use_problems(offering: Links, specification: str, characteristics: Iterable
                 continue
             problems.append(Problem(offering.kind, offering.id, ("characteristicUses", i, "values", j), message))
     return problems
+
+
+def _unknown_uses(offering: Links, specification: str, names: Sequence[str]) -> list[Problem]:
+    """The characteristic uses of an offering that name none of ``names``."""
+    return [Problem(offering.kind, offering.id, ("characteristicUses", i, "name"),
+                    f"productSpecification '{specification}' has no characteristic '{name}'",
+                    did_you_mean(name, names), "unknownReference")
+            for i, (name, _) in enumerate(offering.uses or ()) if name not in names]
 
 
 def characteristic_use_problems(offering: ProductOffering, characteristics: list[Characteristic]) -> list[Problem]:
@@ -304,6 +315,10 @@ def link_problems(entities: Sequence[Links], known_ids: KnownIds,
             facts = entities[spec].characteristics if spec is not None else None
             if facts is not None:
                 found += [(index, p) for p in _use_problems(links, links.specification, facts)]
+            elif spec is not None and entities[spec].characteristic_names is not None:
+                # a characteristic in error still has its name: a use of none of them is an error of its own
+                found += [(index, p) for p in _unknown_uses(links, links.specification,
+                                                              entities[spec].characteristic_names or ())]
     found += _allowance_problems(entities)
     graphed = [i for i in range(len(entities)) if in_graphs is None or in_graphs[i]]
     for kind, field, what in _GRAPHS:

@@ -486,6 +486,8 @@ def _entity(entity_type: type[Entity], item: Any, doc: SourceDocument, base: Pat
     aside = read.set_aside | {did_you_mean(f, fields) for f in read.set_aside if f is not None and f not in fields}
     characteristics_known = not aside & {"characteristics", None} and "characteristics" not in read.kept
     links = links_of(read.partial, "characteristicUses" not in aside, characteristics_known)
+    if not characteristics_known and entity_type.kind == "productSpecification" and None not in aside:
+        links = links._replace(characteristic_names=_characteristic_names(item))
     # Paths of what is left are paths of the item again (an item set aside shifts the others).
     refs = tuple((read.path(path), kind, id) for path, kind, id in links.refs) + _aside_refs(entity_type, item,
                                                                                              read)
@@ -495,6 +497,16 @@ def _entity(entity_type: type[Entity], item: Any, doc: SourceDocument, base: Pat
         links = links._replace(uses=_uses_in_place(item, base, problems + read.more, links.uses,
                                                     read.kept["characteristicUses"]))
     return read.valid, read.more, links._replace(id=raw_id, refs=refs, allowances=allowances)
+
+
+def _characteristic_names(item: dict[str, Any]) -> tuple[str, ...] | None:
+    """The names of a specification's characteristics as written, whatever else is wrong in
+    them (None: one has no name that can be read, or the list cannot be)."""
+    written = item.get("characteristics")
+    if not isinstance(written, list):
+        return None
+    names = [c.get("name") if isinstance(c, dict) else None for c in written]
+    return tuple(n for n in names if isinstance(n, str)) if all(isinstance(n, str) for n in names) else None
 
 
 def _uses_in_place(item: dict[str, Any], base: Path_, problems: list[Diagnostic],
