@@ -92,8 +92,8 @@ def check(folders: list[Path] = typer.Argument(..., help="Folders to check: ever
             print(str(warning), file=sys.stderr)
         entities = sum(result.entities.values())
         out.print(f"[green]ok[/] {escape(str(folder))}: {entities} catalog entities "
-                  f"({result.entities.get('productOffering', 0)} offerings, "
-                  f"{result.entities.get('productOfferingPrice', 0)} prices), "
+                  f"({_plural(result.entities.get('productOffering', 0), 'offering')}, "
+                  f"{_plural(result.entities.get('productOfferingPrice', 0), 'price')}), "
                   f"{_plural(result.rule_sets, 'rule set')}, {_plural(result.tests, 'rule test')}"
                   + (f", {_plural(len(result.warnings), 'warning')}" if result.warnings else ""),
                   soft_wrap=True)  # one line, however long the folder's name
@@ -412,7 +412,11 @@ def schema(name: str = typer.Argument("catalog", help="Which schema: catalog or 
 
     schemas = {"catalog": catalog_schema, "rules": rules_schema}
     if name not in schemas:
-        err.print(f"unknown schema {escape(repr(name))}; available: {', '.join(schemas)}", soft_wrap=True)
+        from bssrules.errors import did_you_mean
+
+        hint = did_you_mean(name, schemas)
+        err.print(f"unknown schema {escape(repr(name))}; available: {', '.join(schemas)}"
+                  + (f" (did you mean '{escape(hint)}'?)" if hint else ""), soft_wrap=True)
         raise typer.Exit(2)
     print(json.dumps(schemas[name](), indent=2, sort_keys=True))
 

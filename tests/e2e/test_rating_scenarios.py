@@ -448,6 +448,6 @@ def test_the_roaming_example_checks_without_a_warning() -> None:
     result = subprocess.run([BSSRULES, "check", "examples/roaming"], cwd=ROOT, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("ok examples/roaming: 6 catalog entities (1 offerings, 4 prices), 2 rule sets, "
+    assert result.stdout.startswith("ok examples/roaming: 6 catalog entities (1 offering, 4 prices), 2 rule sets, "
                                     "7 rule tests")
     assert "warning" not in result.stdout + result.stderr

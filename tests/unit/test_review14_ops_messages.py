@@ -41,7 +41,7 @@ def test_a_long_refusal_of_bill_and_deliver_stays_one_line(tmp_path: Path) -> No
 def test_an_unknown_schema_is_named_as_written() -> None:
     result = run("schema", "[red]rules")
     assert result.exit_code == 2
-    assert result.stderr.strip() == "unknown schema '[red]rules'; available: catalog, rules"
+    assert result.stderr.strip() == "unknown schema '[red]rules'; available: catalog, rules (did you mean 'rules'?)"
 
 
 def test_an_empty_source_is_refused_and_nothing_is_loaded(tmp_path: Path) -> None:
