@@ -205,7 +205,21 @@ def _condition(data: Any, path: Path, report: KeyReport, depth: int) -> Conditio
         else:
             known = list(FACT_ATTRIBUTES) + list(COMBINATORS)
             report(here, f"unknown attribute '{key}'", did_you_mean(key, known), True)
+            _unknown_tests(value, here, report)
     return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+
+def _unknown_tests(value: Any, path: Path, report: KeyReport) -> None:
+    """The tests under an unknown attribute that are no test of any attribute, said in the same
+    run as the attribute (``{usage.servic: {eqq: data}}``: 'eqq' came only once 'usage.servic'
+    was fixed); the tests' operands wait for the attribute's type."""
+    if not isinstance(value, dict):
+        return
+    every = sorted({op for ops in OPERATORS_BY_TYPE.values() for op in ops})
+    for op in value:
+        if op not in every:
+            report(path + (op,), f"'{op}' is no test of any attribute; the tests are: {', '.join(every)}",
+                   did_you_mean(str(op), every), True)
 
 
 def _tests(attribute: str, value: Any, path: Path, report: KeyReport) -> list[Test]:
