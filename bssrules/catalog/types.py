@@ -24,7 +24,9 @@ def parse_instant(value: object) -> object:
                 return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(f"'{value}' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)") from None
+            why = _calendar_problem(text)
+            raise ValueError(f"'{value}' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)"
+                             + (f": {why}" if why else "")) from None
         parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
         try:  # every instant is kept and compared in UTC: it must have a date there
             parsed.astimezone(dt.timezone.utc)
@@ -32,6 +34,25 @@ def parse_instant(value: object) -> object:
             raise ValueError(f"'{value}' falls outside the calendar (years 1 to 9999) in UTC") from None
         return parsed
     return value
+
+
+def _calendar_problem(text: str) -> str | None:
+    """Why a text written as a date has none: "February 2026 has 28 days", "there is no month
+    13" (else None: its shape is wrong, which the message already says)."""
+    import calendar
+
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})(?:$|[T ])", text)
+    if match is None:
+        return None
+    year, month, day = (int(part) for part in match.groups())
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    if year < 1:
+        return "the years run from 1 to 9999"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"{calendar.month_name[month]} {year} has {days} days"
+    return None
 
 
 # the end of a date-time that names its zone: "T" and a time of day, then "Z" or an offset

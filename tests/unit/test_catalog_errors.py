@@ -285,7 +285,7 @@ def test_an_impossible_unquoted_date_is_a_positioned_diagnostic_not_a_crash(brok
                                 "validFor: {start: 2024-02-30, end: 2026-07-01}"))
     assert [described(d) for d in diagnostics(folder)] == [(
         "catalog/offerings.yaml", 46, 23,
-        "'2024-02-30' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)", None,
+        "'2024-02-30' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ): February 2024 has 29 days", None,
         ("productOfferings", 4, "validFor", "start"), "invalid")]
 
 

@@ -77,7 +77,7 @@ def test_a_project_with_every_kind_of_error_reports_them_all_in_one_run(broken: 
     assert result.stderr.splitlines() == [
         "project/catalog/offerings.yaml:7:5: duplicate key 'name' (first at line 6)",
         "project/catalog/offerings.yaml:47:23: '2024-02-30' is not a date (YYYY-MM-DD) or date-time "
-        "(YYYY-MM-DDThh:mm:ssZ) [at $.productOfferings[4].validFor.start]",
+        "(YYYY-MM-DDThh:mm:ssZ): February 2024 has 29 days [at $.productOfferings[4].validFor.start]",
         "project/catalog/offerings.yaml:50:14: unknown productOfferingPrice 'classic-phone-prise' "
         "(did you mean 'classic-phone-price'?) [at $.productOfferings[4].prices[0]]",
         "project/rules/compatibility.yaml:15:41: unknown resourceSpecification 'sim-smal' (did you mean 'sim-small'?) "
@@ -139,7 +139,7 @@ def test_rules_are_checked_against_a_catalog_that_has_errors(broken: Broken) -> 
     found = check_project(folder, cache=False).diagnostics
     assert [(d.file, d.message, d.suggestion) for d in found] == [
         ("project/catalog/offerings.yaml", "'2024-02-30' is not a date (YYYY-MM-DD) or date-time "
-                                           "(YYYY-MM-DDThh:mm:ssZ)", None),
+                                           "(YYYY-MM-DDThh:mm:ssZ): February 2024 has 29 days", None),
         ("project/rules/discounts.yaml", "unknown productOffering 'ipad-mini-delux'", "ipad-mini-deluxe")]
 
 
@@ -207,7 +207,7 @@ def test_what_a_rule_test_expects_is_checked_against_its_rule_set(broken: Broken
      "unknown fact attribute 'present.resourceSpecification'", "present.resourceSpecifications"),
     ("    given: {present: {resourceSpecifications: sim-small}}\n",
      "present.resourceSpecifications: expected a list of ids, got 'sim-small'", None),
-    ("    asOf: 2026-13-01\n", "'2026-13-01' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)", None),
+    ("    asOf: 2026-13-01\n", "'2026-13-01' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ): there is no month 13", None),
 ], ids=["unknown-fact", "fact-type", "as-of"])
 def test_the_facts_of_a_rule_test_are_checked_against_the_fact_model(broken: Broken, given: str, message: str,
                                                                     suggestion: str | None) -> None:

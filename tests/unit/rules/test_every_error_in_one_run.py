@@ -112,7 +112,7 @@ tests:
     expect: {qualified: true}
 """)
     assert [(d.line, d.message) for d in project.test_errors] == [
-        (11, "'2026-06-31' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)"),
+        (11, "'2026-06-31' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ): June 2026 has 30 days"),
         (12, "party.age: expected a number, got 'lots'")]
 
 
@@ -206,7 +206,7 @@ tests:
 """)
     assert [(d.line, d.message.split(";")[0], d.suggestion) for d in found] == [
         (9, "missing required field 'expect'", None),
-        (11, "'2026-06-31' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)", None),
+        (11, "'2026-06-31' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ): June 2026 has 30 days", None),
         (12, "party.age: expected a number, got 'lots'", None),
         (12, "unknown fact attribute 'party.clasification'", "party.classification"),
         (13, "unknown field 'expekt'", "expect")]

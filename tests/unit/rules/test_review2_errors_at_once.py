@@ -72,9 +72,9 @@ def test_the_invalid_date_of_a_rule_with_another_error_is_reported(rule_diagnost
     assert [(line, message) for line, _, message in said(found)] == [
         (7, "expected a currency code of three capital letters such as EUR, got 'EURO'"),
         (7, "expected a number ≥ 0, got -1"),
-        (8, "'2026-13-01' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)"),
+        (8, "'2026-13-01' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ): there is no month 13"),
         (13, "'requird' is not allowed here; expected one of: required, forbidden, optional, exactlyOne"),
-        (16, "'2026-02-30' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ)")]
+        (16, "'2026-02-30' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDThh:mm:ssZ): February 2026 has 28 days")]
 
 
 def test_every_error_of_the_thresholds_of_an_accumulator_in_error_is_reported(rule_diagnostics) -> None:
