@@ -6,6 +6,7 @@ diagnostics carry exact positions.
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args
 
@@ -453,6 +454,10 @@ class TestSubscriber(Model):
     split_billing: Id | None = None
 
 
+_DATE_TIME = re.compile(r"\s*\d{4}-\d{2}-\d{2}[T ]\d")  # a date and a time: one a zone is missing from
+_ZONE = re.compile(r"(Z|[+-]\d\d:?\d\d)\s*$", re.IGNORECASE)  # ends with Z or an offset
+
+
 class TestRecord(Model):
     """A usage record a rating test plays (of the test's subscriber)."""
 
@@ -466,6 +471,18 @@ class TestRecord(Model):
     type: str | None = None
     roaming: bool | None = None
     country: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _start_names_its_zone(cls, data: Any) -> Any:
+        """A start written without its zone is refused, as POST /usage and ``bssrules rate``
+        refuse it (``malformed``): read as UTC, the test rated at another time of day than the
+        real usage would be — or not at all."""
+        start = data.get("start") if isinstance(data, dict) else None
+        if isinstance(start, str) and _DATE_TIME.match(start) and not _ZONE.search(start):
+            raise ValueError(f"the start '{start}' names no time zone: write it with Z or an offset "
+                             f"('{start.strip()}Z', '{start.strip()}+02:00'), as a usage's start is written")
+        return data
 
 
 class TestTotal(Model):
